@@ -1,0 +1,66 @@
+# One task runner for eventplane. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EP     := $(BIN)/eventplane
+# The broker `make test` starts when EVENTPLANE_KAFKA_BOOTSTRAP is not set.
+TEST_KAFKA_PORT ?= 19092
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install dev test test-unit test-integration lint fmt protos bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml deploy/kafka/pom.xml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(EP) kafka fetch
+	@touch $(STAMP)
+
+install: $(STAMP) ## venv in .venv with eventplane + dev extra, Kafka jars via Maven
+
+dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C stops both)
+	$(EP) dev
+
+test: $(STAMP) ## unit + integration tests against a real local Kafka (started and stopped here)
+	@set -euo pipefail; \
+	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then \
+	  $(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	else \
+	  $(EP) kafka start --port $(TEST_KAFKA_PORT) --fresh; \
+	  trap '$(EP) kafka stop --port $(TEST_KAFKA_PORT)' EXIT; \
+	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	fi
+
+test-unit: $(STAMP) ## unit tests only (nothing running needed)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+protos: $(STAMP) ## regenerate platform/eventplane/_gen from protos/
+	$(BIN)/python tools/gen_protos.py
+
+bench: $(STAMP) ## every benchmark, JSON lines (starts a local Kafka on the test port if none is configured)
+	@set -euo pipefail; \
+	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then \
+	  $(EP) bench all; \
+	else \
+	  $(EP) kafka start --port $(TEST_KAFKA_PORT) --fresh; \
+	  trap '$(EP) kafka stop --port $(TEST_KAFKA_PORT)' EXIT; \
+	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(EP) bench all; \
+	fi
+
+clean: ## remove the venv and caches (not the Kafka jars or data)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache platform/*.egg-info

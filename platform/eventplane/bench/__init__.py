@@ -1,0 +1,29 @@
+"""`eventplane bench`: throughput and latency figures as JSON lines.
+
+Every figure is ``{"name", "unit", "value"}``; a figure compared with a baseline
+measured in the same run adds ``baseline_name``, ``baseline_value`` and
+``ratio`` (= value / baseline_value). Areas register in ``AREAS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from eventplane.bench import kafka_baseline
+from eventplane.config import Settings
+
+Result = dict[str, Any]
+Area = Callable[[Settings, float], Iterator[Result]]
+
+AREAS: dict[str, Area] = {
+    "kafka": kafka_baseline.run,
+}
+
+
+def run_benchmarks(settings: Settings, area: str, *, scale: float = 1.0) -> Iterator[Result]:
+    if area != "all" and area not in AREAS:
+        raise SystemExit(f"eventplane bench: unknown area {area!r}; choose all, {', '.join(AREAS)}")
+    for name, run in AREAS.items():
+        if area in ("all", name):
+            yield from run(settings, scale)

@@ -1,0 +1,114 @@
+"""The baseline every other benchmark is compared with: raw confluent-kafka on the same broker.
+
+- produce throughput: 1 KiB records, acks=all + idempotence (what eventplane uses)
+- consume throughput: reading those records back with a fresh consumer group
+- produce-to-consume latency p50/p99 at light load (one record per millisecond)
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+
+from eventplane.bench._stats import figure, percentile
+from eventplane.config import Settings
+from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
+
+PAYLOAD = 1024
+
+
+def _producer(settings: Settings) -> Producer:
+    return Producer(
+        client_config(settings, **{"acks": "all", "enable.idempotence": True, "linger.ms": 5})
+    )
+
+
+def _consumer(settings: Settings, topic: str) -> Consumer:
+    conf = client_config(
+        settings,
+        **{
+            "group.id": f"bench-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 5,
+        },
+    )
+    c = Consumer(conf)
+    c.subscribe([topic])
+    return c
+
+
+def produce_throughput(settings: Settings, topic: str, count: int) -> float:
+    p = _producer(settings)
+    body = os.urandom(PAYLOAD)
+    start = time.perf_counter()
+    for _ in range(count):
+        while True:
+            try:
+                p.produce(topic, body)
+                break
+            except BufferError:
+                p.poll(0.001)
+        p.poll(0)
+    p.flush(60)
+    return count / (time.perf_counter() - start)
+
+
+def consume_throughput(settings: Settings, topic: str, count: int) -> float:
+    c = _consumer(settings, topic)
+    seen = 0
+    start = None
+    deadline = time.monotonic() + 120
+    while seen < count and time.monotonic() < deadline:
+        batch = c.consume(1000, 0.5)
+        if batch and start is None:
+            start = time.perf_counter()
+        seen += sum(1 for m in batch if not m.error())
+    elapsed = time.perf_counter() - (start or time.perf_counter())
+    c.close()
+    return seen / elapsed if elapsed > 0 else 0.0
+
+
+def latency(settings: Settings, topic: str, count: int) -> list[float]:
+    p = _producer(settings)
+    c = _consumer(settings, topic)
+    # Wait for the assignment before timing anything.
+    while not c.assignment():
+        c.poll(0.1)
+    samples: list[float] = []
+    padding = os.urandom(PAYLOAD - 8)
+    for _ in range(count):
+        p.produce(topic, struct.pack(">d", time.perf_counter()) + padding)
+        p.poll(0)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            m = c.poll(0.05)
+            value = m.value() if m is not None and not m.error() else None
+            if value:
+                samples.append(time.perf_counter() - struct.unpack(">d", value[:8])[0])
+                break
+        time.sleep(0.001)
+    p.flush(10)
+    c.close()
+    return samples
+
+
+def run(settings: Settings, scale: float) -> Iterator[dict[str, Any]]:
+    topic = f"eventplane.bench.raw.{uuid.uuid4().hex[:8]}"
+    lat_topic = topic + ".lat"
+    ensure_topics(settings, [TopicSpec(topic, 4), TopicSpec(lat_topic, 1)])
+    try:
+        n = max(1000, int(100_000 * scale))
+        yield figure("kafka_raw_produce", "msg/s", produce_throughput(settings, topic, n), count=n)
+        yield figure("kafka_raw_consume", "msg/s", consume_throughput(settings, topic, n), count=n)
+        samples = latency(settings, lat_topic, max(100, int(2000 * scale)))
+        yield figure("kafka_raw_latency_p50", "ms", percentile(samples, 50) * 1000)
+        yield figure("kafka_raw_latency_p99", "ms", percentile(samples, 99) * 1000)
+    finally:
+        delete_topics(settings, [topic, lat_topic])

@@ -1,0 +1,104 @@
+"""The eventplane Python SDK: ``Client`` (blocking) and ``AsyncClient`` (asyncio).
+
+    from eventplane.client import Client
+    with Client() as ep:                    # $EVENTPLANE_ENDPOINT or 127.0.0.1:50051
+        print(ep.platform.get_server_info())
+
+Calls raise typed ``eventplane.errors.EventplaneError`` subclasses carrying the
+AWS-style error code. UNAVAILABLE is retried with backoff; other errors reach you.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import grpc
+
+from eventplane.client._channel import channel_options, credentials, resolve_target
+from eventplane.client.platform import (
+    AsyncPlatformClient,
+    PlatformClient,
+    ResourceInfo,
+    ServerInfo,
+)
+from eventplane.errors import EventplaneError
+
+__all__ = ["AsyncClient", "Client", "EventplaneError", "ResourceInfo", "ServerInfo"]
+
+
+class Client:
+    """Blocking client for one eventplane endpoint.
+
+    Args:
+        target: ``host:port`` of the gRPC API; defaults to ``$EVENTPLANE_ENDPOINT``,
+            then ``127.0.0.1:50051``.
+        tls: use TLS with the system's root certificates.
+        root_certificates: PEM bytes of the CA to trust (implies TLS).
+        timeout: default deadline in seconds for each call (None: no deadline).
+    """
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        tls: bool = False,
+        root_certificates: bytes | None = None,
+        timeout: float | None = 30.0,
+    ) -> None:
+        self.target = resolve_target(target)
+        creds = credentials(tls, root_certificates)
+        self._channel = (
+            grpc.secure_channel(self.target, creds, options=channel_options())
+            if creds
+            else grpc.insecure_channel(self.target, options=channel_options())
+        )
+        self.platform = PlatformClient(self._channel, timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """asyncio client for one eventplane endpoint; the same arguments as ``Client``."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        tls: bool = False,
+        root_certificates: bytes | None = None,
+        timeout: float | None = 30.0,
+    ) -> None:
+        self.target = resolve_target(target)
+        creds = credentials(tls, root_certificates)
+        self._channel = (
+            grpc.aio.secure_channel(self.target, creds, options=channel_options())
+            if creds
+            else grpc.aio.insecure_channel(self.target, options=channel_options())
+        )
+        self.platform = AsyncPlatformClient(self._channel, timeout)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,84 @@
+"""Channel set-up and call plumbing shared by Client and AsyncClient."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from eventplane.errors import from_rpc
+from eventplane.observability.tracing import (
+    REQUEST_ID_KEY,
+    TRACE_ID_KEY,
+    TraceContext,
+    current_trace,
+)
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+ENDPOINT_ENV = "EVENTPLANE_ENDPOINT"
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+R = TypeVar("R")
+
+# gRPC's own retry: UNAVAILABLE (server restarting, connection refused) is
+# retried with backoff. Other codes are answers, and reach the caller.
+_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 5,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
+def resolve_target(target: str | None) -> str:
+    """The explicit target, else $EVENTPLANE_ENDPOINT (set inside functions), else local."""
+    return target or os.environ.get(ENDPOINT_ENV) or DEFAULT_TARGET
+
+
+def channel_options() -> list[tuple[str, Any]]:
+    return [
+        ("grpc.service_config", _SERVICE_CONFIG),
+        ("grpc.enable_retries", 1),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+
+
+def credentials(tls: bool, root_certificates: bytes | None) -> grpc.ChannelCredentials | None:
+    if not tls and root_certificates is None:
+        return None
+    return grpc.ssl_channel_credentials(root_certificates=root_certificates)
+
+
+def call_metadata() -> tuple[tuple[str, str], ...]:
+    """Trace ids for an outgoing call: continue the current trace, or start one."""
+    parent = current_trace()
+    ctx = TraceContext.new(parent.trace_id if parent else None)
+    return ((REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id))
+
+
+def invoke(method: Callable[..., R], request: Any, timeout: float | None) -> R:
+    try:
+        return method(request, timeout=timeout, metadata=call_metadata())
+    except grpc.RpcError as exc:
+        raise from_rpc(exc) from None
+
+
+async def ainvoke(method: Callable[..., Awaitable[R]], request: Any, timeout: float | None) -> R:
+    try:
+        return await method(request, timeout=timeout, metadata=call_metadata())
+    except grpc.RpcError as exc:
+        raise from_rpc(exc) from None

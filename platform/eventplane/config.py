@@ -1,0 +1,214 @@
+"""Settings: one frozen object, read from EVENTPLANE_* variables and an optional YAML file.
+
+Precedence: explicit overrides (CLI flags) > environment > YAML file > defaults.
+Every problem is reported as a ConfigError naming the setting, so the CLI can
+print one line and exit non-zero instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "EVENTPLANE_"
+
+ROLES: tuple[str, ...] = ("api", "queues", "fanout", "bus", "runner", "workflows", "tables")
+
+
+class ConfigError(ValueError):
+    """A setting has a value eventplane cannot use; the message names the setting."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {problem}")
+
+
+def _default_home() -> str:
+    return str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eventplane")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    # Kafka bootstrap servers ("host:port,..."). Empty means: use the local
+    # broker that `eventplane kafka start` / `eventplane dev` run on kafka_port.
+    kafka_bootstrap: str = ""
+    # Port of the local broker (ignored when kafka_bootstrap is set).
+    kafka_port: int = 9092
+    # Seconds to wait for the cluster to answer before giving up at start-up.
+    kafka_connect_timeout: float = 15.0
+    # Replication factor and min.insync.replicas of the topics eventplane
+    # creates; 1/1 for the single local broker, 3/2 in production.
+    topic_replication_factor: int = 1
+    topic_min_insync_replicas: int = 1
+    # Extra librdkafka settings for every client (TLS/SASL), e.g.
+    # {"security.protocol": "SASL_SSL"}; YAML only.
+    kafka_client_config: Mapping[str, str] = field(default_factory=dict)
+    # Address and port the gRPC API listens on.
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    # Port of the Prometheus /metrics endpoint (0 disables it).
+    metrics_port: int = 9464
+    # Which components this process runs; "all" or a subset of ROLES.
+    roles: tuple[str, ...] = ROLES
+    # Cache and data folder: Kafka jars, local broker data, broker logs.
+    home: str = field(default_factory=_default_home)
+    # Log format: "json" (production) or "console" (readable, used by `dev`).
+    log_format: str = "json"
+    # Log level name: DEBUG, INFO, WARNING, ERROR.
+    log_level: str = "INFO"
+    # Seconds SIGTERM waits for in-flight requests before closing.
+    shutdown_grace: float = 10.0
+    # Secret that signs receipt handles; replicas of one cluster must share it.
+    receipt_secret: str = "eventplane-local-dev-secret"
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap servers clients connect to."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def uses_local_kafka(self) -> bool:
+        return not self.kafka_bootstrap
+
+    @property
+    def grpc_target(self) -> str:
+        host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
+        return f"{host}:{self.grpc_port}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return load_settings(base=self, overrides=changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _parse_port(name: str, raw: Any, *, allow_zero: bool = False) -> int:
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a port number, got {raw!r}") from None
+    low = 0 if allow_zero else 1
+    if not low <= port <= 65535:
+        raise ConfigError(name, f"must be between {low} and 65535, got {port}")
+    return port
+
+
+def _parse_positive_float(name: str, raw: Any) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(name, f"must be greater than 0, got {value}")
+    return value
+
+
+def _parse_roles(name: str, raw: Any) -> tuple[str, ...]:
+    items = [r.strip() for r in raw.split(",")] if isinstance(raw, str) else list(raw)
+    items = [r for r in items if r]
+    if not items:
+        raise ConfigError(name, "must name at least one role")
+    if "all" in items:
+        return ROLES
+    unknown = [r for r in items if r not in ROLES]
+    if unknown:
+        raise ConfigError(name, f"unknown role {unknown[0]!r}; choose from all, {', '.join(ROLES)}")
+    return tuple(r for r in ROLES if r in items)
+
+
+def _parse_int_range(name: str, raw: Any, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _parse_choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
+    value = str(raw).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    env_name = ENV_PREFIX + name.upper()
+    match name:
+        case "kafka_port" | "grpc_port":
+            return _parse_port(env_name, raw)
+        case "metrics_port":
+            return _parse_port(env_name, raw, allow_zero=True)
+        case "kafka_connect_timeout" | "shutdown_grace":
+            return _parse_positive_float(env_name, raw)
+        case "topic_replication_factor" | "topic_min_insync_replicas":
+            return _parse_int_range(env_name, raw, 1, 32)
+        case "roles":
+            return _parse_roles(env_name, raw)
+        case "log_format":
+            return _parse_choice(env_name, raw, ("json", "console"))
+        case "log_level":
+            return _parse_choice(env_name, raw, ("DEBUG", "INFO", "WARNING", "ERROR"))
+        case "kafka_client_config":
+            if not isinstance(raw, Mapping):
+                raise ConfigError(env_name, "must be a mapping of librdkafka settings")
+            return {str(k): str(v) for k, v in raw.items()}
+        case "receipt_secret":
+            if len(str(raw)) < 16:
+                raise ConfigError(env_name, "must be at least 16 characters")
+            return str(raw)
+        case _:
+            return str(raw).strip()
+
+
+def _read_yaml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except OSError as exc:
+        raise ConfigError(ENV_PREFIX + "CONFIG", f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(ENV_PREFIX + "CONFIG", f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(ENV_PREFIX + "CONFIG", f"{path} must hold a mapping of settings")
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: {unknown[0]}", "unknown setting")
+    return data
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    base: Settings | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from (in rising precedence) base/defaults, YAML, env and overrides."""
+    values: dict[str, Any] = {}
+    if base is not None:
+        values.update(dataclasses.asdict(base))
+    else:
+        env = os.environ if env is None else env
+        yaml_path = env.get(ENV_PREFIX + "CONFIG")
+        if yaml_path:
+            values.update({k: _coerce(k, v) for k, v in _read_yaml(yaml_path).items()})
+        for name in _FIELDS:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is not None and name != "kafka_client_config":
+                values[name] = _coerce(name, raw)
+    for name, raw in (overrides or {}).items():
+        if name not in _FIELDS:
+            raise ConfigError(name, "unknown setting")
+        if raw is not None:
+            values[name] = _coerce(name, raw)
+    if "roles" in values and isinstance(values["roles"], list):
+        values["roles"] = tuple(values["roles"])
+    return Settings(**values)

@@ -1,0 +1,223 @@
+"""Thin, opinionated facades over confluent-kafka's producer, consumer and admin client.
+
+- Producer: acks=all + idempotence always; a background thread serves delivery
+  reports so callers get a Future (or await one) per record; trace headers are
+  added from the current trace context.
+- consumer_config(): the settings every eventplane consumer shares.
+- ensure_topics(): idempotent creation with configs.
+- wait_for_cluster(): the start-up check that turns "nothing answers" into one
+  clear line naming the setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka import Producer as _RawProducer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from eventplane.config import ENV_PREFIX, Settings
+from eventplane.kafka.naming import family
+from eventplane.observability.metrics import KAFKA_PRODUCE_ERRORS
+from eventplane.observability.tracing import kafka_headers
+
+_log = logging.getLogger("eventplane.kafka")
+
+
+class KafkaUnavailable(RuntimeError):
+    """The cluster did not answer in time; the message names the setting to check."""
+
+
+def client_config(settings: Settings, **extra: Any) -> dict[str, Any]:
+    """Settings shared by every librdkafka client eventplane creates."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": settings.bootstrap,
+        "client.id": "eventplane",
+        "logger": _log,
+        # Reconnect quickly after a broker restart; never give up.
+        "reconnect.backoff.ms": 100,
+        "reconnect.backoff.max.ms": 2000,
+    }
+    conf.update(settings.kafka_client_config)
+    conf.update(extra)
+    return conf
+
+
+def consumer_config(settings: Settings, group_id: str, **extra: Any) -> dict[str, Any]:
+    return client_config(
+        settings,
+        **{
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": False,
+            "fetch.wait.max.ms": 10,
+            **extra,
+        },
+    )
+
+
+def wait_for_cluster(settings: Settings, timeout: float | None = None) -> None:
+    """Block until the cluster answers a metadata request, or raise KafkaUnavailable."""
+    timeout = settings.kafka_connect_timeout if timeout is None else timeout
+    # log_level 0: the probe's own "connection refused" lines would bury the one
+    # line this function exists to print.
+    admin = AdminClient(client_config(settings, log_level=0))
+    try:
+        admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        setting = (
+            f"{ENV_PREFIX}KAFKA_BOOTSTRAP"
+            if settings.kafka_bootstrap
+            else f"{ENV_PREFIX}KAFKA_PORT"
+        )
+        hint = "" if settings.kafka_bootstrap else " (start it with `eventplane kafka start`)"
+        raise KafkaUnavailable(
+            f"{setting}: no Kafka broker answered at {settings.bootstrap} "
+            f"within {timeout:g}s{hint}: {exc.args[0].str() if exc.args else exc}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 1
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+def ensure_topics(settings: Settings, specs: Sequence[TopicSpec], timeout: float = 30.0) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = AdminClient(client_config(settings))
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    missing = [s for s in specs if s.name not in existing]
+    if not missing:
+        return
+    rf = settings.topic_replication_factor
+    new = [
+        NewTopic(
+            s.name,
+            num_partitions=s.partitions,
+            replication_factor=rf,
+            config={"min.insync.replicas": str(settings.topic_min_insync_replicas), **s.config},
+        )
+        for s in missing
+    ]
+    for name, fut in admin.create_topics(new, request_timeout=timeout).items():
+        try:
+            fut.result(timeout=timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+            _log.debug("topic %s created concurrently", name)
+
+
+def delete_topics(settings: Settings, names: Sequence[str], timeout: float = 30.0) -> None:
+    """Delete topics; ones that are already gone are fine."""
+    if not names:
+        return
+    admin = AdminClient(client_config(settings))
+    for _, fut in admin.delete_topics(list(names), request_timeout=timeout).items():
+        try:
+            fut.result(timeout=timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+
+
+class ProduceError(RuntimeError):
+    """A record could not be delivered (after librdkafka's own retries)."""
+
+
+class Producer:
+    """acks=all, idempotent producer with Future-based delivery reports."""
+
+    def __init__(self, settings: Settings, *, name: str = "eventplane", **extra: Any) -> None:
+        conf = client_config(
+            settings,
+            **{
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": 2,
+                "compression.type": "lz4",
+                "message.max.bytes": 8 * 1024 * 1024,
+                "client.id": name,
+                **extra,
+            },
+        )
+        self._raw = _RawProducer(conf)
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._poll_loop, name=f"{name}-poll", daemon=True)
+        self._poller.start()
+
+    @property
+    def raw(self) -> _RawProducer:
+        return self._raw
+
+    def _poll_loop(self) -> None:
+        while not self._closed.is_set():
+            self._raw.poll(0.05)
+
+    def produce(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | str | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> concurrent.futures.Future[Message]:
+        """Queue one record; the Future resolves with its Message once acks=all confirm it."""
+        fut: concurrent.futures.Future[Message] = concurrent.futures.Future()
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                KAFKA_PRODUCE_ERRORS.labels(family(topic)).inc()
+                fut.set_exception(ProduceError(f"delivery to {topic} failed: {err.str()}"))
+            else:
+                fut.set_result(msg)
+
+        kwargs: dict[str, Any] = {
+            "value": value,
+            "key": key,
+            "headers": [*kafka_headers(), *(headers or ())],
+            "on_delivery": on_delivery,
+        }
+        if partition is not None:
+            kwargs["partition"] = partition
+        if timestamp_ms is not None:
+            kwargs["timestamp"] = timestamp_ms
+        while True:
+            try:
+                self._raw.produce(topic, **kwargs)
+                return fut
+            except BufferError:
+                # Local queue full: let delivery reports drain it, then retry.
+                self._raw.poll(0.01)
+
+    async def send(
+        self,
+        topic: str,
+        value: bytes | None,
+        **kwargs: Any,
+    ) -> Message:
+        """produce() and wait for the acknowledgement without blocking the event loop."""
+        return await asyncio.wrap_future(self.produce(topic, value, **kwargs))
+
+    def flush(self, timeout: float = 10.0) -> int:
+        """Wait for outstanding records; returns how many are still undelivered."""
+        return int(self._raw.flush(timeout))
+
+    def close(self, timeout: float = 10.0) -> int:
+        remaining = self.flush(timeout)
+        self._closed.set()
+        self._poller.join(timeout=1.0)
+        return remaining

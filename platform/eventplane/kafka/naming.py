@@ -1,0 +1,42 @@
+"""Every Kafka topic and consumer-group name eventplane uses, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "eventplane"
+
+RESOURCES = f"{PREFIX}.resources"
+FUNCTION_ASYNC = f"{PREFIX}.fn.async"
+FUNCTION_CODE = f"{PREFIX}.fn.code"
+
+QUEUE_OWNERS_GROUP = f"{PREFIX}.queue-owners"
+
+
+def queue_topic(queue: str) -> str:
+    return f"{PREFIX}.q.{queue}"
+
+
+def queue_state_topic(queue: str) -> str:
+    return f"{PREFIX}.q.{queue}.state"
+
+
+def topic_topic(topic: str) -> str:
+    return f"{PREFIX}.t.{topic}"
+
+
+def bus_topic(bus: str) -> str:
+    return f"{PREFIX}.bus.{bus}"
+
+
+def archive_topic(archive: str) -> str:
+    return f"{PREFIX}.archive.{archive}"
+
+
+def family(topic: str) -> str:
+    """The kind of a topic for metric labels ("q", "t", "bus", "resources", ...),
+    so per-resource names never explode label cardinality."""
+    parts = topic.split(".")
+    if len(parts) < 2 or parts[0] != PREFIX:
+        return "other"
+    if parts[1] == "q" and parts[-1] == "state" and len(parts) > 3:
+        return "q.state"
+    return parts[1]

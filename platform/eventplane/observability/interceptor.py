@@ -1,0 +1,82 @@
+"""The server interceptor: trace context, latency/error metrics and error mapping per call.
+
+Service handlers raise EventplaneError subclasses; this is the one place that
+turns them into a gRPC status with the AWS-style code in trailing metadata.
+Anything else is a bug: it is logged with the request id and answered as
+InternalFailure, and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from eventplane.errors import EventplaneError, InternalFailure, trailing_metadata
+from eventplane.observability.logging import get_logger
+from eventplane.observability.metrics import RPC_DURATION, RPC_ERRORS, RPC_IN_FLIGHT
+from eventplane.observability.tracing import REQUEST_ID_KEY, trace_from_metadata, use_trace
+
+_log = get_logger("eventplane.rpc")
+
+# Calls the platform serves for itself; they are not measured.
+_UNMEASURED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def _split(method: str) -> tuple[str, str]:
+    _, service, name = method.split("/", 2)
+    return service.rsplit(".", 1)[-1], name
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or details.method.startswith(_UNMEASURED):
+            return handler
+        service, method = _split(details.method)
+        inner = handler.unary_unary
+        duration = RPC_DURATION.labels(service, method)
+        in_flight = RPC_IN_FLIGHT.labels(service)
+
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            trace = trace_from_metadata(context.invocation_metadata())
+            started = time.perf_counter()
+            in_flight.inc()
+            error: EventplaneError | None = None
+            with use_trace(trace):
+                try:
+                    return await inner(request, context)
+                except EventplaneError as exc:
+                    error = exc
+                except grpc.aio.AbortError:
+                    raise
+                except Exception:
+                    _log.exception("unhandled error", service=service, method=method)
+                    error = InternalFailure(
+                        f"internal error while serving {method}; request id {trace.request_id}"
+                    )
+                finally:
+                    in_flight.dec()
+                    duration.observe(time.perf_counter() - started)
+                RPC_ERRORS.labels(service, method, error.code).inc()
+                if error.status is grpc.StatusCode.INTERNAL:
+                    pass  # already logged with its traceback
+                else:
+                    _log.info("request failed", method=method, code=error.code, error=error.message)
+                await context.abort(
+                    error.status,
+                    error.message,
+                    (*trailing_metadata(error), (REQUEST_ID_KEY, trace.request_id)),
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapper,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,43 @@
+"""Prometheus metrics shared across components, named eventplane_<area>_<what>_<unit>.
+
+Capability-specific metrics live next to their engine; this module holds the
+RPC-level ones the server interceptor records, and the process-wide ones.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+# Latency buckets from 0.5 ms to 30 s: fast unary calls and 20 s long polls.
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
+)  # fmt: skip
+
+RPC_DURATION = Histogram(
+    "eventplane_rpc_duration_seconds",
+    "Server-side duration of gRPC calls.",
+    ("service", "method"),
+    buckets=LATENCY_BUCKETS,
+)
+RPC_ERRORS = Counter(
+    "eventplane_rpc_errors_total",
+    "gRPC calls that ended in an error, by AWS-style error code.",
+    ("service", "method", "code"),
+)
+RPC_IN_FLIGHT = Gauge(
+    "eventplane_rpc_in_flight_requests",
+    "gRPC calls being served right now.",
+    ("service",),
+)
+BUILD_INFO = Info("eventplane_build", "Version and roles of this eventplane process.")
+KAFKA_PRODUCE_ERRORS = Counter(
+    "eventplane_kafka_produce_errors_total",
+    "Records the producer could not deliver, by topic family.",
+    ("family",),
+)
+REGISTRY_RESOURCES = Gauge(
+    "eventplane_registry_resources",
+    "Resource definitions materialized from eventplane.resources, by kind.",
+    ("kind",),
+)

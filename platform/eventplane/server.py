@@ -1,0 +1,204 @@
+"""Server assembly: the gRPC API, health, reflection, /metrics, and the roles' components.
+
+A Component is one capability's runtime (queues, fan-out, ...). The server
+starts the shared parts (Kafka producer, resource registry), then each
+component whose role is enabled, registers its gRPC services, and only then
+reports SERVING. SIGTERM reverses it: NOT_SERVING, drain in-flight calls,
+stop components (which commit their offsets), flush the producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+import eventplane
+from eventplane._gen.v1 import platform_pb2, platform_pb2_grpc
+from eventplane.config import Settings
+from eventplane.errors import InvalidParameterValue, MissingParameter
+from eventplane.kafka.clients import Producer, wait_for_cluster
+from eventplane.observability.interceptor import ServerInterceptor
+from eventplane.observability.logging import get_logger
+from eventplane.observability.metrics import BUILD_INFO
+from eventplane.registry import Registry
+
+_log = get_logger("eventplane.server")
+
+# gRPC message size: Lambda-sized payloads (6 MB) plus envelope.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class ServerContext:
+    """What every component gets: settings and the shared Kafka-backed parts."""
+
+    settings: Settings
+    producer: Producer
+    registry: Registry
+    instance_id: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Component(Protocol):
+    """One capability's runtime, started when its role is enabled."""
+
+    role: str
+    service_names: Sequence[str]
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def components_for(settings: Settings) -> list[Component]:
+    """The components this process runs, by role. Capabilities add themselves here."""
+    found: list[Component] = []
+    return [c for c in found if c.role in settings.roles]
+
+
+class PlatformService(platform_pb2_grpc.PlatformServicer):
+    def __init__(self, ctx: ServerContext) -> None:
+        self._ctx = ctx
+
+    async def GetServerInfo(
+        self, request: platform_pb2.GetServerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> platform_pb2.GetServerInfoResponse:
+        return platform_pb2.GetServerInfoResponse(
+            version=eventplane.__version__,
+            roles=list(self._ctx.settings.roles),
+            kafka_bootstrap=self._ctx.settings.bootstrap,
+            instance_id=self._ctx.instance_id,
+        )
+
+    async def ListResources(
+        self, request: platform_pb2.ListResourcesRequest, context: grpc.aio.ServicerContext
+    ) -> platform_pb2.ListResourcesResponse:
+        if not request.kind:
+            raise MissingParameter("kind is required")
+        if "/" in request.kind:
+            raise InvalidParameterValue(f"kind {request.kind!r} must not contain '/'")
+        return platform_pb2.ListResourcesResponse(
+            resources=[
+                platform_pb2.Resource(
+                    kind=r.kind,
+                    name=r.name,
+                    spec_json=json.dumps(r.spec, sort_keys=True),
+                    generation=r.generation,
+                    created_at_ms=r.created_at,
+                    updated_at_ms=r.updated_at,
+                )
+                for r in self._ctx.registry.find(request.kind, request.name_prefix)
+            ]
+        )
+
+
+class Server:
+    """One eventplane process: start(), then wait until stop()."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.instance_id = uuid.uuid4().hex[:12]
+        self._grpc: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._components: list[Component] = []
+        self._metrics_http: Any = None
+        self._producer: Producer | None = None
+        self._registry: Registry | None = None
+        self._stopped = asyncio.Event()
+        self._serving = False
+        self.ctx: ServerContext | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        await asyncio.to_thread(wait_for_cluster, s)
+        BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
+        if s.metrics_port:
+            try:
+                self._metrics_http, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
+            except OSError as exc:
+                raise OSError(
+                    f"EVENTPLANE_METRICS_PORT: cannot listen on {s.grpc_host}:{s.metrics_port}: "
+                    f"{exc.strerror}"
+                ) from None
+        self._producer = Producer(s, name=f"eventplane-{self.instance_id}")
+        self._registry = Registry(s, self._producer)
+        await asyncio.to_thread(self._registry.start)
+        self.ctx = ServerContext(s, self._producer, self._registry, self.instance_id)
+
+        server = grpc.aio.server(
+            interceptors=[ServerInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        self._grpc = server
+        platform_pb2_grpc.add_PlatformServicer_to_server(PlatformService(self.ctx), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names = [
+            platform_pb2.DESCRIPTOR.services_by_name["Platform"].full_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
+        for component in components_for(s):
+            await component.start(self.ctx, server)
+            self._components.append(component)
+            names.extend(component.service_names)
+        reflection.enable_server_reflection(names, server)
+        address = f"{s.grpc_host}:{s.grpc_port}"
+        if server.add_insecure_port(address) == 0:
+            raise OSError(f"EVENTPLANE_GRPC_PORT: cannot listen on {address}")
+        await server.start()
+        for name in names:
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._serving = True
+        _log.info(
+            "eventplane serving",
+            grpc=address,
+            metrics=f"http://{s.grpc_host}:{s.metrics_port}/metrics" if s.metrics_port else None,
+            kafka=s.bootstrap,
+            roles=list(s.roles),
+            instance=self.instance_id,
+        )
+
+    async def wait(self) -> None:
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Drain, stop components (committing offsets), flush and close."""
+        if self._stopped.is_set():
+            return
+        grace = self.settings.shutdown_grace
+        if self._serving:  # a start that failed half-way cleans up quietly
+            _log.info("eventplane stopping", grace_seconds=grace)
+        await self._health.enter_graceful_shutdown()
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+        for component in reversed(self._components):
+            try:
+                await component.stop()
+            except Exception:
+                _log.exception("component stop failed", role=component.role)
+        if self._registry is not None:
+            await asyncio.to_thread(self._registry.close)
+        if self._producer is not None:
+            left = await asyncio.to_thread(self._producer.close, grace)
+            if left:
+                _log.error("records not delivered at shutdown", count=left)
+        if self._metrics_http is not None:
+            self._metrics_http.shutdown()
+            self._metrics_http.server_close()
+        self._stopped.set()
+        if self._serving:
+            _log.info("eventplane stopped")

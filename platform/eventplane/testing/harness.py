@@ -1,0 +1,175 @@
+"""Helpers to run a real eventplane server in tests and wait without fixed sleeps."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def eventually(
+    check: Callable[[], T],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    message: str = "condition never held",
+) -> T:
+    """Call ``check`` until it returns a truthy value without raising AssertionError.
+
+    Returns that value. On timeout re-raises the last AssertionError, or fails
+    with ``message``.
+    """
+    deadline = time.monotonic() + timeout
+    last: AssertionError | None = None
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            if last is not None:
+                raise last
+            raise AssertionError(f"{message} (within {timeout:g}s)")
+        time.sleep(interval)
+
+
+class EventplaneProcess:
+    """`eventplane server` as a child process on free ports, for tests.
+
+    Args:
+        bootstrap: Kafka bootstrap servers the server uses.
+        roles: the roles to run (default all).
+        env: extra EVENTPLANE_* settings.
+        grpc_port / metrics_port: fixed ports (default: free ones); a restarted
+            process keeps its ports so clients can reconnect.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        roles: str = "all",
+        env: Mapping[str, str] | None = None,
+        grpc_port: int | None = None,
+        metrics_port: int | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.roles = roles
+        self.extra_env = dict(env or {})
+        self.grpc_port = grpc_port or free_port()
+        self.metrics_port = metrics_port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="eventplane-server-", suffix=".log")[1])
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}
+        env.update(
+            {
+                "EVENTPLANE_KAFKA_BOOTSTRAP": self.bootstrap,
+                "EVENTPLANE_GRPC_PORT": str(self.grpc_port),
+                "EVENTPLANE_METRICS_PORT": str(self.metrics_port),
+                "EVENTPLANE_ROLES": self.roles,
+                "EVENTPLANE_SHUTDOWN_GRACE": "5",
+                **self.extra_env,
+            }
+        )
+        return env
+
+    def start(self, *, timeout: float = 60.0) -> EventplaneProcess:
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "eventplane.cli", "server"],
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.wait_serving(timeout)
+        return self
+
+    def wait_serving(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.endpoint) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"eventplane server exited with {self.proc.returncode}:\n{self.log_tail()}"
+                    )
+                try:
+                    resp = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                    if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"server not SERVING in {timeout:g}s:\n{self.log_tail()}")
+                time.sleep(0.1)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def client(self, **kwargs: Any) -> Any:
+        from eventplane.client import Client
+
+        return Client(self.endpoint, **kwargs)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (graceful drain) and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no chance to flush or commit."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self, *, timeout: float = 60.0) -> EventplaneProcess:
+        return self.start(timeout=timeout)
+
+    def __enter__(self) -> EventplaneProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,53 @@
+"""pytest fixtures for testing against a real eventplane (loaded via the pytest11 entry point).
+
+- ``eventplane_kafka`` (session): bootstrap servers. Uses EVENTPLANE_KAFKA_BOOTSTRAP
+  when set; otherwise starts a local broker on EVENTPLANE_TEST_KAFKA_PORT
+  (default 19092), reusing one that already runs there, and stops it at the end
+  if it started it.
+- ``eventplane_server`` (session): a server process with every role on that broker.
+- ``eventplane_client``: a Client connected to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventplane.testing.harness import EventplaneProcess
+
+
+@pytest.fixture(scope="session")
+def eventplane_kafka() -> Iterator[str]:
+    bootstrap = os.environ.get("EVENTPLANE_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        yield bootstrap
+        return
+    from eventplane.config import load_settings
+    from eventplane.kafka.local import LocalKafka
+
+    port = int(os.environ.get("EVENTPLANE_TEST_KAFKA_PORT", "19092"))
+    broker = LocalKafka.from_settings(load_settings(), port)
+    started = broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        if started:
+            broker.stop()
+
+
+@pytest.fixture(scope="session")
+def eventplane_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
+    server = EventplaneProcess(eventplane_kafka).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def eventplane_client(eventplane_server: EventplaneProcess) -> Iterator[Any]:
+    with eventplane_server.client() as client:
+        yield client

@@ -1,0 +1,6 @@
+"""Event buses (EventBridge semantics): rules select events with compiled event patterns."""
+
+from eventplane.bus.errors import InvalidEventPattern
+from eventplane.bus.patterns import CompiledPattern, compile_pattern
+
+__all__ = ["CompiledPattern", "InvalidEventPattern", "compile_pattern"]

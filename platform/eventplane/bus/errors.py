@@ -1,0 +1,15 @@
+"""Errors raised by the event bus capability."""
+
+from __future__ import annotations
+
+from eventplane.errors import InvalidRequestError
+
+
+class InvalidEventPattern(InvalidRequestError):
+    """An event pattern that EventBridge would reject (PutRule, TestEventPattern, archives).
+
+    The message names the problem and, where there is one, the key path:
+    ``Event pattern is not valid. Reason: prefix match pattern must be a string at detail.name``.
+    """
+
+    code = "InvalidEventPatternException"

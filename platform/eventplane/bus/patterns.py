@@ -1,0 +1,573 @@
+"""EventBridge event patterns, validated and compiled once into matcher closures.
+
+Semantics follow the EventBridge documentation (and aws/event-ruler, which implements it):
+
+- Every key of a pattern object must match (AND); the values in a leaf array are
+  alternatives (OR). ``"$or": [p1, p2, ...]`` (at least two objects) holds when any
+  branch holds against the same object.
+- A leaf compares against the *leaf values* of the event field: the field itself when
+  it is a string, number, boolean or null; the elements of an array, flattened. Objects
+  are never leaf values, so a leaf pattern that meets an object does not match, and
+  ``{"exists": false}`` holds for absent fields, objects and empty arrays alike.
+- A nested pattern object is matched against the event object at that key; when the
+  event holds an array, against each object element in turn (fields of one match
+  never come from different elements). When there is no object to descend into, it is
+  matched against ``{}``, so only absence tests can hold.
+- Exact values are typed: ``"3"`` never equals ``3``, numbers compare numerically
+  (``3 == 3.0``), ``true`` is not ``1``, ``null`` is not ``""``.
+- ``anything-but`` only excludes values of its own type: ``{"anything-but": "x"}``
+  matches ``5`` and ``null``; ``{"anything-but": [1, 2]}`` matches ``"1"``.
+
+SNS filter policies use the same engine with a narrower :class:`Dialect`, see
+:mod:`eventplane.topics.filter_policy`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, TypeGuard
+
+from eventplane.bus.errors import InvalidEventPattern
+
+ObjectTest = Callable[[Mapping[str, Any]], bool]
+ValueTest = Callable[[Any], bool]
+Path = tuple[str, ...]
+
+OR_KEY: Final = "$or"
+_STRING_OPERATORS: Final = frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"})
+OPERATORS: Final = _STRING_OPERATORS | {"anything-but", "numeric", "cidr", "exists"}
+_MISSING: Final[Any] = object()
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+_EVENTBRIDGE_NUMERIC_LIMIT: Final = 5.0e9
+
+
+class PatternError(Exception):
+    """Why a pattern is invalid and where; each capability wraps it in its own error."""
+
+    def __init__(self, reason: str, path: Path = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+    def describe(self) -> str:
+        return f"{self.reason} at {'.'.join(self.path)}" if self.path else self.reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dialect:
+    """What a pattern language accepts. EventBridge accepts everything; SNS accepts less."""
+
+    # Operator names allowed in a leaf's match expression.
+    operators: frozenset[str]
+    # Operators allowed inside {"anything-but": {...}}.
+    anything_but_operators: frozenset[str]
+    # Whether prefix and suffix accept {"equals-ignore-case": "..."}.
+    case_insensitive_affixes: bool
+    # True: an empty top-level object matches everything (SNS); False: it is invalid.
+    empty_matches_all: bool
+    # None when nested objects are allowed, else the reason they are not.
+    nested_error: str | None
+    # The problem with a number in the pattern, or None. ``threshold`` is True for
+    # operands of numeric/anything-but, False for exact values.
+    check_number: Callable[[int | float, bool], str | None]
+
+
+def _eventbridge_number(value: int | float, threshold: bool) -> str | None:
+    # Exact values may be anything (account ids); thresholds live in a bounded range.
+    if threshold and not -_EVENTBRIDGE_NUMERIC_LIMIT <= value <= _EVENTBRIDGE_NUMERIC_LIMIT:
+        return f"Value {value} is out of range: numbers must be between -5.0e9 and 5.0e9"
+    return None
+
+
+EVENTBRIDGE: Final = Dialect(
+    operators=OPERATORS,
+    anything_but_operators=_STRING_OPERATORS,
+    case_insensitive_affixes=True,
+    empty_matches_all=False,
+    nested_error=None,
+    check_number=_eventbridge_number,
+)
+
+
+class CompiledPattern:
+    """A validated event pattern; :meth:`matches` never looks at the pattern text again."""
+
+    __slots__ = ("_test", "source")
+
+    def __init__(self, source: Mapping[str, Any], test: ObjectTest) -> None:
+        self.source = source
+        self._test = test
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` (a JSON object, already parsed) matches the pattern."""
+        return isinstance(event, Mapping) and self._test(event)
+
+    def __repr__(self) -> str:
+        return f"CompiledPattern({json.dumps(self.source, sort_keys=True)})"
+
+
+def compile_pattern(pattern: str | bytes | Mapping[str, Any]) -> CompiledPattern:
+    """Validate and compile an EventBridge event pattern.
+
+    Args:
+        pattern: The pattern as JSON text (str or UTF-8 bytes) or as a parsed object.
+
+    Raises:
+        InvalidEventPattern: The pattern is not one EventBridge would accept.
+    """
+    try:
+        document = load_document(pattern)
+        return CompiledPattern(document, build_matcher(document, EVENTBRIDGE))
+    except PatternError as err:
+        raise InvalidEventPattern(f"Event pattern is not valid. Reason: {err.describe()}") from None
+
+
+def load_document(pattern: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """The pattern as a fresh JSON object (a Mapping is copied through JSON, so later
+    changes by the caller cannot alter a compiled pattern)."""
+    try:
+        if isinstance(pattern, Mapping):
+            pattern = json.dumps(pattern, allow_nan=False, default=_plain)
+        document = json.loads(pattern, parse_constant=_reject_constant)
+    except (TypeError, ValueError) as err:
+        raise PatternError(f"Not valid JSON: {err}") from None
+    if not isinstance(document, dict):
+        raise PatternError("Filter is not an object")
+    return document
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def build_matcher(document: Mapping[str, Any], dialect: Dialect) -> ObjectTest:
+    """Compile a pattern object into a test over event objects."""
+    if not document and dialect.empty_matches_all:
+        return lambda event: True
+    return _compile_object(document, (), dialect, in_or=False, nested=False)
+
+
+# --- structure ----------------------------------------------------------------------
+
+
+def _compile_object(
+    obj: Any, path: Path, dialect: Dialect, *, in_or: bool, nested: bool
+) -> ObjectTest:
+    if not isinstance(obj, Mapping):
+        raise PatternError("Only JSON objects are allowed in $or", path)
+    if not obj:
+        raise PatternError("Empty objects are not allowed", path)
+    if nested and dialect.nested_error:
+        raise PatternError(dialect.nested_error, path)
+    tests: list[ObjectTest] = []
+    for key, spec in obj.items():
+        if key == OR_KEY:
+            tests.append(_compile_or(spec, path, dialect, nested=nested))
+            continue
+        here = (*path, key)
+        # Inside $or an operator name as a key is almost surely a misplaced match
+        # expression; EventBridge rejects it rather than treat it as a field.
+        if in_or and key in OPERATORS:
+            raise PatternError(f"{key} is a reserved name and cannot be a field inside $or", here)
+        if isinstance(spec, Mapping):
+            sub = _compile_object(spec, here, dialect, in_or=in_or, nested=True)
+            tests.append(_nested(key, sub))
+        elif isinstance(spec, list):
+            tests.append(_field(key, _compile_leaf(spec, here, dialect)))
+        else:
+            raise PatternError(f'"{key}" must be an object or an array', here)
+    if len(tests) == 1:
+        return tests[0]
+    all_tests = tuple(tests)
+    return lambda event: all(test(event) for test in all_tests)
+
+
+def _compile_or(spec: Any, path: Path, dialect: Dialect, *, nested: bool) -> ObjectTest:
+    here = (*path, OR_KEY)
+    if not isinstance(spec, list):
+        raise PatternError("$or must be an array of objects", here)
+    if len(spec) < 2:
+        raise PatternError("$or must contain at least 2 objects", here)
+    branches = tuple(
+        _compile_object(branch, (*path, f"{OR_KEY}[{i}]"), dialect, in_or=True, nested=nested)
+        for i, branch in enumerate(spec)
+    )
+    return lambda event: any(branch(event) for branch in branches)
+
+
+def _nested(key: str, sub: ObjectTest) -> ObjectTest:
+    # Known at compile time: does the sub-pattern hold when there is nothing to descend into?
+    holds_on_nothing = sub(_EMPTY)
+
+    def test(event: Mapping[str, Any]) -> bool:
+        raw = event.get(key, _MISSING)
+        if isinstance(raw, Mapping):
+            return sub(raw)
+        found = False
+        for element in _objects_in(raw):
+            found = True
+            if sub(element):
+                return True
+        return holds_on_nothing and not found
+
+    return test
+
+
+def _field(key: str, field_test: ValueTest) -> ObjectTest:
+    return lambda event: field_test(event.get(key, _MISSING))
+
+
+def _objects_in(raw: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, Mapping):
+                yield item
+            elif isinstance(item, list):
+                yield from _objects_in(item)
+
+
+def _leaf_values(raw: list[Any]) -> Iterator[Any]:
+    for item in raw:
+        if isinstance(item, list):
+            yield from _leaf_values(item)
+        elif not isinstance(item, Mapping):
+            yield item
+
+
+# --- leaves -------------------------------------------------------------------------
+
+
+def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
+    if not spec:
+        raise PatternError("Empty arrays are not allowed", path)
+    strings: set[str] = set()
+    numbers: set[int | float] = set()
+    literals: set[bool | None] = set()
+    tests: list[ValueTest] = []
+    exists: set[bool] = set()
+    for item in spec:
+        if isinstance(item, str):
+            strings.add(item)
+        elif item is None or isinstance(item, bool):
+            literals.add(item)
+        elif isinstance(item, int | float):
+            _check_number(item, False, path, dialect)
+            numbers.add(item)
+        elif isinstance(item, Mapping):
+            flag, test = _compile_expression(item, path, dialect)
+            if test is None:
+                exists.add(flag)
+            else:
+                tests.append(test)
+        else:
+            raise PatternError("Match value must be String, number, true, false, or null", path)
+    return _leaf_test(strings, numbers, literals, tuple(tests), exists)
+
+
+def _leaf_test(
+    strings: set[str],
+    numbers: set[int | float],
+    literals: set[bool | None],
+    tests: tuple[ValueTest, ...],
+    exists: set[bool],
+) -> ValueTest:
+    if_present, if_absent = True in exists, False in exists
+
+    def hit(value: Any) -> bool:
+        if isinstance(value, str):
+            if value in strings:
+                return True
+        elif value is None or isinstance(value, bool):
+            if value in literals:
+                return True
+        elif isinstance(value, int | float) and value in numbers:
+            return True
+        return any(test(value) for test in tests)
+
+    def field_test(raw: Any) -> bool:
+        if isinstance(raw, list):
+            present = False
+            for value in _leaf_values(raw):
+                present = True
+                if hit(value):
+                    return True
+        elif raw is _MISSING or isinstance(raw, Mapping):
+            present = False
+        else:
+            present = True
+            if hit(raw):
+                return True
+        return if_present if present else if_absent
+
+    return field_test
+
+
+def _compile_expression(
+    expr: Mapping[str, Any], path: Path, dialect: Dialect
+) -> tuple[bool, ValueTest | None]:
+    """A match expression as (exists flag, None) for ``exists``, else (False, value test)."""
+    if not expr:
+        raise PatternError("Match expression name not found", path)
+    if len(expr) > 1:
+        raise PatternError("Only one key allowed in match expression", path)
+    ((name, operand),) = expr.items()
+    if name not in dialect.operators:
+        raise PatternError(f"Unrecognized match type {name}", path)
+    if name == "exists":
+        if not isinstance(operand, bool):
+            raise PatternError("exists match pattern must be either true or false.", path)
+        return operand, None
+    return False, _OPERATOR_COMPILERS[name](operand, path, dialect)
+
+
+def _check_number(value: int | float, threshold: bool, path: Path, dialect: Dialect) -> None:
+    problem = dialect.check_number(value, threshold)
+    if problem:
+        raise PatternError(problem, path)
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- operators ----------------------------------------------------------------------
+
+
+def _prefix(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    if _is_case_insensitive(operand, dialect, "prefix", path):
+        folded = operand["equals-ignore-case"].lower()
+        return lambda v: isinstance(v, str) and v.lower().startswith(folded)
+    text = _require_str(operand, "prefix match pattern must be a string", path)
+    return lambda v: isinstance(v, str) and v.startswith(text)
+
+
+def _suffix(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    if _is_case_insensitive(operand, dialect, "suffix", path):
+        folded = operand["equals-ignore-case"].lower()
+        return lambda v: isinstance(v, str) and v.lower().endswith(folded)
+    text = _require_str(operand, "suffix match pattern must be a string", path)
+    return lambda v: isinstance(v, str) and v.endswith(text)
+
+
+def _is_case_insensitive(operand: Any, dialect: Dialect, op: str, path: Path) -> bool:
+    if not isinstance(operand, Mapping) or not dialect.case_insensitive_affixes:
+        return False
+    if list(operand) != ["equals-ignore-case"] or not isinstance(
+        operand["equals-ignore-case"], str
+    ):
+        raise PatternError(f'{op} must be a string or {{"equals-ignore-case": string}}', path)
+    return True
+
+
+def _equals_ignore_case(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    text = _require_str(operand, "equals-ignore-case match pattern must be a string", path)
+    folded = text.lower()
+    return lambda v: isinstance(v, str) and v.lower() == folded
+
+
+def _wildcard(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    text = _require_str(operand, "wildcard match pattern must be a string", path)
+    return _glob(_wildcard_segments(text, path))
+
+
+def _wildcard_segments(text: str, path: Path) -> list[str]:
+    """The literal runs between unescaped ``*``; ``\\*`` is a star, ``\\\\`` a backslash."""
+    segments: list[str] = []
+    current: list[str] = []
+    i, previous_star = 0, False
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            escaped = text[i + 1 : i + 2]
+            if escaped not in ("*", "\\"):
+                raise PatternError(f"Invalid escape at position {i} in wildcard {text!r}", path)
+            current.append(escaped)
+            i, previous_star = i + 2, False
+            continue
+        if char == "*":
+            if previous_star:
+                raise PatternError(
+                    f"Consecutive wildcard characters at position {i} in wildcard {text!r}", path
+                )
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i, previous_star = i + 1, char == "*"
+    segments.append("".join(current))
+    return segments
+
+
+def _glob(segments: list[str]) -> ValueTest:
+    # Leftmost placement of each literal run is enough for "*"-only globs, so matching
+    # is a few str.find calls instead of a backtracking regex.
+    if len(segments) == 1:
+        (exact,) = segments
+        return lambda v: isinstance(v, str) and v == exact
+    first, *middle, last = segments
+    shortest = sum(map(len, segments))
+
+    def test(value: Any) -> bool:
+        if not isinstance(value, str) or len(value) < shortest:
+            return False
+        if not value.startswith(first) or not value.endswith(last):
+            return False
+        position, end = len(first), len(value) - len(last)
+        for literal in middle:
+            found = value.find(literal, position, end)
+            if found < 0:
+                return False
+            position = found + len(literal)
+        return True
+
+    return test
+
+
+def _anything_but(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    if isinstance(operand, Mapping):
+        return _anything_but_nested(operand, path, dialect)
+    values = operand if isinstance(operand, list) else [operand]
+    if not values:
+        raise PatternError("anything-but list must not be empty", path)
+    if all(isinstance(v, str) for v in values):
+        excluded_strings = frozenset(values)
+        return lambda v: not (isinstance(v, str) and v in excluded_strings)
+    if all(_is_number(v) for v in values):
+        for number in values:
+            _check_number(number, True, path, dialect)
+        excluded_numbers = frozenset(values)
+        return lambda v: not (_is_number(v) and v in excluded_numbers)
+    if isinstance(operand, list):
+        raise PatternError("Inside anything-but list, all values must be strings or numbers", path)
+    raise PatternError("Value of anything-but must be an array or single string/number value", path)
+
+
+def _anything_but_nested(operand: Mapping[str, Any], path: Path, dialect: Dialect) -> ValueTest:
+    if not operand:
+        raise PatternError("Anything-But expression name not found", path)
+    if len(operand) > 1:
+        raise PatternError("Only one key allowed in match expression", path)
+    ((name, arg),) = operand.items()
+    if name not in dialect.anything_but_operators:
+        raise PatternError(f"Unsupported anything-but pattern: {name}", path)
+    if name in ("prefix", "suffix"):
+        text = _require_str(arg, "prefix/suffix match pattern must be a string", path)
+        if not text:
+            raise PatternError("Null prefix/suffix not allowed", path)
+        if name == "prefix":
+            return lambda v: not (isinstance(v, str) and v.startswith(text))
+        return lambda v: not (isinstance(v, str) and v.endswith(text))
+    texts = arg if isinstance(arg, list) else [arg]
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise PatternError(f"anything-but {name} must be a string or a list of strings", path)
+    if name == "equals-ignore-case":
+        folded = frozenset(t.lower() for t in texts)
+        return lambda v: not (isinstance(v, str) and v.lower() in folded)
+    globs = tuple(_glob(_wildcard_segments(t, path)) for t in texts)
+    return lambda v: not any(glob(v) for glob in globs)
+
+
+_LOWER_BOUNDS: Final = frozenset({">", ">="})
+_UPPER_BOUNDS: Final = frozenset({"<", "<="})
+
+
+def _numeric(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    if not isinstance(operand, list):
+        raise PatternError("Value of numeric must be an array", path)
+    if not operand or not isinstance(operand[0], str):
+        member = json.dumps(operand[0]) if operand else "]"
+        raise PatternError(f"Invalid member in numeric match: {member}", path)
+    op = operand[0]
+    if op not in _LOWER_BOUNDS | _UPPER_BOUNDS | {"="}:
+        raise PatternError(f"Unrecognized numeric range operator: {op}", path)
+    first = _numeric_operand(operand, 1, path, dialect)
+    if len(operand) == 2:
+        return _comparison(op, first)
+    # Only "lower bound, then upper bound" forms a range, as in EventBridge.
+    if op not in _LOWER_BOUNDS:
+        raise PatternError("Too many elements in numeric expression", path)
+    second_op = operand[2]
+    if not isinstance(second_op, str):
+        raise PatternError(f"Bad value in numeric range: {json.dumps(second_op)}", path)
+    if second_op not in _UPPER_BOUNDS:
+        raise PatternError(f"Bad numeric range operator: {second_op}", path)
+    second = _numeric_operand(operand, 3, path, dialect)
+    if len(operand) > 4:
+        raise PatternError("Too many terms in numeric range expression", path)
+    if not first < second:
+        raise PatternError("Bottom must be less than top", path)
+    low, high = _comparison(op, first), _comparison(second_op, second)
+    return lambda v: low(v) and high(v)
+
+
+def _numeric_operand(operand: list[Any], index: int, path: Path, dialect: Dialect) -> int | float:
+    op = operand[index - 1]
+    value = operand[index] if index < len(operand) else None
+    if not _is_number(value):
+        raise PatternError(f"Value of {'equals' if op == '=' else op} must be numeric", path)
+    _check_number(value, True, path, dialect)
+    return value
+
+
+def _comparison(op: str, bound: int | float) -> ValueTest:
+    if op == "=":
+        return lambda v: _is_number(v) and v == bound
+    if op == "<":
+        return lambda v: _is_number(v) and v < bound
+    if op == "<=":
+        return lambda v: _is_number(v) and v <= bound
+    if op == ">":
+        return lambda v: _is_number(v) and v > bound
+    return lambda v: _is_number(v) and v >= bound
+
+
+def _cidr(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
+    text = _require_str(operand, "cidr match pattern must be a string", path)
+    address, slash, bits = text.partition("/")
+    if not slash or "/" in bits:
+        raise PatternError("Malformed CIDR, one '/' required", path)
+    if not bits.isdigit():
+        raise PatternError("Malformed CIDR, mask bits must be an integer", path)
+    try:
+        network = ipaddress.ip_network(f"{address}/{int(bits)}", strict=False)
+    except ValueError:
+        raise PatternError(f"Invalid CIDR: {text}", path) from None
+    version, low, high = network.version, int(network[0]), int(network[-1])
+
+    def test(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            ip = ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return ip.version == version and low <= int(ip) <= high
+
+    return test
+
+
+def _require_str(value: Any, message: str, path: Path) -> str:
+    if not isinstance(value, str):
+        raise PatternError(message, path)
+    return value
+
+
+_OPERATOR_COMPILERS: Final[dict[str, Callable[[Any, Path, Dialect], ValueTest]]] = {
+    "prefix": _prefix,
+    "suffix": _suffix,
+    "equals-ignore-case": _equals_ignore_case,
+    "wildcard": _wildcard,
+    "anything-but": _anything_but,
+    "numeric": _numeric,
+    "cidr": _cidr,
+}

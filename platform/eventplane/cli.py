@@ -225,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], None]]]:
     """Capability sub-commands (queue, topic, ...) register here."""
-    return []
+    import eventplane.queues.cli
+
+    return [("queue", eventplane.queues.cli.register)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,15 +15,50 @@ from types import TracebackType
 import grpc
 
 from eventplane.client._channel import channel_options, credentials, resolve_target
+from eventplane.client._queue_types import (
+    BatchResultError,
+    ChangeMessageVisibilityBatchEntry,
+    ChangeMessageVisibilityBatchResult,
+    DeleteMessageBatchEntry,
+    DeleteMessageBatchResult,
+    Message,
+    MessageAttribute,
+    MessageMoveTask,
+    QueueUrlPage,
+    SendMessageBatchEntry,
+    SendMessageBatchResult,
+    SendMessageBatchResultEntry,
+    SendMessageResult,
+)
 from eventplane.client.platform import (
     AsyncPlatformClient,
     PlatformClient,
     ResourceInfo,
     ServerInfo,
 )
+from eventplane.client.queues import AsyncQueuesClient, QueuesClient
 from eventplane.errors import EventplaneError
 
-__all__ = ["AsyncClient", "Client", "EventplaneError", "ResourceInfo", "ServerInfo"]
+__all__ = [
+    "AsyncClient",
+    "BatchResultError",
+    "ChangeMessageVisibilityBatchEntry",
+    "ChangeMessageVisibilityBatchResult",
+    "Client",
+    "DeleteMessageBatchEntry",
+    "DeleteMessageBatchResult",
+    "EventplaneError",
+    "Message",
+    "MessageAttribute",
+    "MessageMoveTask",
+    "QueueUrlPage",
+    "ResourceInfo",
+    "SendMessageBatchEntry",
+    "SendMessageBatchResult",
+    "SendMessageBatchResultEntry",
+    "SendMessageResult",
+    "ServerInfo",
+]
 
 
 class Client:
@@ -53,6 +88,7 @@ class Client:
             else grpc.insecure_channel(self.target, options=channel_options())
         )
         self.platform = PlatformClient(self._channel, timeout)
+        self.queues = QueuesClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -88,6 +124,7 @@ class AsyncClient:
             else grpc.aio.insecure_channel(self.target, options=channel_options())
         )
         self.platform = AsyncPlatformClient(self._channel, timeout)
+        self.queues = AsyncQueuesClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

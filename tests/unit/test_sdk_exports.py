@@ -1,0 +1,36 @@
+"""The SDK's public surface changes only on purpose: edit this list when you mean to."""
+
+from __future__ import annotations
+
+import eventplane.client
+
+EXPECTED = {
+    "AsyncClient",
+    "BatchResultError",
+    "ChangeMessageVisibilityBatchEntry",
+    "ChangeMessageVisibilityBatchResult",
+    "Client",
+    "DeleteMessageBatchEntry",
+    "DeleteMessageBatchResult",
+    "EventplaneError",
+    "Message",
+    "MessageAttribute",
+    "MessageMoveTask",
+    "QueueUrlPage",
+    "ResourceInfo",
+    "SendMessageBatchEntry",
+    "SendMessageBatchResult",
+    "SendMessageBatchResultEntry",
+    "SendMessageResult",
+    "ServerInfo",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(eventplane.client.__all__) == EXPECTED
+    assert len(eventplane.client.__all__) == len(EXPECTED), "a name is listed twice"
+
+
+def test_every_exported_name_exists() -> None:
+    missing = [n for n in eventplane.client.__all__ if not hasattr(eventplane.client, n)]
+    assert missing == []

@@ -52,6 +52,9 @@ class Settings:
     # Address and port the gRPC API listens on.
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    # host:port other replicas use to reach this one (forwarding to partition
+    # owners); empty means the gRPC listen address. In Kubernetes: the pod IP.
+    advertise_address: str = ""
     # Port of the Prometheus /metrics endpoint (0 disables it).
     metrics_port: int = 9464
     # Which components this process runs; "all" or a subset of ROLES.
@@ -80,6 +83,10 @@ class Settings:
     def grpc_target(self) -> str:
         host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
         return f"{host}:{self.grpc_port}"
+
+    @property
+    def advertise(self) -> str:
+        return self.advertise_address or self.grpc_target
 
     def replace(self, **changes: Any) -> Settings:
         return load_settings(base=self, overrides=changes)

@@ -61,7 +61,9 @@ class Component(Protocol):
 
 def components_for(settings: Settings) -> list[Component]:
     """The components this process runs, by role. Capabilities add themselves here."""
-    found: list[Component] = []
+    from eventplane.queues import QueuesComponent
+
+    found: list[Component] = [QueuesComponent()]
     return [c for c in found if c.role in settings.roles]
 
 

@@ -37,7 +37,10 @@ def test_dev_serves_and_ctrl_c_leaves_nothing_behind(tmp_path) -> None:  # type:
         )
     try:
         probe = EventplaneProcess(f"127.0.0.1:{kafka_port}", grpc_port=grpc_port)
-        probe.wait_serving(timeout=120)
+        try:
+            probe.wait_serving(timeout=120)
+        except TimeoutError:
+            raise AssertionError(f"dev never served:\n{out.read_text()}") from None
         printed = out.read_text()
         assert f"127.0.0.1:{grpc_port}" in printed
         assert f"http://127.0.0.1:{metrics_port}/metrics" in printed

@@ -1,0 +1,38 @@
+"""The queues role: engine + gRPC service, started by the server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
+from eventplane.server import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.queues.engine import QueueEngine
+
+
+class QueuesComponent:
+    role: str = "queues"
+    service_names: Sequence[str] = (queues_pb2.DESCRIPTOR.services_by_name["Queues"].full_name,)
+
+    def __init__(self) -> None:
+        self._engine: QueueEngine | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.queues.engine import QueueEngine
+        from eventplane.queues.move_tasks import MoveTasks
+        from eventplane.queues.service import QueuesService
+
+        engine = QueueEngine(ctx)
+        await engine.start()
+        self._engine = engine
+        queues_pb2_grpc.add_QueuesServicer_to_server(
+            QueuesService(engine, MoveTasks(engine)), server
+        )
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()

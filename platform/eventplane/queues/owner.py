@@ -1,0 +1,315 @@
+"""Partition ownership: the consumer group that decides which replica serves which partition.
+
+Every replica runs one member of ``eventplane.queue-owners`` subscribed to all
+queue topics. When Kafka assigns it a partition, the member first rebuilds
+that partition's state from the lease journal (the co-partitioned ``.state``
+topic), then consumes the partition's records from the committed offset and
+merges them with the journal. On revocation it commits the lowest undeleted
+offset and drops the state; a crashed owner's partitions go to a survivor,
+which rebuilds the same state from the same journal.
+
+Threads: librdkafka's consumer lives on one thread (``_ConsumerThread``); all
+queue state lives on the asyncio loop. The thread hands records and
+assignments to the loop in order (call_soon_threadsafe / run_coroutine_threadsafe),
+and the loop hands commits and subscription changes back through a queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue as stdlib_queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_INVALID,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
+
+from eventplane.config import Settings
+from eventplane.kafka import naming
+from eventplane.kafka.clients import consumer_config
+from eventplane.observability.logging import get_logger
+from eventplane.queues.journal import JournalState, decode_record
+from eventplane.queues.models import Record
+
+_log = get_logger("eventplane.queues.owner")
+
+QUEUE_PREFIX = naming.queue_topic("")
+
+
+def queue_of(topic: str) -> str:
+    return topic[len(QUEUE_PREFIX) :]
+
+
+@dataclass
+class Adopted:
+    """A partition handed to this replica, with what its journal says."""
+
+    queue: str
+    partition: int
+    start_offset: int
+    journal: JournalState
+
+
+@dataclass
+class Incoming:
+    queue: str
+    partition: int
+    offset: int
+    record: Record
+
+
+@dataclass
+class _Commands:
+    subscribe: list[str] | None = None
+    commits: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+class OwnerListener:
+    """What the loop side implements (engine.QueueEngine)."""
+
+    async def adopt(self, adopted: Adopted) -> None:
+        raise NotImplementedError
+
+    async def relinquish(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Drop these partitions; returns the offsets to commit for them."""
+        raise NotImplementedError
+
+    def on_records(self, records: list[Incoming]) -> None:
+        raise NotImplementedError
+
+
+class OwnerConsumer:
+    """The replica's member of eventplane.queue-owners, on its own thread."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        listener: OwnerListener,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        advertise: str,
+        instance_id: str,
+    ) -> None:
+        self._settings = settings
+        self._listener = listener
+        self._loop = loop
+        self.client_id = f"eventplane-owner|{advertise}|{instance_id}"
+        self._commands: stdlib_queue.SimpleQueue[_Commands] = stdlib_queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="queue-owner", daemon=True)
+        self._topics: list[str] = []
+        self.owned: set[tuple[str, int]] = set()  # read on the loop; written via callbacks
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def subscribe(self, topics: list[str]) -> None:
+        if sorted(topics) != self._topics:
+            self._topics = sorted(topics)
+            self._commands.put(_Commands(subscribe=list(self._topics)))
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        if offsets:
+            self._commands.put(_Commands(commits=dict(offsets)))
+
+    def close(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    # --- the consumer thread ---------------------------------------------------------
+    def _run(self) -> None:
+        conf = consumer_config(
+            self._settings,
+            naming.QUEUE_OWNERS_GROUP,
+            **{
+                "client.id": self.client_id,
+                "partition.assignment.strategy": "cooperative-sticky",
+                "session.timeout.ms": 6000,
+                "heartbeat.interval.ms": 1000,
+                "fetch.wait.max.ms": 5,
+                "fetch.queue.backoff.ms": 1,
+            },
+        )
+        consumer = Consumer(conf)
+        reader = Consumer(
+            consumer_config(self._settings, f"eventplane.journal-reader.{uuid.uuid4().hex}")
+        )
+        try:
+            self._loop_forever(consumer, reader)
+        except Exception:
+            _log.exception("queue owner consumer crashed")
+        finally:
+            try:
+                consumer.close()  # revokes (and so commits) what it owns
+            except KafkaException as exc:
+                _log.warning("closing the owner consumer", error=str(exc))
+            reader.close()
+
+    def _loop_forever(self, consumer: Consumer, reader: Consumer) -> None:
+        def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
+            for tp in partitions:
+                self._adopt(c, reader, tp)
+
+        def on_revoke(c: Consumer, partitions: list[TopicPartition]) -> None:
+            self._relinquish(c, partitions, commit=True)
+
+        def on_lost(c: Consumer, partitions: list[TopicPartition]) -> None:
+            self._relinquish(c, partitions, commit=False)
+
+        subscribed = False
+        while not self._stop.is_set():
+            self._drain_commands(consumer, on_assign, on_revoke, on_lost)
+            if not self._topics:
+                if subscribed:
+                    consumer.unsubscribe()
+                    subscribed = False
+                time.sleep(0.05)
+                continue
+            subscribed = True
+            batch = consumer.consume(500, 0.05)
+            if batch:
+                self._dispatch(batch)
+
+    def _drain_commands(self, consumer: Consumer, *callbacks: Callable[..., None]) -> None:
+        commits: dict[tuple[str, int], int] = {}
+        while True:
+            try:
+                cmd = self._commands.get_nowait()
+            except stdlib_queue.Empty:
+                break
+            if cmd.subscribe:
+                on_assign, on_revoke, on_lost = callbacks
+                consumer.subscribe(
+                    cmd.subscribe, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost
+                )
+            commits.update(cmd.commits)
+        if commits:
+            offsets = [
+                TopicPartition(t, p, o) for (t, p), o in commits.items() if (t, p) in self.owned
+            ]
+            if offsets:
+                try:
+                    consumer.commit(offsets=offsets, asynchronous=True)
+                except KafkaException as exc:
+                    _log.warning("offset commit failed", error=str(exc))
+
+    def _dispatch(self, batch: list[Any]) -> None:
+        records: list[Incoming] = []
+        for m in batch:
+            err = m.error()
+            if err is not None:
+                if err.code() not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
+                    _log.warning("owner consumer", error=err.str())
+                continue
+            try:
+                rec = decode_record(m.value(), m.headers() or [])
+            except Exception as exc:  # an unreadable record must not stop the queue
+                _log.error(
+                    "unreadable queue record", topic=m.topic(), offset=m.offset(), error=str(exc)
+                )
+                continue
+            records.append(Incoming(queue_of(m.topic()), m.partition(), m.offset(), rec))
+        if records:
+            self._loop.call_soon_threadsafe(self._listener.on_records, records)
+
+    def _adopt(self, consumer: Consumer, reader: Consumer, tp: TopicPartition) -> None:
+        queue = queue_of(tp.topic)
+        start = 0
+        try:
+            (committed,) = consumer.committed([TopicPartition(tp.topic, tp.partition)], timeout=10)
+            if committed.offset >= 0:
+                start = committed.offset
+            else:
+                low, _ = consumer.get_watermark_offsets(tp, timeout=10)
+                start = max(low, 0)
+            journal = _read_journal(reader, naming.queue_state_topic(queue), tp.partition)
+        except KafkaException as exc:
+            _log.error(
+                "cannot take over partition", queue=queue, partition=tp.partition, error=str(exc)
+            )
+            journal, start = JournalState(), start
+        fut = asyncio.run_coroutine_threadsafe(
+            self._listener.adopt(Adopted(queue, tp.partition, start, journal)), self._loop
+        )
+        fut.result(timeout=60)
+        self.owned.add((tp.topic, tp.partition))
+        _log.info(
+            "partition adopted",
+            queue=queue,
+            partition=tp.partition,
+            start_offset=start,
+            leases=len(journal.leases),
+        )
+
+    def _relinquish(
+        self, consumer: Consumer, partitions: list[TopicPartition], *, commit: bool
+    ) -> None:
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        for key in keys:
+            self.owned.discard(key)
+        fut = asyncio.run_coroutine_threadsafe(
+            self._listener.relinquish([(queue_of(t), p) for t, p in keys]), self._loop
+        )
+        try:
+            offsets = fut.result(timeout=30)
+        except Exception:
+            _log.exception("relinquish failed")
+            return
+        if commit and offsets:
+            tps = [
+                TopicPartition(naming.queue_topic(q), p, o)
+                for (q, p), o in offsets.items()
+                if o > 0
+            ]
+            if tps:
+                try:
+                    consumer.commit(offsets=tps, asynchronous=False)
+                except KafkaException as exc:
+                    _log.warning("final commit failed", error=str(exc))
+
+
+def _read_journal(
+    reader: Consumer, topic: str, partition: int, timeout: float = 60.0
+) -> JournalState:
+    """Everything the partition's journal holds, read to its current end."""
+    state = JournalState()
+    tp = TopicPartition(topic, partition)
+    try:
+        low, high = reader.get_watermark_offsets(tp, timeout=10)
+    except KafkaException as exc:
+        if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            return state
+        raise
+    if high <= low:
+        return state
+    reader.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            m = reader.poll(0.2)
+            if m is None:
+                pos = reader.position([tp])[0].offset
+                if pos != OFFSET_INVALID and pos >= high:
+                    break
+                continue
+            if m.error():
+                continue
+            key = (m.key() or b"").decode()
+            state.apply(key, m.value(), m.headers() or [])
+            if (m.offset() or 0) >= high - 1:
+                break
+        else:
+            raise TimeoutError(f"reading the journal {topic}[{partition}] took over {timeout:g}s")
+    finally:
+        reader.unassign()
+    return state

@@ -1,0 +1,399 @@
+"""The partitions this replica owns, on the asyncio loop: serve, journal, commit.
+
+Every state change is journaled to the queue's ``.state`` topic and
+acknowledged by Kafka (acks=all) *before* the caller is answered, so a new
+owner rebuilds exactly what clients were told. Offsets are committed only up
+to the lowest undeleted message of each partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Message
+
+from eventplane.errors import ServiceUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.clients import ProduceError, Producer
+from eventplane.observability.logging import get_logger
+from eventplane.queues import journal, metrics
+from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
+from eventplane.queues.owner import Adopted, Incoming, OwnerListener
+from eventplane.queues.queue_def import QueueDef
+
+_log = get_logger("eventplane.queues")
+
+Clock = Callable[[], int]
+# Above this many undeleted messages in memory a partition stops reading ahead.
+WINDOW = 50_000
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def sequence_number(partition: int, offset: int) -> str:
+    # Increases with the offset, and a message group always lives in one partition.
+    return f"{offset:016d}{partition:04d}"
+
+
+@dataclass
+class Owned:
+    queue: str
+    state: PartitionState
+    pending: dict[int, Lease] = field(default_factory=dict)  # journal entries ahead of the records
+    committed: int = 0
+    leased: set[int] = field(default_factory=set)  # offsets with a journal entry to tombstone
+
+
+class Pulse:
+    """Wakes every long poll waiting on a queue."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def fire(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
+
+class LocalPartitions(OwnerListener):
+    def __init__(
+        self,
+        producer: Producer,
+        lookup: Callable[[str], QueueDef | None],
+        clock: Clock = wall_clock_ms,
+    ) -> None:
+        self._producer = producer
+        self._lookup = lookup
+        self.clock = clock
+        self.owned: dict[tuple[str, int], Owned] = {}
+        self._pulses: dict[str, Pulse] = {}
+        self._dedup_inflight: dict[tuple[str, int, str], asyncio.Future[tuple[str, str]]] = {}
+        self._rotation = 0
+
+    # --- ownership (called from the owner consumer thread, run on the loop) -------------
+    async def adopt(self, a: Adopted) -> None:
+        qd = self._lookup(a.queue)
+        fifo = qd.config.fifo if qd else a.queue.endswith(".fifo")
+        state = PartitionState(a.partition, fifo=fifo, start_offset=a.start_offset)
+        state.purged_below = a.journal.purged_below
+        state.dedup.update(a.journal.dedup)
+        pending = {o: lease for o, lease in a.journal.leases.items() if o >= a.start_offset}
+        self.owned[(a.queue, a.partition)] = Owned(
+            a.queue, state, pending, a.start_offset, set(pending)
+        )
+
+    async def relinquish(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        offsets = {}
+        for key in partitions:
+            owned = self.owned.pop(key, None)
+            if owned is not None:
+                offsets[key] = owned.state.low_watermark()
+        return offsets
+
+    def on_records(self, records: list[Incoming]) -> None:
+        now = self.clock()
+        woken: set[str] = set()
+        for r in records:
+            owned = self.owned.get((r.queue, r.partition))
+            if owned is None:
+                continue  # revoked meanwhile; the next owner reads it again
+            lease = owned.pending.pop(r.offset, None)
+            msg = owned.state.add(r.offset, r.record, lease, now)
+            if msg is None:
+                continue
+            if owned.state.fifo and r.record.dedup_id:
+                qd = self._lookup(r.queue)
+                key = dedup_key(r.record, qd.config.deduplication_scope if qd else "queue")
+                owned.state.dedup.setdefault(
+                    key,
+                    DedupEntry(
+                        r.record.message_id,
+                        sequence_number(r.partition, r.offset),
+                        r.record.sent_ms + 300_000,
+                    ),
+                )
+            woken.add(r.queue)
+        for q in woken:
+            self.pulse(q).fire()
+
+    # --- helpers ------------------------------------------------------------------------
+    def pulse(self, queue: str) -> Pulse:
+        pulse = self._pulses.get(queue)
+        if pulse is None:
+            pulse = self._pulses[queue] = Pulse()
+        return pulse
+
+    def partitions_of(self, queue: str) -> list[int]:
+        return sorted(p for q, p in self.owned if q == queue)
+
+    def _state(self, queue: str, partition: int) -> Owned | None:
+        return self.owned.get((queue, partition))
+
+    async def _journal(
+        self,
+        queue: str,
+        partition: int,
+        items: list[tuple[str, tuple[bytes, list[tuple[str, bytes]]] | None]],
+    ) -> None:
+        """Write journal entries and wait until Kafka has them all."""
+        topic = naming.queue_state_topic(queue)
+        futures: list[Awaitable[Message]] = []
+        for key, encoded in items:
+            value, headers = encoded if encoded is not None else (None, [])
+            futures.append(
+                self._producer.send(topic, value, key=key, headers=headers, partition=partition)
+            )
+        try:
+            await asyncio.gather(*futures)
+        except ProduceError as exc:
+            raise ServiceUnavailable(f"could not journal to Kafka: {exc}") from None
+
+    # --- receive ------------------------------------------------------------------------
+    async def claim(
+        self,
+        qd: QueueDef,
+        max_messages: int,
+        visibility_s: int,
+        dead_letter: Callable[[QueueDef, list[Msg]], Awaitable[None]] | None,
+    ) -> list[tuple[int, Msg]]:
+        """Lease up to ``max_messages`` from this replica's partitions of the queue."""
+        parts = self.partitions_of(qd.name)
+        if not parts:
+            return []
+        self._rotation += 1
+        start = self._rotation % len(parts)
+        now = self.clock()
+        max_rc = qd.config.redrive_policy.max_receive_count if qd.config.redrive_policy else 0
+        got: list[tuple[int, Msg]] = []
+        for p in parts[start:] + parts[:start]:
+            owned = self.owned[(qd.name, p)]
+            self._expire(qd, owned, now)
+            claim = owned.state.claim(max_messages - len(got), visibility_s * 1000, now, max_rc)
+            if claim.to_dead_letter and dead_letter is not None:
+                await self._move_to_dead_letter(qd, owned, claim.to_dead_letter, dead_letter)
+            if claim.received:
+                try:
+                    await self._journal(
+                        qd.name,
+                        p,
+                        [
+                            (journal.lease_key(m.offset), journal.encode_lease(m.lease()))
+                            for m in claim.received
+                        ],
+                    )
+                except ServiceUnavailable:
+                    for m in claim.received:
+                        owned.state.release(m, self.clock())
+                    raise
+                owned.leased.update(m.offset for m in claim.received)
+                got.extend((p, m) for m in claim.received)
+            if len(got) >= max_messages:
+                break
+        return got
+
+    async def _move_to_dead_letter(
+        self,
+        qd: QueueDef,
+        owned: Owned,
+        msgs: list[Msg],
+        dead_letter: Callable[[QueueDef, list[Msg]], Awaitable[None]],
+    ) -> None:
+        try:
+            await dead_letter(qd, msgs)  # produces them to the DLQ (acks=all)
+            await self._journal(
+                qd.name,
+                owned.state.partition,
+                [
+                    (journal.lease_key(m.offset), journal.encode_lease(m.lease(deleted=True)))
+                    for m in msgs
+                ],
+            )
+        except Exception as exc:
+            _log.warning(
+                "move to dead-letter queue failed; will retry", queue=qd.name, error=str(exc)
+            )
+            for m in msgs:
+                owned.state.release(m, self.clock())
+            return
+        for m in msgs:
+            owned.state.remove(m)
+        metrics.MOVED_TO_DLQ.labels(qd.name).inc(len(msgs))
+
+    def _expire(self, qd: QueueDef, owned: Owned, now: int) -> None:
+        for m in owned.state.expired(now, qd.config.message_retention_period * 1000):
+            owned.state.remove(m)
+
+    def release(self, qd: QueueDef, partition: int, msg: Msg) -> None:
+        owned = self._state(qd.name, partition)
+        if owned is not None:
+            owned.state.release(msg, self.clock())
+            self.pulse(qd.name).fire()
+
+    # --- delete / visibility -------------------------------------------------------------
+    def _owned_or_unavailable(self, qd: QueueDef, partition: int) -> Owned:
+        owned = self._state(qd.name, partition)
+        if owned is None:
+            raise ServiceUnavailable(
+                f"partition {partition} of queue {qd.name} is moving between replicas; retry"
+            )
+        return owned
+
+    async def delete(self, qd: QueueDef, partition: int, offset: int, generation: int) -> None:
+        owned = self._owned_or_unavailable(qd, partition)
+        msg = owned.state.lookup(offset, generation)
+        if msg is None:
+            return  # already deleted: deleting again succeeds, as in SQS
+        await self._journal(
+            qd.name,
+            partition,
+            [(journal.lease_key(offset), journal.encode_lease(msg.lease(deleted=True)))],
+        )
+        owned.state.remove(msg)
+        owned.leased.add(offset)
+        metrics.DELETED.labels(qd.name).inc()
+
+    async def change_visibility(
+        self, qd: QueueDef, partition: int, offset: int, generation: int, timeout_s: int
+    ) -> None:
+        owned = self._owned_or_unavailable(qd, partition)
+        msg = owned.state.lookup(offset, generation)
+        if msg is None:
+            from eventplane.queues.errors import ReceiptHandleIsInvalid
+
+            raise ReceiptHandleIsInvalid("The message of this receipt handle was deleted.")
+        before = (msg.visible_at, msg.inflight)
+        owned.state.change_visibility(msg, timeout_s, self.clock())
+        try:
+            await self._journal(
+                qd.name, partition, [(journal.lease_key(offset), journal.encode_lease(msg.lease()))]
+            )
+        except ServiceUnavailable:
+            msg.visible_at, msg.inflight = before  # nothing was promised yet
+            raise
+        owned.leased.add(offset)
+        if timeout_s == 0:
+            self.pulse(qd.name).fire()
+
+    # --- FIFO send ------------------------------------------------------------------------
+    async def send_fifo(self, qd: QueueDef, partition: int, record: Record) -> tuple[str, str]:
+        """Produce a FIFO message unless its dedup id was seen in the last 5 minutes.
+
+        Returns (message id, sequence number): the original ones for a duplicate.
+        """
+        owned = self._owned_or_unavailable(qd, partition)
+        key = dedup_key(record, qd.config.deduplication_scope)
+        flight = (qd.name, partition, key)
+        while True:
+            existing = owned.state.dedup_get(key, self.clock())
+            if existing is not None:
+                return existing.message_id, existing.sequence_number
+            pending = self._dedup_inflight.get(flight)
+            if pending is None:
+                break
+            with contextlib.suppress(Exception):
+                await asyncio.shield(pending)  # same id in flight: answer like it
+        fut: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(_retrieve)  # nobody may be waiting on it
+        self._dedup_inflight[flight] = fut
+        try:
+            value, headers = journal.encode_record(record)
+            try:
+                msg = await self._producer.send(
+                    naming.queue_topic(qd.name),
+                    value,
+                    key=record.group_id,
+                    headers=headers,
+                    partition=partition,
+                )
+            except ProduceError as exc:
+                raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
+            seq = sequence_number(partition, msg.offset() or 0)
+            entry = DedupEntry(record.message_id, seq, record.sent_ms + 300_000)
+            await self._journal(
+                qd.name,
+                partition,
+                [(journal.dedup_key(key), journal.encode_dedup(record.dedup_id or "", entry))],
+            )
+            owned.state.dedup[key] = entry
+            fut.set_result((record.message_id, seq))
+            return record.message_id, seq
+        except BaseException as exc:
+            fut.set_exception(
+                exc if isinstance(exc, Exception) else ServiceUnavailable("cancelled")
+            )
+            raise
+        finally:
+            self._dedup_inflight.pop(flight, None)
+
+    # --- purge, counts, maintenance ------------------------------------------------------
+    async def purge(self, qd: QueueDef, high_watermarks: dict[int, int]) -> None:
+        now = self.clock()
+        for p in self.partitions_of(qd.name):
+            below = high_watermarks.get(p)
+            if below is None:
+                continue
+            owned = self.owned[(qd.name, p)]
+            await self._journal(qd.name, p, [(journal.PURGE_KEY, journal.encode_purge(below, now))])
+            owned.state.purge(below)
+
+    def counts(self, qd: QueueDef) -> Counts:
+        now = self.clock()
+        total = Counts()
+        for p in self.partitions_of(qd.name):
+            owned = self.owned[(qd.name, p)]
+            owned.state.tick(now)
+            total = total + owned.state.counts(now)
+        return total
+
+    def tick(self) -> None:
+        """Apply deadlines; wake long polls on queues where something became visible."""
+        now = self.clock()
+        woken = {o.queue for o in self.owned.values() if o.state.tick(now)}
+        for q in woken:
+            self.pulse(q).fire()
+
+    def commit_offsets(self) -> dict[tuple[str, int], int]:
+        """Offsets that moved since the last call, plus tombstones for their journal entries."""
+        moved: dict[tuple[str, int], int] = {}
+        now = self.clock()
+        for (q, p), owned in self.owned.items():
+            owned.state.prune_dedup(now)
+            low = owned.state.low_watermark()
+            if low > owned.committed:
+                moved[(naming.queue_topic(q), p)] = low
+                stale = [o for o in owned.leased if o < low]
+                for o in stale:
+                    owned.leased.discard(o)
+                    self._producer.produce(
+                        naming.queue_state_topic(q), None, key=journal.lease_key(o), partition=p
+                    )
+                owned.committed = low
+        return moved
+
+
+def dedup_key(record: Record, scope: str) -> str:
+    # messageGroup scope dedups within a group. Queue scope dedups across the queue,
+    # which is exact because such FIFO queues have one partition (engine.py).
+    if scope == "messageGroup":
+        return f"{record.group_id}\x00{record.dedup_id}"
+    return record.dedup_id or ""
+
+
+def _retrieve(fut: asyncio.Future[tuple[str, str]]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())

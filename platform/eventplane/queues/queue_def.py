@@ -1,0 +1,40 @@
+"""A queue as the registry defines it: its name, validated config and incarnation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventplane.queues.attributes import QueueConfig, queue_arn, queue_url
+from eventplane.registry import Resource
+
+KIND = "queue"
+
+
+@dataclass(frozen=True)
+class QueueDef:
+    name: str
+    config: QueueConfig
+    # The creation time in epoch ms; signed into receipt handles so a handle of
+    # a deleted queue never works on a new queue of the same name.
+    incarnation: int
+    updated_ms: int
+    tags: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return queue_url(self.name)
+
+    @property
+    def arn(self) -> str:
+        return queue_arn(self.name)
+
+    @staticmethod
+    def from_resource(r: Resource) -> QueueDef:
+        spec = dict(r.spec)
+        return QueueDef(
+            name=r.name,
+            config=QueueConfig.from_spec(spec.get("config", {})),
+            incarnation=int(spec.get("incarnation", r.created_at)),
+            updated_ms=r.updated_at,
+            tags=dict(spec.get("tags", {})),
+        )

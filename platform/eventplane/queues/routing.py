@@ -1,0 +1,115 @@
+"""Finding a partition's owner and forwarding requests to it.
+
+Owners are read from the membership of the ``eventplane.queue-owners``
+consumer group: each member's client id carries the gRPC address of its
+replica. A request for a partition another replica owns is re-sent to that
+replica with the ``x-eventplane-forwarded`` metadata, which tells it to serve
+from its own partitions only (never to forward again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+
+import grpc
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from eventplane._gen.v1 import queues_pb2_grpc
+from eventplane.client._channel import MAX_MESSAGE_BYTES
+from eventplane.config import Settings
+from eventplane.kafka import naming
+from eventplane.kafka.clients import client_config
+from eventplane.observability.logging import get_logger
+from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
+from eventplane.queues.owner import queue_of
+
+_log = get_logger("eventplane.queues.routing")
+
+FORWARDED_KEY = "x-eventplane-forwarded"
+REFRESH_SECONDS = 1.0
+
+
+class OwnerDirectory:
+    """Which replica (gRPC address) owns which queue partition, refreshed from Kafka."""
+
+    def __init__(self, settings: Settings, self_address: str) -> None:
+        self._admin = AdminClient(client_config(settings))
+        self._self = self_address
+        self._owners: dict[tuple[str, int], str] = {}
+        self._fetched = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self, force: bool = False) -> None:
+        async with self._lock:
+            if not force and time.monotonic() - self._fetched < REFRESH_SECONDS:
+                return
+            try:
+                owners = await asyncio.to_thread(self._describe)
+            except (KafkaException, TimeoutError) as exc:
+                _log.warning("cannot read queue owners", error=str(exc))
+                return
+            self._owners = owners
+            self._fetched = time.monotonic()
+
+    def _describe(self) -> dict[tuple[str, int], str]:
+        futures = self._admin.describe_consumer_groups(
+            [naming.QUEUE_OWNERS_GROUP], request_timeout=5
+        )
+        group = futures[naming.QUEUE_OWNERS_GROUP].result(timeout=5)
+        owners: dict[tuple[str, int], str] = {}
+        for member in group.members:
+            parts = member.client_id.split("|")
+            if len(parts) < 2 or parts[0] != "eventplane-owner" or member.assignment is None:
+                continue
+            for tp in member.assignment.topic_partitions:
+                owners[(queue_of(tp.topic), tp.partition)] = parts[1]
+        return owners
+
+    async def remote_owners(self, queue: str, *, force: bool = False) -> dict[str, list[int]]:
+        """address -> partitions of ``queue`` owned by other replicas."""
+        await self._refresh(force)
+        found: dict[str, list[int]] = defaultdict(list)
+        for (q, p), address in self._owners.items():
+            if q == queue and address != self._self:
+                found[address].append(p)
+        return dict(found)
+
+    async def owner_of(self, queue: str, partition: int, *, force: bool = False) -> str | None:
+        await self._refresh(force)
+        return self._owners.get((queue, partition))
+
+
+class Forwarder:
+    """gRPC stubs to the other replicas, one channel each."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def stub(self, address: str) -> queues_pb2_grpc.QueuesStub:
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.aio.insecure_channel(
+                address,
+                options=[
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ],
+            )
+            self._channels[address] = channel
+        return queues_pb2_grpc.QueuesStub(channel)
+
+    @staticmethod
+    def metadata() -> tuple[tuple[str, str], ...]:
+        md: list[tuple[str, str]] = [(FORWARDED_KEY, "1")]
+        ctx = current_trace()
+        if ctx is not None:
+            md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]
+        return tuple(md)
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()

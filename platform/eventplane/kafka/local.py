@@ -34,6 +34,11 @@ from eventplane.kafka.clients import KafkaUnavailable, wait_for_cluster
 DEPLOY_DIR = Path(__file__).resolve().parents[3] / "deploy" / "kafka"
 
 
+# Brokers this process started, by pid: kept so they can be waited for (no
+# zombies) and so Python does not warn about a still-running child on exit.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class LocalKafkaError(RuntimeError):
     """The local broker could not be fetched, formatted, started or stopped."""
 
@@ -188,6 +193,7 @@ class LocalKafka:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C in a terminal goes to us, not the broker
             )
+        _CHILDREN[proc.pid] = proc
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
         settings = Settings(kafka_bootstrap=self.bootstrap)
@@ -240,5 +246,10 @@ class LocalKafka:
 def _reap(pid: int) -> None:
     # When this process started the broker, collect its exit status so it does
     # not linger as a zombie.
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        if proc.poll() is not None:
+            del _CHILDREN[pid]
+        return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

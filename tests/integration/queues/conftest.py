@@ -1,0 +1,41 @@
+"""Fixtures for queue tests: a client bound to the session server and fresh queues."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from eventplane.client import Client
+from eventplane.testing import EventplaneProcess
+
+
+@pytest.fixture
+def client(eventplane_server: EventplaneProcess) -> Iterator[Client]:
+    with eventplane_server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def make_queue(client: Client) -> Iterator[Callable[..., str]]:
+    """make_queue(fifo=False, **attributes) -> queue URL; queues are deleted afterwards."""
+    created: list[str] = []
+
+    def make(*, fifo: bool = False, name: str | None = None, **attributes: Any) -> str:
+        base = name or f"t-{uuid.uuid4().hex[:12]}"
+        attrs = {k: str(v) for k, v in attributes.items()}
+        if fifo:
+            base += ".fifo"
+            attrs["FifoQueue"] = "true"
+        url = client.queues.create_queue(base, attributes=attrs)
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        try:
+            client.queues.delete_queue(url)
+        except Exception:  # a test may delete its own queue
+            pass

@@ -46,7 +46,7 @@ from eventplane.queues.owner import OwnerConsumer
 from eventplane.queues.partitions import LocalPartitions, new_message_id, wall_clock_ms
 from eventplane.queues.queue_def import KIND, QueueDef
 from eventplane.queues.receipts import Receipt, ReceiptSigner
-from eventplane.queues.routing import Forwarder, OwnerDirectory
+from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
 from eventplane.server import ServerContext
 
 _log = get_logger("eventplane.queues")
@@ -71,7 +71,6 @@ class QueueEngine:
         self.signer = ReceiptSigner(ctx.settings.receipt_secret)
         self.local = LocalPartitions(ctx.producer, self.lookup, clock)
         self.directory = OwnerDirectory(ctx.settings, self.address)
-        self.forwarder = Forwarder()
         self._owner: OwnerConsumer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -80,6 +79,9 @@ class QueueEngine:
         self._last_purge: dict[str, int] = {}
         self._watermarks: Consumer | None = None
         self._depth: metrics.DepthCollector | None = None
+        self._defs: dict[str, tuple[int, QueueDef]] = {}  # name -> (generation, parsed)
+        self.forward_token = forward_token(ctx.settings.receipt_secret)
+        self.forwarder = Forwarder(self.forward_token)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -126,6 +128,7 @@ class QueueEngine:
             try:
                 self.local.tick()
                 if n % COMMIT_EVERY_TICKS == 0 and self._owner is not None:
+                    self.local.expire_retention()
                     self._owner.commit(self.local.commit_offsets())
                     self._prune_attempts()
             except Exception:
@@ -146,7 +149,18 @@ class QueueEngine:
     # --- control plane ------------------------------------------------------------------------
     def lookup(self, name: str) -> QueueDef | None:
         r = self.ctx.registry.get(KIND, name)
-        return QueueDef.from_resource(r) if r is not None else None
+        if r is None:
+            return None
+        cached = self._defs.get(name)
+        if (
+            cached is not None
+            and cached[0] == r.generation
+            and cached[1].incarnation == int(r.spec.get("incarnation", r.created_at))
+        ):
+            return cached[1]
+        qd = QueueDef.from_resource(r)
+        self._defs[name] = (r.generation, qd)
+        return qd
 
     def get(self, ref: str, field: str = "QueueUrl") -> QueueDef:
         name = name_from_ref(ref, field=field)

@@ -356,6 +356,14 @@ class LocalPartitions(OwnerListener):
             total = total + owned.state.counts(now)
         return total
 
+    def expire_retention(self) -> None:
+        """Drop messages older than their queue's retention period."""
+        now = self.clock()
+        for owned in self.owned.values():
+            qd = self._lookup(owned.queue)
+            if qd is not None:
+                self._expire(qd, owned, now)
+
     def tick(self) -> None:
         """Apply deadlines; wake long polls on queues where something became visible."""
         now = self.clock()

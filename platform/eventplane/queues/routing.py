@@ -10,6 +10,8 @@ from its own partitions only (never to forward again).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import time
 from collections import defaultdict
 
@@ -29,6 +31,17 @@ from eventplane.queues.owner import queue_of
 _log = get_logger("eventplane.queues.routing")
 
 FORWARDED_KEY = "x-eventplane-forwarded"
+
+
+def forward_token(secret: str) -> str:
+    """The value that marks a request as forwarded by a replica of this cluster.
+
+    Derived from the cluster's shared secret, so a client cannot claim to be a
+    replica (a forwarded FIFO send skips validation, done by the first replica).
+    """
+    return hmac.new(secret.encode(), b"eventplane-forwarded", hashlib.sha256).hexdigest()
+
+
 REFRESH_SECONDS = 1.0
 
 
@@ -85,7 +98,8 @@ class OwnerDirectory:
 class Forwarder:
     """gRPC stubs to the other replicas, one channel each."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str) -> None:
+        self._token = token
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def stub(self, address: str) -> queues_pb2_grpc.QueuesStub:
@@ -101,9 +115,8 @@ class Forwarder:
             self._channels[address] = channel
         return queues_pb2_grpc.QueuesStub(channel)
 
-    @staticmethod
-    def metadata() -> tuple[tuple[str, str], ...]:
-        md: list[tuple[str, str]] = [(FORWARDED_KEY, "1")]
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        md: list[tuple[str, str]] = [(FORWARDED_KEY, self._token)]
         ctx = current_trace()
         if ctx is not None:
             md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]

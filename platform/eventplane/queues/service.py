@@ -27,10 +27,6 @@ from eventplane.queues.routing import FORWARDED_KEY
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
 
-def _forwarded(context: Ctx) -> bool:
-    return any(k == FORWARDED_KEY for k, _ in context.invocation_metadata() or ())
-
-
 def _require(value: str, parameter: str) -> str:
     if not value:
         raise MissingParameter(f"The request must contain the parameter {parameter}.")
@@ -79,6 +75,12 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         self.engine = engine
         self.moves = moves
 
+    def _forwarded(self, context: Ctx) -> bool:
+        token = self.engine.forward_token
+        return any(
+            k == FORWARDED_KEY and v == token for k, v in context.invocation_metadata() or ()
+        )
+
     def _queue(self, url: str) -> QueueDef:
         return self.engine.get(_require(url, "QueueUrl"))
 
@@ -125,7 +127,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
     ) -> pb.GetQueueAttributesResponse:
         qd = self._queue(request.queue_url)
         wanted = validate_attribute_names(list(request.attribute_names) or ["All"])
-        forwarded = _forwarded(context)
+        forwarded = self._forwarded(context)
         values = {} if forwarded else dict(qd.config.attributes())
         if not forwarded:
             values.update(
@@ -153,7 +155,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
     async def PurgeQueue(
         self, request: pb.PurgeQueueRequest, context: Ctx
     ) -> pb.PurgeQueueResponse:
-        await self.engine.purge(self._queue(request.queue_url), local_only=_forwarded(context))
+        await self.engine.purge(self._queue(request.queue_url), local_only=self._forwarded(context))
         return pb.PurgeQueueResponse()
 
     async def ListDeadLetterSourceQueues(
@@ -206,7 +208,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         self, request: pb.SendMessageRequest, context: Ctx
     ) -> pb.SendMessageResponse:
         qd = self._queue(request.queue_url)
-        return await self._send(qd, request, trusted=_forwarded(context) and qd.config.fifo)
+        return await self._send(qd, request, trusted=self._forwarded(context) and qd.config.fifo)
 
     async def SendMessageBatch(
         self, request: pb.SendMessageBatchRequest, context: Ctx
@@ -248,7 +250,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
             request.visibility_timeout if request.has_visibility_timeout else None,
             request.receive_request_attempt_id,
         )
-        found = await self.engine.receive(qd, request, local_only=_forwarded(context))
+        found = await self.engine.receive(qd, request, local_only=self._forwarded(context))
         return pb.ReceiveMessageResponse(messages=found)
 
     async def DeleteMessage(

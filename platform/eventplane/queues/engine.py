@@ -36,9 +36,11 @@ from eventplane.queues import journal, metrics
 from eventplane.queues.attributes import QueueConfig, name_from_ref, parse_create
 from eventplane.queues.errors import (
     InvalidAttributeValue,
+    MessageNotInflight,
     PurgeQueueInProgress,
     QueueDoesNotExist,
     QueueNameExists,
+    ReceiptHandleIsInvalid,
 )
 from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg, Record
@@ -302,6 +304,7 @@ class QueueEngine:
             address = await self._owner_of(qd, partition)
             if address == self.address:
                 result = await self.local.send_fifo(qd, partition, record)
+                metrics.SENT.labels(qd.name).inc()
             else:
                 resp = await self._forward(
                     address, self.forwarder.stub(address).SendMessage, _forwarded_send(qd, record)
@@ -317,7 +320,7 @@ class QueueEngine:
             except ProduceError as exc:
                 raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
             result = (record.message_id, "")
-        metrics.SENT.labels(qd.name).inc()
+            metrics.SENT.labels(qd.name).inc()
         return result
 
     async def _to_dead_letter(self, qd: QueueDef, msgs: list[Msg]) -> None:
@@ -364,7 +367,9 @@ class QueueEngine:
         if attempt is not None:
             cached = self._attempts.get(attempt)
             if cached is not None and cached[0] > self.clock():
-                return cached[1]
+                if await self._renew(qd, cached[1], visibility):
+                    return cached[1]
+                del self._attempts[attempt]  # deleted or received again since: start afresh
         started = time.monotonic()
         deadline = started + wait
         pulse = self.local.pulse(qd.name)
@@ -385,9 +390,21 @@ class QueueEngine:
             await pulse.wait(step)
         if attempt is not None:
             self._attempts[attempt] = (self.clock() + ATTEMPT_TTL_MS, result)
-        metrics.RECEIVED.labels(qd.name).inc(len(result))
-        metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
+        if not local_only:  # a forwarded poll is part of another replica's receive
+            metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
         return result
+
+    async def _renew(self, qd: QueueDef, messages: list[pb.Message], visibility: int) -> bool:
+        """A retried receive (same attempt id) resets the visibility timeout of what it got.
+
+        False when any of those messages was deleted or received again since.
+        """
+        try:
+            for m in messages:
+                await self.change_visibility(qd, m.receipt_handle, visibility)
+        except (ReceiptHandleIsInvalid, MessageNotInflight):
+            return False
+        return True
 
     async def _receive_remote(
         self, remotes: dict[str, list[int]], req: pb.ReceiveMessageRequest, n: int, visibility: int

@@ -198,6 +198,7 @@ class LocalPartitions(OwnerListener):
                     raise
                 owned.leased.update(m.offset for m in claim.received)
                 got.extend((p, m) for m in claim.received)
+                metrics.RECEIVED.labels(qd.name).inc(len(claim.received))
             if len(got) >= max_messages:
                 break
         return got
@@ -380,6 +381,8 @@ class LocalPartitions(OwnerListener):
             low = owned.state.low_watermark()
             if low > owned.committed:
                 moved[(naming.queue_topic(q), p)] = low
+                if self._lookup(q) is None:
+                    continue  # deleted: its journal topic is gone, nothing to tombstone
                 stale = [o for o in owned.leased if o < low]
                 for o in stale:
                     owned.leased.discard(o)

@@ -176,7 +176,8 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
     async def _send(self, qd: QueueDef, e: Any, *, trusted: bool = False) -> pb.SendMessageResponse:
         attrs = _attributes(e.message_attributes)
         if trusted:  # forwarded FIFO send: validated by the replica that took the call
-            delay, dedup = 0, e.message_deduplication_id
+            # FIFO allows no per-message delay, so the queue's delay applies.
+            delay, dedup = qd.config.delay_seconds, e.message_deduplication_id
         else:
             msgs.validate_body(e.message_body)
             msgs.validate_message_attributes(attrs)

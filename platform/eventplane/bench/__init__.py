@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eventplane.bench import kafka_baseline
+from eventplane.bench import kafka_baseline, queues
 from eventplane.config import Settings
 
 Result = dict[str, Any]
@@ -18,6 +18,7 @@ Area = Callable[[Settings, float], Iterator[Result]]
 
 AREAS: dict[str, Area] = {
     "kafka": kafka_baseline.run,
+    "queues": queues.run,
 }
 
 

@@ -344,6 +344,12 @@ def receive_request(
     message_attribute_names: Sequence[str] | None,
     receive_request_attempt_id: str | None,
 ) -> pb.ReceiveMessageRequest:
+    if max_number_of_messages < 1:
+        # On the wire 0 means "not given" (proto3); an explicit 0 is refused here, as SQS does.
+        raise InvalidParameterValue(
+            f"Value {max_number_of_messages} for parameter MaxNumberOfMessages is invalid. "
+            "Reason: Must be between 1 and 10."
+        )
     return pb.ReceiveMessageRequest(
         queue_url=queue_url,
         max_number_of_messages=max_number_of_messages,

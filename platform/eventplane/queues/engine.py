@@ -94,6 +94,7 @@ class QueueEngine:
             self._loop,
             advertise=self.address,
             instance_id=self.ctx.instance_id,
+            exists=lambda q: self.ctx.registry.get(KIND, q) is not None,
         )
         self.ctx.registry.subscribe(self._on_registry_change)
         self._sync_subscription()
@@ -348,7 +349,12 @@ class QueueEngine:
 
     # --- receive --------------------------------------------------------------------------
     async def receive(
-        self, qd: QueueDef, req: pb.ReceiveMessageRequest, *, local_only: bool
+        self,
+        qd: QueueDef,
+        req: pb.ReceiveMessageRequest,
+        *,
+        local_only: bool,
+        oldest_first: bool = False,
     ) -> list[pb.Message]:
         n = req.max_number_of_messages or 1
         visibility = (
@@ -375,7 +381,9 @@ class QueueEngine:
         pulse = self.local.pulse(qd.name)
         result: list[pb.Message] = []
         while True:
-            got = await self.local.claim(qd, n, visibility, self._to_dead_letter)
+            got = await self.local.claim(
+                qd, n, visibility, self._to_dead_letter, oldest_first=oldest_first
+            )
             result = [self._message(qd, p, m, req) for p, m in got]
             remotes: dict[str, list[int]] = {}
             if not result and not local_only:

@@ -232,6 +232,20 @@ class PartitionState:
                     self._lease(msg, visibility_ms, now, max_receive_count, claim)
         return claim
 
+    def oldest_ready_sent_ms(self, now: int) -> int | None:
+        """When the oldest message that could be claimed now was sent (None: nothing ready)."""
+        self.tick(now)
+        best: int | None = None
+        for key in self._ready:
+            offset = self._groups[str(key)][0] if self.fifo else int(key)
+            msg = self.msgs.get(offset)
+            if msg is None or msg.inflight or msg.moving or msg.visible_at > now:
+                continue
+            if not self.fifo:
+                return msg.record.sent_ms  # standard: ready keys are in offset order
+            best = msg.record.sent_ms if best is None else min(best, msg.record.sent_ms)
+        return best
+
     def _claim_group(
         self, group: str, limit: int, visibility_ms: int, now: int, max_rc: int, claim: Claim
     ) -> None:

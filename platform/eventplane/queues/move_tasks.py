@@ -6,6 +6,10 @@ oldest first, sends each message to the given destination or to the queue it
 originally came from (``DeadLetterQueueSourceArn``), then deletes it from the
 DLQ, at most ``MaxNumberOfMessagesPerSecond`` per second. Moving is
 at-least-once: a crash between send and delete can deliver a message twice.
+
+The task record changes state only at start, on cancel and at the end; the
+runner's progress goes to a separate record (``queue-move-progress``), so a
+progress update can never overwrite a cancel.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from eventplane.errors import EventplaneError, InvalidParameterValue, ResourceNo
 from eventplane.observability.logging import get_logger
 from eventplane.queues.attributes import name_from_ref
 from eventplane.queues.engine import QueueEngine, new_record
-from eventplane.queues.errors import UnsupportedOperation
+from eventplane.queues.errors import QueueDoesNotExist, UnsupportedOperation
 from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.queue_def import QueueDef
 
 _log = get_logger("eventplane.queues.moves")
 
 KIND = "queue-move-task"
+PROGRESS = "queue-move-progress"
 MAX_RATE = 500
+ACTIVE = ("RUNNING", "CANCELLING")
 
 
 def _handle(source: str, task_id: str) -> str:
@@ -51,14 +57,39 @@ class MoveTasks:
         self.registry = engine.ctx.registry
         self._running: dict[str, asyncio.Task[None]] = {}
 
+    # --- records ------------------------------------------------------------------------
     def _tasks(self, source: str) -> list[dict[str, Any]]:
         return [dict(r.spec) for r in self.registry.find(KIND, f"{source}.")]
+
+    def _task(self, source: str, task_id: str) -> dict[str, Any] | None:
+        r = self.registry.get(KIND, f"{source}.{task_id}")
+        return dict(r.spec) if r is not None else None
+
+    def _moved(self, task: dict[str, Any]) -> int:
+        if task["status"] in ACTIVE:
+            p = self.registry.get(PROGRESS, f"{task['source']}.{task['id']}")
+            if p is not None:
+                return int(p.spec["moved"])
+        return int(task["moved"])
 
     async def _save(self, task: dict[str, Any]) -> None:
         await asyncio.to_thread(self.registry.put, KIND, f"{task['source']}.{task['id']}", task)
 
+    async def _save_progress(self, task: dict[str, Any]) -> None:
+        name = f"{task['source']}.{task['id']}"
+        await asyncio.to_thread(self.registry.put, PROGRESS, name, {"moved": task["moved"]})
+
+    def _source(self, ref: str) -> QueueDef:
+        try:
+            return self.engine.get(ref, field="SourceArn")
+        except QueueDoesNotExist:
+            raise ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist."
+            ) from None
+
+    # --- API ----------------------------------------------------------------------------
     async def start(self, source_arn: str, destination_arn: str, rate: int) -> str:
-        source = self.engine.get(source_arn, field="SourceArn")
+        source = self._source(source_arn)
         if not self.engine.dead_letter_sources(source):
             raise InvalidParameterValue(
                 "Source queue must be configured as a Dead Letter Queue (no queue's RedrivePolicy "
@@ -72,7 +103,7 @@ class MoveTasks:
                 f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. "
                 f"Reason: Must be between 1 and {MAX_RATE}."
             )
-        if any(t["status"] in ("RUNNING", "CANCELLING") for t in self._tasks(source.name)):
+        if any(t["status"] in ACTIVE for t in self._tasks(source.name)):
             raise UnsupportedOperation(f"A message move task is already running on {source.name}.")
         counts = await self.engine.counts(source, local_only=False)
         task_id = uuid.uuid4().hex[:12]
@@ -94,7 +125,7 @@ class MoveTasks:
         return _handle(source.name, task_id)
 
     def describe(self, source_arn: str, max_results: int) -> list[pb.MessageMoveTask]:
-        source = self.engine.get(source_arn, field="SourceArn")
+        source = self._source(source_arn)
         if max_results and not 1 <= max_results <= 10:
             raise InvalidParameterValue(
                 f"Value {max_results} for parameter MaxResults is invalid. "
@@ -111,7 +142,7 @@ class MoveTasks:
             source_arn=source.arn,
             destination_arn=dest.arn if dest else "",
             max_number_of_messages_per_second=t["rate"],
-            approximate_number_of_messages_moved=t["moved"],
+            approximate_number_of_messages_moved=self._moved(t),
             approximate_number_of_messages_to_move=t["to_move"],
             failure_reason=t["failure_reason"],
             started_timestamp=t["started_ms"],
@@ -119,10 +150,9 @@ class MoveTasks:
 
     async def cancel(self, handle: str) -> int:
         source, task_id = _parse_handle(handle)
-        found = self.registry.get(KIND, f"{source}.{task_id}")
-        if found is None:
+        task = self._task(source, task_id)
+        if task is None:
             raise ResourceNotFound(f"Task handle {handle!r} does not exist.")
-        task = dict(found.spec)
         if task["status"] != "RUNNING":
             raise UnsupportedOperation(f"The task is {task['status']}, not RUNNING.")
         task["status"] = "CANCELLING"
@@ -130,21 +160,22 @@ class MoveTasks:
         runner = self._running.get(task_id)
         if runner is not None:
             await asyncio.wait({runner}, timeout=10)
-        latest = self.registry.get(KIND, f"{source}.{task_id}")
-        return int(latest.spec["moved"]) if latest else int(task["moved"])
+        latest = self._task(source, task_id) or task
+        return self._moved(latest)
 
+    # --- the runner ---------------------------------------------------------------------
     async def _run(self, source: QueueDef, task: dict[str, Any]) -> None:
         interval = 1.0 / task["rate"] if task["rate"] else 0.0
         last_save = time.monotonic()
+        final = "COMPLETED"
         try:
             while True:
-                current = self.registry.get(KIND, f"{source.name}.{task['id']}")
-                if current is not None and current.spec["status"] == "CANCELLING":
-                    task["status"] = "CANCELLED"
+                current = self._task(source.name, task["id"])
+                if current is not None and current["status"] == "CANCELLING":
+                    final = "CANCELLED"
                     break
                 batch = await self._receive(source, 1 if interval else 10)
                 if not batch:
-                    task["status"] = "COMPLETED"
                     break
                 for m in batch:
                     started = time.monotonic()
@@ -153,22 +184,21 @@ class MoveTasks:
                     if interval:
                         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
                 if time.monotonic() - last_save > 1.0:
-                    await self._save({**task, "status": "RUNNING"})
+                    await self._save_progress(task)
                     last_save = time.monotonic()
         except EventplaneError as exc:
-            task["status"], task["failure_reason"] = "FAILED", exc.message
+            final, task["failure_reason"] = "FAILED", exc.message
         except Exception as exc:
             _log.exception("message move task failed", task=task["id"])
-            task["status"], task["failure_reason"] = "FAILED", str(exc)
+            final, task["failure_reason"] = "FAILED", str(exc)
         finally:
             self._running.pop(task["id"], None)
-            await self._save(task)
-            _log.info(
-                "message move task ended",
-                task=task["id"],
-                status=task["status"],
-                moved=task["moved"],
-            )
+            current = self._task(source.name, task["id"])
+            if final == "COMPLETED" and current is not None and current["status"] == "CANCELLING":
+                final = "CANCELLED"  # cancelled while the last batch was moving
+            await self._save({**task, "status": final})
+            await self._save_progress(task)
+            _log.info("message move task ended", task=task["id"], status=final, moved=task["moved"])
 
     async def _receive(self, source: QueueDef, n: int) -> list[pb.Message]:
         req = pb.ReceiveMessageRequest(
@@ -181,7 +211,7 @@ class MoveTasks:
             message_system_attribute_names=["All"],
             message_attribute_names=["All"],
         )
-        return await self.engine.receive(source, req, local_only=False)
+        return await self.engine.receive(source, req, local_only=False, oldest_first=True)
 
     async def _move(self, source: QueueDef, task: dict[str, Any], m: pb.Message) -> None:
         target = task["destination"] or name_from_ref(
@@ -192,15 +222,14 @@ class MoveTasks:
             k: MessageAttribute(v.data_type, v.string_value or None, v.binary_value or None)
             for k, v in m.message_attributes.items()
         }
-        group = m.attributes.get("MessageGroupId") if dest.config.fifo else None
-        dedup = (
-            m.attributes.get("MessageDeduplicationId") or m.message_id if dest.config.fifo else None
-        )
+        fifo = dest.config.fifo
+        group = (m.attributes.get("MessageGroupId") or m.message_id) if fifo else None
+        dedup = (m.attributes.get("MessageDeduplicationId") or m.message_id) if fifo else None
         record = new_record(
             m.body,
             attrs,
             delay_seconds=0,
-            group_id=group or (m.message_id if dest.config.fifo else None),
+            group_id=group,
             dedup_id=dedup,
             now_ms=self.engine.clock(),
         )

@@ -99,8 +99,10 @@ class OwnerConsumer:
         *,
         advertise: str,
         instance_id: str,
+        exists: Callable[[str], bool],
     ) -> None:
         self._settings = settings
+        self._exists = exists  # is the queue still defined? (registry, thread-safe)
         self._listener = listener
         self._loop = loop
         self.client_id = f"eventplane-owner|{advertise}|{instance_id}"
@@ -138,6 +140,10 @@ class OwnerConsumer:
                 "heartbeat.interval.ms": 1000,
                 "fetch.wait.max.ms": 5,
                 "fetch.queue.backoff.ms": 1,
+                # A queue topic created during a rebalance is only noticed at the
+                # next metadata refresh: keep that short so new queues are served
+                # within about a second.
+                "topic.metadata.refresh.interval.ms": 1000,
             },
         )
         consumer = Consumer(conf)
@@ -224,20 +230,28 @@ class OwnerConsumer:
 
     def _adopt(self, consumer: Consumer, reader: Consumer, tp: TopicPartition) -> None:
         queue = queue_of(tp.topic)
-        start = 0
-        try:
-            (committed,) = consumer.committed([TopicPartition(tp.topic, tp.partition)], timeout=10)
-            if committed.offset >= 0:
-                start = committed.offset
-            else:
-                low, _ = consumer.get_watermark_offsets(tp, timeout=10)
-                start = max(low, 0)
-            journal = _read_journal(reader, naming.queue_state_topic(queue), tp.partition)
-        except KafkaException as exc:
-            _log.error(
-                "cannot take over partition", queue=queue, partition=tp.partition, error=str(exc)
-            )
-            journal, start = JournalState(), start
+        # Serving a partition without its journal would resurrect deleted
+        # messages and release leased ones early: retry until it reads (the
+        # group keeps this member alive meanwhile) or the server stops.
+        delay = 0.2
+        while True:
+            try:
+                start, journal = self._read_state(consumer, reader, queue, tp)
+                break
+            except (KafkaException, TimeoutError) as exc:
+                if self._stop.is_set() or not self._exists(queue):
+                    # Deleted while being taken over: nothing to serve. (Retrying
+                    # forever here would block every other assignment.)
+                    _log.info("partition of a deleted queue not adopted", queue=queue)
+                    return
+                _log.warning(
+                    "cannot take over partition yet; retrying",
+                    queue=queue,
+                    partition=tp.partition,
+                    error=str(exc),
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
         fut = asyncio.run_coroutine_threadsafe(
             self._listener.adopt(Adopted(queue, tp.partition, start, journal)), self._loop
         )
@@ -250,6 +264,20 @@ class OwnerConsumer:
             start_offset=start,
             leases=len(journal.leases),
         )
+
+    @staticmethod
+    def _read_state(
+        consumer: Consumer, reader: Consumer, queue: str, tp: TopicPartition
+    ) -> tuple[int, JournalState]:
+        (committed,) = consumer.committed([TopicPartition(tp.topic, tp.partition)], timeout=10)
+        if committed.error is not None:
+            raise KafkaException(committed.error)
+        if committed.offset >= 0:
+            start = committed.offset
+        else:
+            low, _ = consumer.get_watermark_offsets(tp, timeout=10)
+            start = max(low, 0)
+        return start, _read_journal(reader, naming.queue_state_topic(queue), tp.partition)
 
     def _relinquish(
         self, consumer: Consumer, partitions: list[TopicPartition], *, commit: bool

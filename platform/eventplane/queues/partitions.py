@@ -166,17 +166,53 @@ class LocalPartitions(OwnerListener):
         max_messages: int,
         visibility_s: int,
         dead_letter: Callable[[QueueDef, list[Msg]], Awaitable[None]] | None,
+        *,
+        oldest_first: bool = False,
     ) -> list[tuple[int, Msg]]:
-        """Lease up to ``max_messages`` from this replica's partitions of the queue."""
+        """Lease up to ``max_messages`` from this replica's partitions of the queue.
+
+        Partitions take turns (fair, fast); ``oldest_first`` instead takes the
+        oldest sent message across partitions each time (message move tasks).
+        """
         parts = self.partitions_of(qd.name)
         if not parts:
             return []
+        if oldest_first:
+            got: list[tuple[int, Msg]] = []
+            while len(got) < max_messages:
+                now = self.clock()
+                ready = [
+                    (sent, p)
+                    for p in parts
+                    if (sent := self.owned[(qd.name, p)].state.oldest_ready_sent_ms(now))
+                    is not None
+                ]
+                if not ready:
+                    break
+                _, oldest = min(ready)
+                one = await self._claim_from(qd, [oldest], 1, visibility_s, dead_letter)
+                if not one:  # it went to the dead-letter queue instead: try again later
+                    break
+                got.extend(one)
+            return got
         self._rotation += 1
         start = self._rotation % len(parts)
+        return await self._claim_from(
+            qd, parts[start:] + parts[:start], max_messages, visibility_s, dead_letter
+        )
+
+    async def _claim_from(
+        self,
+        qd: QueueDef,
+        parts: list[int],
+        max_messages: int,
+        visibility_s: int,
+        dead_letter: Callable[[QueueDef, list[Msg]], Awaitable[None]] | None,
+    ) -> list[tuple[int, Msg]]:
         now = self.clock()
         max_rc = qd.config.redrive_policy.max_receive_count if qd.config.redrive_policy else 0
         got: list[tuple[int, Msg]] = []
-        for p in parts[start:] + parts[:start]:
+        for p in parts:
             owned = self.owned[(qd.name, p)]
             self._expire(qd, owned, now)
             claim = owned.state.claim(max_messages - len(got), visibility_s * 1000, now, max_rc)

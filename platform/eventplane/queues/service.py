@@ -221,7 +221,9 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         total = 0
         for e in entries:
             total += msgs.message_size(e.message_body, _attributes(e.message_attributes))
-        msgs.validate_batch_size(total, qd.config.maximum_message_size)
+        # Each message may be up to the queue's MaximumMessageSize; the batch as a
+        # whole up to SQS's fixed 1 MiB.
+        msgs.validate_batch_size(total, msgs.MAX_BATCH_BYTES)
         # FIFO entries keep their order within a group: send them one after another.
         ok, failed = await _each(
             ids, lambda i: self._send(qd, entries[i]), sequential=qd.config.fifo

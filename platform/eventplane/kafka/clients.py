@@ -210,7 +210,99 @@ class Producer:
         **kwargs: Any,
     ) -> Message:
         """produce() and wait for the acknowledgement without blocking the event loop."""
-        return await asyncio.wrap_future(self.produce(topic, value, **kwargs))
+        (msg,) = await self.send_many([(topic, value, kwargs)])
+        return msg
+
+    async def send_many(
+        self, records: Sequence[tuple[str, bytes | None, dict[str, Any]]]
+    ) -> list[Message]:
+        """Produce several records and wait until Kafka acknowledged all of them.
+
+        One asyncio future and one thread hand-off for the whole batch, instead
+        of one per record. Raises ProduceError if any record failed.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[Message]] = loop.create_future()
+        results: list[Message | None] = [None] * len(records)
+        pending = [len(records)]
+        errors: list[str] = []
+        lock = threading.Lock()
+        trace = kafka_headers()
+
+        def finish() -> None:
+            if done.done():
+                return
+            if errors:
+                done.set_exception(ProduceError(errors[0]))
+            else:
+                done.set_result([m for m in results if m is not None])
+
+        for i, (topic, value, kwargs) in enumerate(records):
+
+            def on_delivery(
+                err: KafkaError | None, msg: Message, i: int = i, topic: str = topic
+            ) -> None:
+                with lock:
+                    if err is not None:
+                        KAFKA_PRODUCE_ERRORS.labels(family(topic)).inc()
+                        errors.append(f"delivery to {topic} failed: {err.str()}")
+                    else:
+                        results[i] = msg
+                    pending[0] -= 1
+                    last = pending[0] == 0
+                if last:
+                    loop.call_soon_threadsafe(finish)
+
+            self._produce_raw(topic, value, trace, on_delivery, **kwargs)
+        if not records:
+            return []
+        return await done
+
+    def produce_nowait(
+        self,
+        topic: str,
+        value: bytes | None,
+        *,
+        key: bytes | str | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Queue a record nobody waits for (journal tombstones); failures are only counted."""
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                KAFKA_PRODUCE_ERRORS.labels(family(topic)).inc()
+
+        self._produce_raw(topic, value, [], on_delivery, key=key, partition=partition)
+
+    def _produce_raw(
+        self,
+        topic: str,
+        value: bytes | None,
+        trace: list[tuple[str, bytes]],
+        on_delivery: Any,
+        *,
+        key: bytes | str | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {
+            "value": value,
+            "key": key,
+            "headers": [*trace, *(headers or ())],
+            "on_delivery": on_delivery,
+        }
+        if partition is not None:
+            kwargs["partition"] = partition
+        if timestamp_ms is not None:
+            kwargs["timestamp"] = timestamp_ms
+        while True:
+            try:
+                self._raw.produce(topic, **kwargs)
+                return
+            except BufferError:
+                # Local queue full: let delivery reports drain it, then retry.
+                self._raw.poll(0.01)
 
     def flush(self, timeout: float = 10.0) -> int:
         """Wait for outstanding records; returns how many are still undelivered."""

@@ -47,8 +47,12 @@ def _load() -> tuple[dict[str, _Schema], dict[str, _Schema]]:
     by_fp: dict[str, _Schema] = {}
     for path in sorted(schemas_dir().glob("*.avsc")):
         raw = json.loads(path.read_text(encoding="utf-8"))
-        parsed = parse_schema(raw, _write_hint=False)
-        fp = fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
+        # The default write hint marks the schema as parsed, so schemaless_writer
+        # does not parse it again for every record.
+        parsed = parse_schema(raw)
+        fp = fingerprint(
+            to_parsing_canonical_form(parse_schema(raw, _write_hint=False)), "CRC-64-AVRO"
+        )
         full_name = f"{raw.get('namespace', '')}.{raw['name']}".lstrip(".")
         schema = _Schema(full_name, parsed, fp)
         by_name[full_name] = by_name[raw["name"]] = schema

@@ -31,15 +31,27 @@ def _split(method: str) -> tuple[str, str]:
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self) -> None:
+        # One wrapped handler per method, built on first use (not on every call).
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
+        cached = self._wrapped.get(details.method)
+        if cached is not None:
+            return cached
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None or details.method.startswith(_UNMEASURED):
             return handler
-        service, method = _split(details.method)
+        wrapped = self._wrap(details.method, handler)
+        self._wrapped[details.method] = wrapped
+        return wrapped
+
+    def _wrap(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        service, method = _split(full_method)
         inner = handler.unary_unary
         duration = RPC_DURATION.labels(service, method)
         in_flight = RPC_IN_FLIGHT.labels(service)

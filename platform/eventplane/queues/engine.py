@@ -381,12 +381,14 @@ class QueueEngine:
         pulse = self.local.pulse(qd.name)
         result: list[pb.Message] = []
         while True:
+            seen = pulse.generation
             got = await self.local.claim(
                 qd, n, visibility, self._to_dead_letter, oldest_first=oldest_first
             )
             result = [self._message(qd, p, m, req) for p, m in got]
             remotes: dict[str, list[int]] = {}
-            if not result and not local_only:
+            all_local = len(self.local.partitions_of(qd.name)) == qd.config.partitions
+            if not result and not local_only and not all_local:
                 remotes = await self.directory.remote_owners(qd.name)
                 result = await self._receive_remote(remotes, req, n, visibility)
             remaining = deadline - time.monotonic()
@@ -395,7 +397,7 @@ class QueueEngine:
             step = (
                 remaining if local_only else min(remaining, REMOTE_POLL_SECONDS if remotes else 0.5)
             )
-            await pulse.wait(step)
+            await pulse.wait(step, since=seen)
         if attempt is not None:
             self._attempts[attempt] = (self.clock() + ATTEMPT_TTL_MS, result)
         if not local_only:  # a forwarded poll is part of another replica's receive
@@ -495,6 +497,48 @@ class QueueEngine:
         else:
             req = pb.DeleteMessageRequest(queue_url=qd.url, receipt_handle=handle)
             await self._forward(address, self.forwarder.stub(address).DeleteMessage, req)
+
+    async def delete_batch(self, qd: QueueDef, handles: list[str]) -> list[EventplaneError | None]:
+        """Delete many messages: one journal write per partition, one call per owner."""
+        outcomes: list[EventplaneError | None] = [None] * len(handles)
+        by_partition: dict[int, list[tuple[int, Receipt]]] = {}
+        for i, handle in enumerate(handles):
+            try:
+                r = self.receipt(qd, handle)
+            except EventplaneError as exc:
+                outcomes[i] = exc
+                continue
+            by_partition.setdefault(r.partition, []).append((i, r))
+
+        async def one_partition(partition: int, items: list[tuple[int, Receipt]]) -> None:
+            try:
+                address = await self._owner_of(qd, partition)
+                if address == self.address:
+                    results = await self.local.delete_many(
+                        qd, partition, [(r.offset, r.generation) for _, r in items]
+                    )
+                else:
+                    req = pb.DeleteMessageBatchRequest(
+                        queue_url=qd.url,
+                        entries=[
+                            pb.DeleteMessageBatchRequestEntry(id=str(i), receipt_handle=handles[i])
+                            for i, _ in items
+                        ],
+                    )
+                    resp = await self._forward(
+                        address, self.forwarder.stub(address).DeleteMessageBatch, req
+                    )
+                    failed = {
+                        int(f.id): EventplaneError.from_code(f.code, f.message) for f in resp.failed
+                    }
+                    results = [failed.get(i) for i, _ in items]
+            except EventplaneError as exc:
+                results = [exc] * len(items)
+            for (i, _), outcome in zip(items, results, strict=True):
+                outcomes[i] = outcome
+
+        await asyncio.gather(*(one_partition(p, items) for p, items in by_partition.items()))
+        return outcomes
 
     async def change_visibility(self, qd: QueueDef, handle: str, timeout: int) -> None:
         r = self.receipt(qd, handle)

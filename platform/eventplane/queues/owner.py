@@ -182,9 +182,12 @@ class OwnerConsumer:
                 time.sleep(0.05)
                 continue
             subscribed = True
-            batch = consumer.consume(500, 0.05)
-            if batch:
-                self._dispatch(batch)
+            # consume(n, t) waits the whole t unless n records are ready: wait for
+            # the first record only, then take whatever else is already there.
+            first = consumer.poll(0.05)
+            if first is None:
+                continue
+            self._dispatch([first, *consumer.consume(499, 0)])
 
     def _drain_commands(self, consumer: Consumer, *callbacks: Callable[..., None]) -> None:
         commits: dict[tuple[str, int], int] = {}

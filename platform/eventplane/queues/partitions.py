@@ -15,9 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from confluent_kafka import Message
-
-from eventplane.errors import ServiceUnavailable
+from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, Producer
 from eventplane.observability.logging import get_logger
@@ -52,16 +50,25 @@ class Owned:
 
 
 class Pulse:
-    """Wakes every long poll waiting on a queue."""
+    """Wakes every long poll waiting on a queue.
+
+    A waiter notes ``generation`` before it looks for messages and passes it to
+    ``wait``: a fire that happened in between returns at once instead of being
+    missed until the next one.
+    """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.generation = 0
 
     def fire(self) -> None:
+        self.generation += 1
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float, since: int | None = None) -> None:
+        if since is not None and since != self.generation:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
 
@@ -148,14 +155,12 @@ class LocalPartitions(OwnerListener):
     ) -> None:
         """Write journal entries and wait until Kafka has them all."""
         topic = naming.queue_state_topic(queue)
-        futures: list[Awaitable[Message]] = []
+        records = []
         for key, encoded in items:
             value, headers = encoded if encoded is not None else (None, [])
-            futures.append(
-                self._producer.send(topic, value, key=key, headers=headers, partition=partition)
-            )
+            records.append((topic, value, {"key": key, "headers": headers, "partition": partition}))
         try:
-            await asyncio.gather(*futures)
+            await self._producer.send_many(records)
         except ProduceError as exc:
             raise ServiceUnavailable(f"could not journal to Kafka: {exc}") from None
 
@@ -287,18 +292,44 @@ class LocalPartitions(OwnerListener):
         return owned
 
     async def delete(self, qd: QueueDef, partition: int, offset: int, generation: int) -> None:
+        (outcome,) = await self.delete_many(qd, partition, [(offset, generation)])
+        if outcome is not None:
+            raise outcome
+
+    async def delete_many(
+        self, qd: QueueDef, partition: int, receipts: list[tuple[int, int]]
+    ) -> list[EventplaneError | None]:
+        """Delete several messages of one partition with one journal write.
+
+        Returns, per receipt, None (deleted, or already deleted: deleting again
+        succeeds, as in SQS) or the error for that receipt.
+        """
         owned = self._owned_or_unavailable(qd, partition)
-        msg = owned.state.lookup(offset, generation)
-        if msg is None:
-            return  # already deleted: deleting again succeeds, as in SQS
-        await self._journal(
-            qd.name,
-            partition,
-            [(journal.lease_key(offset), journal.encode_lease(msg.lease(deleted=True)))],
-        )
-        owned.state.remove(msg)
-        owned.leased.add(offset)
-        metrics.DELETED.labels(qd.name).inc()
+        outcomes: list[EventplaneError | None] = []
+        found: list[Msg] = []
+        for offset, generation in receipts:
+            try:
+                msg = owned.state.lookup(offset, generation)
+            except EventplaneError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(None)
+            if msg is not None and msg not in found:
+                found.append(msg)
+        if found:
+            await self._journal(
+                qd.name,
+                partition,
+                [
+                    (journal.lease_key(m.offset), journal.encode_lease(m.lease(deleted=True)))
+                    for m in found
+                ],
+            )
+            for m in found:
+                owned.state.remove(m)
+                owned.leased.add(m.offset)
+            metrics.DELETED.labels(qd.name).inc(len(found))
+        return outcomes
 
     async def change_visibility(
         self, qd: QueueDef, partition: int, offset: int, generation: int, timeout_s: int
@@ -422,7 +453,7 @@ class LocalPartitions(OwnerListener):
                 stale = [o for o in owned.leased if o < low]
                 for o in stale:
                     owned.leased.discard(o)
-                    self._producer.produce(
+                    self._producer.produce_nowait(
                         naming.queue_state_topic(q), None, key=journal.lease_key(o), partition=p
                     )
                 owned.committed = low

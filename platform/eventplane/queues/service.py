@@ -270,13 +270,20 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         entries = list(request.entries)
         ids = [e.id for e in entries]
         msgs.validate_batch_entry_ids(ids)
-
-        async def one(i: int) -> None:
-            await self.engine.delete(qd, _require(entries[i].receipt_handle, "ReceiptHandle"))
-
-        ok, failed = await _each(ids, one)
+        missing = MissingParameter("The request must contain the parameter ReceiptHandle.")
+        handles = [e.receipt_handle for e in entries]
+        outcomes: list[EventplaneError | None] = [None if h else missing for h in handles]
+        present = [i for i, h in enumerate(handles) if h]
+        results = await self.engine.delete_batch(qd, [handles[i] for i in present])
+        for i, outcome in zip(present, results, strict=True):
+            outcomes[i] = outcome
         return pb.DeleteMessageBatchResponse(
-            successful=[pb.DeleteMessageBatchResultEntry(id=ids[i]) for i, _ in ok], failed=failed
+            successful=[
+                pb.DeleteMessageBatchResultEntry(id=ids[i])
+                for i, o in enumerate(outcomes)
+                if o is None
+            ],
+            failed=[_batch_error(ids[i], o) for i, o in enumerate(outcomes) if o is not None],
         )
 
     async def ChangeMessageVisibility(

@@ -71,6 +71,7 @@ def _counts(client: Client, url: str) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.timeout(420)  # 10,000 messages and a restart; slow on a busy 2-core machine
 def test_sigkill_under_load_loses_nothing(eventplane_kafka: str) -> None:
     server = EventplaneProcess(eventplane_kafka).start()
     total = 10_000

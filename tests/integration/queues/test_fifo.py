@@ -509,7 +509,10 @@ def _owns(proc: EventplaneProcess, queue: str) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("crash", ["sigterm", "sigkill"])
 def test_dedup_survives_a_server_restart(
-    crash: str, replica: EventplaneProcess, make_queue: Callable[..., str]
+    crash: str,
+    replica: EventplaneProcess,
+    eventplane_server: EventplaneProcess,
+    make_queue: Callable[..., str],
 ) -> None:
     name = f"t-{uuid.uuid4().hex[:12]}"
     url = make_queue(
@@ -519,11 +522,14 @@ def test_dedup_survives_a_server_restart(
         DeduplicationScope="messageGroup",
         Partitions=4,
     )
-    # The replica must own some of the queue's partitions, or the restart tests nothing.
-    eventually(
-        lambda: _owns(replica, f"{name}.fifo"),
+    # Partitions are balanced over all queues, not per queue: find which of the two
+    # processes own this queue's partitions, and crash all of those, so every dedup
+    # entry and lease afterwards comes from the journal.
+    processes = (replica, eventplane_server)
+    owners = eventually(
+        lambda: [p for p in processes if _owns(p, f"{name}.fifo")],
         timeout=30,
-        message="the second replica never owned a partition of the queue",
+        message="no process owns a partition of the queue",
     )
     # On every partition, whoever owns it: one group whose message was received and
     # deleted before the crash (its dedup entry lives only in the journal), and one whose
@@ -550,11 +556,13 @@ def test_dedup_survives_a_server_restart(
         )
         _delete(c, url, [m for m in received if m.attributes["MessageGroupId"] in done])
 
-    if crash == "sigterm":
-        assert replica.stop() == 0
-    else:
-        replica.kill()
-    replica.restart()
+    for proc in owners:
+        if crash == "sigterm":
+            assert proc.stop() == 0
+        else:
+            proc.kill()
+    for proc in owners:
+        proc.restart()
 
     with replica.client() as c:
         for g in done + pending:

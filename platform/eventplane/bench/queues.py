@@ -58,7 +58,6 @@ FIFO_PARTITIONS = 4
 LATENCY_INTERVAL_S = 0.010
 LATENCY_WARMUP = 10
 # A warm-up that makes no progress for this long nudges the server (see warm_up).
-NUDGE_AFTER_S = 15.0
 # Give up on a cycle that has not finished in this long (the figure says so).
 PHASE_TIMEOUT_S = 150.0
 # Settings the server child inherits from this process (the harness clears EVENTPLANE_*).
@@ -100,64 +99,14 @@ def body(size: int = BODY_BYTES) -> str:
 # --- baselines ------------------------------------------------------------------------------
 
 
-def warm_produce_throughput(settings: Settings, topic: str, count: int) -> tuple[float, float]:
-    """``kafka_baseline.produce_throughput`` with the producer connected before the clock starts.
-
-    A new idempotent producer spends about half a second on metadata and its
-    producer id before the first record is acknowledged; eventplane's server
-    producer is long-lived, so the baseline excludes that too. Returns
-    (records per second, start-up milliseconds).
-    """
-    producer = kafka_baseline._producer(settings)
-    payload = os.urandom(kafka_baseline.PAYLOAD)
-    started = time.perf_counter()
-    producer.produce(topic, payload)
-    producer.flush(30)
-    startup = time.perf_counter() - started
-    start = time.perf_counter()
-    for _ in range(count):
-        while True:
-            try:
-                producer.produce(topic, payload)
-                break
-            except BufferError:
-                producer.poll(0.001)
-        producer.poll(0)
-    producer.flush(60)
-    return count / (time.perf_counter() - start), startup * 1000
-
-
-def exact_consume_throughput(settings: Settings, topic: str, count: int) -> float:
-    """``kafka_baseline.consume_throughput`` that never waits on a last, partial batch.
-
-    ``Consumer.consume(n, timeout)`` returns early only once it has ``n`` records,
-    so asking for 1000 when fewer remain waits out the whole timeout; here each
-    call asks for exactly what is left.
-    """
-    consumer = kafka_baseline._consumer(settings, topic)
-    seen = 0
-    start: float | None = None
-    deadline = time.monotonic() + 120
-    try:
-        while seen < count and time.monotonic() < deadline:
-            batch = consumer.consume(min(1000, count - seen), 0.5)
-            if batch and start is None:
-                start = time.perf_counter()
-            seen += sum(1 for m in batch if not m.error())
-        elapsed = time.perf_counter() - (start or time.perf_counter())
-    finally:
-        consumer.close()
-    return seen / elapsed if elapsed > 0 else 0.0
-
-
 def kafka_raw_cycle(settings: Settings, count: int) -> Result:
     """Produce ``count`` 1 KiB records (acks=all), then consume them: msg/s over both."""
     topic = f"eventplane.bench.cycle.{uuid.uuid4().hex[:8]}"
     ensure_topics(settings, [TopicSpec(topic, 4)])
     try:
-        produced, startup_ms = warm_produce_throughput(settings, topic, count)
+        produced, startup_ms = kafka_baseline.produce_throughput(settings, topic, count)
         # The topic also holds the start-up record; read everything.
-        consumed = exact_consume_throughput(settings, topic, count + 1)
+        consumed = kafka_baseline.consume_throughput(settings, topic, count + 1)
     finally:
         delete_topics(settings, [topic])
     cycle = 1 / (1 / produced + 1 / consumed) if produced and consumed else 0.0
@@ -406,21 +355,8 @@ async def prepare_queues(target: str, created: list[str]) -> BenchQueues:
     return BenchQueues(*created)
 
 
-async def _nudge(c: AsyncClient) -> None:
-    """A registry change, which makes the server's owner consumer subscribe afresh."""
-    url = await c.queues.create_queue(f"bench-nudge-{uuid.uuid4().hex[:8]}")
-    await c.queues.delete_queue(url)
-
-
 async def warm_up(target: str, queue_url: str, *, fifo: bool, timeout: float = 90.0) -> None:
-    """Cycle one message per partition, so that every partition has an owner before timing.
-
-    A new queue whose topic the server's owner consumer did not see at
-    subscription time stays without an owner until the consumer's next metadata
-    refresh (librdkafka's default is five minutes); after ``NUDGE_AFTER_S``
-    without progress this says so on stderr and nudges the server with a
-    registry change.
-    """
+    """Cycle one message per partition, so that every partition has an owner before timing."""
     deadline = time.monotonic() + timeout
     entries = [
         SendMessageBatchEntry(
@@ -433,20 +369,6 @@ async def warm_up(target: str, queue_url: str, *, fifo: bool, timeout: float = 9
         for i in range(BATCH)
     ]
     async with AsyncClient(target, timeout=30) as c:
-        stalled_since = time.monotonic()
-
-        async def unstick(what: str) -> None:
-            nonlocal stalled_since
-            if time.monotonic() - stalled_since < NUDGE_AFTER_S:
-                return
-            print(
-                f"eventplane bench queues: {queue_url}: {what} for {NUDGE_AFTER_S:g} s "
-                "(a partition without an owner); nudging the server with a registry change",
-                file=sys.stderr,
-            )
-            await _nudge(c)
-            stalled_since = time.monotonic()
-
         pending = entries
         while pending:  # FIFO sends wait for the partition's owner; retry until it is there
             result = await c.queues.send_message_batch(queue_url, pending)
@@ -455,9 +377,8 @@ async def warm_up(target: str, queue_url: str, *, fifo: bool, timeout: float = 9
             if pending:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"warm-up: cannot send to {queue_url}: {result.failed[0]}")
-                await unstick("sends failing")
+                await asyncio.sleep(0.2)
         seen = 0
-        stalled_since = time.monotonic()
         while seen < len(entries):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"warm-up: {queue_url} delivered {seen}/{len(entries)}")
@@ -470,9 +391,6 @@ async def warm_up(target: str, queue_url: str, *, fifo: bool, timeout: float = 9
                     [DeleteMessageBatchEntry(str(i), m.receipt_handle) for i, m in enumerate(got)],
                 )
                 seen += len(got)
-                stalled_since = time.monotonic()
-            else:
-                await unstick("nothing delivered")
 
 
 async def delete_queues(target: str, urls: list[str]) -> None:

@@ -164,7 +164,8 @@ class LocalKafka:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         cmd = [
             *self._java(), "kafka.tools.StorageTool", "format", "--standalone",
-            "-t", cluster_id, "-c", str(self.properties),
+            # "=" form: a base64url id may start with "-", which would read as an option.
+            f"--cluster-id={cluster_id}", "--config", str(self.properties),
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:

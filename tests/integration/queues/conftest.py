@@ -39,3 +39,23 @@ def make_queue(client: Client) -> Iterator[Callable[..., str]]:
     for url in created:
         with contextlib.suppress(EventplaneError):  # a test may delete its own queue
             client.queues.delete_queue(url)
+
+
+@pytest.fixture
+def new_queue(client: Client, make_queue: Callable[..., str]) -> Callable[..., str]:
+    """``make_queue``, then wait until the server serves the new queue.
+
+    A new queue's partitions reach their owner after a consumer-group rebalance; until
+    then every receive is empty, which would make "nothing to receive yet" assertions
+    vacuous. A probe message that makes the round trip proves the queue is served.
+    """
+
+    def make(**attributes: Any) -> str:
+        url = make_queue(**attributes)
+        client.queues.send_message(url, "probe", delay_seconds=0)
+        probes = client.queues.receive_message(url, wait_time_seconds=10)
+        assert [p.body for p in probes] == ["probe"], f"new queue {url} not served within 10 s"
+        client.queues.delete_message(url, probes[0].receipt_handle)
+        return url
+
+    return make

@@ -5,44 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from eventplane.client import Client, Message, MessageAttribute, MessageMoveTask
+from eventplane.client import Client, MessageAttribute, MessageMoveTask
 from eventplane.errors import InvalidParameterValue
 from eventplane.queues.errors import InvalidAttributeValue
 from eventplane.testing import eventually
+
+from .support import counts, expect_counts, receive_all
 
 pytestmark = pytest.mark.integration
 
 NewQueue = Callable[..., str]
 MakeQueue = Callable[..., str]
-
-COUNT_NAMES = [
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-]
-
-
-@pytest.fixture
-def new_queue(client: Client, make_queue: MakeQueue) -> NewQueue:
-    """``make_queue``, then wait until the server serves the new queue (a probe round trip).
-
-    Until a new queue's partitions reach this server every receive is empty, which would
-    make "nothing to receive" assertions vacuous.
-    """
-
-    def make(**attributes: Any) -> str:
-        url = make_queue(**attributes)
-        client.queues.send_message(url, "probe", delay_seconds=0)
-        probes = client.queues.receive_message(url, wait_time_seconds=10)
-        assert [p.body for p in probes] == ["probe"], f"new queue {url} not served within 10 s"
-        client.queues.delete_message(url, probes[0].receipt_handle)
-        return url
-
-    return make
 
 
 def arn(client: Client, url: str) -> str:
@@ -51,34 +27,6 @@ def arn(client: Client, url: str) -> str:
 
 def redrive(dlq_arn: str, max_receive_count: int) -> str:
     return json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count})
-
-
-def counts(client: Client, url: str) -> tuple[int, int, int]:
-    """(visible, not visible, delayed)."""
-    a = client.queues.get_queue_attributes(url, COUNT_NAMES)
-    visible, not_visible, delayed = (int(a[n]) for n in COUNT_NAMES)
-    return visible, not_visible, delayed
-
-
-def expect_counts(
-    client: Client, url: str, *, visible: int = 0, not_visible: int = 0, delayed: int = 0
-) -> None:
-    def check() -> bool:
-        assert counts(client, url) == (visible, not_visible, delayed)
-        return True
-
-    eventually(check, timeout=10)
-
-
-def receive_all(client: Client, url: str, n: int, **kwargs: Any) -> list[Message]:
-    got: list[Message] = []
-    deadline = time.monotonic() + 15
-    while len(got) < n and time.monotonic() < deadline:
-        got += client.queues.receive_message(
-            url, max_number_of_messages=min(10, n - len(got)), wait_time_seconds=2, **kwargs
-        )
-    assert len(got) == n, f"received {len(got)} of {n} messages"
-    return got
 
 
 def latest_task(client: Client, dlq_arn: str, *statuses: str) -> MessageMoveTask:

@@ -40,64 +40,11 @@ from eventplane.queues.errors import (
 )
 from eventplane.testing import EventplaneProcess, eventually
 
+from .support import expect_counts, receive_all
+
 pytestmark = pytest.mark.integration
 
 NewQueue = Callable[..., str]
-
-COUNT_NAMES = [
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-]
-
-
-@pytest.fixture
-def new_queue(client: Client, make_queue: Callable[..., str]) -> NewQueue:
-    """``make_queue``, then wait until the server serves the new queue.
-
-    A new queue's partitions reach this server after a consumer-group rebalance; until then
-    every receive is empty, which would make "nothing to receive yet" assertions vacuous. A
-    probe message that makes the round trip proves the queue is served.
-    """
-
-    def make(**attributes: Any) -> str:
-        url = make_queue(**attributes)
-        client.queues.send_message(url, "probe", delay_seconds=0)
-        probes = client.queues.receive_message(url, wait_time_seconds=10)
-        assert [p.body for p in probes] == ["probe"], f"new queue {url} not served within 10 s"
-        client.queues.delete_message(url, probes[0].receipt_handle)
-        return url
-
-    return make
-
-
-def counts(client: Client, url: str) -> tuple[int, int, int]:
-    """(visible, not visible, delayed)."""
-    a = client.queues.get_queue_attributes(url, COUNT_NAMES)
-    visible, not_visible, delayed = (int(a[n]) for n in COUNT_NAMES)
-    return visible, not_visible, delayed
-
-
-def expect_counts(
-    client: Client, url: str, *, visible: int = 0, not_visible: int = 0, delayed: int = 0
-) -> None:
-    def check() -> bool:
-        assert counts(client, url) == (visible, not_visible, delayed)
-        return True
-
-    eventually(check, timeout=5)
-
-
-def receive_all(client: Client, url: str, n: int, **kwargs: Any) -> list[Message]:
-    """Receive until ``n`` messages arrived (several receives: a standard queue may split them)."""
-    got: list[Message] = []
-    deadline = time.monotonic() + 15
-    while len(got) < n and time.monotonic() < deadline:
-        got += client.queues.receive_message(
-            url, max_number_of_messages=min(10, n - len(got)), wait_time_seconds=2, **kwargs
-        )
-    assert len(got) == n, f"received {len(got)} of {n} messages"
-    return got
 
 
 def server_attrs(attrs: dict[str, MessageAttribute]) -> dict[str, sqs.MessageAttribute]:

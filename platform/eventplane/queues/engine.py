@@ -300,29 +300,73 @@ class QueueEngine:
     # --- send -------------------------------------------------------------------------------
     async def send(self, qd: QueueDef, record: Record) -> tuple[str, str]:
         """Write one validated message; returns (message id, sequence number or "")."""
-        if qd.config.fifo:
-            partition = zlib.crc32((record.group_id or "").encode()) % qd.config.partitions
-            address = await self._owner_of(qd, partition)
-            if address == self.address:
-                result = await self.local.send_fifo(qd, partition, record)
-                metrics.SENT.labels(qd.name).inc()
-            else:
-                resp = await self._forward(
-                    address, self.forwarder.stub(address).SendMessage, _forwarded_send(qd, record)
+        (outcome,) = await self.send_many(qd, [record])
+        if isinstance(outcome, EventplaneError):
+            raise outcome
+        return outcome
+
+    async def send_many(
+        self, qd: QueueDef, records: list[Record]
+    ) -> list[tuple[str, str] | EventplaneError]:
+        """Write validated messages together; per record (message id, sequence) or its error.
+
+        Standard: straight to Kafka from this replica, spread over partitions.
+        FIFO: each group's partition owner checks the dedup window and writes them
+        in order (here, or forwarded as one batch per owner).
+        """
+        if not qd.config.fifo:
+            batch = []
+            for r in records:
+                value, headers = journal.encode_record(r)
+                partition = next(self._round_robin) % qd.config.partitions
+                batch.append(
+                    (
+                        naming.queue_topic(qd.name),
+                        value,
+                        {"headers": headers, "partition": partition},
+                    )
                 )
-                result = (resp.message_id, resp.sequence_number)
-        else:
-            partition = next(self._round_robin) % qd.config.partitions
-            value, headers = journal.encode_record(record)
             try:
-                await self.ctx.producer.send(
-                    naming.queue_topic(qd.name), value, headers=headers, partition=partition
-                )
+                await self.ctx.producer.send_many(batch)
             except ProduceError as exc:
-                raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
-            result = (record.message_id, "")
-            metrics.SENT.labels(qd.name).inc()
-        return result
+                error = ServiceUnavailable(f"could not write to Kafka: {exc}")
+                return [error] * len(records)
+            metrics.SENT.labels(qd.name).inc(len(records))
+            return [(r.message_id, "") for r in records]
+        outcomes: list[tuple[str, str] | EventplaneError] = [
+            ServiceUnavailable("not sent") for _ in records
+        ]
+        by_partition: dict[int, list[int]] = {}
+        for i, r in enumerate(records):
+            p = zlib.crc32((r.group_id or "").encode()) % qd.config.partitions
+            by_partition.setdefault(p, []).append(i)
+
+        async def one_partition(partition: int, idx: list[int]) -> None:
+            try:
+                address = await self._owner_of(qd, partition)
+                if address == self.address:
+                    done = await self.local.send_fifo(qd, partition, [records[i] for i in idx])
+                    metrics.SENT.labels(qd.name).inc(len(idx))
+                    for i, result in zip(idx, done, strict=True):
+                        outcomes[i] = result
+                    return
+                req = pb.SendMessageBatchRequest(
+                    queue_url=qd.url,
+                    entries=[_forwarded_entry(str(i), records[i]) for i in idx],
+                )
+                resp = await self._forward(
+                    address, self.forwarder.stub(address).SendMessageBatch, req
+                )
+                for ok in resp.successful:
+                    outcomes[int(ok.id)] = (ok.message_id, ok.sequence_number)
+                for bad in resp.failed:
+                    outcomes[int(bad.id)] = EventplaneError.from_code(bad.code, bad.message)
+            except EventplaneError as exc:
+                for i in idx:
+                    outcomes[i] = exc
+
+        await asyncio.gather(*(one_partition(p, idx) for p, idx in by_partition.items()))
+        return outcomes
 
     async def _to_dead_letter(self, qd: QueueDef, msgs: list[Msg]) -> None:
         assert qd.config.redrive_policy is not None
@@ -611,10 +655,10 @@ def _sequence(partition: int, offset: int) -> str:
     return sequence_number(partition, offset)
 
 
-def _forwarded_send(qd: QueueDef, r: Record) -> pb.SendMessageRequest:
-    """A FIFO send as the owner receives it: already validated, dedup id resolved."""
-    return pb.SendMessageRequest(
-        queue_url=qd.url,
+def _forwarded_entry(entry_id: str, r: Record) -> pb.SendMessageBatchRequestEntry:
+    """A FIFO message as its owner receives it: already validated, dedup id resolved."""
+    return pb.SendMessageBatchRequestEntry(
+        id=entry_id,
         message_body=r.body,
         message_attributes={
             k: pb.MessageAttributeValue(

@@ -354,55 +354,101 @@ class LocalPartitions(OwnerListener):
             self.pulse(qd.name).fire()
 
     # --- FIFO send ------------------------------------------------------------------------
-    async def send_fifo(self, qd: QueueDef, partition: int, record: Record) -> tuple[str, str]:
-        """Produce a FIFO message unless its dedup id was seen in the last 5 minutes.
+    async def send_fifo(
+        self, qd: QueueDef, partition: int, records: list[Record]
+    ) -> list[tuple[str, str]]:
+        """Produce FIFO messages, in order, except those whose dedup id was seen in 5 minutes.
 
-        Returns (message id, sequence number): the original ones for a duplicate.
+        Returns (message id, sequence number) per record: the original ones for a
+        duplicate. The new records go to Kafka together, then their dedup entries
+        are journaled together, before anyone is answered.
         """
         owned = self._owned_or_unavailable(qd, partition)
-        key = dedup_key(record, qd.config.deduplication_scope)
-        flight = (qd.name, partition, key)
-        while True:
-            existing = owned.state.dedup_get(key, self.clock())
-            if existing is not None:
-                return existing.message_id, existing.sequence_number
-            pending = self._dedup_inflight.get(flight)
-            if pending is None:
-                break
-            with contextlib.suppress(Exception):
-                await asyncio.shield(pending)  # same id in flight: answer like it
-        fut: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        fut.add_done_callback(_retrieve)  # nobody may be waiting on it
-        self._dedup_inflight[flight] = fut
+        scope = qd.config.deduplication_scope
+        results: list[tuple[str, str] | None] = [None] * len(records)
+        keys = [dedup_key(r, scope) for r in records]
+        fresh: list[int] = []
+        first_in_batch: dict[str, int] = {}
+        repeats: list[tuple[int, int]] = []
+        for i, key in enumerate(keys):
+            while True:
+                existing = owned.state.dedup_get(key, self.clock())
+                if existing is not None:
+                    results[i] = (existing.message_id, existing.sequence_number)
+                    break
+                if key in first_in_batch:
+                    repeats.append((i, first_in_batch[key]))
+                    break
+                pending = self._dedup_inflight.get((qd.name, partition, key))
+                if pending is None:
+                    first_in_batch[key] = i
+                    fresh.append(i)
+                    break
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(pending)  # same id being sent: answer like it
+        loop = asyncio.get_running_loop()
+        flights: dict[int, asyncio.Future[tuple[str, str]]] = {}
+        for i in fresh:
+            fut: asyncio.Future[tuple[str, str]] = loop.create_future()
+            fut.add_done_callback(_retrieve)  # nobody may be waiting on it
+            flights[i] = self._dedup_inflight[(qd.name, partition, keys[i])] = fut
         try:
-            value, headers = journal.encode_record(record)
-            try:
-                msg = await self._producer.send(
-                    naming.queue_topic(qd.name),
-                    value,
-                    key=record.group_id,
-                    headers=headers,
-                    partition=partition,
+            if fresh:
+                await self._produce_fifo(
+                    qd, partition, owned, [(i, records[i], keys[i]) for i in fresh], results
                 )
-            except ProduceError as exc:
-                raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
-            seq = sequence_number(partition, msg.offset() or 0)
-            entry = DedupEntry(record.message_id, seq, record.sent_ms + 300_000)
-            await self._journal(
-                qd.name,
-                partition,
-                [(journal.dedup_key(key), journal.encode_dedup(record.dedup_id or "", entry))],
-            )
-            owned.state.dedup[key] = entry
-            fut.set_result((record.message_id, seq))
-            return record.message_id, seq
+            for i in fresh:
+                result = results[i]
+                assert result is not None  # _produce_fifo filled every fresh slot
+                flights[i].set_result(result)
         except BaseException as exc:
-            fut.set_exception(
-                exc if isinstance(exc, Exception) else ServiceUnavailable("cancelled")
-            )
+            error = exc if isinstance(exc, Exception) else ServiceUnavailable("cancelled")
+            for fut in flights.values():
+                if not fut.done():
+                    fut.set_exception(error)
             raise
         finally:
-            self._dedup_inflight.pop(flight, None)
+            for i in fresh:
+                self._dedup_inflight.pop((qd.name, partition, keys[i]), None)
+        for i, first in repeats:
+            results[i] = results[first]
+        return [r for r in results if r is not None]
+
+    async def _produce_fifo(
+        self,
+        qd: QueueDef,
+        partition: int,
+        owned: Owned,
+        items: list[tuple[int, Record, str]],
+        results: list[tuple[str, str] | None],
+    ) -> None:
+        topic = naming.queue_topic(qd.name)
+        batch = []
+        for _, record, _ in items:
+            value, headers = journal.encode_record(record)
+            batch.append(
+                (topic, value, {"key": record.group_id, "headers": headers, "partition": partition})
+            )
+        try:
+            written = await self._producer.send_many(batch)  # one partition: order is kept
+        except ProduceError as exc:
+            raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
+        entries = []
+        for (i, record, key), msg in zip(items, written, strict=True):
+            seq = sequence_number(partition, msg.offset() or 0)
+            entry = DedupEntry(record.message_id, seq, record.sent_ms + 300_000)
+            entries.append((key, record, entry))
+            results[i] = (record.message_id, seq)
+        await self._journal(
+            qd.name,
+            partition,
+            [
+                (journal.dedup_key(key), journal.encode_dedup(record.dedup_id or "", entry))
+                for key, record, entry in entries
+            ],
+        )
+        for key, _, entry in entries:
+            owned.state.dedup[key] = entry
 
     # --- purge, counts, maintenance ------------------------------------------------------
     async def purge(self, qd: QueueDef, high_watermarks: dict[int, int]) -> None:

@@ -20,6 +20,7 @@ from eventplane.queues import messages as msgs
 from eventplane.queues.attributes import validate_attribute_names
 from eventplane.queues.engine import QueueEngine, new_record
 from eventplane.queues.messages import MessageAttribute
+from eventplane.queues.models import Record
 from eventplane.queues.move_tasks import MoveTasks
 from eventplane.queues.queue_def import QueueDef
 from eventplane.queues.routing import FORWARDED_KEY
@@ -51,7 +52,7 @@ def _batch_error(entry_id: str, exc: EventplaneError) -> pb.BatchResultErrorEntr
 
 
 async def _each(
-    ids: Sequence[str], run: Callable[[int], Awaitable[Any]], *, sequential: bool = False
+    ids: Sequence[str], run: Callable[[int], Awaitable[Any]]
 ) -> tuple[list[tuple[int, Any]], list[pb.BatchResultErrorEntry]]:
     """Run one action per batch entry; one entry's failure never fails the others."""
 
@@ -61,10 +62,7 @@ async def _each(
         except EventplaneError as exc:
             return _batch_error(ids[i], exc)
 
-    if sequential:
-        outcomes = [await one(i) for i in range(len(ids))]
-    else:
-        outcomes = list(await asyncio.gather(*(one(i) for i in range(len(ids)))))
+    outcomes = list(await asyncio.gather(*(one(i) for i in range(len(ids)))))
     ok = [o for o in outcomes if isinstance(o, tuple)]
     failed = [o for o in outcomes if isinstance(o, pb.BatchResultErrorEntry)]
     return ok, failed
@@ -173,9 +171,10 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         )
 
     # --- send -----------------------------------------------------------------------------
-    async def _send(self, qd: QueueDef, e: Any, *, trusted: bool = False) -> pb.SendMessageResponse:
+    def _record(self, qd: QueueDef, e: Any, *, trusted: bool) -> Record:
+        """Validate one message (unless a replica forwarded it, validated) into a Record."""
         attrs = _attributes(e.message_attributes)
-        if trusted:  # forwarded FIFO send: validated by the replica that took the call
+        if trusted:
             # FIFO allows no per-message delay, so the queue's delay applies.
             delay, dedup = qd.config.delay_seconds, e.message_deduplication_id
         else:
@@ -189,7 +188,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
                 dedup_id=e.message_deduplication_id,
                 body=e.message_body,
             )
-        record = new_record(
+        return new_record(
             e.message_body,
             attrs,
             delay_seconds=delay,
@@ -197,11 +196,15 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
             dedup_id=dedup or None,
             now_ms=self.engine.clock(),
         )
-        message_id, sequence = await self.engine.send(qd, record)
+
+    @staticmethod
+    def _sent(record: Record, message_id: str, sequence: str) -> pb.SendMessageResponse:
         return pb.SendMessageResponse(
             message_id=message_id,
-            md5_of_message_body=msgs.md5_of_body(e.message_body),
-            md5_of_message_attributes=msgs.md5_of_message_attributes(attrs) if attrs else "",
+            md5_of_message_body=msgs.md5_of_body(record.body),
+            md5_of_message_attributes=(
+                msgs.md5_of_message_attributes(record.attributes) if record.attributes else ""
+            ),
             sequence_number=sequence,
         )
 
@@ -209,7 +212,10 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         self, request: pb.SendMessageRequest, context: Ctx
     ) -> pb.SendMessageResponse:
         qd = self._queue(request.queue_url)
-        return await self._send(qd, request, trusted=self._forwarded(context) and qd.config.fifo)
+        trusted = qd.config.fifo and self._forwarded(context)
+        record = self._record(qd, request, trusted=trusted)
+        message_id, sequence = await self.engine.send(qd, record)
+        return self._sent(record, message_id, sequence)
 
     async def SendMessageBatch(
         self, request: pb.SendMessageBatchRequest, context: Ctx
@@ -224,23 +230,31 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         # Each message may be up to the queue's MaximumMessageSize; the batch as a
         # whole up to SQS's fixed 1 MiB.
         msgs.validate_batch_size(total, msgs.MAX_BATCH_BYTES)
-        # FIFO entries keep their order within a group: send them one after another.
-        ok, failed = await _each(
-            ids, lambda i: self._send(qd, entries[i]), sequential=qd.config.fifo
-        )
-        return pb.SendMessageBatchResponse(
-            successful=[
+        trusted = qd.config.fifo and self._forwarded(context)
+        failed: list[pb.BatchResultErrorEntry] = []
+        valid: list[tuple[int, Record]] = []
+        for i, e in enumerate(entries):
+            try:
+                valid.append((i, self._record(qd, e, trusted=trusted)))
+            except EventplaneError as exc:
+                failed.append(_batch_error(ids[i], exc))
+        outcomes = await self.engine.send_many(qd, [r for _, r in valid])
+        successful = []
+        for (i, record), outcome in zip(valid, outcomes, strict=True):
+            if isinstance(outcome, EventplaneError):
+                failed.append(_batch_error(ids[i], outcome))
+                continue
+            sent = self._sent(record, *outcome)
+            successful.append(
                 pb.SendMessageBatchResultEntry(
                     id=ids[i],
-                    message_id=r.message_id,
-                    md5_of_message_body=r.md5_of_message_body,
-                    md5_of_message_attributes=r.md5_of_message_attributes,
-                    sequence_number=r.sequence_number,
+                    message_id=sent.message_id,
+                    md5_of_message_body=sent.md5_of_message_body,
+                    md5_of_message_attributes=sent.md5_of_message_attributes,
+                    sequence_number=sent.sequence_number,
                 )
-                for i, r in ok
-            ],
-            failed=failed,
-        )
+            )
+        return pb.SendMessageBatchResponse(successful=successful, failed=failed)
 
     # --- receive / delete / visibility -------------------------------------------------------
     async def ReceiveMessage(

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from confluent_kafka import KafkaException
+
 from eventplane.config import ConfigError, Settings, load_settings
 from eventplane.errors import EventplaneError
 from eventplane.kafka.clients import KafkaUnavailable
@@ -226,8 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], None]]]:
     """Capability sub-commands (queue, topic, ...) register here."""
     import eventplane.queues.cli
+    import eventplane.topics.cli
 
-    return [("queue", eventplane.queues.cli.register)]
+    return [
+        ("queue", eventplane.queues.cli.register),
+        ("topic", eventplane.topics.cli.register),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (KafkaUnavailable, LocalKafkaError) as exc:
         print(f"eventplane: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else exc
+        text = error.str() if hasattr(error, "str") else str(error)
+        print(f"eventplane: Kafka error: {text}", file=sys.stderr)
         return EXIT_FAILURE
     except EventplaneError as exc:
         print(f"eventplane: {exc}", file=sys.stderr)

@@ -62,8 +62,9 @@ class Component(Protocol):
 def components_for(settings: Settings) -> list[Component]:
     """The components this process runs, by role. Capabilities add themselves here."""
     from eventplane.queues import QueuesComponent
+    from eventplane.topics.component import TopicsComponent
 
-    found: list[Component] = [QueuesComponent()]
+    found: list[Component] = [QueuesComponent(), TopicsComponent()]
     return [c for c in found if c.role in settings.roles]
 
 

@@ -62,3 +62,19 @@ def test_errors_without_code_fall_back_by_status(status, cls, retriable) -> None
 
 def test_str_shows_code_and_message() -> None:
     assert str(InvalidParameterValue("bad X")) == "InvalidParameterValue: bad X"
+
+
+def test_sdk_alone_maps_capability_codes_to_their_classes() -> None:
+    # A fresh interpreter that imports only the SDK: the queue and topic error
+    # classes must be registered without the program importing them itself.
+    import subprocess
+    import sys
+
+    code = (
+        "import eventplane.client\n"
+        "from eventplane.errors import EventplaneError as E\n"
+        "print(type(E.from_code('QueueDoesNotExist', 'x')).__name__,"
+        " type(E.from_code('NotFound', 'x')).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["QueueDoesNotExist", "NotFound"]

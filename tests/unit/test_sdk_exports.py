@@ -16,6 +16,10 @@ EXPECTED = {
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
+    "PublishBatchEntry",
+    "PublishBatchResult",
+    "PublishBatchResultEntry",
+    "PublishResult",
     "QueueUrlPage",
     "ResourceInfo",
     "SendMessageBatchEntry",
@@ -23,6 +27,7 @@ EXPECTED = {
     "SendMessageBatchResultEntry",
     "SendMessageResult",
     "ServerInfo",
+    "Subscription",
 }
 
 

@@ -30,6 +30,13 @@ from eventplane.client._queue_types import (
     SendMessageBatchResultEntry,
     SendMessageResult,
 )
+from eventplane.client._topic_types import (
+    PublishBatchEntry,
+    PublishBatchResult,
+    PublishBatchResultEntry,
+    PublishResult,
+    Subscription,
+)
 from eventplane.client.platform import (
     AsyncPlatformClient,
     PlatformClient,
@@ -37,6 +44,7 @@ from eventplane.client.platform import (
     ServerInfo,
 )
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
+from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
@@ -51,6 +59,10 @@ __all__ = [
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
+    "PublishBatchEntry",
+    "PublishBatchResult",
+    "PublishBatchResultEntry",
+    "PublishResult",
     "QueueUrlPage",
     "ResourceInfo",
     "SendMessageBatchEntry",
@@ -58,6 +70,7 @@ __all__ = [
     "SendMessageBatchResultEntry",
     "SendMessageResult",
     "ServerInfo",
+    "Subscription",
 ]
 
 
@@ -89,6 +102,7 @@ class Client:
         )
         self.platform = PlatformClient(self._channel, timeout)
         self.queues = QueuesClient(self._channel, timeout)
+        self.topics = TopicsClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -125,6 +139,7 @@ class AsyncClient:
         )
         self.platform = AsyncPlatformClient(self._channel, timeout)
         self.queues = AsyncQueuesClient(self._channel, timeout)
+        self.topics = AsyncTopicsClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -9,6 +9,11 @@ from typing import Any, TypeVar
 
 import grpc
 
+# Importing the capabilities' error modules registers their AWS codes, so a
+# server error arrives as its own class (QueueDoesNotExist, NotFound, ...) in a
+# program that only uses the SDK.
+import eventplane.queues.errors
+import eventplane.topics.errors  # noqa: F401
 from eventplane.errors import from_rpc
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,

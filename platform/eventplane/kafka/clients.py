@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,7 +95,27 @@ class TopicSpec:
 
 
 def ensure_topics(settings: Settings, specs: Sequence[TopicSpec], timeout: float = 30.0) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet; existing ones are left as they are.
+
+    Retriable errors (a broker that just started, a controller moving) are
+    retried until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while True:
+        try:
+            _ensure_topics_once(settings, specs, timeout)
+            return
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not error.retriable() or time.monotonic() > deadline:
+                raise
+            _log.info("retrying topic creation: %s", error.str())
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _ensure_topics_once(settings: Settings, specs: Sequence[TopicSpec], timeout: float) -> None:
     admin = AdminClient(client_config(settings))
     existing = set(admin.list_topics(timeout=timeout).topics)
     missing = [s for s in specs if s.name not in existing]

@@ -21,7 +21,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from eventplane.config import Settings
 from eventplane.kafka import codec, naming
@@ -88,8 +95,15 @@ class Registry:
         )
         tp = TopicPartition(naming.RESOURCES, 0, OFFSET_BEGINNING)
         self._consumer.assign([tp])
-        _, high = self._consumer.get_watermark_offsets(tp, timeout=timeout)
         deadline = time.monotonic() + timeout
+        while True:  # a broker that just started may not lead the partition yet
+            try:
+                _, high = self._consumer.get_watermark_offsets(tp, timeout=timeout)
+                break
+            except KafkaException as exc:
+                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         while self._applied < high - 1:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"loading {naming.RESOURCES} did not finish in {timeout:g}s")

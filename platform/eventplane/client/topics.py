@@ -1,0 +1,472 @@
+"""client.topics: SNS-compatible topics; method names follow boto3's SNS client.
+
+    with Client() as ep:
+        topic = ep.topics.create_topic("orders")
+        ep.topics.subscribe(topic, "sqs", "orders-eu", attributes={
+            "FilterPolicy": {"region": ["eu-west-1"]}, "RawMessageDelivery": True})
+        ep.topics.publish(topic, "hello", message_attributes={
+            "region": {"DataType": "String", "StringValue": "eu-west-1"}})
+
+Topics and subscriptions are addressed by ARN
+(``arn:aws:sns:local:000000000000:<topic>[:<subscription id>]``); a topic may
+also be named by its bare name. The ``list_*`` methods follow every page.
+Errors carry SNS's codes (``NotFound``, ``InvalidParameter``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from eventplane._gen.v1 import topics_pb2 as pb
+from eventplane._gen.v1 import topics_pb2_grpc
+from eventplane.client import _topic_types as t
+from eventplane.client._channel import ainvoke, invoke
+from eventplane.client._queue_types import MessageAttributeInput
+from eventplane.client._topic_types import (
+    AttributeValue,
+    PublishBatchEntry,
+    PublishBatchResult,
+    PublishResult,
+    Subscription,
+)
+
+T = TypeVar("T")
+Page = tuple[list[T], str | None]  # one page's items and the next page's token (None: last)
+
+
+def _every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    items: list[T] = []
+    token: str | None = None
+    while True:
+        page, next_token = fetch(token)
+        items.extend(page)
+        # A server that hands back the token it was given would loop forever.
+        if next_token is None or next_token == token:
+            return items
+        token = next_token
+
+
+async def _aevery_page(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    items: list[T] = []
+    token: str | None = None
+    while True:
+        page, next_token = await fetch(token)
+        items.extend(page)
+        if next_token is None or next_token == token:
+            return items
+        token = next_token
+
+
+class TopicsClient:
+    """Blocking Topics API; reach it as ``Client().topics``."""
+
+    def __init__(self, channel: Any, timeout: float | None) -> None:
+        self._stub = topics_pb2_grpc.TopicsStub(channel)
+        self._timeout = timeout
+
+    # --- topics ------------------------------------------------------------------------
+
+    def create_topic(
+        self,
+        name: str,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a topic, or return the ARN of an identical existing one.
+
+        Args:
+            name: letters, digits, ``-`` and ``_``; FIFO topics end in ``.fifo``.
+            attributes: SNS attribute names to values (``{"FifoTopic": True,
+                "ContentBasedDeduplication": True, "DisplayName": "Orders"}``);
+                ints and bools are sent as SNS spells them, dicts as JSON.
+            tags: cost-allocation style tags.
+
+        Returns:
+            The topic ARN.
+
+        Raises:
+            EventplaneError: ``InvalidParameter`` when the name or an attribute is
+                invalid, or a topic of that name exists with other attributes.
+        """
+        req = pb.CreateTopicRequest(
+            name=name, attributes=t.attributes_pb(attributes), tags=dict(tags or {})
+        )
+        return str(invoke(self._stub.CreateTopic, req, self._timeout).topic_arn)
+
+    def delete_topic(self, topic_arn: str) -> None:
+        """Delete a topic and all of its subscriptions.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+        """
+        req = pb.DeleteTopicRequest(topic_arn=topic_arn)
+        invoke(self._stub.DeleteTopic, req, self._timeout)
+
+    def list_topics(self) -> list[str]:
+        """The ARNs of every topic; follows all pages."""
+
+        def page(token: str | None) -> Page[str]:
+            req = pb.ListTopicsRequest(next_token=token or "")
+            return t.topic_page(invoke(self._stub.ListTopics, req, self._timeout))
+
+        return _every_page(page)
+
+    def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
+        """A topic's attributes, by SNS attribute name.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+
+        Returns:
+            Every attribute (``TopicArn``, ``DisplayName``, ``FifoTopic``,
+            ``SubscriptionsConfirmed``, ...), values as SNS spells them.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist.
+        """
+        req = pb.GetTopicAttributesRequest(topic_arn=topic_arn)
+        return dict(invoke(self._stub.GetTopicAttributes, req, self._timeout).attributes)
+
+    def set_topic_attributes(
+        self, topic_arn: str, attribute_name: str, attribute_value: AttributeValue
+    ) -> None:
+        """Change one of a topic's attributes.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+            attribute_name: the SNS attribute name (``DisplayName``, ``DeliveryPolicy``, ...).
+            attribute_value: the new value; ints and bools as SNS spells them, dicts as JSON.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist;
+                ``InvalidParameter`` when the attribute cannot be set to that value.
+        """
+        req = pb.SetTopicAttributesRequest(
+            topic_arn=topic_arn,
+            attribute_name=attribute_name,
+            attribute_value=t.attribute_text(attribute_value),
+        )
+        invoke(self._stub.SetTopicAttributes, req, self._timeout)
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    def subscribe(
+        self,
+        topic_arn: str,
+        protocol: str,
+        endpoint: str,
+        *,
+        attributes: Mapping[str, AttributeValue] | None = None,
+    ) -> str:
+        """Subscribe an endpoint to a topic, or return the ARN of the identical subscription.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+            protocol: ``sqs`` (an eventplane queue), ``http`` or ``https``.
+            endpoint: the queue's ARN, URL or name; or the URL to POST messages to.
+            attributes: ``FilterPolicy`` (a dict or its JSON text),
+                ``FilterPolicyScope`` (``MessageAttributes`` or ``MessageBody``),
+                ``RawMessageDelivery`` (bool), ``RedrivePolicy`` (dict or JSON).
+
+        Returns:
+            The subscription ARN.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist;
+                ``InvalidParameter`` when the protocol, endpoint or filter policy is
+                invalid (the message names the problem).
+        """
+        req = pb.SubscribeRequest(
+            topic_arn=topic_arn,
+            protocol=protocol,
+            endpoint=endpoint,
+            attributes=t.attributes_pb(attributes),
+        )
+        return str(invoke(self._stub.Subscribe, req, self._timeout).subscription_arn)
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        """Delete a subscription; messages published from now on no longer reach it.
+
+        Args:
+            subscription_arn: the subscription.
+        """
+        req = pb.UnsubscribeRequest(subscription_arn=subscription_arn)
+        invoke(self._stub.Unsubscribe, req, self._timeout)
+
+    def list_subscriptions(self) -> list[Subscription]:
+        """Every subscription of every topic; follows all pages."""
+
+        def page(token: str | None) -> Page[Subscription]:
+            req = pb.ListSubscriptionsRequest(next_token=token or "")
+            return t.subscription_page(invoke(self._stub.ListSubscriptions, req, self._timeout))
+
+        return _every_page(page)
+
+    def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
+        """The subscriptions of one topic; follows all pages.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist.
+        """
+
+        def page(token: str | None) -> Page[Subscription]:
+            req = pb.ListSubscriptionsByTopicRequest(topic_arn=topic_arn, next_token=token or "")
+            resp = invoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
+            return t.subscription_page(resp)
+
+        return _every_page(page)
+
+    def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
+        """A subscription's attributes, by SNS attribute name.
+
+        Args:
+            subscription_arn: the subscription.
+
+        Returns:
+            Every attribute (``TopicArn``, ``Protocol``, ``Endpoint``,
+            ``FilterPolicy``, ``RawMessageDelivery``, ...), values as SNS spells them.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the subscription does not exist.
+        """
+        req = pb.GetSubscriptionAttributesRequest(subscription_arn=subscription_arn)
+        return dict(invoke(self._stub.GetSubscriptionAttributes, req, self._timeout).attributes)
+
+    def set_subscription_attributes(
+        self, subscription_arn: str, attribute_name: str, attribute_value: AttributeValue
+    ) -> None:
+        """Change one of a subscription's attributes.
+
+        Args:
+            subscription_arn: the subscription.
+            attribute_name: ``FilterPolicy``, ``FilterPolicyScope``,
+                ``RawMessageDelivery`` or ``RedrivePolicy``.
+            attribute_value: the new value; a dict is sent as JSON (a filter
+                policy), a bool as ``true``/``false``.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the subscription does not exist;
+                ``InvalidParameter`` when the value is invalid (a filter policy SNS
+                would reject, ...).
+        """
+        req = pb.SetSubscriptionAttributesRequest(
+            subscription_arn=subscription_arn,
+            attribute_name=attribute_name,
+            attribute_value=t.attribute_text(attribute_value),
+        )
+        invoke(self._stub.SetSubscriptionAttributes, req, self._timeout)
+
+    # --- publishing --------------------------------------------------------------------
+
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, MessageAttributeInput] | None = None,
+        message_structure: str | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> PublishResult:
+        """Publish one message to every subscription whose filter policy matches.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+            message: the message text.
+            subject: the ``Subject`` of the envelope subscribers receive.
+            message_attributes: name to ``MessageAttribute`` or boto3-style dict, as
+                for ``QueuesClient.send_message``; filter policies match on them.
+            message_structure: ``"json"``: ``message`` is a JSON object with a
+                ``default`` text and optionally one per protocol (``sqs``, ``http``).
+            message_group_id: FIFO topics: messages of a group are delivered in order.
+            message_deduplication_id: FIFO topics: publishes with the same id within
+                5 minutes are accepted but delivered once.
+
+        Returns:
+            The message id and, on FIFO topics, the sequence number.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist;
+                ``InvalidParameter`` when the message or its attributes are invalid.
+        """
+        req = t.publish_request(
+            topic_arn,
+            message,
+            subject,
+            message_attributes,
+            message_structure,
+            message_group_id,
+            message_deduplication_id,
+        )
+        return t.publish_result(invoke(self._stub.Publish, req, self._timeout))
+
+    def publish_batch(
+        self,
+        topic_arn: str,
+        entries: Iterable[PublishBatchEntry | Mapping[str, Any]],
+    ) -> PublishBatchResult:
+        """Publish up to 10 messages in one call.
+
+        Args:
+            topic_arn: the topic (ARN or name).
+            entries: ``PublishBatchEntry`` or dicts with its snake_case keys
+                (``{"id": "1", "message": "x", "subject": "s"}``).
+
+        Returns:
+            The entries that were published and those that failed; check ``failed``.
+
+        Raises:
+            InvalidParameterValue: an entry is malformed (before anything is sent).
+        """
+        req = pb.PublishBatchRequest(topic_arn=topic_arn, entries=t.publish_entries_pb(entries))
+        return t.publish_batch_result(invoke(self._stub.PublishBatch, req, self._timeout))
+
+
+class AsyncTopicsClient:
+    """asyncio Topics API; reach it as ``AsyncClient().topics``.
+
+    Every method takes the arguments and returns the result of the
+    ``TopicsClient`` method of the same name.
+    """
+
+    def __init__(self, channel: Any, timeout: float | None) -> None:
+        self._stub = topics_pb2_grpc.TopicsStub(channel)
+        self._timeout = timeout
+
+    async def create_topic(
+        self,
+        name: str,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a topic; see ``TopicsClient.create_topic``."""
+        req = pb.CreateTopicRequest(
+            name=name, attributes=t.attributes_pb(attributes), tags=dict(tags or {})
+        )
+        return str((await ainvoke(self._stub.CreateTopic, req, self._timeout)).topic_arn)
+
+    async def delete_topic(self, topic_arn: str) -> None:
+        """Delete a topic; see ``TopicsClient.delete_topic``."""
+        req = pb.DeleteTopicRequest(topic_arn=topic_arn)
+        await ainvoke(self._stub.DeleteTopic, req, self._timeout)
+
+    async def list_topics(self) -> list[str]:
+        """Every topic ARN; see ``TopicsClient.list_topics``."""
+
+        async def page(token: str | None) -> Page[str]:
+            req = pb.ListTopicsRequest(next_token=token or "")
+            return t.topic_page(await ainvoke(self._stub.ListTopics, req, self._timeout))
+
+        return await _aevery_page(page)
+
+    async def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
+        """A topic's attributes; see ``TopicsClient.get_topic_attributes``."""
+        req = pb.GetTopicAttributesRequest(topic_arn=topic_arn)
+        return dict((await ainvoke(self._stub.GetTopicAttributes, req, self._timeout)).attributes)
+
+    async def set_topic_attributes(
+        self, topic_arn: str, attribute_name: str, attribute_value: AttributeValue
+    ) -> None:
+        """Change a topic attribute; see ``TopicsClient.set_topic_attributes``."""
+        req = pb.SetTopicAttributesRequest(
+            topic_arn=topic_arn,
+            attribute_name=attribute_name,
+            attribute_value=t.attribute_text(attribute_value),
+        )
+        await ainvoke(self._stub.SetTopicAttributes, req, self._timeout)
+
+    async def subscribe(
+        self,
+        topic_arn: str,
+        protocol: str,
+        endpoint: str,
+        *,
+        attributes: Mapping[str, AttributeValue] | None = None,
+    ) -> str:
+        """Subscribe an endpoint; see ``TopicsClient.subscribe``."""
+        req = pb.SubscribeRequest(
+            topic_arn=topic_arn,
+            protocol=protocol,
+            endpoint=endpoint,
+            attributes=t.attributes_pb(attributes),
+        )
+        return str((await ainvoke(self._stub.Subscribe, req, self._timeout)).subscription_arn)
+
+    async def unsubscribe(self, subscription_arn: str) -> None:
+        """Delete a subscription; see ``TopicsClient.unsubscribe``."""
+        req = pb.UnsubscribeRequest(subscription_arn=subscription_arn)
+        await ainvoke(self._stub.Unsubscribe, req, self._timeout)
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        """Every subscription; see ``TopicsClient.list_subscriptions``."""
+
+        async def page(token: str | None) -> Page[Subscription]:
+            req = pb.ListSubscriptionsRequest(next_token=token or "")
+            resp = await ainvoke(self._stub.ListSubscriptions, req, self._timeout)
+            return t.subscription_page(resp)
+
+        return await _aevery_page(page)
+
+    async def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
+        """A topic's subscriptions; see ``TopicsClient.list_subscriptions_by_topic``."""
+
+        async def page(token: str | None) -> Page[Subscription]:
+            req = pb.ListSubscriptionsByTopicRequest(topic_arn=topic_arn, next_token=token or "")
+            resp = await ainvoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
+            return t.subscription_page(resp)
+
+        return await _aevery_page(page)
+
+    async def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
+        """A subscription's attributes; see ``TopicsClient.get_subscription_attributes``."""
+        req = pb.GetSubscriptionAttributesRequest(subscription_arn=subscription_arn)
+        resp = await ainvoke(self._stub.GetSubscriptionAttributes, req, self._timeout)
+        return dict(resp.attributes)
+
+    async def set_subscription_attributes(
+        self, subscription_arn: str, attribute_name: str, attribute_value: AttributeValue
+    ) -> None:
+        """Change a subscription attribute; see ``TopicsClient.set_subscription_attributes``."""
+        req = pb.SetSubscriptionAttributesRequest(
+            subscription_arn=subscription_arn,
+            attribute_name=attribute_name,
+            attribute_value=t.attribute_text(attribute_value),
+        )
+        await ainvoke(self._stub.SetSubscriptionAttributes, req, self._timeout)
+
+    async def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        message_attributes: Mapping[str, MessageAttributeInput] | None = None,
+        message_structure: str | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+    ) -> PublishResult:
+        """Publish one message; see ``TopicsClient.publish``."""
+        req = t.publish_request(
+            topic_arn,
+            message,
+            subject,
+            message_attributes,
+            message_structure,
+            message_group_id,
+            message_deduplication_id,
+        )
+        return t.publish_result(await ainvoke(self._stub.Publish, req, self._timeout))
+
+    async def publish_batch(
+        self,
+        topic_arn: str,
+        entries: Iterable[PublishBatchEntry | Mapping[str, Any]],
+    ) -> PublishBatchResult:
+        """Publish up to 10 messages; see ``TopicsClient.publish_batch``."""
+        req = pb.PublishBatchRequest(topic_arn=topic_arn, entries=t.publish_entries_pb(entries))
+        return t.publish_batch_result(await ainvoke(self._stub.PublishBatch, req, self._timeout))

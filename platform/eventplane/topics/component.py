@@ -1,0 +1,35 @@
+"""The fanout role: the Topics gRPC service and the fan-out dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import topics_pb2, topics_pb2_grpc
+from eventplane.server import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.topics.engine import TopicEngine
+
+
+class TopicsComponent:
+    role: str = "fanout"
+    service_names: Sequence[str] = (topics_pb2.DESCRIPTOR.services_by_name["Topics"].full_name,)
+
+    def __init__(self) -> None:
+        self._engine: TopicEngine | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.topics.engine import TopicEngine
+        from eventplane.topics.service import TopicsService
+
+        engine = TopicEngine(ctx)
+        await engine.start()
+        self._engine = engine
+        topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(engine), server)
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()

@@ -1,0 +1,216 @@
+"""TopicEngine: topics and subscriptions in the registry, publish to Kafka, fan-out dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
+from eventplane.observability.logging import get_logger
+from eventplane.queues.messages import MessageAttribute
+from eventplane.queues.queue_def import KIND as QUEUE
+from eventplane.queues.queue_def import QueueDef
+from eventplane.server import ServerContext
+from eventplane.topics import metrics, model
+from eventplane.topics.attributes import (
+    SubscriptionConfig,
+    TopicConfig,
+    parse_create,
+    parse_subscribe,
+    parse_subscription_arn,
+    topic_name_from_ref,
+)
+from eventplane.topics.dispatcher import FanoutDispatcher
+from eventplane.topics.envelope import message_for_protocol, validate_publish
+from eventplane.topics.errors import InvalidParameter, NotFound
+from eventplane.topics.model import SUBSCRIPTION, TOPIC, Published, SubscriptionDef, TopicDef
+
+_log = get_logger("eventplane.topics")
+
+RETENTION_MS = 4 * 24 * 3600 * 1000  # published messages are kept four days for the dispatcher
+
+
+class TopicEngine:
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.registry = ctx.registry
+        self._round_robin = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.dispatcher = FanoutDispatcher(
+            ctx.settings, ctx.registry, self._lookup_queue, instance_id=ctx.instance_id
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.registry.subscribe(self._on_registry_change)
+        self._sync()
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.dispatcher.close)
+
+    def _on_registry_change(self, kind: str, name: str, resource: Any) -> None:
+        if kind == TOPIC and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._sync)
+
+    def _sync(self) -> None:
+        self.dispatcher.subscribe([naming.topic_topic(t.name) for t in self.topics()])
+
+    def _lookup_queue(self, name: str) -> QueueDef | None:
+        r = self.registry.get(QUEUE, name)
+        return QueueDef.from_resource(r) if r is not None else None
+
+    # --- topics ---------------------------------------------------------------------------
+    def topics(self) -> list[TopicDef]:
+        return [TopicDef.from_resource(r) for r in self.registry.find(TOPIC)]
+
+    def get(self, ref: str) -> TopicDef:
+        r = self.registry.get(TOPIC, topic_name_from_ref(ref))
+        if r is None:
+            raise NotFound("Topic does not exist")
+        return TopicDef.from_resource(r)
+
+    async def create_topic(
+        self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
+    ) -> TopicDef:
+        config = parse_create(name, attributes)
+        if config.fifo:
+            raise InvalidParameter(
+                "Invalid parameter: Attributes Reason: FIFO topics are not supported yet"
+            )
+        existing = self.registry.get(TOPIC, name)
+        if existing is not None:
+            current = TopicDef.from_resource(existing)
+            if current.config.differs_from(config, list(attributes)) is not None:
+                raise InvalidParameter(
+                    "Invalid parameter: Attributes Reason: Topic already exists with different "
+                    "attributes"
+                )
+            return current
+        await asyncio.to_thread(
+            ensure_topics,
+            self.ctx.settings,
+            [
+                TopicSpec(
+                    naming.topic_topic(name), config.partitions, {"retention.ms": str(RETENTION_MS)}
+                )
+            ],
+        )
+        spec = {"config": config.to_spec(), "tags": dict(tags)}
+        r = await asyncio.to_thread(self.registry.put, TOPIC, name, spec)
+        _log.info("topic created", topic=name)
+        return TopicDef.from_resource(r)
+
+    async def delete_topic(self, topic: TopicDef) -> None:
+        for sub in self.subscriptions(topic.name):
+            await asyncio.to_thread(self.registry.delete, SUBSCRIPTION, sub.key)
+        await asyncio.to_thread(self.registry.delete, TOPIC, topic.name)
+        await asyncio.to_thread(delete_topics, self.ctx.settings, [naming.topic_topic(topic.name)])
+
+    async def set_topic_attribute(self, topic: TopicDef, name: str, value: str) -> None:
+        config: TopicConfig = topic.config.with_update(name, value)
+        spec = {"config": config.to_spec(), "tags": topic.tags}
+        await asyncio.to_thread(self.registry.put, TOPIC, topic.name, spec)
+
+    # --- subscriptions ------------------------------------------------------------------------
+    def subscriptions(self, topic: str | None = None) -> list[SubscriptionDef]:
+        prefix = f"{topic}:" if topic else ""
+        return [SubscriptionDef.from_resource(r) for r in self.registry.find(SUBSCRIPTION, prefix)]
+
+    def subscription(self, arn: str) -> SubscriptionDef:
+        topic, sub_id = parse_subscription_arn(arn)
+        r = self.registry.get(SUBSCRIPTION, f"{topic}:{sub_id}")
+        if r is None:
+            raise NotFound("Subscription does not exist")
+        return SubscriptionDef.from_resource(r)
+
+    async def subscribe(
+        self, topic: TopicDef, protocol: str, endpoint: str, attributes: Mapping[str, str]
+    ) -> SubscriptionDef:
+        config = parse_subscribe(protocol, endpoint, attributes, topic.config)
+        for sub in self.subscriptions(topic.name):
+            # SNS: subscribing the same endpoint again returns the existing subscription.
+            if (sub.config.protocol, sub.config.endpoint) == (config.protocol, config.endpoint):
+                if sub.config.to_spec() != config.to_spec() and attributes:
+                    raise InvalidParameter(
+                        "Invalid parameter: Attributes Reason: Subscription already exists with "
+                        "different attributes"
+                    )
+                return sub
+        sub = SubscriptionDef(topic.name, uuid.uuid4().hex, config)
+        await self._save(sub, config)
+        return sub
+
+    async def _save(self, sub: SubscriptionDef, config: SubscriptionConfig) -> None:
+        spec = {"topic": sub.topic, "id": sub.sub_id, "config": config.to_spec()}
+        await asyncio.to_thread(self.registry.put, SUBSCRIPTION, sub.key, spec)
+
+    async def unsubscribe(self, sub: SubscriptionDef) -> None:
+        await asyncio.to_thread(self.registry.delete, SUBSCRIPTION, sub.key)
+
+    async def set_subscription_attribute(self, sub: SubscriptionDef, name: str, value: str) -> None:
+        await self._save(sub, sub.config.with_update(name, value))
+
+    # --- publish ------------------------------------------------------------------------------
+    def prepare(
+        self,
+        topic: TopicDef,
+        message: str,
+        subject: str,
+        attributes: Mapping[str, MessageAttribute],
+        message_structure: str,
+        *,
+        group_id: str = "",
+        dedup_id: str = "",
+    ) -> Published:
+        """Validate one message and resolve it per protocol (MessageStructure=json)."""
+        dedup = validate_publish(
+            message,
+            subject,
+            attributes,
+            message_structure,
+            fifo=topic.config.fifo,
+            group_id=group_id,
+            dedup_id=dedup_id,
+            content_based=topic.config.content_based_deduplication,
+        )
+        sqs_text = message_for_protocol(message, message_structure, "sqs")
+        http_text = message_for_protocol(message, message_structure, "http")
+        return Published(
+            message_id=str(uuid.uuid4()),
+            message=sqs_text,
+            http_message=http_text if http_text != sqs_text else None,
+            subject=subject or None,
+            attributes=dict(attributes),
+            published_ms=int(time.time() * 1000),
+            group_id=group_id or None,
+            dedup_id=dedup or None,
+        )
+
+    async def publish_many(
+        self, topic: TopicDef, messages: list[Published]
+    ) -> list[EventplaneError | None]:
+        batch = []
+        for p in messages:
+            value, headers = model.encode(p)
+            partition = next(self._round_robin) % topic.config.partitions
+            batch.append(
+                (
+                    naming.topic_topic(topic.name),
+                    value,
+                    {"headers": headers, "partition": partition},
+                )
+            )
+        try:
+            await self.ctx.producer.send_many(batch)
+        except ProduceError as exc:
+            return [ServiceUnavailable(f"could not write to Kafka: {exc}")] * len(messages)
+        metrics.PUBLISHED.labels(topic.name).inc(len(messages))
+        return [None] * len(messages)

@@ -1,0 +1,32 @@
+"""Topic metrics (eventplane_topic_*)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from eventplane.observability.metrics import LATENCY_BUCKETS
+
+PUBLISHED = Counter(
+    "eventplane_topic_messages_published_total", "Messages accepted by Publish(Batch).", ("topic",)
+)
+DELIVERED = Counter(
+    "eventplane_topic_deliveries_total",
+    "Messages delivered to a subscription.",
+    ("topic", "protocol"),
+)
+FILTERED = Counter(
+    "eventplane_topic_messages_filtered_out_total",
+    "Subscription deliveries skipped because the filter policy did not match.",
+    ("topic",),
+)
+FAILED = Counter(
+    "eventplane_topic_delivery_failures_total",
+    "Deliveries that failed (endpoint missing or retries exhausted).",
+    ("topic", "protocol"),
+)
+DELIVERY_LATENCY = Histogram(
+    "eventplane_topic_delivery_latency_seconds",
+    "From publish to delivery into the subscriber.",
+    ("protocol",),
+    buckets=LATENCY_BUCKETS,
+)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -253,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except EventplaneError as exc:
         print(f"eventplane: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader went away (`eventplane ... | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
     except OSError as exc:
         print(f"eventplane: {exc}", file=sys.stderr)

@@ -13,53 +13,37 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
-import json
-import re
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
-    from eventplane.client import Client, Message, MessageAttribute
+from eventplane._cli_support import (
+    client as _client,
+)
+from eventplane._cli_support import (
+    client_flags as _client_flags,
+)
+from eventplane._cli_support import (
+    emit_json as _emit_json,
+)
+from eventplane._cli_support import (
+    key_value as _key_value,
+)
+from eventplane._cli_support import (
+    message_attribute as _message_attribute,
+)
+from eventplane._cli_support import (
+    report as _report,
+)
 
-# `name=Type:value`: Type is only read as a type when it is one, so values
-# that contain ':' (URLs) still work without naming the type.
-_TYPED_VALUE = re.compile(r"^(String|Number|Binary)(\.[^:]+)?:(.*)$", re.DOTALL)
-_CLIENT_TIMEOUT = 30.0
+if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
+    from eventplane.client import Message, MessageAttribute
+
 EXIT_FAILURE = 1
 _QUEUE_HELP = "queue name or URL"
 
 
 # --- argument types ----------------------------------------------------------------------
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
-
-
-def _message_attribute(text: str) -> tuple[str, dict[str, Any]]:
-    """``name=[Type:]value`` as a boto3-style attribute, which the SDK accepts."""
-    name, sep, rest = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=[Type:]VALUE, got {text!r}")
-    m = _TYPED_VALUE.match(rest)
-    if m is None:
-        return name, {"DataType": "String", "StringValue": rest}
-    data_type = m.group(1) + (m.group(2) or "")
-    value = m.group(3)
-    if m.group(1) != "Binary":
-        return name, {"DataType": data_type, "StringValue": value}
-    try:
-        return name, {"DataType": data_type, "BinaryValue": base64.b64decode(value, validate=True)}
-    except binascii.Error:
-        raise argparse.ArgumentTypeError(
-            f"attribute {name!r}: a Binary value must be base64, got {value!r}"
-        ) from None
 
 
 def _seconds(text: str) -> int:
@@ -73,36 +57,6 @@ def _seconds(text: str) -> int:
 
 
 # --- output ------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-def _emit_json(value: Any) -> None:
-    print(json.dumps(_plain(value), indent=2, sort_keys=True))
-
-
-def _report(args: argparse.Namespace, data: Any, text: str) -> None:
-    """``data`` as JSON with --json, else the one-line ``text``."""
-    if args.json:
-        _emit_json(data)
-    else:
-        print(text)
-
-
-def _client(args: argparse.Namespace) -> Client:
-    from eventplane.client import Client
-
-    return Client(args.endpoint, timeout=_CLIENT_TIMEOUT)
 
 
 def _attribute_text(attr: MessageAttribute) -> str:
@@ -289,15 +243,6 @@ def cmd_redrive_cancel(args: argparse.Namespace) -> int:
 
 
 # --- parser ------------------------------------------------------------------------------
-
-
-def _client_flags() -> argparse.ArgumentParser:
-    flags = argparse.ArgumentParser(add_help=False)
-    flags.add_argument(
-        "--endpoint", help="host:port (default $EVENTPLANE_ENDPOINT or 127.0.0.1:50051)"
-    )
-    flags.add_argument("--json", action="store_true", help="JSON output for scripts")
-    return flags
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -22,13 +22,23 @@ from typing import Any
 
 # One syntax for KEY=VALUE and typed message attributes across the CLI, and the
 # same --endpoint/--json flags and output: the queue CLI's helpers.
-from eventplane.queues.cli import (
-    _client,
-    _client_flags,
-    _emit_json,
-    _key_value,
-    _message_attribute,
-    _report,
+from eventplane._cli_support import (
+    client as _client,
+)
+from eventplane._cli_support import (
+    client_flags as _client_flags,
+)
+from eventplane._cli_support import (
+    emit_json as _emit_json,
+)
+from eventplane._cli_support import (
+    key_value as _key_value,
+)
+from eventplane._cli_support import (
+    message_attribute as _message_attribute,
+)
+from eventplane._cli_support import (
+    report as _report,
 )
 
 _TOPIC_HELP = "topic name or ARN"

@@ -67,6 +67,9 @@ class Settings:
     log_level: str = "INFO"
     # Seconds SIGTERM waits for in-flight requests before closing.
     shutdown_grace: float = 10.0
+    # Multiplies the waits of HTTP/S delivery retry policies. 1 (the default)
+    # keeps SNS's timing; tests set e.g. 0.01. Never change it in production.
+    delivery_time_scale: float = 1.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = "eventplane-local-dev-secret"
 
@@ -154,7 +157,7 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_port(env_name, raw)
         case "metrics_port":
             return _parse_port(env_name, raw, allow_zero=True)
-        case "kafka_connect_timeout" | "shutdown_grace":
+        case "kafka_connect_timeout" | "shutdown_grace" | "delivery_time_scale":
             return _parse_positive_float(env_name, raw)
         case "topic_replication_factor" | "topic_min_insync_replicas":
             return _parse_int_range(env_name, raw, 1, 32)

@@ -203,7 +203,7 @@ class FanoutDispatcher:
         for sub in self._subscriptions(topic):
             if sub.config.protocol != "sqs":
                 continue  # http/https subscribers have their own at-least-once workers
-            if not _matches(sub, published):
+            if not matches(sub, published):
                 metrics.FILTERED.labels(topic).inc()
                 continue
             queue = self._lookup_queue(sub.config.endpoint)
@@ -251,7 +251,8 @@ class FanoutDispatcher:
         )
 
 
-def _matches(sub: SubscriptionDef, p: Published) -> bool:
+def matches(sub: SubscriptionDef, p: Published) -> bool:
+    """Whether the subscription's filter policy (if any) lets this message through."""
     matcher = sub.config.matcher()
     if matcher is None:
         return True

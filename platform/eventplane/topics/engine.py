@@ -29,6 +29,7 @@ from eventplane.topics.attributes import (
 from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
 from eventplane.topics.errors import InvalidParameter, NotFound
+from eventplane.topics.http_worker import HttpWorkers
 from eventplane.topics.model import SUBSCRIPTION, TOPIC, Published, SubscriptionDef, TopicDef
 
 _log = get_logger("eventplane.topics")
@@ -45,6 +46,7 @@ class TopicEngine:
         self.dispatcher = FanoutDispatcher(
             ctx.settings, ctx.registry, self._lookup_queue, instance_id=ctx.instance_id
         )
+        self.http = HttpWorkers(ctx.settings, ctx.registry, ctx.producer)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -52,13 +54,17 @@ class TopicEngine:
         self.registry.subscribe(self._on_registry_change)
         self._sync()
         self.dispatcher.start()
+        self.http.reconcile()
 
     async def stop(self) -> None:
+        await asyncio.to_thread(self.http.close)
         await asyncio.to_thread(self.dispatcher.close)
 
     def _on_registry_change(self, kind: str, name: str, resource: Any) -> None:
         if kind == TOPIC and self._loop is not None:
             self._loop.call_soon_threadsafe(self._sync)
+        elif kind == SUBSCRIPTION:
+            self.http.reconcile()
 
     def _sync(self) -> None:
         self.dispatcher.subscribe([naming.topic_topic(t.name) for t in self.topics()])

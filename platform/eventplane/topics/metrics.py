@@ -24,6 +24,16 @@ FAILED = Counter(
     "Deliveries that failed (endpoint missing or retries exhausted).",
     ("topic", "protocol"),
 )
+RETRIED = Counter(
+    "eventplane_topic_delivery_retries_total",
+    "HTTP/S delivery attempts after the first.",
+    ("topic", "protocol"),
+)
+DEAD_LETTERED = Counter(
+    "eventplane_topic_messages_dead_lettered_total",
+    "Messages moved to a subscription's dead-letter queue after its retries.",
+    ("topic",),
+)
 DELIVERY_LATENCY = Histogram(
     "eventplane_topic_delivery_latency_seconds",
     "From publish to delivery into the subscriber.",

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,3 +84,28 @@ def client_flags() -> argparse.ArgumentParser:
     )
     flags.add_argument("--json", action="store_true", help="JSON output for scripts")
     return flags
+
+
+def subcommands(
+    parser: argparse.ArgumentParser, dest: str
+) -> tuple[Callable[..., argparse.ArgumentParser], Any]:
+    """``(add, sub)`` for the actions of one capability command.
+
+    ``add(name, func, help_text, within=sub)`` makes an action that takes the
+    client flags (--endpoint, --json) and runs ``func(args)``; ``sub`` (its
+    ``add_parser``) makes a group whose own sub-parsers go in ``within``.
+    """
+    common = [client_flags()]
+    sub = parser.add_subparsers(dest=dest, required=True, metavar="ACTION")
+
+    def add(
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        help_text: str,
+        within: Any = sub,
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = within.add_parser(name, help=help_text, parents=common)
+        p.set_defaults(func=func)
+        return p
+
+    return add, sub

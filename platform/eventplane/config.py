@@ -91,9 +91,6 @@ class Settings:
     def advertise(self) -> str:
         return self.advertise_address or self.grpc_target
 
-    def replace(self, **changes: Any) -> Settings:
-        return load_settings(base=self, overrides=changes)
-
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
@@ -198,22 +195,18 @@ def _read_yaml(path: str) -> dict[str, Any]:
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
-    base: Settings | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Build Settings from (in rising precedence) base/defaults, YAML, env and overrides."""
+    """Build Settings from (in rising precedence) defaults, YAML, env and overrides."""
     values: dict[str, Any] = {}
-    if base is not None:
-        values.update(dataclasses.asdict(base))
-    else:
-        env = os.environ if env is None else env
-        yaml_path = env.get(ENV_PREFIX + "CONFIG")
-        if yaml_path:
-            values.update({k: _coerce(k, v) for k, v in _read_yaml(yaml_path).items()})
-        for name in _FIELDS:
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is not None and name != "kafka_client_config":
-                values[name] = _coerce(name, raw)
+    env = os.environ if env is None else env
+    yaml_path = env.get(ENV_PREFIX + "CONFIG")
+    if yaml_path:
+        values.update({k: _coerce(k, v) for k, v in _read_yaml(yaml_path).items()})
+    for name in _FIELDS:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None and name != "kafka_client_config":
+            values[name] = _coerce(name, raw)
     for name, raw in (overrides or {}).items():
         if name not in _FIELDS:
             raise ConfigError(name, "unknown setting")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import re
-import time
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from contextlib import contextmanager
 from typing import Any
 
-import grpc
 import pytest
+from fake_grpc import FakeService, run_async, serve, snake
 
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane._gen.v1 import queues_pb2_grpc
@@ -35,7 +30,6 @@ from eventplane.errors import (
     EventplaneError,
     InvalidParameterValue,
     ServiceUnavailable,
-    trailing_metadata,
 )
 from eventplane.queues.errors import QueueDoesNotExist, ReceiptHandleIsInvalid
 
@@ -44,54 +38,17 @@ RPCS = [m.name for m in SERVICE.methods]
 URL = "eventplane://queues/orders"
 
 
-class FakeQueues(queues_pb2_grpc.QueuesServicer):
-    """Records each request; answers with ``responses[rpc]`` (a message or a function
-    of the request), raises ``errors[rpc]`` as the real server would, else an empty reply."""
-
+class FakeQueues(FakeService, queues_pb2_grpc.QueuesServicer):
     def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self.time_remaining: dict[str, float | None] = {}
-        self.responses: dict[str, Any] = {}
-        self.errors: dict[str, EventplaneError] = {}
-        self.delay: dict[str, float] = {}
-        for name in RPCS:
-            setattr(self, name, functools.partial(self._handle, name))
-
-    def _handle(self, rpc: str, request: Any, context: grpc.ServicerContext) -> Any:
-        self.calls.append((rpc, request))
-        self.time_remaining[rpc] = context.time_remaining()
-        time.sleep(self.delay.get(rpc, 0))
-        err = self.errors.get(rpc)
-        if err is not None:
-            context.set_trailing_metadata(trailing_metadata(err))
-            context.abort(err.status, err.message)
-        answer = self.responses.get(rpc)
-        if callable(answer):
-            return answer(request)
-        if answer is not None:
-            return answer
-        return getattr(pb, SERVICE.methods_by_name[rpc].output_type.name)()
-
-    def only(self, rpc: str) -> Any:
-        """The one request of the one call made, which must be ``rpc``."""
-        assert [name for name, _ in self.calls] == [rpc]
-        return self.calls[0][1]
+        super().__init__(pb, "Queues")
 
 
 @contextmanager
 def serve_fake() -> Iterator[tuple[FakeQueues, str]]:
     """A real gRPC server on a free local port, serving a FakeQueues."""
     fake = FakeQueues()
-    executor = futures.ThreadPoolExecutor(max_workers=4)
-    server = grpc.server(executor)
-    queues_pb2_grpc.add_QueuesServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield fake, f"127.0.0.1:{port}"
-    finally:
-        server.stop(None).wait()
-        executor.shutdown(wait=True)
+    with serve(fake, queues_pb2_grpc.add_QueuesServicer_to_server) as target:
+        yield fake, target
 
 
 @pytest.fixture
@@ -109,18 +66,6 @@ def fake(served: tuple[FakeQueues, str]) -> FakeQueues:
 def ep(served: tuple[FakeQueues, str]) -> Iterator[Client]:
     with Client(served[1], timeout=5) as client:
         yield client
-
-
-def run_async(target: str, use: Callable[[AsyncClient], Any], timeout: float = 5) -> Any:
-    async def main() -> Any:
-        async with AsyncClient(target, timeout=timeout) as client:
-            return await use(client)
-
-    return asyncio.run(main())
-
-
-def snake(rpc: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()
 
 
 # --- surface ---------------------------------------------------------------------------

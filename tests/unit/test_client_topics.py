@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-import re
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from contextlib import contextmanager
 from typing import Any
 
-import grpc
 import pytest
+from fake_grpc import FakeService, run_async, serve, snake
 
 from eventplane._gen.v1 import queues_pb2, topics_pb2_grpc
 from eventplane._gen.v1 import topics_pb2 as pb
@@ -33,7 +29,6 @@ from eventplane.errors import (
     InvalidParameterValue,
     InvalidRequestError,
     ResourceNotFound,
-    trailing_metadata,
 )
 from eventplane.topics.errors import InvalidFilterPolicy
 
@@ -43,50 +38,17 @@ ARN = "arn:aws:sns:local:000000000000:orders"
 SUB_ARN = ARN + ":3f1c"
 
 
-class FakeTopics(topics_pb2_grpc.TopicsServicer):
-    """Records each request; answers with ``responses[rpc]`` (a message or a function
-    of the request), raises ``errors[rpc]`` as the real server would, else an empty reply."""
-
+class FakeTopics(FakeService, topics_pb2_grpc.TopicsServicer):
     def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self.responses: dict[str, Any] = {}
-        self.errors: dict[str, EventplaneError] = {}
-        for name in RPCS:
-            setattr(self, name, functools.partial(self._handle, name))
-
-    def _handle(self, rpc: str, request: Any, context: grpc.ServicerContext) -> Any:
-        self.calls.append((rpc, request))
-        err = self.errors.get(rpc)
-        if err is not None:
-            context.set_trailing_metadata(trailing_metadata(err))
-            context.abort(err.status, err.message)
-        answer = self.responses.get(rpc)
-        if callable(answer):
-            return answer(request)
-        if answer is not None:
-            return answer
-        return getattr(pb, SERVICE.methods_by_name[rpc].output_type.name)()
-
-    def only(self, rpc: str) -> Any:
-        """The one request of the one call made, which must be ``rpc``."""
-        assert [name for name, _ in self.calls] == [rpc]
-        return self.calls[0][1]
+        super().__init__(pb, "Topics")
 
 
 @contextmanager
 def serve_fake() -> Iterator[tuple[FakeTopics, str]]:
     """A real gRPC server on a free local port, serving a FakeTopics."""
     fake = FakeTopics()
-    executor = futures.ThreadPoolExecutor(max_workers=4)
-    server = grpc.server(executor)
-    topics_pb2_grpc.add_TopicsServicer_to_server(fake, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield fake, f"127.0.0.1:{port}"
-    finally:
-        server.stop(None).wait()
-        executor.shutdown(wait=True)
+    with serve(fake, topics_pb2_grpc.add_TopicsServicer_to_server) as target:
+        yield fake, target
 
 
 @pytest.fixture
@@ -104,18 +66,6 @@ def fake(served: tuple[FakeTopics, str]) -> FakeTopics:
 def ep(served: tuple[FakeTopics, str]) -> Iterator[Client]:
     with Client(served[1], timeout=5) as client:
         yield client
-
-
-def run_async(target: str, use: Callable[[AsyncClient], Any]) -> Any:
-    async def main() -> Any:
-        async with AsyncClient(target, timeout=5) as client:
-            return await use(client)
-
-    return asyncio.run(main())
-
-
-def snake(rpc: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()
 
 
 def pb_subscription(n: int) -> pb.Subscription:

@@ -14,14 +14,10 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eventplane._cli_support import (
     client as _client,
-)
-from eventplane._cli_support import (
-    client_flags as _client_flags,
 )
 from eventplane._cli_support import (
     emit_json as _emit_json,
@@ -34,6 +30,9 @@ from eventplane._cli_support import (
 )
 from eventplane._cli_support import (
     report as _report,
+)
+from eventplane._cli_support import (
+    subcommands,
 )
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
@@ -247,18 +246,7 @@ def cmd_redrive_cancel(args: argparse.Namespace) -> int:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the `queue` sub-commands to ``parser`` (the `eventplane queue` parser)."""
-    common = [_client_flags()]
-    sub = parser.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
-
-    def add(
-        name: str,
-        func: Callable[[argparse.Namespace], int],
-        help_text: str,
-        within: Any = sub,
-    ) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = within.add_parser(name, help=help_text, parents=common)
-        p.set_defaults(func=func)
-        return p
+    add, sub = subcommands(parser, "queue_command")
 
     p = add("create", cmd_create, "create a queue (prints its URL)")
     p.add_argument("name")

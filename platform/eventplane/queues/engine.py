@@ -22,7 +22,7 @@ import grpc
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from eventplane._gen.v1 import queues_pb2 as pb
-from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.errors import EventplaneError, ServiceUnavailable, from_rpc
 from eventplane.kafka import naming
 from eventplane.kafka.clients import (
     ProduceError,
@@ -33,7 +33,7 @@ from eventplane.kafka.clients import (
 )
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
-from eventplane.queues.attributes import QueueConfig, name_from_ref, parse_create
+from eventplane.queues.attributes import QueueConfig, name_from_ref, parse_create, queue_arn
 from eventplane.queues.errors import (
     InvalidAttributeValue,
     MessageNotInflight,
@@ -45,7 +45,12 @@ from eventplane.queues.errors import (
 from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg, Record
 from eventplane.queues.owner import OwnerConsumer
-from eventplane.queues.partitions import LocalPartitions, new_message_id, wall_clock_ms
+from eventplane.queues.partitions import (
+    LocalPartitions,
+    new_message_id,
+    sequence_number,
+    wall_clock_ms,
+)
 from eventplane.queues.queue_def import KIND, QueueDef
 from eventplane.queues.receipts import Receipt, ReceiptSigner
 from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
@@ -293,8 +298,6 @@ class QueueEngine:
         try:
             return await call(request, metadata=self.forwarder.metadata(), timeout=30)
         except grpc.RpcError as exc:
-            from eventplane.errors import from_rpc
-
             raise from_rpc(exc) from None
 
     # --- send -------------------------------------------------------------------------------
@@ -500,10 +503,8 @@ class QueueEngine:
             system["MessageGroupId"] = r.group_id
         if qd.config.fifo:
             system["MessageDeduplicationId"] = r.dedup_id or ""
-            system["SequenceNumber"] = _sequence(partition, m.offset)
+            system["SequenceNumber"] = sequence_number(partition, m.offset)
         if r.source_queue:
-            from eventplane.queues.attributes import queue_arn
-
             system["DeadLetterQueueSourceArn"] = queue_arn(r.source_queue)
         wanted_sys = set(req.message_system_attribute_names)
         if "All" not in wanted_sys:
@@ -647,12 +648,6 @@ class QueueEngine:
                 for k in totals:
                     totals[k] += int(resp.attributes.get(k, "0"))
         return totals
-
-
-def _sequence(partition: int, offset: int) -> str:
-    from eventplane.queues.partitions import sequence_number
-
-    return sequence_number(partition, offset)
 
 
 def _forwarded_entry(entry_id: str, r: Record) -> pb.SendMessageBatchRequestEntry:

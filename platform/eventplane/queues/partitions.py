@@ -20,6 +20,7 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, Producer
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
+from eventplane.queues.errors import ReceiptHandleIsInvalid
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
@@ -337,8 +338,6 @@ class LocalPartitions(OwnerListener):
         owned = self._owned_or_unavailable(qd, partition)
         msg = owned.state.lookup(offset, generation)
         if msg is None:
-            from eventplane.queues.errors import ReceiptHandleIsInvalid
-
             raise ReceiptHandleIsInvalid("The message of this receipt handle was deleted.")
         before = (msg.visible_at, msg.inflight)
         owned.state.change_visibility(msg, timeout_s, self.clock())

@@ -17,16 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 # One syntax for KEY=VALUE and typed message attributes across the CLI, and the
 # same --endpoint/--json flags and output: the queue CLI's helpers.
 from eventplane._cli_support import (
     client as _client,
-)
-from eventplane._cli_support import (
-    client_flags as _client_flags,
 )
 from eventplane._cli_support import (
     emit_json as _emit_json,
@@ -39,6 +35,9 @@ from eventplane._cli_support import (
 )
 from eventplane._cli_support import (
     report as _report,
+)
+from eventplane._cli_support import (
+    subcommands,
 )
 
 _TOPIC_HELP = "topic name or ARN"
@@ -175,18 +174,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the `topic` sub-commands to ``parser`` (the `eventplane topic` parser)."""
-    common = [_client_flags()]
-    sub = parser.add_subparsers(dest="topic_command", required=True, metavar="ACTION")
-
-    def add(
-        name: str,
-        func: Callable[[argparse.Namespace], int],
-        help_text: str,
-        within: Any = sub,
-    ) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = within.add_parser(name, help=help_text, parents=common)
-        p.set_defaults(func=func)
-        return p
+    add, sub = subcommands(parser, "topic_command")
 
     p = add("create", cmd_create, "create a topic (prints its ARN)")
     p.add_argument("name")

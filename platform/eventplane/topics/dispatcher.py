@@ -32,6 +32,7 @@ from eventplane.queues.models import Record
 from eventplane.queues.queue_def import QueueDef
 from eventplane.registry import Registry
 from eventplane.topics import metrics
+from eventplane.topics.attributes import topic_arn
 from eventplane.topics.envelope import filter_attributes, notification
 from eventplane.topics.model import SUBSCRIPTION, Published, SubscriptionDef, decode
 
@@ -223,7 +224,7 @@ class FanoutDispatcher:
             if raw
             else notification(
                 message_id=p.message_id,
-                topic_arn=_topic_arn(sub),
+                topic_arn=topic_arn(sub.topic),
                 subject=p.subject,
                 message=p.message,
                 timestamp_ms=p.published_ms,
@@ -259,12 +260,6 @@ def matches(sub: SubscriptionDef, p: Published) -> bool:
     if sub.config.filter_policy_scope == "MessageBody":
         return bool(matcher.matches_body(p.message))
     return bool(matcher.matches_attributes(filter_attributes(p.attributes)))
-
-
-def _topic_arn(sub: SubscriptionDef) -> str:
-    from eventplane.topics.attributes import topic_arn
-
-    return topic_arn(sub.topic)
 
 
 def _rewind(consumer: Consumer) -> None:

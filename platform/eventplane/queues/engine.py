@@ -51,7 +51,7 @@ from eventplane.queues.partitions import (
     sequence_number,
     wall_clock_ms,
 )
-from eventplane.queues.queue_def import KIND, QueueDef
+from eventplane.queues.queue_def import KIND, QueueDef, QueueDefs
 from eventplane.queues.receipts import Receipt, ReceiptSigner
 from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
 from eventplane.server import ServerContext
@@ -86,7 +86,7 @@ class QueueEngine:
         self._last_purge: dict[str, int] = {}
         self._watermarks: Consumer | None = None
         self._depth: metrics.DepthCollector | None = None
-        self._defs: dict[str, tuple[int, QueueDef]] = {}  # name -> (generation, parsed)
+        self._defs = QueueDefs(ctx.registry)
         self.forward_token = forward_token(ctx.settings.receipt_secret)
         self.forwarder = Forwarder(self.forward_token)
 
@@ -156,19 +156,7 @@ class QueueEngine:
 
     # --- control plane ------------------------------------------------------------------------
     def lookup(self, name: str) -> QueueDef | None:
-        r = self.ctx.registry.get(KIND, name)
-        if r is None:
-            return None
-        cached = self._defs.get(name)
-        if (
-            cached is not None
-            and cached[0] == r.generation
-            and cached[1].incarnation == int(r.spec.get("incarnation", r.created_at))
-        ):
-            return cached[1]
-        qd = QueueDef.from_resource(r)
-        self._defs[name] = (r.generation, qd)
-        return qd
+        return self._defs.get(name)
 
     def get(self, ref: str, field: str = "QueueUrl") -> QueueDef:
         name = name_from_ref(ref, field=field)

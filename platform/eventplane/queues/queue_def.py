@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eventplane.queues.attributes import QueueConfig, queue_arn, queue_url
-from eventplane.registry import Resource
+from eventplane.registry import Registry, Resource
 
 KIND = "queue"
 
@@ -38,3 +38,27 @@ class QueueDef:
             updated_ms=r.updated_at,
             tags=dict(spec.get("tags", {})),
         )
+
+
+class QueueDefs:
+    """Queue definitions read from the registry, parsed once per registry generation.
+
+    Lookups sit on hot paths (every queue request, every fan-out delivery), so
+    the parsed QueueDef is reused until the definition changes.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._parsed: dict[str, tuple[int, int, QueueDef]] = {}
+
+    def get(self, name: str) -> QueueDef | None:
+        r = self._registry.get(KIND, name)
+        if r is None:
+            return None
+        cached = self._parsed.get(name)
+        # created_at tells a queue deleted and created again at the same generation apart.
+        if cached is not None and cached[:2] == (r.generation, r.created_at):
+            return cached[2]
+        qd = QueueDef.from_resource(r)
+        self._parsed[name] = (r.generation, r.created_at, qd)
+        return qd

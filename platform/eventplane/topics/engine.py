@@ -14,8 +14,7 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.queues.messages import MessageAttribute
-from eventplane.queues.queue_def import KIND as QUEUE
-from eventplane.queues.queue_def import QueueDef
+from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.server import ServerContext
 from eventplane.topics import metrics, model
 from eventplane.topics.attributes import (
@@ -43,6 +42,7 @@ class TopicEngine:
         self.registry = ctx.registry
         self._round_robin = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._queues = QueueDefs(ctx.registry)
         self.dispatcher = FanoutDispatcher(
             ctx.settings, ctx.registry, self._lookup_queue, instance_id=ctx.instance_id
         )
@@ -70,8 +70,7 @@ class TopicEngine:
         self.dispatcher.subscribe([naming.topic_topic(t.name) for t in self.topics()])
 
     def _lookup_queue(self, name: str) -> QueueDef | None:
-        r = self.registry.get(QUEUE, name)
-        return QueueDef.from_resource(r) if r is not None else None
+        return self._queues.get(name)
 
     # --- topics ---------------------------------------------------------------------------
     def topics(self) -> list[TopicDef]:

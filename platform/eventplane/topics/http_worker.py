@@ -25,8 +25,7 @@ from eventplane.kafka.clients import Producer, consumer_config
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal
 from eventplane.queues.models import Record
-from eventplane.queues.queue_def import KIND as QUEUE
-from eventplane.queues.queue_def import QueueDef
+from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.registry import Registry
 from eventplane.topics import metrics
 from eventplane.topics.attributes import topic_arn
@@ -53,6 +52,7 @@ class HttpWorkers:
         self._registry = registry
         self._producer = producer
         self._workers: dict[str, tuple[int, _Worker]] = {}
+        self._queues = QueueDefs(registry)
         self._lock = threading.Lock()
 
     def reconcile(self) -> None:
@@ -89,8 +89,7 @@ class HttpWorkers:
         return TopicDef.from_resource(r) if r is not None else None
 
     def queue(self, name: str) -> QueueDef | None:
-        r = self._registry.get(QUEUE, name)
-        return QueueDef.from_resource(r) if r is not None else None
+        return self._queues.get(name)
 
 
 class _Worker:

@@ -159,7 +159,11 @@ class Server:
             names.extend(component.service_names)
         reflection.enable_server_reflection(names, server)
         address = f"{s.grpc_host}:{s.grpc_port}"
-        if server.add_insecure_port(address) == 0:
+        try:
+            bound = server.add_insecure_port(address)
+        except RuntimeError:  # newer grpcio raises instead of returning 0
+            bound = 0
+        if bound == 0:
             raise OSError(f"EVENTPLANE_GRPC_PORT: cannot listen on {address}")
         await server.start()
         for name in names:

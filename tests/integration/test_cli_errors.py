@@ -62,19 +62,21 @@ def test_unreachable_broker_is_one_line_and_exit_1() -> None:
     assert f"127.0.0.1:{dead}" in lines[0]
 
 
-def test_port_in_use_names_the_setting(eventplane_kafka: str) -> None:
+@pytest.mark.parametrize("busy", ["EVENTPLANE_METRICS_PORT", "EVENTPLANE_GRPC_PORT"])
+def test_port_in_use_names_the_setting(eventplane_kafka: str, busy: str) -> None:
     import socket
 
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        proc = _server(
-            {
-                "EVENTPLANE_KAFKA_BOOTSTRAP": eventplane_kafka,
-                "EVENTPLANE_METRICS_PORT": str(port),
-                "EVENTPLANE_GRPC_PORT": str(free_port()),
-            }
-        )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = {
+            "EVENTPLANE_METRICS_PORT": str(free_port()),
+            "EVENTPLANE_GRPC_PORT": str(free_port()),
+        }
+        ports[busy] = str(port)
+        proc = _server({"EVENTPLANE_KAFKA_BOOTSTRAP": eventplane_kafka, **ports})
     assert proc.returncode == 1
-    assert "EVENTPLANE_METRICS_PORT" in proc.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"eventplane: {busy}: cannot listen"), proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,11 +20,25 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 T = TypeVar("T")
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out for
+# port 0 can be taken by any outgoing connection (Kafka clients open many)
+# before the server binds it. The local broker's controller listens on port
+# + 10000, which stays below that range too.
+_PORTS = (15000, 22000)
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port nothing listens on right now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.randint(*_PORTS)
+        with socket.socket() as s, socket.socket() as controller:
+            try:
+                s.bind(("127.0.0.1", port))
+                controller.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port in {_PORTS}")
 
 
 def eventually(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventplane.errors import InvalidRequestError
+from eventplane.errors import InvalidRequestError, PreconditionError
 
 
 class InvalidEventPattern(InvalidRequestError):
@@ -13,3 +13,15 @@ class InvalidEventPattern(InvalidRequestError):
     """
 
     code = "InvalidEventPatternException"
+
+
+class IllegalStatus(PreconditionError):
+    """An action the resource's current state does not allow (cancel a finished replay)."""
+
+    code = "IllegalStatusException"
+
+
+class LimitExceeded(InvalidRequestError):
+    """A request that would pass one of EventBridge's quotas (targets per rule, ...)."""
+
+    code = "LimitExceededException"

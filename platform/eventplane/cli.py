@@ -228,12 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], None]]]:
     """Capability sub-commands (queue, topic, ...) register here."""
+    import eventplane.bus.cli
     import eventplane.queues.cli
     import eventplane.topics.cli
 
     return [
         ("queue", eventplane.queues.cli.register),
         ("topic", eventplane.topics.cli.register),
+        ("events", eventplane.bus.cli.register),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import eventplane.client
 
 EXPECTED = {
+    "Archive",
     "AsyncClient",
     "BatchResultError",
     "ChangeMessageVisibilityBatchEntry",
@@ -12,7 +13,9 @@ EXPECTED = {
     "Client",
     "DeleteMessageBatchEntry",
     "DeleteMessageBatchResult",
+    "EventBus",
     "EventplaneError",
+    "InputTransformer",
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
@@ -20,14 +23,25 @@ EXPECTED = {
     "PublishBatchResult",
     "PublishBatchResultEntry",
     "PublishResult",
+    "PutEventsEntry",
+    "PutEventsResult",
+    "PutEventsResultEntry",
+    "PutTargetsResult",
     "QueueUrlPage",
+    "RemoveTargetsResult",
+    "Replay",
     "ResourceInfo",
+    "RetryPolicy",
+    "Rule",
+    "Schema",
     "SendMessageBatchEntry",
     "SendMessageBatchResult",
     "SendMessageBatchResultEntry",
     "SendMessageResult",
     "ServerInfo",
     "Subscription",
+    "Target",
+    "TargetError",
 }
 
 

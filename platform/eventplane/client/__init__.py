@@ -15,6 +15,22 @@ from types import TracebackType
 import grpc
 
 from eventplane.client._channel import channel_options, credentials, resolve_target
+from eventplane.client._event_types import (
+    Archive,
+    EventBus,
+    InputTransformer,
+    PutEventsEntry,
+    PutEventsResult,
+    PutEventsResultEntry,
+    PutTargetsResult,
+    RemoveTargetsResult,
+    Replay,
+    RetryPolicy,
+    Rule,
+    Schema,
+    Target,
+    TargetError,
+)
 from eventplane.client._queue_types import (
     BatchResultError,
     ChangeMessageVisibilityBatchEntry,
@@ -37,6 +53,7 @@ from eventplane.client._topic_types import (
     PublishResult,
     Subscription,
 )
+from eventplane.client.events import AsyncEventsClient, EventsClient
 from eventplane.client.platform import (
     AsyncPlatformClient,
     PlatformClient,
@@ -48,6 +65,7 @@ from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
+    "Archive",
     "AsyncClient",
     "BatchResultError",
     "ChangeMessageVisibilityBatchEntry",
@@ -55,7 +73,9 @@ __all__ = [
     "Client",
     "DeleteMessageBatchEntry",
     "DeleteMessageBatchResult",
+    "EventBus",
     "EventplaneError",
+    "InputTransformer",
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
@@ -63,14 +83,25 @@ __all__ = [
     "PublishBatchResult",
     "PublishBatchResultEntry",
     "PublishResult",
+    "PutEventsEntry",
+    "PutEventsResult",
+    "PutEventsResultEntry",
+    "PutTargetsResult",
     "QueueUrlPage",
+    "RemoveTargetsResult",
+    "Replay",
     "ResourceInfo",
+    "RetryPolicy",
+    "Rule",
+    "Schema",
     "SendMessageBatchEntry",
     "SendMessageBatchResult",
     "SendMessageBatchResultEntry",
     "SendMessageResult",
     "ServerInfo",
     "Subscription",
+    "Target",
+    "TargetError",
 ]
 
 
@@ -103,6 +134,7 @@ class Client:
         self.platform = PlatformClient(self._channel, timeout)
         self.queues = QueuesClient(self._channel, timeout)
         self.topics = TopicsClient(self._channel, timeout)
+        self.events = EventsClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -140,6 +172,7 @@ class AsyncClient:
         self.platform = AsyncPlatformClient(self._channel, timeout)
         self.queues = AsyncQueuesClient(self._channel, timeout)
         self.topics = AsyncTopicsClient(self._channel, timeout)
+        self.events = AsyncEventsClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -12,6 +12,7 @@ import grpc
 # Importing the capabilities' error modules registers their AWS codes, so a
 # server error arrives as its own class (QueueDoesNotExist, NotFound, ...) in a
 # program that only uses the SDK.
+import eventplane.bus.errors
 import eventplane.queues.errors
 import eventplane.topics.errors  # noqa: F401
 from eventplane.errors import from_rpc
@@ -27,6 +28,34 @@ ENDPOINT_ENV = "EVENTPLANE_ENDPOINT"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 R = TypeVar("R")
+T = TypeVar("T")
+Page = tuple[list[T], str | None]  # one page's items and the next page's token (None: last)
+
+
+def every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a paged list call; ``fetch(token)`` returns one page."""
+    items: list[T] = []
+    token: str | None = None
+    while True:
+        page, next_token = fetch(token)
+        items.extend(page)
+        # A server that hands back the token it was given would loop forever.
+        if next_token is None or next_token == token:
+            return items
+        token = next_token
+
+
+async def every_page_async(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    """``every_page`` for asyncio."""
+    items: list[T] = []
+    token: str | None = None
+    while True:
+        page, next_token = await fetch(token)
+        items.extend(page)
+        if next_token is None or next_token == token:
+            return items
+        token = next_token
+
 
 # gRPC's own retry: UNAVAILABLE (server restarting, connection refused) is
 # retried with backoff. Other codes are answers, and reach the caller.

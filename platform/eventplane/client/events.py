@@ -28,11 +28,10 @@ from typing import Any
 
 # Registers EventBridge's codes (InvalidEventPatternException, ...), so a server
 # error arrives as its own class in a program that only uses the SDK.
-import eventplane.bus.errors  # noqa: F401
 from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
 from eventplane.client import _event_types as t
-from eventplane.client._channel import ainvoke, invoke
+from eventplane.client._channel import Page, ainvoke, every_page, every_page_async, invoke
 from eventplane.client._event_types import (
     Archive,
     EventBus,
@@ -49,7 +48,6 @@ from eventplane.client._event_types import (
 )
 
 # The one paging loop of the SDK (stops on a repeated token), shared rather than copied.
-from eventplane.client.topics import Page, _aevery_page, _every_page
 
 
 class EventsClient:
@@ -143,7 +141,7 @@ class EventsClient:
             r = invoke(self._stub.ListEventBuses, req, self._timeout)
             return [t.event_bus(b) for b in r.event_buses], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     def delete_event_bus(self, name: str) -> None:
         """Delete a bus.
@@ -217,7 +215,7 @@ class EventsClient:
             r = invoke(self._stub.ListRules, req, self._timeout)
             return [t.rule(x) for x in r.rules], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     def delete_rule(
         self, name: str, *, event_bus_name: str | None = None, force: bool = False
@@ -324,7 +322,7 @@ class EventsClient:
             r = invoke(self._stub.ListTargetsByRule, req, self._timeout)
             return [t.target(x) for x in r.targets], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     # --- events ------------------------------------------------------------------------
 
@@ -422,7 +420,7 @@ class EventsClient:
             r = invoke(self._stub.ListArchives, req, self._timeout)
             return [t.archive(a) for a in r.archives], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     def update_archive(
         self,
@@ -527,7 +525,7 @@ class EventsClient:
             r = invoke(self._stub.ListReplays, req, self._timeout)
             return [t.replay(x) for x in r.replays], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     def cancel_replay(self, replay_name: str) -> Replay:
         """Stop a replay; events already sent stay sent.
@@ -618,7 +616,7 @@ class EventsClient:
             r = invoke(self._stub.ListSchemas, req, self._timeout)
             return [t.schema(s) for s in r.schemas], r.next_token or None
 
-        return _every_page(page)
+        return every_page(page)
 
     def delete_schema(self, schema_name: str) -> None:
         """Delete a schema and all of its versions."""
@@ -683,7 +681,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListEventBuses, req, self._timeout)
             return [t.event_bus(b) for b in r.event_buses], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def delete_event_bus(self, name: str) -> None:
         """Delete a bus; see ``EventsClient.delete_event_bus``."""
@@ -728,7 +726,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListRules, req, self._timeout)
             return [t.rule(x) for x in r.rules], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def delete_rule(
         self, name: str, *, event_bus_name: str | None = None, force: bool = False
@@ -788,7 +786,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListTargetsByRule, req, self._timeout)
             return [t.target(x) for x in r.targets], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     # --- events ------------------------------------------------------------------------
 
@@ -847,7 +845,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListArchives, req, self._timeout)
             return [t.archive(a) for a in r.archives], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def update_archive(
         self,
@@ -915,7 +913,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListReplays, req, self._timeout)
             return [t.replay(x) for x in r.replays], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def cancel_replay(self, replay_name: str) -> Replay:
         """Stop a replay; see ``EventsClient.cancel_replay``."""
@@ -969,7 +967,7 @@ class AsyncEventsClient:
             r = await ainvoke(self._stub.ListSchemas, req, self._timeout)
             return [t.schema(s) for s in r.schemas], r.next_token or None
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def delete_schema(self, schema_name: str) -> None:
         """Delete a schema; see ``EventsClient.delete_schema``."""

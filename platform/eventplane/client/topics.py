@@ -15,13 +15,13 @@ Errors carry SNS's codes (``NotFound``, ``InvalidParameter``, ...).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from eventplane._gen.v1 import topics_pb2 as pb
 from eventplane._gen.v1 import topics_pb2_grpc
 from eventplane.client import _topic_types as t
-from eventplane.client._channel import ainvoke, invoke
+from eventplane.client._channel import Page, ainvoke, every_page, every_page_async, invoke
 from eventplane.client._queue_types import MessageAttributeInput
 from eventplane.client._topic_types import (
     AttributeValue,
@@ -30,32 +30,6 @@ from eventplane.client._topic_types import (
     PublishResult,
     Subscription,
 )
-
-T = TypeVar("T")
-Page = tuple[list[T], str | None]  # one page's items and the next page's token (None: last)
-
-
-def _every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
-    items: list[T] = []
-    token: str | None = None
-    while True:
-        page, next_token = fetch(token)
-        items.extend(page)
-        # A server that hands back the token it was given would loop forever.
-        if next_token is None or next_token == token:
-            return items
-        token = next_token
-
-
-async def _aevery_page(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
-    items: list[T] = []
-    token: str | None = None
-    while True:
-        page, next_token = await fetch(token)
-        items.extend(page)
-        if next_token is None or next_token == token:
-            return items
-        token = next_token
 
 
 class TopicsClient:
@@ -110,7 +84,7 @@ class TopicsClient:
             req = pb.ListTopicsRequest(next_token=token or "")
             return t.topic_page(invoke(self._stub.ListTopics, req, self._timeout))
 
-        return _every_page(page)
+        return every_page(page)
 
     def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
         """A topic's attributes, by SNS attribute name.
@@ -201,7 +175,7 @@ class TopicsClient:
             req = pb.ListSubscriptionsRequest(next_token=token or "")
             return t.subscription_page(invoke(self._stub.ListSubscriptions, req, self._timeout))
 
-        return _every_page(page)
+        return every_page(page)
 
     def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
         """The subscriptions of one topic; follows all pages.
@@ -218,7 +192,7 @@ class TopicsClient:
             resp = invoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
             return t.subscription_page(resp)
 
-        return _every_page(page)
+        return every_page(page)
 
     def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
         """A subscription's attributes, by SNS attribute name.
@@ -362,7 +336,7 @@ class AsyncTopicsClient:
             req = pb.ListTopicsRequest(next_token=token or "")
             return t.topic_page(await ainvoke(self._stub.ListTopics, req, self._timeout))
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
         """A topic's attributes; see ``TopicsClient.get_topic_attributes``."""
@@ -410,7 +384,7 @@ class AsyncTopicsClient:
             resp = await ainvoke(self._stub.ListSubscriptions, req, self._timeout)
             return t.subscription_page(resp)
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
         """A topic's subscriptions; see ``TopicsClient.list_subscriptions_by_topic``."""
@@ -420,7 +394,7 @@ class AsyncTopicsClient:
             resp = await ainvoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
             return t.subscription_page(resp)
 
-        return await _aevery_page(page)
+        return await every_page_async(page)
 
     async def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
         """A subscription's attributes; see ``TopicsClient.get_subscription_attributes``."""

@@ -70,6 +70,10 @@ class Settings:
     # Multiplies the waits of HTTP/S delivery retry policies. 1 (the default)
     # keeps SNS's timing; tests set e.g. 0.01. Never change it in production.
     delivery_time_scale: float = 1.0
+    # Shortest schedule a rule may use, in seconds. 60 (the default) is
+    # EventBridge's rate(1 minute); a lower value also accepts rate(N seconds),
+    # for tests. Never lower it in production.
+    schedule_min_rate_seconds: float = 60.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = "eventplane-local-dev-secret"
 
@@ -154,7 +158,12 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_port(env_name, raw)
         case "metrics_port":
             return _parse_port(env_name, raw, allow_zero=True)
-        case "kafka_connect_timeout" | "shutdown_grace" | "delivery_time_scale":
+        case (
+            "kafka_connect_timeout"
+            | "shutdown_grace"
+            | "delivery_time_scale"
+            | "schedule_min_rate_seconds"
+        ):
             return _parse_positive_float(env_name, raw)
         case "topic_replication_factor" | "topic_min_insync_replicas":
             return _parse_int_range(env_name, raw, 1, 32)

@@ -61,10 +61,11 @@ class Component(Protocol):
 
 def components_for(settings: Settings) -> list[Component]:
     """The components this process runs, by role. Capabilities add themselves here."""
+    from eventplane.bus.component import BusComponent
     from eventplane.queues import QueuesComponent
     from eventplane.topics.component import TopicsComponent
 
-    found: list[Component] = [QueuesComponent(), TopicsComponent()]
+    found: list[Component] = [QueuesComponent(), TopicsComponent(), BusComponent()]
     return [c for c in found if c.role in settings.roles]
 
 

@@ -1,0 +1,38 @@
+"""The bus role: the EventBuses gRPC service, the rule dispatcher, deliveries and coordinator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import events_pb2, events_pb2_grpc
+from eventplane.server import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.bus.engine import BusEngine
+
+
+class BusComponent:
+    role: str = "bus"
+    service_names: Sequence[str] = (events_pb2.DESCRIPTOR.services_by_name["EventBuses"].full_name,)
+
+    def __init__(self) -> None:
+        self._engine: BusEngine | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.bus.engine import BusEngine
+        from eventplane.bus.history import History
+        from eventplane.bus.service import EventBusesService
+
+        engine = BusEngine(ctx)
+        await engine.start()
+        self._engine = engine
+        events_pb2_grpc.add_EventBusesServicer_to_server(
+            EventBusesService(engine, History(ctx)), server
+        )
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()

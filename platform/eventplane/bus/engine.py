@@ -1,0 +1,501 @@
+"""BusEngine: buses, rules and targets in the registry, PutEvents, and the bus runtime.
+
+The runtime is three collaborators: the rule dispatcher (rules and archives, exactly
+once), the delivery worker (HTTP destinations and retries, at least once) and the
+coordinator (schedules and replays, on one replica at a time). They read definitions
+through this engine's caches, which compile each rule once per registry generation.
+Archives, replays and schemas live in :mod:`eventplane.bus.history`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eventplane.bus import metrics
+from eventplane.bus.coordinator import STATE_TOPIC, Coordinator
+from eventplane.bus.deliveries import DeliveryWorker
+from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
+from eventplane.bus.entries import (
+    EntryError,
+    check_request,
+    entry_size,
+    envelope,
+    parse_detail,
+)
+from eventplane.bus.errors import LimitExceeded
+from eventplane.bus.model import (
+    ARCHIVE,
+    BUS,
+    DEFAULT_BUS,
+    DISABLED,
+    ENABLED,
+    FINISHED,
+    MAX_TARGETS_PER_RULE,
+    REPLAY,
+    RULE,
+    ArchiveDef,
+    BusDef,
+    BusEvent,
+    ReplayDef,
+    RuleDef,
+    TargetDef,
+    bus_name_from_ref,
+    compile_event_pattern,
+    encode_event,
+    not_found,
+    rule_key,
+    validate_name,
+)
+from eventplane.bus.ruleset import RuleSet
+from eventplane.bus.schemas import SchemaDef
+from eventplane.bus.targets import TargetWriter
+from eventplane.errors import (
+    EventplaneError,
+    ResourceAlreadyExists,
+    ValidationException,
+)
+from eventplane.kafka import naming
+from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
+from eventplane.observability.logging import get_logger
+from eventplane.registry import Resource
+from eventplane.server import ServerContext
+
+_log = get_logger("eventplane.bus")
+
+BUS_PARTITIONS = 3
+BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
+MAX_DESCRIPTION = 512
+
+
+@dataclass(frozen=True)
+class PutResult:
+    event_id: str | None = None
+    error: EntryError | None = None
+
+
+class _Compiled:
+    """Per-bus compiled views (rule set, rules by name, archives), rebuilt after a change."""
+
+    def __init__(self, engine: BusEngine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._rules: dict[str, tuple[RuleSet[RuleDef], dict[str, RuleDef]]] = {}
+        self._archives: dict[str, list[ArchiveDef]] = {}
+        self._schemas: dict[tuple[str, str], SchemaDef] | None = None
+        self._parsed_rules: dict[str, tuple[int, int, RuleDef]] = {}
+
+    def invalidate(self, kind: str, name: str) -> None:
+        with self._lock:
+            if kind == RULE:
+                self._rules.pop(name.partition(":")[0], None)
+            elif kind == ARCHIVE:
+                self._archives.clear()
+            elif kind == "schema":
+                self._schemas = None
+
+    def rule(self, r: Resource) -> RuleDef:
+        cached = self._parsed_rules.get(r.name)
+        if cached is not None and cached[:2] == (r.generation, r.created_at):
+            return cached[2]
+        rule = RuleDef.from_resource(
+            r, min_rate_seconds=self._engine.ctx.settings.schedule_min_rate_seconds
+        )
+        self._parsed_rules[r.name] = (r.generation, r.created_at, rule)
+        return rule
+
+    def rules(self, bus: str) -> tuple[RuleSet[RuleDef], dict[str, RuleDef]]:
+        with self._lock:
+            found = self._rules.get(bus)
+            if found is None:
+                rules = [self.rule(r) for r in self._engine.registry.find(RULE, f"{bus}:")]
+                by_name = {r.name: r for r in rules}
+                ruleset = RuleSet(
+                    (r, r.pattern) for r in rules if r.enabled and r.pattern is not None
+                )
+                found = self._rules[bus] = (ruleset, by_name)
+            return found
+
+    def archives(self, bus: str) -> list[ArchiveDef]:
+        with self._lock:
+            found = self._archives.get(bus)
+            if found is None:
+                found = [
+                    a
+                    for a in (
+                        ArchiveDef.from_resource(r) for r in self._engine.registry.find(ARCHIVE)
+                    )
+                    if a.bus == bus
+                ]
+                self._archives[bus] = found
+            return found
+
+    def schema(self, source: str, detail_type: str) -> SchemaDef | None:
+        with self._lock:
+            if self._schemas is None:
+                self._schemas = {}
+                for r in self._engine.registry.find("schema"):
+                    s = SchemaDef.from_resource(r)
+                    if s.source or s.detail_type:
+                        self._schemas[(s.source, s.detail_type)] = s
+            return self._schemas.get((source, detail_type))
+
+
+class BusEngine:
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.registry = ctx.registry
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._spread = itertools.count()
+        self.compiled = _Compiled(self)
+        self.writer = TargetWriter(ctx.registry)
+        self.deliveries = DeliveryWorker(
+            ctx.settings, ctx.producer, self.writer, self._target, instance_id=ctx.instance_id
+        )
+        self.dispatcher = RuleDispatcher(
+            ctx.settings,
+            instance_id=ctx.instance_id,
+            rules=self.compiled.rules,
+            archives=self.compiled.archives,
+            writer=self.writer,
+            first_retry_delay=self.deliveries.delay,
+        )
+        self.coordinator = Coordinator(
+            ctx.settings,
+            instance_id=ctx.instance_id,
+            scheduled_rules=self._scheduled_rules,
+            active_replays=self._active_replays,
+            save_replay=self._save_replay,
+            archive_exists=lambda name: self.registry.get(ARCHIVE, name) is not None,
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(
+            ensure_topics,
+            self.ctx.settings,
+            [
+                TopicSpec(DELIVERIES_TOPIC, 3),
+                TopicSpec(STATE_TOPIC, 1, {"cleanup.policy": "compact"}),
+            ],
+        )
+        if self.registry.get(BUS, DEFAULT_BUS) is None:
+            await self._create_bus_topic(DEFAULT_BUS)
+            await asyncio.to_thread(
+                self.registry.put, BUS, DEFAULT_BUS, BusDef(DEFAULT_BUS).to_spec()
+            )
+        self.registry.subscribe(self._on_registry_change)
+        self._sync()
+        self.dispatcher.start()
+        self.deliveries.start()
+        self.coordinator.start()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.coordinator.close)
+        await asyncio.to_thread(self.deliveries.close)
+        await asyncio.to_thread(self.dispatcher.close)
+
+    def _on_registry_change(self, kind: str, name: str, resource: Any) -> None:
+        self.compiled.invalidate(kind, name)
+        if kind == BUS and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._sync)
+
+    def _sync(self) -> None:
+        self.dispatcher.subscribe([b.name for b in self.buses()])
+
+    def _target(self, bus: str, rule: str, target_id: str) -> tuple[RuleDef, TargetDef] | None:
+        r = self.registry.get(RULE, rule_key(bus, rule))
+        if r is None:
+            return None
+        found = self.compiled.rule(r)
+        target = next((t for t in found.targets if t.id == target_id), None)
+        return (found, target) if target is not None else None
+
+    def _scheduled_rules(self) -> list[RuleDef]:
+        rules = (self.compiled.rule(r) for r in self.registry.find(RULE))
+        return [r for r in rules if r.schedule is not None and r.enabled]
+
+    def _active_replays(self) -> list[ReplayDef]:
+        replays = (ReplayDef.from_resource(r) for r in self.registry.find(REPLAY))
+        return [r for r in replays if r.state not in FINISHED]
+
+    def _save_replay(self, replay: ReplayDef) -> None:
+        current = self.registry.get(REPLAY, replay.name)
+        if current is None:
+            return
+        # A cancel that arrived meanwhile wins over progress reports.
+        if current.spec.get("state") == "CANCELLING" and replay.state not in FINISHED:
+            replay = replace(replay, state="CANCELLING")
+        self.registry.put(REPLAY, replay.name, replay.to_spec())
+
+    # --- buses ------------------------------------------------------------------------------
+    def buses(self, prefix: str = "") -> list[BusDef]:
+        return [BusDef.from_resource(r) for r in self.registry.find(BUS, prefix)]
+
+    def bus(self, ref: str) -> BusDef:
+        name = bus_name_from_ref(ref, "Name")
+        r = self.registry.get(BUS, name)
+        if r is None:
+            raise not_found("Event bus", name)
+        return BusDef.from_resource(r)
+
+    async def create_bus(self, name: str, description: str, schema_validation: bool) -> BusDef:
+        bus_name_from_ref(name, "Name")
+        if name.startswith("arn:") or not name:
+            raise ValidationException("Name must be a bus name, not an ARN")
+        if name == DEFAULT_BUS or name.startswith("aws."):
+            raise ValidationException(f"Event bus name {name!r} is reserved")
+        _check_description(description)
+        if self.registry.get(BUS, name) is not None:
+            raise ResourceAlreadyExists(f"Event bus {name} already exists.")
+        await self._create_bus_topic(name)
+        bus = BusDef(name, description, schema_validation)
+        r = await asyncio.to_thread(self.registry.put, BUS, name, bus.to_spec())
+        _log.info("event bus created", bus=name)
+        return BusDef.from_resource(r)
+
+    async def _create_bus_topic(self, name: str) -> None:
+        await asyncio.to_thread(
+            ensure_topics,
+            self.ctx.settings,
+            [
+                TopicSpec(
+                    naming.bus_topic(name), BUS_PARTITIONS, {"retention.ms": str(BUS_RETENTION_MS)}
+                )
+            ],
+        )
+
+    async def update_bus(self, bus: BusDef, description: str, schema_validation: bool) -> BusDef:
+        _check_description(description)
+        updated = replace(bus, description=description, schema_validation=schema_validation)
+        r = await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
+        return BusDef.from_resource(r)
+
+    async def delete_bus(self, name: str) -> None:
+        name = bus_name_from_ref(name, "Name")
+        if name == DEFAULT_BUS:
+            raise ValidationException("Cannot delete event bus default.")
+        if self.registry.get(BUS, name) is None:
+            return  # EventBridge: deleting a bus that does not exist succeeds
+        for r in self.registry.find(RULE, f"{name}:"):
+            await asyncio.to_thread(self.registry.delete, RULE, r.name)
+        await asyncio.to_thread(self.registry.delete, BUS, name)
+        await asyncio.to_thread(delete_topics, self.ctx.settings, [naming.bus_topic(name)])
+
+    # --- rules ------------------------------------------------------------------------------
+    def rules(self, bus: str, prefix: str = "") -> list[RuleDef]:
+        self.bus(bus)
+        name = bus_name_from_ref(bus)
+        return [self.compiled.rule(r) for r in self.registry.find(RULE, f"{name}:{prefix}")]
+
+    def rule(self, bus: str, name: str) -> RuleDef:
+        bus_name = self.bus(bus).name
+        validate_name(name, "Name")
+        r = self.registry.get(RULE, rule_key(bus_name, name))
+        if r is None:
+            raise not_found("Rule", f"{name} on EventBus {bus_name}")
+        return self.compiled.rule(r)
+
+    async def put_rule(
+        self,
+        bus_ref: str,
+        name: str,
+        event_pattern: str,
+        schedule_expression: str,
+        state: str,
+        description: str,
+    ) -> RuleDef:
+        bus = self.bus(bus_ref)
+        validate_name(name, "Name")
+        _check_description(description)
+        if not event_pattern and not schedule_expression:
+            raise ValidationException(
+                "Parameter(s) EventPattern or ScheduleExpression must be specified."
+            )
+        if schedule_expression and bus.name != DEFAULT_BUS:
+            raise ValidationException(
+                "ScheduleExpression is supported only on the default event bus."
+            )
+        state = state or ENABLED
+        if state not in (ENABLED, DISABLED):
+            raise ValidationException(
+                f"1 validation error detected: Value '{state}' at 'state' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [ENABLED, DISABLED]"
+            )
+        existing = self.registry.get(RULE, rule_key(bus.name, name))
+        targets = self.compiled.rule(existing).targets if existing is not None else ()
+        rule = RuleDef.build(
+            bus.name,
+            name,
+            event_pattern or None,
+            schedule_expression or None,
+            state=state,
+            description=description,
+            targets=targets,
+            min_rate_seconds=self.ctx.settings.schedule_min_rate_seconds,
+        )
+        await self._save_rule(rule)
+        return rule
+
+    async def _save_rule(self, rule: RuleDef) -> None:
+        await asyncio.to_thread(self.registry.put, RULE, rule.key, rule.to_spec())
+
+    async def set_rule_state(self, rule: RuleDef, state: str) -> None:
+        if rule.state != state:
+            await self._save_rule(replace(rule, state=state))
+
+    async def delete_rule(self, rule: RuleDef, force: bool) -> None:
+        if rule.targets and not force:
+            raise ValidationException("Rule can't be deleted since it has targets.")
+        await asyncio.to_thread(self.registry.delete, RULE, rule.key)
+
+    # --- targets ----------------------------------------------------------------------------
+    async def put_targets(
+        self, rule: RuleDef, specs: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[str, EventplaneError]]:
+        """Add or replace targets; the failed ones with their errors (the rest are saved)."""
+        if not 1 <= len(specs) <= 10:
+            raise ValidationException(
+                "1 validation error detected: Value at 'targets' failed to satisfy constraint: "
+                "Member must have length between 1 and 10"
+            )
+        current = {t.id: t for t in rule.targets}
+        failed: list[tuple[str, EventplaneError]] = []
+        for spec in specs:
+            try:
+                target = TargetDef.parse(spec)
+                self._check_target(target)
+            except EventplaneError as exc:
+                failed.append((str(spec.get("Id", "")), exc))
+                continue
+            current[target.id] = target
+        if len(current) > MAX_TARGETS_PER_RULE:
+            raise LimitExceeded(
+                f"The requested resource exceeds the maximum number allowed: a rule has at most "
+                f"{MAX_TARGETS_PER_RULE} targets"
+            )
+        await self._save_rule(replace(rule, targets=tuple(current.values())))
+        return failed
+
+    def _check_target(self, target: TargetDef) -> None:
+        if target.kind == "sqs":
+            queue = self.writer.queue(target.endpoint)
+            if queue is not None and queue.config.fifo and not target.message_group_id:
+                raise ValidationException(
+                    f"Parameter(s) SqsParameters must be specified for target: {target.id}. "
+                    "A FIFO queue target needs SqsParameters.MessageGroupId"
+                )
+        if target.kind == "bus" and target.input_transformer is not None:
+            raise ValidationException(
+                f"InputTransformer is not supported for event bus targets (target {target.id})"
+            )
+
+    async def remove_targets(self, rule: RuleDef, ids: Sequence[str]) -> None:
+        if not ids:
+            raise ValidationException("Ids must name at least one target")
+        remaining = tuple(t for t in rule.targets if t.id not in set(ids))
+        await self._save_rule(replace(rule, targets=remaining))
+
+    # --- events -----------------------------------------------------------------------------
+    async def put_events(self, entries: Sequence[Mapping[str, Any]]) -> list[PutResult]:
+        """Validate each entry and write the good ones; one result per entry, in order."""
+        check_request(
+            [
+                entry_size(
+                    e["source"],
+                    e["detail_type"],
+                    e["detail"],
+                    e["resources"],
+                    e["time_ms"] is not None,
+                )
+                for e in entries
+            ]
+        )
+        results: list[PutResult] = []
+        batch: list[tuple[str, bytes, dict[str, Any]]] = []
+        slots: list[tuple[int, str]] = []
+        now = int(time.time() * 1000)
+        for e in entries:
+            try:
+                bus, event = self._event(e, now)
+            except EntryError as err:
+                results.append(PutResult(error=err))
+                metrics.PUT_FAILED.labels(e["bus"] or DEFAULT_BUS, err.code).inc()
+                continue
+            value, headers = encode_event(BusEvent(event, now))
+            partition = next(self._spread) % BUS_PARTITIONS
+            batch.append(
+                (naming.bus_topic(bus), value, {"headers": headers, "partition": partition})
+            )
+            slots.append((len(results), bus))
+            results.append(PutResult(event_id=event["id"]))
+        if batch:
+            try:
+                await self.ctx.producer.send_many(batch)
+            except ProduceError as exc:
+                failure = EntryError("InternalFailure", f"could not write to Kafka: {exc}")
+                for index, bus in slots:
+                    results[index] = PutResult(error=failure)
+                    metrics.PUT_FAILED.labels(bus, failure.code).inc()
+                return results
+            for _, bus in slots:
+                metrics.PUT.labels(bus).inc()
+        return results
+
+    def _event(self, e: Mapping[str, Any], now: int) -> tuple[str, dict[str, Any]]:
+        try:
+            bus_name = bus_name_from_ref(e["bus"])
+        except ValidationException as exc:
+            raise EntryError("InvalidArgument", exc.message) from None
+        r = self.registry.get(BUS, bus_name)
+        if r is None:
+            raise EntryError("ResourceNotFoundException", f"Event bus {bus_name} does not exist.")
+        detail = parse_detail(e["source"], e["detail_type"], e["detail"])
+        if r.spec.get("schema_validation"):
+            schema = self.compiled.schema(e["source"], e["detail_type"])
+            if schema is not None:
+                schema.check(detail)
+        event = envelope(
+            source=e["source"],
+            detail_type=e["detail_type"],
+            detail=detail,
+            resources=e["resources"],
+            time_ms=e["time_ms"] if e["time_ms"] is not None else now,
+        )
+        return bus_name, event
+
+    @staticmethod
+    def test_event_pattern(pattern: str, event_text: str) -> bool:
+        compiled = compile_event_pattern(pattern) if pattern else None
+        if compiled is None:
+            raise ValidationException("Parameter EventPattern is not valid: it must not be empty")
+        try:
+            event = json.loads(event_text)
+        except ValueError:
+            raise ValidationException("Parameter Event is not valid: it is not JSON.") from None
+        if not isinstance(event, dict):
+            raise ValidationException("Parameter Event is not valid: it must be a JSON object.")
+        missing = [
+            k
+            for k in ("id", "account", "source", "time", "region", "detail-type")
+            if k not in event
+        ]
+        if missing:
+            raise ValidationException(
+                f"Parameter Event is not valid: the event lacks {', '.join(missing)}."
+            )
+        return compiled.matches(event)
+
+
+def _check_description(description: str) -> None:
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationException(
+            f"Description is longer than {MAX_DESCRIPTION} characters ({len(description)})"
+        )

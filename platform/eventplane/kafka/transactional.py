@@ -1,0 +1,190 @@
+"""Consume-transform-produce in Kafka transactions: the exactly-once pump.
+
+One member per replica of a consumer group reads a set of topics. For each batch
+the pump opens a transaction, lets ``handle`` write whatever each record turns
+into, adds the consumed offsets to the same transaction and commits. Readers
+with isolation.level=read_committed see the output exactly once even when a
+replica dies mid-batch: the aborted transaction is invisible and the next owner
+of the partition starts from the last committed offset. Offsets are sent with
+the consumer group's metadata (KIP-447), so a zombie replica is fenced.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Producer as RawProducer
+
+from eventplane.config import Settings
+from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.observability.logging import get_logger
+
+_log = get_logger("eventplane.kafka.transactional")
+
+AfterCommit = Callable[[], None]
+
+
+class TransactionalPump:
+    """Runs ``handle(producer, message)`` for every record, a batch per transaction.
+
+    ``handle`` produces its output with ``producer.produce(...)`` and returns callbacks
+    to run once the transaction committed (metrics); it must not commit or flush.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        group: str,
+        name: str,
+        instance_id: str,
+        handle: Callable[[RawProducer, Any], list[AfterCommit]],
+        batch_size: int = 500,
+    ) -> None:
+        self._settings = settings
+        self._group = group
+        self._name = name
+        self._instance = instance_id
+        self._handle = handle
+        self._batch = batch_size
+        self._topics: list[str] = []
+        self._topics_changed = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def subscribe(self, topics: list[str]) -> None:
+        if sorted(topics) != self._topics:
+            self._topics = sorted(topics)
+            self._topics_changed.set()
+
+    def _run(self) -> None:
+        # The pump must not silently stop while the server keeps serving: restart the
+        # consumer and producer after any failure.
+        while not self._stop.is_set():
+            try:
+                self._run_once()
+            except Exception:
+                _log.exception("transactional pump failed; restarting in 1 s", pump=self._name)
+                self._topics_changed.set()
+                self._stop.wait(1.0)
+
+    def _run_once(self) -> None:
+        consumer = Consumer(
+            consumer_config(
+                self._settings,
+                self._group,
+                **{
+                    "client.id": f"eventplane-{self._name}|{self._instance}",
+                    "partition.assignment.strategy": "cooperative-sticky",
+                    "session.timeout.ms": 6000,
+                    "heartbeat.interval.ms": 1000,
+                    "topic.metadata.refresh.interval.ms": 1000,
+                    "fetch.wait.max.ms": 5,
+                },
+            )
+        )
+        try:
+            producer = self._producer()
+        except Exception:
+            consumer.close()
+            raise
+        try:
+            while not self._stop.is_set():
+                if self._topics_changed.is_set():
+                    self._topics_changed.clear()
+                    if self._topics:
+                        consumer.subscribe(list(self._topics))
+                    else:
+                        consumer.unsubscribe()
+                if not self._topics:
+                    time.sleep(0.05)
+                    continue
+                first = consumer.poll(0.05)
+                if first is None:
+                    continue
+                batch = [first, *consumer.consume(self._batch - 1, 0)]
+                producer = self._transact(consumer, producer, batch)
+        finally:
+            consumer.close()
+            producer.flush(10)
+
+    def _producer(self) -> RawProducer:
+        producer = RawProducer(
+            client_config(
+                self._settings,
+                **{
+                    # Stable across a restart of this replica: the restarted one fences
+                    # (and aborts) its predecessor's open transaction at once.
+                    "transactional.id": f"eventplane-{self._name}-{self._settings.advertise}",
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "linger.ms": 2,
+                    # An open transaction of a crashed replica blocks read_committed
+                    # readers of those partitions until it times out: keep it short.
+                    "transaction.timeout.ms": 10000,
+                    "message.timeout.ms": 9000,  # librdkafka: at most the transaction timeout
+                },
+            )
+        )
+        producer.init_transactions(30)
+        return producer
+
+    def _transact(self, consumer: Consumer, producer: RawProducer, batch: list[Any]) -> RawProducer:
+        positions: dict[tuple[str, int], int] = {}
+        after: list[AfterCommit] = []
+        producer.begin_transaction()
+        try:
+            for m in batch:
+                err = m.error()
+                if err is not None:
+                    if err.code() != KafkaError._PARTITION_EOF:
+                        _log.warning("pump consumer", pump=self._name, error=err.str())
+                    continue
+                positions[(m.topic(), m.partition())] = m.offset() + 1
+                after.extend(self._handle(producer, m))
+            offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+            if offsets:
+                producer.send_offsets_to_transaction(
+                    offsets, consumer.consumer_group_metadata(), 30
+                )
+            producer.commit_transaction(30)
+        except KafkaException as exc:
+            error = exc.args[0]
+            _log.warning(
+                "transaction failed; retrying the batch", pump=self._name, error=error.str()
+            )
+            try:
+                producer.abort_transaction(30)
+            except KafkaException:
+                producer = self._producer()  # fatal (fenced or broken): start a new one
+            if error.fatal():
+                producer = self._producer()
+            rewind(consumer)
+            return producer
+        for callback in after:
+            callback()
+        return producer
+
+
+def rewind(consumer: Consumer) -> None:
+    """Back to the last committed offsets: the aborted batch is processed again."""
+    assignment = consumer.assignment()
+    if not assignment:
+        return
+    for tp in consumer.committed(assignment, timeout=10):
+        consumer.seek(
+            TopicPartition(
+                tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            )
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eventplane.bench import kafka_baseline, queues
+from eventplane.bench import events, kafka_baseline, queues, topics
 from eventplane.config import Settings
 
 Result = dict[str, Any]
@@ -19,6 +19,8 @@ Area = Callable[[Settings, float], Iterator[Result]]
 AREAS: dict[str, Area] = {
     "kafka": kafka_baseline.run,
     "queues": queues.run,
+    "topics": topics.run,
+    "events": events.run,
 }
 
 

@@ -1,0 +1,73 @@
+"""`eventplane bench topics`: Publish to a topic with three queue subscribers.
+
+- ``topics_publish_to_queue_latency_p50`` / ``_p99``: each delivery, publish to receive.
+- ``topics_publish_to_all_3_queues_latency_p50`` / ``_p99``: until the last of the three
+  subscribers had the message.
+
+Both beside the raw confluent-kafka produce-to-consume latency measured in the same run
+(``kafka_raw_latency_p50/p99``). One Publish every 10 ms (light load), raw message
+delivery, one long-polling consumer per queue, in an ``eventplane server`` child process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from eventplane.bench._delivery import latencies, latency_figures, raw_latency
+from eventplane.bench.queues import server_env
+from eventplane.client import AsyncClient
+from eventplane.config import Settings
+from eventplane.errors import EventplaneError
+from eventplane.testing.harness import EventplaneProcess
+
+Result = dict[str, Any]
+SUBSCRIBERS = 3
+
+
+async def _publish_latency(target: str, count: int) -> tuple[list[float], list[float]]:
+    suffix = uuid.uuid4().hex[:8]
+    queues = [f"bench-topics-{suffix}-{i}" for i in range(SUBSCRIBERS)]
+    async with AsyncClient(target, timeout=60) as c:
+        topic = await c.topics.create_topic(f"bench-{suffix}")
+        for q in queues:
+            await c.queues.create_queue(q)
+            await c.topics.subscribe(
+                topic,
+                "sqs",
+                f"arn:aws:sqs:local:000000000000:{q}",
+                attributes={"RawMessageDelivery": True},
+            )
+        try:
+
+            async def publish(client: AsyncClient, mark: str) -> None:
+                await client.topics.publish(topic, mark)
+
+            return await latencies(target, publish, queues, count)
+        finally:
+            with contextlib.suppress(EventplaneError):
+                await c.topics.delete_topic(topic)
+                for q in queues:
+                    await c.queues.delete_queue(q)
+
+
+def run(settings: Settings, scale: float) -> Iterator[Result]:
+    count = max(50, int(1000 * scale))
+    raw = raw_latency(settings, count)
+    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    try:
+        server.start(timeout=120)
+        each, all_in = asyncio.run(_publish_latency(server.endpoint, count))
+        yield from latency_figures(
+            "topics_publish_to_queue_latency", each, raw, subscribers=SUBSCRIBERS
+        )
+        yield from latency_figures(
+            "topics_publish_to_all_3_queues_latency", all_in, raw, subscribers=SUBSCRIBERS
+        )
+    finally:
+        server.stop()
+    with contextlib.suppress(OSError):
+        server.log_path.unlink()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from eventplane.errors import EventplaneError
 from eventplane.queues.attributes import ACCOUNT, REGION, name_from_ref, queue_arn
 from eventplane.topics.errors import InvalidParameter
+from eventplane.topics.fifo import SCOPE_MESSAGE_GROUP, SCOPE_TOPIC, THROUGHPUT_SCOPES
 from eventplane.topics.filter_policy import SCOPES, CompiledFilterPolicy, compile_filter_policy
 from eventplane.topics.http_delivery import effective_topic_policy, validate_delivery_policy
 
@@ -140,6 +141,7 @@ _TOPIC_SETTABLE: Final = frozenset(
     {
         "FifoTopic",
         "ContentBasedDeduplication",
+        "FifoThroughputScope",
         "DisplayName",
         "Policy",
         "DeliveryPolicy",
@@ -162,6 +164,7 @@ _TOPIC_ORDER: Final = (
     "DeliveryPolicy",
     "FifoTopic",
     "ContentBasedDeduplication",
+    "FifoThroughputScope",
     "Partitions",
 )
 _MIN_PARTITIONS, _MAX_PARTITIONS = 1, 64
@@ -183,6 +186,8 @@ def _check_topic_attribute(name: str, fifo: bool, field_name: str) -> None:
             "ContentBasedDeduplication",
             "Content-based deduplication can only be set for FIFO topics.",
         )
+    if name == "FifoThroughputScope" and not fifo:
+        _invalid("FifoThroughputScope", "FifoThroughputScope can only be set for FIFO topics.")
 
 
 def _parse_partitions(raw: str) -> int:
@@ -200,6 +205,10 @@ def _topic_changes(attributes: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in attributes.items():
         if name == "ContentBasedDeduplication":
             changes["content_based_deduplication"] = _parse_bool(name, raw)
+        elif name == "FifoThroughputScope":
+            if raw not in THROUGHPUT_SCOPES:
+                _invalid(name, f"Invalid value [{raw}]. Please use either Topic or MessageGroup.")
+            changes["fifo_throughput_scope"] = raw
         elif name == "DisplayName":
             if len(raw) > MAX_DISPLAY_NAME_LENGTH:
                 _invalid(name, f"Must be at most {MAX_DISPLAY_NAME_LENGTH} characters long.")
@@ -224,6 +233,9 @@ class TopicConfig:
     fifo: bool = False
     # FIFO only: derive the deduplication id from the SHA-256 of the message when none is sent.
     content_based_deduplication: bool = False
+    # FIFO only: deduplicate across the "Topic" (which then has 1 partition, so the window is
+    # exact) or within each "MessageGroup" (any partition count). Topic -> MessageGroup only.
+    fifo_throughput_scope: str = SCOPE_TOPIC
     # Shown as the sender of SMS and email notifications by SNS; stored and reported only.
     display_name: str = ""
     # The access policy document exactly as given (valid JSON object); stored only.
@@ -231,6 +243,7 @@ class TopicConfig:
     # Default HTTP/S delivery policy of the topic's subscriptions ({"http": {...}}).
     delivery_policy: str | None = None
     # eventplane only ("Partitions"): Kafka partitions backing the topic (1-64); fixed.
+    # A FIFO topic with FifoThroughputScope=Topic has exactly 1.
     partitions: int = 4
 
     @staticmethod
@@ -248,6 +261,15 @@ class TopicConfig:
             )
         _check_topic_attribute(attribute_name, self.fifo, "AttributeName")
         changes = _topic_changes({attribute_name: value})
+        if (
+            changes.get("fifo_throughput_scope") == SCOPE_TOPIC
+            and self.fifo_throughput_scope == SCOPE_MESSAGE_GROUP
+        ):
+            _invalid(
+                "FifoThroughputScope",
+                "FifoThroughputScope cannot change from MessageGroup back to Topic; create a "
+                "new topic for topic-wide deduplication.",
+            )
         if changes.get("partitions", self.partitions) != self.partitions:
             _invalid(
                 "Partitions",
@@ -267,6 +289,7 @@ class TopicConfig:
         if self.fifo:
             out["FifoTopic"] = "true"
             out["ContentBasedDeduplication"] = _bool(self.content_based_deduplication)
+            out["FifoThroughputScope"] = self.fifo_throughput_scope
         out["Partitions"] = str(self.partitions)
         return out
 
@@ -283,6 +306,7 @@ class TopicConfig:
         return {
             "fifo": self.fifo,
             "content_based_deduplication": self.content_based_deduplication,
+            "fifo_throughput_scope": self.fifo_throughput_scope,
             "display_name": self.display_name,
             "policy": self.policy,
             "delivery_policy": self.delivery_policy,
@@ -302,7 +326,17 @@ def parse_create(name: str, attributes: Mapping[str, str]) -> TopicConfig:
     validate_topic_name(name, fifo)
     for attribute in attributes:
         _check_topic_attribute(attribute, fifo, "Attributes")
-    return TopicConfig(fifo=fifo, **_topic_changes(attributes))
+    config = TopicConfig(fifo=fifo, **_topic_changes(attributes))
+    if fifo and config.fifo_throughput_scope == SCOPE_TOPIC:
+        # Topic-wide deduplication is exact only when one dispatcher sees every message.
+        if "Partitions" in attributes and config.partitions != 1:
+            _invalid(
+                "Partitions",
+                "A FIFO topic with FifoThroughputScope=Topic has 1 partition; use "
+                "FifoThroughputScope=MessageGroup for more.",
+            )
+        config = replace(config, partitions=1)
+    return config
 
 
 # --- subscriptions --------------------------------------------------------------------
@@ -524,10 +558,11 @@ def parse_subscribe(
             f"delivers to {', '.join(PROTOCOLS)}).",
         )
     normalized = _parse_endpoint(protocol, endpoint)
+    # SNS's own wording for both.
     if topic.fifo and (protocol != "sqs" or not normalized.endswith(FIFO_SUFFIX)):
-        _invalid("Endpoint", "A FIFO topic can only deliver to FIFO SQS queues.")
+        _invalid("Endpoint", "Please use FIFO SQS queue")
     if not topic.fifo and protocol == "sqs" and normalized.endswith(FIFO_SUFFIX):
-        _invalid("Endpoint", "FIFO SQS queues can not be subscribed to standard SNS topics.")
+        _invalid("Endpoint", "FIFO SQS Queues can not be subscribed to standard SNS topics")
     for name in attributes:
         _check_subscription_attribute(name, "Attributes")
     config = SubscriptionConfig(protocol=protocol, endpoint=normalized)

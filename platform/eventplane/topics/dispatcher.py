@@ -9,6 +9,10 @@ exactly once even when a replica dies mid-batch: the aborted transaction is
 invisible and the next owner of the topic partition starts from the last
 committed offset. The transactional id is bound to the consumer group's
 generation (KIP-447), so a zombie replica is fenced.
+
+FIFO topics: a message whose dedup id the partition accepted in the last five minutes
+is skipped (dedup.py, journaled in the same transaction); the others go to their
+group's partition of each FIFO queue, in offset order, so every group keeps its order.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +34,9 @@ from eventplane.queues import journal
 from eventplane.queues.models import Record
 from eventplane.queues.queue_def import QueueDef
 from eventplane.registry import Registry
-from eventplane.topics import metrics
+from eventplane.topics import fifo, metrics
 from eventplane.topics.attributes import topic_arn
+from eventplane.topics.dedup import FifoDedup, is_fifo
 from eventplane.topics.envelope import filter_attributes, notification
 from eventplane.topics.model import SUBSCRIPTION, Published, SubscriptionDef, decode
 
@@ -61,6 +65,7 @@ class FanoutDispatcher:
         self._thread = threading.Thread(target=self._run, name="fanout", daemon=True)
         self._subs: dict[str, tuple[int, SubscriptionDef]] = {}
         self._round_robin = 0
+        self._dedup = FifoDedup(settings, registry, instance_id=instance_id)
 
     def start(self) -> None:
         self._thread.start()
@@ -111,7 +116,12 @@ class FanoutDispatcher:
                 if self._topics_changed.is_set():
                     self._topics_changed.clear()
                     if self._topics:
-                        consumer.subscribe(list(self._topics))
+                        consumer.subscribe(
+                            list(self._topics),
+                            on_assign=self._on_assign,
+                            on_revoke=self._on_revoke,
+                            on_lost=self._on_revoke,
+                        )
                     else:
                         consumer.unsubscribe()
                 if not self._topics:
@@ -125,6 +135,13 @@ class FanoutDispatcher:
         finally:
             consumer.close()
             producer.flush(10)
+
+    # Rebalance callbacks run inside poll/consume on this thread, between transactions.
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._dedup.assigned((tp.topic, tp.partition) for tp in partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._dedup.revoked((tp.topic, tp.partition) for tp in partitions)
 
     def _producer(self) -> RawProducer:
         producer = RawProducer(
@@ -167,6 +184,7 @@ class FanoutDispatcher:
                 )
             producer.commit_transaction(30)
         except KafkaException as exc:
+            self._dedup.aborted()
             error = exc.args[0]
             _log.warning("fan-out transaction failed; retrying the batch", error=error.str())
             try:
@@ -177,6 +195,10 @@ class FanoutDispatcher:
                 producer = self._producer()
             _rewind(consumer)
             return producer
+        except BaseException:
+            self._dedup.aborted()
+            raise
+        self._dedup.committed()
         now = time.time() * 1000
         for topic, published_ms in delivered:
             metrics.DELIVERY_LATENCY.labels("sqs").observe(max(0.0, now - published_ms) / 1000)
@@ -200,6 +222,12 @@ class FanoutDispatcher:
         except Exception as exc:  # one unreadable record must not stop the topic
             _log.error("unreadable topic record", topic=topic, offset=m.offset(), error=str(exc))
             return []
+        sequence = None
+        if is_fifo(m.topic()):
+            if not self._dedup.admit(producer, m, published):
+                metrics.DEDUPLICATED.labels(topic).inc()
+                return []
+            sequence = fifo.sequence_number(m.partition(), m.offset())
         out = []
         for sub in self._subscriptions(topic):
             if sub.config.protocol != "sqs":
@@ -211,12 +239,17 @@ class FanoutDispatcher:
             if queue is None:
                 metrics.FAILED.labels(topic, "sqs").inc()
                 continue  # like SNS: an endpoint that does not exist gets nothing
-            self._produce(producer, queue, sub, published)
+            self._produce(producer, queue, sub, published, sequence)
             out.append((topic, float(published.published_ms)))
         return out
 
     def _produce(
-        self, producer: RawProducer, queue: QueueDef, sub: SubscriptionDef, p: Published
+        self,
+        producer: RawProducer,
+        queue: QueueDef,
+        sub: SubscriptionDef,
+        p: Published,
+        sequence: str | None,
     ) -> None:
         raw = sub.config.raw_message_delivery
         body = (
@@ -230,6 +263,7 @@ class FanoutDispatcher:
                 timestamp_ms=p.published_ms,
                 attributes=p.attributes,
                 subscription_arn=sub.arn,
+                sequence_number=sequence,
             )
         )
         record = Record(
@@ -243,7 +277,7 @@ class FanoutDispatcher:
         )
         value, headers = journal.encode_record(record)
         if queue.config.fifo:
-            partition = zlib.crc32((record.group_id or "").encode()) % queue.config.partitions
+            partition = fifo.partition_for(record.group_id or "", queue.config.partitions)
         else:
             self._round_robin += 1
             partition = self._round_robin % queue.config.partitions

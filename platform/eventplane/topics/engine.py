@@ -16,7 +16,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.server import ServerContext
-from eventplane.topics import metrics, model
+from eventplane.topics import fifo, metrics, model
 from eventplane.topics.attributes import (
     SubscriptionConfig,
     TopicConfig,
@@ -29,7 +29,14 @@ from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
 from eventplane.topics.errors import InvalidParameter, NotFound
 from eventplane.topics.http_worker import HttpWorkers
-from eventplane.topics.model import SUBSCRIPTION, TOPIC, Published, SubscriptionDef, TopicDef
+from eventplane.topics.model import (
+    SUBSCRIPTION,
+    TOPIC,
+    Accepted,
+    Published,
+    SubscriptionDef,
+    TopicDef,
+)
 
 _log = get_logger("eventplane.topics")
 
@@ -41,6 +48,7 @@ class TopicEngine:
         self.ctx = ctx
         self.registry = ctx.registry
         self._round_robin = itertools.count()
+        self._recent = fifo.RecentPublishes()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queues = QueueDefs(ctx.registry)
         self.dispatcher = FanoutDispatcher(
@@ -86,10 +94,6 @@ class TopicEngine:
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> TopicDef:
         config = parse_create(name, attributes)
-        if config.fifo:
-            raise InvalidParameter(
-                "Invalid parameter: Attributes Reason: FIFO topics are not supported yet"
-            )
         existing = self.registry.get(TOPIC, name)
         if existing is not None:
             current = TopicDef.from_resource(existing)
@@ -99,15 +103,7 @@ class TopicEngine:
                     "attributes"
                 )
             return current
-        await asyncio.to_thread(
-            ensure_topics,
-            self.ctx.settings,
-            [
-                TopicSpec(
-                    naming.topic_topic(name), config.partitions, {"retention.ms": str(RETENTION_MS)}
-                )
-            ],
-        )
+        await asyncio.to_thread(ensure_topics, self.ctx.settings, _kafka_topics(name, config))
         spec = {"config": config.to_spec(), "tags": dict(tags)}
         r = await asyncio.to_thread(self.registry.put, TOPIC, name, spec)
         _log.info("topic created", topic=name)
@@ -117,7 +113,9 @@ class TopicEngine:
         for sub in self.subscriptions(topic.name):
             await asyncio.to_thread(self.registry.delete, SUBSCRIPTION, sub.key)
         await asyncio.to_thread(self.registry.delete, TOPIC, topic.name)
-        await asyncio.to_thread(delete_topics, self.ctx.settings, [naming.topic_topic(topic.name)])
+        names = [spec.name for spec in _kafka_topics(topic.name, topic.config)]
+        await asyncio.to_thread(delete_topics, self.ctx.settings, names)
+        self._recent.forget(topic.name)
 
     async def set_topic_attribute(self, topic: TopicDef, name: str, value: str) -> None:
         config: TopicConfig = topic.config.with_update(name, value)
@@ -201,21 +199,62 @@ class TopicEngine:
 
     async def publish_many(
         self, topic: TopicDef, messages: list[Published]
-    ) -> list[EventplaneError | None]:
+    ) -> list[Accepted | EventplaneError]:
+        """Write the messages to the topic; per message, what Publish answers or the error.
+
+        A FIFO message goes to its group's partition, so a group keeps its order, and is
+        answered with a sequence number from its offset. Duplicates are written too: the
+        dispatcher decides what is delivered (see :mod:`eventplane.topics.fifo`).
+        """
+        kafka_topic = naming.topic_topic(topic.name)
+        partitions = topic.config.partitions
         batch = []
         for p in messages:
             value, headers = model.encode(p)
-            partition = next(self._round_robin) % topic.config.partitions
-            batch.append(
-                (
-                    naming.topic_topic(topic.name),
-                    value,
-                    {"headers": headers, "partition": partition},
-                )
-            )
+            options: dict[str, Any] = {"headers": headers}
+            if topic.config.fifo:
+                group = p.group_id or ""
+                options.update(key=group, partition=fifo.partition_for(group, partitions))
+            else:
+                options["partition"] = next(self._round_robin) % partitions
+            batch.append((kafka_topic, value, options))
         try:
-            await self.ctx.producer.send_many(batch)
+            written = await self.ctx.producer.send_many(batch)
         except ProduceError as exc:
             return [ServiceUnavailable(f"could not write to Kafka: {exc}")] * len(messages)
         metrics.PUBLISHED.labels(topic.name).inc(len(messages))
-        return [None] * len(messages)
+        if not topic.config.fifo:
+            return [Accepted(p.message_id) for p in messages]
+        out: list[Accepted | EventplaneError] = []
+        for p, m in zip(messages, written, strict=True):
+            partition, offset = m.partition(), m.offset()
+            own = (p.message_id, fifo.sequence_number(partition or 0, offset or 0))
+            message_id, sequence = self._recent.answer(
+                topic.name,
+                topic.config.fifo_throughput_scope,
+                p.group_id or "",
+                p.dedup_id or "",
+                p.published_ms,
+                own,
+            )
+            out.append(Accepted(message_id, sequence))
+        return out
+
+
+def _kafka_topics(name: str, config: TopicConfig) -> list[TopicSpec]:
+    """The topic's Kafka topics: its messages, and for FIFO its dedup journal."""
+    specs = [
+        TopicSpec(naming.topic_topic(name), config.partitions, {"retention.ms": str(RETENTION_MS)})
+    ]
+    if config.fifo:
+        specs.append(
+            TopicSpec(
+                fifo.journal_topic(name),
+                config.partitions,
+                {
+                    "retention.ms": str(fifo.JOURNAL_RETENTION_MS),
+                    "segment.ms": str(fifo.JOURNAL_SEGMENT_MS),
+                },
+            )
+        )
+    return specs

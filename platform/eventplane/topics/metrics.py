@@ -19,6 +19,11 @@ FILTERED = Counter(
     "Subscription deliveries skipped because the filter policy did not match.",
     ("topic",),
 )
+DEDUPLICATED = Counter(
+    "eventplane_topic_messages_deduplicated_total",
+    "FIFO messages not delivered: their deduplication id was seen within 5 minutes.",
+    ("topic",),
+)
 FAILED = Counter(
     "eventplane_topic_delivery_failures_total",
     "Deliveries that failed (endpoint missing or retries exhausted).",

@@ -18,6 +18,9 @@ from eventplane.topics.attributes import (
 TOPIC = "topic"
 SUBSCRIPTION = "subscription"
 SCHEMA = "eventplane.v1.TopicMessage"
+# FIFO dedup journal entries (eventplane.t.<topic>.dedup) have the same fields as a FIFO
+# queue's, so they share its schema; the key holds the group and the dedup id.
+DEDUP_SCHEMA = "eventplane.v1.QueueDedup"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,43 @@ class Published:
     published_ms: int
     group_id: str | None = None
     dedup_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What Publish answers for one message; ``sequence_number`` for FIFO topics only."""
+
+    message_id: str
+    sequence_number: str | None = None
+
+
+@dataclass(frozen=True)
+class DedupEntry:
+    """An accepted FIFO message as the dedup journal remembers it."""
+
+    dedup_id: str
+    message_id: str
+    sequence_number: str
+    expires_ms: int
+
+
+def encode_dedup(entry: DedupEntry) -> tuple[bytes, list[tuple[str, bytes]]]:
+    return codec.encode(
+        DEDUP_SCHEMA,
+        {
+            "dedup_id": entry.dedup_id,
+            "message_id": entry.message_id,
+            "sequence_number": entry.sequence_number,
+            "expires_ms": entry.expires_ms,
+        },
+    )
+
+
+def decode_dedup(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> DedupEntry:
+    name, rec = codec.decode(value, headers)
+    if name != DEDUP_SCHEMA:
+        raise codec.CodecError(f"expected a {DEDUP_SCHEMA}, got {name}")
+    return DedupEntry(rec["dedup_id"], rec["message_id"], rec["sequence_number"], rec["expires_ms"])
 
 
 def encode(p: Published) -> tuple[bytes, list[tuple[str, bytes]]]:

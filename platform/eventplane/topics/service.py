@@ -166,10 +166,12 @@ class TopicsService(topics_pb2_grpc.TopicsServicer):
             group_id=request.message_group_id,
             dedup_id=request.message_deduplication_id,
         )
-        (error,) = await self.engine.publish_many(topic, [published])
-        if error is not None:
-            raise error
-        return pb.PublishResponse(message_id=published.message_id)
+        (outcome,) = await self.engine.publish_many(topic, [published])
+        if isinstance(outcome, EventplaneError):
+            raise outcome
+        return pb.PublishResponse(
+            message_id=outcome.message_id, sequence_number=outcome.sequence_number or ""
+        )
 
     async def PublishBatch(
         self, request: pb.PublishBatchRequest, context: Ctx
@@ -200,11 +202,17 @@ class TopicsService(topics_pb2_grpc.TopicsServicer):
                 failed.append(_error(e.id, exc))
         outcomes = await self.engine.publish_many(topic, [p for _, p in ready])
         successful = []
-        for (entry_id, p), outcome in zip(ready, outcomes, strict=True):
-            if outcome is None:
-                successful.append(pb.PublishBatchResultEntry(id=entry_id, message_id=p.message_id))
-            else:
+        for (entry_id, _), outcome in zip(ready, outcomes, strict=True):
+            if isinstance(outcome, EventplaneError):
                 failed.append(_error(entry_id, outcome))
+            else:
+                successful.append(
+                    pb.PublishBatchResultEntry(
+                        id=entry_id,
+                        message_id=outcome.message_id,
+                        sequence_number=outcome.sequence_number or "",
+                    )
+                )
         return pb.PublishBatchResponse(successful=successful, failed=failed)
 
 

@@ -160,6 +160,42 @@ def test_fifo_topic_attributes() -> None:
     )
 
 
+def test_fifo_throughput_scope() -> None:
+    # Topic scope (the default) deduplicates across the topic: one partition keeps it exact.
+    topic_scope = parse_create("t.fifo", {"FifoTopic": "true"})
+    assert topic_scope.fifo_throughput_scope == "Topic"
+    assert topic_scope.partitions == 1
+    assert topic_scope.attributes()["FifoThroughputScope"] == "Topic"
+    assert topic_scope.attributes()["Partitions"] == "1"
+    assert parse_create("t.fifo", {"FifoTopic": "true", "Partitions": "1"}) == topic_scope
+    with raises(InvalidParameter, "Invalid parameter: Partitions", "FifoThroughputScope=Topic"):
+        parse_create("t.fifo", {"FifoTopic": "true", "Partitions": "4"})
+    group_scope = parse_create(
+        "t.fifo", {"FifoTopic": "true", "FifoThroughputScope": "MessageGroup"}
+    )
+    assert (group_scope.fifo_throughput_scope, group_scope.partitions) == ("MessageGroup", 4)
+    assert (
+        parse_create(
+            "t.fifo",
+            {"FifoTopic": "true", "FifoThroughputScope": "MessageGroup", "Partitions": "8"},
+        ).partitions
+        == 8
+    )
+    # SNS: Topic -> MessageGroup is allowed, never back.
+    widened = topic_scope.with_update("FifoThroughputScope", "MessageGroup")
+    assert (widened.fifo_throughput_scope, widened.partitions) == ("MessageGroup", 1)
+    assert widened.with_update("FifoThroughputScope", "MessageGroup") == widened
+    with raises(InvalidParameter, "Invalid parameter: FifoThroughputScope", "back to Topic"):
+        group_scope.with_update("FifoThroughputScope", "Topic")
+    with raises(InvalidParameter, "Invalid parameter: FifoThroughputScope", "[Group]"):
+        parse_create("t.fifo", {"FifoTopic": "true", "FifoThroughputScope": "Group"})
+    with raises(InvalidParameter, "Invalid parameter: FifoThroughputScope", "FIFO topics"):
+        parse_create("t", {"FifoThroughputScope": "Topic"})
+    with raises(InvalidParameter, "Invalid parameter: FifoThroughputScope", "FIFO topics"):
+        TopicConfig().with_update("FifoThroughputScope", "MessageGroup")
+    assert "FifoThroughputScope" not in TopicConfig().attributes()
+
+
 def test_all_settable_topic_attributes() -> None:
     policy = '{"Version": "2012-10-17", "Statement": []}'
     delivery = '{"http": {"defaultHealthyRetryPolicy": {"numRetries": 5}}}'
@@ -268,6 +304,7 @@ def test_topic_spec_round_trip() -> None:
             "DisplayName": "d",
             "Policy": "{}",
             "DeliveryPolicy": '{"http": {}}',
+            "FifoThroughputScope": "MessageGroup",
             "Partitions": "2",
         },
     )
@@ -331,11 +368,18 @@ def test_invalid_protocols_and_endpoints(
 
 def test_fifo_topics_deliver_only_to_fifo_queues() -> None:
     assert subscribe(endpoint="q.fifo", topic=FIFO).fifo
-    with raises(InvalidParameter, "Invalid parameter: Endpoint", "FIFO SQS queues"):
+    # SNS's wording.
+    with raises(InvalidParameter, "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue"):
         subscribe(endpoint="q", topic=FIFO)
-    with raises(InvalidParameter, "Invalid parameter: Endpoint", "FIFO SQS queues"):
+    with raises(InvalidParameter, "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue"):
         subscribe(protocol="https", endpoint=URL, topic=FIFO)
-    with raises(InvalidParameter, "Invalid parameter: Endpoint", "standard SNS topics"):
+    with raises(InvalidParameter, "Invalid parameter: Endpoint Reason: Please use FIFO SQS queue"):
+        subscribe(protocol="http", endpoint="http://example.com/", topic=FIFO)
+    with raises(
+        InvalidParameter,
+        "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard "
+        "SNS topics",
+    ):
         subscribe(endpoint="q.fifo", topic=STANDARD)
 
 

@@ -44,6 +44,10 @@ class TransactionalPump:
         instance_id: str,
         handle: Callable[[RawProducer, Any], list[AfterCommit]],
         batch_size: int = 500,
+        on_assign: Callable[[list[tuple[str, int]]], None] | None = None,
+        on_revoke: Callable[[list[tuple[str, int]]], None] | None = None,
+        on_commit: Callable[[], None] | None = None,
+        on_abort: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self._group = group
@@ -51,6 +55,10 @@ class TransactionalPump:
         self._instance = instance_id
         self._handle = handle
         self._batch = batch_size
+        self._on_assign = on_assign
+        self._on_revoke = on_revoke
+        self._on_commit = on_commit
+        self._on_abort = on_abort
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
         self._stop = threading.Event()
@@ -104,7 +112,12 @@ class TransactionalPump:
                 if self._topics_changed.is_set():
                     self._topics_changed.clear()
                     if self._topics:
-                        consumer.subscribe(list(self._topics))
+                        consumer.subscribe(
+                            list(self._topics),
+                            on_assign=self._assigned,
+                            on_revoke=self._revoked,
+                            on_lost=self._revoked,
+                        )
                     else:
                         consumer.unsubscribe()
                 if not self._topics:
@@ -118,6 +131,15 @@ class TransactionalPump:
         finally:
             consumer.close()
             producer.flush(10)
+
+    # Rebalance callbacks run inside poll/consume on the pump's thread, between transactions.
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._on_assign is not None:
+            self._on_assign([(tp.topic, tp.partition) for tp in partitions])
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._on_revoke is not None:
+            self._on_revoke([(tp.topic, tp.partition) for tp in partitions])
 
     def _producer(self) -> RawProducer:
         producer = RawProducer(
@@ -160,6 +182,8 @@ class TransactionalPump:
                 )
             producer.commit_transaction(30)
         except KafkaException as exc:
+            if self._on_abort is not None:
+                self._on_abort()
             error = exc.args[0]
             _log.warning(
                 "transaction failed; retrying the batch", pump=self._name, error=error.str()
@@ -172,6 +196,12 @@ class TransactionalPump:
                 producer = self._producer()
             rewind(consumer)
             return producer
+        except BaseException:
+            if self._on_abort is not None:
+                self._on_abort()
+            raise
+        if self._on_commit is not None:
+            self._on_commit()
         for callback in after:
             callback()
         return producer

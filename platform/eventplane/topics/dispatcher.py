@@ -17,18 +17,16 @@ group's partition of each FIFO queue, in offset order, so every group keeps its 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal
 from eventplane.queues.models import Record
@@ -55,155 +53,45 @@ class FanoutDispatcher:
         *,
         instance_id: str,
     ) -> None:
-        self._settings = settings
         self._registry = registry
         self._lookup_queue = lookup_queue
-        self._instance = instance_id
-        self._topics: list[str] = []
-        self._topics_changed = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fanout", daemon=True)
         self._subs: dict[str, tuple[int, SubscriptionDef]] = {}
         self._round_robin = 0
         self._dedup = FifoDedup(settings, registry, instance_id=instance_id)
+        self._pump = TransactionalPump(
+            settings,
+            group=FANOUT_GROUP,
+            name="fanout",
+            instance_id=instance_id,
+            handle=self._handle,
+            on_assign=self._dedup.assigned,
+            on_revoke=self._dedup.revoked,
+            on_commit=self._dedup.committed,
+            on_abort=self._dedup.aborted,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._pump.start()
 
     def close(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        self._pump.close(timeout)
 
     def subscribe(self, topics: list[str]) -> None:
-        if sorted(topics) != self._topics:
-            self._topics = sorted(topics)
-            self._topics_changed.set()
+        self._pump.subscribe(topics)
 
-    # --- the thread -----------------------------------------------------------------
-    def _run(self) -> None:
-        # Fan-out must not silently stop while the server keeps serving: restart
-        # the consumer and producer after any failure.
-        while not self._stop.is_set():
-            try:
-                self._run_once()
-            except Exception:
-                _log.exception("fan-out dispatcher failed; restarting in 1 s")
-                self._topics_changed.set()
-                self._stop.wait(1.0)
+    def _handle(self, producer: RawProducer, m: Any) -> list[AfterCommit]:
+        delivered = self._fan_out(producer, m)
+        if not delivered:
+            return []
 
-    def _run_once(self) -> None:
-        consumer = Consumer(
-            consumer_config(
-                self._settings,
-                FANOUT_GROUP,
-                **{
-                    "client.id": f"eventplane-fanout|{self._instance}",
-                    "partition.assignment.strategy": "cooperative-sticky",
-                    "session.timeout.ms": 6000,
-                    "heartbeat.interval.ms": 1000,
-                    "topic.metadata.refresh.interval.ms": 1000,
-                    "fetch.wait.max.ms": 5,
-                },
-            )
-        )
-        try:
-            producer = self._producer()
-        except Exception:
-            consumer.close()
-            raise
-        try:
-            while not self._stop.is_set():
-                if self._topics_changed.is_set():
-                    self._topics_changed.clear()
-                    if self._topics:
-                        consumer.subscribe(
-                            list(self._topics),
-                            on_assign=self._on_assign,
-                            on_revoke=self._on_revoke,
-                            on_lost=self._on_revoke,
-                        )
-                    else:
-                        consumer.unsubscribe()
-                if not self._topics:
-                    time.sleep(0.05)
-                    continue
-                first = consumer.poll(0.05)
-                if first is None:
-                    continue
-                batch = [first, *consumer.consume(499, 0)]
-                producer = self._transact(consumer, producer, batch)
-        finally:
-            consumer.close()
-            producer.flush(10)
+        def count() -> None:
+            now = time.time() * 1000
+            for topic, published_ms in delivered:
+                latency = max(0.0, now - published_ms) / 1000
+                metrics.DELIVERY_LATENCY.labels("sqs").observe(latency)
+                metrics.DELIVERED.labels(topic, "sqs").inc()
 
-    # Rebalance callbacks run inside poll/consume on this thread, between transactions.
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._dedup.assigned((tp.topic, tp.partition) for tp in partitions)
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._dedup.revoked((tp.topic, tp.partition) for tp in partitions)
-
-    def _producer(self) -> RawProducer:
-        producer = RawProducer(
-            client_config(
-                self._settings,
-                **{
-                    # Stable across a restart of this replica: the restarted one fences
-                    # (and aborts) its predecessor's open transaction at once.
-                    "transactional.id": f"eventplane-fanout-{self._settings.advertise}",
-                    "acks": "all",
-                    "enable.idempotence": True,
-                    "linger.ms": 2,
-                    # An open transaction of a crashed replica blocks read_committed
-                    # readers of those queue partitions until it times out: keep it short.
-                    "transaction.timeout.ms": 10000,
-                    "message.timeout.ms": 9000,  # librdkafka: at most the transaction timeout
-                },
-            )
-        )
-        producer.init_transactions(30)
-        return producer
-
-    def _transact(self, consumer: Consumer, producer: RawProducer, batch: list[Any]) -> RawProducer:
-        positions: dict[tuple[str, int], int] = {}
-        delivered: list[tuple[str, float]] = []
-        producer.begin_transaction()
-        try:
-            for m in batch:
-                err = m.error()
-                if err is not None:
-                    if err.code() != KafkaError._PARTITION_EOF:
-                        _log.warning("fan-out consumer", error=err.str())
-                    continue
-                positions[(m.topic(), m.partition())] = m.offset() + 1
-                delivered.extend(self._fan_out(producer, m))
-            offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
-            if offsets:
-                producer.send_offsets_to_transaction(
-                    offsets, consumer.consumer_group_metadata(), 30
-                )
-            producer.commit_transaction(30)
-        except KafkaException as exc:
-            self._dedup.aborted()
-            error = exc.args[0]
-            _log.warning("fan-out transaction failed; retrying the batch", error=error.str())
-            try:
-                producer.abort_transaction(30)
-            except KafkaException:
-                producer = self._producer()  # fatal (fenced or broken): start a new one
-            if error.fatal():
-                producer = self._producer()
-            _rewind(consumer)
-            return producer
-        except BaseException:
-            self._dedup.aborted()
-            raise
-        self._dedup.committed()
-        now = time.time() * 1000
-        for topic, published_ms in delivered:
-            metrics.DELIVERY_LATENCY.labels("sqs").observe(max(0.0, now - published_ms) / 1000)
-            metrics.DELIVERED.labels(topic, "sqs").inc()
-        return producer
+        return [count]
 
     def _subscriptions(self, topic: str) -> list[SubscriptionDef]:
         found = []
@@ -294,16 +182,3 @@ def matches(sub: SubscriptionDef, p: Published) -> bool:
     if sub.config.filter_policy_scope == "MessageBody":
         return bool(matcher.matches_body(p.message))
     return bool(matcher.matches_attributes(filter_attributes(p.attributes)))
-
-
-def _rewind(consumer: Consumer) -> None:
-    """Back to the last committed offsets: the aborted batch is processed again."""
-    assignment = consumer.assignment()
-    if not assignment:
-        return
-    for tp in consumer.committed(assignment, timeout=10):
-        consumer.seek(
-            TopicPartition(
-                tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
-            )
-        )

@@ -124,7 +124,8 @@ class Coordinator:
 
     def close(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     # --- leadership ---------------------------------------------------------------------
     def _run(self) -> None:
@@ -267,7 +268,7 @@ class Coordinator:
             return
         key = f"schedule/{rule.key}"
         last = self._state.get(key, _State()).last_tick_ms
-        after = max(last or 0, rule.created_ms)
+        after = max(last or 0, rule.created_ms, rule.schedule_since_ms)
         tick = schedule.next_after(after)
         if tick is None or tick > now_ms:
             return

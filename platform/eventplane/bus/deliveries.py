@@ -76,7 +76,8 @@ class DeliveryWorker:
 
     def close(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def delay(self, attempt: int) -> float:
         return retry_delay(attempt, self._settings.delivery_time_scale)

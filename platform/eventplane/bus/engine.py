@@ -329,8 +329,14 @@ class BusEngine:
                 f"1 validation error detected: Value '{state}' at 'state' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [ENABLED, DISABLED]"
             )
-        existing = self.registry.get(RULE, rule_key(bus.name, name))
-        targets = self.compiled.rule(existing).targets if existing is not None else ()
+        found = self.registry.get(RULE, rule_key(bus.name, name))
+        existing = self.compiled.rule(found) if found is not None else None
+        since = 0
+        if existing is not None:
+            restarted = (not existing.enabled and state == ENABLED) or (
+                existing.schedule_expression != (schedule_expression or None)
+            )
+            since = _now_ms() if restarted else existing.schedule_since_ms
         rule = RuleDef.build(
             bus.name,
             name,
@@ -338,7 +344,8 @@ class BusEngine:
             schedule_expression or None,
             state=state,
             description=description,
-            targets=targets,
+            targets=existing.targets if existing is not None else (),
+            schedule_since_ms=since,
             min_rate_seconds=self.ctx.settings.schedule_min_rate_seconds,
         )
         await self._save_rule(rule)
@@ -349,7 +356,8 @@ class BusEngine:
 
     async def set_rule_state(self, rule: RuleDef, state: str) -> None:
         if rule.state != state:
-            await self._save_rule(replace(rule, state=state))
+            since = _now_ms() if state == ENABLED else rule.schedule_since_ms
+            await self._save_rule(replace(rule, state=state, schedule_since_ms=since))
 
     async def delete_rule(self, rule: RuleDef, force: bool) -> None:
         if rule.targets and not force:
@@ -492,6 +500,10 @@ class BusEngine:
                 f"Parameter Event is not valid: the event lacks {', '.join(missing)}."
             )
         return compiled.matches(event)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _check_description(description: str) -> None:

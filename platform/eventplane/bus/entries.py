@@ -76,12 +76,17 @@ def parse_detail(source: str, detail_type: str, detail: str) -> dict[str, Any]:
             "NotAuthorizedForSourceException", f"Not authorized for the source {source}."
         )
     try:
-        parsed = json.loads(detail)
+        parsed = json.loads(detail, parse_constant=_not_json)
     except ValueError:
         raise EntryError("MalformedDetail", "Detail is malformed.") from None
     if not isinstance(parsed, dict):
         raise EntryError("MalformedDetail", "Detail is malformed: it must be a JSON object.")
     return parsed
+
+
+def _not_json(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (and EventBridge) does not.
+    raise ValueError(f"{name} is not JSON")
 
 
 def envelope(

@@ -49,7 +49,8 @@ _ARCHIVE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,48}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _ANY_BUS_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
 _ANY_ARCHIVE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:archive/(?P<name>.+)")
-_ANY_RULE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:rule/(?:(?P<bus>[^/]+)/)?(?P<name>[^/]+)")
+# Bus names may hold "/": the rule's name is what follows the last one.
+_ANY_RULE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:rule/(?:(?P<bus>.+)/)?(?P<name>[^/]+)")
 _QUEUE_ARN = re.compile(r"arn:aws:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
 _TOPIC_ARN = re.compile(r"arn:aws:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
 _FUNCTION_ARN = re.compile(r"arn:aws:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?")
@@ -291,6 +292,9 @@ class RuleDef:
     description: str = ""
     targets: tuple[TargetDef, ...] = ()
     created_ms: int = 0
+    # When the schedule last started to count (enabled, or its expression changed):
+    # ticks before it never fire, as in EventBridge.
+    schedule_since_ms: int = 0
     pattern: CompiledPattern | None = field(default=None, compare=False, repr=False)
     schedule: Schedule | None = field(default=None, compare=False, repr=False)
 
@@ -315,6 +319,7 @@ class RuleDef:
             "state": self.state,
             "description": self.description,
             "targets": [t.to_spec() for t in self.targets],
+            "schedule_since_ms": self.schedule_since_ms,
         }
 
     @staticmethod
@@ -328,6 +333,7 @@ class RuleDef:
         description: str = "",
         targets: Sequence[TargetDef] = (),
         created_ms: int = 0,
+        schedule_since_ms: int = 0,
         min_rate_seconds: float = 60.0,
     ) -> RuleDef:
         pattern = compile_event_pattern(event_pattern) if event_pattern else None
@@ -345,6 +351,7 @@ class RuleDef:
             description,
             tuple(targets),
             created_ms,
+            schedule_since_ms,
             pattern,
             schedule,
         )
@@ -361,6 +368,7 @@ class RuleDef:
             description=s.get("description", ""),
             targets=[TargetDef.parse(t) for t in s.get("targets", [])],
             created_ms=r.created_at,
+            schedule_since_ms=int(s.get("schedule_since_ms", 0)),
             min_rate_seconds=min_rate_seconds,
         )
 

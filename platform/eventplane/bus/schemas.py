@@ -120,6 +120,8 @@ def compile_schema(schema_type: str, content: str) -> Any:
         raise ValidationException(
             "Content must be an Avro record schema: an event's detail is a JSON object"
         )
+    if not isinstance(document.get("fields"), list):
+        raise ValidationException("Content is not a valid Avro schema: a record needs fields")
     try:
         return parse_schema(document)
     except Exception as exc:  # fastavro raises several types for bad schemas

@@ -69,7 +69,8 @@ class TransactionalPump:
 
     def close(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def subscribe(self, topics: list[str]) -> None:
         if sorted(topics) != self._topics:

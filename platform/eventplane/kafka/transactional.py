@@ -157,6 +157,12 @@ class TransactionalPump:
                     # readers of those partitions until it times out: keep it short.
                     "transaction.timeout.ms": 10000,
                     "message.timeout.ms": 9000,  # librdkafka: at most the transaction timeout
+                    # The next transaction's first produce is refused with
+                    # CONCURRENT_TRANSACTIONS until the broker has written the previous
+                    # one's markers; librdkafka retries after retry.backoff.ms (100 ms by
+                    # default), which would add that to every delivery under load.
+                    "retry.backoff.ms": 5,
+                    "retry.backoff.max.ms": 100,
                 },
             )
         )

@@ -53,7 +53,8 @@ STATE_TOPIC = f"{naming.PREFIX}.bus.state"
 COORDINATOR_GROUP = f"{naming.PREFIX}.bus.coordinator"
 TRANSACTIONAL_ID = "eventplane-bus-coordinator"
 REPLAY_CHUNK = 500
-_Out = tuple[str, bytes, list[tuple[str, bytes]], str | None]  # topic, value, headers, key
+_Out = tuple[str, bytes | None, list[tuple[str, bytes]], str | None]  # topic, value, headers, key
+CLEANUP_INTERVAL_S = 60.0
 CATCH_UP_LIMIT = 100_000  # ticks walked to find the latest missed one
 
 
@@ -114,6 +115,7 @@ class Coordinator:
         self._producer: RawProducer | None = None
         self._state: dict[str, _State] = {}
         self._readers: dict[str, Consumer] = {}
+        self._cleaned_at = 0.0
 
     @property
     def leading(self) -> bool:
@@ -257,10 +259,27 @@ class Coordinator:
     # --- work -----------------------------------------------------------------------------
     def _tick(self) -> None:
         now_ms = int(self._clock() * 1000)
-        for rule in self._scheduled_rules():
+        rules = self._scheduled_rules()
+        for rule in rules:
             self._fire(rule, now_ms)
-        for replay in self._active_replays():
+        replays = self._active_replays()
+        for replay in replays:
             self._replay(replay)
+        if now_ms / 1000 - self._cleaned_at >= CLEANUP_INTERVAL_S:
+            self._cleaned_at = now_ms / 1000
+            live = {f"schedule/{r.key}" for r in rules} | {f"replay/{r.name}" for r in replays}
+            self._forget([key for key in self._state if key not in live])
+
+    def _forget(self, keys: list[str]) -> None:
+        """Tombstone the state of deleted or disabled schedules and finished replays.
+
+        Safe for a disabled rule too: enabling it again restarts its schedule from then.
+        """
+        if not keys:
+            return
+        self._commit([(STATE_TOPIC, None, [], key) for key in keys])
+        for key in keys:
+            self._state.pop(key, None)
 
     def _fire(self, rule: RuleDef, now_ms: int) -> None:
         schedule = rule.schedule

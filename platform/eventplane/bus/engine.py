@@ -72,6 +72,7 @@ _log = get_logger("eventplane.bus")
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
+LENIENT_MIN_RATE_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,14 @@ class _Compiled:
         cached = self._parsed_rules.get(r.name)
         if cached is not None and cached[:2] == (r.generation, r.created_at):
             return cached[2]
-        rule = RuleDef.from_resource(
-            r, min_rate_seconds=self._engine.ctx.settings.schedule_min_rate_seconds
-        )
+        try:
+            # Validation happened when the rule was written; a stored rule is read leniently
+            # so a replica with stricter settings (or a newer version) still routes it.
+            rule = RuleDef.from_resource(r, min_rate_seconds=LENIENT_MIN_RATE_SECONDS)
+        except EventplaneError as exc:
+            _log.error("stored rule cannot be read; it is skipped", rule=r.name, error=exc.message)
+            s = r.spec
+            rule = RuleDef(s["bus"], s["name"], None, None, DISABLED, s.get("description", ""))
         self._parsed_rules[r.name] = (r.generation, r.created_at, rule)
         return rule
 

@@ -85,6 +85,10 @@ def cmd_kafka(args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
     from eventplane.server import Server
 
+    # The Kafka pumps run on threads that wake on I/O many times per message; with the
+    # default 5 ms GIL switch interval each wake-up can wait that long behind the gRPC
+    # loop (measured at light load: publish-to-queue p50 45 -> 32 ms, PutEvents 18.5 -> 17).
+    sys.setswitchinterval(0.0005)
     server = Server(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -12,16 +12,11 @@ loses it. Tasks run concurrently: one slow endpoint does not hold up the others.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
-
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventplane.bus import metrics
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, delivery_record
@@ -29,14 +24,14 @@ from eventplane.bus.model import BusEvent, Delivery, RuleDef, TargetDef, decode_
 from eventplane.bus.targets import Outgoing, TargetUnavailable, TargetWriter
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import Producer, consumer_config
+from eventplane.kafka.clients import Producer
+from eventplane.kafka.tasks import TaskConsumer
 from eventplane.observability.logging import get_logger
 from eventplane.topics.http_delivery import is_retriable, post
 
 _log = get_logger("eventplane.bus.deliveries")
 
 DELIVERIES_GROUP = f"{naming.PREFIX}.bus.deliveries"
-MAX_PENDING = 5000
 HTTP_TIMEOUT_S = 5.0
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 180.0
@@ -64,127 +59,29 @@ class DeliveryWorker:
         self._producer = producer
         self._writer = writer
         self._lookup = lookup
-        self._instance = instance_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bus-deliveries", daemon=True)
-        # partition -> offset -> finished?  (insertion order = offset order)
-        self._pending: dict[int, dict[int, bool]] = {}
-        self._tasks: dict[int, set[asyncio.Task[None]]] = {}
+        self._consumer = TaskConsumer(
+            settings,
+            topic=DELIVERIES_TOPIC,
+            group=DELIVERIES_GROUP,
+            name="bus-deliveries",
+            instance_id=instance_id,
+            decode=decode_delivery,
+            due_ms=lambda task: task.due_ms,
+            run=self._run_task,
+            on_backlog=metrics.DELIVERY_BACKLOG.set,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._consumer.start()
 
     def close(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._consumer.close(timeout)
 
     def delay(self, attempt: int) -> float:
         return retry_delay(attempt, self._settings.delivery_time_scale)
 
-    # --- the loop -------------------------------------------------------------------------
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                asyncio.run(self._loop())
-            except Exception:
-                _log.exception("bus delivery worker failed; restarting in 1 s")
-                self._stop.wait(1.0)
-
-    async def _loop(self) -> None:
-        consumer = Consumer(
-            consumer_config(
-                self._settings,
-                DELIVERIES_GROUP,
-                **{
-                    "client.id": f"eventplane-bus-deliveries|{self._instance}",
-                    "session.timeout.ms": 6000,
-                    "heartbeat.interval.ms": 1000,
-                    "topic.metadata.refresh.interval.ms": 1000,
-                },
-            )
-        )
-        self._pending.clear()
-        self._tasks.clear()
-        consumer.subscribe([DELIVERIES_TOPIC], on_revoke=self._on_revoke)
-        last_commit = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                backlog = sum(len(p) for p in self._pending.values())
-                metrics.DELIVERY_BACKLOG.set(backlog)
-                messages = consumer.consume(100, 0) if backlog < MAX_PENDING else []
-                for m in messages:
-                    self._accept(m)
-                if time.monotonic() - last_commit > 0.5:
-                    self._commit(consumer)
-                    last_commit = time.monotonic()
-                await asyncio.sleep(0 if messages else 0.02)
-        finally:
-            for tasks in self._tasks.values():
-                for t in tasks:
-                    t.cancel()
-            self._commit(consumer)
-            try:
-                consumer.close()
-            except KafkaException as exc:
-                _log.warning("closing bus delivery consumer", error=str(exc))
-
-    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        self._commit(consumer)
-        for tp in partitions:
-            # Unfinished tasks of a partition we lost are redone by its next owner.
-            for t in self._tasks.pop(tp.partition, set()):
-                t.cancel()
-            self._pending.pop(tp.partition, None)
-
-    def _accept(self, m: Any) -> None:
-        err = m.error()
-        if err is not None:
-            if err.code() != KafkaError._PARTITION_EOF:
-                _log.warning("bus delivery consumer", error=err.str())
-            return
-        partition, offset = m.partition(), m.offset()
-        self._pending.setdefault(partition, {})[offset] = False
-        try:
-            task = decode_delivery(m.value(), m.headers() or [])
-        except Exception as exc:
-            _log.error("unreadable delivery task", offset=offset, error=str(exc))
-            self._pending[partition][offset] = True
-            return
-        running = asyncio.get_running_loop().create_task(self._run_task(task))
-        tasks = self._tasks.setdefault(partition, set())
-        tasks.add(running)
-
-        def finished(t: asyncio.Task[None]) -> None:
-            tasks.discard(t)
-            if not t.cancelled() and partition in self._pending:
-                self._pending[partition][offset] = True
-
-        running.add_done_callback(finished)
-
-    def _commit(self, consumer: Any) -> None:
-        offsets = []
-        for partition, states in self._pending.items():
-            done = 0
-            for offset, finished in states.items():
-                if not finished:
-                    break
-                done = offset + 1
-            if done:
-                offsets.append(TopicPartition(DELIVERIES_TOPIC, partition, done))
-                for offset in [o for o in states if o < done]:
-                    del states[offset]
-        if offsets:
-            try:
-                consumer.commit(offsets=offsets, asynchronous=False)
-            except KafkaException as exc:
-                _log.warning("committing delivery offsets", error=str(exc))
-
     # --- one task ---------------------------------------------------------------------------
     async def _run_task(self, task: Delivery) -> None:
-        wait = task.due_ms / 1000 - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
         found = self._lookup(task.bus, task.rule, task.target_id)
         if found is None:
             return  # the rule or target was removed: nothing to deliver to

@@ -134,7 +134,7 @@ class RuleDispatcher:
             first_ms=event.ingestion_ms,
             due_ms=now,
         )
-        if target.kind in ("sqs", "sns", "bus"):
+        if target.kind in ("sqs", "sns", "bus", "function"):
             try:
                 out = self._writer.record(target, event, payload)
             except TargetUnavailable as exc:

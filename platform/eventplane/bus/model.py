@@ -271,14 +271,13 @@ def target_kind(arn: str) -> tuple[str, str]:
         match = pattern.fullmatch(arn)
         if match is not None:
             return kind, match.group("name")
-    if _FUNCTION_ARN.fullmatch(arn):
-        raise ValidationException(
-            f"Function targets are not available yet: {arn!r} (they come with the functions "
-            "capability)"
-        )
+    match = _FUNCTION_ARN.fullmatch(arn)
+    if match is not None:
+        return "function", arn.split(":function:", 1)[1]  # name[:qualifier]
     raise ValidationException(
         f"Target Arn {arn!r} is not supported: use a queue (arn:aws:sqs:...), topic "
-        "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>) or http(s) URL"
+        "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>), function "
+        "(arn:aws:lambda:...:function:<name>) or http(s) URL"
     )
 
 

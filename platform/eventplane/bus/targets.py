@@ -17,6 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventplane.bus.model import BUS, BusEvent, Delivery, RuleDef, TargetDef, encode_event
+from eventplane.functions.invocations import (
+    ASYNC_TOPIC,
+    FUNCTION_KIND,
+    Invocation,
+    new_invocation,
+)
+from eventplane.functions.invocations import encode as encode_invocation
 from eventplane.kafka import naming
 from eventplane.queues import journal
 from eventplane.queues.messages import MessageAttribute
@@ -108,6 +115,15 @@ class TargetWriter:
             forwarded = BusEvent(event.event, int(time.time() * 1000), text=event.text)
             value, headers = encode_event(forwarded)
             return Outgoing(naming.bus_topic(target.endpoint), value, headers)
+        if target.kind == "function":
+            name, _, qualifier = target.endpoint.partition(":")
+            if self._registry.get(FUNCTION_KIND, name) is None:
+                raise TargetUnavailable(
+                    "ResourceNotFoundException", f"Function {name} does not exist"
+                )
+            return invocation_record(
+                new_invocation(name, qualifier or None, payload.encode(), source="bus")
+            )
         raise TargetUnavailable("InternalFailure", f"target kind {target.kind} has no record")
 
     def _require_queue(self, name: str) -> QueueDef:
@@ -174,3 +190,9 @@ class TargetWriter:
             group_id=delivery.rule if queue.config.fifo else None,
             dedup_id=f"{delivery.event_id}:{delivery.target_id}" if queue.config.fifo else None,
         )
+
+
+def invocation_record(inv: Invocation) -> Outgoing:
+    """An asynchronous invocation, keyed by function so one function's stay in order."""
+    value, headers = encode_invocation(inv)
+    return Outgoing(ASYNC_TOPIC, value, headers, key=inv.function)

@@ -138,10 +138,11 @@ def test_target_kind_comes_from_its_arn(arn: str, kind: str, endpoint: str) -> N
     assert (target.id, target.arn, target.kind, target.endpoint) == ("t1", arn, kind, endpoint)
 
 
-def test_a_function_target_is_refused_clearly() -> None:
-    message = invalid(TargetDef.parse, {"Id": "t1", "Arn": FUNCTION_ARN})
-    assert FUNCTION_ARN in message
-    assert "Function targets are not available" in message
+def test_a_function_target_names_the_function_and_its_qualifier() -> None:
+    target = TargetDef.parse({"Id": "t1", "Arn": FUNCTION_ARN})
+    assert (target.kind, target.endpoint) == ("function", "handler")
+    aliased = TargetDef.parse({"Id": "t2", "Arn": FUNCTION_ARN + ":live"})
+    assert (aliased.kind, aliased.endpoint) == ("function", "handler:live")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Functions: Lambda-style Python handlers in warm worker processes."""

@@ -28,10 +28,14 @@ from eventplane.topics.http_delivery import effective_topic_policy, validate_del
 MAX_NAME_LENGTH: Final = 256
 MAX_DISPLAY_NAME_LENGTH: Final = 100
 FIFO_SUFFIX: Final = ".fifo"
-PROTOCOLS: Final = ("sqs", "http", "https")
-# Protocols SNS knows that eventplane does not deliver to (yet); "function" is eventplane's
-# name for a Lambda-style subscription and arrives with the functions capability.
-_LATER: Final = frozenset({"function", "lambda"})
+PROTOCOLS: Final = ("sqs", "http", "https", "lambda", "function")
+# "lambda" is SNS's name for a function subscription, "function" eventplane's; both are
+# stored as "lambda".
+FUNCTION_PROTOCOLS: Final = frozenset({"lambda", "function"})
+_FUNCTION_ARN = re.compile(
+    r"arn:[^:]+:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::(?P<q>[^:]+))?"
+)
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?")
 _RAW_CAPABLE: Final = frozenset({"sqs", "http", "https"})
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
@@ -481,6 +485,8 @@ class SubscriptionConfig:
 
     def endpoint_ref(self) -> str:
         """The Endpoint as SNS reports it: a queue ARN for sqs, the URL otherwise."""
+        if self.protocol == "lambda":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.endpoint}"
         return queue_arn(self.endpoint) if self.protocol == "sqs" else self.endpoint
 
     def attributes(self) -> dict[str, str]:
@@ -529,6 +535,16 @@ def _parse_endpoint(protocol: str, endpoint: str) -> str:
             return name_from_ref(endpoint, field="Endpoint")
         except EventplaneError as err:
             _invalid("Endpoint", err.message)
+    if protocol in FUNCTION_PROTOCOLS:
+        match = _FUNCTION_ARN.fullmatch(endpoint)
+        name = (
+            f"{match.group('name')}:{match.group('q')}"
+            if match and match.group("q")
+            else (match.group("name") if match else endpoint)
+        )
+        if not _FUNCTION_NAME.fullmatch(name):
+            _invalid("Endpoint", f"Expected a function ARN or name, got {endpoint!r}.")
+        return name
     parts = urlsplit(endpoint)
     if parts.scheme != protocol:
         _invalid("Endpoint", f"Endpoint must match the specified protocol ({protocol}://...).")
@@ -545,12 +561,6 @@ def parse_subscribe(
     protocol: str, endpoint: str, attributes: Mapping[str, str], topic: TopicConfig
 ) -> SubscriptionConfig:
     """Validate a Subscribe request and build the subscription's config."""
-    if protocol in _LATER:
-        _invalid(
-            "Protocol",
-            f"The {protocol} protocol is not supported yet; eventplane delivers to "
-            f"{', '.join(PROTOCOLS)}.",
-        )
     if protocol not in PROTOCOLS:
         _invalid(
             "Protocol",
@@ -565,6 +575,8 @@ def parse_subscribe(
         _invalid("Endpoint", "FIFO SQS Queues can not be subscribed to standard SNS topics")
     for name in attributes:
         _check_subscription_attribute(name, "Attributes")
+    if protocol in FUNCTION_PROTOCOLS:
+        protocol = "lambda"
     config = SubscriptionConfig(protocol=protocol, endpoint=normalized)
     # The scope first, so that the policy is compiled for the scope it will run under.
     ordered = sorted(attributes.items(), key=lambda item: item[0] != "FilterPolicyScope")

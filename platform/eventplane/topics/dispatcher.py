@@ -17,6 +17,7 @@ group's partition of each FIFO queue, in offset order, so every group keeps its 
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from typing import Any
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
+from eventplane.functions.invocations import ASYNC_TOPIC, FUNCTION_KIND, new_invocation
+from eventplane.functions.invocations import encode as encode_invocation
 from eventplane.kafka import naming
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
@@ -118,10 +121,14 @@ class FanoutDispatcher:
             sequence = fifo.sequence_number(m.partition(), m.offset())
         out = []
         for sub in self._subscriptions(topic):
-            if sub.config.protocol != "sqs":
+            if sub.config.protocol not in ("sqs", "lambda"):
                 continue  # http/https subscribers have their own at-least-once workers
             if not matches(sub, published):
                 metrics.FILTERED.labels(topic).inc()
+                continue
+            if sub.config.protocol == "lambda":
+                if self._invoke(producer, sub, published, sequence):
+                    out.append((topic, float(published.published_ms)))
                 continue
             queue = self._lookup_queue(sub.config.endpoint)
             if queue is None:
@@ -130,6 +137,49 @@ class FanoutDispatcher:
             self._produce(producer, queue, sub, published, sequence)
             out.append((topic, float(published.published_ms)))
         return out
+
+    def _invoke(
+        self, producer: RawProducer, sub: SubscriptionDef, p: Published, sequence: str | None
+    ) -> bool:
+        """An asynchronous invocation with SNS's Lambda event, in this transaction."""
+        name, _, qualifier = sub.config.endpoint.partition(":")
+        if self._registry.get(FUNCTION_KIND, name) is None:
+            metrics.FAILED.labels(sub.topic, "lambda").inc()
+            return False  # like SNS: a function that does not exist gets nothing
+        envelope = json.loads(
+            notification(
+                message_id=p.message_id,
+                topic_arn=topic_arn(sub.topic),
+                subject=p.subject,
+                message=p.message,
+                timestamp_ms=p.published_ms,
+                attributes=p.attributes,
+                subscription_arn=sub.arn,
+                sequence_number=sequence,
+            )
+        )
+        event = {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": sub.arn,
+                    "Sns": envelope,
+                }
+            ]
+        }
+        inv = new_invocation(
+            name,
+            qualifier or None,
+            json.dumps(event).encode(),
+            source="topic",
+            request_id=None,
+        )
+        value, headers = encode_invocation(inv)
+        producer.produce(
+            ASYNC_TOPIC, value, key=name, headers=list[tuple[str, str | bytes | None]](headers)
+        )
+        return True
 
     def _produce(
         self,

@@ -345,8 +345,8 @@ def test_http_endpoints(protocol: str) -> None:
 @pytest.mark.parametrize(
     ("protocol", "endpoint", "fragments"),
     [
-        ("function", "f", ("Invalid parameter: Protocol", "not supported yet")),
-        ("lambda", "f", ("Invalid parameter: Protocol", "not supported yet")),
+        ("function", "arn:aws:sqs:local:000000000000:q", ("Invalid parameter: Endpoint",)),
+        ("lambda", "not a name!", ("Invalid parameter: Endpoint", "function ARN or name")),
         ("email", "a@b.c", ("Invalid parameter: Protocol", "does not support this protocol")),
         ("SQS", "q", ("Invalid parameter: Protocol", "'SQS'")),
         ("sqs", "", ("Invalid parameter: Endpoint",)),
@@ -592,3 +592,19 @@ def test_subscription_spec_round_trip() -> None:
     assert back == config
     assert back.matcher() is not None
     assert SubscriptionConfig.parse_subscribe("sqs", "q", {}, STANDARD) == subscribe()
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "stored", "reported"),
+    [
+        ("lambda", "arn:aws:lambda:local:000000000000:function:f", "f", "function:f"),
+        ("function", "f", "f", "function:f"),
+        ("lambda", "arn:aws:lambda:us-east-1:123:function:f:live", "f:live", "function:f:live"),
+    ],
+)
+def test_function_subscriptions_name_the_function(
+    protocol: str, endpoint: str, stored: str, reported: str
+) -> None:
+    config = parse_subscribe(protocol, endpoint, {}, TopicConfig())
+    assert (config.protocol, config.endpoint) == ("lambda", stored)
+    assert config.endpoint_ref() == f"arn:aws:lambda:local:000000000000:{reported}"

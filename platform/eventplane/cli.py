@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], None]]]:
     """Capability sub-commands (queue, topic, ...) register here."""
     import eventplane.bus.cli
+    import eventplane.functions.cli
     import eventplane.queues.cli
     import eventplane.topics.cli
 
@@ -240,6 +241,7 @@ def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], Non
         ("queue", eventplane.queues.cli.register),
         ("topic", eventplane.topics.cli.register),
         ("events", eventplane.bus.cli.register),
+        ("function", eventplane.functions.cli.register),
     ]
 
 

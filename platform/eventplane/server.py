@@ -34,7 +34,8 @@ from eventplane.registry import Registry
 _log = get_logger("eventplane.server")
 
 # gRPC message size: Lambda-sized payloads (6 MB) plus envelope.
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# Lambda takes zip packages up to 50 MB in CreateFunction and UpdateFunctionCode.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -62,10 +63,16 @@ class Component(Protocol):
 def components_for(settings: Settings) -> list[Component]:
     """The components this process runs, by role. Capabilities add themselves here."""
     from eventplane.bus.component import BusComponent
+    from eventplane.functions.component import FunctionsComponent
     from eventplane.queues import QueuesComponent
     from eventplane.topics.component import TopicsComponent
 
-    found: list[Component] = [QueuesComponent(), TopicsComponent(), BusComponent()]
+    found: list[Component] = [
+        QueuesComponent(),
+        TopicsComponent(),
+        BusComponent(),
+        FunctionsComponent(),
+    ]
     return [c for c in found if c.role in settings.roles]
 
 

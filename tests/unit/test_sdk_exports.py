@@ -5,6 +5,7 @@ from __future__ import annotations
 import eventplane.client
 
 EXPECTED = {
+    "Alias",
     "Archive",
     "AsyncClient",
     "BatchResultError",
@@ -13,9 +14,15 @@ EXPECTED = {
     "Client",
     "DeleteMessageBatchEntry",
     "DeleteMessageBatchResult",
+    "DestinationConfig",
     "EventBus",
+    "EventSourceMapping",
     "EventplaneError",
+    "FunctionConfiguration",
+    "FunctionEventInvokeConfig",
+    "GetFunctionResult",
     "InputTransformer",
+    "InvokeResult",
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
@@ -42,6 +49,7 @@ EXPECTED = {
     "Subscription",
     "Target",
     "TargetError",
+    "zip_from_directory",
 }
 
 

@@ -31,6 +31,16 @@ from eventplane.client._event_types import (
     Target,
     TargetError,
 )
+from eventplane.client._function_types import (
+    Alias,
+    DestinationConfig,
+    EventSourceMapping,
+    FunctionConfiguration,
+    FunctionEventInvokeConfig,
+    GetFunctionResult,
+    InvokeResult,
+    zip_from_directory,
+)
 from eventplane.client._queue_types import (
     BatchResultError,
     ChangeMessageVisibilityBatchEntry,
@@ -54,6 +64,7 @@ from eventplane.client._topic_types import (
     Subscription,
 )
 from eventplane.client.events import AsyncEventsClient, EventsClient
+from eventplane.client.functions import AsyncFunctionsClient, FunctionsClient
 from eventplane.client.platform import (
     AsyncPlatformClient,
     PlatformClient,
@@ -65,6 +76,7 @@ from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
+    "Alias",
     "Archive",
     "AsyncClient",
     "BatchResultError",
@@ -73,9 +85,15 @@ __all__ = [
     "Client",
     "DeleteMessageBatchEntry",
     "DeleteMessageBatchResult",
+    "DestinationConfig",
     "EventBus",
+    "EventSourceMapping",
     "EventplaneError",
+    "FunctionConfiguration",
+    "FunctionEventInvokeConfig",
+    "GetFunctionResult",
     "InputTransformer",
+    "InvokeResult",
     "Message",
     "MessageAttribute",
     "MessageMoveTask",
@@ -102,6 +120,7 @@ __all__ = [
     "Subscription",
     "Target",
     "TargetError",
+    "zip_from_directory",
 ]
 
 
@@ -135,6 +154,7 @@ class Client:
         self.queues = QueuesClient(self._channel, timeout)
         self.topics = TopicsClient(self._channel, timeout)
         self.events = EventsClient(self._channel, timeout)
+        self.functions = FunctionsClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -173,6 +193,7 @@ class AsyncClient:
         self.queues = AsyncQueuesClient(self._channel, timeout)
         self.topics = AsyncTopicsClient(self._channel, timeout)
         self.events = AsyncEventsClient(self._channel, timeout)
+        self.functions = AsyncFunctionsClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

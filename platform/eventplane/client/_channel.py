@@ -13,6 +13,7 @@ import grpc
 # server error arrives as its own class (QueueDoesNotExist, NotFound, ...) in a
 # program that only uses the SDK.
 import eventplane.bus.errors
+import eventplane.functions.errors
 import eventplane.queues.errors
 import eventplane.topics.errors  # noqa: F401
 from eventplane.errors import from_rpc
@@ -25,7 +26,8 @@ from eventplane.observability.tracing import (
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 ENDPOINT_ENV = "EVENTPLANE_ENDPOINT"
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# Lambda takes zip packages up to 50 MB in CreateFunction and UpdateFunctionCode.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 R = TypeVar("R")
 T = TypeVar("T")

@@ -1,0 +1,544 @@
+"""Function code: validating packages, and storing zips on Kafka for every replica.
+
+A zip package lives on the compacted topic ``eventplane.fn.code`` keyed
+``<function>:<CodeSha256>``; a replica that needs it extracts it once under
+``<home>/functions/<function>/<sha-hex>/`` and reuses that folder afterwards. Kafka has
+no lookup by key, so each CodeStore follows the topic from the beginning in a background
+thread and keeps only ``{key: (partition, offset)}``; ``fetch`` then reads the one record
+it needs. A directory package (local development) is never stored: the runner imports
+from the folder itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+from eventplane.config import Settings
+from eventplane.functions.errors import (
+    InvalidParameterValueException,
+    InvalidZipFileException,
+    RequestTooLargeException,
+    ResourceNotFoundException,
+    ServiceException,
+)
+from eventplane.functions.model import DIRECTORY, ZIP, CodeRef, handler_module_path, sha256_hex
+from eventplane.kafka import naming
+from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics
+from eventplane.observability.logging import get_logger
+
+_log = get_logger("eventplane.functions.code")
+
+MAX_ZIPPED_BYTES: Final = 50 * 1024 * 1024  # Lambda's direct-upload limit
+MAX_UNZIPPED_BYTES: Final = 250 * 1024 * 1024  # 262144000, Lambda's unzipped limit
+# One record holds one zip plus key and headers; every client and the topic allow this much.
+MAX_RECORD_BYTES: Final = 64 * 1024 * 1024
+CODE_PARTITIONS: Final = 1
+CODE_TOPIC_CONFIG: Final = {
+    "cleanup.policy": "compact",
+    "max.message.bytes": str(MAX_RECORD_BYTES),
+    # A record batch must fit in one segment; the broker's default here is 64 MiB.
+    "segment.bytes": str(4 * MAX_RECORD_BYTES),
+    # Roll daily so that deleted packages are compacted away within about a day.
+    "segment.ms": str(24 * 3600 * 1000),
+}
+# librdkafka settings for clients that carry code records.
+LARGE_RECORD_CONFIG: Final = {
+    "message.max.bytes": MAX_RECORD_BYTES,
+    "receive.message.max.bytes": MAX_RECORD_BYTES + 1024 * 1024,
+}
+_LARGE_FETCH_CONFIG: Final = {
+    **LARGE_RECORD_CONFIG,
+    "fetch.max.bytes": MAX_RECORD_BYTES,
+    "max.partition.fetch.bytes": MAX_RECORD_BYTES,
+}
+
+_CANNOT_UNZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Package:
+    """A validated code package: its CodeRef and, for a zip, the bytes to store."""
+
+    ref: CodeRef
+    data: bytes | None = None  # the zip as uploaded; None for a directory
+    handler_found: bool = True  # the handler's module is in the package
+
+    @property
+    def sha256(self) -> str:
+        return self.ref.sha256
+
+    @property
+    def size(self) -> int:
+        return self.ref.size
+
+
+def code_sha256(data: bytes) -> str:
+    """Lambda's CodeSha256: the base64 of the package's SHA-256."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+# --- packaging ----------------------------------------------------------------------------
+
+
+def _unsafe_member(name: str) -> bool:
+    """True when extracting ``name`` could write outside the package (zip-slip)."""
+    parts = name.replace("\\", "/").split("/")
+    return (
+        name.startswith(("/", "\\"))
+        or ":" in parts[0]  # C:\... or C:relative
+        or ".." in parts
+        or "\x00" in name
+    )
+
+
+def _members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if not infos:
+        raise InvalidParameterValueException("Uploaded file must be a non-empty zip")
+    for info in infos:
+        if _unsafe_member(info.filename):
+            raise InvalidParameterValueException(
+                f"{_CANNOT_UNZIP} The entry '{info.filename}' would be extracted outside the "
+                "package: absolute paths and '..' are not allowed."
+            )
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise InvalidParameterValueException(
+            f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+        )
+    return infos
+
+
+def _has_module(names: set[str], handler: str) -> bool:
+    path = handler_module_path(handler)
+    if {f"{path}.py", f"{path}/__init__.py", f"{path}.pyc"} & names:
+        return True
+    return any(n.startswith(f"{path}.") and n.endswith((".so", ".pyd")) for n in names)
+
+
+def package_zip(data: bytes, handler: str, *, operation: str = "CreateFunction") -> Package:
+    """Validate an uploaded zip as Lambda does and compute its CodeSha256 and size.
+
+    Every entry is decompressed once to check its CRC, so a package that is accepted can be
+    extracted later. A handler whose module is missing is accepted (Lambda fails the first
+    invoke with Runtime.ImportModuleError); ``handler_found`` tells the caller.
+    """
+    if not data:
+        raise InvalidParameterValueException("Uploaded file must be a non-empty zip")
+    if len(data) > MAX_ZIPPED_BYTES:
+        raise RequestTooLargeException(
+            f"Request must be smaller than {MAX_ZIPPED_BYTES} bytes for the {operation} operation"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = _members(zf)
+            for info in infos:
+                if info.is_dir():
+                    continue
+                with zf.open(info) as member:
+                    while member.read(_CHUNK):
+                        pass
+    except InvalidParameterValueException:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError):
+        # RuntimeError: encrypted entries; NotImplementedError: unsupported compression.
+        raise InvalidParameterValueException(_CANNOT_UNZIP) from None
+    names = {i.filename.replace("\\", "/") for i in infos}
+    return Package(
+        ref=CodeRef(code_sha256(data), len(data), ZIP, None),
+        data=data,
+        handler_found=_has_module(names, handler),
+    )
+
+
+def package_directory(path: str) -> Package:
+    """A folder on this machine as a package (local development).
+
+    CodeSha256 covers every file's relative path and contents (``__pycache__`` and ``.pyc``
+    files aside, which running the code rewrites), so any edit changes it.
+    """
+    if not path or not os.path.isabs(path):
+        raise InvalidParameterValueException(
+            f"Code.Directory must be an absolute path of a directory on the server's machine, "
+            f"got '{path}'"
+        )
+    root = os.path.normpath(path)
+    if not os.path.isdir(root):
+        raise InvalidParameterValueException(
+            f"Code.Directory '{path}' does not exist or is not a directory on the server's machine"
+        )
+    digest = hashlib.sha256()
+    total = 0
+    seen: set[str] = set()
+    for current, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(current)
+        if real in seen:  # a symlink loop
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".pyc"):
+                continue
+            full = os.path.join(current, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            file_digest = hashlib.sha256()
+            try:
+                with open(full, "rb") as fh:
+                    while chunk := fh.read(_CHUNK):
+                        file_digest.update(chunk)
+                        total += len(chunk)
+            except OSError as exc:
+                raise InvalidParameterValueException(
+                    f"Code.Directory '{path}': cannot read {rel}: {exc.strerror}"
+                ) from None
+            if total > MAX_UNZIPPED_BYTES:
+                raise InvalidParameterValueException(
+                    f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+                )
+            digest.update(f"{rel}\0{file_digest.hexdigest()}\n".encode())
+    sha = base64.b64encode(digest.digest()).decode()
+    return Package(ref=CodeRef(sha, total, DIRECTORY, root), data=None)
+
+
+def extract_zip(data: bytes, dest: str) -> None:
+    """Extract a package into the existing, empty folder ``dest``, refusing zip-slip."""
+    base = os.path.realpath(dest)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in _members(zf):
+            name = info.filename.replace("\\", "/")
+            target = os.path.realpath(os.path.join(base, name))
+            if target != base and not target.startswith(base + os.sep):
+                raise InvalidParameterValueException(
+                    f"{_CANNOT_UNZIP} The entry '{info.filename}' would be extracted outside "
+                    "the package."
+                )
+            if info.is_dir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(target, mode | 0o600)
+
+
+# --- the store on Kafka ---------------------------------------------------------------------
+
+
+def _key(name: str, sha256: str) -> str:
+    return f"{name}:{sha256}"
+
+
+class CodeStore:
+    """Zip packages on ``eventplane.fn.code``, extracted on demand into a local cache.
+
+    ``producer`` (the process's shared one) is used for tombstones only: code records need
+    a producer whose ``message.max.bytes`` fits 50 MB packages, which CodeStore creates
+    itself on the first ``put``.
+    """
+
+    def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
+        self._settings = settings
+        self._producer = producer
+        self._code_producer: Producer | None = None
+        self._cache = Path(settings.home) / "functions"
+        self._lock = threading.Lock()  # start/close, the code producer, the key locks
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._cond = threading.Condition()  # guards _index and _positions
+        self._index: dict[str, tuple[int, int]] = {}
+        self._positions: dict[int, int] = {}  # partition -> next offset the follower applies
+        self._follower: Consumer | None = None
+        self._reader: Consumer | None = None
+        self._read_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ensured = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the compacted code topic if it does not exist yet."""
+        ensure_topics(
+            self._settings, [TopicSpec(naming.FUNCTION_CODE, CODE_PARTITIONS, CODE_TOPIC_CONFIG)]
+        )
+        self._ensured = True
+
+    def start(self, timeout: float = 30.0) -> None:
+        """ensure(), then follow the topic from the beginning in the background."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self.ensure()
+            group = f"eventplane.fn-code.{uuid.uuid4().hex}"
+            follower = Consumer(
+                consumer_config(
+                    self._settings, group, **{**_LARGE_FETCH_CONFIG, "enable.partition.eof": True}
+                )
+            )
+            try:
+                partitions = self._partitions(follower, timeout)
+            except BaseException:
+                follower.close()
+                raise
+            self._reader = Consumer(consumer_config(self._settings, group, **_LARGE_FETCH_CONFIG))
+            with self._cond:
+                self._index = {}
+                self._positions = dict.fromkeys(partitions, 0)
+            follower.assign(
+                [TopicPartition(naming.FUNCTION_CODE, p, OFFSET_BEGINNING) for p in partitions]
+            )
+            self._follower = follower
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._follow, name="fn-code", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=5.0)
+                self._thread = None
+            for consumer in (self._follower, self._reader):
+                if consumer is not None:
+                    consumer.close()
+            self._follower = self._reader = None
+            if self._code_producer is not None:
+                self._code_producer.close()
+                self._code_producer = None
+
+    @staticmethod
+    def _partitions(consumer: Consumer, timeout: float) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while True:  # a topic that was just created may not have its metadata everywhere yet
+            meta = consumer.list_topics(naming.FUNCTION_CODE, timeout=timeout).topics
+            topic = meta.get(naming.FUNCTION_CODE)
+            if topic is not None and topic.error is None and topic.partitions:
+                return sorted(topic.partitions)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no metadata for {naming.FUNCTION_CODE} in {timeout:g}s")
+            time.sleep(0.1)
+
+    # --- the index follower ----------------------------------------------------------------
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._poll_once(0.2)
+            except Exception:  # never let one bad record stop the index
+                _log.exception("code index follower error")
+
+    def _poll_once(self, timeout: float) -> None:
+        follower = self._follower
+        if follower is None:
+            return
+        msg = follower.poll(timeout)
+        if msg is None:
+            return
+        err = msg.error()
+        partition = msg.partition() or 0
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
+                # Compaction may leave the last offsets below the end empty: EOF says the
+                # follower has seen everything up to here.
+                with self._cond:
+                    eof = msg.offset() or 0
+                    self._positions[partition] = max(self._positions.get(partition, 0), eof)
+                    self._cond.notify_all()
+            else:
+                _log.warning("code index consumer", error=err.str())
+            return
+        raw = msg.key()
+        key = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+        offset = msg.offset() or 0
+        with self._cond:
+            if msg.value() is None:
+                self._index.pop(key, None)
+            else:
+                self._index[key] = (partition, offset)
+            self._positions[partition] = max(self._positions.get(partition, 0), offset + 1)
+            self._cond.notify_all()
+
+    def _end_offsets(self, timeout: float) -> dict[int, int]:
+        assert self._reader is not None
+        with self._cond:
+            partitions = list(self._positions)
+        ends: dict[int, int] = {}
+        with self._read_lock:
+            for p in partitions:
+                tp = TopicPartition(naming.FUNCTION_CODE, p)
+                _, high = self._reader.get_watermark_offsets(tp, timeout=timeout, cached=False)
+                ends[p] = high
+        return ends
+
+    def _wait_caught_up(self, timeout: float) -> bool:
+        """Wait until the index covers every record written before this call."""
+        deadline = time.monotonic() + timeout
+        try:
+            ends = self._end_offsets(timeout)
+        except KafkaException as exc:
+            _log.warning("code topic end offsets", error=str(exc))
+            return False
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: all(self._positions.get(p, 0) >= end for p, end in ends.items()),
+                timeout=max(0.0, deadline - time.monotonic()),
+            )
+
+    def _read(self, partition: int, offset: int, key: str, timeout: float) -> bytes | None:
+        """The value at ``partition``/``offset`` if it is still ``key``'s record."""
+        assert self._reader is not None
+        deadline = time.monotonic() + timeout
+        with self._read_lock:
+            self._reader.assign([TopicPartition(naming.FUNCTION_CODE, partition, offset)])
+            try:
+                while time.monotonic() < deadline:
+                    msg = self._reader.poll(0.5)
+                    if msg is None:
+                        continue
+                    err = msg.error()
+                    if err is not None:
+                        _log.warning("code reader", error=err.str())
+                        continue
+                    if msg.partition() != partition or (msg.offset() or 0) < offset:
+                        continue
+                    raw = msg.key()
+                    found = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+                    if msg.offset() != offset or found != key:
+                        return None  # compacted away since it was indexed
+                    value = msg.value()
+                    return bytes(value) if value is not None else None
+            finally:
+                self._reader.unassign()
+        raise ServiceException(
+            f"Reading the code package {key} from {naming.FUNCTION_CODE} took more than "
+            f"{timeout:g}s"
+        )
+
+    # --- public API --------------------------------------------------------------------------
+    def _large_producer(self) -> Producer:
+        with self._lock:
+            if self._code_producer is None:
+                self._code_producer = Producer(
+                    self._settings,
+                    name="eventplane-code",
+                    **{**LARGE_RECORD_CONFIG, "compression.type": "none", "linger.ms": 0},
+                )
+            return self._code_producer
+
+    async def put(self, name: str, sha256: str, data: bytes) -> None:
+        """Store a zip package (acks=all) under ``<name>:<sha256>``."""
+        if code_sha256(data) != sha256:
+            raise ValueError(f"the package's CodeSha256 is not {sha256}")
+        if not self._ensured:
+            await asyncio.to_thread(self.ensure)
+        await self._large_producer().send(naming.FUNCTION_CODE, data, key=_key(name, sha256))
+
+    async def delete(self, name: str, sha256: str) -> None:
+        """Tombstone a package; compaction removes it from Kafka later."""
+        if not self._ensured:
+            await asyncio.to_thread(self.ensure)
+        producer = self._producer or self._large_producer()
+        await producer.send(naming.FUNCTION_CODE, None, key=_key(name, sha256))
+
+    def local_path(self, name: str, sha256: str) -> str:
+        """Where ``fetch`` extracts the package on this machine."""
+        return str(self._cache / name / sha256_hex(sha256))
+
+    def fetch(self, name: str, sha256: str, timeout: float = 30.0) -> str:
+        """A local folder holding the package, extracted from Kafka on first use.
+
+        Blocking (call it from a worker thread). Waits up to ``timeout`` for the index to
+        cover every record written before the call, so a replica that started later still
+        finds packages stored by others.
+        """
+        target = Path(self.local_path(name, sha256))
+        if target.is_dir():
+            return str(target)
+        key = _key(name, sha256)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if target.is_dir():
+                return str(target)
+            try:
+                self.start()
+            except (KafkaException, TimeoutError) as exc:
+                raise ServiceException(
+                    f"The code store cannot read {naming.FUNCTION_CODE}: {exc}"
+                ) from None
+            deadline = time.monotonic() + timeout
+            data: bytes | None = None
+            for _ in range(3):  # the indexed record may be compacted away meanwhile
+                caught_up = self._wait_caught_up(max(0.0, deadline - time.monotonic()))
+                with self._cond:
+                    where = self._index.get(key)
+                if where is None:
+                    if caught_up:
+                        raise ResourceNotFoundException(
+                            f"The code package {sha256} of function {name} is not in "
+                            f"{naming.FUNCTION_CODE}"
+                        )
+                    raise ServiceException(
+                        f"The code index is still loading {naming.FUNCTION_CODE}; the package "
+                        f"{sha256} of function {name} is not available yet. Try again."
+                    )
+                data = self._read(*where, key, max(1.0, deadline - time.monotonic()))
+                if data is not None:
+                    break
+            if data is None:
+                raise ServiceException(f"The code package {key} could not be read")
+            if code_sha256(data) != sha256:
+                raise ServiceException(f"The stored code package {key} does not match its hash")
+            self._install(data, target, name)
+            return str(target)
+
+    def _install(self, data: bytes, target: Path, name: str) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            os.chmod(tmp, 0o755)  # mkdtemp's 0o700 would hide it from other users' workers
+            try:
+                extract_zip(data, tmp)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+                raise InvalidZipFileException(
+                    f"Lambda could not unzip the deployment package of function {name}."
+                ) from None
+            except InvalidParameterValueException as exc:
+                raise InvalidZipFileException(exc.message) from None
+            try:
+                os.rename(tmp, target)  # atomic: readers see all of it or nothing
+            except OSError:
+                if not target.is_dir():
+                    raise
+                # Another process of this machine extracted it first.
+        finally:
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def evict(self, name: str, sha256: str | None = None) -> None:
+        """Remove local copies: one package of ``name``, or all of them."""
+        path = self._cache / name
+        if sha256 is not None:
+            path = path / sha256_hex(sha256)
+        shutil.rmtree(path, ignore_errors=True)
+
+    def stored(self) -> dict[str, tuple[int, int]]:
+        """The index as the follower has it now (``<name>:<sha256>`` -> (partition, offset))."""
+        with self._cond:
+            return dict(self._index)

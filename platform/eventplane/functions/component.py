@@ -1,0 +1,38 @@
+"""The runner role: the Functions gRPC service, worker processes, async invocations and
+event source mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import functions_pb2, functions_pb2_grpc
+from eventplane.server import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.functions.engine import FunctionEngine
+
+
+class FunctionsComponent:
+    role: str = "runner"
+    service_names: Sequence[str] = (
+        functions_pb2.DESCRIPTOR.services_by_name["Functions"].full_name,
+    )
+
+    def __init__(self) -> None:
+        self._engine: FunctionEngine | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.functions.engine import FunctionEngine
+        from eventplane.functions.service import FunctionsService
+
+        engine = FunctionEngine(ctx)
+        await engine.start()
+        self._engine = engine
+        functions_pb2_grpc.add_FunctionsServicer_to_server(FunctionsService(engine), server)
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()

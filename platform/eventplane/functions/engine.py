@@ -1,0 +1,563 @@
+"""FunctionEngine: functions, versions, aliases and their settings in the registry, and
+invocation (sync here, async through ``eventplane.fn.async``).
+
+Collaborators: the code store (zip packages on ``eventplane.fn.code``), the worker pool
+(warm handler processes), the async invoker (retries, destinations, dead letters) and the
+event source mapping pollers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from eventplane.bus.targets import TargetWriter
+from eventplane.errors import ResourceNotFound
+from eventplane.functions import metrics
+from eventplane.functions.async_invoke import AsyncInvoker, AsyncPolicy
+from eventplane.functions.code import CodeStore, Package, package_directory, package_zip
+from eventplane.functions.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    ResourceConflictException,
+    TooManyRequestsException,
+)
+from eventplane.functions.invocations import (
+    ASYNC_PARTITIONS,
+    ASYNC_TOPIC,
+    Invocation,
+    new_invocation,
+)
+from eventplane.functions.mappings import MappingRunner
+from eventplane.functions.model import (
+    ALIAS,
+    FUNCTION,
+    INVOKE_CONFIG,
+    LATEST,
+    MAPPING,
+    VERSION,
+    AliasDef,
+    CodeRef,
+    FunctionConfig,
+    FunctionDef,
+    InvokeConfig,
+    MappingDef,
+    VersionDef,
+    alias_not_found,
+    check_payload_size,
+    function_arn,
+    function_not_found,
+    invoke_config_key,
+    iso8601,
+    new_revision_id,
+    parse_function_ref,
+    resolve_qualifier,
+    validate_function_name,
+    validate_reserved_concurrency,
+)
+from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
+from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.observability.logging import get_logger
+from eventplane.server import ServerContext
+
+_log = get_logger("eventplane.functions")
+_handler_log = get_logger("eventplane.functions.handler")
+
+LOG_TAIL_BYTES = 4096
+
+
+def _now() -> str:
+    return iso8601(int(time.time() * 1000))
+
+
+class FunctionEngine:
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.registry = ctx.registry
+        self.code = CodeStore(ctx.settings, ctx.producer)
+        self.pool = WorkerPool(
+            base_env={"EVENTPLANE_ENDPOINT": ctx.settings.advertise},
+            on_log=self._on_log,
+        )
+        self.async_invoker = AsyncInvoker(
+            ctx.settings,
+            ctx.producer,
+            TargetWriter(ctx.registry),
+            instance_id=ctx.instance_id,
+            policy=self._async_policy,
+            run=self._run_async,
+        )
+        self.mappings = MappingRunner(ctx.settings, ctx.registry, run=self._run_mapping)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.to_thread(
+            ensure_topics, self.ctx.settings, [TopicSpec(ASYNC_TOPIC, ASYNC_PARTITIONS)]
+        )
+        await asyncio.to_thread(self.code.start)
+        self.async_invoker.start()
+        await self.mappings.start()
+
+    async def stop(self) -> None:
+        await self.mappings.stop()
+        await asyncio.to_thread(self.async_invoker.close)
+        await self.pool.close()
+        await asyncio.to_thread(self.code.close)
+
+    @staticmethod
+    def _on_log(function: str, request_id: str, line: str) -> None:
+        _handler_log.info(line, function=function, request_id=request_id)
+
+    # --- reads ------------------------------------------------------------------------------
+    def function(self, name: str) -> FunctionDef:
+        r = self.registry.get(FUNCTION, name)
+        if r is None:
+            raise function_not_found(name)
+        return FunctionDef.from_resource(r)
+
+    def functions(self) -> list[FunctionDef]:
+        return [FunctionDef.from_resource(r) for r in self.registry.find(FUNCTION)]
+
+    def versions(self, name: str) -> dict[str, VersionDef]:
+        found = (VersionDef.from_resource(r) for r in self.registry.find(VERSION, f"{name}:"))
+        return {v.version: v for v in found if v.function == name}
+
+    def aliases(self, name: str) -> dict[str, AliasDef]:
+        found = (AliasDef.from_resource(r) for r in self.registry.find(ALIAS, f"{name}:"))
+        return {a.name: a for a in found if a.function == name}
+
+    def resolve(self, name: str, qualifier: str | None) -> tuple[FunctionDef, str, FunctionConfig]:
+        fn = self.function(name)
+        version, config = resolve_qualifier(fn, qualifier, self.versions(name), self.aliases(name))
+        return fn, version, config
+
+    # --- functions ----------------------------------------------------------------------------
+    async def _package(
+        self, name: str, handler: str, zip_file: bytes | None, directory: str | None, operation: str
+    ) -> Package:
+        if (zip_file is None) == (directory is None):
+            raise InvalidParameterValueException(
+                "Code must hold exactly one of ZipFile or Directory"
+            )
+        if directory is not None:
+            return await asyncio.to_thread(package_directory, directory)
+        assert zip_file is not None
+        package = await asyncio.to_thread(package_zip, zip_file, handler, operation=operation)
+        await self.code.put(name, package.sha256, zip_file)
+        return package
+
+    async def create_function(
+        self,
+        name: str,
+        handler: str,
+        *,
+        zip_file: bytes | None,
+        directory: str | None,
+        timeout: int | None,
+        memory_size: int | None,
+        environment: Mapping[str, str],
+        description: str,
+        publish: bool,
+        dead_letter_arn: str | None,
+        runtime: str,
+        tags: Mapping[str, str],
+    ) -> tuple[FunctionDef, str, FunctionConfig]:
+        validate_function_name(name)
+        if self.registry.get(FUNCTION, name) is not None:
+            raise ResourceConflictException(f"Function already exist: {name}")
+        # Validate the configuration before storing any code.
+        FunctionConfig.build(
+            handler=handler,
+            code=_placeholder_code(),
+            runtime=runtime,
+            timeout=timeout,
+            memory_size=memory_size,
+            environment=environment,
+            description=description,
+            dead_letter_arn=dead_letter_arn,
+            revision_id="",
+            last_modified="",
+        )
+        package = await self._package(name, handler, zip_file, directory, "CreateFunction")
+        config = FunctionConfig.build(
+            handler=handler,
+            code=package.ref,
+            runtime=runtime,
+            timeout=timeout,
+            memory_size=memory_size,
+            environment=environment,
+            description=description,
+            dead_letter_arn=dead_letter_arn,
+            revision_id=new_revision_id(),
+            last_modified=_now(),
+        )
+        fn = FunctionDef(name, config, tags=dict(tags))
+        await asyncio.to_thread(self.registry.put, FUNCTION, name, fn.to_spec())
+        _log.info("function created", function=name, code_sha256=package.sha256)
+        if publish:
+            return await self.publish_version(name, "")
+        return fn, LATEST, config
+
+    async def _save(self, fn: FunctionDef) -> None:
+        await asyncio.to_thread(self.registry.put, FUNCTION, fn.name, fn.to_spec())
+
+    async def update_code(
+        self, name: str, zip_file: bytes | None, directory: str | None, publish: bool
+    ) -> tuple[FunctionDef, str, FunctionConfig]:
+        fn = self.function(name)
+        package = await self._package(
+            name, fn.config.handler, zip_file, directory, "UpdateFunctionCode"
+        )
+        config = fn.config.update(
+            revision_id=new_revision_id(), last_modified=_now(), code=package.ref
+        )
+        fn = replace(fn, config=config)
+        await self._save(fn)
+        await self.pool.discard(name)
+        if publish:
+            return await self.publish_version(name, "")
+        return fn, LATEST, config
+
+    async def update_configuration(self, name: str, **changes: Any) -> FunctionConfig:
+        fn = self.function(name)
+        config = fn.config.update(revision_id=new_revision_id(), last_modified=_now(), **changes)
+        await self._save(replace(fn, config=config))
+        await self.pool.discard(name)
+        return config
+
+    async def delete_function(self, name: str, qualifier: str | None) -> None:
+        fn = self.function(name)
+        if qualifier and qualifier != LATEST:
+            if not qualifier.isdigit():
+                raise InvalidParameterValueException(
+                    "Deletion of aliases is not supported through DeleteFunction; use DeleteAlias"
+                )
+            version = self.versions(name).get(qualifier)
+            if version is None:
+                raise function_not_found(name, qualifier)
+            in_use = [
+                a.name for a in self.aliases(name).values() if a.function_version == qualifier
+            ]
+            if in_use:
+                raise ResourceConflictException(
+                    f"Unable to delete version because the following aliases reference it: {in_use}"
+                )
+            await asyncio.to_thread(self.registry.delete, VERSION, version.key)
+            return
+        for kind, prefix in (
+            (VERSION, f"{name}:"),
+            (ALIAS, f"{name}:"),
+            (INVOKE_CONFIG, f"{name}:"),
+        ):
+            for r in self.registry.find(kind, prefix):
+                await asyncio.to_thread(self.registry.delete, kind, r.name)
+        await asyncio.to_thread(self.registry.delete, FUNCTION, name)
+        await self.pool.discard(name)
+        _log.info("function deleted", function=fn.name)
+
+    # --- versions and aliases -----------------------------------------------------------------
+    async def publish_version(
+        self, name: str, description: str, code_sha256: str = ""
+    ) -> tuple[FunctionDef, str, FunctionConfig]:
+        fn = self.function(name)
+        if code_sha256 and code_sha256 != fn.config.code.sha256:
+            raise InvalidParameterValueException(
+                f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
+                f"({fn.config.code.sha256}). Please try again with the CodeSHA256 in $LATEST."
+            )
+        versions = self.versions(name)
+        if versions:
+            last = max(versions.values(), key=lambda v: v.number)
+            # Lambda: publishing an unchanged $LATEST returns the last version.
+            if _same(last.config, fn.config):
+                return fn, last.version, last.config
+        config = replace(
+            fn.config,
+            description=description or fn.config.description,
+            revision_id=new_revision_id(),
+            last_modified=_now(),
+        )
+        version = VersionDef(name, fn.next_version, config)
+        await asyncio.to_thread(self.registry.put, VERSION, version.key, version.to_spec())
+        await self._save(replace(fn, next_version=fn.next_version + 1))
+        return fn, version.version, config
+
+    async def put_alias(
+        self, name: str, alias: str, version: str | None, description: str | None, create: bool
+    ) -> AliasDef:
+        self.function(name)
+        existing = self.aliases(name).get(alias)
+        if create and existing is not None:
+            raise ResourceConflictException(f"Alias already exists: {function_arn(name, alias)}")
+        if not create and existing is None:
+            raise alias_not_found(name, alias)
+        target = version if version is not None else (existing.function_version if existing else "")
+        if target and target != LATEST and target not in self.versions(name):
+            raise function_not_found(name, target)
+        built = AliasDef.build(
+            name,
+            alias,
+            target,
+            description=(
+                description
+                if description is not None
+                else (existing.description if existing else "")
+            ),
+            revision_id=new_revision_id(),
+        )
+        await asyncio.to_thread(self.registry.put, ALIAS, built.key, built.to_spec())
+        return built
+
+    def alias(self, name: str, alias: str) -> AliasDef:
+        self.function(name)
+        found = self.aliases(name).get(alias)
+        if found is None:
+            raise alias_not_found(name, alias)
+        return found
+
+    async def delete_alias(self, name: str, alias: str) -> None:
+        await asyncio.to_thread(self.registry.delete, ALIAS, self.alias(name, alias).key)
+
+    # --- concurrency and async settings ---------------------------------------------------
+    async def put_concurrency(self, name: str, value: int) -> int:
+        fn = self.function(name)
+        validate_reserved_concurrency(value)
+        await self._save(replace(fn, reserved_concurrency=value))
+        return value
+
+    async def delete_concurrency(self, name: str) -> None:
+        fn = self.function(name)
+        await self._save(replace(fn, reserved_concurrency=None))
+
+    async def put_invoke_config(
+        self, name: str, qualifier: str | None, **fields: Any
+    ) -> InvokeConfig:
+        self.resolve(name, qualifier)
+        config = InvokeConfig.build(name, qualifier, last_modified=_now(), **fields)
+        await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
+        return config
+
+    def invoke_config(self, name: str, qualifier: str | None) -> InvokeConfig | None:
+        r = self.registry.get(INVOKE_CONFIG, invoke_config_key(name, qualifier))
+        return InvokeConfig.from_resource(r) if r is not None else None
+
+    async def delete_invoke_config(self, name: str, qualifier: str | None) -> None:
+        if self.invoke_config(name, qualifier) is None:
+            raise ResourceNotFound(
+                f"The function {function_arn(name, qualifier or LATEST)} doesn't have an "
+                "EventInvokeConfig"
+            )
+        await asyncio.to_thread(
+            self.registry.delete, INVOKE_CONFIG, invoke_config_key(name, qualifier)
+        )
+
+    # --- event source mappings ------------------------------------------------------------
+    def mapping(self, mapping_uuid: str) -> MappingDef:
+        r = self.registry.get(MAPPING, mapping_uuid)
+        if r is None:
+            raise ResourceNotFound(
+                f"The resource you requested does not exist. (Service: Lambda; UUID: "
+                f"{mapping_uuid})"
+            )
+        return MappingDef.from_resource(r)
+
+    def mapping_list(self, source: str = "", function: str = "") -> list[MappingDef]:
+        found = [MappingDef.from_resource(r) for r in self.registry.find(MAPPING)]
+        return [
+            m
+            for m in found
+            if (not source or m.event_source_arn == source)
+            and (not function or m.function == function)
+        ]
+
+    async def create_mapping(self, source: str, function_ref: str, **fields: Any) -> MappingDef:
+        name, qualifier = parse_function_ref(function_ref)
+        self.resolve(name, qualifier)
+        mapping = MappingDef.build(
+            str(uuid.uuid4()), source, name, qualifier, last_modified=_now(), **fields
+        )
+        if self.registry.get("queue", mapping.queue) is None:
+            raise InvalidParameterValueException(
+                f"Error occurred while ReceiveMessage. SQS Error Code: "
+                f"AWS.SimpleQueueService.NonExistentQueue. (queue {mapping.queue})"
+            )
+        await asyncio.to_thread(self.registry.put, MAPPING, mapping.uuid, mapping.to_spec())
+        return mapping
+
+    async def update_mapping(
+        self, mapping_uuid: str, function_ref: str, **fields: Any
+    ) -> MappingDef:
+        current = self.mapping(mapping_uuid)
+        function = qualifier = None
+        if function_ref:
+            function, qualifier = parse_function_ref(function_ref)
+            self.resolve(function, qualifier)
+        updated = current.update(
+            last_modified=_now(), function=function, qualifier=qualifier, **fields
+        )
+        await asyncio.to_thread(self.registry.put, MAPPING, updated.uuid, updated.to_spec())
+        return updated
+
+    async def delete_mapping(self, mapping_uuid: str) -> MappingDef:
+        current = self.mapping(mapping_uuid)
+        await asyncio.to_thread(self.registry.delete, MAPPING, mapping_uuid)
+        return replace(current, state="Deleting")
+
+    # --- invoke -----------------------------------------------------------------------------
+    async def _spec(self, fn: FunctionDef, version: str, config: FunctionConfig) -> FunctionSpec:
+        code = config.code
+        if code.directory is not None:
+            code_dir = code.directory
+        else:
+            code_dir = await asyncio.to_thread(self.code.fetch, fn.name, code.sha256)
+        return FunctionSpec(
+            name=fn.name,
+            version=version,
+            handler=config.handler,
+            code_dir=code_dir,
+            code_id=code.sha256_hex,
+            timeout_s=float(config.timeout),
+            memory_mb=config.memory_size,
+            environment=dict(config.environment),
+            arn=function_arn(fn.name, None if version == LATEST else version),
+        )
+
+    async def invoke(
+        self,
+        name: str,
+        qualifier: str | None,
+        invocation_type: str,
+        payload: bytes,
+        client_context: str | None,
+    ) -> tuple[int, str, InvocationResult | None, str]:
+        """(status code, executed version, result for RequestResponse, request id)."""
+        invocation_type = invocation_type or "RequestResponse"
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise InvalidParameterValueException(
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [Event, "
+                "RequestResponse, DryRun]"
+            )
+        fn, version, config = self.resolve(name, qualifier)
+        check_payload_size(payload, invocation_type)
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError:
+                raise InvalidRequestContentException(
+                    "Could not parse request body into json: payload is not valid JSON"
+                ) from None
+        request_id = str(uuid.uuid4())
+        if invocation_type == "DryRun":
+            return 204, version, None, request_id
+        if invocation_type == "Event":
+            inv = new_invocation(
+                name,
+                qualifier,
+                payload,
+                source="invoke",
+                client_context=client_context,
+                request_id=request_id,
+            )
+            await self.async_invoker.enqueue(inv)
+            return 202, version, None, request_id
+        spec = await self._spec(fn, version, config)
+        try:
+            result = await self.pool.invoke(
+                spec,
+                payload,
+                request_id=request_id,
+                client_context=client_context,
+                reserved=fn.reserved_concurrency,
+            )
+        except Throttled:
+            metrics.THROTTLES.labels(name, "RequestResponse").inc()
+            raise TooManyRequestsException(
+                "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded"
+            ) from None
+        _count(name, result)
+        return 200, version, result, request_id
+
+    async def _run_async(self, inv: Invocation) -> tuple[InvocationResult, str]:
+        fn, version, config = self.resolve(inv.function, inv.qualifier)
+        spec = await self._spec(fn, version, config)
+        try:
+            result = await self.pool.invoke(
+                spec,
+                inv.payload,
+                request_id=inv.request_id,
+                client_context=inv.client_context,
+                reserved=fn.reserved_concurrency,
+            )
+        except Throttled:
+            metrics.THROTTLES.labels(inv.function, "Event").inc()
+            raise
+        _count(inv.function, result)
+        return result, version
+
+    def _async_policy(self, inv: Invocation) -> AsyncPolicy | None:
+        try:
+            fn, _, config = self.resolve(inv.function, inv.qualifier)
+        except ResourceNotFound:
+            return None
+        settings = self.invoke_config(inv.function, inv.qualifier) or self.invoke_config(
+            inv.function, None
+        )
+        policy = AsyncPolicy(
+            function_arn=function_arn(fn.name), dead_letter_arn=config.dead_letter_arn
+        )
+        if settings is None:
+            return policy
+        return replace(
+            policy,
+            maximum_retry_attempts=settings.maximum_retry_attempts,
+            maximum_event_age_seconds=settings.maximum_event_age_seconds,
+            on_success=settings.on_success,
+            on_failure=settings.on_failure,
+        )
+
+    async def _run_mapping(self, mapping: MappingDef, payload: bytes) -> InvocationResult:
+        fn, version, config = self.resolve(mapping.function, mapping.qualifier)
+        spec = await self._spec(fn, version, config)
+        result = await self.pool.invoke(
+            spec,
+            payload,
+            request_id=str(uuid.uuid4()),
+            reserved=fn.reserved_concurrency,
+            wait=True,
+        )
+        _count(mapping.function, result)
+        return result
+
+
+def _count(name: str, result: InvocationResult) -> None:
+    outcome = (result.function_error or "success").lower()
+    metrics.INVOCATIONS.labels(name, outcome).inc()
+    metrics.DURATION.labels(name).observe(result.duration_ms / 1000)
+    if result.function_error:
+        metrics.ERRORS.labels(name, result.function_error).inc()
+
+
+def log_result(result: InvocationResult) -> str:
+    """Lambda's LogResult: base64 of the last 4 KiB of the log."""
+    tail = result.log_tail.encode()[-LOG_TAIL_BYTES:]
+    return base64.b64encode(tail).decode()
+
+
+def _same(a: FunctionConfig, b: FunctionConfig) -> bool:
+    """Equal but for revision, modification time and description."""
+
+    def bare(c: FunctionConfig) -> FunctionConfig:
+        return replace(c, revision_id="", last_modified="", description="")
+
+    return bare(a) == bare(b)
+
+
+def _placeholder_code() -> CodeRef:
+    return CodeRef("", 0)

@@ -1,0 +1,686 @@
+"""WorkerPool: warm worker processes that run Python handlers, one invocation at a time.
+
+Each worker is a ``_worker.py`` process for one (function, version, code) - the
+Lambda execution environment. An invocation takes an idle worker of its function or
+starts one (a cold start), sends the event, and waits for the reply up to the
+function's timeout; a timeout kills the worker's whole process group. A worker that
+answered stays warm until it has been idle for ``idle_seconds``.
+
+The pool reads every worker's stderr line by line: each line goes to ``on_log``
+tagged with the request it belongs to (the cold start's request for init output, ""
+for what a worker prints while idle), and the last 4 KiB of an invocation's lines
+come back as its log tail (Lambda's ``LogType=Tail``). The worker writes a marker
+line after each phase's output and before its reply, so a tail is complete when
+returned, C-level output included.
+
+Concurrency: ``reserved`` caps one function's simultaneous executions, ``max_workers``
+the whole pool's; beyond either an invoke raises ``Throttled``, or waits for a slot
+with ``wait=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import struct
+import sys
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import eventplane
+from eventplane.functions import metrics
+from eventplane.functions import runtime_errors as rt
+from eventplane.functions.errors import TooManyRequestsException
+from eventplane.observability.logging import get_logger
+from eventplane.queues.attributes import ACCOUNT, REGION
+
+_log = get_logger("eventplane.functions.pool")
+
+WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+# The directory that holds the eventplane package: on the workers' PYTHONPATH so a
+# handler can import eventplane.client whether eventplane is installed or not.
+_EVENTPLANE_ROOT = str(Path(eventplane.__file__).resolve().parent.parent)
+_HEADER = struct.Struct(">I")
+
+TAIL_BYTES = 4096
+# Lambda gives init 10 s; a longer function timeout extends it, as Lambda's retried init.
+INIT_TIMEOUT_S = 10.0
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+# Longer stderr lines are passed on in pieces of this size.
+MAX_LINE_BYTES = 256 * 1024
+# How long to wait for a phase's last log lines once its reply (or the worker's death)
+# is known. They are already in the pipe, so this only bounds a stuck reader.
+LOG_DRAIN_S = 2.0
+
+LogSink = Callable[[str, str, str], None]
+Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What a worker needs to run one version of a function."""
+
+    name: str
+    version: str
+    handler: str  # module.function; the module may be dotted (pkg.mod.fn)
+    code_dir: str  # the unpacked code package: sys.path[0] and cwd of the worker
+    code_id: str  # sha of the package; workers are keyed by (name, version, code_id)
+    timeout_s: float
+    memory_mb: int
+    environment: Mapping[str, str]
+    arn: str = ""  # the ARN the caller invoked (context.invoked_function_arn)
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    request_id: str
+    payload: bytes  # JSON: the result, or the error document {errorMessage, errorType, ...}
+    function_error: str | None  # None, "Handled" or "Unhandled"
+    log_tail: str  # the last 4 KiB of the invocation's log
+    duration_ms: float
+    cold_start: bool
+    init_ms: float | None
+
+
+class Throttled(TooManyRequestsException):
+    """The function's reserved concurrency (or the pool's capacity) is in use.
+
+    ``reason`` says which: ``RESERVED_LIMIT`` or ``RUNNER_LIMIT``.
+    """
+
+
+class _LogTail:
+    """The last TAIL_BYTES of a phase's lines."""
+
+    def __init__(self) -> None:
+        self._lines: deque[bytes] = deque()
+        self._size = 0
+
+    def reset(self) -> None:
+        self._lines.clear()
+        self._size = 0
+
+    def add(self, line: str) -> None:
+        data = line.encode() + b"\n"
+        self._lines.append(data)
+        self._size += len(data)
+        while self._size - len(self._lines[0]) >= TAIL_BYTES:
+            self._size -= len(self._lines.popleft())
+
+    def text(self) -> str:
+        return b"".join(self._lines)[-TAIL_BYTES:].decode("utf-8", "ignore")
+
+
+class _Worker:
+    """The pool's handle on one worker process: frames, log lines, lifecycle."""
+
+    def __init__(
+        self, spec: FunctionSpec, proc: asyncio.subprocess.Process, marker: str, on_log: LogSink
+    ) -> None:
+        self.spec = spec
+        self.key: Key = (spec.name, spec.version, spec.code_id)
+        self.proc = proc
+        self.pid = proc.pid
+        self.state = "busy"
+        self.idle_since = time.monotonic()
+        self.retired = False  # stop instead of going back to idle
+        self.request_id = ""  # the tag for log lines read now
+        self.tail = _LogTail()
+        self.marker = marker
+        self._on_log = on_log
+        self._phases_done = 0
+        self._phase_event = asyncio.Event()
+        self._stderr = asyncio.create_task(self._read_stderr())
+
+    def same_config(self, spec: FunctionSpec) -> bool:
+        s = self.spec
+        return (s.handler, s.code_dir, s.memory_mb, dict(s.environment)) == (
+            spec.handler,
+            spec.code_dir,
+            spec.memory_mb,
+            dict(spec.environment),
+        )
+
+    @property
+    def alive(self) -> bool:
+        # A closed stderr means the process is gone or going, even before it is reaped.
+        return self.proc.returncode is None and not self._stderr.done()
+
+    async def send(self, msg: dict[str, Any]) -> bool:
+        body = json.dumps(msg).encode()
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(_HEADER.pack(len(body)) + body)
+            await self.proc.stdin.drain()
+        except (ConnectionError, BrokenPipeError):
+            return False
+        return True
+
+    async def recv(self) -> dict[str, Any] | None:
+        """The next reply, or None when the worker closed its side (it died)."""
+        assert self.proc.stdout is not None
+        try:
+            (size,) = _HEADER.unpack(await self.proc.stdout.readexactly(_HEADER.size))
+            if size > MAX_FRAME_BYTES:
+                _log.warning("function worker sent an oversized frame", pid=self.pid, size=size)
+                self.kill()
+                return None
+            msg: dict[str, Any] = json.loads(await self.proc.stdout.readexactly(size))
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            return None
+        return msg
+
+    async def phase(self, msg: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """Send a frame and wait for its reply and all its log lines.
+
+        Returns None when the worker died; raises TimeoutError (the worker still runs).
+        """
+        expected = self._phases_done + 1
+        reply = await asyncio.wait_for(self._exchange(msg), timeout)
+        if reply is not None:
+            await self._wait_phase_logs(expected)
+        return reply
+
+    async def _exchange(self, msg: dict[str, Any]) -> dict[str, Any] | None:
+        if not await self.send(msg):
+            return None
+        return await self.recv()
+
+    async def _wait_phase_logs(self, expected: int) -> None:
+        deadline = time.monotonic() + LOG_DRAIN_S
+        while self._phases_done < expected and not self._stderr.done():
+            self._phase_event.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._phase_event.wait(), remaining)
+
+    async def _read_stderr(self) -> None:
+        stream = self.proc.stderr
+        assert stream is not None
+        pending = b""
+        try:
+            while chunk := await stream.read(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    self._line(raw)
+                while len(pending) > MAX_LINE_BYTES:
+                    self._line(pending[:MAX_LINE_BYTES])
+                    pending = pending[MAX_LINE_BYTES:]
+            if pending:
+                self._line(pending)
+        except Exception:
+            _log.exception("reading a function worker's log failed", pid=self.pid)
+        finally:
+            self._phase_event.set()
+
+    def _line(self, raw: bytes) -> None:
+        text = raw.decode("utf-8", "replace").removesuffix("\r")
+        if text.endswith(self.marker):
+            # The marker follows output that did not end with a newline, if any.
+            if text := text[: -len(self.marker)]:
+                self._emit(text)
+            self._phases_done += 1
+            self._phase_event.set()
+            return
+        self._emit(text)
+
+    def _emit(self, line: str) -> None:
+        self.tail.add(line)
+        try:
+            self._on_log(self.spec.name, self.request_id, line)
+        except Exception:
+            _log.exception("on_log failed", function=self.spec.name)
+
+    async def drain_logs(self) -> None:
+        """After the worker died: wait for the rest of its output (bounded)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._stderr), LOG_DRAIN_S)
+
+    async def wait_exit(self, timeout: float = 1.0) -> int | None:
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            self.kill()
+            return await self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and whatever it started (its own process group)."""
+        if self.proc.returncode is not None:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+    async def stop(self) -> None:
+        self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            await self.proc.wait()
+        await self.drain_logs()
+        if not self._stderr.done():
+            self._stderr.cancel()
+
+
+class WorkerPool:
+    """Warm worker processes per function version, with concurrency limits."""
+
+    def __init__(
+        self,
+        *,
+        base_env: Mapping[str, str],
+        max_workers: int = 32,
+        idle_seconds: float = 300.0,
+        on_log: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self._base_env = dict(base_env)
+        self._max_workers = max_workers
+        self._idle_seconds = idle_seconds
+        self._on_log: LogSink = on_log or (lambda _name, _request_id, _line: None)
+        self._workers: set[_Worker] = set()
+        self._idle: dict[Key, list[_Worker]] = {}
+        self._running: Counter[str] = Counter()
+        self._waiters: list[asyncio.Future[None]] = []
+        self._starting = 0  # workers being spawned, counted against max_workers
+        self._reaper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # -- public API -------------------------------------------------------------------
+
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str,
+        client_context: str | None = None,
+        reserved: int | None = None,
+        wait: bool = False,
+    ) -> InvocationResult:
+        """Run the handler on ``payload`` (JSON bytes; empty means null).
+
+        Raises:
+            Throttled: ``reserved`` executions of the function (or ``max_workers`` in
+                the pool) are running and ``wait`` is false; with ``reserved=0`` always.
+        """
+        if self._closed:
+            raise RuntimeError("the worker pool is closed")
+        self._ensure_reaper()
+        await self._acquire(spec.name, reserved, wait)
+        try:
+            return await self._run(spec, payload, request_id, client_context)
+        finally:
+            self._release(spec.name)
+
+    def executions(self, name: str | None = None) -> int:
+        """Invocations running now: of function ``name``, or in the whole pool."""
+        return self._running[name] if name is not None else sum(self._running.values())
+
+    async def discard(self, name: str) -> None:
+        """Drop the warm workers of a function; busy ones stop when they finish."""
+        doomed: list[_Worker] = []
+        for worker in list(self._workers):
+            if worker.spec.name != name:
+                continue
+            worker.retired = True
+            if worker.state == "idle":
+                self._unlist_idle(worker)
+                doomed.append(worker)
+        await asyncio.gather(*(self._stop(w) for w in doomed))
+
+    async def close(self) -> None:
+        """Stop every worker; invocations still running end with Runtime.ExitError."""
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+        idle = [w for w in self._workers if w.state == "idle"]
+        for worker in idle:
+            self._unlist_idle(worker)
+        busy = list(self._workers - set(idle))
+        for worker in busy:
+            worker.retired = True
+            worker.kill()  # their invocations end with Runtime.ExitError and clean up
+        await asyncio.gather(*(self._stop(w) for w in idle), *(w.wait_exit() for w in busy))
+        await asyncio.sleep(0)  # let those invocations finish and schedule their clean-up
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- concurrency ------------------------------------------------------------------
+
+    def _blocked(self, name: str, reserved: int | None) -> str | None:
+        if reserved is not None and self._running[name] >= reserved:
+            return Throttled.RESERVED_LIMIT
+        if sum(self._running.values()) >= self._max_workers:
+            return Throttled.RUNNER_LIMIT
+        return None
+
+    async def _acquire(self, name: str, reserved: int | None, wait: bool) -> None:
+        while (reason := self._blocked(name, reserved)) is not None:
+            if not wait or (reserved is not None and reserved <= 0):
+                raise Throttled("Rate Exceeded.", reason)
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+        self._running[name] += 1
+        metrics.CONCURRENT.labels(name).inc()
+
+    def _release(self, name: str) -> None:
+        self._running[name] -= 1
+        if not self._running[name]:
+            del self._running[name]
+        metrics.CONCURRENT.labels(name).dec()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    # -- one invocation ---------------------------------------------------------------
+
+    async def _run(
+        self, spec: FunctionSpec, payload: bytes, request_id: str, client_context: str | None
+    ) -> InvocationResult:
+        worker = self._take_idle(spec)
+        init_ms: float | None = None
+        if worker is None:
+            worker, init_ms, failed = await self._cold_start(spec, request_id)
+            if failed is not None:
+                return failed
+        else:
+            worker.tail.reset()
+        worker.request_id = request_id
+        keep = False
+        try:
+            result, keep = await self._invoke(
+                worker, spec, payload, request_id, client_context, init_ms
+            )
+            return result
+        finally:
+            worker.request_id = ""
+            if keep and not worker.retired and not self._closed and worker.alive:
+                self._set_state(worker, "idle")
+                worker.idle_since = time.monotonic()
+                self._idle.setdefault(worker.key, []).append(worker)
+            else:
+                self._stop_soon(worker)
+
+    async def _cold_start(
+        self, spec: FunctionSpec, request_id: str
+    ) -> tuple[_Worker, float, InvocationResult | None]:
+        start = time.monotonic()
+        victim = self._claim_room()
+        try:
+            if victim is not None:
+                await victim.stop()
+            worker = await self._spawn(spec)
+        finally:
+            self._starting -= 1
+        worker.request_id = request_id
+        limit = max(INIT_TIMEOUT_S, spec.timeout_s)
+        init = {
+            "type": "init",
+            "code_dir": spec.code_dir,
+            "handler": spec.handler,
+            "function_name": spec.name,
+            "function_version": spec.version,
+            "memory_limit_mb": spec.memory_mb,
+            "environment": dict(spec.environment),
+            "log_marker": worker.marker,
+        }
+        try:
+            reply = await worker.phase(init, limit)
+        except TimeoutError:
+            worker.kill()
+            await worker.drain_logs()
+            reply = None
+            doc = rt.timed_out(request_id, limit)
+        except BaseException:
+            self._stop_soon(worker)
+            raise
+        else:
+            doc = b""
+        init_ms = (time.monotonic() - start) * 1000
+        metrics.COLD_STARTS.labels(spec.name).inc()
+        metrics.INIT_DURATION.labels(spec.name).observe(init_ms / 1000)
+        if reply is not None and reply.get("type") == "ready":
+            _log.debug("function worker ready", function=spec.name, pid=worker.pid, init_ms=init_ms)
+            return worker, init_ms, None
+        if reply is not None:
+            doc = rt.document(
+                str(reply.get("errorType", "Runtime.Unknown")),
+                str(reply.get("errorMessage", "")),
+                list(reply.get("stackTrace") or []),
+            )
+        elif not doc:
+            await worker.wait_exit()
+            await worker.drain_logs()
+            doc = rt.exited(request_id, worker.proc.returncode)
+        _log.info("function init failed", function=spec.name, request_id=request_id)
+        self._stop_soon(worker)
+        return (
+            worker,
+            init_ms,
+            InvocationResult(
+                request_id=request_id,
+                payload=doc,
+                function_error="Unhandled",
+                log_tail=worker.tail.text(),
+                duration_ms=init_ms,
+                cold_start=True,
+                init_ms=init_ms,
+            ),
+        )
+
+    async def _invoke(
+        self,
+        worker: _Worker,
+        spec: FunctionSpec,
+        payload: bytes,
+        request_id: str,
+        client_context: str | None,
+        init_ms: float | None,
+    ) -> tuple[InvocationResult, bool]:
+        """The result, and whether the worker can serve the next invocation."""
+        started = time.monotonic()
+        frame = {
+            "type": "invoke",
+            "request_id": request_id,
+            "payload": payload.decode("utf-8", "replace"),
+            "deadline_ms": int(time.time() * 1000 + spec.timeout_s * 1000),
+            "client_context": client_context,
+            "invoked_function_arn": spec.arn
+            or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.name}",
+        }
+
+        def result(doc: bytes, error: str | None, duration_ms: float | None) -> InvocationResult:
+            return InvocationResult(
+                request_id=request_id,
+                payload=doc,
+                function_error=error,
+                log_tail=worker.tail.text(),
+                duration_ms=(
+                    duration_ms if duration_ms is not None else (time.monotonic() - started) * 1000
+                ),
+                cold_start=init_ms is not None,
+                init_ms=init_ms,
+            )
+
+        try:
+            reply = await worker.phase(frame, spec.timeout_s)
+        except TimeoutError:
+            worker.kill()
+            await worker.drain_logs()
+            _log.info("function timed out", function=spec.name, request_id=request_id)
+            return result(rt.timed_out(request_id, spec.timeout_s), "Unhandled", None), False
+        if reply is None:
+            code = await worker.wait_exit()
+            await worker.drain_logs()
+            _log.info(
+                "function worker exited",
+                function=spec.name,
+                request_id=request_id,
+                reason=rt.exit_reason(code),
+            )
+            return result(rt.exited(request_id, code), "Unhandled", None), False
+        duration = float(reply.get("duration_ms", 0.0))
+        if reply.get("type") == "result":
+            body = str(reply.get("payload", "null")).encode()
+            if len(body) > MAX_RESPONSE_BYTES:
+                doc = rt.response_too_large(len(body), MAX_RESPONSE_BYTES)
+                return result(doc, "Unhandled", duration), True
+            return result(body, None, duration), True
+        doc = rt.document(
+            str(reply.get("errorType", "Runtime.Unknown")),
+            str(reply.get("errorMessage", "")),
+            list(reply.get("stackTrace") or []),
+        )
+        error = "Unhandled" if reply.get("unhandled") else "Handled"
+        return result(doc, error, duration), not reply.get("fatal")
+
+    # -- workers ----------------------------------------------------------------------
+
+    def _worker_env(self, spec: FunctionSpec) -> dict[str, str]:
+        env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+        env.setdefault("PATH", os.defpath)
+        env.setdefault("LANG", "C.UTF-8")
+        env.update(self._base_env)
+        env.update(spec.environment)
+        user_path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = (
+            f"{user_path}{os.pathsep}{_EVENTPLANE_ROOT}" if user_path else _EVENTPLANE_ROOT
+        )
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_REGION": "local",
+                "AWS_DEFAULT_REGION": "local",
+                "_HANDLER": spec.handler,
+                "LAMBDA_TASK_ROOT": spec.code_dir,
+            }
+        )
+        return env
+
+    async def _spawn(self, spec: FunctionSpec) -> _Worker:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-P",  # the worker's own directory stays off sys.path; code_dir goes first
+            str(WORKER_SCRIPT),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._worker_env(spec),
+            cwd=spec.code_dir,
+            start_new_session=True,  # a process group: a timeout kills what the handler started
+        )
+        marker = f"\x1eeventplane-phase-end-{uuid.uuid4().hex}"
+        worker = _Worker(spec, proc, marker, self._on_log)
+        self._workers.add(worker)
+        metrics.WORKERS.labels("busy").inc()
+        return worker
+
+    def _take_idle(self, spec: FunctionSpec) -> _Worker | None:
+        key = (spec.name, spec.version, spec.code_id)
+        idle = self._idle.get(key)
+        while idle:
+            worker = idle.pop()  # the most recently used: the others can age out
+            if not idle:
+                del self._idle[key]
+            if worker.alive and worker.same_config(spec):
+                self._set_state(worker, "busy")
+                return worker
+            self._set_state(worker, "busy")
+            self._stop_soon(worker)
+            idle = self._idle.get(key)
+        return None
+
+    def _claim_room(self) -> _Worker | None:
+        """Count a worker about to start; at capacity, the idle worker to stop for it.
+
+        Synchronous, so concurrent cold starts never see the same free place.
+        """
+        victim = None
+        if len(self._workers) + self._starting >= self._max_workers:
+            idle = [w for w in self._workers if w.state == "idle"]
+            if idle:
+                victim = min(idle, key=lambda w: w.idle_since)
+                self._unlist_idle(victim)
+                self._set_state(victim, "gone")
+                self._workers.discard(victim)
+        self._starting += 1
+        return victim
+
+    def _unlist_idle(self, worker: _Worker) -> None:
+        idle = self._idle.get(worker.key, [])
+        if worker in idle:
+            idle.remove(worker)
+            if not idle:
+                del self._idle[worker.key]
+        self._set_state(worker, "busy")
+
+    def _set_state(self, worker: _Worker, state: str) -> None:
+        if worker.state == state:
+            return
+        if worker.state != "gone":
+            metrics.WORKERS.labels(worker.state).dec()
+        if state != "gone":
+            metrics.WORKERS.labels(state).inc()
+        worker.state = state
+
+    async def _stop(self, worker: _Worker) -> None:
+        self._set_state(worker, "gone")
+        self._workers.discard(worker)
+        await worker.stop()
+        _log.debug("function worker stopped", function=worker.spec.name, pid=worker.pid)
+
+    def _stop_soon(self, worker: _Worker) -> None:
+        self._set_state(worker, "gone")
+        self._workers.discard(worker)
+        worker.kill()
+        task = asyncio.get_running_loop().create_task(self._stop(worker))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- idle reaping -----------------------------------------------------------------
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        interval = min(max(self._idle_seconds / 4, 0.05), 30.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._reap()
+            except Exception:
+                _log.exception("reaping idle function workers failed")
+
+    async def _reap(self) -> None:
+        cutoff = time.monotonic() - self._idle_seconds
+        stale = [w for w in self._workers if w.state == "idle" and w.idle_since <= cutoff]
+        for worker in stale:
+            self._unlist_idle(worker)
+        await asyncio.gather(*(self._stop(w) for w in stale))

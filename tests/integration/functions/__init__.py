@@ -1,0 +1,1 @@
+"""Integration tests of the functions capability on a real broker."""

@@ -125,6 +125,21 @@ async def calls_per_second(
             await ch.close()
 
 
+async def latencies(target: str, *, request_size: int, calls: int) -> list[float]:
+    """Seconds per unary echo call, one after another on one channel (after a warm-up)."""
+    async with grpc.aio.insecure_channel(target, options=_OPTIONS) as channel:
+        stub = channel.unary_unary(METHOD)
+        body = os.urandom(request_size)
+        for _ in range(50):
+            await stub(body, timeout=10)
+        samples = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            await stub(body, timeout=10)
+            samples.append(time.perf_counter() - start)
+        return samples
+
+
 def measure(*, concurrency: int, request_size: int, calls: int) -> float:
     """Start the echo server, measure ``calls_per_second`` against it, stop it."""
     with echo_server() as target:

@@ -94,9 +94,11 @@ class FunctionEngine:
             run=self._run_async,
         )
         self.mappings = MappingRunner(ctx.settings, ctx.registry, run=self._run_mapping)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(
             ensure_topics, self.ctx.settings, [TopicSpec(ASYNC_TOPIC, ASYNC_PARTITIONS)]
         )
@@ -485,6 +487,12 @@ class FunctionEngine:
         return 200, version, result, request_id
 
     async def _run_async(self, inv: Invocation) -> tuple[InvocationResult, str]:
+        """Called on the async invoker's thread; the workers belong to the server's loop."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._run_async_here(inv), self._loop)
+        return await asyncio.wrap_future(future)
+
+    async def _run_async_here(self, inv: Invocation) -> tuple[InvocationResult, str]:
         fn, version, config = self.resolve(inv.function, inv.qualifier)
         spec = await self._spec(fn, version, config)
         try:

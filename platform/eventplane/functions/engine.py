@@ -478,11 +478,9 @@ class FunctionEngine:
                 client_context=client_context,
                 reserved=fn.reserved_concurrency,
             )
-        except Throttled:
+        except Throttled as exc:
             metrics.THROTTLES.labels(name, "RequestResponse").inc()
-            raise TooManyRequestsException(
-                "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded"
-            ) from None
+            raise TooManyRequestsException("Rate Exceeded.", reason=exc.reason) from None
         _count(name, result)
         return 200, version, result, request_id
 

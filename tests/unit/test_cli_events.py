@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_harness import as_json, cli_runner, usage_error
 from test_client_events import (
     BUS_ARN,
     DLQ_ARN,
@@ -48,26 +49,7 @@ def fake(served: tuple[FakeEvents, str]) -> FakeEvents:
 def run(served: tuple[FakeEvents, str], capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `eventplane events <args> --endpoint <fake>`; returns (exit code, stdout, stderr)."""
 
-    def go(*args: str) -> tuple[int, str, str]:
-        code = main(["events", *args, "--endpoint", served[1]])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
-
-
-def usage_error(run: Any, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    """Run a command argparse must refuse; returns its complaint."""
-    with pytest.raises(SystemExit) as info:
-        run(*args)
-    assert info.value.code == 2
-    return capsys.readouterr().err
-
-
-def as_json(result: tuple[int, str, str]) -> Any:
-    code, out, err = result
-    assert (code, err) == (0, "")
-    return json.loads(out)
+    return cli_runner("events", served[1], capsys)
 
 
 # --- buses -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_harness import as_json, cli_runner, usage_error
 from test_client_functions import (
     DLQ_ARN,
     FN_ARN,
@@ -53,26 +54,7 @@ def fake(served: tuple[FakeFunctions, str]) -> FakeFunctions:
 def run(served: tuple[FakeFunctions, str], capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `eventplane function <args> --endpoint <fake>`; returns (exit code, stdout, stderr)."""
 
-    def go(*args: str) -> tuple[int, str, str]:
-        code = main(["function", *args, "--endpoint", served[1]])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
-
-
-def usage_error(run: Any, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    """Run a command argparse must refuse; returns its complaint."""
-    with pytest.raises(SystemExit) as info:
-        run(*args)
-    assert info.value.code == 2
-    return capsys.readouterr().err
-
-
-def as_json(result: tuple[int, str, str]) -> Any:
-    code, out, err = result
-    assert (code, err) == (0, "")
-    return json.loads(out)
+    return cli_runner("function", served[1], capsys)
 
 
 # --- functions -------------------------------------------------------------------------

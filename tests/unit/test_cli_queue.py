@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_harness import cli_runner
 from test_client_queues import FakeQueues, serve_fake
 
 from eventplane._gen.v1 import queues_pb2 as pb
@@ -33,12 +34,7 @@ def fake(served: tuple[FakeQueues, str]) -> FakeQueues:
 def run(served: tuple[FakeQueues, str], capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `eventplane queue <args> --endpoint <fake>`; returns (exit code, stdout, stderr)."""
 
-    def go(*args: str) -> tuple[int, str, str]:
-        code = main(["queue", *args, "--endpoint", served[1]])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
+    return cli_runner("queue", served[1], capsys)
 
 
 def test_create_with_attributes_and_fifo(fake: FakeQueues, run: Any) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_harness import cli_runner, usage_error
 from test_client_topics import ARN, SUB_ARN, FakeTopics, pb_subscription, serve_fake
 
 from eventplane._gen.v1 import topics_pb2 as pb
@@ -31,20 +32,7 @@ def fake(served: tuple[FakeTopics, str]) -> FakeTopics:
 def run(served: tuple[FakeTopics, str], capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `eventplane topic <args> --endpoint <fake>`; returns (exit code, stdout, stderr)."""
 
-    def go(*args: str) -> tuple[int, str, str]:
-        code = main(["topic", *args, "--endpoint", served[1]])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return go
-
-
-def usage_error(run: Any, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    """Run a command argparse must refuse; returns its complaint."""
-    with pytest.raises(SystemExit) as info:
-        run(*args)
-    assert info.value.code == 2
-    return capsys.readouterr().err
+    return cli_runner("topic", served[1], capsys)
 
 
 # --- topics ----------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
@@ -109,3 +110,50 @@ def subcommands(
         return p
 
     return add, sub
+
+
+def when(ms: int) -> str:
+    """Epoch milliseconds as ISO 8601 UTC."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def show(value: Any) -> None:
+    """A result dataclass as ``field: value`` lines: nested parts inline, absent fields left
+    out, ``*_ms`` times also in ISO 8601, mappings as ``k=v``, sequences joined."""
+    assert is_dataclass(value)
+    for f in fields(value):
+        v = getattr(value, f.name)
+        if is_dataclass(v):
+            show(v)
+            continue
+        if v is None or v == () or v == "" or v == {}:
+            continue
+        if f.name.endswith("_ms") and isinstance(v, int) and v > 0:
+            v = f"{when(v)} ({v})"
+        elif isinstance(v, dict):
+            v = ", ".join(f"{k}={v[k]}" for k in sorted(v))
+        elif isinstance(v, tuple):
+            v = ", ".join(str(item) for item in v)
+        print(f"{f.name}: {v}")
+
+
+def describe(args: argparse.Namespace, value: Any) -> int:
+    """One result: JSON with --json, else ``show``."""
+    if args.json:
+        emit_json(value)
+    else:
+        show(value)
+    return 0
+
+
+def listing(
+    args: argparse.Namespace, key: str, items: list[Any], line: Callable[[Any], str]
+) -> int:
+    """A list result: ``{key: [...]}`` with --json, else one ``line(item)`` per item."""
+    if args.json:
+        emit_json({key: items})
+    else:
+        for item in items:
+            print(line(item))
+    return 0

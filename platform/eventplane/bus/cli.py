@@ -40,10 +40,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields, is_dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from eventplane import _cli_support as _cli
 from eventplane._cli_support import client as _client
 from eventplane._cli_support import emit_json as _emit_json
 from eventplane._cli_support import key_value as _key_value
@@ -133,42 +132,6 @@ def _usage(args: argparse.Namespace, message: str) -> NoReturn:
 # --- output ------------------------------------------------------------------------------
 
 
-def _when(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _show(value: Any) -> None:
-    """A resource as ``field: value`` lines; times also in ISO 8601, absent fields left out."""
-    assert is_dataclass(value)
-    for f in fields(value):
-        v = getattr(value, f.name)
-        if v is None or v == () or v == "":
-            continue
-        if f.name.endswith("_ms") and isinstance(v, int) and v > 0:
-            v = f"{_when(v)} ({v})"
-        elif isinstance(v, tuple):
-            v = ", ".join(v)
-        print(f"{f.name}: {v}")
-
-
-def _describe(args: argparse.Namespace, value: Any) -> int:
-    if args.json:
-        _emit_json(value)
-    else:
-        _show(value)
-    return 0
-
-
-def _listing(args: argparse.Namespace, key: str, items: list[Any], line: Any) -> int:
-    if args.json:
-        _emit_json({key: items})
-    else:
-        for item in items:
-            print(line(item))
-    return 0
-
-
 def _targets_outcome(args: argparse.Namespace, result: PutTargetsResult, done: str) -> int:
     if args.json:
         _emit_json(result)
@@ -197,13 +160,13 @@ def cmd_create_bus(args: argparse.Namespace) -> int:
 
 def cmd_describe_bus(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.events.describe_event_bus(args.name))
+        return _cli.describe(args, ep.events.describe_event_bus(args.name))
 
 
 def cmd_list_buses(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         buses = ep.events.list_event_buses(name_prefix=args.prefix)
-    return _listing(args, "event_buses", buses, lambda b: f"{b.name}  {b.arn}")
+    return _cli.listing(args, "event_buses", buses, lambda b: f"{b.name}  {b.arn}")
 
 
 def cmd_delete_bus(args: argparse.Namespace) -> int:
@@ -232,7 +195,7 @@ def cmd_put_rule(args: argparse.Namespace) -> int:
 
 def cmd_describe_rule(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.events.describe_rule(args.name, event_bus_name=args.bus))
+        return _cli.describe(args, ep.events.describe_rule(args.name, event_bus_name=args.bus))
 
 
 def cmd_list_rules(args: argparse.Namespace) -> int:
@@ -243,7 +206,7 @@ def cmd_list_rules(args: argparse.Namespace) -> int:
         what = r.event_pattern or r.schedule_expression or ""
         return f"{r.name}  {r.state}  {what}"
 
-    return _listing(args, "rules", rules, line)
+    return _cli.listing(args, "rules", rules, line)
 
 
 def cmd_delete_rule(args: argparse.Namespace) -> int:
@@ -331,7 +294,7 @@ def cmd_remove_targets(args: argparse.Namespace) -> int:
 def cmd_list_targets(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         targets = ep.events.list_targets_by_rule(args.rule, event_bus_name=args.bus)
-    return _listing(args, "targets", targets, lambda t: f"{t.id}  {t.arn}")
+    return _cli.listing(args, "targets", targets, lambda t: f"{t.id}  {t.arn}")
 
 
 # --- events ------------------------------------------------------------------------------
@@ -415,7 +378,7 @@ def cmd_create_archive(args: argparse.Namespace) -> int:
 
 def cmd_describe_archive(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.events.describe_archive(args.name))
+        return _cli.describe(args, ep.events.describe_archive(args.name))
 
 
 def cmd_list_archives(args: argparse.Namespace) -> int:
@@ -425,7 +388,7 @@ def cmd_list_archives(args: argparse.Namespace) -> int:
     def line(a: Any) -> str:
         return f"{a.archive_name}  {a.state}  {a.event_count} events  {a.event_source_arn}"
 
-    return _listing(args, "archives", archives, line)
+    return _cli.listing(args, "archives", archives, line)
 
 
 def cmd_update_archive(args: argparse.Namespace) -> int:
@@ -479,7 +442,7 @@ def cmd_start_replay(args: argparse.Namespace) -> int:
 
 def cmd_describe_replay(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.events.describe_replay(args.name))
+        return _cli.describe(args, ep.events.describe_replay(args.name))
 
 
 def cmd_list_replays(args: argparse.Namespace) -> int:
@@ -491,7 +454,7 @@ def cmd_list_replays(args: argparse.Namespace) -> int:
     def line(r: Any) -> str:
         return f"{r.replay_name}  {r.state}  {r.events_replayed} events  {r.event_source_arn}"
 
-    return _listing(args, "replays", replays, line)
+    return _cli.listing(args, "replays", replays, line)
 
 
 def cmd_cancel_replay(args: argparse.Namespace) -> int:
@@ -531,7 +494,7 @@ def cmd_update_schema(args: argparse.Namespace) -> int:
 
 def cmd_describe_schema(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.events.describe_schema(args.name, version=args.version))
+        return _cli.describe(args, ep.events.describe_schema(args.name, version=args.version))
 
 
 def cmd_list_schemas(args: argparse.Namespace) -> int:
@@ -541,7 +504,7 @@ def cmd_list_schemas(args: argparse.Namespace) -> int:
     def line(s: Any) -> str:
         return f"{s.schema_name}  v{s.version}  {s.type}"
 
-    return _listing(args, "schemas", schemas, line)
+    return _cli.listing(args, "schemas", schemas, line)
 
 
 def cmd_delete_schema(args: argparse.Namespace) -> int:

@@ -32,10 +32,10 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from eventplane import _cli_support as _cli
 from eventplane._cli_support import client as _client
 from eventplane._cli_support import emit_json as _emit_json
 from eventplane._cli_support import key_value as _key_value
@@ -111,40 +111,6 @@ def _code(args: argparse.Namespace) -> dict[str, Any]:
 # --- output ------------------------------------------------------------------------------
 
 
-def _show(value: Any) -> None:
-    """A resource as ``field: value`` lines; nested parts inline, absent fields left out."""
-    assert is_dataclass(value)
-    for f in fields(value):
-        v = getattr(value, f.name)
-        if is_dataclass(v):
-            _show(v)
-            continue
-        if v is None or v == () or v == "" or v == {}:
-            continue
-        if isinstance(v, dict):
-            v = ", ".join(f"{k}={v[k]}" for k in sorted(v))
-        elif isinstance(v, tuple):
-            v = ", ".join(v)
-        print(f"{f.name}: {v}")
-
-
-def _describe(args: argparse.Namespace, value: Any) -> int:
-    if args.json:
-        _emit_json(value)
-    else:
-        _show(value)
-    return 0
-
-
-def _listing(args: argparse.Namespace, key: str, items: list[Any], line: Any) -> int:
-    if args.json:
-        _emit_json({key: items})
-    else:
-        for item in items:
-            print(line(item))
-    return 0
-
-
 def _done(args: argparse.Namespace, value: Any, text: str) -> int:
     """``value`` as JSON with --json, else the one-line ``text``."""
     if args.json:
@@ -208,7 +174,7 @@ def cmd_update_config(args: argparse.Namespace) -> int:
 
 def cmd_get(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.functions.get_function(args.name, args.qualifier))
+        return _cli.describe(args, ep.functions.get_function(args.name, args.qualifier))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -218,7 +184,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     def line(c: Any) -> str:
         return f"{c.function_name}  {c.runtime}  {c.handler}  {c.timeout}s  {c.memory_size}MB"
 
-    return _listing(args, "functions", functions, line)
+    return _cli.listing(args, "functions", functions, line)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -247,7 +213,7 @@ def cmd_list_versions(args: argparse.Namespace) -> int:
     def line(c: Any) -> str:
         return f"{c.version}  {c.code_sha256}  {c.description}".rstrip()
 
-    return _listing(args, "versions", versions, line)
+    return _cli.listing(args, "versions", versions, line)
 
 
 def cmd_create_alias(args: argparse.Namespace) -> int:
@@ -270,7 +236,7 @@ def cmd_update_alias(args: argparse.Namespace) -> int:
 
 def cmd_get_alias(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.functions.get_alias(args.name, args.alias))
+        return _cli.describe(args, ep.functions.get_alias(args.name, args.alias))
 
 
 def cmd_list_aliases(args: argparse.Namespace) -> int:
@@ -280,7 +246,7 @@ def cmd_list_aliases(args: argparse.Namespace) -> int:
     def line(a: Any) -> str:
         return f"{a.name}  -> {a.function_version}  {a.description}".rstrip()
 
-    return _listing(args, "aliases", aliases, line)
+    return _cli.listing(args, "aliases", aliases, line)
 
 
 def cmd_delete_alias(args: argparse.Namespace) -> int:
@@ -395,13 +361,13 @@ def cmd_put_invoke_config(args: argparse.Namespace) -> int:
             maximum_event_age_in_seconds=args.max_age,
             destination_config=destinations,
         )
-    return _describe(args, config)
+    return _cli.describe(args, config)
 
 
 def cmd_get_invoke_config(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         config = ep.functions.get_function_event_invoke_config(args.name, qualifier=args.qualifier)
-    return _describe(args, config)
+    return _cli.describe(args, config)
 
 
 def cmd_delete_invoke_config(args: argparse.Namespace) -> int:
@@ -466,7 +432,7 @@ def cmd_update_mapping(args: argparse.Namespace) -> int:
 
 def cmd_get_mapping(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        return _describe(args, ep.functions.get_event_source_mapping(args.uuid))
+        return _cli.describe(args, ep.functions.get_event_source_mapping(args.uuid))
 
 
 def cmd_list_mappings(args: argparse.Namespace) -> int:
@@ -474,7 +440,7 @@ def cmd_list_mappings(args: argparse.Namespace) -> int:
         mappings = ep.functions.list_event_source_mappings(
             event_source_arn=args.source, function_name=args.function
         )
-    return _listing(args, "event_source_mappings", mappings, _mapping_line)
+    return _cli.listing(args, "event_source_mappings", mappings, _mapping_line)
 
 
 def cmd_delete_mapping(args: argparse.Namespace) -> int:

@@ -1,0 +1,20 @@
+"""billing: charges the order's total. Receives the whole EventBridge event."""
+
+import json
+import os
+
+from eventplane.client import Client
+
+ep = Client()  # EVENTPLANE_ENDPOINT is set by the runner
+
+
+def handler(event, context):
+    order = event["detail"]
+    line = {
+        "function": context.function_name,
+        "event_id": event["id"],
+        "order_id": order["order_id"],
+        "did": f"charged {order['total']:.2f} {order['currency']} to {order['customer']}",
+    }
+    ep.queues.send_message(os.environ["RESULT_QUEUE"], json.dumps(line))
+    return line

@@ -10,7 +10,7 @@ EP     := $(BIN)/eventplane
 TEST_KAFKA_PORT ?= 19092
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install dev test test-unit test-integration lint fmt protos bench clean
+.PHONY: help install dev test test-unit test-integration lint fmt protos bench clean prometheus rules
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -30,12 +30,19 @@ dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C s
 test: $(STAMP) ## unit + integration tests against a real local Kafka (started and stopped here)
 	@set -euo pipefail; \
 	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then \
-	  $(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	  $(BIN)/pytest tests/unit tests/integration tests/observability $(PYTEST_ARGS); \
 	else \
 	  $(EP) kafka start --port $(TEST_KAFKA_PORT) --fresh; \
 	  trap '$(EP) kafka stop --port $(TEST_KAFKA_PORT)' EXIT; \
-	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/integration tests/observability $(PYTEST_ARGS); \
 	fi
+
+prometheus: ## Debian's prometheus + promtool (apt-get, as root or via sudo); the observability tests run this when missing
+	tools/install_prometheus.sh
+
+rules: prometheus ## promtool: check and unit-test deploy/prometheus/eventplane-rules.yaml
+	promtool check rules deploy/prometheus/eventplane-rules.yaml
+	promtool test rules deploy/prometheus/tests/*.yaml
 
 test-unit: $(STAMP) ## unit tests only (nothing running needed)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

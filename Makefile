@@ -10,7 +10,7 @@ EP     := $(BIN)/eventplane
 TEST_KAFKA_PORT ?= 19092
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install dev test test-unit test-integration lint fmt protos bench clean prometheus rules
+.PHONY: help install dev test test-unit test-integration test-helm helm lint fmt protos bench clean prometheus rules
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -30,12 +30,18 @@ dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C s
 test: $(STAMP) ## unit + integration tests against a real local Kafka (started and stopped here)
 	@set -euo pipefail; \
 	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then \
-	  $(BIN)/pytest tests/unit tests/integration tests/observability $(PYTEST_ARGS); \
+	  $(BIN)/pytest tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS); \
 	else \
 	  $(EP) kafka start --port $(TEST_KAFKA_PORT) --fresh; \
 	  trap '$(EP) kafka stop --port $(TEST_KAFKA_PORT)' EXIT; \
-	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/integration tests/observability $(PYTEST_ARGS); \
+	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS); \
 	fi
+
+test-helm: $(STAMP) ## chart + Dockerfile tests: helm lint/template, Kubernetes schemas (builds Helm with go install once)
+	$(BIN)/pytest tests/helm $(PYTEST_ARGS)
+
+helm: ## install the pinned Helm into ~/.cache/eventplane/bin (go install, ~3 min the first time)
+	@tools/install_helm.sh
 
 prometheus: ## Debian's prometheus + promtool (apt-get, as root or via sudo); the observability tests run this when missing
 	tools/install_prometheus.sh

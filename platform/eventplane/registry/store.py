@@ -96,12 +96,15 @@ class Registry:
         tp = TopicPartition(naming.RESOURCES, 0, OFFSET_BEGINNING)
         self._consumer.assign([tp])
         deadline = time.monotonic() + timeout
-        while True:  # a broker that just started may not lead the partition yet
+        while True:
             try:
                 _, high = self._consumer.get_watermark_offsets(tp, timeout=timeout)
                 break
-            except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
+            except KafkaException:
+                # A broker that just started, or a topic another replica has just created,
+                # may not have a partition leader yet (NOT_LEADER_FOR_PARTITION, which
+                # librdkafka does not mark retriable): retry until the deadline.
+                if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
         while self._applied < high - 1:

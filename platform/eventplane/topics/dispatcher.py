@@ -58,7 +58,9 @@ class FanoutDispatcher:
     ) -> None:
         self._registry = registry
         self._lookup_queue = lookup_queue
-        self._subs: dict[str, tuple[int, SubscriptionDef]] = {}
+        self._by_topic: dict[str, tuple[int, list[SubscriptionDef]]] = {}
+        self._changes: dict[str, int] = {}
+        registry.subscribe(self._on_registry_change)
         self._round_robin = 0
         self._dedup = FifoDedup(settings, registry, instance_id=instance_id)
         self._pump = TransactionalPump(
@@ -97,14 +99,26 @@ class FanoutDispatcher:
         return [count]
 
     def _subscriptions(self, topic: str) -> list[SubscriptionDef]:
-        found = []
-        for r in self._registry.find(SUBSCRIPTION, f"{topic}:"):
-            cached = self._subs.get(r.name)
-            if cached is None or cached[0] != r.generation:
-                cached = (r.generation, SubscriptionDef.from_resource(r))
-                self._subs[r.name] = cached
-            found.append(cached[1])
+        """The topic's subscriptions, parsed (and their filter policies compiled) once.
+
+        Rebuilt only after a subscription of the topic changed: this runs per message. The
+        change count is read before the registry, so a change racing the rebuild is seen
+        at the next message.
+        """
+        changes = self._changes.get(topic, 0)
+        cached = self._by_topic.get(topic)
+        if cached is not None and cached[0] == changes:
+            return cached[1]
+        found = [
+            SubscriptionDef.from_resource(r) for r in self._registry.find(SUBSCRIPTION, f"{topic}:")
+        ]
+        self._by_topic[topic] = (changes, found)
         return found
+
+    def _on_registry_change(self, kind: str, name: str, resource: Any) -> None:
+        if kind == SUBSCRIPTION:
+            topic = name.partition(":")[0]
+            self._changes[topic] = self._changes.get(topic, 0) + 1
 
     def _fan_out(self, producer: RawProducer, m: Any) -> list[tuple[str, float]]:
         topic = m.topic()[len(TOPIC_PREFIX) :]

@@ -156,11 +156,4 @@ class DeliveryWorker:
         metrics.DEAD_LETTERED.labels(*labels, "dead_lettered").inc()
 
     async def _send(self, out: Outgoing) -> None:
-        await self._producer.send(
-            out.topic,
-            out.value,
-            key=out.key,
-            headers=out.headers,
-            partition=out.partition,
-            timestamp_ms=out.timestamp_ms,
-        )
+        await out.send(self._producer)

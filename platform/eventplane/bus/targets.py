@@ -25,6 +25,7 @@ from eventplane.functions.invocations import (
 )
 from eventplane.functions.invocations import encode as encode_invocation
 from eventplane.kafka import naming
+from eventplane.kafka.clients import Producer
 from eventplane.queues import journal
 from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.models import Record
@@ -41,6 +42,17 @@ class Outgoing:
     partition: int | None = None
     timestamp_ms: int | None = None
     key: str | None = None
+
+    async def send(self, producer: Producer) -> None:
+        """Write this record with the shared producer and wait for Kafka's acknowledgement."""
+        await producer.send(
+            self.topic,
+            self.value,
+            key=self.key,
+            headers=self.headers,
+            partition=self.partition,
+            timestamp_ms=self.timestamp_ms,
+        )
 
     def produce_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for confluent-kafka's ``Producer.produce``."""

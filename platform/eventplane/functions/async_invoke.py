@@ -252,14 +252,7 @@ class AsyncInvoker:
         metrics.DESTINATIONS.labels(inv.function, "DeadLetter", "delivered").inc()
 
     async def _send(self, out: Outgoing) -> None:
-        await self._producer.send(
-            out.topic,
-            out.value,
-            key=out.key,
-            headers=out.headers,
-            partition=out.partition,
-            timestamp_ms=out.timestamp_ms,
-        )
+        await out.send(self._producer)
 
 
 def _record(

@@ -160,18 +160,7 @@ class FanoutDispatcher:
         if self._registry.get(FUNCTION_KIND, name) is None:
             metrics.FAILED.labels(sub.topic, "lambda").inc()
             return False  # like SNS: a function that does not exist gets nothing
-        envelope = json.loads(
-            notification(
-                message_id=p.message_id,
-                topic_arn=topic_arn(sub.topic),
-                subject=p.subject,
-                message=p.message,
-                timestamp_ms=p.published_ms,
-                attributes=p.attributes,
-                subscription_arn=sub.arn,
-                sequence_number=sequence,
-            )
-        )
+        envelope = json.loads(_notification(sub, p, sequence))
         event = {
             "Records": [
                 {
@@ -204,20 +193,7 @@ class FanoutDispatcher:
         sequence: str | None,
     ) -> None:
         raw = sub.config.raw_message_delivery
-        body = (
-            p.message
-            if raw
-            else notification(
-                message_id=p.message_id,
-                topic_arn=topic_arn(sub.topic),
-                subject=p.subject,
-                message=p.message,
-                timestamp_ms=p.published_ms,
-                attributes=p.attributes,
-                subscription_arn=sub.arn,
-                sequence_number=sequence,
-            )
-        )
+        body = p.message if raw else _notification(sub, p, sequence)
         record = Record(
             message_id=str(uuid.uuid4()),
             body=body,
@@ -236,6 +212,20 @@ class FanoutDispatcher:
         producer.produce(
             naming.queue_topic(queue.name), value, headers=list(headers), partition=partition
         )
+
+
+def _notification(sub: SubscriptionDef, p: Published, sequence: str | None) -> str:
+    """The SNS envelope of ``p`` as ``sub`` receives it."""
+    return notification(
+        message_id=p.message_id,
+        topic_arn=topic_arn(sub.topic),
+        subject=p.subject,
+        message=p.message,
+        timestamp_ms=p.published_ms,
+        attributes=p.attributes,
+        subscription_arn=sub.arn,
+        sequence_number=sequence,
+    )
 
 
 def matches(sub: SubscriptionDef, p: Published) -> bool:

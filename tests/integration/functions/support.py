@@ -57,7 +57,7 @@ def json_lines(path: Path) -> list[Any]:
     return [json.loads(line) for line in lines(path)]
 
 
-def drain(client: Client, url: str, expected: int, *, timeout: float = 30.0) -> list[Message]:
+def drain(client: Client, url: str, expected: int, *, timeout: float = 60.0) -> list[Message]:
     """Receive (with all attributes) and delete until ``expected`` messages arrived."""
     got: list[Message] = []
     deadline = time.monotonic() + timeout

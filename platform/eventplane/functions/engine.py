@@ -49,6 +49,7 @@ from eventplane.functions.model import (
     InvokeConfig,
     MappingDef,
     VersionDef,
+    alias_key,
     alias_not_found,
     check_payload_size,
     function_arn,
@@ -60,6 +61,7 @@ from eventplane.functions.model import (
     resolve_qualifier,
     validate_function_name,
     validate_reserved_concurrency,
+    version_key,
 )
 from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
 from eventplane.kafka.clients import TopicSpec, ensure_topics
@@ -135,8 +137,23 @@ class FunctionEngine:
         return {a.name: a for a in found if a.function == name}
 
     def resolve(self, name: str, qualifier: str | None) -> tuple[FunctionDef, str, FunctionConfig]:
+        """(function, executed version, its configuration); runs on every invoke, so it reads
+        only the alias and version the qualifier names, never lists them all."""
         fn = self.function(name)
-        version, config = resolve_qualifier(fn, qualifier, self.versions(name), self.aliases(name))
+        versions: dict[str, VersionDef] = {}
+        aliases: dict[str, AliasDef] = {}
+        if qualifier and qualifier != LATEST:
+            target = qualifier
+            if not qualifier.isdigit():
+                r = self.registry.get(ALIAS, alias_key(name, qualifier))
+                if r is not None:
+                    aliases[qualifier] = AliasDef.from_resource(r)
+                    target = aliases[qualifier].function_version
+            if target.isdigit():
+                r = self.registry.get(VERSION, version_key(name, target))
+                if r is not None:
+                    versions[target] = VersionDef.from_resource(r)
+        version, config = resolve_qualifier(fn, qualifier, versions, aliases)
         return fn, version, config
 
     # --- functions ----------------------------------------------------------------------------
@@ -349,15 +366,18 @@ class FunctionEngine:
         r = self.registry.get(INVOKE_CONFIG, invoke_config_key(name, qualifier))
         return InvokeConfig.from_resource(r) if r is not None else None
 
-    async def delete_invoke_config(self, name: str, qualifier: str | None) -> None:
-        if self.invoke_config(name, qualifier) is None:
+    def require_invoke_config(self, name: str, qualifier: str | None) -> InvokeConfig:
+        config = self.invoke_config(name, qualifier)
+        if config is None:
             raise ResourceNotFound(
                 f"The function {function_arn(name, qualifier or LATEST)} doesn't have an "
                 "EventInvokeConfig"
             )
-        await asyncio.to_thread(
-            self.registry.delete, INVOKE_CONFIG, invoke_config_key(name, qualifier)
-        )
+        return config
+
+    async def delete_invoke_config(self, name: str, qualifier: str | None) -> None:
+        config = self.require_invoke_config(name, qualifier)
+        await asyncio.to_thread(self.registry.delete, INVOKE_CONFIG, config.key)
 
     # --- event source mappings ------------------------------------------------------------
     def mapping(self, mapping_uuid: str) -> MappingDef:

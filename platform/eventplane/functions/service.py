@@ -9,7 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane._gen.v1 import functions_pb2_grpc
-from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
+from eventplane.errors import MissingParameter, ValidationException
 from eventplane.functions.engine import FunctionEngine, log_result
 from eventplane.functions.model import (
     DIRECTORY,
@@ -336,12 +336,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
     ) -> pb.FunctionEventInvokeConfig:
         name, qualifier = _ref(request.function_name, request.qualifier)
         self.engine.resolve(name, qualifier)
-        config = self.engine.invoke_config(name, qualifier)
-        if config is None:
-            raise ResourceNotFound(
-                f"The function {function_arn(name, qualifier or LATEST)} doesn't have an "
-                "EventInvokeConfig"
-            )
+        config = self.engine.require_invoke_config(name, qualifier)
         return _invoke_config(config)
 
     async def DeleteFunctionEventInvokeConfig(

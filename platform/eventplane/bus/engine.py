@@ -91,11 +91,18 @@ class _Compiled:
         self._archives: dict[str, list[ArchiveDef]] = {}
         self._schemas: dict[tuple[str, str], SchemaDef] | None = None
         self._parsed_rules: dict[str, tuple[int, int, RuleDef]] = {}
+        # The coordinator asks for these many times a second: kept until a rule or replay
+        # changes.
+        self._scheduled: list[RuleDef] | None = None
+        self._replays: list[ReplayDef] | None = None
 
     def invalidate(self, kind: str, name: str) -> None:
         with self._lock:
             if kind == RULE:
                 self._rules.pop(name.partition(":")[0], None)
+                self._scheduled = None
+            elif kind == REPLAY:
+                self._replays = None
             elif kind == ARCHIVE:
                 self._archives.clear()
             elif kind == "schema":
@@ -127,6 +134,20 @@ class _Compiled:
                 )
                 found = self._rules[bus] = (ruleset, by_name)
             return found
+
+    def scheduled_rules(self) -> list[RuleDef]:
+        with self._lock:
+            if self._scheduled is None:
+                rules = (self.rule(r) for r in self._engine.registry.find(RULE))
+                self._scheduled = [r for r in rules if r.schedule is not None and r.enabled]
+            return self._scheduled
+
+    def active_replays(self) -> list[ReplayDef]:
+        with self._lock:
+            if self._replays is None:
+                found = (ReplayDef.from_resource(r) for r in self._engine.registry.find(REPLAY))
+                self._replays = [r for r in found if r.state not in FINISHED]
+            return self._replays
 
     def archives(self, bus: str) -> list[ArchiveDef]:
         with self._lock:
@@ -175,8 +196,8 @@ class BusEngine:
         self.coordinator = Coordinator(
             ctx.settings,
             instance_id=ctx.instance_id,
-            scheduled_rules=self._scheduled_rules,
-            active_replays=self._active_replays,
+            scheduled_rules=self.compiled.scheduled_rules,
+            active_replays=self.compiled.active_replays,
             save_replay=self._save_replay,
             archive_exists=lambda name: self.registry.get(ARCHIVE, name) is not None,
         )
@@ -223,14 +244,6 @@ class BusEngine:
         found = self.compiled.rule(r)
         target = next((t for t in found.targets if t.id == target_id), None)
         return (found, target) if target is not None else None
-
-    def _scheduled_rules(self) -> list[RuleDef]:
-        rules = (self.compiled.rule(r) for r in self.registry.find(RULE))
-        return [r for r in rules if r.schedule is not None and r.enabled]
-
-    def _active_replays(self) -> list[ReplayDef]:
-        replays = (ReplayDef.from_resource(r) for r in self.registry.find(REPLAY))
-        return [r for r in replays if r.state not in FINISHED]
 
     def _save_replay(self, replay: ReplayDef) -> None:
         current = self.registry.get(REPLAY, replay.name)

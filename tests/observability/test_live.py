@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -208,12 +207,12 @@ def test_core_panels_show_data(prometheus: Prometheus, load: Load) -> None:
             f"{uid} / {title!r}: nothing above 0" for (uid, title), f in flat.items() if f
         ]
 
-    problems = missing()
-    deadline = time.monotonic() + 30
-    while problems and time.monotonic() < deadline:
-        time.sleep(0.5)
+    def all_have_data() -> bool:
         problems = missing()
-    assert not problems, f"core panels without data: {problems}\n{prometheus.log()}"
+        assert not problems, f"core panels without data: {problems}\n{prometheus.log()}"
+        return True
+
+    eventually(all_have_data, timeout=30, interval=0.5)
 
 
 def test_an_invalid_expression_is_reported(prometheus: Prometheus) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -30,50 +28,13 @@ from eventplane.observability.interceptor import ServerInterceptor
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import BUILD_INFO
 from eventplane.registry import Registry
+from eventplane.runtime import Component, ServerContext, components_for
 
 _log = get_logger("eventplane.server")
 
 # gRPC message size: Lambda-sized payloads (6 MB) plus envelope.
 # Lambda takes zip packages up to 50 MB in CreateFunction and UpdateFunctionCode.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
-
-@dataclass
-class ServerContext:
-    """What every component gets: settings and the shared Kafka-backed parts."""
-
-    settings: Settings
-    producer: Producer
-    registry: Registry
-    instance_id: str
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-class Component(Protocol):
-    """One capability's runtime, started when its role is enabled."""
-
-    role: str
-    service_names: Sequence[str]
-
-    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-def components_for(settings: Settings) -> list[Component]:
-    """The components this process runs, by role. Capabilities add themselves here."""
-    from eventplane.bus.component import BusComponent
-    from eventplane.functions.component import FunctionsComponent
-    from eventplane.queues import QueuesComponent
-    from eventplane.topics.component import TopicsComponent
-
-    found: list[Component] = [
-        QueuesComponent(),
-        TopicsComponent(),
-        BusComponent(),
-        FunctionsComponent(),
-    ]
-    return [c for c in found if c.role in settings.roles]
 
 
 class PlatformService(platform_pb2_grpc.PlatformServicer):

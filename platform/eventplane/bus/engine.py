@@ -65,7 +65,7 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Resource
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.bus")
 

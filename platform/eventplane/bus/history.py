@@ -48,7 +48,7 @@ from eventplane.kafka.clients import (
     ensure_topics,
 )
 from eventplane.observability.logging import get_logger
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.bus.history")
 

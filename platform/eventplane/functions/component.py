@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import functions_pb2, functions_pb2_grpc
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 if TYPE_CHECKING:
     from eventplane.functions.engine import FunctionEngine

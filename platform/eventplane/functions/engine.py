@@ -66,7 +66,7 @@ from eventplane.functions.model import (
 from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.observability.logging import get_logger
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.functions")
 _handler_log = get_logger("eventplane.functions.handler")

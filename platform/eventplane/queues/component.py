@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 if TYPE_CHECKING:
     from eventplane.queues.engine import QueueEngine

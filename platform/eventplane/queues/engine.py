@@ -54,7 +54,7 @@ from eventplane.queues.partitions import (
 from eventplane.queues.queue_def import KIND, QueueDef, QueueDefs
 from eventplane.queues.receipts import Receipt, ReceiptSigner
 from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.queues")
 

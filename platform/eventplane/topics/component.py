@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import topics_pb2, topics_pb2_grpc
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 
 if TYPE_CHECKING:
     from eventplane.topics.engine import TopicEngine

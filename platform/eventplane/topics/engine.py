@@ -15,7 +15,7 @@ from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ens
 from eventplane.observability.logging import get_logger
 from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.queue_def import QueueDef, QueueDefs
-from eventplane.server import ServerContext
+from eventplane.runtime import ServerContext
 from eventplane.topics import fifo, metrics, model
 from eventplane.topics.attributes import (
     SubscriptionConfig,

@@ -1,0 +1,12 @@
+"""The runtime every capability plugs into: the server context, the component
+contract and the registry of capabilities.
+
+Capabilities import this package; the server imports it and the capabilities
+named in ``registry.CAPABILITIES`` (by dotted path, so nothing here imports a
+capability). Nothing imports ``eventplane.server``.
+"""
+
+from eventplane.runtime.component import Component, ServerContext
+from eventplane.runtime.registry import CAPABILITIES, Capability, components_for
+
+__all__ = ["CAPABILITIES", "Capability", "Component", "ServerContext", "components_for"]

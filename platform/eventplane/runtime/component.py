@@ -1,0 +1,36 @@
+"""The contract between the server and one capability's runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import grpc
+
+    from eventplane.config import Settings
+    from eventplane.kafka.clients import Producer
+    from eventplane.registry import Registry
+
+
+@dataclass
+class ServerContext:
+    """What every component gets: settings and the shared Kafka-backed parts."""
+
+    settings: Settings
+    producer: Producer
+    registry: Registry
+    instance_id: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Component(Protocol):
+    """One capability's runtime, started when its role is enabled."""
+
+    role: str
+    service_names: Sequence[str]
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,43 @@
+"""The capabilities this build knows: one registration line each.
+
+A capability is a folder under ``eventplane/`` with a component class that
+follows ``runtime.Component``. It is registered here by dotted path, so this
+module imports no capability and the import graph keeps pointing downward.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eventplane.config import Settings
+    from eventplane.runtime.component import Component
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """A registered capability: the role that enables it and its component class."""
+
+    role: str
+    component: str  # "package.module:ClassName"
+
+    def load(self) -> Component:
+        module, _, name = self.component.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        component: Component = cls()
+        return component
+
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("queues", "eventplane.queues.component:QueuesComponent"),
+    Capability("fanout", "eventplane.topics.component:TopicsComponent"),
+    Capability("bus", "eventplane.bus.component:BusComponent"),
+    Capability("runner", "eventplane.functions.component:FunctionsComponent"),
+)
+
+
+def components_for(settings: Settings) -> list[Component]:
+    """The components this process runs, in registration order, by enabled role."""
+    return [c.load() for c in CAPABILITIES if c.role in settings.roles]

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from eventplane.tables.expr.errors import ValidationException
+from eventplane.tables.expr.keys import KeyRange, key_condition
 from eventplane.tables.expr.tree import (
     Arith,
     Between,
@@ -47,10 +48,12 @@ from eventplane.tables.expr.values import (
 )
 
 __all__ = [
+    "KeyRange",
     "UpdateResult",
     "apply_update",
     "condition_holds",
     "get_path",
+    "key_condition",
     "project",
 ]
 
@@ -146,8 +149,9 @@ def _holds(
 
 def _compare(op: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
-        # A missing attribute equals nothing and is unequal to everything.
-        return op == "<>" and (left is not None or right is not None)
+        # A missing attribute equals nothing, orders with nothing and is unequal to
+        # everything, even to another missing attribute.
+        return op == "<>"
     if op == "=":
         return values_equal(left, right)
     if op == "<>":

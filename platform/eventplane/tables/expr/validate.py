@@ -175,9 +175,12 @@ class _Context:
             if isinstance(node, Compare):
                 self._operand(label, node.left)
                 self._operand(label, node.right)
+                if node.op not in ("=", "<>"):
+                    self._orderable(label, node.op, node.left, node.right)
             elif isinstance(node, Between):
                 for operand in (node.operand, node.low, node.high):
                     self._operand(label, operand)
+                self._orderable(label, "BETWEEN", node.operand, node.low, node.high)
                 self._between_types(label, node)
             elif isinstance(node, In):
                 for operand in (node.operand, *node.choices):
@@ -218,6 +221,17 @@ class _Context:
                         f"function; operator or function: list_append, operand type: "
                         f"{LONG_TYPE_NAMES[type_of(lit)]}"
                     )
+
+    def _orderable(self, label: str, op: str, *operands: Any) -> None:
+        """Order comparisons take N, S or B; a literal of another type is a request error
+        (an item attribute of another type just makes the comparison false)."""
+        for operand in operands:
+            lit = self._literal(operand)
+            if lit is not None and type_of(lit) not in ("N", "S", "B"):
+                raise ValidationException(
+                    f"Invalid {label}: Incorrect operand type for operator or function; "
+                    f"operator or function: {op}, operand type: {type_of(lit)}"
+                )
 
     def _between_types(self, label: str, node: Between) -> None:
         low, high = self._literal(node.low), self._literal(node.high)

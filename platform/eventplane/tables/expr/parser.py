@@ -56,6 +56,7 @@ CONDITION_FUNCTIONS = {
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 _NEEDS_PATH = {"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"}
 MAX_IN_OPERANDS = 100
+MAX_EXPRESSION_BYTES = 4096
 
 
 class _Invalid(Exception):
@@ -269,6 +270,12 @@ def _syntax_error(kind: str, text: str, pos: int | None) -> ValidationException:
 def _parse(kind: str, start: str, text: str) -> Any:
     if not isinstance(text, str) or not text.strip():
         raise ValidationException(f"Invalid {kind}: The expression can not be empty;")
+    size = len(text.encode("utf-8"))
+    if size > MAX_EXPRESSION_BYTES:
+        raise ValidationException(
+            f"Invalid {kind}: Expression size has exceeded the maximum allowed size; "
+            f"expression size: {size}"
+        )
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedEOF:

@@ -87,8 +87,24 @@ def prepare(
         raise ValidationException("ExpressionAttributeNames must not be empty")
     if values is not None and not values:
         raise ValidationException("ExpressionAttributeValues must not be empty")
+    for key, name in (names or {}).items():
+        if not isinstance(key, str) or not key.startswith("#") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeNames contains invalid key: Syntax error; token: "{key}", '
+                f'near: "{key}"'
+            )
+        if not isinstance(name, str) or not name:
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid value: "
+                f"Empty attribute name for key {key}"
+            )
     checked_values: dict[str, AttributeValue] = {}
     for key, raw in (values or {}).items():
+        if not isinstance(key, str) or not key.startswith(":") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeValues contains invalid key: Syntax error; token: "{key}", '
+                f'near: "{key}"'
+            )
         try:
             checked_values[key] = validate_value(raw)
         except ValidationException as err:

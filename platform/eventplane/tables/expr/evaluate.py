@@ -34,7 +34,7 @@ from eventplane.tables.expr.tree import (
     Update,
     Value,
 )
-from eventplane.tables.expr.validate import resolve_path
+from eventplane.tables.expr.validate import LONG_TYPE_NAMES, resolve_path
 from eventplane.tables.expr.values import (
     MAX_ITEM_SIZE,
     AttributeValue,
@@ -87,7 +87,7 @@ def _operand(
     operand: Operand, item: Mapping[str, AttributeValue], names: Names, values: Values
 ) -> Any:
     if isinstance(operand, Value):
-        return values[operand.name]
+        return _literal(values, operand.name)
     if isinstance(operand, Path):
         return get_path(item, resolve_path(operand, names))
     if operand.name == "size":
@@ -98,6 +98,15 @@ def _operand(
         "The function is not allowed to be used this way in an expression; "
         f"function: {operand.name}"
     )
+
+
+def _literal(values: Values, name: str) -> AttributeValue:
+    if name not in values:
+        raise ValidationException(
+            "An expression attribute value used in expression is not defined; "
+            f"attribute value: {name}"
+        )
+    return values[name]
 
 
 def _size(value: AttributeValue) -> int | None:
@@ -248,10 +257,14 @@ def apply_update(
         _remove(new, elements)
     for action in tree.add:
         elements = resolve_path(action.path, names)
-        _put(new, elements, _add(get_path(new, elements), values[_value_name(action.value)]))
+        _put(
+            new,
+            elements,
+            _add(get_path(new, elements), _literal(values, _value_name(action.value))),
+        )
     for action in tree.delete:
         elements = resolve_path(action.path, names)
-        remaining = _delete(get_path(new, elements), values[_value_name(action.value)])
+        remaining = _delete(get_path(new, elements), _literal(values, _value_name(action.value)))
         if remaining is None:
             _remove(new, elements)
         else:
@@ -333,8 +346,19 @@ def _remove(item: Item, elements: Sequence[PathElement]) -> None:
         container["M"].pop(last, None)
 
 
-def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValue:
+def _operand_type(op: str, value: AttributeValue, allowed: tuple[str, ...]) -> str:
     kind = type_of(value)
+    if kind not in allowed:
+        raise ValidationException(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            f"operator: {op}, operand type: {LONG_TYPE_NAMES[kind]}, "
+            f"typeSet: ALLOWED_FOR_{op}_OPERAND"
+        )
+    return kind
+
+
+def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValue:
+    kind = _operand_type("ADD", value, ("N", "SS", "NS", "BS"))
     if current is None:
         return copy.deepcopy(value)
     if type_of(current) != kind:
@@ -351,7 +375,7 @@ def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValu
 
 
 def _delete(current: AttributeValue | None, value: AttributeValue) -> AttributeValue | None:
-    kind = type_of(value)
+    kind = _operand_type("DELETE", value, ("SS", "NS", "BS"))
     if current is None:
         return None
     if type_of(current) != kind:

@@ -69,7 +69,18 @@ class Expressions:
 
 def resolve_path(path: Path, names: Mapping[str, str]) -> tuple[PathElement, ...]:
     """The path with ``#placeholders`` replaced by the names they stand for."""
-    return tuple(names[e] if isinstance(e, str) and e.startswith("#") else e for e in path.elements)
+    out: list[PathElement] = []
+    for element in path.elements:
+        if isinstance(element, str) and element.startswith("#"):
+            if element not in names:
+                raise ValidationException(
+                    "An expression attribute name used in the document path is not defined; "
+                    f"attribute name: {element}"
+                )
+            out.append(names[element])
+        else:
+            out.append(element)
+    return tuple(out)
 
 
 def prepare(

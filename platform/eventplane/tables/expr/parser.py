@@ -90,6 +90,9 @@ class _Build(Transformer[Token, Any]):
         super().__init__()
         self.kind = kind
         self.is_update = kind == "UpdateExpression"
+        # Nodes already wrapped in parentheses: ((x)) is an error in DynamoDB. The tree
+        # keeps every node alive while building, so ids are not reused.
+        self.parenthesized: set[int] = set()
 
     # paths and operands
     def path(self, children: list[Token]) -> Path:
@@ -146,7 +149,11 @@ class _Build(Transformer[Token, Any]):
         raise _Invalid("Syntax error", pos=meta.end_pos)
 
     def parens(self, children: list[Condition]) -> Condition:
-        return children[0]
+        inner = children[0]
+        if id(inner) in self.parenthesized:
+            raise _Invalid("The expression has redundant parentheses;")
+        self.parenthesized.add(id(inner))
+        return inner
 
     def compare(self, children: list[Any]) -> Compare:
         left, op, right = children

@@ -51,6 +51,8 @@ Item = dict[str, AttributeValue]
 
 TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 MAX_ITEM_SIZE = 400 * 1024
+MAX_HASH_KEY_BYTES = 2048
+MAX_RANGE_KEY_BYTES = 1024
 MAX_DEPTH = 32
 
 _EXACT = decimal.Context(prec=1000, Emax=999_999, Emin=-999_999)
@@ -326,6 +328,18 @@ def extract_key(
                 "One or more parameter values are not valid. The AttributeValue for a key "
                 f"attribute cannot contain an empty {'string' if actual == 'S' else 'binary'} "
                 f"value. Key: {name}"
+            )
+        if actual in ("S", "B"):
+            size = len(value[actual].encode("utf-8")) if actual == "S" else len(value[actual])
+        else:
+            size = 0
+        limit, what = (
+            (MAX_HASH_KEY_BYTES, "hashkey") if not key else (MAX_RANGE_KEY_BYTES, "rangekey")
+        )
+        if size > limit:
+            # sic: DynamoDB's message has no space before the number
+            raise ValidationException(
+                _INVALID + f"Size of {what} has exceeded the maximum size limit of{limit} bytes"
             )
         key[name] = value
     return key

@@ -9,7 +9,6 @@ literal operands, so evaluation only meets problems that depend on the stored it
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -233,6 +232,8 @@ def apply_update(
 
     Every SET value is computed from the item as it was before the update, as DynamoDB
     does; ``key_names`` are the table's key attributes, which an update may not touch.
+    The new item shares unchanged parts with the old one (only the containers on updated
+    paths are copied): treat items as immutable values.
     """
     old: Item = dict(item or {})
     for path in tree.paths():
@@ -245,7 +246,7 @@ def apply_update(
     new_values = [
         (resolve_path(a.path, names), _set_value(a.value, old, names, values)) for a in tree.set
     ]
-    new: Item = copy.deepcopy(old)
+    new: Item = dict(old)
     for elements, value in new_values:
         _put(new, elements, value)
     removals = sorted(
@@ -293,14 +294,14 @@ def _set_value(value: SetValue, item: Item, names: Names, values: Values) -> Att
             assert isinstance(value.args[0], Path)
             current = get_path(item, resolve_path(value.args[0], names))
             if current is not None:
-                return copy.deepcopy(current)
+                return current
             return _set_value(value.args[1], item, names, values)
         if value.name == "list_append":
             first = _set_value(value.args[0], item, names, values)
             second = _set_value(value.args[1], item, names, values)
             if type_of(first) != "L" or type_of(second) != "L":
                 raise ValidationException(_BAD_TYPE)
-            return {"L": copy.deepcopy(first["L"] + second["L"])}
+            return {"L": first["L"] + second["L"]}
         raise ValidationException(
             f"Invalid UpdateExpression: The function is not allowed in an update expression; "
             f"function: {value.name}"
@@ -308,16 +309,24 @@ def _set_value(value: SetValue, item: Item, names: Names, values: Values) -> Att
     found = _operand(value, item, names, values)
     if found is None:
         raise ValidationException(_MISSING)
-    return copy.deepcopy(found)
+    return found
 
 
 def _parent(item: Item, elements: Sequence[PathElement]) -> Any:
-    """The container that holds the last element of a path; DynamoDB's error otherwise."""
+    """The container holding the path's last element, made writable by copying each
+    container on the way down (path copying: the old item is never touched); DynamoDB's
+    error when a step is missing or not a map/list."""
     container: Any = {"M": item}
     for element in elements[:-1]:
-        container = _child(container, element)
-        if container is None:
+        child = _child(container, element)
+        if child is None or ("M" not in child and "L" not in child):
             raise ValidationException(_BAD_PATH)
+        copied = {"M": dict(child["M"])} if "M" in child else {"L": list(child["L"])}
+        if isinstance(element, int):
+            container["L"][element] = copied
+        else:
+            container["M"][element] = copied
+        container = copied
     if ("L" if isinstance(elements[-1], int) else "M") not in container:
         raise ValidationException(_BAD_PATH)
     return container
@@ -360,7 +369,7 @@ def _operand_type(op: str, value: AttributeValue, allowed: tuple[str, ...]) -> s
 def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValue:
     kind = _operand_type("ADD", value, ("N", "SS", "NS", "BS"))
     if current is None:
-        return copy.deepcopy(value)
+        return value
     if type_of(current) != kind:
         raise ValidationException(_BAD_TYPE)
     if kind == "N":
@@ -418,7 +427,7 @@ def _pick(value: AttributeValue, wanted: dict[PathElement, Any]) -> AttributeVal
         out: dict[str, Any] = {}
         for key, sub in wanted.items():
             if isinstance(key, str) and key in value["M"]:
-                got = copy.deepcopy(value["M"][key]) if sub is True else _pick(value["M"][key], sub)
+                got = value["M"][key] if sub is True else _pick(value["M"][key], sub)
                 if got is not None:
                     out[key] = got
         return {"M": out} if out else None
@@ -427,11 +436,7 @@ def _pick(value: AttributeValue, wanted: dict[PathElement, Any]) -> AttributeVal
         for index in sorted(k for k in wanted if isinstance(k, int)):
             if index < len(value["L"]):
                 sub = wanted[index]
-                got = (
-                    copy.deepcopy(value["L"][index])
-                    if sub is True
-                    else _pick(value["L"][index], sub)
-                )
+                got = value["L"][index] if sub is True else _pick(value["L"][index], sub)
                 if got is not None:
                     members.append(got)
         return {"L": members} if members else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -81,7 +82,7 @@ def test_update(case: dict[str, Any]) -> None:
             run()
         assert caught.value.message == case["error"]
         return
-    before = None if item is None else dict(item)
+    before = copy.deepcopy(item)
     result = run()
     assert item == before, "the stored item must not be mutated"
     if "expected" in case:

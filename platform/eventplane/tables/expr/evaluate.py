@@ -218,6 +218,8 @@ class UpdateResult:
     item: Item
     updated_old: Item
     updated_new: Item
+    size: int
+    """``item_size(item)``, for the engine's bookkeeping."""
 
 
 def apply_update(
@@ -227,13 +229,15 @@ def apply_update(
     values: Values,
     *,
     key_names: Sequence[str] = (),
+    old_size: int | None = None,
 ) -> UpdateResult:
     """Apply SET, REMOVE, ADD and DELETE to a copy of ``item`` (None: a new item).
 
     Every SET value is computed from the item as it was before the update, as DynamoDB
     does; ``key_names`` are the table's key attributes, which an update may not touch.
     The new item shares unchanged parts with the old one (only the containers on updated
-    paths are copied): treat items as immutable values.
+    paths are copied): treat items as immutable values. ``old_size`` (the stored item's
+    ``item_size``, if the caller keeps it) spares re-measuring untouched attributes.
     """
     old: Item = dict(item or {})
     for path in tree.paths():
@@ -270,10 +274,15 @@ def apply_update(
             _remove(new, elements)
         else:
             _put(new, elements, remaining)
-    if item_size(new) > MAX_ITEM_SIZE:
-        raise ValidationException("Item size to update has exceeded the maximum allowed size")
     changed = [resolve_path(p, names) for p in tree.paths()]
-    return UpdateResult(new, _select(old, changed), _select(new, changed))
+    touched = {str(elements[0]) for elements in changed}
+    untouched = (item_size(old) if old_size is None else old_size) - item_size(
+        {k: v for k, v in old.items() if k in touched}
+    )
+    size = untouched + item_size({k: v for k, v in new.items() if k in touched})
+    if size > MAX_ITEM_SIZE:
+        raise ValidationException("Item size to update has exceeded the maximum allowed size")
+    return UpdateResult(new, _select(old, changed), _select(new, changed), size)
 
 
 def _value_name(operand: Operand) -> str:

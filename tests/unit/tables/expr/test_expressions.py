@@ -15,7 +15,7 @@ from eventplane.tables.expr import (
     parse_update,
     prepare,
 )
-from eventplane.tables.expr.values import decode_json_item
+from eventplane.tables.expr.values import decode_json_item, item_size
 
 from .conftest import item_of, load_cases, values_of
 
@@ -85,6 +85,20 @@ def test_update(case: dict[str, Any]) -> None:
     before = copy.deepcopy(item)
     result = run()
     assert item == before, "the stored item must not be mutated"
+    assert result.size == item_size(result.item)
+    if item is not None:
+        keys = case.get("key_names", ())
+        again = apply_update(
+            parse_update(case["expression"]),
+            item,
+            case.get("names") or {},
+            prepare(
+                update=case["expression"], names=case.get("names"), values=values_of(case)
+            ).values,
+            key_names=keys,
+            old_size=item_size(item),
+        )
+        assert again.size == result.size
     if "expected" in case:
         assert result.item == item_of(case["expected"])
     if "changes" in case:

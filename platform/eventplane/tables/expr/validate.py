@@ -37,7 +37,14 @@ from eventplane.tables.expr.tree import (
 )
 from eventplane.tables.expr.values import AttributeValue, compare_values, type_of, validate_value
 
-__all__ = ["LONG_TYPE_NAMES", "Expressions", "prepare", "resolve_path"]
+__all__ = [
+    "LONG_TYPE_NAMES",
+    "Expressions",
+    "check_query_filter",
+    "prepare",
+    "resolve_path",
+    "top_level_names",
+]
 
 LONG_TYPE_NAMES = {
     "S": "STRING",
@@ -151,6 +158,43 @@ def prepare(
         update=trees.get("UpdateExpression"),
         projection=trees.get("ProjectionExpression"),
     )
+
+
+def top_level_names(tree: Condition, names: Mapping[str, str]) -> set[str]:
+    """The top-level attribute names a condition or filter reads."""
+    found: set[str] = set()
+
+    def visit(operand: Any) -> None:
+        if isinstance(operand, Path):
+            found.add(str(resolve_path(operand, names)[0]))
+        elif isinstance(operand, Call):
+            for arg in operand.args:
+                visit(arg)
+
+    for node in _walk(tree):
+        if isinstance(node, Compare):
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, Between):
+            for operand in (node.operand, node.low, node.high):
+                visit(operand)
+        elif isinstance(node, In):
+            for operand in (node.operand, *node.choices):
+                visit(operand)
+        elif isinstance(node, Call):
+            visit(node)
+    return found
+
+
+def check_query_filter(tree: Condition, names: Mapping[str, str], key_names: Any) -> None:
+    """A Query's FilterExpression may not test the key attributes of the table or index
+    being queried (those belong in the KeyConditionExpression)."""
+    for name in sorted(top_level_names(tree, names)):
+        if name in key_names:
+            raise ValidationException(
+                "Filter Expression can only contain non-primary key attributes: "
+                f"Primary key attribute: {name}"
+            )
 
 
 class _Context:

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from eventplane.tables.expr import ValidationException, key_condition, prepare, project
+from eventplane.tables.expr import (
+    ValidationException,
+    check_query_filter,
+    key_condition,
+    prepare,
+    project,
+)
 from eventplane.tables.expr.values import decode_json_item, decode_json_value
 
 from .conftest import item_of, load_cases, values_of
@@ -64,3 +70,18 @@ def test_key_condition(case: dict[str, Any]) -> None:
     for value, inside in case.get("matches", []):
         decoded = None if value is None else decode_json_value(value)
         assert key_range.range_matches(decoded) is inside, value
+
+
+def test_query_filter_may_not_test_key_attributes() -> None:
+    exprs = prepare(
+        filter="#k = :v OR size(tags.x) > :n OR contains(c, :v)",
+        names={"#k": "sk"},
+        values={":v": {"S": "a"}, ":n": {"N": "1"}},
+    )
+    assert exprs.filter is not None
+    check_query_filter(exprs.filter, exprs.names, {"pk"})
+    with pytest.raises(ValidationException) as caught:
+        check_query_filter(exprs.filter, exprs.names, {"pk", "sk"})
+    assert caught.value.message == (
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"
+    )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
     from eventplane.client import Client
@@ -70,6 +70,21 @@ def report(args: argparse.Namespace, data: Any, text: str) -> None:
         emit_json(data)
     else:
         print(text)
+
+
+def done(args: argparse.Namespace, value: Any, text: str) -> int:
+    """``report``, then exit status 0."""
+    report(args, value, text)
+    return 0
+
+
+def usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """A combination of arguments argparse cannot check itself: its usage error, exit 2.
+
+    The action's parser put its ``error`` in ``args.usage_error``.
+    """
+    args.usage_error(message)
+    raise SystemExit(2)  # not reached: ArgumentParser.error exits
 
 
 def client(args: argparse.Namespace) -> Client:

@@ -9,14 +9,10 @@ from typing import Any, TypeVar
 
 import grpc
 
-# Importing the capabilities' error modules registers their AWS codes, so a
-# server error arrives as its own class (QueueDoesNotExist, NotFound, ...) in a
-# program that only uses the SDK.
-import eventplane.bus.errors
-import eventplane.functions.errors
-import eventplane.queues.errors
-import eventplane.topics.errors  # noqa: F401
-from eventplane.errors import from_rpc
+# eventplane.errors holds every error class (capabilities' codes included), so a
+# server error arrives as its own class (QueueDoesNotExist, ...) in a program
+# that only uses the SDK, without loading any capability.
+from eventplane.errors.rpc import from_rpc
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,
     TRACE_ID_KEY,

@@ -125,7 +125,9 @@ class LocalKafka:
             flush=True,
         )
         try:
-            maven.resolve(kafka_file("pom.xml"), self.libs, _show_progress)
+            # A rewritten line can tick often; whole lines in a log should not flood it.
+            every = 1.0 if sys.stderr.isatty() else 10.0
+            maven.resolve(kafka_file("pom.xml"), self.libs, _show_progress, every=every)
         except maven.MavenError as exc:
             raise LocalKafkaError(str(exc)) from None
         marker.touch()

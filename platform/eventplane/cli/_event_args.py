@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from eventplane.cli._support import read_arg as _read
 from eventplane.errors import EventplaneError
 
 # --- argument types ----------------------------------------------------------------------
-
-
-def _read(arg: str) -> str:
-    if arg == "@-":
-        return sys.stdin.read()
-    if arg.startswith("@"):
-        try:
-            with open(arg[1:], encoding="utf-8") as f:
-                return f.read()
-        except OSError as exc:
-            raise argparse.ArgumentTypeError(f"cannot read {arg[1:]}: {exc.strerror}") from None
-    return arg
 
 
 def _parse(arg: str, want: type | None = None) -> tuple[str, Any]:

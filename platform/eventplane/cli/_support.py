@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,19 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def read_arg(arg: str) -> str:
+    """An argument's text: as given, from a file (``@FILE``), or from stdin (``@-``)."""
+    if arg == "@-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        try:
+            with open(arg[1:], encoding="utf-8") as f:
+                return f.read()
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {arg[1:]}: {exc.strerror}") from None
+    return arg
 
 
 def message_attribute(text: str) -> tuple[str, dict[str, Any]]:

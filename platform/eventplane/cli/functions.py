@@ -40,6 +40,7 @@ from eventplane.cli._support import client as _client
 from eventplane.cli._support import done as _done
 from eventplane.cli._support import emit_json as _emit_json
 from eventplane.cli._support import key_value as _key_value
+from eventplane.cli._support import read_arg as _read
 from eventplane.cli._support import report as _report
 from eventplane.cli._support import subcommands
 from eventplane.cli._support import usage as _usage
@@ -53,18 +54,6 @@ _QUALIFIER_HELP = "a version or alias (default: $LATEST)"
 
 
 # --- argument types ----------------------------------------------------------------------
-
-
-def _read(arg: str) -> str:
-    if arg == "@-":
-        return sys.stdin.read()
-    if arg.startswith("@"):
-        try:
-            with open(arg[1:], encoding="utf-8") as f:
-                return f.read()
-        except OSError as exc:
-            raise argparse.ArgumentTypeError(f"cannot read {arg[1:]}: {exc.strerror}") from None
-    return arg
 
 
 def _payload(arg: str) -> str:

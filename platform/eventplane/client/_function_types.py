@@ -21,7 +21,7 @@ from typing import Any
 from eventplane._gen.v1 import functions_pb2 as pb
 
 # One class for "a malformed argument, caught before anything is sent" across the SDK.
-from eventplane.client._event_types import InvalidArgument
+from eventplane.client._event_types import InvalidArgument, strings
 
 NO_RESERVATION = -1  # the proto's "no reserved concurrency"
 
@@ -241,17 +241,6 @@ def int_arg(value: Any, what: str) -> int:
 
 def optional_int(value: Any, what: str) -> int | None:
     return None if value is None else int_arg(value, what)
-
-
-def strings(value: Any, what: str) -> list[str]:
-    # A lone string would otherwise be sent one character per item.
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"{what}: expected a list of strings, got {value!r}")
-    items = list(value)
-    bad = [v for v in items if not isinstance(v, str)]
-    if bad:
-        raise InvalidArgument(f"{what}: expected a list of strings, got {bad[0]!r} in it")
-    return items
 
 
 def payload_bytes(payload: Any) -> bytes:

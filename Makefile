@@ -21,11 +21,11 @@ help: ## list the targets
 $(STAMP): pyproject.toml deploy/kafka/pom.xml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	$(EP) kafka fetch
 	@touch $(STAMP)
 
-install: $(STAMP) ## venv in .venv with eventplane + dev extra, Kafka jars via Maven
+install: $(STAMP) ## venv in .venv with eventplane + server and dev extras, Kafka jars via Maven
 
 dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C stops both)
 	$(EP) dev

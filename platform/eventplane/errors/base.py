@@ -1,33 +1,55 @@
-"""Typed errors with AWS-style codes, and the one table that maps them to gRPC.
+"""The root error, its neutral categories and the codes every capability shares.
 
 Every error a user can see is an EventplaneError subclass carrying:
 - ``code``: the machine-readable code AWS uses for the same case
   (``QueueDoesNotExist``, ``ReceiptHandleIsInvalid``, ...);
 - a message a user can act on (it names the offending field);
+- ``category``: what kind of failure it is, in words no transport owns
+  (invalid request, not found, throttled, ...);
 - ``retriable``: whether repeating the same call may succeed.
 
-The server sends ``code`` and ``retriable`` in trailing metadata next to the gRPC
-status; the SDK turns them back into the same class (``from_rpc``). Both sides
-use ``GRPC_STATUS`` below, so the mapping lives in exactly one place.
+Nothing here knows gRPC or HTTP: a transport adapter (``eventplane.errors.rpc``)
+maps ``category`` to its own status codes in one table, so the cores can raise
+these errors whichever front door the call came through.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import ClassVar
-
-import grpc
-
-CODE_KEY = "eventplane-error-code"
-RETRIABLE_KEY = "eventplane-retriable"
 
 _BY_CODE: dict[str, type[EventplaneError]] = {}
 
 
+class Category(enum.Enum):
+    """What kind of failure an error is; transports map it to their own status."""
+
+    INVALID_REQUEST = "invalid_request"
+    """The caller's fault: a missing, malformed or out-of-range parameter."""
+    NOT_FOUND = "not_found"
+    """The named resource does not exist."""
+    ALREADY_EXISTS = "already_exists"
+    """A resource with that name exists already (a conflict on create)."""
+    PRECONDITION = "precondition"
+    """The resource's current state forbids the call (a conflict with its state)."""
+    THROTTLED = "throttled"
+    """A rate or quota is used up; the same call may succeed later."""
+    UNAVAILABLE = "unavailable"
+    """The platform cannot serve the call right now (an owner moving, Kafka down)."""
+    INTERNAL = "internal"
+    """A bug or an unexpected failure on the server side."""
+
+    @property
+    def client_fault(self) -> bool:
+        """Whether the caller must change something (AWS's ``Sender`` fault type)."""
+        return self not in (Category.UNAVAILABLE, Category.INTERNAL)
+
+
 class EventplaneError(Exception):
-    """Root of every eventplane error. Subclasses set ``code`` and ``status``."""
+    """Root of every eventplane error. Subclasses set ``code`` and ``category``."""
 
     code: ClassVar[str] = "InternalFailure"
-    status: ClassVar[grpc.StatusCode] = grpc.StatusCode.INTERNAL
+    category: ClassVar[Category] = Category.INTERNAL
     retriable: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
@@ -61,32 +83,32 @@ class EventplaneError(Exception):
 _BY_CODE[EventplaneError.code] = EventplaneError
 
 
-# --- categories (one per gRPC status) -------------------------------------------------
+# --- one class per category; capability errors derive from these ---------------------
 
 
 class InvalidRequestError(EventplaneError):
-    status = grpc.StatusCode.INVALID_ARGUMENT
+    category = Category.INVALID_REQUEST
 
 
 class NotFoundError(EventplaneError):
-    status = grpc.StatusCode.NOT_FOUND
+    category = Category.NOT_FOUND
 
 
 class AlreadyExistsError(EventplaneError):
-    status = grpc.StatusCode.ALREADY_EXISTS
+    category = Category.ALREADY_EXISTS
 
 
 class PreconditionError(EventplaneError):
-    status = grpc.StatusCode.FAILED_PRECONDITION
+    category = Category.PRECONDITION
 
 
 class ThrottledError(EventplaneError):
-    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    category = Category.THROTTLED
     retriable = True
 
 
 class UnavailableError(EventplaneError):
-    status = grpc.StatusCode.UNAVAILABLE
+    category = Category.UNAVAILABLE
     retriable = True
 
 
@@ -125,39 +147,18 @@ class InternalFailure(EventplaneError):
     code = "InternalFailure"
 
 
+DEFAULT_FOR_CATEGORY: dict[Category, type[EventplaneError]] = {
+    Category.INVALID_REQUEST: InvalidParameterValue,
+    Category.NOT_FOUND: ResourceNotFound,
+    Category.ALREADY_EXISTS: ResourceAlreadyExists,
+    Category.PRECONDITION: PreconditionError,
+    Category.THROTTLED: ThrottlingException,
+    Category.UNAVAILABLE: ServiceUnavailable,
+    Category.INTERNAL: InternalFailure,
+}
+"""The class to raise for an error that arrives with a category but no known code."""
+
+
 def lookup(code: str) -> type[EventplaneError] | None:
     """The class registered for ``code``, if any."""
     return _BY_CODE.get(code)
-
-
-GRPC_STATUS: dict[grpc.StatusCode, type[EventplaneError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InvalidParameterValue,
-    grpc.StatusCode.NOT_FOUND: ResourceNotFound,
-    grpc.StatusCode.ALREADY_EXISTS: ResourceAlreadyExists,
-    grpc.StatusCode.FAILED_PRECONDITION: PreconditionError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: ThrottlingException,
-    grpc.StatusCode.UNAVAILABLE: ServiceUnavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: ServiceUnavailable,
-    grpc.StatusCode.INTERNAL: InternalFailure,
-}
-"""Fallback class per gRPC status, for errors that arrive without a code."""
-
-
-def trailing_metadata(err: EventplaneError) -> tuple[tuple[str, str], ...]:
-    return ((CODE_KEY, err.code), (RETRIABLE_KEY, "true" if err.retriable else "false"))
-
-
-def from_rpc(exc: grpc.RpcError) -> EventplaneError:
-    """Turn a failed gRPC call into the typed error the server raised."""
-    call = exc  # grpc.RpcError raised by stubs is also a grpc.Call
-    code_fn = getattr(call, "code", None)
-    status = code_fn() if callable(code_fn) else grpc.StatusCode.UNKNOWN
-    details_fn = getattr(call, "details", None)
-    message = (details_fn() if callable(details_fn) else None) or str(status)
-    md_fn = getattr(call, "trailing_metadata", None)
-    metadata = dict(md_fn() or ()) if callable(md_fn) else {}
-    code = metadata.get(CODE_KEY)
-    if code:
-        return EventplaneError.from_code(str(code), message)
-    fallback = GRPC_STATUS.get(status, InternalFailure)
-    return fallback(f"{status.name}: {message}")

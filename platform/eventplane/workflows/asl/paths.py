@@ -320,8 +320,10 @@ def apply_result_path(raw_input: Any, result: Any, path: str | None) -> Any:
             if last:
                 node[step] = result
             else:
-                if not isinstance(node.get(step), (dict, list)):
+                if node.get(step) is None:
                     node[step] = {}
+                elif not isinstance(node[step], (dict, list)):
+                    raise _match_failure(path, raw_input)
                 node = node[step]
         else:
             if not isinstance(node, list) or not -len(node) <= step < len(node):

@@ -70,6 +70,8 @@ def check_expression(text: str) -> str | None:
     """None when ``text`` is a well-formed ``{% %}`` expression, else why not."""
     if not is_expression(text):
         return "a JSONata expression must start with '{%' and end with '%}'"
+    # AWS reports a definition-time parse error by the expression and JSONata's message
+
     if not _body(text):
         return "the expression is empty"
     try:
@@ -118,21 +120,27 @@ def evaluate_expression(text: str, env: JsonataEnv, *, field: str = "") -> Any:
     try:
         value = expr.evaluate(env.states.get("input"), bindings)
     except Exception as exc:
-        where = f" specified for the field '{field}'" if field else ""
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{body}'{where}: {_why(exc)}",
-        ) from None
+        raise StatesError(QUERY_EVALUATION_ERROR, _failure(body, field, exc)) from None
     if value is None:
         return UNDEFINED
     return _plain(Utils.convert_nulls(value))
 
 
-def _why(exc: Exception) -> str:
+def _failure(body: str, field: str, exc: Exception) -> str:
+    """AWS's cause: the sentence naming expression and field, then the JSONata error.
+
+    A coded JSONata error is its own sentence (``. T2001: ...``); a bare message
+    (one of AWS's own functions refusing its arguments) follows a colon.
+    """
     if isinstance(exc, StatesError):
-        return exc.cause
-    text = str(exc).strip()
-    return text or type(exc).__name__
+        detail, separator = exc.cause, ": "
+    else:
+        code = getattr(exc, "error", None)
+        text = str(exc).strip() or type(exc).__name__
+        detail, separator = (f"{code}: {text}", ". ") if isinstance(code, str) else (text, ": ")
+    where = f" specified for the field '{field}'" if field else ""
+    sentence = f"The JSONata expression '{body}'{where} threw an error during evaluation"
+    return f"{sentence}{separator}{detail}"
 
 
 def _plain(value: Any) -> Any:

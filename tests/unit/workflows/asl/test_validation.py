@@ -102,7 +102,8 @@ def test_parse_builds_typed_states_with_defaults() -> None:
     parallel = machine.states["P"]
     assert isinstance(parallel, ParallelState)
     assert parallel.query_language == "JSONata"
-    assert parallel.branches[0].states["X"].query_language == "JSONata"
+    # branch states inherit the machine's language, not the Parallel's (as on AWS)
+    assert parallel.branches[0].states["X"].query_language == "JSONPath"
     mapped = machine.states["M"]
     assert isinstance(mapped, MapState)
     assert mapped.item_selector == {"v.$": "$$.Map.Item.Value"}

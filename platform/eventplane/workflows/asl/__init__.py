@@ -7,6 +7,7 @@ values or ``StatesError`` out.
 """
 
 from eventplane.workflows.asl.choice import choose, choose_rule, evaluate_rule
+from eventplane.workflows.asl.context import context_object
 from eventplane.workflows.asl.definition import (
     CatcherDef,
     ChoiceRule,
@@ -91,6 +92,7 @@ __all__ = [
     "choose_rule",
     "complete_catch",
     "complete_state",
+    "context_object",
     "effective_input",
     "error_output",
     "evaluate_assign",

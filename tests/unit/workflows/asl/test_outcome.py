@@ -226,3 +226,34 @@ def test_fail_error_path_must_be_a_string() -> None:
     with pytest.raises(StatesError) as info:
         fail_error_and_cause(state, {"e": 5})
     assert info.value.error == "States.Runtime"
+
+
+def test_context_object_shape_and_use_from_both_languages() -> None:
+    from datetime import UTC, datetime
+
+    from eventplane.workflows.asl.context import context_object
+    from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_expression
+    from eventplane.workflows.asl.paths import apply_parameters
+
+    context = context_object(
+        execution_arn="arn:aws:states:us-east-1:000000000000:execution:sm:run",
+        execution_name="run",
+        execution_input={"a": 1},
+        start_time=datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        state_machine_arn="arn:aws:states:us-east-1:000000000000:stateMachine:sm",
+        state_machine_name="sm",
+        state_name="Pay",
+        entered_time=datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC),
+        retry_count=2,
+        task_token="tok",
+    )
+    assert context["Execution"]["StartTime"] == "2026-01-01T12:00:00.123Z"
+    assert context["State"] == {
+        "EnteredTime": "2026-01-01T12:00:01.000Z",
+        "Name": "Pay",
+        "RetryCount": 2,
+    }
+    template = {"token.$": "$$.Task.Token", "input.$": "$$.Execution.Input.a"}
+    assert apply_parameters(template, {}, context) == {"token": "tok", "input": 1}
+    env = JsonataEnv(input={}, context=context)
+    assert evaluate_expression("{% $states.context.StateMachine.Name %}", env) == "sm"

@@ -41,6 +41,9 @@ __all__ = [
 _EVAL = re.compile(r"\$eval\s*\(")
 
 
+_SHARED_RNG = random.Random()
+
+
 class _Undefined:
     """JSONata's "no value", distinct from JSON null."""
 
@@ -61,9 +64,13 @@ def _compile(body: str) -> Any:
     if _EVAL.search(body):
         raise ValueError("the $eval function is not supported")
     try:
-        return jsonata.Jsonata(body)
+        expr = jsonata.Jsonata(body)
     except Exception as exc:  # jsonata raises JException and a few built-ins
         raise ValueError(str(exc)) from None
+    # inputs are parsed JSON already; re-validating them walks the whole payload each time
+    expr.set_validate_input(False)
+    expr.set_output_convert_nulls(False)
+    return expr
 
 
 def check_expression(text: str) -> str | None:
@@ -102,7 +109,7 @@ class JsonataEnv:
             states["errorOutput"] = error_output
         self.states = states
         self.variables = dict(variables or {})
-        self.rng = rng or random.Random()
+        self.rng = rng or _SHARED_RNG
         self.new_uuid = new_uuid or (lambda: str(uuid.uuid4()))
 
 
@@ -116,7 +123,6 @@ def evaluate_expression(text: str, env: JsonataEnv, *, field: str = "") -> Any:
     bindings: dict[str, Any] = {name: value for name, value in env.variables.items()}
     bindings["states"] = env.states
     bindings.update(_aws_functions(env))
-    expr.set_output_convert_nulls(False)
     try:
         value = expr.evaluate(env.states.get("input"), bindings)
     except Exception as exc:

@@ -136,25 +136,27 @@ def select(path: str, data: Any) -> Any:
         # names and single indexes: walk the data directly (jsonpath-ng's find is slow)
         node = data
         for step in steps:
-            if (isinstance(step, str) and isinstance(node, dict) and step in node) or (
-                isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node)
-            ):
+            if isinstance(step, str):
+                if not isinstance(node, dict) or step not in node:
+                    raise _no_results(path)
                 node = node[step]
             else:
-                expr, _ = _compile(path)
-                raise StatesError(
-                    RUNTIME, f"Invalid path '{path}' : No results for path: {_normalized(expr)}"
-                )
+                if not isinstance(node, list) or not -len(node) <= step < len(node):
+                    raise _no_results(path)
+                node = node[step]
         return node
     expr, definite = _compile(path)
     matches = [m.value for m in expr.find(data)]
     if definite:
         if not matches:
-            raise StatesError(
-                RUNTIME, f"Invalid path '{path}' : No results for path: {_normalized(expr)}"
-            )
+            raise _no_results(path)
         return matches[0]
     return matches
+
+
+def _no_results(path: str) -> StatesError:
+    expr, _ = _compile(path)
+    return StatesError(RUNTIME, f"Invalid path '{path}' : No results for path: {_normalized(expr)}")
 
 
 def _normalized(expr: Any) -> str:

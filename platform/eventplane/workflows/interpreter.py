@@ -1,0 +1,496 @@
+"""The pure execution model: ``step(machine, state, inbox, now_ms) -> Step``.
+
+Given an execution's folded state and one inbox record (start, task result, heartbeat,
+timer, stop), a step returns the next state, the history events that record what
+happened, and the commands they cause (dispatch a task, start a timer). It reads no
+clock and touches no I/O, so Standard executions (journaled on Kafka) and Express
+executions (in memory) run the same code, and unit tests run it from data files.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventplane.workflows import flow, lang
+from eventplane.workflows.history import STATE_EVENT_PREFIX, HistoryEvent
+from eventplane.workflows.lang import StatesError, dumps
+from eventplane.workflows.machine import Machine, resource_kind, task_token
+from eventplane.workflows.model import (
+    ABORTED,
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    TIMED_OUT,
+    Command,
+    DispatchTask,
+    ExecutionState,
+    Frame,
+    Heartbeat,
+    Inbox,
+    Progress,
+    Start,
+    StartTimer,
+    Stop,
+    TaskResult,
+    TimerFired,
+)
+
+EXECUTION_TIMER = "*"
+
+
+@dataclass(slots=True)
+class Step:
+    state: ExecutionState
+    events: list[HistoryEvent] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+
+def new_execution(execution_arn: str, name: str, state_machine_arn: str) -> ExecutionState:
+    return ExecutionState(
+        execution_arn=execution_arn, name=name, state_machine_arn=state_machine_arn
+    )
+
+
+def step(machine: Machine, state: ExecutionState, inbox: Inbox, now_ms: int) -> Step:
+    """Apply one inbox record; ``state`` is not modified (the result holds a new one)."""
+    run = _Run(machine, copy.deepcopy(state), now_ms)
+    run.apply(inbox)
+    return Step(run.state, run.events, run.commands)
+
+
+def iso(ms: int) -> str:
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+class _Run:
+    def __init__(self, machine: Machine, state: ExecutionState, now_ms: int) -> None:
+        self.m = machine
+        self.state = state
+        self.now = now_ms
+        self.events: list[HistoryEvent] = []
+        self.commands: list[Command] = []
+        self._ready: list[Frame] = []
+
+    # --- plumbing ---------------------------------------------------------------------
+    def emit(self, type_: str, details: dict[str, Any] | None = None) -> None:
+        s = self.state
+        event = HistoryEvent(s.last_event_id + 1, s.last_event_id, self.now, type_, details or {})
+        s.last_event_id = event.id
+        self.events.append(event)
+
+    def next_id(self, prefix: str) -> str:
+        self.state.seq += 1
+        return f"{prefix}{self.state.seq}"
+
+    def timer(self, frame_fid: str, due_ms: int) -> str:
+        tid = self.next_id("t")
+        self.state.timers[tid] = frame_fid
+        self.commands.append(StartTimer(tid, due_ms))
+        return tid
+
+    def find(self, fid: str) -> Frame | None:
+        frame = self.state.root
+        if frame is None or fid == frame.fid:
+            return frame
+        for part in fid.split("/")[1:]:
+            assert frame is not None
+            frame = next((c for c in frame.progress.children if c.fid.endswith("/" + part)), None)
+            if frame is None:
+                return None
+        return frame
+
+    def parent(self, frame: Frame) -> Frame | None:
+        if "/" not in frame.fid:
+            return None
+        return self.find(frame.fid.rsplit("/", 1)[0])
+
+    def sdef(self, frame: Frame) -> dict[str, Any]:
+        return self.m.state(frame.scope, frame.state)
+
+    def context(self, frame: Frame, token: str | None = None, item: Any = None) -> dict[str, Any]:
+        s = self.state
+        ctx: dict[str, Any] = {
+            "Execution": {
+                "Id": s.execution_arn,
+                "Input": s.input,
+                "Name": s.name,
+                "RoleArn": "arn:aws:iam::000000000000:role/eventplane",
+                "StartTime": iso(s.start_ms),
+                "RedriveCount": 0,
+            },
+            "State": {
+                "EnteredTime": iso(frame.progress.entered_ms or self.now),
+                "Name": frame.state,
+                "RetryCount": sum(frame.progress.retry_counts),
+            },
+            "StateMachine": {
+                "Id": s.state_machine_arn,
+                "Name": s.state_machine_arn.rsplit(":", 1)[-1],
+            },
+        }
+        if token is not None:
+            ctx["Task"] = {"Token": token}
+        if item is not None:
+            ctx["Map"] = {"Item": item}
+        return ctx
+
+    # --- inbox --------------------------------------------------------------------------
+    def apply(self, inbox: Inbox) -> None:
+        s = self.state
+        if isinstance(inbox, Start):
+            if s.root is None:
+                self.start(inbox)
+        elif s.status != RUNNING:
+            return  # late results, timers and stops of a finished execution
+        elif isinstance(inbox, TaskResult):
+            self.task_result(inbox)
+        elif isinstance(inbox, Heartbeat):
+            self.heartbeat(inbox)
+        elif isinstance(inbox, TimerFired):
+            self.timer_fired(inbox)
+        elif isinstance(inbox, Stop):
+            self.abort_frame(s.root)
+            self.end(ABORTED, "ExecutionAborted", error=inbox.error, cause=inbox.cause)
+        self.drain()
+
+    def drain(self) -> None:
+        while self._ready and self.state.status == RUNNING:
+            self.enter(self._ready.pop(0))
+
+    def start(self, inbox: Start) -> None:
+        s = self.state
+        s.start_ms = self.now
+        s.input = json.loads(inbox.input)
+        self.emit(
+            "ExecutionStarted",
+            {
+                "input": inbox.input,
+                "inputDetails": {"truncated": False},
+                "roleArn": "arn:aws:iam::000000000000:role/eventplane",
+                "stateMachineArn": s.state_machine_arn,
+            },
+        )
+        if self.m.timeout_seconds is not None:
+            s.timers[EXECUTION_TIMER] = ""
+            self.commands.append(
+                StartTimer(EXECUTION_TIMER, self.now + self.m.timeout_seconds * 1000)
+            )
+        s.root = Frame(fid="0", scope=[], state=self.m.start_at([]), input=s.input)
+        self._ready.append(s.root)
+
+    def end(self, status: str, type_: str, **details: Any) -> None:
+        s = self.state
+        s.status = status
+        s.stop_ms = self.now
+        s.tasks.clear()
+        s.timers.clear()
+        if status == SUCCEEDED:
+            s.output = details["output"]
+            self.emit(type_, {"output": dumps(s.output), "outputDetails": {"truncated": False}})
+            return
+        s.error, s.cause = details.get("error"), details.get("cause")
+        self.emit(
+            type_, {k: v for k, v in (("error", s.error), ("cause", s.cause)) if v is not None}
+        )
+
+    # --- entering a state ---------------------------------------------------------------
+    def enter(self, frame: Frame) -> None:
+        sdef = self.sdef(frame)
+        kind = sdef["Type"]
+        frame.progress = Progress(entered_ms=self.now)
+        self.state.transitions += 1
+        self.emit(
+            f"{STATE_EVENT_PREFIX[kind]}Entered",
+            {
+                "name": frame.state,
+                "input": dumps(frame.input),
+                "inputDetails": {"truncated": False},
+            },
+        )
+        try:
+            self.run_state(frame, sdef)
+        except StatesError as exc:
+            self.handle_error(frame, sdef, exc.error, exc.cause)
+
+    def run_state(self, frame: Frame, sdef: dict[str, Any]) -> None:
+        """Do (or redo, after a Retry's back-off) what the current state does."""
+        kind = sdef["Type"]
+        ctx = self.context(frame)
+        if kind == "Pass":
+            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+            self.finish(frame, sdef, lang.pass_result(sdef, data))
+        elif kind == "Choice":
+            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+            target = lang.choose(sdef, data, ctx, frame.variables)
+            if target is None:
+                raise StatesError(
+                    "States.NoChoiceMatched",
+                    f"No Choice Rules matched and no Default was specified for the state "
+                    f"'{frame.state}'",
+                )
+            output = lang.state_output(
+                {"OutputPath": sdef.get("OutputPath", "$")}, data, data, ctx, {}
+            )
+            self.exit(frame, output)
+            self.goto(frame, target, output)
+        elif kind == "Wait":
+            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+            due = lang.wait_until_ms(sdef, data, ctx, self.now)
+            frame.progress.timer_id = self.timer(frame.fid, due)
+        elif kind == "Succeed":
+            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+            output = lang.state_output(
+                {"OutputPath": sdef.get("OutputPath", "$")}, data, data, ctx, {}
+            )
+            self.exit(frame, output)
+            self.complete(frame, SUCCEEDED, output=output)
+        elif kind == "Fail":
+            error, cause = lang.fail_error(sdef, frame.input, ctx)
+            self.complete(frame, FAILED, error=error, cause=cause)
+        elif kind == "Task":
+            self.dispatch(frame, sdef)
+        elif kind == "Parallel":
+            self.start_parallel(frame, sdef)
+        elif kind == "Map":
+            self.start_map(frame, sdef)
+        else:
+            raise StatesError("States.Runtime", f"Unknown state type {kind!r}")
+
+    def exit(self, frame: Frame, output: Any) -> None:
+        kind = self.sdef(frame)["Type"]
+        self.emit(
+            f"{STATE_EVENT_PREFIX[kind]}Exited",
+            {"name": frame.state, "output": dumps(output), "outputDetails": {"truncated": False}},
+        )
+
+    def goto(self, frame: Frame, target: str, data: Any) -> None:
+        frame.state = target
+        frame.input = data
+        frame.progress = Progress()
+        self._ready.append(frame)
+
+    def finish(self, frame: Frame, sdef: dict[str, Any], result: Any) -> None:
+        """The state produced ``result``: process it into output, exit, move on."""
+        ctx = self.context(frame)
+        try:
+            output = lang.state_output(sdef, frame.input, result, ctx, frame.variables)
+        except StatesError as exc:
+            self.handle_error(frame, sdef, exc.error, exc.cause)
+            return
+        self.exit(frame, output)
+        if sdef.get("End"):
+            self.complete(frame, SUCCEEDED, output=output)
+        else:
+            self.goto(frame, sdef["Next"], output)
+
+    # --- errors -------------------------------------------------------------------------
+    def handle_error(self, frame: Frame, sdef: dict[str, Any], error: str, cause: str) -> None:
+        """Retry, else Catch, else the frame fails with the error."""
+        if sdef["Type"] in ("Task", "Parallel", "Map"):
+            progress = frame.progress
+            retriers = sdef.get("Retry", [])
+            if len(progress.retry_counts) < len(retriers):
+                progress.retry_counts = [0] * len(retriers)
+            for i, retrier in enumerate(retriers):
+                if lang.matches_error(retrier["ErrorEquals"], error):
+                    rng = random.Random(f"{self.state.execution_arn}/{self.state.seq}")
+                    delay = lang.retry_delay(retrier, progress.retry_counts[i], rng)
+                    if delay is not None:
+                        progress.retry_counts[i] += 1
+                        progress.timer_id = self.timer(frame.fid, self.now + int(delay * 1000))
+                        return
+                    break
+            for catcher in sdef.get("Catch", []):
+                if lang.matches_error(catcher["ErrorEquals"], error):
+                    try:
+                        output = lang.error_output(
+                            catcher, frame.input, error, cause, self.context(frame)
+                        )
+                    except StatesError as exc:
+                        self.complete(frame, FAILED, error=exc.error, cause=exc.cause)
+                        return
+                    self.exit(frame, output)
+                    self.goto(frame, catcher["Next"], output)
+                    return
+        self.complete(frame, FAILED, error=error, cause=cause)
+
+    def complete(self, frame: Frame, status: str, **details: Any) -> None:
+        """A frame reached its end (Succeed, End, Fail or an unhandled error)."""
+        frame.status = status
+        frame.output = details.get("output")
+        frame.error, frame.cause = details.get("error"), details.get("cause")
+        parent = self.parent(frame)
+        if parent is None:
+            if status == SUCCEEDED:
+                self.end(SUCCEEDED, "ExecutionSucceeded", output=frame.output)
+            else:
+                self.end(FAILED, "ExecutionFailed", error=frame.error, cause=frame.cause)
+            return
+        flow.child_done(self, parent, frame)
+
+    def abort_frame(self, frame: Frame | None) -> None:
+        """Stop whatever ``frame`` waits for; its late results will be ignored."""
+        if frame is None or frame.status != RUNNING:
+            return
+        p = frame.progress
+        for tid in (p.timer_id, p.timeout_timer, p.heartbeat_timer):
+            if tid is not None:
+                self.state.timers.pop(tid, None)
+        if p.task_id is not None:
+            self.state.tasks.pop(p.task_id, None)
+        for child in p.children:
+            self.abort_frame(child)
+        kind = self.sdef(frame)["Type"]
+        if kind in ("Task", "Wait", "Parallel", "Map"):
+            self.emit(f"{STATE_EVENT_PREFIX[kind]}Aborted", {"name": frame.state})
+        frame.status = ABORTED
+
+    # --- tasks --------------------------------------------------------------------------
+    def dispatch(self, frame: Frame, sdef: dict[str, Any]) -> None:
+        task_id = self.next_id("k")
+        resource = sdef["Resource"]
+        rtype, rname, waits = resource_kind(resource)
+        token = task_token(self.state.execution_arn, task_id) if waits else None
+        ctx = self.context(frame, token=token)
+        payload = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+        timeout, heartbeat = lang.task_timeouts(sdef, frame.input, ctx)
+        p = frame.progress
+        p.task_id = task_id
+        self.state.tasks[task_id] = frame.fid
+        if rtype == "lambdaFunction":
+            self.emit(
+                "LambdaFunctionScheduled",
+                {"resource": resource, "input": dumps(payload), "timeoutInSeconds": timeout},
+            )
+            self.emit("LambdaFunctionStarted")
+        else:
+            details: dict[str, Any] = {
+                "resourceType": rtype,
+                "resource": rname,
+                "region": "local",
+                "parameters": dumps(payload),
+            }
+            if timeout is not None:
+                details["timeoutInSeconds"] = timeout
+            if heartbeat is not None:
+                details["heartbeatInSeconds"] = heartbeat
+            self.emit("TaskScheduled", details)
+            self.emit("TaskStarted", {"resourceType": rtype, "resource": rname})
+        if timeout is not None:
+            p.timeout_timer = self.timer(frame.fid, self.now + int(timeout) * 1000)
+        if heartbeat is not None:
+            p.heartbeat_timer = self.timer(frame.fid, self.now + int(heartbeat) * 1000)
+        self.commands.append(
+            DispatchTask(task_id, resource, payload, token, waits, timeout, heartbeat)
+        )
+
+    def task_event(self, frame: Frame, outcome: str, **details: Any) -> None:
+        resource = self.sdef(frame)["Resource"]
+        rtype, rname, _ = resource_kind(resource)
+        if rtype == "lambdaFunction":
+            self.emit(f"LambdaFunction{outcome}", details)
+        else:
+            self.emit(f"Task{outcome}", {"resourceType": rtype, "resource": rname, **details})
+
+    def task_result(self, result: TaskResult) -> None:
+        fid = self.state.tasks.get(result.task_id)
+        frame = self.find(fid) if fid is not None else None
+        if frame is None:
+            return
+        if result.submitted:
+            self.task_event(frame, "Submitted", output=result.output or "{}")
+            return
+        self.state.tasks.pop(result.task_id, None)
+        self.end_task(frame)
+        sdef = self.sdef(frame)
+        if result.ok:
+            output = result.output or "null"
+            self.task_event(frame, "Succeeded", output=output)
+            self.finish(frame, sdef, json.loads(output))
+        else:
+            error, cause = result.error or "States.TaskFailed", result.cause or ""
+            self.task_event(frame, "Failed", error=error, cause=cause)
+            self.handle_error(frame, sdef, error, cause)
+
+    def end_task(self, frame: Frame) -> None:
+        p = frame.progress
+        for tid in (p.timeout_timer, p.heartbeat_timer):
+            if tid is not None:
+                self.state.timers.pop(tid, None)
+        p.task_id = p.timeout_timer = p.heartbeat_timer = None
+
+    def heartbeat(self, beat: Heartbeat) -> None:
+        fid = self.state.tasks.get(beat.task_id)
+        frame = self.find(fid) if fid is not None else None
+        if frame is None or frame.progress.heartbeat_timer is None:
+            return
+        self.state.timers.pop(frame.progress.heartbeat_timer, None)
+        _, heartbeat = lang.task_timeouts(self.sdef(frame), frame.input, self.context(frame))
+        frame.progress.heartbeat_timer = self.timer(
+            frame.fid, self.now + int(heartbeat or 0) * 1000
+        )
+
+    # --- timers -------------------------------------------------------------------------
+    def timer_fired(self, fired: TimerFired) -> None:
+        fid = self.state.timers.pop(fired.timer_id, None)
+        if fid is None:
+            return
+        if fired.timer_id == EXECUTION_TIMER:
+            self.abort_frame(self.state.root)
+            self.end(
+                TIMED_OUT,
+                "ExecutionTimedOut",
+                error="States.Timeout",
+                cause="The execution ran longer than the state machine's TimeoutSeconds",
+            )
+            return
+        frame = self.find(fid)
+        if frame is None or frame.status != RUNNING:
+            return
+        p, sdef = frame.progress, self.sdef(frame)
+        if fired.timer_id == p.timer_id:
+            p.timer_id = None
+            if sdef["Type"] == "Wait":
+                self.exit(frame, frame.input)
+                if sdef.get("End"):
+                    self.complete(frame, SUCCEEDED, output=frame.input)
+                else:
+                    self.goto(frame, sdef["Next"], frame.input)
+                return
+            try:  # a Retry's back-off is over: run the state again
+                self.run_state(frame, sdef)
+            except StatesError as exc:
+                self.handle_error(frame, sdef, exc.error, exc.cause)
+            return
+        if fired.timer_id in (p.timeout_timer, p.heartbeat_timer):
+            heartbeat = fired.timer_id == p.heartbeat_timer
+            if p.task_id is not None:
+                self.state.tasks.pop(p.task_id, None)
+            self.end_task(frame)
+            error = "States.HeartbeatTimeout" if heartbeat else "States.Timeout"
+            cause = (
+                "The task did not send a heartbeat within its HeartbeatSeconds"
+                if heartbeat
+                else "The task ran longer than its TimeoutSeconds"
+            )
+            self.task_event(frame, "TimedOut", error=error, cause=cause)
+            self.handle_error(frame, sdef, error, cause)
+
+    # --- Parallel and Map live in flow.py ----------------------------------------------
+    def start_parallel(self, frame: Frame, sdef: dict[str, Any]) -> None:
+        flow.start_parallel(self, frame, sdef)
+
+    def start_map(self, frame: Frame, sdef: dict[str, Any]) -> None:
+        flow.start_map(self, frame, sdef)
+
+    def ready(self, frame: Frame) -> None:
+        self._ready.append(frame)

@@ -1,0 +1,85 @@
+"""A state machine definition as the interpreter reads it: states by scope and name."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+LAMBDA_FUNCTION = "arn:aws:lambda:"
+SERVICE_PREFIX = "arn:aws:states:::"
+WAIT_FOR_TOKEN = ".waitForTaskToken"
+
+
+class Machine:
+    """The parsed JSON of one definition; sub-machines are found by ``scope``.
+
+    A scope is a flat list of (state name, branch index) pairs from the root down: a
+    Parallel branch is ``[name, i]``, a Map's item processor ``[name, -1]``.
+    """
+
+    def __init__(self, definition: str | dict[str, Any]) -> None:
+        self.raw: dict[str, Any] = (
+            json.loads(definition) if isinstance(definition, str) else definition
+        )
+        self._cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    @property
+    def timeout_seconds(self) -> int | None:
+        value = self.raw.get("TimeoutSeconds")
+        return int(value) if value is not None else None
+
+    def machine(self, scope: Sequence[Any]) -> dict[str, Any]:
+        key = tuple(scope)
+        found = self._cache.get(key)
+        if found is None:
+            found = self.raw
+            for i in range(0, len(scope), 2):
+                state = found["States"][scope[i]]
+                if scope[i + 1] >= 0:
+                    found = state["Branches"][scope[i + 1]]
+                else:
+                    found = state.get("ItemProcessor") or state["Iterator"]
+            self._cache[key] = found
+        return found
+
+    def state(self, scope: Sequence[Any], name: str) -> dict[str, Any]:
+        states: dict[str, Any] = self.machine(scope)["States"]
+        found: dict[str, Any] = states[name]
+        return found
+
+    def start_at(self, scope: Sequence[Any]) -> str:
+        return str(self.machine(scope)["StartAt"])
+
+
+def resource_kind(resource: str) -> tuple[str, str, bool]:
+    """(resourceType, resource, waits for a token) as history events name a task's resource.
+
+    A function ARN is the "lambda function" kind (``LambdaFunction*`` events); service
+    integrations ``arn:aws:states:::sqs:sendMessage`` are ``("sqs", "sendMessage")``.
+    """
+    if resource.startswith(LAMBDA_FUNCTION):
+        return "lambdaFunction", resource, False
+    if resource.startswith(SERVICE_PREFIX):
+        service, _, action = resource[len(SERVICE_PREFIX) :].partition(":")
+        return service, action, action.endswith(WAIT_FOR_TOKEN)
+    return "unknown", resource, False
+
+
+def task_token(execution_arn: str, task_id: str) -> str:
+    """An opaque token naming the execution (for routing) and its task."""
+    raw = json.dumps([execution_arn, task_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_token(token: str) -> tuple[str, str] | None:
+    """(execution ARN, task id) of a token, or None if it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        arn, task_id = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(arn, str) or not isinstance(task_id, str):
+        return None
+    return arn, task_id

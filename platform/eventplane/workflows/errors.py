@@ -8,6 +8,7 @@ from eventplane.errors import (
     NotFoundError,
     PreconditionError,
 )
+from eventplane.workflows.asl.errors import InvalidDefinition
 
 
 class StateMachineDoesNotExist(NotFoundError):
@@ -24,10 +25,6 @@ class ExecutionDoesNotExist(NotFoundError):
 
 class ExecutionAlreadyExists(AlreadyExistsError):
     code = "ExecutionAlreadyExists"
-
-
-class InvalidDefinition(InvalidRequestError):
-    code = "InvalidDefinition"
 
 
 class InvalidName(InvalidRequestError):

@@ -10,12 +10,11 @@ result is the error object.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from eventplane.workflows import lang
-from eventplane.workflows.lang import StatesError
-from eventplane.workflows.model import FAILED, RUNNING, SUCCEEDED, Frame
+from eventplane.workflows.asl import MapState, ParallelState, StateDef
+from eventplane.workflows.model import RUNNING, SUCCEEDED, Frame, Progress
 
 if TYPE_CHECKING:
     from eventplane.workflows.interpreter import _Run
@@ -35,48 +34,50 @@ def _child(run: _Run, parent: Frame, scope: list[Any], index: int, data: Any) ->
     return child
 
 
-def start_parallel(run: _Run, frame: Frame, sdef: dict[str, Any]) -> None:
+def start_parallel(run: _Run, frame: Frame, sdef: ParallelState) -> None:
     data = lang.effective_input(sdef, frame.input, run.context(frame), frame.variables)
     p = frame.progress
     p.children = []
-    p.results = [None] * len(sdef["Branches"])
-    p.next_index = len(sdef["Branches"])  # branches still running
+    p.results = [None] * len(sdef.branches)
+    p.next_index = len(sdef.branches)  # branches still running
     run.emit("ParallelStateStarted")
-    for i in range(len(sdef["Branches"])):
+    for i in range(len(sdef.branches)):
         _child(run, frame, [*frame.scope, frame.state, i], i, data)
 
 
-def start_map(run: _Run, frame: Frame, sdef: dict[str, Any]) -> None:
+def start_map(run: _Run, frame: Frame, sdef: MapState) -> None:
     ctx = run.context(frame)
-    data = lang.effective_input({"InputPath": sdef.get("InputPath", "$")}, frame.input, ctx, {})
-    raw_items = lang.map_items(sdef, data, ctx)
+    v = frame.variables
+    data = lang.map_input(sdef, frame.input, v)
+    raw_items = lang.map_items(sdef, data, ctx, v)
     items = [
-        lang.item_input(sdef, data, run.context(frame, item={"Index": i, "Value": v}), v)
-        for i, v in enumerate(raw_items)
+        lang.item_input(sdef, data, run.context(frame, item={"Index": i, "Value": x}), v, x)
+        for i, x in enumerate(raw_items)
     ]
-    batcher = sdef.get("ItemBatcher")
+    batcher = sdef.item_batcher
     if batcher is not None:
-        size = int(batcher.get("MaxItemsPerBatch", len(items) or 1))
+        size = max(int(batcher.get("MaxItemsPerBatch", len(items) or 1)), 1)
         extra = batcher.get("BatchInput", {})
-        items = [
-            {**extra, "Items": items[i : i + size]} for i in range(0, len(items), max(size, 1))
-        ]
+        items = [{**extra, "Items": items[i : i + size]} for i in range(0, len(items), size)]
     p = frame.progress
     p.children = []
     p.items = items
     p.results = [None] * len(items)
     p.next_index = 0
     p.failures = 0
+    p.limit = int(lang.map_number(sdef, "max_concurrency", data, ctx, v) or 0)
+    p.tolerated_count = lang.map_number(sdef, "tolerated_failure_count", data, ctx, v)
+    p.tolerated_percent = lang.map_number(sdef, "tolerated_failure_percentage", data, ctx, v)
     run.emit("MapStateStarted", {"length": len(items)})
     if not items:
         _map_succeeded(run, frame, sdef)
         return
-    _fill(run, frame, sdef)
+    _fill(run, frame)
 
 
-def _fill(run: _Run, frame: Frame, sdef: dict[str, Any]) -> None:
+def _fill(run: _Run, frame: Frame) -> None:
     p = frame.progress
-    limit = int(sdef.get("MaxConcurrency", 0)) or len(p.items)
+    limit = p.limit or len(p.items)
     while p.next_index < len(p.items) and len(p.children) < limit:
         i = p.next_index
         p.next_index += 1
@@ -84,14 +85,13 @@ def _fill(run: _Run, frame: Frame, sdef: dict[str, Any]) -> None:
         _child(run, frame, [*frame.scope, frame.state, -1], i, p.items[i])
 
 
-def _tolerated(sdef: dict[str, Any], failures: int, total: int) -> bool:
-    count = sdef.get("ToleratedFailureCount")
-    percent = sdef.get("ToleratedFailurePercentage")
+def _tolerated(p: Progress) -> bool:
+    count, percent = p.tolerated_count, p.tolerated_percent
     if count is None and percent is None:
         return False
-    if count is not None and failures > int(count):
+    if count is not None and p.failures > count:
         return False
-    return not (percent is not None and failures * 100 > math.floor(float(percent) * total))
+    return not (percent is not None and p.failures * 100 > percent * len(p.items))
 
 
 def child_done(run: _Run, parent: Frame, child: Frame) -> None:
@@ -99,7 +99,7 @@ def child_done(run: _Run, parent: Frame, child: Frame) -> None:
     sdef = run.sdef(parent)
     p = parent.progress
     p.children = [c for c in p.children if c is not child]
-    if sdef["Type"] == "Parallel":
+    if isinstance(sdef, ParallelState):
         if child.status == SUCCEEDED:
             p.results[child.index] = child.output
             p.next_index -= 1
@@ -122,26 +122,23 @@ def child_done(run: _Run, parent: Frame, child: Frame) -> None:
         run.emit("MapIterationFailed", name)
         p.failures += 1
         p.results[child.index] = {"Error": child.error, "Cause": child.cause}
-        if not _tolerated(sdef, p.failures, len(p.items)):
+        if not _tolerated(p):
             for other in p.children:
                 run.emit("MapIterationAborted", {"name": parent.state, "index": other.index})
                 run.abort_frame(other)
             p.children = []
             run.emit("MapStateFailed")
             error, cause = child.error or "States.TaskFailed", child.cause or ""
-            if "ToleratedFailureCount" in sdef or "ToleratedFailurePercentage" in sdef:
+            if p.tolerated_count is not None or p.tolerated_percent is not None:
                 error = "States.ExceedToleratedFailureThreshold"
                 cause = "The specified tolerated failure threshold was exceeded"
             run.handle_error(parent, sdef, error, cause)
             return
-    _fill(run, parent, sdef)
+    _fill(run, parent)
     if not p.children and p.next_index >= len(p.items) and parent.status == RUNNING:
         _map_succeeded(run, parent, sdef)
 
 
-def _map_succeeded(run: _Run, frame: Frame, sdef: dict[str, Any]) -> None:
+def _map_succeeded(run: _Run, frame: Frame, sdef: StateDef) -> None:
     run.emit("MapStateSucceeded")
     run.finish(frame, sdef, frame.progress.results)
-
-
-__all__ = ["FAILED", "StatesError", "child_done", "start_map", "start_parallel"]

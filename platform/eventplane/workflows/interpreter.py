@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eventplane.workflows import flow, lang
+from eventplane.workflows import asl, flow, lang
+from eventplane.workflows.asl import (
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    StateDef,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
 from eventplane.workflows.history import STATE_EVENT_PREFIX, HistoryEvent
 from eventplane.workflows.lang import StatesError, dumps
 from eventplane.workflows.machine import Machine, resource_kind, task_token
@@ -113,7 +124,7 @@ class _Run:
             return None
         return self.find(frame.fid.rsplit("/", 1)[0])
 
-    def sdef(self, frame: Frame) -> dict[str, Any]:
+    def sdef(self, frame: Frame) -> StateDef:
         return self.m.state(frame.scope, frame.state)
 
     def context(self, frame: Frame, token: str | None = None, item: Any = None) -> dict[str, Any]:
@@ -205,68 +216,76 @@ class _Run:
     # --- entering a state ---------------------------------------------------------------
     def enter(self, frame: Frame) -> None:
         sdef = self.sdef(frame)
-        kind = sdef["Type"]
         frame.progress = Progress(entered_ms=self.now)
         self.state.transitions += 1
         self.emit(
-            f"{STATE_EVENT_PREFIX[kind]}Entered",
+            f"{STATE_EVENT_PREFIX[sdef.type]}Entered",
             {
                 "name": frame.state,
                 "input": dumps(frame.input),
                 "inputDetails": {"truncated": False},
             },
         )
+        frame.progress.entered_event = self.state.last_event_id
+        self.guarded(frame, sdef, self.run_state)
+
+    def guarded(self, frame: Frame, sdef: StateDef, action: Any) -> None:
+        """Run ``action(frame, sdef)``; a language error becomes the state's error."""
         try:
-            self.run_state(frame, sdef)
+            action(frame, sdef)
         except StatesError as exc:
+            if exc.error == "States.Runtime":
+                exc = exc.for_state(frame.state, frame.progress.entered_event)
             self.handle_error(frame, sdef, exc.error, exc.cause)
 
-    def run_state(self, frame: Frame, sdef: dict[str, Any]) -> None:
+    def run_state(self, frame: Frame, sdef: StateDef) -> None:
         """Do (or redo, after a Retry's back-off) what the current state does."""
-        kind = sdef["Type"]
         ctx = self.context(frame)
-        if kind == "Pass":
-            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
+        v = frame.variables
+        if isinstance(sdef, PassState):
+            data = lang.effective_input(sdef, frame.input, ctx, v)
             self.finish(frame, sdef, lang.pass_result(sdef, data))
-        elif kind == "Choice":
-            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
-            target = lang.choose(sdef, data, ctx, frame.variables)
+        elif isinstance(sdef, ChoiceState):
+            target, output, values = lang.choose(sdef, frame.input, ctx, v)
             if target is None:
                 raise StatesError(
                     "States.NoChoiceMatched",
                     f"No Choice Rules matched and no Default was specified for the state "
                     f"'{frame.state}'",
                 )
-            output = lang.state_output(
-                {"OutputPath": sdef.get("OutputPath", "$")}, data, data, ctx, {}
-            )
+            v.update(values)
             self.exit(frame, output)
             self.goto(frame, target, output)
-        elif kind == "Wait":
-            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
-            due = lang.wait_until_ms(sdef, data, ctx, self.now)
+        elif isinstance(sdef, WaitState):
+            due = lang.wait_until_ms(sdef, frame.input, ctx, v, self.now)
             frame.progress.timer_id = self.timer(frame.fid, due)
-        elif kind == "Succeed":
-            data = lang.effective_input(sdef, frame.input, ctx, frame.variables)
-            output = lang.state_output(
-                {"OutputPath": sdef.get("OutputPath", "$")}, data, data, ctx, {}
-            )
+        elif isinstance(sdef, SucceedState):
+            output = lang.passthrough_output(sdef, frame.input, ctx, v)
             self.exit(frame, output)
             self.complete(frame, SUCCEEDED, output=output)
-        elif kind == "Fail":
-            error, cause = lang.fail_error(sdef, frame.input, ctx)
+        elif isinstance(sdef, FailState):
+            error, cause = lang.fail_error(sdef, frame.input, ctx, v)
             self.complete(frame, FAILED, error=error, cause=cause)
-        elif kind == "Task":
+        elif isinstance(sdef, TaskState):
             self.dispatch(frame, sdef)
-        elif kind == "Parallel":
-            self.start_parallel(frame, sdef)
-        elif kind == "Map":
-            self.start_map(frame, sdef)
+        elif isinstance(sdef, ParallelState):
+            flow.start_parallel(self, frame, sdef)
+        elif isinstance(sdef, MapState):
+            flow.start_map(self, frame, sdef)
         else:
-            raise StatesError("States.Runtime", f"Unknown state type {kind!r}")
+            raise StatesError("States.Runtime", f"Unknown state type {sdef.type!r}")
+
+    def wait_over(self, frame: Frame, sdef: StateDef) -> None:
+        ctx = self.context(frame)
+        output = lang.passthrough_output(sdef, frame.input, ctx, frame.variables)
+        frame.variables.update(
+            lang.assign(sdef, sdef, frame.input, frame.input, ctx, frame.variables)
+        )
+        self.exit(frame, output)
+        self.move_on(frame, sdef, output)
 
     def exit(self, frame: Frame, output: Any) -> None:
-        kind = self.sdef(frame)["Type"]
+        kind = self.sdef(frame).type
         self.emit(
             f"{STATE_EVENT_PREFIX[kind]}Exited",
             {"name": frame.state, "output": dumps(output), "outputDetails": {"truncated": False}},
@@ -278,30 +297,37 @@ class _Run:
         frame.progress = Progress()
         self._ready.append(frame)
 
-    def finish(self, frame: Frame, sdef: dict[str, Any], result: Any) -> None:
-        """The state produced ``result``: process it into output, exit, move on."""
-        ctx = self.context(frame)
-        try:
-            output = lang.state_output(sdef, frame.input, result, ctx, frame.variables)
-        except StatesError as exc:
-            self.handle_error(frame, sdef, exc.error, exc.cause)
-            return
-        self.exit(frame, output)
-        if sdef.get("End"):
+    def move_on(self, frame: Frame, sdef: StateDef, output: Any) -> None:
+        if sdef.end or sdef.next is None:
             self.complete(frame, SUCCEEDED, output=output)
         else:
-            self.goto(frame, sdef["Next"], output)
+            self.goto(frame, sdef.next, output)
+
+    def finish(self, frame: Frame, sdef: StateDef, result: Any) -> None:
+        """The state produced ``result``: process it into output, assign, exit, move on."""
+        self.guarded(frame, sdef, lambda f, d: self._finish(f, d, result))
+
+    def _finish(self, frame: Frame, sdef: StateDef, result: Any) -> None:
+        ctx = self.context(frame)
+        v = frame.variables
+        output = lang.state_output(sdef, frame.input, result, ctx, v)
+        selected = result
+        selector = getattr(sdef, "result_selector", None)
+        if selector is not None and sdef.query_language == "JSONPath":
+            selected = asl.apply_result_selector(selector, result, ctx, v)
+        v.update(lang.assign(sdef, sdef, frame.input, selected, ctx, v))
+        self.exit(frame, output)
+        self.move_on(frame, sdef, output)
 
     # --- errors -------------------------------------------------------------------------
-    def handle_error(self, frame: Frame, sdef: dict[str, Any], error: str, cause: str) -> None:
+    def handle_error(self, frame: Frame, sdef: StateDef, error: str, cause: str) -> None:
         """Retry, else Catch, else the frame fails with the error."""
-        if sdef["Type"] in ("Task", "Parallel", "Map"):
+        if isinstance(sdef, TaskState | ParallelState | MapState):
             progress = frame.progress
-            retriers = sdef.get("Retry", [])
-            if len(progress.retry_counts) < len(retriers):
-                progress.retry_counts = [0] * len(retriers)
-            for i, retrier in enumerate(retriers):
-                if lang.matches_error(retrier["ErrorEquals"], error):
+            if len(progress.retry_counts) < len(sdef.retry):
+                progress.retry_counts = [0] * len(sdef.retry)
+            for i, retrier in enumerate(sdef.retry):
+                if lang.matches_error(retrier.error_equals, error):
                     rng = random.Random(f"{self.state.execution_arn}/{self.state.seq}")
                     delay = lang.retry_delay(retrier, progress.retry_counts[i], rng)
                     if delay is not None:
@@ -309,17 +335,22 @@ class _Run:
                         progress.timer_id = self.timer(frame.fid, self.now + int(delay * 1000))
                         return
                     break
-            for catcher in sdef.get("Catch", []):
-                if lang.matches_error(catcher["ErrorEquals"], error):
+            for catcher in sdef.catch:
+                if lang.matches_error(catcher.error_equals, error):
+                    ctx = self.context(frame)
+                    v = frame.variables
                     try:
-                        output = lang.error_output(
-                            catcher, frame.input, error, cause, self.context(frame)
+                        output = lang.error_output(catcher, sdef, frame.input, error, cause, ctx, v)
+                        obj = {"Error": error, "Cause": cause}
+                        values = lang.assign(
+                            catcher, sdef, frame.input, obj, ctx, v, error_output=obj
                         )
                     except StatesError as exc:
                         self.complete(frame, FAILED, error=exc.error, cause=exc.cause)
                         return
+                    v.update(values)
                     self.exit(frame, output)
-                    self.goto(frame, catcher["Next"], output)
+                    self.goto(frame, catcher.next, output)
                     return
         self.complete(frame, FAILED, error=error, cause=cause)
 
@@ -349,20 +380,20 @@ class _Run:
             self.state.tasks.pop(p.task_id, None)
         for child in p.children:
             self.abort_frame(child)
-        kind = self.sdef(frame)["Type"]
+        kind = self.sdef(frame).type
         if kind in ("Task", "Wait", "Parallel", "Map"):
             self.emit(f"{STATE_EVENT_PREFIX[kind]}Aborted", {"name": frame.state})
         frame.status = ABORTED
 
     # --- tasks --------------------------------------------------------------------------
-    def dispatch(self, frame: Frame, sdef: dict[str, Any]) -> None:
+    def dispatch(self, frame: Frame, sdef: TaskState) -> None:
         task_id = self.next_id("k")
-        resource = sdef["Resource"]
+        resource = sdef.resource
         rtype, rname, waits = resource_kind(resource)
         token = task_token(self.state.execution_arn, task_id) if waits else None
         ctx = self.context(frame, token=token)
         payload = lang.effective_input(sdef, frame.input, ctx, frame.variables)
-        timeout, heartbeat = lang.task_timeouts(sdef, frame.input, ctx)
+        timeout, heartbeat = lang.task_timeouts(sdef, frame.input, ctx, frame.variables)
         p = frame.progress
         p.task_id = task_id
         self.state.tasks[task_id] = frame.fid
@@ -394,8 +425,9 @@ class _Run:
         )
 
     def task_event(self, frame: Frame, outcome: str, **details: Any) -> None:
-        resource = self.sdef(frame)["Resource"]
-        rtype, rname, _ = resource_kind(resource)
+        sdef = self.sdef(frame)
+        assert isinstance(sdef, TaskState)
+        rtype, rname, _ = resource_kind(sdef.resource)
         if rtype == "lambdaFunction":
             self.emit(f"LambdaFunction{outcome}", details)
         else:
@@ -434,7 +466,9 @@ class _Run:
         if frame is None or frame.progress.heartbeat_timer is None:
             return
         self.state.timers.pop(frame.progress.heartbeat_timer, None)
-        _, heartbeat = lang.task_timeouts(self.sdef(frame), frame.input, self.context(frame))
+        sdef = self.sdef(frame)
+        assert isinstance(sdef, TaskState)
+        _, heartbeat = lang.task_timeouts(sdef, frame.input, self.context(frame), frame.variables)
         frame.progress.heartbeat_timer = self.timer(
             frame.fid, self.now + int(heartbeat or 0) * 1000
         )
@@ -459,17 +493,10 @@ class _Run:
         p, sdef = frame.progress, self.sdef(frame)
         if fired.timer_id == p.timer_id:
             p.timer_id = None
-            if sdef["Type"] == "Wait":
-                self.exit(frame, frame.input)
-                if sdef.get("End"):
-                    self.complete(frame, SUCCEEDED, output=frame.input)
-                else:
-                    self.goto(frame, sdef["Next"], frame.input)
-                return
-            try:  # a Retry's back-off is over: run the state again
-                self.run_state(frame, sdef)
-            except StatesError as exc:
-                self.handle_error(frame, sdef, exc.error, exc.cause)
+            if isinstance(sdef, WaitState):
+                self.guarded(frame, sdef, self.wait_over)
+            else:  # a Retry's back-off is over: run the state again
+                self.guarded(frame, sdef, self.run_state)
             return
         if fired.timer_id in (p.timeout_timer, p.heartbeat_timer):
             heartbeat = fired.timer_id == p.heartbeat_timer
@@ -484,13 +511,6 @@ class _Run:
             )
             self.task_event(frame, "TimedOut", error=error, cause=cause)
             self.handle_error(frame, sdef, error, cause)
-
-    # --- Parallel and Map live in flow.py ----------------------------------------------
-    def start_parallel(self, frame: Frame, sdef: dict[str, Any]) -> None:
-        flow.start_parallel(self, frame, sdef)
-
-    def start_map(self, frame: Frame, sdef: dict[str, Any]) -> None:
-        flow.start_map(self, frame, sdef)
 
     def ready(self, frame: Frame) -> None:
         self._ready.append(frame)

@@ -7,50 +7,51 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from eventplane.workflows.asl import MapState, ParallelState, StateDef, StateMachineDef
+from eventplane.workflows.asl.definition import build_machine
+
 LAMBDA_FUNCTION = "arn:aws:lambda:"
 SERVICE_PREFIX = "arn:aws:states:::"
 WAIT_FOR_TOKEN = ".waitForTaskToken"
 
 
 class Machine:
-    """The parsed JSON of one definition; sub-machines are found by ``scope``.
+    """A definition built into typed states once; sub-machines are found by ``scope``.
 
     A scope is a flat list of (state name, branch index) pairs from the root down: a
-    Parallel branch is ``[name, i]``, a Map's item processor ``[name, -1]``.
+    Parallel branch is ``[name, i]``, a Map's item processor ``[name, -1]``. The
+    definition must have passed validation (``asl.parse_definition``) when it was stored.
     """
 
     def __init__(self, definition: str | dict[str, Any]) -> None:
-        self.raw: dict[str, Any] = (
-            json.loads(definition) if isinstance(definition, str) else definition
-        )
-        self._cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        raw = json.loads(definition) if isinstance(definition, str) else definition
+        self.definition: StateMachineDef = build_machine(raw)
+        self._cache: dict[tuple[Any, ...], StateMachineDef] = {}
 
     @property
     def timeout_seconds(self) -> int | None:
-        value = self.raw.get("TimeoutSeconds")
-        return int(value) if value is not None else None
+        return self.definition.timeout_seconds
 
-    def machine(self, scope: Sequence[Any]) -> dict[str, Any]:
+    def machine(self, scope: Sequence[Any]) -> StateMachineDef:
         key = tuple(scope)
         found = self._cache.get(key)
         if found is None:
-            found = self.raw
+            found = self.definition
             for i in range(0, len(scope), 2):
-                state = found["States"][scope[i]]
-                if scope[i + 1] >= 0:
-                    found = state["Branches"][scope[i + 1]]
+                state = found.states[scope[i]]
+                if isinstance(state, ParallelState):
+                    found = state.branches[scope[i + 1]]
                 else:
-                    found = state.get("ItemProcessor") or state["Iterator"]
+                    assert isinstance(state, MapState) and state.item_processor is not None
+                    found = state.item_processor
             self._cache[key] = found
         return found
 
-    def state(self, scope: Sequence[Any], name: str) -> dict[str, Any]:
-        states: dict[str, Any] = self.machine(scope)["States"]
-        found: dict[str, Any] = states[name]
-        return found
+    def state(self, scope: Sequence[Any], name: str) -> StateDef:
+        return self.machine(scope).states[name]
 
     def start_at(self, scope: Sequence[Any]) -> str:
-        return str(self.machine(scope)["StartAt"])
+        return self.machine(scope).start_at
 
 
 def resource_kind(resource: str) -> tuple[str, str, bool]:

@@ -113,6 +113,11 @@ class Progress:
     results: list[Any] = field(default_factory=list)
     failures: int = 0
     entered_ms: int = 0
+    entered_event: int = 0
+    # Map: MaxConcurrency (0: all at once) and the tolerated failures, resolved on entry.
+    limit: int = 0
+    tolerated_count: float | None = None
+    tolerated_percent: float | None = None
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> Progress:

@@ -10,6 +10,7 @@ AWS: a handler's ``errorType`` (``ValueError``), ``Lambda.ResourceNotFoundExcept
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -147,8 +148,7 @@ class Performer:
 
     async def close(self) -> None:
         for client in self._clients.values():
-            try:
+            # a loop that is gone closed its channel with it
+            with contextlib.suppress(Exception):
                 await client.close()
-            except Exception:  # a loop that is gone closed its channel with it
-                pass
         self._clients.clear()

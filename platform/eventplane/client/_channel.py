@@ -15,7 +15,8 @@ import grpc
 import eventplane.bus.errors
 import eventplane.functions.errors
 import eventplane.queues.errors
-import eventplane.topics.errors  # noqa: F401
+import eventplane.topics.errors
+import eventplane.workflows.errors  # noqa: F401
 from eventplane.errors import from_rpc
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
@@ -175,8 +175,16 @@ def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, 
     try:
         tp = TopicPartition(topic, partition, OFFSET_BEGINNING)
         consumer.assign([tp])
-        _, high = consumer.get_watermark_offsets(tp, timeout=10)
         deadline = time.monotonic() + FOLD_TIMEOUT_S
+        while True:
+            try:
+                _, high = consumer.get_watermark_offsets(tp, timeout=10)
+                break
+            except KafkaException:
+                # A topic just created may not have a partition leader yet.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         while high > 0:
             msgs: list[Any] = consumer.consume(500, 0.2)
             for m in msgs:

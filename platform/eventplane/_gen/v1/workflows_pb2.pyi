@@ -674,7 +674,7 @@ class HistoryEvent(_message.Message):
     timestamp: _builtins.int
     type: _builtins.str
     details_json: _builtins.str
-    """the event's details object as AWS names it, JSON"""
+    """JSON: {"<detailsKey>": {...}} as AWS names it (e.g. taskScheduledEventDetails)"""
     def __init__(
         self,
         *,

@@ -389,10 +389,8 @@ def test_metrics_count_executions_and_transitions(
 
     def scraped() -> str:
         text = urllib.request.urlopen(wf_server.metrics_url, timeout=5).read().decode()
-        assert (
-            f'eventplane_workflow_executions_total{{outcome="succeeded",state_machine="{name}",type="STANDARD"}} 1.0'
-            in text
-        )
+        labels = f'outcome="succeeded",state_machine="{name}",type="STANDARD"'
+        assert f"eventplane_workflow_executions_total{{{labels}}} 1.0" in text
         return text
 
     text = eventually(scraped)

@@ -3,8 +3,10 @@
 Both topics are read by ``kafka/tasks.py`` consumers (at least once, each record when
 it is due). A task's outcome and a timer's firing go back to the execution as inbox
 records on ``eventplane.wf.history``; the owner ignores what arrives twice (a task id or
-timer id it no longer waits for). A task running when its replica dies is run again by
-the next owner of its partition: at-least-once, as for Lambda's retries.
+timer id it no longer waits for). A task record read again after a crash is run only if
+the execution still waits for it (the read view says), so a completed state is never
+run again; a task that was *running* when its replica died is run again by the next
+owner of its partition: at-least-once, as for Lambda's retries.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from eventplane.workflows import records
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.model import Inbox, TaskResult, TimerFired
 from eventplane.workflows.perform import Performer
+from eventplane.workflows.view import View
 
 _log = get_logger("eventplane.workflows.dispatch")
 
@@ -39,8 +42,9 @@ def _decode(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> record
 
 
 class Dispatcher:
-    def __init__(self, ctx: ServerContext, clock: Clock, performer: Performer) -> None:
+    def __init__(self, ctx: ServerContext, clock: Clock, performer: Performer, view: View) -> None:
         self._ctx = ctx
+        self._view = view
         self._clock = clock
         self._performer = performer
         self.tasks = TaskConsumer(
@@ -79,6 +83,11 @@ class Dispatcher:
         await self._inbox(c.execution_arn, TimerFired(c.id))
 
     async def _run_task(self, c: records.CommandRecord) -> None:
+        # A task record read again after a crash may belong to a state that completed
+        # since: run only what the execution still waits for.
+        live = await asyncio.to_thread(self._view.task_live, c.execution_arn, c.id, 30.0)
+        if not live:
+            return
         payload = json.loads(c.payload) if c.payload else None
         out = await self._performer.perform(c.resource or "", payload, c.wait_for_callback)
         await self._inbox(

@@ -46,6 +46,7 @@ class ExecutionView:
     transitions: int = 0
     express: bool = False
     live_tasks: frozenset[str] = frozenset()
+    seq: int = 0  # the highest task/timer number the execution has handed out
     events: list[HistoryEvent] = field(default_factory=list)
 
 
@@ -86,6 +87,25 @@ class View:
                 if found is not None or left <= 0:
                     return found
                 self._cond.wait(left)
+
+    def task_live(self, arn: str, task_id: str, timeout: float) -> bool:
+        """Whether the execution still waits for ``task_id``.
+
+        A task record is written in the same transaction as the step that created it,
+        but this view may not have read that step yet: wait until it has (the
+        execution's sequence number reaches the task's), then answer. True when the
+        view cannot tell in time: running a task twice beats never running it.
+        """
+        number = int(task_id[1:]) if task_id[1:].isdigit() else 0
+
+        def known() -> bool | None:
+            v = self._executions.get(arn)
+            if v is None or v.seq < number:
+                return None
+            return task_id in v.live_tasks and v.status == "RUNNING"
+
+        found = self.wait_for(known, timeout)
+        return True if found is None else found
 
     # --- the follower -----------------------------------------------------------------
     def _run(self) -> None:
@@ -160,4 +180,5 @@ class View:
         view.error, view.cause = snap.error, snap.cause
         view.transitions = snap.transitions
         view.live_tasks = frozenset(snap.tasks)
+        view.seq = snap.seq
         view.events.extend(s.events)

@@ -236,12 +236,14 @@ def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], Non
     import eventplane.functions.cli
     import eventplane.queues.cli
     import eventplane.topics.cli
+    import eventplane.workflows.cli
 
     return [
         ("queue", eventplane.queues.cli.register),
         ("topic", eventplane.topics.cli.register),
         ("events", eventplane.bus.cli.register),
         ("function", eventplane.functions.cli.register),
+        ("workflow", eventplane.workflows.cli.register),
     ]
 
 

@@ -399,3 +399,55 @@ def test_metrics_count_executions_and_transitions(
         in text
     )
     assert "eventplane_workflow_transition_latency_seconds_count" in text
+
+
+def test_cli_runs_a_human_approval(
+    client: Client,
+    fns: dict[str, str],
+    wf_server: EventplaneProcess,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from eventplane.cli import main
+
+    token_file = tmp_path / "token"
+    definition = tmp_path / "approval.asl.json"
+    definition.write_text(
+        json.dumps(
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "Parameters": {
+                            "FunctionName": fns["keep_token"],
+                            "Payload": {"file": str(token_file), "token.$": "$$.Task.Token"},
+                        },
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    name = unique("approval")
+    ep = ["--endpoint", wf_server.endpoint]
+    assert main(["workflow", "create", name, "--definition", str(definition), *ep]) == 0
+    assert main(["workflow", "validate", "--definition", str(definition), *ep]) == 0
+    capsys.readouterr()
+    assert (
+        main(["workflow", "start", name, "--input", '{"amount": 5}', "--name", "ask-1", *ep]) == 0
+    )
+    arn = capsys.readouterr().out.split()[0]
+    token = eventually(lambda: token_file.exists() and token_file.read_text(), timeout=30)
+    assert main(["workflow", "send-task-success", token, "--output", '{"ok": true}', *ep]) == 0
+    finished(client, arn)
+    capsys.readouterr()
+    assert main(["workflow", "describe-execution", arn, "--json", *ep]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["status"], json.loads(shown["output"])) == ("SUCCEEDED", {"ok": True})
+    assert main(["workflow", "history", arn, *ep]) == 0
+    assert "TaskSubmitted" in capsys.readouterr().out
+    assert main(["workflow", "executions", name, "--status", "SUCCEEDED", "--json", *ep]) == 0
+    assert [e["execution_arn"] for e in json.loads(capsys.readouterr().out)["executions"]] == [arn]
+    assert main(["workflow", "describe-execution", arn + "x", *ep]) != 0

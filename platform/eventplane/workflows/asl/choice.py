@@ -15,8 +15,8 @@ from typing import Any
 
 from eventplane.workflows.asl.definition import ChoiceRule, ChoiceState
 from eventplane.workflows.asl.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
-from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_expression
-from eventplane.workflows.asl.paths import resolve_path
+from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_template
+from eventplane.workflows.asl.paths import dumps, resolve_path
 from eventplane.workflows.asl.timestamps import parse_timestamp
 
 __all__ = ["choose", "choose_rule", "evaluate_rule", "string_matches"]
@@ -46,9 +46,9 @@ def choose_rule(
     taken the state's own Assign/Output apply. ``input`` is the effective
     input (after InputPath) in JSONPath mode and the raw input in JSONata mode.
     """
-    for rule in state.choices:
+    for index, rule in enumerate(state.choices):
         if state.query_language == "JSONata":
-            matched = _condition(rule, input, context, variables)
+            matched = _condition(rule, index, input, context, variables)
         else:
             matched = evaluate_rule(rule, input, context, variables)
         if matched:
@@ -56,16 +56,18 @@ def choose_rule(
     return state.default, None
 
 
-def _condition(rule: ChoiceRule, input: Any, context: Any, variables: Any) -> bool:
+def _condition(rule: ChoiceRule, index: int, input: Any, context: Any, variables: Any) -> bool:
     condition = rule.condition
     if isinstance(condition, bool):
         return condition
     env = JsonataEnv(input=input, context=context, variables=variables)
-    value = evaluate_expression(str(condition), env, field="Condition")
+    field = f"Choices[{index}]/Condition"
+    value = evaluate_template(condition, env, field=field)
     if not isinstance(value, bool):
         raise StatesError(
             QUERY_EVALUATION_ERROR,
-            f"The Condition field '{condition}' must evaluate to a boolean value",
+            f"The JSONata expression '{str(condition)[2:-2].strip()}' specified for the field "
+            f"'{field}' must evaluate to a boolean, got {dumps(value)}",
         )
     return value
 

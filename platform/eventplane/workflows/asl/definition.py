@@ -4,7 +4,8 @@
 and builds one dataclass per state type with every ASL field, the query
 language already resolved per state (the state's own ``QueryLanguage``, else
 the machine's, else JSONPath). Map item processors and Parallel branches are
-nested ``StateMachineDef``s. Fields absent from the definition keep AWS's
+nested ``StateMachineDef``s; their states inherit the top-level language, not
+the Map's or Parallel's own (as AWS does). Fields absent from the definition keep AWS's
 defaults: ``InputPath``/``OutputPath``/``ResultPath`` default to ``"$"``, and a
 definition's explicit ``null`` is kept as ``None`` (it means "discard").
 """
@@ -357,10 +358,10 @@ def _build_state(name: str, s: Mapping[str, Any], language: QueryLanguage) -> St
             cause_path=s.get("CausePath"),
         )
     if kind == "Parallel":
-        inner = common["query_language"]
+        # nested states inherit the machine's language, not the Parallel's (AWS)
         return ParallelState(
             **common,
-            branches=tuple(build_machine(b, inner) for b in s["Branches"]),
+            branches=tuple(build_machine(b, language) for b in s["Branches"]),
             parameters=s.get("Parameters"),
             arguments=s.get("Arguments"),
             result_selector=s.get("ResultSelector"),
@@ -368,15 +369,15 @@ def _build_state(name: str, s: Mapping[str, Any], language: QueryLanguage) -> St
             retry=_retriers(s.get("Retry")),
             catch=_catchers(s.get("Catch")),
         )
-    return _build_map(common, s)
+    return _build_map(common, s, language)
 
 
-def _build_map(common: dict[str, Any], s: Mapping[str, Any]) -> MapState:
+def _build_map(common: dict[str, Any], s: Mapping[str, Any], language: QueryLanguage) -> MapState:
     processor = s.get("ItemProcessor") or s.get("Iterator") or {}
     config = processor.get("ProcessorConfig", {})
     return MapState(
         **common,
-        item_processor=build_machine(processor, common["query_language"]),
+        item_processor=build_machine(processor, language),
         processor_mode=config.get("Mode", "INLINE"),
         execution_type=config.get("ExecutionType"),
         items_path=_path(s, "ItemsPath"),

@@ -62,6 +62,10 @@ _MAX_RANGE_ITEMS = 1_000
 _INT32 = (-(2**31), 2**31 - 1)
 
 
+# seeding a Random from the OS costs more than evaluating a call: share one unless injected
+_SHARED_RNG = random.Random()
+
+
 class IntrinsicSyntaxError(ValueError):
     """The text is not a well-formed intrinsic call (a definition-time error)."""
 
@@ -97,7 +101,7 @@ class IntrinsicEnv:
     input: Any
     context: Any = None
     variables: dict[str, Any] = field(default_factory=dict)
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = field(default_factory=lambda: _SHARED_RNG)
     new_uuid: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
 
 

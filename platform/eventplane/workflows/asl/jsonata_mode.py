@@ -41,6 +41,9 @@ __all__ = [
 _EVAL = re.compile(r"\$eval\s*\(")
 
 
+_SHARED_RNG = random.Random()
+
+
 class _Undefined:
     """JSONata's "no value", distinct from JSON null."""
 
@@ -61,15 +64,21 @@ def _compile(body: str) -> Any:
     if _EVAL.search(body):
         raise ValueError("the $eval function is not supported")
     try:
-        return jsonata.Jsonata(body)
+        expr = jsonata.Jsonata(body)
     except Exception as exc:  # jsonata raises JException and a few built-ins
         raise ValueError(str(exc)) from None
+    # inputs are parsed JSON already; re-validating them walks the whole payload each time
+    expr.set_validate_input(False)
+    expr.set_output_convert_nulls(False)
+    return expr
 
 
 def check_expression(text: str) -> str | None:
     """None when ``text`` is a well-formed ``{% %}`` expression, else why not."""
     if not is_expression(text):
         return "a JSONata expression must start with '{%' and end with '%}'"
+    # AWS reports a definition-time parse error by the expression and JSONata's message
+
     if not _body(text):
         return "the expression is empty"
     try:
@@ -100,7 +109,7 @@ class JsonataEnv:
             states["errorOutput"] = error_output
         self.states = states
         self.variables = dict(variables or {})
-        self.rng = rng or random.Random()
+        self.rng = rng or _SHARED_RNG
         self.new_uuid = new_uuid or (lambda: str(uuid.uuid4()))
 
 
@@ -114,25 +123,30 @@ def evaluate_expression(text: str, env: JsonataEnv, *, field: str = "") -> Any:
     bindings: dict[str, Any] = {name: value for name, value in env.variables.items()}
     bindings["states"] = env.states
     bindings.update(_aws_functions(env))
-    expr.set_output_convert_nulls(False)
     try:
         value = expr.evaluate(env.states.get("input"), bindings)
     except Exception as exc:
-        where = f" specified for the field '{field}'" if field else ""
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{body}'{where}: {_why(exc)}",
-        ) from None
+        raise StatesError(QUERY_EVALUATION_ERROR, _failure(body, field, exc)) from None
     if value is None:
         return UNDEFINED
     return _plain(Utils.convert_nulls(value))
 
 
-def _why(exc: Exception) -> str:
+def _failure(body: str, field: str, exc: Exception) -> str:
+    """AWS's cause: the sentence naming expression and field, then the JSONata error.
+
+    A coded JSONata error is its own sentence (``. T2001: ...``); a bare message
+    (one of AWS's own functions refusing its arguments) follows a colon.
+    """
     if isinstance(exc, StatesError):
-        return exc.cause
-    text = str(exc).strip()
-    return text or type(exc).__name__
+        detail, separator = exc.cause, ": "
+    else:
+        code = getattr(exc, "error", None)
+        text = str(exc).strip() or type(exc).__name__
+        detail, separator = (f"{code}: {text}", ". ") if isinstance(code, str) else (text, ": ")
+    where = f" specified for the field '{field}'" if field else ""
+    sentence = f"The JSONata expression '{body}'{where} threw an error during evaluation"
+    return f"{sentence}{separator}{detail}"
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,6 @@ OutputPath is ``effective_input`` then ``state_output``.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from functools import lru_cache
@@ -74,6 +73,12 @@ def _compile(path: str) -> tuple[JSONPath, bool]:
     return expr, _is_definite(expr)
 
 
+@lru_cache(maxsize=8192)
+def _definite_steps(path: str) -> tuple[str | int, ...] | None:
+    expr, definite = _compile(path)
+    return tuple(_steps(expr)) if definite else None
+
+
 def _is_definite(expr: Any) -> bool:
     if isinstance(expr, Root):
         return True
@@ -126,15 +131,32 @@ def select(path: str, data: Any) -> Any:
     """
     if path == "$":
         return data
+    steps = _definite_steps(path)
+    if steps is not None:
+        # names and single indexes: walk the data directly (jsonpath-ng's find is slow)
+        node = data
+        for step in steps:
+            if isinstance(step, str):
+                if not isinstance(node, dict) or step not in node:
+                    raise _no_results(path)
+                node = node[step]
+            else:
+                if not isinstance(node, list) or not -len(node) <= step < len(node):
+                    raise _no_results(path)
+                node = node[step]
+        return node
     expr, definite = _compile(path)
     matches = [m.value for m in expr.find(data)]
     if definite:
         if not matches:
-            raise StatesError(
-                RUNTIME, f"Invalid path '{path}' : No results for path: {_normalized(expr)}"
-            )
+            raise _no_results(path)
         return matches[0]
     return matches
+
+
+def _no_results(path: str) -> StatesError:
+    expr, _ = _compile(path)
+    return StatesError(RUNTIME, f"Invalid path '{path}' : No results for path: {_normalized(expr)}")
 
 
 def _normalized(expr: Any) -> str:
@@ -306,11 +328,14 @@ def apply_result_path(raw_input: Any, result: Any, path: str | None) -> Any:
         return raw_input
     if path == "$":
         return result
-    expr, _ = _compile(path)
-    steps = _steps(expr)
-    if not isinstance(raw_input, dict) and steps and isinstance(steps[0], str):
+    steps = list(_definite_steps(path) or ())
+    if not steps:
+        raise ValueError(f"'{path}' is not a reference path")
+    if not isinstance(raw_input, dict) and isinstance(steps[0], str):
         raise _match_failure(path, raw_input)
-    root = copy.deepcopy(raw_input)
+    # Copy only the containers along the path: payloads are treated as immutable
+    # values, so the untouched subtrees can be shared with the raw input.
+    root: Any = _shallow(raw_input)
     node: Any = root
     for i, step in enumerate(steps):
         last = i == len(steps) - 1
@@ -320,8 +345,12 @@ def apply_result_path(raw_input: Any, result: Any, path: str | None) -> Any:
             if last:
                 node[step] = result
             else:
-                if not isinstance(node.get(step), (dict, list)):
-                    node[step] = {}
+                child = node.get(step)
+                if child is None:
+                    child = {}
+                elif not isinstance(child, (dict, list)):
+                    raise _match_failure(path, raw_input)
+                node[step] = _shallow(child)
                 node = node[step]
         else:
             if not isinstance(node, list) or not -len(node) <= step < len(node):
@@ -329,8 +358,17 @@ def apply_result_path(raw_input: Any, result: Any, path: str | None) -> Any:
             if last:
                 node[step] = result
             else:
+                node[step] = _shallow(node[step])
                 node = node[step]
     return root
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 def _steps(expr: Any) -> list[str | int]:

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eventplane.workflows.asl.definition import CatcherDef, RetrierDef
 
-__all__ = ["find_catcher", "find_retrier", "matches_error", "retry_delay"]
+__all__ = [
+    "catch_output",
+    "error_output",
+    "find_catcher",
+    "find_retrier",
+    "matches_error",
+    "retry_delay",
+]
 
 # These terminate the execution whatever Retry/Catch say (States.ALL included).
 _UNCATCHABLE = {"States.Runtime", "States.DataLimitExceeded"}
@@ -70,3 +77,36 @@ def retry_delay(
     if retrier.jitter_strategy == "FULL":
         delay = (rng or random.Random()).uniform(0.0, delay)
     return delay
+
+
+def error_output(error: str, cause: str) -> dict[str, str]:
+    """What a Catch hands on: AWS's ``{"Error": ..., "Cause": ...}`` object."""
+    return {"Error": error, "Cause": cause}
+
+
+def catch_output(
+    query_language: str,
+    catcher: CatcherDef,
+    raw_input: Any,
+    error: str,
+    cause: str,
+    context: Any = None,
+    variables: dict[str, Any] | None = None,
+) -> Any:
+    """The input of the Catch's Next state.
+
+    JSONPath: the error output placed into the state's raw input at the
+    Catcher's ResultPath (default ``$``: the error output replaces the input).
+    JSONata: the Catcher's Output with ``$states.errorOutput``, else the error output.
+    """
+    output = error_output(error, cause)
+    if query_language == "JSONata":
+        from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_template
+
+        if catcher.output is None:
+            return output
+        env = JsonataEnv(input=raw_input, error_output=output, context=context, variables=variables)
+        return evaluate_template(catcher.output, env, field="Output")
+    from eventplane.workflows.asl.paths import apply_result_path
+
+    return apply_result_path(raw_input, output, catcher.result_path)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from eventplane.workflows.asl.diagnostics import Diagnostic
 from eventplane.workflows.asl.paths import check_path, check_payload_template
+from eventplane.workflows.asl.validation_handlers import HandlerChecks
 from eventplane.workflows.asl.validation_rules import (
     COMPARISON_OPERATORS,
     FIELDS,
@@ -29,9 +30,22 @@ __all__ = ["COMPARISON_OPERATORS", "MachineType", "validate_document"]
 MachineType = Literal["STANDARD", "EXPRESS"]
 
 _TOP_FIELDS = {"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
-_NESTED_FIELDS = {"Comment", "StartAt", "States", "ProcessorConfig", "QueryLanguage"}
+_NESTED_FIELDS = {"Comment", "StartAt", "States", "ProcessorConfig"}
 _MAX_INT = 99_999_999
-_MAX_DELAY = 31_622_400
+_MAP_NUMBER_PATHS = (
+    "MaxConcurrencyPath",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCountPath",
+)
+_PAIRS = (
+    ("TimeoutSeconds", "TimeoutSecondsPath"),
+    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+    ("MaxConcurrency", "MaxConcurrencyPath"),
+    ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+    ("Error", "ErrorPath"),
+    ("Cause", "CausePath"),
+)
 _PATH_FIELDS = (
     "SecondsPath",
     "TimestampPath",
@@ -80,10 +94,11 @@ def _err(code: str, message: str, location: str) -> Diagnostic:
     return Diagnostic(severity="ERROR", code=code, message=message, location=location or "/")
 
 
-class _Checker:
+class _Checker(HandlerChecks):
     def __init__(self, machine_type: MachineType) -> None:
         self.machine_type = machine_type
         self.diagnostics: list[Diagnostic] = []
+        self.top_language = "JSONPath"
 
     def error(self, code: str, message: str, location: str) -> None:
         self.diagnostics.append(_err(code, message, location))
@@ -113,10 +128,16 @@ class _Checker:
         for key in doc:
             if key not in allowed:
                 self.schema(f"Field '{key}' is not supported", loc or "/")
-        language = doc.get("QueryLanguage", inherited)
+        # nested machines (ItemProcessor, Branches) inherit the top-level language
+        language = doc.get("QueryLanguage", inherited) if top else inherited
         if language not in ("JSONPath", "JSONata"):
-            self.schema("QueryLanguage must be JSONPath or JSONata", f"{loc}/QueryLanguage")
+            self.schema(
+                "The value for the field 'QueryLanguage' must be one of: [JSONPath, JSONata]",
+                f"{loc}/QueryLanguage",
+            )
             language = inherited
+        if top:
+            self.top_language = language
         if "TimeoutSeconds" in doc:
             self.int_range(doc["TimeoutSeconds"], 1, _MAX_INT, f"{loc}/TimeoutSeconds")
         states = doc.get("States")
@@ -148,7 +169,11 @@ class _Checker:
             todo.extend(t for t in _targets(states[name]) if t in states)
         for name in states:
             if name not in seen and start in states:
-                self.schema(f'State "{name}" is not reachable.', f"{loc}/States/{name}")
+                self.error(
+                    "MISSING_TRANSITION_TARGET",
+                    f'State "{name}" is not reachable.',
+                    f"{loc}/States/{name}",
+                )
         terminal = any(
             isinstance(s, dict) and (s.get("End") is True or s.get("Type") in ("Succeed", "Fail"))
             for s in states.values()
@@ -170,20 +195,28 @@ class _Checker:
             return
         language = s.get("QueryLanguage", inherited)
         if language not in ("JSONPath", "JSONata"):
-            self.schema("QueryLanguage must be JSONPath or JSONata", f"{loc}/QueryLanguage")
+            self.schema(
+                "The value for the field 'QueryLanguage' must be one of: [JSONPath, JSONata]",
+                f"{loc}/QueryLanguage",
+            )
             language = inherited
         if inherited == "JSONata" and s.get("QueryLanguage") == "JSONPath":
             self.schema(
-                "A state cannot use JSONPath when the state machine's QueryLanguage is JSONata",
+                "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
                 f"{loc}/QueryLanguage",
             )
         for key in s:
             if key not in FIELDS[kind]:
-                self.schema(f"Field '{key}' is not supported for {kind} states", loc)
-            elif language == "JSONata" and key in JSONPATH_ONLY:
-                self.schema(f"The field '{key}' is not supported with QueryLanguage JSONata", loc)
-            elif language == "JSONPath" and key in JSONATA_ONLY:
-                self.schema(f"The field '{key}' is only supported with QueryLanguage JSONata", loc)
+                self.schema(f"Field '{key}' is not supported", loc)
+            elif (language == "JSONata" and key in JSONPATH_ONLY) or (
+                language == "JSONPath" and key in JSONATA_ONLY
+            ):
+                other = "JSONPath" if language == "JSONata" else "JSONata"
+                self.schema(
+                    f"The QueryLanguage is set to '{language}', but field '{key}' is only "
+                    f"supported for the '{other}' QueryLanguage",
+                    loc,
+                )
         if "Assign" in s:
             for msg in check_assign_names(s["Assign"]):
                 self.schema(msg, f"{loc}/Assign")
@@ -202,7 +235,7 @@ class _Checker:
         if end is not None and not isinstance(end, bool):
             self.schema("The field 'End' must be a boolean", f"{loc}/End")
         if has_next and end is True:
-            self.schema("Only one of 'Next' or 'End' can be set", loc)
+            self.schema("There should only be one of the following fields: [Next, End]", loc)
         elif not has_next and end is not True:
             self.schema("The field 'Next' or 'End' is required", loc)
         if has_next:
@@ -213,11 +246,17 @@ class _Checker:
             self.error("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {value}", loc)
 
     def paths(self, s: dict[str, Any], loc: str, language: str) -> None:
+        for a, b in _PAIRS:
+            if a in s and b in s:
+                self.schema(f"There should only be one of the following fields: [{a}, {b}]", loc)
         if language == "JSONata":
             return
-        for key in ("InputPath", "OutputPath", *_PATH_FIELDS):
+        for key in ("InputPath", "OutputPath"):
             if key in s and s[key] is not None:
                 self.path(s[key], key, f"{loc}/{key}")
+        for key in _PATH_FIELDS:
+            if key in s:
+                self.path(s[key], key, f"{loc}/{key}", reference=True)
         if "ResultPath" in s and s["ResultPath"] is not None:
             self.path(s["ResultPath"], "ResultPath", f"{loc}/ResultPath", reference=True)
         if "ItemsPath" in s:
@@ -229,16 +268,20 @@ class _Checker:
                     self.schema(msg.replace(f"'{key}.$'", f"'{key}'"), where)
 
     def path(self, value: Any, key: str, loc: str, *, reference: bool = False) -> None:
+        # ResultPath writes into the state's data; Map number paths read only from it
+        no_context = key == "ResultPath" or key in _MAP_NUMBER_PATHS
         try:
             check_path(
                 value,
-                allow_context=not reference or key != "ResultPath",
+                allow_context=not no_context,
                 allow_variables=key != "ResultPath",
                 reference=reference,
             )
         except ValueError as exc:
-            kind = "reference path" if reference else "JSONPath"
-            self.schema(f"The value for the field '{key}' must be a valid {kind}: {exc}", loc)
+            if reference:
+                self.schema(f"Value is not a Reference Path: {exc}", loc)
+            else:
+                self.schema(f"The value for the field '{key}' must be a valid JSONPath: {exc}", loc)
 
     def payloads(self, kind: str, s: dict[str, Any], loc: str, language: str) -> None:
         if language == "JSONata":
@@ -303,15 +346,12 @@ class _Checker:
             given = [k for k in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if k in s]
             if len(given) != 1:
                 self.schema(
-                    "Exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required",
+                    "There should only be one of the following fields: "
+                    "[Seconds, Timestamp, SecondsPath, TimestampPath]",
                     loc,
                 )
             if isinstance(s.get("Seconds"), (int, float)):
                 self.int_range(s["Seconds"], 0, _MAX_INT, f"{loc}/Seconds")
-        elif kind == "Fail":
-            for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
-                if a in s and b in s:
-                    self.schema(f"Only one of '{a}' or '{b}' can be set", loc)
         elif kind == "Choice":
             self.choice(s, loc, language, names)
         elif kind == "Parallel":
@@ -320,7 +360,7 @@ class _Checker:
                 self.schema("Branches must be a non-empty array", f"{loc}/Branches")
                 return
             for i, branch in enumerate(branches):
-                self.nested(branch, f"{loc}/Branches[{i}]", language)
+                self.nested(branch, f"{loc}/Branches[{i}]", self.top_language)
         elif kind == "Map":
             self.map(s, loc, language)
 
@@ -336,7 +376,7 @@ class _Checker:
             self.schema("These fields are required: [ItemProcessor]", loc)
         else:
             processor = s[key]
-            self.nested(processor, f"{loc}/{key}", language)
+            self.nested(processor, f"{loc}/{key}", self.top_language)
             config = processor.get("ProcessorConfig", {}) if isinstance(processor, dict) else {}
             mode = config.get("Mode", "INLINE") if isinstance(config, dict) else None
             if mode not in ("INLINE", "DISTRIBUTED"):
@@ -387,12 +427,7 @@ class _Checker:
             self.target(s["Default"], f"{loc}/Default", names)
 
     def timeouts(self, s: dict[str, Any], loc: str) -> None:
-        for a, b in (
-            ("TimeoutSeconds", "TimeoutSecondsPath"),
-            ("HeartbeatSeconds", "HeartbeatSecondsPath"),
-        ):
-            if a in s and b in s:
-                self.schema(f"Only one of '{a}' or '{b}' can be set", loc)
+        for a in ("TimeoutSeconds", "HeartbeatSeconds"):
             if a in s and not _is_expression(s[a]):
                 self.int_range(s[a], 1, _MAX_INT, f"{loc}/{a}")
         timeout, heartbeat = s.get("TimeoutSeconds"), s.get("HeartbeatSeconds")
@@ -400,91 +435,6 @@ class _Checker:
             self.schema(
                 "HeartbeatSeconds must be smaller than TimeoutSeconds", f"{loc}/HeartbeatSeconds"
             )
-
-    def handlers(self, key: str, items: Any, loc: str, names: set[str], language: str) -> None:
-        if not isinstance(items, list):
-            self.schema(f"The field '{key}' must be an array", loc)
-            return
-        for i, item in enumerate(items):
-            where = f"{loc}[{i}]"
-            if not isinstance(item, dict):
-                self.schema(f"Each {key} entry must be an object", where)
-                continue
-            self.error_equals(item.get("ErrorEquals"), where, last=i == len(items) - 1, key=key)
-            if key == "Retry":
-                self.retrier(item, where)
-            else:
-                self.catcher(item, where, names, language)
-
-    def error_equals(self, errors: Any, loc: str, *, last: bool, key: str) -> None:
-        if (
-            not isinstance(errors, list)
-            or not errors
-            or not all(isinstance(e, str) for e in errors)
-        ):
-            self.schema("ErrorEquals must be a non-empty array of strings", f"{loc}/ErrorEquals")
-            return
-        if "States.ALL" in errors and (len(errors) > 1 or not last):
-            self.schema(
-                f"States.ALL must appear alone in the last {key} entry's ErrorEquals",
-                f"{loc}/ErrorEquals",
-            )
-
-    def retrier(self, r: dict[str, Any], loc: str) -> None:
-        allowed = {
-            "ErrorEquals",
-            "IntervalSeconds",
-            "MaxAttempts",
-            "BackoffRate",
-            "MaxDelaySeconds",
-            "JitterStrategy",
-            "Comment",
-        }
-        for k in r:
-            if k not in allowed:
-                self.schema(f"Field '{k}' is not supported in a Retrier", loc)
-        if "IntervalSeconds" in r:
-            self.int_range(r["IntervalSeconds"], 1, _MAX_INT, f"{loc}/IntervalSeconds")
-        if "MaxAttempts" in r:
-            self.int_range(r["MaxAttempts"], 0, _MAX_INT, f"{loc}/MaxAttempts")
-        if "MaxDelaySeconds" in r:
-            self.int_range(r["MaxDelaySeconds"], 1, _MAX_DELAY, f"{loc}/MaxDelaySeconds")
-        if "BackoffRate" in r:
-            self.number_range(r["BackoffRate"], 1.0, float(_MAX_INT), f"{loc}/BackoffRate")
-        if r.get("JitterStrategy", "NONE") not in ("FULL", "NONE"):
-            self.schema("JitterStrategy must be FULL or NONE", f"{loc}/JitterStrategy")
-
-    def catcher(self, c: dict[str, Any], loc: str, names: set[str], language: str) -> None:
-        allowed = {"ErrorEquals", "Next", "Comment", "Assign"}
-        allowed |= {"Output"} if language == "JSONata" else {"ResultPath"}
-        for k in c:
-            if k not in allowed:
-                self.schema(f"Field '{k}' is not supported in a Catcher", loc)
-        if "Next" not in c:
-            self.schema("These fields are required: [Next]", loc)
-        else:
-            self.target(c["Next"], f"{loc}/Next", names)
-        if language == "JSONPath" and c.get("ResultPath") is not None:
-            self.path(c["ResultPath"], "ResultPath", f"{loc}/ResultPath", reference=True)
-        if "Assign" in c:
-            problems = (
-                jsonata_problems(c["Assign"], f"{loc}/Assign", "Assign")
-                if language == "JSONata"
-                else check_payload_template(c["Assign"], f"{loc}/Assign")
-            )
-            for at, msg in problems:
-                self.schema(msg, at)
-
-    def int_range(self, value: Any, low: int, high: int, loc: str) -> None:
-        field = loc.rsplit("/", 1)[-1]
-        if not _is_int(value) or not low <= value <= high:
-            self.schema(f"The field '{field}' must be an integer from {low} to {high}", loc)
-
-    def number_range(self, value: Any, low: float, high: float, loc: str) -> None:
-        field = loc.rsplit("/", 1)[-1]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok or not low <= value <= high:
-            self.schema(f"The field '{field}' must be a number from {low:g} to {high:g}", loc)
 
 
 def _is_int(value: Any) -> bool:

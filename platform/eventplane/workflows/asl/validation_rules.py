@@ -3,6 +3,7 @@ language, Choice operators, Task resources and JSONata expressions."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from eventplane.workflows.asl.paths import check_path
@@ -199,20 +200,41 @@ def resource_problems(resource: Any, machine_type: str) -> list[str]:
     return []
 
 
-def jsonata_problems(value: Any, loc: str, field: str) -> list[tuple[str, str]]:
-    """(location, message) for every ``{% %}`` string in ``value`` that does not compile."""
+_ERROR_OUTPUT = re.compile(r"\$states\s*\.\s*errorOutput\b")
+_DOUBLE_DOLLAR = re.compile(r"\$\$")
+
+
+def jsonata_problems(
+    value: Any, loc: str, field: str, *, in_catcher: bool = False
+) -> list[tuple[str, str]]:
+    """(location, message) for every ``{% %}`` string in ``value`` that AWS would refuse.
+
+    Beyond parse errors: ``$$`` does not exist in JSONata mode (the context is
+    ``$states.context``), and ``$states.errorOutput`` exists only in a Catcher.
+    """
     from eventplane.workflows.asl.jsonata_mode import check_expression
 
     problems: list[tuple[str, str]] = []
     if isinstance(value, str):
         if value.startswith("{%") or value.rstrip().endswith("%}"):
             message = check_expression(value)
+            body = value[2:-2].strip()
             if message is not None:
                 problems.append((loc, f"The JSONata expression in '{field}' is invalid: {message}"))
+            elif _DOUBLE_DOLLAR.search(body):
+                problems.append(
+                    (loc, f"The JSONata expression '{body}' uses '$$', which is not available "
+                     "in JSONata: use '$states.context'")
+                )  # fmt: skip
+            elif not in_catcher and _ERROR_OUTPUT.search(body):
+                problems.append(
+                    (loc, f"The JSONata expression '{body}' reads '$states.errorOutput', which "
+                     "is only available in a Catcher's Output and Assign")
+                )  # fmt: skip
     elif isinstance(value, dict):
         for key, item in value.items():
-            problems.extend(jsonata_problems(item, f"{loc}/{key}", field))
+            problems.extend(jsonata_problems(item, f"{loc}/{key}", field, in_catcher=in_catcher))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            problems.extend(jsonata_problems(item, f"{loc}[{i}]", field))
+            problems.extend(jsonata_problems(item, f"{loc}[{i}]", field, in_catcher=in_catcher))
     return problems

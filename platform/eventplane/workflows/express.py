@@ -13,7 +13,7 @@ from typing import Any
 
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.history import HistoryEvent
-from eventplane.workflows.interpreter import new_execution, step
+from eventplane.workflows.interpreter import EXECUTION_TIMER, new_execution, step
 from eventplane.workflows.machine import Machine
 from eventplane.workflows.model import (
     DispatchTask,
@@ -21,7 +21,6 @@ from eventplane.workflows.model import (
     Inbox,
     Start,
     StartTimer,
-    Stop,
     TaskResult,
     TimerFired,
 )
@@ -59,15 +58,16 @@ async def run_express(
         inbox.put_nowait(TimerFired(timer_id))
 
     handles: list[asyncio.TimerHandle] = []
-    limit = loop.call_later(
-        limit_s, inbox.put_nowait, Stop("States.Timeout", "Express executions run 5 minutes")
-    )
+    # The five-minute limit is one more execution timeout: it ends as TIMED_OUT.
+    limit = loop.call_later(limit_s, inbox.put_nowait, TimerFired(EXECUTION_TIMER))
     inbox.put_nowait(Start(input_text))
     try:
         while not state.done:
             item = await inbox.get()
             result = step(machine, state, item, clock.now_ms())
             state = result.state
+            if not state.done:
+                state.timers.setdefault(EXECUTION_TIMER, "")
             events.extend(result.events)
             for cmd in result.commands:
                 if isinstance(cmd, StartTimer):

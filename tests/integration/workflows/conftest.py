@@ -21,7 +21,9 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def wf_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(eventplane_kafka, roles="api,runner,workflows,queues").start()
+    server = EventplaneProcess(
+        eventplane_kafka, roles="api,runner,workflows,queues,fanout,bus"
+    ).start()
     try:
         yield server
     finally:

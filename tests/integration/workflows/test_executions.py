@@ -451,3 +451,69 @@ def test_cli_runs_a_human_approval(
     assert main(["workflow", "executions", name, "--status", "SUCCEEDED", "--json", *ep]) == 0
     assert [e["execution_arn"] for e in json.loads(capsys.readouterr().out)["executions"]] == [arn]
     assert main(["workflow", "describe-execution", arn + "x", *ep]) != 0
+
+
+def test_service_integrations_send_to_queues_topics_and_buses(client: Client) -> None:
+    queue = unique("wfq")
+    url = client.queues.create_queue(queue)
+    topic = client.topics.create_topic(unique("wft"))
+    try:
+        sm = machine(
+            client,
+            {
+                "StartAt": "Send",
+                "States": {
+                    "Send": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sqs:sendMessage",
+                        "Parameters": {"QueueUrl": url, "MessageBody.$": "$.order"},
+                        "ResultPath": "$.sqs",
+                        "Next": "Publish",
+                    },
+                    "Publish": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sns:publish",
+                        "Parameters": {"TopicArn": topic, "Message.$": "$.order"},
+                        "ResultPath": "$.sns",
+                        "Next": "Put",
+                    },
+                    "Put": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::events:putEvents",
+                        "Parameters": {
+                            "Entries": [
+                                {"Source": "wf.test", "DetailType": "Order", "Detail.$": "$.order"}
+                            ]
+                        },
+                        "ResultPath": "$.events",
+                        "Next": "Missing",
+                    },
+                    "Missing": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sqs:sendMessage",
+                        "Parameters": {"QueueUrl": url + "-missing", "MessageBody": "x"},
+                        "Catch": [
+                            {
+                                "ErrorEquals": ["States.ALL"],
+                                "ResultPath": "$.missing",
+                                "Next": "Done",
+                            }
+                        ],
+                        "End": True,
+                    },
+                    "Done": {"Type": "Succeed"},
+                },
+            },
+        )
+        run = client.workflows.start_execution(sm, {"order": {"id": 9}})
+        e = finished(client, run.execution_arn)
+        assert e.status == "SUCCEEDED", (e.error, e.cause)
+        out = e.json()
+        assert out["sqs"]["MessageId"] and out["sns"]["MessageId"]
+        assert out["events"]["FailedEntryCount"] == 0 and out["events"]["Entries"][0]["EventId"]
+        assert out["missing"]["Error"] == "SQS.QueueDoesNotExist"
+        got = client.queues.receive_message(url, wait_time_seconds=5)
+        assert [json.loads(m.body) for m in got] == [{"id": 9}]
+    finally:
+        client.queues.delete_queue(url)
+        client.topics.delete_topic(topic)

@@ -263,6 +263,20 @@ class AsyncWorkflowsClient:
         self, state_machine_arn: str, input: Any = None, *, name: str | None = None
     ) -> Execution:
         r = await self._call("StartExecution", _start(state_machine_arn, input, name))
+        if ":express:" in r.execution_arn:
+            return Execution(
+                r.execution_arn,
+                state_machine_arn,
+                r.execution_arn.rsplit(":", 1)[-1],
+                "RUNNING",
+                r.start_date,
+                None,
+                "",
+                None,
+                None,
+                None,
+                0,
+            )
         return await self.describe_execution(r.execution_arn)
 
     async def start_sync_execution(

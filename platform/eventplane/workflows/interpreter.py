@@ -10,6 +10,7 @@ executions (in memory) run the same code, and unit tests run it from data files.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import random
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ def step(machine: Machine, state: ExecutionState, inbox: Inbox, now_ms: int) -> 
     return Step(run.state, run.events, run.commands)
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC)

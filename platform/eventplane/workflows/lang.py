@@ -8,6 +8,7 @@ in both.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +26,12 @@ from eventplane.workflows.asl import (
     WaitState,
 )
 from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_template, is_expression
-from eventplane.workflows.asl.paths import apply_input_path, dumps, resolve_path
+from eventplane.workflows.asl.paths import apply_input_path, resolve_path
 
 __all__ = ["StatesError", "dumps"]
+
+# One encoder: json.dumps with non-default options builds a new one per call.
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _jsonata(sdef: StateDef | CatcherDef) -> bool:

@@ -130,9 +130,13 @@ class View:
                 self._executions.clear()
                 self._by_machine.clear()
             while not self._stop.is_set():
-                msgs: list[Any] = consumer.consume(500, 0.1)
-                if msgs:
-                    self._apply(msgs)
+                # consume() waits its whole timeout unless the batch fills: wait for one
+                # record, then take what else is there.
+                first = consumer.poll(0.1)
+                if first is None:
+                    continue
+                msgs: list[Any] = [first, *consumer.consume(499, 0)]
+                self._apply(msgs)
         finally:
             consumer.close()
 

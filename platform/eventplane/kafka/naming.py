@@ -8,6 +8,7 @@ RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"
 FUNCTION_CODE = f"{PREFIX}.fn.code"
 WF_HISTORY = f"{PREFIX}.wf.history"
+WF_INBOX = f"{PREFIX}.wf.inbox"
 WF_TASKS = f"{PREFIX}.wf.tasks"
 WF_TIMERS = f"{PREFIX}.wf.timers"
 

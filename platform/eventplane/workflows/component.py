@@ -53,6 +53,7 @@ class WorkflowsComponent:
             ctx.settings,
             [
                 TopicSpec(naming.WF_HISTORY, HISTORY_PARTITIONS),
+                TopicSpec(naming.WF_INBOX, HISTORY_PARTITIONS),
                 TopicSpec(naming.WF_TASKS, HISTORY_PARTITIONS),
                 TopicSpec(naming.WF_TIMERS, HISTORY_PARTITIONS),
             ],

@@ -2,7 +2,7 @@
 
 Both topics are read by ``kafka/tasks.py`` consumers (at least once, each record when
 it is due). A task's outcome and a timer's firing go back to the execution as inbox
-records on ``eventplane.wf.history``; the owner ignores what arrives twice (a task id or
+records on ``eventplane.wf.inbox``; the owner ignores what arrives twice (a task id or
 timer id it no longer waits for). A task record read again after a crash is run only if
 the execution still waits for it (the read view says), so a completed state is never
 run again; a task that was *running* when its replica died is run again by the next
@@ -29,10 +29,10 @@ _log = get_logger("eventplane.workflows.dispatch")
 
 
 async def send_inbox(ctx: ServerContext, clock: Clock, rec: records.InboxRecord) -> None:
-    """Append an inbox record to the execution's history partition (acks=all)."""
+    """Append an inbox record to the execution's inbox partition (acks=all)."""
     value, headers = records.encode_inbox(rec, clock.now_ms())
     fut = ctx.producer.produce(
-        naming.WF_HISTORY, value, key=rec.execution_arn.encode(), headers=headers
+        naming.WF_INBOX, value, key=rec.execution_arn.encode(), headers=headers
     )
     await asyncio.wrap_future(fut)
 

@@ -1,18 +1,19 @@
-"""The owner of Standard executions: one per partition of ``eventplane.wf.history``.
+"""The owner of Standard executions: one per partition of ``eventplane.wf.inbox``.
 
-The owners form one consumer group over the history topic, so each execution (keyed
-by its ARN) has one owner at a time. For each inbox record the owner runs one
+The owners form one consumer group over the inbox topic, so each execution (keyed by
+its ARN) has one owner at a time. For each inbox record the owner runs one
 interpreter step and writes, in one Kafka transaction with the consumed offset: the
-step record (new history events + the state after them) and the commands they cause
-(task records on ``eventplane.wf.tasks``, timer records on ``eventplane.wf.timers``).
-A step is therefore taken exactly once: a crash before the commit leaves nothing
-visible and the next owner takes the step again from the same state.
+step record on ``eventplane.wf.history`` (new history events + the state after them)
+and the commands they cause (task records on ``eventplane.wf.tasks``, timer records on
+``eventplane.wf.timers``). A step is therefore taken exactly once: a crash before the
+commit leaves nothing visible and the next owner takes the step again from the same
+state.
 
-On assignment the owner folds the partition: it reads it from the beginning up to
-the last stable offset and keeps, per execution, the definition (from its start
-record) and the latest state snapshot. Every snapshot it finds reflects exactly the
-inbox records below the committed offset, because both were written in the same
-transaction.
+On assignment of inbox partition N the owner folds history partition N (the topics
+are co-partitioned by key): it reads it from the beginning up to the last stable
+offset and keeps, per execution, the definition (from its first step) and the latest
+state snapshot. Every snapshot it finds reflects exactly the inbox records below the
+committed offset, because both were written in the same transaction.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Owner:
         )
 
     def start(self) -> None:
-        self._pump.subscribe([naming.WF_HISTORY])
+        self._pump.subscribe([naming.WF_INBOX])
         self._pump.start()
 
     def close(self) -> None:
@@ -106,7 +107,13 @@ class Owner:
         if not result.events and not result.commands:
             return []
         value, hdrs = records.encode_step(
-            records.StepRecord(arn, owned.state.state_machine_arn, result.events, result.state),
+            records.StepRecord(
+                arn,
+                owned.state.state_machine_arn,
+                result.events,
+                result.state,
+                definition=rec.definition if isinstance(rec.inbox, Start) else None,
+            ),
             now,
         )
         producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
@@ -141,9 +148,9 @@ class Owner:
 
     # --- assignment -------------------------------------------------------------------
     def _assigned(self, partitions: list[tuple[str, int]]) -> None:
-        for topic, partition in partitions:
+        for _, partition in partitions:
             started = time.monotonic()
-            folded = fold_partition(self._ctx, topic, partition)
+            folded = fold_partition(self._ctx, naming.WF_HISTORY, partition)
             self._owned.update(folded)
             _log.info(
                 "workflow partition folded",
@@ -199,10 +206,8 @@ def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, 
                         s = records.decode_step(m.value(), headers)
                         if not s.express:
                             states[s.execution_arn] = s.snapshot
-                    elif kind == records.INBOX:
-                        r = records.decode_inbox(m.value(), headers)
-                        if r.definition is not None and r.execution_arn not in definitions:
-                            definitions[r.execution_arn] = r.definition
+                        if s.definition is not None:
+                            definitions.setdefault(s.execution_arn, s.definition)
                 except ValueError as exc:
                     _log.error("unreadable workflow record", offset=m.offset(), error=str(exc))
             position = consumer.position([TopicPartition(topic, partition)])[0].offset

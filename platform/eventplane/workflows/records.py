@@ -1,8 +1,10 @@
 """The Kafka records of workflows, over the Avro schemas in schemas/workflow_*.avsc.
 
-``eventplane.wf.history`` carries two kinds, told apart by the ``ep-wf`` header so a
-reader skips the other kind without decoding it: inbox records (what happens to an
-execution) and step records (what the owner made of it).
+Inbox records (what happens to an execution) go to ``eventplane.wf.inbox``; step
+records (what the owner made of it) to ``eventplane.wf.history``. Both topics have the
+same partitions and key (the execution ARN), so an execution's inbox and history share
+a partition number. The ``ep-wf`` header names the kind, so a reader can tell them
+apart without decoding.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class StepRecord:
     events: list[HistoryEvent]
     snapshot: ExecutionState
     express: bool = False
+    definition: str | None = None
 
 
 def encode_step(rec: StepRecord, at_ms: int) -> tuple[bytes, Headers]:
@@ -116,6 +119,7 @@ def encode_step(rec: StepRecord, at_ms: int) -> tuple[bytes, Headers]:
             "events": json.dumps([e.to_json() for e in rec.events], separators=(",", ":")),
             "snapshot": json.dumps(rec.snapshot.to_json(), separators=(",", ":")),
             "express": rec.express,
+            "definition": rec.definition,
             "at_ms": at_ms,
         },
     )
@@ -130,6 +134,7 @@ def decode_step(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> St
         [HistoryEvent.from_json(e) for e in json.loads(r["events"])],
         ExecutionState.from_json(json.loads(r["snapshot"])),
         r["express"],
+        r["definition"],
     )
 
 

@@ -223,3 +223,21 @@ def test_an_example_without_a_server_fails_with_a_message() -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("FAILED: ServiceUnavailable"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_order_workflow_succeeds_and_fails_cleanly(server: EventplaneProcess) -> None:
+    out = succeeded(server, "order_workflow")
+    in_order(
+        out,
+        "o-5001: SUCCEEDED",
+        "path: ValidateOrder -> ProcessPayment -> Fulfil -> DecrementStock -> SendNotification"
+        " -> OrderSuccess",
+        "paid 36.00; stock kettle -1, mug -4; mailed ada@example.com",
+        "o-5002: FAILED",
+        "path: ValidateOrder -> OrderFailed",
+        "error: OrderFailed: ",
+        "quantity must be positive",
+        "OK: order workflow",
+    )
+    with server.client() as ep:
+        assert [m.name for m in ep.workflows.list_state_machines() if "example-" in m.name] == []

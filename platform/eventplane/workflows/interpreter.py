@@ -75,6 +75,15 @@ def step(machine: Machine, state: ExecutionState, inbox: Inbox, now_ms: int) -> 
     return Step(run.state, run.events, run.commands)
 
 
+def fail_execution(state: ExecutionState, error: str, cause: str, now_ms: int) -> Step:
+    """End an execution as FAILED without stepping its states (when stepping is impossible)."""
+    run = _Run(Machine({"StartAt": "_", "States": {"_": {"Type": "Succeed"}}}), state, now_ms)
+    run.state = copy.deepcopy(state)
+    if run.state.status == RUNNING:
+        run.end(FAILED, "ExecutionFailed", error=error, cause=cause)
+    return Step(run.state, run.events, run.commands)
+
+
 @functools.lru_cache(maxsize=4096)
 def iso(ms: int) -> str:
     return (

@@ -32,7 +32,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.workflows import records
 from eventplane.workflows.clock import Clock
-from eventplane.workflows.interpreter import Step, new_execution, step
+from eventplane.workflows.interpreter import Step, fail_execution, new_execution, step
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import Machine
 from eventplane.workflows.model import DispatchTask, ExecutionState, Start, StartTimer
@@ -103,7 +103,13 @@ class Owner:
         elif owned is None:
             return []  # for an execution this partition does not know
         now = self._clock.now_ms()
-        result = step(owned.machine, owned.state, rec.inbox, now)
+        try:
+            result = step(owned.machine, owned.state, rec.inbox, now)
+        except Exception as exc:
+            # A bug must not block the partition by failing the same record forever:
+            # the execution fails with States.Runtime and the owner moves on.
+            _log.exception("workflow step failed", execution=arn)
+            result = fail_execution(owned.state, "States.Runtime", f"Internal error: {exc}", now)
         if not result.events and not result.commands:
             return []
         value, hdrs = records.encode_step(

@@ -81,7 +81,8 @@ def test_arns_parse_and_refuse_others() -> None:
 def test_the_clock_offset_moves_due_times_to_wall_time() -> None:
     clock = Clock(offset_ms=1000)
     assert clock.wall_ms(5000) == 4000
-    assert clock.now_ms() - Clock().now_ms() >= 999
+    before = Clock().now_ms()
+    assert clock.now_ms() >= before + 1000
 
 
 def test_express_runs_parallel_tasks_concurrently_to_the_end() -> None:
@@ -140,3 +141,18 @@ def test_express_stops_at_its_time_limit() -> None:
         run_express(machine, ARN, "e", "arn:sm", "{}", perform, Clock(), limit_s=0.05)
     )
     assert (state.status, state.error) == ("TIMED_OUT", "States.Timeout")
+
+
+def test_fail_execution_ends_a_running_execution_once() -> None:
+    from eventplane.workflows.interpreter import fail_execution
+
+    state = ExecutionState(ARN, "e", "arn:sm", last_event_id=4, tasks={"k1": "0"})
+    step = fail_execution(state, "States.Runtime", "Internal error: boom", 9)
+    assert (step.state.status, step.state.error, step.state.tasks) == (
+        "FAILED",
+        "States.Runtime",
+        {},
+    )
+    assert [(e.id, e.type) for e in step.events] == [(5, "ExecutionFailed")]
+    assert fail_execution(step.state, "X", "y", 10).events == []
+    assert state.status == "RUNNING"  # the input state is left as it was

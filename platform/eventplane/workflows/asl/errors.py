@@ -85,6 +85,6 @@ class InvalidDefinition(InvalidRequestError):
             return
         self.diagnostics = list(diagnostics)
         errors = [d for d in self.diagnostics if d.severity == "ERROR"] or self.diagnostics
-        text = "; ".join(f"{d.code}: {d.message} at {d.location}" for d in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"Invalid State Machine Definition: '{text}{more}'")
+        # AWS's wording: every error as "CODE: message at location", comma separated
+        text = ", ".join(f"{d.code}: {d.message} at {d.location}" for d in errors)
+        super().__init__(f"Invalid State Machine Definition: '{text}'")

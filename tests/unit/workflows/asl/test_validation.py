@@ -126,3 +126,22 @@ def test_many_errors_are_reported_at_once() -> None:
     )
     codes = {d.code for d in validate_definition(text)}
     assert {"SCHEMA_VALIDATION_FAILED", "MISSING_TRANSITION_TARGET"} <= codes
+
+
+def test_invalid_definition_message_lists_every_error_as_aws_does() -> None:
+    text = json.dumps(
+        {
+            "StartAt": "pass1",
+            "States": {
+                "pass1": {"Type": "Pass", "Next": "pass3"},
+                "pass2": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    with pytest.raises(InvalidDefinition) as info:
+        parse_definition(text)
+    assert info.value.message == (
+        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: "
+        'pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not '
+        "reachable. at /States/pass2'"
+    )

@@ -53,6 +53,7 @@ from eventplane.workflows.model import (
 )
 
 EXECUTION_TIMER = "*"
+MAX_PAYLOAD_BYTES = 256 * 1024  # a state's input or output, as AWS
 
 
 @dataclass(slots=True)
@@ -297,9 +298,16 @@ class _Run:
 
     def exit(self, frame: Frame, output: Any) -> None:
         kind = self.sdef(frame).type
+        text = dumps(output)
+        if len(text.encode()) > MAX_PAYLOAD_BYTES:
+            raise StatesError(
+                "States.DataLimitExceeded",
+                f"The state/task '{frame.state}' returned a result with a size exceeding the "
+                f"maximum number of bytes service limit ({MAX_PAYLOAD_BYTES}).",
+            )
         self.emit(
             f"{STATE_EVENT_PREFIX[kind]}Exited",
-            {"name": frame.state, "output": dumps(output), "outputDetails": {"truncated": False}},
+            {"name": frame.state, "output": text, "outputDetails": {"truncated": False}},
         )
 
     def goto(self, frame: Frame, target: str, data: Any) -> None:
@@ -356,11 +364,11 @@ class _Run:
                         values = lang.assign(
                             catcher, sdef, frame.input, obj, ctx, v, error_output=obj
                         )
+                        self.exit(frame, output)
                     except StatesError as exc:
                         self.complete(frame, FAILED, error=exc.error, cause=exc.cause)
                         return
                     v.update(values)
-                    self.exit(frame, output)
                     self.goto(frame, catcher.next, output)
                     return
         self.complete(frame, FAILED, error=error, cause=cause)

@@ -241,3 +241,16 @@ def test_order_workflow_succeeds_and_fails_cleanly(server: EventplaneProcess) ->
     )
     with server.client() as ep:
         assert [m.name for m in ep.workflows.list_state_machines() if "example-" in m.name] == []
+
+
+def test_human_approval_answered_from_the_cli(server: EventplaneProcess) -> None:
+    out = succeeded(server, "human_approval")
+    in_order(out, "o-6001: started", "o-6002: started")
+    assert "request: order o-6001 amount 120" in out
+    assert "request: order o-6002 amount 9800" in out
+    in_order(
+        out,
+        'o-6001: SUCCEEDED {"order_id":"o-6001","amount":120,"approval":{"by":"ada"}}',
+        "o-6002: FAILED OrderRejected: over the approval limit",
+        "OK: human approval",
+    )

@@ -254,3 +254,18 @@ def test_human_approval_answered_from_the_cli(server: EventplaneProcess) -> None
         "o-6002: FAILED OrderRejected: over the approval limit",
         "OK: human approval",
     )
+
+
+def test_map_items_tolerates_one_failure(server: EventplaneProcess) -> None:
+    out = succeeded(server, "map_items")
+    in_order(
+        out,
+        "batch-1: SUCCEEDED",
+        "thumbs/a.png",
+        "failed: CorruptImage",
+        "thumbs/c.png",
+        "iterations: 2 succeeded, 1 failed",
+        "batch-2: FAILED",
+        "BatchRejected: The specified tolerated failure threshold was exceeded",
+        "OK: map with tolerated failures",
+    )

@@ -28,7 +28,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 import eventplane
-from eventplane.cli import doctor, events, functions, queues, topics
+from eventplane.cli import doctor, events, functions, queues, topics, workflows
 from eventplane.errors import EventplaneError
 
 __all__ = ["build_parser", "main"]
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("topic", topics.register),
         ("events", events.register),
         ("function", functions.register),
+        ("workflow", workflows.register),
     ):
         register(sub.add_parser(name, help=f"{name} commands"))
     return parser

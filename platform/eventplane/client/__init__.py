@@ -71,6 +71,7 @@ from eventplane.client.platform import (
 )
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
 from eventplane.client.topics import AsyncTopicsClient, TopicsClient
+from eventplane.client.workflows import AsyncWorkflowsClient, WorkflowsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
@@ -148,6 +149,7 @@ class Client:
         self.topics = TopicsClient(self._channel, timeout)
         self.events = EventsClient(self._channel, timeout)
         self.functions = FunctionsClient(self._channel, timeout)
+        self.workflows = WorkflowsClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -182,6 +184,7 @@ class AsyncClient:
         self.topics = AsyncTopicsClient(self._channel, timeout)
         self.events = AsyncEventsClient(self._channel, timeout)
         self.functions = AsyncFunctionsClient(self._channel, timeout)
+        self.workflows = AsyncWorkflowsClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

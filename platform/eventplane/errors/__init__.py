@@ -1,7 +1,7 @@
 """The one home of every eventplane error: neutral about transport.
 
 ``base`` holds the root ``EventplaneError``, its ``Category`` and the generic
-codes; ``queues``, ``topics``, ``bus`` and ``functions`` hold each capability's
+codes; ``queues``, ``topics``, ``bus``, ``functions`` and ``workflows`` hold each capability's
 AWS codes (the capability packages re-export them from their ``errors.py``).
 Importing this package loads every error class, so ``EventplaneError.from_code``
 rebuilds the right type in any process, and it loads nothing else: no gRPC,
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventplane.errors import bus, functions, queues, topics
+from eventplane.errors import bus, functions, queues, topics, workflows
 from eventplane.errors.base import (
     DEFAULT_FOR_CATEGORY,
     AlreadyExistsError,
@@ -64,6 +64,7 @@ __all__ = [
     "lookup",
     "queues",
     "topics",
+    "workflows",
 ]
 
 # Transitional: these gRPC helpers moved to ``eventplane.errors.rpc``. Old imports

@@ -7,8 +7,15 @@ PREFIX = "eventplane"
 RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"
 FUNCTION_CODE = f"{PREFIX}.fn.code"
+WF_HISTORY = f"{PREFIX}.wf.history"
+WF_INBOX = f"{PREFIX}.wf.inbox"
+WF_TASKS = f"{PREFIX}.wf.tasks"
+WF_TIMERS = f"{PREFIX}.wf.timers"
 
 QUEUE_OWNERS_GROUP = f"{PREFIX}.queue-owners"
+WF_OWNERS_GROUP = f"{PREFIX}.wf-owners"
+WF_TASKS_GROUP = f"{PREFIX}.wf-tasks"
+WF_TIMERS_GROUP = f"{PREFIX}.wf-timers"
 
 
 def queue_topic(queue: str) -> str:

@@ -9,12 +9,7 @@ error (AWS code ``InvalidDefinition``) for a definition with ERROR diagnostics.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from eventplane.errors import InvalidRequestError
-
-if TYPE_CHECKING:
-    from eventplane.workflows.asl.diagnostics import Diagnostic
+from eventplane.errors.workflows import InvalidDefinition
 
 __all__ = [
     "BRANCH_FAILED",
@@ -72,19 +67,3 @@ class StatesError(Exception):
         return (type(self), (self.error, self.cause))
 
 
-class InvalidDefinition(InvalidRequestError):
-    """The definition has at least one ERROR diagnostic (AWS ``InvalidDefinition``)."""
-
-    code = "InvalidDefinition"
-
-    def __init__(self, diagnostics: list[Diagnostic] | str) -> None:
-        if isinstance(diagnostics, str):
-            # from_code / unpickling rebuilds the error from its message alone
-            self.diagnostics: list[Diagnostic] = []
-            super().__init__(diagnostics)
-            return
-        self.diagnostics = list(diagnostics)
-        errors = [d for d in self.diagnostics if d.severity == "ERROR"] or self.diagnostics
-        # AWS's wording: every error as "CODE: message at location", comma separated
-        text = ", ".join(f"{d.code}: {d.message} at {d.location}" for d in errors)
-        super().__init__(f"Invalid State Machine Definition: '{text}'")

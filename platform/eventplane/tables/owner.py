@@ -36,6 +36,7 @@ from eventplane.config import Settings
 from eventplane.kafka import codec
 from eventplane.kafka.clients import consumer_config
 from eventplane.observability.logging import get_logger
+from eventplane.tables.expr.values import decode_json_item, encode_json_item
 from eventplane.kafka import naming
 
 _log = get_logger("eventplane.tables.owner")
@@ -258,13 +259,10 @@ def restore_partition(
 
 
 def encode_item(item: Item, written_ms: int) -> tuple[bytes, list[tuple[str, bytes]]]:
-    return codec.encode(
-        "eventplane.v1.TableItem",
-        {"item": json.dumps(item, separators=(",", ":")), "written_ms": written_ms},
-    )
+    text = json.dumps(encode_json_item(item), separators=(",", ":"), ensure_ascii=False)
+    return codec.encode("eventplane.v1.TableItem", {"item": text, "written_ms": written_ms})
 
 
 def decode_item(value: bytes, headers: list[tuple[str, Any]]) -> Item:
     _, rec = codec.decode(value, headers)
-    item: Item = json.loads(rec["item"])
-    return item
+    return decode_json_item(json.loads(rec["item"]))

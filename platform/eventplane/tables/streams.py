@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventplane.config import Settings
-from eventplane.errors import InvalidRequestError, ResourceNotFound, ValidationException
+from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec
 from eventplane.kafka.clients import consumer_config
+from eventplane.tables.errors import ExpiredIteratorException
+from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.model import REGION
 
 if TYPE_CHECKING:
@@ -39,21 +41,14 @@ MAX_BYTES = 1024 * 1024
 ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
 
 
-class ExpiredIteratorException(InvalidRequestError):
-    code = "ExpiredIteratorException"
-
-
-class TrimmedDataAccessException(InvalidRequestError):
-    code = "TrimmedDataAccessException"
-
-
 def encode_change(change: Change, now_ms: int, event_id: str) -> tuple[bytes, Any]:
     view = change.table.stream.stream_view_type
     new = change.new if view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES") else None
     old = change.old if view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") else None
     name = "INSERT" if change.old is None else "REMOVE" if change.new is None else "MODIFY"
     dumps = _dumps
-    size = len(dumps(change.keys)) + (len(dumps(new)) if new else 0) + (len(dumps(old)) if old else 0)
+    # SizeBytes: the size of the record's images, by DynamoDB's item-size rules.
+    size = item_size(change.keys) + (item_size(new) if new else 0) + (item_size(old) if old else 0)
     return codec.encode(
         SCHEMA,
         {
@@ -71,8 +66,8 @@ def encode_change(change: Change, now_ms: int, event_id: str) -> tuple[bytes, An
     )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def _dumps(item: Any) -> str:
+    return json.dumps(encode_json_item(item), separators=(",", ":"), ensure_ascii=False)
 
 
 def sequence_number(offset: int) -> str:
@@ -101,9 +96,7 @@ def partition_of_shard(shard: str, partitions: int) -> int:
     return p
 
 
-def to_record(
-    rec: dict[str, Any], offset: int, table_arn_: str
-) -> dict[str, Any]:
+def to_record(rec: dict[str, Any], offset: int) -> dict[str, Any]:
     """The record exactly as DynamoDB Streams shapes it."""
     dynamodb: dict[str, Any] = {
         "ApproximateCreationDateTime": rec["created_ms"] // 1000,
@@ -123,7 +116,6 @@ def to_record(
         "eventSource": "aws:dynamodb",
         "awsRegion": REGION,
         "dynamodb": dynamodb,
-        "eventSourceARN": table_arn_,
     }
     if rec.get("user_identity"):
         out["userIdentity"] = json.loads(rec["user_identity"])

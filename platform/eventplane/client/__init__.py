@@ -72,6 +72,7 @@ from eventplane.client.platform import (
     ServerInfo,
 )
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
+from eventplane.client.tables import AsyncTablesClient, TablesClient
 from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 from eventplane.errors import EventplaneError
 
@@ -155,6 +156,7 @@ class Client:
         self.topics = TopicsClient(self._channel, timeout)
         self.events = EventsClient(self._channel, timeout)
         self.functions = FunctionsClient(self._channel, timeout)
+        self.tables = TablesClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -194,6 +196,7 @@ class AsyncClient:
         self.topics = AsyncTopicsClient(self._channel, timeout)
         self.events = AsyncEventsClient(self._channel, timeout)
         self.functions = AsyncFunctionsClient(self._channel, timeout)
+        self.tables = AsyncTablesClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

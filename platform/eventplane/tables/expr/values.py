@@ -25,6 +25,7 @@ __all__ = [
     "AttributeValue",
     "Item",
     "attribute_size",
+    "compare_values",
     "decode_json_item",
     "decode_json_value",
     "deserialize",
@@ -42,6 +43,7 @@ __all__ = [
     "validate_item",
     "validate_item_size",
     "validate_value",
+    "values_equal",
 ]
 
 AttributeValue = dict[str, Any]
@@ -343,6 +345,41 @@ def key_sort_key(value: AttributeValue) -> Decimal | bytes:
     if kind == "B":
         return bytes(raw)
     raise ValidationException(f"Key attributes must be S, N or B, not {kind}")
+
+
+# --- comparison -----------------------------------------------------------------------
+
+
+def values_equal(left: AttributeValue, right: AttributeValue) -> bool:
+    """DynamoDB equality: same type and value; sets compare as sets, numbers numerically."""
+    kind = type_of(left)
+    if kind != type_of(right):
+        return False
+    a, b = left[kind], right[kind]
+    if kind == "N":
+        return bool(Decimal(a) == Decimal(b))
+    if kind == "NS":
+        return {Decimal(m) for m in a} == {Decimal(m) for m in b}
+    if kind in ("SS", "BS"):
+        return {bytes(m) if kind == "BS" else m for m in a} == {
+            bytes(m) if kind == "BS" else m for m in b
+        }
+    if kind == "M":
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    if kind == "L":
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if kind == "B":
+        return bytes(a) == bytes(b)
+    return bool(a == b)
+
+
+def compare_values(left: AttributeValue, right: AttributeValue) -> int | None:
+    """-1/0/1 for two N, S or B values of the same type (key order); None if not ordered."""
+    kind = type_of(left)
+    if kind != type_of(right) or kind not in ("N", "S", "B"):
+        return None
+    a, b = key_sort_key(left), key_sort_key(right)
+    return (a > b) - (a < b)  # type: ignore[operator]
 
 
 # --- JSON wire form (base64 binaries) -------------------------------------------------

@@ -147,9 +147,7 @@ def _page(r: pb.ItemPage) -> ItemPage:
     )
 
 
-def _expr(
-    names: Mapping[str, str] | None, values: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def _expr(names: Mapping[str, str] | None, values: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
         "expression_attribute_names": dict(names or {}),
         "expression_attribute_values": _values(values),
@@ -190,8 +188,9 @@ def _query(table_name: str, key_condition_expression: str, kw: dict[str, Any]) -
         key_condition_expression=key_condition_expression,
         scan_index_forward=forward,
         exclusive_start_key=_dump(start),
-        **_expr(kw.pop("expression_attribute_names", None),
-                kw.pop("expression_attribute_values", None)),
+        **_expr(
+            kw.pop("expression_attribute_names", None), kw.pop("expression_attribute_values", None)
+        ),
         **kw,
     )
     return "Query", req, _page
@@ -202,8 +201,9 @@ def _scan(table_name: str, kw: dict[str, Any]) -> Call:
     req = pb.ScanRequest(
         table_name=table_name,
         exclusive_start_key=_dump(start),
-        **_expr(kw.pop("expression_attribute_names", None),
-                kw.pop("expression_attribute_values", None)),
+        **_expr(
+            kw.pop("expression_attribute_names", None), kw.pop("expression_attribute_values", None)
+        ),
         **kw,
     )
     return "Scan", req, _page
@@ -211,8 +211,9 @@ def _scan(table_name: str, kw: dict[str, Any]) -> Call:
 
 def _write_kw(kw: dict[str, Any]) -> dict[str, Any]:
     return {
-        **_expr(kw.pop("expression_attribute_names", None),
-                kw.pop("expression_attribute_values", None)),
+        **_expr(
+            kw.pop("expression_attribute_names", None), kw.pop("expression_attribute_values", None)
+        ),
         **kw,
     }
 
@@ -308,8 +309,11 @@ class _Calls:
             exclusive_start_table_name=exclusive_start_table_name, limit=limit
         )
         return self._run(
-            ("ListTables", req,
-             lambda r: (list(r.table_names), r.last_evaluated_table_name or None))
+            (
+                "ListTables",
+                req,
+                lambda r: (list(r.table_names), r.last_evaluated_table_name or None),
+            )
         )
 
     def delete_table(self, table_name: str) -> Any:
@@ -376,8 +380,11 @@ class _Calls:
     def get_records(self, shard_iterator: str, limit: int = 0) -> Any:
         req = pb.GetRecordsRequest(shard_iterator=shard_iterator, limit=limit)
         return self._run(
-            ("GetRecords", req,
-             lambda r: RecordsPage([json.loads(x) for x in r.records], r.next_shard_iterator))
+            (
+                "GetRecords",
+                req,
+                lambda r: RecordsPage([json.loads(x) for x in r.records], r.next_shard_iterator),
+            )
         )
 
 
@@ -492,9 +499,9 @@ class Table:
     ) -> list[dict[str, Any]]:
         """Every item the key condition selects (follows all pages)."""
         kw = self._kw(names, values, kw)
-        return self._all(lambda start: self._c.query(
-            self.name, key_condition, exclusive_start_key=start, **kw
-        ))
+        return self._all(
+            lambda start: self._c.query(self.name, key_condition, exclusive_start_key=start, **kw)
+        )
 
     def scan(
         self,

@@ -23,8 +23,8 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.tables import expressions as ex
 from eventplane.tables import items as it
-from eventplane.tables import reads as rd
 from eventplane.tables import metrics
+from eventplane.tables import reads as rd
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.keys import partition_of
@@ -271,11 +271,13 @@ class TableEngine(OwnerListener):
     async def get_item(self, req: rd.GetItemInput) -> Item | None:
         table = self.get(req.table_name)
         where = it.locate(table, it.exact_key(table, req.key))
-        proj = ex.projection(req.projection_expression, req.expression_attribute_names)
+        exprs = ex.compile(
+            projection=req.projection_expression, names=req.expression_attribute_names, values={}
+        )
         store = await self.store(table, where.partition)
         item = store.get(where.key)
         metrics.READS.labels(table.name).inc()
-        return rd.projector(proj)(item) if item is not None else None
+        return ex.projector(exprs)(item) if item is not None else None
 
     async def scan(self, req: rd.ScanInput) -> rd.Page:
         table = self.get(req.table_name)
@@ -283,9 +285,11 @@ class TableEngine(OwnerListener):
         rd.check_limit(req.limit)
         rd.check_segments(req.segment, req.total_segments)
         count_only = rd.check_select(req.select, req.projection_expression)
-        proj = ex.projection(req.projection_expression, req.expression_attribute_names)
-        filt = ex.condition(
-            req.filter_expression, req.expression_attribute_names, req.expression_attribute_values
+        exprs = ex.compile(
+            filter=req.filter_expression,
+            projection=req.projection_expression,
+            names=req.expression_attribute_names,
+            values=req.expression_attribute_values,
         )
         start = rd.start_key(table, req.exclusive_start_key)
         stores = [await self.store(table, p) for p in range(table.partitions)]
@@ -293,8 +297,8 @@ class TableEngine(OwnerListener):
             table,
             rd.scan_order(table, stores, start, req.segment, req.total_segments),
             limit=req.limit,
-            keep=(lambda i: ex.holds(filt, i)) if filt is not None else (lambda i: True),
-            project=rd.projector(proj),
+            keep=ex.filter_of(exprs),
+            project=ex.projector(exprs),
             count_only=count_only,
         )
         metrics.READS.labels(table.name).inc(page.scanned_count)
@@ -305,27 +309,34 @@ class TableEngine(OwnerListener):
         rd.no_index(req.index_name, table)
         rd.check_limit(req.limit)
         count_only = rd.check_select(req.select, req.projection_expression)
-        keys, filt, proj = ex.query_expressions(
-            table,
-            req.key_condition_expression,
-            req.filter_expression,
-            req.projection_expression,
-            req.expression_attribute_names,
-            req.expression_attribute_values,
+        if not req.key_condition_expression:
+            raise ValidationException(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+                "in the request."
+            )
+        exprs = ex.compile(
+            key_condition=req.key_condition_expression,
+            filter=req.filter_expression,
+            projection=req.projection_expression,
+            names=req.expression_attribute_names,
+            values=req.expression_attribute_values,
         )
+        keys = ex.key_range(exprs, table)
         start = rd.start_key(table, req.exclusive_start_key)
         if start is not None and start.keys[table.hash_key] != keys.hash_value:
-            raise ValidationException("The provided starting key is invalid: The provided key "
-                                      "element does not match the schema")
+            raise ValidationException(
+                "The provided starting key is invalid: The provided key "
+                "element does not match the schema"
+            )
         hash_value = keys.hash_value
         partition = partition_of(hash_value, table.partitions)
         store = await self.store(table, partition)
         page = rd.paginate(
             table,
-            rd.query_order(table, store, hash_value, keys.in_range, req.scan_index_forward, start),
+            rd.query_order(table, store, keys, req.scan_index_forward, start),
             limit=req.limit,
-            keep=(lambda i: ex.holds(filt, i)) if filt is not None else (lambda i: True),
-            project=rd.projector(proj),
+            keep=ex.filter_of(exprs),
+            project=ex.projector(exprs),
             count_only=count_only,
         )
         metrics.READS.labels(table.name).inc(page.scanned_count)
@@ -341,13 +352,15 @@ class TableEngine(OwnerListener):
                 "constraint: Member must have length greater than or equal to 1"
             )
         if total > 100:
-            raise ValidationException(
-                "Too many items requested for the BatchGetItem call"
-            )
+            raise ValidationException("Too many items requested for the BatchGetItem call")
         out: dict[str, list[Item]] = {}
         for name, ka in request_items.items():
             table = self.get(name)
-            proj = ex.projection(ka.projection_expression, ka.expression_attribute_names)
+            exprs = ex.compile(
+                projection=ka.projection_expression,
+                names=ka.expression_attribute_names,
+                values={},
+            )
             located = [it.locate(table, it.exact_key(table, k)) for k in ka.keys]
             if len({w.key for w in located}) != len(located):
                 raise ValidationException("Provided list of item keys contains duplicates")
@@ -355,6 +368,6 @@ class TableEngine(OwnerListener):
             for w in located:
                 item = (await self.store(table, w.partition)).get(w.key)
                 if item is not None:
-                    found.append(rd.projector(proj)(item))
+                    found.append(ex.projector(exprs)(item))
             metrics.READS.labels(name).inc(len(located))
         return out

@@ -1,81 +1,81 @@
 """The table engine's one door to the expression core (``tables/expr``).
 
-Expressions are compiled once per request, before the owner's write step runs,
-so a bad expression is a ValidationException that never reaches the writer.
+A request's expressions are parsed and checked together, once, before the
+owner's write step runs (``compile``), so a bad expression, an undefined or an
+unused placeholder is a ValidationException that never reaches the writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from eventplane.errors import ValidationException
-from eventplane.tables.expr.values import validate_item_size
+from eventplane.tables.expr import (
+    Expressions,
+    KeyRange,
+    UpdateResult,
+    apply_update,
+    condition_holds,
+    key_condition,
+    prepare,
+)
+from eventplane.tables.expr import project as _project
+from eventplane.tables.model import TableDef
 
 Item = dict[str, Any]
-Condition = Any
-Update = Any
-Projection = Any
+
+__all__ = ["Expressions", "KeyRange", "apply", "compile", "filter_of", "key_range", "projector"]
 
 
-def _unsupported(kind: str) -> ValidationException:
-    return ValidationException(f"{kind} is not supported yet")
-
-
-def condition(text: str, names: Mapping[str, str], values: Mapping[str, Any]) -> Condition | None:
-    if not text:
-        return None
-    raise _unsupported("ConditionExpression")
-
-
-def holds(cond: Condition, item: Item) -> bool:
-    return True
-
-
-def update_and_condition(
-    update: str, cond: str, names: Mapping[str, str], values: Mapping[str, Any]
-) -> tuple[Update | None, Condition | None]:
-    if update:
-        raise _unsupported("UpdateExpression")
-    return None, condition(cond, names, values)
-
-
-def check_update_keys(update: Update, key_names: tuple[str, ...]) -> None:
-    return None
-
-
-def apply(update: Update, item: Item) -> tuple[Item, set[str]]:
-    return item, set()
-
-
-def check_size(item: Item) -> None:
-    validate_item_size(item)
-
-
-def projection(text: str, names: Mapping[str, str]) -> Projection | None:
-    if not text:
-        return None
-    raise _unsupported("ProjectionExpression")
-
-
-def project(proj: Projection | None, item: Item) -> Item:
-    return item
-
-
-class KeyRange:
-    """What a KeyConditionExpression selects: one partition-key value, a range predicate."""
-
-    def __init__(self, hash_value: Any, in_range: Any) -> None:
-        self.hash_value = hash_value
-        self.in_range = in_range
-
-
-def query_expressions(
-    table: Any,
-    key_condition: str,
-    filter_expression: str,
-    projection_expression: str,
+def compile(
+    *,
     names: Mapping[str, str],
     values: Mapping[str, Any],
-) -> tuple[KeyRange, Condition | None, Projection | None]:
-    raise _unsupported("Query")
+    condition: str = "",
+    filter: str = "",
+    key_condition: str = "",
+    update: str = "",
+    projection: str = "",
+) -> Expressions:
+    """Parse and check every expression of one request (an empty text: not given)."""
+    return prepare(
+        condition=condition or None,
+        filter=filter or None,
+        key_condition=key_condition or None,
+        update=update or None,
+        projection=projection or None,
+        names=names or None,
+        values=values or None,
+    )
+
+
+def condition_ok(ex: Expressions, item: Item | None) -> bool:
+    """Whether the request's ConditionExpression holds (no condition: it does)."""
+    if ex.condition is None:
+        return True
+    return condition_holds(ex.condition, item, ex.names, ex.values)
+
+
+def filter_of(ex: Expressions) -> Callable[[Item], bool]:
+    tree = ex.filter
+    if tree is None:
+        return lambda item: True
+    return lambda item: condition_holds(tree, item, ex.names, ex.values)
+
+
+def projector(ex: Expressions) -> Callable[[Item], Item]:
+    tree = ex.projection
+    if tree is None:
+        return lambda item: item
+    return lambda item: _project(tree, item, ex.names)
+
+
+def apply(ex: Expressions, item: Item | None, table: TableDef) -> UpdateResult:
+    assert ex.update is not None
+    return apply_update(ex.update, item, ex.names, ex.values, key_names=table.key_names)
+
+
+def key_range(ex: Expressions, table: TableDef) -> KeyRange:
+    assert ex.key_condition is not None
+    schema = [(n, table.attribute_types[n]) for n in table.key_names]
+    return key_condition(ex.key_condition, schema, ex.names, ex.values)

@@ -102,11 +102,13 @@ def exact_key(table: TableDef, key: Item) -> Item:
 def _return_values(value: str, allowed: tuple[str, ...], action: str) -> str:
     value = value or "NONE"
     if value not in allowed:
-        raise ValidationException(f"ReturnValues can only be {' or '.join(allowed)} for {action}"
-                                  if value in RETURN_VALUES else
-                                  f"1 validation error detected: Value '{value}' at "
-                                  "'returnValues' failed to satisfy constraint: Member must "
-                                  "satisfy enum value set: [" + ", ".join(RETURN_VALUES) + "]")
+        raise ValidationException(
+            f"ReturnValues can only be {' or '.join(allowed)} for {action}"
+            if value in RETURN_VALUES
+            else f"1 validation error detected: Value '{value}' at "
+            "'returnValues' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [" + ", ".join(RETURN_VALUES) + "]"
+        )
     return value
 
 
@@ -122,8 +124,8 @@ def _on_failure(value: str) -> bool:
     return True
 
 
-def _check(cond: ex.Condition | None, old: Item | None, want_item: bool) -> None:
-    if cond is not None and not ex.holds(cond, old or {}):
+def _check(exprs: ex.Expressions, old: Item | None, want_item: bool) -> None:
+    if not ex.condition_ok(exprs, old):
         raise ConditionalCheckFailedException(
             "The conditional request failed", item=old if want_item and old else None
         )
@@ -137,13 +139,15 @@ def put_step(table: TableDef, req: PutItemInput) -> tuple[Located, Step]:
     where = locate(table, item_key(table, item))
     rv = _return_values(req.return_values, ("NONE", "ALL_OLD"), "PutItem")
     want_old = _on_failure(req.return_values_on_condition_check_failure)
-    cond = ex.condition(
-        req.condition_expression, req.expression_attribute_names, req.expression_attribute_values
+    exprs = ex.compile(
+        condition=req.condition_expression,
+        names=req.expression_attribute_names,
+        values=req.expression_attribute_values,
     )
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(cond, old, want_old)
+        _check(exprs, old, want_old)
         changes = [] if old == item else [_change(where, old, item)]
         return changes, WriteResult(old if rv == "ALL_OLD" else None)
 
@@ -154,13 +158,15 @@ def delete_step(table: TableDef, req: DeleteItemInput) -> tuple[Located, Step]:
     where = locate(table, exact_key(table, req.key))
     rv = _return_values(req.return_values, ("NONE", "ALL_OLD"), "DeleteItem")
     want_old = _on_failure(req.return_values_on_condition_check_failure)
-    cond = ex.condition(
-        req.condition_expression, req.expression_attribute_names, req.expression_attribute_values
+    exprs = ex.compile(
+        condition=req.condition_expression,
+        names=req.expression_attribute_names,
+        values=req.expression_attribute_values,
     )
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(cond, old, want_old)
+        _check(exprs, old, want_old)
         changes = [] if old is None else [_change(where, old, None)]
         return changes, WriteResult(old if rv == "ALL_OLD" else None)
 
@@ -171,32 +177,30 @@ def update_step(table: TableDef, req: UpdateItemInput) -> tuple[Located, Step]:
     where = locate(table, exact_key(table, req.key))
     rv = _return_values(req.return_values, RETURN_VALUES, "UpdateItem")
     want_old = _on_failure(req.return_values_on_condition_check_failure)
-    update, cond = ex.update_and_condition(
-        req.update_expression,
-        req.condition_expression,
-        req.expression_attribute_names,
-        req.expression_attribute_values,
+    if not req.update_expression:
+        raise ValidationException(
+            "Invalid UpdateExpression: The expression can not be empty; an UpdateItem needs an "
+            "UpdateExpression (the legacy AttributeUpdates form is not supported)"
+        )
+    exprs = ex.compile(
+        condition=req.condition_expression,
+        update=req.update_expression,
+        names=req.expression_attribute_names,
+        values=req.expression_attribute_values,
     )
-    if update is not None:
-        ex.check_update_keys(update, table.key_names)
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(cond, old, want_old)
-        base = dict(old) if old is not None else dict(where.keys)
-        new, changed = ex.apply(update, base) if update is not None else (base, set())
-        ex.check_size(new)
+        _check(exprs, old, want_old)
+        done = ex.apply(exprs, old if old is not None else dict(where.keys), table)
+        new = done.item
         changes = [] if old == new else [_change(where, old, new)]
-        if rv == "ALL_OLD":
-            result = old
-        elif rv == "ALL_NEW":
-            result = new
-        elif rv == "UPDATED_OLD":
-            result = {k: v for k, v in (old or {}).items() if k in changed} or None
-        elif rv == "UPDATED_NEW":
-            result = {k: v for k, v in new.items() if k in changed} or None
-        else:
-            result = None
+        result = {
+            "ALL_OLD": old,
+            "ALL_NEW": new,
+            "UPDATED_OLD": done.updated_old or None,
+            "UPDATED_NEW": done.updated_new or None,
+        }.get(rv)
         return changes, WriteResult(result)
 
     return where, step
@@ -249,14 +253,14 @@ def batch_write_steps(
                 where = locate(table, exact_key(table, e.key))
                 out.append((where, None))
             if (name, where.key) in seen:
-                raise ValidationException(
-                    "Provided list of item keys contains duplicates"
-                )
+                raise ValidationException("Provided list of item keys contains duplicates")
             seen.add((name, where.key))
     return out
 
 
-def batch_step(writes: list[tuple[Located, Item | None]]) -> Callable[[Staged], tuple[list[Change], None]]:
+def batch_step(
+    writes: list[tuple[Located, Item | None]],
+) -> Callable[[Staged], tuple[list[Change], None]]:
     def step(staged: Staged) -> tuple[list[Change], None]:
         changes = []
         for where, new in writes:

@@ -39,8 +39,9 @@ class TableCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         items = GaugeMetricFamily(
-            "eventplane_table_items", "Items in the table partitions this replica owns.",
-            labels=("table",)
+            "eventplane_table_items",
+            "Items in the table partitions this replica owns.",
+            labels=("table",),
         )
         size = GaugeMetricFamily(
             "eventplane_table_size_bytes",

@@ -199,8 +199,9 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         types[d.attribute_name] = d.attribute_type
     names = [k.attribute_name for k in req.key_schema]
     if len(set(names)) != len(names):
-        raise ValidationException("Both the Hash Key and the Range Key element in the KeySchema "
-                                  "have the same name")
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
     missing = [n for n in names if n not in types]
     extra = [n for n in types if n not in names]
     if missing or extra:
@@ -219,8 +220,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
     partitions = req.partitions or DEFAULT_PARTITIONS
     if not 1 <= partitions <= MAX_PARTITIONS:
         raise ValidationException(
-            f"Invalid value for Partitions: {partitions}; it must be between 1 and "
-            f"{MAX_PARTITIONS}"
+            f"Invalid value for Partitions: {partitions}; it must be between 1 and {MAX_PARTITIONS}"
         )
     billing = req.billing_mode or "PAY_PER_REQUEST"
     if billing not in ("PAY_PER_REQUEST", "PROVISIONED"):

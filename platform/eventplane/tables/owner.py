@@ -33,11 +33,10 @@ from confluent_kafka import (
 )
 
 from eventplane.config import Settings
-from eventplane.kafka import codec
+from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.observability.logging import get_logger
 from eventplane.tables.expr.values import decode_json_item, encode_json_item
-from eventplane.kafka import naming
 
 _log = get_logger("eventplane.tables.owner")
 
@@ -167,10 +166,12 @@ class TableOwners:
             # Polling keeps the membership alive; the records are this replica's own
             # writes (the partitions are paused once adopted), so they are dropped.
             msg = consumer.poll(0.1)
-            if msg is not None and msg.error() is not None:
-                code = msg.error().code()
-                if code not in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
-                    _log.warning("table owner consumer", error=msg.error().str())
+            err = msg.error() if msg is not None else None
+            if err is not None and err.code() not in (
+                KafkaError._PARTITION_EOF,
+                KafkaError.UNKNOWN_TOPIC_OR_PART,
+            ):
+                _log.warning("table owner consumer", error=err.str())
             if self._to_pause:
                 pause, self._to_pause = self._to_pause, []
                 try:
@@ -249,7 +250,7 @@ def restore_partition(
                 if value is None:
                     items.pop(key, None)
                 else:
-                    items[key] = decode_item(value, m.headers() or [])
+                    items[key] = decode_item(value, message_headers(m))
             pos = reader.position([tp])[0].offset
             if pos != OFFSET_INVALID and pos >= high:
                 break
@@ -258,11 +259,17 @@ def restore_partition(
     return items
 
 
+def message_headers(m: Any) -> list[tuple[str, bytes | None]]:
+    raw = m.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    return [(k, v.encode() if isinstance(v, str) else v) for k, v in pairs]
+
+
 def encode_item(item: Item, written_ms: int) -> tuple[bytes, list[tuple[str, bytes]]]:
     text = json.dumps(encode_json_item(item), separators=(",", ":"), ensure_ascii=False)
     return codec.encode("eventplane.v1.TableItem", {"item": text, "written_ms": written_ms})
 
 
-def decode_item(value: bytes, headers: list[tuple[str, Any]]) -> Item:
+def decode_item(value: bytes, headers: list[tuple[str, bytes | None]]) -> Item:
     _, rec = codec.decode(value, headers)
     return decode_json_item(json.loads(rec["item"]))

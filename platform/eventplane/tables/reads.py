@@ -112,9 +112,7 @@ def check_select(select: str, projection: str) -> bool:
 
 def no_index(index_name: str, table: TableDef) -> None:
     if index_name:
-        raise ValidationException(
-            f"The table does not have the specified index: {index_name}"
-        )
+        raise ValidationException(f"The table does not have the specified index: {index_name}")
 
 
 def start_key(table: TableDef, key: Item | None) -> Located | None:
@@ -168,8 +166,10 @@ def scan_order(
         for key, item in store.scan():
             if start is not None and store.partition == start.partition and key <= start.key:
                 continue
-            if total is not None and segment is not None and (
-                zlib.crc32(key.encode()) % total != segment
+            if (
+                total is not None
+                and segment is not None
+                and (zlib.crc32(key.encode()) % total != segment)
             ):
                 continue
             yield key, item
@@ -201,17 +201,16 @@ def check_segments(segment: int | None, total: int | None) -> None:
 def query_order(
     table: TableDef,
     store: PartitionStore,
-    hash_value: Any,
-    in_range: Callable[[Item], bool],
+    keys: ex.KeyRange,
     forward: bool,
     start: Located | None,
 ) -> list[tuple[str, Item]]:
     """Items with the partition-key value, in range-key order, after ``start``."""
-    group = store.with_hash(canonical_value(hash_value))
+    group = store.with_hash(canonical_value(keys.hash_value))
     rk = table.range_key
     if rk is not None:
         group.sort(key=lambda kv: sort_value(kv[1][rk]), reverse=not forward)
-    out = [(k, i) for k, i in group if in_range(i)]
+    out = [(k, i) for k, i in group if rk is None or keys.range_matches(i.get(rk))]
     if start is not None:
         if rk is None:
             return []
@@ -226,7 +225,3 @@ def query_order(
 
 def key_string(table: TableDef, item: Item) -> str:
     return canonical_key({n: item[n] for n in table.key_names}, table.key_names)
-
-
-def projector(proj: ex.Projection | None) -> Callable[[Item], Item]:
-    return lambda item: ex.project(proj, item) if proj is not None else item

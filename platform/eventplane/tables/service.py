@@ -74,8 +74,10 @@ def describe(s: TableStatus) -> pb.TableDescription:
         table_arn=t.arn,
         table_id=t.table_id,
         table_status=s.status,
-        key_schema=[pb.KeySchemaElement(attribute_name=k.attribute_name, key_type=k.key_type)
-                    for k in t.key_schema()],
+        key_schema=[
+            pb.KeySchemaElement(attribute_name=k.attribute_name, key_type=k.key_type)
+            for k in t.key_schema()
+        ],
         attribute_definitions=[
             pb.AttributeDefinition(attribute_name=d.attribute_name, attribute_type=d.attribute_type)
             for d in t.attribute_definitions()
@@ -125,8 +127,9 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         status = await self.engine.create_table(
             CreateTableInput(
                 table_name=request.table_name,
-                key_schema=[KeySchemaElement(k.attribute_name, k.key_type)
-                            for k in request.key_schema],
+                key_schema=[
+                    KeySchemaElement(k.attribute_name, k.key_type) for k in request.key_schema
+                ],
                 attribute_definitions=[
                     AttributeDefinition(d.attribute_name, d.attribute_type)
                     for d in request.attribute_definitions
@@ -265,8 +268,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         }
         found = await self.engine.batch_get_item(wanted)
         return pb.BatchGetItemResponse(
-            responses={n: pb.ItemList(items=[dump(i) for i in items])
-                       for n, items in found.items()}
+            responses={n: pb.ItemList(items=[dump(i) for i in items]) for n, items in found.items()}
         )
 
     async def BatchWriteItem(self, request: pb.BatchWriteItemRequest, context: Ctx) -> Any:
@@ -340,7 +342,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
     async def GetRecords(self, request: pb.GetRecordsRequest, context: Ctx) -> Any:
         page = await self.streams.get_records(request.shard_iterator, request.limit)
         return pb.GetRecordsResponse(
-            records=[json.dumps(r, separators=(",", ":"), ensure_ascii=False)
-                     for r in page.records],
+            records=[
+                json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in page.records
+            ],
             next_shard_iterator=page.next_shard_iterator,
         )

@@ -30,6 +30,7 @@ from eventplane.kafka.clients import consumer_config
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.model import REGION
+from eventplane.tables.owner import message_headers
 
 if TYPE_CHECKING:
     from eventplane.tables.writer import Change
@@ -150,8 +151,12 @@ class IteratorSigner:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             body, mac = raw[:-16], raw[-16:]
             good = hmac.compare_digest(hmac.new(self._key, body, hashlib.sha256).digest()[:16], mac)
-            fields = json.loads(body) if good else None
-            it = Iterator(str(fields[0]), str(fields[1]), int(fields[2]), int(fields[3]), int(fields[4]))
+            if not good:
+                raise ValueError("forged")
+            fields = json.loads(body)
+            it = Iterator(
+                str(fields[0]), str(fields[1]), int(fields[2]), int(fields[3]), int(fields[4])
+            )
         except (ValueError, TypeError, IndexError, KeyError):
             raise ValidationException("Invalid ShardIterator") from None
         if now_ms - it.issued_ms > ITERATOR_TTL_MS:
@@ -235,13 +240,14 @@ class StreamReaders:
                     idle += 1
                     continue
                 for m in batch:
-                    if m.error() or m.value() is None:
+                    value, at = m.value(), m.offset()
+                    if m.error() or value is None or at is None:
                         continue
-                    _, rec = codec.decode(m.value(), m.headers() or [])
-                    next_offset = m.offset() + 1
+                    _, rec = codec.decode(value, message_headers(m))
+                    next_offset = at + 1
                     if not keep(rec):
                         continue
-                    out.append((m.offset(), rec))
+                    out.append((at, rec))
                     size += rec["size_bytes"]
                     if len(out) >= limit or size >= MAX_BYTES:
                         break
@@ -249,4 +255,3 @@ class StreamReaders:
         finally:
             c.unassign()
             self._pool.put(c)
-

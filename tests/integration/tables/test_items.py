@@ -28,9 +28,15 @@ def test_create_describe_list_delete(client: Client, make_table: Callable[..., A
     assert t.table_status == "ACTIVE"
     assert t.key_schema == [("pk", "HASH"), ("sk", "RANGE")]
     assert t.partitions == 3
-    assert t.latest_stream_arn.startswith(f"arn:aws:dynamodb:local:000000000000:table/{t.table_name}/stream/")
+    assert t.latest_stream_arn.startswith(
+        f"arn:aws:dynamodb:local:000000000000:table/{t.table_name}/stream/"
+    )
     d = client.tables.describe_table(t.table_name)
-    assert (d.table_name, d.stream_view_type, d.item_count) == (t.table_name, "NEW_AND_OLD_IMAGES", 0)
+    assert (d.table_name, d.stream_view_type, d.item_count) == (
+        t.table_name,
+        "NEW_AND_OLD_IMAGES",
+        0,
+    )
     names, _ = client.tables.list_tables()
     assert t.table_name in names
     with pytest.raises(ResourceInUseException):
@@ -74,9 +80,15 @@ def test_put_get_delete_with_return_values(client: Client, make_table: Callable[
     got = client.tables.get_item(name, {"pk": S("u1"), "sk": N("1.0")})
     assert got == newer
     assert client.tables.get_item(name, {"pk": S("u1"), "sk": N("2")}) is None
-    assert client.tables.delete_item(name, {"pk": S("u1"), "sk": N("1")}, return_values="ALL_OLD") == newer
+    assert (
+        client.tables.delete_item(name, {"pk": S("u1"), "sk": N("1")}, return_values="ALL_OLD")
+        == newer
+    )
     assert client.tables.get_item(name, {"pk": S("u1"), "sk": N("1")}) is None
-    assert client.tables.delete_item(name, {"pk": S("u1"), "sk": N("1")}, return_values="ALL_OLD") is None
+    assert (
+        client.tables.delete_item(name, {"pk": S("u1"), "sk": N("1")}, return_values="ALL_OLD")
+        is None
+    )
 
 
 def test_bad_items_and_keys_are_validation_errors(
@@ -124,8 +136,12 @@ def test_scan_pages_limit_segments_and_1mb(client: Client, make_table: Callable[
     big = "x" * 100_000
     for chunk in range(3):
         client.tables.batch_write_item(
-            {name: [{"PutRequest": {"Item": {"pk": S(f"k{chunk * 10 + i}"), "pad": S(big)}}}
-                    for i in range(10)]}
+            {
+                name: [
+                    {"PutRequest": {"Item": {"pk": S(f"k{chunk * 10 + i}"), "pad": S(big)}}}
+                    for i in range(10)
+                ]
+            }
         )
     first = client.tables.scan(name)  # 30 x 100 KB: the first page stops at 1 MB
     assert first.scanned_count == 11 and first.last_evaluated_key is not None

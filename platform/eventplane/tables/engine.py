@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from eventplane.tables.expr import item_size
 from eventplane.tables.keys import partition_of
 from eventplane.tables.model import KIND, CreateTableInput, TableDef, new_table
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
+from eventplane.tables.routing import FORWARDED, NotOwner, OwnerDirectory, Remote, forward_token
 from eventplane.tables.store import PartitionStore
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.writer import Change, Writer
@@ -66,6 +68,9 @@ class TableEngine(OwnerListener):
         self.readers = StreamReaders(ctx.settings)
         self.signer = IteratorSigner(ctx.settings.receipt_secret)
         self._owners: TableOwners | None = None
+        self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
+        self.forward_token = forward_token(ctx.settings.receipt_secret)
+        self.remote: Remote | None = None  # set by the service: calls to other replicas
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collector: metrics.TableCollector | None = None
 
@@ -92,6 +97,8 @@ class TableEngine(OwnerListener):
         if self._owners is not None:
             await asyncio.to_thread(self._owners.close)
         await self.writer.stop()
+        if self.remote is not None:
+            await self.remote.close()
         await asyncio.to_thread(self.readers.close)
         if self._collector is not None:
             metrics.unregister(self._collector)
@@ -127,21 +134,39 @@ class TableEngine(OwnerListener):
         for key in partitions:
             self.stores.pop(key, None)
 
-    async def store(self, table: TableDef, partition: int) -> PartitionStore:
-        """The owned store of a partition, waiting for an adoption in progress."""
+    async def owner(
+        self, table: TableDef, partition: int, *, may_forward: bool | None = None
+    ) -> PartitionStore | str:
+        """The local store of a partition, or the address of the replica that owns it.
+
+        Waits for an adoption in progress. A forwarded request is served here or not
+        at all: it is never sent on again (two replicas with stale views could
+        otherwise pass it back and forth).
+        """
+        forwarded = FORWARDED.get() if may_forward is None else not may_forward
         deadline = time.monotonic() + OWNER_WAIT_SECONDS
         while True:
             store = self.stores.get((table.name, partition))
             if store is not None:
                 return store
+            if not forwarded:
+                address = await self.directory.owner_of(table.name, partition)
+                if address is not None and address != self.directory.self_address:
+                    return address
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ServiceUnavailable(
-                    f"partition {partition} of table {table.name} has no owner on this replica "
-                    "yet; retry"
+                    f"partition {partition} of table {table.name} has no owner yet; retry"
                 )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._adopted.wait(), left)
+                await asyncio.wait_for(self._adopted.wait(), min(left, 0.25))
+
+    async def store(self, table: TableDef, partition: int) -> PartitionStore:
+        """The local store of a partition; NotOwner names the replica to forward to."""
+        found = await self.owner(table, partition)
+        if isinstance(found, str):
+            raise NotOwner(found)
+        return found
 
     def _read(self, table: str, partition: int, key: str) -> Item | None:
         store = self.stores.get((table, partition))
@@ -259,13 +284,34 @@ class TableEngine(OwnerListener):
     async def batch_write_item(
         self, request_items: dict[str, list[it.BatchWrite]]
     ) -> dict[str, list[it.BatchWrite]]:
-        """Write every request (one transaction); returns the unprocessed ones (none)."""
+        """Write every request; returns the unprocessed ones (none: a failure raises).
+
+        The requests of this replica's partitions go in one transaction; those of
+        other replicas' partitions are sent to their owners, one batch per owner.
+        """
         tables = {name: self.get(name) for name in request_items}
         writes = it.batch_write_steps(tables, request_items)
-        for where, _ in writes:
-            await self.store(where.table, where.partition)
-        await self.writer.submit(it.batch_step(writes))
+        local: list[tuple[it.Located, Item | None]] = []
+        remote: dict[str, dict[str, list[it.BatchWrite]]] = {}
+        for where, new in writes:
+            found = await self.owner(where.table, where.partition)
+            if isinstance(found, str):
+                entry = (
+                    it.BatchWrite(item=new) if new is not None else it.BatchWrite(key=where.keys)
+                )
+                remote.setdefault(found, {}).setdefault(where.table.name, []).append(entry)
+            else:
+                local.append((where, new))
+        sent = [self._remote().batch_write(address, w) for address, w in remote.items()]
+        if local:
+            await self.writer.submit(it.batch_step(local))
+        await asyncio.gather(*sent)
         return {}
+
+    def _remote(self) -> Remote:
+        if self.remote is None:
+            raise ServiceUnavailable("this replica cannot reach the other replicas")
+        return self.remote
 
     # --- reads ----------------------------------------------------------------------------
     async def get_item(self, req: rd.GetItemInput) -> Item | None:
@@ -279,7 +325,9 @@ class TableEngine(OwnerListener):
         metrics.READS.labels(table.name).inc()
         return ex.projector(exprs)(item) if item is not None else None
 
-    async def scan(self, req: rd.ScanInput) -> rd.Page:
+    async def scan(
+        self, req: rd.ScanInput, from_partition: int = 0, bytes_used: int = 0
+    ) -> rd.Page:
         table = self.get(req.table_name)
         rd.no_index(req.index_name, table)
         rd.check_limit(req.limit)
@@ -292,17 +340,51 @@ class TableEngine(OwnerListener):
             values=req.expression_attribute_values,
         )
         start = rd.start_key(table, req.exclusive_start_key)
-        stores = [await self.store(table, p) for p in range(table.partitions)]
-        page = rd.paginate(
-            table,
-            rd.scan_order(table, stores, start, req.segment, req.total_segments),
-            limit=req.limit,
-            keep=ex.filter_of(exprs),
-            project=ex.projector(exprs),
-            count_only=count_only,
+        page = await self._scan_from(
+            table, req, exprs, count_only, start, from_partition, bytes_used
         )
         metrics.READS.labels(table.name).inc(page.scanned_count)
         return page
+
+    async def _scan_from(
+        self,
+        table: TableDef,
+        req: rd.ScanInput,
+        exprs: ex.Expressions,
+        count_only: bool,
+        start: it.Located | None,
+        from_partition: int,
+        bytes_used: int = 0,
+    ) -> rd.Page:
+        """Partitions in order; at the first one another replica owns, that replica
+        serves the rest of the page (partitions only go up, so this ends)."""
+        acc = rd.Page([], 0, 0, None, bytes_used)
+        first = start.partition if start is not None else from_partition
+        for p in range(first, table.partitions):
+            remaining = req.limit - acc.scanned_count if req.limit else 0
+            # A forwarded scan starts on a partition of this replica; later ones may be
+            # elsewhere again (the partition only goes up, so the scan never loops).
+            found = await self.owner(table, p, may_forward=p > first or not FORWARDED.get())
+            if isinstance(found, str):
+                rest = dataclasses.replace(
+                    req,
+                    limit=remaining,
+                    exclusive_start_key=req.exclusive_start_key if p == first else None,
+                )
+                return rd.merge(acc, await self._remote().scan(found, rest, p, acc.size_bytes))
+            page = rd.paginate(
+                table,
+                rd.scan_order(table, [found], start, req.segment, req.total_segments),
+                limit=remaining,
+                keep=ex.filter_of(exprs),
+                project=ex.projector(exprs),
+                count_only=count_only,
+                bytes_used=acc.size_bytes,
+            )
+            acc = rd.merge(acc, page)
+            if page.last_evaluated_key is not None:
+                return acc
+        return acc
 
     async def query(self, req: rd.QueryInput) -> rd.Page:
         table = self.get(req.table_name)
@@ -366,7 +448,21 @@ class TableEngine(OwnerListener):
                 raise ValidationException("Provided list of item keys contains duplicates")
             found = out.setdefault(name, [])
             for w in located:
-                item = (await self.store(table, w.partition)).get(w.key)
+                owner = await self.owner(table, w.partition)
+                if isinstance(owner, str):
+                    item = await self._remote().get_item(
+                        owner,
+                        rd.GetItemInput(
+                            name,
+                            w.keys,
+                            projection_expression=ka.projection_expression,
+                            expression_attribute_names=ka.expression_attribute_names,
+                        ),
+                    )
+                    if item is not None:
+                        found.append(item)
+                    continue
+                item = owner.get(w.key)
                 if item is not None:
                     found.append(ex.projector(exprs)(item))
             metrics.READS.labels(name).inc(len(located))

@@ -81,6 +81,7 @@ class Page:
     count: int
     scanned_count: int
     last_evaluated_key: Item | None
+    size_bytes: int = 0  # evaluated bytes, toward the 1 MB page limit
 
 
 def check_limit(limit: int) -> None:
@@ -129,15 +130,20 @@ def paginate(
     keep: Callable[[Item], bool],
     project: Callable[[Item], Item],
     count_only: bool,
+    bytes_used: int = 0,
 ) -> Page:
-    """Evaluate items in order until Limit or 1 MB; filter and project what is kept."""
+    """Evaluate items in order until Limit or 1 MB; filter and project what is kept.
+
+    ``bytes_used``: what earlier parts of the same page (other partitions) evaluated.
+    """
     items: list[Item] = []
-    count = scanned = size = 0
+    count = scanned = 0
+    size = bytes_used
     last: Item | None = None
     stopped = False
     for _, item in candidates:
         if stopped:
-            return Page(items, count, scanned, last)
+            return Page(items, count, scanned, last, size)
         scanned += 1
         size += item_size(item)
         last = {n: item[n] for n in table.key_names}
@@ -149,7 +155,18 @@ def paginate(
             stopped = True
     # DynamoDB returns LastEvaluatedKey whenever a page stopped early, even if nothing
     # follows; when the items ran out first there is none.
-    return Page(items, count, scanned, last if stopped else None)
+    return Page(items, count, scanned, last if stopped else None, size)
+
+
+def merge(first: Page, then: Page) -> Page:
+    """Two consecutive parts of one page (``then`` counted ``first``'s bytes already)."""
+    return Page(
+        first.items + then.items,
+        first.count + then.count,
+        first.scanned_count + then.scanned_count,
+        then.last_evaluated_key,
+        then.size_bytes,
+    )
 
 
 def scan_order(

@@ -6,26 +6,33 @@ naming the field) and shaping responses is all it does.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
 
 import grpc
 
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
-from eventplane.errors import ValidationException
+from eventplane.errors import ValidationException, from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
-from eventplane.tables.expr.values import decode_json_item, decode_json_value, encode_json_item
+from eventplane.tables.expr.values import (
+    decode_json_item,
+    decode_json_value,
+    encode_json_item,
+    encode_json_value,
+)
 from eventplane.tables.model import (
     AttributeDefinition,
     CreateTableInput,
     KeySchemaElement,
     StreamSpecification,
 )
+from eventplane.tables.routing import FORWARDED, FORWARDED_KEY, Forwarder, NotOwner
 from eventplane.tables.stream_api import StreamsApi
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -59,6 +66,12 @@ def parse_values(text: str) -> dict[str, Any]:
         raise ValidationException(
             "ExpressionAttributeValues holds an attribute value that is not valid"
         ) from None
+
+
+def dump_values(values: Mapping[str, Any]) -> str:
+    if not values:
+        return ""
+    return json.dumps({k: encode_json_value(v) for k, v in values.items()}, ensure_ascii=False)
 
 
 def dump(item: Mapping[str, Any] | None) -> str:
@@ -111,7 +124,114 @@ def _page(page: rd.Page) -> pb.ItemPage:
         count=page.count,
         scanned_count=page.scanned_count,
         last_evaluated_key=dump(page.last_evaluated_key),
+        bytes_used=page.size_bytes,
     )
+
+
+Handler = Callable[[Any, Any, Ctx], Awaitable[Any]]
+
+
+def routed(rpc: str) -> Callable[[Handler], Handler]:
+    """Serve a call here, or send it to the replica that owns its partition."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def serve(self: TablesService, request: Any, context: Ctx) -> Any:
+            forwarded = self.is_forwarded(context)
+            token = FORWARDED.set(forwarded)
+            try:
+                return await handler(self, request, context)
+            except NotOwner as exc:
+                stub = self.forwarder.stub(exc.address)
+                try:
+                    return await getattr(stub, rpc)(
+                        request, metadata=self.forwarder.metadata(), timeout=30
+                    )
+                except grpc.RpcError as err:
+                    raise from_rpc(err) from None
+            finally:
+                FORWARDED.reset(token)
+
+        return serve
+
+    return wrap
+
+
+class GrpcRemote:
+    """The engine's calls to other replicas' partitions, as forwarded gRPC requests."""
+
+    def __init__(self, forwarder: Forwarder) -> None:
+        self._f = forwarder
+
+    async def _call(self, address: str, rpc: str, request: Any) -> Any:
+        try:
+            return await getattr(self._f.stub(address), rpc)(
+                request, metadata=self._f.metadata(), timeout=30
+            )
+        except grpc.RpcError as err:
+            raise from_rpc(err) from None
+
+    async def get_item(self, address: str, req: rd.GetItemInput) -> Item | None:
+        r = await self._call(
+            address,
+            "GetItem",
+            pb.GetItemRequest(
+                table_name=req.table_name,
+                key=dump(req.key),
+                projection_expression=req.projection_expression,
+                expression_attribute_names=dict(req.expression_attribute_names),
+            ),
+        )
+        return parse_item(r.item, "Item") if r.item else None
+
+    async def scan(
+        self, address: str, req: rd.ScanInput, from_partition: int, bytes_used: int
+    ) -> rd.Page:
+        r = await self._call(
+            address,
+            "Scan",
+            pb.ScanRequest(
+                table_name=req.table_name,
+                filter_expression=req.filter_expression,
+                projection_expression=req.projection_expression,
+                expression_attribute_names=dict(req.expression_attribute_names),
+                expression_attribute_values=dump_values(req.expression_attribute_values),
+                limit=req.limit,
+                exclusive_start_key=dump(req.exclusive_start_key),
+                select=req.select,
+                segment=req.segment,
+                total_segments=req.total_segments,
+                from_partition=from_partition,
+                bytes_used=bytes_used,
+            ),
+        )
+        return rd.Page(
+            [parse_item(i, "Items") for i in r.items],
+            r.count,
+            r.scanned_count,
+            parse_item(r.last_evaluated_key, "LastEvaluatedKey") or None,
+            r.bytes_used,
+        )
+
+    async def batch_write(self, address: str, writes: dict[str, list[it.BatchWrite]]) -> None:
+        await self._call(
+            address,
+            "BatchWriteItem",
+            pb.BatchWriteItemRequest(
+                request_items={
+                    name: pb.WriteRequestList(
+                        requests=[
+                            pb.WriteRequest(put_item=dump(w.item), delete_key=dump(w.key))
+                            for w in entries
+                        ]
+                    )
+                    for name, entries in writes.items()
+                }
+            ),
+        )
+
+    async def close(self) -> None:
+        await self._f.close()
 
 
 class TablesService(tables_pb2_grpc.TablesServicer):
@@ -119,6 +239,14 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         self.engine = engine
         self.streams = StreamsApi(
             engine.tables, engine.lookup, engine.readers, engine.signer, engine.clock
+        )
+        self.forwarder = Forwarder(engine.forward_token)
+        engine.remote = GrpcRemote(Forwarder(engine.forward_token))
+
+    def is_forwarded(self, context: Ctx) -> bool:
+        token = self.engine.forward_token
+        return any(
+            k == FORWARDED_KEY and v == token for k, v in context.invocation_metadata() or ()
         )
 
     # --- tables ---------------------------------------------------------------------------
@@ -157,6 +285,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         return pb.TableDescriptionResponse(table=describe(status))
 
     # --- items ------------------------------------------------------------------------------
+    @routed("PutItem")
     async def PutItem(self, request: pb.PutItemRequest, context: Ctx) -> Any:
         req = it.PutItemInput(
             table_name=request.table_name,
@@ -171,6 +300,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
         return await _written(self.engine.put_item(req))
 
+    @routed("UpdateItem")
     async def UpdateItem(self, request: pb.UpdateItemRequest, context: Ctx) -> Any:
         req = it.UpdateItemInput(
             table_name=request.table_name,
@@ -186,6 +316,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
         return await _written(self.engine.update_item(req))
 
+    @routed("DeleteItem")
     async def DeleteItem(self, request: pb.DeleteItemRequest, context: Ctx) -> Any:
         req = it.DeleteItemInput(
             table_name=request.table_name,
@@ -200,6 +331,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
         return await _written(self.engine.delete_item(req))
 
+    @routed("GetItem")
     async def GetItem(self, request: pb.GetItemRequest, context: Ctx) -> Any:
         item = await self.engine.get_item(
             rd.GetItemInput(
@@ -212,6 +344,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
         return pb.GetItemResponse(item=dump(item))
 
+    @routed("Query")
     async def Query(self, request: pb.QueryRequest, context: Ctx) -> Any:
         page = await self.engine.query(
             rd.QueryInput(
@@ -234,6 +367,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
         return _page(page)
 
+    @routed("Scan")
     async def Scan(self, request: pb.ScanRequest, context: Ctx) -> Any:
         page = await self.engine.scan(
             rd.ScanInput(
@@ -252,10 +386,12 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     request.total_segments if request.HasField("total_segments") else None
                 ),
                 consistent_read=request.consistent_read,
-            )
+            ),
+            *((request.from_partition, request.bytes_used) if self.is_forwarded(context) else ()),
         )
         return _page(page)
 
+    @routed("BatchGetItem")
     async def BatchGetItem(self, request: pb.BatchGetItemRequest, context: Ctx) -> Any:
         wanted = {
             name: rd.KeysAndAttributes(
@@ -271,6 +407,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             responses={n: pb.ItemList(items=[dump(i) for i in items]) for n, items in found.items()}
         )
 
+    @routed("BatchWriteItem")
     async def BatchWriteItem(self, request: pb.BatchWriteItemRequest, context: Ctx) -> Any:
         writes = {
             name: [

@@ -687,6 +687,8 @@ class ScanRequest(_message.Message):
     SEGMENT_FIELD_NUMBER: _builtins.int
     TOTAL_SEGMENTS_FIELD_NUMBER: _builtins.int
     CONSISTENT_READ_FIELD_NUMBER: _builtins.int
+    FROM_PARTITION_FIELD_NUMBER: _builtins.int
+    BYTES_USED_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     index_name: _builtins.str
     filter_expression: _builtins.str
@@ -698,6 +700,11 @@ class ScanRequest(_message.Message):
     segment: _builtins.int
     total_segments: _builtins.int
     consistent_read: _builtins.bool
+    from_partition: _builtins.int
+    """Replica to replica only (ignored from clients): the partition to start at and
+    the bytes the page already evaluated on the replica that forwarded it.
+    """
+    bytes_used: _builtins.int
     @_builtins.property
     def expression_attribute_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -715,10 +722,12 @@ class ScanRequest(_message.Message):
         segment: _builtins.int | None = ...,
         total_segments: _builtins.int | None = ...,
         consistent_read: _builtins.bool = ...,
+        from_partition: _builtins.int = ...,
+        bytes_used: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_segment", b"_segment", "_total_segments", b"_total_segments", "segment", b"segment", "total_segments", b"total_segments"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_segment", b"_segment", "_total_segments", b"_total_segments", "consistent_read", b"consistent_read", "exclusive_start_key", b"exclusive_start_key", "expression_attribute_names", b"expression_attribute_names", "expression_attribute_values", b"expression_attribute_values", "filter_expression", b"filter_expression", "index_name", b"index_name", "limit", b"limit", "projection_expression", b"projection_expression", "segment", b"segment", "select", b"select", "table_name", b"table_name", "total_segments", b"total_segments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_segment", b"_segment", "_total_segments", b"_total_segments", "bytes_used", b"bytes_used", "consistent_read", b"consistent_read", "exclusive_start_key", b"exclusive_start_key", "expression_attribute_names", b"expression_attribute_names", "expression_attribute_values", b"expression_attribute_values", "filter_expression", b"filter_expression", "from_partition", b"from_partition", "index_name", b"index_name", "limit", b"limit", "projection_expression", b"projection_expression", "segment", b"segment", "select", b"select", "table_name", b"table_name", "total_segments", b"total_segments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__segment: _TypeAlias = _typing.Literal["segment"]  # noqa: Y015
     _WhichOneofArgType__segment: _TypeAlias = _typing.Literal["_segment", b"_segment"]  # noqa: Y015
@@ -739,9 +748,12 @@ class ItemPage(_message.Message):
     COUNT_FIELD_NUMBER: _builtins.int
     SCANNED_COUNT_FIELD_NUMBER: _builtins.int
     LAST_EVALUATED_KEY_FIELD_NUMBER: _builtins.int
+    BYTES_USED_FIELD_NUMBER: _builtins.int
     count: _builtins.int
     scanned_count: _builtins.int
     last_evaluated_key: _builtins.str
+    bytes_used: _builtins.int
+    """evaluated bytes toward the 1 MB page (replica to replica)"""
     @_builtins.property
     def items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -751,10 +763,11 @@ class ItemPage(_message.Message):
         count: _builtins.int = ...,
         scanned_count: _builtins.int = ...,
         last_evaluated_key: _builtins.str = ...,
+        bytes_used: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "items", b"items", "last_evaluated_key", b"last_evaluated_key", "scanned_count", b"scanned_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes_used", b"bytes_used", "count", b"count", "items", b"items", "last_evaluated_key", b"last_evaluated_key", "scanned_count", b"scanned_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

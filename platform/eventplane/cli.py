@@ -235,6 +235,7 @@ def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], Non
     import eventplane.bus.cli
     import eventplane.functions.cli
     import eventplane.queues.cli
+    import eventplane.tables.cli
     import eventplane.topics.cli
 
     return [
@@ -242,6 +243,7 @@ def _extra_commands() -> list[tuple[str, Callable[[argparse.ArgumentParser], Non
         ("topic", eventplane.topics.cli.register),
         ("events", eventplane.bus.cli.register),
         ("function", eventplane.functions.cli.register),
+        ("table", eventplane.tables.cli.register),
     ]
 
 

@@ -185,5 +185,5 @@ def test_query_ranges_order_filter_and_paging(
         Decimal(0),
         Decimal(1),
     ]
-    with pytest.raises(ValidationException, match="missed key schema element|not supported"):
+    with pytest.raises(ValidationException, match=r"missed key schema element|not supported"):
         client.tables.query(name, "sk = :n", expression_attribute_values={":n": N("1")})

@@ -10,7 +10,7 @@ from eventplane.tables.expr.evaluate import UpdateResult, apply_update, conditio
 from eventplane.tables.expr.keys import KeyRange, key_condition
 from eventplane.tables.expr.parser import parse_condition, parse_projection, parse_update
 from eventplane.tables.expr.reserved import RESERVED_WORDS, is_reserved
-from eventplane.tables.expr.validate import Expressions, prepare
+from eventplane.tables.expr.validate import Expressions, check_query_filter, prepare
 from eventplane.tables.expr.values import (
     MAX_ITEM_SIZE,
     AttributeValue,
@@ -37,6 +37,7 @@ __all__ = [
     "UpdateResult",
     "ValidationException",
     "apply_update",
+    "check_query_filter",
     "condition_holds",
     "deserialize",
     "deserialize_item",

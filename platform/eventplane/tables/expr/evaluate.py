@@ -9,13 +9,13 @@ literal operands, so evaluation only meets problems that depend on the stored it
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from eventplane.tables.expr.errors import ValidationException
+from eventplane.tables.expr.keys import KeyRange, key_condition
 from eventplane.tables.expr.tree import (
     Arith,
     Between,
@@ -33,7 +33,7 @@ from eventplane.tables.expr.tree import (
     Update,
     Value,
 )
-from eventplane.tables.expr.validate import resolve_path
+from eventplane.tables.expr.validate import LONG_TYPE_NAMES, resolve_path
 from eventplane.tables.expr.values import (
     MAX_ITEM_SIZE,
     AttributeValue,
@@ -47,10 +47,12 @@ from eventplane.tables.expr.values import (
 )
 
 __all__ = [
+    "KeyRange",
     "UpdateResult",
     "apply_update",
     "condition_holds",
     "get_path",
+    "key_condition",
     "project",
 ]
 
@@ -84,7 +86,7 @@ def _operand(
     operand: Operand, item: Mapping[str, AttributeValue], names: Names, values: Values
 ) -> Any:
     if isinstance(operand, Value):
-        return values[operand.name]
+        return _literal(values, operand.name)
     if isinstance(operand, Path):
         return get_path(item, resolve_path(operand, names))
     if operand.name == "size":
@@ -95,6 +97,15 @@ def _operand(
         "The function is not allowed to be used this way in an expression; "
         f"function: {operand.name}"
     )
+
+
+def _literal(values: Values, name: str) -> AttributeValue:
+    if name not in values:
+        raise ValidationException(
+            "An expression attribute value used in expression is not defined; "
+            f"attribute value: {name}"
+        )
+    return values[name]
 
 
 def _size(value: AttributeValue) -> int | None:
@@ -146,8 +157,9 @@ def _holds(
 
 def _compare(op: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
-        # A missing attribute equals nothing and is unequal to everything.
-        return op == "<>" and (left is not None or right is not None)
+        # A missing attribute equals nothing, orders with nothing and is unequal to
+        # everything, even to another missing attribute.
+        return op == "<>"
     if op == "=":
         return values_equal(left, right)
     if op == "<>":
@@ -206,6 +218,8 @@ class UpdateResult:
     item: Item
     updated_old: Item
     updated_new: Item
+    size: int
+    """``item_size(item)``, for the engine's bookkeeping."""
 
 
 def apply_update(
@@ -215,11 +229,15 @@ def apply_update(
     values: Values,
     *,
     key_names: Sequence[str] = (),
+    old_size: int | None = None,
 ) -> UpdateResult:
     """Apply SET, REMOVE, ADD and DELETE to a copy of ``item`` (None: a new item).
 
     Every SET value is computed from the item as it was before the update, as DynamoDB
     does; ``key_names`` are the table's key attributes, which an update may not touch.
+    The new item shares unchanged parts with the old one (only the containers on updated
+    paths are copied): treat items as immutable values. ``old_size`` (the stored item's
+    ``item_size``, if the caller keeps it) spares re-measuring untouched attributes.
     """
     old: Item = dict(item or {})
     for path in tree.paths():
@@ -232,7 +250,7 @@ def apply_update(
     new_values = [
         (resolve_path(a.path, names), _set_value(a.value, old, names, values)) for a in tree.set
     ]
-    new: Item = copy.deepcopy(old)
+    new: Item = dict(old)
     for elements, value in new_values:
         _put(new, elements, value)
     removals = sorted(
@@ -244,18 +262,27 @@ def apply_update(
         _remove(new, elements)
     for action in tree.add:
         elements = resolve_path(action.path, names)
-        _put(new, elements, _add(get_path(new, elements), values[_value_name(action.value)]))
+        _put(
+            new,
+            elements,
+            _add(get_path(new, elements), _literal(values, _value_name(action.value))),
+        )
     for action in tree.delete:
         elements = resolve_path(action.path, names)
-        remaining = _delete(get_path(new, elements), values[_value_name(action.value)])
+        remaining = _delete(get_path(new, elements), _literal(values, _value_name(action.value)))
         if remaining is None:
             _remove(new, elements)
         else:
             _put(new, elements, remaining)
-    if item_size(new) > MAX_ITEM_SIZE:
-        raise ValidationException("Item size to update has exceeded the maximum allowed size")
     changed = [resolve_path(p, names) for p in tree.paths()]
-    return UpdateResult(new, _select(old, changed), _select(new, changed))
+    touched = {str(elements[0]) for elements in changed}
+    untouched = (item_size(old) if old_size is None else old_size) - item_size(
+        {k: v for k, v in old.items() if k in touched}
+    )
+    size = untouched + item_size({k: v for k, v in new.items() if k in touched})
+    if size > MAX_ITEM_SIZE:
+        raise ValidationException("Item size to update has exceeded the maximum allowed size")
+    return UpdateResult(new, _select(old, changed), _select(new, changed), size)
 
 
 def _value_name(operand: Operand) -> str:
@@ -276,14 +303,14 @@ def _set_value(value: SetValue, item: Item, names: Names, values: Values) -> Att
             assert isinstance(value.args[0], Path)
             current = get_path(item, resolve_path(value.args[0], names))
             if current is not None:
-                return copy.deepcopy(current)
+                return current
             return _set_value(value.args[1], item, names, values)
         if value.name == "list_append":
             first = _set_value(value.args[0], item, names, values)
             second = _set_value(value.args[1], item, names, values)
             if type_of(first) != "L" or type_of(second) != "L":
                 raise ValidationException(_BAD_TYPE)
-            return {"L": copy.deepcopy(first["L"] + second["L"])}
+            return {"L": first["L"] + second["L"]}
         raise ValidationException(
             f"Invalid UpdateExpression: The function is not allowed in an update expression; "
             f"function: {value.name}"
@@ -291,16 +318,24 @@ def _set_value(value: SetValue, item: Item, names: Names, values: Values) -> Att
     found = _operand(value, item, names, values)
     if found is None:
         raise ValidationException(_MISSING)
-    return copy.deepcopy(found)
+    return found
 
 
 def _parent(item: Item, elements: Sequence[PathElement]) -> Any:
-    """The container that holds the last element of a path; DynamoDB's error otherwise."""
+    """The container holding the path's last element, made writable by copying each
+    container on the way down (path copying: the old item is never touched); DynamoDB's
+    error when a step is missing or not a map/list."""
     container: Any = {"M": item}
     for element in elements[:-1]:
-        container = _child(container, element)
-        if container is None:
+        child = _child(container, element)
+        if child is None or ("M" not in child and "L" not in child):
             raise ValidationException(_BAD_PATH)
+        copied = {"M": dict(child["M"])} if "M" in child else {"L": list(child["L"])}
+        if isinstance(element, int):
+            container["L"][element] = copied
+        else:
+            container["M"][element] = copied
+        container = copied
     if ("L" if isinstance(elements[-1], int) else "M") not in container:
         raise ValidationException(_BAD_PATH)
     return container
@@ -329,10 +364,21 @@ def _remove(item: Item, elements: Sequence[PathElement]) -> None:
         container["M"].pop(last, None)
 
 
-def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValue:
+def _operand_type(op: str, value: AttributeValue, allowed: tuple[str, ...]) -> str:
     kind = type_of(value)
+    if kind not in allowed:
+        raise ValidationException(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            f"operator: {op}, operand type: {LONG_TYPE_NAMES[kind]}, "
+            f"typeSet: ALLOWED_FOR_{op}_OPERAND"
+        )
+    return kind
+
+
+def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValue:
+    kind = _operand_type("ADD", value, ("N", "SS", "NS", "BS"))
     if current is None:
-        return copy.deepcopy(value)
+        return value
     if type_of(current) != kind:
         raise ValidationException(_BAD_TYPE)
     if kind == "N":
@@ -347,7 +393,7 @@ def _add(current: AttributeValue | None, value: AttributeValue) -> AttributeValu
 
 
 def _delete(current: AttributeValue | None, value: AttributeValue) -> AttributeValue | None:
-    kind = type_of(value)
+    kind = _operand_type("DELETE", value, ("SS", "NS", "BS"))
     if current is None:
         return None
     if type_of(current) != kind:
@@ -390,7 +436,7 @@ def _pick(value: AttributeValue, wanted: dict[PathElement, Any]) -> AttributeVal
         out: dict[str, Any] = {}
         for key, sub in wanted.items():
             if isinstance(key, str) and key in value["M"]:
-                got = copy.deepcopy(value["M"][key]) if sub is True else _pick(value["M"][key], sub)
+                got = value["M"][key] if sub is True else _pick(value["M"][key], sub)
                 if got is not None:
                     out[key] = got
         return {"M": out} if out else None
@@ -399,11 +445,7 @@ def _pick(value: AttributeValue, wanted: dict[PathElement, Any]) -> AttributeVal
         for index in sorted(k for k in wanted if isinstance(k, int)):
             if index < len(value["L"]):
                 sub = wanted[index]
-                got = (
-                    copy.deepcopy(value["L"][index])
-                    if sub is True
-                    else _pick(value["L"][index], sub)
-                )
+                got = value["L"][index] if sub is True else _pick(value["L"][index], sub)
                 if got is not None:
                     members.append(got)
         return {"L": members} if members else None

@@ -44,6 +44,13 @@ class KeyRange:
     op: str | None = None
     operands: tuple[AttributeValue, ...] = ()
 
+    def matches(self, item: Mapping[str, AttributeValue]) -> bool:
+        """Whether an item (or its key) is in the partition and the sort-key range."""
+        hash_value = item.get(self.hash_name)
+        if hash_value is None or compare_values(hash_value, self.hash_value) != 0:
+            return False
+        return self.range_name is None or self.range_matches(item.get(self.range_name))
+
     def range_matches(self, value: AttributeValue | None) -> bool:
         """Whether an item's sort key value lies in the range."""
         if self.op is None:
@@ -67,6 +74,15 @@ class KeyRange:
             ">": order > 0,
             ">=": order >= 0,
         }[self.op]
+
+
+def _value(values: Mapping[str, AttributeValue], operand: Value) -> AttributeValue:
+    if operand.name not in values:
+        raise ValidationException(
+            "Invalid KeyConditionExpression: An expression attribute value used in expression "
+            f"is not defined; attribute value: {operand.name}"
+        )
+    return values[operand.name]
 
 
 def _parts(tree: Condition, out: list[Condition]) -> None:
@@ -105,9 +121,9 @@ def _term(
             raise ValidationException("Invalid operator used in KeyConditionExpression: <>")
         left, right = _key_name(part.left, names), _key_name(part.right, names)
         if left is not None and isinstance(part.right, Value):
-            return left, part.op, (values[part.right.name],)
+            return left, part.op, (_value(values, part.right),)
         if right is not None and isinstance(part.left, Value):
-            return right, _FLIP[part.op], (values[part.left.name],)
+            return right, _FLIP[part.op], (_value(values, part.left),)
         raise ValidationException(
             "Invalid KeyConditionExpression: Query key condition not supported"
         )
@@ -120,7 +136,7 @@ def _term(
             )
         if not isinstance(part.low, Value) or not isinstance(part.high, Value):
             raise ValidationException("Query key condition not supported")
-        return name, "BETWEEN", (values[part.low.name], values[part.high.name])
+        return name, "BETWEEN", (_value(values, part.low), _value(values, part.high))
     assert isinstance(part, Call)
     if part.name != "begins_with":
         raise ValidationException(f"Invalid operator used in KeyConditionExpression: {part.name}")
@@ -132,7 +148,7 @@ def _term(
         )
     if not isinstance(part.args[1], Value):
         raise ValidationException("Query key condition not supported")
-    return name, "begins_with", (values[part.args[1].name],)
+    return name, "begins_with", (_value(values, part.args[1]),)
 
 
 def key_condition(

@@ -56,6 +56,7 @@ CONDITION_FUNCTIONS = {
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 _NEEDS_PATH = {"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"}
 MAX_IN_OPERANDS = 100
+MAX_EXPRESSION_BYTES = 4096
 
 
 class _Invalid(Exception):
@@ -89,6 +90,9 @@ class _Build(Transformer[Token, Any]):
         super().__init__()
         self.kind = kind
         self.is_update = kind == "UpdateExpression"
+        # Nodes already wrapped in parentheses: ((x)) is an error in DynamoDB. The tree
+        # keeps every node alive while building, so ids are not reused.
+        self.parenthesized: set[int] = set()
 
     # paths and operands
     def path(self, children: list[Token]) -> Path:
@@ -145,7 +149,11 @@ class _Build(Transformer[Token, Any]):
         raise _Invalid("Syntax error", pos=meta.end_pos)
 
     def parens(self, children: list[Condition]) -> Condition:
-        return children[0]
+        inner = children[0]
+        if id(inner) in self.parenthesized:
+            raise _Invalid("The expression has redundant parentheses;")
+        self.parenthesized.add(id(inner))
+        return inner
 
     def compare(self, children: list[Any]) -> Compare:
         left, op, right = children
@@ -269,6 +277,12 @@ def _syntax_error(kind: str, text: str, pos: int | None) -> ValidationException:
 def _parse(kind: str, start: str, text: str) -> Any:
     if not isinstance(text, str) or not text.strip():
         raise ValidationException(f"Invalid {kind}: The expression can not be empty;")
+    size = len(text.encode("utf-8"))
+    if size > MAX_EXPRESSION_BYTES:
+        raise ValidationException(
+            f"Invalid {kind}: Expression size has exceeded the maximum allowed size; "
+            f"expression size: {size}"
+        )
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedEOF:

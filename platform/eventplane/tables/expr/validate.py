@@ -37,7 +37,14 @@ from eventplane.tables.expr.tree import (
 )
 from eventplane.tables.expr.values import AttributeValue, compare_values, type_of, validate_value
 
-__all__ = ["LONG_TYPE_NAMES", "Expressions", "prepare", "resolve_path"]
+__all__ = [
+    "LONG_TYPE_NAMES",
+    "Expressions",
+    "check_query_filter",
+    "prepare",
+    "resolve_path",
+    "top_level_names",
+]
 
 LONG_TYPE_NAMES = {
     "S": "STRING",
@@ -69,7 +76,18 @@ class Expressions:
 
 def resolve_path(path: Path, names: Mapping[str, str]) -> tuple[PathElement, ...]:
     """The path with ``#placeholders`` replaced by the names they stand for."""
-    return tuple(names[e] if isinstance(e, str) and e.startswith("#") else e for e in path.elements)
+    out: list[PathElement] = []
+    for element in path.elements:
+        if isinstance(element, str) and element.startswith("#"):
+            if element not in names:
+                raise ValidationException(
+                    "An expression attribute name used in the document path is not defined; "
+                    f"attribute name: {element}"
+                )
+            out.append(names[element])
+        else:
+            out.append(element)
+    return tuple(out)
 
 
 def prepare(
@@ -87,8 +105,24 @@ def prepare(
         raise ValidationException("ExpressionAttributeNames must not be empty")
     if values is not None and not values:
         raise ValidationException("ExpressionAttributeValues must not be empty")
+    for key, name in (names or {}).items():
+        if not isinstance(key, str) or not key.startswith("#") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeNames contains invalid key: Syntax error; token: "{key}", '
+                f'near: "{key}"'
+            )
+        if not isinstance(name, str) or not name:
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid value: "
+                f"Empty attribute name for key {key}"
+            )
     checked_values: dict[str, AttributeValue] = {}
     for key, raw in (values or {}).items():
+        if not isinstance(key, str) or not key.startswith(":") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeValues contains invalid key: Syntax error; token: "{key}", '
+                f'near: "{key}"'
+            )
         try:
             checked_values[key] = validate_value(raw)
         except ValidationException as err:
@@ -124,6 +158,43 @@ def prepare(
         update=trees.get("UpdateExpression"),
         projection=trees.get("ProjectionExpression"),
     )
+
+
+def top_level_names(tree: Condition, names: Mapping[str, str]) -> set[str]:
+    """The top-level attribute names a condition or filter reads."""
+    found: set[str] = set()
+
+    def visit(operand: Any) -> None:
+        if isinstance(operand, Path):
+            found.add(str(resolve_path(operand, names)[0]))
+        elif isinstance(operand, Call):
+            for arg in operand.args:
+                visit(arg)
+
+    for node in _walk(tree):
+        if isinstance(node, Compare):
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, Between):
+            for operand in (node.operand, node.low, node.high):
+                visit(operand)
+        elif isinstance(node, In):
+            for operand in (node.operand, *node.choices):
+                visit(operand)
+        elif isinstance(node, Call):
+            visit(node)
+    return found
+
+
+def check_query_filter(tree: Condition, names: Mapping[str, str], key_names: Any) -> None:
+    """A Query's FilterExpression may not test the key attributes of the table or index
+    being queried (those belong in the KeyConditionExpression)."""
+    for name in sorted(top_level_names(tree, names)):
+        if name in key_names:
+            raise ValidationException(
+                "Filter Expression can only contain non-primary key attributes: "
+                f"Primary key attribute: {name}"
+            )
 
 
 class _Context:
@@ -175,9 +246,12 @@ class _Context:
             if isinstance(node, Compare):
                 self._operand(label, node.left)
                 self._operand(label, node.right)
+                if node.op not in ("=", "<>"):
+                    self._orderable(label, node.op, node.left, node.right)
             elif isinstance(node, Between):
                 for operand in (node.operand, node.low, node.high):
                     self._operand(label, operand)
+                self._orderable(label, "BETWEEN", node.operand, node.low, node.high)
                 self._between_types(label, node)
             elif isinstance(node, In):
                 for operand in (node.operand, *node.choices):
@@ -218,6 +292,17 @@ class _Context:
                         f"function; operator or function: list_append, operand type: "
                         f"{LONG_TYPE_NAMES[type_of(lit)]}"
                     )
+
+    def _orderable(self, label: str, op: str, *operands: Any) -> None:
+        """Order comparisons take N, S or B; a literal of another type is a request error
+        (an item attribute of another type just makes the comparison false)."""
+        for operand in operands:
+            lit = self._literal(operand)
+            if lit is not None and type_of(lit) not in ("N", "S", "B"):
+                raise ValidationException(
+                    f"Invalid {label}: Incorrect operand type for operator or function; "
+                    f"operator or function: {op}, operand type: {type_of(lit)}"
+                )
 
     def _between_types(self, label: str, node: Between) -> None:
         low, high = self._literal(node.low), self._literal(node.high)

@@ -51,7 +51,12 @@ Item = dict[str, AttributeValue]
 
 TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 MAX_ITEM_SIZE = 400 * 1024
+MAX_HASH_KEY_BYTES = 2048
+MAX_RANGE_KEY_BYTES = 1024
 MAX_DEPTH = 32
+
+_EXACT = decimal.Context(prec=1000, Emax=999_999, Emin=-999_999)
+"""Wide enough to hold any sum of two DynamoDB numbers exactly (|exponents| ≤ 130 + 38)."""
 
 NUMBER_CONTEXT = decimal.Context(
     prec=38,
@@ -95,14 +100,14 @@ def check_number(value: Decimal) -> Decimal:
     """Reject what DynamoDB cannot store: >38 significant digits, out-of-range magnitude."""
     if value == 0:
         return value
-    digits = value.normalize(decimal.Context(prec=1000)).as_tuple().digits
-    if len(digits) > 38:
-        raise ValidationException(_TOO_PRECISE)
     magnitude = value.adjusted()
     if magnitude > 125:
         raise ValidationException(_OVERFLOW)
     if magnitude < -130:
         raise ValidationException(_UNDERFLOW)
+    digits = value.normalize(_EXACT).as_tuple().digits
+    if len(digits) > 38:
+        raise ValidationException(_TOO_PRECISE)
     return value
 
 
@@ -110,22 +115,16 @@ def normalize_number(value: Decimal) -> str:
     """DynamoDB's canonical text: no leading/trailing zeros, plain notation where short."""
     if value == 0:
         return "0"
-    norm = value.normalize(decimal.Context(prec=1000))
+    norm = value.normalize(_EXACT)
     if -30 <= norm.adjusted() <= 45:
         return format(norm, "f")
     return str(norm)
 
 
 def number_arith(op: str, left: Decimal, right: Decimal) -> Decimal:
-    """``left + right`` or ``left - right`` as DynamoDB computes them (38 digits, exact)."""
-    ctx = NUMBER_CONTEXT.copy()
-    ctx.traps[decimal.Inexact] = True
-    try:
-        result = ctx.add(left, right) if op == "+" else ctx.subtract(left, right)
-    except decimal.Inexact:
-        raise ValidationException(_TOO_PRECISE) from None
-    except decimal.Overflow:
-        raise ValidationException(_OVERFLOW) from None
+    """``left + right`` or ``left - right`` as DynamoDB computes them: exactly, then the
+    result must fit (38 significant digits, DynamoDB's range)."""
+    result = _EXACT.add(left, right) if op == "+" else _EXACT.subtract(left, right)
     return check_number(result)
 
 
@@ -253,8 +252,9 @@ def validate_item(item: object) -> Item:
 
 
 def _number_size(text: str) -> int:
-    digits = Decimal(text).normalize(decimal.Context(prec=1000)).as_tuple().digits
-    significant = len(digits) if Decimal(text) != 0 else 1
+    """1 byte per two significant digits, plus 1 (read from the text: no Decimal needed)."""
+    mantissa = text.lstrip("+-").partition("E")[0].partition("e")[0].replace(".", "")
+    significant = len(mantissa.strip("0")) or 1
     return (significant + 1) // 2 + 1
 
 
@@ -329,6 +329,18 @@ def extract_key(
                 "One or more parameter values are not valid. The AttributeValue for a key "
                 f"attribute cannot contain an empty {'string' if actual == 'S' else 'binary'} "
                 f"value. Key: {name}"
+            )
+        if actual in ("S", "B"):
+            size = len(value[actual].encode("utf-8")) if actual == "S" else len(value[actual])
+        else:
+            size = 0
+        limit, what = (
+            (MAX_HASH_KEY_BYTES, "hashkey") if not key else (MAX_RANGE_KEY_BYTES, "rangekey")
+        )
+        if size > limit:
+            # sic: DynamoDB's message has no space before the number
+            raise ValidationException(
+                _INVALID + f"Size of {what} has exceeded the maximum size limit of{limit} bytes"
             )
         key[name] = value
     return key

@@ -28,6 +28,7 @@ from eventplane.tables import metrics
 from eventplane.tables import reads as rd
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
+from eventplane.tables.expr.validate import check_query_filter
 from eventplane.tables.keys import partition_of
 from eventplane.tables.model import KIND, CreateTableInput, TableDef, new_table
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
@@ -404,6 +405,8 @@ class TableEngine(OwnerListener):
             values=req.expression_attribute_values,
         )
         keys = ex.key_range(exprs, table)
+        if exprs.filter is not None:
+            check_query_filter(exprs.filter, exprs.names, table.key_names)
         start = rd.start_key(table, req.exclusive_start_key)
         if start is not None and start.keys[table.hash_key] != keys.hash_value:
             raise ValidationException(

@@ -187,3 +187,14 @@ def test_query_ranges_order_filter_and_paging(
     ]
     with pytest.raises(ValidationException, match=r"missed key schema element|not supported"):
         client.tables.query(name, "sk = :n", expression_attribute_values={":n": N("1")})
+
+
+def test_query_filter_may_not_test_keys(client: Client, make_table: Callable[..., Any]) -> None:
+    name = make_table(range_key=("sk", "N"), view=None).table_name
+    with pytest.raises(ValidationException, match="non-primary key attributes"):
+        client.tables.query(
+            name,
+            "pk = :p",
+            filter_expression="sk > :n",
+            expression_attribute_values={":p": S("p"), ":n": N("1")},
+        )

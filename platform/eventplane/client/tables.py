@@ -39,6 +39,7 @@ from eventplane.tables.expr.values import (
     serialize,
     serialize_item,
 )
+from eventplane.tables.transactions import CancellationReason, TransactionCanceledException
 
 R = TypeVar("R")
 Item = dict[str, Any]
@@ -261,6 +262,40 @@ def _batch_get(request_items: Mapping[str, Mapping[str, Any]]) -> Call:
     )
 
 
+def _transact(items: Sequence[Mapping[str, Any]], token: str) -> Call:
+    actions = []
+    for entry in items:
+        ((kind, spec),) = entry.items()
+        actions.append(
+            pb.TransactWriteItem(
+                kind=kind,
+                table_name=spec["TableName"],
+                item=_dump(spec.get("Item")),
+                key=_dump(spec.get("Key")),
+                condition_expression=spec.get("ConditionExpression", ""),
+                update_expression=spec.get("UpdateExpression", ""),
+                expression_attribute_names=dict(spec.get("ExpressionAttributeNames") or {}),
+                expression_attribute_values=_values(spec.get("ExpressionAttributeValues")),
+                return_values_on_condition_check_failure=spec.get(
+                    "ReturnValuesOnConditionCheckFailure", ""
+                ),
+            )
+        )
+
+    def parse(r: pb.TransactWriteItemsResponse) -> None:
+        if r.cancellation_reasons:
+            raise TransactionCanceledException(
+                r.cancelled_message,
+                [
+                    CancellationReason(c.code, c.message, _load(c.item))
+                    for c in r.cancellation_reasons
+                ],
+            )
+
+    req = pb.TransactWriteItemsRequest(transact_items=actions, client_request_token=token)
+    return "TransactWriteItems", req, parse
+
+
 def _describe_stream(r: pb.DescribeStreamResponse) -> StreamDescription:
     d = r.stream_description
     return StreamDescription(
@@ -356,6 +391,15 @@ class _Calls:
 
     def batch_write_item(self, request_items: Mapping[str, Sequence[Mapping[str, Any]]]) -> Any:
         return self._run(_batch_write(request_items))
+
+    def transact_write_items(
+        self, transact_items: Sequence[Mapping[str, Any]], client_request_token: str = ""
+    ) -> Any:
+        """All or nothing. ``transact_items`` as boto3: ``[{"Put": {"TableName": ..., "Item":
+        ...}}, {"Update": {..., "Key", "UpdateExpression"}}, {"Delete": {...}},
+        {"ConditionCheck": {..., "ConditionExpression"}}]``. A failed condition raises
+        ``TransactionCanceledException`` with ``.cancellation_reasons`` in order."""
+        return self._run(_transact(transact_items, client_request_token))
 
     # --- streams ---------------------------------------------------------------------
     def list_streams(self, table_name: str = "") -> Any:

@@ -26,6 +26,7 @@ from eventplane.tables import expressions as ex
 from eventplane.tables import items as it
 from eventplane.tables import metrics
 from eventplane.tables import reads as rd
+from eventplane.tables import transactions as tx
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.expr.validate import check_query_filter
@@ -470,3 +471,29 @@ class TableEngine(OwnerListener):
                     found.append(ex.projector(exprs)(item))
             metrics.READS.labels(name).inc(len(located))
         return out
+
+    # --- transactions ---------------------------------------------------------------------
+    async def transact_write_items(self, actions: list[tx.TransactAction]) -> None:
+        """All or nothing, in one Kafka transaction of the replica owning every item."""
+        tables = {a.table_name: self.get(a.table_name) for a in actions}
+        steps = tx.plan(tables, actions)
+        owners = {await self._owner_name(w.table, w.partition) for w, _ in steps}
+        if owners != {None}:
+            if len(owners) == 1:
+                (address,) = owners
+                assert address is not None
+                raise NotOwner(address)
+            raise ValidationException(
+                "TransactWriteItems over items whose partitions different replicas own is not "
+                "supported yet (it needs the transaction coordinator)"
+            )
+        try:
+            await self.writer.submit(tx.transaction_step(steps))
+        except tx.TransactionCanceledException:
+            for t in tables:
+                metrics.TRANSACTIONS_CANCELED.labels(t).inc()
+            raise
+
+    async def _owner_name(self, table: TableDef, partition: int) -> str | None:
+        found = await self.owner(table, partition)
+        return found if isinstance(found, str) else None

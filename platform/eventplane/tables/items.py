@@ -112,7 +112,7 @@ def _return_values(value: str, allowed: tuple[str, ...], action: str) -> str:
     return value
 
 
-def _on_failure(value: str) -> bool:
+def on_failure(value: str) -> bool:
     if value in ("", "NONE"):
         return False
     if value != "ALL_OLD":
@@ -124,7 +124,7 @@ def _on_failure(value: str) -> bool:
     return True
 
 
-def _check(exprs: ex.Expressions, old: Item | None, want_item: bool) -> None:
+def check(exprs: ex.Expressions, old: Item | None, want_item: bool) -> None:
     if not ex.condition_ok(exprs, old):
         raise ConditionalCheckFailedException(
             "The conditional request failed", item=old if want_item and old else None
@@ -138,7 +138,7 @@ def put_step(table: TableDef, req: PutItemInput) -> tuple[Located, Step]:
     item = validate_item(req.item)
     where = locate(table, item_key(table, item))
     rv = _return_values(req.return_values, ("NONE", "ALL_OLD"), "PutItem")
-    want_old = _on_failure(req.return_values_on_condition_check_failure)
+    want_old = on_failure(req.return_values_on_condition_check_failure)
     exprs = ex.compile(
         condition=req.condition_expression,
         names=req.expression_attribute_names,
@@ -147,7 +147,7 @@ def put_step(table: TableDef, req: PutItemInput) -> tuple[Located, Step]:
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(exprs, old, want_old)
+        check(exprs, old, want_old)
         changes = [] if old == item else [_change(where, old, item)]
         return changes, WriteResult(old if rv == "ALL_OLD" else None)
 
@@ -157,7 +157,7 @@ def put_step(table: TableDef, req: PutItemInput) -> tuple[Located, Step]:
 def delete_step(table: TableDef, req: DeleteItemInput) -> tuple[Located, Step]:
     where = locate(table, exact_key(table, req.key))
     rv = _return_values(req.return_values, ("NONE", "ALL_OLD"), "DeleteItem")
-    want_old = _on_failure(req.return_values_on_condition_check_failure)
+    want_old = on_failure(req.return_values_on_condition_check_failure)
     exprs = ex.compile(
         condition=req.condition_expression,
         names=req.expression_attribute_names,
@@ -166,7 +166,7 @@ def delete_step(table: TableDef, req: DeleteItemInput) -> tuple[Located, Step]:
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(exprs, old, want_old)
+        check(exprs, old, want_old)
         changes = [] if old is None else [_change(where, old, None)]
         return changes, WriteResult(old if rv == "ALL_OLD" else None)
 
@@ -176,7 +176,7 @@ def delete_step(table: TableDef, req: DeleteItemInput) -> tuple[Located, Step]:
 def update_step(table: TableDef, req: UpdateItemInput) -> tuple[Located, Step]:
     where = locate(table, exact_key(table, req.key))
     rv = _return_values(req.return_values, RETURN_VALUES, "UpdateItem")
-    want_old = _on_failure(req.return_values_on_condition_check_failure)
+    want_old = on_failure(req.return_values_on_condition_check_failure)
     if not req.update_expression:
         raise ValidationException(
             "Invalid UpdateExpression: The expression can not be empty; an UpdateItem needs an "
@@ -191,7 +191,7 @@ def update_step(table: TableDef, req: UpdateItemInput) -> tuple[Located, Step]:
 
     def step(staged: Staged) -> tuple[list[Change], WriteResult]:
         old = staged.get(table.name, where.partition, where.key)
-        _check(exprs, old, want_old)
+        check(exprs, old, want_old)
         done = ex.apply(exprs, old if old is not None else dict(where.keys), table)
         new = done.item
         changes = [] if old == new else [_change(where, old, new)]

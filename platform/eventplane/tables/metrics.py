@@ -24,6 +24,11 @@ CONDITIONAL_FAILURES = Counter(
     "Writes refused because their ConditionExpression did not hold.",
     ("table",),
 )
+TRANSACTIONS_CANCELED = Counter(
+    "eventplane_table_transactions_canceled_total",
+    "TransactWriteItems calls canceled because a condition failed (per table involved).",
+    ("table",),
+)
 STREAM_RECORDS_READ = Counter(
     "eventplane_table_stream_records_read_total",
     "Stream records handed out by GetRecords.",

@@ -18,6 +18,7 @@ from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import ValidationException, from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
 from eventplane.tables.expr.values import (
@@ -421,6 +422,36 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         }
         await self.engine.batch_write_item(writes)
         return pb.BatchWriteItemResponse()
+
+    @routed("TransactWriteItems")
+    async def TransactWriteItems(self, request: pb.TransactWriteItemsRequest, context: Ctx) -> Any:
+        actions = [
+            tx.TransactAction(
+                kind=a.kind,
+                table_name=a.table_name,
+                item=parse_item(a.item, "Put.Item") if a.item else None,
+                key=parse_item(a.key, f"{a.kind}.Key") if a.key else None,
+                condition_expression=a.condition_expression,
+                update_expression=a.update_expression,
+                expression_attribute_names=dict(a.expression_attribute_names),
+                expression_attribute_values=parse_values(a.expression_attribute_values),
+                return_values_on_condition_check_failure=(
+                    a.return_values_on_condition_check_failure
+                ),
+            )
+            for a in request.transact_items
+        ]
+        try:
+            await self.engine.transact_write_items(actions)
+        except tx.TransactionCanceledException as exc:
+            return pb.TransactWriteItemsResponse(
+                cancelled_message=exc.message,
+                cancellation_reasons=[
+                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
+                    for r in exc.cancellation_reasons
+                ],
+            )
+        return pb.TransactWriteItemsResponse()
 
     # --- streams -------------------------------------------------------------------------
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Ctx) -> Any:

@@ -1077,6 +1077,150 @@ class BatchWriteItemResponse(_message.Message):
 Global___BatchWriteItemResponse: _TypeAlias = BatchWriteItemResponse  # noqa: Y015
 
 @_typing.final
+class TransactWriteItem(_message.Message):
+    """One action of TransactWriteItems: kind is Put (item), Update (key +
+    update_expression), Delete (key) or ConditionCheck (key + condition_expression).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ExpressionAttributeNamesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    KIND_FIELD_NUMBER: _builtins.int
+    TABLE_NAME_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    CONDITION_EXPRESSION_FIELD_NUMBER: _builtins.int
+    UPDATE_EXPRESSION_FIELD_NUMBER: _builtins.int
+    EXPRESSION_ATTRIBUTE_NAMES_FIELD_NUMBER: _builtins.int
+    EXPRESSION_ATTRIBUTE_VALUES_FIELD_NUMBER: _builtins.int
+    RETURN_VALUES_ON_CONDITION_CHECK_FAILURE_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    table_name: _builtins.str
+    item: _builtins.str
+    key: _builtins.str
+    condition_expression: _builtins.str
+    update_expression: _builtins.str
+    expression_attribute_values: _builtins.str
+    return_values_on_condition_check_failure: _builtins.str
+    @_builtins.property
+    def expression_attribute_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        table_name: _builtins.str = ...,
+        item: _builtins.str = ...,
+        key: _builtins.str = ...,
+        condition_expression: _builtins.str = ...,
+        update_expression: _builtins.str = ...,
+        expression_attribute_names: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        expression_attribute_values: _builtins.str = ...,
+        return_values_on_condition_check_failure: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["condition_expression", b"condition_expression", "expression_attribute_names", b"expression_attribute_names", "expression_attribute_values", b"expression_attribute_values", "item", b"item", "key", b"key", "kind", b"kind", "return_values_on_condition_check_failure", b"return_values_on_condition_check_failure", "table_name", b"table_name", "update_expression", b"update_expression"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactWriteItem: _TypeAlias = TransactWriteItem  # noqa: Y015
+
+@_typing.final
+class TransactWriteItemsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACT_ITEMS_FIELD_NUMBER: _builtins.int
+    CLIENT_REQUEST_TOKEN_FIELD_NUMBER: _builtins.int
+    client_request_token: _builtins.str
+    @_builtins.property
+    def transact_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransactWriteItem]: ...
+    def __init__(
+        self,
+        *,
+        transact_items: _abc.Iterable[Global___TransactWriteItem] | None = ...,
+        client_request_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_request_token", b"client_request_token", "transact_items", b"transact_items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactWriteItemsRequest: _TypeAlias = TransactWriteItemsRequest  # noqa: Y015
+
+@_typing.final
+class CancellationReason(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """"None" for actions that would have succeeded"""
+    message: _builtins.str
+    item: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+        item: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "item", b"item", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancellationReason: _TypeAlias = CancellationReason  # noqa: Y015
+
+@_typing.final
+class TransactWriteItemsResponse(_message.Message):
+    """TransactionCanceledException travels in the response (like ConditionFailure):
+    empty reasons mean the transaction was written.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CANCELLED_MESSAGE_FIELD_NUMBER: _builtins.int
+    CANCELLATION_REASONS_FIELD_NUMBER: _builtins.int
+    cancelled_message: _builtins.str
+    @_builtins.property
+    def cancellation_reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___CancellationReason]: ...
+    def __init__(
+        self,
+        *,
+        cancelled_message: _builtins.str = ...,
+        cancellation_reasons: _abc.Iterable[Global___CancellationReason] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancellation_reasons", b"cancellation_reasons", "cancelled_message", b"cancelled_message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactWriteItemsResponse: _TypeAlias = TransactWriteItemsResponse  # noqa: Y015
+
+@_typing.final
 class StreamSummary(_message.Message):
     """--- DynamoDB Streams --------------------------------------------------------------"""
 

@@ -95,6 +95,11 @@ class TablesStub:
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.BatchWriteItemRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_tables__pb2.BatchWriteItemResponse.FromString,
                 _registered_method=True)
+        self.TransactWriteItems = channel.unary_unary(
+                '/eventplane.v1.Tables/TransactWriteItems',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
+                _registered_method=True)
         self.ListStreams = channel.unary_unary(
                 '/eventplane.v1.Tables/ListStreams',
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.ListStreamsRequest.SerializeToString,
@@ -192,6 +197,12 @@ class TablesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransactWriteItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStreams(self, request, context):
         """DynamoDB Streams
         """
@@ -279,6 +290,11 @@ def add_TablesServicer_to_server(servicer, server):
                     servicer.BatchWriteItem,
                     request_deserializer=eventplane_dot_v1_dot_tables__pb2.BatchWriteItemRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_tables__pb2.BatchWriteItemResponse.SerializeToString,
+            ),
+            'TransactWriteItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransactWriteItems,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.SerializeToString,
             ),
             'ListStreams': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStreams,
@@ -625,6 +641,33 @@ class Tables:
             '/eventplane.v1.Tables/BatchWriteItem',
             eventplane_dot_v1_dot_tables__pb2.BatchWriteItemRequest.SerializeToString,
             eventplane_dot_v1_dot_tables__pb2.BatchWriteItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransactWriteItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/TransactWriteItems',
+            eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
             options,
             channel_credentials,
             insecure,

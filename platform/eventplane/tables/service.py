@@ -8,77 +8,32 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 import grpc
 
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
-from eventplane.errors import ValidationException, from_rpc
+from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
-from eventplane.tables.expr.values import (
-    decode_json_item,
-    decode_json_value,
-    encode_json_item,
-    encode_json_value,
-)
 from eventplane.tables.model import (
     AttributeDefinition,
     CreateTableInput,
     KeySchemaElement,
     StreamSpecification,
 )
+from eventplane.tables.remote import GrpcRemote
 from eventplane.tables.routing import FORWARDED, FORWARDED_KEY, Forwarder, NotOwner
 from eventplane.tables.stream_api import StreamsApi
+from eventplane.tables.wire import dump, parse_item, parse_values
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 Item = dict[str, Any]
-
-
-def _json(text: str, field: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise ValidationException(f"{field} is not valid DynamoDB JSON") from None
-
-
-def parse_item(text: str, field: str) -> Item:
-    raw = _json(text, field) if text else {}
-    if not isinstance(raw, dict):
-        raise ValidationException(f"{field} must be a map of attribute names to values")
-    try:
-        return decode_json_item(raw)
-    except (ValueError, TypeError, AttributeError, StopIteration):
-        raise ValidationException(f"{field} holds an attribute value that is not valid") from None
-
-
-def parse_values(text: str) -> dict[str, Any]:
-    raw = _json(text, "ExpressionAttributeValues") if text else {}
-    if not isinstance(raw, dict):
-        raise ValidationException("ExpressionAttributeValues must be a map")
-    try:
-        return {k: decode_json_value(v) for k, v in raw.items()}
-    except (ValueError, TypeError, AttributeError, StopIteration):
-        raise ValidationException(
-            "ExpressionAttributeValues holds an attribute value that is not valid"
-        ) from None
-
-
-def dump_values(values: Mapping[str, Any]) -> str:
-    if not values:
-        return ""
-    return json.dumps({k: encode_json_value(v) for k, v in values.items()}, ensure_ascii=False)
-
-
-def dump(item: Mapping[str, Any] | None) -> str:
-    if item is None:
-        return ""
-    return json.dumps(encode_json_item(item), separators=(",", ":"), ensure_ascii=False)
 
 
 def describe(s: TableStatus) -> pb.TableDescription:
@@ -156,83 +111,6 @@ def routed(rpc: str) -> Callable[[Handler], Handler]:
         return serve
 
     return wrap
-
-
-class GrpcRemote:
-    """The engine's calls to other replicas' partitions, as forwarded gRPC requests."""
-
-    def __init__(self, forwarder: Forwarder) -> None:
-        self._f = forwarder
-
-    async def _call(self, address: str, rpc: str, request: Any) -> Any:
-        try:
-            return await getattr(self._f.stub(address), rpc)(
-                request, metadata=self._f.metadata(), timeout=30
-            )
-        except grpc.RpcError as err:
-            raise from_rpc(err) from None
-
-    async def get_item(self, address: str, req: rd.GetItemInput) -> Item | None:
-        r = await self._call(
-            address,
-            "GetItem",
-            pb.GetItemRequest(
-                table_name=req.table_name,
-                key=dump(req.key),
-                projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-            ),
-        )
-        return parse_item(r.item, "Item") if r.item else None
-
-    async def scan(
-        self, address: str, req: rd.ScanInput, from_partition: int, bytes_used: int
-    ) -> rd.Page:
-        r = await self._call(
-            address,
-            "Scan",
-            pb.ScanRequest(
-                table_name=req.table_name,
-                filter_expression=req.filter_expression,
-                projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
-                limit=req.limit,
-                exclusive_start_key=dump(req.exclusive_start_key),
-                select=req.select,
-                segment=req.segment,
-                total_segments=req.total_segments,
-                from_partition=from_partition,
-                bytes_used=bytes_used,
-            ),
-        )
-        return rd.Page(
-            [parse_item(i, "Items") for i in r.items],
-            r.count,
-            r.scanned_count,
-            parse_item(r.last_evaluated_key, "LastEvaluatedKey") or None,
-            r.bytes_used,
-        )
-
-    async def batch_write(self, address: str, writes: dict[str, list[it.BatchWrite]]) -> None:
-        await self._call(
-            address,
-            "BatchWriteItem",
-            pb.BatchWriteItemRequest(
-                request_items={
-                    name: pb.WriteRequestList(
-                        requests=[
-                            pb.WriteRequest(put_item=dump(w.item), delete_key=dump(w.key))
-                            for w in entries
-                        ]
-                    )
-                    for name, entries in writes.items()
-                }
-            ),
-        )
-
-    async def close(self) -> None:
-        await self._f.close()
 
 
 class TablesService(tables_pb2_grpc.TablesServicer):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eventplane.bench import events, functions, kafka_baseline, queues, topics, workflows
+from eventplane.bench import events, functions, kafka_baseline, queues, tables, topics, workflows
 from eventplane.config import Settings
 
 Result = dict[str, Any]
@@ -23,6 +23,7 @@ AREAS: dict[str, Area] = {
     "events": events.run,
     "functions": functions.run,
     "workflows": workflows.run,
+    "tables": tables.run,
 }
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 import eventplane
-from eventplane.cli import doctor, events, functions, queues, topics, workflows
+from eventplane.cli import doctor, events, functions, queues, tables, topics, workflows
 from eventplane.errors import EventplaneError
 
 __all__ = ["build_parser", "main"]
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("events", events.register),
         ("function", functions.register),
         ("workflow", workflows.register),
+        ("table", tables.register),
     ):
         register(sub.add_parser(name, help=f"{name} commands"))
     return parser

@@ -70,6 +70,7 @@ from eventplane.client.platform import (
     ServerInfo,
 )
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
+from eventplane.client.tables import AsyncTablesClient, TablesClient
 from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 from eventplane.client.workflows import AsyncWorkflowsClient, WorkflowsClient
 from eventplane.errors import EventplaneError
@@ -150,6 +151,7 @@ class Client:
         self.events = EventsClient(self._channel, timeout)
         self.functions = FunctionsClient(self._channel, timeout)
         self.workflows = WorkflowsClient(self._channel, timeout)
+        self.tables = TablesClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -185,6 +187,7 @@ class AsyncClient:
         self.events = AsyncEventsClient(self._channel, timeout)
         self.functions = AsyncFunctionsClient(self._channel, timeout)
         self.workflows = AsyncWorkflowsClient(self._channel, timeout)
+        self.tables = AsyncTablesClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -36,6 +36,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("bus", "eventplane.bus.component:BusComponent"),
     Capability("runner", "eventplane.functions.component:FunctionsComponent"),
     Capability("workflows", "eventplane.workflows.component:WorkflowsComponent"),
+    Capability("tables", "eventplane.tables.component:TablesComponent"),
 )
 
 

@@ -65,5 +65,3 @@ class StatesError(Exception):
 
     def __reduce__(self) -> tuple[type[StatesError], tuple[str, str]]:
         return (type(self), (self.error, self.cause))
-
-

@@ -22,6 +22,7 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
         from eventplane.queues.operations import QueueOperations
@@ -31,6 +32,8 @@ class QueuesComponent:
         await engine.start()
         self._engine = engine
         self.operations = QueueOperations(engine, MoveTasks(engine))
+        # The AWS-protocol gateway (role api) finds the SQS binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)
 
     async def stop(self) -> None:

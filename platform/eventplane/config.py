@@ -103,6 +103,14 @@ class Settings:
         return f"{host}:{self.grpc_port}"
 
     @property
+    def gateway_url(self) -> str:
+        """The AWS-protocol endpoint clients use (--endpoint-url); "" when the gateway is off."""
+        if not self.gateway_port:
+            return ""
+        host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
+        return f"http://{host}:{self.gateway_port}"
+
+    @property
     def advertise(self) -> str:
         return self.advertise_address or self.grpc_target
 

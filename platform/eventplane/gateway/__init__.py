@@ -8,7 +8,7 @@ binding for its service.
 
 from eventplane.gateway.app import GatewayApp
 from eventplane.gateway.binding import BINDINGS_KEY, ServiceBinding
-from eventplane.gateway.component import GatewayComponent, gateway_url
+from eventplane.gateway.component import GatewayComponent
 from eventplane.gateway.sigv4 import Principal, Verifier
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "Principal",
     "ServiceBinding",
     "Verifier",
-    "gateway_url",
 ]

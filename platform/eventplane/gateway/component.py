@@ -26,12 +26,6 @@ if TYPE_CHECKING:
 _log = get_logger("eventplane.gateway")
 
 
-def gateway_url(host: str, port: int) -> str:
-    """The URL clients use (--endpoint-url), loopback for a wildcard listen address."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
-    return f"http://{shown}:{port}"
-
-
 class GatewayComponent:
     role: str = "api"
     service_names: Sequence[str] = ()
@@ -75,7 +69,7 @@ class GatewayComponent:
         self._server, self._socket = uv, sock
         _log.info(
             "gateway serving",
-            url=gateway_url(s.grpc_host, s.gateway_port),
+            url=s.gateway_url,
             auth="any access key (open)" if s.gateway_open else "SigV4",
             keys=len(s.gateway_credentials),
         )

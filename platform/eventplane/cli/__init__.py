@@ -149,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("bench", help="benchmarks, one JSON object per line")
-    p.add_argument("area", nargs="?", default="all", help="kafka | queues | all")
+    p.add_argument(
+        "area",
+        nargs="?",
+        default="all",
+        help="kafka | queues | topics | events | functions | workflows | tables | gateway | all",
+    )
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (0.1 = quick)")
     p.set_defaults(func=_server_command("bench"))
 

@@ -119,7 +119,8 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    settings = _settings(args, log_format=args.log_format or "console")
+    # dev accepts any access key, so `aws --endpoint-url` works with whatever is configured.
+    settings = _settings(args, log_format=args.log_format or "console", gateway_open=True)
     configure_logging(settings.log_format, settings.log_level)
     broker: LocalKafka | None = None
     if settings.uses_local_kafka:
@@ -137,10 +138,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
             if settings.metrics_port
             else "off"
         )
+        gateway = (
+            f"{settings.gateway_url}   (aws --endpoint-url ...; any access key is accepted in dev)"
+            if settings.gateway_port and "api" in settings.roles
+            else "off"
+        )
         print(
             "\neventplane is up\n"
             f"  gRPC API:  {settings.grpc_target}"
             f"   (export EVENTPLANE_ENDPOINT={settings.grpc_target})\n"
+            f"  AWS API:   {gateway}\n"
             f"  metrics:   {metrics}\n"
             f"  Kafka:     {settings.bootstrap}\n"
             f"  roles:     {', '.join(settings.roles)}\n"

@@ -22,16 +22,19 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
+        from eventplane.queues.operations import QueueOperations
         from eventplane.queues.service import QueuesService
 
         engine = QueueEngine(ctx)
         await engine.start()
         self._engine = engine
-        queues_pb2_grpc.add_QueuesServicer_to_server(
-            QueuesService(engine, MoveTasks(engine)), server
-        )
+        self.operations = QueueOperations(engine, MoveTasks(engine))
+        # The AWS-protocol gateway (role api) finds the SQS binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
+        queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)
 
     async def stop(self) -> None:
         if self._engine is not None:

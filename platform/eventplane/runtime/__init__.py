@@ -7,6 +7,18 @@ capability). Nothing imports ``eventplane.server``.
 """
 
 from eventplane.runtime.component import Component, ServerContext
-from eventplane.runtime.registry import CAPABILITIES, Capability, components_for
+from eventplane.runtime.registry import (
+    CAPABILITIES,
+    Capability,
+    components_for,
+    declared_services,
+)
 
-__all__ = ["CAPABILITIES", "Capability", "Component", "ServerContext", "components_for"]
+__all__ = [
+    "CAPABILITIES",
+    "Capability",
+    "Component",
+    "ServerContext",
+    "components_for",
+    "declared_services",
+]

@@ -13,7 +13,6 @@ import asyncio
 import itertools
 import json
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -178,6 +177,7 @@ class BusEngine:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.registry = ctx.registry
+        self.clock = ctx.clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spread = itertools.count()
         self.compiled = _Compiled(self)
@@ -192,6 +192,7 @@ class BusEngine:
             archives=self.compiled.archives,
             writer=self.writer,
             first_retry_delay=self.deliveries.delay,
+            clock=ctx.clock,
         )
         self.coordinator = Coordinator(
             ctx.settings,
@@ -200,6 +201,7 @@ class BusEngine:
             active_replays=self.compiled.active_replays,
             save_replay=self._save_replay,
             archive_exists=lambda name: self.registry.get(ARCHIVE, name) is not None,
+            clock=lambda: ctx.clock() / 1000,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -355,7 +357,7 @@ class BusEngine:
             restarted = (not existing.enabled and state == ENABLED) or (
                 existing.schedule_expression != (schedule_expression or None)
             )
-            since = _now_ms() if restarted else existing.schedule_since_ms
+            since = self.clock() if restarted else existing.schedule_since_ms
         rule = RuleDef.build(
             bus.name,
             name,
@@ -375,7 +377,7 @@ class BusEngine:
 
     async def set_rule_state(self, rule: RuleDef, state: str) -> None:
         if rule.state != state:
-            since = _now_ms() if state == ENABLED else rule.schedule_since_ms
+            since = self.clock() if state == ENABLED else rule.schedule_since_ms
             await self._save_rule(replace(rule, state=state, schedule_since_ms=since))
 
     async def delete_rule(self, rule: RuleDef, force: bool) -> None:
@@ -448,7 +450,7 @@ class BusEngine:
         results: list[PutResult] = []
         batch: list[tuple[str, bytes, dict[str, Any]]] = []
         slots: list[tuple[int, str]] = []
-        now = int(time.time() * 1000)
+        now = self.clock()
         for e in entries:
             try:
                 bus, event = self._event(e, now)
@@ -519,10 +521,6 @@ class BusEngine:
                 f"Parameter Event is not valid: the event lacks {', '.join(missing)}."
             )
         return compiled.matches(event)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _check_description(description: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -74,14 +73,11 @@ _handler_log = get_logger("eventplane.functions.handler")
 LOG_TAIL_BYTES = 4096
 
 
-def _now() -> str:
-    return iso8601(int(time.time() * 1000))
-
-
 class FunctionEngine:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.registry = ctx.registry
+        self.clock = ctx.clock
         self.code = CodeStore(ctx.settings, ctx.producer)
         self.pool = WorkerPool(
             base_env={"EVENTPLANE_ENDPOINT": ctx.settings.advertise},
@@ -97,6 +93,10 @@ class FunctionEngine:
         )
         self.mappings = MappingRunner(ctx.settings, ctx.registry, run=self._run_mapping)
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _now(self) -> str:
+        """LastModified for a change made now, from the injected clock."""
+        return iso8601(self.clock())
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -214,7 +214,7 @@ class FunctionEngine:
             description=description,
             dead_letter_arn=dead_letter_arn,
             revision_id=new_revision_id(),
-            last_modified=_now(),
+            last_modified=self._now(),
         )
         fn = FunctionDef(name, config, tags=dict(tags))
         await asyncio.to_thread(self.registry.put, FUNCTION, name, fn.to_spec())
@@ -234,7 +234,7 @@ class FunctionEngine:
             name, fn.config.handler, zip_file, directory, "UpdateFunctionCode"
         )
         config = fn.config.update(
-            revision_id=new_revision_id(), last_modified=_now(), code=package.ref
+            revision_id=new_revision_id(), last_modified=self._now(), code=package.ref
         )
         fn = replace(fn, config=config)
         await self._save(fn)
@@ -245,7 +245,9 @@ class FunctionEngine:
 
     async def update_configuration(self, name: str, **changes: Any) -> FunctionConfig:
         fn = self.function(name)
-        config = fn.config.update(revision_id=new_revision_id(), last_modified=_now(), **changes)
+        config = fn.config.update(
+            revision_id=new_revision_id(), last_modified=self._now(), **changes
+        )
         await self._save(replace(fn, config=config))
         await self.pool.discard(name)
         return config
@@ -300,7 +302,7 @@ class FunctionEngine:
             fn.config,
             description=description or fn.config.description,
             revision_id=new_revision_id(),
-            last_modified=_now(),
+            last_modified=self._now(),
         )
         version = VersionDef(name, fn.next_version, config)
         await asyncio.to_thread(self.registry.put, VERSION, version.key, version.to_spec())
@@ -358,7 +360,7 @@ class FunctionEngine:
         self, name: str, qualifier: str | None, **fields: Any
     ) -> InvokeConfig:
         self.resolve(name, qualifier)
-        config = InvokeConfig.build(name, qualifier, last_modified=_now(), **fields)
+        config = InvokeConfig.build(name, qualifier, last_modified=self._now(), **fields)
         await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
         return config
 
@@ -402,7 +404,7 @@ class FunctionEngine:
         name, qualifier = parse_function_ref(function_ref)
         self.resolve(name, qualifier)
         mapping = MappingDef.build(
-            str(uuid.uuid4()), source, name, qualifier, last_modified=_now(), **fields
+            str(uuid.uuid4()), source, name, qualifier, last_modified=self._now(), **fields
         )
         if self.registry.get("queue", mapping.queue) is None:
             raise InvalidParameterValueException(
@@ -421,7 +423,7 @@ class FunctionEngine:
             function, qualifier = parse_function_ref(function_ref)
             self.resolve(function, qualifier)
         updated = current.update(
-            last_modified=_now(), function=function, qualifier=qualifier, **fields
+            last_modified=self._now(), function=function, qualifier=qualifier, **fields
         )
         await asyncio.to_thread(self.registry.put, MAPPING, updated.uuid, updated.to_spec())
         return updated
@@ -486,6 +488,7 @@ class FunctionEngine:
                 source="invoke",
                 client_context=client_context,
                 request_id=request_id,
+                now_ms=self.clock(),
             )
             await self.async_invoker.enqueue(inv)
             return 202, version, None, request_id

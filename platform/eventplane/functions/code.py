@@ -37,7 +37,7 @@ from eventplane.functions.errors import (
     ResourceNotFoundException,
     ServiceException,
 )
-from eventplane.functions.model import DIRECTORY, ZIP, CodeRef, handler_module_path, sha256_hex
+from eventplane.functions.models import DIRECTORY, ZIP, CodeRef, handler_module_path, sha256_hex
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics
 from eventplane.observability.logging import get_logger

@@ -34,7 +34,7 @@ from eventplane.functions.invocations import (
     new_invocation,
 )
 from eventplane.functions.mappings import MappingRunner
-from eventplane.functions.model import (
+from eventplane.functions.models import (
     ALIAS,
     FUNCTION,
     INVOKE_CONFIG,

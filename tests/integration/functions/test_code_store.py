@@ -18,7 +18,7 @@ import pytest
 from eventplane.config import Settings, load_settings
 from eventplane.errors import ResourceNotFound
 from eventplane.functions.code import CodeStore, package_zip
-from eventplane.functions.model import sha256_hex
+from eventplane.functions.models import sha256_hex
 
 pytestmark = pytest.mark.integration
 

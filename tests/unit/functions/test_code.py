@@ -23,7 +23,7 @@ from eventplane.functions.code import (
     package_zip,
 )
 from eventplane.functions.errors import InvalidParameterValueException, RequestTooLargeException
-from eventplane.functions.model import DIRECTORY, ZIP
+from eventplane.functions.models import DIRECTORY, ZIP
 
 HANDLER = "app.handler"
 

@@ -18,7 +18,7 @@ from typing import Any
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import ResourceNotFound
 from eventplane.functions.async_invoke import AsyncInvoker
-from eventplane.functions.code import CodeStore, Package, package_directory, package_zip
+from eventplane.functions.code import CodeStore
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
@@ -56,6 +56,7 @@ from eventplane.functions.models import (
     validate_reserved_concurrency,
     version_key,
 )
+from eventplane.functions.packages import Package, package_directory, package_zip
 from eventplane.functions.pool import WorkerPool
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.observability.logging import get_logger

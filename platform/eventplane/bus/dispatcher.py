@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.bus import metrics
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ArchiveDef,
     BusEvent,
     Delivery,

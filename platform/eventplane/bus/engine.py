@@ -29,7 +29,7 @@ from eventplane.bus.entries import (
     parse_detail,
 )
 from eventplane.bus.errors import LimitExceeded
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ARCHIVE,
     BUS,
     DEFAULT_BUS,

@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from eventplane.bus.errors import IllegalStatus
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ARCHIVE,
     BUS,
     CANCELLING,

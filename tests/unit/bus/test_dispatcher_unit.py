@@ -13,7 +13,7 @@ import pytest
 
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
 from eventplane.bus.entries import envelope
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     BUS,
     DEFAULT_BUS,
     DISABLED,

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from eventplane.bus import metrics
+from eventplane.bus.compiled import (
+    CompiledViews,
+)
 from eventplane.bus.coordinator import STATE_TOPIC, Coordinator
 from eventplane.bus.deliveries import DeliveryWorker
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
@@ -39,7 +41,6 @@ from eventplane.bus.models import (
     MAX_TARGETS_PER_RULE,
     REPLAY,
     RULE,
-    ArchiveDef,
     BusDef,
     BusEvent,
     ReplayDef,
@@ -52,8 +53,6 @@ from eventplane.bus.models import (
     rule_key,
     validate_name,
 )
-from eventplane.bus.ruleset import RuleSet
-from eventplane.bus.schemas import SchemaDef
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
     EventplaneError,
@@ -63,7 +62,6 @@ from eventplane.errors import (
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
-from eventplane.registry import Resource
 from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.bus")
@@ -71,106 +69,12 @@ _log = get_logger("eventplane.bus")
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
-LENIENT_MIN_RATE_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
 class PutResult:
     event_id: str | None = None
     error: EntryError | None = None
-
-
-class _Compiled:
-    """Per-bus compiled views (rule set, rules by name, archives), rebuilt after a change."""
-
-    def __init__(self, engine: BusEngine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._rules: dict[str, tuple[RuleSet[RuleDef], dict[str, RuleDef]]] = {}
-        self._archives: dict[str, list[ArchiveDef]] = {}
-        self._schemas: dict[tuple[str, str], SchemaDef] | None = None
-        self._parsed_rules: dict[str, tuple[int, int, RuleDef]] = {}
-        # The coordinator asks for these many times a second: kept until a rule or replay
-        # changes.
-        self._scheduled: list[RuleDef] | None = None
-        self._replays: list[ReplayDef] | None = None
-
-    def invalidate(self, kind: str, name: str) -> None:
-        with self._lock:
-            if kind == RULE:
-                self._rules.pop(name.partition(":")[0], None)
-                self._scheduled = None
-            elif kind == REPLAY:
-                self._replays = None
-            elif kind == ARCHIVE:
-                self._archives.clear()
-            elif kind == "schema":
-                self._schemas = None
-
-    def rule(self, r: Resource) -> RuleDef:
-        cached = self._parsed_rules.get(r.name)
-        if cached is not None and cached[:2] == (r.generation, r.created_at):
-            return cached[2]
-        try:
-            # Validation happened when the rule was written; a stored rule is read leniently
-            # so a replica with stricter settings (or a newer version) still routes it.
-            rule = RuleDef.from_resource(r, min_rate_seconds=LENIENT_MIN_RATE_SECONDS)
-        except EventplaneError as exc:
-            _log.error("stored rule cannot be read; it is skipped", rule=r.name, error=exc.message)
-            s = r.spec
-            rule = RuleDef(s["bus"], s["name"], None, None, DISABLED, s.get("description", ""))
-        self._parsed_rules[r.name] = (r.generation, r.created_at, rule)
-        return rule
-
-    def rules(self, bus: str) -> tuple[RuleSet[RuleDef], dict[str, RuleDef]]:
-        with self._lock:
-            found = self._rules.get(bus)
-            if found is None:
-                rules = [self.rule(r) for r in self._engine.registry.find(RULE, f"{bus}:")]
-                by_name = {r.name: r for r in rules}
-                ruleset = RuleSet(
-                    (r, r.pattern) for r in rules if r.enabled and r.pattern is not None
-                )
-                found = self._rules[bus] = (ruleset, by_name)
-            return found
-
-    def scheduled_rules(self) -> list[RuleDef]:
-        with self._lock:
-            if self._scheduled is None:
-                rules = (self.rule(r) for r in self._engine.registry.find(RULE))
-                self._scheduled = [r for r in rules if r.schedule is not None and r.enabled]
-            return self._scheduled
-
-    def active_replays(self) -> list[ReplayDef]:
-        with self._lock:
-            if self._replays is None:
-                found = (ReplayDef.from_resource(r) for r in self._engine.registry.find(REPLAY))
-                self._replays = [r for r in found if r.state not in FINISHED]
-            return self._replays
-
-    def archives(self, bus: str) -> list[ArchiveDef]:
-        with self._lock:
-            found = self._archives.get(bus)
-            if found is None:
-                found = [
-                    a
-                    for a in (
-                        ArchiveDef.from_resource(r) for r in self._engine.registry.find(ARCHIVE)
-                    )
-                    if a.bus == bus
-                ]
-                self._archives[bus] = found
-            return found
-
-    def schema(self, source: str, detail_type: str) -> SchemaDef | None:
-        with self._lock:
-            if self._schemas is None:
-                self._schemas = {}
-                for r in self._engine.registry.find("schema"):
-                    s = SchemaDef.from_resource(r)
-                    if s.source or s.detail_type:
-                        self._schemas[(s.source, s.detail_type)] = s
-            return self._schemas.get((source, detail_type))
 
 
 class BusEngine:
@@ -180,7 +84,7 @@ class BusEngine:
         self.clock = ctx.clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spread = itertools.count()
-        self.compiled = _Compiled(self)
+        self.compiled = CompiledViews(self)
         self.writer = TargetWriter(ctx.registry)
         self.deliveries = DeliveryWorker(
             ctx.settings, ctx.producer, self.writer, self._target, instance_id=ctx.instance_id

@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EP     := $(BIN)/eventplane
-# The broker `make test` starts when EVENTPLANE_KAFKA_BOOTSTRAP is not set.
-TEST_KAFKA_PORT ?= 19092
+# The brokers `make test` starts when EVENTPLANE_KAFKA_BOOTSTRAP is not set: one per
+# pytest-xdist worker, on TEST_KAFKA_PORT + the worker's index. With
+# EVENTPLANE_KAFKA_BOOTSTRAP set the tests share that broker and run in one process.
+TEST_KAFKA_PORT ?= 14092
+TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
 .PHONY: help install dev test test-unit test-integration test-helm helm lint fmt protos bench clean prometheus rules
@@ -18,24 +21,20 @@ help: ## list the targets
 $(STAMP): pyproject.toml deploy/kafka/pom.xml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	$(EP) kafka fetch
 	@touch $(STAMP)
 
-install: $(STAMP) ## venv in .venv with eventplane + dev extra, Kafka jars via Maven
+install: $(STAMP) ## venv in .venv with eventplane + server and dev extras, Kafka jars via Maven
 
 dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C stops both)
 	$(EP) dev
 
-test: $(STAMP) ## unit + integration tests against a real local Kafka (started and stopped here)
+test: $(STAMP) ## unit + integration tests against real local Kafka brokers (one per worker, started and stopped here)
 	@set -euo pipefail; \
-	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then \
-	  $(BIN)/pytest tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS); \
-	else \
-	  $(EP) kafka start --port $(TEST_KAFKA_PORT) --fresh; \
-	  trap '$(EP) kafka stop --port $(TEST_KAFKA_PORT)' EXIT; \
-	  EVENTPLANE_KAFKA_BOOTSTRAP=127.0.0.1:$(TEST_KAFKA_PORT) $(BIN)/pytest tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS); \
-	fi
+	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then workers=0; else workers=$(TEST_WORKERS); fi; \
+	EVENTPLANE_TEST_KAFKA_PORT=$(TEST_KAFKA_PORT) EVENTPLANE_TEST_KAFKA_FRESH=1 \
+	  $(BIN)/pytest -n $$workers --dist loadfile tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS)
 
 test-helm: $(STAMP) ## chart + Dockerfile tests: helm lint/template, Kubernetes schemas (builds Helm with go install once)
 	$(BIN)/pytest tests/helm $(PYTEST_ARGS)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 T = TypeVar("T")
 
@@ -132,6 +131,10 @@ class EventplaneProcess:
         return self
 
     def wait_serving(self, timeout: float = 60.0) -> None:
+        # Imported here: the pytest plugin loads this module in every pytest run of an
+        # application, which may have only the light install (no grpcio-health-checking).
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
         deadline = time.monotonic() + timeout
         with grpc.insecure_channel(self.endpoint) as channel:
             stub = health_pb2_grpc.HealthStub(channel)

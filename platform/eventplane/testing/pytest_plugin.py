@@ -1,9 +1,13 @@
 """pytest fixtures for testing against a real eventplane (loaded via the pytest11 entry point).
 
 - ``eventplane_kafka`` (session): bootstrap servers. Uses EVENTPLANE_KAFKA_BOOTSTRAP
-  when set; otherwise starts a local broker on EVENTPLANE_TEST_KAFKA_PORT
-  (default 19092), reusing one that already runs there, and stops it at the end
-  if it started it.
+  when set; otherwise starts a local broker on EVENTPLANE_TEST_KAFKA_PORT (default
+  14092, below the range free_port() picks from), reusing one that already runs
+  there, and stops it at the end if it started it. Under pytest-xdist each worker
+  gets its own broker on that port plus the worker's index (gw0: 14092, gw1: 14093,
+  ...): every server on one broker is a replica of the same cluster, so workers
+  sharing a broker would share their queues' partitions.
+  EVENTPLANE_TEST_KAFKA_FRESH=1 wipes a broker's data before starting it.
 - ``eventplane_server`` (session): a server process with every role on that broker.
 - ``eventplane_client``: a Client connected to it.
 """
@@ -19,6 +23,12 @@ import pytest
 from eventplane.testing.harness import EventplaneProcess
 
 
+def _worker_index() -> int:
+    """0 without xdist; N for xdist worker ``gwN``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
 @pytest.fixture(scope="session")
 def eventplane_kafka() -> Iterator[str]:
     bootstrap = os.environ.get("EVENTPLANE_KAFKA_BOOTSTRAP")
@@ -28,9 +38,9 @@ def eventplane_kafka() -> Iterator[str]:
     from eventplane.config import load_settings
     from eventplane.kafka.local import LocalKafka
 
-    port = int(os.environ.get("EVENTPLANE_TEST_KAFKA_PORT", "19092"))
+    port = int(os.environ.get("EVENTPLANE_TEST_KAFKA_PORT", "14092")) + _worker_index()
     broker = LocalKafka.from_settings(load_settings(), port)
-    started = broker.start()
+    started = broker.start(fresh=os.environ.get("EVENTPLANE_TEST_KAFKA_FRESH") == "1")
     try:
         yield broker.bootstrap
     finally:

@@ -38,16 +38,25 @@ does not, 2 on any error (an invalid pattern, an unreachable server).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from eventplane import _cli_support as _cli
-from eventplane._cli_support import client as _client
-from eventplane._cli_support import emit_json as _emit_json
-from eventplane._cli_support import key_value as _key_value
-from eventplane._cli_support import report as _report
-from eventplane._cli_support import subcommands
+from eventplane.cli import _support as _cli
+from eventplane.cli._event_args import (
+    _json_list,
+    _json_object,
+    _json_text,
+    _object_text,
+    _target,
+    _timestamp,
+)
+from eventplane.cli._support import client as _client
+from eventplane.cli._support import emit_json as _emit_json
+from eventplane.cli._support import key_value as _key_value
+from eventplane.cli._support import report as _report
+from eventplane.cli._support import subcommands
+from eventplane.cli._support import usage as _usage
+from eventplane.cli.event_archives import register_archives
 from eventplane.errors import EventplaneError
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
@@ -56,77 +65,6 @@ if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane
 EXIT_FAILED = 1
 EXIT_ERROR = 2  # test-pattern only: 1 means "no match" there
 _BUS_HELP = "bus name or ARN (default: the default bus)"
-_STATES = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED")
-_SCHEMA_TYPES = ("JSONSchemaDraft4", "Avro")
-
-
-# --- argument types ----------------------------------------------------------------------
-
-
-def _read(arg: str) -> str:
-    if arg == "@-":
-        return sys.stdin.read()
-    if arg.startswith("@"):
-        try:
-            with open(arg[1:], encoding="utf-8") as f:
-                return f.read()
-        except OSError as exc:
-            raise argparse.ArgumentTypeError(f"cannot read {arg[1:]}: {exc.strerror}") from None
-    return arg
-
-
-def _parse(arg: str, want: type | None = None) -> tuple[str, Any]:
-    """The text of a JSON argument (inline, @FILE or @-) and its value."""
-    text = _read(arg)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
-    if want is not None and not isinstance(value, want):
-        noun = "object" if want is dict else "list"
-        raise argparse.ArgumentTypeError(f"expected a JSON {noun}, got {text.strip()[:60]!r}")
-    return text, value
-
-
-def _json_text(arg: str) -> str:
-    # The text itself goes to the server: a constant input may be a JSON string.
-    return _parse(arg)[0]
-
-
-def _object_text(arg: str) -> str:
-    return _parse(arg, dict)[0]
-
-
-def _json_object(arg: str) -> dict[str, Any]:
-    value: dict[str, Any] = _parse(arg, dict)[1]
-    return value
-
-
-def _json_list(arg: str) -> list[Any]:
-    value: list[Any] = _parse(arg, list)[1]
-    return value
-
-
-def _timestamp(arg: str) -> int:
-    from eventplane.client._event_types import epoch_ms
-
-    try:
-        return epoch_ms(arg, "time")
-    except EventplaneError as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
-
-
-def _target(arg: str) -> tuple[str, str]:
-    target_id, sep, arn = arg.partition("=")
-    if not sep or not target_id or not arn:
-        raise argparse.ArgumentTypeError(f"expected ID=ARN, got {arg!r}")
-    return target_id, arn
-
-
-def _usage(args: argparse.Namespace, message: str) -> NoReturn:
-    """A combination of arguments argparse cannot check itself: its usage error, exit 2."""
-    args.usage_error(message)
-    raise SystemExit(2)  # not reached: ArgumentParser.error exits
 
 
 # --- output ------------------------------------------------------------------------------
@@ -357,163 +295,6 @@ def cmd_test_pattern(args: argparse.Namespace) -> int:
     return 0 if matched else EXIT_FAILED
 
 
-# --- archives ----------------------------------------------------------------------------
-
-
-def cmd_create_archive(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        archive = ep.events.create_archive(
-            args.name,
-            args.bus or "default",
-            description=args.description,
-            event_pattern=args.pattern,
-            retention_days=args.retention_days,
-        )
-    if args.json:
-        _emit_json(archive)
-    else:
-        print(archive.archive_arn)
-    return 0
-
-
-def cmd_describe_archive(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        return _cli.describe(args, ep.events.describe_archive(args.name))
-
-
-def cmd_list_archives(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        archives = ep.events.list_archives(name_prefix=args.prefix, event_source_arn=args.bus)
-
-    def line(a: Any) -> str:
-        return f"{a.archive_name}  {a.state}  {a.event_count} events  {a.event_source_arn}"
-
-    return _cli.listing(args, "archives", archives, line)
-
-
-def cmd_update_archive(args: argparse.Namespace) -> int:
-    if args.description is None and args.pattern is None and args.retention_days is None:
-        _usage(args, "give --description, --pattern or --retention-days")
-    with _client(args) as ep:
-        archive = ep.events.update_archive(
-            args.name,
-            description=args.description,
-            event_pattern=args.pattern,
-            retention_days=args.retention_days,
-        )
-    if args.json:
-        _emit_json(archive)
-    else:
-        print(f"updated archive {archive.archive_name}")
-    return 0
-
-
-def cmd_delete_archive(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        ep.events.delete_archive(args.name)
-    _report(args, {"deleted": args.name}, f"deleted archive {args.name}")
-    return 0
-
-
-# --- replays -----------------------------------------------------------------------------
-
-
-def _replay_state(args: argparse.Namespace, replay: Any) -> int:
-    if args.json:
-        _emit_json(replay)
-    else:
-        print(f"replay {replay.replay_name} {replay.state}")
-    return 0
-
-
-def cmd_start_replay(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        replay = ep.events.start_replay(
-            args.name,
-            args.archive,
-            args.start,
-            args.end,
-            destination_arn=args.destination,
-            filter_arns=args.rule,
-            description=args.description,
-        )
-    return _replay_state(args, replay)
-
-
-def cmd_describe_replay(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        return _cli.describe(args, ep.events.describe_replay(args.name))
-
-
-def cmd_list_replays(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        replays = ep.events.list_replays(
-            name_prefix=args.prefix, state=args.state, event_source_arn=args.archive
-        )
-
-    def line(r: Any) -> str:
-        return f"{r.replay_name}  {r.state}  {r.events_replayed} events  {r.event_source_arn}"
-
-    return _cli.listing(args, "replays", replays, line)
-
-
-def cmd_cancel_replay(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        return _replay_state(args, ep.events.cancel_replay(args.name))
-
-
-# --- schemas -----------------------------------------------------------------------------
-
-
-def _schema_version(args: argparse.Namespace, schema: Any) -> int:
-    if args.json:
-        _emit_json(schema)
-    else:
-        print(f"schema {schema.schema_name} version {schema.version}")
-    return 0
-
-
-def cmd_create_schema(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        schema = ep.events.create_schema(
-            args.name,
-            args.type,
-            args.content,
-            source=args.source,
-            detail_type=args.detail_type,
-            description=args.description,
-        )
-    return _schema_version(args, schema)
-
-
-def cmd_update_schema(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        schema = ep.events.update_schema(args.name, args.content, description=args.description)
-    return _schema_version(args, schema)
-
-
-def cmd_describe_schema(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        return _cli.describe(args, ep.events.describe_schema(args.name, version=args.version))
-
-
-def cmd_list_schemas(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        schemas = ep.events.list_schemas(name_prefix=args.prefix)
-
-    def line(s: Any) -> str:
-        return f"{s.schema_name}  v{s.version}  {s.type}"
-
-    return _cli.listing(args, "schemas", schemas, line)
-
-
-def cmd_delete_schema(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        ep.events.delete_schema(args.name)
-    _report(args, {"deleted": args.name}, f"deleted schema {args.name}")
-    return 0
-
-
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -658,70 +439,4 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--event", type=_object_text, required=True, metavar="JSON", help="a whole event envelope"
     )
 
-    # archives
-    p = action("create-archive", cmd_create_archive, "archive a bus's events (prints the ARN)")
-    p.add_argument("name")
-    bus(p, "the bus whose events are archived (default: the default bus)")
-    pattern(p, "only archive the events this matches")
-    p.add_argument("--description")
-    p.add_argument("--retention-days", type=int, default=0, help="0 (default): indefinitely")
-    p = action("update-archive", cmd_update_archive, "change an archive")
-    p.add_argument("name")
-    pattern(p, "the new pattern")
-    p.add_argument("--description")
-    p.add_argument("--retention-days", type=int, help="0: indefinitely")
-    for name, func, text in (
-        ("describe-archive", cmd_describe_archive, "show an archive"),
-        ("delete-archive", cmd_delete_archive, "delete an archive and its events"),
-    ):
-        p = action(name, func, text)
-        p.add_argument("name")
-    p = action("list-archives", cmd_list_archives, "list archives")
-    prefix(p)
-    bus(p, "only this bus's archives")
-
-    # replays
-    p = action("start-replay", cmd_start_replay, "replay archived events of a time range")
-    p.add_argument("name")
-    p.add_argument("--archive", required=True, help="archive name or ARN")
-    p.add_argument("--start", type=_timestamp, required=True, help="first event time")
-    p.add_argument("--end", type=_timestamp, required=True, help="end of the range")
-    p.add_argument("--destination", metavar="BUS_ARN", help="default: the archive's bus")
-    p.add_argument(
-        "--rule",
-        action="append",
-        default=[],
-        metavar="RULE_ARN",
-        help="only this rule sees the events; repeatable",
-    )
-    p.add_argument("--description")
-    for name, func, text in (
-        ("describe-replay", cmd_describe_replay, "show a replay and its progress"),
-        ("cancel-replay", cmd_cancel_replay, "stop a replay"),
-    ):
-        p = action(name, func, text)
-        p.add_argument("name")
-    p = action("list-replays", cmd_list_replays, "list replays")
-    prefix(p)
-    p.add_argument("--state", choices=_STATES)
-    p.add_argument("--archive", help="only this archive's replays")
-
-    # schemas
-    p = action("create-schema", cmd_create_schema, "register a schema")
-    p.add_argument("name")
-    p.add_argument("--type", required=True, choices=_SCHEMA_TYPES)
-    p.add_argument("--content", type=_json_text, required=True, metavar="JSON")
-    p.add_argument("--source", help="validate events with this source ...")
-    p.add_argument("--detail-type", help="... and this detail-type against it")
-    p.add_argument("--description")
-    p = action("update-schema", cmd_update_schema, "add a schema version")
-    p.add_argument("name")
-    p.add_argument("--content", type=_json_text, required=True, metavar="JSON")
-    p.add_argument("--description", help="default: unchanged")
-    p = action("describe-schema", cmd_describe_schema, "show a schema version")
-    p.add_argument("name")
-    p.add_argument("--version", type=int, help="default: the latest")
-    p = action("list-schemas", cmd_list_schemas, "list schemas")
-    prefix(p)
-    p = action("delete-schema", cmd_delete_schema, "delete a schema and its versions")
-    p.add_argument("name")
+    register_archives(action, bus, pattern, prefix)

@@ -7,10 +7,11 @@ import base64
 import binascii
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
     from eventplane.client import Client
@@ -26,6 +27,19 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def read_arg(arg: str) -> str:
+    """An argument's text: as given, from a file (``@FILE``), or from stdin (``@-``)."""
+    if arg == "@-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        try:
+            with open(arg[1:], encoding="utf-8") as f:
+                return f.read()
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {arg[1:]}: {exc.strerror}") from None
+    return arg
 
 
 def message_attribute(text: str) -> tuple[str, dict[str, Any]]:
@@ -70,6 +84,21 @@ def report(args: argparse.Namespace, data: Any, text: str) -> None:
         emit_json(data)
     else:
         print(text)
+
+
+def done(args: argparse.Namespace, value: Any, text: str) -> int:
+    """``report``, then exit status 0."""
+    report(args, value, text)
+    return 0
+
+
+def usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """A combination of arguments argparse cannot check itself: its usage error, exit 2.
+
+    The action's parser put its ``error`` in ``args.usage_error``.
+    """
+    args.usage_error(message)
+    raise SystemExit(2)  # not reached: ArgumentParser.error exits
 
 
 def client(args: argparse.Namespace) -> Client:

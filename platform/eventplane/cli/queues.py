@@ -16,22 +16,22 @@ import base64
 import sys
 from typing import TYPE_CHECKING
 
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     client as _client,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     emit_json as _emit_json,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     key_value as _key_value,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     message_attribute as _message_attribute,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     report as _report,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     subcommands,
 )
 

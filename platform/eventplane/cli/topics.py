@@ -21,22 +21,22 @@ from typing import Any
 
 # One syntax for KEY=VALUE and typed message attributes across the CLI, and the
 # same --endpoint/--json flags and output: the queue CLI's helpers.
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     client as _client,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     emit_json as _emit_json,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     key_value as _key_value,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     message_attribute as _message_attribute,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     report as _report,
 )
-from eventplane._cli_support import (
+from eventplane.cli._support import (
     subcommands,
 )
 

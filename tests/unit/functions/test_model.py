@@ -13,7 +13,7 @@ import pytest
 from eventplane.errors import EventplaneError, ResourceNotFound, ValidationException
 from eventplane.errors.rpc import status_of
 from eventplane.functions import errors as fn_errors
-from eventplane.functions import model as m
+from eventplane.functions import models as m
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     RequestTooLargeException,

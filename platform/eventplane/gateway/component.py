@@ -1,4 +1,5 @@
-"""The gateway component (role ``api``): uvicorn serving the ASGI app in the server's loop.
+"""The AWS-protocol gateway (started by the ``api`` role's component): uvicorn serving
+the ASGI app in the server's loop.
 
 The socket is bound here, not by uvicorn, so a port in use is reported as a
 setting error instead of uvicorn exiting the process; uvicorn's own signal

@@ -38,7 +38,6 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("fanout", "eventplane.topics.component:TopicsComponent"),
     Capability("bus", "eventplane.bus.component:BusComponent"),
     Capability("runner", "eventplane.functions.component:FunctionsComponent"),
-    Capability("api", "eventplane.gateway.component:GatewayComponent"),
     Capability("workflows", "eventplane.workflows.component:WorkflowsComponent"),
     Capability("tables", "eventplane.tables.component:TablesComponent"),
 )

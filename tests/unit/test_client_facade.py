@@ -13,10 +13,12 @@ from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.client import Client
 from eventplane.client._facade import run_blocking
+from eventplane.client._table_handle import AsyncTable, Table
 from eventplane.client.events import AsyncEventsClient, EventsClient
 from eventplane.client.functions import AsyncFunctionsClient, FunctionsClient
 from eventplane.client.platform import AsyncPlatformClient, PlatformClient
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
+from eventplane.client.tables import AsyncTablesClient, TablesClient
 from eventplane.client.topics import AsyncTopicsClient, TopicsClient
 
 PAIRS = [
@@ -25,6 +27,8 @@ PAIRS = [
     (TopicsClient, AsyncTopicsClient),
     (EventsClient, AsyncEventsClient),
     (FunctionsClient, AsyncFunctionsClient),
+    (TablesClient, AsyncTablesClient),
+    (Table, AsyncTable),
 ]
 
 

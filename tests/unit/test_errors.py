@@ -126,6 +126,23 @@ def test_capability_error_modules_reexport_the_same_classes() -> None:
             assert issubclass(getattr(module, name), EventplaneError)
 
 
+def test_table_error_modules_reexport_the_neutral_classes() -> None:
+    from eventplane.tables import errors as tb_errors
+    from eventplane.tables import transactions
+    from eventplane.tables.expr import errors as expr_errors
+
+    assert tb_errors.ResourceInUseException is errors.tables.ResourceInUseException
+    assert expr_errors.ConditionalCheckFailedException is (
+        errors.tables.ConditionalCheckFailedException
+    )
+    assert transactions.TransactionCanceledException is errors.tables.TransactionCanceledException
+    assert transactions.CancellationReason is errors.tables.CancellationReason
+    for name in errors.tables.__all__:
+        cls = getattr(errors.tables, name)
+        if isinstance(cls, type) and issubclass(cls, EventplaneError):
+            assert EventplaneError.from_code(cls.code, "m").__class__ is cls
+
+
 def test_old_grpc_helper_imports_still_resolve() -> None:
     from eventplane.errors import from_rpc as old_from_rpc
 

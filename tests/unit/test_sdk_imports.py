@@ -57,6 +57,8 @@ def offenders(modules: list[str]) -> list[str]:
         # Building the whole parser loads every client command's module.
         "from eventplane.cli import build_parser; build_parser()",
         "import eventplane.cli.doctor",
+        "from eventplane.client.tables import TablesClient",
+        "import eventplane.cli.tables",
     ],
 )
 def test_client_side_loads_nothing_of_the_server(statement: str) -> None:

@@ -68,16 +68,18 @@ class BlockingFacade(Generic[C]):
 
 
 def blocking(
-    method: Callable[Concatenate[C, P], Coroutine[Any, Any, R]],
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[Any, P], R]:
     """The blocking twin of a core method: same name, signature and docstring.
 
-    The facade's ``self`` is typed ``Any``: a core method may come from a mixin
-    (``ArchiveCalls``), which the facade's own core class only contains.
+    Both ``self`` types are ``Any``: a core method may come from a mixin
+    (``ArchiveCalls``), which the facade's own core class only contains, and a
+    facade may wrap a helper that is no ``ServiceCore`` (client.tables' ``Table``
+    runs ``AsyncTable``); all the wrapper needs is the facade's ``_core``.
     """
 
     @functools.wraps(method)
-    def call(self: BlockingFacade[Any], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return run_blocking(method(self._core, *args, **kwargs))
 
     return call

@@ -1,8 +1,9 @@
 """The one home of every eventplane error: neutral about transport.
 
 ``base`` holds the root ``EventplaneError``, its ``Category`` and the generic
-codes; ``queues``, ``topics``, ``bus``, ``functions`` and ``workflows`` hold each capability's
-AWS codes (the capability packages re-export them from their ``errors.py``).
+codes; ``queues``, ``topics``, ``bus``, ``functions``, ``workflows`` and ``tables``
+hold each capability's AWS codes (the capability packages re-export them from
+their ``errors.py``).
 Importing this package loads every error class, so ``EventplaneError.from_code``
 rebuilds the right type in any process, and it loads nothing else: no gRPC,
 no Kafka client, no capability, no server (tests/unit/test_errors.py pins this).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventplane.errors import bus, functions, queues, topics, workflows
+from eventplane.errors import bus, functions, queues, tables, topics, workflows
 from eventplane.errors.base import (
     DEFAULT_FOR_CATEGORY,
     AlreadyExistsError,
@@ -63,6 +64,7 @@ __all__ = [
     "functions",
     "lookup",
     "queues",
+    "tables",
     "topics",
     "workflows",
 ]

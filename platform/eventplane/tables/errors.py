@@ -1,38 +1,28 @@
-"""DynamoDB and DynamoDB Streams error codes, in one place for the engine and the SDK."""
+"""DynamoDB and DynamoDB Streams error codes, re-exported for the engine.
+
+The classes live in ``eventplane.errors.tables`` (neutral about transport, loaded by
+the SDK alone); this module keeps the engine's imports in one place.
+"""
 
 from __future__ import annotations
 
-from eventplane.errors import (
-    AlreadyExistsError,
-    InvalidRequestError,
-    ResourceNotFound,
-    ValidationException,
+from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.errors.tables import (
+    CancellationReason,
+    ConditionalCheckFailedException,
+    ExpiredIteratorException,
+    ResourceInUseException,
+    TransactionCanceledException,
+    TrimmedDataAccessException,
 )
-from eventplane.tables.expr.errors import ConditionalCheckFailedException
 
 __all__ = [
+    "CancellationReason",
     "ConditionalCheckFailedException",
     "ExpiredIteratorException",
     "ResourceInUseException",
     "ResourceNotFound",
+    "TransactionCanceledException",
     "TrimmedDataAccessException",
     "ValidationException",
 ]
-
-
-class ResourceInUseException(AlreadyExistsError):
-    """The table exists already (CreateTable) or is busy."""
-
-    code = "ResourceInUseException"
-
-
-class ExpiredIteratorException(InvalidRequestError):
-    """A shard iterator older than 15 minutes."""
-
-    code = "ExpiredIteratorException"
-
-
-class TrimmedDataAccessException(InvalidRequestError):
-    """A sequence number below the shard's retention horizon."""
-
-    code = "TrimmedDataAccessException"

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventplane.errors import InvalidRequestError, ValidationException
+from eventplane.errors import ValidationException
+from eventplane.errors.tables import CancellationReason, TransactionCanceledException
 from eventplane.tables import expressions as ex
 from eventplane.tables import items as it
 from eventplane.tables.expr import ConditionalCheckFailedException, item_size
@@ -27,23 +28,6 @@ Item = dict[str, Any]
 KINDS = ("Put", "Update", "Delete", "ConditionCheck")
 MAX_ACTIONS = 100
 MAX_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class CancellationReason:
-    code: str  # "None" | "ConditionalCheckFailed"
-    message: str = ""
-    item: Item | None = None
-
-
-class TransactionCanceledException(InvalidRequestError):
-    """At least one action's condition failed; nothing was written."""
-
-    code = "TransactionCanceledException"
-
-    def __init__(self, message: str, reasons: list[CancellationReason] | None = None) -> None:
-        super().__init__(message)
-        self.cancellation_reasons = reasons or []
 
 
 @dataclass(frozen=True)

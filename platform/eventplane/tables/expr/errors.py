@@ -1,28 +1,14 @@
 """DynamoDB's error codes for the item and expression core.
 
 ``ValidationException`` is the shared class from ``eventplane.errors`` (one code, one
-class: the SDK turns the code back into that class), re-exported here so the table
-engine imports every DynamoDB error from one place. ``ConditionalCheckFailedException``
-carries the current item when the caller asked for it
-(ReturnValuesOnConditionCheckFailure=ALL_OLD).
+class: the SDK turns the code back into that class); ``ConditionalCheckFailedException``
+lives in ``eventplane.errors.tables``. Both are re-exported here so the expression
+core imports its errors from one place.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventplane.errors import PreconditionError, ValidationException
+from eventplane.errors import ValidationException
+from eventplane.errors.tables import ConditionalCheckFailedException
 
 __all__ = ["ConditionalCheckFailedException", "ValidationException"]
-
-
-class ConditionalCheckFailedException(PreconditionError):
-    """A ConditionExpression evaluated to false against the stored item."""
-
-    code = "ConditionalCheckFailedException"
-
-    def __init__(
-        self, message: str = "The conditional request failed", item: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.item = item

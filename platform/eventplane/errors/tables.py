@@ -1,0 +1,79 @@
+"""DynamoDB and DynamoDB Streams error codes, as the AWS API returns them.
+
+Two of them carry data beside the message: ``ConditionalCheckFailedException``
+holds the current item when the caller asked for it
+(ReturnValuesOnConditionCheckFailure=ALL_OLD), and ``TransactionCanceledException``
+holds one ``CancellationReason`` per action, in order. gRPC trailing metadata
+carries only code and message, so the tables service returns that data in its
+response (``condition_failure``, ``cancellation_reasons``) and the SDK raises
+these classes from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.errors.base import (
+    AlreadyExistsError,
+    InvalidRequestError,
+    PreconditionError,
+)
+
+__all__ = [
+    "CancellationReason",
+    "ConditionalCheckFailedException",
+    "ExpiredIteratorException",
+    "ResourceInUseException",
+    "TransactionCanceledException",
+    "TrimmedDataAccessException",
+]
+
+
+class ResourceInUseException(AlreadyExistsError):
+    """The table exists already (CreateTable) or is busy."""
+
+    code = "ResourceInUseException"
+
+
+class ExpiredIteratorException(InvalidRequestError):
+    """A shard iterator older than 15 minutes."""
+
+    code = "ExpiredIteratorException"
+
+
+class TrimmedDataAccessException(InvalidRequestError):
+    """A sequence number below the shard's retention horizon."""
+
+    code = "TrimmedDataAccessException"
+
+
+class ConditionalCheckFailedException(PreconditionError):
+    """A ConditionExpression evaluated to false against the stored item."""
+
+    code = "ConditionalCheckFailedException"
+
+    def __init__(
+        self, message: str = "The conditional request failed", item: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one action of a cancelled transaction failed (AWS's CancellationReason)."""
+
+    code: str  # "None" | "ConditionalCheckFailed"
+    message: str = ""
+    item: dict[str, Any] | None = None
+
+
+class TransactionCanceledException(InvalidRequestError):
+    """At least one action's condition failed; nothing was written."""
+
+    code = "TransactionCanceledException"
+
+    def __init__(self, message: str, reasons: list[CancellationReason] | None = None) -> None:
+        super().__init__(message)
+        self.cancellation_reasons = reasons or []

@@ -118,9 +118,9 @@ def test_paused_replica_does_not_act_as_owner_after_resuming(eventplane_kafka: s
     resurrected = [body for body in later if body in deleted]
     lost = acked - set(seen) - set(later)
     print(
-        "\nfaults | acked | lost | resurrected after delete | takeover s | recovery s\n"
+        "\nfaults | acked | lost | resurrected after delete | sends while paused s | recovery s\n"
         f"{1:6d} | {len(acked):5d} | {len(lost):4d} | {len(resurrected):24d} |"
-        f" {takeover:10.2f} | {recovery:10.2f}"
+        f" {takeover:20.2f} | {recovery:10.2f}"
     )
     assert not lost
     assert not resurrected, f"the resumed replica served deleted messages: {resurrected[:5]}"

@@ -13,7 +13,7 @@ TEST_KAFKA_PORT ?= 14092
 TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install dev test test-unit test-integration test-helm helm lint fmt protos bench clean prometheus rules
+.PHONY: help install dev test fuzz faults test-unit test-integration test-helm helm lint fmt protos bench clean prometheus rules
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -34,7 +34,17 @@ test: $(STAMP) ## unit + integration tests against real local Kafka brokers (one
 	@set -euo pipefail; \
 	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then workers=0; else workers=$(TEST_WORKERS); fi; \
 	EVENTPLANE_TEST_KAFKA_PORT=$(TEST_KAFKA_PORT) EVENTPLANE_TEST_KAFKA_FRESH=1 \
-	  $(BIN)/pytest -n $$workers --dist loadfile tests/unit tests/helm tests/integration tests/observability $(PYTEST_ARGS)
+	  $(BIN)/pytest -n $$workers --dist loadfile -m "not long" tests/unit tests/helm tests/integration tests/observability tests/fuzz tests/faults $(PYTEST_ARGS)
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: $(STAMP) ## every gRPC method fed FUZZ_EXAMPLES generated requests (default 200) against one real server
+	EVENTPLANE_TEST_KAFKA_PORT=$(TEST_KAFKA_PORT) EVENTPLANE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/pytest tests/fuzz --timeout 3600 $(PYTEST_ARGS)
+
+faults: $(STAMP) ## the full fault matrix (tests/faults, long scenarios included), printing a table per scenario
+	EVENTPLANE_TEST_KAFKA_PORT=$(TEST_KAFKA_PORT) \
+	  $(BIN)/pytest tests/faults -s --timeout 900 $(PYTEST_ARGS)
 
 test-helm: $(STAMP) ## chart + Dockerfile tests: helm lint/template, Kubernetes schemas (builds Helm with go install once)
 	$(BIN)/pytest tests/helm $(PYTEST_ARGS)

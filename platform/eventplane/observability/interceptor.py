@@ -31,6 +31,18 @@ def _split(method: str) -> tuple[str, str]:
     return service.rsplit(".", 1)[-1], name
 
 
+# Status details travel in a header; clients drop headers over 16 KiB (the error
+# and its code with them). A message that echoes a huge field is cut to fit:
+# 1024 characters of 4-byte UTF-8, percent-encoded, stay under 12.3 KiB.
+_MAX_DETAILS_CHARS = 1024
+
+
+def _details(message: str) -> str:
+    if len(message) <= _MAX_DETAILS_CHARS:
+        return message
+    return message[: _MAX_DETAILS_CHARS - 16] + "... (truncated)"
+
+
 class ServerInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self) -> None:
         # One wrapped handler per method, built on first use (not on every call).
@@ -84,7 +96,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                     _log.info("request failed", method=method, code=error.code, error=error.message)
                 await context.abort(
                     status_of(error),
-                    error.message,
+                    _details(error.message),
                     (*trailing_metadata(error), (REQUEST_ID_KEY, trace.request_id)),
                 )
 

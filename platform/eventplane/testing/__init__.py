@@ -9,5 +9,6 @@ EVENTPLANE_KAFKA_BOOTSTRAP, or a local one it starts and stops) and
 """
 
 from eventplane.testing.harness import EventplaneProcess, eventually, free_port
+from eventplane.testing.proxy import Mode, TcpProxy
 
-__all__ = ["EventplaneProcess", "eventually", "free_port"]
+__all__ = ["EventplaneProcess", "Mode", "TcpProxy", "eventually", "free_port"]

@@ -22,12 +22,15 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.observability.series import precreate_series
+        from eventplane.queues import metrics
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
         from eventplane.queues.service import QueuesService
 
         engine = QueueEngine(ctx)
         await engine.start()
+        precreate_series(ctx.registry, "queue", metrics.queue_series)
         self._engine = engine
         queues_pb2_grpc.add_QueuesServicer_to_server(
             QueuesService(engine, MoveTasks(engine)), server

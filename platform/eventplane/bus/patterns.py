@@ -112,6 +112,9 @@ class Dialect:
     # Whether a key "a.b" names the path a -> b (EventBridge, SNS body) or is one name
     # (SNS message attributes, whose names may contain dots).
     dotted_keys: bool
+    # Whether anything-but against an array needs every element to pass (SNS String.Array
+    # attributes) rather than one (EventBridge, SNS message bodies).
+    anything_but_every_element: bool = False
 
 
 def _eventbridge_number(value: int | float, threshold: bool) -> str | None:
@@ -317,6 +320,7 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
     numbers: set[int | float] = set()
     literals: set[bool | None] = set()
     tests: list[ValueTest] = []
+    every: list[ValueTest] = []
     exists: set[bool] = set()
     for item in spec:
         if isinstance(item, str):
@@ -330,11 +334,27 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
             flag, test = _compile_expression(item, path, dialect)
             if test is None:
                 exists.add(flag)
+            elif dialect.anything_but_every_element and "anything-but" in item:
+                every.append(test)
             else:
                 tests.append(test)
         else:
             raise PatternError("Match value must be String, number, true, false, or null", path)
-    return _leaf_test(strings, numbers, literals, tuple(tests), exists)
+    base = _leaf_test(strings, numbers, literals, tuple(tests), exists)
+    if not every:
+        return base
+    wholes = tuple(_every_element(test) for test in every)
+    return lambda raw: base(raw) or any(whole(raw) for whole in wholes)
+
+
+def _every_element(test: ValueTest) -> ValueTest:
+    def whole(raw: Any) -> bool:
+        if isinstance(raw, list):
+            values = list(_leaf_values(raw))
+            return bool(values) and all(test(v) for v in values)
+        return raw is not _MISSING and not isinstance(raw, Mapping) and test(raw)
+
+    return whole
 
 
 def _leaf_test(

@@ -77,6 +77,9 @@ _DIALECTS: Final = {
         _BODY,
         nested_error="Filter policy scope MessageAttributes does not support nested filter policy",
         dotted_keys=False,
+        # SNS documents that anything-but matches a String.Array only if none of its
+        # elements is excluded; EventBridge (and SNS bodies) need just one other element.
+        anything_but_every_element=True,
     ),
 }
 

@@ -21,11 +21,11 @@ help: ## list the targets
 $(STAMP): pyproject.toml deploy/kafka/pom.xml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[server,dev]'
 	$(EP) kafka fetch
 	@touch $(STAMP)
 
-install: $(STAMP) ## venv in .venv with eventplane + dev extra, Kafka jars via Maven
+install: $(STAMP) ## venv in .venv with eventplane + server and dev extras, Kafka jars via Maven
 
 dev: $(STAMP) ## run the platform: local Kafka + server with all roles (Ctrl-C stops both)
 	$(EP) dev
@@ -52,10 +52,11 @@ rules: prometheus ## promtool: check and unit-test deploy/prometheus/eventplane-
 test-unit: $(STAMP) ## unit tests only (nothing running needed)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), mypy and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

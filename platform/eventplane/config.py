@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,16 @@ class Settings:
     schedule_min_rate_seconds: float = 60.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = "eventplane-local-dev-secret"
+    # Port of the AWS-protocol HTTP gateway (role api; boto3/AWS CLI with
+    # --endpoint-url), on grpc_host. 4566 is the port local-AWS users type; 0 = off.
+    gateway_port: int = 4566
+    # Access keys the gateway accepts for SigV4: access key id -> (secret key,
+    # account id). Env: "AKID:SECRET:ACCOUNT,AKID2:SECRET2:ACCOUNT2"; YAML: a
+    # mapping {AKID: {secret: ..., account: ...}}.
+    gateway_credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Accept any access key without checking signatures (what `eventplane dev`
+    # does, so a new user's `aws --endpoint-url` just works). Never in production.
+    gateway_open: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -90,6 +101,14 @@ class Settings:
     def grpc_target(self) -> str:
         host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
         return f"{host}:{self.grpc_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """The AWS-protocol endpoint clients use (--endpoint-url); "" when the gateway is off."""
+        if not self.gateway_port:
+            return ""
+        host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
+        return f"http://{host}:{self.gateway_port}"
 
     @property
     def advertise(self) -> str:
@@ -151,13 +170,55 @@ def _parse_choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
 
 
+def _parse_bool(name: str, raw: Any) -> bool:
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def _parse_credentials(name: str, raw: Any) -> dict[str, tuple[str, str]]:
+    """Access key id -> (secret, account) from "AKID:SECRET:ACCOUNT,..." or a YAML mapping."""
+    entries: list[tuple[str, str, str]] = []
+    if isinstance(raw, Mapping):
+        for key, value in raw.items():
+            if not isinstance(value, Mapping) or "secret" not in value:
+                raise ConfigError(f"{name}.{key}", "must be a mapping with secret and account")
+            entries.append((str(key), str(value["secret"]), str(value.get("account", ""))))
+    else:
+        for item in (i.strip() for i in str(raw).split(",")):
+            if not item:
+                continue
+            parts = item.split(":")
+            if len(parts) != 3:
+                raise ConfigError(name, "entries must look like ACCESS_KEY_ID:SECRET:ACCOUNT_ID")
+            entries.append((parts[0], parts[1], parts[2]))
+    result: dict[str, tuple[str, str]] = {}
+    for key, secret, account in entries:
+        if not key or not secret:
+            raise ConfigError(name, "an access key id and its secret must not be empty")
+        if _ACCOUNT_ID.fullmatch(account) is None:
+            raise ConfigError(name, f"account of {key} must be 12 digits, got {account!r}")
+        result[key] = (secret, account)
+    return result
+
+
 def _coerce(name: str, raw: Any) -> Any:
     env_name = ENV_PREFIX + name.upper()
     match name:
         case "kafka_port" | "grpc_port":
             return _parse_port(env_name, raw)
-        case "metrics_port":
+        case "metrics_port" | "gateway_port":
             return _parse_port(env_name, raw, allow_zero=True)
+        case "gateway_credentials":
+            return _parse_credentials(env_name, raw)
+        case "gateway_open":
+            return _parse_bool(env_name, raw)
         case (
             "kafka_connect_timeout"
             | "shutdown_grace"

@@ -1,6 +1,7 @@
-"""Server assembly: the gRPC API, health, reflection, /metrics, and the roles' components.
+"""Server assembly: the gRPC server, health, /metrics, and the roles' components.
 
-A Component is one capability's runtime (queues, fan-out, ...). The server
+A Component is one role's part: the api front doors (Platform, reflection) or a
+capability's runtime and service (queues, fan-out, ...). The server
 starts the shared parts (Kafka producer, resource registry), then each
 component whose role is enabled, registers its gRPC services, and only then
 reports SERVING. SIGTERM reverses it: NOT_SERVING, drain in-flight calls,
@@ -10,19 +11,15 @@ stop components (which commit their offsets), flush the producer.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 import eventplane
-from eventplane._gen.v1 import platform_pb2, platform_pb2_grpc
 from eventplane.config import Settings
-from eventplane.errors import InvalidParameterValue, MissingParameter
 from eventplane.kafka.clients import Producer, wait_for_cluster
 from eventplane.observability.interceptor import ServerInterceptor
 from eventplane.observability.logging import get_logger
@@ -35,42 +32,6 @@ _log = get_logger("eventplane.server")
 # gRPC message size: Lambda-sized payloads (6 MB) plus envelope.
 # Lambda takes zip packages up to 50 MB in CreateFunction and UpdateFunctionCode.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
-
-class PlatformService(platform_pb2_grpc.PlatformServicer):
-    def __init__(self, ctx: ServerContext) -> None:
-        self._ctx = ctx
-
-    async def GetServerInfo(
-        self, request: platform_pb2.GetServerInfoRequest, context: grpc.aio.ServicerContext
-    ) -> platform_pb2.GetServerInfoResponse:
-        return platform_pb2.GetServerInfoResponse(
-            version=eventplane.__version__,
-            roles=list(self._ctx.settings.roles),
-            kafka_bootstrap=self._ctx.settings.bootstrap,
-            instance_id=self._ctx.instance_id,
-        )
-
-    async def ListResources(
-        self, request: platform_pb2.ListResourcesRequest, context: grpc.aio.ServicerContext
-    ) -> platform_pb2.ListResourcesResponse:
-        if not request.kind:
-            raise MissingParameter("kind is required")
-        if "/" in request.kind:
-            raise InvalidParameterValue(f"kind {request.kind!r} must not contain '/'")
-        return platform_pb2.ListResourcesResponse(
-            resources=[
-                platform_pb2.Resource(
-                    kind=r.kind,
-                    name=r.name,
-                    spec_json=json.dumps(r.spec, sort_keys=True),
-                    generation=r.generation,
-                    created_at_ms=r.created_at,
-                    updated_at_ms=r.updated_at,
-                )
-                for r in self._ctx.registry.find(request.kind, request.name_prefix)
-            ]
-        )
 
 
 class Server:
@@ -115,18 +76,13 @@ class Server:
             ],
         )
         self._grpc = server
-        platform_pb2_grpc.add_PlatformServicer_to_server(PlatformService(self.ctx), server)
+        # Health is the process's own: Kubernetes probes every pod, whatever its roles.
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        names = [
-            platform_pb2.DESCRIPTOR.services_by_name["Platform"].full_name,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ]
+        names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
         for component in components_for(s):
             await component.start(self.ctx, server)
             self._components.append(component)
             names.extend(component.service_names)
-        reflection.enable_server_reflection(names, server)
         address = f"{s.grpc_host}:{s.grpc_port}"
         try:
             bound = server.add_insecure_port(address)

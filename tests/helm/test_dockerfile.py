@@ -105,14 +105,14 @@ def test_runtime_runs_eventplane_server_as_a_numeric_non_root_user(stages: list[
         assert re.search(r"CMD \[", check), check
 
 
-def test_exposes_the_default_grpc_and_metrics_ports(stages: list[Stage]) -> None:
+def test_exposes_the_default_grpc_metrics_and_gateway_ports(stages: list[Stage]) -> None:
     from eventplane.config import Settings
 
     exposed = {int(p.split("/")[0]) for e in stages[-1].all("EXPOSE") for p in e.split()}
     settings = Settings()
     values = yaml.safe_load((CHART / "values.yaml").read_text())["config"]
-    assert exposed == {settings.grpc_port, settings.metrics_port}
-    assert exposed == {values["grpcPort"], values["metricsPort"]}
+    assert exposed == {settings.grpc_port, settings.metrics_port, settings.gateway_port}
+    assert exposed == {values["grpcPort"], values["metricsPort"], values["gatewayPort"]}
 
 
 def test_no_remote_add_and_no_downloads(stages: list[Stage]) -> None:

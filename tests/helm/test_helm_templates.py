@@ -113,11 +113,13 @@ def test_probes_are_native_grpc_on_the_grpc_port(render: RenderFn, sets: tuple[s
     env = env_of(container)
     assert env["EVENTPLANE_GRPC_PORT"] == str(ports["grpc"])
     assert env["EVENTPLANE_METRICS_PORT"] == str(ports["metrics"])
+    assert env["EVENTPLANE_GATEWAY_PORT"] == str(ports["aws"])
     assert env["EVENTPLANE_GRPC_HOST"] == "0.0.0.0"
     assert env["EVENTPLANE_ADVERTISE_ADDRESS"] == f"$(POD_IP):{ports['grpc']}"
     main = rendered.one("Service", "eventplane")
     assert main["spec"]["ports"] == [
-        {"name": "grpc", "port": 50051, "targetPort": "grpc", "protocol": "TCP"}
+        {"name": "grpc", "port": 50051, "targetPort": "grpc", "protocol": "TCP"},
+        {"name": "aws", "port": 4566, "targetPort": "aws", "protocol": "TCP"},
     ]
     metrics = rendered.one("Service", "eventplane-metrics")
     assert metrics["spec"]["ports"][0]["targetPort"] == "metrics"

@@ -223,3 +223,49 @@ def test_an_example_without_a_server_fails_with_a_message() -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("FAILED: ServiceUnavailable"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_order_workflow_succeeds_and_fails_cleanly(server: EventplaneProcess) -> None:
+    out = succeeded(server, "order_workflow")
+    in_order(
+        out,
+        "o-5001: SUCCEEDED",
+        "path: ValidateOrder -> ProcessPayment -> Fulfil -> DecrementStock -> SendNotification"
+        " -> OrderSuccess",
+        "paid 36.00; stock kettle -1, mug -4; mailed ada@example.com",
+        "o-5002: FAILED",
+        "path: ValidateOrder -> OrderFailed",
+        "error: OrderFailed: ",
+        "quantity must be positive",
+        "OK: order workflow",
+    )
+    with server.client() as ep:
+        assert [m.name for m in ep.workflows.list_state_machines() if "example-" in m.name] == []
+
+
+def test_human_approval_answered_from_the_cli(server: EventplaneProcess) -> None:
+    out = succeeded(server, "human_approval")
+    in_order(out, "o-6001: started", "o-6002: started")
+    assert "request: order o-6001 amount 120" in out
+    assert "request: order o-6002 amount 9800" in out
+    in_order(
+        out,
+        'o-6001: SUCCEEDED {"order_id":"o-6001","amount":120,"approval":{"by":"ada"}}',
+        "o-6002: FAILED OrderRejected: over the approval limit",
+        "OK: human approval",
+    )
+
+
+def test_map_items_tolerates_one_failure(server: EventplaneProcess) -> None:
+    out = succeeded(server, "map_items")
+    in_order(
+        out,
+        "batch-1: SUCCEEDED",
+        "thumbs/a.png",
+        "failed: CorruptImage",
+        "thumbs/c.png",
+        "iterations: 2 succeeded, 1 failed",
+        "batch-2: FAILED",
+        "BatchRejected: The specified tolerated failure threshold was exceeded",
+        "OK: map with tolerated failures",
+    )

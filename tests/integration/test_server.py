@@ -153,3 +153,48 @@ def test_client_reports_unavailable_then_recovers_on_same_channel(eventplane_kaf
             assert eventually(answered, timeout=30)
         finally:
             server.stop()
+
+
+def _reflected(endpoint: str) -> set[str]:
+    with grpc.insecure_channel(endpoint) as ch:
+        refl = reflection_pb2_grpc.ServerReflectionStub(ch)
+        (answer,) = list(
+            refl.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
+        )
+    return {s.name for s in answer.list_services_response.service}
+
+
+def test_roles_decide_the_services_a_process_serves(eventplane_kafka: str) -> None:
+    api = EventplaneProcess(eventplane_kafka, roles="api").start()
+    queues = EventplaneProcess(eventplane_kafka, roles="queues").start()
+    try:
+        # api alone: the Platform service and reflection, no capability's service.
+        with api.client() as ep:
+            assert ep.platform.get_server_info().roles == ("api",)
+        assert _reflected(api.endpoint) == {
+            "eventplane.v1.Platform",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1alpha.ServerReflection",
+        }
+        with grpc.insecure_channel(api.endpoint) as ch:
+            call = ch.unary_unary("/eventplane.v1.Queues/ListQueues")
+            with pytest.raises(grpc.RpcError) as err:
+                call(b"", timeout=5)
+            assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
+        # queues without api: its own service and health (probes), no Platform.
+        with grpc.insecure_channel(queues.endpoint) as ch:
+            health = health_pb2_grpc.HealthStub(ch)
+            for service in ("", "eventplane.v1.Queues"):
+                resp = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+                assert resp.status == health_pb2.HealthCheckResponse.SERVING
+            info = ch.unary_unary("/eventplane.v1.Platform/GetServerInfo")
+            with pytest.raises(grpc.RpcError) as err:
+                info(b"", timeout=5)
+            assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
+        with queues.client() as ep:
+            assert ep.queues.list_queues(queue_name_prefix="no-such-prefix-") == []
+    finally:
+        api.stop()
+        queues.stop()

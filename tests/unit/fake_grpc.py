@@ -15,7 +15,8 @@ from typing import Any
 import grpc
 
 from eventplane.client import AsyncClient
-from eventplane.errors import EventplaneError, trailing_metadata
+from eventplane.errors import EventplaneError
+from eventplane.errors.rpc import status_of, trailing_metadata
 
 
 class FakeService:
@@ -42,7 +43,7 @@ class FakeService:
         err = self.errors.get(rpc)
         if err is not None:
             context.set_trailing_metadata(trailing_metadata(err))
-            context.abort(err.status, err.message)
+            context.abort(status_of(err), err.message)
         answer = self.responses.get(rpc)
         if callable(answer):
             return answer(request)

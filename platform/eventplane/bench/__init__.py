@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eventplane.bench import events, functions, kafka_baseline, queues, topics
+from eventplane.bench import (
+    events,
+    functions,
+    gateway,
+    kafka_baseline,
+    queues,
+    tables,
+    topics,
+    workflows,
+)
 from eventplane.config import Settings
 
 Result = dict[str, Any]
@@ -22,6 +31,9 @@ AREAS: dict[str, Area] = {
     "topics": topics.run,
     "events": events.run,
     "functions": functions.run,
+    "workflows": workflows.run,
+    "tables": tables.run,
+    "gateway": gateway.run,
 }
 
 

@@ -28,7 +28,7 @@ from confluent_kafka import Producer as RawProducer
 
 from eventplane.bus import metrics
 from eventplane.bus.entries import envelope
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     CANCELLED,
     CANCELLING,
     COMPLETED,

@@ -11,14 +11,13 @@ bus whose pattern matches.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.bus import metrics
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ArchiveDef,
     BusEvent,
     Delivery,
@@ -35,6 +34,7 @@ from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
+from eventplane.runtime.clock import Clock, wall_clock_ms
 
 _log = get_logger("eventplane.bus.rules")
 
@@ -53,7 +53,9 @@ class RuleDispatcher:
         archives: Callable[[str], list[ArchiveDef]],
         writer: TargetWriter,
         first_retry_delay: Callable[[int], float],
+        clock: Clock = wall_clock_ms,
     ) -> None:
+        self._clock = clock
         self._rules = rules
         self._archives = archives
         self._writer = writer
@@ -122,7 +124,7 @@ class RuleDispatcher:
         except Exception as exc:  # a transformer that cannot render this event
             _log.warning("target input failed", rule=rule.arn, target=target.id, error=str(exc))
             return [metrics.FAILED.labels(*labels).inc]
-        now = int(time.time() * 1000)
+        now = self._clock()
         task = Delivery(
             bus=bus,
             rule=rule.name,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from eventplane.bus import metrics
+from eventplane.bus.compiled import (
+    CompiledViews,
+)
 from eventplane.bus.coordinator import STATE_TOPIC, Coordinator
 from eventplane.bus.deliveries import DeliveryWorker
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
@@ -30,7 +31,7 @@ from eventplane.bus.entries import (
     parse_detail,
 )
 from eventplane.bus.errors import LimitExceeded
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ARCHIVE,
     BUS,
     DEFAULT_BUS,
@@ -40,7 +41,6 @@ from eventplane.bus.model import (
     MAX_TARGETS_PER_RULE,
     REPLAY,
     RULE,
-    ArchiveDef,
     BusDef,
     BusEvent,
     ReplayDef,
@@ -53,8 +53,6 @@ from eventplane.bus.model import (
     rule_key,
     validate_name,
 )
-from eventplane.bus.ruleset import RuleSet
-from eventplane.bus.schemas import SchemaDef
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
     EventplaneError,
@@ -64,7 +62,6 @@ from eventplane.errors import (
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
-from eventplane.registry import Resource
 from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.bus")
@@ -72,7 +69,6 @@ _log = get_logger("eventplane.bus")
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
-LENIENT_MIN_RATE_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
@@ -81,106 +77,14 @@ class PutResult:
     error: EntryError | None = None
 
 
-class _Compiled:
-    """Per-bus compiled views (rule set, rules by name, archives), rebuilt after a change."""
-
-    def __init__(self, engine: BusEngine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._rules: dict[str, tuple[RuleSet[RuleDef], dict[str, RuleDef]]] = {}
-        self._archives: dict[str, list[ArchiveDef]] = {}
-        self._schemas: dict[tuple[str, str], SchemaDef] | None = None
-        self._parsed_rules: dict[str, tuple[int, int, RuleDef]] = {}
-        # The coordinator asks for these many times a second: kept until a rule or replay
-        # changes.
-        self._scheduled: list[RuleDef] | None = None
-        self._replays: list[ReplayDef] | None = None
-
-    def invalidate(self, kind: str, name: str) -> None:
-        with self._lock:
-            if kind == RULE:
-                self._rules.pop(name.partition(":")[0], None)
-                self._scheduled = None
-            elif kind == REPLAY:
-                self._replays = None
-            elif kind == ARCHIVE:
-                self._archives.clear()
-            elif kind == "schema":
-                self._schemas = None
-
-    def rule(self, r: Resource) -> RuleDef:
-        cached = self._parsed_rules.get(r.name)
-        if cached is not None and cached[:2] == (r.generation, r.created_at):
-            return cached[2]
-        try:
-            # Validation happened when the rule was written; a stored rule is read leniently
-            # so a replica with stricter settings (or a newer version) still routes it.
-            rule = RuleDef.from_resource(r, min_rate_seconds=LENIENT_MIN_RATE_SECONDS)
-        except EventplaneError as exc:
-            _log.error("stored rule cannot be read; it is skipped", rule=r.name, error=exc.message)
-            s = r.spec
-            rule = RuleDef(s["bus"], s["name"], None, None, DISABLED, s.get("description", ""))
-        self._parsed_rules[r.name] = (r.generation, r.created_at, rule)
-        return rule
-
-    def rules(self, bus: str) -> tuple[RuleSet[RuleDef], dict[str, RuleDef]]:
-        with self._lock:
-            found = self._rules.get(bus)
-            if found is None:
-                rules = [self.rule(r) for r in self._engine.registry.find(RULE, f"{bus}:")]
-                by_name = {r.name: r for r in rules}
-                ruleset = RuleSet(
-                    (r, r.pattern) for r in rules if r.enabled and r.pattern is not None
-                )
-                found = self._rules[bus] = (ruleset, by_name)
-            return found
-
-    def scheduled_rules(self) -> list[RuleDef]:
-        with self._lock:
-            if self._scheduled is None:
-                rules = (self.rule(r) for r in self._engine.registry.find(RULE))
-                self._scheduled = [r for r in rules if r.schedule is not None and r.enabled]
-            return self._scheduled
-
-    def active_replays(self) -> list[ReplayDef]:
-        with self._lock:
-            if self._replays is None:
-                found = (ReplayDef.from_resource(r) for r in self._engine.registry.find(REPLAY))
-                self._replays = [r for r in found if r.state not in FINISHED]
-            return self._replays
-
-    def archives(self, bus: str) -> list[ArchiveDef]:
-        with self._lock:
-            found = self._archives.get(bus)
-            if found is None:
-                found = [
-                    a
-                    for a in (
-                        ArchiveDef.from_resource(r) for r in self._engine.registry.find(ARCHIVE)
-                    )
-                    if a.bus == bus
-                ]
-                self._archives[bus] = found
-            return found
-
-    def schema(self, source: str, detail_type: str) -> SchemaDef | None:
-        with self._lock:
-            if self._schemas is None:
-                self._schemas = {}
-                for r in self._engine.registry.find("schema"):
-                    s = SchemaDef.from_resource(r)
-                    if s.source or s.detail_type:
-                        self._schemas[(s.source, s.detail_type)] = s
-            return self._schemas.get((source, detail_type))
-
-
 class BusEngine:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.registry = ctx.registry
+        self.clock = ctx.clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spread = itertools.count()
-        self.compiled = _Compiled(self)
+        self.compiled = CompiledViews(self)
         self.writer = TargetWriter(ctx.registry)
         self.deliveries = DeliveryWorker(
             ctx.settings, ctx.producer, self.writer, self._target, instance_id=ctx.instance_id
@@ -192,6 +96,7 @@ class BusEngine:
             archives=self.compiled.archives,
             writer=self.writer,
             first_retry_delay=self.deliveries.delay,
+            clock=ctx.clock,
         )
         self.coordinator = Coordinator(
             ctx.settings,
@@ -200,6 +105,7 @@ class BusEngine:
             active_replays=self.compiled.active_replays,
             save_replay=self._save_replay,
             archive_exists=lambda name: self.registry.get(ARCHIVE, name) is not None,
+            clock=lambda: ctx.clock() / 1000,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -355,7 +261,7 @@ class BusEngine:
             restarted = (not existing.enabled and state == ENABLED) or (
                 existing.schedule_expression != (schedule_expression or None)
             )
-            since = _now_ms() if restarted else existing.schedule_since_ms
+            since = self.clock() if restarted else existing.schedule_since_ms
         rule = RuleDef.build(
             bus.name,
             name,
@@ -375,7 +281,7 @@ class BusEngine:
 
     async def set_rule_state(self, rule: RuleDef, state: str) -> None:
         if rule.state != state:
-            since = _now_ms() if state == ENABLED else rule.schedule_since_ms
+            since = self.clock() if state == ENABLED else rule.schedule_since_ms
             await self._save_rule(replace(rule, state=state, schedule_since_ms=since))
 
     async def delete_rule(self, rule: RuleDef, force: bool) -> None:
@@ -448,7 +354,7 @@ class BusEngine:
         results: list[PutResult] = []
         batch: list[tuple[str, bytes, dict[str, Any]]] = []
         slots: list[tuple[int, str]] = []
-        now = int(time.time() * 1000)
+        now = self.clock()
         for e in entries:
             try:
                 bus, event = self._event(e, now)
@@ -519,10 +425,6 @@ class BusEngine:
                 f"Parameter Event is not valid: the event lacks {', '.join(missing)}."
             )
         return compiled.matches(event)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _check_description(description: str) -> None:

@@ -9,7 +9,6 @@ CANCELLED, FAILED). Schemas are versioned registry resources.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from eventplane.bus.errors import IllegalStatus
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ARCHIVE,
     BUS,
     CANCELLING,
@@ -60,6 +59,7 @@ class History:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.registry = ctx.registry
+        self.clock = ctx.clock
 
     # --- archives ---------------------------------------------------------------------------
     def archives(self, prefix: str = "", source: str = "") -> list[ArchiveDef]:
@@ -213,7 +213,7 @@ class History:
                 "Parameter EventStartTime is not valid. Reason: EventStartTime must be before "
                 "EventEndTime."
             )
-        if end_ms > int(time.time() * 1000):
+        if end_ms > self.clock():
             raise ValidationException(
                 "Parameter EventEndTime is not valid. Reason: EventEndTime must not be in the "
                 "future."
@@ -242,7 +242,7 @@ class History:
             tuple(rules),
             description,
             STARTING,
-            replay_start_ms=int(time.time() * 1000),
+            replay_start_ms=self.clock(),
         )
         await asyncio.to_thread(self.registry.put, REPLAY, name, replay.to_spec())
         _log.info("replay started", replay=name, archive=archive.name)
@@ -303,7 +303,7 @@ class History:
             source,
             detail_type,
             description,
-            (SchemaVersion(1, content, int(time.time() * 1000)),),
+            (SchemaVersion(1, content, self.clock()),),
             parsed,
         )
         await asyncio.to_thread(self.registry.put, SCHEMA, name, schema.to_spec())
@@ -315,7 +315,7 @@ class History:
             compile_schema(schema.type, content)
             versions = (
                 *versions,
-                SchemaVersion(schema.latest.version + 1, content, int(time.time() * 1000)),
+                SchemaVersion(schema.latest.version + 1, content, self.clock()),
             )
         updated = replace(schema, versions=versions, description=description or schema.description)
         r = await asyncio.to_thread(self.registry.put, SCHEMA, schema.name, updated.to_spec())

@@ -18,7 +18,7 @@ from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
 from eventplane.bus.entries import EntryError
-from eventplane.bus.model import schema_arn
+from eventplane.bus.models import schema_arn
 from eventplane.errors import ValidationException
 from eventplane.registry import Resource
 

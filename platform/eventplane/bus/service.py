@@ -12,7 +12,7 @@ from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
 from eventplane.bus.engine import BusEngine
 from eventplane.bus.history import History
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ArchiveDef,
     BusDef,
     ReplayDef,

@@ -14,9 +14,9 @@ from types import TracebackType
 
 import grpc
 
-from eventplane.client._channel import channel_options, credentials, resolve_target
+from eventplane.client._archive_types import Archive, Replay, Schema
+from eventplane.client._channel import open_channel, resolve_target
 from eventplane.client._event_types import (
-    Archive,
     EventBus,
     InputTransformer,
     PutEventsEntry,
@@ -24,13 +24,12 @@ from eventplane.client._event_types import (
     PutEventsResultEntry,
     PutTargetsResult,
     RemoveTargetsResult,
-    Replay,
     RetryPolicy,
     Rule,
-    Schema,
     Target,
     TargetError,
 )
+from eventplane.client._function_code import zip_from_directory
 from eventplane.client._function_types import (
     Alias,
     DestinationConfig,
@@ -39,7 +38,6 @@ from eventplane.client._function_types import (
     FunctionEventInvokeConfig,
     GetFunctionResult,
     InvokeResult,
-    zip_from_directory,
 )
 from eventplane.client._queue_types import (
     BatchResultError,
@@ -72,7 +70,9 @@ from eventplane.client.platform import (
     ServerInfo,
 )
 from eventplane.client.queues import AsyncQueuesClient, QueuesClient
+from eventplane.client.tables import AsyncTablesClient, TablesClient
 from eventplane.client.topics import AsyncTopicsClient, TopicsClient
+from eventplane.client.workflows import AsyncWorkflowsClient, WorkflowsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
@@ -144,17 +144,14 @@ class Client:
         timeout: float | None = 30.0,
     ) -> None:
         self.target = resolve_target(target)
-        creds = credentials(tls, root_certificates)
-        self._channel = (
-            grpc.secure_channel(self.target, creds, options=channel_options())
-            if creds
-            else grpc.insecure_channel(self.target, options=channel_options())
-        )
+        self._channel = open_channel(grpc, self.target, tls, root_certificates)
         self.platform = PlatformClient(self._channel, timeout)
         self.queues = QueuesClient(self._channel, timeout)
         self.topics = TopicsClient(self._channel, timeout)
         self.events = EventsClient(self._channel, timeout)
         self.functions = FunctionsClient(self._channel, timeout)
+        self.workflows = WorkflowsClient(self._channel, timeout)
+        self.tables = TablesClient(self._channel, timeout)
 
     def close(self) -> None:
         self._channel.close()
@@ -183,17 +180,14 @@ class AsyncClient:
         timeout: float | None = 30.0,
     ) -> None:
         self.target = resolve_target(target)
-        creds = credentials(tls, root_certificates)
-        self._channel = (
-            grpc.aio.secure_channel(self.target, creds, options=channel_options())
-            if creds
-            else grpc.aio.insecure_channel(self.target, options=channel_options())
-        )
+        self._channel = open_channel(grpc.aio, self.target, tls, root_certificates)
         self.platform = AsyncPlatformClient(self._channel, timeout)
         self.queues = AsyncQueuesClient(self._channel, timeout)
         self.topics = AsyncTopicsClient(self._channel, timeout)
         self.events = AsyncEventsClient(self._channel, timeout)
         self.functions = AsyncFunctionsClient(self._channel, timeout)
+        self.workflows = AsyncWorkflowsClient(self._channel, timeout)
+        self.tables = AsyncTablesClient(self._channel, timeout)
 
     async def close(self) -> None:
         await self._channel.close()

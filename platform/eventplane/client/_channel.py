@@ -9,14 +9,10 @@ from typing import Any, TypeVar
 
 import grpc
 
-# Importing the capabilities' error modules registers their AWS codes, so a
-# server error arrives as its own class (QueueDoesNotExist, NotFound, ...) in a
-# program that only uses the SDK.
-import eventplane.bus.errors
-import eventplane.functions.errors
-import eventplane.queues.errors
-import eventplane.topics.errors  # noqa: F401
-from eventplane.errors import from_rpc
+# eventplane.errors holds every error class (capabilities' codes included), so a
+# server error arrives as its own class (QueueDoesNotExist, ...) in a program
+# that only uses the SDK, without loading any capability.
+from eventplane.errors.rpc import from_rpc
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,
     TRACE_ID_KEY,
@@ -34,26 +30,14 @@ T = TypeVar("T")
 Page = tuple[list[T], str | None]  # one page's items and the next page's token (None: last)
 
 
-def every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
-    """Every item of a paged list call; ``fetch(token)`` returns one page."""
-    items: list[T] = []
-    token: str | None = None
-    while True:
-        page, next_token = fetch(token)
-        items.extend(page)
-        # A server that hands back the token it was given would loop forever.
-        if next_token is None or next_token == token:
-            return items
-        token = next_token
-
-
-async def every_page_async(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
-    """``every_page`` for asyncio."""
+async def every_page(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    """Every item of a paged list call; ``await fetch(token)`` returns one page."""
     items: list[T] = []
     token: str | None = None
     while True:
         page, next_token = await fetch(token)
         items.extend(page)
+        # A server that hands back the token it was given would loop forever.
         if next_token is None or next_token == token:
             return items
         token = next_token
@@ -97,6 +81,14 @@ def credentials(tls: bool, root_certificates: bytes | None) -> grpc.ChannelCrede
     if not tls and root_certificates is None:
         return None
     return grpc.ssl_channel_credentials(root_certificates=root_certificates)
+
+
+def open_channel(grpc_module: Any, target: str, tls: bool, root_certificates: bytes | None) -> Any:
+    """A channel from ``grpc`` (blocking) or ``grpc.aio``, with the SDK's options."""
+    creds = credentials(tls, root_certificates)
+    if creds is None:
+        return grpc_module.insecure_channel(target, options=channel_options())
+    return grpc_module.secure_channel(target, creds, options=channel_options())
 
 
 def call_metadata() -> tuple[tuple[str, str], ...]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventplane._gen.v1 import platform_pb2 as pb
 from eventplane._gen.v1 import platform_pb2_grpc
-from eventplane.client._channel import ainvoke, invoke
+from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 
 
 @dataclass(frozen=True)
@@ -29,45 +29,38 @@ class ResourceInfo:
     updated_at_ms: int
 
 
-def _info(r: pb.GetServerInfoResponse) -> ServerInfo:
-    return ServerInfo(r.version, tuple(r.roles), r.kafka_bootstrap, r.instance_id)
+class AsyncPlatformClient(ServiceCore):
+    """asyncio Platform API; reach it as ``AsyncClient().platform``."""
 
-
-def _resources(r: pb.ListResourcesResponse) -> list[ResourceInfo]:
-    return [
-        ResourceInfo(
-            x.kind, x.name, json.loads(x.spec_json), x.generation, x.created_at_ms, x.updated_at_ms
-        )
-        for x in r.resources
-    ]
-
-
-class PlatformClient:
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = platform_pb2_grpc.PlatformStub(channel)
-        self._timeout = timeout
-
-    def get_server_info(self) -> ServerInfo:
-        """Version, roles and Kafka cluster of the server this client talks to."""
-        return _info(invoke(self._stub.GetServerInfo, pb.GetServerInfoRequest(), self._timeout))
-
-    def list_resources(self, kind: str, name_prefix: str = "") -> list[ResourceInfo]:
-        """Resource definitions of one kind ("queue", "topic", ...) the server knows."""
-        req = pb.ListResourcesRequest(kind=kind, name_prefix=name_prefix)
-        return _resources(invoke(self._stub.ListResources, req, self._timeout))
-
-
-class AsyncPlatformClient:
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = platform_pb2_grpc.PlatformStub(channel)
-        self._timeout = timeout
+    _stub_class = platform_pb2_grpc.PlatformStub
 
     async def get_server_info(self) -> ServerInfo:
         """Version, roles and Kafka cluster of the server this client talks to."""
         req = pb.GetServerInfoRequest()
-        return _info(await ainvoke(self._stub.GetServerInfo, req, self._timeout))
+        r = await self._call(self._stub.GetServerInfo, req, self._timeout)
+        return ServerInfo(r.version, tuple(r.roles), r.kafka_bootstrap, r.instance_id)
 
     async def list_resources(self, kind: str, name_prefix: str = "") -> list[ResourceInfo]:
         """Resource definitions of one kind ("queue", "topic", ...) the server knows."""
         req = pb.ListResourcesRequest(kind=kind, name_prefix=name_prefix)
-        return _resources(await ainvoke(self._stub.ListResources, req, self._timeout))
+        r = await self._call(self._stub.ListResources, req, self._timeout)
+        return [
+            ResourceInfo(
+                x.kind,
+                x.name,
+                json.loads(x.spec_json),
+                x.generation,
+                x.created_at_ms,
+                x.updated_at_ms,
+            )
+            for x in r.resources
+        ]
+
+
+class PlatformClient(BlockingFacade[AsyncPlatformClient]):
+    """Blocking Platform API; reach it as ``Client().platform``."""
+
+    _core_class = AsyncPlatformClient
+
+    get_server_info = blocking(AsyncPlatformClient.get_server_info)
+    list_resources = blocking(AsyncPlatformClient.list_resources)

@@ -20,7 +20,8 @@ from typing import Any
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.client import _queue_types as t
-from eventplane.client._channel import ainvoke, invoke
+from eventplane.client._channel import Page, every_page
+from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._queue_types import (
     AttributeValue,
     ChangeMessageVisibilityBatchEntry,
@@ -40,16 +41,16 @@ from eventplane.client._queue_types import (
 _FULL_PAGE = 1000
 
 
-class QueuesClient:
-    """Blocking Queues API; reach it as ``Client().queues``."""
+class AsyncQueuesClient(ServiceCore):
+    """asyncio Queues API; reach it as ``AsyncClient().queues``.
 
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = queues_pb2_grpc.QueuesStub(channel)
-        self._timeout = timeout
+    The one implementation of every call: ``QueuesClient`` runs these same
+    methods over a blocking channel (see ``eventplane.client._facade``).
+    """
 
-    # --- queues ------------------------------------------------------------------------
+    _stub_class = queues_pb2_grpc.QueuesStub
 
-    def create_queue(
+    async def create_queue(
         self,
         queue_name: str,
         attributes: Mapping[str, AttributeValue] | None = None,
@@ -74,34 +75,32 @@ class QueuesClient:
             attributes=t.queue_attributes_pb(attributes),
             tags=dict(tags or {}),
         )
-        return str(invoke(self._stub.CreateQueue, req, self._timeout).queue_url)
+        return str((await self._call(self._stub.CreateQueue, req, self._timeout)).queue_url)
 
-    def get_queue_url(self, queue_name: str) -> str:
+    async def get_queue_url(self, queue_name: str) -> str:
         """The URL of the queue named ``queue_name``.
 
         Raises:
             QueueDoesNotExist: no queue has that name.
         """
         req = pb.GetQueueUrlRequest(queue_name=queue_name)
-        return str(invoke(self._stub.GetQueueUrl, req, self._timeout).queue_url)
+        return str((await self._call(self._stub.GetQueueUrl, req, self._timeout)).queue_url)
 
-    def list_queues(self, queue_name_prefix: str = "") -> list[str]:
+    async def list_queues(self, queue_name_prefix: str = "") -> list[str]:
         """URLs of every queue whose name starts with ``queue_name_prefix``.
 
         Follows all pages; use ``list_queues_page`` to page yourself.
         """
-        urls: list[str] = []
-        token: str | None = None
-        while True:
-            page = self.list_queues_page(
+
+        async def page(token: str | None) -> Page[str]:
+            p = await self.list_queues_page(
                 queue_name_prefix, max_results=_FULL_PAGE, next_token=token
             )
-            urls.extend(page.queue_urls)
-            if page.next_token is None or page.next_token == token:
-                return urls
-            token = page.next_token
+            return list(p.queue_urls), p.next_token
 
-    def list_queues_page(
+        return await every_page(page)
+
+    async def list_queues_page(
         self,
         queue_name_prefix: str = "",
         *,
@@ -120,17 +119,18 @@ class QueuesClient:
             max_results=max_results or 0,
             next_token=next_token or "",
         )
-        return t.url_page(invoke(self._stub.ListQueues, req, self._timeout))
+        return t.url_page(await self._call(self._stub.ListQueues, req, self._timeout))
 
-    def delete_queue(self, queue_url: str) -> None:
+    async def delete_queue(self, queue_url: str) -> None:
         """Delete a queue and every message in it.
 
         Raises:
             QueueDoesNotExist: there is no such queue.
         """
-        invoke(self._stub.DeleteQueue, pb.DeleteQueueRequest(queue_url=queue_url), self._timeout)
+        req = pb.DeleteQueueRequest(queue_url=queue_url)
+        await self._call(self._stub.DeleteQueue, req, self._timeout)
 
-    def get_queue_attributes(
+    async def get_queue_attributes(
         self, queue_url: str, attribute_names: Sequence[str] | None = None
     ) -> dict[str, str]:
         """A queue's attributes, by SQS attribute name.
@@ -142,9 +142,11 @@ class QueuesClient:
         req = pb.GetQueueAttributesRequest(
             queue_url=queue_url, attribute_names=list(attribute_names or ())
         )
-        return dict(invoke(self._stub.GetQueueAttributes, req, self._timeout).attributes)
+        return dict(
+            (await self._call(self._stub.GetQueueAttributes, req, self._timeout)).attributes
+        )
 
-    def set_queue_attributes(
+    async def set_queue_attributes(
         self, queue_url: str, attributes: Mapping[str, AttributeValue]
     ) -> None:
         """Change some of a queue's attributes; the others keep their values.
@@ -156,19 +158,18 @@ class QueuesClient:
         req = pb.SetQueueAttributesRequest(
             queue_url=queue_url, attributes=t.queue_attributes_pb(attributes)
         )
-        invoke(self._stub.SetQueueAttributes, req, self._timeout)
+        await self._call(self._stub.SetQueueAttributes, req, self._timeout)
 
-    def purge_queue(self, queue_url: str) -> None:
+    async def purge_queue(self, queue_url: str) -> None:
         """Delete every message in the queue (once per 60 s per queue).
 
         Raises:
             PurgeQueueInProgress: the queue was purged less than 60 s ago.
         """
-        invoke(self._stub.PurgeQueue, pb.PurgeQueueRequest(queue_url=queue_url), self._timeout)
+        req = pb.PurgeQueueRequest(queue_url=queue_url)
+        await self._call(self._stub.PurgeQueue, req, self._timeout)
 
-    # --- messages ----------------------------------------------------------------------
-
-    def send_message(
+    async def send_message(
         self,
         queue_url: str,
         message_body: str,
@@ -200,9 +201,9 @@ class QueuesClient:
             message_deduplication_id,
             message_group_id,
         )
-        return t.send_result(invoke(self._stub.SendMessage, req, self._timeout))
+        return t.send_result(await self._call(self._stub.SendMessage, req, self._timeout))
 
-    def send_message_batch(
+    async def send_message_batch(
         self,
         queue_url: str,
         entries: Iterable[SendMessageBatchEntry | Mapping[str, Any]],
@@ -218,9 +219,11 @@ class QueuesClient:
             The entries that were sent and those that failed; check ``failed``.
         """
         req = pb.SendMessageBatchRequest(queue_url=queue_url, entries=t.send_entries_pb(entries))
-        return t.send_batch_result(invoke(self._stub.SendMessageBatch, req, self._timeout))
+        return t.send_batch_result(
+            await self._call(self._stub.SendMessageBatch, req, self._timeout)
+        )
 
-    def receive_message(
+    async def receive_message(
         self,
         queue_url: str,
         *,
@@ -262,18 +265,18 @@ class QueuesClient:
             receive_request_attempt_id,
         )
         timeout = t.receive_timeout(self._timeout, wait_time_seconds)
-        return t.messages(invoke(self._stub.ReceiveMessage, req, timeout))
+        return t.messages(await self._call(self._stub.ReceiveMessage, req, timeout))
 
-    def delete_message(self, queue_url: str, receipt_handle: str) -> None:
+    async def delete_message(self, queue_url: str, receipt_handle: str) -> None:
         """Delete a received message.
 
         Raises:
             ReceiptHandleIsInvalid: the handle is malformed or names another queue.
         """
         req = pb.DeleteMessageRequest(queue_url=queue_url, receipt_handle=receipt_handle)
-        invoke(self._stub.DeleteMessage, req, self._timeout)
+        await self._call(self._stub.DeleteMessage, req, self._timeout)
 
-    def delete_message_batch(
+    async def delete_message_batch(
         self,
         queue_url: str,
         entries: Iterable[DeleteMessageBatchEntry | Mapping[str, Any]],
@@ -290,9 +293,10 @@ class QueuesClient:
         req = pb.DeleteMessageBatchRequest(
             queue_url=queue_url, entries=t.delete_entries_pb(entries)
         )
-        return t.delete_batch_result(invoke(self._stub.DeleteMessageBatch, req, self._timeout))
+        resp = await self._call(self._stub.DeleteMessageBatch, req, self._timeout)
+        return t.delete_batch_result(resp)
 
-    def change_message_visibility(
+    async def change_message_visibility(
         self, queue_url: str, receipt_handle: str, visibility_timeout: int
     ) -> None:
         """Hide a received message for ``visibility_timeout`` more seconds (0 shows it now).
@@ -305,9 +309,9 @@ class QueuesClient:
             receipt_handle=receipt_handle,
             visibility_timeout=visibility_timeout,
         )
-        invoke(self._stub.ChangeMessageVisibility, req, self._timeout)
+        await self._call(self._stub.ChangeMessageVisibility, req, self._timeout)
 
-    def change_message_visibility_batch(
+    async def change_message_visibility_batch(
         self,
         queue_url: str,
         entries: Iterable[ChangeMessageVisibilityBatchEntry | Mapping[str, Any]],
@@ -325,28 +329,24 @@ class QueuesClient:
         req = pb.ChangeMessageVisibilityBatchRequest(
             queue_url=queue_url, entries=t.visibility_entries_pb(entries)
         )
-        resp = invoke(self._stub.ChangeMessageVisibilityBatch, req, self._timeout)
+        resp = await self._call(self._stub.ChangeMessageVisibilityBatch, req, self._timeout)
         return t.visibility_batch_result(resp)
 
-    # --- dead-letter queues and redrive ------------------------------------------------
-
-    def list_dead_letter_source_queues(self, queue_url: str) -> list[str]:
+    async def list_dead_letter_source_queues(self, queue_url: str) -> list[str]:
         """URLs of the queues whose RedrivePolicy names ``queue_url`` as dead-letter queue.
 
         Follows all pages; use ``list_dead_letter_source_queues_page`` to page yourself.
         """
-        urls: list[str] = []
-        token: str | None = None
-        while True:
-            page = self.list_dead_letter_source_queues_page(
+
+        async def page(token: str | None) -> Page[str]:
+            p = await self.list_dead_letter_source_queues_page(
                 queue_url, max_results=_FULL_PAGE, next_token=token
             )
-            urls.extend(page.queue_urls)
-            if page.next_token is None or page.next_token == token:
-                return urls
-            token = page.next_token
+            return list(p.queue_urls), p.next_token
 
-    def list_dead_letter_source_queues_page(
+        return await every_page(page)
+
+    async def list_dead_letter_source_queues_page(
         self,
         queue_url: str,
         *,
@@ -363,9 +363,11 @@ class QueuesClient:
         req = pb.ListDeadLetterSourceQueuesRequest(
             queue_url=queue_url, max_results=max_results or 0, next_token=next_token or ""
         )
-        return t.url_page(invoke(self._stub.ListDeadLetterSourceQueues, req, self._timeout))
+        return t.url_page(
+            await self._call(self._stub.ListDeadLetterSourceQueues, req, self._timeout)
+        )
 
-    def start_message_move_task(
+    async def start_message_move_task(
         self,
         source_arn: str,
         *,
@@ -384,9 +386,10 @@ class QueuesClient:
             The task handle, for ``cancel_message_move_task``.
         """
         req = t.move_request(source_arn, destination_arn, max_number_of_messages_per_second)
-        return str(invoke(self._stub.StartMessageMoveTask, req, self._timeout).task_handle)
+        resp = await self._call(self._stub.StartMessageMoveTask, req, self._timeout)
+        return str(resp.task_handle)
 
-    def list_message_move_tasks(
+    async def list_message_move_tasks(
         self, source_arn: str, *, max_results: int | None = None
     ) -> list[MessageMoveTask]:
         """The most recent move tasks of a dead-letter queue, newest first.
@@ -396,246 +399,43 @@ class QueuesClient:
             max_results: 1-10; None returns the latest task only.
         """
         req = pb.ListMessageMoveTasksRequest(source_arn=source_arn, max_results=max_results or 0)
-        return t.move_tasks(invoke(self._stub.ListMessageMoveTasks, req, self._timeout))
+        return t.move_tasks(await self._call(self._stub.ListMessageMoveTasks, req, self._timeout))
 
-    def cancel_message_move_task(self, task_handle: str) -> int:
+    async def cancel_message_move_task(self, task_handle: str) -> int:
         """Stop a running move task; messages already moved stay moved.
 
         Returns:
             About how many messages the task had moved.
         """
         req = pb.CancelMessageMoveTaskRequest(task_handle=task_handle)
-        resp = invoke(self._stub.CancelMessageMoveTask, req, self._timeout)
+        resp = await self._call(self._stub.CancelMessageMoveTask, req, self._timeout)
         return int(resp.approximate_number_of_messages_moved)
 
 
-class AsyncQueuesClient:
-    """asyncio Queues API; reach it as ``AsyncClient().queues``.
+class QueuesClient(BlockingFacade[AsyncQueuesClient]):
+    """Blocking Queues API; reach it as ``Client().queues``."""
 
-    Every method takes the arguments and returns the result of the
-    ``QueuesClient`` method of the same name.
-    """
+    _core_class = AsyncQueuesClient
 
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = queues_pb2_grpc.QueuesStub(channel)
-        self._timeout = timeout
-
-    async def create_queue(
-        self,
-        queue_name: str,
-        attributes: Mapping[str, AttributeValue] | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> str:
-        """Create a queue; see ``QueuesClient.create_queue``."""
-        req = pb.CreateQueueRequest(
-            queue_name=queue_name,
-            attributes=t.queue_attributes_pb(attributes),
-            tags=dict(tags or {}),
-        )
-        return str((await ainvoke(self._stub.CreateQueue, req, self._timeout)).queue_url)
-
-    async def get_queue_url(self, queue_name: str) -> str:
-        """The URL of a queue; see ``QueuesClient.get_queue_url``."""
-        req = pb.GetQueueUrlRequest(queue_name=queue_name)
-        return str((await ainvoke(self._stub.GetQueueUrl, req, self._timeout)).queue_url)
-
-    async def list_queues(self, queue_name_prefix: str = "") -> list[str]:
-        """URLs of every matching queue; see ``QueuesClient.list_queues``."""
-        urls: list[str] = []
-        token: str | None = None
-        while True:
-            page = await self.list_queues_page(
-                queue_name_prefix, max_results=_FULL_PAGE, next_token=token
-            )
-            urls.extend(page.queue_urls)
-            if page.next_token is None or page.next_token == token:
-                return urls
-            token = page.next_token
-
-    async def list_queues_page(
-        self,
-        queue_name_prefix: str = "",
-        *,
-        max_results: int | None = None,
-        next_token: str | None = None,
-    ) -> QueueUrlPage:
-        """One page of queue URLs; see ``QueuesClient.list_queues_page``."""
-        req = pb.ListQueuesRequest(
-            queue_name_prefix=queue_name_prefix,
-            max_results=max_results or 0,
-            next_token=next_token or "",
-        )
-        return t.url_page(await ainvoke(self._stub.ListQueues, req, self._timeout))
-
-    async def delete_queue(self, queue_url: str) -> None:
-        """Delete a queue; see ``QueuesClient.delete_queue``."""
-        req = pb.DeleteQueueRequest(queue_url=queue_url)
-        await ainvoke(self._stub.DeleteQueue, req, self._timeout)
-
-    async def get_queue_attributes(
-        self, queue_url: str, attribute_names: Sequence[str] | None = None
-    ) -> dict[str, str]:
-        """A queue's attributes; see ``QueuesClient.get_queue_attributes``."""
-        req = pb.GetQueueAttributesRequest(
-            queue_url=queue_url, attribute_names=list(attribute_names or ())
-        )
-        return dict((await ainvoke(self._stub.GetQueueAttributes, req, self._timeout)).attributes)
-
-    async def set_queue_attributes(
-        self, queue_url: str, attributes: Mapping[str, AttributeValue]
-    ) -> None:
-        """Change queue attributes; see ``QueuesClient.set_queue_attributes``."""
-        req = pb.SetQueueAttributesRequest(
-            queue_url=queue_url, attributes=t.queue_attributes_pb(attributes)
-        )
-        await ainvoke(self._stub.SetQueueAttributes, req, self._timeout)
-
-    async def purge_queue(self, queue_url: str) -> None:
-        """Delete every message; see ``QueuesClient.purge_queue``."""
-        req = pb.PurgeQueueRequest(queue_url=queue_url)
-        await ainvoke(self._stub.PurgeQueue, req, self._timeout)
-
-    async def send_message(
-        self,
-        queue_url: str,
-        message_body: str,
-        *,
-        delay_seconds: int | None = None,
-        message_attributes: Mapping[str, MessageAttributeInput] | None = None,
-        message_deduplication_id: str | None = None,
-        message_group_id: str | None = None,
-    ) -> SendMessageResult:
-        """Send one message; see ``QueuesClient.send_message``."""
-        req = t.send_request(
-            queue_url,
-            message_body,
-            delay_seconds,
-            message_attributes,
-            message_deduplication_id,
-            message_group_id,
-        )
-        return t.send_result(await ainvoke(self._stub.SendMessage, req, self._timeout))
-
-    async def send_message_batch(
-        self,
-        queue_url: str,
-        entries: Iterable[SendMessageBatchEntry | Mapping[str, Any]],
-    ) -> SendMessageBatchResult:
-        """Send up to 10 messages; see ``QueuesClient.send_message_batch``."""
-        req = pb.SendMessageBatchRequest(queue_url=queue_url, entries=t.send_entries_pb(entries))
-        return t.send_batch_result(await ainvoke(self._stub.SendMessageBatch, req, self._timeout))
-
-    async def receive_message(
-        self,
-        queue_url: str,
-        *,
-        max_number_of_messages: int = 1,
-        wait_time_seconds: int | None = None,
-        visibility_timeout: int | None = None,
-        message_system_attribute_names: Sequence[str] | None = None,
-        message_attribute_names: Sequence[str] | None = None,
-        receive_request_attempt_id: str | None = None,
-    ) -> list[Message]:
-        """Receive messages; see ``QueuesClient.receive_message``."""
-        req = t.receive_request(
-            queue_url,
-            max_number_of_messages,
-            wait_time_seconds,
-            visibility_timeout,
-            message_system_attribute_names,
-            message_attribute_names,
-            receive_request_attempt_id,
-        )
-        timeout = t.receive_timeout(self._timeout, wait_time_seconds)
-        return t.messages(await ainvoke(self._stub.ReceiveMessage, req, timeout))
-
-    async def delete_message(self, queue_url: str, receipt_handle: str) -> None:
-        """Delete a received message; see ``QueuesClient.delete_message``."""
-        req = pb.DeleteMessageRequest(queue_url=queue_url, receipt_handle=receipt_handle)
-        await ainvoke(self._stub.DeleteMessage, req, self._timeout)
-
-    async def delete_message_batch(
-        self,
-        queue_url: str,
-        entries: Iterable[DeleteMessageBatchEntry | Mapping[str, Any]],
-    ) -> DeleteMessageBatchResult:
-        """Delete up to 10 messages; see ``QueuesClient.delete_message_batch``."""
-        req = pb.DeleteMessageBatchRequest(
-            queue_url=queue_url, entries=t.delete_entries_pb(entries)
-        )
-        resp = await ainvoke(self._stub.DeleteMessageBatch, req, self._timeout)
-        return t.delete_batch_result(resp)
-
-    async def change_message_visibility(
-        self, queue_url: str, receipt_handle: str, visibility_timeout: int
-    ) -> None:
-        """Change one message's visibility; see ``QueuesClient.change_message_visibility``."""
-        req = pb.ChangeMessageVisibilityRequest(
-            queue_url=queue_url,
-            receipt_handle=receipt_handle,
-            visibility_timeout=visibility_timeout,
-        )
-        await ainvoke(self._stub.ChangeMessageVisibility, req, self._timeout)
-
-    async def change_message_visibility_batch(
-        self,
-        queue_url: str,
-        entries: Iterable[ChangeMessageVisibilityBatchEntry | Mapping[str, Any]],
-    ) -> ChangeMessageVisibilityBatchResult:
-        """Change up to 10 visibilities; see ``QueuesClient.change_message_visibility_batch``."""
-        req = pb.ChangeMessageVisibilityBatchRequest(
-            queue_url=queue_url, entries=t.visibility_entries_pb(entries)
-        )
-        resp = await ainvoke(self._stub.ChangeMessageVisibilityBatch, req, self._timeout)
-        return t.visibility_batch_result(resp)
-
-    async def list_dead_letter_source_queues(self, queue_url: str) -> list[str]:
-        """Queues using this DLQ; see ``QueuesClient.list_dead_letter_source_queues``."""
-        urls: list[str] = []
-        token: str | None = None
-        while True:
-            page = await self.list_dead_letter_source_queues_page(
-                queue_url, max_results=_FULL_PAGE, next_token=token
-            )
-            urls.extend(page.queue_urls)
-            if page.next_token is None or page.next_token == token:
-                return urls
-            token = page.next_token
-
-    async def list_dead_letter_source_queues_page(
-        self,
-        queue_url: str,
-        *,
-        max_results: int | None = None,
-        next_token: str | None = None,
-    ) -> QueueUrlPage:
-        """One page of DLQ sources; see ``QueuesClient.list_dead_letter_source_queues_page``."""
-        req = pb.ListDeadLetterSourceQueuesRequest(
-            queue_url=queue_url, max_results=max_results or 0, next_token=next_token or ""
-        )
-        return t.url_page(await ainvoke(self._stub.ListDeadLetterSourceQueues, req, self._timeout))
-
-    async def start_message_move_task(
-        self,
-        source_arn: str,
-        *,
-        destination_arn: str | None = None,
-        max_number_of_messages_per_second: int | None = None,
-    ) -> str:
-        """Start a redrive; see ``QueuesClient.start_message_move_task``."""
-        req = t.move_request(source_arn, destination_arn, max_number_of_messages_per_second)
-        resp = await ainvoke(self._stub.StartMessageMoveTask, req, self._timeout)
-        return str(resp.task_handle)
-
-    async def list_message_move_tasks(
-        self, source_arn: str, *, max_results: int | None = None
-    ) -> list[MessageMoveTask]:
-        """Recent move tasks; see ``QueuesClient.list_message_move_tasks``."""
-        req = pb.ListMessageMoveTasksRequest(source_arn=source_arn, max_results=max_results or 0)
-        return t.move_tasks(await ainvoke(self._stub.ListMessageMoveTasks, req, self._timeout))
-
-    async def cancel_message_move_task(self, task_handle: str) -> int:
-        """Stop a move task; see ``QueuesClient.cancel_message_move_task``."""
-        req = pb.CancelMessageMoveTaskRequest(task_handle=task_handle)
-        resp = await ainvoke(self._stub.CancelMessageMoveTask, req, self._timeout)
-        return int(resp.approximate_number_of_messages_moved)
+    create_queue = blocking(AsyncQueuesClient.create_queue)
+    get_queue_url = blocking(AsyncQueuesClient.get_queue_url)
+    list_queues = blocking(AsyncQueuesClient.list_queues)
+    list_queues_page = blocking(AsyncQueuesClient.list_queues_page)
+    delete_queue = blocking(AsyncQueuesClient.delete_queue)
+    get_queue_attributes = blocking(AsyncQueuesClient.get_queue_attributes)
+    set_queue_attributes = blocking(AsyncQueuesClient.set_queue_attributes)
+    purge_queue = blocking(AsyncQueuesClient.purge_queue)
+    send_message = blocking(AsyncQueuesClient.send_message)
+    send_message_batch = blocking(AsyncQueuesClient.send_message_batch)
+    receive_message = blocking(AsyncQueuesClient.receive_message)
+    delete_message = blocking(AsyncQueuesClient.delete_message)
+    delete_message_batch = blocking(AsyncQueuesClient.delete_message_batch)
+    change_message_visibility = blocking(AsyncQueuesClient.change_message_visibility)
+    change_message_visibility_batch = blocking(AsyncQueuesClient.change_message_visibility_batch)
+    list_dead_letter_source_queues = blocking(AsyncQueuesClient.list_dead_letter_source_queues)
+    list_dead_letter_source_queues_page = blocking(
+        AsyncQueuesClient.list_dead_letter_source_queues_page
+    )
+    start_message_move_task = blocking(AsyncQueuesClient.start_message_move_task)
+    list_message_move_tasks = blocking(AsyncQueuesClient.list_message_move_tasks)
+    cancel_message_move_task = blocking(AsyncQueuesClient.cancel_message_move_task)

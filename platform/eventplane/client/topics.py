@@ -21,7 +21,8 @@ from typing import Any
 from eventplane._gen.v1 import topics_pb2 as pb
 from eventplane._gen.v1 import topics_pb2_grpc
 from eventplane.client import _topic_types as t
-from eventplane.client._channel import Page, ainvoke, every_page, every_page_async, invoke
+from eventplane.client._channel import Page, every_page
+from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._queue_types import MessageAttributeInput
 from eventplane.client._topic_types import (
     AttributeValue,
@@ -32,16 +33,16 @@ from eventplane.client._topic_types import (
 )
 
 
-class TopicsClient:
-    """Blocking Topics API; reach it as ``Client().topics``."""
+class AsyncTopicsClient(ServiceCore):
+    """asyncio Topics API; reach it as ``AsyncClient().topics``.
 
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = topics_pb2_grpc.TopicsStub(channel)
-        self._timeout = timeout
+    The one implementation of every call: ``TopicsClient`` runs these same
+    methods over a blocking channel (see ``eventplane.client._facade``).
+    """
 
-    # --- topics ------------------------------------------------------------------------
+    _stub_class = topics_pb2_grpc.TopicsStub
 
-    def create_topic(
+    async def create_topic(
         self,
         name: str,
         attributes: Mapping[str, AttributeValue] | None = None,
@@ -66,27 +67,27 @@ class TopicsClient:
         req = pb.CreateTopicRequest(
             name=name, attributes=t.attributes_pb(attributes), tags=dict(tags or {})
         )
-        return str(invoke(self._stub.CreateTopic, req, self._timeout).topic_arn)
+        return str((await self._call(self._stub.CreateTopic, req, self._timeout)).topic_arn)
 
-    def delete_topic(self, topic_arn: str) -> None:
+    async def delete_topic(self, topic_arn: str) -> None:
         """Delete a topic and all of its subscriptions.
 
         Args:
             topic_arn: the topic (ARN or name).
         """
         req = pb.DeleteTopicRequest(topic_arn=topic_arn)
-        invoke(self._stub.DeleteTopic, req, self._timeout)
+        await self._call(self._stub.DeleteTopic, req, self._timeout)
 
-    def list_topics(self) -> list[str]:
+    async def list_topics(self) -> list[str]:
         """The ARNs of every topic; follows all pages."""
 
-        def page(token: str | None) -> Page[str]:
+        async def page(token: str | None) -> Page[str]:
             req = pb.ListTopicsRequest(next_token=token or "")
-            return t.topic_page(invoke(self._stub.ListTopics, req, self._timeout))
+            return t.topic_page(await self._call(self._stub.ListTopics, req, self._timeout))
 
-        return every_page(page)
+        return await every_page(page)
 
-    def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
+    async def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
         """A topic's attributes, by SNS attribute name.
 
         Args:
@@ -100,9 +101,11 @@ class TopicsClient:
             EventplaneError: ``NotFound`` when the topic does not exist.
         """
         req = pb.GetTopicAttributesRequest(topic_arn=topic_arn)
-        return dict(invoke(self._stub.GetTopicAttributes, req, self._timeout).attributes)
+        return dict(
+            (await self._call(self._stub.GetTopicAttributes, req, self._timeout)).attributes
+        )
 
-    def set_topic_attributes(
+    async def set_topic_attributes(
         self, topic_arn: str, attribute_name: str, attribute_value: AttributeValue
     ) -> None:
         """Change one of a topic's attributes.
@@ -121,11 +124,9 @@ class TopicsClient:
             attribute_name=attribute_name,
             attribute_value=t.attribute_text(attribute_value),
         )
-        invoke(self._stub.SetTopicAttributes, req, self._timeout)
+        await self._call(self._stub.SetTopicAttributes, req, self._timeout)
 
-    # --- subscriptions -----------------------------------------------------------------
-
-    def subscribe(
+    async def subscribe(
         self,
         topic_arn: str,
         protocol: str,
@@ -157,27 +158,28 @@ class TopicsClient:
             endpoint=endpoint,
             attributes=t.attributes_pb(attributes),
         )
-        return str(invoke(self._stub.Subscribe, req, self._timeout).subscription_arn)
+        return str((await self._call(self._stub.Subscribe, req, self._timeout)).subscription_arn)
 
-    def unsubscribe(self, subscription_arn: str) -> None:
+    async def unsubscribe(self, subscription_arn: str) -> None:
         """Delete a subscription; messages published from now on no longer reach it.
 
         Args:
             subscription_arn: the subscription.
         """
         req = pb.UnsubscribeRequest(subscription_arn=subscription_arn)
-        invoke(self._stub.Unsubscribe, req, self._timeout)
+        await self._call(self._stub.Unsubscribe, req, self._timeout)
 
-    def list_subscriptions(self) -> list[Subscription]:
+    async def list_subscriptions(self) -> list[Subscription]:
         """Every subscription of every topic; follows all pages."""
 
-        def page(token: str | None) -> Page[Subscription]:
+        async def page(token: str | None) -> Page[Subscription]:
             req = pb.ListSubscriptionsRequest(next_token=token or "")
-            return t.subscription_page(invoke(self._stub.ListSubscriptions, req, self._timeout))
+            resp = await self._call(self._stub.ListSubscriptions, req, self._timeout)
+            return t.subscription_page(resp)
 
-        return every_page(page)
+        return await every_page(page)
 
-    def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
+    async def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
         """The subscriptions of one topic; follows all pages.
 
         Args:
@@ -187,14 +189,14 @@ class TopicsClient:
             EventplaneError: ``NotFound`` when the topic does not exist.
         """
 
-        def page(token: str | None) -> Page[Subscription]:
+        async def page(token: str | None) -> Page[Subscription]:
             req = pb.ListSubscriptionsByTopicRequest(topic_arn=topic_arn, next_token=token or "")
-            resp = invoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
+            resp = await self._call(self._stub.ListSubscriptionsByTopic, req, self._timeout)
             return t.subscription_page(resp)
 
-        return every_page(page)
+        return await every_page(page)
 
-    def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
+    async def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
         """A subscription's attributes, by SNS attribute name.
 
         Args:
@@ -208,9 +210,10 @@ class TopicsClient:
             EventplaneError: ``NotFound`` when the subscription does not exist.
         """
         req = pb.GetSubscriptionAttributesRequest(subscription_arn=subscription_arn)
-        return dict(invoke(self._stub.GetSubscriptionAttributes, req, self._timeout).attributes)
+        resp = await self._call(self._stub.GetSubscriptionAttributes, req, self._timeout)
+        return dict(resp.attributes)
 
-    def set_subscription_attributes(
+    async def set_subscription_attributes(
         self, subscription_arn: str, attribute_name: str, attribute_value: AttributeValue
     ) -> None:
         """Change one of a subscription's attributes.
@@ -232,11 +235,9 @@ class TopicsClient:
             attribute_name=attribute_name,
             attribute_value=t.attribute_text(attribute_value),
         )
-        invoke(self._stub.SetSubscriptionAttributes, req, self._timeout)
+        await self._call(self._stub.SetSubscriptionAttributes, req, self._timeout)
 
-    # --- publishing --------------------------------------------------------------------
-
-    def publish(
+    async def publish(
         self,
         topic_arn: str,
         message: str,
@@ -277,9 +278,9 @@ class TopicsClient:
             message_group_id,
             message_deduplication_id,
         )
-        return t.publish_result(invoke(self._stub.Publish, req, self._timeout))
+        return t.publish_result(await self._call(self._stub.Publish, req, self._timeout))
 
-    def publish_batch(
+    async def publish_batch(
         self,
         topic_arn: str,
         entries: Iterable[PublishBatchEntry | Mapping[str, Any]],
@@ -298,149 +299,24 @@ class TopicsClient:
             InvalidParameterValue: an entry is malformed (before anything is sent).
         """
         req = pb.PublishBatchRequest(topic_arn=topic_arn, entries=t.publish_entries_pb(entries))
-        return t.publish_batch_result(invoke(self._stub.PublishBatch, req, self._timeout))
+        return t.publish_batch_result(await self._call(self._stub.PublishBatch, req, self._timeout))
 
 
-class AsyncTopicsClient:
-    """asyncio Topics API; reach it as ``AsyncClient().topics``.
+class TopicsClient(BlockingFacade[AsyncTopicsClient]):
+    """Blocking Topics API; reach it as ``Client().topics``."""
 
-    Every method takes the arguments and returns the result of the
-    ``TopicsClient`` method of the same name.
-    """
+    _core_class = AsyncTopicsClient
 
-    def __init__(self, channel: Any, timeout: float | None) -> None:
-        self._stub = topics_pb2_grpc.TopicsStub(channel)
-        self._timeout = timeout
-
-    async def create_topic(
-        self,
-        name: str,
-        attributes: Mapping[str, AttributeValue] | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> str:
-        """Create a topic; see ``TopicsClient.create_topic``."""
-        req = pb.CreateTopicRequest(
-            name=name, attributes=t.attributes_pb(attributes), tags=dict(tags or {})
-        )
-        return str((await ainvoke(self._stub.CreateTopic, req, self._timeout)).topic_arn)
-
-    async def delete_topic(self, topic_arn: str) -> None:
-        """Delete a topic; see ``TopicsClient.delete_topic``."""
-        req = pb.DeleteTopicRequest(topic_arn=topic_arn)
-        await ainvoke(self._stub.DeleteTopic, req, self._timeout)
-
-    async def list_topics(self) -> list[str]:
-        """Every topic ARN; see ``TopicsClient.list_topics``."""
-
-        async def page(token: str | None) -> Page[str]:
-            req = pb.ListTopicsRequest(next_token=token or "")
-            return t.topic_page(await ainvoke(self._stub.ListTopics, req, self._timeout))
-
-        return await every_page_async(page)
-
-    async def get_topic_attributes(self, topic_arn: str) -> dict[str, str]:
-        """A topic's attributes; see ``TopicsClient.get_topic_attributes``."""
-        req = pb.GetTopicAttributesRequest(topic_arn=topic_arn)
-        return dict((await ainvoke(self._stub.GetTopicAttributes, req, self._timeout)).attributes)
-
-    async def set_topic_attributes(
-        self, topic_arn: str, attribute_name: str, attribute_value: AttributeValue
-    ) -> None:
-        """Change a topic attribute; see ``TopicsClient.set_topic_attributes``."""
-        req = pb.SetTopicAttributesRequest(
-            topic_arn=topic_arn,
-            attribute_name=attribute_name,
-            attribute_value=t.attribute_text(attribute_value),
-        )
-        await ainvoke(self._stub.SetTopicAttributes, req, self._timeout)
-
-    async def subscribe(
-        self,
-        topic_arn: str,
-        protocol: str,
-        endpoint: str,
-        *,
-        attributes: Mapping[str, AttributeValue] | None = None,
-    ) -> str:
-        """Subscribe an endpoint; see ``TopicsClient.subscribe``."""
-        req = pb.SubscribeRequest(
-            topic_arn=topic_arn,
-            protocol=protocol,
-            endpoint=endpoint,
-            attributes=t.attributes_pb(attributes),
-        )
-        return str((await ainvoke(self._stub.Subscribe, req, self._timeout)).subscription_arn)
-
-    async def unsubscribe(self, subscription_arn: str) -> None:
-        """Delete a subscription; see ``TopicsClient.unsubscribe``."""
-        req = pb.UnsubscribeRequest(subscription_arn=subscription_arn)
-        await ainvoke(self._stub.Unsubscribe, req, self._timeout)
-
-    async def list_subscriptions(self) -> list[Subscription]:
-        """Every subscription; see ``TopicsClient.list_subscriptions``."""
-
-        async def page(token: str | None) -> Page[Subscription]:
-            req = pb.ListSubscriptionsRequest(next_token=token or "")
-            resp = await ainvoke(self._stub.ListSubscriptions, req, self._timeout)
-            return t.subscription_page(resp)
-
-        return await every_page_async(page)
-
-    async def list_subscriptions_by_topic(self, topic_arn: str) -> list[Subscription]:
-        """A topic's subscriptions; see ``TopicsClient.list_subscriptions_by_topic``."""
-
-        async def page(token: str | None) -> Page[Subscription]:
-            req = pb.ListSubscriptionsByTopicRequest(topic_arn=topic_arn, next_token=token or "")
-            resp = await ainvoke(self._stub.ListSubscriptionsByTopic, req, self._timeout)
-            return t.subscription_page(resp)
-
-        return await every_page_async(page)
-
-    async def get_subscription_attributes(self, subscription_arn: str) -> dict[str, str]:
-        """A subscription's attributes; see ``TopicsClient.get_subscription_attributes``."""
-        req = pb.GetSubscriptionAttributesRequest(subscription_arn=subscription_arn)
-        resp = await ainvoke(self._stub.GetSubscriptionAttributes, req, self._timeout)
-        return dict(resp.attributes)
-
-    async def set_subscription_attributes(
-        self, subscription_arn: str, attribute_name: str, attribute_value: AttributeValue
-    ) -> None:
-        """Change a subscription attribute; see ``TopicsClient.set_subscription_attributes``."""
-        req = pb.SetSubscriptionAttributesRequest(
-            subscription_arn=subscription_arn,
-            attribute_name=attribute_name,
-            attribute_value=t.attribute_text(attribute_value),
-        )
-        await ainvoke(self._stub.SetSubscriptionAttributes, req, self._timeout)
-
-    async def publish(
-        self,
-        topic_arn: str,
-        message: str,
-        *,
-        subject: str | None = None,
-        message_attributes: Mapping[str, MessageAttributeInput] | None = None,
-        message_structure: str | None = None,
-        message_group_id: str | None = None,
-        message_deduplication_id: str | None = None,
-    ) -> PublishResult:
-        """Publish one message; see ``TopicsClient.publish``."""
-        req = t.publish_request(
-            topic_arn,
-            message,
-            subject,
-            message_attributes,
-            message_structure,
-            message_group_id,
-            message_deduplication_id,
-        )
-        return t.publish_result(await ainvoke(self._stub.Publish, req, self._timeout))
-
-    async def publish_batch(
-        self,
-        topic_arn: str,
-        entries: Iterable[PublishBatchEntry | Mapping[str, Any]],
-    ) -> PublishBatchResult:
-        """Publish up to 10 messages; see ``TopicsClient.publish_batch``."""
-        req = pb.PublishBatchRequest(topic_arn=topic_arn, entries=t.publish_entries_pb(entries))
-        return t.publish_batch_result(await ainvoke(self._stub.PublishBatch, req, self._timeout))
+    create_topic = blocking(AsyncTopicsClient.create_topic)
+    delete_topic = blocking(AsyncTopicsClient.delete_topic)
+    list_topics = blocking(AsyncTopicsClient.list_topics)
+    get_topic_attributes = blocking(AsyncTopicsClient.get_topic_attributes)
+    set_topic_attributes = blocking(AsyncTopicsClient.set_topic_attributes)
+    subscribe = blocking(AsyncTopicsClient.subscribe)
+    unsubscribe = blocking(AsyncTopicsClient.unsubscribe)
+    list_subscriptions = blocking(AsyncTopicsClient.list_subscriptions)
+    list_subscriptions_by_topic = blocking(AsyncTopicsClient.list_subscriptions_by_topic)
+    get_subscription_attributes = blocking(AsyncTopicsClient.get_subscription_attributes)
+    set_subscription_attributes = blocking(AsyncTopicsClient.set_subscription_attributes)
+    publish = blocking(AsyncTopicsClient.publish)
+    publish_batch = blocking(AsyncTopicsClient.publish_batch)

@@ -1,5 +1,6 @@
 """FunctionEngine: functions, versions, aliases and their settings in the registry, and
-invocation (sync here, async through ``eventplane.fn.async``).
+invocation (sync here, async through ``eventplane.fn.async``; the invoke half lives in
+``invoke.py``).
 
 Collaborators: the code store (zip packages on ``eventplane.fn.code``), the worker pool
 (warm handler processes), the async invoker (retries, destinations, dead letters) and the
@@ -9,9 +10,6 @@ event source mapping pollers.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -19,23 +17,19 @@ from typing import Any
 
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import ResourceNotFound
-from eventplane.functions import metrics
-from eventplane.functions.async_invoke import AsyncInvoker, AsyncPolicy
-from eventplane.functions.code import CodeStore, Package, package_directory, package_zip
+from eventplane.functions.async_invoke import AsyncInvoker
+from eventplane.functions.code import CodeStore
 from eventplane.functions.errors import (
     InvalidParameterValueException,
-    InvalidRequestContentException,
     ResourceConflictException,
-    TooManyRequestsException,
 )
 from eventplane.functions.invocations import (
     ASYNC_PARTITIONS,
     ASYNC_TOPIC,
-    Invocation,
-    new_invocation,
 )
+from eventplane.functions.invoke import InvokePath
 from eventplane.functions.mappings import MappingRunner
-from eventplane.functions.model import (
+from eventplane.functions.models import (
     ALIAS,
     FUNCTION,
     INVOKE_CONFIG,
@@ -51,7 +45,6 @@ from eventplane.functions.model import (
     VersionDef,
     alias_key,
     alias_not_found,
-    check_payload_size,
     function_arn,
     function_not_found,
     invoke_config_key,
@@ -63,7 +56,8 @@ from eventplane.functions.model import (
     validate_reserved_concurrency,
     version_key,
 )
-from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
+from eventplane.functions.packages import Package, package_directory, package_zip
+from eventplane.functions.pool import WorkerPool
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
@@ -71,17 +65,12 @@ from eventplane.runtime import ServerContext
 _log = get_logger("eventplane.functions")
 _handler_log = get_logger("eventplane.functions.handler")
 
-LOG_TAIL_BYTES = 4096
 
-
-def _now() -> str:
-    return iso8601(int(time.time() * 1000))
-
-
-class FunctionEngine:
+class FunctionEngine(InvokePath):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.registry = ctx.registry
+        self.clock = ctx.clock
         self.code = CodeStore(ctx.settings, ctx.producer)
         self.pool = WorkerPool(
             base_env={"EVENTPLANE_ENDPOINT": ctx.settings.advertise},
@@ -97,6 +86,10 @@ class FunctionEngine:
         )
         self.mappings = MappingRunner(ctx.settings, ctx.registry, run=self._run_mapping)
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _now(self) -> str:
+        """LastModified for a change made now, from the injected clock."""
+        return iso8601(self.clock())
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -214,7 +207,7 @@ class FunctionEngine:
             description=description,
             dead_letter_arn=dead_letter_arn,
             revision_id=new_revision_id(),
-            last_modified=_now(),
+            last_modified=self._now(),
         )
         fn = FunctionDef(name, config, tags=dict(tags))
         await asyncio.to_thread(self.registry.put, FUNCTION, name, fn.to_spec())
@@ -234,7 +227,7 @@ class FunctionEngine:
             name, fn.config.handler, zip_file, directory, "UpdateFunctionCode"
         )
         config = fn.config.update(
-            revision_id=new_revision_id(), last_modified=_now(), code=package.ref
+            revision_id=new_revision_id(), last_modified=self._now(), code=package.ref
         )
         fn = replace(fn, config=config)
         await self._save(fn)
@@ -245,7 +238,9 @@ class FunctionEngine:
 
     async def update_configuration(self, name: str, **changes: Any) -> FunctionConfig:
         fn = self.function(name)
-        config = fn.config.update(revision_id=new_revision_id(), last_modified=_now(), **changes)
+        config = fn.config.update(
+            revision_id=new_revision_id(), last_modified=self._now(), **changes
+        )
         await self._save(replace(fn, config=config))
         await self.pool.discard(name)
         return config
@@ -300,7 +295,7 @@ class FunctionEngine:
             fn.config,
             description=description or fn.config.description,
             revision_id=new_revision_id(),
-            last_modified=_now(),
+            last_modified=self._now(),
         )
         version = VersionDef(name, fn.next_version, config)
         await asyncio.to_thread(self.registry.put, VERSION, version.key, version.to_spec())
@@ -358,7 +353,7 @@ class FunctionEngine:
         self, name: str, qualifier: str | None, **fields: Any
     ) -> InvokeConfig:
         self.resolve(name, qualifier)
-        config = InvokeConfig.build(name, qualifier, last_modified=_now(), **fields)
+        config = InvokeConfig.build(name, qualifier, last_modified=self._now(), **fields)
         await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
         return config
 
@@ -402,7 +397,7 @@ class FunctionEngine:
         name, qualifier = parse_function_ref(function_ref)
         self.resolve(name, qualifier)
         mapping = MappingDef.build(
-            str(uuid.uuid4()), source, name, qualifier, last_modified=_now(), **fields
+            str(uuid.uuid4()), source, name, qualifier, last_modified=self._now(), **fields
         )
         if self.registry.get("queue", mapping.queue) is None:
             raise InvalidParameterValueException(
@@ -421,7 +416,7 @@ class FunctionEngine:
             function, qualifier = parse_function_ref(function_ref)
             self.resolve(function, qualifier)
         updated = current.update(
-            last_modified=_now(), function=function, qualifier=qualifier, **fields
+            last_modified=self._now(), function=function, qualifier=qualifier, **fields
         )
         await asyncio.to_thread(self.registry.put, MAPPING, updated.uuid, updated.to_spec())
         return updated
@@ -430,150 +425,6 @@ class FunctionEngine:
         current = self.mapping(mapping_uuid)
         await asyncio.to_thread(self.registry.delete, MAPPING, mapping_uuid)
         return replace(current, state="Deleting")
-
-    # --- invoke -----------------------------------------------------------------------------
-    async def _spec(self, fn: FunctionDef, version: str, config: FunctionConfig) -> FunctionSpec:
-        code = config.code
-        if code.directory is not None:
-            code_dir = code.directory
-        else:
-            code_dir = await asyncio.to_thread(self.code.fetch, fn.name, code.sha256)
-        return FunctionSpec(
-            name=fn.name,
-            version=version,
-            handler=config.handler,
-            code_dir=code_dir,
-            code_id=code.sha256_hex,
-            timeout_s=float(config.timeout),
-            memory_mb=config.memory_size,
-            environment=dict(config.environment),
-            arn=function_arn(fn.name, None if version == LATEST else version),
-        )
-
-    async def invoke(
-        self,
-        name: str,
-        qualifier: str | None,
-        invocation_type: str,
-        payload: bytes,
-        client_context: str | None,
-    ) -> tuple[int, str, InvocationResult | None, str]:
-        """(status code, executed version, result for RequestResponse, request id)."""
-        invocation_type = invocation_type or "RequestResponse"
-        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
-            raise InvalidParameterValueException(
-                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' "
-                "failed to satisfy constraint: Member must satisfy enum value set: [Event, "
-                "RequestResponse, DryRun]"
-            )
-        fn, version, config = self.resolve(name, qualifier)
-        check_payload_size(payload, invocation_type)
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError:
-                raise InvalidRequestContentException(
-                    "Could not parse request body into json: payload is not valid JSON"
-                ) from None
-        request_id = str(uuid.uuid4())
-        if invocation_type == "DryRun":
-            return 204, version, None, request_id
-        if invocation_type == "Event":
-            inv = new_invocation(
-                name,
-                qualifier,
-                payload,
-                source="invoke",
-                client_context=client_context,
-                request_id=request_id,
-            )
-            await self.async_invoker.enqueue(inv)
-            return 202, version, None, request_id
-        spec = await self._spec(fn, version, config)
-        try:
-            result = await self.pool.invoke(
-                spec,
-                payload,
-                request_id=request_id,
-                client_context=client_context,
-                reserved=fn.reserved_concurrency,
-            )
-        except Throttled as exc:
-            metrics.THROTTLES.labels(name, "RequestResponse").inc()
-            raise TooManyRequestsException("Rate Exceeded.", reason=exc.reason) from None
-        _count(name, result)
-        return 200, version, result, request_id
-
-    async def _run_async(self, inv: Invocation) -> tuple[InvocationResult, str]:
-        """Called on the async invoker's thread; the workers belong to the server's loop."""
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._run_async_here(inv), self._loop)
-        return await asyncio.wrap_future(future)
-
-    async def _run_async_here(self, inv: Invocation) -> tuple[InvocationResult, str]:
-        fn, version, config = self.resolve(inv.function, inv.qualifier)
-        spec = await self._spec(fn, version, config)
-        try:
-            result = await self.pool.invoke(
-                spec,
-                inv.payload,
-                request_id=inv.request_id,
-                client_context=inv.client_context,
-                reserved=fn.reserved_concurrency,
-            )
-        except Throttled:
-            metrics.THROTTLES.labels(inv.function, "Event").inc()
-            raise
-        _count(inv.function, result)
-        return result, version
-
-    def _async_policy(self, inv: Invocation) -> AsyncPolicy | None:
-        try:
-            fn, _, config = self.resolve(inv.function, inv.qualifier)
-        except ResourceNotFound:
-            return None
-        settings = self.invoke_config(inv.function, inv.qualifier) or self.invoke_config(
-            inv.function, None
-        )
-        policy = AsyncPolicy(
-            function_arn=function_arn(fn.name), dead_letter_arn=config.dead_letter_arn
-        )
-        if settings is None:
-            return policy
-        return replace(
-            policy,
-            maximum_retry_attempts=settings.maximum_retry_attempts,
-            maximum_event_age_seconds=settings.maximum_event_age_seconds,
-            on_success=settings.on_success,
-            on_failure=settings.on_failure,
-        )
-
-    async def _run_mapping(self, mapping: MappingDef, payload: bytes) -> InvocationResult:
-        fn, version, config = self.resolve(mapping.function, mapping.qualifier)
-        spec = await self._spec(fn, version, config)
-        result = await self.pool.invoke(
-            spec,
-            payload,
-            request_id=str(uuid.uuid4()),
-            reserved=fn.reserved_concurrency,
-            wait=True,
-        )
-        _count(mapping.function, result)
-        return result
-
-
-def _count(name: str, result: InvocationResult) -> None:
-    outcome = (result.function_error or "success").lower()
-    metrics.INVOCATIONS.labels(name, outcome).inc()
-    metrics.DURATION.labels(name).observe(result.duration_ms / 1000)
-    if result.function_error:
-        metrics.ERRORS.labels(name, result.function_error).inc()
-
-
-def log_result(result: InvocationResult) -> str:
-    """Lambda's LogResult: base64 of the last 4 KiB of the log."""
-    tail = result.log_tail.encode()[-LOG_TAIL_BYTES:]
-    return base64.b64encode(tail).decode()
 
 
 def _same(a: FunctionConfig, b: FunctionConfig) -> bool:

@@ -47,8 +47,9 @@ def new_invocation(
     source: str,
     client_context: str | None = None,
     request_id: str | None = None,
+    now_ms: int | None = None,
 ) -> Invocation:
-    now = int(time.time() * 1000)
+    now = int(time.time() * 1000) if now_ms is None else now_ms
     return Invocation(
         request_id=request_id or str(uuid.uuid4()),
         function=function,

@@ -22,256 +22,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import signal
-import struct
 import sys
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import eventplane
 from eventplane.functions import metrics
 from eventplane.functions import runtime_errors as rt
-from eventplane.functions.errors import TooManyRequestsException
+from eventplane.functions.worker_process import (
+    EVENTPLANE_ROOT,
+    INIT_TIMEOUT_S,
+    MAX_RESPONSE_BYTES,
+    WORKER_SCRIPT,
+    FunctionSpec,
+    InvocationResult,
+    Key,
+    LogSink,
+    Throttled,
+    WorkerProcess,
+)
 from eventplane.observability.logging import get_logger
 from eventplane.queues.attributes import ACCOUNT, REGION
 
 _log = get_logger("eventplane.functions.pool")
-
-WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
-# The directory that holds the eventplane package: on the workers' PYTHONPATH so a
-# handler can import eventplane.client whether eventplane is installed or not.
-_EVENTPLANE_ROOT = str(Path(eventplane.__file__).resolve().parent.parent)
-_HEADER = struct.Struct(">I")
-
-TAIL_BYTES = 4096
-# Lambda gives init 10 s; a longer function timeout extends it, as Lambda's retried init.
-INIT_TIMEOUT_S = 10.0
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024
-MAX_FRAME_BYTES = 64 * 1024 * 1024
-# Longer stderr lines are passed on in pieces of this size.
-MAX_LINE_BYTES = 256 * 1024
-# How long to wait for a phase's last log lines once its reply (or the worker's death)
-# is known. They are already in the pipe, so this only bounds a stuck reader.
-LOG_DRAIN_S = 2.0
-
-LogSink = Callable[[str, str, str], None]
-Key = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What a worker needs to run one version of a function."""
-
-    name: str
-    version: str
-    handler: str  # module.function; the module may be dotted (pkg.mod.fn)
-    code_dir: str  # the unpacked code package: sys.path[0] and cwd of the worker
-    code_id: str  # sha of the package; workers are keyed by (name, version, code_id)
-    timeout_s: float
-    memory_mb: int
-    environment: Mapping[str, str]
-    arn: str = ""  # the ARN the caller invoked (context.invoked_function_arn)
-
-
-@dataclass(frozen=True)
-class InvocationResult:
-    request_id: str
-    payload: bytes  # JSON: the result, or the error document {errorMessage, errorType, ...}
-    function_error: str | None  # None, "Handled" or "Unhandled"
-    log_tail: str  # the last 4 KiB of the invocation's log
-    duration_ms: float
-    cold_start: bool
-    init_ms: float | None
-
-
-class Throttled(TooManyRequestsException):
-    """The function's reserved concurrency (or the pool's capacity) is in use.
-
-    ``reason`` says which: ``RESERVED_LIMIT`` or ``RUNNER_LIMIT``.
-    """
-
-
-class _LogTail:
-    """The last TAIL_BYTES of a phase's lines."""
-
-    def __init__(self) -> None:
-        self._lines: deque[bytes] = deque()
-        self._size = 0
-
-    def reset(self) -> None:
-        self._lines.clear()
-        self._size = 0
-
-    def add(self, line: str) -> None:
-        data = line.encode() + b"\n"
-        self._lines.append(data)
-        self._size += len(data)
-        while self._size - len(self._lines[0]) >= TAIL_BYTES:
-            self._size -= len(self._lines.popleft())
-
-    def text(self) -> str:
-        return b"".join(self._lines)[-TAIL_BYTES:].decode("utf-8", "ignore")
-
-
-class _Worker:
-    """The pool's handle on one worker process: frames, log lines, lifecycle."""
-
-    def __init__(
-        self, spec: FunctionSpec, proc: asyncio.subprocess.Process, marker: str, on_log: LogSink
-    ) -> None:
-        self.spec = spec
-        self.key: Key = (spec.name, spec.version, spec.code_id)
-        self.proc = proc
-        self.pid = proc.pid
-        self.state = "busy"
-        self.idle_since = time.monotonic()
-        self.retired = False  # stop instead of going back to idle
-        self.request_id = ""  # the tag for log lines read now
-        self.tail = _LogTail()
-        self.marker = marker
-        self._on_log = on_log
-        self._phases_done = 0
-        self._phase_event = asyncio.Event()
-        self._stderr = asyncio.create_task(self._read_stderr())
-
-    def same_config(self, spec: FunctionSpec) -> bool:
-        s = self.spec
-        return (s.handler, s.code_dir, s.memory_mb, dict(s.environment)) == (
-            spec.handler,
-            spec.code_dir,
-            spec.memory_mb,
-            dict(spec.environment),
-        )
-
-    @property
-    def alive(self) -> bool:
-        # A closed stderr means the process is gone or going, even before it is reaped.
-        return self.proc.returncode is None and not self._stderr.done()
-
-    async def send(self, msg: dict[str, Any]) -> bool:
-        body = json.dumps(msg).encode()
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(_HEADER.pack(len(body)) + body)
-            await self.proc.stdin.drain()
-        except (ConnectionError, BrokenPipeError):
-            return False
-        return True
-
-    async def recv(self) -> dict[str, Any] | None:
-        """The next reply, or None when the worker closed its side (it died)."""
-        assert self.proc.stdout is not None
-        try:
-            (size,) = _HEADER.unpack(await self.proc.stdout.readexactly(_HEADER.size))
-            if size > MAX_FRAME_BYTES:
-                _log.warning("function worker sent an oversized frame", pid=self.pid, size=size)
-                self.kill()
-                return None
-            msg: dict[str, Any] = json.loads(await self.proc.stdout.readexactly(size))
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            return None
-        return msg
-
-    async def phase(self, msg: dict[str, Any], timeout: float) -> dict[str, Any] | None:
-        """Send a frame and wait for its reply and all its log lines.
-
-        Returns None when the worker died; raises TimeoutError (the worker still runs).
-        """
-        expected = self._phases_done + 1
-        reply = await asyncio.wait_for(self._exchange(msg), timeout)
-        if reply is not None:
-            await self._wait_phase_logs(expected)
-        return reply
-
-    async def _exchange(self, msg: dict[str, Any]) -> dict[str, Any] | None:
-        if not await self.send(msg):
-            return None
-        return await self.recv()
-
-    async def _wait_phase_logs(self, expected: int) -> None:
-        deadline = time.monotonic() + LOG_DRAIN_S
-        while self._phases_done < expected and not self._stderr.done():
-            self._phase_event.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._phase_event.wait(), remaining)
-
-    async def _read_stderr(self) -> None:
-        stream = self.proc.stderr
-        assert stream is not None
-        pending = b""
-        try:
-            while chunk := await stream.read(65536):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for raw in lines:
-                    self._line(raw)
-                while len(pending) > MAX_LINE_BYTES:
-                    self._line(pending[:MAX_LINE_BYTES])
-                    pending = pending[MAX_LINE_BYTES:]
-            if pending:
-                self._line(pending)
-        except Exception:
-            _log.exception("reading a function worker's log failed", pid=self.pid)
-        finally:
-            self._phase_event.set()
-
-    def _line(self, raw: bytes) -> None:
-        text = raw.decode("utf-8", "replace").removesuffix("\r")
-        if text.endswith(self.marker):
-            # The marker follows output that did not end with a newline, if any.
-            if text := text[: -len(self.marker)]:
-                self._emit(text)
-            self._phases_done += 1
-            self._phase_event.set()
-            return
-        self._emit(text)
-
-    def _emit(self, line: str) -> None:
-        self.tail.add(line)
-        try:
-            self._on_log(self.spec.name, self.request_id, line)
-        except Exception:
-            _log.exception("on_log failed", function=self.spec.name)
-
-    async def drain_logs(self) -> None:
-        """After the worker died: wait for the rest of its output (bounded)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._stderr), LOG_DRAIN_S)
-
-    async def wait_exit(self, timeout: float = 1.0) -> int | None:
-        try:
-            return await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            self.kill()
-            return await self.proc.wait()
-
-    def kill(self) -> None:
-        """SIGKILL the worker and whatever it started (its own process group)."""
-        if self.proc.returncode is not None:
-            return
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
-
-    async def stop(self) -> None:
-        self.kill()
-        with contextlib.suppress(ProcessLookupError):
-            await self.proc.wait()
-        await self.drain_logs()
-        if not self._stderr.done():
-            self._stderr.cancel()
 
 
 class WorkerPool:
@@ -289,8 +64,8 @@ class WorkerPool:
         self._max_workers = max_workers
         self._idle_seconds = idle_seconds
         self._on_log: LogSink = on_log or (lambda _name, _request_id, _line: None)
-        self._workers: set[_Worker] = set()
-        self._idle: dict[Key, list[_Worker]] = {}
+        self._workers: set[WorkerProcess] = set()
+        self._idle: dict[Key, list[WorkerProcess]] = {}
         self._running: Counter[str] = Counter()
         self._waiters: list[asyncio.Future[None]] = []
         self._starting = 0  # workers being spawned, counted against max_workers
@@ -331,7 +106,7 @@ class WorkerPool:
 
     async def discard(self, name: str) -> None:
         """Drop the warm workers of a function; busy ones stop when they finish."""
-        doomed: list[_Worker] = []
+        doomed: list[WorkerProcess] = []
         for worker in list(self._workers):
             if worker.spec.name != name:
                 continue
@@ -427,7 +202,7 @@ class WorkerPool:
 
     async def _cold_start(
         self, spec: FunctionSpec, request_id: str
-    ) -> tuple[_Worker, float, InvocationResult | None]:
+    ) -> tuple[WorkerProcess, float, InvocationResult | None]:
         start = time.monotonic()
         victim = self._claim_room()
         try:
@@ -494,7 +269,7 @@ class WorkerPool:
 
     async def _invoke(
         self,
-        worker: _Worker,
+        worker: WorkerProcess,
         spec: FunctionSpec,
         payload: bytes,
         request_id: str,
@@ -568,7 +343,7 @@ class WorkerPool:
         env.update(spec.environment)
         user_path = env.get("PYTHONPATH")
         env["PYTHONPATH"] = (
-            f"{user_path}{os.pathsep}{_EVENTPLANE_ROOT}" if user_path else _EVENTPLANE_ROOT
+            f"{user_path}{os.pathsep}{EVENTPLANE_ROOT}" if user_path else EVENTPLANE_ROOT
         )
         env.update(
             {
@@ -583,7 +358,7 @@ class WorkerPool:
         )
         return env
 
-    async def _spawn(self, spec: FunctionSpec) -> _Worker:
+    async def _spawn(self, spec: FunctionSpec) -> WorkerProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-P",  # the worker's own directory stays off sys.path; code_dir goes first
@@ -596,12 +371,12 @@ class WorkerPool:
             start_new_session=True,  # a process group: a timeout kills what the handler started
         )
         marker = f"\x1eeventplane-phase-end-{uuid.uuid4().hex}"
-        worker = _Worker(spec, proc, marker, self._on_log)
+        worker = WorkerProcess(spec, proc, marker, self._on_log)
         self._workers.add(worker)
         metrics.WORKERS.labels("busy").inc()
         return worker
 
-    def _take_idle(self, spec: FunctionSpec) -> _Worker | None:
+    def _take_idle(self, spec: FunctionSpec) -> WorkerProcess | None:
         key = (spec.name, spec.version, spec.code_id)
         idle = self._idle.get(key)
         while idle:
@@ -616,7 +391,7 @@ class WorkerPool:
             idle = self._idle.get(key)
         return None
 
-    def _claim_room(self) -> _Worker | None:
+    def _claim_room(self) -> WorkerProcess | None:
         """Count a worker about to start; at capacity, the idle worker to stop for it.
 
         Synchronous, so concurrent cold starts never see the same free place.
@@ -632,7 +407,7 @@ class WorkerPool:
         self._starting += 1
         return victim
 
-    def _unlist_idle(self, worker: _Worker) -> None:
+    def _unlist_idle(self, worker: WorkerProcess) -> None:
         idle = self._idle.get(worker.key, [])
         if worker in idle:
             idle.remove(worker)
@@ -640,7 +415,7 @@ class WorkerPool:
                 del self._idle[worker.key]
         self._set_state(worker, "busy")
 
-    def _set_state(self, worker: _Worker, state: str) -> None:
+    def _set_state(self, worker: WorkerProcess, state: str) -> None:
         if worker.state == state:
             return
         if worker.state != "gone":
@@ -649,13 +424,13 @@ class WorkerPool:
             metrics.WORKERS.labels(state).inc()
         worker.state = state
 
-    async def _stop(self, worker: _Worker) -> None:
+    async def _stop(self, worker: WorkerProcess) -> None:
         self._set_state(worker, "gone")
         self._workers.discard(worker)
         await worker.stop()
         _log.debug("function worker stopped", function=worker.spec.name, pid=worker.pid)
 
-    def _stop_soon(self, worker: _Worker) -> None:
+    def _stop_soon(self, worker: WorkerProcess) -> None:
         self._set_state(worker, "gone")
         self._workers.discard(worker)
         worker.kill()

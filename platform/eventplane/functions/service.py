@@ -10,8 +10,9 @@ import grpc
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane._gen.v1 import functions_pb2_grpc
 from eventplane.errors import MissingParameter, ValidationException
-from eventplane.functions.engine import FunctionEngine, log_result
-from eventplane.functions.model import (
+from eventplane.functions.engine import FunctionEngine
+from eventplane.functions.invoke import log_result
+from eventplane.functions.models import (
     DIRECTORY,
     LATEST,
     AliasDef,

@@ -2,12 +2,16 @@
 
 Layout under ``Settings.home`` (default ~/.cache/eventplane):
 
-    kafka-<version>/libs/         jars from deploy/kafka/pom.xml (shared by every port)
+    kafka-<version>/libs/         jars from the packaged pom (shared by every port)
     kafka-data/<port>/            one broker per port: so `make test` and `make dev` never meet
-        server.properties         rendered from deploy/kafka/server.properties
+        server.properties         rendered from the packaged server.properties
         data/                     KRaft metadata + topic logs (survives stop/start)
         broker.log                the broker's own log (named by `status`)
         broker.pid
+
+The pom, the server.properties template and the log4j2 configuration ship in
+the package (``eventplane._packaged``; the source is the repository's
+deploy/kafka/), so an installed eventplane runs a broker anywhere.
 
 Stopping sends SIGTERM (a clean controlled shutdown) and waits; only a broker
 that does not exit in time is killed. A pid file whose process is not our
@@ -23,16 +27,17 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from eventplane._packaged import kafka_file
+from eventplane._packaged import kafka_version as _packaged_kafka_version
 from eventplane.config import Settings
+from eventplane.kafka import maven
 from eventplane.kafka.clients import KafkaUnavailable, wait_for_cluster
-
-DEPLOY_DIR = Path(__file__).resolve().parents[3] / "deploy" / "kafka"
-
 
 # Brokers this process started, by pid: kept so they can be waited for (no
 # zombies) and so Python does not warn about a still-running child on exit.
@@ -43,11 +48,20 @@ class LocalKafkaError(RuntimeError):
     """The local broker could not be fetched, formatted, started or stopped."""
 
 
-def kafka_version(pom: Path = DEPLOY_DIR / "pom.xml") -> str:
-    match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom.read_text())
-    if not match:
-        raise LocalKafkaError(f"{pom} does not pin <kafka.version>")
-    return match.group(1)
+def kafka_version() -> str:
+    """The Kafka version the packaged pom pins."""
+    try:
+        return _packaged_kafka_version()
+    except ValueError as exc:
+        raise LocalKafkaError(str(exc)) from None
+
+
+def _show_progress(text: str, final: bool) -> None:
+    # One rewritten line on a terminal; whole lines in logs and CI.
+    if sys.stderr.isatty():
+        print(f"\r  {text}" + ("\n" if final else ""), end="", file=sys.stderr, flush=True)
+    else:
+        print(f"  {text}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -104,15 +118,18 @@ class LocalKafka:
         if shutil.which("mvn") is None:
             raise LocalKafkaError("Maven (mvn) is not on PATH; it resolves the Kafka jars")
         self.libs.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            "mvn", "-q", "-B", "-f", str(DEPLOY_DIR / "pom.xml"),
-            "dependency:copy-dependencies", "-DincludeScope=runtime",
-            f"-DoutputDirectory={self.libs}",
-        ]  # fmt: skip
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
-            raise LocalKafkaError("mvn could not resolve the Kafka jars:\n" + "\n".join(tail))
+        print(
+            f"fetching the Kafka {kafka_version()} jars with Maven into {self.libs} "
+            "(once; later starts reuse them)",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            # A rewritten line can tick often; whole lines in a log should not flood it.
+            every = 1.0 if sys.stderr.isatty() else 10.0
+            maven.resolve(kafka_file("pom.xml"), self.libs, _show_progress, every=every)
+        except maven.MavenError as exc:
+            raise LocalKafkaError(str(exc)) from None
         marker.touch()
         return self.libs
 
@@ -144,14 +161,14 @@ class LocalKafka:
             java,
             "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
+            f"-Dlog4j2.configurationFile={kafka_file('log4j2.properties')}",
             f"-Dkafka.log.file={self.log_file}",
             f"-Dkafka.logs.dir={self.base}",
             "-cp", f"{self.libs}/*",
         ]  # fmt: skip
 
     def _render_properties(self) -> None:
-        template = (DEPLOY_DIR / "server.properties").read_text()
+        template = kafka_file("server.properties").read_text()
         values = {
             "port": str(self.port),
             "controller_port": str(self.controller_port),

@@ -7,8 +7,16 @@ PREFIX = "eventplane"
 RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"
 FUNCTION_CODE = f"{PREFIX}.fn.code"
+WF_HISTORY = f"{PREFIX}.wf.history"
+WF_INBOX = f"{PREFIX}.wf.inbox"
+WF_TASKS = f"{PREFIX}.wf.tasks"
+WF_TIMERS = f"{PREFIX}.wf.timers"
 
 QUEUE_OWNERS_GROUP = f"{PREFIX}.queue-owners"
+WF_OWNERS_GROUP = f"{PREFIX}.wf-owners"
+WF_TASKS_GROUP = f"{PREFIX}.wf-tasks"
+WF_TIMERS_GROUP = f"{PREFIX}.wf-timers"
+TABLE_OWNERS_GROUP = f"{PREFIX}.table-owners"
 
 
 def queue_topic(queue: str) -> str:
@@ -29,6 +37,21 @@ def bus_topic(bus: str) -> str:
 
 def archive_topic(archive: str) -> str:
     return f"{PREFIX}.archive.{archive}"
+
+
+def table_topic(table: str) -> str:
+    """A table's compacted changelog of item images."""
+    return f"{PREFIX}.tbl.{table}"
+
+
+def table_stream_topic(table: str) -> str:
+    """A table's change stream (DynamoDB Streams), co-partitioned with the changelog."""
+    return f"{PREFIX}.tbl.{table}.stream"
+
+
+def table_of(topic: str) -> str:
+    """The table whose changelog ``topic`` is."""
+    return topic[len(table_topic("")) :]
 
 
 def family(topic: str) -> str:

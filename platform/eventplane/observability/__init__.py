@@ -1,6 +1,11 @@
-"""Logs, metrics and trace context shared by every component."""
+"""Logs, metrics and trace context shared by every component.
 
-from eventplane.observability.logging import configure_logging, get_logger
+Only the trace context (stdlib only) is re-exported here: the SDK imports it to
+carry trace ids, and must not pull in structlog or prometheus-client, which come
+with the server extra. Logging is ``eventplane.observability.logging``, metrics
+``eventplane.observability.metrics``.
+"""
+
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,
     TRACE_ID_KEY,
@@ -15,9 +20,7 @@ __all__ = [
     "REQUEST_ID_KEY",
     "TRACE_ID_KEY",
     "TraceContext",
-    "configure_logging",
     "current_trace",
-    "get_logger",
     "kafka_headers",
     "trace_from_headers",
     "use_trace",

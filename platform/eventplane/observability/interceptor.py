@@ -14,7 +14,8 @@ from typing import Any
 
 import grpc
 
-from eventplane.errors import EventplaneError, InternalFailure, trailing_metadata
+from eventplane.errors import Category, EventplaneError, InternalFailure
+from eventplane.errors.rpc import status_of, trailing_metadata
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import RPC_DURATION, RPC_ERRORS, RPC_IN_FLIGHT
 from eventplane.observability.tracing import REQUEST_ID_KEY, trace_from_metadata, use_trace
@@ -77,12 +78,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                     in_flight.dec()
                     duration.observe(time.perf_counter() - started)
                 RPC_ERRORS.labels(service, method, error.code).inc()
-                if error.status is grpc.StatusCode.INTERNAL:
+                if error.category is Category.INTERNAL:
                     pass  # already logged with its traceback
                 else:
                     _log.info("request failed", method=method, code=error.code, error=error.message)
                 await context.abort(
-                    error.status,
+                    status_of(error),
                     error.message,
                     (*trailing_metadata(error), (REQUEST_ID_KEY, trace.request_id)),
                 )

@@ -24,17 +24,20 @@ class QueuesComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.observability.series import precreate_series
         from eventplane.queues import metrics
+        from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
+        from eventplane.queues.operations import QueueOperations
         from eventplane.queues.service import QueuesService
 
         engine = QueueEngine(ctx)
         await engine.start()
         precreate_series(ctx.registry, "queue", metrics.queue_series)
         self._engine = engine
-        queues_pb2_grpc.add_QueuesServicer_to_server(
-            QueuesService(engine, MoveTasks(engine)), server
-        )
+        self.operations = QueueOperations(engine, MoveTasks(engine))
+        # The AWS-protocol gateway (role api) finds the SQS binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
+        queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)
 
     async def stop(self) -> None:
         if self._engine is not None:

@@ -16,7 +16,7 @@ import itertools
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -26,46 +26,38 @@ from eventplane.errors import EventplaneError, ServiceUnavailable, from_rpc
 from eventplane.kafka import naming
 from eventplane.kafka.clients import (
     ProduceError,
-    TopicSpec,
     consumer_config,
     delete_topics,
-    ensure_topics,
 )
 from eventplane.observability.logging import get_logger
-from eventplane.queues import journal, metrics
-from eventplane.queues.attributes import QueueConfig, name_from_ref, parse_create, queue_arn
+from eventplane.queues import journal, metrics, shapes
+from eventplane.queues.attributes import name_from_ref, parse_create
+from eventplane.queues.control import check_config, ensure_queue_topics
 from eventplane.queues.errors import (
     InvalidAttributeValue,
-    MessageNotInflight,
     PurgeQueueInProgress,
     QueueDoesNotExist,
     QueueNameExists,
-    ReceiptHandleIsInvalid,
 )
-from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg, Record
 from eventplane.queues.owner import OwnerConsumer
 from eventplane.queues.partitions import (
     LocalPartitions,
     new_message_id,
-    sequence_number,
     wall_clock_ms,
 )
+from eventplane.queues.protobuf import from_shape
 from eventplane.queues.queue_def import KIND, QueueDef, QueueDefs
 from eventplane.queues.receipts import Receipt, ReceiptSigner
+from eventplane.queues.receiving import Receiver
 from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
 from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.queues")
 
-T = TypeVar("T")
-
 TICK_SECONDS = 0.05
 COMMIT_EVERY_TICKS = 10
-ATTEMPT_TTL_MS = 5 * 60 * 1000
 PURGE_INTERVAL_MS = 60 * 1000
-# While a receive waits, how often it asks the other replicas' partitions.
-REMOTE_POLL_SECONDS = 0.1
 OWNER_WAIT_SECONDS = 10.0
 
 
@@ -82,7 +74,7 @@ class QueueEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._round_robin = itertools.count()
-        self._attempts: dict[tuple[str, str], tuple[int, list[pb.Message]]] = {}
+        self.receiver = Receiver(self)
         self._last_purge: dict[str, int] = {}
         self._watermarks: Consumer | None = None
         self._depth: metrics.DepthCollector | None = None
@@ -138,7 +130,7 @@ class QueueEngine:
                 if n % COMMIT_EVERY_TICKS == 0 and self._owner is not None:
                     self.local.expire_retention()
                     self._owner.commit(self.local.commit_offsets())
-                    self._prune_attempts()
+                    self.receiver.prune_attempts()
             except Exception:
                 _log.exception("queue maintenance failed")
 
@@ -168,37 +160,12 @@ class QueueEngine:
     def queues(self) -> list[QueueDef]:
         return [QueueDef.from_resource(r) for r in self.ctx.registry.find(KIND)]
 
-    def _check_config(self, config: QueueConfig, explicit_partitions: bool) -> QueueConfig:
-        if config.fifo and config.deduplication_scope == "queue":
-            # Queue-wide dedup is exact only within one partition.
-            if explicit_partitions and config.partitions != 1:
-                raise InvalidAttributeValue(
-                    "Invalid value for the parameter Partitions. Reason: a FIFO queue with "
-                    "DeduplicationScope=queue has 1 partition; use DeduplicationScope="
-                    "messageGroup for more."
-                )
-            config = dataclasses.replace(config, partitions=1)
-        if config.redrive_policy is not None:
-            target = name_from_ref(
-                config.redrive_policy.dead_letter_target_arn, field="RedrivePolicy"
-            )
-            dlq = self.lookup(target)
-            if dlq is None:
-                raise InvalidAttributeValue(
-                    "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target "
-                    f"{target} does not exist."
-                )
-            if dlq.config.fifo != config.fifo:
-                raise InvalidAttributeValue(
-                    "Value for parameter RedrivePolicy is invalid. Reason: Dead-letter queue "
-                    "must be the same type of queue as the source."
-                )
-        return config
-
     async def create_queue(
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> QueueDef:
-        config = self._check_config(parse_create(name, attributes), "Partitions" in attributes)
+        config = check_config(
+            parse_create(name, attributes), "Partitions" in attributes, self.lookup
+        )
         existing = self.lookup(name)
         if existing is not None:
             diff = existing.config.differs_from(config, names=list(attributes))
@@ -208,36 +175,15 @@ class QueueEngine:
                     f"attribute {diff}"
                 )
             return existing
-        await asyncio.to_thread(self._ensure_topics, name, config)
+        await asyncio.to_thread(ensure_queue_topics, self.settings, name, config)
         now = self.clock()
         spec = {"config": config.to_spec(), "incarnation": now, "tags": dict(tags)}
         resource = await asyncio.to_thread(self.ctx.registry.put, KIND, name, spec)
         _log.info("queue created", queue=name, fifo=config.fifo, partitions=config.partitions)
         return QueueDef.from_resource(resource)
 
-    def _ensure_topics(self, name: str, config: QueueConfig) -> None:
-        retention_ms = (config.message_retention_period + 86_400) * 1000
-        ensure_topics(
-            self.settings,
-            [
-                TopicSpec(
-                    naming.queue_topic(name), config.partitions, {"retention.ms": str(retention_ms)}
-                ),
-                TopicSpec(
-                    naming.queue_state_topic(name),
-                    config.partitions,
-                    {
-                        "cleanup.policy": "compact,delete",
-                        "retention.ms": str(retention_ms),
-                        "min.compaction.lag.ms": "60000",
-                        "segment.ms": "3600000",
-                    },
-                ),
-            ],
-        )
-
     async def set_attributes(self, qd: QueueDef, attributes: Mapping[str, str]) -> None:
-        config = self._check_config(qd.config.with_updates(attributes), False)
+        config = check_config(qd.config.with_updates(attributes), False, self.lookup)
         if config.partitions != qd.config.partitions:
             raise InvalidAttributeValue(
                 "Invalid value for the parameter DeduplicationScope. Reason: a FIFO queue with "
@@ -282,7 +228,7 @@ class QueueEngine:
             force = True
             await asyncio.sleep(0.1)
 
-    async def _forward(self, address: str, call: Callable[..., Any], request: Any) -> Any:
+    async def forward(self, address: str, call: Callable[..., Any], request: Any) -> Any:
         try:
             return await call(request, metadata=self.forwarder.metadata(), timeout=30)
         except grpc.RpcError as exc:
@@ -345,7 +291,7 @@ class QueueEngine:
                     queue_url=qd.url,
                     entries=[_forwarded_entry(str(i), records[i]) for i in idx],
                 )
-                resp = await self._forward(
+                resp = await self.forward(
                     address, self.forwarder.stub(address).SendMessageBatch, req
                 )
                 for ok in resp.successful:
@@ -359,7 +305,7 @@ class QueueEngine:
         await asyncio.gather(*(one_partition(p, idx) for p, idx in by_partition.items()))
         return outcomes
 
-    async def _to_dead_letter(self, qd: QueueDef, msgs: list[Msg]) -> None:
+    async def to_dead_letter(self, qd: QueueDef, msgs: list[Msg]) -> None:
         assert qd.config.redrive_policy is not None
         dlq = self.lookup(name_from_ref(qd.config.redrive_policy.dead_letter_target_arn))
         if dlq is None:
@@ -386,136 +332,15 @@ class QueueEngine:
     async def receive(
         self,
         qd: QueueDef,
-        req: pb.ReceiveMessageRequest,
+        req: shapes.ReceiveMessageRequest,
+        n: int,
         *,
         local_only: bool,
         oldest_first: bool = False,
-    ) -> list[pb.Message]:
-        n = req.max_number_of_messages or 1
-        visibility = (
-            req.visibility_timeout if req.has_visibility_timeout else qd.config.visibility_timeout
-        )
-        wait = (
-            req.wait_time_seconds
-            if req.has_wait_time_seconds
-            else qd.config.receive_message_wait_time_seconds
-        )
-        attempt = (
-            (qd.name, req.receive_request_attempt_id)
-            if qd.config.fifo and req.receive_request_attempt_id
-            else None
-        )
-        if attempt is not None:
-            cached = self._attempts.get(attempt)
-            if cached is not None and cached[0] > self.clock():
-                if await self._renew(qd, cached[1], visibility):
-                    return cached[1]
-                del self._attempts[attempt]  # deleted or received again since: start afresh
-        started = time.monotonic()
-        deadline = started + wait
-        pulse = self.local.pulse(qd.name)
-        result: list[pb.Message] = []
-        while True:
-            seen = pulse.generation
-            got = await self.local.claim(
-                qd, n, visibility, self._to_dead_letter, oldest_first=oldest_first
-            )
-            result = [self._message(qd, p, m, req) for p, m in got]
-            remotes: dict[str, list[int]] = {}
-            all_local = len(self.local.partitions_of(qd.name)) == qd.config.partitions
-            if not result and not local_only and not all_local:
-                remotes = await self.directory.remote_owners(qd.name)
-                result = await self._receive_remote(remotes, req, n, visibility)
-            remaining = deadline - time.monotonic()
-            if result or remaining <= 0:
-                break
-            step = (
-                remaining if local_only else min(remaining, REMOTE_POLL_SECONDS if remotes else 0.5)
-            )
-            await pulse.wait(step, since=seen)
-        if attempt is not None:
-            self._attempts[attempt] = (self.clock() + ATTEMPT_TTL_MS, result)
-        if not local_only:  # a forwarded poll is part of another replica's receive
-            metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
-        return result
-
-    async def _renew(self, qd: QueueDef, messages: list[pb.Message], visibility: int) -> bool:
-        """A retried receive (same attempt id) resets the visibility timeout of what it got.
-
-        False when any of those messages was deleted or received again since.
-        """
-        try:
-            for m in messages:
-                await self.change_visibility(qd, m.receipt_handle, visibility)
-        except (ReceiptHandleIsInvalid, MessageNotInflight):
-            return False
-        return True
-
-    async def _receive_remote(
-        self, remotes: dict[str, list[int]], req: pb.ReceiveMessageRequest, n: int, visibility: int
-    ) -> list[pb.Message]:
-        for address in remotes:
-            fwd = pb.ReceiveMessageRequest()
-            fwd.CopyFrom(req)
-            fwd.max_number_of_messages = n
-            fwd.visibility_timeout, fwd.has_visibility_timeout = visibility, True
-            fwd.wait_time_seconds, fwd.has_wait_time_seconds = 0, True
-            fwd.receive_request_attempt_id = ""
-            try:
-                resp = await self._forward(
-                    address, self.forwarder.stub(address).ReceiveMessage, fwd
-                )
-            except EventplaneError as exc:
-                _log.info("forwarded receive failed", owner=address, error=exc.message)
-                continue
-            if resp.messages:
-                return list(resp.messages)
-        return []
-
-    def _prune_attempts(self) -> None:
-        now = self.clock()
-        for key in [k for k, (exp, _) in self._attempts.items() if exp <= now]:
-            del self._attempts[key]
-
-    def _message(
-        self, qd: QueueDef, partition: int, m: Msg, req: pb.ReceiveMessageRequest
-    ) -> pb.Message:
-        r = m.record
-        system = {
-            "SenderId": "eventplane",
-            "SentTimestamp": str(r.sent_ms),
-            "ApproximateReceiveCount": str(m.receive_count),
-            "ApproximateFirstReceiveTimestamp": str(m.first_receive),
-        }
-        if r.group_id is not None:
-            system["MessageGroupId"] = r.group_id
-        if qd.config.fifo:
-            system["MessageDeduplicationId"] = r.dedup_id or ""
-            system["SequenceNumber"] = sequence_number(partition, m.offset)
-        if r.source_queue:
-            system["DeadLetterQueueSourceArn"] = queue_arn(r.source_queue)
-        wanted_sys = set(req.message_system_attribute_names)
-        if "All" not in wanted_sys:
-            system = {k: v for k, v in system.items() if k in wanted_sys}
-        attrs = _select_attributes(r.attributes, list(req.message_attribute_names))
-        handle = self.signer.encode(
-            Receipt(qd.name, qd.incarnation, partition, m.offset, m.generation)
-        )
-        return pb.Message(
-            message_id=r.message_id,
-            receipt_handle=handle,
-            md5_of_body=md5_of_body(r.body),
-            body=r.body,
-            attributes=system,
-            md5_of_message_attributes=md5_of_message_attributes(attrs) if attrs else "",
-            message_attributes={
-                k: pb.MessageAttributeValue(
-                    data_type=a.data_type,
-                    string_value=a.string_value or "",
-                    binary_value=a.binary_value or b"",
-                )
-                for k, a in attrs.items()
-            },
+    ) -> list[shapes.Message]:
+        """Up to ``n`` messages, waiting as the request (or the queue) says."""
+        return await self.receiver.receive(
+            qd, req, n, local_only=local_only, oldest_first=oldest_first
         )
 
     # --- delete / visibility ---------------------------------------------------------------
@@ -529,7 +354,7 @@ class QueueEngine:
             await self.local.delete(qd, r.partition, r.offset, r.generation)
         else:
             req = pb.DeleteMessageRequest(queue_url=qd.url, receipt_handle=handle)
-            await self._forward(address, self.forwarder.stub(address).DeleteMessage, req)
+            await self.forward(address, self.forwarder.stub(address).DeleteMessage, req)
 
     async def delete_batch(self, qd: QueueDef, handles: list[str]) -> list[EventplaneError | None]:
         """Delete many messages: one journal write per partition, one call per owner."""
@@ -558,7 +383,7 @@ class QueueEngine:
                             for i, _ in items
                         ],
                     )
-                    resp = await self._forward(
+                    resp = await self.forward(
                         address, self.forwarder.stub(address).DeleteMessageBatch, req
                     )
                     failed = {
@@ -582,7 +407,7 @@ class QueueEngine:
             req = pb.ChangeMessageVisibilityRequest(
                 queue_url=qd.url, receipt_handle=handle, visibility_timeout=timeout
             )
-            await self._forward(address, self.forwarder.stub(address).ChangeMessageVisibility, req)
+            await self.forward(address, self.forwarder.stub(address).ChangeMessageVisibility, req)
 
     # --- purge and counts -------------------------------------------------------------------
     async def purge(self, qd: QueueDef, *, local_only: bool) -> None:
@@ -599,7 +424,7 @@ class QueueEngine:
         if not local_only:
             for address in await self.directory.remote_owners(qd.name, force=True):
                 req = pb.PurgeQueueRequest(queue_url=qd.url)
-                await self._forward(address, self.forwarder.stub(address).PurgeQueue, req)
+                await self.forward(address, self.forwarder.stub(address).PurgeQueue, req)
         self.local.pulse(qd.name).fire()
 
     def _high_watermarks(self, qd: QueueDef) -> dict[int, int]:
@@ -627,7 +452,7 @@ class QueueEngine:
             for address in await self.directory.remote_owners(qd.name):
                 req = pb.GetQueueAttributesRequest(queue_url=qd.url, attribute_names=list(totals))
                 try:
-                    resp = await self._forward(
+                    resp = await self.forward(
                         address, self.forwarder.stub(address).GetQueueAttributes, req
                     )
                 except EventplaneError as exc:
@@ -640,31 +465,14 @@ class QueueEngine:
 
 def _forwarded_entry(entry_id: str, r: Record) -> pb.SendMessageBatchRequestEntry:
     """A FIFO message as its owner receives it: already validated, dedup id resolved."""
-    return pb.SendMessageBatchRequestEntry(
+    entry = shapes.SendMessageBatchRequestEntry(
         id=entry_id,
         message_body=r.body,
-        message_attributes={
-            k: pb.MessageAttributeValue(
-                data_type=a.data_type,
-                string_value=a.string_value or "",
-                binary_value=a.binary_value or b"",
-            )
-            for k, a in r.attributes.items()
-        },
+        message_attributes=dict(r.attributes),
         message_deduplication_id=r.dedup_id or "",
         message_group_id=r.group_id or "",
     )
-
-
-def _select_attributes(attrs: Mapping[str, T], names: list[str]) -> dict[str, T]:
-    """SQS's MessageAttributeNames: "All", ".*", "prefix.*" or exact names."""
-    if not names:
-        return {}
-    if "All" in names or ".*" in names:
-        return dict(attrs)
-    prefixes = [n[:-1] for n in names if n.endswith(".*")]
-    exact = set(names)
-    return {k: v for k, v in attrs.items() if k in exact or any(k.startswith(p) for p in prefixes)}
+    return from_shape(pb.SendMessageBatchRequestEntry, entry)
 
 
 def new_record(

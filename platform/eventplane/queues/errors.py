@@ -1,75 +1,40 @@
-"""SQS error codes, as the SQS JSON protocol names them."""
+"""SQS error codes (defined in ``eventplane.errors.queues``, which imports nothing of
+the server, so the SDK and every front door share them)."""
 
-from __future__ import annotations
-
-from eventplane.errors import (
-    AlreadyExistsError,
-    InvalidRequestError,
-    NotFoundError,
-    PreconditionError,
-    ThrottledError,
+from eventplane.errors.queues import (
+    BatchEntryIdsNotDistinct,
+    BatchRequestTooLong,
+    EmptyBatchRequest,
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidBatchEntryId,
+    InvalidMessageContents,
+    MessageNotInflight,
+    OverLimit,
+    PurgeQueueInProgress,
+    QueueDoesNotExist,
+    QueueNameExists,
+    ReceiptHandleIsInvalid,
+    RequestThrottled,
+    TooManyEntriesInBatchRequest,
+    UnsupportedOperation,
 )
 
-
-class QueueDoesNotExist(NotFoundError):
-    code = "QueueDoesNotExist"
-
-
-class QueueNameExists(AlreadyExistsError):
-    code = "QueueNameExists"
-
-
-class InvalidAttributeName(InvalidRequestError):
-    code = "InvalidAttributeName"
-
-
-class InvalidAttributeValue(InvalidRequestError):
-    code = "InvalidAttributeValue"
-
-
-class InvalidMessageContents(InvalidRequestError):
-    code = "InvalidMessageContents"
-
-
-class ReceiptHandleIsInvalid(InvalidRequestError):
-    code = "ReceiptHandleIsInvalid"
-
-
-class MessageNotInflight(PreconditionError):
-    code = "MessageNotInflight"
-
-
-class UnsupportedOperation(InvalidRequestError):
-    code = "UnsupportedOperation"
-
-
-class EmptyBatchRequest(InvalidRequestError):
-    code = "EmptyBatchRequest"
-
-
-class TooManyEntriesInBatchRequest(InvalidRequestError):
-    code = "TooManyEntriesInBatchRequest"
-
-
-class BatchEntryIdsNotDistinct(InvalidRequestError):
-    code = "BatchEntryIdsNotDistinct"
-
-
-class InvalidBatchEntryId(InvalidRequestError):
-    code = "InvalidBatchEntryId"
-
-
-class BatchRequestTooLong(InvalidRequestError):
-    code = "BatchRequestTooLong"
-
-
-class PurgeQueueInProgress(PreconditionError):
-    code = "PurgeQueueInProgress"
-
-
-class OverLimit(ThrottledError):
-    code = "OverLimit"
-
-
-class RequestThrottled(ThrottledError):
-    code = "RequestThrottled"
+__all__ = [
+    "BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong",
+    "EmptyBatchRequest",
+    "InvalidAttributeName",
+    "InvalidAttributeValue",
+    "InvalidBatchEntryId",
+    "InvalidMessageContents",
+    "MessageNotInflight",
+    "OverLimit",
+    "PurgeQueueInProgress",
+    "QueueDoesNotExist",
+    "QueueNameExists",
+    "ReceiptHandleIsInvalid",
+    "RequestThrottled",
+    "TooManyEntriesInBatchRequest",
+    "UnsupportedOperation",
+]

@@ -21,13 +21,12 @@ import time
 import uuid
 from typing import Any
 
-from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError, InvalidParameterValue, ResourceNotFound
 from eventplane.observability.logging import get_logger
+from eventplane.queues import shapes
 from eventplane.queues.attributes import name_from_ref
 from eventplane.queues.engine import QueueEngine, new_record
 from eventplane.queues.errors import QueueDoesNotExist, UnsupportedOperation
-from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.queue_def import QueueDef
 
 _log = get_logger("eventplane.queues.moves")
@@ -124,7 +123,9 @@ class MoveTasks:
         )
         return _handle(source.name, task_id)
 
-    def describe(self, source_arn: str, max_results: int) -> list[pb.MessageMoveTask]:
+    def describe(
+        self, source_arn: str, max_results: int
+    ) -> list[shapes.ListMessageMoveTasksResultEntry]:
         source = self._source(source_arn)
         if max_results and not 1 <= max_results <= 10:
             raise InvalidParameterValue(
@@ -134,9 +135,9 @@ class MoveTasks:
         tasks = sorted(self._tasks(source.name), key=lambda t: t["started_ms"], reverse=True)
         return [self._view(source, t) for t in tasks[: max_results or 1]]
 
-    def _view(self, source: QueueDef, t: dict[str, Any]) -> pb.MessageMoveTask:
+    def _view(self, source: QueueDef, t: dict[str, Any]) -> shapes.ListMessageMoveTasksResultEntry:
         dest = self.engine.lookup(t["destination"]) if t["destination"] else None
-        return pb.MessageMoveTask(
+        return shapes.ListMessageMoveTasksResultEntry(
             task_handle=_handle(t["source"], t["id"]) if t["status"] == "RUNNING" else "",
             status=t["status"],
             source_arn=source.arn,
@@ -200,28 +201,23 @@ class MoveTasks:
             await self._save_progress(task)
             _log.info("message move task ended", task=task["id"], status=final, moved=task["moved"])
 
-    async def _receive(self, source: QueueDef, n: int) -> list[pb.Message]:
-        req = pb.ReceiveMessageRequest(
+    async def _receive(self, source: QueueDef, n: int) -> list[shapes.Message]:
+        req = shapes.ReceiveMessageRequest(
             queue_url=source.url,
             max_number_of_messages=n,
             visibility_timeout=60,
-            has_visibility_timeout=True,
             wait_time_seconds=0,
-            has_wait_time_seconds=True,
             message_system_attribute_names=["All"],
             message_attribute_names=["All"],
         )
-        return await self.engine.receive(source, req, local_only=False, oldest_first=True)
+        return await self.engine.receive(source, req, n, local_only=False, oldest_first=True)
 
-    async def _move(self, source: QueueDef, task: dict[str, Any], m: pb.Message) -> None:
+    async def _move(self, source: QueueDef, task: dict[str, Any], m: shapes.Message) -> None:
         target = task["destination"] or name_from_ref(
             m.attributes.get("DeadLetterQueueSourceArn", ""), field="DeadLetterQueueSourceArn"
         )
         dest = self.engine.get(target, field="DestinationArn")
-        attrs = {
-            k: MessageAttribute(v.data_type, v.string_value or None, v.binary_value or None)
-            for k, v in m.message_attributes.items()
-        }
+        attrs = dict(m.message_attributes)
         fifo = dest.config.fifo
         group = (m.attributes.get("MessageGroupId") or m.message_id) if fifo else None
         dedup = (m.attributes.get("MessageDeduplicationId") or m.message_id) if fifo else None

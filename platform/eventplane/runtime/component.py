@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from eventplane.runtime.clock import Clock, wall_clock_ms
+
 if TYPE_CHECKING:
     import grpc
 
@@ -23,6 +25,8 @@ class ServerContext:
     registry: Registry
     instance_id: str
     extras: dict[str, Any] = field(default_factory=dict)
+    # The wall clock engines read (ms since the epoch); tests pass a FixedClock.
+    clock: Clock = wall_clock_ms
 
 
 class Component(Protocol):

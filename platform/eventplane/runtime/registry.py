@@ -23,21 +23,36 @@ class Capability:
     role: str
     component: str  # "package.module:ClassName"
 
-    def load(self) -> Component:
+    def component_class(self) -> type[Component]:
         module, _, name = self.component.partition(":")
-        cls = getattr(importlib.import_module(module), name)
-        component: Component = cls()
-        return component
+        cls: type[Component] = getattr(importlib.import_module(module), name)
+        return cls
+
+    def load(self) -> Component:
+        return self.component_class()()
 
 
 CAPABILITIES: tuple[Capability, ...] = (
+    Capability("api", "eventplane.api.component:ApiComponent"),
     Capability("queues", "eventplane.queues.component:QueuesComponent"),
     Capability("fanout", "eventplane.topics.component:TopicsComponent"),
     Capability("bus", "eventplane.bus.component:BusComponent"),
     Capability("runner", "eventplane.functions.component:FunctionsComponent"),
+    Capability("workflows", "eventplane.workflows.component:WorkflowsComponent"),
+    Capability("tables", "eventplane.tables.component:TablesComponent"),
 )
 
 
 def components_for(settings: Settings) -> list[Component]:
     """The components this process runs, in registration order, by enabled role."""
     return [c.load() for c in CAPABILITIES if c.role in settings.roles]
+
+
+def declared_services(settings: Settings) -> list[str]:
+    """The gRPC services the components of this process's roles declare, without starting them."""
+    return [
+        name
+        for c in CAPABILITIES
+        if c.role in settings.roles
+        for name in c.component_class().service_names
+    ]

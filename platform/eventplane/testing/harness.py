@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 T = TypeVar("T")
 
@@ -76,8 +75,8 @@ class EventplaneProcess:
         bootstrap: Kafka bootstrap servers the server uses.
         roles: the roles to run (default all).
         env: extra EVENTPLANE_* settings.
-        grpc_port / metrics_port: fixed ports (default: free ones); a restarted
-            process keeps its ports so clients can reconnect.
+        grpc_port / metrics_port / gateway_port: fixed ports (default: free ones); a
+            restarted process keeps its ports so clients can reconnect.
     """
 
     def __init__(
@@ -88,12 +87,14 @@ class EventplaneProcess:
         env: Mapping[str, str] | None = None,
         grpc_port: int | None = None,
         metrics_port: int | None = None,
+        gateway_port: int | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.roles = roles
         self.extra_env = dict(env or {})
         self.grpc_port = grpc_port or free_port()
         self.metrics_port = metrics_port or free_port()
+        self.gateway_port = gateway_port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="eventplane-server-", suffix=".log")[1])
 
@@ -105,6 +106,11 @@ class EventplaneProcess:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
+    @property
+    def gateway_url(self) -> str:
+        """The AWS-protocol endpoint (boto3's endpoint_url)."""
+        return f"http://127.0.0.1:{self.gateway_port}"
+
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}
         env.update(
@@ -112,6 +118,7 @@ class EventplaneProcess:
                 "EVENTPLANE_KAFKA_BOOTSTRAP": self.bootstrap,
                 "EVENTPLANE_GRPC_PORT": str(self.grpc_port),
                 "EVENTPLANE_METRICS_PORT": str(self.metrics_port),
+                "EVENTPLANE_GATEWAY_PORT": str(self.gateway_port),
                 "EVENTPLANE_ROLES": self.roles,
                 "EVENTPLANE_SHUTDOWN_GRACE": "5",
                 **self.extra_env,
@@ -132,6 +139,10 @@ class EventplaneProcess:
         return self
 
     def wait_serving(self, timeout: float = 60.0) -> None:
+        # Imported here: the pytest plugin loads this module in every pytest run of an
+        # application, which may have only the light install (no grpcio-health-checking).
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
         deadline = time.monotonic() + timeout
         with grpc.insecure_channel(self.endpoint) as channel:
             stub = health_pb2_grpc.HealthStub(channel)

@@ -22,7 +22,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.topics import fifo
 from eventplane.topics.attributes import FIFO_SUFFIX, TopicConfig
-from eventplane.topics.model import TOPIC, DedupEntry, Published, decode_dedup, encode_dedup
+from eventplane.topics.models import TOPIC, DedupEntry, Published, decode_dedup, encode_dedup
 
 _log = get_logger("eventplane.topics.fanout")
 

@@ -29,7 +29,7 @@ from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
 from eventplane.topics.errors import InvalidParameter, NotFound
 from eventplane.topics.http_worker import HttpWorkers
-from eventplane.topics.model import (
+from eventplane.topics.models import (
     SUBSCRIPTION,
     TOPIC,
     Accepted,

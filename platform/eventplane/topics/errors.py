@@ -1,38 +1,16 @@
-"""Errors raised by the topics capability, with the codes SNS uses for the same cases."""
+"""Errors of the topics capability (defined in ``eventplane.errors.topics``, which
+imports nothing of the server, so the SDK and every front door share them)."""
 
-from __future__ import annotations
+from eventplane.errors.topics import (
+    InvalidFilterPolicy,
+    InvalidParameter,
+    NotFound,
+    ParameterValueInvalid,
+)
 
-from eventplane.errors import InvalidRequestError, NotFoundError
-
-
-class InvalidParameter(InvalidRequestError):
-    """A request parameter SNS would reject (SNS ``InvalidParameterException``).
-
-    Messages follow SNS: ``Invalid parameter: <Field>`` and, where it helps, a reason.
-    """
-
-    code = "InvalidParameter"
-
-
-class ParameterValueInvalid(InvalidRequestError):
-    """A message attribute SNS would reject (SNS ``InvalidParameterValueException``).
-
-    SNS reports bad message attributes under this code rather than ``InvalidParameter``.
-    """
-
-    code = "ParameterValueInvalid"
-
-
-class NotFound(NotFoundError):
-    """A topic or subscription that does not exist (SNS ``NotFoundException``)."""
-
-    code = "NotFound"
-
-
-class InvalidFilterPolicy(InvalidParameter):
-    """A subscription filter policy (or scope) that SNS would reject at subscribe time.
-
-    SNS reports these as ``InvalidParameter`` with a message such as
-    ``Invalid parameter: FilterPolicy: Filter policy is too complex``. The class does not
-    redeclare ``code``, so the code registry maps ``InvalidParameter`` to InvalidParameter.
-    """
+__all__ = [
+    "InvalidFilterPolicy",
+    "InvalidParameter",
+    "NotFound",
+    "ParameterValueInvalid",
+]

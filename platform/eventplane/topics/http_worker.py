@@ -32,7 +32,7 @@ from eventplane.topics.attributes import topic_arn
 from eventplane.topics.dispatcher import matches
 from eventplane.topics.envelope import http_headers, notification
 from eventplane.topics.http_delivery import RetryPolicy, deliver
-from eventplane.topics.model import (
+from eventplane.topics.models import (
     SUBSCRIPTION,
     TOPIC,
     Published,

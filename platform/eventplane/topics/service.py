@@ -13,7 +13,7 @@ from eventplane.queues import messages as msgs
 from eventplane.queues.messages import MessageAttribute
 from eventplane.topics.engine import TopicEngine
 from eventplane.topics.errors import InvalidParameter
-from eventplane.topics.model import Published, SubscriptionDef
+from eventplane.topics.models import Published, SubscriptionDef
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 PAGE = 100

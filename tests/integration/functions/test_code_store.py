@@ -17,8 +17,9 @@ import pytest
 
 from eventplane.config import Settings, load_settings
 from eventplane.errors import ResourceNotFound
-from eventplane.functions.code import CodeStore, package_zip
-from eventplane.functions.model import sha256_hex
+from eventplane.functions.code import CodeStore
+from eventplane.functions.models import sha256_hex
+from eventplane.functions.packages import package_zip
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from confluent_kafka import KafkaException
 from eventplane.bus import coordinator as coordinator_module
 from eventplane.bus import entries
 from eventplane.bus.coordinator import STATE_TOPIC, Coordinator, _State
-from eventplane.bus.model import DEFAULT_BUS, DISABLED, RuleDef, decode_event
+from eventplane.bus.models import DEFAULT_BUS, DISABLED, RuleDef, decode_event
 from eventplane.config import Settings
 from eventplane.kafka import naming
 

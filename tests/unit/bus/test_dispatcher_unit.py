@@ -13,7 +13,7 @@ import pytest
 
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
 from eventplane.bus.entries import envelope
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     BUS,
     DEFAULT_BUS,
     DISABLED,
@@ -35,6 +35,7 @@ from eventplane.queues import journal
 from eventplane.queues.attributes import ACCOUNT, REGION, QueueConfig
 from eventplane.queues.queue_def import KIND as QUEUE
 from eventplane.registry import Resource
+from eventplane.runtime.clock import Clock, FixedClock, wall_clock_ms
 from eventplane.topics import model as topic_model
 
 RETRY_DELAY_S = 30.0
@@ -139,7 +140,7 @@ def rule(
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = wall_clock_ms) -> None:
         self.registry = FakeRegistry()
         self.rules: dict[str, list[RuleDef]] = {}
         self.archives: dict[str, list[ArchiveDef]] = {}
@@ -151,6 +152,7 @@ class Harness:
             archives=lambda bus: self.archives.get(bus, []),
             writer=TargetWriter(self.registry),  # type: ignore[arg-type]
             first_retry_delay=lambda attempt: RETRY_DELAY_S * attempt,
+            clock=clock,
         )
 
     def _rules(self, bus: str) -> tuple[RuleSet[RuleDef], dict[str, RuleDef]]:
@@ -315,6 +317,18 @@ def test_a_missing_queue_writes_a_retry_task_with_the_error(h: Harness) -> None:
     assert task.first_ms == INGESTED_MS
     delay_ms = int(RETRY_DELAY_S * 1000)
     assert before + delay_ms <= task.due_ms <= after + delay_ms
+
+
+def test_the_retry_task_is_due_by_the_injected_clock() -> None:
+    clock = FixedClock(1_700_000_000_000)
+    h = Harness(clock)
+    h.rules[DEFAULT_BUS] = [
+        rule("shop", '{"source": ["com.shop"]}', target("q", queue_arn("gone")))
+    ]
+    h.handle(BusEvent(event(), INGESTED_MS))
+    clock.advance(60_000)  # the clock is read when the task is written, not later
+    (task,) = h.deliveries()
+    assert task.due_ms == 1_700_000_000_000 + int(RETRY_DELAY_S * 1000)
 
 
 def test_a_missing_topic_or_bus_writes_a_retry_task(h: Harness) -> None:

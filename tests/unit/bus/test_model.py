@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from eventplane.bus.errors import InvalidEventPattern
-from eventplane.bus.model import (
+from eventplane.bus.models import (
     ARCHIVE,
     DEFAULT_BUS,
     DISABLED,

@@ -13,6 +13,7 @@ import pytest
 
 from eventplane.bus import CompiledPattern, InvalidEventPattern, compile_pattern
 from eventplane.bus._reference import reference_matches
+from eventplane.errors.rpc import status_of
 
 DATA = Path(__file__).parents[2] / "data" / "patterns"
 
@@ -62,7 +63,7 @@ def test_error_carries_aws_code_and_grpc_status() -> None:
         compile_pattern({"detail": {"price": [{"numeric": [">", "1"]}]}})
     err = caught.value
     assert err.code == "InvalidEventPatternException"
-    assert err.status is grpc.StatusCode.INVALID_ARGUMENT
+    assert status_of(err) is grpc.StatusCode.INVALID_ARGUMENT
     assert not err.retriable
     assert err.message == (
         "Event pattern is not valid. Reason: Value of > must be numeric at detail.price"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from eventplane.bus.entries import EntryError
-from eventplane.bus.model import SCHEMA
+from eventplane.bus.models import SCHEMA
 from eventplane.bus.schemas import (
     AVRO,
     MAX_CONTENT,

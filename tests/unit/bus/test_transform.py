@@ -12,6 +12,7 @@ import pytest
 from eventplane.bus import transform
 from eventplane.bus.transform import TargetInput, compile_json_path
 from eventplane.errors import ValidationException
+from eventplane.errors.rpc import status_of
 
 # The EC2 event of the EventBridge input-transformation guide.
 EVENT: dict[str, Any] = {
@@ -105,7 +106,7 @@ def test_error_is_a_validation_exception_with_invalid_argument_status() -> None:
     with pytest.raises(ValidationException) as caught:
         TargetInput.compile(input="{")
     assert caught.value.code == "ValidationException"
-    assert caught.value.status is grpc.StatusCode.INVALID_ARGUMENT
+    assert status_of(caught.value) is grpc.StatusCode.INVALID_ARGUMENT
     assert not caught.value.retriable
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from eventplane.functions.code import (
+from eventplane.functions.errors import InvalidParameterValueException, RequestTooLargeException
+from eventplane.functions.models import DIRECTORY, ZIP
+from eventplane.functions.packages import (
     MAX_UNZIPPED_BYTES,
     MAX_ZIPPED_BYTES,
     code_sha256,
@@ -22,8 +24,6 @@ from eventplane.functions.code import (
     package_directory,
     package_zip,
 )
-from eventplane.functions.errors import InvalidParameterValueException, RequestTooLargeException
-from eventplane.functions.model import DIRECTORY, ZIP
 
 HANDLER = "app.handler"
 

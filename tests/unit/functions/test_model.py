@@ -11,8 +11,9 @@ import grpc
 import pytest
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ValidationException
+from eventplane.errors.rpc import status_of
 from eventplane.functions import errors as fn_errors
-from eventplane.functions import model as m
+from eventplane.functions import models as m
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     RequestTooLargeException,
@@ -68,11 +69,11 @@ def test_codes_are_lambdas_and_map_back_to_one_class() -> None:
 
 
 def test_statuses_and_retriability() -> None:
-    assert ResourceConflictException.status is grpc.StatusCode.ALREADY_EXISTS
-    assert ResourceInUseConflict.status is grpc.StatusCode.FAILED_PRECONDITION
+    assert status_of(ResourceConflictException) is grpc.StatusCode.ALREADY_EXISTS
+    assert status_of(ResourceInUseConflict) is grpc.StatusCode.FAILED_PRECONDITION
     assert ResourceInUseConflict.code == "ResourceConflictException"
     assert TooManyRequestsException.retriable
-    assert TooManyRequestsException.status is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert status_of(TooManyRequestsException) is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert not fn_errors.CodeStorageExceededException.retriable
     assert fn_errors.ServiceException.retriable
     assert not RequestTooLargeException.retriable

@@ -8,7 +8,7 @@ from eventplane.config import Settings
 from eventplane.registry import Resource
 from eventplane.topics.attributes import SubscriptionConfig
 from eventplane.topics.dispatcher import FanoutDispatcher
-from eventplane.topics.model import SUBSCRIPTION
+from eventplane.topics.models import SUBSCRIPTION
 
 
 class FakeRegistry:

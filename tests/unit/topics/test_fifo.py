@@ -17,7 +17,7 @@ from eventplane.topics.fifo import (
     partition_for,
     sequence_number,
 )
-from eventplane.topics.model import DedupEntry, Published, decode_dedup, encode, encode_dedup
+from eventplane.topics.models import DedupEntry, Published, decode_dedup, encode, encode_dedup
 
 MINUTE = 60_000
 T0 = 1_700_000_000_000

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from eventplane.bus._reference import reference_matches
+from eventplane.errors.rpc import status_of
 from eventplane.topics import CompiledFilterPolicy, InvalidFilterPolicy, compile_filter_policy
 
 DATA = Path(__file__).parents[2] / "data" / "filter_policies"
@@ -105,7 +106,7 @@ def test_error_carries_sns_code_and_grpc_status() -> None:
         compile_filter_policy({"store": {"city": ["Boston"]}})
     err = caught.value
     assert err.code == "InvalidParameter"
-    assert err.status is grpc.StatusCode.INVALID_ARGUMENT
+    assert status_of(err) is grpc.StatusCode.INVALID_ARGUMENT
     assert err.message == (
         "Invalid parameter: FilterPolicy: "
         "Filter policy scope MessageAttributes does not support nested filter policy at store"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from eventplane.errors import EventplaneError
+from eventplane.errors.rpc import status_of
 from eventplane.tables.expr import ConditionalCheckFailedException, ValidationException
 
 
@@ -12,7 +13,7 @@ def test_conditional_check_failed_carries_code_and_old_item() -> None:
     err = ConditionalCheckFailedException(item={"pk": {"S": "a"}})
     assert err.code == "ConditionalCheckFailedException"
     assert err.message == "The conditional request failed"
-    assert err.status == grpc.StatusCode.FAILED_PRECONDITION
+    assert status_of(err) == grpc.StatusCode.FAILED_PRECONDITION
     assert err.item == {"pk": {"S": "a"}}
     assert not err.retriable
 
@@ -23,4 +24,4 @@ def test_codes_round_trip_to_the_same_classes() -> None:
     )
     assert isinstance(back, ConditionalCheckFailedException) and back.item is None
     assert isinstance(EventplaneError.from_code("ValidationException", "x"), ValidationException)
-    assert ValidationException("x").status == grpc.StatusCode.INVALID_ARGUMENT
+    assert status_of(ValidationException("x")) == grpc.StatusCode.INVALID_ARGUMENT

@@ -1,0 +1,182 @@
+"""`eventplane bench gateway`: boto3 SQS through our gateway, beside moto's server and our SDK.
+
+One run, printed as it goes:
+
+- ``gateway_sqs_cycle`` / ``gateway_sqs_batched_cycle``: ``THREADS`` boto3 clients,
+  each looping SendMessage -> ReceiveMessage (1) -> DeleteMessage (or the batch
+  actions, 10 x 1 KiB), against eventplane's gateway, in messages per second; the
+  baseline is the same workload against ``moto_server`` (in-memory, no
+  durability) started by the benchmark, so ``ratio`` = eventplane / moto.
+- ``gateway_send_message_latency_ms``: mean SendMessage latency from one boto3
+  client through the gateway; its baseline is the same call through our gRPC SDK
+  (``Client``) to the same server, so ``overhead_ms`` is what HTTP, SigV4 and the
+  AWS protocol add per call.
+
+Needs the dev extra (boto3, moto[server]): ``pip install -e '.[dev]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from eventplane.bench._stats import figure
+from eventplane.config import Settings
+from eventplane.testing.harness import EventplaneProcess, free_port
+
+THREADS = 4
+BATCH = 10
+BODY = "x" * 1024
+Result = dict[str, Any]
+
+
+def _boto3_client(endpoint: str) -> Any:
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:  # pragma: no cover - a runtime-only install
+        raise SystemExit("eventplane bench gateway needs boto3: pip install -e '.[dev]'") from None
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 0}, max_pool_connections=THREADS * 2),
+    )
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's standalone server in a child process; yields its endpoint."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("moto's server did not start (is moto[server] installed?)")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _cycle(endpoint: str, total: int, *, batched: bool) -> float:
+    """Messages per second of THREADS clients sending, receiving and deleting ``total``."""
+    setup = _boto3_client(endpoint)
+    url = setup.create_queue(QueueName=f"bench-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    per_thread = total // THREADS
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        c = _boto3_client(endpoint)
+        done = 0
+        try:
+            while done < per_thread:
+                if batched:
+                    entries = [{"Id": str(i), "MessageBody": BODY} for i in range(BATCH)]
+                    c.send_message_batch(QueueUrl=url, Entries=entries)
+                else:
+                    c.send_message(QueueUrl=url, MessageBody=BODY)
+                got = c.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=BATCH if batched else 1, WaitTimeSeconds=1
+                ).get("Messages", [])
+                if not got:
+                    continue
+                if batched:
+                    c.delete_message_batch(
+                        QueueUrl=url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(got)
+                        ],
+                    )
+                else:
+                    for m in got:
+                        c.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                done += len(got)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    with contextlib.suppress(Exception):
+        setup.delete_queue(QueueUrl=url)
+    if errors:
+        raise errors[0]
+    return per_thread * THREADS / seconds
+
+
+def _mean_ms(call: Callable[[], Any], count: int) -> float:
+    for _ in range(min(20, count)):
+        call()
+    started = time.perf_counter()
+    for _ in range(count):
+        call()
+    return (time.perf_counter() - started) / count * 1000
+
+
+def run(settings: Settings, scale: float) -> Iterator[Result]:
+    unbatched = max(100, int(800 * scale))
+    batched = max(400, int(4000 * scale))
+    calls = max(100, int(500 * scale))
+    env = {"EVENTPLANE_GATEWAY_OPEN": "true"}
+    for name in ("EVENTPLANE_CONFIG", "EVENTPLANE_RECEIPT_SECRET"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    server = EventplaneProcess(settings.bootstrap, roles="api,queues", env=env).start()
+    try:
+        with moto_server() as moto:
+            for name, count, is_batched in (
+                ("gateway_sqs_cycle", unbatched, False),
+                ("gateway_sqs_batched_cycle", batched, True),
+            ):
+                ours = _cycle(server.gateway_url, count, batched=is_batched)
+                theirs = _cycle(moto, count, batched=is_batched)
+                yield figure(
+                    name,
+                    "msg/s",
+                    ours,
+                    ("moto_server_" + name.removeprefix("gateway_"), theirs),
+                    count=count,
+                    threads=THREADS,
+                )
+        boto = _boto3_client(server.gateway_url)
+        url = boto.create_queue(QueueName=f"bench-lat-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        with server.client() as sdk:
+            sdk_url = sdk.queues.get_queue_url(url.rsplit("/", 1)[-1])
+            via_gateway = _mean_ms(lambda: boto.send_message(QueueUrl=url, MessageBody=BODY), calls)
+            via_grpc = _mean_ms(lambda: sdk.queues.send_message(sdk_url, BODY), calls)
+        boto.delete_queue(QueueUrl=url)
+        yield figure(
+            "gateway_send_message_latency_ms",
+            "ms",
+            via_gateway,
+            ("grpc_sdk_send_message_latency_ms", via_grpc),
+            count=calls,
+            overhead_ms=round(via_gateway - via_grpc, 3),
+        )
+    finally:
+        server.stop()

@@ -1,0 +1,116 @@
+"""`eventplane bench tables`: item latencies against raw baselines of the same run.
+
+- ``kafka_raw_produce_latency``: one 1 KiB record at a time, acks=all + idempotence,
+  waiting for each acknowledgement (what a write must at least cost).
+- ``grpc_echo_latency``: a bare grpc.aio unary echo of 1 KiB, one call at a time.
+- ``tables_put_item`` / ``tables_update_item_conditional``: one client, one call at a
+  time (each a Kafka transaction: changelog image + stream record), beside the raw
+  produce latency.
+- ``tables_get_item``: beside the gRPC echo.
+
+The table is served by an ``eventplane server --roles tables`` child process on the
+configured Kafka; it is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from confluent_kafka import Producer
+
+from eventplane.bench import grpc_echo
+from eventplane.bench._stats import figure, percentile
+from eventplane.config import Settings
+from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
+from eventplane.testing.harness import EventplaneProcess
+
+Result = dict[str, Any]
+
+
+def _raw_produce_latency(settings: Settings, count: int) -> list[float]:
+    topic = f"eventplane.bench.tbl.{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings, [TopicSpec(topic, 1)])
+    producer = Producer(client_config(settings, **{"acks": "all", "enable.idempotence": True}))
+    try:
+        payload = b"x" * 1024
+        producer.produce(topic, payload)
+        producer.flush(10)  # connected before the clock starts
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            producer.produce(topic, payload)
+            producer.flush(10)
+            samples.append(time.perf_counter() - start)
+        return samples
+    finally:
+        producer.flush(10)
+        delete_topics(settings, [topic])
+
+
+def _timed(call: Any, count: int) -> list[float]:
+    samples = []
+    for i in range(count):
+        start = time.perf_counter()
+        call(i)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _pair(name: str, samples: list[float], base_name: str, base: list[float]) -> Iterator[Result]:
+    for p in (50, 99):
+        yield figure(
+            f"{name}_p{p}",
+            "ms",
+            percentile(samples, p) * 1000,
+            (f"{base_name}_p{p}", percentile(base, p) * 1000),
+            count=len(samples),
+        )
+
+
+def run(settings: Settings, scale: float) -> Iterator[Result]:
+    n = max(100, int(1000 * scale))
+    raw = _raw_produce_latency(settings, n)
+    with grpc_echo.echo_server() as target:
+        echo = asyncio.run(grpc_echo.latencies(target, request_size=1024, calls=n))
+    server = EventplaneProcess(settings.bootstrap, roles="tables").start()
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with server.client() as ep:
+            ep.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_AND_OLD_IMAGES",
+            )
+            pad = {"S": "x" * 1000}
+            for i in range(20):  # warm-up: the first transaction starts the producer's epoch
+                ep.tables.put_item(name, {"pk": {"S": f"w{i}"}, "pad": pad})
+            puts = _timed(
+                lambda i: ep.tables.put_item(
+                    name, {"pk": {"S": f"k{i}"}, "n": {"N": "0"}, "pad": pad}
+                ),
+                n,
+            )
+            updates = _timed(
+                lambda i: ep.tables.update_item(
+                    name,
+                    {"pk": {"S": f"k{i}"}},
+                    update_expression="SET n = n + :one",
+                    condition_expression="n = :zero",
+                    expression_attribute_values={":one": {"N": "1"}, ":zero": {"N": "0"}},
+                ),
+                n,
+            )
+            gets = _timed(lambda i: ep.tables.get_item(name, {"pk": {"S": f"k{i}"}}), n)
+            yield from _pair("tables_put_item", puts, "kafka_raw_produce_latency", raw)
+            yield from _pair(
+                "tables_update_item_conditional", updates, "kafka_raw_produce_latency", raw
+            )
+            yield from _pair("tables_get_item", gets, "grpc_echo_latency", echo)
+            ep.tables.delete_table(name)
+    finally:
+        server.stop()

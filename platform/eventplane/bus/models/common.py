@@ -1,0 +1,128 @@
+"""What every bus sub-resource shares: registry kinds, EventBridge's limits, names and ARNs,
+and compiling an event pattern."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from eventplane.bus.errors import InvalidEventPattern
+from eventplane.bus.patterns import CompiledPattern, PatternError, compile_pattern
+from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.queues.attributes import ACCOUNT, REGION
+
+BUS: Final = "event-bus"
+RULE: Final = "rule"
+ARCHIVE: Final = "archive"
+REPLAY: Final = "replay"
+SCHEMA: Final = "schema"
+
+DEFAULT_BUS: Final = "default"
+ENABLED: Final = "ENABLED"
+DISABLED: Final = "DISABLED"
+MAX_TARGETS_PER_RULE: Final = 5  # EventBridge's quota
+MAX_RETRY_ATTEMPTS: Final = 185
+MAX_EVENT_AGE_SECONDS: Final = 86_400
+MIN_EVENT_AGE_SECONDS: Final = 60
+
+EVENT_SCHEMA: Final = "eventplane.v1.BusEvent"
+DELIVERY_SCHEMA: Final = "eventplane.v1.BusDelivery"
+STATE_SCHEMA: Final = "eventplane.v1.BusState"
+
+_ARN_PREFIX = f"arn:aws:events:{REGION}:{ACCOUNT}:"
+_BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
+_RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
+_ARCHIVE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,48}")
+_TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
+_ANY_BUS_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
+_ANY_ARCHIVE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:archive/(?P<name>.+)")
+# Bus names may hold "/": the rule's name is what follows the last one.
+_ANY_RULE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:rule/(?:(?P<bus>.+)/)?(?P<name>[^/]+)")
+_QUEUE_ARN = re.compile(r"arn:aws:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
+_TOPIC_ARN = re.compile(r"arn:aws:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
+_FUNCTION_ARN = re.compile(r"arn:aws:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?")
+
+
+# --- names and ARNs ---------------------------------------------------------------------------
+
+
+def bus_arn(name: str) -> str:
+    return f"{_ARN_PREFIX}event-bus/{name}"
+
+
+def rule_arn(bus: str, rule: str) -> str:
+    # EventBridge leaves the bus out of the ARNs of rules on the default bus.
+    return f"{_ARN_PREFIX}rule/{rule}" if bus == DEFAULT_BUS else f"{_ARN_PREFIX}rule/{bus}/{rule}"
+
+
+def archive_arn(name: str) -> str:
+    return f"{_ARN_PREFIX}archive/{name}"
+
+
+def replay_arn(name: str) -> str:
+    return f"{_ARN_PREFIX}replay/{name}"
+
+
+def schema_arn(name: str) -> str:
+    return f"arn:aws:schemas:{REGION}:{ACCOUNT}:schema/eventplane/{name}"
+
+
+def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
+    """The bus named by ``ref``: empty (the default bus), a name or an ARN."""
+    if not ref:
+        return DEFAULT_BUS
+    name = ref
+    if ref.startswith("arn:"):
+        match = _ANY_BUS_ARN.fullmatch(ref)
+        if match is None:
+            raise ValidationException(f"{field} is not a valid event bus ARN: {ref!r}")
+        name = match.group("name")
+    if not _BUS_NAME.fullmatch(name):
+        raise ValidationException(
+            f"{field} {name!r} is not valid: 1-256 characters of letters, digits, '.', '-', '_' "
+            "or '/'"
+        )
+    return name
+
+
+def archive_name_from_ref(ref: str, field: str = "ArchiveName") -> str:
+    match = _ANY_ARCHIVE_ARN.fullmatch(ref) if ref.startswith("arn:") else None
+    name = match.group("name") if match else ref
+    validate_name(name, field, _ARCHIVE_NAME, 48)
+    return name
+
+
+def rule_name_from_arn(ref: str) -> tuple[str, str]:
+    """(bus, rule) of a rule ARN."""
+    match = _ANY_RULE_ARN.fullmatch(ref)
+    if match is None:
+        raise ValidationException(f"{ref!r} is not a valid rule ARN")
+    return match.group("bus") or DEFAULT_BUS, match.group("name")
+
+
+def validate_name(
+    name: str, field: str, pattern: re.Pattern[str] = _RULE_NAME, limit: int = 64
+) -> str:
+    if not name:
+        raise ValidationException(
+            f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    if not pattern.fullmatch(name):
+        raise ValidationException(
+            f"1 validation error detected: Value '{name}' at '{field}' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern {pattern.pattern} and "
+            f"have length at most {limit}"
+        )
+    return name
+
+
+def compile_event_pattern(text: str, field: str = "EventPattern") -> CompiledPattern:
+    try:
+        return compile_pattern(text)
+    except PatternError as exc:
+        raise InvalidEventPattern(f"Event pattern is not valid. Reason: {exc.describe()}") from None
+
+
+def not_found(what: str, name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"{what} {name} does not exist.")

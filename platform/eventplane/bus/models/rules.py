@@ -1,0 +1,266 @@
+"""Buses, rules and their targets (retry policy, dead-letter queue, input transformer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventplane.bus.models.common import (
+    _ANY_BUS_ARN,
+    _FUNCTION_ARN,
+    _QUEUE_ARN,
+    _TARGET_ID,
+    _TOPIC_ARN,
+    ENABLED,
+    MAX_EVENT_AGE_SECONDS,
+    MAX_RETRY_ATTEMPTS,
+    MIN_EVENT_AGE_SECONDS,
+    bus_arn,
+    compile_event_pattern,
+    rule_arn,
+    validate_name,
+)
+from eventplane.bus.patterns import CompiledPattern
+from eventplane.bus.schedule import Schedule, parse_schedule
+from eventplane.bus.transform import TargetInput
+from eventplane.errors import EventplaneError, ValidationException
+from eventplane.registry import Resource
+
+# --- definitions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusDef:
+    name: str
+    description: str = ""
+    schema_validation: bool = False
+    created_ms: int = 0
+
+    @property
+    def arn(self) -> str:
+        return bus_arn(self.name)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"description": self.description, "schema_validation": self.schema_validation}
+
+    @staticmethod
+    def from_resource(r: Resource) -> BusDef:
+        return BusDef(
+            r.name,
+            r.spec.get("description", ""),
+            bool(r.spec.get("schema_validation", False)),
+            r.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    maximum_retry_attempts: int = MAX_RETRY_ATTEMPTS
+    maximum_event_age_seconds: int = MAX_EVENT_AGE_SECONDS
+
+
+@dataclass(frozen=True)
+class TargetDef:
+    """One target of a rule, with its input compiled."""
+
+    id: str
+    arn: str
+    kind: str  # sqs, sns, bus, http, function
+    endpoint: str  # queue/topic/bus/function name, or the URL
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: Mapping[str, Any] | None = None
+    retry: RetryPolicy = RetryPolicy()
+    dead_letter_arn: str | None = None
+    message_group_id: str | None = None
+    compiled: TargetInput = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    @staticmethod
+    def parse(spec: Mapping[str, Any]) -> TargetDef:
+        """Validate one target as PutTargets receives it (boto3 keys); raises per target."""
+        target_id = str(spec.get("Id", ""))
+        validate_name(target_id, "Targets.member.Id", _TARGET_ID, 64)
+        arn = str(spec.get("Arn", ""))
+        kind, endpoint = target_kind(arn)
+        retry_spec = spec.get("RetryPolicy") or {}
+        attempts = retry_spec.get("MaximumRetryAttempts")
+        age = retry_spec.get("MaximumEventAgeInSeconds")
+        if attempts is not None and not 0 <= int(attempts) <= MAX_RETRY_ATTEMPTS:
+            raise ValidationException(
+                f"RetryPolicy.MaximumRetryAttempts must be between 0 and {MAX_RETRY_ATTEMPTS} "
+                f"(target {target_id}), got {attempts}"
+            )
+        if age is not None and not MIN_EVENT_AGE_SECONDS <= int(age) <= MAX_EVENT_AGE_SECONDS:
+            raise ValidationException(
+                f"RetryPolicy.MaximumEventAgeInSeconds must be between {MIN_EVENT_AGE_SECONDS} "
+                f"and {MAX_EVENT_AGE_SECONDS} (target {target_id}), got {age}"
+            )
+        dlq = (spec.get("DeadLetterConfig") or {}).get("Arn") or None
+        if dlq is not None and _QUEUE_ARN.fullmatch(dlq) is None:
+            raise ValidationException(
+                f"DeadLetterConfig.Arn must be a queue ARN (arn:aws:sqs:...) (target {target_id}), "
+                f"got {dlq!r}"
+            )
+        transformer = spec.get("InputTransformer") or None
+        target = TargetDef(
+            id=target_id,
+            arn=arn,
+            kind=kind,
+            endpoint=endpoint,
+            input=spec.get("Input") or None,
+            input_path=spec.get("InputPath") or None,
+            input_transformer=dict(transformer) if transformer else None,
+            retry=RetryPolicy(
+                MAX_RETRY_ATTEMPTS if attempts is None else int(attempts),
+                MAX_EVENT_AGE_SECONDS if age is None else int(age),
+            ),
+            dead_letter_arn=dlq,
+            message_group_id=(spec.get("SqsParameters") or {}).get("MessageGroupId") or None,
+        )
+        return target.with_compiled()
+
+    def with_compiled(self) -> TargetDef:
+        try:
+            compiled = TargetInput.compile(
+                input=self.input,
+                input_path=self.input_path,
+                input_transformer=self.input_transformer,
+            )
+        except EventplaneError as exc:
+            raise type(exc)(f"{exc.message} (target {self.id})") from None
+        object.__setattr__(self, "compiled", compiled)
+        return self
+
+    def to_spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"Id": self.id, "Arn": self.arn}
+        if self.input is not None:
+            spec["Input"] = self.input
+        if self.input_path is not None:
+            spec["InputPath"] = self.input_path
+        if self.input_transformer is not None:
+            spec["InputTransformer"] = dict(self.input_transformer)
+        spec["RetryPolicy"] = {
+            "MaximumRetryAttempts": self.retry.maximum_retry_attempts,
+            "MaximumEventAgeInSeconds": self.retry.maximum_event_age_seconds,
+        }
+        if self.dead_letter_arn is not None:
+            spec["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
+        if self.message_group_id is not None:
+            spec["SqsParameters"] = {"MessageGroupId": self.message_group_id}
+        return spec
+
+
+def target_kind(arn: str) -> tuple[str, str]:
+    """(kind, endpoint) of a target ARN; the seam where new target kinds plug in."""
+    if not arn:
+        raise ValidationException("Targets.member.Arn must not be empty")
+    if arn.startswith(("http://", "https://")):
+        return "http", arn
+    for kind, pattern in (("sqs", _QUEUE_ARN), ("sns", _TOPIC_ARN), ("bus", _ANY_BUS_ARN)):
+        match = pattern.fullmatch(arn)
+        if match is not None:
+            return kind, match.group("name")
+    match = _FUNCTION_ARN.fullmatch(arn)
+    if match is not None:
+        return "function", arn.split(":function:", 1)[1]  # name[:qualifier]
+    raise ValidationException(
+        f"Target Arn {arn!r} is not supported: use a queue (arn:aws:sqs:...), topic "
+        "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>), function "
+        "(arn:aws:lambda:...:function:<name>) or http(s) URL"
+    )
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    bus: str
+    name: str
+    event_pattern: str | None
+    schedule_expression: str | None
+    state: str = ENABLED
+    description: str = ""
+    targets: tuple[TargetDef, ...] = ()
+    created_ms: int = 0
+    # When the schedule last started to count (enabled, or its expression changed):
+    # ticks before it never fire, as in EventBridge.
+    schedule_since_ms: int = 0
+    pattern: CompiledPattern | None = field(default=None, compare=False, repr=False)
+    schedule: Schedule | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        return rule_key(self.bus, self.name)
+
+    @property
+    def arn(self) -> str:
+        return rule_arn(self.bus, self.name)
+
+    @property
+    def enabled(self) -> bool:
+        return self.state == ENABLED
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "bus": self.bus,
+            "name": self.name,
+            "event_pattern": self.event_pattern,
+            "schedule_expression": self.schedule_expression,
+            "state": self.state,
+            "description": self.description,
+            "targets": [t.to_spec() for t in self.targets],
+            "schedule_since_ms": self.schedule_since_ms,
+        }
+
+    @staticmethod
+    def build(
+        bus: str,
+        name: str,
+        event_pattern: str | None,
+        schedule_expression: str | None,
+        *,
+        state: str = ENABLED,
+        description: str = "",
+        targets: Sequence[TargetDef] = (),
+        created_ms: int = 0,
+        schedule_since_ms: int = 0,
+        min_rate_seconds: float = 60.0,
+    ) -> RuleDef:
+        pattern = compile_event_pattern(event_pattern) if event_pattern else None
+        schedule = (
+            parse_schedule(schedule_expression, min_rate_seconds=min_rate_seconds)
+            if schedule_expression
+            else None
+        )
+        return RuleDef(
+            bus,
+            name,
+            event_pattern or None,
+            schedule_expression or None,
+            state,
+            description,
+            tuple(targets),
+            created_ms,
+            schedule_since_ms,
+            pattern,
+            schedule,
+        )
+
+    @staticmethod
+    def from_resource(r: Resource, *, min_rate_seconds: float = 60.0) -> RuleDef:
+        s = r.spec
+        return RuleDef.build(
+            s["bus"],
+            s["name"],
+            s.get("event_pattern"),
+            s.get("schedule_expression"),
+            state=s.get("state", ENABLED),
+            description=s.get("description", ""),
+            targets=[TargetDef.parse(t) for t in s.get("targets", [])],
+            created_ms=r.created_at,
+            schedule_since_ms=int(s.get("schedule_since_ms", 0)),
+            min_rate_seconds=min_rate_seconds,
+        )
+
+
+def rule_key(bus: str, rule: str) -> str:
+    return f"{bus}:{rule}"

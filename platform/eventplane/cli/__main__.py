@@ -1,0 +1,7 @@
+"""`python -m eventplane.cli ...` is the `eventplane` command."""
+
+import sys
+
+from eventplane.cli import main
+
+sys.exit(main())

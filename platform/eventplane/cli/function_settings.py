@@ -1,0 +1,228 @@
+"""`eventplane function ...` for concurrency, async-invoke configs and event source mappings.
+
+Kept apart from functions, versions, aliases and invoke (``cli/functions.py``), as
+AWS keeps these settings apart; ``register_settings`` adds them to the same parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from eventplane.cli import _support as _cli
+from eventplane.cli._support import client as _client
+from eventplane.cli._support import done as _done
+from eventplane.cli._support import report as _report
+from eventplane.cli._support import usage as _usage
+
+_REPORT_FAILURES = "ReportBatchItemFailures"
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+def cmd_put_concurrency(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        n = ep.functions.put_function_concurrency(args.name, args.reserved)
+    data = {"function_name": args.name, "reserved_concurrent_executions": n}
+    _report(args, data, f"reserved {n} concurrent executions for {args.name}")
+    return 0
+
+
+def cmd_get_concurrency(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        n = ep.functions.get_function_concurrency(args.name)
+    data = {"function_name": args.name, "reserved_concurrent_executions": n}
+    _report(args, data, "none reserved" if n is None else str(n))
+    return 0
+
+
+def cmd_delete_concurrency(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.functions.delete_function_concurrency(args.name)
+    data = {"function_name": args.name, "reserved_concurrent_executions": None}
+    _report(args, data, f"removed the reserved concurrency of {args.name}")
+    return 0
+
+
+# --- asynchronous invocation -------------------------------------------------------------
+
+
+def cmd_put_invoke_config(args: argparse.Namespace) -> int:
+    destinations = {}
+    if args.on_success is not None:
+        destinations["OnSuccess"] = {"Destination": args.on_success}
+    if args.on_failure is not None:
+        destinations["OnFailure"] = {"Destination": args.on_failure}
+    with _client(args) as ep:
+        config = ep.functions.put_function_event_invoke_config(
+            args.name,
+            qualifier=args.qualifier,
+            maximum_retry_attempts=args.max_retries,
+            maximum_event_age_in_seconds=args.max_age,
+            destination_config=destinations,
+        )
+    return _cli.describe(args, config)
+
+
+def cmd_get_invoke_config(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        config = ep.functions.get_function_event_invoke_config(args.name, qualifier=args.qualifier)
+    return _cli.describe(args, config)
+
+
+def cmd_delete_invoke_config(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.functions.delete_function_event_invoke_config(args.name, qualifier=args.qualifier)
+    data = {"deleted": "event-invoke-config", "function_name": args.name}
+    _report(args, data, f"deleted the async invoke config of {args.name}")
+    return 0
+
+
+# --- event source mappings ---------------------------------------------------------------
+
+
+def _mapping_line(m: Any) -> str:
+    return f"{m.uuid}  {m.state}  {m.event_source_arn} -> {m.function_arn}"
+
+
+def cmd_create_mapping(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        mapping = ep.functions.create_event_source_mapping(
+            args.source,
+            args.function,
+            enabled=False if args.disabled else None,
+            batch_size=args.batch_size,
+            maximum_batching_window_in_seconds=args.window,
+            function_response_types=[_REPORT_FAILURES] if args.report_batch_item_failures else [],
+            maximum_concurrency=args.max_concurrency,
+        )
+    return _done(args, mapping, mapping.uuid)
+
+
+def cmd_update_mapping(args: argparse.Namespace) -> int:
+    types = None
+    if args.report_batch_item_failures is not None:
+        types = [_REPORT_FAILURES] if args.report_batch_item_failures else []
+    given = (
+        args.function,
+        args.enabled,
+        args.batch_size,
+        args.window,
+        types,
+        args.max_concurrency,
+    )
+    if all(v is None for v in given):
+        _usage(
+            args,
+            "give --function, --enabled, --disabled, --batch-size, --window, "
+            "--[no-]report-batch-item-failures or --max-concurrency",
+        )
+    with _client(args) as ep:
+        mapping = ep.functions.update_event_source_mapping(
+            args.uuid,
+            function_name=args.function,
+            enabled=args.enabled,
+            batch_size=args.batch_size,
+            maximum_batching_window_in_seconds=args.window,
+            function_response_types=types,
+            maximum_concurrency=args.max_concurrency,
+        )
+    return _done(args, mapping, _mapping_line(mapping))
+
+
+def cmd_get_mapping(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return _cli.describe(args, ep.functions.get_event_source_mapping(args.uuid))
+
+
+def cmd_list_mappings(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        mappings = ep.functions.list_event_source_mappings(
+            event_source_arn=args.source, function_name=args.function
+        )
+    return _cli.listing(args, "event_source_mappings", mappings, _mapping_line)
+
+
+def cmd_delete_mapping(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        mapping = ep.functions.delete_event_source_mapping(args.uuid)
+    return _done(args, mapping, f"deleted mapping {mapping.uuid}")
+
+
+def register_settings(
+    action: Callable[[str, Any, str], argparse.ArgumentParser],
+    qualifier: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Add the concurrency, invoke-config and mapping actions to the `function` parser."""
+
+    def mapping_settings(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--batch-size", type=int, metavar="N", help="1-10000 (FIFO 1-10)")
+        p.add_argument(
+            "--window", type=int, metavar="SECONDS", help="batching window, 0-300 (not FIFO)"
+        )
+        p.add_argument(
+            "--max-concurrency", type=int, metavar="N", help="invocations at once, 2-1000"
+        )
+
+    p = action("put-concurrency", cmd_put_concurrency, "reserve concurrent executions")
+    p.add_argument("name")
+    p.add_argument("--reserved", type=int, required=True, metavar="N", help="0 stops invocations")
+    for name, func, text in (
+        ("get-concurrency", cmd_get_concurrency, "show the reserved concurrency"),
+        ("delete-concurrency", cmd_delete_concurrency, "remove the reserved concurrency"),
+    ):
+        p = action(name, func, text)
+        p.add_argument("name")
+
+    # asynchronous invocation
+    p = action("put-invoke-config", cmd_put_invoke_config, "configure async invocations")
+    p.description = "Replaces the whole config: what is left out takes its default."
+    p.add_argument("name")
+    qualifier(p)
+    p.add_argument("--max-retries", type=int, metavar="N", help="0-2 (default 2)")
+    p.add_argument(
+        "--max-age", type=int, metavar="SECONDS", help="maximum event age, 60-21600 (default)"
+    )
+    p.add_argument("--on-success", metavar="ARN", help="queue, topic, bus or function ARN")
+    p.add_argument("--on-failure", metavar="ARN", help="queue, topic, bus or function ARN")
+    for name, func, text in (
+        ("get-invoke-config", cmd_get_invoke_config, "show the async invocation config"),
+        ("delete-invoke-config", cmd_delete_invoke_config, "remove the async invocation config"),
+    ):
+        p = action(name, func, text)
+        p.add_argument("name")
+        qualifier(p)
+
+    # event source mappings
+    p = action("create-mapping", cmd_create_mapping, "invoke a function with queue batches")
+    p.add_argument("--source", required=True, metavar="QUEUE_ARN")
+    p.add_argument("--function", required=True, metavar="NAME", help="function name or ARN")
+    mapping_settings(p)
+    p.add_argument("--disabled", action="store_true", help="create it paused")
+    p.add_argument(
+        "--report-batch-item-failures",
+        action="store_true",
+        help="the function returns {batchItemFailures: [...]}; only those messages stay",
+    )
+    p = action("update-mapping", cmd_update_mapping, "change a mapping")
+    p.add_argument("uuid")
+    p.add_argument("--function", metavar="NAME", help="invoke this function instead")
+    mapping_settings(p)
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enabled", dest="enabled", action="store_const", const=True)
+    state.add_argument("--disabled", dest="enabled", action="store_const", const=False)
+    p.add_argument(
+        "--report-batch-item-failures",
+        action=argparse.BooleanOptionalAction,
+        help="turn partial batch failure reports on (or off, with --no-...)",
+    )
+    for name, func, text in (
+        ("get-mapping", cmd_get_mapping, "show a mapping"),
+        ("delete-mapping", cmd_delete_mapping, "delete a mapping"),
+    ):
+        p = action(name, func, text)
+        p.add_argument("uuid")
+    p = action("list-mappings", cmd_list_mappings, "list event source mappings")
+    p.add_argument("--source", metavar="QUEUE_ARN", help="only this queue's")
+    p.add_argument("--function", metavar="NAME", help="only this function's")

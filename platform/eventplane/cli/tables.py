@@ -1,0 +1,278 @@
+"""`eventplane table ...`: the Tables API from the shell, items as DynamoDB JSON (as the AWS CLI).
+
+    eventplane table create users --key id:S --stream NEW_AND_OLD_IMAGES
+    eventplane table put users '{"id": {"S": "u1"}, "visits": {"N": "1"}}'
+    eventplane table update users '{"id": {"S": "u1"}}' 'SET visits = visits + :one' \\
+        --values '{":one": {"N": "1"}}'
+    eventplane table get users '{"id": {"S": "u1"}}'
+    eventplane table query users 'id = :id' --values '{":id": {"S": "u1"}}'
+    eventplane table records users            # the stream, every shard from the oldest record
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from eventplane.cli._support import client as _client
+from eventplane.cli._support import describe, emit_json, listing, subcommands
+
+
+def _json_arg(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+
+
+def _key_arg(text: str) -> tuple[str, str]:
+    name, _, kind = text.partition(":")
+    if not name or kind not in ("S", "N", "B"):
+        raise argparse.ArgumentTypeError(f"expected NAME:TYPE with TYPE S, N or B, got {text!r}")
+    return name, kind
+
+
+def _item(raw: Any) -> dict[str, Any]:
+    from eventplane.tables.expr.values import decode_json_item
+
+    return decode_json_item(raw)
+
+
+def _show(item: dict[str, Any] | None) -> Any:
+    from eventplane.tables.expr.values import encode_json_item
+
+    return encode_json_item(item) if item is not None else None
+
+
+def _expr_kw(args: argparse.Namespace) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if getattr(args, "names", None):
+        kw["expression_attribute_names"] = args.names
+    if getattr(args, "values", None):
+        from eventplane.tables.expr.values import decode_json_value
+
+        kw["expression_attribute_values"] = {
+            k: decode_json_value(v) for k, v in args.values.items()
+        }
+    if getattr(args, "condition", None):
+        kw["condition_expression"] = args.condition
+    if getattr(args, "return_values", None):
+        kw["return_values"] = args.return_values
+    return kw
+
+
+def _print_item(item: dict[str, Any] | None) -> int:
+    print(json.dumps(_show(item)) if item is not None else "")
+    return 0
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    keys = [(args.key[0], "HASH")] + ([(args.range[0], "RANGE")] if args.range else [])
+    defs = [args.key] + ([args.range] if args.range else [])
+    with _client(args) as ep:
+        desc = ep.tables.create_table(
+            args.name,
+            key_schema=keys,
+            attribute_definitions=defs,
+            stream_view_type=args.stream,
+            partitions=args.partitions,
+        )
+    return describe(args, desc)
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return describe(args, ep.tables.describe_table(args.name))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    names: list[str] = []
+    with _client(args) as ep:
+        start = ""
+        while True:
+            page, last = ep.tables.list_tables(start)
+            names += page
+            if last is None:
+                break
+            start = last
+    return listing(args, "table_names", names, str)
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return describe(args, ep.tables.delete_table(args.name))
+
+
+def cmd_put(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        old = ep.tables.put_item(args.table, _item(args.item), **_expr_kw(args))
+    return _print_item(old) if old is not None else 0
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    kw: dict[str, Any] = {}
+    if args.projection:
+        kw["projection_expression"] = args.projection
+    if args.names:
+        kw["expression_attribute_names"] = args.names
+    with _client(args) as ep:
+        return _print_item(ep.tables.get_item(args.table, _item(args.key), **kw))
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        got = ep.tables.update_item(
+            args.table, _item(args.key), update_expression=args.update, **_expr_kw(args)
+        )
+    return _print_item(got) if got is not None else 0
+
+
+def cmd_delete_item(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        old = ep.tables.delete_item(args.table, _item(args.key), **_expr_kw(args))
+    return _print_item(old) if old is not None else 0
+
+
+def _pages(args: argparse.Namespace, fetch: Any) -> int:
+    items: list[Any] = []
+    start = None
+    while True:
+        page = fetch(start)
+        items += [_show(i) for i in page.items]
+        start = page.last_evaluated_key
+        if start is None or not args.all:
+            break
+    if args.json:
+        emit_json({"items": items, "last_evaluated_key": _show(start)})
+    else:
+        for i in items:
+            print(json.dumps(i))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    kw = _expr_kw(args)
+    if args.filter:
+        kw["filter_expression"] = args.filter
+    with _client(args) as ep:
+        return _pages(
+            args,
+            lambda start: ep.tables.query(
+                args.table,
+                args.key_condition,
+                exclusive_start_key=start,
+                scan_index_forward=not args.backward,
+                limit=args.limit,
+                **kw,
+            ),
+        )
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    kw = _expr_kw(args)
+    if args.filter:
+        kw["filter_expression"] = args.filter
+    with _client(args) as ep:
+        return _pages(
+            args,
+            lambda start: ep.tables.scan(
+                args.table, exclusive_start_key=start, limit=args.limit, **kw
+            ),
+        )
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    """Every record of the table's stream, shard by shard, one JSON object per line."""
+    with _client(args) as ep:
+        arn = ep.tables.describe_table(args.table).latest_stream_arn
+        if not arn:
+            print(f"table {args.table} has no stream")
+            return 1
+        kind = "LATEST" if args.latest else "TRIM_HORIZON"
+        for shard in ep.tables.describe_stream(arn).shards:
+            it = ep.tables.get_shard_iterator(arn, shard.shard_id, kind)
+            while True:
+                page = ep.tables.get_records(it)
+                for r in page.records:
+                    print(json.dumps(r))
+                if not page.records:
+                    break
+                it = page.next_shard_iterator
+    return 0
+
+
+def _expressions(p: argparse.ArgumentParser, *, condition: bool = True) -> None:
+    if condition:
+        p.add_argument("--condition", help="ConditionExpression")
+    p.add_argument("--names", type=_json_arg, help='ExpressionAttributeNames, {"#n": "name"}')
+    p.add_argument("--values", type=_json_arg, help="ExpressionAttributeValues (DynamoDB JSON)")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the `table` sub-commands to ``parser`` (the `eventplane table` parser)."""
+    add, _ = subcommands(parser, "table_command")
+
+    p = add("create", cmd_create, "create a table")
+    p.add_argument("name")
+    p.add_argument("--key", type=_key_arg, required=True, metavar="NAME:TYPE", help="hash key")
+    p.add_argument("--range", type=_key_arg, metavar="NAME:TYPE", help="range (sort) key")
+    p.add_argument(
+        "--stream",
+        choices=("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"),
+        help="turn the stream on with this view type",
+    )
+    p.add_argument("--partitions", type=int, default=0, help="Kafka partitions (default 4)")
+
+    p = add("describe", cmd_describe, "describe a table")
+    p.add_argument("name")
+    add("list", cmd_list, "list table names")
+    p = add("delete", cmd_delete, "delete a table and its items")
+    p.add_argument("name")
+
+    p = add("put", cmd_put, "put an item (DynamoDB JSON)")
+    p.add_argument("table")
+    p.add_argument("item", type=_json_arg)
+    p.add_argument("--return-values", choices=("NONE", "ALL_OLD"))
+    _expressions(p)
+
+    p = add("get", cmd_get, "get an item by key (prints nothing if absent)")
+    p.add_argument("table")
+    p.add_argument("key", type=_json_arg)
+    p.add_argument("--projection", help="ProjectionExpression")
+    p.add_argument("--names", type=_json_arg, help="ExpressionAttributeNames")
+
+    p = add("update", cmd_update, "update an item with an UpdateExpression")
+    p.add_argument("table")
+    p.add_argument("key", type=_json_arg)
+    p.add_argument("update", help="UpdateExpression")
+    p.add_argument(
+        "--return-values",
+        default="ALL_NEW",
+        choices=("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"),
+    )
+    _expressions(p)
+
+    p = add("delete-item", cmd_delete_item, "delete an item by key")
+    p.add_argument("table")
+    p.add_argument("key", type=_json_arg)
+    p.add_argument("--return-values", choices=("NONE", "ALL_OLD"))
+    _expressions(p)
+
+    for name, func, helptext in (
+        ("query", cmd_query, "items of one partition-key value (KeyConditionExpression)"),
+        ("scan", cmd_scan, "every item"),
+    ):
+        p = add(name, func, helptext)
+        p.add_argument("table")
+        if name == "query":
+            p.add_argument("key_condition", help="KeyConditionExpression")
+            p.add_argument("--backward", action="store_true", help="descending sort key")
+        p.add_argument("--filter", help="FilterExpression")
+        p.add_argument("--limit", type=int, default=0, help="items evaluated per page")
+        p.add_argument("--all", action="store_true", help="follow every page")
+        _expressions(p, condition=False)
+
+    p = add("records", cmd_records, "print the table's stream records (JSON lines)")
+    p.add_argument("table")
+    p.add_argument("--latest", action="store_true", help="only records written from now on")

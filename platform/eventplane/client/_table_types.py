@@ -1,0 +1,59 @@
+"""Result types of client.tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableDescription:
+    table_name: str
+    table_arn: str
+    table_status: str
+    key_schema: list[tuple[str, str]]  # (attribute name, HASH | RANGE)
+    attribute_definitions: list[tuple[str, str]]  # (attribute name, S | N | B)
+    item_count: int
+    table_size_bytes: int
+    creation_date_time: float
+    stream_enabled: bool
+    stream_view_type: str
+    latest_stream_arn: str
+    latest_stream_label: str
+    partitions: int
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of Query or Scan: ``last_evaluated_key`` is None on the last page."""
+
+    items: list[Item]
+    count: int
+    scanned_count: int
+    last_evaluated_key: Item | None
+
+
+@dataclass(frozen=True)
+class Shard:
+    shard_id: str
+    starting_sequence_number: str
+
+
+@dataclass(frozen=True)
+class StreamDescription:
+    stream_arn: str
+    stream_label: str
+    stream_status: str
+    stream_view_type: str
+    table_name: str
+    shards: list[Shard]
+
+
+@dataclass(frozen=True)
+class RecordsPage:
+    """GetRecords: records shaped as DynamoDB Streams returns them (dicts, DynamoDB JSON)."""
+
+    records: list[dict[str, Any]]
+    next_shard_iterator: str

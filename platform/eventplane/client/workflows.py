@@ -1,0 +1,259 @@
+"""client.workflows: Step Functions state machines; method names follow boto3's sfn client.
+
+    with Client() as ep:
+        sm = ep.workflows.create_state_machine("orders", definition)   # dict or JSON text
+        run = ep.workflows.start_execution(sm.state_machine_arn, {"id": 7}, name="order-7")
+        print(ep.workflows.describe_execution(run.execution_arn).status)
+        for event in ep.workflows.get_execution_history(run.execution_arn):
+            print(event["type"])
+
+Definitions, inputs and outputs may be given as JSON text or as Python values (sent as
+``json.dumps`` of them). ``list_*`` and ``get_execution_history`` follow every page.
+Errors carry Step Functions' codes (``StateMachineDoesNotExist``,
+``ExecutionAlreadyExists``, ``InvalidDefinition``, ``TaskTimedOut``...; classes in
+``eventplane.errors.workflows``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventplane._gen.v1 import workflows_pb2 as pb
+from eventplane._gen.v1 import workflows_pb2_grpc
+from eventplane.client import _workflow_types as t
+from eventplane.client._channel import Page, every_page
+from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
+from eventplane.client._workflow_types import Execution, StateMachine, ValidationResult
+
+_PAGE = 100
+
+
+def _create(name: str, definition: Any, role_arn: str, type: str, tags: Any) -> Any:
+    return pb.CreateStateMachineRequest(
+        name=name,
+        definition=t.json_text(definition, "definition"),
+        role_arn=role_arn,
+        type=type,
+        tags=dict(tags or {}),
+    )
+
+
+def _update(arn: str, definition: Any, role_arn: str | None) -> Any:
+    req = pb.UpdateStateMachineRequest(state_machine_arn=arn)
+    if definition is not None:
+        req.definition = t.json_text(definition, "definition")
+    if role_arn is not None:
+        req.role_arn = role_arn
+    return req
+
+
+def _start(arn: str, input: Any, name: str | None) -> Any:
+    return pb.StartExecutionRequest(
+        state_machine_arn=arn,
+        name=name or "",
+        input=t.json_text(input if input is not None else {}, "input"),
+    )
+
+
+def _history(arn: str, reverse_order: bool, include_execution_data: bool, token: str | None) -> Any:
+    return pb.GetExecutionHistoryRequest(
+        execution_arn=arn,
+        max_results=_PAGE,
+        next_token=token or "",
+        reverse_order=reverse_order,
+        include_execution_data=include_execution_data,
+    )
+
+
+class AsyncWorkflowsClient(ServiceCore):
+    """asyncio Workflows API; reach it as ``AsyncClient().workflows``.
+
+    The one implementation of every call: ``WorkflowsClient`` runs these same
+    methods over a blocking channel (see ``eventplane.client._facade``).
+    """
+
+    _stub_class = workflows_pb2_grpc.WorkflowsStub
+
+    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        """A Workflows call by method name, with the client's default deadline."""
+        rpc = getattr(self._stub, method) if isinstance(method, str) else method
+        return await super()._call(rpc, request, timeout or self._timeout)
+
+    async def create_state_machine(
+        self,
+        name: str,
+        definition: str | Mapping[str, Any],
+        *,
+        role_arn: str = "",
+        type: str = "STANDARD",
+        tags: Mapping[str, str] | None = None,
+    ) -> StateMachine:
+        """Create a state machine (validated first: ``InvalidDefinition`` names each problem).
+
+        Args:
+            name: 1-80 characters without whitespace or ``<>{}[]?*"#%\\^|~`$&,;:/``.
+            definition: the Amazon States Language document (dict or JSON text).
+            role_arn: kept and shown (there is no IAM).
+            type: ``STANDARD`` (durable, exactly-once steps) or ``EXPRESS`` (in memory).
+            tags: free key/value tags.
+
+        Returns:
+            The new (or identical existing) state machine.
+        """
+        r = await self._call("CreateStateMachine", _create(name, definition, role_arn, type, tags))
+        return await self.describe_state_machine(r.state_machine_arn)
+
+    async def describe_state_machine(self, state_machine_arn: str) -> StateMachine:
+        req = pb.DescribeStateMachineRequest(state_machine_arn=state_machine_arn)
+        return t.machine(await self._call("DescribeStateMachine", req))
+
+    async def list_state_machines(self) -> list[StateMachine]:
+        async def page(token: str | None) -> Page[StateMachine]:
+            req = pb.ListStateMachinesRequest(max_results=_PAGE, next_token=token or "")
+            r = await self._call("ListStateMachines", req)
+            arns = [m.state_machine_arn for m in r.state_machines]
+            return [await self.describe_state_machine(a) for a in arns], r.next_token or None
+
+        return await every_page(page)
+
+    async def update_state_machine(
+        self,
+        state_machine_arn: str,
+        *,
+        definition: str | Mapping[str, Any] | None = None,
+        role_arn: str | None = None,
+    ) -> StateMachine:
+        """Replace the definition and/or role; running executions keep their definition."""
+        await self._call("UpdateStateMachine", _update(state_machine_arn, definition, role_arn))
+        return await self.describe_state_machine(state_machine_arn)
+
+    async def delete_state_machine(self, state_machine_arn: str) -> None:
+        req = pb.DeleteStateMachineRequest(state_machine_arn=state_machine_arn)
+        await self._call("DeleteStateMachine", req)
+
+    async def validate_state_machine_definition(
+        self, definition: str | Mapping[str, Any], *, type: str = "STANDARD"
+    ) -> ValidationResult:
+        req = pb.ValidateStateMachineDefinitionRequest(
+            definition=t.json_text(definition, "definition"), type=type
+        )
+        return t.validation(await self._call("ValidateStateMachineDefinition", req))
+
+    async def start_execution(
+        self, state_machine_arn: str, input: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Start a Standard (or asynchronous Express) execution.
+
+        The same ``name`` with the same input returns the existing execution; with
+        another input it raises ``ExecutionAlreadyExists``. Returns the execution as
+        it is right after its start (``status`` RUNNING or already ended).
+        """
+        r = await self._call("StartExecution", _start(state_machine_arn, input, name))
+        if ":express:" in r.execution_arn:
+            return Execution(
+                r.execution_arn,
+                state_machine_arn,
+                r.execution_arn.rsplit(":", 1)[-1],
+                "RUNNING",
+                r.start_date,
+                None,
+                "",
+                None,
+                None,
+                None,
+                0,
+            )
+        return await self.describe_execution(r.execution_arn)
+
+    async def start_sync_execution(
+        self, state_machine_arn: str, input: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Run an Express execution to its end and return it (output, or error and cause)."""
+        req = _start(state_machine_arn, input, name)
+        return t.execution(
+            await self._call("StartSyncExecution", req, max(self._timeout or 0, 330))
+        )
+
+    async def stop_execution(
+        self, execution_arn: str, *, error: str | None = None, cause: str | None = None
+    ) -> int:
+        """Abort a running execution; returns its stop date (epoch ms)."""
+        req = pb.StopExecutionRequest(
+            execution_arn=execution_arn, error=error or "", cause=cause or ""
+        )
+        return int((await self._call("StopExecution", req)).stop_date)
+
+    async def describe_execution(self, execution_arn: str) -> Execution:
+        req = pb.DescribeExecutionRequest(execution_arn=execution_arn)
+        return t.execution(await self._call("DescribeExecution", req))
+
+    async def list_executions(
+        self, state_machine_arn: str, *, status_filter: str | None = None
+    ) -> list[Execution]:
+        """Every execution of a machine, newest first (input/output left empty)."""
+
+        async def page(token: str | None) -> Page[Execution]:
+            req = pb.ListExecutionsRequest(
+                state_machine_arn=state_machine_arn,
+                status_filter=status_filter or "",
+                max_results=_PAGE,
+                next_token=token or "",
+            )
+            r = await self._call("ListExecutions", req)
+            return [t.execution(e) for e in r.executions], r.next_token or None
+
+        return await every_page(page)
+
+    async def get_execution_history(
+        self,
+        execution_arn: str,
+        *,
+        reverse_order: bool = False,
+        include_execution_data: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Every history event, as boto3 shows them (``type``, ``id``, details...)."""
+
+        async def page(token: str | None) -> Page[dict[str, Any]]:
+            req = _history(execution_arn, reverse_order, include_execution_data, token)
+            r = await self._call("GetExecutionHistory", req)
+            return [t.history_event(e) for e in r.events], r.next_token or None
+
+        return await every_page(page)
+
+    async def send_task_success(self, task_token: str, output: Any) -> None:
+        req = pb.SendTaskSuccessRequest(task_token=task_token, output=t.json_text(output, "output"))
+        await self._call("SendTaskSuccess", req)
+
+    async def send_task_failure(
+        self, task_token: str, *, error: str | None = None, cause: str | None = None
+    ) -> None:
+        req = pb.SendTaskFailureRequest(task_token=task_token, error=error or "", cause=cause or "")
+        await self._call("SendTaskFailure", req)
+
+    async def send_task_heartbeat(self, task_token: str) -> None:
+        await self._call("SendTaskHeartbeat", pb.SendTaskHeartbeatRequest(task_token=task_token))
+
+
+class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
+    """Blocking Workflows API; reach it as ``Client().workflows``."""
+
+    _core_class = AsyncWorkflowsClient
+
+    create_state_machine = blocking(AsyncWorkflowsClient.create_state_machine)
+    describe_state_machine = blocking(AsyncWorkflowsClient.describe_state_machine)
+    list_state_machines = blocking(AsyncWorkflowsClient.list_state_machines)
+    update_state_machine = blocking(AsyncWorkflowsClient.update_state_machine)
+    delete_state_machine = blocking(AsyncWorkflowsClient.delete_state_machine)
+    validate_state_machine_definition = blocking(
+        AsyncWorkflowsClient.validate_state_machine_definition
+    )
+    start_execution = blocking(AsyncWorkflowsClient.start_execution)
+    start_sync_execution = blocking(AsyncWorkflowsClient.start_sync_execution)
+    stop_execution = blocking(AsyncWorkflowsClient.stop_execution)
+    describe_execution = blocking(AsyncWorkflowsClient.describe_execution)
+    list_executions = blocking(AsyncWorkflowsClient.list_executions)
+    get_execution_history = blocking(AsyncWorkflowsClient.get_execution_history)
+    send_task_success = blocking(AsyncWorkflowsClient.send_task_success)
+    send_task_failure = blocking(AsyncWorkflowsClient.send_task_failure)
+    send_task_heartbeat = blocking(AsyncWorkflowsClient.send_task_heartbeat)

@@ -1,0 +1,99 @@
+"""Step Functions' error codes, as the AWS API returns them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventplane.errors.base import (
+    AlreadyExistsError,
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionError,
+)
+
+
+class InvalidDefinition(InvalidRequestError):
+    """The definition has at least one ERROR diagnostic (AWS ``InvalidDefinition``).
+
+    ``diagnostics`` are ``workflows.asl`` Diagnostics (severity, code, message, location).
+    """
+
+    code = "InvalidDefinition"
+
+    def __init__(self, diagnostics: Sequence[Any] | str) -> None:
+        if isinstance(diagnostics, str):
+            # from_code / unpickling rebuilds the error from its message alone
+            self.diagnostics: list[Any] = []
+            super().__init__(diagnostics)
+            return
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "ERROR"] or self.diagnostics
+        # AWS's wording: every error as "CODE: message at location", comma separated
+        text = ", ".join(f"{d.code}: {d.message} at {d.location}" for d in errors)
+        super().__init__(f"Invalid State Machine Definition: '{text}'")
+
+
+class StateMachineDoesNotExist(NotFoundError):
+    code = "StateMachineDoesNotExist"
+
+
+class StateMachineAlreadyExists(AlreadyExistsError):
+    code = "StateMachineAlreadyExists"
+
+
+class ExecutionDoesNotExist(NotFoundError):
+    code = "ExecutionDoesNotExist"
+
+
+class ExecutionAlreadyExists(AlreadyExistsError):
+    code = "ExecutionAlreadyExists"
+
+
+class InvalidName(InvalidRequestError):
+    code = "InvalidName"
+
+
+class InvalidArn(InvalidRequestError):
+    code = "InvalidArn"
+
+
+class InvalidExecutionInput(InvalidRequestError):
+    code = "InvalidExecutionInput"
+
+
+class InvalidOutput(InvalidRequestError):
+    code = "InvalidOutput"
+
+
+class InvalidToken(InvalidRequestError):
+    code = "InvalidToken"
+
+
+class TaskDoesNotExist(NotFoundError):
+    code = "TaskDoesNotExist"
+
+
+class TaskTimedOut(PreconditionError):
+    code = "TaskTimedOut"
+
+
+class StateMachineTypeNotSupported(InvalidRequestError):
+    code = "StateMachineTypeNotSupported"
+
+
+__all__ = [
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "InvalidArn",
+    "InvalidDefinition",
+    "InvalidExecutionInput",
+    "InvalidName",
+    "InvalidOutput",
+    "InvalidToken",
+    "StateMachineAlreadyExists",
+    "StateMachineDoesNotExist",
+    "StateMachineTypeNotSupported",
+    "TaskDoesNotExist",
+    "TaskTimedOut",
+]

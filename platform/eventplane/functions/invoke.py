@@ -1,0 +1,202 @@
+"""The invoke half of FunctionEngine: synchronous invokes, and the runs the async invoker
+and the event source mappings ask for, all on the server's worker pool.
+
+A mixin rather than a class of its own so the engine keeps one public surface
+(``engine.invoke``); the engine owns the collaborators declared below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from eventplane.errors import ResourceNotFound
+from eventplane.functions import metrics
+from eventplane.functions.async_invoke import AsyncInvoker, AsyncPolicy
+from eventplane.functions.code import CodeStore
+from eventplane.functions.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    TooManyRequestsException,
+)
+from eventplane.functions.invocations import (
+    Invocation,
+    new_invocation,
+)
+from eventplane.functions.models import (
+    LATEST,
+    FunctionConfig,
+    FunctionDef,
+    InvokeConfig,
+    MappingDef,
+    check_payload_size,
+    function_arn,
+)
+from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
+from eventplane.runtime import Clock
+
+LOG_TAIL_BYTES = 4096
+
+
+class InvokePath:
+    clock: Clock
+    code: CodeStore
+    pool: WorkerPool
+    async_invoker: AsyncInvoker
+    _loop: asyncio.AbstractEventLoop | None
+
+    if TYPE_CHECKING:  # defined by FunctionEngine
+
+        def resolve(
+            self, name: str, qualifier: str | None
+        ) -> tuple[FunctionDef, str, FunctionConfig]: ...
+
+        def invoke_config(self, name: str, qualifier: str | None) -> InvokeConfig | None: ...
+
+    async def _spec(self, fn: FunctionDef, version: str, config: FunctionConfig) -> FunctionSpec:
+        code = config.code
+        if code.directory is not None:
+            code_dir = code.directory
+        else:
+            code_dir = await asyncio.to_thread(self.code.fetch, fn.name, code.sha256)
+        return FunctionSpec(
+            name=fn.name,
+            version=version,
+            handler=config.handler,
+            code_dir=code_dir,
+            code_id=code.sha256_hex,
+            timeout_s=float(config.timeout),
+            memory_mb=config.memory_size,
+            environment=dict(config.environment),
+            arn=function_arn(fn.name, None if version == LATEST else version),
+        )
+
+    async def invoke(
+        self,
+        name: str,
+        qualifier: str | None,
+        invocation_type: str,
+        payload: bytes,
+        client_context: str | None,
+    ) -> tuple[int, str, InvocationResult | None, str]:
+        """(status code, executed version, result for RequestResponse, request id)."""
+        invocation_type = invocation_type or "RequestResponse"
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise InvalidParameterValueException(
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [Event, "
+                "RequestResponse, DryRun]"
+            )
+        fn, version, config = self.resolve(name, qualifier)
+        check_payload_size(payload, invocation_type)
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError:
+                raise InvalidRequestContentException(
+                    "Could not parse request body into json: payload is not valid JSON"
+                ) from None
+        request_id = str(uuid.uuid4())
+        if invocation_type == "DryRun":
+            return 204, version, None, request_id
+        if invocation_type == "Event":
+            inv = new_invocation(
+                name,
+                qualifier,
+                payload,
+                source="invoke",
+                client_context=client_context,
+                request_id=request_id,
+                now_ms=self.clock(),
+            )
+            await self.async_invoker.enqueue(inv)
+            return 202, version, None, request_id
+        spec = await self._spec(fn, version, config)
+        try:
+            result = await self.pool.invoke(
+                spec,
+                payload,
+                request_id=request_id,
+                client_context=client_context,
+                reserved=fn.reserved_concurrency,
+            )
+        except Throttled as exc:
+            metrics.THROTTLES.labels(name, "RequestResponse").inc()
+            raise TooManyRequestsException("Rate Exceeded.", reason=exc.reason) from None
+        _count(name, result)
+        return 200, version, result, request_id
+
+    async def _run_async(self, inv: Invocation) -> tuple[InvocationResult, str]:
+        """Called on the async invoker's thread; the workers belong to the server's loop."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._run_async_here(inv), self._loop)
+        return await asyncio.wrap_future(future)
+
+    async def _run_async_here(self, inv: Invocation) -> tuple[InvocationResult, str]:
+        fn, version, config = self.resolve(inv.function, inv.qualifier)
+        spec = await self._spec(fn, version, config)
+        try:
+            result = await self.pool.invoke(
+                spec,
+                inv.payload,
+                request_id=inv.request_id,
+                client_context=inv.client_context,
+                reserved=fn.reserved_concurrency,
+            )
+        except Throttled:
+            metrics.THROTTLES.labels(inv.function, "Event").inc()
+            raise
+        _count(inv.function, result)
+        return result, version
+
+    def _async_policy(self, inv: Invocation) -> AsyncPolicy | None:
+        try:
+            fn, _, config = self.resolve(inv.function, inv.qualifier)
+        except ResourceNotFound:
+            return None
+        settings = self.invoke_config(inv.function, inv.qualifier) or self.invoke_config(
+            inv.function, None
+        )
+        policy = AsyncPolicy(
+            function_arn=function_arn(fn.name), dead_letter_arn=config.dead_letter_arn
+        )
+        if settings is None:
+            return policy
+        return replace(
+            policy,
+            maximum_retry_attempts=settings.maximum_retry_attempts,
+            maximum_event_age_seconds=settings.maximum_event_age_seconds,
+            on_success=settings.on_success,
+            on_failure=settings.on_failure,
+        )
+
+    async def _run_mapping(self, mapping: MappingDef, payload: bytes) -> InvocationResult:
+        fn, version, config = self.resolve(mapping.function, mapping.qualifier)
+        spec = await self._spec(fn, version, config)
+        result = await self.pool.invoke(
+            spec,
+            payload,
+            request_id=str(uuid.uuid4()),
+            reserved=fn.reserved_concurrency,
+            wait=True,
+        )
+        _count(mapping.function, result)
+        return result
+
+
+def _count(name: str, result: InvocationResult) -> None:
+    outcome = (result.function_error or "success").lower()
+    metrics.INVOCATIONS.labels(name, outcome).inc()
+    metrics.DURATION.labels(name).observe(result.duration_ms / 1000)
+    if result.function_error:
+        metrics.ERRORS.labels(name, result.function_error).inc()
+
+
+def log_result(result: InvocationResult) -> str:
+    """Lambda's LogResult: base64 of the last 4 KiB of the log."""
+    tail = result.log_tail.encode()[-LOG_TAIL_BYTES:]
+    return base64.b64encode(tail).decode()

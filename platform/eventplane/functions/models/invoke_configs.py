@@ -1,0 +1,134 @@
+"""Asynchronous invocation configuration: retries, event age and destinations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.functions.errors import (
+    InvalidParameterValueException,
+)
+from eventplane.functions.models.common import (
+    _ANY_ARN,
+    _BUS_ARN,
+    _FUNCTION_ARN,
+    _QUEUE_ARN,
+    _TOPIC_ARN,
+    DEFAULT_RETRY_ATTEMPTS,
+    LATEST,
+    MAX_EVENT_AGE,
+    MAX_RETRY_ATTEMPTS,
+    MIN_EVENT_AGE,
+    _in_range,
+    _pattern,
+    function_arn,
+    invoke_config_key,
+)
+from eventplane.registry import Resource
+
+# --- asynchronous invocation configuration ----------------------------------------------------
+
+
+def destination_kind(arn: str) -> tuple[str, str]:
+    """(kind, name) of a destination ARN: queue, topic, bus or function."""
+    for kind, pattern in (
+        ("queue", _QUEUE_ARN),
+        ("topic", _TOPIC_ARN),
+        ("bus", _BUS_ARN),
+        ("function", _FUNCTION_ARN),
+    ):
+        match = pattern.fullmatch(arn)
+        if match is not None:
+            return kind, match.group("name")
+    raise InvalidParameterValueException(
+        f"The destination ARN {arn} is invalid: use a queue (arn:aws:sqs:...), topic "
+        "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>) or function "
+        "(arn:aws:lambda:...:function:<name>) ARN."
+    )
+
+
+def _destination(arn: str | None, member: str) -> str | None:
+    if not arn:
+        return None
+    if _ANY_ARN.fullmatch(arn) is None:
+        raise _pattern(member, arn, r"^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:.*")
+    destination_kind(arn)
+    return arn
+
+
+@dataclass(frozen=True)
+class InvokeConfig:
+    """PutFunctionEventInvokeConfig: retries, maximum age and destinations of async events."""
+
+    function: str
+    qualifier: str = LATEST
+    maximum_retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
+    maximum_event_age_seconds: int = MAX_EVENT_AGE
+    on_success: str | None = None  # destination ARN
+    on_failure: str | None = None
+    last_modified: str = ""
+
+    @property
+    def key(self) -> str:
+        return invoke_config_key(self.function, self.qualifier)
+
+    @property
+    def function_arn(self) -> str:
+        return function_arn(self.function, self.qualifier)
+
+    @staticmethod
+    def build(
+        function: str,
+        qualifier: str | None = None,
+        *,
+        maximum_retry_attempts: int | None = None,
+        maximum_event_age_seconds: int | None = None,
+        on_success: str | None = None,
+        on_failure: str | None = None,
+        last_modified: str = "",
+    ) -> InvokeConfig:
+        attempts = (
+            DEFAULT_RETRY_ATTEMPTS
+            if maximum_retry_attempts is None
+            else _in_range("maximumRetryAttempts", maximum_retry_attempts, 0, MAX_RETRY_ATTEMPTS)
+        )
+        age = (
+            MAX_EVENT_AGE
+            if maximum_event_age_seconds is None
+            else _in_range(
+                "maximumEventAgeInSeconds", maximum_event_age_seconds, MIN_EVENT_AGE, MAX_EVENT_AGE
+            )
+        )
+        return InvokeConfig(
+            function,
+            qualifier or LATEST,
+            attempts,
+            age,
+            _destination(on_success, "destinationConfig.onSuccess.destination"),
+            _destination(on_failure, "destinationConfig.onFailure.destination"),
+            last_modified,
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "qualifier": self.qualifier,
+            "maximum_retry_attempts": self.maximum_retry_attempts,
+            "maximum_event_age_seconds": self.maximum_event_age_seconds,
+            "on_success": self.on_success,
+            "on_failure": self.on_failure,
+            "last_modified": self.last_modified,
+        }
+
+    @staticmethod
+    def from_resource(r: Resource) -> InvokeConfig:
+        s = r.spec
+        return InvokeConfig(
+            s["function"],
+            s.get("qualifier") or LATEST,
+            int(s.get("maximum_retry_attempts", DEFAULT_RETRY_ATTEMPTS)),
+            int(s.get("maximum_event_age_seconds", MAX_EVENT_AGE)),
+            s.get("on_success") or None,
+            s.get("on_failure") or None,
+            s.get("last_modified", ""),
+        )

@@ -1,0 +1,165 @@
+"""Published versions and aliases, and resolving a qualifier to a version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.functions.models.common import (
+    _ALIAS,
+    _ALIAS_PATTERN,
+    _VERSION,
+    _VERSION_PATTERN,
+    LATEST,
+    _not_null,
+    _pattern,
+    _too_long,
+    alias_key,
+    function_arn,
+    function_not_found,
+    version_key,
+)
+from eventplane.functions.models.functions import (
+    FunctionConfig,
+    FunctionDef,
+    validate_description,
+)
+from eventplane.registry import Resource
+
+
+@dataclass(frozen=True)
+class VersionDef:
+    """A published version: a frozen copy of $LATEST's configuration."""
+
+    function: str
+    number: int
+    config: FunctionConfig
+    created_ms: int = 0
+
+    @property
+    def key(self) -> str:
+        return version_key(self.function, self.number)
+
+    @property
+    def version(self) -> str:
+        return str(self.number)
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.function, self.version)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"function": self.function, "number": self.number, "config": self.config.to_spec()}
+
+    @staticmethod
+    def from_resource(r: Resource) -> VersionDef:
+        s = r.spec
+        return VersionDef(
+            s["function"], int(s["number"]), FunctionConfig.from_spec(s["config"]), r.created_at
+        )
+
+
+def validate_alias_name(name: str) -> str:
+    if not name:
+        raise _not_null("name")
+    if len(name) > 128:
+        raise _too_long("name", name, 128)
+    if _ALIAS.fullmatch(name) is None:
+        raise _pattern("name", name, _ALIAS_PATTERN)
+    return name
+
+
+def validate_function_version(version: str) -> str:
+    """An alias's target: ``$LATEST`` or a version number."""
+    if not version:
+        raise _not_null("functionVersion")
+    if len(version) > 1024:
+        raise _too_long("functionVersion", version, 1024)
+    if _VERSION.fullmatch(version) is None:
+        raise _pattern("functionVersion", version, _VERSION_PATTERN)
+    return version
+
+
+@dataclass(frozen=True)
+class AliasDef:
+    function: str
+    name: str
+    function_version: str  # $LATEST or a number
+    description: str = ""
+    revision_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return alias_key(self.function, self.name)
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.function, self.name)
+
+    @staticmethod
+    def build(
+        function: str,
+        name: str,
+        function_version: str,
+        *,
+        description: str = "",
+        revision_id: str,
+    ) -> AliasDef:
+        return AliasDef(
+            function,
+            validate_alias_name(name),
+            validate_function_version(function_version),
+            validate_description(description),
+            revision_id,
+        )
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "name": self.name,
+            "function_version": self.function_version,
+            "description": self.description,
+            "revision_id": self.revision_id,
+        }
+
+    @staticmethod
+    def from_resource(r: Resource) -> AliasDef:
+        s = r.spec
+        return AliasDef(
+            s["function"],
+            s["name"],
+            s["function_version"],
+            s.get("description", ""),
+            s.get("revision_id", ""),
+        )
+
+
+def resolve_qualifier(
+    fn: FunctionDef,
+    qualifier: str | None,
+    versions: Mapping[str, VersionDef],
+    aliases: Mapping[str, AliasDef],
+) -> tuple[str, FunctionConfig]:
+    """(executed version, its configuration) for ``qualifier``: None or $LATEST, a version
+    number or an alias name. ``versions`` is keyed by version string, ``aliases`` by name.
+
+    Raises ResourceNotFoundException ("Function not found: <arn>:<qualifier>") when the
+    version, the alias or the alias's version does not exist.
+    """
+    if not qualifier or qualifier == LATEST:
+        return LATEST, fn.config
+    if qualifier.isdigit():
+        version = versions.get(qualifier)
+        if version is None:
+            raise function_not_found(fn.name, qualifier)
+        return version.version, version.config
+    alias = aliases.get(qualifier)
+    if alias is None:
+        raise function_not_found(fn.name, qualifier)
+    if alias.function_version == LATEST:
+        return LATEST, fn.config
+    version = versions.get(alias.function_version)
+    if version is None:
+        raise function_not_found(fn.name, qualifier)
+    return version.version, version.config

@@ -1,0 +1,250 @@
+"""The gateway's ASGI application: route, authenticate, parse, call the core, serialize.
+
+Routing follows what AWS SDKs send: ``X-Amz-Target`` selects a JSON-protocol
+service by its target prefix; otherwise the request is a query-protocol call
+whose ``Action`` is read from the form body or query string and whose service
+is the SigV4 credential scope's, or implied by the path (``/<account>/<queue>``
+is SQS), or the one model that has the action. Every failure is answered in the
+protocol the request used, with AWS's code, and never stops the server.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.model import ServiceModel
+
+from eventplane.errors import EventplaneError, InternalFailure, ServiceUnavailable
+from eventplane.gateway import json_protocol, query_protocol
+from eventplane.gateway.binding import ServiceBinding
+from eventplane.gateway.errors import (
+    InvalidAction,
+    MalformedQueryString,
+    RequestEntityTooLarge,
+    UnknownOperationException,
+    UnsupportedAction,
+    http_status,
+)
+from eventplane.gateway.shapes import from_result, operation, service_model, to_request
+from eventplane.gateway.sigv4 import Principal, SignedRequest, Verifier, scope_of
+from eventplane.observability.logging import get_logger
+
+_log = get_logger("eventplane.gateway")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Response = tuple[int, dict[str, str], bytes]
+
+# What AWS accepts in one request is far below this; larger bodies are refused unread.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+HEALTH_PATH = "/_eventplane/health"
+# Services the gateway speaks, by botocore model name.
+SERVICES = ("sqs",)
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    raw_path: str
+    raw_query: str
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.headers.get('host', 'localhost')}"
+
+    def signed(self) -> SignedRequest:
+        return SignedRequest(self.method, self.raw_path, self.raw_query, self.headers, self.body)
+
+
+class GatewayApp:
+    """One ASGI app for every service; ``bindings`` is read per request (components fill it)."""
+
+    def __init__(
+        self,
+        bindings: Mapping[str, ServiceBinding],
+        verifier: Verifier,
+        *,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.bindings = bindings
+        self.verifier = verifier
+        self.max_body = max_body
+        self.models = {name: service_model(name) for name in SERVICES}
+        self._by_target = {
+            str(m.metadata["targetPrefix"]): m
+            for m in self.models.values()
+            if m.metadata.get("targetPrefix")
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body, too_large = await self._body(receive)
+        req = _Request(
+            method=scope["method"],
+            path=scope["path"],
+            raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+            raw_query=scope["query_string"].decode("latin-1"),
+            headers=headers,
+            body=body,
+            request_id=str(uuid.uuid4()),
+        )
+        if req.path == HEALTH_PATH:
+            status, out_headers, payload = 200, {"content-type": "text/plain"}, b"ok\n"
+        else:
+            status, out_headers, payload = await self._handle(req, too_large)
+        out_headers.update({"x-amzn-requestid": req.request_id, "x-amz-request-id": req.request_id})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in out_headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _body(self, receive: Receive) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= self.max_body:
+                chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks), size > self.max_body
+
+    async def _handle(self, req: _Request, too_large: bool) -> Response:
+        target = req.headers.get("x-amz-target")
+        if target is not None:
+            return await self._json(req, target, too_large)
+        return await self._query(req, too_large)
+
+    # --- JSON ---------------------------------------------------------------------------------
+    async def _json(self, req: _Request, target: str, too_large: bool) -> Response:
+        prefix, _, action = target.rpartition(".")
+        model = self._by_target.get(prefix)
+        if model is None:
+            return _bare_json_error(UnknownOperationException(f"Unknown target {target!r}."))
+        binding = self.bindings.get(model.service_name)
+        try:
+            if too_large:
+                raise RequestEntityTooLarge(
+                    f"Request body is larger than {self.max_body} bytes; AWS accepts much less."
+                )
+            principal = self.verifier.verify(req.signed())
+            op = operation(model, action)
+            if op is None:
+                raise UnknownOperationException(f"Unknown operation {action!r}.")
+            members = json_protocol.parse(op, req.body)
+            output = await self._call(binding, model, action, members, req, principal)
+            return json_protocol.serialize(model, output)
+        except EventplaneError as err:
+            return self._json_error(model, binding, err)
+        except Exception:
+            _log.exception("gateway request failed", target=target, request_id=req.request_id)
+            return self._json_error(model, binding, InternalFailure("The request failed."))
+
+    def _json_error(
+        self, model: ServiceModel, binding: ServiceBinding | None, err: EventplaneError
+    ) -> Response:
+        query_code = None
+        if "awsQueryCompatible" in model.metadata:
+            query_code = binding.query_error_code(err.code) if binding else err.code
+        return json_protocol.serialize_error(model, err, query_code)
+
+    # --- query ----------------------------------------------------------------------------------
+    def _query_params(self, req: _Request) -> dict[str, str]:
+        try:
+            params = dict(parse_qsl(req.raw_query, keep_blank_values=True, strict_parsing=False))
+            content_type = req.headers.get("content-type", "")
+            if req.body and "x-www-form-urlencoded" in content_type:
+                form = req.body.decode("utf-8")
+                params.update(parse_qsl(form, keep_blank_values=True, strict_parsing=False))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MalformedQueryString(f"The request parameters are malformed: {exc}") from None
+        return params
+
+    def _query_model(self, req: _Request, action: str) -> ServiceModel | None:
+        scope = scope_of(req.signed())
+        if scope is not None and scope[2] in self.models:
+            return self.models[scope[2]]
+        segments = [s for s in req.path.split("/") if s]
+        if len(segments) == 2 and segments[0].isdigit() and "sqs" in self.models:
+            return self.models["sqs"]
+        for model in self.models.values():
+            if action in model.operation_names:
+                return model
+        return None
+
+    async def _query(self, req: _Request, too_large: bool) -> Response:
+        model = self.models["sqs"]
+        binding = None
+        try:
+            if too_large:
+                raise RequestEntityTooLarge(f"Request body is larger than {self.max_body} bytes.")
+            params = self._query_params(req)
+            action = params.get("Action", "")
+            model = self._query_model(req, action) or model
+            binding = self.bindings.get(model.service_name)
+            principal = self.verifier.verify(req.signed(), query_protocol=True)
+            op = operation(model, action) if action else None
+            if op is None:
+                raise InvalidAction(
+                    f"The action {action or '(none)'} is not valid for this web service."
+                )
+            members = query_protocol.parse(op, params)
+            output = await self._call(binding, model, action, members, req, principal)
+            return query_protocol.serialize(model, op, output, req.request_id)
+        except EventplaneError as err:
+            code = binding.query_error_code(err.code) if binding else err.code
+            return query_protocol.serialize_error(model, err, code, req.request_id)
+        except Exception:
+            _log.exception("gateway request failed", request_id=req.request_id)
+            failure = InternalFailure("The request failed.")
+            return query_protocol.serialize_error(model, failure, failure.code, req.request_id)
+
+    # --- the core ---------------------------------------------------------------------------------
+    async def _call(
+        self,
+        binding: ServiceBinding | None,
+        model: ServiceModel,
+        action: str,
+        members: dict[str, Any],
+        req: _Request,
+        principal: Principal,
+    ) -> dict[str, Any]:
+        if binding is None:
+            raise ServiceUnavailable(
+                f"{model.service_name} is not served by this replica (its role is not enabled)."
+            )
+        handler = binding.handler(action)
+        if handler is None:
+            raise UnsupportedAction(f"eventplane does not implement {action} yet.")
+        request_cls, call = handler
+        members = {**binding.implied_members(req.path, req.base_url), **members}
+        op = operation(model, action)
+        assert op is not None
+        result = await call(to_request(request_cls, members))
+        output: dict[str, Any] = from_result(op.output_shape, result)
+        return binding.present(output, req.base_url, principal.account)
+
+
+def _bare_json_error(err: EventplaneError) -> Response:
+    body = json.dumps({"__type": err.code, "message": err.message}).encode()
+    return http_status(err), {"content-type": "application/x-amz-json-1.0"}, body

@@ -1,0 +1,115 @@
+"""botocore's service models, and the generic bridge between their members and our shapes.
+
+A core's request/result dataclasses name their fields in snake_case of the AWS member
+names (botocore's own ``xform_name``), so one pair of functions converts any
+operation: ``to_request`` builds the request dataclass from a parsed dict,
+``from_result`` walks the operation's output shape and reads each member from the
+result dataclass. No operation is named here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import botocore.loaders
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel, Shape
+
+T = TypeVar("T")
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+@functools.cache
+def service_model(name: str) -> ServiceModel:
+    """The latest botocore model of ``name`` ("sqs", "sns", ...), loaded once."""
+    return ServiceModel(_loader().load_service_model(name, "service-2"), service_name=name)
+
+
+def operation(model: ServiceModel, action: str) -> OperationModel | None:
+    if action not in model.operation_names:
+        return None
+    return model.operation_model(action)
+
+
+@functools.cache
+def _snake(name: str) -> str:
+    return str(xform_name(name))
+
+
+@functools.cache
+def _cached_hints(cls: Any) -> dict[str, Any]:
+    module = __import__(cls.__module__, fromlist=["_"])
+    return typing.get_type_hints(cls, vars(module))
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    hints: dict[str, Any] = _cached_hints(cls)
+    return hints
+
+
+def _strip_optional(tp: Any) -> Any:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    tp = _strip_optional(tp)
+    origin = typing.get_origin(tp)
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(tp)
+        return [_convert(item, v) for v in value]
+    if origin is dict and isinstance(value, Mapping):
+        _, item = typing.get_args(tp)
+        return {k: _convert(item, v) for k, v in value.items()}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
+        return to_request(tp, value)
+    return value
+
+
+def to_request(cls: type[T], data: Mapping[str, Any]) -> T:
+    """The dataclass ``cls`` from a dict keyed by AWS member names; unknown members ignored."""
+    hints = _hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        name = _snake(key)
+        if name in hints and value is not None:
+            kwargs[name] = _convert(hints[name], value)
+    return cls(**kwargs)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def from_result(shape: Shape | None, value: Any) -> Any:
+    """``value`` (dataclass, list, dict or scalar) as the plain data ``shape`` describes."""
+    if shape is None:
+        return {}
+    kind = shape.type_name
+    if kind == "structure":
+        out: dict[str, Any] = {}
+        for member, member_shape in shape.members.items():
+            if isinstance(value, Mapping):
+                item = value.get(member)
+            else:
+                item = getattr(value, _snake(member), None)
+            if not _empty(item):
+                out[member] = from_result(member_shape, item)
+        return out
+    if kind == "list":
+        return [from_result(shape.member, v) for v in value]
+    if kind == "map":
+        return {k: from_result(shape.value, v) for k, v in value.items()}
+    return value

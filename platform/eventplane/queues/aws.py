@@ -1,0 +1,77 @@
+"""The queues core as the AWS-protocol gateway sees it: SQS's binding.
+
+Registered by the queues component under ``ctx.extras["gateway.bindings"]["sqs"]``;
+it imports nothing of the gateway. Each SQS action maps by name onto a
+``QueueOperations`` method and its request shape, and queue URLs are shown on
+the endpoint the client called (``http://HOST:PORT/ACCOUNT/NAME``), which the
+core accepts back like any other queue reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from eventplane.queues import shapes
+from eventplane.queues.attributes import URL_SCHEME
+from eventplane.queues.operations import QueueOperations
+
+# The codes SQS's query protocol used (and its JSON protocol still sends in
+# x-amzn-query-error) where they differ from the error's name.
+QUERY_ERROR_CODES = {
+    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueNameExists": "QueueAlreadyExists",
+    "QueueDeletedRecently": "AWS.SimpleQueueService.QueueDeletedRecently",
+    "PurgeQueueInProgress": "AWS.SimpleQueueService.PurgeQueueInProgress",
+    "MessageNotInflight": "AWS.SimpleQueueService.MessageNotInflight",
+    "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
+    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
+    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+    "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+    "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
+    "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+}
+_URL_MEMBERS = ("QueueUrl", "QueueUrls", "queueUrls")
+_QUEUE_PATH = re.compile(r"/[0-9]{12}/[A-Za-z0-9_.-]+")
+
+
+def _snake(action: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+
+
+class SqsBinding:
+    service = "sqs"
+
+    def __init__(self, ops: QueueOperations) -> None:
+        self.ops = ops
+
+    def handler(self, action: str) -> tuple[type[Any], Callable[[Any], Awaitable[Any]]] | None:
+        request = getattr(shapes, f"{action}Request", None)
+        call = getattr(self.ops, _snake(action), None)
+        if request is None or call is None:
+            return None
+        return request, call
+
+    def query_error_code(self, code: str) -> str:
+        return QUERY_ERROR_CODES.get(code, code)
+
+    def implied_members(self, path: str, base_url: str) -> Mapping[str, Any]:
+        # Older SDKs post query requests to the queue URL itself.
+        if _QUEUE_PATH.fullmatch(path):
+            return {"QueueUrl": base_url + path}
+        return {}
+
+    def present(self, output: dict[str, Any], base_url: str, account: str) -> dict[str, Any]:
+        def show(url: str) -> str:
+            if url.startswith(URL_SCHEME):
+                return f"{base_url}/{account}/{url.removeprefix(URL_SCHEME)}"
+            return url
+
+        for member in _URL_MEMBERS:
+            value = output.get(member)
+            if isinstance(value, str):
+                output[member] = show(value)
+            elif isinstance(value, list):
+                output[member] = [show(v) for v in value]
+        return output

@@ -1,0 +1,71 @@
+"""Queue definitions' rules that reach beyond one queue: FIFO partitioning, DLQ checks,
+and the Kafka topics a queue lives on. Split from the engine to keep it readable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from eventplane.kafka import naming
+from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.queues.attributes import QueueConfig, name_from_ref
+from eventplane.queues.errors import InvalidAttributeValue
+from eventplane.queues.queue_def import QueueDef
+
+if TYPE_CHECKING:
+    from eventplane.config import Settings
+
+
+def check_config(
+    config: QueueConfig,
+    explicit_partitions: bool,
+    lookup: Callable[[str], QueueDef | None],
+) -> QueueConfig:
+    """The config as it will be stored, after the rules that need other queues or Kafka."""
+    if config.fifo and config.deduplication_scope == "queue":
+        # Queue-wide dedup is exact only within one partition.
+        if explicit_partitions and config.partitions != 1:
+            raise InvalidAttributeValue(
+                "Invalid value for the parameter Partitions. Reason: a FIFO queue with "
+                "DeduplicationScope=queue has 1 partition; use DeduplicationScope="
+                "messageGroup for more."
+            )
+        config = dataclasses.replace(config, partitions=1)
+    if config.redrive_policy is not None:
+        target = name_from_ref(config.redrive_policy.dead_letter_target_arn, field="RedrivePolicy")
+        dlq = lookup(target)
+        if dlq is None:
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target "
+                f"{target} does not exist."
+            )
+        if dlq.config.fifo != config.fifo:
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: Dead-letter queue "
+                "must be the same type of queue as the source."
+            )
+    return config
+
+
+def ensure_queue_topics(settings: Settings, name: str, config: QueueConfig) -> None:
+    """The queue's message topic and its co-partitioned, compacted lease journal."""
+    retention_ms = (config.message_retention_period + 86_400) * 1000
+    ensure_topics(
+        settings,
+        [
+            TopicSpec(
+                naming.queue_topic(name), config.partitions, {"retention.ms": str(retention_ms)}
+            ),
+            TopicSpec(
+                naming.queue_state_topic(name),
+                config.partitions,
+                {
+                    "cleanup.policy": "compact,delete",
+                    "retention.ms": str(retention_ms),
+                    "min.compaction.lag.ms": "60000",
+                    "segment.ms": "3600000",
+                },
+            ),
+        ],
+    )

@@ -1,0 +1,192 @@
+"""ReceiveMessage: claim from local partitions, ask remote owners, long-poll, render messages.
+
+Split from the engine so the receive path (long polling, FIFO receive-attempt
+replays, the SQS message shape with its system attributes and digests) reads
+in one place. Remote owners are asked over the internal forwarding channel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
+
+from eventplane._gen.v1 import queues_pb2 as pb
+from eventplane.errors import EventplaneError
+from eventplane.observability.logging import get_logger
+from eventplane.queues import metrics, shapes
+from eventplane.queues.attributes import queue_arn
+from eventplane.queues.errors import MessageNotInflight, ReceiptHandleIsInvalid
+from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
+from eventplane.queues.models import Msg
+from eventplane.queues.partitions import sequence_number
+from eventplane.queues.protobuf import from_shape, to_shape
+from eventplane.queues.queue_def import QueueDef
+from eventplane.queues.receipts import Receipt
+
+if TYPE_CHECKING:
+    from eventplane.queues.engine import QueueEngine
+
+_log = get_logger("eventplane.queues")
+
+T = TypeVar("T")
+
+ATTEMPT_TTL_MS = 5 * 60 * 1000
+# While a receive waits, how often it asks the other replicas' partitions.
+REMOTE_POLL_SECONDS = 0.1
+
+
+class Receiver:
+    def __init__(self, engine: QueueEngine) -> None:
+        self.engine = engine
+        self._attempts: dict[tuple[str, str], tuple[int, list[shapes.Message]]] = {}
+
+    async def receive(
+        self,
+        qd: QueueDef,
+        req: shapes.ReceiveMessageRequest,
+        n: int,
+        *,
+        local_only: bool,
+        oldest_first: bool = False,
+    ) -> list[shapes.Message]:
+        engine = self.engine
+        local = engine.local
+        visibility = (
+            req.visibility_timeout
+            if req.visibility_timeout is not None
+            else qd.config.visibility_timeout
+        )
+        wait = (
+            req.wait_time_seconds
+            if req.wait_time_seconds is not None
+            else qd.config.receive_message_wait_time_seconds
+        )
+        attempt = (
+            (qd.name, req.receive_request_attempt_id)
+            if qd.config.fifo and req.receive_request_attempt_id
+            else None
+        )
+        if attempt is not None:
+            cached = self._attempts.get(attempt)
+            if cached is not None and cached[0] > engine.clock():
+                if await self._renew(qd, cached[1], visibility):
+                    return cached[1]
+                del self._attempts[attempt]  # deleted or received again since: start afresh
+        started = time.monotonic()
+        deadline = started + wait
+        pulse = local.pulse(qd.name)
+        result: list[shapes.Message] = []
+        while True:
+            seen = pulse.generation
+            got = await local.claim(
+                qd, n, visibility, engine.to_dead_letter, oldest_first=oldest_first
+            )
+            result = [self._message(qd, p, m, req) for p, m in got]
+            remotes: dict[str, list[int]] = {}
+            all_local = len(local.partitions_of(qd.name)) == qd.config.partitions
+            if not result and not local_only and not all_local:
+                remotes = await engine.directory.remote_owners(qd.name)
+                result = await self._receive_remote(qd, remotes, req, n, visibility)
+            remaining = deadline - time.monotonic()
+            if result or remaining <= 0:
+                break
+            step = (
+                remaining if local_only else min(remaining, REMOTE_POLL_SECONDS if remotes else 0.5)
+            )
+            await pulse.wait(step, since=seen)
+        if attempt is not None:
+            self._attempts[attempt] = (engine.clock() + ATTEMPT_TTL_MS, result)
+        if not local_only:  # a forwarded poll is part of another replica's receive
+            metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
+        return result
+
+    async def _renew(self, qd: QueueDef, messages: list[shapes.Message], visibility: int) -> bool:
+        """A retried receive (same attempt id) resets the visibility timeout of what it got.
+
+        False when any of those messages was deleted or received again since.
+        """
+        try:
+            for m in messages:
+                await self.engine.change_visibility(qd, m.receipt_handle, visibility)
+        except (ReceiptHandleIsInvalid, MessageNotInflight):
+            return False
+        return True
+
+    async def _receive_remote(
+        self,
+        qd: QueueDef,
+        remotes: dict[str, list[int]],
+        req: shapes.ReceiveMessageRequest,
+        n: int,
+        visibility: int,
+    ) -> list[shapes.Message]:
+        engine = self.engine
+        fwd = from_shape(pb.ReceiveMessageRequest, req)
+        fwd.queue_url = qd.url
+        fwd.max_number_of_messages = n
+        fwd.visibility_timeout, fwd.has_visibility_timeout = visibility, True
+        fwd.wait_time_seconds, fwd.has_wait_time_seconds = 0, True
+        fwd.receive_request_attempt_id = ""
+        fwd.message_system_attribute_names.extend(req.attribute_names)
+        for address in remotes:
+            try:
+                resp = await engine.forward(
+                    address, engine.forwarder.stub(address).ReceiveMessage, fwd
+                )
+            except EventplaneError as exc:
+                _log.info("forwarded receive failed", owner=address, error=exc.message)
+                continue
+            if resp.messages:
+                return to_shape(shapes.ReceiveMessageResult, resp).messages
+        return []
+
+    def prune_attempts(self) -> None:
+        now = self.engine.clock()
+        for key in [k for k, (exp, _) in self._attempts.items() if exp <= now]:
+            del self._attempts[key]
+
+    def _message(
+        self, qd: QueueDef, partition: int, m: Msg, req: shapes.ReceiveMessageRequest
+    ) -> shapes.Message:
+        r = m.record
+        system = {
+            "SenderId": "eventplane",
+            "SentTimestamp": str(r.sent_ms),
+            "ApproximateReceiveCount": str(m.receive_count),
+            "ApproximateFirstReceiveTimestamp": str(m.first_receive),
+        }
+        if r.group_id is not None:
+            system["MessageGroupId"] = r.group_id
+        if qd.config.fifo:
+            system["MessageDeduplicationId"] = r.dedup_id or ""
+            system["SequenceNumber"] = sequence_number(partition, m.offset)
+        if r.source_queue:
+            system["DeadLetterQueueSourceArn"] = queue_arn(r.source_queue)
+        wanted_sys = {*req.message_system_attribute_names, *req.attribute_names}
+        if "All" not in wanted_sys:
+            system = {k: v for k, v in system.items() if k in wanted_sys}
+        attrs = select_attributes(r.attributes, req.message_attribute_names)
+        handle = self.engine.signer.encode(
+            Receipt(qd.name, qd.incarnation, partition, m.offset, m.generation)
+        )
+        return shapes.Message(
+            message_id=r.message_id,
+            receipt_handle=handle,
+            md5_of_body=md5_of_body(r.body),
+            body=r.body,
+            attributes=system,
+            md5_of_message_attributes=md5_of_message_attributes(attrs) if attrs else "",
+            message_attributes=attrs,
+        )
+
+
+def select_attributes(attrs: Mapping[str, T], names: list[str]) -> dict[str, T]:
+    """SQS's MessageAttributeNames: "All", ".*", "prefix.*" or exact names."""
+    if not names:
+        return {}
+    if "All" in names or ".*" in names:
+        return dict(attrs)
+    prefixes = [n[:-1] for n in names if n.endswith(".*")]
+    exact = set(names)
+    return {k: v for k, v in attrs.items() if k in exact or any(k.startswith(p) for p in prefixes)}

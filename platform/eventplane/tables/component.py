@@ -1,0 +1,35 @@
+"""The tables role: the table engine + the Tables gRPC service, started by the server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import tables_pb2, tables_pb2_grpc
+from eventplane.runtime import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.tables.engine import TableEngine
+
+
+class TablesComponent:
+    role: str = "tables"
+    service_names: Sequence[str] = (tables_pb2.DESCRIPTOR.services_by_name["Tables"].full_name,)
+
+    def __init__(self) -> None:
+        self._engine: TableEngine | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.tables.engine import TableEngine
+        from eventplane.tables.service import TablesService
+
+        engine = TableEngine(ctx)
+        await engine.start()
+        self._engine = engine
+        tables_pb2_grpc.add_TablesServicer_to_server(TablesService(engine), server)
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()

@@ -1,0 +1,499 @@
+"""TableEngine: the tables capability behind its front doors (gRPC, gateway, CLI).
+
+Control plane: table definitions in the registry (kind ``table``), and per
+table a compacted changelog topic plus a co-partitioned stream topic (24 h).
+Data plane: every item lives in one partition (CRC-32 of its partition key);
+the replica that owns the partition (``owner.py``) serves its reads from the
+restored store and its writes through the transactional ``Writer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
+from eventplane.observability.logging import get_logger
+from eventplane.runtime import ServerContext
+from eventplane.tables import expressions as ex
+from eventplane.tables import items as it
+from eventplane.tables import metrics
+from eventplane.tables import reads as rd
+from eventplane.tables import transactions as tx
+from eventplane.tables.errors import ResourceInUseException, ValidationException
+from eventplane.tables.expr import item_size
+from eventplane.tables.expr.validate import check_query_filter
+from eventplane.tables.keys import partition_of
+from eventplane.tables.model import KIND, CreateTableInput, TableDef, new_table
+from eventplane.tables.owner import OwnerListener, Restored, TableOwners
+from eventplane.tables.routing import FORWARDED, NotOwner, OwnerDirectory, Remote, forward_token
+from eventplane.tables.store import PartitionStore
+from eventplane.tables.streams import IteratorSigner, StreamReaders
+from eventplane.tables.writer import Change, Writer
+
+_log = get_logger("eventplane.tables")
+
+T = TypeVar("T")
+Item = dict[str, Any]
+
+OWNER_WAIT_SECONDS = 10.0
+STREAM_RETENTION_MS = 24 * 3600 * 1000
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    table: TableDef
+    status: str  # CREATING | ACTIVE | DELETING
+    item_count: int
+    size_bytes: int
+
+
+class TableEngine(OwnerListener):
+    def __init__(self, ctx: ServerContext, clock: Callable[[], int] = wall_clock_ms) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.clock = clock
+        self.stores: dict[tuple[str, int], PartitionStore] = {}
+        self._adopted = asyncio.Event()
+        self.writer = Writer(ctx.settings, self._read, self._apply, clock)
+        self.readers = StreamReaders(ctx.settings)
+        self.signer = IteratorSigner(ctx.settings.receipt_secret)
+        self._owners: TableOwners | None = None
+        self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
+        self.forward_token = forward_token(ctx.settings.receipt_secret)
+        self.remote: Remote | None = None  # set by the service: calls to other replicas
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._collector: metrics.TableCollector | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        # The writer first: its transactional id fences a previous incarnation of this
+        # replica and aborts what it left open, which the restores below wait for.
+        await self.writer.start()
+        self._owners = TableOwners(
+            self.settings,
+            self,
+            self._loop,
+            advertise=self.settings.advertise,
+            instance_id=self.ctx.instance_id,
+            exists=lambda t: self.ctx.registry.get(KIND, t) is not None,
+        )
+        self.ctx.registry.subscribe(self._on_registry_change)
+        self._sync_subscription()
+        self._owners.start()
+        self._collector = metrics.register(self._rows)
+
+    async def stop(self) -> None:
+        if self._owners is not None:
+            await asyncio.to_thread(self._owners.close)
+        await self.writer.stop()
+        if self.remote is not None:
+            await self.remote.close()
+        await asyncio.to_thread(self.readers.close)
+        if self._collector is not None:
+            metrics.unregister(self._collector)
+
+    def _on_registry_change(self, kind: str, name: str, resource: Any) -> None:
+        if kind == KIND and self._loop is not None:  # on the registry's thread
+            self._loop.call_soon_threadsafe(self._sync_subscription)
+
+    def _sync_subscription(self) -> None:
+        if self._owners is not None:
+            self._owners.subscribe([naming.table_topic(t.name) for t in self.tables()])
+
+    def _rows(self) -> list[tuple[str, int, int]]:
+        rows: dict[str, list[int]] = {}
+        for (table, _), store in list(self.stores.items()):
+            row = rows.setdefault(table, [0, 0])
+            row[0] += len(store)
+            row[1] += store.size_bytes
+        return [(t, c, s) for t, (c, s) in rows.items()]
+
+    # --- ownership (called from the owner thread, run on the loop) ---------------------
+    async def adopt(self, restored: Restored) -> None:
+        table = self.lookup(restored.table)
+        if table is None:
+            return
+        store = PartitionStore(table.name, restored.partition, table.hash_key)
+        store.load(restored.items, item_size)
+        self.stores[(table.name, restored.partition)] = store
+        self._adopted.set()
+        self._adopted = asyncio.Event()
+
+    async def relinquish(self, partitions: list[tuple[str, int]]) -> None:
+        for key in partitions:
+            self.stores.pop(key, None)
+
+    async def owner(
+        self, table: TableDef, partition: int, *, may_forward: bool | None = None
+    ) -> PartitionStore | str:
+        """The local store of a partition, or the address of the replica that owns it.
+
+        Waits for an adoption in progress. A forwarded request is served here or not
+        at all: it is never sent on again (two replicas with stale views could
+        otherwise pass it back and forth).
+        """
+        forwarded = FORWARDED.get() if may_forward is None else not may_forward
+        deadline = time.monotonic() + OWNER_WAIT_SECONDS
+        while True:
+            store = self.stores.get((table.name, partition))
+            if store is not None:
+                return store
+            if not forwarded:
+                address = await self.directory.owner_of(table.name, partition)
+                if address is not None and address != self.directory.self_address:
+                    return address
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceUnavailable(
+                    f"partition {partition} of table {table.name} has no owner yet; retry"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._adopted.wait(), min(left, 0.25))
+
+    async def store(self, table: TableDef, partition: int) -> PartitionStore:
+        """The local store of a partition; NotOwner names the replica to forward to."""
+        found = await self.owner(table, partition)
+        if isinstance(found, str):
+            raise NotOwner(found)
+        return found
+
+    def _read(self, table: str, partition: int, key: str) -> Item | None:
+        store = self.stores.get((table, partition))
+        if store is None:
+            raise ServiceUnavailable(f"partition {partition} of table {table} moved; retry")
+        return store.get(key)
+
+    def _apply(self, changes: list[Change]) -> None:
+        for c in changes:
+            store = self.stores.get((c.table.name, c.partition))
+            if store is not None:
+                if c.new is None:
+                    store.delete(c.key, item_size)
+                else:
+                    store.put(c.key, c.new, item_size)
+            metrics.WRITES.labels(c.table.name).inc()
+
+    # --- definitions ------------------------------------------------------------------------
+    def lookup(self, name: str) -> TableDef | None:
+        r = self.ctx.registry.get(KIND, name)
+        return TableDef.from_spec(r.name, r.spec) if r is not None else None
+
+    def get(self, name: str) -> TableDef:
+        table = self.lookup(name)
+        if table is None:
+            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+        return table
+
+    def tables(self) -> list[TableDef]:
+        return [TableDef.from_spec(r.name, r.spec) for r in self.ctx.registry.find(KIND)]
+
+    def status(self, table: TableDef, status: str | None = None) -> TableStatus:
+        owned = [s for (t, _), s in self.stores.items() if t == table.name]
+        if status is None:
+            status = "ACTIVE" if len(owned) == table.partitions or owned else "CREATING"
+        return TableStatus(
+            table, status, sum(len(s) for s in owned), sum(s.size_bytes for s in owned)
+        )
+
+    async def create_table(self, req: CreateTableInput) -> TableStatus:
+        table = new_table(req, self.clock())
+        if table.name.endswith(".stream"):
+            raise ValidationException(
+                "TableName may not end in '.stream' here: that suffix names a table's stream"
+            )
+        if self.lookup(table.name) is not None:
+            raise ResourceInUseException(f"Table already exists: {table.name}")
+        specs = [
+            TopicSpec(
+                naming.table_topic(table.name),
+                table.partitions,
+                {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+            ),
+            TopicSpec(
+                naming.table_stream_topic(table.name),
+                table.partitions,
+                {"cleanup.policy": "delete", "retention.ms": str(STREAM_RETENTION_MS)},
+            ),
+        ]
+        await asyncio.to_thread(ensure_topics, self.settings, specs)
+        await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
+        # A table is ACTIVE once its partitions have owners; with the tables role here,
+        # wait a little for them so a put right after create is served at once.
+        if self._owners is not None:
+            deadline = time.monotonic() + OWNER_WAIT_SECONDS
+            while time.monotonic() < deadline and not self._all_owned(table):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._adopted.wait(), 0.2)
+        return self.status(table)
+
+    def _all_owned(self, table: TableDef) -> bool:
+        return all((table.name, p) in self.stores for p in range(table.partitions))
+
+    def describe_table(self, name: str) -> TableStatus:
+        return self.status(self.get(name))
+
+    def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
+        limit = limit or 100
+        names = [t.name for t in self.tables() if not start or t.name > start]
+        page = names[:limit]
+        return page, (page[-1] if len(names) > limit else None)
+
+    async def delete_table(self, name: str) -> TableStatus:
+        table = self.get(name)
+        result = self.status(table, "DELETING")
+        await asyncio.to_thread(self.ctx.registry.delete, KIND, name)
+        for key in [k for k in self.stores if k[0] == name]:
+            self.stores.pop(key, None)
+        await asyncio.to_thread(
+            delete_topics,
+            self.settings,
+            [naming.table_topic(name), naming.table_stream_topic(name)],
+        )
+        return result
+
+    # --- single-item writes -------------------------------------------------------------------
+    async def _write(self, where: it.Located, step: it.Step) -> it.WriteResult:
+        await self.store(where.table, where.partition)
+        try:
+            return await self.writer.submit(step)
+        except EventplaneError as exc:
+            if exc.code == "ConditionalCheckFailedException":
+                metrics.CONDITIONAL_FAILURES.labels(where.table.name).inc()
+            raise
+
+    async def put_item(self, req: it.PutItemInput) -> it.WriteResult:
+        return await self._write(*it.put_step(self.get(req.table_name), req))
+
+    async def update_item(self, req: it.UpdateItemInput) -> it.WriteResult:
+        return await self._write(*it.update_step(self.get(req.table_name), req))
+
+    async def delete_item(self, req: it.DeleteItemInput) -> it.WriteResult:
+        return await self._write(*it.delete_step(self.get(req.table_name), req))
+
+    async def batch_write_item(
+        self, request_items: dict[str, list[it.BatchWrite]]
+    ) -> dict[str, list[it.BatchWrite]]:
+        """Write every request; returns the unprocessed ones (none: a failure raises).
+
+        The requests of this replica's partitions go in one transaction; those of
+        other replicas' partitions are sent to their owners, one batch per owner.
+        """
+        tables = {name: self.get(name) for name in request_items}
+        writes = it.batch_write_steps(tables, request_items)
+        local: list[tuple[it.Located, Item | None]] = []
+        remote: dict[str, dict[str, list[it.BatchWrite]]] = {}
+        for where, new in writes:
+            found = await self.owner(where.table, where.partition)
+            if isinstance(found, str):
+                entry = (
+                    it.BatchWrite(item=new) if new is not None else it.BatchWrite(key=where.keys)
+                )
+                remote.setdefault(found, {}).setdefault(where.table.name, []).append(entry)
+            else:
+                local.append((where, new))
+        sent = [self._remote().batch_write(address, w) for address, w in remote.items()]
+        if local:
+            await self.writer.submit(it.batch_step(local))
+        await asyncio.gather(*sent)
+        return {}
+
+    def _remote(self) -> Remote:
+        if self.remote is None:
+            raise ServiceUnavailable("this replica cannot reach the other replicas")
+        return self.remote
+
+    # --- reads ----------------------------------------------------------------------------
+    async def get_item(self, req: rd.GetItemInput) -> Item | None:
+        table = self.get(req.table_name)
+        where = it.locate(table, it.exact_key(table, req.key))
+        exprs = ex.compile(
+            projection=req.projection_expression, names=req.expression_attribute_names, values={}
+        )
+        store = await self.store(table, where.partition)
+        item = store.get(where.key)
+        metrics.READS.labels(table.name).inc()
+        return ex.projector(exprs)(item) if item is not None else None
+
+    async def scan(
+        self, req: rd.ScanInput, from_partition: int = 0, bytes_used: int = 0
+    ) -> rd.Page:
+        table = self.get(req.table_name)
+        rd.no_index(req.index_name, table)
+        rd.check_limit(req.limit)
+        rd.check_segments(req.segment, req.total_segments)
+        count_only = rd.check_select(req.select, req.projection_expression)
+        exprs = ex.compile(
+            filter=req.filter_expression,
+            projection=req.projection_expression,
+            names=req.expression_attribute_names,
+            values=req.expression_attribute_values,
+        )
+        start = rd.start_key(table, req.exclusive_start_key)
+        page = await self._scan_from(
+            table, req, exprs, count_only, start, from_partition, bytes_used
+        )
+        metrics.READS.labels(table.name).inc(page.scanned_count)
+        return page
+
+    async def _scan_from(
+        self,
+        table: TableDef,
+        req: rd.ScanInput,
+        exprs: ex.Expressions,
+        count_only: bool,
+        start: it.Located | None,
+        from_partition: int,
+        bytes_used: int = 0,
+    ) -> rd.Page:
+        """Partitions in order; at the first one another replica owns, that replica
+        serves the rest of the page (partitions only go up, so this ends)."""
+        acc = rd.Page([], 0, 0, None, bytes_used)
+        first = start.partition if start is not None else from_partition
+        for p in range(first, table.partitions):
+            remaining = req.limit - acc.scanned_count if req.limit else 0
+            # A forwarded scan starts on a partition of this replica; later ones may be
+            # elsewhere again (the partition only goes up, so the scan never loops).
+            found = await self.owner(table, p, may_forward=p > first or not FORWARDED.get())
+            if isinstance(found, str):
+                rest = dataclasses.replace(
+                    req,
+                    limit=remaining,
+                    exclusive_start_key=req.exclusive_start_key if p == first else None,
+                )
+                return rd.merge(acc, await self._remote().scan(found, rest, p, acc.size_bytes))
+            page = rd.paginate(
+                table,
+                rd.scan_order(table, [found], start, req.segment, req.total_segments),
+                limit=remaining,
+                keep=ex.filter_of(exprs),
+                project=ex.projector(exprs),
+                count_only=count_only,
+                bytes_used=acc.size_bytes,
+            )
+            acc = rd.merge(acc, page)
+            if page.last_evaluated_key is not None:
+                return acc
+        return acc
+
+    async def query(self, req: rd.QueryInput) -> rd.Page:
+        table = self.get(req.table_name)
+        rd.no_index(req.index_name, table)
+        rd.check_limit(req.limit)
+        count_only = rd.check_select(req.select, req.projection_expression)
+        if not req.key_condition_expression:
+            raise ValidationException(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+                "in the request."
+            )
+        exprs = ex.compile(
+            key_condition=req.key_condition_expression,
+            filter=req.filter_expression,
+            projection=req.projection_expression,
+            names=req.expression_attribute_names,
+            values=req.expression_attribute_values,
+        )
+        keys = ex.key_range(exprs, table)
+        if exprs.filter is not None:
+            check_query_filter(exprs.filter, exprs.names, table.key_names)
+        start = rd.start_key(table, req.exclusive_start_key)
+        if start is not None and start.keys[table.hash_key] != keys.hash_value:
+            raise ValidationException(
+                "The provided starting key is invalid: The provided key "
+                "element does not match the schema"
+            )
+        hash_value = keys.hash_value
+        partition = partition_of(hash_value, table.partitions)
+        store = await self.store(table, partition)
+        page = rd.paginate(
+            table,
+            rd.query_order(table, store, keys, req.scan_index_forward, start),
+            limit=req.limit,
+            keep=ex.filter_of(exprs),
+            project=ex.projector(exprs),
+            count_only=count_only,
+        )
+        metrics.READS.labels(table.name).inc(page.scanned_count)
+        return page
+
+    async def batch_get_item(
+        self, request_items: dict[str, rd.KeysAndAttributes]
+    ) -> dict[str, list[Item]]:
+        total = sum(len(k.keys) for k in request_items.values())
+        if total == 0:
+            raise ValidationException(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy "
+                "constraint: Member must have length greater than or equal to 1"
+            )
+        if total > 100:
+            raise ValidationException("Too many items requested for the BatchGetItem call")
+        out: dict[str, list[Item]] = {}
+        for name, ka in request_items.items():
+            table = self.get(name)
+            exprs = ex.compile(
+                projection=ka.projection_expression,
+                names=ka.expression_attribute_names,
+                values={},
+            )
+            located = [it.locate(table, it.exact_key(table, k)) for k in ka.keys]
+            if len({w.key for w in located}) != len(located):
+                raise ValidationException("Provided list of item keys contains duplicates")
+            found = out.setdefault(name, [])
+            for w in located:
+                owner = await self.owner(table, w.partition)
+                if isinstance(owner, str):
+                    item = await self._remote().get_item(
+                        owner,
+                        rd.GetItemInput(
+                            name,
+                            w.keys,
+                            projection_expression=ka.projection_expression,
+                            expression_attribute_names=ka.expression_attribute_names,
+                        ),
+                    )
+                    if item is not None:
+                        found.append(item)
+                    continue
+                item = owner.get(w.key)
+                if item is not None:
+                    found.append(ex.projector(exprs)(item))
+            metrics.READS.labels(name).inc(len(located))
+        return out
+
+    # --- transactions ---------------------------------------------------------------------
+    async def transact_write_items(self, actions: list[tx.TransactAction]) -> None:
+        """All or nothing, in one Kafka transaction of the replica owning every item."""
+        tables = {a.table_name: self.get(a.table_name) for a in actions}
+        steps = tx.plan(tables, actions)
+        owners = {await self._owner_name(w.table, w.partition) for w, _ in steps}
+        if owners != {None}:
+            if len(owners) == 1:
+                (address,) = owners
+                assert address is not None
+                raise NotOwner(address)
+            raise ValidationException(
+                "TransactWriteItems over items whose partitions different replicas own is not "
+                "supported yet (it needs the transaction coordinator)"
+            )
+        try:
+            await self.writer.submit(tx.transaction_step(steps))
+        except tx.TransactionCanceledException:
+            for t in tables:
+                metrics.TRANSACTIONS_CANCELED.labels(t).inc()
+            raise
+
+    async def _owner_name(self, table: TableDef, partition: int) -> str | None:
+        found = await self.owner(table, partition)
+        return found if isinstance(found, str) else None

@@ -1,0 +1,261 @@
+"""Table definitions: what CreateTable accepts, as typed dataclasses in DynamoDB's shapes.
+
+A definition lives in the registry (kind ``table``); every replica reads it from
+there. Validation follows DynamoDB's CreateTable rules and messages.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventplane.errors import ValidationException
+
+KIND = "table"
+# The platform's region and account (the values every capability uses); they move
+# to the shared ARN module once it exists, instead of importing another capability.
+REGION = "local"
+ACCOUNT = "000000000000"
+DEFAULT_PARTITIONS = 4
+MAX_PARTITIONS = 64
+VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySchemaElement:
+    attribute_name: str
+    key_type: str  # HASH | RANGE
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeDefinition:
+    attribute_name: str
+    attribute_type: str  # S | N | B
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpecification:
+    stream_enabled: bool = False
+    stream_view_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTableInput:
+    table_name: str
+    key_schema: Sequence[KeySchemaElement]
+    attribute_definitions: Sequence[AttributeDefinition]
+    stream_specification: StreamSpecification = field(default_factory=StreamSpecification)
+    partitions: int = 0
+    billing_mode: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TableDef:
+    """A table as stored in the registry."""
+
+    name: str
+    table_id: str
+    hash_key: str
+    range_key: str | None
+    attribute_types: Mapping[str, str]
+    partitions: int
+    created_ms: int
+    stream: StreamSpecification
+    stream_label: str  # "" when streams were never enabled
+    billing_mode: str
+
+    @property
+    def arn(self) -> str:
+        return table_arn(self.name)
+
+    @property
+    def stream_arn(self) -> str:
+        return stream_arn(self.name, self.stream_label) if self.stream_label else ""
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    def key_schema(self) -> list[KeySchemaElement]:
+        keys = [KeySchemaElement(self.hash_key, "HASH")]
+        if self.range_key is not None:
+            keys.append(KeySchemaElement(self.range_key, "RANGE"))
+        return keys
+
+    def attribute_definitions(self) -> list[AttributeDefinition]:
+        return [AttributeDefinition(n, t) for n, t in sorted(self.attribute_types.items())]
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "table_id": self.table_id,
+            "hash_key": self.hash_key,
+            "range_key": self.range_key,
+            "attribute_types": dict(self.attribute_types),
+            "partitions": self.partitions,
+            "created_ms": self.created_ms,
+            "stream_enabled": self.stream.stream_enabled,
+            "stream_view_type": self.stream.stream_view_type,
+            "stream_label": self.stream_label,
+            "billing_mode": self.billing_mode,
+        }
+
+    @staticmethod
+    def from_spec(name: str, spec: Mapping[str, Any]) -> TableDef:
+        return TableDef(
+            name=name,
+            table_id=str(spec["table_id"]),
+            hash_key=str(spec["hash_key"]),
+            range_key=spec.get("range_key"),
+            attribute_types=dict(spec["attribute_types"]),
+            partitions=int(spec["partitions"]),
+            created_ms=int(spec["created_ms"]),
+            stream=StreamSpecification(
+                bool(spec.get("stream_enabled")), str(spec.get("stream_view_type") or "")
+            ),
+            stream_label=str(spec.get("stream_label") or ""),
+            billing_mode=str(spec.get("billing_mode") or "PAY_PER_REQUEST"),
+        )
+
+
+def table_arn(name: str) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def stream_arn(name: str, label: str) -> str:
+    return f"{table_arn(name)}/stream/{label}"
+
+
+def stream_label(created_ms: int) -> str:
+    """DynamoDB's label form: the stream's creation time, 2015-05-11T21:21:33.291."""
+    dt = datetime.fromtimestamp(created_ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created_ms % 1000:03d}"
+
+
+def parse_stream_arn(arn: str) -> tuple[str, str]:
+    """(table name, stream label) of a stream ARN, or ValidationException."""
+    prefix = table_arn("")
+    rest = arn[len(prefix) :] if arn.startswith(prefix) else ""
+    name, sep, label = rest.partition("/stream/")
+    if not sep or not name or not label:
+        raise ValidationException(f"Invalid StreamArn: {arn!r}")
+    return name, label
+
+
+def validate_table_name(name: str, field_name: str = "tableName") -> str:
+    if not _NAME.match(name or ""):
+        raise ValidationException(
+            f"1 validation error detected: Value '{name}' at '{field_name}' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and "
+            "have length between 3 and 255"
+        )
+    return name
+
+
+def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
+    """Validate CreateTable and build the definition (DynamoDB's rules and messages)."""
+    validate_table_name(req.table_name)
+    if not req.key_schema:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'keySchema' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    if len(req.key_schema) > 2:
+        raise ValidationException(
+            "1 validation error detected: Value at 'keySchema' failed to satisfy constraint: "
+            "Member must have length less than or equal to 2"
+        )
+    hashes = [k for k in req.key_schema if k.key_type == "HASH"]
+    ranges = [k for k in req.key_schema if k.key_type == "RANGE"]
+    bad = [k.key_type for k in req.key_schema if k.key_type not in ("HASH", "RANGE")]
+    if bad:
+        raise ValidationException(
+            f"1 validation error detected: Value '{bad[0]}' at 'keySchema.1.member.keyType' "
+            "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
+        )
+    if len(hashes) != 1 or req.key_schema[0].key_type != "HASH":
+        raise ValidationException(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    if len(ranges) > 1:
+        raise ValidationException("Too many range keys in the KeySchema")
+    types: dict[str, str] = {}
+    for d in req.attribute_definitions:
+        if d.attribute_type not in ("S", "N", "B"):
+            raise ValidationException(
+                f"1 validation error detected: Value '{d.attribute_type}' at "
+                "'attributeDefinitions.member.attributeType' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [B, N, S]"
+            )
+        if d.attribute_name in types:
+            raise ValidationException(
+                "Cannot have two attributes with the same name: "
+                f"{d.attribute_name} in AttributeDefinitions"
+            )
+        types[d.attribute_name] = d.attribute_type
+    names = [k.attribute_name for k in req.key_schema]
+    if len(set(names)) != len(names):
+        raise ValidationException(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    missing = [n for n in names if n not in types]
+    extra = [n for n in types if n not in names]
+    if missing or extra:
+        raise ValidationException(
+            "One or more parameter values were invalid: Some index key attributes are not "
+            "defined in AttributeDefinitions. Keys: ["
+            + ", ".join(names)
+            + "], AttributeDefinitions: ["
+            + ", ".join(types)
+            + "]"
+            if missing
+            else "One or more parameter values were invalid: Number of attributes in KeySchema "
+            "does not exactly match number of attributes defined in AttributeDefinitions"
+        )
+    stream = _stream_spec(req.stream_specification)
+    partitions = req.partitions or DEFAULT_PARTITIONS
+    if not 1 <= partitions <= MAX_PARTITIONS:
+        raise ValidationException(
+            f"Invalid value for Partitions: {partitions}; it must be between 1 and {MAX_PARTITIONS}"
+        )
+    billing = req.billing_mode or "PAY_PER_REQUEST"
+    if billing not in ("PAY_PER_REQUEST", "PROVISIONED"):
+        raise ValidationException(
+            f"1 validation error detected: Value '{billing}' at 'billingMode' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+        )
+    return TableDef(
+        name=req.table_name,
+        table_id=str(uuid.uuid4()),
+        hash_key=hashes[0].attribute_name,
+        range_key=ranges[0].attribute_name if ranges else None,
+        attribute_types=types,
+        partitions=partitions,
+        created_ms=now_ms,
+        stream=stream,
+        stream_label=stream_label(now_ms) if stream.stream_enabled else "",
+        billing_mode=billing,
+    )
+
+
+def _stream_spec(spec: StreamSpecification) -> StreamSpecification:
+    if not spec.stream_enabled:
+        if spec.stream_view_type:
+            raise ValidationException(
+                "One or more parameter values were invalid: StreamViewType may not be "
+                "specified when StreamEnabled is false"
+            )
+        return StreamSpecification()
+    if spec.stream_view_type not in VIEW_TYPES:
+        raise ValidationException(
+            "One or more parameter values were invalid: StreamViewType must be one of "
+            + ", ".join(VIEW_TYPES)
+            if spec.stream_view_type
+            else "One or more parameter values were invalid: StreamViewType is required when "
+            "StreamEnabled is true"
+        )
+    return spec

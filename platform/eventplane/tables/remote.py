@@ -1,0 +1,93 @@
+"""The engine's calls to other replicas' partitions, as forwarded Tables gRPC requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from eventplane._gen.v1 import tables_pb2 as pb
+from eventplane.errors import from_rpc
+from eventplane.tables import items as it
+from eventplane.tables import reads as rd
+from eventplane.tables.routing import Forwarder
+from eventplane.tables.wire import dump, dump_values, parse_item
+
+Item = dict[str, Any]
+
+
+class GrpcRemote:
+    """The engine's calls to other replicas' partitions, as forwarded gRPC requests."""
+
+    def __init__(self, forwarder: Forwarder) -> None:
+        self._f = forwarder
+
+    async def _call(self, address: str, rpc: str, request: Any) -> Any:
+        try:
+            return await getattr(self._f.stub(address), rpc)(
+                request, metadata=self._f.metadata(), timeout=30
+            )
+        except grpc.RpcError as err:
+            raise from_rpc(err) from None
+
+    async def get_item(self, address: str, req: rd.GetItemInput) -> Item | None:
+        r = await self._call(
+            address,
+            "GetItem",
+            pb.GetItemRequest(
+                table_name=req.table_name,
+                key=dump(req.key),
+                projection_expression=req.projection_expression,
+                expression_attribute_names=dict(req.expression_attribute_names),
+            ),
+        )
+        return parse_item(r.item, "Item") if r.item else None
+
+    async def scan(
+        self, address: str, req: rd.ScanInput, from_partition: int, bytes_used: int
+    ) -> rd.Page:
+        r = await self._call(
+            address,
+            "Scan",
+            pb.ScanRequest(
+                table_name=req.table_name,
+                filter_expression=req.filter_expression,
+                projection_expression=req.projection_expression,
+                expression_attribute_names=dict(req.expression_attribute_names),
+                expression_attribute_values=dump_values(req.expression_attribute_values),
+                limit=req.limit,
+                exclusive_start_key=dump(req.exclusive_start_key),
+                select=req.select,
+                segment=req.segment,
+                total_segments=req.total_segments,
+                from_partition=from_partition,
+                bytes_used=bytes_used,
+            ),
+        )
+        return rd.Page(
+            [parse_item(i, "Items") for i in r.items],
+            r.count,
+            r.scanned_count,
+            parse_item(r.last_evaluated_key, "LastEvaluatedKey") or None,
+            r.bytes_used,
+        )
+
+    async def batch_write(self, address: str, writes: dict[str, list[it.BatchWrite]]) -> None:
+        await self._call(
+            address,
+            "BatchWriteItem",
+            pb.BatchWriteItemRequest(
+                request_items={
+                    name: pb.WriteRequestList(
+                        requests=[
+                            pb.WriteRequest(put_item=dump(w.item), delete_key=dump(w.key))
+                            for w in entries
+                        ]
+                    )
+                    for name, entries in writes.items()
+                }
+            ),
+        )
+
+    async def close(self) -> None:
+        await self._f.close()

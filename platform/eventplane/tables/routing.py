@@ -1,0 +1,138 @@
+"""Finding a table partition's owner and forwarding requests to it.
+
+Mirrors ``queues/routing.py`` for the ``eventplane.table-owners`` group (the
+queue module is bound to the queue group and the Queues service): each
+member's client id carries the gRPC address of its replica. A request for a
+partition another replica owns is re-sent to that replica with the
+``x-eventplane-forwarded`` metadata, which makes it serve from its own
+partitions only (never forward again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import hmac
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+import grpc
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from eventplane._gen.v1 import tables_pb2_grpc
+from eventplane.config import Settings
+from eventplane.kafka import naming
+from eventplane.kafka.clients import client_config
+from eventplane.observability.logging import get_logger
+from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
+
+if TYPE_CHECKING:
+    from eventplane.tables.items import BatchWrite
+    from eventplane.tables.reads import GetItemInput, Page, ScanInput
+
+_log = get_logger("eventplane.tables.routing")
+
+FORWARDED_KEY = "x-eventplane-forwarded"
+REFRESH_SECONDS = 1.0
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+# Set while serving a request another replica forwarded: serve locally or fail.
+FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("forwarded", default=False)
+
+
+class NotOwner(Exception):
+    """The partition is owned by another replica (``address``): forward the request there."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"the partition is served by {address}")
+        self.address = address
+
+
+class Remote(Protocol):
+    """Calls to another replica's partitions (the service implements them over gRPC)."""
+
+    async def get_item(self, address: str, req: GetItemInput) -> dict[str, Any] | None: ...
+
+    async def scan(
+        self, address: str, req: ScanInput, from_partition: int, bytes_used: int
+    ) -> Page: ...
+
+    async def batch_write(self, address: str, writes: dict[str, list[BatchWrite]]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def forward_token(secret: str) -> str:
+    """Marks a request as forwarded by a replica of this cluster (not by a client)."""
+    return hmac.new(secret.encode(), b"eventplane-tables-forwarded", hashlib.sha256).hexdigest()
+
+
+class OwnerDirectory:
+    """Which replica (gRPC address) owns which table partition, refreshed from Kafka."""
+
+    def __init__(self, settings: Settings, self_address: str) -> None:
+        self._admin = AdminClient(client_config(settings))
+        self.self_address = self_address
+        self._owners: dict[tuple[str, int], str] = {}
+        self._fetched = 0.0
+        self._lock = asyncio.Lock()
+
+    async def owner_of(self, table: str, partition: int) -> str | None:
+        async with self._lock:
+            if time.monotonic() - self._fetched >= REFRESH_SECONDS:
+                try:
+                    self._owners = await asyncio.to_thread(self._describe)
+                except (KafkaException, TimeoutError) as exc:
+                    _log.warning("cannot read table owners", error=str(exc))
+                self._fetched = time.monotonic()
+        return self._owners.get((table, partition))
+
+    def _describe(self) -> dict[tuple[str, int], str]:
+        futures = self._admin.describe_consumer_groups(
+            [naming.TABLE_OWNERS_GROUP], request_timeout=5
+        )
+        group = futures[naming.TABLE_OWNERS_GROUP].result(timeout=5)
+        owners: dict[tuple[str, int], str] = {}
+        for member in group.members:
+            parts = member.client_id.split("|")
+            if len(parts) < 2 or parts[0] != "eventplane-table-owner" or not member.assignment:
+                continue
+            for tp in member.assignment.topic_partitions:
+                owners[(naming.table_of(tp.topic), tp.partition)] = parts[1]
+        return owners
+
+
+class Forwarder:
+    """gRPC stubs to the other replicas, one channel each."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def stub(self, address: str) -> tables_pb2_grpc.TablesStub:
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.aio.insecure_channel(
+                address,
+                options=[
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ],
+            )
+            self._channels[address] = channel
+        return tables_pb2_grpc.TablesStub(channel)
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        md: list[tuple[str, str]] = [(FORWARDED_KEY, self._token)]
+        ctx = current_trace()
+        if ctx is not None:
+            md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]
+        return tuple(md)
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()

@@ -1,0 +1,395 @@
+"""The Tables gRPC service: DynamoDB JSON text in, the engine's typed calls, JSON text out.
+
+No behaviour lives here: parsing the JSON fields (with a ValidationException
+naming the field) and shaping responses is all it does.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias
+
+import grpc
+
+from eventplane._gen.v1 import tables_pb2 as pb
+from eventplane._gen.v1 import tables_pb2_grpc
+from eventplane.errors import from_rpc
+from eventplane.tables import items as it
+from eventplane.tables import reads as rd
+from eventplane.tables import transactions as tx
+from eventplane.tables.engine import TableEngine, TableStatus
+from eventplane.tables.expr import ConditionalCheckFailedException
+from eventplane.tables.model import (
+    AttributeDefinition,
+    CreateTableInput,
+    KeySchemaElement,
+    StreamSpecification,
+)
+from eventplane.tables.remote import GrpcRemote
+from eventplane.tables.routing import FORWARDED, FORWARDED_KEY, Forwarder, NotOwner
+from eventplane.tables.stream_api import StreamsApi
+from eventplane.tables.wire import dump, parse_item, parse_values
+
+Ctx: TypeAlias = grpc.aio.ServicerContext
+Item = dict[str, Any]
+
+
+def describe(s: TableStatus) -> pb.TableDescription:
+    t = s.table
+    return pb.TableDescription(
+        table_name=t.name,
+        table_arn=t.arn,
+        table_id=t.table_id,
+        table_status=s.status,
+        key_schema=[
+            pb.KeySchemaElement(attribute_name=k.attribute_name, key_type=k.key_type)
+            for k in t.key_schema()
+        ],
+        attribute_definitions=[
+            pb.AttributeDefinition(attribute_name=d.attribute_name, attribute_type=d.attribute_type)
+            for d in t.attribute_definitions()
+        ],
+        creation_date_time=t.created_ms / 1000,
+        item_count=s.item_count,
+        table_size_bytes=s.size_bytes,
+        stream_specification=pb.StreamSpecification(
+            stream_enabled=t.stream.stream_enabled, stream_view_type=t.stream.stream_view_type
+        ),
+        latest_stream_arn=t.stream_arn,
+        latest_stream_label=t.stream_label,
+        partitions=t.partitions,
+        billing_mode=t.billing_mode,
+    )
+
+
+async def _written(call: Any) -> pb.WriteItemResponse:
+    try:
+        result: it.WriteResult = await call
+    except ConditionalCheckFailedException as exc:
+        return pb.WriteItemResponse(
+            condition_failure=pb.ConditionFailure(message=exc.message, item=dump(exc.item))
+        )
+    return pb.WriteItemResponse(attributes=dump(result.attributes))
+
+
+def _page(page: rd.Page) -> pb.ItemPage:
+    return pb.ItemPage(
+        items=[dump(i) for i in page.items],
+        count=page.count,
+        scanned_count=page.scanned_count,
+        last_evaluated_key=dump(page.last_evaluated_key),
+        bytes_used=page.size_bytes,
+    )
+
+
+Handler = Callable[[Any, Any, Ctx], Awaitable[Any]]
+
+
+def routed(rpc: str) -> Callable[[Handler], Handler]:
+    """Serve a call here, or send it to the replica that owns its partition."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def serve(self: TablesService, request: Any, context: Ctx) -> Any:
+            forwarded = self.is_forwarded(context)
+            token = FORWARDED.set(forwarded)
+            try:
+                return await handler(self, request, context)
+            except NotOwner as exc:
+                stub = self.forwarder.stub(exc.address)
+                try:
+                    return await getattr(stub, rpc)(
+                        request, metadata=self.forwarder.metadata(), timeout=30
+                    )
+                except grpc.RpcError as err:
+                    raise from_rpc(err) from None
+            finally:
+                FORWARDED.reset(token)
+
+        return serve
+
+    return wrap
+
+
+class TablesService(tables_pb2_grpc.TablesServicer):
+    def __init__(self, engine: TableEngine) -> None:
+        self.engine = engine
+        self.streams = StreamsApi(
+            engine.tables, engine.lookup, engine.readers, engine.signer, engine.clock
+        )
+        self.forwarder = Forwarder(engine.forward_token)
+        engine.remote = GrpcRemote(Forwarder(engine.forward_token))
+
+    def is_forwarded(self, context: Ctx) -> bool:
+        token = self.engine.forward_token
+        return any(
+            k == FORWARDED_KEY and v == token for k, v in context.invocation_metadata() or ()
+        )
+
+    # --- tables ---------------------------------------------------------------------------
+    async def CreateTable(self, request: pb.CreateTableRequest, context: Ctx) -> Any:
+        spec = request.stream_specification
+        status = await self.engine.create_table(
+            CreateTableInput(
+                table_name=request.table_name,
+                key_schema=[
+                    KeySchemaElement(k.attribute_name, k.key_type) for k in request.key_schema
+                ],
+                attribute_definitions=[
+                    AttributeDefinition(d.attribute_name, d.attribute_type)
+                    for d in request.attribute_definitions
+                ],
+                stream_specification=StreamSpecification(
+                    spec.stream_enabled, spec.stream_view_type
+                ),
+                partitions=request.partitions,
+                billing_mode=request.billing_mode,
+            )
+        )
+        return pb.TableDescriptionResponse(table=describe(status))
+
+    async def DescribeTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
+        return pb.TableDescriptionResponse(
+            table=describe(self.engine.describe_table(request.table_name))
+        )
+
+    async def ListTables(self, request: pb.ListTablesRequest, context: Ctx) -> Any:
+        names, last = self.engine.list_tables(request.exclusive_start_table_name, request.limit)
+        return pb.ListTablesResponse(table_names=names, last_evaluated_table_name=last or "")
+
+    async def DeleteTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
+        status = await self.engine.delete_table(request.table_name)
+        return pb.TableDescriptionResponse(table=describe(status))
+
+    # --- items ------------------------------------------------------------------------------
+    @routed("PutItem")
+    async def PutItem(self, request: pb.PutItemRequest, context: Ctx) -> Any:
+        req = it.PutItemInput(
+            table_name=request.table_name,
+            item=parse_item(request.item, "Item"),
+            condition_expression=request.condition_expression,
+            expression_attribute_names=dict(request.expression_attribute_names),
+            expression_attribute_values=parse_values(request.expression_attribute_values),
+            return_values=request.return_values,
+            return_values_on_condition_check_failure=(
+                request.return_values_on_condition_check_failure
+            ),
+        )
+        return await _written(self.engine.put_item(req))
+
+    @routed("UpdateItem")
+    async def UpdateItem(self, request: pb.UpdateItemRequest, context: Ctx) -> Any:
+        req = it.UpdateItemInput(
+            table_name=request.table_name,
+            key=parse_item(request.key, "Key"),
+            update_expression=request.update_expression,
+            condition_expression=request.condition_expression,
+            expression_attribute_names=dict(request.expression_attribute_names),
+            expression_attribute_values=parse_values(request.expression_attribute_values),
+            return_values=request.return_values,
+            return_values_on_condition_check_failure=(
+                request.return_values_on_condition_check_failure
+            ),
+        )
+        return await _written(self.engine.update_item(req))
+
+    @routed("DeleteItem")
+    async def DeleteItem(self, request: pb.DeleteItemRequest, context: Ctx) -> Any:
+        req = it.DeleteItemInput(
+            table_name=request.table_name,
+            key=parse_item(request.key, "Key"),
+            condition_expression=request.condition_expression,
+            expression_attribute_names=dict(request.expression_attribute_names),
+            expression_attribute_values=parse_values(request.expression_attribute_values),
+            return_values=request.return_values,
+            return_values_on_condition_check_failure=(
+                request.return_values_on_condition_check_failure
+            ),
+        )
+        return await _written(self.engine.delete_item(req))
+
+    @routed("GetItem")
+    async def GetItem(self, request: pb.GetItemRequest, context: Ctx) -> Any:
+        item = await self.engine.get_item(
+            rd.GetItemInput(
+                table_name=request.table_name,
+                key=parse_item(request.key, "Key"),
+                consistent_read=request.consistent_read,
+                projection_expression=request.projection_expression,
+                expression_attribute_names=dict(request.expression_attribute_names),
+            )
+        )
+        return pb.GetItemResponse(item=dump(item))
+
+    @routed("Query")
+    async def Query(self, request: pb.QueryRequest, context: Ctx) -> Any:
+        page = await self.engine.query(
+            rd.QueryInput(
+                table_name=request.table_name,
+                index_name=request.index_name,
+                key_condition_expression=request.key_condition_expression,
+                filter_expression=request.filter_expression,
+                projection_expression=request.projection_expression,
+                expression_attribute_names=dict(request.expression_attribute_names),
+                expression_attribute_values=parse_values(request.expression_attribute_values),
+                scan_index_forward=(
+                    request.scan_index_forward if request.HasField("scan_index_forward") else True
+                ),
+                limit=request.limit,
+                exclusive_start_key=parse_item(request.exclusive_start_key, "ExclusiveStartKey")
+                or None,
+                select=request.select,
+                consistent_read=request.consistent_read,
+            )
+        )
+        return _page(page)
+
+    @routed("Scan")
+    async def Scan(self, request: pb.ScanRequest, context: Ctx) -> Any:
+        page = await self.engine.scan(
+            rd.ScanInput(
+                table_name=request.table_name,
+                index_name=request.index_name,
+                filter_expression=request.filter_expression,
+                projection_expression=request.projection_expression,
+                expression_attribute_names=dict(request.expression_attribute_names),
+                expression_attribute_values=parse_values(request.expression_attribute_values),
+                limit=request.limit,
+                exclusive_start_key=parse_item(request.exclusive_start_key, "ExclusiveStartKey")
+                or None,
+                select=request.select,
+                segment=request.segment if request.HasField("segment") else None,
+                total_segments=(
+                    request.total_segments if request.HasField("total_segments") else None
+                ),
+                consistent_read=request.consistent_read,
+            ),
+            *((request.from_partition, request.bytes_used) if self.is_forwarded(context) else ()),
+        )
+        return _page(page)
+
+    @routed("BatchGetItem")
+    async def BatchGetItem(self, request: pb.BatchGetItemRequest, context: Ctx) -> Any:
+        wanted = {
+            name: rd.KeysAndAttributes(
+                keys=[parse_item(k, "Keys") for k in ka.keys],
+                projection_expression=ka.projection_expression,
+                expression_attribute_names=dict(ka.expression_attribute_names),
+                consistent_read=ka.consistent_read,
+            )
+            for name, ka in request.request_items.items()
+        }
+        found = await self.engine.batch_get_item(wanted)
+        return pb.BatchGetItemResponse(
+            responses={n: pb.ItemList(items=[dump(i) for i in items]) for n, items in found.items()}
+        )
+
+    @routed("BatchWriteItem")
+    async def BatchWriteItem(self, request: pb.BatchWriteItemRequest, context: Ctx) -> Any:
+        writes = {
+            name: [
+                it.BatchWrite(
+                    item=parse_item(w.put_item, "PutRequest.Item") if w.put_item else None,
+                    key=parse_item(w.delete_key, "DeleteRequest.Key") if w.delete_key else None,
+                )
+                for w in lst.requests
+            ]
+            for name, lst in request.request_items.items()
+        }
+        await self.engine.batch_write_item(writes)
+        return pb.BatchWriteItemResponse()
+
+    @routed("TransactWriteItems")
+    async def TransactWriteItems(self, request: pb.TransactWriteItemsRequest, context: Ctx) -> Any:
+        actions = [
+            tx.TransactAction(
+                kind=a.kind,
+                table_name=a.table_name,
+                item=parse_item(a.item, "Put.Item") if a.item else None,
+                key=parse_item(a.key, f"{a.kind}.Key") if a.key else None,
+                condition_expression=a.condition_expression,
+                update_expression=a.update_expression,
+                expression_attribute_names=dict(a.expression_attribute_names),
+                expression_attribute_values=parse_values(a.expression_attribute_values),
+                return_values_on_condition_check_failure=(
+                    a.return_values_on_condition_check_failure
+                ),
+            )
+            for a in request.transact_items
+        ]
+        try:
+            await self.engine.transact_write_items(actions)
+        except tx.TransactionCanceledException as exc:
+            return pb.TransactWriteItemsResponse(
+                cancelled_message=exc.message,
+                cancellation_reasons=[
+                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
+                    for r in exc.cancellation_reasons
+                ],
+            )
+        return pb.TransactWriteItemsResponse()
+
+    # --- streams -------------------------------------------------------------------------
+    async def ListStreams(self, request: pb.ListStreamsRequest, context: Ctx) -> Any:
+        found, last = self.streams.list_streams(
+            request.table_name, request.limit, request.exclusive_start_stream_arn
+        )
+        return pb.ListStreamsResponse(
+            streams=[
+                pb.StreamSummary(
+                    stream_arn=s.stream_arn, table_name=s.table_name, stream_label=s.stream_label
+                )
+                for s in found
+            ],
+            last_evaluated_stream_arn=last or "",
+        )
+
+    async def DescribeStream(self, request: pb.DescribeStreamRequest, context: Ctx) -> Any:
+        d = await self.streams.describe_stream(
+            request.stream_arn, request.limit, request.exclusive_start_shard_id
+        )
+        return pb.DescribeStreamResponse(
+            stream_description=pb.StreamDescription(
+                stream_arn=d.stream_arn,
+                stream_label=d.stream_label,
+                stream_status=d.status,
+                stream_view_type=d.view_type,
+                creation_request_date_time=d.table.created_ms / 1000,
+                table_name=d.table.name,
+                key_schema=[
+                    pb.KeySchemaElement(attribute_name=k.attribute_name, key_type=k.key_type)
+                    for k in d.table.key_schema()
+                ],
+                shards=[
+                    pb.Shard(
+                        shard_id=s.shard_id,
+                        sequence_number_range=pb.SequenceNumberRange(
+                            starting_sequence_number=s.starting_sequence_number,
+                            ending_sequence_number=s.ending_sequence_number,
+                        ),
+                    )
+                    for s in d.shards
+                ],
+                last_evaluated_shard_id=d.last_evaluated_shard_id or "",
+            )
+        )
+
+    async def GetShardIterator(self, request: pb.GetShardIteratorRequest, context: Ctx) -> Any:
+        token = await self.streams.get_shard_iterator(
+            request.stream_arn,
+            request.shard_id,
+            request.shard_iterator_type,
+            request.sequence_number,
+        )
+        return pb.GetShardIteratorResponse(shard_iterator=token)
+
+    async def GetRecords(self, request: pb.GetRecordsRequest, context: Ctx) -> Any:
+        page = await self.streams.get_records(request.shard_iterator, request.limit)
+        return pb.GetRecordsResponse(
+            records=[
+                json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in page.records
+            ],
+            next_shard_iterator=page.next_shard_iterator,
+        )

@@ -1,0 +1,68 @@
+"""The materialized items of one owned table partition, in memory.
+
+Rebuilt from the changelog on adoption, changed only after the owner's Kafka
+transaction committed, so a read never sees a write that could still vanish.
+Items are grouped by partition-key value, which is what Query reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from eventplane.tables.keys import canonical_value
+
+Item = dict[str, Any]
+
+
+class PartitionStore:
+    def __init__(self, table: str, partition: int, hash_key: str) -> None:
+        self.table = table
+        self.partition = partition
+        self._hash_key = hash_key
+        self._items: dict[str, Item] = {}
+        self._by_hash: dict[str, dict[str, Item]] = {}
+        self.size_bytes = 0
+
+    def load(self, items: dict[str, Item], size: Any) -> None:
+        for key, item in items.items():
+            self.put(key, item, size)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> Item | None:
+        return self._items.get(key)
+
+    def put(self, key: str, item: Item, size: Any) -> None:
+        old = self._items.get(key)
+        if old is not None:
+            self.size_bytes -= size(old)
+        self._items[key] = item
+        self._by_hash.setdefault(canonical_value(item[self._hash_key]), {})[key] = item
+        self.size_bytes += size(item)
+
+    def delete(self, key: str, size: Any) -> None:
+        old = self._items.pop(key, None)
+        if old is None:
+            return
+        self.size_bytes -= size(old)
+        hk = canonical_value(old[self._hash_key])
+        group = self._by_hash.get(hk)
+        if group is not None:
+            group.pop(key, None)
+            if not group:
+                del self._by_hash[hk]
+
+    def with_hash(self, hash_canonical: str) -> list[tuple[str, Item]]:
+        return list(self._by_hash.get(hash_canonical, {}).items())
+
+    def scan(self) -> Iterator[tuple[str, Item]]:
+        """Every item in a stable order (by canonical key), so scan pages resume exactly."""
+        for key in sorted(self._items):
+            yield key, self._items[key]
+
+
+def json_size(item: Item) -> int:
+    return len(json.dumps(item, separators=(",", ":")).encode())

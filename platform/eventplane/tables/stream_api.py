@@ -1,0 +1,197 @@
+"""The DynamoDB Streams actions over a table's ``.stream`` topic.
+
+Any replica serves them: stream reads need no owner, only Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.kafka import naming
+from eventplane.tables import metrics
+from eventplane.tables.errors import TrimmedDataAccessException
+from eventplane.tables.model import TableDef, parse_stream_arn
+from eventplane.tables.streams import (
+    ITERATOR_TYPES,
+    MAX_RECORDS,
+    Iterator,
+    IteratorSigner,
+    StreamReaders,
+    offset_of,
+    partition_of_shard,
+    sequence_number,
+    shard_id,
+    to_record,
+)
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    stream_arn: str
+    table_name: str
+    stream_label: str
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    shard_id: str
+    starting_sequence_number: str
+    ending_sequence_number: str  # "" while the shard is open (always, here)
+
+
+@dataclass(frozen=True)
+class StreamDescription:
+    table: TableDef
+    stream_arn: str
+    stream_label: str
+    status: str
+    view_type: str
+    shards: list[ShardInfo]
+    last_evaluated_shard_id: str | None
+
+
+@dataclass(frozen=True)
+class RecordsPage:
+    records: list[dict[str, Any]]
+    next_shard_iterator: str
+
+
+class StreamsApi:
+    def __init__(
+        self,
+        tables: Any,  # () -> list[TableDef]
+        lookup: Any,  # (name) -> TableDef | None
+        readers: StreamReaders,
+        signer: IteratorSigner,
+        clock: Any,
+    ) -> None:
+        self._tables = tables
+        self._lookup = lookup
+        self._readers = readers
+        self._signer = signer
+        self._clock = clock
+
+    def list_streams(
+        self, table_name: str, limit: int, exclusive_start: str
+    ) -> tuple[list[StreamSummary], str | None]:
+        limit = limit or 100
+        if not 1 <= limit <= 100:
+            raise ValidationException(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+                "constraint: Member must have value less than or equal to 100"
+            )
+        found = [
+            StreamSummary(t.stream_arn, t.name, t.stream_label)
+            for t in self._tables()
+            if t.stream_label and (not table_name or t.name == table_name)
+        ]
+        found.sort(key=lambda s: s.stream_arn)
+        if exclusive_start:
+            found = [s for s in found if s.stream_arn > exclusive_start]
+        page = found[:limit]
+        return page, (page[-1].stream_arn if len(found) > limit else None)
+
+    def _table_of(self, arn: str) -> TableDef:
+        name, label = parse_stream_arn(arn)
+        table = self._lookup(name)
+        if table is None or table.stream_label != label:
+            raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
+        return table
+
+    async def describe_stream(
+        self, arn: str, limit: int, exclusive_start_shard_id: str
+    ) -> StreamDescription:
+        table = self._table_of(arn)
+        topic = naming.table_stream_topic(table.name)
+        shards = []
+        for p in range(table.partitions):
+            low, _ = await asyncio.to_thread(self._readers.watermarks, topic, p)
+            shards.append(ShardInfo(shard_id(table.created_ms, p), sequence_number(low), ""))
+        if exclusive_start_shard_id:
+            start = partition_of_shard(exclusive_start_shard_id, table.partitions)
+            shards = shards[start + 1 :]
+        limit = limit or 100
+        page = shards[:limit]
+        return StreamDescription(
+            table,
+            table.stream_arn,
+            table.stream_label,
+            "ENABLED" if table.stream.stream_enabled else "DISABLED",
+            table.stream.stream_view_type,
+            page,
+            page[-1].shard_id if len(shards) > limit else None,
+        )
+
+    async def get_shard_iterator(
+        self, arn: str, shard: str, iterator_type: str, sequence: str
+    ) -> str:
+        table = self._table_of(arn)
+        partition = partition_of_shard(shard, table.partitions)
+        if iterator_type not in ITERATOR_TYPES:
+            raise ValidationException(
+                f"1 validation error detected: Value '{iterator_type}' at 'shardIteratorType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: ["
+                + ", ".join(ITERATOR_TYPES)
+                + "]"
+            )
+        topic = naming.table_stream_topic(table.name)
+        low, high = await asyncio.to_thread(self._readers.watermarks, topic, partition)
+        if iterator_type == "TRIM_HORIZON":
+            offset = low
+        elif iterator_type == "LATEST":
+            offset = high
+        else:
+            if not sequence:
+                raise ValidationException(
+                    "The SequenceNumber parameter is required for shard iterator type "
+                    f"{iterator_type}"
+                )
+            at = offset_of(sequence)
+            if at < low:
+                raise TrimmedDataAccessException(
+                    f"Sequence number {sequence} is below the trim horizon of shard {shard}"
+                )
+            if at >= high:
+                raise ValidationException(
+                    f"Invalid SequenceNumber {sequence} for shard {shard}: beyond the last "
+                    "record of the shard"
+                )
+            offset = at if iterator_type == "AT_SEQUENCE_NUMBER" else at + 1
+        return self._signer.sign(
+            Iterator(table.name, table.stream_label, partition, offset, self._clock())
+        )
+
+    async def get_records(self, token: str, limit: int) -> RecordsPage:
+        it = self._signer.open(token, self._clock())
+        limit = limit or MAX_RECORDS
+        if not 1 <= limit <= MAX_RECORDS:
+            raise ValidationException(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+                "constraint: Member must have value less than or equal to 1000"
+            )
+        table = self._lookup(it.table)
+        if table is None or table.stream_label != it.label:
+            raise ResourceNotFound(
+                f"Requested resource not found: Stream of table {it.table} not found"
+            )
+        topic = naming.table_stream_topic(table.name)
+        low, _ = await asyncio.to_thread(self._readers.watermarks, topic, it.partition)
+        if it.offset < low:
+            raise TrimmedDataAccessException(
+                "The operation attempted to read past the oldest stream record in a shard."
+            )
+        found, next_offset = await asyncio.to_thread(
+            self._readers.read,
+            topic,
+            it.partition,
+            it.offset,
+            limit,
+            lambda rec: rec["stream_label"] == it.label,
+        )
+        records = [to_record(rec, offset) for offset, rec in found]
+        metrics.STREAM_RECORDS_READ.labels(table.name).inc(len(records))
+        following = Iterator(it.table, it.label, it.partition, next_offset, self._clock())
+        return RecordsPage(records, self._signer.sign(following))

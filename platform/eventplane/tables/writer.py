@@ -1,0 +1,228 @@
+"""The owner's write path: evaluate against the store, then one Kafka transaction, then answer.
+
+Every write on this replica goes through one ``Writer``. Writes that arrive while
+a transaction is in flight are grouped: each is evaluated in arrival order
+against the committed items plus the changes staged before it in the group (so
+a condition sees the write before it), and the whole group's changelog images
+and stream records are written in ONE Kafka transaction. Only after the commit
+are the stores updated and the callers answered; if the transaction fails,
+nothing of it is visible (read_committed) and every caller of the group gets
+the retriable ServiceUnavailable.
+
+The transactional id is stable per replica address, so a restarted replica
+fences its predecessor and aborts the transaction it left open at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from confluent_kafka import KafkaException
+from confluent_kafka import Producer as RawProducer
+
+from eventplane.config import Settings
+from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.clients import client_config
+from eventplane.observability.logging import get_logger
+from eventplane.tables.model import TableDef
+from eventplane.tables.owner import encode_item
+from eventplane.tables.streams import encode_change
+
+_log = get_logger("eventplane.tables.writer")
+
+T = TypeVar("T")
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item's new image (None: deleted) in one owned partition."""
+
+    table: TableDef
+    partition: int
+    key: str  # canonical key
+    keys: Item  # the key attributes
+    old: Item | None
+    new: Item | None
+
+
+class Staged:
+    """What a write sees while it is evaluated: committed items plus earlier staged changes."""
+
+    def __init__(self, read: Callable[[str, int, str], Item | None]) -> None:
+        self._read = read
+        self._overlay: dict[tuple[str, int, str], Item | None] = {}
+
+    def get(self, table: str, partition: int, key: str) -> Item | None:
+        k = (table, partition, key)
+        if k in self._overlay:
+            return self._overlay[k]
+        return self._read(table, partition, key)
+
+    def stage(self, changes: list[Change]) -> None:
+        for c in changes:
+            self._overlay[(c.table.name, c.partition, c.key)] = c.new
+
+
+Prepare = Callable[[Staged], tuple[list[Change], T]]
+
+
+@dataclass
+class _Pending(Generic[T]):
+    prepare: Prepare[T]
+    future: asyncio.Future[T]
+
+
+class Writer:
+    def __init__(
+        self,
+        settings: Settings,
+        read: Callable[[str, int, str], Item | None],
+        apply: Callable[[list[Change]], None],
+        clock: Callable[[], int],
+    ) -> None:
+        self._settings = settings
+        self._read = read
+        self._apply = apply
+        self._clock = clock
+        self._pending: list[_Pending[Any]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._producer: RawProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = await asyncio.to_thread(self._new_producer)
+        self._task = asyncio.create_task(self._run(), name="tables-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for p in self._pending:
+            if not p.future.done():
+                p.future.set_exception(ServiceUnavailable("the server is stopping; retry"))
+        if self._producer is not None:
+            await asyncio.to_thread(self._producer.flush, 5)
+
+    async def submit(self, prepare: Prepare[T]) -> T:
+        """Evaluate ``prepare`` in order with the other writes, commit its changes, answer."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(prepare, future))
+        self._wake.set()
+        return await future
+
+    def _new_producer(self) -> RawProducer:
+        producer = RawProducer(
+            client_config(
+                self._settings,
+                **{
+                    "transactional.id": f"eventplane-tables-{self._settings.advertise}",
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "linger.ms": 1,
+                    "compression.type": "lz4",
+                    "message.max.bytes": 8 * 1024 * 1024,
+                    # A dead owner's open transaction holds back every read_committed
+                    # reader of its partitions (restores, streams) until it times out.
+                    "transaction.timeout.ms": 10000,
+                    "message.timeout.ms": 9000,
+                    "retry.backoff.ms": 5,
+                    "retry.backoff.max.ms": 100,
+                },
+            )
+        )
+        producer.init_transactions(30)
+        return producer
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            group, self._pending = self._pending, []
+            try:
+                await self._write_group(group)
+            except Exception:  # never let one group stop the writer
+                _log.exception("table write group failed")
+                for p in group:
+                    if not p.future.done():
+                        p.future.set_exception(ServiceUnavailable("the write failed; retry"))
+
+    async def _write_group(self, group: list[_Pending[Any]]) -> None:
+        staged = Staged(self._read)
+        done: list[tuple[_Pending[Any], Any]] = []
+        changes: list[Change] = []
+        for p in group:
+            if p.future.done():
+                continue
+            try:
+                mine, result = p.prepare(staged)
+            except EventplaneError as exc:
+                p.future.set_exception(exc)
+                continue
+            staged.stage(mine)
+            changes.extend(mine)
+            done.append((p, result))
+        if changes:
+            records = self._records(changes)
+            try:
+                await asyncio.to_thread(self._transact, records)
+            except ServiceUnavailable as exc:
+                for p, _ in done:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                return
+            self._apply(changes)
+        for p, result in done:
+            if not p.future.done():
+                p.future.set_result(result)
+
+    def _records(self, changes: list[Change]) -> list[tuple[str, int, str, bytes | None, Any]]:
+        now = self._clock()
+        out: list[tuple[str, int, str, bytes | None, Any]] = []
+        for c in changes:
+            topic = naming.table_topic(c.table.name)
+            if c.new is None:
+                out.append((topic, c.partition, c.key, None, []))
+            else:
+                value, headers = encode_item(c.new, now)
+                out.append((topic, c.partition, c.key, value, headers))
+            if c.table.stream.stream_enabled:
+                value, headers = encode_change(c, now, str(uuid.uuid4()))
+                out.append(
+                    (naming.table_stream_topic(c.table.name), c.partition, c.key, value, headers)
+                )
+        return out
+
+    def _transact(self, records: list[tuple[str, int, str, bytes | None, Any]]) -> None:
+        producer = self._producer
+        assert producer is not None
+        try:
+            producer.begin_transaction()
+            for topic, partition, key, value, headers in records:
+                while True:
+                    try:
+                        producer.produce(
+                            topic, value, key=key.encode(), partition=partition, headers=headers
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.01)
+            producer.commit_transaction(30)
+        except KafkaException as exc:
+            error = exc.args[0]
+            _log.warning("table transaction failed", error=error.str())
+            try:
+                if not error.fatal():
+                    producer.abort_transaction(30)
+                else:
+                    raise KafkaException(error)
+            except KafkaException:
+                self._producer = self._new_producer()  # fenced or broken: start over
+            raise ServiceUnavailable(f"could not write to Kafka: {error.str()}") from None

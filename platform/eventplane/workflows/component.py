@@ -1,0 +1,86 @@
+"""The workflows role: the Workflows gRPC service, execution owners, task and timer
+dispatch and the read view of executions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import grpc
+
+from eventplane._gen.v1 import workflows_pb2, workflows_pb2_grpc
+from eventplane.runtime import ServerContext
+
+if TYPE_CHECKING:
+    from eventplane.workflows.core import WorkflowsCore
+    from eventplane.workflows.dispatch import Dispatcher
+    from eventplane.workflows.owner import Owner
+    from eventplane.workflows.perform import Performer
+    from eventplane.workflows.view import View
+
+HISTORY_PARTITIONS = 8
+
+
+class WorkflowsComponent:
+    role: str = "workflows"
+    service_names: Sequence[str] = (
+        workflows_pb2.DESCRIPTOR.services_by_name["Workflows"].full_name,
+    )
+
+    def __init__(self) -> None:
+        self._view: View | None = None
+        self._owner: Owner | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._core: WorkflowsCore | None = None
+        self._performer: Performer | None = None
+
+    async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.kafka import naming
+        from eventplane.kafka.clients import TopicSpec, ensure_topics
+        from eventplane.workflows import metrics
+        from eventplane.workflows.clock import Clock
+        from eventplane.workflows.core import WorkflowsCore
+        from eventplane.workflows.dispatch import Dispatcher
+        from eventplane.workflows.owner import Owner
+        from eventplane.workflows.perform import Performer
+        from eventplane.workflows.service import WorkflowsService
+        from eventplane.workflows.view import View
+
+        await asyncio.to_thread(
+            ensure_topics,
+            ctx.settings,
+            [
+                TopicSpec(naming.WF_HISTORY, HISTORY_PARTITIONS),
+                TopicSpec(naming.WF_INBOX, HISTORY_PARTITIONS),
+                TopicSpec(naming.WF_TASKS, HISTORY_PARTITIONS),
+                TopicSpec(naming.WF_TIMERS, HISTORY_PARTITIONS),
+            ],
+        )
+        clock = Clock.from_env()
+        self._performer = Performer(ctx.settings.grpc_target)
+        self._view = View(ctx.settings)
+        self._view.start()
+        self._owner = Owner(
+            ctx,
+            clock,
+            lambda step, received: metrics.record_step(step, received, int(time.time() * 1000)),
+        )
+        self._owner.start()
+        self._dispatcher = Dispatcher(ctx, clock, self._performer, self._view)
+        self._dispatcher.start()
+        self._core = WorkflowsCore(ctx, self._view, clock, self._performer)
+        workflows_pb2_grpc.add_WorkflowsServicer_to_server(WorkflowsService(self._core), server)
+
+    async def stop(self) -> None:
+        if self._core is not None:
+            await self._core.close()
+        if self._dispatcher is not None:
+            await asyncio.to_thread(self._dispatcher.close)
+        if self._owner is not None:
+            await asyncio.to_thread(self._owner.close)
+        if self._view is not None:
+            await asyncio.to_thread(self._view.close)
+        if self._performer is not None:
+            await self._performer.close()

@@ -1,0 +1,402 @@
+"""The Workflows API as plain Python: one method per Step Functions action.
+
+Definitions live in the resource registry (kind ``statemachine``). A Standard
+execution is started by appending its start record to ``eventplane.wf.history``; the
+partition's owner runs it, and every replica's ``View`` answers reads. Express
+executions run in memory on the replica that receives them (``express.py``) and are
+journaled with their first and last event only. The gRPC servicer, the CLI and the SDK
+are front doors onto this class and hold no behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.errors import ValidationException
+from eventplane.kafka import naming
+from eventplane.runtime import ServerContext
+from eventplane.workflows import arns, asl, metrics, records
+from eventplane.workflows.asl import Diagnostic
+from eventplane.workflows.clock import Clock
+from eventplane.workflows.dispatch import send_inbox
+from eventplane.workflows.errors import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidExecutionInput,
+    InvalidOutput,
+    InvalidToken,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+    StateMachineTypeNotSupported,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
+from eventplane.workflows.express import run_express
+from eventplane.workflows.interpreter import Step
+from eventplane.workflows.machine import Machine, parse_token
+from eventplane.workflows.model import Heartbeat, Start, Stop, TaskResult
+from eventplane.workflows.perform import Performer
+from eventplane.workflows.view import ExecutionView, View
+
+KIND = "statemachine"
+TYPES = ("STANDARD", "EXPRESS")
+MAX_PAYLOAD = 256 * 1024
+START_WAIT_S = 30.0
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    state_machine_arn: str
+    name: str
+    status: str
+    definition: str
+    role_arn: str
+    type: str
+    creation_date: int
+    update_date: int
+    revision_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    start_date: int
+    stop_date: int | None
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    state_transitions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_token: str | None
+
+
+def _execution(v: ExecutionView) -> Execution:
+    return Execution(
+        v.execution_arn,
+        v.state_machine_arn,
+        v.name,
+        v.status,
+        v.start_ms,
+        v.stop_ms,
+        v.input,
+        v.output,
+        v.error,
+        v.cause,
+        v.transitions,
+    )
+
+
+def _json(text: str, field: str, error: type[Exception], default: str = "{}") -> str:
+    text = text or default
+    if len(text.encode()) > MAX_PAYLOAD:
+        raise error(f"{field} exceeds the maximum size of 262144 bytes")
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise error(f"Invalid {field}: {exc}") from None
+    return text
+
+
+def _page_bounds(max_results: int, next_token: str, size: int) -> tuple[int, int]:
+    if not 0 <= max_results <= 1000:
+        raise ValidationException(f"maxResults must be between 0 and 1000, got {max_results}")
+    if next_token and not next_token.isdigit():
+        raise ValidationException(f"Invalid nextToken: {next_token!r}")
+    start = int(next_token) if next_token else 0
+    return start, min(size, start + (max_results or 100))
+
+
+class WorkflowsCore:
+    def __init__(self, ctx: ServerContext, view: View, clock: Clock, performer: Performer) -> None:
+        self._ctx = ctx
+        self._view = view
+        self._clock = clock
+        self._performer = performer
+        self._express: set[asyncio.Task[Any]] = set()
+
+    # --- state machines ----------------------------------------------------------------
+    def _machine(self, arn: str) -> StateMachine:
+        name = arns.parse_state_machine_arn(arn)
+        r = self._ctx.registry.get(KIND, name)
+        if r is None:
+            raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        s = r.spec
+        return StateMachine(
+            arns.state_machine_arn(name),
+            name,
+            "ACTIVE",
+            s["definition"],
+            s.get("roleArn", ""),
+            s.get("type", "STANDARD"),
+            r.created_at,
+            r.updated_at,
+            str(r.generation),
+        )
+
+    async def create_state_machine(
+        self, name: str, definition: str, role_arn: str = "", type: str = "", tags: Any = None
+    ) -> StateMachine:
+        arns.check_name(name)
+        kind = type or "STANDARD"
+        if kind not in TYPES:
+            raise ValidationException(f"type must be STANDARD or EXPRESS, got {kind!r}")
+        asl.parse_definition(definition, machine_type=kind)  # type: ignore[arg-type]
+        spec = {"definition": definition, "roleArn": role_arn, "type": kind, "tags": tags or {}}
+        existing = self._ctx.registry.get(KIND, name)
+        if existing is not None:
+            same = all(existing.spec.get(k) == spec[k] for k in ("definition", "roleArn", "type"))
+            if not same:
+                raise StateMachineAlreadyExists(f"State Machine Already Exists: '{name}'")
+            return self._machine(arns.state_machine_arn(name))
+        await asyncio.to_thread(self._ctx.registry.put, KIND, name, spec)
+        return self._machine(arns.state_machine_arn(name))
+
+    async def describe_state_machine(self, arn: str) -> StateMachine:
+        return self._machine(arn)
+
+    async def list_state_machines(self, max_results: int = 0, next_token: str = "") -> Page:
+        found = self._ctx.registry.find(KIND)
+        start, end = _page_bounds(max_results, next_token, len(found))
+        items = [self._machine(arns.state_machine_arn(r.name)) for r in found[start:end]]
+        return Page(items, str(end) if end < len(found) else None)
+
+    async def update_state_machine(
+        self, arn: str, definition: str | None = None, role_arn: str | None = None
+    ) -> StateMachine:
+        current = self._machine(arn)
+        if definition is None and role_arn is None:
+            raise ValidationException("Either definition or roleArn must be given")
+        if definition is not None:
+            asl.parse_definition(definition, machine_type=current.type)  # type: ignore[arg-type]
+        r = self._ctx.registry.get(KIND, current.name)
+        assert r is not None
+        spec = dict(r.spec)
+        if definition is not None:
+            spec["definition"] = definition
+        if role_arn is not None:
+            spec["roleArn"] = role_arn
+        await asyncio.to_thread(self._ctx.registry.put, KIND, current.name, spec)
+        return self._machine(arn)
+
+    async def delete_state_machine(self, arn: str) -> None:
+        name = arns.parse_state_machine_arn(arn)
+        await asyncio.to_thread(self._ctx.registry.delete, KIND, name)
+
+    async def validate_state_machine_definition(
+        self, definition: str, type: str = ""
+    ) -> tuple[str, list[Diagnostic]]:
+        kind = type or "STANDARD"
+        if kind not in TYPES:
+            raise ValidationException(f"type must be STANDARD or EXPRESS, got {kind!r}")
+        diagnostics = asl.validate_definition(definition, machine_type=kind)  # type: ignore[arg-type]
+        failed = any(d.severity == "ERROR" for d in diagnostics)
+        return ("FAIL" if failed else "OK"), diagnostics
+
+    # --- executions --------------------------------------------------------------------
+    async def start_execution(
+        self, state_machine_arn: str, name: str = "", input: str = ""
+    ) -> Execution:
+        machine = self._machine(state_machine_arn)
+        name = arns.check_name(name) if name else str(uuid.uuid4())
+        text = _json(input, "input", InvalidExecutionInput)
+        if machine.type == "EXPRESS":
+            arn = arns.execution_arn(machine.name, name, express=True)
+            task = asyncio.get_running_loop().create_task(self._run_express(machine, arn, text))
+            self._express.add(task)
+            task.add_done_callback(self._express.discard)
+            return Execution(
+                arn,
+                machine.state_machine_arn,
+                name,
+                "RUNNING",
+                self._clock.now_ms(),
+                None,
+                text,
+                None,
+                None,
+                None,
+                0,
+            )
+        arn = arns.execution_arn(machine.name, name)
+        existing = self._view.get(arn)
+        if existing is None:
+            rec = records.InboxRecord(
+                arn, Start(text), machine.state_machine_arn, machine.definition
+            )
+            await send_inbox(self._ctx, self._clock, rec)
+            existing = await asyncio.to_thread(
+                self._view.wait_for, lambda: self._view.get(arn), START_WAIT_S
+            )
+            if existing is None:
+                raise ExecutionDoesNotExist(
+                    f"Execution {arn} did not start within {START_WAIT_S:g}s"
+                )
+        if json.loads(existing.input) != json.loads(text):
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        return _execution(existing)
+
+    async def _run_express(self, machine: StateMachine, arn: str, text: str) -> Execution:
+        name = arn.rsplit(":", 1)[-1]
+        state, events = await run_express(
+            Machine(machine.definition),
+            arn,
+            name,
+            machine.state_machine_arn,
+            text,
+            self._performer.perform,
+            self._clock,
+        )
+        journal = [events[0], events[-1]] if len(events) > 1 else events
+        state.root = None
+        value, headers = records.encode_step(
+            records.StepRecord(arn, machine.state_machine_arn, journal, state, express=True),
+            self._clock.now_ms(),
+        )
+        fut = self._ctx.producer.produce(
+            naming.WF_HISTORY, value, key=arn.encode(), headers=headers
+        )
+        await asyncio.wrap_future(fut)
+        metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
+        output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
+        return Execution(
+            arn,
+            machine.state_machine_arn,
+            name,
+            state.status,
+            state.start_ms,
+            state.stop_ms,
+            text,
+            output,
+            state.error,
+            state.cause,
+            state.transitions,
+        )
+
+    async def start_sync_execution(
+        self, state_machine_arn: str, name: str = "", input: str = ""
+    ) -> Execution:
+        machine = self._machine(state_machine_arn)
+        if machine.type != "EXPRESS":
+            raise StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine (STANDARD)"
+            )
+        name = arns.check_name(name) if name else str(uuid.uuid4())
+        text = _json(input, "input", InvalidExecutionInput)
+        return await self._run_express(machine, arns.execution_arn(machine.name, name, True), text)
+
+    def _existing(self, arn: str) -> ExecutionView:
+        arns.parse_execution_arn(arn)
+        found = self._view.get(arn)
+        if found is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return found
+
+    async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> int:
+        found = self._existing(arn)
+        if found.status == "RUNNING":
+            await send_inbox(
+                self._ctx, self._clock, records.InboxRecord(arn, Stop(error or None, cause or None))
+            )
+            done = await asyncio.to_thread(
+                self._view.wait_for,
+                lambda: v if (v := self._view.get(arn)) and v.stop_ms else None,
+                10.0,
+            )
+            if done is not None and done.stop_ms:
+                return done.stop_ms
+        return found.stop_ms or self._clock.now_ms()
+
+    async def describe_execution(self, arn: str) -> Execution:
+        return _execution(self._existing(arn))
+
+    async def list_executions(
+        self,
+        state_machine_arn: str,
+        status_filter: str = "",
+        max_results: int = 0,
+        next_token: str = "",
+    ) -> Page:
+        self._machine(state_machine_arn)
+        if status_filter and status_filter not in STATUSES:
+            raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
+        found = [
+            v
+            for v in self._view.of_machine(state_machine_arn)
+            if not status_filter or v.status == status_filter
+        ]
+        start, end = _page_bounds(max_results, next_token, len(found))
+        items = [_execution(v) for v in found[start:end]]
+        return Page(items, str(end) if end < len(found) else None)
+
+    async def get_execution_history(
+        self,
+        arn: str,
+        max_results: int = 0,
+        next_token: str = "",
+        reverse_order: bool = False,
+        include_execution_data: bool = True,
+    ) -> Page:
+        events = list(self._existing(arn).events)
+        if reverse_order:
+            events.reverse()
+        start, end = _page_bounds(max_results, next_token, len(events))
+        page = [e.to_aws() for e in events[start:end]]
+        if not include_execution_data:
+            for e in page:
+                for key, details in e.items():
+                    if isinstance(details, dict):
+                        e[key] = {
+                            k: v
+                            for k, v in details.items()
+                            if k not in ("input", "output", "inputDetails", "outputDetails")
+                        }
+        return Page(page, str(end) if end < len(events) else None)
+
+    # --- callbacks ---------------------------------------------------------------------
+    def _task(self, token: str) -> tuple[str, str]:
+        if not token:
+            raise ValidationException("taskToken is required")
+        parsed = parse_token(token)
+        if parsed is None:
+            raise InvalidToken(f"Invalid Token: '{token[:40]}'")
+        arn, task_id = parsed
+        found = self._view.get(arn)
+        if found is None:
+            raise TaskDoesNotExist("Task Does Not Exist: the token names no execution")
+        if task_id not in found.live_tasks:
+            raise TaskTimedOut("Task Timed Out: the task of this token is no longer waiting")
+        return arn, task_id
+
+    async def send_task_success(self, token: str, output: str) -> None:
+        arn, task_id = self._task(token)
+        text = _json(output, "output", InvalidOutput, default="")
+        await send_inbox(
+            self._ctx, self._clock, records.InboxRecord(arn, TaskResult(task_id, True, text))
+        )
+
+    async def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        arn, task_id = self._task(token)
+        inbox = TaskResult(task_id, False, error=error or "States.TaskFailed", cause=cause)
+        await send_inbox(self._ctx, self._clock, records.InboxRecord(arn, inbox))
+
+    async def send_task_heartbeat(self, token: str) -> None:
+        arn, task_id = self._task(token)
+        await send_inbox(self._ctx, self._clock, records.InboxRecord(arn, Heartbeat(task_id)))
+
+    async def close(self) -> None:
+        for task in list(self._express):
+            task.cancel()
+        await asyncio.gather(*self._express, return_exceptions=True)

@@ -1,0 +1,34 @@
+"""Step Functions' error codes (defined in ``eventplane.errors.workflows``, which imports
+nothing of the server, so the SDK and every front door share them)."""
+
+from eventplane.errors.workflows import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    InvalidArn,
+    InvalidDefinition,
+    InvalidExecutionInput,
+    InvalidName,
+    InvalidOutput,
+    InvalidToken,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+    StateMachineTypeNotSupported,
+    TaskDoesNotExist,
+    TaskTimedOut,
+)
+
+__all__ = [
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "InvalidArn",
+    "InvalidDefinition",
+    "InvalidExecutionInput",
+    "InvalidName",
+    "InvalidOutput",
+    "InvalidToken",
+    "StateMachineAlreadyExists",
+    "StateMachineDoesNotExist",
+    "StateMachineTypeNotSupported",
+    "TaskDoesNotExist",
+    "TaskTimedOut",
+]

@@ -1,0 +1,228 @@
+"""The owner of Standard executions: one per partition of ``eventplane.wf.inbox``.
+
+The owners form one consumer group over the inbox topic, so each execution (keyed by
+its ARN) has one owner at a time. For each inbox record the owner runs one
+interpreter step and writes, in one Kafka transaction with the consumed offset: the
+step record on ``eventplane.wf.history`` (new history events + the state after them)
+and the commands they cause (task records on ``eventplane.wf.tasks``, timer records on
+``eventplane.wf.timers``). A step is therefore taken exactly once: a crash before the
+commit leaves nothing visible and the next owner takes the step again from the same
+state.
+
+On assignment of inbox partition N the owner folds history partition N (the topics
+are co-partitioned by key): it reads it from the beginning up to the last stable
+offset and keeps, per execution, the definition (from its first step) and the latest
+state snapshot. Every snapshot it finds reflects exactly the inbox records below the
+committed offset, because both were written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+from eventplane.kafka import naming
+from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.transactional import AfterCommit, TransactionalPump
+from eventplane.observability.logging import get_logger
+from eventplane.runtime import ServerContext
+from eventplane.workflows import records
+from eventplane.workflows.clock import Clock
+from eventplane.workflows.interpreter import Step, fail_execution, new_execution, step
+from eventplane.workflows.lang import dumps
+from eventplane.workflows.machine import Machine
+from eventplane.workflows.model import DispatchTask, ExecutionState, Start, StartTimer
+
+_log = get_logger("eventplane.workflows.owner")
+
+FOLD_TIMEOUT_S = 30.0
+
+
+@dataclass(slots=True)
+class Owned:
+    machine: Machine
+    state: ExecutionState
+    partition: int
+
+
+OnStep = Callable[[Step, int], None]
+
+
+class Owner:
+    def __init__(self, ctx: ServerContext, clock: Clock, on_step: OnStep | None = None) -> None:
+        self._ctx = ctx
+        self._clock = clock
+        self._on_step = on_step
+        self._owned: dict[str, Owned] = {}
+        self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
+        self._pump = TransactionalPump(
+            ctx.settings,
+            group=naming.WF_OWNERS_GROUP,
+            name="wf-owner",
+            instance_id=ctx.instance_id,
+            handle=self._handle,
+            batch_size=200,
+            on_assign=self._assigned,
+            on_revoke=self._revoked,
+            on_commit=self._committed,
+            on_abort=self._batch.clear,
+        )
+
+    def start(self) -> None:
+        self._pump.subscribe([naming.WF_INBOX])
+        self._pump.start()
+
+    def close(self) -> None:
+        self._pump.close()
+
+    # --- the step ---------------------------------------------------------------------
+    def _handle(self, producer: Any, msg: Any) -> list[AfterCommit]:
+        headers = msg.headers() or []
+        if records.record_kind(headers) != records.INBOX:
+            return []
+        try:
+            rec = records.decode_inbox(msg.value(), headers)
+        except ValueError as exc:
+            _log.error("unreadable workflow inbox record", offset=msg.offset(), error=str(exc))
+            return []
+        arn = rec.execution_arn
+        owned = self._batch.get(arn) or self._owned.get(arn)
+        if isinstance(rec.inbox, Start):
+            if owned is not None or rec.definition is None or rec.state_machine_arn is None:
+                return []  # a repeated start (same name) is the same execution
+            name = arn.rsplit(":", 1)[-1]
+            owned = Owned(
+                Machine(rec.definition),
+                new_execution(arn, name, rec.state_machine_arn),
+                msg.partition(),
+            )
+        elif owned is None:
+            return []  # for an execution this partition does not know
+        now = self._clock.now_ms()
+        try:
+            result = step(owned.machine, owned.state, rec.inbox, now)
+        except Exception as exc:
+            # A bug must not block the partition by failing the same record forever:
+            # the execution fails with States.Runtime and the owner moves on.
+            _log.exception("workflow step failed", execution=arn)
+            result = fail_execution(owned.state, "States.Runtime", f"Internal error: {exc}", now)
+        if not result.events and not result.commands:
+            return []
+        value, hdrs = records.encode_step(
+            records.StepRecord(
+                arn,
+                owned.state.state_machine_arn,
+                result.events,
+                result.state,
+                definition=rec.definition if isinstance(rec.inbox, Start) else None,
+            ),
+            now,
+        )
+        producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
+        for cmd in result.commands:
+            if isinstance(cmd, StartTimer):
+                topic = naming.WF_TIMERS
+                command = records.CommandRecord(arn, cmd.timer_id, cmd.due_ms)
+            else:
+                assert isinstance(cmd, DispatchTask)
+                topic = naming.WF_TASKS
+                command = records.CommandRecord(
+                    arn,
+                    cmd.task_id,
+                    now,
+                    cmd.resource,
+                    dumps(cmd.payload),
+                    cmd.token,
+                    cmd.wait_for_callback,
+                )
+            v, h = records.encode_command(command)
+            producer.produce(topic, v, key=arn.encode(), headers=h)
+        self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
+        received = msg.timestamp()[1]
+        if self._on_step is None:
+            return []
+        on_step = self._on_step
+        return [lambda: on_step(result, received)]
+
+    def _committed(self) -> None:
+        self._owned.update(self._batch)
+        self._batch.clear()
+
+    # --- assignment -------------------------------------------------------------------
+    def _assigned(self, partitions: list[tuple[str, int]]) -> None:
+        for _, partition in partitions:
+            started = time.monotonic()
+            folded = fold_partition(self._ctx, naming.WF_HISTORY, partition)
+            self._owned.update(folded)
+            _log.info(
+                "workflow partition folded",
+                partition=partition,
+                executions=len(folded),
+                running=sum(1 for o in folded.values() if not o.state.done),
+                seconds=round(time.monotonic() - started, 3),
+            )
+
+    def _revoked(self, partitions: list[tuple[str, int]]) -> None:
+        lost = {p for _, p in partitions}
+        for arn in [a for a, o in self._owned.items() if o.partition in lost]:
+            del self._owned[arn]
+
+
+def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, Owned]:
+    """Every execution of a partition with its definition and latest state."""
+    consumer = Consumer(
+        consumer_config(
+            ctx.settings,
+            f"eventplane.wf-fold.{ctx.instance_id}",
+            **{
+                "enable.auto.commit": False,
+            },
+        )
+    )
+    definitions: dict[str, str] = {}
+    states: dict[str, ExecutionState] = {}
+    try:
+        tp = TopicPartition(topic, partition, OFFSET_BEGINNING)
+        consumer.assign([tp])
+        deadline = time.monotonic() + FOLD_TIMEOUT_S
+        while True:
+            try:
+                _, high = consumer.get_watermark_offsets(tp, timeout=10)
+                break
+            except KafkaException:
+                # A topic just created may not have a partition leader yet.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        while high > 0:
+            msgs: list[Any] = consumer.consume(500, 0.2)
+            for m in msgs:
+                if m.error() is not None:
+                    if m.error().code() != KafkaError._PARTITION_EOF:
+                        _log.warning("folding workflow history", error=m.error().str())
+                    continue
+                headers = m.headers() or []
+                kind = records.record_kind(headers)
+                try:
+                    if kind == records.STEP:
+                        s = records.decode_step(m.value(), headers)
+                        if not s.express:
+                            states[s.execution_arn] = s.snapshot
+                        if s.definition is not None:
+                            definitions.setdefault(s.execution_arn, s.definition)
+                except ValueError as exc:
+                    _log.error("unreadable workflow record", offset=m.offset(), error=str(exc))
+            position = consumer.position([TopicPartition(topic, partition)])[0].offset
+            if position >= high or (not msgs and time.monotonic() > deadline):
+                break
+    finally:
+        consumer.close()
+    return {
+        arn: Owned(Machine(definitions[arn]), state, partition)
+        for arn, state in states.items()
+        if arn in definitions
+    }

@@ -1,0 +1,206 @@
+"""The Workflows gRPC service: translate requests onto ``WorkflowsCore``, nothing more."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeAlias
+
+import grpc
+
+from eventplane._gen.v1 import workflows_pb2 as pb
+from eventplane._gen.v1 import workflows_pb2_grpc
+from eventplane.errors import MissingParameter
+from eventplane.workflows.core import Execution, StateMachine, WorkflowsCore
+
+Ctx: TypeAlias = grpc.aio.ServicerContext
+
+
+def _require(value: str, parameter: str) -> str:
+    if not value:
+        raise MissingParameter(f"The request must contain the parameter {parameter}.")
+    return value
+
+
+def _machine(m: StateMachine) -> pb.StateMachine:
+    return pb.StateMachine(
+        state_machine_arn=m.state_machine_arn,
+        name=m.name,
+        status=m.status,
+        definition=m.definition,
+        role_arn=m.role_arn,
+        type=m.type,
+        creation_date=m.creation_date,
+        update_date=m.update_date,
+        revision_id=m.revision_id,
+    )
+
+
+def _execution(e: Execution, data: bool = True) -> pb.Execution:
+    out = pb.Execution(
+        execution_arn=e.execution_arn,
+        state_machine_arn=e.state_machine_arn,
+        name=e.name,
+        status=e.status,
+        start_date=e.start_date,
+        stop_date=e.stop_date or 0,
+        state_transitions=e.state_transitions,
+    )
+    if data:
+        out.input = e.input
+        if e.output is not None:
+            out.output = e.output
+    if e.error is not None:
+        out.error = e.error
+    if e.cause is not None:
+        out.cause = e.cause
+    return out
+
+
+class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
+    def __init__(self, core: WorkflowsCore) -> None:
+        self._core = core
+
+    async def CreateStateMachine(
+        self, r: pb.CreateStateMachineRequest, c: Ctx
+    ) -> pb.CreateStateMachineResponse:
+        m = await self._core.create_state_machine(
+            _require(r.name, "name"),
+            _require(r.definition, "definition"),
+            r.role_arn,
+            r.type,
+            dict(r.tags),
+        )
+        return pb.CreateStateMachineResponse(
+            state_machine_arn=m.state_machine_arn, creation_date=m.creation_date
+        )
+
+    async def DescribeStateMachine(
+        self, r: pb.DescribeStateMachineRequest, c: Ctx
+    ) -> pb.StateMachine:
+        arn = _require(r.state_machine_arn, "stateMachineArn")
+        return _machine(await self._core.describe_state_machine(arn))
+
+    async def ListStateMachines(
+        self, r: pb.ListStateMachinesRequest, c: Ctx
+    ) -> pb.ListStateMachinesResponse:
+        page = await self._core.list_state_machines(r.max_results, r.next_token)
+        return pb.ListStateMachinesResponse(
+            state_machines=[
+                pb.StateMachineListItem(
+                    state_machine_arn=m.state_machine_arn,
+                    name=m.name,
+                    type=m.type,
+                    creation_date=m.creation_date,
+                )
+                for m in page.items
+            ],
+            next_token=page.next_token or "",
+        )
+
+    async def UpdateStateMachine(
+        self, r: pb.UpdateStateMachineRequest, c: Ctx
+    ) -> pb.UpdateStateMachineResponse:
+        m = await self._core.update_state_machine(
+            _require(r.state_machine_arn, "stateMachineArn"),
+            r.definition if r.HasField("definition") else None,
+            r.role_arn if r.HasField("role_arn") else None,
+        )
+        return pb.UpdateStateMachineResponse(update_date=m.update_date, revision_id=m.revision_id)
+
+    async def DeleteStateMachine(
+        self, r: pb.DeleteStateMachineRequest, c: Ctx
+    ) -> pb.DeleteStateMachineResponse:
+        await self._core.delete_state_machine(_require(r.state_machine_arn, "stateMachineArn"))
+        return pb.DeleteStateMachineResponse()
+
+    async def ValidateStateMachineDefinition(
+        self, r: pb.ValidateStateMachineDefinitionRequest, c: Ctx
+    ) -> pb.ValidateStateMachineDefinitionResponse:
+        result, diagnostics = await self._core.validate_state_machine_definition(
+            _require(r.definition, "definition"), r.type
+        )
+        return pb.ValidateStateMachineDefinitionResponse(
+            result=result,
+            diagnostics=[
+                pb.Diagnostic(
+                    severity=d.severity, code=d.code, message=d.message, location=d.location
+                )
+                for d in diagnostics
+            ],
+        )
+
+    async def StartExecution(
+        self, r: pb.StartExecutionRequest, c: Ctx
+    ) -> pb.StartExecutionResponse:
+        e = await self._core.start_execution(
+            _require(r.state_machine_arn, "stateMachineArn"), r.name, r.input
+        )
+        return pb.StartExecutionResponse(execution_arn=e.execution_arn, start_date=e.start_date)
+
+    async def StartSyncExecution(self, r: pb.StartExecutionRequest, c: Ctx) -> pb.Execution:
+        e = await self._core.start_sync_execution(
+            _require(r.state_machine_arn, "stateMachineArn"), r.name, r.input
+        )
+        return _execution(e)
+
+    async def StopExecution(self, r: pb.StopExecutionRequest, c: Ctx) -> pb.StopExecutionResponse:
+        stop = await self._core.stop_execution(
+            _require(r.execution_arn, "executionArn"), r.error, r.cause
+        )
+        return pb.StopExecutionResponse(stop_date=stop)
+
+    async def DescribeExecution(self, r: pb.DescribeExecutionRequest, c: Ctx) -> pb.Execution:
+        arn = _require(r.execution_arn, "executionArn")
+        return _execution(await self._core.describe_execution(arn))
+
+    async def ListExecutions(
+        self, r: pb.ListExecutionsRequest, c: Ctx
+    ) -> pb.ListExecutionsResponse:
+        page = await self._core.list_executions(
+            _require(r.state_machine_arn, "stateMachineArn"),
+            r.status_filter,
+            r.max_results,
+            r.next_token,
+        )
+        return pb.ListExecutionsResponse(
+            executions=[_execution(e, data=False) for e in page.items],
+            next_token=page.next_token or "",
+        )
+
+    async def GetExecutionHistory(
+        self, r: pb.GetExecutionHistoryRequest, c: Ctx
+    ) -> pb.GetExecutionHistoryResponse:
+        page = await self._core.get_execution_history(
+            _require(r.execution_arn, "executionArn"),
+            r.max_results,
+            r.next_token,
+            r.reverse_order,
+            r.include_execution_data if r.HasField("include_execution_data") else True,
+        )
+        events = []
+        for e in page.items:
+            details = {k: v for k, v in e.items() if k.endswith("EventDetails")}
+            events.append(
+                pb.HistoryEvent(
+                    id=e["id"],
+                    previous_event_id=e["previousEventId"],
+                    timestamp=e["timestamp"],
+                    type=e["type"],
+                    details_json=json.dumps(details) if details else "",
+                )
+            )
+        return pb.GetExecutionHistoryResponse(events=events, next_token=page.next_token or "")
+
+    async def SendTaskSuccess(self, r: pb.SendTaskSuccessRequest, c: Ctx) -> pb.SendTaskResponse:
+        await self._core.send_task_success(_require(r.task_token, "taskToken"), r.output)
+        return pb.SendTaskResponse()
+
+    async def SendTaskFailure(self, r: pb.SendTaskFailureRequest, c: Ctx) -> pb.SendTaskResponse:
+        await self._core.send_task_failure(_require(r.task_token, "taskToken"), r.error, r.cause)
+        return pb.SendTaskResponse()
+
+    async def SendTaskHeartbeat(
+        self, r: pb.SendTaskHeartbeatRequest, c: Ctx
+    ) -> pb.SendTaskResponse:
+        await self._core.send_task_heartbeat(_require(r.task_token, "taskToken"))
+        return pb.SendTaskResponse()

@@ -1,0 +1,188 @@
+"""Every replica's read view of executions: status, output and history, from the log.
+
+The view reads every partition of ``eventplane.wf.history`` (read_committed, from the
+beginning, then live) and keeps each execution's summary and history events, so any
+replica answers DescribeExecution, ListExecutions and GetExecutionHistory without
+asking the owner. It holds every history event in memory: fine for a development
+platform and modest production volumes; a retention-bounded store is a known next step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+from eventplane.config import Settings
+from eventplane.kafka import naming
+from eventplane.kafka.clients import consumer_config
+from eventplane.observability.logging import get_logger
+from eventplane.workflows import records
+from eventplane.workflows.history import HistoryEvent
+from eventplane.workflows.lang import dumps
+
+_log = get_logger("eventplane.workflows.view")
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class ExecutionView:
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    start_ms: int
+    input: str
+    stop_ms: int | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    transitions: int = 0
+    express: bool = False
+    live_tasks: frozenset[str] = frozenset()
+    seq: int = 0  # the highest task/timer number the execution has handed out
+    events: list[HistoryEvent] = field(default_factory=list)
+
+
+class View:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._executions: dict[str, ExecutionView] = {}
+        self._by_machine: dict[str, list[str]] = {}
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wf-view", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    # --- reads ------------------------------------------------------------------------
+    def get(self, arn: str) -> ExecutionView | None:
+        with self._cond:
+            return self._executions.get(arn)
+
+    def of_machine(self, state_machine_arn: str) -> list[ExecutionView]:
+        """The machine's executions, newest first."""
+        with self._cond:
+            arns = list(self._by_machine.get(state_machine_arn, ()))
+            return [self._executions[a] for a in reversed(arns)]
+
+    def wait_for(self, check: Callable[[], T | None], timeout: float) -> T | None:
+        """Block until ``check()`` returns something (re-checked on every change)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = check()
+                left = deadline - time.monotonic()
+                if found is not None or left <= 0:
+                    return found
+                self._cond.wait(left)
+
+    def task_live(self, arn: str, task_id: str, timeout: float) -> bool:
+        """Whether the execution still waits for ``task_id``.
+
+        A task record is written in the same transaction as the step that created it,
+        but this view may not have read that step yet: wait until it has (the
+        execution's sequence number reaches the task's), then answer. True when the
+        view cannot tell in time: running a task twice beats never running it.
+        """
+        number = int(task_id[1:]) if task_id[1:].isdigit() else 0
+
+        def known() -> bool | None:
+            v = self._executions.get(arn)
+            if v is None or v.seq < number:
+                return None
+            return task_id in v.live_tasks and v.status == "RUNNING"
+
+        found = self.wait_for(known, timeout)
+        return True if found is None else found
+
+    # --- the follower -----------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception:
+                _log.exception("workflow view failed; restarting in 1 s")
+                self._stop.wait(1.0)
+
+    def _follow(self) -> None:
+        consumer = Consumer(
+            consumer_config(self._settings, f"eventplane.wf-view.{uuid.uuid4().hex}")
+        )
+        try:
+            meta = consumer.list_topics(naming.WF_HISTORY, timeout=10)
+            partitions = meta.topics[naming.WF_HISTORY].partitions
+            consumer.assign(
+                [TopicPartition(naming.WF_HISTORY, p, OFFSET_BEGINNING) for p in partitions]
+            )
+            with self._cond:
+                self._executions.clear()
+                self._by_machine.clear()
+            while not self._stop.is_set():
+                # consume() waits its whole timeout unless the batch fills: wait for one
+                # record, then take what else is there.
+                first = consumer.poll(0.1)
+                if first is None:
+                    continue
+                msgs: list[Any] = [first, *consumer.consume(499, 0)]
+                self._apply(msgs)
+        finally:
+            consumer.close()
+
+    def _apply(self, msgs: list[Any]) -> None:
+        steps = []
+        for m in msgs:
+            err = m.error()
+            if err is not None:
+                if err.code() != KafkaError._PARTITION_EOF:
+                    _log.warning("workflow view consumer", error=err.str())
+                continue
+            headers = m.headers() or []
+            if records.record_kind(headers) != records.STEP:
+                continue
+            try:
+                steps.append(records.decode_step(m.value(), headers))
+            except ValueError as exc:
+                _log.error("unreadable workflow step", offset=m.offset(), error=str(exc))
+        if not steps:
+            return
+        with self._cond:
+            for s in steps:
+                self._apply_step(s)
+            self._cond.notify_all()
+
+    def _apply_step(self, s: records.StepRecord) -> None:
+        snap = s.snapshot
+        view = self._executions.get(s.execution_arn)
+        if view is None:
+            started = next((e for e in s.events if e.type == "ExecutionStarted"), None)
+            view = ExecutionView(
+                execution_arn=s.execution_arn,
+                state_machine_arn=s.state_machine_arn,
+                name=snap.name,
+                status=snap.status,
+                start_ms=snap.start_ms,
+                input=started.details["input"] if started is not None else dumps(snap.input),
+                express=s.express,
+            )
+            self._executions[s.execution_arn] = view
+            self._by_machine.setdefault(s.state_machine_arn, []).append(s.execution_arn)
+        view.status = snap.status
+        view.stop_ms = snap.stop_ms
+        view.output = dumps(snap.output) if snap.status == "SUCCEEDED" else None
+        view.error, view.cause = snap.error, snap.cause
+        view.transitions = snap.transitions
+        view.live_tasks = frozenset(snap.tasks)
+        view.seq = snap.seq
+        view.events.extend(s.events)

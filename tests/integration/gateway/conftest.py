@@ -1,0 +1,61 @@
+"""One eventplane server with the gateway on for this package, and boto3 against it."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from eventplane.testing import EventplaneProcess
+
+from .support import ACCOUNT, KEY, REGION, SECRET
+
+
+@pytest.fixture(scope="session")
+def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
+    server = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,queues",
+        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqs(gateway: EventplaneProcess) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=gateway.gateway_url,
+        region_name=REGION,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def make_queue(sqs: Any) -> Iterator[Callable[..., str]]:
+    """make_queue(fifo=False, **attributes) -> queue URL, deleted afterwards."""
+    created: list[str] = []
+
+    def make(*, fifo: bool = False, **attributes: Any) -> str:
+        name = f"gw-{uuid.uuid4().hex[:12]}" + (".fifo" if fifo else "")
+        attrs = {k: str(v) for k, v in attributes.items()}
+        if fifo:
+            attrs["FifoQueue"] = "true"
+        url: str = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        with contextlib.suppress(Exception):
+            sqs.delete_queue(QueueUrl=url)

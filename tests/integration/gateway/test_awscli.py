@@ -1,0 +1,91 @@
+"""A scripted AWS CLI session (the `awscli` package, run as a subprocess) against the gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventplane.testing import EventplaneProcess
+
+from .support import KEY, REGION, SECRET
+
+pytestmark = pytest.mark.integration
+
+AWS = str(Path(sys.executable).with_name("aws"))
+
+
+def aws(gateway: EventplaneProcess, tmp: Path, *args: str) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=str(tmp / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp / "credentials"),
+    )
+    done = subprocess.run(
+        [AWS, "--endpoint-url", gateway.gateway_url, "--output", "json", "sqs", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def test_cli_session(gateway: EventplaneProcess, tmp_path: Path) -> None:
+    name = f"gw-cli-{uuid.uuid4().hex[:8]}"
+    url = aws(gateway, tmp_path, "create-queue", "--queue-name", name)["QueueUrl"]
+    assert url.endswith(f"/{name}")
+    assert aws(gateway, tmp_path, "get-queue-url", "--queue-name", name)["QueueUrl"] == url
+    sent = aws(
+        gateway,
+        tmp_path,
+        "send-message",
+        "--queue-url",
+        url,
+        "--message-body",
+        "from the cli",
+        "--message-attributes",
+        '{"kind": {"DataType": "String", "StringValue": "cli"}}',
+    )
+    assert sent["MessageId"]
+    got = aws(
+        gateway,
+        tmp_path,
+        "receive-message",
+        "--queue-url",
+        url,
+        "--wait-time-seconds",
+        "10",
+        "--message-attribute-names",
+        "All",
+    )
+    (message,) = got["Messages"]
+    assert message["Body"] == "from the cli"
+    assert message["MessageAttributes"]["kind"]["StringValue"] == "cli"
+    aws(
+        gateway,
+        tmp_path,
+        "delete-message",
+        "--queue-url",
+        url,
+        "--receipt-handle",
+        message["ReceiptHandle"],
+    )
+    attrs = aws(
+        gateway, tmp_path, "get-queue-attributes", "--queue-url", url, "--attribute-names", "All"
+    )["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"
+    aws(gateway, tmp_path, "delete-queue", "--queue-url", url)
+    listed = aws(gateway, tmp_path, "list-queues", "--queue-name-prefix", name)
+    assert not (listed or {}).get("QueueUrls")

@@ -1,0 +1,162 @@
+"""Two replicas sharing a table's partitions, and a SIGKILL of one of them under writes.
+
+Each writer thread increments its own item with a conditional put (n = k only if
+n was k-1), so every acknowledged change is known exactly. After the kill and a
+restart, the table and the stream must hold every acknowledged change, the
+stream none twice, and each item's changes in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from eventplane.client import Client
+from eventplane.errors import EventplaneError
+from eventplane.tables.errors import ConditionalCheckFailedException
+from eventplane.testing import EventplaneProcess, eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _retrying(call: Callable[[], Any], *, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except EventplaneError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _increment(client: Client, table: str, pk: str, k: int) -> None:
+    """Set n = k if n is k-1; a retry after a lost answer finds its own write applied."""
+    item = {"pk": {"S": pk}, "n": {"N": str(k)}}
+    cond = "attribute_not_exists(pk)" if k == 1 else "n = :prev"
+    values = {} if k == 1 else {":prev": {"N": str(k - 1)}}
+    attempts = 0
+
+    def put() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return client.tables.put_item(
+            table, item, condition_expression=cond, expression_attribute_values=values
+        )
+
+    while True:
+        try:
+            _retrying(put)
+            return
+        except ConditionalCheckFailedException:
+            # Only a retry may find the condition false: its earlier attempt was applied
+            # (the answer was lost with the replica), and then n is already k.
+            got = _retrying(lambda: client.tables.get_item(table, {"pk": {"S": pk}}))
+            assert attempts > 1 and got is not None and got["n"]["N"] == str(k), (pk, k, got)
+            return
+        except EventplaneError as exc:
+            if not exc.retriable:
+                raise
+
+
+def _stream(client: Client, arn: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for shard in client.tables.describe_stream(arn).shards:
+        it = client.tables.get_shard_iterator(arn, shard.shard_id, "TRIM_HORIZON")
+        while True:
+            page = client.tables.get_records(it)
+            if not page.records:
+                break
+            records += page.records
+            it = page.next_shard_iterator
+    return records
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: str) -> None:
+    a = EventplaneProcess(eventplane_kafka, roles="tables").start()
+    b = EventplaneProcess(eventplane_kafka, roles="tables").start()
+    name = f"dur-{uuid.uuid4().hex[:10]}"
+    try:
+        with a.client() as admin:
+            desc = admin.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_AND_OLD_IMAGES",
+                partitions=4,
+            )
+
+        # The group balances partitions over every table, so which replica owns this
+        # table's partitions varies: the victim is one that owns some (a third replica,
+        # the session's, may share the group too). Clients talk to the other one, which
+        # forwards to the victim until it dies.
+        def owns(p: EventplaneProcess) -> bool:
+            return f'"table": "{name}"' in p.log_path.read_text()
+
+        eventually(lambda: owns(a) or owns(b), timeout=30)
+        victim, survivor = (b, a) if owns(b) else (a, b)
+        with survivor.client() as client:
+            items = [f"item-{i}" for i in range(8)]
+            acked = {pk: 0 for pk in items}
+            stop = threading.Event()
+            errors: list[BaseException] = []
+
+            def writer(pk: str) -> None:
+                try:
+                    k = 1
+                    while not stop.is_set():
+                        _increment(client, name, pk, k)
+                        acked[pk] = k
+                        k += 1
+                except BaseException as exc:  # surfaced by the main thread
+                    errors.append(exc)
+
+            def progressed(base: dict[str, int], by: int) -> bool:
+                assert not errors, errors  # a writer that died says why at once
+                return all(acked[pk] >= base[pk] + by for pk in items)
+
+            threads = [threading.Thread(target=writer, args=(pk,)) for pk in items]
+            for t in threads:
+                t.start()
+            eventually(lambda: progressed(dict.fromkeys(items, 0), 5), timeout=60)
+            victim.kill()  # SIGKILL: no flush, no commit, no leaving the group
+            before = dict(acked)
+            eventually(
+                lambda: progressed(before, 5),
+                timeout=90,
+                message="writes did not resume after the kill",
+            )
+            victim.restart()
+            after_restart = dict(acked)
+            eventually(lambda: progressed(after_restart, 5), timeout=90)
+            stop.set()
+            for t in threads:
+                t.join(60)
+            assert not errors, errors
+
+            final = {
+                pk: int(
+                    _retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))["n"][
+                        "N"
+                    ]
+                )
+                for pk in items
+            }
+            assert final == acked  # every acknowledged write is there, nothing else
+            changes: dict[str, list[int]] = {pk: [] for pk in items}
+            for r in _retrying(lambda: _stream(client, desc.latest_stream_arn)):
+                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
+                    int(r["dynamodb"]["NewImage"]["n"]["N"])
+                )
+            for pk in items:  # each change exactly once, in order
+                assert changes[pk] == list(range(1, final[pk] + 1)), pk
+            client.tables.delete_table(name)
+    finally:
+        a.stop()
+        b.stop()

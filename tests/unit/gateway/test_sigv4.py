@@ -1,0 +1,111 @@
+"""SigV4 verification against requests signed by botocore's own signer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from eventplane.gateway.errors import (
+    IncompleteSignature,
+    InvalidClientTokenId,
+    InvalidSignatureException,
+    MissingAuthenticationToken,
+    SignatureDoesNotMatch,
+    UnrecognizedClientException,
+)
+from eventplane.gateway.sigv4 import SignedRequest, Verifier
+
+KEY, SECRET, ACCOUNT = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "111122223333"
+SIGNED_AT = dt.datetime(2026, 5, 1, 12, 0, 0)
+
+
+def verifier(now: dt.datetime = SIGNED_AT, **kwargs: object) -> Verifier:
+    return Verifier({KEY: (SECRET, ACCOUNT)}, now=lambda: now.replace(tzinfo=dt.UTC), **kwargs)  # type: ignore[arg-type]
+
+
+def sign(
+    url: str = "http://localhost:4566/",
+    body: bytes = b'{"QueueNamePrefix": "a b/c"}',
+    *,
+    method: str = "POST",
+    secret: str = SECRET,
+    presign: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> SignedRequest:
+    request = AWSRequest(
+        method=method,
+        url=url,
+        data=body,
+        headers=headers or {"X-Amz-Target": "AmazonSQS.ListQueues"},
+    )
+    with mock.patch("botocore.auth.get_current_datetime", return_value=SIGNED_AT):
+        if presign is None:
+            SigV4Auth(Credentials(KEY, secret), "sqs", "eu-west-1").add_auth(request)
+        else:
+            SigV4QueryAuth(Credentials(KEY, secret), "sqs", "eu-west-1", presign).add_auth(request)
+    prepared = request.prepare()
+    parts = urlsplit(prepared.url)
+    all_headers = {k.lower(): v for k, v in prepared.headers.items()}
+    all_headers.setdefault("host", parts.netloc)
+    return SignedRequest(method, parts.path, parts.query, all_headers, body)
+
+
+def test_header_signature_verifies_and_names_the_account() -> None:
+    p = verifier().verify(sign())
+    assert (p.access_key, p.account, p.region, p.service) == (KEY, ACCOUNT, "eu-west-1", "sqs")
+
+
+def test_path_and_query_with_characters_to_encode() -> None:
+    url = "http://localhost:4566/123456789012/my-queue?Action=GetQueueUrl&QueueName=a%20b%2Fc"
+    assert verifier().verify(sign(url, b"")).account == ACCOUNT
+
+
+def test_tampered_body_or_wrong_secret_does_not_match() -> None:
+    req = sign()
+    tampered = SignedRequest(req.method, req.raw_path, req.raw_query, req.headers, b"{}")
+    with pytest.raises(InvalidSignatureException):
+        verifier().verify(tampered)
+    with pytest.raises(SignatureDoesNotMatch):
+        verifier().verify(sign(secret="other"), query_protocol=True)
+
+
+def test_unknown_key_and_missing_signature() -> None:
+    other = Verifier({"AKIDOTHER": ("s", ACCOUNT)}, now=lambda: SIGNED_AT.replace(tzinfo=dt.UTC))
+    with pytest.raises(UnrecognizedClientException):
+        other.verify(sign())
+    with pytest.raises(InvalidClientTokenId):
+        other.verify(sign(), query_protocol=True)
+    bare = SignedRequest("POST", "/", "", {"host": "localhost"}, b"")
+    with pytest.raises(MissingAuthenticationToken):
+        verifier().verify(bare)
+    broken = SignedRequest("POST", "/", "", {"authorization": "AWS4-HMAC-SHA256 Foo=1"}, b"")
+    with pytest.raises(IncompleteSignature):
+        verifier().verify(broken)
+
+
+def test_clock_skew_over_15_minutes_is_expired() -> None:
+    assert verifier(SIGNED_AT + dt.timedelta(minutes=14)).verify(sign())
+    with pytest.raises(InvalidSignatureException, match="expired"):
+        verifier(SIGNED_AT + dt.timedelta(minutes=16)).verify(sign())
+    with pytest.raises(InvalidSignatureException, match="expired"):
+        verifier(SIGNED_AT - dt.timedelta(minutes=16)).verify(sign())
+
+
+def test_presigned_url_until_it_expires() -> None:
+    url = "http://localhost:4566/?Action=ListQueues&Version=2012-11-05"
+    req = sign(url, b"", method="GET", presign=300, headers={})
+    assert verifier(SIGNED_AT + dt.timedelta(seconds=299)).verify(req, query_protocol=True)
+    with pytest.raises(SignatureDoesNotMatch, match="expired"):
+        verifier(SIGNED_AT + dt.timedelta(seconds=301)).verify(req, query_protocol=True)
+
+
+def test_open_access_accepts_any_key_and_unsigned_requests() -> None:
+    open_verifier = Verifier({}, open_access=True)
+    assert open_verifier.verify(sign(secret="anything")).access_key == KEY
+    assert open_verifier.verify(SignedRequest("GET", "/", "", {}, b"")).account

@@ -14,11 +14,89 @@ from fractions import Fraction
 from typing import Any
 
 
-def reference_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` matches the (already validated) ``pattern``."""
+def reference_matches(
+    pattern: Mapping[str, Any], event: Mapping[str, Any], *, dotted: bool = True
+) -> bool:
+    """Whether ``event`` matches the (already validated) ``pattern``.
+
+    With ``dotted`` (EventBridge, SNS message bodies), keys name dotted paths: ``"a.b"``
+    in the pattern or the event is the same field as ``{"a": {"b": ...}}``. Without it
+    (SNS message attributes), keys are plain names and ``anything-but`` must hold for
+    every element of an array (SNS's rule for String.Array attributes).
+    """
+    if dotted:
+        return _matches(_unflatten(pattern, is_pattern=True), _unflatten(event, is_pattern=False))
+    return _matches_attributes(pattern, event)
+
+
+def _matches_attributes(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    # SNS attribute scope: flat names, and anything-but holds only if every element does.
     for key, spec in pattern.items():
         if key == "$or":
-            if not any(reference_matches(branch, event) for branch in spec):
+            if not any(_matches_attributes(branch, event) for branch in spec):
+                return False
+            continue
+        values = _scalars(event[key]) if key in event else []
+        for condition in spec:
+            if isinstance(condition, Mapping) and "anything-but" in condition:
+                if values and all(_value_holds(condition, value) for value in values):
+                    break
+            elif _condition_holds(condition, values):
+                break
+        else:
+            return False
+    return True
+
+
+def _unflatten(obj: Any, *, is_pattern: bool) -> Any:
+    """Rebuild an object with every dotted key turned into nested objects."""
+    if isinstance(obj, list):
+        return [_unflatten(item, is_pattern=is_pattern) for item in obj]
+    if not isinstance(obj, Mapping) or (is_pattern and _is_operator(obj)):
+        return obj
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        value = _unflatten(value, is_pattern=is_pattern)
+        names = [key] if key == "$or" else key.split(".")
+        for name in reversed(names[1:]):
+            value = {name: value}
+        _put(out, names[0], value)
+    return out
+
+
+def _put(out: dict[str, Any], name: str, value: Any) -> None:
+    if name not in out:
+        out[name] = value
+    elif isinstance(out[name], Mapping) and isinstance(value, Mapping):
+        merged = dict(out[name])
+        for key, item in value.items():
+            _put(merged, key, item)
+        out[name] = merged
+    else:
+        # An event holding both a value and an object at one path: keep both.
+        old = out[name] if isinstance(out[name], list) else [out[name]]
+        new = value if isinstance(value, list) else [value]
+        out[name] = old + new
+
+
+def _is_operator(obj: Mapping[str, Any]) -> bool:
+    # Match expressions ({"prefix": "a.b"}) sit inside leaf arrays; their keys are not paths.
+    return len(obj) == 1 and next(iter(obj)) in {
+        "prefix",
+        "suffix",
+        "equals-ignore-case",
+        "wildcard",
+        "anything-but",
+        "numeric",
+        "cidr",
+        "exists",
+    }
+
+
+def _matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    for key, spec in pattern.items():
+        if key == "$or":
+            if not any(_matches(branch, event) for branch in spec):
                 return False
         elif isinstance(spec, Mapping):
             if not _sub_object_matches(spec, event.get(key) if key in event else None):
@@ -34,7 +112,7 @@ def _sub_object_matches(spec: Mapping[str, Any], value: Any) -> bool:
     candidates: list[Mapping[str, Any]] = (
         [value] if isinstance(value, Mapping) else _objects(value)
     ) or [{}]
-    return any(reference_matches(spec, candidate) for candidate in candidates)
+    return any(_matches(spec, candidate) for candidate in candidates)
 
 
 def _objects(value: Any) -> list[Mapping[str, Any]]:
@@ -119,9 +197,9 @@ def _excluded(arg: Any, value: Any) -> bool:
         if text is None:
             return False
         if op == "prefix":
-            return text.startswith(inner)
+            return any(text.startswith(choice) for choice in choices)
         if op == "suffix":
-            return text.endswith(inner)
+            return any(text.endswith(choice) for choice in choices)
         if op == "equals-ignore-case":
             return any(text.lower() == choice.lower() for choice in choices)
         if op == "wildcard":

@@ -22,12 +22,16 @@ class BusComponent:
         self._engine: BusEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.bus import metrics
         from eventplane.bus.engine import BusEngine
         from eventplane.bus.history import History
         from eventplane.bus.service import EventBusesService
+        from eventplane.observability.series import precreate_series
 
         engine = BusEngine(ctx)
         await engine.start()
+        precreate_series(ctx.registry, "event-bus", metrics.bus_series)
+        precreate_series(ctx.registry, "rule", metrics.rule_series)
         self._engine = engine
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(engine, History(ctx)), server

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from eventplane.observability.metrics import LATENCY_BUCKETS
+
+if TYPE_CHECKING:
+    from eventplane.registry import Resource
 
 PUT = Counter("eventplane_bus_events_put_total", "Events accepted by PutEvents.", ("bus",))
 PUT_FAILED = Counter(
@@ -62,3 +67,13 @@ DELIVERY_BACKLOG = Gauge(
     "eventplane_bus_delivery_backlog",
     "Deliveries (HTTP destinations and retries) this replica holds, waiting or in flight.",
 )
+
+
+def bus_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one event bus, created at zero with it (see observability.series)."""
+    return [(PUT, (resource.name,))]
+
+
+def rule_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one rule: events it matched."""
+    return [(MATCHED, (str(resource.spec["bus"]), str(resource.spec["name"])))]

@@ -17,6 +17,12 @@ Semantics follow the EventBridge documentation (and aws/event-ruler, which imple
   (``3 == 3.0``), ``true`` is not ``1``, ``null`` is not ``""``.
 - ``anything-but`` only excludes values of its own type: ``{"anything-but": "x"}``
   matches ``5`` and ``null``; ``{"anything-but": [1, 2]}`` matches ``"1"``.
+- Keys name paths with dots, as event-ruler flattens both rule and event: the pattern key
+  ``"a.b"`` is the nested path ``{"a": {"b": ...}}``, and an event key literally named
+  ``"a.b"`` is reached by a nested pattern. Patterns are stored with dotted keys split
+  (``split_dotted_keys``); events are expanded once per match (``expand_dotted_keys``).
+- Wildcards that could keep too many partial matches alive at once are rejected, as
+  EventBridge does ("Rule is too complex ..."), see :mod:`eventplane.bus._complexity`.
 
 SNS filter policies use the same engine with a narrower :class:`Dialect`, see
 :mod:`eventplane.topics.filter_policy`.
@@ -31,6 +37,31 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, TypeGuard
 
+from eventplane.bus._dotted import (
+    DuplicateField,
+    descent_tree,
+    expand_dotted_keys,
+    expand_for,
+    split_dotted_keys,
+)
+from eventplane.bus._wildcards import glob, wildcard_complexity, wildcard_segments
+
+__all__ = [
+    "EVENTBRIDGE",
+    "OPERATORS",
+    "OR_KEY",
+    "CompiledPattern",
+    "Dialect",
+    "ObjectTest",
+    "PatternError",
+    "build_matcher",
+    "compile_pattern",
+    "descent_tree",
+    "expand_dotted_keys",
+    "expand_for",
+    "load_document",
+    "split_keys",
+]
 from eventplane.bus.errors import InvalidEventPattern
 
 ObjectTest = Callable[[Mapping[str, Any]], bool]
@@ -43,6 +74,8 @@ OPERATORS: Final = _STRING_OPERATORS | {"anything-but", "numeric", "cidr", "exis
 _MISSING: Final[Any] = object()
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _EVENTBRIDGE_NUMERIC_LIMIT: Final = 5.0e9
+# The most wildcard-pattern prefixes one field value may keep alive at once; see _complexity.
+WILDCARD_COMPLEXITY_LIMIT: Final = 10
 
 
 class PatternError(Exception):
@@ -74,6 +107,14 @@ class Dialect:
     # The problem with a number in the pattern, or None. ``threshold`` is True for
     # operands of numeric/anything-but, False for exact values.
     check_number: Callable[[int | float, bool], str | None]
+    # Whether {"anything-but": {"prefix"/"suffix": [...]}} may list several affixes.
+    anything_but_affix_lists: bool
+    # Whether a key "a.b" names the path a -> b (EventBridge, SNS body) or is one name
+    # (SNS message attributes, whose names may contain dots).
+    dotted_keys: bool
+    # Whether anything-but against an array needs every element to pass (SNS String.Array
+    # attributes) rather than one (EventBridge, SNS message bodies).
+    anything_but_every_element: bool = False
 
 
 def _eventbridge_number(value: int | float, threshold: bool) -> str | None:
@@ -90,21 +131,30 @@ EVENTBRIDGE: Final = Dialect(
     empty_matches_all=False,
     nested_error=None,
     check_number=_eventbridge_number,
+    anything_but_affix_lists=True,
+    dotted_keys=True,
 )
 
 
 class CompiledPattern:
     """A validated event pattern; :meth:`matches` never looks at the pattern text again."""
 
-    __slots__ = ("_test", "source")
+    __slots__ = ("_test", "_tree", "source")
 
     def __init__(self, source: Mapping[str, Any], test: ObjectTest) -> None:
+        # The pattern with dotted keys split into nested objects (what is matched).
         self.source = source
         self._test = test
+        self._tree = descent_tree(source)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` (a JSON object, already parsed) matches the pattern."""
-        return isinstance(event, Mapping) and self._test(event)
+        return isinstance(event, Mapping) and self._test(expand_for(event, self._tree))
+
+    def matches_expanded(self, event: Mapping[str, Any]) -> bool:
+        """:meth:`matches` for an event already passed through :func:`expand_dotted_keys`
+        (a rule set expands each event once, not once per rule)."""
+        return self._test(event)
 
     def __repr__(self) -> str:
         return f"CompiledPattern({json.dumps(self.source, sort_keys=True)})"
@@ -120,8 +170,14 @@ def compile_pattern(pattern: str | bytes | Mapping[str, Any]) -> CompiledPattern
         InvalidEventPattern: The pattern is not one EventBridge would accept.
     """
     try:
-        document = load_document(pattern)
-        return CompiledPattern(document, build_matcher(document, EVENTBRIDGE))
+        document = split_keys(load_document(pattern))
+        test = build_matcher(document, EVENTBRIDGE)
+        if wildcard_complexity(document) > WILDCARD_COMPLEXITY_LIMIT:
+            raise PatternError(
+                "Rule is too complex - try using fewer wildcard characters or fewer "
+                "repeating character sequences after a wildcard character"
+            )
+        return CompiledPattern(document, test)
     except PatternError as err:
         raise InvalidEventPattern(f"Event pattern is not valid. Reason: {err.describe()}") from None
 
@@ -138,6 +194,16 @@ def load_document(pattern: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise PatternError("Filter is not an object")
     return document
+
+
+def split_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`split_dotted_keys`, with a path given twice as a pattern error."""
+    try:
+        return split_dotted_keys(document)
+    except DuplicateField as err:
+        raise PatternError(
+            "The same field is given twice (once with a dotted key)", err.path
+        ) from None
 
 
 def _plain(value: Any) -> Any:
@@ -254,6 +320,7 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
     numbers: set[int | float] = set()
     literals: set[bool | None] = set()
     tests: list[ValueTest] = []
+    every: list[ValueTest] = []
     exists: set[bool] = set()
     for item in spec:
         if isinstance(item, str):
@@ -267,11 +334,27 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
             flag, test = _compile_expression(item, path, dialect)
             if test is None:
                 exists.add(flag)
+            elif dialect.anything_but_every_element and "anything-but" in item:
+                every.append(test)
             else:
                 tests.append(test)
         else:
             raise PatternError("Match value must be String, number, true, false, or null", path)
-    return _leaf_test(strings, numbers, literals, tuple(tests), exists)
+    base = _leaf_test(strings, numbers, literals, tuple(tests), exists)
+    if not every:
+        return base
+    wholes = tuple(_every_element(test) for test in every)
+    return lambda raw: base(raw) or any(whole(raw) for whole in wholes)
+
+
+def _every_element(test: ValueTest) -> ValueTest:
+    def whole(raw: Any) -> bool:
+        if isinstance(raw, list):
+            values = list(_leaf_values(raw))
+            return bool(values) and all(test(v) for v in values)
+        return raw is not _MISSING and not isinstance(raw, Mapping) and test(raw)
+
+    return whole
 
 
 def _leaf_test(
@@ -377,60 +460,14 @@ def _equals_ignore_case(operand: Any, path: Path, dialect: Dialect) -> ValueTest
 
 def _wildcard(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
     text = _require_str(operand, "wildcard match pattern must be a string", path)
-    return _glob(_wildcard_segments(text, path))
+    return glob(_wildcard_segments(text, path))
 
 
 def _wildcard_segments(text: str, path: Path) -> list[str]:
-    """The literal runs between unescaped ``*``; ``\\*`` is a star, ``\\\\`` a backslash."""
-    segments: list[str] = []
-    current: list[str] = []
-    i, previous_star = 0, False
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            escaped = text[i + 1 : i + 2]
-            if escaped not in ("*", "\\"):
-                raise PatternError(f"Invalid escape at position {i} in wildcard {text!r}", path)
-            current.append(escaped)
-            i, previous_star = i + 2, False
-            continue
-        if char == "*":
-            if previous_star:
-                raise PatternError(
-                    f"Consecutive wildcard characters at position {i} in wildcard {text!r}", path
-                )
-            segments.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        i, previous_star = i + 1, char == "*"
-    segments.append("".join(current))
-    return segments
-
-
-def _glob(segments: list[str]) -> ValueTest:
-    # Leftmost placement of each literal run is enough for "*"-only globs, so matching
-    # is a few str.find calls instead of a backtracking regex.
-    if len(segments) == 1:
-        (exact,) = segments
-        return lambda v: isinstance(v, str) and v == exact
-    first, *middle, last = segments
-    shortest = sum(map(len, segments))
-
-    def test(value: Any) -> bool:
-        if not isinstance(value, str) or len(value) < shortest:
-            return False
-        if not value.startswith(first) or not value.endswith(last):
-            return False
-        position, end = len(first), len(value) - len(last)
-        for literal in middle:
-            found = value.find(literal, position, end)
-            if found < 0:
-                return False
-            position = found + len(literal)
-        return True
-
-    return test
+    try:
+        return wildcard_segments(text)
+    except ValueError as err:
+        raise PatternError(str(err), path) from None
 
 
 def _anything_but(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
@@ -461,20 +498,34 @@ def _anything_but_nested(operand: Mapping[str, Any], path: Path, dialect: Dialec
     if name not in dialect.anything_but_operators:
         raise PatternError(f"Unsupported anything-but pattern: {name}", path)
     if name in ("prefix", "suffix"):
-        text = _require_str(arg, "prefix/suffix match pattern must be a string", path)
-        if not text:
-            raise PatternError("Null prefix/suffix not allowed", path)
-        if name == "prefix":
-            return lambda v: not (isinstance(v, str) and v.startswith(text))
-        return lambda v: not (isinstance(v, str) and v.endswith(text))
+        return _anything_but_affix(name, arg, path, dialect)
     texts = arg if isinstance(arg, list) else [arg]
     if not texts or not all(isinstance(t, str) for t in texts):
         raise PatternError(f"anything-but {name} must be a string or a list of strings", path)
     if name == "equals-ignore-case":
         folded = frozenset(t.lower() for t in texts)
         return lambda v: not (isinstance(v, str) and v.lower() in folded)
-    globs = tuple(_glob(_wildcard_segments(t, path)) for t in texts)
+    globs = tuple(glob(_wildcard_segments(t, path)) for t in texts)
     return lambda v: not any(glob(v) for glob in globs)
+
+
+def _anything_but_affix(name: str, arg: Any, path: Path, dialect: Dialect) -> ValueTest:
+    if isinstance(arg, list) and dialect.anything_but_affix_lists:
+        affixes = arg
+        if not affixes:
+            raise PatternError(f"anything-but {name} list must not be empty", path)
+    else:
+        affixes = [arg]
+    expected = "a string or a list of strings" if dialect.anything_but_affix_lists else "a string"
+    for text in affixes:
+        _require_str(text, f"prefix/suffix match pattern must be {expected}", path)
+        if not text:
+            raise PatternError("Null prefix/suffix not allowed", path)
+    # str.startswith/endswith take a tuple: any of the affixes excludes the value.
+    excluded = tuple(affixes)
+    if name == "prefix":
+        return lambda v: not (isinstance(v, str) and v.startswith(excluded))
+    return lambda v: not (isinstance(v, str) and v.endswith(excluded))
 
 
 _LOWER_BOUNDS: Final = frozenset({">", ">="})

@@ -44,6 +44,7 @@ from eventplane.bus.patterns import (
     ObjectTest,
     Path,
     build_matcher,
+    expand_dotted_keys,
 )
 
 T = TypeVar("T")
@@ -136,6 +137,8 @@ class RuleSet(Generic[T]):
         """The rules whose pattern matches ``event``, in insertion order."""
         if type(event) is not dict and not isinstance(event, Mapping):
             return []
+        # Rules see event keys "a.b" as the path a -> b; expand them once for all rules.
+        event = expand_dotted_keys(event)
         extractors = self._extractors
         keys_at: list[Keys | None] = [None] * len(extractors)
         found: list[tuple[int, ...]] = []
@@ -294,7 +297,7 @@ def _cut(chain: Chain) -> Chain:
 def _residual(pattern: CompiledPattern, alternatives: list[Chain]) -> ObjectTest | None:
     """What a candidate reached along ``alternatives`` still has to pass (None: nothing)."""
     if len(alternatives) != 1:
-        return pattern.matches
+        return pattern.matches_expanded
     document = pattern.source
     # A top-level leaf reached through all of its own values holds; nothing else is sure.
     checked = {
@@ -305,7 +308,7 @@ def _residual(pattern: CompiledPattern, alternatives: list[Chain]) -> ObjectTest
         and _leaf(document[path[0]]) == leaf
     }
     if not checked:
-        return pattern.matches
+        return pattern.matches_expanded
     rest = {name: spec for name, spec in document.items() if name not in checked}
     return build_matcher(rest, EVENTBRIDGE) if rest else None
 

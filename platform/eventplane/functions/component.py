@@ -25,11 +25,14 @@ class FunctionsComponent:
         self._engine: FunctionEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.functions import metrics
         from eventplane.functions.engine import FunctionEngine
         from eventplane.functions.service import FunctionsService
+        from eventplane.observability.series import precreate_series
 
         engine = FunctionEngine(ctx)
         await engine.start()
+        precreate_series(ctx.registry, "function", metrics.function_series)
         self._engine = engine
         functions_pb2_grpc.add_FunctionsServicer_to_server(FunctionsService(engine), server)
 

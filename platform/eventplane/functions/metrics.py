@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from eventplane.observability.metrics import LATENCY_BUCKETS
+
+if TYPE_CHECKING:
+    from eventplane.registry import Resource
 
 DURATION_BUCKETS = (
     0.001,
@@ -96,3 +101,13 @@ MAPPING_BATCHES = Counter(
     "Queue event source mapping batches, by outcome: success, partial, failed.",
     ("function", "outcome"),
 )
+
+
+def function_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one function, created at zero with it (see observability.series)."""
+    name = resource.name
+    series: list[tuple[Any, tuple[str, ...]]] = [
+        (INVOCATIONS, (name, outcome)) for outcome in ("success", "handled", "unhandled")
+    ]
+    series += [(THROTTLES, (name, kind)) for kind in ("RequestResponse", "Event")]
+    return series

@@ -22,6 +22,8 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.observability.series import precreate_series
+        from eventplane.queues import metrics
         from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
@@ -30,6 +32,7 @@ class QueuesComponent:
 
         engine = QueueEngine(ctx)
         await engine.start()
+        precreate_series(ctx.registry, "queue", metrics.queue_series)
         self._engine = engine
         self.operations = QueueOperations(engine, MoveTasks(engine))
         # The AWS-protocol gateway (role api) finds the SQS binding here.

@@ -4,12 +4,16 @@ the partitions this replica owns; Prometheus sums them across replicas."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from eventplane.observability.metrics import LATENCY_BUCKETS
+
+if TYPE_CHECKING:
+    from eventplane.registry import Resource
 
 SENT = Counter(
     "eventplane_queue_messages_sent_total", "Messages accepted by SendMessage(Batch).", ("queue",)
@@ -79,3 +83,24 @@ def register_depth(rows: Callable[[], list[DepthRow]]) -> DepthCollector:
 
 def unregister_depth(collector: DepthCollector) -> None:
     REGISTRY.unregister(collector)
+
+
+DEAD_LETTER_QUEUE = Gauge(
+    "eventplane_queue_dead_letter",
+    "1 for a queue that some queue's RedrivePolicy names as its dead-letter queue, else 0.",
+    ("queue",),
+)
+
+
+def queue_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one queue, created at zero when the queue is (see observability.series)."""
+    name = resource.name
+    series: list[tuple[Any, tuple[str, ...]]] = [
+        (metric, (name,)) for metric in (SENT, RECEIVED, DELETED, MOVED_TO_DLQ, DEAD_LETTER_QUEUE)
+    ]
+    redrive = resource.spec.get("config", {}).get("redrive_policy")
+    target = redrive.get("dead_letter_target_arn", "") if isinstance(redrive, dict) else ""
+    if target:
+        # The target is a dead-letter queue: mark it (arn:aws:sqs:region:account:name).
+        DEAD_LETTER_QUEUE.labels(target.rsplit(":", 1)[-1]).set(1)
+    return series

@@ -22,11 +22,15 @@ class TopicsComponent:
         self._engine: TopicEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.observability.series import precreate_series
+        from eventplane.topics import metrics
         from eventplane.topics.engine import TopicEngine
         from eventplane.topics.service import TopicsService
 
         engine = TopicEngine(ctx)
         await engine.start()
+        precreate_series(ctx.registry, "topic", metrics.topic_series)
+        precreate_series(ctx.registry, "subscription", metrics.subscription_series)
         self._engine = engine
         topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(engine), server)
 

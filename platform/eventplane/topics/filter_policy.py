@@ -2,8 +2,11 @@
 
 SNS filtering runs on the same engine as EventBridge patterns (both are aws/event-ruler),
 so matching reuses :mod:`eventplane.bus.patterns` with SNS's narrower dialect: no
-``wildcard``, ``anything-but`` only with values, ``prefix`` or ``suffix``, and nested keys
-only when the scope is ``MessageBody``. On top of that SNS enforces limits:
+``wildcard``, ``anything-but`` only with values or one ``prefix`` or ``suffix`` (not the
+lists of affixes EventBridge takes, nor ``equals-ignore-case``/``wildcard``), and nested
+keys only when the scope is ``MessageBody``. In that scope a key ``"a.b"`` is the nested
+path a -> b, as in EventBridge; in ``MessageAttributes`` scope it is one attribute name.
+On top of that SNS enforces limits:
 
 - at most 5 keys (distinct leaf key paths; nested paths count in ``MessageBody`` scope);
 - at most 150 value combinations: the product, over leaf arrays, of the array length
@@ -32,7 +35,10 @@ from eventplane.bus.patterns import (
     ObjectTest,
     PatternError,
     build_matcher,
+    descent_tree,
+    expand_for,
     load_document,
+    split_keys,
 )
 from eventplane.topics.errors import InvalidFilterPolicy
 
@@ -61,12 +67,19 @@ _BODY: Final = Dialect(
     empty_matches_all=True,
     nested_error=None,
     check_number=_check_number,
+    anything_but_affix_lists=False,
+    dotted_keys=True,
 )
 _DIALECTS: Final = {
     "MessageBody": _BODY,
+    # Attribute names may hold dots ("order.id" is one name), and attributes are flat.
     "MessageAttributes": replace(
         _BODY,
         nested_error="Filter policy scope MessageAttributes does not support nested filter policy",
+        dotted_keys=False,
+        # SNS documents that anything-but matches a String.Array only if none of its
+        # elements is excluded; EventBridge (and SNS bodies) need just one other element.
+        anything_but_every_element=True,
     ),
 }
 
@@ -74,12 +87,13 @@ _DIALECTS: Final = {
 class CompiledFilterPolicy:
     """A validated filter policy; matching never looks at the policy text again."""
 
-    __slots__ = ("_test", "policy", "scope")
+    __slots__ = ("_test", "_tree", "policy", "scope")
 
     def __init__(self, policy: Mapping[str, Any], scope: str, test: ObjectTest) -> None:
         self.policy = policy
         self.scope = scope
         self._test = test
+        self._tree = descent_tree(policy) if scope == "MessageBody" else {}
 
     def matches(self, *, body: str | bytes, attributes: Mapping[str, Mapping[str, Any]]) -> bool:
         """Whether a published message is delivered, judged by the policy's scope."""
@@ -99,7 +113,7 @@ class CompiledFilterPolicy:
             document = json.loads(body)
         except ValueError:
             return False
-        return isinstance(document, dict) and self._test(document)
+        return isinstance(document, dict) and self._test(expand_for(document, self._tree))
 
     def __repr__(self) -> str:
         return f"CompiledFilterPolicy({json.dumps(self.policy, sort_keys=True)}, {self.scope})"
@@ -125,6 +139,8 @@ def compile_filter_policy(
         )
     try:
         document = load_document(policy)
+        if dialect.dotted_keys:
+            document = split_keys(document)
         test = build_matcher(document, dialect)
         _check_limits(document)
     except PatternError as err:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import Counter, Histogram
 
 from eventplane.observability.metrics import LATENCY_BUCKETS
+
+if TYPE_CHECKING:
+    from eventplane.registry import Resource
 
 PUBLISHED = Counter(
     "eventplane_topic_messages_published_total", "Messages accepted by Publish(Batch).", ("topic",)
@@ -45,3 +50,14 @@ DELIVERY_LATENCY = Histogram(
     ("protocol",),
     buckets=LATENCY_BUCKETS,
 )
+
+
+def topic_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one topic, created at zero with it (see observability.series)."""
+    return [(m, (resource.name,)) for m in (PUBLISHED, FILTERED, DEDUPLICATED, DEAD_LETTERED)]
+
+
+def subscription_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The series of one subscription: its topic's deliveries by its protocol."""
+    labels = (str(resource.spec["topic"]), str(resource.spec["config"]["protocol"]))
+    return [(m, labels) for m in (DELIVERED, FAILED)]

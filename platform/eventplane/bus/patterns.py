@@ -30,12 +30,11 @@ SNS filter policies use the same engine with a narrower :class:`Dialect`, see
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 from eventplane.bus._dotted import (
     DuplicateField,
@@ -62,11 +61,18 @@ __all__ = [
     "load_document",
     "split_keys",
 ]
+from eventplane.bus._pattern_base import (
+    Path,
+    PatternError,
+    ValueTest,
+    _check_number,
+    _is_number,
+    _require_str,
+)
+from eventplane.bus._ranges import _cidr, _numeric
 from eventplane.bus.errors import InvalidEventPattern
 
 ObjectTest = Callable[[Mapping[str, Any]], bool]
-ValueTest = Callable[[Any], bool]
-Path = tuple[str, ...]
 
 OR_KEY: Final = "$or"
 _STRING_OPERATORS: Final = frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"})
@@ -76,18 +82,6 @@ _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _EVENTBRIDGE_NUMERIC_LIMIT: Final = 5.0e9
 # The most wildcard-pattern prefixes one field value may keep alive at once; see _complexity.
 WILDCARD_COMPLEXITY_LIMIT: Final = 10
-
-
-class PatternError(Exception):
-    """Why a pattern is invalid and where; each capability wraps it in its own error."""
-
-    def __init__(self, reason: str, path: Path = ()) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.path = path
-
-    def describe(self) -> str:
-        return f"{self.reason} at {'.'.join(self.path)}" if self.path else self.reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -413,16 +407,6 @@ def _compile_expression(
     return False, _OPERATOR_COMPILERS[name](operand, path, dialect)
 
 
-def _check_number(value: int | float, threshold: bool, path: Path, dialect: Dialect) -> None:
-    problem = dialect.check_number(value, threshold)
-    if problem:
-        raise PatternError(problem, path)
-
-
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 # --- operators ----------------------------------------------------------------------
 
 
@@ -526,91 +510,6 @@ def _anything_but_affix(name: str, arg: Any, path: Path, dialect: Dialect) -> Va
     if name == "prefix":
         return lambda v: not (isinstance(v, str) and v.startswith(excluded))
     return lambda v: not (isinstance(v, str) and v.endswith(excluded))
-
-
-_LOWER_BOUNDS: Final = frozenset({">", ">="})
-_UPPER_BOUNDS: Final = frozenset({"<", "<="})
-
-
-def _numeric(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
-    if not isinstance(operand, list):
-        raise PatternError("Value of numeric must be an array", path)
-    if not operand or not isinstance(operand[0], str):
-        member = json.dumps(operand[0]) if operand else "]"
-        raise PatternError(f"Invalid member in numeric match: {member}", path)
-    op = operand[0]
-    if op not in _LOWER_BOUNDS | _UPPER_BOUNDS | {"="}:
-        raise PatternError(f"Unrecognized numeric range operator: {op}", path)
-    first = _numeric_operand(operand, 1, path, dialect)
-    if len(operand) == 2:
-        return _comparison(op, first)
-    # Only "lower bound, then upper bound" forms a range, as in EventBridge.
-    if op not in _LOWER_BOUNDS:
-        raise PatternError("Too many elements in numeric expression", path)
-    second_op = operand[2]
-    if not isinstance(second_op, str):
-        raise PatternError(f"Bad value in numeric range: {json.dumps(second_op)}", path)
-    if second_op not in _UPPER_BOUNDS:
-        raise PatternError(f"Bad numeric range operator: {second_op}", path)
-    second = _numeric_operand(operand, 3, path, dialect)
-    if len(operand) > 4:
-        raise PatternError("Too many terms in numeric range expression", path)
-    if not first < second:
-        raise PatternError("Bottom must be less than top", path)
-    low, high = _comparison(op, first), _comparison(second_op, second)
-    return lambda v: low(v) and high(v)
-
-
-def _numeric_operand(operand: list[Any], index: int, path: Path, dialect: Dialect) -> int | float:
-    op = operand[index - 1]
-    value = operand[index] if index < len(operand) else None
-    if not _is_number(value):
-        raise PatternError(f"Value of {'equals' if op == '=' else op} must be numeric", path)
-    _check_number(value, True, path, dialect)
-    return value
-
-
-def _comparison(op: str, bound: int | float) -> ValueTest:
-    if op == "=":
-        return lambda v: _is_number(v) and v == bound
-    if op == "<":
-        return lambda v: _is_number(v) and v < bound
-    if op == "<=":
-        return lambda v: _is_number(v) and v <= bound
-    if op == ">":
-        return lambda v: _is_number(v) and v > bound
-    return lambda v: _is_number(v) and v >= bound
-
-
-def _cidr(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
-    text = _require_str(operand, "cidr match pattern must be a string", path)
-    address, slash, bits = text.partition("/")
-    if not slash or "/" in bits:
-        raise PatternError("Malformed CIDR, one '/' required", path)
-    if not bits.isdigit():
-        raise PatternError("Malformed CIDR, mask bits must be an integer", path)
-    try:
-        network = ipaddress.ip_network(f"{address}/{int(bits)}", strict=False)
-    except ValueError:
-        raise PatternError(f"Invalid CIDR: {text}", path) from None
-    version, low, high = network.version, int(network[0]), int(network[-1])
-
-    def test(value: Any) -> bool:
-        if not isinstance(value, str):
-            return False
-        try:
-            ip = ipaddress.ip_address(value)
-        except ValueError:
-            return False
-        return ip.version == version and low <= int(ip) <= high
-
-    return test
-
-
-def _require_str(value: Any, message: str, path: Path) -> str:
-    if not isinstance(value, str):
-        raise PatternError(message, path)
-    return value
 
 
 _OPERATOR_COMPILERS: Final[dict[str, Callable[[Any, Path, Dialect], ValueTest]]] = {

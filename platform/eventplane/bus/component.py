@@ -26,7 +26,7 @@ class BusComponent:
         from eventplane.bus.engine import BusEngine
         from eventplane.bus.history import History
         from eventplane.bus.service import EventBusesService
-        from eventplane.observability.series import precreate_series
+        from eventplane.runtime.series import precreate_series
 
         engine = BusEngine(ctx)
         await engine.start()

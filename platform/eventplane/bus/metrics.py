@@ -70,7 +70,7 @@ DELIVERY_BACKLOG = Gauge(
 
 
 def bus_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
-    """The series of one event bus, created at zero with it (see observability.series)."""
+    """The series of one event bus, created at zero with it (see runtime.series)."""
     return [(PUT, (resource.name,))]
 
 

@@ -28,7 +28,7 @@ class FunctionsComponent:
         from eventplane.functions import metrics
         from eventplane.functions.engine import FunctionEngine
         from eventplane.functions.service import FunctionsService
-        from eventplane.observability.series import precreate_series
+        from eventplane.runtime.series import precreate_series
 
         engine = FunctionEngine(ctx)
         await engine.start()

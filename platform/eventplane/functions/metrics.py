@@ -104,7 +104,7 @@ MAPPING_BATCHES = Counter(
 
 
 def function_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
-    """The series of one function, created at zero with it (see observability.series)."""
+    """The series of one function, created at zero with it (see runtime.series)."""
     name = resource.name
     series: list[tuple[Any, tuple[str, ...]]] = [
         (INVOCATIONS, (name, outcome)) for outcome in ("success", "handled", "unhandled")

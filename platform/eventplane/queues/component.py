@@ -22,7 +22,7 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
-        from eventplane.observability.series import precreate_series
+        from eventplane.runtime.series import precreate_series
         from eventplane.queues import metrics
         from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine

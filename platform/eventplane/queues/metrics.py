@@ -93,7 +93,7 @@ DEAD_LETTER_QUEUE = Gauge(
 
 
 def queue_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
-    """The series of one queue, created at zero when the queue is (see observability.series)."""
+    """The series of one queue, created at zero when the queue is (see runtime.series)."""
     name = resource.name
     series: list[tuple[Any, tuple[str, ...]]] = [
         (metric, (name,)) for metric in (SENT, RECEIVED, DELETED, MOVED_TO_DLQ, DEAD_LETTER_QUEUE)

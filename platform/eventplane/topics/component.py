@@ -22,7 +22,7 @@ class TopicsComponent:
         self._engine: TopicEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
-        from eventplane.observability.series import precreate_series
+        from eventplane.runtime.series import precreate_series
         from eventplane.topics import metrics
         from eventplane.topics.engine import TopicEngine
         from eventplane.topics.service import TopicsService

@@ -53,7 +53,7 @@ DELIVERY_LATENCY = Histogram(
 
 
 def topic_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
-    """The series of one topic, created at zero with it (see observability.series)."""
+    """The series of one topic, created at zero with it (see runtime.series)."""
     return [(m, (resource.name,)) for m in (PUBLISHED, FILTERED, DEDUPLICATED, DEAD_LETTERED)]
 
 

@@ -76,6 +76,17 @@ class Settings:
     schedule_min_rate_seconds: float = 60.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = "eventplane-local-dev-secret"
+    # TLS on the gRPC port: PEM certificate chain and key files, re-read when
+    # they change (cert-manager rotation). Both empty: plaintext.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # PEM CA bundle: when set, clients must present a certificate it signed (mTLS).
+    tls_client_ca_file: str = ""
+    # YAML/JSON list of {principal, account, sha256 | scrypt} bearer tokens
+    # (hashed at rest); empty: token authentication off.
+    auth_tokens_file: str = ""
+    # Allow a non-loopback listener without authentication (never in production).
+    insecure: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -151,6 +162,17 @@ def _parse_choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
 
 
+def _parse_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+
 def _coerce(name: str, raw: Any) -> Any:
     env_name = ENV_PREFIX + name.upper()
     match name:
@@ -177,6 +199,8 @@ def _coerce(name: str, raw: Any) -> Any:
             if not isinstance(raw, Mapping):
                 raise ConfigError(env_name, "must be a mapping of librdkafka settings")
             return {str(k): str(v) for k, v in raw.items()}
+        case "insecure":
+            return _parse_bool(env_name, raw)
         case "receipt_secret":
             if len(str(raw)) < 16:
                 raise ConfigError(env_name, "must be at least 16 characters")

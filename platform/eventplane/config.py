@@ -87,6 +87,17 @@ class Settings:
     # Accept any access key without checking signatures (what `eventplane dev`
     # does, so a new user's `aws --endpoint-url` just works). Never in production.
     gateway_open: bool = False
+    # TLS on the gRPC port: PEM certificate chain and key files, re-read when
+    # they change (cert-manager rotation). Both empty: plaintext.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # PEM CA bundle: when set, clients must present a certificate it signed (mTLS).
+    tls_client_ca_file: str = ""
+    # YAML/JSON list of {principal, account, sha256 | scrypt} bearer tokens
+    # (hashed at rest); empty: token authentication off.
+    auth_tokens_file: str = ""
+    # Allow a non-loopback listener without authentication (never in production).
+    insecure: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -171,6 +182,8 @@ def _parse_choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
 
 
 def _parse_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
     value = str(raw).strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True
@@ -238,6 +251,8 @@ def _coerce(name: str, raw: Any) -> Any:
             if not isinstance(raw, Mapping):
                 raise ConfigError(env_name, "must be a mapping of librdkafka settings")
             return {str(k): str(v) for k, v in raw.items()}
+        case "insecure":
+            return _parse_bool(env_name, raw)
         case "receipt_secret":
             if len(str(raw)) < 16:
                 raise ConfigError(env_name, "must be at least 16 characters")

@@ -26,6 +26,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import BUILD_INFO
 from eventplane.registry import Registry
 from eventplane.runtime import Component, ServerContext, components_for
+from eventplane.security import check_exposure, server_credentials, server_interceptors
 
 _log = get_logger("eventplane.server")
 
@@ -52,6 +53,9 @@ class Server:
 
     async def start(self) -> None:
         s = self.settings
+        check_exposure(s)  # before anything listens: an open non-loopback port is refused
+        credentials = server_credentials(s)
+        interceptors = server_interceptors(s)
         await asyncio.to_thread(wait_for_cluster, s)
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
@@ -68,7 +72,7 @@ class Server:
         self.ctx = ServerContext(s, self._producer, self._registry, self.instance_id)
 
         server = grpc.aio.server(
-            interceptors=[ServerInterceptor()],
+            interceptors=[*interceptors, ServerInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -85,7 +89,10 @@ class Server:
             names.extend(component.service_names)
         address = f"{s.grpc_host}:{s.grpc_port}"
         try:
-            bound = server.add_insecure_port(address)
+            if credentials is None:
+                bound = server.add_insecure_port(address)
+            else:
+                bound = server.add_secure_port(address, credentials)
         except RuntimeError:  # newer grpcio raises instead of returning 0
             bound = 0
         if bound == 0:
@@ -98,6 +105,7 @@ class Server:
         _log.info(
             "eventplane serving",
             grpc=address,
+            tls=credentials is not None,
             metrics=f"http://{s.grpc_host}:{s.metrics_port}/metrics" if s.metrics_port else None,
             kafka=s.bootstrap,
             roles=list(s.roles),

@@ -44,6 +44,7 @@ def test_dev_serves_and_ctrl_c_leaves_nothing_behind(tmp_path) -> None:  # type:
         printed = out.read_text()
         assert f"127.0.0.1:{grpc_port}" in printed
         assert f"http://127.0.0.1:{metrics_port}/metrics" in printed
+        assert "open to anyone on this host only (loopback)" in printed
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
             assert "eventplane_build_info" in r.read().decode()
         kafka_pid = broker.pid()

@@ -97,7 +97,7 @@ def _print(value: Any, as_json: bool) -> None:
 def cmd_info(args: argparse.Namespace) -> int:
     from eventplane.client import Client
 
-    with Client(args.endpoint, timeout=10) as ep:
+    with Client(args.endpoint, token=args.token, timeout=10) as ep:
         _print(ep.platform.get_server_info(), args.json)
     return 0
 
@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--metrics-port", help="/metrics port, default 9464, 0 = off")
         p.add_argument("--kafka-port", help="local broker port, default 9092")
         p.add_argument("--log-format", choices=("json", "console"))
+        p.add_argument(
+            "--insecure",
+            action="store_true",
+            default=None,
+            help="serve a non-loopback address without authentication (EVENTPLANE_INSECURE)",
+        )
 
     p = sub.add_parser("dev", help="local Kafka + server with all roles")
     server_flags(p)
@@ -142,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def client_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--endpoint", help="host:port (default $EVENTPLANE_ENDPOINT or :50051)")
+        p.add_argument("--token", help="bearer token (default $EVENTPLANE_TOKEN)")
         p.add_argument("--json", action="store_true", help="JSON output for scripts")
 
     p = sub.add_parser("info", help="what the server at --endpoint is")

@@ -104,7 +104,7 @@ def usage(args: argparse.Namespace, message: str) -> NoReturn:
 def client(args: argparse.Namespace) -> Client:
     from eventplane.client import Client
 
-    return Client(args.endpoint, timeout=CLIENT_TIMEOUT)
+    return Client(args.endpoint, token=getattr(args, "token", None), timeout=CLIENT_TIMEOUT)
 
 
 def client_flags() -> argparse.ArgumentParser:
@@ -112,6 +112,7 @@ def client_flags() -> argparse.ArgumentParser:
     flags.add_argument(
         "--endpoint", help="host:port (default $EVENTPLANE_ENDPOINT or 127.0.0.1:50051)"
     )
+    flags.add_argument("--token", help="bearer token (default $EVENTPLANE_TOKEN)")
     flags.add_argument("--json", action="store_true", help="JSON output for scripts")
     return flags
 

@@ -51,6 +51,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
         "metrics_port": getattr(args, "metrics_port", None),
         "roles": getattr(args, "roles", None),
         "log_format": getattr(args, "log_format", None),
+        "insecure": getattr(args, "insecure", None),
         **extra,
     }
     return load_settings(overrides={k: v for k, v in overrides.items() if v is not None})
@@ -118,6 +119,15 @@ def cmd_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _access_line(settings: Settings) -> str:
+    from eventplane.security import auth_configured, is_loopback
+
+    if auth_configured(settings):
+        return "authentication required" + (" over TLS" if settings.tls_cert_file else "")
+    where = "this host only (loopback)" if is_loopback(settings.grpc_host) else "ANY host"
+    return f"open to anyone on {where}: no TLS, no authentication"
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     # dev accepts any access key, so `aws --endpoint-url` works with whatever is configured.
     settings = _settings(args, log_format=args.log_format or "console", gateway_open=True)
@@ -151,6 +161,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
             f"  metrics:   {metrics}\n"
             f"  Kafka:     {settings.bootstrap}\n"
             f"  roles:     {', '.join(settings.roles)}\n"
+            f"  access:    {_access_line(settings)}\n"
             "Ctrl-C stops the server" + (" and Kafka" if broker else "") + ".\n",
             flush=True,
         )

@@ -131,7 +131,11 @@ class Client:
         target: ``host:port`` of the gRPC API; defaults to ``$EVENTPLANE_ENDPOINT``,
             then ``127.0.0.1:50051``.
         tls: use TLS with the system's root certificates.
-        root_certificates: PEM bytes of the CA to trust (implies TLS).
+        root_certificates: PEM bytes of the CA to trust (implies TLS); default
+            the file named by ``$EVENTPLANE_TLS_CA_FILE``.
+        certificate_chain / private_key: PEM client certificate and key for mTLS;
+            default the files named by ``$EVENTPLANE_TLS_CLIENT_CERT_FILE`` / ``_KEY_FILE``.
+        token: bearer token sent with every call; default ``$EVENTPLANE_TOKEN``.
         timeout: default deadline in seconds for each call (None: no deadline).
     """
 
@@ -141,10 +145,21 @@ class Client:
         *,
         tls: bool = False,
         root_certificates: bytes | None = None,
+        certificate_chain: bytes | None = None,
+        private_key: bytes | None = None,
+        token: str | None = None,
         timeout: float | None = 30.0,
     ) -> None:
         self.target = resolve_target(target)
-        self._channel = open_channel(grpc, self.target, tls, root_certificates)
+        self._channel = open_channel(
+            grpc,
+            self.target,
+            tls,
+            root_certificates,
+            certificate_chain=certificate_chain,
+            private_key=private_key,
+            token=token,
+        )
         self.platform = PlatformClient(self._channel, timeout)
         self.queues = QueuesClient(self._channel, timeout)
         self.topics = TopicsClient(self._channel, timeout)
@@ -177,10 +192,21 @@ class AsyncClient:
         *,
         tls: bool = False,
         root_certificates: bytes | None = None,
+        certificate_chain: bytes | None = None,
+        private_key: bytes | None = None,
+        token: str | None = None,
         timeout: float | None = 30.0,
     ) -> None:
         self.target = resolve_target(target)
-        self._channel = open_channel(grpc.aio, self.target, tls, root_certificates)
+        self._channel = open_channel(
+            grpc.aio,
+            self.target,
+            tls,
+            root_certificates,
+            certificate_chain=certificate_chain,
+            private_key=private_key,
+            token=token,
+        )
         self.platform = AsyncPlatformClient(self._channel, timeout)
         self.queues = AsyncQueuesClient(self._channel, timeout)
         self.topics = AsyncTopicsClient(self._channel, timeout)

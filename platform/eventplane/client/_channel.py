@@ -12,6 +12,7 @@ import grpc
 # eventplane.errors holds every error class (capabilities' codes included), so a
 # server error arrives as its own class (QueueDoesNotExist, ...) in a program
 # that only uses the SDK, without loading any capability.
+from eventplane.client._credentials import TOKEN_ENV, BearerToken, resolve_tls
 from eventplane.errors.rpc import from_rpc
 from eventplane.observability.tracing import (
     REQUEST_ID_KEY,
@@ -77,18 +78,57 @@ def channel_options() -> list[tuple[str, Any]]:
     ]
 
 
-def credentials(tls: bool, root_certificates: bytes | None) -> grpc.ChannelCredentials | None:
-    if not tls and root_certificates is None:
+def credentials(
+    tls: bool,
+    root_certificates: bytes | None,
+    certificate_chain: bytes | None = None,
+    private_key: bytes | None = None,
+) -> grpc.ChannelCredentials | None:
+    tls_env = resolve_tls()
+    root_certificates = root_certificates or tls_env.ca
+    certificate_chain = certificate_chain or tls_env.cert
+    private_key = private_key or tls_env.key
+    if not tls and root_certificates is None and certificate_chain is None:
         return None
-    return grpc.ssl_channel_credentials(root_certificates=root_certificates)
+    return grpc.ssl_channel_credentials(
+        root_certificates=root_certificates,
+        private_key=private_key,
+        certificate_chain=certificate_chain,
+    )
 
 
-def open_channel(grpc_module: Any, target: str, tls: bool, root_certificates: bytes | None) -> Any:
+def open_channel(
+    grpc_module: Any,
+    target: str,
+    tls: bool,
+    root_certificates: bytes | None,
+    *,
+    certificate_chain: bytes | None = None,
+    private_key: bytes | None = None,
+    token: str | None = None,
+) -> Any:
     """A channel from ``grpc`` (blocking) or ``grpc.aio``, with the SDK's options."""
-    creds = credentials(tls, root_certificates)
+    creds = credentials(tls, root_certificates, certificate_chain, private_key)
+    token = token or os.environ.get(TOKEN_ENV) or None
+    aio = grpc_module is not grpc
+    interceptors = [BearerToken(token, aio=aio)] if token else []
     if creds is None:
-        return grpc_module.insecure_channel(target, options=channel_options())
-    return grpc_module.secure_channel(target, creds, options=channel_options())
+        channel = (
+            grpc_module.insecure_channel(
+                target, options=channel_options(), interceptors=interceptors
+            )
+            if aio
+            else grpc_module.insecure_channel(target, options=channel_options())
+        )
+    elif aio:
+        channel = grpc_module.secure_channel(
+            target, creds, options=channel_options(), interceptors=interceptors
+        )
+    else:
+        channel = grpc_module.secure_channel(target, creds, options=channel_options())
+    if interceptors and not aio:
+        return grpc.intercept_channel(channel, *interceptors)
+    return channel
 
 
 def call_metadata() -> tuple[tuple[str, str], ...]:

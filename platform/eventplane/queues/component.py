@@ -22,13 +22,13 @@ class QueuesComponent:
         self._engine: QueueEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
-        from eventplane.runtime.series import precreate_series
         from eventplane.queues import metrics
         from eventplane.queues.aws import SqsBinding
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
         from eventplane.queues.operations import QueueOperations
         from eventplane.queues.service import QueuesService
+        from eventplane.runtime.series import precreate_series
 
         engine = QueueEngine(ctx)
         await engine.start()

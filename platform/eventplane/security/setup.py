@@ -1,0 +1,51 @@
+"""What the server asks of security at start-up: credentials, interceptors, exposure check."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import grpc
+
+from eventplane.config import ConfigError, Settings
+from eventplane.security.interceptor import Authenticator, AuthInterceptor
+from eventplane.security.tls import ReloadingCredentials, TlsFiles
+from eventplane.security.tokens import TokenStore
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+def auth_configured(settings: Settings) -> bool:
+    return bool(settings.auth_tokens_file or settings.tls_client_ca_file)
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve a non-loopback address to anyone who connects, unless told to."""
+    if is_loopback(settings.grpc_host) or auth_configured(settings) or settings.insecure:
+        return
+    raise ConfigError(
+        "EVENTPLANE_GRPC_HOST",
+        f"{settings.grpc_host} is reachable from other hosts and no authentication is "
+        "configured: set EVENTPLANE_AUTH_TOKENS_FILE or EVENTPLANE_TLS_CLIENT_CA_FILE, "
+        "or pass --insecure (EVENTPLANE_INSECURE=1)",
+    )
+
+
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials for the gRPC port (reloading from disk), None for plaintext."""
+    files = TlsFiles.from_settings(settings)
+    return None if files is None else ReloadingCredentials(files).server_credentials()
+
+
+def server_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
+    """The authentication interceptor when any authentication is configured."""
+    if not auth_configured(settings):
+        return []
+    tokens = TokenStore.from_file(settings.auth_tokens_file) if settings.auth_tokens_file else None
+    return [AuthInterceptor(Authenticator(tokens, mtls=bool(settings.tls_client_ca_file)))]

@@ -1,0 +1,110 @@
+"""TLS for the gRPC port: certificate and key from files, re-read when they change.
+
+cert-manager (or any rotation) rewrites the files in place; gRPC asks the
+fetcher below before each new handshake, so new connections get the new
+certificate without a restart while established ones keep theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import grpc
+
+from eventplane.config import ConfigError, Settings
+from eventplane.observability.logging import get_logger
+
+_log = get_logger("eventplane.security.tls")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsFiles:
+    # PEM certificate chain the server presents.
+    cert_file: str
+    # PEM private key of that certificate.
+    key_file: str
+    # PEM CA bundle client certificates must chain to; empty: no mTLS.
+    client_ca_file: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TlsFiles | None:
+        """The configured files, None when TLS is off; a half configuration is a ConfigError."""
+        cert, key, ca = settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
+        if not cert and not key:
+            if ca:
+                raise ConfigError(
+                    "EVENTPLANE_TLS_CLIENT_CA_FILE",
+                    "needs EVENTPLANE_TLS_CERT_FILE and EVENTPLANE_TLS_KEY_FILE",
+                )
+            return None
+        if not cert:
+            raise ConfigError(
+                "EVENTPLANE_TLS_CERT_FILE", "is required with EVENTPLANE_TLS_KEY_FILE"
+            )
+        if not key:
+            raise ConfigError(
+                "EVENTPLANE_TLS_KEY_FILE", "is required with EVENTPLANE_TLS_CERT_FILE"
+            )
+        return cls(cert_file=cert, key_file=key, client_ca_file=ca)
+
+    @property
+    def mutual(self) -> bool:
+        return bool(self.client_ca_file)
+
+
+def _read(setting: str, path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
+
+
+class ReloadingCredentials:
+    """Builds gRPC server credentials whose certificate follows the files on disk."""
+
+    def __init__(self, files: TlsFiles) -> None:
+        self.files = files
+        self._lock = threading.Lock()
+        self._digest = b""
+        self.reloads = 0
+
+    def _load(self) -> tuple[bytes, tuple[bytes, bytes, bytes | None]]:
+        f = self.files
+        cert = _read("EVENTPLANE_TLS_CERT_FILE", f.cert_file)
+        key = _read("EVENTPLANE_TLS_KEY_FILE", f.key_file)
+        ca = _read("EVENTPLANE_TLS_CLIENT_CA_FILE", f.client_ca_file) if f.mutual else None
+        digest = hashlib.sha256(cert + b"\0" + key + b"\0" + (ca or b"")).digest()
+        return digest, (cert, key, ca)
+
+    @staticmethod
+    def _config(pems: tuple[bytes, bytes, bytes | None]) -> grpc.ServerCertificateConfiguration:
+        cert, key, ca = pems
+        return grpc.ssl_server_certificate_configuration([(key, cert)], root_certificates=ca)
+
+    def _fetch(self) -> grpc.ServerCertificateConfiguration | None:
+        # Called by gRPC's core before each handshake: None keeps the current config.
+        # A half-written rotation (unreadable or mismatched files) keeps the old one too.
+        try:
+            digest, pems = self._load()
+        except ConfigError as exc:
+            _log.warning("TLS files unreadable; keeping the current certificate", error=str(exc))
+            return None
+        with self._lock:
+            if digest == self._digest:
+                return None
+            self._digest = digest
+            self.reloads += 1
+        _log.info("TLS certificate loaded", cert_file=self.files.cert_file)
+        return self._config(pems)
+
+    def server_credentials(self) -> grpc.ServerCredentials:
+        digest, pems = self._load()  # fails start-up with a ConfigError naming the file
+        self._digest = digest
+        return grpc.dynamic_ssl_server_credentials(
+            self._config(pems),
+            self._fetch,
+            require_client_authentication=self.files.mutual,
+        )

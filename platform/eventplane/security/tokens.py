@@ -1,0 +1,138 @@
+"""Static bearer tokens, stored hashed: the file never holds a usable secret.
+
+Each entry is ``{principal, account, sha256: <hex>}`` or ``{principal, account,
+scrypt: "scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>"}``. SHA-256 suits long random
+API keys (a lookup by digest); scrypt suits human-chosen ones, at the cost of a
+key derivation per entry, so a verified token's digest is remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from eventplane.config import ConfigError
+
+SETTING = "EVENTPLANE_AUTH_TOKENS_FILE"
+DEFAULT_ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Principal:
+    # Who calls: a token's principal name, or a client certificate's SAN/CN.
+    name: str
+    # The 12-digit account the principal acts in.
+    account: str = DEFAULT_ACCOUNT
+    # How it was authenticated: "token" or "mtls".
+    via: str = "token"
+
+
+@dataclass(frozen=True)
+class _Scrypt:
+    n: int
+    r: int
+    p: int
+    salt: bytes
+    digest: bytes
+
+    def matches(self, token: bytes) -> bool:
+        got = hashlib.scrypt(
+            token, salt=self.salt, n=self.n, r=self.r, p=self.p, dklen=len(self.digest)
+        )
+        return hmac.compare_digest(got, self.digest)
+
+
+def sha256_hex(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def scrypt_hash(token: str, *, n: int = 2**14, r: int = 8, p: int = 1) -> str:
+    """The ``scrypt$...`` string to store for ``token`` (used by tests and operators)."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(token.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def _parse_scrypt(where: str, raw: str) -> _Scrypt:
+    parts = raw.split("$")
+    try:
+        if len(parts) != 6 or parts[0] != "scrypt":
+            raise ValueError
+        return _Scrypt(
+            int(parts[1]), int(parts[2]), int(parts[3]), bytes.fromhex(parts[4]),
+            bytes.fromhex(parts[5]),
+        )  # fmt: skip
+    except ValueError:
+        raise ConfigError(
+            where, "scrypt must be scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>"
+        ) from None
+
+
+class TokenStore:
+    """The principals of a tokens file, looked up by presented token."""
+
+    def __init__(self, entries: list[dict[str, Any]], source: str = SETTING) -> None:
+        self._by_sha256: dict[str, Principal] = {}
+        self._scrypt: list[tuple[_Scrypt, Principal]] = []
+        self._verified: dict[str, Principal] = {}
+        self._lock = threading.Lock()
+        for i, entry in enumerate(entries):
+            where = f"{source}[{i}]"
+            if not isinstance(entry, dict):
+                raise ConfigError(where, "must be a mapping with principal and sha256 or scrypt")
+            name = str(entry.get("principal") or "").strip()
+            if not name:
+                raise ConfigError(f"{where}.principal", "is required")
+            account = str(entry.get("account") or DEFAULT_ACCOUNT)
+            if not (len(account) == 12 and account.isdigit()):
+                raise ConfigError(f"{where}.account", f"must be 12 digits, got {account!r}")
+            principal = Principal(name=name, account=account, via="token")
+            if "sha256" in entry:
+                digest = str(entry["sha256"]).strip().lower()
+                if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                    raise ConfigError(f"{where}.sha256", "must be 64 hex digits")
+                self._by_sha256[digest] = principal
+            elif "scrypt" in entry:
+                self._scrypt.append(
+                    (_parse_scrypt(f"{where}.scrypt", str(entry["scrypt"])), principal)
+                )
+            else:
+                raise ConfigError(where, "needs sha256 or scrypt (the token is never stored plain)")
+
+    @classmethod
+    def from_file(cls, path: str) -> TokenStore:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh)  # JSON is YAML too
+        except OSError as exc:
+            raise ConfigError(SETTING, f"cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError:
+            raise ConfigError(SETTING, f"{path} is not valid YAML or JSON") from None
+        if isinstance(data, dict):
+            data = data.get("tokens")
+        if not isinstance(data, list):
+            raise ConfigError(SETTING, f"{path} must hold a list of tokens (or tokens: [...])")
+        return cls(data, SETTING)
+
+    def __len__(self) -> int:
+        return len(self._by_sha256) + len(self._scrypt)
+
+    def lookup(self, token: str) -> Principal | None:
+        """The principal ``token`` belongs to, or None."""
+        digest = sha256_hex(token)
+        found = self._by_sha256.get(digest) or self._verified.get(digest)
+        if found is not None or not self._scrypt:
+            return found
+        raw = token.encode()
+        for entry, principal in self._scrypt:
+            if entry.matches(raw):
+                with self._lock:
+                    self._verified[digest] = principal
+                return principal
+        return None

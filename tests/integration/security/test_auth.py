@@ -1,0 +1,121 @@
+"""Bearer-token authentication on a real server: refused without, served with, never logged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from eventplane.client import AsyncClient, Client
+from eventplane.errors import EventplaneError
+from eventplane.security import scrypt_hash, sha256_hex
+from eventplane.testing import EventplaneProcess
+
+pytestmark = pytest.mark.integration
+
+API_KEY = "ep-test-key-0123456789abcdef-sha"
+HUMAN_KEY = "correct horse battery staple"
+WRONG_KEY = "ep-test-key-not-configured-anywhere"
+
+
+@pytest.fixture(scope="module")
+def server(
+    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EventplaneProcess]:
+    folder = tmp_path_factory.mktemp("auth")
+    tokens = folder / "tokens.yaml"
+    tokens.write_text(
+        json.dumps(
+            [
+                {"principal": "ci", "account": "111111111111", "sha256": sha256_hex(API_KEY)},
+                {"principal": "alice", "scrypt": scrypt_hash(HUMAN_KEY, n=2**10)},
+            ]
+        )
+    )
+    proc = EventplaneProcess(
+        eventplane_kafka, roles="api", env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens)}
+    )
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_call_without_credentials_is_unauthenticated(server: EventplaneProcess) -> None:
+    with Client(server.endpoint, timeout=5) as ep, pytest.raises(EventplaneError) as info:
+        ep.platform.get_server_info()
+    assert info.value.code == "MissingAuthenticationToken"
+    with grpc.insecure_channel(server.endpoint) as ch:
+        call = ch.unary_unary("/eventplane.v1.Platform/GetServerInfo")
+        with pytest.raises(grpc.RpcError) as raw:
+            call(b"", timeout=5)
+    assert raw.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_wrong_token_is_unrecognized(server: EventplaneProcess) -> None:
+    client = Client(server.endpoint, token=WRONG_KEY, timeout=5)
+    with client as ep, pytest.raises(EventplaneError) as info:
+        ep.platform.get_server_info()
+    assert info.value.code == "UnrecognizedClientException"
+    assert WRONG_KEY not in info.value.message
+
+
+@pytest.mark.parametrize("token", [API_KEY, HUMAN_KEY], ids=["sha256", "scrypt"])
+def test_valid_token_is_served(server: EventplaneProcess, token: str) -> None:
+    with Client(server.endpoint, token=token, timeout=5) as ep:
+        assert "api" in ep.platform.get_server_info().roles
+
+
+def test_async_client_sends_the_token(server: EventplaneProcess) -> None:
+    async def roles() -> list[str]:
+        async with AsyncClient(server.endpoint, token=API_KEY, timeout=5) as ep:
+            return list((await ep.platform.get_server_info()).roles)
+
+    assert "api" in asyncio.run(roles())
+
+
+def test_health_stays_open(server: EventplaneProcess) -> None:
+    with grpc.insecure_channel(server.endpoint) as ch:
+        resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    assert resp.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_cli_takes_token_from_flag_and_env(server: EventplaneProcess) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}
+    cmd = [sys.executable, "-m", "eventplane.cli", "info", "--endpoint", server.endpoint, "--json"]
+    refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "MissingAuthenticationToken" in refused.stderr
+    by_flag = subprocess.run(
+        [*cmd, "--token", API_KEY], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert by_flag.returncode == 0, by_flag.stderr
+    by_env = subprocess.run(
+        cmd, env={**env, "EVENTPLANE_TOKEN": API_KEY}, capture_output=True, text=True, timeout=60
+    )
+    assert by_env.returncode == 0, by_env.stderr
+
+
+def test_tokens_never_reach_logs_or_metrics(server: EventplaneProcess) -> None:
+    for token in (API_KEY, HUMAN_KEY, WRONG_KEY):
+        with Client(server.endpoint, token=token, timeout=5) as ep, suppress(EventplaneError):
+            ep.platform.get_server_info()
+    with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:
+        metrics = resp.read().decode()
+    assert 'eventplane_auth_failures_total{code="UnrecognizedClientException"}' in metrics
+    log = Path(server.log_path).read_text(errors="replace")
+    assert "call not authenticated" in log  # the failures were logged, without their tokens
+    for secret in (API_KEY, HUMAN_KEY, WRONG_KEY):
+        assert secret not in log
+        assert secret not in metrics

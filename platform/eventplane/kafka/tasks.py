@@ -2,10 +2,18 @@
 
 A task record carries the time it is due. The replicas share the topic through one
 consumer group; each task waits (without blocking the others) until it is due, then
-runs. An offset is committed only when every task below it has finished, so a crash
-repeats work and never loses it. A task that raises is retried after a pause: the
-error is a bug or an outage, not a verdict on the task (verdicts are the handler's to
-write, e.g. as a new task with a later due time).
+runs. A task that raises is retried after a pause: the error is a bug or an outage,
+not a verdict on the task (verdicts are the handler's to write, e.g. as a new task
+with a later due time, produced before the handler returns).
+
+Which tasks are finished is journaled with the group's offsets, soon after they finish:
+the committed offset is the first unfinished task, and the commit's metadata lists the
+finished tasks above it (ranges of offsets). A task that waits for a distant due time,
+or a chain of re-queued ones, therefore holds back only itself: after a crash or a
+rebalance the next owner skips every task journaled as finished, and repeats only
+those that were running (or had just finished) at the crash. Nothing is lost: a task
+counts as finished only once its handler returned. When the list outgrows the metadata
+the broker keeps, the highest ranges are left out and those tasks repeat instead.
 
 Used by the bus's delivery worker (HTTP destinations and retries) and by asynchronous
 function invocations.
@@ -32,6 +40,11 @@ Decode = Callable[[bytes, Sequence[tuple[str, bytes | None]]], T]
 
 MAX_PENDING = 5000
 RETRY_PAUSE_S = 1.0
+COMMIT_EVERY_S = 0.5  # when nothing finished: keeps the group's offsets fresh
+JOURNAL_EVERY_S = 0.05  # at most this long between a task finishing and its commit
+# The broker keeps at most offset.metadata.max.bytes (4,096 by default) per partition.
+MAX_METADATA = 3900
+_METADATA_VERSION = "t1"
 
 
 class TaskConsumer(Generic[T]):
@@ -65,6 +78,9 @@ class TaskConsumer(Generic[T]):
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         # partition -> offset -> finished?  (insertion order = offset order)
         self._pending: dict[int, dict[int, bool]] = {}
+        # partition -> offsets journaled as finished that this owner has not read yet
+        self._skip: dict[int, list[tuple[int, int]]] = {}
+        self._finished_since_commit = False
         self._tasks: dict[int, set[asyncio.Task[None]]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -101,7 +117,13 @@ class TaskConsumer(Generic[T]):
         )
         self._pending.clear()
         self._tasks.clear()
-        consumer.subscribe([self._topic], on_revoke=self._on_revoke, on_lost=self._on_revoke)
+        self._skip.clear()
+        consumer.subscribe(
+            [self._topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         last_commit = time.monotonic()
         try:
             while not self._stop.is_set():
@@ -111,7 +133,10 @@ class TaskConsumer(Generic[T]):
                 messages = consumer.consume(100, 0) if backlog < self._max_pending else []
                 for m in messages:
                     self._accept(m)
-                if time.monotonic() - last_commit > 0.5:
+                since = time.monotonic() - last_commit
+                if since > COMMIT_EVERY_S or (
+                    self._finished_since_commit and since > JOURNAL_EVERY_S
+                ):
                     self._commit(consumer)
                     last_commit = time.monotonic()
                 await asyncio.sleep(0 if messages else 0.02)
@@ -125,6 +150,17 @@ class TaskConsumer(Generic[T]):
             except KafkaException as exc:
                 _log.warning("closing task consumer", consumer=self._name, error=str(exc))
 
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        # The previous owner's journal of finished tasks above its committed offset.
+        try:
+            committed = consumer.committed(partitions, timeout=10)
+        except KafkaException as exc:
+            _log.warning("reading task offsets", consumer=self._name, error=str(exc))
+            return
+        for tp in committed:
+            if tp.offset >= 0:
+                self._skip[tp.partition] = decode_finished(tp.offset, tp.metadata)
+
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self._commit(consumer)
         for tp in partitions:
@@ -132,6 +168,7 @@ class TaskConsumer(Generic[T]):
             for t in self._tasks.pop(tp.partition, set()):
                 t.cancel()
             self._pending.pop(tp.partition, None)
+            self._skip.pop(tp.partition, None)
 
     def _accept(self, m: Any) -> None:
         err = m.error()
@@ -140,6 +177,9 @@ class TaskConsumer(Generic[T]):
                 _log.warning("task consumer", consumer=self._name, error=err.str())
             return
         partition, offset = m.partition(), m.offset()
+        if _take(self._skip.get(partition), offset):
+            self._pending.setdefault(partition, {})[offset] = True  # finished before
+            return
         self._pending.setdefault(partition, {})[offset] = False
         try:
             task = self._decode(m.value(), m.headers() or [])
@@ -155,6 +195,7 @@ class TaskConsumer(Generic[T]):
             tasks.discard(t)
             if not t.cancelled() and partition in self._pending:
                 self._pending[partition][offset] = True
+                self._finished_since_commit = True
 
         running.add_done_callback(finished)
 
@@ -171,19 +212,111 @@ class TaskConsumer(Generic[T]):
                 await asyncio.sleep(RETRY_PAUSE_S)
 
     def _commit(self, consumer: Any) -> None:
+        self._finished_since_commit = False
         offsets = []
         for partition, states in self._pending.items():
-            done = 0
-            for offset, finished in states.items():
-                if not finished:
-                    break
-                done = offset + 1
-            if done:
-                offsets.append(TopicPartition(self._topic, partition, done))
-                for offset in [o for o in states if o < done]:
-                    del states[offset]
+            first_open: int | None = None
+            finished: list[int] = []
+            for offset, done in states.items():
+                if not done:
+                    if first_open is None:
+                        first_open = offset
+                elif first_open is not None:
+                    finished.append(offset)
+            if first_open is None:
+                if not states:
+                    continue
+                first_open = next(reversed(states)) + 1
+            ranges = _merge(_ranges(finished) + self._skip.get(partition, []))
+            offsets.append(
+                TopicPartition(
+                    self._topic,
+                    partition,
+                    first_open,
+                    metadata=encode_finished(first_open, ranges),
+                )
+            )
+            for offset in [o for o in states if o < first_open]:
+                del states[offset]
         if offsets:
             try:
                 consumer.commit(offsets=offsets, asynchronous=False)
             except KafkaException as exc:
                 _log.warning("committing task offsets", consumer=self._name, error=str(exc))
+
+
+def _ranges(offsets: list[int]) -> list[tuple[int, int]]:
+    """Sorted offsets as inclusive (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for o in offsets:
+        if runs and runs[-1][1] == o - 1:
+            runs[-1] = (runs[-1][0], o)
+        else:
+            runs.append((o, o))
+    return runs
+
+
+def _merge(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(runs):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _take(runs: list[tuple[int, int]] | None, offset: int) -> bool:
+    """Whether ``offset`` is in the journaled runs; drops the runs read past."""
+    while runs and runs[0][1] < offset:
+        runs.pop(0)
+    return bool(runs) and runs[0][0] <= offset
+
+
+def encode_finished(base: int, runs: list[tuple[int, int]]) -> str:
+    """Commit metadata: runs of finished offsets above ``base``, as base-36 deltas.
+
+    Runs that do not fit in MAX_METADATA are left out (those tasks run again).
+    """
+    parts = [_METADATA_VERSION]
+    size = len(_METADATA_VERSION)
+    previous = base
+    for first, last in runs:
+        if last < previous:
+            continue
+        first = max(first, previous)
+        part = f"{_b36(first - previous)}+{_b36(last - first)}"
+        if size + len(part) + 1 > MAX_METADATA:
+            break
+        parts.append(part)
+        size += len(part) + 1
+        previous = last + 1
+    return "" if len(parts) == 1 else ",".join(parts)
+
+
+def decode_finished(base: int, metadata: str | None) -> list[tuple[int, int]]:
+    """The runs ``encode_finished(base, ...)`` wrote; nothing for metadata it did not write."""
+    if not metadata or not metadata.startswith(_METADATA_VERSION + ","):
+        return []
+    previous = base
+    runs: list[tuple[int, int]] = []
+    try:
+        for part in metadata.split(",")[1:]:
+            gap, length = part.split("+")
+            first = previous + int(gap, 36)
+            last = first + int(length, 36)
+            runs.append((first, last))
+            previous = last + 1
+    except ValueError:
+        return []
+    return runs
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out

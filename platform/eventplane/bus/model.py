@@ -14,13 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from eventplane import arn as arns
+from eventplane.arn import archive_arn as archive_arn
+from eventplane.arn import bus_arn as bus_arn
+from eventplane.arn import replay_arn as replay_arn
+from eventplane.arn import rule_arn as rule_arn
+from eventplane.arn import schema_arn as schema_arn
 from eventplane.bus.errors import InvalidEventPattern
 from eventplane.bus.patterns import CompiledPattern, PatternError, compile_pattern
 from eventplane.bus.schedule import Schedule, parse_schedule
 from eventplane.bus.transform import TargetInput
 from eventplane.errors import EventplaneError, ResourceNotFound, ValidationException
 from eventplane.kafka import codec
-from eventplane.queues.attributes import ACCOUNT, REGION
 from eventplane.registry import Resource
 
 # Registry kinds.
@@ -42,42 +47,13 @@ EVENT_SCHEMA: Final = "eventplane.v1.BusEvent"
 DELIVERY_SCHEMA: Final = "eventplane.v1.BusDelivery"
 STATE_SCHEMA: Final = "eventplane.v1.BusState"
 
-_ARN_PREFIX = f"arn:aws:events:{REGION}:{ACCOUNT}:"
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
 _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _ARCHIVE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,48}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
-_ANY_BUS_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
-_ANY_ARCHIVE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:archive/(?P<name>.+)")
-# Bus names may hold "/": the rule's name is what follows the last one.
-_ANY_RULE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:rule/(?:(?P<bus>.+)/)?(?P<name>[^/]+)")
-_QUEUE_ARN = re.compile(r"arn:aws:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_TOPIC_ARN = re.compile(r"arn:aws:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_FUNCTION_ARN = re.compile(r"arn:aws:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?")
 
 
-# --- names and ARNs ---------------------------------------------------------------------------
-
-
-def bus_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}event-bus/{name}"
-
-
-def rule_arn(bus: str, rule: str) -> str:
-    # EventBridge leaves the bus out of the ARNs of rules on the default bus.
-    return f"{_ARN_PREFIX}rule/{rule}" if bus == DEFAULT_BUS else f"{_ARN_PREFIX}rule/{bus}/{rule}"
-
-
-def archive_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}archive/{name}"
-
-
-def replay_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}replay/{name}"
-
-
-def schema_arn(name: str) -> str:
-    return f"arn:aws:schemas:{REGION}:{ACCOUNT}:schema/eventplane/{name}"
+# --- names and ARNs (formatted by eventplane.arn) ---------------------------------------------
 
 
 def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
@@ -86,10 +62,10 @@ def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
         return DEFAULT_BUS
     name = ref
     if ref.startswith("arn:"):
-        match = _ANY_BUS_ARN.fullmatch(ref)
-        if match is None:
+        found = arns.parse_as(ref, arns.Kind.BUS)
+        if found is None:
             raise ValidationException(f"{field} is not a valid event bus ARN: {ref!r}")
-        name = match.group("name")
+        name = found.name
     if not _BUS_NAME.fullmatch(name):
         raise ValidationException(
             f"{field} {name!r} is not valid: 1-256 characters of letters, digits, '.', '-', '_' "
@@ -99,18 +75,18 @@ def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
 
 
 def archive_name_from_ref(ref: str, field: str = "ArchiveName") -> str:
-    match = _ANY_ARCHIVE_ARN.fullmatch(ref) if ref.startswith("arn:") else None
-    name = match.group("name") if match else ref
+    found = arns.parse_as(ref, arns.Kind.ARCHIVE) if ref.startswith("arn:") else None
+    name = found.name if found else ref
     validate_name(name, field, _ARCHIVE_NAME, 48)
     return name
 
 
 def rule_name_from_arn(ref: str) -> tuple[str, str]:
     """(bus, rule) of a rule ARN."""
-    match = _ANY_RULE_ARN.fullmatch(ref)
-    if match is None:
+    found = arns.parse_as(ref, arns.Kind.RULE)
+    if found is None or found.parent is None:
         raise ValidationException(f"{ref!r} is not a valid rule ARN")
-    return match.group("bus") or DEFAULT_BUS, match.group("name")
+    return found.parent, found.name
 
 
 def validate_name(
@@ -207,7 +183,7 @@ class TargetDef:
                 f"and {MAX_EVENT_AGE_SECONDS} (target {target_id}), got {age}"
             )
         dlq = (spec.get("DeadLetterConfig") or {}).get("Arn") or None
-        if dlq is not None and _QUEUE_ARN.fullmatch(dlq) is None:
+        if dlq is not None and arns.parse_as(dlq, arns.Kind.QUEUE) is None:
             raise ValidationException(
                 f"DeadLetterConfig.Arn must be a queue ARN (arn:aws:sqs:...) (target {target_id}), "
                 f"got {dlq!r}"
@@ -265,15 +241,9 @@ def target_kind(arn: str) -> tuple[str, str]:
     """(kind, endpoint) of a target ARN; the seam where new target kinds plug in."""
     if not arn:
         raise ValidationException("Targets.member.Arn must not be empty")
-    if arn.startswith(("http://", "https://")):
-        return "http", arn
-    for kind, pattern in (("sqs", _QUEUE_ARN), ("sns", _TOPIC_ARN), ("bus", _ANY_BUS_ARN)):
-        match = pattern.fullmatch(arn)
-        if match is not None:
-            return kind, match.group("name")
-    match = _FUNCTION_ARN.fullmatch(arn)
-    if match is not None:
-        return "function", arn.split(":function:", 1)[1]  # name[:qualifier]
+    found = arns.target(arn)
+    if found is not None:
+        return found.kind.value, found.endpoint
     raise ValidationException(
         f"Target Arn {arn!r} is not supported: use a queue (arn:aws:sqs:...), topic "
         "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>), function "

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from eventplane import arn as arns
+from eventplane.arn import function_arn as function_arn
+from eventplane.arn import mapping_arn as mapping_arn
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     RequestTooLargeException,
     ResourceNotFoundException,
     ValidationException,
 )
-from eventplane.queues.attributes import ACCOUNT, REGION
 from eventplane.registry import Resource
 
 # --- registry kinds and keys --------------------------------------------------------------
@@ -122,16 +124,7 @@ _ALIAS = re.compile(_ALIAS_PATTERN)
 _VERSION_PATTERN = r"(\$LATEST|[0-9]+)"
 _VERSION = re.compile(_VERSION_PATTERN)
 _ARN_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"
-_ANY_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*")
-_QUEUE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_TOPIC_ARN = re.compile(r"arn:aws[a-zA-Z-]*:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_BUS_ARN = re.compile(r"arn:aws[a-zA-Z-]*:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
-_FUNCTION_ARN = re.compile(
-    r"arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:(?P<name>[a-zA-Z0-9_-]+)"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
-)
-
-_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT}:"
+_ANY_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*")  # Lambda's own check
 
 
 # --- validation messages ---------------------------------------------------------------------
@@ -186,15 +179,6 @@ def _in_range(member: str, value: int, low: int, high: int) -> int:
 
 
 # --- names, references and ARNs ---------------------------------------------------------------
-
-
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    base = f"{_ARN_PREFIX}function:{name}"
-    return f"{base}:{qualifier}" if qualifier else base
-
-
-def mapping_arn(mapping_uuid: str) -> str:
-    return f"{_ARN_PREFIX}event-source-mapping:{mapping_uuid}"
 
 
 def version_key(function: str, version: str | int) -> str:
@@ -368,7 +352,7 @@ def validate_dead_letter_arn(arn: str | None) -> str | None:
         return None
     if _ANY_ARN.fullmatch(arn) is None:
         raise _pattern("deadLetterConfig.targetArn", arn, _ARN_PATTERN)
-    if _QUEUE_ARN.fullmatch(arn) is None and _TOPIC_ARN.fullmatch(arn) is None:
+    if arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC) is None:
         raise InvalidParameterValueException(
             f"The dead-letter target {arn} is not valid: use a queue (arn:aws:sqs:...) or a "
             "topic (arn:aws:sns:...) ARN."
@@ -730,17 +714,20 @@ def resolve_qualifier(
 # --- asynchronous invocation configuration ----------------------------------------------------
 
 
+_DESTINATION_KINDS: Final = {
+    arns.TargetKind.QUEUE: "queue",
+    arns.TargetKind.TOPIC: "topic",
+    arns.TargetKind.BUS: "bus",
+    arns.TargetKind.FUNCTION: "function",
+}
+
+
 def destination_kind(arn: str) -> tuple[str, str]:
     """(kind, name) of a destination ARN: queue, topic, bus or function."""
-    for kind, pattern in (
-        ("queue", _QUEUE_ARN),
-        ("topic", _TOPIC_ARN),
-        ("bus", _BUS_ARN),
-        ("function", _FUNCTION_ARN),
-    ):
-        match = pattern.fullmatch(arn)
-        if match is not None:
-            return kind, match.group("name")
+    found = arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC, arns.Kind.BUS, arns.Kind.FUNCTION)
+    target = arns.target(arn) if found is not None else None
+    if found is not None and target is not None:
+        return _DESTINATION_KINDS[target.kind], found.name
     raise InvalidParameterValueException(
         f"The destination ARN {arn} is invalid: use a queue (arn:aws:sqs:...), topic "
         "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>) or function "
@@ -844,13 +831,13 @@ def queue_from_source_arn(arn: str) -> str:
         raise _not_null("eventSourceArn")
     if _ANY_ARN.fullmatch(arn) is None:
         raise _pattern("eventSourceArn", arn, r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:.*")
-    match = _QUEUE_ARN.fullmatch(arn)
-    if match is None:
+    found = arns.parse_as(arn, arns.Kind.QUEUE)
+    if found is None:
         raise InvalidParameterValueException(
             f"Unrecognized event source {arn}: event source mappings read queues "
             "(arn:aws:sqs:<region>:<account>:<queue>)."
         )
-    return match.group("name")
+    return found.name
 
 
 def _response_types(types: Iterable[str]) -> tuple[str, ...]:

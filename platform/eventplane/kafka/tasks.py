@@ -268,6 +268,8 @@ def _merge(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _take(runs: list[tuple[int, int]] | None, offset: int) -> bool:
     """Whether ``offset`` is in the journaled runs; drops the runs read past."""
+    if not runs:
+        return False
     while runs and runs[0][1] < offset:
         runs.pop(0)
     return bool(runs) and runs[0][0] <= offset

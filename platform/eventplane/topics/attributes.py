@@ -18,8 +18,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final, NoReturn
 from urllib.parse import urlsplit
 
+from eventplane import arn as arns
+from eventplane.arn import function_arn, queue_arn
+from eventplane.arn import subscription_arn as subscription_arn
+from eventplane.arn import topic_arn as topic_arn
 from eventplane.errors import EventplaneError
-from eventplane.queues.attributes import ACCOUNT, REGION, name_from_ref, queue_arn
+from eventplane.queues.attributes import name_from_ref
 from eventplane.topics.errors import InvalidParameter
 from eventplane.topics.fifo import SCOPE_MESSAGE_GROUP, SCOPE_TOPIC, THROUGHPUT_SCOPES
 from eventplane.topics.filter_policy import SCOPES, CompiledFilterPolicy, compile_filter_policy
@@ -32,15 +36,10 @@ PROTOCOLS: Final = ("sqs", "http", "https", "lambda", "function")
 # "lambda" is SNS's name for a function subscription, "function" eventplane's; both are
 # stored as "lambda".
 FUNCTION_PROTOCOLS: Final = frozenset({"lambda", "function"})
-_FUNCTION_ARN = re.compile(
-    r"arn:[^:]+:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::(?P<q>[^:]+))?"
-)
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?")
 _RAW_CAPABLE: Final = frozenset({"sqs", "http", "https"})
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
-_TOPIC_ARN = re.compile(r"arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)")
-_SUBSCRIPTION_ARN = re.compile(r"arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+):(?P<id>[^:]+)")
 _SUBSCRIPTION_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 
 
@@ -52,15 +51,6 @@ def _invalid(field_name: str, reason: str = "") -> NoReturn:
 # --- names and ARNs -------------------------------------------------------------------
 
 
-def topic_arn(name: str) -> str:
-    return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-
-
-def subscription_arn(topic: str, sub_id: str) -> str:
-    """The subscription's ARN; ``topic`` is the topic's name."""
-    return f"{topic_arn(topic)}:{sub_id}"
-
-
 def _is_valid_name(name: str) -> bool:
     base = name.removesuffix(FIFO_SUFFIX)
     return len(name) <= MAX_NAME_LENGTH and _NAME_CHARS.fullmatch(base) is not None
@@ -70,8 +60,8 @@ def topic_name_from_ref(ref: str, field: str = "TopicArn") -> str:
     """The topic name in ``ref``: a topic ARN (any region and account) or a bare name."""
     name = ref
     if ref.startswith("arn:"):
-        match = _TOPIC_ARN.fullmatch(ref)
-        name = match.group("name") if match else ""
+        found = arns.parse_as(ref, arns.Kind.TOPIC)
+        name = found.name if found else ""
     if not _is_valid_name(name):
         _invalid(
             field,
@@ -83,17 +73,18 @@ def topic_name_from_ref(ref: str, field: str = "TopicArn") -> str:
 
 def parse_subscription_arn(ref: str) -> tuple[str, str]:
     """(topic name, subscription id) of a subscription ARN."""
-    match = _SUBSCRIPTION_ARN.fullmatch(ref)
+    found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
     if (
-        match is None
-        or not _is_valid_name(match.group("name"))
-        or _SUBSCRIPTION_ID.fullmatch(match.group("id")) is None
+        found is None
+        or found.qualifier is None
+        or not _is_valid_name(found.name)
+        or _SUBSCRIPTION_ID.fullmatch(found.qualifier) is None
     ):
         _invalid(
             "SubscriptionArn",
             f"Expected arn:aws:sns:<region>:<account>:<topic>:<subscription id>, got {ref!r}.",
         )
-    return match.group("name"), match.group("id")
+    return found.name, found.qualifier
 
 
 def validate_topic_name(name: str, fifo: bool) -> None:
@@ -361,7 +352,6 @@ _SUBSCRIPTION_READ_ONLY: Final = frozenset(
         "SubscriptionPrincipal",
     }
 )
-_SQS_ARN = re.compile(r"arn:[^:]+:sqs:[^:]*:[^:]*:(?P<name>[^:]+)")
 
 
 def _check_subscription_attribute(name: str, field_name: str) -> None:
@@ -386,11 +376,11 @@ def _parse_redrive_policy(raw: str, fifo: bool) -> str:
             f"Unknown key {extra[0]!r}; a subscription RedrivePolicy has only deadLetterTargetArn.",
         )
     arn = document.get("deadLetterTargetArn")
-    match = _SQS_ARN.fullmatch(arn) if isinstance(arn, str) else None
-    if match is None:
+    found = arns.parse_as(arn, arns.Kind.QUEUE) if isinstance(arn, str) else None
+    if found is None:
         _invalid("RedrivePolicy", f"deadLetterTargetArn must be an SQS queue ARN, got {arn!r}.")
     try:
-        name = name_from_ref(match.group("name"), field="RedrivePolicy")
+        name = name_from_ref(found.name, field="RedrivePolicy")
     except EventplaneError:
         _invalid("RedrivePolicy", f"deadLetterTargetArn names an invalid queue: {arn!r}.")
     if name.endswith(FIFO_SUFFIX) != fifo:
@@ -486,7 +476,7 @@ class SubscriptionConfig:
     def endpoint_ref(self) -> str:
         """The Endpoint as SNS reports it: a queue ARN for sqs, the URL otherwise."""
         if self.protocol == "lambda":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.endpoint}"
+            return function_arn(self.endpoint)
         return queue_arn(self.endpoint) if self.protocol == "sqs" else self.endpoint
 
     def attributes(self) -> dict[str, str]:
@@ -536,12 +526,10 @@ def _parse_endpoint(protocol: str, endpoint: str) -> str:
         except EventplaneError as err:
             _invalid("Endpoint", err.message)
     if protocol in FUNCTION_PROTOCOLS:
-        match = _FUNCTION_ARN.fullmatch(endpoint)
-        name = (
-            f"{match.group('name')}:{match.group('q')}"
-            if match and match.group("q")
-            else (match.group("name") if match else endpoint)
-        )
+        target = arns.target(endpoint) if endpoint.startswith("arn:") else None
+        name = endpoint
+        if target is not None and target.kind is arns.TargetKind.FUNCTION:
+            name = target.endpoint
         if not _FUNCTION_NAME.fullmatch(name):
             _invalid("Endpoint", f"Expected a function ARN or name, got {endpoint!r}.")
         return name

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from eventplane.bus.targets import TargetWriter
+from eventplane.delivery import Router
 from eventplane.errors import ResourceNotFound
 from eventplane.functions import metrics
 from eventplane.functions.async_invoke import AsyncInvoker, AsyncPolicy
@@ -90,7 +90,7 @@ class FunctionEngine:
         self.async_invoker = AsyncInvoker(
             ctx.settings,
             ctx.producer,
-            TargetWriter(ctx.registry),
+            Router(ctx.registry),
             instance_id=ctx.instance_id,
             policy=self._async_policy,
             run=self._run_async,

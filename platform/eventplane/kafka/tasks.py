@@ -25,6 +25,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -47,35 +48,42 @@ MAX_METADATA = 3900
 _METADATA_VERSION = "t1"
 
 
+@dataclass(frozen=True)
+class TaskTopic(Generic[T]):
+    """A topic of due-time tasks: where they are, who shares them, how to read them."""
+
+    topic: str
+    group: str
+    name: str  # of the consumer thread, and in logs and client ids
+    decode: Decode[T]
+    due_ms: Callable[[T], int]
+    on_backlog: Callable[[int], None] | None = None  # tasks held now (waiting or running)
+    max_pending: int = MAX_PENDING
+
+
 class TaskConsumer(Generic[T]):
-    """Runs ``run(task)`` for every record of ``topic`` once ``due_ms(task)`` has come."""
+    """Runs ``run(task)`` for every record of the tasks' topic once its due time has come."""
 
     def __init__(
         self,
         settings: Settings,
+        tasks: TaskTopic[T],
         *,
-        topic: str,
-        group: str,
-        name: str,
         instance_id: str,
-        decode: Decode[T],
-        due_ms: Callable[[T], int],
         run: Callable[[T], Awaitable[None]],
-        on_backlog: Callable[[int], None] | None = None,
-        max_pending: int = MAX_PENDING,
     ) -> None:
         self._settings = settings
-        self._topic = topic
-        self._group = group
-        self._name = name
+        self._topic = tasks.topic
+        self._group = tasks.group
+        self._name = tasks.name
         self._instance = instance_id
-        self._decode = decode
-        self._due_ms = due_ms
+        self._decode = tasks.decode
+        self._due_ms = tasks.due_ms
         self._run_task = run
-        self._on_backlog = on_backlog
-        self._max_pending = max_pending
+        self._on_backlog = tasks.on_backlog
+        self._max_pending = tasks.max_pending
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=tasks.name, daemon=True)
         # partition -> offset -> finished?  (insertion order = offset order)
         self._pending: dict[int, dict[int, bool]] = {}
         # partition -> offsets journaled as finished that this owner has not read yet

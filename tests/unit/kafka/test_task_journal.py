@@ -9,7 +9,7 @@ from confluent_kafka import TopicPartition
 
 from eventplane.config import Settings
 from eventplane.kafka import tasks
-from eventplane.kafka.tasks import TaskConsumer, decode_finished, encode_finished
+from eventplane.kafka.tasks import TaskConsumer, TaskTopic, decode_finished, encode_finished
 
 
 class _Consumer:
@@ -24,16 +24,8 @@ def _consumer() -> TaskConsumer[Any]:
     async def run(task: Any) -> None:
         return None
 
-    return TaskConsumer(
-        Settings(),
-        topic="t",
-        group="g",
-        name="n",
-        instance_id="i",
-        decode=lambda v, h: v,
-        due_ms=lambda t: 0,
-        run=run,
-    )
+    tasks: TaskTopic[Any] = TaskTopic("t", "g", "n", decode=lambda v, h: v, due_ms=lambda t: 0)
+    return TaskConsumer(Settings(), tasks, instance_id="i", run=run)
 
 
 @pytest.mark.parametrize(

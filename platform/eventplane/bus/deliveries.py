@@ -47,6 +47,8 @@ TASKS: Final = TaskTopic(
     decode=decode_delivery,
     due_ms=lambda task: task.due_ms,
     on_backlog=metrics.DELIVERY_BACKLOG.set,
+    # a retry keeps all of these; the first attempt time tells two deliveries apart
+    identity=lambda d: f"{d.bus}/{d.rule}/{d.target_id}/{d.event_id}/{d.first_ms}",
 )
 
 
@@ -55,7 +57,7 @@ def retry_delay(attempt: int, time_scale: float = 1.0) -> float:
     return backoff(attempt - 1, base_s=BASE_DELAY_S, max_s=MAX_DELAY_S, time_scale=time_scale)
 
 
-class DeliveryWorker:
+class DeliveryWorker(TaskRunner[Delivery]):
     def __init__(
         self,
         settings: Settings,
@@ -68,15 +70,7 @@ class DeliveryWorker:
         self._settings = settings
         self._writer = writer
         self._lookup = lookup
-        self._runner = TaskRunner(
-            settings, producer, TASKS, instance_id=instance_id, run=self._run_task
-        )
-
-    def start(self) -> None:
-        self._runner.start()
-
-    def close(self, timeout: float = 15.0) -> None:
-        self._runner.close(timeout)
+        super().__init__(settings, producer, TASKS, instance_id=instance_id, run=self._run_task)
 
     def delay(self, attempt: int) -> float:
         return retry_delay(attempt, self._settings.delivery_time_scale)
@@ -114,7 +108,7 @@ class DeliveryWorker:
         elif verdict is GiveUp.AGE:
             await self._give_up(rule, target, failed, "MaximumEventAgeExhausted")
         else:
-            await self._runner.send(delivery_record(replace(failed, due_ms=verdict)))
+            await self.send(delivery_record(replace(failed, due_ms=verdict)))
 
     async def _attempt(self, target: TargetDef, task: Delivery) -> tuple[str | None, str, bool]:
         """(error code or None on success, message, retriable)."""
@@ -135,7 +129,7 @@ class DeliveryWorker:
             out = self._writer.record(target, event, task.payload)
         except TargetUnavailable as exc:
             return exc.code, exc.message, True
-        await self._runner.send(out)
+        await self.send(out)
         return None, "", True
 
     async def _give_up(
@@ -155,5 +149,5 @@ class DeliveryWorker:
         if out is None:
             metrics.DEAD_LETTERED.labels(*labels, "dropped").inc()
             return
-        await self._runner.send(out)
+        await self.send(out)
         metrics.DEAD_LETTERED.labels(*labels, "dead_lettered").inc()

@@ -52,6 +52,7 @@ TASKS: Final = TaskTopic(
     decode=decode,
     due_ms=lambda inv: inv.due_ms,
     on_backlog=metrics.ASYNC_BACKLOG.set,
+    identity=lambda inv: inv.request_id,  # retries and throttled re-queues keep it
 )
 
 
@@ -70,7 +71,7 @@ class AsyncPolicy:
 Run = Callable[[Invocation], Awaitable[tuple[InvocationResult, str]]]  # result, executed version
 
 
-class AsyncInvoker:
+class AsyncInvoker(TaskRunner[Invocation]):
     def __init__(
         self,
         settings: Settings,
@@ -85,18 +86,10 @@ class AsyncInvoker:
         self._router = router
         self._policy = policy
         self._run = run
-        self._runner = TaskRunner(
-            settings, producer, TASKS, instance_id=instance_id, run=self._handle
-        )
-
-    def start(self) -> None:
-        self._runner.start()
-
-    def close(self, timeout: float = 15.0) -> None:
-        self._runner.close(timeout)
+        super().__init__(settings, producer, TASKS, instance_id=instance_id, run=self._handle)
 
     async def enqueue(self, inv: Invocation) -> None:
-        await self._runner.send(invocation_record(inv))
+        await self.send(invocation_record(inv))
 
     # --- one invocation -----------------------------------------------------------------------
     async def _handle(self, inv: Invocation) -> None:
@@ -199,7 +192,7 @@ class AsyncInvoker:
             metrics.DESTINATIONS.labels(inv.function, kind, "failed").inc()
             _log.error("destination unavailable", destination=arn, error=str(exc))
             return
-        await self._runner.send(out)
+        await self.send(out)
         metrics.DESTINATIONS.labels(inv.function, kind, "delivered").inc()
 
     async def _dead_letter(
@@ -233,7 +226,7 @@ class AsyncInvoker:
             metrics.DESTINATIONS.labels(inv.function, "DeadLetter", "failed").inc()
             _log.error("dead-letter target unavailable", target=arn, function=inv.function)
             return
-        await self._runner.send(out)
+        await self.send(out)
         metrics.DESTINATIONS.labels(inv.function, "DeadLetter", "delivered").inc()
 
 

@@ -15,6 +15,11 @@ those that were running (or had just finished) at the crash. Nothing is lost: a 
 counts as finished only once its handler returned. When the list outgrows the metadata
 the broker keeps, the highest ranges are left out and those tasks repeat instead.
 
+A task written back for a later attempt (a retry, a throttled invocation) may have been
+finished, but not yet journaled, when its owner died; both records then come back. So a
+new owner first reads up to where the partition ended when it took it over, holding the
+tasks, and of the records with one identity (``TaskTopic.identity``) runs only the last.
+
 Used by the bus's delivery worker (HTTP destinations and retries) and by asynchronous
 function invocations.
 """
@@ -59,6 +64,9 @@ class TaskTopic(Generic[T]):
     due_ms: Callable[[T], int]
     on_backlog: Callable[[int], None] | None = None  # tasks held now (waiting or running)
     max_pending: int = MAX_PENDING
+    # What stays the same when a handler writes a task back for a later attempt: of
+    # several records with one identity, only the last is still to do.
+    identity: Callable[[T], str] | None = None
 
 
 class TaskConsumer(Generic[T]):
@@ -82,6 +90,11 @@ class TaskConsumer(Generic[T]):
         self._run_task = run
         self._on_backlog = tasks.on_backlog
         self._max_pending = tasks.max_pending
+        self._identity = tasks.identity
+        # partition -> offset where the replay of the previous owner's records ends, and
+        # the tasks read before it (by identity), started once it is reached
+        self._recovering: dict[int, int] = {}
+        self._held: dict[int, dict[str, tuple[int, T]]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=tasks.name, daemon=True)
         # partition -> offset -> finished?  (insertion order = offset order)
@@ -126,6 +139,8 @@ class TaskConsumer(Generic[T]):
         self._pending.clear()
         self._tasks.clear()
         self._skip.clear()
+        self._recovering.clear()
+        self._held.clear()
         consumer.subscribe(
             [self._topic],
             on_assign=self._on_assign,
@@ -141,6 +156,8 @@ class TaskConsumer(Generic[T]):
                 messages = consumer.consume(100, 0) if backlog < self._max_pending else []
                 for m in messages:
                     self._accept(m)
+                if self._recovering:
+                    self._check_recovered(consumer)
                 since = time.monotonic() - last_commit
                 if since > COMMIT_EVERY_S or (
                     self._finished_since_commit and since > JOURNAL_EVERY_S
@@ -168,6 +185,30 @@ class TaskConsumer(Generic[T]):
         for tp in committed:
             if tp.offset >= 0:
                 self._skip[tp.partition] = decode_finished(tp.offset, tp.metadata)
+            if self._identity is None:
+                continue
+            try:
+                low, high = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            except KafkaException as exc:
+                _log.warning("reading task watermarks", consumer=self._name, error=str(exc))
+                continue
+            if high > max(tp.offset, low):
+                self._recovering[tp.partition] = high
+                self._held[tp.partition] = {}
+
+    def _check_recovered(self, consumer: Any) -> None:
+        """Start the held tasks of partitions read up to where the replay ends."""
+        positions = consumer.position(
+            [TopicPartition(self._topic, p) for p in list(self._recovering)]
+        )
+        for tp in positions:
+            if tp.offset >= self._recovering.get(tp.partition, 1 << 62):
+                self._release(tp.partition)
+
+    def _release(self, partition: int) -> None:
+        self._recovering.pop(partition, None)
+        for offset, task in sorted(self._held.pop(partition, {}).values(), key=lambda h: h[0]):
+            self._start(partition, offset, task)
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self._commit(consumer)
@@ -177,6 +218,8 @@ class TaskConsumer(Generic[T]):
                 t.cancel()
             self._pending.pop(tp.partition, None)
             self._skip.pop(tp.partition, None)
+            self._recovering.pop(tp.partition, None)
+            self._held.pop(tp.partition, None)
 
     def _accept(self, m: Any) -> None:
         err = m.error()
@@ -195,6 +238,23 @@ class TaskConsumer(Generic[T]):
             _log.error("unreadable task", consumer=self._name, offset=offset, error=str(exc))
             self._pending[partition][offset] = True
             return
+        if partition in self._recovering and self._identity is not None:
+            # Replaying what the previous owner read: a task written back for a later
+            # attempt supersedes the record it came from, which the previous owner
+            # finished but may not have journaled before it died.
+            held = self._held[partition]
+            key = self._identity(task)
+            earlier = held.get(key)
+            if earlier is not None:
+                self._pending[partition][earlier[0]] = True
+                self._finished_since_commit = True
+            held[key] = (offset, task)
+            if offset + 1 >= self._recovering[partition]:
+                self._release(partition)
+            return
+        self._start(partition, offset, task)
+
+    def _start(self, partition: int, offset: int, task: T) -> None:
         running = asyncio.get_running_loop().create_task(self._when_due(task))
         tasks = self._tasks.setdefault(partition, set())
         tasks.add(running)

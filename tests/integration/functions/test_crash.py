@@ -4,7 +4,8 @@ Two replicas share ``eventplane.fn.async``; a function's invocations are keyed b
 name, so one replica runs them all: the one holding a backlog. That one is killed
 mid-way (some invocations done, others running, waiting or postponed by the
 concurrency limit) and restarted; every accepted invocation still runs, at least once,
-and the only ones that run again are those that were in flight at the kill.
+and the only ones that run again are those that were in flight at the kill. When the
+killed replica is back and takes partitions over again, it replays nothing finished.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
+from eventplane.functions.async_invoke import ASYNC_GROUP
 from eventplane.testing import EventplaneProcess, eventually
 
 from .support import BASICS, FUNCTIONS_ENV, lines, unique
@@ -87,7 +90,7 @@ def replicas(eventplane_kafka: str) -> Iterator[list[EventplaneProcess]]:
 
 @pytest.mark.timeout(240)
 def test_a_killed_runner_loses_no_async_invocation_and_reruns_only_those_in_flight(
-    replicas: list[EventplaneProcess], tmp_path: Path
+    replicas: list[EventplaneProcess], tmp_path: Path, eventplane_kafka: str
 ) -> None:
     out = tmp_path / "recorded"
     name = unique("fn")
@@ -96,7 +99,7 @@ def test_a_killed_runner_loses_no_async_invocation_and_reruns_only_those_in_flig
             name, "basics.span", zip_directory=BASICS, environment={"RECORD_FILE": str(out)}
         )
         try:
-            _run_and_kill(client, replicas, name, out)
+            _run_and_kill(client, replicas, name, out, eventplane_kafka)
         finally:
             with contextlib.suppress(EventplaneError):
                 client.functions.delete_function(name)
@@ -115,7 +118,9 @@ def _spans(out: Path) -> tuple[list[int], list[tuple[int, float]]]:
     return started, ended
 
 
-def _run_and_kill(client: Client, replicas: list[EventplaneProcess], name: str, out: Path) -> None:
+def _run_and_kill(
+    client: Client, replicas: list[EventplaneProcess], name: str, out: Path, bootstrap: str
+) -> None:
     # A few at a time, each taking a while (the rest postponed, again and again, by the
     # reservation): the run spans the kill, and the task topic fills with re-queued work.
     client.functions.put_function_concurrency(name, CONCURRENCY)
@@ -142,12 +147,12 @@ def _run_and_kill(client: Client, replicas: list[EventplaneProcess], name: str, 
     # shortly before it that the runner may not have journaled them yet.
     running = len(started) - len(ended)
     just_ended = sum(1 for _, at in ended if at > killed_at - JOURNAL_WINDOW_S)
-    runner.restart()
+    survivors = [s for s in replicas if s is not runner]
 
     def all_done() -> bool:
         recorded = {i for i, _ in _spans(out)[1]}
         assert recorded == set(range(TOTAL)), f"missing {sorted(set(range(TOTAL)) - recorded)}"
-        assert sum(_backlog(s) for s in replicas) == 0, "invocations still waiting"
+        assert sum(_backlog(s) for s in survivors) == 0, "invocations still waiting"
         return True
 
     eventually(all_done, timeout=120, interval=0.5)
@@ -158,4 +163,24 @@ def _run_and_kill(client: Client, replicas: list[EventplaneProcess], name: str, 
     assert extra <= in_flight, (
         f"{extra} extra executions after the kill, but only {in_flight} were in flight "
         f"({running} running, {just_ended} ended within {JOURNAL_WINDOW_S} s of it)"
+    )
+
+    # The killed replica comes back and takes partitions back from the survivor: it must
+    # not replay finished work either. A last invocation marks the end of the function's
+    # partition; whatever the new owner replayed is read (and, with the reservation
+    # lifted, started) before it.
+    runner.restart()
+    eventually(lambda: _members_with_partitions(bootstrap, ASYNC_GROUP) == 2, timeout=60)
+    client.functions.put_function_concurrency(name, TOTAL)
+    client.functions.invoke(name, {"id": TOTAL, "sleep": 0}, invocation_type="Event")
+    eventually(lambda: TOTAL in {i for i, _ in _spans(out)[1]}, timeout=60, interval=0.2)
+    after, _ = _spans(out)
+    assert len(after) == len(started) + 1, f"{len(after) - len(started) - 1} replayed"
+
+
+def _members_with_partitions(bootstrap: str, group: str) -> int:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    described = admin.describe_consumer_groups([group], request_timeout=5)[group].result(5)
+    return sum(
+        1 for m in described.members if m.assignment is not None and m.assignment.topic_partitions
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -89,3 +90,55 @@ def test_all_finished_commits_past_the_last() -> None:
     (tp,) = kafka.commits[-1]
     assert (tp.partition, tp.offset, tp.metadata) == (2, 9, "")
     assert consumer._pending[2] == {}
+
+
+class _Message:
+    def __init__(self, partition: int, offset: int, value: str) -> None:
+        self._p, self._o, self._v = partition, offset, value
+
+    def error(self) -> None:
+        return None
+
+    def partition(self) -> int:
+        return self._p
+
+    def offset(self) -> int:
+        return self._o
+
+    def value(self) -> str:
+        return self._v
+
+    def headers(self) -> list[Any]:
+        return []
+
+
+def test_a_replayed_task_written_back_later_runs_only_once() -> None:
+    """Offsets 5 and 7 are one task (7 its retry): after a takeover only 7 runs."""
+    asyncio.run(_replay())
+
+
+async def _replay() -> None:
+    ran: list[str] = []
+
+    async def run(task: str) -> None:
+        ran.append(task)
+
+    tasks: TaskTopic[str] = TaskTopic(
+        "t",
+        "g",
+        "n",
+        decode=lambda v, h: v,
+        due_ms=lambda t: 0,
+        identity=lambda t: t.split("#")[0],
+    )
+    consumer = TaskConsumer(Settings(), tasks, instance_id="i", run=run)
+    consumer._recovering[0] = 9
+    consumer._held[0] = {}
+    for offset, value in ((5, "a#1"), (6, "b#1"), (7, "a#2")):
+        consumer._accept(_Message(0, offset, value))
+    assert ran == [] and consumer._pending[0] == {5: True, 6: False, 7: False}
+    consumer._accept(_Message(0, 8, "c#1"))  # the end of the replay: held tasks start
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sorted(ran) == ["a#2", "b#1", "c#1"]
+    assert consumer._recovering == {} and all(consumer._pending[0].values())

@@ -1,7 +1,8 @@
 """The delivery worker: HTTP destinations and retries of rule targets, at least once.
 
 Reads delivery tasks from ``eventplane.bus.deliveries`` (consumer group of the same
-name, shared by the replicas). Each task waits until it is due, then makes one attempt.
+name, shared by the replicas) with the delivery layer's retry runner. Each task waits
+until it is due, then makes one attempt.
 A failed attempt is written back as a new task with the attempt count raised and a
 backed-off due time, until the target's RetryPolicy (MaximumRetryAttempts,
 MaximumEventAgeInSeconds) gives up; then the event goes to the target's dead-letter
@@ -13,21 +14,23 @@ loses it. Tasks run concurrently: one slow endpoint does not hold up the others.
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Final
 
 from eventplane.bus import metrics
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, delivery_record
-from eventplane.bus.model import BusEvent, Delivery, RuleDef, TargetDef, decode_delivery
-from eventplane.bus.targets import Outgoing, TargetUnavailable, TargetWriter
+from eventplane.bus.models import BusEvent, Delivery, RuleDef, TargetDef, decode_delivery
+from eventplane.bus.targets import TargetWriter
 from eventplane.config import Settings
+from eventplane.delivery import TargetUnavailable
+from eventplane.delivery.http import is_retriable, post
+from eventplane.delivery.retry import GiveUp, RetryPolicy, TaskRunner, backoff
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer
-from eventplane.kafka.tasks import TaskConsumer
+from eventplane.kafka.tasks import TaskTopic
 from eventplane.observability.logging import get_logger
-from eventplane.topics.http_delivery import is_retriable, post
 
 _log = get_logger("eventplane.bus.deliveries")
 
@@ -37,15 +40,24 @@ BASE_DELAY_S = 1.0
 MAX_DELAY_S = 180.0
 
 Lookup = Callable[[str, str, str], tuple[RuleDef, TargetDef] | None]
+TASKS: Final = TaskTopic(
+    DELIVERIES_TOPIC,
+    DELIVERIES_GROUP,
+    "bus-deliveries",
+    decode=decode_delivery,
+    due_ms=lambda task: task.due_ms,
+    on_backlog=metrics.DELIVERY_BACKLOG.set,
+    # a retry keeps all of these; the first attempt time tells two deliveries apart
+    identity=lambda d: f"{d.bus}/{d.rule}/{d.target_id}/{d.event_id}/{d.first_ms}",
+)
 
 
 def retry_delay(attempt: int, time_scale: float = 1.0) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential, jittered."""
-    base = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
-    return base * random.uniform(0.8, 1.0) * time_scale
+    return backoff(attempt - 1, base_s=BASE_DELAY_S, max_s=MAX_DELAY_S, time_scale=time_scale)
 
 
-class DeliveryWorker:
+class DeliveryWorker(TaskRunner[Delivery]):
     def __init__(
         self,
         settings: Settings,
@@ -56,26 +68,9 @@ class DeliveryWorker:
         instance_id: str,
     ) -> None:
         self._settings = settings
-        self._producer = producer
         self._writer = writer
         self._lookup = lookup
-        self._consumer = TaskConsumer(
-            settings,
-            topic=DELIVERIES_TOPIC,
-            group=DELIVERIES_GROUP,
-            name="bus-deliveries",
-            instance_id=instance_id,
-            decode=decode_delivery,
-            due_ms=lambda task: task.due_ms,
-            run=self._run_task,
-            on_backlog=metrics.DELIVERY_BACKLOG.set,
-        )
-
-    def start(self) -> None:
-        self._consumer.start()
-
-    def close(self, timeout: float = 15.0) -> None:
-        self._consumer.close(timeout)
+        super().__init__(settings, producer, TASKS, instance_id=instance_id, run=self._run_task)
 
     def delay(self, attempt: int) -> float:
         return retry_delay(attempt, self._settings.delivery_time_scale)
@@ -100,18 +95,20 @@ class DeliveryWorker:
             return
         metrics.FAILED.labels(*labels).inc()
         failed = replace(task, attempt=task.attempt + 1, last_error_code=code, last_error=message)
-        now_ms = int(time.time() * 1000)
-        expires_ms = task.first_ms + target.retry.maximum_event_age_seconds * 1000
         if not retriable:
             await self._give_up(rule, target, failed, "NonRetriableError")
-        elif failed.attempt > target.retry.maximum_retry_attempts:
+            return
+        policy = RetryPolicy(
+            target.retry.maximum_retry_attempts, target.retry.maximum_event_age_seconds
+        )
+        due = int(time.time() * 1000) + int(self.delay(failed.attempt) * 1000)
+        verdict = policy.next(failed.attempt, task.first_ms, due)
+        if verdict is GiveUp.ATTEMPTS:
             await self._give_up(rule, target, failed, "MaximumRetryAttemptsExhausted")
+        elif verdict is GiveUp.AGE:
+            await self._give_up(rule, target, failed, "MaximumEventAgeExhausted")
         else:
-            due = now_ms + int(self.delay(failed.attempt) * 1000)
-            if due > expires_ms:
-                await self._give_up(rule, target, failed, "MaximumEventAgeExhausted")
-            else:
-                await self._send(delivery_record(replace(failed, due_ms=due)))
+            await self.send(delivery_record(replace(failed, due_ms=verdict)))
 
     async def _attempt(self, target: TargetDef, task: Delivery) -> tuple[str | None, str, bool]:
         """(error code or None on success, message, retriable)."""
@@ -132,7 +129,7 @@ class DeliveryWorker:
             out = self._writer.record(target, event, task.payload)
         except TargetUnavailable as exc:
             return exc.code, exc.message, True
-        await self._send(out)
+        await self.send(out)
         return None, "", True
 
     async def _give_up(
@@ -152,8 +149,5 @@ class DeliveryWorker:
         if out is None:
             metrics.DEAD_LETTERED.labels(*labels, "dropped").inc()
             return
-        await self._send(out)
+        await self.send(out)
         metrics.DEAD_LETTERED.labels(*labels, "dead_lettered").inc()
-
-    async def _send(self, out: Outgoing) -> None:
-        await out.send(self._producer)

@@ -29,8 +29,9 @@ from eventplane.bus.models import (
     rule_key,
 )
 from eventplane.bus.ruleset import RuleSet
-from eventplane.bus.targets import Outgoing, TargetUnavailable, TargetWriter
+from eventplane.bus.targets import TargetWriter
 from eventplane.config import Settings
+from eventplane.delivery import Outgoing, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger

@@ -318,13 +318,12 @@ class BusEngine:
         return failed
 
     def _check_target(self, target: TargetDef) -> None:
-        if target.kind == "sqs":
-            queue = self.writer.queue(target.endpoint)
-            if queue is not None and queue.config.fifo and not target.message_group_id:
-                raise ValidationException(
-                    f"Parameter(s) SqsParameters must be specified for target: {target.id}. "
-                    "A FIFO queue target needs SqsParameters.MessageGroupId"
-                )
+        fifo = target.kind == "sqs" and self.writer.fifo_queue(target.endpoint)
+        if fifo and not target.message_group_id:
+            raise ValidationException(
+                f"Parameter(s) SqsParameters must be specified for target: {target.id}. "
+                "A FIFO queue target needs SqsParameters.MessageGroupId"
+            )
         if target.kind == "bus" and target.input_transformer is not None:
             raise ValidationException(
                 f"InputTransformer is not supported for event bus targets (target {target.id})"

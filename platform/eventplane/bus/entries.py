@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from eventplane.arn import ACCOUNT, REGION
 from eventplane.errors import ValidationException
-from eventplane.queues.attributes import ACCOUNT, REGION
 
 MAX_ENTRIES: Final = 10
 MAX_REQUEST_BYTES: Final = 256 * 1024

@@ -21,26 +21,23 @@ the detail of a ``Lambda Function Invocation Result - Success|Failure`` event.
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-from eventplane.bus.entries import envelope
-from eventplane.bus.model import BusEvent, TargetDef
-from eventplane.bus.targets import Outgoing, TargetUnavailable, TargetWriter, invocation_record
+from eventplane import arn as arns
 from eventplane.config import Settings
+from eventplane.delivery import MessageAttribute, Payload, Router, TargetUnavailable
+from eventplane.delivery.retry import GiveUp, RetryPolicy, TaskRunner, backoff
 from eventplane.functions import metrics
-from eventplane.functions.invocations import ASYNC_TOPIC, Invocation, decode
+from eventplane.functions.invocations import ASYNC_TOPIC, Invocation, decode, invocation_record
 from eventplane.functions.pool import InvocationResult, Throttled
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer
-from eventplane.kafka.tasks import TaskConsumer
+from eventplane.kafka.tasks import TaskTopic
 from eventplane.observability.logging import get_logger
-from eventplane.queues.messages import MessageAttribute
-from eventplane.topics import model as topic_model
 
 _log = get_logger("eventplane.functions.async")
 
@@ -48,6 +45,15 @@ ASYNC_GROUP = f"{naming.PREFIX}.fn.async"
 RETRY_DELAYS_S = (60.0, 120.0)  # Lambda: about one minute, then about two
 THROTTLE_BASE_S = 1.0
 THROTTLE_MAX_S = 300.0
+TASKS: Final = TaskTopic(
+    ASYNC_TOPIC,
+    ASYNC_GROUP,
+    "fn-async",
+    decode=decode,
+    due_ms=lambda inv: inv.due_ms,
+    on_backlog=metrics.ASYNC_BACKLOG.set,
+    identity=lambda inv: inv.request_id,  # retries and throttled re-queues keep it
+)
 
 
 @dataclass(frozen=True)
@@ -65,42 +71,25 @@ class AsyncPolicy:
 Run = Callable[[Invocation], Awaitable[tuple[InvocationResult, str]]]  # result, executed version
 
 
-class AsyncInvoker:
+class AsyncInvoker(TaskRunner[Invocation]):
     def __init__(
         self,
         settings: Settings,
         producer: Producer,
-        writer: TargetWriter,
+        router: Router,
         *,
         instance_id: str,
         policy: Callable[[Invocation], AsyncPolicy | None],
         run: Run,
     ) -> None:
         self._settings = settings
-        self._producer = producer
-        self._writer = writer
+        self._router = router
         self._policy = policy
         self._run = run
-        self._consumer = TaskConsumer(
-            settings,
-            topic=ASYNC_TOPIC,
-            group=ASYNC_GROUP,
-            name="fn-async",
-            instance_id=instance_id,
-            decode=decode,
-            due_ms=lambda inv: inv.due_ms,
-            run=self._handle,
-            on_backlog=metrics.ASYNC_BACKLOG.set,
-        )
-
-    def start(self) -> None:
-        self._consumer.start()
-
-    def close(self, timeout: float = 15.0) -> None:
-        self._consumer.close(timeout)
+        super().__init__(settings, producer, TASKS, instance_id=instance_id, run=self._handle)
 
     async def enqueue(self, inv: Invocation) -> None:
-        await self._send(invocation_record(inv))
+        await self.send(invocation_record(inv))
 
     # --- one invocation -----------------------------------------------------------------------
     async def _handle(self, inv: Invocation) -> None:
@@ -121,8 +110,12 @@ class AsyncInvoker:
         try:
             result, version = await self._run(inv)
         except Throttled:
-            delay = min(THROTTLE_MAX_S, THROTTLE_BASE_S * 2**inv.throttles)
-            delay *= random.uniform(0.8, 1.0) * self._settings.delivery_time_scale
+            delay = backoff(
+                inv.throttles,
+                base_s=THROTTLE_BASE_S,
+                max_s=THROTTLE_MAX_S,
+                time_scale=self._settings.delivery_time_scale,
+            )
             metrics.ASYNC_RETRIES.labels(inv.function, "throttled").inc()
             await self.enqueue(
                 replace(inv, throttles=inv.throttles + 1, due_ms=now_ms + int(delay * 1000))
@@ -134,25 +127,23 @@ class AsyncInvoker:
                 await self._destination(policy.on_success, record, inv, policy, success=True)
             return
         attempt = inv.attempt + 1
-        if attempt <= policy.maximum_retry_attempts:
-            delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S)) - 1]
-            delay *= self._settings.delivery_time_scale
-            due = now_ms + int(delay * 1000)
-            if due - inv.first_ms <= policy.maximum_event_age_seconds * 1000:
-                metrics.ASYNC_RETRIES.labels(inv.function, "error").inc()
-                await self.enqueue(
-                    replace(
-                        inv,
-                        attempt=attempt,
-                        due_ms=due,
-                        last_error=result.payload,
-                        last_function_error=result.function_error,
-                    )
+        delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S)) - 1]
+        due = now_ms + int(delay * self._settings.delivery_time_scale * 1000)
+        retry = RetryPolicy(policy.maximum_retry_attempts, policy.maximum_event_age_seconds)
+        verdict = retry.next(attempt, inv.first_ms, due)
+        if not isinstance(verdict, GiveUp):
+            metrics.ASYNC_RETRIES.labels(inv.function, "error").inc()
+            await self.enqueue(
+                replace(
+                    inv,
+                    attempt=attempt,
+                    due_ms=verdict,
+                    last_error=result.payload,
+                    last_function_error=result.function_error,
                 )
-                return
-            condition = "EventAgeExceeded"
-        else:
-            condition = "RetriesExhausted"
+            )
+            return
+        condition = "RetriesExhausted" if verdict is GiveUp.ATTEMPTS else "EventAgeExceeded"
         metrics.ASYNC_DROPPED.labels(inv.function, condition).inc()
         await self._failed(replace(inv, attempt=attempt), policy, condition, result, version)
 
@@ -187,22 +178,21 @@ class AsyncInvoker:
         success: bool,
     ) -> None:
         kind = "Success" if success else "Failure"
+        payload = Payload(
+            json.dumps(record),
+            origin="destination",
+            # a bus receives the record as the detail of this event
+            source="lambda",
+            detail_type=f"Lambda Function Invocation Result - {kind}",
+            resources=(policy.function_arn,),
+        )
         try:
-            target = TargetDef.parse({"Id": "destination", "Arn": arn})
-            now = int(time.time() * 1000)
-            event = envelope(
-                source="lambda",
-                detail_type=f"Lambda Function Invocation Result - {kind}",
-                detail=record,
-                resources=[policy.function_arn],
-                time_ms=now,
-            )
-            out = self._writer.record(target, BusEvent(event, now), json.dumps(record))
+            out = self._router.record(arn, payload)
         except (TargetUnavailable, Exception) as exc:
             metrics.DESTINATIONS.labels(inv.function, kind, "failed").inc()
             _log.error("destination unavailable", destination=arn, error=str(exc))
             return
-        await self._send(out)
+        await self.send(out)
         metrics.DESTINATIONS.labels(inv.function, kind, "delivered").inc()
 
     async def _dead_letter(
@@ -220,39 +210,24 @@ class AsyncInvoker:
             "ErrorCode": MessageAttribute("Number", "200"),
             "ErrorMessage": MessageAttribute("String", message[:1024] or "event age exceeded"),
         }
-        body = inv.payload.decode(errors="replace")
-        target = TargetDef.parse({"Id": "dlq", "Arn": arn})
-        out: Outgoing | None = None
-        if target.kind == "sqs":
-            queue = self._writer.queue(target.endpoint)
-            if queue is not None:
-                out = self._writer.queue_record(
-                    queue,
-                    body,
-                    attributes=attributes,
-                    group_id=inv.function,
-                    dedup_id=inv.request_id,
-                )
-        elif target.kind == "sns":
-            published = topic_model.Published(
-                message_id=inv.request_id,
-                message=body,
-                http_message=None,
-                subject=None,
-                attributes=attributes,
-                published_ms=int(time.time() * 1000),
-            )
-            value, headers = topic_model.encode(published)
-            out = Outgoing(naming.topic_topic(target.endpoint), value, headers)
-        if out is None:
+        payload = Payload(
+            inv.payload.decode(errors="replace"),
+            attributes=attributes,
+            group_id=inv.function,
+            dedup_id=inv.request_id,
+            message_id=inv.request_id,
+        )
+        target = arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC)  # as validated
+        try:
+            if target is None:
+                raise TargetUnavailable("InvalidParameter", f"{arn} is not a queue or topic")
+            out = self._router.record(arn, payload)
+        except TargetUnavailable:
             metrics.DESTINATIONS.labels(inv.function, "DeadLetter", "failed").inc()
             _log.error("dead-letter target unavailable", target=arn, function=inv.function)
             return
-        await self._send(out)
+        await self.send(out)
         metrics.DESTINATIONS.labels(inv.function, "DeadLetter", "delivered").inc()
-
-    async def _send(self, out: Outgoing) -> None:
-        await out.send(self._producer)
 
 
 def _record(

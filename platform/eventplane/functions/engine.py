@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from eventplane.bus.targets import TargetWriter
+from eventplane.delivery import Router
 from eventplane.errors import ResourceNotFound
 from eventplane.functions.async_invoke import AsyncInvoker
 from eventplane.functions.code import CodeStore
@@ -79,7 +79,7 @@ class FunctionEngine(InvokePath):
         self.async_invoker = AsyncInvoker(
             ctx.settings,
             ctx.producer,
-            TargetWriter(ctx.registry),
+            Router(ctx.registry),
             instance_id=ctx.instance_id,
             policy=self._async_policy,
             run=self._run_async,

@@ -1,4 +1,5 @@
-"""Asynchronous invocation records on ``eventplane.fn.async``, and how to write one.
+"""Asynchronous invocation records on ``eventplane.fn.async``, and how to write one: the
+function's port.
 
 Every asynchronous path into a function goes through this topic: Invoke with
 InvocationType=Event, topic subscriptions and bus rule targets of protocol/kind
@@ -15,7 +16,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Final
 
+from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.kafka import codec, naming
+from eventplane.kafka.outgoing import Outgoing
+from eventplane.registry import Registry
 
 SCHEMA: Final = "eventplane.v1.FunctionInvocation"
 ASYNC_TOPIC: Final = naming.FUNCTION_ASYNC
@@ -71,3 +75,32 @@ def encode(inv: Invocation) -> tuple[bytes, list[tuple[str, bytes]]]:
 def decode(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> Invocation:
     _, rec = codec.decode(value, headers)
     return Invocation(**rec)
+
+
+def invocation_record(inv: Invocation) -> Outgoing:
+    """An asynchronous invocation, keyed by function so one function's stay in order."""
+    value, headers = encode(inv)
+    return Outgoing(ASYNC_TOPIC, value, headers, key=inv.function)
+
+
+class FunctionPort:
+    """Invokes a function asynchronously with the payload as its event."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def fifo(self, endpoint: str) -> bool:
+        return False
+
+    def record(self, endpoint: str, payload: Payload) -> Outgoing:
+        name, _, qualifier = endpoint.partition(":")
+        if self._registry.get(FUNCTION_KIND, name) is None:
+            raise TargetUnavailable("ResourceNotFoundException", f"Function {name} does not exist")
+        inv = new_invocation(
+            name,
+            qualifier or None,
+            payload.body.encode(),
+            source=payload.origin,
+            request_id=payload.message_id,
+        )
+        return invocation_record(inv)

@@ -23,15 +23,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from eventplane.arn import REGION
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry
 from eventplane.client._queue_types import Message
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError
 from eventplane.functions import metrics
-from eventplane.functions.model import MAPPING, MappingDef
+from eventplane.functions.models import MAPPING, MappingDef
 from eventplane.functions.pool import InvocationResult
 from eventplane.observability.logging import get_logger
-from eventplane.queues.attributes import REGION
 from eventplane.registry import Registry
 
 _log = get_logger("eventplane.functions.mappings")

@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+from eventplane.arn import function_arn
 from eventplane.functions import metrics
 from eventplane.functions import runtime_errors as rt
 from eventplane.functions.worker_process import (
@@ -44,7 +45,6 @@ from eventplane.functions.worker_process import (
     WorkerProcess,
 )
 from eventplane.observability.logging import get_logger
-from eventplane.queues.attributes import ACCOUNT, REGION
 
 _log = get_logger("eventplane.functions.pool")
 
@@ -284,8 +284,7 @@ class WorkerPool:
             "payload": payload.decode("utf-8", "replace"),
             "deadline_ms": int(time.time() * 1000 + spec.timeout_s * 1000),
             "client_context": client_context,
-            "invoked_function_arn": spec.arn
-            or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.name}",
+            "invoked_function_arn": spec.arn or function_arn(spec.name),
         }
 
         def result(doc: bytes, error: str | None, duration_ms: float | None) -> InvocationResult:

@@ -15,11 +15,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
+# ACCOUNT, REGION and queue_arn are re-exported for the queue room's callers; their home
+# is eventplane.arn.
+from eventplane import arn as arns
+from eventplane.arn import ACCOUNT as ACCOUNT
+from eventplane.arn import REGION as REGION
+from eventplane.arn import queue_arn as queue_arn
 from eventplane.errors import InvalidParameterValue, MissingParameter
 from eventplane.queues.errors import InvalidAttributeName, InvalidAttributeValue
 
-REGION = "local"
-ACCOUNT = "000000000000"
 URL_SCHEME = "eventplane://queues/"
 MAX_NAME_LENGTH = 80
 FIFO_SUFFIX = ".fifo"
@@ -78,11 +82,11 @@ ALL_ATTRIBUTE_NAMES: tuple[str, ...] = (*_STATIC_ORDER, *_READ_ONLY)
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 _INTEGER = re.compile(r"-?[0-9]+")
-_ARN = re.compile(r"arn:[^:]+:sqs:[^:]*:[^:]*:(?P<name>[^:]+)")
 
 
-def queue_arn(name: str) -> str:
-    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+def _queue_name(ref: object) -> str | None:
+    found = arns.parse_as(ref, arns.Kind.QUEUE) if isinstance(ref, str) else None
+    return found.name if found is not None else None
 
 
 def queue_url(name: str) -> str:
@@ -105,8 +109,7 @@ def name_from_ref(ref: str, *, field: str = "QueueUrl") -> str:
         raise MissingParameter(f"The request must contain the parameter {field}.")
     name = ref
     if ref.startswith("arn:"):
-        match = _ARN.fullmatch(ref)
-        name = match.group("name") if match else ""
+        name = _queue_name(ref) or ""
     elif ref.startswith(URL_SCHEME):
         name = ref.removeprefix(URL_SCHEME)
     elif ref.startswith(("http://", "https://")):
@@ -172,9 +175,10 @@ def _parse_json_object(name: str, raw: str) -> dict[str, Any]:
 
 
 def _check_sqs_arn(name: str, arn: object, key: str) -> str:
-    if not isinstance(arn, str) or (m := _ARN.fullmatch(arn)) is None:
+    queue = _queue_name(arn)
+    if not isinstance(arn, str) or queue is None:
         raise _invalid(name, f"{key} must be an SQS queue ARN, got {arn!r}.")
-    if not _is_valid_name(m.group("name")):
+    if not _is_valid_name(queue):
         raise _invalid(name, f"{key} names an invalid queue: {arn!r}.")
     return arn
 

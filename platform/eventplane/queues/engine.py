@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import itertools
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,7 +29,7 @@ from eventplane.kafka.clients import (
     delete_topics,
 )
 from eventplane.observability.logging import get_logger
-from eventplane.queues import journal, metrics, shapes
+from eventplane.queues import journal, metrics, port, shapes
 from eventplane.queues.attributes import name_from_ref, parse_create
 from eventplane.queues.control import check_config, ensure_queue_topics
 from eventplane.queues.errors import (
@@ -275,7 +274,7 @@ class QueueEngine:
         ]
         by_partition: dict[int, list[int]] = {}
         for i, r in enumerate(records):
-            p = zlib.crc32((r.group_id or "").encode()) % qd.config.partitions
+            p = port.partition_for(r.group_id or "", qd.config.partitions)
             by_partition.setdefault(p, []).append(i)
 
         async def one_partition(partition: int, idx: list[int]) -> None:
@@ -317,7 +316,7 @@ class QueueEngine:
             )
             value, headers = journal.encode_record(r)
             partition = (
-                zlib.crc32((r.group_id or "").encode()) % dlq.config.partitions
+                port.partition_for(r.group_id or "", dlq.config.partitions)
                 if dlq.config.fifo
                 else next(self._round_robin) % dlq.config.partitions
             )

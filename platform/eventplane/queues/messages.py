@@ -10,9 +10,9 @@ import hashlib
 import re
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
+from eventplane.delivery.payload import MessageAttribute as MessageAttribute
 from eventplane.errors import InvalidParameterValue, MissingParameter
 from eventplane.queues.attributes import QueueConfig
 from eventplane.queues.errors import (
@@ -50,13 +50,6 @@ _BATCH_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _FIFO_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
 _TRANSPORT_STRING = 1
 _TRANSPORT_BINARY = 2
-
-
-@dataclass(frozen=True)
-class MessageAttribute:
-    data_type: str
-    string_value: str | None = None
-    binary_value: bytes | None = None
 
 
 def _first_invalid_char(text: str) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, Producer
+from eventplane.kafka.fifo import sequence_number as sequence_number
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
 from eventplane.queues.errors import ReceiptHandleIsInvalid
@@ -34,11 +35,6 @@ WINDOW = 50_000
 
 def wall_clock_ms() -> int:
     return int(time.time() * 1000)
-
-
-def sequence_number(partition: int, offset: int) -> str:
-    # Increases with the offset, and a message group always lives in one partition.
-    return f"{offset:016d}{partition:04d}"
 
 
 @dataclass

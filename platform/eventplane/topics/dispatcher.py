@@ -19,27 +19,23 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Producer as RawProducer
 
+from eventplane import arn as arns
 from eventplane.config import Settings
-from eventplane.functions.invocations import ASYNC_TOPIC, FUNCTION_KIND, new_invocation
-from eventplane.functions.invocations import encode as encode_invocation
+from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
+from eventplane.kafka.fifo import sequence_number
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
-from eventplane.queues import journal
-from eventplane.queues.models import Record
-from eventplane.queues.queue_def import QueueDef
 from eventplane.registry import Registry
-from eventplane.topics import fifo, metrics
+from eventplane.topics import metrics
 from eventplane.topics.attributes import topic_arn
 from eventplane.topics.dedup import FifoDedup, is_fifo
 from eventplane.topics.envelope import filter_attributes, notification
-from eventplane.topics.model import SUBSCRIPTION, Published, SubscriptionDef, decode
+from eventplane.topics.models import SUBSCRIPTION, Published, SubscriptionDef, decode
 
 _log = get_logger("eventplane.topics.fanout")
 
@@ -52,16 +48,14 @@ class FanoutDispatcher:
         self,
         settings: Settings,
         registry: Registry,
-        lookup_queue: Callable[[str], QueueDef | None],
         *,
         instance_id: str,
     ) -> None:
         self._registry = registry
-        self._lookup_queue = lookup_queue
+        self._router = Router(registry)
         self._by_topic: dict[str, tuple[int, list[SubscriptionDef]]] = {}
         self._changes: dict[str, int] = {}
         registry.subscribe(self._on_registry_change)
-        self._round_robin = 0
         self._dedup = FifoDedup(settings, registry, instance_id=instance_id)
         self._pump = TransactionalPump(
             settings,
@@ -132,7 +126,7 @@ class FanoutDispatcher:
             if not self._dedup.admit(producer, m, published):
                 metrics.DEDUPLICATED.labels(topic).inc()
                 return []
-            sequence = fifo.sequence_number(m.partition(), m.offset())
+            sequence = sequence_number(m.partition(), m.offset())
         out = []
         for sub in self._subscriptions(topic):
             if sub.config.protocol not in ("sqs", "lambda"):
@@ -140,26 +134,22 @@ class FanoutDispatcher:
             if not matches(sub, published):
                 metrics.FILTERED.labels(topic).inc()
                 continue
-            if sub.config.protocol == "lambda":
-                if self._invoke(producer, sub, published, sequence):
-                    out.append((topic, float(published.published_ms)))
+            try:
+                if sub.config.protocol == "lambda":
+                    self._invoke(producer, sub, published, sequence)
+                else:
+                    self._produce(producer, sub, published, sequence)
+            except TargetUnavailable:
+                # like SNS: an endpoint that does not exist gets nothing
+                metrics.FAILED.labels(topic, sub.config.protocol).inc()
                 continue
-            queue = self._lookup_queue(sub.config.endpoint)
-            if queue is None:
-                metrics.FAILED.labels(topic, "sqs").inc()
-                continue  # like SNS: an endpoint that does not exist gets nothing
-            self._produce(producer, queue, sub, published, sequence)
             out.append((topic, float(published.published_ms)))
         return out
 
     def _invoke(
         self, producer: RawProducer, sub: SubscriptionDef, p: Published, sequence: str | None
-    ) -> bool:
+    ) -> None:
         """An asynchronous invocation with SNS's Lambda event, in this transaction."""
-        name, _, qualifier = sub.config.endpoint.partition(":")
-        if self._registry.get(FUNCTION_KIND, name) is None:
-            metrics.FAILED.labels(sub.topic, "lambda").inc()
-            return False  # like SNS: a function that does not exist gets nothing
         envelope = json.loads(_notification(sub, p, sequence))
         event = {
             "Records": [
@@ -171,47 +161,22 @@ class FanoutDispatcher:
                 }
             ]
         }
-        inv = new_invocation(
-            name,
-            qualifier or None,
-            json.dumps(event).encode(),
-            source="topic",
-            request_id=None,
-        )
-        value, headers = encode_invocation(inv)
-        producer.produce(
-            ASYNC_TOPIC, value, key=name, headers=list[tuple[str, str | bytes | None]](headers)
-        )
-        return True
+        target = arns.Target(arns.TargetKind.FUNCTION, sub.config.endpoint, sub.arn)
+        self._router.produce(target, Payload(json.dumps(event), origin="topic"), producer)
 
     def _produce(
-        self,
-        producer: RawProducer,
-        queue: QueueDef,
-        sub: SubscriptionDef,
-        p: Published,
-        sequence: str | None,
+        self, producer: RawProducer, sub: SubscriptionDef, p: Published, sequence: str | None
     ) -> None:
+        """The queue record of ``p`` for queue subscription ``sub``, in this transaction."""
         raw = sub.config.raw_message_delivery
-        body = p.message if raw else _notification(sub, p, sequence)
-        record = Record(
-            message_id=str(uuid.uuid4()),
-            body=body,
+        payload = Payload(
+            p.message if raw else _notification(sub, p, sequence),
             attributes=dict(p.attributes) if raw else {},
-            sent_ms=int(time.time() * 1000),
-            delay_seconds=queue.config.delay_seconds,
-            group_id=p.group_id if queue.config.fifo else None,
-            dedup_id=(p.dedup_id or p.message_id) if queue.config.fifo else None,
+            group_id=p.group_id,
+            dedup_id=p.dedup_id or p.message_id,
         )
-        value, headers = journal.encode_record(record)
-        if queue.config.fifo:
-            partition = fifo.partition_for(record.group_id or "", queue.config.partitions)
-        else:
-            self._round_robin += 1
-            partition = self._round_robin % queue.config.partitions
-        producer.produce(
-            naming.queue_topic(queue.name), value, headers=list(headers), partition=partition
-        )
+        target = arns.Target(arns.TargetKind.QUEUE, sub.config.endpoint, sub.arn)
+        self._router.produce(target, payload, producer)
 
 
 def _notification(sub: SubscriptionDef, p: Published, sequence: str | None) -> str:

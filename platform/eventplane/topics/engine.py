@@ -9,12 +9,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from eventplane.delivery import MessageAttribute
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
-from eventplane.queues.messages import MessageAttribute
-from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.runtime import ServerContext
 from eventplane.topics import fifo, metrics, model
 from eventplane.topics.attributes import (
@@ -50,10 +49,7 @@ class TopicEngine:
         self._round_robin = itertools.count()
         self._recent = fifo.RecentPublishes()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queues = QueueDefs(ctx.registry)
-        self.dispatcher = FanoutDispatcher(
-            ctx.settings, ctx.registry, self._lookup_queue, instance_id=ctx.instance_id
-        )
+        self.dispatcher = FanoutDispatcher(ctx.settings, ctx.registry, instance_id=ctx.instance_id)
         self.http = HttpWorkers(ctx.settings, ctx.registry, ctx.producer)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -76,9 +72,6 @@ class TopicEngine:
 
     def _sync(self) -> None:
         self.dispatcher.subscribe([naming.topic_topic(t.name) for t in self.topics()])
-
-    def _lookup_queue(self, name: str) -> QueueDef | None:
-        return self._queues.get(name)
 
     # --- topics ---------------------------------------------------------------------------
     def topics(self) -> list[TopicDef]:

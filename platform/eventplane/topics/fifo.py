@@ -18,12 +18,15 @@ does; it never decides what is delivered.
 
 from __future__ import annotations
 
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from eventplane.kafka import naming
+
+# A group's partition and its sequence numbers follow the same rule as a FIFO queue's.
+from eventplane.kafka.fifo import partition_for as partition_for
+from eventplane.kafka.fifo import sequence_number as sequence_number
 
 K = TypeVar("K")
 
@@ -49,17 +52,6 @@ def journal_topic(topic: str) -> str:
     Topic names have no dots except ``.fifo``, so this never collides with a topic's name.
     """
     return f"{naming.topic_topic(topic)}.dedup"
-
-
-def partition_for(group_id: str, partitions: int) -> int:
-    """The partition of a message group (the same rule the fan-out uses for FIFO queues)."""
-    return zlib.crc32(group_id.encode()) % partitions
-
-
-def sequence_number(partition: int, offset: int) -> str:
-    """20 digits that increase with the offset; a group lives in one partition, so a
-    group's sequence numbers increase in publish order (laid out like a FIFO queue's)."""
-    return f"{offset:016d}{partition:04d}"
 
 
 def journal_key(group_id: str, dedup_id: str) -> str:

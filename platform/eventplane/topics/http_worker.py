@@ -14,18 +14,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
 
+from eventplane import arn as arns
 from eventplane.config import Settings
+from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer, consumer_config
 from eventplane.observability.logging import get_logger
-from eventplane.queues import journal
-from eventplane.queues.models import Record
-from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.registry import Registry
 from eventplane.topics import metrics
 from eventplane.topics.attributes import topic_arn
@@ -52,7 +50,7 @@ class HttpWorkers:
         self._registry = registry
         self._producer = producer
         self._workers: dict[str, tuple[int, _Worker]] = {}
-        self._queues = QueueDefs(registry)
+        self.router = Router(registry)
         self._lock = threading.Lock()
 
     def reconcile(self) -> None:
@@ -87,9 +85,6 @@ class HttpWorkers:
     def topic(self, name: str) -> TopicDef | None:
         r = self._registry.get(TOPIC, name)
         return TopicDef.from_resource(r) if r is not None else None
-
-    def queue(self, name: str) -> QueueDef | None:
-        return self._queues.get(name)
 
 
 class _Worker:
@@ -208,20 +203,14 @@ class _Worker:
 
     async def _dead_letter(self, p: Published, body: str) -> None:
         name = self._sub.config.redrive_policy or ""
-        queue = self._owner.queue(name)
-        if queue is None:
-            _log.error("dead-letter queue does not exist; message dropped", queue=name)
+        target = arns.Target(arns.TargetKind.QUEUE, name, arns.queue_arn(name))
+        try:
+            out = self._owner.router.record(target, Payload(body))
+        except TargetUnavailable as exc:
+            _log.error("dead-letter queue unavailable; message dropped", queue=name, error=str(exc))
             return
-        record = Record(
-            message_id=str(uuid.uuid4()),
-            body=body,
-            attributes={},
-            sent_ms=int(time.time() * 1000),
-        )
-        value, headers = journal.encode_record(record)
-        partition = uuid.UUID(record.message_id).int % queue.config.partitions
         # Until Kafka has it, the offset is not committed: a failure retries the message.
-        self._owner._producer.produce(
-            naming.queue_topic(queue.name), value, headers=headers, partition=partition
-        ).result(timeout=30)
+        self._owner._producer.produce(out.topic, out.value, **out.produce_kwargs()).result(
+            timeout=30
+        )
         metrics.DEAD_LETTERED.labels(self._sub.topic).inc()

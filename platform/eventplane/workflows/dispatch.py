@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 
 from eventplane.kafka import naming
-from eventplane.kafka.tasks import TaskConsumer
+from eventplane.kafka.tasks import TaskConsumer, TaskTopic
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.workflows import records
@@ -49,22 +49,26 @@ class Dispatcher:
         self._performer = performer
         self.tasks = TaskConsumer(
             ctx.settings,
-            topic=naming.WF_TASKS,
-            group=naming.WF_TASKS_GROUP,
-            name="wf-tasks",
+            TaskTopic(
+                topic=naming.WF_TASKS,
+                group=naming.WF_TASKS_GROUP,
+                name="wf-tasks",
+                decode=_decode,
+                due_ms=lambda c: 0,
+            ),
             instance_id=ctx.instance_id,
-            decode=_decode,
-            due_ms=lambda c: 0,
             run=self._run_task,
         )
         self.timers = TaskConsumer(
             ctx.settings,
-            topic=naming.WF_TIMERS,
-            group=naming.WF_TIMERS_GROUP,
-            name="wf-timers",
+            TaskTopic(
+                topic=naming.WF_TIMERS,
+                group=naming.WF_TIMERS_GROUP,
+                name="wf-timers",
+                decode=_decode,
+                due_ms=lambda c: clock.wall_ms(c.due_ms),
+            ),
             instance_id=ctx.instance_id,
-            decode=_decode,
-            due_ms=lambda c: clock.wall_ms(c.due_ms),
             run=self._fire,
         )
 

@@ -36,7 +36,7 @@ from eventplane.queues.attributes import ACCOUNT, REGION, QueueConfig
 from eventplane.queues.queue_def import KIND as QUEUE
 from eventplane.registry import Resource
 from eventplane.runtime.clock import Clock, FixedClock, wall_clock_ms
-from eventplane.topics import model as topic_model
+from eventplane.topics import models as topic_model
 
 RETRY_DELAY_S = 30.0
 INGESTED_MS = 1_709_294_400_000

@@ -38,7 +38,7 @@ class FakeRegistry:
 
 
 def dispatcher(registry: FakeRegistry) -> FanoutDispatcher:
-    return FanoutDispatcher(Settings(), registry, lambda name: None, instance_id="t")  # type: ignore[arg-type]
+    return FanoutDispatcher(Settings(), registry, instance_id="t")  # type: ignore[arg-type]
 
 
 def test_subscriptions_are_read_once_per_change_of_the_topic() -> None:

@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from eventplane import arn as arns
+from eventplane.arn import archive_arn as archive_arn
+from eventplane.arn import bus_arn as bus_arn
+from eventplane.arn import replay_arn as replay_arn
+from eventplane.arn import rule_arn as rule_arn
+from eventplane.arn import schema_arn as schema_arn
 from eventplane.bus.errors import InvalidEventPattern
 from eventplane.bus.patterns import CompiledPattern, PatternError, compile_pattern
 from eventplane.errors import ResourceNotFound, ValidationException
-from eventplane.queues.attributes import ACCOUNT, REGION
 
 BUS: Final = "event-bus"
 RULE: Final = "rule"
@@ -29,42 +34,13 @@ EVENT_SCHEMA: Final = "eventplane.v1.BusEvent"
 DELIVERY_SCHEMA: Final = "eventplane.v1.BusDelivery"
 STATE_SCHEMA: Final = "eventplane.v1.BusState"
 
-_ARN_PREFIX = f"arn:aws:events:{REGION}:{ACCOUNT}:"
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
 _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _ARCHIVE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,48}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
-_ANY_BUS_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
-_ANY_ARCHIVE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:archive/(?P<name>.+)")
-# Bus names may hold "/": the rule's name is what follows the last one.
-_ANY_RULE_ARN = re.compile(r"arn:aws:events:[^:]*:[^:]*:rule/(?:(?P<bus>.+)/)?(?P<name>[^/]+)")
-_QUEUE_ARN = re.compile(r"arn:aws:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_TOPIC_ARN = re.compile(r"arn:aws:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_FUNCTION_ARN = re.compile(r"arn:aws:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?")
 
 
-# --- names and ARNs ---------------------------------------------------------------------------
-
-
-def bus_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}event-bus/{name}"
-
-
-def rule_arn(bus: str, rule: str) -> str:
-    # EventBridge leaves the bus out of the ARNs of rules on the default bus.
-    return f"{_ARN_PREFIX}rule/{rule}" if bus == DEFAULT_BUS else f"{_ARN_PREFIX}rule/{bus}/{rule}"
-
-
-def archive_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}archive/{name}"
-
-
-def replay_arn(name: str) -> str:
-    return f"{_ARN_PREFIX}replay/{name}"
-
-
-def schema_arn(name: str) -> str:
-    return f"arn:aws:schemas:{REGION}:{ACCOUNT}:schema/eventplane/{name}"
+# --- names and ARNs (formatted by eventplane.arn) ---------------------------------------------
 
 
 def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
@@ -73,10 +49,10 @@ def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
         return DEFAULT_BUS
     name = ref
     if ref.startswith("arn:"):
-        match = _ANY_BUS_ARN.fullmatch(ref)
-        if match is None:
+        found = arns.parse_as(ref, arns.Kind.BUS)
+        if found is None:
             raise ValidationException(f"{field} is not a valid event bus ARN: {ref!r}")
-        name = match.group("name")
+        name = found.name
     if not _BUS_NAME.fullmatch(name):
         raise ValidationException(
             f"{field} {name!r} is not valid: 1-256 characters of letters, digits, '.', '-', '_' "
@@ -86,18 +62,18 @@ def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
 
 
 def archive_name_from_ref(ref: str, field: str = "ArchiveName") -> str:
-    match = _ANY_ARCHIVE_ARN.fullmatch(ref) if ref.startswith("arn:") else None
-    name = match.group("name") if match else ref
+    found = arns.parse_as(ref, arns.Kind.ARCHIVE) if ref.startswith("arn:") else None
+    name = found.name if found else ref
     validate_name(name, field, _ARCHIVE_NAME, 48)
     return name
 
 
 def rule_name_from_arn(ref: str) -> tuple[str, str]:
     """(bus, rule) of a rule ARN."""
-    match = _ANY_RULE_ARN.fullmatch(ref)
-    if match is None:
+    found = arns.parse_as(ref, arns.Kind.RULE)
+    if found is None or found.parent is None:
         raise ValidationException(f"{ref!r} is not a valid rule ARN")
-    return match.group("bus") or DEFAULT_BUS, match.group("name")
+    return found.parent, found.name
 
 
 def validate_name(

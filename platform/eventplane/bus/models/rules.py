@@ -6,12 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.bus.models.common import (
-    _ANY_BUS_ARN,
-    _FUNCTION_ARN,
-    _QUEUE_ARN,
     _TARGET_ID,
-    _TOPIC_ARN,
     ENABLED,
     MAX_EVENT_AGE_SECONDS,
     MAX_RETRY_ATTEMPTS,
@@ -97,7 +94,7 @@ class TargetDef:
                 f"and {MAX_EVENT_AGE_SECONDS} (target {target_id}), got {age}"
             )
         dlq = (spec.get("DeadLetterConfig") or {}).get("Arn") or None
-        if dlq is not None and _QUEUE_ARN.fullmatch(dlq) is None:
+        if dlq is not None and arns.parse_as(dlq, arns.Kind.QUEUE) is None:
             raise ValidationException(
                 f"DeadLetterConfig.Arn must be a queue ARN (arn:aws:sqs:...) (target {target_id}), "
                 f"got {dlq!r}"
@@ -155,15 +152,9 @@ def target_kind(arn: str) -> tuple[str, str]:
     """(kind, endpoint) of a target ARN; the seam where new target kinds plug in."""
     if not arn:
         raise ValidationException("Targets.member.Arn must not be empty")
-    if arn.startswith(("http://", "https://")):
-        return "http", arn
-    for kind, pattern in (("sqs", _QUEUE_ARN), ("sns", _TOPIC_ARN), ("bus", _ANY_BUS_ARN)):
-        match = pattern.fullmatch(arn)
-        if match is not None:
-            return kind, match.group("name")
-    match = _FUNCTION_ARN.fullmatch(arn)
-    if match is not None:
-        return "function", arn.split(":function:", 1)[1]  # name[:qualifier]
+    found = arns.target(arn)
+    if found is not None:
+        return found.kind.value, found.endpoint
     raise ValidationException(
         f"Target Arn {arn!r} is not supported: use a queue (arn:aws:sqs:...), topic "
         "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>), function "

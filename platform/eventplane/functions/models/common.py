@@ -7,12 +7,13 @@ import re
 import sys
 from typing import Final
 
+from eventplane.arn import function_arn as function_arn
+from eventplane.arn import mapping_arn as mapping_arn
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     ResourceNotFoundException,
     ValidationException,
 )
-from eventplane.queues.attributes import ACCOUNT, REGION
 
 # --- registry kinds and keys --------------------------------------------------------------
 
@@ -107,16 +108,7 @@ _ALIAS = re.compile(_ALIAS_PATTERN)
 _VERSION_PATTERN = r"(\$LATEST|[0-9]+)"
 _VERSION = re.compile(_VERSION_PATTERN)
 _ARN_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"
-_ANY_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*")
-_QUEUE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:sqs:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_TOPIC_ARN = re.compile(r"arn:aws[a-zA-Z-]*:sns:[^:]*:[^:]*:(?P<name>[^:/]+)")
-_BUS_ARN = re.compile(r"arn:aws[a-zA-Z-]*:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
-_FUNCTION_ARN = re.compile(
-    r"arn:aws[a-zA-Z-]*:lambda:[^:]*:[^:]*:function:(?P<name>[a-zA-Z0-9_-]+)"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
-)
-
-_ARN_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT}:"
+_ANY_ARN = re.compile(r"arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*")  # Lambda's own check
 
 
 # --- validation messages ---------------------------------------------------------------------
@@ -171,15 +163,6 @@ def _in_range(member: str, value: int, low: int, high: int) -> int:
 
 
 # --- names, references and ARNs ---------------------------------------------------------------
-
-
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    base = f"{_ARN_PREFIX}function:{name}"
-    return f"{base}:{qualifier}" if qualifier else base
-
-
-def mapping_arn(mapping_uuid: str) -> str:
-    return f"{_ARN_PREFIX}event-source-mapping:{mapping_uuid}"
 
 
 def version_key(function: str, version: str | int) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     RequestTooLargeException,
@@ -25,9 +26,7 @@ from eventplane.functions.models.common import (
     _HANDLER,
     _HANDLER_PATTERN,
     _IDENTIFIER,
-    _QUEUE_ARN,
     _RUNTIME,
-    _TOPIC_ARN,
     DEFAULT_MEMORY,
     DEFAULT_RUNTIME,
     DEFAULT_TIMEOUT,
@@ -143,7 +142,7 @@ def validate_dead_letter_arn(arn: str | None) -> str | None:
         return None
     if _ANY_ARN.fullmatch(arn) is None:
         raise _pattern("deadLetterConfig.targetArn", arn, _ARN_PATTERN)
-    if _QUEUE_ARN.fullmatch(arn) is None and _TOPIC_ARN.fullmatch(arn) is None:
+    if arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC) is None:
         raise InvalidParameterValueException(
             f"The dead-letter target {arn} is not valid: use a queue (arn:aws:sqs:...) or a "
             "topic (arn:aws:sns:...) ARN."

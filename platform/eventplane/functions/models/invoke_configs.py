@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from eventplane import arn as arns
 from eventplane.functions.errors import (
     InvalidParameterValueException,
 )
 from eventplane.functions.models.common import (
     _ANY_ARN,
-    _BUS_ARN,
-    _FUNCTION_ARN,
-    _QUEUE_ARN,
-    _TOPIC_ARN,
     DEFAULT_RETRY_ATTEMPTS,
     LATEST,
     MAX_EVENT_AGE,
@@ -29,17 +26,20 @@ from eventplane.registry import Resource
 # --- asynchronous invocation configuration ----------------------------------------------------
 
 
+_DESTINATION_KINDS: Final = {
+    arns.TargetKind.QUEUE: "queue",
+    arns.TargetKind.TOPIC: "topic",
+    arns.TargetKind.BUS: "bus",
+    arns.TargetKind.FUNCTION: "function",
+}
+
+
 def destination_kind(arn: str) -> tuple[str, str]:
     """(kind, name) of a destination ARN: queue, topic, bus or function."""
-    for kind, pattern in (
-        ("queue", _QUEUE_ARN),
-        ("topic", _TOPIC_ARN),
-        ("bus", _BUS_ARN),
-        ("function", _FUNCTION_ARN),
-    ):
-        match = pattern.fullmatch(arn)
-        if match is not None:
-            return kind, match.group("name")
+    found = arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC, arns.Kind.BUS, arns.Kind.FUNCTION)
+    target = arns.target(arn) if found is not None else None
+    if found is not None and target is not None:
+        return _DESTINATION_KINDS[target.kind], found.name
     raise InvalidParameterValueException(
         f"The destination ARN {arn} is invalid: use a queue (arn:aws:sqs:...), topic "
         "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>) or function "

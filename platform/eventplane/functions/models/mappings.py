@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     ValidationException,
 )
 from eventplane.functions.models.common import (
     _ANY_ARN,
-    _QUEUE_ARN,
     DEFAULT_BATCH_SIZE,
     DISABLED,
     ENABLED,
@@ -39,13 +39,13 @@ def queue_from_source_arn(arn: str) -> str:
         raise _not_null("eventSourceArn")
     if _ANY_ARN.fullmatch(arn) is None:
         raise _pattern("eventSourceArn", arn, r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:.*")
-    match = _QUEUE_ARN.fullmatch(arn)
-    if match is None:
+    found = arns.parse_as(arn, arns.Kind.QUEUE)
+    if found is None:
         raise InvalidParameterValueException(
             f"Unrecognized event source {arn}: event source mappings read queues "
             "(arn:aws:sqs:<region>:<account>:<queue>)."
         )
-    return match.group("name")
+    return found.name
 
 
 def _response_types(types: Iterable[str]) -> tuple[str, ...]:

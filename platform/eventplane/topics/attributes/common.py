@@ -6,7 +6,9 @@ import json
 import re
 from typing import Final, NoReturn
 
-from eventplane.queues.attributes import ACCOUNT, REGION
+from eventplane import arn as arns
+from eventplane.arn import subscription_arn as subscription_arn
+from eventplane.arn import topic_arn as topic_arn
 from eventplane.topics.errors import InvalidParameter
 
 MAX_NAME_LENGTH: Final = 256
@@ -16,15 +18,10 @@ PROTOCOLS: Final = ("sqs", "http", "https", "lambda", "function")
 # "lambda" is SNS's name for a function subscription, "function" eventplane's; both are
 # stored as "lambda".
 FUNCTION_PROTOCOLS: Final = frozenset({"lambda", "function"})
-_FUNCTION_ARN = re.compile(
-    r"arn:[^:]+:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::(?P<q>[^:]+))?"
-)
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]+)?")
 _RAW_CAPABLE: Final = frozenset({"sqs", "http", "https"})
 
 _NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
-_TOPIC_ARN = re.compile(r"arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)")
-_SUBSCRIPTION_ARN = re.compile(r"arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+):(?P<id>[^:]+)")
 _SUBSCRIPTION_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
 
 
@@ -36,15 +33,6 @@ def _invalid(field_name: str, reason: str = "") -> NoReturn:
 # --- names and ARNs -------------------------------------------------------------------
 
 
-def topic_arn(name: str) -> str:
-    return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-
-
-def subscription_arn(topic: str, sub_id: str) -> str:
-    """The subscription's ARN; ``topic`` is the topic's name."""
-    return f"{topic_arn(topic)}:{sub_id}"
-
-
 def _is_valid_name(name: str) -> bool:
     base = name.removesuffix(FIFO_SUFFIX)
     return len(name) <= MAX_NAME_LENGTH and _NAME_CHARS.fullmatch(base) is not None
@@ -54,8 +42,8 @@ def topic_name_from_ref(ref: str, field: str = "TopicArn") -> str:
     """The topic name in ``ref``: a topic ARN (any region and account) or a bare name."""
     name = ref
     if ref.startswith("arn:"):
-        match = _TOPIC_ARN.fullmatch(ref)
-        name = match.group("name") if match else ""
+        found = arns.parse_as(ref, arns.Kind.TOPIC)
+        name = found.name if found else ""
     if not _is_valid_name(name):
         _invalid(
             field,
@@ -67,17 +55,18 @@ def topic_name_from_ref(ref: str, field: str = "TopicArn") -> str:
 
 def parse_subscription_arn(ref: str) -> tuple[str, str]:
     """(topic name, subscription id) of a subscription ARN."""
-    match = _SUBSCRIPTION_ARN.fullmatch(ref)
+    found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
     if (
-        match is None
-        or not _is_valid_name(match.group("name"))
-        or _SUBSCRIPTION_ID.fullmatch(match.group("id")) is None
+        found is None
+        or found.qualifier is None
+        or not _is_valid_name(found.name)
+        or _SUBSCRIPTION_ID.fullmatch(found.qualifier) is None
     ):
         _invalid(
             "SubscriptionArn",
             f"Expected arn:aws:sns:<region>:<account>:<topic>:<subscription id>, got {ref!r}.",
         )
-    return match.group("name"), match.group("id")
+    return found.name, found.qualifier
 
 
 def validate_topic_name(name: str, fifo: bool) -> None:

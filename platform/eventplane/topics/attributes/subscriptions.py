@@ -4,16 +4,16 @@ as SNS does; the filter policy is compiled when the config is built."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from eventplane import arn as arns
+from eventplane.arn import function_arn, queue_arn
 from eventplane.errors import EventplaneError
-from eventplane.queues.attributes import ACCOUNT, REGION, name_from_ref, queue_arn
+from eventplane.queues.attributes import name_from_ref
 from eventplane.topics.attributes.common import (
-    _FUNCTION_ARN,
     _FUNCTION_NAME,
     _RAW_CAPABLE,
     FIFO_SUFFIX,
@@ -47,7 +47,6 @@ _SUBSCRIPTION_READ_ONLY: Final = frozenset(
         "SubscriptionPrincipal",
     }
 )
-_SQS_ARN = re.compile(r"arn:[^:]+:sqs:[^:]*:[^:]*:(?P<name>[^:]+)")
 
 
 def _check_subscription_attribute(name: str, field_name: str) -> None:
@@ -72,11 +71,11 @@ def _parse_redrive_policy(raw: str, fifo: bool) -> str:
             f"Unknown key {extra[0]!r}; a subscription RedrivePolicy has only deadLetterTargetArn.",
         )
     arn = document.get("deadLetterTargetArn")
-    match = _SQS_ARN.fullmatch(arn) if isinstance(arn, str) else None
-    if match is None:
+    found = arns.parse_as(arn, arns.Kind.QUEUE) if isinstance(arn, str) else None
+    if found is None:
         _invalid("RedrivePolicy", f"deadLetterTargetArn must be an SQS queue ARN, got {arn!r}.")
     try:
-        name = name_from_ref(match.group("name"), field="RedrivePolicy")
+        name = name_from_ref(found.name, field="RedrivePolicy")
     except EventplaneError:
         _invalid("RedrivePolicy", f"deadLetterTargetArn names an invalid queue: {arn!r}.")
     if name.endswith(FIFO_SUFFIX) != fifo:
@@ -172,7 +171,7 @@ class SubscriptionConfig:
     def endpoint_ref(self) -> str:
         """The Endpoint as SNS reports it: a queue ARN for sqs, the URL otherwise."""
         if self.protocol == "lambda":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.endpoint}"
+            return function_arn(self.endpoint)
         return queue_arn(self.endpoint) if self.protocol == "sqs" else self.endpoint
 
     def attributes(self) -> dict[str, str]:
@@ -222,12 +221,10 @@ def _parse_endpoint(protocol: str, endpoint: str) -> str:
         except EventplaneError as err:
             _invalid("Endpoint", err.message)
     if protocol in FUNCTION_PROTOCOLS:
-        match = _FUNCTION_ARN.fullmatch(endpoint)
-        name = (
-            f"{match.group('name')}:{match.group('q')}"
-            if match and match.group("q")
-            else (match.group("name") if match else endpoint)
-        )
+        target = arns.target(endpoint) if endpoint.startswith("arn:") else None
+        name = endpoint
+        if target is not None and target.kind is arns.TargetKind.FUNCTION:
+            name = target.endpoint
         if not _FUNCTION_NAME.fullmatch(name):
             _invalid("Endpoint", f"Expected a function ARN or name, got {endpoint!r}.")
         return name

@@ -115,3 +115,21 @@ def batch(event: Any, context: Any) -> Any:
         return {"batchItemFailures": "not a list"} if first else {"batchItemFailures": []}
     failed = [r for r in first if r["body"].startswith("fail")]
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
+
+
+def span(event: Any, context: Any) -> str:
+    """Appends ``start <id> <time>`` to $RECORD_FILE, sleeps ``sleep`` seconds, then
+    appends ``end <id> <time>``: what ran, what was running, and when it ended."""
+    path = os.environ["RECORD_FILE"]
+    _append(path, f"start {event['id']} {time.time():.3f}\n")
+    time.sleep(float(event.get("sleep", 0)))
+    _append(path, f"end {event['id']} {time.time():.3f}\n")
+    return "recorded"
+
+
+def _append(path: str, line: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)

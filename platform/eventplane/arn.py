@@ -1,0 +1,305 @@
+"""Identity and ARNs: the one place that knows partition, region, account and ARN shapes.
+
+Every capability names its resources with AWS's ARNs, and users paste ARNs copied from
+AWS into configuration (redrive policies, targets, destinations, subscriptions). So
+parsing accepts any partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...), region and
+account, while formatting always writes this installation's identity. Parsing is
+strict about the resource part of each kind: a queue ARN with a path, or a function ARN
+with two qualifiers, is not an ARN of that kind.
+
+Callers turn a ``None`` or an ``InvalidArn`` into their own AWS error, because each
+API words the message differently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+__all__ = [
+    "ACCOUNT",
+    "PARTITION",
+    "REGION",
+    "Arn",
+    "InvalidArn",
+    "Kind",
+    "Resource",
+    "Target",
+    "TargetKind",
+    "activity_arn",
+    "archive_arn",
+    "bus_arn",
+    "execution_arn",
+    "format_arn",
+    "function_arn",
+    "mapping_arn",
+    "parse",
+    "parse_as",
+    "queue_arn",
+    "replay_arn",
+    "resource",
+    "rule_arn",
+    "schema_arn",
+    "state_machine_arn",
+    "stream_arn",
+    "subscription_arn",
+    "table_arn",
+    "target",
+    "topic_arn",
+]
+
+PARTITION: Final = "aws"
+REGION: Final = "local"
+ACCOUNT: Final = "000000000000"
+DEFAULT_BUS: Final = "default"
+
+# arn:partition:service:region:account:resource (the resource may hold ':' and '/').
+_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-zA-Z-]*):(?P<service>[a-z0-9.-]+):"
+    r"(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)",
+    re.DOTALL,
+)
+
+
+class InvalidArn(ValueError):
+    """Not an ARN, or not an ARN of the kind asked for."""
+
+
+@dataclass(frozen=True)
+class Arn:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+    def __str__(self) -> str:
+        return format_arn(self.service, self.resource, self.region, self.account, self.partition)
+
+
+class Kind(StrEnum):
+    QUEUE = "queue"
+    TOPIC = "topic"
+    SUBSCRIPTION = "subscription"
+    BUS = "event-bus"
+    RULE = "rule"
+    ARCHIVE = "archive"
+    REPLAY = "replay"
+    SCHEMA = "schema"
+    FUNCTION = "function"
+    MAPPING = "event-source-mapping"
+    STATE_MACHINE = "stateMachine"
+    EXECUTION = "execution"
+    ACTIVITY = "activity"
+    TABLE = "table"
+    STREAM = "stream"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an ARN names: its kind, its name, and the parts some kinds have.
+
+    ``parent`` is the bus of a rule, the topic of a subscription, the state machine of
+    an execution, the table of a stream; ``qualifier`` a function's version or alias,
+    a subscription's id, a stream's label.
+    """
+
+    kind: Kind
+    name: str
+    arn: Arn
+    parent: str | None = None
+    qualifier: str | None = None
+
+
+def parse(text: str) -> Arn:
+    match = _ARN.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidArn(f"{text!r} is not an ARN (arn:<partition>:<service>:...)")
+    return Arn(**match.groupdict())
+
+
+_SIMPLE = r"[^:/]+"
+# (service, kind, resource pattern); order matters where patterns overlap.
+_KINDS: Final[tuple[tuple[str, Kind, re.Pattern[str]], ...]] = tuple(
+    (service, kind, re.compile(pattern, re.DOTALL))
+    for service, kind, pattern in (
+        ("sqs", Kind.QUEUE, rf"(?P<name>{_SIMPLE})"),
+        ("sns", Kind.TOPIC, rf"(?P<name>{_SIMPLE})"),
+        ("sns", Kind.SUBSCRIPTION, rf"(?P<parent>{_SIMPLE}):(?P<qualifier>{_SIMPLE})"),
+        ("events", Kind.BUS, r"event-bus/(?P<name>.+)"),
+        # Bus names may hold "/": the rule's name is what follows the last one; rules of
+        # the default bus leave the bus out.
+        ("events", Kind.RULE, r"rule/(?:(?P<parent>.+)/)?(?P<name>[^/]+)"),
+        ("events", Kind.ARCHIVE, r"archive/(?P<name>.+)"),
+        ("events", Kind.REPLAY, r"replay/(?P<name>.+)"),
+        ("schemas", Kind.SCHEMA, r"schema/(?P<parent>[^/]+)/(?P<name>.+)"),
+        ("lambda", Kind.FUNCTION, rf"function:(?P<name>{_SIMPLE})(?::(?P<qualifier>{_SIMPLE}))?"),
+        ("lambda", Kind.MAPPING, rf"event-source-mapping:(?P<name>{_SIMPLE})"),
+        ("states", Kind.STATE_MACHINE, rf"stateMachine:(?P<name>{_SIMPLE})"),
+        (
+            "states",
+            Kind.EXECUTION,
+            rf"(?:execution|express):(?P<parent>{_SIMPLE}):(?P<name>{_SIMPLE})(?::{_SIMPLE})?",
+        ),
+        ("states", Kind.ACTIVITY, rf"activity:(?P<name>{_SIMPLE})"),
+        (
+            "dynamodb",
+            Kind.STREAM,
+            rf"table/(?P<parent>{_SIMPLE})/stream/(?P<qualifier>[^/]+)",  # label: a time
+        ),
+        ("dynamodb", Kind.TABLE, rf"table/(?P<name>{_SIMPLE})"),
+    )
+)
+
+
+def resource(text: str) -> Resource:
+    """The resource ``text`` names, for every kind above; ``InvalidArn`` otherwise."""
+    arn = parse(text)
+    for service, kind, pattern in _KINDS:
+        if service != arn.service:
+            continue
+        match = pattern.fullmatch(arn.resource)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        parent, qualifier = groups.get("parent"), groups.get("qualifier")
+        if kind is Kind.RULE and parent is None:
+            parent = DEFAULT_BUS
+        name = groups.get("name")
+        if kind is Kind.SUBSCRIPTION:
+            name = parent
+        if kind is Kind.STREAM:
+            name = parent
+        return Resource(kind, name or "", arn, parent, qualifier)
+    raise InvalidArn(f"{text!r} names no {arn.service} resource eventplane knows")
+
+
+def parse_as(text: str, *kinds: Kind) -> Resource | None:
+    """The resource ``text`` names when it is an ARN of one of ``kinds``, else None."""
+    try:
+        found = resource(text)
+    except InvalidArn:
+        return None
+    return found if found.kind in kinds else None
+
+
+# --- where a payload can go -------------------------------------------------------------------
+
+
+class TargetKind(StrEnum):
+    """The one classification of delivery targets (rule targets, destinations, DLQs).
+
+    The values are the bus's target kinds as metrics label them.
+    """
+
+    QUEUE = "sqs"
+    TOPIC = "sns"
+    BUS = "bus"
+    FUNCTION = "function"
+    HTTP = "http"
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: TargetKind
+    # queue, topic or bus name; function "name[:qualifier]"; the URL of an HTTP target
+    endpoint: str
+    arn: str
+
+
+_TARGET_KINDS: Final = {
+    Kind.QUEUE: TargetKind.QUEUE,
+    Kind.TOPIC: TargetKind.TOPIC,
+    Kind.BUS: TargetKind.BUS,
+    Kind.FUNCTION: TargetKind.FUNCTION,
+}
+
+
+def target(text: str) -> Target | None:
+    """Where ``text`` (an ARN, or an http(s) URL) delivers to; None when nowhere known."""
+    if text.startswith(("http://", "https://")):
+        return Target(TargetKind.HTTP, text, text)
+    found = parse_as(text, *_TARGET_KINDS)
+    if found is None:
+        return None
+    endpoint = found.name
+    if found.qualifier is not None:
+        endpoint = f"{found.name}:{found.qualifier}"
+    return Target(_TARGET_KINDS[found.kind], endpoint, text)
+
+
+# --- formatting: this installation's identity -------------------------------------------------
+
+
+def format_arn(
+    service: str,
+    resource: str,
+    region: str = REGION,
+    account: str = ACCOUNT,
+    partition: str = PARTITION,
+) -> str:
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def queue_arn(name: str) -> str:
+    return format_arn("sqs", name)
+
+
+def topic_arn(name: str) -> str:
+    return format_arn("sns", name)
+
+
+def subscription_arn(topic: str, subscription_id: str) -> str:
+    return format_arn("sns", f"{topic}:{subscription_id}")
+
+
+def bus_arn(name: str) -> str:
+    return format_arn("events", f"event-bus/{name}")
+
+
+def rule_arn(bus: str, rule: str) -> str:
+    # EventBridge leaves the bus out of the ARNs of rules on the default bus.
+    return format_arn("events", f"rule/{rule}" if bus == DEFAULT_BUS else f"rule/{bus}/{rule}")
+
+
+def archive_arn(name: str) -> str:
+    return format_arn("events", f"archive/{name}")
+
+
+def replay_arn(name: str) -> str:
+    return format_arn("events", f"replay/{name}")
+
+
+def schema_arn(name: str, registry: str = "eventplane") -> str:
+    return format_arn("schemas", f"schema/{registry}/{name}")
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    return format_arn("lambda", f"function:{name}" + (f":{qualifier}" if qualifier else ""))
+
+
+def mapping_arn(mapping_uuid: str) -> str:
+    return format_arn("lambda", f"event-source-mapping:{mapping_uuid}")
+
+
+def state_machine_arn(name: str) -> str:
+    return format_arn("states", f"stateMachine:{name}")
+
+
+def execution_arn(state_machine: str, execution: str, *, express: bool = False) -> str:
+    kind = "express" if express else "execution"
+    return format_arn("states", f"{kind}:{state_machine}:{execution}")
+
+
+def activity_arn(name: str) -> str:
+    return format_arn("states", f"activity:{name}")
+
+
+def table_arn(name: str) -> str:
+    return format_arn("dynamodb", f"table/{name}")
+
+
+def stream_arn(table: str, label: str) -> str:
+    return format_arn("dynamodb", f"table/{table}/stream/{label}")

@@ -1,0 +1,87 @@
+"""The queue's port: how anything outside the queue room writes into a queue.
+
+A queue record is what SendMessage writes; FIFO messages go to their group's partition
+(``partition_for``), others are spread round robin. Bus targets, topic subscriptions,
+function destinations and dead letters all write through here (via the delivery layer),
+so the queue's record shape and partitioning rule live in one place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Mapping
+
+from eventplane.delivery.payload import MessageAttribute, Payload, TargetUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.fifo import partition_for as partition_for
+from eventplane.kafka.fifo import sequence_number as sequence_number
+from eventplane.kafka.outgoing import Outgoing
+from eventplane.queues import journal
+from eventplane.queues.models import Record
+from eventplane.queues.queue_def import QueueDef, QueueDefs
+from eventplane.registry import Registry
+
+__all__ = ["QueuePort", "partition_for", "queue_record", "sequence_number"]
+
+_spread = itertools.count()
+
+
+def queue_record(
+    queue: QueueDef,
+    body: str,
+    *,
+    attributes: Mapping[str, MessageAttribute] | None = None,
+    group_id: str | None = None,
+    dedup_id: str | None = None,
+    message_id: str | None = None,
+) -> Outgoing:
+    """The record SendMessage would write for ``body`` (group and dedup ids: FIFO only)."""
+    fifo = queue.config.fifo
+    record = Record(
+        message_id=message_id or str(uuid.uuid4()),
+        body=body,
+        attributes=dict(attributes or {}),
+        sent_ms=int(time.time() * 1000),
+        delay_seconds=queue.config.delay_seconds,
+        group_id=group_id if fifo else None,
+        dedup_id=dedup_id if fifo else None,
+    )
+    value, headers = journal.encode_record(record)
+    if fifo:
+        partition = partition_for(group_id or "", queue.config.partitions)
+    else:
+        partition = next(_spread) % queue.config.partitions
+    return Outgoing(naming.queue_topic(queue.name), value, list(headers), partition)
+
+
+class QueuePort:
+    def __init__(self, registry: Registry) -> None:
+        self._queues = QueueDefs(registry)
+
+    def queue(self, name: str) -> QueueDef | None:
+        return self._queues.get(name)
+
+    def fifo(self, endpoint: str) -> bool:
+        queue = self._queues.get(endpoint)
+        return queue is not None and queue.config.fifo
+
+    def record(self, endpoint: str, payload: Payload) -> Outgoing:
+        queue = self._queues.get(endpoint)
+        if queue is None:
+            raise TargetUnavailable(
+                "AWS.SimpleQueueService.NonExistentQueue", f"Queue {endpoint} does not exist"
+            )
+        if queue.config.fifo and not payload.group_id:
+            raise TargetUnavailable(
+                "InvalidParameter",
+                f"Queue {queue.name} is FIFO: the message needs a MessageGroupId",
+            )
+        return queue_record(
+            queue,
+            payload.body,
+            attributes=payload.attributes,
+            group_id=payload.group_id,
+            dedup_id=payload.dedup_id,
+        )

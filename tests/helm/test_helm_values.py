@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import pytest
 import yaml
@@ -132,8 +131,11 @@ def test_schema_knows_every_default_value() -> None:
 
 def test_chart_app_version_is_the_package_version() -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert chart["appVersion"] == project["version"]
+    # The version's one source is eventplane.__version__ (pyproject reads it dynamically).
+    init = (REPO / "platform" / "eventplane" / "__init__.py").read_text()
+    version = re.search(r'^__version__ = "([^"]+)"', init, flags=re.MULTILINE)
+    assert version is not None
+    assert chart["appVersion"] == version.group(1)
     assert chart["apiVersion"] == "v2"
 
 

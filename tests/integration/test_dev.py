@@ -25,6 +25,8 @@ def test_dev_serves_and_ctrl_c_leaves_nothing_behind(tmp_path) -> None:  # type:
         EVENTPLANE_KAFKA_PORT=str(kafka_port),
         EVENTPLANE_GRPC_PORT=str(grpc_port),
         EVENTPLANE_METRICS_PORT=str(metrics_port),
+        # Not the default 4566: another test (or test worker) may run a dev server too.
+        EVENTPLANE_GATEWAY_PORT=str(free_port()),
     )
     out = tmp_path / "dev.out"
     broker = LocalKafka.from_settings(load_settings({}), kafka_port)

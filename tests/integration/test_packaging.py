@@ -135,6 +135,8 @@ def dev_server(server_venv: Path, outside: Path) -> Iterator[tuple[str, Path]]:
     """`eventplane dev` from the server install, in the outside folder, on free ports."""
     kafka_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
     env = _clean_env(PATH=f"{server_venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    # Not the default 4566: another test (or test worker) may run a dev server too.
+    env["EVENTPLANE_GATEWAY_PORT"] = str(free_port())
     log = outside / "dev.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -10,7 +10,10 @@ EP     := $(BIN)/eventplane
 # pytest-xdist worker, on TEST_KAFKA_PORT + the worker's index. With
 # EVENTPLANE_KAFKA_BOOTSTRAP set the tests share that broker and run in one process.
 TEST_KAFKA_PORT ?= 14092
-TEST_WORKERS ?= 2
+# 0 = one process. On a 2-core machine two workers (each with its own broker and
+# servers) halve the CPU every broker and server gets, and consumer-group rebalances
+# then outlast the tests' waits; use TEST_WORKERS=2 or more where cores are spare.
+TEST_WORKERS ?= 0
 STAMP  := $(VENV)/.installed
 
 .PHONY: help install dev test fuzz faults test-unit test-integration test-helm helm lint fmt protos bench clean prometheus rules

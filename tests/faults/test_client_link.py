@@ -24,7 +24,7 @@ import pytest
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess, TcpProxy, eventually
+from eventplane.testing import EventplaneProcess, TcpProxy, eventually, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -44,7 +44,7 @@ class Tally:
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    with EventplaneProcess(eventplane_kafka) as proc:
+    with EventplaneProcess(eventplane_kafka, cluster=unique_cluster()) as proc:
         yield proc
 
 

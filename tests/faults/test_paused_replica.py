@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
@@ -64,8 +64,9 @@ def _drain(clients: list[Any], url: str, want: set[str], seen: list[str], timeou
 
 
 def test_paused_replica_does_not_act_as_owner_after_resuming(eventplane_kafka: str) -> None:
-    a = EventplaneProcess(eventplane_kafka).start()
-    b = EventplaneProcess(eventplane_kafka).start()
+    cluster = unique_cluster()
+    a = EventplaneProcess(eventplane_kafka, cluster=cluster).start()
+    b = EventplaneProcess(eventplane_kafka, cluster=cluster).start()
     assert a.proc is not None
     try:
         with a.client(timeout=5) as ca, b.client(timeout=5) as cb:

@@ -18,7 +18,7 @@ import pytest
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from .support import (
     CORE_PANELS,
@@ -58,7 +58,7 @@ class Load:
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(eventplane_kafka).start()
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
     try:
         yield server
     finally:

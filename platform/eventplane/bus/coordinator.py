@@ -51,7 +51,7 @@ _log = get_logger("eventplane.bus.coordinator")
 
 STATE_TOPIC = f"{naming.PREFIX}.bus.state"
 COORDINATOR_GROUP = f"{naming.PREFIX}.bus.coordinator"
-TRANSACTIONAL_ID = "eventplane-bus-coordinator"
+TRANSACTIONAL_ID = f"{naming.PREFIX}-bus-coordinator"
 REPLAY_CHUNK = 500
 _Out = tuple[str, bytes | None, list[tuple[str, bytes]], str | None]  # topic, value, headers, key
 CLEANUP_INTERVAL_S = 60.0

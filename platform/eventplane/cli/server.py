@@ -44,6 +44,10 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> 
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    from eventplane.kafka import naming
+
+    if naming.CLUSTER_ERROR:
+        raise ConfigError("cluster", naming.CLUSTER_ERROR)
     overrides = {
         "kafka_port": getattr(args, "kafka_port", None),
         "grpc_port": getattr(args, "port", None),

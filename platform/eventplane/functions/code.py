@@ -111,7 +111,7 @@ class CodeStore:
             if self._thread is not None:
                 return
             self.ensure()
-            group = f"eventplane.fn-code.{uuid.uuid4().hex}"
+            group = f"{naming.PREFIX}.fn-code.{uuid.uuid4().hex}"
             follower = Consumer(
                 consumer_config(
                     self._settings, group, **{**_LARGE_FETCH_CONFIG, "enable.partition.eof": True}

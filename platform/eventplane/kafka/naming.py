@@ -1,8 +1,43 @@
-"""Every Kafka topic and consumer-group name eventplane uses, in one place."""
+"""Every Kafka topic and consumer-group name eventplane uses, in one place.
+
+Every name starts with the cluster's prefix: ``eventplane`` by default, or
+``eventplane-<name>`` when ``EVENTPLANE_CLUSTER`` is set. Installations with different
+cluster names share one Kafka cluster without seeing each other's topics, consumer
+groups or transactions; the replicas of one installation must share the name. It is
+read once, when this module is imported (names are constants), so it is an
+environment variable only, not a YAML setting.
+"""
 
 from __future__ import annotations
 
-PREFIX = "eventplane"
+import os
+import re
+
+CLUSTER_ENV = "EVENTPLANE_CLUSTER"
+_CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
+
+
+def cluster_prefix(cluster: str) -> str:
+    """The prefix of every name for the installation called ``cluster`` ("" = default)."""
+    cluster = cluster.strip()
+    if not cluster:
+        return "eventplane"
+    if not _CLUSTER_NAME.fullmatch(cluster):
+        raise ValueError(
+            f"{CLUSTER_ENV}: {cluster!r} is not a cluster name (1-32 of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit)"
+        )
+    return f"eventplane-{cluster}"
+
+
+def _prefix_from_env() -> tuple[str, str]:
+    try:
+        return cluster_prefix(os.environ.get(CLUSTER_ENV, "")), ""
+    except ValueError as exc:  # reported by the server's start-up check, not here
+        return "eventplane", str(exc)
+
+
+PREFIX, CLUSTER_ERROR = _prefix_from_env()
 
 RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"

@@ -20,6 +20,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
+from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config
 from eventplane.observability.logging import get_logger
 
@@ -149,7 +150,7 @@ class TransactionalPump:
                 **{
                     # Stable across a restart of this replica: the restarted one fences
                     # (and aborts) its predecessor's open transaction at once.
-                    "transactional.id": f"eventplane-{self._name}-{self._settings.advertise}",
+                    "transactional.id": f"{naming.PREFIX}-{self._name}-{self._settings.advertise}",
                     "acks": "all",
                     "enable.idempotence": True,
                     "linger.ms": 2,

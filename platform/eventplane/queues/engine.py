@@ -428,7 +428,9 @@ class QueueEngine:
 
     def _high_watermarks(self, qd: QueueDef) -> dict[int, int]:
         if self._watermarks is None:
-            self._watermarks = Consumer(consumer_config(self.settings, "eventplane.watermarks"))
+            self._watermarks = Consumer(
+                consumer_config(self.settings, f"{naming.PREFIX}.watermarks")
+            )
         marks = {}
         for p in self.local.partitions_of(qd.name):
             try:

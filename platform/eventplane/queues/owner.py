@@ -148,7 +148,7 @@ class OwnerConsumer:
         )
         consumer = Consumer(conf)
         reader = Consumer(
-            consumer_config(self._settings, f"eventplane.journal-reader.{uuid.uuid4().hex}")
+            consumer_config(self._settings, f"{naming.PREFIX}.journal-reader.{uuid.uuid4().hex}")
         )
         try:
             self._loop_forever(consumer, reader)

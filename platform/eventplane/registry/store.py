@@ -91,7 +91,7 @@ class Registry:
             ],
         )
         self._consumer = Consumer(
-            consumer_config(self._settings, f"eventplane.registry.{uuid.uuid4().hex}")
+            consumer_config(self._settings, f"{naming.PREFIX}.registry.{uuid.uuid4().hex}")
         )
         tp = TopicPartition(naming.RESOURCES, 0, OFFSET_BEGINNING)
         self._consumer.assign([tp])

@@ -114,7 +114,7 @@ class TableOwners:
             )
         )
         reader = Consumer(
-            consumer_config(self._settings, f"eventplane.table-restore.{uuid.uuid4().hex}")
+            consumer_config(self._settings, f"{naming.PREFIX}.table-restore.{uuid.uuid4().hex}")
         )
         try:
             self._loop_forever(consumer, reader)

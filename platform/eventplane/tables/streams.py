@@ -25,7 +25,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 
 from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
-from eventplane.kafka import codec
+from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
@@ -184,7 +184,7 @@ class StreamReaders:
             return self._pool.get_nowait()
         except stdlib_queue.Empty:
             c = Consumer(
-                consumer_config(self._settings, f"eventplane.stream-reader.{uuid.uuid4().hex}")
+                consumer_config(self._settings, f"{naming.PREFIX}.stream-reader.{uuid.uuid4().hex}")
             )
             self._all.append(c)
             return c

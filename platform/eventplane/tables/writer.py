@@ -123,7 +123,7 @@ class Writer:
             client_config(
                 self._settings,
                 **{
-                    "transactional.id": f"eventplane-tables-{self._settings.advertise}",
+                    "transactional.id": f"{naming.PREFIX}-tables-{self._settings.advertise}",
                     "acks": "all",
                     "enable.idempotence": True,
                     "linger.ms": 1,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +69,11 @@ def eventually(
         time.sleep(interval)
 
 
+def unique_cluster(prefix: str = "t") -> str:
+    """A cluster name no other server uses: its servers share nothing with the others."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
 class EventplaneProcess:
     """`eventplane server` as a child process on free ports, for tests.
 
@@ -77,6 +83,11 @@ class EventplaneProcess:
         env: extra EVENTPLANE_* settings.
         grpc_port / metrics_port / gateway_port: fixed ports (default: free ones); a
             restarted process keeps its ports so clients can reconnect.
+        cluster: the installation this server is a replica of (``EVENTPLANE_CLUSTER``).
+            The default cluster is shared by every server on the broker that sets
+            none; a test that counts one process's metrics, moves its clock or kills
+            it takes a cluster of its own (``unique_cluster()``), so no other server
+            on the broker takes over its partitions.
     """
 
     def __init__(
@@ -88,8 +99,10 @@ class EventplaneProcess:
         grpc_port: int | None = None,
         metrics_port: int | None = None,
         gateway_port: int | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.bootstrap = bootstrap
+        self.cluster = cluster
         self.roles = roles
         self.extra_env = dict(env or {})
         self.grpc_port = grpc_port or free_port()
@@ -121,6 +134,7 @@ class EventplaneProcess:
                 "EVENTPLANE_GATEWAY_PORT": str(self.gateway_port),
                 "EVENTPLANE_ROLES": self.roles,
                 "EVENTPLANE_SHUTDOWN_GRACE": "5",
+                **({"EVENTPLANE_CLUSTER": self.cluster} if self.cluster else {}),
                 **self.extra_env,
             }
         )

@@ -177,7 +177,7 @@ def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, 
     consumer = Consumer(
         consumer_config(
             ctx.settings,
-            f"eventplane.wf-fold.{ctx.instance_id}",
+            f"{naming.PREFIX}.wf-fold.{ctx.instance_id}",
             **{
                 "enable.auto.commit": False,
             },

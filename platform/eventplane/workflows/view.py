@@ -118,7 +118,7 @@ class View:
 
     def _follow(self) -> None:
         consumer = Consumer(
-            consumer_config(self._settings, f"eventplane.wf-view.{uuid.uuid4().hex}")
+            consumer_config(self._settings, f"{naming.PREFIX}.wf-view.{uuid.uuid4().hex}")
         )
         try:
             meta = consumer.list_topics(naming.WF_HISTORY, timeout=10)

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import pytest
 
 from eventplane.client import Client
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 from .support import BUS_ENV, Endpoint, Resources
 
 
 @pytest.fixture(scope="module")
 def bus_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(eventplane_kafka, env=BUS_ENV).start()
+    server = EventplaneProcess(eventplane_kafka, env=BUS_ENV, cluster=unique_cluster()).start()
     try:
         yield server
     finally:

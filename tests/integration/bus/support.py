@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from eventplane.client import Client, Message
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 T = TypeVar("T")
 
@@ -31,7 +31,8 @@ BUS_ENV = {
 
 def start_replicas(bootstrap: str, n: int = 2) -> list[EventplaneProcess]:
     """``n`` server processes on one broker (replicas of one cluster), started at once."""
-    servers = [EventplaneProcess(bootstrap, env=BUS_ENV) for _ in range(n)]
+    cluster = unique_cluster()
+    servers = [EventplaneProcess(bootstrap, env=BUS_ENV, cluster=cluster) for _ in range(n)]
     errors: list[BaseException] = []
 
     def start(server: EventplaneProcess) -> None:

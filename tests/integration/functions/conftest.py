@@ -13,14 +13,16 @@ from collections.abc import Iterator
 import pytest
 
 from eventplane.client import Client
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 from .support import FUNCTIONS_ENV, Resources
 
 
 @pytest.fixture(scope="module")
 def fn_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(eventplane_kafka, env=FUNCTIONS_ENV).start()
+    server = EventplaneProcess(
+        eventplane_kafka, env=FUNCTIONS_ENV, cluster=unique_cluster()
+    ).start()
     try:
         yield server
     finally:

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.functions.async_invoke import ASYNC_GROUP
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from .support import BASICS, FUNCTIONS_ENV, lines, unique
 
@@ -39,7 +39,8 @@ JOURNAL_WINDOW_S = 0.5
 
 
 def _start_replicas(bootstrap: str, n: int) -> list[EventplaneProcess]:
-    servers = [EventplaneProcess(bootstrap, env=FUNCTIONS_ENV) for _ in range(n)]
+    cluster = unique_cluster()
+    servers = [EventplaneProcess(bootstrap, env=FUNCTIONS_ENV, cluster=cluster) for _ in range(n)]
     errors: list[BaseException] = []
 
     def start(server: EventplaneProcess) -> None:

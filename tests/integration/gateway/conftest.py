@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 from .support import ACCOUNT, KEY, REGION, SECRET
 
@@ -21,6 +21,7 @@ def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
         eventplane_kafka,
         roles="api,queues",
+        cluster=unique_cluster(),
         env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
     ).start()
     try:

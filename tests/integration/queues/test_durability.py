@@ -19,7 +19,7 @@ from eventplane.client import Client
 from eventplane.config import load_settings
 from eventplane.errors import EventplaneError
 from eventplane.kafka.local import LocalKafka
-from eventplane.testing import EventplaneProcess, eventually, free_port
+from eventplane.testing import EventplaneProcess, eventually, free_port, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -73,7 +73,7 @@ def _counts(client: Client, url: str) -> tuple[int, int, int]:
 
 @pytest.mark.timeout(420)  # 10,000 messages and a restart; slow on a busy 2-core machine
 def test_sigkill_under_load_loses_nothing(eventplane_kafka: str) -> None:
-    server = EventplaneProcess(eventplane_kafka).start()
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
     total = 10_000
     bodies = [f"m-{i}" for i in range(total)]
     acked: set[str] = set()
@@ -151,7 +151,7 @@ def test_sigkill_under_load_loses_nothing(eventplane_kafka: str) -> None:
 
 
 def test_in_flight_state_survives_sigkill(eventplane_kafka: str) -> None:
-    server = EventplaneProcess(eventplane_kafka).start()
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
     try:
         with server.client(timeout=10) as c:
             url = c.queues.create_queue(
@@ -181,7 +181,7 @@ def test_in_flight_state_survives_sigkill(eventplane_kafka: str) -> None:
 
 
 def test_fifo_dedup_window_survives_sigkill(eventplane_kafka: str) -> None:
-    server = EventplaneProcess(eventplane_kafka).start()
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
     try:
         with server.client(timeout=10) as c:
             url = c.queues.create_queue(
@@ -207,8 +207,9 @@ def test_fifo_dedup_window_survives_sigkill(eventplane_kafka: str) -> None:
 
 
 def test_two_replicas_share_partitions_and_survive_one_dying(eventplane_kafka: str) -> None:
-    a = EventplaneProcess(eventplane_kafka).start()
-    b = EventplaneProcess(eventplane_kafka).start()
+    cluster = unique_cluster()
+    a = EventplaneProcess(eventplane_kafka, cluster=cluster).start()
+    b = EventplaneProcess(eventplane_kafka, cluster=cluster).start()
     try:
         with a.client(timeout=10) as ca, b.client(timeout=10) as cb:
             url = ca.queues.create_queue(

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,9 @@ def _metrics(server: EventplaneProcess) -> str:
 
 
 def test_sigterm_lets_an_in_flight_long_poll_finish(eventplane_kafka: str) -> None:
-    server = EventplaneProcess(eventplane_kafka, env={"EVENTPLANE_SHUTDOWN_GRACE": "10"}).start()
+    server = EventplaneProcess(
+        eventplane_kafka, env={"EVENTPLANE_SHUTDOWN_GRACE": "10"}, cluster=unique_cluster()
+    ).start()
     outcome: dict[str, object] = {}
     with server.client(timeout=30) as c:
         url = c.queues.create_queue(f"drain-{uuid.uuid4().hex[:8]}")

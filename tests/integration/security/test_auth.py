@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from eventplane.client import AsyncClient, Client
 from eventplane.errors import EventplaneError
 from eventplane.security import scrypt_hash, sha256_hex
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,10 @@ def server(
         )
     )
     proc = EventplaneProcess(
-        eventplane_kafka, roles="api", env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens)}
+        eventplane_kafka,
+        roles="api",
+        env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens)},
+        cluster=unique_cluster(),
     )
     proc.start()
     try:

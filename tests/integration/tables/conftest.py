@@ -12,12 +12,12 @@ import pytest
 from eventplane.client import Client
 from eventplane.client.tables import TableDescription
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 
 @pytest.fixture(scope="session")
 def tables_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    with EventplaneProcess(eventplane_kafka, roles="tables") as server:
+    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=unique_cluster()) as server:
         yield server
 
 

@@ -19,7 +19,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.tables.errors import ConditionalCheckFailedException
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -79,8 +79,9 @@ def _stream(client: Client, arn: str) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(300)
 def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: str) -> None:
-    a = EventplaneProcess(eventplane_kafka, roles="tables").start()
-    b = EventplaneProcess(eventplane_kafka, roles="tables").start()
+    cluster = unique_cluster()
+    a = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
+    b = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
     name = f"dur-{uuid.uuid4().hex[:10]}"
     try:
         with a.client() as admin:

@@ -12,7 +12,7 @@ import pytest
 
 from eventplane.client import Client, Message
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 from eventplane.topics.errors import InvalidParameter, NotFound
 
 pytestmark = pytest.mark.integration
@@ -108,7 +108,7 @@ def test_invalid_requests_get_sns_errors_and_nothing_breaks(
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_sigkill_mid_fan_out_delivers_every_message_exactly_once(eventplane_kafka: str) -> None:
-    server = EventplaneProcess(eventplane_kafka).start()
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
     u = uuid.uuid4().hex[:8]
     total = 2000
     try:

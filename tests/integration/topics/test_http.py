@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,9 @@ def endpoint() -> Iterator[Endpoint]:
 @pytest.fixture(scope="module")
 def fast_retries(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     """A server whose HTTP retry waits are 1/100 of SNS's (20 s -> 0.2 s)."""
-    server = EventplaneProcess(eventplane_kafka, env={"EVENTPLANE_DELIVERY_TIME_SCALE": "0.01"})
+    server = EventplaneProcess(
+        eventplane_kafka, env={"EVENTPLANE_DELIVERY_TIME_SCALE": "0.01"}, cluster=unique_cluster()
+    )
     server.start()
     yield server
     server.stop()

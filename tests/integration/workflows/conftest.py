@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eventplane.client import Client
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 HANDLERS = Path(__file__).parent / "handlers" / "wfsteps"
 FN_PREFIX = "arn:aws:lambda:local:000000000000:function:"
@@ -22,7 +22,7 @@ def unique(prefix: str) -> str:
 @pytest.fixture(scope="module")
 def wf_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
-        eventplane_kafka, roles="api,runner,workflows,queues,fanout,bus"
+        eventplane_kafka, roles="api,runner,workflows,queues,fanout,bus", cluster=unique_cluster()
     ).start()
     try:
         yield server

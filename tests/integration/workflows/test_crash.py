@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from eventplane.client import Client
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 from eventplane.workflows.clock import OFFSET_ENV
 
 from .conftest import FN_PREFIX, HANDLERS, unique
@@ -27,7 +27,9 @@ TWO_DAYS_MS = 2 * 24 * 3600 * 1000
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    s = EventplaneProcess(eventplane_kafka, roles="api,runner,workflows").start()
+    s = EventplaneProcess(
+        eventplane_kafka, roles="api,runner,workflows", cluster=unique_cluster()
+    ).start()
     try:
         yield s
     finally:

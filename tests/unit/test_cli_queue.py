@@ -14,7 +14,7 @@ from test_client_queues import FakeQueues, serve_fake
 
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.cli import main
-from eventplane.queues.errors import QueueDoesNotExist
+from eventplane.errors.queues import QueueDoesNotExist
 
 URL = "eventplane://queues/orders"
 

@@ -31,7 +31,7 @@ from eventplane.errors import (
     InvalidParameterValue,
     ServiceUnavailable,
 )
-from eventplane.queues.errors import QueueDoesNotExist, ReceiptHandleIsInvalid
+from eventplane.errors.queues import QueueDoesNotExist, ReceiptHandleIsInvalid
 
 SERVICE = pb.DESCRIPTOR.services_by_name["Queues"]
 RPCS = [m.name for m in SERVICE.methods]

@@ -22,7 +22,7 @@ from eventplane.arn import ACCOUNT as ACCOUNT
 from eventplane.arn import REGION as REGION
 from eventplane.arn import queue_arn as queue_arn
 from eventplane.errors import InvalidParameterValue, MissingParameter
-from eventplane.queues.errors import InvalidAttributeName, InvalidAttributeValue
+from eventplane.errors.queues import InvalidAttributeName, InvalidAttributeValue
 
 URL_SCHEME = "eventplane://queues/"
 MAX_NAME_LENGTH = 80

@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from eventplane.errors.queues import InvalidAttributeValue
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.queues.attributes import QueueConfig, name_from_ref
-from eventplane.queues.errors import InvalidAttributeValue
 from eventplane.queues.queue_def import QueueDef
 
 if TYPE_CHECKING:

@@ -22,6 +22,12 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError, ServiceUnavailable, from_rpc
+from eventplane.errors.queues import (
+    InvalidAttributeValue,
+    PurgeQueueInProgress,
+    QueueDoesNotExist,
+    QueueNameExists,
+)
 from eventplane.kafka import naming
 from eventplane.kafka.clients import (
     ProduceError,
@@ -32,12 +38,6 @@ from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics, port, shapes
 from eventplane.queues.attributes import name_from_ref, parse_create
 from eventplane.queues.control import check_config, ensure_queue_topics
-from eventplane.queues.errors import (
-    InvalidAttributeValue,
-    PurgeQueueInProgress,
-    QueueDoesNotExist,
-    QueueNameExists,
-)
 from eventplane.queues.models import Msg, Record
 from eventplane.queues.owner import OwnerConsumer
 from eventplane.queues.partitions import (

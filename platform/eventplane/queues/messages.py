@@ -14,8 +14,7 @@ from decimal import Decimal
 
 from eventplane.delivery.payload import MessageAttribute as MessageAttribute
 from eventplane.errors import InvalidParameterValue, MissingParameter
-from eventplane.queues.attributes import QueueConfig
-from eventplane.queues.errors import (
+from eventplane.errors.queues import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
     EmptyBatchRequest,
@@ -23,6 +22,7 @@ from eventplane.queues.errors import (
     InvalidMessageContents,
     TooManyEntriesInBatchRequest,
 )
+from eventplane.queues.attributes import QueueConfig
 
 MAX_MESSAGE_ATTRIBUTES = 10
 MAX_ATTRIBUTE_NAME_LENGTH = 256

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from eventplane.errors import InvalidParameterValue
-from eventplane.queues.errors import MessageNotInflight, ReceiptHandleIsInvalid
+from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.queues.messages import MessageAttribute
 
 MAX_VISIBILITY_MS = 12 * 3600 * 1000

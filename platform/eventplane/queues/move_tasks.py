@@ -22,11 +22,11 @@ import uuid
 from typing import Any
 
 from eventplane.errors import EventplaneError, InvalidParameterValue, ResourceNotFound
+from eventplane.errors.queues import QueueDoesNotExist, UnsupportedOperation
 from eventplane.observability.logging import get_logger
 from eventplane.queues import shapes
 from eventplane.queues.attributes import name_from_ref
 from eventplane.queues.engine import QueueEngine, new_record
-from eventplane.queues.errors import QueueDoesNotExist, UnsupportedOperation
 from eventplane.queues.queue_def import QueueDef
 
 _log = get_logger("eventplane.queues.moves")

@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.errors.queues import ReceiptHandleIsInvalid
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, Producer
 from eventplane.kafka.fifo import sequence_number as sequence_number
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
-from eventplane.queues.errors import ReceiptHandleIsInvalid
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef

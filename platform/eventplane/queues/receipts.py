@@ -14,7 +14,7 @@ import hmac
 import struct
 from dataclasses import dataclass
 
-from eventplane.queues.errors import ReceiptHandleIsInvalid
+from eventplane.errors.queues import ReceiptHandleIsInvalid
 
 _VERSION = 1
 _FIXED = struct.Struct(">BqHqI")  # version, incarnation, partition, offset, generation

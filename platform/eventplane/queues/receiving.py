@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError
+from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.observability.logging import get_logger
 from eventplane.queues import metrics, shapes
 from eventplane.queues.attributes import queue_arn
-from eventplane.queues.errors import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg
 from eventplane.queues.partitions import sequence_number

@@ -15,7 +15,7 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.topics import fifo, metrics, model
+from eventplane.topics import fifo, metrics, models
 from eventplane.topics.attributes import (
     SubscriptionConfig,
     TopicConfig,
@@ -203,7 +203,7 @@ class TopicEngine:
         partitions = topic.config.partitions
         batch = []
         for p in messages:
-            value, headers = model.encode(p)
+            value, headers = models.encode(p)
             options: dict[str, Any] = {"headers": headers}
             if topic.config.fifo:
                 group = p.group_id or ""

@@ -329,14 +329,10 @@ class _Run:
     def _finish(self, frame: Frame, sdef: StateDef, result: Any) -> None:
         ctx = self.context(frame)
         v = frame.variables
-        output = lang.state_output(sdef, frame.input, result, ctx, v)
-        selected = result
-        selector = getattr(sdef, "result_selector", None)
-        if selector is not None and sdef.query_language == "JSONPath":
-            selected = asl.apply_result_selector(selector, result, ctx, v)
-        v.update(lang.assign(sdef, sdef, frame.input, selected, ctx, v))
-        self.exit(frame, output)
-        self.move_on(frame, sdef, output)
+        outcome = asl.complete_state(sdef, frame.input, result, ctx, v)
+        v.update(outcome.assigned)
+        self.exit(frame, outcome.output)
+        self.move_on(frame, sdef, outcome.output)
 
     # --- errors -------------------------------------------------------------------------
     def handle_error(self, frame: Frame, sdef: StateDef, error: str, cause: str) -> None:
@@ -359,17 +355,15 @@ class _Run:
                     ctx = self.context(frame)
                     v = frame.variables
                     try:
-                        output = lang.error_output(catcher, sdef, frame.input, error, cause, ctx, v)
-                        obj = {"Error": error, "Cause": cause}
-                        values = lang.assign(
-                            catcher, sdef, frame.input, obj, ctx, v, error_output=obj
+                        caught = asl.complete_catch(
+                            sdef, catcher, frame.input, error, cause, ctx, v
                         )
-                        self.exit(frame, output)
+                        self.exit(frame, caught.output)
                     except StatesError as exc:
                         self.complete(frame, FAILED, error=exc.error, cause=exc.cause)
                         return
-                    v.update(values)
-                    self.goto(frame, catcher.next, output)
+                    v.update(caught.assigned)
+                    self.goto(frame, catcher.next, caught.output)
                     return
         self.complete(frame, FAILED, error=error, cause=cause)
 

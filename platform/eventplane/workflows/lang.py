@@ -54,12 +54,6 @@ def pass_result(sdef: StateDef, effective: Any) -> Any:
     return asl.pass_result(sdef, effective)
 
 
-def state_output(
-    sdef: StateDef, raw_input: Any, result: Any, ctx: Any, variables: dict[str, Any]
-) -> Any:
-    return asl.state_output(sdef, raw_input, result, ctx, variables)
-
-
 def assign(
     sdef: StateDef | CatcherDef | asl.ChoiceRule,
     language_of: StateDef,
@@ -132,24 +126,6 @@ def passthrough_output(sdef: StateDef, raw_input: Any, ctx: Any, variables: dict
         return raw_input
     data = apply_input_path(sdef.input_path, raw_input, variables)
     return asl.apply_output_path(sdef.output_path, data, variables)
-
-
-def error_output(
-    catcher: CatcherDef,
-    sdef: StateDef,
-    raw_input: Any,
-    error: str,
-    cause: str,
-    ctx: Any,
-    variables: dict[str, Any],
-) -> Any:
-    obj = {"Error": error, "Cause": cause}
-    if sdef.query_language == "JSONata":
-        if catcher.output is None:
-            return obj
-        env = _env(raw_input, ctx, variables, error_output=obj)
-        return evaluate_template(catcher.output, env, field="Output")
-    return asl.apply_result_path(raw_input, obj, catcher.result_path)
 
 
 def fail_error(

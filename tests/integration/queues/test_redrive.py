@@ -10,7 +10,7 @@ import pytest
 
 from eventplane.client import Client, MessageAttribute, MessageMoveTask
 from eventplane.errors import InvalidParameterValue
-from eventplane.queues.errors import InvalidAttributeValue
+from eventplane.errors.queues import InvalidAttributeValue
 from eventplane.testing import eventually
 
 from .support import counts, expect_counts, receive_all

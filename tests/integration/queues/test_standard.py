@@ -26,8 +26,7 @@ from eventplane.client import (
     SendMessageBatchEntry,
 )
 from eventplane.errors import EventplaneError
-from eventplane.queues import messages as sqs
-from eventplane.queues.errors import (
+from eventplane.errors.queues import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
     EmptyBatchRequest,
@@ -38,6 +37,7 @@ from eventplane.queues.errors import (
     ReceiptHandleIsInvalid,
     TooManyEntriesInBatchRequest,
 )
+from eventplane.queues import messages as sqs
 from eventplane.testing import EventplaneProcess, eventually
 
 from .support import expect_counts, receive_all

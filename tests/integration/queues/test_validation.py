@@ -1,6 +1,6 @@
 """Bad requests get the SQS error class and a message naming the field, and harm nothing.
 
-Every case asserts the exception class (eventplane.queues.errors / eventplane.errors) and that
+Every case asserts the exception class (eventplane.errors.queues / eventplane.errors) and that
 its message names the offending field, so a user can act on it.
 """
 
@@ -20,7 +20,7 @@ from eventplane.errors import (
     MissingParameter,
     ResourceNotFound,
 )
-from eventplane.queues.errors import (
+from eventplane.errors.queues import (
     InvalidAttributeName,
     InvalidAttributeValue,
     InvalidBatchEntryId,

@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from eventplane.errors import InvalidParameterValue, NotFoundError
+from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.gateway import json_protocol, query_protocol
 from eventplane.gateway.errors import (
     MissingAuthenticationToken,
@@ -17,7 +18,6 @@ from eventplane.gateway.errors import (
 )
 from eventplane.gateway.shapes import from_result, operation, service_model, to_request
 from eventplane.queues import shapes
-from eventplane.queues.errors import QueueDoesNotExist
 from eventplane.queues.messages import MessageAttribute
 
 SQS = service_model("sqs")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from eventplane.errors import EventplaneError, InvalidParameterValue, MissingParameter
+from eventplane.errors.queues import InvalidAttributeName, InvalidAttributeValue
 from eventplane.queues.attributes import (
     ACCOUNT,
     ALL_ATTRIBUTE_NAMES,
@@ -23,7 +24,6 @@ from eventplane.queues.attributes import (
     validate_attribute_names,
     validate_queue_name,
 )
-from eventplane.queues.errors import InvalidAttributeName, InvalidAttributeValue
 
 FIFO = {"FifoQueue": "true"}
 DLQ = queue_arn("dlq")

@@ -9,8 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from eventplane.errors import EventplaneError, InvalidParameterValue, MissingParameter
-from eventplane.queues.attributes import QueueConfig
-from eventplane.queues.errors import (
+from eventplane.errors.queues import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
     EmptyBatchRequest,
@@ -18,6 +17,7 @@ from eventplane.queues.errors import (
     InvalidMessageContents,
     TooManyEntriesInBatchRequest,
 )
+from eventplane.queues.attributes import QueueConfig
 from eventplane.queues.messages import (
     MessageAttribute,
     md5_of_body,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eventplane.errors import InvalidParameterValue
-from eventplane.queues.errors import MessageNotInflight, ReceiptHandleIsInvalid
+from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.queues.models import Lease, PartitionState, Record
 
 T0 = 1_000_000

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventplane.queues.errors import ReceiptHandleIsInvalid
+from eventplane.errors.queues import ReceiptHandleIsInvalid
 from eventplane.queues.receipts import Receipt, ReceiptSigner
 
 SIGNER = ReceiptSigner("a-secret-of-16-chars")

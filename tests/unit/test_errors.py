@@ -114,14 +114,12 @@ def test_str_shows_code_and_message() -> None:
 def test_capability_error_modules_reexport_the_same_classes() -> None:
     from eventplane.bus import errors as bus_errors
     from eventplane.functions import errors as fn_errors
-    from eventplane.queues import errors as q_errors
     from eventplane.topics import errors as t_errors
 
-    assert q_errors.QueueDoesNotExist is errors.queues.QueueDoesNotExist
     assert t_errors.NotFound is errors.topics.NotFound
     assert bus_errors.IllegalStatus is errors.bus.IllegalStatus
     assert fn_errors.ResourceNotFoundException is errors.ResourceNotFound
-    for module in (bus_errors, fn_errors, q_errors, t_errors):
+    for module in (bus_errors, fn_errors, t_errors):
         for name in module.__all__:
             assert issubclass(getattr(module, name), EventplaneError)
 

@@ -18,15 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eventplane import arn
 from eventplane.cli._support import client as _client
 from eventplane.cli._support import describe, listing, report, subcommands, when
 
-# The local region and account of eventplane.workflows.arns; the CLI imports no server module.
-_STATE_MACHINE_PREFIX = "arn:aws:states:local:000000000000:stateMachine:"
-
 
 def _machine(text: str) -> str:
-    return text if text.startswith("arn:") else f"{_STATE_MACHINE_PREFIX}{text}"
+    return text if text.startswith("arn:") else arn.state_machine_arn(text)
 
 
 def _document(text: str) -> str:

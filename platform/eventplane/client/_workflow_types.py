@@ -25,6 +25,21 @@ class StateMachine:
 
 
 @dataclass(frozen=True)
+class StateMachineListItem:
+    """One ``list_state_machines`` entry: what AWS's ListStateMachines returns (no
+    definition; ``describe_state_machine`` has it)."""
+
+    state_machine_arn: str
+    name: str
+    type: str
+    creation_date: int
+
+    @classmethod
+    def from_pb(cls, m: pb.StateMachineListItem) -> StateMachineListItem:
+        return cls(m.state_machine_arn, m.name, m.type, m.creation_date)
+
+
+@dataclass(frozen=True)
 class Execution:
     """An execution. ``output`` is JSON text once it succeeded; ``error``/``cause`` once
     it failed, timed out or was aborted. ``list_executions`` leaves input/output empty."""

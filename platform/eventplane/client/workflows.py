@@ -24,7 +24,12 @@ from eventplane._gen.v1 import workflows_pb2_grpc
 from eventplane.client import _workflow_types as t
 from eventplane.client._channel import Page, every_page
 from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
-from eventplane.client._workflow_types import Execution, StateMachine, ValidationResult
+from eventplane.client._workflow_types import (
+    Execution,
+    StateMachine,
+    StateMachineListItem,
+    ValidationResult,
+)
 
 _PAGE = 100
 
@@ -108,12 +113,14 @@ class AsyncWorkflowsClient(ServiceCore):
         req = pb.DescribeStateMachineRequest(state_machine_arn=state_machine_arn)
         return t.machine(await self._call("DescribeStateMachine", req))
 
-    async def list_state_machines(self) -> list[StateMachine]:
-        async def page(token: str | None) -> Page[StateMachine]:
+    async def list_state_machines(self) -> list[StateMachineListItem]:
+        """Every state machine: arn, name, type and creation date (one call per page)."""
+
+        async def page(token: str | None) -> Page[StateMachineListItem]:
             req = pb.ListStateMachinesRequest(max_results=_PAGE, next_token=token or "")
             r = await self._call("ListStateMachines", req)
-            arns = [m.state_machine_arn for m in r.state_machines]
-            return [await self.describe_state_machine(a) for a in arns], r.next_token or None
+            items = [StateMachineListItem.from_pb(m) for m in r.state_machines]
+            return items, r.next_token or None
 
         return await every_page(page)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
+from eventplane import arn
 from eventplane.workflows.errors import InvalidArn, InvalidName
 
-REGION = "local"
-ACCOUNT = "000000000000"
-_PREFIX = f"arn:aws:states:{REGION}:{ACCOUNT}:"
+_PREFIX = arn.format_arn("states", "")
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 
@@ -25,11 +24,11 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def state_machine_arn(name: str) -> str:
-    return f"{_PREFIX}stateMachine:{name}"
+    return arn.state_machine_arn(name)
 
 
 def execution_arn(machine: str, name: str, express: bool = False) -> str:
-    return f"{_PREFIX}{'express' if express else 'execution'}:{machine}:{name}"
+    return arn.execution_arn(machine, name, express=express)
 
 
 def parse_state_machine_arn(arn: str, field: str = "stateMachineArn") -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import workflows_pb2, workflows_pb2_grpc
+from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 
 if TYPE_CHECKING:
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from eventplane.workflows.view import View
 
 HISTORY_PARTITIONS = 8
+# How long start-up waits for the read view to catch up with the history.
+VIEW_READY_TIMEOUT_S = 60.0
+
+_log = get_logger("eventplane.workflows")
 
 
 class WorkflowsComponent:
@@ -62,6 +67,12 @@ class WorkflowsComponent:
         self._performer = Performer(ctx.settings.grpc_target)
         self._view = View(ctx.settings)
         self._view.start()
+        # SERVING only once reads are right: a restarted replica first reads the history.
+        if not await asyncio.to_thread(self._view.wait_ready, VIEW_READY_TIMEOUT_S):
+            _log.warning(
+                "workflow view not caught up; reads answer ServiceUnavailable until it is",
+                waited_s=VIEW_READY_TIMEOUT_S,
+            )
         self._owner = Owner(
             ctx,
             clock,

@@ -3,8 +3,12 @@
 The view reads every partition of ``eventplane.wf.history`` (read_committed, from the
 beginning, then live) and keeps each execution's summary and history events, so any
 replica answers DescribeExecution, ListExecutions and GetExecutionHistory without
-asking the owner. It holds every history event in memory: fine for a development
-platform and modest production volumes; a retention-bounded store is a known next step.
+asking the owner. Until it has read every partition up to where it ended when the view
+started (after a restart: the whole history), it answers nothing: a read then gets a
+retriable ServiceUnavailable, never a wrong "does not exist", and the component reports
+SERVING only once the view has caught up. It holds every history event in memory:
+fine for a development platform and modest production volumes; a retention-bounded
+store is a known next step.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, TypeVar
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from eventplane.config import Settings
+from eventplane.errors import ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.observability.logging import get_logger
@@ -56,6 +61,7 @@ class View:
         self._executions: dict[str, ExecutionView] = {}
         self._by_machine: dict[str, list[str]] = {}
         self._cond = threading.Condition()
+        self._ready = threading.Event()  # read up to where the log ended at (re)start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wf-view", daemon=True)
 
@@ -66,13 +72,25 @@ class View:
         self._stop.set()
         self._thread.join(10)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the view has caught up with the log (True), or ``timeout`` passed."""
+        return self._ready.wait(timeout)
+
     # --- reads ------------------------------------------------------------------------
+    def _check_ready(self) -> None:
+        if not self._ready.is_set():
+            raise ServiceUnavailable(
+                "Workflow executions are still loading on this replica; retry the request"
+            )
+
     def get(self, arn: str) -> ExecutionView | None:
+        self._check_ready()
         with self._cond:
             return self._executions.get(arn)
 
     def of_machine(self, state_machine_arn: str) -> list[ExecutionView]:
         """The machine's executions, newest first."""
+        self._check_ready()
         with self._cond:
             arns = list(self._by_machine.get(state_machine_arn, ()))
             return [self._executions[a] for a in reversed(arns)]
@@ -123,13 +141,24 @@ class View:
         try:
             meta = consumer.list_topics(naming.WF_HISTORY, timeout=10)
             partitions = meta.topics[naming.WF_HISTORY].partitions
-            consumer.assign(
-                [TopicPartition(naming.WF_HISTORY, p, OFFSET_BEGINNING) for p in partitions]
-            )
+            assigned = [TopicPartition(naming.WF_HISTORY, p, OFFSET_BEGINNING) for p in partitions]
+            self._ready.clear()
             with self._cond:
                 self._executions.clear()
                 self._by_machine.clear()
+            ends = {
+                tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in assigned
+            }
+            consumer.assign(assigned)
+            started = time.monotonic()
             while not self._stop.is_set():
+                if not self._ready.is_set() and self._caught_up(consumer, ends):
+                    self._ready.set()
+                    _log.info(
+                        "workflow view caught up",
+                        executions=len(self._executions),
+                        seconds=round(time.monotonic() - started, 3),
+                    )
                 # consume() waits its whole timeout unless the batch fills: wait for one
                 # record, then take what else is there.
                 first = consumer.poll(0.1)
@@ -139,6 +168,14 @@ class View:
                 self._apply(msgs)
         finally:
             consumer.close()
+
+    @staticmethod
+    def _caught_up(consumer: Any, ends: dict[int, int]) -> bool:
+        """Every partition read up to its end at start (positions pass transaction markers)."""
+        waiting = [TopicPartition(naming.WF_HISTORY, p) for p, end in ends.items() if end > 0]
+        if not waiting:
+            return True
+        return all(tp.offset >= ends[tp.partition] for tp in consumer.position(waiting))
 
     def _apply(self, msgs: list[Any]) -> None:
         steps = []

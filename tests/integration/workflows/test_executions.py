@@ -238,6 +238,20 @@ def test_start_is_idempotent_by_name_and_input(client: Client) -> None:
     assert types(client, first.execution_arn)[-2:] == ["WaitStateAborted", "ExecutionAborted"]
 
 
+def test_list_state_machines_lists_each_with_its_type_and_creation(client: Client) -> None:
+    pass_only = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    standard = client.workflows.create_state_machine(unique("sm"), pass_only)
+    express = client.workflows.create_state_machine(unique("sm"), pass_only, type="EXPRESS")
+    listed = {m.state_machine_arn: m for m in client.workflows.list_state_machines()}
+    for made, kind in ((standard, "STANDARD"), (express, "EXPRESS")):
+        item = listed[made.state_machine_arn]
+        assert (item.name, item.type) == (made.name, kind)
+        assert item.creation_date == made.creation_date > 0
+    client.workflows.delete_state_machine(express.state_machine_arn)
+    arns = [m.state_machine_arn for m in client.workflows.list_state_machines()]
+    assert standard.state_machine_arn in arns and express.state_machine_arn not in arns
+
+
 def test_list_executions_filters_and_pages(client: Client) -> None:
     sm = machine(
         client,

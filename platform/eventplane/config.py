@@ -19,6 +19,9 @@ import yaml
 
 ENV_PREFIX = "EVENTPLANE_"
 
+# The receipt secret of development setups: public, so nothing may rely on it for trust.
+DEV_RECEIPT_SECRET = "eventplane-local-dev-secret"
+
 ROLES: tuple[str, ...] = ("api", "queues", "fanout", "bus", "runner", "workflows", "tables")
 
 
@@ -76,7 +79,7 @@ class Settings:
     # for tests. Never lower it in production.
     schedule_min_rate_seconds: float = 60.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
-    receipt_secret: str = "eventplane-local-dev-secret"
+    receipt_secret: str = DEV_RECEIPT_SECRET
     # Port of the AWS-protocol HTTP gateway (role api; boto3/AWS CLI with
     # --endpoint-url), on grpc_host. 4566 is the port local-AWS users type; 0 = off.
     gateway_port: int = 4566

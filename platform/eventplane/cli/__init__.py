@@ -102,6 +102,35 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# grpc.health.v1 on the wire: an empty HealthCheckRequest (the whole server) and the
+# HealthCheckResponse with status SERVING (field 1 = 1). Spelled out so the light
+# install needs no grpcio-health-checking.
+_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+_SERVING = b"\x08\x01"
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the server answers SERVING: needs no credentials (probes, HEALTHCHECK)."""
+    import grpc
+
+    from eventplane.client._channel import open_channel, resolve_target
+
+    target = resolve_target(args.endpoint)
+    channel = open_channel(grpc, target, False, None)
+    try:
+        answer = channel.unary_unary(_HEALTH_CHECK)(b"", timeout=args.timeout)
+    except grpc.RpcError as exc:
+        print(f"eventplane: {target} is not healthy: {exc.code().name}", file=sys.stderr)
+        return 1
+    finally:
+        channel.close()
+    if answer != _SERVING:
+        print(f"eventplane: {target} is not SERVING yet", file=sys.stderr)
+        return 1
+    print("SERVING")
+    return 0
+
+
 def cmd_completion(args: argparse.Namespace) -> int:
     import shtab
 
@@ -154,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="what the server at --endpoint is")
     client_flags(p)
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "health", help="exit 0 if the server at --endpoint is SERVING (no credentials needed)"
+    )
+    p.add_argument("--endpoint", help="host:port (default $EVENTPLANE_ENDPOINT or :50051)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("bench", help="benchmarks, one JSON object per line")
     p.add_argument(

@@ -10,8 +10,6 @@ from its own partitions only (never to forward again).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import time
 from collections import defaultdict
 
@@ -27,10 +25,10 @@ from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
 from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 from eventplane.queues.owner import queue_of
+from eventplane.security import replicas
+from eventplane.security.replicas import FORWARDED_KEY
 
 _log = get_logger("eventplane.queues.routing")
-
-FORWARDED_KEY = "x-eventplane-forwarded"
 
 
 def forward_token(secret: str) -> str:
@@ -39,7 +37,7 @@ def forward_token(secret: str) -> str:
     Derived from the cluster's shared secret, so a client cannot claim to be a
     replica (a forwarded FIFO send skips validation, done by the first replica).
     """
-    return hmac.new(secret.encode(), b"eventplane-forwarded", hashlib.sha256).hexdigest()
+    return replicas.forward_token(secret, replicas.QUEUES_SCOPE)
 
 
 REFRESH_SECONDS = 1.0

@@ -19,7 +19,7 @@ from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.queues import shapes as s
 from eventplane.queues.operations import QueueOperations
 from eventplane.queues.protobuf import from_shape, to_shape
-from eventplane.queues.routing import FORWARDED_KEY
+from eventplane.security.replicas import FORWARDED_KEY
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 P = TypeVar("P", bound=PbMessage)

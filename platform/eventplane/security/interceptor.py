@@ -22,6 +22,7 @@ from eventplane.security.errors import (
     MissingAuthenticationToken,
     UnrecognizedClientException,
 )
+from eventplane.security.replicas import is_forwarded
 from eventplane.security.tokens import DEFAULT_ACCOUNT, Principal, TokenStore
 
 _log = get_logger("eventplane.security")
@@ -38,6 +39,8 @@ AUTH_SUCCESSES = Counter(
 )
 
 _OPEN = ("/grpc.health.v1.Health/",)
+# Who a call forwarded by another replica comes from (that replica authenticated the caller).
+REPLICA = Principal(name="replica", account=DEFAULT_ACCOUNT, via="replica")
 _BEARER = "bearer "
 
 current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
@@ -58,11 +61,20 @@ def _certificate_principal(context: grpc.aio.ServicerContext) -> Principal | Non
 class Authenticator:
     """Decides who a call comes from: a bearer token first, else the client certificate."""
 
-    def __init__(self, tokens: TokenStore | None, *, mtls: bool) -> None:
+    def __init__(
+        self,
+        tokens: TokenStore | None,
+        *,
+        mtls: bool,
+        replica_tokens: frozenset[str] = frozenset(),
+    ) -> None:
         self.tokens = tokens
         self.mtls = mtls
+        self.replica_tokens = replica_tokens  # forwarded calls of this cluster's replicas
 
     def authenticate(self, metadata: Any, context: grpc.aio.ServicerContext) -> Principal:
+        if self.replica_tokens and is_forwarded(metadata, self.replica_tokens):
+            return REPLICA
         header = ""
         for key, value in metadata or ():
             if key == "authorization":

@@ -6,7 +6,9 @@ import ipaddress
 
 import grpc
 
-from eventplane.config import ConfigError, Settings
+from eventplane.config import DEV_RECEIPT_SECRET, ConfigError, Settings
+from eventplane.observability.logging import get_logger
+from eventplane.security import replicas
 from eventplane.security.interceptor import Authenticator, AuthInterceptor
 from eventplane.security.tls import ReloadingCredentials, TlsFiles
 from eventplane.security.tokens import TokenStore
@@ -48,4 +50,29 @@ def server_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
     if not auth_configured(settings):
         return []
     tokens = TokenStore.from_file(settings.auth_tokens_file) if settings.auth_tokens_file else None
-    return [AuthInterceptor(Authenticator(tokens, mtls=bool(settings.tls_client_ca_file)))]
+    return [
+        AuthInterceptor(
+            Authenticator(
+                tokens,
+                mtls=bool(settings.tls_client_ca_file),
+                replica_tokens=replica_tokens(settings),
+            )
+        )
+    ]
+
+
+def replica_tokens(settings: Settings) -> frozenset[str]:
+    """The forwarded-call tokens of this cluster's replicas, accepted as credentials.
+
+    None while the receipt secret is the public development value: anyone could then
+    compute the token, so with authentication on, replicas refuse each other's forwarded
+    calls until EVENTPLANE_RECEIPT_SECRET is set (said once, at start-up).
+    """
+    if settings.receipt_secret == DEV_RECEIPT_SECRET:
+        get_logger("eventplane.security").warning(
+            "authentication is on but EVENTPLANE_RECEIPT_SECRET is the public development "
+            "value: replicas will refuse each other's forwarded calls; set it (the same on "
+            "every replica)"
+        )
+        return frozenset()
+    return frozenset(replicas.forward_token(settings.receipt_secret, s) for s in replicas.SCOPES)

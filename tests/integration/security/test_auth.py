@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from eventplane.client import AsyncClient, Client
 from eventplane.errors import EventplaneError
 from eventplane.security import scrypt_hash, sha256_hex
-from eventplane.testing import EventplaneProcess, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +122,80 @@ def test_tokens_never_reach_logs_or_metrics(server: EventplaneProcess) -> None:
     for secret in (API_KEY, HUMAN_KEY, WRONG_KEY):
         assert secret not in log
         assert secret not in metrics
+
+
+def test_replicas_forward_to_each_other_with_authentication_on(
+    eventplane_kafka: str, tmp_path: Path
+) -> None:
+    # Receiving through B needs the partitions A owns: B forwards those receives to A,
+    # which must accept B's forwarded calls although they carry no client's token.
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(json.dumps([{"principal": "ci", "sha256": sha256_hex(API_KEY)}]))
+    env = {
+        "EVENTPLANE_AUTH_TOKENS_FILE": str(tokens),
+        "EVENTPLANE_RECEIPT_SECRET": "a-cluster-secret-for-this-test",
+    }
+    cluster = unique_cluster()
+    a = EventplaneProcess(eventplane_kafka, roles="api,queues", env=env, cluster=cluster)
+    b = EventplaneProcess(eventplane_kafka, roles="api,queues", env=env, cluster=cluster)
+    a.start()
+    b.start()
+    try:
+        with (
+            Client(a.endpoint, token=API_KEY, timeout=15) as ca,
+            Client(b.endpoint, token=API_KEY, timeout=15) as cb,
+        ):
+            url = ca.queues.create_queue(f"fwd-{os.urandom(4).hex()}")
+            bodies = {f"m{i}" for i in range(40)}
+            for body in sorted(bodies):
+                ca.queues.send_message(url, body)
+            got: set[str] = set()
+
+            def all_received_through_b() -> bool:
+                for m in cb.queues.receive_message(
+                    url, max_number_of_messages=10, wait_time_seconds=1
+                ):
+                    got.add(m.body)
+                    cb.queues.delete_message(url, m.receipt_handle)
+                assert got == bodies, f"{len(got)} of {len(bodies)} received through B"
+                return True
+
+            eventually(all_received_through_b, timeout=60)
+        # Clients still need their own credentials: the forwarded-call token is not one.
+        with Client(b.endpoint, timeout=5) as anonymous, pytest.raises(EventplaneError) as info:
+            anonymous.queues.list_queues()
+        assert info.value.code == "MissingAuthenticationToken"
+    finally:
+        b.stop()
+        a.stop()
+
+
+def test_health_command_needs_no_credentials(server: EventplaneProcess) -> None:
+    # What the image's HEALTHCHECK and exec probes run on a server with authentication on.
+    env = {k: v for k, v in os.environ.items() if k not in ("EVENTPLANE_TOKEN",)}
+    ok = subprocess.run(
+        [sys.executable, "-m", "eventplane.cli", "health", "--endpoint", server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert (ok.returncode, ok.stdout.strip()) == (0, "SERVING")
+    down = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eventplane.cli",
+            "health",
+            "--endpoint",
+            "127.0.0.1:9",
+            "--timeout",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert down.returncode == 1
+    assert down.stderr.startswith("eventplane: 127.0.0.1:9 is not healthy: ")

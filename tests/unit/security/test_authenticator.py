@@ -49,3 +49,29 @@ def test_no_credentials_and_bad_tokens() -> None:
         with pytest.raises(UnrecognizedClientException) as info:
             _auth((("authorization", header),), CERT)
         assert header.split()[1] not in info.value.message
+
+
+def test_a_replicas_forwarded_call_is_authenticated_by_the_cluster_token() -> None:
+    from eventplane.config import Settings
+    from eventplane.security.replicas import FORWARDED_KEY, TABLES_SCOPE, forward_token
+    from eventplane.security.setup import replica_tokens
+
+    settings = Settings(receipt_secret="shared-by-every-replica")
+    auth = Authenticator(TOKENS, mtls=False, replica_tokens=replica_tokens(settings))
+    for token in (
+        forward_token(settings.receipt_secret),
+        forward_token(settings.receipt_secret, TABLES_SCOPE),
+    ):
+        principal = auth.authenticate(((FORWARDED_KEY, token),), _Context({}))  # type: ignore[arg-type]
+        assert (principal.name, principal.via) == ("replica", "replica")
+    # Another cluster's token, or a client making one up, is no credential.
+    for token in (forward_token("another-clusters-secret"), "0" * 64):
+        with pytest.raises(MissingAuthenticationToken):
+            auth.authenticate(((FORWARDED_KEY, token),), _Context({}))  # type: ignore[arg-type]
+
+
+def test_the_public_dev_secret_makes_no_replica_token() -> None:
+    from eventplane.config import Settings
+    from eventplane.security.setup import replica_tokens
+
+    assert replica_tokens(Settings()) == frozenset()

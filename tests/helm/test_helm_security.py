@@ -10,6 +10,7 @@ load the result with eventplane's own settings loader and security set-up.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,15 @@ from eventplane.kafka.naming import cluster_prefix
 from eventplane.security import TokenStore
 
 from .conftest import RenderFn
-from .support import ALL_SCENARIOS, NAMESPACE, HelmError, Rendered, containers, env_of
+from .support import (
+    ALL_SCENARIOS,
+    NAMESPACE,
+    HelmError,
+    Rendered,
+    containers,
+    env_of,
+    run_helm,
+)
 
 TLS_DIR = "/etc/eventplane/tls"
 EXISTING = "all-in-one-values.yaml"  # TLS and tokens from existing Secrets
@@ -329,3 +338,48 @@ def test_helm_test_pod_presents_a_certificate_under_mtls(render: RenderFn) -> No
     assert "EVENTPLANE_TOKEN" not in env
     assert env["EVENTPLANE_TLS_CLIENT_CERT_FILE"] == f"{TLS_DIR}/tls.crt"
     assert env["EVENTPLANE_TLS_CLIENT_KEY_FILE"] == f"{TLS_DIR}/tls.key"
+
+
+# --- install notes ----------------------------------------------------------------------------
+
+
+def notes(helm: str, chart: Path, *sets: str) -> str:
+    """NOTES.txt as `helm install` prints it (`helm template` skips it; install needs a cluster).
+
+    The copy wraps NOTES.txt in a named template and renders it into a ConfigMap.
+    """
+    body = (chart / "templates" / "NOTES.txt").read_text()
+    (chart / "templates" / "_notes_under_test.tpl").write_text(
+        '{{- define "test.notes" -}}\n' + body + "{{- end }}\n"
+    )
+    (chart / "templates" / "notes-under-test.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n"
+        'data:\n  notes: {{ include "test.notes" . | quote }}\n'
+    )
+    args = ["template", "eventplane", str(chart), "--namespace", NAMESPACE]
+    args += ["--show-only", "templates/notes-under-test.yaml"]
+    for item in sets:
+        args += ["--set", item]
+    text: str = yaml.safe_load(run_helm(helm, *args))["data"]["notes"]
+    return text
+
+
+def test_notes_tell_how_to_connect_with_the_generated_token(helm: str, chart_copy: Path) -> None:
+    text = notes(helm, chart_copy)
+    assert (
+        'export EVENTPLANE_TOKEN="$(kubectl -n events get secret eventplane-auth '
+        "-o jsonpath='{.data.token}' | base64 -d)\""
+    ) in text
+    assert 'eventplane info --endpoint 127.0.0.1:50051 --token "$EVENTPLANE_TOKEN"' in text
+    assert "gRPC is plaintext" in text
+    assert "WARNING" not in text
+
+
+def test_notes_tell_how_to_trust_the_ca_and_warn_when_insecure(helm: str, chart_copy: Path) -> None:
+    text = notes(helm, chart_copy, "tls.enabled=true", "tls.existingSecret=grpc-tls")
+    assert "kubectl -n events get secret grpc-tls -o jsonpath='{.data.ca\\.crt}'" in text
+    assert 'export EVENTPLANE_TLS_CA_FILE="$PWD/eventplane-ca.crt"' in text
+    assert "eventplane info --endpoint localhost:50051" in text
+    text = notes(helm, chart_copy, "auth.tokens.generate=false", "auth.insecure=true")
+    assert "WARNING: NONE (auth.insecure=true)" in text
+    assert "--token" not in text

@@ -10,10 +10,10 @@ import pytest
 from kubernetes_validate.utils import latest_version
 
 from .conftest import RenderFn
-from .support import ALL_SCENARIOS, CHART, run_helm, scenario_args
+from .support import ALL_SCENARIOS, CHART, Rendered, run_helm, scenario_args
 
 # Kinds the bundled Kubernetes schemas do not know: checked by hand below.
-CUSTOM_KINDS = {"Kafka", "KafkaNodePool", "ServiceMonitor", "PrometheusRule"}
+CUSTOM_KINDS = {"Kafka", "KafkaNodePool", "ServiceMonitor", "PrometheusRule", "Certificate"}
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas.
 KUBE_VERSIONS = ("1.27", latest_version())
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -106,6 +106,25 @@ def _check_prometheus_rule(doc: dict[str, Any]) -> None:
             assert isinstance(rule["expr"], str | int) and str(rule["expr"]).strip(), rule
 
 
+def _check_certificate(doc: dict[str, Any], secrets_mounted: set[str]) -> None:
+    spec = doc["spec"]
+    assert spec["secretName"] in secrets_mounted, "the Certificate writes a Secret no pod mounts"
+    assert spec["issuerRef"]["name"] and spec["issuerRef"]["kind"] in {"Issuer", "ClusterIssuer"}
+    for key in ("duration", "renewBefore"):
+        assert re.fullmatch(r"([0-9]+(h|m|s))+", spec[key]), spec[key]
+    assert spec["dnsNames"] and len(spec["dnsNames"]) == len(set(spec["dnsNames"]))
+    assert "server auth" in spec["usages"]
+
+
+def _mounted_secrets(rendered: Rendered) -> set[str]:
+    return {
+        v["secret"]["secretName"]
+        for d in rendered.of_kind("Deployment")
+        for v in d["spec"]["template"]["spec"]["volumes"]
+        if "secret" in v
+    }
+
+
 @pytest.mark.parametrize("scenario", ALL_SCENARIOS)
 def test_custom_resources_are_well_formed(render: RenderFn, scenario: str) -> None:
     rendered = render(scenario)
@@ -127,3 +146,6 @@ def test_custom_resources_are_well_formed(render: RenderFn, scenario: str) -> No
             case "PrometheusRule":
                 assert doc["apiVersion"] == "monitoring.coreos.com/v1"
                 _check_prometheus_rule(doc)
+            case "Certificate":
+                assert doc["apiVersion"] == "cert-manager.io/v1"
+                _check_certificate(doc, _mounted_secrets(rendered))

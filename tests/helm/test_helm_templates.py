@@ -211,17 +211,7 @@ def test_env_covers_every_setting_and_loads(render: RenderFn, tmp_path: Path) ->
     rendered = render()
     container = server(rendered, "eventplane")
     env = env_of(container)
-    # TLS and authentication are not wired into the chart yet (issue 14's remaining Helm
-    # and cert-manager point); remove them from this set when the chart sets them.
-    not_yet_in_chart = {
-        "tls_cert_file",
-        "tls_key_file",
-        "tls_client_ca_file",
-        "auth_tokens_file",
-        "insecure",
-    }
     fields = set(Settings.__dataclass_fields__) - {"kafka_port", "kafka_client_config"}
-    fields -= not_yet_in_chart
     missing = {f"EVENTPLANE_{f.upper()}" for f in fields} - set(env)
     assert not missing, f"settings the chart does not set: {sorted(missing)}"
 
@@ -241,6 +231,14 @@ def test_env_covers_every_setting_and_loads(render: RenderFn, tmp_path: Path) ->
     assert settings.grpc_host == "0.0.0.0"
     assert settings.home == "/var/lib/eventplane"
     assert settings.kafka_client_config == {}
+    # The defaults: plaintext gRPC, the generated token file, never insecure.
+    assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file) == (
+        "",
+        "",
+        "",
+    )
+    assert settings.auth_tokens_file == "/etc/eventplane/auth/tokens.yaml"
+    assert settings.insecure is False
 
 
 def test_topic_defaults_are_production_and_overridable(render: RenderFn) -> None:
@@ -284,9 +282,9 @@ def test_image_defaults_to_app_version_and_prefers_a_digest(render: RenderFn) ->
 @pytest.mark.parametrize("scenario", ALL_SCENARIOS)
 def test_pods_run_as_non_root_with_a_read_only_root(render: RenderFn, scenario: str) -> None:
     rendered = render(scenario)
-    pods = [d["spec"]["template"]["spec"] for d in rendered.of_kind("Deployment")]
-    pods += [p["spec"] for p in rendered.of_kind("Pod")]  # the helm test pod
-    assert pods
+    servers = [d["spec"]["template"]["spec"] for d in rendered.of_kind("Deployment")]
+    pods = [*servers, *(p["spec"] for p in rendered.of_kind("Pod"))]  # and the helm test pod
+    assert servers
     for pod in pods:
         ctx = pod["securityContext"]
         assert ctx["runAsNonRoot"] is True and ctx["runAsUser"] > 0 and ctx["runAsGroup"] > 0
@@ -298,7 +296,7 @@ def test_pods_run_as_non_root_with_a_read_only_root(render: RenderFn, scenario: 
             assert sc["allowPrivilegeEscalation"] is False
             assert sc["readOnlyRootFilesystem"] is True
             assert sc["capabilities"] == {"drop": ["ALL"]}
-        if "volumes" in pod:
+        if any(pod is s for s in servers):
             mounts = {m["mountPath"] for c in containers(pod) for m in c["volumeMounts"]}
             assert {"/tmp", "/var/lib/eventplane"} <= mounts  # writable emptyDirs
 

@@ -33,6 +33,9 @@ from .support import CHART, REPO, HelmError, run_helm
             "use kafka.sasl.passwordSecret",
         ),
         (["replica=3"], "replica", "additional properties"),
+        (["cluster=Team_A"], "/cluster", "pattern"),
+        (["tls.certManager.duration=90d"], "/tls/certManager/duration", "pattern"),
+        (["auth.insecure=yes"], "/auth/insecure", "want boolean"),
         (["podDisruptionBudget.maxUnavailable=half"], "/podDisruptionBudget/maxUnavailable", ""),
     ],
 )

@@ -98,6 +98,71 @@ app.kubernetes.io/part-of: eventplane
 {{- include "eventplane.suffixedName" (list . "config") }}
 {{- end }}
 
+{{/* The kubernetes.io/tls Secret of the gRPC port (written by cert-manager when it is on). */}}
+{{- define "eventplane.tlsSecretName" -}}
+{{- if .Values.tls.existingSecret }}
+{{- .Values.tls.existingSecret }}
+{{- else }}
+{{- include "eventplane.suffixedName" (list . "tls") }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret the chart generates with a token and its hash (auth.tokens.generate). */}}
+{{- define "eventplane.authSecretName" -}}
+{{- include "eventplane.suffixedName" (list . "auth") }}
+{{- end }}
+
+{{/* Whether the chart generates the token Secret: generate on, no existingSecret. */}}
+{{- define "eventplane.generateToken" -}}
+{{- if and .Values.auth.tokens.generate (not .Values.auth.tokens.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* The Secret holding the tokens file, or "" when token authentication is off. */}}
+{{- define "eventplane.tokensSecretName" -}}
+{{- if .Values.auth.tokens.existingSecret }}
+{{- .Values.auth.tokens.existingSecret }}
+{{- else if include "eventplane.generateToken" . }}
+{{- include "eventplane.authSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* Key of the tokens file in that Secret. */}}
+{{- define "eventplane.tokensKey" -}}
+{{- if .Values.auth.tokens.existingSecret }}
+{{- .Values.auth.tokens.key }}
+{{- else }}tokens.yaml{{ end }}
+{{- end }}
+
+{{/*
+Where the security files are mounted: each Secret as a read-only folder, never
+with subPath (a subPath mount never sees a renewed certificate).
+*/}}
+{{- define "eventplane.tlsDir" -}}/etc/eventplane/tls{{- end }}
+{{- define "eventplane.clientCADir" -}}/etc/eventplane/client-ca{{- end }}
+{{- define "eventplane.authDir" -}}/etc/eventplane/auth{{- end }}
+
+{{/* EVENTPLANE_TLS_CLIENT_CA_FILE: its own Secret's key, else ca.crt of the TLS Secret. */}}
+{{- define "eventplane.tlsClientCAFile" -}}
+{{- if and .Values.tls.enabled .Values.tls.clientCA.enabled }}
+{{- if .Values.tls.clientCA.existingSecret }}
+{{- printf "%s/ca.crt" (include "eventplane.clientCADir" .) }}
+{{- else }}
+{{- printf "%s/ca.crt" (include "eventplane.tlsDir" .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The gRPC Services' names, as YAML {names: [...]}: the main one, then one per split workload. */}}
+{{- define "eventplane.grpcServiceNames" -}}
+{{- $names := list (include "eventplane.fullname" .) }}
+{{- if eq .Values.mode "split" }}
+{{- range $component, $w := include "eventplane.workloads" . | fromYaml }}
+{{- $names = append $names $w.name }}
+{{- end }}
+{{- end }}
+{{- toYaml (dict "names" $names) }}
+{{- end }}
+
 {{/*
 Name of the Strimzi Kafka resource. Strimzi derives names such as
 "<cluster>-kafka-bootstrap" and "<cluster>-<pool>-<n>" from it, so the
@@ -262,11 +327,53 @@ alone). Each message names the values to change.
 {{- if le (int .Values.terminationGracePeriodSeconds) (int (add .Values.preStopSleepSeconds (ceil .Values.config.shutdownGrace))) }}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + config.shutdownGrace (%d)" (int .Values.terminationGracePeriodSeconds) (int (add .Values.preStopSleepSeconds (ceil .Values.config.shutdownGrace)))) }}
 {{- end }}
+{{- if and .Values.tls.enabled (not .Values.tls.existingSecret) (not .Values.tls.certManager.enabled) }}
+{{- fail "tls.enabled needs a certificate: set tls.existingSecret (a kubernetes.io/tls Secret) or tls.certManager.enabled=true" }}
+{{- end }}
+{{- if and .Values.tls.certManager.enabled (not .Values.tls.enabled) }}
+{{- fail "tls.certManager.enabled needs tls.enabled=true" }}
+{{- end }}
+{{- if and .Values.tls.certManager.enabled (not .Values.tls.certManager.issuerRef.name) }}
+{{- fail "tls.certManager.issuerRef.name is required when tls.certManager.enabled (the Issuer or ClusterIssuer that signs the certificate)" }}
+{{- end }}
+{{- if and .Values.tls.clientCA.enabled (not .Values.tls.enabled) }}
+{{- fail "tls.clientCA.enabled (mutual TLS) needs tls.enabled=true" }}
+{{- end }}
+{{- include "eventplane.requireAuthentication" . }}
 {{- if eq .Values.mode "split" }}
 {{- $enabled := 0 }}
 {{- range $name, $w := .Values.workloads }}{{ if $w.enabled }}{{ $enabled = add1 $enabled }}{{ end }}{{ end }}
 {{- if eq (int $enabled) 0 }}
 {{- fail "mode split needs at least one workload with enabled: true" }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The server refuses to listen on 0.0.0.0 with nobody required to authenticate
+(security/setup.py check_exposure); fail at render time instead of in a
+crash-looping pod, naming the three ways out.
+*/}}
+{{- define "eventplane.requireAuthentication" -}}
+{{- $mtls := and .Values.tls.enabled .Values.tls.clientCA.enabled }}
+{{- if not (or (include "eventplane.tokensSecretName" .) $mtls .Values.auth.insecure) }}
+{{- fail "nothing authenticates callers of the gRPC API, and the pods listen on 0.0.0.0: set auth.tokens.existingSecret (a tokens file; or keep auth.tokens.generate=true), tls.clientCA.enabled=true (mutual TLS, with tls.enabled), or auth.insecure=true (anyone who reaches a pod gets in)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+What a probe checks: Kubernetes' native gRPC health check when the port is
+plaintext. The kubelet's gRPC probe cannot speak TLS, so with tls.enabled it
+checks that the gRPC port accepts connections: the server binds it only after
+every role has started and closes it when it drains, and a TCP check needs no
+client certificate under mutual TLS. Call with (dict "root" $ "tls" bool).
+*/}}
+{{- define "eventplane.probeCheck" -}}
+{{- if .tls -}}
+tcpSocket:
+  port: grpc
+{{- else -}}
+grpc:
+  port: {{ .root.Values.config.grpcPort }}
 {{- end }}
 {{- end }}

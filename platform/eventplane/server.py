@@ -11,6 +11,9 @@ stop components (which commit their offsets), flush the producer.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import shutil
+import tempfile
 import uuid
 from typing import Any
 
@@ -45,6 +48,7 @@ class Server:
         self._health = health.aio.HealthServicer()
         self._components: list[Component] = []
         self._metrics_http: Any = None
+        self._internal_dir = ""
         self._producer: Producer | None = None
         self._registry: Registry | None = None
         self._stopped = asyncio.Event()
@@ -55,7 +59,12 @@ class Server:
         s = self.settings
         check_exposure(s)  # before anything listens: an open non-loopback port is refused
         credentials = server_credentials(s)
-        interceptors = server_interceptors(s)
+        # The process's own components call its API on a private Unix socket (a folder
+        # only this user may enter), with a token that never leaves the process.
+        self._internal_dir = tempfile.mkdtemp(prefix="eventplane-")
+        internal_target = f"unix:{self._internal_dir}/grpc.sock"
+        internal_token = secrets.token_urlsafe(32)
+        interceptors = server_interceptors(s, internal_token)
         await asyncio.to_thread(wait_for_cluster, s)
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
@@ -69,7 +78,14 @@ class Server:
         self._producer = Producer(s, name=f"eventplane-{self.instance_id}")
         self._registry = Registry(s, self._producer)
         await asyncio.to_thread(self._registry.start)
-        self.ctx = ServerContext(s, self._producer, self._registry, self.instance_id)
+        self.ctx = ServerContext(
+            s,
+            self._producer,
+            self._registry,
+            self.instance_id,
+            internal_target=internal_target,
+            internal_token=internal_token,
+        )
 
         server = grpc.aio.server(
             interceptors=[*interceptors, ServerInterceptor()],
@@ -97,6 +113,7 @@ class Server:
             bound = 0
         if bound == 0:
             raise OSError(f"EVENTPLANE_GRPC_PORT: cannot listen on {address}")
+        server.add_insecure_port(internal_target)
         await server.start()
         for name in names:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -138,6 +155,8 @@ class Server:
                 _log.error("records not delivered at shutdown", count=left)
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
+        if self._internal_dir:
+            shutil.rmtree(self._internal_dir, ignore_errors=True)
             self._metrics_http.server_close()
         self._stopped.set()
         if self._serving:

@@ -84,7 +84,13 @@ class FunctionEngine(InvokePath):
             policy=self._async_policy,
             run=self._run_async,
         )
-        self.mappings = MappingRunner(ctx.settings, ctx.registry, run=self._run_mapping)
+        self.mappings = MappingRunner(
+            ctx.settings,
+            ctx.registry,
+            run=self._run_mapping,
+            target=ctx.loopback_target,
+            token=ctx.internal_token,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _now(self) -> str:

@@ -44,8 +44,18 @@ Run = Callable[[MappingDef, bytes], Awaitable[InvocationResult]]
 
 
 class MappingRunner:
-    def __init__(self, settings: Settings, registry: Registry, *, run: Run) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        *,
+        run: Run,
+        target: str = "",
+        token: str = "",
+    ) -> None:
         self._settings = settings
+        self._target = target or settings.grpc_target  # this process's own API
+        self._token = token or None
         self._registry = registry
         self._run = run
         self._pollers: dict[str, tuple[int, list[asyncio.Task[None]]]] = {}
@@ -54,7 +64,7 @@ class MappingRunner:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._client = AsyncClient(self._settings.grpc_target, timeout=RECEIVE_WAIT_S + 10)
+        self._client = AsyncClient(self._target, token=self._token, timeout=RECEIVE_WAIT_S + 10)
         self._registry.subscribe(self._on_change)
         self._reconcile()
 

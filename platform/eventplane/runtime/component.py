@@ -27,6 +27,15 @@ class ServerContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # The wall clock engines read (ms since the epoch); tests pass a FixedClock.
     clock: Clock = wall_clock_ms
+    # Where this process's own components call its gRPC API (workflow tasks, event source
+    # mappings): a private Unix socket, plaintext whatever the public port speaks, and the
+    # bearer token that authenticates them there. Empty: the public address, no token.
+    internal_target: str = ""
+    internal_token: str = ""
+
+    @property
+    def loopback_target(self) -> str:
+        return self.internal_target or self.settings.grpc_target
 
 
 class Component(Protocol):

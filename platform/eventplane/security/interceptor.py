@@ -9,6 +9,7 @@ a context variable for authorization and audit further in.
 from __future__ import annotations
 
 import contextvars
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ AUTH_SUCCESSES = Counter(
 _OPEN = ("/grpc.health.v1.Health/",)
 # Who a call forwarded by another replica comes from (that replica authenticated the caller).
 REPLICA = Principal(name="replica", account=DEFAULT_ACCOUNT, via="replica")
+# Who a call of this process's own components comes from (workflow tasks, mappings).
+INTERNAL = Principal(name="internal", account=DEFAULT_ACCOUNT, via="internal")
 _BEARER = "bearer "
 
 current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
@@ -67,10 +70,12 @@ class Authenticator:
         *,
         mtls: bool,
         replica_tokens: frozenset[str] = frozenset(),
+        internal_token: str = "",
     ) -> None:
         self.tokens = tokens
         self.mtls = mtls
         self.replica_tokens = replica_tokens  # forwarded calls of this cluster's replicas
+        self.internal_token = internal_token  # this process's own components
 
     def authenticate(self, metadata: Any, context: grpc.aio.ServicerContext) -> Principal:
         if self.replica_tokens and is_forwarded(metadata, self.replica_tokens):
@@ -81,6 +86,13 @@ class Authenticator:
                 header = value if isinstance(value, str) else value.decode()
                 break
         if header:
+            presented = header[len(_BEARER) :].strip()
+            if (
+                self.internal_token
+                and header.lower().startswith(_BEARER)
+                and hmac.compare_digest(presented, self.internal_token)
+            ):
+                return INTERNAL
             if not header.lower().startswith(_BEARER) or self.tokens is None:
                 raise UnrecognizedClientException(
                     "the authorization header is not a bearer token this server accepts"

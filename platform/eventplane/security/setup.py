@@ -45,8 +45,14 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     return None if files is None else ReloadingCredentials(files).server_credentials()
 
 
-def server_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
-    """The authentication interceptor when any authentication is configured."""
+def server_interceptors(
+    settings: Settings, internal_token: str = ""
+) -> list[grpc.aio.ServerInterceptor]:
+    """The authentication interceptor when any authentication is configured.
+
+    ``internal_token`` is the bearer token of the process's own components (calls on its
+    private Unix socket), accepted besides the configured principals.
+    """
     if not auth_configured(settings):
         return []
     tokens = TokenStore.from_file(settings.auth_tokens_file) if settings.auth_tokens_file else None
@@ -56,6 +62,7 @@ def server_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
                 tokens,
                 mtls=bool(settings.tls_client_ca_file),
                 replica_tokens=replica_tokens(settings),
+                internal_token=internal_token,
             )
         )
     ]

@@ -64,7 +64,7 @@ class WorkflowsComponent:
             ],
         )
         clock = Clock.from_env()
-        self._performer = Performer(ctx.settings.grpc_target)
+        self._performer = Performer(ctx.loopback_target, ctx.internal_token)
         self._view = View(ctx.settings)
         self._view.start()
         # SERVING only once reads are right: a restarted replica first reads the history.

@@ -35,8 +35,9 @@ class Outcome:
 class Performer:
     """Runs task resources with one client per event loop (gRPC aio channels are per loop)."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, token: str = "") -> None:
         self._endpoint = endpoint
+        self._token = token or None
         self._clients: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
 
     def _client(self) -> AsyncClient:
@@ -45,7 +46,9 @@ class Performer:
         if client is None:
             for old in [lp for lp in self._clients if lp.is_closed()]:
                 del self._clients[old]
-            client = self._clients[loop] = AsyncClient(self._endpoint, timeout=INVOKE_TIMEOUT_S)
+            client = self._clients[loop] = AsyncClient(
+                self._endpoint, token=self._token, timeout=INVOKE_TIMEOUT_S
+            )
         return client
 
     async def perform(self, resource: str, payload: Any, waits: bool) -> Outcome:

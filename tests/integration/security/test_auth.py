@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -199,3 +200,68 @@ def test_health_command_needs_no_credentials(server: EventplaneProcess) -> None:
     )
     assert down.returncode == 1
     assert down.stderr.startswith("eventplane: 127.0.0.1:9 is not healthy: ")
+
+
+HANDLER = """
+import json, os
+
+def double(event, context):
+    return {"doubled": event["n"] * 2}
+
+def record(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        for r in event["Records"]:
+            out.write(r["body"] + "\\n")
+"""
+
+
+def test_workflow_tasks_and_mappings_work_with_authentication_on(
+    eventplane_kafka: str, tmp_path: Path
+) -> None:
+    # The server calls its own API for a workflow's Lambda task and an SQS event source
+    # mapping; with authentication on, those internal calls must authenticate too.
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(json.dumps([{"principal": "ci", "sha256": sha256_hex(API_KEY)}]))
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "fns.py").write_text(HANDLER)
+    out = tmp_path / "records.txt"
+    proc = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,queues,runner,workflows",
+        env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens)},
+        cluster=unique_cluster(),
+    ).start()
+    try:
+        with Client(proc.endpoint, token=API_KEY, timeout=30) as ep:
+            fn = ep.functions.create_function("doubler", "fns.double", directory=code)
+            sm = ep.workflows.create_state_machine(
+                "double-it",
+                {
+                    "StartAt": "D",
+                    "States": {"D": {"Type": "Task", "Resource": fn.function_arn, "End": True}},
+                },
+            ).state_machine_arn
+            arn = ep.workflows.start_execution(sm, {"n": 21}).execution_arn
+
+            def finished() -> Any:
+                e = ep.workflows.describe_execution(arn)
+                assert e.status != "RUNNING", e
+                return e
+
+            e = eventually(finished, timeout=60)
+            assert (e.status, e.json()) == ("SUCCEEDED", {"doubled": 42}), (e.error, e.cause)
+
+            ep.functions.create_function(
+                "recorder", "fns.record", directory=code, environment={"OUT": str(out)}
+            )
+            url = ep.queues.create_queue("mapped")
+            queue_arn = ep.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+            ep.functions.create_event_source_mapping(queue_arn, "recorder", batch_size=10)
+            ep.queues.send_message(url, "through the mapping")
+            eventually(
+                lambda: out.exists() and out.read_text().splitlines() == ["through the mapping"],
+                timeout=60,
+            )
+    finally:
+        proc.stop()

@@ -96,6 +96,10 @@ class Settings:
     tls_key_file: str = ""
     # PEM CA bundle: when set, clients must present a certificate it signed (mTLS).
     tls_client_ca_file: str = ""
+    # With TLS on, the name replicas check on each other's certificate when they forward
+    # calls (they dial pod addresses, which certificates seldom name): a DNS name the
+    # shared certificate holds, e.g. the Service's. Empty: the address dialled.
+    tls_server_name: str = ""
     # YAML/JSON list of {principal, account, sha256 | scrypt} bearer tokens
     # (hashed at rest); empty: token authentication off.
     auth_tokens_file: str = ""

@@ -79,7 +79,7 @@ class QueueEngine:
         self._depth: metrics.DepthCollector | None = None
         self._defs = QueueDefs(ctx.registry)
         self.forward_token = forward_token(ctx.settings.receipt_secret)
-        self.forwarder = Forwarder(self.forward_token)
+        self.forwarder = Forwarder(self.forward_token, ctx.settings)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:

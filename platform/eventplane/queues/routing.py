@@ -26,6 +26,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 from eventplane.queues.owner import queue_of
 from eventplane.security import replicas
+from eventplane.security.peers import peer_channel
 from eventplane.security.replicas import FORWARDED_KEY
 
 _log = get_logger("eventplane.queues.routing")
@@ -96,16 +97,18 @@ class OwnerDirectory:
 class Forwarder:
     """gRPC stubs to the other replicas, one channel each."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, settings: Settings | None = None) -> None:
         self._token = token
+        self._settings = settings or Settings()
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def stub(self, address: str) -> queues_pb2_grpc.QueuesStub:
         channel = self._channels.get(address)
         if channel is None:
-            channel = grpc.aio.insecure_channel(
+            channel = peer_channel(
+                self._settings,
                 address,
-                options=[
+                [
                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ],

@@ -27,7 +27,8 @@ class TlsProcess(EventplaneProcess):
         self.ca, self.client_pair = ca, client
 
     def wait_serving(self, timeout: float = 60.0) -> None:
-        creds = grpc.ssl_channel_credentials(self.ca, self.client_pair.key, self.client_pair.cert)
+        pair = self.client_pair
+        creds = grpc.ssl_channel_credentials(self.ca, pair.key or None, pair.cert or None)
         deadline = time.monotonic() + timeout
         with grpc.secure_channel(self.endpoint, creds) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
@@ -139,3 +140,63 @@ def test_rotated_certificate_is_used_by_new_connections(server: TlsProcess, worl
         assert server.proc is not None and server.proc.poll() is None  # no restart
     finally:
         original.write(world.folder, "server")
+
+
+def test_replicas_forward_to_each_other_over_tls(eventplane_kafka: str, tmp_path: Path) -> None:
+    # Two replicas with TLS and tokens: receiving through B needs A's partitions, which
+    # B reaches over TLS (trusting the ca.crt beside the certificate, as in the chart's
+    # Secret) and with the cluster's forward token.
+    import json
+    import os
+
+    from eventplane.security import sha256_hex
+    from eventplane.testing import unique_cluster
+
+    ca = CA("cluster CA")
+    cert_file, key_file = ca.issue("eventplane", server=True).write(tmp_path, "tls")
+    (tmp_path / "ca.crt").write_bytes(ca.pem)
+    tokens = tmp_path / "tokens.yaml"
+    token = "a-token-for-the-tls-forwarding-test"
+    tokens.write_text(json.dumps([{"principal": "ci", "sha256": sha256_hex(token)}]))
+    env = {
+        "EVENTPLANE_TLS_CERT_FILE": str(cert_file),
+        "EVENTPLANE_TLS_KEY_FILE": str(key_file),
+        "EVENTPLANE_TLS_SERVER_NAME": "localhost",
+        "EVENTPLANE_AUTH_TOKENS_FILE": str(tokens),
+        "EVENTPLANE_RECEIPT_SECRET": "a-cluster-secret-for-this-test",
+    }
+    cluster = unique_cluster()
+    no_client_cert = Pair(cert=b"", key=b"")
+    replicas = []
+    for _ in range(2):
+        proc = TlsProcess(eventplane_kafka, ca=ca.pem, client=no_client_cert, env=env)
+        proc.roles, proc.cluster = "api,queues", cluster
+        replicas.append(proc)
+
+    def tls_client(proc: TlsProcess) -> Client:
+        return Client(proc.endpoint, root_certificates=ca.pem, token=token, timeout=15)
+
+    try:
+        for proc in replicas:
+            proc.start()
+        a, b = replicas
+        with tls_client(a) as ca_client, tls_client(b) as cb:
+            url = ca_client.queues.create_queue(f"tls-fwd-{os.urandom(4).hex()}")
+            bodies = {f"m{i}" for i in range(40)}
+            for body in sorted(bodies):
+                ca_client.queues.send_message(url, body)
+            got: set[str] = set()
+
+            def all_received_through_b() -> bool:
+                for m in cb.queues.receive_message(
+                    url, max_number_of_messages=10, wait_time_seconds=1
+                ):
+                    got.add(m.body)
+                    cb.queues.delete_message(url, m.receipt_handle)
+                assert got == bodies, f"{len(got)} of {len(bodies)} received through B"
+                return True
+
+            eventually(all_received_through_b, timeout=60)
+    finally:
+        for proc in replicas:
+            proc.stop()

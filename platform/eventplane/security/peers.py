@@ -1,0 +1,53 @@
+"""Channels from one replica to another, for calls forwarded to a partition's owner.
+
+Plaintext when the gRPC port is. With TLS on, the replica dials its peer with TLS and
+presents its own certificate (so forwarding works under mTLS too); it trusts, in this
+order, the client CA bundle (EVENTPLANE_TLS_CLIENT_CA_FILE), a ``ca.crt`` beside the
+certificate (what cert-manager and the chart's Secret hold), else the certificate itself
+(a self-signed one shared by every replica). Replicas dial pod addresses, so the name
+checked on the peer's certificate is EVENTPLANE_TLS_SERVER_NAME when set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from eventplane.config import ConfigError, Settings
+from eventplane.security.tls import TlsFiles
+
+
+def _read(setting: str, path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
+
+
+def peer_roots(files: TlsFiles) -> bytes:
+    """The CA bundle a replica trusts for its peers' certificates."""
+    if files.client_ca_file:
+        return _read("EVENTPLANE_TLS_CLIENT_CA_FILE", files.client_ca_file)
+    beside = Path(files.cert_file).with_name("ca.crt")
+    if beside.is_file():
+        return _read("EVENTPLANE_TLS_CERT_FILE", beside)
+    return _read("EVENTPLANE_TLS_CERT_FILE", files.cert_file)
+
+
+def peer_channel(
+    settings: Settings, address: str, options: list[tuple[str, Any]]
+) -> grpc.aio.Channel:
+    """A channel to the replica at ``address``, speaking what the gRPC port speaks."""
+    files = TlsFiles.from_settings(settings)
+    if files is None:
+        return grpc.aio.insecure_channel(address, options=options)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=peer_roots(files),
+        private_key=_read("EVENTPLANE_TLS_KEY_FILE", files.key_file),
+        certificate_chain=_read("EVENTPLANE_TLS_CERT_FILE", files.cert_file),
+    )
+    if settings.tls_server_name:
+        options = [*options, ("grpc.ssl_target_name_override", settings.tls_server_name)]
+    return grpc.aio.secure_channel(address, credentials, options=options)

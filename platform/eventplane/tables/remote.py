@@ -10,7 +10,7 @@ from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
-from eventplane.tables.routing import Forwarder
+from eventplane.tables.routing import Forwarder, PartitionStat
 from eventplane.tables.wire import dump, dump_values, parse_item
 
 Item = dict[str, Any]
@@ -88,6 +88,10 @@ class GrpcRemote:
                 }
             ),
         )
+
+    async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]:
+        r = await self._call(address, "PartitionStats", pb.TableNameRequest(table_name=table_name))
+        return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
 
     async def close(self) -> None:
         await self._f.close()

@@ -15,6 +15,7 @@ import contextvars
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
@@ -51,6 +52,15 @@ class NotOwner(Exception):
         self.address = address
 
 
+@dataclass(frozen=True)
+class PartitionStat:
+    """Item count and bytes of one partition, as its owner holds it."""
+
+    partition: int
+    item_count: int
+    size_bytes: int
+
+
 class Remote(Protocol):
     """Calls to another replica's partitions (the service implements them over gRPC)."""
 
@@ -61,6 +71,8 @@ class Remote(Protocol):
     ) -> Page: ...
 
     async def batch_write(self, address: str, writes: dict[str, list[BatchWrite]]) -> None: ...
+
+    async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]: ...
 
     async def close(self) -> None: ...
 

@@ -152,7 +152,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
 
     async def DescribeTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         return pb.TableDescriptionResponse(
-            table=describe(self.engine.describe_table(request.table_name))
+            table=describe(await self.engine.describe_table(request.table_name))
         )
 
     async def ListTables(self, request: pb.ListTablesRequest, context: Ctx) -> Any:
@@ -162,6 +162,16 @@ class TablesService(tables_pb2_grpc.TablesServicer):
     async def DeleteTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         status = await self.engine.delete_table(request.table_name)
         return pb.TableDescriptionResponse(table=describe(status))
+
+    async def PartitionStats(self, request: pb.TableNameRequest, context: Ctx) -> Any:
+        return pb.PartitionStatsResponse(
+            partitions=[
+                pb.PartitionStat(
+                    partition=s.partition, item_count=s.item_count, size_bytes=s.size_bytes
+                )
+                for s in self.engine.partition_stats(request.table_name)
+            ]
+        )
 
     # --- items ------------------------------------------------------------------------------
     @routed("PutItem")

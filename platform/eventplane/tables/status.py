@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from eventplane.errors import EventplaneError
 from eventplane.observability.logging import get_logger
 from eventplane.tables.model import TableDef
-from eventplane.tables.routing import OwnerDirectory, PartitionStat, Remote
+from eventplane.tables.routing import PartitionStat, Remote
 
 _log = get_logger("eventplane.tables.status")
 
@@ -32,12 +33,20 @@ class TableStatus:
     size_bytes: int
 
 
+class Directory(Protocol):
+    """Who owns which partition (``routing.OwnerDirectory``)."""
+
+    self_address: str
+
+    async def owner_of(self, table: str, partition: int) -> str | None: ...
+
+
 class StatusBoard:
     """The status of tables as this replica reports them, gathered from the owners."""
 
     def __init__(
         self,
-        directory: OwnerDirectory,
+        directory: Directory,
         local: Callable[[str], list[PartitionStat]],
         remote: Callable[[], Remote],
     ) -> None:

@@ -225,6 +225,24 @@ def test_a_transaction_on_one_partition_runs_through_either_replica(
     assert item is not None and item["n"]["N"] == "1"
 
 
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_a_transaction_over_both_replicas_partitions_applies_nothing(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    """Items on every partition (so on both replicas): refused until the coordinator
+    exists, and never half applied."""
+    name, _ = table
+    client = clients[via]
+    with pytest.raises(EventplaneError) as err:
+        client.tables.transact_write_items(
+            [{"Put": {"TableName": name, "Item": {**_key(h, 9), "v": {"S": "tx"}}}} for h in HASHES]
+        )
+    assert err.value.code == "ValidationException"
+    for other in clients:
+        got = other.tables.batch_get_item({name: {"Keys": [_key(h, 9) for h in HASHES]}})
+        assert got.get(name, []) == []
+
+
 def test_item_gauges_count_each_partition_once_across_replicas(
     replicas: tuple[EventplaneProcess, EventplaneProcess], table: tuple[str, str]
 ) -> None:

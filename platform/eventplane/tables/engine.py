@@ -25,6 +25,7 @@ from eventplane.tables import expressions as ex
 from eventplane.tables import items as it
 from eventplane.tables import metrics
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
@@ -215,8 +216,10 @@ class TableEngine(OwnerListener):
             if t == table_name
         ]
 
-    async def status(self, table: TableDef, status: str | None = None) -> TableStatus:
-        return await self.board.status(table, status)
+    async def status(
+        self, table: TableDef, status: str | None = None, *, wait: bool = True
+    ) -> TableStatus:
+        return await self.board.status(table, status, wait=wait)
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
         table = new_table(req, self.clock())
@@ -245,7 +248,7 @@ class TableEngine(OwnerListener):
         # at once; past the wait the answer is CREATING, as DynamoDB's usually is.
         deadline = time.monotonic() + OWNER_WAIT_SECONDS
         while True:
-            status = await self.status(table)
+            status = await self.status(table, wait=False)
             if status.status == "ACTIVE" or time.monotonic() >= deadline:
                 return status
             with contextlib.suppress(TimeoutError):
@@ -262,7 +265,7 @@ class TableEngine(OwnerListener):
 
     async def delete_table(self, name: str) -> TableStatus:
         table = self.get(name)
-        result = await self.status(table, "DELETING")
+        result = await self.status(table, "DELETING", wait=False)
         await asyncio.to_thread(self.ctx.registry.delete, KIND, name)
         for key in [k for k in self.stores if k[0] == name]:
             self.stores.pop(key, None)
@@ -502,6 +505,19 @@ class TableEngine(OwnerListener):
             for t in tables:
                 metrics.TRANSACTIONS_CANCELED.labels(t).inc()
             raise
+
+    async def transact_get_items(self, gets: list[tg.TransactGet]) -> list[Item | None]:
+        """The items in request order as one snapshot (None: no such item)."""
+        planned = tg.plan(self.get, gets)
+        items = await tg.transact_get(
+            planned,
+            self.owner,
+            lambda table, partition: self.stores.get((table, partition)),
+            lambda address, part: self._remote().transact_get(address, part),
+        )
+        for p in planned:
+            metrics.READS.labels(p.where.table.name).inc()
+        return items
 
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)

@@ -8,8 +8,10 @@ import grpc
 
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
+from eventplane.errors.tables import CancellationReason, TransactionCanceledException
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables.routing import Forwarder, PartitionStat
 from eventplane.tables.wire import dump, dump_values, parse_item
 
@@ -93,5 +95,31 @@ class GrpcRemote:
         r = await self._call(address, "PartitionStats", pb.TableNameRequest(table_name=table_name))
         return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
 
+    async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> list[Item | None]:
+        r = await self._call(address, "TransactGetItems", transact_get_request(gets))
+        if r.cancellation_reasons:
+            raise TransactionCanceledException(
+                r.cancelled_message,
+                [
+                    CancellationReason(c.code, c.message, parse_item(c.item, "Item") or None)
+                    for c in r.cancellation_reasons
+                ],
+            )
+        return [parse_item(x.item, "Item") if x.item else None for x in r.responses]
+
     async def close(self) -> None:
         await self._f.close()
+
+
+def transact_get_request(gets: list[tg.TransactGet]) -> pb.TransactGetItemsRequest:
+    return pb.TransactGetItemsRequest(
+        transact_items=[
+            pb.TransactGetItem(
+                table_name=g.table_name,
+                key=dump(g.key),
+                projection_expression=g.projection_expression,
+                expression_attribute_names=dict(g.expression_attribute_names),
+            )
+            for g in gets
+        ]
+    )

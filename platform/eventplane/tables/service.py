@@ -18,6 +18,7 @@ from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
@@ -340,6 +341,29 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 ],
             )
         return pb.TransactWriteItemsResponse()
+
+    @routed("TransactGetItems")
+    async def TransactGetItems(self, request: pb.TransactGetItemsRequest, context: Ctx) -> Any:
+        gets = [
+            tg.TransactGet(
+                table_name=g.table_name,
+                key=parse_item(g.key, "Get.Key"),
+                projection_expression=g.projection_expression,
+                expression_attribute_names=dict(g.expression_attribute_names),
+            )
+            for g in request.transact_items
+        ]
+        try:
+            items = await self.engine.transact_get_items(gets)
+        except tx.TransactionCanceledException as exc:
+            return pb.TransactGetItemsResponse(
+                cancelled_message=exc.message,
+                cancellation_reasons=[
+                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
+                    for r in exc.cancellation_reasons
+                ],
+            )
+        return pb.TransactGetItemsResponse(responses=[pb.ItemResponse(item=dump(i)) for i in items])
 
     # --- streams -------------------------------------------------------------------------
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Ctx) -> Any:

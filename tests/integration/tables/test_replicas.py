@@ -9,6 +9,7 @@ once across the two.
 
 from __future__ import annotations
 
+import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.tables.keys import partition_of
+from eventplane.tables.transactions import TransactionCanceledException
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = pytest.mark.integration
@@ -241,6 +243,80 @@ def test_a_transaction_over_both_replicas_partitions_applies_nothing(
     for other in clients:
         got = other.tables.batch_get_item({name: {"Keys": [_key(h, 9) for h in HASHES]}})
         assert got.get(name, []) == []
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_transact_get_reads_items_of_both_replicas(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    gets = [{"Get": {"TableName": name, "Key": _key(h, 2)}} for h in HASHES]
+    got = clients[via].tables.transact_get_items(gets)
+    assert [i["v"]["S"] if i else None for i in got] == [f"{h}-2" for h in HASHES]
+    # The items of one partition only: served by whichever replica owns it.
+    one = clients[via].tables.transact_get_items(
+        [{"Get": {"TableName": name, "Key": _key(HASHES[0], s)}} for s in SORTS]
+    )
+    assert [i["sk"]["N"] for i in one if i] == [str(s) for s in SORTS]
+
+
+def test_transact_get_over_both_replicas_is_a_snapshot_under_writes(
+    replicas: tuple[EventplaneProcess, EventplaneProcess],
+    clients: tuple[Client, Client],
+    table: tuple[str, str],
+) -> None:
+    """A writer sets k on (h0, 0)..(h7, 0), in that order, to 1, 2, ...: every snapshot
+    holds some k on a prefix and k-1 on the rest. The items are on both replicas."""
+    name, _ = table
+    assert all(_metric(r, "eventplane_table_size_bytes", name) > 0 for r in replicas)
+    ca, cb = clients
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def set_k(h: str, k: int) -> None:
+        ca.tables.update_item(
+            name,
+            _key(h, 0),
+            update_expression="SET k = :k",
+            expression_attribute_values={":k": {"N": str(k)}},
+        )
+
+    def write() -> None:
+        try:
+            k = 0
+            while not stop.is_set():
+                k += 1
+                for h in HASHES:
+                    set_k(h, k)
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+
+    for h in HASHES:
+        set_k(h, 0)
+    writer = threading.Thread(target=write)
+    writer.start()
+    gets = [
+        {"Get": {"TableName": name, "Key": _key(h, 0), "ProjectionExpression": "k"}} for h in HASHES
+    ]
+    snapshots = conflicts = 0
+    try:
+        for _ in range(40):
+            try:
+                got = cb.tables.transact_get_items(gets)
+            except TransactionCanceledException as exc:
+                codes = {r.code for r in exc.cancellation_reasons}
+                assert codes <= {"None", "TransactionConflict"}, codes
+                conflicts += 1
+                continue
+            ks = [int(i["k"]["N"]) for i in got if i is not None]
+            assert len(ks) == len(HASHES)
+            assert ks == sorted(ks, reverse=True) and ks[0] - ks[-1] <= 1, ks
+            snapshots += 1
+    finally:
+        stop.set()
+        writer.join(30)
+    assert not failures, failures
+    assert snapshots > 0, f"every read conflicted ({conflicts})"
 
 
 def test_item_gauges_count_each_partition_once_across_replicas(

@@ -100,6 +100,11 @@ class TablesStub:
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
                 _registered_method=True)
+        self.TransactGetItems = channel.unary_unary(
+                '/eventplane.v1.Tables/TransactGetItems',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
+                _registered_method=True)
         self.PartitionStats = channel.unary_unary(
                 '/eventplane.v1.Tables/PartitionStats',
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
@@ -208,6 +213,12 @@ class TablesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransactGetItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PartitionStats(self, request, context):
         """Replica to replica: item counts and bytes of the table's partitions the answering
         replica owns and has restored (DescribeTable sums them over the owners).
@@ -308,6 +319,11 @@ def add_TablesServicer_to_server(servicer, server):
                     servicer.TransactWriteItems,
                     request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.SerializeToString,
+            ),
+            'TransactGetItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransactGetItems,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.SerializeToString,
             ),
             'PartitionStats': grpc.unary_unary_rpc_method_handler(
                     servicer.PartitionStats,
@@ -686,6 +702,33 @@ class Tables:
             '/eventplane.v1.Tables/TransactWriteItems',
             eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
             eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransactGetItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/TransactGetItems',
+            eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,19 +32,6 @@ class GrpcRemote:
         except grpc.RpcError as err:
             raise from_rpc(err) from None
 
-    async def get_item(self, address: str, req: rd.GetItemInput) -> Item | None:
-        r = await self._call(
-            address,
-            "GetItem",
-            pb.GetItemRequest(
-                table_name=req.table_name,
-                key=dump(req.key),
-                projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-            ),
-        )
-        return parse_item(r.item, "Item") if r.item else None
-
     async def scan(
         self, address: str, req: rd.ScanInput, from_partition: int, bytes_used: int
     ) -> rd.Page:
@@ -106,6 +93,26 @@ class GrpcRemote:
                 ],
             )
         return [parse_item(x.item, "Item") if x.item else None for x in r.responses]
+
+    async def batch_get(
+        self, address: str, request_items: dict[str, rd.KeysAndAttributes]
+    ) -> dict[str, list[Item]]:
+        r = await self._call(
+            address,
+            "BatchGetItem",
+            pb.BatchGetItemRequest(
+                request_items={
+                    name: pb.KeysAndAttributes(
+                        keys=[dump(k) for k in ka.keys],
+                        projection_expression=ka.projection_expression,
+                        expression_attribute_names=dict(ka.expression_attribute_names),
+                        consistent_read=ka.consistent_read,
+                    )
+                    for name, ka in request_items.items()
+                }
+            ),
+        )
+        return {n: [parse_item(i, "Item") for i in v.items] for n, v in r.responses.items()}
 
     async def close(self) -> None:
         await self._f.close()

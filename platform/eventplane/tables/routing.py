@@ -31,7 +31,7 @@ from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, curre
 
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
-    from eventplane.tables.reads import GetItemInput, Page, ScanInput
+    from eventplane.tables.reads import KeysAndAttributes, Page, ScanInput
     from eventplane.tables.transact_get import TransactGet
 
 _log = get_logger("eventplane.tables.routing")
@@ -65,8 +65,6 @@ class PartitionStat:
 class Remote(Protocol):
     """Calls to another replica's partitions (the service implements them over gRPC)."""
 
-    async def get_item(self, address: str, req: GetItemInput) -> dict[str, Any] | None: ...
-
     async def scan(
         self, address: str, req: ScanInput, from_partition: int, bytes_used: int
     ) -> Page: ...
@@ -74,6 +72,10 @@ class Remote(Protocol):
     async def batch_write(self, address: str, writes: dict[str, list[BatchWrite]]) -> None: ...
 
     async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]: ...
+
+    async def batch_get(
+        self, address: str, request_items: dict[str, KeysAndAttributes]
+    ) -> dict[str, list[dict[str, Any]]]: ...
 
     async def transact_get(
         self, address: str, gets: list[TransactGet]

@@ -489,10 +489,10 @@ class TableEngine(OwnerListener):
                 metrics.TRANSACTIONS_CANCELED.labels(t).inc()
             raise
 
-    async def transact_get_items(self, gets: list[tg.TransactGet]) -> list[Item | None]:
+    async def transact_get_items(self, gets: list[tg.TransactGet]) -> tg.Snapshot:
         """The items in request order as one snapshot (None: no such item)."""
         planned = tg.plan(self.get, gets)
-        items = await tg.transact_get(
+        snap = await tg.transact_get(
             planned,
             self.owner,
             lambda table, partition: self.stores.get((table, partition)),
@@ -500,7 +500,7 @@ class TableEngine(OwnerListener):
         )
         for p in planned:
             metrics.READS.labels(p.where.table.name).inc()
-        return items
+        return snap
 
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)

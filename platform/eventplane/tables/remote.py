@@ -82,7 +82,7 @@ class GrpcRemote:
         r = await self._call(address, "PartitionStats", pb.TableNameRequest(table_name=table_name))
         return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
 
-    async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> list[Item | None]:
+    async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
         r = await self._call(address, "TransactGetItems", transact_get_request(gets))
         if r.cancellation_reasons:
             raise TransactionCanceledException(
@@ -92,7 +92,10 @@ class GrpcRemote:
                     for c in r.cancellation_reasons
                 ],
             )
-        return [parse_item(x.item, "Item") if x.item else None for x in r.responses]
+        return tg.Snapshot(
+            [parse_item(x.item, "Item") if x.item else None for x in r.responses],
+            list(r.versions),
+        )
 
     async def batch_get(
         self, address: str, request_items: dict[str, rd.KeysAndAttributes]

@@ -32,7 +32,7 @@ from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, curre
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
     from eventplane.tables.reads import KeysAndAttributes, Page, ScanInput
-    from eventplane.tables.transact_get import TransactGet
+    from eventplane.tables.transact_get import Snapshot, TransactGet
 
 _log = get_logger("eventplane.tables.routing")
 
@@ -77,9 +77,7 @@ class Remote(Protocol):
         self, address: str, request_items: dict[str, KeysAndAttributes]
     ) -> dict[str, list[dict[str, Any]]]: ...
 
-    async def transact_get(
-        self, address: str, gets: list[TransactGet]
-    ) -> list[dict[str, Any] | None]: ...
+    async def transact_get(self, address: str, gets: list[TransactGet]) -> Snapshot: ...
 
     async def close(self) -> None: ...
 

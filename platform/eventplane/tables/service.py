@@ -354,7 +354,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             for g in request.transact_items
         ]
         try:
-            items = await self.engine.transact_get_items(gets)
+            snap = await self.engine.transact_get_items(gets)
         except tx.TransactionCanceledException as exc:
             return pb.TransactGetItemsResponse(
                 cancelled_message=exc.message,
@@ -363,7 +363,10 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     for r in exc.cancellation_reasons
                 ],
             )
-        return pb.TransactGetItemsResponse(responses=[pb.ItemResponse(item=dump(i)) for i in items])
+        return pb.TransactGetItemsResponse(
+            responses=[pb.ItemResponse(item=dump(i)) for i in snap.items],
+            versions=snap.versions if self.is_forwarded(context) else [],
+        )
 
     # --- streams -------------------------------------------------------------------------
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Ctx) -> Any:

@@ -4,8 +4,10 @@ Validation (1-100 gets, one per item, keys that match the schema, projections) h
 before anything is read. The items of partitions one replica owns are read on its event
 loop without yielding in between: writes are applied to the stores on that same loop, so
 no write (single item or TransactWriteItems) can land half-way through the read. Items
-spread over several replicas are read twice, each replica's part as one such snapshot;
-if an item differs between the two reads a write overlapped the read, and the request is
+spread over several replicas are read twice, each replica's part as one such snapshot,
+with each item's version in its owner's store: if none changed between the two reads, all
+items held their values together at the moment between the reads (the double collect of
+atomic snapshots). If one changed, a write overlapped the read, and the request is
 canceled with TransactionConflict for that item, as DynamoDB cancels a TransactGetItems
 that conflicts with a concurrent write.
 """
@@ -32,7 +34,7 @@ MAX_BYTES = 4 * 1024 * 1024
 
 Owner = Callable[[TableDef, int], Awaitable["PartitionStore | str"]]  # store or address
 LocalStore = Callable[[str, int], "PartitionStore | None"]
-RemoteGet = Callable[[str, "list[TransactGet]"], Awaitable["list[Item | None]"]]
+RemoteGet = Callable[[str, "list[TransactGet]"], Awaitable["Snapshot"]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class TransactGet:
     key: Item
     projection_expression: str = ""
     expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The items in request order (None: absent) and their versions in their stores."""
+
+    items: list[Item | None]
+    versions: list[str]
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ def plan(table_of: Callable[[str], TableDef], gets: list[TransactGet]) -> list[P
 
 async def transact_get(
     planned: list[PlannedGet], owner: Owner, local: LocalStore, remote: RemoteGet
-) -> list[Item | None]:
+) -> Snapshot:
     """The items in request order, as one snapshot (see the module's docstring).
 
     NotOwner when another single replica owns every item: the caller forwards the whole
@@ -100,26 +110,28 @@ async def transact_get(
         assert address is not None
         raise NotOwner(address)
     if len(groups) == 1:
-        items = read(planned, local)
+        snap = read(planned, local)
     else:
-        items = await _collect(planned, groups, local, remote)
-        conflicts(items, await _collect(planned, groups, local, remote))
-    check_size(items)
-    return items
+        snap = await _collect(planned, groups, local, remote)
+        conflicts(snap, await _collect(planned, groups, local, remote))
+    check_size(snap.items)
+    return snap
 
 
-def read(planned: list[PlannedGet], local: LocalStore) -> list[Item | None]:
+def read(planned: list[PlannedGet], local: LocalStore) -> Snapshot:
     """Every item from this replica's stores, in one go: no await, so no write between."""
     stores = [local(p.where.table.name, p.where.partition) for p in planned]
-    out: list[Item | None] = []
+    items: list[Item | None] = []
+    versions: list[str] = []
     for p, store in zip(planned, stores, strict=True):
         if store is None:
             raise ServiceUnavailable(
                 f"partition {p.where.partition} of table {p.where.table.name} moved; retry"
             )
         item = store.get(p.where.key)
-        out.append(p.project(item) if item is not None else None)
-    return out
+        items.append(p.project(item) if item is not None else None)
+        versions.append(store.version(p.where.key))
+    return Snapshot(items, versions)
 
 
 async def _collect(
@@ -127,9 +139,10 @@ async def _collect(
     groups: dict[str | None, list[int]],
     local: LocalStore,
     remote: RemoteGet,
-) -> list[Item | None]:
+) -> Snapshot:
     """One read of every item: each replica's part as its own snapshot, concurrently."""
-    out: list[Item | None] = [None] * len(planned)
+    items: list[Item | None] = [None] * len(planned)
+    versions = [""] * len(planned)
 
     async def part(address: str, index: list[int]) -> None:
         try:
@@ -137,15 +150,20 @@ async def _collect(
         except TransactionCanceledException:
             check_size([None] * len(planned), over=True)  # its part alone is over 4 MB
             raise
-        for i, item in zip(index, got, strict=True):
-            out[i] = item
+        put(index, got)
+
+    def put(index: list[int], got: Snapshot) -> None:
+        if len(got.items) != len(index) or len(got.versions) != len(index):
+            raise ServiceUnavailable("a replica answered a part of the transaction partly; retry")
+        for i, item, version in zip(index, got.items, got.versions, strict=True):
+            items[i] = item
+            versions[i] = version
 
     parts = [part(a, index) for a, index in groups.items() if a is not None]
     mine = groups.get(None, [])
-    for i, item in zip(mine, read([planned[i] for i in mine], local), strict=True):
-        out[i] = item
+    put(mine, read([planned[i] for i in mine], local))
     await asyncio.gather(*parts)
-    return out
+    return Snapshot(items, versions)
 
 
 def check_size(items: list[Item | None], *, over: bool = False) -> None:
@@ -162,16 +180,18 @@ def check_size(items: list[Item | None], *, over: bool = False) -> None:
         )
 
 
-def conflicts(first: list[Item | None], second: list[Item | None]) -> None:
+def conflicts(first: Snapshot, second: Snapshot) -> None:
     """Two reads of the same items must agree, or a write overlapped them."""
     if first == second:
         return
     raise canceled(
         [
             CancellationReason("None")
-            if a == b
+            if a == b and va == vb
             else CancellationReason("TransactionConflict", "Transaction is ongoing for the item")
-            for a, b in zip(first, second, strict=True)
+            for a, b, va, vb in zip(
+                first.items, second.items, first.versions, second.versions, strict=True
+            )
         ]
     )
 

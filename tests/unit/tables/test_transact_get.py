@@ -53,16 +53,22 @@ class Replica:
 
     def __init__(self, mine: set[int]) -> None:
         self.stores = {p: PartitionStore(T.name, p, "pk") for p in mine}
-        self.other: dict[str, dict[str, Any]] = {}  # canonical key -> item, OTHER's items
+        # OTHER's items and their versions, by canonical key.
+        self.other: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, int] = {}
         self.remote_reads = 0
         self.between_reads: list[tuple[str, dict[str, Any]]] = []  # OTHER's writes
+
+    def put_other(self, k: str, item: dict[str, Any]) -> None:
+        self.other[k] = item
+        self.versions[k] = self.versions.get(k, 0) + 1
 
     def put(self, item: dict[str, Any]) -> None:
         where = it.locate(T, it.exact_key(T, {"pk": item["pk"], "sk": item["sk"]}))
         if where.partition in self.stores:
             self.stores[where.partition].put(where.key, item, item_size)
         else:
-            self.other[where.key] = item
+            self.put_other(where.key, item)
 
     async def owner(self, table: TableDef, partition: int) -> PartitionStore | str:
         return self.stores.get(partition, OTHER)
@@ -70,21 +76,21 @@ class Replica:
     def local(self, table: str, partition: int) -> PartitionStore | None:
         return self.stores.get(partition)
 
-    async def remote(self, address: str, gets: list[tg.TransactGet]) -> list[Any]:
+    async def remote(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
         assert address == OTHER
         self.remote_reads += 1
-        if self.remote_reads == 2:  # a write lands between the two reads
+        if self.remote_reads == 2:  # writes land between the two reads
             for k, item in self.between_reads:
-                self.other[k] = item
-        out = []
-        for g in gets:
-            where = it.locate(T, it.exact_key(T, g.key))
-            out.append(self.other.get(where.key))
-        return out
+                self.put_other(k, item)
+        keys = [it.locate(T, it.exact_key(T, g.key)).key for g in gets]
+        return tg.Snapshot(
+            [self.other.get(k) for k in keys], [str(self.versions.get(k, 0)) for k in keys]
+        )
 
     def run(self, gets: list[tg.TransactGet]) -> list[Any]:
         planned = tg.plan(table_of, gets)
-        return asyncio.run(tg.transact_get(planned, self.owner, self.local, self.remote))
+        snap = asyncio.run(tg.transact_get(planned, self.owner, self.local, self.remote))
+        return snap.items
 
 
 def partition(pk: str) -> int:
@@ -164,3 +170,34 @@ def test_more_than_4_mb_of_items_cancels_with_validation_errors() -> None:
         r.run([get(f"p{i}") for i in range(11)])
     assert {c.code for c in err.value.cancellation_reasons} == {"ValidationError"}
     assert len(err.value.cancellation_reasons) == 11
+
+
+def test_an_item_written_away_and_back_between_the_reads_conflicts_too() -> None:
+    mine = {partition(PKS[0])}
+    r = Replica(mine)
+    for pk in PKS:
+        r.put({**key(pk), "v": {"S": pk}})
+    moved = next(pk for pk in PKS if partition(pk) not in mine)
+    where = it.locate(T, key(moved))
+    r.between_reads += [
+        (where.key, {**key(moved), "v": {"S": "changed"}}),
+        (where.key, {**key(moved), "v": {"S": moved}}),  # the same value as read first
+    ]
+    with pytest.raises(TransactionCanceledException) as err:
+        r.run([get(pk) for pk in PKS])
+    codes = [c.code for c in err.value.cancellation_reasons]
+    assert codes == ["TransactionConflict" if pk == moved else "None" for pk in PKS]
+
+
+def test_store_versions_change_with_every_write_and_absent_items_with_deletes() -> None:
+    store = PartitionStore(T.name, 0, "pk")
+    absent = store.version("k1")
+    store.put("k1", {"pk": {"S": "a"}}, item_size)
+    first = store.version("k1")
+    store.put("k1", {"pk": {"S": "a"}}, item_size)
+    assert len({absent, first, store.version("k1")}) == 3
+    other_absent = store.version("k2")
+    store.delete("k1", item_size)
+    assert store.version("k1") != absent  # absent again, but after a delete
+    assert store.version("k2") != other_absent  # conservative: any delete moves it
+    assert PartitionStore(T.name, 0, "pk").version("k1") != absent  # another owner

@@ -1671,6 +1671,7 @@ class TransactGetItemsResponse(_message.Message):
     RESPONSES_FIELD_NUMBER: _builtins.int
     CANCELLED_MESSAGE_FIELD_NUMBER: _builtins.int
     CANCELLATION_REASONS_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
     cancelled_message: _builtins.str
     """Set when the transaction was canceled (TransactionCanceledException)."""
     @_builtins.property
@@ -1679,16 +1680,23 @@ class TransactGetItemsResponse(_message.Message):
 
     @_builtins.property
     def cancellation_reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___CancellationReason]: ...
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Replica to replica (forwarded calls only): each item's version in its owner's
+        store, so a second read can tell an item written away and back from an unchanged one.
+        """
+
     def __init__(
         self,
         *,
         responses: _abc.Iterable[Global___ItemResponse] | None = ...,
         cancelled_message: _builtins.str = ...,
         cancellation_reasons: _abc.Iterable[Global___CancellationReason] | None = ...,
+        versions: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancellation_reasons", b"cancellation_reasons", "cancelled_message", b"cancelled_message", "responses", b"responses"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancellation_reasons", b"cancellation_reasons", "cancelled_message", b"cancelled_message", "responses", b"responses", "versions", b"versions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,10 +24,10 @@ class GrpcRemote:
     def __init__(self, forwarder: Forwarder) -> None:
         self._f = forwarder
 
-    async def _call(self, address: str, rpc: str, request: Any) -> Any:
+    async def _call(self, address: str, rpc: str, request: Any, timeout: float = 30) -> Any:
         try:
             return await getattr(self._f.stub(address), rpc)(
-                request, metadata=self._f.metadata(), timeout=30
+                request, metadata=self._f.metadata(), timeout=timeout
             )
         except grpc.RpcError as err:
             raise from_rpc(err) from None
@@ -79,7 +79,11 @@ class GrpcRemote:
         )
 
     async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]:
-        r = await self._call(address, "PartitionStats", pb.TableNameRequest(table_name=table_name))
+        # Short: a replica that died without leaving the group must not hold up
+        # DescribeTable (its partitions count as unowned until the group moves them).
+        r = await self._call(
+            address, "PartitionStats", pb.TableNameRequest(table_name=table_name), timeout=2
+        )
         return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
 
     async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:

@@ -342,3 +342,38 @@ def test_a_missing_table_is_not_found_through_either_replica(
         with pytest.raises(EventplaneError) as err:
             client.tables.describe_table(f"missing-{uuid.uuid4().hex[:8]}")
         assert err.value.code == "ResourceNotFoundException"
+
+
+def test_describe_stays_active_and_counts_everything_when_a_replica_dies(
+    eventplane_kafka: str,
+) -> None:
+    """SIGKILL of one of two replicas: DescribeTable through the survivor answers at once
+    (the dead one's stats call fails fast), stays ACTIVE, and counts every item again once
+    the survivor has adopted the dead one's partitions."""
+    cluster = unique_cluster()
+    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as a:
+        b = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
+        try:
+            with a.client() as ca:
+                name = f"kill-{uuid.uuid4().hex[:10]}"
+                ca.tables.create_table(
+                    name,
+                    key_schema=[("pk", "HASH")],
+                    attribute_definitions=[("pk", "S")],
+                    partitions=PARTITIONS,
+                )
+                for h in HASHES:
+                    ca.tables.put_item(name, {"pk": {"S": h}})
+                eventually(lambda: _metric(b, "eventplane_table_items", name) > 0, timeout=30)
+                b.kill()
+                assert ca.tables.describe_table(name).table_status == "ACTIVE"
+
+                def whole() -> bool:
+                    desc = ca.tables.describe_table(name)
+                    assert desc.table_status == "ACTIVE"
+                    return desc.item_count == len(HASHES)
+
+                eventually(whole, timeout=60, message="the survivor never counted every item")
+                assert ca.tables.scan(name).count == len(HASHES)
+        finally:
+            b.stop()

@@ -47,6 +47,7 @@ __all__ = [
     "records",
     "scan",
     "transact",
+    "transact_get",
     "values_json",
     "write_kw",
     "written",
@@ -250,6 +251,35 @@ def transact(items: Sequence[Mapping[str, Any]], token: str) -> Call:
 
     req = pb.TransactWriteItemsRequest(transact_items=actions, client_request_token=token)
     return "TransactWriteItems", req, parse
+
+
+def _canceled(message: str, reasons: Sequence[pb.CancellationReason]) -> Exception:
+    return TransactionCanceledException(
+        message, [CancellationReason(c.code, c.message, load(c.item)) for c in reasons]
+    )
+
+
+def transact_get(items: Sequence[Mapping[str, Any]]) -> Call:
+    gets = []
+    for entry in items:
+        ((kind, spec),) = entry.items()
+        if kind != "Get":
+            raise ValueError(f"transact_get_items takes Get entries, not {kind!r}")
+        gets.append(
+            pb.TransactGetItem(
+                table_name=spec["TableName"],
+                key=dump(spec.get("Key")),
+                projection_expression=spec.get("ProjectionExpression", ""),
+                expression_attribute_names=dict(spec.get("ExpressionAttributeNames") or {}),
+            )
+        )
+
+    def parse(r: pb.TransactGetItemsResponse) -> list[Item | None]:
+        if r.cancellation_reasons:
+            raise _canceled(r.cancelled_message, r.cancellation_reasons)
+        return [load(x.item) for x in r.responses]
+
+    return "TransactGetItems", pb.TransactGetItemsRequest(transact_items=gets), parse
 
 
 def describe_stream(r: pb.DescribeStreamResponse) -> StreamDescription:

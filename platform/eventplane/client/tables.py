@@ -151,6 +151,17 @@ class AsyncTablesClient(ServiceCore):
         ``TransactionCanceledException`` with ``.cancellation_reasons`` in order."""
         await self._run(w.transact(transact_items, client_request_token))
 
+    async def transact_get_items(
+        self, transact_items: Sequence[Mapping[str, Any]]
+    ) -> list[Item | None]:
+        """Up to 100 items read as one snapshot, in request order (None: no such item).
+        ``transact_items`` as boto3: ``[{"Get": {"TableName": ..., "Key": ...,
+        "ProjectionExpression": ..., "ExpressionAttributeNames": ...}}]``. A read that
+        overlaps a write of one of the items raises ``TransactionCanceledException``
+        (``TransactionConflict`` among ``.cancellation_reasons``): retry it."""
+        result: list[Item | None] = await self._run(w.transact_get(transact_items))
+        return result
+
     # --- streams ---------------------------------------------------------------------
     async def list_streams(self, table_name: str = "") -> list[str]:
         req = pb.ListStreamsRequest(table_name=table_name)
@@ -200,6 +211,7 @@ class TablesClient(BlockingFacade[AsyncTablesClient]):
     batch_get_item = blocking(AsyncTablesClient.batch_get_item)
     batch_write_item = blocking(AsyncTablesClient.batch_write_item)
     transact_write_items = blocking(AsyncTablesClient.transact_write_items)
+    transact_get_items = blocking(AsyncTablesClient.transact_get_items)
     list_streams = blocking(AsyncTablesClient.list_streams)
     describe_stream = blocking(AsyncTablesClient.describe_stream)
     get_shard_iterator = blocking(AsyncTablesClient.get_shard_iterator)

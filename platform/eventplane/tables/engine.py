@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
@@ -26,6 +25,7 @@ from eventplane.tables import expressions as ex
 from eventplane.tables import items as it
 from eventplane.tables import metrics
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
@@ -33,7 +33,15 @@ from eventplane.tables.expr.validate import check_query_filter
 from eventplane.tables.keys import partition_of
 from eventplane.tables.model import KIND, CreateTableInput, TableDef, new_table
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
-from eventplane.tables.routing import FORWARDED, NotOwner, OwnerDirectory, Remote, forward_token
+from eventplane.tables.routing import (
+    FORWARDED,
+    NotOwner,
+    OwnerDirectory,
+    PartitionStat,
+    Remote,
+    forward_token,
+)
+from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import PartitionStore
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.writer import Change, Writer
@@ -49,14 +57,6 @@ STREAM_RETENTION_MS = 24 * 3600 * 1000
 
 def wall_clock_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class TableStatus:
-    table: TableDef
-    status: str  # CREATING | ACTIVE | DELETING
-    item_count: int
-    size_bytes: int
 
 
 class TableEngine(OwnerListener):
@@ -75,6 +75,7 @@ class TableEngine(OwnerListener):
         self.remote: Remote | None = None  # set by the service: calls to other replicas
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collector: metrics.TableCollector | None = None
+        self.board = StatusBoard(self.directory, self.partition_stats, self._remote)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -110,10 +111,17 @@ class TableEngine(OwnerListener):
             self._loop.call_soon_threadsafe(self._sync_subscription)
 
     def _sync_subscription(self) -> None:
+        defined = {t.name for t in self.tables()}
+        # A table deleted through another replica stops being served and counted here at
+        # once, not only when the group revokes its partitions.
+        for key in [k for k in self.stores if k[0] not in defined]:
+            self.stores.pop(key, None)
         if self._owners is not None:
-            self._owners.subscribe([naming.table_topic(t.name) for t in self.tables()])
+            self._owners.subscribe([naming.table_topic(t) for t in sorted(defined)])
 
     def _rows(self) -> list[tuple[str, int, int]]:
+        """Items and bytes per table of the partitions this replica owns: each partition
+        has one owner, so the replicas' gauges add up to the table's."""
         rows: dict[str, list[int]] = {}
         for (table, _), store in list(self.stores.items()):
             row = rows.setdefault(table, [0, 0])
@@ -200,13 +208,18 @@ class TableEngine(OwnerListener):
     def tables(self) -> list[TableDef]:
         return [TableDef.from_spec(r.name, r.spec) for r in self.ctx.registry.find(KIND)]
 
-    def status(self, table: TableDef, status: str | None = None) -> TableStatus:
-        owned = [s for (t, _), s in self.stores.items() if t == table.name]
-        if status is None:
-            status = "ACTIVE" if len(owned) == table.partitions or owned else "CREATING"
-        return TableStatus(
-            table, status, sum(len(s) for s in owned), sum(s.size_bytes for s in owned)
-        )
+    def partition_stats(self, table_name: str) -> list[PartitionStat]:
+        """Counts of the table's partitions this replica has restored (and so serves)."""
+        return [
+            PartitionStat(p, len(s), s.size_bytes)
+            for (t, p), s in sorted(self.stores.items())
+            if t == table_name
+        ]
+
+    async def status(
+        self, table: TableDef, status: str | None = None, *, wait: bool = True
+    ) -> TableStatus:
+        return await self.board.status(table, status, wait=wait)
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
         table = new_table(req, self.clock())
@@ -230,20 +243,19 @@ class TableEngine(OwnerListener):
         ]
         await asyncio.to_thread(ensure_topics, self.settings, specs)
         await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
-        # A table is ACTIVE once its partitions have owners; with the tables role here,
-        # wait a little for them so a put right after create is served at once.
-        if self._owners is not None:
-            deadline = time.monotonic() + OWNER_WAIT_SECONDS
-            while time.monotonic() < deadline and not self._all_owned(table):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._adopted.wait(), 0.2)
-        return self.status(table)
+        # A table is ACTIVE once every partition has an owner (this replica or another)
+        # that restored it: wait a little for that, so a put right after create is served
+        # at once; past the wait the answer is CREATING, as DynamoDB's usually is.
+        deadline = time.monotonic() + OWNER_WAIT_SECONDS
+        while True:
+            status = await self.status(table, wait=False)
+            if status.status == "ACTIVE" or time.monotonic() >= deadline:
+                return status
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._adopted.wait(), 0.2)
 
-    def _all_owned(self, table: TableDef) -> bool:
-        return all((table.name, p) in self.stores for p in range(table.partitions))
-
-    def describe_table(self, name: str) -> TableStatus:
-        return self.status(self.get(name))
+    async def describe_table(self, name: str) -> TableStatus:
+        return await self.status(self.get(name))
 
     def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
         limit = limit or 100
@@ -253,7 +265,7 @@ class TableEngine(OwnerListener):
 
     async def delete_table(self, name: str) -> TableStatus:
         table = self.get(name)
-        result = self.status(table, "DELETING")
+        result = await self.status(table, "DELETING", wait=False)
         await asyncio.to_thread(self.ctx.registry.delete, KIND, name)
         for key in [k for k in self.stores if k[0] == name]:
             self.stores.pop(key, None)
@@ -431,45 +443,28 @@ class TableEngine(OwnerListener):
     async def batch_get_item(
         self, request_items: dict[str, rd.KeysAndAttributes]
     ) -> dict[str, list[Item]]:
-        total = sum(len(k.keys) for k in request_items.values())
-        if total == 0:
-            raise ValidationException(
-                "1 validation error detected: Value at 'requestItems' failed to satisfy "
-                "constraint: Member must have length greater than or equal to 1"
-            )
-        if total > 100:
-            raise ValidationException("Too many items requested for the BatchGetItem call")
+        planned = rd.plan_batch_get(self.get, request_items)
         out: dict[str, list[Item]] = {}
-        for name, ka in request_items.items():
-            table = self.get(name)
-            exprs = ex.compile(
-                projection=ka.projection_expression,
-                names=ka.expression_attribute_names,
-                values={},
-            )
-            located = [it.locate(table, it.exact_key(table, k)) for k in ka.keys]
-            if len({w.key for w in located}) != len(located):
-                raise ValidationException("Provided list of item keys contains duplicates")
-            found = out.setdefault(name, [])
+        # The keys of other replicas' partitions go to their owners, one call each.
+        elsewhere: dict[str, dict[str, rd.KeysAndAttributes]] = {}
+        for table, ka, project, located in planned:
+            found = out.setdefault(table.name, [])
             for w in located:
                 owner = await self.owner(table, w.partition)
                 if isinstance(owner, str):
-                    item = await self._remote().get_item(
-                        owner,
-                        rd.GetItemInput(
-                            name,
-                            w.keys,
-                            projection_expression=ka.projection_expression,
-                            expression_attribute_names=ka.expression_attribute_names,
-                        ),
+                    part = elsewhere.setdefault(owner, {}).setdefault(
+                        table.name, dataclasses.replace(ka, keys=[])
                     )
-                    if item is not None:
-                        found.append(item)
+                    part.keys.append(w.keys)
                     continue
                 item = owner.get(w.key)
                 if item is not None:
-                    found.append(ex.projector(exprs)(item))
-            metrics.READS.labels(name).inc(len(located))
+                    found.append(project(item))
+            metrics.READS.labels(table.name).inc(len(located))
+        remote = [self._remote().batch_get(a, part) for a, part in elsewhere.items()]
+        for answer in await asyncio.gather(*remote):
+            for name, items in answer.items():
+                out.setdefault(name, []).extend(items)
         return out
 
     # --- transactions ---------------------------------------------------------------------
@@ -493,6 +488,19 @@ class TableEngine(OwnerListener):
             for t in tables:
                 metrics.TRANSACTIONS_CANCELED.labels(t).inc()
             raise
+
+    async def transact_get_items(self, gets: list[tg.TransactGet]) -> tg.Snapshot:
+        """The items in request order as one snapshot (None: no such item)."""
+        planned = tg.plan(self.get, gets)
+        snap = await tg.transact_get(
+            planned,
+            self.owner,
+            lambda table, partition: self.stores.get((table, partition)),
+            lambda address, part: self._remote().transact_get(address, part),
+        )
+        for p in planned:
+            metrics.READS.labels(p.where.table.name).inc()
+        return snap
 
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)

@@ -242,3 +242,33 @@ def query_order(
 
 def key_string(table: TableDef, item: Item) -> str:
     return canonical_key({n: item[n] for n in table.key_names}, table.key_names)
+
+
+BatchGetPart = tuple[TableDef, KeysAndAttributes, Callable[[Item], Item], list[Located]]
+
+
+def plan_batch_get(
+    table_of: Callable[[str], TableDef], request_items: Mapping[str, KeysAndAttributes]
+) -> list[BatchGetPart]:
+    """Validate BatchGetItem (1-100 keys, no duplicates, keys of the schema) before reading."""
+    total = sum(len(k.keys) for k in request_items.values())
+    if total == 0:
+        raise ValidationException(
+            "1 validation error detected: Value at 'requestItems' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1"
+        )
+    if total > 100:
+        raise ValidationException("Too many items requested for the BatchGetItem call")
+    planned: list[BatchGetPart] = []
+    for name, ka in request_items.items():
+        table = table_of(name)
+        exprs = ex.compile(
+            projection=ka.projection_expression,
+            names=ka.expression_attribute_names,
+            values={},
+        )
+        located = [locate(table, exact_key(table, k)) for k in ka.keys]
+        if len({w.key for w in located}) != len(located):
+            raise ValidationException("Provided list of item keys contains duplicates")
+        planned.append((table, ka, ex.projector(exprs), located))
+    return planned

@@ -8,9 +8,11 @@ import grpc
 
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
+from eventplane.errors.tables import CancellationReason, TransactionCanceledException
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
-from eventplane.tables.routing import Forwarder
+from eventplane.tables import transact_get as tg
+from eventplane.tables.routing import Forwarder, PartitionStat
 from eventplane.tables.wire import dump, dump_values, parse_item
 
 Item = dict[str, Any]
@@ -22,26 +24,13 @@ class GrpcRemote:
     def __init__(self, forwarder: Forwarder) -> None:
         self._f = forwarder
 
-    async def _call(self, address: str, rpc: str, request: Any) -> Any:
+    async def _call(self, address: str, rpc: str, request: Any, timeout: float = 30) -> Any:
         try:
             return await getattr(self._f.stub(address), rpc)(
-                request, metadata=self._f.metadata(), timeout=30
+                request, metadata=self._f.metadata(), timeout=timeout
             )
         except grpc.RpcError as err:
             raise from_rpc(err) from None
-
-    async def get_item(self, address: str, req: rd.GetItemInput) -> Item | None:
-        r = await self._call(
-            address,
-            "GetItem",
-            pb.GetItemRequest(
-                table_name=req.table_name,
-                key=dump(req.key),
-                projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-            ),
-        )
-        return parse_item(r.item, "Item") if r.item else None
 
     async def scan(
         self, address: str, req: rd.ScanInput, from_partition: int, bytes_used: int
@@ -89,5 +78,62 @@ class GrpcRemote:
             ),
         )
 
+    async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]:
+        # Short: a replica that died without leaving the group must not hold up
+        # DescribeTable (its partitions count as unowned until the group moves them).
+        r = await self._call(
+            address, "PartitionStats", pb.TableNameRequest(table_name=table_name), timeout=2
+        )
+        return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
+
+    async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
+        r = await self._call(address, "TransactGetItems", transact_get_request(gets))
+        if r.cancellation_reasons:
+            raise TransactionCanceledException(
+                r.cancelled_message,
+                [
+                    CancellationReason(c.code, c.message, parse_item(c.item, "Item") or None)
+                    for c in r.cancellation_reasons
+                ],
+            )
+        return tg.Snapshot(
+            [parse_item(x.item, "Item") if x.item else None for x in r.responses],
+            list(r.versions),
+        )
+
+    async def batch_get(
+        self, address: str, request_items: dict[str, rd.KeysAndAttributes]
+    ) -> dict[str, list[Item]]:
+        r = await self._call(
+            address,
+            "BatchGetItem",
+            pb.BatchGetItemRequest(
+                request_items={
+                    name: pb.KeysAndAttributes(
+                        keys=[dump(k) for k in ka.keys],
+                        projection_expression=ka.projection_expression,
+                        expression_attribute_names=dict(ka.expression_attribute_names),
+                        consistent_read=ka.consistent_read,
+                    )
+                    for name, ka in request_items.items()
+                }
+            ),
+        )
+        return {n: [parse_item(i, "Item") for i in v.items] for n, v in r.responses.items()}
+
     async def close(self) -> None:
         await self._f.close()
+
+
+def transact_get_request(gets: list[tg.TransactGet]) -> pb.TransactGetItemsRequest:
+    return pb.TransactGetItemsRequest(
+        transact_items=[
+            pb.TransactGetItem(
+                table_name=g.table_name,
+                key=dump(g.key),
+                projection_expression=g.projection_expression,
+                expression_attribute_names=dict(g.expression_attribute_names),
+            )
+            for g in gets
+        ]
+    )

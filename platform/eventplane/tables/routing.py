@@ -15,6 +15,7 @@ import contextvars
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
@@ -30,7 +31,8 @@ from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, curre
 
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
-    from eventplane.tables.reads import GetItemInput, Page, ScanInput
+    from eventplane.tables.reads import KeysAndAttributes, Page, ScanInput
+    from eventplane.tables.transact_get import Snapshot, TransactGet
 
 _log = get_logger("eventplane.tables.routing")
 
@@ -51,16 +53,31 @@ class NotOwner(Exception):
         self.address = address
 
 
+@dataclass(frozen=True)
+class PartitionStat:
+    """Item count and bytes of one partition, as its owner holds it."""
+
+    partition: int
+    item_count: int
+    size_bytes: int
+
+
 class Remote(Protocol):
     """Calls to another replica's partitions (the service implements them over gRPC)."""
-
-    async def get_item(self, address: str, req: GetItemInput) -> dict[str, Any] | None: ...
 
     async def scan(
         self, address: str, req: ScanInput, from_partition: int, bytes_used: int
     ) -> Page: ...
 
     async def batch_write(self, address: str, writes: dict[str, list[BatchWrite]]) -> None: ...
+
+    async def partition_stats(self, address: str, table_name: str) -> list[PartitionStat]: ...
+
+    async def batch_get(
+        self, address: str, request_items: dict[str, KeysAndAttributes]
+    ) -> dict[str, list[dict[str, Any]]]: ...
+
+    async def transact_get(self, address: str, gets: list[TransactGet]) -> Snapshot: ...
 
     async def close(self) -> None: ...
 
@@ -77,32 +94,43 @@ class OwnerDirectory:
         self._admin = AdminClient(client_config(settings))
         self.self_address = self_address
         self._owners: dict[tuple[str, int], str] = {}
+        self._members: set[str] = set()
         self._fetched = 0.0
         self._lock = asyncio.Lock()
 
     async def owner_of(self, table: str, partition: int) -> str | None:
+        await self._refresh()
+        return self._owners.get((table, partition))
+
+    async def members(self) -> set[str]:
+        """The addresses of every replica in the group (with partitions or not)."""
+        await self._refresh()
+        return set(self._members)
+
+    async def _refresh(self) -> None:
         async with self._lock:
             if time.monotonic() - self._fetched >= REFRESH_SECONDS:
                 try:
-                    self._owners = await asyncio.to_thread(self._describe)
+                    self._owners, self._members = await asyncio.to_thread(self._describe)
                 except (KafkaException, TimeoutError) as exc:
                     _log.warning("cannot read table owners", error=str(exc))
                 self._fetched = time.monotonic()
-        return self._owners.get((table, partition))
 
-    def _describe(self) -> dict[tuple[str, int], str]:
+    def _describe(self) -> tuple[dict[tuple[str, int], str], set[str]]:
         futures = self._admin.describe_consumer_groups(
             [naming.TABLE_OWNERS_GROUP], request_timeout=5
         )
         group = futures[naming.TABLE_OWNERS_GROUP].result(timeout=5)
         owners: dict[tuple[str, int], str] = {}
+        members: set[str] = set()
         for member in group.members:
             parts = member.client_id.split("|")
-            if len(parts) < 2 or parts[0] != "eventplane-table-owner" or not member.assignment:
+            if len(parts) < 2 or parts[0] != "eventplane-table-owner":
                 continue
-            for tp in member.assignment.topic_partitions:
+            members.add(parts[1])
+            for tp in member.assignment.topic_partitions if member.assignment else ():
                 owners[(naming.table_of(tp.topic), tp.partition)] = parts[1]
-        return owners
+        return owners, members
 
 
 class Forwarder:

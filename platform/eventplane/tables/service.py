@@ -18,6 +18,7 @@ from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
@@ -152,7 +153,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
 
     async def DescribeTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         return pb.TableDescriptionResponse(
-            table=describe(self.engine.describe_table(request.table_name))
+            table=describe(await self.engine.describe_table(request.table_name))
         )
 
     async def ListTables(self, request: pb.ListTablesRequest, context: Ctx) -> Any:
@@ -162,6 +163,16 @@ class TablesService(tables_pb2_grpc.TablesServicer):
     async def DeleteTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         status = await self.engine.delete_table(request.table_name)
         return pb.TableDescriptionResponse(table=describe(status))
+
+    async def PartitionStats(self, request: pb.TableNameRequest, context: Ctx) -> Any:
+        return pb.PartitionStatsResponse(
+            partitions=[
+                pb.PartitionStat(
+                    partition=s.partition, item_count=s.item_count, size_bytes=s.size_bytes
+                )
+                for s in self.engine.partition_stats(request.table_name)
+            ]
+        )
 
     # --- items ------------------------------------------------------------------------------
     @routed("PutItem")
@@ -330,6 +341,32 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 ],
             )
         return pb.TransactWriteItemsResponse()
+
+    @routed("TransactGetItems")
+    async def TransactGetItems(self, request: pb.TransactGetItemsRequest, context: Ctx) -> Any:
+        gets = [
+            tg.TransactGet(
+                table_name=g.table_name,
+                key=parse_item(g.key, "Get.Key"),
+                projection_expression=g.projection_expression,
+                expression_attribute_names=dict(g.expression_attribute_names),
+            )
+            for g in request.transact_items
+        ]
+        try:
+            snap = await self.engine.transact_get_items(gets)
+        except tx.TransactionCanceledException as exc:
+            return pb.TransactGetItemsResponse(
+                cancelled_message=exc.message,
+                cancellation_reasons=[
+                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
+                    for r in exc.cancellation_reasons
+                ],
+            )
+        return pb.TransactGetItemsResponse(
+            responses=[pb.ItemResponse(item=dump(i)) for i in snap.items],
+            versions=snap.versions if self.is_forwarded(context) else [],
+        )
 
     # --- streams -------------------------------------------------------------------------
     async def ListStreams(self, request: pb.ListStreamsRequest, context: Ctx) -> Any:

@@ -8,6 +8,7 @@ Items are grouped by partition-key value, which is what Query reads.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,14 @@ class PartitionStore:
         self._items: dict[str, Item] = {}
         self._by_hash: dict[str, dict[str, Item]] = {}
         self.size_bytes = 0
+        # Versions tell an item written away and back from an unchanged one (a
+        # TransactGetItems over several replicas compares two reads): each change takes
+        # the next number; every absent item shares the number of the latest delete.
+        # The incarnation sets this store apart from the partition's other owners.
+        self._incarnation = uuid.uuid4().hex[:12]
+        self._seq = 0
+        self._versions: dict[str, int] = {}
+        self._last_delete = 0
 
     def load(self, items: dict[str, Item], size: Any) -> None:
         for key, item in items.items():
@@ -35,7 +44,17 @@ class PartitionStore:
     def get(self, key: str) -> Item | None:
         return self._items.get(key)
 
+    def version(self, key: str) -> str:
+        v = self._versions.get(key)
+        return (
+            f"{self._incarnation}:{v}"
+            if v is not None
+            else f"{self._incarnation}:d{self._last_delete}"
+        )
+
     def put(self, key: str, item: Item, size: Any) -> None:
+        self._seq += 1
+        self._versions[key] = self._seq
         old = self._items.get(key)
         if old is not None:
             self.size_bytes -= size(old)
@@ -47,6 +66,9 @@ class PartitionStore:
         old = self._items.pop(key, None)
         if old is None:
             return
+        self._seq += 1
+        self._last_delete = self._seq
+        self._versions.pop(key, None)
         self.size_bytes -= size(old)
         hk = canonical_value(old[self._hash_key])
         group = self._by_hash.get(hk)

@@ -213,6 +213,51 @@ class TableNameRequest(_message.Message):
 Global___TableNameRequest: _TypeAlias = TableNameRequest  # noqa: Y015
 
 @_typing.final
+class PartitionStat(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTITION_FIELD_NUMBER: _builtins.int
+    ITEM_COUNT_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    partition: _builtins.int
+    item_count: _builtins.int
+    size_bytes: _builtins.int
+    def __init__(
+        self,
+        *,
+        partition: _builtins.int = ...,
+        item_count: _builtins.int = ...,
+        size_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_count", b"item_count", "partition", b"partition", "size_bytes", b"size_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartitionStat: _TypeAlias = PartitionStat  # noqa: Y015
+
+@_typing.final
+class PartitionStatsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def partitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartitionStat]: ...
+    def __init__(
+        self,
+        *,
+        partitions: _abc.Iterable[Global___PartitionStat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["partitions", b"partitions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartitionStatsResponse: _TypeAlias = PartitionStatsResponse  # noqa: Y015
+
+@_typing.final
 class TableDescriptionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1528,3 +1573,131 @@ class GetRecordsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetRecordsResponse: _TypeAlias = GetRecordsResponse  # noqa: Y015
+
+@_typing.final
+class TransactGetItem(_message.Message):
+    """one Get"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ExpressionAttributeNamesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TABLE_NAME_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    PROJECTION_EXPRESSION_FIELD_NUMBER: _builtins.int
+    EXPRESSION_ATTRIBUTE_NAMES_FIELD_NUMBER: _builtins.int
+    table_name: _builtins.str
+    key: _builtins.str
+    projection_expression: _builtins.str
+    @_builtins.property
+    def expression_attribute_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        table_name: _builtins.str = ...,
+        key: _builtins.str = ...,
+        projection_expression: _builtins.str = ...,
+        expression_attribute_names: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expression_attribute_names", b"expression_attribute_names", "key", b"key", "projection_expression", b"projection_expression", "table_name", b"table_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactGetItem: _TypeAlias = TransactGetItem  # noqa: Y015
+
+@_typing.final
+class TransactGetItemsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACT_ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def transact_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransactGetItem]: ...
+    def __init__(
+        self,
+        *,
+        transact_items: _abc.Iterable[Global___TransactGetItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["transact_items", b"transact_items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactGetItemsRequest: _TypeAlias = TransactGetItemsRequest  # noqa: Y015
+
+@_typing.final
+class ItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    item: _builtins.str
+    def __init__(
+        self,
+        *,
+        item: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemResponse: _TypeAlias = ItemResponse  # noqa: Y015
+
+@_typing.final
+class TransactGetItemsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSES_FIELD_NUMBER: _builtins.int
+    CANCELLED_MESSAGE_FIELD_NUMBER: _builtins.int
+    CANCELLATION_REASONS_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    cancelled_message: _builtins.str
+    """Set when the transaction was canceled (TransactionCanceledException)."""
+    @_builtins.property
+    def responses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemResponse]:
+        """in request order"""
+
+    @_builtins.property
+    def cancellation_reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___CancellationReason]: ...
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Replica to replica (forwarded calls only): each item's version in its owner's
+        store, so a second read can tell an item written away and back from an unchanged one.
+        """
+
+    def __init__(
+        self,
+        *,
+        responses: _abc.Iterable[Global___ItemResponse] | None = ...,
+        cancelled_message: _builtins.str = ...,
+        cancellation_reasons: _abc.Iterable[Global___CancellationReason] | None = ...,
+        versions: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancellation_reasons", b"cancellation_reasons", "cancelled_message", b"cancelled_message", "responses", b"responses", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactGetItemsResponse: _TypeAlias = TransactGetItemsResponse  # noqa: Y015

@@ -100,6 +100,16 @@ class TablesStub:
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
                 _registered_method=True)
+        self.TransactGetItems = channel.unary_unary(
+                '/eventplane.v1.Tables/TransactGetItems',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
+                _registered_method=True)
+        self.PartitionStats = channel.unary_unary(
+                '/eventplane.v1.Tables/PartitionStats',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.PartitionStatsResponse.FromString,
+                _registered_method=True)
         self.ListStreams = channel.unary_unary(
                 '/eventplane.v1.Tables/ListStreams',
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.ListStreamsRequest.SerializeToString,
@@ -203,6 +213,20 @@ class TablesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransactGetItems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PartitionStats(self, request, context):
+        """Replica to replica: item counts and bytes of the table's partitions the answering
+        replica owns and has restored (DescribeTable sums them over the owners).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStreams(self, request, context):
         """DynamoDB Streams
         """
@@ -295,6 +319,16 @@ def add_TablesServicer_to_server(servicer, server):
                     servicer.TransactWriteItems,
                     request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.SerializeToString,
+            ),
+            'TransactGetItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransactGetItems,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.SerializeToString,
+            ),
+            'PartitionStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.PartitionStats,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.PartitionStatsResponse.SerializeToString,
             ),
             'ListStreams': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStreams,
@@ -668,6 +702,60 @@ class Tables:
             '/eventplane.v1.Tables/TransactWriteItems',
             eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsRequest.SerializeToString,
             eventplane_dot_v1_dot_tables__pb2.TransactWriteItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransactGetItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/TransactGetItems',
+            eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PartitionStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/PartitionStats',
+            eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.PartitionStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

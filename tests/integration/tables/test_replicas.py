@@ -1,0 +1,379 @@
+"""Two replicas with the tables role in one cluster: every call answers the same through each.
+
+A real deployment runs two or more replicas; each owns some of a table's partitions and
+forwards the rest. The table is created through A and written through B; then every read
+(DescribeTable's status and counts, Scan, Query, BatchGetItem, the stream) must give the
+table's answer, whole, through either replica, and the item gauges must count each item
+once across the two.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventplane.client import Client
+from eventplane.errors import EventplaneError
+from eventplane.tables.keys import partition_of
+from eventplane.tables.transactions import TransactionCanceledException
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 4
+HASHES = [f"h{i}" for i in range(8)]
+SORTS = range(3)
+WRITTEN = len(HASHES) * len(SORTS)
+
+
+@pytest.fixture(scope="module")
+def replicas(eventplane_kafka: str) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+    cluster = unique_cluster()
+    with (
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as a,
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as b,
+    ):
+        yield a, b
+
+
+@pytest.fixture(scope="module")
+def clients(
+    replicas: tuple[EventplaneProcess, EventplaneProcess],
+) -> Iterator[tuple[Client, Client]]:
+    a, b = replicas
+    with a.client() as ca, b.client() as cb:
+        yield ca, cb
+
+
+def _key(h: str, s: int) -> dict[str, Any]:
+    return {"pk": {"S": h}, "sk": {"N": str(s)}}
+
+
+def _metric(server: EventplaneProcess, name: str, table: str) -> float:
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith(f'{name}{{table="{table}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.fixture(scope="module")
+def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
+    """A table created through A and written through B: (name, stream ARN)."""
+    ca, cb = clients
+    name = f"rep-{uuid.uuid4().hex[:10]}"
+    desc = ca.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH"), ("sk", "RANGE")],
+        attribute_definitions=[("pk", "S"), ("sk", "N")],
+        stream_view_type="NEW_AND_OLD_IMAGES",
+        partitions=PARTITIONS,
+    )
+    assert desc.table_status == "ACTIVE"  # create answers once every partition is adopted
+    # The table's partitions land on both replicas (the group balances them), and the
+    # items land on every partition: B serves some writes and forwards the others.
+    assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
+    for h in HASHES:
+        for s in SORTS:
+            cb.tables.put_item(name, {**_key(h, s), "v": {"S": f"{h}-{s}"}})
+    yield name, desc.latest_stream_arn
+    ca.tables.delete_table(name)
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_describe_is_active_with_the_whole_tables_counts(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    desc = clients[via].tables.describe_table(name)
+    assert desc.table_status == "ACTIVE"
+    assert desc.item_count == WRITTEN
+    assert desc.table_size_bytes > 0
+    other = clients[1 - via].tables.describe_table(name)
+    assert other.table_size_bytes == desc.table_size_bytes
+
+
+def test_a_replica_that_owns_none_of_a_table_reports_it_whole(
+    clients: tuple[Client, Client],
+) -> None:
+    """One partition: one replica owns it, the other none; both say ACTIVE and count it."""
+    ca, cb = clients
+    name = f"one-{uuid.uuid4().hex[:10]}"
+    desc = cb.tables.create_table(
+        name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")], partitions=1
+    )
+    try:
+        assert desc.table_status == "ACTIVE"
+        for i in range(5):
+            ca.tables.put_item(name, {"pk": {"S": f"k{i}"}})
+        for client in clients:
+            got = client.tables.describe_table(name)
+            assert (got.table_status, got.item_count) == ("ACTIVE", 5)
+            assert client.tables.scan(name).count == 5
+    finally:
+        ca.tables.delete_table(name)
+    for client in clients:  # deleted through A: gone through B too
+
+        def gone(client: Client = client) -> bool:
+            with pytest.raises(EventplaneError) as err:
+                client.tables.describe_table(name)
+            assert err.value.code == "ResourceNotFoundException"
+            return True
+
+        eventually(gone, timeout=10)
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_scan_returns_every_partition_page_by_page(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    client = clients[via]
+    assert client.tables.scan(name).count == WRITTEN
+    seen: list[tuple[str, str]] = []
+    start = None
+    for _ in range(WRITTEN):  # bounded: 5 items a page
+        page = client.tables.scan(name, limit=5, exclusive_start_key=start)
+        seen += [(i["pk"]["S"], i["sk"]["N"]) for i in page.items]
+        start = page.last_evaluated_key
+        if start is None:
+            break
+    assert sorted(seen) == sorted((h, str(s)) for h in HASHES for s in SORTS)
+    segments = [client.tables.scan(name, segment=i, total_segments=3).count for i in range(3)]
+    assert sum(segments) == WRITTEN
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_query_and_batch_get_reach_every_partition(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    client = clients[via]
+    for h in HASHES:
+        page = client.tables.query(
+            name,
+            "pk = :h",
+            expression_attribute_values={":h": {"S": h}},
+            scan_index_forward=False,
+        )
+        assert [i["sk"]["N"] for i in page.items] == ["2", "1", "0"]
+    keys = [_key(h, 1) for h in HASHES] + [_key("absent", 0)]
+    got = client.tables.batch_get_item({name: {"Keys": keys, "ProjectionExpression": "v"}})
+    assert sorted(i["v"]["S"] for i in got[name]) == sorted(f"{h}-1" for h in HASHES)
+    for h in HASHES:
+        item = client.tables.get_item(name, _key(h, 2))
+        assert item is not None and item["v"]["S"] == f"{h}-2"
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_list_tables_and_streams_and_the_stream_through_each(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, arn = table
+    client = clients[via]
+    names, _ = client.tables.list_tables()
+    assert name in names
+    assert arn in client.tables.list_streams(name)
+    shards = client.tables.describe_stream(arn).shards
+    assert len(shards) == PARTITIONS
+    inserted: list[tuple[str, str]] = []
+    for shard in shards:
+        it = client.tables.get_shard_iterator(arn, shard.shard_id, "TRIM_HORIZON")
+        for _ in range(100):  # bounded: pages until an empty one
+            page = client.tables.get_records(it)
+            if not page.records:
+                break
+            inserted += [
+                (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["Keys"]["sk"]["N"])
+                for r in page.records
+                if r["eventName"] == "INSERT"
+            ]
+            it = page.next_shard_iterator
+    assert sorted(inserted) == sorted((h, str(s)) for h in HASHES for s in SORTS)
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_a_transaction_on_one_partition_runs_through_either_replica(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    client = clients[via]
+    h = HASHES[via]
+    client.tables.transact_write_items(
+        [
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": _key(h, 0),
+                    "UpdateExpression": "SET n = if_not_exists(n, :zero) + :one",
+                    "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": name,
+                    "Key": _key(h, 1),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+    )
+    item = clients[1 - via].tables.get_item(name, _key(h, 0))
+    assert item is not None and item["n"]["N"] == "1"
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_a_transaction_over_both_replicas_partitions_applies_nothing(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    """Items on every partition (so on both replicas): refused until the coordinator
+    exists, and never half applied."""
+    name, _ = table
+    client = clients[via]
+    with pytest.raises(EventplaneError) as err:
+        client.tables.transact_write_items(
+            [{"Put": {"TableName": name, "Item": {**_key(h, 9), "v": {"S": "tx"}}}} for h in HASHES]
+        )
+    assert err.value.code == "ValidationException"
+    for other in clients:
+        got = other.tables.batch_get_item({name: {"Keys": [_key(h, 9) for h in HASHES]}})
+        assert got.get(name, []) == []
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_transact_get_reads_items_of_both_replicas(
+    clients: tuple[Client, Client], table: tuple[str, str], via: int
+) -> None:
+    name, _ = table
+    gets = [{"Get": {"TableName": name, "Key": _key(h, 2)}} for h in HASHES]
+    got = clients[via].tables.transact_get_items(gets)
+    assert [i["v"]["S"] if i else None for i in got] == [f"{h}-2" for h in HASHES]
+    # The items of one partition only: served by whichever replica owns it.
+    one = clients[via].tables.transact_get_items(
+        [{"Get": {"TableName": name, "Key": _key(HASHES[0], s)}} for s in SORTS]
+    )
+    assert [i["sk"]["N"] for i in one if i] == [str(s) for s in SORTS]
+
+
+def test_transact_get_over_both_replicas_is_a_snapshot_under_writes(
+    replicas: tuple[EventplaneProcess, EventplaneProcess],
+    clients: tuple[Client, Client],
+    table: tuple[str, str],
+) -> None:
+    """A writer sets k on (h0, 0)..(h7, 0), in that order, to 1, 2, ...: every snapshot
+    holds some k on a prefix and k-1 on the rest. The items are on both replicas."""
+    name, _ = table
+    assert all(_metric(r, "eventplane_table_size_bytes", name) > 0 for r in replicas)
+    ca, cb = clients
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def set_k(h: str, k: int) -> None:
+        ca.tables.update_item(
+            name,
+            _key(h, 0),
+            update_expression="SET k = :k",
+            expression_attribute_values={":k": {"N": str(k)}},
+        )
+
+    def write() -> None:
+        try:
+            k = 0
+            while not stop.is_set():
+                k += 1
+                for h in HASHES:
+                    set_k(h, k)
+        except BaseException as exc:  # reported by the test thread
+            failures.append(exc)
+
+    for h in HASHES:
+        set_k(h, 0)
+    writer = threading.Thread(target=write)
+    writer.start()
+    gets = [
+        {"Get": {"TableName": name, "Key": _key(h, 0), "ProjectionExpression": "k"}} for h in HASHES
+    ]
+    snapshots = conflicts = 0
+    try:
+        for _ in range(40):
+            try:
+                got = cb.tables.transact_get_items(gets)
+            except TransactionCanceledException as exc:
+                codes = {r.code for r in exc.cancellation_reasons}
+                assert codes <= {"None", "TransactionConflict"}, codes
+                conflicts += 1
+                continue
+            ks = [int(i["k"]["N"]) for i in got if i is not None]
+            assert len(ks) == len(HASHES)
+            assert ks == sorted(ks, reverse=True) and ks[0] - ks[-1] <= 1, ks
+            snapshots += 1
+    finally:
+        stop.set()
+        writer.join(30)
+    assert not failures, failures
+    assert snapshots > 0, f"every read conflicted ({conflicts})"
+
+
+def test_item_gauges_count_each_partition_once_across_replicas(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], table: tuple[str, str]
+) -> None:
+    name, _ = table
+    a, b = replicas
+
+    def counted() -> bool:
+        items = [_metric(r, "eventplane_table_items", name) for r in (a, b)]
+        assert sum(items) == WRITTEN, items
+        return True
+
+    eventually(counted, timeout=10)
+    sizes = [_metric(r, "eventplane_table_size_bytes", name) for r in (a, b)]
+    assert all(s > 0 for s in sizes), sizes  # both replicas own some of the partitions
+
+
+def test_a_missing_table_is_not_found_through_either_replica(
+    clients: tuple[Client, Client],
+) -> None:
+    for client in clients:
+        with pytest.raises(EventplaneError) as err:
+            client.tables.describe_table(f"missing-{uuid.uuid4().hex[:8]}")
+        assert err.value.code == "ResourceNotFoundException"
+
+
+def test_describe_stays_active_and_counts_everything_when_a_replica_dies(
+    eventplane_kafka: str,
+) -> None:
+    """SIGKILL of one of two replicas: DescribeTable through the survivor answers at once
+    (the dead one's stats call fails fast), stays ACTIVE, and counts every item again once
+    the survivor has adopted the dead one's partitions."""
+    cluster = unique_cluster()
+    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as a:
+        b = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
+        try:
+            with a.client() as ca:
+                name = f"kill-{uuid.uuid4().hex[:10]}"
+                ca.tables.create_table(
+                    name,
+                    key_schema=[("pk", "HASH")],
+                    attribute_definitions=[("pk", "S")],
+                    partitions=PARTITIONS,
+                )
+                for h in HASHES:
+                    ca.tables.put_item(name, {"pk": {"S": h}})
+                eventually(lambda: _metric(b, "eventplane_table_items", name) > 0, timeout=30)
+                b.kill()
+                assert ca.tables.describe_table(name).table_status == "ACTIVE"
+
+                def whole() -> bool:
+                    desc = ca.tables.describe_table(name)
+                    assert desc.table_status == "ACTIVE"
+                    return desc.item_count == len(HASHES)
+
+                eventually(whole, timeout=60, message="the survivor never counted every item")
+                assert ca.tables.scan(name).count == len(HASHES)
+        finally:
+            b.stop()

@@ -13,21 +13,17 @@ import asyncio
 import time
 from collections import defaultdict
 
-import grpc
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from eventplane._gen.v1 import queues_pb2_grpc
-from eventplane.client._channel import MAX_MESSAGE_BYTES
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
-from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 from eventplane.queues.owner import queue_of
 from eventplane.security import replicas
-from eventplane.security.peers import peer_channel
-from eventplane.security.replicas import FORWARDED_KEY
+from eventplane.security.peers import Peers
 
 _log = get_logger("eventplane.queues.routing")
 
@@ -94,36 +90,8 @@ class OwnerDirectory:
         return self._owners.get((queue, partition))
 
 
-class Forwarder:
+class Forwarder(Peers):
     """gRPC stubs to the other replicas, one channel each."""
 
-    def __init__(self, token: str, settings: Settings | None = None) -> None:
-        self._token = token
-        self._settings = settings or Settings()
-        self._channels: dict[str, grpc.aio.Channel] = {}
-
     def stub(self, address: str) -> queues_pb2_grpc.QueuesStub:
-        channel = self._channels.get(address)
-        if channel is None:
-            channel = peer_channel(
-                self._settings,
-                address,
-                [
-                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ],
-            )
-            self._channels[address] = channel
-        return queues_pb2_grpc.QueuesStub(channel)
-
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        md: list[tuple[str, str]] = [(FORWARDED_KEY, self._token)]
-        ctx = current_trace()
-        if ctx is not None:
-            md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]
-        return tuple(md)
-
-    async def close(self) -> None:
-        for channel in self._channels.values():
-            await channel.close()
-        self._channels.clear()
+        return queues_pb2_grpc.QueuesStub(self.channel(address))

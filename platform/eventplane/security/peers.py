@@ -15,7 +15,10 @@ from typing import Any
 
 import grpc
 
+from eventplane.client._channel import MAX_MESSAGE_BYTES
 from eventplane.config import ConfigError, Settings
+from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
+from eventplane.security.replicas import FORWARDED_KEY
 from eventplane.security.tls import TlsFiles
 
 
@@ -51,3 +54,42 @@ def peer_channel(
     if settings.tls_server_name:
         options = [*options, ("grpc.ssl_target_name_override", settings.tls_server_name)]
     return grpc.aio.secure_channel(address, credentials, options=options)
+
+
+class Peers:
+    """Channels to the other replicas (one each, kept) and the metadata of a forwarded call.
+
+    Each capability that forwards wraps a channel in its own stub; the metadata carries
+    its forward token (which tells the peer to serve from its own partitions and
+    authenticates the call) and the caller's request and trace ids.
+    """
+
+    def __init__(self, token: str, settings: Settings | None = None) -> None:
+        self._token = token
+        self._settings = settings or Settings()
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def channel(self, address: str) -> grpc.aio.Channel:
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = self._channels[address] = peer_channel(
+                self._settings,
+                address,
+                [
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ],
+            )
+        return channel
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        md: list[tuple[str, str]] = [(FORWARDED_KEY, self._token)]
+        ctx = current_trace()
+        if ctx is not None:
+            md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]
+        return tuple(md)
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()

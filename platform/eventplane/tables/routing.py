@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import grpc
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
@@ -27,7 +24,8 @@ from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
-from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
+from eventplane.security import replicas
+from eventplane.security.peers import Peers
 
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
 
 _log = get_logger("eventplane.tables.routing")
 
-FORWARDED_KEY = "x-eventplane-forwarded"
+FORWARDED_KEY = replicas.FORWARDED_KEY
 REFRESH_SECONDS = 1.0
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -84,7 +82,7 @@ class Remote(Protocol):
 
 def forward_token(secret: str) -> str:
     """Marks a request as forwarded by a replica of this cluster (not by a client)."""
-    return hmac.new(secret.encode(), b"eventplane-tables-forwarded", hashlib.sha256).hexdigest()
+    return replicas.forward_token(secret, replicas.TABLES_SCOPE)
 
 
 class OwnerDirectory:
@@ -133,34 +131,8 @@ class OwnerDirectory:
         return owners, members
 
 
-class Forwarder:
+class Forwarder(Peers):
     """gRPC stubs to the other replicas, one channel each."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
-        self._channels: dict[str, grpc.aio.Channel] = {}
-
     def stub(self, address: str) -> tables_pb2_grpc.TablesStub:
-        channel = self._channels.get(address)
-        if channel is None:
-            channel = grpc.aio.insecure_channel(
-                address,
-                options=[
-                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ],
-            )
-            self._channels[address] = channel
-        return tables_pb2_grpc.TablesStub(channel)
-
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        md: list[tuple[str, str]] = [(FORWARDED_KEY, self._token)]
-        ctx = current_trace()
-        if ctx is not None:
-            md += [(REQUEST_ID_KEY, ctx.request_id), (TRACE_ID_KEY, ctx.trace_id)]
-        return tuple(md)
-
-    async def close(self) -> None:
-        for channel in self._channels.values():
-            await channel.close()
-        self._channels.clear()
+        return tables_pb2_grpc.TablesStub(self.channel(address))

@@ -120,8 +120,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         self.streams = StreamsApi(
             engine.tables, engine.lookup, engine.readers, engine.signer, engine.clock
         )
-        self.forwarder = Forwarder(engine.forward_token)
-        engine.remote = GrpcRemote(Forwarder(engine.forward_token))
+        self.forwarder = Forwarder(engine.forward_token, engine.settings)
+        engine.remote = GrpcRemote(Forwarder(engine.forward_token, engine.settings))
 
     def is_forwarded(self, context: Ctx) -> bool:
         token = self.engine.forward_token

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventplane.config import Settings
 from eventplane.errors import ServiceUnavailable
@@ -146,9 +146,7 @@ class View:
             with self._cond:
                 self._executions.clear()
                 self._by_machine.clear()
-            ends = {
-                tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in assigned
-            }
+            ends = {tp.partition: self._end(consumer, tp) for tp in assigned}
             consumer.assign(assigned)
             started = time.monotonic()
             while not self._stop.is_set():
@@ -168,6 +166,17 @@ class View:
                 self._apply(msgs)
         finally:
             consumer.close()
+
+    def _end(self, consumer: Any, tp: TopicPartition) -> int:
+        """Where a partition ends now; retried while a new topic has no leader yet."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
+            except KafkaException:
+                if time.monotonic() > deadline or self._stop.is_set():
+                    raise
+                time.sleep(0.2)
 
     @staticmethod
     def _caught_up(consumer: Any, ends: dict[int, int]) -> bool:

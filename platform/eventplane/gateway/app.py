@@ -48,7 +48,7 @@ Response = tuple[int, dict[str, str], bytes]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 HEALTH_PATH = "/_eventplane/health"
 # Services the gateway speaks, by botocore model name.
-SERVICES = ("sqs", "sns")
+SERVICES = ("sqs", "sns", "events")
 
 
 @dataclass
@@ -248,8 +248,11 @@ class GatewayApp:
         op = operation(model, action)
         assert op is not None
         result = await call(to_request(request_cls, members))
-        # The query protocol writes an empty list as an empty element; JSON leaves it out.
-        output: dict[str, Any] = from_result(op.output_shape, result, keep_empty=query)
+        # Empty lists and maps: the query protocol writes an empty element (SNS's
+        # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
+        # those that moved from query (SQS), whose empty flattened lists never showed.
+        keep_empty = query or "awsQueryCompatible" not in model.metadata
+        output: dict[str, Any] = from_result(op.output_shape, result, keep_empty=keep_empty)
         return binding.present(output, req.base_url, principal.account)
 
 

@@ -1,5 +1,5 @@
-"""One eventplane server with the gateway on for this package (queues and topics), and
-boto3 against it."""
+"""One eventplane server with the gateway on for this package (queues, topics, event
+buses), and boto3 against it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .support import ACCOUNT, KEY, REGION, SECRET
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues,fanout",
+        roles="api,queues,fanout,bus",
         cluster=unique_cluster(),
         env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
     ).start()
@@ -41,6 +41,22 @@ def sqs(gateway: EventplaneProcess) -> Any:
         aws_secret_access_key=SECRET,
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def _client(gateway: EventplaneProcess, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=gateway.gateway_url,
+        region_name=REGION,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture(scope="session")
+def events(gateway: EventplaneProcess) -> Any:
+    return _client(gateway, "events")
 
 
 @pytest.fixture(scope="session")

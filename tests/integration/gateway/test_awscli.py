@@ -119,3 +119,29 @@ def test_cli_sns_session(gateway: EventplaneProcess, tmp_path: Path) -> None:
     sns("delete-topic", "--topic-arn", topic)
     assert topic not in [t["TopicArn"] for t in sns("list-topics")["Topics"]]
     aws(gateway, tmp_path, "delete-queue", "--queue-url", queue)
+
+
+def test_cli_events_session(gateway: EventplaneProcess, tmp_path: Path) -> None:
+    def events(*args: str) -> Any:
+        return aws(gateway, tmp_path, *args, service="events")
+
+    name = f"gw-cli-{uuid.uuid4().hex[:8]}"
+    queue = aws(gateway, tmp_path, "create-queue", "--queue-name", name)["QueueUrl"]
+    queue_arn = aws(
+        gateway, tmp_path, "get-queue-attributes", "--queue-url", queue,
+        "--attribute-names", "QueueArn",
+    )["Attributes"]["QueueArn"]  # fmt: skip
+    events("put-rule", "--name", name, "--event-pattern", json.dumps({"source": [name]}))
+    assert name in [r["Name"] for r in events("list-rules", "--name-prefix", name)["Rules"]]
+    events("put-targets", "--rule", name, "--targets", f"Id=q,Arn={queue_arn}")
+    entry = {"Source": name, "DetailType": "placed", "Detail": '{"n": 1}'}
+    put = events("put-events", "--entries", json.dumps([entry]))
+    assert put["FailedEntryCount"] == 0
+    got = aws(
+        gateway, tmp_path, "receive-message", "--queue-url", queue, "--wait-time-seconds", "10"
+    )
+    (message,) = got["Messages"]
+    assert json.loads(message["Body"])["id"] == put["Entries"][0]["EventId"]
+    events("remove-targets", "--rule", name, "--ids", "q")
+    events("delete-rule", "--name", name)
+    aws(gateway, tmp_path, "delete-queue", "--queue-url", queue)

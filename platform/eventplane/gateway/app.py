@@ -88,9 +88,15 @@ class GatewayApp:
             for m in self.models.values()
             if m.metadata.get("targetPrefix")
         }
-        # Query actions by name, for requests that name no service (unsigned, dev mode).
+        # The services a query request may reach: query ones, and JSON ones that came from
+        # query (SQS); their actions by name, for requests that name no service (dev mode).
+        self._query_models = {
+            name: m
+            for name, m in self.models.items()
+            if m.metadata.get("protocol") == "query" or "awsQueryCompatible" in m.metadata
+        }
         self._by_action: dict[str, ServiceModel] = {}
-        for m in self.models.values():
+        for m in self._query_models.values():
             for action in m.operation_names:
                 self._by_action.setdefault(action, m)
 
@@ -190,8 +196,8 @@ class GatewayApp:
 
     def _query_model(self, req: _Request, action: str) -> ServiceModel | None:
         scope = scope_of(req.signed())
-        if scope is not None and scope[2] in self.models:
-            return self.models[scope[2]]
+        if scope is not None and scope[2] in self._query_models:
+            return self._query_models[scope[2]]
         segments = [s for s in req.path.split("/") if s]
         if len(segments) == 2 and segments[0].isdigit() and "sqs" in self.models:
             return self.models["sqs"]

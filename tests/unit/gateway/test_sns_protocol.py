@@ -169,3 +169,5 @@ def test_an_unsigned_query_request_goes_to_the_service_whose_model_has_the_actio
     # Both models have AddPermission; a queue URL's path says SQS, otherwise SQS wins too.
     assert model_for("AddPermission", "/123456789012/q") == "sqs"
     assert model_for("NoSuchAction") is None
+    # EventBridge speaks JSON only: its actions are not reachable as query requests.
+    assert model_for("PutEvents") is None

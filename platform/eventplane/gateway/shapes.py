@@ -124,14 +124,24 @@ def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) ->
 
 @functools.cache
 def _modeled_statuses(service: str) -> dict[str, int]:
+    model = service_model(service)
+    # A JSON-born service's error without a status is 400 (500 if a fault), the model
+    # format's default; services that came from query (SQS) keep the status table's.
+    json_born = model.metadata.get("protocol") == "json" and (
+        "awsQueryCompatible" not in model.metadata
+    )
     statuses: dict[str, int] = {}
-    for shape in service_model(service).error_shapes:
+    for shape in model.error_shapes:
         error = shape.metadata.get("error") or {}
+        code = str(error.get("code", shape.name))
         if "httpStatusCode" in error:
-            statuses[str(error.get("code", shape.name))] = int(error["httpStatusCode"])
+            statuses[code] = int(error["httpStatusCode"])
+        elif json_born:
+            statuses[code] = 500 if shape.metadata.get("fault") else 400
     return statuses
 
 
 def modeled_status(model: ServiceModel, code: str) -> int | None:
-    """The HTTP status ``model`` gives the error ``code`` (SNS: NotFound is 404), if any."""
+    """The HTTP status ``model`` gives the error ``code`` (SNS: NotFound is 404, EventBridge:
+    ResourceNotFoundException is 400), if the model knows the code."""
     return _modeled_statuses(model.service_name).get(code)

@@ -169,8 +169,10 @@ def test_buses_rules_and_targets(
 
 
 def test_errors_come_as_eventbridge_gives_them(events: Any, bus: str) -> None:
-    with pytest.raises(events.exceptions.ResourceNotFoundException):
+    with pytest.raises(events.exceptions.ResourceNotFoundException) as missing:
         events.describe_rule(Name="no-such-rule", EventBusName=bus)
+    # EventBridge answers every client error with 400, a missing resource too.
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.describe_event_bus(Name=f"gw-missing-{uuid.uuid4().hex[:8]}")
     with pytest.raises(events.exceptions.InvalidEventPatternException):

@@ -124,3 +124,14 @@ def test_every_served_action_has_a_shape_and_a_core_method() -> None:
             "UpdateEventBus",
         ]
     )
+
+
+def test_errors_take_eventbridges_status() -> None:
+    from eventplane.errors import InternalFailure, ResourceNotFound
+
+    status, headers, body = json_protocol.serialize_error(
+        EVENTS, ResourceNotFound("Rule r does not exist."), None
+    )
+    assert status == 400 and headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert "x-amzn-query-error" not in headers
+    assert json_protocol.serialize_error(EVENTS, InternalFailure("x"), None)[0] == 500

@@ -12,6 +12,7 @@ from botocore.serialize import JSONSerializer
 from eventplane.bus import shapes
 from eventplane.bus.aws import EventsBinding
 from eventplane.bus.operations import BusOperations
+from eventplane.errors import InternalFailure, ResourceNotFound
 from eventplane.gateway import json_protocol
 from eventplane.gateway.shapes import from_result, operation, service_model, to_request
 
@@ -127,9 +128,7 @@ def test_every_served_action_has_a_shape_and_a_core_method() -> None:
 
 
 def test_errors_take_eventbridges_status() -> None:
-    from eventplane.errors import InternalFailure, ResourceNotFound
-
-    status, headers, body = json_protocol.serialize_error(
+    status, headers, _ = json_protocol.serialize_error(
         EVENTS, ResourceNotFound("Rule r does not exist."), None
     )
     assert status == 400 and headers["x-amzn-errortype"] == "ResourceNotFoundException"

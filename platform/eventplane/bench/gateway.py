@@ -11,6 +11,8 @@ One run, printed as it goes:
   client through the gateway; its baseline is the same call through our gRPC SDK
   (``Client``) to the same server, so ``overhead_ms`` is what HTTP, SigV4 and the
   AWS protocol add per call.
+- ``gateway_sns_publish_latency_ms``: the same for SNS Publish (query/XML protocol)
+  to a topic with one queue subscribed, beside the gRPC SDK's publish.
 
 Needs the dev extra (boto3, moto[server]): ``pip install -e '.[dev]'``.
 """
@@ -38,14 +40,14 @@ BODY = "x" * 1024
 Result = dict[str, Any]
 
 
-def _boto3_client(endpoint: str) -> Any:
+def _boto3_client(endpoint: str, service: str = "sqs") -> Any:
     try:
         import boto3
         from botocore.config import Config
     except ImportError:  # pragma: no cover - a runtime-only install
         raise SystemExit("eventplane bench gateway needs boto3: pip install -e '.[dev]'") from None
     return boto3.client(
-        "sqs",
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="bench",
@@ -146,7 +148,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     for name in ("EVENTPLANE_CONFIG", "EVENTPLANE_RECEIPT_SECRET"):
         if name in os.environ:
             env[name] = os.environ[name]
-    server = EventplaneProcess(settings.bootstrap, roles="api,queues", env=env).start()
+    server = EventplaneProcess(settings.bootstrap, roles="api,queues,fanout", env=env).start()
     try:
         with moto_server() as moto:
             for name, count, is_batched in (
@@ -178,5 +180,32 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
             count=calls,
             overhead_ms=round(via_gateway - via_grpc, 3),
         )
+        yield _publish_latency(server, calls)
     finally:
         server.stop()
+
+
+def _publish_latency(server: EventplaneProcess, calls: int) -> Result:
+    """Mean SNS Publish latency through the gateway beside the gRPC SDK, to one topic."""
+    sns = _boto3_client(server.gateway_url, "sns")
+    sqs = _boto3_client(server.gateway_url)
+    name = f"bench-pub-{uuid.uuid4().hex[:8]}"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    try:
+        with server.client() as sdk:
+            via_gateway = _mean_ms(lambda: sns.publish(TopicArn=topic, Message=BODY), calls)
+            via_grpc = _mean_ms(lambda: sdk.topics.publish(topic, BODY), calls)
+    finally:
+        sns.delete_topic(TopicArn=topic)
+        sqs.delete_queue(QueueUrl=url)
+    return figure(
+        "gateway_sns_publish_latency_ms",
+        "ms",
+        via_gateway,
+        ("grpc_sdk_publish_latency_ms", via_grpc),
+        count=calls,
+        overhead_ms=round(via_gateway - via_grpc, 3),
+    )

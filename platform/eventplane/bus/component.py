@@ -23,8 +23,10 @@ class BusComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.bus import metrics
+        from eventplane.bus.aws import EventsBinding
         from eventplane.bus.engine import BusEngine
         from eventplane.bus.history import History
+        from eventplane.bus.operations import BusOperations
         from eventplane.bus.service import EventBusesService
         from eventplane.runtime.series import precreate_series
 
@@ -33,8 +35,11 @@ class BusComponent:
         precreate_series(ctx.registry, "event-bus", metrics.bus_series)
         precreate_series(ctx.registry, "rule", metrics.rule_series)
         self._engine = engine
+        self.operations = BusOperations(engine)
+        # The AWS-protocol gateway (role api) finds the EventBridge binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["events"] = EventsBinding(self.operations)
         events_pb2_grpc.add_EventBusesServicer_to_server(
-            EventBusesService(engine, History(ctx)), server
+            EventBusesService(self.operations, History(ctx)), server
         )
 
     async def stop(self) -> None:

@@ -1,120 +1,93 @@
-"""The EventBuses gRPC service: validate at the edge, call the engine, map the result."""
+"""The EventBuses gRPC service: translate protobuf onto the bus core and back.
+
+Buses, rules, targets and events go through ``operations.BusOperations`` (shared with
+the AWS-protocol gateway); archives, replays and schemas still call the engine here.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any, TypeAlias, TypeVar
+import datetime as dt
+from typing import TypeAlias
 
 import grpc
 
 from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
-from eventplane.bus.engine import BusEngine
+from eventplane.bus import shapes as s
 from eventplane.bus.history import History
 from eventplane.bus.models import (
     ArchiveDef,
-    BusDef,
     ReplayDef,
-    RuleDef,
-    TargetDef,
     archive_arn,
     bus_arn,
     not_found,
     rule_arn,
 )
+from eventplane.bus.operations import BusOperations
+from eventplane.bus.operations import page as _page
+from eventplane.bus.operations import require as _require
 from eventplane.bus.schemas import SchemaDef
-from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
-T = TypeVar("T")
-DEFAULT_LIMIT = 100
 
 
-def _require(value: str, parameter: str) -> str:
-    if not value:
-        raise MissingParameter(f"The request must contain the parameter {parameter}.")
-    return value
-
-
-def _page(items: Sequence[T], token: str, limit: int) -> tuple[Sequence[T], str]:
-    if limit < 0 or limit > DEFAULT_LIMIT:
-        raise ValidationException(f"Limit must be between 1 and {DEFAULT_LIMIT}, got {limit}")
-    size = limit or DEFAULT_LIMIT
-    if token and not token.isdigit():
-        raise ValidationException("The NextToken is not valid.")
-    start = int(token) if token else 0
-    end = start + size
-    return items[start:end], str(end) if end < len(items) else ""
-
-
-def _bus(b: BusDef) -> pb.EventBus:
+def _bus(b: s.EventBus) -> pb.EventBus:
     return pb.EventBus(
         name=b.name,
         arn=b.arn,
         description=b.description,
         schema_validation=b.schema_validation,
-        creation_time_ms=b.created_ms,
+        creation_time_ms=int(b.creation_time.timestamp() * 1000),
     )
 
 
-def _rule(r: RuleDef) -> pb.Rule:
+def _rule(r: s.Rule) -> pb.Rule:
     return pb.Rule(
         name=r.name,
         arn=r.arn,
-        event_bus_name=r.bus,
-        event_pattern=r.event_pattern or "",
-        schedule_expression=r.schedule_expression or "",
+        event_bus_name=r.event_bus_name,
+        event_pattern=r.event_pattern,
+        schedule_expression=r.schedule_expression,
         state=r.state,
         description=r.description,
     )
 
 
-def _target(t: TargetDef) -> pb.Target:
-    out = pb.Target(
-        id=t.id,
-        arn=t.arn,
-        input=t.input or "",
-        input_path=t.input_path or "",
-        retry_policy=pb.RetryPolicy(
-            maximum_retry_attempts=t.retry.maximum_retry_attempts,
-            maximum_event_age_in_seconds=t.retry.maximum_event_age_seconds,
-        ),
-    )
+def _target(t: s.Target) -> pb.Target:
+    out = pb.Target(id=t.id, arn=t.arn, input=t.input, input_path=t.input_path)
+    if t.retry_policy is not None:
+        out.retry_policy.maximum_retry_attempts = t.retry_policy.maximum_retry_attempts or 0
+        out.retry_policy.maximum_event_age_in_seconds = (
+            t.retry_policy.maximum_event_age_in_seconds or 0
+        )
     if t.input_transformer is not None:
-        out.input_transformer.input_paths_map.update(t.input_transformer.get("InputPathsMap") or {})
-        out.input_transformer.input_template = t.input_transformer.get("InputTemplate", "")
-    if t.dead_letter_arn:
-        out.dead_letter_config.arn = t.dead_letter_arn
-    if t.message_group_id:
-        out.sqs_parameters.message_group_id = t.message_group_id
+        out.input_transformer.input_paths_map.update(t.input_transformer.input_paths_map)
+        out.input_transformer.input_template = t.input_transformer.input_template
+    if t.dead_letter_config is not None:
+        out.dead_letter_config.arn = t.dead_letter_config.arn
+    if t.sqs_parameters is not None:
+        out.sqs_parameters.message_group_id = t.sqs_parameters.message_group_id
     return out
 
 
-def _target_spec(t: pb.Target) -> dict[str, Any]:
-    """The proto target as the boto3-shaped mapping TargetDef.parse validates."""
-    spec: dict[str, Any] = {"Id": t.id, "Arn": t.arn}
-    if t.input:
-        spec["Input"] = t.input
-    if t.input_path:
-        spec["InputPath"] = t.input_path
+def _target_shape(t: pb.Target) -> s.Target:
+    target = s.Target(id=t.id, arn=t.arn, input=t.input, input_path=t.input_path)
     if t.HasField("input_transformer"):
-        spec["InputTransformer"] = {
-            "InputPathsMap": dict(t.input_transformer.input_paths_map),
-            "InputTemplate": t.input_transformer.input_template,
-        }
+        target.input_transformer = s.InputTransformer(
+            dict(t.input_transformer.input_paths_map), t.input_transformer.input_template
+        )
     if t.HasField("retry_policy"):
-        retry: dict[str, int] = {}
-        if t.retry_policy.HasField("maximum_retry_attempts"):
-            retry["MaximumRetryAttempts"] = t.retry_policy.maximum_retry_attempts
-        if t.retry_policy.HasField("maximum_event_age_in_seconds"):
-            retry["MaximumEventAgeInSeconds"] = t.retry_policy.maximum_event_age_in_seconds
-        spec["RetryPolicy"] = retry
+        r = t.retry_policy
+        target.retry_policy = s.RetryPolicy(
+            r.maximum_retry_attempts if r.HasField("maximum_retry_attempts") else None,
+            r.maximum_event_age_in_seconds if r.HasField("maximum_event_age_in_seconds") else None,
+        )
     if t.dead_letter_config.arn:
-        spec["DeadLetterConfig"] = {"Arn": t.dead_letter_config.arn}
+        target.dead_letter_config = s.DeadLetterConfig(t.dead_letter_config.arn)
     if t.sqs_parameters.message_group_id:
-        spec["SqsParameters"] = {"MessageGroupId": t.sqs_parameters.message_group_id}
-    return spec
+        target.sqs_parameters = s.SqsParameters(t.sqs_parameters.message_group_id)
+    return target
 
 
 def _archive(a: ArchiveDef, stats: tuple[int, int]) -> pb.Archive:
@@ -169,147 +142,178 @@ def _schema(s: SchemaDef, version: int = 0) -> pb.Schema:
 
 
 class EventBusesService(events_pb2_grpc.EventBusesServicer):
-    def __init__(self, engine: BusEngine, history: History) -> None:
-        self.engine = engine
+    def __init__(self, ops: BusOperations, history: History) -> None:
+        self.ops = ops
+        self.engine = ops.engine
         self.history = history
 
     # --- buses ------------------------------------------------------------------------------
     async def CreateEventBus(
         self, request: pb.CreateEventBusRequest, context: Ctx
     ) -> pb.CreateEventBusResponse:
-        bus = await self.engine.create_bus(
-            _require(request.name, "Name"), request.description, request.schema_validation
+        result = await self.ops.create_event_bus(
+            s.CreateEventBusRequest(request.name, request.description, request.schema_validation)
         )
-        return pb.CreateEventBusResponse(event_bus_arn=bus.arn)
+        return pb.CreateEventBusResponse(event_bus_arn=result.event_bus_arn)
 
     async def UpdateEventBus(self, request: pb.UpdateEventBusRequest, context: Ctx) -> pb.EventBus:
-        bus = self.engine.bus(request.name)
         return _bus(
-            await self.engine.update_bus(bus, request.description, request.schema_validation)
+            await self.ops.update_event_bus(
+                s.UpdateEventBusRequest(
+                    request.name, request.description, request.schema_validation
+                )
+            )
         )
 
     async def DescribeEventBus(
         self, request: pb.DescribeEventBusRequest, context: Ctx
     ) -> pb.EventBus:
-        return _bus(self.engine.bus(request.name))
+        return _bus(await self.ops.describe_event_bus(s.DescribeEventBusRequest(request.name)))
 
     async def ListEventBuses(
         self, request: pb.ListEventBusesRequest, context: Ctx
     ) -> pb.ListEventBusesResponse:
-        items, token = _page(
-            self.engine.buses(request.name_prefix), request.next_token, request.limit
+        result = await self.ops.list_event_buses(
+            s.ListEventBusesRequest(request.name_prefix, request.next_token, request.limit)
         )
-        return pb.ListEventBusesResponse(event_buses=[_bus(b) for b in items], next_token=token)
+        return pb.ListEventBusesResponse(
+            event_buses=[_bus(b) for b in result.event_buses], next_token=result.next_token
+        )
 
     async def DeleteEventBus(
         self, request: pb.DeleteEventBusRequest, context: Ctx
     ) -> pb.DeleteEventBusResponse:
-        await self.engine.delete_bus(_require(request.name, "Name"))
+        await self.ops.delete_event_bus(s.DeleteEventBusRequest(request.name))
         return pb.DeleteEventBusResponse()
 
     # --- rules ------------------------------------------------------------------------------
     async def PutRule(self, request: pb.PutRuleRequest, context: Ctx) -> pb.PutRuleResponse:
-        rule = await self.engine.put_rule(
-            request.event_bus_name,
-            _require(request.name, "Name"),
-            request.event_pattern,
-            request.schedule_expression,
-            request.state,
-            request.description,
+        result = await self.ops.put_rule(
+            s.PutRuleRequest(
+                name=request.name,
+                event_bus_name=request.event_bus_name,
+                event_pattern=request.event_pattern,
+                schedule_expression=request.schedule_expression,
+                state=request.state,
+                description=request.description,
+            )
         )
-        return pb.PutRuleResponse(rule_arn=rule.arn)
+        return pb.PutRuleResponse(rule_arn=result.rule_arn)
 
     async def DescribeRule(self, request: pb.DescribeRuleRequest, context: Ctx) -> pb.Rule:
-        return _rule(self.engine.rule(request.event_bus_name, _require(request.name, "Name")))
+        return _rule(
+            await self.ops.describe_rule(
+                s.DescribeRuleRequest(request.name, request.event_bus_name)
+            )
+        )
 
     async def ListRules(self, request: pb.ListRulesRequest, context: Ctx) -> pb.ListRulesResponse:
-        rules = self.engine.rules(request.event_bus_name, request.name_prefix)
-        items, token = _page(rules, request.next_token, request.limit)
-        return pb.ListRulesResponse(rules=[_rule(r) for r in items], next_token=token)
+        result = await self.ops.list_rules(
+            s.ListRulesRequest(
+                request.name_prefix, request.event_bus_name, request.next_token, request.limit
+            )
+        )
+        return pb.ListRulesResponse(
+            rules=[_rule(r) for r in result.rules], next_token=result.next_token
+        )
 
     async def DeleteRule(
         self, request: pb.DeleteRuleRequest, context: Ctx
     ) -> pb.DeleteRuleResponse:
-        try:
-            rule = self.engine.rule(request.event_bus_name, _require(request.name, "Name"))
-        except ResourceNotFound:
-            return pb.DeleteRuleResponse()  # EventBridge: deleting a missing rule succeeds
-        await self.engine.delete_rule(rule, request.force)
+        await self.ops.delete_rule(
+            s.DeleteRuleRequest(request.name, request.event_bus_name, request.force)
+        )
         return pb.DeleteRuleResponse()
 
     async def EnableRule(
         self, request: pb.EnableRuleRequest, context: Ctx
     ) -> pb.EnableRuleResponse:
-        rule = self.engine.rule(request.event_bus_name, _require(request.name, "Name"))
-        await self.engine.set_rule_state(rule, "ENABLED")
+        await self.ops.enable_rule(s.EnableRuleRequest(request.name, request.event_bus_name))
         return pb.EnableRuleResponse()
 
     async def DisableRule(
         self, request: pb.DisableRuleRequest, context: Ctx
     ) -> pb.DisableRuleResponse:
-        rule = self.engine.rule(request.event_bus_name, _require(request.name, "Name"))
-        await self.engine.set_rule_state(rule, "DISABLED")
+        await self.ops.disable_rule(s.DisableRuleRequest(request.name, request.event_bus_name))
         return pb.DisableRuleResponse()
 
     # --- targets ----------------------------------------------------------------------------
     async def PutTargets(
         self, request: pb.PutTargetsRequest, context: Ctx
     ) -> pb.PutTargetsResponse:
-        rule = self.engine.rule(request.event_bus_name, _require(request.rule, "Rule"))
-        failed = await self.engine.put_targets(rule, [_target_spec(t) for t in request.targets])
+        result = await self.ops.put_targets(
+            s.PutTargetsRequest(
+                request.rule,
+                request.event_bus_name,
+                [_target_shape(t) for t in request.targets],
+            )
+        )
         return pb.PutTargetsResponse(
-            failed_entry_count=len(failed),
+            failed_entry_count=result.failed_entry_count,
             failed_entries=[
-                pb.TargetError(target_id=i, error_code=e.code, error_message=e.message)
-                for i, e in failed
+                pb.TargetError(
+                    target_id=e.target_id, error_code=e.error_code, error_message=e.error_message
+                )
+                for e in result.failed_entries
             ],
         )
 
     async def RemoveTargets(
         self, request: pb.RemoveTargetsRequest, context: Ctx
     ) -> pb.RemoveTargetsResponse:
-        rule = self.engine.rule(request.event_bus_name, _require(request.rule, "Rule"))
-        await self.engine.remove_targets(rule, list(request.ids))
-        return pb.RemoveTargetsResponse(failed_entry_count=0)
+        result = await self.ops.remove_targets(
+            s.RemoveTargetsRequest(request.rule, request.event_bus_name, list(request.ids))
+        )
+        return pb.RemoveTargetsResponse(failed_entry_count=result.failed_entry_count)
 
     async def ListTargetsByRule(
         self, request: pb.ListTargetsByRuleRequest, context: Ctx
     ) -> pb.ListTargetsByRuleResponse:
-        rule = self.engine.rule(request.event_bus_name, _require(request.rule, "Rule"))
-        items, token = _page(rule.targets, request.next_token, request.limit)
-        return pb.ListTargetsByRuleResponse(targets=[_target(t) for t in items], next_token=token)
+        result = await self.ops.list_targets_by_rule(
+            s.ListTargetsByRuleRequest(
+                request.rule, request.event_bus_name, request.next_token, request.limit
+            )
+        )
+        return pb.ListTargetsByRuleResponse(
+            targets=[_target(t) for t in result.targets], next_token=result.next_token
+        )
 
     # --- events -----------------------------------------------------------------------------
     async def PutEvents(self, request: pb.PutEventsRequest, context: Ctx) -> pb.PutEventsResponse:
-        entries = [
-            {
-                "source": e.source,
-                "detail_type": e.detail_type,
-                "detail": e.detail,
-                "resources": list(e.resources),
-                "bus": e.event_bus_name,
-                "time_ms": e.time_ms if e.HasField("time_ms") else None,
-            }
-            for e in request.entries
-        ]
-        results = await self.engine.put_events(entries)
-        out = [
-            pb.PutEventsResultEntry(event_id=r.event_id or "")
-            if r.error is None
-            else pb.PutEventsResultEntry(error_code=r.error.code, error_message=r.error.message)
-            for r in results
-        ]
-        failed = sum(1 for r in results if r.error is not None)
-        return pb.PutEventsResponse(failed_entry_count=failed, entries=out)
+        result = await self.ops.put_events(
+            s.PutEventsRequest(
+                [
+                    s.PutEventsRequestEntry(
+                        source=e.source,
+                        detail_type=e.detail_type,
+                        detail=e.detail,
+                        resources=list(e.resources),
+                        event_bus_name=e.event_bus_name,
+                        time=dt.datetime.fromtimestamp(e.time_ms / 1000, dt.UTC)
+                        if e.HasField("time_ms")
+                        else None,
+                    )
+                    for e in request.entries
+                ]
+            )
+        )
+        return pb.PutEventsResponse(
+            failed_entry_count=result.failed_entry_count,
+            entries=[
+                pb.PutEventsResultEntry(
+                    event_id=r.event_id, error_code=r.error_code, error_message=r.error_message
+                )
+                for r in result.entries
+            ],
+        )
 
     async def TestEventPattern(
         self, request: pb.TestEventPatternRequest, context: Ctx
     ) -> pb.TestEventPatternResponse:
-        return pb.TestEventPatternResponse(
-            result=self.engine.test_event_pattern(
-                _require(request.event_pattern, "EventPattern"), _require(request.event, "Event")
-            )
+        result = await self.ops.test_event_pattern(
+            s.TestEventPatternRequest(request.event_pattern, request.event)
         )
+        return pb.TestEventPatternResponse(result=result.result)
 
     # --- archives ---------------------------------------------------------------------------
     async def _archive_view(self, a: ArchiveDef) -> pb.Archive:

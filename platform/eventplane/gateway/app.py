@@ -2,10 +2,13 @@
 
 Routing follows what AWS SDKs send: ``X-Amz-Target`` selects a JSON-protocol
 service by its target prefix; otherwise the request is a query-protocol call
-whose ``Action`` is read from the form body or query string and whose service
-is the SigV4 credential scope's, or implied by the path (``/<account>/<queue>``
-is SQS), or the one model that has the action. Every failure is answered in the
-protocol the request used, with AWS's code, and never stops the server.
+(SQS's legacy protocol, SNS's only one) whose ``Action`` is read from the form
+body or query string and whose service is the SigV4 credential scope's, or
+implied by the path (``/<account>/<queue>`` is SQS), or, unsigned in dev mode,
+the service whose model has the action (one table built from the models; SQS
+first where two share a name). Every failure is answered in the protocol the
+request used, with AWS's code and the HTTP status the model gives the error,
+and never stops the server.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ Response = tuple[int, dict[str, str], bytes]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 HEALTH_PATH = "/_eventplane/health"
 # Services the gateway speaks, by botocore model name.
-SERVICES = ("sqs",)
+SERVICES = ("sqs", "sns", "events")
 
 
 @dataclass
@@ -85,6 +88,17 @@ class GatewayApp:
             for m in self.models.values()
             if m.metadata.get("targetPrefix")
         }
+        # The services a query request may reach: query ones, and JSON ones that came from
+        # query (SQS); their actions by name, for requests that name no service (dev mode).
+        self._query_models = {
+            name: m
+            for name, m in self.models.items()
+            if m.metadata.get("protocol") == "query" or "awsQueryCompatible" in m.metadata
+        }
+        self._by_action: dict[str, ServiceModel] = {}
+        for m in self._query_models.values():
+            for action in m.operation_names:
+                self._by_action.setdefault(action, m)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,15 +196,12 @@ class GatewayApp:
 
     def _query_model(self, req: _Request, action: str) -> ServiceModel | None:
         scope = scope_of(req.signed())
-        if scope is not None and scope[2] in self.models:
-            return self.models[scope[2]]
+        if scope is not None and scope[2] in self._query_models:
+            return self._query_models[scope[2]]
         segments = [s for s in req.path.split("/") if s]
         if len(segments) == 2 and segments[0].isdigit() and "sqs" in self.models:
             return self.models["sqs"]
-        for model in self.models.values():
-            if action in model.operation_names:
-                return model
-        return None
+        return self._by_action.get(action)
 
     async def _query(self, req: _Request, too_large: bool) -> Response:
         model = self.models["sqs"]
@@ -209,7 +220,7 @@ class GatewayApp:
                     f"The action {action or '(none)'} is not valid for this web service."
                 )
             members = query_protocol.parse(op, params)
-            output = await self._call(binding, model, action, members, req, principal)
+            output = await self._call(binding, model, action, members, req, principal, query=True)
             return query_protocol.serialize(model, op, output, req.request_id)
         except EventplaneError as err:
             code = binding.query_error_code(err.code) if binding else err.code
@@ -228,6 +239,8 @@ class GatewayApp:
         members: dict[str, Any],
         req: _Request,
         principal: Principal,
+        *,
+        query: bool = False,
     ) -> dict[str, Any]:
         if binding is None:
             raise ServiceUnavailable(
@@ -241,7 +254,11 @@ class GatewayApp:
         op = operation(model, action)
         assert op is not None
         result = await call(to_request(request_cls, members))
-        output: dict[str, Any] = from_result(op.output_shape, result)
+        # Empty lists and maps: the query protocol writes an empty element (SNS's
+        # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
+        # those that moved from query (SQS), whose empty flattened lists never showed.
+        keep_empty = query or "awsQueryCompatible" not in model.metadata
+        output: dict[str, Any] = from_result(op.output_shape, result, keep_empty=keep_empty)
         return binding.present(output, req.base_url, principal.account)
 
 

@@ -20,6 +20,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventplane.errors import EventplaneError
 from eventplane.gateway.errors import SerializationException, http_status, sender_fault
+from eventplane.gateway.shapes import modeled_status
 
 _TYPE_NAMES = {
     "string": "STRING_VALUE",
@@ -138,4 +139,4 @@ def serialize_error(
         fault = "Sender" if sender_fault(err) else "Receiver"
         headers["x-amzn-query-error"] = f"{query_code};{fault}"
     body = json.dumps({"__type": f"{prefix}#{err.code}", "message": err.message}).encode()
-    return http_status(err), headers, body
+    return modeled_status(model, err.code) or http_status(err), headers, body

@@ -25,7 +25,8 @@ from xml.etree import ElementTree as ET
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventplane.errors import EventplaneError, InvalidParameterValue
-from eventplane.gateway.errors import http_status, sender_fault
+from eventplane.gateway.errors import http_status
+from eventplane.gateway.shapes import modeled_status
 
 _LEGACY_NAMES = {"queueUrls": "QueueUrl", "Actions": "ActionName", "tags": "Tag"}
 _NAMESPACES = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
@@ -231,12 +232,13 @@ def serialize(
 def serialize_error(
     model: ServiceModel, err: EventplaneError, code: str, request_id: str
 ) -> tuple[int, dict[str, str], bytes]:
+    status = modeled_status(model, code) or http_status(err)
     root = ET.Element("ErrorResponse", xmlns=namespace(model))
     error = ET.SubElement(root, "Error")
-    ET.SubElement(error, "Type").text = "Sender" if sender_fault(err) else "Receiver"
+    ET.SubElement(error, "Type").text = "Sender" if status < 500 else "Receiver"
     ET.SubElement(error, "Code").text = code
     ET.SubElement(error, "Message").text = err.message
     ET.SubElement(error, "Detail")
     ET.SubElement(root, "RequestId").text = request_id
     body = ET.tostring(root, xml_declaration=True)
-    return http_status(err), {"content-type": CONTENT_TYPE}, body
+    return status, {"content-type": CONTENT_TYPE}, body

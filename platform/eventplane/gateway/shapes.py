@@ -89,12 +89,19 @@ def to_request(cls: type[T], data: Mapping[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
+def _empty(value: Any, keep_collections: bool) -> bool:
+    if value is None or (isinstance(value, str) and not value):
+        return True
+    return not keep_collections and isinstance(value, list | dict) and not value
 
 
-def from_result(shape: Shape | None, value: Any) -> Any:
-    """``value`` (dataclass, list, dict or scalar) as the plain data ``shape`` describes."""
+def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) -> Any:
+    """``value`` (dataclass, list, dict or scalar) as the plain data ``shape`` describes.
+
+    Empty strings are always left out; empty lists and maps only unless ``keep_empty``:
+    the query protocol writes them as an empty element (SNS's ``<Subscriptions/>``, which
+    boto3 reads as ``[]``), while JSON services leave the member out.
+    """
     if shape is None:
         return {}
     kind = shape.type_name
@@ -105,11 +112,36 @@ def from_result(shape: Shape | None, value: Any) -> Any:
                 item = value.get(member)
             else:
                 item = getattr(value, _snake(member), None)
-            if not _empty(item):
-                out[member] = from_result(member_shape, item)
+            if not _empty(item, keep_empty):
+                out[member] = from_result(member_shape, item, keep_empty=keep_empty)
         return out
     if kind == "list":
-        return [from_result(shape.member, v) for v in value]
+        return [from_result(shape.member, v, keep_empty=keep_empty) for v in value]
     if kind == "map":
-        return {k: from_result(shape.value, v) for k, v in value.items()}
+        return {k: from_result(shape.value, v, keep_empty=keep_empty) for k, v in value.items()}
     return value
+
+
+@functools.cache
+def _modeled_statuses(service: str) -> dict[str, int]:
+    model = service_model(service)
+    # A JSON-born service's error without a status is 400 (500 if a fault), the model
+    # format's default; services that came from query (SQS) keep the status table's.
+    json_born = model.metadata.get("protocol") == "json" and (
+        "awsQueryCompatible" not in model.metadata
+    )
+    statuses: dict[str, int] = {}
+    for shape in model.error_shapes:
+        error = shape.metadata.get("error") or {}
+        code = str(error.get("code", shape.name))
+        if "httpStatusCode" in error:
+            statuses[code] = int(error["httpStatusCode"])
+        elif json_born:
+            statuses[code] = 500 if shape.metadata.get("fault") else 400
+    return statuses
+
+
+def modeled_status(model: ServiceModel, code: str) -> int | None:
+    """The HTTP status ``model`` gives the error ``code`` (SNS: NotFound is 404, EventBridge:
+    ResourceNotFoundException is 400), if the model knows the code."""
+    return _modeled_statuses(model.service_name).get(code)

@@ -24,7 +24,9 @@ class TopicsComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.runtime.series import precreate_series
         from eventplane.topics import metrics
+        from eventplane.topics.aws import SnsBinding
         from eventplane.topics.engine import TopicEngine
+        from eventplane.topics.operations import TopicOperations
         from eventplane.topics.service import TopicsService
 
         engine = TopicEngine(ctx)
@@ -32,7 +34,10 @@ class TopicsComponent:
         precreate_series(ctx.registry, "topic", metrics.topic_series)
         precreate_series(ctx.registry, "subscription", metrics.subscription_series)
         self._engine = engine
-        topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(engine), server)
+        self.operations = TopicOperations(engine)
+        # The AWS-protocol gateway (role api) finds the SNS binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["sns"] = SnsBinding(self.operations)
+        topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(self.operations), server)
 
     async def stop(self) -> None:
         if self._engine is not None:

@@ -1,4 +1,5 @@
-"""One eventplane server with the gateway on for this package, and boto3 against it."""
+"""One eventplane server with the gateway on for this package (queues, topics, event
+buses), and boto3 against it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .support import ACCOUNT, KEY, REGION, SECRET
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues",
+        roles="api,queues,fanout,bus",
         cluster=unique_cluster(),
         env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
     ).start()
@@ -40,6 +41,52 @@ def sqs(gateway: EventplaneProcess) -> Any:
         aws_secret_access_key=SECRET,
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def _client(gateway: EventplaneProcess, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=gateway.gateway_url,
+        region_name=REGION,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture(scope="session")
+def events(gateway: EventplaneProcess) -> Any:
+    return _client(gateway, "events")
+
+
+@pytest.fixture(scope="session")
+def sns(gateway: EventplaneProcess) -> Any:
+    return boto3.client(
+        "sns",
+        endpoint_url=gateway.gateway_url,
+        region_name=REGION,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def make_topic(sns: Any) -> Iterator[Callable[..., str]]:
+    """make_topic(**attributes) -> topic ARN, deleted afterwards."""
+    created: list[str] = []
+
+    def make(**attributes: Any) -> str:
+        name = f"gw-{uuid.uuid4().hex[:12]}"
+        attrs = {k: str(v) for k, v in attributes.items()}
+        arn: str = sns.create_topic(Name=name, Attributes=attrs)["TopicArn"]
+        created.append(arn)
+        return arn
+
+    yield make
+    for arn in created:
+        with contextlib.suppress(Exception):
+            sns.delete_topic(TopicArn=arn)
 
 
 @pytest.fixture

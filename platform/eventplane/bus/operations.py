@@ -1,0 +1,222 @@
+"""The bus core for buses, rules, targets and events: one method per EventBridge action.
+
+The gRPC servicer and the AWS-protocol gateway (EventBridge JSON 1.1) both call these,
+so required members, paging limits, a missing rule's delete and the per-entry answers of
+PutTargets and PutEvents are written once. Archives, replays and schemas are still
+served by the gRPC servicer on the engine directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from eventplane.bus import shapes as s
+from eventplane.bus.engine import BusEngine
+from eventplane.bus.models import BusDef, RuleDef, TargetDef
+from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 100
+
+
+def require(value: str, parameter: str) -> str:
+    if not value:
+        raise MissingParameter(f"The request must contain the parameter {parameter}.")
+    return value
+
+
+def page(items: Sequence[T], token: str, limit: int) -> tuple[Sequence[T], str]:
+    """One page of ``items`` from ``token`` (an offset), and the next page's token."""
+    if limit < 0 or limit > DEFAULT_LIMIT:
+        raise ValidationException(f"Limit must be between 1 and {DEFAULT_LIMIT}, got {limit}")
+    size = limit or DEFAULT_LIMIT
+    if token and not token.isdigit():
+        raise ValidationException("The NextToken is not valid.")
+    start = int(token) if token else 0
+    end = start + size
+    return items[start:end], str(end) if end < len(items) else ""
+
+
+def _time(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+
+def _bus(b: BusDef) -> s.EventBus:
+    return s.EventBus(b.name, b.arn, b.description, _time(b.created_ms), b.schema_validation)
+
+
+def _rule(r: RuleDef) -> s.Rule:
+    return s.Rule(
+        name=r.name,
+        arn=r.arn,
+        event_bus_name=r.bus,
+        event_pattern=r.event_pattern or "",
+        schedule_expression=r.schedule_expression or "",
+        state=r.state,
+        description=r.description,
+    )
+
+
+def _target(t: TargetDef) -> s.Target:
+    transformer = None
+    if t.input_transformer is not None:
+        transformer = s.InputTransformer(
+            dict(t.input_transformer.get("InputPathsMap") or {}),
+            t.input_transformer.get("InputTemplate", ""),
+        )
+    return s.Target(
+        id=t.id,
+        arn=t.arn,
+        input=t.input or "",
+        input_path=t.input_path or "",
+        input_transformer=transformer,
+        retry_policy=s.RetryPolicy(
+            t.retry.maximum_retry_attempts, t.retry.maximum_event_age_seconds
+        ),
+        dead_letter_config=s.DeadLetterConfig(t.dead_letter_arn) if t.dead_letter_arn else None,
+        sqs_parameters=s.SqsParameters(t.message_group_id) if t.message_group_id else None,
+    )
+
+
+def _target_spec(t: s.Target) -> dict[str, Any]:
+    """The target as the EventBridge-keyed mapping ``TargetDef.parse`` validates."""
+    spec: dict[str, Any] = {"Id": t.id, "Arn": t.arn}
+    if t.input:
+        spec["Input"] = t.input
+    if t.input_path:
+        spec["InputPath"] = t.input_path
+    if t.input_transformer is not None:
+        spec["InputTransformer"] = {
+            "InputPathsMap": dict(t.input_transformer.input_paths_map),
+            "InputTemplate": t.input_transformer.input_template,
+        }
+    if t.retry_policy is not None:
+        retry: dict[str, int] = {}
+        if t.retry_policy.maximum_retry_attempts is not None:
+            retry["MaximumRetryAttempts"] = t.retry_policy.maximum_retry_attempts
+        if t.retry_policy.maximum_event_age_in_seconds is not None:
+            retry["MaximumEventAgeInSeconds"] = t.retry_policy.maximum_event_age_in_seconds
+        spec["RetryPolicy"] = retry
+    if t.dead_letter_config is not None and t.dead_letter_config.arn:
+        spec["DeadLetterConfig"] = {"Arn": t.dead_letter_config.arn}
+    if t.sqs_parameters is not None and t.sqs_parameters.message_group_id:
+        spec["SqsParameters"] = {"MessageGroupId": t.sqs_parameters.message_group_id}
+    return spec
+
+
+class BusOperations:
+    """EventBridge's bus, rule, target and event actions over one replica's BusEngine."""
+
+    def __init__(self, engine: BusEngine) -> None:
+        self.engine = engine
+
+    # --- buses ------------------------------------------------------------------------------
+    async def create_event_bus(self, req: s.CreateEventBusRequest) -> s.CreateEventBusResult:
+        bus = await self.engine.create_bus(
+            require(req.name, "Name"), req.description, req.schema_validation
+        )
+        return s.CreateEventBusResult(bus.arn, bus.description)
+
+    async def update_event_bus(self, req: s.UpdateEventBusRequest) -> s.EventBus:
+        bus = self.engine.bus(req.name)
+        return _bus(await self.engine.update_bus(bus, req.description, req.schema_validation))
+
+    async def describe_event_bus(self, req: s.DescribeEventBusRequest) -> s.EventBus:
+        return _bus(self.engine.bus(req.name))
+
+    async def list_event_buses(self, req: s.ListEventBusesRequest) -> s.ListEventBusesResult:
+        items, token = page(self.engine.buses(req.name_prefix), req.next_token, req.limit)
+        return s.ListEventBusesResult([_bus(b) for b in items], token)
+
+    async def delete_event_bus(self, req: s.DeleteEventBusRequest) -> s.DeleteEventBusResult:
+        await self.engine.delete_bus(require(req.name, "Name"))
+        return s.DeleteEventBusResult()
+
+    # --- rules ------------------------------------------------------------------------------
+    async def put_rule(self, req: s.PutRuleRequest) -> s.PutRuleResult:
+        rule = await self.engine.put_rule(
+            req.event_bus_name,
+            require(req.name, "Name"),
+            req.event_pattern,
+            req.schedule_expression,
+            req.state,
+            req.description,
+        )
+        return s.PutRuleResult(rule.arn)
+
+    async def describe_rule(self, req: s.DescribeRuleRequest) -> s.Rule:
+        return _rule(self.engine.rule(req.event_bus_name, require(req.name, "Name")))
+
+    async def list_rules(self, req: s.ListRulesRequest) -> s.ListRulesResult:
+        rules = self.engine.rules(req.event_bus_name, req.name_prefix)
+        items, token = page(rules, req.next_token, req.limit)
+        return s.ListRulesResult([_rule(r) for r in items], token)
+
+    async def delete_rule(self, req: s.DeleteRuleRequest) -> s.NoResult:
+        try:
+            rule = self.engine.rule(req.event_bus_name, require(req.name, "Name"))
+        except ResourceNotFound:
+            return s.NoResult()  # EventBridge: deleting a missing rule succeeds
+        await self.engine.delete_rule(rule, req.force)
+        return s.NoResult()
+
+    async def enable_rule(self, req: s.EnableRuleRequest) -> s.NoResult:
+        rule = self.engine.rule(req.event_bus_name, require(req.name, "Name"))
+        await self.engine.set_rule_state(rule, "ENABLED")
+        return s.NoResult()
+
+    async def disable_rule(self, req: s.DisableRuleRequest) -> s.NoResult:
+        rule = self.engine.rule(req.event_bus_name, require(req.name, "Name"))
+        await self.engine.set_rule_state(rule, "DISABLED")
+        return s.NoResult()
+
+    # --- targets ----------------------------------------------------------------------------
+    async def put_targets(self, req: s.PutTargetsRequest) -> s.PutTargetsResult:
+        rule = self.engine.rule(req.event_bus_name, require(req.rule, "Rule"))
+        failed = await self.engine.put_targets(rule, [_target_spec(t) for t in req.targets])
+        return s.PutTargetsResult(
+            len(failed), [s.PutTargetsResultEntry(i, e.code, e.message) for i, e in failed]
+        )
+
+    async def remove_targets(self, req: s.RemoveTargetsRequest) -> s.RemoveTargetsResult:
+        rule = self.engine.rule(req.event_bus_name, require(req.rule, "Rule"))
+        await self.engine.remove_targets(rule, req.ids)
+        return s.RemoveTargetsResult(0)
+
+    async def list_targets_by_rule(
+        self, req: s.ListTargetsByRuleRequest
+    ) -> s.ListTargetsByRuleResult:
+        rule = self.engine.rule(req.event_bus_name, require(req.rule, "Rule"))
+        items, token = page(rule.targets, req.next_token, req.limit)
+        return s.ListTargetsByRuleResult([_target(t) for t in items], token)
+
+    # --- events -----------------------------------------------------------------------------
+    async def put_events(self, req: s.PutEventsRequest) -> s.PutEventsResult:
+        entries = [
+            {
+                "source": e.source,
+                "detail_type": e.detail_type,
+                "detail": e.detail,
+                "resources": list(e.resources),
+                "bus": e.event_bus_name,
+                "time_ms": int(e.time.timestamp() * 1000) if e.time is not None else None,
+            }
+            for e in req.entries
+        ]
+        results = await self.engine.put_events(entries)
+        out = [
+            s.PutEventsResultEntry(event_id=r.event_id or "")
+            if r.error is None
+            else s.PutEventsResultEntry(error_code=r.error.code, error_message=r.error.message)
+            for r in results
+        ]
+        failed = sum(1 for r in results if r.error is not None)
+        return s.PutEventsResult(failed, out)
+
+    async def test_event_pattern(self, req: s.TestEventPatternRequest) -> s.TestEventPatternResult:
+        pattern = require(req.event_pattern, "EventPattern")
+        return s.TestEventPatternResult(
+            self.engine.test_event_pattern(pattern, require(req.event, "Event"))
+        )

@@ -1,0 +1,206 @@
+"""The topics core: one method per SNS action, typed shapes in, typed shapes out.
+
+Every front door (the gRPC servicer, the HTTP gateway's SNS query protocol, in-process
+callers) calls these methods, so each rule and each error is written once: required
+members, paging, the attributes GetTopicAttributes adds, and PublishBatch's per-entry
+outcome. The engine below keeps the registry, Kafka and the dispatcher.
+"""
+
+from __future__ import annotations
+
+from eventplane.errors import EventplaneError
+from eventplane.queues import messages as msgs
+from eventplane.topics import shapes as s
+from eventplane.topics.engine import TopicEngine
+from eventplane.topics.errors import InvalidParameter
+from eventplane.topics.models import Published, SubscriptionDef
+
+PAGE = 100
+# The owner SNS shows on topics and subscriptions (accounts are not scoped yet).
+OWNER = "000000000000"
+
+
+def _require(value: str, parameter: str) -> str:
+    if not value:
+        raise InvalidParameter(f"Invalid parameter: {parameter}")
+    return value
+
+
+def _page(items: list[str], token: str) -> tuple[list[str], str]:
+    start = int(token) if token.isdigit() else 0
+    chunk = items[start : start + PAGE]
+    return chunk, str(start + PAGE) if start + PAGE < len(items) else ""
+
+
+def _view(sub: SubscriptionDef) -> s.Subscription:
+    attrs = sub.config.attributes()
+    return s.Subscription(
+        subscription_arn=sub.arn,
+        owner=OWNER,
+        protocol=sub.config.protocol,
+        endpoint=attrs.get("Endpoint", sub.config.endpoint),
+        topic_arn=sub.arn.rsplit(":", 1)[0],
+    )
+
+
+def _error(entry_id: str, exc: EventplaneError) -> s.BatchResultErrorEntry:
+    return s.BatchResultErrorEntry(
+        id=entry_id, code=exc.code, message=exc.message, sender_fault=not exc.retriable
+    )
+
+
+class TopicOperations:
+    """The SNS actions over one replica's TopicEngine."""
+
+    def __init__(self, engine: TopicEngine) -> None:
+        self.engine = engine
+
+    # --- topics -------------------------------------------------------------------------------
+    async def create_topic(self, req: s.CreateTopicRequest) -> s.CreateTopicResult:
+        name = _require(req.name, "Name")
+        tags = {t.key: t.value for t in req.tags}
+        topic = await self.engine.create_topic(name, req.attributes, tags)
+        return s.CreateTopicResult(topic_arn=topic.arn)
+
+    async def delete_topic(self, req: s.DeleteTopicRequest) -> s.DeleteTopicResult:
+        await self.engine.delete_topic(self.engine.get(_require(req.topic_arn, "TopicArn")))
+        return s.DeleteTopicResult()
+
+    async def list_topics(self, req: s.ListTopicsRequest) -> s.ListTopicsResult:
+        arns, token = _page(sorted(t.arn for t in self.engine.topics()), req.next_token)
+        return s.ListTopicsResult(topics=[s.Topic(a) for a in arns], next_token=token)
+
+    async def get_topic_attributes(
+        self, req: s.GetTopicAttributesRequest
+    ) -> s.GetTopicAttributesResult:
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        subs = self.engine.subscriptions(topic.name)
+        attrs = {
+            **topic.config.attributes(),
+            "TopicArn": topic.arn,
+            "Owner": OWNER,
+            "SubscriptionsConfirmed": str(len(subs)),
+            "SubscriptionsPending": "0",
+            "SubscriptionsDeleted": "0",
+        }
+        return s.GetTopicAttributesResult(attributes=attrs)
+
+    async def set_topic_attributes(
+        self, req: s.SetTopicAttributesRequest
+    ) -> s.SetTopicAttributesResult:
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        name = _require(req.attribute_name, "AttributeName")
+        await self.engine.set_topic_attribute(topic, name, req.attribute_value)
+        return s.SetTopicAttributesResult()
+
+    # --- subscriptions --------------------------------------------------------------------------
+    async def subscribe(self, req: s.SubscribeRequest) -> s.SubscribeResult:
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        sub = await self.engine.subscribe(
+            topic,
+            _require(req.protocol, "Protocol"),
+            _require(req.endpoint, "Endpoint"),
+            req.attributes,
+        )
+        return s.SubscribeResult(subscription_arn=sub.arn)
+
+    async def unsubscribe(self, req: s.UnsubscribeRequest) -> s.UnsubscribeResult:
+        arn = _require(req.subscription_arn, "SubscriptionArn")
+        await self.engine.unsubscribe(self.engine.subscription(arn))
+        return s.UnsubscribeResult()
+
+    async def list_subscriptions(
+        self, req: s.ListSubscriptionsRequest
+    ) -> s.ListSubscriptionsResult:
+        return self._list(self.engine.subscriptions(), req.next_token)
+
+    async def list_subscriptions_by_topic(
+        self, req: s.ListSubscriptionsByTopicRequest
+    ) -> s.ListSubscriptionsResult:
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        return self._list(self.engine.subscriptions(topic.name), req.next_token)
+
+    @staticmethod
+    def _list(subs: list[SubscriptionDef], token: str) -> s.ListSubscriptionsResult:
+        by_arn = {sub.arn: sub for sub in subs}
+        arns, next_token = _page(sorted(by_arn), token)
+        return s.ListSubscriptionsResult(
+            subscriptions=[_view(by_arn[a]) for a in arns], next_token=next_token
+        )
+
+    async def get_subscription_attributes(
+        self, req: s.GetSubscriptionAttributesRequest
+    ) -> s.GetSubscriptionAttributesResult:
+        sub = self.engine.subscription(_require(req.subscription_arn, "SubscriptionArn"))
+        attrs = {
+            **sub.config.attributes(),
+            "SubscriptionArn": sub.arn,
+            "TopicArn": sub.arn.rsplit(":", 1)[0],
+            "Owner": OWNER,
+        }
+        return s.GetSubscriptionAttributesResult(attributes=attrs)
+
+    async def set_subscription_attributes(
+        self, req: s.SetSubscriptionAttributesRequest
+    ) -> s.SetSubscriptionAttributesResult:
+        sub = self.engine.subscription(_require(req.subscription_arn, "SubscriptionArn"))
+        name = _require(req.attribute_name, "AttributeName")
+        await self.engine.set_subscription_attribute(sub, name, req.attribute_value)
+        return s.SetSubscriptionAttributesResult()
+
+    # --- publish --------------------------------------------------------------------------------
+    async def publish(self, req: s.PublishRequest) -> s.PublishResult:
+        ref = req.topic_arn or req.target_arn
+        if not ref and req.phone_number:
+            raise InvalidParameter(
+                "Invalid parameter: PhoneNumber Reason: eventplane does not deliver SMS"
+            )
+        topic = self.engine.get(_require(ref, "TopicArn or TargetArn"))
+        published = self.engine.prepare(
+            topic,
+            req.message,
+            req.subject,
+            req.message_attributes,
+            req.message_structure,
+            group_id=req.message_group_id,
+            dedup_id=req.message_deduplication_id,
+        )
+        (outcome,) = await self.engine.publish_many(topic, [published])
+        if isinstance(outcome, EventplaneError):
+            raise outcome
+        return s.PublishResult(outcome.message_id, outcome.sequence_number or "")
+
+    async def publish_batch(self, req: s.PublishBatchRequest) -> s.PublishBatchResult:
+        """Publish up to ten entries; a bad entry fails alone, the others are published."""
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        entries = req.publish_batch_request_entries
+        msgs.validate_batch_entry_ids([e.id for e in entries])
+        failed: list[s.BatchResultErrorEntry] = []
+        ready: list[tuple[str, Published]] = []
+        for e in entries:
+            try:
+                prepared = self.engine.prepare(
+                    topic,
+                    e.message,
+                    e.subject,
+                    e.message_attributes,
+                    e.message_structure,
+                    group_id=e.message_group_id,
+                    dedup_id=e.message_deduplication_id,
+                )
+            except EventplaneError as exc:
+                failed.append(_error(e.id, exc))
+            else:
+                ready.append((e.id, prepared))
+        outcomes = await self.engine.publish_many(topic, [p for _, p in ready])
+        successful = []
+        for (entry_id, _), outcome in zip(ready, outcomes, strict=True):
+            if isinstance(outcome, EventplaneError):
+                failed.append(_error(entry_id, outcome))
+            else:
+                successful.append(
+                    s.PublishBatchResultEntry(
+                        entry_id, outcome.message_id, outcome.sequence_number or ""
+                    )
+                )
+        return s.PublishBatchResult(successful=successful, failed=failed)

@@ -38,8 +38,13 @@ async def latencies(
     send: Callable[[AsyncClient, str], Awaitable[Any]],
     queues: Sequence[str],
     count: int,
+    after_warm_up: Callable[[], Any] | None = None,
 ) -> tuple[list[float], list[float]]:
-    """(per-delivery latencies, per-message latency until every queue had it), in seconds."""
+    """(per-delivery latencies, per-message latency until every queue had it), in seconds.
+
+    ``after_warm_up`` runs (in a thread) once the path is warm, before the clock starts:
+    the bench scrapes the server's stage histogram there.
+    """
     total = count + WARMUP
     per_delivery: list[float] = []
     arrivals: dict[str, list[float]] = {}
@@ -68,6 +73,8 @@ async def latencies(
                     )
 
         await _warm_up(sender, consumer, send, queues)
+        if after_warm_up is not None:
+            await asyncio.to_thread(after_warm_up)
         consumers = [asyncio.create_task(consume(q)) for q in queues]
         try:
             start = time.perf_counter()

@@ -5,7 +5,9 @@
   (:mod:`eventplane.bench.matcher`).
 - ``events_put_to_queue_latency_p50`` / ``_p99``: PutEvents every 10 ms to a bus whose
   rule targets a queue; one long-polling consumer; beside the raw confluent-kafka
-  produce-to-consume latency measured in the same run (``kafka_raw_latency_p50/p99``).
+  produce-to-consume latency measured in the same run (``kafka_raw_latency_p50/p99``);
+  ``events_put_to_queue_stage_<stage>_p50/p99``: the same deliveries hop by hop, from the
+  server's ``eventplane_stage_seconds`` (bench/_stages.py).
 
 The bus, rule and queue live in an ``eventplane server`` child process on the
 configured Kafka, and are deleted afterwards.
@@ -16,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from eventplane.bench import matcher
+from eventplane.bench import _stages, matcher
 from eventplane.bench._delivery import latencies, latency_figures, raw_latency
 from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
@@ -30,7 +32,9 @@ from eventplane.testing.harness import EventplaneProcess
 Result = dict[str, Any]
 
 
-async def _put_to_queue_latency(target: str, count: int) -> list[float]:
+async def _put_to_queue_latency(
+    target: str, count: int, after_warm_up: Callable[[], Any]
+) -> list[float]:
     suffix = uuid.uuid4().hex[:8]
     queue, bus, rule = f"bench-events-{suffix}", f"bench-{suffix}", f"bench-{suffix}"
     async with AsyncClient(target, timeout=60) as c:
@@ -56,7 +60,7 @@ async def _put_to_queue_latency(target: str, count: int) -> list[float]:
                     ]
                 )
 
-            samples, _ = await latencies(target, put, [queue], count)
+            samples, _ = await latencies(target, put, [queue], count, after_warm_up)
             return samples
         finally:
             with contextlib.suppress(EventplaneError):
@@ -72,8 +76,15 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     try:
         server.start(timeout=120)
-        samples = asyncio.run(_put_to_queue_latency(server.endpoint, count))
+        before: list[_stages.Buckets] = []
+        samples = asyncio.run(
+            _put_to_queue_latency(
+                server.endpoint, count, lambda: before.append(_stages.scrape(server.metrics_url))
+            )
+        )
+        after = _stages.scrape(server.metrics_url)
         yield from latency_figures("events_put_to_queue_latency", samples, raw)
+        yield from _stages.stage_figures("events_put_to_queue", before[0], after)
     finally:
         server.stop()
     with contextlib.suppress(OSError):

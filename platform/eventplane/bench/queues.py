@@ -20,7 +20,8 @@ One run, one broker, printed as it goes:
 - ``queues_send_receive_latency_p50`` / ``_p99``: one long-polling consumer
   (wait 20) and one producer sending a message every 10 ms; latency is the
   receive time minus the send time carried in the body, both taken in this
-  process with ``perf_counter``.
+  process with ``perf_counter``; ``queues_send_receive_stage_<stage>_p50/p99``: the same
+  messages hop by hop, from the server's ``eventplane_stage_seconds`` (bench/_stages.py).
 
 The queues are served by an ``eventplane server`` child process (its CPU is not
 the load generator's) on the configured Kafka; the queues are fresh and are
@@ -41,7 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eventplane.bench import grpc_echo, kafka_baseline
+from eventplane.bench import _stages, grpc_echo, kafka_baseline
 from eventplane.bench._stats import figure, percentile
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry, SendMessageBatchEntry
 from eventplane.config import Settings
@@ -468,7 +469,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
         r = asyncio.run(cycle(target, queues.unbatched, counts.unbatched, batched=False))
         yield cycle_figure("queues_standard_cycle", r, bound[BODY_BYTES])
 
+        before = _stages.scrape(server.metrics_url)
         samples = asyncio.run(send_receive_latency(target, queues.latency, counts.latency))
+        after = _stages.scrape(server.metrics_url)
         for p in (50, 99):
             yield figure(
                 f"queues_send_receive_latency_p{p}",
@@ -477,6 +480,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 count=len(samples),
                 interval_ms=LATENCY_INTERVAL_S * 1000,
             )
+        yield from _stages.stage_figures("queues_send_receive", before, after)
     finally:
         try:
             if created:

@@ -26,6 +26,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from eventplane.config import ENV_PREFIX, Settings
 from eventplane.kafka.naming import family
+from eventplane.observability import stages
 from eventplane.observability.metrics import KAFKA_PRODUCE_ERRORS
 from eventplane.observability.tracing import kafka_headers
 
@@ -235,12 +236,14 @@ class Producer:
         return msg
 
     async def send_many(
-        self, records: Sequence[tuple[str, bytes | None, dict[str, Any]]]
+        self, records: Sequence[tuple[str, bytes | None, dict[str, Any]]], *, accepted: bool = False
     ) -> list[Message]:
         """Produce several records and wait until Kafka acknowledged all of them.
 
         One asyncio future and one thread hand-off for the whole batch, instead
-        of one per record. Raises ProduceError if any record failed.
+        of one per record. Raises ProduceError if any record failed. ``accepted``:
+        these are records an API call accepted; they carry their produce time
+        (stages.PRODUCED_AT) and the wait for the ack is the accept_to_produce_ack stage.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[list[Message]] = loop.create_future()
@@ -249,10 +252,15 @@ class Producer:
         errors: list[str] = []
         lock = threading.Lock()
         trace = kafka_headers()
+        produced_at = time.time()
+        if accepted:
+            trace = [*trace, stages.stamp(stages.PRODUCED_AT, produced_at)]
 
         def finish() -> None:
             if done.done():
                 return
+            if accepted:
+                stages.observe("accept_to_produce_ack", produced_at)
             if errors:
                 done.set_exception(ProduceError(errors[0]))
             else:

@@ -64,3 +64,18 @@ def test_stage_figures_use_the_run_s_difference_only() -> None:
     assert [f["name"] for f in figures] == ["x_stage_a_p50", "x_stage_a_p99"]
     assert figures[0]["count"] == 10
     assert figures[0]["value"] == pytest.approx(1.0)  # all ten beyond 1 ms: 1 ms is all we know
+
+
+def test_cpu_span_measures_a_process_s_own_cpu() -> None:
+    import os
+
+    from eventplane.bench._cpu import CpuSpan, cpu_extras
+
+    with CpuSpan(os.getpid()) as span:
+        sum(i * i for i in range(300_000))
+    assert span.seconds >= 0
+    extras = cpu_extras(span, 1000, 10.0)
+    assert extras["server_cpu_us_per_msg"] == pytest.approx(span.seconds * 1000, abs=0.1)
+    with CpuSpan(None) as unknown:
+        pass
+    assert cpu_extras(unknown, 10, 10.0)["cpu_ratio"] is None

@@ -14,6 +14,7 @@ from eventplane.bench import (
     events,
     functions,
     gateway,
+    idle,
     kafka_baseline,
     queues,
     tables,
@@ -34,6 +35,7 @@ AREAS: dict[str, Area] = {
     "workflows": workflows.run,
     "tables": tables.run,
     "gateway": gateway.run,
+    "idle": idle.run,
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from eventplane.bench import kafka_baseline
 from eventplane.config import Settings
 from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
+from eventplane.kafka.local import LocalKafka
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -63,6 +64,15 @@ class CpuSpan:
 
 def server_cpu(pid: int | None) -> CpuSpan:
     return CpuSpan(pid)
+
+
+def broker_pid(settings: Settings) -> int | None:
+    """The pid of the broker at the bootstrap address if `eventplane kafka start` runs it
+    on this host (its CPU can then be read too); None for any other cluster."""
+    host, _, port = settings.bootstrap.split(",")[0].rpartition(":")
+    if host not in ("127.0.0.1", "localhost") or not port.isdigit():
+        return None
+    return LocalKafka.from_settings(settings, int(port)).pid()
 
 
 def raw_client_cpu_us(settings: Settings, count: int) -> float:

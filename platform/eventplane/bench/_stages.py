@@ -13,11 +13,16 @@ from __future__ import annotations
 import math
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from eventplane.bench._cpu import CpuSpan, broker_pid
 from eventplane.bench._stats import figure
+
+if TYPE_CHECKING:
+    from eventplane.config import Settings
+    from eventplane.testing.harness import EventplaneProcess
 
 Buckets = dict[str, dict[float, float]]  # stage -> upper bound -> cumulative count
 METRIC = "eventplane_stage_seconds"
@@ -79,4 +84,47 @@ def stage_figures(prefix: str, before: Buckets, after: Buckets) -> Iterator[dict
                 quantile(buckets, p / 100) * 1000,
                 stage=stage,
                 count=count,
+            )
+
+
+class Window:
+    """The timed part of a latency run: the stage histogram and the CPU of the server (and
+    of the local broker, when known) between ``open()`` and ``close()``."""
+
+    def __init__(self, metrics_url: str, server_pid: int | None, broker_pid: int | None):
+        self._url = metrics_url
+        self._server = CpuSpan(server_pid)
+        self._broker = CpuSpan(broker_pid) if broker_pid is not None else None
+        self.before: Buckets = {}
+        self.after: Buckets = {}
+
+    @classmethod
+    def of(cls, server: EventplaneProcess, settings: Settings) -> Window:
+        pid = server.proc.pid if server.proc is not None else None
+        return cls(server.metrics_url, pid, broker_pid(settings))
+
+    def open(self) -> None:
+        self.before = scrape(self._url)
+        self._server.__enter__()
+        if self._broker is not None:
+            self._broker.__enter__()
+
+    def close(self) -> None:
+        self._server.__exit__()
+        if self._broker is not None:
+            self._broker.__exit__()
+        self.after = scrape(self._url)
+
+    def figures(self, prefix: str, deliveries: int) -> Iterator[dict[str, Any]]:
+        """The stage figures, then CPU microseconds per delivery (server, broker)."""
+        yield from stage_figures(prefix, self.before, self.after)
+        spans = [("server", self._server)]
+        if self._broker is not None:
+            spans.append(("broker", self._broker))
+        for who, span in spans:
+            yield figure(
+                f"{prefix}_{who}_cpu_us_per_delivery",
+                "us",
+                span.per_message_us(deliveries),
+                count=deliveries,
             )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from eventplane.bench import _stages, matcher
@@ -32,9 +32,7 @@ from eventplane.testing.harness import EventplaneProcess
 Result = dict[str, Any]
 
 
-async def _put_to_queue_latency(
-    target: str, count: int, after_warm_up: Callable[[], Any]
-) -> list[float]:
+async def _put_to_queue_latency(target: str, count: int, window: _stages.Window) -> list[float]:
     suffix = uuid.uuid4().hex[:8]
     queue, bus, rule = f"bench-events-{suffix}", f"bench-{suffix}", f"bench-{suffix}"
     async with AsyncClient(target, timeout=60) as c:
@@ -60,7 +58,7 @@ async def _put_to_queue_latency(
                     ]
                 )
 
-            samples, _ = await latencies(target, put, [queue], count, after_warm_up)
+            samples, _ = await latencies(target, put, [queue], count, window)
             return samples
         finally:
             with contextlib.suppress(EventplaneError):
@@ -76,15 +74,10 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     try:
         server.start(timeout=120)
-        before: list[_stages.Buckets] = []
-        samples = asyncio.run(
-            _put_to_queue_latency(
-                server.endpoint, count, lambda: before.append(_stages.scrape(server.metrics_url))
-            )
-        )
-        after = _stages.scrape(server.metrics_url)
+        window = _stages.Window.of(server, settings)
+        samples = asyncio.run(_put_to_queue_latency(server.endpoint, count, window))
         yield from latency_figures("events_put_to_queue_latency", samples, raw)
-        yield from _stages.stage_figures("events_put_to_queue", before[0], after)
+        yield from window.figures("events_put_to_queue", len(samples))
     finally:
         server.stop()
     with contextlib.suppress(OSError):

@@ -484,9 +484,10 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
             r = asyncio.run(cycle(target, queues.unbatched, counts.unbatched, batched=False))
         yield cycle_figure("queues_standard_cycle", r, bound[BODY_BYTES], cpu)
 
-        before = _stages.scrape(server.metrics_url)
+        window = _stages.Window.of(server, settings)
+        window.open()
         samples = asyncio.run(send_receive_latency(target, queues.latency, counts.latency))
-        after = _stages.scrape(server.metrics_url)
+        window.close()
         for p in (50, 99):
             yield figure(
                 f"queues_send_receive_latency_p{p}",
@@ -495,7 +496,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 count=len(samples),
                 interval_ms=LATENCY_INTERVAL_S * 1000,
             )
-        yield from _stages.stage_figures("queues_send_receive", before, after)
+        yield from window.figures("queues_send_receive", len(samples))
     finally:
         try:
             if created:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from eventplane.bench import _stages
@@ -32,7 +32,7 @@ SUBSCRIBERS = 3
 
 
 async def _publish_latency(
-    target: str, count: int, after_warm_up: Callable[[], Any]
+    target: str, count: int, window: _stages.Window
 ) -> tuple[list[float], list[float]]:
     suffix = uuid.uuid4().hex[:8]
     queues = [f"bench-topics-{suffix}-{i}" for i in range(SUBSCRIBERS)]
@@ -51,7 +51,7 @@ async def _publish_latency(
             async def publish(client: AsyncClient, mark: str) -> None:
                 await client.topics.publish(topic, mark)
 
-            return await latencies(target, publish, queues, count, after_warm_up)
+            return await latencies(target, publish, queues, count, window)
         finally:
             with contextlib.suppress(EventplaneError):
                 await c.topics.delete_topic(topic)
@@ -65,20 +65,15 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     try:
         server.start(timeout=120)
-        before: list[_stages.Buckets] = []
-        each, all_in = asyncio.run(
-            _publish_latency(
-                server.endpoint, count, lambda: before.append(_stages.scrape(server.metrics_url))
-            )
-        )
-        after = _stages.scrape(server.metrics_url)
+        window = _stages.Window.of(server, settings)
+        each, all_in = asyncio.run(_publish_latency(server.endpoint, count, window))
         yield from latency_figures(
             "topics_publish_to_queue_latency", each, raw, subscribers=SUBSCRIBERS
         )
         yield from latency_figures(
             "topics_publish_to_all_3_queues_latency", all_in, raw, subscribers=SUBSCRIBERS
         )
-        yield from _stages.stage_figures("topics_publish_to_queue", before[0], after)
+        yield from window.figures("topics_publish_to_queue", len(each))
     finally:
         server.stop()
     with contextlib.suppress(OSError):

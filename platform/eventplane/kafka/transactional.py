@@ -122,7 +122,6 @@ class TransactionalPump:
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
-                    "fetch.wait.max.ms": 5,
                 },
             )
         )

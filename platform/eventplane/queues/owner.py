@@ -141,7 +141,6 @@ class OwnerConsumer:
                 "partition.assignment.strategy": "cooperative-sticky",
                 "session.timeout.ms": 6000,
                 "heartbeat.interval.ms": 1000,
-                "fetch.wait.max.ms": 5,
                 "fetch.queue.backoff.ms": 1,
                 # A queue topic created during a rebalance is only noticed at the
                 # next metadata refresh: keep that short so new queues are served

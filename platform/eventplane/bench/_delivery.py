@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from eventplane.bench import kafka_baseline
+from eventplane.bench._stages import Window
 from eventplane.bench._stats import figure, percentile
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry
 from eventplane.config import Settings
@@ -38,8 +39,13 @@ async def latencies(
     send: Callable[[AsyncClient, str], Awaitable[Any]],
     queues: Sequence[str],
     count: int,
+    window: Window | None = None,
 ) -> tuple[list[float], list[float]]:
-    """(per-delivery latencies, per-message latency until every queue had it), in seconds."""
+    """(per-delivery latencies, per-message latency until every queue had it), in seconds.
+
+    ``window`` opens once the path is warm, before the clock starts, and closes when the
+    last delivery arrived: the server's stage histogram and CPU over the timed run.
+    """
     total = count + WARMUP
     per_delivery: list[float] = []
     arrivals: dict[str, list[float]] = {}
@@ -68,6 +74,8 @@ async def latencies(
                     )
 
         await _warm_up(sender, consumer, send, queues)
+        if window is not None:
+            await asyncio.to_thread(window.open)
         consumers = [asyncio.create_task(consume(q)) for q in queues]
         try:
             start = time.perf_counter()
@@ -78,6 +86,8 @@ async def latencies(
                 await send(sender, stamp())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*consumers), 60)
+            if window is not None:
+                await asyncio.to_thread(window.close)
         finally:
             for task in consumers:
                 task.cancel()

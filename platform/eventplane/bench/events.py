@@ -5,7 +5,9 @@
   (:mod:`eventplane.bench.matcher`).
 - ``events_put_to_queue_latency_p50`` / ``_p99``: PutEvents every 10 ms to a bus whose
   rule targets a queue; one long-polling consumer; beside the raw confluent-kafka
-  produce-to-consume latency measured in the same run (``kafka_raw_latency_p50/p99``).
+  produce-to-consume latency measured in the same run (``kafka_raw_latency_p50/p99``);
+  ``events_put_to_queue_stage_<stage>_p50/p99``: the same deliveries hop by hop, from the
+  server's ``eventplane_stage_seconds`` (bench/_stages.py).
 
 The bus, rule and queue live in an ``eventplane server`` child process on the
 configured Kafka, and are deleted afterwards.
@@ -19,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from eventplane.bench import matcher
+from eventplane.bench import _stages, matcher
 from eventplane.bench._delivery import latencies, latency_figures, raw_latency
 from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
@@ -30,7 +32,7 @@ from eventplane.testing.harness import EventplaneProcess
 Result = dict[str, Any]
 
 
-async def _put_to_queue_latency(target: str, count: int) -> list[float]:
+async def _put_to_queue_latency(target: str, count: int, window: _stages.Window) -> list[float]:
     suffix = uuid.uuid4().hex[:8]
     queue, bus, rule = f"bench-events-{suffix}", f"bench-{suffix}", f"bench-{suffix}"
     async with AsyncClient(target, timeout=60) as c:
@@ -56,7 +58,7 @@ async def _put_to_queue_latency(target: str, count: int) -> list[float]:
                     ]
                 )
 
-            samples, _ = await latencies(target, put, [queue], count)
+            samples, _ = await latencies(target, put, [queue], count, window)
             return samples
         finally:
             with contextlib.suppress(EventplaneError):
@@ -72,8 +74,10 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     try:
         server.start(timeout=120)
-        samples = asyncio.run(_put_to_queue_latency(server.endpoint, count))
+        window = _stages.Window.of(server, settings)
+        samples = asyncio.run(_put_to_queue_latency(server.endpoint, count, window))
         yield from latency_figures("events_put_to_queue_latency", samples, raw)
+        yield from window.figures("events_put_to_queue", len(samples))
     finally:
         server.stop()
     with contextlib.suppress(OSError):

@@ -12,7 +12,9 @@
 - ``functions_cold_start_p50``: an invoke that starts a new worker (the configuration is
   changed before each one), client-side.
 
-The function runs in an ``eventplane server`` child process on the configured Kafka.
+The function runs in an ``eventplane server`` child process on the configured Kafka. The
+two rate figures carry ``server_cpu_us_per_msg`` (the server process's CPU per invocation;
+not the function workers') beside ``raw_kafka_cpu_us_per_msg`` (bench/_cpu.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from eventplane.bench import grpc_echo
+from eventplane.bench._cpu import cpu_extras, raw_client_cpu_us, server_cpu
 from eventplane.bench._stats import figure, percentile
 from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
@@ -154,6 +157,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
         yield figure(f"grpc_echo_latency_p{p}", "ms", echo_p[p], count=len(echo_samples))
     yield figure("grpc_echo_calls_s", "calls/s", echo_rate, concurrency=CONCURRENCY)
 
+    raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     name = f"bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,16 +178,20 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                     (f"grpc_echo_latency_p{p}", echo_p[p]),
                     count=len(sync),
                 )
-            rate = asyncio.run(_sync_rate(target, name, calls))
+            pid = server.proc.pid if server.proc is not None else None
+            with server_cpu(pid) as cpu:
+                rate = asyncio.run(_sync_rate(target, name, calls))
             yield figure(
                 "functions_sync_invokes_s",
                 "invocations/s",
                 rate,
                 ("grpc_echo_calls_s", echo_rate),
                 concurrency=CONCURRENCY,
+                **cpu_extras(cpu, calls, raw_cpu_us),
             )
             count = max(50, int(500 * scale))
-            accept, async_rate = asyncio.run(_async_run(target, name, stamps, count))
+            with server_cpu(pid) as cpu:
+                accept, async_rate = asyncio.run(_async_run(target, name, stamps, count))
             for p in (50, 99):
                 yield figure(
                     f"functions_async_accept_to_start_p{p}",
@@ -192,7 +200,13 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                     count=len(accept),
                     interval_ms=ASYNC_INTERVAL_S * 1000,
                 )
-            yield figure("functions_async_invokes_s", "invocations/s", async_rate, count=count)
+            yield figure(
+                "functions_async_invokes_s",
+                "invocations/s",
+                async_rate,
+                count=count,
+                **cpu_extras(cpu, count, raw_cpu_us),
+            )
             cold = asyncio.run(_cold_starts(target, name, max(5, int(20 * scale))))
             yield figure(
                 "functions_cold_start_p50", "ms", percentile(cold, 50) * 1000, count=len(cold)

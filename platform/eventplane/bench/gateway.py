@@ -14,6 +14,9 @@ One run, printed as it goes:
 - ``gateway_sns_publish_latency_ms``: the same for SNS Publish (query/XML protocol)
   to a topic with one queue subscribed, beside the gRPC SDK's publish.
 
+The cycle figures carry ``server_cpu_us_per_msg`` (our server process's CPU per
+message; moto's is not measured) beside ``raw_kafka_cpu_us_per_msg`` (bench/_cpu.py).
+
 Needs the dev extra (boto3, moto[server]): ``pip install -e '.[dev]'``.
 """
 
@@ -30,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from eventplane.bench._cpu import cpu_extras, raw_client_cpu_us, server_cpu
 from eventplane.bench._stats import figure
 from eventplane.config import Settings
 from eventplane.testing.harness import EventplaneProcess, free_port
@@ -148,14 +152,17 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     for name in ("EVENTPLANE_CONFIG", "EVENTPLANE_RECEIPT_SECRET"):
         if name in os.environ:
             env[name] = os.environ[name]
+    raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
     server = EventplaneProcess(settings.bootstrap, roles="api,queues,fanout", env=env).start()
+    pid = server.proc.pid if server.proc is not None else None
     try:
         with moto_server() as moto:
             for name, count, is_batched in (
                 ("gateway_sqs_cycle", unbatched, False),
                 ("gateway_sqs_batched_cycle", batched, True),
             ):
-                ours = _cycle(server.gateway_url, count, batched=is_batched)
+                with server_cpu(pid) as cpu:
+                    ours = _cycle(server.gateway_url, count, batched=is_batched)
                 theirs = _cycle(moto, count, batched=is_batched)
                 yield figure(
                     name,
@@ -164,6 +171,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                     ("moto_server_" + name.removeprefix("gateway_"), theirs),
                     count=count,
                     threads=THREADS,
+                    **cpu_extras(cpu, count, raw_cpu_us),
                 )
         boto = _boto3_client(server.gateway_url)
         url = boto.create_queue(QueueName=f"bench-lat-{uuid.uuid4().hex[:8]}")["QueueUrl"]

@@ -3,6 +3,9 @@
 - produce throughput: 1 KiB records, acks=all + idempotence (what eventplane uses)
 - consume throughput: reading those records back with a fresh consumer group
 - produce-to-consume latency p50/p99 at light load (one record per millisecond)
+
+The throughput figures carry ``client_cpu_us_per_msg``: this process's CPU per record
+(``time.process_time``, librdkafka's threads included).
 """
 
 from __future__ import annotations
@@ -123,17 +126,27 @@ def run(settings: Settings, scale: float) -> Iterator[dict[str, Any]]:
     ensure_topics(settings, [TopicSpec(topic, 4), TopicSpec(lat_topic, 1)])
     try:
         n = max(1000, int(100_000 * scale))
+        cpu = time.process_time()
         produced, startup_ms = produce_throughput(settings, topic, n)
+        cpu = time.process_time() - cpu
         yield figure(
             "kafka_raw_produce",
             "msg/s",
             produced,
             count=n,
             producer_startup_ms=round(startup_ms, 1),
+            client_cpu_us_per_msg=round(cpu / n * 1e6, 1),
         )
         # The topic also holds the producer's start-up record.
+        cpu = time.process_time()
+        consumed = consume_throughput(settings, topic, n + 1)
+        cpu = time.process_time() - cpu
         yield figure(
-            "kafka_raw_consume", "msg/s", consume_throughput(settings, topic, n + 1), count=n + 1
+            "kafka_raw_consume",
+            "msg/s",
+            consumed,
+            count=n + 1,
+            client_cpu_us_per_msg=round(cpu / (n + 1) * 1e6, 1),
         )
         samples = latency(settings, lat_topic, max(100, int(2000 * scale)))
         yield figure("kafka_raw_latency_p50", "ms", percentile(samples, 50) * 1000)

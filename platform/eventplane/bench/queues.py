@@ -6,7 +6,8 @@ One run, one broker, printed as it goes:
   number of 1 KiB records (acks=all + idempotence), in messages per second:
   count / (produce time + consume time), with the producer connected before the
   clock starts (as the server's is). The queue cycle figures are compared with
-  it (``ratio`` = queue figure / raw cycle).
+  it (``ratio`` = queue figure / raw cycle). ``client_cpu_us_per_msg``: this process's
+  CPU per record over both halves (bench/_cpu.py).
 - ``grpc_echo_10kib`` / ``grpc_echo_1kib``: a bare grpc.aio unary echo server in
   its own process, called with the queue cycles' concurrency and request sizes
   (a 10-entry batch / one message). ``cycle_bound_msg_s`` is the queue cycle
@@ -17,10 +18,14 @@ One run, one broker, printed as it goes:
   DeduplicationScope=messageGroup, FifoThroughputLimit=perMessageGroupId, many
   message groups and a unique deduplication id per message.
 - ``queues_standard_cycle``: SendMessage -> ReceiveMessage (1) -> DeleteMessage.
+- every cycle figure also carries ``server_cpu_us_per_msg`` (the server process's CPU
+  over the cycle / messages), ``raw_kafka_cpu_us_per_msg`` (kafka_raw_cycle's) and
+  their ``cpu_ratio``.
 - ``queues_send_receive_latency_p50`` / ``_p99``: one long-polling consumer
   (wait 20) and one producer sending a message every 10 ms; latency is the
   receive time minus the send time carried in the body, both taken in this
-  process with ``perf_counter``.
+  process with ``perf_counter``; ``queues_send_receive_stage_<stage>_p50/p99``: the same
+  messages hop by hop, from the server's ``eventplane_stage_seconds`` (bench/_stages.py).
 
 The queues are served by an ``eventplane server`` child process (its CPU is not
 the load generator's) on the configured Kafka; the queues are fresh and are
@@ -41,7 +46,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eventplane.bench import grpc_echo, kafka_baseline
+from eventplane.bench import _stages, grpc_echo, kafka_baseline
+from eventplane.bench._cpu import CpuSpan, cpu_extras, server_cpu
 from eventplane.bench._stats import figure, percentile
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry, SendMessageBatchEntry
 from eventplane.config import Settings
@@ -104,9 +110,11 @@ def kafka_raw_cycle(settings: Settings, count: int) -> Result:
     topic = f"eventplane.bench.cycle.{uuid.uuid4().hex[:8]}"
     ensure_topics(settings, [TopicSpec(topic, 4)])
     try:
+        cpu_started = time.process_time()
         produced, startup_ms = kafka_baseline.produce_throughput(settings, topic, count)
         # The topic also holds the start-up record; read everything.
         consumed = kafka_baseline.consume_throughput(settings, topic, count + 1)
+        cpu_us = (time.process_time() - cpu_started) / count * 1e6
     finally:
         delete_topics(settings, [topic])
     cycle = 1 / (1 / produced + 1 / consumed) if produced and consumed else 0.0
@@ -115,6 +123,7 @@ def kafka_raw_cycle(settings: Settings, count: int) -> Result:
         "msg/s",
         cycle,
         count=count,
+        client_cpu_us_per_msg=round(cpu_us, 1),
         produce_msg_s=round(produced, 1),
         consume_msg_s=round(consumed, 1),
         producer_startup_ms=round(startup_ms, 1),
@@ -447,7 +456,10 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
         server.start(timeout=120)
         queues = asyncio.run(prepare_queues(target, created))
 
-        def cycle_figure(name: str, r: CycleResult, grpc_bound: float) -> Result:
+        pid = server.proc.pid if server.proc is not None else None
+        raw_cpu_us = float(raw["client_cpu_us_per_msg"])
+
+        def cycle_figure(name: str, r: CycleResult, grpc_bound: float, cpu: CpuSpan) -> Result:
             return figure(
                 name,
                 "msg/s",
@@ -459,16 +471,23 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 complete=r.complete,
                 grpc_echo_bound_msg_s=grpc_bound,
                 other_servers=others,
+                **cpu_extras(cpu, r.count, raw_cpu_us),
             )
 
-        r = asyncio.run(cycle(target, queues.batched, counts.batched, batched=True))
-        yield cycle_figure("queues_standard_batched_cycle", r, bound[BATCH * BODY_BYTES])
-        r = asyncio.run(cycle(target, queues.fifo, counts.fifo, batched=True, fifo=True))
-        yield cycle_figure("queues_fifo_batched_cycle", r, bound[BATCH * BODY_BYTES])
-        r = asyncio.run(cycle(target, queues.unbatched, counts.unbatched, batched=False))
-        yield cycle_figure("queues_standard_cycle", r, bound[BODY_BYTES])
+        with server_cpu(pid) as cpu:
+            r = asyncio.run(cycle(target, queues.batched, counts.batched, batched=True))
+        yield cycle_figure("queues_standard_batched_cycle", r, bound[BATCH * BODY_BYTES], cpu)
+        with server_cpu(pid) as cpu:
+            r = asyncio.run(cycle(target, queues.fifo, counts.fifo, batched=True, fifo=True))
+        yield cycle_figure("queues_fifo_batched_cycle", r, bound[BATCH * BODY_BYTES], cpu)
+        with server_cpu(pid) as cpu:
+            r = asyncio.run(cycle(target, queues.unbatched, counts.unbatched, batched=False))
+        yield cycle_figure("queues_standard_cycle", r, bound[BODY_BYTES], cpu)
 
+        window = _stages.Window.of(server, settings)
+        window.open()
         samples = asyncio.run(send_receive_latency(target, queues.latency, counts.latency))
+        window.close()
         for p in (50, 99):
             yield figure(
                 f"queues_send_receive_latency_p{p}",
@@ -477,6 +496,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 count=len(samples),
                 interval_ms=LATENCY_INTERVAL_S * 1000,
             )
+        yield from window.figures("queues_send_receive", len(samples))
     finally:
         try:
             if created:

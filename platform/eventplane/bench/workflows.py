@@ -7,7 +7,8 @@
   transaction and read back by the view; beside the raw Kafka produce-to-consume
   latency of the same run.
 - ``workflows_standard_transitions_s``: 4 clients starting executions of a 10-Pass
-  Standard machine; states entered per second until the last one ended.
+  Standard machine; states entered per second until the last one ended, with the
+  server's CPU per transition beside the raw Kafka client's per record (bench/_cpu.py).
 - ``workflows_task_chain_5_p50``: a Standard chain of 5 Task states calling a no-op
   function (ExecutionStarted to ExecutionSucceeded in its history), beside the sum of 5
   sync invokes of the same function measured in the same run.
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from eventplane.bench._cpu import CpuSpan, cpu_extras, raw_client_cpu_us, server_cpu
 from eventplane.bench._delivery import latency_figures, raw_latency
 from eventplane.bench._stats import figure, percentile
 from eventplane.bench.queues import server_env
@@ -65,7 +67,9 @@ def express_rate(runs: int) -> float:
     return asyncio.run(go())
 
 
-async def _standard(target: str, count: int) -> tuple[list[float], float]:
+async def _standard(
+    target: str, count: int, pid: int | None
+) -> tuple[list[float], float, int, CpuSpan]:
     async with AsyncClient(target, timeout=60) as c:
         one = await c.workflows.create_state_machine(f"bench-{uuid.uuid4().hex[:8]}", _chain(1))
         ten = await c.workflows.create_state_machine(f"bench-{uuid.uuid4().hex[:8]}", _chain(10))
@@ -78,22 +82,24 @@ async def _standard(target: str, count: int) -> tuple[list[float], float]:
             samples.append(time.perf_counter() - start)
         arns: list[str] = []
         remaining = count
-        t0 = time.perf_counter()
+        with server_cpu(pid) as span:
+            t0 = time.perf_counter()
 
-        async def starter() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                e = await c.workflows.start_execution(ten.state_machine_arn, {})
-                arns.append(e.execution_arn)
+            async def starter() -> None:
+                nonlocal remaining
+                while remaining > 0:
+                    remaining -= 1
+                    e = await c.workflows.start_execution(ten.state_machine_arn, {})
+                    arns.append(e.execution_arn)
 
-        await asyncio.gather(*(starter() for _ in range(CONCURRENCY)))
-        transitions = 0
-        for arn in arns:
-            while (e := await c.workflows.describe_execution(arn)).status == "RUNNING":
-                await asyncio.sleep(0.01)
-            transitions += e.state_transitions
-        return samples, transitions / (time.perf_counter() - t0)
+            await asyncio.gather(*(starter() for _ in range(CONCURRENCY)))
+            transitions = 0
+            for arn in arns:
+                while (e := await c.workflows.describe_execution(arn)).status == "RUNNING":
+                    await asyncio.sleep(0.01)
+                transitions += e.state_transitions
+            rate = transitions / (time.perf_counter() - t0)
+        return samples, rate, transitions, span
 
 
 async def _chain_vs_invokes(target: str, code: Path, runs: int) -> tuple[list[float], list[float]]:
@@ -130,13 +136,15 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     )
     count = max(50, int(500 * scale))
     raw = raw_latency(settings, count)
+    raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
     server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp)
         (code / "app.py").write_text("def handler(event, context):\n    return event\n")
         try:
             server.start(timeout=120)
-            steps, rate = asyncio.run(_standard(server.endpoint, count))
+            pid = server.proc.pid if server.proc is not None else None
+            steps, rate, transitions, cpu = asyncio.run(_standard(server.endpoint, count, pid))
             yield from latency_figures("workflows_standard_step", steps, raw)
             yield figure(
                 "workflows_standard_transitions_s",
@@ -144,6 +152,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 rate,
                 concurrency=CONCURRENCY,
                 count=count,
+                **cpu_extras(cpu, transitions, raw_cpu_us),
             )
             chains, invokes = asyncio.run(
                 _chain_vs_invokes(server.endpoint, code, max(10, int(50 * scale)))

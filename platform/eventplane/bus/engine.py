@@ -370,7 +370,7 @@ class BusEngine:
             results.append(PutResult(event_id=event["id"]))
         if batch:
             try:
-                await self.ctx.producer.send_many(batch)
+                await self.ctx.producer.send_many(batch, accepted=True)
             except ProduceError as exc:
                 failure = EntryError("InternalFailure", f"could not write to Kafka: {exc}")
                 for index, bus in slots:

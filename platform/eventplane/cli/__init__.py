@@ -196,7 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         "area",
         nargs="?",
         default="all",
-        help="kafka | queues | topics | events | functions | workflows | tables | gateway | all",
+        help=(
+            "kafka | queues | topics | events | functions | workflows | tables | gateway | "
+            "idle | all"
+        ),
     )
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (0.1 = quick)")
     p.set_defaults(func=_server_command("bench"))

@@ -22,11 +22,33 @@ from confluent_kafka import Producer as RawProducer
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.kafka.transactional")
 
 AfterCommit = Callable[[], None]
+
+
+class _StampingProducer(RawProducer):
+    """The transactional producer, adding the hop stamps of the record being handled.
+
+    Every record ``handle`` writes for a consumed record carries that record's produce
+    time and this dispatcher's consume time (observability.stages), so the queue owner
+    downstream can tell how long the hops took.
+    """
+
+    def __init__(self, conf: dict[str, Any]) -> None:
+        super().__init__(conf)
+        self.stamps: list[tuple[str, bytes]] = []  # set per consumed record, on the pump thread
+
+    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None:
+        if self.stamps:
+            headers = kwargs.get("headers") or []
+            if isinstance(headers, dict):
+                headers = list(headers.items())
+            kwargs["headers"] = [*headers, *self.stamps]
+        super().produce(topic, *args, **kwargs)
 
 
 class TransactionalPump:
@@ -100,7 +122,6 @@ class TransactionalPump:
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
-                    "fetch.wait.max.ms": 5,
                 },
             )
         )
@@ -143,8 +164,8 @@ class TransactionalPump:
         if self._on_revoke is not None:
             self._on_revoke([(tp.topic, tp.partition) for tp in partitions])
 
-    def _producer(self) -> RawProducer:
-        producer = RawProducer(
+    def _producer(self) -> _StampingProducer:
+        producer = _StampingProducer(
             client_config(
                 self._settings,
                 **{
@@ -170,9 +191,13 @@ class TransactionalPump:
         producer.init_transactions(30)
         return producer
 
-    def _transact(self, consumer: Consumer, producer: RawProducer, batch: list[Any]) -> RawProducer:
+    def _transact(
+        self, consumer: Consumer, producer: _StampingProducer, batch: list[Any]
+    ) -> _StampingProducer:
         positions: dict[tuple[str, int], int] = {}
         after: list[AfterCommit] = []
+        consumed_at = time.time()
+        stamped = 0
         producer.begin_transaction()
         try:
             for m in batch:
@@ -182,7 +207,18 @@ class TransactionalPump:
                         _log.warning("pump consumer", pump=self._name, error=err.str())
                     continue
                 positions[(m.topic(), m.partition())] = m.offset() + 1
-                after.extend(self._handle(producer, m))
+                produced_at = stages.stamp_of(m.headers(), stages.PRODUCED_AT)
+                if produced_at is not None:
+                    stages.observe("produce_to_dispatch_consume", produced_at, consumed_at)
+                    stamped += 1
+                    producer.stamps = [
+                        stages.stamp(stages.PRODUCED_AT, produced_at),
+                        stages.stamp(stages.DISPATCHED_AT, consumed_at),
+                    ]
+                try:
+                    after.extend(self._handle(producer, m))
+                finally:
+                    producer.stamps = []
             offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
             if offsets:
                 producer.send_offsets_to_transaction(
@@ -208,6 +244,9 @@ class TransactionalPump:
             if self._on_abort is not None:
                 self._on_abort()
             raise
+        committed_at = time.time()
+        for _ in range(stamped):
+            stages.observe("dispatch_consume_to_txn_commit", consumed_at, committed_at)
         if self._on_commit is not None:
             self._on_commit()
         for callback in after:

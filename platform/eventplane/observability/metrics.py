@@ -41,3 +41,15 @@ REGISTRY_RESOURCES = Gauge(
     "Resource definitions materialized from eventplane.resources, by kind.",
     ("kind",),
 )
+
+# Per-hop delivery latency: 0.25 ms to 5 s, finer where the goals (10-25 ms) are.
+STAGE_BUCKETS = (
+    0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025,
+    0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0,
+)  # fmt: skip
+STAGE_SECONDS = Histogram(
+    "eventplane_stage_seconds",
+    "Time a record spent in one hop of its delivery (observability/stages.py names them).",
+    ("stage",),
+    buckets=STAGE_BUCKETS,
+)

@@ -263,7 +263,7 @@ class QueueEngine:
                     )
                 )
             try:
-                await self.ctx.producer.send_many(batch)
+                await self.ctx.producer.send_many(batch, accepted=True)
             except ProduceError as exc:
                 error = ServiceUnavailable(f"could not write to Kafka: {exc}")
                 return [error] * len(records)

@@ -72,6 +72,7 @@ class Msg:
     generation: int = 0
     received_at: int = 0
     first_receive: int = 0
+    adopted_at: float = 0.0  # wall clock when the owner took it in; observability only
 
     def lease(self, *, deleted: bool = False) -> Lease:
         return Lease(

@@ -37,6 +37,7 @@ from confluent_kafka import (
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues.journal import JournalState, decode_record
 from eventplane.queues.models import Record
@@ -66,6 +67,8 @@ class Incoming:
     partition: int
     offset: int
     record: Record
+    produced_at: float | None = None  # hop stamps (observability.stages), wall clock
+    dispatched_at: float | None = None
 
 
 @dataclass
@@ -138,7 +141,6 @@ class OwnerConsumer:
                 "partition.assignment.strategy": "cooperative-sticky",
                 "session.timeout.ms": 6000,
                 "heartbeat.interval.ms": 1000,
-                "fetch.wait.max.ms": 5,
                 "fetch.queue.backoff.ms": 1,
                 # A queue topic created during a rebalance is only noticed at the
                 # next metadata refresh: keep that short so new queues are served
@@ -227,7 +229,17 @@ class OwnerConsumer:
                     "unreadable queue record", topic=m.topic(), offset=m.offset(), error=str(exc)
                 )
                 continue
-            records.append(Incoming(queue_of(m.topic()), m.partition(), m.offset(), rec))
+            headers = m.headers() or []
+            records.append(
+                Incoming(
+                    queue_of(m.topic()),
+                    m.partition(),
+                    m.offset(),
+                    rec,
+                    stages.stamp_of(headers, stages.PRODUCED_AT),
+                    stages.stamp_of(headers, stages.DISPATCHED_AT),
+                )
+            )
         if records:
             self._loop.call_soon_threadsafe(self._listener.on_records, records)
 

@@ -20,6 +20,7 @@ from eventplane.errors.queues import ReceiptHandleIsInvalid
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, Producer
 from eventplane.kafka.fifo import sequence_number as sequence_number
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
@@ -116,6 +117,11 @@ class LocalPartitions(OwnerListener):
             msg = owned.state.add(r.offset, r.record, lease, now)
             if msg is None:
                 continue
+            msg.adopted_at = adopted_at = time.time()
+            if r.dispatched_at is not None:
+                stages.observe("dispatch_consume_to_owner_adopt", r.dispatched_at, adopted_at)
+            else:
+                stages.observe("produce_to_owner_adopt", r.produced_at, adopted_at)
             if owned.state.fifo and r.record.dedup_id:
                 qd = self._lookup(r.queue)
                 key = dedup_key(r.record, qd.config.deduplication_scope if qd else "queue")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError
 from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import metrics, shapes
 from eventplane.queues.attributes import queue_arn
@@ -83,6 +84,11 @@ class Receiver:
                 qd, n, visibility, engine.to_dead_letter, oldest_first=oldest_first
             )
             result = [self._message(qd, p, m, req) for p, m in got]
+            if got:
+                answered = time.time()
+                for _, m in got:
+                    if m.receive_count == 1:
+                        stages.observe("owner_adopt_to_receive_answer", m.adopted_at, answered)
             remotes: dict[str, list[int]] = {}
             all_local = len(local.partitions_of(qd.name)) == qd.config.partitions
             if not result and not local_only and not all_local:

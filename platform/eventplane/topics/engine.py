@@ -212,7 +212,7 @@ class TopicEngine:
                 options["partition"] = next(self._round_robin) % partitions
             batch.append((kafka_topic, value, options))
         try:
-            written = await self.ctx.producer.send_many(batch)
+            written = await self.ctx.producer.send_many(batch, accepted=True)
         except ProduceError as exc:
             return [ServiceUnavailable(f"could not write to Kafka: {exc}")] * len(messages)
         metrics.PUBLISHED.labels(topic.name).inc(len(messages))

@@ -1,0 +1,79 @@
+"""Per-hop delivery latency: where a record's time goes between the API and the receiver.
+
+A record crosses processes (API replica → Kafka → dispatcher replica → Kafka → queue
+owner replica), so the hop boundaries travel with it as Kafka headers holding the wall
+clock (seconds, as text) at which the record was produced and at which a dispatcher
+consumed it. Each hop observes ``eventplane_stage_seconds{stage=...}`` against the
+previous stamp. Wall clocks of different hosts differ, which skews cross-host stages by
+the clock offset; on one host (and in `eventplane bench`) they are exact. The label is the
+stage name only, so the series count stays fixed however many queues exist.
+
+Stages, in path order:
+
+- ``accept_to_produce_ack``: the API's write to Kafka until acks=all confirmed it
+  (Publish, PutEvents, SendMessage);
+- ``produce_to_dispatch_consume``: from that produce until a dispatcher (fan-out, rule
+  engine) consumed the record;
+- ``dispatch_consume_to_txn_commit``: from that consume until the dispatcher's
+  transaction holding the output committed;
+- ``dispatch_consume_to_owner_adopt``: from the dispatcher's consume until the queue
+  owner had the output record in its partition state (includes the commit);
+- ``produce_to_owner_adopt``: a queue send's produce until the owner had it;
+- ``owner_adopt_to_receive_answer``: from adoption until a receive returned the message
+  (first receives only; the long poll is answered then).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from eventplane.observability.metrics import STAGE_SECONDS
+
+__all__ = [
+    "DISPATCHED_AT",
+    "PRODUCED_AT",
+    "STAGES",
+    "observe",
+    "stamp",
+    "stamp_of",
+]
+
+PRODUCED_AT = "x-eventplane-t-produced"
+DISPATCHED_AT = "x-eventplane-t-dispatched"
+
+STAGES = (
+    "accept_to_produce_ack",
+    "produce_to_dispatch_consume",
+    "dispatch_consume_to_txn_commit",
+    "dispatch_consume_to_owner_adopt",
+    "produce_to_owner_adopt",
+    "owner_adopt_to_receive_answer",
+)
+
+_children = {name: STAGE_SECONDS.labels(name) for name in STAGES}
+
+
+def stamp(name: str, at: float | None = None) -> tuple[str, bytes]:
+    """A header carrying the wall clock now (or ``at``)."""
+    return name, b"%.6f" % (time.time() if at is None else at)
+
+
+def stamp_of(headers: Sequence[tuple[str, bytes | str | None]] | None, name: str) -> float | None:
+    """The wall clock a header of ``headers`` carries, if one is there and readable."""
+    for key, value in headers or ():
+        if key == name and value is not None:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def observe(stage: str, since: float | None, now: float | None = None) -> None:
+    """Record ``now - since`` for the stage; a missing stamp or a clock step is skipped."""
+    if not since:  # None, or 0.0 for a record adopted before stamps existed
+        return
+    seconds = (time.time() if now is None else now) - since
+    if seconds >= 0:
+        _children[stage].observe(seconds)

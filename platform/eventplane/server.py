@@ -155,9 +155,9 @@ class Server:
                 _log.error("records not delivered at shutdown", count=left)
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
+            self._metrics_http.server_close()
         if self._internal_dir:
             shutil.rmtree(self._internal_dir, ignore_errors=True)
-            self._metrics_http.server_close()
         self._stopped.set()
         if self._serving:
             _log.info("eventplane stopped")

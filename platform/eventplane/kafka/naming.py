@@ -39,6 +39,15 @@ def _prefix_from_env() -> tuple[str, str]:
 
 PREFIX, CLUSTER_ERROR = _prefix_from_env()
 
+
+def in_cluster(name: str, cluster: str | None) -> str:
+    """``name``, as this process spells it, as the installation ``cluster`` spells it
+    (for tools and tests that reach another installation's topics or groups)."""
+    if cluster is None or not name.startswith(PREFIX):
+        return name
+    return cluster_prefix(cluster) + name[len(PREFIX) :]
+
+
 RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"
 FUNCTION_CODE = f"{PREFIX}.fn.code"

@@ -13,7 +13,8 @@ from confluent_kafka import Producer
 
 from eventplane.client import Client, Message
 from eventplane.functions.invocations import ASYNC_TOPIC, encode, new_invocation
-from eventplane.testing import eventually
+from eventplane.kafka import naming
+from eventplane.testing import EventplaneProcess, eventually
 
 from .support import Queue, Resources, drain, function_arn, lines
 
@@ -120,7 +121,11 @@ def test_no_retries_sends_the_first_failure_on_at_once(
 
 
 def test_an_event_older_than_the_maximum_age_is_dropped_unrun(
-    client: Client, res: Resources, tmp_path: Path, eventplane_kafka: str
+    client: Client,
+    res: Resources,
+    tmp_path: Path,
+    eventplane_kafka: str,
+    fn_server: EventplaneProcess,
 ) -> None:
     """MaximumEventAgeInSeconds is at least 60, too long to wait for: the event is written
     straight to the async topic as if accepted two minutes ago."""
@@ -134,7 +139,8 @@ def test_an_event_older_than_the_maximum_age_is_dropped_unrun(
     aged = replace(fresh, first_ms=fresh.first_ms - 120_000)
     value, headers = encode(aged)
     producer = Producer({"bootstrap.servers": eventplane_kafka})
-    producer.produce(ASYNC_TOPIC, value, key=name.encode(), headers=list(headers))
+    topic = naming.in_cluster(ASYNC_TOPIC, fn_server.cluster)
+    producer.produce(topic, value, key=name.encode(), headers=list(headers))
     assert producer.flush(10) == 0
 
     record = _one_record(client, failure)

@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.functions.async_invoke import ASYNC_GROUP
+from eventplane.kafka import naming
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from .support import BASICS, FUNCTIONS_ENV, lines, unique
@@ -171,7 +172,8 @@ def _run_and_kill(
     # partition; whatever the new owner replayed is read (and, with the reservation
     # lifted, started) before it.
     runner.restart()
-    eventually(lambda: _members_with_partitions(bootstrap, ASYNC_GROUP) == 2, timeout=60)
+    group = naming.in_cluster(ASYNC_GROUP, replicas[0].cluster)
+    eventually(lambda: _members_with_partitions(bootstrap, group) == 2, timeout=60)
     client.functions.put_function_concurrency(name, TOTAL)
     client.functions.invoke(name, {"id": TOTAL, "sleep": 0}, invocation_type="Event")
     eventually(lambda: TOTAL in {i for i, _ in _spans(out)[1]}, timeout=60, interval=0.2)

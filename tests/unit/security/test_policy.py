@@ -66,7 +66,7 @@ def test_resource_is_worked_out_only_when_a_statement_names_resources() -> None:
 
 
 def test_a_policy_may_be_json_text() -> None:
-    text = '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}'
+    text = json.dumps({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
     assert evaluate([parse_policy(text)], "sns:Publish", "*") is Decision.EXPLICIT_DENY
 
 

@@ -13,6 +13,7 @@ specific resources, or to word a denial, or for the audit line of a mutating cal
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from eventplane.errors.security import AccessDeniedException
 from eventplane.observability.logging import get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
-from eventplane.security.policy import Decision, Policy, evaluate
+from eventplane.security.policy import Decision
 from eventplane.security.tokens import Principal
 
 __all__ = ["AUTH_DENIED", "TRUSTED", "Outcome", "audit", "authorize", "request_context"]
@@ -47,8 +48,12 @@ class Outcome:
     error: AccessDeniedException | None = None
 
 
+@functools.lru_cache(maxsize=1024)
 def request_context(principal: Principal, *, secure: bool) -> RequestContext:
-    """The global condition keys of a call (lower-cased names, as conditions look them up)."""
+    """The global condition keys of a call (lower-cased names, as conditions look them up).
+
+    They depend only on who calls and how, so each principal's are built once.
+    """
     return {
         "aws:username": principal.name,
         "aws:userid": principal.name,
@@ -59,14 +64,6 @@ def request_context(principal: Principal, *, secure: bool) -> RequestContext:
         "aws:requestedregion": arns.REGION,
         "eventplane:authenticatedvia": principal.via,
     }
-
-
-def _needs_resource(policies: Sequence[Policy], action: str) -> bool:
-    return any(
-        not statement.any_resource and statement.matches_action(action)
-        for policy in policies
-        for statement in policy.statements
-    )
 
 
 def _denial(principal: Principal, action: str, resource: str, decision: Decision) -> str:
@@ -98,8 +95,8 @@ def authorize(principal: Principal, rule: Rule, request: Any, *, secure: bool) -
             return None
         return Outcome(rule.action, _resources(rule.checks(request)))
     context = request_context(principal, secure=secure)
-    if rule.items is None and not _needs_resource(policies, rule.action):
-        decision = evaluate(policies, rule.action, ANY, context)
+    if rule.items is None and not policies.needs_resource(rule.action):
+        decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
             checks = rule.checks(request)
             resource = checks[0][1] if checks else ANY
@@ -110,7 +107,7 @@ def authorize(principal: Principal, rule: Rule, request: Any, *, secure: bool) -
         return Outcome(rule.action, _resources(rule.checks(request)))
     checks = rule.checks(request)
     for action, resource in checks:
-        decision = evaluate(policies, action, resource, context)
+        decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:
             message = _denial(principal, action, resource, decision)
             return Outcome(action, resource, AccessDeniedException(message))

@@ -24,7 +24,7 @@ import yaml
 
 from eventplane.config import ConfigError
 from eventplane.errors.security import MalformedPolicyDocument
-from eventplane.security.policy import Policy, parse_policy
+from eventplane.security.policy import PolicySet, parse_policy
 
 SETTING = "EVENTPLANE_AUTH_TOKENS_FILE"
 DEFAULT_ACCOUNT = "000000000000"
@@ -39,7 +39,7 @@ class Principal:
     # How it was authenticated: "token", "mtls", "replica" or "internal".
     via: str = "token"
     # Its identity policies; None means unrestricted (no policies configured).
-    policies: tuple[Policy, ...] | None = field(default=None, compare=False, repr=False)
+    policies: PolicySet | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,11 @@ def _parse_scrypt(where: str, raw: str) -> _Scrypt:
         ) from None
 
 
-def _policies(where: str, raw: Any) -> tuple[Policy, ...]:
+def _policies(where: str, raw: Any) -> PolicySet:
     if not isinstance(raw, list):
         raise ConfigError(where, "must be a list of IAM policy documents")
     try:
-        return tuple(parse_policy(doc, f"Policy[{i}]") for i, doc in enumerate(raw))
+        return PolicySet(parse_policy(doc, f"Policy[{i}]") for i, doc in enumerate(raw))
     except MalformedPolicyDocument as exc:
         raise ConfigError(where, f"MalformedPolicyDocument: {exc.message}") from None
 
@@ -132,7 +132,7 @@ class TokenStore:
             name = str(entry.get("principal") or "").strip()
             if not name:
                 raise ConfigError(f"{where}.principal", "is required")
-            policies: tuple[Policy, ...] | None
+            policies: PolicySet | None
             if "policies" in entry:
                 policies = _policies(f"{where}.policies", entry["policies"])
             else:  # the principals: section may hold them (one place per principal name)

@@ -1,4 +1,4 @@
-"""IAM identity policies on a real server: allowed, denied by omission, denied explicitly, audited."""
+"""IAM identity policies on a real server: allowed, denied by omission or explicitly, audited."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from eventplane.config import ConfigError
 from eventplane.security.actions import rule_for
 from eventplane.security.authorize import authorize
 from eventplane.security.interceptor import INTERNAL, REPLICA
-from eventplane.security.policy import parse_policy
+from eventplane.security.policy import PolicySet, parse_policy
 from eventplane.security.tokens import Principal, TokenStore, sha256_hex
 
 ORDERS_ONLY = {
@@ -37,7 +37,7 @@ def _call(method: str, principal: Principal, **fields: Any) -> Any:
 
 
 def test_denial_is_worded_as_aws_words_it() -> None:
-    ci = Principal(name="ci", policies=(parse_policy(ORDERS_ONLY),))
+    ci = Principal(name="ci", policies=PolicySet([parse_policy(ORDERS_ONLY)]))
     outcome = _call("DeleteQueue", ci, queue_url="eventplane://queues/orders-1")
     assert outcome is not None and outcome.error is not None
     assert outcome.error.code == "AccessDeniedException"
@@ -52,14 +52,14 @@ def test_explicit_deny_is_named() -> None:
     deny = {
         "Statement": {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": f"{Q}:orders-9"}
     }
-    ci = Principal(name="ci", policies=(parse_policy(ORDERS_ONLY), parse_policy(deny)))
+    ci = Principal(name="ci", policies=PolicySet([parse_policy(ORDERS_ONLY), parse_policy(deny)]))
     outcome = _call("SendMessage", ci, queue_url=f"{Q}:orders-9")
     assert outcome is not None and outcome.error is not None
     assert "with an explicit deny in an identity-based policy" in outcome.error.message
 
 
 def test_allowed_reads_need_no_audit_and_writes_are_audited() -> None:
-    ci = Principal(name="ci", policies=(parse_policy(ORDERS_ONLY),))
+    ci = Principal(name="ci", policies=PolicySet([parse_policy(ORDERS_ONLY)]))
     assert _call("ReceiveMessage", ci, queue_url="eventplane://queues/orders-1") is None
     sent = _call("SendMessage", ci, queue_url="eventplane://queues/orders-1")
     assert sent is not None and sent.error is None
@@ -76,13 +76,13 @@ def test_principals_without_policies_keep_full_access() -> None:
 @pytest.mark.parametrize("principal", [REPLICA, INTERNAL], ids=["replica", "internal"])
 def test_the_platforms_own_principals_are_always_allowed(principal: Principal) -> None:
     restricted = Principal(
-        name=principal.name, via=principal.via, policies=(parse_policy(ORDERS_ONLY),)
+        name=principal.name, via=principal.via, policies=PolicySet([parse_policy(ORDERS_ONLY)])
     )
     assert _call("DeleteQueue", restricted, queue_url="eventplane://queues/billing") is None
 
 
 def test_an_empty_policy_list_allows_nothing() -> None:
-    nobody = Principal(name="nobody", policies=())
+    nobody = Principal(name="nobody", policies=PolicySet([]))
     outcome = _call("ListQueues", nobody)
     assert outcome is not None and outcome.error is not None
     assert "sqs:ListQueues on resource: *" in outcome.error.message
@@ -111,7 +111,12 @@ def test_tokens_file_attaches_policies(tmp_path: Path) -> None:
     assert admin is not None and admin.policies is None
     assert ops is not None and ops.policies is not None and len(ops.policies) == 1
     worker = store.named("worker.example.com", "mtls")
-    assert worker is not None and worker.policies == () and worker.account == "111111111111"
+    assert (
+        worker is not None
+        and worker.policies is not None
+        and len(worker.policies) == 0
+        and worker.account == "111111111111"
+    )
     assert store.named("stranger", "mtls") is None
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from eventplane.errors import EventplaneError
 from eventplane.errors.security import MalformedPolicyDocument
-from eventplane.security.policy import Decision, evaluate, parse_policy
+from eventplane.security.policy import Decision, PolicySet, evaluate, parse_policy
 
 _CASES = json.loads((Path(__file__).parent / "data" / "policy_evaluation.json").read_text())
 
@@ -34,6 +34,10 @@ def test_evaluation(
     policy: dict[str, Any], action: str, resource: str, context: dict[str, str], expected: str
 ) -> None:
     assert evaluate([parse_policy(policy)], action, resource, context) is Decision(expected)
+    # The per-action cache decides as the plain evaluation does, on a warm cache too.
+    policies = PolicySet([parse_policy(policy)])
+    for _ in range(2):
+        assert policies.evaluate(action, resource, context) is Decision(expected)
 
 
 def test_statements_of_several_policies_combine() -> None:

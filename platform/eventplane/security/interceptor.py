@@ -117,7 +117,9 @@ class Authenticator:
         if self.mtls:
             principal = _certificate_principal(context)
             if principal is not None:
-                named = self.tokens.named(principal.name, "mtls") if self.tokens else None
+                named = (
+                    self.tokens.named(principal.name, "mtls") if self.tokens is not None else None
+                )
                 return named or principal
         raise MissingAuthenticationToken(
             "the call has no credentials: send 'authorization: Bearer <token>' "

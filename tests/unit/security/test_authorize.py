@@ -12,7 +12,7 @@ from eventplane._gen.v1 import queues_pb2
 from eventplane.config import ConfigError
 from eventplane.security.actions import rule_for
 from eventplane.security.authorize import authorize
-from eventplane.security.interceptor import INTERNAL, REPLICA
+from eventplane.security.interceptor import INTERNAL, REPLICA, Authenticator
 from eventplane.security.policy import PolicySet, parse_policy
 from eventplane.security.tokens import Principal, TokenStore, sha256_hex
 
@@ -127,3 +127,23 @@ def test_a_malformed_policy_stops_the_server_naming_the_entry() -> None:
     text = str(info.value)
     assert "[0].policies" in text and "Policy[0].Statement[0]" in text
     assert "MalformedPolicyDocument" in text
+
+
+class _CertContext:
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {"x509_subject_alternative_name": [b"worker.example.com"]}
+
+
+def test_certificate_principals_take_account_and_policies_from_the_principals_section() -> None:
+    store = TokenStore(
+        [],
+        principals={"worker.example.com": {"account": "111111111111", "policies": [ORDERS_ONLY]}},
+    )
+    found = Authenticator(store, mtls=True).authenticate((), _CertContext())  # type: ignore[arg-type]
+    assert (found.name, found.account, found.via) == ("worker.example.com", "111111111111", "mtls")
+    outcome = _call("PurgeQueue", found, queue_url="eventplane://queues/orders-1")
+    assert outcome is not None and outcome.error is not None
+    # A certificate with no entry keeps full access, as before policies existed.
+    open_store = TokenStore([])
+    anyone = Authenticator(open_store, mtls=True).authenticate((), _CertContext())  # type: ignore[arg-type]
+    assert anyone.policies is None

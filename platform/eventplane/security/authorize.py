@@ -37,6 +37,7 @@ AUTH_DENIED = Counter(
 )
 TRUSTED = frozenset({"replica", "internal"})
 _audit = get_logger("eventplane.audit")
+_log = get_logger("eventplane.security")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,16 @@ def _denial(principal: Principal, action: str, resource: str, decision: Decision
     )
 
 
+def _checks(rule: Rule, request: Any) -> Sequence[tuple[str, str]]:
+    """The rule's checks; on ``*`` if the request defeats extraction (fails closed:
+    statements naming specific ARNs never match ``*``)."""
+    try:
+        return rule.checks(request)
+    except Exception:  # a bug here must not turn into an unexplained failed call
+        _log.exception("cannot work out the resource of a call", action=rule.action)
+        return ((rule.action, ANY),)
+
+
 def _resources(checks: Sequence[tuple[str, str]]) -> str:
     return ",".join(dict.fromkeys(resource for _, resource in checks)) or ANY
 
@@ -93,19 +104,19 @@ def authorize(principal: Principal, rule: Rule, request: Any, *, secure: bool) -
     if policies is None:
         if not rule.mutating:
             return None
-        return Outcome(rule.action, _resources(rule.checks(request)))
+        return Outcome(rule.action, _resources(_checks(rule, request)))
     context = request_context(principal, secure=secure)
     if rule.items is None and not policies.needs_resource(rule.action):
         decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
-            checks = rule.checks(request)
+            checks = _checks(rule, request)
             resource = checks[0][1] if checks else ANY
             message = _denial(principal, rule.action, resource, decision)
             return Outcome(rule.action, resource, AccessDeniedException(message))
         if not rule.mutating:
             return None
-        return Outcome(rule.action, _resources(rule.checks(request)))
-    checks = rule.checks(request)
+        return Outcome(rule.action, _resources(_checks(rule, request)))
+    checks = _checks(rule, request)
     for action, resource in checks:
         decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:

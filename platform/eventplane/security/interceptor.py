@@ -173,7 +173,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         async def permit(principal: Principal, request: Any, context: Any) -> TraceContext | None:
             """None when nothing was audited; else the audited request's trace."""
-            outcome = authorize(principal, rule, request, secure=_secure(context))
+            # Only policies' conditions ask whether the call came over TLS.
+            secure = principal.policies is not None and _secure(context)
+            outcome = authorize(principal, rule, request, secure=secure)
             if outcome is None:
                 return None
             trace = trace_from_metadata(context.invocation_metadata())

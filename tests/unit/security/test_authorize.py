@@ -147,3 +147,12 @@ def test_certificate_principals_take_account_and_policies_from_the_principals_se
     open_store = TokenStore([])
     anyone = Authenticator(open_store, mtls=True).authenticate((), _CertContext())  # type: ignore[arg-type]
     assert anyone.policies is None
+
+
+def test_a_request_that_defeats_resource_extraction_fails_closed() -> None:
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    ci = Principal(name="ci", policies=PolicySet([parse_policy(ORDERS_ONLY)]))
+    outcome = authorize(ci, rule, object(), secure=False)  # no queue_url field at all
+    assert outcome is not None and outcome.error is not None
+    assert "on resource: *" in outcome.error.message

@@ -25,7 +25,7 @@ __all__ = ["ANY", "METHODS", "Rule", "rule_for"]
 ANY = "*"
 _QUEUE_URL = "eventplane://queues/"
 _READS = ("Get", "List", "Describe", "Receive", "Test", "Validate")
-_READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem"})
+_READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "PartitionStats"})
 
 # A request -> the ARNs the call acts on.
 Extract = Callable[[Any], Sequence[str]]
@@ -193,6 +193,14 @@ def _transaction_items(r: Any) -> Sequence[tuple[str, str]]:
     return tuple(sorted(pairs))
 
 
+def _transaction_reads(r: Any) -> Sequence[tuple[str, str]]:
+    return tuple(
+        sorted(
+            {("dynamodb:GetItem", _or_any(i.table_name, arns.table_arn)) for i in r.transact_items}
+        )
+    )
+
+
 def _tables_of_transaction(r: Any) -> Sequence[str]:
     return tuple(sorted({arn for _, arn in _transaction_items(r)})) or (ANY,)
 
@@ -344,6 +352,9 @@ _TABLES: dict[str, tuple[str, Extract]] = {
     "BatchWriteItem": ("BatchWriteItem", _tables_of_batch),
     # AWS checks each item's own action (PutItem, UpdateItem, ...) on its table.
     "TransactWriteItems": ("TransactWriteItems", _tables_of_transaction),
+    "TransactGetItems": ("TransactGetItems", _tables_of_transaction),
+    # Replica to replica, for DescribeTable (callers are the trusted principal `replica`).
+    "PartitionStats": ("DescribeTable", _table),
     "ListStreams": ("ListStreams", _everything),
     "DescribeStream": ("DescribeStream", _stream),
     "GetShardIterator": ("GetShardIterator", _stream),
@@ -361,7 +372,10 @@ def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -
     for method, (action, extract) in table.items():
         full = action if ":" in action else f"{prefix}:{action}"
         mutating = not method.startswith(_READS) and method not in _READ_METHODS
-        items = _transaction_items if method == "TransactWriteItems" else None
+        items = {
+            "TransactWriteItems": _transaction_items,
+            "TransactGetItems": _transaction_reads,
+        }.get(method)
         out[f"/eventplane.v1.{service}/{method}"] = Rule(full, extract, mutating, items)
     return out
 

@@ -3,7 +3,7 @@
 ``base`` holds the root ``EventplaneError``, its ``Category`` and the generic
 codes; ``queues``, ``topics``, ``bus``, ``functions``, ``workflows`` and ``tables``
 hold each capability's AWS codes (the capability packages re-export them from
-their ``errors.py``).
+their ``errors.py``); ``security`` holds the authorization codes.
 Importing this package loads every error class, so ``EventplaneError.from_code``
 rebuilds the right type in any process, and it loads nothing else: no gRPC,
 no Kafka client, no capability, no server (tests/unit/test_errors.py pins this).
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventplane.errors import bus, functions, queues, tables, topics, workflows
+from eventplane.errors import bus, functions, queues, security, tables, topics, workflows
 from eventplane.errors.base import (
     DEFAULT_FOR_CATEGORY,
+    AccessDeniedError,
     AlreadyExistsError,
     Category,
     EventplaneError,
@@ -44,6 +45,7 @@ from eventplane.errors.base import (
 
 __all__ = [
     "DEFAULT_FOR_CATEGORY",
+    "AccessDeniedError",
     "AlreadyExistsError",
     "Category",
     "EventplaneError",
@@ -64,6 +66,7 @@ __all__ = [
     "functions",
     "lookup",
     "queues",
+    "security",
     "tables",
     "topics",
     "workflows",

@@ -38,6 +38,8 @@ class Category(enum.Enum):
     """The platform cannot serve the call right now (an owner moving, Kafka down)."""
     INTERNAL = "internal"
     """A bug or an unexpected failure on the server side."""
+    ACCESS_DENIED = "access_denied"
+    """The caller is known, but no policy allows it this action on this resource."""
 
     @property
     def client_fault(self) -> bool:
@@ -102,6 +104,11 @@ class PreconditionError(EventplaneError):
     category = Category.PRECONDITION
 
 
+class AccessDeniedError(EventplaneError):
+    category = Category.ACCESS_DENIED
+    code = "AccessDenied"
+
+
 class ThrottledError(EventplaneError):
     category = Category.THROTTLED
     retriable = True
@@ -155,6 +162,7 @@ DEFAULT_FOR_CATEGORY: dict[Category, type[EventplaneError]] = {
     Category.THROTTLED: ThrottlingException,
     Category.UNAVAILABLE: ServiceUnavailable,
     Category.INTERNAL: InternalFailure,
+    Category.ACCESS_DENIED: AccessDeniedError,
 }
 """The class to raise for an error that arrives with a category but no known code."""
 

@@ -33,6 +33,7 @@ STATUS_BY_CATEGORY: dict[Category, grpc.StatusCode] = {
     Category.THROTTLED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     Category.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     Category.INTERNAL: grpc.StatusCode.INTERNAL,
+    Category.ACCESS_DENIED: grpc.StatusCode.PERMISSION_DENIED,
 }
 
 # Statuses a call may end with that no eventplane error raises itself (a deadline

@@ -18,7 +18,12 @@ from eventplane.errors import Category, EventplaneError, InternalFailure
 from eventplane.errors.rpc import status_of, trailing_metadata
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import RPC_DURATION, RPC_ERRORS, RPC_IN_FLIGHT
-from eventplane.observability.tracing import REQUEST_ID_KEY, trace_from_metadata, use_trace
+from eventplane.observability.tracing import (
+    REQUEST_ID_KEY,
+    current_trace,
+    trace_from_metadata,
+    use_trace,
+)
 
 _log = get_logger("eventplane.rpc")
 
@@ -70,7 +75,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         in_flight = RPC_IN_FLIGHT.labels(service)
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            trace = trace_from_metadata(context.invocation_metadata())
+            # An outer interceptor (the audit) may have given the call its ids already.
+            trace = current_trace() or trace_from_metadata(context.invocation_metadata())
             started = time.perf_counter()
             in_flight.inc()
             error: EventplaneError | None = None

@@ -1,9 +1,11 @@
-"""The authentication interceptor: every call names its principal, or is refused.
+"""The auth interceptor: every call names its principal and its policies allow it, or it fails.
 
 Health checks stay open (Kubernetes probes carry no credentials). Reflection is
 authenticated like any API call: it reveals the API surface, and grpcurl can
 send ``-H 'authorization: Bearer ...'``. The principal of the call is kept in
-a context variable for authorization and audit further in.
+a context variable for code further in. After authentication, the principal's policies
+are checked against the method's action and resource (``authorize``): a denial answers
+PERMISSION_DENIED with ``AccessDeniedException``; denials and mutating calls are audited.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from prometheus_client import Counter
 
 from eventplane.errors.rpc import trailing_metadata
 from eventplane.observability.logging import get_logger
+from eventplane.observability.tracing import (
+    REQUEST_ID_KEY,
+    TraceContext,
+    trace_from_metadata,
+    use_trace,
+)
+from eventplane.security.actions import ANY, Rule, rule_for
+from eventplane.security.authorize import audit, authorize
 from eventplane.security.errors import (
     AuthenticationError,
     MissingAuthenticationToken,
@@ -107,7 +117,10 @@ class Authenticator:
         if self.mtls:
             principal = _certificate_principal(context)
             if principal is not None:
-                return principal
+                named = (
+                    self.tokens.named(principal.name, "mtls") if self.tokens is not None else None
+                )
+                return named or principal
         raise MissingAuthenticationToken(
             "the call has no credentials: send 'authorization: Bearer <token>' "
             "(EVENTPLANE_TOKEN) or a client certificate"
@@ -153,12 +166,38 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             current_principal.set(principal)
             return principal
 
+        # A method missing from the table is open only to unrestricted principals.
+        rule = rule_for(method) or Rule(
+            f"eventplane:{method.rsplit('/', 1)[-1]}", lambda _r: (ANY,), True
+        )
+
+        async def permit(principal: Principal, request: Any, context: Any) -> TraceContext | None:
+            """None when nothing was audited; else the audited request's trace."""
+            # Only policies' conditions ask whether the call came over TLS.
+            secure = principal.policies is not None and _secure(context)
+            outcome = authorize(principal, rule, request, secure=secure)
+            if outcome is None:
+                return None
+            trace = trace_from_metadata(context.invocation_metadata())
+            audit(principal, method, outcome, trace.request_id)
+            if outcome.error is not None:
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    outcome.error.message,
+                    (*trailing_metadata(outcome.error), (REQUEST_ID_KEY, trace.request_id)),
+                )
+            return trace
+
         if handler.unary_unary is not None:
             inner = handler.unary_unary
 
             async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                await check(context)
-                return await inner(request, context)
+                trace = await permit(await check(context), request, context)
+                if trace is None:
+                    return await inner(request, context)
+                # Audited: the call's own logs carry the audit line's request id.
+                with use_trace(trace):
+                    return await inner(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary,
@@ -169,7 +208,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             inner_ss = handler.stream_stream
 
             async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-                await check(context)
+                await permit(await check(context), None, context)
                 async for response in _aiter(inner_ss(requests, context)):
                     yield response
 
@@ -179,6 +218,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         return _refuse_all(handler)
+
+
+def _secure(context: grpc.aio.ServicerContext) -> bool:
+    security = context.auth_context().get("transport_security_type") or []
+    return b"ssl" in security
 
 
 async def _aiter(result: Any) -> Any:

@@ -1,7 +1,12 @@
 """Static bearer tokens, stored hashed: the file never holds a usable secret.
 
 Each entry is ``{principal, account, sha256: <hex>}`` or ``{principal, account,
-scrypt: "scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>"}``. SHA-256 suits long random
+scrypt: "scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>"}``, with optional ``policies:`` (a
+list of IAM policy documents). The file may instead be a mapping with ``tokens: [...]``
+and ``principals: {<name>: {account, policies}}``: the latter gives principals that
+hold no token (client certificates, named by their SAN or CN) an account and policies.
+A principal with no ``policies`` key anywhere keeps full access, as before policies
+existed; ``policies: []`` allows nothing. SHA-256 suits long random
 API keys (a lookup by digest); scrypt suits human-chosen ones, at the cost of a
 key derivation per entry, so a verified token's digest is remembered.
 """
@@ -12,12 +17,14 @@ import hashlib
 import hmac
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from eventplane.config import ConfigError
+from eventplane.errors.security import MalformedPolicyDocument
+from eventplane.security.policy import PolicySet, parse_policy
 
 SETTING = "EVENTPLANE_AUTH_TOKENS_FILE"
 DEFAULT_ACCOUNT = "000000000000"
@@ -29,8 +36,10 @@ class Principal:
     name: str
     # The 12-digit account the principal acts in.
     account: str = DEFAULT_ACCOUNT
-    # How it was authenticated: "token" or "mtls".
+    # How it was authenticated: "token", "mtls", "replica" or "internal".
     via: str = "token"
+    # Its identity policies; None means unrestricted (no policies configured).
+    policies: PolicySet | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -74,14 +83,48 @@ def _parse_scrypt(where: str, raw: str) -> _Scrypt:
         ) from None
 
 
-class TokenStore:
-    """The principals of a tokens file, looked up by presented token."""
+def _policies(where: str, raw: Any) -> PolicySet:
+    if not isinstance(raw, list):
+        raise ConfigError(where, "must be a list of IAM policy documents")
+    try:
+        return PolicySet(parse_policy(doc, f"Policy[{i}]") for i, doc in enumerate(raw))
+    except MalformedPolicyDocument as exc:
+        raise ConfigError(where, f"MalformedPolicyDocument: {exc.message}") from None
 
-    def __init__(self, entries: list[dict[str, Any]], source: str = SETTING) -> None:
+
+def _account(where: str, entry: dict[str, Any]) -> str:
+    account = str(entry.get("account") or DEFAULT_ACCOUNT)
+    if not (len(account) == 12 and account.isdigit()):
+        raise ConfigError(f"{where}.account", f"must be 12 digits, got {account!r}")
+    return account
+
+
+class TokenStore:
+    """The principals of a tokens file, looked up by presented token or by name."""
+
+    def __init__(
+        self,
+        entries: list[dict[str, Any]],
+        source: str = SETTING,
+        principals: dict[str, Any] | None = None,
+    ) -> None:
         self._by_sha256: dict[str, Principal] = {}
         self._scrypt: list[tuple[_Scrypt, Principal]] = []
         self._verified: dict[str, Principal] = {}
+        self._named: dict[str, Principal] = {}
         self._lock = threading.Lock()
+        for name, entry in (principals or {}).items():
+            where = f"{source}.principals.{name}"
+            if not isinstance(entry, dict):
+                raise ConfigError(where, "must be a mapping with account and/or policies")
+            self._named[str(name)] = Principal(
+                name=str(name),
+                account=_account(where, entry),
+                via="mtls",
+                policies=_policies(f"{where}.policies", entry["policies"])
+                if "policies" in entry
+                else None,
+            )
         for i, entry in enumerate(entries):
             where = f"{source}[{i}]"
             if not isinstance(entry, dict):
@@ -89,10 +132,15 @@ class TokenStore:
             name = str(entry.get("principal") or "").strip()
             if not name:
                 raise ConfigError(f"{where}.principal", "is required")
-            account = str(entry.get("account") or DEFAULT_ACCOUNT)
-            if not (len(account) == 12 and account.isdigit()):
-                raise ConfigError(f"{where}.account", f"must be 12 digits, got {account!r}")
-            principal = Principal(name=name, account=account, via="token")
+            policies: PolicySet | None
+            if "policies" in entry:
+                policies = _policies(f"{where}.policies", entry["policies"])
+            else:  # the principals: section may hold them (one place per principal name)
+                named = self._named.get(name)
+                policies = named.policies if named is not None else None
+            principal = Principal(
+                name=name, account=_account(where, entry), via="token", policies=policies
+            )
             if "sha256" in entry:
                 digest = str(entry["sha256"]).strip().lower()
                 if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -114,14 +162,25 @@ class TokenStore:
             raise ConfigError(SETTING, f"cannot read {path}: {exc.strerror}") from None
         except yaml.YAMLError:
             raise ConfigError(SETTING, f"{path} is not valid YAML or JSON") from None
+        principals: Any = None
         if isinstance(data, dict):
-            data = data.get("tokens")
+            principals = data.get("principals")
+            data = data.get("tokens", [] if principals else None)
+            if principals is not None and not isinstance(principals, dict):
+                raise ConfigError(f"{SETTING}.principals", "must map principal names to entries")
         if not isinstance(data, list):
             raise ConfigError(SETTING, f"{path} must hold a list of tokens (or tokens: [...])")
-        return cls(data, SETTING)
+        return cls(data, SETTING, principals)
 
     def __len__(self) -> int:
         return len(self._by_sha256) + len(self._scrypt)
+
+    def named(self, name: str, via: str) -> Principal | None:
+        """The ``principals:`` entry of ``name`` (a certificate's SAN or CN), if any."""
+        found = self._named.get(name)
+        if found is None:
+            return None
+        return Principal(name=name, account=found.account, via=via, policies=found.policies)
 
     def lookup(self, token: str) -> Principal | None:
         """The principal ``token`` belongs to, or None."""

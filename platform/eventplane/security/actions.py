@@ -1,0 +1,403 @@
+"""Every gRPC method's IAM action and the resource it acts on: the one table.
+
+Actions are AWS's (``sqs:SendMessage``, ``sns:Publish``, ``lambda:InvokeFunction``, ...):
+batch calls are authorized as their single forms, as AWS does (SendMessageBatch needs
+``sqs:SendMessage``). Resources are ARNs worked out from the request; ``*`` where AWS
+authorizes on ``*`` (list calls, calls whose target hides in an opaque token), the new
+resource's ARN for create calls, as AWS does. A call on several resources (PutEvents to
+several buses, BatchWriteItem on several tables) is allowed only when every one is.
+
+tests/unit/security/test_actions.py checks that every method of every generated service
+has an entry, so no new method can slip past authorization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from eventplane import arn as arns
+
+__all__ = ["ANY", "METHODS", "Rule", "rule_for"]
+
+ANY = "*"
+_QUEUE_URL = "eventplane://queues/"
+_READS = ("Get", "List", "Describe", "Receive", "Test", "Validate")
+_READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "PartitionStats"})
+
+# A request -> the ARNs the call acts on.
+Extract = Callable[[Any], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    resources: Extract
+    # Whether the call changes something (audited when allowed).
+    mutating: bool
+    # For calls whose items each need their own action (TransactWriteItems): the
+    # (action, ARN) pairs to check instead of ``action`` on ``resources``.
+    items: Callable[[Any], Sequence[tuple[str, str]]] | None = None
+
+    def checks(self, request: Any) -> Sequence[tuple[str, str]]:
+        """The (action, resource ARN) pairs that must all be allowed for ``request``."""
+        if self.items is not None:
+            return self.items(request) or ((self.action, ANY),)
+        return tuple((self.action, resource) for resource in self.resources(request))
+
+
+# --- resource references in requests -> ARNs -----------------------------------------------
+
+
+def _queue(ref: str) -> str:
+    if not ref or ref.startswith("arn:"):
+        return ref or ANY
+    if ref.startswith(_QUEUE_URL):
+        return arns.queue_arn(ref.removeprefix(_QUEUE_URL))
+    if ref.startswith(("http://", "https://")):
+        segments = [s for s in urlparse(ref).path.split("/") if s]
+        return arns.queue_arn(segments[-1]) if segments else ANY
+    return arns.queue_arn(ref)
+
+
+def _topic_of_subscription(ref: str) -> str:
+    found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
+    return arns.topic_arn(found.name) if found is not None else (ref or ANY)
+
+
+def _bus(ref: str) -> str:
+    if ref.startswith("arn:"):
+        return ref
+    return arns.bus_arn(ref or arns.DEFAULT_BUS)
+
+
+def _rule(bus: str, name: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    found = arns.parse_as(bus, arns.Kind.BUS) if bus.startswith("arn:") else None
+    return arns.rule_arn(found.name if found else (bus or arns.DEFAULT_BUS), name)
+
+
+def _function(ref: str, qualifier: str = "") -> str:
+    if ref.startswith("arn:"):
+        return ref
+    name, _, inline = ref.partition(":")
+    return arns.function_arn(name, qualifier or inline or None)
+
+
+def _or_any(value: str, make: Callable[[str], str]) -> str:
+    return make(value) if value else ANY
+
+
+def _one(make: Callable[[Any], str]) -> Extract:
+    return lambda request: (make(request),)
+
+
+def _everything(_request: Any) -> Sequence[str]:
+    return (ANY,)
+
+
+def _queue_url(r: Any) -> Sequence[str]:
+    return (_queue(r.queue_url),)
+
+
+def _queue_name(r: Any) -> Sequence[str]:
+    return (_or_any(r.queue_name, arns.queue_arn),)
+
+
+def _topic(r: Any) -> Sequence[str]:
+    return (r.topic_arn or ANY,)
+
+
+def _subscription(r: Any) -> Sequence[str]:
+    return (_topic_of_subscription(r.subscription_arn),)
+
+
+def _bus_name(r: Any) -> Sequence[str]:
+    return (_bus(r.name),)
+
+
+def _rule_name(r: Any) -> Sequence[str]:
+    return (_rule(r.event_bus_name, r.name),)
+
+
+def _rule_of_targets(r: Any) -> Sequence[str]:
+    return (_rule(r.event_bus_name, r.rule),)
+
+
+def _put_events(r: Any) -> Sequence[str]:
+    buses = {_bus(entry.event_bus_name) for entry in r.entries}
+    return tuple(sorted(buses)) or (arns.bus_arn(arns.DEFAULT_BUS),)
+
+
+def _archive(r: Any) -> Sequence[str]:
+    return (_or_any(r.archive_name, arns.archive_arn),)
+
+
+def _replay(r: Any) -> Sequence[str]:
+    return (_or_any(r.replay_name, arns.replay_arn),)
+
+
+def _schema(r: Any) -> Sequence[str]:
+    return (_or_any(r.schema_name, arns.schema_arn),)
+
+
+def _function_name(r: Any) -> Sequence[str]:
+    qualifier = getattr(r, "qualifier", "")
+    return (_or_any(r.function_name, lambda n: _function(n, qualifier)),)
+
+
+def _mapping(r: Any) -> Sequence[str]:
+    return (_or_any(r.uuid, arns.mapping_arn),)
+
+
+def _state_machine_name(r: Any) -> Sequence[str]:
+    return (_or_any(r.name, arns.state_machine_arn),)
+
+
+def _state_machine(r: Any) -> Sequence[str]:
+    return (r.state_machine_arn or ANY,)
+
+
+def _execution(r: Any) -> Sequence[str]:
+    return (r.execution_arn or ANY,)
+
+
+def _table(r: Any) -> Sequence[str]:
+    return (_or_any(r.table_name, arns.table_arn),)
+
+
+def _tables_of_batch(r: Any) -> Sequence[str]:
+    return tuple(sorted(arns.table_arn(name) for name in r.request_items)) or (ANY,)
+
+
+_TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def _transaction_items(r: Any) -> Sequence[tuple[str, str]]:
+    # An unknown kind is checked as PutItem: the engine refuses it anyway.
+    pairs = {
+        (
+            _TRANSACT_ACTIONS.get(item.kind, "dynamodb:PutItem"),
+            _or_any(item.table_name, arns.table_arn),
+        )
+        for item in r.transact_items
+    }
+    return tuple(sorted(pairs))
+
+
+def _transaction_reads(r: Any) -> Sequence[tuple[str, str]]:
+    return tuple(
+        sorted(
+            {("dynamodb:GetItem", _or_any(i.table_name, arns.table_arn)) for i in r.transact_items}
+        )
+    )
+
+
+def _tables_of_transaction(r: Any) -> Sequence[str]:
+    return tuple(sorted({arn for _, arn in _transaction_items(r)})) or (ANY,)
+
+
+def _stream(r: Any) -> Sequence[str]:
+    return (r.stream_arn or ANY,)
+
+
+def _move_source(r: Any) -> Sequence[str]:
+    return (r.source_arn or ANY,)
+
+
+# --- the table ------------------------------------------------------------------------------
+
+_QUEUES: dict[str, tuple[str, Extract]] = {
+    "CreateQueue": ("CreateQueue", _queue_name),
+    "GetQueueUrl": ("GetQueueUrl", _queue_name),
+    "ListQueues": ("ListQueues", _everything),
+    "DeleteQueue": ("DeleteQueue", _queue_url),
+    "GetQueueAttributes": ("GetQueueAttributes", _queue_url),
+    "SetQueueAttributes": ("SetQueueAttributes", _queue_url),
+    "SendMessage": ("SendMessage", _queue_url),
+    "SendMessageBatch": ("SendMessage", _queue_url),
+    "ReceiveMessage": ("ReceiveMessage", _queue_url),
+    "DeleteMessage": ("DeleteMessage", _queue_url),
+    "DeleteMessageBatch": ("DeleteMessage", _queue_url),
+    "ChangeMessageVisibility": ("ChangeMessageVisibility", _queue_url),
+    "ChangeMessageVisibilityBatch": ("ChangeMessageVisibility", _queue_url),
+    "PurgeQueue": ("PurgeQueue", _queue_url),
+    "ListDeadLetterSourceQueues": ("ListDeadLetterSourceQueues", _queue_url),
+    "StartMessageMoveTask": ("StartMessageMoveTask", _move_source),
+    "ListMessageMoveTasks": ("ListMessageMoveTasks", _move_source),
+    "CancelMessageMoveTask": ("CancelMessageMoveTask", _everything),  # the handle is opaque
+}
+
+_TOPICS: dict[str, tuple[str, Extract]] = {
+    "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, arns.topic_arn))),
+    "DeleteTopic": ("DeleteTopic", _topic),
+    "ListTopics": ("ListTopics", _everything),
+    "GetTopicAttributes": ("GetTopicAttributes", _topic),
+    "SetTopicAttributes": ("SetTopicAttributes", _topic),
+    "Subscribe": ("Subscribe", _topic),
+    "Unsubscribe": ("Unsubscribe", _subscription),
+    "ListSubscriptions": ("ListSubscriptions", _everything),
+    "ListSubscriptionsByTopic": ("ListSubscriptionsByTopic", _topic),
+    "GetSubscriptionAttributes": ("GetSubscriptionAttributes", _subscription),
+    "SetSubscriptionAttributes": ("SetSubscriptionAttributes", _subscription),
+    "Publish": ("Publish", _topic),
+    "PublishBatch": ("Publish", _topic),
+}
+
+_EVENTS: dict[str, tuple[str, Extract]] = {
+    "CreateEventBus": ("events:CreateEventBus", _bus_name),
+    "UpdateEventBus": ("events:UpdateEventBus", _bus_name),
+    "DescribeEventBus": ("events:DescribeEventBus", _bus_name),
+    "ListEventBuses": ("events:ListEventBuses", _everything),
+    "DeleteEventBus": ("events:DeleteEventBus", _bus_name),
+    "PutRule": ("events:PutRule", _rule_name),
+    "DescribeRule": ("events:DescribeRule", _rule_name),
+    "ListRules": ("events:ListRules", _everything),
+    "DeleteRule": ("events:DeleteRule", _rule_name),
+    "EnableRule": ("events:EnableRule", _rule_name),
+    "DisableRule": ("events:DisableRule", _rule_name),
+    "PutTargets": ("events:PutTargets", _rule_of_targets),
+    "RemoveTargets": ("events:RemoveTargets", _rule_of_targets),
+    "ListTargetsByRule": ("events:ListTargetsByRule", _rule_of_targets),
+    "PutEvents": ("events:PutEvents", _put_events),
+    "TestEventPattern": ("events:TestEventPattern", _everything),
+    "CreateArchive": ("events:CreateArchive", _archive),
+    "DescribeArchive": ("events:DescribeArchive", _archive),
+    "ListArchives": ("events:ListArchives", _everything),
+    "UpdateArchive": ("events:UpdateArchive", _archive),
+    "DeleteArchive": ("events:DeleteArchive", _archive),
+    "StartReplay": ("events:StartReplay", _replay),
+    "DescribeReplay": ("events:DescribeReplay", _replay),
+    "ListReplays": ("events:ListReplays", _everything),
+    "CancelReplay": ("events:CancelReplay", _replay),
+    "CreateSchema": ("schemas:CreateSchema", _schema),
+    "UpdateSchema": ("schemas:UpdateSchema", _schema),
+    "DescribeSchema": ("schemas:DescribeSchema", _schema),
+    "ListSchemas": ("schemas:ListSchemas", _everything),
+    "DeleteSchema": ("schemas:DeleteSchema", _schema),
+}
+
+_FUNCTIONS: dict[str, tuple[str, Extract]] = {
+    name: (action, _function_name)
+    for name, action in {
+        "CreateFunction": "CreateFunction",
+        "UpdateFunctionCode": "UpdateFunctionCode",
+        "UpdateFunctionConfiguration": "UpdateFunctionConfiguration",
+        "GetFunction": "GetFunction",
+        "DeleteFunction": "DeleteFunction",
+        "PublishVersion": "PublishVersion",
+        "ListVersionsByFunction": "ListVersionsByFunction",
+        "CreateAlias": "CreateAlias",
+        "UpdateAlias": "UpdateAlias",
+        "GetAlias": "GetAlias",
+        "ListAliases": "ListAliases",
+        "DeleteAlias": "DeleteAlias",
+        "Invoke": "InvokeFunction",
+        "PutFunctionConcurrency": "PutFunctionConcurrency",
+        "GetFunctionConcurrency": "GetFunctionConcurrency",
+        "DeleteFunctionConcurrency": "DeleteFunctionConcurrency",
+        "PutFunctionEventInvokeConfig": "PutFunctionEventInvokeConfig",
+        "GetFunctionEventInvokeConfig": "GetFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig": "DeleteFunctionEventInvokeConfig",
+    }.items()
+} | {
+    "ListFunctions": ("ListFunctions", _everything),
+    # AWS authorizes mapping creation on "*" (the function is a condition key there).
+    "CreateEventSourceMapping": ("CreateEventSourceMapping", _everything),
+    "UpdateEventSourceMapping": ("UpdateEventSourceMapping", _mapping),
+    "GetEventSourceMapping": ("GetEventSourceMapping", _mapping),
+    "ListEventSourceMappings": ("ListEventSourceMappings", _everything),
+    "DeleteEventSourceMapping": ("DeleteEventSourceMapping", _mapping),
+}
+
+_WORKFLOWS: dict[str, tuple[str, Extract]] = {
+    "CreateStateMachine": ("CreateStateMachine", _state_machine_name),
+    "DescribeStateMachine": ("DescribeStateMachine", _state_machine),
+    "ListStateMachines": ("ListStateMachines", _everything),
+    "UpdateStateMachine": ("UpdateStateMachine", _state_machine),
+    "DeleteStateMachine": ("DeleteStateMachine", _state_machine),
+    "ValidateStateMachineDefinition": ("ValidateStateMachineDefinition", _everything),
+    "StartExecution": ("StartExecution", _state_machine),
+    "StartSyncExecution": ("StartSyncExecution", _state_machine),
+    "StopExecution": ("StopExecution", _execution),
+    "DescribeExecution": ("DescribeExecution", _execution),
+    "ListExecutions": ("ListExecutions", _state_machine),
+    "GetExecutionHistory": ("GetExecutionHistory", _execution),
+    # Task tokens are opaque: AWS authorizes these on "*" too.
+    "SendTaskSuccess": ("SendTaskSuccess", _everything),
+    "SendTaskFailure": ("SendTaskFailure", _everything),
+    "SendTaskHeartbeat": ("SendTaskHeartbeat", _everything),
+}
+
+_TABLES: dict[str, tuple[str, Extract]] = {
+    "CreateTable": ("CreateTable", _table),
+    "DescribeTable": ("DescribeTable", _table),
+    "ListTables": ("ListTables", _everything),
+    "DeleteTable": ("DeleteTable", _table),
+    "PutItem": ("PutItem", _table),
+    "GetItem": ("GetItem", _table),
+    "UpdateItem": ("UpdateItem", _table),
+    "DeleteItem": ("DeleteItem", _table),
+    "Query": ("Query", _table),
+    "Scan": ("Scan", _table),
+    "BatchGetItem": ("BatchGetItem", _tables_of_batch),
+    "BatchWriteItem": ("BatchWriteItem", _tables_of_batch),
+    # AWS checks each item's own action (PutItem, UpdateItem, ...) on its table.
+    "TransactWriteItems": ("TransactWriteItems", _tables_of_transaction),
+    "TransactGetItems": ("TransactGetItems", _tables_of_transaction),
+    # Replica to replica, for DescribeTable (callers are the trusted principal `replica`).
+    "PartitionStats": ("DescribeTable", _table),
+    "ListStreams": ("ListStreams", _everything),
+    "DescribeStream": ("DescribeStream", _stream),
+    "GetShardIterator": ("GetShardIterator", _stream),
+    "GetRecords": ("GetRecords", _everything),  # the shard iterator is opaque
+}
+
+_PLATFORM: dict[str, tuple[str, Extract]] = {
+    "GetServerInfo": ("GetServerInfo", _everything),
+    "ListResources": ("ListResources", _everything),
+}
+
+
+def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -> dict[str, Rule]:
+    out: dict[str, Rule] = {}
+    for method, (action, extract) in table.items():
+        full = action if ":" in action else f"{prefix}:{action}"
+        mutating = not method.startswith(_READS) and method not in _READ_METHODS
+        items = {
+            "TransactWriteItems": _transaction_items,
+            "TransactGetItems": _transaction_reads,
+        }.get(method)
+        out[f"/eventplane.v1.{service}/{method}"] = Rule(full, extract, mutating, items)
+    return out
+
+
+METHODS: dict[str, Rule] = {
+    **_service("Queues", "sqs", _QUEUES),
+    **_service("Topics", "sns", _TOPICS),
+    **_service("EventBuses", "events", _EVENTS),
+    **_service("Functions", "lambda", _FUNCTIONS),
+    **_service("Workflows", "states", _WORKFLOWS),
+    **_service("Tables", "dynamodb", _TABLES),
+    **_service("Platform", "eventplane", _PLATFORM),
+    # Reflection reveals the API's shape, nothing of any resource.
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(
+        "eventplane:DescribeApi", _everything, False
+    ),
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": Rule(
+        "eventplane:DescribeApi", _everything, False
+    ),
+}
+
+
+def rule_for(method: str) -> Rule | None:
+    """The rule of a full gRPC method name; None for a method no one may call."""
+    return METHODS.get(method)

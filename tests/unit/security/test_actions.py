@@ -1,0 +1,183 @@
+"""The method table: every generated gRPC method has an action and a resource."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+import pytest
+
+import eventplane._gen.v1 as gen
+from eventplane._gen.v1 import (
+    events_pb2,
+    functions_pb2,
+    queues_pb2,
+    tables_pb2,
+    topics_pb2,
+    workflows_pb2,
+)
+from eventplane.security.actions import METHODS, rule_for
+
+
+def _generated_methods() -> list[str]:
+    found = []
+    for info in pkgutil.iter_modules(gen.__path__):
+        if not info.name.endswith("_pb2"):
+            continue
+        module = importlib.import_module(f"{gen.__name__}.{info.name}")
+        for service in module.DESCRIPTOR.services_by_name.values():
+            found += [f"/{service.full_name}/{m.name}" for m in service.methods]
+    return found
+
+
+def test_every_generated_method_has_a_rule() -> None:
+    methods = _generated_methods()
+    assert len(methods) > 100  # the descriptors were found
+    missing = [m for m in methods if rule_for(m) is None]
+    assert missing == []
+
+
+Q = "arn:aws:sqs:local:000000000000"
+
+
+@pytest.mark.parametrize(
+    ("method", "request_", "checks"),
+    [
+        (
+            "Queues/SendMessage",
+            queues_pb2.SendMessageRequest(queue_url="eventplane://queues/orders-1"),
+            [("sqs:SendMessage", f"{Q}:orders-1")],
+        ),
+        (
+            "Queues/SendMessageBatch",
+            queues_pb2.SendMessageBatchRequest(queue_url=f"{Q}:orders-1"),
+            [("sqs:SendMessage", f"{Q}:orders-1")],
+        ),
+        (
+            "Queues/DeleteQueue",
+            queues_pb2.DeleteQueueRequest(
+                queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/billing"
+            ),
+            [("sqs:DeleteQueue", f"{Q}:billing")],
+        ),
+        (
+            "Queues/CreateQueue",
+            queues_pb2.CreateQueueRequest(queue_name="new"),
+            [("sqs:CreateQueue", f"{Q}:new")],
+        ),
+        ("Queues/ListQueues", queues_pb2.ListQueuesRequest(), [("sqs:ListQueues", "*")]),
+        (
+            "Topics/Publish",
+            topics_pb2.PublishRequest(topic_arn="arn:aws:sns:local:000000000000:t"),
+            [("sns:Publish", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            "Topics/Unsubscribe",
+            topics_pb2.UnsubscribeRequest(subscription_arn="arn:aws:sns:local:000000000000:t:abc"),
+            [("sns:Unsubscribe", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            "EventBuses/PutEvents",
+            events_pb2.PutEventsRequest(
+                entries=[
+                    events_pb2.PutEventsRequestEntry(event_bus_name="orders"),
+                    events_pb2.PutEventsRequestEntry(),
+                ]
+            ),
+            [
+                ("events:PutEvents", "arn:aws:events:local:000000000000:event-bus/default"),
+                ("events:PutEvents", "arn:aws:events:local:000000000000:event-bus/orders"),
+            ],
+        ),
+        (
+            "EventBuses/PutRule",
+            events_pb2.PutRuleRequest(name="r", event_bus_name="orders"),
+            [("events:PutRule", "arn:aws:events:local:000000000000:rule/orders/r")],
+        ),
+        (
+            "Functions/Invoke",
+            functions_pb2.InvokeRequest(function_name="pay", qualifier="prod"),
+            [("lambda:InvokeFunction", "arn:aws:lambda:local:000000000000:function:pay:prod")],
+        ),
+        (
+            "Functions/GetFunction",
+            functions_pb2.GetFunctionRequest(function_name="pay"),
+            [("lambda:GetFunction", "arn:aws:lambda:local:000000000000:function:pay")],
+        ),
+        (
+            "Workflows/StartExecution",
+            workflows_pb2.StartExecutionRequest(
+                state_machine_arn="arn:aws:states:local:000000000000:stateMachine:sm"
+            ),
+            [("states:StartExecution", "arn:aws:states:local:000000000000:stateMachine:sm")],
+        ),
+        (
+            "Tables/PutItem",
+            tables_pb2.PutItemRequest(table_name="users"),
+            [("dynamodb:PutItem", "arn:aws:dynamodb:local:000000000000:table/users")],
+        ),
+        (
+            "Tables/TransactWriteItems",
+            tables_pb2.TransactWriteItemsRequest(
+                transact_items=[
+                    tables_pb2.TransactWriteItem(kind="Put", table_name="a"),
+                    tables_pb2.TransactWriteItem(kind="Delete", table_name="b"),
+                ]
+            ),
+            [
+                ("dynamodb:DeleteItem", "arn:aws:dynamodb:local:000000000000:table/b"),
+                ("dynamodb:PutItem", "arn:aws:dynamodb:local:000000000000:table/a"),
+            ],
+        ),
+    ],
+)
+def test_actions_and_resources_of_requests(
+    method: str, request_: Any, checks: list[tuple[str, str]]
+) -> None:
+    rule = rule_for(f"/eventplane.v1.{method}")
+    assert rule is not None
+    assert sorted(rule.checks(request_)) == sorted(checks)
+
+
+@pytest.mark.parametrize(
+    ("method", "mutating"),
+    [
+        ("Queues/SendMessage", True),
+        ("Queues/DeleteQueue", True),
+        ("Queues/ReceiveMessage", False),
+        ("Queues/GetQueueAttributes", False),
+        ("Tables/Query", False),
+        ("Tables/TransactGetItems", False),
+        ("Tables/TransactWriteItems", True),
+        ("Tables/PutItem", True),
+        ("Functions/Invoke", True),
+        ("EventBuses/TestEventPattern", False),
+        ("Platform/GetServerInfo", False),
+    ],
+)
+def test_mutating_calls_are_told_apart(method: str, mutating: bool) -> None:
+    rule = rule_for(f"/eventplane.v1.{method}")
+    assert rule is not None and rule.mutating is mutating
+
+
+def test_transact_get_checks_get_item_on_each_table() -> None:
+    class _Get:
+        def __init__(self, table_name: str) -> None:
+            self.table_name = table_name
+
+    class _Request:  # TransactGetItemsRequest's shape, whatever the generated code holds
+        transact_items = (_Get("a"), _Get("b"), _Get("a"))
+
+    rule = rule_for("/eventplane.v1.Tables/TransactGetItems")
+    assert rule is not None
+    assert list(rule.checks(_Request())) == [
+        ("dynamodb:GetItem", "arn:aws:dynamodb:local:000000000000:table/a"),
+        ("dynamodb:GetItem", "arn:aws:dynamodb:local:000000000000:table/b"),
+    ]
+
+
+def test_actions_are_service_qualified() -> None:
+    services = {"sqs", "sns", "events", "schemas", "lambda", "states", "dynamodb", "eventplane"}
+    for method, rule in METHODS.items():
+        assert rule.action.split(":")[0] in services, method

@@ -177,13 +177,13 @@ class OwnerConsumer:
         subscribed = False
         while not self._stop.is_set():
             self._drain_commands(consumer, on_assign, on_revoke, on_lost)
-            if not self._topics:
-                if subscribed:
-                    consumer.unsubscribe()
-                    subscribed = False
+            # When the last queue goes, the subscription stays (its topics are gone, so
+            # it holds nothing): leaving the group and joining again for the next queue
+            # left the consumer out of the group for good under the cooperative protocol.
+            subscribed = subscribed or bool(self._topics)
+            if not subscribed:
                 time.sleep(0.05)
                 continue
-            subscribed = True
             # consume(n, t) waits the whole t unless n records are ready: wait for
             # the first record only, then take whatever else is already there.
             first = consumer.poll(0.05)

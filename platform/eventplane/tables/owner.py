@@ -152,14 +152,14 @@ class TableOwners:
                     topics = self._subscribe.get_nowait()
                 except stdlib_queue.Empty:
                     break
+                # When the last table goes, the subscription stays (its topics are gone,
+                # so it holds nothing): leaving the group and joining again can leave a
+                # cooperative consumer out of the group for good.
                 if topics:
                     consumer.subscribe(
                         topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke
                     )
                     subscribed = True
-                elif subscribed:
-                    consumer.unsubscribe()
-                    subscribed = False
             if not subscribed:
                 time.sleep(0.05)
                 continue

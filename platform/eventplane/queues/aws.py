@@ -10,12 +10,13 @@ core accepts back like any other queue reference.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from eventplane.queues import shapes
 from eventplane.queues.attributes import URL_SCHEME
 from eventplane.queues.operations import QueueOperations
+from eventplane.runtime.aws_binding import OperationsBinding
 
 # The codes SQS's query protocol used (and its JSON protocol still sends in
 # x-amzn-query-error) where they differ from the error's name.
@@ -36,25 +37,13 @@ _URL_MEMBERS = ("QueueUrl", "QueueUrls", "queueUrls")
 _QUEUE_PATH = re.compile(r"/[0-9]{12}/[A-Za-z0-9_.-]+")
 
 
-def _snake(action: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
-
-
-class SqsBinding:
+class SqsBinding(OperationsBinding):
     service = "sqs"
+    shapes = shapes
+    query_error_codes = QUERY_ERROR_CODES
 
     def __init__(self, ops: QueueOperations) -> None:
-        self.ops = ops
-
-    def handler(self, action: str) -> tuple[type[Any], Callable[[Any], Awaitable[Any]]] | None:
-        request = getattr(shapes, f"{action}Request", None)
-        call = getattr(self.ops, _snake(action), None)
-        if request is None or call is None:
-            return None
-        return request, call
-
-    def query_error_code(self, code: str) -> str:
-        return QUERY_ERROR_CODES.get(code, code)
+        super().__init__(ops)
 
     def implied_members(self, path: str, base_url: str) -> Mapping[str, Any]:
         # Older SDKs post query requests to the queue URL itself.

@@ -9,40 +9,19 @@ gateway answers it as unsupported.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
+from eventplane.runtime.aws_binding import OperationsBinding
 from eventplane.topics import shapes
 from eventplane.topics.operations import TopicOperations
 
 QUERY_ERROR_CODES = {"UnsupportedOperation": "InvalidAction"}
 
 
-def _snake(action: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
-
-
-class SnsBinding:
+class SnsBinding(OperationsBinding):
     service = "sns"
+    shapes = shapes
+    # SNS's codes are the errors' own names (NotFound, InvalidParameter, ...); it has no
+    # UnsupportedOperation, and answers an action it does not serve with InvalidAction.
+    query_error_codes = QUERY_ERROR_CODES
 
     def __init__(self, ops: TopicOperations) -> None:
-        self.ops = ops
-
-    def handler(self, action: str) -> tuple[type[Any], Callable[[Any], Awaitable[Any]]] | None:
-        request = getattr(shapes, f"{action}Request", None)
-        call = getattr(self.ops, _snake(action), None)
-        if request is None or call is None:
-            return None
-        return request, call
-
-    def query_error_code(self, code: str) -> str:
-        # SNS's codes are the errors' own names (NotFound, InvalidParameter, ...); it has no
-        # UnsupportedOperation, and answers an action it does not serve with InvalidAction.
-        return QUERY_ERROR_CODES.get(code, code)
-
-    def implied_members(self, path: str, base_url: str) -> Mapping[str, Any]:
-        return {}
-
-    def present(self, output: dict[str, Any], base_url: str, account: str) -> dict[str, Any]:
-        return output
+        super().__init__(ops)

@@ -22,6 +22,8 @@ from eventplane.errors import EventplaneError
 from eventplane.security import scrypt_hash, sha256_hex
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
+from ._replicas import send_through_a_receive_through_b
+
 pytestmark = pytest.mark.integration
 
 API_KEY = "ep-test-key-0123456789abcdef-sha"
@@ -146,22 +148,7 @@ def test_replicas_forward_to_each_other_with_authentication_on(
             Client(a.endpoint, token=API_KEY, timeout=15) as ca,
             Client(b.endpoint, token=API_KEY, timeout=15) as cb,
         ):
-            url = ca.queues.create_queue(f"fwd-{os.urandom(4).hex()}")
-            bodies = {f"m{i}" for i in range(40)}
-            for body in sorted(bodies):
-                ca.queues.send_message(url, body)
-            got: set[str] = set()
-
-            def all_received_through_b() -> bool:
-                for m in cb.queues.receive_message(
-                    url, max_number_of_messages=10, wait_time_seconds=1
-                ):
-                    got.add(m.body)
-                    cb.queues.delete_message(url, m.receipt_handle)
-                assert got == bodies, f"{len(got)} of {len(bodies)} received through B"
-                return True
-
-            eventually(all_received_through_b, timeout=60)
+            send_through_a_receive_through_b(ca, cb)
         # Clients still need their own credentials: the forwarded-call token is not one.
         with Client(b.endpoint, timeout=5) as anonymous, pytest.raises(EventplaneError) as info:
             anonymous.queues.list_queues()

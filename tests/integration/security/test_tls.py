@@ -15,6 +15,7 @@ from eventplane.errors import EventplaneError
 from eventplane.testing import EventplaneProcess, eventually
 
 from ._certs import CA, Pair
+from ._replicas import send_through_a_receive_through_b
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +148,6 @@ def test_replicas_forward_to_each_other_over_tls(eventplane_kafka: str, tmp_path
     # B reaches over TLS (trusting the ca.crt beside the certificate, as in the chart's
     # Secret) and with the cluster's forward token.
     import json
-    import os
 
     from eventplane.security import sha256_hex
     from eventplane.testing import unique_cluster
@@ -181,22 +181,7 @@ def test_replicas_forward_to_each_other_over_tls(eventplane_kafka: str, tmp_path
             proc.start()
         a, b = replicas
         with tls_client(a) as ca_client, tls_client(b) as cb:
-            url = ca_client.queues.create_queue(f"tls-fwd-{os.urandom(4).hex()}")
-            bodies = {f"m{i}" for i in range(40)}
-            for body in sorted(bodies):
-                ca_client.queues.send_message(url, body)
-            got: set[str] = set()
-
-            def all_received_through_b() -> bool:
-                for m in cb.queues.receive_message(
-                    url, max_number_of_messages=10, wait_time_seconds=1
-                ):
-                    got.add(m.body)
-                    cb.queues.delete_message(url, m.receipt_handle)
-                assert got == bodies, f"{len(got)} of {len(bodies)} received through B"
-                return True
-
-            eventually(all_received_through_b, timeout=60)
+            send_through_a_receive_through_b(ca_client, cb)
     finally:
         for proc in replicas:
             proc.stop()

@@ -28,6 +28,7 @@ from eventplane.bus.operations import BusOperations
 from eventplane.bus.operations import page as _page
 from eventplane.bus.operations import require as _require
 from eventplane.bus.schemas import SchemaDef
+from eventplane.errors import InvalidParameterValue
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -139,6 +140,16 @@ def _schema(s: SchemaDef, version: int = 0) -> pb.Schema:
         description=s.description,
         last_modified_ms=chosen.created_ms,
     )
+
+
+def _event_time(ms: int) -> dt.datetime:
+    """An entry's Time (epoch milliseconds on the wire) as the core takes it."""
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidParameterValue(
+            f"Time: {ms} ms since the epoch is not a representable timestamp"
+        ) from None
 
 
 class EventBusesService(events_pb2_grpc.EventBusesServicer):
@@ -289,9 +300,7 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
                         detail=e.detail,
                         resources=list(e.resources),
                         event_bus_name=e.event_bus_name,
-                        time=dt.datetime.fromtimestamp(e.time_ms / 1000, dt.UTC)
-                        if e.HasField("time_ms")
-                        else None,
+                        time=_event_time(e.time_ms) if e.HasField("time_ms") else None,
                     )
                     for e in request.entries
                 ]

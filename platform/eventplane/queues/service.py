@@ -19,7 +19,7 @@ from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.queues import shapes as s
 from eventplane.queues.operations import QueueOperations
 from eventplane.queues.protobuf import from_shape, to_shape
-from eventplane.security.replicas import FORWARDED_KEY
+from eventplane.security.replicas import is_forwarded
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 P = TypeVar("P", bound=PbMessage)
@@ -30,9 +30,8 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         self.ops = ops
 
     def _forwarded(self, context: Ctx) -> bool:
-        token = self.ops.engine.forward_token
-        return any(
-            k == FORWARDED_KEY and v == token for k, v in context.invocation_metadata() or ()
+        return is_forwarded(
+            context.invocation_metadata(), frozenset({self.ops.engine.forward_token})
         )
 
     async def _call(

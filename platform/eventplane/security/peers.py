@@ -16,27 +16,20 @@ from typing import Any
 import grpc
 
 from eventplane.client._channel import MAX_MESSAGE_BYTES
-from eventplane.config import ConfigError, Settings
+from eventplane.config import Settings
 from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 from eventplane.security.replicas import FORWARDED_KEY
-from eventplane.security.tls import TlsFiles
-
-
-def _read(setting: str, path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
+from eventplane.security.tls import TlsFiles, read_pem
 
 
 def peer_roots(files: TlsFiles) -> bytes:
     """The CA bundle a replica trusts for its peers' certificates."""
     if files.client_ca_file:
-        return _read("EVENTPLANE_TLS_CLIENT_CA_FILE", files.client_ca_file)
+        return read_pem("EVENTPLANE_TLS_CLIENT_CA_FILE", files.client_ca_file)
     beside = Path(files.cert_file).with_name("ca.crt")
     if beside.is_file():
-        return _read("EVENTPLANE_TLS_CERT_FILE", beside)
-    return _read("EVENTPLANE_TLS_CERT_FILE", files.cert_file)
+        return read_pem("EVENTPLANE_TLS_CERT_FILE", str(beside))
+    return read_pem("EVENTPLANE_TLS_CERT_FILE", files.cert_file)
 
 
 def peer_channel(
@@ -48,8 +41,8 @@ def peer_channel(
         return grpc.aio.insecure_channel(address, options=options)
     credentials = grpc.ssl_channel_credentials(
         root_certificates=peer_roots(files),
-        private_key=_read("EVENTPLANE_TLS_KEY_FILE", files.key_file),
-        certificate_chain=_read("EVENTPLANE_TLS_CERT_FILE", files.cert_file),
+        private_key=read_pem("EVENTPLANE_TLS_KEY_FILE", files.key_file),
+        certificate_chain=read_pem("EVENTPLANE_TLS_CERT_FILE", files.cert_file),
     )
     if settings.tls_server_name:
         options = [*options, ("grpc.ssl_target_name_override", settings.tls_server_name)]

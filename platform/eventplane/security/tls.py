@@ -54,7 +54,8 @@ class TlsFiles:
         return bool(self.client_ca_file)
 
 
-def _read(setting: str, path: str) -> bytes:
+def read_pem(setting: str, path: str) -> bytes:
+    """A PEM file's bytes; a ConfigError naming ``setting`` when it cannot be read."""
     try:
         with open(path, "rb") as fh:
             return fh.read()
@@ -73,9 +74,9 @@ class ReloadingCredentials:
 
     def _load(self) -> tuple[bytes, tuple[bytes, bytes, bytes | None]]:
         f = self.files
-        cert = _read("EVENTPLANE_TLS_CERT_FILE", f.cert_file)
-        key = _read("EVENTPLANE_TLS_KEY_FILE", f.key_file)
-        ca = _read("EVENTPLANE_TLS_CLIENT_CA_FILE", f.client_ca_file) if f.mutual else None
+        cert = read_pem("EVENTPLANE_TLS_CERT_FILE", f.cert_file)
+        key = read_pem("EVENTPLANE_TLS_KEY_FILE", f.key_file)
+        ca = read_pem("EVENTPLANE_TLS_CLIENT_CA_FILE", f.client_ca_file) if f.mutual else None
         digest = hashlib.sha256(cert + b"\0" + key + b"\0" + (ca or b"")).digest()
         return digest, (cert, key, ca)
 

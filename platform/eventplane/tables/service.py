@@ -16,6 +16,7 @@ import grpc
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
+from eventplane.security.replicas import is_forwarded
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transact_get as tg
@@ -29,7 +30,7 @@ from eventplane.tables.model import (
     StreamSpecification,
 )
 from eventplane.tables.remote import GrpcRemote
-from eventplane.tables.routing import FORWARDED, FORWARDED_KEY, Forwarder, NotOwner
+from eventplane.tables.routing import FORWARDED, Forwarder, NotOwner
 from eventplane.tables.stream_api import StreamsApi
 from eventplane.tables.wire import dump, parse_item, parse_values
 
@@ -124,10 +125,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         engine.remote = GrpcRemote(Forwarder(engine.forward_token, engine.settings))
 
     def is_forwarded(self, context: Ctx) -> bool:
-        token = self.engine.forward_token
-        return any(
-            k == FORWARDED_KEY and v == token for k, v in context.invocation_metadata() or ()
-        )
+        return is_forwarded(context.invocation_metadata(), frozenset({self.engine.forward_token}))
 
     # --- tables ---------------------------------------------------------------------------
     async def CreateTable(self, request: pb.CreateTableRequest, context: Ctx) -> Any:

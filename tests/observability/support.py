@@ -40,7 +40,12 @@ GRAFANA_BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m
 _VARIABLE = re.compile(r"\$(?:\{(\w+)(?::\w+)?\}|(\w+)|\[\[(\w+)(?::\w+)?\]\])")
 # A metric name of eventplane's, not part of a recording rule's name (level:metric:ops).
 _METRIC = re.compile(r"(?<![\w:])eventplane_\w+(?![\w:])")
-_METRIC_MODULES = ("observability", "queues", "topics", "bus", "functions")
+# Every module that defines metrics (importing one registers its families).
+_METRIC_MODULES = (
+    *(f"eventplane.{area}.metrics" for area in ("observability", "queues", "topics", "bus")),
+    *(f"eventplane.{area}.metrics" for area in ("functions", "workflows", "tables")),
+    "eventplane.security.authorize",
+)
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -123,8 +128,8 @@ def exported_metric_names() -> set[str]:
 
     from eventplane.queues.metrics import DepthCollector
 
-    for area in _METRIC_MODULES:
-        importlib.import_module(f"eventplane.{area}.metrics")
+    for module in _METRIC_MODULES:
+        importlib.import_module(module)
     suffixes = {
         "counter": ("_total",),
         "gauge": ("",),

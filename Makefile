@@ -37,7 +37,7 @@ test: $(STAMP) ## unit + integration tests against real local Kafka brokers (one
 	@set -euo pipefail; \
 	if [ -n "$${EVENTPLANE_KAFKA_BOOTSTRAP:-}" ]; then workers=0; else workers=$(TEST_WORKERS); fi; \
 	EVENTPLANE_TEST_KAFKA_PORT=$(TEST_KAFKA_PORT) EVENTPLANE_TEST_KAFKA_FRESH=1 \
-	  $(BIN)/pytest -n $$workers --dist loadfile -m "not long" tests/unit tests/helm tests/integration tests/observability tests/fuzz tests/faults $(PYTEST_ARGS)
+	  $(BIN)/pytest -n $$workers --dist loadfile -m "not long" tests/unit tests/helm tests/integration tests/observability tests/fuzz tests/faults --durations=25 $(PYTEST_ARGS)
 
 FUZZ_EXAMPLES ?= 200
 

@@ -410,20 +410,49 @@ class QueueEngine:
 
     # --- purge and counts -------------------------------------------------------------------
     async def purge(self, qd: QueueDef, *, local_only: bool) -> None:
+        """Purge every partition of the queue, at most once a minute.
+
+        The time of the last purge is journaled with each partition, so the rule holds
+        whichever replica is asked and after a restart. A forwarded purge checks the
+        owner's own partitions too, and is sent before this replica purges its own, so
+        a refusal there leaves the queue untouched.
+        """
         now = self.clock()
+        remotes: dict[str, list[int]] = {}
         if not local_only:
-            last = self._last_purge.get(qd.name)
-            if last is not None and now - last < PURGE_INTERVAL_MS:
-                raise PurgeQueueInProgress(
-                    f"Only one PurgeQueue operation on {qd.name} is allowed every 60 seconds."
+            # Every partition must have an owner now; during a hand-over the purge would
+            # silently skip the partitions in flight.
+            remotes = await self.directory.remote_owners(qd.name, force=True)
+            covered = set(self.local.partitions_of(qd.name))
+            covered.update(p for ps in remotes.values() for p in ps)
+            if len(covered) < qd.config.partitions:
+                raise ServiceUnavailable(
+                    f"partitions of queue {qd.name} are moving between replicas; retry"
                 )
+        last = max(
+            (
+                t
+                for t in (self._last_purge.get(qd.name), self.local.last_purge(qd))
+                if t is not None
+            ),
+            default=None,
+        )
+        if last is not None and now - last < PURGE_INTERVAL_MS:
+            raise PurgeQueueInProgress(
+                f"Only one PurgeQueue operation on {qd.name} is allowed every 60 seconds."
+            )
+        if not local_only:
             self._last_purge[qd.name] = now
+            try:
+                for address in remotes:
+                    req = pb.PurgeQueueRequest(queue_url=qd.url)
+                    await self.forward(address, self.forwarder.stub(address).PurgeQueue, req)
+            except EventplaneError:
+                if self._last_purge.get(qd.name) == now:
+                    del self._last_purge[qd.name]  # nothing of ours was purged: no minute to wait
+                raise
         marks = await asyncio.to_thread(self._high_watermarks, qd)
         await self.local.purge(qd, marks)
-        if not local_only:
-            for address in await self.directory.remote_owners(qd.name, force=True):
-                req = pb.PurgeQueueRequest(queue_url=qd.url)
-                await self.forward(address, self.forwarder.stub(address).PurgeQueue, req)
         self.local.pulse(qd.name).fire()
 
     def _high_watermarks(self, qd: QueueDef) -> dict[int, int]:

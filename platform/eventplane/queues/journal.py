@@ -109,6 +109,9 @@ class JournalState:
     leases: dict[int, Lease] = field(default_factory=dict)
     dedup: dict[str, DedupEntry] = field(default_factory=dict)
     purged_below: int = -1
+    # When the newest purge ran (ms), so PurgeQueue's once-a-minute rule holds across
+    # replicas and restarts.
+    purged_at_ms: int = -1
 
     def apply(self, key: str, value: bytes | None, headers: Any) -> None:
         if value is None:  # tombstone
@@ -126,3 +129,4 @@ class JournalState:
             self.dedup[key[2:] if key.startswith("d:") else dedup_id] = DedupEntry(**rec)
         elif name == PURGE:
             self.purged_below = max(self.purged_below, rec["below_offset"])
+            self.purged_at_ms = max(self.purged_at_ms, rec["purged_at_ms"])

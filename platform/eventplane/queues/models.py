@@ -118,6 +118,7 @@ class PartitionState:
         self.msgs: dict[int, Msg] = {}  # undeleted, in offset order
         self.next_offset = start_offset  # one past the last record seen
         self.purged_below = -1
+        self.purged_at = -1  # ms of the newest purge, from the journal
         self.dedup: dict[str, DedupEntry] = {}
         self._timers: list[tuple[int, int]] = []  # (time, offset); stale ones are skipped
         self._ready: dict[int | str, None] = {}  # standard: offsets; FIFO: group ids

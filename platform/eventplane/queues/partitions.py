@@ -92,6 +92,7 @@ class LocalPartitions(OwnerListener):
         fifo = qd.config.fifo if qd else a.queue.endswith(".fifo")
         state = PartitionState(a.partition, fifo=fifo, start_offset=a.start_offset)
         state.purged_below = a.journal.purged_below
+        state.purged_at = a.journal.purged_at_ms
         state.dedup.update(a.journal.dedup)
         pending = {o: lease for o, lease in a.journal.leases.items() if o >= a.start_offset}
         self.owned[(a.queue, a.partition)] = Owned(
@@ -461,6 +462,13 @@ class LocalPartitions(OwnerListener):
             owned = self.owned[(qd.name, p)]
             await self._journal(qd.name, p, [(journal.PURGE_KEY, journal.encode_purge(below, now))])
             owned.state.purge(below)
+            owned.state.purged_at = now
+
+    def last_purge(self, qd: QueueDef) -> int | None:
+        """When this replica's partitions of the queue were last purged (ms), as journaled."""
+        times = [self.owned[(qd.name, p)].state.purged_at for p in self.partitions_of(qd.name)]
+        newest = max(times, default=-1)
+        return newest if newest >= 0 else None
 
     def counts(self, qd: QueueDef) -> Counts:
         now = self.clock()

@@ -18,6 +18,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.config import load_settings
 from eventplane.errors import EventplaneError
+from eventplane.errors.queues import PurgeQueueInProgress
 from eventplane.kafka.local import LocalKafka
 from eventplane.testing import EventplaneProcess, eventually, free_port, unique_cluster
 
@@ -224,6 +225,28 @@ def test_fifo_dedup_window_survives_sigkill(eventplane_kafka: str) -> None:
             assert again.message_id == first.message_id
             assert again.sequence_number == first.sequence_number
             assert c.queues.receive_message(url, wait_time_seconds=2) == []
+    finally:
+        server.stop()
+
+
+def test_purge_once_a_minute_holds_across_a_restart(eventplane_kafka: str) -> None:
+    """The time of the last purge is journaled: a new process (or another replica) knows it."""
+    server = EventplaneProcess(eventplane_kafka, cluster=unique_cluster()).start()
+    try:
+        with server.client(timeout=10) as c:
+            url = c.queues.create_queue(f"purge-{uuid.uuid4().hex[:8]}")
+            c.queues.send_message(url, "gone")
+            c.queues.purge_queue(url)
+            server.stop()
+            server.start()
+            with pytest.raises(PurgeQueueInProgress) as info:
+                _retrying(lambda: c.queues.purge_queue(url))
+            assert "60 seconds" in info.value.message
+            # The purge still took effect, and the queue keeps working.
+            assert _retrying(lambda: c.queues.receive_message(url, wait_time_seconds=1)) == []
+            c.queues.send_message(url, "kept")
+            (m,) = eventually(lambda: c.queues.receive_message(url))
+            assert m.body == "kept"
     finally:
         server.stop()
 

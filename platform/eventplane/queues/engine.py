@@ -418,17 +418,7 @@ class QueueEngine:
         a refusal there leaves the queue untouched.
         """
         now = self.clock()
-        remotes: dict[str, list[int]] = {}
-        if not local_only:
-            # Every partition must have an owner now; during a hand-over the purge would
-            # silently skip the partitions in flight.
-            remotes = await self.directory.remote_owners(qd.name, force=True)
-            covered = set(self.local.partitions_of(qd.name))
-            covered.update(p for ps in remotes.values() for p in ps)
-            if len(covered) < qd.config.partitions:
-                raise ServiceUnavailable(
-                    f"partitions of queue {qd.name} are moving between replicas; retry"
-                )
+        remotes = {} if local_only else await self._all_owners(qd)
         last = max(
             (
                 t
@@ -454,6 +444,26 @@ class QueueEngine:
         marks = await asyncio.to_thread(self._high_watermarks, qd)
         await self.local.purge(qd, marks)
         self.local.pulse(qd.name).fire()
+
+    async def _all_owners(self, qd: QueueDef) -> dict[str, list[int]]:
+        """The other replicas' partitions of the queue, once every partition has an owner.
+
+        A purge must reach every partition: one in hand-over (or of a queue created a
+        moment ago, not yet assigned) would silently keep its messages. So this waits a
+        little for the owners, then answers ServiceUnavailable, which clients retry.
+        """
+        deadline = time.monotonic() + OWNER_WAIT_SECONDS
+        while True:
+            remotes = await self.directory.remote_owners(qd.name, force=True)
+            covered = set(self.local.partitions_of(qd.name))
+            covered.update(p for ps in remotes.values() for p in ps)
+            if len(covered) >= qd.config.partitions:
+                return remotes
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(
+                    f"partitions of queue {qd.name} are moving between replicas; retry"
+                )
+            await asyncio.sleep(0.1)
 
     def _high_watermarks(self, qd: QueueDef) -> dict[int, int]:
         if self._watermarks is None:

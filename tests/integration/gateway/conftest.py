@@ -1,5 +1,6 @@
 """One eventplane server with the gateway on for this package (queues, topics, event
-buses), and boto3 against it."""
+buses), and AWS clients against it: the ``sqs``, ``sns`` and ``events`` fixtures are
+boto3 and then aiobotocore, so each test that takes them runs through both stacks."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from botocore.config import Config
 
 from eventplane.testing import EventplaneProcess, unique_cluster
 
+from .aio import Loop
 from .support import ACCOUNT, KEY, REGION, SECRET
 
 
@@ -31,44 +33,55 @@ def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def sqs(gateway: EventplaneProcess) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=gateway.gateway_url,
-        region_name=REGION,
-        aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def _client(gateway: EventplaneProcess, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=gateway.gateway_url,
-        region_name=REGION,
-        aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET,
-        config=Config(retries={"max_attempts": 1}),
-    )
+@pytest.fixture(scope="session", params=["boto3", "aiobotocore"])
+def stack(request: pytest.FixtureRequest) -> str:
+    """The client stack the sqs/sns/events fixtures use: every test runs with both."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def events(gateway: EventplaneProcess) -> Any:
-    return _client(gateway, "events")
+def aio_loop() -> Iterator[Loop]:
+    loop = Loop()
+    yield loop
+    loop.close()
+
+
+def client(gateway: EventplaneProcess, service: str) -> Any:
+    """A plain boto3 client of ``service`` on the gateway, no retries."""
+    return boto3.client(service, **_settings(gateway))
+
+
+def _settings(gateway: EventplaneProcess) -> dict[str, Any]:
+    return {
+        "endpoint_url": gateway.gateway_url,
+        "region_name": REGION,
+        "aws_access_key_id": KEY,
+        "aws_secret_access_key": SECRET,
+        "config": Config(retries={"max_attempts": 1}),
+    }
+
+
+def _stack_client(request: pytest.FixtureRequest, service: str) -> Any:
+    gateway: EventplaneProcess = request.getfixturevalue("gateway")
+    if request.getfixturevalue("stack") == "aiobotocore":
+        loop: Loop = request.getfixturevalue("aio_loop")
+        return loop.client(service, **_settings(gateway))
+    return client(gateway, service)
 
 
 @pytest.fixture(scope="session")
-def sns(gateway: EventplaneProcess) -> Any:
-    return boto3.client(
-        "sns",
-        endpoint_url=gateway.gateway_url,
-        region_name=REGION,
-        aws_access_key_id=KEY,
-        aws_secret_access_key=SECRET,
-        config=Config(retries={"max_attempts": 1}),
-    )
+def sqs(request: pytest.FixtureRequest, stack: str) -> Any:
+    return _stack_client(request, "sqs")
+
+
+@pytest.fixture(scope="session")
+def events(request: pytest.FixtureRequest, stack: str) -> Any:
+    return _stack_client(request, "events")
+
+
+@pytest.fixture(scope="session")
+def sns(request: pytest.FixtureRequest, stack: str) -> Any:
+    return _stack_client(request, "sns")
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from eventplane.testing import EventplaneProcess
 
+from .conftest import client
 from .support import KEY, REGION, SECRET
 
 pytestmark = pytest.mark.integration
@@ -47,9 +47,7 @@ def test_every_example_is_tested() -> None:
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_example_runs_unchanged(
-    script: str, gateway: EventplaneProcess, sqs: Any, sns: Any, events: Any
-) -> None:
+def test_example_runs_unchanged(script: str, gateway: EventplaneProcess) -> None:
     env = _aws_env(
         AWS_ENDPOINT_URL=gateway.gateway_url,
         AWS_DEFAULT_REGION=REGION,
@@ -60,6 +58,7 @@ def test_example_runs_unchanged(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\nOK: " in done.stdout, done.stdout
     # Nothing of the example's is left behind.
+    sqs, sns, events = (client(gateway, service) for service in ("sqs", "sns", "events"))
     assert not sqs.list_queues(QueueNamePrefix="example-").get("QueueUrls")
     assert not [t for t in sns.list_topics()["Topics"] if ":example-" in t["TopicArn"]]
     assert not [b for b in events.list_event_buses()["EventBuses"] if "example-" in b["Name"]]

@@ -247,13 +247,9 @@ def test_purge(sqs: Any, make_queue: Callable[..., str]) -> None:
         sqs.purge_queue(QueueUrl=url)
 
 
-def test_bad_input_gets_sqs_errors(sqs: Any, make_queue: Callable[..., str]) -> None:
+def test_bad_input_gets_sqs_errors(sqs: Any, stack: str, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     cases: list[tuple[Callable[[], Any], str]] = [
-        (
-            lambda: sqs.send_message(QueueUrl=url, MessageBody="x" * (1024 * 1024 + 1)),
-            "InvalidParameterValue",
-        ),
         (
             lambda: sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=11),
             "InvalidParameterValue",
@@ -266,6 +262,11 @@ def test_bad_input_gets_sqs_errors(sqs: Any, make_queue: Callable[..., str]) -> 
             "AWS.SimpleQueueService.UnsupportedOperation",
         ),
     ]
+    if stack == "boto3":  # aiohttp refuses to send a raw body over 1 MiB itself
+        oversized = "x" * (1024 * 1024 + 1)
+        cases.append(
+            (lambda: sqs.send_message(QueueUrl=url, MessageBody=oversized), "InvalidParameterValue")
+        )
     for call, code in cases:
         with pytest.raises(ClientError) as exc:
             call()

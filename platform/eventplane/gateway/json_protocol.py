@@ -57,11 +57,11 @@ def _check(shape: Shape, value: Any, path: str) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             raise _wrong(path, shape, value)
-        return [_check(shape.member, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_element(shape.member, v, f"{path}[{i}]") for i, v in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
             raise _wrong(path, shape, value)
-        return {k: _check(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+        return {k: _element(shape.value, v, f"{path}.{k}") for k, v in value.items()}
     if kind == "string":
         if not isinstance(value, str):
             raise _wrong(path, shape, value)
@@ -88,8 +88,18 @@ def _check(shape: Shape, value: Any, path: str) -> Any:
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _wrong(path, shape, value)
-        return dt.datetime.fromtimestamp(value, dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, ValueError, OSError):
+            raise SerializationException(f"Value at '{path}' is not a valid timestamp.") from None
     return value
+
+
+def _element(shape: Shape, value: Any, path: str) -> Any:
+    """A list element or map value: unlike an absent member, null is not a value."""
+    if value is None:
+        raise SerializationException(f"Value at '{path}' must not be null.")
+    return _check(shape, value, path)
 
 
 def parse(op: OperationModel, body: bytes) -> dict[str, Any]:
@@ -101,6 +111,8 @@ def parse(op: OperationModel, body: bytes) -> dict[str, Any]:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise SerializationException(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:  # the decoder recurses per level of nesting
+            raise SerializationException("The request body nests too deeply.") from None
     if op.input_shape is None:
         return {}
     if not isinstance(data, dict):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -173,6 +174,19 @@ def parse(op: OperationModel, params: Mapping[str, str]) -> dict[str, Any]:
 # --- serialize ----------------------------------------------------------------------------
 
 
+# Characters XML 1.0 cannot carry at all, not even as references.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with what XML 1.0 cannot hold replaced by U+FFFD.
+
+    Error messages echo the request (a queue URL with a control character in it); one
+    such character would make the whole answer unparseable for the client.
+    """
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -180,7 +194,7 @@ def _text(value: Any) -> str:
         return base64.b64encode(value).decode()
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _write(parent: ET.Element, name: str, shape: Shape, value: Any) -> None:
@@ -201,7 +215,7 @@ def _write(parent: ET.Element, name: str, shape: Shape, value: Any) -> None:
         holder = parent if _flattened(shape) else ET.SubElement(parent, name)
         for k, v in value.items():
             entry = ET.SubElement(holder, name if _flattened(shape) else "entry")
-            ET.SubElement(entry, key_name).text = str(k)
+            ET.SubElement(entry, key_name).text = xml_safe(str(k))
             _write(entry, value_name, shape.value, v)
         return
     element = ET.SubElement(parent, name)
@@ -237,7 +251,7 @@ def serialize_error(
     error = ET.SubElement(root, "Error")
     ET.SubElement(error, "Type").text = "Sender" if status < 500 else "Receiver"
     ET.SubElement(error, "Code").text = code
-    ET.SubElement(error, "Message").text = err.message
+    ET.SubElement(error, "Message").text = xml_safe(err.message)
     ET.SubElement(error, "Detail")
     ET.SubElement(root, "RequestId").text = request_id
     body = ET.tostring(root, xml_declaration=True)

@@ -20,6 +20,8 @@ import botocore.loaders
 from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from eventplane.errors import MissingParameter
+
 T = TypeVar("T")
 
 
@@ -86,6 +88,13 @@ def to_request(cls: type[T], data: Mapping[str, Any]) -> T:
         name = _snake(key)
         if name in hints and value is not None:
             kwargs[name] = _convert(hints[name], value)
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        required = field.default is dataclasses.MISSING
+        if required and field.default_factory is dataclasses.MISSING and field.name not in kwargs:
+            # A nested member the model requires (a message attribute's DataType): the
+            # request names it in AWS's spelling.
+            member = "".join(part.title() for part in field.name.split("_"))
+            raise MissingParameter(f"The request must contain the parameter {member}.")
     return cls(**kwargs)
 
 

@@ -27,7 +27,7 @@ def _require(value: str, parameter: str) -> str:
 
 
 def _page(items: list[str], token: str) -> tuple[list[str], str]:
-    start = int(token) if token.isdigit() else 0
+    start = int(token) if token.isascii() and token.isdigit() else 0
     chunk = items[start : start + PAGE]
     return chunk, str(start + PAGE) if start + PAGE < len(items) else ""
 

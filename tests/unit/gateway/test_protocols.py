@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from eventplane.errors import InvalidParameterValue, NotFoundError
+from eventplane.errors import InvalidParameterValue, MissingParameter, NotFoundError
 from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.gateway import json_protocol, query_protocol
 from eventplane.gateway.errors import (
@@ -116,7 +116,17 @@ def test_json_types_are_checked() -> None:
         "QueueUrl": "q",
         "MaxNumberOfMessages": 3,
     }
-    for bad in (b'{"QueueUrl": 1}', b'{"QueueUrl": "q", "MaxNumberOfMessages": true}', b"[]", b"{"):
+    too_deep = b'{"a":' * 3000  # the decoder recurses per level: RecursionError, not 500
+    for bad in (
+        b'{"QueueUrl": 1}',
+        b'{"QueueUrl": "q", "MaxNumberOfMessages": true}',
+        b"[]",
+        b"{",
+        too_deep,
+        b"[" * 100_000,
+        b'{"QueueUrl": "q", "MessageAttributeNames": [null]}',
+        b'{"QueueUrl": "q", "AttributeNames": ["All", 1]}',
+    ):
         with pytest.raises(SerializationException):
             json_protocol.parse(receive, bad)
     send = json_protocol.parse(
@@ -144,3 +154,21 @@ def test_one_status_table() -> None:
     assert http_status(MissingAuthenticationToken("x")) == 403
     assert http_status(RequestEntityTooLarge("x")) == 413
     assert http_status(InvalidParameterValue("x")) == 400
+
+
+def test_query_error_echoing_a_control_character_stays_well_formed_xml() -> None:
+    err = QueueDoesNotExist("The specified queue \x1f\x00x does not exist.")
+    status, _headers, body = query_protocol.serialize_error(
+        SQS, err, "AWS.SimpleQueueService.NonExistentQueue", "rid"
+    )
+    assert status == 400
+    root = ET.fromstring(body)  # would raise on a raw control character
+    message = root.findtext(f"{NS}Error/{NS}Message")
+    assert message == "The specified queue \ufffd\ufffdx does not exist."
+
+
+def test_a_nested_member_the_model_requires_is_a_missing_parameter() -> None:
+    members = {"QueueUrl": "q", "MessageBody": "b", "MessageAttributes": {"k": {}}}
+    with pytest.raises(MissingParameter) as missing:
+        to_request(shapes.SendMessageRequest, members)
+    assert "DataType" in missing.value.message

@@ -1,0 +1,164 @@
+"""Every action of the AWS-protocol gateway's services, fed generated requests.
+
+The promise checked, as for gRPC: whatever a client sends, the answer is a success or
+an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
+and the gateway keeps serving. Actions come from botocore's models, so every action
+of SQS (JSON and query), SNS and EventBridge is tried, served or not. Each action gets
+typed requests written by botocore's own serializer (with validation off) and, for
+the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
+raises the number of requests per action (``make fuzz``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from botocore import serialize
+from botocore.model import OperationModel
+from botocore.session import get_session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventplane.testing import EventplaneProcess, unique_cluster
+from integration.gateway.support import ACCOUNT, KEY, SECRET, Reply, signed_request
+
+from .aws_shapes import input_strategy, raw_json_strategy
+from .strategies import TRIED
+
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning"),
+]
+
+EXAMPLES = max(1, int(os.environ.get("EVENTPLANE_FUZZ_EXAMPLES", "10")) // 2)
+_SESSION = get_session()
+# (botocore model, the signing name); SQS's legacy query protocol is fuzzed too.
+_SERVICES = {"sqs": "json", "sqs-query": "query", "sns": "query", "events": "json"}
+
+
+def _operations() -> list[tuple[str, str]]:
+    found = []
+    for label in _SERVICES:
+        model = _SESSION.get_service_model(label.split("-")[0])
+        found += [(label, name) for name in model.operation_names]
+    return found
+
+
+@pytest.fixture(scope="module")
+def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
+    server = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,queues,fanout,bus",
+        cluster=unique_cluster(),
+        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _tame(operation: str, params: dict[str, Any]) -> None:
+    """Keep requests from parking or from reaching beyond this machine."""
+    wait = params.get("WaitTimeSeconds")
+    if isinstance(wait, int) and 0 < wait <= 20:
+        params["WaitTimeSeconds"] = 0
+    # An http(s) subscription makes the server POST a confirmation to its endpoint:
+    # only ever to a closed port on loopback.
+    if operation == "Subscribe" and str(params.get("Protocol", "")).lower().startswith("http"):
+        params["Endpoint"] = "http://127.0.0.1:9/fuzz"
+
+
+def _send(gateway: EventplaneProcess, service: str, body: bytes, headers: dict[str, str]) -> Reply:
+    return signed_request(gateway.gateway_url + "/", data=body, headers=headers, service=service)
+
+
+def _typed_request(
+    label: str, op: OperationModel, params: dict[str, Any]
+) -> tuple[bytes, dict[str, str]]:
+    protocol = _SERVICES[label]
+    serializer = serialize.create_serializer(protocol, include_validation=False)
+    request = serializer.serialize_to_request(params, op)
+    body = request["body"]
+    headers = dict(request["headers"])
+    if isinstance(body, dict):  # query: a form
+        body = urlencode(body).encode()
+    headers.pop("x-amzn-query-mode", None)
+    return body, headers
+
+
+def _check(label: str, op: OperationModel, reply: Reply, shown: str) -> None:
+    where = (
+        f"{label}.{op.name} answered {reply.status}: {reply.body[:300]!r}\nrequest: {shown[:300]}"
+    )
+    assert reply.status < 500, where
+    if reply.status < 300:
+        return
+    if _SERVICES[label] == "json":
+        code = reply.headers.get("x-amzn-errortype") or json.loads(reply.body).get("__type")
+    else:
+        code = _query_code(reply)
+    assert code, where
+
+
+def _query_code(reply: Reply) -> str:
+    root = ET.fromstring(reply.body)
+    node = next((n for n in root.iter() if n.tag.endswith("Code")), None)
+    return node.text if node is not None and node.text else ""
+
+
+def _serving(gateway: EventplaneProcess) -> None:
+    reply = _send(
+        gateway,
+        "sqs",
+        b"{}",
+        {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
+    )
+    assert reply.status == 200, reply.body
+
+
+@pytest.mark.parametrize(("label", "operation"), _operations(), ids=lambda v: v)
+def test_any_request_gets_success_or_aws_error(
+    gateway: EventplaneProcess, label: str, operation: str
+) -> None:
+    service = label.split("-")[0]
+    op = _SESSION.get_service_model(service).operation_model(operation)
+    counter = f"gateway {label}.{operation}"
+    bodies: list[st.SearchStrategy[tuple[bytes, dict[str, str], str]]] = [
+        input_strategy(op.input_shape).map(
+            lambda p: (*_typed_request(label, op, _tamed(operation, p)), repr(p))
+        )
+    ]
+    if _SERVICES[label] == "json":
+        headers = {
+            "Content-Type": f"application/x-amz-json-{op.metadata['jsonVersion']}",
+            "X-Amz-Target": f"{op.metadata['targetPrefix']}.{operation}",
+        }
+        bodies.append(raw_json_strategy(op.input_shape).map(lambda b: (b, headers, repr(b))))
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(request=st.one_of(bodies))
+    def one(request: tuple[bytes, dict[str, str], str]) -> None:
+        body, headers, shown = request
+        TRIED[counter] += 1
+        _check(label, op, _send(gateway, service, body, headers), shown)
+
+    one()
+    _serving(gateway)
+
+
+def _tamed(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    _tame(operation, params)
+    return params

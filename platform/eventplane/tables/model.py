@@ -45,6 +45,22 @@ class StreamSpecification:
 
 
 @dataclass(frozen=True, slots=True)
+class ProvisionedThroughput:
+    """Accepted and echoed: capacity is not metered here (Kafka partitions set the pace)."""
+
+    read_capacity_units: int
+    write_capacity_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeToLive:
+    """The table's TTL setting: the attribute named holds an expiry in epoch seconds."""
+
+    attribute_name: str = ""
+    enabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CreateTableInput:
     table_name: str
     key_schema: Sequence[KeySchemaElement]
@@ -52,6 +68,8 @@ class CreateTableInput:
     stream_specification: StreamSpecification = field(default_factory=StreamSpecification)
     partitions: int = 0
     billing_mode: str = ""
+    provisioned_throughput: ProvisionedThroughput | None = None
+    deletion_protection_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,9 @@ class TableDef:
     stream: StreamSpecification
     stream_label: str  # "" when streams were never enabled
     billing_mode: str
+    throughput: ProvisionedThroughput | None = None  # PROVISIONED tables only
+    deletion_protection: bool = False
+    ttl: TimeToLive = field(default_factory=TimeToLive)
 
     @property
     def arn(self) -> str:
@@ -102,6 +123,11 @@ class TableDef:
             "stream_view_type": self.stream.stream_view_type,
             "stream_label": self.stream_label,
             "billing_mode": self.billing_mode,
+            "read_capacity_units": self.throughput.read_capacity_units if self.throughput else 0,
+            "write_capacity_units": self.throughput.write_capacity_units if self.throughput else 0,
+            "deletion_protection": self.deletion_protection,
+            "ttl_attribute": self.ttl.attribute_name,
+            "ttl_enabled": self.ttl.enabled,
         }
 
     @staticmethod
@@ -119,6 +145,15 @@ class TableDef:
             ),
             stream_label=str(spec.get("stream_label") or ""),
             billing_mode=str(spec.get("billing_mode") or "PAY_PER_REQUEST"),
+            throughput=(
+                ProvisionedThroughput(
+                    int(spec["read_capacity_units"]), int(spec["write_capacity_units"])
+                )
+                if spec.get("read_capacity_units")
+                else None
+            ),
+            deletion_protection=bool(spec.get("deletion_protection")),
+            ttl=TimeToLive(str(spec.get("ttl_attribute") or ""), bool(spec.get("ttl_enabled"))),
         )
 
 
@@ -228,6 +263,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
             f"1 validation error detected: Value '{billing}' at 'billingMode' failed to satisfy "
             "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
         )
+    throughput = check_throughput(billing, req.provisioned_throughput, creating=True)
     return TableDef(
         name=req.table_name,
         table_id=str(uuid.uuid4()),
@@ -239,7 +275,39 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         stream=stream,
         stream_label=stream_label(now_ms) if stream.stream_enabled else "",
         billing_mode=billing,
+        throughput=throughput,
+        deletion_protection=req.deletion_protection_enabled,
     )
+
+
+def check_throughput(
+    billing: str, throughput: ProvisionedThroughput | None, *, creating: bool
+) -> ProvisionedThroughput | None:
+    """ProvisionedThroughput as DynamoDB checks it: only (and, when updating, always) with
+    PROVISIONED, each unit count at least 1."""
+    if throughput is None:
+        if billing == "PROVISIONED" and not creating:
+            raise ValidationException(
+                "One or more parameter values were invalid: ProvisionedThroughput must be "
+                "specified when BillingMode is PROVISIONED"
+            )
+        return None
+    if billing == "PAY_PER_REQUEST":
+        raise ValidationException(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+        )
+    for name, units in (
+        ("readCapacityUnits", throughput.read_capacity_units),
+        ("writeCapacityUnits", throughput.write_capacity_units),
+    ):
+        if units < 1:
+            raise ValidationException(
+                f"1 validation error detected: Value '{units}' at "
+                f"'provisionedThroughput.{name}' failed to satisfy constraint: Member must "
+                "have value greater than or equal to 1"
+            )
+    return throughput
 
 
 def _stream_spec(spec: StreamSpecification) -> StreamSpecification:

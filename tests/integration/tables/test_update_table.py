@@ -3,6 +3,10 @@ billing mode and throughput echoed, deletion protection refusing DeleteTable."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +15,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.client.tables import TableDescription
 from eventplane.errors import EventplaneError, ValidationException
+from eventplane.testing import EventplaneProcess
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +120,52 @@ def test_deletion_protection_refuses_delete_table_until_switched_off(
     assert not off.deletion_protection_enabled
     client.tables.delete_table(t.table_name)
     assert t.table_name not in client.tables.list_tables()[0]
+
+
+def _cli(server: EventplaneProcess, *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "eventplane.cli", "table", *args, "--endpoint", server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_the_table_settings_commands(tables_server: EventplaneProcess, client: Client) -> None:
+    name = f"cli-{uuid.uuid4().hex[:10]}"
+    _cli(tables_server, "create", name, "--key", "id:S", "--deletion-protection")
+    try:
+        ttl = json.loads(_cli(tables_server, "update-ttl", name, "expires", "--json"))
+        assert ttl == {"time_to_live_status": "ENABLED", "attribute_name": "expires"}
+        assert "ENABLED" in _cli(tables_server, "describe-ttl", name)
+        _cli(tables_server, "update-ttl", name, "expires", "--disable")
+        assert json.loads(_cli(tables_server, "describe-ttl", name, "--json")) == {
+            "time_to_live_status": "DISABLED",
+            "attribute_name": "",
+        }
+        desc = json.loads(
+            _cli(
+                tables_server,
+                "update-table",
+                name,
+                "--stream",
+                "NEW_IMAGE",
+                "--billing-mode",
+                "PROVISIONED",
+                "--throughput",
+                "3,4",
+                "--json",
+            )
+        )
+        assert desc["stream_view_type"] == "NEW_IMAGE" and desc["latest_stream_arn"]
+        assert (desc["read_capacity_units"], desc["write_capacity_units"]) == (3, 4)
+        assert desc["deletion_protection_enabled"] is True
+        off = json.loads(
+            _cli(tables_server, "update-table", name, "--deletion-protection", "off", "--json")
+        )
+        assert off["deletion_protection_enabled"] is False
+    finally:
+        client.tables.update_table(name, deletion_protection_enabled=False)
+        client.tables.delete_table(name)

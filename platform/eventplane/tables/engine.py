@@ -548,6 +548,9 @@ class TableEngine(OwnerListener):
             for t in tables:
                 metrics.TRANSACTIONS_CANCELED.labels(t).inc()
             raise
+        if replay:
+            for t in tables:
+                metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
         return bool(replay)
 
     def _token_anywhere(self, key: str) -> dict[str, Any] | None:

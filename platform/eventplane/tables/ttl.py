@@ -24,6 +24,7 @@ from typing import Any
 from eventplane.errors import EventplaneError
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import Clock, wall_clock_ms
+from eventplane.tables import metrics
 from eventplane.tables.model import TableDef
 from eventplane.tables.store import PartitionStore
 from eventplane.tables.writer import Change, Staged
@@ -161,7 +162,9 @@ class Sweeper:
                 store.entries(), table.ttl.attribute_name, now, MAX_DELETES_PER_STEP
             )
             if keys:
-                deleted += await self._submit(sweep_step(table, partition, keys, self._clock))
+                done = await self._submit(sweep_step(table, partition, keys, self._clock))
+                metrics.TTL_DELETIONS.labels(name).inc(done)
+                deleted += done
         return deleted
 
 

@@ -76,10 +76,24 @@ def is_expired(item: Item | None, attribute: str, now_ms: int) -> bool:
 def expired_keys(
     entries: Iterable[tuple[str, Item]], attribute: str, now_ms: int, limit: int
 ) -> list[str]:
-    """Up to ``limit`` keys of expired items."""
+    """Up to ``limit`` keys of items that look expired.
+
+    The scan covers every item of the partition, so it compares floats (exact to
+    well under a millisecond for epoch seconds); the delete step checks each one it
+    found again with exact decimals (``is_expired``) before deleting it.
+    """
+    high = now_ms / 1000
+    low = high - FIVE_YEARS_S
     found: list[str] = []
     for key, item in entries:
-        if is_expired(item, attribute, now_ms):
+        value = item.get(attribute)
+        if value.__class__ is not dict or len(value) != 1 or "N" not in value:
+            continue
+        try:
+            expiry = float(value["N"])
+        except (TypeError, ValueError):
+            continue
+        if low <= expiry <= high:
             found.append(key)
             if len(found) >= limit:
                 break
@@ -158,8 +172,14 @@ class Sweeper:
                 await self._submit(_drop_tokens(table, partition, stale))
             if not table.ttl.enabled:
                 continue
-            keys = expired_keys(
-                store.entries(), table.ttl.attribute_name, now, MAX_DELETES_PER_STEP
+            # A large partition takes a while to look through: off the event loop, over a
+            # copy of its entries (writes replace item dicts, never change them in place).
+            keys = await asyncio.to_thread(
+                expired_keys,
+                store.entries(),
+                table.ttl.attribute_name,
+                now,
+                MAX_DELETES_PER_STEP,
             )
             if keys:
                 done = await self._submit(sweep_step(table, partition, keys, self._clock))

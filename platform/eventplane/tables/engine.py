@@ -33,7 +33,14 @@ from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.expr.validate import check_query_filter
 from eventplane.tables.keys import partition_of
-from eventplane.tables.model import KIND, CreateTableInput, TableDef, TimeToLive, new_table
+from eventplane.tables.model import (
+    KIND,
+    STREAM_RETENTION_MS,
+    CreateTableInput,
+    TableDef,
+    TimeToLive,
+    new_table,
+)
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
 from eventplane.tables.routing import (
     FORWARDED,
@@ -54,7 +61,6 @@ T = TypeVar("T")
 Item = dict[str, Any]
 
 OWNER_WAIT_SECONDS = 10.0
-STREAM_RETENTION_MS = 24 * 3600 * 1000
 
 
 def wall_clock_ms() -> int:

@@ -21,6 +21,7 @@ KIND = "table"
 REGION = "local"
 ACCOUNT = "000000000000"
 DEFAULT_PARTITIONS = 4
+STREAM_RETENTION_MS = 24 * 3600 * 1000  # of the .stream topic, and of a stream switched off
 MAX_PARTITIONS = 64
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -61,6 +62,15 @@ class TimeToLive:
 
 
 @dataclass(frozen=True, slots=True)
+class PastStream:
+    """A stream UpdateTable switched off: still readable (DISABLED) for its retention."""
+
+    label: str
+    view_type: str
+    disabled_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateTableInput:
     table_name: str
     key_schema: Sequence[KeySchemaElement]
@@ -89,6 +99,7 @@ class TableDef:
     throughput: ProvisionedThroughput | None = None  # PROVISIONED tables only
     deletion_protection: bool = False
     ttl: TimeToLive = field(default_factory=TimeToLive)
+    past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
 
     @property
     def arn(self) -> str:
@@ -128,6 +139,7 @@ class TableDef:
             "deletion_protection": self.deletion_protection,
             "ttl_attribute": self.ttl.attribute_name,
             "ttl_enabled": self.ttl.enabled,
+            "past_streams": [[p.label, p.view_type, p.disabled_ms] for p in self.past_streams],
         }
 
     @staticmethod
@@ -154,7 +166,22 @@ class TableDef:
             ),
             deletion_protection=bool(spec.get("deletion_protection")),
             ttl=TimeToLive(str(spec.get("ttl_attribute") or ""), bool(spec.get("ttl_enabled"))),
+            past_streams=tuple(
+                PastStream(str(p[0]), str(p[1]), int(p[2])) for p in spec.get("past_streams") or ()
+            ),
         )
+
+    def stream_of(self, label: str) -> tuple[str, bool] | None:
+        """(view type, enabled) of this table's stream with ``label``, None if unknown."""
+        if label and label == self.stream_label:
+            return self.stream.stream_view_type or self._past_view(
+                label
+            ), self.stream.stream_enabled
+        view = self._past_view(label)
+        return (view, False) if view else None
+
+    def _past_view(self, label: str) -> str:
+        return next((p.view_type for p in self.past_streams if p.label == label), "")
 
 
 def table_arn(name: str) -> str:

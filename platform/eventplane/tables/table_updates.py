@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 
 from eventplane.errors import ValidationException
 from eventplane.tables.model import (
+    STREAM_RETENTION_MS,
     VIEW_TYPES,
+    PastStream,
     ProvisionedThroughput,
     StreamSpecification,
     TableDef,
@@ -112,8 +114,11 @@ def _update_stream(table: TableDef, spec: StreamSpecification, now_ms: int) -> T
         )
     if not table.stream.stream_enabled:
         raise ValidationException(f"Table has no stream to disable: TableName: {table.name}")
-    # LatestStreamArn stays (its stream now DISABLED), as DynamoDB keeps it.
-    return dataclasses.replace(table, stream=StreamSpecification())
+    # LatestStreamArn stays (its stream now DISABLED), as DynamoDB keeps it; the stream
+    # stays readable for its retention, also after a new one is switched on.
+    past = [p for p in table.past_streams if now_ms - p.disabled_ms < STREAM_RETENTION_MS]
+    past.append(PastStream(table.stream_label, table.stream.stream_view_type, now_ms))
+    return dataclasses.replace(table, stream=StreamSpecification(), past_streams=tuple(past))
 
 
 def _label_ms(label: str) -> int:

@@ -61,7 +61,11 @@ def test_a_stream_is_switched_off_and_a_new_one_on(client: Client, make_table: M
     (rec,) = _records(client, on.latest_stream_arn)
     assert rec["dynamodb"]["Keys"] == {"pk": {"S": "c"}}
     assert rec["dynamodb"]["StreamViewType"] == "NEW_IMAGE" and "NewImage" in rec["dynamodb"]
-    assert client.tables.list_streams(t.table_name) == [on.latest_stream_arn]
+    assert sorted(client.tables.list_streams(t.table_name)) == sorted([first, on.latest_stream_arn])
+    # The stream switched off stays readable (DISABLED) with what it recorded.
+    old = client.tables.describe_stream(first)
+    assert (old.stream_status, old.stream_view_type) == ("DISABLED", "KEYS_ONLY")
+    assert [r["dynamodb"]["Keys"] for r in _records(client, first)] == [{"pk": {"S": "a"}}]
 
 
 def test_stream_requests_that_cannot_apply_name_the_problem(

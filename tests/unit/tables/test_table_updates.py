@@ -80,6 +80,23 @@ def test_streams_turn_on_and_off_and_each_enabling_is_a_new_stream() -> None:
     assert again.stream_label > on.stream_label
 
 
+def test_streams_switched_off_are_kept_for_their_retention() -> None:
+    t = table("KEYS_ONLY")
+    off = update(t, stream_specification=StreamSpecification(False))
+    on = update(off, stream_specification=StreamSpecification(True, "NEW_IMAGE"))
+    assert on.stream_of(t.stream_label) == ("KEYS_ONLY", False)
+    assert on.stream_of(on.stream_label) == ("NEW_IMAGE", True)
+    assert off.stream_of(t.stream_label) == ("KEYS_ONLY", False)  # latest, switched off
+    assert on.stream_of("2001-01-01T00:00:00.000") is None
+    assert TableDef.from_spec(on.name, on.to_spec()).past_streams == on.past_streams
+    a_day_later = update_table(
+        on,
+        UpdateTableInput(on.name, stream_specification=StreamSpecification(False)),
+        NOW_MS + 5000 + 24 * 3600 * 1000,
+    )
+    assert [p.label for p in a_day_later.past_streams] == [on.stream_label]
+
+
 def test_billing_and_throughput_are_checked_and_kept() -> None:
     t = table()
     with pytest.raises(ValidationException, match="ProvisionedThroughput must be specified"):

@@ -7,6 +7,8 @@
     eventplane table get users '{"id": {"S": "u1"}}'
     eventplane table query users 'id = :id' --values '{":id": {"S": "u1"}}'
     eventplane table records users            # the stream, every shard from the oldest record
+    eventplane table update-ttl users expires # delete items once their `expires` has passed
+    eventplane table update-table users --no-stream --deletion-protection on
 """
 
 from __future__ import annotations
@@ -77,8 +79,47 @@ def cmd_create(args: argparse.Namespace) -> int:
             attribute_definitions=defs,
             stream_view_type=args.stream,
             partitions=args.partitions,
+            deletion_protection_enabled=args.deletion_protection,
         )
     return describe(args, desc)
+
+
+def _throughput_arg(text: str) -> tuple[int, int]:
+    read, _, write = text.partition(",")
+    try:
+        return int(read), int(write)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected READ,WRITE units, got {text!r}") from None
+
+
+def cmd_update_table(args: argparse.Namespace) -> int:
+    stream: bool | None = None
+    if args.stream:
+        stream = True
+    elif args.no_stream:
+        stream = False
+    protection = None if args.deletion_protection is None else args.deletion_protection == "on"
+    with _client(args) as ep:
+        desc = ep.tables.update_table(
+            args.name,
+            stream_enabled=stream,
+            stream_view_type=args.stream,
+            billing_mode=args.billing_mode or "",
+            provisioned_throughput=args.throughput,
+            deletion_protection_enabled=protection,
+        )
+    return describe(args, desc)
+
+
+def cmd_update_ttl(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.tables.update_time_to_live(args.table, args.attribute, not args.disable)
+        return describe(args, ep.tables.describe_time_to_live(args.table))
+
+
+def cmd_describe_ttl(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return describe(args, ep.tables.describe_time_to_live(args.table))
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -224,8 +265,34 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--partitions", type=int, default=0, help="Kafka partitions (default 4)")
 
+    p.add_argument(
+        "--deletion-protection", action="store_true", help="refuse DeleteTable until switched off"
+    )
+
     p = add("describe", cmd_describe, "describe a table")
     p.add_argument("name")
+
+    p = add("update-table", cmd_update_table, "change a table's stream, billing or protection")
+    p.add_argument("name")
+    on_off = p.add_mutually_exclusive_group()
+    on_off.add_argument(
+        "--stream",
+        choices=("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"),
+        help="turn a new stream on with this view type",
+    )
+    on_off.add_argument("--no-stream", action="store_true", help="turn the stream off")
+    p.add_argument("--billing-mode", choices=("PAY_PER_REQUEST", "PROVISIONED"))
+    p.add_argument(
+        "--throughput", type=_throughput_arg, metavar="READ,WRITE", help="provisioned units"
+    )
+    p.add_argument("--deletion-protection", choices=("on", "off"))
+
+    p = add("update-ttl", cmd_update_ttl, "enable (or --disable) time to live on an attribute")
+    p.add_argument("table")
+    p.add_argument("attribute", help="the attribute holding the expiry (epoch seconds)")
+    p.add_argument("--disable", action="store_true", help="disable TTL instead")
+    p = add("describe-ttl", cmd_describe_ttl, "the table's time-to-live status")
+    p.add_argument("table")
     add("list", cmd_list, "list table names")
     p = add("delete", cmd_delete, "delete a table and its items")
     p.add_argument("name")

@@ -23,6 +23,19 @@ class TableDescription:
     latest_stream_arn: str
     latest_stream_label: str
     partitions: int
+    billing_mode: str = "PAY_PER_REQUEST"
+    read_capacity_units: int = 0  # ProvisionedThroughput (0 for PAY_PER_REQUEST)
+    write_capacity_units: int = 0
+    deletion_protection_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class TimeToLiveDescription:
+    """DescribeTimeToLive: ``time_to_live_status`` ENABLED or DISABLED; ``attribute_name``
+    is "" when DISABLED."""
+
+    time_to_live_status: str
+    attribute_name: str
 
 
 @dataclass(frozen=True)

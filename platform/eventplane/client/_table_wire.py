@@ -25,6 +25,7 @@ from eventplane.client._table_types import (
     Shard,
     StreamDescription,
     TableDescription,
+    TimeToLiveDescription,
 )
 from eventplane.errors.tables import (
     CancellationReason,
@@ -85,6 +86,10 @@ def description(t: pb.TableDescription) -> TableDescription:
         t.latest_stream_arn,
         t.latest_stream_label,
         t.partitions,
+        t.billing_mode,
+        t.provisioned_throughput.read_capacity_units,
+        t.provisioned_throughput.write_capacity_units,
+        t.deletion_protection_enabled,
     )
 
 
@@ -122,6 +127,9 @@ def create(
     attribute_definitions: Sequence[tuple[str, str]],
     stream_view_type: str | None,
     partitions: int,
+    billing_mode: str = "",
+    provisioned_throughput: tuple[int, int] | None = None,
+    deletion_protection_enabled: bool = False,
 ) -> Call:
     req = pb.CreateTableRequest(
         table_name=table_name,
@@ -134,8 +142,59 @@ def create(
             stream_enabled=stream_view_type is not None, stream_view_type=stream_view_type or ""
         ),
         partitions=partitions,
+        billing_mode=billing_mode,
+        provisioned_throughput=_throughput(provisioned_throughput),
+        deletion_protection_enabled=deletion_protection_enabled,
     )
     return "CreateTable", req, lambda r: description(r.table)
+
+
+def _throughput(units: tuple[int, int] | None) -> pb.ProvisionedThroughput | None:
+    if units is None:
+        return None
+    return pb.ProvisionedThroughput(read_capacity_units=units[0], write_capacity_units=units[1])
+
+
+def update_table(
+    table_name: str,
+    stream_view_type: str | None,
+    stream_enabled: bool | None,
+    billing_mode: str,
+    provisioned_throughput: tuple[int, int] | None,
+    deletion_protection_enabled: bool | None,
+) -> Call:
+    req = pb.UpdateTableRequest(
+        table_name=table_name,
+        billing_mode=billing_mode,
+        provisioned_throughput=_throughput(provisioned_throughput),
+    )
+    if stream_enabled is not None:
+        req.stream_specification.CopyFrom(
+            pb.StreamSpecification(
+                stream_enabled=stream_enabled, stream_view_type=stream_view_type or ""
+            )
+        )
+    if deletion_protection_enabled is not None:
+        req.deletion_protection_enabled = deletion_protection_enabled
+    return "UpdateTable", req, lambda r: description(r.table)
+
+
+def update_ttl(table_name: str, attribute_name: str, enabled: bool) -> Call:
+    req = pb.UpdateTimeToLiveRequest(
+        table_name=table_name,
+        time_to_live_specification=pb.TimeToLiveSpecification(
+            attribute_name=attribute_name, enabled=enabled
+        ),
+    )
+    return "UpdateTimeToLive", req, lambda r: r.time_to_live_specification.enabled
+
+
+def describe_ttl(table_name: str) -> Call:
+    def parse(r: pb.DescribeTimeToLiveResponse) -> TimeToLiveDescription:
+        d = r.time_to_live_description
+        return TimeToLiveDescription(d.time_to_live_status, d.attribute_name)
+
+    return "DescribeTimeToLive", pb.TableNameRequest(table_name=table_name), parse
 
 
 def query(table_name: str, key_condition_expression: str, kw: dict[str, Any]) -> Call:

@@ -35,6 +35,7 @@ from eventplane.client._table_types import (
     Shard,
     StreamDescription,
     TableDescription,
+    TimeToLiveDescription,
 )
 
 Item = dict[str, Any]
@@ -65,12 +66,62 @@ class AsyncTablesClient(ServiceCore):
         attribute_definitions: Sequence[tuple[str, str]],
         stream_view_type: str | None = None,
         partitions: int = 0,
+        billing_mode: str = "",
+        provisioned_throughput: tuple[int, int] | None = None,
+        deletion_protection_enabled: bool = False,
     ) -> TableDescription:
         """Create a table. ``key_schema``: [(name, "HASH"), (name, "RANGE")];
         ``stream_view_type`` (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES) turns the
-        stream on; ``partitions`` is the Kafka partition count (default 4)."""
-        call = w.create(table_name, key_schema, attribute_definitions, stream_view_type, partitions)
+        stream on; ``partitions`` is the Kafka partition count (default 4);
+        ``provisioned_throughput`` is (read units, write units), echoed, not metered."""
+        call = w.create(
+            table_name,
+            key_schema,
+            attribute_definitions,
+            stream_view_type,
+            partitions,
+            billing_mode,
+            provisioned_throughput,
+            deletion_protection_enabled,
+        )
         result: TableDescription = await self._run(call)
+        return result
+
+    async def update_table(
+        self,
+        table_name: str,
+        *,
+        stream_enabled: bool | None = None,
+        stream_view_type: str | None = None,
+        billing_mode: str = "",
+        provisioned_throughput: tuple[int, int] | None = None,
+        deletion_protection_enabled: bool | None = None,
+    ) -> TableDescription:
+        """UpdateTable; what is left None is not changed. ``stream_enabled=True`` with a
+        ``stream_view_type`` starts a new stream (a new LatestStreamArn), ``False`` stops
+        it; a table with ``deletion_protection_enabled`` cannot be deleted."""
+        call = w.update_table(
+            table_name,
+            stream_view_type,
+            stream_enabled,
+            billing_mode,
+            provisioned_throughput,
+            deletion_protection_enabled,
+        )
+        result: TableDescription = await self._run(call)
+        return result
+
+    async def update_time_to_live(
+        self, table_name: str, attribute_name: str, enabled: bool = True
+    ) -> bool:
+        """Enable (or disable) TTL on ``attribute_name``: items whose value there is a
+        Number of epoch seconds in the past are deleted in the background. Returns
+        ``enabled``."""
+        result: bool = await self._run(w.update_ttl(table_name, attribute_name, enabled))
+        return result
+
+    async def describe_time_to_live(self, table_name: str) -> TimeToLiveDescription:
+        result: TimeToLiveDescription = await self._run(w.describe_ttl(table_name))
         return result
 
     async def describe_table(self, table_name: str) -> TableDescription:
@@ -148,7 +199,10 @@ class AsyncTablesClient(ServiceCore):
         """All or nothing. ``transact_items`` as boto3: ``[{"Put": {"TableName": ..., "Item":
         ...}}, {"Update": {..., "Key", "UpdateExpression"}}, {"Delete": {...}},
         {"ConditionCheck": {..., "ConditionExpression"}}]``. A failed condition raises
-        ``TransactionCanceledException`` with ``.cancellation_reasons`` in order."""
+        ``TransactionCanceledException`` with ``.cancellation_reasons`` in order.
+        ``client_request_token`` (1-36 characters) makes it idempotent for 10 minutes: the
+        same request again succeeds without applying twice; a different request under the
+        token raises ``IdempotentParameterMismatchException``."""
         await self._run(w.transact(transact_items, client_request_token))
 
     async def transact_get_items(
@@ -202,6 +256,9 @@ class TablesClient(BlockingFacade[AsyncTablesClient]):
     describe_table = blocking(AsyncTablesClient.describe_table)
     list_tables = blocking(AsyncTablesClient.list_tables)
     delete_table = blocking(AsyncTablesClient.delete_table)
+    update_table = blocking(AsyncTablesClient.update_table)
+    update_time_to_live = blocking(AsyncTablesClient.update_time_to_live)
+    describe_time_to_live = blocking(AsyncTablesClient.describe_time_to_live)
     put_item = blocking(AsyncTablesClient.put_item)
     update_item = blocking(AsyncTablesClient.update_item)
     delete_item = blocking(AsyncTablesClient.delete_item)
@@ -228,4 +285,5 @@ __all__ = [
     "Table",
     "TableDescription",
     "TablesClient",
+    "TimeToLiveDescription",
 ]

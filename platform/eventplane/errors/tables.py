@@ -24,6 +24,7 @@ __all__ = [
     "CancellationReason",
     "ConditionalCheckFailedException",
     "ExpiredIteratorException",
+    "IdempotentParameterMismatchException",
     "ResourceInUseException",
     "TransactionCanceledException",
     "TrimmedDataAccessException",
@@ -34,6 +35,12 @@ class ResourceInUseException(AlreadyExistsError):
     """The table exists already (CreateTable) or is busy."""
 
     code = "ResourceInUseException"
+
+
+class IdempotentParameterMismatchException(InvalidRequestError):
+    """A ClientRequestToken reused within 10 minutes for a different request."""
+
+    code = "IdempotentParameterMismatchException"
 
 
 class ExpiredIteratorException(InvalidRequestError):

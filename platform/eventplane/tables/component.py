@@ -24,8 +24,10 @@ class TablesComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.tables.engine import TableEngine
         from eventplane.tables.service import TablesService
+        from eventplane.tables.ttl import clock_from_env
 
-        engine = TableEngine(ctx)
+        # The wall clock, moved by EVENTPLANE_TABLES_CLOCK_OFFSET_MS when a test sets it.
+        engine = TableEngine(ctx, clock_from_env())
         await engine.start()
         self._engine = engine
         tables_pb2_grpc.add_TablesServicer_to_server(TablesService(engine), server)

@@ -22,16 +22,25 @@ from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.tables import expressions as ex
+from eventplane.tables import idempotency as idem
 from eventplane.tables import items as it
-from eventplane.tables import metrics
+from eventplane.tables import metrics, ttl
 from eventplane.tables import reads as rd
+from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.expr.validate import check_query_filter
 from eventplane.tables.keys import partition_of
-from eventplane.tables.model import KIND, CreateTableInput, TableDef, new_table
+from eventplane.tables.model import (
+    KIND,
+    STREAM_RETENTION_MS,
+    CreateTableInput,
+    TableDef,
+    TimeToLive,
+    new_table,
+)
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
 from eventplane.tables.routing import (
     FORWARDED,
@@ -42,7 +51,7 @@ from eventplane.tables.routing import (
     forward_token,
 )
 from eventplane.tables.status import StatusBoard, TableStatus
-from eventplane.tables.store import PartitionStore
+from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.writer import Change, Writer
 
@@ -52,7 +61,6 @@ T = TypeVar("T")
 Item = dict[str, Any]
 
 OWNER_WAIT_SECONDS = 10.0
-STREAM_RETENTION_MS = 24 * 3600 * 1000
 
 
 def wall_clock_ms() -> int:
@@ -76,6 +84,13 @@ class TableEngine(OwnerListener):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collector: metrics.TableCollector | None = None
         self.board = StatusBoard(self.directory, self.partition_stats, self._remote)
+        self.sweeper = ttl.Sweeper(
+            lambda: [(t, p, s) for (t, p), s in list(self.stores.items())],
+            self.lookup,
+            self.writer.submit,
+            clock,
+        )
+        self._sweeping: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -95,8 +110,15 @@ class TableEngine(OwnerListener):
         self._sync_subscription()
         self._owners.start()
         self._collector = metrics.register(self._rows)
+        self._sweeping = asyncio.create_task(
+            self.sweeper.run(ttl.sweep_seconds()), name="tables-ttl-sweep"
+        )
 
     async def stop(self) -> None:
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeping
         if self._owners is not None:
             await asyncio.to_thread(self._owners.close)
         await self.writer.stop()
@@ -182,11 +204,19 @@ class TableEngine(OwnerListener):
         store = self.stores.get((table, partition))
         if store is None:
             raise ServiceUnavailable(f"partition {partition} of table {table} moved; retry")
+        if key.startswith(TOKEN_PREFIX):
+            return store.tokens.get(key)
         return store.get(key)
 
     def _apply(self, changes: list[Change]) -> None:
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
+            if c.is_token:
+                if store is not None and c.new is None:
+                    store.tokens.pop(c.key, None)
+                elif store is not None and c.new is not None:
+                    store.tokens[c.key] = c.new
+                continue
             if store is not None:
                 if c.new is None:
                     store.delete(c.key, item_size)
@@ -263,8 +293,28 @@ class TableEngine(OwnerListener):
         page = names[:limit]
         return page, (page[-1] if len(names) > limit else None)
 
+    async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
+        table = self.get(req.table_name)
+        new = tu.update_table(table, req, self.clock())
+        await asyncio.to_thread(self.ctx.registry.put, KIND, new.name, new.to_spec())
+        return await self.status(new)
+
+    async def update_time_to_live(self, name: str, spec: TimeToLive) -> TimeToLive:
+        """Enable or disable TTL; the owners' sweeps pick it up from the registry."""
+        new = tu.update_time_to_live(self.get(name), spec)
+        await asyncio.to_thread(self.ctx.registry.put, KIND, new.name, new.to_spec())
+        return spec
+
+    def describe_time_to_live(self, name: str) -> TimeToLive:
+        return self.get(name).ttl
+
     async def delete_table(self, name: str) -> TableStatus:
         table = self.get(name)
+        if table.deletion_protection:
+            raise ValidationException(
+                "Resource cannot be deleted as it is currently protected against deletion. "
+                "Disable deletion protection first."
+            )
         result = await self.status(table, "DELETING", wait=False)
         await asyncio.to_thread(self.ctx.registry.delete, KIND, name)
         for key in [k for k in self.stores if k[0] == name]:
@@ -468,8 +518,13 @@ class TableEngine(OwnerListener):
         return out
 
     # --- transactions ---------------------------------------------------------------------
-    async def transact_write_items(self, actions: list[tx.TransactAction]) -> None:
-        """All or nothing, in one Kafka transaction of the replica owning every item."""
+    async def transact_write_items(
+        self, actions: list[tx.TransactAction], client_request_token: str = ""
+    ) -> bool:
+        """All or nothing, in one Kafka transaction of the replica owning every item.
+        Returns True when a ClientRequestToken made it a replay (nothing written)."""
+        if client_request_token:
+            idem.check_token(client_request_token)
         tables = {a.table_name: self.get(a.table_name) for a in actions}
         steps = tx.plan(tables, actions)
         owners = {await self._owner_name(w.table, w.partition) for w, _ in steps}
@@ -482,12 +537,36 @@ class TableEngine(OwnerListener):
                 "TransactWriteItems over items whose partitions different replicas own is not "
                 "supported yet (it needs the transaction coordinator)"
             )
+        step = tx.transaction_step(steps)
+        touched = {(w.table.name, w.partition): (w.table, w.partition) for w, _ in steps}
+        if client_request_token:
+            step = idem.idempotent_step(
+                step,
+                client_request_token,
+                idem.fingerprint(actions),
+                list(touched.values()),
+                self._token_anywhere,
+                self.clock,
+            )
         try:
-            await self.writer.submit(tx.transaction_step(steps))
+            replay = await self.writer.submit(step)
         except tx.TransactionCanceledException:
             for t in tables:
                 metrics.TRANSACTIONS_CANCELED.labels(t).inc()
             raise
+        if replay:
+            for t in tables:
+                metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
+        return bool(replay)
+
+    def _token_anywhere(self, key: str) -> dict[str, Any] | None:
+        """A token record in any partition this replica owns (a different request under
+        the same token may touch other items than the first did)."""
+        for store in list(self.stores.values()):
+            found = store.tokens.get(key)
+            if found is not None:
+                return found
+        return None
 
     async def transact_get_items(self, gets: list[tg.TransactGet]) -> tg.Snapshot:
         """The items in request order as one snapshot (None: no such item)."""

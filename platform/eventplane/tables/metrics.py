@@ -29,6 +29,16 @@ TRANSACTIONS_CANCELED = Counter(
     "TransactWriteItems calls canceled because a condition failed (per table involved).",
     ("table",),
 )
+TTL_DELETIONS = Counter(
+    "eventplane_table_ttl_deletions_total",
+    "Items deleted by the time-to-live sweep because their expiry had passed.",
+    ("table",),
+)
+IDEMPOTENT_REPLAYS = Counter(
+    "eventplane_table_idempotent_replays_total",
+    "TransactWriteItems answered from a ClientRequestToken record instead of applied again.",
+    ("table",),
+)
 STREAM_RECORDS_READ = Counter(
     "eventplane_table_stream_records_read_total",
     "Stream records handed out by GetRecords.",

@@ -21,6 +21,7 @@ KIND = "table"
 REGION = "local"
 ACCOUNT = "000000000000"
 DEFAULT_PARTITIONS = 4
+STREAM_RETENTION_MS = 24 * 3600 * 1000  # of the .stream topic, and of a stream switched off
 MAX_PARTITIONS = 64
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -45,6 +46,31 @@ class StreamSpecification:
 
 
 @dataclass(frozen=True, slots=True)
+class ProvisionedThroughput:
+    """Accepted and echoed: capacity is not metered here (Kafka partitions set the pace)."""
+
+    read_capacity_units: int
+    write_capacity_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeToLive:
+    """The table's TTL setting: the attribute named holds an expiry in epoch seconds."""
+
+    attribute_name: str = ""
+    enabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PastStream:
+    """A stream UpdateTable switched off: still readable (DISABLED) for its retention."""
+
+    label: str
+    view_type: str
+    disabled_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class CreateTableInput:
     table_name: str
     key_schema: Sequence[KeySchemaElement]
@@ -52,6 +78,8 @@ class CreateTableInput:
     stream_specification: StreamSpecification = field(default_factory=StreamSpecification)
     partitions: int = 0
     billing_mode: str = ""
+    provisioned_throughput: ProvisionedThroughput | None = None
+    deletion_protection_enabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +96,10 @@ class TableDef:
     stream: StreamSpecification
     stream_label: str  # "" when streams were never enabled
     billing_mode: str
+    throughput: ProvisionedThroughput | None = None  # PROVISIONED tables only
+    deletion_protection: bool = False
+    ttl: TimeToLive = field(default_factory=TimeToLive)
+    past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
 
     @property
     def arn(self) -> str:
@@ -102,6 +134,12 @@ class TableDef:
             "stream_view_type": self.stream.stream_view_type,
             "stream_label": self.stream_label,
             "billing_mode": self.billing_mode,
+            "read_capacity_units": self.throughput.read_capacity_units if self.throughput else 0,
+            "write_capacity_units": self.throughput.write_capacity_units if self.throughput else 0,
+            "deletion_protection": self.deletion_protection,
+            "ttl_attribute": self.ttl.attribute_name,
+            "ttl_enabled": self.ttl.enabled,
+            "past_streams": [[p.label, p.view_type, p.disabled_ms] for p in self.past_streams],
         }
 
     @staticmethod
@@ -119,7 +157,31 @@ class TableDef:
             ),
             stream_label=str(spec.get("stream_label") or ""),
             billing_mode=str(spec.get("billing_mode") or "PAY_PER_REQUEST"),
+            throughput=(
+                ProvisionedThroughput(
+                    int(spec["read_capacity_units"]), int(spec["write_capacity_units"])
+                )
+                if spec.get("read_capacity_units")
+                else None
+            ),
+            deletion_protection=bool(spec.get("deletion_protection")),
+            ttl=TimeToLive(str(spec.get("ttl_attribute") or ""), bool(spec.get("ttl_enabled"))),
+            past_streams=tuple(
+                PastStream(str(p[0]), str(p[1]), int(p[2])) for p in spec.get("past_streams") or ()
+            ),
         )
+
+    def stream_of(self, label: str) -> tuple[str, bool] | None:
+        """(view type, enabled) of this table's stream with ``label``, None if unknown."""
+        if label and label == self.stream_label:
+            return self.stream.stream_view_type or self._past_view(
+                label
+            ), self.stream.stream_enabled
+        view = self._past_view(label)
+        return (view, False) if view else None
+
+    def _past_view(self, label: str) -> str:
+        return next((p.view_type for p in self.past_streams if p.label == label), "")
 
 
 def table_arn(name: str) -> str:
@@ -228,6 +290,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
             f"1 validation error detected: Value '{billing}' at 'billingMode' failed to satisfy "
             "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
         )
+    throughput = check_throughput(billing, req.provisioned_throughput, creating=True)
     return TableDef(
         name=req.table_name,
         table_id=str(uuid.uuid4()),
@@ -239,7 +302,39 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         stream=stream,
         stream_label=stream_label(now_ms) if stream.stream_enabled else "",
         billing_mode=billing,
+        throughput=throughput,
+        deletion_protection=req.deletion_protection_enabled,
     )
+
+
+def check_throughput(
+    billing: str, throughput: ProvisionedThroughput | None, *, creating: bool
+) -> ProvisionedThroughput | None:
+    """ProvisionedThroughput as DynamoDB checks it: only (and, when updating, always) with
+    PROVISIONED, each unit count at least 1."""
+    if throughput is None:
+        if billing == "PROVISIONED" and not creating:
+            raise ValidationException(
+                "One or more parameter values were invalid: ProvisionedThroughput must be "
+                "specified when BillingMode is PROVISIONED"
+            )
+        return None
+    if billing == "PAY_PER_REQUEST":
+        raise ValidationException(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
+        )
+    for name, units in (
+        ("readCapacityUnits", throughput.read_capacity_units),
+        ("writeCapacityUnits", throughput.write_capacity_units),
+    ):
+        if units < 1:
+            raise ValidationException(
+                f"1 validation error detected: Value '{units}' at "
+                f"'provisionedThroughput.{name}' failed to satisfy constraint: Member must "
+                "have value greater than or equal to 1"
+            )
+    return throughput
 
 
 def _stream_spec(spec: StreamSpecification) -> StreamSpecification:

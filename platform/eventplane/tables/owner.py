@@ -41,6 +41,7 @@ from eventplane.tables.expr.values import decode_json_item, encode_json_item
 _log = get_logger("eventplane.tables.owner")
 
 Item = dict[str, Any]
+ITEM_SCHEMA = "eventplane.v1.TableItem"
 
 
 @dataclass
@@ -250,7 +251,7 @@ def restore_partition(
                 if value is None:
                     items.pop(key, None)
                 else:
-                    items[key] = decode_item(value, message_headers(m))
+                    items[key] = decode_record(value, message_headers(m))
             pos = reader.position([tp])[0].offset
             if pos != OFFSET_INVALID and pos >= high:
                 break
@@ -267,9 +268,17 @@ def message_headers(m: Any) -> list[tuple[str, bytes | None]]:
 
 def encode_item(item: Item, written_ms: int) -> tuple[bytes, list[tuple[str, bytes]]]:
     text = json.dumps(encode_json_item(item), separators=(",", ":"), ensure_ascii=False)
-    return codec.encode("eventplane.v1.TableItem", {"item": text, "written_ms": written_ms})
+    return codec.encode(ITEM_SCHEMA, {"item": text, "written_ms": written_ms})
 
 
 def decode_item(value: bytes, headers: list[tuple[str, bytes | None]]) -> Item:
     _, rec = codec.decode(value, headers)
+    return decode_json_item(json.loads(rec["item"]))
+
+
+def decode_record(value: bytes, headers: list[tuple[str, bytes | None]]) -> Item:
+    """A changelog record: an item, or (another schema) a ClientRequestToken record as is."""
+    schema, rec = codec.decode(value, headers)
+    if schema != ITEM_SCHEMA:
+        return dict(rec)
     return decode_json_item(json.loads(rec["item"]))

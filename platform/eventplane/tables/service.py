@@ -27,11 +27,14 @@ from eventplane.tables.model import (
     AttributeDefinition,
     CreateTableInput,
     KeySchemaElement,
+    ProvisionedThroughput,
     StreamSpecification,
+    TimeToLive,
 )
 from eventplane.tables.remote import GrpcRemote
 from eventplane.tables.routing import FORWARDED, Forwarder, NotOwner
 from eventplane.tables.stream_api import StreamsApi
+from eventplane.tables.table_updates import UpdateTableInput
 from eventplane.tables.wire import dump, parse_item, parse_values
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -63,7 +66,24 @@ def describe(s: TableStatus) -> pb.TableDescription:
         latest_stream_label=t.stream_label,
         partitions=t.partitions,
         billing_mode=t.billing_mode,
+        provisioned_throughput=_throughput_pb(t.throughput),
+        deletion_protection_enabled=t.deletion_protection,
     )
+
+
+def _throughput_pb(t: ProvisionedThroughput | None) -> pb.ProvisionedThroughput:
+    if t is None:
+        return pb.ProvisionedThroughput()
+    return pb.ProvisionedThroughput(
+        read_capacity_units=t.read_capacity_units, write_capacity_units=t.write_capacity_units
+    )
+
+
+def _throughput(request: Any) -> ProvisionedThroughput | None:
+    if not request.HasField("provisioned_throughput"):
+        return None
+    t = request.provisioned_throughput
+    return ProvisionedThroughput(t.read_capacity_units, t.write_capacity_units)
 
 
 async def _written(call: Any) -> pb.WriteItemResponse:
@@ -145,6 +165,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 ),
                 partitions=request.partitions,
                 billing_mode=request.billing_mode,
+                provisioned_throughput=_throughput(request),
+                deletion_protection_enabled=request.deletion_protection_enabled,
             )
         )
         return pb.TableDescriptionResponse(table=describe(status))
@@ -161,6 +183,47 @@ class TablesService(tables_pb2_grpc.TablesServicer):
     async def DeleteTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         status = await self.engine.delete_table(request.table_name)
         return pb.TableDescriptionResponse(table=describe(status))
+
+    async def UpdateTable(self, request: pb.UpdateTableRequest, context: Ctx) -> Any:
+        spec = request.stream_specification
+        status = await self.engine.update_table(
+            UpdateTableInput(
+                table_name=request.table_name,
+                stream_specification=(
+                    StreamSpecification(spec.stream_enabled, spec.stream_view_type)
+                    if request.HasField("stream_specification")
+                    else None
+                ),
+                billing_mode=request.billing_mode,
+                provisioned_throughput=_throughput(request),
+                deletion_protection_enabled=(
+                    request.deletion_protection_enabled
+                    if request.HasField("deletion_protection_enabled")
+                    else None
+                ),
+            )
+        )
+        return pb.TableDescriptionResponse(table=describe(status))
+
+    async def UpdateTimeToLive(self, request: pb.UpdateTimeToLiveRequest, context: Ctx) -> Any:
+        spec = request.time_to_live_specification
+        done = await self.engine.update_time_to_live(
+            request.table_name, TimeToLive(spec.attribute_name, spec.enabled)
+        )
+        return pb.UpdateTimeToLiveResponse(
+            time_to_live_specification=pb.TimeToLiveSpecification(
+                attribute_name=done.attribute_name, enabled=done.enabled
+            )
+        )
+
+    async def DescribeTimeToLive(self, request: pb.TableNameRequest, context: Ctx) -> Any:
+        ttl = self.engine.describe_time_to_live(request.table_name)
+        return pb.DescribeTimeToLiveResponse(
+            time_to_live_description=pb.TimeToLiveDescription(
+                time_to_live_status="ENABLED" if ttl.enabled else "DISABLED",
+                attribute_name=ttl.attribute_name if ttl.enabled else "",
+            )
+        )
 
     async def PartitionStats(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         return pb.PartitionStatsResponse(
@@ -329,7 +392,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             for a in request.transact_items
         ]
         try:
-            await self.engine.transact_write_items(actions)
+            await self.engine.transact_write_items(actions, request.client_request_token)
         except tx.TransactionCanceledException as exc:
             return pb.TransactWriteItemsResponse(
                 cancelled_message=exc.message,

@@ -14,6 +14,9 @@ from typing import Any
 
 from eventplane.tables.keys import canonical_value
 
+# The prefix of ClientRequestToken records in the changelog (see idempotency.py).
+TOKEN_PREFIX = "#token:"
+
 Item = dict[str, Any]
 
 
@@ -33,10 +36,15 @@ class PartitionStore:
         self._seq = 0
         self._versions: dict[str, int] = {}
         self._last_delete = 0
+        # ClientRequestToken records of this partition (key "#token:..."), not items.
+        self.tokens: dict[str, dict[str, Any]] = {}
 
     def load(self, items: dict[str, Item], size: Any) -> None:
         for key, item in items.items():
-            self.put(key, item, size)
+            if key.startswith(TOKEN_PREFIX):
+                self.tokens[key] = item
+            else:
+                self.put(key, item, size)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -76,6 +84,10 @@ class PartitionStore:
             group.pop(key, None)
             if not group:
                 del self._by_hash[hk]
+
+    def entries(self) -> list[tuple[str, Item]]:
+        """Every item, unordered (the TTL sweep's view)."""
+        return list(self._items.items())
 
     def with_hash(self, hash_canonical: str) -> list[tuple[str, Item]]:
         return list(self._by_hash.get(hash_canonical, {}).items())

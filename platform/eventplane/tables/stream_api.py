@@ -13,7 +13,7 @@ from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import naming
 from eventplane.tables import metrics
 from eventplane.tables.errors import TrimmedDataAccessException
-from eventplane.tables.model import TableDef, parse_stream_arn
+from eventplane.tables.model import TableDef, parse_stream_arn, stream_arn
 from eventplane.tables.streams import (
     ITERATOR_TYPES,
     MAX_RECORDS,
@@ -84,9 +84,12 @@ class StreamsApi:
                 "constraint: Member must have value less than or equal to 100"
             )
         found = [
-            StreamSummary(t.stream_arn, t.name, t.stream_label)
+            StreamSummary(stream_arn(t.name, label), t.name, label)
             for t in self._tables()
-            if t.stream_label and (not table_name or t.name == table_name)
+            if not table_name or t.name == table_name
+            for label in dict.fromkeys(
+                [p.label for p in t.past_streams] + ([t.stream_label] if t.stream_label else [])
+            )
         ]
         found.sort(key=lambda s: s.stream_arn)
         if exclusive_start:
@@ -94,17 +97,20 @@ class StreamsApi:
         page = found[:limit]
         return page, (page[-1].stream_arn if len(found) > limit else None)
 
-    def _table_of(self, arn: str) -> TableDef:
+    def _table_of(self, arn: str) -> tuple[TableDef, str, str, bool]:
+        """(table, label, view type, enabled) of a stream ARN: the table's latest stream
+        or one switched off within its retention."""
         name, label = parse_stream_arn(arn)
         table = self._lookup(name)
-        if table is None or table.stream_label != label:
+        found = table.stream_of(label) if table is not None else None
+        if table is None or found is None:
             raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
-        return table
+        return table, label, found[0], found[1]
 
     async def describe_stream(
         self, arn: str, limit: int, exclusive_start_shard_id: str
     ) -> StreamDescription:
-        table = self._table_of(arn)
+        table, label, view, enabled = self._table_of(arn)
         topic = naming.table_stream_topic(table.name)
         shards = []
         for p in range(table.partitions):
@@ -117,10 +123,10 @@ class StreamsApi:
         page = shards[:limit]
         return StreamDescription(
             table,
-            table.stream_arn,
-            table.stream_label,
-            "ENABLED" if table.stream.stream_enabled else "DISABLED",
-            table.stream.stream_view_type,
+            stream_arn(table.name, label),
+            label,
+            "ENABLED" if enabled else "DISABLED",
+            view,
             page,
             page[-1].shard_id if len(shards) > limit else None,
         )
@@ -128,7 +134,7 @@ class StreamsApi:
     async def get_shard_iterator(
         self, arn: str, shard: str, iterator_type: str, sequence: str
     ) -> str:
-        table = self._table_of(arn)
+        table, label, _, _ = self._table_of(arn)
         partition = partition_of_shard(shard, table.partitions)
         if iterator_type not in ITERATOR_TYPES:
             raise ValidationException(
@@ -160,9 +166,7 @@ class StreamsApi:
                     "record of the shard"
                 )
             offset = at if iterator_type == "AT_SEQUENCE_NUMBER" else at + 1
-        return self._signer.sign(
-            Iterator(table.name, table.stream_label, partition, offset, self._clock())
-        )
+        return self._signer.sign(Iterator(table.name, label, partition, offset, self._clock()))
 
     async def get_records(self, token: str, limit: int) -> RecordsPage:
         it = self._signer.open(token, self._clock())
@@ -173,7 +177,7 @@ class StreamsApi:
                 "constraint: Member must have value less than or equal to 1000"
             )
         table = self._lookup(it.table)
-        if table is None or table.stream_label != it.label:
+        if table is None or table.stream_of(it.label) is None:
             raise ResourceNotFound(
                 f"Requested resource not found: Stream of table {it.table} not found"
             )

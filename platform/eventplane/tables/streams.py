@@ -39,6 +39,8 @@ SCHEMA = "eventplane.v1.TableStreamRecord"
 ITERATOR_TTL_MS = 15 * 60 * 1000
 MAX_RECORDS = 1000
 MAX_BYTES = 1024 * 1024
+# Who made a change the service made itself (TTL deletions), as DynamoDB Streams says it.
+SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
 
 
@@ -62,7 +64,9 @@ def encode_change(change: Change, now_ms: int, event_id: str) -> tuple[bytes, An
             "size_bytes": size,
             "view_type": view,
             "stream_label": change.table.stream_label,
-            "user_identity": None,
+            "user_identity": (
+                json.dumps(SERVICE_IDENTITY, separators=(",", ":")) if change.by_service else None
+            ),
         },
     )
 

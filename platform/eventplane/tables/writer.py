@@ -27,11 +27,12 @@ from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError, ServiceUnavailable
-from eventplane.kafka import naming
+from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
 from eventplane.tables.model import TableDef
 from eventplane.tables.owner import encode_item
+from eventplane.tables.store import TOKEN_PREFIX
 from eventplane.tables.streams import encode_change
 
 _log = get_logger("eventplane.tables.writer")
@@ -39,10 +40,17 @@ _log = get_logger("eventplane.tables.writer")
 T = TypeVar("T")
 Item = dict[str, Any]
 
+TOKEN_SCHEMA = "eventplane.v1.TableRequestToken"
+
 
 @dataclass(frozen=True)
 class Change:
-    """One item's new image (None: deleted) in one owned partition."""
+    """One item's new image (None: deleted) in one owned partition.
+
+    A change whose key starts with ``TOKEN_PREFIX`` is not an item but a
+    ClientRequestToken record (``idempotency.py``): it goes to the changelog, in
+    the same transaction as the items it vouches for, and never to the stream.
+    """
 
     table: TableDef
     partition: int
@@ -50,6 +58,11 @@ class Change:
     keys: Item  # the key attributes
     old: Item | None
     new: Item | None
+    by_service: bool = False  # a TTL deletion: the stream record names the service
+
+    @property
+    def is_token(self) -> bool:
+        return self.key.startswith(TOKEN_PREFIX)
 
 
 class Staged:
@@ -190,10 +203,14 @@ class Writer:
             topic = naming.table_topic(c.table.name)
             if c.new is None:
                 out.append((topic, c.partition, c.key, None, []))
+            elif c.is_token:
+                value, headers = codec.encode(TOKEN_SCHEMA, c.new)
+                out.append((topic, c.partition, c.key, value, headers))
+                continue
             else:
                 value, headers = encode_item(c.new, now)
                 out.append((topic, c.partition, c.key, value, headers))
-            if c.table.stream.stream_enabled:
+            if c.table.stream.stream_enabled and not c.is_token:
                 value, headers = encode_change(c, now, str(uuid.uuid4()))
                 out.append(
                     (naming.table_stream_topic(c.table.name), c.partition, c.key, value, headers)

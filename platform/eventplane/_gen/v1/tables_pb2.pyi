@@ -103,16 +103,23 @@ class CreateTableRequest(_message.Message):
     STREAM_SPECIFICATION_FIELD_NUMBER: _builtins.int
     PARTITIONS_FIELD_NUMBER: _builtins.int
     BILLING_MODE_FIELD_NUMBER: _builtins.int
+    PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
+    DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     partitions: _builtins.int
     """eventplane: Kafka partitions (0 = default 4)"""
     billing_mode: _builtins.str
+    deletion_protection_enabled: _builtins.bool
     @_builtins.property
     def key_schema(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeySchemaElement]: ...
     @_builtins.property
     def attribute_definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributeDefinition]: ...
     @_builtins.property
     def stream_specification(self) -> Global___StreamSpecification: ...
+    @_builtins.property
+    def provisioned_throughput(self) -> Global___ProvisionedThroughput:
+        """accepted and echoed, not metered"""
+
     def __init__(
         self,
         *,
@@ -122,14 +129,184 @@ class CreateTableRequest(_message.Message):
         stream_specification: Global___StreamSpecification | None = ...,
         partitions: _builtins.int = ...,
         billing_mode: _builtins.str = ...,
+        provisioned_throughput: Global___ProvisionedThroughput | None = ...,
+        deletion_protection_enabled: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["stream_specification", b"stream_specification"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "key_schema", b"key_schema", "partitions", b"partitions", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "key_schema", b"key_schema", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateTableRequest: _TypeAlias = CreateTableRequest  # noqa: Y015
+
+@_typing.final
+class ProvisionedThroughput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    READ_CAPACITY_UNITS_FIELD_NUMBER: _builtins.int
+    WRITE_CAPACITY_UNITS_FIELD_NUMBER: _builtins.int
+    read_capacity_units: _builtins.int
+    write_capacity_units: _builtins.int
+    def __init__(
+        self,
+        *,
+        read_capacity_units: _builtins.int = ...,
+        write_capacity_units: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["read_capacity_units", b"read_capacity_units", "write_capacity_units", b"write_capacity_units"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProvisionedThroughput: _TypeAlias = ProvisionedThroughput  # noqa: Y015
+
+@_typing.final
+class UpdateTableRequest(_message.Message):
+    """UpdateTable: a field left unset is not changed. At least one must be set."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TABLE_NAME_FIELD_NUMBER: _builtins.int
+    STREAM_SPECIFICATION_FIELD_NUMBER: _builtins.int
+    BILLING_MODE_FIELD_NUMBER: _builtins.int
+    PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
+    DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
+    table_name: _builtins.str
+    billing_mode: _builtins.str
+    deletion_protection_enabled: _builtins.bool
+    @_builtins.property
+    def stream_specification(self) -> Global___StreamSpecification: ...
+    @_builtins.property
+    def provisioned_throughput(self) -> Global___ProvisionedThroughput: ...
+    def __init__(
+        self,
+        *,
+        table_name: _builtins.str = ...,
+        stream_specification: Global___StreamSpecification | None = ...,
+        billing_mode: _builtins.str = ...,
+        provisioned_throughput: Global___ProvisionedThroughput | None = ...,
+        deletion_protection_enabled: _builtins.bool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "deletion_protection_enabled", b"deletion_protection_enabled", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__deletion_protection_enabled: _TypeAlias = _typing.Literal["deletion_protection_enabled"]  # noqa: Y015
+    _WhichOneofArgType__deletion_protection_enabled: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__deletion_protection_enabled) -> _WhichOneofReturnType__deletion_protection_enabled | None: ...
+
+Global___UpdateTableRequest: _TypeAlias = UpdateTableRequest  # noqa: Y015
+
+@_typing.final
+class TimeToLiveSpecification(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTRIBUTE_NAME_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    attribute_name: _builtins.str
+    enabled: _builtins.bool
+    def __init__(
+        self,
+        *,
+        attribute_name: _builtins.str = ...,
+        enabled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_name", b"attribute_name", "enabled", b"enabled"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeToLiveSpecification: _TypeAlias = TimeToLiveSpecification  # noqa: Y015
+
+@_typing.final
+class UpdateTimeToLiveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TABLE_NAME_FIELD_NUMBER: _builtins.int
+    TIME_TO_LIVE_SPECIFICATION_FIELD_NUMBER: _builtins.int
+    table_name: _builtins.str
+    @_builtins.property
+    def time_to_live_specification(self) -> Global___TimeToLiveSpecification: ...
+    def __init__(
+        self,
+        *,
+        table_name: _builtins.str = ...,
+        time_to_live_specification: Global___TimeToLiveSpecification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time_to_live_specification", b"time_to_live_specification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["table_name", b"table_name", "time_to_live_specification", b"time_to_live_specification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateTimeToLiveRequest: _TypeAlias = UpdateTimeToLiveRequest  # noqa: Y015
+
+@_typing.final
+class UpdateTimeToLiveResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_TO_LIVE_SPECIFICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def time_to_live_specification(self) -> Global___TimeToLiveSpecification: ...
+    def __init__(
+        self,
+        *,
+        time_to_live_specification: Global___TimeToLiveSpecification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time_to_live_specification", b"time_to_live_specification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["time_to_live_specification", b"time_to_live_specification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateTimeToLiveResponse: _TypeAlias = UpdateTimeToLiveResponse  # noqa: Y015
+
+@_typing.final
+class TimeToLiveDescription(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_TO_LIVE_STATUS_FIELD_NUMBER: _builtins.int
+    ATTRIBUTE_NAME_FIELD_NUMBER: _builtins.int
+    time_to_live_status: _builtins.str
+    """ENABLED | DISABLED"""
+    attribute_name: _builtins.str
+    """"" when DISABLED"""
+    def __init__(
+        self,
+        *,
+        time_to_live_status: _builtins.str = ...,
+        attribute_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_name", b"attribute_name", "time_to_live_status", b"time_to_live_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeToLiveDescription: _TypeAlias = TimeToLiveDescription  # noqa: Y015
+
+@_typing.final
+class DescribeTimeToLiveResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_TO_LIVE_DESCRIPTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def time_to_live_description(self) -> Global___TimeToLiveDescription: ...
+    def __init__(
+        self,
+        *,
+        time_to_live_description: Global___TimeToLiveDescription | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time_to_live_description", b"time_to_live_description"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["time_to_live_description", b"time_to_live_description"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DescribeTimeToLiveResponse: _TypeAlias = DescribeTimeToLiveResponse  # noqa: Y015
 
 @_typing.final
 class TableDescription(_message.Message):
@@ -149,6 +326,8 @@ class TableDescription(_message.Message):
     LATEST_STREAM_LABEL_FIELD_NUMBER: _builtins.int
     PARTITIONS_FIELD_NUMBER: _builtins.int
     BILLING_MODE_FIELD_NUMBER: _builtins.int
+    PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
+    DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     table_arn: _builtins.str
     table_id: _builtins.str
@@ -161,12 +340,17 @@ class TableDescription(_message.Message):
     latest_stream_label: _builtins.str
     partitions: _builtins.int
     billing_mode: _builtins.str
+    deletion_protection_enabled: _builtins.bool
     @_builtins.property
     def key_schema(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeySchemaElement]: ...
     @_builtins.property
     def attribute_definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributeDefinition]: ...
     @_builtins.property
     def stream_specification(self) -> Global___StreamSpecification: ...
+    @_builtins.property
+    def provisioned_throughput(self) -> Global___ProvisionedThroughput:
+        """zeros for PAY_PER_REQUEST"""
+
     def __init__(
         self,
         *,
@@ -184,10 +368,12 @@ class TableDescription(_message.Message):
         latest_stream_label: _builtins.str = ...,
         partitions: _builtins.int = ...,
         billing_mode: _builtins.str = ...,
+        provisioned_throughput: Global___ProvisionedThroughput | None = ...,
+        deletion_protection_enabled: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["stream_specification", b"stream_specification"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "creation_date_time", b"creation_date_time", "item_count", b"item_count", "key_schema", b"key_schema", "latest_stream_arn", b"latest_stream_arn", "latest_stream_label", b"latest_stream_label", "partitions", b"partitions", "stream_specification", b"stream_specification", "table_arn", b"table_arn", "table_id", b"table_id", "table_name", b"table_name", "table_size_bytes", b"table_size_bytes", "table_status", b"table_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "creation_date_time", b"creation_date_time", "deletion_protection_enabled", b"deletion_protection_enabled", "item_count", b"item_count", "key_schema", b"key_schema", "latest_stream_arn", b"latest_stream_arn", "latest_stream_label", b"latest_stream_label", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_arn", b"table_arn", "table_id", b"table_id", "table_name", b"table_name", "table_size_bytes", b"table_size_bytes", "table_status", b"table_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -55,6 +55,21 @@ class TablesStub:
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.FromString,
                 _registered_method=True)
+        self.UpdateTable = channel.unary_unary(
+                '/eventplane.v1.Tables/UpdateTable',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.UpdateTableRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.FromString,
+                _registered_method=True)
+        self.UpdateTimeToLive = channel.unary_unary(
+                '/eventplane.v1.Tables/UpdateTimeToLive',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveResponse.FromString,
+                _registered_method=True)
+        self.DescribeTimeToLive = channel.unary_unary(
+                '/eventplane.v1.Tables/DescribeTimeToLive',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.DescribeTimeToLiveResponse.FromString,
+                _registered_method=True)
         self.PutItem = channel.unary_unary(
                 '/eventplane.v1.Tables/PutItem',
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.PutItemRequest.SerializeToString,
@@ -154,6 +169,24 @@ class TablesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTable(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTable(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTimeToLive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeTimeToLive(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -274,6 +307,21 @@ def add_TablesServicer_to_server(servicer, server):
                     servicer.DeleteTable,
                     request_deserializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.SerializeToString,
+            ),
+            'UpdateTable': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTable,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.UpdateTableRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.SerializeToString,
+            ),
+            'UpdateTimeToLive': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTimeToLive,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveResponse.SerializeToString,
+            ),
+            'DescribeTimeToLive': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeTimeToLive,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.DescribeTimeToLiveResponse.SerializeToString,
             ),
             'PutItem': grpc.unary_unary_rpc_method_handler(
                     servicer.PutItem,
@@ -459,6 +507,87 @@ class Tables:
             '/eventplane.v1.Tables/DeleteTable',
             eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
             eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/UpdateTable',
+            eventplane_dot_v1_dot_tables__pb2.UpdateTableRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.TableDescriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTimeToLive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/UpdateTimeToLive',
+            eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.UpdateTimeToLiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeTimeToLive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/DescribeTimeToLive',
+            eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.DescribeTimeToLiveResponse.FromString,
             options,
             channel_credentials,
             insecure,

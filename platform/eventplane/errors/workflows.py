@@ -10,6 +10,7 @@ from eventplane.errors.base import (
     InvalidRequestError,
     NotFoundError,
     PreconditionError,
+    ThrottledError,
 )
 
 
@@ -82,7 +83,33 @@ class StateMachineTypeNotSupported(InvalidRequestError):
     code = "StateMachineTypeNotSupported"
 
 
+class ConflictException(PreconditionError):
+    """The resource's state forbids the call: a version an alias routes to, a stale
+    revisionId, an alias created again with another configuration."""
+
+    code = "ConflictException"
+
+
+class StatesResourceNotFound(NotFoundError):
+    """A state machine version or alias that does not exist (AWS ``ResourceNotFound``)."""
+
+    code = "ResourceNotFound"
+
+
+class ServiceQuotaExceeded(ThrottledError):
+    """Too many versions or aliases of one state machine."""
+
+    code = "ServiceQuotaExceededException"
+    retriable = False
+
+
+class ExecutionNotRedrivable(PreconditionError):
+    code = "ExecutionNotRedrivable"
+
+
 __all__ = [
+    "ConflictException",
+    "ExecutionNotRedrivable",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "InvalidArn",
@@ -94,6 +121,8 @@ __all__ = [
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",
     "StateMachineTypeNotSupported",
+    "ServiceQuotaExceeded",
+    "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
 ]

@@ -2,6 +2,8 @@
 nothing of the server, so the SDK and every front door share them)."""
 
 from eventplane.errors.workflows import (
+    ConflictException,
+    ExecutionNotRedrivable,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidArn,
@@ -12,12 +14,16 @@ from eventplane.errors.workflows import (
     InvalidToken,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
+    ServiceQuotaExceeded,
     StateMachineTypeNotSupported,
+    StatesResourceNotFound,
     TaskDoesNotExist,
     TaskTimedOut,
 )
 
 __all__ = [
+    "ConflictException",
+    "ExecutionNotRedrivable",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "InvalidArn",
@@ -28,7 +34,9 @@ __all__ = [
     "InvalidToken",
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",
+    "ServiceQuotaExceeded",
     "StateMachineTypeNotSupported",
+    "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
 ]

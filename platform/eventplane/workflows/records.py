@@ -20,6 +20,7 @@ from eventplane.workflows.model import (
     ExecutionState,
     Heartbeat,
     Inbox,
+    Redrive,
     Start,
     Stop,
     TaskResult,
@@ -57,7 +58,9 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
     }
     i = rec.inbox
     if isinstance(i, Start):
-        body.update(kind="start", input=i.input)
+        body.update(
+            kind="start", input=i.input, version_arn=i.version_arn, alias_arn=i.alias_arn
+        )
     elif isinstance(i, TaskResult):
         body.update(
             kind="result",
@@ -72,6 +75,8 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         body.update(kind="heartbeat", task_id=i.task_id)
     elif isinstance(i, TimerFired):
         body.update(kind="timer", timer_id=i.timer_id)
+    elif isinstance(i, Redrive):
+        body.update(kind="redrive")
     else:
         body.update(kind="stop", error=i.error, cause=i.cause)
     value, headers = codec.encode("eventplane.v1.WorkflowInbox", body)
@@ -83,7 +88,7 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
     kind = r["kind"]
     inbox: Inbox
     if kind == "start":
-        inbox = Start(r["input"] or "{}")
+        inbox = Start(r["input"] or "{}", r.get("version_arn"), r.get("alias_arn"))
     elif kind == "result":
         inbox = TaskResult(
             r["task_id"], r["ok"], r["output"], r["error"], r["cause"], r["submitted"]
@@ -92,6 +97,8 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
         inbox = Heartbeat(r["task_id"])
     elif kind == "timer":
         inbox = TimerFired(r["timer_id"])
+    elif kind == "redrive":
+        inbox = Redrive()
     else:
         inbox = Stop(r["error"], r["cause"])
     return InboxRecord(r["execution_arn"], inbox, r["state_machine_arn"], r["definition"])

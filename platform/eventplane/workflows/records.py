@@ -58,9 +58,7 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
     }
     i = rec.inbox
     if isinstance(i, Start):
-        body.update(
-            kind="start", input=i.input, version_arn=i.version_arn, alias_arn=i.alias_arn
-        )
+        body.update(kind="start", input=i.input, version_arn=i.version_arn, alias_arn=i.alias_arn)
     elif isinstance(i, TaskResult):
         body.update(
             kind="result",

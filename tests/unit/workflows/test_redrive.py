@@ -97,9 +97,7 @@ def test_a_redrive_of_a_running_or_succeeded_execution_does_nothing() -> None:
     assert d.state.redrive_count == 0
 
 
-def test_an_aborted_execution_redrives_and_late_results_of_the_first_attempt_are_ignored() -> (
-    None
-):
+def test_an_aborted_execution_redrives_and_late_results_of_the_first_attempt_are_ignored() -> None:
     from eventplane.workflows.model import Stop
 
     d = Driver(CHAIN)

@@ -10,11 +10,14 @@ import pytest
 
 from eventplane.client import Client
 from eventplane.errors.workflows import ExecutionDoesNotExist, ExecutionNotRedrivable
-from eventplane.testing import eventually
+from eventplane.testing import EventplaneProcess, eventually
+from eventplane.workflows.clock import OFFSET_ENV
 
 from .conftest import unique
 
 pytestmark = pytest.mark.integration
+
+DAY_MS = 24 * 3600 * 1000
 
 
 def ended(client: Client, arn: str, count: int = 0) -> Any:
@@ -138,8 +141,43 @@ def test_express_executions_are_not_redrivable(client: Client) -> None:
         {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "No"}}},
         type="EXPRESS",
     ).state_machine_arn
-    run = wf.start_execution(sm, {})
-    e = eventually(lambda: wf.describe_execution(run.execution_arn) if True else None, timeout=20)
-    assert e.status == "FAILED"
+    run = wf.start_sync_execution(sm, {})
+    assert run.status == "FAILED"
+
+    def journaled() -> Any:
+        try:
+            return wf.describe_execution(run.execution_arn)
+        except ExecutionDoesNotExist as exc:  # the view reads the journal a moment later
+            raise AssertionError(str(exc)) from None
+
+    e = eventually(journaled, timeout=20)
+    assert (e.status, e.redrive_status, e.redrive_count) == ("FAILED", None, 0)
     with pytest.raises(ExecutionNotRedrivable, match="EXPRESS"):
         wf.redrive_execution(run.execution_arn)
+
+
+def test_an_execution_that_stopped_over_14_days_ago_is_not_redrivable(
+    client: Client, wf_server: EventplaneProcess
+) -> None:
+    """The server's workflow clock moves 15 days on (injected at restart)."""
+    wf = client.workflows
+    sm = wf.create_state_machine(
+        unique("rdt"), {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "No"}}}
+    ).state_machine_arn
+    old = wf.start_execution(sm, {}).execution_arn
+    assert ended(client, old).redrive_status == "REDRIVABLE"
+    wf_server.stop()
+    wf_server.extra_env[OFFSET_ENV] = str(15 * DAY_MS)
+    try:
+        wf_server.restart()
+        e = eventually(lambda: wf.describe_execution(old), timeout=30)
+        assert e.redrive_status == "NOT_REDRIVABLE"
+        assert e.redrive_status_reason == "Execution redrivable period exceeded."
+        with pytest.raises(ExecutionNotRedrivable, match="redrivable period exceeded"):
+            wf.redrive_execution(old)
+        fresh = wf.start_execution(sm, {}).execution_arn  # failed "now": still redrivable
+        assert ended(client, fresh).redrive_status == "REDRIVABLE"
+        wf.redrive_execution(fresh)
+        assert ended(client, fresh, count=1).status == "FAILED"
+    finally:
+        wf_server.extra_env.pop(OFFSET_ENV, None)

@@ -194,3 +194,21 @@ def test_redrive_status_follows_aws_reasons() -> None:
     assert redrive_status("FAILED", False, T0, 25_000, now)[1] == (
         "Execution history event limit exceeded."
     )
+
+
+def test_a_redrive_is_counted_in_the_executions_metric() -> None:
+    from prometheus_client import REGISTRY
+
+    from eventplane.workflows import metrics
+
+    def redriven() -> float:
+        labels = {"state_machine": "m", "outcome": "redriven", "type": "STANDARD"}
+        return REGISTRY.get_sample_value("eventplane_workflow_executions_total", labels) or 0.0
+
+    d = Driver(CHAIN)
+    d.send(Start("{}"))
+    d.answer("b", error="Oops")
+    before = redriven()
+    result = step(d.machine, d.state, Redrive(), d.now)
+    metrics.record_step(result, 0, d.now)
+    assert redriven() == before + 1

@@ -28,6 +28,11 @@ from eventplane.workflows.model import (
 )
 
 KIND_HEADER = "ep-wf"
+# A start through a version or alias names them in headers, not in the Avro record:
+# records written before versions existed (and by replicas that predate them) stay
+# readable with the one WorkflowInbox schema.
+VERSION_HEADER = "ep-wf-version"
+ALIAS_HEADER = "ep-wf-alias"
 INBOX = b"inbox"
 STEP = b"step"
 
@@ -35,7 +40,15 @@ Headers = list[tuple[str, bytes]]
 
 
 def record_kind(headers: Sequence[tuple[str, bytes | None]] | None) -> bytes | None:
-    return next((v for k, v in headers or () if k == KIND_HEADER), None)
+    return _header(headers, KIND_HEADER)
+
+
+def _header(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> bytes | None:
+    return next((v for k, v in headers or () if k == name), None)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value else None
 
 
 # --- inbox -----------------------------------------------------------------------------
@@ -57,8 +70,13 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         "at_ms": at_ms,
     }
     i = rec.inbox
+    extra: Headers = []
     if isinstance(i, Start):
-        body.update(kind="start", input=i.input, version_arn=i.version_arn, alias_arn=i.alias_arn)
+        body.update(kind="start", input=i.input)
+        if i.version_arn is not None:
+            extra.append((VERSION_HEADER, i.version_arn.encode()))
+        if i.alias_arn is not None:
+            extra.append((ALIAS_HEADER, i.alias_arn.encode()))
     elif isinstance(i, TaskResult):
         body.update(
             kind="result",
@@ -78,7 +96,7 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
     else:
         body.update(kind="stop", error=i.error, cause=i.cause)
     value, headers = codec.encode("eventplane.v1.WorkflowInbox", body)
-    return value, [*headers, (KIND_HEADER, INBOX)]
+    return value, [*headers, (KIND_HEADER, INBOX), *extra]
 
 
 def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> InboxRecord:
@@ -86,7 +104,11 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
     kind = r["kind"]
     inbox: Inbox
     if kind == "start":
-        inbox = Start(r["input"] or "{}", r.get("version_arn"), r.get("alias_arn"))
+        inbox = Start(
+            r["input"] or "{}",
+            _text(_header(headers, VERSION_HEADER)),
+            _text(_header(headers, ALIAS_HEADER)),
+        )
     elif kind == "result":
         inbox = TaskResult(
             r["task_id"], r["ok"], r["output"], r["error"], r["cause"], r["submitted"]

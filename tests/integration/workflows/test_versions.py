@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 import pytest
 
+from eventplane._gen.v1 import workflows_pb2 as pb
+from eventplane._gen.v1 import workflows_pb2_grpc
 from eventplane.client import Client
 from eventplane.errors import ValidationException
 from eventplane.errors.workflows import (
@@ -130,6 +133,41 @@ def test_bad_alias_requests_get_step_functions_errors_naming_the_field(client: C
         wf.create_state_machine_alias("a", [(base, 100)])
     with pytest.raises(StatesResourceNotFound):
         wf.start_execution(base + ":nope", {})
+
+
+def test_versions_list_in_pages_newest_first(client: Client, wf_server: EventplaneProcess) -> None:
+    wf = client.workflows
+    base = wf.create_state_machine(unique("pg"), says("0"), publish=True).state_machine_arn
+    for word in ("1", "2"):
+        wf.update_state_machine(base, definition=says(word), publish=True)
+    seen, token = [], ""
+    with grpc.insecure_channel(wf_server.endpoint) as channel:
+        stub = workflows_pb2_grpc.WorkflowsStub(channel)
+        while True:
+            r = stub.ListStateMachineVersions(
+                pb.ListStateMachineVersionsRequest(
+                    state_machine_arn=base, max_results=2, next_token=token
+                ),
+                timeout=30,
+            )
+            assert len(r.state_machine_versions) <= 2
+            seen += [v.state_machine_version_arn for v in r.state_machine_versions]
+            token = r.next_token
+            if not token:
+                break
+    assert seen == [base + ":3", base + ":2", base + ":1"]
+
+
+def test_a_sync_express_execution_of_an_alias_runs_its_version(client: Client) -> None:
+    wf = client.workflows
+    base = wf.create_state_machine(
+        unique("exv"), says("first"), type="EXPRESS", publish=True
+    ).state_machine_arn
+    wf.update_state_machine(base, definition=says("second"))
+    alias = wf.create_state_machine_alias("live", [(base + ":1", 100)]).state_machine_alias_arn
+    e = wf.start_sync_execution(alias, {})
+    assert (e.status, e.json()) == ("SUCCEEDED", "first")
+    assert (e.state_machine_version_arn, e.state_machine_alias_arn) == (base + ":1", alias)
 
 
 def test_versions_and_aliases_survive_a_restart(

@@ -352,19 +352,22 @@ class WorkflowsCore(VersionActions):
 
     async def redrive_execution(self, arn: str, client_token: str = "") -> int:
         """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from the state that
-        ended it (see redrive.py); returns the redrive date. ``client_token`` is accepted
-        for AWS compatibility: a repeated redrive of a running execution is refused anyway.
+        ended it (see redrive.py); returns the redrive date. The same ``client_token`` as
+        the latest redrive's is that redrive again (its date), not a new one.
         """
         if len(client_token) > 64:
             raise ValidationException("clientToken must be at most 64 characters")
         found = self._existing(arn)
+        if client_token and found.redrive_token == client_token and found.redrive_ms:
+            return found.redrive_ms
         status, reason = redrive_status(
             found.status, found.express, found.stop_ms, len(found.events), self._clock.now_ms()
         )
         if status != REDRIVABLE:
             raise ExecutionNotRedrivable(f"Execution '{arn}' cannot be redriven: {reason}")
         count = found.redrive_count
-        await send_inbox(self._ctx, self._clock, records.InboxRecord(arn, Redrive()))
+        redrive = Redrive(client_token or None)
+        await send_inbox(self._ctx, self._clock, records.InboxRecord(arn, redrive))
         done = await asyncio.to_thread(
             self._view.wait_for,
             lambda: v if (v := self._view.get(arn)) and v.redrive_count > count else None,

@@ -178,7 +178,7 @@ class _Run:
                 self.start(inbox)
         elif isinstance(inbox, Redrive):
             if redrive.redrivable_status(s.status) and s.root is not None:
-                redrive.restart(self)
+                redrive.restart(self, inbox.client_token)
         elif s.status != RUNNING:
             return  # late results, timers and stops of a finished execution
         elif isinstance(inbox, TaskResult):

@@ -70,7 +70,12 @@ class Stop:
 
 @dataclass(frozen=True, slots=True)
 class Redrive:
-    """Run a FAILED, TIMED_OUT or ABORTED execution again from the state that ended it."""
+    """Run a FAILED, TIMED_OUT or ABORTED execution again from the state that ended it.
+
+    ``client_token`` makes the request idempotent: the same token again is the same
+    redrive."""
+
+    client_token: str | None = None
 
 
 Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop | Redrive
@@ -193,6 +198,7 @@ class ExecutionState:
     alias_arn: str | None = None
     redrive_count: int = 0
     redrive_ms: int | None = None
+    redrive_token: str | None = None
 
     @property
     def done(self) -> bool:

@@ -33,6 +33,7 @@ KIND_HEADER = "ep-wf"
 # readable with the one WorkflowInbox schema.
 VERSION_HEADER = "ep-wf-version"
 ALIAS_HEADER = "ep-wf-alias"
+TOKEN_HEADER = "ep-wf-token"  # a redrive's client token
 INBOX = b"inbox"
 STEP = b"step"
 
@@ -93,6 +94,8 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         body.update(kind="timer", timer_id=i.timer_id)
     elif isinstance(i, Redrive):
         body.update(kind="redrive")
+        if i.client_token:
+            extra.append((TOKEN_HEADER, i.client_token.encode()))
     else:
         body.update(kind="stop", error=i.error, cause=i.cause)
     value, headers = codec.encode("eventplane.v1.WorkflowInbox", body)
@@ -118,7 +121,7 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
     elif kind == "timer":
         inbox = TimerFired(r["timer_id"])
     elif kind == "redrive":
-        inbox = Redrive()
+        inbox = Redrive(_text(_header(headers, TOKEN_HEADER)))
     else:
         inbox = Stop(r["error"], r["cause"])
     return InboxRecord(r["execution_arn"], inbox, r["state_machine_arn"], r["definition"])

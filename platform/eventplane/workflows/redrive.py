@@ -49,7 +49,7 @@ def redrive_status(
     return REDRIVABLE, None
 
 
-def restart(run: _Run) -> None:
+def restart(run: _Run, client_token: str | None = None) -> None:
     """Re-open the execution and queue the root frame to re-enter its state."""
     from eventplane.workflows.interpreter import EXECUTION_TIMER
 
@@ -63,6 +63,7 @@ def restart(run: _Run) -> None:
     s.output = s.error = s.cause = None
     s.redrive_count += 1
     s.redrive_ms = run.now
+    s.redrive_token = client_token
     run.emit("ExecutionRedriven", {"redriveCount": s.redrive_count})
     timeout = run.m.timeout_seconds
     if timeout is not None:

@@ -56,6 +56,7 @@ class ExecutionView:
     alias_arn: str | None = None
     redrive_count: int = 0
     redrive_ms: int | None = None
+    redrive_token: str | None = None
     events: list[HistoryEvent] = field(default_factory=list)
 
 
@@ -237,4 +238,5 @@ class View:
         view.seq = snap.seq
         view.version_arn, view.alias_arn = snap.version_arn, snap.alias_arn
         view.redrive_count, view.redrive_ms = snap.redrive_count, snap.redrive_ms
+        view.redrive_token = snap.redrive_token
         view.events.extend(s.events)

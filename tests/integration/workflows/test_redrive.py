@@ -58,8 +58,10 @@ def test_a_failed_execution_redrives_from_the_failed_state_only(
     assert failed.status == "FAILED" and failed.error == "ValueError"
     assert (failed.redrive_status, failed.redrive_count) == ("REDRIVABLE", 0)
 
-    redriven_at = wf.redrive_execution(run.execution_arn)
+    redriven_at = wf.redrive_execution(run.execution_arn, client_token="once")
     e = ended(client, run.execution_arn, count=1)
+    # The same client token is the same redrive: no second one, the same date.
+    assert wf.redrive_execution(run.execution_arn, client_token="once") == redriven_at
     assert e.status == "SUCCEEDED", e
     assert e.json()["flaky"] == {"calls": 2} and e.json()["n"] == 2
     assert (e.name, e.execution_arn) == (name, run.execution_arn)

@@ -212,3 +212,11 @@ def test_a_redrive_is_counted_in_the_executions_metric() -> None:
     result = step(d.machine, d.state, Redrive(), d.now)
     metrics.record_step(result, 0, d.now)
     assert redriven() == before + 1
+
+
+def test_a_redrive_records_its_client_token() -> None:
+    d = Driver(CHAIN)
+    d.send(Start("{}"))
+    d.answer("b", error="Oops")
+    d.send(Redrive("tok"))
+    assert (d.state.redrive_token, d.state.redrive_count) == ("tok", 1)

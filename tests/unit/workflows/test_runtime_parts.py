@@ -40,6 +40,7 @@ ARN = "arn:aws:states:local:000000000000:execution:m:e"
         Stop("E", "c"),
         Start("{}", "arn:sm:2", "arn:sm:PROD"),
         Redrive(),
+        Redrive("token-1"),
     ],
 )
 def test_inbox_records_round_trip(inbox: Any) -> None:

@@ -6,9 +6,10 @@ alias routes executions to one version, or splits them between two by weight. Al
 three live in the resource registry (kinds below), so every replica sees them and a
 restarted one reads them back from Kafka like the definitions themselves.
 
-Two replicas publishing the same machine at the same instant may both take the same
-number (the registry has no compare-and-set); the later write wins. That race needs
-two concurrent publishes of one machine and is accepted for now.
+Publishes on one replica are serialized (a lock). Two replicas publishing the same
+machine at the same instant may both take the same number (the registry has no
+compare-and-set); the later write wins. That race needs two concurrent publishes of
+one machine on two replicas and is accepted for now.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Versions:
     def __init__(self, ctx: ServerContext, rng: random.Random | None = None) -> None:
         self._registry = ctx.registry
         self._rng = rng or random.Random()
+        self._publishing = asyncio.Lock()
 
     # --- versions ---------------------------------------------------------------------
     def _version(self, r: Any) -> Version:
@@ -136,6 +138,19 @@ class Versions:
     ) -> Version:
         """Publish the machine's current definition (``spec``); an unchanged one returns
         the latest version instead of a new one."""
+        async with self._publishing:
+            return await self._publish(
+                machine, spec, revision_id, description, expected_revision_id
+            )
+
+    async def _publish(
+        self,
+        machine: str,
+        spec: dict[str, Any],
+        revision_id: str,
+        description: str,
+        expected_revision_id: str,
+    ) -> Version:
         check_description(description)
         if expected_revision_id and expected_revision_id != revision_id:
             raise ConflictException(

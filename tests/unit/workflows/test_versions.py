@@ -208,3 +208,16 @@ def test_qualified_arns_parse_as_machine_version_or_alias() -> None:
         arns.parse_version_arn(base + ":PROD")
     with pytest.raises(InvalidArn):
         arns.parse_alias_arn(base + ":3")
+
+
+def test_concurrent_publishes_of_new_definitions_take_distinct_numbers() -> None:
+    v = _versions()
+
+    async def both() -> list[int]:
+        done = await asyncio.gather(
+            v.publish("m", {**SPEC, "definition": "a"}, "1"),
+            v.publish("m", {**SPEC, "definition": "b"}, "2"),
+        )
+        return sorted(x.number for x in done)
+
+    assert run(both()) == [1, 2]

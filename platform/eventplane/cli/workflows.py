@@ -4,8 +4,13 @@
     eventplane workflow start orders --input '{"id": 7}' --name order-7 --wait
     eventplane workflow history arn:aws:states:local:000000000000:execution:orders:order-7
     eventplane workflow send-task-success "$TOKEN" --output '{"approved": true}'
+    eventplane workflow publish-version orders --description "first release"
+    eventplane workflow create-alias PROD --route orders:1=90 --route orders:2=10
+    eventplane workflow start orders:PROD --input '{"id": 8}'
+    eventplane workflow redrive arn:aws:states:local:000000000000:execution:orders:order-7
 
-MACHINE is a state machine name or ARN; EXECUTION an execution ARN. --definition,
+MACHINE is a state machine name or ARN (``name:3`` is version 3, ``name:PROD`` an
+alias); EXECUTION an execution ARN. --definition,
 --input and --output take JSON text, a file path, or - for stdin. --json prints one
 JSON document for scripts; otherwise output is short and human.
 """
@@ -39,9 +44,14 @@ def _document(text: str) -> str:
 def cmd_create(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         m = ep.workflows.create_state_machine(
-            args.name, _document(args.definition), role_arn=args.role_arn or "", type=args.type
+            args.name,
+            _document(args.definition),
+            role_arn=args.role_arn or "",
+            type=args.type,
+            publish=args.publish,
+            version_description=args.version_description or "",
         )
-    report(args, m, m.state_machine_arn)
+    report(args, m, m.state_machine_version_arn or m.state_machine_arn)
     return 0
 
 
@@ -51,8 +61,13 @@ def cmd_update(args: argparse.Namespace) -> int:
             _machine(args.machine),
             definition=_document(args.definition) if args.definition else None,
             role_arn=args.role_arn,
+            publish=args.publish,
+            version_description=args.version_description or "",
         )
-    report(args, m, f"{m.state_machine_arn} revision {m.revision_id}")
+    text = f"{m.state_machine_arn} revision {m.revision_id}"
+    if m.state_machine_version_arn:
+        text += f"\npublished {m.state_machine_version_arn}"
+    report(args, m, text)
     return 0
 
 
@@ -171,6 +186,96 @@ def cmd_task_heartbeat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _route(text: str) -> tuple[str, int]:
+    """``VERSION=WEIGHT``: a version (``name:N`` or its ARN) and its share (0-100)."""
+    version, sep, weight = text.rpartition("=")
+    if not sep or not version or not weight.isdigit():
+        raise argparse.ArgumentTypeError(f"expected VERSION=WEIGHT, got {text!r}")
+    return _machine(version), int(weight)
+
+
+def cmd_publish_version(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        v = ep.workflows.publish_state_machine_version(
+            _machine(args.machine), description=args.description, revision_id=args.revision_id
+        )
+    report(args, v, v.state_machine_version_arn)
+    return 0
+
+
+def cmd_list_versions(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        found = ep.workflows.list_state_machine_versions(_machine(args.machine))
+    return listing(
+        args,
+        "stateMachineVersions",
+        found,
+        lambda v: f"{v.state_machine_version_arn}\t{when(v.creation_date)}",
+    )
+
+
+def cmd_delete_version(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.workflows.delete_state_machine_version(_machine(args.version))
+    report(args, {"deleted": args.version}, f"deleted {args.version}")
+    return 0
+
+
+def cmd_create_alias(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        a = ep.workflows.create_state_machine_alias(
+            args.name, args.route, description=args.description or ""
+        )
+    report(args, a, a.state_machine_alias_arn)
+    return 0
+
+
+def cmd_describe_alias(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return describe(args, ep.workflows.describe_state_machine_alias(_machine(args.alias)))
+
+
+def cmd_update_alias(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        a = ep.workflows.update_state_machine_alias(
+            _machine(args.alias), description=args.description, routing_configuration=args.route
+        )
+    routes = ", ".join(f"{e.state_machine_version_arn}={e.weight}" for e in a.routing_configuration)
+    report(args, a, f"{a.state_machine_alias_arn} -> {routes}")
+    return 0
+
+
+def cmd_delete_alias(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.workflows.delete_state_machine_alias(_machine(args.alias))
+    report(args, {"deleted": args.alias}, f"deleted {args.alias}")
+    return 0
+
+
+def cmd_list_aliases(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        found = ep.workflows.list_state_machine_aliases(_machine(args.machine))
+    return listing(
+        args,
+        "stateMachineAliases",
+        found,
+        lambda a: f"{a.state_machine_alias_arn}\t{when(a.creation_date)}",
+    )
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        date = ep.workflows.redrive_execution(args.execution)
+        e = ep.workflows.describe_execution(args.execution)
+        while args.wait and e.status == "RUNNING":
+            time.sleep(0.2)
+            e = ep.workflows.describe_execution(args.execution)
+    if not args.wait:
+        report(args, {"redriveDate": date}, f"redriven at {when(date)}")
+        return 0
+    return _show_execution(args, e)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the `workflow` sub-commands to ``parser`` (the `eventplane workflow` parser)."""
     add, _ = subcommands(parser, "workflow_command")
@@ -181,11 +286,40 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--definition", required=True, help="ASL JSON, a file, or - for stdin")
     p.add_argument("--type", choices=types, default="STANDARD")
     p.add_argument("--role-arn")
+    p.add_argument("--publish", action="store_true", help="also publish version 1")
+    p.add_argument("--version-description")
 
     p = add("update", cmd_update, "replace a state machine's definition or role")
     p.add_argument("machine", help="name or ARN")
     p.add_argument("--definition", help="ASL JSON, a file, or - for stdin")
     p.add_argument("--role-arn")
+    p.add_argument("--publish", action="store_true", help="also publish a version")
+    p.add_argument("--version-description")
+
+    p = add("publish-version", cmd_publish_version, "publish a version (prints its ARN)")
+    p.add_argument("machine", help="name or ARN")
+    p.add_argument("--description")
+    p.add_argument("--revision-id", help="publish only if this is still the revision")
+    p = add("list-versions", cmd_list_versions, "list a state machine's versions, newest first")
+    p.add_argument("machine", help="name or ARN")
+    p = add("delete-version", cmd_delete_version, "delete a version no alias routes to")
+    p.add_argument("version", help="name:N or a version ARN")
+
+    route_help = "VERSION=WEIGHT (name:N or ARN, 0-100); once or twice, weights sum to 100"
+    p = add("create-alias", cmd_create_alias, "create an alias (prints its ARN)")
+    p.add_argument("name", help="the alias name (letters, digits, - _ .; not only digits)")
+    p.add_argument("--route", type=_route, action="append", required=True, help=route_help)
+    p.add_argument("--description")
+    p = add("describe-alias", cmd_describe_alias, "show an alias and its routing")
+    p.add_argument("alias", help="name:ALIAS or an alias ARN")
+    p = add("update-alias", cmd_update_alias, "change an alias's routing or description")
+    p.add_argument("alias", help="name:ALIAS or an alias ARN")
+    p.add_argument("--route", type=_route, action="append", help=route_help)
+    p.add_argument("--description")
+    p = add("delete-alias", cmd_delete_alias, "delete an alias")
+    p.add_argument("alias", help="name:ALIAS or an alias ARN")
+    p = add("list-aliases", cmd_list_aliases, "list a machine's aliases (or a version's)")
+    p.add_argument("machine", help="name, ARN, or name:N for the aliases routing to it")
 
     p = add("delete", cmd_delete, "delete a state machine")
     p.add_argument("machine", help="name or ARN")
@@ -217,6 +351,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = add("executions", cmd_executions, "list a state machine's executions, newest first")
     p.add_argument("machine", help="name or ARN")
     p.add_argument("--status", choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"))
+    p = add("redrive", cmd_redrive, "restart a failed, timed out or aborted execution")
+    p.add_argument("execution", help="execution ARN")
+    p.add_argument("--wait", action="store_true", help="wait for the end")
     p = add("history", cmd_history, "an execution's history events")
     p.add_argument("execution", help="execution ARN")
     p.add_argument("--reverse", action="store_true", help="newest first")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,42 @@ class StateMachine:
     creation_date: int
     update_date: int
     revision_id: str
+    description: str = ""
+    """A version's description (``describe_state_machine`` of a version ARN)."""
+    state_machine_version_arn: str | None = None
+    """The version a ``create``/``update_state_machine(publish=True)`` published."""
+
+
+@dataclass(frozen=True)
+class StateMachineVersion:
+    """A published version: ``<machine ARN>:<number>`` and when it was published."""
+
+    state_machine_version_arn: str
+    creation_date: int
+
+
+@dataclass(frozen=True)
+class RoutingEntry:
+    """One version an alias routes to and its share of the executions (0-100)."""
+
+    state_machine_version_arn: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class StateMachineAlias:
+    state_machine_alias_arn: str
+    name: str
+    description: str
+    routing_configuration: list[RoutingEntry]
+    creation_date: int
+    update_date: int
+
+
+@dataclass(frozen=True)
+class StateMachineAliasListItem:
+    state_machine_alias_arn: str
+    creation_date: int
 
 
 @dataclass(frozen=True)
@@ -55,6 +92,14 @@ class Execution:
     error: str | None
     cause: str | None
     state_transitions: int
+    state_machine_version_arn: str | None = None
+    """The version it ran, when started through a version or an alias."""
+    state_machine_alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_date: int | None = None
+    redrive_status: str | None = None
+    """``REDRIVABLE`` or ``NOT_REDRIVABLE`` (then ``redrive_status_reason`` says why)."""
+    redrive_status_reason: str | None = None
 
     def json(self) -> Any:
         """The output parsed as JSON (None while there is none)."""
@@ -98,6 +143,32 @@ def machine(m: pb.StateMachine) -> StateMachine:
         m.creation_date,
         m.update_date,
         m.revision_id,
+        m.description,
+    )
+
+
+def routing(entries: Iterable[Any]) -> list[pb.RoutingConfigurationListItem]:
+    """RoutingEntry values, ``(arn, weight)`` pairs or AWS-shaped dicts, for the wire."""
+    out = []
+    for e in entries:
+        if isinstance(e, RoutingEntry):
+            arn, weight = e.state_machine_version_arn, e.weight
+        elif isinstance(e, Mapping):
+            arn, weight = e["stateMachineVersionArn"], e["weight"]
+        else:
+            arn, weight = e
+        out.append(pb.RoutingConfigurationListItem(state_machine_version_arn=arn, weight=weight))
+    return out
+
+
+def alias(a: pb.StateMachineAlias) -> StateMachineAlias:
+    return StateMachineAlias(
+        a.state_machine_alias_arn,
+        a.name,
+        a.description,
+        [RoutingEntry(e.state_machine_version_arn, e.weight) for e in a.routing_configuration],
+        a.creation_date,
+        a.update_date,
     )
 
 
@@ -114,6 +185,12 @@ def execution(e: pb.Execution) -> Execution:
         e.error if e.HasField("error") else None,
         e.cause if e.HasField("cause") else None,
         e.state_transitions,
+        e.state_machine_version_arn if e.HasField("state_machine_version_arn") else None,
+        e.state_machine_alias_arn if e.HasField("state_machine_alias_arn") else None,
+        e.redrive_count,
+        e.redrive_date or None,
+        e.redrive_status if e.HasField("redrive_status") else None,
+        e.redrive_status_reason if e.HasField("redrive_status_reason") else None,
     )
 
 

@@ -16,7 +16,8 @@ Errors carry Step Functions' codes (``StateMachineDoesNotExist``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eventplane._gen.v1 import workflows_pb2 as pb
@@ -26,26 +27,38 @@ from eventplane.client._channel import Page, every_page
 from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._workflow_types import (
     Execution,
+    RoutingEntry,
     StateMachine,
+    StateMachineAlias,
+    StateMachineAliasListItem,
     StateMachineListItem,
+    StateMachineVersion,
     ValidationResult,
 )
+
+Routing = Iterable[RoutingEntry | tuple[str, int] | Mapping[str, Any]]
 
 _PAGE = 100
 
 
-def _create(name: str, definition: Any, role_arn: str, type: str, tags: Any) -> Any:
+def _create(
+    name: str, definition: Any, role_arn: str, type: str, tags: Any, publish: bool, desc: str
+) -> Any:
     return pb.CreateStateMachineRequest(
         name=name,
         definition=t.json_text(definition, "definition"),
         role_arn=role_arn,
         type=type,
         tags=dict(tags or {}),
+        publish=publish,
+        version_description=desc,
     )
 
 
-def _update(arn: str, definition: Any, role_arn: str | None) -> Any:
-    req = pb.UpdateStateMachineRequest(state_machine_arn=arn)
+def _update(arn: str, definition: Any, role_arn: str | None, publish: bool, desc: str) -> Any:
+    req = pb.UpdateStateMachineRequest(
+        state_machine_arn=arn, publish=publish, version_description=desc
+    )
     if definition is not None:
         req.definition = t.json_text(definition, "definition")
     if role_arn is not None:
@@ -93,6 +106,8 @@ class AsyncWorkflowsClient(ServiceCore):
         role_arn: str = "",
         type: str = "STANDARD",
         tags: Mapping[str, str] | None = None,
+        publish: bool = False,
+        version_description: str = "",
     ) -> StateMachine:
         """Create a state machine (validated first: ``InvalidDefinition`` names each problem).
 
@@ -102,12 +117,16 @@ class AsyncWorkflowsClient(ServiceCore):
             role_arn: kept and shown (there is no IAM).
             type: ``STANDARD`` (durable, exactly-once steps) or ``EXPRESS`` (in memory).
             tags: free key/value tags.
+            publish: also publish version 1 (its ARN in ``state_machine_version_arn``).
+            version_description: the published version's description.
 
         Returns:
             The new (or identical existing) state machine.
         """
-        r = await self._call("CreateStateMachine", _create(name, definition, role_arn, type, tags))
-        return await self.describe_state_machine(r.state_machine_arn)
+        req = _create(name, definition, role_arn, type, tags, publish, version_description)
+        r = await self._call("CreateStateMachine", req)
+        m = await self.describe_state_machine(r.state_machine_arn)
+        return dataclasses.replace(m, state_machine_version_arn=r.state_machine_version_arn or None)
 
     async def describe_state_machine(self, state_machine_arn: str) -> StateMachine:
         req = pb.DescribeStateMachineRequest(state_machine_arn=state_machine_arn)
@@ -130,10 +149,17 @@ class AsyncWorkflowsClient(ServiceCore):
         *,
         definition: str | Mapping[str, Any] | None = None,
         role_arn: str | None = None,
+        publish: bool = False,
+        version_description: str = "",
     ) -> StateMachine:
-        """Replace the definition and/or role; running executions keep their definition."""
-        await self._call("UpdateStateMachine", _update(state_machine_arn, definition, role_arn))
-        return await self.describe_state_machine(state_machine_arn)
+        """Replace the definition and/or role; running executions keep their definition.
+
+        ``publish`` also publishes a version (its ARN in ``state_machine_version_arn``).
+        """
+        req = _update(state_machine_arn, definition, role_arn, publish, version_description)
+        r = await self._call("UpdateStateMachine", req)
+        m = await self.describe_state_machine(state_machine_arn)
+        return dataclasses.replace(m, state_machine_version_arn=r.state_machine_version_arn or None)
 
     async def delete_state_machine(self, state_machine_arn: str) -> None:
         req = pb.DeleteStateMachineRequest(state_machine_arn=state_machine_arn)
@@ -147,10 +173,113 @@ class AsyncWorkflowsClient(ServiceCore):
         )
         return t.validation(await self._call("ValidateStateMachineDefinition", req))
 
+    async def publish_state_machine_version(
+        self,
+        state_machine_arn: str,
+        *,
+        description: str | None = None,
+        revision_id: str | None = None,
+    ) -> StateMachineVersion:
+        """Publish the machine's current definition as a numbered, immutable version.
+
+        An unchanged definition returns the latest version rather than a new one;
+        ``revision_id`` publishes only if it is still the machine's revision
+        (else ``ConflictException``).
+        """
+        req = pb.PublishStateMachineVersionRequest(
+            state_machine_arn=state_machine_arn,
+            description=description or "",
+            revision_id=revision_id or "",
+        )
+        r = await self._call("PublishStateMachineVersion", req)
+        return StateMachineVersion(r.state_machine_version_arn, r.creation_date)
+
+    async def list_state_machine_versions(
+        self, state_machine_arn: str
+    ) -> list[StateMachineVersion]:
+        """Every version of a machine, newest first."""
+
+        async def page(token: str | None) -> Page[StateMachineVersion]:
+            req = pb.ListStateMachineVersionsRequest(
+                state_machine_arn=state_machine_arn, max_results=_PAGE, next_token=token or ""
+            )
+            r = await self._call("ListStateMachineVersions", req)
+            items = [
+                StateMachineVersion(v.state_machine_version_arn, v.creation_date)
+                for v in r.state_machine_versions
+            ]
+            return items, r.next_token or None
+
+        return await every_page(page)
+
+    async def delete_state_machine_version(self, state_machine_version_arn: str) -> None:
+        """Delete a version (``ConflictException`` while an alias routes to it)."""
+        req = pb.DeleteStateMachineVersionRequest(
+            state_machine_version_arn=state_machine_version_arn
+        )
+        await self._call("DeleteStateMachineVersion", req)
+
+    async def create_state_machine_alias(
+        self, name: str, routing_configuration: Routing, *, description: str = ""
+    ) -> StateMachineAlias:
+        """Create an alias routing to one version, or two by weight (summing to 100).
+
+        Entries are ``RoutingEntry``, ``(version_arn, weight)`` or AWS-shaped dicts.
+        """
+        req = pb.CreateStateMachineAliasRequest(
+            name=name,
+            description=description,
+            routing_configuration=t.routing(routing_configuration),
+        )
+        r = await self._call("CreateStateMachineAlias", req)
+        return await self.describe_state_machine_alias(r.state_machine_alias_arn)
+
+    async def describe_state_machine_alias(self, state_machine_alias_arn: str) -> StateMachineAlias:
+        req = pb.DescribeStateMachineAliasRequest(state_machine_alias_arn=state_machine_alias_arn)
+        return t.alias(await self._call("DescribeStateMachineAlias", req))
+
+    async def update_state_machine_alias(
+        self,
+        state_machine_alias_arn: str,
+        *,
+        description: str | None = None,
+        routing_configuration: Routing | None = None,
+    ) -> StateMachineAlias:
+        req = pb.UpdateStateMachineAliasRequest(state_machine_alias_arn=state_machine_alias_arn)
+        if description is not None:
+            req.description = description
+        if routing_configuration is not None:
+            req.routing_configuration.extend(t.routing(routing_configuration))
+        await self._call("UpdateStateMachineAlias", req)
+        return await self.describe_state_machine_alias(state_machine_alias_arn)
+
+    async def delete_state_machine_alias(self, state_machine_alias_arn: str) -> None:
+        req = pb.DeleteStateMachineAliasRequest(state_machine_alias_arn=state_machine_alias_arn)
+        await self._call("DeleteStateMachineAlias", req)
+
+    async def list_state_machine_aliases(
+        self, state_machine_arn: str
+    ) -> list[StateMachineAliasListItem]:
+        """A machine's aliases; given a version ARN, the aliases that route to it."""
+
+        async def page(token: str | None) -> Page[StateMachineAliasListItem]:
+            req = pb.ListStateMachineAliasesRequest(
+                state_machine_arn=state_machine_arn, max_results=_PAGE, next_token=token or ""
+            )
+            r = await self._call("ListStateMachineAliases", req)
+            items = [
+                StateMachineAliasListItem(a.state_machine_alias_arn, a.creation_date)
+                for a in r.state_machine_aliases
+            ]
+            return items, r.next_token or None
+
+        return await every_page(page)
+
     async def start_execution(
         self, state_machine_arn: str, input: Any = None, *, name: str | None = None
     ) -> Execution:
-        """Start a Standard (or asynchronous Express) execution.
+        """Start a Standard (or asynchronous Express) execution of a machine, a version
+        (``<machine ARN>:<number>``) or an alias (``<machine ARN>:<alias>``).
 
         The same ``name`` with the same input returns the existing execution; with
         another input it raises ``ExecutionAlreadyExists``. Returns the execution as
@@ -190,6 +319,17 @@ class AsyncWorkflowsClient(ServiceCore):
             execution_arn=execution_arn, error=error or "", cause=cause or ""
         )
         return int((await self._call("StopExecution", req)).stop_date)
+
+    async def redrive_execution(
+        self, execution_arn: str, *, client_token: str | None = None
+    ) -> int:
+        """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from the state that
+        ended it; returns the redrive date (epoch ms). ``ExecutionNotRedrivable`` for a
+        succeeded or Express execution, or one that stopped more than 14 days ago."""
+        req = pb.RedriveExecutionRequest(
+            execution_arn=execution_arn, client_token=client_token or ""
+        )
+        return int((await self._call("RedriveExecution", req)).redrive_date)
 
     async def describe_execution(self, execution_arn: str) -> Execution:
         req = pb.DescribeExecutionRequest(execution_arn=execution_arn)
@@ -255,6 +395,15 @@ class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
     validate_state_machine_definition = blocking(
         AsyncWorkflowsClient.validate_state_machine_definition
     )
+    publish_state_machine_version = blocking(AsyncWorkflowsClient.publish_state_machine_version)
+    list_state_machine_versions = blocking(AsyncWorkflowsClient.list_state_machine_versions)
+    delete_state_machine_version = blocking(AsyncWorkflowsClient.delete_state_machine_version)
+    create_state_machine_alias = blocking(AsyncWorkflowsClient.create_state_machine_alias)
+    describe_state_machine_alias = blocking(AsyncWorkflowsClient.describe_state_machine_alias)
+    update_state_machine_alias = blocking(AsyncWorkflowsClient.update_state_machine_alias)
+    delete_state_machine_alias = blocking(AsyncWorkflowsClient.delete_state_machine_alias)
+    list_state_machine_aliases = blocking(AsyncWorkflowsClient.list_state_machine_aliases)
+    redrive_execution = blocking(AsyncWorkflowsClient.redrive_execution)
     start_execution = blocking(AsyncWorkflowsClient.start_execution)
     start_sync_execution = blocking(AsyncWorkflowsClient.start_sync_execution)
     stop_execution = blocking(AsyncWorkflowsClient.stop_execution)

@@ -10,6 +10,7 @@ from eventplane.errors.base import (
     InvalidRequestError,
     NotFoundError,
     PreconditionError,
+    ThrottledError,
 )
 
 
@@ -82,18 +83,46 @@ class StateMachineTypeNotSupported(InvalidRequestError):
     code = "StateMachineTypeNotSupported"
 
 
+class ConflictException(PreconditionError):
+    """The resource's state forbids the call: a version an alias routes to, a stale
+    revisionId, an alias created again with another configuration."""
+
+    code = "ConflictException"
+
+
+class StatesResourceNotFound(NotFoundError):
+    """A state machine version or alias that does not exist (AWS ``ResourceNotFound``)."""
+
+    code = "ResourceNotFound"
+
+
+class ServiceQuotaExceeded(ThrottledError):
+    """Too many versions or aliases of one state machine."""
+
+    code = "ServiceQuotaExceededException"
+    retriable = False
+
+
+class ExecutionNotRedrivable(PreconditionError):
+    code = "ExecutionNotRedrivable"
+
+
 __all__ = [
+    "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
+    "ExecutionNotRedrivable",
     "InvalidArn",
     "InvalidDefinition",
     "InvalidExecutionInput",
     "InvalidName",
     "InvalidOutput",
     "InvalidToken",
+    "ServiceQuotaExceeded",
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",
     "StateMachineTypeNotSupported",
+    "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
 ]

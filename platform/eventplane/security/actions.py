@@ -165,6 +165,22 @@ def _execution(r: Any) -> Sequence[str]:
     return (r.execution_arn or ANY,)
 
 
+def _state_machine_version(r: Any) -> Sequence[str]:
+    return (r.state_machine_version_arn or ANY,)
+
+
+def _state_machine_alias(r: Any) -> Sequence[str]:
+    return (r.state_machine_alias_arn or ANY,)
+
+
+def _new_state_machine_alias(r: Any) -> Sequence[str]:
+    """The ARN the alias will have: its versions' machine ARN and its name."""
+    routes = [e.state_machine_version_arn for e in r.routing_configuration]
+    if not r.name or not routes or routes[0].count(":") < 7:
+        return (ANY,)
+    return (routes[0].rsplit(":", 1)[0] + ":" + r.name,)
+
+
 def _table(r: Any) -> Sequence[str]:
     return (_or_any(r.table_name, arns.table_arn),)
 
@@ -331,6 +347,15 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "DescribeExecution": ("DescribeExecution", _execution),
     "ListExecutions": ("ListExecutions", _state_machine),
     "GetExecutionHistory": ("GetExecutionHistory", _execution),
+    "RedriveExecution": ("RedriveExecution", _execution),
+    "PublishStateMachineVersion": ("PublishStateMachineVersion", _state_machine),
+    "ListStateMachineVersions": ("ListStateMachineVersions", _state_machine),
+    "DeleteStateMachineVersion": ("DeleteStateMachineVersion", _state_machine_version),
+    "CreateStateMachineAlias": ("CreateStateMachineAlias", _new_state_machine_alias),
+    "DescribeStateMachineAlias": ("DescribeStateMachineAlias", _state_machine_alias),
+    "UpdateStateMachineAlias": ("UpdateStateMachineAlias", _state_machine_alias),
+    "DeleteStateMachineAlias": ("DeleteStateMachineAlias", _state_machine_alias),
+    "ListStateMachineAliases": ("ListStateMachineAliases", _state_machine),
     # Task tokens are opaque: AWS authorizes these on "*" too.
     "SendTaskSuccess": ("SendTaskSuccess", _everything),
     "SendTaskFailure": ("SendTaskFailure", _everything),

@@ -49,3 +49,53 @@ def parse_execution_arn(arn: str, field: str = "executionArn") -> tuple[str, str
             if machine and name and ":" not in name:
                 return machine, name
     raise InvalidArn(f"Invalid Arn: '{arn}' is not an execution ARN ({field})")
+
+
+_ALIAS_NAME = re.compile(r"^(?=.*[a-zA-Z_\-.])[a-zA-Z0-9_\-.]{1,80}$")
+
+
+def check_alias_name(name: str) -> str:
+    """AWS's rule: 1-80 of letters, digits, ``-``, ``_``, ``.``, not only digits (that
+    would read as a version number)."""
+    if not _ALIAS_NAME.match(name or ""):
+        raise InvalidName(
+            f"Invalid Name: '{name}' (an alias name is 1 to 80 letters, digits, '-', '_' or "
+            "'.', and not only digits)"
+        )
+    return name
+
+
+def version_arn(machine: str, version: int) -> str:
+    return f"{state_machine_arn(machine)}:{version}"
+
+
+def alias_arn(machine: str, alias: str) -> str:
+    return f"{state_machine_arn(machine)}:{alias}"
+
+
+def parse_qualified_arn(arn: str, field: str = "stateMachineArn") -> tuple[str, str | None]:
+    """(machine name, qualifier): None for the machine itself, digits for a version,
+    else an alias name. InvalidArn unless ``arn`` is one of those three forms."""
+    prefix = _PREFIX + "stateMachine:"
+    if not arn.startswith(prefix):
+        raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
+    name, sep, qualifier = arn[len(prefix) :].partition(":")
+    if not name or (sep and (not qualifier or ":" in qualifier)):
+        raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
+    return name, (qualifier if sep else None)
+
+
+def parse_version_arn(arn: str, field: str = "stateMachineVersionArn") -> tuple[str, int]:
+    """(machine name, version number); InvalidArn unless ``arn`` names a version."""
+    name, qualifier = parse_qualified_arn(arn, field)
+    if qualifier is None or not qualifier.isdigit():
+        raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine version ARN ({field})")
+    return name, int(qualifier)
+
+
+def parse_alias_arn(arn: str, field: str = "stateMachineAliasArn") -> tuple[str, str]:
+    """(machine name, alias name); InvalidArn unless ``arn`` names an alias."""
+    name, qualifier = parse_qualified_arn(arn, field)
+    if qualifier is None or qualifier.isdigit():
+        raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine alias ARN ({field})")
+    return name, qualifier

@@ -11,9 +11,10 @@ are front doors onto this class and hold no behaviour.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import random
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
@@ -26,6 +27,7 @@ from eventplane.workflows.dispatch import send_inbox
 from eventplane.workflows.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
@@ -38,52 +40,25 @@ from eventplane.workflows.errors import (
 from eventplane.workflows.express import run_express
 from eventplane.workflows.interpreter import Step
 from eventplane.workflows.machine import Machine, parse_token
-from eventplane.workflows.model import Heartbeat, Start, Stop, TaskResult
+from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
 from eventplane.workflows.perform import Performer
+from eventplane.workflows.redrive import REDRIVABLE, redrive_status
+from eventplane.workflows.shapes import Execution, Page, StateMachine, page
+from eventplane.workflows.shapes import json_text as _json
+from eventplane.workflows.versioning import VersionActions, version_machine
+from eventplane.workflows.versions import Target, Versions
 from eventplane.workflows.view import ExecutionView, View
+
+__all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
-MAX_PAYLOAD = 256 * 1024
 START_WAIT_S = 30.0
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
-@dataclass(frozen=True, slots=True)
-class StateMachine:
-    state_machine_arn: str
-    name: str
-    status: str
-    definition: str
-    role_arn: str
-    type: str
-    creation_date: int
-    update_date: int
-    revision_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    execution_arn: str
-    state_machine_arn: str
-    name: str
-    status: str
-    start_date: int
-    stop_date: int | None
-    input: str
-    output: str | None
-    error: str | None
-    cause: str | None
-    state_transitions: int
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Any]
-    next_token: str | None
-
-
-def _execution(v: ExecutionView) -> Execution:
+def _execution(v: ExecutionView, now_ms: int) -> Execution:
+    status, reason = redrive_status(v.status, v.express, v.stop_ms, len(v.events), now_ms)
     return Execution(
         v.execution_arn,
         v.state_machine_arn,
@@ -96,35 +71,29 @@ def _execution(v: ExecutionView) -> Execution:
         v.error,
         v.cause,
         v.transitions,
+        v.version_arn,
+        v.alias_arn,
+        v.redrive_count,
+        v.redrive_ms,
+        None if v.express else status,
+        None if v.express else reason,
     )
 
 
-def _json(text: str, field: str, error: type[Exception], default: str = "{}") -> str:
-    text = text or default
-    if len(text.encode()) > MAX_PAYLOAD:
-        raise error(f"{field} exceeds the maximum size of 262144 bytes")
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        raise error(f"Invalid {field}: {exc}") from None
-    return text
-
-
-def _page_bounds(max_results: int, next_token: str, size: int) -> tuple[int, int]:
-    if not 0 <= max_results <= 1000:
-        raise ValidationException(f"maxResults must be between 0 and 1000, got {max_results}")
-    if next_token and not next_token.isdigit():
-        raise ValidationException(f"Invalid nextToken: {next_token!r}")
-    start = int(next_token) if next_token else 0
-    return start, min(size, start + (max_results or 100))
-
-
-class WorkflowsCore:
-    def __init__(self, ctx: ServerContext, view: View, clock: Clock, performer: Performer) -> None:
+class WorkflowsCore(VersionActions):
+    def __init__(
+        self,
+        ctx: ServerContext,
+        view: View,
+        clock: Clock,
+        performer: Performer,
+        rng: random.Random | None = None,
+    ) -> None:
         self._ctx = ctx
         self._view = view
         self._clock = clock
         self._performer = performer
+        self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
 
     # --- state machines ----------------------------------------------------------------
@@ -147,7 +116,29 @@ class WorkflowsCore:
         )
 
     async def create_state_machine(
-        self, name: str, definition: str, role_arn: str = "", type: str = "", tags: Any = None
+        self,
+        name: str,
+        definition: str,
+        role_arn: str = "",
+        type: str = "",
+        tags: Any = None,
+        publish: bool = False,
+        version_description: str = "",
+    ) -> StateMachine:
+        """Create (or find the identical) machine; ``publish`` also publishes a version."""
+        machine = await self._create(name, definition, role_arn, type, tags)
+        return await self._published(machine, publish, version_description)
+
+    async def _published(self, m: StateMachine, publish: bool, description: str) -> StateMachine:
+        if not publish:
+            if description:
+                raise ValidationException("versionDescription requires publish=true")
+            return m
+        v = await self.publish_state_machine_version(m.state_machine_arn, description)
+        return dataclasses.replace(m, state_machine_version_arn=v.state_machine_version_arn)
+
+    async def _create(
+        self, name: str, definition: str, role_arn: str, type: str, tags: Any
     ) -> StateMachine:
         arns.check_name(name)
         kind = type or "STANDARD"
@@ -165,17 +156,31 @@ class WorkflowsCore:
         return self._machine(arns.state_machine_arn(name))
 
     async def describe_state_machine(self, arn: str) -> StateMachine:
-        return self._machine(arn)
+        """A machine, or given a version ARN that version."""
+        _, qualifier = arns.parse_qualified_arn(arn)
+        if qualifier is None:
+            return self._machine(arn)
+        version = self._versions.version(arn)
+        return version_machine(version, version.creation_date)
 
     async def list_state_machines(self, max_results: int = 0, next_token: str = "") -> Page:
         found = self._ctx.registry.find(KIND)
-        start, end = _page_bounds(max_results, next_token, len(found))
-        items = [self._machine(arns.state_machine_arn(r.name)) for r in found[start:end]]
-        return Page(items, str(end) if end < len(found) else None)
+        p = page(found, max_results, next_token)
+        return Page([self._machine(arns.state_machine_arn(r.name)) for r in p.items], p.next_token)
 
     async def update_state_machine(
-        self, arn: str, definition: str | None = None, role_arn: str | None = None
+        self,
+        arn: str,
+        definition: str | None = None,
+        role_arn: str | None = None,
+        publish: bool = False,
+        version_description: str = "",
     ) -> StateMachine:
+        """Replace definition and/or role; ``publish`` also publishes a version."""
+        updated = await self._update(arn, definition, role_arn)
+        return await self._published(updated, publish, version_description)
+
+    async def _update(self, arn: str, definition: str | None, role_arn: str | None) -> StateMachine:
         current = self._machine(arn)
         if definition is None and role_arn is None:
             raise ValidationException("Either definition or roleArn must be given")
@@ -194,6 +199,7 @@ class WorkflowsCore:
     async def delete_state_machine(self, arn: str) -> None:
         name = arns.parse_state_machine_arn(arn)
         await asyncio.to_thread(self._ctx.registry.delete, KIND, name)
+        await self._versions.delete_machine(name)
 
     async def validate_state_machine_definition(
         self, definition: str, type: str = ""
@@ -206,20 +212,35 @@ class WorkflowsCore:
         return ("FAIL" if failed else "OK"), diagnostics
 
     # --- executions --------------------------------------------------------------------
+    def _target(self, arn: str) -> Target:
+        """What StartExecution runs: the machine, a version, or an alias's pick."""
+        name, qualifier = arns.parse_qualified_arn(arn)
+        if qualifier is None:
+            m = self._machine(arn)
+            return Target(m.name, m.definition, m.type)
+        self._machine(arns.state_machine_arn(name))
+        if qualifier.isdigit():
+            v = self._versions.version(arn)
+            return Target(name, v.definition, v.type, v.state_machine_version_arn)
+        v = self._versions.resolve_alias(arn)
+        return Target(name, v.definition, v.type, v.state_machine_version_arn, arn)
+
     async def start_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""
     ) -> Execution:
-        machine = self._machine(state_machine_arn)
+        """Start an execution of a machine, a version (ARN ``...:N``) or an alias."""
+        machine = self._target(state_machine_arn)
+        machine_arn = arns.state_machine_arn(machine.machine)
         name = arns.check_name(name) if name else str(uuid.uuid4())
         text = _json(input, "input", InvalidExecutionInput)
         if machine.type == "EXPRESS":
-            arn = arns.execution_arn(machine.name, name, express=True)
+            arn = arns.execution_arn(machine.machine, name, express=True)
             task = asyncio.get_running_loop().create_task(self._run_express(machine, arn, text))
             self._express.add(task)
             task.add_done_callback(self._express.discard)
             return Execution(
                 arn,
-                machine.state_machine_arn,
+                machine_arn,
                 name,
                 "RUNNING",
                 self._clock.now_ms(),
@@ -229,13 +250,14 @@ class WorkflowsCore:
                 None,
                 None,
                 0,
+                machine.version_arn,
+                machine.alias_arn,
             )
-        arn = arns.execution_arn(machine.name, name)
+        arn = arns.execution_arn(machine.machine, name)
         existing = self._view.get(arn)
         if existing is None:
-            rec = records.InboxRecord(
-                arn, Start(text), machine.state_machine_arn, machine.definition
-            )
+            start = Start(text, machine.version_arn, machine.alias_arn)
+            rec = records.InboxRecord(arn, start, machine_arn, machine.definition)
             await send_inbox(self._ctx, self._clock, rec)
             existing = await asyncio.to_thread(
                 self._view.wait_for, lambda: self._view.get(arn), START_WAIT_S
@@ -246,23 +268,26 @@ class WorkflowsCore:
                 )
         if json.loads(existing.input) != json.loads(text):
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-        return _execution(existing)
+        return _execution(existing, self._clock.now_ms())
 
-    async def _run_express(self, machine: StateMachine, arn: str, text: str) -> Execution:
+    async def _run_express(self, machine: Target, arn: str, text: str) -> Execution:
         name = arn.rsplit(":", 1)[-1]
+        machine_arn = arns.state_machine_arn(machine.machine)
         state, events = await run_express(
             Machine(machine.definition),
             arn,
             name,
-            machine.state_machine_arn,
+            machine_arn,
             text,
             self._performer.perform,
             self._clock,
+            version_arn=machine.version_arn,
+            alias_arn=machine.alias_arn,
         )
         journal = [events[0], events[-1]] if len(events) > 1 else events
         state.root = None
         value, headers = records.encode_step(
-            records.StepRecord(arn, machine.state_machine_arn, journal, state, express=True),
+            records.StepRecord(arn, machine_arn, journal, state, express=True),
             self._clock.now_ms(),
         )
         fut = self._ctx.producer.produce(
@@ -273,7 +298,7 @@ class WorkflowsCore:
         output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
         return Execution(
             arn,
-            machine.state_machine_arn,
+            machine_arn,
             name,
             state.status,
             state.start_ms,
@@ -283,19 +308,22 @@ class WorkflowsCore:
             state.error,
             state.cause,
             state.transitions,
+            machine.version_arn,
+            machine.alias_arn,
         )
 
     async def start_sync_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""
     ) -> Execution:
-        machine = self._machine(state_machine_arn)
+        machine = self._target(state_machine_arn)
         if machine.type != "EXPRESS":
             raise StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine (STANDARD)"
             )
         name = arns.check_name(name) if name else str(uuid.uuid4())
         text = _json(input, "input", InvalidExecutionInput)
-        return await self._run_express(machine, arns.execution_arn(machine.name, name, True), text)
+        arn = arns.execution_arn(machine.machine, name, True)
+        return await self._run_express(machine, arn, text)
 
     def _existing(self, arn: str) -> ExecutionView:
         arns.parse_execution_arn(arn)
@@ -320,7 +348,36 @@ class WorkflowsCore:
         return found.stop_ms or self._clock.now_ms()
 
     async def describe_execution(self, arn: str) -> Execution:
-        return _execution(self._existing(arn))
+        return _execution(self._existing(arn), self._clock.now_ms())
+
+    async def redrive_execution(self, arn: str, client_token: str = "") -> int:
+        """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from the state that
+        ended it (see redrive.py); returns the redrive date. The same ``client_token`` as
+        the latest redrive's is that redrive again (its date), not a new one.
+        """
+        if len(client_token) > 64:
+            raise ValidationException("clientToken must be at most 64 characters")
+        found = self._existing(arn)
+        if client_token and found.redrive_token == client_token and found.redrive_ms:
+            return found.redrive_ms
+        status, reason = redrive_status(
+            found.status, found.express, found.stop_ms, len(found.events), self._clock.now_ms()
+        )
+        if status != REDRIVABLE:
+            raise ExecutionNotRedrivable(f"Execution '{arn}' cannot be redriven: {reason}")
+        count = found.redrive_count
+        redrive = Redrive(client_token or None)
+        await send_inbox(self._ctx, self._clock, records.InboxRecord(arn, redrive))
+        done = await asyncio.to_thread(
+            self._view.wait_for,
+            lambda: v if (v := self._view.get(arn)) and v.redrive_count > count else None,
+            START_WAIT_S,
+        )
+        if done is None or done.redrive_ms is None:
+            raise ExecutionNotRedrivable(
+                f"Execution '{arn}' was not redriven within {START_WAIT_S:g}s"
+            )
+        return done.redrive_ms
 
     async def list_executions(
         self,
@@ -329,17 +386,21 @@ class WorkflowsCore:
         max_results: int = 0,
         next_token: str = "",
     ) -> Page:
-        self._machine(state_machine_arn)
+        """Executions newest first; given a version or alias ARN, those started through it."""
+        machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
+        base = arns.state_machine_arn(machine)
+        self._machine(base)
         if status_filter and status_filter not in STATUSES:
             raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
         found = [
             v
-            for v in self._view.of_machine(state_machine_arn)
-            if not status_filter or v.status == status_filter
+            for v in self._view.of_machine(base)
+            if (not status_filter or v.status == status_filter)
+            and (qualifier is None or state_machine_arn in (v.version_arn, v.alias_arn))
         ]
-        start, end = _page_bounds(max_results, next_token, len(found))
-        items = [_execution(v) for v in found[start:end]]
-        return Page(items, str(end) if end < len(found) else None)
+        now = self._clock.now_ms()
+        p = page(found, max_results, next_token)
+        return Page([_execution(v, now) for v in p.items], p.next_token)
 
     async def get_execution_history(
         self,
@@ -352,10 +413,10 @@ class WorkflowsCore:
         events = list(self._existing(arn).events)
         if reverse_order:
             events.reverse()
-        start, end = _page_bounds(max_results, next_token, len(events))
-        page = [e.to_aws() for e in events[start:end]]
+        p = page(events, max_results, next_token)
+        items = [e.to_aws() for e in p.items]
         if not include_execution_data:
-            for e in page:
+            for e in items:
                 for key, details in e.items():
                     if isinstance(details, dict):
                         e[key] = {
@@ -363,7 +424,7 @@ class WorkflowsCore:
                             for k, v in details.items()
                             if k not in ("input", "output", "inputDetails", "outputDetails")
                         }
-        return Page(page, str(end) if end < len(events) else None)
+        return Page(items, p.next_token)
 
     # --- callbacks ---------------------------------------------------------------------
     def _task(self, token: str) -> tuple[str, str]:

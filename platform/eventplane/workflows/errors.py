@@ -2,33 +2,41 @@
 nothing of the server, so the SDK and every front door share them)."""
 
 from eventplane.errors.workflows import (
+    ConflictException,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
     InvalidArn,
     InvalidDefinition,
     InvalidExecutionInput,
     InvalidName,
     InvalidOutput,
     InvalidToken,
+    ServiceQuotaExceeded,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
+    StatesResourceNotFound,
     TaskDoesNotExist,
     TaskTimedOut,
 )
 
 __all__ = [
+    "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
+    "ExecutionNotRedrivable",
     "InvalidArn",
     "InvalidDefinition",
     "InvalidExecutionInput",
     "InvalidName",
     "InvalidOutput",
     "InvalidToken",
+    "ServiceQuotaExceeded",
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",
     "StateMachineTypeNotSupported",
+    "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
 ]

@@ -40,6 +40,8 @@ async def run_express(
     perform: Perform,
     clock: Clock,
     limit_s: float = EXPRESS_LIMIT_S,
+    version_arn: str | None = None,
+    alias_arn: str | None = None,
 ) -> tuple[ExecutionState, list[HistoryEvent]]:
     """Run to the end; returns the final state and every history event."""
     state = new_execution(execution_arn, name, state_machine_arn)
@@ -60,7 +62,7 @@ async def run_express(
     handles: list[asyncio.TimerHandle] = []
     # The five-minute limit is one more execution timeout: it ends as TIMED_OUT.
     limit = loop.call_later(limit_s, inbox.put_nowait, TimerFired(EXECUTION_TIMER))
-    inbox.put_nowait(Start(input_text))
+    inbox.put_nowait(Start(input_text, version_arn, alias_arn))
     try:
         while not state.done:
             item = await inbox.get()

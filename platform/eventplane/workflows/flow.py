@@ -36,13 +36,19 @@ def _child(run: _Run, parent: Frame, scope: list[Any], index: int, data: Any) ->
 
 def start_parallel(run: _Run, frame: Frame, sdef: ParallelState) -> None:
     data = lang.effective_input(sdef, frame.input, run.context(frame), frame.variables)
+    keep = run.keep.pop(frame.fid, {})
     p = frame.progress
     p.children = []
-    p.results = [None] * len(sdef.branches)
-    p.next_index = len(sdef.branches)  # branches still running
+    p.results = [keep.get(i) for i in range(len(sdef.branches))]
+    p.succeeded = sorted(i for i in keep if i < len(sdef.branches))
+    p.next_index = len(sdef.branches) - len(p.succeeded)  # branches still running
     run.emit("ParallelStateStarted")
     for i in range(len(sdef.branches)):
-        _child(run, frame, [*frame.scope, frame.state, i], i, data)
+        if i not in keep:
+            _child(run, frame, [*frame.scope, frame.state, i], i, data)
+    if p.next_index == 0:
+        run.emit("ParallelStateSucceeded")
+        run.finish(frame, sdef, p.results)
 
 
 def start_map(run: _Run, frame: Frame, sdef: MapState) -> None:
@@ -59,20 +65,21 @@ def start_map(run: _Run, frame: Frame, sdef: MapState) -> None:
         size = max(int(batcher.get("MaxItemsPerBatch", len(items) or 1)), 1)
         extra = batcher.get("BatchInput", {})
         items = [{**extra, "Items": items[i : i + size]} for i in range(0, len(items), size)]
+    keep = run.keep.pop(frame.fid, {})
     p = frame.progress
     p.children = []
     p.items = items
-    p.results = [None] * len(items)
+    p.results = [keep.get(i) for i in range(len(items))]
+    p.succeeded = sorted(i for i in keep if i < len(items))
     p.next_index = 0
     p.failures = 0
     p.limit = int(lang.map_number(sdef, "max_concurrency", data, ctx, v) or 0)
     p.tolerated_count = lang.map_number(sdef, "tolerated_failure_count", data, ctx, v)
     p.tolerated_percent = lang.map_number(sdef, "tolerated_failure_percentage", data, ctx, v)
     run.emit("MapStateStarted", {"length": len(items)})
-    if not items:
-        _map_succeeded(run, frame, sdef)
-        return
     _fill(run, frame)
+    if not p.children and p.next_index >= len(items):
+        _map_succeeded(run, frame, sdef)
 
 
 def _fill(run: _Run, frame: Frame) -> None:
@@ -81,6 +88,8 @@ def _fill(run: _Run, frame: Frame) -> None:
     while p.next_index < len(p.items) and len(p.children) < limit:
         i = p.next_index
         p.next_index += 1
+        if i in p.succeeded:
+            continue  # a redrive keeps what an item produced before
         run.emit("MapIterationStarted", {"name": frame.state, "index": i})
         _child(run, frame, [*frame.scope, frame.state, -1], i, p.items[i])
 
@@ -102,6 +111,7 @@ def child_done(run: _Run, parent: Frame, child: Frame) -> None:
     if isinstance(sdef, ParallelState):
         if child.status == SUCCEEDED:
             p.results[child.index] = child.output
+            p.succeeded.append(child.index)
             p.next_index -= 1
             if p.next_index == 0:
                 run.emit("ParallelStateSucceeded")
@@ -118,6 +128,7 @@ def child_done(run: _Run, parent: Frame, child: Frame) -> None:
     if child.status == SUCCEEDED:
         run.emit("MapIterationSucceeded", name)
         p.results[child.index] = child.output
+        p.succeeded.append(child.index)
     else:
         run.emit("MapIterationFailed", name)
         p.failures += 1

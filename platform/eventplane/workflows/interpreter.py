@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eventplane.workflows import asl, flow, lang
+from eventplane.workflows import asl, flow, lang, redrive
 from eventplane.workflows.asl import (
     ChoiceState,
     FailState,
@@ -45,6 +45,7 @@ from eventplane.workflows.model import (
     Heartbeat,
     Inbox,
     Progress,
+    Redrive,
     Start,
     StartTimer,
     Stop,
@@ -102,6 +103,9 @@ class _Run:
         self.events: list[HistoryEvent] = []
         self.commands: list[Command] = []
         self._ready: list[Frame] = []
+        # A redriven Parallel/Map state's branches or items that succeeded before, by
+        # frame id: their results are kept and they are not run again.
+        self.keep: dict[str, dict[int, Any]] = {}
 
     # --- plumbing ---------------------------------------------------------------------
     def emit(self, type_: str, details: dict[str, Any] | None = None) -> None:
@@ -148,7 +152,7 @@ class _Run:
                 "Name": s.name,
                 "RoleArn": "arn:aws:iam::000000000000:role/eventplane",
                 "StartTime": iso(s.start_ms),
-                "RedriveCount": 0,
+                "RedriveCount": s.redrive_count,
             },
             "State": {
                 "EnteredTime": iso(frame.progress.entered_ms or self.now),
@@ -172,6 +176,9 @@ class _Run:
         if isinstance(inbox, Start):
             if s.root is None:
                 self.start(inbox)
+        elif isinstance(inbox, Redrive):
+            if redrive.redrivable_status(s.status) and s.root is not None:
+                redrive.restart(self, inbox.client_token)
         elif s.status != RUNNING:
             return  # late results, timers and stops of a finished execution
         elif isinstance(inbox, TaskResult):
@@ -193,15 +200,18 @@ class _Run:
         s = self.state
         s.start_ms = self.now
         s.input = json.loads(inbox.input)
-        self.emit(
-            "ExecutionStarted",
-            {
-                "input": inbox.input,
-                "inputDetails": {"truncated": False},
-                "roleArn": "arn:aws:iam::000000000000:role/eventplane",
-                "stateMachineArn": s.state_machine_arn,
-            },
-        )
+        s.version_arn, s.alias_arn = inbox.version_arn, inbox.alias_arn
+        details = {
+            "input": inbox.input,
+            "inputDetails": {"truncated": False},
+            "roleArn": "arn:aws:iam::000000000000:role/eventplane",
+            "stateMachineArn": s.state_machine_arn,
+        }
+        if s.version_arn is not None:
+            details["stateMachineVersionArn"] = s.version_arn
+        if s.alias_arn is not None:
+            details["stateMachineAliasArn"] = s.alias_arn
+        self.emit("ExecutionStarted", details)
         if self.m.timeout_seconds is not None:
             s.timers[EXECUTION_TIMER] = ""
             self.commands.append(
@@ -491,7 +501,7 @@ class _Run:
         fid = self.state.timers.pop(fired.timer_id, None)
         if fid is None:
             return
-        if fired.timer_id == EXECUTION_TIMER:
+        if fired.timer_id.startswith(EXECUTION_TIMER):  # "*", or "*r<n>" after a redrive
             self.abort_frame(self.state.root)
             self.end(
                 TIMED_OUT,

@@ -13,7 +13,7 @@ DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 8640
 EXECUTIONS = Counter(
     "eventplane_workflow_executions_total",
     "Execution starts and ends, by state machine and outcome "
-    "(started, succeeded, failed, timed_out, aborted).",
+    "(started, redriven, succeeded, failed, timed_out, aborted).",
     ("state_machine", "outcome", "type"),
 )
 TRANSITIONS = Counter(
@@ -42,6 +42,8 @@ def record_step(result: Step, received_ms: int, now_ms: int, kind: str = "STANDA
     for e in result.events:
         if e.type == "ExecutionStarted":
             EXECUTIONS.labels(machine, "started", kind).inc()
+        elif e.type == "ExecutionRedriven":
+            EXECUTIONS.labels(machine, "redriven", kind).inc()
         elif e.type in TERMINAL:
             EXECUTIONS.labels(machine, TERMINAL[e.type].lower(), kind).inc()
             EXECUTION_DURATION.labels(kind).observe(

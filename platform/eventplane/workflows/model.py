@@ -28,9 +28,12 @@ PENDING_REDRIVE = "PENDING_REDRIVE"
 
 @dataclass(frozen=True, slots=True)
 class Start:
-    """Start the execution with ``input`` (JSON text)."""
+    """Start the execution with ``input`` (JSON text); the version (and alias) ARN it
+    was started through, if any."""
 
     input: str
+    version_arn: str | None = None
+    alias_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,17 @@ class Stop:
     cause: str | None = None
 
 
-Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop
+@dataclass(frozen=True, slots=True)
+class Redrive:
+    """Run a FAILED, TIMED_OUT or ABORTED execution again from the state that ended it.
+
+    ``client_token`` makes the request idempotent: the same token again is the same
+    redrive."""
+
+    client_token: str | None = None
+
+
+Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop | Redrive
 
 # --- commands: what a step asks the runtime to do ------------------------------------
 
@@ -118,6 +131,9 @@ class Progress:
     limit: int = 0
     tolerated_count: float | None = None
     tolerated_percent: float | None = None
+    # Parallel/Map: the branches or items that succeeded, kept when a redrive re-enters
+    # the state so that only the failed ones run again.
+    succeeded: list[int] = field(default_factory=list)
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> Progress:
@@ -178,6 +194,11 @@ class ExecutionState:
     tasks: dict[str, str] = field(default_factory=dict)
     timers: dict[str, str] = field(default_factory=dict)
     transitions: int = 0
+    version_arn: str | None = None
+    alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_ms: int | None = None
+    redrive_token: str | None = None
 
     @property
     def done(self) -> bool:

@@ -20,6 +20,7 @@ from eventplane.workflows.model import (
     ExecutionState,
     Heartbeat,
     Inbox,
+    Redrive,
     Start,
     Stop,
     TaskResult,
@@ -27,6 +28,12 @@ from eventplane.workflows.model import (
 )
 
 KIND_HEADER = "ep-wf"
+# A start through a version or alias names them in headers, not in the Avro record:
+# records written before versions existed (and by replicas that predate them) stay
+# readable with the one WorkflowInbox schema.
+VERSION_HEADER = "ep-wf-version"
+ALIAS_HEADER = "ep-wf-alias"
+TOKEN_HEADER = "ep-wf-token"  # a redrive's client token
 INBOX = b"inbox"
 STEP = b"step"
 
@@ -34,7 +41,15 @@ Headers = list[tuple[str, bytes]]
 
 
 def record_kind(headers: Sequence[tuple[str, bytes | None]] | None) -> bytes | None:
-    return next((v for k, v in headers or () if k == KIND_HEADER), None)
+    return _header(headers, KIND_HEADER)
+
+
+def _header(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> bytes | None:
+    return next((v for k, v in headers or () if k == name), None)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value else None
 
 
 # --- inbox -----------------------------------------------------------------------------
@@ -56,8 +71,13 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         "at_ms": at_ms,
     }
     i = rec.inbox
+    extra: Headers = []
     if isinstance(i, Start):
         body.update(kind="start", input=i.input)
+        if i.version_arn is not None:
+            extra.append((VERSION_HEADER, i.version_arn.encode()))
+        if i.alias_arn is not None:
+            extra.append((ALIAS_HEADER, i.alias_arn.encode()))
     elif isinstance(i, TaskResult):
         body.update(
             kind="result",
@@ -72,10 +92,14 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         body.update(kind="heartbeat", task_id=i.task_id)
     elif isinstance(i, TimerFired):
         body.update(kind="timer", timer_id=i.timer_id)
+    elif isinstance(i, Redrive):
+        body.update(kind="redrive")
+        if i.client_token:
+            extra.append((TOKEN_HEADER, i.client_token.encode()))
     else:
         body.update(kind="stop", error=i.error, cause=i.cause)
     value, headers = codec.encode("eventplane.v1.WorkflowInbox", body)
-    return value, [*headers, (KIND_HEADER, INBOX)]
+    return value, [*headers, (KIND_HEADER, INBOX), *extra]
 
 
 def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> InboxRecord:
@@ -83,7 +107,11 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
     kind = r["kind"]
     inbox: Inbox
     if kind == "start":
-        inbox = Start(r["input"] or "{}")
+        inbox = Start(
+            r["input"] or "{}",
+            _text(_header(headers, VERSION_HEADER)),
+            _text(_header(headers, ALIAS_HEADER)),
+        )
     elif kind == "result":
         inbox = TaskResult(
             r["task_id"], r["ok"], r["output"], r["error"], r["cause"], r["submitted"]
@@ -92,6 +120,8 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
         inbox = Heartbeat(r["task_id"])
     elif kind == "timer":
         inbox = TimerFired(r["timer_id"])
+    elif kind == "redrive":
+        inbox = Redrive(_text(_header(headers, TOKEN_HEADER)))
     else:
         inbox = Stop(r["error"], r["cause"])
     return InboxRecord(r["execution_arn"], inbox, r["state_machine_arn"], r["definition"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -11,6 +11,7 @@ from eventplane._gen.v1 import workflows_pb2 as pb
 from eventplane._gen.v1 import workflows_pb2_grpc
 from eventplane.errors import MissingParameter
 from eventplane.workflows.core import Execution, StateMachine, WorkflowsCore
+from eventplane.workflows.versions import Alias, RoutingEntry
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -32,6 +33,27 @@ def _machine(m: StateMachine) -> pb.StateMachine:
         creation_date=m.creation_date,
         update_date=m.update_date,
         revision_id=m.revision_id,
+        description=m.description,
+    )
+
+
+def _routing(items: Any) -> list[RoutingEntry]:
+    return [RoutingEntry(i.state_machine_version_arn, i.weight) for i in items]
+
+
+def _alias(a: Alias) -> pb.StateMachineAlias:
+    return pb.StateMachineAlias(
+        state_machine_alias_arn=a.state_machine_alias_arn,
+        name=a.name,
+        description=a.description,
+        routing_configuration=[
+            pb.RoutingConfigurationListItem(
+                state_machine_version_arn=e.state_machine_version_arn, weight=e.weight
+            )
+            for e in a.routing_configuration
+        ],
+        creation_date=a.creation_date,
+        update_date=a.update_date,
     )
 
 
@@ -44,7 +66,18 @@ def _execution(e: Execution, data: bool = True) -> pb.Execution:
         start_date=e.start_date,
         stop_date=e.stop_date or 0,
         state_transitions=e.state_transitions,
+        redrive_count=e.redrive_count,
+        redrive_date=e.redrive_date or 0,
     )
+    for name in (
+        "state_machine_version_arn",
+        "state_machine_alias_arn",
+        "redrive_status",
+        "redrive_status_reason",
+    ):
+        value = getattr(e, name)
+        if value is not None:
+            setattr(out, name, value)
     if data:
         out.input = e.input
         if e.output is not None:
@@ -69,9 +102,13 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             r.role_arn,
             r.type,
             dict(r.tags),
+            r.publish,
+            r.version_description,
         )
         return pb.CreateStateMachineResponse(
-            state_machine_arn=m.state_machine_arn, creation_date=m.creation_date
+            state_machine_arn=m.state_machine_arn,
+            creation_date=m.creation_date,
+            state_machine_version_arn=m.state_machine_version_arn or "",
         )
 
     async def DescribeStateMachine(
@@ -104,8 +141,14 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             _require(r.state_machine_arn, "stateMachineArn"),
             r.definition if r.HasField("definition") else None,
             r.role_arn if r.HasField("role_arn") else None,
+            r.publish,
+            r.version_description,
         )
-        return pb.UpdateStateMachineResponse(update_date=m.update_date, revision_id=m.revision_id)
+        return pb.UpdateStateMachineResponse(
+            update_date=m.update_date,
+            revision_id=m.revision_id,
+            state_machine_version_arn=m.state_machine_version_arn or "",
+        )
 
     async def DeleteStateMachine(
         self, r: pb.DeleteStateMachineRequest, c: Ctx
@@ -127,6 +170,90 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
                 )
                 for d in diagnostics
             ],
+        )
+
+    async def PublishStateMachineVersion(
+        self, r: pb.PublishStateMachineVersionRequest, c: Ctx
+    ) -> pb.PublishStateMachineVersionResponse:
+        v = await self._core.publish_state_machine_version(
+            _require(r.state_machine_arn, "stateMachineArn"), r.description, r.revision_id
+        )
+        return pb.PublishStateMachineVersionResponse(
+            creation_date=v.creation_date, state_machine_version_arn=v.state_machine_version_arn
+        )
+
+    async def ListStateMachineVersions(
+        self, r: pb.ListStateMachineVersionsRequest, c: Ctx
+    ) -> pb.ListStateMachineVersionsResponse:
+        page = await self._core.list_state_machine_versions(
+            _require(r.state_machine_arn, "stateMachineArn"), r.max_results, r.next_token
+        )
+        return pb.ListStateMachineVersionsResponse(
+            state_machine_versions=[
+                pb.StateMachineVersionListItem(
+                    state_machine_version_arn=v.state_machine_version_arn,
+                    creation_date=v.creation_date,
+                )
+                for v in page.items
+            ],
+            next_token=page.next_token or "",
+        )
+
+    async def DeleteStateMachineVersion(
+        self, r: pb.DeleteStateMachineVersionRequest, c: Ctx
+    ) -> pb.DeleteStateMachineVersionResponse:
+        arn = _require(r.state_machine_version_arn, "stateMachineVersionArn")
+        await self._core.delete_state_machine_version(arn)
+        return pb.DeleteStateMachineVersionResponse()
+
+    async def CreateStateMachineAlias(
+        self, r: pb.CreateStateMachineAliasRequest, c: Ctx
+    ) -> pb.CreateStateMachineAliasResponse:
+        a = await self._core.create_state_machine_alias(
+            _require(r.name, "name"), _routing(r.routing_configuration), r.description
+        )
+        return pb.CreateStateMachineAliasResponse(
+            state_machine_alias_arn=a.state_machine_alias_arn, creation_date=a.creation_date
+        )
+
+    async def DescribeStateMachineAlias(
+        self, r: pb.DescribeStateMachineAliasRequest, c: Ctx
+    ) -> pb.StateMachineAlias:
+        arn = _require(r.state_machine_alias_arn, "stateMachineAliasArn")
+        return _alias(await self._core.describe_state_machine_alias(arn))
+
+    async def UpdateStateMachineAlias(
+        self, r: pb.UpdateStateMachineAliasRequest, c: Ctx
+    ) -> pb.UpdateStateMachineAliasResponse:
+        a = await self._core.update_state_machine_alias(
+            _require(r.state_machine_alias_arn, "stateMachineAliasArn"),
+            r.description if r.HasField("description") else None,
+            _routing(r.routing_configuration) if r.routing_configuration else None,
+        )
+        return pb.UpdateStateMachineAliasResponse(update_date=a.update_date)
+
+    async def DeleteStateMachineAlias(
+        self, r: pb.DeleteStateMachineAliasRequest, c: Ctx
+    ) -> pb.DeleteStateMachineAliasResponse:
+        arn = _require(r.state_machine_alias_arn, "stateMachineAliasArn")
+        await self._core.delete_state_machine_alias(arn)
+        return pb.DeleteStateMachineAliasResponse()
+
+    async def ListStateMachineAliases(
+        self, r: pb.ListStateMachineAliasesRequest, c: Ctx
+    ) -> pb.ListStateMachineAliasesResponse:
+        page = await self._core.list_state_machine_aliases(
+            _require(r.state_machine_arn, "stateMachineArn"), r.max_results, r.next_token
+        )
+        return pb.ListStateMachineAliasesResponse(
+            state_machine_aliases=[
+                pb.StateMachineAliasListItem(
+                    state_machine_alias_arn=a.state_machine_alias_arn,
+                    creation_date=a.creation_date,
+                )
+                for a in page.items
+            ],
+            next_token=page.next_token or "",
         )
 
     async def StartExecution(
@@ -166,6 +293,14 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             executions=[_execution(e, data=False) for e in page.items],
             next_token=page.next_token or "",
         )
+
+    async def RedriveExecution(
+        self, r: pb.RedriveExecutionRequest, c: Ctx
+    ) -> pb.RedriveExecutionResponse:
+        date = await self._core.redrive_execution(
+            _require(r.execution_arn, "executionArn"), r.client_token
+        )
+        return pb.RedriveExecutionResponse(redrive_date=date)
 
     async def GetExecutionHistory(
         self, r: pb.GetExecutionHistoryRequest, c: Ctx

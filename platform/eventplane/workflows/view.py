@@ -52,6 +52,11 @@ class ExecutionView:
     express: bool = False
     live_tasks: frozenset[str] = frozenset()
     seq: int = 0  # the highest task/timer number the execution has handed out
+    version_arn: str | None = None
+    alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_ms: int | None = None
+    redrive_token: str | None = None
     events: list[HistoryEvent] = field(default_factory=list)
 
 
@@ -231,4 +236,7 @@ class View:
         view.transitions = snap.transitions
         view.live_tasks = frozenset(snap.tasks)
         view.seq = snap.seq
+        view.version_arn, view.alias_arn = snap.version_arn, snap.alias_arn
+        view.redrive_count, view.redrive_ms = snap.redrive_count, snap.redrive_ms
+        view.redrive_token = snap.redrive_token
         view.events.extend(s.events)

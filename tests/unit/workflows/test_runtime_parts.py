@@ -17,6 +17,7 @@ from eventplane.workflows.machine import Machine, parse_token, task_token
 from eventplane.workflows.model import (
     ExecutionState,
     Heartbeat,
+    Redrive,
     Start,
     Stop,
     TaskResult,
@@ -37,6 +38,9 @@ ARN = "arn:aws:states:local:000000000000:execution:m:e"
         Heartbeat("k4"),
         TimerFired("t5"),
         Stop("E", "c"),
+        Start("{}", "arn:sm:2", "arn:sm:PROD"),
+        Redrive(),
+        Redrive("token-1"),
     ],
 )
 def test_inbox_records_round_trip(inbox: Any) -> None:

@@ -8,6 +8,7 @@ in memory. Definitions, inputs and outputs are JSON text, as in the AWS API.
 State machines are addressed by ARN
 (arn:aws:states:local:000000000000:stateMachine:<name>), executions by
 arn:aws:states:local:000000000000:execution:<machine>:<name>. Times are epoch ms.
+A version is <machine ARN>:<number>, an alias <machine ARN>:<alias name>.
 """
 
 from collections import abc as _abc
@@ -54,11 +55,17 @@ class CreateStateMachineRequest(_message.Message):
     ROLE_ARN_FIELD_NUMBER: _builtins.int
     TYPE_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
+    PUBLISH_FIELD_NUMBER: _builtins.int
+    VERSION_DESCRIPTION_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     definition: _builtins.str
     role_arn: _builtins.str
     type: _builtins.str
     """STANDARD (default) or EXPRESS"""
+    publish: _builtins.bool
+    """also publish a version of the definition"""
+    version_description: _builtins.str
+    """with publish"""
     @_builtins.property
     def tags(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -69,10 +76,12 @@ class CreateStateMachineRequest(_message.Message):
         role_arn: _builtins.str = ...,
         type: _builtins.str = ...,
         tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        publish: _builtins.bool = ...,
+        version_description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["definition", b"definition", "name", b"name", "role_arn", b"role_arn", "tags", b"tags", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["definition", b"definition", "name", b"name", "publish", b"publish", "role_arn", b"role_arn", "tags", b"tags", "type", b"type", "version_description", b"version_description"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -84,17 +93,21 @@ class CreateStateMachineResponse(_message.Message):
 
     STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
     CREATION_DATE_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
     state_machine_arn: _builtins.str
     creation_date: _builtins.int
+    state_machine_version_arn: _builtins.str
+    """with publish"""
     def __init__(
         self,
         *,
         state_machine_arn: _builtins.str = ...,
         creation_date: _builtins.int = ...,
+        state_machine_version_arn: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_arn", b"state_machine_arn"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_arn", b"state_machine_arn", "state_machine_version_arn", b"state_machine_version_arn"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -113,6 +126,7 @@ class StateMachine(_message.Message):
     CREATION_DATE_FIELD_NUMBER: _builtins.int
     UPDATE_DATE_FIELD_NUMBER: _builtins.int
     REVISION_ID_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
     state_machine_arn: _builtins.str
     name: _builtins.str
     status: _builtins.str
@@ -123,6 +137,8 @@ class StateMachine(_message.Message):
     creation_date: _builtins.int
     update_date: _builtins.int
     revision_id: _builtins.str
+    description: _builtins.str
+    """a version's description (DescribeStateMachine of a version ARN)"""
     def __init__(
         self,
         *,
@@ -135,10 +151,11 @@ class StateMachine(_message.Message):
         creation_date: _builtins.int = ...,
         update_date: _builtins.int = ...,
         revision_id: _builtins.str = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "definition", b"definition", "name", b"name", "revision_id", b"revision_id", "role_arn", b"role_arn", "state_machine_arn", b"state_machine_arn", "status", b"status", "type", b"type", "update_date", b"update_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "definition", b"definition", "description", b"description", "name", b"name", "revision_id", b"revision_id", "role_arn", b"role_arn", "state_machine_arn", b"state_machine_arn", "status", b"status", "type", b"type", "update_date", b"update_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -243,19 +260,25 @@ class UpdateStateMachineRequest(_message.Message):
     STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
     DEFINITION_FIELD_NUMBER: _builtins.int
     ROLE_ARN_FIELD_NUMBER: _builtins.int
+    PUBLISH_FIELD_NUMBER: _builtins.int
+    VERSION_DESCRIPTION_FIELD_NUMBER: _builtins.int
     state_machine_arn: _builtins.str
     definition: _builtins.str
     role_arn: _builtins.str
+    publish: _builtins.bool
+    version_description: _builtins.str
     def __init__(
         self,
         *,
         state_machine_arn: _builtins.str = ...,
         definition: _builtins.str | None = ...,
         role_arn: _builtins.str | None = ...,
+        publish: _builtins.bool = ...,
+        version_description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_definition", b"_definition", "_role_arn", b"_role_arn", "definition", b"definition", "role_arn", b"role_arn"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_definition", b"_definition", "_role_arn", b"_role_arn", "definition", b"definition", "role_arn", b"role_arn", "state_machine_arn", b"state_machine_arn"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_definition", b"_definition", "_role_arn", b"_role_arn", "definition", b"definition", "publish", b"publish", "role_arn", b"role_arn", "state_machine_arn", b"state_machine_arn", "version_description", b"version_description"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__definition: _TypeAlias = _typing.Literal["definition"]  # noqa: Y015
     _WhichOneofArgType__definition: _TypeAlias = _typing.Literal["_definition", b"_definition"]  # noqa: Y015
@@ -274,17 +297,21 @@ class UpdateStateMachineResponse(_message.Message):
 
     UPDATE_DATE_FIELD_NUMBER: _builtins.int
     REVISION_ID_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
     update_date: _builtins.int
     revision_id: _builtins.str
+    state_machine_version_arn: _builtins.str
+    """with publish"""
     def __init__(
         self,
         *,
         update_date: _builtins.int = ...,
         revision_id: _builtins.str = ...,
+        state_machine_version_arn: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["revision_id", b"revision_id", "update_date", b"update_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["revision_id", b"revision_id", "state_machine_version_arn", b"state_machine_version_arn", "update_date", b"update_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -463,6 +490,12 @@ class Execution(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     CAUSE_FIELD_NUMBER: _builtins.int
     STATE_TRANSITIONS_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    REDRIVE_COUNT_FIELD_NUMBER: _builtins.int
+    REDRIVE_DATE_FIELD_NUMBER: _builtins.int
+    REDRIVE_STATUS_FIELD_NUMBER: _builtins.int
+    REDRIVE_STATUS_REASON_FIELD_NUMBER: _builtins.int
     execution_arn: _builtins.str
     state_machine_arn: _builtins.str
     name: _builtins.str
@@ -476,6 +509,16 @@ class Execution(_message.Message):
     error: _builtins.str
     cause: _builtins.str
     state_transitions: _builtins.int
+    state_machine_version_arn: _builtins.str
+    """started through a version or alias"""
+    state_machine_alias_arn: _builtins.str
+    """started through an alias"""
+    redrive_count: _builtins.int
+    redrive_date: _builtins.int
+    """0: never redriven"""
+    redrive_status: _builtins.str
+    """REDRIVABLE or NOT_REDRIVABLE (Standard only)"""
+    redrive_status_reason: _builtins.str
     def __init__(
         self,
         *,
@@ -490,10 +533,16 @@ class Execution(_message.Message):
         error: _builtins.str | None = ...,
         cause: _builtins.str | None = ...,
         state_transitions: _builtins.int = ...,
+        state_machine_version_arn: _builtins.str | None = ...,
+        state_machine_alias_arn: _builtins.str | None = ...,
+        redrive_count: _builtins.int = ...,
+        redrive_date: _builtins.int = ...,
+        redrive_status: _builtins.str | None = ...,
+        redrive_status_reason: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_output", b"_output", "cause", b"cause", "error", b"error", "output", b"output"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_output", b"_output", "_redrive_status", b"_redrive_status", "_redrive_status_reason", b"_redrive_status_reason", "_state_machine_alias_arn", b"_state_machine_alias_arn", "_state_machine_version_arn", b"_state_machine_version_arn", "cause", b"cause", "error", b"error", "output", b"output", "redrive_status", b"redrive_status", "redrive_status_reason", b"redrive_status_reason", "state_machine_alias_arn", b"state_machine_alias_arn", "state_machine_version_arn", b"state_machine_version_arn"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_output", b"_output", "cause", b"cause", "error", b"error", "execution_arn", b"execution_arn", "input", b"input", "name", b"name", "output", b"output", "start_date", b"start_date", "state_machine_arn", b"state_machine_arn", "state_transitions", b"state_transitions", "status", b"status", "stop_date", b"stop_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_output", b"_output", "_redrive_status", b"_redrive_status", "_redrive_status_reason", b"_redrive_status_reason", "_state_machine_alias_arn", b"_state_machine_alias_arn", "_state_machine_version_arn", b"_state_machine_version_arn", "cause", b"cause", "error", b"error", "execution_arn", b"execution_arn", "input", b"input", "name", b"name", "output", b"output", "redrive_count", b"redrive_count", "redrive_date", b"redrive_date", "redrive_status", b"redrive_status", "redrive_status_reason", b"redrive_status_reason", "start_date", b"start_date", "state_machine_alias_arn", b"state_machine_alias_arn", "state_machine_arn", b"state_machine_arn", "state_machine_version_arn", b"state_machine_version_arn", "state_transitions", b"state_transitions", "status", b"status", "stop_date", b"stop_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__cause: _TypeAlias = _typing.Literal["cause"]  # noqa: Y015
     _WhichOneofArgType__cause: _TypeAlias = _typing.Literal["_cause", b"_cause"]  # noqa: Y015
@@ -501,12 +550,28 @@ class Execution(_message.Message):
     _WhichOneofArgType__error: _TypeAlias = _typing.Literal["_error", b"_error"]  # noqa: Y015
     _WhichOneofReturnType__output: _TypeAlias = _typing.Literal["output"]  # noqa: Y015
     _WhichOneofArgType__output: _TypeAlias = _typing.Literal["_output", b"_output"]  # noqa: Y015
+    _WhichOneofReturnType__redrive_status: _TypeAlias = _typing.Literal["redrive_status"]  # noqa: Y015
+    _WhichOneofArgType__redrive_status: _TypeAlias = _typing.Literal["_redrive_status", b"_redrive_status"]  # noqa: Y015
+    _WhichOneofReturnType__redrive_status_reason: _TypeAlias = _typing.Literal["redrive_status_reason"]  # noqa: Y015
+    _WhichOneofArgType__redrive_status_reason: _TypeAlias = _typing.Literal["_redrive_status_reason", b"_redrive_status_reason"]  # noqa: Y015
+    _WhichOneofReturnType__state_machine_alias_arn: _TypeAlias = _typing.Literal["state_machine_alias_arn"]  # noqa: Y015
+    _WhichOneofArgType__state_machine_alias_arn: _TypeAlias = _typing.Literal["_state_machine_alias_arn", b"_state_machine_alias_arn"]  # noqa: Y015
+    _WhichOneofReturnType__state_machine_version_arn: _TypeAlias = _typing.Literal["state_machine_version_arn"]  # noqa: Y015
+    _WhichOneofArgType__state_machine_version_arn: _TypeAlias = _typing.Literal["_state_machine_version_arn", b"_state_machine_version_arn"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__cause) -> _WhichOneofReturnType__cause | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__error) -> _WhichOneofReturnType__error | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__output) -> _WhichOneofReturnType__output | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__redrive_status) -> _WhichOneofReturnType__redrive_status | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__redrive_status_reason) -> _WhichOneofReturnType__redrive_status_reason | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__state_machine_alias_arn) -> _WhichOneofReturnType__state_machine_alias_arn | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__state_machine_version_arn) -> _WhichOneofReturnType__state_machine_version_arn | None: ...
 
 Global___Execution: _TypeAlias = Execution  # noqa: Y015
 
@@ -795,3 +860,479 @@ class SendTaskResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SendTaskResponse: _TypeAlias = SendTaskResponse  # noqa: Y015
+
+@_typing.final
+class RedriveExecutionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_ARN_FIELD_NUMBER: _builtins.int
+    CLIENT_TOKEN_FIELD_NUMBER: _builtins.int
+    execution_arn: _builtins.str
+    client_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        execution_arn: _builtins.str = ...,
+        client_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_token", b"client_token", "execution_arn", b"execution_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveExecutionRequest: _TypeAlias = RedriveExecutionRequest  # noqa: Y015
+
+@_typing.final
+class RedriveExecutionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REDRIVE_DATE_FIELD_NUMBER: _builtins.int
+    redrive_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        redrive_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["redrive_date", b"redrive_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveExecutionResponse: _TypeAlias = RedriveExecutionResponse  # noqa: Y015
+
+@_typing.final
+class PublishStateMachineVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    state_machine_arn: _builtins.str
+    revision_id: _builtins.str
+    """only publish if it is still the machine's revision"""
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_arn: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "revision_id", b"revision_id", "state_machine_arn", b"state_machine_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishStateMachineVersionRequest: _TypeAlias = PublishStateMachineVersionRequest  # noqa: Y015
+
+@_typing.final
+class PublishStateMachineVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
+    creation_date: _builtins.int
+    state_machine_version_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        creation_date: _builtins.int = ...,
+        state_machine_version_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_version_arn", b"state_machine_version_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishStateMachineVersionResponse: _TypeAlias = PublishStateMachineVersionResponse  # noqa: Y015
+
+@_typing.final
+class ListStateMachineVersionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    state_machine_arn: _builtins.str
+    max_results: _builtins.int
+    next_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_arn: _builtins.str = ...,
+        max_results: _builtins.int = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_results", b"max_results", "next_token", b"next_token", "state_machine_arn", b"state_machine_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStateMachineVersionsRequest: _TypeAlias = ListStateMachineVersionsRequest  # noqa: Y015
+
+@_typing.final
+class StateMachineVersionListItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    state_machine_version_arn: _builtins.str
+    creation_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        state_machine_version_arn: _builtins.str = ...,
+        creation_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_version_arn", b"state_machine_version_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StateMachineVersionListItem: _TypeAlias = StateMachineVersionListItem  # noqa: Y015
+
+@_typing.final
+class ListStateMachineVersionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_VERSIONS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    next_token: _builtins.str
+    @_builtins.property
+    def state_machine_versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StateMachineVersionListItem]:
+        """newest first"""
+
+    def __init__(
+        self,
+        *,
+        state_machine_versions: _abc.Iterable[Global___StateMachineVersionListItem] | None = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_token", b"next_token", "state_machine_versions", b"state_machine_versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStateMachineVersionsResponse: _TypeAlias = ListStateMachineVersionsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteStateMachineVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
+    state_machine_version_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_version_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["state_machine_version_arn", b"state_machine_version_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStateMachineVersionRequest: _TypeAlias = DeleteStateMachineVersionRequest  # noqa: Y015
+
+@_typing.final
+class DeleteStateMachineVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStateMachineVersionResponse: _TypeAlias = DeleteStateMachineVersionResponse  # noqa: Y015
+
+@_typing.final
+class RoutingConfigurationListItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_VERSION_ARN_FIELD_NUMBER: _builtins.int
+    WEIGHT_FIELD_NUMBER: _builtins.int
+    state_machine_version_arn: _builtins.str
+    weight: _builtins.int
+    """0-100; the entries sum to 100"""
+    def __init__(
+        self,
+        *,
+        state_machine_version_arn: _builtins.str = ...,
+        weight: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["state_machine_version_arn", b"state_machine_version_arn", "weight", b"weight"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoutingConfigurationListItem: _TypeAlias = RoutingConfigurationListItem  # noqa: Y015
+
+@_typing.final
+class CreateStateMachineAliasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ROUTING_CONFIGURATION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    description: _builtins.str
+    @_builtins.property
+    def routing_configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingConfigurationListItem]:
+        """one or two versions"""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        routing_configuration: _abc.Iterable[Global___RoutingConfigurationListItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "name", b"name", "routing_configuration", b"routing_configuration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateStateMachineAliasRequest: _TypeAlias = CreateStateMachineAliasRequest  # noqa: Y015
+
+@_typing.final
+class CreateStateMachineAliasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    creation_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+        creation_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_alias_arn", b"state_machine_alias_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateStateMachineAliasResponse: _TypeAlias = CreateStateMachineAliasResponse  # noqa: Y015
+
+@_typing.final
+class DescribeStateMachineAliasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["state_machine_alias_arn", b"state_machine_alias_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DescribeStateMachineAliasRequest: _TypeAlias = DescribeStateMachineAliasRequest  # noqa: Y015
+
+@_typing.final
+class StateMachineAlias(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ROUTING_CONFIGURATION_FIELD_NUMBER: _builtins.int
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    UPDATE_DATE_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    name: _builtins.str
+    description: _builtins.str
+    creation_date: _builtins.int
+    update_date: _builtins.int
+    @_builtins.property
+    def routing_configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingConfigurationListItem]: ...
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        routing_configuration: _abc.Iterable[Global___RoutingConfigurationListItem] | None = ...,
+        creation_date: _builtins.int = ...,
+        update_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "description", b"description", "name", b"name", "routing_configuration", b"routing_configuration", "state_machine_alias_arn", b"state_machine_alias_arn", "update_date", b"update_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StateMachineAlias: _TypeAlias = StateMachineAlias  # noqa: Y015
+
+@_typing.final
+class UpdateStateMachineAliasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ROUTING_CONFIGURATION_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    description: _builtins.str
+    @_builtins.property
+    def routing_configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoutingConfigurationListItem]:
+        """empty: unchanged"""
+
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+        description: _builtins.str | None = ...,
+        routing_configuration: _abc.Iterable[Global___RoutingConfigurationListItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "description", b"description"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "description", b"description", "routing_configuration", b"routing_configuration", "state_machine_alias_arn", b"state_machine_alias_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
+    _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__description) -> _WhichOneofReturnType__description | None: ...
+
+Global___UpdateStateMachineAliasRequest: _TypeAlias = UpdateStateMachineAliasRequest  # noqa: Y015
+
+@_typing.final
+class UpdateStateMachineAliasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPDATE_DATE_FIELD_NUMBER: _builtins.int
+    update_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        update_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["update_date", b"update_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateStateMachineAliasResponse: _TypeAlias = UpdateStateMachineAliasResponse  # noqa: Y015
+
+@_typing.final
+class DeleteStateMachineAliasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["state_machine_alias_arn", b"state_machine_alias_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStateMachineAliasRequest: _TypeAlias = DeleteStateMachineAliasRequest  # noqa: Y015
+
+@_typing.final
+class DeleteStateMachineAliasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStateMachineAliasResponse: _TypeAlias = DeleteStateMachineAliasResponse  # noqa: Y015
+
+@_typing.final
+class ListStateMachineAliasesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    state_machine_arn: _builtins.str
+    """a machine, or a version: the aliases routing to it"""
+    max_results: _builtins.int
+    next_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_machine_arn: _builtins.str = ...,
+        max_results: _builtins.int = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_results", b"max_results", "next_token", b"next_token", "state_machine_arn", b"state_machine_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStateMachineAliasesRequest: _TypeAlias = ListStateMachineAliasesRequest  # noqa: Y015
+
+@_typing.final
+class StateMachineAliasListItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIAS_ARN_FIELD_NUMBER: _builtins.int
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    state_machine_alias_arn: _builtins.str
+    creation_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        state_machine_alias_arn: _builtins.str = ...,
+        creation_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["creation_date", b"creation_date", "state_machine_alias_arn", b"state_machine_alias_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StateMachineAliasListItem: _TypeAlias = StateMachineAliasListItem  # noqa: Y015
+
+@_typing.final
+class ListStateMachineAliasesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_MACHINE_ALIASES_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    next_token: _builtins.str
+    @_builtins.property
+    def state_machine_aliases(self) -> _containers.RepeatedCompositeFieldContainer[Global___StateMachineAliasListItem]: ...
+    def __init__(
+        self,
+        *,
+        state_machine_aliases: _abc.Iterable[Global___StateMachineAliasListItem] | None = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_token", b"next_token", "state_machine_aliases", b"state_machine_aliases"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStateMachineAliasesResponse: _TypeAlias = ListStateMachineAliasesResponse  # noqa: Y015

@@ -65,6 +65,46 @@ class WorkflowsStub:
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionResponse.FromString,
                 _registered_method=True)
+        self.PublishStateMachineVersion = channel.unary_unary(
+                '/eventplane.v1.Workflows/PublishStateMachineVersion',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionResponse.FromString,
+                _registered_method=True)
+        self.ListStateMachineVersions = channel.unary_unary(
+                '/eventplane.v1.Workflows/ListStateMachineVersions',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteStateMachineVersion = channel.unary_unary(
+                '/eventplane.v1.Workflows/DeleteStateMachineVersion',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionResponse.FromString,
+                _registered_method=True)
+        self.CreateStateMachineAlias = channel.unary_unary(
+                '/eventplane.v1.Workflows/CreateStateMachineAlias',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasResponse.FromString,
+                _registered_method=True)
+        self.DescribeStateMachineAlias = channel.unary_unary(
+                '/eventplane.v1.Workflows/DescribeStateMachineAlias',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DescribeStateMachineAliasRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.StateMachineAlias.FromString,
+                _registered_method=True)
+        self.UpdateStateMachineAlias = channel.unary_unary(
+                '/eventplane.v1.Workflows/UpdateStateMachineAlias',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasResponse.FromString,
+                _registered_method=True)
+        self.DeleteStateMachineAlias = channel.unary_unary(
+                '/eventplane.v1.Workflows/DeleteStateMachineAlias',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasResponse.FromString,
+                _registered_method=True)
+        self.ListStateMachineAliases = channel.unary_unary(
+                '/eventplane.v1.Workflows/ListStateMachineAliases',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesResponse.FromString,
+                _registered_method=True)
         self.StartExecution = channel.unary_unary(
                 '/eventplane.v1.Workflows/StartExecution',
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.StartExecutionRequest.SerializeToString,
@@ -94,6 +134,11 @@ class WorkflowsStub:
                 '/eventplane.v1.Workflows/GetExecutionHistory',
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryResponse.FromString,
+                _registered_method=True)
+        self.RedriveExecution = channel.unary_unary(
+                '/eventplane.v1.Workflows/RedriveExecution',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionResponse.FromString,
                 _registered_method=True)
         self.SendTaskSuccess = channel.unary_unary(
                 '/eventplane.v1.Workflows/SendTaskSuccess',
@@ -151,6 +196,54 @@ class WorkflowsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishStateMachineVersion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStateMachineVersions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStateMachineVersion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStateMachineAlias(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeStateMachineAlias(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStateMachineAlias(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStateMachineAlias(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStateMachineAliases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartExecution(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -182,6 +275,12 @@ class WorkflowsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetExecutionHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedriveExecution(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -238,6 +337,46 @@ def add_WorkflowsServicer_to_server(servicer, server):
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionResponse.SerializeToString,
             ),
+            'PublishStateMachineVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishStateMachineVersion,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionResponse.SerializeToString,
+            ),
+            'ListStateMachineVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStateMachineVersions,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsResponse.SerializeToString,
+            ),
+            'DeleteStateMachineVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStateMachineVersion,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionResponse.SerializeToString,
+            ),
+            'CreateStateMachineAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStateMachineAlias,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasResponse.SerializeToString,
+            ),
+            'DescribeStateMachineAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeStateMachineAlias,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DescribeStateMachineAliasRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.StateMachineAlias.SerializeToString,
+            ),
+            'UpdateStateMachineAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStateMachineAlias,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasResponse.SerializeToString,
+            ),
+            'DeleteStateMachineAlias': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStateMachineAlias,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasResponse.SerializeToString,
+            ),
+            'ListStateMachineAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStateMachineAliases,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesResponse.SerializeToString,
+            ),
             'StartExecution': grpc.unary_unary_rpc_method_handler(
                     servicer.StartExecution,
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.StartExecutionRequest.FromString,
@@ -267,6 +406,11 @@ def add_WorkflowsServicer_to_server(servicer, server):
                     servicer.GetExecutionHistory,
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryResponse.SerializeToString,
+            ),
+            'RedriveExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedriveExecution,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionResponse.SerializeToString,
             ),
             'SendTaskSuccess': grpc.unary_unary_rpc_method_handler(
                     servicer.SendTaskSuccess,
@@ -457,6 +601,222 @@ class Workflows:
             _registered_method=True)
 
     @staticmethod
+    def PublishStateMachineVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/PublishStateMachineVersion',
+            eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStateMachineVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/ListStateMachineVersions',
+            eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.ListStateMachineVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStateMachineVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DeleteStateMachineVersion',
+            eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStateMachineAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/CreateStateMachineAlias',
+            eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.CreateStateMachineAliasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeStateMachineAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DescribeStateMachineAlias',
+            eventplane_dot_v1_dot_workflows__pb2.DescribeStateMachineAliasRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.StateMachineAlias.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStateMachineAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/UpdateStateMachineAlias',
+            eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.UpdateStateMachineAliasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStateMachineAlias(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DeleteStateMachineAlias',
+            eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.DeleteStateMachineAliasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStateMachineAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/ListStateMachineAliases',
+            eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.ListStateMachineAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def StartExecution(request,
             target,
             options=(),
@@ -608,6 +968,33 @@ class Workflows:
             '/eventplane.v1.Workflows/GetExecutionHistory',
             eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryRequest.SerializeToString,
             eventplane_dot_v1_dot_workflows__pb2.GetExecutionHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedriveExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/RedriveExecution',
+            eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.RedriveExecutionResponse.FromString,
             options,
             channel_credentials,
             insecure,

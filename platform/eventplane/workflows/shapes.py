@@ -1,0 +1,82 @@
+"""The typed shapes the Workflows core takes and returns, in AWS's terms."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.errors import ValidationException
+
+MAX_PAYLOAD = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """A machine, or one of its versions (then ``state_machine_arn`` is the version's
+    ARN and ``description`` the version's). ``state_machine_version_arn`` is set by a
+    Create/UpdateStateMachine that published a version."""
+
+    state_machine_arn: str
+    name: str
+    status: str
+    definition: str
+    role_arn: str
+    type: str
+    creation_date: int
+    update_date: int
+    revision_id: str
+    description: str = ""
+    state_machine_version_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    start_date: int
+    stop_date: int | None
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    state_transitions: int
+    state_machine_version_arn: str | None = None
+    state_machine_alias_arn: str | None = None
+    redrive_count: int = 0
+    redrive_date: int | None = None
+    redrive_status: str | None = None
+    redrive_status_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_token: str | None
+
+
+def json_text(text: str, field: str, error: type[Exception], default: str = "{}") -> str:
+    text = text or default
+    if len(text.encode()) > MAX_PAYLOAD:
+        raise error(f"{field} exceeds the maximum size of 262144 bytes")
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise error(f"Invalid {field}: {exc}") from None
+    return text
+
+
+def page_bounds(max_results: int, next_token: str, size: int) -> tuple[int, int]:
+    if not 0 <= max_results <= 1000:
+        raise ValidationException(f"maxResults must be between 0 and 1000, got {max_results}")
+    if next_token and not next_token.isdigit():
+        raise ValidationException(f"Invalid nextToken: {next_token!r}")
+    start = int(next_token) if next_token else 0
+    return start, min(size, start + (max_results or 100))
+
+
+def page(items: list[Any], max_results: int, next_token: str) -> Page:
+    start, end = page_bounds(max_results, next_token, len(items))
+    return Page(items[start:end], str(end) if end < len(items) else None)

@@ -9,6 +9,7 @@ signature, an unknown action, a body that does not parse or is too large.
 from __future__ import annotations
 
 from eventplane.errors import (
+    AccessDeniedError,
     AlreadyExistsError,
     EventplaneError,
     InvalidRequestError,
@@ -78,6 +79,9 @@ HTTP_STATUS: dict[str | type[EventplaneError], int] = {
     "RequestEntityTooLarge": 413,
     "ResourceNotFoundException": 404,
     AuthenticationError: 403,
+    # An authorization denial (security.policy's AccessDeniedException): Lambda, SNS and
+    # most services answer 403.
+    AccessDeniedError: 403,
     InvalidRequestError: 400,
     NotFoundError: 400,  # SQS answers QueueDoesNotExist with 400, like every client fault
     AlreadyExistsError: 400,
@@ -87,8 +91,21 @@ HTTP_STATUS: dict[str | type[EventplaneError], int] = {
 }
 
 
-def http_status(err: EventplaneError) -> int:
-    """The HTTP status AWS answers ``err`` with: 400 client faults, 5xx server faults."""
+# Services that answer a category differently: SQS (query and JSON 1.0 alike) answers
+# every client fault with 400, an access denial included (its documented AccessDenied).
+SERVICE_STATUS: dict[str, dict[type[EventplaneError], int]] = {
+    "sqs": {AccessDeniedError: 400},
+}
+
+
+def http_status(err: EventplaneError, service: str | None = None) -> int:
+    """The HTTP status AWS answers ``err`` with: 400 client faults, 5xx server faults.
+
+    ``service`` (botocore's model name) applies that service's exceptions to the table.
+    """
+    for cls, status in SERVICE_STATUS.get(service or "", {}).items():
+        if isinstance(err, cls):
+            return status
     by_code = HTTP_STATUS.get(err.code)
     if by_code is not None:
         return by_code

@@ -110,6 +110,14 @@ def make_function(lam: Any) -> Iterator[Callable[..., str]]:
             pass
 
 
+def invoke(lam: Any, **kwargs: Any) -> dict[str, Any]:
+    """lam.invoke with the streamed Payload read (and its connection freed) into "Body"."""
+    out: dict[str, Any] = lam.invoke(**kwargs)
+    with out.pop("Payload") as payload:
+        out["Body"] = payload.read()
+    return out
+
+
 def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
     err = caught.value.response
     return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
@@ -129,11 +137,11 @@ def test_create_invoke_and_read_back(lam: Any, make_function: Callable[..., str]
     assert config["State"] == "Active"
     assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
 
-    out = lam.invoke(FunctionName=name, Payload=json.dumps({"hello": "λ", "n": [1, 2]}))
+    out = invoke(lam, FunctionName=name, Payload=json.dumps({"hello": "λ", "n": [1, 2]}))
     assert out["StatusCode"] == 200
     assert "FunctionError" not in out
     assert out["ExecutedVersion"] == "$LATEST"
-    doc = json.loads(out["Payload"].read())
+    doc = json.loads(out["Body"])
     assert doc == {"event": {"hello": "λ", "n": [1, 2]}, "function": name, "version": "$LATEST"}
 
     names = []
@@ -146,12 +154,12 @@ def test_a_handler_that_raises_is_an_unhandled_function_error(
     lam: Any, make_function: Callable[..., str]
 ) -> None:
     name = make_function("app.boom")
-    out = lam.invoke(FunctionName=name, Payload=b'{"why": "testing"}')
+    out = invoke(lam, FunctionName=name, Payload=b'{"why": "testing"}')
     assert out["StatusCode"] == 200
     # Lambda's Python runtime says Unhandled; the engine (and its gRPC tests) say Handled for
     # an exception the handler raised. Either way the header arrives and boto3 reads it.
     assert out["FunctionError"] in ("Handled", "Unhandled")
-    doc = json.loads(out["Payload"].read())
+    doc = json.loads(out["Body"])
     assert doc["errorType"] == "ValueError"
     assert doc["errorMessage"] == "kaboom: testing"
 
@@ -160,10 +168,10 @@ def test_log_type_tail_returns_the_log_in_base64(
     lam: Any, make_function: Callable[..., str]
 ) -> None:
     name = make_function()
-    out = lam.invoke(FunctionName=name, Payload=b'{"marker": "tail-me"}', LogType="Tail")
+    out = invoke(lam, FunctionName=name, Payload=b'{"marker": "tail-me"}', LogType="Tail")
     log = base64.b64decode(out["LogResult"]).decode()
     assert "echo called with" in log and "tail-me" in log
-    assert "LogResult" not in lam.invoke(FunctionName=name, Payload=b"{}")
+    assert "LogResult" not in invoke(lam, FunctionName=name, Payload=b"{}")
 
 
 def test_event_and_dry_run_invocations(
@@ -171,15 +179,16 @@ def test_event_and_dry_run_invocations(
 ) -> None:
     name = make_function("app.record")
     path = tmp_path / "calls.jsonl"
-    dry = lam.invoke(FunctionName=name, InvocationType="DryRun", Payload=b"{}")
+    dry = invoke(lam, FunctionName=name, InvocationType="DryRun", Payload=b"{}")
     assert dry["StatusCode"] == 204
-    queued = lam.invoke(
+    queued = invoke(
+        lam,
         FunctionName=name,
         InvocationType="Event",
         Payload=json.dumps({"path": str(path), "id": 1}),
     )
     assert queued["StatusCode"] == 202
-    assert queued["Payload"].read() == b""
+    assert queued["Body"] == b""
 
     def ran() -> list[Any]:
         lines = path.read_text().splitlines() if path.exists() else []
@@ -204,13 +213,13 @@ def test_versions_alias_and_invoke_by_qualifier(
 
     alias = lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     assert alias["AliasArn"].endswith(f":function:{name}:live")
-    out = lam.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+    out = invoke(lam, FunctionName=name, Qualifier="live", Payload=b"{}")
     assert out["ExecutedVersion"] == "1"
-    assert json.loads(out["Payload"].read())["version"] == "1"
+    assert json.loads(out["Body"])["version"] == "1"
 
     lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
     assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
-    out = lam.invoke(FunctionName=f"{name}:live", Payload=b"{}")
+    out = invoke(lam, FunctionName=f"{name}:live", Payload=b"{}")
     assert out["ExecutedVersion"] == "2"
     assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
     lam.delete_alias(FunctionName=name, Name="live")
@@ -317,13 +326,13 @@ def test_bad_input_is_named_and_the_server_keeps_serving(
     assert status == 400 and "timeout" in message
     ok = make_function()
     with pytest.raises(lam.exceptions.InvalidRequestContentException):
-        lam.invoke(FunctionName=ok, Payload=b"{not json")
+        invoke(lam, FunctionName=ok, Payload=b"{not json")
     with pytest.raises(lam.exceptions.ResourceConflictException) as caught:
         lam.create_function(
             FunctionName=ok, Role=ROLE, Handler="app.echo", Code={"ZipFile": package()}
         )
     assert _error(caught)[1] == 409
-    assert lam.invoke(FunctionName=ok, Payload=b"{}")["StatusCode"] == 200
+    assert invoke(lam, FunctionName=ok, Payload=b"{}")["StatusCode"] == 200
 
 
 def test_aws_cli_invoke(

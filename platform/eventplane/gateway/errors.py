@@ -103,9 +103,9 @@ def http_status(err: EventplaneError, service: str | None = None) -> int:
 
     ``service`` (botocore's model name) applies that service's exceptions to the table.
     """
-    for cls, status in SERVICE_STATUS.get(service or "", {}).items():
-        if isinstance(err, cls):
-            return status
+    for kind, special in SERVICE_STATUS.get(service or "", {}).items():
+        if isinstance(err, kind):
+            return special
     by_code = HTTP_STATUS.get(err.code)
     if by_code is not None:
         return by_code

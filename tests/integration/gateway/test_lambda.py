@@ -7,6 +7,7 @@ names its own functions. Code is a zip built here, uploaded as boto3 does (ZipFi
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -104,10 +105,8 @@ def make_function(lam: Any) -> Iterator[Callable[..., str]]:
 
     yield make
     for name in created:
-        try:
+        with contextlib.suppress(ClientError):
             lam.delete_function(FunctionName=name)
-        except ClientError:
-            pass
 
 
 def invoke(lam: Any, **kwargs: Any) -> dict[str, Any]:

@@ -334,34 +334,18 @@ def test_bad_input_is_named_and_the_server_keeps_serving(
     assert invoke(lam, FunctionName=ok, Payload=b"{}")["StatusCode"] == 200
 
 
-def test_aws_cli_invoke(
-    server: EventplaneProcess, make_function: Callable[..., str], tmp_path: Path
-) -> None:
-    name = make_function()
+def _aws(server: EventplaneProcess, tmp: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID=KEY,
         AWS_SECRET_ACCESS_KEY=SECRET,
         AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=str(tmp_path / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
+        AWS_CONFIG_FILE=str(tmp / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp / "credentials"),
     )
-    out = tmp_path / "out.json"
+    aws = str(Path(sys.executable).with_name("aws"))
     done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("aws")),
-            "--endpoint-url",
-            server.gateway_url,
-            "--output",
-            "json",
-            "lambda",
-            "invoke",
-            "--function-name",
-            name,
-            "--payload",
-            '{"from": "cli"}',
-            str(out),
-        ],
+        [aws, "--endpoint-url", server.gateway_url, "--output", "json", "lambda", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -369,5 +353,44 @@ def test_aws_cli_invoke(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["StatusCode"] == 200
-    assert json.loads(out.read_text())["event"] == {"from": "cli"}
+    return done.stdout
+
+
+def test_aws_cli_create_and_invoke(lam: Any, server: EventplaneProcess, tmp_path: Path) -> None:
+    name = f"gw-cli-{uuid.uuid4().hex[:8]}"
+    code = tmp_path / "fn.zip"
+    code.write_bytes(package())
+    created = _aws(
+        server,
+        tmp_path,
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        "python3.12",
+        "--handler",
+        "app.echo",
+        "--role",
+        ROLE,
+        "--zip-file",
+        f"fileb://{code}",
+    )
+    try:
+        assert json.loads(created)["FunctionName"] == name
+        out = tmp_path / "out.json"
+        answer = _aws(
+            server,
+            tmp_path,
+            "invoke",
+            "--function-name",
+            name,
+            "--payload",
+            '{"from": "cli"}',
+            str(out),
+        )
+        assert json.loads(answer)["StatusCode"] == 200
+        assert json.loads(out.read_text())["event"] == {"from": "cli"}
+        listed = json.loads(_aws(server, tmp_path, "list-functions"))["Functions"]
+        assert name in [f["FunctionName"] for f in listed]
+    finally:
+        _aws(server, tmp_path, "delete-function", "--function-name", name)

@@ -77,6 +77,9 @@ class UnsupportedAction(InvalidRequestError):
 # Codes first (exceptions to their category), then categories by inheritance.
 HTTP_STATUS: dict[str | type[EventplaneError], int] = {
     "RequestEntityTooLarge": 413,
+    # Lambda's wire code for a payload over its limit (its model names the shape
+    # RequestTooLargeException, status 413).
+    "RequestEntityTooLargeException": 413,
     "ResourceNotFoundException": 404,
     AuthenticationError: 403,
     # An authorization denial (security.policy's AccessDeniedException): Lambda, SNS and

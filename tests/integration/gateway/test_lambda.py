@@ -235,6 +235,11 @@ def test_concurrency_and_async_invoke_config(lam: Any, make_function: Callable[.
     assert put["ReservedConcurrentExecutions"] == 3
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 3
     assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 3}
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException) as caught:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert _error(caught)[1] == 429
+    assert caught.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     lam.delete_function_concurrency(FunctionName=name)
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
 

@@ -11,6 +11,7 @@ from botocore.model import ServiceModel
 
 from eventplane.errors.functions import (
     InvalidParameterValueException,
+    RequestTooLargeException,
     ResourceNotFoundException,
     TooManyRequestsException,
 )
@@ -217,6 +218,7 @@ def test_json_response_writes_timestamps_as_epoch_seconds() -> None:
         (ResourceNotFoundException("Function not found: f"), 404),
         (InvalidParameterValueException("Timeout bad"), 400),
         (TooManyRequestsException("Rate Exceeded."), 429),
+        (RequestTooLargeException("Request must be smaller than 6291456 bytes"), 413),
     ],
 )
 def test_errors_carry_the_modeled_status_type_and_error_header(error: Any, status: int) -> None:
@@ -226,3 +228,8 @@ def test_errors_carry_the_modeled_status_type_and_error_header(error: Any, statu
     doc = json.loads(body)
     assert doc["Type"] == "User"
     assert doc["message"] == error.message
+
+
+def test_a_throttle_says_why() -> None:
+    _, _, body = rest.serialize_error(LAMBDA, TooManyRequestsException("Rate Exceeded."))
+    assert json.loads(body)["Reason"] == TooManyRequestsException.RESERVED_LIMIT

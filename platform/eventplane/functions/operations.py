@@ -113,7 +113,9 @@ def _mapping(m: MappingDef) -> s.EventSourceMappingConfiguration:
         function_response_types=list(m.function_response_types),
         last_modified=m.last_modified,
         state_transition_reason=m.state_transition_reason,
-        maximum_concurrency=m.maximum_concurrency,
+        scaling_config=(
+            None if m.maximum_concurrency is None else s.ScalingConfig(m.maximum_concurrency)
+        ),
     )
 
 

@@ -86,7 +86,7 @@ def _mapping(m: s.EventSourceMappingConfiguration) -> pb.EventSourceMapping:
         maximum_batching_window_in_seconds=m.maximum_batching_window_in_seconds,
         state=m.state,
         function_response_types=m.function_response_types,
-        maximum_concurrency=m.maximum_concurrency or 0,
+        maximum_concurrency=(m.scaling_config.maximum_concurrency or 0) if m.scaling_config else 0,
         last_modified=m.last_modified,
         state_transition_reason=m.state_transition_reason,
     )

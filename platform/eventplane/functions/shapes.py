@@ -105,6 +105,11 @@ class FunctionEventInvokeConfig:
 
 
 @dataclass
+class ScalingConfig:
+    maximum_concurrency: int | None = None
+
+
+@dataclass
 class EventSourceMappingConfiguration:
     uuid: str
     event_source_arn: str
@@ -115,14 +120,7 @@ class EventSourceMappingConfiguration:
     function_response_types: list[str]
     last_modified: str
     state_transition_reason: str
-    maximum_concurrency: int | None = None
-
-    @property
-    def scaling_config(self) -> dict[str, int] | None:
-        """Lambda's ScalingConfig member, present only when a limit is set."""
-        if self.maximum_concurrency is None:
-            return None
-        return {"MaximumConcurrency": self.maximum_concurrency}
+    scaling_config: ScalingConfig | None = None  # present only when a limit is set
 
 
 # --- functions -------------------------------------------------------------------------------
@@ -332,11 +330,6 @@ class DeleteFunctionEventInvokeConfigRequest:
 
 
 # --- event source mappings ---------------------------------------------------------------------
-
-
-@dataclass
-class ScalingConfig:
-    maximum_concurrency: int | None = None
 
 
 @dataclass

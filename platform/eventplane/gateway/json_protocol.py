@@ -40,7 +40,7 @@ def _wrong(path: str, shape: Shape, value: Any) -> SerializationException:
     )
 
 
-def check(shape: Shape, value: Any, path: str) -> Any:
+def _check(shape: Shape, value: Any, path: str) -> Any:
     """``value`` checked against ``shape`` (and blobs decoded), or a SerializationException."""
     if value is None:
         return None
@@ -50,18 +50,18 @@ def check(shape: Shape, value: Any, path: str) -> Any:
             raise _wrong(path, shape, value)
         members = shape.members
         return {
-            k: check(members[k], v, f"{path}.{k}" if path else k)
+            k: _check(members[k], v, f"{path}.{k}" if path else k)
             for k, v in value.items()
             if k in members
         }
     if kind == "list":
         if not isinstance(value, list):
             raise _wrong(path, shape, value)
-        return [check(shape.member, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_check(shape.member, v, f"{path}[{i}]") for i, v in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
             raise _wrong(path, shape, value)
-        return {k: check(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+        return {k: _check(shape.value, v, f"{path}.{k}") for k, v in value.items()}
     if kind == "string":
         if not isinstance(value, str):
             raise _wrong(path, shape, value)
@@ -105,19 +105,19 @@ def parse(op: OperationModel, body: bytes) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise SerializationException("The request body must be a JSON object.")
-    checked: dict[str, Any] = check(op.input_shape, data, "")
+    checked: dict[str, Any] = _check(op.input_shape, data, "")
     return checked
 
 
-def plain(value: Any) -> Any:
+def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     if isinstance(value, dt.datetime):
         return value.timestamp()
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 
@@ -126,7 +126,7 @@ def content_type(model: ServiceModel) -> str:
 
 
 def serialize(model: ServiceModel, output: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    body = json.dumps(plain(output), separators=(",", ":")).encode()
+    body = json.dumps(_plain(output), separators=(",", ":")).encode()
     return 200, {"content-type": content_type(model)}, body
 
 
@@ -141,3 +141,8 @@ def serialize_error(
     body = json.dumps({"__type": f"{prefix}#{err.code}", "message": err.message}).encode()
     status = modeled_status(model, err.code) or http_status(err, model.service_name)
     return status, headers, body
+
+
+# The REST-JSON protocol checks its JSON body members, and writes its JSON, the same way.
+check = _check
+plain = _plain

@@ -26,7 +26,9 @@ class FunctionsComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.functions import metrics
+        from eventplane.functions.aws import LambdaBinding
         from eventplane.functions.engine import FunctionEngine
+        from eventplane.functions.operations import FunctionOperations
         from eventplane.functions.service import FunctionsService
         from eventplane.runtime.series import precreate_series
 
@@ -34,7 +36,12 @@ class FunctionsComponent:
         await engine.start()
         precreate_series(ctx.registry, "function", metrics.function_series)
         self._engine = engine
-        functions_pb2_grpc.add_FunctionsServicer_to_server(FunctionsService(engine), server)
+        self.operations = FunctionOperations(engine)
+        # The AWS-protocol gateway (role api) finds the Lambda binding here.
+        ctx.extras.setdefault("gateway.bindings", {})["lambda"] = LambdaBinding(self.operations)
+        functions_pb2_grpc.add_FunctionsServicer_to_server(
+            FunctionsService(self.operations), server
+        )
 
     async def stop(self) -> None:
         if self._engine is not None:

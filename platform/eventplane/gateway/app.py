@@ -1,7 +1,9 @@
 """The gateway's ASGI application: route, authenticate, parse, call the core, serialize.
 
 Routing follows what AWS SDKs send: ``X-Amz-Target`` selects a JSON-protocol
-service by its target prefix; otherwise the request is a query-protocol call
+service by its target prefix; a REST service (Lambda) is chosen by the SigV4
+credential scope, or, unsigned in dev mode, by a path its model's request URIs
+match; otherwise the request is a query-protocol call
 (SQS's legacy protocol, SNS's only one) whose ``Action`` is read from the form
 body or query string and whose service is the SigV4 credential scope's, or
 implied by the path (``/<account>/<queue>`` is SQS), or, unsigned in dev mode,
@@ -23,7 +25,7 @@ from urllib.parse import parse_qsl
 from botocore.model import ServiceModel
 
 from eventplane.errors import EventplaneError, InternalFailure, ServiceUnavailable
-from eventplane.gateway import json_protocol, query_protocol
+from eventplane.gateway import json_protocol, query_protocol, rest_json_protocol
 from eventplane.gateway.binding import ServiceBinding
 from eventplane.gateway.errors import (
     InvalidAction,
@@ -48,7 +50,7 @@ Response = tuple[int, dict[str, str], bytes]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 HEALTH_PATH = "/_eventplane/health"
 # Services the gateway speaks, by botocore model name.
-SERVICES = ("sqs", "sns", "events")
+SERVICES = ("sqs", "sns", "events", "lambda")
 
 
 @dataclass
@@ -94,6 +96,12 @@ class GatewayApp:
             name: m
             for name, m in self.models.items()
             if m.metadata.get("protocol") == "query" or "awsQueryCompatible" in m.metadata
+        }
+        # REST services by SigV4 scope name, each with the router its request URIs make.
+        self._rest = {
+            name: (m, rest_json_protocol.Router(m))
+            for name, m in self.models.items()
+            if m.metadata.get("protocol") == "rest-json"
         }
         self._by_action: dict[str, ServiceModel] = {}
         for m in self._query_models.values():
@@ -147,7 +155,44 @@ class GatewayApp:
         target = req.headers.get("x-amz-target")
         if target is not None:
             return await self._json(req, target, too_large)
+        rest = self._rest_service(req)
+        if rest is not None:
+            return await self._rest_json(req, rest, too_large)
         return await self._query(req, too_large)
+
+    def _rest_service(self, req: _Request) -> str | None:
+        scope = scope_of(req.signed())
+        if scope is not None:
+            return scope[2] if scope[2] in self._rest else None
+        query = _multi_query(req.raw_query)
+        for name, (_, router) in self._rest.items():
+            if router.match(req.method, req.raw_path, query) is not None:
+                return name
+        return None
+
+    # --- REST-JSON ------------------------------------------------------------------------------
+    async def _rest_json(self, req: _Request, service: str, too_large: bool) -> Response:
+        model, router = self._rest[service]
+        binding = self.bindings.get(service)
+        try:
+            if too_large:
+                raise RequestEntityTooLarge(f"Request body is larger than {self.max_body} bytes.")
+            principal = self.verifier.verify(req.signed())
+            query = _multi_query(req.raw_query)
+            found = router.match(req.method, req.raw_path, query)
+            if found is None:
+                raise UnknownOperationException(
+                    f"No {service} operation is {req.method} {req.path}."
+                )
+            op, labels = found
+            members = rest_json_protocol.parse(op, labels, query, req.headers, req.body)
+            output = await self._call(binding, model, op.name, members, req, principal)
+            return rest_json_protocol.serialize(op, output)
+        except EventplaneError as err:
+            return rest_json_protocol.serialize_error(model, err)
+        except Exception:
+            _log.exception("gateway request failed", service=service, request_id=req.request_id)
+            return rest_json_protocol.serialize_error(model, InternalFailure("The request failed."))
 
     # --- JSON ---------------------------------------------------------------------------------
     async def _json(self, req: _Request, target: str, too_large: bool) -> Response:
@@ -260,6 +305,13 @@ class GatewayApp:
         keep_empty = query or "awsQueryCompatible" not in model.metadata
         output: dict[str, Any] = from_result(op.output_shape, result, keep_empty=keep_empty)
         return binding.present(output, req.base_url, principal.account)
+
+
+def _multi_query(raw_query: str) -> dict[str, list[str]]:
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    return query
 
 
 def _bare_json_error(err: EventplaneError) -> Response:

@@ -9,6 +9,7 @@ signature, an unknown action, a body that does not parse or is too large.
 from __future__ import annotations
 
 from eventplane.errors import (
+    AccessDeniedError,
     AlreadyExistsError,
     EventplaneError,
     InvalidRequestError,
@@ -76,8 +77,14 @@ class UnsupportedAction(InvalidRequestError):
 # Codes first (exceptions to their category), then categories by inheritance.
 HTTP_STATUS: dict[str | type[EventplaneError], int] = {
     "RequestEntityTooLarge": 413,
+    # Lambda's wire code for a payload over its limit (its model names the shape
+    # RequestTooLargeException, status 413).
+    "RequestEntityTooLargeException": 413,
     "ResourceNotFoundException": 404,
     AuthenticationError: 403,
+    # An authorization denial (security.policy's AccessDeniedException): Lambda, SNS and
+    # most services answer 403.
+    AccessDeniedError: 403,
     InvalidRequestError: 400,
     NotFoundError: 400,  # SQS answers QueueDoesNotExist with 400, like every client fault
     AlreadyExistsError: 400,
@@ -87,8 +94,21 @@ HTTP_STATUS: dict[str | type[EventplaneError], int] = {
 }
 
 
-def http_status(err: EventplaneError) -> int:
-    """The HTTP status AWS answers ``err`` with: 400 client faults, 5xx server faults."""
+# Services that answer a category differently: SQS (query and JSON 1.0 alike) answers
+# every client fault with 400, an access denial included (its documented AccessDenied).
+SERVICE_STATUS: dict[str, dict[type[EventplaneError], int]] = {
+    "sqs": {AccessDeniedError: 400},
+}
+
+
+def http_status(err: EventplaneError, service: str | None = None) -> int:
+    """The HTTP status AWS answers ``err`` with: 400 client faults, 5xx server faults.
+
+    ``service`` (botocore's model name) applies that service's exceptions to the table.
+    """
+    for kind, special in SERVICE_STATUS.get(service or "", {}).items():
+        if isinstance(err, kind):
+            return special
     by_code = HTTP_STATUS.get(err.code)
     if by_code is not None:
         return by_code

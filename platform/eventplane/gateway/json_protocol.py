@@ -151,4 +151,10 @@ def serialize_error(
         fault = "Sender" if sender_fault(err) else "Receiver"
         headers["x-amzn-query-error"] = f"{query_code};{fault}"
     body = json.dumps({"__type": f"{prefix}#{err.code}", "message": err.message}).encode()
-    return modeled_status(model, err.code) or http_status(err), headers, body
+    status = modeled_status(model, err.code) or http_status(err, model.service_name)
+    return status, headers, body
+
+
+# The REST-JSON protocol checks its JSON body members, and writes its JSON, the same way.
+check = _check
+plain = _plain

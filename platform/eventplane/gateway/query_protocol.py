@@ -246,7 +246,7 @@ def serialize(
 def serialize_error(
     model: ServiceModel, err: EventplaneError, code: str, request_id: str
 ) -> tuple[int, dict[str, str], bytes]:
-    status = modeled_status(model, code) or http_status(err)
+    status = modeled_status(model, code) or http_status(err, model.service_name)
     root = ET.Element("ErrorResponse", xmlns=namespace(model))
     error = ET.SubElement(root, "Error")
     ET.SubElement(error, "Type").text = "Sender" if status < 500 else "Receiver"

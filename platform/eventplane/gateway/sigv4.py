@@ -147,7 +147,9 @@ def _parts(req: SignedRequest) -> _Parts:
 
 
 def _canonical_request(req: SignedRequest, parts: _Parts) -> str:
-    path = quote(unquote(req.raw_path) or "/", safe="/~")
+    # SigV4 (every service but S3) encodes the path as sent once more: a FunctionName
+    # "f:live" travels as f%3Alive and is signed as f%253Alive.
+    path = quote(req.raw_path or "/", safe="/~")
     pairs = sorted(
         (quote(k, safe="-_.~"), quote(v, safe="-_.~"))
         for k, v in _query_pairs(req.raw_query)

@@ -1,0 +1,389 @@
+"""The functions core: one method per Lambda action, typed shapes in, typed shapes out.
+
+Every front door (the gRPC servicer, the HTTP gateway's Lambda REST-JSON protocol,
+in-process callers) calls these methods, so each rule and each error is written once:
+required members, function references and qualifiers, paging, the LogType check, and
+how a function, alias, async-invoke config or mapping is shown. The engine below keeps
+the registry, the code store, the worker pool and the async invoker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from eventplane.errors import MissingParameter, ValidationException
+from eventplane.functions import shapes as s
+from eventplane.functions.engine import FunctionEngine
+from eventplane.functions.invoke import log_result
+from eventplane.functions.models import (
+    DIRECTORY,
+    LATEST,
+    AliasDef,
+    FunctionConfig,
+    InvokeConfig,
+    MappingDef,
+    function_arn,
+    parse_function_ref,
+)
+
+T = TypeVar("T")
+DEFAULT_PAGE = 50
+# Lambda shows a role on every function; eventplane runs code without IAM roles.
+DEFAULT_ROLE = "arn:aws:iam::000000000000:role/eventplane"
+
+
+def _require(value: str | None, parameter: str) -> str:
+    if not value:
+        raise MissingParameter(f"The request must contain the parameter {parameter}.")
+    return value
+
+
+def _ref(
+    function_name: str, qualifier: str = "", *, allow_qualifier: bool = True
+) -> tuple[str, str | None]:
+    return parse_function_ref(
+        _require(function_name, "FunctionName"), qualifier or None, allow_qualifier=allow_qualifier
+    )
+
+
+def _page(items: Sequence[T], marker: str, max_items: int) -> tuple[list[T], str]:
+    if max_items < 0 or max_items > 10_000:
+        raise ValidationException(f"MaxItems must be between 1 and 10000, got {max_items}")
+    if marker and not marker.isdigit():
+        raise ValidationException("The Marker is not valid.")
+    start = int(marker) if marker else 0
+    end = start + (max_items or DEFAULT_PAGE)
+    return list(items[start:end]), str(end) if end < len(items) else ""
+
+
+def configuration(name: str, version: str, c: FunctionConfig) -> s.FunctionConfiguration:
+    """How Lambda shows one configuration of a function ($LATEST or a version)."""
+    return s.FunctionConfiguration(
+        function_name=name,
+        function_arn=function_arn(name, None if version == LATEST else version),
+        runtime=c.runtime,
+        handler=c.handler,
+        code_size=c.code.size,
+        description=c.description,
+        timeout=c.timeout,
+        memory_size=c.memory_size,
+        last_modified=c.last_modified,
+        code_sha256=c.code.sha256,
+        version=version,
+        environment=s.EnvironmentResponse(dict(c.environment)),
+        dead_letter_config=s.DeadLetterConfig(c.dead_letter_arn) if c.dead_letter_arn else None,
+        revision_id=c.revision_id,
+        package_type=c.code.package_type if c.code.package_type == DIRECTORY else "Zip",
+        role=DEFAULT_ROLE,
+    )
+
+
+def _alias(a: AliasDef) -> s.AliasConfiguration:
+    return s.AliasConfiguration(
+        alias_arn=a.arn,
+        name=a.name,
+        function_version=a.function_version,
+        description=a.description,
+        revision_id=a.revision_id,
+    )
+
+
+def _invoke_config(c: InvokeConfig) -> s.FunctionEventInvokeConfig:
+    return s.FunctionEventInvokeConfig(
+        function_arn=c.function_arn,
+        maximum_retry_attempts=c.maximum_retry_attempts,
+        maximum_event_age_in_seconds=c.maximum_event_age_seconds,
+        destination_config=s.DestinationConfig(
+            on_success=s.OnSuccess(c.on_success) if c.on_success else None,
+            on_failure=s.OnFailure(c.on_failure) if c.on_failure else None,
+        ),
+        last_modified=c.last_modified,
+    )
+
+
+def _mapping(m: MappingDef) -> s.EventSourceMappingConfiguration:
+    return s.EventSourceMappingConfiguration(
+        uuid=m.uuid,
+        event_source_arn=m.event_source_arn,
+        function_arn=m.function_arn,
+        batch_size=m.batch_size,
+        maximum_batching_window_in_seconds=m.maximum_batching_window_seconds,
+        state=m.state,
+        function_response_types=list(m.function_response_types),
+        last_modified=m.last_modified,
+        state_transition_reason=m.state_transition_reason,
+        scaling_config=(
+            None if m.maximum_concurrency is None else s.ScalingConfig(m.maximum_concurrency)
+        ),
+    )
+
+
+def _code(zip_file: bytes | None, directory: str | None) -> tuple[bytes | None, str | None]:
+    if zip_file is None and directory is None:
+        raise MissingParameter(
+            "The request must contain the parameter Code (ZipFile or Directory)."
+        )
+    return zip_file, directory
+
+
+class FunctionOperations:
+    """The Lambda actions over one replica's FunctionEngine."""
+
+    def __init__(self, engine: FunctionEngine) -> None:
+        self.engine = engine
+
+    # --- functions ----------------------------------------------------------------------------
+    async def create_function(self, req: s.CreateFunctionRequest) -> s.FunctionConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        zip_file, directory = _code(req.code.zip_file, req.code.directory)
+        fn, version, config = await self.engine.create_function(
+            name,
+            _require(req.handler, "Handler"),
+            zip_file=zip_file,
+            directory=directory,
+            timeout=req.timeout,
+            memory_size=req.memory_size,
+            environment=req.environment.variables if req.environment else {},
+            description=req.description,
+            publish=req.publish,
+            dead_letter_arn=(req.dead_letter_config.target_arn or None)
+            if req.dead_letter_config
+            else None,
+            runtime=req.runtime,
+            tags=req.tags,
+        )
+        return configuration(fn.name, version, config)
+
+    async def update_function_code(
+        self, req: s.UpdateFunctionCodeRequest
+    ) -> s.FunctionConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        zip_file, directory = _code(req.zip_file, req.directory)
+        fn, version, config = await self.engine.update_code(name, zip_file, directory, req.publish)
+        return configuration(fn.name, version, config)
+
+    async def update_function_configuration(
+        self, req: s.UpdateFunctionConfigurationRequest
+    ) -> s.FunctionConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        changes: dict[str, Any] = {
+            "handler": req.handler,
+            "timeout": req.timeout,
+            "memory_size": req.memory_size,
+            "description": req.description,
+            "dead_letter_arn": (req.dead_letter_config.target_arn or "")
+            if req.dead_letter_config
+            else None,
+        }
+        if req.environment is not None:
+            changes["environment"] = dict(req.environment.variables)
+        config = await self.engine.update_configuration(name, **changes)
+        return configuration(name, LATEST, config)
+
+    async def get_function(self, req: s.GetFunctionRequest) -> s.GetFunctionResult:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        fn, version, config = self.engine.resolve(name, qualifier)
+        reserved = fn.reserved_concurrency
+        return s.GetFunctionResult(
+            configuration=configuration(name, version, config),
+            code=s.FunctionCodeLocation(location=f"eventplane://{name}/{config.code.sha256}"),
+            tags=dict(fn.tags),
+            concurrency=None if reserved is None else s.Concurrency(reserved),
+        )
+
+    async def list_functions(self, req: s.ListFunctionsRequest) -> s.ListFunctionsResult:
+        items, marker = _page(self.engine.functions(), req.marker, req.max_items)
+        return s.ListFunctionsResult(
+            functions=[configuration(f.name, LATEST, f.config) for f in items],
+            next_marker=marker,
+        )
+
+    async def delete_function(self, req: s.DeleteFunctionRequest) -> s.Empty:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        await self.engine.delete_function(name, qualifier)
+        return s.Empty()
+
+    # --- versions and aliases -----------------------------------------------------------------
+    async def publish_version(self, req: s.PublishVersionRequest) -> s.FunctionConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        fn, version, config = await self.engine.publish_version(
+            name, req.description, req.code_sha256
+        )
+        return configuration(fn.name, version, config)
+
+    async def list_versions_by_function(
+        self, req: s.ListVersionsByFunctionRequest
+    ) -> s.ListVersionsByFunctionResult:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        fn = self.engine.function(name)
+        versions = sorted(self.engine.versions(name).values(), key=lambda v: v.number)
+        everything = [(LATEST, fn.config)] + [(v.version, v.config) for v in versions]
+        items, marker = _page(everything, req.marker, req.max_items)
+        return s.ListVersionsByFunctionResult(
+            versions=[configuration(name, v, c) for v, c in items], next_marker=marker
+        )
+
+    async def create_alias(self, req: s.CreateAliasRequest) -> s.AliasConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        alias = await self.engine.put_alias(
+            name,
+            _require(req.name, "Name"),
+            _require(req.function_version, "FunctionVersion"),
+            req.description,
+            create=True,
+        )
+        return _alias(alias)
+
+    async def update_alias(self, req: s.UpdateAliasRequest) -> s.AliasConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        alias = await self.engine.put_alias(
+            name, _require(req.name, "Name"), req.function_version, req.description, create=False
+        )
+        return _alias(alias)
+
+    async def get_alias(self, req: s.GetAliasRequest) -> s.AliasConfiguration:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        return _alias(self.engine.alias(name, _require(req.name, "Name")))
+
+    async def list_aliases(self, req: s.ListAliasesRequest) -> s.ListAliasesResult:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        self.engine.function(name)
+        aliases = [
+            a
+            for a in sorted(self.engine.aliases(name).values(), key=lambda a: a.name)
+            if not req.function_version or a.function_version == req.function_version
+        ]
+        items, marker = _page(aliases, req.marker, req.max_items)
+        return s.ListAliasesResult(aliases=[_alias(a) for a in items], next_marker=marker)
+
+    async def delete_alias(self, req: s.DeleteAliasRequest) -> s.Empty:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        await self.engine.delete_alias(name, _require(req.name, "Name"))
+        return s.Empty()
+
+    # --- invoke -------------------------------------------------------------------------------
+    async def invoke(self, req: s.InvokeRequest) -> s.InvokeResult:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        if req.log_type not in ("", "None", "Tail"):
+            raise ValidationException(
+                f"1 validation error detected: Value '{req.log_type}' at 'logType' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [Tail, None]"
+            )
+        status, version, result, request_id = await self.engine.invoke(
+            name, qualifier, req.invocation_type, req.payload, req.client_context or None
+        )
+        out = s.InvokeResult(status_code=status, executed_version=version, request_id=request_id)
+        if result is not None:
+            out.payload = result.payload
+            out.function_error = result.function_error or ""
+            if req.log_type == "Tail":
+                out.log_result = log_result(result)
+        return out
+
+    # --- concurrency ----------------------------------------------------------------------------
+    async def put_function_concurrency(self, req: s.PutFunctionConcurrencyRequest) -> s.Concurrency:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        if req.reserved_concurrent_executions is None:
+            raise MissingParameter(
+                "The request must contain the parameter ReservedConcurrentExecutions."
+            )
+        value = await self.engine.put_concurrency(name, req.reserved_concurrent_executions)
+        return s.Concurrency(value)
+
+    async def get_function_concurrency(self, req: s.GetFunctionConcurrencyRequest) -> s.Concurrency:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        return s.Concurrency(self.engine.function(name).reserved_concurrency)
+
+    async def delete_function_concurrency(self, req: s.DeleteFunctionConcurrencyRequest) -> s.Empty:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        await self.engine.delete_concurrency(name)
+        return s.Empty()
+
+    # --- asynchronous invocation ------------------------------------------------------------------
+    async def put_function_event_invoke_config(
+        self, req: s.PutFunctionEventInvokeConfigRequest
+    ) -> s.FunctionEventInvokeConfig:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        destinations = req.destination_config or s.DestinationConfig()
+        success = destinations.on_success.destination if destinations.on_success else None
+        failure = destinations.on_failure.destination if destinations.on_failure else None
+        config = await self.engine.put_invoke_config(
+            name,
+            qualifier,
+            maximum_retry_attempts=req.maximum_retry_attempts,
+            maximum_event_age_seconds=req.maximum_event_age_in_seconds,
+            on_success=success or None,
+            on_failure=failure or None,
+        )
+        return _invoke_config(config)
+
+    async def get_function_event_invoke_config(
+        self, req: s.GetFunctionEventInvokeConfigRequest
+    ) -> s.FunctionEventInvokeConfig:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        self.engine.resolve(name, qualifier)
+        return _invoke_config(self.engine.require_invoke_config(name, qualifier))
+
+    async def delete_function_event_invoke_config(
+        self, req: s.DeleteFunctionEventInvokeConfigRequest
+    ) -> s.Empty:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        await self.engine.delete_invoke_config(name, qualifier)
+        return s.Empty()
+
+    # --- event source mappings ----------------------------------------------------------------
+    async def create_event_source_mapping(
+        self, req: s.CreateEventSourceMappingRequest
+    ) -> s.EventSourceMappingConfiguration:
+        scaling = req.scaling_config.maximum_concurrency if req.scaling_config else None
+        mapping = await self.engine.create_mapping(
+            _require(req.event_source_arn, "EventSourceArn"),
+            _require(req.function_name, "FunctionName"),
+            batch_size=req.batch_size,
+            maximum_batching_window_seconds=req.maximum_batching_window_in_seconds,
+            enabled=True if req.enabled is None else req.enabled,
+            function_response_types=list(req.function_response_types),
+            maximum_concurrency=scaling or None,
+        )
+        return _mapping(mapping)
+
+    async def update_event_source_mapping(
+        self, req: s.UpdateEventSourceMappingRequest
+    ) -> s.EventSourceMappingConfiguration:
+        mapping = await self.engine.update_mapping(
+            _require(req.uuid, "UUID"),
+            req.function_name,
+            batch_size=req.batch_size,
+            maximum_batching_window_seconds=req.maximum_batching_window_in_seconds,
+            enabled=req.enabled,
+            function_response_types=(
+                None if req.function_response_types is None else list(req.function_response_types)
+            ),
+            maximum_concurrency=(
+                req.scaling_config.maximum_concurrency if req.scaling_config else None
+            ),
+        )
+        return _mapping(mapping)
+
+    async def get_event_source_mapping(
+        self, req: s.GetEventSourceMappingRequest
+    ) -> s.EventSourceMappingConfiguration:
+        return _mapping(self.engine.mapping(_require(req.uuid, "UUID")))
+
+    async def list_event_source_mappings(
+        self, req: s.ListEventSourceMappingsRequest
+    ) -> s.ListEventSourceMappingsResult:
+        function = ""
+        if req.function_name:
+            function, _ = _ref(req.function_name)
+        mappings = self.engine.mapping_list(req.event_source_arn, function)
+        items, marker = _page(mappings, req.marker, req.max_items)
+        return s.ListEventSourceMappingsResult(
+            event_source_mappings=[_mapping(m) for m in items], next_marker=marker
+        )
+
+    async def delete_event_source_mapping(
+        self, req: s.DeleteEventSourceMappingRequest
+    ) -> s.EventSourceMappingConfiguration:
+        return _mapping(await self.engine.delete_mapping(_require(req.uuid, "UUID")))

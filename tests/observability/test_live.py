@@ -160,7 +160,7 @@ def _traffic(c: Client, load: Load) -> None:
 
     for i in range(3):
         assert c.functions.invoke(load.function, {"n": i}).function_error is None
-    assert c.functions.invoke(load.failing_function, {"n": 0}).function_error == "Handled"
+    assert c.functions.invoke(load.failing_function, {"n": 0}).function_error == "Unhandled"
     accepted = c.functions.invoke(load.function, {"n": 9}, invocation_type="Event")
     assert accepted.status_code == 202
 

@@ -357,11 +357,11 @@ def test_invoke_log_goes_to_stderr(fake: FakeFunctions, run: Any) -> None:
 def test_invoke_function_error_exits_1(fake: FakeFunctions, run: Any) -> None:
     doc = {"errorType": "ValueError", "errorMessage": "bad width", "stackTrace": []}
     fake.responses["Invoke"] = pb.InvokeResponse(
-        status_code=200, function_error="Handled", payload=json.dumps(doc).encode()
+        status_code=200, function_error="Unhandled", payload=json.dumps(doc).encode()
     )
     code, out, err = run("invoke", "resize", "--payload", '{"width": -1}')
     assert (code, json.loads(out)) == (1, doc)
-    assert err == "eventplane: function error: Handled: ValueError: bad width\n"
+    assert err == "eventplane: function error: Unhandled: ValueError: bad width\n"
 
     fake.responses["Invoke"] = pb.InvokeResponse(function_error="Unhandled", payload=b"crash")
     assert run("invoke", "resize") == (1, "crash\n", "eventplane: function error: Unhandled\n")

@@ -865,10 +865,10 @@ def test_invoke_function_error_is_a_result_not_an_exception(
 ) -> None:
     doc = {"errorType": "ValueError", "errorMessage": "bad width", "stackTrace": []}
     fake.responses["Invoke"] = pb.InvokeResponse(
-        status_code=200, function_error="Handled", payload=json.dumps(doc).encode()
+        status_code=200, function_error="Unhandled", payload=json.dumps(doc).encode()
     )
     result = ep.functions.invoke("resize", {"width": -1})
-    assert result.function_error == "Handled"
+    assert result.function_error == "Unhandled"
     assert result.json() == doc
     assert (result.log_result, result.log_result_base64) == (None, None)
 

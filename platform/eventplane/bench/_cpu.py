@@ -70,7 +70,7 @@ def broker_pid(settings: Settings) -> int | None:
     """The pid of the broker at the bootstrap address if `eventplane kafka start` runs it
     on this host (its CPU can then be read too); None for any other cluster."""
     host, _, port = settings.bootstrap.split(",")[0].rpartition(":")
-    if host not in ("127.0.0.1", "localhost") or not port.isdigit():
+    if host not in ("127.0.0.1", "localhost") or not (port.isascii() and port.isdigit()):
         return None
     return LocalKafka.from_settings(settings, int(port)).pid()
 

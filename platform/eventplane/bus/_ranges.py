@@ -78,7 +78,7 @@ def _cidr(operand: Any, path: Path, dialect: Dialect) -> ValueTest:
     address, slash, bits = text.partition("/")
     if not slash or "/" in bits:
         raise PatternError("Malformed CIDR, one '/' required", path)
-    if not bits.isdigit():
+    if not (bits.isascii() and bits.isdigit()):
         raise PatternError("Malformed CIDR, mask bits must be an integer", path)
     try:
         network = ipaddress.ip_network(f"{address}/{int(bits)}", strict=False)

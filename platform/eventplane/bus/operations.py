@@ -32,7 +32,7 @@ def page(items: Sequence[T], token: str, limit: int) -> tuple[Sequence[T], str]:
     if limit < 0 or limit > DEFAULT_LIMIT:
         raise ValidationException(f"Limit must be between 1 and {DEFAULT_LIMIT}, got {limit}")
     size = limit or DEFAULT_LIMIT
-    if token and not token.isdigit():
+    if token and not (token.isascii() and token.isdigit()):
         raise ValidationException("The NextToken is not valid.")
     start = int(token) if token else 0
     end = start + size

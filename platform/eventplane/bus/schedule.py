@@ -236,7 +236,7 @@ def _values(text: str, field: _Field, *, allow_step: bool = True) -> tuple[int, 
 
 
 def _number(token: str, field: _Field) -> int:
-    value = int(token) if token.isdigit() else field.names.get(token.upper())
+    value = int(token) if (token.isascii() and token.isdigit()) else field.names.get(token.upper())
     if value is None or not field.low <= value <= field.high:
         raise _CronError(f"{field.name} value {token!r} is out of range")
     return value

@@ -244,7 +244,7 @@ def _payload_value(payload: bytes) -> Any:
 
 
 def _error_line(result: InvokeResult) -> str:
-    """``Handled: ValueError: width must be positive`` from the error document, if it is one."""
+    """``Unhandled: ValueError: width must be positive`` from the error document, if it is one."""
     doc = _payload_value(result.payload)
     line = str(result.function_error)
     if isinstance(doc, dict) and doc.get("errorType"):

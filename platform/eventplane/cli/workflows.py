@@ -189,7 +189,7 @@ def cmd_task_heartbeat(args: argparse.Namespace) -> int:
 def _route(text: str) -> tuple[str, int]:
     """``VERSION=WEIGHT``: a version (``name:N`` or its ARN) and its share (0-100)."""
     version, sep, weight = text.rpartition("=")
-    if not sep or not version or not weight.isdigit():
+    if not sep or not version or not (weight.isascii() and weight.isdigit()):
         raise argparse.ArgumentTypeError(f"expected VERSION=WEIGHT, got {text!r}")
     return _machine(version), int(weight)
 

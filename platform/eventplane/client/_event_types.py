@@ -246,7 +246,7 @@ def epoch_ms(value: Timestamp, what: str) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         try:
             return epoch_ms(datetime.fromisoformat(text), what)

@@ -56,7 +56,7 @@ async def _read_status(reader: asyncio.StreamReader) -> int:
         status_line = await reader.readline()
         version, _, rest = status_line.decode("latin-1").partition(" ")
         code = rest[:3]
-        if not version.startswith("HTTP/") or not code.isdigit():
+        if not version.startswith("HTTP/") or not (code.isascii() and code.isdigit()):
             raise ValueError(f"malformed status line {status_line!r}")
         # Skip interim answers (100 Continue, 103 Early Hints) and their headers.
         while (await reader.readline()).strip():

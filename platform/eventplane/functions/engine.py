@@ -143,12 +143,12 @@ class FunctionEngine(InvokePath):
         aliases: dict[str, AliasDef] = {}
         if qualifier and qualifier != LATEST:
             target = qualifier
-            if not qualifier.isdigit():
+            if not (qualifier.isascii() and qualifier.isdigit()):
                 r = self.registry.get(ALIAS, alias_key(name, qualifier))
                 if r is not None:
                     aliases[qualifier] = AliasDef.from_resource(r)
                     target = aliases[qualifier].function_version
-            if target.isdigit():
+            if target.isascii() and target.isdigit():
                 r = self.registry.get(VERSION, version_key(name, target))
                 if r is not None:
                     versions[target] = VersionDef.from_resource(r)
@@ -254,7 +254,7 @@ class FunctionEngine(InvokePath):
     async def delete_function(self, name: str, qualifier: str | None) -> None:
         fn = self.function(name)
         if qualifier and qualifier != LATEST:
-            if not qualifier.isdigit():
+            if not (qualifier.isascii() and qualifier.isdigit()):
                 raise InvalidParameterValueException(
                     "Deletion of aliases is not supported through DeleteFunction; use DeleteAlias"
                 )

@@ -50,7 +50,7 @@ def _ref(
 def _page(items: Sequence[T], marker: str, max_items: int) -> tuple[list[T], str]:
     if max_items < 0 or max_items > 10_000:
         raise ValidationException(f"MaxItems must be between 1 and 10000, got {max_items}")
-    if marker and not marker.isdigit():
+    if marker and not (marker.isascii() and marker.isdigit()):
         raise ValidationException("The Marker is not valid.")
     start = int(marker) if marker else 0
     end = start + (max_items or DEFAULT_PAGE)

@@ -329,8 +329,9 @@ class WorkerPool:
             str(reply.get("errorMessage", "")),
             list(reply.get("stackTrace") or []),
         )
-        error = "Unhandled" if reply.get("unhandled") else "Handled"
-        return result(doc, error, duration), not reply.get("fatal")
+        # Lambda's Python runtime reports an exception the handler raised as Unhandled
+        # too ("Handled" was Node's callback(error) in runtimes long retired).
+        return result(doc, "Unhandled", duration), not reply.get("fatal")
 
     # -- workers ----------------------------------------------------------------------
 

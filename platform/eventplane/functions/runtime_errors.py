@@ -1,7 +1,8 @@
 """The error documents Lambda returns for failures outside the handler's own code.
 
 A handler's exception is reported by the worker itself (errorType = the exception
-class, a "Handled" function error). What the pool sees from outside - a timeout, a
+class, an "Unhandled" function error as Lambda's Python runtime reports it). What the
+pool sees from outside - a timeout, a
 worker that died, an init that failed, a response too large - is Unhandled, with the
 errorType and wording the Lambda service uses, so callers matching on them
 (``Sandbox.Timedout``, ``Runtime.ExitError``, ...) behave the same here.

@@ -68,7 +68,7 @@ class FunctionSpec:
 class InvocationResult:
     request_id: str
     payload: bytes  # JSON: the result, or the error document {errorMessage, errorType, ...}
-    function_error: str | None  # None, "Handled" or "Unhandled"
+    function_error: str | None  # None or "Unhandled" (as Lambda)
     log_tail: str  # the last 4 KiB of the invocation's log
     duration_ms: float
     cold_start: bool

@@ -244,7 +244,11 @@ class GatewayApp:
         if scope is not None and scope[2] in self._query_models:
             return self._query_models[scope[2]]
         segments = [s for s in req.path.split("/") if s]
-        if len(segments) == 2 and segments[0].isdigit() and "sqs" in self.models:
+        if (
+            len(segments) == 2
+            and (segments[0].isascii() and segments[0].isdigit())
+            and "sqs" in self.models
+        ):
             return self.models["sqs"]
         return self._by_action.get(action)
 

@@ -94,7 +94,7 @@ def _policies(where: str, raw: Any) -> PolicySet:
 
 def _account(where: str, entry: dict[str, Any]) -> str:
     account = str(entry.get("account") or DEFAULT_ACCOUNT)
-    if not (len(account) == 12 and account.isdigit()):
+    if not (len(account) == 12 and (account.isascii() and account.isdigit())):
         raise ConfigError(f"{where}.account", f"must be 12 digits, got {account!r}")
     return account
 

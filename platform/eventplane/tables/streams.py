@@ -80,7 +80,7 @@ def sequence_number(offset: int) -> str:
 
 
 def offset_of(sequence: str, field: str = "SequenceNumber") -> int:
-    if not sequence.isdigit() or len(sequence) > 40:
+    if not (sequence.isascii() and sequence.isdigit()) or len(sequence) > 40:
         raise ValidationException(f"Invalid {field}: {sequence!r}")
     return int(sequence)
 

@@ -26,7 +26,11 @@ from eventplane.testing.harness import EventplaneProcess
 def _worker_index() -> int:
     """0 without xdist; N for xdist worker ``gwN``."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return (
+        int(worker[2:])
+        if worker.startswith("gw") and (worker[2:].isascii() and worker[2:].isdigit())
+        else 0
+    )
 
 
 @pytest.fixture(scope="session")

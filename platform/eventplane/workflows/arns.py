@@ -88,7 +88,7 @@ def parse_qualified_arn(arn: str, field: str = "stateMachineArn") -> tuple[str, 
 def parse_version_arn(arn: str, field: str = "stateMachineVersionArn") -> tuple[str, int]:
     """(machine name, version number); InvalidArn unless ``arn`` names a version."""
     name, qualifier = parse_qualified_arn(arn, field)
-    if qualifier is None or not qualifier.isdigit():
+    if qualifier is None or not (qualifier.isascii() and qualifier.isdigit()):
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine version ARN ({field})")
     return name, int(qualifier)
 
@@ -96,6 +96,6 @@ def parse_version_arn(arn: str, field: str = "stateMachineVersionArn") -> tuple[
 def parse_alias_arn(arn: str, field: str = "stateMachineAliasArn") -> tuple[str, str]:
     """(machine name, alias name); InvalidArn unless ``arn`` names an alias."""
     name, qualifier = parse_qualified_arn(arn, field)
-    if qualifier is None or qualifier.isdigit():
+    if qualifier is None or (qualifier.isascii() and qualifier.isdigit()):
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine alias ARN ({field})")
     return name, qualifier

@@ -219,7 +219,7 @@ class WorkflowsCore(VersionActions):
             m = self._machine(arn)
             return Target(m.name, m.definition, m.type)
         self._machine(arns.state_machine_arn(name))
-        if qualifier.isdigit():
+        if qualifier.isascii() and qualifier.isdigit():
             v = self._versions.version(arn)
             return Target(name, v.definition, v.type, v.state_machine_version_arn)
         v = self._versions.resolve_alias(arn)

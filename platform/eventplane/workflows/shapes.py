@@ -71,7 +71,7 @@ def json_text(text: str, field: str, error: type[Exception], default: str = "{}"
 def page_bounds(max_results: int, next_token: str, size: int) -> tuple[int, int]:
     if not 0 <= max_results <= 1000:
         raise ValidationException(f"maxResults must be between 0 and 1000, got {max_results}")
-    if next_token and not next_token.isdigit():
+    if next_token and not (next_token.isascii() and next_token.isdigit()):
         raise ValidationException(f"Invalid nextToken: {next_token!r}")
     start = int(next_token) if next_token else 0
     return start, min(size, start + (max_results or 100))

@@ -119,7 +119,7 @@ class View:
         execution's sequence number reaches the task's), then answer. True when the
         view cannot tell in time: running a task twice beats never running it.
         """
-        number = int(task_id[1:]) if task_id[1:].isdigit() else 0
+        number = int(task_id[1:]) if (task_id[1:].isascii() and task_id[1:].isdigit()) else 0
 
         def known() -> bool | None:
             v = self._executions.get(arn)

@@ -87,7 +87,7 @@ def test_an_event_that_keeps_failing_goes_to_on_failure_and_the_dlq(
     assert context["approximateInvokeCount"] == 3
     assert context["requestId"] == accepted.request_id
     assert record["requestPayload"] == event
-    assert record["responseContext"]["functionError"] == "Handled"
+    assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["responsePayload"]["errorType"] == "ValueError"
     assert record["responsePayload"]["errorMessage"] == "bad input: {'order': 42}"
 

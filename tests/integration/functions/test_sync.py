@@ -54,7 +54,7 @@ def test_a_raised_exception_is_a_handled_error(client: Client, res: Resources) -
     result = client.functions.invoke(name, {"oops": 1}, log_type="Tail")
 
     assert result.status_code == 200
-    assert result.function_error == "Handled"
+    assert result.function_error == "Unhandled"
     doc = result.json()
     assert doc["errorType"] == "ValueError"
     assert doc["errorMessage"] == "bad input: {'oops': 1}"

@@ -11,12 +11,14 @@ their pages.
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
 from aiobotocore.session import get_session
+from botocore.response import StreamingBody
 
 T = TypeVar("T")
 
@@ -71,8 +73,18 @@ class SyncClient:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         call = getattr(self._client, name)
 
+        async def answered(*args: Any, **kwargs: Any) -> Any:
+            out = await call(*args, **kwargs)
+            if isinstance(out, dict):  # a streamed member (Invoke's Payload): read it here
+                for key, value in list(out.items()):
+                    if hasattr(value, "read") and hasattr(value, "__aenter__"):
+                        async with value as stream:
+                            data = await stream.read()
+                        out[key] = StreamingBody(io.BytesIO(data), len(data))
+            return out
+
         def blocking(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run(call(*args, **kwargs))
+            return self._loop.run(answered(*args, **kwargs))
 
         return blocking
 

@@ -5,8 +5,13 @@ boto3 and then aiobotocore, so each test that takes them runs through both stack
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +22,9 @@ from eventplane.testing import EventplaneProcess, unique_cluster
 
 from .aio import Loop
 from .support import ACCOUNT, KEY, REGION, SECRET
+
+# The AWS SDK for JavaScript v3 scripts and their package.json (see test_js_sdk.py).
+JS = Path(__file__).resolve().parents[2] / "js"
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +128,19 @@ def make_queue(sqs: Any) -> Iterator[Callable[..., str]]:
     for url in created:
         with contextlib.suppress(Exception):
             sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """node, with the SDK packages of tests/js installed (npm, once); skipped without
+    node and npm unless EVENTPLANE_REQUIRE_NODE=1 (CI)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        if os.environ.get("EVENTPLANE_REQUIRE_NODE") == "1":
+            pytest.fail("node and npm are required (EVENTPLANE_REQUIRE_NODE=1)")
+        pytest.skip("node and npm are not installed")
+    with open(JS / ".install.lock", "w") as lock:  # one install across xdist workers
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (JS / "node_modules" / "@aws-sdk" / "client-sqs").is_dir():
+            subprocess.run([npm, "install"], cwd=JS, check=True, capture_output=True, timeout=600)
+    return node

@@ -9,14 +9,11 @@ EVENTPLANE_REQUIRE_NODE=1 (CI), which makes that a failure.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,25 +21,10 @@ import pytest
 from eventplane import arn
 from eventplane.testing import EventplaneProcess
 
+from .conftest import JS
 from .support import ACCOUNT, KEY, REGION, SECRET
 
 pytestmark = pytest.mark.integration
-
-JS = Path(__file__).resolve().parents[2] / "js"
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        if os.environ.get("EVENTPLANE_REQUIRE_NODE") == "1":
-            pytest.fail("node and npm are required (EVENTPLANE_REQUIRE_NODE=1)")
-        pytest.skip("node and npm are not installed")
-    with open(JS / ".install.lock", "w") as lock:  # one install across xdist workers
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (JS / "node_modules" / "@aws-sdk" / "client-sqs").is_dir():
-            subprocess.run([npm, "install"], cwd=JS, check=True, capture_output=True, timeout=600)
-    return node
 
 
 @pytest.fixture(scope="module")

@@ -150,7 +150,7 @@ def test_a_handler_can_import_the_eventplane_sdk() -> None:
 
 def test_an_exception_is_a_handled_error_document() -> None:
     result = run(lambda pool: call(pool, spec("app.fail"), 7))
-    assert result.function_error == "Handled"
+    assert result.function_error == "Unhandled"
     error = doc(result)
     assert error["errorType"] == "ValueError"
     assert error["errorMessage"] == "boom 7"

@@ -149,7 +149,7 @@ def resolve_qualifier(
     """
     if not qualifier or qualifier == LATEST:
         return LATEST, fn.config
-    if qualifier.isdigit():
+    if qualifier.isascii() and qualifier.isdigit():
         version = versions.get(qualifier)
         if version is None:
             raise function_not_found(fn.name, qualifier)

@@ -114,7 +114,11 @@ class _ToTree(Transformer[Token, Any]):
 
     def number(self, items: list[Token]) -> int | float:
         text = str(items[0])
-        return int(text) if text.lstrip("-").isdigit() else float(text)
+        return (
+            int(text)
+            if (text.lstrip("-").isascii() and text.lstrip("-").isdigit())
+            else float(text)
+        )
 
     def true(self, _: list[Token]) -> bool:
         return True

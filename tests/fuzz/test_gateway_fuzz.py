@@ -2,9 +2,9 @@
 
 The promise checked, as for gRPC: whatever a client sends, the answer is a success or
 an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
-and the gateway keeps serving. Actions come from botocore's models, so every action
-of SQS (JSON and query), SNS and EventBridge is tried, served or not. Each action gets
-typed requests written by botocore's own serializer (with validation off) and, for
+and the gateway keeps serving. Actions come from botocore's models, so every action of
+SQS (JSON and query), SNS, EventBridge and Lambda (REST-JSON) is tried, served or not.
+Each action gets typed requests written by botocore's own serializer (with validation off) and, for
 the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
 raises the number of requests per action (``make fuzz``).
 """
@@ -22,7 +22,7 @@ import pytest
 from botocore import serialize
 from botocore.model import OperationModel
 from botocore.session import get_session
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from eventplane.testing import EventplaneProcess, unique_cluster
@@ -40,7 +40,13 @@ pytestmark = [
 EXAMPLES = max(1, int(os.environ.get("EVENTPLANE_FUZZ_EXAMPLES", "10")) // 2)
 _SESSION = get_session()
 # (botocore model, the signing name); SQS's legacy query protocol is fuzzed too.
-_SERVICES = {"sqs": "json", "sqs-query": "query", "sns": "query", "events": "json"}
+_SERVICES = {
+    "sqs": "json",
+    "sqs-query": "query",
+    "sns": "query",
+    "events": "json",
+    "lambda": "rest-json",
+}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -55,7 +61,7 @@ def _operations() -> list[tuple[str, str]]:
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues,fanout,bus",
+        roles="api,queues,fanout,bus,runner",
         cluster=unique_cluster(),
         env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
     ).start()
@@ -76,36 +82,66 @@ def _tame(operation: str, params: dict[str, Any]) -> None:
         params["Endpoint"] = "http://127.0.0.1:9/fuzz"
 
 
-def _send(gateway: EventplaneProcess, service: str, body: bytes, headers: dict[str, str]) -> Reply:
-    return signed_request(gateway.gateway_url + "/", data=body, headers=headers, service=service)
+# What uvicorn (h11) answers to a request that is not valid HTTP, before the gateway sees it.
+_UNPARSEABLE = b"Invalid HTTP request received."
+# (method, path with its query string, body, headers, the request as shown on failure)
+Raw = tuple[str, str, bytes, dict[str, str], str]
 
 
-def _typed_request(
-    label: str, op: OperationModel, params: dict[str, Any]
-) -> tuple[bytes, dict[str, str]]:
+def _send(gateway: EventplaneProcess, service: str, raw: Raw) -> Reply:
+    method, path, body, headers, _ = raw
+    try:
+        return signed_request(
+            gateway.gateway_url + path, data=body, headers=headers, service=service, method=method
+        )
+    except (ValueError, UnicodeError):  # a header http.client itself will not send
+        reject()
+    except ConnectionResetError:  # the HTTP server dropped a request it could not parse
+        return Reply(400, {}, _UNPARSEABLE)
+
+
+def _typed_request(label: str, op: OperationModel, params: dict[str, Any]) -> Raw:
     protocol = _SERVICES[label]
     serializer = serialize.create_serializer(protocol, include_validation=False)
-    request = serializer.serialize_to_request(params, op)
+    try:
+        request = serializer.serialize_to_request(params, op)
+    except KeyError:  # a URI label left out: botocore cannot even build the path
+        reject()
     body = request["body"]
-    headers = dict(request["headers"])
+    headers = {k: str(v) for k, v in request["headers"].items()}
     if isinstance(body, dict):  # query: a form
         body = urlencode(body).encode()
     headers.pop("x-amzn-query-mode", None)
-    return body, headers
+    path = request["url_path"]
+    if request["query_string"]:
+        query = request["query_string"]
+        path += "?" + (query if isinstance(query, str) else urlencode(query, doseq=True))
+    return request["method"], path, body or b"", headers, repr(params)
 
 
 def _check(label: str, op: OperationModel, reply: Reply, shown: str) -> None:
     where = (
-        f"{label}.{op.name} answered {reply.status}: {reply.body[:300]!r}\nrequest: {shown[:300]}"
+        f"{label}.{op.name} answered {reply.status} {dict(reply.headers)}: {reply.body[:300]!r}"
+        f"\nrequest: {shown[:300]}"
     )
     assert reply.status < 500, where
     if reply.status < 300:
         return
-    if _SERVICES[label] == "json":
-        code = reply.headers.get("x-amzn-errortype") or json.loads(reply.body).get("__type")
+    if reply.status == 400 and reply.body == _UNPARSEABLE:
+        return  # refused by the HTTP server itself (a header h11 will not take), not the app
+    if _SERVICES[label] in ("json", "rest-json"):
+        code = reply.headers.get("x-amzn-errortype") or _json_type(reply.body)
     else:
         code = _query_code(reply)
     assert code, where
+
+
+def _json_type(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ""
+    return str(doc.get("__type", "")) if isinstance(doc, dict) else ""
 
 
 def _query_code(reply: Reply) -> str:
@@ -115,12 +151,8 @@ def _query_code(reply: Reply) -> str:
 
 
 def _serving(gateway: EventplaneProcess) -> None:
-    reply = _send(
-        gateway,
-        "sqs",
-        b"{}",
-        {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
-    )
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"}
+    reply = _send(gateway, "sqs", ("POST", "/", b"{}", headers, ""))
     assert reply.status == 200, reply.body
 
 
@@ -131,9 +163,9 @@ def test_any_request_gets_success_or_aws_error(
     service = label.split("-")[0]
     op = _SESSION.get_service_model(service).operation_model(operation)
     counter = f"gateway {label}.{operation}"
-    bodies: list[st.SearchStrategy[tuple[bytes, dict[str, str], str]]] = [
+    bodies: list[st.SearchStrategy[Raw]] = [
         input_strategy(op.input_shape).map(
-            lambda p: (*_typed_request(label, op, _tamed(operation, p)), repr(p))
+            lambda p: _typed_request(label, op, _tamed(operation, p))
         )
     ]
     if _SERVICES[label] == "json":
@@ -141,7 +173,9 @@ def test_any_request_gets_success_or_aws_error(
             "Content-Type": f"application/x-amz-json-{op.metadata['jsonVersion']}",
             "X-Amz-Target": f"{op.metadata['targetPrefix']}.{operation}",
         }
-        bodies.append(raw_json_strategy(op.input_shape).map(lambda b: (b, headers, repr(b))))
+        bodies.append(
+            raw_json_strategy(op.input_shape).map(lambda b: ("POST", "/", b, headers, repr(b)))
+        )
 
     @settings(
         max_examples=EXAMPLES,
@@ -150,10 +184,9 @@ def test_any_request_gets_success_or_aws_error(
         suppress_health_check=list(HealthCheck),
     )
     @given(request=st.one_of(bodies))
-    def one(request: tuple[bytes, dict[str, str], str]) -> None:
-        body, headers, shown = request
+    def one(request: Raw) -> None:
         TRIED[counter] += 1
-        _check(label, op, _send(gateway, service, body, headers), shown)
+        _check(label, op, _send(gateway, service, request), request[4])
 
     one()
     _serving(gateway)

@@ -101,6 +101,8 @@ def _scalar(shape: Shape, text: str, where: str) -> Any:
             return int(text)
         if kind in ("double", "float"):
             return float(text)
+        if kind == "timestamp":
+            return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise SerializationException(
             f"Value '{text}' at '{where}' can not be converted to {kind}."
@@ -109,8 +111,6 @@ def _scalar(shape: Shape, text: str, where: str) -> Any:
         if text.lower() not in ("true", "false"):
             raise SerializationException(f"Value '{text}' at '{where}' is not a boolean.")
         return text.lower() == "true"
-    if kind == "timestamp":
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return text
 
 

@@ -233,3 +233,12 @@ def test_errors_carry_the_modeled_status_type_and_error_header(error: Any, statu
 def test_a_throttle_says_why() -> None:
     _, _, body = rest.serialize_error(LAMBDA, TooManyRequestsException("Rate Exceeded."))
     assert json.loads(body)["Reason"] == TooManyRequestsException.RESERVED_LIMIT
+
+
+def test_a_timestamp_no_calendar_holds_is_a_serialization_error() -> None:
+    from botocore.model import Shape
+
+    when = Shape("When", {"type": "timestamp"})
+    assert rest._scalar(when, "2026-12-03T10:00:00Z", "After").year == 2026
+    with pytest.raises(SerializationException, match="After"):
+        rest._scalar(when, "999-01-01T00:00:00Z", "After")

@@ -32,6 +32,8 @@ QUERY_ERROR_CODES = {
     "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
     "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
     "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+    # SQS words a denial AccessDenied in its query protocol (and x-amzn-query-error).
+    "AccessDeniedException": "AccessDenied",
 }
 _URL_MEMBERS = ("QueueUrl", "QueueUrls", "queueUrls")
 _QUEUE_PATH = re.compile(r"/[0-9]{12}/[A-Za-z0-9_.-]+")

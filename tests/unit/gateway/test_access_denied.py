@@ -56,3 +56,9 @@ def test_lambda_rest_json_answers_a_denial_with_403() -> None:
 def test_every_error_category_has_a_status_below_500_unless_a_server_fault() -> None:
     assert http_status(AccessDeniedError("no")) == 403
     assert http_status(PreconditionError("no")) == 400
+
+
+def test_the_sqs_binding_words_a_denial_as_sqs_query_does() -> None:
+    from eventplane.queues.aws import SqsBinding
+
+    assert SqsBinding.query_error_codes["AccessDeniedException"] == "AccessDenied"

@@ -8,7 +8,21 @@ EVENTPLANE_KAFKA_BOOTSTRAP, or a local one it starts and stops) and
 ``eventplane_server`` (a running server process, with ``.client()``).
 """
 
-from eventplane.testing.harness import EventplaneProcess, eventually, free_port, unique_cluster
+from eventplane.testing.harness import (
+    EventplaneProcess,
+    eventually,
+    free_port,
+    retrying,
+    unique_cluster,
+)
 from eventplane.testing.proxy import Mode, TcpProxy
 
-__all__ = ["EventplaneProcess", "Mode", "TcpProxy", "eventually", "free_port", "unique_cluster"]
+__all__ = [
+    "EventplaneProcess",
+    "Mode",
+    "TcpProxy",
+    "eventually",
+    "free_port",
+    "retrying",
+    "unique_cluster",
+]

@@ -69,6 +69,25 @@ def eventually(
         time.sleep(interval)
 
 
+def retrying(call: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.2) -> T:
+    """Call ``call`` until it stops raising a retriable EventplaneError.
+
+    What a client does through a replica restart or a partition hand-over: the server
+    answers ServiceUnavailable (retriable) meanwhile. Any other error, or a retriable
+    one past ``timeout`` seconds, is raised.
+    """
+    from eventplane.errors import EventplaneError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except EventplaneError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(interval)
+
+
 def unique_cluster(prefix: str = "t") -> str:
     """A cluster name no other server uses: its servers share nothing with the others."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,21 +19,9 @@ from eventplane.config import load_settings
 from eventplane.errors import EventplaneError
 from eventplane.errors.queues import PurgeQueueInProgress
 from eventplane.kafka.local import LocalKafka
-from eventplane.testing import EventplaneProcess, eventually, free_port, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually, free_port, retrying, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _retrying(call: Callable[[], Any], *, timeout: float = 60.0) -> Any:
-    """Repeat a call through a replica restart (the client sees UNAVAILABLE meanwhile)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except EventplaneError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _drain(client: Client, url: str, expected: set[str], *, timeout: float = 120.0) -> set[str]:
@@ -91,10 +78,10 @@ def test_sigkill_under_load_loses_nothing(eventplane_kafka: str) -> None:
                     for start in range(0, total, 10):
                         chunk = bodies[start : start + 10]
                         entries = [{"id": str(i), "message_body": b} for i, b in enumerate(chunk)]
-                        result = _retrying(lambda e=entries: pc.queues.send_message_batch(url, e))
+                        result = retrying(lambda e=entries: pc.queues.send_message_batch(url, e))
                         acked.update(chunk[int(s.id)] for s in result.successful)
                         for f in result.failed:  # a retriable per-entry failure: resend it
-                            _retrying(lambda b=chunk[int(f.id)]: pc.queues.send_message(url, b))
+                            retrying(lambda b=chunk[int(f.id)]: pc.queues.send_message(url, b))
                             acked.add(chunk[int(f.id)])
 
             # A body counts as received when a receive hands it out: a delete whose
@@ -147,7 +134,7 @@ def test_sigkill_under_load_loses_nothing(eventplane_kafka: str) -> None:
                 eventually(lambda: set(bodies) <= received, timeout=180, interval=0.2)
             except AssertionError:
                 missing = sorted(set(bodies) - received, key=lambda b: int(b[2:]))
-                counts = _retrying(lambda: _counts(c, url))
+                counts = retrying(lambda: _counts(c, url))
                 alive = [t.is_alive() for t in consumers]
                 raise AssertionError(
                     f"{len(missing)} messages were never received (first: {missing[:5]}); "
@@ -186,11 +173,11 @@ def test_in_flight_state_survives_sigkill(eventplane_kafka: str) -> None:
             server.restart()
             # Once a replica owns the partition again (the dead member's session
             # has to expire first), it reports the lease (60 s) as still running...
-            eventually(lambda: _retrying(lambda: _counts(c, url)) == (0, 1, 0), timeout=60)
+            eventually(lambda: retrying(lambda: _counts(c, url)) == (0, 1, 0), timeout=60)
             # ...and does not hand the message out.
             assert c.queues.receive_message(url, wait_time_seconds=2) == []
             # The receipt handle is still the newest one: visibility 0 releases it...
-            _retrying(lambda: c.queues.change_message_visibility(url, m.receipt_handle, 0))
+            retrying(lambda: c.queues.change_message_visibility(url, m.receipt_handle, 0))
             (again,) = eventually(
                 lambda: c.queues.receive_message(url, message_system_attribute_names=["All"])
             )
@@ -217,7 +204,7 @@ def test_fifo_dedup_window_survives_sigkill(eventplane_kafka: str) -> None:
             c.queues.delete_message(url, m.receipt_handle)
             server.kill()
             server.restart()
-            again = _retrying(
+            again = retrying(
                 lambda: c.queues.send_message(
                     url, "once", message_group_id="g", message_deduplication_id="d-1"
                 )
@@ -240,10 +227,10 @@ def test_purge_once_a_minute_holds_across_a_restart(eventplane_kafka: str) -> No
             server.stop()
             server.start()
             with pytest.raises(PurgeQueueInProgress) as info:
-                _retrying(lambda: c.queues.purge_queue(url))
+                retrying(lambda: c.queues.purge_queue(url))
             assert "60 seconds" in info.value.message
             # The purge still took effect, and the queue keeps working.
-            assert _retrying(lambda: c.queues.receive_message(url, wait_time_seconds=1)) == []
+            assert retrying(lambda: c.queues.receive_message(url, wait_time_seconds=1)) == []
             c.queues.send_message(url, "kept")
             (m,) = eventually(lambda: c.queues.receive_message(url))
             assert m.body == "kept"
@@ -290,7 +277,7 @@ def test_two_replicas_share_partitions_and_survive_one_dying(eventplane_kafka: s
                 cb.queues.send_message(url, x)
             b.kill()
             for x in sorted(after)[50:]:
-                _retrying(lambda x=x: ca.queues.send_message(url, x))
+                retrying(lambda x=x: ca.queues.send_message(url, x))
             assert _drain(ca, url, after, timeout=120) >= after
     finally:
         b.stop()
@@ -312,7 +299,7 @@ def test_broker_restart_loses_nothing_and_server_reconnects() -> None:
             # The server reconnects on its own: sends and receives work again.
             after = {f"after-{i}" for i in range(300)}
             for x in sorted(after):
-                _retrying(lambda x=x: c.queues.send_message(url, x), timeout=120)
+                retrying(lambda x=x: c.queues.send_message(url, x), timeout=120)
             assert _drain(c, url, before | after, timeout=180) >= before | after
     finally:
         server.stop()

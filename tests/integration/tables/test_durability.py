@@ -9,9 +9,7 @@ stream none twice, and each item's changes in order.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,20 +17,9 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.tables.errors import ConditionalCheckFailedException
-from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually, retrying, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def _retrying(call: Callable[[], Any], *, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except EventplaneError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _increment(client: Client, table: str, pk: str, k: int) -> None:
@@ -51,12 +38,12 @@ def _increment(client: Client, table: str, pk: str, k: int) -> None:
 
     while True:
         try:
-            _retrying(put)
+            retrying(put)
             return
         except ConditionalCheckFailedException:
             # Only a retry may find the condition false: its earlier attempt was applied
             # (the answer was lost with the replica), and then n is already k.
-            got = _retrying(lambda: client.tables.get_item(table, {"pk": {"S": pk}}))
+            got = retrying(lambda: client.tables.get_item(table, {"pk": {"S": pk}}))
             assert attempts > 1 and got is not None and got["n"]["N"] == str(k), (pk, k, got)
             return
         except EventplaneError as exc:
@@ -143,7 +130,7 @@ def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: s
 
             final = {
                 pk: int(
-                    _retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))["n"][
+                    retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))["n"][
                         "N"
                     ]
                 )
@@ -151,7 +138,7 @@ def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: s
             }
             assert final == acked  # every acknowledged write is there, nothing else
             changes: dict[str, list[int]] = {pk: [] for pk in items}
-            for r in _retrying(lambda: _stream(client, desc.latest_stream_arn)):
+            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
                 changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
                     int(r["dynamodb"]["NewImage"]["n"]["N"])
                 )

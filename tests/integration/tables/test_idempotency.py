@@ -7,9 +7,8 @@ The server is the only replica of its own cluster, because the last test kills i
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import EventplaneError, ValidationException
 from eventplane.errors.tables import IdempotentParameterMismatchException
-from eventplane.testing import EventplaneProcess, unique_cluster
+from eventplane.testing import EventplaneProcess, retrying, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -32,17 +31,6 @@ def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
 def ep(server: EventplaneProcess) -> Iterator[Client]:
     with server.client() as c:
         yield c
-
-
-def _retrying(call: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except EventplaneError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _table(ep: Client) -> tuple[str, str]:
@@ -155,12 +143,12 @@ def test_the_token_survives_a_sigkill_of_the_replica(server: EventplaneProcess, 
     server.kill()
     server.restart()
     with server.client() as later:
-        _retrying(
+        retrying(
             lambda: later.tables.transact_write_items(
                 _transfer(table, 7), client_request_token=token
             )
         )
-        assert _retrying(lambda: _balances(later, table)) == ("-7", "7")
+        assert retrying(lambda: _balances(later, table)) == ("-7", "7")
         with pytest.raises(IdempotentParameterMismatchException):
             later.tables.transact_write_items(_transfer(table, 8), client_request_token=token)
         assert _record_count(later, arn) == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import EventplaneError, ValidationException
 from eventplane.tables.ttl import OFFSET_ENV, SWEEP_ENV
-from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually, retrying, unique_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +37,6 @@ def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
 def ep(server: EventplaneProcess) -> Iterator[Client]:
     with server.client() as c:
         yield c
-
-
-def _retrying(call: Callable[[], Any], timeout: float = 60.0) -> Any:
-    """Calls right after a restart may meet partitions still being adopted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except EventplaneError as exc:
-            if not exc.retriable or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _table(ep: Client) -> tuple[str, str]:
@@ -149,9 +137,9 @@ def test_the_setting_survives_a_restart_and_moving_the_clock_expires_items(
     try:
         server.restart()
         with server.client() as later:
-            ttl = _retrying(lambda: later.tables.describe_time_to_live(table))
+            ttl = retrying(lambda: later.tables.describe_time_to_live(table))
             assert (ttl.time_to_live_status, ttl.attribute_name) == ("ENABLED", "expires")
-            eventually(lambda: _retrying(lambda: _ids(later, table)) == {"next-week"}, timeout=60)
+            eventually(lambda: retrying(lambda: _ids(later, table)) == {"next-week"}, timeout=60)
             removes = [r for r in _records(later, arn) if r["eventName"] == "REMOVE"]
             assert sorted(r["dynamodb"]["Keys"]["id"]["S"] for r in removes) == [
                 "gone",

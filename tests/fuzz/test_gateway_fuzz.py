@@ -25,8 +25,8 @@ from botocore.session import get_session
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from eventplane.testing import EventplaneProcess, unique_cluster
-from integration.gateway.support import ACCOUNT, KEY, SECRET, Reply, signed_request
+from eventplane.testing import EventplaneProcess
+from integration.gateway.support import Reply, gateway_process, signed_request
 
 from .aws_shapes import input_strategy, raw_json_strategy
 from .strategies import TRIED
@@ -59,12 +59,7 @@ def _operations() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(
-        eventplane_kafka,
-        roles="api,queues,fanout,bus,runner",
-        cluster=unique_cluster(),
-        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
-    ).start()
+    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner")
     try:
         yield server
     finally:

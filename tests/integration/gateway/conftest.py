@@ -18,10 +18,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from eventplane.testing import EventplaneProcess, unique_cluster
+from eventplane.testing import EventplaneProcess
 
 from .aio import Loop
-from .support import ACCOUNT, KEY, REGION, SECRET
+from .support import KEY, REGION, SECRET, gateway_process
 
 # The AWS SDK for JavaScript v3 scripts and their package.json (see test_js_sdk.py).
 JS = Path(__file__).resolve().parents[2] / "js"
@@ -29,12 +29,7 @@ JS = Path(__file__).resolve().parents[2] / "js"
 
 @pytest.fixture(scope="session")
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = EventplaneProcess(
-        eventplane_kafka,
-        roles="api,queues,fanout,bus",
-        cluster=unique_cluster(),
-        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
-    ).start()
+    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus")
     try:
         yield server
     finally:

@@ -14,13 +14,23 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, unique_cluster
 
 ACCOUNT = "123456789012"
 KEY = "AKIDGATEWAYTEST0001"
 SECRET = "gateway-test-secret-key"
 REGION = "us-east-1"
 NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
+
+
+def gateway_process(bootstrap: str, roles: str) -> EventplaneProcess:
+    """A started server of its own cluster with the gateway on, taking the test key."""
+    return EventplaneProcess(
+        bootstrap,
+        roles=roles,
+        cluster=unique_cluster(),
+        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
+    ).start()
 
 
 @dataclass

@@ -24,11 +24,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually
 
 from .aio import Loop
 from .conftest import JS
-from .support import ACCOUNT, KEY, REGION, SECRET
+from .support import ACCOUNT, KEY, REGION, SECRET, gateway_process
 
 pytestmark = pytest.mark.integration
 
@@ -63,12 +63,7 @@ def package(source: str = APP) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    process = EventplaneProcess(
-        eventplane_kafka,
-        roles="api,runner,queues",
-        cluster=unique_cluster(),
-        env={"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
-    ).start()
+    process = gateway_process(eventplane_kafka, "api,runner,queues")
     try:
         yield process
     finally:

@@ -17,10 +17,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+from urllib.parse import urlparse
 
 __all__ = [
     "ACCOUNT",
     "PARTITION",
+    "QUEUE_REFERENCE",
+    "QUEUE_URL_SCHEME",
     "REGION",
     "Arn",
     "InvalidArn",
@@ -38,6 +41,8 @@ __all__ = [
     "parse",
     "parse_as",
     "queue_arn",
+    "queue_name",
+    "queue_url",
     "replay_arn",
     "resource",
     "rule_arn",
@@ -48,6 +53,7 @@ __all__ = [
     "table_arn",
     "target",
     "topic_arn",
+    "valid_queue_name",
 ]
 
 PARTITION: Final = "aws"
@@ -303,3 +309,45 @@ def table_arn(name: str) -> str:
 
 def stream_arn(table: str, label: str) -> str:
     return format_arn("dynamodb", f"table/{table}/stream/{label}")
+
+
+# --- queue references ---------------------------------------------------------------------
+# A queue is named by its name, its URL or its ARN wherever SQS takes a QueueUrl, and the
+# same references appear in SNS subscriptions (an sqs Endpoint) and redrive policies.
+
+QUEUE_URL_SCHEME: Final = "eventplane://queues/"
+QUEUE_NAME_MAX: Final = 80
+QUEUE_FIFO_SUFFIX: Final = ".fifo"
+QUEUE_REFERENCE: Final = (
+    f"a queue name, a queue URL ({QUEUE_URL_SCHEME}<name>) or a queue ARN "
+    "(arn:aws:sqs:<region>:<account>:<name>)"
+)
+_QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def queue_url(name: str) -> str:
+    return f"{QUEUE_URL_SCHEME}{name}"
+
+
+def valid_queue_name(name: str) -> bool:
+    """1-80 characters of [A-Za-z0-9_-], plus an optional ``.fifo`` (which counts)."""
+    base = name.removesuffix(QUEUE_FIFO_SUFFIX)
+    return len(name) <= QUEUE_NAME_MAX and _QUEUE_NAME_CHARS.fullmatch(base) is not None
+
+
+def queue_name(ref: str) -> str | None:
+    """The queue name in ``ref`` (a bare name, an eventplane or AWS queue URL, or a queue
+    ARN), or None when it names no valid queue. Any region and account are accepted, so
+    configuration copied from AWS keeps working; whether the queue exists is the caller's
+    question."""
+    name = ref
+    if ref.startswith("arn:"):
+        found = parse_as(ref, Kind.QUEUE)
+        name = found.name if found is not None else ""
+    elif ref.startswith(QUEUE_URL_SCHEME):
+        name = ref.removeprefix(QUEUE_URL_SCHEME)
+    elif ref.startswith(("http://", "https://")):
+        # AWS-style https://sqs.<region>.amazonaws.com/<account>/<name>
+        segments = [s for s in urlparse(ref).path.split("/") if s]
+        name = segments[-1] if len(segments) >= 2 else ""
+    return name if valid_queue_name(name) else None

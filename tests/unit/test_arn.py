@@ -81,3 +81,28 @@ def test_parse_as_answers_none_for_other_kinds() -> None:
     assert arn.parse_as("not an arn", arn.Kind.QUEUE) is None
     found = arn.parse_as(arn.queue_arn("q"), arn.Kind.QUEUE, arn.Kind.TOPIC)
     assert found is not None and found.name == "q"
+
+
+@pytest.mark.parametrize(
+    ("ref", "name"),
+    [
+        ("orders", "orders"),
+        ("orders.fifo", "orders.fifo"),
+        (arn.queue_url("orders"), "orders"),
+        ("https://sqs.eu-west-1.amazonaws.com/123456789012/orders", "orders"),
+        ("arn:aws:sqs:eu-west-1:123456789012:orders.fifo", "orders.fifo"),
+        (arn.queue_arn("q_1-2"), "q_1-2"),
+        ("q" * 80, "q" * 80),
+        # not a queue: no name, a bad character, too long, another kind of ARN, no account
+        ("", None),
+        ("ord ers", None),
+        ("q" * 81, None),
+        ("q" * 76 + ".fifo", None),
+        (arn.topic_arn("orders"), None),
+        ("https://sqs.eu-west-1.amazonaws.com/orders", None),
+        ("orders.fifo.fifo", None),
+    ],
+)
+def test_a_queue_is_named_by_its_name_url_or_arn(ref: str, name: str | None) -> None:
+    # SQS's QueueUrl, SNS's sqs Endpoint and redrive policies all take these references.
+    assert arn.queue_name(ref) == name

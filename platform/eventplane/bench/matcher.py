@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventplane.bench._stats import figure
-from eventplane.bus.patterns import CompiledPattern, compile_pattern
+from eventplane.bus.patterns import compile_pattern
 from eventplane.bus.ruleset import RuleSet
 from eventplane.config import Settings
+from eventplane.matching import CompiledPattern
 
 Result = dict[str, Any]
 Event = dict[str, Any]

@@ -37,8 +37,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
-from eventplane.bus.patterns import (
-    EVENTBRIDGE,
+from eventplane.bus.patterns import EVENTBRIDGE
+from eventplane.matching.patterns import (
     OR_KEY,
     CompiledPattern,
     ObjectTest,

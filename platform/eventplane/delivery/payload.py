@@ -6,15 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class MessageAttribute:
-    """A typed message attribute (String, Number or Binary, optionally ``.custom``),
-    as queues and topics carry them."""
-
-    data_type: str
-    string_value: str | None = None
-    binary_value: bytes | None = None
+# Re-exported: a payload carries attributes; their type and rules live in messaging.
+from eventplane.messaging.attributes import MessageAttribute as MessageAttribute
 
 
 @dataclass(frozen=True)

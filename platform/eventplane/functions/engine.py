@@ -59,6 +59,7 @@ from eventplane.functions.models import (
 from eventplane.functions.packages import Package, package_directory, package_zip
 from eventplane.functions.pool import WorkerPool
 from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.messaging.sources import queue_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 
@@ -85,11 +86,7 @@ class FunctionEngine(InvokePath):
             run=self._run_async,
         )
         self.mappings = MappingRunner(
-            ctx.settings,
-            ctx.registry,
-            run=self._run_mapping,
-            target=ctx.loopback_target,
-            token=ctx.internal_token,
+            ctx.registry, run=self._run_mapping, queues=lambda: queue_source(ctx.extras)
         )
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -2,8 +2,9 @@
 
 Every replica with the runner role polls every enabled mapping, with up to the mapping's
 MaximumConcurrency pollers (default 2) each, so the batches in flight for a mapping grow
-with the replicas. A poller long-polls the queue through this replica's own gRPC API
-(owners are found and requests forwarded as for any client), fills a batch up to
+with the replicas. A poller long-polls the queue through the queue source the queues
+component offers in this process (``eventplane.messaging.sources``: the queues core, which
+finds owners and forwards as for any client), fills a batch up to
 BatchSize or until MaximumBatchingWindowInSeconds has passed, and invokes the function
 synchronously with the SQS event shape (``{"Records": [...]}``):
 
@@ -24,13 +25,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventplane.arn import REGION
-from eventplane.client import AsyncClient, DeleteMessageBatchEntry
-from eventplane.client._queue_types import Message
-from eventplane.config import Settings
-from eventplane.errors import EventplaneError
+from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.functions import metrics
 from eventplane.functions.models import MAPPING, MappingDef
 from eventplane.functions.pool import InvocationResult
+from eventplane.messaging.sources import MAX_DELETE_BATCH, QueueSource, ReceivedMessage
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 
@@ -45,26 +44,25 @@ Run = Callable[[MappingDef, bytes], Awaitable[InvocationResult]]
 
 class MappingRunner:
     def __init__(
-        self,
-        settings: Settings,
-        registry: Registry,
-        *,
-        run: Run,
-        target: str = "",
-        token: str = "",
+        self, registry: Registry, *, run: Run, queues: Callable[[], QueueSource | None]
     ) -> None:
-        self._settings = settings
-        self._target = target or settings.grpc_target  # this process's own API
-        self._token = token or None
+        """``queues`` finds the queue source when a poll needs it (None: no queues role
+        here); components start in any order, so it is looked up, not passed."""
         self._registry = registry
         self._run = run
+        self._queues = queues
         self._pollers: dict[str, tuple[int, list[asyncio.Task[None]]]] = {}
-        self._client: AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _source(self) -> QueueSource:
+        source = self._queues()
+        if source is None:
+            # Polled again after a pause, as when the queue is unreachable.
+            raise ServiceUnavailable("event source mappings need the queues role in this process")
+        return source
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._client = AsyncClient(self._target, token=self._token, timeout=RECEIVE_WAIT_S + 10)
         self._registry.subscribe(self._on_change)
         self._reconcile()
 
@@ -76,8 +74,6 @@ class MappingRunner:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        if self._client is not None:
-            await self._client.close()
 
     def _on_change(self, kind: str, name: str, resource: Any) -> None:
         if kind == MAPPING and self._loop is not None:
@@ -117,20 +113,17 @@ class MappingRunner:
                 _log.exception("mapping poll failed", mapping=mapping.uuid)
                 await asyncio.sleep(ERROR_PAUSE_S)
 
-    async def _batch(self, mapping: MappingDef) -> list[Message]:
-        assert self._client is not None
-        queues = self._client.queues
-        batch: list[Message] = []
+    async def _batch(self, mapping: MappingDef) -> list[ReceivedMessage]:
+        queues = self._source()
+        batch: list[ReceivedMessage] = []
         deadline = time.monotonic() + mapping.maximum_batching_window_seconds
         while len(batch) < mapping.batch_size:
             left = deadline - time.monotonic()
             wait = RECEIVE_WAIT_S if not batch else max(0, min(RECEIVE_WAIT_S, int(left)))
-            got = await queues.receive_message(
+            got = await queues.receive(
                 mapping.queue,
-                max_number_of_messages=min(10, mapping.batch_size - len(batch)),
-                wait_time_seconds=wait,
-                message_system_attribute_names=["All"],
-                message_attribute_names=["All"],
+                max_messages=min(10, mapping.batch_size - len(batch)),
+                wait_seconds=wait,
             )
             batch.extend(got)
             if not got and batch:
@@ -139,7 +132,7 @@ class MappingRunner:
                 break
         return batch
 
-    async def _process(self, mapping: MappingDef, batch: list[Message]) -> None:
+    async def _process(self, mapping: MappingDef, batch: list[ReceivedMessage]) -> None:
         event = {"Records": [_record(mapping, m) for m in batch]}
         result = await self._run(mapping, json.dumps(event).encode())
         if result.function_error:
@@ -154,16 +147,15 @@ class MappingRunner:
             return
         done = [m for m in batch if m.message_id not in keep]
         metrics.MAPPING_BATCHES.labels(mapping.function, "partial" if keep else "success").inc()
-        assert self._client is not None
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
-            await self._client.queues.delete_message_batch(
-                mapping.queue,
-                [DeleteMessageBatchEntry(str(i), m.receipt_handle) for i, m in enumerate(chunk)],
-            )
+        queues = self._source()
+        for start in range(0, len(done), MAX_DELETE_BATCH):
+            chunk = done[start : start + MAX_DELETE_BATCH]
+            await queues.delete(mapping.queue, [m.receipt_handle for m in chunk])
 
 
-def _failed_items(mapping: MappingDef, batch: list[Message], payload: bytes) -> set[str] | None:
+def _failed_items(
+    mapping: MappingDef, batch: list[ReceivedMessage], payload: bytes
+) -> set[str] | None:
     """The message ids to keep; None when the whole batch fails (malformed or unknown id)."""
     if not mapping.report_batch_item_failures:
         return set()
@@ -194,7 +186,7 @@ def _failed_items(mapping: MappingDef, batch: list[Message], payload: bytes) -> 
     return keep
 
 
-def _record(mapping: MappingDef, m: Message) -> dict[str, Any]:
+def _record(mapping: MappingDef, m: ReceivedMessage) -> dict[str, Any]:
     return {
         "messageId": m.message_id,
         "receiptHandle": m.receipt_handle,

@@ -13,20 +13,19 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlparse
 
-# ACCOUNT, REGION and queue_arn are re-exported for the queue room's callers; their home
-# is eventplane.arn.
+# ACCOUNT, REGION, queue_arn, queue_url and the URL scheme are re-exported for the queue
+# room's callers; their home is eventplane.arn.
 from eventplane import arn as arns
 from eventplane.arn import ACCOUNT as ACCOUNT
 from eventplane.arn import REGION as REGION
 from eventplane.arn import queue_arn as queue_arn
+from eventplane.arn import queue_url as queue_url
 from eventplane.errors import InvalidParameterValue, MissingParameter
 from eventplane.errors.queues import InvalidAttributeName, InvalidAttributeValue
 
-URL_SCHEME = "eventplane://queues/"
-MAX_NAME_LENGTH = 80
-FIFO_SUFFIX = ".fifo"
+URL_SCHEME = arns.QUEUE_URL_SCHEME
+FIFO_SUFFIX = arns.QUEUE_FIFO_SUFFIX
 
 # (field, minimum, maximum) per integer attribute; bounds are inclusive, as SQS documents them.
 _INT_ATTRIBUTES: dict[str, tuple[str, int, int]] = {
@@ -80,47 +79,20 @@ _STATIC_ORDER = (
 ALL_ATTRIBUTE_NAMES: tuple[str, ...] = (*_STATIC_ORDER, *_READ_ONLY)
 """Every attribute GetQueueAttributes can return ("All" expands to these)."""
 
-_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 _INTEGER = re.compile(r"-?[0-9]+")
 
 
-def _queue_name(ref: object) -> str | None:
-    found = arns.parse_as(ref, arns.Kind.QUEUE) if isinstance(ref, str) else None
-    return found.name if found is not None else None
-
-
-def queue_url(name: str) -> str:
-    return f"{URL_SCHEME}{name}"
-
-
-def _is_valid_name(name: str) -> bool:
-    base = name.removesuffix(FIFO_SUFFIX)
-    # The .fifo suffix counts towards the 80 characters, as in SQS.
-    return len(name) <= MAX_NAME_LENGTH and _NAME_CHARS.fullmatch(base) is not None
-
-
 def name_from_ref(ref: str, *, field: str = "QueueUrl") -> str:
-    """The queue name in ``ref``: a bare name, an eventplane or AWS queue URL, or a queue ARN.
-
-    Any region and account are accepted so that configuration copied from AWS keeps working;
-    whether the queue exists is the caller's question.
+    """The queue name in ``ref``: a bare name, an eventplane or AWS queue URL, or a queue ARN
+    (see :func:`eventplane.arn.queue_name`); whether the queue exists is the caller's question.
     """
     if not ref:
         raise MissingParameter(f"The request must contain the parameter {field}.")
-    name = ref
-    if ref.startswith("arn:"):
-        name = _queue_name(ref) or ""
-    elif ref.startswith(URL_SCHEME):
-        name = ref.removeprefix(URL_SCHEME)
-    elif ref.startswith(("http://", "https://")):
-        # AWS-style https://sqs.<region>.amazonaws.com/<account>/<name>
-        segments = [s for s in urlparse(ref).path.split("/") if s]
-        name = segments[-1] if len(segments) >= 2 else ""
-    if not _is_valid_name(name):
+    name = arns.queue_name(ref)
+    if name is None:
         raise InvalidParameterValue(
-            f"Value {ref} for parameter {field} is invalid. Reason: Expected a queue name, a "
-            f"queue URL ({URL_SCHEME}<name>) or a queue ARN "
-            "(arn:aws:sqs:<region>:<account>:<name>)."
+            f"Value {ref} for parameter {field} is invalid. Reason: Expected "
+            f"{arns.QUEUE_REFERENCE}."
         )
     return name
 
@@ -128,19 +100,19 @@ def name_from_ref(ref: str, *, field: str = "QueueUrl") -> str:
 def validate_queue_name(name: str, fifo: bool) -> None:
     """1-80 characters of [A-Za-z0-9_-]; FIFO queues (and only they) end in ``.fifo``."""
     if fifo:
-        if not name.endswith(FIFO_SUFFIX) or not _is_valid_name(name):
+        if not name.endswith(FIFO_SUFFIX) or not arns.valid_queue_name(name):
             raise InvalidParameterValue(
                 f"Value {name} for parameter QueueName is invalid. Reason: The name of a FIFO "
                 "queue can only include alphanumeric characters, hyphens, or underscores, must "
                 "end with .fifo suffix and be 1 to 80 in length."
             )
         return
-    if name.endswith(FIFO_SUFFIX) and _is_valid_name(name):
+    if name.endswith(FIFO_SUFFIX) and arns.valid_queue_name(name):
         raise InvalidParameterValue(
             f"Value {name} for parameter QueueName is invalid. Reason: A queue name ending in "
             ".fifo requires the attribute FifoQueue=true."
         )
-    if len(name) > MAX_NAME_LENGTH or not _NAME_CHARS.fullmatch(name):
+    if not arns.valid_queue_name(name):
         raise InvalidParameterValue(
             f"Value {name} for parameter QueueName is invalid. Reason: Can only include "
             "alphanumeric characters, hyphens, or underscores. 1 to 80 in length."
@@ -175,10 +147,10 @@ def _parse_json_object(name: str, raw: str) -> dict[str, Any]:
 
 
 def _check_sqs_arn(name: str, arn: object, key: str) -> str:
-    queue = _queue_name(arn)
-    if not isinstance(arn, str) or queue is None:
+    found = arns.parse_as(arn, arns.Kind.QUEUE) if isinstance(arn, str) else None
+    if not isinstance(arn, str) or found is None:
         raise _invalid(name, f"{key} must be an SQS queue ARN, got {arn!r}.")
-    if not _is_valid_name(queue):
+    if not arns.valid_queue_name(found.name):
         raise _invalid(name, f"{key} names an invalid queue: {arn!r}.")
     return arn
 

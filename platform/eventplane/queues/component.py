@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
+from eventplane.messaging.sources import QUEUE_SOURCE
 from eventplane.runtime import ServerContext
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class QueuesComponent:
         from eventplane.queues.move_tasks import MoveTasks
         from eventplane.queues.operations import QueueOperations
         from eventplane.queues.service import QueuesService
+        from eventplane.queues.source import OperationsSource
         from eventplane.runtime.series import precreate_series
 
         engine = QueueEngine(ctx)
@@ -37,6 +39,8 @@ class QueuesComponent:
         self.operations = QueueOperations(engine, MoveTasks(engine))
         # The AWS-protocol gateway (role api) finds the SQS binding here.
         ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
+        # Event source mappings in this process read queues through this port.
+        ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)
 
     async def stop(self) -> None:

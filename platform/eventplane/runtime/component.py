@@ -27,9 +27,10 @@ class ServerContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # The wall clock engines read (ms since the epoch); tests pass a FixedClock.
     clock: Clock = wall_clock_ms
-    # Where this process's own components call its gRPC API (workflow tasks, event source
-    # mappings): a private Unix socket, plaintext whatever the public port speaks, and the
-    # bearer token that authenticates them there. Empty: the public address, no token.
+    # Where this process's own components call its gRPC API (workflow tasks): a private
+    # Unix socket, plaintext whatever the public port speaks, and the bearer token that
+    # authenticates them there. Empty: the public address, no token. (Event source
+    # mappings read queues through a port in ``extras``, see eventplane.messaging.sources.)
     internal_target: str = ""
     internal_token: str = ""
 

@@ -9,10 +9,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from eventplane.delivery import MessageAttribute
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
+from eventplane.messaging.attributes import MessageAttribute
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.topics import fifo, metrics, models

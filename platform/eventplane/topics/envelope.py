@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from eventplane.errors import InvalidParameterValue
-from eventplane.queues.messages import (
+from eventplane.messaging.attributes import (
     MessageAttribute,
     message_size,
     validate_message_attributes,

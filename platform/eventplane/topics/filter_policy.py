@@ -1,7 +1,7 @@
 """SNS subscription filter policies, validated and compiled once at subscribe time.
 
 SNS filtering runs on the same engine as EventBridge patterns (both are aws/event-ruler),
-so matching reuses :mod:`eventplane.bus.patterns` with SNS's narrower dialect: no
+so matching uses :mod:`eventplane.matching` with SNS's narrower dialect: no
 ``wildcard``, ``anything-but`` only with values or one ``prefix`` or ``suffix`` (not the
 lists of affixes EventBridge takes, nor ``equals-ignore-case``/``wildcard``), and nested
 keys only when the scope is ``MessageBody``. In that scope a key ``"a.b"`` is the nested
@@ -28,7 +28,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Final
 
-from eventplane.bus.patterns import (
+from eventplane.matching.patterns import (
     OPERATORS,
     OR_KEY,
     Dialect,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from eventplane.delivery import MessageAttribute
 from eventplane.kafka import codec
+from eventplane.messaging.attributes import MessageAttribute
 from eventplane.registry import Resource
 from eventplane.topics.attributes import (
     SubscriptionConfig,

@@ -9,7 +9,7 @@ outcome. The engine below keeps the registry, Kafka and the dispatcher.
 from __future__ import annotations
 
 from eventplane.errors import EventplaneError
-from eventplane.queues import messages as msgs
+from eventplane.messaging.batches import validate_batch_entry_ids
 from eventplane.topics import shapes as s
 from eventplane.topics.engine import TopicEngine
 from eventplane.topics.errors import InvalidParameter
@@ -174,7 +174,7 @@ class TopicOperations:
         """Publish up to ten entries; a bad entry fails alone, the others are published."""
         topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
         entries = req.publish_batch_request_entries
-        msgs.validate_batch_entry_ids([e.id for e in entries])
+        validate_batch_entry_ids([e.id for e in entries])
         failed: list[s.BatchResultErrorEntry] = []
         ready: list[tuple[str, Published]] = []
         for e in entries:

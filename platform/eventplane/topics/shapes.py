@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eventplane.delivery import MessageAttribute
+from eventplane.messaging.attributes import MessageAttribute
 
 # SNS calls a message attribute's value shape MessageAttributeValue; ours is the same record.
 MessageAttributeValue = MessageAttribute

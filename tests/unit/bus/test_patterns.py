@@ -12,8 +12,8 @@ import grpc
 import pytest
 
 from eventplane.bus import CompiledPattern, InvalidEventPattern, compile_pattern
-from eventplane.bus._reference import reference_matches
 from eventplane.errors.rpc import status_of
+from eventplane.matching._reference import reference_matches
 
 DATA = Path(__file__).parents[2] / "data" / "patterns"
 

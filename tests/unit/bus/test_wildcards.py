@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from eventplane.bus import compile_pattern
-from eventplane.bus._wildcards import complexity, wildcard_complexity
 from eventplane.bus.patterns import WILDCARD_COMPLEXITY_LIMIT
+from eventplane.matching._wildcards import complexity, wildcard_complexity
 
 EVENT_RULER_EXAMPLES = [
     (["*"], 1),

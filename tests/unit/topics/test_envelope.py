@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from eventplane.errors import EventplaneError
-from eventplane.queues.messages import MessageAttribute
+from eventplane.messaging.attributes import MessageAttribute
 from eventplane.topics.envelope import (
     MAX_MESSAGE_BYTES,
     UNSIGNED,

@@ -12,8 +12,8 @@ from typing import Any
 import grpc
 import pytest
 
-from eventplane.bus._reference import reference_matches
 from eventplane.errors.rpc import status_of
+from eventplane.matching._reference import reference_matches
 from eventplane.topics import CompiledFilterPolicy, InvalidFilterPolicy, compile_filter_policy
 
 DATA = Path(__file__).parents[2] / "data" / "filter_policies"

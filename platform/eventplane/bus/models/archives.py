@@ -10,8 +10,8 @@ from eventplane.bus.models.common import (
     compile_event_pattern,
     replay_arn,
 )
-from eventplane.bus.patterns import CompiledPattern
 from eventplane.errors import ValidationException
+from eventplane.matching import CompiledPattern
 from eventplane.registry import Resource
 
 

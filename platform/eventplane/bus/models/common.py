@@ -13,8 +13,9 @@ from eventplane.arn import replay_arn as replay_arn
 from eventplane.arn import rule_arn as rule_arn
 from eventplane.arn import schema_arn as schema_arn
 from eventplane.bus.errors import InvalidEventPattern
-from eventplane.bus.patterns import CompiledPattern, PatternError, compile_pattern
+from eventplane.bus.patterns import compile_pattern
 from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.matching import CompiledPattern, PatternError
 
 BUS: Final = "event-bus"
 RULE: Final = "rule"

@@ -18,10 +18,10 @@ from eventplane.bus.models.common import (
     rule_arn,
     validate_name,
 )
-from eventplane.bus.patterns import CompiledPattern
 from eventplane.bus.schedule import Schedule, parse_schedule
 from eventplane.bus.transform import TargetInput
 from eventplane.errors import EventplaneError, ValidationException
+from eventplane.matching import CompiledPattern
 from eventplane.registry import Resource
 
 # --- definitions ----------------------------------------------------------------------------

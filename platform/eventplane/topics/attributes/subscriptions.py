@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 
 from eventplane import arn as arns
 from eventplane.arn import function_arn, queue_arn
-from eventplane.errors import EventplaneError
-from eventplane.queues.attributes import name_from_ref
 from eventplane.topics.attributes.common import (
     _FUNCTION_NAME,
     _RAW_CAPABLE,
@@ -74,9 +72,8 @@ def _parse_redrive_policy(raw: str, fifo: bool) -> str:
     found = arns.parse_as(arn, arns.Kind.QUEUE) if isinstance(arn, str) else None
     if found is None:
         _invalid("RedrivePolicy", f"deadLetterTargetArn must be an SQS queue ARN, got {arn!r}.")
-    try:
-        name = name_from_ref(found.name, field="RedrivePolicy")
-    except EventplaneError:
+    name = arns.queue_name(found.name)
+    if name is None:
         _invalid("RedrivePolicy", f"deadLetterTargetArn names an invalid queue: {arn!r}.")
     if name.endswith(FIFO_SUFFIX) != fifo:
         _invalid(
@@ -216,10 +213,14 @@ def _parse_endpoint(protocol: str, endpoint: str) -> str:
     if not endpoint:
         _invalid("Endpoint", "The request must contain the parameter Endpoint.")
     if protocol == "sqs":
-        try:
-            return name_from_ref(endpoint, field="Endpoint")
-        except EventplaneError as err:
-            _invalid("Endpoint", err.message)
+        queue = arns.queue_name(endpoint)
+        if queue is None:
+            _invalid(
+                "Endpoint",
+                f"Value {endpoint} for parameter Endpoint is invalid. Reason: Expected "
+                f"{arns.QUEUE_REFERENCE}.",
+            )
+        return queue
     if protocol in FUNCTION_PROTOCOLS:
         target = arns.target(endpoint) if endpoint.startswith("arn:") else None
         name = endpoint

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
-    from eventplane.bus.patterns import Dialect
+    from eventplane.matching.patterns import Dialect
 
 ValueTest = Callable[[Any], bool]
 Path = tuple[str, ...]

@@ -6,7 +6,7 @@ import ipaddress
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from eventplane.bus._pattern_base import (
+from eventplane.matching._pattern_base import (
     Path,
     PatternError,
     ValueTest,
@@ -16,7 +16,7 @@ from eventplane.bus._pattern_base import (
 )
 
 if TYPE_CHECKING:
-    from eventplane.bus.patterns import Dialect
+    from eventplane.matching.patterns import Dialect
 
 
 _LOWER_BOUNDS: Final = frozenset({">", ">="})

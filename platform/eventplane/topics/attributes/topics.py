@@ -73,7 +73,7 @@ def _check_topic_attribute(name: str, fifo: bool, field_name: str) -> None:
 
 
 def _parse_partitions(raw: str) -> int:
-    if not raw.isdigit() or not _MIN_PARTITIONS <= int(raw) <= _MAX_PARTITIONS:
+    if not (raw.isascii() and raw.isdigit()) or not _MIN_PARTITIONS <= int(raw) <= _MAX_PARTITIONS:
         _invalid(
             "Partitions",
             f"Must be an integer from {_MIN_PARTITIONS} to {_MAX_PARTITIONS}, got {raw!r}.",

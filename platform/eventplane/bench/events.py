@@ -27,7 +27,7 @@ from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError
-from eventplane.testing.harness import EventplaneProcess
+from eventplane.testing.harness import EventplaneProcess, unique_cluster
 
 Result = dict[str, Any]
 
@@ -71,7 +71,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     yield from matcher.run(settings, scale)
     count = max(50, int(1000 * scale))
     raw = raw_latency(settings, count)
-    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    )
     try:
         server.start(timeout=120)
         window = _stages.Window.of(server, settings)

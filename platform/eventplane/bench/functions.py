@@ -36,7 +36,7 @@ from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError
-from eventplane.testing.harness import EventplaneProcess, eventually
+from eventplane.testing.harness import EventplaneProcess, eventually, unique_cluster
 
 Result = dict[str, Any]
 CONCURRENCY = 4
@@ -158,7 +158,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     yield figure("grpc_echo_calls_s", "calls/s", echo_rate, concurrency=CONCURRENCY)
 
     raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
-    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    )
     name = f"bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp) / "code"

@@ -36,7 +36,7 @@ from typing import Any
 from eventplane.bench._cpu import cpu_extras, raw_client_cpu_us, server_cpu
 from eventplane.bench._stats import figure
 from eventplane.config import Settings
-from eventplane.testing.harness import EventplaneProcess, free_port
+from eventplane.testing.harness import EventplaneProcess, free_port, unique_cluster
 
 THREADS = 4
 BATCH = 10
@@ -153,7 +153,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
         if name in os.environ:
             env[name] = os.environ[name]
     raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
-    server = EventplaneProcess(settings.bootstrap, roles="api,queues,fanout", env=env).start()
+    server = EventplaneProcess(
+        settings.bootstrap, roles="api,queues,fanout", env=env, cluster=unique_cluster("bench")
+    ).start()
     pid = server.proc.pid if server.proc is not None else None
     try:
         with moto_server() as moto:

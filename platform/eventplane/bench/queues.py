@@ -39,7 +39,6 @@ import base64
 import contextlib
 import itertools
 import os
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -52,9 +51,8 @@ from eventplane.bench._stats import figure, percentile
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry, SendMessageBatchEntry
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError
-from eventplane.kafka import naming
-from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
-from eventplane.testing.harness import EventplaneProcess
+from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
+from eventplane.testing.harness import EventplaneProcess, unique_cluster
 
 CONCURRENCY = 4
 BATCH = 10
@@ -409,20 +407,6 @@ async def delete_queues(target: str, urls: list[str]) -> None:
                 await c.queues.delete_queue(url)
 
 
-def other_servers(settings: Settings) -> int:
-    """How many eventplane servers already own queue partitions on this broker."""
-    from confluent_kafka.admin import AdminClient
-
-    group = naming.QUEUE_OWNERS_GROUP
-    try:
-        found = AdminClient(client_config(settings)).describe_consumer_groups(
-            [group], request_timeout=10
-        )
-        return len(found[group].result(timeout=10).members)
-    except Exception:  # an unknown group or an old broker: nobody to share with
-        return 0
-
-
 def server_env(settings: Settings) -> dict[str, str]:
     env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
     env["EVENTPLANE_TOPIC_REPLICATION_FACTOR"] = str(settings.topic_replication_factor)
@@ -442,14 +426,11 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     baseline = (raw["name"], float(raw["value"]))
     bound = {f["request_bytes"]: f["cycle_bound_msg_s"] for f in echo}
 
-    others = other_servers(settings)
-    if others:
-        print(
-            f"eventplane bench queues: {others} other eventplane server(s) on this broker will own "
-            "some partitions of the bench queues; the figures include their forwarding",
-            file=sys.stderr,
-        )
-    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    # A cluster of its own: servers left on the broker neither own its partitions nor
+    # add their leftovers to its work.
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    )
     target = server.endpoint
     created: list[str] = []
     try:
@@ -470,7 +451,6 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 errors=r.errors,
                 complete=r.complete,
                 grpc_echo_bound_msg_s=grpc_bound,
-                other_servers=others,
                 **cpu_extras(cpu, r.count, raw_cpu_us),
             )
 

@@ -26,7 +26,7 @@ from eventplane.bench import grpc_echo
 from eventplane.bench._stats import figure, percentile
 from eventplane.config import Settings
 from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
-from eventplane.testing.harness import EventplaneProcess
+from eventplane.testing.harness import EventplaneProcess, unique_cluster
 
 Result = dict[str, Any]
 
@@ -76,7 +76,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     raw = _raw_produce_latency(settings, n)
     with grpc_echo.echo_server() as target:
         echo = asyncio.run(grpc_echo.latencies(target, request_size=1024, calls=n))
-    server = EventplaneProcess(settings.bootstrap, roles="tables").start()
+    server = EventplaneProcess(
+        settings.bootstrap, roles="tables", cluster=unique_cluster("bench")
+    ).start()
     name = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         with server.client() as ep:

@@ -25,7 +25,7 @@ from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError
-from eventplane.testing.harness import EventplaneProcess
+from eventplane.testing.harness import EventplaneProcess, unique_cluster
 
 Result = dict[str, Any]
 SUBSCRIBERS = 3
@@ -62,7 +62,9 @@ async def _publish_latency(
 def run(settings: Settings, scale: float) -> Iterator[Result]:
     count = max(50, int(1000 * scale))
     raw = raw_latency(settings, count)
-    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    )
     try:
         server.start(timeout=120)
         window = _stages.Window.of(server, settings)

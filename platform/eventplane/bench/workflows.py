@@ -31,7 +31,7 @@ from eventplane.bench._stats import figure, percentile
 from eventplane.bench.queues import server_env
 from eventplane.client import AsyncClient
 from eventplane.config import Settings
-from eventplane.testing.harness import EventplaneProcess
+from eventplane.testing.harness import EventplaneProcess, unique_cluster
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.express import run_express
 from eventplane.workflows.machine import Machine
@@ -137,7 +137,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     count = max(50, int(500 * scale))
     raw = raw_latency(settings, count)
     raw_cpu_us = raw_client_cpu_us(settings, max(1000, int(5000 * scale)))
-    server = EventplaneProcess(settings.bootstrap, env=server_env(settings))
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp)
         (code / "app.py").write_text("def handler(event, context):\n    return event\n")

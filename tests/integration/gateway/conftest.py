@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -139,3 +140,33 @@ def node() -> str:
         if not (JS / "node_modules" / "@aws-sdk" / "client-sqs").is_dir():
             subprocess.run([npm, "install"], cwd=JS, check=True, capture_output=True, timeout=600)
     return node
+
+
+def js_session(
+    node: str, script: str, gateway: EventplaneProcess, **extra: str
+) -> tuple[str, dict[str, Any]]:
+    """Run tests/js/``script`` against ``gateway`` with the test key and a fresh run id.
+
+    Returns (run id, the JSON object the script printed last).
+    """
+    run = uuid.uuid4().hex[:8]
+    done = subprocess.run(
+        [node, script],
+        cwd=JS,
+        env={
+            **os.environ,
+            "EP_ENDPOINT": gateway.gateway_url,
+            "EP_REGION": REGION,
+            "EP_KEY": KEY,
+            "EP_SECRET": SECRET,
+            "EP_RUN": run,
+            **extra,
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return run, seen

@@ -10,10 +10,6 @@ EVENTPLANE_REQUIRE_NODE=1 (CI), which makes that a failure.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import uuid
 from typing import Any
 
 import pytest
@@ -21,33 +17,15 @@ import pytest
 from eventplane import arn
 from eventplane.testing import EventplaneProcess
 
-from .conftest import JS
-from .support import ACCOUNT, KEY, REGION, SECRET
+from .conftest import js_session
+from .support import ACCOUNT
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def seen(node: str, gateway: EventplaneProcess) -> dict[str, Any]:
-    run = uuid.uuid4().hex[:8]
-    done = subprocess.run(
-        [node, "sdk_session.mjs"],
-        cwd=JS,
-        env={
-            **os.environ,
-            "EP_ENDPOINT": gateway.gateway_url,
-            "EP_REGION": REGION,
-            "EP_KEY": KEY,
-            "EP_SECRET": SECRET,
-            "EP_RUN": run,
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    run, result = js_session(node, "sdk_session.mjs", gateway)
     result["run"] = run
     return result
 

@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from eventplane.testing import EventplaneProcess, eventually
 
 from .aio import Loop
-from .conftest import JS
+from .conftest import js_session
 from .support import ACCOUNT, KEY, REGION, SECRET, gateway_process
 
 pytestmark = pytest.mark.integration
@@ -407,27 +407,7 @@ def test_javascript_sdk_creates_invokes_and_deletes(
     """A third client stack: @aws-sdk/client-lambda, run with node (tests/js)."""
     code = tmp_path / "fn.zip"
     code.write_bytes(package())
-    run = uuid.uuid4().hex[:8]
-    done = subprocess.run(
-        [node, "lambda_session.mjs"],
-        cwd=JS,
-        env={
-            **os.environ,
-            "EP_ENDPOINT": server.gateway_url,
-            "EP_REGION": REGION,
-            "EP_KEY": KEY,
-            "EP_SECRET": SECRET,
-            "EP_ZIP": str(code),
-            "EP_ROLE": ROLE,
-            "EP_RUN": run,
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    run, seen = js_session(node, "lambda_session.mjs", server, EP_ZIP=str(code), EP_ROLE=ROLE)
     assert seen["created"] == f"js-fn-{run}"
     assert seen["state"] == "Active"
     assert (seen["status"], seen["echo"], seen["logHasCall"]) == (200, {"from": "node"}, True)

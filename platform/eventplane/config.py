@@ -86,7 +86,7 @@ class Settings:
     # Access keys the gateway accepts for SigV4: access key id -> (secret key,
     # account id). Env: "AKID:SECRET:ACCOUNT,AKID2:SECRET2:ACCOUNT2"; YAML: a
     # mapping {AKID: {secret: ..., account: ...}}.
-    gateway_credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    gateway_credentials: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     # Accept any access key without checking signatures (what `eventplane dev`
     # does, so a new user's `aws --endpoint-url` just works). Never in production.
     gateway_open: bool = False
@@ -202,29 +202,41 @@ def _parse_bool(name: str, raw: Any) -> bool:
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
-def _parse_credentials(name: str, raw: Any) -> dict[str, tuple[str, str]]:
-    """Access key id -> (secret, account) from "AKID:SECRET:ACCOUNT,..." or a YAML mapping."""
-    entries: list[tuple[str, str, str]] = []
+def _parse_credentials(name: str, raw: Any) -> dict[str, tuple[str, str, str]]:
+    """Access key id -> (secret, account, principal) from "AKID:SECRET:ACCOUNT[:PRINCIPAL],..."
+    or a YAML mapping ``{AKID: {secret, account, principal}}``; the principal (whose
+    policies the tokens file may hold) defaults to the access key id."""
+    entries: list[tuple[str, str, str, str]] = []
     if isinstance(raw, Mapping):
         for key, value in raw.items():
             if not isinstance(value, Mapping) or "secret" not in value:
                 raise ConfigError(f"{name}.{key}", "must be a mapping with secret and account")
-            entries.append((str(key), str(value["secret"]), str(value.get("account", ""))))
+            entries.append(
+                (
+                    str(key),
+                    str(value["secret"]),
+                    str(value.get("account", "")),
+                    str(value.get("principal") or key),
+                )
+            )
     else:
         for item in (i.strip() for i in str(raw).split(",")):
             if not item:
                 continue
             parts = item.split(":")
-            if len(parts) != 3:
-                raise ConfigError(name, "entries must look like ACCESS_KEY_ID:SECRET:ACCOUNT_ID")
-            entries.append((parts[0], parts[1], parts[2]))
-    result: dict[str, tuple[str, str]] = {}
-    for key, secret, account in entries:
-        if not key or not secret:
-            raise ConfigError(name, "an access key id and its secret must not be empty")
+            if len(parts) not in (3, 4):
+                raise ConfigError(
+                    name, "entries must look like ACCESS_KEY_ID:SECRET:ACCOUNT_ID[:PRINCIPAL]"
+                )
+            principal = parts[3] if len(parts) == 4 else parts[0]
+            entries.append((parts[0], parts[1], parts[2], principal))
+    result: dict[str, tuple[str, str, str]] = {}
+    for key, secret, account, principal in entries:
+        if not key or not secret or not principal:
+            raise ConfigError(name, "an access key id, its secret and principal must not be empty")
         if _ACCOUNT_ID.fullmatch(account) is None:
             raise ConfigError(name, f"account of {key} must be 12 digits, got {account!r}")
-        result[key] = (secret, account)
+        result[key] = (secret, account, principal)
     return result
 
 

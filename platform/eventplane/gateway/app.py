@@ -26,6 +26,7 @@ from botocore.model import ServiceModel
 
 from eventplane.errors import EventplaneError, InternalFailure, ServiceUnavailable
 from eventplane.gateway import json_protocol, query_protocol, rest_json_protocol
+from eventplane.gateway.authz import GatewayAuthorizer
 from eventplane.gateway.binding import ServiceBinding
 from eventplane.gateway.errors import (
     InvalidAction,
@@ -79,10 +80,12 @@ class GatewayApp:
         bindings: Mapping[str, ServiceBinding],
         verifier: Verifier,
         *,
+        authorizer: GatewayAuthorizer | None = None,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self.bindings = bindings
         self.verifier = verifier
+        self.authorizer = authorizer or GatewayAuthorizer()
         self.max_body = max_body
         self.models = {name: service_model(name) for name in SERVICES}
         self._by_target = {
@@ -302,7 +305,9 @@ class GatewayApp:
         members = {**binding.implied_members(req.path, req.base_url), **members}
         op = operation(model, action)
         assert op is not None
-        result = await call(to_request(request_cls, members))
+        request = to_request(request_cls, members)
+        self.authorizer.check(principal, model.service_name, action, request, req.request_id)
+        result = await call(request)
         # Empty lists and maps: the query protocol writes an empty element (SNS's
         # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
         # those that moved from query (SQS), whose empty flattened lists never showed.

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from eventplane.gateway.app import GatewayApp
+from eventplane.gateway.authz import GatewayAuthorizer
 from eventplane.gateway.binding import BINDINGS_KEY, ServiceBinding
 from eventplane.gateway.sigv4 import Verifier
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security import TokenStore
 
 if TYPE_CHECKING:
     import grpc
@@ -41,7 +43,8 @@ class GatewayComponent:
             return
         bindings: dict[str, ServiceBinding] = ctx.extras.setdefault(BINDINGS_KEY, {})
         verifier = Verifier(s.gateway_credentials, open_access=s.gateway_open)
-        app = GatewayApp(bindings, verifier)
+        store = TokenStore.from_file(s.auth_tokens_file) if s.auth_tokens_file else None
+        app = GatewayApp(bindings, verifier, authorizer=GatewayAuthorizer(store))
         # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then;
         # without it each response (headers, then body) waits out delayed ACKs (~40 ms).
         family = socket.AF_INET6 if ":" in s.grpc_host else socket.AF_INET

@@ -39,6 +39,13 @@ class Principal:
     # The credential scope's region and service ("" when the request was unsigned).
     region: str = ""
     service: str = ""
+    # The principal the key stands for (its policies live in the tokens file); "" means
+    # the access key id itself.
+    name: str = ""
+
+    @property
+    def principal_name(self) -> str:
+        return self.name or self.access_key
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ class Verifier:
 
     def __init__(
         self,
-        credentials: Mapping[str, tuple[str, str]],
+        credentials: Mapping[str, tuple[str, ...]],
         *,
         open_access: bool = False,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -215,7 +222,7 @@ class Verifier:
         if known is None:
             unknown = InvalidClientTokenId if query_protocol else UnrecognizedClientException
             raise unknown("The security token included in the request is invalid.")
-        secret, account = known
+        secret, account, *named = known
         signed_at = _parse_time(parts.amz_date)
         now = self._now()
         if parts.expires is not None:
@@ -238,4 +245,6 @@ class Verifier:
                 "The request signature we calculated does not match the signature you "
                 "provided. Check your AWS Secret Access Key and signing method."
             )
-        return Principal(parts.access_key, account, parts.region, parts.service)
+        return Principal(
+            parts.access_key, account, parts.region, parts.service, named[0] if named else ""
+        )

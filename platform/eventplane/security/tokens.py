@@ -112,6 +112,9 @@ class TokenStore:
         self._scrypt: list[tuple[_Scrypt, Principal]] = []
         self._verified: dict[str, Principal] = {}
         self._named: dict[str, Principal] = {}
+        # Each token entry's policies by principal name (for callers the gateway
+        # authenticates by access key, who hold no token).
+        self._token_policies: dict[str, PolicySet | None] = {}
         self._lock = threading.Lock()
         for name, entry in (principals or {}).items():
             where = f"{source}.principals.{name}"
@@ -141,6 +144,7 @@ class TokenStore:
             principal = Principal(
                 name=name, account=_account(where, entry), via="token", policies=policies
             )
+            self._token_policies.setdefault(name, policies)
             if "sha256" in entry:
                 digest = str(entry["sha256"]).strip().lower()
                 if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -181,6 +185,14 @@ class TokenStore:
         if found is None:
             return None
         return Principal(name=name, account=found.account, via=via, policies=found.policies)
+
+    def policies_of(self, name: str) -> PolicySet | None:
+        """The policies configured for principal ``name`` (``principals:`` first, then its
+        token entry); None when it has none, which means unrestricted, as for tokens."""
+        found = self._named.get(name)
+        if found is not None:
+            return found.policies
+        return self._token_policies.get(name)
 
     def lookup(self, token: str) -> Principal | None:
         """The principal ``token`` belongs to, or None."""

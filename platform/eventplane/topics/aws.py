@@ -13,7 +13,11 @@ from eventplane.runtime.aws_binding import OperationsBinding
 from eventplane.topics import shapes
 from eventplane.topics.operations import TopicOperations
 
-QUERY_ERROR_CODES = {"UnsupportedOperation": "InvalidAction"}
+QUERY_ERROR_CODES = {
+    "UnsupportedOperation": "InvalidAction",
+    # SNS's word for a denial (AuthorizationErrorException in its model, HTTP 403).
+    "AccessDeniedException": "AuthorizationError",
+}
 
 
 class SnsBinding(OperationsBinding):

@@ -1,0 +1,172 @@
+"""The gateway authorizes each AWS action with its gRPC twin's rule, on the same ARNs."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+from botocore.model import Shape
+
+from eventplane.bus import aws as bus_aws
+from eventplane.errors.security import AccessDeniedException
+from eventplane.functions import aws as functions_aws
+from eventplane.gateway.authz import GatewayAuthorizer
+from eventplane.gateway.shapes import operation, service_model, to_request
+from eventplane.gateway.sigv4 import Principal
+from eventplane.queues import aws as queues_aws
+from eventplane.security import TokenStore
+from eventplane.security.actions import ANY, rule_for_aws
+from eventplane.topics import aws as topics_aws
+
+ARN = "000000000000"
+SERVED: dict[str, ModuleType] = {
+    "sqs": queues_aws.SqsBinding.shapes,
+    "sns": topics_aws.SnsBinding.shapes,
+    "events": bus_aws.EventsBinding.shapes,
+    "lambda": functions_aws.LambdaBinding.shapes,
+}
+
+
+def _minimal(shape: Shape | None, depth: int = 0) -> Any:
+    """The smallest value of ``shape`` holding every required member (names are ``name-1``)."""
+    if shape is None or depth > 6:
+        return None
+    match shape.type_name:
+        case "structure":
+            required = shape.metadata.get("required", [])
+            return {
+                name: _minimal(shape.members[name], depth + 1)
+                for name in required
+                if name in shape.members
+            }
+        case "list":
+            return [_minimal(shape.member, depth + 1)]  # type: ignore[attr-defined]
+        case "map":
+            return {}
+        case "integer" | "long":
+            return 1
+        case "boolean":
+            return False
+        case "blob":
+            return b"x"
+        case "timestamp":
+            return 0
+        case _:
+            return "name-1"
+
+
+def _request(service: str, action: str, members: dict[str, Any]) -> Any:
+    op = operation(service_model(service), action)
+    assert op is not None
+    cls = getattr(SERVED[service], f"{action}Request")
+    return to_request(cls, {**_minimal(op.input_shape), **members})
+
+
+def _served_actions() -> list[tuple[str, str]]:
+    return [
+        (service, action)
+        for service, shapes in SERVED.items()
+        for action in service_model(service).operation_names
+        if hasattr(shapes, f"{action}Request")
+    ]
+
+
+@pytest.mark.parametrize(("service", "action"), _served_actions())
+def test_every_served_action_has_a_rule_that_reads_its_request(service: str, action: str) -> None:
+    rule = rule_for_aws(service, action)
+    checks = rule.checks(_request(service, action, {}))  # raises if a member name differs
+    assert checks and all(a.count(":") == 1 for a, _ in checks)
+
+
+@pytest.mark.parametrize(
+    ("service", "action", "members", "expected"),
+    [
+        (
+            "sqs",
+            "SendMessageBatch",
+            {"QueueUrl": "http://127.0.0.1:4566/123456789012/orders-1"},
+            ("sqs:SendMessage", f"arn:aws:sqs:local:{ARN}:orders-1"),
+        ),
+        (
+            "sqs",
+            "CreateQueue",
+            {"QueueName": "q1"},
+            ("sqs:CreateQueue", f"arn:aws:sqs:local:{ARN}:q1"),
+        ),
+        ("sqs", "ListQueues", {}, ("sqs:ListQueues", ANY)),
+        (
+            "sns",
+            "Publish",
+            {"TopicArn": f"arn:aws:sns:local:{ARN}:t1", "Message": "m"},
+            ("sns:Publish", f"arn:aws:sns:local:{ARN}:t1"),
+        ),
+        (
+            "events",
+            "PutRule",
+            {"Name": "r1", "EventBusName": "b1"},
+            ("events:PutRule", f"arn:aws:events:local:{ARN}:rule/b1/r1"),
+        ),
+        (
+            "events",
+            "PutEvents",
+            {"Entries": [{"EventBusName": "b1", "Source": "s", "DetailType": "d", "Detail": "{}"}]},
+            ("events:PutEvents", f"arn:aws:events:local:{ARN}:event-bus/b1"),
+        ),
+        (
+            "lambda",
+            "Invoke",
+            {"FunctionName": "f1", "Qualifier": "live"},
+            ("lambda:InvokeFunction", f"arn:aws:lambda:local:{ARN}:function:f1:live"),
+        ),
+        (
+            "lambda",
+            "DeleteFunction",
+            {"FunctionName": "f1"},
+            ("lambda:DeleteFunction", f"arn:aws:lambda:local:{ARN}:function:f1"),
+        ),
+    ],
+)
+def test_actions_and_resources_match_the_grpc_door(
+    service: str, action: str, members: dict[str, Any], expected: tuple[str, str]
+) -> None:
+    assert tuple(rule_for_aws(service, action).checks(_request(service, action, members))) == (
+        expected,
+    )
+
+
+def test_an_action_without_a_grpc_twin_needs_an_allow_on_everything() -> None:
+    rule = rule_for_aws("sqs", "TagQueue")
+    assert (rule.action, rule.mutating, tuple(rule.checks(None))) == (
+        "sqs:TagQueue",
+        True,
+        (("sqs:TagQueue", ANY),),
+    )
+
+
+def _store() -> TokenStore:
+    orders_only = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*:*:orders-*"}
+        ]
+    }
+    return TokenStore([], principals={"ci": {"policies": [orders_only]}})
+
+
+def test_a_key_takes_the_policies_of_the_principal_it_names() -> None:
+    authz = GatewayAuthorizer(_store())
+    ci = Principal("AKCI", "111122223333", name="ci")
+    allowed = _request("sqs", "SendMessage", {"QueueUrl": "http://h/111122223333/orders-1"})
+    authz.check(ci, "sqs", "SendMessage", allowed, "req-1")
+    other = _request("sqs", "SendMessage", {"QueueUrl": "http://h/111122223333/payments"})
+    with pytest.raises(
+        AccessDeniedException,
+        match="User: ci is not authorized to perform: "
+        "sqs:SendMessage on resource: arn:aws:sqs:local:000000000000:payments",
+    ):
+        authz.check(ci, "sqs", "SendMessage", other, "req-2")
+    with pytest.raises(AccessDeniedException, match="sqs:DeleteQueue"):
+        authz.check(ci, "sqs", "DeleteQueue", allowed, "req-3")
+    # A key whose principal the tokens file does not restrict keeps full access.
+    authz.check(Principal("AKADMIN", "111122223333"), "sqs", "DeleteQueue", allowed, "req-4")
+    assert authz.principal(ci).account == "111122223333"

@@ -30,6 +30,7 @@ from eventplane.observability.metrics import BUILD_INFO
 from eventplane.registry import Registry
 from eventplane.runtime import Component, ServerContext, components_for
 from eventplane.security import check_exposure, server_credentials, server_interceptors
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY, ResourcePolicies
 
 _log = get_logger("eventplane.server")
 
@@ -64,7 +65,8 @@ class Server:
         self._internal_dir = tempfile.mkdtemp(prefix="eventplane-")
         internal_target = f"unix:{self._internal_dir}/grpc.sock"
         internal_token = secrets.token_urlsafe(32)
-        interceptors = server_interceptors(s, internal_token)
+        resource_policies = ResourcePolicies()  # capabilities register their lookups
+        interceptors = server_interceptors(s, internal_token, resource_policies)
         await asyncio.to_thread(wait_for_cluster, s)
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
@@ -86,6 +88,7 @@ class Server:
             internal_target=internal_target,
             internal_token=internal_token,
         )
+        self.ctx.extras[RESOURCE_POLICIES_KEY] = resource_policies
 
         server = grpc.aio.server(
             interceptors=[*interceptors, ServerInterceptor()],

@@ -6,7 +6,8 @@ it in ``EVENTPLANE_GATEWAY_CREDENTIALS``) whose identity policies live in the to
 name). Each action is checked with its gRPC twin's rule (``security.actions.rule_for_aws``)
 after the request is parsed, so ``sqs:SendMessage`` on ``orders-*`` means the same through
 boto3 as through the SDK; denials and allowed mutating calls are audited alike. A key whose
-principal has no policies keeps full access, as a token without ``policies`` does.
+principal has no policies keeps full access, as a token without ``policies`` does; a
+resource's own policy (a queue's ``Policy``) takes part as on the gRPC door.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from eventplane.security import Principal as SecurityPrincipal
 from eventplane.security import TokenStore
 from eventplane.security.actions import rule_for_aws
 from eventplane.security.authorize import audit, authorize
+from eventplane.security.resource_policy import ResourcePolicies
 
 __all__ = ["GatewayAuthorizer"]
 
@@ -25,8 +27,11 @@ VIA = "sigv4"
 
 
 class GatewayAuthorizer:
-    def __init__(self, store: TokenStore | None = None) -> None:
+    def __init__(
+        self, store: TokenStore | None = None, resources: ResourcePolicies | None = None
+    ) -> None:
         self._store = store
+        self._resources = resources
         self._principals: dict[tuple[str, str], SecurityPrincipal] = {}
 
     def principal(self, signer: Principal) -> SecurityPrincipal:
@@ -45,7 +50,7 @@ class GatewayAuthorizer:
         """Raises AccessDeniedException, worded as AWS words it, unless the call is allowed."""
         rule = rule_for_aws(service, action)
         principal = self.principal(signer)
-        outcome = authorize(principal, rule, request, secure=False)
+        outcome = authorize(principal, rule, request, secure=False, resources=self._resources)
         if outcome is None:
             return
         audit(principal, f"{service}:{action}", outcome, request_id)

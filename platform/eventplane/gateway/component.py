@@ -22,6 +22,7 @@ from eventplane.gateway.sigv4 import Verifier
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security import TokenStore
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     import grpc
@@ -44,7 +45,11 @@ class GatewayComponent:
         bindings: dict[str, ServiceBinding] = ctx.extras.setdefault(BINDINGS_KEY, {})
         verifier = Verifier(s.gateway_credentials, open_access=s.gateway_open)
         store = TokenStore.from_file(s.auth_tokens_file) if s.auth_tokens_file else None
-        app = GatewayApp(bindings, verifier, authorizer=GatewayAuthorizer(store))
+        app = GatewayApp(
+            bindings,
+            verifier,
+            authorizer=GatewayAuthorizer(store, ctx.extras.get(RESOURCE_POLICIES_KEY)),
+        )
         # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then;
         # without it each response (headers, then body) waits out delayed ACKs (~40 ms).
         family = socket.AF_INET6 if ":" in s.grpc_host else socket.AF_INET

@@ -23,6 +23,8 @@ from eventplane.arn import queue_arn as queue_arn
 from eventplane.arn import queue_url as queue_url
 from eventplane.errors import InvalidParameterValue, MissingParameter
 from eventplane.errors.queues import InvalidAttributeName, InvalidAttributeValue
+from eventplane.errors.security import MalformedPolicyDocument
+from eventplane.security.resource_policy import parse_resource_policy
 
 URL_SCHEME = arns.QUEUE_URL_SCHEME
 FIFO_SUFFIX = arns.QUEUE_FIFO_SUFFIX
@@ -434,6 +436,10 @@ def _parse_values(attributes: Mapping[str, str], *, fifo: bool) -> dict[str, Any
         elif name == "Policy":
             if raw != "":
                 _parse_json_object(name, raw)
+                try:  # enforced on every call (eventplane.security.resource_policy)
+                    parse_resource_policy(raw)
+                except MalformedPolicyDocument as exc:
+                    raise _invalid(name, exc.message) from None
             changes["policy"] = raw or None
         elif name == "RedrivePolicy":
             changes["redrive_policy"] = None if raw == "" else RedrivePolicy.parse(raw, fifo=fifo)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.messaging.sources import QUEUE_SOURCE
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.queues.engine import QueueEngine
@@ -39,6 +41,15 @@ class QueuesComponent:
         self.operations = QueueOperations(engine, MoveTasks(engine))
         # The AWS-protocol gateway (role api) finds the SQS binding here.
         ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
+        # Authorization (both front doors) reads a queue's Policy attribute through this.
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+
+            def policy_of(queue_arn: str) -> str | None:
+                qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
+                return qd.config.policy if qd is not None else None
+
+            resource_policies.register(f"arn:{PARTITION}:sqs:", policy_of)
         # Event source mappings in this process read queues through this port.
         ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)

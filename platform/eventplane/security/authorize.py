@@ -26,6 +26,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
 from eventplane.security.policy import Decision
+from eventplane.security.resource_policy import ResourcePolicies, ResourcePolicy, combine
 from eventplane.security.tokens import Principal
 
 __all__ = ["AUTH_DENIED", "TRUSTED", "Outcome", "audit", "authorize", "request_context"]
@@ -67,9 +68,17 @@ def request_context(principal: Principal, *, secure: bool) -> RequestContext:
     }
 
 
-def _denial(principal: Principal, action: str, resource: str, decision: Decision) -> str:
+def _denial(
+    principal: Principal,
+    action: str,
+    resource: str,
+    decision: Decision,
+    *,
+    by_resource: bool = False,
+) -> str:
+    kind = "a resource-based" if by_resource else "an identity-based"
     why = (
-        "with an explicit deny in an identity-based policy"
+        f"with an explicit deny in {kind} policy"
         if decision is Decision.EXPLICIT_DENY
         else f"because no identity-based policy allows the {action} action"
     )
@@ -93,14 +102,28 @@ def _resources(checks: Sequence[tuple[str, str]]) -> str:
     return ",".join(dict.fromkeys(resource for _, resource in checks)) or ANY
 
 
-def authorize(principal: Principal, rule: Rule, request: Any, *, secure: bool) -> Outcome | None:
+def authorize(
+    principal: Principal,
+    rule: Rule,
+    request: Any,
+    *,
+    secure: bool,
+    resources: ResourcePolicies | None = None,
+) -> Outcome | None:
     """None when allowed and nothing needs auditing; else what was decided.
 
     An ``Outcome`` with ``error`` set is a denial; without, an allowed mutating call.
+    ``resources`` finds the policies of the resources the call acts on (a queue's
+    ``Policy``); they take part as IAM combines them within one account.
     """
     policies = principal.policies
     if principal.via in TRUSTED:
         return None
+    if resources is not None and not resources.empty:
+        checks = _checks(rule, request)
+        found = {resource: resources.find(resource) for _, resource in checks}
+        if any(p is not None for p in found.values()):
+            return _with_resource_policies(principal, rule, checks, found, secure=secure)
     if policies is None:
         if not rule.mutating:
             return None
@@ -121,6 +144,39 @@ def authorize(principal: Principal, rule: Rule, request: Any, *, secure: bool) -
         decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:
             message = _denial(principal, action, resource, decision)
+            return Outcome(action, resource, AccessDeniedException(message))
+    if not rule.mutating:
+        return None
+    return Outcome(rule.action, _resources(checks))
+
+
+def _with_resource_policies(
+    principal: Principal,
+    rule: Rule,
+    checks: Sequence[tuple[str, str]],
+    found: dict[str, ResourcePolicy | None],
+    *,
+    secure: bool,
+) -> Outcome | None:
+    policies = principal.policies
+    context = request_context(principal, secure=secure)
+    for action, resource in checks:
+        identity = None if policies is None else policies.evaluate(action, resource, context)
+        attached = found.get(resource)
+        by_resource = (
+            None
+            if attached is None
+            else attached.evaluate(principal.name, principal.account, action, resource, context)
+        )
+        decision = combine(identity, by_resource)
+        if decision is not Decision.ALLOW:
+            message = _denial(
+                principal,
+                action,
+                resource,
+                decision,
+                by_resource=by_resource is Decision.EXPLICIT_DENY,
+            )
             return Outcome(action, resource, AccessDeniedException(message))
     if not rule.mutating:
         return None

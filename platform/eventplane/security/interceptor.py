@@ -34,6 +34,7 @@ from eventplane.security.errors import (
     UnrecognizedClientException,
 )
 from eventplane.security.replicas import is_forwarded
+from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tokens import DEFAULT_ACCOUNT, Principal, TokenStore
 
 _log = get_logger("eventplane.security")
@@ -128,7 +129,10 @@ class Authenticator:
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, authenticator: Authenticator) -> None:
+    def __init__(
+        self, authenticator: Authenticator, resources: ResourcePolicies | None = None
+    ) -> None:
+        self._resources = resources
         self._auth = authenticator
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
@@ -151,6 +155,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         auth = self._auth
+        resources = self._resources
 
         async def check(context: grpc.aio.ServicerContext) -> Principal:
             try:
@@ -175,7 +180,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             """None when nothing was audited; else the audited request's trace."""
             # Only policies' conditions ask whether the call came over TLS.
             secure = principal.policies is not None and _secure(context)
-            outcome = authorize(principal, rule, request, secure=secure)
+            outcome = authorize(principal, rule, request, secure=secure, resources=resources)
             if outcome is None:
                 return None
             trace = trace_from_metadata(context.invocation_metadata())

@@ -10,6 +10,7 @@ from eventplane.config import DEV_RECEIPT_SECRET, ConfigError, Settings
 from eventplane.observability.logging import get_logger
 from eventplane.security import replicas
 from eventplane.security.interceptor import Authenticator, AuthInterceptor
+from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tls import ReloadingCredentials, TlsFiles
 from eventplane.security.tokens import TokenStore
 
@@ -46,7 +47,9 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
 
 
 def server_interceptors(
-    settings: Settings, internal_token: str = ""
+    settings: Settings,
+    internal_token: str = "",
+    resource_policies: ResourcePolicies | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
     """The authentication interceptor when any authentication is configured.
 
@@ -63,7 +66,8 @@ def server_interceptors(
                 mtls=bool(settings.tls_client_ca_file),
                 replica_tokens=replica_tokens(settings),
                 internal_token=internal_token,
-            )
+            ),
+            resource_policies,
         )
     ]
 

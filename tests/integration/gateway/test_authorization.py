@@ -151,3 +151,21 @@ def test_denials_are_counted(server: EventplaneProcess) -> None:
     with urllib.request.urlopen(server.metrics_url, timeout=10) as resp:
         metrics = resp.read().decode()
     assert 'eventplane_auth_denied_total{action="sqs:ListQueues"}' in metrics
+
+
+def test_a_queue_policy_applies_to_access_keys(server: EventplaneProcess) -> None:
+    admin = _client(server, "sqs", ADMIN)
+    url = admin.create_queue(QueueName="orders-locked")["QueueUrl"]
+    deny_all_sends = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sqs:SendMessage"}],
+    }
+    admin.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(deny_all_sends)})
+    for key in (ADMIN, CI):  # the admin key's principal has no identity policies at all
+        refused = _denied(_client(server, "sqs", key).send_message, QueueUrl=url, MessageBody="x")
+        assert refused["Error"]["Code"] == "AccessDenied"
+        assert refused["Error"]["Message"].endswith("explicit deny in a resource-based policy")
+    bad = _denied(
+        admin.set_queue_attributes, QueueUrl=url, Attributes={"Policy": '{"Statement": {}}'}
+    )
+    assert bad["Error"]["Code"] == "InvalidAttributeValue"

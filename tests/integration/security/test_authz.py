@@ -186,3 +186,59 @@ def test_denials_and_mutating_calls_are_audited_and_counted(
     with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:
         metrics = resp.read().decode()
     assert 'eventplane_auth_denied_total{action="sqs:PurgeQueue"}' in metrics
+
+
+def test_a_queues_policy_denies_and_grants(server: EventplaneProcess, admin: Client) -> None:
+    """The queue's Policy attribute takes part: its explicit Deny stops even the admin
+    (a principal with no identity policies), and its Allow grants what ci's own policies
+    do not (same account: either may allow)."""
+    tag = _tag()
+    locked = admin.queues.create_queue(f"orders-{tag}")
+    shared = admin.queues.create_queue(f"billing-{tag}")
+    admin.queues.set_queue_attributes(
+        locked,
+        {
+            "Policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sqs:SendMessage",
+                            "Resource": f"{ARN}:orders-{tag}",
+                        }
+                    ]
+                }
+            )
+        },
+    )
+    admin.queues.set_queue_attributes(
+        shared,
+        {
+            "Policy": json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::000000000000:user/ci"},
+                            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                        }
+                    ]
+                }
+            )
+        },
+    )
+    denied = _denied(lambda: admin.queues.send_message(locked, "x"))
+    assert denied.message.endswith("with an explicit deny in a resource-based policy")
+    with Client(server.endpoint, token=CI_KEY, timeout=10) as ci:
+        _denied(lambda: ci.queues.send_message(locked, "x"))
+        ci.queues.send_message(shared, "granted by the queue")  # no identity policy allows it
+        _denied(lambda: ci.queues.purge_queue(shared))  # the queue grants only what it names
+    # Removing the policy restores the earlier behaviour.
+    admin.queues.set_queue_attributes(locked, {"Policy": ""})
+    admin.queues.send_message(locked, "now allowed")
+    with pytest.raises(EventplaneError) as info:
+        admin.queues.set_queue_attributes(
+            shared, {"Policy": '{"Statement": [{"Effect": "Allow"}]}'}
+        )
+    assert info.value.code == "InvalidAttributeValue" and "Policy" in info.value.message

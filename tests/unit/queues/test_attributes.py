@@ -443,6 +443,16 @@ def test_policy_must_be_a_json_object(raw: str) -> None:
         QueueConfig().with_updates({"Policy": raw})
 
 
+def test_policy_must_be_a_valid_resource_policy() -> None:
+    # Enforced on every call, so refused on the way in rather than ignored later.
+    no_principal = '{"Statement": [{"Effect": "Allow", "Action": "sqs:*"}]}'
+    with raises(InvalidAttributeValue, "parameter Policy", "Principal or NotPrincipal"):
+        create({"Policy": no_principal})
+    bad_action = '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "send"}]}'
+    with raises(InvalidAttributeValue, "parameter Policy", "Statement[0].Action"):
+        QueueConfig().with_updates({"Policy": bad_action})
+
+
 def test_empty_policy_means_none() -> None:
     assert create({"Policy": ""}).policy is None
     config = create({"Policy": POLICY}).with_updates({"Policy": ""})

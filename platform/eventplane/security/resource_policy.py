@@ -1,0 +1,219 @@
+"""Resource-based policies (a queue's ``Policy`` attribute): who may act on one resource.
+
+A resource policy is an identity policy's statements plus, on each, the ``Principal``
+(or ``NotPrincipal``) it is about: ``"*"``, ``{"AWS": ...}`` with 12-digit account ids,
+``arn:aws:iam::ACCOUNT:root`` (any principal of that account) or
+``arn:aws:iam::ACCOUNT:user/NAME`` (one principal), or ``{"Service": ...}`` with a
+service principal such as ``sns.amazonaws.com``. A statement without ``Resource`` is
+about the resource the policy is attached to.
+
+Combined with the caller's identity policies as IAM does within one account: an
+explicit ``Deny`` in either wins; else an ``Allow`` in either allows; else the call is
+denied. A caller without identity policies (unrestricted) is still stopped by a
+resource policy's explicit ``Deny``.
+
+``ResourcePolicies`` is the server's one lookup: capabilities whose resources carry
+policies register how to find a resource's policy by ARN prefix; the authorization of
+both front doors asks it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eventplane.errors.security import MalformedPolicyDocument
+from eventplane.observability.logging import get_logger
+from eventplane.security.conditions import RequestContext
+from eventplane.security.policy import Decision, Statement, parse_policy
+
+__all__ = [
+    "RESOURCE_POLICIES_KEY",
+    "PrincipalMatch",
+    "ResourcePolicies",
+    "ResourcePolicy",
+    "combine",
+    "parse_resource_policy",
+]
+
+_log = get_logger("eventplane.security")
+# Where the server's ResourcePolicies sits in ServerContext.extras.
+RESOURCE_POLICIES_KEY = "security.resource_policies"
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_IAM = re.compile(r"arn:aws:iam::([0-9]{12}):(root|(?:user|role)/(.+))")
+
+
+@dataclass(frozen=True)
+class PrincipalMatch:
+    """The principals a statement is about (``negated`` for NotPrincipal)."""
+
+    anyone: bool = False
+    accounts: frozenset[str] = frozenset()
+    users: frozenset[tuple[str, str]] = frozenset()  # (account, name)
+    services: frozenset[str] = frozenset()
+    negated: bool = False
+
+    def matches(self, name: str, account: str, service: str = "") -> bool:
+        if service:
+            hit = self.anyone or service in self.services
+        else:
+            hit = self.anyone or account in self.accounts or (account, name) in self.users
+        return hit != self.negated
+
+
+def _principal(raw: Any, where: str, *, negated: bool) -> PrincipalMatch:
+    if raw == "*":
+        return PrincipalMatch(anyone=True, negated=negated)
+    if not isinstance(raw, dict) or not raw:
+        raise MalformedPolicyDocument(f'{where} must be "*" or a mapping of AWS/Service')
+    unknown = sorted(set(raw) - {"AWS", "Service"})
+    if unknown:
+        raise MalformedPolicyDocument(f"{where}: unsupported principal type(s): {unknown}")
+    anyone, accounts, users, services = False, set(), set(), set()
+    for value in _values(raw.get("AWS"), f"{where}.AWS"):
+        if value == "*":
+            anyone = True
+        elif _ACCOUNT.fullmatch(value):
+            accounts.add(value)
+        elif (m := _IAM.fullmatch(value)) is not None:
+            if m.group(2) == "root":
+                accounts.add(m.group(1))
+            else:
+                users.add((m.group(1), str(m.group(3))))
+        else:
+            raise MalformedPolicyDocument(f"{where}.AWS: invalid principal {value!r}")
+    for value in _values(raw.get("Service"), f"{where}.Service"):
+        if not value.endswith(".amazonaws.com"):
+            raise MalformedPolicyDocument(f"{where}.Service: invalid principal {value!r}")
+        services.add(value)
+    return PrincipalMatch(
+        anyone, frozenset(accounts), frozenset(users), frozenset(services), negated
+    )
+
+
+def _values(raw: Any, where: str) -> list[str]:
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        raise MalformedPolicyDocument(f"{where} must be a string or a list of strings")
+    return items
+
+
+@dataclass(frozen=True)
+class ResourcePolicy:
+    statements: tuple[tuple[PrincipalMatch, Statement], ...]
+
+    def evaluate(
+        self,
+        name: str,
+        account: str,
+        action: str,
+        resource: str,
+        context: RequestContext | None = None,
+        *,
+        service: str = "",
+    ) -> Decision:
+        """This policy's decision for one principal (or service principal) and action."""
+        allowed = False
+        for who, statement in self.statements:
+            if not who.matches(name, account, service) or not statement.matches_action(action):
+                continue
+            if not statement.matches_resource(resource):
+                continue
+            if not statement.matches_conditions(context or {}):
+                continue
+            if not statement.allow:
+                return Decision.EXPLICIT_DENY
+            allowed = True
+        return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+
+
+@functools.lru_cache(maxsize=512)
+def parse_resource_policy(document: str, where: str = "Policy") -> ResourcePolicy:
+    """Check and compile a resource policy's JSON text (cached by text: resources share few).
+
+    Raises:
+        MalformedPolicyDocument: naming the statement and field at fault.
+    """
+    try:
+        raw = json.loads(document)
+    except ValueError:
+        raise MalformedPolicyDocument(f"{where} is not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise MalformedPolicyDocument(f"{where} must be an object with Version and Statement")
+    statements = raw.get("Statement")
+    if statements is None or statements == []:
+        return ResourcePolicy(())  # "{}" or no statements: stored, grants and denies nothing
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        statements = []  # parse_policy words the error
+    principals: list[PrincipalMatch] = []
+    stripped: list[Any] = []
+    for i, statement in enumerate(statements):
+        here = f"{where}.Statement[{i}]"
+        if not isinstance(statement, dict):
+            stripped.append(statement)
+            continue
+        if ("Principal" in statement) == ("NotPrincipal" in statement):
+            raise MalformedPolicyDocument(
+                f"{here} must have exactly one of Principal or NotPrincipal"
+            )
+        key = "Principal" if "Principal" in statement else "NotPrincipal"
+        principals.append(_principal(statement[key], f"{here}.{key}", negated=key != "Principal"))
+        rest = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
+        if "Resource" not in rest and "NotResource" not in rest:
+            rest["Resource"] = "*"  # the resource the policy is attached to
+        stripped.append(rest)
+    policy = parse_policy({**raw, "Statement": stripped or raw.get("Statement")}, where)
+    return ResourcePolicy(tuple(zip(principals, policy.statements, strict=True)))
+
+
+def combine(identity: Decision | None, resource: Decision | None) -> Decision:
+    """IAM within one account: explicit deny in either, else allow in either, else deny.
+
+    ``identity`` None: the caller has no identity policies (unrestricted); ``resource``
+    None: the resource has no policy.
+    """
+    if Decision.EXPLICIT_DENY in (identity, resource):
+        return Decision.EXPLICIT_DENY
+    if identity in (None, Decision.ALLOW) or resource is Decision.ALLOW:
+        return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
+Lookup = Callable[[str], str | None]
+
+
+class ResourcePolicies:
+    """Each resource's policy text by ARN, through lookups the capabilities register."""
+
+    def __init__(self) -> None:
+        self._lookups: dict[str, Lookup] = {}
+
+    def register(self, arn_prefix: str, lookup: Lookup) -> None:
+        """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None."""
+        self._lookups[arn_prefix] = lookup
+
+    def find(self, arn: str) -> ResourcePolicy | None:
+        for prefix, lookup in self._lookups.items():
+            if arn.startswith(prefix):
+                text = lookup(arn)
+                if not text:
+                    return None
+                try:
+                    return parse_resource_policy(text)
+                except MalformedPolicyDocument as exc:
+                    # Stored before policies were checked on the way in: as before, ignored.
+                    _log.warning("resource policy ignored", resource=arn, error=exc.message)
+                    return None
+        return None
+
+    @property
+    def empty(self) -> bool:
+        return not self._lookups

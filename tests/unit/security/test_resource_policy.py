@@ -1,0 +1,173 @@
+"""Resource policies (a queue's Policy): principals, and how they combine with identity
+policies: explicit deny in either wins, else an allow in either, else denied."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from eventplane.errors.security import AccessDeniedException, MalformedPolicyDocument
+from eventplane.security.actions import rule_for
+from eventplane.security.authorize import authorize
+from eventplane.security.policy import Decision, PolicySet, parse_policy
+from eventplane.security.resource_policy import (
+    ResourcePolicies,
+    combine,
+    parse_resource_policy,
+)
+from eventplane.security.tokens import Principal
+
+QUEUE = "arn:aws:sqs:local:000000000000:orders"
+OTHER = "arn:aws:sqs:local:000000000000:payments"
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_principal_forms() -> None:
+    policy = parse_resource_policy(
+        _doc(
+            {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sqs:SendMessage"},
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::444455556666:user/ci"]},
+                "Action": "sqs:ReceiveMessage",
+                "Resource": QUEUE,
+            },
+            {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:*"},
+        )
+    )
+    assert policy.evaluate("anyone", "111122223333", "sqs:SendMessage", QUEUE) is Decision.ALLOW
+    assert policy.evaluate("ci", "444455556666", "sqs:ReceiveMessage", QUEUE) is Decision.ALLOW
+    assert (
+        policy.evaluate("bob", "444455556666", "sqs:ReceiveMessage", QUEUE)
+        is Decision.IMPLICIT_DENY
+    )
+    assert (
+        policy.evaluate("ci", "444455556666", "sqs:ReceiveMessage", OTHER) is Decision.IMPLICIT_DENY
+    )
+    assert policy.evaluate("", "", "sqs:SendMessage", QUEUE, service="sns.amazonaws.com") is (
+        Decision.ALLOW
+    )
+    assert policy.evaluate("x", "999999999999", "sqs:SendMessage", QUEUE) is Decision.IMPLICIT_DENY
+
+
+def test_not_principal_and_star() -> None:
+    policy = parse_resource_policy(
+        _doc(
+            {"Effect": "Allow", "Principal": "*", "Action": "sqs:*"},
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "sqs:DeleteQueue",
+            },
+        )
+    )
+    assert policy.evaluate("a", "111122223333", "sqs:DeleteQueue", QUEUE) is Decision.ALLOW
+    assert policy.evaluate("a", "222233334444", "sqs:DeleteQueue", QUEUE) is (
+        Decision.EXPLICIT_DENY
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "fragment"),
+    [
+        ({"Effect": "Allow", "Action": "sqs:*"}, "exactly one of Principal or NotPrincipal"),
+        ({"Effect": "Allow", "Principal": {"AWS": "bob"}, "Action": "sqs:*"}, "invalid principal"),
+        ({"Effect": "Allow", "Principal": {"Federated": "x"}, "Action": "sqs:*"}, "Federated"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "send"}, "service:action"),
+        ({"Effect": "Maybe", "Principal": "*", "Action": "sqs:*"}, "Effect"),
+    ],
+)
+def test_malformed_documents_name_the_statement(statement: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(MalformedPolicyDocument, match="Statement\\[0\\]") as info:
+        parse_resource_policy(_doc(statement))
+    assert fragment in info.value.message
+
+
+def test_empty_documents_have_no_effect() -> None:
+    assert parse_resource_policy("{}").statements == ()
+    assert parse_resource_policy('{"Version": "2012-10-17", "Statement": []}').statements == ()
+
+
+@pytest.mark.parametrize(
+    ("identity", "resource", "expected"),
+    [
+        (None, None, Decision.ALLOW),
+        (None, Decision.IMPLICIT_DENY, Decision.ALLOW),
+        (None, Decision.EXPLICIT_DENY, Decision.EXPLICIT_DENY),
+        (Decision.IMPLICIT_DENY, Decision.ALLOW, Decision.ALLOW),
+        (Decision.ALLOW, Decision.IMPLICIT_DENY, Decision.ALLOW),
+        (Decision.ALLOW, Decision.EXPLICIT_DENY, Decision.EXPLICIT_DENY),
+        (Decision.EXPLICIT_DENY, Decision.ALLOW, Decision.EXPLICIT_DENY),
+        (Decision.IMPLICIT_DENY, None, Decision.IMPLICIT_DENY),
+    ],
+)
+def test_combine(identity: Decision | None, resource: Decision | None, expected: Decision) -> None:
+    assert combine(identity, resource) is expected
+
+
+class _Req:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+
+def _resources(policy: str | None) -> ResourcePolicies:
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", lambda arn: policy if arn == QUEUE else None)
+    return resources
+
+
+def test_authorize_applies_a_queues_policy_to_every_principal() -> None:
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    deny_ci = _doc(
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:user/ci"},
+            "Action": "sqs:SendMessage",
+        }
+    )
+    unrestricted = Principal(name="ci", via="token")
+    outcome = authorize(
+        unrestricted, rule, _Req("orders"), secure=False, resources=_resources(deny_ci)
+    )
+    assert outcome is not None and isinstance(outcome.error, AccessDeniedException)
+    assert outcome.error.message.endswith("with an explicit deny in a resource-based policy")
+    # Other queues and other principals are untouched.
+    assert (
+        authorize(
+            unrestricted, rule, _Req("payments"), secure=False, resources=_resources(deny_ci)
+        ).error
+        is None
+    )  # type: ignore[union-attr]
+    admin = Principal(name="admin", via="token")
+    assert (
+        authorize(admin, rule, _Req("orders"), secure=False, resources=_resources(deny_ci)).error
+        is None
+    )  # type: ignore[union-attr]
+
+
+def test_a_queue_policy_grants_what_identity_policies_do_not() -> None:
+    rule = rule_for("/eventplane.v1.Queues/ReceiveMessage")
+    assert rule is not None
+    nothing = PolicySet(
+        [parse_policy({"Statement": [{"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]})]
+    )
+    reader = Principal(name="reader", via="token", policies=nothing)
+    grant = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:user/reader"},
+            "Action": "sqs:ReceiveMessage",
+        }
+    )
+    assert (
+        authorize(reader, rule, _Req("orders"), secure=False, resources=_resources(grant)) is None
+    )
+    denied = authorize(reader, rule, _Req("orders"), secure=False, resources=_resources(None))
+    assert denied is not None and denied.error is not None
+    assert "because no identity-based policy allows" in denied.error.message

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
+from eventplane import arn as arns
 from eventplane.bus import metrics
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, delivery_record
 from eventplane.bus.models import BusEvent, Delivery, RuleDef, TargetDef, decode_delivery
@@ -126,7 +127,8 @@ class DeliveryWorker(TaskRunner[Delivery]):
             return f"HTTP_{status}", f"{target.endpoint} answered {status}", is_retriable(status)
         try:
             event = BusEvent(json.loads(task.event), task.first_ms, text=task.event)
-            out = self._writer.record(target, event, task.payload)
+            rule_arn = arns.rule_arn(task.bus, task.rule)
+            out = self._writer.record(target, event, task.payload, rule_arn)
         except TargetUnavailable as exc:
             return exc.code, exc.message, True
         await self.send(out)

@@ -139,7 +139,7 @@ class RuleDispatcher:
         )
         if target.kind in ("sqs", "sns", "bus", "function"):
             try:
-                out = self._writer.record(target, event, payload)
+                out = self._writer.record(target, event, payload, rule.arn)
             except TargetUnavailable as exc:
                 # The first attempt failed: the delivery worker retries by the target's policy.
                 retry = Delivery(

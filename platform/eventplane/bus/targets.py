@@ -32,8 +32,11 @@ class TargetWriter:
         """Whether ``name`` is an existing FIFO queue (its targets need a message group)."""
         return self._router.fifo(arns.TargetKind.QUEUE, name)
 
-    def record(self, target: TargetDef, event: BusEvent, payload: str) -> Outgoing:
-        """The record that delivers ``payload`` (the target's input) to ``target``."""
+    def record(
+        self, target: TargetDef, event: BusEvent, payload: str, rule_arn: str | None = None
+    ) -> Outgoing:
+        """The record that delivers ``payload`` (the target's input) to ``target``;
+        ``rule_arn`` is the rule that sends it (aws:SourceArn in the target's policy)."""
         if target.kind == "http":
             raise TargetUnavailable("InternalFailure", f"target kind {target.kind} has no record")
         return self._router.record(
@@ -44,6 +47,7 @@ class TargetWriter:
                 # EventBridge deduplicates FIFO deliveries by event id.
                 dedup_id=str(event.event.get("id", "")) or None,
                 origin="bus",
+                source_arn=rule_arn,
                 event=event.event,
                 event_text=event.text,
             ),

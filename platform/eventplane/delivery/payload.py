@@ -28,8 +28,11 @@ class Payload:
     # topics: the SNS message id and subject
     message_id: str | None = None
     subject: str | None = None
-    # functions: what asked for the invocation ("bus", "topic", "destination", ...)
+    # functions: what asked for the invocation ("bus", "topic", "destination", ...); queues
+    # check a "topic" or "bus" origin against their policy as AWS's service principal
     origin: str = "delivery"
+    # the resource that sends it (a topic's or rule's ARN): aws:SourceArn in policies
+    source_arn: str | None = None
     # buses: the event to forward as it is, with its text when it was read as text
     event: Mapping[str, Any] | None = None
     event_text: str | None = None

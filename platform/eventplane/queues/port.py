@@ -13,7 +13,9 @@ import time
 import uuid
 from collections.abc import Mapping
 
+from eventplane import arn as arns
 from eventplane.delivery.payload import MessageAttribute, Payload, TargetUnavailable
+from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.kafka import naming
 from eventplane.kafka.fifo import partition_for as partition_for
 from eventplane.kafka.fifo import sequence_number as sequence_number
@@ -22,6 +24,8 @@ from eventplane.queues import journal
 from eventplane.queues.models import Record
 from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.registry import Registry
+from eventplane.security.policy import Decision
+from eventplane.security.resource_policy import parse_resource_policy
 
 __all__ = ["QueuePort", "partition_for", "queue_record", "sequence_number"]
 
@@ -56,6 +60,39 @@ def queue_record(
     return Outgoing(naming.queue_topic(queue.name), value, list(headers), partition)
 
 
+# The service principal a queue's policy must allow for each origin that stands for one.
+SERVICE_PRINCIPALS: Mapping[str, str] = {
+    "topic": "sns.amazonaws.com",
+    "bus": "events.amazonaws.com",
+}
+
+
+def _check_policy(queue: QueueDef, payload: Payload) -> None:
+    """A queue with a Policy takes a topic's or rule's delivery only if it allows it.
+
+    As on AWS, the policy must allow ``sqs:SendMessage`` to the service principal
+    (``sns.amazonaws.com``, ``events.amazonaws.com``), usually with an ``aws:SourceArn``
+    condition naming the topic or rule. A queue without a Policy takes every delivery
+    (AWS would refuse them: a local platform lets a new user's fan-out just work).
+    """
+    service = SERVICE_PRINCIPALS.get(payload.origin)
+    if service is None or not queue.config.policy:
+        return
+    try:
+        policy = parse_resource_policy(queue.config.policy)
+    except MalformedPolicyDocument:
+        return  # stored before policies were checked on the way in: ignored, as then
+    resource = arns.queue_arn(queue.name)
+    context = {"aws:sourcearn": payload.source_arn or "", "aws:sourceaccount": arns.ACCOUNT}
+    decision = policy.evaluate("", "", "sqs:SendMessage", resource, context, service=service)
+    if decision is not Decision.ALLOW:
+        raise TargetUnavailable(
+            "AccessDenied",
+            f"The policy of queue {queue.name} does not allow {service} to send to it"
+            + (f" from {payload.source_arn}" if payload.source_arn else ""),
+        )
+
+
 class QueuePort:
     def __init__(self, registry: Registry) -> None:
         self._queues = QueueDefs(registry)
@@ -78,6 +115,7 @@ class QueuePort:
                 "InvalidParameter",
                 f"Queue {queue.name} is FIFO: the message needs a MessageGroupId",
             )
+        _check_policy(queue, payload)
         return queue_record(
             queue,
             payload.body,

@@ -174,6 +174,8 @@ class FanoutDispatcher:
             attributes=dict(p.attributes) if raw else {},
             group_id=p.group_id,
             dedup_id=p.dedup_id or p.message_id,
+            origin="topic",
+            source_arn=topic_arn(sub.topic),
         )
         target = arns.Target(arns.TargetKind.QUEUE, sub.config.endpoint, sub.arn)
         self._router.produce(target, payload, producer)

@@ -6,6 +6,9 @@ per test.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,7 +21,7 @@ from eventplane.client.tables import SecondaryIndex
 from eventplane.errors import EventplaneError
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +62,7 @@ def _orders(ep: Client, **kw: Any) -> str:
                 "byStatus", [("status", "HASH"), ("placed", "RANGE")], "INCLUDE", ("spend",)
             )
         ],
-        partitions=3,
-        **kw,
+        **{"partitions": 3, **kw},
     )
     return name
 
@@ -269,6 +271,102 @@ def test_gsi_added_later_is_backfilled_then_deleted(ep: Client) -> None:
     eventually(gone, timeout=30)
     with pytest.raises(EventplaneError, match="does not have the specified index"):
         t.query("team = :t", values={":t": "t1"}, index_name="byTeam")
+
+
+def test_scan_an_index(ep: Client) -> None:
+    name = _orders(ep)
+    t = ep.tables.table(name)
+    for i in range(6):
+        t.put_item({"customer": f"c{i}", "order": "o", "spend": i, "note": "n"})
+    t.put_item({"customer": "x", "order": "o", "status": "OPEN", "placed": 1, "spend": 1})
+    scanned = t.scan(index_name="bySpend")
+    assert sorted(i["customer"] for i in scanned) == ["c0", "c1", "c2", "c3", "c4", "c5", "x"]
+    assert all(set(i) == {"customer", "order", "spend"} for i in scanned)  # KEYS_ONLY
+    page = ep.tables.scan(name, index_name="bySpend", limit=2)
+    assert set(page.last_evaluated_key or {}) == {"customer", "order", "spend"}
+    (only,) = t.scan(index_name="byStatus")  # sparse
+    assert only["customer"] == "x" and "note" not in only
+
+
+def test_gsi_query_across_two_replicas(
+    ep: Client, server: EventplaneProcess, eventplane_kafka: str
+) -> None:
+    """Each replica owns some partitions: a GSI query asks the other for its candidates."""
+    name = _orders(ep, partitions=4)
+    t = ep.tables.table(name)
+    for i in range(16):
+        t.put_item({"customer": f"c{i:02d}", "order": "o", "status": "OPEN", "placed": i % 3})
+    want = sorted(((i % 3, f"c{i:02d}") for i in range(16)))
+    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=server.cluster) as other:
+        with other.client() as ep2:
+
+            def both_whole() -> bool:
+                for c in (ep, ep2):
+                    try:
+                        got = _gsi_keys(c, name, "OPEN", limit=5)
+                    except EventplaneError as exc:  # partitions moving to the new replica
+                        raise AssertionError(str(exc)) from None
+                    assert got == [(cu, "o") for _, cu in want]
+                return True
+
+            eventually(both_whole, timeout=60)
+            d = ep2.tables.describe_table(name)
+            assert d.global_secondary_indexes[0].item_count == 16
+
+
+def test_cli_indexes(server: EventplaneProcess) -> None:
+    def run(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "eventplane.cli", "table", *args, "--endpoint", server.endpoint],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    name = _name()
+    run(
+        "create",
+        name,
+        "--key",
+        "id:S",
+        "--range",
+        "at:N",
+        "--gsi",
+        "byMail:mail:S:KEYS_ONLY",
+        "--lsi",
+        "bySize:kb:N",
+    )
+    run(
+        "put",
+        name,
+        '{"id": {"S": "u1"}, "at": {"N": "1"}, "mail": {"S": "a@b"}, "kb": {"N": "3"}}',
+    )
+    out = run("query", name, "mail = :m", "--index", "byMail", "--values", '{":m": {"S": "a@b"}}')
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"id": {"S": "u1"}, "at": {"N": "1"}, "mail": {"S": "a@b"}}
+    ]
+    out = run(
+        "query",
+        name,
+        "id = :i AND kb > :s",
+        "--index",
+        "bySize",
+        "--values",
+        '{":i": {"S": "u1"}, ":s": {"N": "2"}}',
+    )
+    assert len(out.splitlines()) == 1
+    run("update-table", name, "--create-gsi", "bySizeG:kb:N")
+
+    def active() -> bool:
+        desc = json.loads(run("describe", name, "--json"))
+        (gsi,) = [g for g in desc["global_secondary_indexes"] if g["index_name"] == "bySizeG"]
+        assert gsi["index_status"] == "ACTIVE"
+        return True
+
+    eventually(active, timeout=30)
+    run("update-table", name, "--delete-gsi", "bySizeG")
 
 
 def test_gsi_after_sigkill_and_restart(ep: Client, server: EventplaneProcess) -> None:

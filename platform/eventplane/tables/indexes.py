@@ -27,6 +27,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True, slots=True)
+class KeySchemaElement:
+    attribute_name: str
+    key_type: str  # HASH | RANGE
+
+
+@dataclass(frozen=True, slots=True)
 class Projection:
     projection_type: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
     non_key_attributes: tuple[str, ...] = ()
@@ -34,12 +40,10 @@ class Projection:
 
 @dataclass(frozen=True, slots=True)
 class SecondaryIndex:
-    """A GlobalSecondaryIndex or LocalSecondaryIndex as CreateTable/UpdateTable take it.
-
-    ``key_schema`` holds (attribute name, HASH | RANGE) pairs, HASH first."""
+    """A GlobalSecondaryIndex or LocalSecondaryIndex as CreateTable/UpdateTable take it."""
 
     index_name: str
-    key_schema: Sequence[tuple[str, str]]
+    key_schema: Sequence[KeySchemaElement]
     projection: Projection = field(default_factory=Projection)
 
 
@@ -124,7 +128,7 @@ def check_index(
             f"1 validation error detected: Value '{name}' at {where} failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
         )
-    keys = list(idx.key_schema)
+    keys = [(k.attribute_name, k.key_type) for k in idx.key_schema]
     if not keys or len(keys) > 2:
         raise ValidationException(
             f"1 validation error detected: Value at '{field_name}.{position}.member.keySchema' "

@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventplane.errors import ValidationException
-from eventplane.tables.indexes import IndexDef, SecondaryIndex, check_indexes, key_attributes
+from eventplane.tables.indexes import (
+    IndexDef,
+    KeySchemaElement,
+    SecondaryIndex,
+    check_indexes,
+    key_attributes,
+)
 
 KIND = "table"
 # The platform's region and account (the values every capability uses); they move
@@ -26,12 +32,6 @@ STREAM_RETENTION_MS = 24 * 3600 * 1000  # of the .stream topic, and of a stream 
 MAX_PARTITIONS = 64
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-
-
-@dataclass(frozen=True, slots=True)
-class KeySchemaElement:
-    attribute_name: str
-    key_type: str  # HASH | RANGE
 
 
 @dataclass(frozen=True, slots=True)

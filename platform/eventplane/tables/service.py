@@ -98,7 +98,7 @@ def _indexes(given: Any) -> list[SecondaryIndex]:
 def _index(i: Any) -> SecondaryIndex:
     return SecondaryIndex(
         i.index_name,
-        [(k.attribute_name, k.key_type) for k in i.key_schema],
+        [KeySchemaElement(k.attribute_name, k.key_type) for k in i.key_schema],
         Projection(i.projection.projection_type, tuple(i.projection.non_key_attributes)),
     )
 

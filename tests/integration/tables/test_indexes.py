@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -288,30 +289,48 @@ def test_scan_an_index(ep: Client) -> None:
     assert only["customer"] == "x" and "note" not in only
 
 
-def test_gsi_query_across_two_replicas(
-    ep: Client, server: EventplaneProcess, eventplane_kafka: str
-) -> None:
-    """Each replica owns some partitions: a GSI query asks the other for its candidates."""
-    name = _orders(ep, partitions=4)
-    t = ep.tables.table(name)
-    for i in range(16):
-        t.put_item({"customer": f"c{i:02d}", "order": "o", "status": "OPEN", "placed": i % 3})
-    want = sorted(((i % 3, f"c{i:02d}") for i in range(16)))
-    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=server.cluster) as other:
-        with other.client() as ep2:
+def test_gsi_query_across_two_replicas(eventplane_kafka: str) -> None:
+    """Each replica owns some partitions: a GSI query asks the other for its candidates.
 
-            def both_whole() -> bool:
-                for c in (ep, ep2):
-                    try:
-                        got = _gsi_keys(c, name, "OPEN", limit=5)
-                    except EventplaneError as exc:  # partitions moving to the new replica
-                        raise AssertionError(str(exc)) from None
-                    assert got == [(cu, "o") for _, cu in want]
-                return True
+    Two replicas of a cluster of their own, so this table's partitions are the only
+    ones the two share out."""
+    cluster = unique_cluster()
+    with (
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as a,
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as b,
+        a.client() as ep,
+        b.client() as ep2,
+    ):
+        name = _orders(ep, partitions=4)
+        t = ep.tables.table(name)
+        want = []
+        for i in range(16):
+            t.put_item({"customer": f"c{i:02d}", "order": "o", "status": "OPEN", "placed": i % 3})
+            want.append((i % 3, f"c{i:02d}"))
+        want.sort()
 
-            eventually(both_whole, timeout=60)
-            d = ep2.tables.describe_table(name)
-            assert d.global_secondary_indexes[0].item_count == 16
+        def both_whole() -> bool:
+            # Both replicas own some of the table's partitions (the remote path is used).
+            assert all(_items_gauge(r, name) > 0 for r in (a, b))
+            for c in (ep, ep2):
+                try:
+                    got = _gsi_keys(c, name, "OPEN", limit=5)
+                except EventplaneError as exc:  # partitions moving between the replicas
+                    raise AssertionError(str(exc)) from None
+                assert got == [(cu, "o") for _, cu in want]
+            return True
+
+        eventually(both_whole, timeout=60)
+        d = ep2.tables.describe_table(name)
+        assert d.global_secondary_indexes[0].item_count == 16
+
+
+def _items_gauge(server: EventplaneProcess, table: str) -> float:
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith(f'eventplane_table_items{{table="{table}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def test_cli_indexes(server: EventplaneProcess) -> None:

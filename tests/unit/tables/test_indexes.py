@@ -53,12 +53,16 @@ def _table(
 
 
 def gsi(name: str, *keys: str, projection: Projection | None = None) -> SecondaryIndex:
-    schema = [(keys[0], "HASH")] + ([(keys[1], "RANGE")] if len(keys) > 1 else [])
+    schema = [KeySchemaElement(keys[0], "HASH")] + (
+        [KeySchemaElement(keys[1], "RANGE")] if len(keys) > 1 else []
+    )
     return SecondaryIndex(name, schema, projection or Projection())
 
 
 def lsi(name: str, range_key: str, hash_key: str = "pk") -> SecondaryIndex:
-    return SecondaryIndex(name, [(hash_key, "HASH"), (range_key, "RANGE")], Projection())
+    return SecondaryIndex(
+        name, [KeySchemaElement(hash_key, "HASH"), KeySchemaElement(range_key, "RANGE")]
+    )
 
 
 def test_a_table_keeps_its_indexes_through_the_registry_spec() -> None:

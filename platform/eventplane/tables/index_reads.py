@@ -140,8 +140,3 @@ def merge(table: TableDef, index: IndexDef, parts: list[list[Item]], forward: bo
     return list(
         heapq.merge(*parts, key=lambda item: position(table, index, item), reverse=not forward)
     )
-
-
-def check_key_condition(keys: ex.KeyRange, index: IndexDef) -> None:
-    if keys.hash_name != index.hash_key:
-        raise ValidationException(f"Query condition missed key schema element: {index.hash_key}")

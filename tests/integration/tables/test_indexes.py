@@ -192,6 +192,12 @@ def test_index_errors(ep: Client) -> None:
         t.query("#s = :s", index_name="byStatus", consistent_read=True, **q)
     with pytest.raises(EventplaneError, match="does not have the specified index: nope"):
         t.query("#s = :s", index_name="nope", **q)
+    with pytest.raises(EventplaneError, match="Query condition missed key schema element: status"):
+        t.query("customer = :c", values={":c": "c"}, index_name="byStatus")
+    with pytest.raises(
+        EventplaneError, match="Consistent reads are not supported on global secondary indexes"
+    ):
+        ep.tables.scan(name, index_name="byStatus", consistent_read=True)
     with pytest.raises(EventplaneError, match="Type mismatch for Index Key status Expected: S"):
         t.put_item({"customer": "c", "order": "o", "status": 5})
     with pytest.raises(EventplaneError, match="Type mismatch for Index Key spend"):

@@ -142,11 +142,14 @@ class IndexChanges:
         lookup: Callable[[str], TableDef | None],
         backfill: Callable[[TableDef], Awaitable[bool]],
         store: Callable[[TableDef], Awaitable[None]],
+        *,
+        retry_seconds: float = 0.5,
     ) -> None:
         self._lookup = lookup
         self._backfill = backfill  # True once every partition built the table's indexes
         self._store = store
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._retry = retry_seconds
 
     def kick(self, table: TableDef) -> None:
         if pending(table) and table.name not in self._running:
@@ -167,7 +170,13 @@ class IndexChanges:
                     return
             except Exception:  # a replica moving or stopping: try again shortly
                 _log.warning("index change not finished yet", table=name, exc_info=True)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(self._retry)
+
+    async def wait(self, name: str) -> None:
+        """Until the change of table ``name`` in progress here (if any) is done."""
+        task = self._running.get(name)
+        if task is not None:
+            await asyncio.wait([task])
 
     async def stop(self) -> None:
         for task in list(self._running.values()):

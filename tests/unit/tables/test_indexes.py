@@ -3,6 +3,7 @@ store's GSI entries, index order and merging, and index key type checks."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from eventplane.tables import index_reads as ir
 from eventplane.tables.expr import item_size
 from eventplane.tables.index_updates import (
     GlobalSecondaryIndexUpdate,
+    IndexChanges,
     apply_updates,
     finished,
 )
@@ -242,3 +244,35 @@ def test_update_table_adds_a_gsi_creating_then_active() -> None:
     assert deleting.gsis[0].status == "DELETING"
     gone = finished(deleting)
     assert gone.indexes == () and "x" not in gone.attribute_types
+
+
+def test_index_changes_finish_once_every_partition_built_the_index() -> None:
+    """The driver retries until the backfill reports every partition, then stores the
+    finished definition (a new owner of partition 0 runs the same on adoption)."""
+    creating = apply_updates(
+        _table(),
+        [GlobalSecondaryIndexUpdate(create=gsi("byX", "x"))],
+        [AttributeDefinition("x", "S")],
+    )
+    stored: list[TableDef] = []
+    answers = iter([False, True])
+
+    async def backfill(table: TableDef) -> bool:
+        return next(answers)
+
+    async def store(table: TableDef) -> None:
+        stored.append(table)
+
+    async def run() -> None:
+        changes = IndexChanges(
+            lambda name: stored[-1] if stored else creating, backfill, store, retry_seconds=0
+        )
+        changes.kick(creating)
+        changes.kick(creating)  # one driver per table
+        await changes.wait(creating.name)
+        changes.kick(stored[-1])  # nothing pending: nothing to do
+        await changes.stop()
+
+    asyncio.run(run())
+    (done,) = stored
+    assert done.gsis[0].status == "ACTIVE" and not done.gsis[0].backfilling

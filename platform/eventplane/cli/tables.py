@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from typing import Any
 
@@ -33,6 +34,54 @@ def _key_arg(text: str) -> tuple[str, str]:
     if not name or kind not in ("S", "N", "B"):
         raise argparse.ArgumentTypeError(f"expected NAME:TYPE with TYPE S, N or B, got {text!r}")
     return name, kind
+
+
+_PROJECTIONS = ("ALL", "KEYS_ONLY")
+
+
+def _index_arg(text: str, *, local: bool = False) -> tuple[Any, list[tuple[str, str]]]:
+    """--gsi NAME:HASH:TYPE[:RANGE:TYPE][:PROJECTION] or --lsi NAME:RANGE:TYPE[:PROJECTION]
+    (PROJECTION: ALL, KEYS_ONLY or INCLUDE=a,b) as (SecondaryIndex, key definitions); an
+    LSI's HASH is the table's, filled in by the caller."""
+    from eventplane.client.tables import SecondaryIndex
+
+    parts = text.split(":")
+    kind = "ALL"
+    attrs: tuple[str, ...] = ()
+    if parts and (parts[-1] in _PROJECTIONS or parts[-1].startswith("INCLUDE=")):
+        last = parts.pop()
+        kind, _, listed = last.partition("=")
+        attrs = tuple(a for a in listed.split(",") if a)
+    keys = [tuple(parts[i : i + 2]) for i in range(1, len(parts), 2)]
+    want = 1 if local else (1, 2)
+    if (
+        len(parts) < 3
+        or len(parts) % 2 == 0
+        or len(keys) not in ((want,) if isinstance(want, int) else want)
+        or any(len(k) != 2 or not k[0] or k[1] not in ("S", "N", "B") for k in keys)
+    ):
+        form = "NAME:RANGE:TYPE" if local else "NAME:HASH:TYPE[:RANGE:TYPE]"
+        raise argparse.ArgumentTypeError(
+            f"expected {form}[:ALL|:KEYS_ONLY|:INCLUDE=a,b], got {text!r}"
+        )
+    defs = [(k[0], k[1]) for k in keys]
+    schema = [(defs[0][0], "RANGE" if local else "HASH")]
+    if len(defs) == 2:
+        schema.append((defs[1][0], "RANGE"))
+    return SecondaryIndex(parts[0], schema, kind, attrs), defs
+
+
+def _lsi_arg(text: str) -> tuple[Any, list[tuple[str, str]]]:
+    return _index_arg(text, local=True)
+
+
+def _definitions(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for group in groups:
+        for name, kind in group:
+            if out.setdefault(name, kind) != kind:
+                raise SystemExit(f"attribute {name} is given two types: {out[name]} and {kind}")
+    return list(out.items())
 
 
 def _item(raw: Any) -> dict[str, Any]:
@@ -71,12 +120,22 @@ def _print_item(item: dict[str, Any] | None) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     keys = [(args.key[0], "HASH")] + ([(args.range[0], "RANGE")] if args.range else [])
-    defs = [args.key] + ([args.range] if args.range else [])
+    gsis = [i for i, _ in args.gsi]
+    lsis = [
+        dataclasses.replace(i, key_schema=[(args.key[0], "HASH"), *i.key_schema])
+        for i, _ in args.lsi
+    ]
+    defs = _definitions(
+        [args.key] + ([args.range] if args.range else []),
+        *(d for _, d in args.gsi + args.lsi),
+    )
     with _client(args) as ep:
         desc = ep.tables.create_table(
             args.name,
             key_schema=keys,
             attribute_definitions=defs,
+            global_secondary_indexes=gsis,
+            local_secondary_indexes=lsis,
             stream_view_type=args.stream,
             partitions=args.partitions,
             deletion_protection_enabled=args.deletion_protection,
@@ -99,6 +158,13 @@ def cmd_update_table(args: argparse.Namespace) -> int:
     elif args.no_stream:
         stream = False
     protection = None if args.deletion_protection is None else args.deletion_protection == "on"
+    updates: list[dict[str, Any]] = []
+    defs: list[tuple[str, str]] = []
+    if args.create_gsi:
+        updates.append({"Create": args.create_gsi[0]})
+        defs = args.create_gsi[1]
+    if args.delete_gsi:
+        updates.append({"Delete": {"IndexName": args.delete_gsi}})
     with _client(args) as ep:
         desc = ep.tables.update_table(
             args.name,
@@ -107,6 +173,8 @@ def cmd_update_table(args: argparse.Namespace) -> int:
             billing_mode=args.billing_mode or "",
             provisioned_throughput=args.throughput,
             deletion_protection_enabled=protection,
+            attribute_definitions=defs,
+            global_secondary_index_updates=updates,
         )
     return describe(args, desc)
 
@@ -196,6 +264,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     kw = _expr_kw(args)
     if args.filter:
         kw["filter_expression"] = args.filter
+    if args.index:
+        kw["index_name"] = args.index
     with _client(args) as ep:
         return _pages(
             args,
@@ -214,6 +284,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     kw = _expr_kw(args)
     if args.filter:
         kw["filter_expression"] = args.filter
+    if args.index:
+        kw["index_name"] = args.index
     with _client(args) as ep:
         return _pages(
             args,
@@ -264,6 +336,22 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="turn the stream on with this view type",
     )
     p.add_argument("--partitions", type=int, default=0, help="Kafka partitions (default 4)")
+    p.add_argument(
+        "--gsi",
+        type=_index_arg,
+        action="append",
+        default=[],
+        metavar="NAME:HASH:TYPE[:RANGE:TYPE][:PROJECTION]",
+        help="a global secondary index (PROJECTION: ALL, KEYS_ONLY or INCLUDE=a,b); repeatable",
+    )
+    p.add_argument(
+        "--lsi",
+        type=_lsi_arg,
+        action="append",
+        default=[],
+        metavar="NAME:RANGE:TYPE[:PROJECTION]",
+        help="a local secondary index (the table's hash key, another range key); repeatable",
+    )
 
     p.add_argument(
         "--deletion-protection", action="store_true", help="refuse DeleteTable until switched off"
@@ -286,6 +374,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--throughput", type=_throughput_arg, metavar="READ,WRITE", help="provisioned units"
     )
     p.add_argument("--deletion-protection", choices=("on", "off"))
+    gsi = p.add_mutually_exclusive_group()
+    gsi.add_argument(
+        "--create-gsi",
+        type=_index_arg,
+        metavar="NAME:HASH:TYPE[:RANGE:TYPE][:PROJECTION]",
+        help="add a global secondary index (backfilled from the table's items)",
+    )
+    gsi.add_argument("--delete-gsi", metavar="NAME", help="remove a global secondary index")
 
     p = add("update-ttl", cmd_update_ttl, "enable (or --disable) time to live on an attribute")
     p.add_argument("table")
@@ -336,6 +432,7 @@ def register(parser: argparse.ArgumentParser) -> None:
             p.add_argument("key_condition", help="KeyConditionExpression")
             p.add_argument("--backward", action="store_true", help="descending sort key")
         p.add_argument("--filter", help="FilterExpression")
+        p.add_argument("--index", help="read this secondary index (IndexName)")
         p.add_argument("--limit", type=int, default=0, help="items evaluated per page")
         p.add_argument("--all", action="store_true", help="follow every page")
         _expressions(p, condition=False)

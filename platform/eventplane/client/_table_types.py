@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SecondaryIndex:
+    """A GSI or LSI for create_table / update_table: ``key_schema`` [(name, "HASH"),
+    (name, "RANGE")], ``projection_type`` ALL, KEYS_ONLY or INCLUDE (with
+    ``non_key_attributes``)."""
+
+    index_name: str
+    key_schema: list[tuple[str, str]]
+    projection_type: str = "ALL"
+    non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexDescription:
+    """An index as DescribeTable shows it; ``index_status`` is "" for an LSI."""
+
+    index_name: str
+    key_schema: list[tuple[str, str]]
+    projection_type: str
+    non_key_attributes: list[str]
+    index_arn: str
+    index_status: str
+    backfilling: bool
+    item_count: int
+    index_size_bytes: int
 
 
 @dataclass(frozen=True)
@@ -27,6 +54,8 @@ class TableDescription:
     read_capacity_units: int = 0  # ProvisionedThroughput (0 for PAY_PER_REQUEST)
     write_capacity_units: int = 0
     deletion_protection_enabled: bool = False
+    global_secondary_indexes: list[IndexDescription] = field(default_factory=list)
+    local_secondary_indexes: list[IndexDescription] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

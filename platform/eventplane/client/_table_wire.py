@@ -20,8 +20,10 @@ from eventplane.client._attribute_values import (
     encode_json_value,
 )
 from eventplane.client._table_types import (
+    IndexDescription,
     ItemPage,
     RecordsPage,
+    SecondaryIndex,
     Shard,
     StreamDescription,
     TableDescription,
@@ -90,7 +92,53 @@ def description(t: pb.TableDescription) -> TableDescription:
         t.provisioned_throughput.read_capacity_units,
         t.provisioned_throughput.write_capacity_units,
         t.deletion_protection_enabled,
+        [_index_description(i) for i in t.global_secondary_indexes],
+        [_index_description(i) for i in t.local_secondary_indexes],
     )
+
+
+def _index_description(i: pb.IndexDescription) -> IndexDescription:
+    return IndexDescription(
+        i.index_name,
+        [(k.attribute_name, k.key_type) for k in i.key_schema],
+        i.projection.projection_type,
+        list(i.projection.non_key_attributes),
+        i.index_arn,
+        i.index_status,
+        i.backfilling,
+        i.item_count,
+        i.index_size_bytes,
+    )
+
+
+IndexSpec = SecondaryIndex | Mapping[str, Any]
+
+
+def index_pb(spec: IndexSpec) -> pb.SecondaryIndex:
+    """A SecondaryIndex, or an index in boto3's shape ({"IndexName", "KeySchema",
+    "Projection"}), as the request message."""
+    if isinstance(spec, SecondaryIndex):
+        keys, kind, attrs = spec.key_schema, spec.projection_type, spec.non_key_attributes
+        name = spec.index_name
+    else:
+        name = str(spec.get("IndexName", ""))
+        keys = [(str(k["AttributeName"]), str(k["KeyType"])) for k in spec.get("KeySchema", [])]
+        projection = spec.get("Projection") or {}
+        kind = str(projection.get("ProjectionType", ""))
+        attrs = tuple(projection.get("NonKeyAttributes") or ())
+    return pb.SecondaryIndex(
+        index_name=name,
+        key_schema=[pb.KeySchemaElement(attribute_name=n, key_type=k) for n, k in keys],
+        projection=pb.Projection(projection_type=kind, non_key_attributes=list(attrs)),
+    )
+
+
+def index_update_pb(update: Mapping[str, Any]) -> pb.GlobalSecondaryIndexUpdate:
+    """{"Create": index} or {"Delete": {"IndexName": name}} (boto3's shape)."""
+    if "Create" in update:
+        return pb.GlobalSecondaryIndexUpdate(create=index_pb(update["Create"]))
+    delete = update.get("Delete") or {}
+    return pb.GlobalSecondaryIndexUpdate(delete_index_name=str(delete.get("IndexName", "")))
 
 
 def written(r: pb.WriteItemResponse) -> Item | None:
@@ -130,8 +178,12 @@ def create(
     billing_mode: str = "",
     provisioned_throughput: tuple[int, int] | None = None,
     deletion_protection_enabled: bool = False,
+    global_secondary_indexes: Sequence[IndexSpec] = (),
+    local_secondary_indexes: Sequence[IndexSpec] = (),
 ) -> Call:
     req = pb.CreateTableRequest(
+        global_secondary_indexes=[index_pb(i) for i in global_secondary_indexes],
+        local_secondary_indexes=[index_pb(i) for i in local_secondary_indexes],
         table_name=table_name,
         key_schema=[pb.KeySchemaElement(attribute_name=n, key_type=k) for n, k in key_schema],
         attribute_definitions=[
@@ -162,9 +214,16 @@ def update_table(
     billing_mode: str,
     provisioned_throughput: tuple[int, int] | None,
     deletion_protection_enabled: bool | None,
+    attribute_definitions: Sequence[tuple[str, str]] = (),
+    global_secondary_index_updates: Sequence[Mapping[str, Any]] = (),
 ) -> Call:
     req = pb.UpdateTableRequest(
         table_name=table_name,
+        attribute_definitions=[
+            pb.AttributeDefinition(attribute_name=n, attribute_type=t)
+            for n, t in attribute_definitions
+        ],
+        global_secondary_index_updates=[index_update_pb(u) for u in global_secondary_index_updates],
         billing_mode=billing_mode,
         provisioned_throughput=_throughput(provisioned_throughput),
     )

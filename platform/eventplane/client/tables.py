@@ -30,8 +30,10 @@ from eventplane.client import _table_wire as w
 from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._table_handle import AsyncTable, Table
 from eventplane.client._table_types import (
+    IndexDescription,
     ItemPage,
     RecordsPage,
+    SecondaryIndex,
     Shard,
     StreamDescription,
     TableDescription,
@@ -69,8 +71,12 @@ class AsyncTablesClient(ServiceCore):
         billing_mode: str = "",
         provisioned_throughput: tuple[int, int] | None = None,
         deletion_protection_enabled: bool = False,
+        global_secondary_indexes: Sequence[w.IndexSpec] = (),
+        local_secondary_indexes: Sequence[w.IndexSpec] = (),
     ) -> TableDescription:
         """Create a table. ``key_schema``: [(name, "HASH"), (name, "RANGE")];
+        indexes are ``SecondaryIndex`` values (or dicts in boto3's shape), their key
+        attributes defined in ``attribute_definitions`` like the table's;
         ``stream_view_type`` (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES) turns the
         stream on; ``partitions`` is the Kafka partition count (default 4);
         ``provisioned_throughput`` is (read units, write units), echoed, not metered."""
@@ -83,6 +89,8 @@ class AsyncTablesClient(ServiceCore):
             billing_mode,
             provisioned_throughput,
             deletion_protection_enabled,
+            global_secondary_indexes,
+            local_secondary_indexes,
         )
         result: TableDescription = await self._run(call)
         return result
@@ -96,8 +104,13 @@ class AsyncTablesClient(ServiceCore):
         billing_mode: str = "",
         provisioned_throughput: tuple[int, int] | None = None,
         deletion_protection_enabled: bool | None = None,
+        attribute_definitions: Sequence[tuple[str, str]] = (),
+        global_secondary_index_updates: Sequence[Mapping[str, Any]] = (),
     ) -> TableDescription:
-        """UpdateTable; what is left None is not changed. ``stream_enabled=True`` with a
+        """UpdateTable; what is left None is not changed. One GSI change per call:
+        ``[{"Create": SecondaryIndex(...)}]`` (its key attributes in
+        ``attribute_definitions``; the index is CREATING while it backfills, then
+        ACTIVE) or ``[{"Delete": {"IndexName": name}}]``. ``stream_enabled=True`` with a
         ``stream_view_type`` starts a new stream (a new LatestStreamArn), ``False`` stops
         it; a table with ``deletion_protection_enabled`` cannot be deleted."""
         call = w.update_table(
@@ -107,6 +120,8 @@ class AsyncTablesClient(ServiceCore):
             billing_mode,
             provisioned_throughput,
             deletion_protection_enabled,
+            attribute_definitions,
+            global_secondary_index_updates,
         )
         result: TableDescription = await self._run(call)
         return result
@@ -278,8 +293,10 @@ class TablesClient(BlockingFacade[AsyncTablesClient]):
 __all__ = [
     "AsyncTable",
     "AsyncTablesClient",
+    "IndexDescription",
     "ItemPage",
     "RecordsPage",
+    "SecondaryIndex",
     "Shard",
     "StreamDescription",
     "Table",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,18 +20,15 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.tables import expressions as ex
 from eventplane.tables import idempotency as idem
 from eventplane.tables import items as it
 from eventplane.tables import metrics, ttl
-from eventplane.tables import reads as rd
 from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
-from eventplane.tables.expr.validate import check_query_filter
-from eventplane.tables.keys import partition_of
+from eventplane.tables.index_updates import IndexChanges
 from eventplane.tables.model import (
     KIND,
     STREAM_RETENTION_MS,
@@ -53,6 +49,7 @@ from eventplane.tables.routing import (
 from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.streams import IteratorSigner, StreamReaders
+from eventplane.tables.table_reads import TableReads, index_stats
 from eventplane.tables.writer import Change, Writer
 
 _log = get_logger("eventplane.tables")
@@ -67,7 +64,7 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
-class TableEngine(OwnerListener):
+class TableEngine(TableReads, OwnerListener):
     def __init__(self, ctx: ServerContext, clock: Callable[[], int] = wall_clock_ms) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -91,6 +88,7 @@ class TableEngine(OwnerListener):
             clock,
         )
         self._sweeping: asyncio.Task[None] | None = None
+        self.index_changes = IndexChanges(self.lookup, self._backfilled, self._put_def)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -115,6 +113,7 @@ class TableEngine(OwnerListener):
         )
 
     async def stop(self) -> None:
+        await self.index_changes.stop()
         if self._sweeping is not None:
             self._sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,6 +139,22 @@ class TableEngine(OwnerListener):
             self.stores.pop(key, None)
         if self._owners is not None:
             self._owners.subscribe([naming.table_topic(t) for t in sorted(defined)])
+        for table in self.tables():
+            live = {d.name for d in table.gsis if d.status != "DELETING"}
+            for (name, p), store in list(self.stores.items()):
+                if name == table.name:
+                    store.keep_indexes(live)
+                    if p == 0:
+                        self.index_changes.kick(table)
+
+    async def _backfilled(self, table: TableDef) -> bool:
+        """Whether every partition's owner has built the table's GSIs: counting a
+        partition's index entries (PartitionStats) builds them."""
+        status = await self.status(table)
+        return status.partitions_counted == table.partitions
+
+    async def _put_def(self, table: TableDef) -> None:
+        await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
 
     def _rows(self) -> list[tuple[str, int, int]]:
         """Items and bytes per table of the partitions this replica owns: each partition
@@ -159,6 +174,8 @@ class TableEngine(OwnerListener):
         store = PartitionStore(table.name, restored.partition, table.hash_key)
         store.load(restored.items, item_size)
         self.stores[(table.name, restored.partition)] = store
+        if restored.partition == 0:
+            self.index_changes.kick(table)  # finish what a previous owner left
         self._adopted.set()
         self._adopted = asyncio.Event()
 
@@ -240,10 +257,11 @@ class TableEngine(OwnerListener):
 
     def partition_stats(self, table_name: str) -> list[PartitionStat]:
         """Counts of the table's partitions this replica has restored (and so serves)."""
+        table = self.lookup(table_name)
         return [
-            PartitionStat(p, len(s), s.size_bytes)
+            PartitionStat(p, len(s), s.size_bytes, index_stats(table, s))
             for (t, p), s in sorted(self.stores.items())
-            if t == table_name
+            if t == table_name and table is not None
         ]
 
     async def status(
@@ -376,146 +394,6 @@ class TableEngine(OwnerListener):
         if self.remote is None:
             raise ServiceUnavailable("this replica cannot reach the other replicas")
         return self.remote
-
-    # --- reads ----------------------------------------------------------------------------
-    async def get_item(self, req: rd.GetItemInput) -> Item | None:
-        table = self.get(req.table_name)
-        where = it.locate(table, it.exact_key(table, req.key))
-        exprs = ex.compile(
-            projection=req.projection_expression, names=req.expression_attribute_names, values={}
-        )
-        store = await self.store(table, where.partition)
-        item = store.get(where.key)
-        metrics.READS.labels(table.name).inc()
-        return ex.projector(exprs)(item) if item is not None else None
-
-    async def scan(
-        self, req: rd.ScanInput, from_partition: int = 0, bytes_used: int = 0
-    ) -> rd.Page:
-        table = self.get(req.table_name)
-        rd.no_index(req.index_name, table)
-        rd.check_limit(req.limit)
-        rd.check_segments(req.segment, req.total_segments)
-        count_only = rd.check_select(req.select, req.projection_expression)
-        exprs = ex.compile(
-            filter=req.filter_expression,
-            projection=req.projection_expression,
-            names=req.expression_attribute_names,
-            values=req.expression_attribute_values,
-        )
-        start = rd.start_key(table, req.exclusive_start_key)
-        page = await self._scan_from(
-            table, req, exprs, count_only, start, from_partition, bytes_used
-        )
-        metrics.READS.labels(table.name).inc(page.scanned_count)
-        return page
-
-    async def _scan_from(
-        self,
-        table: TableDef,
-        req: rd.ScanInput,
-        exprs: ex.Expressions,
-        count_only: bool,
-        start: it.Located | None,
-        from_partition: int,
-        bytes_used: int = 0,
-    ) -> rd.Page:
-        """Partitions in order; at the first one another replica owns, that replica
-        serves the rest of the page (partitions only go up, so this ends)."""
-        acc = rd.Page([], 0, 0, None, bytes_used)
-        first = start.partition if start is not None else from_partition
-        for p in range(first, table.partitions):
-            remaining = req.limit - acc.scanned_count if req.limit else 0
-            # A forwarded scan starts on a partition of this replica; later ones may be
-            # elsewhere again (the partition only goes up, so the scan never loops).
-            found = await self.owner(table, p, may_forward=p > first or not FORWARDED.get())
-            if isinstance(found, str):
-                rest = dataclasses.replace(
-                    req,
-                    limit=remaining,
-                    exclusive_start_key=req.exclusive_start_key if p == first else None,
-                )
-                return rd.merge(acc, await self._remote().scan(found, rest, p, acc.size_bytes))
-            page = rd.paginate(
-                table,
-                rd.scan_order(table, [found], start, req.segment, req.total_segments),
-                limit=remaining,
-                keep=ex.filter_of(exprs),
-                project=ex.projector(exprs),
-                count_only=count_only,
-                bytes_used=acc.size_bytes,
-            )
-            acc = rd.merge(acc, page)
-            if page.last_evaluated_key is not None:
-                return acc
-        return acc
-
-    async def query(self, req: rd.QueryInput) -> rd.Page:
-        table = self.get(req.table_name)
-        rd.no_index(req.index_name, table)
-        rd.check_limit(req.limit)
-        count_only = rd.check_select(req.select, req.projection_expression)
-        if not req.key_condition_expression:
-            raise ValidationException(
-                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
-                "in the request."
-            )
-        exprs = ex.compile(
-            key_condition=req.key_condition_expression,
-            filter=req.filter_expression,
-            projection=req.projection_expression,
-            names=req.expression_attribute_names,
-            values=req.expression_attribute_values,
-        )
-        keys = ex.key_range(exprs, table)
-        if exprs.filter is not None:
-            check_query_filter(exprs.filter, exprs.names, table.key_names)
-        start = rd.start_key(table, req.exclusive_start_key)
-        if start is not None and start.keys[table.hash_key] != keys.hash_value:
-            raise ValidationException(
-                "The provided starting key is invalid: The provided key "
-                "element does not match the schema"
-            )
-        hash_value = keys.hash_value
-        partition = partition_of(hash_value, table.partitions)
-        store = await self.store(table, partition)
-        page = rd.paginate(
-            table,
-            rd.query_order(table, store, keys, req.scan_index_forward, start),
-            limit=req.limit,
-            keep=ex.filter_of(exprs),
-            project=ex.projector(exprs),
-            count_only=count_only,
-        )
-        metrics.READS.labels(table.name).inc(page.scanned_count)
-        return page
-
-    async def batch_get_item(
-        self, request_items: dict[str, rd.KeysAndAttributes]
-    ) -> dict[str, list[Item]]:
-        planned = rd.plan_batch_get(self.get, request_items)
-        out: dict[str, list[Item]] = {}
-        # The keys of other replicas' partitions go to their owners, one call each.
-        elsewhere: dict[str, dict[str, rd.KeysAndAttributes]] = {}
-        for table, ka, project, located in planned:
-            found = out.setdefault(table.name, [])
-            for w in located:
-                owner = await self.owner(table, w.partition)
-                if isinstance(owner, str):
-                    part = elsewhere.setdefault(owner, {}).setdefault(
-                        table.name, dataclasses.replace(ka, keys=[])
-                    )
-                    part.keys.append(w.keys)
-                    continue
-                item = owner.get(w.key)
-                if item is not None:
-                    found.append(project(item))
-            metrics.READS.labels(table.name).inc(len(located))
-        remote = [self._remote().batch_get(a, part) for a, part in elsewhere.items()]
-        for answer in await asyncio.gather(*remote):
-            for name, items in answer.items():
-                out.setdefault(name, []).extend(items)
-        return out
 
     # --- transactions ---------------------------------------------------------------------
     async def transact_write_items(

@@ -75,7 +75,11 @@ def apply(ex: Expressions, item: Item | None, table: TableDef) -> UpdateResult:
     return apply_update(ex.update, item, ex.names, ex.values, key_names=table.key_names)
 
 
-def key_range(ex: Expressions, table: TableDef) -> KeyRange:
+def key_range(
+    ex: Expressions, table: TableDef, schema: list[tuple[str, str]] | None = None
+) -> KeyRange:
+    """The key range of a KeyConditionExpression over the table's keys (or an index's)."""
     assert ex.key_condition is not None
-    schema = [(n, table.attribute_types[n]) for n in table.key_names]
+    if schema is None:
+        schema = [(n, table.attribute_types[n]) for n in table.key_names]
     return key_condition(ex.key_condition, schema, ex.names, ex.values)

@@ -14,6 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventplane.errors import ValidationException
+from eventplane.tables.indexes import (
+    IndexDef,
+    KeySchemaElement,
+    SecondaryIndex,
+    check_indexes,
+    key_attributes,
+)
 
 KIND = "table"
 # The platform's region and account (the values every capability uses); they move
@@ -25,12 +32,6 @@ STREAM_RETENTION_MS = 24 * 3600 * 1000  # of the .stream topic, and of a stream 
 MAX_PARTITIONS = 64
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-
-
-@dataclass(frozen=True, slots=True)
-class KeySchemaElement:
-    attribute_name: str
-    key_type: str  # HASH | RANGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ class CreateTableInput:
     billing_mode: str = ""
     provisioned_throughput: ProvisionedThroughput | None = None
     deletion_protection_enabled: bool = False
+    global_secondary_indexes: Sequence[SecondaryIndex] = ()
+    local_secondary_indexes: Sequence[SecondaryIndex] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,21 @@ class TableDef:
     deletion_protection: bool = False
     ttl: TimeToLive = field(default_factory=TimeToLive)
     past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
+    indexes: tuple[IndexDef, ...] = ()  # LSIs and GSIs (``indexes.py``)
+
+    @property
+    def gsis(self) -> tuple[IndexDef, ...]:
+        return tuple(d for d in self.indexes if d.is_global)
+
+    @property
+    def lsis(self) -> tuple[IndexDef, ...]:
+        return tuple(d for d in self.indexes if not d.is_global)
+
+    def index(self, name: str) -> IndexDef | None:
+        return next((d for d in self.indexes if d.name == name), None)
+
+    def index_arn(self, name: str) -> str:
+        return f"{self.arn}/index/{name}"
 
     @property
     def arn(self) -> str:
@@ -140,6 +158,7 @@ class TableDef:
             "ttl_attribute": self.ttl.attribute_name,
             "ttl_enabled": self.ttl.enabled,
             "past_streams": [[p.label, p.view_type, p.disabled_ms] for p in self.past_streams],
+            "indexes": [d.to_spec() for d in self.indexes],
         }
 
     @staticmethod
@@ -169,6 +188,7 @@ class TableDef:
             past_streams=tuple(
                 PastStream(str(p[0]), str(p[1]), int(p[2])) for p in spec.get("past_streams") or ()
             ),
+            indexes=tuple(IndexDef.from_spec(d) for d in spec.get("indexes") or ()),
         )
 
     def stream_of(self, label: str) -> tuple[str, bool] | None:
@@ -264,9 +284,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         raise ValidationException(
             "Both the Hash Key and the Range Key element in the KeySchema have the same name"
         )
-    missing = [n for n in names if n not in types]
-    extra = [n for n in types if n not in names]
-    if missing or extra:
+    if any(n not in types for n in names):
         raise ValidationException(
             "One or more parameter values were invalid: Some index key attributes are not "
             "defined in AttributeDefinitions. Keys: ["
@@ -274,8 +292,15 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
             + "], AttributeDefinitions: ["
             + ", ".join(types)
             + "]"
-            if missing
-            else "One or more parameter values were invalid: Number of attributes in KeySchema "
+        )
+    hash_key = hashes[0].attribute_name
+    range_key = ranges[0].attribute_name if ranges else None
+    indexes = check_indexes(
+        req.global_secondary_indexes, req.local_secondary_indexes, types, hash_key, range_key
+    )
+    if set(types) - key_attributes(hash_key, range_key, indexes):
+        raise ValidationException(
+            "One or more parameter values were invalid: Number of attributes in KeySchema "
             "does not exactly match number of attributes defined in AttributeDefinitions"
         )
     stream = _stream_spec(req.stream_specification)
@@ -294,8 +319,8 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
     return TableDef(
         name=req.table_name,
         table_id=str(uuid.uuid4()),
-        hash_key=hashes[0].attribute_name,
-        range_key=ranges[0].attribute_name if ranges else None,
+        hash_key=hash_key,
+        range_key=range_key,
         attribute_types=types,
         partitions=partitions,
         created_ms=now_ms,
@@ -304,6 +329,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         billing_mode=billing,
         throughput=throughput,
         deletion_protection=req.deletion_protection_enabled,
+        indexes=indexes,
     )
 
 

@@ -92,14 +92,14 @@ def check_limit(limit: int) -> None:
         )
 
 
-def check_select(select: str, projection: str) -> bool:
+def check_select(select: str, projection: str, index_name: str = "") -> bool:
     """Whether only the count is wanted."""
     if select and select not in SELECTS:
         raise ValidationException(
             f"1 validation error detected: Value '{select}' at 'select' failed to satisfy "
             "constraint: Member must satisfy enum value set: [" + ", ".join(SELECTS) + "]"
         )
-    if select == "ALL_PROJECTED_ATTRIBUTES":
+    if select == "ALL_PROJECTED_ATTRIBUTES" and not index_name:
         raise ValidationException(
             "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
         )
@@ -109,11 +109,6 @@ def check_select(select: str, projection: str) -> bool:
             f"{select}"
         )
     return select == "COUNT"
-
-
-def no_index(index_name: str, table: TableDef) -> None:
-    if index_name:
-        raise ValidationException(f"The table does not have the specified index: {index_name}")
 
 
 def start_key(table: TableDef, key: Item | None) -> Located | None:
@@ -131,11 +126,14 @@ def paginate(
     project: Callable[[Item], Item],
     count_only: bool,
     bytes_used: int = 0,
+    last_key: Callable[[Item], Item] | None = None,
 ) -> Page:
     """Evaluate items in order until Limit or 1 MB; filter and project what is kept.
 
-    ``bytes_used``: what earlier parts of the same page (other partitions) evaluated.
+    ``bytes_used``: what earlier parts of the same page (other partitions) evaluated;
+    ``last_key``: LastEvaluatedKey of an item (default: its table key).
     """
+    key_of = last_key or (lambda item: {n: item[n] for n in table.key_names})
     items: list[Item] = []
     count = scanned = 0
     size = bytes_used
@@ -146,7 +144,7 @@ def paginate(
             return Page(items, count, scanned, last, size)
         scanned += 1
         size += item_size(item)
-        last = {n: item[n] for n in table.key_names}
+        last = key_of(item)
         if keep(item):
             count += 1
             if not count_only:

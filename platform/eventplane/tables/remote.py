@@ -40,6 +40,7 @@ class GrpcRemote:
             "Scan",
             pb.ScanRequest(
                 table_name=req.table_name,
+                index_name=req.index_name,
                 filter_expression=req.filter_expression,
                 projection_expression=req.projection_expression,
                 expression_attribute_names=dict(req.expression_attribute_names),
@@ -60,6 +61,30 @@ class GrpcRemote:
             parse_item(r.last_evaluated_key, "LastEvaluatedKey") or None,
             r.bytes_used,
         )
+
+    async def index_query(
+        self, address: str, req: rd.QueryInput, partitions: list[int]
+    ) -> list[Item]:
+        """That replica's candidates of a GSI query from ``partitions``, in index order."""
+        r = await self._call(
+            address,
+            "Query",
+            pb.QueryRequest(
+                table_name=req.table_name,
+                index_name=req.index_name,
+                key_condition_expression=req.key_condition_expression,
+                filter_expression=req.filter_expression,
+                projection_expression=req.projection_expression,
+                expression_attribute_names=dict(req.expression_attribute_names),
+                expression_attribute_values=dump_values(req.expression_attribute_values),
+                scan_index_forward=req.scan_index_forward,
+                limit=req.limit,
+                exclusive_start_key=dump(req.exclusive_start_key),
+                select=req.select,
+                index_partitions=partitions,
+            ),
+        )
+        return [parse_item(i, "Items") for i in r.items]
 
     async def batch_write(self, address: str, writes: dict[str, list[it.BatchWrite]]) -> None:
         await self._call(
@@ -84,7 +109,15 @@ class GrpcRemote:
         r = await self._call(
             address, "PartitionStats", pb.TableNameRequest(table_name=table_name), timeout=2
         )
-        return [PartitionStat(s.partition, s.item_count, s.size_bytes) for s in r.partitions]
+        return [
+            PartitionStat(
+                s.partition,
+                s.item_count,
+                s.size_bytes,
+                {n: (c, s.index_size_bytes.get(n, 0)) for n, c in s.index_item_counts.items()},
+            )
+            for s in r.partitions
+        ]
 
     async def transact_get(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
         r = await self._call(address, "TransactGetItems", transact_get_request(gets))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import KafkaException
@@ -29,7 +29,7 @@ from eventplane.security.peers import Peers
 
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
-    from eventplane.tables.reads import KeysAndAttributes, Page, ScanInput
+    from eventplane.tables.reads import KeysAndAttributes, Page, QueryInput, ScanInput
     from eventplane.tables.transact_get import Snapshot, TransactGet
 
 _log = get_logger("eventplane.tables.routing")
@@ -58,6 +58,8 @@ class PartitionStat:
     partition: int
     item_count: int
     size_bytes: int
+    # (items, bytes) of each secondary index among the partition's items
+    indexes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class Remote(Protocol):
@@ -76,6 +78,10 @@ class Remote(Protocol):
     ) -> dict[str, list[dict[str, Any]]]: ...
 
     async def transact_get(self, address: str, gets: list[TransactGet]) -> Snapshot: ...
+
+    async def index_query(
+        self, address: str, req: QueryInput, partitions: list[int]
+    ) -> list[dict[str, Any]]: ...
 
     async def close(self) -> None: ...
 

@@ -23,6 +23,7 @@ from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
+from eventplane.tables.indexes import IndexDef, Projection, SecondaryIndex
 from eventplane.tables.model import (
     AttributeDefinition,
     CreateTableInput,
@@ -34,7 +35,7 @@ from eventplane.tables.model import (
 from eventplane.tables.remote import GrpcRemote
 from eventplane.tables.routing import FORWARDED, Forwarder, NotOwner
 from eventplane.tables.stream_api import StreamsApi
-from eventplane.tables.table_updates import UpdateTableInput
+from eventplane.tables.table_updates import GlobalSecondaryIndexUpdate, UpdateTableInput
 from eventplane.tables.wire import dump, parse_item, parse_values
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -68,6 +69,37 @@ def describe(s: TableStatus) -> pb.TableDescription:
         billing_mode=t.billing_mode,
         provisioned_throughput=_throughput_pb(t.throughput),
         deletion_protection_enabled=t.deletion_protection,
+        global_secondary_indexes=[_index_pb(s, d) for d in t.gsis],
+        local_secondary_indexes=[_index_pb(s, d) for d in t.lsis],
+    )
+
+
+def _index_pb(s: TableStatus, d: IndexDef) -> pb.IndexDescription:
+    count, size = s.indexes.get(d.name, (0, 0))
+    return pb.IndexDescription(
+        index_name=d.name,
+        key_schema=[pb.KeySchemaElement(attribute_name=n, key_type=k) for n, k in d.key_schema()],
+        projection=pb.Projection(
+            projection_type=d.projection.projection_type,
+            non_key_attributes=list(d.projection.non_key_attributes),
+        ),
+        index_arn=s.table.index_arn(d.name),
+        index_status=d.status if d.is_global else "",
+        backfilling=d.backfilling,
+        item_count=count,
+        index_size_bytes=size,
+    )
+
+
+def _indexes(given: Any) -> list[SecondaryIndex]:
+    return [_index(i) for i in given]
+
+
+def _index(i: Any) -> SecondaryIndex:
+    return SecondaryIndex(
+        i.index_name,
+        [KeySchemaElement(k.attribute_name, k.key_type) for k in i.key_schema],
+        Projection(i.projection.projection_type, tuple(i.projection.non_key_attributes)),
     )
 
 
@@ -167,6 +199,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 billing_mode=request.billing_mode,
                 provisioned_throughput=_throughput(request),
                 deletion_protection_enabled=request.deletion_protection_enabled,
+                global_secondary_indexes=_indexes(request.global_secondary_indexes),
+                local_secondary_indexes=_indexes(request.local_secondary_indexes),
             )
         )
         return pb.TableDescriptionResponse(table=describe(status))
@@ -201,6 +235,17 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     if request.HasField("deletion_protection_enabled")
                     else None
                 ),
+                attribute_definitions=[
+                    AttributeDefinition(d.attribute_name, d.attribute_type)
+                    for d in request.attribute_definitions
+                ],
+                global_secondary_index_updates=[
+                    GlobalSecondaryIndexUpdate(
+                        create=_index(u.create) if u.HasField("create") else None,
+                        delete_index_name=u.delete_index_name,
+                    )
+                    for u in request.global_secondary_index_updates
+                ],
             )
         )
         return pb.TableDescriptionResponse(table=describe(status))
@@ -229,7 +274,11 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         return pb.PartitionStatsResponse(
             partitions=[
                 pb.PartitionStat(
-                    partition=s.partition, item_count=s.item_count, size_bytes=s.size_bytes
+                    partition=s.partition,
+                    item_count=s.item_count,
+                    size_bytes=s.size_bytes,
+                    index_item_counts={n: c for n, (c, _) in s.indexes.items()},
+                    index_size_bytes={n: b for n, (_, b) in s.indexes.items()},
                 )
                 for s in self.engine.partition_stats(request.table_name)
             ]
@@ -314,7 +363,10 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 or None,
                 select=request.select,
                 consistent_read=request.consistent_read,
-            )
+            ),
+            list(request.index_partitions)
+            if request.index_partitions and self.is_forwarded(context)
+            else None,
         )
         return _page(page)
 

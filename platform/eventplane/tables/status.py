@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from eventplane.errors import EventplaneError
@@ -36,6 +36,8 @@ class TableStatus:
     status: str  # CREATING | ACTIVE | DELETING
     item_count: int
     size_bytes: int
+    indexes: dict[str, tuple[int, int]] = field(default_factory=dict)  # (items, bytes)
+    partitions_counted: int = 0  # partitions whose owner answered for these counts
 
 
 class Directory(Protocol):
@@ -79,11 +81,18 @@ class StatusBoard:
             self._active.add(table.table_id)
         if status is None:
             status = "ACTIVE" if table.table_id in self._active else "CREATING"
+        indexes: dict[str, tuple[int, int]] = {}
+        for s in counted:
+            for name, (n, size) in s.indexes.items():
+                have = indexes.get(name, (0, 0))
+                indexes[name] = (have[0] + n, have[1] + size)
         return TableStatus(
             table,
             status,
             sum(s.item_count for s in counted),
             sum(s.size_bytes for s in counted),
+            indexes,
+            len(counted),
         )
 
     async def _gather(self, table: TableDef) -> dict[int, PartitionStat]:

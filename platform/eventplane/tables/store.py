@@ -38,6 +38,11 @@ class PartitionStore:
         self._last_delete = 0
         # ClientRequestToken records of this partition (key "#token:..."), not items.
         self.tokens: dict[str, dict[str, Any]] = {}
+        # Each GSI's entries among this partition's items, by index partition-key value:
+        # built from the items on the first read of the index (the backfill), then kept
+        # in step with every put and delete. Keyed by index name; the key names tell an
+        # index deleted and created again under the same name from the old one.
+        self._gsis: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Item]]]] = {}
 
     def load(self, items: dict[str, Item], size: Any) -> None:
         for key, item in items.items():
@@ -66,9 +71,11 @@ class PartitionStore:
         old = self._items.get(key)
         if old is not None:
             self.size_bytes -= size(old)
+            self._unindex(key, old)
         self._items[key] = item
         self._by_hash.setdefault(canonical_value(item[self._hash_key]), {})[key] = item
         self.size_bytes += size(item)
+        self._index(key, item)
 
     def delete(self, key: str, size: Any) -> None:
         old = self._items.pop(key, None)
@@ -78,12 +85,56 @@ class PartitionStore:
         self._last_delete = self._seq
         self._versions.pop(key, None)
         self.size_bytes -= size(old)
+        self._unindex(key, old)
         hk = canonical_value(old[self._hash_key])
         group = self._by_hash.get(hk)
         if group is not None:
             group.pop(key, None)
             if not group:
                 del self._by_hash[hk]
+
+    def _index(self, key: str, item: Item) -> None:
+        for names, groups in self._gsis.values():
+            if all(n in item for n in names):
+                groups.setdefault(canonical_value(item[names[0]]), {})[key] = item
+
+    def _unindex(self, key: str, old: Item) -> None:
+        for names, groups in self._gsis.values():
+            value = old.get(names[0])
+            if value is None:
+                continue
+            hv = canonical_value(value)
+            group = groups.get(hv)
+            if group is not None:
+                group.pop(key, None)
+                if not group:
+                    del groups[hv]
+
+    def _gsi(self, name: str, names: tuple[str, ...]) -> dict[str, dict[str, Item]]:
+        built = self._gsis.get(name)
+        if built is None or built[0] != names:
+            groups: dict[str, dict[str, Item]] = {}
+            for key, item in self._items.items():
+                if all(n in item for n in names):
+                    groups.setdefault(canonical_value(item[names[0]]), {})[key] = item
+            built = (names, groups)
+            self._gsis[name] = built
+        return built[1]
+
+    def gsi_group(self, name: str, names: tuple[str, ...], hash_canonical: str) -> list[Item]:
+        """The items of this partition in a GSI with that index partition-key value."""
+        return list(self._gsi(name, names).get(hash_canonical, {}).values())
+
+    def keep_indexes(self, names: set[str]) -> None:
+        """Forget the entries of GSIs no longer defined (or being deleted)."""
+        for name in [n for n in self._gsis if n not in names]:
+            del self._gsis[name]
+
+    def index_items(self, names: tuple[str, ...], gsi: str = "") -> list[Item]:
+        """Every item of this partition an index holds (sparse: the ones with its keys)."""
+        if gsi:
+            return [i for group in self._gsi(gsi, names).values() for i in group.values()]
+        return [i for i in self._items.values() if all(n in i for n in names)]
 
     def entries(self) -> list[tuple[str, Item]]:
         """Every item, unordered (the TTL sweep's view)."""

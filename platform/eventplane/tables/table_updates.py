@@ -9,13 +9,16 @@ every replica), or raise ValidationException with DynamoDB's message.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventplane.errors import ValidationException
+from eventplane.tables.index_updates import GlobalSecondaryIndexUpdate, apply_updates
 from eventplane.tables.model import (
     STREAM_RETENTION_MS,
     VIEW_TYPES,
+    AttributeDefinition,
     PastStream,
     ProvisionedThroughput,
     StreamSpecification,
@@ -37,6 +40,8 @@ class UpdateTableInput:
     billing_mode: str = ""
     provisioned_throughput: ProvisionedThroughput | None = None
     deletion_protection_enabled: bool | None = None
+    attribute_definitions: Sequence[AttributeDefinition] = ()  # for a GSI Create
+    global_secondary_index_updates: Sequence[GlobalSecondaryIndexUpdate] = ()
 
 
 def update_time_to_live(table: TableDef, spec: TimeToLive) -> TableDef:
@@ -69,6 +74,7 @@ def update_table(table: TableDef, req: UpdateTableInput, now_ms: int) -> TableDe
         and not req.billing_mode
         and req.provisioned_throughput is None
         and req.deletion_protection_enabled is None
+        and not req.global_secondary_index_updates
     ):
         raise ValidationException(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
@@ -82,6 +88,8 @@ def update_table(table: TableDef, req: UpdateTableInput, now_ms: int) -> TableDe
         new = _update_billing(new, req.billing_mode, req.provisioned_throughput)
     if req.deletion_protection_enabled is not None:
         new = dataclasses.replace(new, deletion_protection=req.deletion_protection_enabled)
+    if req.global_secondary_index_updates:
+        new = apply_updates(new, req.global_secondary_index_updates, req.attribute_definitions)
     return new
 
 

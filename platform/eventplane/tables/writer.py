@@ -30,6 +30,7 @@ from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
+from eventplane.tables.indexes import type_mismatch
 from eventplane.tables.model import TableDef
 from eventplane.tables.owner import encode_item
 from eventplane.tables.store import TOKEN_PREFIX
@@ -176,6 +177,9 @@ class Writer:
                 continue
             try:
                 mine, result = p.prepare(staged)
+                for c in mine:
+                    if c.new is not None and c.table.indexes and not c.is_token:
+                        type_mismatch(c.table.indexes, c.table.attribute_types, c.new)
             except EventplaneError as exc:
                 p.future.set_exception(exc)
                 continue

@@ -94,6 +94,129 @@ class StreamSpecification(_message.Message):
 Global___StreamSpecification: _TypeAlias = StreamSpecification  # noqa: Y015
 
 @_typing.final
+class Projection(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTION_TYPE_FIELD_NUMBER: _builtins.int
+    NON_KEY_ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    projection_type: _builtins.str
+    """ALL | KEYS_ONLY | INCLUDE"""
+    @_builtins.property
+    def non_key_attributes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        projection_type: _builtins.str = ...,
+        non_key_attributes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["non_key_attributes", b"non_key_attributes", "projection_type", b"projection_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Projection: _TypeAlias = Projection  # noqa: Y015
+
+@_typing.final
+class SecondaryIndex(_message.Message):
+    """A GlobalSecondaryIndex or LocalSecondaryIndex as CreateTable/UpdateTable take it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_NAME_FIELD_NUMBER: _builtins.int
+    KEY_SCHEMA_FIELD_NUMBER: _builtins.int
+    PROJECTION_FIELD_NUMBER: _builtins.int
+    index_name: _builtins.str
+    @_builtins.property
+    def key_schema(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeySchemaElement]: ...
+    @_builtins.property
+    def projection(self) -> Global___Projection: ...
+    def __init__(
+        self,
+        *,
+        index_name: _builtins.str = ...,
+        key_schema: _abc.Iterable[Global___KeySchemaElement] | None = ...,
+        projection: Global___Projection | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["projection", b"projection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index_name", b"index_name", "key_schema", b"key_schema", "projection", b"projection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SecondaryIndex: _TypeAlias = SecondaryIndex  # noqa: Y015
+
+@_typing.final
+class GlobalSecondaryIndexUpdate(_message.Message):
+    """One of UpdateTable's GlobalSecondaryIndexUpdates: Create or Delete."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREATE_FIELD_NUMBER: _builtins.int
+    DELETE_INDEX_NAME_FIELD_NUMBER: _builtins.int
+    delete_index_name: _builtins.str
+    @_builtins.property
+    def create(self) -> Global___SecondaryIndex: ...
+    def __init__(
+        self,
+        *,
+        create: Global___SecondaryIndex | None = ...,
+        delete_index_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create", b"create"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create", b"create", "delete_index_name", b"delete_index_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GlobalSecondaryIndexUpdate: _TypeAlias = GlobalSecondaryIndexUpdate  # noqa: Y015
+
+@_typing.final
+class IndexDescription(_message.Message):
+    """An index as DescribeTable shows it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_NAME_FIELD_NUMBER: _builtins.int
+    KEY_SCHEMA_FIELD_NUMBER: _builtins.int
+    PROJECTION_FIELD_NUMBER: _builtins.int
+    INDEX_ARN_FIELD_NUMBER: _builtins.int
+    INDEX_STATUS_FIELD_NUMBER: _builtins.int
+    BACKFILLING_FIELD_NUMBER: _builtins.int
+    ITEM_COUNT_FIELD_NUMBER: _builtins.int
+    INDEX_SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    index_name: _builtins.str
+    index_arn: _builtins.str
+    index_status: _builtins.str
+    """GSIs: CREATING | ACTIVE | DELETING; LSIs: "" """
+    backfilling: _builtins.bool
+    item_count: _builtins.int
+    index_size_bytes: _builtins.int
+    @_builtins.property
+    def key_schema(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeySchemaElement]: ...
+    @_builtins.property
+    def projection(self) -> Global___Projection: ...
+    def __init__(
+        self,
+        *,
+        index_name: _builtins.str = ...,
+        key_schema: _abc.Iterable[Global___KeySchemaElement] | None = ...,
+        projection: Global___Projection | None = ...,
+        index_arn: _builtins.str = ...,
+        index_status: _builtins.str = ...,
+        backfilling: _builtins.bool = ...,
+        item_count: _builtins.int = ...,
+        index_size_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["projection", b"projection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backfilling", b"backfilling", "index_arn", b"index_arn", "index_name", b"index_name", "index_size_bytes", b"index_size_bytes", "index_status", b"index_status", "item_count", b"item_count", "key_schema", b"key_schema", "projection", b"projection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IndexDescription: _TypeAlias = IndexDescription  # noqa: Y015
+
+@_typing.final
 class CreateTableRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -105,6 +228,8 @@ class CreateTableRequest(_message.Message):
     BILLING_MODE_FIELD_NUMBER: _builtins.int
     PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
     DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
+    GLOBAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
+    LOCAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     partitions: _builtins.int
     """eventplane: Kafka partitions (0 = default 4)"""
@@ -120,6 +245,10 @@ class CreateTableRequest(_message.Message):
     def provisioned_throughput(self) -> Global___ProvisionedThroughput:
         """accepted and echoed, not metered"""
 
+    @_builtins.property
+    def global_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SecondaryIndex]: ...
+    @_builtins.property
+    def local_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SecondaryIndex]: ...
     def __init__(
         self,
         *,
@@ -131,10 +260,12 @@ class CreateTableRequest(_message.Message):
         billing_mode: _builtins.str = ...,
         provisioned_throughput: Global___ProvisionedThroughput | None = ...,
         deletion_protection_enabled: _builtins.bool = ...,
+        global_secondary_indexes: _abc.Iterable[Global___SecondaryIndex] | None = ...,
+        local_secondary_indexes: _abc.Iterable[Global___SecondaryIndex] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "key_schema", b"key_schema", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_indexes", b"global_secondary_indexes", "key_schema", b"key_schema", "local_secondary_indexes", b"local_secondary_indexes", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -173,6 +304,8 @@ class UpdateTableRequest(_message.Message):
     BILLING_MODE_FIELD_NUMBER: _builtins.int
     PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
     DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
+    ATTRIBUTE_DEFINITIONS_FIELD_NUMBER: _builtins.int
+    GLOBAL_SECONDARY_INDEX_UPDATES_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     billing_mode: _builtins.str
     deletion_protection_enabled: _builtins.bool
@@ -180,6 +313,12 @@ class UpdateTableRequest(_message.Message):
     def stream_specification(self) -> Global___StreamSpecification: ...
     @_builtins.property
     def provisioned_throughput(self) -> Global___ProvisionedThroughput: ...
+    @_builtins.property
+    def attribute_definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributeDefinition]:
+        """for a GSI Create"""
+
+    @_builtins.property
+    def global_secondary_index_updates(self) -> _containers.RepeatedCompositeFieldContainer[Global___GlobalSecondaryIndexUpdate]: ...
     def __init__(
         self,
         *,
@@ -188,10 +327,12 @@ class UpdateTableRequest(_message.Message):
         billing_mode: _builtins.str = ...,
         provisioned_throughput: Global___ProvisionedThroughput | None = ...,
         deletion_protection_enabled: _builtins.bool | None = ...,
+        attribute_definitions: _abc.Iterable[Global___AttributeDefinition] | None = ...,
+        global_secondary_index_updates: _abc.Iterable[Global___GlobalSecondaryIndexUpdate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "deletion_protection_enabled", b"deletion_protection_enabled", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_index_updates", b"global_secondary_index_updates", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__deletion_protection_enabled: _TypeAlias = _typing.Literal["deletion_protection_enabled"]  # noqa: Y015
     _WhichOneofArgType__deletion_protection_enabled: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled"]  # noqa: Y015
@@ -328,6 +469,8 @@ class TableDescription(_message.Message):
     BILLING_MODE_FIELD_NUMBER: _builtins.int
     PROVISIONED_THROUGHPUT_FIELD_NUMBER: _builtins.int
     DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
+    GLOBAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
+    LOCAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     table_arn: _builtins.str
     table_id: _builtins.str
@@ -351,6 +494,10 @@ class TableDescription(_message.Message):
     def provisioned_throughput(self) -> Global___ProvisionedThroughput:
         """zeros for PAY_PER_REQUEST"""
 
+    @_builtins.property
+    def global_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___IndexDescription]: ...
+    @_builtins.property
+    def local_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___IndexDescription]: ...
     def __init__(
         self,
         *,
@@ -370,10 +517,12 @@ class TableDescription(_message.Message):
         billing_mode: _builtins.str = ...,
         provisioned_throughput: Global___ProvisionedThroughput | None = ...,
         deletion_protection_enabled: _builtins.bool = ...,
+        global_secondary_indexes: _abc.Iterable[Global___IndexDescription] | None = ...,
+        local_secondary_indexes: _abc.Iterable[Global___IndexDescription] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "creation_date_time", b"creation_date_time", "deletion_protection_enabled", b"deletion_protection_enabled", "item_count", b"item_count", "key_schema", b"key_schema", "latest_stream_arn", b"latest_stream_arn", "latest_stream_label", b"latest_stream_label", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_arn", b"table_arn", "table_id", b"table_id", "table_name", b"table_name", "table_size_bytes", b"table_size_bytes", "table_status", b"table_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "creation_date_time", b"creation_date_time", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_indexes", b"global_secondary_indexes", "item_count", b"item_count", "key_schema", b"key_schema", "latest_stream_arn", b"latest_stream_arn", "latest_stream_label", b"latest_stream_label", "local_secondary_indexes", b"local_secondary_indexes", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_arn", b"table_arn", "table_id", b"table_id", "table_name", b"table_name", "table_size_bytes", b"table_size_bytes", "table_status", b"table_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -402,22 +551,72 @@ Global___TableNameRequest: _TypeAlias = TableNameRequest  # noqa: Y015
 class PartitionStat(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class IndexItemCountsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class IndexSizeBytesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     PARTITION_FIELD_NUMBER: _builtins.int
     ITEM_COUNT_FIELD_NUMBER: _builtins.int
     SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    INDEX_ITEM_COUNTS_FIELD_NUMBER: _builtins.int
+    INDEX_SIZE_BYTES_FIELD_NUMBER: _builtins.int
     partition: _builtins.int
     item_count: _builtins.int
     size_bytes: _builtins.int
+    @_builtins.property
+    def index_item_counts(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """per secondary index"""
+
+    @_builtins.property
+    def index_size_bytes(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
     def __init__(
         self,
         *,
         partition: _builtins.int = ...,
         item_count: _builtins.int = ...,
         size_bytes: _builtins.int = ...,
+        index_item_counts: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        index_size_bytes: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_count", b"item_count", "partition", b"partition", "size_bytes", b"size_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index_item_counts", b"index_item_counts", "index_size_bytes", b"index_size_bytes", "item_count", b"item_count", "partition", b"partition", "size_bytes", b"size_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -842,6 +1041,7 @@ class QueryRequest(_message.Message):
     EXCLUSIVE_START_KEY_FIELD_NUMBER: _builtins.int
     SELECT_FIELD_NUMBER: _builtins.int
     CONSISTENT_READ_FIELD_NUMBER: _builtins.int
+    INDEX_PARTITIONS_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     index_name: _builtins.str
     key_condition_expression: _builtins.str
@@ -856,6 +1056,12 @@ class QueryRequest(_message.Message):
     consistent_read: _builtins.bool
     @_builtins.property
     def expression_attribute_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def index_partitions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Replica to replica only (ignored from clients): answer a GSI query's candidates
+        from these partitions of the receiving replica, unfiltered, in index order.
+        """
+
     def __init__(
         self,
         *,
@@ -871,10 +1077,11 @@ class QueryRequest(_message.Message):
         exclusive_start_key: _builtins.str = ...,
         select: _builtins.str = ...,
         consistent_read: _builtins.bool = ...,
+        index_partitions: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_scan_index_forward", b"_scan_index_forward", "scan_index_forward", b"scan_index_forward"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_scan_index_forward", b"_scan_index_forward", "consistent_read", b"consistent_read", "exclusive_start_key", b"exclusive_start_key", "expression_attribute_names", b"expression_attribute_names", "expression_attribute_values", b"expression_attribute_values", "filter_expression", b"filter_expression", "index_name", b"index_name", "key_condition_expression", b"key_condition_expression", "limit", b"limit", "projection_expression", b"projection_expression", "scan_index_forward", b"scan_index_forward", "select", b"select", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_scan_index_forward", b"_scan_index_forward", "consistent_read", b"consistent_read", "exclusive_start_key", b"exclusive_start_key", "expression_attribute_names", b"expression_attribute_names", "expression_attribute_values", b"expression_attribute_values", "filter_expression", b"filter_expression", "index_name", b"index_name", "index_partitions", b"index_partitions", "key_condition_expression", b"key_condition_expression", "limit", b"limit", "projection_expression", b"projection_expression", "scan_index_forward", b"scan_index_forward", "select", b"select", "table_name", b"table_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__scan_index_forward: _TypeAlias = _typing.Literal["scan_index_forward"]  # noqa: Y015
     _WhichOneofArgType__scan_index_forward: _TypeAlias = _typing.Literal["_scan_index_forward", b"_scan_index_forward"]  # noqa: Y015

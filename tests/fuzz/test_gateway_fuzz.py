@@ -3,7 +3,8 @@
 The promise checked, as for gRPC: whatever a client sends, the answer is a success or
 an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
 and the gateway keeps serving. Actions come from botocore's models, so every action of
-SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON), DynamoDB and DynamoDB Streams is tried, served or not.
+SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON), DynamoDB and DynamoDB Streams
+is tried, served or not.
 Each action gets typed requests written by botocore's own serializer (with validation off) and, for
 the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
 raises the number of requests per action (``make fuzz``).

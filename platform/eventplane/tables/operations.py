@@ -173,7 +173,8 @@ class TableOperations:
         return s.TableResult(describe(status))
 
     async def describe_table(self, req: s.DescribeTableRequest) -> s.DescribeTableResult:
-        status = await self.engine.describe_table(_require(req.table_name, "TableName"))
+        name = _require(req.table_name, "TableName")
+        status = await self.engine.describe_table(name)
         return s.DescribeTableResult(describe(status))
 
     async def list_tables(self, req: s.ListTablesRequest) -> s.ListTablesResult:
@@ -198,7 +199,8 @@ class TableOperations:
         return s.TableResult(describe(status))
 
     async def delete_table(self, req: s.DeleteTableRequest) -> s.TableResult:
-        status = await self.engine.delete_table(_require(req.table_name, "TableName"))
+        name = _require(req.table_name, "TableName")
+        status = await self.engine.delete_table(name)
         return s.TableResult(describe(status))
 
     async def update_time_to_live(self, req: s.UpdateTimeToLiveRequest) -> s.UpdateTimeToLiveResult:
@@ -216,7 +218,8 @@ class TableOperations:
     async def describe_time_to_live(
         self, req: s.DescribeTimeToLiveRequest
     ) -> s.DescribeTimeToLiveResult:
-        ttl = self.engine.describe_time_to_live(_require(req.table_name, "TableName"))
+        name = _require(req.table_name, "TableName")
+        ttl = self.engine.describe_time_to_live(name)
         return s.DescribeTimeToLiveResult(
             s.TimeToLiveDescription(
                 "ENABLED" if ttl.enabled else "DISABLED",

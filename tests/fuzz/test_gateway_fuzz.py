@@ -3,7 +3,8 @@
 The promise checked, as for gRPC: whatever a client sends, the answer is a success or
 an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
 and the gateway keeps serving. Actions come from botocore's models, so every action of
-SQS (JSON and query), SNS, EventBridge and Lambda (REST-JSON) is tried, served or not.
+SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON), DynamoDB and DynamoDB Streams
+is tried, served or not.
 Each action gets typed requests written by botocore's own serializer (with validation off) and, for
 the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
 raises the number of requests per action (``make fuzz``).
@@ -46,7 +47,12 @@ _SERVICES = {
     "sns": "query",
     "events": "json",
     "lambda": "rest-json",
+    "dynamodb": "json",
+    "dynamodbstreams": "json",
 }
+# The SigV4 signing name where it is not the label's service (DynamoDB Streams signs as
+# dynamodb; the gateway routes it by X-Amz-Target).
+_SIGNING = {"dynamodbstreams": "dynamodb"}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -59,7 +65,7 @@ def _operations() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner")
+    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner,tables")
     try:
         yield server
     finally:
@@ -181,7 +187,7 @@ def test_any_request_gets_success_or_aws_error(
     @given(request=st.one_of(bodies))
     def one(request: Raw) -> None:
         TRIED[counter] += 1
-        _check(label, op, _send(gateway, service, request), request[4])
+        _check(label, op, _send(gateway, _SIGNING.get(service, service), request), request[4])
 
     one()
     _serving(gateway)

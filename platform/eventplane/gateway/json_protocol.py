@@ -20,7 +20,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventplane.errors import EventplaneError
 from eventplane.gateway.errors import SerializationException, http_status, sender_fault
-from eventplane.gateway.shapes import modeled_status
+from eventplane.gateway.shapes import from_result_members, modeled_status
 
 _TYPE_NAMES = {
     "string": "STRING_VALUE",
@@ -142,15 +142,37 @@ def serialize(model: ServiceModel, output: dict[str, Any]) -> tuple[int, dict[st
     return 200, {"content-type": content_type(model)}, body
 
 
+# The namespace a service writes before ``#Code`` in ``__type``, where it is not
+# ``com.amazonaws.<endpoint prefix>`` (clients read only the part after ``#``).
+_ERROR_NAMESPACES = {
+    "dynamodb": "com.amazonaws.dynamodb.v20120810",
+    "dynamodbstreams": "com.amazonaws.dynamodb.v20120810",
+}
+
+
+def _error_members(model: ServiceModel, err: EventplaneError) -> dict[str, Any]:
+    """The members the model's error shape has beside its message, read from the error
+    by their snake_case names (DynamoDB's ConditionalCheckFailedException ``Item``,
+    TransactionCanceledException ``CancellationReasons``)."""
+    shape = next((e for e in model.error_shapes if e.name == err.code), None)
+    if shape is None:
+        return {}
+    wanted = {k: v for k, v in shape.members.items() if k.lower() != "message"}
+    found = from_result_members(wanted, err)
+    return found
+
+
 def serialize_error(
     model: ServiceModel, err: EventplaneError, query_code: str | None
 ) -> tuple[int, dict[str, str], bytes]:
-    prefix = f"com.amazonaws.{model.endpoint_prefix}"
+    prefix = _ERROR_NAMESPACES.get(model.service_name, f"com.amazonaws.{model.endpoint_prefix}")
     headers = {"content-type": content_type(model), "x-amzn-errortype": err.code}
     if query_code is not None:
         fault = "Sender" if sender_fault(err) else "Receiver"
         headers["x-amzn-query-error"] = f"{query_code};{fault}"
-    body = json.dumps({"__type": f"{prefix}#{err.code}", "message": err.message}).encode()
+    doc = {"__type": f"{prefix}#{err.code}", "message": err.message}
+    doc.update(_error_members(model, err))
+    body = json.dumps(_plain(doc)).encode()
     status = modeled_status(model, err.code) or http_status(err, model.service_name)
     return status, headers, body
 

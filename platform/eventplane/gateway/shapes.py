@@ -107,9 +107,11 @@ def _empty(value: Any, keep_collections: bool) -> bool:
 def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) -> Any:
     """``value`` (dataclass, list, dict or scalar) as the plain data ``shape`` describes.
 
-    Empty strings are always left out; empty lists and maps only unless ``keep_empty``:
-    the query protocol writes them as an empty element (SNS's ``<Subscriptions/>``, which
-    boto3 reads as ``[]``), while JSON services leave the member out.
+    Empty strings of a dataclass are left out (its fields use "" for absent), while a
+    Mapping's are values it holds (DynamoDB's ``{"S": ""}``); empty lists and maps only
+    unless ``keep_empty``: the query protocol writes them as an empty element (SNS's
+    ``<Subscriptions/>``, which boto3 reads as ``[]``), while JSON services leave the
+    member out.
     """
     if shape is None:
         return {}
@@ -119,6 +121,9 @@ def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) ->
         for member, member_shape in shape.members.items():
             if isinstance(value, Mapping):
                 item = value.get(member)
+                if item == "":
+                    out[member] = item
+                    continue
             else:
                 item = getattr(value, _snake(member), None)
             if not _empty(item, keep_empty):
@@ -154,3 +159,14 @@ def modeled_status(model: ServiceModel, code: str) -> int | None:
     """The HTTP status ``model`` gives the error ``code`` (SNS: NotFound is 404, EventBridge:
     ResourceNotFoundException is 400), if the model knows the code."""
     return _modeled_statuses(model.service_name).get(code)
+
+
+def from_result_members(members: Mapping[str, Shape], value: Any) -> dict[str, Any]:
+    """The ``members`` (name -> shape) read from ``value``'s snake_case attributes, as
+    plain data; absent and empty ones left out (an error's extra members)."""
+    out: dict[str, Any] = {}
+    for member, shape in members.items():
+        item = getattr(value, _snake(member), None)
+        if not _empty(item, False):
+            out[member] = from_result(shape, item, keep_empty=True)
+    return out

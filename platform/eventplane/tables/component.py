@@ -22,15 +22,26 @@ class TablesComponent:
         self._engine: TableEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.tables.aws import DynamoDBBinding, DynamoDBStreamsBinding
         from eventplane.tables.engine import TableEngine
+        from eventplane.tables.forward import Forwarding
+        from eventplane.tables.operations import TableOperations
         from eventplane.tables.service import TablesService
+        from eventplane.tables.stream_operations import StreamOperations
         from eventplane.tables.ttl import clock_from_env
 
         # The wall clock, moved by EVENTPLANE_TABLES_CLOCK_OFFSET_MS when a test sets it.
         engine = TableEngine(ctx, clock_from_env())
         await engine.start()
         self._engine = engine
-        tables_pb2_grpc.add_TablesServicer_to_server(TablesService(engine), server)
+        service = TablesService(engine)
+        tables_pb2_grpc.add_TablesServicer_to_server(service, server)
+        # The AWS-protocol gateway (role api) finds the DynamoDB bindings here.
+        bindings = ctx.extras.setdefault("gateway.bindings", {})
+        bindings["dynamodb"] = DynamoDBBinding(
+            TableOperations(engine, Forwarding(service.forwarder))
+        )
+        bindings["dynamodbstreams"] = DynamoDBStreamsBinding(StreamOperations(service.streams))
 
     async def stop(self) -> None:
         if self._engine is not None:

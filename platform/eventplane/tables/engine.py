@@ -35,6 +35,7 @@ from eventplane.tables.model import (
     CreateTableInput,
     TableDef,
     TimeToLive,
+    list_tables_page,
     new_table,
 )
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
@@ -306,10 +307,7 @@ class TableEngine(TableReads, OwnerListener):
         return await self.status(self.get(name))
 
     def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
-        limit = limit or 100
-        names = [t.name for t in self.tables() if not start or t.name > start]
-        page = names[:limit]
-        return page, (page[-1] if len(names) > limit else None)
+        return list_tables_page([t.name for t in self.tables()], start, limit)
 
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)

@@ -1,0 +1,99 @@
+"""DynamoDB through the gateways of two replicas of one installation: each owns some of a
+table's partitions, and a single-partition call (PutItem, GetItem, UpdateItem, DeleteItem,
+Query, TransactWriteItems) that reaches the other one is sent on to the owner, answers,
+conditional failures with their Item and cancelled transactions with their reasons
+included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from eventplane.tables.keys import partition_of
+from eventplane.testing import EventplaneProcess, unique_cluster
+
+from .conftest import _settings
+from .support import ACCOUNT, KEY, SECRET
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 4  # a table's default partition count
+HASHES = [f"h{i}" for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def clients(eventplane_kafka: str) -> Iterator[tuple[Any, Any]]:
+    cluster = unique_cluster()
+    env = {"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"}
+    with (
+        EventplaneProcess(eventplane_kafka, roles="api,tables", cluster=cluster, env=env) as a,
+        EventplaneProcess(eventplane_kafka, roles="api,tables", cluster=cluster, env=env) as b,
+    ):
+        yield boto3.client("dynamodb", **_settings(a)), boto3.client("dynamodb", **_settings(b))
+
+
+def test_single_partition_calls_reach_the_owner_through_either_replica(
+    clients: tuple[Any, Any],
+) -> None:
+    ca, cb = clients
+    name = f"rep-{uuid.uuid4().hex[:10]}"
+    ca.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # The items land on every partition; the group gives each replica some of them.
+    assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
+    try:
+        for h in HASHES:
+            cb.put_item(TableName=name, Item={"pk": {"S": h}, "n": {"N": "1"}})
+        for h in HASHES:
+            key = {"pk": {"S": h}}
+            assert ca.get_item(TableName=name, Key=key)["Item"]["n"] == {"N": "1"}
+            with pytest.raises(ca.exceptions.ConditionalCheckFailedException) as failed:
+                ca.put_item(
+                    TableName=name,
+                    Item=key,
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            assert failed.value.response["Item"] == {"pk": {"S": h}, "n": {"N": "1"}}
+            new = ca.update_item(
+                TableName=name,
+                Key=key,
+                UpdateExpression="SET n = n + :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )["Attributes"]
+            assert new == {"n": {"N": "2"}}
+            page = ca.query(
+                TableName=name,
+                KeyConditionExpression="pk = :h",
+                ExpressionAttributeValues={":h": {"S": h}},
+            )
+            assert page["Items"] == [{"pk": {"S": h}, "n": {"N": "2"}}]
+            with pytest.raises(ca.exceptions.TransactionCanceledException) as cancelled:
+                ca.transact_write_items(
+                    TransactItems=[
+                        {
+                            "ConditionCheck": {
+                                "TableName": name,
+                                "Key": key,
+                                "ConditionExpression": "n = :three",
+                                "ExpressionAttributeValues": {":three": {"N": "3"}},
+                            }
+                        }
+                    ]
+                )
+            reasons = cancelled.value.response["CancellationReasons"]
+            assert [r["Code"] for r in reasons] == ["ConditionalCheckFailed"]
+            old = ca.delete_item(TableName=name, Key=key, ReturnValues="ALL_OLD")["Attributes"]
+            assert old["n"] == {"N": "2"}
+        assert cb.scan(TableName=name)["Count"] == 0
+    finally:
+        cb.delete_table(TableName=name)

@@ -80,7 +80,8 @@ class MappingRunner:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def _reconcile(self) -> None:
-        wanted = {r.name: r for r in self._registry.find(MAPPING)}
+        # Stream mappings are read by the stream runner (stream_mappings.py).
+        wanted = {r.name: r for r in self._registry.find(MAPPING) if not r.spec.get("stream")}
         for key in [k for k in self._pollers if k not in wanted]:
             for t in self._pollers.pop(key)[1]:
                 t.cancel()

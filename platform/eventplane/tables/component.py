@@ -30,6 +30,11 @@ class TablesComponent:
         engine = TableEngine(ctx, clock_from_env())
         await engine.start()
         self._engine = engine
+        from eventplane.messaging.stream_sources import STREAM_SOURCE
+        from eventplane.tables.stream_source import TableStreamSource
+
+        # Stream event source mappings (functions) read table streams through this port.
+        ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)
         tables_pb2_grpc.add_TablesServicer_to_server(TablesService(engine), server)
 
     async def stop(self) -> None:

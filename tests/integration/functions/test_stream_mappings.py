@@ -178,8 +178,9 @@ def _seqs_of_eight(state: Path) -> list[str]:
     return list(first)
 
 
-def _assert_len(counter: Counter[str], n: int) -> None:
+def _assert_len(counter: Counter[str], n: int) -> bool:
     assert len(counter) == n, counter
+    return True
 
 
 def test_reported_item_failures_checkpoint_at_the_lowest_failed_record(
@@ -337,5 +338,6 @@ def test_sigkill_mid_stream_repeats_at_most_the_in_flight_chunk(
         server.stop()
 
 
-def _at_least(counter: Counter[str], n: int) -> None:
+def _at_least(counter: Counter[str], n: int) -> bool:
     assert len(counter) >= n, len(counter)
+    return True

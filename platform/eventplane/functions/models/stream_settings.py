@@ -100,7 +100,7 @@ class StreamSettings:
     @staticmethod
     def build(
         *,
-        starting_position: str | None,
+        starting_position: str | None = None,
         starting_position_timestamp_ms: int | None = None,
         maximum_retry_attempts: int | None = None,
         maximum_record_age_seconds: int | None = None,

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +26,7 @@ from .support import FUNCTIONS_ENV, HANDLERS, Resources, drain, json_lines
 pytestmark = pytest.mark.integration
 
 STREAMS = HANDLERS / "streams"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "table_stream_fanout" / "run.py"
 
 
 def S(v: str) -> dict[str, Any]:
@@ -341,3 +345,20 @@ def test_sigkill_mid_stream_repeats_at_most_the_in_flight_chunk(
 def _at_least(counter: Counter[str], n: int) -> bool:
     assert len(counter) >= n, len(counter)
     return True
+
+
+def test_the_table_stream_fanout_example_runs(fn_server: EventplaneProcess) -> None:
+    """examples/table_stream_fanout/run.py, as a user runs it, against this module's server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}
+    env["EVENTPLANE_ENDPOINT"] = fn_server.endpoint
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{fn_server.log_tail()}"
+    assert "OK: 5 profile changes fanned out" in proc.stdout
+    assert "sign-ups counted: 3 (['free', 'free', 'pro'])" in proc.stdout

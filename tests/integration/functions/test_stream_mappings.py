@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -97,13 +98,21 @@ def done(state: Path) -> Counter[str]:
     return Counter(s for b in batches(state) for s in b["done"])
 
 
+def metric(server: EventplaneProcess, series: str) -> float | None:
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
 def test_changes_reach_the_function_in_order_per_item(
-    client: Client, res: Resources, tables: Tables, tmp_path: Path
+    client: Client, res: Resources, tables: Tables, tmp_path: Path, fn_server: EventplaneProcess
 ) -> None:
     arn = tables.make(partitions=2)
     name = table_of(arn)
     fn = handler(res, tmp_path)
-    stream_mapping(res, arn, fn, batch_size=3)
+    mapping = stream_mapping(res, arn, fn, batch_size=3)
     items = [f"k{i}" for i in range(6)]
     for k in items:
         client.tables.put_item(name, {"pk": S(k), "v": S("1")})
@@ -130,6 +139,16 @@ def test_changes_reach_the_function_in_order_per_item(
     modify = next(r for r in records if r["eventName"] == "MODIFY")
     assert modify["dynamodb"]["OldImage"]["v"] == S("1")
     assert modify["dynamodb"]["NewImage"]["v"] == S("2")
+    # Metrics: every batch counted, and the iterator age of the mapping is known.
+    batches_done = metric(
+        fn_server, f'eventplane_function_mapping_batches_total{{function="{fn}",outcome="success"}}'
+    )
+    assert batches_done == len(batches(tmp_path))
+    age = metric(
+        fn_server,
+        f'eventplane_function_mapping_iterator_age_seconds{{function="{fn}",mapping="{mapping}"}}',
+    )
+    assert age is not None and 0 <= age < 600
 
 
 def test_a_poisoned_record_is_bisected_out_to_the_on_failure_queue(

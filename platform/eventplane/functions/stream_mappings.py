@@ -53,6 +53,7 @@ _log = get_logger("eventplane.functions.stream_mappings")
 IDLE_POLL_S = 0.25
 ERROR_PAUSE_S = 1.0
 RECONCILE_EVERY_S = 5.0
+JOIN_POLL_S = 0.5
 # Under Lambda's 6 MB synchronous payload, with room for the envelope.
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 
@@ -83,13 +84,12 @@ class StreamMappingRunner:
         self._readers: dict[Key, tuple[int, asyncio.Task[None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._joined = False
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        await self._checkpoints.start()
         self._registry.subscribe(self._on_change)
         self._ticker = asyncio.create_task(self._tick(), name="stream-mappings-reconcile")
-        self._reconcile()
 
     async def stop(self) -> None:
         tasks = [t for _, t in self._readers.values()]
@@ -101,7 +101,8 @@ class StreamMappingRunner:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        await asyncio.to_thread(self._checkpoints.close)
+        if self._joined:
+            await asyncio.to_thread(self._checkpoints.close)
 
     def _changed_from_thread(self) -> None:
         if self._loop is not None:
@@ -112,10 +113,18 @@ class StreamMappingRunner:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     async def _tick(self) -> None:
-        """New shards, a stream source that started after us: looked at now and then."""
+        """Joins the readers' group once this process can read streams (a replica without
+        the tables role must not take shards it cannot read; components start in any
+        order), then looks for new shards now and then."""
         while True:
-            await asyncio.sleep(RECONCILE_EVERY_S)
-            self._reconcile()
+            try:
+                if not self._joined and self._streams() is not None:
+                    await self._checkpoints.start()
+                    self._joined = True
+                self._reconcile()
+            except Exception:
+                _log.exception("stream mappings: reconcile failed; trying again")
+            await asyncio.sleep(RECONCILE_EVERY_S if self._joined else JOIN_POLL_S)
 
     def _reconcile(self) -> None:
         source = self._streams()

@@ -38,9 +38,9 @@ from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.functions.stream_checkpoints")
 
-CHECKPOINT_TOPIC = f"{naming.PREFIX}.fn.stream-checkpoints"
+CHECKPOINT_TOPIC = naming.FUNCTION_STREAM_CHECKPOINTS
 CHECKPOINT_PARTITIONS = 6
-OWNERS_GROUP = f"{naming.PREFIX}.stream-mapping-owners"
+OWNERS_GROUP = naming.STREAM_MAPPING_OWNERS_GROUP
 
 
 def checkpoint_key(mapping_uuid: str, shard: str) -> str:

@@ -22,17 +22,16 @@ class TablesComponent:
         self._engine: TableEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.messaging.stream_sources import STREAM_SOURCE
         from eventplane.tables.engine import TableEngine
         from eventplane.tables.service import TablesService
+        from eventplane.tables.stream_source import TableStreamSource
         from eventplane.tables.ttl import clock_from_env
 
         # The wall clock, moved by EVENTPLANE_TABLES_CLOCK_OFFSET_MS when a test sets it.
         engine = TableEngine(ctx, clock_from_env())
         await engine.start()
         self._engine = engine
-        from eventplane.messaging.stream_sources import STREAM_SOURCE
-        from eventplane.tables.stream_source import TableStreamSource
-
         # Stream event source mappings (functions) read table streams through this port.
         ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)
         tables_pb2_grpc.add_TablesServicer_to_server(TablesService(engine), server)

@@ -107,6 +107,16 @@ class Checkpoints:
         with self._lock:
             self._positions[key] = position
 
+    async def forget(self, mapping_uuid: str, shard: str) -> None:
+        """A deleted mapping's checkpoint: a tombstone, so compaction drops it."""
+        key = checkpoint_key(mapping_uuid, shard)
+        future = self._producer.produce(
+            CHECKPOINT_TOPIC, None, key=key, partition=slot_of(mapping_uuid, shard)
+        )
+        await asyncio.wrap_future(future)
+        with self._lock:
+            self._positions.pop(key, None)
+
     # --- the consumer thread ---------------------------------------------------------
     def _run(self) -> None:
         consumer = Consumer(

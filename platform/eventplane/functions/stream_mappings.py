@@ -85,6 +85,7 @@ class StreamMappingRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._joined = False
+        self._forgetting: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -142,8 +143,13 @@ class StreamMappingRunner:
                 for shard in shards:
                     if slot_of(mapping.uuid, shard) in owned:
                         wanted[(mapping.uuid, shard)] = (r.generation, mapping)
+        existing = {r.name for r in self._registry.find(MAPPING)}
         for key in [k for k in self._readers if k not in wanted]:
             self._readers.pop(key)[1].cancel()
+            if key[0] not in existing and slot_of(*key) in owned:
+                task = asyncio.create_task(self._forget(*key))
+                self._forgetting.add(task)
+                task.add_done_callback(self._forgetting.discard)
         for key, (generation, mapping) in wanted.items():
             current = self._readers.get(key)
             if current is not None and current[0] == generation and not current[1].done():
@@ -152,6 +158,12 @@ class StreamMappingRunner:
                 current[1].cancel()
             task = asyncio.create_task(self._read_shard(mapping, key[1]))
             self._readers[key] = (generation, task)
+
+    async def _forget(self, mapping_uuid: str, shard: str) -> None:
+        try:
+            await self._checkpoints.forget(mapping_uuid, shard)
+        except Exception as exc:  # a leftover checkpoint only costs a few bytes
+            _log.warning("stream checkpoint not removed", mapping=mapping_uuid, error=str(exc))
 
     # --- one shard --------------------------------------------------------------------
     async def _read_shard(self, mapping: MappingDef, shard: str) -> None:

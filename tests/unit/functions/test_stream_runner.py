@@ -66,6 +66,9 @@ class FakeCheckpoints:
         self.saved[f"{mapping_uuid}/{shard}"] = position
         self.history.append(position)
 
+    async def forget(self, mapping_uuid: str, shard: str) -> None:
+        self.saved.pop(f"{mapping_uuid}/{shard}", None)
+
 
 @dataclass
 class Result:
@@ -75,11 +78,14 @@ class Result:
 
 
 class FakeRegistry:
+    def __init__(self) -> None:
+        self.resources: list[Any] = []
+
     def subscribe(self, listener: Any) -> None:
         return None
 
     def find(self, kind: str, prefix: str = "") -> list[Any]:
-        return []
+        return list(self.resources)
 
 
 class Sent:
@@ -116,6 +122,14 @@ def runner(
     )
 
 
+def recording(calls: list[list[int]]) -> Callable[[list[int]], Result]:
+    def handle(positions: list[int]) -> Result:
+        calls.append(positions)
+        return Result()
+
+    return handle
+
+
 def mapping(**kw: Any) -> MappingDef:
     kw.setdefault("starting_position", "TRIM_HORIZON")
     return MappingDef.build("m-1", STREAM, "fn", created_ms=NOW, **kw)
@@ -143,7 +157,7 @@ def test_batches_in_order_and_a_checkpoint_after_each_chunk() -> None:
     stream = FakeStream([rec(p) for p in range(0, 14, 2)])  # 7 records, gaps like markers
     cps = FakeCheckpoints()
     calls: list[list[int]] = []
-    r = runner(stream, cps, lambda ps: calls.append(ps) or Result())
+    r = runner(stream, cps, recording(calls))
     drive(r, mapping(batch_size=3), lambda: cps.saved.get(f"m-1/{SHARD}") == 13)
     assert calls == [[0, 2, 4], [6, 8, 10], [12]]
     # The start position first, then after each chunk: never ahead of the work done.
@@ -154,7 +168,7 @@ def test_a_restart_resumes_at_the_checkpoint() -> None:
     stream = FakeStream([rec(p) for p in range(6)])
     cps = FakeCheckpoints({f"m-1/{SHARD}": 4})
     calls: list[list[int]] = []
-    r = runner(stream, cps, lambda ps: calls.append(ps) or Result())
+    r = runner(stream, cps, recording(calls))
     drive(r, mapping(batch_size=10), lambda: cps.saved[f"m-1/{SHARD}"] == 6)
     assert calls == [[4, 5]]
 
@@ -164,7 +178,7 @@ def test_latest_starts_at_the_mappings_creation() -> None:
     stream = FakeStream(records)
     cps = FakeCheckpoints()
     calls: list[list[int]] = []
-    r = runner(stream, cps, lambda ps: calls.append(ps) or Result())
+    r = runner(stream, cps, recording(calls))
     drive(r, mapping(starting_position="LATEST"), lambda: cps.saved.get(f"m-1/{SHARD}") == 3)
     assert calls == [[2]] and cps.history[0] == 2
 
@@ -173,7 +187,7 @@ def test_filtered_records_are_checkpointed_past_without_invoking() -> None:
     stream = FakeStream([rec(0, name="MODIFY"), rec(1), rec(2, name="REMOVE")])
     cps = FakeCheckpoints()
     calls: list[list[int]] = []
-    r = runner(stream, cps, lambda ps: calls.append(ps) or Result())
+    r = runner(stream, cps, recording(calls))
     m = mapping(filters=['{"eventName": ["INSERT"]}'])
     drive(r, m, lambda: cps.saved.get(f"m-1/{SHARD}") == 3)
     assert calls == [[1]]
@@ -184,7 +198,7 @@ def test_parallel_lanes_keep_each_key_in_order() -> None:
     stream = FakeStream([rec(p, key=keys[p % 4]) for p in range(16)])
     cps = FakeCheckpoints()
     calls: list[list[int]] = []
-    r = runner(stream, cps, lambda ps: calls.append(ps) or Result())
+    r = runner(stream, cps, recording(calls))
     m = mapping(batch_size=2, parallelization_factor=4)
     drive(r, m, lambda: cps.saved.get(f"m-1/{SHARD}") == 16)
     seen = [p for c in calls for p in c]
@@ -222,3 +236,25 @@ def test_slots_spread_mapping_shards_over_the_checkpoint_partitions() -> None:
     slots = {slot_of(f"m-{i}", SHARD) for i in range(60)}
     assert slots == set(range(CHECKPOINT_PARTITIONS))
     assert slot_of("m-1", SHARD) == slot_of("m-1", SHARD)
+
+
+def test_reconcile_reads_each_enabled_mapping_shard_and_forgets_deleted_ones() -> None:
+    from eventplane.registry import Resource
+
+    stream = FakeStream([rec(0)])
+    cps = FakeCheckpoints()
+    r = runner(stream, cps, lambda ps: Result())
+    registry: FakeRegistry = r._registry  # type: ignore[assignment]
+    spec = json.loads(json.dumps(mapping().to_spec()))
+    registry.resources = [Resource("event-source-mapping", "m-1", spec, 1, 0, 0)]
+
+    async def main() -> None:
+        r._reconcile()
+        assert set(r._readers) == {("m-1", SHARD)}
+        await until(lambda: cps.saved.get(f"m-1/{SHARD}") == 1)
+        registry.resources = []
+        r._reconcile()
+        assert r._readers == {}
+        await until(lambda: f"m-1/{SHARD}" not in cps.saved)
+
+    asyncio.run(main())

@@ -77,13 +77,13 @@ class TableStreamSource:
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         topic, partition, label = self._where(stream_arn, shard)
-        readers = self._engine.readers
-        low, _ = await asyncio.to_thread(readers.watermarks, topic, partition)
+        # Below the trim horizon the reader's consumer resets to the earliest record kept
+        # (auto.offset.reset), so no watermark request is spent here on every poll.
         found, next_offset = await asyncio.to_thread(
-            readers.read,
+            self._engine.readers.read,
             topic,
             partition,
-            max(position, low),
+            position,
             limit,
             lambda rec: rec["stream_label"] == label,
         )

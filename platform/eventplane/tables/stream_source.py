@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 
 from confluent_kafka import Consumer, TopicPartition
 
@@ -23,6 +25,11 @@ from eventplane.tables.streams import partition_of_shard, shard_id, to_record
 if TYPE_CHECKING:
     from eventplane.tables.engine import TableEngine
 
+T = TypeVar("T")
+# Blocking Kafka reads of every mapping's shards run here, never on the loop's default
+# executor: however many shards are polled, the server's other blocking calls still run.
+READ_THREADS = 4
+
 
 class TableStreamSource:
     """Implements ``StreamSource`` over the engine's stream readers."""
@@ -31,6 +38,10 @@ class TableStreamSource:
         self._engine = engine
         self._lock = threading.Lock()
         self._times: Consumer | None = None
+        self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="stream-source")
+
+    async def _blocking(self, call: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call, *args)
 
     def _stream(self, arn: str) -> tuple[TableDef, str]:
         try:
@@ -56,13 +67,16 @@ class TableStreamSource:
 
     async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
         topic, partition, _ = self._where(stream_arn, shard)
-        return await asyncio.to_thread(self._engine.readers.watermarks, topic, partition)
+        return await self._blocking(self._engine.readers.watermarks, topic, partition)
 
     async def position_at(self, stream_arn: str, shard: str, timestamp_ms: int) -> int:
         topic, partition, _ = self._where(stream_arn, shard)
-        return await asyncio.to_thread(self._offset_at, topic, partition, timestamp_ms)
+        return await self._blocking(self._offset_at, topic, partition, timestamp_ms)
 
     def _offset_at(self, topic: str, partition: int, timestamp_ms: int) -> int:
+        # The end first: a change committed while the time is looked up lands at or after
+        # it, so it is never skipped when no change at or after the time is found yet.
+        end = self._engine.readers.watermarks(topic, partition)[1]
         with self._lock:
             if self._times is None:
                 group = f"{naming.PREFIX}.stream-times.{uuid.uuid4().hex}"
@@ -71,15 +85,13 @@ class TableStreamSource:
                 [TopicPartition(topic, partition, timestamp_ms)], timeout=10
             )
         offset = found[0].offset
-        if offset < 0:  # no record at or after the time: the next one to come
-            return self._engine.readers.watermarks(topic, partition)[1]
-        return int(offset)
+        return end if offset < 0 else int(offset)  # < 0: none yet, the next one to come
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         topic, partition, label = self._where(stream_arn, shard)
         # Below the trim horizon the reader's consumer resets to the earliest record kept
         # (auto.offset.reset), so no watermark request is spent here on every poll.
-        found, next_offset = await asyncio.to_thread(
+        found, next_offset = await self._blocking(
             self._engine.readers.read,
             topic,
             partition,
@@ -94,6 +106,7 @@ class TableStreamSource:
         return StreamBatch(records, max(next_offset, position))
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             if self._times is not None:
                 self._times.close()

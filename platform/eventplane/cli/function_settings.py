@@ -186,6 +186,12 @@ def register_settings(
         p.add_argument(
             "--max-concurrency", type=int, metavar="N", help="queues: invocations at once, 2-1000"
         )
+        p.add_argument(
+            "--filter",
+            action="append",
+            metavar="PATTERN",
+            help="an event pattern (JSON) records must match; repeat for more (OR)",
+        )
         stream = p.add_argument_group("table streams")
         stream.add_argument(
             "--max-retries", type=int, metavar="N", help="-1 (until records expire) .. 10000"
@@ -201,12 +207,6 @@ def register_settings(
         stream.add_argument("--parallelization", type=int, metavar="N", help="1-10 per shard")
         stream.add_argument(
             "--on-failure", metavar="ARN", help="queue or topic told about batches given up"
-        )
-        stream.add_argument(
-            "--filter",
-            action="append",
-            metavar="PATTERN",
-            help="an event pattern (JSON) records must match; repeat for more (OR)",
         )
 
     p = action("put-concurrency", cmd_put_concurrency, "reserve concurrent executions")

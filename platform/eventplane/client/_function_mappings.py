@@ -73,7 +73,8 @@ class MappingCalls(ServiceCore):
             destination_config: streams: ``{"OnFailure": {"Destination": arn}}``, a
                 queue or topic told about each batch given up.
             filter_criteria: ``{"Filters": [{"Pattern": json}]}``: event patterns; a
-                record matching none is skipped without invoking. Streams only.
+                record matching none is skipped without invoking (a queue's message is
+                deleted; its JSON ``body`` is matched as an object).
 
         Returns:
             The mapping; keep its ``uuid``.

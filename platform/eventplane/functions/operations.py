@@ -118,6 +118,11 @@ def _mapping(m: MappingDef) -> s.EventSourceMappingConfiguration:
         scaling_config=(
             None if m.maximum_concurrency is None else s.ScalingConfig(m.maximum_concurrency)
         ),
+        filter_criteria=(
+            s.FilterCriteria([s.Filter(p) for p in m.filter_patterns])
+            if m.filter_patterns
+            else None
+        ),
         **_stream_view(m),
     )
 
@@ -137,9 +142,6 @@ def _stream_view(m: MappingDef) -> dict[str, Any]:
         "parallelization_factor": st.parallelization_factor,
         "destination_config": s.DestinationConfig(
             on_failure=s.OnFailure(st.on_failure) if st.on_failure else None
-        ),
-        "filter_criteria": (
-            s.FilterCriteria([s.Filter(p) for p in st.filters]) if st.filters else None
         ),
     }
 

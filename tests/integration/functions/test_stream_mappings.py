@@ -262,6 +262,33 @@ def test_filter_criteria_skip_records_without_invoking(
     eventually(two, timeout=60)
 
 
+def test_a_queue_mappings_filter_deletes_what_it_does_not_match(
+    client: Client, res: Resources, tmp_path: Path
+) -> None:
+    queue = res.queue("filtered", VisibilityTimeout="6")
+    fn = res.function("basics.batch", environment={"STATE_DIR": str(tmp_path)})
+    pattern = {"body": {"kind": ["keep"]}}
+    m = client.functions.create_event_source_mapping(
+        queue.arn, fn, filter_criteria={"Filters": [{"Pattern": json.dumps(pattern)}]}
+    )
+    res._mappings.append(m.uuid)
+    assert m.stream is None
+    bodies = ['{"kind": "keep", "n": 1}', '{"kind": "drop"}', "plain text", '{"kind": "keep"}']
+    for body in bodies:
+        client.queues.send_message(queue.url, body)
+
+    def settled() -> list[str]:
+        got = sorted(r["body"] for r in json_lines(tmp_path / "records.jsonl"))
+        assert got == sorted([bodies[0], bodies[3]]), got
+        counts = client.queues.get_queue_attributes(
+            queue.url, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )
+        assert set(counts.values()) == {"0"}, counts  # the filtered-out ones were deleted
+        return got
+
+    eventually(settled, timeout=60)
+
+
 def test_stream_mapping_settings_are_validated_and_shown(
     client: Client, res: Resources, tables: Tables, tmp_path: Path
 ) -> None:

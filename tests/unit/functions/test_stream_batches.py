@@ -293,6 +293,16 @@ def test_stream_settings_are_refused_with_lambdas_codes(
     assert words in err.value.message
 
 
+def test_a_queue_mapping_keeps_its_filters() -> None:
+    m = build(QUEUE, filters=['{"body": {"kind": ["keep"]}}'])
+    assert m.stream is None and m.filter_patterns == ('{"body": {"kind": ["keep"]}}',)
+    assert m.update(last_modified="x", batch_size=5).filters == m.filters
+    assert m.update(last_modified="x", filters=[]).filters == ()
+    with pytest.raises(EventplaneError) as err:
+        build(QUEUE, filters=["{"])
+    assert err.value.code == "InvalidParameterValueException"
+
+
 def test_a_queue_refuses_stream_settings() -> None:
     with pytest.raises(EventplaneError) as err:
         build(QUEUE, starting_position="LATEST")

@@ -32,6 +32,7 @@ from eventplane.functions.models.common import (
 from eventplane.functions.models.stream_settings import (
     DEFAULT_STREAM_BATCH_SIZE,
     StreamSettings,
+    filter_patterns,
     reject_stream_only,
 )
 from eventplane.registry import Resource
@@ -95,6 +96,11 @@ class MappingDef:
     state: str = ENABLED
     state_transition_reason: str = "USER_INITIATED"
     stream: StreamSettings | None = None
+    filters: tuple[str, ...] = ()  # a queue's FilterCriteria (a stream's are in ``stream``)
+
+    @property
+    def filter_patterns(self) -> tuple[str, ...]:
+        return self.stream.filters if self.stream is not None else self.filters
 
     @property
     def fifo(self) -> bool:
@@ -136,11 +142,13 @@ class MappingDef:
         :meth:`StreamSettings.build`; a queue source refuses them.
         """
         queue, is_stream = source_of(event_source_arn)
+        queue_filters: tuple[str, ...] = ()
         if is_stream:
             queue = ""
             if stream is None:
                 stream = StreamSettings.build(**stream_fields)
         else:
+            queue_filters = filter_patterns(stream_fields.pop("filters", None))
             reject_stream_only(stream_fields)
             stream = None
         fifo = queue.endswith(".fifo")
@@ -202,6 +210,7 @@ class MappingDef:
             state=ENABLED if enabled else DISABLED,
             state_transition_reason=state_transition_reason,
             stream=stream,
+            filters=queue_filters,
         )
 
     def update(
@@ -221,7 +230,8 @@ class MappingDef:
         ``maximum_concurrency`` 0 removes the limit. A stream's starting position stays."""
         stream = self.stream
         if stream is None:
-            reject_stream_only(stream_fields)
+            given = stream_fields.pop("filters", None)
+            stream_fields["filters"] = self.filters if given is None else given
         else:
             stream_fields.pop("starting_position", None)
             stream = stream.update(**stream_fields)
@@ -247,6 +257,7 @@ class MappingDef:
             ),
             last_modified=last_modified,
             stream=stream,
+            **({} if stream is not None else stream_fields),
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -264,6 +275,7 @@ class MappingDef:
             "state": self.state,
             "state_transition_reason": self.state_transition_reason,
             "stream": self.stream.to_spec() if self.stream is not None else None,
+            "filters": list(self.filters),
         }
 
     @staticmethod
@@ -287,4 +299,5 @@ class MappingDef:
             state=s.get("state") or (ENABLED if enabled else DISABLED),
             state_transition_reason=s.get("state_transition_reason", "USER_INITIATED"),
             stream=StreamSettings.from_spec(stream) if stream else None,
+            filters=tuple(s.get("filters") or ()),
         )

@@ -187,7 +187,6 @@ STREAM_ONLY: Final = (
     "bisect_batch_on_function_error",
     "parallelization_factor",
     "on_failure",
-    "filters",
 )
 _NAMES: Final = {
     "starting_position": "StartingPosition",
@@ -197,7 +196,6 @@ _NAMES: Final = {
     "bisect_batch_on_function_error": "BisectBatchOnFunctionError",
     "parallelization_factor": "ParallelizationFactor",
     "on_failure": "DestinationConfig",
-    "filters": "FilterCriteria",
 }
 
 

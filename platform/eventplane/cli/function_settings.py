@@ -86,6 +86,22 @@ def _mapping_line(m: Any) -> str:
     return f"{m.uuid}  {m.state}  {m.event_source_arn} -> {m.function_arn}"
 
 
+def _stream_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The stream-only options given (None: left out), as SDK keyword arguments."""
+    return {
+        "maximum_retry_attempts": args.max_retries,
+        "maximum_record_age_in_seconds": args.max_record_age,
+        "bisect_batch_on_function_error": args.bisect,
+        "parallelization_factor": args.parallelization,
+        "destination_config": (
+            None if args.on_failure is None else {"OnFailure": {"Destination": args.on_failure}}
+        ),
+        "filter_criteria": (
+            None if args.filter is None else {"Filters": [{"Pattern": f} for f in args.filter]}
+        ),
+    }
+
+
 def cmd_create_mapping(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         mapping = ep.functions.create_event_source_mapping(
@@ -96,6 +112,9 @@ def cmd_create_mapping(args: argparse.Namespace) -> int:
             maximum_batching_window_in_seconds=args.window,
             function_response_types=[_REPORT_FAILURES] if args.report_batch_item_failures else [],
             maximum_concurrency=args.max_concurrency,
+            starting_position=args.starting_position,
+            starting_position_timestamp=args.starting_timestamp,
+            **_stream_settings(args),
         )
     return _done(args, mapping, mapping.uuid)
 
@@ -104,6 +123,7 @@ def cmd_update_mapping(args: argparse.Namespace) -> int:
     types = None
     if args.report_batch_item_failures is not None:
         types = [_REPORT_FAILURES] if args.report_batch_item_failures else []
+    stream = _stream_settings(args)
     given = (
         args.function,
         args.enabled,
@@ -111,12 +131,13 @@ def cmd_update_mapping(args: argparse.Namespace) -> int:
         args.window,
         types,
         args.max_concurrency,
+        *stream.values(),
     )
     if all(v is None for v in given):
         _usage(
             args,
             "give --function, --enabled, --disabled, --batch-size, --window, "
-            "--[no-]report-batch-item-failures or --max-concurrency",
+            "--[no-]report-batch-item-failures, --max-concurrency or a stream setting",
         )
     with _client(args) as ep:
         mapping = ep.functions.update_event_source_mapping(
@@ -127,6 +148,7 @@ def cmd_update_mapping(args: argparse.Namespace) -> int:
             maximum_batching_window_in_seconds=args.window,
             function_response_types=types,
             maximum_concurrency=args.max_concurrency,
+            **stream,
         )
     return _done(args, mapping, _mapping_line(mapping))
 
@@ -162,7 +184,29 @@ def register_settings(
             "--window", type=int, metavar="SECONDS", help="batching window, 0-300 (not FIFO)"
         )
         p.add_argument(
-            "--max-concurrency", type=int, metavar="N", help="invocations at once, 2-1000"
+            "--max-concurrency", type=int, metavar="N", help="queues: invocations at once, 2-1000"
+        )
+        p.add_argument(
+            "--filter",
+            action="append",
+            metavar="PATTERN",
+            help="an event pattern (JSON) records must match; repeat for more (OR)",
+        )
+        stream = p.add_argument_group("table streams")
+        stream.add_argument(
+            "--max-retries", type=int, metavar="N", help="-1 (until records expire) .. 10000"
+        )
+        stream.add_argument(
+            "--max-record-age", type=int, metavar="SECONDS", help="-1 (no limit) or 60-604800"
+        )
+        stream.add_argument(
+            "--bisect",
+            action=argparse.BooleanOptionalAction,
+            help="split a failing batch in two and retry the halves",
+        )
+        stream.add_argument("--parallelization", type=int, metavar="N", help="1-10 per shard")
+        stream.add_argument(
+            "--on-failure", metavar="ARN", help="queue or topic told about batches given up"
         )
 
     p = action("put-concurrency", cmd_put_concurrency, "reserve concurrent executions")
@@ -195,10 +239,20 @@ def register_settings(
         qualifier(p)
 
     # event source mappings
-    p = action("create-mapping", cmd_create_mapping, "invoke a function with queue batches")
-    p.add_argument("--source", required=True, metavar="QUEUE_ARN")
+    p = action(
+        "create-mapping", cmd_create_mapping, "invoke a function with queue or table stream batches"
+    )
+    p.add_argument("--source", required=True, metavar="ARN", help="a queue or table stream ARN")
     p.add_argument("--function", required=True, metavar="NAME", help="function name or ARN")
     mapping_settings(p)
+    p.add_argument(
+        "--starting-position",
+        choices=("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"),
+        help="table streams (required there)",
+    )
+    p.add_argument(
+        "--starting-timestamp", type=float, metavar="EPOCH_SECONDS", help="with AT_TIMESTAMP"
+    )
     p.add_argument("--disabled", action="store_true", help="create it paused")
     p.add_argument(
         "--report-batch-item-failures",

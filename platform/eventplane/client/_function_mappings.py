@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane.client import _function_types as t
@@ -11,10 +13,12 @@ from eventplane.client._facade import ServiceCore
 from eventplane.client._function_types import (
     EventSourceMapping,
 )
+from eventplane.client._stream_mapping_types import stream_request_fields, timestamp_ms
 
 
 class MappingCalls(ServiceCore):
-    """CreateEventSourceMapping ... DeleteEventSourceMapping: queues polled in batches."""
+    """CreateEventSourceMapping ... DeleteEventSourceMapping: queues polled in batches, and
+    table streams read shard by shard."""
 
     # --- event source mappings -----------------------------------------------------------
 
@@ -28,11 +32,21 @@ class MappingCalls(ServiceCore):
         maximum_batching_window_in_seconds: int | None = None,
         function_response_types: Iterable[str] | None = None,
         maximum_concurrency: int | None = None,
+        starting_position: str | None = None,
+        starting_position_timestamp: float | datetime | None = None,
+        maximum_retry_attempts: int | None = None,
+        maximum_record_age_in_seconds: int | None = None,
+        bisect_batch_on_function_error: bool | None = None,
+        parallelization_factor: int | None = None,
+        destination_config: Mapping[str, Any] | None = None,
+        filter_criteria: Mapping[str, Any] | None = None,
     ) -> EventSourceMapping:
-        """Invoke a function with batches of messages from a queue.
+        """Invoke a function with batches of messages from a queue, or of changes from a
+        table stream.
 
         Args:
-            event_source_arn: the queue's ARN.
+            event_source_arn: the queue's ARN, or a table's stream ARN
+                (``TableDescription.latest_stream_arn``).
             function_name: the function (name or ARN, optionally qualified).
             enabled: start polling at once; None: True.
             batch_size: messages per invocation at most, 1-10,000 (FIFO: 1-10);
@@ -43,7 +57,24 @@ class MappingCalls(ServiceCore):
                 returns ``{"batchItemFailures": [{"itemIdentifier": id}]}`` and only
                 those messages stay on the queue.
             maximum_concurrency: the most invocations at once, 2-1,000 (boto3's
-                ``ScalingConfig.MaximumConcurrency``); None: unset.
+                ``ScalingConfig.MaximumConcurrency``); None: unset. Queues only.
+            starting_position: streams (required): ``TRIM_HORIZON`` (the oldest change
+                kept), ``LATEST`` (changes from now on) or ``AT_TIMESTAMP``.
+            starting_position_timestamp: with AT_TIMESTAMP: seconds since the epoch or a
+                datetime.
+            maximum_retry_attempts: streams: retries of a failing batch, -1 (until its
+                records expire; the default) .. 10,000.
+            maximum_record_age_in_seconds: streams: older records are given up, -1 (no
+                limit; the default) or 60-604,800.
+            bisect_batch_on_function_error: streams: split a failing batch in two and
+                retry the halves.
+            parallelization_factor: streams: batches of one shard at once, 1-10 (one
+                item's changes stay in order).
+            destination_config: streams: ``{"OnFailure": {"Destination": arn}}``, a
+                queue or topic told about each batch given up.
+            filter_criteria: ``{"Filters": [{"Pattern": json}]}``: event patterns; a
+                record matching none is skipped without invoking (a queue's message is
+                deleted; its JSON ``body`` is matched as an object).
 
         Returns:
             The mapping; keep its ``uuid``.
@@ -63,6 +94,19 @@ class MappingCalls(ServiceCore):
             function_response_types,
             maximum_concurrency,
         )
+        req.starting_position = starting_position or ""
+        at = timestamp_ms(starting_position_timestamp)
+        if at is not None:
+            req.starting_position_timestamp_ms = at
+        fields = stream_request_fields(
+            maximum_retry_attempts=maximum_retry_attempts,
+            maximum_record_age_in_seconds=maximum_record_age_in_seconds,
+            bisect_batch_on_function_error=bisect_batch_on_function_error,
+            parallelization_factor=parallelization_factor,
+            destination_config=destination_config,
+            filter_criteria=filter_criteria,
+        )
+        req.MergeFrom(pb.CreateEventSourceMappingRequest(**fields))
         return t.event_source_mapping(
             await self._call(self._stub.CreateEventSourceMapping, req, self._timeout)
         )
@@ -77,6 +121,12 @@ class MappingCalls(ServiceCore):
         maximum_batching_window_in_seconds: int | None = None,
         function_response_types: Iterable[str] | None = None,
         maximum_concurrency: int | None = None,
+        maximum_retry_attempts: int | None = None,
+        maximum_record_age_in_seconds: int | None = None,
+        bisect_batch_on_function_error: bool | None = None,
+        parallelization_factor: int | None = None,
+        destination_config: Mapping[str, Any] | None = None,
+        filter_criteria: Mapping[str, Any] | None = None,
     ) -> EventSourceMapping:
         """Change a mapping; what is left out (None) stays as it is.
 
@@ -89,6 +139,11 @@ class MappingCalls(ServiceCore):
             function_response_types: replaces the list; ``[]`` stops partial batch
                 failure reports.
             maximum_concurrency: 2-1,000.
+            maximum_retry_attempts, maximum_record_age_in_seconds,
+            bisect_batch_on_function_error, parallelization_factor: streams, as for
+                :meth:`create_event_source_mapping`.
+            destination_config: streams: ``{"OnFailure": {"Destination": ""}}`` removes it.
+            filter_criteria: replaces the filters; ``{"Filters": []}`` removes them.
 
         Raises:
             EventplaneError: ``ResourceNotFoundException`` when the mapping does not exist.
@@ -102,6 +157,17 @@ class MappingCalls(ServiceCore):
             function_response_types,
             maximum_concurrency,
         )
+        fields = stream_request_fields(
+            maximum_retry_attempts=maximum_retry_attempts,
+            maximum_record_age_in_seconds=maximum_record_age_in_seconds,
+            bisect_batch_on_function_error=bisect_batch_on_function_error,
+            parallelization_factor=parallelization_factor,
+            destination_config=destination_config,
+            filter_criteria=filter_criteria,
+        )
+        if filter_criteria is not None:
+            fields["set_filter_patterns"] = True
+        req.MergeFrom(pb.UpdateEventSourceMappingRequest(**fields))
         return t.event_source_mapping(
             await self._call(self._stub.UpdateEventSourceMapping, req, self._timeout)
         )

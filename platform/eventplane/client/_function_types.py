@@ -22,6 +22,7 @@ from eventplane._gen.v1 import functions_pb2 as pb
 
 # One class for "a malformed argument, caught before anything is sent" across the SDK.
 from eventplane.client._event_types import InvalidArgument, strings
+from eventplane.client._stream_mapping_types import StreamMappingSettings, stream_settings
 
 NO_RESERVATION = -1  # the proto's "no reserved concurrency"
 
@@ -199,6 +200,7 @@ class EventSourceMapping:
             (boto3's ``ScalingConfig.MaximumConcurrency``); None: unset.
         last_modified: when the mapping last changed, ISO 8601.
         state_transition_reason: why it is in its state; None if there is nothing to say.
+        stream: a table stream mapping's own settings; None for a queue.
     """
 
     uuid: str
@@ -211,6 +213,7 @@ class EventSourceMapping:
     maximum_concurrency: int | None
     last_modified: str
     state_transition_reason: str | None
+    stream: StreamMappingSettings | None = None
 
 
 # --- the zip-a-folder helper -----------------------------------------------------------
@@ -530,4 +533,5 @@ def event_source_mapping(m: pb.EventSourceMapping) -> EventSourceMapping:
         m.maximum_concurrency or None,
         m.last_modified,
         m.state_transition_reason or None,
+        stream_settings(m),
     )

@@ -58,8 +58,11 @@ from eventplane.functions.models import (
 )
 from eventplane.functions.packages import Package, package_directory, package_zip
 from eventplane.functions.pool import WorkerPool
+from eventplane.functions.stream_checkpoints import Checkpoints
+from eventplane.functions.stream_mappings import StreamMappingRunner
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.messaging.sources import queue_source
+from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 
@@ -88,6 +91,15 @@ class FunctionEngine(InvokePath):
         self.mappings = MappingRunner(
             ctx.registry, run=self._run_mapping, queues=lambda: queue_source(ctx.extras)
         )
+        self.stream_mappings = StreamMappingRunner(
+            ctx.registry,
+            lambda on_change: Checkpoints(ctx.settings, ctx.producer, on_change),
+            run=self._run_mapping,
+            streams=lambda: stream_source(ctx.extras),
+            router=Router(ctx.registry),
+            producer=ctx.producer,
+            clock=ctx.clock,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _now(self) -> str:
@@ -103,8 +115,10 @@ class FunctionEngine(InvokePath):
         await asyncio.to_thread(self.code.start)
         self.async_invoker.start()
         await self.mappings.start()
+        await self.stream_mappings.start()
 
     async def stop(self) -> None:
+        await self.stream_mappings.stop()
         await self.mappings.stop()
         await asyncio.to_thread(self.async_invoker.close)
         await self.pool.close()
@@ -399,10 +413,22 @@ class FunctionEngine(InvokePath):
     async def create_mapping(self, source: str, function_ref: str, **fields: Any) -> MappingDef:
         name, qualifier = parse_function_ref(function_ref)
         self.resolve(name, qualifier)
+        # Where a LATEST stream mapping starts (a queue mapping ignores it).
+        fields["created_ms"] = self.clock()
         mapping = MappingDef.build(
             str(uuid.uuid4()), source, name, qualifier, last_modified=self._now(), **fields
         )
-        if self.registry.get("queue", mapping.queue) is None:
+        if mapping.stream is not None:
+            streams = stream_source(self.ctx.extras)
+            # Without the tables role in this process the stream cannot be checked here.
+            if streams is not None:
+                try:
+                    streams.shards(mapping.event_source_arn)
+                except ResourceNotFound:
+                    raise InvalidParameterValueException(
+                        f"Stream not found: {mapping.event_source_arn} (eventSourceArn)"
+                    ) from None
+        elif self.registry.get("queue", mapping.queue) is None:
             raise InvalidParameterValueException(
                 f"Error occurred while ReceiveMessage. SQS Error Code: "
                 f"AWS.SimpleQueueService.NonExistentQueue. (queue {mapping.queue})"

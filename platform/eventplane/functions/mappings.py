@@ -12,7 +12,9 @@ synchronously with the SQS event shape (``{"Records": [...]}``):
 - a function error: nothing is deleted; the messages return after their visibility timeout;
 - with ReportBatchItemFailures: only the reported items stay (an empty list or null means
   every item succeeded; a malformed response or an unknown id fails the whole batch); on a
-  FIFO queue everything from the first failed item on stays, so group order holds.
+  FIFO queue everything from the first failed item on stays, so group order holds;
+- with FilterCriteria: a message no pattern matches is deleted without invoking (as
+  Lambda does); patterns see the SQS record, its ``body`` as an object when it is JSON.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from eventplane.arn import REGION
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.functions import metrics
 from eventplane.functions.models import MAPPING, MappingDef
+from eventplane.functions.models.stream_settings import compile_filter
 from eventplane.functions.pool import InvocationResult
 from eventplane.messaging.sources import MAX_DELETE_BATCH, QueueSource, ReceivedMessage
 from eventplane.observability.logging import get_logger
@@ -80,7 +83,8 @@ class MappingRunner:
             self._loop.call_soon_threadsafe(self._reconcile)
 
     def _reconcile(self) -> None:
-        wanted = {r.name: r for r in self._registry.find(MAPPING)}
+        # Stream mappings are read by the stream runner (stream_mappings.py).
+        wanted = {r.name: r for r in self._registry.find(MAPPING) if not r.spec.get("stream")}
         for key in [k for k in self._pollers if k not in wanted]:
             for t in self._pollers.pop(key)[1]:
                 t.cancel()
@@ -133,6 +137,10 @@ class MappingRunner:
         return batch
 
     async def _process(self, mapping: MappingDef, batch: list[ReceivedMessage]) -> None:
+        if mapping.filters:
+            batch = await self._filter(mapping, batch)
+            if not batch:
+                return
         event = {"Records": [_record(mapping, m) for m in batch]}
         result = await self._run(mapping, json.dumps(event).encode())
         if result.function_error:
@@ -151,6 +159,32 @@ class MappingRunner:
         for start in range(0, len(done), MAX_DELETE_BATCH):
             chunk = done[start : start + MAX_DELETE_BATCH]
             await queues.delete(mapping.queue, [m.receipt_handle for m in chunk])
+
+    async def _filter(
+        self, mapping: MappingDef, batch: list[ReceivedMessage]
+    ) -> list[ReceivedMessage]:
+        """The messages a FilterCriteria pattern matches; the others are deleted."""
+        patterns = [compile_filter(p) for p in mapping.filters]
+        keep: list[ReceivedMessage] = []
+        drop: list[ReceivedMessage] = []
+        for m in batch:
+            (keep if any(p.matches(_filterable(mapping, m)) for p in patterns) else drop).append(m)
+        queues = self._source()
+        for start in range(0, len(drop), MAX_DELETE_BATCH):
+            chunk = drop[start : start + MAX_DELETE_BATCH]
+            await queues.delete(mapping.queue, [m.receipt_handle for m in chunk])
+        return keep
+
+
+def _filterable(mapping: MappingDef, m: ReceivedMessage) -> dict[str, Any]:
+    record = _record(mapping, m)
+    try:
+        body = json.loads(m.body)
+    except ValueError:
+        return record
+    if isinstance(body, dict):
+        record["body"] = body
+    return record
 
 
 def _failed_items(

@@ -98,8 +98,18 @@ DESTINATIONS = Counter(
 )
 MAPPING_BATCHES = Counter(
     "eventplane_function_mapping_batches_total",
-    "Queue event source mapping batches, by outcome: success, partial, failed.",
+    "Event source mapping batches (queues and streams), by outcome: success, partial, failed.",
     ("function", "outcome"),
+)
+MAPPING_ITERATOR_AGE = Gauge(
+    "eventplane_function_mapping_iterator_age_seconds",
+    "Stream mappings: age of the last record of the last batch processed (0 when caught up).",
+    ("function", "mapping"),
+)
+MAPPING_DISCARDED = Counter(
+    "eventplane_function_mapping_records_discarded_total",
+    "Stream records a mapping gave up, by condition: RetryAttemptsExhausted, RecordAgeExceeded.",
+    ("function", "condition"),
 )
 
 

@@ -10,11 +10,13 @@ the registry, the code store, the worker pool and the async invoker.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from eventplane.errors import MissingParameter, ValidationException
 from eventplane.functions import shapes as s
 from eventplane.functions.engine import FunctionEngine
+from eventplane.functions.errors import InvalidParameterValueException
 from eventplane.functions.invoke import log_result
 from eventplane.functions.models import (
     DIRECTORY,
@@ -116,7 +118,62 @@ def _mapping(m: MappingDef) -> s.EventSourceMappingConfiguration:
         scaling_config=(
             None if m.maximum_concurrency is None else s.ScalingConfig(m.maximum_concurrency)
         ),
+        filter_criteria=(
+            s.FilterCriteria([s.Filter(p) for p in m.filter_patterns])
+            if m.filter_patterns
+            else None
+        ),
+        **_stream_view(m),
     )
+
+
+def _stream_view(m: MappingDef) -> dict[str, Any]:
+    """A stream mapping's own fields, as GetEventSourceMapping shows them."""
+    st = m.stream
+    if st is None:
+        return {}
+    at = st.starting_position_timestamp_ms
+    return {
+        "starting_position": st.starting_position,
+        "starting_position_timestamp": None if at is None else at / 1000,
+        "maximum_retry_attempts": st.maximum_retry_attempts,
+        "maximum_record_age_in_seconds": st.maximum_record_age_seconds,
+        "bisect_batch_on_function_error": st.bisect_batch_on_function_error,
+        "parallelization_factor": st.parallelization_factor,
+        "destination_config": s.DestinationConfig(
+            on_failure=s.OnFailure(st.on_failure) if st.on_failure else None
+        ),
+    }
+
+
+def _stream_fields(
+    req: s.CreateEventSourceMappingRequest | s.UpdateEventSourceMappingRequest,
+) -> dict[str, Any]:
+    """The stream settings a request gives (None: not given); a queue mapping refuses any."""
+    found: dict[str, Any] = {
+        "maximum_retry_attempts": req.maximum_retry_attempts,
+        "maximum_record_age_seconds": req.maximum_record_age_in_seconds,
+        "bisect_batch_on_function_error": req.bisect_batch_on_function_error,
+        "parallelization_factor": req.parallelization_factor,
+    }
+    destination = req.destination_config
+    if destination is not None:
+        if destination.on_success is not None and destination.on_success.destination:
+            raise InvalidParameterValueException(
+                "Unsupported DestinationConfig.OnSuccess parameter for a stream event source "
+                "mapping: only OnFailure is supported."
+            )
+        if destination.on_failure is not None:
+            found["on_failure"] = destination.on_failure.destination or ""
+    if req.filter_criteria is not None:
+        found["filters"] = [f.pattern or "" for f in req.filter_criteria.filters]
+    if isinstance(req, s.CreateEventSourceMappingRequest):
+        found["starting_position"] = req.starting_position
+        at = req.starting_position_timestamp
+        if at is not None:
+            seconds = at.timestamp() if isinstance(at, datetime) else float(at)
+            found["starting_position_timestamp_ms"] = int(seconds * 1000)
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _code(zip_file: bytes | None, directory: str | None) -> tuple[bytes | None, str | None]:
@@ -345,6 +402,7 @@ class FunctionOperations:
             enabled=True if req.enabled is None else req.enabled,
             function_response_types=list(req.function_response_types),
             maximum_concurrency=scaling or None,
+            **_stream_fields(req),
         )
         return _mapping(mapping)
 
@@ -363,6 +421,7 @@ class FunctionOperations:
             maximum_concurrency=(
                 req.scaling_config.maximum_concurrency if req.scaling_config else None
             ),
+            **_stream_fields(req),
         )
         return _mapping(mapping)
 

@@ -89,7 +89,46 @@ def _mapping(m: s.EventSourceMappingConfiguration) -> pb.EventSourceMapping:
         maximum_concurrency=(m.scaling_config.maximum_concurrency or 0) if m.scaling_config else 0,
         last_modified=m.last_modified,
         state_transition_reason=m.state_transition_reason,
+        starting_position=m.starting_position or "",
+        starting_position_timestamp_ms=(
+            0
+            if m.starting_position_timestamp is None
+            else int(m.starting_position_timestamp * 1000)
+        ),
+        maximum_retry_attempts=m.maximum_retry_attempts or 0,
+        maximum_record_age_in_seconds=m.maximum_record_age_in_seconds or 0,
+        bisect_batch_on_function_error=bool(m.bisect_batch_on_function_error),
+        parallelization_factor=m.parallelization_factor or 0,
+        on_failure_destination=(
+            (m.destination_config.on_failure.destination or "")
+            if m.destination_config and m.destination_config.on_failure
+            else ""
+        ),
+        filter_patterns=[
+            f.pattern or "" for f in (m.filter_criteria.filters if m.filter_criteria else [])
+        ],
     )
+
+
+def _stream_request(request: Any) -> dict[str, Any]:
+    """The stream fields of a Create/UpdateEventSourceMapping request, as shapes."""
+    on_failure = _optional(request, "on_failure_destination")
+    if hasattr(request, "set_filter_patterns"):
+        given = request.set_filter_patterns
+    else:
+        given = bool(request.filter_patterns)
+    return {
+        "maximum_retry_attempts": _optional(request, "maximum_retry_attempts"),
+        "maximum_record_age_in_seconds": _optional(request, "maximum_record_age_in_seconds"),
+        "bisect_batch_on_function_error": _optional(request, "bisect_batch_on_function_error"),
+        "parallelization_factor": _optional(request, "parallelization_factor"),
+        "destination_config": (
+            None if on_failure is None else s.DestinationConfig(on_failure=s.OnFailure(on_failure))
+        ),
+        "filter_criteria": (
+            s.FilterCriteria([s.Filter(p) for p in request.filter_patterns]) if given else None
+        ),
+    }
 
 
 def _concurrency(c: s.Concurrency | None) -> int:
@@ -348,6 +387,13 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                 enabled=_optional(request, "enabled"),
                 function_response_types=list(request.function_response_types),
                 scaling_config=s.ScalingConfig(request.maximum_concurrency or None),
+                starting_position=request.starting_position or None,
+                starting_position_timestamp=(
+                    None
+                    if not request.HasField("starting_position_timestamp_ms")
+                    else request.starting_position_timestamp_ms / 1000
+                ),
+                **_stream_request(request),
             )
         )
         return _mapping(result)
@@ -371,6 +417,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                     else None
                 ),
                 scaling_config=None if concurrency is None else s.ScalingConfig(concurrency),
+                **_stream_request(request),
             )
         )
         return _mapping(result)

@@ -12,6 +12,7 @@ out (Lambda tells "not given" from "zero" for Timeout, Enabled, ...).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # --- shared shapes -----------------------------------------------------------------------------
 
@@ -110,6 +111,16 @@ class ScalingConfig:
 
 
 @dataclass
+class Filter:
+    pattern: str | None = None
+
+
+@dataclass
+class FilterCriteria:
+    filters: list[Filter] = field(default_factory=list)
+
+
+@dataclass
 class EventSourceMappingConfiguration:
     uuid: str
     event_source_arn: str
@@ -121,6 +132,15 @@ class EventSourceMappingConfiguration:
     last_modified: str
     state_transition_reason: str
     scaling_config: ScalingConfig | None = None  # present only when a limit is set
+    # streams only (None for a queue)
+    starting_position: str | None = None
+    starting_position_timestamp: float | None = None  # seconds since the epoch
+    maximum_retry_attempts: int | None = None
+    maximum_record_age_in_seconds: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    parallelization_factor: int | None = None
+    destination_config: DestinationConfig | None = None
+    filter_criteria: FilterCriteria | None = None
 
 
 # --- functions -------------------------------------------------------------------------------
@@ -341,6 +361,15 @@ class CreateEventSourceMappingRequest:
     enabled: bool | None = None
     function_response_types: list[str] = field(default_factory=list)
     scaling_config: ScalingConfig | None = None
+    # streams only
+    starting_position: str | None = None
+    starting_position_timestamp: Any = None  # seconds since the epoch, or a datetime
+    maximum_retry_attempts: int | None = None
+    maximum_record_age_in_seconds: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    parallelization_factor: int | None = None
+    destination_config: DestinationConfig | None = None
+    filter_criteria: FilterCriteria | None = None
 
 
 @dataclass
@@ -352,6 +381,13 @@ class UpdateEventSourceMappingRequest:
     enabled: bool | None = None
     function_response_types: list[str] | None = None  # None: unchanged
     scaling_config: ScalingConfig | None = None
+    # streams only
+    maximum_retry_attempts: int | None = None
+    maximum_record_age_in_seconds: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    parallelization_factor: int | None = None
+    destination_config: DestinationConfig | None = None
+    filter_criteria: FilterCriteria | None = None
 
 
 @dataclass

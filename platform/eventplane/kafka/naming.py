@@ -51,6 +51,7 @@ def in_cluster(name: str, cluster: str | None) -> str:
 RESOURCES = f"{PREFIX}.resources"
 FUNCTION_ASYNC = f"{PREFIX}.fn.async"
 FUNCTION_CODE = f"{PREFIX}.fn.code"
+FUNCTION_STREAM_CHECKPOINTS = f"{PREFIX}.fn.stream-checkpoints"
 WF_HISTORY = f"{PREFIX}.wf.history"
 WF_INBOX = f"{PREFIX}.wf.inbox"
 WF_TASKS = f"{PREFIX}.wf.tasks"
@@ -61,6 +62,7 @@ WF_OWNERS_GROUP = f"{PREFIX}.wf-owners"
 WF_TASKS_GROUP = f"{PREFIX}.wf-tasks"
 WF_TIMERS_GROUP = f"{PREFIX}.wf-timers"
 TABLE_OWNERS_GROUP = f"{PREFIX}.table-owners"
+STREAM_MAPPING_OWNERS_GROUP = f"{PREFIX}.stream-mapping-owners"
 
 
 def queue_topic(queue: str) -> str:

@@ -22,12 +22,14 @@ class TablesComponent:
         self._engine: TableEngine | None = None
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
+        from eventplane.messaging.stream_sources import STREAM_SOURCE
         from eventplane.tables.aws import DynamoDBBinding, DynamoDBStreamsBinding
         from eventplane.tables.engine import TableEngine
         from eventplane.tables.forward import Forwarding
         from eventplane.tables.operations import TableOperations
         from eventplane.tables.service import TablesService
         from eventplane.tables.stream_operations import StreamOperations
+        from eventplane.tables.stream_source import TableStreamSource
         from eventplane.tables.ttl import clock_from_env
 
         # The wall clock, moved by EVENTPLANE_TABLES_CLOCK_OFFSET_MS when a test sets it.
@@ -42,6 +44,8 @@ class TablesComponent:
             TableOperations(engine, Forwarding(service.forwarder))
         )
         bindings["dynamodbstreams"] = DynamoDBStreamsBinding(StreamOperations(service.streams))
+        # Stream event source mappings (functions) read table streams through this port.
+        ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)
 
     async def stop(self) -> None:
         if self._engine is not None:

@@ -1094,9 +1094,17 @@ class EventSourceMapping(_message.Message):
     MAXIMUM_CONCURRENCY_FIELD_NUMBER: _builtins.int
     LAST_MODIFIED_FIELD_NUMBER: _builtins.int
     STATE_TRANSITION_REASON_FIELD_NUMBER: _builtins.int
+    STARTING_POSITION_FIELD_NUMBER: _builtins.int
+    STARTING_POSITION_TIMESTAMP_MS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RETRY_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RECORD_AGE_IN_SECONDS_FIELD_NUMBER: _builtins.int
+    BISECT_BATCH_ON_FUNCTION_ERROR_FIELD_NUMBER: _builtins.int
+    PARALLELIZATION_FACTOR_FIELD_NUMBER: _builtins.int
+    ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
+    FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
     uuid: _builtins.str
     event_source_arn: _builtins.str
-    """a queue ARN"""
+    """a queue ARN or a table stream ARN"""
     function_arn: _builtins.str
     batch_size: _builtins.int
     """1-10000 (FIFO: 1-10), default 10"""
@@ -1108,9 +1116,28 @@ class EventSourceMapping(_message.Message):
     """2-1000; 0: unset"""
     last_modified: _builtins.str
     state_transition_reason: _builtins.str
+    starting_position: _builtins.str
+    """streams only (empty / zero for a queue)
+    TRIM_HORIZON, LATEST, AT_TIMESTAMP
+    """
+    starting_position_timestamp_ms: _builtins.int
+    """AT_TIMESTAMP"""
+    maximum_retry_attempts: _builtins.int
+    """-1 (until records expire) .. 10000"""
+    maximum_record_age_in_seconds: _builtins.int
+    """-1 (no limit) or 60-604800"""
+    bisect_batch_on_function_error: _builtins.bool
+    parallelization_factor: _builtins.int
+    """1-10"""
+    on_failure_destination: _builtins.str
+    """a queue or topic ARN"""
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """ReportBatchItemFailures"""
+
+    @_builtins.property
+    def filter_patterns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """FilterCriteria: event patterns (JSON)"""
 
     def __init__(
         self,
@@ -1125,10 +1152,18 @@ class EventSourceMapping(_message.Message):
         maximum_concurrency: _builtins.int = ...,
         last_modified: _builtins.str = ...,
         state_transition_reason: _builtins.str = ...,
+        starting_position: _builtins.str = ...,
+        starting_position_timestamp_ms: _builtins.int = ...,
+        maximum_retry_attempts: _builtins.int = ...,
+        maximum_record_age_in_seconds: _builtins.int = ...,
+        bisect_batch_on_function_error: _builtins.bool = ...,
+        parallelization_factor: _builtins.int = ...,
+        on_failure_destination: _builtins.str = ...,
+        filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "event_source_arn", b"event_source_arn", "function_arn", b"function_arn", "function_response_types", b"function_response_types", "last_modified", b"last_modified", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "state", b"state", "state_transition_reason", b"state_transition_reason", "uuid", b"uuid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_arn", b"function_arn", "function_response_types", b"function_response_types", "last_modified", b"last_modified", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms", "state", b"state", "state_transition_reason", b"state_transition_reason", "uuid", b"uuid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1145,14 +1180,32 @@ class CreateEventSourceMappingRequest(_message.Message):
     ENABLED_FIELD_NUMBER: _builtins.int
     FUNCTION_RESPONSE_TYPES_FIELD_NUMBER: _builtins.int
     MAXIMUM_CONCURRENCY_FIELD_NUMBER: _builtins.int
+    STARTING_POSITION_FIELD_NUMBER: _builtins.int
+    STARTING_POSITION_TIMESTAMP_MS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RETRY_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RECORD_AGE_IN_SECONDS_FIELD_NUMBER: _builtins.int
+    BISECT_BATCH_ON_FUNCTION_ERROR_FIELD_NUMBER: _builtins.int
+    PARALLELIZATION_FACTOR_FIELD_NUMBER: _builtins.int
+    ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
+    FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
     event_source_arn: _builtins.str
     function_name: _builtins.str
     batch_size: _builtins.int
     maximum_batching_window_in_seconds: _builtins.int
     enabled: _builtins.bool
     maximum_concurrency: _builtins.int
+    starting_position: _builtins.str
+    """streams only"""
+    starting_position_timestamp_ms: _builtins.int
+    maximum_retry_attempts: _builtins.int
+    maximum_record_age_in_seconds: _builtins.int
+    bisect_batch_on_function_error: _builtins.bool
+    parallelization_factor: _builtins.int
+    on_failure_destination: _builtins.str
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def filter_patterns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1163,23 +1216,55 @@ class CreateEventSourceMappingRequest(_message.Message):
         enabled: _builtins.bool | None = ...,
         function_response_types: _abc.Iterable[_builtins.str] | None = ...,
         maximum_concurrency: _builtins.int = ...,
+        starting_position: _builtins.str = ...,
+        starting_position_timestamp_ms: _builtins.int | None = ...,
+        maximum_retry_attempts: _builtins.int | None = ...,
+        maximum_record_age_in_seconds: _builtins.int | None = ...,
+        bisect_batch_on_function_error: _builtins.bool | None = ...,
+        parallelization_factor: _builtins.int | None = ...,
+        on_failure_destination: _builtins.str | None = ...,
+        filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "batch_size", b"batch_size", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position_timestamp_ms", b"starting_position_timestamp_ms"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "batch_size", b"batch_size", "enabled", b"enabled", "event_source_arn", b"event_source_arn", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__batch_size: _TypeAlias = _typing.Literal["batch_size"]  # noqa: Y015
     _WhichOneofArgType__batch_size: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size"]  # noqa: Y015
+    _WhichOneofReturnType__bisect_batch_on_function_error: _TypeAlias = _typing.Literal["bisect_batch_on_function_error"]  # noqa: Y015
+    _WhichOneofArgType__bisect_batch_on_function_error: _TypeAlias = _typing.Literal["_bisect_batch_on_function_error", b"_bisect_batch_on_function_error"]  # noqa: Y015
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
     _WhichOneofReturnType__maximum_batching_window_in_seconds: _TypeAlias = _typing.Literal["maximum_batching_window_in_seconds"]  # noqa: Y015
     _WhichOneofArgType__maximum_batching_window_in_seconds: _TypeAlias = _typing.Literal["_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__maximum_record_age_in_seconds: _TypeAlias = _typing.Literal["maximum_record_age_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__maximum_record_age_in_seconds: _TypeAlias = _typing.Literal["_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__maximum_retry_attempts: _TypeAlias = _typing.Literal["maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofArgType__maximum_retry_attempts: _TypeAlias = _typing.Literal["_maximum_retry_attempts", b"_maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofReturnType__on_failure_destination: _TypeAlias = _typing.Literal["on_failure_destination"]  # noqa: Y015
+    _WhichOneofArgType__on_failure_destination: _TypeAlias = _typing.Literal["_on_failure_destination", b"_on_failure_destination"]  # noqa: Y015
+    _WhichOneofReturnType__parallelization_factor: _TypeAlias = _typing.Literal["parallelization_factor"]  # noqa: Y015
+    _WhichOneofArgType__parallelization_factor: _TypeAlias = _typing.Literal["_parallelization_factor", b"_parallelization_factor"]  # noqa: Y015
+    _WhichOneofReturnType__starting_position_timestamp_ms: _TypeAlias = _typing.Literal["starting_position_timestamp_ms"]  # noqa: Y015
+    _WhichOneofArgType__starting_position_timestamp_ms: _TypeAlias = _typing.Literal["_starting_position_timestamp_ms", b"_starting_position_timestamp_ms"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__batch_size) -> _WhichOneofReturnType__batch_size | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__bisect_batch_on_function_error) -> _WhichOneofReturnType__bisect_batch_on_function_error | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_batching_window_in_seconds) -> _WhichOneofReturnType__maximum_batching_window_in_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_record_age_in_seconds) -> _WhichOneofReturnType__maximum_record_age_in_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_retry_attempts) -> _WhichOneofReturnType__maximum_retry_attempts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_failure_destination) -> _WhichOneofReturnType__on_failure_destination | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallelization_factor) -> _WhichOneofReturnType__parallelization_factor | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__starting_position_timestamp_ms) -> _WhichOneofReturnType__starting_position_timestamp_ms | None: ...
 
 Global___CreateEventSourceMappingRequest: _TypeAlias = CreateEventSourceMappingRequest  # noqa: Y015
 
@@ -1195,6 +1280,13 @@ class UpdateEventSourceMappingRequest(_message.Message):
     SET_FUNCTION_RESPONSE_TYPES_FIELD_NUMBER: _builtins.int
     FUNCTION_RESPONSE_TYPES_FIELD_NUMBER: _builtins.int
     MAXIMUM_CONCURRENCY_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RETRY_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RECORD_AGE_IN_SECONDS_FIELD_NUMBER: _builtins.int
+    BISECT_BATCH_ON_FUNCTION_ERROR_FIELD_NUMBER: _builtins.int
+    PARALLELIZATION_FACTOR_FIELD_NUMBER: _builtins.int
+    ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
+    SET_FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
+    FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
     uuid: _builtins.str
     function_name: _builtins.str
     batch_size: _builtins.int
@@ -1202,8 +1294,18 @@ class UpdateEventSourceMappingRequest(_message.Message):
     enabled: _builtins.bool
     set_function_response_types: _builtins.bool
     maximum_concurrency: _builtins.int
+    maximum_retry_attempts: _builtins.int
+    """streams only"""
+    maximum_record_age_in_seconds: _builtins.int
+    bisect_batch_on_function_error: _builtins.bool
+    parallelization_factor: _builtins.int
+    on_failure_destination: _builtins.str
+    """"" removes it"""
+    set_filter_patterns: _builtins.bool
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def filter_patterns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1215,27 +1317,54 @@ class UpdateEventSourceMappingRequest(_message.Message):
         set_function_response_types: _builtins.bool = ...,
         function_response_types: _abc.Iterable[_builtins.str] | None = ...,
         maximum_concurrency: _builtins.int | None = ...,
+        maximum_retry_attempts: _builtins.int | None = ...,
+        maximum_record_age_in_seconds: _builtins.int | None = ...,
+        bisect_batch_on_function_error: _builtins.bool | None = ...,
+        parallelization_factor: _builtins.int | None = ...,
+        on_failure_destination: _builtins.str | None = ...,
+        set_filter_patterns: _builtins.bool = ...,
+        filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "batch_size", b"batch_size", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "batch_size", b"batch_size", "enabled", b"enabled", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "set_function_response_types", b"set_function_response_types", "uuid", b"uuid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "set_filter_patterns", b"set_filter_patterns", "set_function_response_types", b"set_function_response_types", "uuid", b"uuid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__batch_size: _TypeAlias = _typing.Literal["batch_size"]  # noqa: Y015
     _WhichOneofArgType__batch_size: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size"]  # noqa: Y015
+    _WhichOneofReturnType__bisect_batch_on_function_error: _TypeAlias = _typing.Literal["bisect_batch_on_function_error"]  # noqa: Y015
+    _WhichOneofArgType__bisect_batch_on_function_error: _TypeAlias = _typing.Literal["_bisect_batch_on_function_error", b"_bisect_batch_on_function_error"]  # noqa: Y015
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
     _WhichOneofReturnType__maximum_batching_window_in_seconds: _TypeAlias = _typing.Literal["maximum_batching_window_in_seconds"]  # noqa: Y015
     _WhichOneofArgType__maximum_batching_window_in_seconds: _TypeAlias = _typing.Literal["_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds"]  # noqa: Y015
     _WhichOneofReturnType__maximum_concurrency: _TypeAlias = _typing.Literal["maximum_concurrency"]  # noqa: Y015
     _WhichOneofArgType__maximum_concurrency: _TypeAlias = _typing.Literal["_maximum_concurrency", b"_maximum_concurrency"]  # noqa: Y015
+    _WhichOneofReturnType__maximum_record_age_in_seconds: _TypeAlias = _typing.Literal["maximum_record_age_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__maximum_record_age_in_seconds: _TypeAlias = _typing.Literal["_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__maximum_retry_attempts: _TypeAlias = _typing.Literal["maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofArgType__maximum_retry_attempts: _TypeAlias = _typing.Literal["_maximum_retry_attempts", b"_maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofReturnType__on_failure_destination: _TypeAlias = _typing.Literal["on_failure_destination"]  # noqa: Y015
+    _WhichOneofArgType__on_failure_destination: _TypeAlias = _typing.Literal["_on_failure_destination", b"_on_failure_destination"]  # noqa: Y015
+    _WhichOneofReturnType__parallelization_factor: _TypeAlias = _typing.Literal["parallelization_factor"]  # noqa: Y015
+    _WhichOneofArgType__parallelization_factor: _TypeAlias = _typing.Literal["_parallelization_factor", b"_parallelization_factor"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__batch_size) -> _WhichOneofReturnType__batch_size | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__bisect_batch_on_function_error) -> _WhichOneofReturnType__bisect_batch_on_function_error | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_batching_window_in_seconds) -> _WhichOneofReturnType__maximum_batching_window_in_seconds | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_concurrency) -> _WhichOneofReturnType__maximum_concurrency | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_record_age_in_seconds) -> _WhichOneofReturnType__maximum_record_age_in_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_retry_attempts) -> _WhichOneofReturnType__maximum_retry_attempts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_failure_destination) -> _WhichOneofReturnType__on_failure_destination | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallelization_factor) -> _WhichOneofReturnType__parallelization_factor | None: ...
 
 Global___UpdateEventSourceMappingRequest: _TypeAlias = UpdateEventSourceMappingRequest  # noqa: Y015
 

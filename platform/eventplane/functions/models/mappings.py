@@ -1,4 +1,5 @@
-"""Event source mappings: a queue feeding a function, with Lambda's batching rules."""
+"""Event source mappings: a queue or a table stream feeding a function, with Lambda's
+batching rules (a stream's own settings are in :mod:`.stream_settings`)."""
 
 from __future__ import annotations
 
@@ -28,24 +29,41 @@ from eventplane.functions.models.common import (
     function_arn,
     mapping_arn,
 )
+from eventplane.functions.models.stream_settings import (
+    DEFAULT_STREAM_BATCH_SIZE,
+    StreamSettings,
+    filter_patterns,
+    reject_stream_only,
+)
 from eventplane.registry import Resource
 
 # --- event source mappings --------------------------------------------------------------------
 
 
-def queue_from_source_arn(arn: str) -> str:
-    """The queue an event source ARN names; only queues can feed a mapping here."""
+def source_of(arn: str) -> tuple[str, bool]:
+    """(queue name or stream ARN, whether it is a stream) of an event source ARN."""
     if not arn:
         raise _not_null("eventSourceArn")
     if _ANY_ARN.fullmatch(arn) is None:
         raise _pattern("eventSourceArn", arn, r"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:.*")
+    if arns.parse_as(arn, arns.Kind.STREAM) is not None:
+        return arn, True
     found = arns.parse_as(arn, arns.Kind.QUEUE)
     if found is None:
         raise InvalidParameterValueException(
             f"Unrecognized event source {arn}: event source mappings read queues "
-            "(arn:aws:sqs:<region>:<account>:<queue>)."
+            "(arn:aws:sqs:<region>:<account>:<queue>) and table streams "
+            "(arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>)."
         )
-    return found.name
+    return found.name, False
+
+
+def queue_from_source_arn(arn: str) -> str:
+    """The queue an event source ARN names."""
+    name, stream = source_of(arn)
+    if stream:
+        raise InvalidParameterValueException(f"{arn} is a stream, not a queue")
+    return name
 
 
 def _response_types(types: Iterable[str]) -> tuple[str, ...]:
@@ -62,11 +80,11 @@ def _response_types(types: Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class MappingDef:
-    """An event source mapping from a queue to a function."""
+    """An event source mapping from a queue or a table stream to a function."""
 
     uuid: str
     event_source_arn: str
-    queue: str
+    queue: str  # "" for a stream
     function: str
     qualifier: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
@@ -77,6 +95,12 @@ class MappingDef:
     last_modified: str = ""
     state: str = ENABLED
     state_transition_reason: str = "USER_INITIATED"
+    stream: StreamSettings | None = None
+    filters: tuple[str, ...] = ()  # a queue's FilterCriteria (a stream's are in ``stream``)
+
+    @property
+    def filter_patterns(self) -> tuple[str, ...]:
+        return self.stream.filters if self.stream is not None else self.filters
 
     @property
     def fifo(self) -> bool:
@@ -108,15 +132,29 @@ class MappingDef:
         maximum_concurrency: int | None = None,
         last_modified: str = "",
         state_transition_reason: str = "USER_INITIATED",
+        stream: StreamSettings | None = None,
+        **stream_fields: Any,
     ) -> MappingDef:
-        """Validate as CreateEventSourceMapping does for a queue source.
+        """Validate as CreateEventSourceMapping does.
 
-        ``maximum_concurrency`` None or 0 means unset.
+        ``maximum_concurrency`` None or 0 means unset. A stream source takes its own
+        settings, either built (``stream``) or as the keyword arguments of
+        :meth:`StreamSettings.build`; a queue source refuses them.
         """
-        queue = queue_from_source_arn(event_source_arn)
+        queue, is_stream = source_of(event_source_arn)
+        queue_filters: tuple[str, ...] = ()
+        if is_stream:
+            queue = ""
+            if stream is None:
+                stream = StreamSettings.build(**stream_fields)
+        else:
+            queue_filters = filter_patterns(stream_fields.pop("filters", None))
+            reject_stream_only(stream_fields)
+            stream = None
         fifo = queue.endswith(".fifo")
+        default_size = DEFAULT_STREAM_BATCH_SIZE if is_stream else DEFAULT_BATCH_SIZE
         size = (
-            DEFAULT_BATCH_SIZE
+            default_size
             if batch_size is None
             else _in_range("batchSize", batch_size, 1, MAX_BATCH_SIZE)
         )
@@ -137,10 +175,15 @@ class MappingDef:
             )
         if fifo and window > 0:
             raise InvalidParameterValueException("Batching window is not supported for FIFO queues")
-        if size > 10 and window < 1:
+        if not is_stream and size > 10 and window < 1:
             raise InvalidParameterValueException(
                 "Maximum batch window in seconds must be greater than 0 if maximum batch size "
                 "is greater than 10"
+            )
+        if is_stream and maximum_concurrency:
+            raise InvalidParameterValueException(
+                "Unsupported ScalingConfig parameter for given event source mapping type "
+                "(a stream: use ParallelizationFactor)."
             )
         concurrency = (
             None
@@ -166,6 +209,8 @@ class MappingDef:
             last_modified=last_modified,
             state=ENABLED if enabled else DISABLED,
             state_transition_reason=state_transition_reason,
+            stream=stream,
+            filters=queue_filters,
         )
 
     def update(
@@ -179,9 +224,17 @@ class MappingDef:
         enabled: bool | None = None,
         function_response_types: Iterable[str] | None = None,
         maximum_concurrency: int | None = None,
+        **stream_fields: Any,
     ) -> MappingDef:
         """UpdateEventSourceMapping: None keeps a field (``qualifier`` goes with ``function``);
-        ``maximum_concurrency`` 0 removes the limit."""
+        ``maximum_concurrency`` 0 removes the limit. A stream's starting position stays."""
+        stream = self.stream
+        if stream is None:
+            given = stream_fields.pop("filters", None)
+            stream_fields["filters"] = self.filters if given is None else given
+        else:
+            stream_fields.pop("starting_position", None)
+            stream = stream.update(**stream_fields)
         return MappingDef.build(
             self.uuid,
             self.event_source_arn,
@@ -203,6 +256,8 @@ class MappingDef:
                 self.maximum_concurrency if maximum_concurrency is None else maximum_concurrency
             ),
             last_modified=last_modified,
+            stream=stream,
+            **({} if stream is not None else stream_fields),
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -219,6 +274,8 @@ class MappingDef:
             "last_modified": self.last_modified,
             "state": self.state,
             "state_transition_reason": self.state_transition_reason,
+            "stream": self.stream.to_spec() if self.stream is not None else None,
+            "filters": list(self.filters),
         }
 
     @staticmethod
@@ -226,6 +283,7 @@ class MappingDef:
         s = r.spec
         concurrency = s.get("maximum_concurrency")
         enabled = bool(s.get("enabled", True))
+        stream = s.get("stream")
         return MappingDef(
             uuid=r.name,
             event_source_arn=s["event_source_arn"],
@@ -240,4 +298,6 @@ class MappingDef:
             last_modified=s.get("last_modified", ""),
             state=s.get("state") or (ENABLED if enabled else DISABLED),
             state_transition_reason=s.get("state_transition_reason", "USER_INITIATED"),
+            stream=StreamSettings.from_spec(stream) if stream else None,
+            filters=tuple(s.get("filters") or ()),
         )

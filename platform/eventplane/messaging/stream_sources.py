@@ -1,0 +1,73 @@
+"""Reading a change stream from inside the server: the port stream event source mappings
+read through.
+
+Functions' stream mappings read DynamoDB-style change streams; they must not import the
+tables capability. So the tables component offers this port in ``ServerContext.extras``
+under :data:`STREAM_SOURCE` when its role runs in the process (implemented over the
+stream topics, one shard per partition), and the mappings look it up by that key, as
+queue mappings find :mod:`eventplane.messaging.sources`.
+
+A position is a shard's sequence number as an integer: records of a shard have strictly
+increasing positions, and reading from a position returns the records at or after it.
+The reader keeps no state; whoever reads keeps (and checkpoints) its own position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+__all__ = ["STREAM_SOURCE", "StreamBatch", "StreamRecord", "StreamSource", "stream_source"]
+
+STREAM_SOURCE: Final = "ports.stream_source"
+"""The ``ServerContext.extras`` key the tables component registers its source under."""
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """One change, exactly as the stream's GetRecords shapes it."""
+
+    position: int
+    record: Mapping[str, Any]
+    # The item's key as stable text: records of one item share it (order is per item).
+    item_key: str
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    records: list[StreamRecord]
+    # Where to read next: after the last record returned, or past records skipped.
+    next_position: int
+
+
+class StreamSource(Protocol):
+    """Shards and reads of a stream, by the stream's ARN."""
+
+    def shards(self, stream_arn: str) -> list[str]:
+        """The stream's shard ids, in order; raises ResourceNotFound when the stream
+        does not exist (or is no longer readable)."""
+        ...
+
+    async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
+        """(trim horizon, latest): the first position still kept, and the position the
+        next change will take."""
+        ...
+
+    async def position_at(self, stream_arn: str, shard: str, timestamp_ms: int) -> int:
+        """The first position of a change made at or after ``timestamp_ms`` (the latest
+        position when there is none yet)."""
+        ...
+
+    async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
+        """Up to ``limit`` records from ``position`` as far as the shard's current end
+        (an empty batch at the end). A position below the trim horizon reads from it."""
+        ...
+
+
+def stream_source(extras: Mapping[str, Any]) -> StreamSource | None:
+    """The stream source the tables component registered, or None when its role does not
+    run in this process."""
+    found: StreamSource | None = extras.get(STREAM_SOURCE)
+    return found

@@ -1,0 +1,113 @@
+"""The tables side of :mod:`eventplane.messaging.stream_sources`: stream event source
+mappings (in functions) read table streams through this adapter, never through the
+tables internals. A shard is a partition of the ``.stream`` topic and a position its
+Kafka offset, as in :mod:`.streams`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
+
+from confluent_kafka import Consumer, TopicPartition
+
+from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.kafka import naming
+from eventplane.kafka.clients import consumer_config
+from eventplane.messaging.stream_sources import StreamBatch, StreamRecord
+from eventplane.tables.model import TableDef, parse_stream_arn
+from eventplane.tables.streams import partition_of_shard, shard_id, to_record
+
+if TYPE_CHECKING:
+    from eventplane.tables.engine import TableEngine
+
+T = TypeVar("T")
+# Blocking Kafka reads of every mapping's shards run here, never on the loop's default
+# executor: however many shards are polled, the server's other blocking calls still run.
+READ_THREADS = 4
+
+
+class TableStreamSource:
+    """Implements ``StreamSource`` over the engine's stream readers."""
+
+    def __init__(self, engine: TableEngine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._times: Consumer | None = None
+        self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="stream-source")
+
+    async def _blocking(self, call: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call, *args)
+
+    def _stream(self, arn: str) -> tuple[TableDef, str]:
+        try:
+            name, label = parse_stream_arn(arn)
+        except ValidationException:
+            raise ResourceNotFound(f"Stream not found: {arn}") from None
+        table = self._engine.lookup(name)
+        if table is None or table.stream_of(label) is None:
+            raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
+        return table, label
+
+    def shards(self, stream_arn: str) -> list[str]:
+        table, _ = self._stream(stream_arn)
+        return [shard_id(table.created_ms, p) for p in range(table.partitions)]
+
+    def _where(self, stream_arn: str, shard: str) -> tuple[str, int, str]:
+        table, label = self._stream(stream_arn)
+        return (
+            naming.table_stream_topic(table.name),
+            partition_of_shard(shard, table.partitions),
+            label,
+        )
+
+    async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
+        topic, partition, _ = self._where(stream_arn, shard)
+        return await self._blocking(self._engine.readers.watermarks, topic, partition)
+
+    async def position_at(self, stream_arn: str, shard: str, timestamp_ms: int) -> int:
+        topic, partition, _ = self._where(stream_arn, shard)
+        return await self._blocking(self._offset_at, topic, partition, timestamp_ms)
+
+    def _offset_at(self, topic: str, partition: int, timestamp_ms: int) -> int:
+        # The end first: a change committed while the time is looked up lands at or after
+        # it, so it is never skipped when no change at or after the time is found yet.
+        end = self._engine.readers.watermarks(topic, partition)[1]
+        with self._lock:
+            if self._times is None:
+                group = f"{naming.PREFIX}.stream-times.{uuid.uuid4().hex}"
+                self._times = Consumer(consumer_config(self._engine.ctx.settings, group))
+            found = self._times.offsets_for_times(
+                [TopicPartition(topic, partition, timestamp_ms)], timeout=10
+            )
+        offset = found[0].offset
+        return end if offset < 0 else int(offset)  # < 0: none yet, the next one to come
+
+    async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
+        topic, partition, label = self._where(stream_arn, shard)
+        # Below the trim horizon the reader's consumer resets to the earliest record kept
+        # (auto.offset.reset), so no watermark request is spent here on every poll.
+        found, next_offset = await self._blocking(
+            self._engine.readers.read,
+            topic,
+            partition,
+            position,
+            limit,
+            lambda rec: rec["stream_label"] == label,
+        )
+        records = [
+            StreamRecord(offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]))
+            for offset, rec in found
+        ]
+        return StreamBatch(records, max(next_offset, position))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            if self._times is not None:
+                self._times.close()
+                self._times = None

@@ -47,6 +47,7 @@ from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 from eventplane.workflows.shapes import Execution, Page, StateMachine, page
 from eventplane.workflows.shapes import json_text as _json
+from eventplane.workflows.teststate import TestStateActions
 from eventplane.workflows.versioning import VersionActions, version_machine
 from eventplane.workflows.versions import Target, Versions
 from eventplane.workflows.view import ExecutionView, View
@@ -82,7 +83,8 @@ def _execution(v: ExecutionView, now_ms: int) -> Execution:
     )
 
 
-class WorkflowsCore(VersionActions, ActivityActions, NestedActions):
+# NestedActions before TestStateActions: its perform_task is the one that runs.
+class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateActions):
     def __init__(
         self,
         ctx: ServerContext,

@@ -273,9 +273,7 @@ def test_state_result(r: Any) -> TestStateResult:
     data = None
     if r.HasField("inspection_data"):
         d = r.inspection_data
-        data = InspectionData(
-            **{f: _opt(d, f) for f in InspectionData.__dataclass_fields__}
-        )
+        data = InspectionData(**{f: _opt(d, f) for f in InspectionData.__dataclass_fields__})
     return TestStateResult(
         r.status,
         _opt(r, "output"),

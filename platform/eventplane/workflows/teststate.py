@@ -77,6 +77,8 @@ def _state(definition: str) -> StateDef:
         raise InvalidDefinition(f"Invalid State Definition: not JSON ({exc})") from None
     if not isinstance(raw, dict) or "Type" not in raw:
         raise InvalidDefinition("Invalid State Definition: a state is a JSON object with a Type")
+    if raw["Type"] in ("Parallel", "Map"):
+        raise ValidationException(f"TestState does not support {raw['Type']} states (definition)")
     # Its transitions name states that are not here: stand-ins make the document whole.
     targets = {raw.get("Next"), raw.get("Default")}
     for handler in [*(raw.get("Choices") or []), *(raw.get("Catch") or [])]:
@@ -89,8 +91,6 @@ def _state(definition: str) -> StateDef:
     text = json.dumps({"StartAt": NAME, "States": states})
     asl.parse_definition(text)
     sdef = Machine(text).state([], NAME)
-    if sdef.type in ("Parallel", "Map"):
-        raise ValidationException(f"TestState does not support {sdef.type} states (definition)")
     if isinstance(sdef, TaskState):
         rtype, action, waits = resource_kind(sdef.resource)
         if rtype == "activity" or waits or ".sync" in action:

@@ -206,3 +206,14 @@ def test_fire_and_forget_needs_no_token() -> None:
     parent.send(Start("{}"))
     (task,) = [c for c in parent.commands if isinstance(c, DispatchTask)]
     assert task.token is None
+
+
+def test_claims_and_child_starts_survive_the_inbox_record() -> None:
+    from eventplane.workflows import records
+
+    for inbox in (
+        Claim("k3", "c-1", "worker-a"),
+        Start('{"a": 1}', parent_token="tok", parent_mode="sync:2"),
+    ):
+        value, headers = records.encode_inbox(records.InboxRecord(ARN, inbox), T0)
+        assert records.decode_inbox(value, headers).inbox == inbox

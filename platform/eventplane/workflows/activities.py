@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 
 ACTIVITY = "activity"
 POLL_S = 60.0  # GetActivityTask's long poll, as AWS
-CLAIM_WAIT_S = 10.0  # how long a claim may take to show in the view before we move on
+# How long a claim may take to show in the view before we move on: longer than the
+# owner accepts it (task_kinds.CLAIM_TTL_MS), so a claim given up on is never granted.
+CLAIM_WAIT_S = 15.0
 MAX_WORKER_NAME = 80
 
 
@@ -108,18 +110,26 @@ class ActivityActions:
                 found = self._view.pending_activity(arn, lost)
                 if found is not None:
                     key, info = found
-                    if await self._claim(key, worker_name, changed):
+                    won = await self._claim(key, worker_name, changed)
+                    if won:
                         return ActivityTask(info["token"], info["input"])
-                    lost.add(key)
-                    continue
+                    if won is False:
+                        lost.add(key)
+                    # undecided (a slow owner): claim it again while time is left
+                    if won is False or time.monotonic() < deadline:
+                        continue
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return ActivityTask("", "")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), left)
 
-    async def _claim(self, key: tuple[str, str], worker: str, changed: asyncio.Event) -> bool:
-        """Claim a task through its execution's owner; True when this claim won."""
+    async def _claim(
+        self, key: tuple[str, str], worker: str, changed: asyncio.Event
+    ) -> bool | None:
+        """Claim a task through its execution's owner: True when this claim won, False
+        when another did (or the task ended), None when the owner did not answer in time
+        (then it never will: it refuses claims older than task_kinds.CLAIM_TTL_MS)."""
         claim_id = uuid.uuid4().hex
         rec = records.InboxRecord(key[0], Claim(key[1], claim_id, worker))
         await send_inbox(self._ctx, self._clock, rec)
@@ -131,8 +141,8 @@ class ActivityActions:
                 return task is not None and task.get("claim") == claim_id
             left = deadline - time.monotonic()
             if left <= 0:
-                return False  # the owner is slow or gone; a later poll finds the task again
+                return None
             try:
                 await asyncio.wait_for(changed.wait(), left)
             except TimeoutError:
-                return False
+                return None

@@ -93,6 +93,7 @@ class Claim:
     task_id: str
     claim_id: str
     worker_name: str = ""
+    sent_ms: int = 0  # when the poller sent it (the inbox record's time)
 
 
 Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop | Redrive | Claim

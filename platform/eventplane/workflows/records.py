@@ -131,6 +131,7 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
             r["task_id"],
             _text(_header(headers, CLAIM_HEADER)) or "",
             _text(_header(headers, WORKER_HEADER)) or "",
+            r["at_ms"],
         )
     elif kind == "result":
         inbox = TaskResult(

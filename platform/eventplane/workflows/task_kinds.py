@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 
+CLAIM_TTL_MS = 10_000  # activities.CLAIM_WAIT_S waits longer than this
+
+
 def sync_mode(rtype: str, action: str) -> str | None:
     """``sync`` or ``sync:2`` for a task that waits for its child execution, else None."""
     if rtype != "states" or not action.startswith("startExecution.sync"):
@@ -84,7 +87,13 @@ def schedule_activity(
 
 
 def claim(run: _Run, c: Claim) -> None:
-    """Grant the first claim of a scheduled task; later claims lose (nothing changes)."""
+    """Grant the first claim of a scheduled task; later claims lose (nothing changes).
+
+    A claim older than ``CLAIM_TTL_MS`` is refused too: its poller has stopped waiting
+    for the answer (it waits longer than that), and granting it would hand the task to
+    nobody."""
+    if c.sent_ms and run.now - c.sent_ms > CLAIM_TTL_MS:
+        return
     task = run.state.activities.get(c.task_id)
     fid = run.state.tasks.get(c.task_id)
     frame = run.find(fid) if fid is not None else None

@@ -212,8 +212,17 @@ def test_claims_and_child_starts_survive_the_inbox_record() -> None:
     from eventplane.workflows import records
 
     for inbox in (
-        Claim("k3", "c-1", "worker-a"),
+        Claim("k3", "c-1", "worker-a", T0),
         Start('{"a": 1}', parent_token="tok", parent_mode="sync:2"),
     ):
         value, headers = records.encode_inbox(records.InboxRecord(ARN, inbox), T0)
         assert records.decode_inbox(value, headers).inbox == inbox
+
+
+def test_a_claim_its_poller_gave_up_on_is_not_granted() -> None:
+    r = Run(_activity())
+    r.send(Start("{}"))
+    (task_id,) = r.state.activities
+    r.now += 11_000
+    assert r.send(Claim(task_id, "old", "w", sent_ms=T0)) == []
+    assert r.send(Claim(task_id, "new", "w", sent_ms=r.now - 1_000)) == ["ActivityStarted"]

@@ -7,6 +7,8 @@ Module scope: the restart test kills this module's own server.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -176,3 +178,20 @@ def test_a_scheduled_task_survives_a_sigkill_and_is_handed_out_once(
         c.workflows.send_task_success(task.task_token, {"ok": True})
         e = _ended(c, run.execution_arn)
         assert (e.status, json.loads(e.output or "")) == ("SUCCEEDED", {"ok": True})
+
+
+def test_the_cli_creates_an_activity_and_polls_it(server: EventplaneProcess) -> None:
+    name = unique("act")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "eventplane.cli", "workflow", *args]
+        return subprocess.run(
+            [*command, "--endpoint", server.endpoint], capture_output=True, text=True, timeout=60
+        )
+
+    created = cli("create-activity", name)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().endswith(f":activity:{name}")
+    assert name in cli("list-activities").stdout
+    empty = cli("get-activity-task", name, "--wait", "0")
+    assert (empty.returncode, empty.stdout.strip()) == (2, "no task")

@@ -8,6 +8,9 @@
     eventplane workflow create-alias PROD --route orders:1=90 --route orders:2=10
     eventplane workflow start orders:PROD --input '{"id": 8}'
     eventplane workflow redrive arn:aws:states:local:000000000000:execution:orders:order-7
+    eventplane workflow create-activity approve
+    eventplane workflow get-activity-task approve --worker-name me
+    eventplane workflow test-state --definition state.json --input '{"id": 7}'
 
 MACHINE is a state machine name or ARN (``name:3`` is version 3, ``name:PROD`` an
 alias); EXECUTION an execution ARN. --definition,
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eventplane import arn
+from eventplane.cli import workflow_activities
 from eventplane.cli._support import client as _client
 from eventplane.cli._support import describe, listing, report, subcommands, when
 
@@ -367,3 +371,5 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--cause")
     p = add("send-task-heartbeat", cmd_task_heartbeat, "keep a callback task alive")
     p.add_argument("token")
+
+    workflow_activities.register(add, _document)

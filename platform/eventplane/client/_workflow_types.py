@@ -211,3 +211,74 @@ def validation(r: pb.ValidateStateMachineDefinitionResponse) -> ValidationResult
     return ValidationResult(
         r.result, [Diagnostic(d.severity, d.code, d.message, d.location) for d in r.diagnostics]
     )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An activity (``create_activity``, ``describe_activity``); epoch milliseconds."""
+
+    activity_arn: str
+    name: str
+    creation_date: int
+
+
+@dataclass(frozen=True)
+class ActivityTask:
+    """``get_activity_task``'s answer: ``task_token`` is empty when no task came."""
+
+    task_token: str
+    input: str
+
+    def __bool__(self) -> bool:
+        return bool(self.task_token)
+
+
+@dataclass(frozen=True)
+class InspectionData:
+    """``test_state`` at DEBUG/TRACE: the JSON text at each processing step."""
+
+    input: str | None = None
+    after_arguments: str | None = None
+    after_input_path: str | None = None
+    after_parameters: str | None = None
+    result: str | None = None
+    after_result_selector: str | None = None
+    after_result_path: str | None = None
+    variables: str | None = None
+
+
+@dataclass(frozen=True)
+class TestStateResult:
+    """``test_state``: status SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    next_state: str | None = None
+    inspection_data: InspectionData | None = None
+
+
+def activity(a: Any) -> Activity:
+    return Activity(a.activity_arn, a.name, a.creation_date)
+
+
+def _opt(msg: Any, name: str) -> str | None:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+def test_state_result(r: Any) -> TestStateResult:
+    data = None
+    if r.HasField("inspection_data"):
+        d = r.inspection_data
+        data = InspectionData(**{f: _opt(d, f) for f in InspectionData.__dataclass_fields__})
+    return TestStateResult(
+        r.status,
+        _opt(r, "output"),
+        _opt(r, "error"),
+        _opt(r, "cause"),
+        _opt(r, "next_state"),
+        data,
+    )

@@ -26,6 +26,8 @@ from eventplane.client import _workflow_types as t
 from eventplane.client._channel import Page, every_page
 from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._workflow_types import (
+    Activity,
+    ActivityTask,
     Execution,
     RoutingEntry,
     StateMachine,
@@ -33,6 +35,7 @@ from eventplane.client._workflow_types import (
     StateMachineAliasListItem,
     StateMachineListItem,
     StateMachineVersion,
+    TestStateResult,
     ValidationResult,
 )
 
@@ -381,6 +384,70 @@ class AsyncWorkflowsClient(ServiceCore):
     async def send_task_heartbeat(self, task_token: str) -> None:
         await self._call("SendTaskHeartbeat", pb.SendTaskHeartbeatRequest(task_token=task_token))
 
+    # --- activities -------------------------------------------------------------------
+    async def create_activity(
+        self, name: str, *, tags: Mapping[str, str] | None = None
+    ) -> Activity:
+        """Create an activity (the same name again returns the existing one)."""
+        req = pb.CreateActivityRequest(name=name, tags=dict(tags or {}))
+        return t.activity(await self._call("CreateActivity", req))
+
+    async def describe_activity(self, activity_arn: str) -> Activity:
+        req = pb.DescribeActivityRequest(activity_arn=activity_arn)
+        return t.activity(await self._call("DescribeActivity", req))
+
+    async def delete_activity(self, activity_arn: str) -> None:
+        await self._call("DeleteActivity", pb.DeleteActivityRequest(activity_arn=activity_arn))
+
+    async def list_activities(self) -> list[Activity]:
+        async def page(token: str | None) -> Page[Activity]:
+            req = pb.ListActivitiesRequest(max_results=_PAGE, next_token=token or "")
+            r = await self._call("ListActivities", req)
+            return [t.activity(a) for a in r.activities], r.next_token or None
+
+        return await every_page(page)
+
+    async def get_activity_task(
+        self, activity_arn: str, *, worker_name: str = "", wait_seconds: float | None = None
+    ) -> ActivityTask:
+        """Wait for the activity's next task (up to 60 s, as AWS; ``wait_seconds`` less).
+
+        Returns its ``task_token`` and ``input``; answer it with ``send_task_success``,
+        ``send_task_failure`` and ``send_task_heartbeat``. Falsy (empty token) when no
+        task came within the wait. A task is handed to one worker only.
+        """
+        req = pb.GetActivityTaskRequest(activity_arn=activity_arn, worker_name=worker_name)
+        if wait_seconds is not None:
+            req.wait_seconds = wait_seconds
+        wait = 60.0 if wait_seconds is None else wait_seconds
+        r = await self._call("GetActivityTask", req, max(self._timeout or 0, wait + 15))
+        return ActivityTask(r.task_token, r.input)
+
+    # --- TestState --------------------------------------------------------------------
+    async def test_state(
+        self,
+        definition: str | Mapping[str, Any],
+        input: Any = None,
+        *,
+        role_arn: str = "",
+        inspection_level: str = "INFO",
+        reveal_secrets: bool = False,
+    ) -> TestStateResult:
+        """Run one state (its definition, a dict or JSON text) with ``input``.
+
+        Returns ``status`` (SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR), ``output``,
+        ``error``, ``cause``, ``next_state`` and, at DEBUG or TRACE, ``inspection_data``
+        (the data after InputPath, Parameters, the result, ResultSelector, ResultPath).
+        """
+        req = pb.TestStateRequest(
+            definition=t.json_text(definition, "definition"),
+            input=t.json_text(input if input is not None else {}, "input"),
+            role_arn=role_arn,
+            inspection_level=inspection_level,
+            reveal_secrets=reveal_secrets,
+        )
+        return t.test_state_result(await self._call("TestState", req, max(self._timeout or 0, 310)))
+
 
 class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
     """Blocking Workflows API; reach it as ``Client().workflows``."""
@@ -413,3 +480,9 @@ class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
     send_task_success = blocking(AsyncWorkflowsClient.send_task_success)
     send_task_failure = blocking(AsyncWorkflowsClient.send_task_failure)
     send_task_heartbeat = blocking(AsyncWorkflowsClient.send_task_heartbeat)
+    create_activity = blocking(AsyncWorkflowsClient.create_activity)
+    describe_activity = blocking(AsyncWorkflowsClient.describe_activity)
+    delete_activity = blocking(AsyncWorkflowsClient.delete_activity)
+    list_activities = blocking(AsyncWorkflowsClient.list_activities)
+    get_activity_task = blocking(AsyncWorkflowsClient.get_activity_task)
+    test_state = blocking(AsyncWorkflowsClient.test_state)

@@ -107,7 +107,12 @@ class ExecutionNotRedrivable(PreconditionError):
     code = "ExecutionNotRedrivable"
 
 
+class ActivityDoesNotExist(NotFoundError):
+    code = "ActivityDoesNotExist"
+
+
 __all__ = [
+    "ActivityDoesNotExist",
     "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",

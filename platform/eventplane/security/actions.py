@@ -161,6 +161,14 @@ def _state_machine(r: Any) -> Sequence[str]:
     return (r.state_machine_arn or ANY,)
 
 
+def _activity_name(r: Any) -> Sequence[str]:
+    return (_or_any(r.name, arns.activity_arn),)
+
+
+def _activity(r: Any) -> Sequence[str]:
+    return (r.activity_arn or ANY,)
+
+
 def _execution(r: Any) -> Sequence[str]:
     return (r.execution_arn or ANY,)
 
@@ -360,6 +368,13 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "SendTaskSuccess": ("SendTaskSuccess", _everything),
     "SendTaskFailure": ("SendTaskFailure", _everything),
     "SendTaskHeartbeat": ("SendTaskHeartbeat", _everything),
+    "CreateActivity": ("CreateActivity", _activity_name),
+    "DescribeActivity": ("DescribeActivity", _activity),
+    "DeleteActivity": ("DeleteActivity", _activity),
+    "ListActivities": ("ListActivities", _everything),
+    "GetActivityTask": ("GetActivityTask", _activity),
+    # AWS authorizes TestState on "*": the state's definition names no resource of its own.
+    "TestState": ("TestState", _everything),
 }
 
 _TABLES: dict[str, tuple[str, Extract]] = {

@@ -99,3 +99,16 @@ def parse_alias_arn(arn: str, field: str = "stateMachineAliasArn") -> tuple[str,
     if qualifier is None or (qualifier.isascii() and qualifier.isdigit()):
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine alias ARN ({field})")
     return name, qualifier
+
+
+def activity_arn(name: str) -> str:
+    return arn.activity_arn(name)
+
+
+def parse_activity_arn(text: str, field: str = "activityArn") -> str:
+    """The activity's name; InvalidArn unless ``text`` is an activity ARN."""
+    prefix = _PREFIX + "activity:"
+    name = text[len(prefix) :] if text.startswith(prefix) else ""
+    if not name or ":" in name:
+        raise InvalidArn(f"Invalid Arn: '{text}' is not an activity ARN ({field})")
+    return name

@@ -79,9 +79,9 @@ class WorkflowsComponent:
             lambda step, received: metrics.record_step(step, received, int(time.time() * 1000)),
         )
         self._owner.start()
-        self._dispatcher = Dispatcher(ctx, clock, self._performer, self._view)
-        self._dispatcher.start()
         self._core = WorkflowsCore(ctx, self._view, clock, self._performer)
+        self._dispatcher = Dispatcher(ctx, clock, self._core.perform_task, self._view)
+        self._dispatcher.start()
         workflows_pb2_grpc.add_WorkflowsServicer_to_server(WorkflowsService(self._core), server)
 
     async def stop(self) -> None:

@@ -21,6 +21,7 @@ from eventplane.errors import ValidationException
 from eventplane.kafka import naming
 from eventplane.runtime import ServerContext
 from eventplane.workflows import arns, asl, metrics, records
+from eventplane.workflows.activities import ActivityActions
 from eventplane.workflows.asl import Diagnostic
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.dispatch import send_inbox
@@ -41,10 +42,12 @@ from eventplane.workflows.express import run_express
 from eventplane.workflows.interpreter import Step
 from eventplane.workflows.machine import Machine, parse_token
 from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
+from eventplane.workflows.nested import NestedActions
 from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 from eventplane.workflows.shapes import Execution, Page, StateMachine, page
 from eventplane.workflows.shapes import json_text as _json
+from eventplane.workflows.teststate import TestStateActions
 from eventplane.workflows.versioning import VersionActions, version_machine
 from eventplane.workflows.versions import Target, Versions
 from eventplane.workflows.view import ExecutionView, View
@@ -80,7 +83,8 @@ def _execution(v: ExecutionView, now_ms: int) -> Execution:
     )
 
 
-class WorkflowsCore(VersionActions):
+# NestedActions before TestStateActions: its perform_task is the one that runs.
+class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateActions):
     def __init__(
         self,
         ctx: ServerContext,
@@ -229,6 +233,16 @@ class WorkflowsCore(VersionActions):
         self, state_machine_arn: str, name: str = "", input: str = ""
     ) -> Execution:
         """Start an execution of a machine, a version (ARN ``...:N``) or an alias."""
+        return await self._start(state_machine_arn, name, input)
+
+    async def _start(
+        self,
+        state_machine_arn: str,
+        name: str,
+        input: str,
+        parent: tuple[str, str] | None = None,
+    ) -> Execution:
+        """``parent``: a ``.sync`` parent task's (token, mode), told when the child ends."""
         machine = self._target(state_machine_arn)
         machine_arn = arns.state_machine_arn(machine.machine)
         name = arns.check_name(name) if name else str(uuid.uuid4())
@@ -256,7 +270,7 @@ class WorkflowsCore(VersionActions):
         arn = arns.execution_arn(machine.machine, name)
         existing = self._view.get(arn)
         if existing is None:
-            start = Start(text, machine.version_arn, machine.alias_arn)
+            start = Start(text, machine.version_arn, machine.alias_arn, *(parent or (None, None)))
             rec = records.InboxRecord(arn, start, machine_arn, machine.definition)
             await send_inbox(self._ctx, self._clock, rec)
             existing = await asyncio.to_thread(
@@ -279,7 +293,7 @@ class WorkflowsCore(VersionActions):
             name,
             machine_arn,
             text,
-            self._performer.perform,
+            self.perform_task,
             self._clock,
             version_arn=machine.version_arn,
             alias_arn=machine.alias_arn,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from eventplane.kafka import naming
 from eventplane.kafka.tasks import TaskConsumer, TaskTopic
@@ -22,7 +23,7 @@ from eventplane.runtime import ServerContext
 from eventplane.workflows import records
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.model import Inbox, TaskResult, TimerFired
-from eventplane.workflows.perform import Performer
+from eventplane.workflows.perform import Outcome
 from eventplane.workflows.view import View
 
 _log = get_logger("eventplane.workflows.dispatch")
@@ -41,12 +42,17 @@ def _decode(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> record
     return records.decode_command(value, headers)
 
 
+# (resource, payload, waits for a token, execution ARN, task id, task token) -> outcome:
+# ``WorkflowsCore.perform_task``, which starts child executions itself.
+PerformTask = Callable[[str, Any, bool, str, str, str | None], Awaitable[Outcome]]
+
+
 class Dispatcher:
-    def __init__(self, ctx: ServerContext, clock: Clock, performer: Performer, view: View) -> None:
+    def __init__(self, ctx: ServerContext, clock: Clock, perform: PerformTask, view: View) -> None:
         self._ctx = ctx
         self._view = view
         self._clock = clock
-        self._performer = performer
+        self._perform = perform
         self.tasks = TaskConsumer(
             ctx.settings,
             TaskTopic(
@@ -93,7 +99,9 @@ class Dispatcher:
         if not live:
             return
         payload = json.loads(c.payload) if c.payload else None
-        out = await self._performer.perform(c.resource or "", payload, c.wait_for_callback)
+        out = await self._perform(
+            c.resource or "", payload, c.wait_for_callback, c.execution_arn, c.id, c.token
+        )
         await self._inbox(
             c.execution_arn,
             TaskResult(c.id, out.ok, out.output, out.error, out.cause, out.submitted),

@@ -2,6 +2,7 @@
 nothing of the server, so the SDK and every front door share them)."""
 
 from eventplane.errors.workflows import (
+    ActivityDoesNotExist,
     ConflictException,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -22,6 +23,7 @@ from eventplane.errors.workflows import (
 )
 
 __all__ = [
+    "ActivityDoesNotExist",
     "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",

@@ -75,7 +75,7 @@ async def run_express(
                 if isinstance(cmd, StartTimer):
                     delay = max(0.0, (cmd.due_ms - clock.now_ms()) / 1000)
                     handles.append(loop.call_later(delay, fire, cmd.timer_id))
-                else:
+                elif isinstance(cmd, DispatchTask):
                     task = asyncio.ensure_future(run_task(cmd))
                     pending.add(task)
                     task.add_done_callback(pending.discard)

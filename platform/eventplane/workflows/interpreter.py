@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eventplane.workflows import asl, flow, lang, redrive
+from eventplane.workflows import asl, flow, lang, redrive, task_kinds
 from eventplane.workflows.asl import (
     ChoiceState,
     FailState,
@@ -38,6 +38,7 @@ from eventplane.workflows.model import (
     RUNNING,
     SUCCEEDED,
     TIMED_OUT,
+    Claim,
     Command,
     DispatchTask,
     ExecutionState,
@@ -187,6 +188,8 @@ class _Run:
             self.heartbeat(inbox)
         elif isinstance(inbox, TimerFired):
             self.timer_fired(inbox)
+        elif isinstance(inbox, Claim):
+            task_kinds.claim(self, inbox)
         elif isinstance(inbox, Stop):
             self.abort_frame(s.root)
             self.end(ABORTED, "ExecutionAborted", error=inbox.error, cause=inbox.cause)
@@ -201,6 +204,7 @@ class _Run:
         s.start_ms = self.now
         s.input = json.loads(inbox.input)
         s.version_arn, s.alias_arn = inbox.version_arn, inbox.alias_arn
+        s.parent_token, s.parent_mode = inbox.parent_token, inbox.parent_mode
         details = {
             "input": inbox.input,
             "inputDetails": {"truncated": False},
@@ -226,14 +230,16 @@ class _Run:
         s.stop_ms = self.now
         s.tasks.clear()
         s.timers.clear()
+        s.activities.clear()
         if status == SUCCEEDED:
             s.output = details["output"]
             self.emit(type_, {"output": dumps(s.output), "outputDetails": {"truncated": False}})
-            return
-        s.error, s.cause = details.get("error"), details.get("cause")
-        self.emit(
-            type_, {k: v for k, v in (("error", s.error), ("cause", s.cause)) if v is not None}
-        )
+        else:
+            s.error, s.cause = details.get("error"), details.get("cause")
+            self.emit(
+                type_, {k: v for k, v in (("error", s.error), ("cause", s.cause)) if v is not None}
+            )
+        task_kinds.notify_parent(self)
 
     # --- entering a state ---------------------------------------------------------------
     def enter(self, frame: Frame) -> None:
@@ -401,6 +407,8 @@ class _Run:
                 self.state.timers.pop(tid, None)
         if p.task_id is not None:
             self.state.tasks.pop(p.task_id, None)
+            self.state.activities.pop(p.task_id, None)
+            task_kinds.stop_child(self, frame)
         for child in p.children:
             self.abort_frame(child)
         kind = self.sdef(frame).type
@@ -413,13 +421,23 @@ class _Run:
         task_id = self.next_id("k")
         resource = sdef.resource
         rtype, rname, waits = resource_kind(resource)
-        token = task_token(self.state.execution_arn, task_id) if waits else None
+        waits_child = task_kinds.sync_mode(rtype, rname) is not None
+        needs_token = waits or waits_child or rtype == "activity"
+        token = task_token(self.state.execution_arn, task_id) if needs_token else None
         ctx = self.context(frame, token=token)
         payload = lang.effective_input(sdef, frame.input, ctx, frame.variables)
         timeout, heartbeat = lang.task_timeouts(sdef, frame.input, ctx, frame.variables)
         p = frame.progress
         p.task_id = task_id
         self.state.tasks[task_id] = frame.fid
+        if rtype == "activity":
+            assert token is not None
+            task_kinds.schedule_activity(
+                self, task_id, resource, payload, token, timeout, heartbeat
+            )
+            if timeout is not None:
+                p.timeout_timer = self.timer(frame.fid, self.now + int(timeout) * 1000)
+            return
         if rtype == "lambdaFunction":
             self.emit(
                 "LambdaFunctionScheduled",
@@ -451,8 +469,9 @@ class _Run:
         sdef = self.sdef(frame)
         assert isinstance(sdef, TaskState)
         rtype, rname, _ = resource_kind(sdef.resource)
-        if rtype == "lambdaFunction":
-            self.emit(f"LambdaFunction{outcome}", details)
+        if rtype in ("lambdaFunction", "activity"):
+            kind = "LambdaFunction" if rtype == "lambdaFunction" else "Activity"
+            self.emit(f"{kind}{outcome}", details)
         else:
             self.emit(f"Task{outcome}", {"resourceType": rtype, "resource": rname, **details})
 
@@ -461,12 +480,15 @@ class _Run:
         frame = self.find(fid) if fid is not None else None
         if frame is None:
             return
+        sdef = self.sdef(frame)
+        assert isinstance(sdef, TaskState)
+        if task_kinds.sync_mode(*resource_kind(sdef.resource)[:2]):
+            task_kinds.submitted_child(self, frame, result)
         if result.submitted:
             self.task_event(frame, "Submitted", output=result.output or "{}")
             return
         self.state.tasks.pop(result.task_id, None)
         self.end_task(frame)
-        sdef = self.sdef(frame)
         if result.ok:
             output = result.output or "null"
             self.task_event(frame, "Succeeded", output=output)
@@ -481,6 +503,8 @@ class _Run:
         for tid in (p.timeout_timer, p.heartbeat_timer):
             if tid is not None:
                 self.state.timers.pop(tid, None)
+        if p.task_id is not None:
+            self.state.activities.pop(p.task_id, None)
         p.task_id = p.timeout_timer = p.heartbeat_timer = None
 
     def heartbeat(self, beat: Heartbeat) -> None:

@@ -13,6 +13,7 @@ from eventplane.workflows.asl.definition import build_machine
 LAMBDA_FUNCTION = "arn:aws:lambda:"
 SERVICE_PREFIX = "arn:aws:states:::"
 WAIT_FOR_TOKEN = ".waitForTaskToken"
+ACTIVITY_PREFIX = "arn:aws:states:"
 
 
 class Machine:
@@ -57,11 +58,14 @@ class Machine:
 def resource_kind(resource: str) -> tuple[str, str, bool]:
     """(resourceType, resource, waits for a token) as history events name a task's resource.
 
-    A function ARN is the "lambda function" kind (``LambdaFunction*`` events); service
+    A function ARN is the "lambda function" kind (``LambdaFunction*`` events), an
+    activity ARN the "activity" kind (``Activity*`` events); service
     integrations ``arn:aws:states:::sqs:sendMessage`` are ``("sqs", "sendMessage")``.
     """
     if resource.startswith(LAMBDA_FUNCTION):
         return "lambdaFunction", resource, False
+    if resource.startswith(ACTIVITY_PREFIX) and ":activity:" in resource:
+        return "activity", resource, False
     if resource.startswith(SERVICE_PREFIX):
         service, _, action = resource[len(SERVICE_PREFIX) :].partition(":")
         return service, action, action.endswith(WAIT_FOR_TOKEN)

@@ -34,6 +34,10 @@ class Start:
     input: str
     version_arn: str | None = None
     alias_arn: str | None = None
+    # A child started by a parent's ``states:startExecution.sync`` task: the parent
+    # task's token and ``sync`` or ``sync:2`` (how the parent wants the output).
+    parent_token: str | None = None
+    parent_mode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,21 @@ class Redrive:
     client_token: str | None = None
 
 
-Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop | Redrive
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A worker's GetActivityTask asks for the scheduled activity task ``task_id``.
+
+    The owner grants the first claim of a task (ActivityStarted names the worker) and
+    ignores later ones; the replica that sent ``claim_id`` sees in the read view
+    whether its claim won, so a task is handed out once across replicas."""
+
+    task_id: str
+    claim_id: str
+    worker_name: str = ""
+    sent_ms: int = 0  # when the poller sent it (the inbox record's time)
+
+
+Inbox = Start | TaskResult | Heartbeat | TimerFired | Stop | Redrive | Claim
 
 # --- commands: what a step asks the runtime to do ------------------------------------
 
@@ -104,7 +122,27 @@ class StartTimer:
     due_ms: int
 
 
-Command = DispatchTask | StartTimer
+@dataclass(frozen=True, slots=True)
+class NotifyParent:
+    """A child of a ``.sync`` task ended: send its parent task this result."""
+
+    parent_arn: str
+    task_id: str
+    ok: bool
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopChild:
+    """The task that waits for child ``execution_arn`` (``.sync``) was aborted: stop it."""
+
+    execution_arn: str
+    cause: str
+
+
+Command = DispatchTask | StartTimer | NotifyParent | StopChild
 
 # --- the folded state ----------------------------------------------------------------
 
@@ -134,6 +172,8 @@ class Progress:
     # Parallel/Map: the branches or items that succeeded, kept when a redrive re-enters
     # the state so that only the failed ones run again.
     succeeded: list[int] = field(default_factory=list)
+    # A ``states:startExecution.sync`` task: the child it waits for (stopped with it).
+    child_arn: str | None = None
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> Progress:
@@ -199,6 +239,12 @@ class ExecutionState:
     redrive_count: int = 0
     redrive_ms: int | None = None
     redrive_token: str | None = None
+    # Scheduled activity tasks by task id: resource (the activity ARN), input (JSON
+    # text), token, heartbeat seconds, and once a worker got it its claim and worker.
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A child of a ``.sync`` task: its parent task's token and the output mode.
+    parent_token: str | None = None
+    parent_mode: str | None = None
 
     @property
     def done(self) -> bool:

@@ -35,7 +35,16 @@ from eventplane.workflows.clock import Clock
 from eventplane.workflows.interpreter import Step, fail_execution, new_execution, step
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import Machine
-from eventplane.workflows.model import DispatchTask, ExecutionState, Start, StartTimer
+from eventplane.workflows.model import (
+    DispatchTask,
+    ExecutionState,
+    NotifyParent,
+    Start,
+    StartTimer,
+    Stop,
+    StopChild,
+    TaskResult,
+)
 
 _log = get_logger("eventplane.workflows.owner")
 
@@ -124,6 +133,12 @@ class Owner:
         )
         producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
         for cmd in result.commands:
+            if isinstance(cmd, NotifyParent | StopChild):
+                # to another execution's inbox, in this step's transaction: exactly once
+                to = cmd.parent_arn if isinstance(cmd, NotifyParent) else cmd.execution_arn
+                v, h = records.encode_inbox(records.InboxRecord(to, _inbox_of(cmd)), now)
+                producer.produce(naming.WF_INBOX, v, key=to.encode(), headers=h)
+                continue
             if isinstance(cmd, StartTimer):
                 topic = naming.WF_TIMERS
                 command = records.CommandRecord(arn, cmd.timer_id, cmd.due_ms)
@@ -170,6 +185,12 @@ class Owner:
         lost = {p for _, p in partitions}
         for arn in [a for a, o in self._owned.items() if o.partition in lost]:
             del self._owned[arn]
+
+
+def _inbox_of(cmd: NotifyParent | StopChild) -> TaskResult | Stop:
+    if isinstance(cmd, NotifyParent):
+        return TaskResult(cmd.task_id, cmd.ok, cmd.output, cmd.error, cmd.cause)
+    return Stop(None, cmd.cause)
 
 
 def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, Owned]:

@@ -17,6 +17,7 @@ from typing import Any
 from eventplane.kafka import codec
 from eventplane.workflows.history import HistoryEvent
 from eventplane.workflows.model import (
+    Claim,
     ExecutionState,
     Heartbeat,
     Inbox,
@@ -34,6 +35,10 @@ KIND_HEADER = "ep-wf"
 VERSION_HEADER = "ep-wf-version"
 ALIAS_HEADER = "ep-wf-alias"
 TOKEN_HEADER = "ep-wf-token"  # a redrive's client token
+PARENT_HEADER = "ep-wf-parent"  # a .sync child's start: the parent task's token
+PARENT_MODE_HEADER = "ep-wf-parent-mode"  # sync or sync:2
+CLAIM_HEADER = "ep-wf-claim"  # an activity claim's id
+WORKER_HEADER = "ep-wf-worker"  # an activity claim's workerName
 INBOX = b"inbox"
 STEP = b"step"
 
@@ -78,6 +83,13 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
             extra.append((VERSION_HEADER, i.version_arn.encode()))
         if i.alias_arn is not None:
             extra.append((ALIAS_HEADER, i.alias_arn.encode()))
+        if i.parent_token is not None:
+            extra.append((PARENT_HEADER, i.parent_token.encode()))
+            extra.append((PARENT_MODE_HEADER, (i.parent_mode or "sync").encode()))
+    elif isinstance(i, Claim):
+        body.update(kind="claim", task_id=i.task_id)
+        extra.append((CLAIM_HEADER, i.claim_id.encode()))
+        extra.append((WORKER_HEADER, i.worker_name.encode()))
     elif isinstance(i, TaskResult):
         body.update(
             kind="result",
@@ -111,6 +123,15 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
             r["input"] or "{}",
             _text(_header(headers, VERSION_HEADER)),
             _text(_header(headers, ALIAS_HEADER)),
+            _text(_header(headers, PARENT_HEADER)),
+            _text(_header(headers, PARENT_MODE_HEADER)),
+        )
+    elif kind == "claim":
+        inbox = Claim(
+            r["task_id"],
+            _text(_header(headers, CLAIM_HEADER)) or "",
+            _text(_header(headers, WORKER_HEADER)) or "",
+            r["at_ms"],
         )
     elif kind == "result":
         inbox = TaskResult(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any, TypeAlias
 
 import grpc
@@ -10,6 +11,7 @@ import grpc
 from eventplane._gen.v1 import workflows_pb2 as pb
 from eventplane._gen.v1 import workflows_pb2_grpc
 from eventplane.errors import MissingParameter
+from eventplane.workflows.activities import POLL_S, Activity
 from eventplane.workflows.core import Execution, StateMachine, WorkflowsCore
 from eventplane.workflows.versions import Alias, RoutingEntry
 
@@ -35,6 +37,10 @@ def _machine(m: StateMachine) -> pb.StateMachine:
         revision_id=m.revision_id,
         description=m.description,
     )
+
+
+def _activity(a: Activity) -> pb.Activity:
+    return pb.Activity(activity_arn=a.activity_arn, name=a.name, creation_date=a.creation_date)
 
 
 def _routing(items: Any) -> list[RoutingEntry]:
@@ -339,3 +345,53 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     ) -> pb.SendTaskResponse:
         await self._core.send_task_heartbeat(_require(r.task_token, "taskToken"))
         return pb.SendTaskResponse()
+
+    # --- activities -------------------------------------------------------------------
+    async def CreateActivity(self, r: pb.CreateActivityRequest, c: Ctx) -> pb.Activity:
+        return _activity(await self._core.create_activity(_require(r.name, "name"), dict(r.tags)))
+
+    async def DescribeActivity(self, r: pb.DescribeActivityRequest, c: Ctx) -> pb.Activity:
+        arn = _require(r.activity_arn, "activityArn")
+        return _activity(await self._core.describe_activity(arn))
+
+    async def DeleteActivity(
+        self, r: pb.DeleteActivityRequest, c: Ctx
+    ) -> pb.DeleteActivityResponse:
+        await self._core.delete_activity(_require(r.activity_arn, "activityArn"))
+        return pb.DeleteActivityResponse()
+
+    async def ListActivities(
+        self, r: pb.ListActivitiesRequest, c: Ctx
+    ) -> pb.ListActivitiesResponse:
+        page = await self._core.list_activities(r.max_results, r.next_token)
+        return pb.ListActivitiesResponse(
+            activities=[_activity(a) for a in page.items], next_token=page.next_token or ""
+        )
+
+    async def GetActivityTask(
+        self, r: pb.GetActivityTaskRequest, c: Ctx
+    ) -> pb.GetActivityTaskResponse:
+        wait = r.wait_seconds if r.HasField("wait_seconds") else POLL_S
+        task = await self._core.get_activity_task(
+            _require(r.activity_arn, "activityArn"), r.worker_name, wait
+        )
+        return pb.GetActivityTaskResponse(task_token=task.task_token, input=task.input)
+
+    # --- TestState ----------------------------------------------------------------------
+    async def TestState(self, r: pb.TestStateRequest, c: Ctx) -> pb.TestStateResponse:
+        res = await self._core.test_state(
+            _require(r.definition, "definition"),
+            r.role_arn,
+            r.input,
+            r.inspection_level,
+            r.reveal_secrets,
+        )
+        out = pb.TestStateResponse(status=res.status)
+        for name in ("output", "error", "cause", "next_state"):
+            value = getattr(res, name)
+            if value is not None:
+                setattr(out, name, value)
+        if res.inspection_data is not None:
+            data = {k: v for k, v in asdict(res.inspection_data).items() if v is not None}
+            out.inspection_data.CopyFrom(pb.InspectionData(**data))
+        return out

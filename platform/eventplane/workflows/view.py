@@ -13,10 +13,12 @@ store is a known next step.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -57,7 +59,11 @@ class ExecutionView:
     redrive_count: int = 0
     redrive_ms: int | None = None
     redrive_token: str | None = None
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[HistoryEvent] = field(default_factory=list)
+
+
+PendingKey = tuple[str, str]  # (execution ARN, task id)
 
 
 class View:
@@ -65,6 +71,10 @@ class View:
         self._settings = settings
         self._executions: dict[str, ExecutionView] = {}
         self._by_machine: dict[str, list[str]] = {}
+        # Activity tasks no worker has got yet, by activity ARN, oldest first.
+        self._pending: dict[str, dict[PendingKey, dict[str, Any]]] = {}
+        # asyncio waiters (GetActivityTask long polls), woken on every change.
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._cond = threading.Condition()
         self._ready = threading.Event()  # read up to where the log ended at (re)start
         self._stop = threading.Event()
@@ -111,6 +121,37 @@ class View:
                     return found
                 self._cond.wait(left)
 
+    @contextlib.contextmanager
+    def changes(self) -> Iterator[asyncio.Event]:
+        """An asyncio event set whenever the view changes (set it back with ``clear``).
+
+        Long polls wait on it instead of holding a thread each."""
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        with self._cond:
+            self._waiters.add(entry)
+        try:
+            yield entry[1]
+        finally:
+            with self._cond:
+                self._waiters.discard(entry)
+
+    def pending_activity(
+        self, activity_arn: str, skip: set[PendingKey]
+    ) -> tuple[PendingKey, dict[str, Any]] | None:
+        """The oldest activity task of ``activity_arn`` that no worker has got yet."""
+        self._check_ready()
+        with self._cond:
+            for key, info in self._pending.get(activity_arn, {}).items():
+                if key not in skip:
+                    return key, info
+        return None
+
+    def activity_task(self, key: PendingKey) -> dict[str, Any] | None:
+        """A scheduled activity task as the execution's latest step shows it, or None."""
+        with self._cond:
+            v = self._executions.get(key[0])
+            return None if v is None else v.activities.get(key[1])
+
     def task_live(self, arn: str, task_id: str, timeout: float) -> bool:
         """Whether the execution still waits for ``task_id``.
 
@@ -151,6 +192,7 @@ class View:
             with self._cond:
                 self._executions.clear()
                 self._by_machine.clear()
+                self._pending.clear()
             ends = {tp.partition: self._end(consumer, tp) for tp in assigned}
             consumer.assign(assigned)
             started = time.monotonic()
@@ -212,6 +254,9 @@ class View:
             for s in steps:
                 self._apply_step(s)
             self._cond.notify_all()
+            for loop, event in self._waiters:
+                with contextlib.suppress(RuntimeError):  # a loop that closed meanwhile
+                    loop.call_soon_threadsafe(event.set)
 
     def _apply_step(self, s: records.StepRecord) -> None:
         snap = s.snapshot
@@ -239,4 +284,16 @@ class View:
         view.version_arn, view.alias_arn = snap.version_arn, snap.alias_arn
         view.redrive_count, view.redrive_ms = snap.redrive_count, snap.redrive_ms
         view.redrive_token = snap.redrive_token
+        self._index_activities(view, snap.activities)
         view.events.extend(s.events)
+
+    def _index_activities(self, view: ExecutionView, now: dict[str, dict[str, Any]]) -> None:
+        """Keep the pending index in scheduling order: a task stays where it was queued."""
+        for task_id, info in view.activities.items():
+            if now.get(task_id, {}).get("claim", True) is not None:
+                self._pending.get(info["resource"], {}).pop((view.execution_arn, task_id), None)
+        view.activities = now
+        for task_id, info in now.items():
+            if info.get("claim") is None:
+                queue = self._pending.setdefault(info["resource"], {})
+                queue.setdefault((view.execution_arn, task_id), info)

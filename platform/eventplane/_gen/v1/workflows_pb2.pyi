@@ -1336,3 +1336,379 @@ class ListStateMachineAliasesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListStateMachineAliasesResponse: _TypeAlias = ListStateMachineAliasesResponse  # noqa: Y015
+
+@_typing.final
+class CreateActivityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class TagsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    @_builtins.property
+    def tags(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateActivityRequest: _TypeAlias = CreateActivityRequest  # noqa: Y015
+
+@_typing.final
+class Activity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ARN_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CREATION_DATE_FIELD_NUMBER: _builtins.int
+    activity_arn: _builtins.str
+    name: _builtins.str
+    creation_date: _builtins.int
+    def __init__(
+        self,
+        *,
+        activity_arn: _builtins.str = ...,
+        name: _builtins.str = ...,
+        creation_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_arn", b"activity_arn", "creation_date", b"creation_date", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Activity: _TypeAlias = Activity  # noqa: Y015
+
+@_typing.final
+class DescribeActivityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ARN_FIELD_NUMBER: _builtins.int
+    activity_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        activity_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_arn", b"activity_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DescribeActivityRequest: _TypeAlias = DescribeActivityRequest  # noqa: Y015
+
+@_typing.final
+class DeleteActivityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ARN_FIELD_NUMBER: _builtins.int
+    activity_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        activity_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_arn", b"activity_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteActivityRequest: _TypeAlias = DeleteActivityRequest  # noqa: Y015
+
+@_typing.final
+class DeleteActivityResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteActivityResponse: _TypeAlias = DeleteActivityResponse  # noqa: Y015
+
+@_typing.final
+class ListActivitiesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    max_results: _builtins.int
+    next_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        max_results: _builtins.int = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_results", b"max_results", "next_token", b"next_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListActivitiesRequest: _TypeAlias = ListActivitiesRequest  # noqa: Y015
+
+@_typing.final
+class ListActivitiesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITIES_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    next_token: _builtins.str
+    @_builtins.property
+    def activities(self) -> _containers.RepeatedCompositeFieldContainer[Global___Activity]: ...
+    def __init__(
+        self,
+        *,
+        activities: _abc.Iterable[Global___Activity] | None = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activities", b"activities", "next_token", b"next_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListActivitiesResponse: _TypeAlias = ListActivitiesResponse  # noqa: Y015
+
+@_typing.final
+class GetActivityTaskRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_ARN_FIELD_NUMBER: _builtins.int
+    WORKER_NAME_FIELD_NUMBER: _builtins.int
+    WAIT_SECONDS_FIELD_NUMBER: _builtins.int
+    activity_arn: _builtins.str
+    worker_name: _builtins.str
+    wait_seconds: _builtins.float
+    """How long to wait for a task: unset waits 60 s, as AWS (an eventplane extension)."""
+    def __init__(
+        self,
+        *,
+        activity_arn: _builtins.str = ...,
+        worker_name: _builtins.str = ...,
+        wait_seconds: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_wait_seconds", b"_wait_seconds", "wait_seconds", b"wait_seconds"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_wait_seconds", b"_wait_seconds", "activity_arn", b"activity_arn", "wait_seconds", b"wait_seconds", "worker_name", b"worker_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__wait_seconds: _TypeAlias = _typing.Literal["wait_seconds"]  # noqa: Y015
+    _WhichOneofArgType__wait_seconds: _TypeAlias = _typing.Literal["_wait_seconds", b"_wait_seconds"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__wait_seconds) -> _WhichOneofReturnType__wait_seconds | None: ...
+
+Global___GetActivityTaskRequest: _TypeAlias = GetActivityTaskRequest  # noqa: Y015
+
+@_typing.final
+class GetActivityTaskResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_TOKEN_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    task_token: _builtins.str
+    """empty when no task came within the wait"""
+    input: _builtins.str
+    def __init__(
+        self,
+        *,
+        task_token: _builtins.str = ...,
+        input: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["input", b"input", "task_token", b"task_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetActivityTaskResponse: _TypeAlias = GetActivityTaskResponse  # noqa: Y015
+
+@_typing.final
+class TestStateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFINITION_FIELD_NUMBER: _builtins.int
+    ROLE_ARN_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    INSPECTION_LEVEL_FIELD_NUMBER: _builtins.int
+    REVEAL_SECRETS_FIELD_NUMBER: _builtins.int
+    definition: _builtins.str
+    """the ASL definition of one state"""
+    role_arn: _builtins.str
+    input: _builtins.str
+    inspection_level: _builtins.str
+    """INFO (default), DEBUG or TRACE"""
+    reveal_secrets: _builtins.bool
+    def __init__(
+        self,
+        *,
+        definition: _builtins.str = ...,
+        role_arn: _builtins.str = ...,
+        input: _builtins.str = ...,
+        inspection_level: _builtins.str = ...,
+        reveal_secrets: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["definition", b"definition", "input", b"input", "inspection_level", b"inspection_level", "reveal_secrets", b"reveal_secrets", "role_arn", b"role_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TestStateRequest: _TypeAlias = TestStateRequest  # noqa: Y015
+
+@_typing.final
+class InspectionData(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INPUT_FIELD_NUMBER: _builtins.int
+    AFTER_ARGUMENTS_FIELD_NUMBER: _builtins.int
+    AFTER_INPUT_PATH_FIELD_NUMBER: _builtins.int
+    AFTER_PARAMETERS_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    AFTER_RESULT_SELECTOR_FIELD_NUMBER: _builtins.int
+    AFTER_RESULT_PATH_FIELD_NUMBER: _builtins.int
+    VARIABLES_FIELD_NUMBER: _builtins.int
+    input: _builtins.str
+    after_arguments: _builtins.str
+    after_input_path: _builtins.str
+    after_parameters: _builtins.str
+    result: _builtins.str
+    after_result_selector: _builtins.str
+    after_result_path: _builtins.str
+    variables: _builtins.str
+    def __init__(
+        self,
+        *,
+        input: _builtins.str | None = ...,
+        after_arguments: _builtins.str | None = ...,
+        after_input_path: _builtins.str | None = ...,
+        after_parameters: _builtins.str | None = ...,
+        result: _builtins.str | None = ...,
+        after_result_selector: _builtins.str | None = ...,
+        after_result_path: _builtins.str | None = ...,
+        variables: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_after_arguments", b"_after_arguments", "_after_input_path", b"_after_input_path", "_after_parameters", b"_after_parameters", "_after_result_path", b"_after_result_path", "_after_result_selector", b"_after_result_selector", "_input", b"_input", "_result", b"_result", "_variables", b"_variables", "after_arguments", b"after_arguments", "after_input_path", b"after_input_path", "after_parameters", b"after_parameters", "after_result_path", b"after_result_path", "after_result_selector", b"after_result_selector", "input", b"input", "result", b"result", "variables", b"variables"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_arguments", b"_after_arguments", "_after_input_path", b"_after_input_path", "_after_parameters", b"_after_parameters", "_after_result_path", b"_after_result_path", "_after_result_selector", b"_after_result_selector", "_input", b"_input", "_result", b"_result", "_variables", b"_variables", "after_arguments", b"after_arguments", "after_input_path", b"after_input_path", "after_parameters", b"after_parameters", "after_result_path", b"after_result_path", "after_result_selector", b"after_result_selector", "input", b"input", "result", b"result", "variables", b"variables"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__after_arguments: _TypeAlias = _typing.Literal["after_arguments"]  # noqa: Y015
+    _WhichOneofArgType__after_arguments: _TypeAlias = _typing.Literal["_after_arguments", b"_after_arguments"]  # noqa: Y015
+    _WhichOneofReturnType__after_input_path: _TypeAlias = _typing.Literal["after_input_path"]  # noqa: Y015
+    _WhichOneofArgType__after_input_path: _TypeAlias = _typing.Literal["_after_input_path", b"_after_input_path"]  # noqa: Y015
+    _WhichOneofReturnType__after_parameters: _TypeAlias = _typing.Literal["after_parameters"]  # noqa: Y015
+    _WhichOneofArgType__after_parameters: _TypeAlias = _typing.Literal["_after_parameters", b"_after_parameters"]  # noqa: Y015
+    _WhichOneofReturnType__after_result_path: _TypeAlias = _typing.Literal["after_result_path"]  # noqa: Y015
+    _WhichOneofArgType__after_result_path: _TypeAlias = _typing.Literal["_after_result_path", b"_after_result_path"]  # noqa: Y015
+    _WhichOneofReturnType__after_result_selector: _TypeAlias = _typing.Literal["after_result_selector"]  # noqa: Y015
+    _WhichOneofArgType__after_result_selector: _TypeAlias = _typing.Literal["_after_result_selector", b"_after_result_selector"]  # noqa: Y015
+    _WhichOneofReturnType__input: _TypeAlias = _typing.Literal["input"]  # noqa: Y015
+    _WhichOneofArgType__input: _TypeAlias = _typing.Literal["_input", b"_input"]  # noqa: Y015
+    _WhichOneofReturnType__result: _TypeAlias = _typing.Literal["result"]  # noqa: Y015
+    _WhichOneofArgType__result: _TypeAlias = _typing.Literal["_result", b"_result"]  # noqa: Y015
+    _WhichOneofReturnType__variables: _TypeAlias = _typing.Literal["variables"]  # noqa: Y015
+    _WhichOneofArgType__variables: _TypeAlias = _typing.Literal["_variables", b"_variables"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_arguments) -> _WhichOneofReturnType__after_arguments | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_input_path) -> _WhichOneofReturnType__after_input_path | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_parameters) -> _WhichOneofReturnType__after_parameters | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_result_path) -> _WhichOneofReturnType__after_result_path | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_result_selector) -> _WhichOneofReturnType__after_result_selector | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__input) -> _WhichOneofReturnType__input | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__result) -> _WhichOneofReturnType__result | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__variables) -> _WhichOneofReturnType__variables | None: ...
+
+Global___InspectionData: _TypeAlias = InspectionData  # noqa: Y015
+
+@_typing.final
+class TestStateResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    NEXT_STATE_FIELD_NUMBER: _builtins.int
+    INSPECTION_DATA_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR"""
+    output: _builtins.str
+    error: _builtins.str
+    cause: _builtins.str
+    next_state: _builtins.str
+    @_builtins.property
+    def inspection_data(self) -> Global___InspectionData: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        output: _builtins.str | None = ...,
+        error: _builtins.str | None = ...,
+        cause: _builtins.str | None = ...,
+        next_state: _builtins.str | None = ...,
+        inspection_data: Global___InspectionData | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_inspection_data", b"_inspection_data", "_next_state", b"_next_state", "_output", b"_output", "cause", b"cause", "error", b"error", "inspection_data", b"inspection_data", "next_state", b"next_state", "output", b"output"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cause", b"_cause", "_error", b"_error", "_inspection_data", b"_inspection_data", "_next_state", b"_next_state", "_output", b"_output", "cause", b"cause", "error", b"error", "inspection_data", b"inspection_data", "next_state", b"next_state", "output", b"output", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__cause: _TypeAlias = _typing.Literal["cause"]  # noqa: Y015
+    _WhichOneofArgType__cause: _TypeAlias = _typing.Literal["_cause", b"_cause"]  # noqa: Y015
+    _WhichOneofReturnType__error: _TypeAlias = _typing.Literal["error"]  # noqa: Y015
+    _WhichOneofArgType__error: _TypeAlias = _typing.Literal["_error", b"_error"]  # noqa: Y015
+    _WhichOneofReturnType__inspection_data: _TypeAlias = _typing.Literal["inspection_data"]  # noqa: Y015
+    _WhichOneofArgType__inspection_data: _TypeAlias = _typing.Literal["_inspection_data", b"_inspection_data"]  # noqa: Y015
+    _WhichOneofReturnType__next_state: _TypeAlias = _typing.Literal["next_state"]  # noqa: Y015
+    _WhichOneofArgType__next_state: _TypeAlias = _typing.Literal["_next_state", b"_next_state"]  # noqa: Y015
+    _WhichOneofReturnType__output: _TypeAlias = _typing.Literal["output"]  # noqa: Y015
+    _WhichOneofArgType__output: _TypeAlias = _typing.Literal["_output", b"_output"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__cause) -> _WhichOneofReturnType__cause | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__error) -> _WhichOneofReturnType__error | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__inspection_data) -> _WhichOneofReturnType__inspection_data | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__next_state) -> _WhichOneofReturnType__next_state | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__output) -> _WhichOneofReturnType__output | None: ...
+
+Global___TestStateResponse: _TypeAlias = TestStateResponse  # noqa: Y015

@@ -155,6 +155,36 @@ class WorkflowsStub:
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.SendTaskHeartbeatRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_workflows__pb2.SendTaskResponse.FromString,
                 _registered_method=True)
+        self.CreateActivity = channel.unary_unary(
+                '/eventplane.v1.Workflows/CreateActivity',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.CreateActivityRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.Activity.FromString,
+                _registered_method=True)
+        self.DescribeActivity = channel.unary_unary(
+                '/eventplane.v1.Workflows/DescribeActivity',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DescribeActivityRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.Activity.FromString,
+                _registered_method=True)
+        self.DeleteActivity = channel.unary_unary(
+                '/eventplane.v1.Workflows/DeleteActivity',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteActivityRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteActivityResponse.FromString,
+                _registered_method=True)
+        self.ListActivities = channel.unary_unary(
+                '/eventplane.v1.Workflows/ListActivities',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.ListActivitiesRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListActivitiesResponse.FromString,
+                _registered_method=True)
+        self.GetActivityTask = channel.unary_unary(
+                '/eventplane.v1.Workflows/GetActivityTask',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskResponse.FromString,
+                _registered_method=True)
+        self.TestState = channel.unary_unary(
+                '/eventplane.v1.Workflows/TestState',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowsServicer:
@@ -304,6 +334,44 @@ class WorkflowsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateActivity(self, request, context):
+        """Activities: tasks that workers poll for (arn:aws:states:local:000000000000:activity:<name>).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeActivity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteActivity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActivities(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetActivityTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestState(self, request, context):
+        """Run one state's definition with an input, without a state machine.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -426,6 +494,36 @@ def add_WorkflowsServicer_to_server(servicer, server):
                     servicer.SendTaskHeartbeat,
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.SendTaskHeartbeatRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_workflows__pb2.SendTaskResponse.SerializeToString,
+            ),
+            'CreateActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateActivity,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.CreateActivityRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.Activity.SerializeToString,
+            ),
+            'DescribeActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeActivity,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DescribeActivityRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.Activity.SerializeToString,
+            ),
+            'DeleteActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteActivity,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DeleteActivityRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.DeleteActivityResponse.SerializeToString,
+            ),
+            'ListActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivities,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListActivitiesRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.ListActivitiesResponse.SerializeToString,
+            ),
+            'GetActivityTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActivityTask,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskResponse.SerializeToString,
+            ),
+            'TestState': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestState,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1076,6 +1174,168 @@ class Workflows:
             '/eventplane.v1.Workflows/SendTaskHeartbeat',
             eventplane_dot_v1_dot_workflows__pb2.SendTaskHeartbeatRequest.SerializeToString,
             eventplane_dot_v1_dot_workflows__pb2.SendTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/CreateActivity',
+            eventplane_dot_v1_dot_workflows__pb2.CreateActivityRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DescribeActivity',
+            eventplane_dot_v1_dot_workflows__pb2.DescribeActivityRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.Activity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DeleteActivity',
+            eventplane_dot_v1_dot_workflows__pb2.DeleteActivityRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.DeleteActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/ListActivities',
+            eventplane_dot_v1_dot_workflows__pb2.ListActivitiesRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.ListActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActivityTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/GetActivityTask',
+            eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.GetActivityTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/TestState',
+            eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

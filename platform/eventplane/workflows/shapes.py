@@ -52,9 +52,28 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnostics:
+    """ValidateStateMachineDefinition's diagnostics (``asl.Diagnostic``), and whether
+    more were found than shown."""
+
+    items: list[Any]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     items: list[Any]
     next_token: str | None
+
+
+def require(value: Any, member: str) -> Any:
+    """``value``, or AWS's ValidationException for a required member left out (or empty)."""
+    if value is None or value == "" or value == []:
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{member}' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return value
 
 
 def json_text(text: str, field: str, error: type[Exception], default: str = "{}") -> str:

@@ -137,7 +137,8 @@ def node() -> str:
         pytest.skip("node and npm are not installed")
     with open(JS / ".install.lock", "w") as lock:  # one install across xdist workers
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (JS / "node_modules" / "@aws-sdk" / "client-sqs").is_dir():
+        wanted = json.loads((JS / "package.json").read_text())["dependencies"]
+        if not all((JS / "node_modules" / name).is_dir() for name in wanted):
             subprocess.run([npm, "install"], cwd=JS, check=True, capture_output=True, timeout=600)
     return node
 

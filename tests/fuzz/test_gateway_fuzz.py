@@ -3,7 +3,8 @@
 The promise checked, as for gRPC: whatever a client sends, the answer is a success or
 an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
 and the gateway keeps serving. Actions come from botocore's models, so every action of
-SQS (JSON and query), SNS, EventBridge and Lambda (REST-JSON) is tried, served or not.
+SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON) and Step Functions is tried,
+served or not.
 Each action gets typed requests written by botocore's own serializer (with validation off) and, for
 the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
 raises the number of requests per action (``make fuzz``).
@@ -46,7 +47,10 @@ _SERVICES = {
     "sns": "query",
     "events": "json",
     "lambda": "rest-json",
+    "stepfunctions": "json",
 }
+# SigV4 signing names that differ from the model's name.
+_SIGNING = {"stepfunctions": "states"}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -59,7 +63,7 @@ def _operations() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner")
+    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner,workflows")
     try:
         yield server
     finally:
@@ -155,8 +159,9 @@ def _serving(gateway: EventplaneProcess) -> None:
 def test_any_request_gets_success_or_aws_error(
     gateway: EventplaneProcess, label: str, operation: str
 ) -> None:
-    service = label.split("-")[0]
-    op = _SESSION.get_service_model(service).operation_model(operation)
+    model_name = label.split("-")[0]
+    service = _SIGNING.get(model_name, model_name)
+    op = _SESSION.get_service_model(model_name).operation_model(operation)
     counter = f"gateway {label}.{operation}"
     bodies: list[st.SearchStrategy[Raw]] = [
         input_strategy(op.input_shape).map(

@@ -84,6 +84,8 @@ def json_text(text: str, field: str, error: type[Exception], default: str = "{}"
         json.loads(text)
     except ValueError as exc:
         raise error(f"Invalid {field}: {exc}") from None
+    except RecursionError:  # the decoder recurses per level of nesting
+        raise error(f"Invalid {field}: it nests too deeply") from None
     return text
 
 

@@ -526,6 +526,23 @@ def test_aws_cli_session(server: EventplaneProcess, tmp_path: Path) -> None:
     assert events["events"][0]["type"] == "ExecutionSucceeded"
     cli("delete-state-machine", "--state-machine-arn", sm)
 
+    # StartSyncExecution with host prefixes off in the CLI's config file (see README).
+    (tmp_path / "config").write_text("[default]\ndisable_host_prefix_injection = true\n")
+    express = cli(
+        "create-state-machine",
+        "--name",
+        f"{name}-express",
+        "--type",
+        "EXPRESS",
+        "--definition",
+        json.dumps(PASS),
+        "--role-arn",
+        ROLE,
+    )["stateMachineArn"]
+    out = cli("start-sync-execution", "--state-machine-arn", express, "--input", "{}")
+    assert (out["status"], json.loads(out["output"])) == ("SUCCEEDED", {"ok": 1})
+    cli("delete-state-machine", "--state-machine-arn", express)
+
 
 def test_js_sdk_session(node: str, server: EventplaneProcess) -> None:
     run, seen = js_session(node, "sfn_session.mjs", server, EP_ROLE=ROLE)

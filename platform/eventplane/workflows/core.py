@@ -342,15 +342,6 @@ class WorkflowsCore(VersionActions):
         arn = arns.execution_arn(machine.machine, name, True)
         return await self._run_express(machine, arn, text)
 
-    @staticmethod
-    def included_data(value: str) -> bool:
-        """Whether IncludedData lets an answer carry the execution's input and output."""
-        if value not in ("", "ALL_DATA", "METADATA_ONLY"):
-            raise ValidationException(
-                f"includedData must be ALL_DATA or METADATA_ONLY, got {value!r}"
-            )
-        return value != "METADATA_ONLY"
-
     def _existing(self, arn: str) -> ExecutionView:
         require(arn, "executionArn")
         arns.parse_execution_arn(arn)

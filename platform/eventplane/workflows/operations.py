@@ -14,6 +14,7 @@ from typing import Any
 
 from eventplane.workflows import aws_shapes as s
 from eventplane.workflows.core import Execution, WorkflowsCore
+from eventplane.workflows.shapes import included_data
 from eventplane.workflows.versions import Alias, RoutingEntry
 
 __all__ = ["WorkflowsOperations"]
@@ -135,7 +136,7 @@ class WorkflowsOperations:
         self, r: s.ValidateStateMachineDefinitionRequest
     ) -> s.ValidateStateMachineDefinitionResult:
         result, diagnostics = await self.core.validate_state_machine_definition(
-            r.definition, r.type, r.severity, r.max_results
+            r.definition, r.type, r.severity or "ERROR", r.max_results
         )
         items = [
             s.ValidateStateMachineDefinitionDiagnostic(d.severity, d.code, d.message, d.location)
@@ -222,7 +223,7 @@ class WorkflowsOperations:
         return s.StartExecutionResult(e.execution_arn, _date(e.start_date))
 
     async def start_sync_execution(self, r: s.StartSyncExecutionRequest) -> s.ExecutionResult:
-        included = self.core.included_data(r.included_data)
+        included = included_data(r.included_data)
         e = await self.core.start_sync_execution(r.state_machine_arn, r.name, r.input)
         out = _execution(e, data=included)
         # A synchronous execution's answer has no version, alias or redrive members.
@@ -235,13 +236,13 @@ class WorkflowsOperations:
         return s.StopExecutionResult(_date(stopped))
 
     async def describe_execution(self, r: s.DescribeExecutionRequest) -> s.ExecutionResult:
-        included = self.core.included_data(r.included_data)
+        included = included_data(r.included_data)
         return _execution(await self.core.describe_execution(r.execution_arn), data=included)
 
     async def describe_state_machine_for_execution(
         self, r: s.DescribeStateMachineForExecutionRequest
     ) -> s.DescribeStateMachineForExecutionResult:
-        self.core.included_data(r.included_data)
+        included_data(r.included_data)
         m = await self.core.describe_state_machine_for_execution(r.execution_arn)
         return s.DescribeStateMachineForExecutionResult(
             m.state_machine_arn,

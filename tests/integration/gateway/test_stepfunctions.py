@@ -456,8 +456,11 @@ def test_errors_are_the_modelled_exceptions(sfn: Any, machine: Callable[..., str
     sm = machine(PASS)
     with pytest.raises(sfn.exceptions.InvalidExecutionInput):
         sfn.start_execution(stateMachineArn=sm, input="{not json")
-    with pytest.raises(sfn.exceptions.ValidationException):
+    with pytest.raises(sfn.exceptions.InvalidToken):
         sfn.list_executions(stateMachineArn=sm, statusFilter="RUNNING", nextToken="garbage!")
+    with pytest.raises(sfn.exceptions.ValidationException) as bad_filter:
+        sfn.list_executions(stateMachineArn=sm, redriveFilter="SOMETIMES")
+    assert "redriveFilter" in code_of(bad_filter)[2]
     # Actions with no engine yet answer cleanly, never a 500.
     with pytest.raises(ClientError) as unsupported:
         sfn.create_activity(name="later")

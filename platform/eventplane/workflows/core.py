@@ -449,14 +449,14 @@ class WorkflowsCore(VersionActions):
         max_results: int = 0,
         next_token: str = "",
         reverse_order: bool = False,
-        include_execution_data: bool = True,
+        include_execution_data: bool | None = None,
     ) -> Page:
         events = list(self._existing(arn).events)
         if reverse_order:
             events.reverse()
         p = page(events, max_results, next_token)
         items = [e.to_aws() for e in p.items]
-        if not include_execution_data:
+        if include_execution_data is False:  # absent (None) means AWS's default, true
             for e in items:
                 for key, details in e.items():
                     if isinstance(details, dict):

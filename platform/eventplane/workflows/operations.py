@@ -278,7 +278,7 @@ class WorkflowsOperations:
             r.max_results,
             r.next_token,
             r.reverse_order,
-            True if r.include_execution_data is None else r.include_execution_data,
+            r.include_execution_data,
         )
         return s.GetExecutionHistoryResult([_event(e) for e in p.items], p.next_token or "")
 

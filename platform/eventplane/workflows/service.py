@@ -297,7 +297,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             r.max_results,
             r.next_token,
             r.reverse_order,
-            r.include_execution_data if r.HasField("include_execution_data") else True,
+            r.include_execution_data if r.HasField("include_execution_data") else None,
         )
         events = []
         for e in page.items:

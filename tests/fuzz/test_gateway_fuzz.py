@@ -3,8 +3,8 @@
 The promise checked, as for gRPC: whatever a client sends, the answer is a success or
 an AWS error with its code (JSON: ``__type``; query: ``<Error><Code>``), never a 5xx;
 and the gateway keeps serving. Actions come from botocore's models, so every action of
-SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON), DynamoDB and DynamoDB Streams
-is tried, served or not.
+SQS (JSON and query), SNS, EventBridge, Lambda (REST-JSON), Step Functions, DynamoDB and
+DynamoDB Streams is tried, served or not.
 Each action gets typed requests written by botocore's own serializer (with validation off) and, for
 the JSON protocols, raw bodies: wrong types, any JSON, garbage. EVENTPLANE_FUZZ_EXAMPLES
 raises the number of requests per action (``make fuzz``).
@@ -47,12 +47,13 @@ _SERVICES = {
     "sns": "query",
     "events": "json",
     "lambda": "rest-json",
+    "stepfunctions": "json",
     "dynamodb": "json",
     "dynamodbstreams": "json",
 }
-# The SigV4 signing name where it is not the label's service (DynamoDB Streams signs as
+# SigV4 signing names that differ from the model's name (DynamoDB Streams signs as
 # dynamodb; the gateway routes it by X-Amz-Target).
-_SIGNING = {"dynamodbstreams": "dynamodb"}
+_SIGNING = {"stepfunctions": "states", "dynamodbstreams": "dynamodb"}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -65,7 +66,7 @@ def _operations() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner,tables")
+    server = gateway_process(eventplane_kafka, "api,queues,fanout,bus,runner,workflows,tables")
     try:
         yield server
     finally:
@@ -151,6 +152,68 @@ def _query_code(reply: Reply) -> str:
     return node.text if node is not None and node.text else ""
 
 
+def _sfn(gateway: EventplaneProcess, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"AWSStepFunctions.{action}",
+    }
+    reply = _send(gateway, "states", ("POST", "/", json.dumps(body).encode(), headers, ""))
+    assert reply.status == 200, reply.body
+    out: dict[str, Any] = json.loads(reply.body)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sfn_resources(gateway: EventplaneProcess) -> dict[str, list[str]]:
+    """Real Step Functions resources by member name: half the typed requests name one, so
+    they get past "does not exist" into the engine's own checks."""
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    passing = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    role = "arn:aws:iam::123456789012:role/fuzz"
+    standard = _sfn(
+        gateway,
+        "CreateStateMachine",
+        {"name": "fuzz-wait", "definition": json.dumps(wait), "roleArn": role, "publish": True},
+    )
+    express = _sfn(
+        gateway,
+        "CreateStateMachine",
+        {
+            "name": "fuzz-express",
+            "definition": json.dumps(passing),
+            "roleArn": role,
+            "type": "EXPRESS",
+        },
+    )
+    version = standard["stateMachineVersionArn"]
+    alias = _sfn(
+        gateway,
+        "CreateStateMachineAlias",
+        {
+            "name": "live",
+            "routingConfiguration": [{"stateMachineVersionArn": version, "weight": 100}],
+        },
+    )["stateMachineAliasArn"]
+    execution = _sfn(gateway, "StartExecution", {"stateMachineArn": standard["stateMachineArn"]})
+    machines = [standard["stateMachineArn"], express["stateMachineArn"], version, alias]
+    return {
+        "stateMachineArn": machines,
+        "executionArn": [execution["executionArn"]],
+        "stateMachineVersionArn": [version],
+        "stateMachineAliasArn": [alias],
+    }
+
+
+def _naming_real(
+    op: OperationModel, real: dict[str, list[str]]
+) -> st.SearchStrategy[dict[str, Any]]:
+    return input_strategy(op.input_shape).flatmap(
+        lambda params: st.fixed_dictionaries(
+            {}, optional={k: st.sampled_from(v) for k, v in real.items()}
+        ).map(lambda swapped: {**params, **swapped})
+    )
+
+
 def _serving(gateway: EventplaneProcess) -> None:
     headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"}
     reply = _send(gateway, "sqs", ("POST", "/", b"{}", headers, ""))
@@ -159,16 +222,28 @@ def _serving(gateway: EventplaneProcess) -> None:
 
 @pytest.mark.parametrize(("label", "operation"), _operations(), ids=lambda v: v)
 def test_any_request_gets_success_or_aws_error(
-    gateway: EventplaneProcess, label: str, operation: str
+    gateway: EventplaneProcess, label: str, operation: str, request: pytest.FixtureRequest
 ) -> None:
-    service = label.split("-")[0]
-    op = _SESSION.get_service_model(service).operation_model(operation)
+    model_name = label.split("-")[0]
+    service = _SIGNING.get(model_name, model_name)
+    op = _SESSION.get_service_model(model_name).operation_model(operation)
     counter = f"gateway {label}.{operation}"
     bodies: list[st.SearchStrategy[Raw]] = [
         input_strategy(op.input_shape).map(
             lambda p: _typed_request(label, op, _tamed(operation, p))
         )
     ]
+    # Deletes stay on made-up names: the real resources must outlive the module.
+    if model_name == "stepfunctions" and not operation.startswith("Delete"):
+        real = request.getfixturevalue("sfn_resources")
+        members = set(op.input_shape.members) if op.input_shape else set()
+        named = {k: v for k, v in real.items() if k in members}
+        if named:
+            bodies.append(
+                _naming_real(op, named).map(
+                    lambda p: _typed_request(label, op, _tamed(operation, p))
+                )
+            )
     if _SERVICES[label] == "json":
         headers = {
             "Content-Type": f"application/x-amz-json-{op.metadata['jsonVersion']}",

@@ -26,4 +26,5 @@ def test_bus_page_token(token: str) -> None:
 def test_workflow_page_token(token: str) -> None:
     with pytest.raises(EventplaneError) as refused:
         page_bounds(10, token, 5)
-    assert refused.value.code == "ValidationException"
+    # Step Functions answers a bad nextToken InvalidToken (its model lists it for paging).
+    assert refused.value.code == "InvalidToken"

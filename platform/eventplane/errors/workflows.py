@@ -103,6 +103,12 @@ class ServiceQuotaExceeded(ThrottledError):
     retriable = False
 
 
+class MissingRequiredParameter(InvalidRequestError):
+    """UpdateStateMachine with nothing to update (neither definition nor roleArn)."""
+
+    code = "MissingRequiredParameter"
+
+
 class ExecutionNotRedrivable(PreconditionError):
     code = "ExecutionNotRedrivable"
 
@@ -123,6 +129,7 @@ __all__ = [
     "InvalidName",
     "InvalidOutput",
     "InvalidToken",
+    "MissingRequiredParameter",
     "ServiceQuotaExceeded",
     "StateMachineAlreadyExists",
     "StateMachineDoesNotExist",

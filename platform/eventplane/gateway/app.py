@@ -51,7 +51,7 @@ Response = tuple[int, dict[str, str], bytes]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 HEALTH_PATH = "/_eventplane/health"
 # Services the gateway speaks, by botocore model name.
-SERVICES = ("sqs", "sns", "events", "lambda", "dynamodb", "dynamodbstreams")
+SERVICES = ("sqs", "sns", "events", "lambda", "stepfunctions", "dynamodb", "dynamodbstreams")
 
 
 @dataclass

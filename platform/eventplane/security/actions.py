@@ -205,24 +205,39 @@ _TRANSACT_ACTIONS = {
 }
 
 
+# The AWS shape names each item's kind by the member it sets (``{"Put": {...}}``).
+_TRANSACT_MEMBERS = (
+    ("put", "Put"),
+    ("update", "Update"),
+    ("delete", "Delete"),
+    ("condition_check", "ConditionCheck"),
+)
+
+
+def _transact_part(item: Any) -> tuple[str, str]:
+    """(kind, table name) of a transaction item: the gRPC shape (``table_name``, and
+    ``kind`` for writes) or the AWS one (one of put/update/delete/condition_check, or get, set)."""
+    if hasattr(item, "table_name"):
+        return getattr(item, "kind", ""), item.table_name
+    for member, kind in (*_TRANSACT_MEMBERS, ("get", "Get")):
+        part = getattr(item, member, None)
+        if part is not None:
+            return kind, part.table_name
+    return "", ""
+
+
 def _transaction_items(r: Any) -> Sequence[tuple[str, str]]:
     # An unknown kind is checked as PutItem: the engine refuses it anyway.
-    pairs = {
-        (
-            _TRANSACT_ACTIONS.get(item.kind, "dynamodb:PutItem"),
-            _or_any(item.table_name, arns.table_arn),
-        )
-        for item in r.transact_items
-    }
+    pairs = set()
+    for item in r.transact_items:
+        kind, table = _transact_part(item)
+        pairs.add((_TRANSACT_ACTIONS.get(kind, "dynamodb:PutItem"), _or_any(table, arns.table_arn)))
     return tuple(sorted(pairs))
 
 
 def _transaction_reads(r: Any) -> Sequence[tuple[str, str]]:
-    return tuple(
-        sorted(
-            {("dynamodb:GetItem", _or_any(i.table_name, arns.table_arn)) for i in r.transact_items}
-        )
-    )
+    tables = {_transact_part(i)[1] for i in r.transact_items}
+    return tuple(sorted({("dynamodb:GetItem", _or_any(t, arns.table_arn)) for t in tables}))
 
 
 def _tables_of_transaction(r: Any) -> Sequence[str]:

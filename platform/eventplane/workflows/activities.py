@@ -29,7 +29,7 @@ from eventplane.workflows import arns, records
 from eventplane.workflows.dispatch import send_inbox
 from eventplane.workflows.errors import ActivityDoesNotExist
 from eventplane.workflows.model import Claim
-from eventplane.workflows.shapes import Page, page
+from eventplane.workflows.shapes import Page, page, require
 
 if TYPE_CHECKING:
     from eventplane.runtime import ServerContext
@@ -73,17 +73,17 @@ class ActivityActions:
 
     async def create_activity(self, name: str, tags: dict[str, str] | None = None) -> Activity:
         """Create an activity; the same name again returns the existing one (idempotent)."""
-        arns.check_name(name)
+        arns.check_name(require(name, "name"))
         if self._ctx.registry.get(ACTIVITY, name) is None:
             spec = {"tags": dict(tags or {})}
             await asyncio.to_thread(self._ctx.registry.put, ACTIVITY, name, spec)
         return self._activity(arns.activity_arn(name))
 
     async def describe_activity(self, activity_arn: str) -> Activity:
-        return self._activity(activity_arn)
+        return self._activity(require(activity_arn, "activityArn"))
 
     async def delete_activity(self, activity_arn: str) -> None:
-        name = arns.parse_activity_arn(activity_arn)
+        name = arns.parse_activity_arn(require(activity_arn, "activityArn"))
         await asyncio.to_thread(self._ctx.registry.delete, ACTIVITY, name)
 
     async def list_activities(self, max_results: int = 0, next_token: str = "") -> Page:
@@ -97,7 +97,7 @@ class ActivityActions:
         """The oldest task of the activity no worker has got yet, waiting up to
         ``wait_seconds`` (AWS always waits 60 s; less is an eventplane extension for
         workers that want to look up without a long poll). Empty after the wait."""
-        arn = self._activity(activity_arn).activity_arn
+        arn = self._activity(require(activity_arn, "activityArn")).activity_arn
         if len(worker_name) > MAX_WORKER_NAME:
             raise ValidationException(f"workerName must be at most {MAX_WORKER_NAME} characters")
         if not 0 <= wait_seconds <= POLL_S:

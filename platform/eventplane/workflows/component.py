@@ -45,9 +45,11 @@ class WorkflowsComponent:
         from eventplane.kafka import naming
         from eventplane.kafka.clients import TopicSpec, ensure_topics
         from eventplane.workflows import metrics
+        from eventplane.workflows.aws import StepFunctionsBinding
         from eventplane.workflows.clock import Clock
         from eventplane.workflows.core import WorkflowsCore
         from eventplane.workflows.dispatch import Dispatcher
+        from eventplane.workflows.operations import WorkflowsOperations
         from eventplane.workflows.owner import Owner
         from eventplane.workflows.perform import Performer
         from eventplane.workflows.service import WorkflowsService
@@ -83,6 +85,9 @@ class WorkflowsComponent:
         self._dispatcher = Dispatcher(ctx, clock, self._core.perform_task, self._view)
         self._dispatcher.start()
         workflows_pb2_grpc.add_WorkflowsServicer_to_server(WorkflowsService(self._core), server)
+        # The Step Functions JSON protocol of the gateway (role api) calls the same core.
+        binding = StepFunctionsBinding(WorkflowsOperations(self._core))
+        ctx.extras.setdefault("gateway.bindings", {})["stepfunctions"] = binding
 
     async def stop(self) -> None:
         if self._core is not None:

@@ -22,7 +22,6 @@ from eventplane.kafka import naming
 from eventplane.runtime import ServerContext
 from eventplane.workflows import arns, asl, metrics, records
 from eventplane.workflows.activities import ActivityActions
-from eventplane.workflows.asl import Diagnostic
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.dispatch import send_inbox
 from eventplane.workflows.errors import (
@@ -32,9 +31,11 @@ from eventplane.workflows.errors import (
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
+    MissingRequiredParameter,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
+    StatesResourceNotFound,
     TaskDoesNotExist,
     TaskTimedOut,
 )
@@ -45,7 +46,7 @@ from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResu
 from eventplane.workflows.nested import NestedActions
 from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
-from eventplane.workflows.shapes import Execution, Page, StateMachine, page
+from eventplane.workflows.shapes import Diagnostics, Execution, Page, StateMachine, page, require
 from eventplane.workflows.shapes import json_text as _json
 from eventplane.workflows.teststate import TestStateActions
 from eventplane.workflows.versioning import VersionActions, version_machine
@@ -130,6 +131,8 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         version_description: str = "",
     ) -> StateMachine:
         """Create (or find the identical) machine; ``publish`` also publishes a version."""
+        require(name, "name")
+        require(definition, "definition")
         machine = await self._create(name, definition, role_arn, type, tags)
         return await self._published(machine, publish, version_description)
 
@@ -161,6 +164,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
 
     async def describe_state_machine(self, arn: str) -> StateMachine:
         """A machine, or given a version ARN that version."""
+        require(arn, "stateMachineArn")
         _, qualifier = arns.parse_qualified_arn(arn)
         if qualifier is None:
             return self._machine(arn)
@@ -181,13 +185,14 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         version_description: str = "",
     ) -> StateMachine:
         """Replace definition and/or role; ``publish`` also publishes a version."""
+        require(arn, "stateMachineArn")
         updated = await self._update(arn, definition, role_arn)
         return await self._published(updated, publish, version_description)
 
     async def _update(self, arn: str, definition: str | None, role_arn: str | None) -> StateMachine:
         current = self._machine(arn)
         if definition is None and role_arn is None:
-            raise ValidationException("Either definition or roleArn must be given")
+            raise MissingRequiredParameter("Either the definition or the roleArn must be specified")
         if definition is not None:
             asl.parse_definition(definition, machine_type=current.type)  # type: ignore[arg-type]
         r = self._ctx.registry.get(KIND, current.name)
@@ -201,19 +206,29 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         return self._machine(arn)
 
     async def delete_state_machine(self, arn: str) -> None:
+        require(arn, "stateMachineArn")
         name = arns.parse_state_machine_arn(arn)
         await asyncio.to_thread(self._ctx.registry.delete, KIND, name)
         await self._versions.delete_machine(name)
 
     async def validate_state_machine_definition(
-        self, definition: str, type: str = ""
-    ) -> tuple[str, list[Diagnostic]]:
+        self, definition: str, type: str = "", severity: str = "", max_results: int = 0
+    ) -> tuple[str, Diagnostics]:
+        """OK or FAIL, with the diagnostics of ``severity`` and worse (all without one),
+        at most ``max_results`` of them (AWS: 1-100, default 100)."""
+        require(definition, "definition")
         kind = type or "STANDARD"
         if kind not in TYPES:
             raise ValidationException(f"type must be STANDARD or EXPRESS, got {kind!r}")
+        if severity not in ("", "ERROR", "WARNING"):
+            raise ValidationException(f"severity must be ERROR or WARNING, got {severity!r}")
+        if not 0 <= max_results <= 100:
+            raise ValidationException(f"maxResults must be between 1 and 100, got {max_results}")
         diagnostics = asl.validate_definition(definition, machine_type=kind)  # type: ignore[arg-type]
         failed = any(d.severity == "ERROR" for d in diagnostics)
-        return ("FAIL" if failed else "OK"), diagnostics
+        shown = [d for d in diagnostics if severity != "ERROR" or d.severity == "ERROR"]
+        limit = max_results or 100
+        return ("FAIL" if failed else "OK"), Diagnostics(shown[:limit], len(shown) > limit)
 
     # --- executions --------------------------------------------------------------------
     def _target(self, arn: str) -> Target:
@@ -233,6 +248,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         self, state_machine_arn: str, name: str = "", input: str = ""
     ) -> Execution:
         """Start an execution of a machine, a version (ARN ``...:N``) or an alias."""
+        require(state_machine_arn, "stateMachineArn")
         return await self._start(state_machine_arn, name, input)
 
     async def _start(
@@ -329,6 +345,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
     async def start_sync_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""
     ) -> Execution:
+        require(state_machine_arn, "stateMachineArn")
         machine = self._target(state_machine_arn)
         if machine.type != "EXPRESS":
             raise StateMachineTypeNotSupported(
@@ -340,6 +357,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         return await self._run_express(machine, arn, text)
 
     def _existing(self, arn: str) -> ExecutionView:
+        require(arn, "executionArn")
         arns.parse_execution_arn(arn)
         found = self._view.get(arn)
         if found is None:
@@ -363,6 +381,14 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
 
     async def describe_execution(self, arn: str) -> Execution:
         return _execution(self._existing(arn), self._clock.now_ms())
+
+    async def describe_state_machine_for_execution(self, arn: str) -> StateMachine:
+        """The machine (or version) an execution runs; ``update_date`` is its revision's."""
+        found = self._existing(arn)
+        if found.version_arn:
+            v = self._versions.version(found.version_arn)
+            return version_machine(v, v.creation_date)
+        return self._machine(found.state_machine_arn)
 
     async def redrive_execution(self, arn: str, client_token: str = "") -> int:
         """Restart a FAILED, TIMED_OUT or ABORTED Standard execution from the state that
@@ -399,8 +425,22 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         status_filter: str = "",
         max_results: int = 0,
         next_token: str = "",
+        *,
+        map_run_arn: str = "",
+        redrive_filter: str = "",
     ) -> Page:
-        """Executions newest first; given a version or alias ARN, those started through it."""
+        """Executions newest first; given a version or alias ARN, those started through it.
+
+        ``redrive_filter`` keeps those redriven (REDRIVEN) or not (NOT_REDRIVEN). There are
+        no map runs (no distributed Map), so a ``map_run_arn`` names none.
+        """
+        if map_run_arn:
+            raise StatesResourceNotFound(f"Map Run Does Not Exist: '{map_run_arn}'")
+        require(state_machine_arn, "stateMachineArn")
+        if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
+            raise ValidationException(
+                f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
+            )
         machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
         base = arns.state_machine_arn(machine)
         self._machine(base)
@@ -411,6 +451,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
             for v in self._view.of_machine(base)
             if (not status_filter or v.status == status_filter)
             and (qualifier is None or state_machine_arn in (v.version_arn, v.alias_arn))
+            and (not redrive_filter or (v.redrive_count > 0) == (redrive_filter == "REDRIVEN"))
         ]
         now = self._clock.now_ms()
         p = page(found, max_results, next_token)
@@ -422,14 +463,14 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         max_results: int = 0,
         next_token: str = "",
         reverse_order: bool = False,
-        include_execution_data: bool = True,
+        include_execution_data: bool | None = None,
     ) -> Page:
         events = list(self._existing(arn).events)
         if reverse_order:
             events.reverse()
         p = page(events, max_results, next_token)
         items = [e.to_aws() for e in p.items]
-        if not include_execution_data:
+        if include_execution_data is False:  # absent (None) means AWS's default, true
             for e in items:
                 for key, details in e.items():
                     if isinstance(details, dict):
@@ -442,8 +483,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
 
     # --- callbacks ---------------------------------------------------------------------
     def _task(self, token: str) -> tuple[str, str]:
-        if not token:
-            raise ValidationException("taskToken is required")
+        require(token, "taskToken")
         parsed = parse_token(token)
         if parsed is None:
             raise InvalidToken(f"Invalid Token: '{token[:40]}'")

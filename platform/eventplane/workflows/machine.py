@@ -83,7 +83,7 @@ def parse_token(token: str) -> tuple[str, str] | None:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         arn, task_id = json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(arn, str) or not isinstance(task_id, str):
         return None

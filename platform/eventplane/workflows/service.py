@@ -1,4 +1,6 @@
-"""The Workflows gRPC service: translate requests onto ``WorkflowsCore``, nothing more."""
+"""The Workflows gRPC service: translate requests onto ``WorkflowsCore``, nothing more.
+
+Required members are checked by the core (one rule and message for every front door)."""
 
 from __future__ import annotations
 
@@ -10,18 +12,11 @@ import grpc
 
 from eventplane._gen.v1 import workflows_pb2 as pb
 from eventplane._gen.v1 import workflows_pb2_grpc
-from eventplane.errors import MissingParameter
 from eventplane.workflows.activities import POLL_S, Activity
 from eventplane.workflows.core import Execution, StateMachine, WorkflowsCore
 from eventplane.workflows.versions import Alias, RoutingEntry
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
-
-
-def _require(value: str, parameter: str) -> str:
-    if not value:
-        raise MissingParameter(f"The request must contain the parameter {parameter}.")
-    return value
 
 
 def _machine(m: StateMachine) -> pb.StateMachine:
@@ -103,8 +98,8 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.CreateStateMachineRequest, c: Ctx
     ) -> pb.CreateStateMachineResponse:
         m = await self._core.create_state_machine(
-            _require(r.name, "name"),
-            _require(r.definition, "definition"),
+            r.name,
+            r.definition,
             r.role_arn,
             r.type,
             dict(r.tags),
@@ -120,7 +115,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def DescribeStateMachine(
         self, r: pb.DescribeStateMachineRequest, c: Ctx
     ) -> pb.StateMachine:
-        arn = _require(r.state_machine_arn, "stateMachineArn")
+        arn = r.state_machine_arn
         return _machine(await self._core.describe_state_machine(arn))
 
     async def ListStateMachines(
@@ -144,7 +139,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.UpdateStateMachineRequest, c: Ctx
     ) -> pb.UpdateStateMachineResponse:
         m = await self._core.update_state_machine(
-            _require(r.state_machine_arn, "stateMachineArn"),
+            r.state_machine_arn,
             r.definition if r.HasField("definition") else None,
             r.role_arn if r.HasField("role_arn") else None,
             r.publish,
@@ -159,14 +154,14 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def DeleteStateMachine(
         self, r: pb.DeleteStateMachineRequest, c: Ctx
     ) -> pb.DeleteStateMachineResponse:
-        await self._core.delete_state_machine(_require(r.state_machine_arn, "stateMachineArn"))
+        await self._core.delete_state_machine(r.state_machine_arn)
         return pb.DeleteStateMachineResponse()
 
     async def ValidateStateMachineDefinition(
         self, r: pb.ValidateStateMachineDefinitionRequest, c: Ctx
     ) -> pb.ValidateStateMachineDefinitionResponse:
         result, diagnostics = await self._core.validate_state_machine_definition(
-            _require(r.definition, "definition"), r.type
+            r.definition, r.type
         )
         return pb.ValidateStateMachineDefinitionResponse(
             result=result,
@@ -174,7 +169,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
                 pb.Diagnostic(
                     severity=d.severity, code=d.code, message=d.message, location=d.location
                 )
-                for d in diagnostics
+                for d in diagnostics.items
             ],
         )
 
@@ -182,7 +177,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.PublishStateMachineVersionRequest, c: Ctx
     ) -> pb.PublishStateMachineVersionResponse:
         v = await self._core.publish_state_machine_version(
-            _require(r.state_machine_arn, "stateMachineArn"), r.description, r.revision_id
+            r.state_machine_arn, r.description, r.revision_id
         )
         return pb.PublishStateMachineVersionResponse(
             creation_date=v.creation_date, state_machine_version_arn=v.state_machine_version_arn
@@ -192,7 +187,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.ListStateMachineVersionsRequest, c: Ctx
     ) -> pb.ListStateMachineVersionsResponse:
         page = await self._core.list_state_machine_versions(
-            _require(r.state_machine_arn, "stateMachineArn"), r.max_results, r.next_token
+            r.state_machine_arn, r.max_results, r.next_token
         )
         return pb.ListStateMachineVersionsResponse(
             state_machine_versions=[
@@ -208,7 +203,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def DeleteStateMachineVersion(
         self, r: pb.DeleteStateMachineVersionRequest, c: Ctx
     ) -> pb.DeleteStateMachineVersionResponse:
-        arn = _require(r.state_machine_version_arn, "stateMachineVersionArn")
+        arn = r.state_machine_version_arn
         await self._core.delete_state_machine_version(arn)
         return pb.DeleteStateMachineVersionResponse()
 
@@ -216,7 +211,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.CreateStateMachineAliasRequest, c: Ctx
     ) -> pb.CreateStateMachineAliasResponse:
         a = await self._core.create_state_machine_alias(
-            _require(r.name, "name"), _routing(r.routing_configuration), r.description
+            r.name, _routing(r.routing_configuration), r.description
         )
         return pb.CreateStateMachineAliasResponse(
             state_machine_alias_arn=a.state_machine_alias_arn, creation_date=a.creation_date
@@ -225,14 +220,14 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def DescribeStateMachineAlias(
         self, r: pb.DescribeStateMachineAliasRequest, c: Ctx
     ) -> pb.StateMachineAlias:
-        arn = _require(r.state_machine_alias_arn, "stateMachineAliasArn")
+        arn = r.state_machine_alias_arn
         return _alias(await self._core.describe_state_machine_alias(arn))
 
     async def UpdateStateMachineAlias(
         self, r: pb.UpdateStateMachineAliasRequest, c: Ctx
     ) -> pb.UpdateStateMachineAliasResponse:
         a = await self._core.update_state_machine_alias(
-            _require(r.state_machine_alias_arn, "stateMachineAliasArn"),
+            r.state_machine_alias_arn,
             r.description if r.HasField("description") else None,
             _routing(r.routing_configuration) if r.routing_configuration else None,
         )
@@ -241,7 +236,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def DeleteStateMachineAlias(
         self, r: pb.DeleteStateMachineAliasRequest, c: Ctx
     ) -> pb.DeleteStateMachineAliasResponse:
-        arn = _require(r.state_machine_alias_arn, "stateMachineAliasArn")
+        arn = r.state_machine_alias_arn
         await self._core.delete_state_machine_alias(arn)
         return pb.DeleteStateMachineAliasResponse()
 
@@ -249,7 +244,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.ListStateMachineAliasesRequest, c: Ctx
     ) -> pb.ListStateMachineAliasesResponse:
         page = await self._core.list_state_machine_aliases(
-            _require(r.state_machine_arn, "stateMachineArn"), r.max_results, r.next_token
+            r.state_machine_arn, r.max_results, r.next_token
         )
         return pb.ListStateMachineAliasesResponse(
             state_machine_aliases=[
@@ -265,32 +260,26 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def StartExecution(
         self, r: pb.StartExecutionRequest, c: Ctx
     ) -> pb.StartExecutionResponse:
-        e = await self._core.start_execution(
-            _require(r.state_machine_arn, "stateMachineArn"), r.name, r.input
-        )
+        e = await self._core.start_execution(r.state_machine_arn, r.name, r.input)
         return pb.StartExecutionResponse(execution_arn=e.execution_arn, start_date=e.start_date)
 
     async def StartSyncExecution(self, r: pb.StartExecutionRequest, c: Ctx) -> pb.Execution:
-        e = await self._core.start_sync_execution(
-            _require(r.state_machine_arn, "stateMachineArn"), r.name, r.input
-        )
+        e = await self._core.start_sync_execution(r.state_machine_arn, r.name, r.input)
         return _execution(e)
 
     async def StopExecution(self, r: pb.StopExecutionRequest, c: Ctx) -> pb.StopExecutionResponse:
-        stop = await self._core.stop_execution(
-            _require(r.execution_arn, "executionArn"), r.error, r.cause
-        )
+        stop = await self._core.stop_execution(r.execution_arn, r.error, r.cause)
         return pb.StopExecutionResponse(stop_date=stop)
 
     async def DescribeExecution(self, r: pb.DescribeExecutionRequest, c: Ctx) -> pb.Execution:
-        arn = _require(r.execution_arn, "executionArn")
+        arn = r.execution_arn
         return _execution(await self._core.describe_execution(arn))
 
     async def ListExecutions(
         self, r: pb.ListExecutionsRequest, c: Ctx
     ) -> pb.ListExecutionsResponse:
         page = await self._core.list_executions(
-            _require(r.state_machine_arn, "stateMachineArn"),
+            r.state_machine_arn,
             r.status_filter,
             r.max_results,
             r.next_token,
@@ -303,20 +292,18 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
     async def RedriveExecution(
         self, r: pb.RedriveExecutionRequest, c: Ctx
     ) -> pb.RedriveExecutionResponse:
-        date = await self._core.redrive_execution(
-            _require(r.execution_arn, "executionArn"), r.client_token
-        )
+        date = await self._core.redrive_execution(r.execution_arn, r.client_token)
         return pb.RedriveExecutionResponse(redrive_date=date)
 
     async def GetExecutionHistory(
         self, r: pb.GetExecutionHistoryRequest, c: Ctx
     ) -> pb.GetExecutionHistoryResponse:
         page = await self._core.get_execution_history(
-            _require(r.execution_arn, "executionArn"),
+            r.execution_arn,
             r.max_results,
             r.next_token,
             r.reverse_order,
-            r.include_execution_data if r.HasField("include_execution_data") else True,
+            r.include_execution_data if r.HasField("include_execution_data") else None,
         )
         events = []
         for e in page.items:
@@ -333,31 +320,31 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         return pb.GetExecutionHistoryResponse(events=events, next_token=page.next_token or "")
 
     async def SendTaskSuccess(self, r: pb.SendTaskSuccessRequest, c: Ctx) -> pb.SendTaskResponse:
-        await self._core.send_task_success(_require(r.task_token, "taskToken"), r.output)
+        await self._core.send_task_success(r.task_token, r.output)
         return pb.SendTaskResponse()
 
     async def SendTaskFailure(self, r: pb.SendTaskFailureRequest, c: Ctx) -> pb.SendTaskResponse:
-        await self._core.send_task_failure(_require(r.task_token, "taskToken"), r.error, r.cause)
+        await self._core.send_task_failure(r.task_token, r.error, r.cause)
         return pb.SendTaskResponse()
 
     async def SendTaskHeartbeat(
         self, r: pb.SendTaskHeartbeatRequest, c: Ctx
     ) -> pb.SendTaskResponse:
-        await self._core.send_task_heartbeat(_require(r.task_token, "taskToken"))
+        await self._core.send_task_heartbeat(r.task_token)
         return pb.SendTaskResponse()
 
     # --- activities -------------------------------------------------------------------
     async def CreateActivity(self, r: pb.CreateActivityRequest, c: Ctx) -> pb.Activity:
-        return _activity(await self._core.create_activity(_require(r.name, "name"), dict(r.tags)))
+        return _activity(await self._core.create_activity(r.name, dict(r.tags)))
 
     async def DescribeActivity(self, r: pb.DescribeActivityRequest, c: Ctx) -> pb.Activity:
-        arn = _require(r.activity_arn, "activityArn")
+        arn = r.activity_arn
         return _activity(await self._core.describe_activity(arn))
 
     async def DeleteActivity(
         self, r: pb.DeleteActivityRequest, c: Ctx
     ) -> pb.DeleteActivityResponse:
-        await self._core.delete_activity(_require(r.activity_arn, "activityArn"))
+        await self._core.delete_activity(r.activity_arn)
         return pb.DeleteActivityResponse()
 
     async def ListActivities(
@@ -372,15 +359,13 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
         self, r: pb.GetActivityTaskRequest, c: Ctx
     ) -> pb.GetActivityTaskResponse:
         wait = r.wait_seconds if r.HasField("wait_seconds") else POLL_S
-        task = await self._core.get_activity_task(
-            _require(r.activity_arn, "activityArn"), r.worker_name, wait
-        )
+        task = await self._core.get_activity_task(r.activity_arn, r.worker_name, wait)
         return pb.GetActivityTaskResponse(task_token=task.task_token, input=task.input)
 
     # --- TestState ----------------------------------------------------------------------
     async def TestState(self, r: pb.TestStateRequest, c: Ctx) -> pb.TestStateResponse:
         res = await self._core.test_state(
-            _require(r.definition, "definition"),
+            r.definition,
             r.role_arn,
             r.input,
             r.inspection_level,

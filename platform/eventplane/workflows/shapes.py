@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
+from eventplane.errors.workflows import InvalidToken
 
 MAX_PAYLOAD = 256 * 1024
 
@@ -52,9 +53,35 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnostics:
+    """ValidateStateMachineDefinition's diagnostics (``asl.Diagnostic``), and whether
+    more were found than shown."""
+
+    items: list[Any]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     items: list[Any]
     next_token: str | None
+
+
+def require(value: Any, member: str) -> Any:
+    """``value``, or AWS's ValidationException for a required member left out (or empty)."""
+    if value is None or value == "" or value == []:
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{member}' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return value
+
+
+def included_data(value: str) -> bool:
+    """Whether IncludedData lets an answer carry the execution's input and output."""
+    if value not in ("", "ALL_DATA", "METADATA_ONLY"):
+        raise ValidationException(f"includedData must be ALL_DATA or METADATA_ONLY, got {value!r}")
+    return value != "METADATA_ONLY"
 
 
 def json_text(text: str, field: str, error: type[Exception], default: str = "{}") -> str:
@@ -65,6 +92,8 @@ def json_text(text: str, field: str, error: type[Exception], default: str = "{}"
         json.loads(text)
     except ValueError as exc:
         raise error(f"Invalid {field}: {exc}") from None
+    except RecursionError:  # the decoder recurses per level of nesting
+        raise error(f"Invalid {field}: it nests too deeply") from None
     return text
 
 
@@ -72,7 +101,7 @@ def page_bounds(max_results: int, next_token: str, size: int) -> tuple[int, int]
     if not 0 <= max_results <= 1000:
         raise ValidationException(f"maxResults must be between 0 and 1000, got {max_results}")
     if next_token and not (next_token.isascii() and next_token.isdigit()):
-        raise ValidationException(f"Invalid nextToken: {next_token!r}")
+        raise InvalidToken(f"Invalid Token: '{next_token[:80]}' (nextToken)")
     start = int(next_token) if next_token else 0
     return start, min(size, start + (max_results or 100))
 

@@ -36,7 +36,7 @@ from eventplane.workflows.interpreter import iso
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import Machine, resource_kind
 from eventplane.workflows.perform import Outcome
-from eventplane.workflows.shapes import json_text
+from eventplane.workflows.shapes import json_text, require
 
 LEVELS = ("INFO", "DEBUG", "TRACE")
 NAME = "TestState"
@@ -142,8 +142,7 @@ class TestStateActions:
         level = inspection_level or "INFO"
         if level not in LEVELS:
             raise ValidationException(f"inspectionLevel must be one of {', '.join(LEVELS)}")
-        if not definition:
-            raise ValidationException("definition is required")
+        require(definition, "definition")
         sdef = _state(definition)
         raw = json.loads(json_text(input, "input", InvalidExecutionInput))
         trace = _Trace(level != "INFO")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from eventplane.workflows import arns
-from eventplane.workflows.shapes import Page, StateMachine, page
+from eventplane.workflows.shapes import Page, StateMachine, page, require
 from eventplane.workflows.versions import Alias, RoutingEntry, Version, Versions
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class VersionActions:
         self, state_machine_arn: str, description: str = "", revision_id: str = ""
     ) -> Version:
         """Publish the machine's current revision (the latest version if it is unchanged)."""
+        require(state_machine_arn, "stateMachineArn")
         m = self._machine(state_machine_arn)
         r = self._ctx.registry.get("statemachine", m.name)
         assert r is not None
@@ -55,18 +56,23 @@ class VersionActions:
         self, state_machine_arn: str, max_results: int = 0, next_token: str = ""
     ) -> Page:
         """Versions newest first."""
+        require(state_machine_arn, "stateMachineArn")
         m = self._machine(state_machine_arn)
         return page(self._versions.versions(m.name), max_results, next_token)
 
     async def delete_state_machine_version(self, state_machine_version_arn: str) -> None:
+        require(state_machine_version_arn, "stateMachineVersionArn")
         await self._versions.delete_version(state_machine_version_arn)
 
     async def create_state_machine_alias(
         self, name: str, routing_configuration: Sequence[RoutingEntry], description: str = ""
     ) -> Alias:
+        require(name, "name")
+        require(routing_configuration, "routingConfiguration")
         return await self._versions.create_alias(name, routing_configuration, description)
 
     async def describe_state_machine_alias(self, state_machine_alias_arn: str) -> Alias:
+        require(state_machine_alias_arn, "stateMachineAliasArn")
         return self._versions.alias(state_machine_alias_arn)
 
     async def update_state_machine_alias(
@@ -75,17 +81,20 @@ class VersionActions:
         description: str | None = None,
         routing_configuration: Sequence[RoutingEntry] | None = None,
     ) -> Alias:
+        require(state_machine_alias_arn, "stateMachineAliasArn")
         return await self._versions.update_alias(
             state_machine_alias_arn, description, routing_configuration
         )
 
     async def delete_state_machine_alias(self, state_machine_alias_arn: str) -> None:
+        require(state_machine_alias_arn, "stateMachineAliasArn")
         await self._versions.delete_alias(state_machine_alias_arn)
 
     async def list_state_machine_aliases(
         self, state_machine_arn: str, max_results: int = 0, next_token: str = ""
     ) -> Page:
         """The machine's aliases; given a version ARN, those that route to that version."""
+        require(state_machine_arn, "stateMachineArn")
         machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
         if qualifier is None:
             self._machine(state_machine_arn)

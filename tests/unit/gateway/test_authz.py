@@ -17,7 +17,9 @@ from eventplane.gateway.sigv4 import Principal
 from eventplane.queues import aws as queues_aws
 from eventplane.security import TokenStore
 from eventplane.security.actions import ANY, rule_for_aws
+from eventplane.tables import aws as tables_aws
 from eventplane.topics import aws as topics_aws
+from eventplane.workflows import aws as workflows_aws
 
 ARN = "000000000000"
 SERVED: dict[str, ModuleType] = {
@@ -25,6 +27,9 @@ SERVED: dict[str, ModuleType] = {
     "sns": topics_aws.SnsBinding.shapes,
     "events": bus_aws.EventsBinding.shapes,
     "lambda": functions_aws.LambdaBinding.shapes,
+    "stepfunctions": workflows_aws.StepFunctionsBinding.shapes,
+    "dynamodb": tables_aws.DynamoDBBinding.shapes,
+    "dynamodbstreams": tables_aws.DynamoDBStreamsBinding.shapes,
 }
 
 
@@ -118,6 +123,22 @@ def test_every_served_action_has_a_rule_that_reads_its_request(service: str, act
             "Invoke",
             {"FunctionName": "f1", "Qualifier": "live"},
             ("lambda:InvokeFunction", f"arn:aws:lambda:local:{ARN}:function:f1:live"),
+        ),
+        (
+            "dynamodb",
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {"Update": {"TableName": "t1", "Key": {}, "UpdateExpression": "x"}}
+                ]
+            },
+            ("dynamodb:UpdateItem", f"arn:aws:dynamodb:local:{ARN}:table/t1"),
+        ),
+        (
+            "stepfunctions",
+            "StartExecution",
+            {"stateMachineArn": f"arn:aws:states:local:{ARN}:stateMachine:m1"},
+            ("states:StartExecution", f"arn:aws:states:local:{ARN}:stateMachine:m1"),
         ),
         (
             "lambda",

@@ -78,6 +78,8 @@ def validate_document(
     except json.JSONDecodeError as exc:
         msg = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         return None, [_err("INVALID_JSON_DESCRIPTION", msg, "/")]
+    except RecursionError:  # the decoder recurses per level of nesting
+        return None, [_err("INVALID_JSON_DESCRIPTION", "The definition nests too deeply", "/")]
     if not isinstance(doc, dict):
         return None, [_err("SCHEMA_VALIDATION_FAILED", "The definition must be an object", "/")]
     checker = _Checker(machine_type)
@@ -86,7 +88,10 @@ def validate_document(
             checker.error("DUPLICATE_STATE_NAME", f"Duplicate State name: {key}", f"/States/{key}")
         else:
             checker.error("SCHEMA_VALIDATION_FAILED", f"Duplicate field '{key}'", "/")
-    checker.machine(doc, "", "JSONPath", top=True)
+    try:
+        checker.machine(doc, "", "JSONPath", top=True)
+    except RecursionError:  # Parameters or a Choice nested deeper than the checker recurses
+        return None, [_err("SCHEMA_VALIDATION_FAILED", "The definition nests too deeply", "/")]
     return doc, checker.diagnostics
 
 

@@ -1,7 +1,7 @@
 """The table core as DynamoDB's actions: one method per action, DynamoDB's shapes in and out.
 
 The AWS-protocol gateway (DynamoDB JSON 1.0) calls these. Each method checks what
-only the AWS surface can send (the legacy members, secondary indexes, a missing
+only the AWS surface can send (the legacy members, a missing
 TableName), builds the engine's typed input and shapes its answer; conditions,
 expressions, keys and limits are the engine's, with the engine's messages. A
 request for a partition another replica owns is sent to that replica
@@ -26,6 +26,8 @@ from eventplane.tables import shapes as s
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
+from eventplane.tables.index_updates import GlobalSecondaryIndexUpdate
+from eventplane.tables.indexes import IndexDef, Projection, SecondaryIndex
 from eventplane.tables.model import (
     AttributeDefinition,
     CreateTableInput,
@@ -117,6 +119,49 @@ def describe(status: TableStatus) -> s.TableDescription:
         latest_stream_arn=t.stream_arn,
         latest_stream_label=t.stream_label,
         deletion_protection_enabled=t.deletion_protection,
+        global_secondary_indexes=[_index_description(status, d) for d in t.gsis] or None,
+        local_secondary_indexes=[_index_description(status, d) for d in t.lsis] or None,
+    )
+
+
+def _index_description(status: TableStatus, d: IndexDef) -> s.IndexDescription:
+    count, size = status.indexes.get(d.name, (0, 0))
+    return s.IndexDescription(
+        index_name=d.name,
+        key_schema=[s.KeySchemaElement(n, k) for n, k in d.key_schema()],
+        projection=s.Projection(
+            d.projection.projection_type, list(d.projection.non_key_attributes) or None
+        ),
+        index_arn=status.table.index_arn(d.name),
+        item_count=count,
+        index_size_bytes=size,
+        index_status=d.status if d.is_global else "",
+        backfilling=d.backfilling if d.is_global and d.backfilling else None,
+    )
+
+
+def _index(i: s.SecondaryIndex) -> SecondaryIndex:
+    p = i.projection or s.Projection()
+    return SecondaryIndex(
+        i.index_name,
+        [KeySchemaElement(k.attribute_name, k.key_type) for k in i.key_schema],
+        Projection(p.projection_type or "", tuple(p.non_key_attributes or ())),
+    )
+
+
+def _indexes(given: list[s.SecondaryIndex] | None) -> list[SecondaryIndex]:
+    return [_index(i) for i in given or ()]
+
+
+def _index_update(u: s.GlobalSecondaryIndexUpdate) -> GlobalSecondaryIndexUpdate:
+    if u.update is not None:
+        raise ValidationException(
+            "GlobalSecondaryIndexUpdates Update (provisioned throughput of an index) is not "
+            "supported by eventplane"
+        )
+    return GlobalSecondaryIndexUpdate(
+        create=_index(u.create) if u.create is not None else None,
+        delete_index_name=u.delete.index_name if u.delete is not None else "",
     )
 
 
@@ -149,13 +194,6 @@ class TableOperations:
     # --- tables ---------------------------------------------------------------------------------
     async def create_table(self, req: s.CreateTableRequest) -> s.TableResult:
         _require(req.table_name, "TableName")
-        if req.global_secondary_indexes or req.local_secondary_indexes:
-            member = (
-                "GlobalSecondaryIndexes"
-                if req.global_secondary_indexes
-                else "LocalSecondaryIndexes"
-            )
-            raise ValidationException(f"{member} is not supported by eventplane yet")
         status = await self.engine.create_table(
             CreateTableInput(
                 table_name=req.table_name,
@@ -168,6 +206,8 @@ class TableOperations:
                 billing_mode=req.billing_mode,
                 provisioned_throughput=_throughput(req.provisioned_throughput),
                 deletion_protection_enabled=req.deletion_protection_enabled,
+                global_secondary_indexes=_indexes(req.global_secondary_indexes),
+                local_secondary_indexes=_indexes(req.local_secondary_indexes),
             )
         )
         return s.TableResult(describe(status))
@@ -183,10 +223,6 @@ class TableOperations:
 
     async def update_table(self, req: s.UpdateTableRequest) -> s.TableResult:
         _require(req.table_name, "TableName")
-        if req.global_secondary_index_updates:
-            raise ValidationException(
-                "GlobalSecondaryIndexUpdates is not supported by eventplane yet"
-            )
         status = await self.engine.update_table(
             UpdateTableInput(
                 table_name=req.table_name,
@@ -194,6 +230,13 @@ class TableOperations:
                 billing_mode=req.billing_mode,
                 provisioned_throughput=_throughput(req.provisioned_throughput),
                 deletion_protection_enabled=req.deletion_protection_enabled,
+                attribute_definitions=[
+                    AttributeDefinition(d.attribute_name, d.attribute_type)
+                    for d in req.attribute_definitions or ()
+                ],
+                global_secondary_index_updates=[
+                    _index_update(u) for u in req.global_secondary_index_updates or ()
+                ],
             )
         )
         return s.TableResult(describe(status))

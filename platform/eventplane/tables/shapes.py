@@ -58,6 +58,45 @@ class BillingModeSummary:
 
 
 @dataclass
+class Projection:
+    projection_type: str = ""
+    non_key_attributes: list[str] | None = None
+
+
+@dataclass
+class SecondaryIndex:
+    """A GlobalSecondaryIndex or LocalSecondaryIndex of CreateTable (or a Create update)."""
+
+    index_name: str = ""
+    key_schema: list[KeySchemaElement] = field(default_factory=list)
+    projection: Projection | None = None
+
+
+@dataclass
+class DeleteGlobalSecondaryIndexAction:
+    index_name: str = ""
+
+
+@dataclass
+class GlobalSecondaryIndexUpdate:
+    create: SecondaryIndex | None = None
+    delete: DeleteGlobalSecondaryIndexAction | None = None
+    update: Any = None
+
+
+@dataclass
+class IndexDescription:
+    index_name: str
+    key_schema: list[KeySchemaElement]
+    projection: Projection
+    index_arn: str
+    item_count: int
+    index_size_bytes: int
+    index_status: str = ""  # GSIs only
+    backfilling: bool | None = None
+
+
+@dataclass
 class TableDescription:
     table_name: str
     table_arn: str
@@ -74,6 +113,8 @@ class TableDescription:
     latest_stream_arn: str = ""
     latest_stream_label: str = ""
     deletion_protection_enabled: bool = False
+    global_secondary_indexes: list[IndexDescription] | None = None
+    local_secondary_indexes: list[IndexDescription] | None = None
 
 
 @dataclass
@@ -85,8 +126,8 @@ class CreateTableRequest:
     billing_mode: str = ""
     provisioned_throughput: ProvisionedThroughput | None = None
     deletion_protection_enabled: bool = False
-    global_secondary_indexes: list[Any] | None = None
-    local_secondary_indexes: list[Any] | None = None
+    global_secondary_indexes: list[SecondaryIndex] | None = None
+    local_secondary_indexes: list[SecondaryIndex] | None = None
 
 
 @dataclass
@@ -96,7 +137,7 @@ class UpdateTableRequest:
     billing_mode: str = ""
     provisioned_throughput: ProvisionedThroughput | None = None
     deletion_protection_enabled: bool | None = None
-    global_secondary_index_updates: list[Any] | None = None
+    global_secondary_index_updates: list[GlobalSecondaryIndexUpdate] | None = None
     attribute_definitions: list[AttributeDefinition] | None = None
 
 

@@ -23,7 +23,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, eventually
 
 from .aio import Loop
 from .conftest import _settings, js_session
@@ -67,11 +67,13 @@ def make_table(ddb: Any) -> Iterator[Callable[..., str]]:
             keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
             attrs.append({"AttributeName": "sk", "AttributeType": "N"})
         ddb.create_table(
-            TableName=name,
-            KeySchema=keys,
-            AttributeDefinitions=attrs,
-            BillingMode="PAY_PER_REQUEST",
-            **extra,
+            **{
+                "TableName": name,
+                "KeySchema": keys,
+                "AttributeDefinitions": attrs,
+                "BillingMode": "PAY_PER_REQUEST",
+                **extra,
+            }
         )
         made.append(name)
         return name
@@ -409,13 +411,10 @@ def test_bad_requests_get_dynamodb_errors(ddb: Any, make_table: Callable[..., st
         ddb.put_item(TableName=name, Item={"pk": {"S": "x"}, "sk": {"N": "1"}, "a": {}})
     assert _code(two_types) == "ValidationException"
     with pytest.raises(ClientError) as gsi:
-        ddb.create_table(
+        ddb.create_table(  # the index key g has no attribute definition
             TableName=_name(),
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "g", "AttributeType": "S"},
-            ],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
             GlobalSecondaryIndexes=[
                 {
@@ -426,9 +425,129 @@ def test_bad_requests_get_dynamodb_errors(ddb: Any, make_table: Callable[..., st
             ],
         )
     assert _code(gsi) == "ValidationException"
-    assert "GlobalSecondaryIndexes" in str(gsi.value)
+    assert "g" in str(gsi.value)
     # The server keeps serving.
     assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_secondary_indexes(ddb: Any, make_table: Callable[..., str]) -> None:
+    """GSI and LSI through unchanged clients: created, described, queried, sparse; a GSI
+    is eventually consistent (as on DynamoDB), added later with a backfill, deleted."""
+    name = make_table(
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "stage", "AttributeType": "S"},
+            {"AttributeName": "spend", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byStage",
+                "KeySchema": [
+                    {"AttributeName": "stage", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["spend"]},
+            }
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "bySpend",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "spend", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    table = ddb.describe_table(TableName=name)["Table"]
+    (gsi,) = table["GlobalSecondaryIndexes"]
+    (lsi,) = table["LocalSecondaryIndexes"]
+    assert (gsi["IndexName"], gsi["IndexStatus"], gsi["Projection"]["ProjectionType"]) == (
+        "byStage",
+        "ACTIVE",
+        "INCLUDE",
+    )
+    assert gsi["IndexArn"].endswith(f"table/{name}/index/byStage")
+    assert lsi["IndexName"] == "bySpend" and "IndexStatus" not in lsi
+
+    for i, (stage, spend) in enumerate([("OPEN", 30), ("OPEN", 10), ("DONE", 20)]):
+        item = {"pk": {"S": "c1"}, "sk": {"N": str(i)}, "stage": {"S": stage}}
+        item["spend"] = {"N": str(spend)}
+        ddb.put_item(TableName=name, Item=item)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "c1"}, "sk": {"N": "9"}})  # in neither
+
+    by_spend = ddb.query(
+        TableName=name,
+        IndexName="bySpend",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "c1"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert [int(i["spend"]["N"]) for i in by_spend] == [10, 20, 30]
+
+    def open_items() -> list[dict[str, Any]]:
+        return ddb.query(  # type: ignore[no-any-return]
+            TableName=name,
+            IndexName="byStage",
+            KeyConditionExpression="stage = :s",
+            ExpressionAttributeValues={":s": {"S": "OPEN"}},
+        )["Items"]
+
+    eventually(lambda: len(open_items()) == 2, timeout=20)
+    assert [sorted(i) for i in open_items()] == [["pk", "sk", "spend", "stage"]] * 2
+    with pytest.raises(ClientError) as consistent:
+        ddb.query(
+            TableName=name,
+            IndexName="byStage",
+            KeyConditionExpression="stage = :s",
+            ExpressionAttributeValues={":s": {"S": "OPEN"}},
+            ConsistentRead=True,
+        )
+    assert _code(consistent) == "ValidationException"
+    assert "Consistent reads are not supported on global secondary indexes" in str(consistent.value)
+    with pytest.raises(ClientError) as mistyped:
+        ddb.put_item(
+            TableName=name, Item={"pk": {"S": "c2"}, "sk": {"N": "1"}, "stage": {"N": "1"}}
+        )
+    assert _code(mistyped) == "ValidationException"
+    assert "Type mismatch for Index Key" in str(mistyped.value)
+
+    ddb.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "spend", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "bySpendGlobal",
+                    "KeySchema": [{"AttributeName": "spend", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+
+    def status(index: str) -> str | None:
+        found = [
+            g
+            for g in ddb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+            if g["IndexName"] == index
+        ]
+        return found[0]["IndexStatus"] if found else None
+
+    eventually(lambda: status("bySpendGlobal") == "ACTIVE", timeout=30)
+    backfilled = ddb.query(
+        TableName=name,
+        IndexName="bySpendGlobal",
+        KeyConditionExpression="spend = :v",
+        ExpressionAttributeValues={":v": {"N": "20"}},
+    )["Items"]
+    assert [i["sk"]["N"] for i in backfilled] == ["2"]
+    ddb.update_table(
+        TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "bySpendGlobal"}}]
+    )
+    eventually(lambda: status("bySpendGlobal") is None, timeout=30)
 
 
 def test_boto3_resource_layer(server: EventplaneProcess) -> None:

@@ -119,14 +119,14 @@ def describe(status: TableStatus) -> s.TableDescription:
         latest_stream_arn=t.stream_arn,
         latest_stream_label=t.stream_label,
         deletion_protection_enabled=t.deletion_protection,
-        global_secondary_indexes=[_index_description(status, d) for d in t.gsis] or None,
+        global_secondary_indexes=[_global_description(status, d) for d in t.gsis] or None,
         local_secondary_indexes=[_index_description(status, d) for d in t.lsis] or None,
     )
 
 
-def _index_description(status: TableStatus, d: IndexDef) -> s.IndexDescription:
+def _index_description(status: TableStatus, d: IndexDef) -> s.LocalIndexDescription:
     count, size = status.indexes.get(d.name, (0, 0))
-    return s.IndexDescription(
+    common = s.LocalIndexDescription(
         index_name=d.name,
         key_schema=[s.KeySchemaElement(n, k) for n, k in d.key_schema()],
         projection=s.Projection(
@@ -135,9 +135,18 @@ def _index_description(status: TableStatus, d: IndexDef) -> s.IndexDescription:
         index_arn=status.table.index_arn(d.name),
         item_count=count,
         index_size_bytes=size,
-        index_status=d.status if d.is_global else "",
-        backfilling=d.backfilling if d.is_global and d.backfilling else None,
     )
+    if not d.is_global:
+        return common
+    return s.GlobalIndexDescription(
+        **vars(common), index_status=d.status, backfilling=d.backfilling or None
+    )
+
+
+def _global_description(status: TableStatus, d: IndexDef) -> s.GlobalIndexDescription:
+    found = _index_description(status, d)
+    assert isinstance(found, s.GlobalIndexDescription)
+    return found
 
 
 def _index(i: s.SecondaryIndex) -> SecondaryIndex:

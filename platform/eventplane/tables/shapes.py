@@ -85,14 +85,18 @@ class GlobalSecondaryIndexUpdate:
 
 
 @dataclass
-class IndexDescription:
+class LocalIndexDescription:
     index_name: str
     key_schema: list[KeySchemaElement]
     projection: Projection
     index_arn: str
     item_count: int
     index_size_bytes: int
-    index_status: str = ""  # GSIs only
+
+
+@dataclass
+class GlobalIndexDescription(LocalIndexDescription):
+    index_status: str = ""
     backfilling: bool | None = None
 
 
@@ -113,8 +117,8 @@ class TableDescription:
     latest_stream_arn: str = ""
     latest_stream_label: str = ""
     deletion_protection_enabled: bool = False
-    global_secondary_indexes: list[IndexDescription] | None = None
-    local_secondary_indexes: list[IndexDescription] | None = None
+    global_secondary_indexes: list[GlobalIndexDescription] | None = None
+    local_secondary_indexes: list[LocalIndexDescription] | None = None
 
 
 @dataclass

@@ -382,6 +382,98 @@ class SendTaskHeartbeatRequest:
     task_token: str = ""
 
 
+# --- activities and TestState ---------------------------------------------------------------
+
+
+@dataclass
+class CreateActivityRequest:
+    name: str = ""
+    tags: list[Tag] = field(default_factory=list)
+    encryption_configuration: Any = None  # accepted, not modelled
+
+
+@dataclass
+class CreateActivityResult:
+    activity_arn: str
+    creation_date: dt.datetime
+
+
+@dataclass
+class DescribeActivityRequest:
+    activity_arn: str = ""
+
+
+@dataclass
+class DescribeActivityResult:
+    activity_arn: str
+    name: str
+    creation_date: dt.datetime
+
+
+@dataclass
+class DeleteActivityRequest:
+    activity_arn: str = ""
+
+
+@dataclass
+class ListActivitiesRequest:
+    max_results: int = 0
+    next_token: str = ""
+
+
+@dataclass
+class ListActivitiesResult:
+    activities: list[DescribeActivityResult]
+    next_token: str = ""
+
+
+@dataclass
+class GetActivityTaskRequest:
+    activity_arn: str = ""
+    worker_name: str = ""
+
+
+@dataclass
+class GetActivityTaskResult:
+    task_token: str = ""
+    input: str = ""
+
+
+@dataclass
+class TestStateRequest:
+    __test__ = False  # not a pytest class
+
+    definition: str = ""
+    role_arn: str = ""
+    input: str = ""
+    inspection_level: str = ""
+    reveal_secrets: bool = False
+
+
+@dataclass
+class InspectionData:
+    input: str = ""
+    after_arguments: str = ""
+    after_input_path: str = ""
+    after_parameters: str = ""
+    result: str = ""
+    after_result_selector: str = ""
+    after_result_path: str = ""
+    variables: str = ""
+
+
+@dataclass
+class TestStateResult:
+    __test__ = False
+
+    status: str
+    output: str = ""
+    error: str = ""
+    cause: str = ""
+    next_state: str = ""
+    inspection_data: InspectionData | None = None
+
+
 @dataclass
 class Empty:
     """The output of actions that answer ``{}``."""

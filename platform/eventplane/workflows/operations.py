@@ -9,6 +9,7 @@ milliseconds, and lists come as AWS's list items.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -299,3 +300,44 @@ class WorkflowsOperations:
     async def send_task_heartbeat(self, r: s.SendTaskHeartbeatRequest) -> s.Empty:
         await self.core.send_task_heartbeat(r.task_token)
         return _EMPTY
+
+    # --- activities and TestState ---------------------------------------------------------
+    async def create_activity(self, r: s.CreateActivityRequest) -> s.CreateActivityResult:
+        a = await self.core.create_activity(r.name, {t.key: t.value for t in r.tags})
+        return s.CreateActivityResult(a.activity_arn, _date(a.creation_date))
+
+    async def describe_activity(self, r: s.DescribeActivityRequest) -> s.DescribeActivityResult:
+        a = await self.core.describe_activity(r.activity_arn)
+        return s.DescribeActivityResult(a.activity_arn, a.name, _date(a.creation_date))
+
+    async def delete_activity(self, r: s.DeleteActivityRequest) -> s.Empty:
+        await self.core.delete_activity(r.activity_arn)
+        return _EMPTY
+
+    async def list_activities(self, r: s.ListActivitiesRequest) -> s.ListActivitiesResult:
+        p = await self.core.list_activities(r.max_results, r.next_token)
+        items = [
+            s.DescribeActivityResult(a.activity_arn, a.name, _date(a.creation_date))
+            for a in p.items
+        ]
+        return s.ListActivitiesResult(items, p.next_token or "")
+
+    async def get_activity_task(self, r: s.GetActivityTaskRequest) -> s.GetActivityTaskResult:
+        task = await self.core.get_activity_task(r.activity_arn, r.worker_name)
+        return s.GetActivityTaskResult(task.task_token, task.input)
+
+    async def test_state(self, r: s.TestStateRequest) -> s.TestStateResult:
+        res = await self.core.test_state(
+            r.definition, r.role_arn, r.input, r.inspection_level, r.reveal_secrets
+        )
+        data = res.inspection_data
+        return s.TestStateResult(
+            res.status,
+            res.output or "",
+            res.error or "",
+            res.cause or "",
+            res.next_state or "",
+            None
+            if data is None
+            else s.InspectionData(**{k: v or "" for k, v in dataclasses.asdict(data).items()}),
+        )

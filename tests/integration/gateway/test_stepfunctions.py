@@ -345,6 +345,44 @@ def test_callback_answered_with_send_task_success(
         sfn.send_task_heartbeat(taskToken="not-a-token")
 
 
+def test_activity_worker_and_test_state(sfn: Any, machine: Callable[..., str]) -> None:
+    """An activity worker written for AWS (GetActivityTask, SendTaskSuccess) drives a Task
+    state; TestState runs one state with DEBUG inspection data."""
+    name = f"gw-act-{uuid.uuid4().hex[:8]}"
+    activity = sfn.create_activity(name=name)["activityArn"]
+    assert sfn.create_activity(name=name)["activityArn"] == activity  # idempotent
+    assert sfn.describe_activity(activityArn=activity)["name"] == name
+    listed = [a["activityArn"] for a in sfn.list_activities(maxResults=1000)["activities"]]
+    assert activity in listed
+    sm = machine(
+        {
+            "StartAt": "Work",
+            "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}},
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=sm, input='{"n": 4}')["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="gw-worker")
+    assert json.loads(task["input"]) == {"n": 4}
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"doubled": 8}')
+    assert json.loads(finished(sfn, execution)["output"]) == {"doubled": 8}
+    started = [e for e in history(sfn, execution) if e["type"] == "ActivityStarted"]
+    assert started[0]["activityStartedEventDetails"]["workerName"] == "gw-worker"
+
+    tested = sfn.test_state(
+        definition=json.dumps(
+            {"Type": "Pass", "Parameters": {"x.$": "$.n"}, "ResultPath": "$.out", "Next": "B"}
+        ),
+        input='{"n": 2}',
+        inspectionLevel="DEBUG",
+    )
+    assert (tested["status"], tested["nextState"]) == ("SUCCEEDED", "B")
+    assert json.loads(tested["output"]) == {"n": 2, "out": {"x": 2}}
+    assert json.loads(tested["inspectionData"]["afterParameters"]) == {"x": 2}
+    sfn.delete_activity(activityArn=activity)
+    with pytest.raises(sfn.exceptions.ActivityDoesNotExist):
+        sfn.describe_activity(activityArn=activity)
+
+
 def test_list_executions_pages_filters_and_stops(sfn: Any, machine: Callable[..., str]) -> None:
     sm = machine(WAIT)
     runs = [

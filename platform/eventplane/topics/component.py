@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import topics_pb2, topics_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.topics.engine import TopicEngine
@@ -26,6 +28,7 @@ class TopicsComponent:
         from eventplane.topics import metrics
         from eventplane.topics.aws import SnsBinding
         from eventplane.topics.engine import TopicEngine
+        from eventplane.topics.models import TOPIC, TopicDef
         from eventplane.topics.operations import TopicOperations
         from eventplane.topics.service import TopicsService
 
@@ -37,6 +40,15 @@ class TopicsComponent:
         self.operations = TopicOperations(engine)
         # The AWS-protocol gateway (role api) finds the SNS binding here.
         ctx.extras.setdefault("gateway.bindings", {})["sns"] = SnsBinding(self.operations)
+        # Authorization (both front doors) reads a topic's Policy attribute through this.
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+
+            def policy_of(topic_arn: str) -> str | None:
+                found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
+                return TopicDef.from_resource(found).config.policy if found else None
+
+            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of)
         topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(self.operations), server)
 
     async def stop(self) -> None:

@@ -169,3 +169,33 @@ def test_a_queue_policy_applies_to_access_keys(server: EventplaneProcess) -> Non
         admin.set_queue_attributes, QueueUrl=url, Attributes={"Policy": '{"Statement": {}}'}
     )
     assert bad["Error"]["Code"] == "InvalidAttributeValue"
+
+
+def test_a_topic_policy_applies_to_access_keys(server: EventplaneProcess) -> None:
+    admin, ci = _client(server, "sns", ADMIN), _client(server, "sns", CI)
+    guarded = admin.create_topic(Name="guarded")["TopicArn"]
+    deny_ci = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/ci"},
+                "Action": "sns:Publish",
+                "Resource": guarded,
+            }
+        ]
+    }
+    admin.set_topic_attributes(
+        TopicArn=guarded, AttributeName="Policy", AttributeValue=json.dumps(deny_ci)
+    )
+    refused = _denied(ci.publish, TopicArn=guarded, Message="x")["Error"]
+    assert refused["Code"] == "AuthorizationError"
+    assert refused["Message"].endswith("explicit deny in a resource-based policy")
+    assert admin.publish(TopicArn=guarded, Message="x")["MessageId"]  # another principal
+    bad = _denied(
+        admin.set_topic_attributes,
+        TopicArn=guarded,
+        AttributeName="Policy",
+        AttributeValue='{"Statement": [{"Effect": "Allow", "Action": "sns:*"}]}',
+    )
+    assert bad["Error"]["Code"] == "InvalidParameter"
+    assert "Principal" in bad["Error"]["Message"]

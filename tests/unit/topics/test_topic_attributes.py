@@ -224,6 +224,10 @@ def test_all_settable_topic_attributes() -> None:
         ({"DisplayName": "x" * 101}, ("Invalid parameter: DisplayName", "100")),
         ({"Policy": "[]"}, ("Invalid parameter: Policy", "JSON object")),
         ({"Policy": "{"}, ("Invalid parameter: Policy", "JSON object")),
+        (
+            {"Policy": '{"Statement": [{"Effect": "Allow", "Action": "sns:*"}]}'},
+            ("Invalid parameter: Policy", "Principal or NotPrincipal"),
+        ),
         ({"DeliveryPolicy": "nope"}, ("Invalid parameter: DeliveryPolicy", "JSON object")),
         (
             {"DeliveryPolicy": '{"healthyRetryPolicy": {"numRetries": 1}}'},

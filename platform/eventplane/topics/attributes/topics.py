@@ -6,6 +6,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from eventplane.errors.security import MalformedPolicyDocument
+from eventplane.security.resource_policy import parse_resource_policy
 from eventplane.topics.attributes.common import (
     MAX_DISPLAY_NAME_LENGTH,
     _bool,
@@ -99,6 +101,10 @@ def _topic_changes(attributes: Mapping[str, str]) -> dict[str, Any]:
             # An empty value removes the policy, as for queues.
             if raw:
                 _check_json_object(name, raw)
+                try:  # enforced on every call on the topic (security.resource_policy)
+                    parse_resource_policy(raw)
+                except MalformedPolicyDocument as exc:
+                    _invalid(name, exc.message)
             changes["policy"] = raw or None
         elif name == "DeliveryPolicy":
             if raw:

@@ -126,7 +126,8 @@ class Settings:
         if not self.gateway_port:
             return ""
         host = "127.0.0.1" if self.grpc_host in ("0.0.0.0", "::", "[::]") else self.grpc_host
-        return f"http://{host}:{self.gateway_port}"
+        scheme = "https" if self.tls_cert_file else "http"
+        return f"{scheme}://{host}:{self.gateway_port}"
 
     @property
     def advertise(self) -> str:

@@ -23,6 +23,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security import TokenStore
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
+from eventplane.security.tls import ReloadingSslContext, TlsFiles
 
 if TYPE_CHECKING:
     import grpc
@@ -75,6 +76,9 @@ class GatewayComponent:
             timeout_graceful_shutdown=int(s.shutdown_grace) or 1,
         )
         config.load()
+        files = TlsFiles.from_settings(s)
+        if files is not None:  # the gRPC port's certificate, re-read after a rotation
+            config.ssl = ReloadingSslContext(files).context
         uv = uvicorn.Server(config)
         uv.lifespan = config.lifespan_class(config)
         await uv.startup(sockets=[sock])

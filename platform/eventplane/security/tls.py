@@ -1,13 +1,17 @@
-"""TLS for the gRPC port: certificate and key from files, re-read when they change.
+"""TLS for the gRPC and AWS-protocol ports: certificate and key from files, re-read when
+they change.
 
 cert-manager (or any rotation) rewrites the files in place; gRPC asks the
-fetcher below before each new handshake, so new connections get the new
+fetcher below before each new handshake, and the HTTP port's SSL context swaps in a
+rebuilt context from its handshake callback, so new connections get the new
 certificate without a restart while established ones keep theirs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import ssl
 import threading
 from dataclasses import dataclass
 
@@ -109,3 +113,75 @@ class ReloadingCredentials:
             self._fetch,
             require_client_authentication=self.files.mutual,
         )
+
+
+class ReloadingSslContext:
+    """An ``ssl.SSLContext`` for asyncio servers (the gateway) that follows the files.
+
+    Each handshake's server-name callback (called for every ClientHello, with or
+    without SNI) looks at the files' modification times and sizes, and after a change
+    rebuilds the context and hands it to that connection. A half-written rotation
+    (files that do not load) keeps the previous context. With a client CA, a client
+    certificate is verified when one is presented (``CERT_OPTIONAL``): callers of the
+    AWS-protocol port authenticate with SigV4, and AWS SDKs seldom carry one.
+    """
+
+    def __init__(self, files: TlsFiles) -> None:
+        self.files = files
+        self._lock = threading.Lock()
+        self._stamp = self._files_stamp()
+        self.context = self._build()  # fails start-up with a ConfigError naming the file
+        self.reloads = 0
+
+    def _files_stamp(self) -> tuple[tuple[int, int], ...]:
+        paths = [self.files.cert_file, self.files.key_file]
+        if self.files.mutual:
+            paths.append(self.files.client_ca_file)
+        stamp = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                stamp.append((0, 0))
+                continue
+            stamp.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamp)
+
+    def _build(self) -> ssl.SSLContext:
+        f = self.files
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            ctx.load_cert_chain(f.cert_file, f.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                "EVENTPLANE_TLS_CERT_FILE", f"cannot load {f.cert_file} with its key: {exc}"
+            ) from None
+        if f.mutual:
+            try:
+                ctx.load_verify_locations(cafile=f.client_ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    "EVENTPLANE_TLS_CLIENT_CA_FILE", f"cannot load {f.client_ca_file}: {exc}"
+                ) from None
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.sni_callback = self._on_hello
+        return ctx
+
+    def _on_hello(self, conn: ssl.SSLObject, _name: str | None, current: ssl.SSLContext) -> None:
+        stamp = self._files_stamp()
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    fresh = self._build()
+                except ConfigError as exc:
+                    _log.warning(
+                        "TLS files unreadable; keeping the current certificate", error=str(exc)
+                    )
+                else:
+                    self._stamp, self.context = stamp, fresh
+                    self.reloads += 1
+                    _log.info("TLS certificate loaded", cert_file=self.files.cert_file, port="http")
+            latest = self.context
+        if latest is not current:
+            conn.context = latest

@@ -140,8 +140,9 @@ class EventplaneProcess:
 
     @property
     def gateway_url(self) -> str:
-        """The AWS-protocol endpoint (boto3's endpoint_url)."""
-        return f"http://127.0.0.1:{self.gateway_port}"
+        """The AWS-protocol endpoint (boto3's endpoint_url); https when the server has TLS."""
+        scheme = "https" if self.extra_env.get("EVENTPLANE_TLS_CERT_FILE") else "http"
+        return f"{scheme}://127.0.0.1:{self.gateway_port}"
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import ssl
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +189,48 @@ def test_replicas_forward_to_each_other_over_tls(eventplane_kafka: str, tmp_path
     finally:
         for proc in replicas:
             proc.stop()
+
+
+def _https_health(server: TlsProcess, trust: bytes) -> int:
+    ctx = ssl.create_default_context(cadata=trust.decode())
+    ctx.check_hostname = False  # the test certificate names "eventplane", we dial 127.0.0.1
+    with urllib.request.urlopen(
+        f"{server.gateway_url}/_eventplane/health", context=ctx, timeout=5
+    ) as resp:
+        return int(resp.status)
+
+
+def test_the_aws_protocol_port_serves_tls_and_follows_a_rotation(
+    server: TlsProcess, world: World
+) -> None:
+    assert server.gateway_url.startswith("https://")
+    assert _https_health(server, world.ca.pem) == 200
+    with pytest.raises(urllib.error.URLError):  # a client trusting another CA
+        _https_health(server, world.other_ca.pem)
+    plain = server.gateway_url.replace("https://", "http://")
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(f"{plain}/_eventplane/health", timeout=5).read()
+
+    rotated_ca = CA("rotated gateway CA")
+    original = world.server_pair
+    rotated_ca.issue("eventplane", server=True).write(world.folder, "server")
+    try:
+
+        def rotated() -> bool:
+            try:
+                return _https_health(server, rotated_ca.pem) == 200
+            except urllib.error.URLError:
+                return False
+
+        eventually(rotated, timeout=20, message="rotated certificate never served on HTTPS")
+        assert server.proc is not None and server.proc.poll() is None  # no restart
+    finally:
+        original.write(world.folder, "server")
+
+    def original_back() -> bool:
+        try:
+            return _https_health(server, world.ca.pem) == 200
+        except urllib.error.URLError:
+            return False
+
+    eventually(original_back, timeout=20)

@@ -127,6 +127,7 @@ def exported_metric_names() -> set[str]:
     from prometheus_client import REGISTRY
 
     from eventplane.queues.metrics import DepthCollector
+    from eventplane.tables.metrics import TableCollector
 
     for module in _METRIC_MODULES:
         importlib.import_module(module)
@@ -138,7 +139,9 @@ def exported_metric_names() -> set[str]:
         "summary": ("_sum", "_count", ""),
     }
     families = list(REGISTRY.collect())
+    # Collectors registered by a running engine (scrape-time gauges).
     families += DepthCollector(lambda: []).collect()
+    families += TableCollector(lambda: []).collect()
     return {
         f.name + suffix
         for f in families

@@ -27,9 +27,9 @@ from .support import (
     variables,
 )
 
-# Per-second rates, plain numbers, seconds, ratios.
+# Per-second rates, plain numbers, seconds, ratios, sizes.
 RATE_UNITS = {"reqps", "cps"}
-UNITS = RATE_UNITS | {"short", "none", "s", "percentunit"}
+UNITS = RATE_UNITS | {"short", "none", "s", "percentunit", "bytes"}
 _SELECTOR = re.compile(r"(?<![\w:])(eventplane_\w+)(\{[^}]*\})?")
 
 DASHBOARD_DOCS = load_dashboards()
@@ -48,13 +48,15 @@ def dashboard(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(request.param)
 
 
-def test_the_five_dashboards() -> None:
+def test_the_seven_dashboards() -> None:
     assert sorted(d["uid"] for d in DASHBOARD_DOCS) == [
         "eventplane-buses",
         "eventplane-functions",
         "eventplane-overview",
         "eventplane-queues",
+        "eventplane-tables",
         "eventplane-topics",
+        "eventplane-workflows",
     ]
     assert [p.stem for p in DASHBOARDS] == sorted(d["uid"] for d in DASHBOARD_DOCS)
 

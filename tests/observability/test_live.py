@@ -1,7 +1,8 @@
 """The dashboards and rules against a real Prometheus scraping a real eventplane server
 under a little load: every expression evaluates without error, the core panels show data,
 Prometheus evaluates every rule healthily, and the template variables list the resources
-the load created.
+the load created. The load covers every area: queues, topics, buses, functions, workflows
+and tables (workloads.py), stream mappings included.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -20,10 +21,12 @@ from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
+from . import workloads
 from .support import (
     CORE_PANELS,
     HANDLERS,
     RULES,
+    SERIES_EXEMPT,
     Prometheus,
     PrometheusTools,
     Target,
@@ -50,6 +53,7 @@ class Load:
     bus: str
     function: str
     failing_function: str
+    stateful: workloads.Stateful
 
     @property
     def topic_name(self) -> str:
@@ -94,6 +98,7 @@ def load(server: EventplaneProcess, prometheus: Prometheus) -> Iterator[Load]:
     with server.client(timeout=30) as c:
         try:
             load = _create(c, name, undo)
+            load = replace(load, stateful=workloads.create(c, name, load.function, undo))
             _traffic(c, load)
             eventually(lambda: _scraped(prometheus, load), timeout=20, interval=0.2)
             _traffic(c, load)
@@ -132,7 +137,13 @@ def _create(c: Client, name: str, undo: list[Callable[[], Any]]) -> Load:
         c.functions.create_function(fn, handler, zip_directory=HANDLERS)
         undo.append(lambda fn=fn: c.functions.delete_function(fn))
     return Load(
-        queue=name, queue_url=url, topic=topic, bus=name, function=ok, failing_function=failing
+        queue=name,
+        queue_url=url,
+        topic=topic,
+        bus=name,
+        function=ok,
+        failing_function=failing,
+        stateful=workloads.Stateful("", "", "", "", ""),  # created next, after the function
     )
 
 
@@ -163,6 +174,7 @@ def _traffic(c: Client, load: Load) -> None:
     assert c.functions.invoke(load.failing_function, {"n": 0}).function_error == "Unhandled"
     accepted = c.functions.invoke(load.function, {"n": 9}, invocation_type="Event")
     assert accepted.status_code == 202
+    workloads.traffic(c, load.stateful)
 
 
 def _scraped(prometheus: Prometheus, load: Load) -> bool:
@@ -174,6 +186,7 @@ def _scraped(prometheus: Prometheus, load: Load) -> bool:
         f'eventplane_bus_events_put_total{{bus="{load.bus}"}}',
         f'eventplane_function_invocations_total{{function="{load.failing_function}"}}',
         f'eventplane_function_duration_seconds_count{{function="{load.function}"}}',
+        *workloads.selectors(load.stateful),
     ]
     return all(prometheus.query(s)["data"]["result"] for s in selectors)
 
@@ -213,6 +226,31 @@ def test_core_panels_show_data(prometheus: Prometheus, load: Load) -> None:
         return True
 
     eventually(all_have_data, timeout=30, interval=0.5)
+
+
+def test_workflow_and_table_panels_return_series(prometheus: Prometheus, load: Load) -> None:
+    """Every query of the workflows and tables dashboards returns a series under the load
+    (not only the core panels: their alerts' inputs, like failed executions, too)."""
+    wanted = [
+        t
+        for t in _dashboard_targets()
+        if t.dashboard["uid"] in ("eventplane-workflows", "eventplane-tables")
+        and (t.dashboard["uid"], t.panel["title"]) not in SERIES_EXEMPT
+    ]
+
+    def empty() -> list[str]:
+        return [
+            t.where
+            for t in wanted
+            if not prometheus.query(render(t.expr, t.dashboard, JOB))["data"]["result"]
+        ]
+
+    def all_have_series() -> bool:
+        missing = empty()
+        assert not missing, f"panels without a series: {missing}"
+        return True
+
+    eventually(all_have_series, timeout=30, interval=0.5)
 
 
 def test_an_invalid_expression_is_reported(prometheus: Prometheus) -> None:
@@ -265,6 +303,8 @@ def test_template_variables_list_the_resources(prometheus: Prometheus, load: Loa
         "function": load.function,
         "topic": load.topic_name,
         "bus": load.bus,
+        "state_machine": load.stateful.state_machine,
+        "table": load.stateful.table,
     }
     for dashboard in load_dashboards():
         for name, variable in variables(dashboard).items():

@@ -10,14 +10,29 @@ from typing import Any
 import pytest
 
 from eventplane.client import Client
-from eventplane.testing import eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
-from ..bus.support import Resources, drain
+from ..bus.support import BUS_ENV, Resources, drain
 from .conftest import unique
 
 pytestmark = pytest.mark.integration
 
 DETAIL_TYPE = "Step Functions Execution Status Change"
+
+
+@pytest.fixture(scope="module")
+def wf_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
+    """This module's server: bus retries at 1/100 of their waits (dead letters in seconds)."""
+    server = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,workflows,bus,queues,fanout,runner",
+        env=BUS_ENV,
+        cluster=unique_cluster(),
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -148,3 +163,95 @@ def test_a_redrive_reports_running_again_with_its_redrive_count(
     assert sorted((d["status"], d["redriveCount"]) for d in got) == [("FAILED", 1), ("RUNNING", 1)]
     assert by_status["RUNNING"]["redriveDate"] is not None
     assert by_status["RUNNING"]["stopDate"] is None
+
+
+# --- a state machine as a rule target ---------------------------------------------------
+
+ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+
+
+def put_one(client: Client, source: str, detail: dict[str, Any]) -> str:
+    result = client.events.put_events(
+        [{"Source": source, "DetailType": "order", "Detail": json.dumps(detail)}]
+    )
+    assert result.failed_entry_count == 0, result.entries
+    event_id = result.entries[0].event_id
+    assert event_id is not None
+    return event_id
+
+
+def executions_of(client: Client, sm: str, n: int) -> list[Any]:
+    def started() -> list[Any]:
+        found = client.workflows.list_executions(sm)
+        assert len(found) >= n and all(e.status != "RUNNING" for e in found), found
+        return found
+
+    listed = eventually(started, timeout=30)
+    return [client.workflows.describe_execution(e.execution_arn) for e in listed]
+
+
+def test_a_rule_targeting_a_state_machine_starts_one_execution_with_the_event(
+    client: Client, res: Resources
+) -> None:
+    sm = machine(client, ECHO)
+    source = unique("shop")
+    res.rule(None, [{"Id": "sm", "Arn": sm}], pattern={"source": [source]})
+    event_id = put_one(client, source, {"order": 7})
+
+    (run,) = executions_of(client, sm, 1)
+    assert run.status == "SUCCEEDED"
+    event = run.json()  # a Pass state's output is its input: the event
+    assert (event["id"], event["source"], event["detail"]) == (event_id, source, {"order": 7})
+    assert run.name and run.execution_arn.endswith(":" + run.name)
+    assert len(client.workflows.list_executions(sm)) == 1  # one event, one execution
+
+
+def test_input_path_and_input_transformer_shape_the_execution_input(
+    client: Client, res: Resources
+) -> None:
+    sm = machine(client, ECHO)
+    source = unique("shop")
+    res.rule(
+        None,
+        [
+            {"Id": "path", "Arn": sm, "InputPath": "$.detail"},
+            {
+                "Id": "shaped",
+                "Arn": sm,
+                "InputTransformer": {
+                    "InputPathsMap": {"n": "$.detail.order"},
+                    "InputTemplate": '{"number": <n>}',
+                },
+            },
+        ],
+        pattern={"source": [source]},
+    )
+    put_one(client, source, {"order": 9})
+    inputs = sorted((run.json() for run in executions_of(client, sm, 2)), key=json.dumps)
+    assert inputs == [{"number": 9}, {"order": 9}]
+
+
+def test_a_missing_state_machine_target_ends_in_the_dead_letter_queue(
+    client: Client, res: Resources
+) -> None:
+    gone = f"arn:aws:states:local:000000000000:stateMachine:{unique('gone')}"
+    dlq = res.queue("dlq")
+    source = unique("shop")
+    res.rule(
+        None,
+        [
+            {
+                "Id": "gone",
+                "Arn": gone,
+                "RetryPolicy": {"MaximumRetryAttempts": 1},
+                "DeadLetterConfig": {"Arn": dlq.arn},
+            }
+        ],
+        pattern={"source": [source]},
+    )
+    event_id = put_one(client, source, {})
+    (m,) = drain(client, dlq.url, 1, settle=1)
+    assert json.loads(m.body)["id"] == event_id
+    attributes = {k: v.string_value for k, v in m.message_attributes.items()}
+    assert attributes["TARGET_ARN"] == gone
+    assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist"

@@ -255,3 +255,27 @@ def test_a_missing_state_machine_target_ends_in_the_dead_letter_queue(
     attributes = {k: v.string_value for k, v in m.message_attributes.items()}
     assert attributes["TARGET_ARN"] == gone
     assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist"
+
+
+def test_a_stopped_execution_reports_aborted_with_its_error_and_cause(
+    client: Client, res: Resources
+) -> None:
+    sm = machine(
+        client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+    )
+    queue = res.queue()
+    res.rule(
+        None,
+        [{"Id": "q", "Arn": queue.arn}],
+        pattern={
+            "source": ["aws.states"],
+            "detail": {"stateMachineArn": [sm], "status": ["ABORTED"]},
+        },
+    )
+    run = client.workflows.start_execution(sm, {}).execution_arn
+    client.workflows.stop_execution(run, error="Ops.Cancel", cause="not needed")
+    (m,) = drain(client, queue.url, 1, settle=2)
+    d = json.loads(m.body)["detail"]
+    assert (d["executionArn"], d["status"]) == (run, "ABORTED")
+    assert (d["error"], d["cause"]) == ("Ops.Cancel", "not needed")
+    assert d["stopDate"] is not None and d["redriveStatus"] == "REDRIVABLE"

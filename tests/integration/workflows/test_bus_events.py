@@ -7,12 +7,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from eventplane.client import Client
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from ..bus.support import BUS_ENV, Resources, drain
+from ..gateway.support import ACCOUNT, KEY, REGION, SECRET
 from .conftest import unique
 
 pytestmark = pytest.mark.integration
@@ -26,7 +29,7 @@ def wf_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     server = EventplaneProcess(
         eventplane_kafka,
         roles="api,workflows,bus,queues,fanout,runner",
-        env=BUS_ENV,
+        env={**BUS_ENV, "EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"},
         cluster=unique_cluster(),
     ).start()
     try:
@@ -279,3 +282,41 @@ def test_a_stopped_execution_reports_aborted_with_its_error_and_cause(
     assert (d["executionArn"], d["status"]) == (run, "ABORTED")
     assert (d["error"], d["cause"]) == ("Ops.Cancel", "not needed")
     assert d["stopDate"] is not None and d["redriveStatus"] == "REDRIVABLE"
+
+
+def test_boto3_puts_a_state_machine_target_and_the_event_starts_it(
+    wf_server: EventplaneProcess,
+) -> None:
+    settings: dict[str, Any] = {
+        "endpoint_url": wf_server.gateway_url,
+        "region_name": REGION,
+        "aws_access_key_id": KEY,
+        "aws_secret_access_key": SECRET,
+        "config": Config(retries={"max_attempts": 1}),
+    }
+    sfn, events = boto3.client("stepfunctions", **settings), boto3.client("events", **settings)
+    sm = sfn.create_state_machine(
+        name=unique("sm"),
+        definition=json.dumps(ECHO),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+    )["stateMachineArn"]
+    source, rule = unique("shop"), unique("r")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    try:
+        put = events.put_targets(
+            Rule=rule, Targets=[{"Id": "sm", "Arn": sm, "Input": '{"fixed": true}'}]
+        )
+        assert put["FailedEntryCount"] == 0
+        assert events.list_targets_by_rule(Rule=rule)["Targets"][0]["Arn"] == sm
+        events.put_events(Entries=[{"Source": source, "DetailType": "d", "Detail": "{}"}])
+
+        def ran() -> dict[str, Any]:
+            found = sfn.list_executions(stateMachineArn=sm)["executions"]
+            assert [e["status"] for e in found] == ["SUCCEEDED"], found
+            e = found[0]
+            return dict(sfn.describe_execution(executionArn=e["executionArn"]))
+
+        assert json.loads(eventually(ran, timeout=30)["output"]) == {"fixed": True}
+    finally:
+        events.remove_targets(Rule=rule, Ids=["sm"])
+        events.delete_rule(Name=rule)

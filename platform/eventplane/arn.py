@@ -204,13 +204,15 @@ class TargetKind(StrEnum):
     TOPIC = "sns"
     BUS = "bus"
     FUNCTION = "function"
+    STATE_MACHINE = "states"
     HTTP = "http"
 
 
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    # queue, topic or bus name; function "name[:qualifier]"; the URL of an HTTP target
+    # queue, topic, bus or state machine name; function "name[:qualifier]"; the URL of
+    # an HTTP target
     endpoint: str
     arn: str
 
@@ -220,6 +222,7 @@ _TARGET_KINDS: Final = {
     Kind.TOPIC: TargetKind.TOPIC,
     Kind.BUS: TargetKind.BUS,
     Kind.FUNCTION: TargetKind.FUNCTION,
+    Kind.STATE_MACHINE: TargetKind.STATE_MACHINE,
 }
 
 

@@ -137,7 +137,7 @@ class RuleDispatcher:
             first_ms=event.ingestion_ms,
             due_ms=now,
         )
-        if target.kind in ("sqs", "sns", "bus", "function"):
+        if target.kind != "http":  # every other kind is a record, written by its port
             try:
                 out = self._writer.record(target, event, payload, rule.arn)
             except TargetUnavailable as exc:

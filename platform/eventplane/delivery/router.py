@@ -41,6 +41,7 @@ PORTS: Final = {
     arns.TargetKind.TOPIC: "eventplane.topics.port:TopicPort",
     arns.TargetKind.BUS: "eventplane.bus.port:BusPort",
     arns.TargetKind.FUNCTION: "eventplane.functions.invocations:FunctionPort",
+    arns.TargetKind.STATE_MACHINE: "eventplane.workflows.port:StateMachinePort",
 }
 
 

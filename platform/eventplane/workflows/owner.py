@@ -25,12 +25,13 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from eventplane.delivery import Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.workflows import records
+from eventplane.workflows import records, status_events
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.interpreter import Step, fail_execution, new_execution, step
 from eventplane.workflows.lang import dumps
@@ -68,6 +69,7 @@ class Owner:
         self._on_step = on_step
         self._owned: dict[str, Owned] = {}
         self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
+        self._router = Router(ctx.registry)
         self._pump = TransactionalPump(
             ctx.settings,
             group=naming.WF_OWNERS_GROUP,
@@ -100,6 +102,7 @@ class Owner:
             return []
         arn = rec.execution_arn
         owned = self._batch.get(arn) or self._owned.get(arn)
+        before = owned.state if owned is not None else None
         if isinstance(rec.inbox, Start):
             if owned is not None or rec.definition is None or rec.state_machine_arn is None:
                 return []  # a repeated start (same name) is the same execution
@@ -132,6 +135,8 @@ class Owner:
             now,
         )
         producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
+        for reported in status_events.changes(before, result.state):
+            self._status_event(producer, reported, rec)
         for cmd in result.commands:
             if isinstance(cmd, NotifyParent | StopChild):
                 # to another execution's inbox, in this step's transaction: exactly once
@@ -162,6 +167,18 @@ class Owner:
             return []
         on_step = self._on_step
         return [lambda: on_step(result, received)]
+
+    def _status_event(self, producer: Any, state: ExecutionState, rec: records.InboxRecord) -> None:
+        """A status-change event, in this step's transaction (exactly once)."""
+        input_text = rec.inbox.input if isinstance(rec.inbox, Start) else None
+        payload = status_events.payload(state, input_text, state.last_event_id)
+        try:
+            self._router.produce(status_events.TARGET, payload, producer)
+        except TargetUnavailable as exc:
+            # No default bus (no bus role in this installation): nobody can listen.
+            _log.debug(
+                "status change event not written", execution=state.execution_arn, reason=exc.message
+            )
 
     def _committed(self) -> None:
         self._owned.update(self._batch)

@@ -158,7 +158,8 @@ def target_kind(arn: str) -> tuple[str, str]:
     raise ValidationException(
         f"Target Arn {arn!r} is not supported: use a queue (arn:aws:sqs:...), topic "
         "(arn:aws:sns:...), event bus (arn:aws:events:...:event-bus/<name>), function "
-        "(arn:aws:lambda:...:function:<name>) or http(s) URL"
+        "(arn:aws:lambda:...:function:<name>), state machine "
+        "(arn:aws:states:...:stateMachine:<name>) or http(s) URL"
     )
 
 

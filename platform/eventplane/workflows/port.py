@@ -1,0 +1,72 @@
+"""The workflows' port: how anything outside the workflows room starts an execution.
+
+A bus rule whose target is a state machine (``arn:aws:states:...:stateMachine:NAME``)
+starts an execution of it with the target's input, as EventBridge does. The port writes
+the same inbox record StartExecution appends, so the start is one more record in the
+rule dispatcher's Kafka transaction: exactly one execution per matched event, started
+when (and only if) the dispatcher commits. The execution's name is generated.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from eventplane import arn as arns
+from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.kafka import naming
+from eventplane.kafka.outgoing import Outgoing
+from eventplane.registry import Registry
+from eventplane.workflows import records
+from eventplane.workflows.model import Start
+
+__all__ = ["StateMachinePort"]
+
+# The registry kind of state machines (WorkflowsCore's KIND).
+_KIND = "statemachine"
+# StartExecution's input quota (UTF-8 bytes).
+MAX_INPUT_BYTES = 256 * 1024
+
+
+class StateMachinePort:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def fifo(self, endpoint: str) -> bool:
+        return False
+
+    def record(self, endpoint: str, payload: Payload) -> Outgoing:
+        """The inbox record that starts an execution of machine ``endpoint``.
+
+        Raises TargetUnavailable when the machine does not exist, is Express (this port
+        starts Standard executions only) or the input is not a JSON text within quota.
+        """
+        machine_arn = arns.state_machine_arn(endpoint)
+        found = self._registry.get(_KIND, endpoint)
+        if found is None:
+            raise TargetUnavailable(
+                "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_arn}'"
+            )
+        if found.spec.get("type", "STANDARD") != "STANDARD":
+            raise TargetUnavailable(
+                "InvalidParameter",
+                f"State machine {machine_arn} is EXPRESS: rule targets start Standard "
+                "state machines only",
+            )
+        if len(payload.body.encode()) > MAX_INPUT_BYTES:
+            raise TargetUnavailable(
+                "InvalidExecutionInput", f"Input is larger than {MAX_INPUT_BYTES} bytes"
+            )
+        try:
+            json.loads(payload.body)
+        except ValueError as exc:
+            raise TargetUnavailable(
+                "InvalidExecutionInput", f"Invalid State Machine Execution Input: {exc}"
+            ) from None
+        execution = arns.execution_arn(endpoint, str(uuid.uuid4()))
+        rec = records.InboxRecord(
+            execution, Start(payload.body), machine_arn, found.spec["definition"]
+        )
+        value, headers = records.encode_inbox(rec, int(time.time() * 1000))
+        return Outgoing(naming.WF_INBOX, value, headers, key=execution)

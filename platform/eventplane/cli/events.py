@@ -379,7 +379,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=_target,
         default=[],
         metavar="ID=ARN",
-        help="a target: queue/topic/bus ARN or http(s) URL; repeatable",
+        help="a target: queue/topic/bus/function/state machine ARN or http(s) URL; repeatable",
     )
     p.add_argument(
         "--targets",

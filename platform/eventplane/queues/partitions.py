@@ -32,6 +32,9 @@ _log = get_logger("eventplane.queues")
 Clock = Callable[[], int]
 # Above this many undeleted messages in memory a partition stops reading ahead.
 WINDOW = 50_000
+# How long a delete or visibility change waits for a newly adopted partition's
+# owner to read up to the message its receipt names, before answering "retry".
+CATCH_UP_WAIT_S = 3.0
 
 
 def wall_clock_ms() -> int:
@@ -295,6 +298,27 @@ class LocalPartitions(OwnerListener):
             )
         return owned
 
+    async def _owned_through(self, qd: QueueDef, partition: int, offset: int) -> Owned:
+        """The partition, once its owner has read the record at ``offset``.
+
+        A receipt handed out by the previous owner can name a record this
+        replica, having just adopted the partition, has not read yet: that
+        handle is not invalid, the owner is catching up. Wait for it briefly;
+        past that, answer ServiceUnavailable, which clients retry.
+        """
+        deadline = time.monotonic() + CATCH_UP_WAIT_S
+        while True:
+            owned = self._owned_or_unavailable(qd, partition)
+            if offset < owned.state.next_offset:
+                return owned
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServiceUnavailable(
+                    f"partition {partition} of queue {qd.name} is still being read by its"
+                    " new owner; retry"
+                )
+            await self.pulse(qd.name).wait(min(remaining, 0.1))
+
     async def delete(self, qd: QueueDef, partition: int, offset: int, generation: int) -> None:
         (outcome,) = await self.delete_many(qd, partition, [(offset, generation)])
         if outcome is not None:
@@ -308,7 +332,7 @@ class LocalPartitions(OwnerListener):
         Returns, per receipt, None (deleted, or already deleted: deleting again
         succeeds, as in SQS) or the error for that receipt.
         """
-        owned = self._owned_or_unavailable(qd, partition)
+        owned = await self._owned_through(qd, partition, max((o for o, _ in receipts), default=-1))
         outcomes: list[EventplaneError | None] = []
         found: list[Msg] = []
         for offset, generation in receipts:
@@ -338,7 +362,7 @@ class LocalPartitions(OwnerListener):
     async def change_visibility(
         self, qd: QueueDef, partition: int, offset: int, generation: int, timeout_s: int
     ) -> None:
-        owned = self._owned_or_unavailable(qd, partition)
+        owned = await self._owned_through(qd, partition, offset)
         msg = owned.state.lookup(offset, generation)
         if msg is None:
             raise ReceiptHandleIsInvalid("The message of this receipt handle was deleted.")

@@ -501,7 +501,7 @@ def test_errors_are_the_modelled_exceptions(sfn: Any, machine: Callable[..., str
     assert "redriveFilter" in code_of(bad_filter)[2]
     # Actions with no engine yet answer cleanly, never a 500.
     with pytest.raises(ClientError) as unsupported:
-        sfn.create_activity(name="later")
+        sfn.tag_resource(resourceArn=sm, tags=[{"key": "team", "value": "payments"}])
     assert code_of(unsupported)[:2] == ("UnsupportedOperation", 400)
 
 

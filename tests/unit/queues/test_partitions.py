@@ -1,0 +1,72 @@
+"""LocalPartitions: a receipt of the previous owner is honoured once the new owner caught up."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from eventplane.errors import ServiceUnavailable
+from eventplane.queues import partitions
+from eventplane.queues.attributes import QueueConfig
+from eventplane.queues.journal import JournalState
+from eventplane.queues.models import Record
+from eventplane.queues.owner import Adopted, Incoming
+from eventplane.queues.queue_def import QueueDef
+
+T0 = 1_000_000
+QD = QueueDef("q", QueueConfig(), incarnation=1, updated_ms=T0, tags={})
+
+
+class Journal:
+    """Stands in for the producer: remembers what was journaled."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, Any, dict[str, Any]]] = []
+
+    async def send_many(self, records: Any, **_: Any) -> list[Any]:
+        self.written.extend(records)
+        return []
+
+
+def record(body: str) -> Record:
+    return Record(message_id=f"id-{body}", body=body, attributes={}, sent_ms=T0)
+
+
+async def adopted() -> tuple[partitions.LocalPartitions, Journal]:
+    journal = Journal()
+    owner = partitions.LocalPartitions(journal, lambda _: QD, clock=lambda: T0)  # type: ignore[arg-type]
+    await owner.adopt(Adopted("q", 0, 0, JournalState()))
+    return owner, journal
+
+
+def test_a_delete_waits_for_the_new_owner_to_read_the_message() -> None:
+    async def scenario() -> None:
+        owner, journal = await adopted()
+        # The previous owner handed out (offset 1, generation 1); this one is still reading.
+        deleting = asyncio.create_task(owner.delete(QD, 0, 1, 1))
+        await asyncio.sleep(0)
+        assert not deleting.done()
+        owner.on_records([Incoming("q", 0, o, record(f"m{o}")) for o in (0, 1)])
+        # Not received here yet, so generation 1 is the previous owner's lease (journaled).
+        owner.owned[("q", 0)].state.msgs[1].generation = 1
+        await asyncio.wait_for(deleting, 2)
+        assert [r[2]["key"] for r in journal.written] == ["m:1"]
+        assert set(owner.owned[("q", 0)].state.msgs) == {0}
+
+    asyncio.run(scenario())
+
+
+def test_a_delete_the_owner_cannot_catch_up_with_answers_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(partitions, "CATCH_UP_WAIT_S", 0.2)
+
+    async def scenario() -> None:
+        owner, journal = await adopted()
+        with pytest.raises(ServiceUnavailable, match="new owner; retry"):
+            await owner.change_visibility(QD, 0, 5, 1, 10)
+        assert journal.written == []
+
+    asyncio.run(scenario())

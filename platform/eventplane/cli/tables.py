@@ -85,13 +85,13 @@ def _definitions(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _item(raw: Any) -> dict[str, Any]:
-    from eventplane.client._attribute_values import decode_json_item
+    from eventplane.attribute_values import decode_json_item
 
     return decode_json_item(raw)
 
 
 def _show(item: dict[str, Any] | None) -> Any:
-    from eventplane.client._attribute_values import encode_json_item
+    from eventplane.attribute_values import encode_json_item
 
     return encode_json_item(item) if item is not None else None
 
@@ -101,7 +101,7 @@ def _expr_kw(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "names", None):
         kw["expression_attribute_names"] = args.names
     if getattr(args, "values", None):
-        from eventplane.client._attribute_values import decode_json_value
+        from eventplane.attribute_values import decode_json_value
 
         kw["expression_attribute_values"] = {
             k: decode_json_value(v) for k, v in args.values.items()

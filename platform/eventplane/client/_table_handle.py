@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from eventplane.client._attribute_values import deserialize_item, serialize, serialize_item
+from eventplane.attribute_values import deserialize_item, serialize, serialize_item
 from eventplane.client._facade import blocking
 from eventplane.client._table_types import ItemPage
 

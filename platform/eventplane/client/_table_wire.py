@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eventplane._gen.v1 import tables_pb2 as pb
-from eventplane.client._attribute_values import (
+from eventplane.attribute_values import (
     decode_json_item,
     encode_json_item,
     encode_json_value,

@@ -3,7 +3,7 @@
 Values stay in the wire shape the API speaks (one type key per dict; B and BS hold
 ``bytes``; N and NS hold number strings), so the engine stores and returns exactly what
 it was given after validation. The number rules, DynamoDB JSON and the plain-Python
-serializer live in ``eventplane.client._attribute_values`` (shared with the SDK) and are
+serializer live in ``eventplane.attribute_values`` (shared with the SDK) and are
 re-exported here. Numbers follow DynamoDB: at most 38 significant digits,
 magnitudes from 1E-130 to 9.9999999999999999999999999999999999999E+125, arithmetic in a
 38-digit decimal context. ``item_size`` follows the developer guide's "Item sizes"
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from eventplane.client._attribute_values import (
+from eventplane.attribute_values import (
     EXACT_CONTEXT,
     NUMBER_CONTEXT,
     AttributeValue,
@@ -34,7 +34,7 @@ from eventplane.client._attribute_values import (
     serialize,
     serialize_item,
 )
-from eventplane.client._attribute_values import INVALID as _INVALID
+from eventplane.attribute_values import INVALID as _INVALID
 from eventplane.tables.expr.errors import ValidationException
 
 __all__ = [

@@ -1,10 +1,10 @@
 """DynamoDB attribute values without a server: numbers, DynamoDB JSON, plain Python.
 
-The one implementation of what both sides need: the SDK (``client.tables`` and its
-``table(name)`` helper, the CLI) converts plain Python values and DynamoDB JSON with
-it, and the tables engine (``eventplane.tables.expr.values``) imports the same
-functions. It imports nothing but the neutral errors and the standard library, so
-the SDK stays free of the server.
+The one implementation of what both sides need, in a neutral room below both: the
+SDK (``client.tables`` and its ``table(name)`` helper, the CLI) converts plain Python
+values and DynamoDB JSON with it, and the tables engine (``eventplane.tables.expr.values``)
+imports the same functions. It imports nothing but the neutral errors and the standard
+library, so the SDK stays free of the server and the engine free of the SDK.
 
 Values keep the wire shape the API speaks (one type key per dict; B and BS hold
 ``bytes``; N and NS hold number strings). Numbers follow DynamoDB: at most 38

@@ -107,10 +107,20 @@ class _Run:
         # A redriven Parallel/Map state's branches or items that succeeded before, by
         # frame id: their results are kept and they are not run again.
         self.keep: dict[str, dict[int, Any]] = {}
+        # Where this step's commands stood when the history filled up (None: not full).
+        self._full_at: int | None = None
 
     # --- plumbing ---------------------------------------------------------------------
-    def emit(self, type_: str, details: dict[str, Any] | None = None) -> None:
+    def emit(
+        self, type_: str, details: dict[str, Any] | None = None, *, last: bool = False
+    ) -> None:
         s = self.state
+        # The history holds at most 25,000 events, the last kept for the failure that
+        # ends an execution reaching the quota (see fail_if_history_full).
+        if not last and s.last_event_id >= redrive.MAX_HISTORY_EVENTS - 1:
+            if self._full_at is None:
+                self._full_at = len(self.commands)
+            return
         event = HistoryEvent(s.last_event_id + 1, s.last_event_id, self.now, type_, details or {})
         s.last_event_id = event.id
         self.events.append(event)
@@ -196,8 +206,29 @@ class _Run:
         self.drain()
 
     def drain(self) -> None:
-        while self._ready and self.state.status == RUNNING:
+        while self._ready and self.state.status == RUNNING and self._full_at is None:
             self.enter(self._ready.pop(0))
+        self.fail_if_history_full()
+
+    def fail_if_history_full(self) -> None:
+        """An execution whose history reached the quota fails, as on AWS.
+
+        What the step started after the history filled up (tasks, timers) is not
+        started: no event records it.
+        """
+        if self._full_at is None or self.state.status != RUNNING:
+            return
+        del self.commands[self._full_at :]
+        self.abort_frame(self.state.root)
+        self.end(
+            FAILED,
+            "ExecutionFailed",
+            error="States.Runtime",
+            cause=(
+                f"The execution reached the maximum number of history events"
+                f" ({redrive.MAX_HISTORY_EVENTS})."
+            ),
+        )
 
     def start(self, inbox: Start) -> None:
         s = self.state
@@ -233,12 +264,12 @@ class _Run:
         s.activities.clear()
         if status == SUCCEEDED:
             s.output = details["output"]
-            self.emit(type_, {"output": dumps(s.output), "outputDetails": {"truncated": False}})
+            output = {"output": dumps(s.output), "outputDetails": {"truncated": False}}
+            self.emit(type_, output, last=True)
         else:
             s.error, s.cause = details.get("error"), details.get("cause")
-            self.emit(
-                type_, {k: v for k, v in (("error", s.error), ("cause", s.cause)) if v is not None}
-            )
+            error = {k: v for k, v in (("error", s.error), ("cause", s.cause)) if v is not None}
+            self.emit(type_, error, last=True)
         task_kinds.notify_parent(self)
 
     # --- entering a state ---------------------------------------------------------------

@@ -109,6 +109,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             publish=args.publish,
             dead_letter_target_arn=args.dlq,
             tags=dict(args.tag),
+            role=args.role,
         )
     return _done(args, config, config.function_arn)
 
@@ -126,11 +127,20 @@ def cmd_update_config(args: argparse.Namespace) -> int:
         environment = {}
     elif args.env:
         environment = dict(args.env)
-    given = (args.handler, args.timeout, args.memory, environment, args.description, args.dlq)
+    given = (
+        args.handler,
+        args.timeout,
+        args.memory,
+        environment,
+        args.description,
+        args.dlq,
+        args.role,
+    )
     if all(v is None for v in given):
         _usage(
             args,
-            "give --handler, --timeout, --memory, --env, --clear-env, --description or --dlq",
+            "give --handler, --timeout, --memory, --env, --clear-env, --description, --dlq "
+            "or --role",
         )
     with _client(args) as ep:
         config = ep.functions.update_function_configuration(
@@ -141,6 +151,7 @@ def cmd_update_config(args: argparse.Namespace) -> int:
             environment=environment,
             description=args.description,
             dead_letter_target_arn=args.dlq,
+            role=args.role,
         )
     return _done(args, config, f"updated configuration of {config.function_name}")
 
@@ -337,6 +348,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--memory", type=int, metavar="MB", help="128-10240 (default 128)")
         p.add_argument("--description")
         p.add_argument("--dlq", metavar="ARN", help="queue or topic for failed async events")
+        p.add_argument(
+            "--role",
+            metavar="ARN",
+            help="execution role (arn:aws:iam::ACCOUNT:role/NAME): the principal of the "
+            "handler's own API calls",
+        )
 
     # functions
     p = action("create", cmd_create, "create a function (prints its ARN)")

@@ -53,6 +53,8 @@ class FunctionConfiguration:
         state: ``Active`` once the function can be invoked.
         package_type: ``Zip``, or ``Directory`` for code in a server-side folder.
         revision_id: changes with every update.
+        role: the execution role ARN: the principal the handler's calls through
+            ``Client()`` carry when the server has authentication on.
     """
 
     function_name: str
@@ -71,6 +73,7 @@ class FunctionConfiguration:
     state: str
     package_type: str
     revision_id: str
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def create_function_request(
     dead_letter_target_arn: str | None,
     runtime: str | None,
     tags: Mapping[str, str] | None,
+    role: str | None = None,
 ) -> pb.CreateFunctionRequest:
     return pb.CreateFunctionRequest(
         function_name=function_name,
@@ -344,6 +348,7 @@ def create_function_request(
         dead_letter_target_arn=dead_letter_target_arn or "",
         runtime=runtime or "",
         tags=str_map(tags, "tags"),
+        role=role or "",
     )
 
 
@@ -355,6 +360,7 @@ def update_configuration_request(
     environment: Mapping[str, str] | None,
     description: str | None,
     dead_letter_target_arn: str | None,
+    role: str | None = None,
 ) -> pb.UpdateFunctionConfigurationRequest:
     # Only what is given changes: None leaves a field unset in the request.
     return pb.UpdateFunctionConfigurationRequest(
@@ -366,6 +372,7 @@ def update_configuration_request(
         environment=str_map(environment, "environment"),
         description=description,
         dead_letter_target_arn=dead_letter_target_arn,
+        role=role,
     )
 
 
@@ -473,6 +480,7 @@ def configuration(c: pb.FunctionConfiguration) -> FunctionConfiguration:
         c.state,
         c.package_type,
         c.revision_id,
+        c.role,
     )
 
 

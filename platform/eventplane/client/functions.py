@@ -73,6 +73,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
         dead_letter_target_arn: str | None = None,
         runtime: str | None = None,
         tags: Mapping[str, str] | None = None,
+        role: str | None = None,
     ) -> FunctionConfiguration:
         """Create a function from a Python package.
 
@@ -97,6 +98,8 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
                 failed for good.
             runtime: ``python3.x``; None: the server's interpreter.
             tags: cost-allocation style tags.
+            role: the execution role ARN (``arn:aws:iam::ACCOUNT:role/NAME``) whose
+                policies the handler's own API calls get; None: ``role/eventplane``.
 
         Returns:
             The new function's settings (version ``$LATEST``).
@@ -122,6 +125,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
             dead_letter_target_arn,
             runtime,
             tags,
+            role,
         )
         return t.configuration(await self._call(self._stub.CreateFunction, req, self._timeout))
 
@@ -167,6 +171,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
         environment: Mapping[str, str] | None = None,
         description: str | None = None,
         dead_letter_target_arn: str | None = None,
+        role: str | None = None,
     ) -> FunctionConfiguration:
         """Change ``$LATEST``'s settings; what is left out (None) stays as it is.
 
@@ -178,6 +183,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
             environment: replaces the whole environment; ``{}`` clears it.
             description: free text.
             dead_letter_target_arn: a queue or topic ARN; ``""`` removes it.
+            role: a new execution role ARN (warm workers are replaced).
 
         Returns:
             ``$LATEST``'s settings as they are now.
@@ -193,6 +199,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
             environment,
             description,
             dead_letter_target_arn,
+            role,
         )
         return t.configuration(
             await self._call(self._stub.UpdateFunctionConfiguration, req, self._timeout)

@@ -65,6 +65,7 @@ from eventplane.messaging.sources import queue_source
 from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.setup import execution_role_token
 
 _log = get_logger("eventplane.functions")
 _handler_log = get_logger("eventplane.functions.handler")
@@ -79,6 +80,7 @@ class FunctionEngine(InvokePath):
         self.pool = WorkerPool(
             base_env={"EVENTPLANE_ENDPOINT": ctx.settings.advertise},
             on_log=self._on_log,
+            role_token=execution_role_token(ctx.settings),
         )
         self.async_invoker = AsyncInvoker(
             ctx.settings,
@@ -196,6 +198,7 @@ class FunctionEngine(InvokePath):
         dead_letter_arn: str | None,
         runtime: str,
         tags: Mapping[str, str],
+        role: str = "",
     ) -> tuple[FunctionDef, str, FunctionConfig]:
         validate_function_name(name)
         if self.registry.get(FUNCTION, name) is not None:
@@ -210,6 +213,7 @@ class FunctionEngine(InvokePath):
             environment=environment,
             description=description,
             dead_letter_arn=dead_letter_arn,
+            role=role,
             revision_id="",
             last_modified="",
         )
@@ -223,6 +227,7 @@ class FunctionEngine(InvokePath):
             environment=environment,
             description=description,
             dead_letter_arn=dead_letter_arn,
+            role=role,
             revision_id=new_revision_id(),
             last_modified=self._now(),
         )

@@ -73,6 +73,7 @@ class InvokePath:
             memory_mb=config.memory_size,
             environment=dict(config.environment),
             arn=function_arn(fn.name, None if version == LATEST else version),
+            role=config.role,
         )
 
     async def invoke(

@@ -31,8 +31,6 @@ from eventplane.functions.models import (
 
 T = TypeVar("T")
 DEFAULT_PAGE = 50
-# Lambda shows a role on every function; eventplane runs code without IAM roles.
-DEFAULT_ROLE = "arn:aws:iam::000000000000:role/eventplane"
 
 
 def _require(value: str | None, parameter: str) -> str:
@@ -77,7 +75,7 @@ def configuration(name: str, version: str, c: FunctionConfig) -> s.FunctionConfi
         dead_letter_config=s.DeadLetterConfig(c.dead_letter_arn) if c.dead_letter_arn else None,
         revision_id=c.revision_id,
         package_type=c.code.package_type if c.code.package_type == DIRECTORY else "Zip",
-        role=DEFAULT_ROLE,
+        role=c.role,
     )
 
 
@@ -209,6 +207,7 @@ class FunctionOperations:
             else None,
             runtime=req.runtime,
             tags=req.tags,
+            role=req.role,
         )
         return configuration(fn.name, version, config)
 
@@ -232,6 +231,7 @@ class FunctionOperations:
             "dead_letter_arn": (req.dead_letter_config.target_arn or "")
             if req.dead_letter_config
             else None,
+            "role": req.role,
         }
         if req.environment is not None:
             changes["environment"] = dict(req.environment.variables)

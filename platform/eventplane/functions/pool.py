@@ -59,8 +59,11 @@ class WorkerPool:
         max_workers: int = 32,
         idle_seconds: float = 300.0,
         on_log: Callable[[str, str, str], None] | None = None,
+        role_token: Callable[[str], str] | None = None,
     ) -> None:
         self._base_env = dict(base_env)
+        # The bearer token of an execution role ("" when the server issues none).
+        self._role_token = role_token or (lambda _role: "")
         self._max_workers = max_workers
         self._idle_seconds = idle_seconds
         self._on_log: LogSink = on_log or (lambda _name, _request_id, _line: None)
@@ -356,6 +359,12 @@ class WorkerPool:
                 "LAMBDA_TASK_ROOT": spec.code_dir,
             }
         )
+        # The role's credentials, never the user's: as Lambda reserves AWS_ACCESS_KEY_ID.
+        token = self._role_token(spec.role) if spec.role else ""
+        if token:
+            env["EVENTPLANE_TOKEN"] = token
+        else:
+            env.pop("EVENTPLANE_TOKEN", None)
         return env
 
     async def _spawn(self, spec: FunctionSpec) -> WorkerProcess:

@@ -52,6 +52,7 @@ def _configuration(c: s.FunctionConfiguration) -> pb.FunctionConfiguration:
         state=c.state,
         package_type=c.package_type,
         revision_id=c.revision_id,
+        role=c.role,
     )
 
 
@@ -159,6 +160,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                 publish=request.publish,
                 dead_letter_config=s.DeadLetterConfig(dead_letter) if dead_letter else None,
                 tags=dict(request.tags),
+                role=request.role,
             )
         )
         return _configuration(result)
@@ -192,6 +194,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                     s.Environment(dict(request.environment)) if request.set_environment else None
                 ),
                 dead_letter_config=None if dead_letter is None else s.DeadLetterConfig(dead_letter),
+                role=_optional(request, "role"),
             )
         )
         return _configuration(result)

@@ -179,6 +179,7 @@ class UpdateFunctionConfigurationRequest:
     description: str | None = None
     environment: Environment | None = None  # given: replaces the whole environment
     dead_letter_config: DeadLetterConfig | None = None  # TargetArn "" removes it
+    role: str | None = None
 
 
 @dataclass

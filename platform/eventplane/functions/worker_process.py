@@ -62,6 +62,7 @@ class FunctionSpec:
     memory_mb: int
     environment: Mapping[str, str]
     arn: str = ""  # the ARN the caller invoked (context.invoked_function_arn)
+    role: str = ""  # the execution role: whose credentials the handler's calls carry
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,12 @@ class WorkerProcess:
 
     def same_config(self, spec: FunctionSpec) -> bool:
         s = self.spec
-        return (s.handler, s.code_dir, s.memory_mb, dict(s.environment)) == (
+        return (s.handler, s.code_dir, s.memory_mb, dict(s.environment), s.role) == (
             spec.handler,
             spec.code_dir,
             spec.memory_mb,
             dict(spec.environment),
+            spec.role,
         )
 
     @property

@@ -26,6 +26,7 @@ from eventplane.observability.tracing import (
     trace_from_metadata,
     use_trace,
 )
+from eventplane.security import roles
 from eventplane.security.actions import ANY, Rule, rule_for
 from eventplane.security.authorize import audit, authorize
 from eventplane.security.errors import (
@@ -82,11 +83,13 @@ class Authenticator:
         mtls: bool,
         replica_tokens: frozenset[str] = frozenset(),
         internal_token: str = "",
+        role_secret: str = "",
     ) -> None:
         self.tokens = tokens
         self.mtls = mtls
         self.replica_tokens = replica_tokens  # forwarded calls of this cluster's replicas
         self.internal_token = internal_token  # this process's own components
+        self.role_secret = role_secret  # verifies functions' execution-role tokens
 
     def authenticate(self, metadata: Any, context: grpc.aio.ServicerContext) -> Principal:
         if self.replica_tokens and is_forwarded(metadata, self.replica_tokens):
@@ -104,6 +107,8 @@ class Authenticator:
                 and hmac.compare_digest(presented, self.internal_token)
             ):
                 return INTERNAL
+            if self.role_secret and roles.is_role_token(presented):
+                return self._role_principal(presented)
             if not header.lower().startswith(_BEARER) or self.tokens is None:
                 raise UnrecognizedClientException(
                     "the authorization header is not a bearer token this server accepts"
@@ -125,6 +130,17 @@ class Authenticator:
         raise MissingAuthenticationToken(
             "the call has no credentials: send 'authorization: Bearer <token>' "
             "(EVENTPLANE_TOKEN) or a client certificate"
+        )
+
+    def _role_principal(self, token: str) -> Principal:
+        role_arn = roles.role_of(self.role_secret, token)
+        if role_arn is None:
+            raise UnrecognizedClientException(
+                "the execution-role token in the authorization header is not valid"
+            )
+        policies = self.tokens.policies_of(role_arn) if self.tokens is not None else None
+        return Principal(
+            name=role_arn, account=roles.account_of(role_arn), via="role", policies=policies
         )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 import grpc
 
 from eventplane.config import DEV_RECEIPT_SECRET, ConfigError, Settings
 from eventplane.observability.logging import get_logger
-from eventplane.security import replicas
+from eventplane.security import replicas, roles
 from eventplane.security.interceptor import Authenticator, AuthInterceptor
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tls import ReloadingCredentials, TlsFiles
@@ -66,10 +67,28 @@ def server_interceptors(
                 mtls=bool(settings.tls_client_ca_file),
                 replica_tokens=replica_tokens(settings),
                 internal_token=internal_token,
+                role_secret=role_secret(settings),
             ),
             resource_policies,
         )
     ]
+
+
+def role_secret(settings: Settings) -> str:
+    """The key of execution-role tokens: the cluster's receipt secret, when role tokens
+    are in use (authentication on) and safe (the secret is not the public dev value)."""
+    if not auth_configured(settings) or settings.receipt_secret == DEV_RECEIPT_SECRET:
+        return ""
+    return settings.receipt_secret
+
+
+def execution_role_token(settings: Settings) -> Callable[[str], str] | None:
+    """How the functions runner credentials a worker: role ARN -> bearer token (None:
+    no role tokens, authentication is off or the receipt secret is the dev value)."""
+    secret = role_secret(settings)
+    if not secret:
+        return None
+    return lambda role_arn: roles.role_token(secret, role_arn)
 
 
 def replica_tokens(settings: Settings) -> frozenset[str]:
@@ -82,8 +101,8 @@ def replica_tokens(settings: Settings) -> frozenset[str]:
     if settings.receipt_secret == DEV_RECEIPT_SECRET:
         get_logger("eventplane.security").warning(
             "authentication is on but EVENTPLANE_RECEIPT_SECRET is the public development "
-            "value: replicas will refuse each other's forwarded calls; set it (the same on "
-            "every replica)"
+            "value: replicas will refuse each other's forwarded calls and functions get no "
+            "execution-role credentials; set it (the same on every replica)"
         )
         return frozenset()
     return frozenset(replicas.forward_token(settings.receipt_secret, s) for s in replicas.SCOPES)

@@ -131,6 +131,7 @@ def test_create_invoke_and_read_back(lam: Any, make_function: Callable[..., str]
     assert config["FunctionArn"].endswith(f":function:{name}")
     assert config["Handler"] == "app.echo"
     assert config["Timeout"] == 10
+    assert config["Role"] == ROLE  # the execution role given, kept
     assert config["Environment"]["Variables"] == {"STAGE": "test"}
     assert config["CodeSize"] > 0
     assert config["Version"] == "$LATEST"

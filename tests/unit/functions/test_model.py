@@ -346,6 +346,20 @@ def test_environment_size_limit() -> None:
         m.validate_environment({"KEY": "é" * 2100})
 
 
+def test_execution_role() -> None:
+    assert m.validate_role(None).endswith(":role/eventplane")
+    role = "arn:aws:iam::123456789012:role/service/orders"
+    assert m.validate_role(role) == role
+    for bad in ("orders", "arn:aws:iam::12:role/x", "arn:aws:sqs:local:123456789012:q"):
+        with pytest.raises(ValidationException, match="at 'role' failed"):
+            m.validate_role(bad)
+    config = m.FunctionConfig.build(
+        handler="app.handler", code=m.CodeRef("x", 1), role=role, revision_id="r", last_modified=""
+    )
+    assert m.FunctionConfig.from_spec(config.to_spec()).role == role
+    assert config.update(revision_id="s", last_modified="").role == role
+
+
 def test_dead_letter_target() -> None:
     assert m.validate_dead_letter_arn("") is None
     assert m.validate_dead_letter_arn(None) is None

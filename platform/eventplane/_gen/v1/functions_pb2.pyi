@@ -92,6 +92,7 @@ class FunctionConfiguration(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     PACKAGE_TYPE_FIELD_NUMBER: _builtins.int
     REVISION_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     function_arn: _builtins.str
     handler: _builtins.str
@@ -116,6 +117,8 @@ class FunctionConfiguration(_message.Message):
     package_type: _builtins.str
     """Zip (or Directory for local development)"""
     revision_id: _builtins.str
+    role: _builtins.str
+    """the execution role ARN the handler's API calls carry"""
     @_builtins.property
     def environment(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -137,10 +140,11 @@ class FunctionConfiguration(_message.Message):
         state: _builtins.str = ...,
         package_type: _builtins.str = ...,
         revision_id: _builtins.str = ...,
+        role: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_sha256", b"code_sha256", "code_size", b"code_size", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_arn", b"function_arn", "function_name", b"function_name", "handler", b"handler", "last_modified", b"last_modified", "memory_size", b"memory_size", "package_type", b"package_type", "revision_id", b"revision_id", "runtime", b"runtime", "state", b"state", "timeout", b"timeout", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_sha256", b"code_sha256", "code_size", b"code_size", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_arn", b"function_arn", "function_name", b"function_name", "handler", b"handler", "last_modified", b"last_modified", "memory_size", b"memory_size", "package_type", b"package_type", "revision_id", b"revision_id", "role", b"role", "runtime", b"runtime", "state", b"state", "timeout", b"timeout", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -201,6 +205,7 @@ class CreateFunctionRequest(_message.Message):
     DEAD_LETTER_TARGET_ARN_FIELD_NUMBER: _builtins.int
     RUNTIME_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     handler: _builtins.str
     timeout: _builtins.int
@@ -211,6 +216,8 @@ class CreateFunctionRequest(_message.Message):
     """a queue or topic ARN for failed async events"""
     runtime: _builtins.str
     """optional; only python3.x is accepted"""
+    role: _builtins.str
+    """execution role ARN; default role/eventplane"""
     @_builtins.property
     def code(self) -> Global___FunctionCode: ...
     @_builtins.property
@@ -231,10 +238,11 @@ class CreateFunctionRequest(_message.Message):
         dead_letter_target_arn: _builtins.str = ...,
         runtime: _builtins.str = ...,
         tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        role: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_memory_size", b"_memory_size", "_timeout", b"_timeout", "code", b"code", "memory_size", b"memory_size", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_memory_size", b"_memory_size", "_timeout", b"_timeout", "code", b"code", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "publish", b"publish", "runtime", b"runtime", "tags", b"tags", "timeout", b"timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_memory_size", b"_memory_size", "_timeout", b"_timeout", "code", b"code", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "publish", b"publish", "role", b"role", "runtime", b"runtime", "tags", b"tags", "timeout", b"timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__memory_size: _TypeAlias = _typing.Literal["memory_size"]  # noqa: Y015
     _WhichOneofArgType__memory_size: _TypeAlias = _typing.Literal["_memory_size", b"_memory_size"]  # noqa: Y015
@@ -305,6 +313,7 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     ENVIRONMENT_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     DEAD_LETTER_TARGET_ARN_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     handler: _builtins.str
     timeout: _builtins.int
@@ -314,6 +323,8 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     description: _builtins.str
     dead_letter_target_arn: _builtins.str
     """"" removes it"""
+    role: _builtins.str
+    """a new execution role ARN"""
     @_builtins.property
     def environment(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -327,10 +338,11 @@ class UpdateFunctionConfigurationRequest(_message.Message):
         environment: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         description: _builtins.str | None = ...,
         dead_letter_target_arn: _builtins.str | None = ...,
+        role: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "handler", b"handler", "memory_size", b"memory_size", "timeout", b"timeout"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_role", b"_role", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "handler", b"handler", "memory_size", b"memory_size", "role", b"role", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "set_environment", b"set_environment", "timeout", b"timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_role", b"_role", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "role", b"role", "set_environment", b"set_environment", "timeout", b"timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__dead_letter_target_arn: _TypeAlias = _typing.Literal["dead_letter_target_arn"]  # noqa: Y015
     _WhichOneofArgType__dead_letter_target_arn: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn"]  # noqa: Y015
@@ -340,6 +352,8 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     _WhichOneofArgType__handler: _TypeAlias = _typing.Literal["_handler", b"_handler"]  # noqa: Y015
     _WhichOneofReturnType__memory_size: _TypeAlias = _typing.Literal["memory_size"]  # noqa: Y015
     _WhichOneofArgType__memory_size: _TypeAlias = _typing.Literal["_memory_size", b"_memory_size"]  # noqa: Y015
+    _WhichOneofReturnType__role: _TypeAlias = _typing.Literal["role"]  # noqa: Y015
+    _WhichOneofArgType__role: _TypeAlias = _typing.Literal["_role", b"_role"]  # noqa: Y015
     _WhichOneofReturnType__timeout: _TypeAlias = _typing.Literal["timeout"]  # noqa: Y015
     _WhichOneofArgType__timeout: _TypeAlias = _typing.Literal["_timeout", b"_timeout"]  # noqa: Y015
     @_typing.overload
@@ -350,6 +364,8 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__handler) -> _WhichOneofReturnType__handler | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__memory_size) -> _WhichOneofReturnType__memory_size | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__role) -> _WhichOneofReturnType__role | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__timeout) -> _WhichOneofReturnType__timeout | None: ...
 

@@ -73,6 +73,7 @@ from eventplane.functions.models.functions import (
     validate_handler,
     validate_memory_size,
     validate_reserved_concurrency,
+    validate_role,
     validate_runtime,
     validate_timeout,
 )
@@ -161,6 +162,7 @@ __all__ = [
     "validate_memory_size",
     "validate_qualifier",
     "validate_reserved_concurrency",
+    "validate_role",
     "validate_runtime",
     "validate_timeout",
     "version_key",

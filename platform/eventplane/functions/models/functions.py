@@ -150,6 +150,22 @@ def validate_dead_letter_arn(arn: str | None) -> str | None:
     return arn
 
 
+# Lambda's pattern for an execution role (CreateFunction's Role).
+_ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+_ROLE = re.compile(_ROLE_PATTERN)
+# The role a function runs with when none is given (Lambda requires one; we default).
+DEFAULT_ROLE = f"arn:aws:iam::{arns.ACCOUNT}:role/eventplane"
+
+
+def validate_role(role: str | None) -> str:
+    """An IAM role ARN; empty or None means the default role."""
+    if not role:
+        return DEFAULT_ROLE
+    if _ROLE.fullmatch(role) is None:
+        raise _pattern("role", role, _ROLE_PATTERN)
+    return role
+
+
 def validate_reserved_concurrency(value: int, limit: int | None = None) -> int:
     """0 or more (0 stops every invocation); ``limit``: the most the runner can reserve."""
     _in_range("reservedConcurrentExecutions", value, 0, sys.maxsize)
@@ -237,6 +253,8 @@ class FunctionConfig:
     dead_letter_arn: str | None = None
     revision_id: str = ""
     last_modified: str = ""  # ISO 8601, see iso8601()
+    # The execution role: the principal the handler's API calls carry (security.roles).
+    role: str = DEFAULT_ROLE
 
     @staticmethod
     def build(
@@ -249,6 +267,7 @@ class FunctionConfig:
         environment: Mapping[str, str] | None = None,
         description: str = "",
         dead_letter_arn: str | None = None,
+        role: str | None = None,
         revision_id: str,
         last_modified: str,
     ) -> FunctionConfig:
@@ -264,6 +283,7 @@ class FunctionConfig:
             environment=validate_environment(environment or {}),
             description=validate_description(description),
             dead_letter_arn=validate_dead_letter_arn(dead_letter_arn),
+            role=validate_role(role),
             revision_id=revision_id,
             last_modified=last_modified,
         )
@@ -281,6 +301,7 @@ class FunctionConfig:
         environment: Mapping[str, str] | None = None,
         description: str | None = None,
         dead_letter_arn: str | None = None,
+        role: str | None = None,
     ) -> FunctionConfig:
         """UpdateFunctionConfiguration/UpdateFunctionCode: None keeps a field; a
         ``dead_letter_arn`` of "" removes the target."""
@@ -293,6 +314,7 @@ class FunctionConfig:
             environment=self.environment if environment is None else environment,
             description=self.description if description is None else description,
             dead_letter_arn=self.dead_letter_arn if dead_letter_arn is None else dead_letter_arn,
+            role=self.role if role is None else role,
             revision_id=revision_id,
             last_modified=last_modified,
         )
@@ -307,6 +329,7 @@ class FunctionConfig:
             "environment": dict(self.environment),
             "description": self.description,
             "dead_letter_arn": self.dead_letter_arn,
+            "role": self.role,
             "revision_id": self.revision_id,
             "last_modified": self.last_modified,
         }
@@ -322,6 +345,7 @@ class FunctionConfig:
             environment=dict(s.get("environment") or {}),
             description=s.get("description", ""),
             dead_letter_arn=s.get("dead_letter_arn") or None,
+            role=s.get("role") or DEFAULT_ROLE,
             revision_id=s.get("revision_id", ""),
             last_modified=s.get("last_modified", ""),
         )

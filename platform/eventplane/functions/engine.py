@@ -65,7 +65,7 @@ from eventplane.messaging.sources import queue_source
 from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.setup import execution_role_token
+from eventplane.security.setup import execution_role_env
 
 _log = get_logger("eventplane.functions")
 _handler_log = get_logger("eventplane.functions.handler")
@@ -80,7 +80,7 @@ class FunctionEngine(InvokePath):
         self.pool = WorkerPool(
             base_env={"EVENTPLANE_ENDPOINT": ctx.settings.advertise},
             on_log=self._on_log,
-            role_token=execution_role_token(ctx.settings),
+            role_env=execution_role_env(ctx.settings),
         )
         self.async_invoker = AsyncInvoker(
             ctx.settings,

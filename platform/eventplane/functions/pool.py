@@ -49,6 +49,15 @@ from eventplane.observability.logging import get_logger
 _log = get_logger("eventplane.functions.pool")
 
 
+# What only the execution role may set in a worker's environment.
+_CREDENTIALS = (
+    "EVENTPLANE_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+
+
 class WorkerPool:
     """Warm worker processes per function version, with concurrency limits."""
 
@@ -59,11 +68,11 @@ class WorkerPool:
         max_workers: int = 32,
         idle_seconds: float = 300.0,
         on_log: Callable[[str, str, str], None] | None = None,
-        role_token: Callable[[str], str] | None = None,
+        role_env: Callable[[str], Mapping[str, str]] | None = None,
     ) -> None:
         self._base_env = dict(base_env)
-        # The bearer token of an execution role ("" when the server issues none).
-        self._role_token = role_token or (lambda _role: "")
+        # An execution role's credentials and endpoints (security.setup.execution_role_env).
+        self._role_env = role_env or (lambda _role: {})
         self._max_workers = max_workers
         self._idle_seconds = idle_seconds
         self._on_log: LogSink = on_log or (lambda _name, _request_id, _line: None)
@@ -359,12 +368,15 @@ class WorkerPool:
                 "LAMBDA_TASK_ROOT": spec.code_dir,
             }
         )
-        # The role's credentials, never the user's: as Lambda reserves AWS_ACCESS_KEY_ID.
-        token = self._role_token(spec.role) if spec.role else ""
-        if token:
-            env["EVENTPLANE_TOKEN"] = token
-        else:
-            env.pop("EVENTPLANE_TOKEN", None)
+        # The role's credentials, never the user's (Lambda reserves its credential
+        # variables); an endpoint the function's own environment sets wins.
+        for name in _CREDENTIALS:
+            env.pop(name, None)
+        for name, value in self._role_env(spec.role).items():
+            if name in _CREDENTIALS:
+                env[name] = value
+            else:
+                env.setdefault(name, value)
         return env
 
     async def _spawn(self, spec: FunctionSpec) -> WorkerProcess:

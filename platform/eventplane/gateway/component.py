@@ -23,6 +23,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security import TokenStore
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
+from eventplane.security.setup import role_secret
 from eventplane.security.tls import ReloadingSslContext, TlsFiles
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class GatewayComponent:
         if not s.gateway_port:
             return
         bindings: dict[str, ServiceBinding] = ctx.extras.setdefault(BINDINGS_KEY, {})
-        verifier = Verifier(s.gateway_credentials, open_access=s.gateway_open)
+        verifier = Verifier(
+            s.gateway_credentials, open_access=s.gateway_open, role_secret=role_secret(s)
+        )
         store = TokenStore.from_file(s.auth_tokens_file) if s.auth_tokens_file else None
         app = GatewayApp(
             bindings,

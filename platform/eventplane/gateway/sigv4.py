@@ -26,6 +26,7 @@ from eventplane.gateway.errors import (
     SignatureDoesNotMatch,
     UnrecognizedClientException,
 )
+from eventplane.security import roles
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = dt.timedelta(minutes=15)
@@ -202,10 +203,26 @@ class Verifier:
         *,
         open_access: bool = False,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        role_secret: str = "",
     ) -> None:
         self._credentials = dict(credentials)
         self._open = open_access
         self._now = now
+        self._role_secret = role_secret  # derives functions' execution-role credentials
+
+    def _role_key(self, req: SignedRequest, access_key: str) -> tuple[str, ...] | None:
+        """(secret, account, role ARN) when the request carries a function's role
+        credentials: its session token is a role token whose derived key id it used."""
+        token = req.headers.get("x-amz-security-token") or dict(_query_pairs(req.raw_query)).get(
+            "X-Amz-Security-Token", ""
+        )
+        role_arn = roles.role_of(self._role_secret, token) if token else None
+        if role_arn is None:
+            return None
+        key = roles.aws_credentials(self._role_secret, role_arn)
+        if not hmac.compare_digest(key.access_key_id, access_key):
+            return None
+        return key.secret_access_key, roles.account_of(role_arn), role_arn
 
     def verify(self, req: SignedRequest, *, query_protocol: bool = False) -> Principal:
         """The principal that signed ``req``; raises the AWS error for a bad signature."""
@@ -219,6 +236,8 @@ class Verifier:
             return Principal(scope[0], DEFAULT_ACCOUNT, scope[1], scope[2])
         parts = _parts(req)
         known = self._credentials.get(parts.access_key)
+        if known is None and self._role_secret:
+            known = self._role_key(req, parts.access_key)
         if known is None:
             unknown = InvalidClientTokenId if query_protocol else UnrecognizedClientException
             raise unknown("The security token included in the request is invalid.")

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from typing import NamedTuple
 
 from eventplane import arn as arns
 
@@ -52,6 +53,27 @@ def role_of(secret: str, token: str) -> str | None:
     if not hmac.compare_digest(mac, _mac(secret, role_arn)):
         return None
     return role_arn
+
+
+class AwsCredentials(NamedTuple):
+    """A role's credentials for the AWS-protocol port, as Lambda hands a role's to boto3."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str  # the role token: the gateway derives the rest from it
+
+
+def aws_credentials(secret: str, role_arn: str) -> AwsCredentials:
+    """SigV4 credentials of ``role_arn``, derived from the cluster secret (no storage)."""
+
+    def derive(label: bytes) -> bytes:
+        return hmac.new(
+            secret.encode(), _SCOPE + label + role_arn.encode(), hashlib.sha256
+        ).digest()
+
+    key_id = "ASIA" + base64.b32encode(derive(b"key-id|")).decode()[:16]
+    secret_key = base64.b64encode(derive(b"secret|")).decode()[:40]
+    return AwsCredentials(key_id, secret_key, role_token(secret, role_arn))
 
 
 def account_of(role_arn: str) -> str:

@@ -82,13 +82,32 @@ def role_secret(settings: Settings) -> str:
     return settings.receipt_secret
 
 
-def execution_role_token(settings: Settings) -> Callable[[str], str] | None:
-    """How the functions runner credentials a worker: role ARN -> bearer token (None:
-    no role tokens, authentication is off or the receipt secret is the dev value)."""
+def execution_role_env(settings: Settings) -> Callable[[str], dict[str, str]]:
+    """What a function's worker process gets for its execution role (role ARN -> env).
+
+    With role tokens in use: ``EVENTPLANE_TOKEN`` for ``Client()`` and the role's AWS
+    credentials for boto3 against the AWS-protocol port. When this process serves that
+    port, ``AWS_ENDPOINT_URL`` points boto3 at it (a function's own setting wins); an
+    open gateway (``eventplane dev``) takes any key, so the worker gets placeholder keys.
+    """
     secret = role_secret(settings)
-    if not secret:
-        return None
-    return lambda role_arn: roles.role_token(secret, role_arn)
+    gateway = settings.gateway_url if "api" in settings.roles else ""
+
+    def env(role_arn: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if gateway:
+            out["AWS_ENDPOINT_URL"] = gateway
+        if secret and role_arn:
+            out["EVENTPLANE_TOKEN"] = roles.role_token(secret, role_arn)
+            key = roles.aws_credentials(secret, role_arn)
+            out["AWS_ACCESS_KEY_ID"] = key.access_key_id
+            out["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key
+            out["AWS_SESSION_TOKEN"] = key.session_token
+        elif gateway and settings.gateway_open:
+            out["AWS_ACCESS_KEY_ID"] = out["AWS_SECRET_ACCESS_KEY"] = "eventplane"
+        return out
+
+    return env
 
 
 def replica_tokens(settings: Settings) -> frozenset[str]:

@@ -58,15 +58,29 @@ def test_a_handlers_calls_carry_its_execution_role(eventplane_kafka: str, tmp_pa
             assert created.role == ROLE
             assert admin.functions.get_function(name).configuration.role == ROLE
 
-            result = admin.functions.invoke(name, {"queues": [orders, audit]})
+            names = [f"orders-{suffix}", f"audit-{suffix}"]
+            event = {"queues": [orders, audit], "boto3_queues": names}
+            result = admin.functions.invoke(name, event)
             assert result.function_error is None, result.payload
             outcome = result.json()
-            # The role may send to orders-* and nothing else: not the admin's power.
+            # The role may send to orders-* and nothing else: not the admin's power. The
+            # same holds for boto3 through the AWS-protocol port, with the role's keys.
             assert outcome[orders] == "sent"
             assert outcome[audit].startswith("AccessDenied")
             assert outcome["list_functions"].startswith("AccessDenied")
-            got = admin.queues.receive_message(orders, wait_time_seconds=5)
-            assert [m.body for m in got] == [f"sent by {name}"]
+            assert outcome[f"boto3:orders-{suffix}"] == "sent"
+            assert outcome[f"boto3:audit-{suffix}"].startswith("AccessDenied")
+
+            def both_sent() -> bool:
+                got = admin.queues.receive_message(orders, max_number_of_messages=10)
+                for m in got:
+                    admin.queues.delete_message(orders, m.receipt_handle)
+                seen.update(m.body for m in got)
+                assert seen == {f"sent by {name}", f"boto3 by {name}"}, seen
+                return True
+
+            seen: set[str] = set()
+            eventually(both_sent, timeout=30)
             assert admin.queues.receive_message(audit, wait_time_seconds=0) == []
 
             # A new role replaces the warm workers: the next call carries it.

@@ -109,3 +109,42 @@ def test_open_access_accepts_any_key_and_unsigned_requests() -> None:
     open_verifier = Verifier({}, open_access=True)
     assert open_verifier.verify(sign(secret="anything")).access_key == KEY
     assert open_verifier.verify(SignedRequest("GET", "/", "", {}, b"")).account
+
+
+def _signed_with(credentials: Credentials, presign: int | None = None) -> SignedRequest:
+    body = b"{}" if presign is None else b""
+    request = AWSRequest(
+        method="POST" if presign is None else "GET",
+        url="http://localhost:4566/123456789012/q?Action=GetQueueAttributes",
+        data=body,
+        headers={"X-Amz-Target": "AmazonSQS.ListQueues"},
+    )
+    with mock.patch("botocore.auth.get_current_datetime", return_value=SIGNED_AT):
+        if presign is None:
+            SigV4Auth(credentials, "sqs", "eu-west-1").add_auth(request)
+        else:
+            SigV4QueryAuth(credentials, "sqs", "eu-west-1", presign).add_auth(request)
+    prepared = request.prepare()
+    parts = urlsplit(prepared.url)
+    headers = {k.lower(): v for k, v in prepared.headers.items()}
+    headers.setdefault("host", parts.netloc)
+    return SignedRequest(request.method, parts.path, parts.query, headers, body)
+
+
+def test_a_functions_role_credentials_verify_as_the_role() -> None:
+    from eventplane.security import roles
+
+    cluster, role = "cluster-secret", "arn:aws:iam::123456789012:role/orders-writer"
+    key = roles.aws_credentials(cluster, role)
+    with_roles = verifier(role_secret=cluster)
+    for presign in (None, 300):
+        p = with_roles.verify(_signed_with(Credentials(*key), presign))
+        assert (p.access_key, p.account, p.principal_name) == (key[0], "123456789012", role)
+    # Without the cluster secret, or with another role's token, the key means nothing.
+    with pytest.raises(UnrecognizedClientException):
+        verifier().verify(_signed_with(Credentials(*key)))
+    other = roles.aws_credentials(cluster, role.replace("orders", "admin"))
+    with pytest.raises(UnrecognizedClientException):
+        with_roles.verify(_signed_with(Credentials(key[0], key[1], other.session_token)))
+    with pytest.raises(InvalidSignatureException):
+        with_roles.verify(_signed_with(Credentials(key[0], "not-the-secret", key[2])))

@@ -9,7 +9,7 @@ import pytest
 from eventplane.config import DEV_RECEIPT_SECRET, Settings
 from eventplane.security import Authenticator, TokenStore, roles, sha256_hex
 from eventplane.security.errors import UnrecognizedClientException
-from eventplane.security.setup import execution_role_token
+from eventplane.security.setup import execution_role_env
 
 SECRET = "a-cluster-secret"
 ROLE = "arn:aws:iam::123456789012:role/orders-handler"
@@ -69,9 +69,16 @@ def test_role_tokens_are_issued_only_with_authentication_on_and_a_real_secret(
 ) -> None:
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text("[]")
-    assert execution_role_token(Settings(receipt_secret=SECRET)) is None  # no auth
+    no_auth = execution_role_env(Settings(receipt_secret=SECRET, roles=("runner",)))
+    assert no_auth(ROLE) == {}
     on = Settings(receipt_secret=SECRET, auth_tokens_file=str(tokens))
-    issue = execution_role_token(on)
-    assert issue is not None and roles.role_of(SECRET, issue(ROLE)) == ROLE
+    env = execution_role_env(on)(ROLE)
+    assert roles.role_of(SECRET, env["EVENTPLANE_TOKEN"]) == ROLE
+    key = roles.aws_credentials(SECRET, ROLE)
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == key[:2]
+    assert env["AWS_SESSION_TOKEN"] == env["EVENTPLANE_TOKEN"]
+    assert env["AWS_ENDPOINT_URL"] == on.gateway_url  # this process serves the AWS port
+    assert key.access_key_id.startswith("ASIA") and len(key.access_key_id) == 20
+    assert roles.aws_credentials(SECRET, ROLE + "x").access_key_id != key.access_key_id
     dev = Settings(receipt_secret=DEV_RECEIPT_SECRET, auth_tokens_file=str(tokens))
-    assert execution_role_token(dev) is None
+    assert "EVENTPLANE_TOKEN" not in execution_role_env(dev)(ROLE)

@@ -103,6 +103,15 @@ class Settings:
     # YAML/JSON list of {principal, account, sha256 | scrypt} bearer tokens
     # (hashed at rest); empty: token authentication off.
     auth_tokens_file: str = ""
+    # OIDC/JWT bearer tokens (e.g. Kubernetes service-account tokens): a JWKS file of
+    # the issuer's public keys (re-read when it changes); empty: JWTs are not accepted.
+    auth_jwks_file: str = ""
+    # What a JWT must carry: its issuer (iss) and an audience (aud) naming eventplane.
+    auth_jwt_issuer: str = ""
+    auth_jwt_audience: str = ""
+    # The claim that names the principal (policies come from the tokens file's
+    # principals: section under that name).
+    auth_jwt_principal_claim: str = "sub"
     # Allow a non-loopback listener without authentication (never in production).
     insecure: bool = False
 

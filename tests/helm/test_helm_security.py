@@ -242,6 +242,32 @@ def test_generated_token_authenticates_as_admin(render: RenderFn) -> None:
     ]
 
 
+def test_oidc_jwks_from_a_configmap_authenticates_alone(render: RenderFn) -> None:
+    rendered = render(
+        sets=[
+            "auth.tokens.generate=false",
+            "auth.jwt.jwks.configMap=cluster-jwks",
+            "auth.jwt.audience=orders-platform",
+        ]
+    )
+    for deployment in rendered.of_kind("Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        jwks = volumes(pod)["auth-jwks"]["configMap"]
+        assert jwks["name"] == "cluster-jwks"
+        assert jwks["items"] == [{"key": "jwks.json", "path": "jwks.json"}]
+        mount = mounts(server(pod))["auth-jwks"]
+        assert mount["readOnly"] is True and "subPath" not in mount  # rotation reaches the pod
+        env = env_of(server(pod))
+        assert env["EVENTPLANE_AUTH_JWKS_FILE"] == f"{mount['mountPath']}/jwks.json"
+        assert env["EVENTPLANE_AUTH_JWT_AUDIENCE"] == "orders-platform"
+        assert env["EVENTPLANE_AUTH_JWT_ISSUER"] == "https://kubernetes.default.svc.cluster.local"
+        assert env["EVENTPLANE_AUTH_TOKENS_FILE"] == ""
+    # Off by default: no JWKS file, no volume.
+    pod = pod_of(render())
+    assert env_of(server(pod))["EVENTPLANE_AUTH_JWKS_FILE"] == ""
+    assert "auth-jwks" not in volumes(pod)
+
+
 # --- failing early --------------------------------------------------------------------------
 
 
@@ -250,7 +276,12 @@ def test_nothing_authenticating_fails_with_the_three_choices(render: RenderFn) -
         render(sets=["auth.tokens.generate=false"])
     message = str(caught.value)
     assert NOTHING_AUTHENTICATES in message
-    for value in ("auth.tokens.existingSecret", "tls.clientCA.enabled=true", "auth.insecure=true"):
+    for value in (
+        "auth.tokens.existingSecret",
+        "auth.jwt.jwks.configMap",
+        "tls.clientCA.enabled=true",
+        "auth.insecure=true",
+    ):
         assert value in message
     # TLS alone authenticates nobody; TLS with client certificates does.
     with pytest.raises(HelmError, match="nothing authenticates"):

@@ -140,6 +140,7 @@ with subPath (a subPath mount never sees a renewed certificate).
 {{- define "eventplane.tlsDir" -}}/etc/eventplane/tls{{- end }}
 {{- define "eventplane.clientCADir" -}}/etc/eventplane/client-ca{{- end }}
 {{- define "eventplane.authDir" -}}/etc/eventplane/auth{{- end }}
+{{- define "eventplane.jwksDir" -}}/etc/eventplane/jwks{{- end }}
 
 {{/* EVENTPLANE_TLS_CLIENT_CA_FILE: its own Secret's key, else ca.crt of the TLS Secret. */}}
 {{- define "eventplane.tlsClientCAFile" -}}
@@ -352,12 +353,12 @@ alone). Each message names the values to change.
 {{/*
 The server refuses to listen on 0.0.0.0 with nobody required to authenticate
 (security/setup.py check_exposure); fail at render time instead of in a
-crash-looping pod, naming the three ways out.
+crash-looping pod, naming the ways out.
 */}}
 {{- define "eventplane.requireAuthentication" -}}
 {{- $mtls := and .Values.tls.enabled .Values.tls.clientCA.enabled }}
-{{- if not (or (include "eventplane.tokensSecretName" .) $mtls .Values.auth.insecure) }}
-{{- fail "nothing authenticates callers of the gRPC API, and the pods listen on 0.0.0.0: set auth.tokens.existingSecret (a tokens file; or keep auth.tokens.generate=true), tls.clientCA.enabled=true (mutual TLS, with tls.enabled), or auth.insecure=true (anyone who reaches a pod gets in)" }}
+{{- if not (or (include "eventplane.tokensSecretName" .) $mtls .Values.auth.jwt.jwks.configMap .Values.auth.insecure) }}
+{{- fail "nothing authenticates callers of the gRPC API, and the pods listen on 0.0.0.0: set auth.tokens.existingSecret (a tokens file; or keep auth.tokens.generate=true), auth.jwt.jwks.configMap (OIDC/JWT), tls.clientCA.enabled=true (mutual TLS, with tls.enabled), or auth.insecure=true (anyone who reaches a pod gets in)" }}
 {{- end }}
 {{- end }}
 

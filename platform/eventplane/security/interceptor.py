@@ -34,6 +34,7 @@ from eventplane.security.errors import (
     MissingAuthenticationToken,
     UnrecognizedClientException,
 )
+from eventplane.security.jwt_tokens import JwtVerifier, looks_like_jwt
 from eventplane.security.replicas import is_forwarded
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tokens import DEFAULT_ACCOUNT, Principal, TokenStore
@@ -84,12 +85,14 @@ class Authenticator:
         replica_tokens: frozenset[str] = frozenset(),
         internal_token: str = "",
         role_secret: str = "",
+        jwt: JwtVerifier | None = None,
     ) -> None:
         self.tokens = tokens
         self.mtls = mtls
         self.replica_tokens = replica_tokens  # forwarded calls of this cluster's replicas
         self.internal_token = internal_token  # this process's own components
         self.role_secret = role_secret  # verifies functions' execution-role tokens
+        self.jwt = jwt  # OIDC/JWT bearer tokens (service-account tokens), if configured
 
     def authenticate(self, metadata: Any, context: grpc.aio.ServicerContext) -> Principal:
         if self.replica_tokens and is_forwarded(metadata, self.replica_tokens):
@@ -109,6 +112,8 @@ class Authenticator:
                 return INTERNAL
             if self.role_secret and roles.is_role_token(presented):
                 return self._role_principal(presented)
+            if self.jwt is not None and looks_like_jwt(presented):
+                return self.jwt.verify(presented)
             if not header.lower().startswith(_BEARER) or self.tokens is None:
                 raise UnrecognizedClientException(
                     "the authorization header is not a bearer token this server accepts"

@@ -11,6 +11,7 @@ from eventplane.config import DEV_RECEIPT_SECRET, ConfigError, Settings
 from eventplane.observability.logging import get_logger
 from eventplane.security import replicas, roles
 from eventplane.security.interceptor import Authenticator, AuthInterceptor
+from eventplane.security.jwt_tokens import JwtVerifier
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tls import ReloadingCredentials, TlsFiles
 from eventplane.security.tokens import TokenStore
@@ -26,7 +27,7 @@ def is_loopback(host: str) -> bool:
 
 
 def auth_configured(settings: Settings) -> bool:
-    return bool(settings.auth_tokens_file or settings.tls_client_ca_file)
+    return bool(settings.auth_tokens_file or settings.tls_client_ca_file or settings.auth_jwks_file)
 
 
 def check_exposure(settings: Settings) -> None:
@@ -36,7 +37,8 @@ def check_exposure(settings: Settings) -> None:
     raise ConfigError(
         "EVENTPLANE_GRPC_HOST",
         f"{settings.grpc_host} is reachable from other hosts and no authentication is "
-        "configured: set EVENTPLANE_AUTH_TOKENS_FILE or EVENTPLANE_TLS_CLIENT_CA_FILE, "
+        "configured: set EVENTPLANE_AUTH_TOKENS_FILE, EVENTPLANE_AUTH_JWKS_FILE or "
+        "EVENTPLANE_TLS_CLIENT_CA_FILE, "
         "or pass --insecure (EVENTPLANE_INSECURE=1)",
     )
 
@@ -68,6 +70,7 @@ def server_interceptors(
                 replica_tokens=replica_tokens(settings),
                 internal_token=internal_token,
                 role_secret=role_secret(settings),
+                jwt=JwtVerifier.from_settings(settings, tokens),
             ),
             resource_policies,
         )

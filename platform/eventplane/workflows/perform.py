@@ -4,7 +4,7 @@ Workflows reach the other capabilities only through their gRPC API with
 ``eventplane.client`` over loopback (no capability's internals are imported). A
 failure comes back as the integration's error name, so Retry/Catch match it as on
 AWS: a handler's ``errorType`` (``ValueError``), ``Lambda.ResourceNotFoundException``,
-``SQS.QueueDoesNotExist``...
+``SQS.QueueDoesNotExist``, ``DynamoDB.ConditionalCheckFailedException``...
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from eventplane.client import AsyncClient
 from eventplane.errors import EventplaneError
+from eventplane.workflows.dynamodb_task import DynamoDBTaskError, perform_dynamodb
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import resource_kind
 
@@ -71,10 +72,15 @@ class Performer:
                 out = await self._sns(payload)
             elif rtype == "events" and base == "putEvents":
                 out = await self._events(payload)
+            elif rtype == "dynamodb":
+                doc = await perform_dynamodb(self._client().tables, action, payload)
+                return Outcome(True, output=dumps(doc))
             else:
                 return Outcome(
                     False, error="States.Runtime", cause=f"Unsupported resource {resource!r}"
                 )
+        except DynamoDBTaskError as exc:
+            return Outcome(False, error=exc.error, cause=exc.cause)
         except EventplaneError as exc:
             prefix = {"lambda": "Lambda", "sqs": "SQS", "sns": "SNS", "events": "EventBridge"}
             name = prefix.get(rtype, "Lambda" if rtype == "lambdaFunction" else rtype)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from eventplane.workflows.asl.diagnostics import Diagnostic
+from eventplane.workflows.asl.integrations import integration_problems
 from eventplane.workflows.asl.paths import check_path, check_payload_template
 from eventplane.workflows.asl.validation_handlers import HandlerChecks
 from eventplane.workflows.asl.validation_rules import (
@@ -346,6 +347,8 @@ class _Checker(HandlerChecks):
             for msg in resource_problems(s.get("Resource"), self.machine_type):
                 code = "INVALID_RESOURCE" if "ARN" in msg else "SCHEMA_VALIDATION_FAILED"
                 self.error(code, msg, f"{loc}/Resource")
+            for msg in integration_problems(s.get("Resource"), _task_parameters(s)):
+                self.schema(msg, f"{loc}/Resource" if "resource" in msg else loc)
             self.timeouts(s, loc)
         elif kind == "Wait":
             given = [k for k in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if k in s]
@@ -440,6 +443,11 @@ class _Checker(HandlerChecks):
             self.schema(
                 "HeartbeatSeconds must be smaller than TimeoutSeconds", f"{loc}/HeartbeatSeconds"
             )
+
+
+def _task_parameters(s: dict[str, Any]) -> Any:
+    """A Task's request: Parameters (JSONPath) or Arguments (JSONata)."""
+    return s.get("Parameters", s.get("Arguments"))
 
 
 def _is_int(value: Any) -> bool:

@@ -1,0 +1,84 @@
+"""What the optimized service integrations accept, checked when a definition is stored.
+
+AWS refuses at create time a Task whose Resource asks an integration for a pattern it
+does not offer (DynamoDB's optimized integration is request-response only: no
+``.sync``, no ``.waitForTaskToken``), an action it does not have, or a Parameters field
+the action does not know; doing the same here means such a definition never reaches
+an execution. Only fields written in the definition are checked: values that come
+from paths (``"Key.$"``) are checked by the service when the task runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DYNAMODB_FIELDS", "DYNAMODB_PREFIX", "DYNAMODB_REQUIRED", "integration_problems"]
+
+DYNAMODB_PREFIX = "arn:aws:states:::dynamodb:"
+
+_EXPRESSIONS = frozenset({"ExpressionAttributeNames", "ExpressionAttributeValues"})
+_WRITE = frozenset(
+    {
+        "TableName",
+        "ConditionExpression",
+        "ReturnValues",
+        "ReturnValuesOnConditionCheckFailure",
+        "ReturnConsumedCapacity",
+        "ReturnItemCollectionMetrics",
+    }
+)
+
+# The request fields of each action, as the DynamoDB API names them (the legacy
+# Expected / AttributesToGet / AttributeUpdates / ConditionalOperator are not offered).
+DYNAMODB_FIELDS: dict[str, frozenset[str]] = {
+    "getItem": frozenset(
+        {
+            "TableName",
+            "Key",
+            "ConsistentRead",
+            "ProjectionExpression",
+            "ExpressionAttributeNames",
+            "ReturnConsumedCapacity",
+        }
+    ),
+    "putItem": _WRITE | _EXPRESSIONS | {"Item"},
+    "updateItem": _WRITE | _EXPRESSIONS | {"Key", "UpdateExpression"},
+    "deleteItem": _WRITE | _EXPRESSIONS | {"Key"},
+}
+DYNAMODB_REQUIRED: dict[str, tuple[str, ...]] = {
+    "getItem": ("TableName", "Key"),
+    "putItem": ("TableName", "Item"),
+    "updateItem": ("TableName", "Key"),
+    "deleteItem": ("TableName", "Key"),
+}
+
+
+def integration_problems(resource: Any, parameters: Any) -> list[str]:
+    """Messages for what an optimized integration would refuse in this Task (none for
+    resources this module does not describe)."""
+    if not isinstance(resource, str) or not resource.startswith(DYNAMODB_PREFIX):
+        return []
+    action = resource[len(DYNAMODB_PREFIX) :]
+    if action not in DYNAMODB_FIELDS:
+        base = action.split(".", 1)[0]
+        if base in DYNAMODB_FIELDS:
+            return [
+                f"The resource provided {resource} is not recognized: the DynamoDB "
+                f"integration runs {base} as a request-response task only (no '.sync', "
+                "no '.waitForTaskToken')"
+            ]
+        return [
+            f"The resource provided {resource} is not recognized: the DynamoDB integration "
+            f"offers {', '.join(DYNAMODB_FIELDS)}"
+        ]
+    if not isinstance(parameters, dict):
+        return []  # a JSONata Arguments expression: the service checks it when it runs
+    given = {str(k).removesuffix(".$") for k in parameters}
+    problems = [
+        f"The field '{name}' is not supported by Step Functions for dynamodb:{action}"
+        for name in sorted(given - DYNAMODB_FIELDS[action])
+    ]
+    missing = [n for n in DYNAMODB_REQUIRED[action] if n not in given]
+    if missing:
+        problems.append(f"These fields are required: [{', '.join(missing)}]")
+    return problems

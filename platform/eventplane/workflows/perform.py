@@ -4,7 +4,8 @@ Workflows reach the other capabilities only through their gRPC API with
 ``eventplane.client`` over loopback (no capability's internals are imported). A
 failure comes back as the integration's error name, so Retry/Catch match it as on
 AWS: a handler's ``errorType`` (``ValueError``), ``Lambda.ResourceNotFoundException``,
-``SQS.QueueDoesNotExist``, ``DynamoDB.ConditionalCheckFailedException``...
+``SQS.QueueDoesNotExist``, ``DynamoDB.ConditionalCheckFailedException``,
+``States.Http.StatusCode.404``...
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from eventplane.client import AsyncClient
 from eventplane.errors import EventplaneError
 from eventplane.workflows.dynamodb_task import DynamoDBTaskError, perform_dynamodb
+from eventplane.workflows.http_task import HttpTaskError, perform_http
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import resource_kind
 
@@ -72,6 +74,8 @@ class Performer:
                 out = await self._sns(payload)
             elif rtype == "events" and base == "putEvents":
                 out = await self._events(payload)
+            elif rtype == "http" and action == "invoke":
+                return Outcome(True, output=dumps(await perform_http(payload)))
             elif rtype == "dynamodb":
                 doc = await perform_dynamodb(self._client().tables, action, payload)
                 return Outcome(True, output=dumps(doc))
@@ -79,7 +83,7 @@ class Performer:
                 return Outcome(
                     False, error="States.Runtime", cause=f"Unsupported resource {resource!r}"
                 )
-        except DynamoDBTaskError as exc:
+        except (DynamoDBTaskError, HttpTaskError) as exc:
             return Outcome(False, error=exc.error, cause=exc.cause)
         except EventplaneError as exc:
             prefix = {"lambda": "Lambda", "sqs": "SQS", "sns": "SNS", "events": "EventBridge"}

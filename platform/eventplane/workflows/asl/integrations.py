@@ -12,9 +12,30 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DYNAMODB_FIELDS", "DYNAMODB_PREFIX", "DYNAMODB_REQUIRED", "integration_problems"]
+__all__ = [
+    "DYNAMODB_FIELDS",
+    "DYNAMODB_PREFIX",
+    "DYNAMODB_REQUIRED",
+    "HTTP_FIELDS",
+    "HTTP_INVOKE",
+    "HTTP_REQUIRED",
+    "integration_problems",
+]
 
 DYNAMODB_PREFIX = "arn:aws:states:::dynamodb:"
+HTTP_INVOKE = "arn:aws:states:::http:invoke"
+HTTP_FIELDS = frozenset(
+    {
+        "ApiEndpoint",
+        "Method",
+        "Authentication",
+        "Headers",
+        "QueryParameters",
+        "RequestBody",
+        "Transform",
+    }
+)
+HTTP_REQUIRED = ("ApiEndpoint", "Method")
 
 _EXPRESSIONS = frozenset({"ExpressionAttributeNames", "ExpressionAttributeValues"})
 _WRITE = frozenset(
@@ -56,6 +77,8 @@ DYNAMODB_REQUIRED: dict[str, tuple[str, ...]] = {
 def integration_problems(resource: Any, parameters: Any) -> list[str]:
     """Messages for what an optimized integration would refuse in this Task (none for
     resources this module does not describe)."""
+    if isinstance(resource, str) and resource.startswith(HTTP_INVOKE):
+        return _http_problems(resource, parameters)
     if not isinstance(resource, str) or not resource.startswith(DYNAMODB_PREFIX):
         return []
     action = resource[len(DYNAMODB_PREFIX) :]
@@ -79,6 +102,30 @@ def integration_problems(resource: Any, parameters: Any) -> list[str]:
         for name in sorted(given - DYNAMODB_FIELDS[action])
     ]
     missing = [n for n in DYNAMODB_REQUIRED[action] if n not in given]
+    if missing:
+        problems.append(f"These fields are required: [{', '.join(missing)}]")
+    return problems
+
+
+def _http_problems(resource: str, parameters: Any) -> list[str]:
+    if resource != HTTP_INVOKE:
+        return [
+            f"The resource provided {resource} is not recognized: the HTTP Task runs "
+            "http:invoke as a request-response task only (no '.sync', no '.waitForTaskToken')"
+        ]
+    if not isinstance(parameters, dict):
+        return []
+    given = {str(k).removesuffix(".$") for k in parameters}
+    problems = [
+        f"The field '{name}' is not supported by Step Functions for http:invoke"
+        for name in sorted(given - HTTP_FIELDS)
+    ]
+    if "Authentication" in given:
+        problems.append(
+            "The field 'Authentication' names an EventBridge connection, which eventplane "
+            "does not have: give the credentials in Headers instead"
+        )
+    missing = [n for n in HTTP_REQUIRED if n not in given]
     if missing:
         problems.append(f"These fields are required: [{', '.join(missing)}]")
     return problems

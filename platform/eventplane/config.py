@@ -96,6 +96,9 @@ class Settings:
     tls_key_file: str = ""
     # PEM CA bundle: when set, clients must present a certificate it signed (mTLS).
     tls_client_ca_file: str = ""
+    # Serve /metrics over TLS too, with the same certificate and key (Prometheus then
+    # scrapes https; a client certificate is not required there).
+    metrics_tls: bool = False
     # With TLS on, the name replicas check on each other's certificate when they forward
     # calls (they dial pod addresses, which certificates seldom name): a DNS name the
     # shared certificate holds, e.g. the Service's. Empty: the address dialled.
@@ -280,7 +283,7 @@ def _coerce(name: str, raw: Any) -> Any:
             if not isinstance(raw, Mapping):
                 raise ConfigError(env_name, "must be a mapping of librdkafka settings")
             return {str(k): str(v) for k, v in raw.items()}
-        case "insecure":
+        case "insecure" | "metrics_tls":
             return _parse_bool(env_name, raw)
         case "receipt_secret":
             if len(str(raw)) < 16:

@@ -19,7 +19,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from prometheus_client import start_http_server
 
 import eventplane
 from eventplane.config import Settings
@@ -27,9 +26,15 @@ from eventplane.kafka.clients import Producer, wait_for_cluster
 from eventplane.observability.interceptor import ServerInterceptor
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import BUILD_INFO
+from eventplane.observability.metrics_http import serve_metrics
 from eventplane.registry import Registry
 from eventplane.runtime import Component, ServerContext, components_for
-from eventplane.security import check_exposure, server_credentials, server_interceptors
+from eventplane.security import (
+    check_exposure,
+    metrics_tls_context,
+    server_credentials,
+    server_interceptors,
+)
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY, ResourcePolicies
 
 _log = get_logger("eventplane.server")
@@ -71,7 +76,9 @@ class Server:
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
             try:
-                self._metrics_http, _ = start_http_server(s.metrics_port, addr=s.grpc_host)
+                self._metrics_http = serve_metrics(
+                    s.metrics_port, s.grpc_host, metrics_tls_context(s)
+                )
             except OSError as exc:
                 raise OSError(
                     f"EVENTPLANE_METRICS_PORT: cannot listen on {s.grpc_host}:{s.metrics_port}: "

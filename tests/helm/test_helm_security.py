@@ -210,6 +210,21 @@ def test_mtls_with_the_tls_secrets_own_ca(render: RenderFn) -> None:
     assert "client-ca" not in volumes(pod)
 
 
+def test_metrics_over_https_with_the_same_certificate(render: RenderFn) -> None:
+    rendered = render(EXISTING, sets=["tls.metrics=true", "monitoring.serviceMonitor.enabled=true"])
+    assert env_of(server(pod_of(rendered)))["EVENTPLANE_METRICS_TLS"] == "true"
+    endpoint = rendered.one("ServiceMonitor", "eventplane")["spec"]["endpoints"][0]
+    assert endpoint["scheme"] == "https"
+    assert endpoint["tlsConfig"]["serverName"] == "eventplane"
+    secret = pod_of(rendered)["volumes"]
+    tls_secret = next(v["secret"]["secretName"] for v in secret if v["name"] == "tls")
+    assert endpoint["tlsConfig"]["ca"]["secret"] == {"name": tls_secret, "key": "ca.crt"}
+    # Without TLS on the pods, metrics stay plain HTTP whatever tls.metrics says.
+    plain = render(sets=["tls.metrics=true", "monitoring.serviceMonitor.enabled=true"])
+    assert env_of(server(pod_of(plain)))["EVENTPLANE_METRICS_TLS"] == "false"
+    assert "scheme" not in plain.one("ServiceMonitor", "eventplane")["spec"]["endpoints"][0]
+
+
 # --- tokens ---------------------------------------------------------------------------------
 
 

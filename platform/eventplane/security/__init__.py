@@ -5,6 +5,7 @@ from eventplane.security.setup import (
     auth_configured,
     check_exposure,
     is_loopback,
+    metrics_tls_context,
     server_credentials,
     server_interceptors,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "check_exposure",
     "current_principal",
     "is_loopback",
+    "metrics_tls_context",
     "scrypt_hash",
     "server_credentials",
     "server_interceptors",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import Callable
 
 import grpc
@@ -13,7 +14,7 @@ from eventplane.security import replicas, roles
 from eventplane.security.interceptor import Authenticator, AuthInterceptor
 from eventplane.security.jwt_tokens import JwtVerifier
 from eventplane.security.resource_policy import ResourcePolicies
-from eventplane.security.tls import ReloadingCredentials, TlsFiles
+from eventplane.security.tls import ReloadingCredentials, ReloadingSslContext, TlsFiles
 from eventplane.security.tokens import TokenStore
 
 
@@ -47,6 +48,19 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """TLS credentials for the gRPC port (reloading from disk), None for plaintext."""
     files = TlsFiles.from_settings(settings)
     return None if files is None else ReloadingCredentials(files).server_credentials()
+
+
+def metrics_tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The /metrics port's TLS context (same files, same rotation), None for plain HTTP."""
+    if not settings.metrics_tls:
+        return None
+    files = TlsFiles.from_settings(settings)
+    if files is None:
+        raise ConfigError(
+            "EVENTPLANE_METRICS_TLS",
+            "needs EVENTPLANE_TLS_CERT_FILE and EVENTPLANE_TLS_KEY_FILE",
+        )
+    return ReloadingSslContext(files).context
 
 
 def server_interceptors(

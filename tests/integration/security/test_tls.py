@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import time
 import urllib.error
@@ -72,6 +73,7 @@ def server(eventplane_kafka: str, world: World) -> Iterator[TlsProcess]:
         "EVENTPLANE_TLS_CERT_FILE": str(world.cert_file),
         "EVENTPLANE_TLS_KEY_FILE": str(world.key_file),
         "EVENTPLANE_TLS_CLIENT_CA_FILE": str(world.client_ca_file),
+        "EVENTPLANE_METRICS_TLS": "1",
     }
     proc = TlsProcess(eventplane_kafka, ca=world.ca.pem, client=world.client_pair, env=env)
     proc.start()
@@ -234,3 +236,20 @@ def test_the_aws_protocol_port_serves_tls_and_follows_a_rotation(
             return False
 
     eventually(original_back, timeout=20)
+
+
+def test_metrics_are_served_over_tls_and_a_silent_client_blocks_nobody(
+    server: TlsProcess, world: World
+) -> None:
+    https = server.metrics_url.replace("http://", "https://")
+    ctx = ssl.create_default_context(cadata=world.ca.pem.decode())
+    ctx.check_hostname = False  # the test certificate names "eventplane", we dial 127.0.0.1
+    # A peer that connects and never says hello must not hold up the scrape after it.
+    with (
+        socket.create_connection(("127.0.0.1", server.metrics_port), timeout=5),
+        urllib.request.urlopen(https, context=ctx, timeout=5) as resp,
+    ):
+        body = resp.read().decode()
+    assert resp.status == 200 and "eventplane_build_info" in body
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(server.metrics_url, timeout=5).read()  # plain HTTP: refused

@@ -85,3 +85,13 @@ def test_exposure_rule() -> None:
     check_exposure(load_settings({}))
     with pytest.raises(ConfigError, match="EVENTPLANE_INSECURE"):
         load_settings({"EVENTPLANE_INSECURE": "maybe"})
+
+
+def test_metrics_tls_needs_the_certificate_and_is_off_by_default() -> None:
+    from eventplane.security import metrics_tls_context
+
+    assert metrics_tls_context(load_settings({})) is None
+    with pytest.raises(ConfigError, match="EVENTPLANE_METRICS_TLS: needs EVENTPLANE_TLS_CERT_FILE"):
+        metrics_tls_context(load_settings({"EVENTPLANE_METRICS_TLS": "1"}))
+    with pytest.raises(ConfigError, match="EVENTPLANE_METRICS_TLS"):
+        load_settings({"EVENTPLANE_METRICS_TLS": "maybe"})

@@ -120,6 +120,37 @@ def test_a_retried_attempt_id_returns_the_same_messages_after_the_owner_dies(
         assert rest[0].attributes["ApproximateReceiveCount"] == "1"
 
 
+def test_an_attempt_received_through_another_replica_is_kept_by_the_owner(
+    replicas: tuple[EventplaneProcess, EventplaneProcess],
+) -> None:
+    """The forwarded receive carries the attempt id: the owner journals and replays it."""
+    a, _ = replicas
+    queue = f"forwarded-{uuid.uuid4().hex[:8]}.fifo"
+    with a.client(timeout=10) as ca:
+        url = ca.queues.create_queue(queue, attributes={"FifoQueue": "true"})
+        for body in ("f1", "f2"):
+            ca.queues.send_message(url, body, message_group_id="g", message_deduplication_id=body)
+        eventually(lambda: _counts(ca, url) == (2, 0), timeout=60)
+    owner, other = _owner_first(replicas, queue)
+
+    def receive(c: Client, attempt: str) -> list[Message]:
+        return c.queues.receive_message(
+            url, visibility_timeout=120, wait_time_seconds=0, receive_request_attempt_id=attempt
+        )
+
+    with owner.client(timeout=10) as co, other.client(timeout=10) as cx:
+        first = receive(cx, "via-other")
+        assert [m.body for m in first] == ["f1"]
+        # Not this replica's memory: the owner answers the retry from its own record.
+        retry = receive(co, "via-other")
+        assert [(m.message_id, m.receipt_handle) for m in retry] == [
+            (m.message_id, m.receipt_handle) for m in first
+        ]
+        assert _metric(owner, "eventplane_queue_receive_attempt_replays_total", queue) == 1
+        assert receive(co, "another") == []  # f2 waits behind f1 in the group
+        assert _counts(co, url) == (1, 1)
+
+
 def test_purge_once_a_minute_holds_when_the_owner_dies(
     replicas: tuple[EventplaneProcess, EventplaneProcess],
 ) -> None:

@@ -63,10 +63,6 @@ def decode_attempt(rec: Mapping[str, Any]) -> tuple[str, AttemptEntry]:
     return rec["attempt_id"], AttemptEntry(receipts, rec["expires_ms"])
 
 
-def unexpired(entries: Mapping[str, AttemptEntry], now: int) -> dict[str, AttemptEntry]:
-    return {k: e for k, e in entries.items() if e.expires_ms > now}
-
-
 class AttemptJournal:
     """Journals, replays and expires the attempt entries of this replica's partitions."""
 

@@ -23,7 +23,7 @@ from eventplane.kafka.fifo import sequence_number as sequence_number
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
-from eventplane.queues.attempts import AttemptEntry, unexpired
+from eventplane.queues.attempts import AttemptEntry
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
@@ -106,7 +106,7 @@ class LocalPartitions(OwnerListener):
             pending,
             a.start_offset,
             set(pending),
-            unexpired(a.journal.attempts, self.clock()),
+            dict(a.journal.attempts),  # expired ones are tombstoned by the next prune
         )
 
     async def relinquish(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:

@@ -74,10 +74,20 @@ def test_an_attempt_entry_round_trips_through_the_journal() -> None:
     assert state.attempts == {}
 
 
-def test_expired_entries_are_not_adopted() -> None:
-    live = AttemptEntry(((1, 1),), T0 + 1)
-    entries = {"old": AttemptEntry(((0, 1),), T0), "live": live}
-    assert attempts.unexpired(entries, T0) == {"live": live}
+def test_entries_already_expired_at_adoption_are_tombstoned() -> None:
+    async def scenario() -> None:
+        state = JournalState()
+        for attempt_id, expires in (("old", T0), ("live", T0 + 1)):
+            value, headers = attempts.encode_attempt(attempt_id, AttemptEntry(((0, 1),), expires))
+            state.apply(attempts.attempt_key(attempt_id), value, headers)
+        local, producer, _ = await owner(state)
+        journal_ = AttemptJournal(local)
+        assert await journal_.replay(QD, "old", 30) is None
+        journal_.prune()
+        assert producer.tombstones == ["a:old"]
+        assert set(local.owned[(QD.name, 0)].attempts) == {"live"}
+
+    asyncio.run(scenario())
 
 
 def test_a_new_owner_replays_what_the_old_one_handed_out() -> None:

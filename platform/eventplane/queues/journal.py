@@ -2,8 +2,9 @@
 
 Journal keys on eventplane.q.<queue>.state (compacted, co-partitioned with the
 queue topic): ``m:<offset>`` → QueueLease, ``d:<dedup key>`` → QueueDedup,
-``purge`` → QueuePurge. Compaction keeps only the newest entry per key; a
-lease of a message below the committed offset is tombstoned.
+``purge`` → QueuePurge, ``a:<attempt id>`` → QueueAttempt (attempts.py).
+Compaction keeps only the newest entry per key; a lease of a message below the
+committed offset is tombstoned, and so is an expired attempt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eventplane.kafka import codec
+from eventplane.queues.attempts import ATTEMPT, AttemptEntry, decode_attempt
 from eventplane.queues.messages import MessageAttribute
 from eventplane.queues.models import DedupEntry, Lease, Record
 
@@ -112,6 +114,8 @@ class JournalState:
     # When the newest purge ran (ms), so PurgeQueue's once-a-minute rule holds across
     # replicas and restarts.
     purged_at_ms: int = -1
+    # FIFO ReceiveRequestAttemptId → what that receive took from this partition.
+    attempts: dict[str, AttemptEntry] = field(default_factory=dict)
 
     def apply(self, key: str, value: bytes | None, headers: Any) -> None:
         if value is None:  # tombstone
@@ -119,6 +123,8 @@ class JournalState:
                 self.leases.pop(int(key[2:]), None)
             elif key.startswith("d:"):
                 self.dedup.pop(key[2:], None)
+            elif key.startswith("a:"):
+                self.attempts.pop(key[2:], None)
             return
         name, rec = codec.decode(value, headers)
         if name == LEASE:
@@ -130,3 +136,6 @@ class JournalState:
         elif name == PURGE:
             self.purged_below = max(self.purged_below, rec["below_offset"])
             self.purged_at_ms = max(self.purged_at_ms, rec["purged_at_ms"])
+        elif name == ATTEMPT:
+            attempt_id, entry = decode_attempt(rec)
+            self.attempts[attempt_id] = entry

@@ -29,6 +29,11 @@ MOVED_TO_DLQ = Counter(
     "Messages moved to the dead-letter queue after maxReceiveCount receives.",
     ("queue",),
 )
+ATTEMPT_REPLAYS = Counter(
+    "eventplane_queue_receive_attempt_replays_total",
+    "FIFO receives answered again for a retried ReceiveRequestAttemptId.",
+    ("queue",),
+)
 RECEIVE_LATENCY = Histogram(
     "eventplane_queue_receive_duration_seconds",
     "ReceiveMessage duration, long-poll wait included.",

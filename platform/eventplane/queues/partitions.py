@@ -23,6 +23,7 @@ from eventplane.kafka.fifo import sequence_number as sequence_number
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
+from eventplane.queues.attempts import AttemptEntry
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
@@ -48,6 +49,7 @@ class Owned:
     pending: dict[int, Lease] = field(default_factory=dict)  # journal entries ahead of the records
     committed: int = 0
     leased: set[int] = field(default_factory=set)  # offsets with a journal entry to tombstone
+    attempts: dict[str, AttemptEntry] = field(default_factory=dict)  # FIFO ReceiveRequestAttemptId
 
 
 class Pulse:
@@ -99,7 +101,12 @@ class LocalPartitions(OwnerListener):
         state.dedup.update(a.journal.dedup)
         pending = {o: lease for o, lease in a.journal.leases.items() if o >= a.start_offset}
         self.owned[(a.queue, a.partition)] = Owned(
-            a.queue, state, pending, a.start_offset, set(pending)
+            a.queue,
+            state,
+            pending,
+            a.start_offset,
+            set(pending),
+            dict(a.journal.attempts),  # expired ones are tombstoned by the next prune
         )
 
     async def relinquish(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
@@ -154,7 +161,7 @@ class LocalPartitions(OwnerListener):
     def _state(self, queue: str, partition: int) -> Owned | None:
         return self.owned.get((queue, partition))
 
-    async def _journal(
+    async def write_journal(
         self,
         queue: str,
         partition: int,
@@ -170,6 +177,12 @@ class LocalPartitions(OwnerListener):
             await self._producer.send_many(records)
         except ProduceError as exc:
             raise ServiceUnavailable(f"could not journal to Kafka: {exc}") from None
+
+    def tombstone(self, queue: str, partition: int, key: str) -> None:
+        """Drop a journal entry, without waiting: a lost tombstone only delays compaction."""
+        if self._lookup(queue) is not None:  # a deleted queue's journal topic is gone
+            topic = naming.queue_state_topic(queue)
+            self._producer.produce_nowait(topic, None, key=key, partition=partition)
 
     # --- receive ------------------------------------------------------------------------
     async def claim(
@@ -232,7 +245,7 @@ class LocalPartitions(OwnerListener):
                 await self._move_to_dead_letter(qd, owned, claim.to_dead_letter, dead_letter)
             if claim.received:
                 try:
-                    await self._journal(
+                    await self.write_journal(
                         qd.name,
                         p,
                         [
@@ -260,7 +273,7 @@ class LocalPartitions(OwnerListener):
     ) -> None:
         try:
             await dead_letter(qd, msgs)  # produces them to the DLQ (acks=all)
-            await self._journal(
+            await self.write_journal(
                 qd.name,
                 owned.state.partition,
                 [
@@ -345,7 +358,7 @@ class LocalPartitions(OwnerListener):
             if msg is not None and msg not in found:
                 found.append(msg)
         if found:
-            await self._journal(
+            await self.write_journal(
                 qd.name,
                 partition,
                 [
@@ -369,7 +382,7 @@ class LocalPartitions(OwnerListener):
         before = (msg.visible_at, msg.inflight)
         owned.state.change_visibility(msg, timeout_s, self.clock())
         try:
-            await self._journal(
+            await self.write_journal(
                 qd.name, partition, [(journal.lease_key(offset), journal.encode_lease(msg.lease()))]
             )
         except ServiceUnavailable:
@@ -465,7 +478,7 @@ class LocalPartitions(OwnerListener):
             entry = DedupEntry(record.message_id, seq, record.sent_ms + 300_000)
             entries.append((key, record, entry))
             results[i] = (record.message_id, seq)
-        await self._journal(
+        await self.write_journal(
             qd.name,
             partition,
             [
@@ -484,7 +497,9 @@ class LocalPartitions(OwnerListener):
             if below is None:
                 continue
             owned = self.owned[(qd.name, p)]
-            await self._journal(qd.name, p, [(journal.PURGE_KEY, journal.encode_purge(below, now))])
+            await self.write_journal(
+                qd.name, p, [(journal.PURGE_KEY, journal.encode_purge(below, now))]
+            )
             owned.state.purge(below)
             owned.state.purged_at = now
 

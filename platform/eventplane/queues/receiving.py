@@ -17,6 +17,7 @@ from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import metrics, shapes
+from eventplane.queues.attempts import ATTEMPT_TTL_MS, AttemptJournal
 from eventplane.queues.attributes import queue_arn
 from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg
@@ -32,7 +33,6 @@ _log = get_logger("eventplane.queues")
 
 T = TypeVar("T")
 
-ATTEMPT_TTL_MS = 5 * 60 * 1000
 # While a receive waits, how often it asks the other replicas' partitions.
 REMOTE_POLL_SECONDS = 0.1
 
@@ -40,7 +40,10 @@ REMOTE_POLL_SECONDS = 0.1
 class Receiver:
     def __init__(self, engine: QueueEngine) -> None:
         self.engine = engine
+        # What this replica answered (from its partitions or remote owners), by (queue,
+        # attempt id); the journaled copy is with the partitions (attempts.py).
         self._attempts: dict[tuple[str, str], tuple[int, list[shapes.Message]]] = {}
+        self.attempts = AttemptJournal(engine.local)
 
     async def receive(
         self,
@@ -63,17 +66,11 @@ class Receiver:
             if req.wait_time_seconds is not None
             else qd.config.receive_message_wait_time_seconds
         )
-        attempt = (
-            (qd.name, req.receive_request_attempt_id)
-            if qd.config.fifo and req.receive_request_attempt_id
-            else None
-        )
-        if attempt is not None:
-            cached = self._attempts.get(attempt)
-            if cached is not None and cached[0] > engine.clock():
-                if await self._renew(qd, cached[1], visibility):
-                    return cached[1]
-                del self._attempts[attempt]  # deleted or received again since: start afresh
+        attempt_id = req.receive_request_attempt_id if qd.config.fifo else ""
+        if attempt_id:
+            replayed = await self._replay(qd, req, attempt_id, visibility, local_only=local_only)
+            if replayed is not None:
+                return replayed
         started = time.monotonic()
         deadline = started + wait
         pulse = local.pulse(qd.name)
@@ -101,10 +98,47 @@ class Receiver:
                 remaining if local_only else min(remaining, REMOTE_POLL_SECONDS if remotes else 0.5)
             )
             await pulse.wait(step, since=seen)
-        if attempt is not None:
-            self._attempts[attempt] = (engine.clock() + ATTEMPT_TTL_MS, result)
+        if attempt_id and result:
+            if got:  # taken here, from partitions this replica owns: journal it with them
+                await self.attempts.record(qd, attempt_id, got)
+            if not local_only:
+                self._attempts[(qd.name, attempt_id)] = (engine.clock() + ATTEMPT_TTL_MS, result)
         if not local_only:  # a forwarded poll is part of another replica's receive
             metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
+        return result
+
+    async def _replay(
+        self,
+        qd: QueueDef,
+        req: shapes.ReceiveMessageRequest,
+        attempt_id: str,
+        visibility: int,
+        *,
+        local_only: bool,
+    ) -> list[shapes.Message] | None:
+        """The answer of an earlier receive with this attempt id, renewed; None if there is none.
+
+        This replica's memory answers first (it also holds what remote owners
+        returned); then the journaled attempts of the partitions it owns, which a
+        crashed owner's partitions bring along. A remote owner is asked with the
+        attempt id in the receive loop, and replays its own the same way.
+        """
+        key = (qd.name, attempt_id)
+        result: list[shapes.Message] | None = None
+        cached = None if local_only else self._attempts.get(key)
+        if cached is not None and cached[0] > self.engine.clock():
+            if await self._renew(qd, cached[1], visibility):
+                result = cached[1]
+            else:
+                del self._attempts[key]  # deleted or received again since: start afresh
+        if result is None:
+            got = await self.attempts.replay(qd, attempt_id, visibility)
+            if got is not None:
+                result = [self._message(qd, p, m, req) for p, m in got]
+                if not local_only:
+                    self._attempts[key] = (self.engine.clock() + ATTEMPT_TTL_MS, result)
+        if result is not None and not local_only:
+            metrics.ATTEMPT_REPLAYS.labels(qd.name).inc()
         return result
 
     async def _renew(self, qd: QueueDef, messages: list[shapes.Message], visibility: int) -> bool:
@@ -133,7 +167,7 @@ class Receiver:
         fwd.max_number_of_messages = n
         fwd.visibility_timeout, fwd.has_visibility_timeout = visibility, True
         fwd.wait_time_seconds, fwd.has_wait_time_seconds = 0, True
-        fwd.receive_request_attempt_id = ""
+        # The attempt id goes along: the owner replays, or journals, the attempt itself.
         fwd.message_system_attribute_names.extend(req.attribute_names)
         for address in remotes:
             try:
@@ -151,6 +185,7 @@ class Receiver:
         now = self.engine.clock()
         for key in [k for k, (exp, _) in self._attempts.items() if exp <= now]:
             del self._attempts[key]
+        self.attempts.prune()
 
     def _message(
         self, qd: QueueDef, partition: int, m: Msg, req: shapes.ReceiveMessageRequest

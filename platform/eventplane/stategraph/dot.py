@@ -142,7 +142,7 @@ def _state(
     kind = str(state.get("Type", ""))
     status = path.status(name)
     fill, line = COLOURS[status]
-    label = f"{name}\n{kind}"
+    label = f"{name}\\n{kind}"
     if kind == "Map" and name in path.iterations:
         label += f", {path.iterations[name]} iterations"
     shape, style = _SHAPES.get(kind, ("box", "filled"))

@@ -171,7 +171,7 @@ def _state(
                 _scope(b, sub, inner, path)
             reached = status != NOT_REACHED
             _edge(c, _id(prefix, name), f"{inner}(start)", reached)
-            _edge(c, f"{inner}(end)", join, status in (SUCCEEDED, CAUGHT))
+            _edge(c, f"{inner}(end)", join, status == SUCCEEDED)
 
 
 def _edge(

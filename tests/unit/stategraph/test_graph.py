@@ -205,3 +205,33 @@ def test_without_dot_the_error_names_the_fix(monkeypatch: pytest.MonkeyPatch) ->
 def test_only_svg_and_png() -> None:
     with pytest.raises(ValueError, match="svg, png"):
         render(DEFINITION, [], "pdf")
+
+
+def test_a_caught_parallel_state_is_orange_and_its_branch_did_not_reach_the_join() -> None:
+    definition = {
+        "StartAt": "Risky",
+        "States": {
+            "Risky": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Boom", "States": {"Boom": {"Type": "Fail"}}}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+                "End": True,
+            },
+            "Recover": {"Type": "Pass", "End": True},
+        },
+    }
+    events = _history(
+        ("ParallelStateEntered", "Risky"),
+        ("FailStateEntered", "Boom"),
+        ("ParallelStateFailed", None),
+        *_through("Recover", "Pass"),
+        ("ExecutionSucceeded", None),
+    )
+    assert trace(definition, events).states == {
+        "Risky": "caught",
+        "Boom": "failed",
+        "Recover": "succeeded",
+    }
+    dot = build(definition, events).source
+    assert NOT_TAKEN in _edge(dot, "Risky/0/(end)", "Risky(join)")
+    assert TAKEN in _edge(dot, "Risky(join)", "Recover")

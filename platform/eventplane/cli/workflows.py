@@ -3,6 +3,7 @@
     eventplane workflow create orders --definition order.asl.json
     eventplane workflow start orders --input '{"id": 7}' --name order-7 --wait
     eventplane workflow history arn:aws:states:local:000000000000:execution:orders:order-7
+    eventplane workflow show-execution "$EXECUTION_ARN" --graph order-7.svg
     eventplane workflow send-task-success "$TOKEN" --output '{"approved": true}'
     eventplane workflow publish-version orders --description "first release"
     eventplane workflow create-alias PROD --route orders:1=90 --route orders:2=10
@@ -147,6 +148,22 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_describe_execution(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         return _show_execution(args, ep.workflows.describe_execution(args.execution))
+
+
+def cmd_show_execution(args: argparse.Namespace) -> int:
+    """describe-execution's output; with --graph also the state machine as an image."""
+    with _client(args) as ep:
+        e = ep.workflows.describe_execution(args.execution)
+        if args.graph:
+            from eventplane.cli.execution_graph import write_graph
+
+            machine = ep.workflows.describe_state_machine(
+                e.state_machine_version_arn or e.state_machine_arn
+            )
+            events = ep.workflows.get_execution_history(args.execution)
+            if not write_graph(args.graph, machine.definition, events, e.execution_arn, e.status):
+                return 1
+    return _show_execution(args, e)
 
 
 def cmd_executions(args: argparse.Namespace) -> int:
@@ -352,6 +369,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--cause")
     p = add("describe-execution", cmd_describe_execution, "show an execution")
     p.add_argument("execution", help="execution ARN")
+    p = add("show-execution", cmd_show_execution, "show an execution (--graph: as an image)")
+    p.add_argument("execution", help="execution ARN")
+    p.add_argument("--graph", metavar="FILE", help="write the path taken to FILE.svg or FILE.png")
     p = add("executions", cmd_executions, "list a state machine's executions, newest first")
     p.add_argument("machine", help="name or ARN")
     p.add_argument("--status", choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"))

@@ -36,6 +36,8 @@ from eventplane.gateway.errors import (
     UnsupportedAction,
     http_status,
 )
+from eventplane.gateway.execution_page import PREFIX as PAGE_PREFIX
+from eventplane.gateway.execution_page import ExecutionPages
 from eventplane.gateway.shapes import from_result, operation, service_model, to_request
 from eventplane.gateway.sigv4 import Principal, SignedRequest, Verifier, scope_of
 from eventplane.observability.logging import get_logger
@@ -87,6 +89,7 @@ class GatewayApp:
         self.verifier = verifier
         self.authorizer = authorizer or GatewayAuthorizer()
         self.max_body = max_body
+        self.pages = ExecutionPages(bindings, verifier, self.authorizer)
         self.models = {name: service_model(name) for name in SERVICES}
         self._by_target = {
             str(m.metadata["targetPrefix"]): m
@@ -127,6 +130,9 @@ class GatewayApp:
         )
         if req.path == HEALTH_PATH:
             status, out_headers, payload = 200, {"content-type": "text/plain"}, b"ok\n"
+        elif req.path.startswith(PAGE_PREFIX):
+            page = self.pages.handle(req.method, req.raw_path, req.signed(), req.request_id)
+            status, out_headers, payload = await page
         else:
             status, out_headers, payload = await self._handle(req, too_large)
         out_headers.update({"x-amzn-requestid": req.request_id, "x-amz-request-id": req.request_id})

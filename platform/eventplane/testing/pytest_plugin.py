@@ -61,6 +61,22 @@ def eventplane_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _eventplane_server_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A session server that died fails the test that finds it dead, once, with the
+    server's last log lines, and is started again: one crash is one failure that
+    says why, not every later test of the session failing on a refused connection."""
+    yield
+    if "eventplane_server" not in request.fixturenames:
+        return
+    server: EventplaneProcess = request.getfixturevalue("eventplane_server")
+    if server.proc is None or server.proc.poll() is None:
+        return
+    code, tail = server.proc.returncode, server.log_tail(80)
+    server.start()  # same ports: later tests and their clients carry on
+    pytest.fail(f"the session's eventplane server died (exit {code}); its log ends:\n{tail}")
+
+
 @pytest.fixture
 def eventplane_client(eventplane_server: EventplaneProcess) -> Iterator[Any]:
     with eventplane_server.client() as client:

@@ -247,6 +247,19 @@ class QueueOperations:
         found = await self.engine.receive(qd, req, n, local_only=forwarded)
         return s.ReceiveMessageResult(messages=found)
 
+    async def await_messages(self, req: s.ReceiveMessageRequest, since: str) -> None:
+        """For a replica whose long poll waits on this one's partitions (forwarded only)."""
+        qd = self._queue(req.queue_url)
+        try:
+            generation = int(since)
+        except ValueError:
+            raise InvalidParameterValue("the awaited pulse generation is not a number") from None
+        wait = min(max(req.wait_time_seconds or 0, 0), 20)
+        await self.engine.receiver.await_change(qd, generation, wait)
+
+    def pulse_generation(self, req: s.ReceiveMessageRequest) -> int:
+        return self.engine.receiver.pulse_generation(self._queue(req.queue_url))
+
     async def delete_message(self, req: s.DeleteMessageRequest) -> s.Empty:
         qd = self._queue(req.queue_url)
         await self.engine.delete(qd, _require(req.receipt_handle, "ReceiptHandle"))

@@ -7,12 +7,16 @@ in one place. Remote owners are asked over the internal forwarding channel.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+import grpc
+
 from eventplane._gen.v1 import queues_pb2 as pb
-from eventplane.errors import EventplaneError
+from eventplane.errors import from_rpc
 from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
@@ -21,7 +25,7 @@ from eventplane.queues.attempts import ATTEMPT_TTL_MS, AttemptJournal
 from eventplane.queues.attributes import queue_arn
 from eventplane.queues.messages import md5_of_body, md5_of_message_attributes
 from eventplane.queues.models import Msg
-from eventplane.queues.partitions import sequence_number
+from eventplane.queues.partitions import Pulse, sequence_number
 from eventplane.queues.protobuf import from_shape, to_shape
 from eventplane.queues.queue_def import QueueDef
 from eventplane.queues.receipts import Receipt
@@ -33,8 +37,15 @@ _log = get_logger("eventplane.queues")
 
 T = TypeVar("T")
 
-# While a receive waits, how often it asks the other replicas' partitions.
-REMOTE_POLL_SECONDS = 0.1
+# A receive waiting on partitions other replicas own asks each owner to tell it when
+# something arrives (owner-to-waiter notification): the owner answers a forwarded
+# ReceiveMessage that carries AWAIT_KEY (the owner's pulse generation the waiter last
+# saw, from PULSE_KEY in the trailers of its forwarded receive) as soon as that
+# generation moves on, claiming nothing. Each wait is capped so that a partition that
+# moved to another owner meanwhile is looked at again within this long.
+AWAIT_CAP_SECONDS = 1.0
+PULSE_KEY = "x-eventplane-pulse"
+AWAIT_KEY = "x-eventplane-await-since"
 
 
 class Receiver:
@@ -87,17 +98,18 @@ class Receiver:
                     if m.receive_count == 1:
                         stages.observe("owner_adopt_to_receive_answer", m.adopted_at, answered)
             remotes: dict[str, list[int]] = {}
+            pulses: dict[str, int] = {}
             all_local = len(local.partitions_of(qd.name)) == qd.config.partitions
             if not result and not local_only and not all_local:
                 remotes = await engine.directory.remote_owners(qd.name)
-                result = await self._receive_remote(qd, remotes, req, n, visibility)
+                result, pulses = await self._receive_remote(qd, remotes, req, n, visibility)
             remaining = deadline - time.monotonic()
             if result or remaining <= 0:
                 break
-            step = (
-                remaining if local_only else min(remaining, REMOTE_POLL_SECONDS if remotes else 0.5)
-            )
-            await pulse.wait(step, since=seen)
+            if local_only or not remotes:
+                await pulse.wait(remaining if local_only else min(remaining, 0.5), since=seen)
+            else:
+                await self._await_any(qd, pulse, seen, pulses, min(remaining, AWAIT_CAP_SECONDS))
         if attempt_id and result:
             if got:  # taken here, from partitions this replica owns: journal it with them
                 await self.attempts.record(qd, attempt_id, got)
@@ -160,7 +172,9 @@ class Receiver:
         req: shapes.ReceiveMessageRequest,
         n: int,
         visibility: int,
-    ) -> list[shapes.Message]:
+    ) -> tuple[list[shapes.Message], dict[str, int]]:
+        """Messages from the first remote owner that has some, and each asked owner's
+        pulse generation (what to await from it if none had any)."""
         engine = self.engine
         fwd = from_shape(pb.ReceiveMessageRequest, req)
         fwd.queue_url = qd.url
@@ -169,17 +183,61 @@ class Receiver:
         fwd.wait_time_seconds, fwd.has_wait_time_seconds = 0, True
         # The attempt id goes along: the owner replays, or journals, the attempt itself.
         fwd.message_system_attribute_names.extend(req.attribute_names)
+        pulses: dict[str, int] = {}
         for address in remotes:
+            call = engine.forwarder.stub(address).ReceiveMessage(
+                fwd, metadata=engine.forwarder.metadata(), timeout=30
+            )
             try:
-                resp = await engine.forward(
-                    address, engine.forwarder.stub(address).ReceiveMessage, fwd
-                )
-            except EventplaneError as exc:
-                _log.info("forwarded receive failed", owner=address, error=exc.message)
+                resp = await call
+                trailers = await call.trailing_metadata()
+            except grpc.RpcError as exc:
+                _log.info("forwarded receive failed", owner=address, error=from_rpc(exc).message)
                 continue
+            for key, value in trailers or ():
+                if key == PULSE_KEY:
+                    with contextlib.suppress(ValueError):
+                        pulses[address] = int(value)
             if resp.messages:
-                return to_shape(shapes.ReceiveMessageResult, resp).messages
-        return []
+                return to_shape(shapes.ReceiveMessageResult, resp).messages, pulses
+        return [], pulses
+
+    async def _await_any(
+        self, qd: QueueDef, pulse: Pulse, seen: int, pulses: dict[str, int], timeout: float
+    ) -> None:
+        """Until this replica's pulse or any remote owner's moves on (or ``timeout``)."""
+        engine = self.engine
+        fwd = pb.ReceiveMessageRequest(queue_url=qd.url)
+        fwd.wait_time_seconds, fwd.has_wait_time_seconds = max(1, round(timeout + 0.5)), True
+        waits: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(pulse.wait(timeout, since=seen))
+        ]
+        for address, generation in pulses.items():
+            md = (*engine.forwarder.metadata(), (AWAIT_KEY, str(generation)))
+            waits.append(
+                asyncio.ensure_future(
+                    engine.forwarder.stub(address).ReceiveMessage(fwd, metadata=md, timeout=timeout)
+                )
+            )
+        try:
+            done, _ = await asyncio.wait(
+                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for finished in done:  # an owner that failed to answer: waited for enough
+                with contextlib.suppress(grpc.RpcError, asyncio.CancelledError):
+                    finished.result()
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def await_change(self, qd: QueueDef, since: int, wait: float) -> None:
+        """A waiter on another replica asks: return once this replica's pulse for the
+        queue has moved past ``since`` (something arrived, became visible or was
+        adopted here), or after ``wait`` seconds. Claims nothing."""
+        await self.engine.local.pulse(qd.name).wait(wait, since=since)
+
+    def pulse_generation(self, qd: QueueDef) -> int:
+        return self.engine.local.pulse(qd.name).generation
 
     def prune_attempts(self) -> None:
         now = self.engine.clock()

@@ -19,6 +19,7 @@ from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.queues import shapes as s
 from eventplane.queues.operations import QueueOperations
 from eventplane.queues.protobuf import from_shape, to_shape
+from eventplane.queues.receiving import AWAIT_KEY, PULSE_KEY
 from eventplane.security.replicas import is_forwarded
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -112,6 +113,16 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         )
 
     async def ReceiveMessage(self, request: Any, context: Ctx) -> pb.ReceiveMessageResponse:
+        if self._forwarded(context):  # another replica's receive, on our partitions
+            req = to_shape(s.ReceiveMessageRequest, request)
+            since = dict(context.invocation_metadata() or ()).get(AWAIT_KEY)
+            if since is not None:  # its long poll waits for news from us
+                await self.ops.await_messages(req, str(since))
+                return pb.ReceiveMessageResponse()
+            generation = self.ops.pulse_generation(req)  # before looking: nothing is missed
+            found = await self.ops.receive_message(req, forwarded=True)
+            context.set_trailing_metadata(((PULSE_KEY, str(generation)),))
+            return from_shape(pb.ReceiveMessageResponse, found)
         return await self._call(
             request,
             s.ReceiveMessageRequest,

@@ -22,6 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import start_http_server
 
 import eventplane
+from eventplane import arn
 from eventplane.config import Settings
 from eventplane.kafka.clients import Producer, wait_for_cluster
 from eventplane.observability.interceptor import ServerInterceptor
@@ -58,6 +59,7 @@ class Server:
 
     async def start(self) -> None:
         s = self.settings
+        arn.configure(s.region, s.account_id)  # before any component formats an ARN
         check_exposure(s)  # before anything listens: an open non-loopback port is refused
         credentials = server_credentials(s)
         # The process's own components call its API on a private Unix socket (a folder

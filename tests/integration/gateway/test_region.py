@@ -22,14 +22,15 @@ from .support import KEY, SECRET
 pytestmark = pytest.mark.integration
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
-OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT = "AKIDOTHERACCOUNT01", "other-account-secret", "444455556666"
+OTHER_KEY, OTHER_SECRET = "AKIDOTHERACCOUNT01", "other-account-secret"
+OTHER_ACCOUNT = "444455556666"
 
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     process = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues,fanout,bus,runner",
+        roles="api,queues,fanout,bus,runner,workflows,tables",
         cluster=unique_cluster(),
         env={
             "EVENTPLANE_REGION": REGION,
@@ -80,9 +81,9 @@ def test_queue_topic_rule_and_function_arns(server: EventplaneProcess) -> None:
 
     url = sqs.create_queue(QueueName=name())["QueueUrl"]
     assert f"/{ACCOUNT}/" in url
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     assert_ours(queue_arn, "sqs")
 
     # Topic -> queue by the queue's ARN; the notification names the topic's ARN.
@@ -121,9 +122,10 @@ def test_queue_topic_rule_and_function_arns(server: EventplaneProcess) -> None:
         Code={"ZipFile": buffer.getvalue()},
     )
     assert_ours(created["FunctionArn"], "lambda")
-    assert lam.get_function(FunctionName=created["FunctionArn"])["Configuration"][
-        "FunctionArn"
-    ] == (created["FunctionArn"])
+    assert (
+        lam.get_function(FunctionName=created["FunctionArn"])["Configuration"]["FunctionArn"]
+        == (created["FunctionArn"])
+    )
 
     # The gRPC SDK sees the same identity and the same ARNs.
     with server.client() as client:
@@ -137,13 +139,45 @@ def test_queue_topic_rule_and_function_arns(server: EventplaneProcess) -> None:
         assert sdk_function.function_arn == created["FunctionArn"]
 
 
+def test_state_machine_and_table_arns(server: EventplaneProcess) -> None:
+    sfn, ddb = aws(server, "stepfunctions"), aws(server, "dynamodb")
+    machine = sfn.create_state_machine(
+        name=name(),
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+    )["stateMachineArn"]
+    assert_ours(machine, "states")
+    execution = sfn.start_execution(stateMachineArn=machine, input='{"n": 1}')["executionArn"]
+    assert_ours(execution, "states")
+
+    def finished() -> dict[str, Any]:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
+        assert described["status"] == "SUCCEEDED", described["status"]
+        return described
+
+    assert eventually(finished, timeout=30)["stateMachineArn"] == machine
+
+    table = ddb.create_table(
+        TableName=name(),
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    assert_ours(table["TableArn"], "dynamodb")
+    assert_ours(table["LatestStreamArn"], "dynamodb")
+    streams = aws(server, "dynamodbstreams")
+    described = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]
+    assert described["StreamArn"] == table["LatestStreamArn"]
+
+
 def test_a_key_of_another_account_sees_its_account(server: EventplaneProcess) -> None:
     sqs, sns = aws(server, "sqs", other=True), aws(server, "sns", other=True)
     url = sqs.create_queue(QueueName=name())["QueueUrl"]
     assert f"/{OTHER_ACCOUNT}/" in url
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     assert_ours(queue_arn, "sqs", OTHER_ACCOUNT)
     topic_arn = sns.create_topic(Name=name())["TopicArn"]
     assert_ours(topic_arn, "sns", OTHER_ACCOUNT)

@@ -3,7 +3,10 @@
 Every capability names its resources with AWS's ARNs, and users paste ARNs copied from
 AWS into configuration (redrive policies, targets, destinations, subscriptions). So
 parsing accepts any partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...), region and
-account, while formatting always writes this installation's identity. Parsing is
+account, while formatting always writes this installation's identity: the region and
+account the server was configured with (``configure``, from EVENTPLANE_REGION and
+EVENTPLANE_ACCOUNT_ID), the account replaced by the caller's for the length of an
+AWS-protocol call signed by a key of another account (``acting_for``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
 
@@ -13,30 +16,38 @@ API words the message differently.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 from urllib.parse import urlparse
 
 __all__ = [
-    "ACCOUNT",
+    "DEFAULT_ACCOUNT",
+    "DEFAULT_REGION",
     "PARTITION",
     "QUEUE_REFERENCE",
     "QUEUE_URL_SCHEME",
-    "REGION",
     "Arn",
+    "Identity",
     "InvalidArn",
     "Kind",
     "Resource",
     "Target",
     "TargetKind",
+    "acting_for",
     "activity_arn",
     "archive_arn",
     "bus_arn",
+    "configure",
     "execution_arn",
     "format_arn",
     "function_arn",
+    "identity",
     "mapping_arn",
     "parse",
     "parse_as",
@@ -57,9 +68,58 @@ __all__ = [
 ]
 
 PARTITION: Final = "aws"
-REGION: Final = "local"
-ACCOUNT: Final = "000000000000"
+DEFAULT_REGION: Final = "local"
+DEFAULT_ACCOUNT: Final = "000000000000"
 DEFAULT_BUS: Final = "default"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The region and account ARNs are formatted with."""
+
+    region: str
+    account: str
+
+
+# One per process: the server sets it from its settings before any component starts.
+_installation = Identity(DEFAULT_REGION, DEFAULT_ACCOUNT)
+# The account of the AWS-protocol call being served (the signing key's), and the task
+# serving it: tasks the call starts inherit the variable, but not the account, so a
+# long-lived task first started by one caller does not format in its account forever.
+_caller: ContextVar[tuple[str, object] | None] = ContextVar("eventplane_caller", default=None)
+
+
+def _current_task() -> object:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop: a thread, or plain synchronous code
+        return None
+
+
+def configure(region: str, account: str) -> None:
+    """Set this installation's identity (the server does, from its settings)."""
+    global _installation
+    _installation = Identity(region, account)
+
+
+def identity() -> Identity:
+    """The identity to format ARNs with now: the caller's account inside ``acting_for``."""
+    caller = _caller.get()
+    if caller is None or caller[0] == _installation.account or caller[1] is not _current_task():
+        return _installation
+    return Identity(_installation.region, caller[0])
+
+
+@contextmanager
+def acting_for(account: str) -> Iterator[None]:
+    """Format ARNs in ``account`` (a gateway call's signing key's) within the block, in
+    the task that runs it."""
+    token = _caller.set((account, _current_task()))
+    try:
+        yield
+    finally:
+        _caller.reset(token)
+
 
 # arn:partition:service:region:account:resource (the resource may hold ':' and '/').
 _ARN = re.compile(
@@ -245,10 +305,14 @@ def target(text: str) -> Target | None:
 def format_arn(
     service: str,
     resource: str,
-    region: str = REGION,
-    account: str = ACCOUNT,
+    region: str | None = None,
+    account: str | None = None,
     partition: str = PARTITION,
 ) -> str:
+    """An ARN in ``region`` and ``account``, by default this installation's (``identity``)."""
+    current = identity()
+    region = current.region if region is None else region
+    account = current.account if account is None else account
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 

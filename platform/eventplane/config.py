@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from eventplane import arn
+
 ENV_PREFIX = "EVENTPLANE_"
 
 # The receipt secret of development setups: public, so nothing may rely on it for trust.
@@ -80,6 +82,10 @@ class Settings:
     schedule_min_rate_seconds: float = 60.0
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = DEV_RECEIPT_SECRET
+    # The region and account id in every ARN this installation formats (and queue URL
+    # and event envelope); the gateway shows a signing key's own account instead.
+    region: str = arn.DEFAULT_REGION
+    account_id: str = arn.DEFAULT_ACCOUNT
     # Port of the AWS-protocol HTTP gateway (role api; boto3/AWS CLI with
     # --endpoint-url), on grpc_host. 4566 is the port local-AWS users type; 0 = off.
     gateway_port: int = 4566
@@ -213,6 +219,24 @@ def _parse_bool(name: str, raw: Any) -> bool:
 
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# AWS's region shape (eu-west-1, us-gov-east-1, ap-southeast-2), or eventplane's own "local".
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+
+
+def _parse_region(name: str, raw: Any) -> str:
+    value = str(raw).strip()
+    if value != arn.DEFAULT_REGION and _REGION.fullmatch(value) is None:
+        raise ConfigError(
+            name, f"must be a region like eu-west-1 (or {arn.DEFAULT_REGION}), got {value!r}"
+        )
+    return value
+
+
+def _parse_account(name: str, raw: Any) -> str:
+    value = str(raw).strip()
+    if _ACCOUNT_ID.fullmatch(value) is None:
+        raise ConfigError(name, f"must be a 12-digit account id, got {value!r}")
+    return value
 
 
 def _parse_credentials(name: str, raw: Any) -> dict[str, tuple[str, str, str]]:
@@ -260,6 +284,10 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_port(env_name, raw)
         case "metrics_port" | "gateway_port":
             return _parse_port(env_name, raw, allow_zero=True)
+        case "region":
+            return _parse_region(env_name, raw)
+        case "account_id":
+            return _parse_account(env_name, raw)
         case "gateway_credentials":
             return _parse_credentials(env_name, raw)
         case "gateway_open":

@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 import eventplane
+from eventplane import arn
 from eventplane.config import Settings
 from eventplane.kafka.clients import Producer, wait_for_cluster
 from eventplane.observability.interceptor import ServerInterceptor
@@ -63,6 +64,7 @@ class Server:
 
     async def start(self) -> None:
         s = self.settings
+        arn.configure(s.region, s.account_id)  # before any component formats an ARN
         check_exposure(s)  # before anything listens: an open non-loopback port is refused
         credentials = server_credentials(s)
         # The process's own components call its API on a private Unix socket (a folder

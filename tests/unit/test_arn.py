@@ -71,8 +71,8 @@ def test_what_is_formatted_parses_back(made: str, kind: arn.Kind, name: str) -> 
     assert (found.kind, found.name) == (kind, name)
     assert (found.arn.partition, found.arn.region, found.arn.account) == (
         arn.PARTITION,
-        arn.REGION,
-        arn.ACCOUNT,
+        arn.DEFAULT_REGION,
+        arn.DEFAULT_ACCOUNT,
     )
 
 

@@ -24,6 +24,8 @@ class PlatformService(platform_pb2_grpc.PlatformServicer):
             roles=list(self._ctx.settings.roles),
             kafka_bootstrap=self._ctx.settings.bootstrap,
             instance_id=self._ctx.instance_id,
+            region=self._ctx.settings.region,
+            account_id=self._ctx.settings.account_id,
         )
 
     async def ListResources(

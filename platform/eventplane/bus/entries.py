@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from eventplane.arn import ACCOUNT, REGION
+from eventplane import arn as arns
 from eventplane.errors import ValidationException
 
 MAX_ENTRIES: Final = 10
@@ -104,9 +104,9 @@ def envelope(
         "id": event_id or str(uuid.uuid4()),
         "detail-type": detail_type,
         "source": source,
-        "account": ACCOUNT,
+        "account": (here := arns.identity()).account,
         "time": rfc3339(time_ms),
-        "region": REGION,
+        "region": here.region,
         "resources": list(resources),
         "detail": dict(detail),
     }

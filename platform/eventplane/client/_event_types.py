@@ -45,7 +45,7 @@ class EventBus:
 
     Attributes:
         name: the bus name (``default`` for the bus that always exists).
-        arn: ``arn:aws:events:local:000000000000:event-bus/<name>``.
+        arn: ``arn:aws:events:<region>:<account>:event-bus/<name>``.
         description: free text; empty when none was given.
         schema_validation: PutEvents rejects entries whose detail does not fit the
             schema registered for their source and detail-type.

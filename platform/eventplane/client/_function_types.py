@@ -36,7 +36,7 @@ class FunctionConfiguration:
 
     Attributes:
         function_name: the name.
-        function_arn: ``arn:aws:lambda:local:000000000000:function:<name>``, with
+        function_arn: ``arn:aws:lambda:<region>:<account>:function:<name>``, with
             ``:<version>`` for a published version.
         handler: ``module.function`` inside the package.
         runtime: ``python3.x``, the server's interpreter.

@@ -10,7 +10,7 @@ EventBridge client.
         ep.events.put_events([{"Source": "shop", "DetailType": "OrderPlaced",
                                "Detail": {"total": 250}, "EventBusName": "orders"}])
 
-Buses are addressed by name or ARN (``arn:aws:events:local:000000000000:event-bus/<name>``);
+Buses are addressed by name or ARN (``arn:aws:events:<region>:<account>:event-bus/<name>``);
 ``event_bus_name=None`` means the ``default`` bus, which always exists. JSON
 documents (patterns, details, inputs, schemas) are JSON text, sent unchanged, or
 a dict/list, sent as ``json.dumps``. Times are a datetime (naive means UTC),

@@ -10,7 +10,7 @@
         ep.functions.create_event_source_mapping(QUEUE_ARN, "resize", batch_size=10)
 
 Functions are addressed by name or ARN
-(``arn:aws:lambda:local:000000000000:function:<name>[:<qualifier>]``); a
+(``arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]``); a
 qualifier is a version number, ``$LATEST`` or an alias name. Code is given in
 exactly one of three ways: ``zip_file`` (the zip's bytes), ``directory`` (a
 folder on the *server's* machine, for local development) or ``zip_directory`` (a

@@ -17,6 +17,9 @@ class ServerInfo:
     roles: tuple[str, ...]
     kafka_bootstrap: str
     instance_id: str
+    # The region and account id in the ARNs the server formats.
+    region: str = ""
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,13 @@ class AsyncPlatformClient(ServiceCore):
     _stub_class = platform_pb2_grpc.PlatformStub
 
     async def get_server_info(self) -> ServerInfo:
-        """Version, roles and Kafka cluster of the server this client talks to."""
+        """Version, roles, Kafka cluster, region and account of the server this client
+        talks to."""
         req = pb.GetServerInfoRequest()
         r = await self._call(self._stub.GetServerInfo, req, self._timeout)
-        return ServerInfo(r.version, tuple(r.roles), r.kafka_bootstrap, r.instance_id)
+        return ServerInfo(
+            r.version, tuple(r.roles), r.kafka_bootstrap, r.instance_id, r.region, r.account_id
+        )
 
     async def list_resources(self, kind: str, name_prefix: str = "") -> list[ResourceInfo]:
         """Resource definitions of one kind ("queue", "topic", ...) the server knows."""

@@ -8,7 +8,7 @@
             "region": {"DataType": "String", "StringValue": "eu-west-1"}})
 
 Topics and subscriptions are addressed by ARN
-(``arn:aws:sns:local:000000000000:<topic>[:<subscription id>]``); a topic may
+(``arn:aws:sns:<region>:<account>:<topic>[:<subscription id>]``); a topic may
 also be named by its bare name. The ``list_*`` methods follow every page.
 Errors carry SNS's codes (``NotFound``, ``InvalidParameter``, ...).
 """

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from eventplane.arn import REGION
+from eventplane import arn as arns
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.functions import metrics
 from eventplane.functions.models import MAPPING, MappingDef
@@ -239,5 +239,5 @@ def _record(mapping: MappingDef, m: ReceivedMessage) -> dict[str, Any]:
         "md5OfBody": m.md5_of_body,
         "eventSource": "aws:sqs",
         "eventSourceARN": mapping.event_source_arn,
-        "awsRegion": REGION,
+        "awsRegion": arns.identity().region,
     }

@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+from eventplane import arn as arns
 from eventplane.arn import function_arn
 from eventplane.functions import metrics
 from eventplane.functions import runtime_errors as rt
@@ -362,8 +363,8 @@ class WorkerPool:
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-                "AWS_REGION": "local",
-                "AWS_DEFAULT_REGION": "local",
+                "AWS_REGION": arns.identity().region,
+                "AWS_DEFAULT_REGION": arns.identity().region,
                 "_HANDLER": spec.handler,
                 "LAMBDA_TASK_ROOT": spec.code_dir,
             }

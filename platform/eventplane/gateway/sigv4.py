@@ -5,7 +5,9 @@ URI-encoded path, sorted query, the signed headers, the payload hash), string to
 sign (algorithm, time, credential scope, hash of the canonical request), and the
 HMAC chain over date, region and service. A key unknown to the configuration, a
 time outside the allowed skew, or a different signature is refused with the
-code AWS gives. The access key names a principal and its account.
+code AWS gives. The access key names a principal and its account. Any region in the
+credential scope is accepted (the signature covers the one the client used), so a client
+configured for us-east-1 works; the ARNs it gets back carry the installation's region.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from eventplane import arn as arns
 from eventplane.gateway.errors import (
     AuthenticationError,
     IncompleteSignature,
@@ -30,7 +33,6 @@ from eventplane.security import roles
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = dt.timedelta(minutes=15)
-DEFAULT_ACCOUNT = "000000000000"
 
 
 @dataclass(frozen=True)
@@ -232,8 +234,8 @@ class Verifier:
         if self._open:
             scope = scope_of(req)
             if scope is None:
-                return Principal("anonymous", DEFAULT_ACCOUNT)
-            return Principal(scope[0], DEFAULT_ACCOUNT, scope[1], scope[2])
+                return Principal("anonymous", arns.identity().account)
+            return Principal(scope[0], arns.identity().account, scope[1], scope[2])
         parts = _parts(req)
         known = self._credentials.get(parts.access_key)
         if known is None and self._role_secret:

@@ -14,11 +14,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-# ACCOUNT, REGION, queue_arn, queue_url and the URL scheme are re-exported for the queue
-# room's callers; their home is eventplane.arn.
+# queue_arn, queue_url and the URL scheme are re-exported for the queue room's callers;
+# their home is eventplane.arn.
 from eventplane import arn as arns
-from eventplane.arn import ACCOUNT as ACCOUNT
-from eventplane.arn import REGION as REGION
 from eventplane.arn import queue_arn as queue_arn
 from eventplane.arn import queue_url as queue_url
 from eventplane.errors import InvalidParameterValue, MissingParameter

@@ -83,7 +83,10 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
     except MalformedPolicyDocument:
         return  # stored before policies were checked on the way in: ignored, as then
     resource = arns.queue_arn(queue.name)
-    context = {"aws:sourcearn": payload.source_arn or "", "aws:sourceaccount": arns.ACCOUNT}
+    context = {
+        "aws:sourcearn": payload.source_arn or "",
+        "aws:sourceaccount": arns.identity().account,
+    }
     decision = policy.evaluate("", "", "sqs:SendMessage", resource, context, service=service)
     if decision is not Decision.ALLOW:
         raise TargetUnavailable(

@@ -63,7 +63,7 @@ def request_context(principal: Principal, *, secure: bool) -> RequestContext:
         "aws:principalarn": f"arn:{arns.PARTITION}:iam::{principal.account}:user/{principal.name}",
         "aws:principaltype": "User",
         "aws:securetransport": "true" if secure else "false",
-        "aws:requestedregion": arns.REGION,
+        "aws:requestedregion": arns.identity().region,
         "eventplane:authenticatedvia": principal.via,
     }
 

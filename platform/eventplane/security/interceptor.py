@@ -37,7 +37,7 @@ from eventplane.security.errors import (
 from eventplane.security.jwt_tokens import JwtVerifier, looks_like_jwt
 from eventplane.security.replicas import is_forwarded
 from eventplane.security.resource_policy import ResourcePolicies
-from eventplane.security.tokens import DEFAULT_ACCOUNT, Principal, TokenStore
+from eventplane.security.tokens import Principal, TokenStore
 
 _log = get_logger("eventplane.security")
 
@@ -54,9 +54,9 @@ AUTH_SUCCESSES = Counter(
 
 _OPEN = ("/grpc.health.v1.Health/",)
 # Who a call forwarded by another replica comes from (that replica authenticated the caller).
-REPLICA = Principal(name="replica", account=DEFAULT_ACCOUNT, via="replica")
+REPLICA = Principal(name="replica", via="replica")
 # Who a call of this process's own components comes from (workflow tasks, mappings).
-INTERNAL = Principal(name="internal", account=DEFAULT_ACCOUNT, via="internal")
+INTERNAL = Principal(name="internal", via="internal")
 _BEARER = "bearer "
 
 current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
@@ -70,7 +70,7 @@ def _certificate_principal(context: grpc.aio.ServicerContext) -> Principal | Non
     for key in ("x509_subject_alternative_name", "x509_common_name"):
         values = auth.get(key) or []
         if values:
-            return Principal(name=values[0].decode(), account=DEFAULT_ACCOUNT, via="mtls")
+            return Principal(name=values[0].decode(), via="mtls")
     return None
 
 

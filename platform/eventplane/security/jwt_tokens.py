@@ -25,7 +25,7 @@ import jwt
 
 from eventplane.config import ConfigError, Settings
 from eventplane.security.errors import UnrecognizedClientException
-from eventplane.security.tokens import DEFAULT_ACCOUNT, Principal, TokenStore
+from eventplane.security.tokens import Principal, TokenStore
 
 SETTING = "EVENTPLANE_AUTH_JWKS_FILE"
 # Public-key algorithms only: a JWKS holds public keys, and HS* would let anyone who
@@ -140,4 +140,4 @@ class JwtVerifier:
         if not isinstance(name, str) or not name:
             raise UnrecognizedClientException(f"the JWT has no {self._claim!r} claim")
         named = self._tokens.named(name, "jwt") if self._tokens is not None else None
-        return named or Principal(name=name, account=DEFAULT_ACCOUNT, via="jwt")
+        return named or Principal(name=name, via="jwt")

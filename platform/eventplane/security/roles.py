@@ -79,4 +79,4 @@ def aws_credentials(secret: str, role_arn: str) -> AwsCredentials:
 def account_of(role_arn: str) -> str:
     """The account a role acts in: its ARN's, else this installation's."""
     parts = role_arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else arns.ACCOUNT
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else arns.identity().account

@@ -22,20 +22,24 @@ from typing import Any
 
 import yaml
 
+from eventplane import arn as arns
 from eventplane.config import ConfigError
 from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.security.policy import PolicySet, parse_policy
 
 SETTING = "EVENTPLANE_AUTH_TOKENS_FILE"
-DEFAULT_ACCOUNT = "000000000000"
+
+
+def _installation_account() -> str:
+    return arns.identity().account
 
 
 @dataclass(frozen=True, kw_only=True)
 class Principal:
     # Who calls: a token's principal name, or a client certificate's SAN/CN.
     name: str
-    # The 12-digit account the principal acts in.
-    account: str = DEFAULT_ACCOUNT
+    # The 12-digit account the principal acts in (default: the installation's).
+    account: str = field(default_factory=_installation_account)
     # How it was authenticated: "token", "mtls", "replica" or "internal".
     via: str = "token"
     # Its identity policies; None means unrestricted (no policies configured).
@@ -93,7 +97,7 @@ def _policies(where: str, raw: Any) -> PolicySet:
 
 
 def _account(where: str, entry: dict[str, Any]) -> str:
-    account = str(entry.get("account") or DEFAULT_ACCOUNT)
+    account = str(entry.get("account") or arns.identity().account)
     if not (len(account) == 12 and (account.isascii() and account.isdigit())):
         raise ConfigError(f"{where}.account", f"must be 12 digits, got {account!r}")
     return account

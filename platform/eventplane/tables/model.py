@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.errors import ValidationException
 from eventplane.tables.indexes import (
     IndexDef,
@@ -23,10 +24,6 @@ from eventplane.tables.indexes import (
 )
 
 KIND = "table"
-# The platform's region and account (the values every capability uses); they move
-# to the shared ARN module once it exists, instead of importing another capability.
-REGION = "local"
-ACCOUNT = "000000000000"
 DEFAULT_PARTITIONS = 4
 STREAM_RETENTION_MS = 24 * 3600 * 1000  # of the .stream topic, and of a stream switched off
 MAX_PARTITIONS = 64
@@ -205,11 +202,11 @@ class TableDef:
 
 
 def table_arn(name: str) -> str:
-    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    return arns.table_arn(name)
 
 
 def stream_arn(name: str, label: str) -> str:
-    return f"{table_arn(name)}/stream/{label}"
+    return arns.stream_arn(name, label)
 
 
 def stream_label(created_ms: int) -> str:
@@ -219,13 +216,12 @@ def stream_label(created_ms: int) -> str:
 
 
 def parse_stream_arn(arn: str) -> tuple[str, str]:
-    """(table name, stream label) of a stream ARN, or ValidationException."""
-    prefix = table_arn("")
-    rest = arn[len(prefix) :] if arn.startswith(prefix) else ""
-    name, sep, label = rest.partition("/stream/")
-    if not sep or not name or not label:
+    """(table name, stream label) of a stream ARN (any region and account), or
+    ValidationException."""
+    found = arns.parse_as(arn, arns.Kind.STREAM)
+    if found is None or not found.qualifier:
         raise ValidationException(f"Invalid StreamArn: {arn!r}")
-    return name, label
+    return found.name, found.qualifier
 
 
 def validate_table_name(name: str, field_name: str = "tableName") -> str:

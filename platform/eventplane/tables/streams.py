@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, TopicPartition
 
+from eventplane import arn as arns
 from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
-from eventplane.tables.model import REGION
 from eventplane.tables.owner import message_headers
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def to_record(rec: dict[str, Any], offset: int) -> dict[str, Any]:
         "eventName": rec["event_name"],
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
-        "awsRegion": REGION,
+        "awsRegion": arns.identity().region,
         "dynamodb": dynamodb,
     }
     if rec.get("user_identity"):

@@ -8,6 +8,7 @@ outcome. The engine below keeps the registry, Kafka and the dispatcher.
 
 from __future__ import annotations
 
+from eventplane import arn as arns
 from eventplane.errors import EventplaneError
 from eventplane.messaging.batches import validate_batch_entry_ids
 from eventplane.topics import shapes as s
@@ -16,8 +17,6 @@ from eventplane.topics.errors import InvalidParameter
 from eventplane.topics.models import Published, SubscriptionDef
 
 PAGE = 100
-# The owner SNS shows on topics and subscriptions (accounts are not scoped yet).
-OWNER = "000000000000"
 
 
 def _require(value: str, parameter: str) -> str:
@@ -36,7 +35,7 @@ def _view(sub: SubscriptionDef) -> s.Subscription:
     attrs = sub.config.attributes()
     return s.Subscription(
         subscription_arn=sub.arn,
-        owner=OWNER,
+        owner=arns.identity().account,
         protocol=sub.config.protocol,
         endpoint=attrs.get("Endpoint", sub.config.endpoint),
         topic_arn=sub.arn.rsplit(":", 1)[0],
@@ -78,7 +77,7 @@ class TopicOperations:
         attrs = {
             **topic.config.attributes(),
             "TopicArn": topic.arn,
-            "Owner": OWNER,
+            "Owner": arns.identity().account,
             "SubscriptionsConfirmed": str(len(subs)),
             "SubscriptionsPending": "0",
             "SubscriptionsDeleted": "0",
@@ -136,7 +135,7 @@ class TopicOperations:
             **sub.config.attributes(),
             "SubscriptionArn": sub.arn,
             "TopicArn": sub.arn.rsplit(":", 1)[0],
-            "Owner": OWNER,
+            "Owner": arns.identity().account,
         }
         return s.GetSubscriptionAttributesResult(attributes=attrs)
 

@@ -7,7 +7,6 @@ import re
 from eventplane import arn
 from eventplane.workflows.errors import InvalidArn, InvalidName
 
-_PREFIX = arn.format_arn("states", "")
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 
@@ -31,11 +30,23 @@ def execution_arn(machine: str, name: str, express: bool = False) -> str:
     return arn.execution_arn(machine, name, express=express)
 
 
+def _after(text: str, kind: str) -> str | None:
+    """What follows ``kind`` in a Step Functions ARN (of any region and account, as every
+    ARN passed in), or None when ``text`` is not one of that kind."""
+    try:
+        found = arn.parse(text)
+    except arn.InvalidArn:
+        return None
+    if found.service != "states" or not found.resource.startswith(kind):
+        return None
+    return found.resource[len(kind) :]
+
+
 def parse_state_machine_arn(arn: str, field: str = "stateMachineArn") -> str:
     """The machine's name; InvalidArn unless ``arn`` is a state machine ARN."""
-    if not arn.startswith(_PREFIX + "stateMachine:"):
+    name = _after(arn, "stateMachine:")
+    if name is None:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
-    name = arn[len(_PREFIX + "stateMachine:") :]
     if not name or ":" in name:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
     return name
@@ -44,8 +55,9 @@ def parse_state_machine_arn(arn: str, field: str = "stateMachineArn") -> str:
 def parse_execution_arn(arn: str, field: str = "executionArn") -> tuple[str, str]:
     """(machine name, execution name); InvalidArn unless ``arn`` is an execution ARN."""
     for kind in ("execution:", "express:"):
-        if arn.startswith(_PREFIX + kind):
-            machine, _, name = arn[len(_PREFIX + kind) :].partition(":")
+        rest = _after(arn, kind)
+        if rest is not None:
+            machine, _, name = rest.partition(":")
             if machine and name and ":" not in name:
                 return machine, name
     raise InvalidArn(f"Invalid Arn: '{arn}' is not an execution ARN ({field})")
@@ -76,10 +88,10 @@ def alias_arn(machine: str, alias: str) -> str:
 def parse_qualified_arn(arn: str, field: str = "stateMachineArn") -> tuple[str, str | None]:
     """(machine name, qualifier): None for the machine itself, digits for a version,
     else an alias name. InvalidArn unless ``arn`` is one of those three forms."""
-    prefix = _PREFIX + "stateMachine:"
-    if not arn.startswith(prefix):
+    rest = _after(arn, "stateMachine:")
+    if rest is None:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
-    name, sep, qualifier = arn[len(prefix) :].partition(":")
+    name, sep, qualifier = rest.partition(":")
     if not name or (sep and (not qualifier or ":" in qualifier)):
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
     return name, (qualifier if sep else None)
@@ -107,8 +119,7 @@ def activity_arn(name: str) -> str:
 
 def parse_activity_arn(text: str, field: str = "activityArn") -> str:
     """The activity's name; InvalidArn unless ``text`` is an activity ARN."""
-    prefix = _PREFIX + "activity:"
-    name = text[len(prefix) :] if text.startswith(prefix) else ""
+    name = _after(text, "activity:") or ""
     if not name or ":" in name:
         raise InvalidArn(f"Invalid Arn: '{text}' is not an activity ARN ({field})")
     return name

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.workflows import asl, flow, lang, redrive, task_kinds
 from eventplane.workflows.asl import (
     ChoiceState,
@@ -161,7 +162,7 @@ class _Run:
                 "Id": s.execution_arn,
                 "Input": s.input,
                 "Name": s.name,
-                "RoleArn": "arn:aws:iam::000000000000:role/eventplane",
+                "RoleArn": f"arn:aws:iam::{arns.identity().account}:role/eventplane",
                 "StartTime": iso(s.start_ms),
                 "RedriveCount": s.redrive_count,
             },
@@ -239,7 +240,7 @@ class _Run:
         details = {
             "input": inbox.input,
             "inputDetails": {"truncated": False},
-            "roleArn": "arn:aws:iam::000000000000:role/eventplane",
+            "roleArn": f"arn:aws:iam::{arns.identity().account}:role/eventplane",
             "stateMachineArn": s.state_machine_arn,
         }
         if s.version_arn is not None:
@@ -479,7 +480,7 @@ class _Run:
             details: dict[str, Any] = {
                 "resourceType": rtype,
                 "resource": rname,
-                "region": "local",
+                "region": arns.identity().region,
                 "parameters": dumps(payload),
             }
             if timeout is not None:

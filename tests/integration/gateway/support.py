@@ -16,7 +16,10 @@ from botocore.credentials import Credentials
 
 from eventplane.testing import EventplaneProcess, unique_cluster
 
-ACCOUNT = "123456789012"
+# The test key's account is the installation's (the default EVENTPLANE_ACCOUNT_ID), so
+# the ARNs the gateway answers with are the ones eventplane.arn formats here;
+# test_region.py covers servers and keys of other accounts.
+ACCOUNT = "000000000000"
 KEY = "AKIDGATEWAYTEST0001"
 SECRET = "gateway-test-secret-key"
 REGION = "us-east-1"

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from eventplane.arn import DEFAULT_ACCOUNT as ACCOUNT
+from eventplane.arn import DEFAULT_REGION as REGION
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, RuleDispatcher
 from eventplane.bus.entries import envelope
 from eventplane.bus.models import (
@@ -32,7 +34,7 @@ from eventplane.bus.targets import TargetWriter
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.queues import journal
-from eventplane.queues.attributes import ACCOUNT, REGION, QueueConfig
+from eventplane.queues.attributes import QueueConfig
 from eventplane.queues.queue_def import KIND as QUEUE
 from eventplane.registry import Resource
 from eventplane.runtime.clock import Clock, FixedClock, wall_clock_ms

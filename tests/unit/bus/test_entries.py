@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from eventplane.arn import DEFAULT_ACCOUNT as ACCOUNT
+from eventplane.arn import DEFAULT_REGION as REGION
 from eventplane.bus.entries import (
     MAX_ENTRIES,
     MAX_REQUEST_BYTES,
@@ -18,7 +20,6 @@ from eventplane.bus.entries import (
     parse_detail,
 )
 from eventplane.errors import ValidationException
-from eventplane.queues.attributes import ACCOUNT, REGION
 
 RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from eventplane.arn import DEFAULT_ACCOUNT as ACCOUNT
+from eventplane.arn import DEFAULT_REGION as REGION
 from eventplane.bus.errors import InvalidEventPattern
 from eventplane.bus.models import (
     ARCHIVE,
@@ -34,7 +36,6 @@ from eventplane.bus.models import (
 )
 from eventplane.bus.schedule import CronSchedule, RateSchedule
 from eventplane.errors import ValidationException
-from eventplane.queues.attributes import ACCOUNT, REGION
 from eventplane.registry import Resource
 
 PREFIX = f"arn:aws:events:{REGION}:{ACCOUNT}:"

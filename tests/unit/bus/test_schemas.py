@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from eventplane.arn import DEFAULT_ACCOUNT as ACCOUNT
+from eventplane.arn import DEFAULT_REGION as REGION
 from eventplane.bus.entries import EntryError
 from eventplane.bus.models import SCHEMA
 from eventplane.bus.schemas import (
@@ -19,7 +21,6 @@ from eventplane.bus.schemas import (
     validate_name,
 )
 from eventplane.errors import ValidationException
-from eventplane.queues.attributes import ACCOUNT, REGION
 from eventplane.registry import Resource
 
 V1 = {

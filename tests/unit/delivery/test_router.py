@@ -127,7 +127,7 @@ def test_a_bus_gets_the_event_forwarded_or_a_new_one_around_the_body(
     assert envelope["source"] == "lambda"
     assert envelope["detail-type"] == "Lambda Function Invocation Result - Success"
     assert envelope["resources"] == [arn.function_arn("resize")]
-    assert (envelope["account"], envelope["region"]) == (arn.ACCOUNT, arn.REGION)
+    assert (envelope["account"], envelope["region"]) == (arn.DEFAULT_ACCOUNT, arn.DEFAULT_REGION)
 
 
 def test_a_function_gets_an_async_invocation_keyed_by_its_name(registry: _Registry) -> None:

@@ -11,9 +11,7 @@ import pytest
 from eventplane.errors import EventplaneError, InvalidParameterValue, MissingParameter
 from eventplane.errors.queues import InvalidAttributeName, InvalidAttributeValue
 from eventplane.queues.attributes import (
-    ACCOUNT,
     ALL_ATTRIBUTE_NAMES,
-    REGION,
     QueueConfig,
     RedriveAllowPolicy,
     RedrivePolicy,
@@ -552,7 +550,6 @@ def test_validate_attribute_names_rejects_unknown(name: str) -> None:
 
 
 def test_arn_and_url() -> None:
-    assert (REGION, ACCOUNT) == ("local", "000000000000")
     assert queue_arn("orders") == "arn:aws:sqs:local:000000000000:orders"
     assert queue_url("orders.fifo") == "eventplane://queues/orders.fifo"
 

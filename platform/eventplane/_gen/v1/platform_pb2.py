@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x65ventplane/v1/platform.proto\x12\reventplane.v1\"\x16\n\x14GetServerInfoRequest\"e\n\x15GetServerInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\x17\n\x0fkafka_bootstrap\x18\x03 \x01(\t\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\"9\n\x14ListResourcesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x13\n\x0bname_prefix\x18\x02 \x01(\t\"{\n\x08Resource\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tspec_json\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rupdated_at_ms\x18\x06 \x01(\x03\"C\n\x15ListResourcesResponse\x12*\n\tresources\x18\x01 \x03(\x0b\x32\x17.eventplane.v1.Resource2\xc2\x01\n\x08Platform\x12Z\n\rGetServerInfo\x12#.eventplane.v1.GetServerInfoRequest\x1a$.eventplane.v1.GetServerInfoResponse\x12Z\n\rListResources\x12#.eventplane.v1.ListResourcesRequest\x1a$.eventplane.v1.ListResourcesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x65ventplane/v1/platform.proto\x12\reventplane.v1\"\x16\n\x14GetServerInfoRequest\"\x89\x01\n\x15GetServerInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\x17\n\x0fkafka_bootstrap\x18\x03 \x01(\t\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\x12\x12\n\naccount_id\x18\x06 \x01(\t\"9\n\x14ListResourcesRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x13\n\x0bname_prefix\x18\x02 \x01(\t\"{\n\x08Resource\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tspec_json\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x05 \x01(\x03\x12\x15\n\rupdated_at_ms\x18\x06 \x01(\x03\"C\n\x15ListResourcesResponse\x12*\n\tresources\x18\x01 \x03(\x0b\x32\x17.eventplane.v1.Resource2\xc2\x01\n\x08Platform\x12Z\n\rGetServerInfo\x12#.eventplane.v1.GetServerInfoRequest\x1a$.eventplane.v1.GetServerInfoResponse\x12Z\n\rListResources\x12#.eventplane.v1.ListResourcesRequest\x1a$.eventplane.v1.ListResourcesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETSERVERINFOREQUEST']._serialized_start=47
   _globals['_GETSERVERINFOREQUEST']._serialized_end=69
-  _globals['_GETSERVERINFORESPONSE']._serialized_start=71
-  _globals['_GETSERVERINFORESPONSE']._serialized_end=172
-  _globals['_LISTRESOURCESREQUEST']._serialized_start=174
-  _globals['_LISTRESOURCESREQUEST']._serialized_end=231
-  _globals['_RESOURCE']._serialized_start=233
-  _globals['_RESOURCE']._serialized_end=356
-  _globals['_LISTRESOURCESRESPONSE']._serialized_start=358
-  _globals['_LISTRESOURCESRESPONSE']._serialized_end=425
-  _globals['_PLATFORM']._serialized_start=428
-  _globals['_PLATFORM']._serialized_end=622
+  _globals['_GETSERVERINFORESPONSE']._serialized_start=72
+  _globals['_GETSERVERINFORESPONSE']._serialized_end=209
+  _globals['_LISTRESOURCESREQUEST']._serialized_start=211
+  _globals['_LISTRESOURCESREQUEST']._serialized_end=268
+  _globals['_RESOURCE']._serialized_start=270
+  _globals['_RESOURCE']._serialized_end=393
+  _globals['_LISTRESOURCESRESPONSE']._serialized_start=395
+  _globals['_LISTRESOURCESRESPONSE']._serialized_end=462
+  _globals['_PLATFORM']._serialized_start=465
+  _globals['_PLATFORM']._serialized_end=659
 # @@protoc_insertion_point(module_scope)

@@ -42,9 +42,16 @@ class GetServerInfoResponse(_message.Message):
     ROLES_FIELD_NUMBER: _builtins.int
     KAFKA_BOOTSTRAP_FIELD_NUMBER: _builtins.int
     INSTANCE_ID_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     kafka_bootstrap: _builtins.str
     instance_id: _builtins.str
+    region: _builtins.str
+    """The region and account id in the ARNs this server formats (EVENTPLANE_REGION,
+    EVENTPLANE_ACCOUNT_ID).
+    """
+    account_id: _builtins.str
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -54,10 +61,12 @@ class GetServerInfoResponse(_message.Message):
         roles: _abc.Iterable[_builtins.str] | None = ...,
         kafka_bootstrap: _builtins.str = ...,
         instance_id: _builtins.str = ...,
+        region: _builtins.str = ...,
+        account_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance_id", b"instance_id", "kafka_bootstrap", b"kafka_bootstrap", "roles", b"roles", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "instance_id", b"instance_id", "kafka_bootstrap", b"kafka_bootstrap", "region", b"region", "roles", b"roles", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

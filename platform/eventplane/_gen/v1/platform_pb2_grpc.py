@@ -51,7 +51,7 @@ class PlatformServicer:
     """Missing associated documentation comment in .proto file."""
 
     def GetServerInfo(self, request, context):
-        """Version, roles and the Kafka cluster this server runs on.
+        """Version, roles, the Kafka cluster this server runs on, and its ARNs' region and account.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

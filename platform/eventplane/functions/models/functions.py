@@ -153,14 +153,18 @@ def validate_dead_letter_arn(arn: str | None) -> str | None:
 # Lambda's pattern for an execution role (CreateFunction's Role).
 _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _ROLE = re.compile(_ROLE_PATTERN)
-# The role a function runs with when none is given (Lambda requires one; we default).
-DEFAULT_ROLE = f"arn:aws:iam::{arns.ACCOUNT}:role/eventplane"
+
+
+def default_role() -> str:
+    """The role a function runs with when none is given (Lambda requires one; we default),
+    in this installation's account."""
+    return f"arn:{arns.PARTITION}:iam::{arns.identity().account}:role/eventplane"
 
 
 def validate_role(role: str | None) -> str:
     """An IAM role ARN; empty or None means the default role."""
     if not role:
-        return DEFAULT_ROLE
+        return default_role()
     if _ROLE.fullmatch(role) is None:
         raise _pattern("role", role, _ROLE_PATTERN)
     return role
@@ -254,7 +258,7 @@ class FunctionConfig:
     revision_id: str = ""
     last_modified: str = ""  # ISO 8601, see iso8601()
     # The execution role: the principal the handler's API calls carry (security.roles).
-    role: str = DEFAULT_ROLE
+    role: str = field(default_factory=default_role)
 
     @staticmethod
     def build(
@@ -345,7 +349,7 @@ class FunctionConfig:
             environment=dict(s.get("environment") or {}),
             description=s.get("description", ""),
             dead_letter_arn=s.get("dead_letter_arn") or None,
-            role=s.get("role") or DEFAULT_ROLE,
+            role=s.get("role") or default_role(),
             revision_id=s.get("revision_id", ""),
             last_modified=s.get("last_modified", ""),
         )

@@ -39,7 +39,7 @@ def test_the_server_certificate_is_signed_by_the_ca_and_names_loopback() -> None
     assert b"PRIVATE KEY" in key_pem
 
 
-def test_rounds_alternate_which_server_goes_first_and_take_count_of_each() -> None:
+def test_the_two_servers_are_sampled_in_turn_alternating_which_goes_first() -> None:
     calls: list[str] = []
 
     def sampler(name: str) -> security.Sample:
@@ -49,10 +49,10 @@ def test_rounds_alternate_which_server_goes_first_and_take_count_of_each() -> No
 
         return sample
 
-    plain, secure = asyncio.run(security.interleaved(sampler("p"), sampler("s"), count=7, rounds=4))
-    assert len(plain) == len(secure) == 7
-    # 2 per round (the last round takes what is left): p p s s, s s p p, p p s s, s p
-    assert "".join(calls) == "ppssssppppsssp"
+    plain, secure = asyncio.run(security.interleaved(sampler("p"), sampler("s"), count=5))
+    assert "".join(calls) == "pssppsspps"
+    assert plain == [1.0, 4.0, 5.0, 8.0, 9.0]
+    assert secure == [2.0, 3.0, 6.0, 7.0, 10.0]
 
 
 def test_summary_compares_the_worst_p50_with_the_goal() -> None:

@@ -20,8 +20,8 @@ in % of plain):
 - ``security_added_latency_p50_goal``: the larger p50 ``added_pct`` of the two beside the
   goal (``goal_pct``, 10) and whether it was met.
 
-The two servers are measured in alternating rounds (plain first in one, secure first in
-the next), so that load from elsewhere on a shared machine falls on both alike; connections
+The two servers are sampled in turn (one cycle or invoke on each, alternating which goes
+first), so that load from elsewhere on a shared machine falls on both alike; connections
 are opened and warmed before timing, so the figures are the per-call cost, not the TLS
 handshake's.
 """
@@ -60,7 +60,6 @@ from eventplane.testing.harness import EventplaneProcess, unique_cluster
 Result = dict[str, Any]
 GOAL_PCT = 10.0
 POLICY_STATEMENTS = 50
-ROUNDS = 10
 WARMUP = 20
 PAYLOAD = b'{"bench": true}'
 PREFIX = "secbench"
@@ -263,18 +262,18 @@ class Variant:
                 await c.queues.delete_queue(self.queue_url)
 
 
-async def interleaved(
-    plain: Sample, secure: Sample, count: int, rounds: int = ROUNDS
-) -> tuple[list[float], list[float]]:
-    """``count`` samples of each, in ``rounds`` rounds that alternate which goes first."""
+async def interleaved(plain: Sample, secure: Sample, count: int) -> tuple[list[float], list[float]]:
+    """``count`` samples of each, one of each in turn, the first of each pair alternating.
+
+    Load from elsewhere on a shared machine comes and goes within seconds; taking the
+    two side by side lets it fall on both alike, and alternating which goes first keeps
+    either from always following the other's work.
+    """
     samples: tuple[list[float], list[float]] = ([], [])
-    per_round = -(-count // rounds)
-    for r in range(rounds):
-        order = ((0, plain), (1, secure)) if r % 2 == 0 else ((1, secure), (0, plain))
+    for n in range(count):
+        order = ((0, plain), (1, secure)) if n % 2 == 0 else ((1, secure), (0, plain))
         for i, sample in order:
-            n = min(per_round, count - len(samples[i]))
-            for _ in range(n):
-                samples[i].append(await sample())
+            samples[i].append(await sample())
     return samples
 
 

@@ -18,6 +18,7 @@ from eventplane.bench import (
     kafka_baseline,
     kafka_txn,
     queues,
+    security,
     tables,
     topics,
     workflows,
@@ -43,6 +44,7 @@ AREAS: dict[str, Area] = {
     "workflows": workflows.run,
     "tables": tables.run,
     "gateway": gateway.run,
+    "security": security.run,
     "idle": idle.run,
 }
 

@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help=(
             "kafka | queues | topics | events | functions | workflows | tables | gateway | "
-            "idle | all"
+            "security | idle | all"
         ),
     )
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (0.1 = quick)")

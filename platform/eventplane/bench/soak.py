@@ -131,7 +131,7 @@ class _Run:
             try:
                 await workload.send(c, r, path, mark, n)
                 self.tracker.acked.add(mark.split(":")[2])
-            except (EventplaneError, workload.Rejected):
+            except Exception:  # any failure (typed error, deadline, link): not acknowledged
                 self.tracker.send_errors += 1
             finally:
                 slots.release()
@@ -197,6 +197,8 @@ class _Run:
             end = started + self.options.minutes * 60
             while (now := time.perf_counter()) < end and self.alive():
                 await asyncio.sleep(min(self.options.interval_s, end - now))
+                if not self.alive():
+                    break
                 line = await self.sample(started, cpu, since)
                 cpu, since = line["cpu_s"], time.perf_counter()
                 yield line

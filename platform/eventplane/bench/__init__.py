@@ -3,6 +3,9 @@
 Every figure is ``{"name", "unit", "value"}``; a figure compared with a baseline
 measured in the same run adds ``baseline_name``, ``baseline_value`` and
 ``ratio`` (= value / baseline_value). Areas register in ``AREAS``.
+
+``soak`` is the one area outside ``all``: it runs for minutes, prints a line per
+interval and a summary, and takes its own options (bench/soak.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from eventplane.bench import (
     kafka_txn,
     queues,
     security,
+    soak,
     tables,
     topics,
     workflows,
@@ -49,9 +53,19 @@ AREAS: dict[str, Area] = {
 }
 
 
-def run_benchmarks(settings: Settings, area: str, *, scale: float = 1.0) -> Iterator[Result]:
+def run_benchmarks(
+    settings: Settings,
+    area: str,
+    *,
+    scale: float = 1.0,
+    soak_options: soak.Options | None = None,
+) -> Iterator[Result]:
+    if area == "soak":
+        yield from soak.run(settings, soak_options or soak.Options())
+        return
     if area != "all" and area not in AREAS:
-        raise SystemExit(f"eventplane bench: unknown area {area!r}; choose all, {', '.join(AREAS)}")
+        choices = ", ".join([*AREAS, "soak"])
+        raise SystemExit(f"eventplane bench: unknown area {area!r}; choose all, {choices}")
     for name, run in AREAS.items():
         if area in ("all", name):
             yield from run(settings, scale)

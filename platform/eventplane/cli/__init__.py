@@ -4,7 +4,7 @@
     eventplane server [--roles ...]     the server alone, on the configured Kafka
     eventplane kafka start|stop|status|fetch [--port N] [--fresh]
     eventplane info                     what the server at --endpoint is
-    eventplane bench kafka|all          benchmarks, one JSON object per line
+    eventplane bench kafka|all|soak     benchmarks, one JSON object per line
     eventplane doctor                   is this machine ready? one line per finding, with its fix
     eventplane queue|topic|events|function ...   the APIs, through the SDK
     eventplane completion bash|zsh      shell completion script
@@ -198,10 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help=(
             "kafka | queues | topics | events | functions | workflows | tables | gateway | "
-            "security | idle | all"
+            "security | idle | all | soak (not part of all)"
         ),
     )
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (0.1 = quick)")
+    p.add_argument("--minutes", type=float, default=10.0, help="soak: how long to send")
+    p.add_argument("--rate", type=float, default=10.0, help="soak: messages/s over all paths")
+    p.add_argument(
+        "--interval-seconds", type=float, default=60.0, help="soak: seconds between lines"
+    )
     p.set_defaults(func=_server_command("bench"))
 
     doctor.register(sub.add_parser("doctor", help="check Java, Maven, ports, Kafka and disk"))

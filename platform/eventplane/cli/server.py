@@ -180,13 +180,17 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eventplane.bench import run_benchmarks
+    from eventplane.bench import run_benchmarks, soak
 
     settings = _settings(args)
     configure_logging("console", "WARNING")
-    for result in run_benchmarks(settings, args.area, scale=args.scale):
+    options = soak.Options(minutes=args.minutes, rate=args.rate, interval_s=args.interval_seconds)
+    failed = False
+    for result in run_benchmarks(settings, args.area, scale=args.scale, soak_options=options):
         print(json.dumps(result), flush=True)
-    return 0
+        # A soak's summary says whether its bounds held; the exit status carries it.
+        failed = failed or result.get("ok") is False
+    return 1 if failed else 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

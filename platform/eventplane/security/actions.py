@@ -346,6 +346,9 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
         "PutFunctionEventInvokeConfig": "PutFunctionEventInvokeConfig",
         "GetFunctionEventInvokeConfig": "GetFunctionEventInvokeConfig",
         "DeleteFunctionEventInvokeConfig": "DeleteFunctionEventInvokeConfig",
+        "AddPermission": "AddPermission",
+        "RemovePermission": "RemovePermission",
+        "GetPolicy": "GetPolicy",
     }.items()
 } | {
     "ListFunctions": ("ListFunctions", _everything),

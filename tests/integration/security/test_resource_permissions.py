@@ -229,3 +229,90 @@ def test_the_sdk_manages_function_policies(server: EventplaneProcess) -> None:
         with pytest.raises(EventplaneError) as info:
             sdk.functions.get_policy(name)
         assert info.value.code == "ResourceNotFoundException"
+
+
+def _entry(bus: str) -> dict[str, str]:
+    return {"Source": "shop", "DetailType": "order", "Detail": "{}", "EventBusName": bus}
+
+
+def test_a_bus_policy_grants_and_takes_back_put_events(server: EventplaneProcess) -> None:
+    admin = _aws(server, "events", ADMIN)
+    ci = _aws(server, "events", CI)
+    bus = f"orders-{uuid.uuid4().hex[:8]}"
+    admin.create_event_bus(Name=bus)
+    assert "AccessDenied" in _error(ci.put_events, Entries=[_entry(bus)])
+    assert "Policy" not in admin.describe_event_bus(Name=bus)
+
+    admin.put_permission(
+        EventBusName=bus, Action="events:PutEvents", Principal=ACCOUNT, StatementId="ci"
+    )
+    policy = json.loads(admin.describe_event_bus(Name=bus)["Policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "ci",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "events:PutEvents",
+            "Resource": admin.describe_event_bus(Name=bus)["Arn"],
+        }
+    ]
+    put = ci.put_events(Entries=[_entry(bus)])
+    assert put["FailedEntryCount"] == 0 and put["Entries"][0]["EventId"]
+    # The same principal over gRPC.
+    with Client(server.endpoint, token=CI_TOKEN, timeout=30) as sdk:
+        result = sdk.events.put_events([{**_entry(bus), "Detail": {"n": 1}}])
+        assert result.failed_entry_count == 0
+        # The policy is about this bus only.
+        with pytest.raises(EventplaneError) as info:
+            sdk.events.put_events([{**_entry("default"), "Detail": {"n": 1}}])
+        assert info.value.code == "AccessDeniedException"
+
+    unknown = _error(admin.remove_permission, EventBusName=bus, StatementId="nobody")
+    assert unknown == "ResourceNotFoundException"
+    admin.remove_permission(EventBusName=bus, StatementId="ci")
+    assert "AccessDenied" in _error(ci.put_events, Entries=[_entry(bus)])
+    assert "Policy" not in admin.describe_event_bus(Name=bus)
+
+
+def test_a_whole_bus_policy_document_and_remove_all(server: EventplaneProcess) -> None:
+    admin = _aws(server, "events", ADMIN)
+    ci = _aws(server, "events", CI)
+    bus = f"shared-{uuid.uuid4().hex[:8]}"
+    admin.create_event_bus(Name=bus)
+    # Anyone of an organization: ci belongs to none, so it is still refused.
+    admin.put_permission(
+        EventBusName=bus,
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId="org",
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-abcdefghij"},
+    )
+    assert "AccessDenied" in _error(ci.put_events, Entries=[_entry(bus)])
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ci", "Effect": "Allow", "Principal": {"AWS": CI_ARN}, "Action": "events:*"}
+        ],
+    }
+    admin.put_permission(EventBusName=bus, Policy=json.dumps(document))
+    assert json.loads(admin.describe_event_bus(Name=bus)["Policy"]) == document
+    assert ci.put_events(Entries=[_entry(bus)])["FailedEntryCount"] == 0
+    malformed = _error(
+        admin.put_permission, EventBusName=bus, Policy='{"Statement": [{"Effect": "Allow"}]}'
+    )
+    assert malformed == "ValidationException"
+
+    admin.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+    assert "Policy" not in admin.describe_event_bus(Name=bus)
+    assert "AccessDenied" in _error(ci.put_events, Entries=[_entry(bus)])
+
+
+def test_the_sdk_manages_bus_policies(server: EventplaneProcess) -> None:
+    bus = f"sdk-{uuid.uuid4().hex[:8]}"
+    with Client(server.endpoint, token=ADMIN_TOKEN, timeout=30) as sdk:
+        sdk.events.create_event_bus(bus)
+        sdk.events.put_permission(event_bus_name=bus, statement_id="ci", principal=ACCOUNT)
+        policy = json.loads(sdk.events.describe_event_bus(bus).policy)
+        assert [s["Sid"] for s in policy["Statement"]] == ["ci"]
+        sdk.events.remove_permission(event_bus_name=bus, remove_all_permissions=True)
+        assert sdk.events.describe_event_bus(bus).policy == ""

@@ -186,6 +186,26 @@ def test_a_qualifier_has_a_policy_of_its_own(server: EventplaneProcess) -> None:
     assert missing == "ResourceNotFoundException"
 
 
+def test_a_policy_goes_with_its_function(server: EventplaneProcess) -> None:
+    aws = _aws(server, "lambda", ADMIN)
+    name = _function(server)
+    aws.add_permission(
+        FunctionName=name, StatementId="ci", Action="lambda:InvokeFunction", Principal=CI_ARN
+    )
+    aws.delete_function(FunctionName=name)
+    aws.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/any",
+        Handler="app.handler",
+        Code={"ZipFile": _zip()},
+    )
+    # A new function of the same name starts without the old one's grants.
+    assert _error(aws.get_policy, FunctionName=name) == "ResourceNotFoundException"
+    ci = _aws(server, "lambda", CI)
+    assert "AccessDenied" in _error(ci.invoke, FunctionName=name, Payload=b"{}")
+
+
 def test_a_function_policy_grants_and_takes_back_invoke(server: EventplaneProcess) -> None:
     admin = _aws(server, "lambda", ADMIN)
     ci = _aws(server, "lambda", CI)
@@ -316,3 +336,25 @@ def test_the_sdk_manages_bus_policies(server: EventplaneProcess) -> None:
         assert [s["Sid"] for s in policy["Statement"]] == ["ci"]
         sdk.events.remove_permission(event_bus_name=bus, remove_all_permissions=True)
         assert sdk.events.describe_event_bus(bus).policy == ""
+
+
+def test_policies_survive_a_restart(server: EventplaneProcess) -> None:
+    """Kept in the registry on Kafka: a restarted server enforces them as before."""
+    name = _function(server)
+    bus = f"kept-{uuid.uuid4().hex[:8]}"
+    admin_events = _aws(server, "events", ADMIN)
+    admin_events.create_event_bus(Name=bus)
+    _aws(server, "lambda", ADMIN).add_permission(
+        FunctionName=name, StatementId="ci", Action="lambda:InvokeFunction", Principal=CI_ARN
+    )
+    admin_events.put_permission(
+        EventBusName=bus, Action="events:PutEvents", Principal=ACCOUNT, StatementId="ci"
+    )
+    server.stop()
+    server.start()
+
+    assert json.loads(_aws(server, "lambda", ADMIN).get_policy(FunctionName=name)["Policy"])
+    answer = _aws(server, "lambda", CI).invoke(FunctionName=name, Payload=b'{"n": 3}')
+    assert json.loads(answer["Payload"].read()) == {"echo": {"n": 3}}
+    put = _aws(server, "events", CI).put_events(Entries=[_entry(bus)])
+    assert put["FailedEntryCount"] == 0

@@ -88,8 +88,37 @@ def test_describe_bus(fake: FakeEvents, run: Any) -> None:
         "description": "shop orders",
         "schema_validation": True,
         "creation_time_ms": MAY_1_MS,
+        "policy": "",
     }
     assert fake.calls[-1][1].name == "orders"
+
+
+def test_put_and_remove_permission(fake: FakeEvents, run: Any) -> None:
+    assert run(
+        "put-permission", "--bus", "orders", "--statement-id", "ci", "--principal", "111122223333",
+        "--org-id", "o-abcdefghij",
+    ) == (0, "updated the policy of bus orders\n", "")  # fmt: skip
+    req = fake.only("PutPermission")
+    assert (req.event_bus_name, req.statement_id, req.principal, req.action) == (
+        "orders",
+        "ci",
+        "111122223333",
+        "events:PutEvents",
+    )
+    assert (req.condition_key, req.condition_value) == ("aws:PrincipalOrgID", "o-abcdefghij")
+    run("put-permission", "--policy", '{"Statement": []}')
+    whole = fake.calls[-1][1]
+    assert (whole.event_bus_name, whole.policy, whole.action) == ("", '{"Statement": []}', "")
+    with pytest.raises(SystemExit) as info:
+        run("put-permission", "--bus", "orders")
+    assert info.value.code == 2
+    run("remove-permission", "--bus", "orders", "--statement-id", "ci")
+    assert fake.calls[-1][1].statement_id == "ci"
+    run("remove-permission", "--all")
+    assert fake.calls[-1][1].remove_all_permissions
+    with pytest.raises(SystemExit) as info:
+        run("remove-permission", "--all", "--statement-id", "ci")
+    assert info.value.code == 2
 
 
 def test_list_buses_follows_pages(fake: FakeEvents, run: Any) -> None:
@@ -680,6 +709,8 @@ EVERY_COMMAND = [
     ["describe-bus", "orders"],
     ["list-buses"],
     ["delete-bus", "orders"],
+    ["put-permission", "--statement-id", "ci", "--principal", "*"],
+    ["remove-permission", "--all"],
     ["put-rule", "big", "--pattern", "{}"],
     ["describe-rule", "big"],
     ["list-rules"],

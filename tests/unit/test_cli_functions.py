@@ -496,6 +496,38 @@ def test_get_and_delete_invoke_config(fake: FakeFunctions, run: Any) -> None:
     )
 
 
+# --- resource-based policy -------------------------------------------------------------
+
+
+def test_add_get_and_remove_permission(fake: FakeFunctions, run: Any) -> None:
+    statement = {"Sid": "ci", "Effect": "Allow", "Principal": "*"}
+    fake.responses["AddPermission"] = pb.AddPermissionResponse(statement=json.dumps(statement))
+    code, out, _ = run(
+        "add-permission", "resize", "--statement-id", "ci", "--principal", "111122223333",
+        "--source-account", "111122223333", "--qualifier", "live",
+    )  # fmt: skip
+    assert (code, json.loads(out)) == (0, statement)
+    req = fake.only("AddPermission")
+    assert (req.action, req.principal, req.qualifier) == (
+        "lambda:InvokeFunction",
+        "111122223333",
+        "live",
+    )
+    assert req.source_account == "111122223333"
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    fake.responses["GetPolicy"] = pb.GetPolicyResponse(
+        policy=json.dumps(document), revision_id="r1"
+    )
+    got = as_json(run("get-policy", "resize", "--json"))
+    assert got == {"policy": document, "revision_id": "r1"}
+    assert run("remove-permission", "resize", "--statement-id", "ci", "--revision-id", "r1") == (
+        0,
+        "removed statement ci from resize's policy\n",
+        "",
+    )
+    assert fake.calls[-1][1].revision_id == "r1"
+
+
 # --- event source mappings -------------------------------------------------------------
 
 
@@ -607,6 +639,9 @@ EVERY_COMMAND = [
     ["put-invoke-config", "f"],
     ["get-invoke-config", "f"],
     ["delete-invoke-config", "f"],
+    ["add-permission", "f", "--statement-id", "s", "--principal", "*"],
+    ["remove-permission", "f", "--statement-id", "s"],
+    ["get-policy", "f"],
     ["create-mapping", "--source", QUEUE_ARN, "--function", "f"],
     ["update-mapping", UUID, "--enabled"],
     ["get-mapping", UUID],

@@ -235,6 +235,30 @@ REQUESTS: list[tuple[Callable[[EventsClient], Any], str, dict[str, Any]]] = [
     (lambda c: c.describe_event_bus(BUS_ARN), "DescribeEventBus", {"name": BUS_ARN}),
     (lambda c: c.delete_event_bus("orders"), "DeleteEventBus", {"name": "orders"}),
     (
+        lambda c: c.put_permission(
+            event_bus_name="orders",
+            statement_id="ci",
+            principal="111122223333",
+            condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-1"},
+        ),
+        "PutPermission",
+        {
+            "event_bus_name": "orders",
+            "statement_id": "ci",
+            "principal": "111122223333",
+            "action": "events:PutEvents",
+            "condition_type": "StringEquals",
+            "condition_key": "aws:PrincipalOrgID",
+            "condition_value": "o-1",
+            "policy": "",
+        },
+    ),
+    (
+        lambda c: c.remove_permission(remove_all_permissions=True),
+        "RemovePermission",
+        {"event_bus_name": "", "statement_id": "", "remove_all_permissions": True},
+    ),
+    (
         lambda c: c.put_rule(
             "big",
             event_pattern=PATTERN,

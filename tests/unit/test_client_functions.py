@@ -45,6 +45,7 @@ DLQ_ARN = "arn:aws:sqs:local:000000000000:resize-failed"
 TOPIC_ARN = "arn:aws:sns:local:000000000000:resized"
 SHA = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
 WHEN = "2024-05-01T00:00:00.000+0000"
+RULE_ARN = "arn:aws:events:local:000000000000:rule/nightly"
 UUID = "6d9a3c1e-0000-4000-8000-000000000001"
 
 
@@ -474,6 +475,40 @@ REQUESTS: list[tuple[Callable[[FunctionsClient], Any], str, dict[str, Any]]] = [
             "function_response_types": [],
             "maximum_concurrency": 2,
         },
+    ),
+    (
+        lambda c: c.add_permission(
+            "resize",
+            "events",
+            "lambda:InvokeFunction",
+            "events.amazonaws.com",
+            source_arn=RULE_ARN,
+            source_account="000000000000",
+            qualifier="prod",
+            revision_id="r1",
+        ),
+        "AddPermission",
+        {
+            "function_name": "resize",
+            "statement_id": "events",
+            "action": "lambda:InvokeFunction",
+            "principal": "events.amazonaws.com",
+            "source_arn": RULE_ARN,
+            "source_account": "000000000000",
+            "principal_org_id": "",
+            "qualifier": "prod",
+            "revision_id": "r1",
+        },
+    ),
+    (
+        lambda c: c.remove_permission("resize", "events", revision_id="r2"),
+        "RemovePermission",
+        {"function_name": "resize", "statement_id": "events", "qualifier": "", "revision_id": "r2"},
+    ),
+    (
+        lambda c: c.get_policy("resize", qualifier="live"),
+        "GetPolicy",
+        {"function_name": "resize", "qualifier": "live"},
     ),
     (lambda c: c.get_event_source_mapping(UUID), "GetEventSourceMapping", {"uuid": UUID}),
     (lambda c: c.delete_event_source_mapping(UUID), "DeleteEventSourceMapping", {"uuid": UUID}),

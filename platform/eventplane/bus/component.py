@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import events_pb2, events_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.bus.engine import BusEngine
@@ -38,6 +40,10 @@ class BusComponent:
         self.operations = BusOperations(engine)
         # The AWS-protocol gateway (role api) finds the EventBridge binding here.
         ctx.extras.setdefault("gateway.bindings", {})["events"] = EventsBinding(self.operations)
+        # Authorization (both front doors) reads a bus's PutPermission policy here.
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+            resource_policies.register(f"arn:{PARTITION}:events:", engine.policy_of)
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(self.operations, History(ctx)), server
         )

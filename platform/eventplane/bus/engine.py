@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from eventplane.arn import Kind, parse_as
 from eventplane.bus import metrics
 from eventplane.bus.compiled import (
     CompiledViews,
@@ -50,6 +51,7 @@ from eventplane.bus.models import (
     compile_event_pattern,
     encode_event,
     not_found,
+    permissions,
     rule_key,
     validate_name,
 )
@@ -202,6 +204,49 @@ class BusEngine:
         updated = replace(bus, description=description, schema_validation=schema_validation)
         r = await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
         return BusDef.from_resource(r)
+
+    async def put_permission(
+        self,
+        ref: str,
+        *,
+        policy: str = "",
+        statement_id: str = "",
+        action: str = "",
+        principal: str = "",
+        condition: Mapping[str, str] | None = None,
+    ) -> BusDef:
+        """Replace the bus's policy (``policy``) or add one statement to it."""
+        bus = self.bus(ref or DEFAULT_BUS)
+        if policy:
+            text = permissions.put_policy(policy)
+        else:
+            text = permissions.put_statement(
+                bus.policy,
+                bus.arn,
+                statement_id=statement_id,
+                action=action,
+                principal=principal,
+                condition=condition,
+            )
+        updated = replace(bus, policy=text)
+        await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
+        return updated
+
+    async def remove_permission(self, ref: str, statement_id: str, remove_all: bool) -> BusDef:
+        """Remove one statement of the bus's policy, or (``remove_all``) the policy."""
+        bus = self.bus(ref or DEFAULT_BUS)
+        text = "" if remove_all else permissions.remove_statement(bus.policy, statement_id)
+        updated = replace(bus, policy=text)
+        await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
+        return updated
+
+    def policy_of(self, arn: str) -> str | None:
+        """The policy text of the bus ``arn`` names (authorization's lookup)."""
+        found = parse_as(arn, Kind.BUS)
+        if found is None:
+            return None
+        r = self.registry.get(BUS, found.name)
+        return (BusDef.from_resource(r).policy or None) if r is not None else None
 
     async def delete_bus(self, name: str) -> None:
         name = bus_name_from_ref(name, "Name")

@@ -44,7 +44,9 @@ def _time(ms: int) -> dt.datetime:
 
 
 def _bus(b: BusDef) -> s.EventBus:
-    return s.EventBus(b.name, b.arn, b.description, _time(b.created_ms), b.schema_validation)
+    return s.EventBus(
+        b.name, b.arn, b.description, _time(b.created_ms), b.schema_validation, b.policy
+    )
 
 
 def _rule(r: RuleDef) -> s.Rule:
@@ -133,6 +135,30 @@ class BusOperations:
     async def delete_event_bus(self, req: s.DeleteEventBusRequest) -> s.DeleteEventBusResult:
         await self.engine.delete_bus(require(req.name, "Name"))
         return s.DeleteEventBusResult()
+
+    async def put_permission(self, req: s.PutPermissionRequest) -> s.NoResult:
+        if not req.policy:
+            require(req.statement_id, "StatementId")
+            require(req.action, "Action")
+            require(req.principal, "Principal")
+        c = req.condition
+        await self.engine.put_permission(
+            req.event_bus_name,
+            policy=req.policy,
+            statement_id=req.statement_id,
+            action=req.action,
+            principal=req.principal,
+            condition={"Type": c.type, "Key": c.key, "Value": c.value} if c else None,
+        )
+        return s.NoResult()
+
+    async def remove_permission(self, req: s.RemovePermissionRequest) -> s.NoResult:
+        if not req.remove_all_permissions:
+            require(req.statement_id, "StatementId")
+        await self.engine.remove_permission(
+            req.event_bus_name, req.statement_id, req.remove_all_permissions
+        )
+        return s.NoResult()
 
     # --- rules ------------------------------------------------------------------------------
     async def put_rule(self, req: s.PutRuleRequest) -> s.PutRuleResult:

@@ -40,6 +40,7 @@ def _bus(b: s.EventBus) -> pb.EventBus:
         description=b.description,
         schema_validation=b.schema_validation,
         creation_time_ms=int(b.creation_time.timestamp() * 1000),
+        policy=b.policy,
     )
 
 
@@ -190,6 +191,36 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
         return pb.ListEventBusesResponse(
             event_buses=[_bus(b) for b in result.event_buses], next_token=result.next_token
         )
+
+    async def PutPermission(
+        self, request: pb.PutBusPermissionRequest, context: Ctx
+    ) -> pb.PutBusPermissionResponse:
+        condition = (
+            s.Condition(request.condition_type, request.condition_key, request.condition_value)
+            if request.condition_type or request.condition_key or request.condition_value
+            else None
+        )
+        await self.ops.put_permission(
+            s.PutPermissionRequest(
+                event_bus_name=request.event_bus_name,
+                action=request.action,
+                principal=request.principal,
+                statement_id=request.statement_id,
+                condition=condition,
+                policy=request.policy,
+            )
+        )
+        return pb.PutBusPermissionResponse()
+
+    async def RemovePermission(
+        self, request: pb.RemoveBusPermissionRequest, context: Ctx
+    ) -> pb.RemoveBusPermissionResponse:
+        await self.ops.remove_permission(
+            s.RemovePermissionRequest(
+                request.statement_id, request.remove_all_permissions, request.event_bus_name
+            )
+        )
+        return pb.RemoveBusPermissionResponse()
 
     async def DeleteEventBus(
         self, request: pb.DeleteEventBusRequest, context: Ctx

@@ -108,6 +108,7 @@ class EventBus:
     creation_time: dt.datetime
     # eventplane's own setting (not in EventBridge's shape): validate details on put.
     schema_validation: bool = False
+    policy: str = ""  # the resource-based policy (PutPermission), JSON text
 
 
 @dataclass
@@ -157,6 +158,30 @@ class ListEventBusesResult:
 @dataclass
 class DeleteEventBusRequest:
     name: str = ""
+
+
+@dataclass
+class Condition:
+    type: str = ""
+    key: str = ""
+    value: str = ""
+
+
+@dataclass
+class PutPermissionRequest:
+    event_bus_name: str = ""
+    action: str = ""
+    principal: str = ""
+    statement_id: str = ""
+    condition: Condition | None = None
+    policy: str = ""  # a whole document instead of one statement
+
+
+@dataclass
+class RemovePermissionRequest:
+    statement_id: str = ""
+    remove_all_permissions: bool = False
+    event_bus_name: str = ""
 
 
 @dataclass

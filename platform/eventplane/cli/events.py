@@ -114,6 +114,41 @@ def cmd_delete_bus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_put_permission(args: argparse.Namespace) -> int:
+    if args.policy is None and (args.statement_id is None or args.principal is None):
+        _usage(args, "give --policy, or --statement-id and --principal")
+    condition = (
+        {"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": args.org_id}
+        if args.org_id
+        else None
+    )
+    with _client(args) as ep:
+        ep.events.put_permission(
+            event_bus_name=args.bus,
+            statement_id=args.statement_id,
+            principal=args.principal,
+            condition=condition,
+            policy=args.policy,
+        )
+    target = args.bus or "default"
+    _report(args, {"event_bus_name": target}, f"updated the policy of bus {target}")
+    return 0
+
+
+def cmd_remove_permission(args: argparse.Namespace) -> int:
+    if (args.statement_id is None) == (not args.all):
+        _usage(args, "give exactly one of --statement-id and --all")
+    with _client(args) as ep:
+        ep.events.remove_permission(
+            event_bus_name=args.bus,
+            statement_id=args.statement_id,
+            remove_all_permissions=args.all,
+        )
+    target = args.bus or "default"
+    _report(args, {"event_bus_name": target}, f"updated the policy of bus {target}")
+    return 0
+
+
 # --- rules -------------------------------------------------------------------------------
 
 
@@ -339,6 +374,17 @@ def register(parser: argparse.ArgumentParser) -> None:
     prefix(p)
     p = action("delete-bus", cmd_delete_bus, "delete a bus")
     p.add_argument("name", help="bus name or ARN")
+
+    p = action("put-permission", cmd_put_permission, "let another account put events on a bus")
+    bus(p)
+    p.add_argument("--statement-id", metavar="SID")
+    p.add_argument("--principal", help="a 12-digit account id or *")
+    p.add_argument("--org-id", metavar="ORG", help="only principals of this organization")
+    p.add_argument("--policy", metavar="JSON", help="a whole policy document instead")
+    p = action("remove-permission", cmd_remove_permission, "remove a bus policy statement")
+    bus(p)
+    p.add_argument("--statement-id", metavar="SID")
+    p.add_argument("--all", action="store_true", help="remove the whole policy")
 
     # rules
     p = action("put-rule", cmd_put_rule, "create or replace a rule (prints its ARN)")

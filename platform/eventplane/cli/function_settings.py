@@ -7,6 +7,7 @@ AWS keeps these settings apart; ``register_settings`` adds them to the same pars
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,44 @@ def cmd_delete_invoke_config(args: argparse.Namespace) -> int:
         ep.functions.delete_function_event_invoke_config(args.name, qualifier=args.qualifier)
     data = {"deleted": "event-invoke-config", "function_name": args.name}
     _report(args, data, f"deleted the async invoke config of {args.name}")
+    return 0
+
+
+# --- resource-based policy ---------------------------------------------------------------
+
+
+def cmd_add_permission(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        statement = ep.functions.add_permission(
+            args.name,
+            args.statement_id,
+            args.action,
+            args.principal,
+            source_arn=args.source_arn,
+            source_account=args.source_account,
+            principal_org_id=args.principal_org_id,
+            qualifier=args.qualifier,
+            revision_id=args.revision_id,
+        )
+    _report(args, statement, json.dumps(statement))
+    return 0
+
+
+def cmd_remove_permission(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.functions.remove_permission(
+            args.name, args.statement_id, qualifier=args.qualifier, revision_id=args.revision_id
+        )
+    data = {"removed": args.statement_id, "function_name": args.name}
+    _report(args, data, f"removed statement {args.statement_id} from {args.name}'s policy")
+    return 0
+
+
+def cmd_get_policy(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        policy, revision = ep.functions.get_policy(args.name, qualifier=args.qualifier)
+    data = {"policy": policy, "revision_id": revision}
+    _report(args, data, json.dumps(policy, indent=2))
     return 0
 
 
@@ -237,6 +276,30 @@ def register_settings(
         p = action(name, func, text)
         p.add_argument("name")
         qualifier(p)
+
+    # resource-based policy
+    p = action("add-permission", cmd_add_permission, "let another principal invoke the function")
+    p.add_argument("name")
+    qualifier(p)
+    p.add_argument("--statement-id", required=True, metavar="SID")
+    p.add_argument("--action", default="lambda:InvokeFunction", help="default %(default)s")
+    p.add_argument(
+        "--principal",
+        required=True,
+        help="*, an account id, an IAM ARN or a service principal (events.amazonaws.com)",
+    )
+    p.add_argument("--source-arn", metavar="ARN", help="only calls coming from this resource")
+    p.add_argument("--source-account", metavar="ACCOUNT")
+    p.add_argument("--principal-org-id", metavar="ORG")
+    p.add_argument("--revision-id", metavar="ID", help="refuse unless the policy is at this one")
+    p = action("remove-permission", cmd_remove_permission, "remove a policy statement")
+    p.add_argument("name")
+    qualifier(p)
+    p.add_argument("--statement-id", required=True, metavar="SID")
+    p.add_argument("--revision-id", metavar="ID", help="refuse unless the policy is at this one")
+    p = action("get-policy", cmd_get_policy, "show the function's resource-based policy")
+    p.add_argument("name")
+    qualifier(p)
 
     # event source mappings
     p = action(

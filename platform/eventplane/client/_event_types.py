@@ -50,6 +50,7 @@ class EventBus:
         schema_validation: PutEvents rejects entries whose detail does not fit the
             schema registered for their source and detail-type.
         creation_time_ms: when the bus was created, epoch milliseconds.
+        policy: its resource-based policy (``put_permission``) as JSON text; "" for none.
     """
 
     name: str
@@ -57,6 +58,7 @@ class EventBus:
     description: str
     schema_validation: bool
     creation_time_ms: int
+    policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -488,7 +490,7 @@ def put_rule_request(
 
 
 def event_bus(b: pb.EventBus) -> EventBus:
-    return EventBus(b.name, b.arn, b.description, b.schema_validation, b.creation_time_ms)
+    return EventBus(b.name, b.arn, b.description, b.schema_validation, b.creation_time_ms, b.policy)
 
 
 def rule(r: pb.Rule) -> Rule:

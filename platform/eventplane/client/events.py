@@ -149,6 +149,62 @@ class AsyncEventsClient(ArchiveCalls, SchemaCalls):
         req = pb.DeleteEventBusRequest(name=name)
         await self._call(self._stub.DeleteEventBus, req, self._timeout)
 
+    async def put_permission(
+        self,
+        *,
+        event_bus_name: str | None = None,
+        statement_id: str | None = None,
+        principal: str | None = None,
+        action: str = "events:PutEvents",
+        condition: Mapping[str, str] | None = None,
+        policy: str | None = None,
+    ) -> None:
+        """Let another principal put events on a bus: one statement, or a whole policy.
+
+        Args:
+            event_bus_name: the bus (name or ARN); None: ``default``.
+            statement_id: the statement's id (a statement with the same id is replaced).
+            principal: a 12-digit account id, or ``"*"``.
+            action: ``events:PutEvents``.
+            condition: boto3's ``{"Type": "StringEquals", "Key": "aws:PrincipalOrgID",
+                "Value": ORG}``.
+            policy: a whole policy document (JSON) instead of one statement.
+
+        Raises:
+            EventplaneError: ``ValidationException`` naming the parameter at fault.
+        """
+        c = dict(condition or {})
+        req = pb.PutBusPermissionRequest(
+            event_bus_name=event_bus_name or "",
+            statement_id=statement_id or "",
+            principal=principal or "",
+            action=action if not policy else "",
+            condition_type=c.get("Type", ""),
+            condition_key=c.get("Key", ""),
+            condition_value=c.get("Value", ""),
+            policy=policy or "",
+        )
+        await self._call(self._stub.PutPermission, req, self._timeout)
+
+    async def remove_permission(
+        self,
+        *,
+        event_bus_name: str | None = None,
+        statement_id: str | None = None,
+        remove_all_permissions: bool = False,
+    ) -> None:
+        """Remove one statement of a bus's policy, or the whole policy.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` for an unknown statement id.
+        """
+        req = pb.RemoveBusPermissionRequest(
+            event_bus_name=event_bus_name or "",
+            statement_id=statement_id or "",
+            remove_all_permissions=remove_all_permissions,
+        )
+        await self._call(self._stub.RemovePermission, req, self._timeout)
+
     # --- rules -------------------------------------------------------------------------
 
     async def put_rule(
@@ -374,6 +430,8 @@ class EventsClient(BlockingFacade[AsyncEventsClient]):
     describe_event_bus = blocking(AsyncEventsClient.describe_event_bus)
     list_event_buses = blocking(AsyncEventsClient.list_event_buses)
     delete_event_bus = blocking(AsyncEventsClient.delete_event_bus)
+    put_permission = blocking(AsyncEventsClient.put_permission)
+    remove_permission = blocking(AsyncEventsClient.remove_permission)
     put_rule = blocking(AsyncEventsClient.put_rule)
     describe_rule = blocking(AsyncEventsClient.describe_rule)
     list_rules = blocking(AsyncEventsClient.list_rules)

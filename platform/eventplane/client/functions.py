@@ -38,6 +38,7 @@ from eventplane.client._facade import BlockingFacade, blocking
 from eventplane.client._function_code import function_code
 from eventplane.client._function_configs import ConfigCalls
 from eventplane.client._function_mappings import MappingCalls
+from eventplane.client._function_permissions import PermissionCalls
 from eventplane.client._function_types import (
     FunctionConfiguration,
     GetFunctionResult,
@@ -46,7 +47,7 @@ from eventplane.client._function_types import (
 from eventplane.client._function_versions import VersionCalls
 
 
-class AsyncFunctionsClient(VersionCalls, ConfigCalls, MappingCalls):
+class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCalls):
     """asyncio Functions API; reach it as ``AsyncClient().functions``.
 
     The one implementation of every call: ``FunctionsClient`` runs these same
@@ -322,6 +323,9 @@ class FunctionsClient(BlockingFacade[AsyncFunctionsClient]):
     delete_function_event_invoke_config = blocking(
         AsyncFunctionsClient.delete_function_event_invoke_config
     )
+    add_permission = blocking(AsyncFunctionsClient.add_permission)
+    remove_permission = blocking(AsyncFunctionsClient.remove_permission)
+    get_policy = blocking(AsyncFunctionsClient.get_policy)
     create_event_source_mapping = blocking(AsyncFunctionsClient.create_event_source_mapping)
     update_event_source_mapping = blocking(AsyncFunctionsClient.update_event_source_mapping)
     get_event_source_mapping = blocking(AsyncFunctionsClient.get_event_source_mapping)

@@ -28,6 +28,8 @@ __all__ = [
     "InvalidParameterValueException",
     "InvalidRequestContentException",
     "InvalidZipFileException",
+    "PolicyLengthExceededException",
+    "PreconditionFailedException",
     "RequestTooLargeException",
     "ResourceConflictException",
     "ResourceInUseConflict",
@@ -125,3 +127,16 @@ class InvalidRequestContentException(InvalidRequestError):
     """A payload that is not JSON: ``Could not parse request body into json``."""
 
     code = "InvalidRequestContentException"
+
+
+class PreconditionFailedException(PreconditionError):
+    """A RevisionId that is not the resource's latest (AddPermission, RemovePermission):
+    someone changed it since the caller read it; read it again and retry."""
+
+    code = "PreconditionFailedException"
+
+
+class PolicyLengthExceededException(InvalidRequestError):
+    """A function's resource-based policy would grow past Lambda's 20 KB."""
+
+    code = "PolicyLengthExceededException"

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import functions_pb2, functions_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.functions.engine import FunctionEngine
@@ -39,6 +41,10 @@ class FunctionsComponent:
         self.operations = FunctionOperations(engine)
         # The AWS-protocol gateway (role api) finds the Lambda binding here.
         ctx.extras.setdefault("gateway.bindings", {})["lambda"] = LambdaBinding(self.operations)
+        # Authorization (both front doors) reads a function's AddPermission policy here.
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+            resource_policies.register(f"arn:{PARTITION}:lambda:", engine.permissions.text_of)
         functions_pb2_grpc.add_FunctionsServicer_to_server(
             FunctionsService(self.operations), server
         )

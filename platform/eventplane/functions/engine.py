@@ -57,6 +57,7 @@ from eventplane.functions.models import (
     version_key,
 )
 from eventplane.functions.packages import Package, package_directory, package_zip
+from eventplane.functions.permissions import FunctionPermissions
 from eventplane.functions.pool import WorkerPool
 from eventplane.functions.stream_checkpoints import Checkpoints
 from eventplane.functions.stream_mappings import StreamMappingRunner
@@ -101,6 +102,10 @@ class FunctionEngine(InvokePath):
             router=Router(ctx.registry),
             producer=ctx.producer,
             clock=ctx.clock,
+        )
+        # Resource-based policies (AddPermission); authorization reads them too.
+        self.permissions = FunctionPermissions(
+            ctx.registry, lambda name, qualifier: self.resolve(name, qualifier)[2]
         )
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -285,6 +290,7 @@ class FunctionEngine(InvokePath):
                     f"Unable to delete version because the following aliases reference it: {in_use}"
                 )
             await asyncio.to_thread(self.registry.delete, VERSION, version.key)
+            await self.permissions.forget(name, qualifier)
             return
         for kind, prefix in (
             (VERSION, f"{name}:"),
@@ -293,6 +299,7 @@ class FunctionEngine(InvokePath):
         ):
             for r in self.registry.find(kind, prefix):
                 await asyncio.to_thread(self.registry.delete, kind, r.name)
+        await self.permissions.forget(name)
         await asyncio.to_thread(self.registry.delete, FUNCTION, name)
         await self.pool.discard(name)
         _log.info("function deleted", function=fn.name)
@@ -359,6 +366,7 @@ class FunctionEngine(InvokePath):
 
     async def delete_alias(self, name: str, alias: str) -> None:
         await asyncio.to_thread(self.registry.delete, ALIAS, self.alias(name, alias).key)
+        await self.permissions.forget(name, alias)
 
     # --- concurrency and async settings ---------------------------------------------------
     async def put_concurrency(self, name: str, value: int) -> int:

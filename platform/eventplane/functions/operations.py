@@ -9,6 +9,7 @@ the registry, the code store, the worker pool and the async invoker.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -388,6 +389,34 @@ class FunctionOperations:
         name, qualifier = _ref(req.function_name, req.qualifier)
         await self.engine.delete_invoke_config(name, qualifier)
         return s.Empty()
+
+    # --- resource-based policy --------------------------------------------------------------
+    async def add_permission(self, req: s.AddPermissionRequest) -> s.AddPermissionResponse:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        statement = await self.engine.permissions.add(
+            name,
+            qualifier,
+            statement_id=req.statement_id,
+            action=req.action,
+            principal=req.principal,
+            source_arn=req.source_arn,
+            source_account=req.source_account,
+            principal_org_id=req.principal_org_id,
+            revision_id=req.revision_id,
+        )
+        return s.AddPermissionResponse(json.dumps(statement, separators=(",", ":")))
+
+    async def remove_permission(self, req: s.RemovePermissionRequest) -> s.Empty:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        await self.engine.permissions.remove(
+            name, qualifier, _require(req.statement_id, "StatementId"), req.revision_id
+        )
+        return s.Empty()
+
+    async def get_policy(self, req: s.GetPolicyRequest) -> s.GetPolicyResponse:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        policy = self.engine.permissions.get(name, qualifier)
+        return s.GetPolicyResponse(policy.text(), policy.revision_id)
 
     # --- event source mappings ----------------------------------------------------------------
     async def create_event_source_mapping(

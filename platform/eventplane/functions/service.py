@@ -375,6 +375,41 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
         )
         return pb.DeleteFunctionEventInvokeConfigResponse()
 
+    # --- resource-based policy --------------------------------------------------------------
+    async def AddPermission(
+        self, request: pb.AddPermissionRequest, context: Ctx
+    ) -> pb.AddPermissionResponse:
+        result = await self.ops.add_permission(
+            s.AddPermissionRequest(
+                function_name=request.function_name,
+                statement_id=request.statement_id,
+                action=request.action,
+                principal=request.principal,
+                source_arn=request.source_arn,
+                source_account=request.source_account,
+                principal_org_id=request.principal_org_id,
+                qualifier=request.qualifier,
+                revision_id=request.revision_id,
+            )
+        )
+        return pb.AddPermissionResponse(statement=result.statement)
+
+    async def RemovePermission(
+        self, request: pb.RemovePermissionRequest, context: Ctx
+    ) -> pb.RemovePermissionResponse:
+        await self.ops.remove_permission(
+            s.RemovePermissionRequest(
+                request.function_name, request.statement_id, request.qualifier, request.revision_id
+            )
+        )
+        return pb.RemovePermissionResponse()
+
+    async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.GetPolicyResponse:
+        result = await self.ops.get_policy(
+            s.GetPolicyRequest(request.function_name, request.qualifier)
+        )
+        return pb.GetPolicyResponse(policy=result.policy, revision_id=result.revision_id)
+
     # --- event source mappings ----------------------------------------------------------------
     async def CreateEventSourceMapping(
         self, request: pb.CreateEventSourceMappingRequest, context: Ctx

@@ -350,6 +350,47 @@ class DeleteFunctionEventInvokeConfigRequest:
     qualifier: str = ""
 
 
+# --- resource-based policy ---------------------------------------------------------------------
+
+
+@dataclass
+class AddPermissionRequest:
+    function_name: str = ""
+    statement_id: str = ""
+    action: str = ""
+    principal: str = ""
+    source_arn: str = ""
+    source_account: str = ""
+    principal_org_id: str = ""
+    qualifier: str = ""
+    revision_id: str = ""
+
+
+@dataclass
+class AddPermissionResponse:
+    statement: str  # the statement added, as JSON text
+
+
+@dataclass
+class RemovePermissionRequest:
+    function_name: str = ""
+    statement_id: str = ""
+    qualifier: str = ""
+    revision_id: str = ""
+
+
+@dataclass
+class GetPolicyRequest:
+    function_name: str = ""
+    qualifier: str = ""
+
+
+@dataclass
+class GetPolicyResponse:
+    policy: str  # the whole policy document, as JSON text
+    revision_id: str
+
+
 # --- event source mappings ---------------------------------------------------------------------
 
 

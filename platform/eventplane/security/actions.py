@@ -119,6 +119,10 @@ def _bus_name(r: Any) -> Sequence[str]:
     return (_bus(r.name),)
 
 
+def _bus_of_permission(r: Any) -> Sequence[str]:
+    return (_bus(r.event_bus_name),)
+
+
 def _rule_name(r: Any) -> Sequence[str]:
     return (_rule(r.event_bus_name, r.name),)
 
@@ -297,6 +301,8 @@ _EVENTS: dict[str, tuple[str, Extract]] = {
     "DescribeEventBus": ("events:DescribeEventBus", _bus_name),
     "ListEventBuses": ("events:ListEventBuses", _everything),
     "DeleteEventBus": ("events:DeleteEventBus", _bus_name),
+    "PutPermission": ("events:PutPermission", _bus_of_permission),
+    "RemovePermission": ("events:RemovePermission", _bus_of_permission),
     "PutRule": ("events:PutRule", _rule_name),
     "DescribeRule": ("events:DescribeRule", _rule_name),
     "ListRules": ("events:ListRules", _everything),
@@ -346,6 +352,9 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
         "PutFunctionEventInvokeConfig": "PutFunctionEventInvokeConfig",
         "GetFunctionEventInvokeConfig": "GetFunctionEventInvokeConfig",
         "DeleteFunctionEventInvokeConfig": "DeleteFunctionEventInvokeConfig",
+        "AddPermission": "AddPermission",
+        "RemovePermission": "RemovePermission",
+        "GetPolicy": "GetPolicy",
     }.items()
 } | {
     "ListFunctions": ("ListFunctions", _everything),

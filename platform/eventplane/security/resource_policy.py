@@ -167,6 +167,9 @@ def parse_resource_policy(document: str, where: str = "Policy") -> ResourcePolic
         key = "Principal" if "Principal" in statement else "NotPrincipal"
         principals.append(_principal(statement[key], f"{here}.{key}", negated=key != "Principal"))
         rest = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
+        sid = rest.get("Sid")
+        if isinstance(sid, str) and not sid.isalnum():
+            del rest["Sid"]  # resource policies (Lambda's AddPermission) allow "-_." in a Sid
         if "Resource" not in rest and "NotResource" not in rest:
             rest["Resource"] = "*"  # the resource the policy is attached to
         stripped.append(rest)

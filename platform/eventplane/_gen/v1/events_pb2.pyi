@@ -38,6 +38,7 @@ class EventBus(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     SCHEMA_VALIDATION_FIELD_NUMBER: _builtins.int
     CREATION_TIME_MS_FIELD_NUMBER: _builtins.int
+    POLICY_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     arn: _builtins.str
     description: _builtins.str
@@ -46,6 +47,8 @@ class EventBus(_message.Message):
     for their source and detail-type.
     """
     creation_time_ms: _builtins.int
+    policy: _builtins.str
+    """resource-based policy (PutPermission), JSON; "" for none"""
     def __init__(
         self,
         *,
@@ -54,10 +57,11 @@ class EventBus(_message.Message):
         description: _builtins.str = ...,
         schema_validation: _builtins.bool = ...,
         creation_time_ms: _builtins.int = ...,
+        policy: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arn", b"arn", "creation_time_ms", b"creation_time_ms", "description", b"description", "name", b"name", "schema_validation", b"schema_validation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arn", b"arn", "creation_time_ms", b"creation_time_ms", "description", b"description", "name", b"name", "policy", b"policy", "schema_validation", b"schema_validation"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -256,6 +260,106 @@ class DeleteEventBusResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteEventBusResponse: _TypeAlias = DeleteEventBusResponse  # noqa: Y015
+
+@_typing.final
+class PutBusPermissionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_BUS_NAME_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    CONDITION_TYPE_FIELD_NUMBER: _builtins.int
+    CONDITION_KEY_FIELD_NUMBER: _builtins.int
+    CONDITION_VALUE_FIELD_NUMBER: _builtins.int
+    POLICY_FIELD_NUMBER: _builtins.int
+    event_bus_name: _builtins.str
+    """"" for default"""
+    action: _builtins.str
+    """events:PutEvents"""
+    principal: _builtins.str
+    """a 12-digit account id or "*" """
+    statement_id: _builtins.str
+    condition_type: _builtins.str
+    """Optional: {type: StringEquals, key: aws:PrincipalOrgID, value: <org id>}."""
+    condition_key: _builtins.str
+    condition_value: _builtins.str
+    policy: _builtins.str
+    """a whole policy document instead of one statement"""
+    def __init__(
+        self,
+        *,
+        event_bus_name: _builtins.str = ...,
+        action: _builtins.str = ...,
+        principal: _builtins.str = ...,
+        statement_id: _builtins.str = ...,
+        condition_type: _builtins.str = ...,
+        condition_key: _builtins.str = ...,
+        condition_value: _builtins.str = ...,
+        policy: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "condition_key", b"condition_key", "condition_type", b"condition_type", "condition_value", b"condition_value", "event_bus_name", b"event_bus_name", "policy", b"policy", "principal", b"principal", "statement_id", b"statement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutBusPermissionRequest: _TypeAlias = PutBusPermissionRequest  # noqa: Y015
+
+@_typing.final
+class PutBusPermissionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutBusPermissionResponse: _TypeAlias = PutBusPermissionResponse  # noqa: Y015
+
+@_typing.final
+class RemoveBusPermissionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_BUS_NAME_FIELD_NUMBER: _builtins.int
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    REMOVE_ALL_PERMISSIONS_FIELD_NUMBER: _builtins.int
+    event_bus_name: _builtins.str
+    statement_id: _builtins.str
+    remove_all_permissions: _builtins.bool
+    def __init__(
+        self,
+        *,
+        event_bus_name: _builtins.str = ...,
+        statement_id: _builtins.str = ...,
+        remove_all_permissions: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_bus_name", b"event_bus_name", "remove_all_permissions", b"remove_all_permissions", "statement_id", b"statement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveBusPermissionRequest: _TypeAlias = RemoveBusPermissionRequest  # noqa: Y015
+
+@_typing.final
+class RemoveBusPermissionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveBusPermissionResponse: _TypeAlias = RemoveBusPermissionResponse  # noqa: Y015
 
 @_typing.final
 class Rule(_message.Message):

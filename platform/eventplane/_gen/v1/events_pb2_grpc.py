@@ -60,6 +60,16 @@ class EventBusesStub:
                 request_serializer=eventplane_dot_v1_dot_events__pb2.DeleteEventBusRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_events__pb2.DeleteEventBusResponse.FromString,
                 _registered_method=True)
+        self.PutPermission = channel.unary_unary(
+                '/eventplane.v1.EventBuses/PutPermission',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.PutBusPermissionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.PutBusPermissionResponse.FromString,
+                _registered_method=True)
+        self.RemovePermission = channel.unary_unary(
+                '/eventplane.v1.EventBuses/RemovePermission',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionResponse.FromString,
+                _registered_method=True)
         self.PutRule = channel.unary_unary(
                 '/eventplane.v1.EventBuses/PutRule',
                 request_serializer=eventplane_dot_v1_dot_events__pb2.PutRuleRequest.SerializeToString,
@@ -215,6 +225,19 @@ class EventBusesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteEventBus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutPermission(self, request, context):
+        """Resource-based policy: which other principals may put events on a bus.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePermission(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -397,6 +420,16 @@ def add_EventBusesServicer_to_server(servicer, server):
                     servicer.DeleteEventBus,
                     request_deserializer=eventplane_dot_v1_dot_events__pb2.DeleteEventBusRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_events__pb2.DeleteEventBusResponse.SerializeToString,
+            ),
+            'PutPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutPermission,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.PutBusPermissionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.PutBusPermissionResponse.SerializeToString,
+            ),
+            'RemovePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePermission,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionResponse.SerializeToString,
             ),
             'PutRule': grpc.unary_unary_rpc_method_handler(
                     servicer.PutRule,
@@ -659,6 +692,60 @@ class EventBuses:
             '/eventplane.v1.EventBuses/DeleteEventBus',
             eventplane_dot_v1_dot_events__pb2.DeleteEventBusRequest.SerializeToString,
             eventplane_dot_v1_dot_events__pb2.DeleteEventBusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/PutPermission',
+            eventplane_dot_v1_dot_events__pb2.PutBusPermissionRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.PutBusPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/RemovePermission',
+            eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.RemoveBusPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1095,6 +1095,165 @@ class DeleteFunctionEventInvokeConfigResponse(_message.Message):
 Global___DeleteFunctionEventInvokeConfigResponse: _TypeAlias = DeleteFunctionEventInvokeConfigResponse  # noqa: Y015
 
 @_typing.final
+class AddPermissionRequest(_message.Message):
+    """--- resource-based policy -----------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    SOURCE_ARN_FIELD_NUMBER: _builtins.int
+    SOURCE_ACCOUNT_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_ORG_ID_FIELD_NUMBER: _builtins.int
+    QUALIFIER_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    statement_id: _builtins.str
+    action: _builtins.str
+    """lambda:InvokeFunction, lambda:*, ..."""
+    principal: _builtins.str
+    """"*", an account id, an IAM ARN or events.amazonaws.com, ..."""
+    source_arn: _builtins.str
+    """condition ArnLike AWS:SourceArn"""
+    source_account: _builtins.str
+    """condition StringEquals AWS:SourceAccount"""
+    principal_org_id: _builtins.str
+    """condition StringEquals aws:PrincipalOrgID"""
+    qualifier: _builtins.str
+    """a version or alias: its own policy"""
+    revision_id: _builtins.str
+    """when set, must be the latest (else PreconditionFailed)"""
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        statement_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        principal: _builtins.str = ...,
+        source_arn: _builtins.str = ...,
+        source_account: _builtins.str = ...,
+        principal_org_id: _builtins.str = ...,
+        qualifier: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "function_name", b"function_name", "principal", b"principal", "principal_org_id", b"principal_org_id", "qualifier", b"qualifier", "revision_id", b"revision_id", "source_account", b"source_account", "source_arn", b"source_arn", "statement_id", b"statement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddPermissionRequest: _TypeAlias = AddPermissionRequest  # noqa: Y015
+
+@_typing.final
+class AddPermissionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATEMENT_FIELD_NUMBER: _builtins.int
+    statement: _builtins.str
+    def __init__(
+        self,
+        *,
+        statement: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statement", b"statement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddPermissionResponse: _TypeAlias = AddPermissionResponse  # noqa: Y015
+
+@_typing.final
+class RemovePermissionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    STATEMENT_ID_FIELD_NUMBER: _builtins.int
+    QUALIFIER_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    statement_id: _builtins.str
+    qualifier: _builtins.str
+    revision_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        statement_id: _builtins.str = ...,
+        qualifier: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_name", b"function_name", "qualifier", b"qualifier", "revision_id", b"revision_id", "statement_id", b"statement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemovePermissionRequest: _TypeAlias = RemovePermissionRequest  # noqa: Y015
+
+@_typing.final
+class RemovePermissionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemovePermissionResponse: _TypeAlias = RemovePermissionResponse  # noqa: Y015
+
+@_typing.final
+class GetPolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    QUALIFIER_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    qualifier: _builtins.str
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        qualifier: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_name", b"function_name", "qualifier", b"qualifier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPolicyRequest: _TypeAlias = GetPolicyRequest  # noqa: Y015
+
+@_typing.final
+class GetPolicyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICY_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    policy: _builtins.str
+    """JSON"""
+    revision_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        policy: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy", "revision_id", b"revision_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPolicyResponse: _TypeAlias = GetPolicyResponse  # noqa: Y015
+
+@_typing.final
 class EventSourceMapping(_message.Message):
     """--- event source mappings -------------------------------------------------------"""
 

@@ -135,6 +135,21 @@ class FunctionsStub:
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigResponse.FromString,
                 _registered_method=True)
+        self.AddPermission = channel.unary_unary(
+                '/eventplane.v1.Functions/AddPermission',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.AddPermissionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.AddPermissionResponse.FromString,
+                _registered_method=True)
+        self.RemovePermission = channel.unary_unary(
+                '/eventplane.v1.Functions/RemovePermission',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.RemovePermissionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.RemovePermissionResponse.FromString,
+                _registered_method=True)
+        self.GetPolicy = channel.unary_unary(
+                '/eventplane.v1.Functions/GetPolicy',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.GetPolicyRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.GetPolicyResponse.FromString,
+                _registered_method=True)
         self.CreateEventSourceMapping = channel.unary_unary(
                 '/eventplane.v1.Functions/CreateEventSourceMapping',
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.CreateEventSourceMappingRequest.SerializeToString,
@@ -285,6 +300,25 @@ class FunctionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddPermission(self, request, context):
+        """Resource-based policy: who else may act on the function (lambda:InvokeFunction, ...).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemovePermission(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateEventSourceMapping(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -417,6 +451,21 @@ def add_FunctionsServicer_to_server(servicer, server):
                     servicer.DeleteFunctionEventInvokeConfig,
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigResponse.SerializeToString,
+            ),
+            'AddPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPermission,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.AddPermissionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.AddPermissionResponse.SerializeToString,
+            ),
+            'RemovePermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemovePermission,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.RemovePermissionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.RemovePermissionResponse.SerializeToString,
+            ),
+            'GetPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPolicy,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.GetPolicyRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.GetPolicyResponse.SerializeToString,
             ),
             'CreateEventSourceMapping': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateEventSourceMapping,
@@ -984,6 +1033,87 @@ class Functions:
             '/eventplane.v1.Functions/DeleteFunctionEventInvokeConfig',
             eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigRequest.SerializeToString,
             eventplane_dot_v1_dot_functions__pb2.DeleteFunctionEventInvokeConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/AddPermission',
+            eventplane_dot_v1_dot_functions__pb2.AddPermissionRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.AddPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemovePermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/RemovePermission',
+            eventplane_dot_v1_dot_functions__pb2.RemovePermissionRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.RemovePermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/GetPolicy',
+            eventplane_dot_v1_dot_functions__pb2.GetPolicyRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.GetPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,13 +33,21 @@ class BusDef:
     description: str = ""
     schema_validation: bool = False
     created_ms: int = 0
+    # The resource-based policy (PutPermission) as JSON text; "" for none.
+    policy: str = ""
 
     @property
     def arn(self) -> str:
         return bus_arn(self.name)
 
     def to_spec(self) -> dict[str, Any]:
-        return {"description": self.description, "schema_validation": self.schema_validation}
+        spec: dict[str, Any] = {
+            "description": self.description,
+            "schema_validation": self.schema_validation,
+        }
+        if self.policy:
+            spec["policy"] = self.policy
+        return spec
 
     @staticmethod
     def from_resource(r: Resource) -> BusDef:
@@ -48,6 +56,7 @@ class BusDef:
             r.spec.get("description", ""),
             bool(r.spec.get("schema_validation", False)),
             r.created_at,
+            r.spec.get("policy", ""),
         )
 
 

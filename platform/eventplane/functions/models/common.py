@@ -21,6 +21,7 @@ FUNCTION: Final = "function"  # name
 VERSION: Final = "function-version"  # "<name>:<version>"
 ALIAS: Final = "function-alias"  # "<name>:<alias>"
 INVOKE_CONFIG: Final = "function-invoke-config"  # "<name>:<qualifier>"
+POLICY: Final = "function-policy"  # "<name>:<qualifier>" (resource-based policy)
 MAPPING: Final = "event-source-mapping"  # uuid
 
 LATEST: Final = "$LATEST"

@@ -132,6 +132,7 @@ def _stream_settings(args: argparse.Namespace) -> dict[str, Any]:
         "maximum_record_age_in_seconds": args.max_record_age,
         "bisect_batch_on_function_error": args.bisect,
         "parallelization_factor": args.parallelization,
+        "tumbling_window_in_seconds": args.tumbling_window_seconds,
         "destination_config": (
             None if args.on_failure is None else {"OnFailure": {"Destination": args.on_failure}}
         ),
@@ -244,6 +245,12 @@ def register_settings(
             help="split a failing batch in two and retry the halves",
         )
         stream.add_argument("--parallelization", type=int, metavar="N", help="1-10 per shard")
+        stream.add_argument(
+            "--tumbling-window-seconds",
+            type=int,
+            metavar="N",
+            help="0-900: carry the function's returned state within windows of N seconds",
+        )
         stream.add_argument(
             "--on-failure", metavar="ARN", help="queue or topic told about batches given up"
         )

@@ -40,6 +40,7 @@ class MappingCalls(ServiceCore):
         parallelization_factor: int | None = None,
         destination_config: Mapping[str, Any] | None = None,
         filter_criteria: Mapping[str, Any] | None = None,
+        tumbling_window_in_seconds: int | None = None,
     ) -> EventSourceMapping:
         """Invoke a function with batches of messages from a queue, or of changes from a
         table stream.
@@ -75,6 +76,10 @@ class MappingCalls(ServiceCore):
             filter_criteria: ``{"Filters": [{"Pattern": json}]}``: event patterns; a
                 record matching none is skipped without invoking (a queue's message is
                 deleted; its JSON ``body`` is matched as an object).
+            tumbling_window_in_seconds: streams: 0 (no window; the default) .. 900. The
+                function gets ``window``, ``state``, ``shardId``, ``isFinalInvokeForWindow``
+                and returns ``{"state": {...}}``, carried to the next batch of the window;
+                at its end a final invocation with ``isFinalInvokeForWindow`` true.
 
         Returns:
             The mapping; keep its ``uuid``.
@@ -105,6 +110,7 @@ class MappingCalls(ServiceCore):
             parallelization_factor=parallelization_factor,
             destination_config=destination_config,
             filter_criteria=filter_criteria,
+            tumbling_window_in_seconds=tumbling_window_in_seconds,
         )
         req.MergeFrom(pb.CreateEventSourceMappingRequest(**fields))
         return t.event_source_mapping(
@@ -127,6 +133,7 @@ class MappingCalls(ServiceCore):
         parallelization_factor: int | None = None,
         destination_config: Mapping[str, Any] | None = None,
         filter_criteria: Mapping[str, Any] | None = None,
+        tumbling_window_in_seconds: int | None = None,
     ) -> EventSourceMapping:
         """Change a mapping; what is left out (None) stays as it is.
 
@@ -140,7 +147,8 @@ class MappingCalls(ServiceCore):
                 failure reports.
             maximum_concurrency: 2-1,000.
             maximum_retry_attempts, maximum_record_age_in_seconds,
-            bisect_batch_on_function_error, parallelization_factor: streams, as for
+            bisect_batch_on_function_error, parallelization_factor,
+            tumbling_window_in_seconds: streams, as for
                 :meth:`create_event_source_mapping`.
             destination_config: streams: ``{"OnFailure": {"Destination": ""}}`` removes it.
             filter_criteria: replaces the filters; ``{"Filters": []}`` removes them.
@@ -164,6 +172,7 @@ class MappingCalls(ServiceCore):
             parallelization_factor=parallelization_factor,
             destination_config=destination_config,
             filter_criteria=filter_criteria,
+            tumbling_window_in_seconds=tumbling_window_in_seconds,
         )
         if filter_criteria is not None:
             fields["set_filter_patterns"] = True

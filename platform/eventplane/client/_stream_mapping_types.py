@@ -28,6 +28,8 @@ class StreamMappingSettings:
         on_failure_destination: the queue or topic ARN failed batches are described to.
         filter_patterns: FilterCriteria's patterns (JSON text); a record matching none
             is skipped.
+        tumbling_window_in_seconds: 0 (no window) .. 900: the function's returned
+            ``state`` is carried from batch to batch within each window of a shard.
     """
 
     starting_position: str
@@ -38,6 +40,7 @@ class StreamMappingSettings:
     parallelization_factor: int
     on_failure_destination: str | None
     filter_patterns: tuple[str, ...]
+    tumbling_window_in_seconds: int = 0
 
 
 def _on_failure(destination_config: Mapping[str, Any] | None) -> str | None:
@@ -76,6 +79,7 @@ def stream_request_fields(
     parallelization_factor: int | None,
     destination_config: Mapping[str, Any] | None,
     filter_criteria: Mapping[str, Any] | None,
+    tumbling_window_in_seconds: int | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of the Create/Update request messages."""
     fields: dict[str, Any] = {
@@ -85,6 +89,7 @@ def stream_request_fields(
         "parallelization_factor": parallelization_factor,
         "on_failure_destination": _on_failure(destination_config),
         "filter_patterns": _patterns(filter_criteria),
+        "tumbling_window_in_seconds": tumbling_window_in_seconds,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -108,4 +113,5 @@ def stream_settings(m: pb.EventSourceMapping) -> StreamMappingSettings | None:
         m.parallelization_factor,
         m.on_failure_destination or None,
         tuple(m.filter_patterns),
+        m.tumbling_window_in_seconds,
     )

@@ -139,6 +139,7 @@ def _stream_view(m: MappingDef) -> dict[str, Any]:
         "maximum_record_age_in_seconds": st.maximum_record_age_seconds,
         "bisect_batch_on_function_error": st.bisect_batch_on_function_error,
         "parallelization_factor": st.parallelization_factor,
+        "tumbling_window_in_seconds": st.tumbling_window_seconds,
         "destination_config": s.DestinationConfig(
             on_failure=s.OnFailure(st.on_failure) if st.on_failure else None
         ),
@@ -154,6 +155,7 @@ def _stream_fields(
         "maximum_record_age_seconds": req.maximum_record_age_in_seconds,
         "bisect_batch_on_function_error": req.bisect_batch_on_function_error,
         "parallelization_factor": req.parallelization_factor,
+        "tumbling_window_seconds": req.tumbling_window_in_seconds,
     }
     destination = req.destination_config
     if destination is not None:

@@ -100,6 +100,7 @@ def _mapping(m: s.EventSourceMappingConfiguration) -> pb.EventSourceMapping:
         maximum_record_age_in_seconds=m.maximum_record_age_in_seconds or 0,
         bisect_batch_on_function_error=bool(m.bisect_batch_on_function_error),
         parallelization_factor=m.parallelization_factor or 0,
+        tumbling_window_in_seconds=m.tumbling_window_in_seconds or 0,
         on_failure_destination=(
             (m.destination_config.on_failure.destination or "")
             if m.destination_config and m.destination_config.on_failure
@@ -123,6 +124,7 @@ def _stream_request(request: Any) -> dict[str, Any]:
         "maximum_record_age_in_seconds": _optional(request, "maximum_record_age_in_seconds"),
         "bisect_batch_on_function_error": _optional(request, "bisect_batch_on_function_error"),
         "parallelization_factor": _optional(request, "parallelization_factor"),
+        "tumbling_window_in_seconds": _optional(request, "tumbling_window_in_seconds"),
         "destination_config": (
             None if on_failure is None else s.DestinationConfig(on_failure=s.OnFailure(on_failure))
         ),

@@ -141,6 +141,7 @@ class EventSourceMappingConfiguration:
     parallelization_factor: int | None = None
     destination_config: DestinationConfig | None = None
     filter_criteria: FilterCriteria | None = None
+    tumbling_window_in_seconds: int | None = None
 
 
 # --- functions -------------------------------------------------------------------------------
@@ -412,6 +413,7 @@ class CreateEventSourceMappingRequest:
     parallelization_factor: int | None = None
     destination_config: DestinationConfig | None = None
     filter_criteria: FilterCriteria | None = None
+    tumbling_window_in_seconds: int | None = None
 
 
 @dataclass
@@ -430,6 +432,7 @@ class UpdateEventSourceMappingRequest:
     parallelization_factor: int | None = None
     destination_config: DestinationConfig | None = None
     filter_criteria: FilterCriteria | None = None
+    tumbling_window_in_seconds: int | None = None
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Where stream mappings keep their place, and which replica reads which shard.
 
 One compacted topic, ``<prefix>.fn.stream-checkpoints``, holds the checkpoint of every
-(mapping, shard): the position after the last batch fully processed, keyed
+(mapping, shard): the position after the last batch fully processed (and, with
+TumblingWindowInSeconds, the open window and its state as of that position), keyed
 ``<mapping uuid>/<shard id>``; a key always lands in the same partition (its *slot*).
 The runner replicas share the topic's partitions through the consumer group
 ``<prefix>.stream-mapping-owners``: the replica assigned a slot reads that partition to
@@ -21,6 +22,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -66,6 +68,7 @@ class Checkpoints:
         self._lock = threading.Lock()
         self._owned: set[int] = set()
         self._positions: dict[str, int] = {}
+        self._windows: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-checkpoints", daemon=True)
 
@@ -96,16 +99,31 @@ class Checkpoints:
         with self._lock:
             return self._positions.get(checkpoint_key(mapping_uuid, shard))
 
-    async def save(self, mapping_uuid: str, shard: str, position: int) -> None:
-        """Durable (acknowledged by every in-sync replica) when this returns."""
+    def window(self, mapping_uuid: str, shard: str) -> dict[str, Any] | None:
+        """The tumbling window open at the checkpoint (start, end, state), if any."""
+        with self._lock:
+            return self._windows.get(checkpoint_key(mapping_uuid, shard))
+
+    async def save(
+        self, mapping_uuid: str, shard: str, position: int, window: dict[str, Any] | None = None
+    ) -> None:
+        """Durable (acknowledged by every in-sync replica) when this returns; ``window``
+        is the tumbling window open at ``position`` (None: none)."""
         key = checkpoint_key(mapping_uuid, shard)
-        value = json.dumps({"position": position}).encode()
+        found: dict[str, Any] = {"position": position}
+        if window is not None:
+            found["window"] = window
+        value = json.dumps(found).encode()
         future = self._producer.produce(
             CHECKPOINT_TOPIC, value, key=key, partition=slot_of(mapping_uuid, shard)
         )
         await asyncio.wrap_future(future)
         with self._lock:
             self._positions[key] = position
+            if window is None:
+                self._windows.pop(key, None)
+            else:
+                self._windows[key] = window
 
     async def forget(self, mapping_uuid: str, shard: str) -> None:
         """A deleted mapping's checkpoint: a tombstone, so compaction drops it."""
@@ -116,6 +134,7 @@ class Checkpoints:
         await asyncio.wrap_future(future)
         with self._lock:
             self._positions.pop(key, None)
+            self._windows.pop(key, None)
 
     # --- the consumer thread ---------------------------------------------------------
     def _run(self) -> None:
@@ -141,7 +160,12 @@ class Checkpoints:
             for tp in partitions:
                 found = self._restore(reader, tp.partition)
                 with self._lock:
-                    self._positions.update(found)
+                    for key, value in found.items():
+                        self._positions[key] = int(value["position"])
+                        if value.get("window"):
+                            self._windows[key] = value["window"]
+                        else:
+                            self._windows.pop(key, None)
                     self._owned.add(tp.partition)
                 to_pause.append(TopicPartition(tp.topic, tp.partition))
             if partitions:
@@ -153,6 +177,7 @@ class Checkpoints:
                 self._owned -= lost
                 for key in [k for k in self._positions if _slot_of_key(k) in lost]:
                     del self._positions[key]
+                    self._windows.pop(key, None)
             if partitions:
                 self._on_change()
 
@@ -183,7 +208,7 @@ class Checkpoints:
                 _log.warning("closing the stream checkpoint consumer", error=str(exc))
             reader.close()
 
-    def _restore(self, reader: Consumer, partition: int) -> dict[str, int]:
+    def _restore(self, reader: Consumer, partition: int) -> dict[str, dict[str, Any]]:
         """Every checkpoint in one slot, read to the end it had when the restore began;
         retried until it reads (a slot must never be served without its checkpoints)."""
         while not self._stop.is_set():
@@ -200,8 +225,11 @@ def _slot_of_key(key: str) -> int:
     return slot_of(mapping_uuid, shard)
 
 
-def _read_slot(reader: Consumer, partition: int, timeout: float = 60.0) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _read_slot(
+    reader: Consumer, partition: int, timeout: float = 60.0
+) -> dict[str, dict[str, Any]]:
+    """The last checkpoint of every key in one slot: ``{"position": n[, "window": ...]}``."""
+    found: dict[str, dict[str, Any]] = {}
     tp = TopicPartition(CHECKPOINT_TOPIC, partition)
     low, high = reader.get_watermark_offsets(tp, timeout=10, cached=False)
     if high <= low:
@@ -220,7 +248,7 @@ def _read_slot(reader: Consumer, partition: int, timeout: float = 60.0) -> dict[
                 if value is None:
                     found.pop(key, None)
                 else:
-                    found[key] = int(json.loads(value)["position"])
+                    found[key] = json.loads(value)
             pos = reader.position([tp])[0].offset
             if pos != OFFSET_INVALID and pos >= high:
                 return found

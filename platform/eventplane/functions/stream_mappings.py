@@ -14,6 +14,10 @@ where it resumes, comes from :mod:`.stream_checkpoints`. Per shard, a reader:
    record age, partial failures, OnFailure records);
 3. writes the checkpoint after the chunk. A failing batch blocks its shard, and nothing
    after it runs, until it succeeds or is given up; a crash repeats at most the chunk.
+
+With TumblingWindowInSeconds the chunk's records go through one lane, window by window,
+through a :class:`.stream_windows.Tumbler` that carries the function's state; the open
+window is saved with the checkpoint.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from eventplane.functions.stream_batches import (
     lanes,
 )
 from eventplane.functions.stream_checkpoints import Checkpoints, slot_of
+from eventplane.functions.stream_windows import Tumbler, Window, by_window
 from eventplane.kafka.clients import Producer
 from eventplane.messaging.stream_sources import StreamRecord, StreamSource
 from eventplane.observability.logging import get_logger
@@ -170,6 +175,15 @@ class StreamMappingRunner:
         settings = mapping.stream
         assert settings is not None
         filters = [compile_filter(p) for p in settings.filters]
+        tumbler: Tumbler | None = None
+        if settings.tumbling_window_seconds:
+            tumbler = Tumbler(
+                settings.tumbling_window_seconds,
+                stream_arn=mapping.event_source_arn,
+                shard=shard,
+                run=lambda payload: self._outcome(mapping, payload),
+                now_ms=self._clock,
+            )
         processor = BatchProcessor(
             StreamPolicy(
                 maximum_retry_attempts=settings.maximum_retry_attempts,
@@ -177,7 +191,7 @@ class StreamMappingRunner:
                 bisect=settings.bisect_batch_on_function_error,
                 report_batch_item_failures=mapping.report_batch_item_failures,
             ),
-            invoke=lambda batch: self._invoke(mapping, batch),
+            invoke=(tumbler.invoke if tumbler else lambda batch: self._invoke(mapping, batch)),
             discard=lambda failure: self._discard(mapping, shard, failure),
             now_ms=self._clock,
         )
@@ -189,25 +203,39 @@ class StreamMappingRunner:
                     raise EventplaneError("stream mappings need the tables role in this process")
                 if position is None:
                     position = await self._start(source, mapping, shard)
+                    if tumbler is not None:
+                        tumbler.window = self._saved_window(mapping, shard)
                 records, following = await self._gather(source, mapping, shard, position)
                 kept = [
                     r for r in records if not filters or any(f.matches(r.record) for f in filters)
                 ]
                 if kept:
-                    factor = settings.parallelization_factor
-                    await asyncio.gather(
-                        *(
-                            self._lane(processor, lane, mapping.batch_size)
-                            for lane in lanes(kept, factor)
+                    if tumbler is not None:
+                        await self._windows(processor, tumbler, kept, mapping.batch_size)
+                    else:
+                        factor = settings.parallelization_factor
+                        await asyncio.gather(
+                            *(
+                                self._lane(processor, lane, mapping.batch_size)
+                                for lane in lanes(kept, factor)
+                            )
                         )
-                    )
                     age = max(0, self._clock() - kept[-1].created_ms) / 1000
                     metrics.MAPPING_ITERATOR_AGE.labels(mapping.function, mapping.uuid).set(age)
                 elif not records:
                     metrics.MAPPING_ITERATOR_AGE.labels(mapping.function, mapping.uuid).set(0)
-                if following != position:
-                    await self._checkpoints.save(mapping.uuid, shard, following)
-                    position = following
+                if tumbler is None:
+                    if following != position:
+                        await self._checkpoints.save(mapping.uuid, shard, following)
+                        position = following
+                else:
+                    opened = tumbler.window
+                    if not records:
+                        await tumbler.close_if_over()
+                    if following != position or tumbler.window is not opened:
+                        window = tumbler.window.to_json() if tumbler.window else None
+                        await self._checkpoints.save(mapping.uuid, shard, following, window)
+                        position = following
                 if not records:
                     await asyncio.sleep(IDLE_POLL_S)
             except asyncio.CancelledError:
@@ -219,7 +247,20 @@ class StreamMappingRunner:
                     "stream mapping read failed", mapping=mapping.uuid, shard=shard, error=message
                 )
                 position = self._checkpoints.position(mapping.uuid, shard)
+                if tumbler is not None:
+                    tumbler.window = self._saved_window(mapping, shard)
                 await asyncio.sleep(ERROR_PAUSE_S)
+
+    def _saved_window(self, mapping: MappingDef, shard: str) -> Window | None:
+        return Window.from_json(self._checkpoints.window(mapping.uuid, shard))
+
+    async def _windows(
+        self, processor: BatchProcessor, tumbler: Tumbler, kept: list[StreamRecord], size: int
+    ) -> None:
+        """One lane, window by window: the state passes from batch to batch in order."""
+        for run in by_window(kept, tumbler.seconds):
+            await tumbler.enter(run[0])
+            await self._lane(processor, run, size)
 
     async def _start(self, source: StreamSource, mapping: MappingDef, shard: str) -> int:
         """The checkpoint, or (first time) where StartingPosition says, saved at once."""
@@ -267,6 +308,9 @@ class StreamMappingRunner:
 
     async def _invoke(self, mapping: MappingDef, batch: list[StreamRecord]) -> Outcome:
         payload = json.dumps(event(batch, mapping.event_source_arn)).encode()
+        return await self._outcome(mapping, payload)
+
+    async def _outcome(self, mapping: MappingDef, payload: bytes) -> Outcome:
         result = await self._run(mapping, payload)
         outcome = Outcome(
             result.function_error,

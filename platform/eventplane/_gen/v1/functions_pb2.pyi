@@ -1277,6 +1277,7 @@ class EventSourceMapping(_message.Message):
     PARALLELIZATION_FACTOR_FIELD_NUMBER: _builtins.int
     ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
     FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
+    TUMBLING_WINDOW_IN_SECONDS_FIELD_NUMBER: _builtins.int
     uuid: _builtins.str
     event_source_arn: _builtins.str
     """a queue ARN or a table stream ARN"""
@@ -1306,6 +1307,8 @@ class EventSourceMapping(_message.Message):
     """1-10"""
     on_failure_destination: _builtins.str
     """a queue or topic ARN"""
+    tumbling_window_in_seconds: _builtins.int
+    """0 (no window) .. 900"""
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """ReportBatchItemFailures"""
@@ -1335,10 +1338,11 @@ class EventSourceMapping(_message.Message):
         parallelization_factor: _builtins.int = ...,
         on_failure_destination: _builtins.str = ...,
         filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
+        tumbling_window_in_seconds: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_arn", b"function_arn", "function_response_types", b"function_response_types", "last_modified", b"last_modified", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms", "state", b"state", "state_transition_reason", b"state_transition_reason", "uuid", b"uuid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_arn", b"function_arn", "function_response_types", b"function_response_types", "last_modified", b"last_modified", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms", "state", b"state", "state_transition_reason", b"state_transition_reason", "tumbling_window_in_seconds", b"tumbling_window_in_seconds", "uuid", b"uuid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1363,6 +1367,7 @@ class CreateEventSourceMappingRequest(_message.Message):
     PARALLELIZATION_FACTOR_FIELD_NUMBER: _builtins.int
     ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
     FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
+    TUMBLING_WINDOW_IN_SECONDS_FIELD_NUMBER: _builtins.int
     event_source_arn: _builtins.str
     function_name: _builtins.str
     batch_size: _builtins.int
@@ -1377,6 +1382,8 @@ class CreateEventSourceMappingRequest(_message.Message):
     bisect_batch_on_function_error: _builtins.bool
     parallelization_factor: _builtins.int
     on_failure_destination: _builtins.str
+    tumbling_window_in_seconds: _builtins.int
+    """0 (no window) .. 900"""
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1399,10 +1406,11 @@ class CreateEventSourceMappingRequest(_message.Message):
         parallelization_factor: _builtins.int | None = ...,
         on_failure_destination: _builtins.str | None = ...,
         filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
+        tumbling_window_in_seconds: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position_timestamp_ms", b"starting_position_timestamp_ms"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "_tumbling_window_in_seconds", b"_tumbling_window_in_seconds", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position_timestamp_ms", b"starting_position_timestamp_ms", "tumbling_window_in_seconds", b"tumbling_window_in_seconds"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_starting_position_timestamp_ms", b"_starting_position_timestamp_ms", "_tumbling_window_in_seconds", b"_tumbling_window_in_seconds", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "event_source_arn", b"event_source_arn", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "starting_position", b"starting_position", "starting_position_timestamp_ms", b"starting_position_timestamp_ms", "tumbling_window_in_seconds", b"tumbling_window_in_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__batch_size: _TypeAlias = _typing.Literal["batch_size"]  # noqa: Y015
     _WhichOneofArgType__batch_size: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size"]  # noqa: Y015
@@ -1422,6 +1430,8 @@ class CreateEventSourceMappingRequest(_message.Message):
     _WhichOneofArgType__parallelization_factor: _TypeAlias = _typing.Literal["_parallelization_factor", b"_parallelization_factor"]  # noqa: Y015
     _WhichOneofReturnType__starting_position_timestamp_ms: _TypeAlias = _typing.Literal["starting_position_timestamp_ms"]  # noqa: Y015
     _WhichOneofArgType__starting_position_timestamp_ms: _TypeAlias = _typing.Literal["_starting_position_timestamp_ms", b"_starting_position_timestamp_ms"]  # noqa: Y015
+    _WhichOneofReturnType__tumbling_window_in_seconds: _TypeAlias = _typing.Literal["tumbling_window_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__tumbling_window_in_seconds: _TypeAlias = _typing.Literal["_tumbling_window_in_seconds", b"_tumbling_window_in_seconds"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__batch_size) -> _WhichOneofReturnType__batch_size | None: ...
     @_typing.overload
@@ -1440,6 +1450,8 @@ class CreateEventSourceMappingRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__parallelization_factor) -> _WhichOneofReturnType__parallelization_factor | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__starting_position_timestamp_ms) -> _WhichOneofReturnType__starting_position_timestamp_ms | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tumbling_window_in_seconds) -> _WhichOneofReturnType__tumbling_window_in_seconds | None: ...
 
 Global___CreateEventSourceMappingRequest: _TypeAlias = CreateEventSourceMappingRequest  # noqa: Y015
 
@@ -1462,6 +1474,7 @@ class UpdateEventSourceMappingRequest(_message.Message):
     ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
     SET_FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
     FILTER_PATTERNS_FIELD_NUMBER: _builtins.int
+    TUMBLING_WINDOW_IN_SECONDS_FIELD_NUMBER: _builtins.int
     uuid: _builtins.str
     function_name: _builtins.str
     batch_size: _builtins.int
@@ -1477,6 +1490,8 @@ class UpdateEventSourceMappingRequest(_message.Message):
     on_failure_destination: _builtins.str
     """"" removes it"""
     set_filter_patterns: _builtins.bool
+    tumbling_window_in_seconds: _builtins.int
+    """0 (no window) .. 900"""
     @_builtins.property
     def function_response_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1499,10 +1514,11 @@ class UpdateEventSourceMappingRequest(_message.Message):
         on_failure_destination: _builtins.str | None = ...,
         set_filter_patterns: _builtins.bool = ...,
         filter_patterns: _abc.Iterable[_builtins.str] | None = ...,
+        tumbling_window_in_seconds: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_tumbling_window_in_seconds", b"_tumbling_window_in_seconds", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "tumbling_window_in_seconds", b"tumbling_window_in_seconds"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "set_filter_patterns", b"set_filter_patterns", "set_function_response_types", b"set_function_response_types", "uuid", b"uuid"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size", "_bisect_batch_on_function_error", b"_bisect_batch_on_function_error", "_enabled", b"_enabled", "_maximum_batching_window_in_seconds", b"_maximum_batching_window_in_seconds", "_maximum_concurrency", b"_maximum_concurrency", "_maximum_record_age_in_seconds", b"_maximum_record_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_parallelization_factor", b"_parallelization_factor", "_tumbling_window_in_seconds", b"_tumbling_window_in_seconds", "batch_size", b"batch_size", "bisect_batch_on_function_error", b"bisect_batch_on_function_error", "enabled", b"enabled", "filter_patterns", b"filter_patterns", "function_name", b"function_name", "function_response_types", b"function_response_types", "maximum_batching_window_in_seconds", b"maximum_batching_window_in_seconds", "maximum_concurrency", b"maximum_concurrency", "maximum_record_age_in_seconds", b"maximum_record_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "parallelization_factor", b"parallelization_factor", "set_filter_patterns", b"set_filter_patterns", "set_function_response_types", b"set_function_response_types", "tumbling_window_in_seconds", b"tumbling_window_in_seconds", "uuid", b"uuid"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__batch_size: _TypeAlias = _typing.Literal["batch_size"]  # noqa: Y015
     _WhichOneofArgType__batch_size: _TypeAlias = _typing.Literal["_batch_size", b"_batch_size"]  # noqa: Y015
@@ -1522,6 +1538,8 @@ class UpdateEventSourceMappingRequest(_message.Message):
     _WhichOneofArgType__on_failure_destination: _TypeAlias = _typing.Literal["_on_failure_destination", b"_on_failure_destination"]  # noqa: Y015
     _WhichOneofReturnType__parallelization_factor: _TypeAlias = _typing.Literal["parallelization_factor"]  # noqa: Y015
     _WhichOneofArgType__parallelization_factor: _TypeAlias = _typing.Literal["_parallelization_factor", b"_parallelization_factor"]  # noqa: Y015
+    _WhichOneofReturnType__tumbling_window_in_seconds: _TypeAlias = _typing.Literal["tumbling_window_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__tumbling_window_in_seconds: _TypeAlias = _typing.Literal["_tumbling_window_in_seconds", b"_tumbling_window_in_seconds"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__batch_size) -> _WhichOneofReturnType__batch_size | None: ...
     @_typing.overload
@@ -1540,6 +1558,8 @@ class UpdateEventSourceMappingRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__on_failure_destination) -> _WhichOneofReturnType__on_failure_destination | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__parallelization_factor) -> _WhichOneofReturnType__parallelization_factor | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tumbling_window_in_seconds) -> _WhichOneofReturnType__tumbling_window_in_seconds | None: ...
 
 Global___UpdateEventSourceMappingRequest: _TypeAlias = UpdateEventSourceMappingRequest  # noqa: Y015
 

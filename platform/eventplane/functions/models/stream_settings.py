@@ -30,6 +30,7 @@ MIN_RECORD_AGE, MAX_RECORD_AGE = 60, 604_800
 MAX_PARALLELIZATION: Final = 10
 MAX_FILTERS: Final = 5
 MAX_PATTERN_LENGTH: Final = 4096
+MAX_TUMBLING_WINDOW: Final = 900
 
 # Lambda's filter rules are EventBridge's pattern language.
 FILTER_DIALECT: Final = Dialect(
@@ -96,6 +97,7 @@ class StreamSettings:
     on_failure: str | None = None
     filters: tuple[str, ...] = ()
     created_ms: int = 0  # where LATEST starts: the mapping's creation
+    tumbling_window_seconds: int = 0  # 0: no window, no state
 
     @staticmethod
     def build(
@@ -109,6 +111,7 @@ class StreamSettings:
         on_failure: str | None = None,
         filters: Iterable[str] = (),
         created_ms: int = 0,
+        tumbling_window_seconds: int | None = None,
     ) -> StreamSettings:
         if not starting_position:
             raise InvalidParameterValueException(
@@ -137,6 +140,12 @@ class StreamSettings:
             )
         factor = 1 if parallelization_factor is None else parallelization_factor
         _in_range("parallelizationFactor", factor, 1, MAX_PARALLELIZATION)
+        window = 0 if tumbling_window_seconds is None else tumbling_window_seconds
+        if not 0 <= window <= MAX_TUMBLING_WINDOW:
+            raise InvalidParameterValueException(
+                f"TumblingWindowInSeconds must be between 0 (no window) and "
+                f"{MAX_TUMBLING_WINDOW} seconds, got {window}"
+            )
         if on_failure is not None:
             found = arns.parse_as(on_failure, arns.Kind.QUEUE, arns.Kind.TOPIC)
             if found is None:
@@ -155,6 +164,7 @@ class StreamSettings:
             on_failure=on_failure or None,
             filters=filter_patterns(filters),
             created_ms=created_ms,
+            tumbling_window_seconds=window,
         )
 
     def update(self, **changes: Any) -> StreamSettings:
@@ -187,6 +197,7 @@ STREAM_ONLY: Final = (
     "bisect_batch_on_function_error",
     "parallelization_factor",
     "on_failure",
+    "tumbling_window_seconds",
 )
 _NAMES: Final = {
     "starting_position": "StartingPosition",
@@ -196,6 +207,7 @@ _NAMES: Final = {
     "bisect_batch_on_function_error": "BisectBatchOnFunctionError",
     "parallelization_factor": "ParallelizationFactor",
     "on_failure": "DestinationConfig",
+    "tumbling_window_seconds": "TumblingWindowInSeconds",
 }
 
 

@@ -51,3 +51,15 @@ def handle(event: dict[str, Any], context: Any) -> Any:
     if bad:
         return {"batchItemFailures": [{"itemIdentifier": s} for s in bad]}
     return None
+
+
+def count(event: dict[str, Any], context: Any) -> Any:
+    """TumblingWindowInSeconds: adds the batch's records to ``state["count"]`` and appends
+    the event (without records, with their sequence numbers) to ``windows.jsonl``."""
+    state = Path(os.environ["STATE_DIR"])
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+    seen = {k: v for k, v in event.items() if k != "Records"}
+    with open(state / "windows.jsonl", "a") as f:
+        f.write(json.dumps({**seen, "seqs": seqs, "keys": keys}) + "\n")
+    return {"state": {"count": event["state"].get("count", 0) + len(seqs)}}

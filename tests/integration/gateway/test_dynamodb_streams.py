@@ -1,29 +1,33 @@
 """DynamoDB Streams through the gateway with boto3 and aiobotocore, unchanged: write to a
 table, list and describe its stream, iterate every shard and read the INSERT, MODIFY and
-REMOVE records exactly as DynamoDB Streams shapes them."""
+REMOVE records exactly as DynamoDB Streams shapes them; a Lambda event source mapping of
+the stream keeps its stream settings (TumblingWindowInSeconds) through the round trip."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from eventplane.testing import EventplaneProcess, eventually
 
 from .aio import Loop
 from .conftest import _settings
-from .support import gateway_process
+from .support import ACCOUNT, gateway_process
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
-    process = gateway_process(eventplane_kafka, "api,tables")
+    process = gateway_process(eventplane_kafka, "api,tables,runner")
     try:
         yield process
     finally:
@@ -183,3 +187,48 @@ def test_stream_errors(streams: Any, table: tuple[str, str]) -> None:
         "ValidationException",
         "ExpiredIteratorException",
     )
+
+
+def _package() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("app.py", "def handle(event, context):\n    return {'state': {}}\n")
+    return buffer.getvalue()
+
+
+def test_a_stream_mappings_tumbling_window_round_trips(
+    server: EventplaneProcess, stack: str, aio_loop: Loop, table: tuple[str, str]
+) -> None:
+    _, arn = table
+    lam = _client(server, stack, aio_loop, "lambda")
+    name = f"gw-fn-{uuid.uuid4().hex[:10]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/test",
+        Handler="app.handle",
+        Code={"ZipFile": _package()},
+    )
+    try:
+        created = lam.create_event_source_mapping(
+            EventSourceArn=arn,
+            FunctionName=name,
+            StartingPosition="LATEST",
+            TumblingWindowInSeconds=120,
+            Enabled=False,
+        )
+        uid = created["UUID"]
+        assert created["TumblingWindowInSeconds"] == 120
+        assert lam.get_event_source_mapping(UUID=uid)["TumblingWindowInSeconds"] == 120
+        listed = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+        assert [m["TumblingWindowInSeconds"] for m in listed] == [120]
+        updated = lam.update_event_source_mapping(UUID=uid, TumblingWindowInSeconds=30)
+        assert updated["TumblingWindowInSeconds"] == 30
+        with pytest.raises(ClientError) as caught:
+            lam.update_event_source_mapping(UUID=uid, TumblingWindowInSeconds=901)
+        error = caught.value.response["Error"]
+        assert error["Code"] == "InvalidParameterValueException"
+        assert "TumblingWindowInSeconds" in error["Message"]
+        lam.delete_event_source_mapping(UUID=uid)
+    finally:
+        lam.delete_function(FunctionName=name)

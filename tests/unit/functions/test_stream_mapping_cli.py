@@ -38,6 +38,7 @@ def test_create_mapping_with_stream_options(served: tuple[FakeFunctions, str], r
         "--starting-position", "AT_TIMESTAMP", "--starting-timestamp", "1700000000.5",
         "--max-retries", "3", "--max-record-age", "3600", "--bisect", "--parallelization", "2",
         "--on-failure", DLQ, "--filter", PATTERN, "--filter", "{}",
+        "--tumbling-window-seconds", "60",
     )  # fmt: skip
     assert result == (0, UUID + "\n", "")
     req = fake.only("CreateEventSourceMapping")
@@ -49,6 +50,7 @@ def test_create_mapping_with_stream_options(served: tuple[FakeFunctions, str], r
     assert req.bisect_batch_on_function_error and req.parallelization_factor == 2
     assert req.on_failure_destination == DLQ
     assert list(req.filter_patterns) == [PATTERN, "{}"]
+    assert req.HasField("tumbling_window_in_seconds") and req.tumbling_window_in_seconds == 60
 
 
 def test_update_mapping_with_stream_options(served: tuple[FakeFunctions, str], run: Any) -> None:
@@ -63,6 +65,10 @@ def test_update_mapping_with_stream_options(served: tuple[FakeFunctions, str], r
     run("update-mapping", UUID, "--filter", PATTERN)
     req = fake.calls[-1][1]
     assert req.set_filter_patterns and list(req.filter_patterns) == [PATTERN]
+    assert not req.HasField("tumbling_window_in_seconds")
+    run("update-mapping", UUID, "--tumbling-window-seconds", "0")
+    req = fake.calls[-1][1]
+    assert req.HasField("tumbling_window_in_seconds") and req.tumbling_window_in_seconds == 0
 
 
 def test_sdk_shows_a_stream_mappings_settings(served: tuple[FakeFunctions, str]) -> None:
@@ -77,6 +83,7 @@ def test_sdk_shows_a_stream_mappings_settings(served: tuple[FakeFunctions, str])
             parallelization_factor=1,
             on_failure_destination=DLQ,
             filter_patterns=[PATTERN],
+            tumbling_window_in_seconds=300,
         )
     )
     fake.responses["GetEventSourceMapping"] = m
@@ -86,6 +93,7 @@ def test_sdk_shows_a_stream_mappings_settings(served: tuple[FakeFunctions, str])
     assert got.stream.starting_position == "TRIM_HORIZON"
     assert got.stream.on_failure_destination == DLQ
     assert got.stream.filter_patterns == (PATTERN,)
+    assert got.stream.tumbling_window_in_seconds == 300
     fake.responses["GetEventSourceMapping"] = pb_mapping()
     with Client(endpoint) as ep:
         assert ep.functions.get_event_source_mapping(UUID).stream is None

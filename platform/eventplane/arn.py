@@ -5,8 +5,8 @@ AWS into configuration (redrive policies, targets, destinations, subscriptions).
 parsing accepts any partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...), region and
 account, while formatting always writes this installation's identity: the region and
 account the server was configured with (``configure``, from EVENTPLANE_REGION and
-EVENTPLANE_ACCOUNT_ID), the account replaced by the caller's for the length of an
-AWS-protocol call signed by a key of another account (``acting_for``). Parsing is
+EVENTPLANE_ACCOUNT_ID), whoever calls: resources are not scoped by account yet, so an
+ARN names a resource the same way for every caller. Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
 
@@ -16,11 +16,7 @@ API words the message differently.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -39,7 +35,6 @@ __all__ = [
     "Resource",
     "Target",
     "TargetKind",
-    "acting_for",
     "activity_arn",
     "archive_arn",
     "bus_arn",
@@ -83,17 +78,6 @@ class Identity:
 
 # One per process: the server sets it from its settings before any component starts.
 _installation = Identity(DEFAULT_REGION, DEFAULT_ACCOUNT)
-# The account of the AWS-protocol call being served (the signing key's), and the task
-# serving it: tasks the call starts inherit the variable, but not the account, so a
-# long-lived task first started by one caller does not format in its account forever.
-_caller: ContextVar[tuple[str, object] | None] = ContextVar("eventplane_caller", default=None)
-
-
-def _current_task() -> object:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running loop: a thread, or plain synchronous code
-        return None
 
 
 def configure(region: str, account: str) -> None:
@@ -103,22 +87,8 @@ def configure(region: str, account: str) -> None:
 
 
 def identity() -> Identity:
-    """The identity to format ARNs with now: the caller's account inside ``acting_for``."""
-    caller = _caller.get()
-    if caller is None or caller[0] == _installation.account or caller[1] is not _current_task():
-        return _installation
-    return Identity(_installation.region, caller[0])
-
-
-@contextmanager
-def acting_for(account: str) -> Iterator[None]:
-    """Format ARNs in ``account`` (a gateway call's signing key's) within the block, in
-    the task that runs it."""
-    token = _caller.set((account, _current_task()))
-    try:
-        yield
-    finally:
-        _caller.reset(token)
+    """The identity ARNs are formatted with."""
+    return _installation
 
 
 # arn:partition:service:region:account:resource (the resource may hold ':' and '/').

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,33 +105,6 @@ def test_other_installations_arns_are_accepted(configured: None) -> None:
     assert arn.target("arn:aws-cn:lambda:cn-north-1:210987654321:function:f:prod") is not None
     stream = "arn:aws:dynamodb:us-east-1:999999999999:table/orders/stream/2026-01-01T00:00:00.000"
     assert parse_stream_arn(stream) == ("orders", "2026-01-01T00:00:00.000")
-
-
-def test_acting_for_formats_in_the_callers_account_then_restores(configured: None) -> None:
-    with arn.acting_for("444455556666"):
-        assert arn.topic_arn("t") == "arn:aws:sns:eu-west-1:444455556666:t"
-        assert arn.identity().region == REGION
-    assert arn.topic_arn("t") == "arn:aws:sns:eu-west-1:123456789012:t"
-
-
-def test_tasks_started_by_a_call_keep_the_installation_account(configured: None) -> None:
-    async def call() -> tuple[str, str]:
-        with arn.acting_for("444455556666"):
-            # A task the call starts (a long-lived loop, say) inherits the context...
-            child = asyncio.create_task(asyncio.sleep(0, arn.queue_arn("q")))
-            background = asyncio.create_task(_later())
-            mine = arn.queue_arn("q")
-            await child
-            return mine, await background
-
-    async def _later() -> str:
-        await asyncio.sleep(0)
-        return arn.queue_arn("q")
-
-    mine, background = asyncio.run(call())
-    assert mine == "arn:aws:sqs:eu-west-1:444455556666:q"
-    # ...but not the caller's account.
-    assert background == "arn:aws:sqs:eu-west-1:123456789012:q"
 
 
 # --- who carries the identity -----------------------------------------------------------

@@ -24,7 +24,6 @@ from urllib.parse import parse_qsl
 
 from botocore.model import ServiceModel
 
-from eventplane import arn as arns
 from eventplane.errors import EventplaneError, InternalFailure, ServiceUnavailable
 from eventplane.gateway import json_protocol, query_protocol, rest_json_protocol
 from eventplane.gateway.authz import GatewayAuthorizer
@@ -313,10 +312,11 @@ class GatewayApp:
         op = operation(model, action)
         assert op is not None
         request = to_request(request_cls, members)
-        # ARNs the call checks and answers with are in the signing key's account.
-        with arns.acting_for(principal.account):
-            self.authorizer.check(principal, model.service_name, action, request, req.request_id)
-            result = await call(request)
+        # ARNs are the installation's (EVENTPLANE_ACCOUNT_ID) whoever signs: resources are
+        # not scoped by account yet, so an ARN in the signer's account would name the same
+        # resource differently per caller (and miss resource policies written by others).
+        self.authorizer.check(principal, model.service_name, action, request, req.request_id)
+        result = await call(request)
         # Empty lists and maps: the query protocol writes an empty element (SNS's
         # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
         # those that moved from query (SQS), whose empty flattened lists never showed.

@@ -101,7 +101,7 @@ def test_sqs_calls_are_allowed_and_denied_by_the_keys_principal(
     assert refused["Error"]["Code"] == "AccessDenied"
     assert refused["Error"]["Message"] == (
         "User: ci is not authorized to perform: sqs:SendMessage on resource: "
-        f"arn:aws:sqs:local:{ACCOUNT}:payments because no identity-based policy allows "
+        "arn:aws:sqs:local:000000000000:payments because no identity-based policy allows "
         "the sqs:SendMessage action"
     )
     assert _denied(ci.delete_queue, QueueUrl=orders)["Error"]["Code"] == "AccessDenied"

@@ -61,20 +61,38 @@ def eventplane_server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
         server.stop()
 
 
-@pytest.fixture(autouse=True)
-def _eventplane_server_alive(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A session server that died fails the test that finds it dead, once, with the
-    server's last log lines, and is started again: one crash is one failure that
-    says why, not every later test of the session failing on a refused connection."""
-    yield
-    if "eventplane_server" not in request.fixturenames:
-        return
-    server: EventplaneProcess = request.getfixturevalue("eventplane_server")
+# Shared servers found dead during the session: (test, exit code, log tail).
+DIED: list[tuple[str, int | None, str]] = []
+
+
+def revive(server: EventplaneProcess, nodeid: str) -> None:
+    """Start a shared (session/module) server again if it died, on the same ports, and
+    record its exit code and last log lines for the session's summary.
+
+    A shared server's death would otherwise fail every later test that uses it with a
+    refused connection, saying nothing of why. The test during which it died fails on
+    its own if it saw the death; the summary names every death so it is never silent.
+    """
     if server.proc is None or server.proc.poll() is None:
         return
-    code, tail = server.proc.returncode, server.log_tail(80)
-    server.start()  # same ports: later tests and their clients carry on
-    pytest.fail(f"the session's eventplane server died (exit {code}); its log ends:\n{tail}")
+    DIED.append((nodeid, server.proc.returncode, server.log_tail(60)))
+    server.start()
+
+
+@pytest.fixture(autouse=True)
+def _eventplane_server_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "eventplane_server" in request.fixturenames:
+        revive(request.getfixturevalue("eventplane_server"), request.node.nodeid)
+    yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not DIED:
+        return
+    terminalreporter.section("eventplane servers that died and were restarted", red=True)
+    for nodeid, code, tail in DIED:
+        terminalreporter.write_line(f"before {nodeid}: exit {code}; its log ends:")
+        terminalreporter.write_line(tail)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import pytest
 from botocore.config import Config
 
 from eventplane.testing import EventplaneProcess
+from eventplane.testing.pytest_plugin import revive
 
 from .aio import Loop
 from .support import KEY, REGION, SECRET, gateway_process
@@ -35,6 +36,12 @@ def gateway(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _gateway_alive(request: pytest.FixtureRequest) -> None:
+    if "gateway" in request.fixturenames:
+        revive(request.getfixturevalue("gateway"), request.node.nodeid)
 
 
 @pytest.fixture(scope="session", params=["boto3", "aiobotocore"])

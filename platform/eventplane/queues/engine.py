@@ -228,10 +228,20 @@ class QueueEngine:
             await asyncio.sleep(0.1)
 
     async def forward(self, address: str, call: Callable[..., Any], request: Any) -> Any:
+        response, _ = await self.forward_with_trailers(address, call, request)
+        return response
+
+    async def forward_with_trailers(
+        self, address: str, call: Callable[..., Any], request: Any
+    ) -> tuple[Any, dict[str, str]]:
+        """The owner's answer and its trailing metadata (e.g. its pulse generation)."""
         try:
-            return await call(request, metadata=self.forwarder.metadata(), timeout=30)
+            pending = call(request, metadata=self.forwarder.metadata(), timeout=30)
+            response = await pending
+            trailers = await pending.trailing_metadata()
         except grpc.RpcError as exc:
             raise from_rpc(exc) from None
+        return response, {str(k): str(v) for k, v in trailers or ()}
 
     # --- send -------------------------------------------------------------------------------
     async def send(self, qd: QueueDef, record: Record) -> tuple[str, str]:

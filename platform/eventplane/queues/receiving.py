@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import grpc
 
 from eventplane._gen.v1 import queues_pb2 as pb
-from eventplane.errors import from_rpc
+from eventplane.errors import EventplaneError
 from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
@@ -185,19 +185,15 @@ class Receiver:
         fwd.message_system_attribute_names.extend(req.attribute_names)
         pulses: dict[str, int] = {}
         for address in remotes:
-            call = engine.forwarder.stub(address).ReceiveMessage(
-                fwd, metadata=engine.forwarder.metadata(), timeout=30
-            )
             try:
-                resp = await call
-                trailers = await call.trailing_metadata()
-            except grpc.RpcError as exc:
-                _log.info("forwarded receive failed", owner=address, error=from_rpc(exc).message)
+                resp, trailers = await engine.forward_with_trailers(
+                    address, engine.forwarder.stub(address).ReceiveMessage, fwd
+                )
+            except EventplaneError as exc:
+                _log.info("forwarded receive failed", owner=address, error=exc.message)
                 continue
-            for key, value in trailers or ():
-                if key == PULSE_KEY:
-                    with contextlib.suppress(ValueError):
-                        pulses[address] = int(value)
+            with contextlib.suppress(KeyError, ValueError):
+                pulses[address] = int(trailers[PULSE_KEY])
             if resp.messages:
                 return to_shape(shapes.ReceiveMessageResult, resp).messages, pulses
         return [], pulses

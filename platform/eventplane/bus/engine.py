@@ -62,7 +62,8 @@ from eventplane.errors import (
     ValidationException,
 )
 from eventplane.kafka import naming
-from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
+from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
+from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 
@@ -257,7 +258,7 @@ class BusEngine:
         for r in self.registry.find(RULE, f"{name}:"):
             await asyncio.to_thread(self.registry.delete, RULE, r.name)
         await asyncio.to_thread(self.registry.delete, BUS, name)
-        await asyncio.to_thread(delete_topics, self.ctx.settings, [naming.bus_topic(name)])
+        await asyncio.to_thread(retire_topics, self.ctx.settings, [naming.bus_topic(name)])
 
     # --- rules ------------------------------------------------------------------------------
     def rules(self, bus: str, prefix: str = "") -> list[RuleDef]:

@@ -43,9 +43,9 @@ from eventplane.kafka.clients import (
     TopicSpec,
     client_config,
     consumer_config,
-    delete_topics,
     ensure_topics,
 )
+from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 
@@ -136,7 +136,7 @@ class History:
     async def delete_archive(self, archive: ArchiveDef) -> None:
         await asyncio.to_thread(self.registry.delete, ARCHIVE, archive.name)
         await asyncio.to_thread(
-            delete_topics, self.ctx.settings, [naming.archive_topic(archive.name)]
+            retire_topics, self.ctx.settings, [naming.archive_topic(archive.name)]
         )
 
     def archive_stats(self, archive: ArchiveDef) -> tuple[int, int]:

@@ -27,10 +27,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from eventplane.config import ENV_PREFIX, Settings
 from eventplane.kafka.naming import family
 from eventplane.observability import stages
+from eventplane.observability.logging import Throttle
 from eventplane.observability.metrics import KAFKA_PRODUCE_ERRORS
 from eventplane.observability.tracing import kafka_headers
 
 _log = logging.getLogger("eventplane.kafka")
+# librdkafka's own lines, "FACILITY [client#instance] [thrd:...]: text": some repeat every
+# 100 ms for as long as a condition lasts (an offset reset on a deleted partition).
+_log.addFilter(Throttle(lambda record: " ".join(record.getMessage().split(" ", 2)[:2])))
 
 
 class KafkaUnavailable(RuntimeError):

@@ -22,6 +22,7 @@ from confluent_kafka import Producer as RawProducer
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 
@@ -75,7 +76,6 @@ class TransactionalPump:
         self._settings = settings
         self._group = group
         self._name = name
-        self._instance = instance_id
         self._handle = handle
         self._batch = batch_size
         self._on_assign = on_assign
@@ -84,6 +84,8 @@ class TransactionalPump:
         self._on_abort = on_abort
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
+        self._client_id = f"eventplane-{name}|{instance_id}"
+        self.holdings = Holdings(name, group, self._client_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -98,6 +100,7 @@ class TransactionalPump:
     def subscribe(self, topics: list[str]) -> None:
         if sorted(topics) != self._topics:
             self._topics = sorted(topics)
+            self.holdings.want(self._topics)
             self._topics_changed.set()
 
     def _run(self) -> None:
@@ -117,7 +120,7 @@ class TransactionalPump:
                 self._settings,
                 self._group,
                 **{
-                    "client.id": f"eventplane-{self._name}|{self._instance}",
+                    "client.id": self._client_id,
                     "partition.assignment.strategy": "cooperative-sticky",
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
@@ -131,19 +134,24 @@ class TransactionalPump:
             consumer.close()
             raise
         try:
+            subscribed = False
             while not self._stop.is_set():
                 if self._topics_changed.is_set():
                     self._topics_changed.clear()
-                    if self._topics:
+                    topics = list(self._topics)
+                    # With no topic left the member stays in the group on a
+                    # subscription that matches nothing, and keeps polling, so the
+                    # revocation of what it held runs (retirement waits for it).
+                    if topics or subscribed:
                         consumer.subscribe(
-                            list(self._topics),
+                            topics or [NO_TOPICS],
                             on_assign=self._assigned,
                             on_revoke=self._revoked,
                             on_lost=self._revoked,
                         )
-                    else:
-                        consumer.unsubscribe()
-                if not self._topics:
+                        subscribed = True
+                    self.holdings.subscribed(topics)
+                if not subscribed:
                     time.sleep(0.05)
                     continue
                 first = consumer.poll(0.05)
@@ -153,16 +161,23 @@ class TransactionalPump:
                 producer = self._transact(consumer, producer, batch)
         finally:
             consumer.close()
+            self.holdings.released()
             producer.flush(10)
 
     # Rebalance callbacks run inside poll/consume on the pump's thread, between transactions.
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        pairs = [(tp.topic, tp.partition) for tp in partitions]
+        self.holdings.assigned(pairs)
         if self._on_assign is not None:
-            self._on_assign([(tp.topic, tp.partition) for tp in partitions])
+            self._on_assign(pairs)
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        if self._on_revoke is not None:
-            self._on_revoke([(tp.topic, tp.partition) for tp in partitions])
+        pairs = [(tp.topic, tp.partition) for tp in partitions]
+        try:
+            if self._on_revoke is not None:
+                self._on_revoke(pairs)
+        finally:
+            self.holdings.revoked(pairs)
 
     def _producer(self) -> _StampingProducer:
         producer = _StampingProducer(

@@ -7,6 +7,9 @@ import logging
 import logging.handlers
 import queue
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -91,6 +94,47 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
 
 
 atexit.register(_stop_writer)
+
+
+class Throttle(logging.Filter):
+    """At most ``burst`` records per key in each ``window`` seconds; the rest are counted.
+
+    For loggers a library floods (librdkafka repeats some warnings every 100 ms for as
+    long as a condition lasts): the first record of the next window that gets through
+    says how many were left out, so the log keeps the news without the flood.
+    """
+
+    def __init__(
+        self,
+        key: Callable[[logging.LogRecord], str],
+        *,
+        burst: int = 10,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._key = key
+        self._burst = burst
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, int, int]] = {}  # key -> (start, passed, dropped)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = self._key(record)
+        now = self._clock()
+        with self._lock:
+            start, passed, dropped = self._seen.get(key, (now, 0, 0))
+            if now - start >= self._window:
+                start, passed = now, 0
+            if passed >= self._burst:
+                self._seen[key] = (start, passed, dropped + 1)
+                return False
+            self._seen[key] = (start, passed + 1, 0)
+        if dropped:
+            record.msg = f"{record.getMessage()} ({dropped} similar lines left out before this)"
+            record.args = None
+        return True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

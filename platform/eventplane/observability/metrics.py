@@ -36,6 +36,11 @@ KAFKA_PRODUCE_ERRORS = Counter(
     "Records the producer could not deliver, by topic family.",
     ("family",),
 )
+KAFKA_PARTITIONS_HELD = Gauge(
+    "eventplane_kafka_partitions_held",
+    "Partitions this process's group consumers are assigned, by consumer.",
+    ("consumer",),
+)
 REGISTRY_RESOURCES = Gauge(
     "eventplane_registry_resources",
     "Resource definitions materialized from eventplane.resources, by kind.",

@@ -32,8 +32,8 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import (
     ProduceError,
     consumer_config,
-    delete_topics,
 )
+from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics, port, shapes
 from eventplane.queues.attributes import name_from_ref, parse_create
@@ -194,7 +194,7 @@ class QueueEngine:
     async def delete_queue(self, qd: QueueDef) -> None:
         await asyncio.to_thread(self.ctx.registry.delete, KIND, qd.name)
         topics = [naming.queue_topic(qd.name), naming.queue_state_topic(qd.name)]
-        await asyncio.to_thread(delete_topics, self.settings, topics)
+        await asyncio.to_thread(retire_topics, self.settings, topics)
         _log.info("queue deleted", queue=qd.name)
 
     def dead_letter_sources(self, qd: QueueDef) -> list[QueueDef]:

@@ -37,6 +37,7 @@ from confluent_kafka import (
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues.journal import JournalState, decode_record
@@ -113,6 +114,7 @@ class OwnerConsumer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="queue-owner", daemon=True)
         self._topics: list[str] = []
+        self.holdings = Holdings("queue-owner", naming.QUEUE_OWNERS_GROUP, self.client_id)
         self.owned: set[tuple[str, int]] = set()  # read on the loop; written via callbacks
 
     def start(self) -> None:
@@ -121,6 +123,7 @@ class OwnerConsumer:
     def subscribe(self, topics: list[str]) -> None:
         if sorted(topics) != self._topics:
             self._topics = sorted(topics)
+            self.holdings.want(self._topics)
             self._commands.put(_Commands(subscribe=list(self._topics)))
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
@@ -161,10 +164,14 @@ class OwnerConsumer:
                 consumer.close()  # revokes (and so commits) what it owns
             except KafkaException as exc:
                 _log.warning("closing the owner consumer", error=str(exc))
+            self.holdings.released()
             reader.close()
 
     def _loop_forever(self, consumer: Consumer, reader: Consumer) -> None:
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
+            self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
+            if partitions:
+                _log.info("partitions assigned", count=len(partitions))
             for tp in partitions:
                 self._adopt(c, reader, tp)
 
@@ -176,11 +183,7 @@ class OwnerConsumer:
 
         subscribed = False
         while not self._stop.is_set():
-            self._drain_commands(consumer, on_assign, on_revoke, on_lost)
-            # When the last queue goes, the subscription stays (its topics are gone, so
-            # it holds nothing): leaving the group and joining again for the next queue
-            # left the consumer out of the group for good under the cooperative protocol.
-            subscribed = subscribed or bool(self._topics)
+            subscribed = self._drain_commands(consumer, subscribed, on_assign, on_revoke, on_lost)
             if not subscribed:
                 time.sleep(0.05)
                 continue
@@ -191,18 +194,30 @@ class OwnerConsumer:
                 continue
             self._dispatch([first, *consumer.consume(499, 0)])
 
-    def _drain_commands(self, consumer: Consumer, *callbacks: Callable[..., None]) -> None:
+    def _drain_commands(
+        self, consumer: Consumer, subscribed: bool, *callbacks: Callable[..., None]
+    ) -> bool:
+        """Apply the queued subscription changes and commits; returns ``subscribed``."""
         commits: dict[tuple[str, int], int] = {}
         while True:
             try:
                 cmd = self._commands.get_nowait()
             except stdlib_queue.Empty:
                 break
-            if cmd.subscribe:
+            # When the last queue goes, the member stays in the group on a subscription
+            # that matches nothing: leaving and joining again for the next queue left it
+            # out of the group for good under the cooperative protocol.
+            if cmd.subscribe is not None and (cmd.subscribe or subscribed):
                 on_assign, on_revoke, on_lost = callbacks
                 consumer.subscribe(
-                    cmd.subscribe, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost
+                    cmd.subscribe or [NO_TOPICS],
+                    on_assign=on_assign,
+                    on_revoke=on_revoke,
+                    on_lost=on_lost,
                 )
+                subscribed = True
+            if cmd.subscribe is not None:
+                self.holdings.subscribed(cmd.subscribe)
             commits.update(cmd.commits)
         if commits:
             offsets = [
@@ -213,6 +228,7 @@ class OwnerConsumer:
                     consumer.commit(offsets=offsets, asynchronous=True)
                 except KafkaException as exc:
                     _log.warning("offset commit failed", error=str(exc))
+        return subscribed
 
     def _dispatch(self, batch: list[Any]) -> None:
         records: list[Incoming] = []
@@ -251,7 +267,9 @@ class OwnerConsumer:
         delay = 0.2
         while True:
             try:
-                start, journal = self._read_state(consumer, reader, queue, tp)
+                start, journal = self._read_state(
+                    consumer, reader, queue, tp, lambda: not self._exists(queue)
+                )
                 break
             except (KafkaException, TimeoutError) as exc:
                 if self._stop.is_set() or not self._exists(queue):
@@ -282,7 +300,11 @@ class OwnerConsumer:
 
     @staticmethod
     def _read_state(
-        consumer: Consumer, reader: Consumer, queue: str, tp: TopicPartition
+        consumer: Consumer,
+        reader: Consumer,
+        queue: str,
+        tp: TopicPartition,
+        gone: Callable[[], bool],
     ) -> tuple[int, JournalState]:
         (committed,) = consumer.committed([TopicPartition(tp.topic, tp.partition)], timeout=10)
         if committed.error is not None:
@@ -292,7 +314,7 @@ class OwnerConsumer:
         else:
             low, _ = consumer.get_watermark_offsets(tp, timeout=10)
             start = max(low, 0)
-        return start, _read_journal(reader, naming.queue_state_topic(queue), tp.partition)
+        return start, _read_journal(reader, naming.queue_state_topic(queue), tp.partition, gone)
 
     def _relinquish(
         self, consumer: Consumer, partitions: list[TopicPartition], *, commit: bool
@@ -300,6 +322,7 @@ class OwnerConsumer:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         for key in keys:
             self.owned.discard(key)
+        self.holdings.revoked(keys)
         fut = asyncio.run_coroutine_threadsafe(
             self._listener.relinquish([(queue_of(t), p) for t, p in keys]), self._loop
         )
@@ -322,9 +345,17 @@ class OwnerConsumer:
 
 
 def _read_journal(
-    reader: Consumer, topic: str, partition: int, timeout: float = 60.0
+    reader: Consumer,
+    topic: str,
+    partition: int,
+    gone: Callable[[], bool] = lambda: False,
+    timeout: float = 60.0,
 ) -> JournalState:
-    """Everything the partition's journal holds, read to its current end."""
+    """Everything the partition's journal holds, read to its current end.
+
+    Gives up (TimeoutError) after ``timeout`` or as soon as ``gone()`` says the queue
+    was deleted meanwhile: the adoptions of every other partition wait behind this one.
+    """
     state = JournalState()
     tp = TopicPartition(topic, partition)
     try:
@@ -339,13 +370,18 @@ def _read_journal(
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
+            if gone():
+                raise TimeoutError(f"the queue of {topic} was deleted while it was read")
             m = reader.poll(0.2)
             if m is None:
                 pos = reader.position([tp])[0].offset
                 if pos != OFFSET_INVALID and pos >= high:
                     break
                 continue
-            if m.error():
+            err = m.error()
+            if err is not None:
+                if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    raise KafkaException(err)
                 continue
             key = (m.key() or b"").decode()
             state.apply(key, m.value(), m.headers() or [])

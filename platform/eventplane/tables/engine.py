@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import TopicSpec, delete_topics, ensure_topics
+from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.tables import idempotency as idem
@@ -336,7 +337,7 @@ class TableEngine(TableReads, OwnerListener):
         for key in [k for k in self.stores if k[0] == name]:
             self.stores.pop(key, None)
         await asyncio.to_thread(
-            delete_topics,
+            retire_topics,
             self.settings,
             [naming.table_topic(name), naming.table_stream_topic(name)],
         )

@@ -35,6 +35,7 @@ from confluent_kafka import (
 from eventplane.config import Settings
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.tables.expr.values import decode_json_item, encode_json_item
 
@@ -83,6 +84,7 @@ class TableOwners:
         self.client_id = f"eventplane-table-owner|{advertise}|{instance_id}"
         self._topics: list[str] = []
         self._subscribe: stdlib_queue.SimpleQueue[list[str]] = stdlib_queue.SimpleQueue()
+        self.holdings = Holdings("table-owner", naming.TABLE_OWNERS_GROUP, self.client_id)
         self._to_pause: list[TopicPartition] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="table-owner", daemon=True)
@@ -93,6 +95,7 @@ class TableOwners:
     def subscribe(self, topics: list[str]) -> None:
         if sorted(topics) != self._topics:
             self._topics = sorted(topics)
+            self.holdings.want(self._topics)
             self._subscribe.put(list(self._topics))
 
     def close(self, timeout: float = 15.0) -> None:
@@ -126,10 +129,12 @@ class TableOwners:
                 consumer.close()
             except KafkaException as exc:
                 _log.warning("closing the table owner consumer", error=str(exc))
+            self.holdings.released()
             reader.close()
 
     def _loop_forever(self, consumer: Consumer, reader: Consumer) -> None:
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
+            self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
             for tp in partitions:
                 if self._adopt(reader, tp):
                     self._to_pause.append(TopicPartition(tp.topic, tp.partition))
@@ -145,6 +150,8 @@ class TableOwners:
                 fut.result(timeout=30)
             except Exception:
                 _log.exception("relinquish failed")
+            finally:
+                self.holdings.revoked((tp.topic, tp.partition) for tp in partitions)
 
         subscribed = False
         while not self._stop.is_set():
@@ -153,14 +160,18 @@ class TableOwners:
                     topics = self._subscribe.get_nowait()
                 except stdlib_queue.Empty:
                     break
-                # When the last table goes, the subscription stays (its topics are gone,
-                # so it holds nothing): leaving the group and joining again can leave a
-                # cooperative consumer out of the group for good.
-                if topics:
+                # When the last table goes, the member stays in the group on a
+                # subscription that matches nothing: leaving the group and joining again
+                # can leave a cooperative consumer out of the group for good.
+                if topics or subscribed:
                     consumer.subscribe(
-                        topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke
+                        topics or [NO_TOPICS],
+                        on_assign=on_assign,
+                        on_revoke=on_revoke,
+                        on_lost=on_revoke,
                     )
                     subscribed = True
+                self.holdings.subscribed(topics)
             if not subscribed:
                 time.sleep(0.05)
                 continue

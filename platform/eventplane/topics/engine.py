@@ -11,7 +11,8 @@ from typing import Any
 
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import ProduceError, TopicSpec, delete_topics, ensure_topics
+from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
+from eventplane.kafka.retirement import retire_topics
 from eventplane.messaging.attributes import MessageAttribute
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
@@ -107,7 +108,7 @@ class TopicEngine:
             await asyncio.to_thread(self.registry.delete, SUBSCRIPTION, sub.key)
         await asyncio.to_thread(self.registry.delete, TOPIC, topic.name)
         names = [spec.name for spec in _kafka_topics(topic.name, topic.config)]
-        await asyncio.to_thread(delete_topics, self.ctx.settings, names)
+        await asyncio.to_thread(retire_topics, self.ctx.settings, names)
         self._recent.forget(topic.name)
 
     async def set_topic_attribute(self, topic: TopicDef, name: str, value: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
@@ -23,6 +24,7 @@ from eventplane.config import Settings
 from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer, consumer_config
+from eventplane.kafka.retirement import Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.topics import metrics
@@ -92,6 +94,9 @@ class _Worker:
         self._owner = owner
         self._sub = sub
         self._stop = threading.Event()
+        self._group = f"{naming.PREFIX}.fanout.http.{sub.sub_id}"
+        self._client_id = f"eventplane-http|{sub.sub_id}|{uuid.uuid4().hex[:12]}"
+        self._holdings = Holdings("http-subscription", self._group, self._client_id)
         self._thread = threading.Thread(
             target=self._run, name=f"http-{sub.sub_id[:8]}", daemon=True
         )
@@ -118,15 +123,18 @@ class _Worker:
         consumer = Consumer(
             consumer_config(
                 settings,
-                f"{naming.PREFIX}.fanout.http.{self._sub.sub_id}",
+                self._group,
                 **{
+                    "client.id": self._client_id,
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
                 },
             )
         )
-        consumer.subscribe([naming.topic_topic(self._sub.topic)])
+        topics = [naming.topic_topic(self._sub.topic)]
+        consumer.subscribe(topics)
+        self._holdings.subscribed(topics)
         try:
             while not self._stop.is_set():
                 for m in consumer.consume(50, 0.2):
@@ -144,6 +152,7 @@ class _Worker:
                 consumer.close()
             except KafkaException as exc:
                 _log.warning("closing http consumer", error=str(exc))
+            self._holdings.released()
 
     async def _handle(self, m: Any) -> None:
         sub = self._sub

@@ -91,6 +91,10 @@ class OwnerListener:
     def on_records(self, records: list[Incoming]) -> None:
         raise NotImplementedError
 
+    def committed(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Kafka confirmed these offset commits ((queue, partition) -> offset)."""
+        raise NotImplementedError
+
 
 class OwnerConsumer:
     """The replica's member of eventplane.queue-owners, on its own thread."""
@@ -149,6 +153,7 @@ class OwnerConsumer:
                 # next metadata refresh: keep that short so new queues are served
                 # within about a second.
                 "topic.metadata.refresh.interval.ms": 1000,
+                "on_commit": self._on_commit,
             },
         )
         consumer = Consumer(conf)
@@ -229,6 +234,19 @@ class OwnerConsumer:
                 except KafkaException as exc:
                     _log.warning("offset commit failed", error=str(exc))
         return subscribed
+
+    def _on_commit(self, err: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        # Runs inside poll on the consumer thread, for every commit this consumer made.
+        if err is not None:
+            _log.warning("offset commit failed", error=err.str())
+            return
+        confirmed = {
+            (queue_of(tp.topic), tp.partition): tp.offset
+            for tp in partitions
+            if tp.error is None and tp.offset >= 0
+        }
+        if confirmed:
+            self._loop.call_soon_threadsafe(self._listener.committed, confirmed)
 
     def _dispatch(self, batch: list[Any]) -> None:
         records: list[Incoming] = []

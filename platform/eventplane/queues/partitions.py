@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from eventplane.errors import EventplaneError, ServiceUnavailable
@@ -534,7 +534,13 @@ class LocalPartitions(OwnerListener):
             self.pulse(q).fire()
 
     def commit_offsets(self) -> dict[tuple[str, int], int]:
-        """Offsets that moved since the last call, plus tombstones for their journal entries."""
+        """The offsets to commit: every owned partition's low watermark not yet confirmed.
+
+        The journal entries below an offset are dropped only once Kafka confirmed its
+        commit (``committed``). Dropped with the commit lost (a broker paused past the
+        session timeout fences the member, whose commits then fail), they let the next
+        adoption start from the older offset without them: deleted messages came back.
+        """
         moved: dict[tuple[str, int], int] = {}
         now = self.clock()
         for (q, p), owned in self.owned.items():
@@ -542,16 +548,24 @@ class LocalPartitions(OwnerListener):
             low = owned.state.low_watermark()
             if low > owned.committed:
                 moved[(naming.queue_topic(q), p)] = low
-                if self._lookup(q) is None:
-                    continue  # deleted: its journal topic is gone, nothing to tombstone
-                stale = [o for o in owned.leased if o < low]
-                for o in stale:
-                    owned.leased.discard(o)
-                    self._producer.produce_nowait(
-                        naming.queue_state_topic(q), None, key=journal.lease_key(o), partition=p
-                    )
-                owned.committed = low
         return moved
+
+    def committed(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Kafka confirmed these commits ((queue, partition) -> offset): tombstone the
+        journal entries of the messages below them."""
+        for (q, p), offset in offsets.items():
+            owned = self.owned.get((q, p))
+            if owned is None or offset <= owned.committed:
+                continue
+            owned.committed = offset
+            if self._lookup(q) is None:
+                continue  # deleted: its journal topic is gone, nothing to tombstone
+            stale = [o for o in owned.leased if o < offset]
+            for o in stale:
+                owned.leased.discard(o)
+                self._producer.produce_nowait(
+                    naming.queue_state_topic(q), None, key=journal.lease_key(o), partition=p
+                )
 
 
 def dedup_key(record: Record, scope: str) -> str:

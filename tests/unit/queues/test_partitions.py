@@ -70,3 +70,40 @@ def test_a_delete_the_owner_cannot_catch_up_with_answers_retry(
         assert journal.written == []
 
     asyncio.run(scenario())
+
+
+class TombstoneJournal(Journal):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tombstoned: list[str] = []
+
+    def produce_nowait(self, topic: str, value: Any, *, key: str, partition: int) -> None:
+        assert value is None
+        self.tombstoned.append(key)
+
+
+def test_journal_entries_are_dropped_only_once_kafka_confirmed_the_commit() -> None:
+    # A commit lost while the tombstones were written (a member fenced after a broker
+    # pause) let the next owner start below them without them: deleted messages came back.
+    async def scenario() -> None:
+        journal = TombstoneJournal()
+        owner = partitions.LocalPartitions(journal, lambda _: QD, clock=lambda: T0)  # type: ignore[arg-type]
+        await owner.adopt(Adopted("q", 0, 0, JournalState()))
+        owner.on_records([Incoming("q", 0, o, record(f"m{o}")) for o in (0, 1, 2)])
+        for o in (0, 1):
+            owner.owned[("q", 0)].state.msgs[o].generation = 1
+            await owner.delete(QD, 0, o, 1)
+        topic = next(iter(owner.commit_offsets()))
+        assert owner.commit_offsets() == {topic: 2}
+        assert journal.tombstoned == []  # asked to commit, not confirmed: entries kept
+        owner.committed({("q", 0): 1})
+        assert journal.tombstoned == ["m:0"]
+        assert owner.commit_offsets() == {topic: 2}  # still unconfirmed: asked again
+        owner.committed({("q", 0): 2})
+        assert sorted(journal.tombstoned) == ["m:0", "m:1"]
+        assert owner.commit_offsets() == {}
+        owner.committed({("q", 0): 2})  # a late duplicate confirmation changes nothing
+        owner.committed({("gone", 0): 9})  # nor one for a partition no longer owned
+        assert sorted(journal.tombstoned) == ["m:0", "m:1"]
+
+    asyncio.run(scenario())

@@ -81,8 +81,12 @@ def wait_for_cluster(settings: Settings, timeout: float | None = None) -> None:
     """Block until the cluster answers a metadata request, or raise KafkaUnavailable."""
     timeout = settings.kafka_connect_timeout if timeout is None else timeout
     # log_level 0: the probe's own "connection refused" lines would bury the one
-    # line this function exists to print.
-    admin = AdminClient(client_config(settings, log_level=0))
+    # line this function exists to print. The last client error (a refused connection,
+    # a failed TLS handshake, a SASL failure) says why better than the timeout does.
+    errors: list[str] = []
+    admin = AdminClient(
+        client_config(settings, log_level=0, error_cb=lambda err: errors.append(err.str()))
+    )
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException as exc:
@@ -92,9 +96,14 @@ def wait_for_cluster(settings: Settings, timeout: float | None = None) -> None:
             else f"{ENV_PREFIX}KAFKA_PORT"
         )
         hint = "" if settings.kafka_bootstrap else " (start it with `eventplane kafka start`)"
+        reason = exc.args[0].str() if exc.args else str(exc)
+        admin.poll(0)  # serves error_cb
+        specific = [e for e in errors if not e.endswith("brokers are down")]
+        if specific:
+            reason = f"{reason}; last error: {specific[-1]}"
         raise KafkaUnavailable(
             f"{setting}: no Kafka broker answered at {settings.bootstrap} "
-            f"within {timeout:g}s{hint}: {exc.args[0].str() if exc.args else exc}"
+            f"within {timeout:g}s{hint}: {reason}"
         ) from None
 
 

@@ -30,7 +30,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventplane._packaged import kafka_file
@@ -65,11 +66,32 @@ def _show_progress(text: str, final: bool) -> None:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A listener the broker opens beside its plaintext one (tests: TLS, a proxied path).
+
+    ``advertised`` is the address clients that connect to it are told to use: a TCP
+    proxy's, to put every connection of those clients through the proxy. ``config`` is
+    given without the ``listener.name.<name>.`` prefix (``ssl.keystore.location``...).
+    """
+
+    name: str
+    port: int
+    advertised: str = ""
+    protocol: str = "PLAINTEXT"
+    config: Mapping[str, str] = field(default_factory=dict)
+
+    def properties(self) -> dict[str, str]:
+        prefix = f"listener.name.{self.name.lower()}."
+        return {prefix + k: v for k, v in self.config.items()}
+
+
+@dataclass(frozen=True)
 class LocalKafka:
     """One local broker, identified by its port."""
 
     home: Path
     port: int
+    listeners: tuple[Listener, ...] = ()
 
     @staticmethod
     def from_settings(settings: Settings, port: int | None = None) -> LocalKafka:
@@ -175,6 +197,8 @@ class LocalKafka:
             "log_dirs": str(self.data_dir),
         }
         rendered = re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], template)
+        for extra in self.listeners:
+            rendered = _add_listener(rendered, extra)
         self.properties.write_text(rendered)
 
     def _format(self) -> None:
@@ -271,3 +295,22 @@ def _reap(pid: int) -> None:
         return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def _add_listener(properties: str, listener: Listener) -> str:
+    """``properties`` with ``listener`` added to the listener lists, and its settings."""
+    name = listener.name.upper()
+    advertised = listener.advertised or f"127.0.0.1:{listener.port}"
+    additions = {
+        "listeners": f"{name}://127.0.0.1:{listener.port}",
+        "advertised.listeners": f"{name}://{advertised}",
+        "listener.security.protocol.map": f"{name}:{listener.protocol}",
+    }
+    lines = []
+    for line in properties.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in additions:
+            line = f"{key}={value},{additions[key]}"
+        lines.append(line)
+    lines.extend(f"{k}={v}" for k, v in listener.properties().items())
+    return "\n".join(lines) + "\n"

@@ -4,9 +4,10 @@ and the Kafka topics a queue lives on. Split from the engine to keep it readable
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from eventplane.errors import InvalidParameterValue
 from eventplane.errors.queues import InvalidAttributeValue
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
@@ -46,6 +47,33 @@ def check_config(
                 "must be the same type of queue as the source."
             )
     return config
+
+
+MAX_TAGS = 50
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    """SQS's tag limits: at most 50 per queue, keys 1-128 characters and not ``aws:``,
+    values at most 256."""
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterValue(
+            f"Too many tags: a queue can have at most {MAX_TAGS} tags, this request would "
+            f"give it {len(tags)}."
+        )
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise InvalidParameterValue(
+                f"Tag key {key[:128]!r} is invalid. Reason: a tag key is 1 to 128 characters long."
+            )
+        if key.lower().startswith("aws:"):
+            raise InvalidParameterValue(
+                f"Tag key {key!r} is invalid. Reason: the aws: prefix is reserved for AWS use."
+            )
+        if len(value) > 256:
+            raise InvalidParameterValue(
+                f"Tag value for key {key!r} is invalid. Reason: a tag value is at most 256 "
+                "characters long."
+            )
 
 
 def ensure_queue_topics(settings: Settings, name: str, config: QueueConfig) -> None:

@@ -37,7 +37,7 @@ from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics, port, shapes
 from eventplane.queues.attributes import name_from_ref, parse_create
-from eventplane.queues.control import check_config, ensure_queue_topics
+from eventplane.queues.control import check_config, check_tags, ensure_queue_topics
 from eventplane.queues.models import Msg, Record
 from eventplane.queues.owner import OwnerConsumer
 from eventplane.queues.partitions import (
@@ -162,6 +162,7 @@ class QueueEngine:
     async def create_queue(
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> QueueDef:
+        check_tags(tags)
         config = check_config(
             parse_create(name, attributes), "Partitions" in attributes, self.lookup
         )
@@ -189,6 +190,12 @@ class QueueEngine:
                 f"{qd.config.partitions} partitions needs DeduplicationScope=messageGroup."
             )
         spec = {"config": config.to_spec(), "incarnation": qd.incarnation, "tags": qd.tags}
+        await asyncio.to_thread(self.ctx.registry.put, KIND, qd.name, spec)
+
+    async def set_tags(self, qd: QueueDef, tags: Mapping[str, str]) -> None:
+        """Replace the queue's tags (TagQueue and UntagQueue compute the new set)."""
+        check_tags(tags)
+        spec = {"config": qd.config.to_spec(), "incarnation": qd.incarnation, "tags": dict(tags)}
         await asyncio.to_thread(self.ctx.registry.put, KIND, qd.name, spec)
 
     async def delete_queue(self, qd: QueueDef) -> None:

@@ -140,6 +140,26 @@ class QueueOperations:
         await self.engine.purge(self._queue(req.queue_url), local_only=forwarded)
         return s.Empty()
 
+    async def tag_queue(self, req: s.TagQueueRequest) -> s.Empty:
+        """Add or overwrite tags (keys are case-sensitive)."""
+        qd = self._queue(req.queue_url)
+        if not req.tags:
+            raise MissingParameter("The request must contain the parameter Tags.")
+        await self.engine.set_tags(qd, {**qd.tags, **req.tags})
+        return s.Empty()
+
+    async def untag_queue(self, req: s.UntagQueueRequest) -> s.Empty:
+        """Remove tags by key; a key the queue does not have is ignored."""
+        qd = self._queue(req.queue_url)
+        if not req.tag_keys:
+            raise MissingParameter("The request must contain the parameter TagKeys.")
+        gone = set(req.tag_keys)
+        await self.engine.set_tags(qd, {k: v for k, v in qd.tags.items() if k not in gone})
+        return s.Empty()
+
+    async def list_queue_tags(self, req: s.ListQueueTagsRequest) -> s.ListQueueTagsResult:
+        return s.ListQueueTagsResult(tags=dict(self._queue(req.queue_url).tags))
+
     async def list_dead_letter_source_queues(
         self, req: s.ListDeadLetterSourceQueuesRequest
     ) -> s.ListDeadLetterSourceQueuesResult:

@@ -95,6 +95,28 @@ class PurgeQueueRequest:
 
 
 @dataclass
+class TagQueueRequest:
+    queue_url: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class UntagQueueRequest:
+    queue_url: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListQueueTagsRequest:
+    queue_url: str = ""
+
+
+@dataclass
+class ListQueueTagsResult:
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class ListDeadLetterSourceQueuesRequest:
     queue_url: str = ""
     next_token: str = ""

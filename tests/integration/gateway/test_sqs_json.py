@@ -247,6 +247,26 @@ def test_purge(sqs: Any, make_queue: Callable[..., str]) -> None:
         sqs.purge_queue(QueueUrl=url)
 
 
+def test_tags_are_added_overwritten_removed_and_listed(
+    sqs: Any, make_queue: Callable[..., str]
+) -> None:
+    url = make_queue()
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)
+    sqs.tag_queue(QueueUrl=url, Tags={"team": "a", "env": "dev"})
+    sqs.tag_queue(QueueUrl=url, Tags={"team": "b", "Team": "c"})  # keys are case-sensitive
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "b", "Team": "c", "env": "dev"}
+    sqs.untag_queue(QueueUrl=url, TagKeys=["team", "not-there"])
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"Team": "c", "env": "dev"}
+    # Tags leave the queue's attributes alone, and the queue keeps serving.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "41"})
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"Team": "c", "env": "dev"}
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    assert attrs["Attributes"]["VisibilityTimeout"] == "41"
+    with pytest.raises(ClientError) as exc:
+        sqs.list_queue_tags(QueueUrl=url + "-gone")
+    assert error(exc)[0] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
 def test_bad_input_gets_sqs_errors(sqs: Any, stack: str, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     cases: list[tuple[Callable[[], Any], str]] = [
@@ -258,9 +278,17 @@ def test_bad_input_gets_sqs_errors(sqs: Any, stack: str, make_queue: Callable[..
         (lambda: sqs.create_queue(QueueName="q", Attributes={"Nope": "1"}), "InvalidAttributeName"),
         (lambda: sqs.send_message(QueueUrl=url, MessageBody=""), "MissingParameter"),
         (
-            lambda: sqs.tag_queue(QueueUrl=url, Tags={"a": "b"}),
+            lambda: sqs.add_permission(
+                QueueUrl=url, Label="l", AWSAccountIds=[ACCOUNT], Actions=["SendMessage"]
+            ),
             "AWS.SimpleQueueService.UnsupportedOperation",
         ),
+        (
+            lambda: sqs.tag_queue(QueueUrl=url, Tags={f"k{i}": "v" for i in range(51)}),
+            "InvalidParameterValue",
+        ),
+        (lambda: sqs.tag_queue(QueueUrl=url, Tags={"aws:owner": "x"}), "InvalidParameterValue"),
+        (lambda: sqs.tag_queue(QueueUrl=url, Tags={"k": "v" * 257}), "InvalidParameterValue"),
     ]
     if stack == "boto3":  # aiohttp refuses to send a raw body over 1 MiB itself
         oversized = "x" * (1024 * 1024 + 1)

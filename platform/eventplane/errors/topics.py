@@ -9,6 +9,8 @@ __all__ = [
     "InvalidParameter",
     "NotFound",
     "ParameterValueInvalid",
+    "TagLimitExceeded",
+    "TaggedResourceNotFound",
 ]
 
 
@@ -34,6 +36,18 @@ class NotFound(NotFoundError):
     """A topic or subscription that does not exist (SNS ``NotFoundException``)."""
 
     code = "NotFound"
+
+
+class TaggedResourceNotFound(NotFoundError):
+    """The resource a tagging call names does not exist (SNS ``ResourceNotFoundException``)."""
+
+    code = "ResourceNotFound"
+
+
+class TagLimitExceeded(InvalidRequestError):
+    """More than 50 tags on one topic (SNS ``TagLimitExceededException``)."""
+
+    code = "TagLimitExceeded"
 
 
 class InvalidFilterPolicy(InvalidParameter):

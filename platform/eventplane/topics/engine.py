@@ -27,7 +27,7 @@ from eventplane.topics.attributes import (
 )
 from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
-from eventplane.topics.errors import InvalidParameter, NotFound
+from eventplane.topics.errors import InvalidParameter, NotFound, TagLimitExceeded
 from eventplane.topics.http_worker import HttpWorkers
 from eventplane.topics.models import (
     SUBSCRIPTION,
@@ -41,6 +41,28 @@ from eventplane.topics.models import (
 _log = get_logger("eventplane.topics")
 
 RETENTION_MS = 4 * 24 * 3600 * 1000  # published messages are kept four days for the dispatcher
+
+
+MAX_TAGS = 50
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    """SNS's tag limits: at most 50 per topic, keys of 1-128 characters without the
+    ``aws:`` prefix, values up to 256."""
+    if len(tags) > MAX_TAGS:
+        raise TagLimitExceeded(
+            f"Could not complete request: tag quota of per resource exceeded ({len(tags)} tags, "
+            f"at most {MAX_TAGS})"
+        )
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise InvalidParameter("Invalid parameter: TagKey Reason: 1 to 128 characters")
+        if key.lower().startswith("aws:"):
+            raise InvalidParameter(
+                "Invalid parameter: TagKey Reason: the aws: prefix is reserved for AWS use"
+            )
+        if len(value) > 256:
+            raise InvalidParameter("Invalid parameter: TagValue Reason: at most 256 characters")
 
 
 class TopicEngine:
@@ -88,6 +110,7 @@ class TopicEngine:
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> TopicDef:
         config = parse_create(name, attributes)
+        check_tags(tags)
         existing = self.registry.get(TOPIC, name)
         if existing is not None:
             current = TopicDef.from_resource(existing)
@@ -110,6 +133,12 @@ class TopicEngine:
         names = [spec.name for spec in _kafka_topics(topic.name, topic.config)]
         await asyncio.to_thread(retire_topics, self.ctx.settings, names)
         self._recent.forget(topic.name)
+
+    async def set_tags(self, topic: TopicDef, tags: Mapping[str, str]) -> None:
+        """Replace the topic's tags (TagResource and UntagResource compute the new set)."""
+        check_tags(tags)
+        spec = {"config": topic.config.to_spec(), "tags": dict(tags)}
+        await asyncio.to_thread(self.registry.put, TOPIC, topic.name, spec)
 
     async def set_topic_attribute(self, topic: TopicDef, name: str, value: str) -> None:
         config: TopicConfig = topic.config.with_update(name, value)

@@ -6,6 +6,8 @@ from eventplane.errors.topics import (
     InvalidParameter,
     NotFound,
     ParameterValueInvalid,
+    TaggedResourceNotFound,
+    TagLimitExceeded,
 )
 
 __all__ = [
@@ -13,4 +15,6 @@ __all__ = [
     "InvalidParameter",
     "NotFound",
     "ParameterValueInvalid",
+    "TagLimitExceeded",
+    "TaggedResourceNotFound",
 ]

@@ -13,8 +13,8 @@ from eventplane.errors import EventplaneError
 from eventplane.messaging.batches import validate_batch_entry_ids
 from eventplane.topics import shapes as s
 from eventplane.topics.engine import TopicEngine
-from eventplane.topics.errors import InvalidParameter
-from eventplane.topics.models import Published, SubscriptionDef
+from eventplane.topics.errors import InvalidParameter, NotFound, TaggedResourceNotFound
+from eventplane.topics.models import Published, SubscriptionDef, TopicDef
 
 PAGE = 100
 
@@ -91,6 +91,39 @@ class TopicOperations:
         name = _require(req.attribute_name, "AttributeName")
         await self.engine.set_topic_attribute(topic, name, req.attribute_value)
         return s.SetTopicAttributesResult()
+
+    # --- tags ---------------------------------------------------------------------------------
+    def _tagged(self, resource_arn: str) -> TopicDef:
+        ref = _require(resource_arn, "ResourceArn")
+        try:
+            return self.engine.get(ref)
+        except NotFound:
+            raise TaggedResourceNotFound("Resource does not exist") from None
+
+    async def tag_resource(self, req: s.TagResourceRequest) -> s.TagResourceResult:
+        """Add or overwrite tags (keys are case-sensitive)."""
+        topic = self._tagged(req.resource_arn)
+        if not req.tags:
+            raise InvalidParameter("Invalid parameter: Tags")
+        await self.engine.set_tags(topic, {**topic.tags, **{t.key: t.value for t in req.tags}})
+        return s.TagResourceResult()
+
+    async def untag_resource(self, req: s.UntagResourceRequest) -> s.UntagResourceResult:
+        """Remove tags by key; a key the topic does not have is ignored."""
+        topic = self._tagged(req.resource_arn)
+        if not req.tag_keys:
+            raise InvalidParameter("Invalid parameter: TagKeys")
+        gone = set(req.tag_keys)
+        await self.engine.set_tags(topic, {k: v for k, v in topic.tags.items() if k not in gone})
+        return s.UntagResourceResult()
+
+    async def list_tags_for_resource(
+        self, req: s.ListTagsForResourceRequest
+    ) -> s.ListTagsForResourceResult:
+        topic = self._tagged(req.resource_arn)
+        return s.ListTagsForResourceResult(
+            tags=[s.Tag(key=k, value=v) for k, v in sorted(topic.tags.items())]
+        )
 
     # --- subscriptions --------------------------------------------------------------------------
     async def subscribe(self, req: s.SubscribeRequest) -> s.SubscribeResult:

@@ -95,6 +95,38 @@ class SetTopicAttributesResult:
     pass
 
 
+@dataclass
+class TagResourceRequest:
+    resource_arn: str = ""
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class TagResourceResult:
+    pass
+
+
+@dataclass
+class UntagResourceRequest:
+    resource_arn: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UntagResourceResult:
+    pass
+
+
+@dataclass
+class ListTagsForResourceRequest:
+    resource_arn: str = ""
+
+
+@dataclass
+class ListTagsForResourceResult:
+    tags: list[Tag] = field(default_factory=list)
+
+
 # --- subscriptions ----------------------------------------------------------------------------
 
 

@@ -83,6 +83,33 @@ def test_topic_and_subscription_lifecycle(
     assert topic not in listed
 
 
+def test_topic_tags_are_added_overwritten_removed_and_listed(
+    sns: Any, make_topic: Callable[..., str]
+) -> None:
+    topic = make_topic()
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == []
+    sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "team", "Value": "a"}])
+    sns.tag_resource(
+        ResourceArn=topic, Tags=[{"Key": "team", "Value": "b"}, {"Key": "Team", "Value": "c"}]
+    )
+    tags = {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=topic)["Tags"]}
+    assert tags == {"team": "b", "Team": "c"}
+    sns.untag_resource(ResourceArn=topic, TagKeys=["team", "not-there"])
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "Team", "Value": "c"}]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DisplayName", AttributeValue="shop")
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "Team", "Value": "c"}]
+
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    with pytest.raises(sns.exceptions.TagLimitExceededException) as limit:
+        sns.tag_resource(ResourceArn=topic, Tags=too_many)
+    assert error(limit)[:2] == ("TagLimitExceeded", 400)
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "aws:owner", "Value": "x"}])
+    with pytest.raises(sns.exceptions.ResourceNotFoundException) as missing:
+        sns.list_tags_for_resource(ResourceArn=topic + "-gone")
+    assert error(missing)[:2] == ("ResourceNotFound", 404)
+
+
 def test_publish_fans_out_to_queues_as_envelope_and_raw(
     sns: Any, sqs: Any, make_topic: Callable[..., str], make_queue: Callable[..., str]
 ) -> None:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from eventplane.errors.base import InvalidRequestError, NotFoundError
+from eventplane.errors.workflows import StatesResourceNotFound
+
+# The resource a tagging call names does not exist (SNS ``ResourceNotFoundException``).
+# Its code, ResourceNotFound, is Step Functions' too, and one code names one class (the
+# SDK rebuilds errors by code), so both services raise the same class.
+TaggedResourceNotFound = StatesResourceNotFound
 
 __all__ = [
     "InvalidFilterPolicy",
@@ -36,12 +42,6 @@ class NotFound(NotFoundError):
     """A topic or subscription that does not exist (SNS ``NotFoundException``)."""
 
     code = "NotFound"
-
-
-class TaggedResourceNotFound(NotFoundError):
-    """The resource a tagging call names does not exist (SNS ``ResourceNotFoundException``)."""
-
-    code = "ResourceNotFound"
 
 
 class TagLimitExceeded(InvalidRequestError):

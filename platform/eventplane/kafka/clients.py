@@ -203,8 +203,14 @@ class Producer:
         return self._raw
 
     def _poll_loop(self) -> None:
+        # This thread serves every delivery report of the process's shared producer: if it
+        # ever stopped, every later produce would wait forever. One callback's failure
+        # must not stop it.
         while not self._closed.is_set():
-            self._raw.poll(0.05)
+            try:
+                self._raw.poll(0.05)
+            except Exception:
+                _log.exception("a delivery report callback failed")
 
     def produce(
         self,
@@ -222,6 +228,11 @@ class Producer:
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 KAFKA_PRODUCE_ERRORS.labels(family(topic)).inc()
+            # The caller may have given up on the record (a cancelled request cancels the
+            # wrapped future); the report then has no one to tell.
+            if not fut.set_running_or_notify_cancel():
+                return
+            if err is not None:
                 fut.set_exception(ProduceError(f"delivery to {topic} failed: {err.str()}"))
             else:
                 fut.set_result(msg)

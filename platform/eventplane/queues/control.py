@@ -11,6 +11,7 @@ from eventplane.errors import InvalidParameterValue
 from eventplane.errors.queues import InvalidAttributeValue
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.messaging.tags import tag_problem
 from eventplane.queues.attributes import QueueConfig, name_from_ref
 from eventplane.queues.queue_def import QueueDef
 
@@ -49,31 +50,11 @@ def check_config(
     return config
 
 
-MAX_TAGS = 50
-
-
 def check_tags(tags: Mapping[str, str]) -> None:
-    """SQS's tag limits: at most 50 per queue, keys 1-128 characters and not ``aws:``,
-    values at most 256."""
-    if len(tags) > MAX_TAGS:
-        raise InvalidParameterValue(
-            f"Too many tags: a queue can have at most {MAX_TAGS} tags, this request would "
-            f"give it {len(tags)}."
-        )
-    for key, value in tags.items():
-        if not 1 <= len(key) <= 128:
-            raise InvalidParameterValue(
-                f"Tag key {key[:128]!r} is invalid. Reason: a tag key is 1 to 128 characters long."
-            )
-        if key.lower().startswith("aws:"):
-            raise InvalidParameterValue(
-                f"Tag key {key!r} is invalid. Reason: the aws: prefix is reserved for AWS use."
-            )
-        if len(value) > 256:
-            raise InvalidParameterValue(
-                f"Tag value for key {key!r} is invalid. Reason: a tag value is at most 256 "
-                "characters long."
-            )
+    """SQS's tag limits (messaging.tags), refused with InvalidParameterValue."""
+    problem = tag_problem(tags)
+    if problem is not None:
+        raise InvalidParameterValue(f"Invalid tags: {problem[1]}.")
 
 
 def ensure_queue_topics(settings: Settings, name: str, config: QueueConfig) -> None:

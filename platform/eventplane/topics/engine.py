@@ -14,6 +14,7 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.messaging.attributes import MessageAttribute
+from eventplane.messaging.tags import tag_problem
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.topics import fifo, metrics, models
@@ -43,26 +44,17 @@ _log = get_logger("eventplane.topics")
 RETENTION_MS = 4 * 24 * 3600 * 1000  # published messages are kept four days for the dispatcher
 
 
-MAX_TAGS = 50
-
-
 def check_tags(tags: Mapping[str, str]) -> None:
-    """SNS's tag limits: at most 50 per topic, keys of 1-128 characters without the
-    ``aws:`` prefix, values up to 256."""
-    if len(tags) > MAX_TAGS:
+    """SNS's tag limits (messaging.tags): TagLimitExceeded for too many, else InvalidParameter."""
+    problem = tag_problem(tags)
+    if problem is None:
+        return
+    too_many, reason = problem
+    if too_many:
         raise TagLimitExceeded(
-            f"Could not complete request: tag quota of per resource exceeded ({len(tags)} tags, "
-            f"at most {MAX_TAGS})"
+            f"Could not complete request: tag quota of per resource exceeded ({reason})"
         )
-    for key, value in tags.items():
-        if not 1 <= len(key) <= 128:
-            raise InvalidParameter("Invalid parameter: TagKey Reason: 1 to 128 characters")
-        if key.lower().startswith("aws:"):
-            raise InvalidParameter(
-                "Invalid parameter: TagKey Reason: the aws: prefix is reserved for AWS use"
-            )
-        if len(value) > 256:
-            raise InvalidParameter("Invalid parameter: TagValue Reason: at most 256 characters")
+    raise InvalidParameter(f"Invalid parameter: Tags Reason: {reason}")
 
 
 class TopicEngine:

@@ -63,6 +63,9 @@ def _run(broker: LocalKafka, *, count: int, pauses: list[float]) -> None:
         assert server.proc is not None and server.proc.poll() is None, "the server died"
 
 
+# In make faults only: in the last fresh-clone CI run it outlasted pytest's 180 s timeout
+# (locally it takes about 60 s); CI keeps the commit-confirmation fix's unit test.
+@pytest.mark.long
 def test_queue_workload_survives_broker_pauses_past_the_session_and_transaction_timeouts(
     broker: LocalKafka,
 ) -> None:

@@ -4,6 +4,7 @@
     echo '{"id": 1}' | eventplane queue send orders --attribute kind=String:new
     eventplane queue receive orders --wait 20 --delete
     eventplane queue redrive start orders-dlq --rate 50
+    eventplane queue tag orders team=shop env=dev
 
 QUEUE is a queue name or URL. --json prints one JSON document for scripts
 (binary attribute values as base64); otherwise output is short and human.
@@ -241,6 +242,36 @@ def cmd_redrive_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    tags = dict(args.pairs)
+    with _client(args) as ep:
+        ep.queues.tag_queue(args.queue, tags)
+    text = f"tagged {args.queue} with {', '.join(sorted(tags))}"
+    _report(args, {"queue": args.queue, "tags": tags}, text)
+    return 0
+
+
+def cmd_untag(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.queues.untag_queue(args.queue, args.keys)
+    text = f"removed {', '.join(args.keys)} from {args.queue}"
+    _report(args, {"queue": args.queue, "removed": args.keys}, text)
+    return 0
+
+
+def cmd_tags(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        tags = ep.queues.list_queue_tags(args.queue)
+    if args.json:
+        _emit_json(tags)
+    elif not tags:
+        print("no tags")
+    else:
+        for key, value in sorted(tags.items()):
+            print(f"{key}={value}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -303,6 +334,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = add("set", cmd_attributes_set, "change queue attributes", attrs_sub)
     p.add_argument("queue", help=_QUEUE_HELP)
     p.add_argument("pairs", nargs="+", type=_key_value, metavar="NAME=VALUE")
+
+    p = add("tag", cmd_tag, "add or overwrite queue tags")
+    p.add_argument("queue", help=_QUEUE_HELP)
+    p.add_argument("pairs", nargs="+", type=_key_value, metavar="KEY=VALUE")
+    p = add("untag", cmd_untag, "remove queue tags")
+    p.add_argument("queue", help=_QUEUE_HELP)
+    p.add_argument("keys", nargs="+", metavar="KEY")
+    p = add("tags", cmd_tags, "print a queue's tags")
+    p.add_argument("queue", help=_QUEUE_HELP)
 
     p = add("purge", cmd_purge, "delete every message in a queue")
     p.add_argument("queue", help=_QUEUE_HELP)

@@ -169,6 +169,44 @@ class AsyncQueuesClient(ServiceCore):
         req = pb.PurgeQueueRequest(queue_url=queue_url)
         await self._call(self._stub.PurgeQueue, req, self._timeout)
 
+    async def tag_queue(self, queue_url: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a queue, overwriting the value of a key it already has.
+
+        Args:
+            queue_url: the queue.
+            tags: keys of 1-128 characters (case-sensitive, not starting with ``aws:``)
+                to values of up to 256 characters; a queue holds at most 50 tags.
+
+        Raises:
+            QueueDoesNotExist: there is no such queue.
+            InvalidParameterValue: a key or value breaks the limits, or the queue
+                would hold more than 50 tags.
+            MissingParameter: ``tags`` is empty.
+        """
+        req = pb.TagQueueRequest(queue_url=queue_url, tags=dict(tags))
+        await self._call(self._stub.TagQueue, req, self._timeout)
+
+    async def untag_queue(self, queue_url: str, tag_keys: Sequence[str]) -> None:
+        """Remove tags from a queue; a key the queue does not have is ignored.
+
+        Raises:
+            QueueDoesNotExist: there is no such queue.
+            MissingParameter: ``tag_keys`` is empty.
+        """
+        if isinstance(tag_keys, str):  # list("team") would remove t, e, a and m
+            raise TypeError("tag_keys must be a sequence of keys, not one string")
+        req = pb.UntagQueueRequest(queue_url=queue_url, tag_keys=list(tag_keys))
+        await self._call(self._stub.UntagQueue, req, self._timeout)
+
+    async def list_queue_tags(self, queue_url: str) -> dict[str, str]:
+        """A queue's tags, key to value (empty when it has none).
+
+        Raises:
+            QueueDoesNotExist: there is no such queue.
+        """
+        req = pb.ListQueueTagsRequest(queue_url=queue_url)
+        return dict((await self._call(self._stub.ListQueueTags, req, self._timeout)).tags)
+
     async def send_message(
         self,
         queue_url: str,
@@ -425,6 +463,9 @@ class QueuesClient(BlockingFacade[AsyncQueuesClient]):
     get_queue_attributes = blocking(AsyncQueuesClient.get_queue_attributes)
     set_queue_attributes = blocking(AsyncQueuesClient.set_queue_attributes)
     purge_queue = blocking(AsyncQueuesClient.purge_queue)
+    tag_queue = blocking(AsyncQueuesClient.tag_queue)
+    untag_queue = blocking(AsyncQueuesClient.untag_queue)
+    list_queue_tags = blocking(AsyncQueuesClient.list_queue_tags)
     send_message = blocking(AsyncQueuesClient.send_message)
     send_message_batch = blocking(AsyncQueuesClient.send_message_batch)
     receive_message = blocking(AsyncQueuesClient.receive_message)

@@ -15,7 +15,7 @@ Errors carry SNS's codes (``NotFound``, ``InvalidParameter``, ...).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from eventplane._gen.v1 import topics_pb2 as pb
@@ -125,6 +125,52 @@ class AsyncTopicsClient(ServiceCore):
             attribute_value=t.attribute_text(attribute_value),
         )
         await self._call(self._stub.SetTopicAttributes, req, self._timeout)
+
+    async def tag_resource(self, resource_arn: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a topic, overwriting the value of a key it already has.
+
+        Args:
+            resource_arn: the topic (ARN or name).
+            tags: keys of 1-128 characters (case-sensitive, not starting with ``aws:``)
+                to values of up to 256 characters; a topic holds at most 50 tags.
+
+        Raises:
+            EventplaneError: ``ResourceNotFound`` when the topic does not exist;
+                ``TagLimitExceeded`` when it would hold more than 50 tags;
+                ``InvalidParameter`` when a key or value breaks the limits or
+                ``tags`` is empty.
+        """
+        req = pb.TagResourceRequest(resource_arn=resource_arn, tags=dict(tags))
+        await self._call(self._stub.TagResource, req, self._timeout)
+
+    async def untag_resource(self, resource_arn: str, tag_keys: Sequence[str]) -> None:
+        """Remove tags from a topic; a key the topic does not have is ignored.
+
+        Args:
+            resource_arn: the topic (ARN or name).
+            tag_keys: the keys to remove.
+
+        Raises:
+            EventplaneError: ``ResourceNotFound`` when the topic does not exist;
+                ``InvalidParameter`` when ``tag_keys`` is empty.
+        """
+        if isinstance(tag_keys, str):  # list("team") would remove t, e, a and m
+            raise TypeError("tag_keys must be a sequence of keys, not one string")
+        req = pb.UntagResourceRequest(resource_arn=resource_arn, tag_keys=list(tag_keys))
+        await self._call(self._stub.UntagResource, req, self._timeout)
+
+    async def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
+        """A topic's tags, key to value (empty when it has none).
+
+        Args:
+            resource_arn: the topic (ARN or name).
+
+        Raises:
+            EventplaneError: ``ResourceNotFound`` when the topic does not exist.
+        """
+        req = pb.ListTagsForResourceRequest(resource_arn=resource_arn)
+        resp = await self._call(self._stub.ListTagsForResource, req, self._timeout)
+        return dict(resp.tags)
 
     async def subscribe(
         self,
@@ -312,6 +358,9 @@ class TopicsClient(BlockingFacade[AsyncTopicsClient]):
     list_topics = blocking(AsyncTopicsClient.list_topics)
     get_topic_attributes = blocking(AsyncTopicsClient.get_topic_attributes)
     set_topic_attributes = blocking(AsyncTopicsClient.set_topic_attributes)
+    tag_resource = blocking(AsyncTopicsClient.tag_resource)
+    untag_resource = blocking(AsyncTopicsClient.untag_resource)
+    list_tags_for_resource = blocking(AsyncTopicsClient.list_tags_for_resource)
     subscribe = blocking(AsyncTopicsClient.subscribe)
     unsubscribe = blocking(AsyncTopicsClient.unsubscribe)
     list_subscriptions = blocking(AsyncTopicsClient.list_subscriptions)

@@ -88,6 +88,19 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
             request, s.PurgeQueueRequest, self.ops.purge_queue, pb.PurgeQueueResponse, context
         )
 
+    async def TagQueue(self, request: Any, context: Ctx) -> pb.TagQueueResponse:
+        return await self._call(request, s.TagQueueRequest, self.ops.tag_queue, pb.TagQueueResponse)
+
+    async def UntagQueue(self, request: Any, context: Ctx) -> pb.UntagQueueResponse:
+        return await self._call(
+            request, s.UntagQueueRequest, self.ops.untag_queue, pb.UntagQueueResponse
+        )
+
+    async def ListQueueTags(self, request: Any, context: Ctx) -> pb.ListQueueTagsResponse:
+        return await self._call(
+            request, s.ListQueueTagsRequest, self.ops.list_queue_tags, pb.ListQueueTagsResponse
+        )
+
     async def ListDeadLetterSourceQueues(
         self, request: Any, context: Ctx
     ) -> pb.ListDeadLetterSourceQueuesResponse:

@@ -44,8 +44,27 @@ class Rule:
     def checks(self, request: Any) -> Sequence[tuple[str, str]]:
         """The (action, resource ARN) pairs that must all be allowed for ``request``."""
         if self.items is not None:
-            return self.items(request) or ((self.action, ANY),)
-        return tuple((self.action, resource) for resource in self.resources(request))
+            pairs = self.items(request) or ((self.action, ANY),)
+        else:
+            pairs = tuple((self.action, resource) for resource in self.resources(request))
+        return tuple((action, _installed(resource)) for action, resource in pairs)
+
+
+def _installed(ref: str) -> str:
+    """``ref`` with this installation's partition, region and account.
+
+    The cores find a resource by the name in its ARN, whatever region and account the ARN
+    gives (every resource is this installation's). A policy must therefore see the ARN of
+    the resource the call will act on, or a Deny on ``arn:aws:sns:local:000000000000:t``
+    would not stop a Publish to ``arn:aws:sns:eu-west-1:999999999999:t``.
+    """
+    if not ref.startswith("arn:"):
+        return ref
+    try:
+        found = arns.parse(ref)
+    except arns.InvalidArn:
+        return ref
+    return arns.format_arn(found.service, found.resource)
 
 
 # --- resource references in requests -> ARNs -----------------------------------------------
@@ -107,8 +126,17 @@ def _queue_name(r: Any) -> Sequence[str]:
     return (_or_any(r.queue_name, arns.queue_arn),)
 
 
+def _topic_ref(ref: str) -> str:
+    # The core takes a topic's bare name too; a policy names the topic by its ARN.
+    return ref if ref.startswith("arn:") else arns.topic_arn(ref)
+
+
 def _topic(r: Any) -> Sequence[str]:
-    return (r.topic_arn or ANY,)
+    return (_or_any(r.topic_arn, _topic_ref),)
+
+
+def _tagged_topic(r: Any) -> Sequence[str]:
+    return (_or_any(r.resource_arn, _topic_ref),)
 
 
 def _subscription(r: Any) -> Sequence[str]:
@@ -273,6 +301,9 @@ _QUEUES: dict[str, tuple[str, Extract]] = {
     "ChangeMessageVisibility": ("ChangeMessageVisibility", _queue_url),
     "ChangeMessageVisibilityBatch": ("ChangeMessageVisibility", _queue_url),
     "PurgeQueue": ("PurgeQueue", _queue_url),
+    "TagQueue": ("TagQueue", _queue_url),
+    "UntagQueue": ("UntagQueue", _queue_url),
+    "ListQueueTags": ("ListQueueTags", _queue_url),
     "ListDeadLetterSourceQueues": ("ListDeadLetterSourceQueues", _queue_url),
     "StartMessageMoveTask": ("StartMessageMoveTask", _move_source),
     "ListMessageMoveTasks": ("ListMessageMoveTasks", _move_source),
@@ -285,6 +316,9 @@ _TOPICS: dict[str, tuple[str, Extract]] = {
     "ListTopics": ("ListTopics", _everything),
     "GetTopicAttributes": ("GetTopicAttributes", _topic),
     "SetTopicAttributes": ("SetTopicAttributes", _topic),
+    "TagResource": ("TagResource", _tagged_topic),
+    "UntagResource": ("UntagResource", _tagged_topic),
+    "ListTagsForResource": ("ListTagsForResource", _tagged_topic),
     "Subscribe": ("Subscribe", _topic),
     "Unsubscribe": ("Unsubscribe", _subscription),
     "ListSubscriptions": ("ListSubscriptions", _everything),

@@ -93,6 +93,35 @@ class TopicsService(topics_pb2_grpc.TopicsServicer):
         )
         return pb.SetTopicAttributesResponse()
 
+    async def TagResource(
+        self, request: pb.TagResourceRequest, context: Ctx
+    ) -> pb.TagResourceResponse:
+        await self.ops.tag_resource(
+            s.TagResourceRequest(
+                resource_arn=request.resource_arn,
+                tags=[s.Tag(k, v) for k, v in request.tags.items()],
+            )
+        )
+        return pb.TagResourceResponse()
+
+    async def UntagResource(
+        self, request: pb.UntagResourceRequest, context: Ctx
+    ) -> pb.UntagResourceResponse:
+        await self.ops.untag_resource(
+            s.UntagResourceRequest(
+                resource_arn=request.resource_arn, tag_keys=list(request.tag_keys)
+            )
+        )
+        return pb.UntagResourceResponse()
+
+    async def ListTagsForResource(
+        self, request: pb.ListTagsForResourceRequest, context: Ctx
+    ) -> pb.ListTagsForResourceResponse:
+        result = await self.ops.list_tags_for_resource(
+            s.ListTagsForResourceRequest(resource_arn=request.resource_arn)
+        )
+        return pb.ListTagsForResourceResponse(tags={t.key: t.value for t in result.tags})
+
     async def Subscribe(self, request: pb.SubscribeRequest, context: Ctx) -> pb.SubscribeResponse:
         result = await self.ops.subscribe(
             s.SubscribeRequest(

@@ -101,6 +101,18 @@ def test_every_served_action_has_a_rule_that_reads_its_request(service: str, act
         ),
         ("sqs", "ListQueues", {}, ("sqs:ListQueues", ANY)),
         (
+            "sqs",
+            "TagQueue",
+            {"QueueUrl": f"http://h/{ARN}/q1", "Tags": {"k": "v"}},
+            ("sqs:TagQueue", f"arn:aws:sqs:local:{ARN}:q1"),
+        ),
+        (
+            "sns",
+            "ListTagsForResource",
+            {"ResourceArn": f"arn:aws:sns:local:{ARN}:t1"},
+            ("sns:ListTagsForResource", f"arn:aws:sns:local:{ARN}:t1"),
+        ),
+        (
             "sns",
             "Publish",
             {"TopicArn": f"arn:aws:sns:local:{ARN}:t1", "Message": "m"},
@@ -157,11 +169,11 @@ def test_actions_and_resources_match_the_grpc_door(
 
 
 def test_an_action_without_a_grpc_twin_needs_an_allow_on_everything() -> None:
-    rule = rule_for_aws("sqs", "TagQueue")
+    rule = rule_for_aws("sqs", "AddPermission")
     assert (rule.action, rule.mutating, tuple(rule.checks(None))) == (
-        "sqs:TagQueue",
+        "sqs:AddPermission",
         True,
-        (("sqs:TagQueue", ANY),),
+        (("sqs:AddPermission", ANY),),
     )
 
 

@@ -68,9 +68,43 @@ Q = "arn:aws:sqs:local:000000000000"
         ),
         ("Queues/ListQueues", queues_pb2.ListQueuesRequest(), [("sqs:ListQueues", "*")]),
         (
+            "Queues/UntagQueue",
+            queues_pb2.UntagQueueRequest(queue_url="eventplane://queues/orders-1"),
+            [("sqs:UntagQueue", f"{Q}:orders-1")],
+        ),
+        (
+            "Topics/TagResource",
+            topics_pb2.TagResourceRequest(resource_arn="arn:aws:sns:local:000000000000:t"),
+            [("sns:TagResource", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            "Topics/ListTagsForResource",  # a bare topic name is checked as its ARN
+            topics_pb2.ListTagsForResourceRequest(resource_arn="t"),
+            [("sns:ListTagsForResource", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
             "Topics/Publish",
             topics_pb2.PublishRequest(topic_arn="arn:aws:sns:local:000000000000:t"),
             [("sns:Publish", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            "Topics/Publish",  # by bare name: checked as the topic's ARN
+            topics_pb2.PublishRequest(topic_arn="t"),
+            [("sns:Publish", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            # The core finds a topic by name in an ARN of any region and account: the
+            # check is on the ARN of the topic it will act on.
+            "Topics/DeleteTopic",
+            topics_pb2.DeleteTopicRequest(topic_arn="arn:aws-cn:sns:eu-west-1:999999999999:t"),
+            [("sns:DeleteTopic", "arn:aws:sns:local:000000000000:t")],
+        ),
+        (
+            "Functions/Invoke",
+            functions_pb2.InvokeRequest(
+                function_name="arn:aws:lambda:us-east-1:123456789012:function:pay:prod"
+            ),
+            [("lambda:InvokeFunction", "arn:aws:lambda:local:000000000000:function:pay:prod")],
         ),
         (
             "Topics/Unsubscribe",
@@ -147,6 +181,9 @@ def test_actions_and_resources_of_requests(
         ("Queues/DeleteQueue", True),
         ("Queues/ReceiveMessage", False),
         ("Queues/GetQueueAttributes", False),
+        ("Queues/TagQueue", True),
+        ("Queues/ListQueueTags", False),
+        ("Topics/ListTagsForResource", False),
         ("Tables/Query", False),
         ("Tables/TransactGetItems", False),
         ("Tables/TransactWriteItems", True),

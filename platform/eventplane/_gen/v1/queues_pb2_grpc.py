@@ -105,6 +105,21 @@ class QueuesStub:
                 request_serializer=eventplane_dot_v1_dot_queues__pb2.PurgeQueueRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_queues__pb2.PurgeQueueResponse.FromString,
                 _registered_method=True)
+        self.TagQueue = channel.unary_unary(
+                '/eventplane.v1.Queues/TagQueue',
+                request_serializer=eventplane_dot_v1_dot_queues__pb2.TagQueueRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_queues__pb2.TagQueueResponse.FromString,
+                _registered_method=True)
+        self.UntagQueue = channel.unary_unary(
+                '/eventplane.v1.Queues/UntagQueue',
+                request_serializer=eventplane_dot_v1_dot_queues__pb2.UntagQueueRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_queues__pb2.UntagQueueResponse.FromString,
+                _registered_method=True)
+        self.ListQueueTags = channel.unary_unary(
+                '/eventplane.v1.Queues/ListQueueTags',
+                request_serializer=eventplane_dot_v1_dot_queues__pb2.ListQueueTagsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_queues__pb2.ListQueueTagsResponse.FromString,
+                _registered_method=True)
         self.ListDeadLetterSourceQueues = channel.unary_unary(
                 '/eventplane.v1.Queues/ListDeadLetterSourceQueues',
                 request_serializer=eventplane_dot_v1_dot_queues__pb2.ListDeadLetterSourceQueuesRequest.SerializeToString,
@@ -214,6 +229,24 @@ class QueuesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TagQueue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagQueue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueueTags(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListDeadLetterSourceQueues(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -310,6 +343,21 @@ def add_QueuesServicer_to_server(servicer, server):
                     servicer.PurgeQueue,
                     request_deserializer=eventplane_dot_v1_dot_queues__pb2.PurgeQueueRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_queues__pb2.PurgeQueueResponse.SerializeToString,
+            ),
+            'TagQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagQueue,
+                    request_deserializer=eventplane_dot_v1_dot_queues__pb2.TagQueueRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_queues__pb2.TagQueueResponse.SerializeToString,
+            ),
+            'UntagQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagQueue,
+                    request_deserializer=eventplane_dot_v1_dot_queues__pb2.UntagQueueRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_queues__pb2.UntagQueueResponse.SerializeToString,
+            ),
+            'ListQueueTags': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueueTags,
+                    request_deserializer=eventplane_dot_v1_dot_queues__pb2.ListQueueTagsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_queues__pb2.ListQueueTagsResponse.SerializeToString,
             ),
             'ListDeadLetterSourceQueues': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDeadLetterSourceQueues,
@@ -710,6 +758,87 @@ class Queues:
             '/eventplane.v1.Queues/PurgeQueue',
             eventplane_dot_v1_dot_queues__pb2.PurgeQueueRequest.SerializeToString,
             eventplane_dot_v1_dot_queues__pb2.PurgeQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Queues/TagQueue',
+            eventplane_dot_v1_dot_queues__pb2.TagQueueRequest.SerializeToString,
+            eventplane_dot_v1_dot_queues__pb2.TagQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Queues/UntagQueue',
+            eventplane_dot_v1_dot_queues__pb2.UntagQueueRequest.SerializeToString,
+            eventplane_dot_v1_dot_queues__pb2.UntagQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueueTags(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Queues/ListQueueTags',
+            eventplane_dot_v1_dot_queues__pb2.ListQueueTagsRequest.SerializeToString,
+            eventplane_dot_v1_dot_queues__pb2.ListQueueTagsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,6 +60,21 @@ class TopicsStub:
                 request_serializer=eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesResponse.FromString,
                 _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/eventplane.v1.Topics/TagResource',
+                request_serializer=eventplane_dot_v1_dot_topics__pb2.TagResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_topics__pb2.TagResourceResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/eventplane.v1.Topics/UntagResource',
+                request_serializer=eventplane_dot_v1_dot_topics__pb2.UntagResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_topics__pb2.UntagResourceResponse.FromString,
+                _registered_method=True)
+        self.ListTagsForResource = channel.unary_unary(
+                '/eventplane.v1.Topics/ListTagsForResource',
+                request_serializer=eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceResponse.FromString,
+                _registered_method=True)
         self.Subscribe = channel.unary_unary(
                 '/eventplane.v1.Topics/Subscribe',
                 request_serializer=eventplane_dot_v1_dot_topics__pb2.SubscribeRequest.SerializeToString,
@@ -130,6 +145,24 @@ class TopicsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetTopicAttributes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTagsForResource(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -210,6 +243,21 @@ def add_TopicsServicer_to_server(servicer, server):
                     servicer.SetTopicAttributes,
                     request_deserializer=eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=eventplane_dot_v1_dot_topics__pb2.TagResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_topics__pb2.TagResourceResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=eventplane_dot_v1_dot_topics__pb2.UntagResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_topics__pb2.UntagResourceResponse.SerializeToString,
+            ),
+            'ListTagsForResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTagsForResource,
+                    request_deserializer=eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceResponse.SerializeToString,
             ),
             'Subscribe': grpc.unary_unary_rpc_method_handler(
                     servicer.Subscribe,
@@ -387,6 +435,87 @@ class Topics:
             '/eventplane.v1.Topics/SetTopicAttributes',
             eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesRequest.SerializeToString,
             eventplane_dot_v1_dot_topics__pb2.SetTopicAttributesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Topics/TagResource',
+            eventplane_dot_v1_dot_topics__pb2.TagResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_topics__pb2.TagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Topics/UntagResource',
+            eventplane_dot_v1_dot_topics__pb2.UntagResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_topics__pb2.UntagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTagsForResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Topics/ListTagsForResource',
+            eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_topics__pb2.ListTagsForResourceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,6 +55,11 @@ class Settings:
     # Extra librdkafka settings for every client (TLS/SASL), e.g.
     # {"security.protocol": "SASL_SSL"}; YAML only.
     kafka_client_config: Mapping[str, str] = field(default_factory=dict)
+    # Group protocol of the owner groups (queue and table owners): "consumer"
+    # (KIP-848: each queue's partitions balanced over the replicas), "classic"
+    # (balance by total count), or "auto": consumer where the brokers accept a 6 s
+    # group session timeout, else classic (see kafka/groups.py).
+    kafka_group_protocol: str = "auto"
     # Address and port the gRPC API listens on.
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
@@ -301,8 +306,12 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_positive_float(env_name, raw)
         case "topic_replication_factor" | "topic_min_insync_replicas":
             return _parse_int_range(env_name, raw, 1, 32)
+        case "processes":
+            return _parse_int_range(env_name, raw, 0, 64)
         case "roles":
             return _parse_roles(env_name, raw)
+        case "kafka_group_protocol":
+            return _parse_choice(env_name, raw, ("auto", "consumer", "classic"))
         case "log_format":
             return _parse_choice(env_name, raw, ("json", "console"))
         case "log_level":

@@ -405,6 +405,9 @@ def test_strimzi_broker_config_follows_topic_settings(render: RenderFn) -> None:
     assert config["transaction.state.log.replication.factor"] == 3
     assert config["transaction.state.log.min.isr"] == 2
     assert config["num.partitions"] == 4  # the user's own broker setting
+    # The owner groups' 6 s session timeout (kafka/groups.py) must be allowed.
+    assert config["group.consumer.min.session.timeout.ms"] <= 6000
+    assert config["group.consumer.min.heartbeat.interval.ms"] <= 1000
     single = render("strimzi-single-node-values.yaml").one("Kafka")["spec"]["kafka"]["config"]
     assert single["offsets.topic.replication.factor"] == 1 and single["min.insync.replicas"] == 1
 

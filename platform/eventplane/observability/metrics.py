@@ -41,6 +41,12 @@ KAFKA_PARTITIONS_HELD = Gauge(
     "Partitions this process's group consumers are assigned, by consumer.",
     ("consumer",),
 )
+KAFKA_GROUP_PROTOCOL = Gauge(
+    "eventplane_kafka_group_protocol",
+    "1 for the Kafka group protocol an owner group's member of this process uses: "
+    "consumer (KIP-848, each topic balanced over the members) or classic.",
+    ("group", "protocol"),
+)
 REGISTRY_RESOURCES = Gauge(
     "eventplane_registry_resources",
     "Resource definitions materialized from eventplane.resources, by kind.",

@@ -37,6 +37,7 @@ from confluent_kafka import (
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.groups import owner_group_config
 from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
@@ -145,9 +146,7 @@ class OwnerConsumer:
             naming.QUEUE_OWNERS_GROUP,
             **{
                 "client.id": self.client_id,
-                "partition.assignment.strategy": "cooperative-sticky",
-                "session.timeout.ms": 6000,
-                "heartbeat.interval.ms": 1000,
+                **owner_group_config(self._settings, naming.QUEUE_OWNERS_GROUP),
                 "fetch.queue.backoff.ms": 1,
                 # A queue topic created during a rebalance is only noticed at the
                 # next metadata refresh: keep that short so new queues are served

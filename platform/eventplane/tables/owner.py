@@ -35,6 +35,7 @@ from confluent_kafka import (
 from eventplane.config import Settings
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.groups import owner_group_config
 from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.tables.expr.values import decode_json_item, encode_json_item
@@ -110,9 +111,7 @@ class TableOwners:
                 naming.TABLE_OWNERS_GROUP,
                 **{
                     "client.id": self.client_id,
-                    "partition.assignment.strategy": "cooperative-sticky",
-                    "session.timeout.ms": 6000,
-                    "heartbeat.interval.ms": 1000,
+                    **owner_group_config(self._settings, naming.TABLE_OWNERS_GROUP),
                     "topic.metadata.refresh.interval.ms": 1000,
                 },
             )

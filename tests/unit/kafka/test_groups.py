@@ -1,0 +1,70 @@
+"""Which group protocol an owner group takes, and the librdkafka settings of each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from eventplane.config import ConfigError, load_settings
+from eventplane.kafka import groups
+
+
+@pytest.fixture(autouse=True)
+def _fresh_choices() -> Iterator[None]:
+    groups._chosen.clear()
+    yield
+    groups._chosen.clear()
+
+
+def _brokers_answer(monkeypatch: pytest.MonkeyPatch, problem: str | None) -> list[str]:
+    asked: list[str] = []
+
+    def ask(settings: object, group: str) -> str | None:
+        asked.append(group)
+        return problem
+
+    monkeypatch.setattr(groups, "_ask_session_timeout", ask)
+    return asked
+
+
+def test_auto_takes_the_consumer_protocol_with_the_range_assignor_when_granted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _brokers_answer(monkeypatch, None)
+    settings = load_settings({})
+    conf = groups.owner_group_config(settings, "g")
+    assert conf == {"group.protocol": "consumer", "group.remote.assignor": "range"}
+    # Decided once per group: the second member of the process does not ask again.
+    groups.owner_group_config(settings, "g")
+    assert asked == ["g"]
+
+
+def test_auto_keeps_the_classic_protocol_and_its_6_s_session_when_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _brokers_answer(monkeypatch, "consumer.session.timeout.ms must be in the range 45000 ...")
+    conf = groups.owner_group_config(load_settings({}), "g")
+    assert conf["partition.assignment.strategy"] == "cooperative-sticky"
+    assert conf["session.timeout.ms"] == 6000
+    assert "group.protocol" not in conf
+
+
+def test_consumer_is_kept_when_configured_even_if_the_timeout_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _brokers_answer(monkeypatch, "refused")
+    settings = load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "consumer"})
+    assert groups.owner_group_config(settings, "g")["group.protocol"] == "consumer"
+
+
+def test_classic_never_asks_the_brokers(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _brokers_answer(monkeypatch, None)
+    settings = load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "Classic"})
+    assert groups.group_protocol(settings, "g") == "classic"
+    assert asked == []
+
+
+def test_an_unknown_protocol_is_a_config_error_naming_the_setting() -> None:
+    with pytest.raises(ConfigError, match="EVENTPLANE_KAFKA_GROUP_PROTOCOL"):
+        load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "eager"})

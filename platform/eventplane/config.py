@@ -66,8 +66,22 @@ class Settings:
     # host:port other replicas use to reach this one (forwarding to partition
     # owners); empty means the gRPC listen address. In Kubernetes: the pod IP.
     advertise_address: str = ""
-    # Port of the Prometheus /metrics endpoint (0 disables it).
+    # Port of the Prometheus /metrics endpoint (0 disables it), and the address it
+    # listens on (empty: grpc_host).
     metrics_port: int = 9464
+    metrics_host: str = ""
+    # Worker processes of `eventplane server` (0: as many as the cores this process
+    # may use, its CPU quota included). With more than one, every worker is a full
+    # replica sharing the gRPC and gateway ports (SO_REUSEPORT); worker i also
+    # listens on worker_ports + i (replicas forward to its partitions there) and
+    # serves its metrics on worker_ports + processes + i, which /metrics gathers.
+    processes: int = 0
+    # First of those ports; 0: grpc_port + 1.
+    worker_ports: int = 0
+    # Set by the supervisor for its workers: share the public ports with the other
+    # workers, and one more gRPC port of this worker's own (0: none).
+    reuse_port: bool = False
+    forward_port: int = 0
     # Which components this process runs; "all" or a subset of ROLES.
     roles: tuple[str, ...] = ROLES
     # Cache and data folder: Kafka jars, local broker data, broker logs.
@@ -287,7 +301,7 @@ def _coerce(name: str, raw: Any) -> Any:
     match name:
         case "kafka_port" | "grpc_port":
             return _parse_port(env_name, raw)
-        case "metrics_port" | "gateway_port":
+        case "metrics_port" | "gateway_port" | "worker_ports" | "forward_port":
             return _parse_port(env_name, raw, allow_zero=True)
         case "region":
             return _parse_region(env_name, raw)
@@ -320,7 +334,7 @@ def _coerce(name: str, raw: Any) -> Any:
             if not isinstance(raw, Mapping):
                 raise ConfigError(env_name, "must be a mapping of librdkafka settings")
             return {str(k): str(v) for k, v in raw.items()}
-        case "insecure" | "metrics_tls":
+        case "insecure" | "metrics_tls" | "reuse_port":
             return _parse_bool(env_name, raw)
         case "receipt_secret":
             if len(str(raw)) < 16:

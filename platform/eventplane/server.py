@@ -77,13 +77,14 @@ class Server:
         await asyncio.to_thread(wait_for_cluster, s)
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
+            metrics_host = s.metrics_host or s.grpc_host
             try:
                 self._metrics_http = serve_metrics(
-                    s.metrics_port, s.grpc_host, metrics_tls_context(s)
+                    s.metrics_port, metrics_host, metrics_tls_context(s)
                 )
             except OSError as exc:
                 raise OSError(
-                    f"EVENTPLANE_METRICS_PORT: cannot listen on {s.grpc_host}:{s.metrics_port}: "
+                    f"EVENTPLANE_METRICS_PORT: cannot listen on {metrics_host}:{s.metrics_port}: "
                     f"{exc.strerror}"
                 ) from None
         self._producer = Producer(s, name=f"eventplane-{self.instance_id}")
@@ -104,7 +105,8 @@ class Server:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.so_reuseport", 0),
+                # Sibling workers of `--processes N` share the port (workers.py).
+                ("grpc.so_reuseport", 1 if s.reuse_port else 0),
             ],
         )
         self._grpc = server
@@ -125,6 +127,17 @@ class Server:
             bound = 0
         if bound == 0:
             raise OSError(f"EVENTPLANE_GRPC_PORT: cannot listen on {address}")
+        if s.forward_port:  # this worker's own port, where replicas forward to it
+            forward = f"{s.grpc_host}:{s.forward_port}"
+            try:
+                if credentials is None:
+                    bound = server.add_insecure_port(forward)
+                else:
+                    bound = server.add_secure_port(forward, credentials)
+            except RuntimeError:
+                bound = 0
+            if bound == 0:
+                raise OSError(f"EVENTPLANE_WORKER_PORTS: cannot listen on {forward}")
         server.add_insecure_port(internal_target)
         await server.start()
         for name in names:

@@ -211,7 +211,13 @@ def test_env_covers_every_setting_and_loads(render: RenderFn, tmp_path: Path) ->
     rendered = render()
     container = server(rendered, "eventplane")
     env = env_of(container)
-    fields = set(Settings.__dataclass_fields__) - {"kafka_port", "kafka_client_config"}
+    # reuse_port and forward_port are the supervisor's, set for each worker it starts.
+    fields = set(Settings.__dataclass_fields__) - {
+        "kafka_port",
+        "kafka_client_config",
+        "reuse_port",
+        "forward_port",
+    }
     missing = {f"EVENTPLANE_{f.upper()}" for f in fields} - set(env)
     assert not missing, f"settings the chart does not set: {sorted(missing)}"
 
@@ -342,6 +348,30 @@ def test_hpa_only_when_enabled_and_replaces_replicas(render: RenderFn) -> None:
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 9)
     assert {m["resource"]["name"] for m in hpa["spec"]["metrics"]} == {"cpu", "memory"}
     assert "replicas" not in rendered.one("Deployment")["spec"]
+
+
+@pytest.mark.parametrize(
+    ("sets", "processes"),
+    [
+        ((), "1"),  # no CPU limit: one process
+        (("resources.limits.cpu=1500m",), "2"),
+        (("resources.limits.cpu=3",), "3"),
+        (("resources.limits.cpu=250m",), "1"),
+        (("resources.limits.cpu=4", "config.processes=2"), "2"),  # the setting wins
+    ],
+)
+def test_worker_processes_follow_the_cpu_limit(
+    render: RenderFn, sets: tuple[str, ...], processes: str
+) -> None:
+    env = env_of(server(render(sets=sets), "eventplane"))
+    assert env["EVENTPLANE_PROCESSES"] == processes
+
+
+def test_network_policy_lets_replicas_reach_each_worker(render: RenderFn) -> None:
+    policy = render("monitoring-values.yaml").one("NetworkPolicy")["spec"]
+    peers = policy["ingress"][0]
+    # Worker i of a pod takes forwarded calls on grpcPort + 1 + i (workers.py).
+    assert {"port": 50052, "endPort": 50115, "protocol": "TCP"} in peers["ports"]
 
 
 def test_network_policy_only_when_enabled(render: RenderFn) -> None:

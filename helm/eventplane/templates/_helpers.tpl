@@ -292,6 +292,25 @@ replaces the top-level value of the same name (whole, not merged).
 {{- toYaml $out }}
 {{- end }}
 
+{{/*
+Worker processes of one workload's server (EVENTPLANE_PROCESSES): config.processes,
+else the workload's CPU limit rounded up ("1500m" -> 2), else 1 (call with
+(dict "root" $ "w" $workload)).
+*/}}
+{{- define "eventplane.processes" -}}
+{{- $n := int .root.Values.config.processes }}
+{{- if lt $n 1 }}
+{{- $cpu := "" }}
+{{- with .w.resources }}{{ with .limits }}{{ with .cpu }}{{ $cpu = toString . }}{{ end }}{{ end }}{{ end }}
+{{- if hasSuffix "m" $cpu }}
+{{- $n = div (add (trimSuffix "m" $cpu | int) 999) 1000 | int }}
+{{- else if $cpu }}
+{{- $n = ceil ($cpu | float64) | int }}
+{{- end }}
+{{- end }}
+{{- max $n 1 }}
+{{- end }}
+
 {{/* Labels of one workload's pods and resources: call with (dict "root" $ "component" $name). */}}
 {{- define "eventplane.componentSelectorLabels" -}}
 {{ include "eventplane.selectorLabels" .root }}

@@ -20,6 +20,7 @@ from eventplane.bench import (
     idle,
     kafka_baseline,
     kafka_txn,
+    processes,
     queues,
     security,
     soak,
@@ -50,6 +51,7 @@ AREAS: dict[str, Area] = {
     "gateway": gateway.run,
     "security": security.run,
     "idle": idle.run,
+    "processes": processes.run,
 }
 
 

@@ -167,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("server", help="run the server on the configured Kafka")
     server_flags(p)
+    p.add_argument(
+        "--processes",
+        help="worker processes sharing the ports; default: the usable cores (EVENTPLANE_PROCESSES)",
+    )
     p.set_defaults(func=_server_command("server"))
 
     p = sub.add_parser("kafka", help="the local Kafka broker")
@@ -198,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help=(
             "kafka | queues | topics | events | functions | workflows | tables | gateway | "
-            "security | idle | all | soak (not part of all)"
+            "security | idle | processes | all | soak (not part of all)"
         ),
     )
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts (0.1 = quick)")

@@ -56,6 +56,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
         "roles": getattr(args, "roles", None),
         "log_format": getattr(args, "log_format", None),
         "insecure": getattr(args, "insecure", None),
+        "processes": getattr(args, "processes", None),
         **extra,
     }
     return load_settings(overrides={k: v for k, v in overrides.items() if v is not None})
@@ -117,8 +118,15 @@ async def _serve(settings: Settings, on_ready: Callable[[], None] | None = None)
 
 
 def cmd_server(args: argparse.Namespace) -> int:
+    from eventplane.security import check_exposure
+    from eventplane.workers import Supervisor, process_count
+
     settings = _settings(args)
     configure_logging(settings.log_format, settings.log_level)
+    count = process_count(settings)
+    if count > 1:
+        check_exposure(settings)  # refused here once, not by each worker
+        return Supervisor(settings, count).run()
     asyncio.run(_serve(settings))
     return 0
 

@@ -75,6 +75,10 @@ def channel_options() -> list[tuple[str, Any]]:
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        # A client is a connection of its own: gRPC's default shares one per target
+        # among all of a process's channels, so several clients would all land on one
+        # server worker (`--processes`) or pod behind a connection-balancing Service.
+        ("grpc.use_local_subchannel_pool", 1),
     ]
 
 

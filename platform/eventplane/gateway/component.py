@@ -59,6 +59,8 @@ class GatewayComponent:
         family = socket.AF_INET6 if ":" in s.grpc_host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if s.reuse_port:  # sibling workers of `--processes N` share the port (workers.py)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             sock.bind((s.grpc_host, s.gateway_port))
         except OSError as exc:

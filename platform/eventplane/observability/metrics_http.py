@@ -13,7 +13,7 @@ import threading
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import make_wsgi_app, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, make_wsgi_app, start_http_server
 from prometheus_client.exposition import ThreadingWSGIServer
 
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -46,10 +46,15 @@ class _TlsServer(ThreadingWSGIServer):
         """A failed handshake or a peer that went away is the peer's problem."""
 
 
-def serve_metrics(port: int, addr: str, context: ssl.SSLContext | None = None) -> Any:
+def serve_metrics(
+    port: int,
+    addr: str,
+    context: ssl.SSLContext | None = None,
+    registry: CollectorRegistry = REGISTRY,
+) -> Any:
     """Serve /metrics on ``addr:port`` in a daemon thread; returns the server (shutdown())."""
     if context is None:
-        server, _ = start_http_server(port, addr=addr)
+        server, _ = start_http_server(port, addr=addr, registry=registry)
         return server
 
     tls = context
@@ -58,6 +63,6 @@ def serve_metrics(port: int, addr: str, context: ssl.SSLContext | None = None) -
         def __init__(self, *args: Any, **kw: Any) -> None:
             super().__init__(*args, context=tls, **kw)
 
-    server = make_server(addr, port, make_wsgi_app(), _Bound, handler_class=_Quiet)
+    server = make_server(addr, port, make_wsgi_app(registry), _Bound, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="metrics-https", daemon=True).start()
     return server

@@ -41,6 +41,23 @@ def free_port() -> int:
     raise RuntimeError(f"no free TCP port in {_PORTS}")
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive TCP ports nothing listens on right now."""
+    for _ in range(200):
+        base = random.randint(_PORTS[0], _PORTS[1] - count)
+        socks = [socket.socket() for _ in range(count)]
+        try:
+            for i, sock in enumerate(socks):
+                sock.bind(("127.0.0.1", base + i))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return base
+    raise RuntimeError(f"no {count} free TCP ports in a row in {_PORTS}")
+
+
 def eventually(
     check: Callable[[], T],
     *,
@@ -107,6 +124,8 @@ class EventplaneProcess:
             none; a test that counts one process's metrics, moves its clock or kills
             it takes a cluster of its own (``unique_cluster()``), so no other server
             on the broker takes over its partitions.
+        processes: worker processes (``--processes``); 1, not the server's default of
+            one per core, so a test's server is the one process it watches.
     """
 
     def __init__(
@@ -119,8 +138,10 @@ class EventplaneProcess:
         metrics_port: int | None = None,
         gateway_port: int | None = None,
         cluster: str | None = None,
+        processes: int = 1,
     ) -> None:
         self.bootstrap = bootstrap
+        self.processes = processes
         self.cluster = cluster
         self.roles = roles
         self.extra_env = dict(env or {})
@@ -154,6 +175,12 @@ class EventplaneProcess:
                 "EVENTPLANE_GATEWAY_PORT": str(self.gateway_port),
                 "EVENTPLANE_ROLES": self.roles,
                 "EVENTPLANE_SHUTDOWN_GRACE": "5",
+                "EVENTPLANE_PROCESSES": str(self.processes),
+                **(
+                    {"EVENTPLANE_WORKER_PORTS": str(free_ports(2 * self.processes))}
+                    if self.processes > 1
+                    else {}
+                ),
                 **({"EVENTPLANE_CLUSTER": self.cluster} if self.cluster else {}),
                 **self.extra_env,
             }

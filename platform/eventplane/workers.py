@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -262,7 +262,7 @@ class _Gathered:
             "1 when the worker process answered this scrape.",
             labels=["worker"],
         )
-        restarts = GaugeMetricFamily(
+        restarts = CounterMetricFamily(
             "eventplane_worker_restarts",
             "Times the supervisor started the worker again after it died.",
             labels=["worker"],

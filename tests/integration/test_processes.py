@@ -129,7 +129,9 @@ def test_two_workers_share_a_port_split_each_queue_and_survive_a_crash(
         for i, body in enumerate(sorted(second)):
             _send(clients[i % len(clients)], url, body)
         eventually(
-            lambda: sorted(_metric(server, "eventplane_worker_restarts").values()) == [0.0, 1.0],
+            lambda: (
+                sorted(_metric(server, "eventplane_worker_restarts_total").values()) == [0.0, 1.0]
+            ),
             timeout=30,
         )
         eventually(

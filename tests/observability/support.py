@@ -17,7 +17,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import yaml
 
@@ -128,6 +129,7 @@ def exported_metric_names() -> set[str]:
 
     from eventplane.queues.metrics import DepthCollector
     from eventplane.tables.metrics import TableCollector
+    from eventplane.workers import Supervisor, _Gathered
 
     for module in _METRIC_MODULES:
         importlib.import_module(module)
@@ -142,6 +144,8 @@ def exported_metric_names() -> set[str]:
     # Collectors registered by a running engine (scrape-time gauges).
     families += DepthCollector(lambda: []).collect()
     families += TableCollector(lambda: []).collect()
+    # The supervisor of `--processes N` adds its own families to the workers'.
+    families += _Gathered(cast(Supervisor, SimpleNamespace(workers=[]))).collect()
     return {
         f.name + suffix
         for f in families

@@ -84,7 +84,7 @@ def test_metrics_gather_every_worker_with_its_label(two_workers: workers.Supervi
     assert samples[("calls_total", (("method", "Send"), ("worker", "1")))] == 20
     assert samples[("latency_seconds_count", (("worker", "1"),))] == 1
     assert samples[("eventplane_worker_up", (("worker", "0"),))] == 1
-    assert samples[("eventplane_worker_restarts", (("worker", "1"),))] == 0
+    assert samples[("eventplane_worker_restarts_total", (("worker", "1"),))] == 0
     # One HELP/TYPE per family, however many workers report it.
     assert text.count("# TYPE calls_total counter") == 1
 

@@ -4,7 +4,8 @@ Journal keys on eventplane.q.<queue>.state (compacted, co-partitioned with the
 queue topic): ``m:<offset>`` → QueueLease, ``d:<dedup key>`` → QueueDedup,
 ``purge`` → QueuePurge, ``a:<attempt id>`` → QueueAttempt (attempts.py).
 Compaction keeps only the newest entry per key; a lease of a message below the
-committed offset is tombstoned, and so is an expired attempt.
+committed offset is tombstoned, and so are a deduplication entry whose 5-minute window
+has passed and an expired attempt.
 """
 
 from __future__ import annotations

@@ -368,9 +368,12 @@ class PartitionState:
             return None
         return entry
 
-    def prune_dedup(self, now: int) -> None:
-        for key in [k for k, e in self.dedup.items() if e.expires_ms <= now]:
+    def prune_dedup(self, now: int) -> list[str]:
+        """Forget the deduplication entries whose 5-minute window has passed; their keys."""
+        expired = [k for k, e in self.dedup.items() if e.expires_ms <= now]
+        for key in expired:
             del self.dedup[key]
+        return expired
 
     def low_watermark(self) -> int:
         """The offset to commit: everything below it is deleted."""

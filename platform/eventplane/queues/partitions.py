@@ -544,7 +544,14 @@ class LocalPartitions(OwnerListener):
         moved: dict[tuple[str, int], int] = {}
         now = self.clock()
         for (q, p), owned in self.owned.items():
-            owned.state.prune_dedup(now)
+            expired = owned.state.prune_dedup(now)
+            if expired and self._lookup(q) is not None:
+                # The compacted journal would keep every deduplication id ever sent,
+                # and each adoption would read them all again.
+                for key in expired:
+                    self._producer.produce_nowait(
+                        naming.queue_state_topic(q), None, key=journal.dedup_key(key), partition=p
+                    )
             low = owned.state.low_watermark()
             if low > owned.committed:
                 moved[(naming.queue_topic(q), p)] = low

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from eventplane.errors import ServiceUnavailable
+from eventplane.queues import journal as journal_keys
 from eventplane.queues import partitions
 from eventplane.queues.attributes import QueueConfig
 from eventplane.queues.journal import JournalState
-from eventplane.queues.models import Record
+from eventplane.queues.models import DedupEntry, Record
 from eventplane.queues.owner import Adopted, Incoming
 from eventplane.queues.queue_def import QueueDef
 
@@ -105,5 +106,26 @@ def test_journal_entries_are_dropped_only_once_kafka_confirmed_the_commit() -> N
         owner.committed({("q", 0): 2})  # a late duplicate confirmation changes nothing
         owner.committed({("gone", 0): 9})  # nor one for a partition no longer owned
         assert sorted(journal.tombstoned) == ["m:0", "m:1"]
+
+    asyncio.run(scenario())
+
+
+def test_an_expired_deduplication_entry_is_tombstoned_in_the_journal() -> None:
+    # Kept forever, every deduplication id ever sent stayed in the compacted journal and
+    # each adoption of the partition read them all again.
+    async def scenario() -> None:
+        journal = TombstoneJournal()
+        now = [T0]
+        owner = partitions.LocalPartitions(journal, lambda _: QD, clock=lambda: now[0])  # type: ignore[arg-type]
+        state = JournalState()
+        state.dedup["old"] = DedupEntry("id-old", "1", T0 - 1)
+        state.dedup["fresh"] = DedupEntry("id-fresh", "2", T0 + 300_000)
+        await owner.adopt(Adopted("q", 0, 0, state))
+        owner.commit_offsets()
+        assert journal.tombstoned == [journal_keys.dedup_key("old")]
+        now[0] = T0 + 300_000
+        owner.commit_offsets()
+        assert journal.tombstoned == [journal_keys.dedup_key(k) for k in ("old", "fresh")]
+        assert owner.owned[("q", 0)].state.dedup == {}
 
     asyncio.run(scenario())

@@ -21,31 +21,12 @@ def reference_matches(
 
     With ``dotted`` (EventBridge, SNS message bodies), keys name dotted paths: ``"a.b"``
     in the pattern or the event is the same field as ``{"a": {"b": ...}}``. Without it
-    (SNS message attributes), keys are plain names and ``anything-but`` must hold for
-    every element of an array (SNS's rule for String.Array attributes).
+    (SNS message attributes), keys are plain names. Either way ``anything-but`` against
+    an array holds when one element is not excluded, as every other condition does.
     """
     if dotted:
         return _matches(_unflatten(pattern, is_pattern=True), _unflatten(event, is_pattern=False))
-    return _matches_attributes(pattern, event)
-
-
-def _matches_attributes(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    # SNS attribute scope: flat names, and anything-but holds only if every element does.
-    for key, spec in pattern.items():
-        if key == "$or":
-            if not any(_matches_attributes(branch, event) for branch in spec):
-                return False
-            continue
-        values = _scalars(event[key]) if key in event else []
-        for condition in spec:
-            if isinstance(condition, Mapping) and "anything-but" in condition:
-                if values and all(_value_holds(condition, value) for value in values):
-                    break
-            elif _condition_holds(condition, values):
-                break
-        else:
-            return False
-    return True
+    return _matches(pattern, event)
 
 
 def _unflatten(obj: Any, *, is_pattern: bool) -> Any:

@@ -20,7 +20,10 @@ EventBridge documentation (and aws/event-ruler, which implements it):
 - Exact values are typed: ``"3"`` never equals ``3``, numbers compare numerically
   (``3 == 3.0``), ``true`` is not ``1``, ``null`` is not ``""``.
 - ``anything-but`` only excludes values of its own type: ``{"anything-but": "x"}``
-  matches ``5`` and ``null``; ``{"anything-but": [1, 2]}`` matches ``"1"``.
+  matches ``5`` and ``null``; ``{"anything-but": [1, 2]}`` matches ``"1"``. Against an
+  array it is a test of each leaf value like any other, so ``["rugby", "baseball"]``
+  matches ``{"anything-but": ["rugby"]}``: one value that is not excluded is enough (in
+  SNS too, String.Array attributes and Number arrays included, as the SNS examples show).
 - Keys name paths with dots, as event-ruler flattens both rule and event: the pattern key
   ``"a.b"`` is the nested path ``{"a": {"b": ...}}``, and an event key literally named
   ``"a.b"`` is reached by a nested pattern. Patterns are stored with dotted keys split
@@ -105,9 +108,6 @@ class Dialect:
     # Whether a key "a.b" names the path a -> b (EventBridge, SNS body) or is one name
     # (SNS message attributes, whose names may contain dots).
     dotted_keys: bool
-    # Whether anything-but against an array needs every element to pass (SNS String.Array
-    # attributes) rather than one (EventBridge, SNS message bodies).
-    anything_but_every_element: bool = False
 
 
 class CompiledPattern:
@@ -272,7 +272,6 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
     numbers: set[int | float] = set()
     literals: set[bool | None] = set()
     tests: list[ValueTest] = []
-    every: list[ValueTest] = []
     exists: set[bool] = set()
     for item in spec:
         if isinstance(item, str):
@@ -286,27 +285,11 @@ def _compile_leaf(spec: list[Any], path: Path, dialect: Dialect) -> ValueTest:
             flag, test = _compile_expression(item, path, dialect)
             if test is None:
                 exists.add(flag)
-            elif dialect.anything_but_every_element and "anything-but" in item:
-                every.append(test)
             else:
                 tests.append(test)
         else:
             raise PatternError("Match value must be String, number, true, false, or null", path)
-    base = _leaf_test(strings, numbers, literals, tuple(tests), exists)
-    if not every:
-        return base
-    wholes = tuple(_every_element(test) for test in every)
-    return lambda raw: base(raw) or any(whole(raw) for whole in wholes)
-
-
-def _every_element(test: ValueTest) -> ValueTest:
-    def whole(raw: Any) -> bool:
-        if isinstance(raw, list):
-            values = list(_leaf_values(raw))
-            return bool(values) and all(test(v) for v in values)
-        return raw is not _MISSING and not isinstance(raw, Mapping) and test(raw)
-
-    return whole
+    return _leaf_test(strings, numbers, literals, tuple(tests), exists)
 
 
 def _leaf_test(

@@ -17,6 +17,15 @@ On top of that SNS enforces limits:
 Message attributes are compared by type: ``String`` values as strings, ``Number`` values
 numerically, ``String.Array`` values element by element; ``Binary`` attributes are
 ignored, as if absent.
+
+``anything-but`` forms SNS takes (the rest are refused at subscribe time): a string or
+number, a non-empty list of only strings or only numbers, ``{"prefix": "x"}`` and
+``{"suffix": "x"}`` with one non-empty string each. Against an array (a ``String.Array``
+attribute or an array in the body) it holds when one element is not excluded, the same
+as EventBridge: the SNS "String value matching" page's example has ``["rugby",
+"baseball"]`` matching ``{"anything-but": ["rugby", "tennis"]}`` (its sentence "matches if
+none of the array elements are listed" contradicts that example), and the "Numeric value
+matching" page has ``[100, 50]`` matching ``{"anything-but": [100, 500]}``.
 """
 
 from __future__ import annotations
@@ -77,9 +86,6 @@ _DIALECTS: Final = {
         _BODY,
         nested_error="Filter policy scope MessageAttributes does not support nested filter policy",
         dotted_keys=False,
-        # SNS documents that anything-but matches a String.Array only if none of its
-        # elements is excluded; EventBridge (and SNS bodies) need just one other element.
-        anything_but_every_element=True,
     ),
 }
 

@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 import pytest
 
+from eventplane.bus.patterns import compile_pattern
 from eventplane.errors.rpc import status_of
 from eventplane.matching._reference import reference_matches
 from eventplane.topics import CompiledFilterPolicy, InvalidFilterPolicy, compile_filter_policy
@@ -40,7 +41,7 @@ def _naive_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, 
         kind, text = attribute["DataType"], attribute.get("StringValue")
         if text is None or kind.startswith("Binary"):
             continue
-        if kind == "String.Array":
+        if kind in ("String.Array", "Number.Array"):
             try:
                 parsed = json.loads(text)
             except ValueError:
@@ -140,6 +141,48 @@ def test_policy_is_isolated_from_later_changes_to_its_source() -> None:
     source["a"] = ["y"]
     assert policy.matches_attributes({"a": {"DataType": "String", "StringValue": "x"}})
     assert policy.policy == {"a": ["x"]}
+
+
+# --- anything-but: where SNS's rule set and EventBridge's differ -----------------------
+
+EVENTBRIDGE_ONLY_ANYTHING_BUT = [
+    {"prefix": ["init", "test"]},
+    {"suffix": ["ing", "ed"]},
+    {"equals-ignore-case": "Rugby"},
+    {"equals-ignore-case": ["Rugby", "Tennis"]},
+    {"wildcard": "rug*"},
+    {"wildcard": ["rug*", "*ball"]},
+]
+SHARED_ANYTHING_BUT: list[Any] = [
+    "rugby",
+    ["rugby", "tennis"],
+    100,
+    [100, 500],
+    {"prefix": "rug"},
+    {"suffix": "ball"},
+]
+
+
+@pytest.mark.parametrize("scope", ["MessageAttributes", "MessageBody"])
+@pytest.mark.parametrize("operand", EVENTBRIDGE_ONLY_ANYTHING_BUT, ids=json.dumps)
+def test_eventbridge_only_anything_but_forms_are_refused_by_sns(operand: Any, scope: str) -> None:
+    pattern = {"sport": [{"anything-but": operand}]}
+    assert compile_pattern(pattern).matches({"sport": "hockey"})
+    with pytest.raises(InvalidFilterPolicy):
+        compile_filter_policy(pattern, scope)
+
+
+@pytest.mark.parametrize("operand", SHARED_ANYTHING_BUT, ids=json.dumps)
+def test_shared_anything_but_forms_match_alike_on_arrays(operand: Any) -> None:
+    pattern = {"sport": [{"anything-but": operand}]}
+    eventbridge = compile_pattern(pattern)
+    by_attributes = compile_filter_policy(pattern)
+    by_body = compile_filter_policy(pattern, "MessageBody")
+    for values in (["rugby", "hockey"], ["rugby", "tennis"], [100, 50], [100, 500], []):
+        expected = eventbridge.matches({"sport": values})
+        attribute = {"sport": {"DataType": "String.Array", "StringValue": json.dumps(values)}}
+        assert by_attributes.matches_attributes(attribute) is expected, values
+        assert by_body.matches_body(json.dumps({"sport": values})) is expected, values
 
 
 # --- seeded cross-check against the reference interpreter ----------------------------

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from eventplane.bench import queues
+from eventplane.bench._cpu import process_cpu_seconds
 from eventplane.bench._stats import figure
 from eventplane.config import Settings
 from eventplane.testing.harness import EventplaneProcess, unique_cluster
@@ -53,11 +54,14 @@ def _measure(
     try:
         server.start(timeout=120)
         made = asyncio.run(queues.prepare_queues(target, created))
+        pid = server.proc.pid if server.proc is not None else 0
         for name, url, total, batched in (
             ("queue_batched_cycle", made.batched, counts.batched, True),
             ("queue_cycle", made.unbatched, counts.unbatched, False),
         ):
+            before = _server_cpu_seconds(pid)
             r = asyncio.run(queues.cycle(target, url, total, batched=batched, concurrency=CLIENTS))
+            cpu = _server_cpu_seconds(pid) - before
             yield (
                 name,
                 r.rate,
@@ -66,6 +70,8 @@ def _measure(
                     "clients": CLIENTS,
                     "errors": r.errors,
                     "complete": r.complete,
+                    # Every worker's CPU (and the supervisor's) per message that went round.
+                    "server_cpu_us_per_msg": round(cpu / r.count * 1e6, 1) if r.count else None,
                 },
             )
     finally:
@@ -76,3 +82,17 @@ def _measure(
             server.stop()
     with contextlib.suppress(OSError):
         server.log_path.unlink()
+
+
+def _server_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the server process and its direct children (the workers)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            children = [int(c) for c in fh.read().split()]
+    except OSError:
+        return 0.0
+    total = 0.0
+    for p in (pid, *children):
+        with contextlib.suppress(OSError):
+            total += process_cpu_seconds(p)
+    return total

@@ -114,3 +114,55 @@ def test_every_queue_is_split_over_the_replicas_through_failover_and_rejoin(
                 timeout=30,
             )
             assert [m.body for m in got] == [f"hello {q}"]
+
+
+def test_a_rolling_upgrade_from_the_classic_protocol_keeps_every_message(
+    eventplane_kafka: str, cluster: tuple[str, list[EventplaneProcess]]
+) -> None:
+    # An installation whose owners still use the classic protocol (older eventplane, or
+    # brokers that refused the 6 s session) gets a replica with the consumer protocol:
+    # Kafka migrates the group online; what was deleted stays deleted, nothing is lost.
+    name, servers = cluster
+    old = EventplaneProcess(
+        eventplane_kafka,
+        cluster=name,
+        roles="api,queues",
+        env={"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "classic"},
+    ).start()
+    servers.append(old)
+    assert _group_protocol(old) == {"classic"}
+    with old.client(timeout=30) as client:
+        url = client.queues.create_queue(
+            f"upgrade-{uuid.uuid4().hex[:6]}", attributes={"Partitions": str(PARTITIONS)}
+        )
+        for i in range(20):
+            client.queues.send_message(url, f"m{i}")
+        deleted: set[str] = set()
+
+        def five_deleted() -> bool:
+            for m in client.queues.receive_message(url, max_number_of_messages=5):
+                if len(deleted) < 5:
+                    client.queues.delete_message(url, m.receipt_handle)
+                    deleted.add(m.body)
+                else:
+                    client.queues.change_message_visibility(url, m.receipt_handle, 0)
+            assert len(deleted) == 5
+            return True
+
+        eventually(five_deleted, timeout=30)
+    new = EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues").start()
+    servers.append(new)
+    assert _group_protocol(new) == {"consumer"}
+    old.stop()  # the last classic member leaves: the group is the new protocol's now
+
+    got: set[str] = set()
+    with new.client(timeout=30) as client:
+
+        def the_rest_received() -> bool:
+            for m in client.queues.receive_message(url, max_number_of_messages=10):
+                got.add(m.body)
+                client.queues.delete_message(url, m.receipt_handle)
+            assert got == {f"m{i}" for i in range(20)} - deleted
+            return True
+
+        eventually(the_rest_received, timeout=60)

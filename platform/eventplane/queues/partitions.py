@@ -24,7 +24,15 @@ from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics
 from eventplane.queues.attempts import AttemptEntry
-from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
+from eventplane.queues.models import (
+    DEDUP_WINDOW_MS,
+    Counts,
+    DedupEntry,
+    Lease,
+    Msg,
+    PartitionState,
+    Record,
+)
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
 
@@ -141,7 +149,7 @@ class LocalPartitions(OwnerListener):
                     DedupEntry(
                         r.record.message_id,
                         sequence_number(r.partition, r.offset),
-                        r.record.sent_ms + 300_000,
+                        r.record.sent_ms + DEDUP_WINDOW_MS,
                     ),
                 )
             woken.add(r.queue)
@@ -473,9 +481,12 @@ class LocalPartitions(OwnerListener):
         except ProduceError as exc:
             raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
         entries = []
+        written_at = self.clock()
         for (i, record, key), msg in zip(items, written, strict=True):
             seq = sequence_number(partition, msg.offset() or 0)
-            entry = DedupEntry(record.message_id, seq, record.sent_ms + 300_000)
+            # The window runs on this owner's clock, which also judges it (dedup_get):
+            # the sending replica's sent_ms, from a clock behind ours, shortened it.
+            entry = DedupEntry(record.message_id, seq, written_at + DEDUP_WINDOW_MS)
             entries.append((key, record, entry))
             results[i] = (record.message_id, seq)
         await self.write_journal(

@@ -129,3 +129,53 @@ def test_an_expired_deduplication_entry_is_tombstoned_in_the_journal() -> None:
         assert owner.owned[("q", 0)].state.dedup == {}
 
     asyncio.run(scenario())
+
+
+class FifoJournal(TombstoneJournal):
+    """Answers each produce with the offset Kafka would give it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_offset = 0
+
+    async def send_many(self, records: Any, **_: Any) -> list[Any]:
+        self.written.extend(records)
+        out = []
+        for _ in records:
+            offset, self.next_offset = self.next_offset, self.next_offset + 1
+            out.append(type("Msg", (), {"offset": lambda self, o=offset: o})())
+        return out
+
+
+def test_the_deduplication_window_runs_on_the_owners_clock() -> None:
+    # A FIFO send accepted by a replica whose clock is 30 minutes behind carries that
+    # replica's sent_ms. The owner judged the window on its own clock but started it at
+    # sent_ms, so the window was over before it began and a retry was delivered twice.
+    fifo = QueueDef("q.fifo", QueueConfig(fifo=True), incarnation=1, updated_ms=T0, tags={})
+
+    async def scenario() -> None:
+        now = [T0]
+        owner = partitions.LocalPartitions(  # type: ignore[arg-type]
+            FifoJournal(), lambda _: fifo, clock=lambda: now[0]
+        )
+        await owner.adopt(Adopted("q.fifo", 0, 0, JournalState()))
+
+        def sent(message_id: str) -> Record:
+            return Record(
+                message_id=message_id,
+                body="b",
+                attributes={},
+                sent_ms=T0 - 30 * 60_000,  # the accepting replica's clock
+                group_id="g",
+                dedup_id="d-1",
+            )
+
+        (first,) = await owner.send_fifo(fifo, 0, [sent("m-1")])
+        now[0] += 60_000  # a minute later, the client retries with the same id
+        (retry,) = await owner.send_fifo(fifo, 0, [sent("m-2")])
+        assert retry == first  # the original message id and sequence number: not sent again
+        now[0] = T0 + 5 * 60_000  # the window (from the owner's first write) is over
+        (later,) = await owner.send_fifo(fifo, 0, [sent("m-3")])
+        assert later[0] == "m-3"
+
+    asyncio.run(scenario())

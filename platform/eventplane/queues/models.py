@@ -133,7 +133,10 @@ class PartitionState:
             return None
         if offset in self.msgs:
             return self.msgs[offset]
-        msg = Msg(offset, record, visible_at=record.sent_ms + record.delay_seconds * 1000)
+        # Undelayed: visible as soon as it is here. (sent_ms is the accepting replica's
+        # clock; one running ahead of this owner's hid every message it took for as long.)
+        delay_ms = record.delay_seconds * 1000
+        msg = Msg(offset, record, visible_at=record.sent_ms + delay_ms if delay_ms else 0)
         if lease is not None:
             msg.receive_count = lease.receive_count
             msg.generation = lease.generation

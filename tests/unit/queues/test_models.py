@@ -90,6 +90,16 @@ def test_delay_hides_a_message_until_due() -> None:
     assert bodies(p.claim(1, 1000, T0 + 5_000)) == ["late"]
 
 
+def test_an_undelayed_message_is_visible_whatever_the_senders_clock_said() -> None:
+    # Accepted by a replica whose clock runs 20 s ahead of this owner's: it used to stay
+    # hidden for those 20 s. A delay still counts from the time the sender gave it.
+    p = PartitionState(0, fifo=False)
+    p.add(0, rec("ahead", sent=T0 + 20_000), None, T0)
+    p.add(1, rec("delayed", sent=T0 + 20_000, delay=5), None, T0)
+    assert bodies(p.claim(10, 30_000, T0)) == ["ahead"]
+    assert bodies(p.claim(10, 30_000, T0 + 25_000)) == ["delayed"]
+
+
 def test_fifo_group_blocks_while_in_flight_and_keeps_order() -> None:
     p = PartitionState(0, fifo=True)
     for i, (body, group) in enumerate([("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b")]):

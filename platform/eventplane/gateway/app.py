@@ -15,6 +15,7 @@ and never stops the server.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 from eventplane.errors import EventplaneError, InternalFailure, ServiceUnavailable
 from eventplane.gateway import json_protocol, query_protocol, rest_json_protocol
@@ -70,8 +71,14 @@ class _Request:
     def base_url(self) -> str:
         return f"http://{self.headers.get('host', 'localhost')}"
 
+    @functools.cached_property
     def signed(self) -> SignedRequest:
         return SignedRequest(self.method, self.raw_path, self.raw_query, self.headers, self.body)
+
+    @functools.cached_property
+    def scope(self) -> tuple[str, str, str] | None:
+        """The SigV4 credential scope's (access key, region, service), read once."""
+        return scope_of(self.signed)
 
 
 class GatewayApp:
@@ -131,7 +138,7 @@ class GatewayApp:
         if req.path == HEALTH_PATH:
             status, out_headers, payload = 200, {"content-type": "text/plain"}, b"ok\n"
         elif req.path.startswith(PAGE_PREFIX):
-            page = self.pages.handle(req.method, req.raw_path, req.signed(), req.request_id)
+            page = self.pages.handle(req.method, req.raw_path, req.signed, req.request_id)
             status, out_headers, payload = await page
         else:
             status, out_headers, payload = await self._handle(req, too_large)
@@ -170,7 +177,7 @@ class GatewayApp:
         return await self._query(req, too_large)
 
     def _rest_service(self, req: _Request) -> str | None:
-        scope = scope_of(req.signed())
+        scope = req.scope
         if scope is not None:
             return scope[2] if scope[2] in self._rest else None
         query = _multi_query(req.raw_query)
@@ -186,7 +193,7 @@ class GatewayApp:
         try:
             if too_large:
                 raise RequestEntityTooLarge(f"Request body is larger than {self.max_body} bytes.")
-            principal = self.verifier.verify(req.signed())
+            principal = self.verifier.verify(req.signed)
             query = _multi_query(req.raw_query)
             found = router.match(req.method, req.raw_path, query)
             if found is None:
@@ -195,7 +202,7 @@ class GatewayApp:
                 )
             op, labels = found
             members = rest_json_protocol.parse(op, labels, query, req.headers, req.body)
-            output = await self._call(binding, model, op.name, members, req, principal)
+            output = await self._call(binding, model, op, members, req, principal)
             return rest_json_protocol.serialize(op, output)
         except EventplaneError as err:
             return rest_json_protocol.serialize_error(model, err)
@@ -215,12 +222,12 @@ class GatewayApp:
                 raise RequestEntityTooLarge(
                     f"Request body is larger than {self.max_body} bytes; AWS accepts much less."
                 )
-            principal = self.verifier.verify(req.signed())
+            principal = self.verifier.verify(req.signed)
             op = operation(model, action)
             if op is None:
                 raise UnknownOperationException(f"Unknown operation {action!r}.")
             members = json_protocol.parse(op, req.body)
-            output = await self._call(binding, model, action, members, req, principal)
+            output = await self._call(binding, model, op, members, req, principal)
             return json_protocol.serialize(model, output)
         except EventplaneError as err:
             return self._json_error(model, binding, err)
@@ -249,7 +256,7 @@ class GatewayApp:
         return params
 
     def _query_model(self, req: _Request, action: str) -> ServiceModel | None:
-        scope = scope_of(req.signed())
+        scope = req.scope
         if scope is not None and scope[2] in self._query_models:
             return self._query_models[scope[2]]
         segments = [s for s in req.path.split("/") if s]
@@ -271,14 +278,14 @@ class GatewayApp:
             action = params.get("Action", "")
             model = self._query_model(req, action) or model
             binding = self.bindings.get(model.service_name)
-            principal = self.verifier.verify(req.signed(), query_protocol=True)
+            principal = self.verifier.verify(req.signed, query_protocol=True)
             op = operation(model, action) if action else None
             if op is None:
                 raise InvalidAction(
                     f"The action {action or '(none)'} is not valid for this web service."
                 )
             members = query_protocol.parse(op, params)
-            output = await self._call(binding, model, action, members, req, principal, query=True)
+            output = await self._call(binding, model, op, members, req, principal, query=True)
             return query_protocol.serialize(model, op, output, req.request_id)
         except EventplaneError as err:
             code = binding.query_error_code(err.code) if binding else err.code
@@ -293,7 +300,7 @@ class GatewayApp:
         self,
         binding: ServiceBinding | None,
         model: ServiceModel,
-        action: str,
+        op: OperationModel,
         members: dict[str, Any],
         req: _Request,
         principal: Principal,
@@ -304,13 +311,12 @@ class GatewayApp:
             raise ServiceUnavailable(
                 f"{model.service_name} is not served by this replica (its role is not enabled)."
             )
+        action = op.name
         handler = binding.handler(action)
         if handler is None:
             raise UnsupportedAction(f"eventplane does not implement {action} yet.")
         request_cls, call = handler
         members = {**binding.implied_members(req.path, req.base_url), **members}
-        op = operation(model, action)
-        assert op is not None
         request = to_request(request_cls, members)
         # ARNs are the installation's (EVENTPLANE_ACCOUNT_ID) whoever signs: resources are
         # not scoped by account yet, so an ARN in the signer's account would name the same

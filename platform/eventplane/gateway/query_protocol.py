@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -124,12 +125,20 @@ def _scalar(shape: Shape, raw: str, name: str) -> Any:
     return raw
 
 
+@functools.lru_cache(maxsize=4096)
+def _named_members(shape: Shape) -> tuple[tuple[str, str, Shape], ...]:
+    """(member, parameter name, member shape) of a structure, worked out once per shape
+    (botocore's shapes hash by identity and live as long as their cached model)."""
+    return tuple((m, _member_name(m, s), s) for m, s in shape.members.items())
+
+
 def _parse(shape: Shape, params: _Params, prefix: str) -> Any:
     kind = shape.type_name
+    if kind in ("structure", "list", "map") and prefix and not params.has(prefix):
+        return None  # no parameter at or under it: absent, whatever its members
     if kind == "structure":
         out = {}
-        for member, member_shape in shape.members.items():
-            name = _member_name(member, member_shape)
+        for member, name, member_shape in _named_members(shape):
             value = _parse(member_shape, params, f"{prefix}.{name}" if prefix else name)
             if value is not None:
                 out[member] = value

@@ -66,18 +66,49 @@ def _strip_optional(tp: Any) -> Any:
     return tp
 
 
-def _convert(tp: Any, value: Any) -> Any:
+@functools.cache
+def _plan(tp: Any) -> tuple[str, Any]:
+    """How a value of the annotated type ``tp`` converts: ("list"/"dict", item type),
+    ("dataclass", class) or ("plain", None); one entry per annotation in the shapes."""
     tp = _strip_optional(tp)
     origin = typing.get_origin(tp)
-    if origin is list and isinstance(value, list):
+    if origin is list:
         (item,) = typing.get_args(tp)
-        return [_convert(item, v) for v in value]
-    if origin is dict and isinstance(value, Mapping):
+        return "list", item
+    if origin is dict:
         _, item = typing.get_args(tp)
-        return {k: _convert(item, v) for k, v in value.items()}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
-        return to_request(tp, value)
+        return "dict", item
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return "dataclass", tp
+    return "plain", None
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    kind, arg = _plan(tp)
+    if kind == "plain":
+        return value
+    if kind == "list" and isinstance(value, list):
+        return [_convert(arg, v) for v in value]
+    if kind == "dict" and isinstance(value, Mapping):
+        return {k: _convert(arg, v) for k, v in value.items()}
+    if kind == "dataclass" and isinstance(value, Mapping):
+        return to_request(arg, value)
     return value
+
+
+@functools.cache
+def _required(cls: Any) -> tuple[str, ...]:
+    """The fields of ``cls`` without a default, in declaration order."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+
+
+def _required_fields(cls: Any) -> tuple[str, ...]:
+    required: tuple[str, ...] = _required(cls)
+    return required
 
 
 def to_request(cls: type[T], data: Mapping[str, Any]) -> T:
@@ -88,12 +119,11 @@ def to_request(cls: type[T], data: Mapping[str, Any]) -> T:
         name = _snake(key)
         if name in hints and value is not None:
             kwargs[name] = _convert(hints[name], value)
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        required = field.default is dataclasses.MISSING
-        if required and field.default_factory is dataclasses.MISSING and field.name not in kwargs:
+    for field in _required_fields(cls):
+        if field not in kwargs:
             # A nested member the model requires (a message attribute's DataType): the
             # request names it in AWS's spelling.
-            member = "".join(part.title() for part in field.name.split("_"))
+            member = "".join(part.title() for part in field.split("_"))
             raise MissingParameter(f"The request must contain the parameter {member}.")
     return cls(**kwargs)
 
@@ -102,6 +132,13 @@ def _empty(value: Any, keep_collections: bool) -> bool:
     if value is None or (isinstance(value, str) and not value):
         return True
     return not keep_collections and isinstance(value, list | dict) and not value
+
+
+@functools.lru_cache(maxsize=4096)
+def _members(shape: Shape) -> tuple[tuple[str, str, Shape], ...]:
+    """(member, snake_case attribute, member shape) of a structure, once per shape
+    (botocore's shapes hash by identity and live as long as their cached model)."""
+    return tuple((m, _snake(m), s) for m, s in shape.members.items())
 
 
 def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) -> Any:
@@ -118,14 +155,15 @@ def from_result(shape: Shape | None, value: Any, *, keep_empty: bool = False) ->
     kind = shape.type_name
     if kind == "structure":
         out: dict[str, Any] = {}
-        for member, member_shape in shape.members.items():
-            if isinstance(value, Mapping):
+        mapping = isinstance(value, Mapping)
+        for member, attribute, member_shape in _members(shape):
+            if mapping:
                 item = value.get(member)
                 if item == "":
                     out[member] = item
                     continue
             else:
-                item = getattr(value, _snake(member), None)
+                item = getattr(value, attribute, None)
             if not _empty(item, keep_empty):
                 out[member] = from_result(member_shape, item, keep_empty=keep_empty)
         return out

@@ -85,6 +85,19 @@ def test_query_maps_and_lists() -> None:
         query_protocol.parse(op("ReceiveMessage"), {"QueueUrl": "q", "MaxNumberOfMessages": "x"})
 
 
+def test_query_members_absent_or_empty() -> None:
+    # Absent lists, maps and structures stay out (parsing skips what no parameter names);
+    # a list named with no items is an empty list.
+    assert query_protocol.parse(op("SendMessage"), {"QueueUrl": "q", "MessageBody": "b"}) == {
+        "QueueUrl": "q",
+        "MessageBody": "b",
+    }
+    parsed = query_protocol.parse(op("GetQueueAttributes"), {"QueueUrl": "q", "AttributeName": ""})
+    assert parsed == {"QueueUrl": "q", "AttributeNames": []}
+    one = {"QueueUrl": "q", "SendMessageBatchRequestEntry.1.Id": "a"}
+    assert query_protocol.parse(op("SendMessageBatch"), one)["Entries"] == [{"Id": "a"}]
+
+
 def test_xml_response_of_receive() -> None:
     result = shapes.ReceiveMessageResult(
         messages=[

@@ -19,7 +19,7 @@ from eventplane.gateway.errors import (
     SignatureDoesNotMatch,
     UnrecognizedClientException,
 )
-from eventplane.gateway.sigv4 import SignedRequest, Verifier
+from eventplane.gateway.sigv4 import SignedRequest, Verifier, _parse_time
 
 KEY, SECRET, ACCOUNT = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "111122223333"
 SIGNED_AT = dt.datetime(2026, 5, 1, 12, 0, 0)
@@ -95,6 +95,52 @@ def test_clock_skew_over_15_minutes_is_expired() -> None:
         verifier(SIGNED_AT + dt.timedelta(minutes=16)).verify(sign())
     with pytest.raises(InvalidSignatureException, match="expired"):
         verifier(SIGNED_AT - dt.timedelta(minutes=16)).verify(sign())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "20260501T120000Z",
+        "20240229T235959Z",
+        "20260501T1200Z",
+        "20261301T120000Z",
+        "20260501T120060Z",
+        "2026-05-01T12:00:00Z",
+        "20260501T120000",
+        "\uff12\uff1026050\uff11T120000Z",  # non-ASCII digits
+        "",
+    ],
+)
+def test_the_signing_time_reads_as_strptime_reads_it(value: str) -> None:
+    try:
+        expected = dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        with pytest.raises(IncompleteSignature):
+            _parse_time(value)
+    else:
+        assert _parse_time(value) == expected
+
+
+def test_a_cached_signing_key_is_kept_apart_per_secret_day_region_and_service() -> None:
+    # The same key, verified again, hits the cache; another secret must still fail.
+    for _ in range(3):
+        assert verifier().verify(sign()).account == ACCOUNT
+        with pytest.raises(InvalidSignatureException):
+            verifier().verify(sign(secret="other"))
+    next_day = SIGNED_AT + dt.timedelta(days=1)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=next_day):
+        request = AWSRequest(
+            method="POST",
+            url="http://localhost:4566/",
+            data=b"{}",
+            headers={"X-Amz-Target": "AmazonSQS.ListQueues"},
+        )
+        SigV4Auth(Credentials(KEY, SECRET), "sns", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    headers = {k.lower(): v for k, v in prepared.headers.items()} | {"host": "localhost:4566"}
+    req = SignedRequest("POST", "/", "", headers, b"{}")
+    principal = verifier(next_day).verify(req)
+    assert (principal.region, principal.service) == ("us-east-1", "sns")
 
 
 def test_presigned_url_until_it_expires() -> None:

@@ -76,7 +76,7 @@ class GatewayComponent:
             lifespan="off",
             log_config=None,
             access_log=False,
-            http="h11",
+            http="httptools",
             timeout_keep_alive=75,
             timeout_graceful_shutdown=int(s.shutdown_grace) or 1,
         )

@@ -37,6 +37,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventplane.config import Settings
 from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.lag import LagReporter
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.kafka.tasks")
@@ -124,6 +125,7 @@ class TaskConsumer(Generic[T]):
 
     async def _loop(self) -> None:
         self.loop = asyncio.get_running_loop()
+        lag = LagReporter(self._group)
         consumer = Consumer(
             consumer_config(
                 self._settings,
@@ -133,6 +135,7 @@ class TaskConsumer(Generic[T]):
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
+                    **lag.settings,
                 },
             )
         )
@@ -174,6 +177,7 @@ class TaskConsumer(Generic[T]):
                 consumer.close()
             except KafkaException as exc:
                 _log.warning("closing task consumer", consumer=self._name, error=str(exc))
+            lag.close()
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         # The previous owner's journal of finished tasks above its committed offset.

@@ -22,6 +22,7 @@ from confluent_kafka import Producer as RawProducer
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.kafka.lag import LagReporter
 from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
@@ -115,6 +116,7 @@ class TransactionalPump:
                 self._stop.wait(1.0)
 
     def _run_once(self) -> None:
+        lag = LagReporter(self._group)
         consumer = Consumer(
             consumer_config(
                 self._settings,
@@ -125,6 +127,7 @@ class TransactionalPump:
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
+                    **lag.settings,
                 },
             )
         )
@@ -132,6 +135,7 @@ class TransactionalPump:
             producer = self._producer()
         except Exception:
             consumer.close()
+            lag.close()
             raise
         try:
             subscribed = False
@@ -161,6 +165,7 @@ class TransactionalPump:
                 producer = self._transact(consumer, producer, batch)
         finally:
             consumer.close()
+            lag.close()
             self.holdings.released()
             producer.flush(10)
 

@@ -41,6 +41,12 @@ KAFKA_PARTITIONS_HELD = Gauge(
     "Partitions this process's group consumers are assigned, by consumer.",
     ("consumer",),
 )
+KAFKA_CONSUMER_LAG = Gauge(
+    "eventplane_kafka_consumer_lag",
+    "Records of a partition a group consumer of this process holds and has not taken in "
+    "yet (the partition's last stable offset minus the consumer's position).",
+    ("group", "topic", "partition"),
+)
 KAFKA_GROUP_PROTOCOL = Gauge(
     "eventplane_kafka_group_protocol",
     "1 for the Kafka group protocol an owner group's member of this process uses: "

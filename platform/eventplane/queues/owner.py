@@ -38,6 +38,7 @@ from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.kafka.groups import owner_group_config
+from eventplane.kafka.lag import lag_stats
 from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
@@ -153,6 +154,7 @@ class OwnerConsumer:
                 # within about a second.
                 "topic.metadata.refresh.interval.ms": 1000,
                 "on_commit": self._on_commit,
+                **lag_stats(naming.QUEUE_OWNERS_GROUP),
             },
         )
         consumer = Consumer(conf)

@@ -22,17 +22,9 @@ from eventplane.kafka.clients import ProduceError, Producer
 from eventplane.kafka.fifo import sequence_number as sequence_number
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
-from eventplane.queues import journal, metrics
+from eventplane.queues import journal, metrics, models
 from eventplane.queues.attempts import AttemptEntry
-from eventplane.queues.models import (
-    DEDUP_WINDOW_MS,
-    Counts,
-    DedupEntry,
-    Lease,
-    Msg,
-    PartitionState,
-    Record,
-)
+from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
 
@@ -149,7 +141,7 @@ class LocalPartitions(OwnerListener):
                     DedupEntry(
                         r.record.message_id,
                         sequence_number(r.partition, r.offset),
-                        r.record.sent_ms + DEDUP_WINDOW_MS,
+                        r.record.sent_ms + models.DEDUP_WINDOW_MS,
                     ),
                 )
             woken.add(r.queue)
@@ -486,7 +478,7 @@ class LocalPartitions(OwnerListener):
             seq = sequence_number(partition, msg.offset() or 0)
             # The window runs on this owner's clock, which also judges it (dedup_get):
             # the sending replica's sent_ms, from a clock behind ours, shortened it.
-            entry = DedupEntry(record.message_id, seq, written_at + DEDUP_WINDOW_MS)
+            entry = DedupEntry(record.message_id, seq, written_at + models.DEDUP_WINDOW_MS)
             entries.append((key, record, entry))
             results[i] = (record.message_id, seq)
         await self.write_journal(

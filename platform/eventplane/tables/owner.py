@@ -36,6 +36,7 @@ from eventplane.config import Settings
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.kafka.groups import owner_group_config
+from eventplane.kafka.lag import lag_stats
 from eventplane.kafka.retirement import NO_TOPICS, Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.tables.expr.values import decode_json_item, encode_json_item
@@ -113,6 +114,7 @@ class TableOwners:
                     "client.id": self.client_id,
                     **owner_group_config(self._settings, naming.TABLE_OWNERS_GROUP),
                     "topic.metadata.refresh.interval.ms": 1000,
+                    **lag_stats(naming.TABLE_OWNERS_GROUP),
                 },
             )
         )

@@ -24,6 +24,7 @@ from eventplane.config import Settings
 from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer, consumer_config
+from eventplane.kafka.lag import LagReporter
 from eventplane.kafka.retirement import Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
@@ -120,6 +121,7 @@ class _Worker:
 
     async def _loop(self) -> None:
         settings = self._owner._settings
+        lag = LagReporter(self._group)
         consumer = Consumer(
             consumer_config(
                 settings,
@@ -129,6 +131,7 @@ class _Worker:
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
+                    **lag.settings,
                 },
             )
         )
@@ -152,6 +155,7 @@ class _Worker:
                 consumer.close()
             except KafkaException as exc:
                 _log.warning("closing http consumer", error=str(exc))
+            lag.close()
             self._holdings.released()
 
     async def _handle(self, m: Any) -> None:

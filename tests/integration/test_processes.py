@@ -81,7 +81,11 @@ def _drain(clients: list[Client], url: str, want: set[str]) -> None:
 @pytest.fixture
 def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
     process = EventplaneProcess(
-        eventplane_kafka, roles="api,queues", cluster=unique_cluster(), processes=2
+        eventplane_kafka,
+        roles="api,queues",
+        cluster=unique_cluster(),
+        processes=2,
+        env={"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"},  # each queue split over the workers
     )
     process.start()
     try:

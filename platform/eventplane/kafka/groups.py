@@ -11,10 +11,15 @@ the partitions that change hands.
 Under that protocol the session timeout (how long a crashed member keeps its
 partitions) is the group's, kept by the brokers: ``consumer.session.timeout.ms``,
 bounded below by the brokers' ``group.consumer.min.session.timeout.ms`` (45 s by
-default). eventplane asks for its usual 6 s for each owner group and takes the new
-protocol only where the brokers grant it; otherwise it keeps the classic protocol (6 s
-failover, balance by total count) and says so in a warning. ``EVENTPLANE_KAFKA_GROUP_PROTOCOL``
-(auto | consumer | classic) overrides the choice.
+default). With ``auto`` eventplane asks for its usual 6 s for each owner group and takes
+the new protocol only where the brokers grant it; otherwise it keeps the classic
+protocol (6 s failover, balance by total count) and says so in a warning.
+
+``EVENTPLANE_KAFKA_GROUP_PROTOCOL`` is ``classic`` by default, for now: in two full test
+runs out of about six, under the suite's churn of queues created and deleted every few
+hundred milliseconds, a new queue's partitions were not assigned to anyone within 10 s
+under the consumer protocol (librdkafka 2.16, Kafka 4.4); the cause is not known yet.
+``auto`` or ``consumer`` turn per-queue balance on.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 QUEUES = 4
+# Per-queue balance is opt-in (kafka/groups.py): the brokers here grant the 6 s session.
+AUTO = {"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"}
 PARTITIONS = 4
 
 
@@ -81,7 +83,9 @@ def test_every_queue_is_split_over_the_replicas_through_failover_and_rejoin(
     name, servers = cluster
 
     def start() -> EventplaneProcess:
-        return EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues").start()
+        return EventplaneProcess(
+            eventplane_kafka, cluster=name, roles="api,queues", env=AUTO
+        ).start()
 
     # The queues exist before the second replica joins: the first holds all of them,
     # and the newcomer must get half of each queue, not any half of the total.
@@ -150,7 +154,7 @@ def test_a_rolling_upgrade_from_the_classic_protocol_keeps_every_message(
             return True
 
         eventually(five_deleted, timeout=30)
-    new = EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues").start()
+    new = EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues", env=AUTO).start()
     servers.append(new)
     assert _group_protocol(new) == {"consumer"}
     old.stop()  # the last classic member leaves: the group is the new protocol's now

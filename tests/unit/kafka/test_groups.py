@@ -32,7 +32,7 @@ def test_auto_takes_the_consumer_protocol_with_the_range_assignor_when_granted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked = _brokers_answer(monkeypatch, None)
-    settings = load_settings({})
+    settings = load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"})
     conf = groups.owner_group_config(settings, "g")
     assert conf == {"group.protocol": "consumer", "group.remote.assignor": "range"}
     # Decided once per group: the second member of the process does not ask again.
@@ -44,7 +44,8 @@ def test_auto_keeps_the_classic_protocol_and_its_6_s_session_when_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _brokers_answer(monkeypatch, "consumer.session.timeout.ms must be in the range 45000 ...")
-    conf = groups.owner_group_config(load_settings({}), "g")
+    auto = load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"})
+    conf = groups.owner_group_config(auto, "g")
     assert conf["partition.assignment.strategy"] == "cooperative-sticky"
     assert conf["session.timeout.ms"] == 6000
     assert "group.protocol" not in conf
@@ -58,10 +59,13 @@ def test_consumer_is_kept_when_configured_even_if_the_timeout_is_refused(
     assert groups.owner_group_config(settings, "g")["group.protocol"] == "consumer"
 
 
-def test_classic_never_asks_the_brokers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_classic_is_the_default_and_never_asks_the_brokers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     asked = _brokers_answer(monkeypatch, None)
+    assert groups.group_protocol(load_settings({}), "g") == "classic"
     settings = load_settings({"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "Classic"})
-    assert groups.group_protocol(settings, "g") == "classic"
+    assert groups.group_protocol(settings, "g2") == "classic"
     assert asked == []
 
 

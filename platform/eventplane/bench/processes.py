@@ -45,7 +45,8 @@ def _measure(
     server = EventplaneProcess(
         settings.bootstrap,
         roles="api,queues",
-        env=queues.server_env(settings),
+        # Each queue split over the workers (kafka/groups.py: opt-in); the same for one.
+        env={**queues.server_env(settings), "EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"},
         cluster=unique_cluster("bench"),
         processes=processes,
     )

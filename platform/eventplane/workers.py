@@ -37,7 +37,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from eventplane.config import Settings
+from eventplane.config import ConfigError, Settings
 from eventplane.kafka.clients import wait_for_cluster
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics_http import serve_metrics
@@ -99,7 +99,10 @@ class Supervisor:
         s = self.settings
         base = s.worker_ports or s.grpc_port + 1
         if base + 2 * self.count - 1 > 65535:
-            raise ValueError(f"EVENTPLANE_WORKER_PORTS: {base} leaves no room for the workers")
+            raise ConfigError(
+                "EVENTPLANE_WORKER_PORTS",
+                f"{self.count} workers need ports {base}-{base + 2 * self.count - 1}",
+            )
         host = (s.advertise_address or s.grpc_target).rsplit(":", 1)[0]
         for i in range(self.count):
             forward, metrics = base + i, base + self.count + i
@@ -113,7 +116,6 @@ class Supervisor:
                 "EVENTPLANE_METRICS_PORT": str(metrics if s.metrics_port else 0),
                 "EVENTPLANE_METRICS_HOST": "127.0.0.1",
                 "EVENTPLANE_METRICS_TLS": "false",
-                "EVENTPLANE_WORKER": str(i),
             }
             self.workers.append(Worker(i, forward, metrics, env))
 

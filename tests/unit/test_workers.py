@@ -100,3 +100,9 @@ def test_a_worker_that_does_not_answer_is_reported_down(
     }
     up = {s.labels["worker"]: s.value for s in families["eventplane_worker_up"].samples}
     assert up == {"0": 1.0, "1": 0.0}
+
+
+def test_ports_past_the_last_one_are_a_setting_error() -> None:
+    settings = load_settings({"EVENTPLANE_GRPC_PORT": "65530"})
+    with pytest.raises(ConfigError, match="EVENTPLANE_WORKER_PORTS: 4 workers need ports"):
+        workers.Supervisor(settings, 4)

@@ -118,26 +118,10 @@ class Server:
             self._components.append(component)
             names.extend(component.service_names)
         address = f"{s.grpc_host}:{s.grpc_port}"
-        try:
-            if credentials is None:
-                bound = server.add_insecure_port(address)
-            else:
-                bound = server.add_secure_port(address, credentials)
-        except RuntimeError:  # newer grpcio raises instead of returning 0
-            bound = 0
-        if bound == 0:
-            raise OSError(f"EVENTPLANE_GRPC_PORT: cannot listen on {address}")
+        _listen(server, address, credentials, "EVENTPLANE_GRPC_PORT")
         if s.forward_port:  # this worker's own port, where replicas forward to it
             forward = f"{s.grpc_host}:{s.forward_port}"
-            try:
-                if credentials is None:
-                    bound = server.add_insecure_port(forward)
-                else:
-                    bound = server.add_secure_port(forward, credentials)
-            except RuntimeError:
-                bound = 0
-            if bound == 0:
-                raise OSError(f"EVENTPLANE_WORKER_PORTS: cannot listen on {forward}")
+            _listen(server, forward, credentials, "EVENTPLANE_WORKER_PORTS")
         server.add_insecure_port(internal_target)
         await server.start()
         for name in names:
@@ -186,3 +170,21 @@ class Server:
         self._stopped.set()
         if self._serving:
             _log.info("eventplane stopped")
+
+
+def _listen(
+    server: grpc.aio.Server,
+    address: str,
+    credentials: grpc.ServerCredentials | None,
+    setting: str,
+) -> None:
+    """Add ``address`` to the server, or raise OSError naming the ``setting``."""
+    try:
+        if credentials is None:
+            bound = server.add_insecure_port(address)
+        else:
+            bound = server.add_secure_port(address, credentials)
+    except RuntimeError:  # newer grpcio raises instead of returning 0
+        bound = 0
+    if bound == 0:
+        raise OSError(f"{setting}: cannot listen on {address}")

@@ -20,10 +20,6 @@ def test_the_default_is_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> Non
     assert workers.process_count(load_settings({"EVENTPLANE_PROCESSES": "1"})) == 1
 
 
-def test_usable_cores_counts_at_least_one() -> None:
-    assert workers.usable_cores() >= 1
-
-
 def test_processes_is_checked_like_every_setting() -> None:
     with pytest.raises(ConfigError, match="EVENTPLANE_PROCESSES"):
         load_settings({"EVENTPLANE_PROCESSES": "-1"})

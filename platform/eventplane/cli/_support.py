@@ -142,6 +142,49 @@ def subcommands(
     return add, sub
 
 
+def tag_commands(
+    add: Callable[..., argparse.ArgumentParser],
+    noun: str,
+    ref_help: str,
+    tag: Callable[[Client, str, dict[str, str]], None],
+    untag: Callable[[Client, str, list[str]], None],
+    list_tags: Callable[[Client, str], dict[str, str]],
+) -> None:
+    """The ``tag``, ``untag`` and ``tags`` actions of a taggable resource (a ``noun``)."""
+
+    def cmd_tag(args: argparse.Namespace) -> int:
+        ref, tags = getattr(args, noun), dict(args.pairs)
+        with client(args) as ep:
+            tag(ep, ref, tags)
+        return done(args, {noun: ref, "tags": tags}, f"tagged {ref} with {', '.join(sorted(tags))}")
+
+    def cmd_untag(args: argparse.Namespace) -> int:
+        ref = getattr(args, noun)
+        with client(args) as ep:
+            untag(ep, ref, args.keys)
+        return done(
+            args, {noun: ref, "removed": args.keys}, f"removed {', '.join(args.keys)} from {ref}"
+        )
+
+    def cmd_tags(args: argparse.Namespace) -> int:
+        with client(args) as ep:
+            tags = list_tags(ep, getattr(args, noun))
+        if args.json:
+            emit_json(tags)
+        else:
+            print("\n".join(f"{k}={v}" for k, v in sorted(tags.items())) or "no tags")
+        return 0
+
+    p = add("tag", cmd_tag, f"add or overwrite {noun} tags")
+    p.add_argument(noun, help=ref_help)
+    p.add_argument("pairs", nargs="+", type=key_value, metavar="KEY=VALUE")
+    p = add("untag", cmd_untag, f"remove {noun} tags")
+    p.add_argument(noun, help=ref_help)
+    p.add_argument("keys", nargs="+", metavar="KEY")
+    p = add("tags", cmd_tags, f"print a {noun}'s tags")
+    p.add_argument(noun, help=ref_help)
+
+
 def when(ms: int) -> str:
     """Epoch milliseconds as ISO 8601 UTC."""
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -35,6 +35,9 @@ from eventplane.cli._support import (
 from eventplane.cli._support import (
     subcommands,
 )
+from eventplane.cli._support import (
+    tag_commands as _tag_commands,
+)
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not on every `eventplane` start
     from eventplane.client import Message, MessageAttribute
@@ -242,36 +245,6 @@ def cmd_redrive_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
-    tags = dict(args.pairs)
-    with _client(args) as ep:
-        ep.queues.tag_queue(args.queue, tags)
-    text = f"tagged {args.queue} with {', '.join(sorted(tags))}"
-    _report(args, {"queue": args.queue, "tags": tags}, text)
-    return 0
-
-
-def cmd_untag(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        ep.queues.untag_queue(args.queue, args.keys)
-    text = f"removed {', '.join(args.keys)} from {args.queue}"
-    _report(args, {"queue": args.queue, "removed": args.keys}, text)
-    return 0
-
-
-def cmd_tags(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        tags = ep.queues.list_queue_tags(args.queue)
-    if args.json:
-        _emit_json(tags)
-    elif not tags:
-        print("no tags")
-    else:
-        for key, value in sorted(tags.items()):
-            print(f"{key}={value}")
-    return 0
-
-
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -335,14 +308,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("queue", help=_QUEUE_HELP)
     p.add_argument("pairs", nargs="+", type=_key_value, metavar="NAME=VALUE")
 
-    p = add("tag", cmd_tag, "add or overwrite queue tags")
-    p.add_argument("queue", help=_QUEUE_HELP)
-    p.add_argument("pairs", nargs="+", type=_key_value, metavar="KEY=VALUE")
-    p = add("untag", cmd_untag, "remove queue tags")
-    p.add_argument("queue", help=_QUEUE_HELP)
-    p.add_argument("keys", nargs="+", metavar="KEY")
-    p = add("tags", cmd_tags, "print a queue's tags")
-    p.add_argument("queue", help=_QUEUE_HELP)
+    _tag_commands(
+        add,
+        "queue",
+        _QUEUE_HELP,
+        lambda ep, ref, tags: ep.queues.tag_queue(ref, tags),
+        lambda ep, ref, keys: ep.queues.untag_queue(ref, keys),
+        lambda ep, ref: ep.queues.list_queue_tags(ref),
+    )
 
     p = add("purge", cmd_purge, "delete every message in a queue")
     p.add_argument("queue", help=_QUEUE_HELP)

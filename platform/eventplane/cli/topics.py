@@ -40,6 +40,9 @@ from eventplane.cli._support import (
 from eventplane.cli._support import (
     subcommands,
 )
+from eventplane.cli._support import (
+    tag_commands as _tag_commands,
+)
 
 _TOPIC_HELP = "topic name or ARN"
 _PROTOCOLS = ("sqs", "http", "https")
@@ -170,36 +173,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
-    tags = dict(args.pairs)
-    with _client(args) as ep:
-        ep.topics.tag_resource(args.topic, tags)
-    text = f"tagged {args.topic} with {', '.join(sorted(tags))}"
-    _report(args, {"topic": args.topic, "tags": tags}, text)
-    return 0
-
-
-def cmd_untag(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        ep.topics.untag_resource(args.topic, args.keys)
-    text = f"removed {', '.join(args.keys)} from {args.topic}"
-    _report(args, {"topic": args.topic, "removed": args.keys}, text)
-    return 0
-
-
-def cmd_tags(args: argparse.Namespace) -> int:
-    with _client(args) as ep:
-        tags = ep.topics.list_tags_for_resource(args.topic)
-    if args.json:
-        _emit_json(tags)
-    elif not tags:
-        print("no tags")
-    else:
-        for key, value in sorted(tags.items()):
-            print(f"{key}={value}")
-    return 0
-
-
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -232,14 +205,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("topic", help=_TOPIC_HELP)
     p.add_argument("pairs", nargs="+", type=_key_value, metavar="NAME=VALUE")
 
-    p = add("tag", cmd_tag, "add or overwrite topic tags")
-    p.add_argument("topic", help=_TOPIC_HELP)
-    p.add_argument("pairs", nargs="+", type=_key_value, metavar="KEY=VALUE")
-    p = add("untag", cmd_untag, "remove topic tags")
-    p.add_argument("topic", help=_TOPIC_HELP)
-    p.add_argument("keys", nargs="+", metavar="KEY")
-    p = add("tags", cmd_tags, "print a topic's tags")
-    p.add_argument("topic", help=_TOPIC_HELP)
+    _tag_commands(
+        add,
+        "topic",
+        _TOPIC_HELP,
+        lambda ep, ref, tags: ep.topics.tag_resource(ref, tags),
+        lambda ep, ref, keys: ep.topics.untag_resource(ref, keys),
+        lambda ep, ref: ep.topics.list_tags_for_resource(ref),
+    )
 
     p = add("subscribe", cmd_subscribe, "subscribe an endpoint (prints the subscription ARN)")
     p.add_argument("topic", help=_TOPIC_HELP)

@@ -84,6 +84,11 @@ class Settings:
     forward_port: int = 0
     # Which components this process runs; "all" or a subset of ROLES.
     roles: tuple[str, ...] = ROLES
+    # Where the roles this process does not run are served (split deployments):
+    # role -> "host:port" of their gRPC API, from "queues=host:port,fanout=host:port".
+    # A call for such a role's API (a client's, a workflow task's, a handler's
+    # Client()) is relayed there instead of failing with UNIMPLEMENTED.
+    role_endpoints: Mapping[str, str] = field(default_factory=dict)
     # Cache and data folder: Kafka jars, local broker data, broker logs.
     home: str = field(default_factory=_default_home)
     # Log format: "json" (production) or "console" (readable, used by `dev`).
@@ -296,6 +301,30 @@ def _parse_credentials(name: str, raw: Any) -> dict[str, tuple[str, str, str]]:
     return result
 
 
+def _parse_role_endpoints(name: str, raw: Any) -> dict[str, str]:
+    """role -> "host:port" from "role=host:port,..." or a YAML mapping."""
+    if isinstance(raw, Mapping):
+        pairs = [(str(k).strip(), str(v).strip()) for k, v in raw.items()]
+    else:
+        pairs = []
+        for item in (i.strip() for i in str(raw).split(",")):
+            if not item:
+                continue
+            role, sep, address = item.partition("=")
+            if not sep:
+                raise ConfigError(name, f"entries must look like ROLE=HOST:PORT, got {item!r}")
+            pairs.append((role.strip(), address.strip()))
+    result: dict[str, str] = {}
+    for role, address in pairs:
+        if role not in ROLES:
+            raise ConfigError(name, f"unknown role {role!r}; choose from {', '.join(ROLES)}")
+        host, sep, port = address.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(name, f"{role}: {address!r} is not HOST:PORT")
+        result[role] = address
+    return result
+
+
 def _coerce(name: str, raw: Any) -> Any:
     env_name = ENV_PREFIX + name.upper()
     match name:
@@ -324,6 +353,8 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_int_range(env_name, raw, 0, 64)
         case "roles":
             return _parse_roles(env_name, raw)
+        case "role_endpoints":
+            return _parse_role_endpoints(env_name, raw)
         case "kafka_group_protocol":
             return _parse_choice(env_name, raw, ("auto", "consumer", "classic"))
         case "log_format":

@@ -30,6 +30,7 @@ from eventplane.observability.metrics import BUILD_INFO
 from eventplane.observability.metrics_http import serve_metrics
 from eventplane.registry import Registry
 from eventplane.runtime import Component, ServerContext, components_for
+from eventplane.runtime.relay import RoleRelay
 from eventplane.security import (
     check_exposure,
     metrics_tls_context,
@@ -54,6 +55,7 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._components: list[Component] = []
+        self._relay: RoleRelay | None = None
         self._metrics_http: Any = None
         self._internal_dir = ""
         self._producer: Producer | None = None
@@ -117,6 +119,9 @@ class Server:
             await component.start(self.ctx, server)
             self._components.append(component)
             names.extend(component.service_names)
+        # Last: the services of the roles this process does not run (relayed or refused).
+        self._relay = RoleRelay(s)
+        server.add_generic_rpc_handlers((self._relay,))
         address = f"{s.grpc_host}:{s.grpc_port}"
         _listen(server, address, credentials, "EVENTPLANE_GRPC_PORT")
         if s.forward_port:  # this worker's own port, where replicas forward to it
@@ -156,6 +161,8 @@ class Server:
                 await component.stop()
             except Exception:
                 _log.exception("component stop failed", role=component.role)
+        if self._relay is not None:
+            await self._relay.close()
         if self._registry is not None:
             await asyncio.to_thread(self._registry.close)
         if self._producer is not None:

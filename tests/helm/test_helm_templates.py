@@ -174,6 +174,28 @@ def test_split_renders_one_deployment_per_enabled_workload(render: RenderFn) -> 
     )
 
 
+def test_split_workloads_relay_the_roles_they_do_not_run_to_the_workloads_that_do(
+    render: RenderFn,
+) -> None:
+    rendered = render(sets=["mode=split", "workloads.workflows.enabled=true"])
+    services = {s["metadata"]["name"]: s for s in rendered.of_kind("Service")}
+    port = services["eventplane-queues"]["spec"]["ports"][0]["port"]
+    for d in rendered.of_kind("Deployment"):
+        name = d["metadata"]["name"]
+        env = env_of(server(rendered, name))
+        own = set(env["EVENTPLANE_ROLES"].split(","))
+        endpoints = dict(e.split("=", 1) for e in env["EVENTPLANE_ROLE_ENDPOINTS"].split(","))
+        # Every role of the release but its own, each at the Service of the workload
+        # running it (Services are named after their workload, which runs one role here).
+        assert set(endpoints) == {"api", "queues", "fanout", "bus", "runner", "workflows"} - own
+        for role, address in endpoints.items():
+            assert address == f"eventplane-{role}.{NAMESPACE}.svc:{port}", (name, role)
+            assert f"eventplane-{role}" in services
+    # One server with every role relays nothing.
+    everything = server(render(), "eventplane")
+    assert "EVENTPLANE_ROLE_ENDPOINTS" not in env_of(everything)
+
+
 def test_split_workload_settings_replace_the_top_level_ones(render: RenderFn) -> None:
     rendered = render("split-values.yaml")
     names = {d["metadata"]["name"] for d in rendered.of_kind("Deployment")}
@@ -211,12 +233,14 @@ def test_env_covers_every_setting_and_loads(render: RenderFn, tmp_path: Path) ->
     rendered = render()
     container = server(rendered, "eventplane")
     env = env_of(container)
-    # reuse_port and forward_port are the supervisor's, set for each worker it starts.
+    # reuse_port and forward_port are the supervisor's, set for each worker it starts;
+    # role_endpoints is split mode's (test_split_workloads_relay_the_roles_...).
     fields = set(Settings.__dataclass_fields__) - {
         "kafka_port",
         "kafka_client_config",
         "reuse_port",
         "forward_port",
+        "role_endpoints",
     }
     missing = {f"EVENTPLANE_{f.upper()}" for f in fields} - set(env)
     assert not missing, f"settings the chart does not set: {sorted(missing)}"

@@ -45,6 +45,17 @@ def test_settings_are_frozen() -> None:
         ({"EVENTPLANE_LOG_FORMAT": "xml"}, "EVENTPLANE_LOG_FORMAT", "json, console"),
         ({"EVENTPLANE_KAFKA_CONNECT_TIMEOUT": "0"}, "EVENTPLANE_KAFKA_CONNECT_TIMEOUT", "> 0"),
         ({"EVENTPLANE_RECEIPT_SECRET": "short"}, "EVENTPLANE_RECEIPT_SECRET", "16 characters"),
+        ({"EVENTPLANE_ROLE_ENDPOINTS": "queues"}, "EVENTPLANE_ROLE_ENDPOINTS", "ROLE=HOST:PORT"),
+        (
+            {"EVENTPLANE_ROLE_ENDPOINTS": "queue=h:1"},
+            "EVENTPLANE_ROLE_ENDPOINTS",
+            "unknown role 'queue'",
+        ),
+        (
+            {"EVENTPLANE_ROLE_ENDPOINTS": "queues=host"},
+            "EVENTPLANE_ROLE_ENDPOINTS",
+            "'host' is not HOST:PORT",
+        ),
     ],
 )
 def test_invalid_values_name_the_setting(env: dict[str, str], setting: str, fragment: str) -> None:
@@ -75,3 +86,14 @@ def test_yaml_unknown_setting_and_missing_file(tmp_path) -> None:  # type: ignor
         load_settings({"EVENTPLANE_CONFIG": str(path)})
     with pytest.raises(ConfigError, match="EVENTPLANE_CONFIG: cannot read"):
         load_settings({"EVENTPLANE_CONFIG": str(tmp_path / "missing.yaml")})
+
+
+def test_role_endpoints_from_a_list_or_yaml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = load_settings({"EVENTPLANE_ROLE_ENDPOINTS": "queues=q.svc:50051, fanout=f.svc:50051"})
+    assert s.role_endpoints == {"queues": "q.svc:50051", "fanout": "f.svc:50051"}
+    config = tmp_path / "c.yaml"
+    config.write_text("role_endpoints:\n  bus: b.svc:50051\n")
+    assert load_settings({"EVENTPLANE_CONFIG": str(config)}).role_endpoints == {
+        "bus": "b.svc:50051"
+    }
+    assert load_settings({}).role_endpoints == {}

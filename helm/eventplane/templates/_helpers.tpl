@@ -397,3 +397,31 @@ grpc:
   port: {{ .root.Values.config.grpcPort }}
 {{- end }}
 {{- end }}
+
+{{/*
+EVENTPLANE_ROLE_ENDPOINTS of one split workload (call with (dict "root" $ "self" $name)):
+every role another enabled workload runs -> that workload's gRPC Service, so this
+workload's pods relay the calls for roles they do not run (a workflow task's
+sqs:sendMessage, a handler's Client(), a client on the api Service). "" in allInOne.
+*/}}
+{{- define "eventplane.roleEndpoints" -}}
+{{- $root := .root }}
+{{- $self := .self }}
+{{- $pairs := list }}
+{{- $seen := dict }}
+{{- if eq $root.Values.mode "split" }}
+{{- $workloads := include "eventplane.workloads" $root | fromYaml }}
+{{- range $role := (index $workloads $self).roles }}{{ $_ := set $seen $role true }}{{ end }}
+{{- range $name, $w := $workloads }}
+{{- if ne $name $self }}
+{{- range $role := $w.roles }}
+{{- if and (ne $role "all") (not (hasKey $seen $role)) }}
+{{- $_ := set $seen $role true }}
+{{- $pairs = append $pairs (printf "%s=%s.%s.svc:%v" $role $w.name $root.Release.Namespace $root.Values.service.port) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}

@@ -17,7 +17,9 @@ FORWARDED_KEY = "x-eventplane-forwarded"
 # The scope of each capability's token (a token of one does not pass for another's).
 QUEUES_SCOPE = b"eventplane-forwarded"
 TABLES_SCOPE = b"eventplane-tables-forwarded"
-SCOPES = (QUEUES_SCOPE, TABLES_SCOPE)
+# Calls for a role this process does not run, relayed to a pod that does (runtime/relay.py).
+RELAY_SCOPE = b"eventplane-relayed"
+SCOPES = (QUEUES_SCOPE, TABLES_SCOPE, RELAY_SCOPE)
 
 
 def forward_token(secret: str, scope: bytes = QUEUES_SCOPE) -> str:

@@ -23,6 +23,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 import eventplane
 from eventplane import arn
 from eventplane.config import Settings
+from eventplane.gateway.component import build_app
+from eventplane.gateway.relay import GatewayRelayHandler
 from eventplane.kafka.clients import Producer, wait_for_cluster
 from eventplane.observability.interceptor import ServerInterceptor
 from eventplane.observability.logging import get_logger
@@ -30,7 +32,7 @@ from eventplane.observability.metrics import BUILD_INFO
 from eventplane.observability.metrics_http import serve_metrics
 from eventplane.registry import Registry
 from eventplane.runtime import Component, ServerContext, components_for
-from eventplane.runtime.relay import RoleRelay
+from eventplane.runtime.relay import RELAY_KEY, RoleRelay
 from eventplane.security import (
     check_exposure,
     metrics_tls_context,
@@ -101,6 +103,7 @@ class Server:
             internal_token=internal_token,
         )
         self.ctx.extras[RESOURCE_POLICIES_KEY] = resource_policies
+        self._relay = self.ctx.extras[RELAY_KEY] = RoleRelay(s)
 
         server = grpc.aio.server(
             interceptors=[*interceptors, ServerInterceptor()],
@@ -119,9 +122,12 @@ class Server:
             await component.start(self.ctx, server)
             self._components.append(component)
             names.extend(component.service_names)
-        # Last: the services of the roles this process does not run (relayed or refused).
-        self._relay = RoleRelay(s)
-        server.add_generic_rpc_handlers((self._relay,))
+        # Last: the services of the roles this process does not run (relayed or refused),
+        # and the AWS-protocol requests other processes' gateways relay to this one.
+        ctx = self.ctx
+        server.add_generic_rpc_handlers(
+            (self._relay, GatewayRelayHandler(self._relay.token, lambda: build_app(ctx)))
+        )
         address = f"{s.grpc_host}:{s.grpc_port}"
         _listen(server, address, credentials, "EVENTPLANE_GRPC_PORT")
         if s.forward_port:  # this worker's own port, where replicas forward to it

@@ -13,8 +13,12 @@ import json
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Client
@@ -22,6 +26,8 @@ from eventplane.errors import EventplaneError
 from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.security import sha256_hex
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+
+KEY, SECRET = "AKIDRELAYTEST0001", "relay-test-secret-key"
 
 
 def unique(prefix: str) -> str:
@@ -31,14 +37,15 @@ def unique(prefix: str) -> str:
 @pytest.fixture(scope="module")
 def servers(eventplane_kafka: str) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
     cluster = unique_cluster()
-    queues = EventplaneProcess(eventplane_kafka, roles="queues,fanout", cluster=cluster)
+    keys = {"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:000000000000"}
+    queues = EventplaneProcess(eventplane_kafka, roles="queues,fanout", cluster=cluster, env=keys)
     queues.start()
     endpoint = queues.endpoint
     front = EventplaneProcess(
         eventplane_kafka,
         roles="api,workflows",
         cluster=cluster,
-        env={"EVENTPLANE_ROLE_ENDPOINTS": f"queues={endpoint},fanout={endpoint}"},
+        env={**keys, "EVENTPLANE_ROLE_ENDPOINTS": f"queues={endpoint},fanout={endpoint}"},
     )
     try:
         front.start()
@@ -113,6 +120,55 @@ def test_a_workflow_task_reaches_a_queue_served_by_another_workload(
         assert e.status == "SUCCEEDED", (e.error, e.cause)  # type: ignore[attr-defined]
         got = direct.queues.receive_message(url, wait_time_seconds=5)
         assert [json.loads(m.body) for m in got] == [{"id": 7}]
+
+
+def aws(server: EventplaneProcess, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=server.gateway_url,
+        region_name="us-east-1",
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_boto3_on_the_front_reaches_services_the_front_does_not_run(
+    servers: tuple[EventplaneProcess, EventplaneProcess],
+) -> None:
+    queues, front = servers
+    sqs, sns = aws(front, "sqs"), aws(front, "sns")
+    name = unique("boto")
+    url = sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "0"})["QueueUrl"]
+    # The queue URL names the endpoint the client called, and works passed back.
+    assert url.startswith(front.gateway_url + "/")
+    assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
+    # boto3 checks the MD5s of body and attributes the serving process computed.
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody="relayed",
+        MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}},
+    )
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MessageAttributeNames=["All"])
+    assert [(m["Body"], m["MessageAttributes"]["k"]["StringValue"]) for m in got["Messages"]] == [
+        ("relayed", "v")
+    ]
+    with pytest.raises(ClientError) as missing:
+        sqs.get_queue_url(QueueName=name + "-missing")
+    assert missing.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # SNS speaks the query protocol: XML out, XML errors.
+    arn = sns.create_topic(Name=unique("boto"))["TopicArn"]
+    with queues.client(timeout=30) as direct:
+        assert arn in direct.topics.list_topics()
+    with pytest.raises(ClientError) as bad:
+        sns.publish(TopicArn=arn + "-missing", Message="x")
+    assert bad.value.response["Error"]["Code"] == "NotFound"
+    # A service whose role no endpoint names is refused by the front itself.
+    with pytest.raises(ClientError) as refused:
+        aws(front, "events").list_event_buses()
+    assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert relayed(front, "fanout", "OK") >= 2
 
 
 def test_a_role_served_nowhere_is_refused_naming_the_setting(

@@ -39,6 +39,7 @@ from eventplane.gateway.errors import (
 )
 from eventplane.gateway.execution_page import PREFIX as PAGE_PREFIX
 from eventplane.gateway.execution_page import ExecutionPages
+from eventplane.gateway.relay import GatewayForwarder
 from eventplane.gateway.shapes import from_result, operation, service_model, to_request
 from eventplane.gateway.sigv4 import Principal, SignedRequest, Verifier, scope_of
 from eventplane.observability.logging import get_logger
@@ -91,8 +92,11 @@ class GatewayApp:
         *,
         authorizer: GatewayAuthorizer | None = None,
         max_body: int = MAX_BODY_BYTES,
+        forwarder: GatewayForwarder | None = None,
     ) -> None:
         self.bindings = bindings
+        # Services this process does not run, served elsewhere (split mode; relay.py).
+        self.forwarder = forwarder
         self.verifier = verifier
         self.authorizer = authorizer or GatewayAuthorizer()
         self.max_body = max_body
@@ -142,7 +146,9 @@ class GatewayApp:
             status, out_headers, payload = await page
         else:
             status, out_headers, payload = await self._handle(req, too_large)
-        out_headers.update({"x-amzn-requestid": req.request_id, "x-amz-request-id": req.request_id})
+        # A relayed answer keeps the serving process's request id (its body may name it).
+        out_headers.setdefault("x-amzn-requestid", req.request_id)
+        out_headers.setdefault("x-amz-request-id", out_headers["x-amzn-requestid"])
         await send(
             {
                 "type": "http.response.start",
@@ -151,6 +157,43 @@ class GatewayApp:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    async def relayed(
+        self,
+        *,
+        method: str,
+        path: str,
+        raw_path: str,
+        raw_query: str,
+        headers: dict[str, str],
+        body: bytes,
+        request_id: str | None,
+    ) -> Response:
+        """Serve a request another process's gateway relayed here (relay.py)."""
+        req = _Request(
+            method=method,
+            path=path,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            headers=headers,
+            body=body,
+            request_id=request_id or str(uuid.uuid4()),
+        )
+        status, out_headers, payload = await self._handle(req, len(body) > self.max_body)
+        out_headers.update({"x-amzn-requestid": req.request_id, "x-amz-request-id": req.request_id})
+        return status, out_headers, payload
+
+    async def _elsewhere(self, service: str, req: _Request, too_large: bool) -> Response | None:
+        """The answer of the process that runs ``service``, when this one does not.
+
+        A body over the limit was cut short while read: it is refused here, not relayed.
+        """
+        if self.forwarder is None or too_large or service in self.bindings:
+            return None
+        address = self.forwarder.endpoint(service)
+        if address is None:
+            return None
+        return await self.forwarder.forward(service, address, req)
 
     async def _body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -191,6 +234,8 @@ class GatewayApp:
         model, router = self._rest[service]
         binding = self.bindings.get(service)
         try:
+            if (relayed := await self._elsewhere(service, req, too_large)) is not None:
+                return relayed
             if too_large:
                 raise RequestEntityTooLarge(f"Request body is larger than {self.max_body} bytes.")
             principal = self.verifier.verify(req.signed)
@@ -218,6 +263,8 @@ class GatewayApp:
             return _bare_json_error(UnknownOperationException(f"Unknown target {target!r}."))
         binding = self.bindings.get(model.service_name)
         try:
+            if (relayed := await self._elsewhere(model.service_name, req, too_large)) is not None:
+                return relayed
             if too_large:
                 raise RequestEntityTooLarge(
                     f"Request body is larger than {self.max_body} bytes; AWS accepts much less."
@@ -278,6 +325,8 @@ class GatewayApp:
             action = params.get("Action", "")
             model = self._query_model(req, action) or model
             binding = self.bindings.get(model.service_name)
+            if (relayed := await self._elsewhere(model.service_name, req, too_large)) is not None:
+                return relayed
             principal = self.verifier.verify(req.signed, query_protocol=True)
             op = operation(model, action) if action else None
             if op is None:

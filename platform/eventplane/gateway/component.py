@@ -18,9 +18,11 @@ import uvicorn
 from eventplane.gateway.app import GatewayApp
 from eventplane.gateway.authz import GatewayAuthorizer
 from eventplane.gateway.binding import BINDINGS_KEY, ServiceBinding
+from eventplane.gateway.relay import GatewayForwarder
 from eventplane.gateway.sigv4 import Verifier
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.runtime.relay import RELAY_KEY, RoleRelay
 from eventplane.security import TokenStore
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 from eventplane.security.setup import role_secret
@@ -30,6 +32,22 @@ if TYPE_CHECKING:
     import grpc
 
 _log = get_logger("eventplane.gateway")
+
+
+def build_app(ctx: ServerContext, forwarder: GatewayForwarder | None = None) -> GatewayApp:
+    """The gateway app over this process's capabilities (their bindings fill ctx.extras)."""
+    s = ctx.settings
+    bindings: dict[str, ServiceBinding] = ctx.extras.setdefault(BINDINGS_KEY, {})
+    verifier = Verifier(
+        s.gateway_credentials, open_access=s.gateway_open, role_secret=role_secret(s)
+    )
+    store = TokenStore.from_file(s.auth_tokens_file) if s.auth_tokens_file else None
+    return GatewayApp(
+        bindings,
+        verifier,
+        authorizer=GatewayAuthorizer(store, ctx.extras.get(RESOURCE_POLICIES_KEY)),
+        forwarder=forwarder,
+    )
 
 
 class GatewayComponent:
@@ -44,16 +62,8 @@ class GatewayComponent:
         s = ctx.settings
         if not s.gateway_port:
             return
-        bindings: dict[str, ServiceBinding] = ctx.extras.setdefault(BINDINGS_KEY, {})
-        verifier = Verifier(
-            s.gateway_credentials, open_access=s.gateway_open, role_secret=role_secret(s)
-        )
-        store = TokenStore.from_file(s.auth_tokens_file) if s.auth_tokens_file else None
-        app = GatewayApp(
-            bindings,
-            verifier,
-            authorizer=GatewayAuthorizer(store, ctx.extras.get(RESOURCE_POLICIES_KEY)),
-        )
+        relay: RoleRelay | None = ctx.extras.get(RELAY_KEY)
+        app = build_app(ctx, GatewayForwarder(relay) if relay is not None else None)
         # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then;
         # without it each response (headers, then body) waits out delayed ACKs (~40 ms).
         family = socket.AF_INET6 if ":" in s.grpc_host else socket.AF_INET

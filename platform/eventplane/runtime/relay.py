@@ -40,6 +40,9 @@ RELAYED_CALLS = Counter(
     ["role", "code"],
 )
 
+# Where the server keeps its RoleRelay in ServerContext.extras (the gateway relays too).
+RELAY_KEY = "role_relay"
+
 # Metadata that belongs to this hop, not to the call.
 _HOP_KEYS = frozenset({"user-agent", ":authority", "content-type", "te", FORWARDED_KEY})
 
@@ -81,6 +84,17 @@ class RoleRelay(grpc.GenericRpcHandler):
         self._handlers[method] = handler
         return handler
 
+    @property
+    def token(self) -> str:
+        """What a relayed call carries when the caller's credentials cannot travel."""
+        return self._token
+
+    def endpoint_of(self, role: str) -> str | None:
+        """Where ``role`` is served, when this process does not run it and one is named."""
+        if role in self._local:
+            return None
+        return self._endpoints.get(role)
+
     def _unserved(
         self, service: str, role: str, request_class: type[Message]
     ) -> grpc.RpcMethodHandler:
@@ -101,7 +115,7 @@ class RoleRelay(grpc.GenericRpcHandler):
     def _relay(
         self, method: str, role: str, address: str, request_class: type[Message]
     ) -> grpc.RpcMethodHandler:
-        call = self._channel(address).unary_unary(method)  # bytes out, bytes back
+        call = self.channel(address).unary_unary(method)  # bytes out, bytes back
         token = self._token
 
         async def relay(request: Any, context: grpc.aio.ServicerContext) -> bytes:
@@ -134,7 +148,7 @@ class RoleRelay(grpc.GenericRpcHandler):
             relay, request_deserializer=request_class.FromString
         )
 
-    def _channel(self, address: str) -> grpc.aio.Channel:
+    def channel(self, address: str) -> grpc.aio.Channel:
         channel = self._channels.get(address)
         if channel is None:
             channel = self._channels[address] = peer_channel(

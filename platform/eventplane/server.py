@@ -77,7 +77,8 @@ class Server:
         internal_target = f"unix:{self._internal_dir}/grpc.sock"
         internal_token = secrets.token_urlsafe(32)
         resource_policies = ResourcePolicies()  # capabilities register their lookups
-        interceptors = server_interceptors(s, internal_token, resource_policies)
+        relay = self._relay = RoleRelay(s)
+        interceptors = server_interceptors(s, internal_token, resource_policies, relay.relays)
         await asyncio.to_thread(wait_for_cluster, s)
         BUILD_INFO.info({"version": eventplane.__version__, "roles": ",".join(s.roles)})
         if s.metrics_port:
@@ -103,7 +104,7 @@ class Server:
             internal_token=internal_token,
         )
         self.ctx.extras[RESOURCE_POLICIES_KEY] = resource_policies
-        self._relay = self.ctx.extras[RELAY_KEY] = RoleRelay(s)
+        self.ctx.extras[RELAY_KEY] = relay
 
         server = grpc.aio.server(
             interceptors=[*interceptors, ServerInterceptor()],
@@ -126,7 +127,7 @@ class Server:
         # and the AWS-protocol requests other processes' gateways relay to this one.
         ctx = self.ctx
         server.add_generic_rpc_handlers(
-            (self._relay, GatewayRelayHandler(self._relay.token, lambda: build_app(ctx)))
+            (relay, GatewayRelayHandler(relay.token, lambda: build_app(ctx)))
         )
         address = f"{s.grpc_host}:{s.grpc_port}"
         _listen(server, address, credentials, "EVENTPLANE_GRPC_PORT")

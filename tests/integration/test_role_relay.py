@@ -286,3 +286,38 @@ def test_a_workflow_task_is_relayed_with_the_clusters_credentials(
     with Client(queues.endpoint, token=ADMIN_KEY, timeout=30) as direct:
         got = direct.queues.receive_message(url, wait_time_seconds=5)
         assert [m.body for m in got] == ["from a task"]
+
+
+def test_a_queues_policy_grants_a_call_relayed_by_a_pod_without_the_queue(
+    secured: tuple[EventplaneProcess, EventplaneProcess],
+) -> None:
+    """ci's own policies allow sending to orders-* only; a queue's Policy grants it more.
+    The front has no queues role, so it leaves the decision to the pod that has the
+    queue and its Policy (the bearer token travels there)."""
+    _, front = secured
+    with Client(front.endpoint, token=ADMIN_KEY, timeout=30) as admin:
+        name = unique("billing")
+        shared = admin.queues.create_queue(name)
+        admin.queues.set_queue_attributes(
+            shared,
+            {
+                "Policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::000000000000:user/ci"},
+                                "Action": "sqs:SendMessage",
+                            }
+                        ]
+                    }
+                )
+            },
+        )
+        with Client(front.endpoint, token=CI_KEY, timeout=30) as ci:
+            ci.queues.send_message(shared, "granted by the queue")
+            with pytest.raises(EventplaneError) as denied:
+                ci.queues.purge_queue(shared)  # the queue grants only what it names
+            assert denied.value.code == "AccessDeniedException"
+        got = admin.queues.receive_message(shared, wait_time_seconds=5)
+        assert [m.body for m in got] == ["granted by the queue"]

@@ -84,6 +84,11 @@ class RoleRelay(grpc.GenericRpcHandler):
         self._handlers[method] = handler
         return handler
 
+    def relays(self, method: str) -> bool:
+        """Whether calls of ``method`` go to another process (whose checks then apply)."""
+        role = self._roles.get(method.lstrip("/").partition("/")[0])
+        return role is not None and self.endpoint_of(role) is not None
+
     @property
     def token(self) -> str:
         """What a relayed call carries when the caller's credentials cannot travel."""

@@ -67,11 +67,14 @@ def server_interceptors(
     settings: Settings,
     internal_token: str = "",
     resource_policies: ResourcePolicies | None = None,
+    relayed: Callable[[str], bool] | None = None,
 ) -> list[grpc.aio.ServerInterceptor]:
     """The authentication interceptor when any authentication is configured.
 
     ``internal_token`` is the bearer token of the process's own components (calls on its
-    private Unix socket), accepted besides the configured principals.
+    private Unix socket), accepted besides the configured principals. ``relayed(method)``
+    says which methods another process serves (runtime/relay.py): a bearer token travels
+    there and is authorized by that process, with the resource's own policy at hand.
     """
     if not auth_configured(settings):
         return []
@@ -87,6 +90,7 @@ def server_interceptors(
                 jwt=JwtVerifier.from_settings(settings, tokens),
             ),
             resource_policies,
+            relayed,
         )
     ]
 

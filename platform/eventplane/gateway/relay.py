@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from eventplane.gateway.app import GatewayApp, Response, _Request
 
 RELAY_METHOD = "/eventplane.internal.GatewayRelay/Handle"
+# Above the longest call the gateway serves: a synchronous invoke of a function with
+# Lambda's longest timeout (900 s).
+RELAY_TIMEOUT_S = 930.0
 # The role that runs each AWS service (botocore's service model names).
 SERVICE_ROLES: Mapping[str, str] = {
     "sqs": "queues",
@@ -77,7 +80,7 @@ class GatewayForwarder:
             answer: bytes = await call(
                 _frame(head, req.body),
                 metadata=((FORWARDED_KEY, self._relay.token), (REQUEST_ID_KEY, req.request_id)),
-                timeout=70.0,  # above the longest long poll (20 s) and a sync invoke's 60 s
+                timeout=RELAY_TIMEOUT_S,
             )
         except grpc.aio.AioRpcError as exc:
             RELAYED_CALLS.labels(role, exc.code().name).inc()

@@ -186,6 +186,29 @@ def cmd_history(args: argparse.Namespace) -> int:
     return listing(args, "events", events, line)
 
 
+def cmd_map_runs(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        found = ep.workflows.list_map_runs(args.execution)
+    return listing(args, "mapRuns", found, lambda r: f"{r['mapRunArn']}\t{when(r['startDate'])}")
+
+
+def cmd_describe_map_run(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        return describe(args, ep.workflows.describe_map_run(args.map_run))
+
+
+def cmd_update_map_run(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        ep.workflows.update_map_run(
+            args.map_run,
+            max_concurrency=args.max_concurrency,
+            tolerated_failure_count=args.tolerated_failure_count,
+            tolerated_failure_percentage=args.tolerated_failure_percentage,
+        )
+    report(args, {}, "updated")
+    return 0
+
+
 def cmd_task_success(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         ep.workflows.send_task_success(args.token, _document(args.output))
@@ -381,6 +404,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = add("history", cmd_history, "an execution's history events")
     p.add_argument("execution", help="execution ARN")
     p.add_argument("--reverse", action="store_true", help="newest first")
+
+    p = add("map-runs", cmd_map_runs, "list the Map Runs (Distributed Maps) of an execution")
+    p.add_argument("execution", help="execution ARN")
+    p = add("describe-map-run", cmd_describe_map_run, "show a Map Run and its counts")
+    p.add_argument("map_run", help="Map Run ARN")
+    p = add("update-map-run", cmd_update_map_run, "change a running Map Run's limits")
+    p.add_argument("map_run", help="Map Run ARN")
+    p.add_argument("--max-concurrency", type=int)
+    p.add_argument("--tolerated-failure-count", type=int)
+    p.add_argument("--tolerated-failure-percentage", type=float)
 
     p = add("send-task-success", cmd_task_success, "complete a callback task")
     p.add_argument("token")

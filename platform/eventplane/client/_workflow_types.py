@@ -282,3 +282,47 @@ def test_state_result(r: Any) -> TestStateResult:
         _opt(r, "next_state"),
         data,
     )
+
+
+def _counts(c: Any) -> dict[str, int]:
+    return {
+        "pending": c.pending,
+        "running": c.running,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "timedOut": c.timed_out,
+        "aborted": c.aborted,
+        "total": c.total,
+        "resultsWritten": c.results_written,
+    }
+
+
+def map_run(r: Any) -> dict[str, Any]:
+    """DescribeMapRun's answer as boto3 shows it (dates in epoch ms; no stopDate while
+    running)."""
+    doc: dict[str, Any] = {
+        "mapRunArn": r.map_run_arn,
+        "executionArn": r.execution_arn,
+        "status": r.status,
+        "startDate": r.start_date,
+        "maxConcurrency": r.max_concurrency,
+        "toleratedFailurePercentage": r.tolerated_failure_percentage,
+        "toleratedFailureCount": r.tolerated_failure_count,
+        "itemCounts": _counts(r.item_counts),
+        "executionCounts": _counts(r.execution_counts),
+    }
+    if r.stop_date:
+        doc["stopDate"] = r.stop_date
+    return doc
+
+
+def map_run_item(i: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "executionArn": i.execution_arn,
+        "mapRunArn": i.map_run_arn,
+        "stateMachineArn": i.state_machine_arn,
+        "startDate": i.start_date,
+    }
+    if i.stop_date:
+        doc["stopDate"] = i.stop_date
+    return doc

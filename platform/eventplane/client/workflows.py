@@ -339,13 +339,20 @@ class AsyncWorkflowsClient(ServiceCore):
         return t.execution(await self._call("DescribeExecution", req))
 
     async def list_executions(
-        self, state_machine_arn: str, *, status_filter: str | None = None
+        self,
+        state_machine_arn: str = "",
+        *,
+        status_filter: str | None = None,
+        map_run_arn: str = "",
     ) -> list[Execution]:
-        """Every execution of a machine, newest first (input/output left empty)."""
+        """Every execution of a machine, or given ``map_run_arn`` (and no machine) the
+        child executions of a Distributed Map's run, newest first (input/output left
+        empty)."""
 
         async def page(token: str | None) -> Page[Execution]:
             req = pb.ListExecutionsRequest(
                 state_machine_arn=state_machine_arn,
+                map_run_arn=map_run_arn,
                 status_filter=status_filter or "",
                 max_results=_PAGE,
                 next_token=token or "",
@@ -423,6 +430,42 @@ class AsyncWorkflowsClient(ServiceCore):
         r = await self._call("GetActivityTask", req, max(self._timeout or 0, wait + 15))
         return ActivityTask(r.task_token, r.input)
 
+    # --- Distributed Map runs -----------------------------------------------------------
+    async def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
+        """A Map Run as boto3's ``describe_map_run`` shows it (dates in epoch ms)."""
+        r = await self._call("DescribeMapRun", pb.DescribeMapRunRequest(map_run_arn=map_run_arn))
+        return t.map_run(r)
+
+    async def list_map_runs(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every Map Run an execution started, newest first, as boto3's items."""
+
+        async def page(token: str | None) -> Page[dict[str, Any]]:
+            req = pb.ListMapRunsRequest(
+                execution_arn=execution_arn, max_results=_PAGE, next_token=token or ""
+            )
+            r = await self._call("ListMapRuns", req)
+            return [t.map_run_item(i) for i in r.map_runs], r.next_token or None
+
+        return await every_page(page)
+
+    async def update_map_run(
+        self,
+        map_run_arn: str,
+        *,
+        max_concurrency: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+        tolerated_failure_count: int | None = None,
+    ) -> None:
+        """New MaxConcurrency and/or tolerated failures for a running Map Run."""
+        req = pb.UpdateMapRunRequest(map_run_arn=map_run_arn)
+        if max_concurrency is not None:
+            req.max_concurrency = max_concurrency
+        if tolerated_failure_percentage is not None:
+            req.tolerated_failure_percentage = tolerated_failure_percentage
+        if tolerated_failure_count is not None:
+            req.tolerated_failure_count = tolerated_failure_count
+        await self._call("UpdateMapRun", req)
+
     # --- TestState --------------------------------------------------------------------
     async def test_state(
         self,
@@ -486,3 +529,6 @@ class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
     list_activities = blocking(AsyncWorkflowsClient.list_activities)
     get_activity_task = blocking(AsyncWorkflowsClient.get_activity_task)
     test_state = blocking(AsyncWorkflowsClient.test_state)
+    describe_map_run = blocking(AsyncWorkflowsClient.describe_map_run)
+    list_map_runs = blocking(AsyncWorkflowsClient.list_map_runs)
+    update_map_run = blocking(AsyncWorkflowsClient.update_map_run)

@@ -205,6 +205,15 @@ def _execution(r: Any) -> Sequence[str]:
     return (r.execution_arn or ANY,)
 
 
+def _map_run(r: Any) -> Sequence[str]:
+    return (r.map_run_arn or ANY,)
+
+
+def _executions_of(r: Any) -> Sequence[str]:
+    """ListExecutions names a machine, or a Distributed Map's run."""
+    return (r.state_machine_arn or r.map_run_arn or ANY,)
+
+
 def _state_machine_version(r: Any) -> Sequence[str]:
     return (r.state_machine_version_arn or ANY,)
 
@@ -411,7 +420,7 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "StartSyncExecution": ("StartSyncExecution", _state_machine),
     "StopExecution": ("StopExecution", _execution),
     "DescribeExecution": ("DescribeExecution", _execution),
-    "ListExecutions": ("ListExecutions", _state_machine),
+    "ListExecutions": ("ListExecutions", _executions_of),
     "GetExecutionHistory": ("GetExecutionHistory", _execution),
     "RedriveExecution": ("RedriveExecution", _execution),
     "PublishStateMachineVersion": ("PublishStateMachineVersion", _state_machine),
@@ -433,6 +442,9 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "GetActivityTask": ("GetActivityTask", _activity),
     # AWS authorizes TestState on "*": the state's definition names no resource of its own.
     "TestState": ("TestState", _everything),
+    "DescribeMapRun": ("DescribeMapRun", _map_run),
+    "ListMapRuns": ("ListMapRuns", _execution),
+    "UpdateMapRun": ("UpdateMapRun", _map_run),
 }
 
 _TABLES: dict[str, tuple[str, Extract]] = {

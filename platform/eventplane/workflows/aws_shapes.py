@@ -474,6 +474,75 @@ class TestStateResult:
     inspection_data: InspectionData | None = None
 
 
+# --- Distributed Map runs -----------------------------------------------------------------
+
+
+@dataclass
+class DescribeMapRunRequest:
+    map_run_arn: str = ""
+
+
+@dataclass
+class MapRunCounts:
+    """Both ``itemCounts`` and ``executionCounts``."""
+
+    pending: int
+    running: int
+    succeeded: int
+    failed: int
+    timed_out: int
+    aborted: int
+    total: int
+    results_written: int
+    failures_not_redrivable: int = 0
+    pending_redrive: int = 0
+
+
+@dataclass
+class DescribeMapRunResult:
+    map_run_arn: str
+    execution_arn: str
+    status: str
+    start_date: dt.datetime
+    max_concurrency: int
+    tolerated_failure_percentage: float
+    tolerated_failure_count: int
+    item_counts: MapRunCounts
+    execution_counts: MapRunCounts
+    stop_date: dt.datetime | None = None
+    redrive_count: int = 0
+
+
+@dataclass
+class ListMapRunsRequest:
+    execution_arn: str = ""
+    max_results: int = 0
+    next_token: str = ""
+
+
+@dataclass
+class MapRunListItem:
+    execution_arn: str
+    map_run_arn: str
+    state_machine_arn: str
+    start_date: dt.datetime
+    stop_date: dt.datetime | None = None
+
+
+@dataclass
+class ListMapRunsResult:
+    map_runs: list[MapRunListItem]
+    next_token: str = ""
+
+
+@dataclass
+class UpdateMapRunRequest:
+    map_run_arn: str = ""
+    max_concurrency: int | None = None
+    tolerated_failure_percentage: float | None = None
+    tolerated_failure_count: int | None = None
+
+
 @dataclass
 class Empty:
     """The output of actions that answer ``{}``."""

@@ -35,13 +35,13 @@ from eventplane.workflows.errors import (
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
-    StatesResourceNotFound,
     TaskDoesNotExist,
     TaskTimedOut,
 )
 from eventplane.workflows.express import run_express
 from eventplane.workflows.interpreter import Step
 from eventplane.workflows.machine import Machine, parse_token
+from eventplane.workflows.map_run import MapRunActions
 from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
 from eventplane.workflows.nested import NestedActions
 from eventplane.workflows.perform import Performer
@@ -85,7 +85,10 @@ def _execution(v: ExecutionView, now_ms: int) -> Execution:
 
 
 # NestedActions before TestStateActions: its perform_task is the one that runs.
-class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateActions):
+# MapRunActions before NestedActions: its run_map is the one that runs.
+class WorkflowsCore(
+    VersionActions, ActivityActions, MapRunActions, NestedActions, TestStateActions
+):
     def __init__(
         self,
         ctx: ServerContext,
@@ -100,6 +103,7 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         self._performer = performer
         self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
+        self._runs_here = {}
 
     # --- state machines ----------------------------------------------------------------
     def _machine(self, arn: str) -> StateMachine:
@@ -259,7 +263,16 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
         parent: tuple[str, str] | None = None,
     ) -> Execution:
         """``parent``: a ``.sync`` parent task's (token, mode), told when the child ends."""
-        machine = self._target(state_machine_arn)
+        return await self._start_target(self._target(state_machine_arn), name, input, parent)
+
+    async def _start_target(
+        self,
+        machine: Target,
+        name: str,
+        input: str,
+        parent: tuple[str, str] | None = None,
+    ) -> Execution:
+        """Start ``machine`` (a stored machine's, or a Distributed Map's item processor)."""
         machine_arn = arns.state_machine_arn(machine.machine)
         name = arns.check_name(name) if name else str(uuid.uuid4())
         text = _json(input, "input", InvalidExecutionInput)
@@ -431,11 +444,17 @@ class WorkflowsCore(VersionActions, ActivityActions, NestedActions, TestStateAct
     ) -> Page:
         """Executions newest first; given a version or alias ARN, those started through it.
 
-        ``redrive_filter`` keeps those redriven (REDRIVEN) or not (NOT_REDRIVEN). There are
-        no map runs (no distributed Map), so a ``map_run_arn`` names none.
+        ``redrive_filter`` keeps those redriven (REDRIVEN) or not (NOT_REDRIVEN). Given a
+        ``map_run_arn`` (and no machine), the child executions of that Map Run.
         """
+        if map_run_arn and state_machine_arn:
+            raise ValidationException("Specify either stateMachineArn or mapRunArn, not both")
         if map_run_arn:
-            raise StatesResourceNotFound(f"Map Run Does Not Exist: '{map_run_arn}'")
+            children = self._map_run_children(map_run_arn)
+            now = self._clock.now_ms()
+            kept = [v for v in children if not status_filter or v.status == status_filter]
+            p = page(kept, max_results, next_token)
+            return Page([_execution(v, now) for v in p.items], p.next_token)
         require(state_machine_arn, "stateMachineArn")
         if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
             raise ValidationException(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from eventplane.workflows import lang
+from eventplane.workflows import distributed, lang
 from eventplane.workflows.asl import MapState, ParallelState, StateDef
 from eventplane.workflows.model import RUNNING, SUCCEEDED, Frame, Progress
 
@@ -52,6 +52,9 @@ def start_parallel(run: _Run, frame: Frame, sdef: ParallelState) -> None:
 
 
 def start_map(run: _Run, frame: Frame, sdef: MapState) -> None:
+    if sdef.processor_mode == "DISTRIBUTED":
+        distributed.start(run, frame, sdef)
+        return
     ctx = run.context(frame)
     v = frame.variables
     data = lang.map_input(sdef, frame.input, v)

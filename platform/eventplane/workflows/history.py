@@ -50,6 +50,8 @@ def details_key(event_type: str) -> str | None:
         return None
     if event_type in ("ParallelStateAborted", "MapStateSucceeded", "MapStateAborted"):
         return None
+    if event_type in ("MapRunSucceeded", "MapRunAborted"):
+        return None
     if event_type == "WaitStateAborted":
         return None
     return event_type[0].lower() + event_type[1:] + "EventDetails"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventplane import arn as arns
-from eventplane.workflows import asl, flow, lang, redrive, task_kinds
+from eventplane.workflows import asl, distributed, flow, lang, redrive, task_kinds
 from eventplane.workflows.asl import (
     ChoiceState,
     FailState,
@@ -440,6 +440,8 @@ class _Run:
         if p.task_id is not None:
             self.state.tasks.pop(p.task_id, None)
             self.state.activities.pop(p.task_id, None)
+            if p.map_run_arn is not None:
+                self.emit("MapRunAborted")  # the Map Run sees its task is gone
             task_kinds.stop_child(self, frame)
         for child in p.children:
             self.abort_frame(child)
@@ -513,6 +515,9 @@ class _Run:
         if frame is None:
             return
         sdef = self.sdef(frame)
+        if isinstance(sdef, MapState):
+            distributed.result(self, frame, sdef, result)
+            return
         assert isinstance(sdef, TaskState)
         if task_kinds.sync_mode(*resource_kind(sdef.resource)[:2]):
             task_kinds.submitted_child(self, frame, result)

@@ -174,6 +174,8 @@ class Progress:
     succeeded: list[int] = field(default_factory=list)
     # A ``states:startExecution.sync`` task: the child it waits for (stopped with it).
     child_arn: str | None = None
+    # A Distributed Map: the Map Run its task runs.
+    map_run_arn: str | None = None
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> Progress:

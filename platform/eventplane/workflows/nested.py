@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import EventplaneError
 from eventplane.workflows import arns
+from eventplane.workflows.distributed import MAP_RUN_RESOURCE
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import WAIT_FOR_TOKEN, resource_kind
 from eventplane.workflows.perform import Outcome, Performer
@@ -74,6 +75,11 @@ class NestedActions:
     async def _run_express(self, machine: Target, arn: str, text: str) -> Execution:
         raise NotImplementedError
 
+    async def run_map(
+        self, payload: Any, parent_arn: str | None, task_id: str | None
+    ) -> Outcome:  # MapRunActions'
+        raise NotImplementedError
+
     async def perform_task(
         self,
         resource: str,
@@ -83,7 +89,10 @@ class NestedActions:
         task_id: str | None = None,
         token: str | None = None,
     ) -> Outcome:
-        """Run a task's resource: child executions here, the rest by the Performer."""
+        """Run a task's resource: child executions and Map Runs here, the rest by the
+        Performer."""
+        if resource == MAP_RUN_RESOURCE:
+            return await self.run_map(payload, parent_arn, task_id)
         rtype, action, _ = resource_kind(resource)
         if rtype != "states" or not action.startswith("startExecution"):
             return await self._performer.perform(resource, payload, waits)

@@ -288,6 +288,46 @@ class WorkflowsOperations:
             _date(await self.core.redrive_execution(r.execution_arn, r.client_token))
         )
 
+    # --- Distributed Map runs -------------------------------------------------------------
+    async def describe_map_run(self, r: s.DescribeMapRunRequest) -> s.DescribeMapRunResult:
+        m = await self.core.describe_map_run(r.map_run_arn)
+        return s.DescribeMapRunResult(
+            map_run_arn=m.map_run_arn,
+            execution_arn=m.execution_arn,
+            status=m.status,
+            start_date=_date(m.start_date),
+            stop_date=_maybe_date(m.stop_date),
+            max_concurrency=m.max_concurrency,
+            tolerated_failure_percentage=m.tolerated_failure_percentage,
+            tolerated_failure_count=m.tolerated_failure_count,
+            item_counts=s.MapRunCounts(**dataclasses.asdict(m.item_counts)),
+            execution_counts=s.MapRunCounts(**dataclasses.asdict(m.execution_counts)),
+            redrive_count=m.redrive_count,
+        )
+
+    async def list_map_runs(self, r: s.ListMapRunsRequest) -> s.ListMapRunsResult:
+        p = await self.core.list_map_runs(r.execution_arn, r.max_results, r.next_token)
+        items = [
+            s.MapRunListItem(
+                i.execution_arn,
+                i.map_run_arn,
+                i.state_machine_arn,
+                _date(i.start_date),
+                _maybe_date(i.stop_date),
+            )
+            for i in p.items
+        ]
+        return s.ListMapRunsResult(items, p.next_token or "")
+
+    async def update_map_run(self, r: s.UpdateMapRunRequest) -> s.Empty:
+        await self.core.update_map_run(
+            r.map_run_arn,
+            r.max_concurrency,
+            r.tolerated_failure_percentage,
+            r.tolerated_failure_count,
+        )
+        return _EMPTY
+
     # --- callbacks ----------------------------------------------------------------------
     async def send_task_success(self, r: s.SendTaskSuccessRequest) -> s.Empty:
         await self.core.send_task_success(r.task_token, r.output)

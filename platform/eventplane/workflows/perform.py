@@ -43,6 +43,10 @@ class Performer:
         self._token = token or None
         self._clients: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
 
+    def client(self) -> AsyncClient:
+        """This loop's client of the platform (Distributed Map readers and writers)."""
+        return self._client()
+
     def _client(self) -> AsyncClient:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)

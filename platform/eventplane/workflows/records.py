@@ -41,6 +41,7 @@ CLAIM_HEADER = "ep-wf-claim"  # an activity claim's id
 WORKER_HEADER = "ep-wf-worker"  # an activity claim's workerName
 INBOX = b"inbox"
 STEP = b"step"
+MAP_RUN = b"maprun"
 
 Headers = list[tuple[str, bytes]]
 
@@ -229,3 +230,33 @@ def decode_command(value: bytes, headers: Sequence[tuple[str, bytes | None]]) ->
         r["token"],
         r["wait_for_callback"],
     )
+
+
+# --- map runs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MapRunRecord:
+    """Fields of a Distributed Map's Map Run (see ``map_run.py``); readers merge them."""
+
+    map_run_arn: str
+    execution_arn: str
+    fields: dict[str, Any]
+
+
+def encode_map_run(rec: MapRunRecord, at_ms: int) -> tuple[bytes, Headers]:
+    value, headers = codec.encode(
+        "eventplane.v1.WorkflowMapRun",
+        {
+            "map_run_arn": rec.map_run_arn,
+            "execution_arn": rec.execution_arn,
+            "fields": json.dumps(rec.fields, separators=(",", ":")),
+            "at_ms": at_ms,
+        },
+    )
+    return value, [*headers, (KIND_HEADER, MAP_RUN)]
+
+
+def decode_map_run(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> MapRunRecord:
+    _, r = codec.decode(value, headers)
+    return MapRunRecord(r["map_run_arn"], r["execution_arn"], json.loads(r["fields"]))

@@ -283,6 +283,7 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             r.status_filter,
             r.max_results,
             r.next_token,
+            map_run_arn=r.map_run_arn,
         )
         return pb.ListExecutionsResponse(
             executions=[_execution(e, data=False) for e in page.items],
@@ -380,3 +381,48 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             data = {k: v for k, v in asdict(res.inspection_data).items() if v is not None}
             out.inspection_data.CopyFrom(pb.InspectionData(**data))
         return out
+
+    # --- Distributed Map runs ------------------------------------------------------------
+    async def DescribeMapRun(self, r: pb.DescribeMapRunRequest, c: Ctx) -> pb.MapRun:
+        m = await self._core.describe_map_run(r.map_run_arn)
+        return pb.MapRun(
+            map_run_arn=m.map_run_arn,
+            execution_arn=m.execution_arn,
+            status=m.status,
+            start_date=m.start_date,
+            stop_date=m.stop_date or 0,
+            max_concurrency=m.max_concurrency,
+            tolerated_failure_percentage=m.tolerated_failure_percentage,
+            tolerated_failure_count=m.tolerated_failure_count,
+            item_counts=pb.MapRunCounts(**asdict(m.item_counts)),
+            execution_counts=pb.MapRunCounts(**asdict(m.execution_counts)),
+        )
+
+    async def ListMapRuns(self, r: pb.ListMapRunsRequest, c: Ctx) -> pb.ListMapRunsResponse:
+        page = await self._core.list_map_runs(r.execution_arn, r.max_results, r.next_token)
+        return pb.ListMapRunsResponse(
+            map_runs=[
+                pb.MapRunListItem(
+                    execution_arn=i.execution_arn,
+                    map_run_arn=i.map_run_arn,
+                    state_machine_arn=i.state_machine_arn,
+                    start_date=i.start_date,
+                    stop_date=i.stop_date or 0,
+                )
+                for i in page.items
+            ],
+            next_token=page.next_token or "",
+        )
+
+    async def UpdateMapRun(self, r: pb.UpdateMapRunRequest, c: Ctx) -> pb.UpdateMapRunResponse:
+        await self._core.update_map_run(
+            r.map_run_arn,
+            r.max_concurrency if r.HasField("max_concurrency") else None,
+            (
+                r.tolerated_failure_percentage
+                if r.HasField("tolerated_failure_percentage")
+                else None
+            ),
+            r.tolerated_failure_count if r.HasField("tolerated_failure_count") else None,
+        )
+        return pb.UpdateMapRunResponse()

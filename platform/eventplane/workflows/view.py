@@ -71,6 +71,9 @@ class View:
         self._settings = settings
         self._executions: dict[str, ExecutionView] = {}
         self._by_machine: dict[str, list[str]] = {}
+        # Distributed Maps' Map Runs (their merged records), and their ARNs per execution.
+        self._map_runs: dict[str, dict[str, Any]] = {}
+        self._runs_of: dict[str, list[str]] = {}
         # Activity tasks no worker has got yet, by activity ARN, oldest first.
         self._pending: dict[str, dict[PendingKey, dict[str, Any]]] = {}
         # asyncio waiters (GetActivityTask long polls), woken on every change.
@@ -109,6 +112,20 @@ class View:
         with self._cond:
             arns = list(self._by_machine.get(state_machine_arn, ()))
             return [self._executions[a] for a in reversed(arns)]
+
+    def map_run(self, arn: str) -> dict[str, Any] | None:
+        """A Map Run's fields (``map_run.py`` names them), or None."""
+        self._check_ready()
+        with self._cond:
+            found = self._map_runs.get(arn)
+            return None if found is None else dict(found)
+
+    def map_runs_of(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The Map Runs an execution started, newest first."""
+        self._check_ready()
+        with self._cond:
+            arns = list(self._runs_of.get(execution_arn, ()))
+            return [dict(self._map_runs[a]) for a in reversed(arns)]
 
     def wait_for(self, check: Callable[[], T | None], timeout: float) -> T | None:
         """Block until ``check()`` returns something (re-checked on every change)."""
@@ -193,6 +210,8 @@ class View:
                 self._executions.clear()
                 self._by_machine.clear()
                 self._pending.clear()
+                self._map_runs.clear()
+                self._runs_of.clear()
             ends = {tp.partition: self._end(consumer, tp) for tp in assigned}
             consumer.assign(assigned)
             started = time.monotonic()
@@ -234,7 +253,7 @@ class View:
         return all(tp.offset >= ends[tp.partition] for tp in consumer.position(waiting))
 
     def _apply(self, msgs: list[Any]) -> None:
-        steps = []
+        steps: list[records.StepRecord | records.MapRunRecord] = []
         for m in msgs:
             err = m.error()
             if err is not None:
@@ -242,21 +261,38 @@ class View:
                     _log.warning("workflow view consumer", error=err.str())
                 continue
             headers = m.headers() or []
-            if records.record_kind(headers) != records.STEP:
+            kind = records.record_kind(headers)
+            if kind not in (records.STEP, records.MAP_RUN):
                 continue
             try:
-                steps.append(records.decode_step(m.value(), headers))
+                if kind == records.MAP_RUN:
+                    steps.append(records.decode_map_run(m.value(), headers))
+                else:
+                    steps.append(records.decode_step(m.value(), headers))
             except ValueError as exc:
                 _log.error("unreadable workflow step", offset=m.offset(), error=str(exc))
         if not steps:
             return
         with self._cond:
             for s in steps:
-                self._apply_step(s)
+                if isinstance(s, records.MapRunRecord):
+                    self._apply_map_run(s)
+                else:
+                    self._apply_step(s)
             self._cond.notify_all()
             for loop, event in self._waiters:
                 with contextlib.suppress(RuntimeError):  # a loop that closed meanwhile
                     loop.call_soon_threadsafe(event.set)
+
+    def _apply_map_run(self, r: records.MapRunRecord) -> None:
+        run = self._map_runs.get(r.map_run_arn)
+        if run is None:
+            run = self._map_runs[r.map_run_arn] = {
+                "mapRunArn": r.map_run_arn,
+                "executionArn": r.execution_arn,
+            }
+            self._runs_of.setdefault(r.execution_arn, []).append(r.map_run_arn)
+        run.update(r.fields)
 
     def _apply_step(self, s: records.StepRecord) -> None:
         snap = s.snapshot

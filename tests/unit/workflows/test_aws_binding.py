@@ -18,16 +18,13 @@ from eventplane.workflows.shapes import json_text
 
 # Actions with no engine yet: the gateway answers them UnsupportedOperation.
 NOT_SERVED = {
-    "DescribeMapRun",
-    "ListMapRuns",
     "ListTagsForResource",
     "TagResource",
     "UntagResource",
-    "UpdateMapRun",
 }
 
 
-def test_every_action_but_map_runs_and_tags_is_served() -> None:
+def test_every_action_but_tags_is_served() -> None:
     binding = StepFunctionsBinding(WorkflowsOperations(core=None))  # type: ignore[arg-type]
     model = service_model("stepfunctions")
     served = {a for a in model.operation_names if binding.handler(a) is not None}

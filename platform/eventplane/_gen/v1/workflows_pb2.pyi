@@ -646,10 +646,13 @@ class ListExecutionsRequest(_message.Message):
     STATUS_FILTER_FIELD_NUMBER: _builtins.int
     MAX_RESULTS_FIELD_NUMBER: _builtins.int
     NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    MAP_RUN_ARN_FIELD_NUMBER: _builtins.int
     state_machine_arn: _builtins.str
     status_filter: _builtins.str
     max_results: _builtins.int
     next_token: _builtins.str
+    map_run_arn: _builtins.str
+    """instead of state_machine_arn: a Map Run's child executions"""
     def __init__(
         self,
         *,
@@ -657,10 +660,11 @@ class ListExecutionsRequest(_message.Message):
         status_filter: _builtins.str = ...,
         max_results: _builtins.int = ...,
         next_token: _builtins.str = ...,
+        map_run_arn: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_results", b"max_results", "next_token", b"next_token", "state_machine_arn", b"state_machine_arn", "status_filter", b"status_filter"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["map_run_arn", b"map_run_arn", "max_results", b"max_results", "next_token", b"next_token", "state_machine_arn", b"state_machine_arn", "status_filter", b"status_filter"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1712,3 +1716,249 @@ class TestStateResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__output) -> _WhichOneofReturnType__output | None: ...
 
 Global___TestStateResponse: _TypeAlias = TestStateResponse  # noqa: Y015
+
+@_typing.final
+class DescribeMapRunRequest(_message.Message):
+    """--- Distributed Map runs ---------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAP_RUN_ARN_FIELD_NUMBER: _builtins.int
+    map_run_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        map_run_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["map_run_arn", b"map_run_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DescribeMapRunRequest: _TypeAlias = DescribeMapRunRequest  # noqa: Y015
+
+@_typing.final
+class MapRunCounts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PENDING_FIELD_NUMBER: _builtins.int
+    RUNNING_FIELD_NUMBER: _builtins.int
+    SUCCEEDED_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    TIMED_OUT_FIELD_NUMBER: _builtins.int
+    ABORTED_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    RESULTS_WRITTEN_FIELD_NUMBER: _builtins.int
+    pending: _builtins.int
+    running: _builtins.int
+    succeeded: _builtins.int
+    failed: _builtins.int
+    timed_out: _builtins.int
+    aborted: _builtins.int
+    total: _builtins.int
+    results_written: _builtins.int
+    def __init__(
+        self,
+        *,
+        pending: _builtins.int = ...,
+        running: _builtins.int = ...,
+        succeeded: _builtins.int = ...,
+        failed: _builtins.int = ...,
+        timed_out: _builtins.int = ...,
+        aborted: _builtins.int = ...,
+        total: _builtins.int = ...,
+        results_written: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aborted", b"aborted", "failed", b"failed", "pending", b"pending", "results_written", b"results_written", "running", b"running", "succeeded", b"succeeded", "timed_out", b"timed_out", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MapRunCounts: _TypeAlias = MapRunCounts  # noqa: Y015
+
+@_typing.final
+class MapRun(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAP_RUN_ARN_FIELD_NUMBER: _builtins.int
+    EXECUTION_ARN_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    STOP_DATE_FIELD_NUMBER: _builtins.int
+    MAX_CONCURRENCY_FIELD_NUMBER: _builtins.int
+    TOLERATED_FAILURE_PERCENTAGE_FIELD_NUMBER: _builtins.int
+    TOLERATED_FAILURE_COUNT_FIELD_NUMBER: _builtins.int
+    ITEM_COUNTS_FIELD_NUMBER: _builtins.int
+    EXECUTION_COUNTS_FIELD_NUMBER: _builtins.int
+    map_run_arn: _builtins.str
+    execution_arn: _builtins.str
+    status: _builtins.str
+    """RUNNING, SUCCEEDED, FAILED, ABORTED"""
+    start_date: _builtins.int
+    stop_date: _builtins.int
+    """0 while running"""
+    max_concurrency: _builtins.int
+    """0: up to 10,000"""
+    tolerated_failure_percentage: _builtins.float
+    tolerated_failure_count: _builtins.int
+    @_builtins.property
+    def item_counts(self) -> Global___MapRunCounts: ...
+    @_builtins.property
+    def execution_counts(self) -> Global___MapRunCounts: ...
+    def __init__(
+        self,
+        *,
+        map_run_arn: _builtins.str = ...,
+        execution_arn: _builtins.str = ...,
+        status: _builtins.str = ...,
+        start_date: _builtins.int = ...,
+        stop_date: _builtins.int = ...,
+        max_concurrency: _builtins.int = ...,
+        tolerated_failure_percentage: _builtins.float = ...,
+        tolerated_failure_count: _builtins.int = ...,
+        item_counts: Global___MapRunCounts | None = ...,
+        execution_counts: Global___MapRunCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution_counts", b"execution_counts", "item_counts", b"item_counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_arn", b"execution_arn", "execution_counts", b"execution_counts", "item_counts", b"item_counts", "map_run_arn", b"map_run_arn", "max_concurrency", b"max_concurrency", "start_date", b"start_date", "status", b"status", "stop_date", b"stop_date", "tolerated_failure_count", b"tolerated_failure_count", "tolerated_failure_percentage", b"tolerated_failure_percentage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MapRun: _TypeAlias = MapRun  # noqa: Y015
+
+@_typing.final
+class ListMapRunsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_ARN_FIELD_NUMBER: _builtins.int
+    MAX_RESULTS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    execution_arn: _builtins.str
+    max_results: _builtins.int
+    next_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        execution_arn: _builtins.str = ...,
+        max_results: _builtins.int = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_arn", b"execution_arn", "max_results", b"max_results", "next_token", b"next_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMapRunsRequest: _TypeAlias = ListMapRunsRequest  # noqa: Y015
+
+@_typing.final
+class MapRunListItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_ARN_FIELD_NUMBER: _builtins.int
+    MAP_RUN_ARN_FIELD_NUMBER: _builtins.int
+    STATE_MACHINE_ARN_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    STOP_DATE_FIELD_NUMBER: _builtins.int
+    execution_arn: _builtins.str
+    map_run_arn: _builtins.str
+    state_machine_arn: _builtins.str
+    start_date: _builtins.int
+    stop_date: _builtins.int
+    """0 while running"""
+    def __init__(
+        self,
+        *,
+        execution_arn: _builtins.str = ...,
+        map_run_arn: _builtins.str = ...,
+        state_machine_arn: _builtins.str = ...,
+        start_date: _builtins.int = ...,
+        stop_date: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_arn", b"execution_arn", "map_run_arn", b"map_run_arn", "start_date", b"start_date", "state_machine_arn", b"state_machine_arn", "stop_date", b"stop_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MapRunListItem: _TypeAlias = MapRunListItem  # noqa: Y015
+
+@_typing.final
+class ListMapRunsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAP_RUNS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    next_token: _builtins.str
+    @_builtins.property
+    def map_runs(self) -> _containers.RepeatedCompositeFieldContainer[Global___MapRunListItem]: ...
+    def __init__(
+        self,
+        *,
+        map_runs: _abc.Iterable[Global___MapRunListItem] | None = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["map_runs", b"map_runs", "next_token", b"next_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMapRunsResponse: _TypeAlias = ListMapRunsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateMapRunRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAP_RUN_ARN_FIELD_NUMBER: _builtins.int
+    MAX_CONCURRENCY_FIELD_NUMBER: _builtins.int
+    TOLERATED_FAILURE_PERCENTAGE_FIELD_NUMBER: _builtins.int
+    TOLERATED_FAILURE_COUNT_FIELD_NUMBER: _builtins.int
+    map_run_arn: _builtins.str
+    max_concurrency: _builtins.int
+    tolerated_failure_percentage: _builtins.float
+    tolerated_failure_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        map_run_arn: _builtins.str = ...,
+        max_concurrency: _builtins.int | None = ...,
+        tolerated_failure_percentage: _builtins.float | None = ...,
+        tolerated_failure_count: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_concurrency", b"_max_concurrency", "_tolerated_failure_count", b"_tolerated_failure_count", "_tolerated_failure_percentage", b"_tolerated_failure_percentage", "max_concurrency", b"max_concurrency", "tolerated_failure_count", b"tolerated_failure_count", "tolerated_failure_percentage", b"tolerated_failure_percentage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_concurrency", b"_max_concurrency", "_tolerated_failure_count", b"_tolerated_failure_count", "_tolerated_failure_percentage", b"_tolerated_failure_percentage", "map_run_arn", b"map_run_arn", "max_concurrency", b"max_concurrency", "tolerated_failure_count", b"tolerated_failure_count", "tolerated_failure_percentage", b"tolerated_failure_percentage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_concurrency: _TypeAlias = _typing.Literal["max_concurrency"]  # noqa: Y015
+    _WhichOneofArgType__max_concurrency: _TypeAlias = _typing.Literal["_max_concurrency", b"_max_concurrency"]  # noqa: Y015
+    _WhichOneofReturnType__tolerated_failure_count: _TypeAlias = _typing.Literal["tolerated_failure_count"]  # noqa: Y015
+    _WhichOneofArgType__tolerated_failure_count: _TypeAlias = _typing.Literal["_tolerated_failure_count", b"_tolerated_failure_count"]  # noqa: Y015
+    _WhichOneofReturnType__tolerated_failure_percentage: _TypeAlias = _typing.Literal["tolerated_failure_percentage"]  # noqa: Y015
+    _WhichOneofArgType__tolerated_failure_percentage: _TypeAlias = _typing.Literal["_tolerated_failure_percentage", b"_tolerated_failure_percentage"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_concurrency) -> _WhichOneofReturnType__max_concurrency | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tolerated_failure_count) -> _WhichOneofReturnType__tolerated_failure_count | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tolerated_failure_percentage) -> _WhichOneofReturnType__tolerated_failure_percentage | None: ...
+
+Global___UpdateMapRunRequest: _TypeAlias = UpdateMapRunRequest  # noqa: Y015
+
+@_typing.final
+class UpdateMapRunResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateMapRunResponse: _TypeAlias = UpdateMapRunResponse  # noqa: Y015

@@ -185,6 +185,21 @@ class WorkflowsStub:
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.FromString,
                 _registered_method=True)
+        self.DescribeMapRun = channel.unary_unary(
+                '/eventplane.v1.Workflows/DescribeMapRun',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.DescribeMapRunRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.MapRun.FromString,
+                _registered_method=True)
+        self.ListMapRuns = channel.unary_unary(
+                '/eventplane.v1.Workflows/ListMapRuns',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.ListMapRunsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListMapRunsResponse.FromString,
+                _registered_method=True)
+        self.UpdateMapRun = channel.unary_unary(
+                '/eventplane.v1.Workflows/UpdateMapRun',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowsServicer:
@@ -372,6 +387,25 @@ class WorkflowsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DescribeMapRun(self, request, context):
+        """Distributed Map runs
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMapRuns(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMapRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -524,6 +558,21 @@ def add_WorkflowsServicer_to_server(servicer, server):
                     servicer.TestState,
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.SerializeToString,
+            ),
+            'DescribeMapRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeMapRun,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.DescribeMapRunRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.MapRun.SerializeToString,
+            ),
+            'ListMapRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMapRuns,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ListMapRunsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.ListMapRunsResponse.SerializeToString,
+            ),
+            'UpdateMapRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMapRun,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1336,6 +1385,87 @@ class Workflows:
             '/eventplane.v1.Workflows/TestState',
             eventplane_dot_v1_dot_workflows__pb2.TestStateRequest.SerializeToString,
             eventplane_dot_v1_dot_workflows__pb2.TestStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeMapRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/DescribeMapRun',
+            eventplane_dot_v1_dot_workflows__pb2.DescribeMapRunRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.MapRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMapRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/ListMapRuns',
+            eventplane_dot_v1_dot_workflows__pb2.ListMapRunsRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.ListMapRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMapRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/UpdateMapRun',
+            eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.UpdateMapRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

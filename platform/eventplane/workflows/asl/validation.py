@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from eventplane.workflows.asl.diagnostics import Diagnostic
+from eventplane.workflows.asl.distributed_rules import distributed_problems
 from eventplane.workflows.asl.integrations import integration_problems
 from eventplane.workflows.asl.paths import check_path, check_payload_template
 from eventplane.workflows.asl.validation_handlers import HandlerChecks
@@ -399,6 +400,8 @@ class _Checker(HandlerChecks):
                     "child executions",
                     f"{loc}/{key}/ProcessorConfig",
                 )
+            for message, where in distributed_problems(s, config, language):
+                self.schema(message, f"{loc}/{where}")
         for field, low, high in (
             ("MaxConcurrency", 0, _MAX_INT),
             ("ToleratedFailureCount", 0, _MAX_INT),

@@ -21,6 +21,7 @@ from eventplane.functions.async_invoke import AsyncInvoker
 from eventplane.functions.code import CodeStore
 from eventplane.functions.errors import (
     InvalidParameterValueException,
+    PreconditionFailedException,
     ResourceConflictException,
 )
 from eventplane.functions.invocations import (
@@ -153,9 +154,12 @@ class FunctionEngine(InvokePath):
         found = (AliasDef.from_resource(r) for r in self.registry.find(ALIAS, f"{name}:"))
         return {a.name: a for a in found if a.function == name}
 
-    def resolve(self, name: str, qualifier: str | None) -> tuple[FunctionDef, str, FunctionConfig]:
+    def resolve(
+        self, name: str, qualifier: str | None, *, route: bool = False
+    ) -> tuple[FunctionDef, str, FunctionConfig]:
         """(function, executed version, its configuration); runs on every invoke, so it reads
-        only the alias and version the qualifier names, never lists them all."""
+        only the alias and version the qualifier names, never lists them all. With ``route``
+        (an invocation) an alias with a RoutingConfig picks its version by weight."""
         fn = self.function(name)
         versions: dict[str, VersionDef] = {}
         aliases: dict[str, AliasDef] = {}
@@ -164,8 +168,11 @@ class FunctionEngine(InvokePath):
             if not (qualifier.isascii() and qualifier.isdigit()):
                 r = self.registry.get(ALIAS, alias_key(name, qualifier))
                 if r is not None:
-                    aliases[qualifier] = AliasDef.from_resource(r)
-                    target = aliases[qualifier].function_version
+                    alias = AliasDef.from_resource(r)
+                    if route:
+                        alias = replace(alias, function_version=alias.route())
+                    aliases[qualifier] = alias
+                    target = alias.function_version
             if target.isascii() and target.isdigit():
                 r = self.registry.get(VERSION, version_key(name, target))
                 if r is not None:
@@ -247,9 +254,15 @@ class FunctionEngine(InvokePath):
         await asyncio.to_thread(self.registry.put, FUNCTION, fn.name, fn.to_spec())
 
     async def update_code(
-        self, name: str, zip_file: bytes | None, directory: str | None, publish: bool
+        self,
+        name: str,
+        zip_file: bytes | None,
+        directory: str | None,
+        publish: bool,
+        revision_id: str = "",
     ) -> tuple[FunctionDef, str, FunctionConfig]:
         fn = self.function(name)
+        _check_revision(fn.config.revision_id, revision_id)
         package = await self._package(
             name, fn.config.handler, zip_file, directory, "UpdateFunctionCode"
         )
@@ -263,8 +276,11 @@ class FunctionEngine(InvokePath):
             return await self.publish_version(name, "")
         return fn, LATEST, config
 
-    async def update_configuration(self, name: str, **changes: Any) -> FunctionConfig:
+    async def update_configuration(
+        self, name: str, revision_id: str = "", **changes: Any
+    ) -> FunctionConfig:
         fn = self.function(name)
+        _check_revision(fn.config.revision_id, revision_id)
         config = fn.config.update(
             revision_id=new_revision_id(), last_modified=self._now(), **changes
         )
@@ -306,9 +322,10 @@ class FunctionEngine(InvokePath):
 
     # --- versions and aliases -----------------------------------------------------------------
     async def publish_version(
-        self, name: str, description: str, code_sha256: str = ""
+        self, name: str, description: str, code_sha256: str = "", revision_id: str = ""
     ) -> tuple[FunctionDef, str, FunctionConfig]:
         fn = self.function(name)
+        _check_revision(fn.config.revision_id, revision_id)
         if code_sha256 and code_sha256 != fn.config.code.sha256:
             raise InvalidParameterValueException(
                 f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
@@ -332,7 +349,14 @@ class FunctionEngine(InvokePath):
         return fn, version.version, config
 
     async def put_alias(
-        self, name: str, alias: str, version: str | None, description: str | None, create: bool
+        self,
+        name: str,
+        alias: str,
+        version: str | None,
+        description: str | None,
+        create: bool,
+        revision_id: str = "",
+        weights: Mapping[str, float] | None = None,  # None: unchanged (create: none)
     ) -> AliasDef:
         self.function(name)
         existing = self.aliases(name).get(alias)
@@ -340,9 +364,14 @@ class FunctionEngine(InvokePath):
             raise ResourceConflictException(f"Alias already exists: {function_arn(name, alias)}")
         if not create and existing is None:
             raise alias_not_found(name, alias)
+        if existing is not None:
+            _check_revision(existing.revision_id, revision_id)
         target = version if version is not None else (existing.function_version if existing else "")
-        if target and target != LATEST and target not in self.versions(name):
+        versions = self.versions(name)
+        if target and target != LATEST and target not in versions:
             raise function_not_found(name, target)
+        if weights is None:
+            weights = existing.additional_version_weights if existing else {}
         built = AliasDef.build(
             name,
             alias,
@@ -353,7 +382,11 @@ class FunctionEngine(InvokePath):
                 else (existing.description if existing else "")
             ),
             revision_id=new_revision_id(),
+            additional_version_weights=weights,
         )
+        for additional in built.additional_version_weights:
+            if additional not in versions:
+                raise function_not_found(name, additional)
         await asyncio.to_thread(self.registry.put, ALIAS, built.key, built.to_spec())
         return built
 
@@ -367,6 +400,15 @@ class FunctionEngine(InvokePath):
     async def delete_alias(self, name: str, alias: str) -> None:
         await asyncio.to_thread(self.registry.delete, ALIAS, self.alias(name, alias).key)
         await self.permissions.forget(name, alias)
+
+    # --- tags -------------------------------------------------------------------------------
+    async def tag_function(self, name: str, tags: Mapping[str, str]) -> None:
+        fn = self.function(name)
+        await self._save(replace(fn, tags={**fn.tags, **tags}))
+
+    async def untag_function(self, name: str, keys: list[str]) -> None:
+        fn = self.function(name)
+        await self._save(replace(fn, tags={k: v for k, v in fn.tags.items() if k not in keys}))
 
     # --- concurrency and async settings ---------------------------------------------------
     async def put_concurrency(self, name: str, value: int) -> int:
@@ -386,6 +428,36 @@ class FunctionEngine(InvokePath):
         config = InvokeConfig.build(name, qualifier, last_modified=self._now(), **fields)
         await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
         return config
+
+    async def update_invoke_config(
+        self, name: str, qualifier: str | None, **fields: Any
+    ) -> InvokeConfig:
+        """UpdateFunctionEventInvokeConfig: the fields given (not None) over the current."""
+        self.resolve(name, qualifier)
+        current = self.require_invoke_config(name, qualifier)
+        kept: dict[str, Any] = {
+            "maximum_retry_attempts": current.maximum_retry_attempts,
+            "maximum_event_age_seconds": current.maximum_event_age_seconds,
+            "on_success": current.on_success,
+            "on_failure": current.on_failure,
+        }
+        merged = {k: (kept[k] if fields.get(k) is None else fields[k]) for k in kept}
+        config = InvokeConfig.build(
+            name,
+            qualifier,
+            last_modified=self._now(),
+            maximum_retry_attempts=merged["maximum_retry_attempts"],
+            maximum_event_age_seconds=merged["maximum_event_age_seconds"],
+            on_success=merged["on_success"] or None,
+            on_failure=merged["on_failure"] or None,
+        )
+        await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
+        return config
+
+    def invoke_configs(self, name: str) -> list[InvokeConfig]:
+        found = self.registry.find(INVOKE_CONFIG, f"{name}:")
+        configs = (InvokeConfig.from_resource(r) for r in found)
+        return sorted((c for c in configs if c.function == name), key=lambda c: c.key)
 
     def invoke_config(self, name: str, qualifier: str | None) -> InvokeConfig | None:
         r = self.registry.get(INVOKE_CONFIG, invoke_config_key(name, qualifier))
@@ -476,6 +548,15 @@ def _same(a: FunctionConfig, b: FunctionConfig) -> bool:
         return replace(c, revision_id="", last_modified="", description="")
 
     return bare(a) == bare(b)
+
+
+def _check_revision(current: str, given: str) -> None:
+    """Lambda's RevisionId precondition: a given RevisionId must be the latest."""
+    if given and given != current:
+        raise PreconditionFailedException(
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
 
 
 def _placeholder_code() -> CodeRef:

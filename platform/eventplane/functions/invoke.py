@@ -52,7 +52,7 @@ class InvokePath:
     if TYPE_CHECKING:  # defined by FunctionEngine
 
         def resolve(
-            self, name: str, qualifier: str | None
+            self, name: str, qualifier: str | None, *, route: bool = False
         ) -> tuple[FunctionDef, str, FunctionConfig]: ...
 
         def invoke_config(self, name: str, qualifier: str | None) -> InvokeConfig | None: ...
@@ -92,7 +92,8 @@ class InvokePath:
                 "failed to satisfy constraint: Member must satisfy enum value set: [Event, "
                 "RequestResponse, DryRun]"
             )
-        fn, version, config = self.resolve(name, qualifier)
+        # An Event invocation picks its version by the alias's weights when it runs.
+        fn, version, config = self.resolve(name, qualifier, route=invocation_type != "Event")
         check_payload_size(payload, invocation_type)
         if payload.strip():
             try:
@@ -138,7 +139,7 @@ class InvokePath:
         return await asyncio.wrap_future(future)
 
     async def _run_async_here(self, inv: Invocation) -> tuple[InvocationResult, str]:
-        fn, version, config = self.resolve(inv.function, inv.qualifier)
+        fn, version, config = self.resolve(inv.function, inv.qualifier, route=True)
         spec = await self._spec(fn, version, config)
         try:
             result = await self.pool.invoke(
@@ -176,7 +177,7 @@ class InvokePath:
         )
 
     async def _run_mapping(self, mapping: MappingDef, payload: bytes) -> InvocationResult:
-        fn, version, config = self.resolve(mapping.function, mapping.qualifier)
+        fn, version, config = self.resolve(mapping.function, mapping.qualifier, route=True)
         spec = await self._spec(fn, version, config)
         result = await self.pool.invoke(
             spec,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from eventplane.errors import MissingParameter, ValidationException
@@ -19,19 +19,22 @@ from eventplane.functions import shapes as s
 from eventplane.functions.engine import FunctionEngine
 from eventplane.functions.errors import InvalidParameterValueException
 from eventplane.functions.invoke import log_result
+from eventplane.functions.mapping_shapes import mapping_view, stream_fields
 from eventplane.functions.models import (
     DIRECTORY,
     LATEST,
     AliasDef,
     FunctionConfig,
     InvokeConfig,
-    MappingDef,
     function_arn,
     parse_function_ref,
 )
+from eventplane.functions.packages import MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES
 
 T = TypeVar("T")
 DEFAULT_PAGE = 50
+# Lambda's default code storage quota per account and region (75 GB).
+TOTAL_CODE_SIZE = 80_530_636_800
 
 
 def _require(value: str | None, parameter: str) -> str:
@@ -72,7 +75,7 @@ def configuration(name: str, version: str, c: FunctionConfig) -> s.FunctionConfi
         last_modified=c.last_modified,
         code_sha256=c.code.sha256,
         version=version,
-        environment=s.EnvironmentResponse(dict(c.environment)),
+        environment=s.EnvironmentResponse(dict(c.environment)) if c.environment else None,
         dead_letter_config=s.DeadLetterConfig(c.dead_letter_arn) if c.dead_letter_arn else None,
         revision_id=c.revision_id,
         package_type=c.code.package_type if c.code.package_type == DIRECTORY else "Zip",
@@ -87,6 +90,11 @@ def _alias(a: AliasDef) -> s.AliasConfiguration:
         function_version=a.function_version,
         description=a.description,
         revision_id=a.revision_id,
+        routing_config=(
+            s.AliasRoutingConfiguration(dict(a.additional_version_weights))
+            if a.additional_version_weights
+            else None
+        ),
     )
 
 
@@ -103,78 +111,24 @@ def _invoke_config(c: InvokeConfig) -> s.FunctionEventInvokeConfig:
     )
 
 
-def _mapping(m: MappingDef) -> s.EventSourceMappingConfiguration:
-    return s.EventSourceMappingConfiguration(
-        uuid=m.uuid,
-        event_source_arn=m.event_source_arn,
-        function_arn=m.function_arn,
-        batch_size=m.batch_size,
-        maximum_batching_window_in_seconds=m.maximum_batching_window_seconds,
-        state=m.state,
-        function_response_types=list(m.function_response_types),
-        last_modified=m.last_modified,
-        state_transition_reason=m.state_transition_reason,
-        scaling_config=(
-            None if m.maximum_concurrency is None else s.ScalingConfig(m.maximum_concurrency)
-        ),
-        filter_criteria=(
-            s.FilterCriteria([s.Filter(p) for p in m.filter_patterns])
-            if m.filter_patterns
-            else None
-        ),
-        **_stream_view(m),
-    )
+def _weights(routing: s.AliasRoutingConfiguration | None) -> dict[str, float] | None:
+    return None if routing is None else dict(routing.additional_version_weights)
 
 
-def _stream_view(m: MappingDef) -> dict[str, Any]:
-    """A stream mapping's own fields, as GetEventSourceMapping shows them."""
-    st = m.stream
-    if st is None:
-        return {}
-    at = st.starting_position_timestamp_ms
-    return {
-        "starting_position": st.starting_position,
-        "starting_position_timestamp": None if at is None else at / 1000,
-        "maximum_retry_attempts": st.maximum_retry_attempts,
-        "maximum_record_age_in_seconds": st.maximum_record_age_seconds,
-        "bisect_batch_on_function_error": st.bisect_batch_on_function_error,
-        "parallelization_factor": st.parallelization_factor,
-        "tumbling_window_in_seconds": st.tumbling_window_seconds,
-        "destination_config": s.DestinationConfig(
-            on_failure=s.OnFailure(st.on_failure) if st.on_failure else None
-        ),
-    }
-
-
-def _stream_fields(
-    req: s.CreateEventSourceMappingRequest | s.UpdateEventSourceMappingRequest,
-) -> dict[str, Any]:
-    """The stream settings a request gives (None: not given); a queue mapping refuses any."""
-    found: dict[str, Any] = {
-        "maximum_retry_attempts": req.maximum_retry_attempts,
-        "maximum_record_age_seconds": req.maximum_record_age_in_seconds,
-        "bisect_batch_on_function_error": req.bisect_batch_on_function_error,
-        "parallelization_factor": req.parallelization_factor,
-        "tumbling_window_seconds": req.tumbling_window_in_seconds,
-    }
-    destination = req.destination_config
-    if destination is not None:
-        if destination.on_success is not None and destination.on_success.destination:
-            raise InvalidParameterValueException(
-                "Unsupported DestinationConfig.OnSuccess parameter for a stream event source "
-                "mapping: only OnFailure is supported."
-            )
-        if destination.on_failure is not None:
-            found["on_failure"] = destination.on_failure.destination or ""
-    if req.filter_criteria is not None:
-        found["filters"] = [f.pattern or "" for f in req.filter_criteria.filters]
-    if isinstance(req, s.CreateEventSourceMappingRequest):
-        found["starting_position"] = req.starting_position
-        at = req.starting_position_timestamp
-        if at is not None:
-            seconds = at.timestamp() if isinstance(at, datetime) else float(at)
-            found["starting_position_timestamp_ms"] = int(seconds * 1000)
-    return {k: v for k, v in found.items() if v is not None}
+def _tagged(resource: str) -> str:
+    """The function a tagging call's Resource names: an unqualified function ARN."""
+    if not resource.startswith("arn:") or ":function:" not in resource:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{resource}' at 'resource' failed to satisfy "
+            "constraint: Member must be the ARN of a function"
+        )
+    name, qualifier = parse_function_ref(resource)
+    if qualifier is not None:
+        raise InvalidParameterValueException(
+            "Tags on function aliases and versions are not supported. Please specify a function "
+            "ARN."
+        )
+    return name
 
 
 def _code(zip_file: bytes | None, directory: str | None) -> tuple[bytes | None, str | None]:
@@ -219,7 +173,9 @@ class FunctionOperations:
     ) -> s.FunctionConfiguration:
         name, _ = _ref(req.function_name, allow_qualifier=False)
         zip_file, directory = _code(req.zip_file, req.directory)
-        fn, version, config = await self.engine.update_code(name, zip_file, directory, req.publish)
+        fn, version, config = await self.engine.update_code(
+            name, zip_file, directory, req.publish, req.revision_id
+        )
         return configuration(fn.name, version, config)
 
     async def update_function_configuration(
@@ -238,7 +194,7 @@ class FunctionOperations:
         }
         if req.environment is not None:
             changes["environment"] = dict(req.environment.variables)
-        config = await self.engine.update_configuration(name, **changes)
+        config = await self.engine.update_configuration(name, req.revision_id, **changes)
         return configuration(name, LATEST, config)
 
     async def get_function(self, req: s.GetFunctionRequest) -> s.GetFunctionResult:
@@ -252,6 +208,13 @@ class FunctionOperations:
             concurrency=None if reserved is None else s.Concurrency(reserved),
         )
 
+    async def get_function_configuration(
+        self, req: s.GetFunctionConfigurationRequest
+    ) -> s.FunctionConfiguration:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        _, version, config = self.engine.resolve(name, qualifier)
+        return configuration(name, version, config)
+
     async def list_functions(self, req: s.ListFunctionsRequest) -> s.ListFunctionsResult:
         items, marker = _page(self.engine.functions(), req.marker, req.max_items)
         return s.ListFunctionsResult(
@@ -259,16 +222,16 @@ class FunctionOperations:
             next_marker=marker,
         )
 
-    async def delete_function(self, req: s.DeleteFunctionRequest) -> s.Empty:
+    async def delete_function(self, req: s.DeleteFunctionRequest) -> s.DeleteFunctionResult:
         name, qualifier = _ref(req.function_name, req.qualifier)
         await self.engine.delete_function(name, qualifier)
-        return s.Empty()
+        return s.DeleteFunctionResult()
 
     # --- versions and aliases -----------------------------------------------------------------
     async def publish_version(self, req: s.PublishVersionRequest) -> s.FunctionConfiguration:
         name, _ = _ref(req.function_name, allow_qualifier=False)
         fn, version, config = await self.engine.publish_version(
-            name, req.description, req.code_sha256
+            name, req.description, req.code_sha256, req.revision_id
         )
         return configuration(fn.name, version, config)
 
@@ -292,13 +255,20 @@ class FunctionOperations:
             _require(req.function_version, "FunctionVersion"),
             req.description,
             create=True,
+            weights=_weights(req.routing_config),
         )
         return _alias(alias)
 
     async def update_alias(self, req: s.UpdateAliasRequest) -> s.AliasConfiguration:
         name, _ = _ref(req.function_name, allow_qualifier=False)
         alias = await self.engine.put_alias(
-            name, _require(req.name, "Name"), req.function_version, req.description, create=False
+            name,
+            _require(req.name, "Name"),
+            req.function_version,
+            req.description,
+            create=False,
+            revision_id=req.revision_id,
+            weights=_weights(req.routing_config),
         )
         return _alias(alias)
 
@@ -321,6 +291,43 @@ class FunctionOperations:
         name, _ = _ref(req.function_name, allow_qualifier=False)
         await self.engine.delete_alias(name, _require(req.name, "Name"))
         return s.Empty()
+
+    # --- account ------------------------------------------------------------------------------
+    async def get_account_settings(
+        self, req: s.GetAccountSettingsRequest
+    ) -> s.GetAccountSettingsResult:
+        functions = self.engine.functions()
+        # Code storage counts each stored package once ($LATEST and versions may share one).
+        packages = {(f.name, f.config.code.sha256): f.config.code.size for f in functions}
+        for f in functions:
+            for v in self.engine.versions(f.name).values():
+                packages[(f.name, v.config.code.sha256)] = v.config.code.size
+        concurrency = self.engine.pool.max_workers
+        reserved = sum(f.reserved_concurrency or 0 for f in functions)
+        return s.GetAccountSettingsResult(
+            account_limit=s.AccountLimit(
+                total_code_size=TOTAL_CODE_SIZE,
+                code_size_unzipped=MAX_UNZIPPED_BYTES,
+                code_size_zipped=MAX_ZIPPED_BYTES,
+                concurrent_executions=concurrency,
+                unreserved_concurrent_executions=max(concurrency - reserved, 0),
+            ),
+            account_usage=s.AccountUsage(
+                total_code_size=sum(packages.values()), function_count=len(functions)
+            ),
+        )
+
+    # --- tags -------------------------------------------------------------------------------
+    async def tag_resource(self, req: s.TagResourceRequest) -> s.Empty:
+        await self.engine.tag_function(_tagged(req.resource), req.tags)
+        return s.Empty()
+
+    async def untag_resource(self, req: s.UntagResourceRequest) -> s.Empty:
+        await self.engine.untag_function(_tagged(req.resource), list(req.tag_keys))
+        return s.Empty()
+
+    async def list_tags(self, req: s.ListTagsRequest) -> s.ListTagsResult:
+        return s.ListTagsResult(dict(self.engine.function(_tagged(req.resource)).tags))
 
     # --- invoke -------------------------------------------------------------------------------
     async def invoke(self, req: s.InvokeRequest) -> s.InvokeResult:
@@ -378,6 +385,39 @@ class FunctionOperations:
         )
         return _invoke_config(config)
 
+    async def update_function_event_invoke_config(
+        self, req: s.UpdateFunctionEventInvokeConfigRequest
+    ) -> s.FunctionEventInvokeConfig:
+        name, qualifier = _ref(req.function_name, req.qualifier)
+        destinations = req.destination_config or s.DestinationConfig()
+        # A destination given as "" removes it; one left out is kept.
+        success = destinations.on_success.destination if destinations.on_success else None
+        failure = destinations.on_failure.destination if destinations.on_failure else None
+        config = await self.engine.update_invoke_config(
+            name,
+            qualifier,
+            maximum_retry_attempts=req.maximum_retry_attempts,
+            maximum_event_age_seconds=req.maximum_event_age_in_seconds,
+            on_success=success,
+            on_failure=failure,
+        )
+        return _invoke_config(config)
+
+    async def list_function_event_invoke_configs(
+        self, req: s.ListFunctionEventInvokeConfigsRequest
+    ) -> s.ListFunctionEventInvokeConfigsResult:
+        name, _ = _ref(req.function_name, allow_qualifier=False)
+        self.engine.function(name)
+        if req.max_items < 0 or req.max_items > 50:
+            raise ValidationException(
+                f"1 validation error detected: Value '{req.max_items}' at 'maxItems' failed to "
+                "satisfy constraint: Member must have value less than or equal to 50"
+            )
+        items, marker = _page(self.engine.invoke_configs(name), req.marker, req.max_items)
+        return s.ListFunctionEventInvokeConfigsResult(
+            function_event_invoke_configs=[_invoke_config(c) for c in items], next_marker=marker
+        )
+
     async def get_function_event_invoke_config(
         self, req: s.GetFunctionEventInvokeConfigRequest
     ) -> s.FunctionEventInvokeConfig:
@@ -433,15 +473,17 @@ class FunctionOperations:
             enabled=True if req.enabled is None else req.enabled,
             function_response_types=list(req.function_response_types),
             maximum_concurrency=scaling or None,
-            **_stream_fields(req),
+            **stream_fields(req),
         )
-        return _mapping(mapping)
+        # Lambda answers a new mapping as Creating; reads show Enabled or Disabled after.
+        return replace(mapping_view(mapping), state="Creating")
 
     async def update_event_source_mapping(
         self, req: s.UpdateEventSourceMappingRequest
     ) -> s.EventSourceMappingConfiguration:
+        before = self.engine.mapping(_require(req.uuid, "UUID"))
         mapping = await self.engine.update_mapping(
-            _require(req.uuid, "UUID"),
+            req.uuid,
             req.function_name,
             batch_size=req.batch_size,
             maximum_batching_window_seconds=req.maximum_batching_window_in_seconds,
@@ -452,14 +494,20 @@ class FunctionOperations:
             maximum_concurrency=(
                 req.scaling_config.maximum_concurrency if req.scaling_config else None
             ),
-            **_stream_fields(req),
+            **stream_fields(req),
         )
-        return _mapping(mapping)
+        # Lambda answers an update with the transition it starts: Enabling or Disabling
+        # when Enabled flips, else Updating; reads show the settled state after.
+        if mapping.enabled != before.enabled:
+            transition = "Enabling" if mapping.enabled else "Disabling"
+        else:
+            transition = "Updating"
+        return replace(mapping_view(mapping), state=transition)
 
     async def get_event_source_mapping(
         self, req: s.GetEventSourceMappingRequest
     ) -> s.EventSourceMappingConfiguration:
-        return _mapping(self.engine.mapping(_require(req.uuid, "UUID")))
+        return mapping_view(self.engine.mapping(_require(req.uuid, "UUID")))
 
     async def list_event_source_mappings(
         self, req: s.ListEventSourceMappingsRequest
@@ -470,10 +518,10 @@ class FunctionOperations:
         mappings = self.engine.mapping_list(req.event_source_arn, function)
         items, marker = _page(mappings, req.marker, req.max_items)
         return s.ListEventSourceMappingsResult(
-            event_source_mappings=[_mapping(m) for m in items], next_marker=marker
+            event_source_mappings=[mapping_view(m) for m in items], next_marker=marker
         )
 
     async def delete_event_source_mapping(
         self, req: s.DeleteEventSourceMappingRequest
     ) -> s.EventSourceMappingConfiguration:
-        return _mapping(await self.engine.delete_mapping(_require(req.uuid, "UUID")))
+        return mapping_view(await self.engine.delete_mapping(_require(req.uuid, "UUID")))

@@ -153,6 +153,11 @@ class WorkerPool:
 
     # -- concurrency ------------------------------------------------------------------
 
+    @property
+    def max_workers(self) -> int:
+        """The most invocations this runner runs at once (the account's concurrency)."""
+        return self._max_workers
+
     def _blocked(self, name: str, reserved: int | None) -> str | None:
         if reserved is not None and self._running[name] >= reserved:
             return Throttled.RESERVED_LIMIT

@@ -40,7 +40,7 @@ def _configuration(c: s.FunctionConfiguration) -> pb.FunctionConfiguration:
         runtime=c.runtime,
         timeout=c.timeout,
         memory_size=c.memory_size,
-        environment=c.environment.variables,
+        environment=c.environment.variables if c.environment else {},
         description=c.description,
         version=c.version,
         code_sha256=c.code_sha256,

@@ -40,6 +40,16 @@ class EnvironmentResponse:
 
 
 @dataclass
+class TracingConfigResponse:
+    mode: str = "PassThrough"
+
+
+@dataclass
+class EphemeralStorage:
+    size: int = 512  # MB of /tmp: Lambda's default
+
+
+@dataclass
 class FunctionConfiguration:
     function_name: str
     function_arn: str
@@ -52,12 +62,17 @@ class FunctionConfiguration:
     last_modified: str
     code_sha256: str
     version: str
-    environment: EnvironmentResponse
+    environment: EnvironmentResponse | None  # None: no variables (Lambda leaves it out)
     dead_letter_config: DeadLetterConfig | None
     revision_id: str
     state: str = "Active"
     package_type: str = "Zip"
     role: str = ""
+    # A change is applied before its call answers, so every update has succeeded.
+    last_update_status: str = "Successful"
+    architectures: list[str] = field(default_factory=lambda: ["x86_64"])
+    ephemeral_storage: EphemeralStorage = field(default_factory=EphemeralStorage)
+    tracing_config: TracingConfigResponse = field(default_factory=TracingConfigResponse)
 
 
 @dataclass
@@ -72,12 +87,18 @@ class FunctionCodeLocation:
 
 
 @dataclass
+class AliasRoutingConfiguration:
+    additional_version_weights: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class AliasConfiguration:
     alias_arn: str
     name: str
     function_version: str
     description: str
     revision_id: str
+    routing_config: AliasRoutingConfiguration | None = None  # present when weights are set
 
 
 @dataclass
@@ -132,6 +153,7 @@ class EventSourceMappingConfiguration:
     last_modified: str
     state_transition_reason: str
     scaling_config: ScalingConfig | None = None  # present only when a limit is set
+    event_source_mapping_arn: str = ""
     # streams only (None for a queue)
     starting_position: str | None = None
     starting_position_timestamp: float | None = None  # seconds since the epoch
@@ -169,6 +191,7 @@ class UpdateFunctionCodeRequest:
     zip_file: bytes | None = None
     directory: str | None = None
     publish: bool = False
+    revision_id: str = ""  # given: must be $LATEST's (else PreconditionFailed)
 
 
 @dataclass
@@ -181,10 +204,17 @@ class UpdateFunctionConfigurationRequest:
     environment: Environment | None = None  # given: replaces the whole environment
     dead_letter_config: DeadLetterConfig | None = None  # TargetArn "" removes it
     role: str | None = None
+    revision_id: str = ""  # given: must be $LATEST's (else PreconditionFailed)
 
 
 @dataclass
 class GetFunctionRequest:
+    function_name: str = ""
+    qualifier: str = ""
+
+
+@dataclass
+class GetFunctionConfigurationRequest:
     function_name: str = ""
     qualifier: str = ""
 
@@ -220,6 +250,11 @@ class Empty:
     """The result of the actions that answer nothing (Delete...)."""
 
 
+@dataclass
+class DeleteFunctionResult:
+    status_code: int = 204  # Lambda's answer to a deletion: 204 No Content
+
+
 # --- versions and aliases ------------------------------------------------------------------
 
 
@@ -228,6 +263,7 @@ class PublishVersionRequest:
     function_name: str = ""
     description: str = ""
     code_sha256: str = ""
+    revision_id: str = ""  # given: must be $LATEST's (else PreconditionFailed)
 
 
 @dataclass
@@ -249,6 +285,7 @@ class CreateAliasRequest:
     name: str = ""
     function_version: str = ""
     description: str = ""
+    routing_config: AliasRoutingConfiguration | None = None
 
 
 @dataclass
@@ -257,6 +294,8 @@ class UpdateAliasRequest:
     name: str = ""
     function_version: str | None = None
     description: str | None = None
+    revision_id: str = ""  # given: must be the alias's (else PreconditionFailed)
+    routing_config: AliasRoutingConfiguration | None = None  # None: unchanged
 
 
 @dataclass
@@ -337,6 +376,30 @@ class PutFunctionEventInvokeConfigRequest:
     maximum_retry_attempts: int | None = None
     maximum_event_age_in_seconds: int | None = None
     destination_config: DestinationConfig | None = None
+
+
+@dataclass
+class UpdateFunctionEventInvokeConfigRequest:
+    """Like Put, but a setting left out keeps its value (Put resets it)."""
+
+    function_name: str = ""
+    qualifier: str = ""
+    maximum_retry_attempts: int | None = None
+    maximum_event_age_in_seconds: int | None = None
+    destination_config: DestinationConfig | None = None
+
+
+@dataclass
+class ListFunctionEventInvokeConfigsRequest:
+    function_name: str = ""
+    marker: str = ""
+    max_items: int = 0
+
+
+@dataclass
+class ListFunctionEventInvokeConfigsResult:
+    function_event_invoke_configs: list[FunctionEventInvokeConfig]
+    next_marker: str = ""
 
 
 @dataclass
@@ -457,3 +520,57 @@ class ListEventSourceMappingsRequest:
 class ListEventSourceMappingsResult:
     event_source_mappings: list[EventSourceMappingConfiguration]
     next_marker: str = ""
+
+
+# --- account ---------------------------------------------------------------------------------
+
+
+@dataclass
+class GetAccountSettingsRequest:
+    pass
+
+
+@dataclass
+class AccountLimit:
+    total_code_size: int
+    code_size_unzipped: int
+    code_size_zipped: int
+    concurrent_executions: int
+    unreserved_concurrent_executions: int
+
+
+@dataclass
+class AccountUsage:
+    total_code_size: int
+    function_count: int
+
+
+@dataclass
+class GetAccountSettingsResult:
+    account_limit: AccountLimit
+    account_usage: AccountUsage
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TagResourceRequest:
+    resource: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class UntagResourceRequest:
+    resource: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListTagsRequest:
+    resource: str = ""
+
+
+@dataclass
+class ListTagsResult:
+    tags: dict[str, str] = field(default_factory=dict)

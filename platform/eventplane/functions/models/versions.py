@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from eventplane.functions.errors import InvalidParameterValueException, ValidationException
 from eventplane.functions.models.common import (
     _ALIAS,
     _ALIAS_PATTERN,
@@ -88,6 +90,8 @@ class AliasDef:
     function_version: str  # $LATEST or a number
     description: str = ""
     revision_id: str = ""
+    # RoutingConfig: the one other version and the share of invocations it gets (0-1).
+    additional_version_weights: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -105,14 +109,25 @@ class AliasDef:
         *,
         description: str = "",
         revision_id: str,
+        additional_version_weights: Mapping[str, float] | None = None,
     ) -> AliasDef:
+        version = validate_function_version(function_version)
         return AliasDef(
             function,
             validate_alias_name(name),
-            validate_function_version(function_version),
+            version,
             validate_description(description),
             revision_id,
+            validate_routing(version, additional_version_weights or {}),
         )
+
+    def route(self, draw: float | None = None) -> str:
+        """The version one invocation through this alias runs: the additional version
+        for its weight's share of invocations, else the alias's own."""
+        for version, weight in self.additional_version_weights.items():
+            if (random.random() if draw is None else draw) < weight:
+                return version
+        return self.function_version
 
     def to_spec(self) -> dict[str, Any]:
         return {
@@ -121,6 +136,7 @@ class AliasDef:
             "function_version": self.function_version,
             "description": self.description,
             "revision_id": self.revision_id,
+            "additional_version_weights": dict(self.additional_version_weights),
         }
 
     @staticmethod
@@ -132,7 +148,42 @@ class AliasDef:
             s["function_version"],
             s.get("description", ""),
             s.get("revision_id", ""),
+            {k: float(v) for k, v in (s.get("additional_version_weights") or {}).items()},
         )
+
+
+def validate_routing(version: str, weights: Mapping[str, float]) -> dict[str, float]:
+    """An alias's AdditionalVersionWeights, as Lambda checks them: at most one other
+    published version, with a weight from 0.0 to 1.0."""
+    for additional, weight in weights.items():
+        if not (0.0 <= weight <= 1.0):
+            raise ValidationException(
+                f"1 validation error detected: Value '{{{additional}={weight}}}' at "
+                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
+                "value must satisfy constraint: [Member must have value less than or equal to "
+                "1.0, Member must have value greater than or equal to 0.0]"
+            )
+        if not (additional.isascii() and additional.isdigit()):
+            raise ValidationException(
+                f"1 validation error detected: Value '{{{additional}={weight}}}' at "
+                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
+                "keys must satisfy constraint: [Member must satisfy regular expression "
+                "pattern: [0-9]+]"
+            )
+    if len(weights) > 1:
+        raise InvalidParameterValueException(
+            "Number of items in AdditionalVersionWeights cannot be greater than 1"
+        )
+    if weights and version == LATEST:
+        raise InvalidParameterValueException(
+            "$LATEST is not supported for an alias pointing to more than 1 version"
+        )
+    if version in weights:
+        raise InvalidParameterValueException(
+            f"Invalid function version {version}. Function version {version} is already "
+            "included in routing configuration."
+        )
+    return {k: float(v) for k, v in weights.items()}
 
 
 def resolve_qualifier(

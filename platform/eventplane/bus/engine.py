@@ -180,6 +180,11 @@ class BusEngine:
             raise ValidationException("Name must be a bus name, not an ARN")
         if name == DEFAULT_BUS or name.startswith("aws."):
             raise ValidationException(f"Event bus name {name!r} is reserved")
+        if "/" in name:  # only partner event buses have one, and they are not created here
+            raise ValidationException(
+                f"Event bus name {name!r} is not valid: custom event bus names can't contain "
+                "the / character."
+            )
         _check_description(description)
         if self.registry.get(BUS, name) is not None:
             raise ResourceAlreadyExists(f"Event bus {name} already exists.")
@@ -364,7 +369,11 @@ class BusEngine:
         return failed
 
     def _check_target(self, target: TargetDef) -> None:
-        fifo = target.kind == "sqs" and self.writer.fifo_queue(target.endpoint)
+        # Only FIFO queues end in .fifo, so such a target needs a group even before its
+        # queue exists.
+        fifo = target.kind == "sqs" and (
+            target.endpoint.endswith(".fifo") or self.writer.fifo_queue(target.endpoint)
+        )
         if fifo and not target.message_group_id:
             raise ValidationException(
                 f"Parameter(s) SqsParameters must be specified for target: {target.id}. "
@@ -460,9 +469,11 @@ class BusEngine:
             raise ValidationException("Parameter Event is not valid: it is not JSON.") from None
         if not isinstance(event, dict):
             raise ValidationException("Parameter Event is not valid: it must be a JSON object.")
+        # TestEventPattern's Event: "the following fields are mandatory: id, account,
+        # source, time, region, resources, detail-type".
         missing = [
             k
-            for k in ("id", "account", "source", "time", "region", "detail-type")
+            for k in ("id", "account", "source", "time", "region", "resources", "detail-type")
             if k not in event
         ]
         if missing:

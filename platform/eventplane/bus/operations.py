@@ -45,7 +45,13 @@ def _time(ms: int) -> dt.datetime:
 
 def _bus(b: BusDef) -> s.EventBus:
     return s.EventBus(
-        b.name, b.arn, b.description, _time(b.created_ms), b.schema_validation, b.policy
+        b.name,
+        b.arn,
+        b.description,
+        _time(b.created_ms),
+        b.schema_validation,
+        b.policy,
+        _time(b.updated_ms or b.created_ms),
     )
 
 
@@ -58,6 +64,7 @@ def _rule(r: RuleDef) -> s.Rule:
         schedule_expression=r.schedule_expression or "",
         state=r.state,
         description=r.description,
+        created_by=r.arn.split(":")[4],
     )
 
 

@@ -109,6 +109,7 @@ class EventBus:
     # eventplane's own setting (not in EventBridge's shape): validate details on put.
     schema_validation: bool = False
     policy: str = ""  # the resource-based policy (PutPermission), JSON text
+    last_modified_time: dt.datetime | None = None
 
 
 @dataclass
@@ -201,6 +202,8 @@ class Rule:
     schedule_expression: str = ""
     state: str = ""
     description: str = ""
+    # The account that put the rule (DescribeRule's CreatedBy; ListRules has no such member).
+    created_by: str = ""
 
 
 @dataclass

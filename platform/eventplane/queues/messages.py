@@ -131,10 +131,10 @@ def validate_visibility_timeout(value: int) -> None:
 
 
 def validate_receive(
-    max_number: int, wait_seconds: int | None, visibility: int | None, attempt_id: str
+    max_number: int | None, wait_seconds: int | None, visibility: int | None, attempt_id: str
 ) -> int:
-    """Check a ReceiveMessage request; returns the effective MaxNumberOfMessages (0 means 1)."""
-    if not 0 <= max_number <= MAX_RECEIVE_MESSAGES:
+    """Check a ReceiveMessage request; returns the effective MaxNumberOfMessages (default 1)."""
+    if max_number is not None and not 1 <= max_number <= MAX_RECEIVE_MESSAGES:
         raise InvalidParameterValue(
             f"Value {max_number} for parameter MaxNumberOfMessages is invalid. Reason: Must be "
             f"between 1 and {MAX_RECEIVE_MESSAGES}, if provided."
@@ -145,4 +145,4 @@ def validate_receive(
         validate_visibility_timeout(visibility)
     if attempt_id:
         _check_fifo_id("ReceiveRequestAttemptId", attempt_id)
-    return max_number or 1
+    return 1 if max_number is None else max_number

@@ -51,6 +51,11 @@ def _batch_error(entry_id: str, exc: EventplaneError) -> s.BatchResultErrorEntry
 
 def _page(names: list[str], next_token: str, max_results: int | None) -> tuple[list[str], str]:
     """One page of sorted names after ``next_token``, and the token of the next page."""
+    if max_results is not None and not 1 <= max_results <= 1000:
+        raise InvalidParameterValue(
+            f"Value {max_results} for parameter MaxResults is invalid. "
+            "Reason: Must be between 1 and 1000."
+        )
     if next_token:
         names = [n for n in names if n > next_token]
     limit = max_results or 1000
@@ -97,11 +102,6 @@ class QueueOperations:
         return s.GetQueueUrlResult(queue_url=qd.url)
 
     async def list_queues(self, req: s.ListQueuesRequest) -> s.ListQueuesResult:
-        if req.max_results and not 1 <= req.max_results <= 1000:
-            raise InvalidParameterValue(
-                f"Value {req.max_results} for parameter MaxResults is invalid. "
-                "Reason: Must be between 1 and 1000."
-            )
         names = sorted(
             q.name for q in self.engine.queues() if q.name.startswith(req.queue_name_prefix)
         )
@@ -118,7 +118,8 @@ class QueueOperations:
         self, req: s.GetQueueAttributesRequest, *, forwarded: bool = False
     ) -> s.GetQueueAttributesResult:
         qd = self._queue(req.queue_url)
-        wanted = validate_attribute_names(req.attribute_names or ["All"])
+        # SQS answers a request that names no attributes with none (not all of them).
+        wanted = validate_attribute_names(req.attribute_names)
         values: dict[str, str] = {}
         if not forwarded:
             values.update(qd.config.attributes())
@@ -259,7 +260,7 @@ class QueueOperations:
     ) -> s.ReceiveMessageResult:
         qd = self._queue(req.queue_url)
         n = msgs.validate_receive(
-            req.max_number_of_messages or 0,
+            req.max_number_of_messages,
             req.wait_time_seconds,
             req.visibility_timeout,
             req.receive_request_attempt_id,

@@ -1,9 +1,11 @@
 """Protobuf <-> SQS shapes, by field name: the gRPC edge of the queues core.
 
 The protobuf messages in ``queues.proto`` use the same snake_case names as the shapes,
-so one pair of generic functions translates every action. Two protobuf habits are
+so one pair of generic functions translates every action. Three protobuf habits are
 bridged here: ``has_<field>`` flags mark an optional number that was given (0 is a
-valid value), and a message attribute's unset string/binary value is "" / b"".
+valid value); an optional limit without such a flag (``max_*``) is 0 when not given,
+as queues.proto documents, so 0 leaves it absent; and a message attribute's unset
+string/binary value is "" / b"".
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ def to_shape(cls: type[T], msg: PbMessage) -> T:
         if inner is not None:
             flag = f"has_{name}"
             if flag in fields and not getattr(msg, flag):
+                continue
+            if flag not in fields and name.startswith("max_") and not getattr(msg, name):
                 continue
             tp = inner
         kwargs[name] = _value_to_shape(tp, getattr(msg, name))

@@ -67,6 +67,10 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
         )
 
     async def GetQueueAttributes(self, request: Any, context: Ctx) -> pb.GetQueueAttributesResponse:
+        if not request.attribute_names:  # queues.proto: no names asks for every attribute
+            request = pb.GetQueueAttributesRequest(
+                queue_url=request.queue_url, attribute_names=["All"]
+            )
         return await self._call(
             request,
             s.GetQueueAttributesRequest,

@@ -162,7 +162,8 @@ class TopicEngine:
                         "different attributes"
                     )
                 return sub
-        sub = SubscriptionDef(topic.name, uuid.uuid4().hex, config)
+        # A UUID in its usual 8-4-4-4-12 form ends an SNS subscription ARN.
+        sub = SubscriptionDef(topic.name, str(uuid.uuid4()), config)
         await self._save(sub, config)
         return sub
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from eventplane.errors import InvalidParameterValue
+from eventplane.errors.queues import BatchRequestTooLong
 from eventplane.messaging.attributes import (
     MessageAttribute,
     message_size,
@@ -41,8 +42,9 @@ USER_AGENT: Final = "eventplane"
 _PROTOCOL_KEYS: Final = frozenset(
     {"default", "sqs", "http", "https", "lambda", "function", "email", "email-json", "sms"}
 )
-# Subjects: printable ASCII, starting with a letter, digit or punctuation (not a space).
-_SUBJECT = re.compile(r"[!-~][ -~]*")
+# Subjects: "UTF-8 text with no line breaks or control characters" (Publish's Subject),
+# so no C0/C1 control character and no Unicode line or paragraph separator.
+_SUBJECT = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # MessageGroupId and MessageDeduplicationId: 1-128 ASCII letters, digits and punctuation.
 _FIFO_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
 
@@ -93,9 +95,8 @@ def message_for_protocol(message: str, message_structure: str, protocol: str) ->
 def _check_subject(subject: str) -> None:
     if len(subject) > MAX_SUBJECT_LENGTH or _SUBJECT.fullmatch(subject) is None:
         raise InvalidParameter(
-            "Invalid parameter: Subject Reason: Subjects must be ASCII text that begins with a "
-            "letter, number, or punctuation mark; must not include line breaks or control "
-            f"characters; and must be at most {MAX_SUBJECT_LENGTH} characters long."
+            "Invalid parameter: Subject Reason: Subjects must be UTF-8 text with no line breaks "
+            f"or control characters, and at most {MAX_SUBJECT_LENGTH} characters long."
         )
 
 
@@ -127,6 +128,22 @@ def _check_fifo_id(parameter: str, value: str) -> None:
         raise InvalidParameter(
             f"Invalid parameter: {parameter} Reason: {parameter} can only include alphanumeric "
             "and punctuation characters. 1 to 128 in length."
+        )
+
+
+def validate_batch_size(entries: list[tuple[str, Mapping[str, MessageAttribute]]]) -> None:
+    """PublishBatch: the messages and attributes of all entries together are at most
+    256 KiB, as one message is (an entry that is not valid UTF-8 fails on its own)."""
+    total = 0
+    for message, attributes in entries:
+        try:
+            total += message_size(message, attributes)
+        except UnicodeEncodeError:
+            continue
+    if total > MAX_MESSAGE_BYTES:
+        raise BatchRequestTooLong(
+            "The length of all the messages put together is more than the limit: "
+            f"{total} bytes, at most {MAX_MESSAGE_BYTES}."
         )
 
 

@@ -12,7 +12,9 @@ from eventplane import arn as arns
 from eventplane.errors import EventplaneError
 from eventplane.messaging.batches import validate_batch_entry_ids
 from eventplane.topics import shapes as s
+from eventplane.topics.attributes.topics import default_topic_policy
 from eventplane.topics.engine import TopicEngine
+from eventplane.topics.envelope import validate_batch_size
 from eventplane.topics.errors import InvalidParameter, NotFound, TaggedResourceNotFound
 from eventplane.topics.models import Published, SubscriptionDef, TopicDef
 
@@ -62,7 +64,12 @@ class TopicOperations:
         return s.CreateTopicResult(topic_arn=topic.arn)
 
     async def delete_topic(self, req: s.DeleteTopicRequest) -> s.DeleteTopicResult:
-        await self.engine.delete_topic(self.engine.get(_require(req.topic_arn, "TopicArn")))
+        """Idempotent, as in SNS: deleting a topic that does not exist is no error."""
+        try:
+            topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        except NotFound:
+            return s.DeleteTopicResult()
+        await self.engine.delete_topic(topic)
         return s.DeleteTopicResult()
 
     async def list_topics(self, req: s.ListTopicsRequest) -> s.ListTopicsResult:
@@ -74,10 +81,12 @@ class TopicOperations:
     ) -> s.GetTopicAttributesResult:
         topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
         subs = self.engine.subscriptions(topic.name)
+        account = arns.identity().account
         attrs = {
+            "Policy": default_topic_policy(topic.arn, account),
             **topic.config.attributes(),
             "TopicArn": topic.arn,
-            "Owner": arns.identity().account,
+            "Owner": account,
             "SubscriptionsConfirmed": str(len(subs)),
             "SubscriptionsPending": "0",
             "SubscriptionsDeleted": "0",
@@ -207,6 +216,7 @@ class TopicOperations:
         topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
         entries = req.publish_batch_request_entries
         validate_batch_entry_ids([e.id for e in entries])
+        validate_batch_size([(e.message, e.message_attributes) for e in entries])
         failed: list[s.BatchResultErrorEntry] = []
         ready: list[tuple[str, Published]] = []
         for e in entries:

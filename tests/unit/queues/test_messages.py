@@ -442,12 +442,13 @@ def test_fifo_ids_rejected(parameter: str, value: str) -> None:
 # --- receive and visibility -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("given", "effective"), [(0, 1), (1, 1), (10, 10)])
-def test_max_number_of_messages(given: int, effective: int) -> None:
+@pytest.mark.parametrize(("given", "effective"), [(None, 1), (1, 1), (10, 10)])
+def test_max_number_of_messages(given: int | None, effective: int) -> None:
     assert validate_receive(given, None, None, "") == effective
 
 
-@pytest.mark.parametrize("given", [-1, 11])
+# An explicit 0 is out of SQS's 1-10 range; only an absent value means 1.
+@pytest.mark.parametrize("given", [-1, 0, 11])
 def test_max_number_of_messages_rejected(given: int) -> None:
     with raises(InvalidParameterValue, f"Value {given} for parameter MaxNumberOfMessages"):
         validate_receive(given, None, None, "")

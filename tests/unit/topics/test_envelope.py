@@ -265,14 +265,20 @@ def test_size_limit_boundaries_count_message_and_attributes() -> None:
         publish("x" * (MAX_MESSAGE_BYTES - 9), attributes=attributes)
 
 
-@pytest.mark.parametrize("subject", ["S", "Order #1: shipped!", "x" * 100, "~tilde"])
+# Publish's Subject: "UTF-8 text with no line breaks or control characters, and less than
+# 100 characters long" (SNS accepts 100).
+@pytest.mark.parametrize(
+    "subject", ["S", "Order #1: shipped!", "x" * 100, "~tilde", "é", "Grüße 🚀", " leading space"]
+)
 def test_valid_subjects(subject: str) -> None:
     publish(subject=subject)
 
 
-@pytest.mark.parametrize("subject", ["x" * 101, "line\nbreak", " leading space", "tab\t", "é"])
+@pytest.mark.parametrize(
+    "subject", ["x" * 101, "line\nbreak", "cr\rhere", "tab\t", "nul\x00", "c1\x85", "ls\u2028"]
+)
 def test_invalid_subjects(subject: str) -> None:
-    with raises(InvalidParameter, "Invalid parameter: Subject", "ASCII"):
+    with raises(InvalidParameter, "Invalid parameter: Subject", "UTF-8"):
         publish(subject=subject)
 
 

@@ -35,6 +35,7 @@ class BusDef:
     created_ms: int = 0
     # The resource-based policy (PutPermission) as JSON text; "" for none.
     policy: str = ""
+    updated_ms: int = 0  # when the bus (its description, policy, ...) last changed
 
     @property
     def arn(self) -> str:
@@ -57,6 +58,7 @@ class BusDef:
             bool(r.spec.get("schema_validation", False)),
             r.created_at,
             r.spec.get("policy", ""),
+            r.updated_at,
         )
 
 

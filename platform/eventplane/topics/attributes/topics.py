@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -205,6 +206,42 @@ class TopicConfig:
     def from_spec(spec: Mapping[str, Any]) -> TopicConfig:
         # Missing keys take the defaults, so specs written before a field existed still load.
         return TopicConfig(**spec)
+
+
+# The access policy SNS gives every new topic: the owner account may manage and publish to
+# it. GetTopicAttributes shows it until a Policy is set, so code that reads the policy to
+# add a statement works; it only allows, and only the owner, so it is not stored.
+_DEFAULT_POLICY_ACTIONS: Final = (
+    "SNS:GetTopicAttributes",
+    "SNS:SetTopicAttributes",
+    "SNS:AddPermission",
+    "SNS:RemovePermission",
+    "SNS:DeleteTopic",
+    "SNS:Subscribe",
+    "SNS:ListSubscriptionsByTopic",
+    "SNS:Publish",
+)
+
+
+def default_topic_policy(topic_arn: str, account: str) -> str:
+    """The Policy attribute of a topic no Policy was set on, as SNS renders it."""
+    return json.dumps(
+        {
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                {
+                    "Sid": "__default_statement_ID",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": list(_DEFAULT_POLICY_ACTIONS),
+                    "Resource": topic_arn,
+                    "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
 
 
 def parse_create(name: str, attributes: Mapping[str, str]) -> TopicConfig:

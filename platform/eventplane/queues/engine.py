@@ -200,6 +200,7 @@ class QueueEngine:
 
     async def delete_queue(self, qd: QueueDef) -> None:
         await asyncio.to_thread(self.ctx.registry.delete, KIND, qd.name)
+        self.local.own_writes.forget(qd)
         topics = [naming.queue_topic(qd.name), naming.queue_state_topic(qd.name)]
         await asyncio.to_thread(retire_topics, self.settings, topics)
         _log.info("queue deleted", queue=qd.name)
@@ -280,10 +281,11 @@ class QueueEngine:
                     )
                 )
             try:
-                await self.ctx.producer.send_many(batch, accepted=True)
+                written = await self.ctx.producer.send_many(batch, accepted=True)
             except ProduceError as exc:
                 error = ServiceUnavailable(f"could not write to Kafka: {exc}")
                 return [error] * len(records)
+            self.local.own_writes.wrote(qd, written)
             metrics.SENT.labels(qd.name).inc(len(records))
             return [(r.message_id, "") for r in records]
         outcomes: list[tuple[str, str] | EventplaneError] = [

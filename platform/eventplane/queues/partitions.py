@@ -27,6 +27,7 @@ from eventplane.queues.attempts import AttemptEntry
 from eventplane.queues.models import Counts, DedupEntry, Lease, Msg, PartitionState, Record
 from eventplane.queues.owner import Adopted, Incoming, OwnerListener
 from eventplane.queues.queue_def import QueueDef
+from eventplane.queues.writes import OwnWrites
 
 _log = get_logger("eventplane.queues")
 
@@ -90,6 +91,8 @@ class LocalPartitions(OwnerListener):
         self._pulses: dict[str, Pulse] = {}
         self._dedup_inflight: dict[tuple[str, int, str], asyncio.Future[tuple[str, str]]] = {}
         self._rotation = 0
+        # What this process wrote: a receive here waits until its partitions hold it.
+        self.own_writes = OwnWrites(self)
 
     # --- ownership (called from the owner consumer thread, run on the loop) -------------
     async def adopt(self, a: Adopted) -> None:
@@ -472,6 +475,7 @@ class LocalPartitions(OwnerListener):
             written = await self._producer.send_many(batch)  # one partition: order is kept
         except ProduceError as exc:
             raise ServiceUnavailable(f"could not write to Kafka: {exc}") from None
+        self.own_writes.wrote(qd, written)
         entries = []
         written_at = self.clock()
         for (i, record, key), msg in zip(items, written, strict=True):

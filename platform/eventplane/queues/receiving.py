@@ -84,6 +84,9 @@ class Receiver:
                 return replayed
         started = time.monotonic()
         deadline = started + wait
+        # A receive right after this replica's own send finds the message (SQS users
+        # write "send, then receive" without a wait): let its partitions catch up.
+        await local.own_writes.caught_up(qd)
         pulse = local.pulse(qd.name)
         result: list[shapes.Message] = []
         while True:

@@ -143,7 +143,9 @@ class FifoJournal(TombstoneJournal):
         out = []
         for _ in records:
             offset, self.next_offset = self.next_offset, self.next_offset + 1
-            out.append(type("Msg", (), {"offset": lambda self, o=offset: o})())
+            out.append(
+                type("Msg", (), {"offset": lambda self, o=offset: o, "partition": lambda self: 0})()
+            )
         return out
 
 

@@ -44,6 +44,10 @@ T = TypeVar("T")
 # generation moves on, claiming nothing. Each wait is capped so that a partition that
 # moved to another owner meanwhile is looked at again within this long.
 AWAIT_CAP_SECONDS = 1.0
+# A receive on a queue created less than this long ago first waits, up to
+# NEW_QUEUE_WAIT_S, until every partition of it has an owner (Receiver._served).
+NEW_QUEUE_WINDOW_MS = 60_000
+NEW_QUEUE_WAIT_S = 5.0
 PULSE_KEY = "x-eventplane-pulse"
 AWAIT_KEY = "x-eventplane-await-since"
 
@@ -84,8 +88,10 @@ class Receiver:
                 return replayed
         started = time.monotonic()
         deadline = started + wait
-        # A receive right after this replica's own send finds the message (SQS users
-        # write "send, then receive" without a wait): let its partitions catch up.
+        # A receive right after a queue's creation, or after this replica's own send,
+        # finds the message (SQS users write "create, send, receive" without a wait).
+        if not local_only:  # a forwarded poll: the asking replica waited for that
+            await self._served(qd)
         await local.own_writes.caught_up(qd)
         pulse = local.pulse(qd.name)
         result: list[shapes.Message] = []
@@ -121,6 +127,26 @@ class Receiver:
         if not local_only:  # a forwarded poll is part of another replica's receive
             metrics.RECEIVE_LATENCY.labels(qd.name).observe(time.monotonic() - started)
         return result
+
+    async def _served(self, qd: QueueDef) -> None:
+        """Wait (up to NEW_QUEUE_WAIT_S) until a queue created moments ago is served.
+
+        A new queue's partitions reach their owners through a consumer-group
+        rebalance, a fraction of a second to a few seconds after CreateQueue answered;
+        until then a receive would find nothing, not even a message already sent.
+        """
+        engine = self.engine
+        if engine.clock() - qd.incarnation > NEW_QUEUE_WINDOW_MS:
+            return
+        deadline = time.monotonic() + NEW_QUEUE_WAIT_S
+        while True:
+            owned = set(engine.local.partitions_of(qd.name))
+            if len(owned) < qd.config.partitions:
+                remote = await engine.directory.remote_owners(qd.name, force=True)
+                owned.update(p for parts in remote.values() for p in parts)
+            if len(owned) >= qd.config.partitions or time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(0.05)
 
     async def _replay(
         self,

@@ -49,3 +49,16 @@ def test_a_batch_sent_is_received_by_one_short_poll_at_once(
     # (taking from every partition in turn) returns the whole batch.
     got = client.queues.receive_message(url, max_number_of_messages=10, wait_time_seconds=0)
     assert {m.body for m in got} == bodies
+
+
+@pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
+def test_create_send_and_a_short_poll_at_once_find_the_message(
+    client: Client, make_queue: Callable[..., str], fifo: bool
+) -> None:
+    # No probe, no wait: the receive itself waits until the new queue is served.
+    for i in range(3):
+        url = make_queue(fifo=fifo)
+        extra = {"message_group_id": "g", "message_deduplication_id": "d"} if fifo else {}
+        client.queues.send_message(url, f"first {i}", **extra)
+        got = client.queues.receive_message(url, wait_time_seconds=0)
+        assert [m.body for m in got] == [f"first {i}"]

@@ -34,25 +34,32 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(scope="module")
-def servers(eventplane_kafka: str) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+def split_pair(
+    bootstrap: str, roles: tuple[str, ...], env: dict[str, str]
+) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+    """A server running ``roles`` and a front (api, workflows) relaying them to it."""
     cluster = unique_cluster()
-    keys = {"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:000000000000"}
-    queues = EventplaneProcess(eventplane_kafka, roles="queues,fanout", cluster=cluster, env=keys)
-    queues.start()
-    endpoint = queues.endpoint
+    back = EventplaneProcess(bootstrap, roles=",".join(roles), cluster=cluster, env=env)
+    back.start()
+    routes = ",".join(f"{role}={back.endpoint}" for role in roles)
     front = EventplaneProcess(
-        eventplane_kafka,
+        bootstrap,
         roles="api,workflows",
         cluster=cluster,
-        env={**keys, "EVENTPLANE_ROLE_ENDPOINTS": f"queues={endpoint},fanout={endpoint}"},
+        env={**env, "EVENTPLANE_ROLE_ENDPOINTS": routes},
     )
     try:
         front.start()
-        yield queues, front
+        yield back, front
     finally:
         front.stop()
-        queues.stop()
+        back.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(eventplane_kafka: str) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+    keys = {"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:000000000000"}
+    yield from split_pair(eventplane_kafka, ("queues", "fanout"), keys)
 
 
 def relayed(server: EventplaneProcess, role: str, code: str) -> float:
@@ -215,21 +222,7 @@ def secured(
         "EVENTPLANE_AUTH_TOKENS_FILE": str(tokens),
         "EVENTPLANE_RECEIPT_SECRET": "relay-test-secret-0123456789",
     }
-    cluster = unique_cluster()
-    queues = EventplaneProcess(eventplane_kafka, roles="queues", cluster=cluster, env=env)
-    queues.start()
-    front = EventplaneProcess(
-        eventplane_kafka,
-        roles="api,workflows",
-        cluster=cluster,
-        env={**env, "EVENTPLANE_ROLE_ENDPOINTS": f"queues={queues.endpoint}"},
-    )
-    try:
-        front.start()
-        yield queues, front
-    finally:
-        front.stop()
-        queues.stop()
+    yield from split_pair(eventplane_kafka, ("queues",), env)
 
 
 def test_relayed_calls_are_authorized_as_the_caller(

@@ -22,6 +22,7 @@ from eventplane.bench import (
     kafka_txn,
     processes,
     queues,
+    relay,
     security,
     soak,
     tables,
@@ -52,6 +53,7 @@ AREAS: dict[str, Area] = {
     "security": security.run,
     "idle": idle.run,
     "processes": processes.run,
+    "relay": relay.run,
 }
 
 

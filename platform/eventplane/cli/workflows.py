@@ -30,7 +30,7 @@ from typing import Any
 from eventplane import arn
 from eventplane.cli import workflow_activities
 from eventplane.cli._support import client as _client
-from eventplane.cli._support import describe, listing, report, subcommands, when
+from eventplane.cli._support import describe, listing, report, subcommands, tag_commands, when
 
 
 def _machine(text: str) -> str:
@@ -339,6 +339,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--role-arn")
     p.add_argument("--publish", action="store_true", help="also publish a version")
     p.add_argument("--version-description")
+
+    tag_commands(
+        add,
+        "resource",
+        "a state machine's name or ARN, or an activity's ARN",
+        lambda ep, ref, tags: ep.workflows.tag_resource(_machine(ref), tags),
+        lambda ep, ref, keys: ep.workflows.untag_resource(_machine(ref), keys),
+        lambda ep, ref: ep.workflows.list_tags_for_resource(_machine(ref)),
+    )
 
     p = add("publish-version", cmd_publish_version, "publish a version (prints its ARN)")
     p.add_argument("machine", help="name or ARN")

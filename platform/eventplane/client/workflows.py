@@ -176,6 +176,25 @@ class AsyncWorkflowsClient(ServiceCore):
         )
         return t.validation(await self._call("ValidateStateMachineDefinition", req))
 
+    # --- tags -------------------------------------------------------------------------
+    async def tag_resource(self, resource_arn: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a state machine or an activity, or overwrite a key's value.
+
+        At most 50 tags a resource (TooManyTags); keys 1-128 characters, values 0-256;
+        keys beginning ``aws:`` are reserved. An unknown resource: ResourceNotFound.
+        """
+        req = pb.WorkflowTagResourceRequest(resource_arn=resource_arn, tags=dict(tags))
+        await self._call("TagResource", req)
+
+    async def untag_resource(self, resource_arn: str, tag_keys: Iterable[str]) -> None:
+        """Remove tags by key; a key the resource does not have is ignored."""
+        req = pb.WorkflowUntagResourceRequest(resource_arn=resource_arn, tag_keys=list(tag_keys))
+        await self._call("UntagResource", req)
+
+    async def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
+        req = pb.WorkflowListTagsForResourceRequest(resource_arn=resource_arn)
+        return dict((await self._call("ListTagsForResource", req)).tags)
+
     async def publish_state_machine_version(
         self,
         state_machine_arn: str,
@@ -505,6 +524,9 @@ class WorkflowsClient(BlockingFacade[AsyncWorkflowsClient]):
     validate_state_machine_definition = blocking(
         AsyncWorkflowsClient.validate_state_machine_definition
     )
+    tag_resource = blocking(AsyncWorkflowsClient.tag_resource)
+    untag_resource = blocking(AsyncWorkflowsClient.untag_resource)
+    list_tags_for_resource = blocking(AsyncWorkflowsClient.list_tags_for_resource)
     publish_state_machine_version = blocking(AsyncWorkflowsClient.publish_state_machine_version)
     list_state_machine_versions = blocking(AsyncWorkflowsClient.list_state_machine_versions)
     delete_state_machine_version = blocking(AsyncWorkflowsClient.delete_state_machine_version)

@@ -117,6 +117,16 @@ class ActivityDoesNotExist(NotFoundError):
     code = "ActivityDoesNotExist"
 
 
+class TooManyTags(InvalidRequestError):
+    """More than 50 tags on one state machine or activity; ``resource_name`` is its ARN."""
+
+    code = "TooManyTags"
+
+    def __init__(self, message: str, resource_name: str = "") -> None:
+        super().__init__(message)
+        self.resource_name = resource_name
+
+
 __all__ = [
     "ActivityDoesNotExist",
     "ConflictException",
@@ -137,4 +147,5 @@ __all__ = [
     "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
+    "TooManyTags",
 ]

@@ -416,6 +416,10 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "UpdateStateMachine": ("UpdateStateMachine", _state_machine),
     "DeleteStateMachine": ("DeleteStateMachine", _state_machine),
     "ValidateStateMachineDefinition": ("ValidateStateMachineDefinition", _everything),
+    # A state machine's or an activity's tags, authorized on that resource's ARN.
+    "TagResource": ("TagResource", lambda r: (r.resource_arn or ANY,)),
+    "UntagResource": ("UntagResource", lambda r: (r.resource_arn or ANY,)),
+    "ListTagsForResource": ("ListTagsForResource", lambda r: (r.resource_arn or ANY,)),
     "StartExecution": ("StartExecution", _state_machine),
     "StartSyncExecution": ("StartSyncExecution", _state_machine),
     "StopExecution": ("StopExecution", _execution),

@@ -3,8 +3,8 @@
 Registered by the workflows component under ``ctx.extras["gateway.bindings"]
 ["stepfunctions"]`` (botocore's model name; target prefix ``AWSStepFunctions``, signing
 name ``states``); it imports nothing of the gateway. Each action maps by name onto a
-``WorkflowsOperations`` method and its ``aws_shapes`` request; the actions with no
-engine yet (tags) have no method, so the gateway answers them ``UnsupportedOperation``.
+``WorkflowsOperations`` method and its ``aws_shapes`` request; an action with no
+method there is answered ``UnsupportedOperation``.
 """
 
 from __future__ import annotations

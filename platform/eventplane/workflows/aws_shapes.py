@@ -31,6 +31,8 @@ class CreateStateMachineRequest:
     tags: list[Tag] = field(default_factory=list)
     publish: bool = False
     version_description: str = ""
+    logging_configuration: dict[str, Any] | None = None
+    tracing_configuration: dict[str, Any] | None = None
 
 
 @dataclass
@@ -47,6 +49,8 @@ class UpdateStateMachineRequest:
     role_arn: str | None = None
     publish: bool = False
     version_description: str = ""
+    logging_configuration: dict[str, Any] | None = None
+    tracing_configuration: dict[str, Any] | None = None
 
 
 @dataclass
@@ -78,6 +82,8 @@ class DescribeStateMachineResult:
     creation_date: dt.datetime
     revision_id: str
     description: str = ""
+    logging_configuration: dict[str, Any] | None = None
+    tracing_configuration: dict[str, Any] | None = None
 
 
 @dataclass
@@ -121,6 +127,28 @@ class ValidateStateMachineDefinitionResult:
     result: str
     diagnostics: list[ValidateStateMachineDefinitionDiagnostic]
     truncated: bool = False
+
+
+@dataclass
+class TagResourceRequest:
+    resource_arn: str = ""
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class UntagResourceRequest:
+    resource_arn: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListTagsForResourceRequest:
+    resource_arn: str = ""
+
+
+@dataclass
+class ListTagsForResourceResult:
+    tags: list[dict[str, str]]  # mappings, so an empty value is kept ("value": "")
 
 
 # --- versions and aliases -----------------------------------------------------------------
@@ -287,6 +315,7 @@ class ExecutionResult:
     redrive_status_reason: str | None = None
     input_details: dict[str, bool] | None = None
     output_details: dict[str, bool] | None = None
+    billing_details: dict[str, int] | None = None  # StartSyncExecution's
 
 
 @dataclass

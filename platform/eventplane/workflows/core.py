@@ -48,6 +48,7 @@ from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 from eventplane.workflows.shapes import Diagnostics, Execution, Page, StateMachine, page, require
 from eventplane.workflows.shapes import json_text as _json
+from eventplane.workflows.tags import TagActions, check_tags
 from eventplane.workflows.teststate import TestStateActions
 from eventplane.workflows.versioning import VersionActions, version_machine
 from eventplane.workflows.versions import Target, Versions
@@ -58,7 +59,19 @@ __all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
 START_WAIT_S = 30.0
+LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
+_NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
+    """AWS's LoggingConfiguration with its defaults (level OFF, no execution data)."""
+    out = {**_NO_LOGGING, **(config or {})}
+    if out["level"] not in LOG_LEVELS:
+        raise ValidationException(
+            f"loggingConfiguration.level must be one of {', '.join(LOG_LEVELS)}"
+        )
+    return out
 
 
 def _execution(v: ExecutionView, now_ms: int) -> Execution:
@@ -87,7 +100,7 @@ def _execution(v: ExecutionView, now_ms: int) -> Execution:
 # NestedActions before TestStateActions: its perform_task is the one that runs.
 # MapRunActions before NestedActions: its run_map is the one that runs.
 class WorkflowsCore(
-    VersionActions, ActivityActions, MapRunActions, NestedActions, TestStateActions
+    VersionActions, ActivityActions, TagActions, MapRunActions, NestedActions, TestStateActions
 ):
     def __init__(
         self,
@@ -112,6 +125,7 @@ class WorkflowsCore(
         if r is None:
             raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         s = r.spec
+        # A tag leaves the revision (and its date) as it was: tags.TagActions keeps them.
         return StateMachine(
             arns.state_machine_arn(name),
             name,
@@ -120,8 +134,10 @@ class WorkflowsCore(
             s.get("roleArn", ""),
             s.get("type", "STANDARD"),
             r.created_at,
-            r.updated_at,
-            str(r.generation),
+            int(s.get("revisionAt", r.updated_at)),
+            str(s.get("revision", r.generation)),
+            logging_configuration=s.get("loggingConfiguration") or dict(_NO_LOGGING),
+            tracing_configuration=s.get("tracingConfiguration") or {"enabled": False},
         )
 
     async def create_state_machine(
@@ -133,11 +149,23 @@ class WorkflowsCore(
         tags: Any = None,
         publish: bool = False,
         version_description: str = "",
+        *,
+        logging_configuration: dict[str, Any] | None = None,
+        tracing_configuration: dict[str, Any] | None = None,
     ) -> StateMachine:
-        """Create (or find the identical) machine; ``publish`` also publishes a version."""
+        """Create (or find the identical) machine; ``publish`` also publishes a version.
+
+        Identical, as AWS's idempotency check: same definition, type, logging and tracing
+        configuration; another roleArn or other tags are ignored (and not applied)."""
         require(name, "name")
         require(definition, "definition")
-        machine = await self._create(name, definition, role_arn, type, tags)
+        spec = {
+            "roleArn": role_arn,
+            "tags": check_tags(tags or {}, arns.state_machine_arn(name)),
+            "loggingConfiguration": _logging(logging_configuration),
+            "tracingConfiguration": {"enabled": bool((tracing_configuration or {}).get("enabled"))},
+        }
+        machine = await self._create(name, definition, type, spec)
         return await self._published(machine, publish, version_description)
 
     async def _published(self, m: StateMachine, publish: bool, description: str) -> StateMachine:
@@ -149,17 +177,22 @@ class WorkflowsCore(
         return dataclasses.replace(m, state_machine_version_arn=v.state_machine_version_arn)
 
     async def _create(
-        self, name: str, definition: str, role_arn: str, type: str, tags: Any
+        self, name: str, definition: str, type: str, spec: dict[str, Any]
     ) -> StateMachine:
         arns.check_name(name)
         kind = type or "STANDARD"
         if kind not in TYPES:
             raise ValidationException(f"type must be STANDARD or EXPRESS, got {kind!r}")
         asl.parse_definition(definition, machine_type=kind)  # type: ignore[arg-type]
-        spec = {"definition": definition, "roleArn": role_arn, "type": kind, "tags": tags or {}}
+        spec = {**spec, "definition": definition, "type": kind}
         existing = self._ctx.registry.get(KIND, name)
         if existing is not None:
-            same = all(existing.spec.get(k) == spec[k] for k in ("definition", "roleArn", "type"))
+            found = self._machine(arns.state_machine_arn(name))
+            same = (found.definition, found.type, found.logging_configuration) == (
+                definition,
+                kind,
+                spec["loggingConfiguration"],
+            ) and found.tracing_configuration == spec["tracingConfiguration"]
             if not same:
                 raise StateMachineAlreadyExists(f"State Machine Already Exists: '{name}'")
             return self._machine(arns.state_machine_arn(name))
@@ -187,25 +220,40 @@ class WorkflowsCore(
         role_arn: str | None = None,
         publish: bool = False,
         version_description: str = "",
+        *,
+        logging_configuration: dict[str, Any] | None = None,
+        tracing_configuration: dict[str, Any] | None = None,
     ) -> StateMachine:
-        """Replace definition and/or role; ``publish`` also publishes a version."""
+        """Replace definition, role, logging or tracing; ``publish`` also publishes a version."""
         require(arn, "stateMachineArn")
-        updated = await self._update(arn, definition, role_arn)
+        config = {"loggingConfiguration": logging_configuration and _logging(logging_configuration)}
+        if tracing_configuration is not None:
+            config["tracingConfiguration"] = {"enabled": bool(tracing_configuration.get("enabled"))}
+        updated = await self._update(arn, definition, role_arn, config)
         return await self._published(updated, publish, version_description)
 
-    async def _update(self, arn: str, definition: str | None, role_arn: str | None) -> StateMachine:
+    async def _update(
+        self, arn: str, definition: str | None, role_arn: str | None, config: dict[str, Any]
+    ) -> StateMachine:
         current = self._machine(arn)
-        if definition is None and role_arn is None:
-            raise MissingRequiredParameter("Either the definition or the roleArn must be specified")
+        config = {k: v for k, v in config.items() if v}
+        if definition is None and role_arn is None and not config:
+            raise MissingRequiredParameter(
+                "Either the definition, the roleArn, the loggingConfiguration or the "
+                "tracingConfiguration must be specified"
+            )
         if definition is not None:
             asl.parse_definition(definition, machine_type=current.type)  # type: ignore[arg-type]
         r = self._ctx.registry.get(KIND, current.name)
         assert r is not None
         spec = dict(r.spec)
+        spec.pop("revision", None)  # a new revision: the record's generation again
+        spec.pop("revisionAt", None)
         if definition is not None:
             spec["definition"] = definition
         if role_arn is not None:
             spec["roleArn"] = role_arn
+        spec.update(config)
         await asyncio.to_thread(self._ctx.registry.put, KIND, current.name, spec)
         return self._machine(arn)
 
@@ -240,13 +288,13 @@ class WorkflowsCore(
         name, qualifier = arns.parse_qualified_arn(arn)
         if qualifier is None:
             m = self._machine(arn)
-            return Target(m.name, m.definition, m.type)
+            return Target(m.name, m.definition, m.type, role_arn=m.role_arn)
         self._machine(arns.state_machine_arn(name))
         if qualifier.isascii() and qualifier.isdigit():
             v = self._versions.version(arn)
-            return Target(name, v.definition, v.type, v.state_machine_version_arn)
+            return Target(name, v.definition, v.type, v.state_machine_version_arn, None, v.role_arn)
         v = self._versions.resolve_alias(arn)
-        return Target(name, v.definition, v.type, v.state_machine_version_arn, arn)
+        return Target(name, v.definition, v.type, v.state_machine_version_arn, arn, v.role_arn)
 
     async def start_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""
@@ -298,8 +346,13 @@ class WorkflowsCore(
             )
         arn = arns.execution_arn(machine.machine, name)
         existing = self._view.get(arn)
+        if existing is not None and existing.status != "RUNNING":
+            # AWS: the same name again is the same execution only while it runs.
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         if existing is None:
-            start = Start(text, machine.version_arn, machine.alias_arn, *(parent or (None, None)))
+            token, mode = parent or (None, None)
+            role = machine.role_arn or None
+            start = Start(text, machine.version_arn, machine.alias_arn, token, mode, role)
             rec = records.InboxRecord(arn, start, machine_arn, machine.definition)
             await send_inbox(self._ctx, self._clock, rec)
             existing = await asyncio.to_thread(
@@ -326,6 +379,7 @@ class WorkflowsCore(
             self._clock,
             version_arn=machine.version_arn,
             alias_arn=machine.alias_arn,
+            role_arn=machine.role_arn or None,
         )
         journal = [events[0], events[-1]] if len(events) > 1 else events
         state.root = None
@@ -462,7 +516,10 @@ class WorkflowsCore(
             )
         machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
         base = arns.state_machine_arn(machine)
-        self._machine(base)
+        if self._machine(base).type == "EXPRESS":  # AWS lists Standard executions only
+            raise StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine (EXPRESS)"
+            )
         if status_filter and status_filter not in STATUSES:
             raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
         found = [

@@ -21,6 +21,7 @@ from eventplane.errors.workflows import (
     StatesResourceNotFound,
     TaskDoesNotExist,
     TaskTimedOut,
+    TooManyTags,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "StatesResourceNotFound",
     "TaskDoesNotExist",
     "TaskTimedOut",
+    "TooManyTags",
 ]

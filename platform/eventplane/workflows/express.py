@@ -42,6 +42,7 @@ async def run_express(
     limit_s: float = EXPRESS_LIMIT_S,
     version_arn: str | None = None,
     alias_arn: str | None = None,
+    role_arn: str | None = None,
 ) -> tuple[ExecutionState, list[HistoryEvent]]:
     """Run to the end; returns the final state and every history event."""
     state = new_execution(execution_arn, name, state_machine_arn)
@@ -62,7 +63,7 @@ async def run_express(
     handles: list[asyncio.TimerHandle] = []
     # The five-minute limit is one more execution timeout: it ends as TIMED_OUT.
     limit = loop.call_later(limit_s, inbox.put_nowait, TimerFired(EXECUTION_TIMER))
-    inbox.put_nowait(Start(input_text, version_arn, alias_arn))
+    inbox.put_nowait(Start(input_text, version_arn, alias_arn, role_arn=role_arn))
     try:
         while not state.done:
             item = await inbox.get()

@@ -240,7 +240,7 @@ class _Run:
         details = {
             "input": inbox.input,
             "inputDetails": {"truncated": False},
-            "roleArn": f"arn:aws:iam::{arns.identity().account}:role/eventplane",
+            "roleArn": inbox.role_arn or f"arn:aws:iam::{arns.identity().account}:role/eventplane",
             "stateMachineArn": s.state_machine_arn,
         }
         if s.version_arn is not None:

@@ -38,6 +38,7 @@ class Start:
     # task's token and ``sync`` or ``sync:2`` (how the parent wants the output).
     parent_token: str | None = None
     parent_mode: str | None = None
+    role_arn: str | None = None  # the machine's, for the ExecutionStarted event
 
 
 @dataclass(frozen=True, slots=True)

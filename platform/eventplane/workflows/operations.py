@@ -59,6 +59,15 @@ def _execution(e: Execution, *, data: bool = True) -> s.ExecutionResult:
     return out
 
 
+def _billing(e: Execution) -> dict[str, int]:
+    """An Express execution's BillingDetails: its duration in whole 100 ms, 64 MB."""
+    ms = max(0, (e.stop_date or e.start_date) - e.start_date)
+    return {
+        "billedMemoryUsedInMB": 64,
+        "billedDurationInMilliseconds": max(100, -(-ms // 100) * 100),
+    }
+
+
 def _routing(items: list[s.RoutingConfigurationListItem]) -> list[RoutingEntry]:
     return [RoutingEntry(i.state_machine_version_arn, i.weight) for i in items]
 
@@ -90,6 +99,8 @@ class WorkflowsOperations:
             {t.key: t.value for t in r.tags},
             r.publish,
             r.version_description,
+            logging_configuration=r.logging_configuration,
+            tracing_configuration=r.tracing_configuration,
         )
         return s.CreateStateMachineResult(
             m.state_machine_arn, _date(m.creation_date), m.state_machine_version_arn or ""
@@ -99,7 +110,13 @@ class WorkflowsOperations:
         self, r: s.UpdateStateMachineRequest
     ) -> s.UpdateStateMachineResult:
         m = await self.core.update_state_machine(
-            r.state_machine_arn, r.definition, r.role_arn, r.publish, r.version_description
+            r.state_machine_arn,
+            r.definition,
+            r.role_arn,
+            r.publish,
+            r.version_description,
+            logging_configuration=r.logging_configuration,
+            tracing_configuration=r.tracing_configuration,
         )
         return s.UpdateStateMachineResult(
             _date(m.update_date), m.revision_id, m.state_machine_version_arn or ""
@@ -123,6 +140,8 @@ class WorkflowsOperations:
             _date(m.creation_date),
             m.revision_id,
             m.description,
+            m.logging_configuration,
+            m.tracing_configuration,
         )
 
     async def list_state_machines(self, r: s.ListStateMachinesRequest) -> s.ListStateMachinesResult:
@@ -144,6 +163,22 @@ class WorkflowsOperations:
             for d in diagnostics.items
         ]
         return s.ValidateStateMachineDefinitionResult(result, items, diagnostics.truncated)
+
+    # --- tags -----------------------------------------------------------------------------
+    async def tag_resource(self, r: s.TagResourceRequest) -> s.Empty:
+        await self.core.tag_resource(r.resource_arn, {t.key: t.value for t in r.tags})
+        return _EMPTY
+
+    async def untag_resource(self, r: s.UntagResourceRequest) -> s.Empty:
+        await self.core.untag_resource(r.resource_arn, r.tag_keys)
+        return _EMPTY
+
+    async def list_tags_for_resource(
+        self, r: s.ListTagsForResourceRequest
+    ) -> s.ListTagsForResourceResult:
+        tags = await self.core.list_tags_for_resource(r.resource_arn)
+        items = [{"key": k, "value": v} for k, v in sorted(tags.items())]
+        return s.ListTagsForResourceResult(items)
 
     # --- versions and aliases -----------------------------------------------------------
     async def publish_state_machine_version(
@@ -230,6 +265,7 @@ class WorkflowsOperations:
         # A synchronous execution's answer has no version, alias or redrive members.
         out.state_machine_version_arn = out.state_machine_alias_arn = None
         out.redrive_count = None
+        out.billing_details = _billing(e)
         return out
 
     async def stop_execution(self, r: s.StopExecutionRequest) -> s.StopExecutionResult:

@@ -66,7 +66,10 @@ class StateMachinePort:
             ) from None
         execution = arns.execution_arn(endpoint, str(uuid.uuid4()))
         rec = records.InboxRecord(
-            execution, Start(payload.body), machine_arn, found.spec["definition"]
+            execution,
+            Start(payload.body, role_arn=found.spec.get("roleArn") or None),
+            machine_arn,
+            found.spec["definition"],
         )
         value, headers = records.encode_inbox(rec, int(time.time() * 1000))
         return Outgoing(naming.WF_INBOX, value, headers, key=execution)

@@ -39,6 +39,7 @@ PARENT_HEADER = "ep-wf-parent"  # a .sync child's start: the parent task's token
 PARENT_MODE_HEADER = "ep-wf-parent-mode"  # sync or sync:2
 CLAIM_HEADER = "ep-wf-claim"  # an activity claim's id
 WORKER_HEADER = "ep-wf-worker"  # an activity claim's workerName
+ROLE_HEADER = "ep-wf-role"  # a start's machine roleArn
 INBOX = b"inbox"
 STEP = b"step"
 MAP_RUN = b"maprun"
@@ -87,6 +88,8 @@ def encode_inbox(rec: InboxRecord, at_ms: int) -> tuple[bytes, Headers]:
         if i.parent_token is not None:
             extra.append((PARENT_HEADER, i.parent_token.encode()))
             extra.append((PARENT_MODE_HEADER, (i.parent_mode or "sync").encode()))
+        if i.role_arn:
+            extra.append((ROLE_HEADER, i.role_arn.encode()))
     elif isinstance(i, Claim):
         body.update(kind="claim", task_id=i.task_id)
         extra.append((CLAIM_HEADER, i.claim_id.encode()))
@@ -126,6 +129,7 @@ def decode_inbox(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> I
             _text(_header(headers, ALIAS_HEADER)),
             _text(_header(headers, PARENT_HEADER)),
             _text(_header(headers, PARENT_MODE_HEADER)),
+            _text(_header(headers, ROLE_HEADER)),
         )
     elif kind == "claim":
         inbox = Claim(

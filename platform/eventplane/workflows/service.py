@@ -173,6 +173,24 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             ],
         )
 
+    async def TagResource(
+        self, r: pb.WorkflowTagResourceRequest, c: Ctx
+    ) -> pb.WorkflowTagResourceResponse:
+        await self._core.tag_resource(r.resource_arn, dict(r.tags))
+        return pb.WorkflowTagResourceResponse()
+
+    async def UntagResource(
+        self, r: pb.WorkflowUntagResourceRequest, c: Ctx
+    ) -> pb.WorkflowUntagResourceResponse:
+        await self._core.untag_resource(r.resource_arn, list(r.tag_keys))
+        return pb.WorkflowUntagResourceResponse()
+
+    async def ListTagsForResource(
+        self, r: pb.WorkflowListTagsForResourceRequest, c: Ctx
+    ) -> pb.WorkflowListTagsForResourceResponse:
+        tags = await self._core.list_tags_for_resource(r.resource_arn)
+        return pb.WorkflowListTagsForResourceResponse(tags=tags)
+
     async def PublishStateMachineVersion(
         self, r: pb.PublishStateMachineVersionRequest, c: Ctx
     ) -> pb.PublishStateMachineVersionResponse:

@@ -29,6 +29,10 @@ class StateMachine:
     revision_id: str
     description: str = ""
     state_machine_version_arn: str | None = None
+    # AWS's LoggingConfiguration and TracingConfiguration members, as stored (accepted
+    # and described; eventplane sends no logs or traces of its own).
+    logging_configuration: dict[str, Any] | None = None
+    tracing_configuration: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ class Target:
     type: str
     version_arn: str | None = None
     alias_arn: str | None = None
+    role_arn: str = ""
 
 
 def check_description(description: str, field: str = "description") -> str:

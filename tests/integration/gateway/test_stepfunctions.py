@@ -499,10 +499,9 @@ def test_errors_are_the_modelled_exceptions(sfn: Any, machine: Callable[..., str
     with pytest.raises(sfn.exceptions.ValidationException) as bad_filter:
         sfn.list_executions(stateMachineArn=sm, redriveFilter="SOMETIMES")
     assert "redriveFilter" in code_of(bad_filter)[2]
-    # Actions with no engine yet answer cleanly, never a 500.
-    with pytest.raises(ClientError) as unsupported:
-        sfn.tag_resource(resourceArn=sm, tags=[{"key": "team", "value": "payments"}])
-    assert code_of(unsupported)[:2] == ("UnsupportedOperation", 400)
+    with pytest.raises(sfn.exceptions.ResourceNotFound) as untagged:
+        sfn.tag_resource(resourceArn=missing_sm, tags=[{"key": "team", "value": "payments"}])
+    assert code_of(untagged)[:2] == ("ResourceNotFound", 400)
 
 
 def test_a_missing_required_member_is_named(server: EventplaneProcess) -> None:

@@ -65,6 +65,21 @@ class WorkflowsStub:
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionResponse.FromString,
                 _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/eventplane.v1.Workflows/TagResource',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/eventplane.v1.Workflows/UntagResource',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceResponse.FromString,
+                _registered_method=True)
+        self.ListTagsForResource = channel.unary_unary(
+                '/eventplane.v1.Workflows/ListTagsForResource',
+                request_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceResponse.FromString,
+                _registered_method=True)
         self.PublishStateMachineVersion = channel.unary_unary(
                 '/eventplane.v1.Workflows/PublishStateMachineVersion',
                 request_serializer=eventplane_dot_v1_dot_workflows__pb2.PublishStateMachineVersionRequest.SerializeToString,
@@ -236,6 +251,25 @@ class WorkflowsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ValidateStateMachineDefinition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TagResource(self, request, context):
+        """Tags of a state machine or an activity (resource_arn is either's ARN).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTagsForResource(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -438,6 +472,21 @@ def add_WorkflowsServicer_to_server(servicer, server):
                     servicer.ValidateStateMachineDefinition,
                     request_deserializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceResponse.SerializeToString,
+            ),
+            'ListTagsForResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTagsForResource,
+                    request_deserializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceResponse.SerializeToString,
             ),
             'PublishStateMachineVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishStateMachineVersion,
@@ -737,6 +786,87 @@ class Workflows:
             '/eventplane.v1.Workflows/ValidateStateMachineDefinition',
             eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionRequest.SerializeToString,
             eventplane_dot_v1_dot_workflows__pb2.ValidateStateMachineDefinitionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/TagResource',
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowTagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/UntagResource',
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowUntagResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTagsForResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Workflows/ListTagsForResource',
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_workflows__pb2.WorkflowListTagsForResourceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,6 +7,8 @@
   time (each a Kafka transaction: changelog image + stream record), beside the raw
   produce latency.
 - ``tables_get_item``: beside the gRPC echo.
+- ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` and
+  ``tables_restore_seconds``: see ``_tables_more.py``.
 
 The table is served by an ``eventplane server --roles tables`` child process on the
 configured Kafka; it is deleted afterwards.
@@ -22,8 +24,10 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from eventplane.bench import _tables_more as more
 from eventplane.bench import grpc_echo
 from eventplane.bench._stats import figure, percentile
+from eventplane.bench.queues import server_env
 from eventplane.config import Settings
 from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
 from eventplane.testing.harness import EventplaneProcess, unique_cluster
@@ -113,6 +117,38 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 "tables_update_item_conditional", updates, "kafka_raw_produce_latency", raw
             )
             yield from _pair("tables_get_item", gets, "grpc_echo_latency", echo)
+            items = max(2500, int(25_000 * scale))
+            raw_rate = more.raw_produce_rate(settings, items)
+            yield figure(
+                "tables_batch_write_items_s",
+                "items/s",
+                more.batch_write_rate(server, name, items),
+                ("kafka_raw_produce_items_s", raw_rate),
+                concurrency=more.CONCURRENCY,
+                batch=more.BATCH,
+            )
+            ep.tables.delete_table(name)
+    finally:
+        server.stop()
+    yield more.restore(settings, more.restore_items(scale))
+    yield from _write_to_function(settings, max(50, int(500 * scale)))
+
+
+def _write_to_function(settings: Settings, count: int) -> Iterator[Result]:
+    server = EventplaneProcess(
+        settings.bootstrap, env=server_env(settings), cluster=unique_cluster("bench")
+    ).start(timeout=120)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with server.client(timeout=60) as ep:
+            desc = ep.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_IMAGE",
+            )
+            samples = more.write_to_function(ep, name, desc.latest_stream_arn, count)
+            yield from more.latency_figures("tables_write_to_function_start", samples)
             ep.tables.delete_table(name)
     finally:
         server.stop()

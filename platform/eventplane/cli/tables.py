@@ -305,7 +305,7 @@ def cmd_records(args: argparse.Namespace) -> int:
         kind = "LATEST" if args.latest else "TRIM_HORIZON"
         for shard in ep.tables.describe_stream(arn).shards:
             it = ep.tables.get_shard_iterator(arn, shard.shard_id, kind)
-            while True:
+            while it:  # a closed shard (stream switched off) ends without a next iterator
                 page = ep.tables.get_records(it)
                 for r in page.records:
                     print(json.dumps(r))

@@ -25,6 +25,7 @@ __all__ = [
     "ConditionalCheckFailedException",
     "ExpiredIteratorException",
     "IdempotentParameterMismatchException",
+    "ItemCollectionSizeLimitExceededException",
     "ResourceInUseException",
     "TransactionCanceledException",
     "TrimmedDataAccessException",
@@ -41,6 +42,16 @@ class IdempotentParameterMismatchException(InvalidRequestError):
     """A ClientRequestToken reused within 10 minutes for a different request."""
 
     code = "IdempotentParameterMismatchException"
+
+
+class ItemCollectionSizeLimitExceededException(InvalidRequestError):
+    """A write would grow an item collection (the items of one partition-key value and
+    their local secondary index entries) of a table with LSIs past its limit (10 GB)."""
+
+    code = "ItemCollectionSizeLimitExceededException"
+
+    def __init__(self, message: str = "Collection size exceeded") -> None:
+        super().__init__(message)
 
 
 class ExpiredIteratorException(InvalidRequestError):

@@ -22,8 +22,8 @@ from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.tables import idempotency as idem
+from eventplane.tables import item_collections, metrics, ttl
 from eventplane.tables import items as it
-from eventplane.tables import metrics, ttl
 from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
@@ -50,6 +50,7 @@ from eventplane.tables.routing import (
 )
 from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
+from eventplane.tables.stream_lag import StreamLag
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.table_reads import TableReads, index_stats
 from eventplane.tables.writer import Change, Writer
@@ -73,8 +74,11 @@ class TableEngine(TableReads, OwnerListener):
         self.clock = clock
         self.stores: dict[tuple[str, int], PartitionStore] = {}
         self._adopted = asyncio.Event()
-        self.writer = Writer(ctx.settings, self._read, self._apply, clock)
+        self.writer = Writer(
+            ctx.settings, self._read, self._apply, clock, collection=self._collection_bytes
+        )
         self.readers = StreamReaders(ctx.settings)
+        self.stream_lag = StreamLag(clock)
         self.signer = IteratorSigner(ctx.settings.receipt_secret)
         self._owners: TableOwners | None = None
         self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
@@ -109,7 +113,7 @@ class TableEngine(TableReads, OwnerListener):
         self.ctx.registry.subscribe(self._on_registry_change)
         self._sync_subscription()
         self._owners.start()
-        self._collector = metrics.register(self._rows)
+        self._collector = metrics.register(self._rows, self.stream_lag.rows)
         self._sweeping = asyncio.create_task(
             self.sweeper.run(ttl.sweep_seconds()), name="tables-ttl-sweep"
         )
@@ -139,6 +143,9 @@ class TableEngine(TableReads, OwnerListener):
         # once, not only when the group revokes its partitions.
         for key in [k for k in self.stores if k[0] not in defined]:
             self.stores.pop(key, None)
+        for lagging, _, _ in self.stream_lag.rows():
+            if lagging not in defined:
+                self.stream_lag.forget(lagging)
         if self._owners is not None:
             self._owners.subscribe([naming.table_topic(t) for t in sorted(defined)])
         for table in self.tables():
@@ -173,7 +180,9 @@ class TableEngine(TableReads, OwnerListener):
         table = self.lookup(restored.table)
         if table is None:
             return
-        store = PartitionStore(table.name, restored.partition, table.hash_key)
+        store = PartitionStore(
+            table.name, restored.partition, table.hash_key, item_collections.weigher(table)
+        )
         store.load(restored.items, item_size)
         self.stores[(table.name, restored.partition)] = store
         if restored.partition == 0:
@@ -226,6 +235,10 @@ class TableEngine(TableReads, OwnerListener):
         if key.startswith(TOKEN_PREFIX):
             return store.tokens.get(key)
         return store.get(key)
+
+    def _collection_bytes(self, key: tuple[str, int, str]) -> int:
+        store = self.stores.get((key[0], key[1]))
+        return store.collection_bytes(key[2]) if store is not None else 0
 
     def _apply(self, changes: list[Change]) -> None:
         for c in changes:
@@ -448,12 +461,22 @@ class TableEngine(TableReads, OwnerListener):
     async def transact_get_items(self, gets: list[tg.TransactGet]) -> tg.Snapshot:
         """The items in request order as one snapshot (None: no such item)."""
         planned = tg.plan(self.get, gets)
-        snap = await tg.transact_get(
-            planned,
-            self.owner,
-            lambda table, partition: self.stores.get((table, partition)),
-            lambda address, part: self._remote().transact_get(address, part),
-        )
+        try:
+            snap = await tg.transact_get(
+                planned,
+                self.owner,
+                lambda table, partition: self.stores.get((table, partition)),
+                lambda address, part: self._remote().transact_get(address, part),
+            )
+        except tx.TransactionCanceledException as exc:
+            conflicted = {
+                p.where.table.name
+                for p, r in zip(planned, exc.cancellation_reasons, strict=False)
+                if r.code == "TransactionConflict"
+            }
+            for t in conflicted:
+                metrics.TRANSACTION_CONFLICTS.labels(t).inc()
+            raise
         for p in planned:
             metrics.READS.labels(p.where.table.name).inc()
         return snap

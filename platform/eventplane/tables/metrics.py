@@ -29,6 +29,12 @@ TRANSACTIONS_CANCELED = Counter(
     "TransactWriteItems calls canceled because a condition failed (per table involved).",
     ("table",),
 )
+TRANSACTION_CONFLICTS = Counter(
+    "eventplane_table_transaction_conflicts_total",
+    "Transactions canceled with TransactionConflict because a write overlapped them "
+    "(TransactGetItems over several replicas), per table of a conflicting item.",
+    ("table",),
+)
 TTL_DELETIONS = Counter(
     "eventplane_table_ttl_deletions_total",
     "Items deleted by the time-to-live sweep because their expiry had passed.",
@@ -46,11 +52,15 @@ STREAM_RECORDS_READ = Counter(
 )
 
 Row = tuple[str, int, int]  # table, items, bytes
+LagRow = tuple[str, str, int]  # table, shard, offsets behind
 
 
 class TableCollector(Collector):
-    def __init__(self, rows: Callable[[], list[Row]]) -> None:
+    def __init__(
+        self, rows: Callable[[], list[Row]], lags: Callable[[], list[LagRow]] = list
+    ) -> None:
         self._rows = rows
+        self._lags = lags
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         items = GaugeMetricFamily(
@@ -68,10 +78,22 @@ class TableCollector(Collector):
             size.add_metric((table,), nbytes)
         yield items
         yield size
+        lag = GaugeMetricFamily(
+            "eventplane_table_stream_lag_offsets",
+            "Kafka offsets (stream records and transaction markers) from where the slowest "
+            "stream mapping reading a shard in this process has got to, to the shard's end "
+            "(0: caught up).",
+            labels=("table", "shard"),
+        )
+        for table, shard, behind in self._lags():
+            lag.add_metric((table, shard), behind)
+        yield lag
 
 
-def register(rows: Callable[[], list[Row]]) -> TableCollector:
-    collector = TableCollector(rows)
+def register(
+    rows: Callable[[], list[Row]], lags: Callable[[], list[LagRow]] = list
+) -> TableCollector:
+    collector = TableCollector(rows, lags)
     REGISTRY.register(collector)
     return collector
 

@@ -23,7 +23,14 @@ from eventplane.tables.store import PartitionStore
 
 Item = dict[str, Any]
 PAGE_BYTES = 1024 * 1024
-SELECTS = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
+# In the order DynamoDB's enum message names them.
+SELECTS = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
+# What "Cannot specify the ProjectionExpression when choosing to get ..." names.
+_SELECTED = {
+    "ALL_ATTRIBUTES": "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES": "ALL_PROJECTED_ATTRIBUTES",
+    "COUNT": "only the Count",
+}
 
 
 @dataclass(frozen=True)
@@ -92,21 +99,30 @@ def check_limit(limit: int) -> None:
         )
 
 
-def check_select(select: str, projection: str, index_name: str = "") -> bool:
-    """Whether only the count is wanted."""
+def check_select(
+    select: str, projection: str, index_name: str = "", *, query: bool = False
+) -> bool:
+    """Whether only the count is wanted. DynamoDB words these refusals alike for Query
+    and Scan, but wraps Query's in its "1 validation error detected: " envelope."""
     if select and select not in SELECTS:
         raise ValidationException(
             f"1 validation error detected: Value '{select}' at 'select' failed to satisfy "
             "constraint: Member must satisfy enum value set: [" + ", ".join(SELECTS) + "]"
         )
+    envelope = "1 validation error detected: " if query else ""
     if select == "ALL_PROJECTED_ATTRIBUTES" and not index_name:
         raise ValidationException(
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+            f"{envelope}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
         )
-    if projection and select not in ("", "SPECIFIC_ATTRIBUTES"):
+    if projection and select in _SELECTED:
         raise ValidationException(
-            "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
-            f"{select}"
+            f"{envelope}Cannot specify the ProjectionExpression when choosing to get "
+            f"{_SELECTED[select]}"
+        )
+    if select == "SPECIFIC_ATTRIBUTES" and not projection:
+        raise ValidationException(
+            f"{envelope}Must specify the AttributesToGet or ProjectionExpression when "
+            "choosing to get SPECIFIC_ATTRIBUTES"
         )
     return select == "COUNT"
 
@@ -202,9 +218,10 @@ def check_segments(segment: int | None, total: int | None) -> None:
             "parameter TotalSegments is present"
         )
     if not 1 <= total <= 1_000_000:
+        bound = "greater than or equal to 1" if total < 1 else "less than or equal to 1000000"
         raise ValidationException(
             f"1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy "
-            "constraint: Member must have value less than or equal to 1000000"
+            f"constraint: Member must have value {bound}"
         )
     if not 0 <= segment < total:
         raise ValidationException(

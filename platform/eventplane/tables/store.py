@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from eventplane.tables.keys import canonical_value
@@ -21,13 +21,23 @@ Item = dict[str, Any]
 
 
 class PartitionStore:
-    def __init__(self, table: str, partition: int, hash_key: str) -> None:
+    def __init__(
+        self,
+        table: str,
+        partition: int,
+        hash_key: str,
+        weigh: Callable[[Item], int] | None = None,
+    ) -> None:
         self.table = table
         self.partition = partition
         self._hash_key = hash_key
         self._items: dict[str, Item] = {}
         self._by_hash: dict[str, dict[str, Item]] = {}
         self.size_bytes = 0
+        # Tables with LSIs: each item collection's bytes (items and their LSI entries) by
+        # partition-key value, for the 10 GB limit (``item_collections.py``).
+        self._weigh = weigh
+        self._collections: dict[str, int] = {}
         # Versions tell an item written away and back from an unchanged one (a
         # TransactGetItems over several replicas compares two reads): each change takes
         # the next number; every absent item shares the number of the latest delete.
@@ -57,6 +67,20 @@ class PartitionStore:
     def get(self, key: str) -> Item | None:
         return self._items.get(key)
 
+    def collection_bytes(self, hash_canonical: str) -> int:
+        """The committed bytes of one item collection (0 on tables without LSIs)."""
+        return self._collections.get(hash_canonical, 0)
+
+    def _weigh_in(self, item: Item, sign: int) -> None:
+        if self._weigh is None:
+            return
+        hk = canonical_value(item[self._hash_key])
+        total = self._collections.get(hk, 0) + sign * self._weigh(item)
+        if total > 0:
+            self._collections[hk] = total
+        else:
+            self._collections.pop(hk, None)
+
     def version(self, key: str) -> str:
         v = self._versions.get(key)
         return (
@@ -72,7 +96,9 @@ class PartitionStore:
         if old is not None:
             self.size_bytes -= size(old)
             self._unindex(key, old)
+            self._weigh_in(old, -1)
         self._items[key] = item
+        self._weigh_in(item, 1)
         self._by_hash.setdefault(canonical_value(item[self._hash_key]), {})[key] = item
         self.size_bytes += size(item)
         self._index(key, item)
@@ -86,6 +112,7 @@ class PartitionStore:
         self._versions.pop(key, None)
         self.size_bytes -= size(old)
         self._unindex(key, old)
+        self._weigh_in(old, -1)
         hk = canonical_value(old[self._hash_key])
         group = self._by_hash.get(hk)
         if group is not None:

@@ -39,7 +39,7 @@ class StreamSummary:
 class ShardInfo:
     shard_id: str
     starting_sequence_number: str
-    ending_sequence_number: str  # "" while the shard is open (always, here)
+    ending_sequence_number: str  # "" while the shard is open; set once its stream is off
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,11 @@ class StreamsApi:
         topic = naming.table_stream_topic(table.name)
         shards = []
         for p in range(table.partitions):
-            low, _ = await asyncio.to_thread(self._readers.watermarks, topic, p)
-            shards.append(ShardInfo(shard_id(table.created_ms, p), sequence_number(low), ""))
+            low, high = await asyncio.to_thread(self._readers.watermarks, topic, p)
+            # A stream switched off gets no more records: its shards are closed, as
+            # DynamoDB closes them, and end at or after their last record.
+            ending = sequence_number(high - 1) if not enabled and high > low else ""
+            shards.append(ShardInfo(shard_id(table.created_ms, p), sequence_number(low), ending))
         if exclusive_start_shard_id:
             start = partition_of_shard(exclusive_start_shard_id, table.partitions)
             shards = shards[start + 1 :]
@@ -197,5 +200,11 @@ class StreamsApi:
         )
         records = [to_record(rec, offset) for offset, rec in found]
         metrics.STREAM_RECORDS_READ.labels(table.name).inc(len(records))
+        found_stream = table.stream_of(it.label)
+        end = self._readers.ends.get((topic, it.partition))
+        closed = found_stream is not None and not found_stream[1]
+        if closed and end is not None and next_offset >= end:
+            # A closed shard read to its end: no NextShardIterator, as on DynamoDB.
+            return RecordsPage(records, "")
         following = Iterator(it.table, it.label, it.partition, next_offset, self._clock())
         return RecordsPage(records, self._signer.sign(following))

@@ -103,7 +103,12 @@ class TableStreamSource:
             StreamRecord(offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]))
             for offset, rec in found
         ]
-        return StreamBatch(records, max(next_offset, position))
+        following = max(next_offset, position)
+        end = self._engine.readers.ends.get((topic, partition))
+        if end is not None:
+            table = parse_stream_arn(stream_arn)[0]
+            self._engine.stream_lag.read(table, shard, position, following, end)
+        return StreamBatch(records, following)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

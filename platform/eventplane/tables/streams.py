@@ -182,6 +182,8 @@ class StreamReaders:
         self._pool: stdlib_queue.SimpleQueue[Consumer] = stdlib_queue.SimpleQueue()
         self._all: list[Consumer] = []
         self._size = size
+        # Each shard's end (high watermark) as the last read found it: stream lag.
+        self.ends: dict[tuple[str, int], int] = {}
 
     def _take(self) -> Consumer:
         try:
@@ -227,6 +229,7 @@ class StreamReaders:
         out: list[tuple[int, dict[str, Any]]] = []
         try:
             _, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+            self.ends[(topic, partition)] = int(high)
             if offset >= high:
                 return out, offset
             c.assign([TopicPartition(topic, partition, offset)])

@@ -150,7 +150,9 @@ class TableReads:
             else None
         )
         rd.check_limit(req.limit)
-        count_only = rd.check_select(req.select, req.projection_expression, req.index_name)
+        count_only = rd.check_select(
+            req.select, req.projection_expression, req.index_name, query=True
+        )
         if not req.key_condition_expression:
             raise ValidationException(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "

@@ -19,6 +19,7 @@ from typing import Any
 from eventplane.errors import ValidationException
 from eventplane.errors.tables import CancellationReason, TransactionCanceledException
 from eventplane.tables import expressions as ex
+from eventplane.tables import item_collections as ic
 from eventplane.tables import items as it
 from eventplane.tables.expr import ConditionalCheckFailedException, item_size
 from eventplane.tables.model import TableDef
@@ -130,6 +131,14 @@ def transaction_step(steps: list[tuple[it.Located, it.Step]]) -> Any:
                 mine, _ = s(staged)
             except ConditionalCheckFailedException as exc:
                 reasons.append(CancellationReason("ConditionalCheckFailed", exc.message, exc.item))
+                continue
+            except ValidationException as exc:
+                # What only the stored item shows (an update past 400 KB, a path that is
+                # not in it, ADD to a string): DynamoDB cancels with this action's reason.
+                reasons.append(CancellationReason("ValidationError", exc.message))
+                continue
+            if staged.over_collection_limit(changes + mine):
+                reasons.append(CancellationReason("ItemCollectionSizeLimitExceeded", ic.MESSAGE))
                 continue
             reasons.append(CancellationReason("None"))
             changes.extend(mine)

@@ -27,9 +27,11 @@ from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
 from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.errors.tables import ItemCollectionSizeLimitExceededException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
+from eventplane.tables import item_collections as ic
 from eventplane.tables.indexes import type_mismatch
 from eventplane.tables.model import TableDef
 from eventplane.tables.owner import encode_item
@@ -69,9 +71,17 @@ class Change:
 class Staged:
     """What a write sees while it is evaluated: committed items plus earlier staged changes."""
 
-    def __init__(self, read: Callable[[str, int, str], Item | None]) -> None:
+    def __init__(
+        self,
+        read: Callable[[str, int, str], Item | None],
+        collection: Callable[[ic.CollectionKey], int] | None = None,
+        limit: int = ic.DEFAULT_LIMIT_BYTES,
+    ) -> None:
         self._read = read
         self._overlay: dict[tuple[str, int, str], Item | None] = {}
+        self._collection = collection or (lambda _key: 0)
+        self._limit = limit
+        self._grown: dict[ic.CollectionKey, int] = {}
 
     def get(self, table: str, partition: int, key: str) -> Item | None:
         k = (table, partition, key)
@@ -79,9 +89,18 @@ class Staged:
             return self._overlay[k]
         return self._read(table, partition, key)
 
+    def over_collection_limit(self, changes: list[Change]) -> bool:
+        """Whether these changes, after the staged ones, grow an LSI table's item
+        collection past the limit."""
+        return ic.exceeds(self._collection, self._grown, changes, self._limit)
+
     def stage(self, changes: list[Change]) -> None:
         for c in changes:
             self._overlay[(c.table.name, c.partition, c.key)] = c.new
+            grown = None if c.is_token else ic.growth(c.table, c.old, c.new)
+            if grown is not None:
+                key = (c.table.name, c.partition, grown[0])
+                self._grown[key] = self._grown.get(key, 0) + grown[1]
 
 
 Prepare = Callable[[Staged], tuple[list[Change], T]]
@@ -100,9 +119,13 @@ class Writer:
         read: Callable[[str, int, str], Item | None],
         apply: Callable[[list[Change]], None],
         clock: Callable[[], int],
+        *,
+        collection: Callable[[ic.CollectionKey], int] | None = None,
     ) -> None:
         self._settings = settings
         self._read = read
+        self._collection = collection
+        self._collection_limit = ic.limit_bytes()
         self._apply = apply
         self._clock = clock
         self._pending: list[_Pending[Any]] = []
@@ -169,7 +192,7 @@ class Writer:
                         p.future.set_exception(ServiceUnavailable("the write failed; retry"))
 
     async def _write_group(self, group: list[_Pending[Any]]) -> None:
-        staged = Staged(self._read)
+        staged = Staged(self._read, self._collection, self._collection_limit)
         done: list[tuple[_Pending[Any], Any]] = []
         changes: list[Change] = []
         for p in group:
@@ -180,6 +203,8 @@ class Writer:
                 for c in mine:
                     if c.new is not None and c.table.indexes and not c.is_token:
                         type_mismatch(c.table.indexes, c.table.attribute_types, c.new)
+                if staged.over_collection_limit(mine):
+                    raise ItemCollectionSizeLimitExceededException(ic.MESSAGE)
             except EventplaneError as exc:
                 p.future.set_exception(exc)
                 continue

@@ -418,3 +418,38 @@ def test_the_table_stream_fanout_example_runs(fn_server: EventplaneProcess) -> N
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{fn_server.log_tail()}"
     assert "OK: 5 profile changes fanned out" in proc.stdout
     assert "sign-ups counted: 3 (['free', 'free', 'pro'])" in proc.stdout
+
+
+def test_stream_lag_per_shard_shows_what_a_blocked_mapping_has_not_finished(
+    client: Client, res: Resources, tables: Tables, tmp_path: Path, fn_server: EventplaneProcess
+) -> None:
+    """eventplane_table_stream_lag_offsets: a batch failing forever (no retry limit) keeps
+    its shard's three writes unfinished (a record and a transaction marker each); another
+    table's caught-up shard shows 0."""
+    blocked, flowing = tables.make(), tables.make()
+    fn = handler(res, tmp_path, POISON="bad", MODE="raise")
+    for i in range(3):
+        client.tables.put_item(table_of(blocked), {"pk": S(f"k{i}"), "v": S("bad")})
+    client.tables.put_item(table_of(flowing), {"pk": S("k"), "v": S("ok")})
+    stream_mapping(res, blocked, fn, batch_size=10)
+    stream_mapping(res, flowing, fn, batch_size=10)
+
+    def lag(arn: str) -> float | None:
+        (shard,) = client.tables.describe_stream(arn).shards
+        labels = {f'shard="{shard.shard_id}"', f'table="{table_of(arn)}"'}
+        text = urllib.request.urlopen(fn_server.metrics_url, timeout=10).read().decode()
+        for line in text.splitlines():
+            name, _, rest = line.partition("{")
+            if name == "eventplane_table_stream_lag_offsets" and (
+                set(rest.split("}")[0].split(",")) == labels
+            ):
+                return float(line.split()[-1])
+        return None
+
+    def settled() -> bool:
+        got = (lag(blocked), lag(flowing))
+        assert got[0] is not None and got[0] >= 3 and got[1] == 0, got
+        assert any(b["done"] == [] for b in batches(tmp_path))  # the blocked batch ran
+        return True
+
+    eventually(settled, timeout=60)

@@ -329,6 +329,163 @@ def test_scan_and_batch_operations(ddb: Any, make_table: Callable[..., str]) -> 
     assert sorted(i["pk"]["S"] for i in segments) == sorted(i["pk"]["S"] for i in everything)
 
 
+def test_return_values_on_condition_check_failure_on_every_write(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    name = make_table()
+    key = {"pk": {"S": "k"}, "sk": {"N": "1"}}
+    stored = {**key, "v": {"N": "5"}}
+    ddb.put_item(TableName=name, Item=stored)
+    wrong = {"ConditionExpression": "v = :w", "ExpressionAttributeValues": {":w": {"N": "6"}}}
+    writes: dict[str, Callable[..., Any]] = {
+        "put": lambda **kw: ddb.put_item(TableName=name, Item={**key, "v": {"N": "7"}}, **kw),
+        "update": lambda **kw: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET v = :w",
+            **{**kw, "ExpressionAttributeValues": {":w": {"N": "6"}}},
+        ),
+        "delete": lambda **kw: ddb.delete_item(TableName=name, Key=key, **kw),
+    }
+    for action, write in writes.items():
+        for ask, item in (("ALL_OLD", stored), ("NONE", None), (None, None)):
+            extra = {"ReturnValuesOnConditionCheckFailure": ask} if ask else {}
+            with pytest.raises(ddb.exceptions.ConditionalCheckFailedException) as failed:
+                write(**wrong, **extra)
+            assert failed.value.response.get("Item") == item, (action, ask)
+        with pytest.raises(ClientError) as bad:
+            write(**wrong, ReturnValuesOnConditionCheckFailure="ALL_NEW")
+        assert _code(bad) == "ValidationException", action
+        assert "returnValuesOnConditionCheckFailure" in bad.value.response["Error"]["Message"]
+    assert ddb.get_item(TableName=name, Key=key)["Item"] == stored
+
+    # In a transaction each action's reason carries the item only when that action asks.
+    actions: list[dict[str, dict[str, Any]]] = [
+        {"Update": {"TableName": name, "Key": key, "UpdateExpression": "SET v = :w", **wrong}},
+        {"Delete": {"TableName": name, "Key": key, **wrong}},
+    ]
+    for asked, txn_action in enumerate(actions):
+        chosen = {k: dict(v) for k, v in txn_action.items()}
+        chosen[next(iter(chosen))]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        with pytest.raises(ddb.exceptions.TransactionCanceledException) as canceled:
+            ddb.transact_write_items(TransactItems=[chosen])
+        (reason,) = canceled.value.response["CancellationReasons"]
+        assert (reason["Code"], reason.get("Item")) == ("ConditionalCheckFailed", stored), asked
+        with pytest.raises(ddb.exceptions.TransactionCanceledException) as plain:
+            ddb.transact_write_items(TransactItems=[txn_action])
+        assert "Item" not in plain.value.response["CancellationReasons"][0]
+
+
+def test_select_rules_and_their_messages(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}})
+    key = {
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": "a"}},
+    }
+    # DynamoDB wraps Query's refusals in its validation envelope, not Scan's.
+    envelope = "1 validation error detected: "
+    reads: dict[str, tuple[Callable[..., Any], str]] = {
+        "query": (lambda **kw: ddb.query(TableName=name, **key, **kw), envelope),
+        "scan": (lambda **kw: ddb.scan(TableName=name, **kw), ""),
+    }
+    for op, (read, prefix) in reads.items():
+        counted = read(Select="COUNT")
+        assert (counted["Count"], "Items" in counted) == (1, False), op
+        assert read(Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="v")["Items"] == [
+            {"v": {"S": "x"}}
+        ]
+        assert read(Select="ALL_ATTRIBUTES")["Items"][0]["v"] == {"S": "x"}
+        refused = [
+            (
+                {"Select": "SPECIFIC_ATTRIBUTES"},
+                "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                "SPECIFIC_ATTRIBUTES",
+            ),
+            (
+                {"Select": "COUNT", "ProjectionExpression": "v"},
+                "Cannot specify the ProjectionExpression when choosing to get only the Count",
+            ),
+            (
+                {"Select": "ALL_ATTRIBUTES", "ProjectionExpression": "v"},
+                "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES",
+            ),
+            (
+                {"Select": "ALL_PROJECTED_ATTRIBUTES"},
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            ),
+        ]
+        for params, message in refused:
+            with pytest.raises(ClientError) as bad:
+                read(**params)
+            assert _code(bad) == "ValidationException", (op, params)
+            assert bad.value.response["Error"]["Message"] == prefix + message, (op, params)
+
+
+def test_batch_and_transaction_limits(ddb: Any, stack: str, make_table: Callable[..., str]) -> None:
+    name = make_table()
+
+    def key(i: int) -> dict[str, Any]:
+        return {"pk": {"S": "k"}, "sk": {"N": str(i)}}
+
+    def refused(call: Callable[[], Any]) -> str:
+        with pytest.raises(ClientError) as bad:
+            call()
+        assert _code(bad) == "ValidationException"
+        return str(bad.value.response["Error"]["Message"])
+
+    duplicates = "Provided list of item keys contains duplicates"
+    assert (
+        refused(lambda: ddb.batch_get_item(RequestItems={name: {"Keys": [key(1), key(1)]}}))
+        == duplicates
+    )
+    assert (
+        refused(
+            lambda: ddb.batch_write_item(
+                RequestItems={
+                    name: [{"PutRequest": {"Item": key(1)}}, {"DeleteRequest": {"Key": key(1)}}]
+                }
+            )
+        )
+        == duplicates
+    )
+    assert "Too many items requested" in refused(
+        lambda: ddb.batch_get_item(RequestItems={name: {"Keys": [key(i) for i in range(101)]}})
+    )
+    assert "less than or equal to 25" in refused(
+        lambda: ddb.batch_write_item(
+            RequestItems={name: [{"PutRequest": {"Item": key(i)}} for i in range(26)]}
+        )
+    )
+    assert "less than or equal to 100" in refused(
+        lambda: ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": name, "Item": key(i)}} for i in range(101)]
+        )
+    )
+    big = {"S": "x" * 390_000}
+    if stack == "boto3":  # aiohttp refuses a body this large sent as raw bytes
+        assert "4 MB" in refused(
+            lambda: ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": name, "Item": {**key(i), "pad": big}}} for i in range(11)
+                ]
+            )
+        )
+    assert "multiple operations on one item" in refused(
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": key(1)}},
+                {"Delete": {"TableName": name, "Key": key(1)}},
+            ]
+        )
+    )
+    # The largest allowed requests pass.
+    ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": key(i)}} for i in range(25)]})
+    got = ddb.batch_get_item(RequestItems={name: {"Keys": [key(i) for i in range(100)]}})
+    assert len(got["Responses"][name]) == 25 and got["UnprocessedKeys"] == {}
+    assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 25
+
+
 def test_transactions(ddb: Any, make_table: Callable[..., str]) -> None:
     name = make_table(range_key=False)
     ddb.put_item(TableName=name, Item={"pk": {"S": "acct"}, "balance": {"N": "10"}})

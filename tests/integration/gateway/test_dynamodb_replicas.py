@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from eventplane.tables.keys import partition_of
-from eventplane.testing import EventplaneProcess, unique_cluster
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from .conftest import _settings
 from .support import ACCOUNT, KEY, SECRET
@@ -36,6 +36,13 @@ def clients(eventplane_kafka: str) -> Iterator[tuple[Any, Any]]:
         yield boto3.client("dynamodb", **_settings(a)), boto3.client("dynamodb", **_settings(b))
 
 
+def _active(client: Any, name: str) -> bool:
+    try:
+        return bool(client.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE")
+    except client.exceptions.ResourceNotFoundException:
+        return False
+
+
 def test_single_partition_calls_reach_the_owner_through_either_replica(
     clients: tuple[Any, Any],
 ) -> None:
@@ -47,6 +54,8 @@ def test_single_partition_calls_reach_the_owner_through_either_replica(
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    # As on DynamoDB, a table is usable once ACTIVE; here B must first learn of it too.
+    eventually(lambda: _active(cb, name), timeout=60)
     # The items land on every partition; the group gives each replica some of them.
     assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
     try:

@@ -172,6 +172,38 @@ def _complete(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
 
 
+def test_a_stream_switched_off_closes_its_shards(
+    ddb: Any, streams: Any, table: tuple[str, str]
+) -> None:
+    """As DynamoDB closes the shards of a disabled stream: each has an
+    EndingSequenceNumber, and reading one to its end gives no NextShardIterator, so a
+    consumer knows it is done; the stream's records stay readable."""
+    name, arn = table
+    for i in range(4):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}})
+    open_shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    assert all("EndingSequenceNumber" not in s["SequenceNumberRange"] for s in open_shards)
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    described = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert described["StreamStatus"] == "DISABLED"
+    keys = []
+    for shard in described["Shards"]:
+        span = shard["SequenceNumberRange"]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        pages = 0
+        while iterator:
+            pages += 1
+            assert pages < 50, "a closed shard never ended"
+            page = streams.get_records(ShardIterator=iterator)
+            for r in page["Records"]:
+                assert int(r["dynamodb"]["SequenceNumber"]) <= int(span["EndingSequenceNumber"])
+                keys.append(r["dynamodb"]["Keys"]["pk"]["S"])
+            iterator = page.get("NextShardIterator")
+    assert sorted(keys) == [f"k{i}" for i in range(4)]
+
+
 def test_stream_errors(streams: Any, table: tuple[str, str]) -> None:
     name, arn = table
     with pytest.raises(streams.exceptions.ResourceNotFoundException):

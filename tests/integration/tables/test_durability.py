@@ -1,4 +1,5 @@
-"""Two replicas sharing a table's partitions, and a SIGKILL of one of them under writes.
+"""Two replicas sharing a table's partitions, and a SIGKILL of one of them under writes;
+a broker restart under writes.
 
 Each writer thread increments its own item with a conditional put (n = k only if
 n was k-1), so every acknowledged change is known exactly. After the kill and a
@@ -15,9 +16,11 @@ from typing import Any
 import pytest
 
 from eventplane.client import Client
+from eventplane.config import load_settings
 from eventplane.errors import EventplaneError
-from eventplane.tables.errors import ConditionalCheckFailedException
-from eventplane.testing import EventplaneProcess, eventually, retrying, unique_cluster
+from eventplane.kafka.local import LocalKafka
+from eventplane.tables.errors import ConditionalCheckFailedException, TransactionCanceledException
+from eventplane.testing import EventplaneProcess, eventually, free_port, retrying, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -148,3 +151,150 @@ def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: s
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_broker_restart_loses_and_duplicates_no_change() -> None:
+    """The broker (its own, on a free port) stops and starts again between conditional
+    increments: the server reconnects, every acknowledged change is in the table and in
+    the stream exactly once, in order per item."""
+    broker = LocalKafka.from_settings(load_settings({}), free_port())
+    broker.start(fresh=True)
+    server = EventplaneProcess(broker.bootstrap, roles="tables").start()
+    name = f"brk-{uuid.uuid4().hex[:10]}"
+    items = [f"item-{i}" for i in range(4)]
+    try:
+        with server.client(timeout=15) as client:
+            desc = client.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_AND_OLD_IMAGES",
+                partitions=2,
+            )
+            for k in range(1, 4):
+                for pk in items:
+                    _increment(client, name, pk, k)
+            broker.stop()
+            broker.start()
+            for k in range(4, 7):
+                for pk in items:
+                    _increment(client, name, pk, k)
+            for pk in items:
+                got = retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))
+                assert got is not None and got["n"]["N"] == "6", (pk, got)
+            changes: dict[str, list[int]] = {pk: [] for pk in items}
+            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
+                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
+                    int(r["dynamodb"]["NewImage"]["n"]["N"])
+                )
+            assert changes == {pk: [1, 2, 3, 4, 5, 6] for pk in items}
+    finally:
+        server.stop()
+        broker.stop()
+
+
+def _both(client: Client, table: str, keys: list[str], k: int) -> None:
+    """One transaction setting n = k on every key if each is at k-1; a retry after a lost
+    answer finds its own transaction applied (every item at k) and stops."""
+
+    def action(pk: str) -> dict[str, Any]:
+        cond = "attribute_not_exists(pk)" if k == 1 else "n = :prev"
+        values = {":k": {"N": str(k)}, **({} if k == 1 else {":prev": {"N": str(k - 1)}})}
+        return {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": "SET n = :k",
+                "ConditionExpression": cond,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    attempts = 0
+
+    def send() -> None:
+        nonlocal attempts
+        attempts += 1
+        client.tables.transact_write_items([action(pk) for pk in keys])
+
+    while True:
+        try:
+            retrying(send)
+            return
+        except TransactionCanceledException:
+            got = [
+                retrying(lambda pk=pk: client.tables.get_item(table, {"pk": {"S": pk}}))
+                for pk in keys
+            ]
+            assert attempts > 1 and all(g is not None and g["n"]["N"] == str(k) for g in got)
+            return
+        except EventplaneError as exc:
+            if not exc.retriable:
+                raise
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_mid_transaction_applies_all_of_it_or_nothing(eventplane_kafka: str) -> None:
+    """Transactions over items on every partition while the only replica is SIGKILLed and
+    restarted: the items always agree, and the stream holds each transaction's changes
+    exactly once for every item."""
+    server = EventplaneProcess(eventplane_kafka, roles="tables", cluster=unique_cluster())
+    server.start()
+    name = f"txk-{uuid.uuid4().hex[:10]}"
+    keys = [f"item-{i}" for i in range(8)]  # over the table's 4 partitions
+    try:
+        with server.client(timeout=15) as client:
+            desc = client.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_IMAGE",
+                partitions=4,
+            )
+            acked = 0
+            stop = threading.Event()
+            errors: list[BaseException] = []
+
+            def writer() -> None:
+                nonlocal acked
+                try:
+                    k = 1
+                    while not stop.is_set():
+                        _both(client, name, keys, k)
+                        acked = k
+                        k += 1
+                except BaseException as exc:  # surfaced by the main thread
+                    errors.append(exc)
+
+            def progressed(base: int, by: int) -> bool:
+                assert not errors, errors
+                return acked >= base + by
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            try:
+                eventually(lambda: progressed(0, 5), timeout=60)
+                for _ in range(2):
+                    server.kill()  # mid-transaction: the writer sends one after another
+                    before = acked
+                    server.restart()
+                    eventually(lambda b=before: progressed(b, 3), timeout=120)
+            finally:
+                stop.set()
+                thread.join(120)
+            assert not errors, errors
+            items = [
+                retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))
+                for pk in keys
+            ]
+            values = {int(i["n"]["N"]) for i in items}
+            assert values == {acked}, values
+            changes: dict[str, list[int]] = {pk: [] for pk in keys}
+            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
+                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
+                    int(r["dynamodb"]["NewImage"]["n"]["N"])
+                )
+            assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
+    finally:
+        server.stop()

@@ -7,8 +7,12 @@ The server is the only replica of its own cluster, because the last test kills i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,8 @@ from eventplane.client import Client
 from eventplane.errors import EventplaneError, ValidationException
 from eventplane.errors.tables import IdempotentParameterMismatchException
 from eventplane.testing import EventplaneProcess, retrying, unique_cluster
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "table_idempotency" / "run.py"
 
 pytestmark = pytest.mark.integration
 
@@ -134,6 +140,26 @@ def test_a_cancelled_transaction_does_not_spend_its_token(ep: Client) -> None:
     assert cancelled.value.code == "TransactionCanceledException"
     ep.tables.put_item(table, {"pk": {"S": "once"}})
     ep.tables.transact_write_items(guarded, client_request_token=token)  # now it applies
+
+
+def test_the_processed_requests_example_applies_each_request_once(
+    server: EventplaneProcess,
+) -> None:
+    """examples/table_idempotency/run.py, as a user runs it: retried requests are skipped."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTPLANE_")}
+    env["EVENTPLANE_ENDPOINT"] = server.endpoint
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.count("duplicate, skipped") == 2
+    assert "balances: {'alice': 125, 'bob': 55}" in proc.stdout
+    assert "OK: 6 requests, 4 applied once each" in proc.stdout
 
 
 def test_the_token_survives_a_sigkill_of_the_replica(server: EventplaneProcess, ep: Client) -> None:

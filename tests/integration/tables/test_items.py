@@ -162,6 +162,13 @@ def test_scan_pages_limit_segments_and_1mb(client: Client, make_table: Callable[
     assert sum(len(s) for s in segments) == 30
     with pytest.raises(ValidationException, match="Segment"):
         client.tables.scan(name, segment=3, total_segments=3)
+    with pytest.raises(ValidationException, match="must have value greater than or equal to 1"):
+        client.tables.scan(name, segment=0, total_segments=0)
+    with pytest.raises(ValidationException, match="TotalSegments parameter is required"):
+        client.tables.scan(name, segment=1)
+    # A Limit above what 1 MB holds: the page still ends at 1 MB.
+    capped = client.tables.scan(name, limit=20)
+    assert capped.scanned_count == 11 and capped.last_evaluated_key is not None
 
 
 def test_plain_python_table(client: Client, make_table: Callable[..., Any]) -> None:

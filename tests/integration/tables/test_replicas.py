@@ -317,6 +317,9 @@ def test_transact_get_over_both_replicas_is_a_snapshot_under_writes(
         writer.join(30)
     assert not failures, failures
     assert snapshots > 0, f"every read conflicted ({conflicts})"
+    # B served every call: each conflict it answered is counted once for the table.
+    counted = [_metric(r, "eventplane_table_transaction_conflicts_total", name) for r in replicas]
+    assert counted == [0, conflicts], (counted, conflicts)
 
 
 def test_item_gauges_count_each_partition_once_across_replicas(

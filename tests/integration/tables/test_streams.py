@@ -104,3 +104,26 @@ def test_table_without_stream_has_none(client: Client, make_table: Callable[...,
     t = make_table(view=None)
     assert t.latest_stream_arn == "" and not t.stream_enabled
     assert client.tables.list_streams(t.table_name) == []
+
+
+def test_get_records_pages_stop_at_1_mb_and_1000_records(
+    client: Client, make_table: Callable[..., Any]
+) -> None:
+    t = make_table(view="NEW_IMAGE", partitions=1)
+    big = "x" * 200_000
+    for i in range(8):  # 8 x 200 KB of new images: more than one 1 MB page
+        client.tables.put_item(t.table_name, {"pk": S(f"k{i}"), "pad": S(big)})
+    arn = t.latest_stream_arn
+    shard = client.tables.describe_stream(arn).shards[0].shard_id
+    it = client.tables.get_shard_iterator(arn, shard, "TRIM_HORIZON")
+    pages = []
+    while True:
+        page = client.tables.get_records(it, limit=1000)
+        if not page.records:
+            break
+        pages.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in page.records])
+        it = page.next_shard_iterator
+    assert len(pages) >= 2 and all(len(p) <= 6 for p in pages), pages
+    assert [k for p in pages for k in p] == [f"k{i}" for i in range(8)]
+    with pytest.raises(ValidationException, match="less than or equal to 1000"):
+        client.tables.get_records(it, limit=1001)

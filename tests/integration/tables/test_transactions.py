@@ -114,3 +114,36 @@ def test_condition_check_with_old_item_and_validation(
                 {"Delete": {"TableName": name, "Key": {"pk": S("j")}}},
             ]
         )
+
+
+def test_what_only_the_stored_item_shows_cancels_with_a_validation_error(
+    client: Client, make_table: Callable[..., Any]
+) -> None:
+    """An update that would take an item past 400 KB, or ADD a number to a string: the
+    transaction is canceled with ValidationError as that action's reason, nothing written."""
+    name = make_table(view=None).table_name
+    client.tables.put_item(name, {"pk": S("big"), "pad": S("x" * 300_000), "s": S("text")})
+    cases = [
+        ("SET more = :v", {":v": S("y" * 200_000)}, "Item size to update has exceeded"),
+        ("ADD s :v", {":v": N("1")}, "incorrect data type"),
+    ]
+    for update, values, message in cases:
+        with pytest.raises(TransactionCanceledException) as info:
+            client.tables.transact_write_items(
+                [
+                    {"Put": {"TableName": name, "Item": {"pk": S("other")}}},
+                    {
+                        "Update": {
+                            "TableName": name,
+                            "Key": {"pk": S("big")},
+                            "UpdateExpression": update,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
+            )
+        reasons = info.value.cancellation_reasons
+        assert [r.code for r in reasons] == ["None", "ValidationError"], update
+        assert message in reasons[1].message, reasons[1].message
+        assert client.tables.get_item(name, {"pk": S("other")}) is None
+    assert set(client.tables.get_item(name, {"pk": S("big")}) or {}) == {"pk", "pad", "s"}

@@ -26,7 +26,7 @@ def _records(client: Client, arn: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for shard in client.tables.describe_stream(arn).shards:
         it = client.tables.get_shard_iterator(arn, shard.shard_id, "TRIM_HORIZON")
-        while True:
+        while it:  # a closed shard (its stream switched off) ends: no next iterator
             page = client.tables.get_records(it)
             if not page.records:
                 break

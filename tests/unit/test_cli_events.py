@@ -229,6 +229,23 @@ def test_describe_and_list_rules(fake: FakeEvents, run: Any) -> None:
     }
 
 
+def test_rules_by_target_and_tags(fake: FakeEvents, run: Any) -> None:
+    fake.responses["ListRuleNamesByTarget"] = pb.ListRuleNamesByTargetResponse(
+        rule_names=["a", "b"]
+    )
+    assert run("rules-by-target", QUEUE_ARN, "--bus", "orders") == (0, "a\nb\n", "")
+    req = fake.only("ListRuleNamesByTarget")
+    assert (req.target_arn, req.event_bus_name) == (QUEUE_ARN, "orders")
+    assert run("tag", BUS_ARN, "team=shop", "env=dev")[0] == 0
+    assert dict(fake.calls[-1][1].tags) == {"team": "shop", "env": "dev"}
+    assert run("untag", BUS_ARN, "env")[0] == 0
+    assert list(fake.calls[-1][1].tag_keys) == ["env"]
+    fake.responses["ListTagsForResource"] = pb.ListBusResourceTagsResponse(tags={"team": "shop"})
+    assert run("tags", BUS_ARN) == (0, "team=shop\n", "")
+    assert run("put-rule", "big", "--pattern", "{}", "--tag", "cost=42")[0] == 0
+    assert dict(fake.calls[-1][1].tags) == {"cost": "42"}
+
+
 def test_delete_enable_disable_rule(fake: FakeEvents, run: Any) -> None:
     assert run("delete-rule", "big", "--bus", "orders", "--force") == (
         0,
@@ -714,6 +731,10 @@ EVERY_COMMAND = [
     ["put-rule", "big", "--pattern", "{}"],
     ["describe-rule", "big"],
     ["list-rules"],
+    ["rules-by-target", QUEUE_ARN],
+    ["tag", BUS_ARN, "team=shop"],
+    ["untag", BUS_ARN, "team"],
+    ["tags", BUS_ARN],
     ["delete-rule", "big"],
     ["enable-rule", "big"],
     ["disable-rule", "big"],

@@ -420,6 +420,17 @@ REQUESTS: list[tuple[Callable[[EventsClient], Any], str, dict[str, Any]]] = [
         {"schema_name": "order", "version": 0},
     ),
     (lambda c: c.delete_schema("order"), "DeleteSchema", {"schema_name": "order"}),
+    (
+        lambda c: c.tag_resource(BUS_ARN, {"team": "shop"}),
+        "TagResource",
+        {"resource_arn": BUS_ARN, "tags": {"team": "shop"}},
+    ),
+    (
+        lambda c: c.untag_resource(BUS_ARN, ["team"]),
+        "UntagResource",
+        {"resource_arn": BUS_ARN, "tag_keys": ["team"]},
+    ),
+    (lambda c: c.list_tags_for_resource(BUS_ARN), "ListTagsForResource", {"resource_arn": BUS_ARN}),
 ]
 
 
@@ -431,7 +442,11 @@ def test_request_fields(
     req = fake.only(rpc)
     for name, value in fields.items():
         got = getattr(req, name)
-        assert (list(got) if name in ("ids", "filter_arns") else got) == value, name
+        if name in ("ids", "filter_arns", "tag_keys"):
+            got = list(got)
+        elif name == "tags":
+            got = dict(got)
+        assert got == value, name
 
 
 def test_every_rpc_has_a_request_case() -> None:
@@ -444,6 +459,7 @@ def test_every_rpc_has_a_request_case() -> None:
         "ListEventBuses",
         "ListRules",
         "ListTargetsByRule",
+        "ListRuleNamesByTarget",
         "ListArchives",
         "ListReplays",
         "ListSchemas",
@@ -613,6 +629,14 @@ LISTS: list[tuple[Callable[[EventsClient], Any], str, Any, str, Callable[[int], 
         lambda n: replay(f"r{n}"),
     ),
     (
+        lambda c: c.list_rule_names_by_target(QUEUE_ARN, event_bus_name="orders"),
+        "ListRuleNamesByTarget",
+        pb.ListRuleNamesByTargetResponse,
+        "rule_names",
+        lambda n: f"r{n}",
+        lambda n: f"r{n}",
+    ),
+    (
         lambda c: c.list_schemas(name_prefix="o"),
         "ListSchemas",
         pb.ListSchemasResponse,
@@ -627,6 +651,7 @@ LIST_FILTERS = {
     "ListEventBuses": {"name_prefix": "or"},
     "ListRules": {"event_bus_name": "orders", "name_prefix": "b"},
     "ListTargetsByRule": {"rule": "big", "event_bus_name": "orders"},
+    "ListRuleNamesByTarget": {"target_arn": QUEUE_ARN, "event_bus_name": "orders"},
     "ListArchives": {"name_prefix": "o", "event_source_arn": "orders"},
     "ListReplays": {"name_prefix": "a", "state": "RUNNING", "event_source_arn": "orders-all"},
     "ListSchemas": {"name_prefix": "o"},

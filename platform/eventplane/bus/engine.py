@@ -55,6 +55,7 @@ from eventplane.bus.models import (
     rule_key,
     validate_name,
 )
+from eventplane.bus.tagging import BusTags, check_tags
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
     EventplaneError,
@@ -89,6 +90,7 @@ class BusEngine:
         self._spread = itertools.count()
         self.compiled = CompiledViews(self)
         self.writer = TargetWriter(ctx.registry)
+        self.tags = BusTags(ctx.registry)
         self.deliveries = DeliveryWorker(
             ctx.settings, ctx.producer, self.writer, self._target, instance_id=ctx.instance_id
         )
@@ -174,7 +176,13 @@ class BusEngine:
             raise not_found("Event bus", name)
         return BusDef.from_resource(r)
 
-    async def create_bus(self, name: str, description: str, schema_validation: bool) -> BusDef:
+    async def create_bus(
+        self,
+        name: str,
+        description: str,
+        schema_validation: bool,
+        tags: Mapping[str, str] | None = None,
+    ) -> BusDef:
         bus_name_from_ref(name, "Name")
         if name.startswith("arn:") or not name:
             raise ValidationException("Name must be a bus name, not an ARN")
@@ -186,10 +194,11 @@ class BusEngine:
                 "the / character."
             )
         _check_description(description)
+        checked = check_tags(tags or {})
         if self.registry.get(BUS, name) is not None:
             raise ResourceAlreadyExists(f"Event bus {name} already exists.")
         await self._create_bus_topic(name)
-        bus = BusDef(name, description, schema_validation)
+        bus = BusDef(name, description, schema_validation, tags=checked)
         r = await asyncio.to_thread(self.registry.put, BUS, name, bus.to_spec())
         _log.info("event bus created", bus=name)
         return BusDef.from_resource(r)
@@ -287,7 +296,10 @@ class BusEngine:
         schedule_expression: str,
         state: str,
         description: str,
+        tags: Mapping[str, str] | None = None,
     ) -> RuleDef:
+        """Create or replace a rule; ``tags`` count only when it is created (EventBridge
+        ignores them on an update: TagResource and UntagResource change them)."""
         bus = self.bus(bus_ref)
         validate_name(name, "Name")
         _check_description(description)
@@ -305,6 +317,7 @@ class BusEngine:
                 f"1 validation error detected: Value '{state}' at 'state' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [ENABLED, DISABLED]"
             )
+        checked = check_tags(tags or {})
         found = self.registry.get(RULE, rule_key(bus.name, name))
         existing = self.compiled.rule(found) if found is not None else None
         since = 0
@@ -323,6 +336,7 @@ class BusEngine:
             targets=existing.targets if existing is not None else (),
             schedule_since_ms=since,
             min_rate_seconds=self.ctx.settings.schedule_min_rate_seconds,
+            tags=existing.tags if existing is not None else checked,
         )
         await self._save_rule(rule)
         return rule

@@ -68,6 +68,14 @@ def _rule(r: RuleDef) -> s.Rule:
     )
 
 
+def _tags(tags: Sequence[s.Tag]) -> dict[str, str]:
+    """A request's tags as a mapping (a key given twice keeps its last value)."""
+    for t in tags:
+        if not t.key:
+            raise ValidationException("Tags are not valid: a tag key is 1 to 128 characters long.")
+    return {t.key: t.value for t in tags}
+
+
 def _target(t: TargetDef) -> s.Target:
     transformer = None
     if t.input_transformer is not None:
@@ -124,7 +132,7 @@ class BusOperations:
     # --- buses ------------------------------------------------------------------------------
     async def create_event_bus(self, req: s.CreateEventBusRequest) -> s.CreateEventBusResult:
         bus = await self.engine.create_bus(
-            require(req.name, "Name"), req.description, req.schema_validation
+            require(req.name, "Name"), req.description, req.schema_validation, _tags(req.tags)
         )
         return s.CreateEventBusResult(bus.arn, bus.description)
 
@@ -176,6 +184,7 @@ class BusOperations:
             req.schedule_expression,
             req.state,
             req.description,
+            _tags(req.tags),
         )
         return s.PutRuleResult(rule.arn)
 
@@ -186,6 +195,16 @@ class BusOperations:
         rules = self.engine.rules(req.event_bus_name, req.name_prefix)
         items, token = page(rules, req.next_token, req.limit)
         return s.ListRulesResult([_rule(r) for r in items], token)
+
+    async def list_rule_names_by_target(
+        self, req: s.ListRuleNamesByTargetRequest
+    ) -> s.ListRuleNamesByTargetResult:
+        """The rules on the bus with a target whose ARN is ``target_arn``, by name."""
+        arn = require(req.target_arn, "TargetArn")
+        rules = self.engine.rules(req.event_bus_name)
+        names = sorted(r.name for r in rules if any(t.arn == arn for t in r.targets))
+        items, token = page(names, req.next_token, req.limit)
+        return s.ListRuleNamesByTargetResult(list(items), token)
 
     async def delete_rule(self, req: s.DeleteRuleRequest) -> s.NoResult:
         try:
@@ -224,6 +243,31 @@ class BusOperations:
         rule = self.engine.rule(req.event_bus_name, require(req.rule, "Rule"))
         items, token = page(rule.targets, req.next_token, req.limit)
         return s.ListTargetsByRuleResult([_target(t) for t in items], token)
+
+    # --- tags -------------------------------------------------------------------------------
+    async def tag_resource(self, req: s.TagResourceRequest) -> s.NoResult:
+        """Add tags to a bus or rule, overwriting the value of a key it already has."""
+        arn = require(req.resource_arn, "ResourceARN")
+        if not req.tags:
+            raise MissingParameter("The request must contain the parameter Tags.")
+        await self.engine.tags.tag(arn, _tags(req.tags))
+        return s.NoResult()
+
+    async def untag_resource(self, req: s.UntagResourceRequest) -> s.NoResult:
+        """Remove tags from a bus or rule by key; a key it does not have is ignored."""
+        arn = require(req.resource_arn, "ResourceARN")
+        if not req.tag_keys:
+            raise MissingParameter("The request must contain the parameter TagKeys.")
+        await self.engine.tags.untag(arn, list(req.tag_keys))
+        return s.NoResult()
+
+    async def list_tags_for_resource(
+        self, req: s.ListTagsForResourceRequest
+    ) -> s.ListTagsForResourceResult:
+        tags = self.engine.tags.tags(require(req.resource_arn, "ResourceARN"))
+        return s.ListTagsForResourceResult(
+            [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        )
 
     # --- events -----------------------------------------------------------------------------
     async def put_events(self, req: s.PutEventsRequest) -> s.PutEventsResult:

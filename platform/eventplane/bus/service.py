@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from typing import TypeAlias
 
 import grpc
@@ -143,6 +144,10 @@ def _schema(s: SchemaDef, version: int = 0) -> pb.Schema:
     )
 
 
+def _tags(tags: Mapping[str, str]) -> list[s.Tag]:
+    return [s.Tag(k, v) for k, v in tags.items()]
+
+
 def _event_time(ms: int) -> dt.datetime:
     """An entry's Time (epoch milliseconds on the wire) as the core takes it."""
     try:
@@ -164,7 +169,9 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
         self, request: pb.CreateEventBusRequest, context: Ctx
     ) -> pb.CreateEventBusResponse:
         result = await self.ops.create_event_bus(
-            s.CreateEventBusRequest(request.name, request.description, request.schema_validation)
+            s.CreateEventBusRequest(
+                request.name, request.description, request.schema_validation, _tags(request.tags)
+            )
         )
         return pb.CreateEventBusResponse(event_bus_arn=result.event_bus_arn)
 
@@ -238,6 +245,7 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
                 schedule_expression=request.schedule_expression,
                 state=request.state,
                 description=request.description,
+                tags=_tags(request.tags),
             )
         )
         return pb.PutRuleResponse(rule_arn=result.rule_arn)
@@ -278,6 +286,41 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
     ) -> pb.DisableRuleResponse:
         await self.ops.disable_rule(s.DisableRuleRequest(request.name, request.event_bus_name))
         return pb.DisableRuleResponse()
+
+    async def ListRuleNamesByTarget(
+        self, request: pb.ListRuleNamesByTargetRequest, context: Ctx
+    ) -> pb.ListRuleNamesByTargetResponse:
+        result = await self.ops.list_rule_names_by_target(
+            s.ListRuleNamesByTargetRequest(
+                request.target_arn, request.event_bus_name, request.next_token, request.limit
+            )
+        )
+        return pb.ListRuleNamesByTargetResponse(
+            rule_names=result.rule_names, next_token=result.next_token
+        )
+
+    # --- tags -------------------------------------------------------------------------------
+    async def TagResource(
+        self, request: pb.TagBusResourceRequest, context: Ctx
+    ) -> pb.TagBusResourceResponse:
+        await self.ops.tag_resource(s.TagResourceRequest(request.resource_arn, _tags(request.tags)))
+        return pb.TagBusResourceResponse()
+
+    async def UntagResource(
+        self, request: pb.UntagBusResourceRequest, context: Ctx
+    ) -> pb.UntagBusResourceResponse:
+        await self.ops.untag_resource(
+            s.UntagResourceRequest(request.resource_arn, list(request.tag_keys))
+        )
+        return pb.UntagBusResourceResponse()
+
+    async def ListTagsForResource(
+        self, request: pb.ListBusResourceTagsRequest, context: Ctx
+    ) -> pb.ListBusResourceTagsResponse:
+        result = await self.ops.list_tags_for_resource(
+            s.ListTagsForResourceRequest(request.resource_arn)
+        )
+        return pb.ListBusResourceTagsResponse(tags={t["Key"]: t["Value"] for t in result.tags})
 
     # --- targets ----------------------------------------------------------------------------
     async def PutTargets(

@@ -97,6 +97,39 @@ class ListTargetsByRuleResult:
     next_token: str = ""
 
 
+# --- tags -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tag:
+    key: str = ""
+    value: str = ""
+
+
+@dataclass
+class TagResourceRequest:
+    resource_arn: str = ""
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class UntagResourceRequest:
+    resource_arn: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListTagsForResourceRequest:
+    resource_arn: str = ""
+
+
+@dataclass
+class ListTagsForResourceResult:
+    # {"Key": ..., "Value": ...} in EventBridge's spelling: a Mapping's "" is a value it
+    # holds (Value may be empty), where a dataclass's "" would mean absent.
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
 # --- buses ------------------------------------------------------------------------------------
 
 
@@ -117,6 +150,7 @@ class CreateEventBusRequest:
     name: str = ""
     description: str = ""
     schema_validation: bool = False
+    tags: list[Tag] = field(default_factory=list)
 
 
 @dataclass
@@ -214,6 +248,7 @@ class PutRuleRequest:
     schedule_expression: str = ""
     state: str = ""
     description: str = ""
+    tags: list[Tag] = field(default_factory=list)  # on creation only
 
 
 @dataclass
@@ -241,6 +276,20 @@ class ListRulesRequest:
 @dataclass
 class ListRulesResult:
     rules: list[Rule]
+    next_token: str = ""
+
+
+@dataclass
+class ListRuleNamesByTargetRequest:
+    target_arn: str = ""
+    event_bus_name: str = ""
+    next_token: str = ""
+    limit: int = 0
+
+
+@dataclass
+class ListRuleNamesByTargetResult:
+    rule_names: list[str]
     next_token: str = ""
 
 

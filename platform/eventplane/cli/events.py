@@ -9,6 +9,8 @@
     eventplane events put-events --bus orders --source shop --detail-type OrderPlaced \\
         --detail '{"total": 250}'
     eventplane events test-pattern --pattern @pattern.json --event @event.json && echo match
+    eventplane events tag arn:aws:events:local:000000000000:event-bus/orders team=shop
+    eventplane events rules-by-target arn:aws:sqs:local:000000000000:big-orders --bus orders
     eventplane events start-replay again --archive orders-all \\
         --start 2024-05-01T00:00:00Z --end 1714600000000
 
@@ -161,6 +163,7 @@ def cmd_put_rule(args: argparse.Namespace) -> int:
             state="DISABLED" if args.disabled else "ENABLED",
             description=args.description,
             event_bus_name=args.bus,
+            tags=dict(args.tag),
         )
     _report(args, {"rule_arn": arn}, arn)
     return 0
@@ -180,6 +183,16 @@ def cmd_list_rules(args: argparse.Namespace) -> int:
         return f"{r.name}  {r.state}  {what}"
 
     return _cli.listing(args, "rules", rules, line)
+
+
+def cmd_rules_by_target(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        names = ep.events.list_rule_names_by_target(args.target_arn, event_bus_name=args.bus)
+    if args.json:
+        _emit_json({"rule_names": names})
+    else:
+        print("\n".join(names) or "no rules")
+    return 0
 
 
 def cmd_delete_rule(args: argparse.Namespace) -> int:
@@ -351,6 +364,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     def prefix(p: argparse.ArgumentParser) -> None:
         p.add_argument("--prefix", help="only names that start with this")
 
+    def tag_option(p: argparse.ArgumentParser, help_text: str) -> None:
+        p.add_argument(
+            "--tag",
+            action="append",
+            type=_key_value,
+            default=[],
+            metavar="KEY=VALUE",
+            help=help_text,
+        )
+
     # buses
     p = action("create-bus", cmd_create_bus, "create an event bus (prints its ARN)")
     p.add_argument("name")
@@ -360,14 +383,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="reject events whose detail does not fit their registered schema",
     )
-    p.add_argument(
-        "--tag",
-        action="append",
-        type=_key_value,
-        default=[],
-        metavar="KEY=VALUE",
-        help="repeatable",
-    )
+    tag_option(p, "repeatable")
     p = action("describe-bus", cmd_describe_bus, "show a bus")
     p.add_argument("name", nargs="?", help=_BUS_HELP)
     p = action("list-buses", cmd_list_buses, "list buses")
@@ -393,6 +409,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", metavar="EXPR", help="rate(5 minutes) or cron(...)")
     p.add_argument("--disabled", action="store_true", help="create the rule disabled")
     p.add_argument("--description")
+    tag_option(p, "repeatable; only when the rule is created (then: tag/untag)")
     bus(p)
     for name, func, text in (
         ("describe-rule", cmd_describe_rule, "show a rule"),
@@ -409,6 +426,17 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = action("list-rules", cmd_list_rules, "list a bus's rules")
     prefix(p)
     bus(p)
+    p = action("rules-by-target", cmd_rules_by_target, "list the rules with a given target")
+    p.add_argument("target_arn", metavar="TARGET_ARN")
+    bus(p)
+    _cli.tag_commands(
+        action,
+        "resource",
+        "bus or rule ARN",
+        lambda ep, ref, tags: ep.events.tag_resource(ref, tags),
+        lambda ep, ref, keys: ep.events.untag_resource(ref, keys),
+        lambda ep, ref: ep.events.list_tags_for_resource(ref),
+    )
 
     # targets
     p = action("put-targets", cmd_put_targets, "add or replace targets of a rule")

@@ -305,6 +305,63 @@ class AsyncEventsClient(ArchiveCalls, SchemaCalls):
         req = pb.DisableRuleRequest(name=name, event_bus_name=event_bus_name or "")
         await self._call(self._stub.DisableRule, req, self._timeout)
 
+    async def list_rule_names_by_target(
+        self, target_arn: str, *, event_bus_name: str | None = None
+    ) -> list[str]:
+        """The names of the rules on one bus (None: ``default``) that have a target with
+        the ARN ``target_arn``; follows all pages.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when the bus does not exist.
+        """
+
+        async def page(token: str | None) -> Page[str]:
+            req = pb.ListRuleNamesByTargetRequest(
+                target_arn=target_arn, event_bus_name=event_bus_name or "", next_token=token or ""
+            )
+            r = await self._call(self._stub.ListRuleNamesByTarget, req, self._timeout)
+            return list(r.rule_names), r.next_token or None
+
+        return await every_page(page)
+
+    # --- tags --------------------------------------------------------------------------
+
+    async def tag_resource(self, resource_arn: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a bus or rule, overwriting the value of a key it already has.
+
+        Args:
+            resource_arn: the bus's or rule's ARN.
+            tags: keys of 1-128 characters (case-sensitive, not starting with ``aws:``)
+                to values of up to 256 characters; a resource holds at most 50 tags.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when no bus or rule has that
+                ARN; ``ValidationException`` when a tag or their number breaks a limit.
+        """
+        req = pb.TagBusResourceRequest(resource_arn=resource_arn, tags=dict(tags))
+        await self._call(self._stub.TagResource, req, self._timeout)
+
+    async def untag_resource(self, resource_arn: str, tag_keys: Iterable[str]) -> None:
+        """Remove tags from a bus or rule; a key it does not have is ignored.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when no bus or rule has that ARN.
+        """
+        if isinstance(tag_keys, str):  # list("team") would remove t, e, a and m
+            raise TypeError("tag_keys must be an iterable of keys, not one string")
+        req = pb.UntagBusResourceRequest(resource_arn=resource_arn, tag_keys=list(tag_keys))
+        await self._call(self._stub.UntagResource, req, self._timeout)
+
+    async def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
+        """The tags of a bus or rule.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when no bus or rule has that ARN.
+        """
+        req = pb.ListBusResourceTagsRequest(resource_arn=resource_arn)
+        r = await self._call(self._stub.ListTagsForResource, req, self._timeout)
+        return dict(r.tags)
+
     # --- targets -----------------------------------------------------------------------
 
     async def put_targets(
@@ -438,6 +495,10 @@ class EventsClient(BlockingFacade[AsyncEventsClient]):
     delete_rule = blocking(AsyncEventsClient.delete_rule)
     enable_rule = blocking(AsyncEventsClient.enable_rule)
     disable_rule = blocking(AsyncEventsClient.disable_rule)
+    list_rule_names_by_target = blocking(AsyncEventsClient.list_rule_names_by_target)
+    tag_resource = blocking(AsyncEventsClient.tag_resource)
+    untag_resource = blocking(AsyncEventsClient.untag_resource)
+    list_tags_for_resource = blocking(AsyncEventsClient.list_tags_for_resource)
     put_targets = blocking(AsyncEventsClient.put_targets)
     remove_targets = blocking(AsyncEventsClient.remove_targets)
     list_targets_by_rule = blocking(AsyncEventsClient.list_targets_by_rule)

@@ -206,6 +206,29 @@ class AsyncTopicsClient(ServiceCore):
         )
         return str((await self._call(self._stub.Subscribe, req, self._timeout)).subscription_arn)
 
+    async def confirm_subscription(
+        self, topic_arn: str, token: str, *, authenticate_on_unsubscribe: bool | None = None
+    ) -> str:
+        """Confirm an http/https subscription with the ``Token`` of the
+        SubscriptionConfirmation message its endpoint received.
+
+        eventplane delivers to such a subscription from the start, so confirming it
+        changes nothing; it answers as SNS does, for endpoints written for SNS.
+
+        Returns:
+            The subscription's ARN.
+
+        Raises:
+            EventplaneError: ``NotFound`` when the topic does not exist;
+                ``InvalidParameter`` when no subscription of the topic got that token.
+        """
+        flag = "" if authenticate_on_unsubscribe is None else str(authenticate_on_unsubscribe)
+        req = pb.ConfirmSubscriptionRequest(
+            topic_arn=topic_arn, token=token, authenticate_on_unsubscribe=flag.lower()
+        )
+        resp = await self._call(self._stub.ConfirmSubscription, req, self._timeout)
+        return str(resp.subscription_arn)
+
     async def unsubscribe(self, subscription_arn: str) -> None:
         """Delete a subscription; messages published from now on no longer reach it.
 
@@ -362,6 +385,7 @@ class TopicsClient(BlockingFacade[AsyncTopicsClient]):
     untag_resource = blocking(AsyncTopicsClient.untag_resource)
     list_tags_for_resource = blocking(AsyncTopicsClient.list_tags_for_resource)
     subscribe = blocking(AsyncTopicsClient.subscribe)
+    confirm_subscription = blocking(AsyncTopicsClient.confirm_subscription)
     unsubscribe = blocking(AsyncTopicsClient.unsubscribe)
     list_subscriptions = blocking(AsyncTopicsClient.list_subscriptions)
     list_subscriptions_by_topic = blocking(AsyncTopicsClient.list_subscriptions_by_topic)

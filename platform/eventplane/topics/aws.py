@@ -3,7 +3,7 @@
 Registered by the fanout component under ``ctx.extras["gateway.bindings"]["sns"]``;
 it imports nothing of the gateway. Each SNS action maps by name onto a
 ``TopicOperations`` method and its request shape; an action with no method (SMS,
-platform applications, ConfirmSubscription, tags, ...) has no handler, so the
+platform applications, ...) has no handler, so the
 gateway answers it as unsupported.
 """
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
+import secrets
 import time
 import uuid
 from collections.abc import Mapping
@@ -29,7 +31,7 @@ from eventplane.topics.attributes import (
 from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
 from eventplane.topics.errors import InvalidParameter, NotFound, TagLimitExceeded
-from eventplane.topics.http_worker import HttpWorkers
+from eventplane.topics.http_worker import Confirmations, HttpWorkers
 from eventplane.topics.models import (
     SUBSCRIPTION,
     TOPIC,
@@ -66,6 +68,7 @@ class TopicEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dispatcher = FanoutDispatcher(ctx.settings, ctx.registry, instance_id=ctx.instance_id)
         self.http = HttpWorkers(ctx.settings, ctx.registry, ctx.producer)
+        self._confirmations = Confirmations()
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -76,6 +79,7 @@ class TopicEngine:
         self.http.reconcile()
 
     async def stop(self) -> None:
+        self._confirmations.cancel()
         await asyncio.to_thread(self.http.close)
         await asyncio.to_thread(self.dispatcher.close)
 
@@ -163,12 +167,32 @@ class TopicEngine:
                     )
                 return sub
         # A UUID in its usual 8-4-4-4-12 form ends an SNS subscription ARN.
-        sub = SubscriptionDef(topic.name, str(uuid.uuid4()), config)
+        http = config.protocol in ("http", "https")
+        token = secrets.token_hex(64) if http else ""
+        sub = SubscriptionDef(topic.name, str(uuid.uuid4()), config, token)
         await self._save(sub, config)
+        if http:
+            self._confirmations.send(sub)
         return sub
 
+    def confirm(self, topic: TopicDef, token: str) -> SubscriptionDef:
+        """The subscription of ``topic`` whose SubscriptionConfirmation carried ``token``.
+
+        http/https subscriptions deliver from the start (eventplane confirms them itself),
+        so confirming one changes nothing and may be repeated.
+
+        Raises:
+            InvalidParameter: no subscription of the topic was sent that token.
+        """
+        for sub in self.subscriptions(topic.name):
+            if sub.token and hmac.compare_digest(sub.token, token):
+                return sub
+        raise InvalidParameter("Invalid parameter: Token")
+
     async def _save(self, sub: SubscriptionDef, config: SubscriptionConfig) -> None:
-        spec = {"topic": sub.topic, "id": sub.sub_id, "config": config.to_spec()}
+        spec: dict[str, Any] = {"topic": sub.topic, "id": sub.sub_id, "config": config.to_spec()}
+        if sub.token:
+            spec["token"] = sub.token
         await asyncio.to_thread(self.registry.put, SUBSCRIPTION, sub.key, spec)
 
     async def unsubscribe(self, sub: SubscriptionDef) -> None:

@@ -229,6 +229,33 @@ def unsubscribe_url(subscription_arn: str) -> str:
     return f"eventplane://topics/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
 
 
+def subscribe_url(topic_arn: str, token: str) -> str:
+    return f"eventplane://topics/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
+
+
+def subscription_confirmation(
+    *, message_id: str, topic_arn: str, token: str, timestamp_ms: int
+) -> str:
+    """The SubscriptionConfirmation message SNS POSTs to a new http/https endpoint: its
+    ``Token`` is what ConfirmSubscription takes. Laid out like ``notification``."""
+    document = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": message_id,
+        "Token": token,
+        "TopicArn": topic_arn,
+        "Message": (
+            f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the "
+            "subscription, visit the SubscribeURL included in this message."
+        ),
+        "SubscribeURL": subscribe_url(topic_arn, token),
+        "Timestamp": _timestamp(timestamp_ms),
+        "SignatureVersion": SIGNATURE_VERSION,
+        "Signature": UNSIGNED,
+        "SigningCertURL": UNSIGNED_CERT_URL,
+    }
+    return json.dumps(document, indent=2, separators=(",", " : "), ensure_ascii=False)
+
+
 def notification(
     *,
     message_id: str,
@@ -286,10 +313,14 @@ def http_headers(
     subscription_arn: str,
     raw: bool,
     content_type: str = DEFAULT_CONTENT_TYPE,
+    message_type: str = "Notification",
 ) -> dict[str, str]:
-    """The headers of a notification POST; ``content_type`` comes from the delivery policy."""
-    return {
-        "x-amz-sns-message-type": "Notification",
+    """The headers of a notification POST; ``content_type`` comes from the delivery policy.
+
+    A SubscriptionConfirmation (``message_type``) names no subscription, as in SNS.
+    """
+    headers = {
+        "x-amz-sns-message-type": message_type,
         "x-amz-sns-message-id": message_id,
         "x-amz-sns-topic-arn": topic_arn,
         "x-amz-sns-subscription-arn": subscription_arn,
@@ -297,3 +328,6 @@ def http_headers(
         "Content-Type": content_type,
         "User-Agent": USER_AGENT,
     }
+    if message_type != "Notification":
+        del headers["x-amz-sns-subscription-arn"], headers["x-amz-sns-rawdelivery"]
+    return headers

@@ -31,8 +31,8 @@ from eventplane.registry import Registry
 from eventplane.topics import metrics
 from eventplane.topics.attributes import topic_arn
 from eventplane.topics.dispatcher import matches
-from eventplane.topics.envelope import http_headers, notification
-from eventplane.topics.http_delivery import RetryPolicy, deliver
+from eventplane.topics.envelope import http_headers, notification, subscription_confirmation
+from eventplane.topics.http_delivery import RetryPolicy, deliver, post
 from eventplane.topics.models import (
     SUBSCRIPTION,
     TOPIC,
@@ -88,6 +88,48 @@ class HttpWorkers:
     def topic(self, name: str) -> TopicDef | None:
         r = self._registry.get(TOPIC, name)
         return TopicDef.from_resource(r) if r is not None else None
+
+
+class Confirmations:
+    """POSTs a new http/https subscription's SubscriptionConfirmation message, once.
+
+    eventplane delivers to the subscription whether or not it is confirmed, so this is a
+    courtesy to endpoints written for SNS (they read the Token and call
+    ConfirmSubscription): one attempt, on the event loop, not retried.
+    """
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def send(self, sub: SubscriptionDef) -> None:
+        task = asyncio.get_running_loop().create_task(self._post(sub))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def cancel(self) -> None:
+        for task in list(self._pending):
+            task.cancel()
+
+    @staticmethod
+    async def _post(sub: SubscriptionDef) -> None:
+        message_id = str(uuid.uuid4())
+        topic = topic_arn(sub.topic)
+        body = subscription_confirmation(
+            message_id=message_id,
+            topic_arn=topic,
+            token=sub.token,
+            timestamp_ms=int(time.time() * 1000),
+        )
+        headers = http_headers(
+            message_id=message_id,
+            topic_arn=topic,
+            subscription_arn=sub.arn,
+            raw=False,
+            message_type="SubscriptionConfirmation",
+        )
+        status = await post(sub.config.endpoint, body, headers)
+        if not 200 <= status < 300:
+            _log.info("subscription confirmation not accepted", subscription=sub.arn, status=status)
 
 
 class _Worker:

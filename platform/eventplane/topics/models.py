@@ -61,6 +61,9 @@ class SubscriptionDef:
     topic: str
     sub_id: str
     config: SubscriptionConfig
+    # http/https: the Token of the SubscriptionConfirmation message sent to the endpoint,
+    # which ConfirmSubscription takes; "" for other protocols.
+    token: str = ""
 
     @property
     def key(self) -> str:
@@ -73,7 +76,10 @@ class SubscriptionDef:
     @staticmethod
     def from_resource(r: Resource) -> SubscriptionDef:
         return SubscriptionDef(
-            r.spec["topic"], r.spec["id"], SubscriptionConfig.from_spec(r.spec["config"])
+            r.spec["topic"],
+            r.spec["id"],
+            SubscriptionConfig.from_spec(r.spec["config"]),
+            r.spec.get("token", ""),
         )
 
 

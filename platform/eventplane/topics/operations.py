@@ -131,7 +131,7 @@ class TopicOperations:
     ) -> s.ListTagsForResourceResult:
         topic = self._tagged(req.resource_arn)
         return s.ListTagsForResourceResult(
-            tags=[s.Tag(key=k, value=v) for k, v in sorted(topic.tags.items())]
+            tags=[{"Key": k, "Value": v} for k, v in sorted(topic.tags.items())]
         )
 
     # --- subscriptions --------------------------------------------------------------------------
@@ -144,6 +144,16 @@ class TopicOperations:
             req.attributes,
         )
         return s.SubscribeResult(subscription_arn=sub.arn)
+
+    async def confirm_subscription(
+        self, req: s.ConfirmSubscriptionRequest
+    ) -> s.ConfirmSubscriptionResult:
+        """The subscription whose SubscriptionConfirmation message carried ``token``."""
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        token = _require(req.token, "Token")
+        if req.authenticate_on_unsubscribe not in ("", "true", "false"):
+            raise InvalidParameter("Invalid parameter: AuthenticateOnUnsubscribe")
+        return s.ConfirmSubscriptionResult(self.engine.confirm(topic, token).arn)
 
     async def unsubscribe(self, req: s.UnsubscribeRequest) -> s.UnsubscribeResult:
         arn = _require(req.subscription_arn, "SubscriptionArn")

@@ -120,7 +120,7 @@ class TopicsService(topics_pb2_grpc.TopicsServicer):
         result = await self.ops.list_tags_for_resource(
             s.ListTagsForResourceRequest(resource_arn=request.resource_arn)
         )
-        return pb.ListTagsForResourceResponse(tags={t.key: t.value for t in result.tags})
+        return pb.ListTagsForResourceResponse(tags={t["Key"]: t["Value"] for t in result.tags})
 
     async def Subscribe(self, request: pb.SubscribeRequest, context: Ctx) -> pb.SubscribeResponse:
         result = await self.ops.subscribe(
@@ -132,6 +132,16 @@ class TopicsService(topics_pb2_grpc.TopicsServicer):
             )
         )
         return pb.SubscribeResponse(subscription_arn=result.subscription_arn)
+
+    async def ConfirmSubscription(
+        self, request: pb.ConfirmSubscriptionRequest, context: Ctx
+    ) -> pb.ConfirmSubscriptionResponse:
+        result = await self.ops.confirm_subscription(
+            s.ConfirmSubscriptionRequest(
+                request.topic_arn, request.token, request.authenticate_on_unsubscribe
+            )
+        )
+        return pb.ConfirmSubscriptionResponse(subscription_arn=result.subscription_arn)
 
     async def Unsubscribe(
         self, request: pb.UnsubscribeRequest, context: Ctx

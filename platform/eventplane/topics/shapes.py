@@ -124,7 +124,9 @@ class ListTagsForResourceRequest:
 
 @dataclass
 class ListTagsForResourceResult:
-    tags: list[Tag] = field(default_factory=list)
+    # {"Key": ..., "Value": ...} in SNS's spelling: a Mapping's "" is a value it holds (a
+    # tag's Value may be empty), where a dataclass's "" would mean absent.
+    tags: list[dict[str, str]] = field(default_factory=list)
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -141,6 +143,18 @@ class SubscribeRequest:
 
 @dataclass
 class SubscribeResult:
+    subscription_arn: str
+
+
+@dataclass
+class ConfirmSubscriptionRequest:
+    topic_arn: str = ""
+    token: str = ""
+    authenticate_on_unsubscribe: str = ""
+
+
+@dataclass
+class ConfirmSubscriptionResult:
     subscription_arn: str
 
 

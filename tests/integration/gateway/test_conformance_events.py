@@ -115,3 +115,140 @@ def test_test_event_pattern_needs_the_mandatory_event_fields(
     assert "resources" in r["Error"]["Message"]
     with gateway.client() as c, pytest.raises(ValidationException):
         c.events.test_event_pattern(pattern, without)
+
+
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    r = exc.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def _tags(events: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+
+
+def test_buses_and_rules_keep_their_tags(events: Any, gateway: EventplaneProcess) -> None:
+    # TagResource: "In EventBridge, rules and event buses can be tagged"; a new key is
+    # appended, a key it already has gets the new value. CreateEventBus and PutRule take Tags.
+    name = f"gw-{uuid.uuid4().hex[:8]}"
+    bus_arn = events.create_event_bus(Name=name, Tags=[{"Key": "team", "Value": "shop"}])[
+        "EventBusArn"
+    ]
+    try:
+        rule_arn = events.put_rule(
+            Name=name,
+            EventBusName=name,
+            EventPattern='{"source": ["gw.tags"]}',
+            Tags=[{"Key": "cost", "Value": "42"}],
+        )["RuleArn"]
+        assert _tags(events, bus_arn) == {"team": "shop"}
+        assert _tags(events, rule_arn) == {"cost": "42"}
+        events.tag_resource(
+            ResourceARN=bus_arn,
+            Tags=[{"Key": "team", "Value": "ops"}, {"Key": "Env", "Value": ""}],
+        )
+        assert _tags(events, bus_arn) == {"team": "ops", "Env": ""}
+        events.untag_resource(ResourceARN=bus_arn, TagKeys=["team", "not-there"])
+        assert _tags(events, bus_arn) == {"Env": ""}
+        # PutRule on an existing rule leaves its tags alone (TagResource changes them), and
+        # a bus's other updates keep its tags.
+        events.put_rule(
+            Name=name,
+            EventBusName=name,
+            EventPattern='{"source": ["gw.tags2"]}',
+            Tags=[{"Key": "ignored", "Value": "x"}],
+        )
+        events.update_event_bus(Name=name, Description="changed")
+        assert _tags(events, rule_arn) == {"cost": "42"}
+        assert _tags(events, bus_arn) == {"Env": ""}
+        with gateway.client() as c:
+            c.events.tag_resource(rule_arn, {"via": "grpc"})
+            assert c.events.list_tags_for_resource(rule_arn) == {"cost": "42", "via": "grpc"}
+        events.delete_rule(Name=name, EventBusName=name)
+        with pytest.raises(ClientError) as gone:
+            events.list_tags_for_resource(ResourceARN=rule_arn)
+        assert _code(gone) == ("ResourceNotFoundException", 400)
+    finally:
+        events.delete_event_bus(Name=name)
+
+
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        ([{"Key": f"k{i}", "Value": "v"} for i in range(51)], "at most 50 tags"),
+        ([{"Key": "aws:team", "Value": "v"}], "aws: prefix"),
+        ([{"Key": "k" * 129, "Value": "v"}], "1 to 128"),
+        ([{"Key": "k", "Value": "v" * 257}], "at most 256"),
+    ],
+    ids=["51-tags", "aws-prefix", "long-key", "long-value"],
+)
+def test_tags_out_of_limits_are_refused(
+    events: Any, tags: list[dict[str, str]], problem: str
+) -> None:
+    bus_arn = events.describe_event_bus()["Arn"]
+    before = _tags(events, bus_arn)
+    with pytest.raises(ClientError) as exc:
+        events.tag_resource(ResourceARN=bus_arn, Tags=tags)
+    assert _code(exc) == ("ValidationException", 400)
+    assert problem in exc.value.response["Error"]["Message"]
+    assert _tags(events, bus_arn) == before
+    name = f"gw-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as created:
+        events.create_event_bus(Name=name, Tags=tags)
+    assert _code(created) == ("ValidationException", 400)
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_event_bus(Name=name)
+
+
+def test_tags_of_an_unknown_resource_are_not_found(events: Any) -> None:
+    # TagResource, UntagResource, ListTagsForResource: ResourceNotFoundException, "An
+    # entity that you specified does not exist."
+    missing = [
+        f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/gw-never-{uuid.uuid4().hex[:8]}",
+        f"arn:aws:events:us-east-1:{ACCOUNT}:rule/gw-never-{uuid.uuid4().hex[:8]}",
+        f"arn:aws:sqs:us-east-1:{ACCOUNT}:not-an-eventbridge-resource",
+    ]
+    calls = (
+        lambda arn: events.list_tags_for_resource(ResourceARN=arn),
+        lambda arn: events.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda arn: events.untag_resource(ResourceARN=arn, TagKeys=["k"]),
+    )
+    for arn in missing:
+        for call in calls:
+            with pytest.raises(ClientError) as exc:
+                call(arn)
+            assert _code(exc) == ("ResourceNotFoundException", 400), arn
+
+
+def test_list_rule_names_by_target_pages_through_a_bus(
+    events: Any, gateway: EventplaneProcess
+) -> None:
+    # ListRuleNamesByTarget: the rules of one bus (default when omitted) that have the
+    # target; Limit and NextToken page; an unknown bus is ResourceNotFoundException.
+    name = f"gw-{uuid.uuid4().hex[:8]}"
+    target = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}"
+    other = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{name}-other"
+    events.create_event_bus(Name=name)
+    rules = [f"{name}-{i}" for i in range(3)]
+    try:
+        for i, rule in enumerate([*rules, f"{name}-x"]):
+            events.put_rule(Name=rule, EventBusName=name, EventPattern='{"source": ["gw"]}')
+            arns = [other] if i == 3 else [target, other] if i == 1 else [target]
+            targets = [{"Id": f"t{n}", "Arn": a} for n, a in enumerate(arns)]
+            events.put_targets(Rule=rule, EventBusName=name, Targets=targets)
+        first = events.list_rule_names_by_target(TargetArn=target, EventBusName=name, Limit=2)
+        assert first["RuleNames"] == rules[:2] and first["NextToken"]
+        rest = events.list_rule_names_by_target(
+            TargetArn=target, EventBusName=name, Limit=2, NextToken=first["NextToken"]
+        )
+        assert rest["RuleNames"] == rules[2:] and "NextToken" not in rest
+        # The default bus has none of them.
+        assert events.list_rule_names_by_target(TargetArn=target)["RuleNames"] == []
+        with gateway.client() as c:
+            assert c.events.list_rule_names_by_target(target, event_bus_name=name) == rules
+        with pytest.raises(ClientError) as missing:
+            events.list_rule_names_by_target(TargetArn=target, EventBusName=f"{name}-never")
+        assert _code(missing) == ("ResourceNotFoundException", 400)
+    finally:
+        for rule in [*rules, f"{name}-x"]:
+            events.delete_rule(Name=rule, EventBusName=name, Force=True)
+        events.delete_event_bus(Name=name)

@@ -4,15 +4,17 @@ we got wrong, through boto3 (query protocol) and the gRPC door."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from eventplane.errors import EventplaneError
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, eventually
 from eventplane.topics.errors import InvalidParameter
 
 from .support import ACCOUNT
@@ -131,3 +133,77 @@ def test_subjects_are_utf8_text_without_line_breaks(
     assert "Subject" in broken.value.response["Error"]["Message"]
     with gateway.client() as c, pytest.raises(InvalidParameter):
         c.topics.publish(topic, "m", subject="bell\x07")
+
+
+class _Confirmations(BaseHTTPRequestHandler):
+    """Keeps the SubscriptionConfirmation messages it is sent (in ``received``)."""
+
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        if self.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation":
+            self.received.append(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def http_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    handler = type("Handler", (_Confirmations,), {"received": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sns", handler.received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_confirm_subscription_takes_the_token_sent_to_the_endpoint(
+    sns: Any,
+    make_topic: Callable[..., str],
+    gateway: EventplaneProcess,
+    http_endpoint: tuple[str, list[dict[str, Any]]],
+) -> None:
+    # ConfirmSubscription: "Verifies an endpoint owner's intent to receive messages by
+    # validating the token sent to the endpoint by an earlier Subscribe action. If the
+    # token is valid, the action [...] returns its Amazon Resource Name (ARN)."
+    url, received = http_endpoint
+    topic = make_topic()
+    sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)["SubscriptionArn"]
+    (message,) = eventually(lambda: list(received), timeout=30)
+    assert (message["Type"], message["TopicArn"]) == ("SubscriptionConfirmation", topic)
+    token = message["Token"]
+    confirmed = sns.confirm_subscription(
+        TopicArn=topic, Token=token, AuthenticateOnUnsubscribe="true"
+    )
+    assert confirmed["SubscriptionArn"] == sub
+    with gateway.client() as c:
+        assert c.topics.confirm_subscription(topic, token) == sub
+    # A token this topic never sent: InvalidParameter; a topic that does not exist: NotFound.
+    with pytest.raises(ClientError) as bad:
+        sns.confirm_subscription(TopicArn=topic, Token="f" * 128)
+    r = bad.value.response
+    assert (r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InvalidParameter",
+        400,
+    )
+    assert isinstance(bad.value, sns.exceptions.InvalidParameterException)
+    never = f"arn:aws:sns:us-east-1:{ACCOUNT}:gw-never-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.confirm_subscription(TopicArn=never, Token=token)
+    with gateway.client() as c, pytest.raises(InvalidParameter):
+        c.topics.confirm_subscription(topic, "f" * 128)
+
+
+def test_an_empty_tag_value_is_listed(sns: Any, make_topic: Callable[..., str]) -> None:
+    # Tag Value: "Length Constraints: Minimum length of 0."
+    topic = make_topic()
+    sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "empty", "Value": ""}])
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "empty", "Value": ""}]

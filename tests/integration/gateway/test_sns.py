@@ -240,7 +240,7 @@ def test_errors_come_as_sns_gives_them(sns: Any, make_topic: Callable[..., str])
 
     # A modeled action eventplane does not serve: SNS's InvalidAction, and the server goes on.
     with pytest.raises(ClientError) as unsupported:
-        sns.confirm_subscription(TopicArn=topic, Token="t")
+        sns.get_sms_attributes()
     code, status, message = error(unsupported)
-    assert (code, status) == ("InvalidAction", 400) and "ConfirmSubscription" in message
+    assert (code, status) == ("InvalidAction", 400) and "GetSMSAttributes" in message
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic

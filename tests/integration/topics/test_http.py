@@ -13,15 +13,18 @@ from typing import Any
 import pytest
 
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+from eventplane.topics.errors import InvalidParameter
 
 pytestmark = pytest.mark.integration
 
 
 class Endpoint:
-    """Records every POST per path; answers per the path's plan."""
+    """Records every notification POST per path, answering per the path's plan; a
+    SubscriptionConfirmation goes to ``confirmations`` instead and is answered 200."""
 
     def __init__(self) -> None:
         self.requests: dict[str, list[dict[str, Any]]] = {}
+        self.confirmations: dict[str, list[dict[str, Any]]] = {}
         self.fail_first: dict[str, int] = {}  # path -> how many attempts get a 500
         self.delay: dict[str, float] = {}  # path -> seconds before answering
         self.lock = threading.Lock()
@@ -30,6 +33,15 @@ class Endpoint:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                if self.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation":
+                    with endpoint.lock:
+                        endpoint.confirmations.setdefault(self.path, []).append(
+                            {"body": body, "headers": dict(self.headers)}
+                        )
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with endpoint.lock:
                     seen = endpoint.requests.setdefault(self.path, [])
                     seen.append({"body": body, "headers": dict(self.headers), "at": time.time()})
@@ -53,6 +65,10 @@ class Endpoint:
     def got(self, path: str) -> list[dict[str, Any]]:
         with self.lock:
             return list(self.requests.get(path, []))
+
+    def confirmations_of(self, path: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.confirmations.get(path, []))
 
 
 @pytest.fixture
@@ -136,3 +152,30 @@ def test_a_slow_endpoint_does_not_delay_queue_subscribers(
     # The queue had it while the slow endpoint was still busy answering.
     (post,) = eventually(lambda: endpoint.got("/slow"), timeout=30)
     assert "done" not in post or post["done"] > received_at
+
+
+def test_a_new_subscription_is_sent_the_token_confirm_subscription_takes(
+    fast_retries: EventplaneProcess, endpoint: Endpoint
+) -> None:
+    with fast_retries.client() as c:
+        topic = c.topics.create_topic(f"confirm-{uuid.uuid4().hex[:8]}")
+        sub = c.topics.subscribe(topic, "http", endpoint.url("/confirm"))
+        (sent,) = eventually(lambda: endpoint.confirmations_of("/confirm"), timeout=30)
+        message = json.loads(sent["body"])
+        assert message["Type"] == "SubscriptionConfirmation"
+        assert message["TopicArn"] == topic == sent["headers"]["x-amz-sns-topic-arn"]
+        assert f"Token={message['Token']}" in message["SubscribeURL"]
+        assert c.topics.confirm_subscription(topic, message["Token"]) == sub
+        # Confirmed already (eventplane delivers from the start): confirming again is fine.
+        assert c.topics.confirm_subscription(topic, message["Token"]) == sub
+        # Subscribing the same endpoint again sends nothing new and keeps the token.
+        assert c.topics.subscribe(topic, "http", endpoint.url("/confirm")) == sub
+        other = c.topics.create_topic(f"confirm-other-{uuid.uuid4().hex[:8]}")
+        with pytest.raises(InvalidParameter):
+            c.topics.confirm_subscription(other, message["Token"])  # not that topic's
+        with pytest.raises(InvalidParameter):
+            c.topics.confirm_subscription(topic, "0" * 128)
+        c.topics.unsubscribe(sub)
+        with pytest.raises(InvalidParameter):
+            c.topics.confirm_subscription(topic, message["Token"])
+    assert len(endpoint.confirmations_of("/confirm")) == 1

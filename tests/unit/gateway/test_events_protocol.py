@@ -115,7 +115,9 @@ def test_every_served_action_has_a_shape_and_a_core_method() -> None:
             "DisableRule",
             "EnableRule",
             "ListEventBuses",
+            "ListRuleNamesByTarget",
             "ListRules",
+            "ListTagsForResource",
             "ListTargetsByRule",
             "PutEvents",
             "PutPermission",
@@ -123,7 +125,9 @@ def test_every_served_action_has_a_shape_and_a_core_method() -> None:
             "PutTargets",
             "RemovePermission",
             "RemoveTargets",
+            "TagResource",
             "TestEventPattern",
+            "UntagResource",
             "UpdateEventBus",
         ]
     )

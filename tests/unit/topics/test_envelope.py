@@ -20,6 +20,7 @@ from eventplane.topics.envelope import (
     http_headers,
     message_for_protocol,
     notification,
+    subscription_confirmation,
     validate_publish,
 )
 from eventplane.topics.errors import InvalidParameter, ParameterValueInvalid
@@ -356,3 +357,27 @@ def test_fifo_id_format(parameter: str, value: str) -> None:
     with raises(InvalidParameter, f"Invalid parameter: {parameter}", "1 to 128"):
         publish(fifo=True, group_id=group_id, dedup_id=dedup_id)
     publish(fifo=True, group_id="x" * 128, dedup_id="!#$%&'()*+,-./:;<=>?@[]^_`{|}~")
+
+
+def test_subscription_confirmation_carries_the_token() -> None:
+    text = subscription_confirmation(
+        message_id="m", topic_arn=TOPIC, token="abc", timestamp_ms=1_700_000_000_123
+    )
+    document = json.loads(text)
+    assert list(document)[:4] == ["Type", "MessageId", "Token", "TopicArn"]
+    assert (document["Type"], document["Token"], document["TopicArn"]) == (
+        "SubscriptionConfirmation",
+        "abc",
+        TOPIC,
+    )
+    assert document["SubscribeURL"].endswith(f"TopicArn={TOPIC}&Token=abc")
+    assert document["Timestamp"] == "2023-11-14T22:13:20.123Z"
+    headers = http_headers(
+        message_id="m",
+        topic_arn=TOPIC,
+        subscription_arn=SUB,
+        raw=False,
+        message_type="SubscriptionConfirmation",
+    )
+    assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    assert "x-amz-sns-subscription-arn" not in headers

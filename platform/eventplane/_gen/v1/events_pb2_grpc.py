@@ -100,6 +100,26 @@ class EventBusesStub:
                 request_serializer=eventplane_dot_v1_dot_events__pb2.DisableRuleRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_events__pb2.DisableRuleResponse.FromString,
                 _registered_method=True)
+        self.ListRuleNamesByTarget = channel.unary_unary(
+                '/eventplane.v1.EventBuses/ListRuleNamesByTarget',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetResponse.FromString,
+                _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/eventplane.v1.EventBuses/TagResource',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.TagBusResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.TagBusResourceResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/eventplane.v1.EventBuses/UntagResource',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.UntagBusResourceRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.UntagBusResourceResponse.FromString,
+                _registered_method=True)
+        self.ListTagsForResource = channel.unary_unary(
+                '/eventplane.v1.EventBuses/ListTagsForResource',
+                request_serializer=eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsResponse.FromString,
+                _registered_method=True)
         self.PutTargets = channel.unary_unary(
                 '/eventplane.v1.EventBuses/PutTargets',
                 request_serializer=eventplane_dot_v1_dot_events__pb2.PutTargetsRequest.SerializeToString,
@@ -274,6 +294,32 @@ class EventBusesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DisableRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRuleNamesByTarget(self, request, context):
+        """The rules on a bus with a target of the given ARN.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TagResource(self, request, context):
+        """Tags of a bus or rule, named by its ARN (at most 50; `aws:` keys are reserved).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTagsForResource(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -460,6 +506,26 @@ def add_EventBusesServicer_to_server(servicer, server):
                     servicer.DisableRule,
                     request_deserializer=eventplane_dot_v1_dot_events__pb2.DisableRuleRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_events__pb2.DisableRuleResponse.SerializeToString,
+            ),
+            'ListRuleNamesByTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuleNamesByTarget,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.TagBusResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.TagBusResourceResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.UntagBusResourceRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.UntagBusResourceResponse.SerializeToString,
+            ),
+            'ListTagsForResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTagsForResource,
+                    request_deserializer=eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsResponse.SerializeToString,
             ),
             'PutTargets': grpc.unary_unary_rpc_method_handler(
                     servicer.PutTargets,
@@ -908,6 +974,114 @@ class EventBuses:
             '/eventplane.v1.EventBuses/DisableRule',
             eventplane_dot_v1_dot_events__pb2.DisableRuleRequest.SerializeToString,
             eventplane_dot_v1_dot_events__pb2.DisableRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuleNamesByTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/ListRuleNamesByTarget',
+            eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.ListRuleNamesByTargetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/TagResource',
+            eventplane_dot_v1_dot_events__pb2.TagBusResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.TagBusResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/UntagResource',
+            eventplane_dot_v1_dot_events__pb2.UntagBusResourceRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.UntagBusResourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTagsForResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.EventBuses/ListTagsForResource',
+            eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsRequest.SerializeToString,
+            eventplane_dot_v1_dot_events__pb2.ListBusResourceTagsResponse.FromString,
             options,
             channel_credentials,
             insecure,

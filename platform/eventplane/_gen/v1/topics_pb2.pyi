@@ -524,6 +524,51 @@ class SubscribeResponse(_message.Message):
 Global___SubscribeResponse: _TypeAlias = SubscribeResponse  # noqa: Y015
 
 @_typing.final
+class ConfirmSubscriptionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOPIC_ARN_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    AUTHENTICATE_ON_UNSUBSCRIBE_FIELD_NUMBER: _builtins.int
+    topic_arn: _builtins.str
+    token: _builtins.str
+    authenticate_on_unsubscribe: _builtins.str
+    """"true" or "false" (accepted, not enforced)"""
+    def __init__(
+        self,
+        *,
+        topic_arn: _builtins.str = ...,
+        token: _builtins.str = ...,
+        authenticate_on_unsubscribe: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authenticate_on_unsubscribe", b"authenticate_on_unsubscribe", "token", b"token", "topic_arn", b"topic_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmSubscriptionRequest: _TypeAlias = ConfirmSubscriptionRequest  # noqa: Y015
+
+@_typing.final
+class ConfirmSubscriptionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBSCRIPTION_ARN_FIELD_NUMBER: _builtins.int
+    subscription_arn: _builtins.str
+    def __init__(
+        self,
+        *,
+        subscription_arn: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["subscription_arn", b"subscription_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmSubscriptionResponse: _TypeAlias = ConfirmSubscriptionResponse  # noqa: Y015
+
+@_typing.final
 class UnsubscribeRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

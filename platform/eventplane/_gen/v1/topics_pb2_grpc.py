@@ -80,6 +80,11 @@ class TopicsStub:
                 request_serializer=eventplane_dot_v1_dot_topics__pb2.SubscribeRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_topics__pb2.SubscribeResponse.FromString,
                 _registered_method=True)
+        self.ConfirmSubscription = channel.unary_unary(
+                '/eventplane.v1.Topics/ConfirmSubscription',
+                request_serializer=eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionResponse.FromString,
+                _registered_method=True)
         self.Unsubscribe = channel.unary_unary(
                 '/eventplane.v1.Topics/Unsubscribe',
                 request_serializer=eventplane_dot_v1_dot_topics__pb2.UnsubscribeRequest.SerializeToString,
@@ -174,6 +179,14 @@ class TopicsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfirmSubscription(self, request, context):
+        """Confirm an http/https subscription with the Token of the SubscriptionConfirmation
+        message eventplane POSTed to its endpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Unsubscribe(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -263,6 +276,11 @@ def add_TopicsServicer_to_server(servicer, server):
                     servicer.Subscribe,
                     request_deserializer=eventplane_dot_v1_dot_topics__pb2.SubscribeRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_topics__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'ConfirmSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmSubscription,
+                    request_deserializer=eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionResponse.SerializeToString,
             ),
             'Unsubscribe': grpc.unary_unary_rpc_method_handler(
                     servicer.Unsubscribe,
@@ -543,6 +561,33 @@ class Topics:
             '/eventplane.v1.Topics/Subscribe',
             eventplane_dot_v1_dot_topics__pb2.SubscribeRequest.SerializeToString,
             eventplane_dot_v1_dot_topics__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Topics/ConfirmSubscription',
+            eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionRequest.SerializeToString,
+            eventplane_dot_v1_dot_topics__pb2.ConfirmSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

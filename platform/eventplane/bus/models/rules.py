@@ -36,6 +36,8 @@ class BusDef:
     # The resource-based policy (PutPermission) as JSON text; "" for none.
     policy: str = ""
     updated_ms: int = 0  # when the bus (its description, policy, ...) last changed
+    # TagResource / CreateEventBus tags, key -> value.
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def arn(self) -> str:
@@ -48,6 +50,8 @@ class BusDef:
         }
         if self.policy:
             spec["policy"] = self.policy
+        if self.tags:
+            spec["tags"] = dict(self.tags)
         return spec
 
     @staticmethod
@@ -59,6 +63,7 @@ class BusDef:
             r.created_at,
             r.spec.get("policy", ""),
             r.updated_at,
+            dict(r.spec.get("tags") or {}),
         )
 
 
@@ -189,6 +194,8 @@ class RuleDef:
     schedule_since_ms: int = 0
     pattern: CompiledPattern | None = field(default=None, compare=False, repr=False)
     schedule: Schedule | None = field(default=None, compare=False, repr=False)
+    # TagResource / PutRule (on creation) tags, key -> value.
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> str:
@@ -212,6 +219,7 @@ class RuleDef:
             "description": self.description,
             "targets": [t.to_spec() for t in self.targets],
             "schedule_since_ms": self.schedule_since_ms,
+            **({"tags": dict(self.tags)} if self.tags else {}),
         }
 
     @staticmethod
@@ -227,6 +235,7 @@ class RuleDef:
         created_ms: int = 0,
         schedule_since_ms: int = 0,
         min_rate_seconds: float = 60.0,
+        tags: Mapping[str, str] | None = None,
     ) -> RuleDef:
         pattern = compile_event_pattern(event_pattern) if event_pattern else None
         schedule = (
@@ -246,6 +255,7 @@ class RuleDef:
             schedule_since_ms,
             pattern,
             schedule,
+            dict(tags or {}),
         )
 
     @staticmethod
@@ -262,6 +272,7 @@ class RuleDef:
             created_ms=r.created_at,
             schedule_since_ms=int(s.get("schedule_since_ms", 0)),
             min_rate_seconds=min_rate_seconds,
+            tags=s.get("tags"),
         )
 
 

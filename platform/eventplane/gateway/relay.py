@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from eventplane.errors import ServiceUnavailable
+from eventplane.observability.metrics import RELAYED_CALLS
 from eventplane.observability.tracing import REQUEST_ID_KEY
-from eventplane.runtime.relay import RELAYED_CALLS, RoleRelay
+from eventplane.runtime.relay import RoleRelay
 from eventplane.security.replicas import FORWARDED_KEY, is_forwarded
 
 if TYPE_CHECKING:

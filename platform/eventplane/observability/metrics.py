@@ -36,6 +36,12 @@ KAFKA_PRODUCE_ERRORS = Counter(
     "Records the producer could not deliver, by topic family.",
     ("family",),
 )
+RELAYED_CALLS = Counter(
+    "eventplane_relayed_calls_total",
+    "Calls for a role this process does not run, relayed to EVENTPLANE_ROLE_ENDPOINTS "
+    "(split mode: gRPC and AWS-protocol), by role and the status the serving pod answered.",
+    ("role", "code"),
+)
 KAFKA_PARTITIONS_HELD = Gauge(
     "eventplane_kafka_partitions_held",
     "Partitions this process's group consumers are assigned, by consumer.",

@@ -24,21 +24,14 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
-from prometheus_client import Counter
 
 from eventplane.client._channel import MAX_MESSAGE_BYTES
 from eventplane.config import Settings
+from eventplane.observability.metrics import RELAYED_CALLS
 from eventplane.runtime.registry import CAPABILITIES
 from eventplane.security.interceptor import INTERNAL, current_principal
 from eventplane.security.peers import peer_channel
 from eventplane.security.replicas import FORWARDED_KEY, RELAY_SCOPE, forward_token
-
-RELAYED_CALLS = Counter(
-    "eventplane_relayed_calls_total",
-    "Calls for a role this process does not run, relayed to EVENTPLANE_ROLE_ENDPOINTS, "
-    "by role and the status the serving pod answered.",
-    ["role", "code"],
-)
 
 # Where the server keeps its RoleRelay in ServerContext.extras (the gateway relays too).
 RELAY_KEY = "role_relay"

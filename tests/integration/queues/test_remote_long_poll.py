@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Message
+from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -75,6 +76,15 @@ def test_a_remote_long_poll_is_told_instead_of_polling_the_owner(
     owning = eventually(owner, timeout=60)
     waiter = b if owning is a else a
     with waiter.client(timeout=30) as cw, owning.client(timeout=30) as co:
+        # The waiter's registry view learns of the queue a moment after its creation
+        # through the other replica (CI once asked it first: QueueDoesNotExist).
+        def known() -> bool:
+            try:
+                return cw.queues.get_queue_url(queue) == url
+            except QueueDoesNotExist:
+                return False
+
+        eventually(known, timeout=30)
         # Nothing arrives: the waiter's WAIT_S-second poll costs the owner a bounded
         # number of calls (one look and one wait per second at most), where asking
         # every 100 ms cost about ten a second.

@@ -41,6 +41,14 @@ def free_port() -> int:
     raise RuntimeError(f"no free TCP port in {_PORTS}")
 
 
+def _distinct_port(taken: set[int]) -> int:
+    """A free port not in ``taken`` (which it joins)."""
+    while (port := free_port()) in taken:
+        pass
+    taken.add(port)
+    return port
+
+
 def free_ports(count: int) -> int:
     """The first of ``count`` consecutive TCP ports nothing listens on right now."""
     for _ in range(200):
@@ -145,9 +153,12 @@ class EventplaneProcess:
         self.cluster = cluster
         self.roles = roles
         self.extra_env = dict(env or {})
-        self.grpc_port = grpc_port or free_port()
-        self.metrics_port = metrics_port or free_port()
-        self.gateway_port = gateway_port or free_port()
+        # Each draw only checks that nothing listens yet: three draws can return the same
+        # port (CI once saw the gateway take the gRPC port, and the server exit with 1).
+        taken = {p for p in (grpc_port, metrics_port, gateway_port) if p}
+        self.grpc_port = grpc_port or _distinct_port(taken)
+        self.metrics_port = metrics_port or _distinct_port(taken)
+        self.gateway_port = gateway_port or _distinct_port(taken)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="eventplane-server-", suffix=".log")[1])
 

@@ -247,6 +247,8 @@ class MapRunActions:
                 "toleratedFailureCount must be specified"
             )
         await self._put_map_run(arn, rec["executionArn"], fields)
+        # Read your write: a DescribeMapRun right after shows the new limits.
+        await self._settled(arn, lambda r: all(r.get(k) == v for k, v in fields.items()))
 
     def _map_run_children(self, arn: str) -> list[ExecutionView]:
         """ListExecutions(mapRunArn): the children started so far, newest first."""

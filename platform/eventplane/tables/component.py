@@ -23,9 +23,12 @@ class TablesComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.messaging.stream_sources import STREAM_SOURCE
+        from eventplane.runtime.series import precreate_series
+        from eventplane.tables import metrics
         from eventplane.tables.aws import DynamoDBBinding, DynamoDBStreamsBinding
         from eventplane.tables.engine import TableEngine
         from eventplane.tables.forward import Forwarding
+        from eventplane.tables.model import KIND
         from eventplane.tables.operations import TableOperations
         from eventplane.tables.service import TablesService
         from eventplane.tables.stream_operations import StreamOperations
@@ -35,6 +38,7 @@ class TablesComponent:
         # The wall clock, moved by EVENTPLANE_TABLES_CLOCK_OFFSET_MS when a test sets it.
         engine = TableEngine(ctx, clock_from_env())
         await engine.start()
+        precreate_series(ctx.registry, KIND, metrics.table_series)
         self._engine = engine
         service = TablesService(engine)
         tables_pb2_grpc.add_TablesServicer_to_server(service, server)

@@ -4,10 +4,14 @@ the partitions this replica owns; Prometheus sums them across replicas."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from eventplane.registry import Resource
 
 READS = Counter(
     "eventplane_table_reads_total",
@@ -50,6 +54,22 @@ STREAM_RECORDS_READ = Counter(
     "Stream records handed out by GetRecords.",
     ("table",),
 )
+
+
+def table_series(resource: Resource) -> list[tuple[Any, tuple[str, ...]]]:
+    """The counters of one table, created at zero when the table is (runtime.series)."""
+    counters = (
+        READS,
+        WRITES,
+        CONDITIONAL_FAILURES,
+        TRANSACTIONS_CANCELED,
+        TRANSACTION_CONFLICTS,
+        TTL_DELETIONS,
+        IDEMPOTENT_REPLAYS,
+        STREAM_RECORDS_READ,
+    )
+    return [(metric, (resource.name,)) for metric in counters]
+
 
 Row = tuple[str, int, int]  # table, items, bytes
 LagRow = tuple[str, str, int]  # table, shard, offsets behind

@@ -139,14 +139,17 @@ class Receiver:
         if engine.clock() - qd.incarnation > NEW_QUEUE_WINDOW_MS:
             return
         deadline = time.monotonic() + NEW_QUEUE_WAIT_S
+        force = False  # the directory's cached view first: ask the brokers only on a gap
         while True:
             owned = set(engine.local.partitions_of(qd.name))
             if len(owned) < qd.config.partitions:
-                remote = await engine.directory.remote_owners(qd.name, force=True)
+                remote = await engine.directory.remote_owners(qd.name, force=force)
                 owned.update(p for parts in remote.values() for p in parts)
             if len(owned) >= qd.config.partitions or time.monotonic() >= deadline:
                 return
-            await asyncio.sleep(0.05)
+            if force:
+                await asyncio.sleep(0.05)
+            force = True
 
     async def _replay(
         self,

@@ -26,7 +26,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 
 from eventplane.client._channel import MAX_MESSAGE_BYTES
-from eventplane.config import Settings
+from eventplane.config import ROLES, Settings
 from eventplane.observability.metrics import RELAYED_CALLS
 from eventplane.runtime.registry import CAPABILITIES
 from eventplane.security.interceptor import INTERNAL, current_principal
@@ -50,8 +50,10 @@ class RoleRelay(grpc.GenericRpcHandler):
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._roles = service_roles()
         self._local = frozenset(settings.roles)
+        # A process that runs every role relays nothing: it need not import every
+        # capability's component to learn whose services are whose.
+        self._roles = service_roles() if self._local != frozenset(ROLES) else {}
         self._endpoints: Mapping[str, str] = settings.role_endpoints
         self._token = forward_token(settings.receipt_secret, RELAY_SCOPE)
         self._channels: dict[str, grpc.aio.Channel] = {}

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import ValidationException
+from eventplane.messaging.tags import MAX_TAGS
 from eventplane.workflows import arns
 from eventplane.workflows.errors import InvalidArn, StatesResourceNotFound, TooManyTags
 from eventplane.workflows.shapes import require
@@ -25,7 +26,6 @@ from eventplane.workflows.shapes import require
 if TYPE_CHECKING:
     from eventplane.runtime import ServerContext
 
-MAX_TAGS = 50
 MAX_KEY = 128
 MAX_VALUE = 256
 _ALLOWED = re.compile(r"^[\w\s.:/=+\-@]*$")

@@ -104,6 +104,11 @@ class Settings:
     # EventBridge's rate(1 minute); a lower value also accepts rate(N seconds),
     # for tests. Never lower it in production.
     schedule_min_rate_seconds: float = 60.0
+    # Largest item collection (a partition-key value's items plus their LSI entries)
+    # of a table with local secondary indexes, in bytes; a write growing one past it
+    # fails with ItemCollectionSizeLimitExceededException. DynamoDB's 10 GB by default;
+    # tests lower it so a few items reach it.
+    tables_item_collection_limit_bytes: int = 10 * 1024**3
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = DEV_RECEIPT_SECRET
     # The region and account id in every ARN this installation formats (and queue URL
@@ -211,6 +216,16 @@ def _parse_roles(name: str, raw: Any) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(name, f"unknown role {unknown[0]!r}; choose from all, {', '.join(ROLES)}")
     return tuple(r for r in ROLES if r in items)
+
+
+def _parse_positive_int(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(name, f"must be at least 1, got {value}")
+    return value
 
 
 def _parse_int_range(name: str, raw: Any, low: int, high: int) -> int:
@@ -351,6 +366,8 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_int_range(env_name, raw, 1, 32)
         case "processes":
             return _parse_int_range(env_name, raw, 0, 64)
+        case "tables_item_collection_limit_bytes":
+            return _parse_positive_int(env_name, raw)
         case "roles":
             return _parse_roles(env_name, raw)
         case "role_endpoints":

@@ -7,42 +7,28 @@ past that with ItemCollectionSizeLimitExceededException; tables without LSIs hav
 no such limit. Our owner holds the collection in one partition's store likewise, so
 it tracks each collection's bytes as items change and checks every growing write.
 
-``EVENTPLANE_TABLES_ITEM_COLLECTION_LIMIT_BYTES`` lowers the limit (tests); the
-default is DynamoDB's.
+The limit is ``Settings.tables_item_collection_limit_bytes``
+(``EVENTPLANE_TABLES_ITEM_COLLECTION_LIMIT_BYTES``, which tests lower); the default is
+DynamoDB's.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from eventplane.config import ConfigError
+from eventplane.config import Settings
 from eventplane.tables.expr import item_size
 from eventplane.tables.keys import canonical_value
 from eventplane.tables.model import TableDef
 
 Item = dict[str, Any]
 
-DEFAULT_LIMIT_BYTES = 10 * 1024**3
-LIMIT_ENV = "EVENTPLANE_TABLES_ITEM_COLLECTION_LIMIT_BYTES"
+DEFAULT_LIMIT_BYTES: int = Settings.tables_item_collection_limit_bytes
 MESSAGE = "Collection size exceeded"
 
 # (table, partition, canonical partition-key value)
 CollectionKey = tuple[str, int, str]
-
-
-def limit_bytes() -> int:
-    raw = os.environ.get(LIMIT_ENV, "")
-    if not raw:
-        return DEFAULT_LIMIT_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(LIMIT_ENV, f"must be a whole number of bytes, not {raw!r}") from None
-    if value < 1:
-        raise ConfigError(LIMIT_ENV, f"must be at least 1, not {value}")
-    return value
 
 
 def weigher(table: TableDef) -> Callable[[Item], int] | None:

@@ -125,7 +125,7 @@ class Writer:
         self._settings = settings
         self._read = read
         self._collection = collection
-        self._collection_limit = ic.limit_bytes()
+        self._collection_limit = settings.tables_item_collection_limit_bytes
         self._apply = apply
         self._clock = clock
         self._pending: list[_Pending[Any]] = []

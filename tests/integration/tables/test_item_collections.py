@@ -16,7 +16,6 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from eventplane.tables.item_collections import LIMIT_ENV
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 pytestmark = pytest.mark.integration
@@ -34,7 +33,7 @@ def ddb(eventplane_kafka: str) -> Iterator[Any]:
         cluster=unique_cluster(),
         env={
             "EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}",
-            LIMIT_ENV: str(LIMIT),
+            "EVENTPLANE_TABLES_ITEM_COLLECTION_LIMIT_BYTES": str(LIMIT),
         },
     ).start()
     try:

@@ -3,7 +3,7 @@
 Registered by the runner component under ``ctx.extras["gateway.bindings"]["lambda"]``;
 it imports nothing of the gateway. Each Lambda action maps by name onto a
 ``FunctionOperations`` method and its request shape; an action with no method (layers,
-function URLs, code signing, tags, ...) has no handler, so the gateway answers it as
+function URLs, code signing, ...) has no handler, so the gateway answers it as
 unsupported.
 """
 

@@ -55,6 +55,7 @@ from eventplane.functions.models import (
     resolve_qualifier,
     validate_function_name,
     validate_reserved_concurrency,
+    validate_tags,
     version_key,
 )
 from eventplane.functions.packages import Package, package_directory, package_zip
@@ -215,6 +216,7 @@ class FunctionEngine(InvokePath):
         validate_function_name(name)
         if self.registry.get(FUNCTION, name) is not None:
             raise ResourceConflictException(f"Function already exist: {name}")
+        tags = validate_tags(tags)
         # Validate the configuration before storing any code.
         FunctionConfig.build(
             handler=handler,
@@ -404,7 +406,7 @@ class FunctionEngine(InvokePath):
     # --- tags -------------------------------------------------------------------------------
     async def tag_function(self, name: str, tags: Mapping[str, str]) -> None:
         fn = self.function(name)
-        await self._save(replace(fn, tags={**fn.tags, **tags}))
+        await self._save(replace(fn, tags=validate_tags({**fn.tags, **tags})))
 
     async def untag_function(self, name: str, keys: list[str]) -> None:
         fn = self.function(name)

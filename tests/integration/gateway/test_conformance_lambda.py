@@ -216,6 +216,12 @@ def test_tags_on_a_function(lam: Any, make_function: Callable[..., str]) -> None
     with pytest.raises(ClientError) as caught:
         lam.tag_resource(Resource=f"{arn}:1", Tags={"k": "v"})
     assert _error(caught) == ("InvalidParameterValueException", 400)
+    # The limits are the functions core's, so the SDK meets the same (tests/integration/
+    # functions/test_function_rpcs.py): at most 50 tags, and nothing is kept of a refusal.
+    with pytest.raises(ClientError) as caught:
+        lam.tag_resource(Resource=arn, Tags={f"k{i}": "v" for i in range(50)})
+    assert _error(caught) == ("InvalidParameterValueException", 400)
+    assert lam.list_tags(Resource=arn)["Tags"] == {"stage": "test"}
 
 
 def test_update_and_list_event_invoke_configs(lam: Any, make_function: Callable[..., str]) -> None:

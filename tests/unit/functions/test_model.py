@@ -371,6 +371,22 @@ def test_dead_letter_target() -> None:
         m.validate_dead_letter_arn("arn:aws:events:local:000000000000:event-bus/default")
 
 
+def test_tags() -> None:
+    fifty = {f"k{i}": "v" for i in range(50)}
+    assert m.validate_tags(fifty) == fifty
+    longest = {"k" * 128: "v" * 256, "empty": ""}
+    assert m.validate_tags(longest) == longest
+    for bad, reason in (
+        ({**fifty, "one-more": "v"}, "at most 50 tags"),
+        ({"": "v"}, "1 to 128 characters"),
+        ({"k" * 129: "v"}, "1 to 128 characters"),
+        ({"AWS:team": "v"}, "reserved for AWS use"),
+        ({"k": "v" * 257}, "at most 256 characters"),
+    ):
+        with pytest.raises(InvalidParameterValueException, match=reason):
+            m.validate_tags(bad)
+
+
 def test_reserved_concurrency() -> None:
     assert m.validate_reserved_concurrency(0) == 0
     assert m.validate_reserved_concurrency(50, limit=50) == 50

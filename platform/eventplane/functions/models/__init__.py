@@ -76,6 +76,7 @@ from eventplane.functions.models.functions import (
     validate_reserved_concurrency,
     validate_role,
     validate_runtime,
+    validate_tags,
     validate_timeout,
 )
 from eventplane.functions.models.invoke_configs import (
@@ -166,6 +167,7 @@ __all__ = [
     "validate_reserved_concurrency",
     "validate_role",
     "validate_runtime",
+    "validate_tags",
     "validate_timeout",
     "version_key",
 ]

@@ -47,6 +47,7 @@ from eventplane.functions.models.common import (
     _too_long,
     function_arn,
 )
+from eventplane.messaging.tags import tag_problem
 from eventplane.registry import Resource
 
 # --- function configuration fields ------------------------------------------------------------
@@ -134,6 +135,16 @@ def validate_environment(environment: Mapping[str, str]) -> dict[str, str]:
             "variables you have provided exceeded the 4KB limit. String measured: " + measured
         )
     return env
+
+
+def validate_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """A function's tags as AWS limits them (``eventplane.messaging.tags``: at most 50, keys
+    of 1-128 characters not starting with ``aws:``, values of up to 256), whichever front
+    door they came through; a breach is InvalidParameterValueException, as Lambda's."""
+    problem = tag_problem(tags)
+    if problem is not None:
+        raise InvalidParameterValueException(f"Tags are not valid: {problem[1]}.")
+    return dict(tags)
 
 
 def validate_dead_letter_arn(arn: str | None) -> str | None:

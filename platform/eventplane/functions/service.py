@@ -213,6 +213,14 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
             tags=result.tags,
         )
 
+    async def GetFunctionConfiguration(
+        self, request: pb.GetFunctionConfigurationRequest, context: Ctx
+    ) -> pb.FunctionConfiguration:
+        result = await self.ops.get_function_configuration(
+            s.GetFunctionConfigurationRequest(request.function_name, request.qualifier)
+        )
+        return _configuration(result)
+
     async def ListFunctions(
         self, request: pb.ListFunctionsRequest, context: Ctx
     ) -> pb.ListFunctionsResponse:
@@ -231,6 +239,46 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
             s.DeleteFunctionRequest(request.function_name, request.qualifier)
         )
         return pb.DeleteFunctionResponse()
+
+    # --- tags -------------------------------------------------------------------------------
+    async def TagResource(
+        self, request: pb.TagFunctionRequest, context: Ctx
+    ) -> pb.TagFunctionResponse:
+        await self.ops.tag_resource(s.TagResourceRequest(request.resource, dict(request.tags)))
+        return pb.TagFunctionResponse()
+
+    async def UntagResource(
+        self, request: pb.UntagFunctionRequest, context: Ctx
+    ) -> pb.UntagFunctionResponse:
+        await self.ops.untag_resource(
+            s.UntagResourceRequest(request.resource, list(request.tag_keys))
+        )
+        return pb.UntagFunctionResponse()
+
+    async def ListTags(
+        self, request: pb.ListFunctionTagsRequest, context: Ctx
+    ) -> pb.ListFunctionTagsResponse:
+        result = await self.ops.list_tags(s.ListTagsRequest(request.resource))
+        return pb.ListFunctionTagsResponse(tags=result.tags)
+
+    # --- account ------------------------------------------------------------------------------
+    async def GetAccountSettings(
+        self, request: pb.GetAccountSettingsRequest, context: Ctx
+    ) -> pb.GetAccountSettingsResponse:
+        result = await self.ops.get_account_settings(s.GetAccountSettingsRequest())
+        limit, usage = result.account_limit, result.account_usage
+        return pb.GetAccountSettingsResponse(
+            account_limit=pb.AccountLimit(
+                total_code_size=limit.total_code_size,
+                code_size_unzipped=limit.code_size_unzipped,
+                code_size_zipped=limit.code_size_zipped,
+                concurrent_executions=limit.concurrent_executions,
+                unreserved_concurrent_executions=limit.unreserved_concurrent_executions,
+            ),
+            account_usage=pb.AccountUsage(
+                total_code_size=usage.total_code_size, function_count=usage.function_count
+            ),
+        )
 
     # --- versions and aliases -----------------------------------------------------------------
     async def PublishVersion(
@@ -360,6 +408,41 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
             )
         )
         return _invoke_config(result)
+
+    async def UpdateFunctionEventInvokeConfig(
+        self, request: pb.UpdateFunctionEventInvokeConfigRequest, context: Ctx
+    ) -> pb.FunctionEventInvokeConfig:
+        # An unset destination is left as it is; one given as "" is removed.
+        success = _optional(request, "on_success_destination")
+        failure = _optional(request, "on_failure_destination")
+        result = await self.ops.update_function_event_invoke_config(
+            s.UpdateFunctionEventInvokeConfigRequest(
+                function_name=request.function_name,
+                qualifier=request.qualifier,
+                maximum_retry_attempts=_optional(request, "maximum_retry_attempts"),
+                maximum_event_age_in_seconds=_optional(request, "maximum_event_age_in_seconds"),
+                destination_config=s.DestinationConfig(
+                    on_success=None if success is None else s.OnSuccess(success),
+                    on_failure=None if failure is None else s.OnFailure(failure),
+                ),
+            )
+        )
+        return _invoke_config(result)
+
+    async def ListFunctionEventInvokeConfigs(
+        self, request: pb.ListFunctionEventInvokeConfigsRequest, context: Ctx
+    ) -> pb.ListFunctionEventInvokeConfigsResponse:
+        result = await self.ops.list_function_event_invoke_configs(
+            s.ListFunctionEventInvokeConfigsRequest(
+                request.function_name, request.marker, request.max_items
+            )
+        )
+        return pb.ListFunctionEventInvokeConfigsResponse(
+            function_event_invoke_configs=[
+                _invoke_config(c) for c in result.function_event_invoke_configs
+            ],
+            next_marker=result.next_marker,
+        )
 
     async def GetFunctionEventInvokeConfig(
         self, request: pb.GetFunctionEventInvokeConfigRequest, context: Ctx

@@ -181,6 +181,10 @@ def _function_name(r: Any) -> Sequence[str]:
     return (_or_any(r.function_name, lambda n: _function(n, qualifier)),)
 
 
+def _tagged_function(r: Any) -> Sequence[str]:
+    return (_or_any(r.resource, _function),)
+
+
 def _mapping(r: Any) -> Sequence[str]:
     return (_or_any(r.uuid, arns.mapping_arn),)
 
@@ -386,6 +390,7 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
         "UpdateFunctionCode": "UpdateFunctionCode",
         "UpdateFunctionConfiguration": "UpdateFunctionConfiguration",
         "GetFunction": "GetFunction",
+        "GetFunctionConfiguration": "GetFunctionConfiguration",
         "DeleteFunction": "DeleteFunction",
         "PublishVersion": "PublishVersion",
         "ListVersionsByFunction": "ListVersionsByFunction",
@@ -399,7 +404,9 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
         "GetFunctionConcurrency": "GetFunctionConcurrency",
         "DeleteFunctionConcurrency": "DeleteFunctionConcurrency",
         "PutFunctionEventInvokeConfig": "PutFunctionEventInvokeConfig",
+        "UpdateFunctionEventInvokeConfig": "UpdateFunctionEventInvokeConfig",
         "GetFunctionEventInvokeConfig": "GetFunctionEventInvokeConfig",
+        "ListFunctionEventInvokeConfigs": "ListFunctionEventInvokeConfigs",
         "DeleteFunctionEventInvokeConfig": "DeleteFunctionEventInvokeConfig",
         "AddPermission": "AddPermission",
         "RemovePermission": "RemovePermission",
@@ -407,6 +414,11 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
     }.items()
 } | {
     "ListFunctions": ("ListFunctions", _everything),
+    "GetAccountSettings": ("GetAccountSettings", _everything),
+    # The function's ARN the request names (gRPC and the gateway share the member name).
+    "TagResource": ("TagResource", _tagged_function),
+    "UntagResource": ("UntagResource", _tagged_function),
+    "ListTags": ("ListTags", _tagged_function),
     # AWS authorizes mapping creation on "*" (the function is a condition key there).
     "CreateEventSourceMapping": ("CreateEventSourceMapping", _everything),
     "UpdateEventSourceMapping": ("UpdateEventSourceMapping", _mapping),

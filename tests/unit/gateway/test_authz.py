@@ -158,6 +158,18 @@ def test_every_served_action_has_a_rule_that_reads_its_request(service: str, act
             {"FunctionName": "f1"},
             ("lambda:DeleteFunction", f"arn:aws:lambda:local:{ARN}:function:f1"),
         ),
+        (
+            "lambda",
+            "TagResource",
+            {"Resource": f"arn:aws:lambda:local:{ARN}:function:f1", "Tags": {"k": "v"}},
+            ("lambda:TagResource", f"arn:aws:lambda:local:{ARN}:function:f1"),
+        ),
+        (
+            "lambda",
+            "GetFunctionConfiguration",
+            {"FunctionName": "f1", "Qualifier": "1"},
+            ("lambda:GetFunctionConfiguration", f"arn:aws:lambda:local:{ARN}:function:f1:1"),
+        ),
     ],
 )
 def test_actions_and_resources_match_the_grpc_door(

@@ -140,6 +140,33 @@ Q = "arn:aws:sqs:local:000000000000"
             [("lambda:GetFunction", "arn:aws:lambda:local:000000000000:function:pay")],
         ),
         (
+            "Functions/TagResource",
+            functions_pb2.TagFunctionRequest(
+                resource="arn:aws:lambda:us-east-1:123456789012:function:pay"
+            ),
+            [("lambda:TagResource", "arn:aws:lambda:local:000000000000:function:pay")],
+        ),
+        (
+            "Functions/ListTags",
+            functions_pb2.ListFunctionTagsRequest(resource="pay"),
+            [("lambda:ListTags", "arn:aws:lambda:local:000000000000:function:pay")],
+        ),
+        (
+            "Functions/ListFunctionEventInvokeConfigs",
+            functions_pb2.ListFunctionEventInvokeConfigsRequest(function_name="pay"),
+            [
+                (
+                    "lambda:ListFunctionEventInvokeConfigs",
+                    "arn:aws:lambda:local:000000000000:function:pay",
+                )
+            ],
+        ),
+        (
+            "Functions/GetAccountSettings",
+            functions_pb2.GetAccountSettingsRequest(),
+            [("lambda:GetAccountSettings", "*")],
+        ),
+        (
             "Workflows/StartExecution",
             workflows_pb2.StartExecutionRequest(
                 state_machine_arn="arn:aws:states:local:000000000000:stateMachine:sm"
@@ -189,6 +216,10 @@ def test_actions_and_resources_of_requests(
         ("Tables/TransactWriteItems", True),
         ("Tables/PutItem", True),
         ("Functions/Invoke", True),
+        ("Functions/UntagResource", True),
+        ("Functions/UpdateFunctionEventInvokeConfig", True),
+        ("Functions/GetFunctionConfiguration", False),
+        ("Functions/ListTags", False),
         ("EventBuses/TestEventPattern", False),
         ("Platform/GetServerInfo", False),
     ],

@@ -394,6 +394,29 @@ class GetFunctionRequest(_message.Message):
 Global___GetFunctionRequest: _TypeAlias = GetFunctionRequest  # noqa: Y015
 
 @_typing.final
+class GetFunctionConfigurationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    QUALIFIER_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    qualifier: _builtins.str
+    """a version or alias; "": $LATEST"""
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        qualifier: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_name", b"function_name", "qualifier", b"qualifier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetFunctionConfigurationRequest: _TypeAlias = GetFunctionConfigurationRequest  # noqa: Y015
+
+@_typing.final
 class GetFunctionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -523,6 +546,268 @@ class DeleteFunctionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteFunctionResponse: _TypeAlias = DeleteFunctionResponse  # noqa: Y015
+
+@_typing.final
+class TagFunctionRequest(_message.Message):
+    """--- tags ----------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class TagsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    resource: _builtins.str
+    """the function's ARN, without a qualifier"""
+    @_builtins.property
+    def tags(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """added, or overwriting the value of a key it has"""
+
+    def __init__(
+        self,
+        *,
+        resource: _builtins.str = ...,
+        tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource", b"resource", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TagFunctionRequest: _TypeAlias = TagFunctionRequest  # noqa: Y015
+
+@_typing.final
+class TagFunctionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TagFunctionResponse: _TypeAlias = TagFunctionResponse  # noqa: Y015
+
+@_typing.final
+class UntagFunctionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    TAG_KEYS_FIELD_NUMBER: _builtins.int
+    resource: _builtins.str
+    @_builtins.property
+    def tag_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """a key the function does not have is ignored"""
+
+    def __init__(
+        self,
+        *,
+        resource: _builtins.str = ...,
+        tag_keys: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource", b"resource", "tag_keys", b"tag_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UntagFunctionRequest: _TypeAlias = UntagFunctionRequest  # noqa: Y015
+
+@_typing.final
+class UntagFunctionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UntagFunctionResponse: _TypeAlias = UntagFunctionResponse  # noqa: Y015
+
+@_typing.final
+class ListFunctionTagsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    resource: _builtins.str
+    def __init__(
+        self,
+        *,
+        resource: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource", b"resource"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFunctionTagsRequest: _TypeAlias = ListFunctionTagsRequest  # noqa: Y015
+
+@_typing.final
+class ListFunctionTagsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class TagsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TAGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tags(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        tags: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFunctionTagsResponse: _TypeAlias = ListFunctionTagsResponse  # noqa: Y015
+
+@_typing.final
+class GetAccountSettingsRequest(_message.Message):
+    """--- account ---------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccountSettingsRequest: _TypeAlias = GetAccountSettingsRequest  # noqa: Y015
+
+@_typing.final
+class AccountLimit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOTAL_CODE_SIZE_FIELD_NUMBER: _builtins.int
+    CODE_SIZE_UNZIPPED_FIELD_NUMBER: _builtins.int
+    CODE_SIZE_ZIPPED_FIELD_NUMBER: _builtins.int
+    CONCURRENT_EXECUTIONS_FIELD_NUMBER: _builtins.int
+    UNRESERVED_CONCURRENT_EXECUTIONS_FIELD_NUMBER: _builtins.int
+    total_code_size: _builtins.int
+    """bytes of code the account may store"""
+    code_size_unzipped: _builtins.int
+    """bytes of one unzipped package at most"""
+    code_size_zipped: _builtins.int
+    """bytes of one zip at most"""
+    concurrent_executions: _builtins.int
+    """invocations a runner runs at once"""
+    unreserved_concurrent_executions: _builtins.int
+    """of those, not reserved by a function"""
+    def __init__(
+        self,
+        *,
+        total_code_size: _builtins.int = ...,
+        code_size_unzipped: _builtins.int = ...,
+        code_size_zipped: _builtins.int = ...,
+        concurrent_executions: _builtins.int = ...,
+        unreserved_concurrent_executions: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_size_unzipped", b"code_size_unzipped", "code_size_zipped", b"code_size_zipped", "concurrent_executions", b"concurrent_executions", "total_code_size", b"total_code_size", "unreserved_concurrent_executions", b"unreserved_concurrent_executions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountLimit: _TypeAlias = AccountLimit  # noqa: Y015
+
+@_typing.final
+class AccountUsage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOTAL_CODE_SIZE_FIELD_NUMBER: _builtins.int
+    FUNCTION_COUNT_FIELD_NUMBER: _builtins.int
+    total_code_size: _builtins.int
+    """bytes of code stored ($LATEST and versions, each once)"""
+    function_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        total_code_size: _builtins.int = ...,
+        function_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_count", b"function_count", "total_code_size", b"total_code_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountUsage: _TypeAlias = AccountUsage  # noqa: Y015
+
+@_typing.final
+class GetAccountSettingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_LIMIT_FIELD_NUMBER: _builtins.int
+    ACCOUNT_USAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def account_limit(self) -> Global___AccountLimit: ...
+    @_builtins.property
+    def account_usage(self) -> Global___AccountUsage: ...
+    def __init__(
+        self,
+        *,
+        account_limit: Global___AccountLimit | None = ...,
+        account_usage: Global___AccountUsage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["account_limit", b"account_limit", "account_usage", b"account_usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_limit", b"account_limit", "account_usage", b"account_usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccountSettingsResponse: _TypeAlias = GetAccountSettingsResponse  # noqa: Y015
 
 @_typing.final
 class PublishVersionRequest(_message.Message):
@@ -1034,6 +1319,109 @@ class PutFunctionEventInvokeConfigRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_retry_attempts) -> _WhichOneofReturnType__maximum_retry_attempts | None: ...
 
 Global___PutFunctionEventInvokeConfigRequest: _TypeAlias = PutFunctionEventInvokeConfigRequest  # noqa: Y015
+
+@_typing.final
+class UpdateFunctionEventInvokeConfigRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    QUALIFIER_FIELD_NUMBER: _builtins.int
+    MAXIMUM_RETRY_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    MAXIMUM_EVENT_AGE_IN_SECONDS_FIELD_NUMBER: _builtins.int
+    ON_SUCCESS_DESTINATION_FIELD_NUMBER: _builtins.int
+    ON_FAILURE_DESTINATION_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    qualifier: _builtins.str
+    maximum_retry_attempts: _builtins.int
+    """unset: unchanged"""
+    maximum_event_age_in_seconds: _builtins.int
+    """unset: unchanged"""
+    on_success_destination: _builtins.str
+    """unset: unchanged; "" removes it"""
+    on_failure_destination: _builtins.str
+    """unset: unchanged; "" removes it"""
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        qualifier: _builtins.str = ...,
+        maximum_retry_attempts: _builtins.int | None = ...,
+        maximum_event_age_in_seconds: _builtins.int | None = ...,
+        on_success_destination: _builtins.str | None = ...,
+        on_failure_destination: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_maximum_event_age_in_seconds", b"_maximum_event_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_on_success_destination", b"_on_success_destination", "maximum_event_age_in_seconds", b"maximum_event_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "on_success_destination", b"on_success_destination"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_maximum_event_age_in_seconds", b"_maximum_event_age_in_seconds", "_maximum_retry_attempts", b"_maximum_retry_attempts", "_on_failure_destination", b"_on_failure_destination", "_on_success_destination", b"_on_success_destination", "function_name", b"function_name", "maximum_event_age_in_seconds", b"maximum_event_age_in_seconds", "maximum_retry_attempts", b"maximum_retry_attempts", "on_failure_destination", b"on_failure_destination", "on_success_destination", b"on_success_destination", "qualifier", b"qualifier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__maximum_event_age_in_seconds: _TypeAlias = _typing.Literal["maximum_event_age_in_seconds"]  # noqa: Y015
+    _WhichOneofArgType__maximum_event_age_in_seconds: _TypeAlias = _typing.Literal["_maximum_event_age_in_seconds", b"_maximum_event_age_in_seconds"]  # noqa: Y015
+    _WhichOneofReturnType__maximum_retry_attempts: _TypeAlias = _typing.Literal["maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofArgType__maximum_retry_attempts: _TypeAlias = _typing.Literal["_maximum_retry_attempts", b"_maximum_retry_attempts"]  # noqa: Y015
+    _WhichOneofReturnType__on_failure_destination: _TypeAlias = _typing.Literal["on_failure_destination"]  # noqa: Y015
+    _WhichOneofArgType__on_failure_destination: _TypeAlias = _typing.Literal["_on_failure_destination", b"_on_failure_destination"]  # noqa: Y015
+    _WhichOneofReturnType__on_success_destination: _TypeAlias = _typing.Literal["on_success_destination"]  # noqa: Y015
+    _WhichOneofArgType__on_success_destination: _TypeAlias = _typing.Literal["_on_success_destination", b"_on_success_destination"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_event_age_in_seconds) -> _WhichOneofReturnType__maximum_event_age_in_seconds | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__maximum_retry_attempts) -> _WhichOneofReturnType__maximum_retry_attempts | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_failure_destination) -> _WhichOneofReturnType__on_failure_destination | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__on_success_destination) -> _WhichOneofReturnType__on_success_destination | None: ...
+
+Global___UpdateFunctionEventInvokeConfigRequest: _TypeAlias = UpdateFunctionEventInvokeConfigRequest  # noqa: Y015
+
+@_typing.final
+class ListFunctionEventInvokeConfigsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_NAME_FIELD_NUMBER: _builtins.int
+    MARKER_FIELD_NUMBER: _builtins.int
+    MAX_ITEMS_FIELD_NUMBER: _builtins.int
+    function_name: _builtins.str
+    """unqualified: the configs of $LATEST, versions and aliases"""
+    marker: _builtins.str
+    max_items: _builtins.int
+    """0-50; 0: 50"""
+    def __init__(
+        self,
+        *,
+        function_name: _builtins.str = ...,
+        marker: _builtins.str = ...,
+        max_items: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_name", b"function_name", "marker", b"marker", "max_items", b"max_items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFunctionEventInvokeConfigsRequest: _TypeAlias = ListFunctionEventInvokeConfigsRequest  # noqa: Y015
+
+@_typing.final
+class ListFunctionEventInvokeConfigsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_EVENT_INVOKE_CONFIGS_FIELD_NUMBER: _builtins.int
+    NEXT_MARKER_FIELD_NUMBER: _builtins.int
+    next_marker: _builtins.str
+    @_builtins.property
+    def function_event_invoke_configs(self) -> _containers.RepeatedCompositeFieldContainer[Global___FunctionEventInvokeConfig]: ...
+    def __init__(
+        self,
+        *,
+        function_event_invoke_configs: _abc.Iterable[Global___FunctionEventInvokeConfig] | None = ...,
+        next_marker: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["function_event_invoke_configs", b"function_event_invoke_configs", "next_marker", b"next_marker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFunctionEventInvokeConfigsResponse: _TypeAlias = ListFunctionEventInvokeConfigsResponse  # noqa: Y015
 
 @_typing.final
 class GetFunctionEventInvokeConfigRequest(_message.Message):

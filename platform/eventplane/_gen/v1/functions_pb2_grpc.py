@@ -55,6 +55,11 @@ class FunctionsStub:
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionResponse.FromString,
                 _registered_method=True)
+        self.GetFunctionConfiguration = channel.unary_unary(
+                '/eventplane.v1.Functions/GetFunctionConfiguration',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionConfigurationRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.FunctionConfiguration.FromString,
+                _registered_method=True)
         self.ListFunctions = channel.unary_unary(
                 '/eventplane.v1.Functions/ListFunctions',
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionsRequest.SerializeToString,
@@ -64,6 +69,26 @@ class FunctionsStub:
                 '/eventplane.v1.Functions/DeleteFunction',
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionResponse.FromString,
+                _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/eventplane.v1.Functions/TagResource',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.TagFunctionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.TagFunctionResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/eventplane.v1.Functions/UntagResource',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.UntagFunctionRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.UntagFunctionResponse.FromString,
+                _registered_method=True)
+        self.ListTags = channel.unary_unary(
+                '/eventplane.v1.Functions/ListTags',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsResponse.FromString,
+                _registered_method=True)
+        self.GetAccountSettings = channel.unary_unary(
+                '/eventplane.v1.Functions/GetAccountSettings',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsResponse.FromString,
                 _registered_method=True)
         self.PublishVersion = channel.unary_unary(
                 '/eventplane.v1.Functions/PublishVersion',
@@ -125,10 +150,20 @@ class FunctionsStub:
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.PutFunctionEventInvokeConfigRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.FromString,
                 _registered_method=True)
+        self.UpdateFunctionEventInvokeConfig = channel.unary_unary(
+                '/eventplane.v1.Functions/UpdateFunctionEventInvokeConfig',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.UpdateFunctionEventInvokeConfigRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.FromString,
+                _registered_method=True)
         self.GetFunctionEventInvokeConfig = channel.unary_unary(
                 '/eventplane.v1.Functions/GetFunctionEventInvokeConfig',
                 request_serializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionEventInvokeConfigRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.FromString,
+                _registered_method=True)
+        self.ListFunctionEventInvokeConfigs = channel.unary_unary(
+                '/eventplane.v1.Functions/ListFunctionEventInvokeConfigs',
+                request_serializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsResponse.FromString,
                 _registered_method=True)
         self.DeleteFunctionEventInvokeConfig = channel.unary_unary(
                 '/eventplane.v1.Functions/DeleteFunctionEventInvokeConfig',
@@ -204,6 +239,13 @@ class FunctionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFunctionConfiguration(self, request, context):
+        """GetFunction's configuration alone (no tags, no concurrency).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListFunctions(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -212,6 +254,32 @@ class FunctionsServicer:
 
     def DeleteFunction(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TagResource(self, request, context):
+        """A function's tags, named by its unqualified ARN (at most 50; `aws:` keys are reserved).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTags(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccountSettings(self, request, context):
+        """The account's limits and usage: code storage, concurrency, function count.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -288,7 +356,20 @@ class FunctionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateFunctionEventInvokeConfig(self, request, context):
+        """Like Put, but a setting left out keeps its value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetFunctionEventInvokeConfig(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFunctionEventInvokeConfigs(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -372,6 +453,11 @@ def add_FunctionsServicer_to_server(servicer, server):
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionResponse.SerializeToString,
             ),
+            'GetFunctionConfiguration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFunctionConfiguration,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionConfigurationRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.FunctionConfiguration.SerializeToString,
+            ),
             'ListFunctions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFunctions,
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionsRequest.FromString,
@@ -381,6 +467,26 @@ def add_FunctionsServicer_to_server(servicer, server):
                     servicer.DeleteFunction,
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_functions__pb2.DeleteFunctionResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.TagFunctionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.TagFunctionResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.UntagFunctionRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.UntagFunctionResponse.SerializeToString,
+            ),
+            'ListTags': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTags,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsResponse.SerializeToString,
+            ),
+            'GetAccountSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccountSettings,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsResponse.SerializeToString,
             ),
             'PublishVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishVersion,
@@ -442,10 +548,20 @@ def add_FunctionsServicer_to_server(servicer, server):
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.PutFunctionEventInvokeConfigRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.SerializeToString,
             ),
+            'UpdateFunctionEventInvokeConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateFunctionEventInvokeConfig,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.UpdateFunctionEventInvokeConfigRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.SerializeToString,
+            ),
             'GetFunctionEventInvokeConfig': grpc.unary_unary_rpc_method_handler(
                     servicer.GetFunctionEventInvokeConfig,
                     request_deserializer=eventplane_dot_v1_dot_functions__pb2.GetFunctionEventInvokeConfigRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.SerializeToString,
+            ),
+            'ListFunctionEventInvokeConfigs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFunctionEventInvokeConfigs,
+                    request_deserializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsResponse.SerializeToString,
             ),
             'DeleteFunctionEventInvokeConfig': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteFunctionEventInvokeConfig,
@@ -612,6 +728,33 @@ class Functions:
             _registered_method=True)
 
     @staticmethod
+    def GetFunctionConfiguration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/GetFunctionConfiguration',
+            eventplane_dot_v1_dot_functions__pb2.GetFunctionConfigurationRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.FunctionConfiguration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListFunctions(request,
             target,
             options=(),
@@ -655,6 +798,114 @@ class Functions:
             '/eventplane.v1.Functions/DeleteFunction',
             eventplane_dot_v1_dot_functions__pb2.DeleteFunctionRequest.SerializeToString,
             eventplane_dot_v1_dot_functions__pb2.DeleteFunctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/TagResource',
+            eventplane_dot_v1_dot_functions__pb2.TagFunctionRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.TagFunctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/UntagResource',
+            eventplane_dot_v1_dot_functions__pb2.UntagFunctionRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.UntagFunctionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTags(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/ListTags',
+            eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.ListFunctionTagsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccountSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/GetAccountSettings',
+            eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.GetAccountSettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -990,6 +1241,33 @@ class Functions:
             _registered_method=True)
 
     @staticmethod
+    def UpdateFunctionEventInvokeConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/UpdateFunctionEventInvokeConfig',
+            eventplane_dot_v1_dot_functions__pb2.UpdateFunctionEventInvokeConfigRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetFunctionEventInvokeConfig(request,
             target,
             options=(),
@@ -1006,6 +1284,33 @@ class Functions:
             '/eventplane.v1.Functions/GetFunctionEventInvokeConfig',
             eventplane_dot_v1_dot_functions__pb2.GetFunctionEventInvokeConfigRequest.SerializeToString,
             eventplane_dot_v1_dot_functions__pb2.FunctionEventInvokeConfig.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFunctionEventInvokeConfigs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Functions/ListFunctionEventInvokeConfigs',
+            eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsRequest.SerializeToString,
+            eventplane_dot_v1_dot_functions__pb2.ListFunctionEventInvokeConfigsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,6 +20,9 @@ from fake_grpc import FakeService, run_async, serve, snake
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane._gen.v1 import functions_pb2_grpc
 from eventplane.client import (
+    AccountLimit,
+    AccountSettings,
+    AccountUsage,
     Alias,
     AsyncClient,
     Client,
@@ -511,6 +514,38 @@ REQUESTS: list[tuple[Callable[[FunctionsClient], Any], str, dict[str, Any]]] = [
         {"function_name": "resize", "qualifier": "live"},
     ),
     (lambda c: c.get_event_source_mapping(UUID), "GetEventSourceMapping", {"uuid": UUID}),
+    (
+        lambda c: c.get_function_configuration("resize", "prod"),
+        "GetFunctionConfiguration",
+        {"function_name": "resize", "qualifier": "prod"},
+    ),
+    (
+        lambda c: c.tag_resource(FN_ARN, {"team": "media"}),
+        "TagResource",
+        {"resource": FN_ARN, "tags": {"team": "media"}},
+    ),
+    (
+        lambda c: c.untag_resource(FN_ARN, ["team", "stage"]),
+        "UntagResource",
+        {"resource": FN_ARN, "tag_keys": ["team", "stage"]},
+    ),
+    (lambda c: c.list_tags(FN_ARN), "ListTags", {"resource": FN_ARN}),
+    (lambda c: c.get_account_settings(), "GetAccountSettings", {}),
+    (
+        lambda c: c.update_function_event_invoke_config(
+            "resize",
+            qualifier="1",
+            maximum_retry_attempts=0,
+            destination_config={"OnSuccess": {"Destination": ""}},
+        ),
+        "UpdateFunctionEventInvokeConfig",
+        {
+            "function_name": "resize",
+            "qualifier": "1",
+            "maximum_retry_attempts": 0,
+            "on_success_destination": "",
+        },
+    ),
     (lambda c: c.delete_event_source_mapping(UUID), "DeleteEventSourceMapping", {"uuid": UUID}),
 ]
 
@@ -548,6 +583,7 @@ def test_every_rpc_has_a_request_case() -> None:
         "ListVersionsByFunction",
         "ListAliases",
         "ListEventSourceMappings",
+        "ListFunctionEventInvokeConfigs",
     }
     assert set(RPCS) - covered == tested_elsewhere
 
@@ -609,6 +645,29 @@ def test_put_invoke_config_zero_retries_is_a_value(fake: FakeFunctions, ep: Clie
     assert req.HasField("maximum_retry_attempts") and req.maximum_retry_attempts == 0
     assert not req.HasField("maximum_event_age_in_seconds")
     assert (req.on_success_destination, req.on_failure_destination) == ("", "")
+
+
+def test_update_invoke_config_sends_only_what_is_given(fake: FakeFunctions, ep: Client) -> None:
+    ep.functions.update_function_event_invoke_config(
+        "resize", destination_config={"OnFailure": {"Destination": DLQ_ARN}}
+    )
+    req = fake.only("UpdateFunctionEventInvokeConfig")
+    # Left out: unchanged on the server (unset), unlike Put's defaults.
+    for name in (
+        "maximum_retry_attempts",
+        "maximum_event_age_in_seconds",
+        "on_success_destination",
+    ):
+        assert not req.HasField(name), name
+    assert req.HasField("on_failure_destination") and req.on_failure_destination == DLQ_ARN
+
+
+def test_untag_refuses_one_string_before_calling(fake: FakeFunctions, ep: Client) -> None:
+    with pytest.raises(ValueError, match="tag_keys"):
+        ep.functions.untag_resource(FN_ARN, "team")
+    with pytest.raises(ValueError, match="tags"):
+        ep.functions.tag_resource(FN_ARN, {"team": 1})  # type: ignore[dict-item]
+    assert fake.calls == []
 
 
 def test_destination_config_as_a_dataclass(fake: FakeFunctions, ep: Client) -> None:
@@ -782,6 +841,19 @@ def test_results_are_converted(fake: FakeFunctions, ep: Client) -> None:
             "GetFunctionConcurrency": pb.Concurrency(reserved_concurrent_executions=0),
             "PutFunctionEventInvokeConfig": pb_invoke_config(),
             "GetFunctionEventInvokeConfig": pb_invoke_config(),
+            "UpdateFunctionEventInvokeConfig": pb_invoke_config(),
+            "GetFunctionConfiguration": pb_config(version="1"),
+            "ListTags": pb.ListFunctionTagsResponse(tags={"team": "media"}),
+            "GetAccountSettings": pb.GetAccountSettingsResponse(
+                account_limit=pb.AccountLimit(
+                    total_code_size=80_530_636_800,
+                    code_size_unzipped=262_144_000,
+                    code_size_zipped=52_428_800,
+                    concurrent_executions=8,
+                    unreserved_concurrent_executions=6,
+                ),
+                account_usage=pb.AccountUsage(total_code_size=1234, function_count=2),
+            ),
             "CreateEventSourceMapping": pb_mapping(),
             "UpdateEventSourceMapping": pb_mapping(),
             "GetEventSourceMapping": pb_mapping(),
@@ -801,6 +873,14 @@ def test_results_are_converted(fake: FakeFunctions, ep: Client) -> None:
     assert f.get_function_concurrency("resize") == 0  # 0 reserved is not "none"
     assert f.put_function_event_invoke_config("resize") == invoke_config()
     assert f.get_function_event_invoke_config("resize") == invoke_config()
+    assert f.update_function_event_invoke_config("resize") == invoke_config()
+    assert f.get_function_configuration("resize", "1") == config(version="1")
+    assert f.list_tags(FN_ARN) == {"team": "media"}
+    assert f.get_account_settings() == AccountSettings(
+        AccountLimit(80_530_636_800, 262_144_000, 52_428_800, 8, 6), AccountUsage(1234, 2)
+    )
+    assert f.tag_resource(FN_ARN, {"k": "v"}) is None
+    assert f.untag_resource(FN_ARN, ["k"]) is None
     assert f.create_event_source_mapping(QUEUE_ARN, "resize") == mapping()
     assert f.update_event_source_mapping(UUID) == mapping()
     assert f.get_event_source_mapping(UUID) == mapping()
@@ -970,6 +1050,14 @@ LISTS: list[tuple[Callable[[FunctionsClient], Any], str, Any, str, Callable[[int
         lambda n: pb_mapping(f"u{n}"),
         lambda n: mapping(f"u{n}"),
     ),
+    (
+        lambda c: c.list_function_event_invoke_configs("resize"),
+        "ListFunctionEventInvokeConfigs",
+        pb.ListFunctionEventInvokeConfigsResponse,
+        "function_event_invoke_configs",
+        lambda n: pb_invoke_config(),
+        lambda n: invoke_config(),
+    ),
 ]
 
 # The filters each list call above passes, which must be on every page's request.
@@ -978,6 +1066,7 @@ LIST_FILTERS: dict[str, dict[str, Any]] = {
     "ListVersionsByFunction": {"function_name": "resize"},
     "ListAliases": {"function_name": "resize", "function_version": "1"},
     "ListEventSourceMappings": {"event_source_arn": QUEUE_ARN, "function_name": "resize"},
+    "ListFunctionEventInvokeConfigs": {"function_name": "resize"},
 }
 
 

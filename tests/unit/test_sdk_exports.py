@@ -5,6 +5,9 @@ from __future__ import annotations
 import eventplane.client
 
 EXPECTED = {
+    "AccountLimit",
+    "AccountSettings",
+    "AccountUsage",
     "Alias",
     "Archive",
     "AsyncClient",

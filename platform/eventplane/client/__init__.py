@@ -29,6 +29,11 @@ from eventplane.client._event_types import (
     Target,
     TargetError,
 )
+from eventplane.client._function_account_types import (
+    AccountLimit,
+    AccountSettings,
+    AccountUsage,
+)
 from eventplane.client._function_code import zip_from_directory
 from eventplane.client._function_types import (
     Alias,
@@ -76,6 +81,9 @@ from eventplane.client.workflows import AsyncWorkflowsClient, WorkflowsClient
 from eventplane.errors import EventplaneError
 
 __all__ = [
+    "AccountLimit",
+    "AccountSettings",
+    "AccountUsage",
     "Alias",
     "Archive",
     "AsyncClient",

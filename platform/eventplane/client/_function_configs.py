@@ -7,6 +7,7 @@ from typing import Any
 
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane.client import _function_types as t
+from eventplane.client._channel import Page, every_page
 from eventplane.client._facade import ServiceCore
 from eventplane.client._function_types import (
     DestinationConfig,
@@ -91,6 +92,70 @@ class ConfigCalls(ServiceCore):
         return t.event_invoke_config(
             await self._call(self._stub.PutFunctionEventInvokeConfig, req, self._timeout)
         )
+
+    async def update_function_event_invoke_config(
+        self,
+        function_name: str,
+        *,
+        qualifier: str | None = None,
+        maximum_retry_attempts: int | None = None,
+        maximum_event_age_in_seconds: int | None = None,
+        destination_config: DestinationConfig | Mapping[str, Any] | None = None,
+    ) -> FunctionEventInvokeConfig:
+        """Change some settings of an existing async invocation config; the rest stay.
+
+        Unlike ``put_function_event_invoke_config``, what is left out (None) keeps its
+        value, as in Lambda's UpdateFunctionEventInvokeConfig.
+
+        Args:
+            function_name: the function (name or ARN).
+            qualifier: a version or alias; None: ``$LATEST``.
+            maximum_retry_attempts: retries after a function error, 0-2.
+            maximum_event_age_in_seconds: 60-21,600.
+            destination_config: a ``DestinationConfig`` or boto3's dict; a destination
+                left out (None) is kept, one given as ``""`` is removed.
+
+        Returns:
+            The config as it is now.
+
+        Raises:
+            ValueError: ``destination_config`` has an unknown key; before anything
+                is sent.
+            EventplaneError: ``ResourceNotFoundException`` when the function has no
+                config for that qualifier (put one first); ``ValidationException`` for
+                a value out of range.
+        """
+        req = t.update_event_invoke_config_request(
+            function_name,
+            qualifier,
+            maximum_retry_attempts,
+            maximum_event_age_in_seconds,
+            destination_config,
+        )
+        return t.event_invoke_config(
+            await self._call(self._stub.UpdateFunctionEventInvokeConfig, req, self._timeout)
+        )
+
+    async def list_function_event_invoke_configs(
+        self, function_name: str
+    ) -> list[FunctionEventInvokeConfig]:
+        """The async invocation configs of a function: ``$LATEST``'s, its versions' and
+        aliases'; follows all pages.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when the function does not exist;
+                ``InvalidParameterValueException`` for a qualified name.
+        """
+
+        async def page(marker: str | None) -> Page[FunctionEventInvokeConfig]:
+            req = pb.ListFunctionEventInvokeConfigsRequest(
+                function_name=function_name, marker=marker or ""
+            )
+            r = await self._call(self._stub.ListFunctionEventInvokeConfigs, req, self._timeout)
+            configs = [t.event_invoke_config(c) for c in r.function_event_invoke_configs]
+            return configs, r.next_marker or None
+
+        return await every_page(page)
 
     async def get_function_event_invoke_config(
         self, function_name: str, *, qualifier: str | None = None

@@ -414,6 +414,27 @@ def put_event_invoke_config_request(
     )
 
 
+def update_event_invoke_config_request(
+    function_name: str,
+    qualifier: str | None,
+    maximum_retry_attempts: int | None,
+    maximum_event_age_in_seconds: int | None,
+    destinations: DestinationConfig | Mapping[str, Any] | None,
+) -> pb.UpdateFunctionEventInvokeConfigRequest:
+    # Only what is given changes: None leaves a field unset; a destination "" removes it.
+    d = destination_config(destinations)
+    return pb.UpdateFunctionEventInvokeConfigRequest(
+        function_name=function_name,
+        qualifier=qualifier or "",
+        maximum_retry_attempts=optional_int(maximum_retry_attempts, "maximum_retry_attempts"),
+        maximum_event_age_in_seconds=optional_int(
+            maximum_event_age_in_seconds, "maximum_event_age_in_seconds"
+        ),
+        on_success_destination=d.on_success,
+        on_failure_destination=d.on_failure,
+    )
+
+
 def create_mapping_request(
     event_source_arn: str,
     function_name: str,

@@ -26,7 +26,7 @@ function that fails is not an exception:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,9 @@ from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane._gen.v1 import functions_pb2_grpc
 from eventplane.client import _function_types as t
 from eventplane.client._channel import Page, every_page
+from eventplane.client._event_types import strings
 from eventplane.client._facade import BlockingFacade, blocking
+from eventplane.client._function_account_types import AccountSettings, account_settings
 from eventplane.client._function_code import function_code
 from eventplane.client._function_configs import ConfigCalls
 from eventplane.client._function_mappings import MappingCalls
@@ -222,6 +224,26 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
         req = pb.GetFunctionRequest(function_name=function_name, qualifier=qualifier or "")
         return t.get_function_result(await self._call(self._stub.GetFunction, req, self._timeout))
 
+    async def get_function_configuration(
+        self, function_name: str, qualifier: str | None = None
+    ) -> FunctionConfiguration:
+        """A function's settings alone (``get_function`` without tags and concurrency).
+
+        Args:
+            function_name: the function (name or ARN, optionally qualified).
+            qualifier: a version or alias; None: ``$LATEST`` (or the ARN's qualifier).
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when the function (or
+                version, or alias) does not exist.
+        """
+        req = pb.GetFunctionConfigurationRequest(
+            function_name=function_name, qualifier=qualifier or ""
+        )
+        return t.configuration(
+            await self._call(self._stub.GetFunctionConfiguration, req, self._timeout)
+        )
+
     async def list_functions(self) -> list[FunctionConfiguration]:
         """Every function's ``$LATEST`` settings; follows all pages."""
 
@@ -245,6 +267,52 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
         """
         req = pb.DeleteFunctionRequest(function_name=function_name, qualifier=qualifier or "")
         await self._call(self._stub.DeleteFunction, req, self._timeout)
+
+    # --- tags and account ---------------------------------------------------------------
+
+    async def tag_resource(self, resource: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a function, overwriting the value of a key it already has.
+
+        Args:
+            resource: the function's ARN, without a qualifier (versions and aliases
+                carry no tags of their own, as in Lambda).
+            tags: keys of 1-128 characters (not starting with ``aws:``) to values of
+                up to 256; a function holds at most 50 tags.
+
+        Raises:
+            ValueError: ``tags`` is not a ``{str: str}`` dict; before anything is sent.
+            EventplaneError: ``ResourceNotFoundException`` when the function does not
+                exist; ``InvalidParameterValueException`` for a tag or a number of tags
+                over the limits, or a resource that is not an unqualified function ARN.
+        """
+        req = pb.TagFunctionRequest(resource=resource, tags=t.str_map(tags, "tags"))
+        await self._call(self._stub.TagResource, req, self._timeout)
+
+    async def untag_resource(self, resource: str, tag_keys: Iterable[str]) -> None:
+        """Remove tags from a function; a key it does not have is ignored.
+
+        Raises:
+            ValueError: ``tag_keys`` is one string, not a list of them; before anything
+                is sent.
+            EventplaneError: ``ResourceNotFoundException`` when the function does not exist.
+        """
+        req = pb.UntagFunctionRequest(resource=resource, tag_keys=strings(tag_keys, "tag_keys"))
+        await self._call(self._stub.UntagResource, req, self._timeout)
+
+    async def list_tags(self, resource: str) -> dict[str, str]:
+        """The tags of a function, named by its unqualified ARN.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when the function does not exist.
+        """
+        req = pb.ListFunctionTagsRequest(resource=resource)
+        return dict((await self._call(self._stub.ListTags, req, self._timeout)).tags)
+
+    async def get_account_settings(self) -> AccountSettings:
+        """The account's limits (code storage, package sizes, concurrency) and usage
+        (code stored, number of functions)."""
+        req = pb.GetAccountSettingsRequest()
+        return account_settings(await self._call(self._stub.GetAccountSettings, req, self._timeout))
 
     # --- invoke ------------------------------------------------------------------------
 
@@ -301,8 +369,13 @@ class FunctionsClient(BlockingFacade[AsyncFunctionsClient]):
     update_function_code = blocking(AsyncFunctionsClient.update_function_code)
     update_function_configuration = blocking(AsyncFunctionsClient.update_function_configuration)
     get_function = blocking(AsyncFunctionsClient.get_function)
+    get_function_configuration = blocking(AsyncFunctionsClient.get_function_configuration)
     list_functions = blocking(AsyncFunctionsClient.list_functions)
     delete_function = blocking(AsyncFunctionsClient.delete_function)
+    tag_resource = blocking(AsyncFunctionsClient.tag_resource)
+    untag_resource = blocking(AsyncFunctionsClient.untag_resource)
+    list_tags = blocking(AsyncFunctionsClient.list_tags)
+    get_account_settings = blocking(AsyncFunctionsClient.get_account_settings)
     publish_version = blocking(AsyncFunctionsClient.publish_version)
     list_versions_by_function = blocking(AsyncFunctionsClient.list_versions_by_function)
     create_alias = blocking(AsyncFunctionsClient.create_alias)
@@ -317,8 +390,14 @@ class FunctionsClient(BlockingFacade[AsyncFunctionsClient]):
     put_function_event_invoke_config = blocking(
         AsyncFunctionsClient.put_function_event_invoke_config
     )
+    update_function_event_invoke_config = blocking(
+        AsyncFunctionsClient.update_function_event_invoke_config
+    )
     get_function_event_invoke_config = blocking(
         AsyncFunctionsClient.get_function_event_invoke_config
+    )
+    list_function_event_invoke_configs = blocking(
+        AsyncFunctionsClient.list_function_event_invoke_configs
     )
     delete_function_event_invoke_config = blocking(
         AsyncFunctionsClient.delete_function_event_invoke_config

@@ -36,7 +36,7 @@ from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane.cli import main
 from eventplane.client import zip_from_directory
 from eventplane.errors import ResourceNotFound
-from eventplane.functions.errors import TooManyRequestsException
+from eventplane.functions.errors import InvalidParameterValueException, TooManyRequestsException
 
 
 @pytest.fixture
@@ -213,6 +213,77 @@ def test_get(fake: FakeFunctions, run: Any) -> None:
     assert got["configuration"]["memory_size"] == 256
     assert got["tags"] == {"team": "media"}
     assert fake.calls[-1][1].qualifier == ""
+
+
+def test_get_config(fake: FakeFunctions, run: Any) -> None:
+    fake.responses["GetFunctionConfiguration"] = pb_config(version="1")
+    code, out, _ = run("get-config", "resize", "--qualifier", "1")
+    assert code == 0
+    assert out.startswith(f"function_name: resize\nfunction_arn: {FN_ARN}:1\n")
+    assert "version: 1\n" in out and "tags" not in out
+    req = fake.only("GetFunctionConfiguration")
+    assert (req.function_name, req.qualifier) == ("resize", "1")
+    got = as_json(run("get-config", f"{FN_ARN}:prod", "--json"))
+    assert (got["version"], got["memory_size"]) == ("1", 256)
+    assert (fake.calls[-1][1].function_name, fake.calls[-1][1].qualifier) == (f"{FN_ARN}:prod", "")
+
+
+def test_tags_by_name_or_arn(fake: FakeFunctions, run: Any) -> None:
+    # A bare name is sent as the function's ARN: Lambda's tag calls take only ARNs.
+    assert run("tag", "resize", "team=media", "stage=test") == (
+        0,
+        "tagged resize with stage, team\n",
+        "",
+    )
+    req = fake.only("TagResource")
+    assert (req.resource, dict(req.tags)) == (FN_ARN, {"team": "media", "stage": "test"})
+    assert run("untag", FN_ARN, "stage")[0] == 0
+    assert (fake.calls[-1][1].resource, list(fake.calls[-1][1].tag_keys)) == (FN_ARN, ["stage"])
+    fake.responses["ListTags"] = pb.ListFunctionTagsResponse(tags={"team": "media", "a": "b"})
+    assert run("tags", "resize") == (0, "a=b\nteam=media\n", "")
+    assert fake.calls[-1][1].resource == FN_ARN
+    assert as_json(run("tags", "resize", "--json")) == {"team": "media", "a": "b"}
+    fake.responses["ListTags"] = pb.ListFunctionTagsResponse()
+    assert run("tags", "resize") == (0, "no tags\n", "")
+
+
+def test_tag_refused_by_the_server_exits_1(
+    fake: FakeFunctions, run: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.errors["TagResource"] = InvalidParameterValueException(
+        "Tags are not valid: at most 50 tags per resource, this request would make 51."
+    )
+    assert run("tag", "resize", "k=v") == (
+        1,
+        "",
+        "eventplane: InvalidParameterValueException: Tags are not valid: at most 50 tags per "
+        "resource, this request would make 51.\n",
+    )
+    assert "KEY=VALUE" in usage_error(run, capsys, "tag", "resize")
+
+
+def test_get_account_settings(fake: FakeFunctions, run: Any) -> None:
+    fake.responses["GetAccountSettings"] = pb.GetAccountSettingsResponse(
+        account_limit=pb.AccountLimit(
+            total_code_size=1000,
+            code_size_unzipped=300,
+            code_size_zipped=50,
+            concurrent_executions=8,
+            unreserved_concurrent_executions=6,
+        ),
+        account_usage=pb.AccountUsage(total_code_size=120, function_count=2),
+    )
+    assert run("get-account-settings") == (
+        0,
+        "functions: 2\n"
+        "code storage: 120 of 1000 bytes\n"
+        "package size: 50 bytes zipped, 300 unzipped\n"
+        "concurrent executions: 8 (6 unreserved)\n",
+        "",
+    )
+    got = as_json(run("get-account-settings", "--json"))
+    assert got["account_limit"]["unreserved_concurrent_executions"] == 6
+    assert got["account_usage"] == {"total_code_size": 120, "function_count": 2}
 
 
 def test_list_follows_pages(fake: FakeFunctions, run: Any) -> None:
@@ -496,6 +567,45 @@ def test_get_and_delete_invoke_config(fake: FakeFunctions, run: Any) -> None:
     )
 
 
+def test_update_invoke_config_sends_only_what_is_given(fake: FakeFunctions, run: Any) -> None:
+    fake.responses["UpdateFunctionEventInvokeConfig"] = pb_invoke_config()
+    code, out, _ = run(
+        "update-invoke-config", "resize", "--qualifier", "prod", "--max-retries", "0",
+        "--on-success", "",
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith(f"function_arn: {FN_ARN}\n")
+    req = fake.only("UpdateFunctionEventInvokeConfig")
+    assert (req.qualifier, req.maximum_retry_attempts) == ("prod", 0)
+    assert req.HasField("on_success_destination") and req.on_success_destination == ""
+    assert not req.HasField("maximum_event_age_in_seconds")
+    assert not req.HasField("on_failure_destination")
+
+
+def test_update_invoke_config_needs_a_change(
+    fake: FakeFunctions, run: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "give --max-retries" in usage_error(run, capsys, "update-invoke-config", "resize")
+    assert fake.calls == []
+
+
+def test_list_invoke_configs(fake: FakeFunctions, run: Any) -> None:
+    pages = {
+        "": pb.ListFunctionEventInvokeConfigsResponse(
+            function_event_invoke_configs=[pb_invoke_config()], next_marker="m"
+        ),
+        "m": pb.ListFunctionEventInvokeConfigsResponse(
+            function_event_invoke_configs=[pb_invoke_config()]
+        ),
+    }
+    fake.responses["ListFunctionEventInvokeConfigs"] = lambda req: pages[req.marker]
+    code, out, _ = run("list-invoke-configs", "resize")
+    assert code == 0
+    assert out == f"{FN_ARN}  retries 1  max age 3600s\n" * 2
+    listed = as_json(run("list-invoke-configs", "resize", "--json"))
+    assert [c["maximum_retry_attempts"] for c in listed["function_event_invoke_configs"]] == [1, 1]
+
+
 # --- resource-based policy -------------------------------------------------------------
 
 
@@ -623,8 +733,13 @@ EVERY_COMMAND = [
     ["update-code", "f", "--dir", "/srv"],
     ["update-config", "f", "--timeout", "5"],
     ["get", "f"],
+    ["get-config", "f"],
     ["list"],
     ["delete", "f"],
+    ["tag", "f", "k=v"],
+    ["untag", "f", "k"],
+    ["tags", "f"],
+    ["get-account-settings"],
     ["publish-version", "f"],
     ["list-versions", "f"],
     ["create-alias", "f", "a", "--version", "1"],
@@ -637,6 +752,8 @@ EVERY_COMMAND = [
     ["get-concurrency", "f"],
     ["delete-concurrency", "f"],
     ["put-invoke-config", "f"],
+    ["update-invoke-config", "f", "--max-age", "60"],
+    ["list-invoke-configs", "f"],
     ["get-invoke-config", "f"],
     ["delete-invoke-config", "f"],
     ["add-permission", "f", "--statement-id", "s", "--principal", "*"],

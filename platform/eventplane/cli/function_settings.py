@@ -66,6 +66,38 @@ def cmd_put_invoke_config(args: argparse.Namespace) -> int:
     return _cli.describe(args, config)
 
 
+def cmd_update_invoke_config(args: argparse.Namespace) -> int:
+    destinations = {}
+    if args.on_success is not None:
+        destinations["OnSuccess"] = {"Destination": args.on_success}
+    if args.on_failure is not None:
+        destinations["OnFailure"] = {"Destination": args.on_failure}
+    if args.max_retries is None and args.max_age is None and not destinations:
+        _usage(args, "give --max-retries, --max-age, --on-success or --on-failure")
+    with _client(args) as ep:
+        config = ep.functions.update_function_event_invoke_config(
+            args.name,
+            qualifier=args.qualifier,
+            maximum_retry_attempts=args.max_retries,
+            maximum_event_age_in_seconds=args.max_age,
+            destination_config=destinations,
+        )
+    return _cli.describe(args, config)
+
+
+def cmd_list_invoke_configs(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        configs = ep.functions.list_function_event_invoke_configs(args.name)
+
+    def line(c: Any) -> str:
+        return (
+            f"{c.function_arn}  retries {c.maximum_retry_attempts}  "
+            f"max age {c.maximum_event_age_in_seconds}s"
+        )
+
+    return _cli.listing(args, "function_event_invoke_configs", configs, line)
+
+
 def cmd_get_invoke_config(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         config = ep.functions.get_function_event_invoke_config(args.name, qualifier=args.qualifier)
@@ -276,6 +308,23 @@ def register_settings(
     )
     p.add_argument("--on-success", metavar="ARN", help="queue, topic, bus or function ARN")
     p.add_argument("--on-failure", metavar="ARN", help="queue, topic, bus or function ARN")
+    p = action("update-invoke-config", cmd_update_invoke_config, "change an async invoke config")
+    p.description = (
+        "Only what is given changes (put-invoke-config replaces the whole config); "
+        'a destination given as "" is removed.'
+    )
+    p.add_argument("name")
+    qualifier(p)
+    p.add_argument("--max-retries", type=int, metavar="N", help="0-2")
+    p.add_argument("--max-age", type=int, metavar="SECONDS", help="maximum event age, 60-21600")
+    for flag in ("--on-success", "--on-failure"):
+        p.add_argument(flag, metavar="ARN", help='queue, topic, bus or function ARN; "": none')
+    p = action(
+        "list-invoke-configs",
+        cmd_list_invoke_configs,
+        "list the async invoke configs of a function, its versions and aliases",
+    )
+    p.add_argument("name")
     for name, func, text in (
         ("get-invoke-config", cmd_get_invoke_config, "show the async invocation config"),
         ("delete-invoke-config", cmd_delete_invoke_config, "remove the async invocation config"),

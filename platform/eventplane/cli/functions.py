@@ -7,6 +7,7 @@
     eventplane function create-alias resize prod --version 1
     eventplane function put-invoke-config resize --max-retries 1 \\
         --on-failure arn:aws:sqs:local:000000000000:resize-failed
+    eventplane function tag resize team=media stage=test
     eventplane function create-mapping --source arn:aws:sqs:local:000000000000:uploads \\
         --function resize --batch-size 10 --report-batch-item-failures
 
@@ -35,6 +36,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventplane import arn
 from eventplane.cli import _support as _cli
 from eventplane.cli._support import client as _client
 from eventplane.cli._support import done as _done
@@ -161,6 +163,12 @@ def cmd_get(args: argparse.Namespace) -> int:
         return _cli.describe(args, ep.functions.get_function(args.name, args.qualifier))
 
 
+def cmd_get_config(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        config = ep.functions.get_function_configuration(args.name, args.qualifier)
+    return _cli.describe(args, config)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         functions = ep.functions.list_functions()
@@ -177,6 +185,29 @@ def cmd_delete(args: argparse.Namespace) -> int:
     what = f"version {args.qualifier} of {args.name}" if args.qualifier else args.name
     _report(args, {"deleted": args.name, "qualifier": args.qualifier}, f"deleted {what}")
     return 0
+
+
+def _tagged(ref: str) -> str:
+    """The ARN tag calls name a function by; a bare name is made one (of this account)."""
+    return ref if ref.startswith("arn:") else arn.function_arn(ref)
+
+
+def cmd_account_settings(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        settings = ep.functions.get_account_settings()
+    # Limit and usage share field names, so the text names each side (--json nests them).
+    limit, usage = settings.account_limit, settings.account_usage
+    text = "\n".join(
+        (
+            f"functions: {usage.function_count}",
+            f"code storage: {usage.total_code_size} of {limit.total_code_size} bytes",
+            f"package size: {limit.code_size_zipped} bytes zipped, "
+            f"{limit.code_size_unzipped} unzipped",
+            f"concurrent executions: {limit.concurrent_executions} "
+            f"({limit.unreserved_concurrent_executions} unreserved)",
+        )
+    )
+    return _done(args, settings, text)
 
 
 # --- versions and aliases ----------------------------------------------------------------
@@ -386,10 +417,26 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = action("get", cmd_get, "show a function")
     p.add_argument("name")
     qualifier(p)
+    p = action("get-config", cmd_get_config, "show a function's settings (no tags, concurrency)")
+    p.add_argument("name")
+    qualifier(p)
     action("list", cmd_list, "list functions")
     p = action("delete", cmd_delete, "delete a function (or one version)")
     p.add_argument("name")
     qualifier(p, "a version: delete only it")
+    _cli.tag_commands(
+        action,
+        "function",
+        "function name or ARN (not a version or alias: they share the function's tags)",
+        lambda ep, ref, tags: ep.functions.tag_resource(_tagged(ref), tags),
+        lambda ep, ref, keys: ep.functions.untag_resource(_tagged(ref), keys),
+        lambda ep, ref: ep.functions.list_tags(_tagged(ref)),
+    )
+    action(
+        "get-account-settings",
+        cmd_account_settings,
+        "show the account's limits and usage (code storage, concurrency, functions)",
+    )
 
     # versions and aliases
     p = action("publish-version", cmd_publish_version, "publish $LATEST (prints the version)")

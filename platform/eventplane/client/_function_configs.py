@@ -144,7 +144,7 @@ class ConfigCalls(ServiceCore):
 
         Raises:
             EventplaneError: ``ResourceNotFoundException`` when the function does not exist;
-                ``InvalidParameterValueException`` for a qualified name.
+                ``ValidationException`` for a qualified name.
         """
 
         async def page(marker: str | None) -> Page[FunctionEventInvokeConfig]:

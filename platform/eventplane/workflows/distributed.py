@@ -9,6 +9,8 @@ the child executions, writes the results) and reports the Map state's result as 
 task's outcome: the Map then goes on as a Task does (ResultSelector, ResultPath, Retry,
 Catch). History: ``MapStateEntered``, ``MapRunStarted``, then ``MapRunSucceeded`` or
 ``MapRunFailed`` (or ``MapRunAborted`` when the execution stops), ``MapStateExited``.
+A redriven execution that re-enters the state redrives its Map Run: ``MapRunRedriven``
+(with the run's redrive count) instead of ``MapRunStarted``, and the same ARN.
 """
 
 from __future__ import annotations
@@ -97,11 +99,13 @@ def start(run: _Run, frame: Frame, sdef: MapState) -> None:
     run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{s.execution_arn}/{frame.fid}/{s.seq}"))
     label = sdef.label or run_id.split("-", 1)[0]
     machine = s.state_machine_arn.rsplit(":", 1)[-1]
-    arn = map_run_arn(machine, label, run_id)
+    # A redrive of the execution redrives the Map Run the state ran before (its ARN).
+    arn, redrives = run.redrive_map_runs.pop(frame.fid, (map_run_arn(machine, label, run_id), 0))
     task_id = run.next_id("k")
     p = frame.progress
     p.task_id = task_id
     p.map_run_arn = arn
+    p.map_run_redrives = redrives
     s.tasks[task_id] = frame.fid
     payload = {
         "MapRunArn": arn,
@@ -123,8 +127,12 @@ def start(run: _Run, frame: Frame, sdef: MapState) -> None:
         "ToleratedFailurePercentage": lang.map_number(
             sdef, "tolerated_failure_percentage", data, ctx, v
         ),
+        "RedriveCount": redrives,
     }
-    run.emit("MapRunStarted", {"mapRunArn": arn})
+    if redrives:
+        run.emit("MapRunRedriven", {"mapRunArn": arn, "redriveCount": redrives})
+    else:
+        run.emit("MapRunStarted", {"mapRunArn": arn})
     run.commands.append(DispatchTask(task_id, MAP_RUN_RESOURCE, payload, None, False, None, None))
 
 

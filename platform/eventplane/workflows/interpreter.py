@@ -108,6 +108,9 @@ class _Run:
         # A redriven Parallel/Map state's branches or items that succeeded before, by
         # frame id: their results are kept and they are not run again.
         self.keep: dict[str, dict[int, Any]] = {}
+        # A redriven Distributed Map state's Map Run (ARN, its redrive count), by frame
+        # id: the redrive runs that Map Run again instead of starting a new one.
+        self.redrive_map_runs: dict[str, tuple[str, int]] = {}
         # Where this step's commands stood when the history filled up (None: not full).
         self._full_at: int | None = None
 

@@ -175,8 +175,10 @@ class Progress:
     succeeded: list[int] = field(default_factory=list)
     # A ``states:startExecution.sync`` task: the child it waits for (stopped with it).
     child_arn: str | None = None
-    # A Distributed Map: the Map Run its task runs.
+    # A Distributed Map: the Map Run its task runs, and how often a redrive of the
+    # execution redrove that Map Run.
     map_run_arn: str | None = None
+    map_run_redrives: int = 0
 
     @staticmethod
     def from_json(raw: dict[str, Any]) -> Progress:

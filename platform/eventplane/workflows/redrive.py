@@ -5,8 +5,9 @@ The execution keeps its ARN, input, definition and history: a redrive appends an
 frame's current state, with the input it had). States that succeeded before are not
 run again. When that state is a Parallel or an inline Map, only the branches or
 iterations that did not succeed run again, each from its start; the others keep the
-result they produced. ``redrive_status`` tells a reader whether a redrive is allowed,
-with AWS's reasons.
+result they produced. When it is a Distributed Map, its Map Run is redriven (same ARN,
+``MapRunRedriven``): see ``map_run.py``. ``redrive_status`` tells a reader whether a
+redrive is allowed, with AWS's reasons.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def restart(run: _Run, client_token: str | None = None) -> None:
     assert root is not None
     old = root.progress
     run.keep[root.fid] = {i: old.results[i] for i in old.succeeded if i < len(old.results)}
+    if old.map_run_arn is not None:
+        run.redrive_map_runs[root.fid] = (old.map_run_arn, old.map_run_redrives + 1)
     s.status = RUNNING
     s.stop_ms = None
     s.output = s.error = s.cause = None

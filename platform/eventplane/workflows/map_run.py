@@ -13,6 +13,12 @@ children run in memory (``express.py``); one that was running at a crash runs ag
 
 Counts (DescribeMapRun) come from the children's executions in the view, weighted by
 the items of their batch for ``itemCounts``.
+
+A redrive of the parent execution that re-enters the Distributed Map state hands over
+the same Map Run again with its redrive count: once the previous attempt has ended, the
+run journals the redrive (``redriveCount``, ``redriveDate``, the children it runs again)
+and goes on with the items it journaled at its start, under its current limits. Which
+children run again, and how, is ``map_children.py``'s.
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import ValidationException
+from eventplane.errors.workflows import ExecutionNotRedrivable
 from eventplane.kafka import naming
 from eventplane.observability.logging import get_logger
 from eventplane.workflows import arns, lang, map_io, records
@@ -35,6 +41,16 @@ from eventplane.workflows.dispatch import send_inbox
 from eventplane.workflows.errors import StatesResourceNotFound
 from eventplane.workflows.interpreter import iso
 from eventplane.workflows.lang import StatesError
+from eventplane.workflows.map_children import (
+    MAX_REDRIVES,
+    UNSUCCESSFUL,
+    Child,
+    Children,
+    MapRunCounts,
+    child_name,
+    counts,
+    redrive_token,
+)
 from eventplane.workflows.model import Stop
 from eventplane.workflows.perform import Outcome
 from eventplane.workflows.shapes import Page, page, require
@@ -55,20 +71,7 @@ MAX_CONCURRENCY = 10_000  # a Distributed Map's MaxConcurrency 0 means up to thi
 THRESHOLD = "States.ExceedToleratedFailureThreshold"
 THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
 _WAKE_S = 1.0  # a run re-checks at least this often (a change it was not woken for)
-_FAILED = ("FAILED", "TIMED_OUT", "ABORTED")
 _STARTS_AT_ONCE = 50  # children started concurrently (each waits for its start's record)
-
-
-@dataclass(frozen=True, slots=True)
-class MapRunCounts:
-    pending: int = 0
-    running: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    timed_out: int = 0
-    aborted: int = 0
-    total: int = 0
-    results_written: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class MapRun:
     item_counts: MapRunCounts
     execution_counts: MapRunCounts
     redrive_count: int = 0
+    redrive_date: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,27 +99,6 @@ class MapRunListItem:
     stop_date: int | None
 
 
-def child_name(map_run_arn: str, index: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{map_run_arn}/{index}"))
-
-
-def _counts(statuses: list[str], weights: list[int], written: int, *, items: bool) -> MapRunCounts:
-    c = {"PENDING": 0, "RUNNING": 0, "SUCCEEDED": 0, "FAILED": 0, "TIMED_OUT": 0, "ABORTED": 0}
-    for status, weight in zip(statuses, weights, strict=True):
-        c[status] = c.get(status, 0) + (weight if items else 1)
-    total = sum(weights) if items else len(statuses)
-    return MapRunCounts(
-        c["PENDING"],
-        c["RUNNING"],
-        c["SUCCEEDED"],
-        c["FAILED"],
-        c["TIMED_OUT"],
-        c["ABORTED"],
-        total,
-        written,
-    )
-
-
 @dataclass(slots=True)
 class _Run:
     """One Map Run being run here."""
@@ -123,18 +106,20 @@ class _Run:
     arn: str
     parent: str
     machine: Target
+    children: Children
     inputs: list[Any]
     receipts: list[list[str]]
     weights: list[int]
     queue: str | None
     writer: dict[str, Any] | None
     express: dict[int, asyncio.Task[Any]] = field(default_factory=dict)
-    ended: dict[int, str] = field(default_factory=dict)  # children's final statuses
+    ended: dict[int, Child] = field(default_factory=dict)  # children that ended here
     deleted: set[int] = field(default_factory=set)
+    # Standard children this redrive could not redrive after all: failed for good.
+    unredrivable: set[int] = field(default_factory=set)
 
     def child_arn(self, i: int) -> str:
-        express = self.machine.type == "EXPRESS"
-        return arns.execution_arn(self.machine.machine, child_name(self.arn, i), express)
+        return self.children.arn_of(i)
 
 
 class MapRunActions:
@@ -153,6 +138,9 @@ class MapRunActions:
     async def _run_express(self, machine: Target, arn: str, text: str) -> Execution:
         raise NotImplementedError
 
+    async def redrive_execution(self, arn: str, client_token: str = "") -> int:
+        raise NotImplementedError
+
     # --- the API -------------------------------------------------------------------------
     def _map_run(self, arn: str) -> dict[str, Any]:
         require(arn, "mapRunArn")
@@ -161,22 +149,18 @@ class MapRunActions:
             raise StatesResourceNotFound(f"Map Run Does Not Exist: '{arn}'")
         return found
 
-    def _statuses(self, rec: dict[str, Any]) -> list[str]:
+    def _children_of(self, rec: dict[str, Any]) -> tuple[Children, list[Child]]:
         here = self._runs_here.get(rec["mapRunArn"])
         if here is not None:
-            return [self._status(here, i) for i in range(len(here.inputs))]
-        machine = str(rec["childMachine"])
-        express = rec.get("executionType") == "EXPRESS"
-        out = []
-        for i in range(len(rec.get("weights", []))):
-            child = arns.execution_arn(machine, child_name(rec["mapRunArn"], i), express)
-            v = self._view.get(child)
-            out.append("PENDING" if v is None else v.status)
-        return out
+            return here.children, [self._status(here, i) for i in range(len(here.inputs))]
+        children = Children(rec)
+        return children, [children.resolve(self._view, i) for i in range(children.size)]
 
     async def describe_map_run(self, arn: str) -> MapRun:
         rec = self._map_run(arn)
-        statuses = self._statuses(rec)
+        children, states = self._children_of(rec)
+        now = self._clock.now_ms()
+        stuck = [c.failed and not children.redrivable(c, now) for c in states]
         weights = [int(w) for w in rec.get("weights", [])]
         written = int(rec.get("resultsWritten", 0))
         return MapRun(
@@ -188,8 +172,10 @@ class MapRunActions:
             int(rec.get("maxConcurrency", 0)),
             float(rec.get("toleratedFailurePercentage") or 0.0),
             int(rec.get("toleratedFailureCount") or 0),
-            _counts(statuses, weights, written, items=True),
-            _counts(statuses, weights, written, items=False),
+            counts(states, weights, stuck, written, items=True),
+            counts(states, weights, stuck, written, items=False),
+            int(rec.get("redriveCount") or 0),
+            rec.get("redriveDate"),
         )
 
     async def list_map_runs(
@@ -250,17 +236,21 @@ class MapRunActions:
         # Read your write: a DescribeMapRun right after shows the new limits.
         await self._settled(arn, lambda r: all(r.get(k) == v for k, v in fields.items()))
 
-    def _map_run_children(self, arn: str) -> list[ExecutionView]:
-        """ListExecutions(mapRunArn): the children started so far, newest first."""
-        rec = self._map_run(arn)
-        machine = str(rec["childMachine"])
-        express = rec.get("executionType") == "EXPRESS"
+    def _map_run_children(self, arn: str) -> list[Child]:
+        """ListExecutions(mapRunArn): the children started so far, newest first (an
+        Express child run again by a redrive: each of its executions)."""
+        children = Children(self._map_run(arn))
         found = []
-        for i in range(len(rec.get("weights", []))):
-            v = self._view.get(arns.execution_arn(machine, child_name(arn, i), express))
-            if v is not None:
-                found.append(v)
-        found.sort(key=lambda v: v.start_ms, reverse=True)
+        for i in range(children.size):
+            child = children.resolve(self._view, i)
+            if child.view is not None:
+                found.append(child)
+            if children.express:  # its earlier attempts, each an execution of its own
+                for at in [0, *children.reruns.get(i, [])]:
+                    v = self._view.get(children.arn_of(i, at))
+                    if v is not None and v is not child.view:
+                        found.append(Child(v.status, False, v))
+        found.sort(key=lambda c: c.view.start_ms if c.view else 0, reverse=True)
         return found
 
     # --- the run -------------------------------------------------------------------------
@@ -291,12 +281,16 @@ class MapRunActions:
         arn = str(payload["MapRunArn"])
         try:
             rec = self._view.map_run(arn)
+            redrive = int(payload.get("RedriveCount") or 0)
             if rec is None or "chunks" not in rec:  # never begun, or stopped while beginning
                 rec = await self._begin(payload)
+            elif redrive > int(rec.get("redriveCount") or 0):  # not a resumed redrive
+                rec = await self._redrive(rec, redrive)
             run = _Run(
                 arn,
                 str(payload["ExecutionArn"]),
                 Target(str(rec["childMachine"]), str(payload["Definition"]), rec["executionType"]),
+                Children(rec),
                 *_chunked(rec),
                 [int(w) for w in rec["weights"]],
                 rec.get("queue"),
@@ -361,6 +355,43 @@ class MapRunActions:
         await self._put_map_run(arn, parent, fields)
         return await self._settled(arn, lambda r: "chunks" in r)
 
+    async def _redrive(self, rec: dict[str, Any], redrive: int) -> dict[str, Any]:
+        """Journal the Map Run's ``redrive``-th redrive: which children run again."""
+        arn, parent = str(rec["mapRunArn"]), str(rec["executionArn"])
+        if redrive > MAX_REDRIVES:
+            raise StatesError(
+                "States.Runtime", f"The Map Run {arn} was redriven more than {MAX_REDRIVES} times"
+            )
+        if rec.get("status") == "SUCCEEDED":
+            return rec  # the state failed after its run succeeded: nothing to run again
+        # A run goes on a moment after its parent stopped (it stops its children first).
+        rec = await self._settled(arn, lambda r: r.get("status") != "RUNNING")
+        children = Children(rec)
+
+        def current() -> list[Child] | None:
+            found = [children.resolve(self._view, i) for i in range(children.size)]
+            return None if any(c.status == "RUNNING" for c in found) else found
+
+        states = await asyncio.to_thread(self._view.wait_for, current, 30.0)
+        if states is None:
+            raise StatesError("States.Runtime", f"Children of Map Run {arn} are still running")
+        now = self._clock.now_ms()
+        again = [
+            i
+            for i, c in enumerate(states)
+            if c.status in UNSUCCESSFUL and children.redrivable(c, now)
+        ]
+        fields = {
+            "status": "RUNNING",
+            "stopDate": None,
+            "redriveCount": redrive,
+            "redriveDate": now,
+            f"redrive.{redrive}": again,
+        }
+        await self._put_map_run(arn, parent, fields)
+        _log.info("map run redriven", map_run=arn, redrive=redrive, children=len(again))
+        return await self._settled(arn, lambda r: int(r.get("redriveCount") or 0) >= redrive)
+
     async def _end(self, arn: str, parent: str, status: str, written: int | None = None) -> None:
         fields: dict[str, Any] = {"status": status, "stopDate": self._clock.now_ms()}
         if written is not None:
@@ -373,21 +404,23 @@ class MapRunActions:
         v = self._view.get(parent_arn)
         return v is None or (v.status == "RUNNING" and task_id in v.live_tasks)
 
-    def _status(self, run: _Run, i: int) -> str:
+    def _status(self, run: _Run, i: int) -> Child:
         if i in run.ended:
             return run.ended[i]
-        v = self._view.get(run.child_arn(i))
-        if v is not None:
-            if v.status != "RUNNING":
-                run.ended[i] = v.status
-            return v.status
+        child = run.children.resolve(self._view, i)
+        if child.waiting and i in run.unredrivable:
+            child = Child(child.status, False, child.view)
+        if child.view is not None and not child.waiting:
+            if child.status != "RUNNING":
+                run.ended[i] = child
+            return child
         task = run.express.get(i)
         if task is None:
-            return "PENDING"
+            return child  # not started (again) yet
         if task.done() and (task.cancelled() or task.exception() is not None):
             del run.express[i]  # it never journaled its end: run it again
-            return "PENDING"
-        return "RUNNING"  # running, or ended and not in the view yet
+            return child
+        return Child("RUNNING")  # running, or ended and not in the view yet
 
     async def _drive(self, run: _Run, parent_arn: str | None, task_id: str | None) -> Outcome:
         with self._view.changes() as changed:
@@ -407,42 +440,53 @@ class MapRunActions:
         self, run: _Run, parent_arn: str | None, task_id: str | None
     ) -> Outcome | None:
         rec = self._view.map_run(run.arn) or {}
-        statuses = [self._status(run, i) for i in range(len(run.inputs))]
-        await self._delete_processed(run, statuses)
+        if int(rec.get("redriveCount") or 0) > run.children.redrives:
+            # A redrive of the Map Run took over (this run's parent task is gone).
+            return Outcome(False, error="States.Aborted", cause="The Map Run was redriven")
+        states = [self._status(run, i) for i in range(len(run.inputs))]
+        await self._delete_processed(run, states)
         if not self._parent_waits(parent_arn, task_id):
-            await self._stop_children(run, statuses, "The parent execution stopped")
+            await self._stop_children(run, states, "The parent execution stopped")
             await self._end(run.arn, run.parent, "ABORTED")
             return Outcome(False, error="States.Aborted", cause="The parent execution stopped")
-        failed = sum(w for s, w in zip(statuses, run.weights, strict=True) if s in _FAILED)
+        failed = sum(w for c, w in zip(states, run.weights, strict=True) if c.failed)
         count, percent = rec.get("toleratedFailureCount"), rec.get("toleratedFailurePercentage")
         limit_count = None if count is None else int(count)
         limit_percent = None if percent is None else float(percent)
         if exceeds_tolerance(failed, sum(run.weights), limit_count, limit_percent):
-            await self._stop_children(run, statuses, THRESHOLD_CAUSE)
+            await self._stop_children(run, states, THRESHOLD_CAUSE)
             await self._end(run.arn, run.parent, "FAILED")
             return Outcome(False, error=THRESHOLD, cause=THRESHOLD_CAUSE)
-        if all(s not in ("PENDING", "RUNNING") for s in statuses):
+        to_run = [i for i, c in enumerate(states) if c.status == "PENDING" or c.waiting]
+        if not to_run and all(c.status != "RUNNING" for c in states):
             return await self._finish(run, rec)
         limit = int(rec.get("maxConcurrency") or 0) or MAX_CONCURRENCY
-        free = max(limit - statuses.count("RUNNING"), 0)
-        starting = [i for i, status in enumerate(statuses) if status == "PENDING"][:free]
+        free = max(limit - sum(c.status == "RUNNING" for c in states), 0)
+        starting = to_run[:free]
         for at in range(0, len(starting), _STARTS_AT_ONCE):
             group = starting[at : at + _STARTS_AT_ONCE]
-            await asyncio.gather(*(self._start_map_child(run, i) for i in group))
+            await asyncio.gather(*(self._start_map_child(run, i, states[i]) for i in group))
         return None
 
-    async def _start_map_child(self, run: _Run, i: int) -> None:
+    async def _start_map_child(self, run: _Run, i: int, child: Child) -> None:
         text = lang.dumps(run.inputs[i])
-        if run.machine.type != "EXPRESS":
+        if run.machine.type == "EXPRESS":  # an Express child runs again from its start
+            arn = run.child_arn(i)
+            coro = self._run_express(run.machine, arn, text)
+            run.express[i] = asyncio.get_running_loop().create_task(coro)
+        elif not child.waiting:
             await self._start_target(run.machine, child_name(run.arn, i), text)
-            return
-        arn = run.child_arn(i)
-        task = asyncio.get_running_loop().create_task(self._run_express(run.machine, arn, text))
-        run.express[i] = task
+        else:  # a Standard child is redriven: on from its failed state, same ARN
+            token = redrive_token(run.arn, run.children.attempt(i))
+            try:
+                await self.redrive_execution(run.child_arn(i), token)
+            except ExecutionNotRedrivable as exc:
+                _log.warning("map run child not redrivable", child=run.child_arn(i), error=str(exc))
+                run.unredrivable.add(i)
 
-    async def _stop_children(self, run: _Run, statuses: list[str], cause: str) -> None:
-        for i, status in enumerate(statuses):
-            if status != "RUNNING":
+    async def _stop_children(self, run: _Run, states: list[Child], cause: str) -> None:
+        for i, child in enumerate(states):
+            if child.status != "RUNNING":
                 continue
             task = run.express.get(i)
             if task is not None:
@@ -451,12 +495,12 @@ class MapRunActions:
             inbox = records.InboxRecord(run.child_arn(i), Stop(None, cause))
             await send_inbox(self._ctx, self._clock, inbox)
 
-    async def _delete_processed(self, run: _Run, statuses: list[str]) -> None:
+    async def _delete_processed(self, run: _Run, states: list[Child]) -> None:
         if run.queue is None:
             return
         client = self._performer.client()
-        for i, status in enumerate(statuses):
-            if status == "SUCCEEDED" and i not in run.deleted and i < len(run.receipts):
+        for i, child in enumerate(states):
+            if child.status == "SUCCEEDED" and i not in run.deleted and i < len(run.receipts):
                 for receipt in run.receipts[i]:
                     await map_io.delete_read(client, run.queue, receipt)
                 run.deleted.add(i)

@@ -10,8 +10,10 @@ import pytest
 
 from eventplane.workflows import Machine, asl, map_run, new_execution, step
 from eventplane.workflows.distributed import MAP_RUN_RESOURCE
-from eventplane.workflows.map_run import _chunked, _chunks, _counts, child_name
-from eventplane.workflows.model import DispatchTask, Start
+from eventplane.workflows.map_children import Child, Children, child_name, counts, redrive_token
+from eventplane.workflows.map_run import _chunked, _chunks
+from eventplane.workflows.model import DispatchTask, Redrive, Start, TaskResult
+from eventplane.workflows.view import ExecutionView
 
 from .driver import ARN, SM_ARN, T0
 
@@ -155,10 +157,11 @@ def test_a_valid_distributed_map_has_no_diagnostics() -> None:
 
 
 def test_counts_weigh_items_by_their_batch() -> None:
-    statuses = ["SUCCEEDED", "FAILED", "RUNNING", "PENDING"]
+    children = [Child(s) for s in ("SUCCEEDED", "FAILED", "RUNNING", "PENDING")]
     weights = [2, 2, 2, 1]
-    items = _counts(statuses, weights, 0, items=True)
-    executions = _counts(statuses, weights, 0, items=False)
+    fixed = [False] * 4
+    items = counts(children, weights, fixed, 0, items=True)
+    executions = counts(children, weights, fixed, 0, items=False)
     assert (items.succeeded, items.failed, items.running, items.pending, items.total) == (
         2,
         2,
@@ -171,6 +174,117 @@ def test_counts_weigh_items_by_their_batch() -> None:
 
 def test_children_are_named_from_the_run_and_their_index() -> None:
     assert child_name("arn:x", 0) == child_name("arn:x", 0) != child_name("arn:x", 1)
+    # an Express child's rerun in a redrive of the run is an execution of its own
+    assert child_name("arn:x", 1, 1) not in (child_name("arn:x", 1), child_name("arn:x", 1, 2))
+
+
+def test_redrive_counts_break_down_the_unsuccessful_children() -> None:
+    children = [
+        Child("SUCCEEDED"),
+        Child("FAILED", waiting=True),
+        Child("TIMED_OUT", waiting=True),
+        Child("FAILED"),
+        Child("PENDING"),
+    ]
+    fixed = [False, False, False, True, False]
+    items = counts(children, [1, 2, 1, 3, 1], fixed, 0, items=True)
+    assert (items.failed, items.timed_out, items.pending_redrive) == (5, 1, 3)
+    assert (items.failures_not_redrivable, items.total) == (3, 8)
+    executions = counts(children, [1, 2, 1, 3, 1], fixed, 0, items=False)
+    assert (executions.pending_redrive, executions.failures_not_redrivable) == (2, 1)
+
+
+class _View:
+    """The read view's ``get``, over a dict."""
+
+    def __init__(self, found: dict[str, ExecutionView]) -> None:
+        self.found = found
+
+    def get(self, arn: str) -> ExecutionView | None:
+        return self.found.get(arn)
+
+
+def _child(arn: str, status: str, token: str | None = None) -> ExecutionView:
+    v = ExecutionView(arn, "sm", arn.rsplit(":", 1)[-1], status, T0, "{}")
+    v.redrive_token = token
+    return v
+
+
+RUN = "arn:aws:states:local:000000000000:mapRun:m/l:r1"
+
+
+def _record(kind: str, **more: Any) -> dict[str, Any]:
+    return {
+        "mapRunArn": RUN,
+        "childMachine": "m/l",
+        "executionType": kind,
+        "weights": [1, 1, 1],
+        **more,
+    }
+
+
+def test_a_standard_child_waits_until_the_runs_redrive_redrove_it() -> None:
+    rec = _record("STANDARD", redriveCount=1, **{"redrive.1": [1]})
+    kids = Children(rec)
+    view = _View(
+        {
+            kids.arn_of(0): _child(kids.arn_of(0), "SUCCEEDED"),
+            kids.arn_of(1): _child(kids.arn_of(1), "FAILED"),
+        }
+    )
+    got = [kids.resolve(view, i) for i in range(3)]  # type: ignore[arg-type]
+    assert [(c.status, c.waiting) for c in got] == [
+        ("SUCCEEDED", False),
+        ("FAILED", True),
+        ("PENDING", False),
+    ]
+    assert not got[1].failed
+    # Redriven with this redrive's token: it runs again, then fails for this attempt.
+    view.found[kids.arn_of(1)] = _child(kids.arn_of(1), "FAILED", redrive_token(RUN, 1))
+    again = kids.resolve(view, 1)  # type: ignore[arg-type]
+    assert (again.status, again.waiting, again.failed) == ("FAILED", False, True)
+
+
+def test_an_express_child_reruns_under_a_new_name_per_redrive() -> None:
+    kids = Children(_record("EXPRESS", redriveCount=2, **{"redrive.1": [0], "redrive.2": [0]}))
+    first, second = kids.arn_of(0, 0), kids.arn_of(0, 1)
+    assert kids.arn_of(0) == kids.arn_of(0, 2) not in (first, second)
+    view = _View({first: _child(first, "FAILED"), second: _child(second, "ABORTED")})
+    waiting = kids.resolve(view, 0)  # type: ignore[arg-type]
+    assert (waiting.status, waiting.waiting) == ("ABORTED", True)
+    view.found[kids.arn_of(0)] = _child(kids.arn_of(0), "SUCCEEDED")
+    assert kids.resolve(view, 0).status == "SUCCEEDED"  # type: ignore[arg-type]
+
+
+def test_redriving_the_execution_redrives_its_map_run() -> None:
+    definition = _map()
+    machine = Machine(definition)
+    first = step(machine, new_execution(ARN, "e1", SM_ARN), Start("[1, 2]"), T0)
+    (task,) = [c for c in first.commands if isinstance(c, DispatchTask)]
+    failed = step(
+        machine, first.state, TaskResult(task.task_id, False, error="E", cause="c"), T0 + 1
+    )
+    assert failed.state.status == "FAILED"
+    redriven = step(machine, failed.state, Redrive(), T0 + 2)
+    (again,) = [c for c in redriven.commands if isinstance(c, DispatchTask)]
+    assert again.task_id != task.task_id
+    assert again.payload["MapRunArn"] == task.payload["MapRunArn"]
+    assert (task.payload["RedriveCount"], again.payload["RedriveCount"]) == (0, 1)
+    types = [e.type for e in redriven.events]
+    assert types == ["ExecutionRedriven", "MapStateEntered", "MapRunRedriven"]
+    assert redriven.events[-1].details == {
+        "mapRunArn": task.payload["MapRunArn"],
+        "redriveCount": 1,
+    }
+    # A second redrive is the run's second.
+    (t2,) = [c for c in redriven.commands if isinstance(c, DispatchTask)]
+    failed = step(machine, redriven.state, TaskResult(t2.task_id, False, error="E"), T0 + 3)
+    twice = step(machine, failed.state, Redrive(), T0 + 4)
+    (third,) = [c for c in twice.commands if isinstance(c, DispatchTask)]
+    assert (third.payload["MapRunArn"], third.payload["RedriveCount"]) == (
+        again.payload["MapRunArn"],
+        2,
+    )
 
 
 def test_inputs_are_journaled_in_chunks_below_the_message_size(

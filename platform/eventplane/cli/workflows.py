@@ -192,6 +192,17 @@ def cmd_map_runs(args: argparse.Namespace) -> int:
     return listing(args, "mapRuns", found, lambda r: f"{r['mapRunArn']}\t{when(r['startDate'])}")
 
 
+def cmd_map_run_executions(args: argparse.Namespace) -> int:
+    with _client(args) as ep:
+        found = ep.workflows.list_executions(map_run_arn=args.map_run, status_filter=args.status)
+    return listing(
+        args,
+        "executions",
+        found,
+        lambda e: f"{e.execution_arn}\t{e.status}\t{e.redrive_count}\t{when(e.start_date)}",
+    )
+
+
 def cmd_describe_map_run(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         return describe(args, ep.workflows.describe_map_run(args.map_run))
@@ -416,6 +427,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     p = add("map-runs", cmd_map_runs, "list the Map Runs (Distributed Maps) of an execution")
     p.add_argument("execution", help="execution ARN")
+    p = add(
+        "map-run-executions",
+        cmd_map_run_executions,
+        "list a Map Run's child executions, newest first (status, redrive count)",
+    )
+    p.add_argument("map_run", help="Map Run ARN")
+    p.add_argument(
+        "--status",
+        choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"),
+        help="PENDING_REDRIVE: those waiting to run again in the run's redrive",
+    )
     p = add("describe-map-run", cmd_describe_map_run, "show a Map Run and its counts")
     p.add_argument("map_run", help="Map Run ARN")
     p = add("update-map-run", cmd_update_map_run, "change a running Map Run's limits")

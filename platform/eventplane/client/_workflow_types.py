@@ -294,12 +294,14 @@ def _counts(c: Any) -> dict[str, int]:
         "aborted": c.aborted,
         "total": c.total,
         "resultsWritten": c.results_written,
+        "failuresNotRedrivable": c.failures_not_redrivable,
+        "pendingRedrive": c.pending_redrive,
     }
 
 
 def map_run(r: Any) -> dict[str, Any]:
     """DescribeMapRun's answer as boto3 shows it (dates in epoch ms; no stopDate while
-    running)."""
+    running, no redriveDate before a redrive)."""
     doc: dict[str, Any] = {
         "mapRunArn": r.map_run_arn,
         "executionArn": r.execution_arn,
@@ -310,9 +312,12 @@ def map_run(r: Any) -> dict[str, Any]:
         "toleratedFailureCount": r.tolerated_failure_count,
         "itemCounts": _counts(r.item_counts),
         "executionCounts": _counts(r.execution_counts),
+        "redriveCount": r.redrive_count,
     }
     if r.stop_date:
         doc["stopDate"] = r.stop_date
+    if r.redrive_date:
+        doc["redriveDate"] = r.redrive_date
     return doc
 
 

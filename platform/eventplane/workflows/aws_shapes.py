@@ -540,6 +540,7 @@ class DescribeMapRunResult:
     execution_counts: MapRunCounts
     stop_date: dt.datetime | None = None
     redrive_count: int = 0
+    redrive_date: dt.datetime | None = None
 
 
 @dataclass

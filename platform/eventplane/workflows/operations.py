@@ -339,6 +339,7 @@ class WorkflowsOperations:
             item_counts=s.MapRunCounts(**dataclasses.asdict(m.item_counts)),
             execution_counts=s.MapRunCounts(**dataclasses.asdict(m.execution_counts)),
             redrive_count=m.redrive_count,
+            redrive_date=_maybe_date(m.redrive_date),
         )
 
     async def list_map_runs(self, r: s.ListMapRunsRequest) -> s.ListMapRunsResult:

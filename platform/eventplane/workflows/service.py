@@ -414,6 +414,8 @@ class WorkflowsService(workflows_pb2_grpc.WorkflowsServicer):
             tolerated_failure_count=m.tolerated_failure_count,
             item_counts=pb.MapRunCounts(**asdict(m.item_counts)),
             execution_counts=pb.MapRunCounts(**asdict(m.execution_counts)),
+            redrive_count=m.redrive_count,
+            redrive_date=m.redrive_date or 0,
         )
 
     async def ListMapRuns(self, r: pb.ListMapRunsRequest, c: Ctx) -> pb.ListMapRunsResponse:

@@ -1911,6 +1911,8 @@ class MapRunCounts(_message.Message):
     ABORTED_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
     RESULTS_WRITTEN_FIELD_NUMBER: _builtins.int
+    FAILURES_NOT_REDRIVABLE_FIELD_NUMBER: _builtins.int
+    PENDING_REDRIVE_FIELD_NUMBER: _builtins.int
     pending: _builtins.int
     running: _builtins.int
     succeeded: _builtins.int
@@ -1919,6 +1921,11 @@ class MapRunCounts(_message.Message):
     aborted: _builtins.int
     total: _builtins.int
     results_written: _builtins.int
+    failures_not_redrivable: _builtins.int
+    """Of failed, timed_out and aborted: those a redrive cannot run again, and those
+    waiting to run again in the Map Run's redrive.
+    """
+    pending_redrive: _builtins.int
     def __init__(
         self,
         *,
@@ -1930,10 +1937,12 @@ class MapRunCounts(_message.Message):
         aborted: _builtins.int = ...,
         total: _builtins.int = ...,
         results_written: _builtins.int = ...,
+        failures_not_redrivable: _builtins.int = ...,
+        pending_redrive: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aborted", b"aborted", "failed", b"failed", "pending", b"pending", "results_written", b"results_written", "running", b"running", "succeeded", b"succeeded", "timed_out", b"timed_out", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aborted", b"aborted", "failed", b"failed", "failures_not_redrivable", b"failures_not_redrivable", "pending", b"pending", "pending_redrive", b"pending_redrive", "results_written", b"results_written", "running", b"running", "succeeded", b"succeeded", "timed_out", b"timed_out", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1953,6 +1962,8 @@ class MapRun(_message.Message):
     TOLERATED_FAILURE_COUNT_FIELD_NUMBER: _builtins.int
     ITEM_COUNTS_FIELD_NUMBER: _builtins.int
     EXECUTION_COUNTS_FIELD_NUMBER: _builtins.int
+    REDRIVE_COUNT_FIELD_NUMBER: _builtins.int
+    REDRIVE_DATE_FIELD_NUMBER: _builtins.int
     map_run_arn: _builtins.str
     execution_arn: _builtins.str
     status: _builtins.str
@@ -1964,6 +1975,10 @@ class MapRun(_message.Message):
     """0: up to 10,000"""
     tolerated_failure_percentage: _builtins.float
     tolerated_failure_count: _builtins.int
+    redrive_count: _builtins.int
+    """redrives of the Map Run (by redrives of its execution)"""
+    redrive_date: _builtins.int
+    """the latest redrive's; 0 if never redriven"""
     @_builtins.property
     def item_counts(self) -> Global___MapRunCounts: ...
     @_builtins.property
@@ -1981,10 +1996,12 @@ class MapRun(_message.Message):
         tolerated_failure_count: _builtins.int = ...,
         item_counts: Global___MapRunCounts | None = ...,
         execution_counts: Global___MapRunCounts | None = ...,
+        redrive_count: _builtins.int = ...,
+        redrive_date: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["execution_counts", b"execution_counts", "item_counts", b"item_counts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_arn", b"execution_arn", "execution_counts", b"execution_counts", "item_counts", b"item_counts", "map_run_arn", b"map_run_arn", "max_concurrency", b"max_concurrency", "start_date", b"start_date", "status", b"status", "stop_date", b"stop_date", "tolerated_failure_count", b"tolerated_failure_count", "tolerated_failure_percentage", b"tolerated_failure_percentage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_arn", b"execution_arn", "execution_counts", b"execution_counts", "item_counts", b"item_counts", "map_run_arn", b"map_run_arn", "max_concurrency", b"max_concurrency", "redrive_count", b"redrive_count", "redrive_date", b"redrive_date", "start_date", b"start_date", "status", b"status", "stop_date", b"stop_date", "tolerated_failure_count", b"tolerated_failure_count", "tolerated_failure_percentage", b"tolerated_failure_percentage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -305,13 +305,17 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         raise ValidationException(
             f"Invalid value for Partitions: {partitions}; it must be between 1 and {MAX_PARTITIONS}"
         )
-    billing = req.billing_mode or "PAY_PER_REQUEST"
+    # DynamoDB's BillingMode defaults to PROVISIONED, which is what a request carrying only
+    # ProvisionedThroughput (the API reference's own CreateTable example) means; with
+    # neither, eventplane keeps its on-demand default rather than refuse the table.
+    implied = "PROVISIONED" if req.provisioned_throughput is not None else "PAY_PER_REQUEST"
+    billing = req.billing_mode or implied
     if billing not in ("PAY_PER_REQUEST", "PROVISIONED"):
         raise ValidationException(
             f"1 validation error detected: Value '{billing}' at 'billingMode' failed to satisfy "
             "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
         )
-    throughput = check_throughput(billing, req.provisioned_throughput, creating=True)
+    throughput = check_throughput(billing, req.provisioned_throughput)
     return TableDef(
         name=req.table_name,
         table_id=str(uuid.uuid4()),
@@ -330,12 +334,13 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
 
 
 def check_throughput(
-    billing: str, throughput: ProvisionedThroughput | None, *, creating: bool
+    billing: str, throughput: ProvisionedThroughput | None
 ) -> ProvisionedThroughput | None:
-    """ProvisionedThroughput as DynamoDB checks it: only (and, when updating, always) with
-    PROVISIONED, each unit count at least 1."""
+    """ProvisionedThroughput as DynamoDB checks it: only and always with PROVISIONED
+    ("If you set BillingMode as PROVISIONED, you must specify this property"), each unit
+    count at least 1."""
     if throughput is None:
-        if billing == "PROVISIONED" and not creating:
+        if billing == "PROVISIONED":
             raise ValidationException(
                 "One or more parameter values were invalid: ProvisionedThroughput must be "
                 "specified when BillingMode is PROVISIONED"

@@ -145,7 +145,7 @@ def _update_billing(
         )
     if billing == "PROVISIONED" and throughput is None and table.billing_mode == "PROVISIONED":
         throughput = table.throughput  # only the mode was repeated
-    checked = check_throughput(billing, throughput, creating=False)
+    checked = check_throughput(billing, throughput)
     if (
         checked is not None
         and billing_mode in ("", table.billing_mode)

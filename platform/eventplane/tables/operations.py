@@ -78,17 +78,42 @@ def _no_legacy(request: Any) -> None:
             )
 
 
-def _capacity(request: Any, table: str, units: float = 1.0) -> s.ConsumedCapacity | None:
-    """A plausible ConsumedCapacity when asked for (eventplane does not meter capacity)."""
-    if request.return_consumed_capacity in ("", "NONE"):
+_RETURN_CONSUMED_CAPACITY = ("INDEXES", "TOTAL", "NONE")
+
+
+def _asked_capacity(request: Any) -> bool:
+    asked = request.return_consumed_capacity
+    if asked and asked not in _RETURN_CONSUMED_CAPACITY:
+        raise ValidationException(
+            f"1 validation error detected: Value '{asked}' at 'returnConsumedCapacity' failed "
+            "to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+        )
+    return asked not in ("", "NONE")
+
+
+def _capacity(
+    request: Any, table: str, units: float = 1.0, index: IndexDef | None = None
+) -> s.ConsumedCapacity | None:
+    """A plausible ConsumedCapacity when asked for (eventplane does not meter capacity);
+    INDEXES adds the shares: all the table's, or all the index's a Query or Scan read."""
+    if not _asked_capacity(request):
         return None
-    return s.ConsumedCapacity(table, units)
+    used = s.ConsumedCapacity(table, units)
+    if request.return_consumed_capacity == "INDEXES":
+        used.table = s.Capacity(0.0 if index is not None else units)
+        if index is not None:
+            share = {index.name: s.Capacity(units)}
+            if index.is_global:
+                used.global_secondary_indexes = share
+            else:
+                used.local_secondary_indexes = share
+    return used
 
 
 def _capacities(request: Any, tables: list[str]) -> list[s.ConsumedCapacity] | None:
-    if request.return_consumed_capacity in ("", "NONE"):
+    if not _asked_capacity(request):
         return None
-    return [s.ConsumedCapacity(t, 1.0) for t in dict.fromkeys(tables)]
+    return [_capacity(request, t) or s.ConsumedCapacity(t, 1.0) for t in dict.fromkeys(tables)]
 
 
 def describe(status: TableStatus) -> s.TableDescription:
@@ -283,6 +308,7 @@ class TableOperations:
     async def put_item(self, req: s.PutItemRequest) -> s.WriteItemResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         core = it.PutItemInput(
             table_name=req.table_name,
             item=req.item,
@@ -301,6 +327,7 @@ class TableOperations:
     async def update_item(self, req: s.UpdateItemRequest) -> s.WriteItemResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         core = it.UpdateItemInput(
             table_name=req.table_name,
             key=req.key,
@@ -320,6 +347,7 @@ class TableOperations:
     async def delete_item(self, req: s.DeleteItemRequest) -> s.WriteItemResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         core = it.DeleteItemInput(
             table_name=req.table_name,
             key=req.key,
@@ -338,6 +366,7 @@ class TableOperations:
     async def get_item(self, req: s.GetItemRequest) -> s.GetItemResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         core = rd.GetItemInput(
             table_name=req.table_name,
             key=req.key,
@@ -354,6 +383,7 @@ class TableOperations:
     async def query(self, req: s.QueryRequest) -> s.PageResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         core = rd.QueryInput(
             table_name=req.table_name,
             index_name=req.index_name,
@@ -377,6 +407,7 @@ class TableOperations:
     async def scan(self, req: s.ScanRequest) -> s.PageResult:
         _require(req.table_name, "TableName")
         _no_legacy(req)
+        _asked_capacity(req)
         page = await self.engine.scan(
             rd.ScanInput(
                 table_name=req.table_name,
@@ -395,19 +426,26 @@ class TableOperations:
         )
         return self._page(req, page)
 
+    def _index(self, req: s.QueryRequest | s.ScanRequest) -> IndexDef | None:
+        table = self.engine.lookup(req.table_name) if req.index_name else None
+        return table.index(req.index_name) if table is not None else None
+
     def _page(self, req: s.QueryRequest | s.ScanRequest, page: rd.Page) -> s.PageResult:
         return s.PageResult(
             count=page.count,
             scanned_count=page.scanned_count,
             items=None if req.select == "COUNT" else page.items,
             last_evaluated_key=page.last_evaluated_key,
-            consumed_capacity=_capacity(req, req.table_name, max(1.0, page.size_bytes / 4096)),
+            consumed_capacity=_capacity(
+                req, req.table_name, max(1.0, page.size_bytes / 4096), self._index(req)
+            ),
         )
 
     # --- batches and transactions ---------------------------------------------------------------
     async def batch_get_item(self, req: s.BatchGetItemRequest) -> s.BatchGetItemResult:
         if not req.request_items:
             _require("", "RequestItems")
+        _asked_capacity(req)
         for ka in req.request_items.values():
             _no_legacy(ka)
         found = await self.engine.batch_get_item(
@@ -426,6 +464,7 @@ class TableOperations:
     async def batch_write_item(self, req: s.BatchWriteItemRequest) -> s.BatchWriteItemResult:
         if not req.request_items:
             _require("", "RequestItems")
+        _asked_capacity(req)
         writes: dict[str, list[it.BatchWrite]] = {}
         for name, entries in req.request_items.items():
             for w in entries:
@@ -447,6 +486,7 @@ class TableOperations:
     ) -> s.TransactWriteItemsResult:
         if not req.transact_items:
             _require("", "TransactItems")
+        _asked_capacity(req)
         actions = [_transact_action(i, entry) for i, entry in enumerate(req.transact_items)]
         await self._routed(
             lambda: self.engine.transact_write_items(actions, req.client_request_token),
@@ -459,6 +499,7 @@ class TableOperations:
     async def transact_get_items(self, req: s.TransactGetItemsRequest) -> s.TransactGetItemsResult:
         if not req.transact_items:
             _require("", "TransactItems")
+        _asked_capacity(req)
         gets = []
         for i, entry in enumerate(req.transact_items):
             g = entry.get

@@ -216,9 +216,18 @@ class DescribeTimeToLiveResult:
 
 
 @dataclass
+class Capacity:
+    capacity_units: float
+
+
+@dataclass
 class ConsumedCapacity:
     table_name: str
     capacity_units: float
+    # ReturnConsumedCapacity=INDEXES: the table's and each index's share.
+    table: Capacity | None = None
+    global_secondary_indexes: dict[str, Capacity] | None = None
+    local_secondary_indexes: dict[str, Capacity] | None = None
 
 
 @dataclass

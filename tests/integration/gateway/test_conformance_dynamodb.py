@@ -116,3 +116,62 @@ def test_create_table_provisioned_needs_throughput(ddb: Any) -> None:
     with pytest.raises(ClientError) as missing:
         ddb.describe_table(TableName=name)
     assert error(missing) == ("ResourceNotFoundException", 400)
+
+
+def test_return_consumed_capacity_is_checked_before_the_write(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    # ReturnConsumedCapacity: "Valid Values: INDEXES | TOTAL | NONE".
+    name = make_table()
+    key = {"pk": {"S": "rcc"}}
+    calls: list[Callable[[], Any]] = [
+        lambda: ddb.put_item(TableName=name, Item=key, ReturnConsumedCapacity="BOGUS"),
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET a = :a",
+            ExpressionAttributeValues={":a": {"N": "1"}},
+            ReturnConsumedCapacity="BOGUS",
+        ),
+        lambda: ddb.get_item(TableName=name, Key=key, ReturnConsumedCapacity="BOGUS"),
+        lambda: ddb.scan(TableName=name, ReturnConsumedCapacity="BOGUS"),
+        lambda: ddb.batch_write_item(
+            RequestItems={name: [{"PutRequest": {"Item": key}}]}, ReturnConsumedCapacity="BOGUS"
+        ),
+        lambda: ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": name, "Item": key}}],
+            ReturnConsumedCapacity="BOGUS",
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert error(refused) == ("ValidationException", 400)
+        assert "returnConsumedCapacity" in refused.value.response["Error"]["Message"]
+    # Refused up front: nothing was written.
+    assert "Item" not in ddb.get_item(TableName=name, Key=key, ConsistentRead=True)
+
+
+def test_return_consumed_capacity_indexes_has_the_shares(ddb: Any, indexed: str) -> None:
+    # ReturnConsumedCapacity INDEXES: "the aggregate ConsumedCapacity for the operation,
+    # together with ConsumedCapacity for each table and secondary index that was accessed."
+    item = {"pk": {"S": "i1"}, "g": {"S": "x"}}
+    put = ddb.put_item(TableName=indexed, Item=item, ReturnConsumedCapacity="INDEXES")
+    used = put["ConsumedCapacity"]
+    assert used["TableName"] == indexed
+    assert used["Table"]["CapacityUnits"] == used["CapacityUnits"]
+    got = ddb.get_item(TableName=indexed, Key={"pk": {"S": "i1"}}, ReturnConsumedCapacity="INDEXES")
+    assert got["ConsumedCapacity"]["Table"]["CapacityUnits"] > 0
+    query = ddb.query(
+        TableName=indexed,
+        IndexName="byg",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "x"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    used = query["ConsumedCapacity"]
+    assert used["GlobalSecondaryIndexes"]["byg"]["CapacityUnits"] == used["CapacityUnits"]
+    assert "LocalSecondaryIndexes" not in used
+    # TOTAL stays the aggregate alone.
+    total = ddb.put_item(TableName=indexed, Item=item, ReturnConsumedCapacity="TOTAL")
+    assert set(total["ConsumedCapacity"]) == {"TableName", "CapacityUnits"}

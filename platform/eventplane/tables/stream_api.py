@@ -163,7 +163,9 @@ class StreamsApi:
                 raise TrimmedDataAccessException(
                     f"Sequence number {sequence} is below the trim horizon of shard {shard}"
                 )
-            if at >= high:
+            # A shard's StartingSequenceNumber (DescribeStream) stays valid while the shard
+            # is still empty: its first record will carry it.
+            if at >= high and at != low:
                 raise ValidationException(
                     f"Invalid SequenceNumber {sequence} for shard {shard}: beyond the last "
                     "record of the shard"

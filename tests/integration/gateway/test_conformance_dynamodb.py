@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, eventually
 
 from .conftest import _settings
 from .support import gateway_process
@@ -175,3 +175,35 @@ def test_return_consumed_capacity_indexes_has_the_shares(ddb: Any, indexed: str)
     # TOTAL stays the aggregate alone.
     total = ddb.put_item(TableName=indexed, Item=item, ReturnConsumedCapacity="TOTAL")
     assert set(total["ConsumedCapacity"]) == {"TableName", "CapacityUnits"}
+
+
+def test_empty_shard_starting_sequence_number_is_a_valid_position(
+    ddb: Any, streams: Any, make_table: Callable[..., str]
+) -> None:
+    # DescribeStream's SequenceNumberRange.StartingSequenceNumber is "the first sequence
+    # number for the stream records contained within a shard"; GetShardIterator
+    # AT_SEQUENCE_NUMBER takes it, and the iterator reads the shard's first record once
+    # it comes.
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = [
+        streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId=shard["ShardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=shard["SequenceNumberRange"]["StartingSequenceNumber"],
+        )["ShardIterator"]
+        for shard in shards
+    ]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "first"}})
+
+    def first_record() -> list[dict[str, Any]]:
+        found = [r for it in iterators for r in streams.get_records(ShardIterator=it)["Records"]]
+        assert found
+        return found
+
+    records = eventually(first_record, timeout=30, interval=0.2)
+    assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in records] == [
+        ("INSERT", {"pk": {"S": "first"}})
+    ]

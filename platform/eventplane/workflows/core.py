@@ -41,6 +41,7 @@ from eventplane.workflows.errors import (
 from eventplane.workflows.express import run_express
 from eventplane.workflows.interpreter import Step
 from eventplane.workflows.machine import Machine, parse_token
+from eventplane.workflows.map_children import filter_children
 from eventplane.workflows.map_run import MapRunActions
 from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
 from eventplane.workflows.nested import NestedActions
@@ -504,9 +505,12 @@ class WorkflowsCore(
         if map_run_arn and state_machine_arn:
             raise ValidationException("Specify either stateMachineArn or mapRunArn, not both")
         if map_run_arn:
-            return self._list_map_run_children(
-                map_run_arn, status_filter, max_results, next_token, redrive_filter
-            )
+            if status_filter and status_filter not in STATUSES:
+                raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
+            children = self._map_run_children(map_run_arn)
+            kept = filter_children(children, status_filter, redrive_filter)
+            p = page(kept, max_results, next_token)
+            return Page([_execution(v, self._clock.now_ms()) for v in p.items], p.next_token)
         require(state_machine_arn, "stateMachineArn")
         if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
             raise ValidationException(
@@ -521,9 +525,7 @@ class WorkflowsCore(
         if status_filter and status_filter not in STATUSES:
             raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
         if status_filter == "PENDING_REDRIVE":
-            raise ValidationException(
-                "statusFilter PENDING_REDRIVE is for the child executions of a mapRunArn"
-            )
+            raise ValidationException("statusFilter PENDING_REDRIVE is for a mapRunArn's children")
         found = [
             v
             for v in self._view.of_machine(base)
@@ -533,37 +535,6 @@ class WorkflowsCore(
         ]
         now = self._clock.now_ms()
         p = page(found, max_results, next_token)
-        return Page([_execution(v, now) for v in p.items], p.next_token)
-
-    def _list_map_run_children(
-        self,
-        map_run_arn: str,
-        status_filter: str,
-        max_results: int,
-        next_token: str,
-        redrive_filter: str,
-    ) -> Page:
-        """A Map Run's children; PENDING_REDRIVE keeps those waiting to run again in the
-        run's redrive (their status stays that of their last attempt)."""
-        if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
-            raise ValidationException(
-                f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
-            )
-        if status_filter and status_filter not in STATUSES:
-            raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
-        kept = []
-        for c in self._map_run_children(map_run_arn):
-            v = c.view
-            assert v is not None
-            if status_filter == "PENDING_REDRIVE" and not c.waiting:
-                continue
-            if status_filter not in ("", "PENDING_REDRIVE") and v.status != status_filter:
-                continue
-            if redrive_filter and (v.redrive_count > 0) != (redrive_filter == "REDRIVEN"):
-                continue
-            kept.append(v)
-        now = self._clock.now_ms()
-        p = page(kept, max_results, next_token)
         return Page([_execution(v, now) for v in p.items], p.next_token)
 
     async def get_execution_history(

@@ -1,10 +1,9 @@
 """The pure execution model: ``step(machine, state, inbox, now_ms) -> Step``.
 
 Given an execution's folded state and one inbox record (start, task result, heartbeat,
-timer, stop), a step returns the next state, the history events that record what
-happened, and the commands they cause (dispatch a task, start a timer). It reads no
-clock and touches no I/O, so Standard executions (journaled on Kafka) and Express
-executions (in memory) run the same code, and unit tests run it from data files.
+timer, stop), a step returns the next state, the history events of what happened and
+the commands they cause (dispatch a task, start a timer). No clock, no I/O: Standard
+(journaled on Kafka) and Express (in memory) executions and unit tests share it.
 """
 
 from __future__ import annotations
@@ -105,11 +104,9 @@ class _Run:
         self.events: list[HistoryEvent] = []
         self.commands: list[Command] = []
         self._ready: list[Frame] = []
-        # A redriven Parallel/Map state's branches or items that succeeded before, by
-        # frame id: their results are kept and they are not run again.
+        # By frame id, a redriven Parallel/Map's branches or items that succeeded (kept,
+        # not run again), and a redriven Distributed Map's Map Run (ARN, redrive count).
         self.keep: dict[str, dict[int, Any]] = {}
-        # A redriven Distributed Map state's Map Run (ARN, its redrive count), by frame
-        # id: the redrive runs that Map Run again instead of starting a new one.
         self.redrive_map_runs: dict[str, tuple[str, int]] = {}
         # Where this step's commands stood when the history filled up (None: not full).
         self._full_at: int | None = None

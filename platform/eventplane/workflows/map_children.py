@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from eventplane.errors import ValidationException
 from eventplane.workflows import arns
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 
@@ -173,3 +174,27 @@ def counts(
         stuck,
         waiting,
     )
+
+
+def filter_children(
+    children: list[Any], status_filter: str, redrive_filter: str
+) -> list[ExecutionView]:
+    """The views of a Map Run's children that ListExecutions(mapRunArn) keeps:
+    PENDING_REDRIVE keeps those waiting to run again in the run's redrive (their status
+    stays that of their last attempt)."""
+    if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
+        raise ValidationException(
+            f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
+        )
+    kept = []
+    for c in children:
+        v = c.view
+        assert v is not None
+        if status_filter == "PENDING_REDRIVE" and not c.waiting:
+            continue
+        if status_filter not in ("", "PENDING_REDRIVE") and v.status != status_filter:
+            continue
+        if redrive_filter and (v.redrive_count > 0) != (redrive_filter == "REDRIVEN"):
+            continue
+        kept.append(v)
+    return kept

@@ -78,6 +78,16 @@ def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
     # The table's partitions land on both replicas (the group balances them), and the
     # items land on every partition: B serves some writes and forwards the others.
     assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
+
+    # B's registry view learns of the table a moment after its creation through A (CI
+    # once wrote through B first: ResourceNotFound).
+    def known_to_b() -> bool:
+        try:
+            return cb.tables.describe_table(name).table_status == "ACTIVE"
+        except EventplaneError:
+            return False
+
+    eventually(known_to_b, timeout=30)
     for h in HASHES:
         for s in SORTS:
             cb.tables.put_item(name, {**_key(h, s), "v": {"S": f"{h}-{s}"}})

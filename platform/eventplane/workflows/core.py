@@ -47,7 +47,16 @@ from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResu
 from eventplane.workflows.nested import NestedActions
 from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
-from eventplane.workflows.shapes import Diagnostics, Execution, Page, StateMachine, page, require
+from eventplane.workflows.shapes import (
+    Diagnostics,
+    Execution,
+    Page,
+    StateMachine,
+    check_status_filter,
+    page,
+    redrive_filter_keeps,
+    require,
+)
 from eventplane.workflows.shapes import json_text as _json
 from eventplane.workflows.tags import TagActions, check_tags
 from eventplane.workflows.teststate import TestStateActions
@@ -62,7 +71,6 @@ TYPES = ("STANDARD", "EXPRESS")
 START_WAIT_S = 30.0
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
-STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
 def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -505,33 +513,28 @@ class WorkflowsCore(
         if map_run_arn and state_machine_arn:
             raise ValidationException("Specify either stateMachineArn or mapRunArn, not both")
         if map_run_arn:
-            if status_filter and status_filter not in STATUSES:
-                raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
             children = self._map_run_children(map_run_arn)
-            kept = filter_children(children, status_filter, redrive_filter)
+            kept = filter_children(
+                children, check_status_filter(status_filter), redrive_filter_keeps(redrive_filter)
+            )
             p = page(kept, max_results, next_token)
             return Page([_execution(v, self._clock.now_ms()) for v in p.items], p.next_token)
         require(state_machine_arn, "stateMachineArn")
-        if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
-            raise ValidationException(
-                f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
-            )
+        keeps = redrive_filter_keeps(redrive_filter)
         machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
         base = arns.state_machine_arn(machine)
         if self._machine(base).type == "EXPRESS":  # AWS lists Standard executions only
             raise StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine (EXPRESS)"
             )
-        if status_filter and status_filter not in STATUSES:
-            raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
-        if status_filter == "PENDING_REDRIVE":
+        if check_status_filter(status_filter) == "PENDING_REDRIVE":
             raise ValidationException("statusFilter PENDING_REDRIVE is for a mapRunArn's children")
         found = [
             v
             for v in self._view.of_machine(base)
             if (not status_filter or v.status == status_filter)
             and (qualifier is None or state_machine_arn in (v.version_arn, v.alias_arn))
-            and (not redrive_filter or (v.redrive_count > 0) == (redrive_filter == "REDRIVEN"))
+            and keeps(v.redrive_count)
         ]
         now = self._clock.now_ms()
         p = page(found, max_results, next_token)

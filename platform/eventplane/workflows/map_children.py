@@ -27,11 +27,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventplane.errors import ValidationException
 from eventplane.workflows import arns
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from eventplane.workflows.view import ExecutionView, View
 
 __all__ = [
@@ -177,15 +178,12 @@ def counts(
 
 
 def filter_children(
-    children: list[Any], status_filter: str, redrive_filter: str
+    children: list[Child], status_filter: str, keeps_redrives: Callable[[int], bool]
 ) -> list[ExecutionView]:
     """The views of a Map Run's children that ListExecutions(mapRunArn) keeps:
     PENDING_REDRIVE keeps those waiting to run again in the run's redrive (their status
-    stays that of their last attempt)."""
-    if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
-        raise ValidationException(
-            f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
-        )
+    stays that of their last attempt); ``keeps_redrives`` is the checked redriveFilter
+    (``shapes.redrive_filter_keeps``)."""
     kept = []
     for c in children:
         v = c.view
@@ -194,7 +192,7 @@ def filter_children(
             continue
         if status_filter not in ("", "PENDING_REDRIVE") and v.status != status_filter:
             continue
-        if redrive_filter and (v.redrive_count > 0) != (redrive_filter == "REDRIVEN"):
+        if not keeps_redrives(v.redrive_count):
             continue
         kept.append(v)
     return kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,30 @@ from eventplane.errors import ValidationException
 from eventplane.errors.workflows import InvalidToken
 
 MAX_PAYLOAD = 256 * 1024
+
+# ListExecutions' statusFilter; PENDING_REDRIVE is for a Map Run's children only.
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+def check_status_filter(status_filter: str) -> str:
+    """ListExecutions' statusFilter, checked (empty: no filter)."""
+    if status_filter and status_filter not in STATUSES:
+        raise ValidationException(f"statusFilter must be one of {', '.join(STATUSES)}")
+    return status_filter
+
+
+def redrive_filter_keeps(redrive_filter: str) -> Callable[[int], bool]:
+    """ListExecutions' redriveFilter, checked: given an execution's redrive count,
+    whether the filter keeps it (REDRIVEN: redriven at least once; NOT_REDRIVEN: never;
+    empty: every execution)."""
+    if redrive_filter not in ("", "REDRIVEN", "NOT_REDRIVEN"):
+        raise ValidationException(
+            f"redriveFilter must be REDRIVEN or NOT_REDRIVEN, got {redrive_filter!r}"
+        )
+    if not redrive_filter:
+        return lambda count: True
+    redriven = redrive_filter == "REDRIVEN"
+    return lambda count: (count > 0) == redriven
 
 
 @dataclass(frozen=True, slots=True)

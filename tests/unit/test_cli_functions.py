@@ -356,6 +356,17 @@ def test_aliases(fake: FakeFunctions, run: Any) -> None:
     )
     update = fake.calls[-1][1]
     assert update.function_version == "2" and not update.HasField("description")
+    assert (update.revision_id, update.set_routing_config) == ("", False)  # unchanged
+
+    run("create-alias", "resize", "canary", "--version", "1", "--routing", "2=0.25")
+    assert dict(fake.calls[-1][1].additional_version_weights) == {"2": 0.25}
+    run("update-alias", "resize", "canary", "--routing", "3=0.5", "--revision-id", "r7")
+    update = fake.calls[-1][1]
+    assert (update.revision_id, update.set_routing_config) == ("r7", True)
+    assert dict(update.additional_version_weights) == {"3": 0.5}
+    run("update-alias", "resize", "canary", "--clear-routing")
+    update = fake.calls[-1][1]
+    assert update.set_routing_config and dict(update.additional_version_weights) == {}
 
     code, out, _ = run("get-alias", "resize", "prod")
     assert code == 0
@@ -376,10 +387,16 @@ def test_aliases(fake: FakeFunctions, run: Any) -> None:
 def test_update_alias_needs_a_change(
     fake: FakeFunctions, run: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert "give --version or --description" in usage_error(
+    assert "give --version, --description, --routing or --clear-routing" in usage_error(
         run, capsys, "update-alias", "resize", "prod"
     )
     assert "--version" in usage_error(run, capsys, "create-alias", "resize", "prod")
+    assert "expected VERSION=WEIGHT" in usage_error(
+        run, capsys, "update-alias", "resize", "prod", "--routing", "2=lots"
+    )
+    assert "not allowed with argument" in usage_error(
+        run, capsys, "update-alias", "resize", "prod", "--routing", "2=1", "--clear-routing"
+    )
     assert fake.calls == []
 
 

@@ -346,6 +346,23 @@ REQUESTS: list[tuple[Callable[[FunctionsClient], Any], str, dict[str, Any]]] = [
         {"function_name": "resize", "name": "prod", "function_version": "2", "description": ""},
     ),
     (
+        lambda c: c.update_alias(
+            "resize", "prod", revision_id="r2", additional_version_weights={"3": 1}
+        ),
+        "UpdateAlias",
+        {"revision_id": "r2", "set_routing_config": True, "additional_version_weights": {"3": 1.0}},
+    ),
+    (
+        lambda c: c.create_alias("resize", "canary", "2", additional_version_weights={"3": 0.1}),
+        "CreateAlias",
+        {"function_version": "2", "additional_version_weights": {"3": 0.1}},
+    ),
+    (
+        lambda c: c.publish_version("resize", revision_id="r1"),
+        "PublishVersion",
+        {"revision_id": "r1"},
+    ),
+    (
         lambda c: c.get_alias("resize", "prod"),
         "GetAlias",
         {"function_name": "resize", "name": "prod"},
@@ -660,6 +677,13 @@ def test_update_invoke_config_sends_only_what_is_given(fake: FakeFunctions, ep: 
     ):
         assert not req.HasField(name), name
     assert req.HasField("on_failure_destination") and req.on_failure_destination == DLQ_ARN
+
+
+def test_routing_weights_are_checked_before_calling(fake: FakeFunctions, ep: Client) -> None:
+    for bad in ({"2": "0.5"}, {2: 0.5}, {"2": True}, [("2", 0.5)]):
+        with pytest.raises(ValueError, match="additional_version_weights"):
+            ep.functions.create_alias("resize", "canary", "1", additional_version_weights=bad)  # type: ignore[arg-type]
+    assert fake.calls == []
 
 
 def test_untag_refuses_one_string_before_calling(fake: FakeFunctions, ep: Client) -> None:

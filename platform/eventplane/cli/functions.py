@@ -118,7 +118,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_update_code(args: argparse.Namespace) -> int:
     with _client(args) as ep:
-        config = ep.functions.update_function_code(args.name, **_code(args), publish=args.publish)
+        config = ep.functions.update_function_code(
+            args.name, **_code(args), publish=args.publish, revision_id=args.revision_id
+        )
     text = f"updated code of {config.function_name} (version {config.version}, "
     return _done(args, config, text + f"sha256 {config.code_sha256})")
 
@@ -154,6 +156,7 @@ def cmd_update_config(args: argparse.Namespace) -> int:
             description=args.description,
             dead_letter_target_arn=args.dlq,
             role=args.role,
+            revision_id=args.revision_id,
         )
     return _done(args, config, f"updated configuration of {config.function_name}")
 
@@ -216,7 +219,10 @@ def cmd_account_settings(args: argparse.Namespace) -> int:
 def cmd_publish_version(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         config = ep.functions.publish_version(
-            args.name, description=args.description, code_sha256=args.code_sha256
+            args.name,
+            description=args.description,
+            code_sha256=args.code_sha256,
+            revision_id=args.revision_id,
         )
     return _done(args, config, config.version)
 
@@ -234,19 +240,43 @@ def cmd_list_versions(args: argparse.Namespace) -> int:
 def cmd_create_alias(args: argparse.Namespace) -> int:
     with _client(args) as ep:
         alias = ep.functions.create_alias(
-            args.name, args.alias, args.version, description=args.description
+            args.name,
+            args.alias,
+            args.version,
+            description=args.description,
+            additional_version_weights=_weights(args.routing),
         )
     return _done(args, alias, alias.alias_arn)
 
 
 def cmd_update_alias(args: argparse.Namespace) -> int:
-    if args.version is None and args.description is None:
-        _usage(args, "give --version or --description")
+    weights = {} if args.clear_routing else _weights(args.routing)
+    if args.version is None and args.description is None and weights is None:
+        _usage(args, "give --version, --description, --routing or --clear-routing")
     with _client(args) as ep:
         alias = ep.functions.update_alias(
-            args.name, args.alias, function_version=args.version, description=args.description
+            args.name,
+            args.alias,
+            function_version=args.version,
+            description=args.description,
+            revision_id=args.revision_id,
+            additional_version_weights=weights,
         )
     return _done(args, alias, f"alias {alias.name} -> version {alias.function_version}")
+
+
+def _version_weight(text: str) -> tuple[str, float]:
+    """One ``--routing VERSION=WEIGHT``."""
+    version, weight = _key_value(text)
+    try:
+        return version, float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected VERSION=WEIGHT, got {text!r}") from None
+
+
+def _weights(pairs: list[tuple[str, float]]) -> dict[str, float] | None:
+    """The ``--routing`` pairs as RoutingConfig weights; none given: None (unchanged)."""
+    return dict(pairs) or None
 
 
 def cmd_get_alias(args: argparse.Namespace) -> int:
@@ -401,9 +431,26 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="repeatable",
     )
+
+    def revision(p: Any, what: str = "$LATEST") -> None:
+        p.add_argument(
+            "--revision-id", help=f"change only if {what} still has this revision (else 412)"
+        )
+
+    def routing(p: Any) -> None:
+        p.add_argument(
+            "--routing",
+            type=_version_weight,
+            action="append",
+            default=[],
+            metavar="VERSION=WEIGHT",
+            help="RoutingConfig: send this share (0.0-1.0) of invocations to VERSION",
+        )
+
     p = action("update-code", cmd_update_code, "replace a function's code")
     p.add_argument("name")
     code(p)
+    revision(p)
     p = action("update-config", cmd_update_config, "change a function's settings")
     p.description = "Only what is given changes; --env replaces the whole environment."
     p.add_argument("name")
@@ -414,6 +461,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     environment.add_argument(
         "--clear-env", action="store_true", help="remove every environment variable"
     )
+    revision(p)
     p = action("get", cmd_get, "show a function")
     p.add_argument("name")
     qualifier(p)
@@ -443,6 +491,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("name")
     p.add_argument("--description")
     p.add_argument("--code-sha256", help="publish only if $LATEST still has this code")
+    revision(p)
     p = action("list-versions", cmd_list_versions, "list a function's versions")
     p.add_argument("name")
     p = action("create-alias", cmd_create_alias, "name a version (prints the alias ARN)")
@@ -450,11 +499,18 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("alias")
     p.add_argument("--version", required=True, help="a version number or $LATEST")
     p.add_argument("--description")
+    routing(p)
     p = action("update-alias", cmd_update_alias, "point an alias at another version")
     p.add_argument("name")
     p.add_argument("alias")
     p.add_argument("--version", help="a version number or $LATEST")
     p.add_argument("--description")
+    revision(p, "the alias")
+    routing_group = p.add_mutually_exclusive_group()
+    routing(routing_group)
+    routing_group.add_argument(
+        "--clear-routing", action="store_true", help="send every invocation to --version"
+    )
     for name, func, text in (
         ("get-alias", cmd_get_alias, "show an alias"),
         ("delete-alias", cmd_delete_alias, "delete an alias"),

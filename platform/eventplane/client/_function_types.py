@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventplane._gen.v1 import functions_pb2 as pb
@@ -102,6 +102,9 @@ class Alias:
         function_version: the version it points to.
         description: free text; empty when none was given.
         revision_id: changes with every update.
+        additional_version_weights: Lambda's RoutingConfig: a second version and the
+            share of invocations (0.0-1.0) it gets; empty when all go to
+            ``function_version``.
     """
 
     alias_arn: str
@@ -109,6 +112,7 @@ class Alias:
     function_version: str
     description: str
     revision_id: str
+    additional_version_weights: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,19 @@ def int_arg(value: Any, what: str) -> int:
     return value
 
 
+def version_weights(value: Mapping[str, float] | None, what: str) -> dict[str, float]:
+    """An alias's RoutingConfig ``{version: weight}``; None is empty. The server checks
+    the version and the range."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        raise InvalidArgument(f"{what}: expected a dict of version (str) to weight (float)")
+    return {k: float(v) for k, v in value.items()}
+
+
 def optional_int(value: Any, what: str) -> int | None:
     return None if value is None else int_arg(value, what)
 
@@ -361,6 +378,7 @@ def update_configuration_request(
     description: str | None,
     dead_letter_target_arn: str | None,
     role: str | None = None,
+    revision_id: str | None = None,
 ) -> pb.UpdateFunctionConfigurationRequest:
     # Only what is given changes: None leaves a field unset in the request.
     return pb.UpdateFunctionConfigurationRequest(
@@ -373,6 +391,7 @@ def update_configuration_request(
         description=description,
         dead_letter_target_arn=dead_letter_target_arn,
         role=role,
+        revision_id=revision_id or "",
     )
 
 
@@ -516,7 +535,14 @@ def get_function_result(r: pb.GetFunctionResponse) -> GetFunctionResult:
 
 
 def alias(a: pb.Alias) -> Alias:
-    return Alias(a.alias_arn, a.name, a.function_version, a.description, a.revision_id)
+    return Alias(
+        a.alias_arn,
+        a.name,
+        a.function_version,
+        a.description,
+        a.revision_id,
+        dict(a.additional_version_weights),
+    )
 
 
 def _log_text(encoded: str) -> str:

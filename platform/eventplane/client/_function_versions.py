@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from eventplane._gen.v1 import functions_pb2 as pb
 from eventplane.client import _function_types as t
 from eventplane.client._channel import Page, every_page
@@ -23,6 +25,7 @@ class VersionCalls(ServiceCore):
         *,
         description: str | None = None,
         code_sha256: str | None = None,
+        revision_id: str | None = None,
     ) -> FunctionConfiguration:
         """Freeze ``$LATEST``'s code and settings as a new numbered version.
 
@@ -31,6 +34,7 @@ class VersionCalls(ServiceCore):
             description: the version's description.
             code_sha256: publish only if ``$LATEST`` still has this code (guards
                 against a concurrent ``update_function_code``).
+            revision_id: publish only if ``$LATEST`` still has this revision.
 
         Returns:
             The version's settings (``version`` is its number).
@@ -38,12 +42,14 @@ class VersionCalls(ServiceCore):
         Raises:
             EventplaneError: ``ResourceNotFoundException`` when the function does not
                 exist; an error naming the mismatch when ``code_sha256`` is not
-                ``$LATEST``'s.
+                ``$LATEST``'s; ``PreconditionFailedException`` when ``revision_id``
+                is not.
         """
         req = pb.PublishVersionRequest(
             function_name=function_name,
             description=description or "",
             code_sha256=code_sha256 or "",
+            revision_id=revision_id or "",
         )
         return t.configuration(await self._call(self._stub.PublishVersion, req, self._timeout))
 
@@ -68,6 +74,7 @@ class VersionCalls(ServiceCore):
         function_version: str,
         *,
         description: str | None = None,
+        additional_version_weights: Mapping[str, float] | None = None,
     ) -> Alias:
         """Name a version of a function (``prod`` -> ``3``).
 
@@ -76,6 +83,8 @@ class VersionCalls(ServiceCore):
             name: the alias; not a number, not ``$LATEST``.
             function_version: a published version or ``$LATEST``.
             description: free text.
+            additional_version_weights: RoutingConfig: ``{"4": 0.1}`` sends a tenth of
+                the invocations to version 4 (both versions published).
 
         Raises:
             EventplaneError: ``ResourceConflictException`` when the alias exists;
@@ -86,6 +95,9 @@ class VersionCalls(ServiceCore):
             name=name,
             function_version=function_version,
             description=description or "",
+            additional_version_weights=t.version_weights(
+                additional_version_weights, "additional_version_weights"
+            ),
         )
         return t.alias(await self._call(self._stub.CreateAlias, req, self._timeout))
 
@@ -96,18 +108,28 @@ class VersionCalls(ServiceCore):
         *,
         function_version: str | None = None,
         description: str | None = None,
+        revision_id: str | None = None,
+        additional_version_weights: Mapping[str, float] | None = None,
     ) -> Alias:
-        """Point an alias at another version, or change its description; None: unchanged.
+        """Point an alias at another version, or change its description or its
+        RoutingConfig (``additional_version_weights``; ``{}`` removes it); None: unchanged.
+        Given ``revision_id``, update only if the alias still has that revision.
 
         Raises:
             EventplaneError: ``ResourceNotFoundException`` when the alias or version
-                does not exist.
+                does not exist; ``PreconditionFailedException`` when ``revision_id``
+                is not the alias's.
         """
         req = pb.UpdateAliasRequest(
             function_name=function_name,
             name=name,
             function_version=function_version,
             description=description,
+            revision_id=revision_id or "",
+            set_routing_config=additional_version_weights is not None,
+            additional_version_weights=t.version_weights(
+                additional_version_weights, "additional_version_weights"
+            ),
         )
         return t.alias(await self._call(self._stub.UpdateAlias, req, self._timeout))
 

@@ -140,6 +140,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
         directory: str | Path | None = None,
         zip_directory: str | Path | None = None,
         publish: bool = False,
+        revision_id: str | None = None,
     ) -> FunctionConfiguration:
         """Replace ``$LATEST``'s code; warm workers pick it up for the next invocation.
 
@@ -149,18 +150,22 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
             directory: a folder on the server's machine.
             zip_directory: a folder on this machine, zipped by the SDK.
             publish: also publish a version of the new code.
+            revision_id: update only if ``$LATEST`` still has this revision.
 
         Returns:
             ``$LATEST``'s settings with the new ``code_sha256``.
 
         Raises:
             ValueError: not exactly one way of giving code; before anything is sent.
-            EventplaneError: ``ResourceNotFoundException`` when the function does not exist.
+            EventplaneError: ``ResourceNotFoundException`` when the function does not
+                exist; ``PreconditionFailedException`` when ``revision_id`` is not
+                ``$LATEST``'s.
         """
         req = pb.UpdateFunctionCodeRequest(
             function_name=function_name,
             code=function_code(zip_file, directory, zip_directory),
             publish=publish,
+            revision_id=revision_id or "",
         )
         return t.configuration(await self._call(self._stub.UpdateFunctionCode, req, self._timeout))
 
@@ -175,6 +180,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
         description: str | None = None,
         dead_letter_target_arn: str | None = None,
         role: str | None = None,
+        revision_id: str | None = None,
     ) -> FunctionConfiguration:
         """Change ``$LATEST``'s settings; what is left out (None) stays as it is.
 
@@ -187,12 +193,15 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
             description: free text.
             dead_letter_target_arn: a queue or topic ARN; ``""`` removes it.
             role: a new execution role ARN (warm workers are replaced).
+            revision_id: update only if ``$LATEST`` still has this revision.
 
         Returns:
             ``$LATEST``'s settings as they are now.
 
         Raises:
-            EventplaneError: ``ResourceNotFoundException`` when the function does not exist.
+            EventplaneError: ``ResourceNotFoundException`` when the function does not
+                exist; ``PreconditionFailedException`` when ``revision_id`` is not
+                ``$LATEST``'s.
         """
         req = t.update_configuration_request(
             function_name,
@@ -203,6 +212,7 @@ class AsyncFunctionsClient(VersionCalls, ConfigCalls, PermissionCalls, MappingCa
             description,
             dead_letter_target_arn,
             role,
+            revision_id,
         )
         return t.configuration(
             await self._call(self._stub.UpdateFunctionConfiguration, req, self._timeout)

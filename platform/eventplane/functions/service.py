@@ -63,7 +63,14 @@ def _alias(a: s.AliasConfiguration) -> pb.Alias:
         function_version=a.function_version,
         description=a.description,
         revision_id=a.revision_id,
+        additional_version_weights=(
+            a.routing_config.additional_version_weights if a.routing_config else {}
+        ),
     )
+
+
+def _routing(weights: Any) -> s.AliasRoutingConfiguration:
+    return s.AliasRoutingConfiguration(dict(weights))
 
 
 def _invoke_config(c: s.FunctionEventInvokeConfig) -> pb.FunctionEventInvokeConfig:
@@ -177,6 +184,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                 zip_file=code.zip_file,
                 directory=code.directory,
                 publish=request.publish,
+                revision_id=request.revision_id,
             )
         )
         return _configuration(result)
@@ -197,6 +205,7 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                 ),
                 dead_letter_config=None if dead_letter is None else s.DeadLetterConfig(dead_letter),
                 role=_optional(request, "role"),
+                revision_id=request.revision_id,
             )
         )
         return _configuration(result)
@@ -285,7 +294,12 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
         self, request: pb.PublishVersionRequest, context: Ctx
     ) -> pb.FunctionConfiguration:
         result = await self.ops.publish_version(
-            s.PublishVersionRequest(request.function_name, request.description, request.code_sha256)
+            s.PublishVersionRequest(
+                request.function_name,
+                request.description,
+                request.code_sha256,
+                request.revision_id,
+            )
         )
         return _configuration(result)
 
@@ -305,7 +319,13 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
     async def CreateAlias(self, request: pb.CreateAliasRequest, context: Ctx) -> pb.Alias:
         result = await self.ops.create_alias(
             s.CreateAliasRequest(
-                request.function_name, request.name, request.function_version, request.description
+                request.function_name,
+                request.name,
+                request.function_version,
+                request.description,
+                _routing(request.additional_version_weights)
+                if request.additional_version_weights
+                else None,
             )
         )
         return _alias(result)
@@ -317,6 +337,10 @@ class FunctionsService(functions_pb2_grpc.FunctionsServicer):
                 request.name,
                 _optional(request, "function_version"),
                 _optional(request, "description"),
+                request.revision_id,
+                _routing(request.additional_version_weights)
+                if request.set_routing_config
+                else None,
             )
         )
         return _alias(result)

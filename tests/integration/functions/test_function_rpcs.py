@@ -1,6 +1,7 @@
 """The Lambda actions first served through the gateway, over gRPC (the SDK and the CLI):
 GetFunctionConfiguration, TagResource/UntagResource/ListTags, GetAccountSettings,
-UpdateFunctionEventInvokeConfig and ListFunctionEventInvokeConfigs. Both doors call the
+UpdateFunctionEventInvokeConfig and ListFunctionEventInvokeConfigs, RevisionId
+preconditions and alias RoutingConfig. Both doors call the
 same FunctionOperations methods, so the rules and errors here are those boto3 meets in
 tests/integration/gateway/test_conformance_lambda.py.
 """
@@ -14,10 +15,13 @@ import pytest
 from eventplane.cli import main
 from eventplane.client import Client, DestinationConfig
 from eventplane.errors import ResourceNotFound, ValidationException
-from eventplane.functions.errors import InvalidParameterValueException
+from eventplane.functions.errors import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+)
 from eventplane.testing import EventplaneProcess
 
-from .support import Resources, function_arn, unique
+from .support import BASICS, Resources, function_arn, unique
 
 pytestmark = pytest.mark.integration
 
@@ -146,6 +150,66 @@ def test_update_and_list_event_invoke_configs(client: Client, res: Resources) ->
         fns.list_function_event_invoke_configs(f"{name}:1")
 
 
+def test_revision_id_preconditions(client: Client, res: Resources) -> None:
+    """A stale RevisionId refuses the change (412) and changes nothing; the current one
+    lets it through and a new revision is given."""
+    fns = client.functions
+    name = res.function("basics.echo", timeout=4)
+    first = fns.get_function_configuration(name).revision_id
+    updated = fns.update_function_configuration(name, timeout=5, revision_id=first)
+    assert updated.timeout == 5 and updated.revision_id != first
+
+    stale = [
+        lambda: fns.update_function_configuration(name, timeout=6, revision_id=first),
+        lambda: fns.update_function_code(name, zip_directory=BASICS, revision_id=first),
+        lambda: fns.publish_version(name, revision_id=first),
+    ]
+    for call in stale:
+        with pytest.raises(PreconditionFailedException):
+            call()
+    assert fns.get_function_configuration(name).timeout == 5
+    assert [v.version for v in fns.list_versions_by_function(name)] == ["$LATEST"]
+    assert fns.publish_version(name, revision_id=updated.revision_id).version == "1"
+
+    alias = fns.create_alias(name, "live", "1")
+    with pytest.raises(PreconditionFailedException):
+        fns.update_alias(name, "live", description="x", revision_id="not-the-revision")
+    assert fns.get_alias(name, "live").description == ""
+    moved = fns.update_alias(name, "live", description="x", revision_id=alias.revision_id)
+    assert moved.description == "x" and moved.revision_id != alias.revision_id
+
+
+def test_alias_routing_config(client: Client, res: Resources) -> None:
+    fns = client.functions
+    name = res.function("basics.echo", timeout=4)
+    fns.publish_version(name)
+    fns.update_function_configuration(name, timeout=8)
+    fns.publish_version(name)
+
+    def executed() -> str:
+        return fns.invoke(name, {"n": 1}, qualifier="canary").executed_version
+
+    alias = fns.create_alias(name, "canary", "1", additional_version_weights={"2": 1.0})
+    assert alias.additional_version_weights == {"2": 1.0}
+    assert fns.get_alias(name, "canary").additional_version_weights == {"2": 1.0}
+    assert executed() == "2"  # the whole weight on version 2
+    kept = fns.update_alias(name, "canary", description="kept")  # None: unchanged
+    assert kept.additional_version_weights == {"2": 1.0}
+    fns.update_alias(name, "canary", additional_version_weights={"2": 0.0})
+    assert executed() == "1"
+    cleared = fns.update_alias(name, "canary", additional_version_weights={})
+    assert cleared.additional_version_weights == {}
+    assert [a.additional_version_weights for a in fns.list_aliases(name)] == [{}]
+
+    with pytest.raises(ValidationException):
+        fns.create_alias(name, "over", "1", additional_version_weights={"2": 1.5})
+    with pytest.raises(InvalidParameterValueException):  # the alias's own version
+        fns.create_alias(name, "same", "1", additional_version_weights={"1": 0.5})
+    with pytest.raises(ResourceNotFound):
+        fns.create_alias(name, "absent", "1", additional_version_weights={"9": 0.5})
+    assert [a.name for a in fns.list_aliases(name)] == ["canary"]
+
+
 def test_cli_against_the_server(
     fn_server: EventplaneProcess,
     res: Resources,
@@ -182,3 +246,21 @@ def test_cli_against_the_server(
     ]
     code, out, _ = run("get-account-settings")
     assert code == 0 and out.startswith("functions: ")
+
+    # RevisionId and RoutingConfig flags.
+    code, out, _ = run("update-config", name, "--timeout", "10", "--revision-id", "stale")
+    assert code == 1
+    revision = json.loads(run("get-config", name, "--json")[1])["revision_id"]
+    assert run("update-config", name, "--timeout", "11", "--revision-id", revision)[0] == 0
+    assert run("publish-version", name)[0] == 0
+    assert run("update-config", name, "--timeout", "12")[0] == 0
+    assert run("publish-version", name)[0] == 0
+    code, out, _ = run("create-alias", name, "canary", "--version", "1", "--routing", "2=0.25")
+    assert code == 0
+    code, out, _ = run("get-alias", name, "canary", "--json")
+    assert json.loads(out)["additional_version_weights"] == {"2": 0.25}
+    assert run("update-alias", name, "canary", "--clear-routing")[0] == 0
+    code, out, _ = run("get-alias", name, "canary", "--json")
+    assert json.loads(out)["additional_version_weights"] == {}
+    with pytest.raises(SystemExit):  # argparse: not a number
+        run("create-alias", name, "bad", "--version", "1", "--routing", "2=lots")

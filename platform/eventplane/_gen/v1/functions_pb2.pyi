@@ -262,8 +262,11 @@ class UpdateFunctionCodeRequest(_message.Message):
     FUNCTION_NAME_FIELD_NUMBER: _builtins.int
     CODE_FIELD_NUMBER: _builtins.int
     PUBLISH_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     publish: _builtins.bool
+    revision_id: _builtins.str
+    """when set, must be $LATEST's (else PreconditionFailedException)"""
     @_builtins.property
     def code(self) -> Global___FunctionCode: ...
     def __init__(
@@ -272,10 +275,11 @@ class UpdateFunctionCodeRequest(_message.Message):
         function_name: _builtins.str = ...,
         code: Global___FunctionCode | None = ...,
         publish: _builtins.bool = ...,
+        revision_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "function_name", b"function_name", "publish", b"publish"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "function_name", b"function_name", "publish", b"publish", "revision_id", b"revision_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -314,6 +318,7 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     DEAD_LETTER_TARGET_ARN_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     handler: _builtins.str
     timeout: _builtins.int
@@ -325,6 +330,8 @@ class UpdateFunctionConfigurationRequest(_message.Message):
     """"" removes it"""
     role: _builtins.str
     """a new execution role ARN"""
+    revision_id: _builtins.str
+    """when set, must be $LATEST's (else PreconditionFailedException)"""
     @_builtins.property
     def environment(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -339,10 +346,11 @@ class UpdateFunctionConfigurationRequest(_message.Message):
         description: _builtins.str | None = ...,
         dead_letter_target_arn: _builtins.str | None = ...,
         role: _builtins.str | None = ...,
+        revision_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_role", b"_role", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "handler", b"handler", "memory_size", b"memory_size", "role", b"role", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_role", b"_role", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "role", b"role", "set_environment", b"set_environment", "timeout", b"timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn", "_description", b"_description", "_handler", b"_handler", "_memory_size", b"_memory_size", "_role", b"_role", "_timeout", b"_timeout", "dead_letter_target_arn", b"dead_letter_target_arn", "description", b"description", "environment", b"environment", "function_name", b"function_name", "handler", b"handler", "memory_size", b"memory_size", "revision_id", b"revision_id", "role", b"role", "set_environment", b"set_environment", "timeout", b"timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__dead_letter_target_arn: _TypeAlias = _typing.Literal["dead_letter_target_arn"]  # noqa: Y015
     _WhichOneofArgType__dead_letter_target_arn: _TypeAlias = _typing.Literal["_dead_letter_target_arn", b"_dead_letter_target_arn"]  # noqa: Y015
@@ -818,20 +826,24 @@ class PublishVersionRequest(_message.Message):
     FUNCTION_NAME_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     CODE_SHA256_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     description: _builtins.str
     code_sha256: _builtins.str
     """optional guard: publish only if $LATEST has this code"""
+    revision_id: _builtins.str
+    """optional guard: publish only if $LATEST has this revision"""
     def __init__(
         self,
         *,
         function_name: _builtins.str = ...,
         description: _builtins.str = ...,
         code_sha256: _builtins.str = ...,
+        revision_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_sha256", b"code_sha256", "description", b"description", "function_name", b"function_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_sha256", b"code_sha256", "description", b"description", "function_name", b"function_name", "revision_id", b"revision_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -866,16 +878,43 @@ Global___ListVersionsByFunctionRequest: _TypeAlias = ListVersionsByFunctionReque
 class Alias(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class AdditionalVersionWeightsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ALIAS_ARN_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     FUNCTION_VERSION_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     REVISION_ID_FIELD_NUMBER: _builtins.int
+    ADDITIONAL_VERSION_WEIGHTS_FIELD_NUMBER: _builtins.int
     alias_arn: _builtins.str
     name: _builtins.str
     function_version: _builtins.str
     description: _builtins.str
     revision_id: _builtins.str
+    @_builtins.property
+    def additional_version_weights(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """RoutingConfig: a second version and the share of invocations (0.0-1.0) it gets;
+        empty when all go to function_version.
+        """
+
     def __init__(
         self,
         *,
@@ -884,10 +923,11 @@ class Alias(_message.Message):
         function_version: _builtins.str = ...,
         description: _builtins.str = ...,
         revision_id: _builtins.str = ...,
+        additional_version_weights: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias_arn", b"alias_arn", "description", b"description", "function_version", b"function_version", "name", b"name", "revision_id", b"revision_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional_version_weights", b"additional_version_weights", "alias_arn", b"alias_arn", "description", b"description", "function_version", b"function_version", "name", b"name", "revision_id", b"revision_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -897,14 +937,39 @@ Global___Alias: _TypeAlias = Alias  # noqa: Y015
 class CreateAliasRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class AdditionalVersionWeightsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     FUNCTION_NAME_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     FUNCTION_VERSION_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ADDITIONAL_VERSION_WEIGHTS_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     name: _builtins.str
     function_version: _builtins.str
     description: _builtins.str
+    @_builtins.property
+    def additional_version_weights(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """RoutingConfig"""
+
     def __init__(
         self,
         *,
@@ -912,10 +977,11 @@ class CreateAliasRequest(_message.Message):
         name: _builtins.str = ...,
         function_version: _builtins.str = ...,
         description: _builtins.str = ...,
+        additional_version_weights: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "function_name", b"function_name", "function_version", b"function_version", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional_version_weights", b"additional_version_weights", "description", b"description", "function_name", b"function_name", "function_version", b"function_version", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -925,14 +991,43 @@ Global___CreateAliasRequest: _TypeAlias = CreateAliasRequest  # noqa: Y015
 class UpdateAliasRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class AdditionalVersionWeightsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     FUNCTION_NAME_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     FUNCTION_VERSION_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    REVISION_ID_FIELD_NUMBER: _builtins.int
+    SET_ROUTING_CONFIG_FIELD_NUMBER: _builtins.int
+    ADDITIONAL_VERSION_WEIGHTS_FIELD_NUMBER: _builtins.int
     function_name: _builtins.str
     name: _builtins.str
     function_version: _builtins.str
     description: _builtins.str
+    revision_id: _builtins.str
+    """when set, must be the alias's (else PreconditionFailedException)"""
+    set_routing_config: _builtins.bool
+    """replace RoutingConfig with the weights below ({}: remove it)"""
+    @_builtins.property
+    def additional_version_weights(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]: ...
     def __init__(
         self,
         *,
@@ -940,10 +1035,13 @@ class UpdateAliasRequest(_message.Message):
         name: _builtins.str = ...,
         function_version: _builtins.str | None = ...,
         description: _builtins.str | None = ...,
+        revision_id: _builtins.str = ...,
+        set_routing_config: _builtins.bool = ...,
+        additional_version_weights: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_function_version", b"_function_version", "description", b"description", "function_version", b"function_version"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_function_version", b"_function_version", "description", b"description", "function_name", b"function_name", "function_version", b"function_version", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_function_version", b"_function_version", "additional_version_weights", b"additional_version_weights", "description", b"description", "function_name", b"function_name", "function_version", b"function_version", "name", b"name", "revision_id", b"revision_id", "set_routing_config", b"set_routing_config"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
     _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015

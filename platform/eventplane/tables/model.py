@@ -383,16 +383,22 @@ def _stream_spec(spec: StreamSpecification) -> StreamSpecification:
     return spec
 
 
-def list_tables_page(names: Sequence[str], start: str, limit: int) -> tuple[list[str], str | None]:
-    """ListTables' page: names after ``start`` in order, at most ``limit`` (1-100, 0 for
-    100), and the last one returned when more follow."""
-    if not 0 <= limit <= 100:
-        bound = "greater than or equal to 1" if limit < 1 else "less than or equal to 100"
+def page_limit(limit: int, maximum: int) -> int:
+    """A ``Limit`` member, checked as DynamoDB checks it: 1 to ``maximum``; 0 (not
+    given) is ``maximum``."""
+    if not 0 <= limit <= maximum:
+        bound = "greater than or equal to 1" if limit < 1 else f"less than or equal to {maximum}"
         raise ValidationException(
             f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
             f"constraint: Member must have value {bound}"
         )
-    limit = limit or 100
+    return limit or maximum
+
+
+def list_tables_page(names: Sequence[str], start: str, limit: int) -> tuple[list[str], str | None]:
+    """ListTables' page: names after ``start`` in order, at most ``limit`` (1-100, 0 for
+    100), and the last one returned when more follow."""
+    limit = page_limit(limit, 100)
     after = sorted(n for n in names if not start or n > start)
     page = after[:limit]
     return page, (page[-1] if len(after) > limit else None)

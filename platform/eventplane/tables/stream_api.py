@@ -13,7 +13,7 @@ from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import naming
 from eventplane.tables import metrics
 from eventplane.tables.errors import TrimmedDataAccessException
-from eventplane.tables.model import TableDef, parse_stream_arn, stream_arn
+from eventplane.tables.model import TableDef, page_limit, parse_stream_arn, stream_arn
 from eventplane.tables.streams import (
     ITERATOR_TYPES,
     MAX_RECORDS,
@@ -77,12 +77,7 @@ class StreamsApi:
     def list_streams(
         self, table_name: str, limit: int, exclusive_start: str
     ) -> tuple[list[StreamSummary], str | None]:
-        limit = limit or 100
-        if not 1 <= limit <= 100:
-            raise ValidationException(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value less than or equal to 100"
-            )
+        limit = page_limit(limit, 100)
         found = [
             StreamSummary(stream_arn(t.name, label), t.name, label)
             for t in self._tables()
@@ -110,6 +105,7 @@ class StreamsApi:
     async def describe_stream(
         self, arn: str, limit: int, exclusive_start_shard_id: str
     ) -> StreamDescription:
+        limit = page_limit(limit, 100)
         table, label, view, enabled = self._table_of(arn)
         topic = naming.table_stream_topic(table.name)
         shards = []
@@ -122,7 +118,6 @@ class StreamsApi:
         if exclusive_start_shard_id:
             start = partition_of_shard(exclusive_start_shard_id, table.partitions)
             shards = shards[start + 1 :]
-        limit = limit or 100
         page = shards[:limit]
         return StreamDescription(
             table,
@@ -175,12 +170,7 @@ class StreamsApi:
 
     async def get_records(self, token: str, limit: int) -> RecordsPage:
         it = self._signer.open(token, self._clock())
-        limit = limit or MAX_RECORDS
-        if not 1 <= limit <= MAX_RECORDS:
-            raise ValidationException(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value less than or equal to 1000"
-            )
+        limit = page_limit(limit, MAX_RECORDS)
         table = self._lookup(it.table)
         if table is None or table.stream_of(it.label) is None:
             raise ResourceNotFound(

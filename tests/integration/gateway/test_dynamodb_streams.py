@@ -219,6 +219,16 @@ def test_stream_errors(streams: Any, table: tuple[str, str]) -> None:
         "ValidationException",
         "ExpiredIteratorException",
     )
+    # Limit's upper bounds (botocore checks only the lower one): 100 shards or streams.
+    for call in (
+        lambda: streams.describe_stream(StreamArn=arn, Limit=101),
+        lambda: streams.list_streams(Limit=101),
+    ):
+        with pytest.raises(streams.exceptions.ClientError) as over:
+            call()
+        error = over.value.response["Error"]
+        assert error["Code"] == "ValidationException"
+        assert "Member must have value less than or equal to 100" in error["Message"]
 
 
 def _package() -> bytes:

@@ -520,6 +520,9 @@ class FunctionEngine(InvokePath):
                 f"Error occurred while ReceiveMessage. SQS Error Code: "
                 f"AWS.SimpleQueueService.NonExistentQueue. (queue {mapping.queue})"
             )
+        for m in self.mapping_list(mapping.event_source_arn, name):
+            if m.qualifier == qualifier:  # one mapping per source and function, as on Lambda
+                raise ResourceConflictException(_mapping_exists(mapping, m.uuid))
         await asyncio.to_thread(self.registry.put, MAPPING, mapping.uuid, mapping.to_spec())
         return mapping
 
@@ -563,3 +566,15 @@ def _check_revision(current: str, given: str) -> None:
 
 def _placeholder_code() -> CodeRef:
     return CodeRef("", 0)
+
+
+def _mapping_exists(mapping: MappingDef, existing: str) -> str:
+    """Lambda's words for a second mapping of one source to one function (they differ
+    between queues and streams)."""
+    function = mapping.function + (f":{mapping.qualifier}" if mapping.qualifier else "")
+    pair = f'arn (" {mapping.event_source_arn} ") and function (" {function} ")'
+    if mapping.stream is None:
+        said = f"An event source mapping with SQS {pair} already exists."
+    else:
+        said = f"The event source {pair} provided mapping already exists."
+    return f"{said} Please update or delete the existing mapping with UUID {existing}"

@@ -298,6 +298,43 @@ def test_event_source_mapping_carries_its_arn(
         sqs.delete_queue(QueueUrl=url)
 
 
+def test_one_mapping_per_source_and_function(
+    lam: Any, sqs: Any, make_function: Callable[..., str]
+) -> None:
+    """A second mapping of the same queue to the same function is a 409 naming the
+    first; another function, or another version of it, may map the queue."""
+    name, other = make_function(), make_function()
+    lam.publish_version(FunctionName=name)
+    url = sqs.create_queue(QueueName=f"conf-q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    made: list[str] = []
+    try:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        first = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"]
+        made.append(first)
+        with pytest.raises(ClientError) as caught:
+            lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=2)
+        assert _error(caught) == ("ResourceConflictException", 409)
+        assert caught.value.response["Error"]["Message"] == (
+            f'An event source mapping with SQS arn (" {arn} ") and function (" {name} ") '
+            f"already exists. Please update or delete the existing mapping with UUID {first}"
+        )
+        for function in (other, f"{name}:1"):
+            made.append(
+                lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=function)["UUID"]
+            )
+        listed = lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+        assert sorted(m["UUID"] for m in listed) == sorted(made)
+        lam.delete_event_source_mapping(UUID=first)
+        made.remove(first)
+        made.append(lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)["UUID"])
+    finally:
+        for uuid_ in made:
+            lam.delete_event_source_mapping(UUID=uuid_)
+        sqs.delete_queue(QueueUrl=url)
+
+
 def test_account_settings(lam: Any, make_function: Callable[..., str]) -> None:
     before = lam.get_account_settings()
     limit, usage = before["AccountLimit"], before["AccountUsage"]

@@ -261,6 +261,15 @@ def test_a_stream_mappings_tumbling_window_round_trips(
         )
         uid = created["UUID"]
         assert created["TumblingWindowInSeconds"] == 120
+        with pytest.raises(ClientError) as twice:  # one mapping per stream and function
+            lam.create_event_source_mapping(
+                EventSourceArn=arn, FunctionName=name, StartingPosition="LATEST"
+            )
+        assert twice.value.response["Error"]["Code"] == "ResourceConflictException"
+        assert twice.value.response["Error"]["Message"] == (
+            f'The event source arn (" {arn} ") and function (" {name} ") provided mapping '
+            f"already exists. Please update or delete the existing mapping with UUID {uid}"
+        )
         assert lam.get_event_source_mapping(UUID=uid)["TumblingWindowInSeconds"] == 120
         listed = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
         assert [m["TumblingWindowInSeconds"] for m in listed] == [120]

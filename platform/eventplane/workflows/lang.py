@@ -131,20 +131,7 @@ def passthrough_output(sdef: StateDef, raw_input: Any, ctx: Any, variables: dict
 def fail_error(
     sdef: FailState, raw_input: Any, ctx: Any, variables: dict[str, Any]
 ) -> tuple[str | None, str | None]:
-    if sdef.query_language == "JSONata":
-        env = _env(raw_input, ctx, variables)
-        error = _value(sdef.error, env, "Error") if sdef.error is not None else None
-        cause = _value(sdef.cause, env, "Cause") if sdef.cause is not None else None
-        return error, cause
-    error, cause = sdef.error, sdef.cause
-    if sdef.error_path is not None:
-        error = resolve_path(sdef.error_path, raw_input, ctx, variables)
-    if sdef.cause_path is not None:
-        cause = resolve_path(sdef.cause_path, raw_input, ctx, variables)
-    return (
-        None if error is None else str(error),
-        None if cause is None else str(cause),
-    )
+    return asl.fail_error_and_cause(sdef, raw_input, ctx, variables)
 
 
 def wait_until_ms(

@@ -25,6 +25,7 @@ from eventplane.workflows.asl.validation_rules import (
     jsonata_problems,
     resource_problems,
 )
+from eventplane.workflows.asl.validation_states import fail_problems, wait_problems
 from eventplane.workflows.asl.variables import check_assign_names
 
 __all__ = ["COMPARISON_OPERATORS", "MachineType", "validate_document"]
@@ -268,11 +269,6 @@ class _Checker(HandlerChecks):
             self.path(s["ResultPath"], "ResultPath", f"{loc}/ResultPath", reference=True)
         if "ItemsPath" in s:
             self.path(s["ItemsPath"], "ItemsPath", f"{loc}/ItemsPath", reference=True)
-        for key in ("ErrorPath", "CausePath"):
-            if key in s:
-                problems = check_payload_template({f"{key}.$": s[key]}, loc)
-                for where, msg in problems:
-                    self.schema(msg.replace(f"'{key}.$'", f"'{key}'"), where)
 
     def path(self, value: Any, key: str, loc: str, *, reference: bool = False) -> None:
         # ResultPath writes into the state's data; Map number paths read only from it
@@ -361,6 +357,11 @@ class _Checker(HandlerChecks):
                 )
             if isinstance(s.get("Seconds"), (int, float)):
                 self.int_range(s["Seconds"], 0, _MAX_INT, f"{loc}/Seconds")
+            for where, msg in wait_problems(s, loc, language):
+                self.schema(msg, where)
+        elif kind == "Fail":
+            for where, msg in fail_problems(s, loc, language):
+                self.schema(msg, where)
         elif kind == "Choice":
             self.choice(s, loc, language, names)
         elif kind == "Parallel":

@@ -246,10 +246,14 @@ def _count_msg(raw: str, values: Sequence[Any]) -> str:
 
 
 def _format_value(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        raise _fail("States.Format", "arguments must be strings, numbers, booleans or null")
+    """A value as States.Format prints it: objects and arrays the way AWS's Java runtime
+    prints its maps and lists (``{Arg1=1, Arg2=[a, b]}``), not as JSON."""
     if isinstance(value, str):
         return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_format_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_value(v) for v in value) + "]"
     return json.dumps(value)
 
 

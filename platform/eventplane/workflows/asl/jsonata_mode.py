@@ -209,23 +209,23 @@ def _aws_functions(env: JsonataEnv) -> dict[str, Any]:
     """Bound per evaluation (not registered on the shared compiled expression)."""
     ienv = IntrinsicEnv(input=None, rng=env.rng, new_uuid=env.new_uuid)
 
-    def intrinsic(name: str, *args: Any) -> Any:
+    def intrinsic(jsonata_name: str, name: str, *args: Any) -> Any:
         call = f"States.{name}(" + ", ".join("$.a" + str(i) for i in range(len(args))) + ")"
         ienv.input = {f"a{i}": v for i, v in enumerate(args)}
         try:
             return _intrinsic(call, ienv)
         except StatesError as exc:
-            raise _fail(name[0].lower() + name[1:], exc.cause.split(": ", 1)[-1]) from None
+            raise _fail(jsonata_name, exc.cause.split(": ", 1)[-1]) from None
 
     def partition(array: Any, size: Any) -> Any:
-        return intrinsic("ArrayPartition", _plain(array), size)
+        return intrinsic("partition", "ArrayPartition", _plain(array), size)
 
     def range_(start: Any, end: Any, step: Any) -> Any:
         # AWS's $range is inclusive of end, like States.ArrayRange
-        return intrinsic("ArrayRange", start, end, step)
+        return intrinsic("range", "ArrayRange", start, end, step)
 
     def hash_(data: Any, algorithm: Any) -> Any:
-        return intrinsic("Hash", _plain(data), algorithm)
+        return intrinsic("hash", "Hash", _plain(data), algorithm)
 
     def random_(seed: Any = None) -> Any:
         rng = random.Random(seed) if seed is not None else env.rng

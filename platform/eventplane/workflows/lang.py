@@ -25,6 +25,7 @@ from eventplane.workflows.asl import (
     TaskState,
     WaitState,
 )
+from eventplane.workflows.asl.errors import QUERY_EVALUATION_ERROR
 from eventplane.workflows.asl.jsonata_mode import JsonataEnv, evaluate_template, is_expression
 from eventplane.workflows.asl.paths import apply_input_path, resolve_path
 
@@ -170,8 +171,27 @@ def map_items(sdef: MapState, data: Any, ctx: Any, variables: dict[str, Any]) ->
         items = resolve_path(path, data, ctx, variables)
         where = f"ItemsPath '{path}'"
     if not isinstance(items, list):
+        if sdef.query_language == "JSONata" and is_expression(sdef.items):
+            raise StatesError(QUERY_EVALUATION_ERROR, _items_type_cause(sdef.items, items))
         raise StatesError("States.Runtime", f"The {where} must select an array, got {dumps(items)}")
     return items
+
+
+def _items_type_cause(expression: str, items: Any) -> str:
+    """AWS's cause when a JSONata Items expression yields something other than an array."""
+    if isinstance(items, bool):
+        kind = "boolean"
+    elif items is None:
+        kind = "null"
+    elif isinstance(items, str):
+        kind = "string"
+    else:
+        kind = "object" if isinstance(items, dict) else "number"
+    return (
+        f"The JSONata expression '{expression[2:-2].strip()}' specified for the field 'Items' "
+        f"returned an unexpected result type. Expected 'array', but was '{kind}' for value: "
+        f"{dumps(items)}"
+    )
 
 
 def item_input(sdef: MapState, data: Any, ctx: Any, variables: dict[str, Any], item: Any) -> Any:

@@ -226,7 +226,7 @@ class _Checker(HandlerChecks):
                     loc,
                 )
         if "Assign" in s:
-            for msg in check_assign_names(s["Assign"]):
+            for msg in check_assign_names(s["Assign"], language):
                 self.schema(msg, f"{loc}/Assign")
         self.transitions(kind, s, loc, names)
         self.paths(s, loc, language)
@@ -427,6 +427,9 @@ class _Checker(HandlerChecks):
             if isinstance(rule, dict):
                 if "Next" in rule:
                     self.target(rule["Next"], f"{where}/Next", names)
+                if "Assign" in rule:
+                    for msg in check_assign_names(rule["Assign"], language):
+                        self.schema(msg, f"{where}/Assign")
                 if language == "JSONata":
                     for key in ("Condition", "Output", "Assign"):
                         if key in rule:

@@ -6,6 +6,7 @@ from typing import Any
 
 from eventplane.workflows.asl.paths import check_payload_template
 from eventplane.workflows.asl.validation_rules import jsonata_problems
+from eventplane.workflows.asl.variables import check_assign_names
 
 __all__ = ["HandlerChecks"]
 
@@ -107,6 +108,8 @@ class HandlerChecks:
             )
             for at, msg in problems:
                 self.schema(msg, at)
+            for msg in check_assign_names(c["Assign"], language):
+                self.schema(msg, f"{loc}/Assign")
 
     def int_range(self, value: Any, low: int, high: int, loc: str) -> None:
         if not _is_int(value):

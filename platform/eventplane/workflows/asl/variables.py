@@ -24,13 +24,18 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_NAME = 80
 
 
-def check_assign_names(assign: Any) -> list[str]:
-    """Messages for Assign keys that are not valid variable names."""
+def check_assign_names(assign: Any, language: str = "JSONPath") -> list[str]:
+    """Messages for Assign keys that are not valid variable names.
+
+    The ``.$`` suffix marks a path or intrinsic in JSONPath mode only; in JSONata
+    mode a key is the variable name itself, so ``name.$`` is not a valid one.
+    """
     if not isinstance(assign, dict):
         return ["The field 'Assign' must be an object"]
     problems = []
+    jsonpath = language != "JSONata"
     for key in assign:
-        name = key[:-2] if isinstance(key, str) and key.endswith(".$") else key
+        name = key[:-2] if jsonpath and isinstance(key, str) and key.endswith(".$") else key
         if not isinstance(name, str) or not _NAME.match(name) or len(name) > _MAX_NAME:
             problems.append(
                 f"'{key}' is not a valid variable name: letters, digits and '_', not starting "

@@ -301,3 +301,71 @@ def test_stop_bad_tokens_and_activity_shapes(sfn: Any, machine: Callable[..., st
         sfn.delete_activity(activityArn=activity)
     with pytest.raises(sfn.exceptions.ActivityDoesNotExist):
         sfn.describe_activity(activityArn=activity)
+
+
+# --- the States language, as a user's unchanged definitions see it ---------------------------
+
+
+def test_fail_state_error_and_cause_from_intrinsics(sfn: Any, machine: Callable[..., str]) -> None:
+    """AWS: ErrorPath/CausePath take a reference path or a string intrinsic (States.Format,
+    ...); a Format argument that is an object prints as the Java runtime prints a map."""
+    sm = machine(
+        {
+            "StartAt": "F",
+            "States": {
+                "F": {
+                    "Type": "Fail",
+                    "ErrorPath": "$$.State.Name",
+                    "CausePath": "States.Format('order {} failed: {}', $.id, $.why)",
+                }
+            },
+        },
+        type="EXPRESS",
+    )
+    out = sfn.start_sync_execution(stateMachineArn=sm, input='{"id": 7, "why": {"code": 3}}')
+    assert (out["status"], out["error"], out["cause"]) == (
+        "FAILED",
+        "F",
+        "order 7 failed: {code=3}",
+    )
+
+
+def test_invalid_wait_and_fail_fields_are_refused_at_create(
+    sfn: Any, machine: Callable[..., str]
+) -> None:
+    """AWS checks these at CreateStateMachine: a Timestamp without an offset, and a
+    CausePath intrinsic that does not return a string."""
+    for state in (
+        {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00", "End": True},
+        {"Type": "Fail", "CausePath": "States.Array($.a)"},
+    ):
+        definition = {"StartAt": "S", "States": {"S": state}}
+        with pytest.raises(sfn.exceptions.InvalidDefinition):
+            machine(definition)
+        found = sfn.validate_state_machine_definition(definition=json.dumps(definition))
+        assert found["result"] == "FAIL"
+        assert [d["code"] for d in found["diagnostics"]] == ["SCHEMA_VALIDATION_FAILED"]
+
+
+def test_jsonata_map_items_must_be_an_array(sfn: Any, machine: Callable[..., str]) -> None:
+    sm = machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "Items": "{% $states.input.xs %}",
+                    "ItemProcessor": {
+                        "StartAt": "I",
+                        "States": {"I": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        },
+        type="EXPRESS",
+    )
+    out = sfn.start_sync_execution(stateMachineArn=sm, input='{"xs": {"a": 1}}')
+    assert (out["status"], out["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "Expected 'array', but was 'object'" in out["cause"]

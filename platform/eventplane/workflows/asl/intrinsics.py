@@ -393,11 +393,18 @@ def _math_random(name: str, a: list[Any], env: IntrinsicEnv) -> Any:
     return rng.randrange(start, end)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _math_add(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
-    _need(name, all(_is_int(v) for v in a), "both values must be integers")
+    _need(name, all(_is_number(v) for v in a), "both values must be numbers")
+    # AWS rounds a non-integer to the nearest integer first, halves upwards as Java's
+    # Math.round does (1.5 -> 2, -1.5 -> -1), then adds.
+    rounded = [math.floor(v + 0.5) if isinstance(v, float) else v for v in a]
     low, high = _INT32
-    _need(name, all(low <= v <= high for v in a), "values must be 32-bit integers")
-    return int(a[0]) + int(a[1])
+    _need(name, all(low <= v <= high for v in rounded), "values must be 32-bit integers")
+    return rounded[0] + rounded[1]
 
 
 def _string_split(name: str, a: list[Any], _: IntrinsicEnv) -> Any:

@@ -386,11 +386,17 @@ def _json_merge(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
 
 
 def _math_random(name: str, a: list[Any], env: IntrinsicEnv) -> Any:
-    _need(name, all(_is_int(v) for v in a), "start, end and seed must be integers")
-    start, end = int(a[0]), int(a[1])
+    _need(name, all(_is_number(v) for v in a), "start, end and seed must be numbers")
+    # AWS: a non-integer start or end is rounded off to the nearest integer
+    start, end = (_round(v) for v in a[:2])
     _need(name, start < end, "start must be less than end")
-    rng = random.Random(int(a[2])) if len(a) > 2 else env.rng
+    rng = random.Random(_round(a[2])) if len(a) > 2 else env.rng
     return rng.randrange(start, end)
+
+
+def _round(value: int | float) -> int:
+    """To the nearest integer, halves upwards, as Java's Math.round (1.5 -> 2, -1.5 -> -1)."""
+    return math.floor(value + 0.5) if isinstance(value, float) else value
 
 
 def _is_number(value: Any) -> bool:
@@ -399,9 +405,8 @@ def _is_number(value: Any) -> bool:
 
 def _math_add(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
     _need(name, all(_is_number(v) for v in a), "both values must be numbers")
-    # AWS rounds a non-integer to the nearest integer first, halves upwards as Java's
-    # Math.round does (1.5 -> 2, -1.5 -> -1), then adds.
-    rounded = [math.floor(v + 0.5) if isinstance(v, float) else v for v in a]
+    # AWS rounds a non-integer to the nearest integer first, then adds
+    rounded = [_round(v) for v in a]
     low, high = _INT32
     _need(name, all(low <= v <= high for v in rounded), "values must be 32-bit integers")
     return rounded[0] + rounded[1]

@@ -297,8 +297,9 @@ def _array(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
 
 def _array_partition(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
     _need(name, _is_array(a[0]), "the first argument must be an array")
-    _need(name, _is_int(a[1]) and a[1] > 0, "the chunk size must be a positive integer")
-    size = int(a[1])
+    # AWS: a non-integer chunk size is rounded off to the nearest integer
+    _need(name, _is_number(a[1]) and _round(a[1]) > 0, "the chunk size must be a positive integer")
+    size = _round(a[1])
     return [a[0][i : i + size] for i in range(0, len(a[0]), size)]
 
 
@@ -314,8 +315,9 @@ def _json_equal(x: Any, y: Any) -> bool:
 
 
 def _array_range(name: str, a: list[Any], _: IntrinsicEnv) -> Any:
-    _need(name, all(_is_int(v) for v in a), "start, end and step must be integers")
-    start, end, step = (int(v) for v in a)
+    _need(name, all(_is_number(v) for v in a), "start, end and step must be integers")
+    # AWS: a non-integer argument is rounded off to the nearest integer
+    start, end, step = (_round(v) for v in a)
     _need(name, step != 0, "the step must not be 0")
     stop = end + (1 if step > 0 else -1)
     count = max(0, math.ceil((stop - start) / step))

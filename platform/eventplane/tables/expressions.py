@@ -29,8 +29,8 @@ __all__ = ["Expressions", "KeyRange", "apply", "compile", "filter_of", "key_rang
 
 def compile(
     *,
-    names: Mapping[str, str],
-    values: Mapping[str, Any],
+    names: Mapping[str, str] | None,
+    values: Mapping[str, Any] | None,
     condition: str = "",
     filter: str = "",
     key_condition: str = "",
@@ -44,8 +44,8 @@ def compile(
         key_condition=key_condition or None,
         update=update or None,
         projection=projection or None,
-        names=names or None,
-        values=values or None,
+        names=names,
+        values=values,
     )
 
 

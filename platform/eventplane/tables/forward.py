@@ -61,8 +61,8 @@ class Forwarding:
                 table_name=req.table_name,
                 item=dump(req.item),
                 condition_expression=req.condition_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 return_values=req.return_values,
                 return_values_on_condition_check_failure=(
                     req.return_values_on_condition_check_failure
@@ -80,8 +80,8 @@ class Forwarding:
                 key=dump(req.key),
                 update_expression=req.update_expression,
                 condition_expression=req.condition_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 return_values=req.return_values,
                 return_values_on_condition_check_failure=(
                     req.return_values_on_condition_check_failure
@@ -98,8 +98,8 @@ class Forwarding:
                 table_name=req.table_name,
                 key=dump(req.key),
                 condition_expression=req.condition_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 return_values=req.return_values,
                 return_values_on_condition_check_failure=(
                     req.return_values_on_condition_check_failure
@@ -117,7 +117,7 @@ class Forwarding:
                 key=dump(req.key),
                 consistent_read=req.consistent_read,
                 projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
             ),
         )
         return parse_item(r.item, "Item") if r.item else None
@@ -132,8 +132,8 @@ class Forwarding:
                 key_condition_expression=req.key_condition_expression,
                 filter_expression=req.filter_expression,
                 projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 scan_index_forward=req.scan_index_forward,
                 limit=req.limit,
                 exclusive_start_key=dump(req.exclusive_start_key),
@@ -164,8 +164,10 @@ class Forwarding:
                         key=dump(a.key),
                         condition_expression=a.condition_expression,
                         update_expression=a.update_expression,
-                        expression_attribute_names=dict(a.expression_attribute_names),
-                        expression_attribute_values=dump_values(a.expression_attribute_values),
+                        expression_attribute_names=dict(a.expression_attribute_names or {}),
+                        expression_attribute_values=dump_values(
+                            a.expression_attribute_values or {}
+                        ),
                         return_values_on_condition_check_failure=(
                             a.return_values_on_condition_check_failure
                         ),

@@ -10,7 +10,7 @@ change, so nothing reaches Kafka and the stream stays silent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
@@ -30,8 +30,8 @@ class PutItemInput:
     table_name: str
     item: Item
     condition_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
 
@@ -42,8 +42,8 @@ class UpdateItemInput:
     key: Item
     update_expression: str = ""
     condition_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
 
@@ -53,8 +53,8 @@ class DeleteItemInput:
     table_name: str
     key: Item
     condition_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
 

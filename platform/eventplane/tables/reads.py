@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
@@ -39,7 +39,7 @@ class GetItemInput:
     key: Item
     consistent_read: bool = False
     projection_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class QueryInput:
     key_condition_expression: str = ""
     filter_expression: str = ""
     projection_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     scan_index_forward: bool = True
     limit: int = 0
     exclusive_start_key: Item | None = None
@@ -63,8 +63,8 @@ class ScanInput:
     table_name: str
     filter_expression: str = ""
     projection_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     limit: int = 0
     exclusive_start_key: Item | None = None
     select: str = ""
@@ -78,7 +78,7 @@ class ScanInput:
 class KeysAndAttributes:
     keys: list[Item]
     projection_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
     consistent_read: bool = False
 
 
@@ -280,7 +280,7 @@ def plan_batch_get(
         exprs = ex.compile(
             projection=ka.projection_expression,
             names=ka.expression_attribute_names,
-            values={},
+            values=None,
         )
         located = [locate(table, exact_key(table, k)) for k in ka.keys]
         if len({w.key for w in located}) != len(located):

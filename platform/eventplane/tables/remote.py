@@ -43,8 +43,8 @@ class GrpcRemote:
                 index_name=req.index_name,
                 filter_expression=req.filter_expression,
                 projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 limit=req.limit,
                 exclusive_start_key=dump(req.exclusive_start_key),
                 select=req.select,
@@ -75,8 +75,8 @@ class GrpcRemote:
                 key_condition_expression=req.key_condition_expression,
                 filter_expression=req.filter_expression,
                 projection_expression=req.projection_expression,
-                expression_attribute_names=dict(req.expression_attribute_names),
-                expression_attribute_values=dump_values(req.expression_attribute_values),
+                expression_attribute_names=dict(req.expression_attribute_names or {}),
+                expression_attribute_values=dump_values(req.expression_attribute_values or {}),
                 scan_index_forward=req.scan_index_forward,
                 limit=req.limit,
                 exclusive_start_key=dump(req.exclusive_start_key),
@@ -145,7 +145,7 @@ class GrpcRemote:
                     name: pb.KeysAndAttributes(
                         keys=[dump(k) for k in ka.keys],
                         projection_expression=ka.projection_expression,
-                        expression_attribute_names=dict(ka.expression_attribute_names),
+                        expression_attribute_names=dict(ka.expression_attribute_names or {}),
                         consistent_read=ka.consistent_read,
                     )
                     for name, ka in request_items.items()
@@ -165,7 +165,7 @@ def transact_get_request(gets: list[tg.TransactGet]) -> pb.TransactGetItemsReque
                 table_name=g.table_name,
                 key=dump(g.key),
                 projection_expression=g.projection_expression,
-                expression_attribute_names=dict(g.expression_attribute_names),
+                expression_attribute_names=dict(g.expression_attribute_names or {}),
             )
             for g in gets
         ]

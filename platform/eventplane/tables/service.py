@@ -291,8 +291,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             table_name=request.table_name,
             item=parse_item(request.item, "Item"),
             condition_expression=request.condition_expression,
-            expression_attribute_names=dict(request.expression_attribute_names),
-            expression_attribute_values=parse_values(request.expression_attribute_values),
+            expression_attribute_names=dict(request.expression_attribute_names) or None,
+            expression_attribute_values=parse_values(request.expression_attribute_values) or None,
             return_values=request.return_values,
             return_values_on_condition_check_failure=(
                 request.return_values_on_condition_check_failure
@@ -307,8 +307,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             key=parse_item(request.key, "Key"),
             update_expression=request.update_expression,
             condition_expression=request.condition_expression,
-            expression_attribute_names=dict(request.expression_attribute_names),
-            expression_attribute_values=parse_values(request.expression_attribute_values),
+            expression_attribute_names=dict(request.expression_attribute_names) or None,
+            expression_attribute_values=parse_values(request.expression_attribute_values) or None,
             return_values=request.return_values,
             return_values_on_condition_check_failure=(
                 request.return_values_on_condition_check_failure
@@ -322,8 +322,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             table_name=request.table_name,
             key=parse_item(request.key, "Key"),
             condition_expression=request.condition_expression,
-            expression_attribute_names=dict(request.expression_attribute_names),
-            expression_attribute_values=parse_values(request.expression_attribute_values),
+            expression_attribute_names=dict(request.expression_attribute_names) or None,
+            expression_attribute_values=parse_values(request.expression_attribute_values) or None,
             return_values=request.return_values,
             return_values_on_condition_check_failure=(
                 request.return_values_on_condition_check_failure
@@ -339,7 +339,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 key=parse_item(request.key, "Key"),
                 consistent_read=request.consistent_read,
                 projection_expression=request.projection_expression,
-                expression_attribute_names=dict(request.expression_attribute_names),
+                expression_attribute_names=dict(request.expression_attribute_names) or None,
             )
         )
         return pb.GetItemResponse(item=dump(item))
@@ -353,8 +353,9 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 key_condition_expression=request.key_condition_expression,
                 filter_expression=request.filter_expression,
                 projection_expression=request.projection_expression,
-                expression_attribute_names=dict(request.expression_attribute_names),
-                expression_attribute_values=parse_values(request.expression_attribute_values),
+                expression_attribute_names=dict(request.expression_attribute_names) or None,
+                expression_attribute_values=parse_values(request.expression_attribute_values)
+                or None,
                 scan_index_forward=(
                     request.scan_index_forward if request.HasField("scan_index_forward") else True
                 ),
@@ -378,8 +379,9 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 index_name=request.index_name,
                 filter_expression=request.filter_expression,
                 projection_expression=request.projection_expression,
-                expression_attribute_names=dict(request.expression_attribute_names),
-                expression_attribute_values=parse_values(request.expression_attribute_values),
+                expression_attribute_names=dict(request.expression_attribute_names) or None,
+                expression_attribute_values=parse_values(request.expression_attribute_values)
+                or None,
                 limit=request.limit,
                 exclusive_start_key=parse_item(request.exclusive_start_key, "ExclusiveStartKey")
                 or None,
@@ -400,7 +402,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             name: rd.KeysAndAttributes(
                 keys=[parse_item(k, "Keys") for k in ka.keys],
                 projection_expression=ka.projection_expression,
-                expression_attribute_names=dict(ka.expression_attribute_names),
+                expression_attribute_names=dict(ka.expression_attribute_names) or None,
                 consistent_read=ka.consistent_read,
             )
             for name, ka in request.request_items.items()
@@ -435,8 +437,8 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 key=parse_item(a.key, f"{a.kind}.Key") if a.key else None,
                 condition_expression=a.condition_expression,
                 update_expression=a.update_expression,
-                expression_attribute_names=dict(a.expression_attribute_names),
-                expression_attribute_values=parse_values(a.expression_attribute_values),
+                expression_attribute_names=dict(a.expression_attribute_names) or None,
+                expression_attribute_values=parse_values(a.expression_attribute_values) or None,
                 return_values_on_condition_check_failure=(
                     a.return_values_on_condition_check_failure
                 ),
@@ -462,7 +464,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 table_name=g.table_name,
                 key=parse_item(g.key, "Get.Key"),
                 projection_expression=g.projection_expression,
-                expression_attribute_names=dict(g.expression_attribute_names),
+                expression_attribute_names=dict(g.expression_attribute_names) or None,
             )
             for g in request.transact_items
         ]

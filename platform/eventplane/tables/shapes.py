@@ -235,8 +235,8 @@ class PutItemRequest:
     table_name: str = ""
     item: Item = field(default_factory=dict)
     condition_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
     return_consumed_capacity: str = ""
@@ -250,8 +250,8 @@ class UpdateItemRequest:
     key: Item = field(default_factory=dict)
     update_expression: str = ""
     condition_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
     return_consumed_capacity: str = ""
@@ -265,8 +265,8 @@ class DeleteItemRequest:
     table_name: str = ""
     key: Item = field(default_factory=dict)
     condition_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     return_values: str = ""
     return_values_on_condition_check_failure: str = ""
     return_consumed_capacity: str = ""
@@ -288,7 +288,7 @@ class GetItemRequest:
     key: Item = field(default_factory=dict)
     consistent_read: bool = False
     projection_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
     return_consumed_capacity: str = ""
     attributes_to_get: list[str] | None = None
 
@@ -306,8 +306,8 @@ class QueryRequest:
     key_condition_expression: str = ""
     filter_expression: str = ""
     projection_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     scan_index_forward: bool = True
     limit: int = 0
     exclusive_start_key: Item | None = None
@@ -326,8 +326,8 @@ class ScanRequest:
     index_name: str = ""
     filter_expression: str = ""
     projection_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     limit: int = 0
     exclusive_start_key: Item | None = None
     select: str = ""
@@ -358,7 +358,7 @@ class PageResult:
 class KeysAndAttributes:
     keys: list[Item] = field(default_factory=list)
     projection_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
     consistent_read: bool = False
     attributes_to_get: list[str] | None = None
 
@@ -414,8 +414,8 @@ class TransactPart:
     key: Item | None = None
     condition_expression: str = ""
     update_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
-    expression_attribute_values: Item = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
+    expression_attribute_values: Item | None = None
     return_values_on_condition_check_failure: str = ""
 
 
@@ -445,7 +445,7 @@ class Get:
     table_name: str = ""
     key: Item = field(default_factory=dict)
     projection_expression: str = ""
-    expression_attribute_names: Names = field(default_factory=dict)
+    expression_attribute_names: Names | None = None
 
 
 @dataclass

@@ -58,7 +58,7 @@ class TableReads:
         table = self.get(req.table_name)
         where = it.locate(table, it.exact_key(table, req.key))
         exprs = ex.compile(
-            projection=req.projection_expression, names=req.expression_attribute_names, values={}
+            projection=req.projection_expression, names=req.expression_attribute_names, values=None
         )
         store = await self.store(table, where.partition)
         item = store.get(where.key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ServiceUnavailable, ValidationException
@@ -44,7 +44,7 @@ class TransactGet:
     table_name: str
     key: Item
     projection_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def plan(table_of: Callable[[str], TableDef], gets: list[TransactGet]) -> list[P
         exprs = ex.compile(
             projection=g.projection_expression,
             names=g.expression_attribute_names,
-            values={},
+            values=None,
         )
         planned.append(PlannedGet(g, where, ex.projector(exprs)))
     return planned

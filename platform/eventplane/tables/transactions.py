@@ -13,7 +13,7 @@ in the README and is refused until it exists.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
@@ -39,8 +39,8 @@ class TransactAction:
     key: Item | None = None
     condition_expression: str = ""
     update_expression: str = ""
-    expression_attribute_names: Mapping[str, str] = field(default_factory=dict)
-    expression_attribute_values: Mapping[str, Any] = field(default_factory=dict)
+    expression_attribute_names: Mapping[str, str] | None = None  # None: not given
+    expression_attribute_values: Mapping[str, Any] | None = None
     return_values_on_condition_check_failure: str = ""
 
 

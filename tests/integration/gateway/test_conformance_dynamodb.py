@@ -207,3 +207,185 @@ def test_empty_shard_starting_sequence_number_is_a_valid_position(
     assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in records] == [
         ("INSERT", {"pk": {"S": "first"}})
     ]
+
+
+def message(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Message"])
+
+
+def refused(call: Callable[[], Any]) -> tuple[str, int, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return (*error(caught), message(caught))
+
+
+def test_empty_expression_maps_are_refused(ddb: Any, make_table: Callable[..., str]) -> None:
+    # "ExpressionAttributeValues must not be empty" / "ExpressionAttributeNames must not be
+    # empty": DynamoDB refuses a map given empty rather than reading it as absent.
+    name = make_table()
+    key = {"pk": {"S": "e"}}
+    values = "ExpressionAttributeValues must not be empty"
+    names = "ExpressionAttributeNames must not be empty"
+    calls: list[tuple[Callable[[], Any], str]] = [
+        (
+            lambda: ddb.put_item(
+                TableName=name,
+                Item=key,
+                ConditionExpression="attribute_not_exists(pk)",
+                ExpressionAttributeValues={},
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.put_item(
+                TableName=name,
+                Item=key,
+                ConditionExpression="attribute_not_exists(#p)",
+                ExpressionAttributeNames={"#p": "pk"},
+                ExpressionAttributeValues={},
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.put_item(
+                TableName=name,
+                Item=key,
+                ConditionExpression="attribute_not_exists(pk)",
+                ExpressionAttributeNames={},
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.update_item(
+                TableName=name, Key=key, UpdateExpression="REMOVE a", ExpressionAttributeValues={}
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.update_item(
+                TableName=name,
+                Key=key,
+                UpdateExpression="SET a = :a",
+                ExpressionAttributeNames={},
+                ExpressionAttributeValues={":a": {"N": "1"}},
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.delete_item(
+                TableName=name,
+                Key=key,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={},
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.query(
+                TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={}
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.query(
+                TableName=name,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeNames={},
+                ExpressionAttributeValues={":p": {"S": "e"}},
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.scan(
+                TableName=name,
+                FilterExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={},
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.scan(
+                TableName=name, ProjectionExpression="pk", ExpressionAttributeNames={}
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.get_item(
+                TableName=name, Key=key, ProjectionExpression="pk", ExpressionAttributeNames={}
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.batch_get_item(
+                RequestItems={
+                    name: {
+                        "Keys": [key],
+                        "ProjectionExpression": "pk",
+                        "ExpressionAttributeNames": {},
+                    }
+                }
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": name,
+                            "Item": key,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "ExpressionAttributeValues": {},
+                        }
+                    }
+                ]
+            ),
+            values,
+        ),
+        (
+            lambda: ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": name,
+                            "Key": key,
+                            "UpdateExpression": "SET a = :a",
+                            "ExpressionAttributeNames": {},
+                            "ExpressionAttributeValues": {":a": {"N": "1"}},
+                        }
+                    }
+                ]
+            ),
+            names,
+        ),
+        (
+            lambda: ddb.transact_get_items(
+                TransactItems=[
+                    {
+                        "Get": {
+                            "TableName": name,
+                            "Key": key,
+                            "ProjectionExpression": "pk",
+                            "ExpressionAttributeNames": {},
+                        }
+                    }
+                ]
+            ),
+            names,
+        ),
+        # Given with no expression to use them.
+        (
+            lambda: ddb.get_item(TableName=name, Key=key, ExpressionAttributeNames={}),
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ),
+        (
+            lambda: ddb.put_item(
+                TableName=name, Item=key, ExpressionAttributeValues={":a": {"N": "1"}}
+            ),
+            "ExpressionAttributeValues can only be specified when using expressions",
+        ),
+    ]
+    for call, text in calls:
+        assert refused(call) == ("ValidationException", 400, text)
+    # Refused up front: nothing was written.
+    assert "Item" not in ddb.get_item(TableName=name, Key=key, ConsistentRead=True)

@@ -181,7 +181,7 @@ def test_gsi_candidates_merge_in_index_order_then_table_key() -> None:
     for i, (pk, rank) in enumerate([("b", 2), ("a", 2), ("c", 1), ("d", 3)]):
         item = {"pk": {"S": pk}, "sk": {"S": "s"}, "team": {"S": "t"}, "rank": {"N": str(rank)}}
         _put(stores[i % 2], t, item)
-    exprs = ex.compile(key_condition="team = :t", names={}, values={":t": {"S": "t"}})
+    exprs = ex.compile(key_condition="team = :t", names=None, values={":t": {"S": "t"}})
     keys = ex.key_range(exprs, t, ir.key_schema(t, index))
     parts = [ir.query_candidates(t, index, [s], keys, True, None, 0) for s in stores]
     merged = ir.merge(t, index, parts, True)

@@ -100,11 +100,22 @@ def prepare(
     names: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
 ) -> Expressions:
-    """Parse and check every expression of a request; raise DynamoDB's ValidationException."""
-    if names is not None and not names:
-        raise ValidationException("ExpressionAttributeNames must not be empty")
-    if values is not None and not values:
-        raise ValidationException("ExpressionAttributeValues must not be empty")
+    """Parse and check every expression of a request; raise DynamoDB's ValidationException.
+
+    ``names`` and ``values`` are None when the request has none; given, they may not be
+    empty (``{}``), nor come without an expression to use them.
+    """
+    used = (condition, filter, key_condition, update, projection)
+    for member, given in (
+        ("ExpressionAttributeNames", names),
+        ("ExpressionAttributeValues", values),
+    ):
+        if given is None:
+            continue
+        if all(text is None for text in used):
+            raise ValidationException(f"{member} can only be specified when using expressions")
+        if not given:
+            raise ValidationException(f"{member} must not be empty")
     for key, name in (names or {}).items():
         if not isinstance(key, str) or not key.startswith("#") or len(key) < 2:
             raise ValidationException(

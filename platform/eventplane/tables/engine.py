@@ -53,6 +53,7 @@ from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.stream_lag import StreamLag
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.table_reads import TableReads, index_stats
+from eventplane.tables.tags import TableTags
 from eventplane.tables.writer import Change, Writer
 
 _log = get_logger("eventplane.tables")
@@ -67,7 +68,7 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
-class TableEngine(TableReads, OwnerListener):
+class TableEngine(TableReads, TableTags, OwnerListener):
     def __init__(self, ctx: ServerContext, clock: Callable[[], int] = wall_clock_ms) -> None:
         self.ctx = ctx
         self.settings = ctx.settings

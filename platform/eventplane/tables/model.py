@@ -22,6 +22,7 @@ from eventplane.tables.indexes import (
     check_indexes,
     key_attributes,
 )
+from eventplane.tables.tags import check_count, check_tags
 
 KIND = "table"
 DEFAULT_PARTITIONS = 4
@@ -80,6 +81,8 @@ class CreateTableInput:
     deletion_protection_enabled: bool = False
     global_secondary_indexes: Sequence[SecondaryIndex] = ()
     local_secondary_indexes: Sequence[SecondaryIndex] = ()
+    # (key, value) pairs as given, so a key given twice can be refused (``tags.py``).
+    tags: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class TableDef:
     ttl: TimeToLive = field(default_factory=TimeToLive)
     past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
     indexes: tuple[IndexDef, ...] = ()  # LSIs and GSIs (``indexes.py``)
+    tags: Mapping[str, str] = field(default_factory=dict)  # checked by ``tags.py``
 
     @property
     def gsis(self) -> tuple[IndexDef, ...]:
@@ -156,6 +160,7 @@ class TableDef:
             "ttl_enabled": self.ttl.enabled,
             "past_streams": [[p.label, p.view_type, p.disabled_ms] for p in self.past_streams],
             "indexes": [d.to_spec() for d in self.indexes],
+            "tags": dict(self.tags),
         }
 
     @staticmethod
@@ -186,6 +191,7 @@ class TableDef:
                 PastStream(str(p[0]), str(p[1]), int(p[2])) for p in spec.get("past_streams") or ()
             ),
             indexes=tuple(IndexDef.from_spec(d) for d in spec.get("indexes") or ()),
+            tags={str(k): str(v) for k, v in (spec.get("tags") or {}).items()},
         )
 
     def stream_of(self, label: str) -> tuple[str, bool] | None:
@@ -330,6 +336,7 @@ def new_table(req: CreateTableInput, now_ms: int) -> TableDef:
         throughput=throughput,
         deletion_protection=req.deletion_protection_enabled,
         indexes=indexes,
+        tags=check_count(check_tags(req.tags)),
     )
 
 

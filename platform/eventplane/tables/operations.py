@@ -25,6 +25,7 @@ from eventplane.tables import reads as rd
 from eventplane.tables import shapes as s
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
+from eventplane.tables.account_operations import AccountOperations
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.index_updates import GlobalSecondaryIndexUpdate
 from eventplane.tables.indexes import IndexDef, Projection, SecondaryIndex
@@ -211,8 +212,9 @@ def _throughput(t: s.ProvisionedThroughput | None) -> ProvisionedThroughput | No
     return ProvisionedThroughput(t.read_capacity_units, t.write_capacity_units)
 
 
-class TableOperations:
-    """DynamoDB's actions over one replica's table engine."""
+class TableOperations(AccountOperations):
+    """DynamoDB's actions over one replica's table engine (tags, limits and endpoints in
+    ``account_operations.py``)."""
 
     def __init__(self, engine: TableEngine, forwarding: Any) -> None:
         self.engine = engine
@@ -242,6 +244,7 @@ class TableOperations:
                 deletion_protection_enabled=req.deletion_protection_enabled,
                 global_secondary_indexes=_indexes(req.global_secondary_indexes),
                 local_secondary_indexes=_indexes(req.local_secondary_indexes),
+                tags=[(t.key, t.value) for t in req.tags or ()],
             )
         )
         return s.TableResult(describe(status))

@@ -122,6 +122,12 @@ class TableDescription:
 
 
 @dataclass
+class Tag:
+    key: str = ""
+    value: str = ""
+
+
+@dataclass
 class CreateTableRequest:
     table_name: str = ""
     key_schema: list[KeySchemaElement] = field(default_factory=list)
@@ -132,6 +138,7 @@ class CreateTableRequest:
     deletion_protection_enabled: bool = False
     global_secondary_indexes: list[SecondaryIndex] | None = None
     local_secondary_indexes: list[SecondaryIndex] | None = None
+    tags: list[Tag] | None = None
 
 
 @dataclass
@@ -210,6 +217,67 @@ class TimeToLiveDescription:
 @dataclass
 class DescribeTimeToLiveResult:
     time_to_live_description: TimeToLiveDescription
+
+
+# --- tags, limits and endpoints ---------------------------------------------------------------
+
+
+@dataclass
+class TagResourceRequest:
+    resource_arn: str = ""
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class UntagResourceRequest:
+    resource_arn: str = ""
+    tag_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ListTagsOfResourceRequest:
+    resource_arn: str = ""
+    next_token: str = ""
+
+
+@dataclass
+class ListTagsOfResourceResult:
+    tags: list[dict[str, str]]  # {"Key", "Value"} mappings, so an empty value is kept
+    next_token: str = ""
+
+
+@dataclass
+class Empty:
+    """TagResource and UntagResource answer nothing."""
+
+
+@dataclass
+class DescribeLimitsRequest:
+    pass
+
+
+@dataclass
+class DescribeLimitsResult:
+    account_max_read_capacity_units: int
+    account_max_write_capacity_units: int
+    table_max_read_capacity_units: int
+    table_max_write_capacity_units: int
+
+
+@dataclass
+class DescribeEndpointsRequest:
+    pass
+
+
+@dataclass
+class Endpoint:
+    address: str
+    cache_period_in_minutes: int
+
+
+@dataclass
+class DescribeEndpointsResult:
+    endpoints: list[Endpoint]
 
 
 # --- items ------------------------------------------------------------------------------------

@@ -219,6 +219,128 @@ def refused(call: Callable[[], Any]) -> tuple[str, int, str]:
     return (*error(caught), message(caught))
 
 
+def tags_of(ddb: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+
+
+def test_tags_on_a_table(ddb: Any, make_table: Callable[..., str]) -> None:
+    # CreateTable Tags, TagResource, UntagResource, ListTagsOfResource: a table is named by
+    # its ARN; "a tag key is unique per resource", tagging a key again sets its value.
+    name = make_table(Tags=[{"Key": "team", "Value": "a"}, {"Key": "empty", "Value": ""}])
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    listed = ddb.list_tags_of_resource(ResourceArn=arn)
+    assert listed["Tags"] == [{"Key": "empty", "Value": ""}, {"Key": "team", "Value": "a"}]
+    assert "NextToken" not in listed
+    ddb.tag_resource(
+        ResourceArn=arn, Tags=[{"Key": "team", "Value": "b"}, {"Key": "cost", "Value": "c"}]
+    )
+    assert tags_of(ddb, arn) == {"team": "b", "empty": "", "cost": "c"}
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["empty", "not-there"])
+    assert tags_of(ddb, arn) == {"team": "b", "cost": "c"}
+    # 50 tags a table at most, on one page; a refused request keeps nothing.
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i:02d}", "Value": "v"} for i in range(48)])
+    page = ddb.list_tags_of_resource(ResourceArn=arn)
+    assert len(page["Tags"]) == 50 and "NextToken" not in page
+    assert refused(
+        lambda: ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    ) == (
+        "ValidationException",
+        400,
+        "Number of Tags exceed the current limit for the provided ResourceArn",
+    )
+    assert len(tags_of(ddb, arn)) == 50
+
+
+def test_tag_limits_and_messages(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    bad_tags = {
+        "aws:owner": ("v", "Tag Key cannot be prefixed with aws:, Key: aws:owner"),
+        "k" * 129: ("v", "The Tag Key provided is invalid, Key: " + "k" * 129),
+        "long": ("v" * 257, "The Tag Value provided is invalid, Value: " + "v" * 257),
+    }
+    for key, (value, text) in bad_tags.items():
+        tags = [{"Key": key, "Value": value}]
+        assert refused(lambda tags=tags: ddb.tag_resource(ResourceArn=arn, Tags=tags)) == (
+            "ValidationException",
+            400,
+            text,
+        )
+        # CreateTable checks its Tags alike, and makes no table of a refusal.
+        other = f"cf-{uuid.uuid4().hex[:12]}"
+        assert (
+            refused(
+                lambda tags=tags, other=other: ddb.create_table(
+                    TableName=other, KeySchema=HASH, AttributeDefinitions=PK, Tags=tags
+                )
+            )[2]
+            == text
+        )
+        assert other not in ddb.list_tables()["TableNames"]
+    twice = [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]
+    assert refused(lambda: ddb.tag_resource(ResourceArn=arn, Tags=twice))[2] == (
+        "Duplicate Tag Keys provided as input: Duplicate Tag Key found k"
+    )
+    assert refused(lambda: ddb.tag_resource(ResourceArn=arn, Tags=[]))[2] == (
+        "Atleast one Tag needs to be provided as Input."
+    )
+    assert refused(lambda: ddb.untag_resource(ResourceArn=arn, TagKeys=[]))[2] == (
+        "Atleast one Tag Key needs to be provided as Input."
+    )
+    assert tags_of(ddb, arn) == {}
+    index_arn = f"{arn}/index/byg"
+    assert refused(lambda: ddb.list_tags_of_resource(ResourceArn=index_arn)) == (
+        "ValidationException",
+        400,
+        f"Invalid TableArn: Invalid ResourceArn provided as input {index_arn}",
+    )
+    unknown = arn.replace(name, f"cf-missing-{uuid.uuid4().hex[:8]}")
+    not_found = (
+        "ResourceNotFoundException",
+        400,
+        f"Requested resource not found: ResourcArn: {unknown} not found",
+    )
+    assert refused(lambda: ddb.list_tags_of_resource(ResourceArn=unknown)) == not_found
+    assert (
+        refused(lambda: ddb.tag_resource(ResourceArn=unknown, Tags=[{"Key": "k", "Value": "v"}]))
+        == not_found
+    )
+    assert refused(lambda: ddb.untag_resource(ResourceArn=unknown, TagKeys=["k"])) == not_found
+
+
+def test_delete_table_removes_its_tags(ddb: Any) -> None:
+    name = f"cf-{uuid.uuid4().hex[:12]}"
+    arn = ddb.create_table(
+        TableName=name, KeySchema=HASH, AttributeDefinitions=PK, Tags=[{"Key": "k", "Value": "v"}]
+    )["TableDescription"]["TableArn"]
+    ddb.delete_table(TableName=name)
+    assert (
+        refused(lambda: ddb.list_tags_of_resource(ResourceArn=arn))[0]
+        == "ResourceNotFoundException"
+    )
+    # A table of the same name made again starts with none.
+    ddb.create_table(TableName=name, KeySchema=HASH, AttributeDefinitions=PK)
+    try:
+        assert tags_of(ddb, arn) == {}
+    finally:
+        ddb.delete_table(TableName=name)
+
+
+def test_describe_limits_and_endpoints(ddb: Any, server: EventplaneProcess) -> None:
+    limits = ddb.describe_limits()
+    assert {k: v for k, v in limits.items() if k != "ResponseMetadata"} == {
+        "AccountMaxReadCapacityUnits": 80000,
+        "AccountMaxWriteCapacityUnits": 80000,
+        "TableMaxReadCapacityUnits": 40000,
+        "TableMaxWriteCapacityUnits": 40000,
+    }
+    # The address is the host the client called (SDKs doing endpoint discovery use it).
+    endpoints = ddb.describe_endpoints()["Endpoints"]
+    assert endpoints == [
+        {"Address": f"127.0.0.1:{server.gateway_port}", "CachePeriodInMinutes": 1440}
+    ]
+
+
 def test_empty_expression_maps_are_refused(ddb: Any, make_table: Callable[..., str]) -> None:
     # "ExpressionAttributeValues must not be empty" / "ExpressionAttributeNames must not be
     # empty": DynamoDB refuses a map given empty rather than reading it as absent.

@@ -2,7 +2,8 @@
 table's partitions, and a single-partition call (PutItem, GetItem, UpdateItem, DeleteItem,
 Query, TransactWriteItems) that reaches the other one is sent on to the owner, answers,
 conditional failures with their Item and cancelled transactions with their reasons
-included."""
+included. A table's tags, set through one, are the other's too, and a restarted replica
+still has them."""
 
 from __future__ import annotations
 
@@ -26,14 +27,20 @@ HASHES = [f"h{i}" for i in range(8)]
 
 
 @pytest.fixture(scope="module")
-def clients(eventplane_kafka: str) -> Iterator[tuple[Any, Any]]:
+def replicas(eventplane_kafka: str) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
     cluster = unique_cluster()
     env = {"EVENTPLANE_GATEWAY_CREDENTIALS": f"{KEY}:{SECRET}:{ACCOUNT}"}
     with (
         EventplaneProcess(eventplane_kafka, roles="api,tables", cluster=cluster, env=env) as a,
         EventplaneProcess(eventplane_kafka, roles="api,tables", cluster=cluster, env=env) as b,
     ):
-        yield boto3.client("dynamodb", **_settings(a)), boto3.client("dynamodb", **_settings(b))
+        yield a, b
+
+
+@pytest.fixture(scope="module")
+def clients(replicas: tuple[EventplaneProcess, EventplaneProcess]) -> tuple[Any, Any]:
+    a, b = replicas
+    return boto3.client("dynamodb", **_settings(a)), boto3.client("dynamodb", **_settings(b))
 
 
 def _active(client: Any, name: str) -> bool:
@@ -106,3 +113,36 @@ def test_single_partition_calls_reach_the_owner_through_either_replica(
         assert cb.scan(TableName=name)["Count"] == 0
     finally:
         cb.delete_table(TableName=name)
+
+
+def _tags(client: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+
+
+def test_tags_are_every_replicas_and_survive_a_restart(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], clients: tuple[Any, Any]
+) -> None:
+    ca, cb = clients
+    name = f"tag-{uuid.uuid4().hex[:10]}"
+    arn = ca.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "team", "Value": "a"}],
+    )["TableDescription"]["TableArn"]
+    try:
+        eventually(lambda: _active(cb, name), timeout=60)
+        assert _tags(cb, arn) == {"team": "a"}
+        cb.tag_resource(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "test"}])
+        ca.untag_resource(ResourceArn=arn, TagKeys=["team"])
+        eventually(lambda: _tags(ca, arn) == {"stage": "test"}, timeout=30)
+        eventually(lambda: _tags(cb, arn) == {"stage": "test"}, timeout=30)
+        # Tags live with the table's definition on Kafka: a replica started again reads
+        # them back.
+        b = replicas[1]
+        b.stop()
+        b.restart()
+        eventually(lambda: _tags(cb, arn) == {"stage": "test"}, timeout=30)
+    finally:
+        ca.delete_table(TableName=name)

@@ -488,6 +488,10 @@ _TABLES: dict[str, tuple[str, Extract]] = {
     # AWS checks each item's own action (PutItem, UpdateItem, ...) on its table.
     "TransactWriteItems": ("TransactWriteItems", _tables_of_transaction),
     "TransactGetItems": ("TransactGetItems", _tables_of_transaction),
+    # Named by the table's ARN, as on AWS.
+    "TagResource": ("TagResource", lambda r: (r.resource_arn or ANY,)),
+    "UntagResource": ("UntagResource", lambda r: (r.resource_arn or ANY,)),
+    "ListTagsOfResource": ("ListTagsOfResource", lambda r: (r.resource_arn or ANY,)),
     # Replica to replica, for DescribeTable (callers are the trusted principal `replica`).
     "PartitionStats": ("DescribeTable", _table),
     "ListStreams": ("ListStreams", _everything),

@@ -201,6 +201,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 deletion_protection_enabled=request.deletion_protection_enabled,
                 global_secondary_indexes=_indexes(request.global_secondary_indexes),
                 local_secondary_indexes=_indexes(request.local_secondary_indexes),
+                tags=[(t.key, t.value) for t in request.tags],
             )
         )
         return pb.TableDescriptionResponse(table=describe(status))
@@ -481,6 +482,22 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         return pb.TransactGetItemsResponse(
             responses=[pb.ItemResponse(item=dump(i)) for i in snap.items],
             versions=snap.versions if self.is_forwarded(context) else [],
+        )
+
+    # --- tags (the engine's rules: tables/tags.py) ---------------------------------------
+    async def TagResource(self, request: pb.TagTableRequest, context: Ctx) -> Any:
+        pairs = [(t.key, t.value) for t in request.tags]
+        await self.engine.tag_resource(request.resource_arn, pairs)
+        return pb.TagTableResponse()
+
+    async def UntagResource(self, request: pb.UntagTableRequest, context: Ctx) -> Any:
+        await self.engine.untag_resource(request.resource_arn, list(request.tag_keys))
+        return pb.UntagTableResponse()
+
+    async def ListTagsOfResource(self, request: pb.ListTableTagsRequest, context: Ctx) -> Any:
+        page, token = self.engine.list_tags_of_resource(request.resource_arn, request.next_token)
+        return pb.ListTableTagsResponse(
+            tags=[pb.TableTag(key=k, value=v) for k, v in page], next_token=token
         )
 
     # --- streams -------------------------------------------------------------------------

@@ -147,6 +147,13 @@ def test_every_served_action_has_a_rule_that_reads_its_request(service: str, act
             ("dynamodb:UpdateItem", f"arn:aws:dynamodb:local:{ARN}:table/t1"),
         ),
         (
+            "dynamodb",
+            "UntagResource",
+            {"ResourceArn": f"arn:aws:dynamodb:local:{ARN}:table/t1", "TagKeys": ["k"]},
+            ("dynamodb:UntagResource", f"arn:aws:dynamodb:local:{ARN}:table/t1"),
+        ),
+        ("dynamodb", "DescribeLimits", {}, ("dynamodb:DescribeLimits", ANY)),
+        (
             "stepfunctions",
             "StartExecution",
             {"stateMachineArn": f"arn:aws:states:local:{ARN}:stateMachine:m1"},

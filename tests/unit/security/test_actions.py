@@ -191,6 +191,18 @@ Q = "arn:aws:sqs:local:000000000000"
                 ("dynamodb:PutItem", "arn:aws:dynamodb:local:000000000000:table/a"),
             ],
         ),
+        (
+            "Tables/TagResource",
+            tables_pb2.TagTableRequest(
+                resource_arn="arn:aws:dynamodb:eu-west-1:999999999999:table/users"
+            ),
+            [("dynamodb:TagResource", "arn:aws:dynamodb:local:000000000000:table/users")],
+        ),
+        (
+            "Tables/ListTagsOfResource",
+            tables_pb2.ListTableTagsRequest(),
+            [("dynamodb:ListTagsOfResource", "*")],
+        ),
     ],
 )
 def test_actions_and_resources_of_requests(
@@ -215,6 +227,9 @@ def test_actions_and_resources_of_requests(
         ("Tables/TransactGetItems", False),
         ("Tables/TransactWriteItems", True),
         ("Tables/PutItem", True),
+        ("Tables/TagResource", True),
+        ("Tables/UntagResource", True),
+        ("Tables/ListTagsOfResource", False),
         ("Functions/Invoke", True),
         ("Functions/UntagResource", True),
         ("Functions/UpdateFunctionEventInvokeConfig", True),

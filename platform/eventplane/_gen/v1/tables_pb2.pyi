@@ -230,6 +230,7 @@ class CreateTableRequest(_message.Message):
     DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
     GLOBAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
     LOCAL_SECONDARY_INDEXES_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     partitions: _builtins.int
     """eventplane: Kafka partitions (0 = default 4)"""
@@ -249,6 +250,8 @@ class CreateTableRequest(_message.Message):
     def global_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SecondaryIndex]: ...
     @_builtins.property
     def local_secondary_indexes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SecondaryIndex]: ...
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___TableTag]: ...
     def __init__(
         self,
         *,
@@ -262,14 +265,169 @@ class CreateTableRequest(_message.Message):
         deletion_protection_enabled: _builtins.bool = ...,
         global_secondary_indexes: _abc.Iterable[Global___SecondaryIndex] | None = ...,
         local_secondary_indexes: _abc.Iterable[Global___SecondaryIndex] | None = ...,
+        tags: _abc.Iterable[Global___TableTag] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_indexes", b"global_secondary_indexes", "key_schema", b"key_schema", "local_secondary_indexes", b"local_secondary_indexes", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_indexes", b"global_secondary_indexes", "key_schema", b"key_schema", "local_secondary_indexes", b"local_secondary_indexes", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name", "tags", b"tags"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateTableRequest: _TypeAlias = CreateTableRequest  # noqa: Y015
+
+@_typing.final
+class TableTag(_message.Message):
+    """A table's tag; a key is given at most once per request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TableTag: _TypeAlias = TableTag  # noqa: Y015
+
+@_typing.final
+class TagTableRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_ARN_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    resource_arn: _builtins.str
+    """the table's ARN"""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___TableTag]:
+        """added, or setting the value of a key the table has"""
+
+    def __init__(
+        self,
+        *,
+        resource_arn: _builtins.str = ...,
+        tags: _abc.Iterable[Global___TableTag] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource_arn", b"resource_arn", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TagTableRequest: _TypeAlias = TagTableRequest  # noqa: Y015
+
+@_typing.final
+class TagTableResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TagTableResponse: _TypeAlias = TagTableResponse  # noqa: Y015
+
+@_typing.final
+class UntagTableRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_ARN_FIELD_NUMBER: _builtins.int
+    TAG_KEYS_FIELD_NUMBER: _builtins.int
+    resource_arn: _builtins.str
+    @_builtins.property
+    def tag_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """a key the table does not have is no error"""
+
+    def __init__(
+        self,
+        *,
+        resource_arn: _builtins.str = ...,
+        tag_keys: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource_arn", b"resource_arn", "tag_keys", b"tag_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UntagTableRequest: _TypeAlias = UntagTableRequest  # noqa: Y015
+
+@_typing.final
+class UntagTableResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UntagTableResponse: _TypeAlias = UntagTableResponse  # noqa: Y015
+
+@_typing.final
+class ListTableTagsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_ARN_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    resource_arn: _builtins.str
+    next_token: _builtins.str
+    """"" for the first page"""
+    def __init__(
+        self,
+        *,
+        resource_arn: _builtins.str = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_token", b"next_token", "resource_arn", b"resource_arn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTableTagsRequest: _TypeAlias = ListTableTagsRequest  # noqa: Y015
+
+@_typing.final
+class ListTableTagsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TAGS_FIELD_NUMBER: _builtins.int
+    NEXT_TOKEN_FIELD_NUMBER: _builtins.int
+    next_token: _builtins.str
+    """"" on the last page"""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___TableTag]:
+        """in key order"""
+
+    def __init__(
+        self,
+        *,
+        tags: _abc.Iterable[Global___TableTag] | None = ...,
+        next_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_token", b"next_token", "tags", b"tags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTableTagsResponse: _TypeAlias = ListTableTagsResponse  # noqa: Y015
 
 @_typing.final
 class ProvisionedThroughput(_message.Message):

@@ -120,6 +120,21 @@ class TablesStub:
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
                 response_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
                 _registered_method=True)
+        self.TagResource = channel.unary_unary(
+                '/eventplane.v1.Tables/TagResource',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.TagTableRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.TagTableResponse.FromString,
+                _registered_method=True)
+        self.UntagResource = channel.unary_unary(
+                '/eventplane.v1.Tables/UntagResource',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.UntagTableRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.UntagTableResponse.FromString,
+                _registered_method=True)
+        self.ListTagsOfResource = channel.unary_unary(
+                '/eventplane.v1.Tables/ListTagsOfResource',
+                request_serializer=eventplane_dot_v1_dot_tables__pb2.ListTableTagsRequest.SerializeToString,
+                response_deserializer=eventplane_dot_v1_dot_tables__pb2.ListTableTagsResponse.FromString,
+                _registered_method=True)
         self.PartitionStats = channel.unary_unary(
                 '/eventplane.v1.Tables/PartitionStats',
                 request_serializer=eventplane_dot_v1_dot_tables__pb2.TableNameRequest.SerializeToString,
@@ -252,6 +267,26 @@ class TablesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TagResource(self, request, context):
+        """A table's tags, named by its ARN: at most 50, keys 1-128 and values 0-256 characters
+        (letters, digits, space, _ . : / = + - @), keys beginning `aws:` reserved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UntagResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTagsOfResource(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PartitionStats(self, request, context):
         """Replica to replica: item counts and bytes of the table's partitions the answering
         replica owns and has restored (DescribeTable sums them over the owners).
@@ -372,6 +407,21 @@ def add_TablesServicer_to_server(servicer, server):
                     servicer.TransactGetItems,
                     request_deserializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.FromString,
                     response_serializer=eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.SerializeToString,
+            ),
+            'TagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.TagResource,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.TagTableRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.TagTableResponse.SerializeToString,
+            ),
+            'UntagResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.UntagResource,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.UntagTableRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.UntagTableResponse.SerializeToString,
+            ),
+            'ListTagsOfResource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTagsOfResource,
+                    request_deserializer=eventplane_dot_v1_dot_tables__pb2.ListTableTagsRequest.FromString,
+                    response_serializer=eventplane_dot_v1_dot_tables__pb2.ListTableTagsResponse.SerializeToString,
             ),
             'PartitionStats': grpc.unary_unary_rpc_method_handler(
                     servicer.PartitionStats,
@@ -858,6 +908,87 @@ class Tables:
             '/eventplane.v1.Tables/TransactGetItems',
             eventplane_dot_v1_dot_tables__pb2.TransactGetItemsRequest.SerializeToString,
             eventplane_dot_v1_dot_tables__pb2.TransactGetItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/TagResource',
+            eventplane_dot_v1_dot_tables__pb2.TagTableRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.TagTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UntagResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/UntagResource',
+            eventplane_dot_v1_dot_tables__pb2.UntagTableRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.UntagTableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTagsOfResource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/eventplane.v1.Tables/ListTagsOfResource',
+            eventplane_dot_v1_dot_tables__pb2.ListTableTagsRequest.SerializeToString,
+            eventplane_dot_v1_dot_tables__pb2.ListTableTagsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -9,6 +9,7 @@
     eventplane table records users            # the stream, every shard from the oldest record
     eventplane table update-ttl users expires # delete items once their `expires` has passed
     eventplane table update-table users --no-stream --deletion-protection on
+    eventplane table tag users team=growth    # a table name or its ARN
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ import dataclasses
 import json
 from typing import Any
 
+from eventplane import arn
 from eventplane.cli._support import client as _client
-from eventplane.cli._support import describe, emit_json, listing, subcommands
+from eventplane.cli._support import (
+    describe,
+    emit_json,
+    key_value,
+    listing,
+    subcommands,
+    tag_commands,
+)
 
 
 def _json_arg(text: str) -> Any:
@@ -139,8 +148,14 @@ def cmd_create(args: argparse.Namespace) -> int:
             stream_view_type=args.stream,
             partitions=args.partitions,
             deletion_protection_enabled=args.deletion_protection,
+            tags=dict(args.tag),
         )
     return describe(args, desc)
+
+
+def _tagged(ref: str) -> str:
+    """The ARN tag calls name a table by; a bare name is made one (of this installation)."""
+    return ref if ref.startswith("arn:") else arn.table_arn(ref)
 
 
 def _throughput_arg(text: str) -> tuple[int, int]:
@@ -356,6 +371,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--deletion-protection", action="store_true", help="refuse DeleteTable until switched off"
     )
+    p.add_argument(
+        "--tag", action="append", type=key_value, default=[], metavar="KEY=VALUE", help="repeatable"
+    )
 
     p = add("describe", cmd_describe, "describe a table")
     p.add_argument("name")
@@ -392,6 +410,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     add("list", cmd_list, "list table names")
     p = add("delete", cmd_delete, "delete a table and its items")
     p.add_argument("name")
+    tag_commands(
+        add,
+        "table",
+        "table name or ARN",
+        lambda ep, ref, tags: ep.tables.tag_resource(_tagged(ref), tags),
+        lambda ep, ref, keys: ep.tables.untag_resource(_tagged(ref), keys),
+        lambda ep, ref: ep.tables.list_tags_of_resource(_tagged(ref)),
+    )
 
     p = add("put", cmd_put, "put an item (DynamoDB JSON)")
     p.add_argument("table")

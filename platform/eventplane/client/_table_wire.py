@@ -10,7 +10,7 @@ raises the typed error from it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from eventplane._gen.v1 import tables_pb2 as pb
@@ -19,6 +19,8 @@ from eventplane.attribute_values import (
     encode_json_item,
     encode_json_value,
 )
+from eventplane.client._event_types import strings
+from eventplane.client._function_types import str_map
 from eventplane.client._table_types import (
     IndexDescription,
     ItemPage,
@@ -180,8 +182,10 @@ def create(
     deletion_protection_enabled: bool = False,
     global_secondary_indexes: Sequence[IndexSpec] = (),
     local_secondary_indexes: Sequence[IndexSpec] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> Call:
     req = pb.CreateTableRequest(
+        tags=tags_pb(tags, "tags"),
         global_secondary_indexes=[index_pb(i) for i in global_secondary_indexes],
         local_secondary_indexes=[index_pb(i) for i in local_secondary_indexes],
         table_name=table_name,
@@ -199,6 +203,31 @@ def create(
         deletion_protection_enabled=deletion_protection_enabled,
     )
     return "CreateTable", req, lambda r: description(r.table)
+
+
+def tags_pb(tags: Mapping[str, str] | None, what: str) -> list[pb.TableTag]:
+    """A ``{str: str}`` dict as the request's tags (None: none)."""
+    return [pb.TableTag(key=k, value=v) for k, v in str_map(tags, what).items()]
+
+
+def tag(resource_arn: str, tags: Mapping[str, str]) -> Call:
+    req = pb.TagTableRequest(resource_arn=resource_arn, tags=tags_pb(tags, "tags"))
+    return "TagResource", req, lambda r: None
+
+
+def untag(resource_arn: str, tag_keys: Iterable[str]) -> Call:
+    req = pb.UntagTableRequest(resource_arn=resource_arn, tag_keys=strings(tag_keys, "tag_keys"))
+    return "UntagResource", req, lambda r: None
+
+
+def tags_page(resource_arn: str, next_token: str | None) -> Call:
+    """One page of ListTagsOfResource: ([(key, value)], the next page's token or None)."""
+    req = pb.ListTableTagsRequest(resource_arn=resource_arn, next_token=next_token or "")
+    return (
+        "ListTagsOfResource",
+        req,
+        lambda r: ([(t.key, t.value) for t in r.tags], r.next_token or None),
+    )
 
 
 def _throughput(units: tuple[int, int] | None) -> pb.ProvisionedThroughput | None:

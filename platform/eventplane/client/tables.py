@@ -21,12 +21,13 @@ A failed ConditionExpression raises ``ConditionalCheckFailedException`` with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.client import _table_wire as w
+from eventplane.client._channel import every_page
 from eventplane.client._facade import BlockingFacade, ServiceCore, blocking
 from eventplane.client._table_handle import AsyncTable, Table
 from eventplane.client._table_types import (
@@ -73,13 +74,15 @@ class AsyncTablesClient(ServiceCore):
         deletion_protection_enabled: bool = False,
         global_secondary_indexes: Sequence[w.IndexSpec] = (),
         local_secondary_indexes: Sequence[w.IndexSpec] = (),
+        tags: Mapping[str, str] | None = None,
     ) -> TableDescription:
         """Create a table. ``key_schema``: [(name, "HASH"), (name, "RANGE")];
         indexes are ``SecondaryIndex`` values (or dicts in boto3's shape), their key
         attributes defined in ``attribute_definitions`` like the table's;
         ``stream_view_type`` (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES) turns the
         stream on; ``partitions`` is the Kafka partition count (default 4);
-        ``provisioned_throughput`` is (read units, write units), echoed, not metered."""
+        ``provisioned_throughput`` is (read units, write units), echoed, not metered;
+        ``tags`` within ``tag_resource``'s limits."""
         call = w.create(
             table_name,
             key_schema,
@@ -91,6 +94,7 @@ class AsyncTablesClient(ServiceCore):
             deletion_protection_enabled,
             global_secondary_indexes,
             local_secondary_indexes,
+            tags,
         )
         result: TableDescription = await self._run(call)
         return result
@@ -138,6 +142,50 @@ class AsyncTablesClient(ServiceCore):
     async def describe_time_to_live(self, table_name: str) -> TimeToLiveDescription:
         result: TimeToLiveDescription = await self._run(w.describe_ttl(table_name))
         return result
+
+    # --- tags ---------------------------------------------------------------------------
+
+    async def tag_resource(self, resource_arn: str, tags: Mapping[str, str]) -> None:
+        """Add tags to a table, setting the value of a key it already has.
+
+        Args:
+            resource_arn: the table's ARN (``TableDescription.table_arn``).
+            tags: keys of 1-128 characters (not starting with ``aws:``) to values of up
+                to 256, of letters, digits, spaces and ``_ . : / = + - @``; a table holds
+                at most 50 tags.
+
+        Raises:
+            ValueError: ``tags`` is not a ``{str: str}`` dict; before anything is sent.
+            EventplaneError: ``ResourceNotFoundException`` when the table does not exist;
+                ``ValidationException`` for a tag or a number of tags over the limits, or
+                an ARN that is not a table's.
+        """
+        await self._run(w.tag(resource_arn, tags))
+
+    async def untag_resource(self, resource_arn: str, tag_keys: Iterable[str]) -> None:
+        """Remove tags from a table; a key it does not have is ignored.
+
+        Raises:
+            ValueError: ``tag_keys`` is one string, not a list of them; before anything
+                is sent.
+            EventplaneError: ``ResourceNotFoundException`` when the table does not exist.
+        """
+        await self._run(w.untag(resource_arn, tag_keys))
+
+    async def list_tags_of_resource(self, resource_arn: str) -> dict[str, str]:
+        """The tags of a table, named by its ARN; follows every page.
+
+        Raises:
+            EventplaneError: ``ResourceNotFoundException`` when the table does not exist.
+        """
+
+        async def fetch(token: str | None) -> tuple[list[tuple[str, str]], str | None]:
+            page: tuple[list[tuple[str, str]], str | None] = await self._run(
+                w.tags_page(resource_arn, token)
+            )
+            return page
+
+        return dict(await every_page(fetch))
 
     async def describe_table(self, table_name: str) -> TableDescription:
         req = pb.TableNameRequest(table_name=table_name)
@@ -274,6 +322,9 @@ class TablesClient(BlockingFacade[AsyncTablesClient]):
     update_table = blocking(AsyncTablesClient.update_table)
     update_time_to_live = blocking(AsyncTablesClient.update_time_to_live)
     describe_time_to_live = blocking(AsyncTablesClient.describe_time_to_live)
+    tag_resource = blocking(AsyncTablesClient.tag_resource)
+    untag_resource = blocking(AsyncTablesClient.untag_resource)
+    list_tags_of_resource = blocking(AsyncTablesClient.list_tags_of_resource)
     put_item = blocking(AsyncTablesClient.put_item)
     update_item = blocking(AsyncTablesClient.update_item)
     delete_item = blocking(AsyncTablesClient.delete_item)

@@ -23,6 +23,8 @@ from eventplane.tables.keys import partition_of
 from eventplane.tables.transactions import TransactionCanceledException
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
+from .support import wait_until_known
+
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 4
@@ -79,15 +81,7 @@ def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
     # items land on every partition: B serves some writes and forwards the others.
     assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
 
-    # B's registry view learns of the table a moment after its creation through A (CI
-    # once wrote through B first: ResourceNotFound).
-    def known_to_b() -> bool:
-        try:
-            return cb.tables.describe_table(name).table_status == "ACTIVE"
-        except EventplaneError:
-            return False
-
-    eventually(known_to_b, timeout=30)
+    wait_until_known(cb, name)  # B learns of the table a moment after A created it
     for h in HASHES:
         for s in SORTS:
             cb.tables.put_item(name, {**_key(h, s), "v": {"S": f"{h}-{s}"}})

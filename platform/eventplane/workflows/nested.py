@@ -95,7 +95,7 @@ class NestedActions:
             return await self.run_map(payload, parent_arn, task_id)
         rtype, action, _ = resource_kind(resource)
         if rtype != "states" or not action.startswith("startExecution"):
-            return await self._performer.perform(resource, payload, waits)
+            return await self._performer.perform(resource, payload, waits, parent_arn)
         try:
             return await self._start_child(action, payload, waits, parent_arn, task_id, token)
         except EventplaneError as exc:

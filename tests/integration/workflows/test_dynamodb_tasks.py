@@ -138,7 +138,7 @@ def test_put_get_conditional_update_and_delete_an_item(client: Client, table: st
     out = e.json()
     assert out["got"]["item"] == {"id": {"S": "u1"}, "visits": {"N": "1"}, "raw": {"B": "AAE="}}
     assert out["bumped"]["Attributes"] == {"visits": {"N": "2"}}
-    assert out["bumped"]["SdkHttpMetadata"] == {"HttpStatusCode": 200}
+    assert out["bumped"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
     assert out["conflict"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
     assert "Error Code: ConditionalCheckFailedException" in out["conflict"]["Cause"]
     assert out["deleted"]["old"] == {

@@ -525,7 +525,7 @@ def test_service_integrations_send_to_queues_topics_and_buses(client: Client) ->
         out = e.json()
         assert out["sqs"]["MessageId"] and out["sns"]["MessageId"]
         assert out["events"]["FailedEntryCount"] == 0 and out["events"]["Entries"][0]["EventId"]
-        assert out["missing"]["Error"] == "SQS.QueueDoesNotExist"
+        assert out["missing"]["Error"] == "SQS.QueueDoesNotExistException"
         got = client.queues.receive_message(url, wait_time_seconds=5)
         assert [json.loads(m.body) for m in got] == [{"id": 9}]
     finally:

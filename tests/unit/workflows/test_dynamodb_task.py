@@ -84,7 +84,12 @@ def test_get_item_sends_the_key_as_attribute_values_and_returns_item() -> None:
         )
     ]
     assert out["Item"] == {"id": {"S": "a"}, "blob": {"B": "AAE="}, "n": {"N": "5"}}
-    assert out["SdkHttpMetadata"] == {"HttpStatusCode": 200}
+    assert out["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    assert set(out["SdkHttpMetadata"]) == {"AllHttpHeaders", "HttpHeaders", "HttpStatusCode"}
+    assert (
+        out["SdkHttpMetadata"]["HttpHeaders"]["x-amzn-RequestId"]
+        == (out["SdkResponseMetadata"]["RequestId"])
+    )
     assert out["SdkResponseMetadata"]["RequestId"]
     json.dumps(out)  # the task's output is JSON
 

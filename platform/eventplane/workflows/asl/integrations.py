@@ -19,6 +19,7 @@ __all__ = [
     "HTTP_FIELDS",
     "HTTP_INVOKE",
     "HTTP_REQUIRED",
+    "SERVICE_ACTIONS",
     "integration_problems",
 ]
 
@@ -74,13 +75,71 @@ DYNAMODB_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+SERVICE_PREFIX = "arn:aws:states:::"
+_WAIT = ".waitForTaskToken"
+# The other optimized integrations eventplane runs: action -> (the request fields the
+# integration documents, the required ones, the patterns it offers: "" request-response).
+SERVICE_ACTIONS: dict[str, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = {
+    "lambda:invoke": (
+        frozenset(
+            {"FunctionName", "Payload", "InvocationType", "Qualifier", "ClientContext", "LogType"}
+        ),
+        ("FunctionName",),
+        ("", _WAIT),
+    ),
+    "sqs:sendMessage": (
+        frozenset(
+            {
+                "QueueUrl",
+                "MessageBody",
+                "DelaySeconds",
+                "MessageAttributes",
+                "MessageDeduplicationId",
+                "MessageGroupId",
+                "MessageSystemAttributes",
+            }
+        ),
+        ("QueueUrl", "MessageBody"),
+        ("", _WAIT),
+    ),
+    "sns:publish": (
+        frozenset(
+            {
+                "Message",
+                "MessageAttributes",
+                "MessageStructure",
+                "MessageDeduplicationId",
+                "MessageGroupId",
+                "PhoneNumber",
+                "Subject",
+                "TargetArn",
+                "TopicArn",
+            }
+        ),
+        ("Message",),
+        ("", _WAIT),
+    ),
+    "events:putEvents": (frozenset({"Entries", "EndpointId"}), ("Entries",), ("", _WAIT)),
+    "states:startExecution": (
+        frozenset({"StateMachineArn", "Input", "Name", "TraceHeader"}),
+        ("StateMachineArn",),
+        ("", ".sync", ".sync:2", _WAIT),
+    ),
+}
+# Resources under arn:aws:states::: this module leaves to others: the AWS SDK
+# integrations (refused when run) and eventplane's own.
+_OTHERS = ("aws-sdk:", "eventplane:")
+
+
 def integration_problems(resource: Any, parameters: Any) -> list[str]:
     """Messages for what an optimized integration would refuse in this Task (none for
     resources this module does not describe)."""
     if isinstance(resource, str) and resource.startswith(HTTP_INVOKE):
         return _http_problems(resource, parameters)
-    if not isinstance(resource, str) or not resource.startswith(DYNAMODB_PREFIX):
+    if not isinstance(resource, str) or not resource.startswith(SERVICE_PREFIX):
         return []
+    if not resource.startswith(DYNAMODB_PREFIX):
+        return _service_problems(resource, parameters)
     action = resource[len(DYNAMODB_PREFIX) :]
     if action not in DYNAMODB_FIELDS:
         base = action.split(".", 1)[0]
@@ -126,6 +185,38 @@ def _http_problems(resource: str, parameters: Any) -> list[str]:
             "does not have: give the credentials in Headers instead"
         )
     missing = [n for n in HTTP_REQUIRED if n not in given]
+    if missing:
+        problems.append(f"These fields are required: [{', '.join(missing)}]")
+    return problems
+
+
+def _service_problems(resource: str, parameters: Any) -> list[str]:
+    name = resource[len(SERVICE_PREFIX) :]
+    if name.startswith(_OTHERS):
+        return []
+    action = next(
+        (
+            a
+            for a, spec in SERVICE_ACTIONS.items()
+            if name.startswith(a) and name[len(a) :] in spec[2]
+        ),
+        None,
+    )
+    if action is None:
+        return [
+            f"The resource provided {resource} is not recognized. The value is not a valid "
+            "resource ARN, or the resource is not available in this region (eventplane "
+            f"integrates {', '.join(SERVICE_ACTIONS)}, dynamodb and http:invoke)"
+        ]
+    if not isinstance(parameters, dict):
+        return []  # a JSONata Arguments expression: the service checks it when it runs
+    fields, required, _ = SERVICE_ACTIONS[action]
+    given = {str(k).removesuffix(".$") for k in parameters}
+    problems = [
+        f"The field '{field}' is not supported by Step Functions for {action}"
+        for field in sorted(given - fields)
+    ]
+    missing = [n for n in required if n not in given]
     if missing:
         problems.append(f"These fields are required: [{', '.join(missing)}]")
     return problems

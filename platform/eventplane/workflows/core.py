@@ -575,7 +575,7 @@ class WorkflowsCore(
         if found is None:
             raise TaskDoesNotExist("Task Does Not Exist: the token names no execution")
         if task_id not in found.live_tasks:
-            raise TaskTimedOut("Task Timed Out: the task of this token is no longer waiting")
+            raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
         return arn, task_id
 
     async def send_task_success(self, token: str, output: str) -> None:

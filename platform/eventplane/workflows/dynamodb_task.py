@@ -26,6 +26,7 @@ from eventplane.attribute_values import decode_json_item, encode_json_item
 from eventplane.client.tables import AsyncTablesClient
 from eventplane.errors import EventplaneError
 from eventplane.workflows.asl.integrations import DYNAMODB_FIELDS, DYNAMODB_REQUIRED
+from eventplane.workflows.lang import dumps
 from eventplane.workflows.service_calls import sdk_metadata
 
 __all__ = ["ACTIONS", "DynamoDBTaskError", "error_name", "perform_dynamodb"]
@@ -177,7 +178,7 @@ def get_kw(params: Mapping[str, Any]) -> dict[str, Any]:
 def response(field: str, item: Mapping[str, Any] | None) -> dict[str, Any]:
     """The DynamoDB response as the task returns it (attribute values in DynamoDB JSON)."""
     doc: dict[str, Any] = {field: encode_json_item(item)} if item else {}
-    doc.update(sdk_metadata("dynamodb"))
+    doc.update(sdk_metadata("dynamodb", body=len(dumps(doc).encode())))
     return doc
 
 

@@ -105,8 +105,8 @@ _MODELED: dict[str, dict[str, str]] = {
 }
 _CONTENT_TYPES = {
     "lambda": "application/json",
-    "sqs": "text/xml",
-    "sns": "text/xml",
+    "sqs": "application/x-amz-json-1.0",
+    "sns": "text/xml",  # SNS still answers in the query protocol
     "events": "application/x-amz-json-1.1",
     "dynamodb": "application/x-amz-json-1.0",
 }
@@ -147,22 +147,36 @@ def _failure(service: str, exc: EventplaneError) -> ServiceFailure:
     return ServiceFailure(error_name(service, exc.code), cause)
 
 
-def sdk_metadata(service: str, status: int = 200) -> dict[str, Any]:
-    """``SdkHttpMetadata`` and ``SdkResponseMetadata`` as the Java SDK reports a response."""
+def sdk_metadata(
+    service: str, status: int = 200, body: int = 0, extra: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``SdkHttpMetadata`` and ``SdkResponseMetadata`` as the Java SDK reports a response
+    (the headers AWS's recorded runs show: the service's own in ``extra``, the body's
+    length in Content-Length)."""
     request_id = str(uuid.uuid4())
     headers = {
+        "Connection": "keep-alive",
+        "Content-Length": str(body),
         "Content-Type": _CONTENT_TYPES.get(service, "application/json"),
         "Date": email.utils.formatdate(usegmt=True),
         "x-amzn-RequestId": request_id,
+        **(extra or {}),
     }
+    ordered = dict(sorted(headers.items(), key=lambda kv: kv[0].lower()))
     return {
         "SdkHttpMetadata": {
-            "AllHttpHeaders": {k: [v] for k, v in headers.items()},
-            "HttpHeaders": headers,
+            "AllHttpHeaders": {k: [v] for k, v in ordered.items()},
+            "HttpHeaders": ordered,
             "HttpStatusCode": status,
         },
         "SdkResponseMetadata": {"RequestId": request_id},
     }
+
+
+def _with_metadata(service: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """A response with its metadata, fields in the order AWS serializes them."""
+    doc.update(sdk_metadata(service, body=len(dumps(doc).encode())))
+    return dict(sorted(doc.items()))
 
 
 def _params(p: Any) -> dict[str, Any]:
@@ -220,9 +234,18 @@ async def call_lambda(client: AsyncClient, params: Any) -> dict[str, Any]:
     if res.log_result_base64:
         out["LogResult"] = res.log_result_base64
     out["Payload"] = _payload(text)
-    out.update(sdk_metadata("lambda", res.status_code))
+    headers = {"x-amzn-Remapped-Content-Length": "0", "X-Amzn-Trace-Id": _trace_id()}
+    if "ExecutedVersion" in out:
+        headers["X-Amz-Executed-Version"] = out["ExecutedVersion"]
+    if "LogResult" in out:
+        headers["X-Amz-Log-Result"] = out["LogResult"]
+    out.update(sdk_metadata("lambda", res.status_code, len(res.payload or b""), headers))
     out["StatusCode"] = res.status_code
     return out
+
+
+def _trace_id() -> str:
+    return f"root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};sampled=0"
 
 
 def _payload(text: str) -> Any:
@@ -266,10 +289,9 @@ async def call_sqs(client: AsyncClient, params: Any) -> dict[str, Any]:
     if r.md5_of_message_attributes:
         out["MD5OfMessageAttributes"] = r.md5_of_message_attributes
     out["MessageId"] = r.message_id
-    out.update(sdk_metadata("sqs"))
     if r.sequence_number:
         out["SequenceNumber"] = r.sequence_number
-    return out
+    return _with_metadata("sqs", out)
 
 
 # --- SNS ---------------------------------------------------------------------------------
@@ -300,10 +322,10 @@ async def call_sns(client: AsyncClient, params: Any) -> dict[str, Any]:
         )
     except EventplaneError as exc:
         raise _failure("sns", exc) from None
-    out: dict[str, Any] = {"MessageId": r.message_id, **sdk_metadata("sns")}
+    out: dict[str, Any] = {"MessageId": r.message_id}
     if r.sequence_number:
         out["SequenceNumber"] = r.sequence_number
-    return out
+    return _with_metadata("sns", out)
 
 
 # --- EventBridge -------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def invoked(payload: bytes, status: int = 200, error: str | None = None, **kw: A
 
 def _metadata_ok(doc: dict[str, Any], status: int = 200) -> None:
     meta = doc["SdkHttpMetadata"]
-    assert set(meta) == {"AllHttpHeaders", "HttpHeaders", "HttpStatusCode"}
+    assert list(meta) == ["AllHttpHeaders", "HttpHeaders", "HttpStatusCode"]
+    assert {"Connection", "Content-Length", "Content-Type", "Date"} <= set(meta["HttpHeaders"])
     assert meta["HttpStatusCode"] == status
     rid = doc["SdkResponseMetadata"]["RequestId"]
     assert meta["HttpHeaders"]["x-amzn-RequestId"] == rid
@@ -136,7 +137,13 @@ def test_lambda_invoke_log_tail_is_returned_as_log_result() -> None:
         R + "lambda:invoke",
         {"FunctionName": "f", "LogType": "Tail"},
     )
-    assert json.loads(out.output or "")["LogResult"] == "bG9n"
+    doc = json.loads(out.output or "")
+    assert doc["LogResult"] == "bG9n"
+    headers = doc["SdkHttpMetadata"]["HttpHeaders"]
+    assert headers["X-Amz-Log-Result"] == "bG9n"
+    assert headers["X-Amz-Executed-Version"] == "$LATEST"
+    assert headers["Content-Length"] == "1" and headers["Content-Type"] == "application/json"
+    assert list(headers) == sorted(headers, key=str.lower)
 
 
 def test_a_function_error_is_its_error_type_with_the_error_document_as_cause() -> None:

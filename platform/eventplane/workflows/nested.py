@@ -1,7 +1,8 @@
 """Nested executions: a Task with ``arn:aws:states:::states:startExecution`` (a part of
 ``WorkflowsCore``, which the dispatcher and Express runs call for every task).
 
-- ``startExecution``: start the child and go on (output ``ExecutionArn``, ``StartDate``);
+- ``startExecution``: start the child and go on (output ``ExecutionArn``, ``StartDate``
+  and the SDK's ``SdkHttpMetadata``/``SdkResponseMetadata``, as AWS records it);
 - ``.sync`` / ``.sync:2``: start it with the parent task's token and wait; the child's
   owner reports its end to the parent (``task_kinds.notify_parent``), the output is
   DescribeExecution's shape with ``Output`` as JSON text (``.sync``) or JSON (``.sync:2``);
@@ -28,6 +29,7 @@ from eventplane.workflows.distributed import MAP_RUN_RESOURCE
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import WAIT_FOR_TOKEN, resource_kind
 from eventplane.workflows.perform import Outcome, Performer
+from eventplane.workflows.service_calls import with_metadata
 from eventplane.workflows.shapes import Execution
 from eventplane.workflows.task_kinds import sync_mode
 
@@ -139,7 +141,9 @@ class NestedActions:
             return Outcome(False, error="States.TaskFailed", cause=doc)
         parent = (token, mode) if mode is not None and token is not None else None
         e = await self._start(arn, name, text, parent)
-        started = dumps({"ExecutionArn": e.execution_arn, "StartDate": e.start_date})
+        started = dumps(
+            with_metadata("states", {"ExecutionArn": e.execution_arn, "StartDate": e.start_date})
+        )
         return Outcome(True, output=started, submitted=waits or mode is not None)
 
     async def _run_express_child(self, arn: str, name: str, text: str) -> Execution:

@@ -48,6 +48,7 @@ __all__ = [
     "call_sqs",
     "error_name",
     "sdk_metadata",
+    "with_metadata",
 ]
 
 # service -> (Step Functions prefix, the SDK's base exception class, its service name)
@@ -109,7 +110,10 @@ _CONTENT_TYPES = {
     "sns": "text/xml",  # SNS still answers in the query protocol
     "events": "application/x-amz-json-1.1",
     "dynamodb": "application/x-amz-json-1.0",
+    "states": "application/x-amz-json-1.0",
 }
+# Lambda and SNS answer "Connection", the JSON-protocol services "connection".
+_CAPITAL_CONNECTION = frozenset({"lambda", "sns"})
 
 
 class ServiceFailure(Exception):
@@ -155,7 +159,7 @@ def sdk_metadata(
     length in Content-Length)."""
     request_id = str(uuid.uuid4())
     headers = {
-        "Connection": "keep-alive",
+        "Connection" if service in _CAPITAL_CONNECTION else "connection": "keep-alive",
         "Content-Length": str(body),
         "Content-Type": _CONTENT_TYPES.get(service, "application/json"),
         "Date": email.utils.formatdate(usegmt=True),
@@ -173,7 +177,7 @@ def sdk_metadata(
     }
 
 
-def _with_metadata(service: str, doc: dict[str, Any]) -> dict[str, Any]:
+def with_metadata(service: str, doc: dict[str, Any]) -> dict[str, Any]:
     """A response with its metadata, fields in the order AWS serializes them."""
     doc.update(sdk_metadata(service, body=len(dumps(doc).encode())))
     return dict(sorted(doc.items()))
@@ -291,7 +295,7 @@ async def call_sqs(client: AsyncClient, params: Any) -> dict[str, Any]:
     out["MessageId"] = r.message_id
     if r.sequence_number:
         out["SequenceNumber"] = r.sequence_number
-    return _with_metadata("sqs", out)
+    return with_metadata("sqs", out)
 
 
 # --- SNS ---------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ async def call_sns(client: AsyncClient, params: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"MessageId": r.message_id}
     if r.sequence_number:
         out["SequenceNumber"] = r.sequence_number
-    return _with_metadata("sns", out)
+    return with_metadata("sns", out)
 
 
 # --- EventBridge -------------------------------------------------------------------------

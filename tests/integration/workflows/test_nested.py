@@ -70,7 +70,10 @@ def test_start_execution_fires_and_forgets(wf_server: Any, client: Client) -> No
     e = _ended(client, run.execution_arn)
     assert e.status == "SUCCEEDED"
     out = json.loads(e.output or "")
-    assert set(out) == {"ExecutionArn", "StartDate"}
+    # AWS's recorded startExecution result: the SDK response, fields in alphabetical order
+    assert list(out) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
+    assert out["SdkHttpMetadata"]["HttpHeaders"]["Content-Type"] == "application/x-amz-json-1.0"
+    assert isinstance(out["StartDate"], int)
     assert out["ExecutionArn"].startswith(child.replace(":stateMachine:", ":execution:"))
     kid = _ended(client, out["ExecutionArn"])
     assert (kid.status, json.loads(kid.output or "")) == ("SUCCEEDED", {"n": 4})

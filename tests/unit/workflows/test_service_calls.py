@@ -66,7 +66,9 @@ def invoked(payload: bytes, status: int = 200, error: str | None = None, **kw: A
 def _metadata_ok(doc: dict[str, Any], status: int = 200) -> None:
     meta = doc["SdkHttpMetadata"]
     assert list(meta) == ["AllHttpHeaders", "HttpHeaders", "HttpStatusCode"]
-    assert {"Connection", "Content-Length", "Content-Type", "Date"} <= set(meta["HttpHeaders"])
+    assert {"content-length", "content-type", "date", "connection"} <= {
+        h.lower() for h in meta["HttpHeaders"]
+    }
     assert meta["HttpStatusCode"] == status
     rid = doc["SdkResponseMetadata"]["RequestId"]
     assert meta["HttpHeaders"]["x-amzn-RequestId"] == rid

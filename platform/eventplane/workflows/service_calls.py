@@ -14,8 +14,10 @@ Functions serializes into the state's result):
 - ``sns:publish``: ``{MessageId, SdkHttpMetadata, SdkResponseMetadata}`` (+
   ``SequenceNumber`` on FIFO);
 - ``events:putEvents``: ``{Entries: [{EventId}], FailedEntryCount: 0}``; any failed
-  entry fails the task with ``EventBridge.FailedEntry`` (AWS documents that error). The
-  execution's and its state machine's ARNs are appended to each entry's ``Resources``.
+  entry fails the task with ``EventBridge.FailedEntry`` (AWS documents that error), the
+  response as the cause (an entry without Source, DetailType or Detail fails alone, the
+  others are sent). The state machine's and the execution's ARNs are appended to each
+  entry's ``Resources``.
 
 Errors are ``<Service>.<SDK exception class>``: the classes the Java SDK models for
 that service (``Lambda.ResourceNotFoundException``, ``SQS.QueueDoesNotExistException``,
@@ -343,38 +345,61 @@ async def call_events(
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise BadRequest("The value for the field 'Entries' must be an ARRAY of objects")
     extra = _resources(execution_arn)
+    # An entry without Source, DetailType or Detail fails alone, as EventBridge reports
+    # it; the others are sent.
+    results: list[dict[str, Any] | None] = []
     sent = []
     for entry in entries:
+        missing = next(
+            (f for f in ("Source", "DetailType", "Detail") if entry.get(f) in (None, "")), None
+        )
+        if missing is not None:
+            results.append(
+                {
+                    "ErrorCode": "InvalidArgument",
+                    "ErrorMessage": f"Parameter {missing} is not valid. Reason: {missing} is a "
+                    "required argument.",
+                }
+            )
+            continue
         e = dict(entry)
-        if "Detail" in e and not isinstance(e["Detail"], str):
+        if not isinstance(e["Detail"], str):
             e["Detail"] = dumps(e["Detail"])
         if extra:
             e["Resources"] = [*(e.get("Resources") or []), *extra]
         sent.append(e)
+        results.append(None)
+    answered = iter(await _put(client, sent) if sent else [])
+    entries_out = [r if r is not None else next(answered) for r in results]
+    failed = sum(1 for r in entries_out if "EventId" not in r)
+    doc = {"Entries": entries_out, "FailedEntryCount": failed}
+    if failed:
+        raise ServiceFailure("EventBridge.FailedEntry", dumps(doc))
+    return doc
+
+
+async def _put(client: AsyncClient, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
-        r = await client.events.put_events(sent)
+        r = await client.events.put_events(entries)
     except EventplaneError as exc:
         raise _failure("events", exc) from None
     except ValueError as exc:  # an entry the SDK refuses before sending
         raise ServiceFailure(error_name("events", "ValidationException"), str(exc)) from None
-    result = [
+    return [
         {"EventId": x.event_id}
         if x.event_id
         else {"ErrorCode": x.error_code, "ErrorMessage": x.error_message}
         for x in r.entries
     ]
-    doc = {"Entries": result, "FailedEntryCount": r.failed_entry_count}
-    if r.failed_entry_count:
-        raise ServiceFailure("EventBridge.FailedEntry", dumps(doc))
-    return doc
 
 
 def _resources(execution_arn: str | None) -> list[str]:
-    """The execution's and its state machine's ARNs, which AWS appends to each entry."""
+    """The state machine's and the execution's ARNs, which AWS appends (in this order) to
+    each entry's Resources."""
     if not execution_arn:
         return []
     try:
         machine, _ = arns.parse_execution_arn(execution_arn)
     except EventplaneError:
         return [execution_arn]
-    return [execution_arn, arns.state_machine_arn(machine)]
+    return [arns.state_machine_arn(machine), execution_arn]

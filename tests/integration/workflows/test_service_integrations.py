@@ -131,7 +131,7 @@ def test_put_events_appends_the_execution_and_machine_arns_to_resources(
 
         event = eventually(delivered, timeout=30)
         assert event["id"] == entry["EventId"] and event["detail"] == {"a": 1}
-        assert event["resources"] == [run.execution_arn, sm]
+        assert event["resources"] == [sm, run.execution_arn]
 
         failed = outcome(
             client,
@@ -151,6 +151,17 @@ def test_put_events_appends_the_execution_and_machine_arns_to_resources(
         )
         assert failed["Error"] == "EventBridge.FailedEntry"
         assert json.loads(failed["Cause"])["FailedEntryCount"] == 1
+        partly = outcome(
+            client,
+            caught(
+                R + "events:putEvents",
+                {"Entries": [{"Source": "s", "DetailType": "T", "Detail": {}}, {"Detail": {}}]},
+            ),
+        )
+        cause = json.loads(partly["Cause"])
+        assert partly["Error"] == "EventBridge.FailedEntry" and cause["FailedEntryCount"] == 1
+        assert list(cause["Entries"][0]) == ["EventId"]
+        assert cause["Entries"][1]["ErrorCode"] == "InvalidArgument"
     finally:
         client.events.remove_targets(rule, ["q"])
         client.events.delete_rule(rule)

@@ -315,7 +315,7 @@ def _put(*entries: Any, failed: int = 0) -> Any:
     return SimpleNamespace(entries=list(entries), failed_entry_count=failed)
 
 
-def test_put_events_returns_entries_and_appends_the_execution_and_machine_arns() -> None:
+def test_put_events_returns_entries_and_appends_the_machine_and_execution_arns() -> None:
     ok = SimpleNamespace(event_id="e-1", error_code=None, error_message=None)
     out, fake = run(
         "events",
@@ -330,7 +330,7 @@ def test_put_events_returns_entries_and_appends_the_execution_and_machine_arns()
             "Source": "s",
             "DetailType": "d",
             "Detail": '{"a":1}',
-            "Resources": ["x", EXECUTION, MACHINE],
+            "Resources": ["x", MACHINE, EXECUTION],
         }
     ]
 
@@ -350,9 +350,34 @@ def test_a_failed_entry_fails_the_task_with_eventbridge_failed_entry() -> None:
     }
 
 
+def test_an_entry_without_source_fails_alone_and_the_others_are_sent() -> None:
+    ok = SimpleNamespace(event_id="e-1", error_code=None, error_message=None)
+    good = {"Source": "s", "DetailType": "d", "Detail": {}}
+    out, fake = run(
+        "events",
+        _put(ok),
+        R + "events:putEvents",
+        {"Entries": [good, {"DetailType": "d", "Detail": {}}]},
+    )
+    assert (out.ok, out.error) == (False, "EventBridge.FailedEntry")
+    assert json.loads(out.cause or "") == {
+        "Entries": [
+            {"EventId": "e-1"},
+            {
+                "ErrorCode": "InvalidArgument",
+                "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required "
+                "argument.",
+            },
+        ],
+        "FailedEntryCount": 1,
+    }
+    assert len(fake.calls[0][0][0]) == 1
+
+
 def test_put_events_service_errors() -> None:
     assert error_name("events", "AccessDenied") == "EventBridge.AmazonEventBridgeException"
-    out, _ = run("events", ValueError("missing Source"), R + "events:putEvents", {"Entries": [{}]})
+    entry = {"Source": "s", "DetailType": "d", "Detail": {}, "Bogus": 1}
+    out, _ = run("events", ValueError("unknown key"), R + "events:putEvents", {"Entries": [entry]})
     assert (out.ok, out.error) == (False, "EventBridge.AmazonEventBridgeException")
 
 

@@ -271,7 +271,13 @@ def function_error(text: str) -> ServiceFailure:
     except ValueError:
         doc = None
     error = doc.get("errorType") if isinstance(doc, dict) else None
-    return ServiceFailure(str(error or "Lambda.Unknown"), text)
+    if not error:
+        return ServiceFailure(
+            "Lambda.Unknown",
+            "The cause could not be determined because Lambda did not return an error type. "
+            f"Returned payload: {text}",
+        )
+    return ServiceFailure(str(error), text)
 
 
 # --- SQS ---------------------------------------------------------------------------------

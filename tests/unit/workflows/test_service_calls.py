@@ -163,6 +163,10 @@ def test_a_function_error_without_a_type_is_lambda_unknown() -> None:
         "lambda", invoked(b"{}", error="Unhandled"), R + "lambda:invoke", {"FunctionName": "f"}
     )
     assert out.error == "Lambda.Unknown"
+    assert out.cause == (
+        "The cause could not be determined because Lambda did not return an error type. "
+        "Returned payload: {}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from eventplane.workflows.service_calls import (
 _log = get_logger("eventplane.workflows.perform")
 
 INVOKE_TIMEOUT_S = 960.0  # Lambda's 900 s maximum plus start-up
+MAX_RESULT_BYTES = 256 * 1024  # a task's result, as any state's data
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,22 @@ class Performer:
         self, resource: str, payload: Any, waits: bool, execution_arn: str | None = None
     ) -> Outcome:
         """Run one task's resource; every failure comes back as an Outcome (a task that
-        raised would never answer its execution)."""
+        raised would never answer its execution). A result over the 256 KiB a state may
+        carry is States.DataLimitExceeded, as AWS reports it for the task."""
+        out = await self._perform(resource, payload, waits, execution_arn)
+        if out.ok and out.output is not None and len(out.output.encode()) > MAX_RESULT_BYTES:
+            rtype = resource_kind(resource)[0].replace("lambdaFunction", "lambda")
+            return Outcome(
+                False,
+                error="States.DataLimitExceeded",
+                cause=f"The state/task '{rtype}' returned a result with a size exceeding the "
+                "maximum number of bytes service limit.",
+            )
+        return out
+
+    async def _perform(
+        self, resource: str, payload: Any, waits: bool, execution_arn: str | None
+    ) -> Outcome:
         rtype, action, _ = resource_kind(resource)
         base = action.removesuffix(".waitForTaskToken")
         try:

@@ -41,7 +41,7 @@ def fns(client: Client) -> Iterator[dict[str, str]]:
     """One function per handler of wf_steps, by handler name -> function ARN."""
     names = {
         h: unique(f"wf-{h}".replace("_", "-"))
-        for h in ("add", "flaky", "boom", "keep_token", "mark")
+        for h in ("add", "flaky", "boom", "keep_token", "mark", "big")
     }
     for handler, name in names.items():
         client.functions.create_function(name, f"wf_steps.{handler}", zip_directory=HANDLERS)

@@ -212,3 +212,13 @@ def test_unknown_integrations_and_patterns_are_refused_at_create(client: Client)
             machine(client, caught(resource, params))
         assert refused.value.code == "InvalidDefinition", resource
         assert "SCHEMA_VALIDATION_FAILED" in refused.value.message
+
+
+def test_a_result_over_256_kib_fails_the_execution_with_data_limit_exceeded(
+    client: Client, fns: dict[str, str]
+) -> None:
+    definition = caught(R + "lambda:invoke", {"FunctionName": fns["big"], "Payload": {"kib": 300}})
+    run = client.workflows.start_execution(machine(client, definition), {})
+    e = finished(client, run.execution_arn)
+    # States.DataLimitExceeded is not caught by States.ALL
+    assert (e.status, e.error) == ("FAILED", "States.DataLimitExceeded")

@@ -395,3 +395,16 @@ def test_an_unexpected_failure_still_answers_the_task_with_states_task_failed() 
     )
     assert (out.ok, out.error) == (False, "States.TaskFailed")
     assert "socket closed" in (out.cause or "")
+
+
+def test_a_result_over_256_kib_is_states_data_limit_exceeded() -> None:
+    big = json.dumps({"blob": "x" * (256 * 1024)}).encode()
+    out, _ = run("lambda", invoked(big), R + "lambda:invoke", {"FunctionName": "f"})
+    assert (out.ok, out.error) == (False, "States.DataLimitExceeded")
+    assert out.cause == (
+        "The state/task 'lambda' returned a result with a size exceeding the maximum number "
+        "of bytes service limit."
+    )
+    near = json.dumps({"blob": "x" * (250 * 1024)}).encode()
+    out, _ = run("lambda", invoked(near), "arn:aws:lambda:local:000000000000:function:f", {})
+    assert out.ok

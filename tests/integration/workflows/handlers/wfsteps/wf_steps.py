@@ -50,3 +50,8 @@ def mark(event: Any, context: Any) -> Any:
         time.sleep(float(event["pause"]))
     _record(event, event.get("step"))
     return event
+
+
+def big(event: Any, context: Any) -> dict[str, Any]:
+    """A result of ``event["kib"]`` KiB."""
+    return {"blob": "x" * (int(event["kib"]) * 1024)}

@@ -39,7 +39,11 @@ if TYPE_CHECKING:
 
 def _error(exc: EventplaneError) -> Outcome:
     code = exc.code if exc.code.endswith("Exception") else exc.code + "Exception"
-    return Outcome(False, error=f"StepFunctions.{code}", cause=exc.message)
+    cause = (
+        f"{exc.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {exc.code}; "
+        f"Request ID: {uuid.uuid4()}; Proxy: null)"
+    )
+    return Outcome(False, error=f"StepFunctions.{code}", cause=cause)
 
 
 def express_doc(e: Execution, mode: str) -> dict[str, Any]:
@@ -126,7 +130,9 @@ class NestedActions:
                 error="States.Runtime",
                 cause="The field 'StateMachineArn' is required by states:startExecution",
             )
-        raw = params.get("Input", {})
+        raw = params.get("Input")
+        if raw is None:  # AWS starts the child with "{}" when Input is absent or null
+            raw = {}
         text = raw if isinstance(raw, str) else dumps(raw)
         name = params.get("Name")
         if not isinstance(name, str) or not name:

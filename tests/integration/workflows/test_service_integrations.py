@@ -222,3 +222,22 @@ def test_a_result_over_256_kib_fails_the_execution_with_data_limit_exceeded(
     e = finished(client, run.execution_arn)
     # States.DataLimitExceeded is not caught by States.ALL
     assert (e.status, e.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_start_execution_with_a_null_input_starts_the_child_with_an_empty_object(
+    client: Client,
+) -> None:
+    child = machine(client, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    out = outcome(
+        client,
+        caught(R + "states:startExecution.sync:2", {"StateMachineArn": child, "Input": None}),
+    )
+    assert (out["Status"], out["Input"], out["Output"]) == ("SUCCEEDED", {}, {})
+    gone = outcome(
+        client, caught(R + "states:startExecution", {"StateMachineArn": child + "-gone"})
+    )
+    assert gone["Error"] == "StepFunctions.StateMachineDoesNotExistException"
+    assert (
+        "(Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist;"
+        in (gone["Cause"])
+    )

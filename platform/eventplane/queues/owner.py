@@ -38,8 +38,8 @@ from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.kafka.groups import owner_group_config
-from eventplane.kafka.lag import lag_stats
-from eventplane.kafka.retirement import NO_TOPICS, Holdings
+from eventplane.kafka.membership import Membership
+from eventplane.kafka.retirement import Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.queues.journal import JournalState, decode_record
@@ -142,38 +142,10 @@ class OwnerConsumer:
 
     # --- the consumer thread ---------------------------------------------------------
     def _run(self) -> None:
-        conf = consumer_config(
-            self._settings,
-            naming.QUEUE_OWNERS_GROUP,
-            **{
-                "client.id": self.client_id,
-                **owner_group_config(self._settings, naming.QUEUE_OWNERS_GROUP),
-                "fetch.queue.backoff.ms": 1,
-                # A queue topic created during a rebalance is only noticed at the
-                # next metadata refresh: keep that short so new queues are served
-                # within about a second.
-                "topic.metadata.refresh.interval.ms": 1000,
-                "on_commit": self._on_commit,
-                **lag_stats(naming.QUEUE_OWNERS_GROUP),
-            },
-        )
-        consumer = Consumer(conf)
         reader = Consumer(
             consumer_config(self._settings, f"{naming.PREFIX}.journal-reader.{uuid.uuid4().hex}")
         )
-        try:
-            self._loop_forever(consumer, reader)
-        except Exception:
-            _log.exception("queue owner consumer crashed")
-        finally:
-            try:
-                consumer.close()  # revokes (and so commits) what it owns
-            except KafkaException as exc:
-                _log.warning("closing the owner consumer", error=str(exc))
-            self.holdings.released()
-            reader.close()
 
-    def _loop_forever(self, consumer: Consumer, reader: Consumer) -> None:
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
             self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
             if partitions:
@@ -187,10 +159,39 @@ class OwnerConsumer:
         def on_lost(c: Consumer, partitions: list[TopicPartition]) -> None:
             self._relinquish(c, partitions, commit=False)
 
-        subscribed = False
+        member = Membership(
+            consumer_config(
+                self._settings,
+                naming.QUEUE_OWNERS_GROUP,
+                **{
+                    "client.id": self.client_id,
+                    **owner_group_config(self._settings, naming.QUEUE_OWNERS_GROUP),
+                    "fetch.queue.backoff.ms": 1,
+                    # A queue topic created during a rebalance is only noticed at the
+                    # next metadata refresh: keep that short so new queues are served
+                    # within about a second.
+                    "topic.metadata.refresh.interval.ms": 1000,
+                    "on_commit": self._on_commit,
+                },
+            ),
+            self.holdings,
+            on_assign=on_assign,
+            on_revoke=on_revoke,
+            on_lost=on_lost,
+        )
+        try:
+            self._loop_forever(member)
+        except Exception:
+            _log.exception("queue owner consumer crashed")
+        finally:
+            member.leave()  # revokes (and so commits) what it owns
+            reader.close()
+
+    def _loop_forever(self, member: Membership) -> None:
         while not self._stop.is_set():
-            subscribed = self._drain_commands(consumer, subscribed, on_assign, on_revoke, on_lost)
-            if not subscribed:
+            self._drain_commands(member)
+            consumer = member.consumer
+            if consumer is None:  # no queue: not in the group
                 time.sleep(0.05)
                 continue
             # consume(n, t) waits the whole t unless n records are ready: wait for
@@ -200,41 +201,31 @@ class OwnerConsumer:
                 continue
             self._dispatch([first, *consumer.consume(499, 0)])
 
-    def _drain_commands(
-        self, consumer: Consumer, subscribed: bool, *callbacks: Callable[..., None]
-    ) -> bool:
-        """Apply the queued subscription changes and commits; returns ``subscribed``."""
+    def _drain_commands(self, member: Membership) -> None:
+        """Apply the queued subscription changes and commits, in order."""
         commits: dict[tuple[str, int], int] = {}
         while True:
             try:
                 cmd = self._commands.get_nowait()
             except stdlib_queue.Empty:
                 break
-            # When the last queue goes, the member stays in the group on a subscription
-            # that matches nothing: leaving and joining again for the next queue left it
-            # out of the group for good under the cooperative protocol.
-            if cmd.subscribe is not None and (cmd.subscribe or subscribed):
-                on_assign, on_revoke, on_lost = callbacks
-                consumer.subscribe(
-                    cmd.subscribe or [NO_TOPICS],
-                    on_assign=on_assign,
-                    on_revoke=on_revoke,
-                    on_lost=on_lost,
-                )
-                subscribed = True
             if cmd.subscribe is not None:
-                self.holdings.subscribed(cmd.subscribe)
+                # The commits queued before go out first: with no queue left the
+                # consumer closes here.
+                self._commit(member.consumer, commits)
+                commits = {}
+                member.follow(cmd.subscribe)
             commits.update(cmd.commits)
-        if commits:
-            offsets = [
-                TopicPartition(t, p, o) for (t, p), o in commits.items() if (t, p) in self.owned
-            ]
-            if offsets:
-                try:
-                    consumer.commit(offsets=offsets, asynchronous=True)
-                except KafkaException as exc:
-                    _log.warning("offset commit failed", error=str(exc))
-        return subscribed
+        self._commit(member.consumer, commits)
+
+    def _commit(self, consumer: Consumer | None, commits: dict[tuple[str, int], int]) -> None:
+        offsets = [TopicPartition(t, p, o) for (t, p), o in commits.items() if (t, p) in self.owned]
+        if consumer is None or not offsets:
+            return
+        try:
+            consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as exc:
+            _log.warning("offset commit failed", error=str(exc))
 
     def _on_commit(self, err: KafkaError | None, partitions: list[TopicPartition]) -> None:
         # Runs inside poll on the consumer thread, for every commit this consumer made.

@@ -36,8 +36,8 @@ from eventplane.config import Settings
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.kafka.groups import owner_group_config
-from eventplane.kafka.lag import lag_stats
-from eventplane.kafka.retirement import NO_TOPICS, Holdings
+from eventplane.kafka.membership import Membership
+from eventplane.kafka.retirement import Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.tables.expr.values import decode_json_item, encode_json_item
 
@@ -106,34 +106,10 @@ class TableOwners:
 
     # --- the consumer thread ---------------------------------------------------------
     def _run(self) -> None:
-        consumer = Consumer(
-            consumer_config(
-                self._settings,
-                naming.TABLE_OWNERS_GROUP,
-                **{
-                    "client.id": self.client_id,
-                    **owner_group_config(self._settings, naming.TABLE_OWNERS_GROUP),
-                    "topic.metadata.refresh.interval.ms": 1000,
-                    **lag_stats(naming.TABLE_OWNERS_GROUP),
-                },
-            )
-        )
         reader = Consumer(
             consumer_config(self._settings, f"{naming.PREFIX}.table-restore.{uuid.uuid4().hex}")
         )
-        try:
-            self._loop_forever(consumer, reader)
-        except Exception:
-            _log.exception("table owner consumer crashed")
-        finally:
-            try:
-                consumer.close()
-            except KafkaException as exc:
-                _log.warning("closing the table owner consumer", error=str(exc))
-            self.holdings.released()
-            reader.close()
 
-    def _loop_forever(self, consumer: Consumer, reader: Consumer) -> None:
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
             self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
             for tp in partitions:
@@ -154,26 +130,39 @@ class TableOwners:
             finally:
                 self.holdings.revoked((tp.topic, tp.partition) for tp in partitions)
 
-        subscribed = False
+        member = Membership(
+            consumer_config(
+                self._settings,
+                naming.TABLE_OWNERS_GROUP,
+                **{
+                    "client.id": self.client_id,
+                    **owner_group_config(self._settings, naming.TABLE_OWNERS_GROUP),
+                    "topic.metadata.refresh.interval.ms": 1000,
+                },
+            ),
+            self.holdings,
+            on_assign=on_assign,
+            on_revoke=on_revoke,
+            on_lost=on_revoke,
+        )
+        try:
+            self._loop_forever(member)
+        except Exception:
+            _log.exception("table owner consumer crashed")
+        finally:
+            member.leave()
+            reader.close()
+
+    def _loop_forever(self, member: Membership) -> None:
         while not self._stop.is_set():
             while True:
                 try:
                     topics = self._subscribe.get_nowait()
                 except stdlib_queue.Empty:
                     break
-                # When the last table goes, the member stays in the group on a
-                # subscription that matches nothing: leaving the group and joining again
-                # can leave a cooperative consumer out of the group for good.
-                if topics or subscribed:
-                    consumer.subscribe(
-                        topics or [NO_TOPICS],
-                        on_assign=on_assign,
-                        on_revoke=on_revoke,
-                        on_lost=on_revoke,
-                    )
-                    subscribed = True
-                self.holdings.subscribed(topics)
-            if not subscribed:
+                member.follow(topics)  # with no table left, leaves the group
+            consumer = member.consumer
+            if consumer is None:
                 time.sleep(0.05)
                 continue
             # Polling keeps the membership alive; the records are this replica's own

@@ -1,11 +1,11 @@
 """Consumer lag per group and partition, from librdkafka's statistics.
 
-A group consumer given ``lag_stats(group)`` reports, every LAG_INTERVAL_MS, how many
-records of each partition it is assigned it has not yet taken in: the partition's last
-stable offset (its end for read_committed readers) minus the consumer's position. The
-gauge ``eventplane_kafka_consumer_lag{group, topic, partition}`` carries it; a partition
-the consumer no longer holds loses its series. librdkafka runs the callback inside the
-consumer's poll, on the consumer's own thread.
+A group consumer given ``LagReporter(group).settings`` reports, every LAG_INTERVAL_MS,
+how many records of each partition it is assigned it has not yet taken in: the
+partition's last stable offset (its end for read_committed readers) minus the consumer's
+position. The gauge ``eventplane_kafka_consumer_lag{group, topic, partition}`` carries
+it; a partition the consumer no longer holds loses its series. librdkafka runs the
+callback inside the consumer's poll, on the consumer's own thread.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ from typing import Any
 from eventplane.observability.metrics import KAFKA_CONSUMER_LAG
 
 LAG_INTERVAL_MS = 15_000
-
-
-def lag_stats(group: str) -> dict[str, Any]:
-    """librdkafka settings that report ``group``'s lag (add them to its consumer_config)."""
-    return LagReporter(group).settings
 
 
 class LagReporter:

@@ -34,11 +34,6 @@ from eventplane.observability.metrics import KAFKA_PARTITIONS_HELD
 
 _log = get_logger("eventplane.kafka.retirement")
 
-# A subscription that matches no topic (Kafka topic names are never empty): a group
-# member whose last topic went away stays in its group with nothing assigned instead
-# of leaving and joining again, which the cooperative protocol handles badly.
-NO_TOPICS = "^$"
-
 _changed = threading.Condition()
 _all: weakref.WeakSet[Holdings] = weakref.WeakSet()
 
@@ -145,7 +140,7 @@ def retire_topics(settings: Settings, names: Sequence[str], *, timeout: float = 
     holders = holders_of(wanted)
     if not holders:
         # This process's members let go already (the coordinator learns it at their next
-        # join, seconds later when nothing is left to assign them): ask about the others.
+        # join, or at once from a member that left the group): ask about the others.
         groups = {h.group for h in local}
         mine = {h.client_id for h in local}
         admin = AdminClient(client_config(settings))

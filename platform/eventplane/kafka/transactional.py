@@ -22,8 +22,8 @@ from confluent_kafka import Producer as RawProducer
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config
-from eventplane.kafka.lag import LagReporter
-from eventplane.kafka.retirement import NO_TOPICS, Holdings
+from eventplane.kafka.membership import Membership
+from eventplane.kafka.retirement import Holdings
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 
@@ -116,8 +116,7 @@ class TransactionalPump:
                 self._stop.wait(1.0)
 
     def _run_once(self) -> None:
-        lag = LagReporter(self._group)
-        consumer = Consumer(
+        member = Membership(
             consumer_config(
                 self._settings,
                 self._group,
@@ -127,35 +126,23 @@ class TransactionalPump:
                     "session.timeout.ms": 6000,
                     "heartbeat.interval.ms": 1000,
                     "topic.metadata.refresh.interval.ms": 1000,
-                    **lag.settings,
                 },
-            )
+            ),
+            self.holdings,
+            on_assign=self._assigned,
+            on_revoke=self._revoked,
+            on_lost=self._revoked,
         )
+        producer = self._producer()
         try:
-            producer = self._producer()
-        except Exception:
-            consumer.close()
-            lag.close()
-            raise
-        try:
-            subscribed = False
             while not self._stop.is_set():
+                # Between transactions: a member that leaves (no topic left) has
+                # committed or aborted everything it read.
                 if self._topics_changed.is_set():
                     self._topics_changed.clear()
-                    topics = list(self._topics)
-                    # With no topic left the member stays in the group on a
-                    # subscription that matches nothing, and keeps polling, so the
-                    # revocation of what it held runs (retirement waits for it).
-                    if topics or subscribed:
-                        consumer.subscribe(
-                            topics or [NO_TOPICS],
-                            on_assign=self._assigned,
-                            on_revoke=self._revoked,
-                            on_lost=self._revoked,
-                        )
-                        subscribed = True
-                    self.holdings.subscribed(topics)
-                if not subscribed:
+                    member.follow(list(self._topics))
+                consumer = member.consumer
+                if consumer is None:
                     time.sleep(0.05)
                     continue
                 first = consumer.poll(0.05)
@@ -164,12 +151,11 @@ class TransactionalPump:
                 batch = [first, *consumer.consume(self._batch - 1, 0)]
                 producer = self._transact(consumer, producer, batch)
         finally:
-            consumer.close()
-            lag.close()
-            self.holdings.released()
+            member.leave()
             producer.flush(10)
 
-    # Rebalance callbacks run inside poll/consume on the pump's thread, between transactions.
+    # Rebalance callbacks run inside poll/consume (or close, when the member leaves) on the
+    # pump's thread, between transactions.
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         pairs = [(tp.topic, tp.partition) for tp in partitions]
         self.holdings.assigned(pairs)

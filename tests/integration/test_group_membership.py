@@ -1,0 +1,211 @@
+"""A replica whose last queue, topic or table goes leaves that consumer group at once.
+
+With two replicas, deleting the last queue (topic, table) used to take 6-12 s: each
+replica's member was left subscribed to a pattern that matches nothing, on which
+librdkafka neither joins again nor heartbeats, so the group coordinator listed it as
+holding the deleted partitions until its 6 s session timed out, and the deletion waits
+until no member holds them (kafka/retirement.py). Now the member closes its consumer,
+which leaves the group at once (kafka/membership.py), and a new consumer joins when a
+queue (topic, table) comes back.
+
+The bounds of 3 s below are no latency budget: a member that stays in the group after
+its last topic went is listed for its whole 6 s session, so the group cannot empty
+within 3 s of the delete call unless both members left it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from eventplane.client import Client
+from eventplane.errors import EventplaneError
+from eventplane.kafka import naming
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+
+pytestmark = pytest.mark.integration
+
+LEFT_AT_ONCE = 3.0  # seconds: below the 6 s session timeout of a member that stays
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _members(bootstrap: str, cluster: str | None, group: str) -> list[str]:
+    """The client ids the coordinator lists as members of ``group``."""
+    group = naming.in_cluster(group, cluster)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        described = admin.describe_consumer_groups([group], request_timeout=5)[group].result()
+    except KafkaException:
+        return []  # no such group (yet)
+    return sorted(m.client_id for m in described.members)
+
+
+def _delete_empties_group(
+    server: EventplaneProcess, group: str, delete: Callable[[], object]
+) -> None:
+    """``delete()`` removes the group's last resource: both members leave the group."""
+    eventually(lambda: len(_members(server.bootstrap, server.cluster, group)) == 2, timeout=30)
+    with ThreadPoolExecutor(1) as pool:
+        deleted = pool.submit(delete)
+        eventually(
+            lambda: _members(server.bootstrap, server.cluster, group) == [],
+            timeout=LEFT_AT_ONCE,
+            message=f"a member of {group} stayed in the group after its last topic went",
+        )
+        deleted.result(timeout=30)
+
+
+def _knows(call: Callable[[], Any]) -> bool:
+    """Whether ``call`` answers (a replica's registry view learns of a resource a moment
+    after another replica created it)."""
+    try:
+        call()
+    except EventplaneError:
+        return False
+    return True
+
+
+# --- queues and the fan-out pump ----------------------------------------------------
+@pytest.fixture(scope="module")
+def queue_replicas(
+    eventplane_kafka: str,
+) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+    cluster = unique_cluster()
+    with (
+        EventplaneProcess(eventplane_kafka, roles="queues,fanout", cluster=cluster) as a,
+        EventplaneProcess(eventplane_kafka, roles="queues,fanout", cluster=cluster) as b,
+    ):
+        yield a, b
+
+
+@pytest.fixture(scope="module")
+def queue_clients(
+    queue_replicas: tuple[EventplaneProcess, EventplaneProcess],
+) -> Iterator[tuple[Client, Client]]:
+    a, b = queue_replicas
+    with a.client(timeout=30) as ca, b.client(timeout=30) as cb:
+        yield ca, cb
+
+
+def _received(client: Client, url: str, body: str) -> bool:
+    got = client.queues.receive_message(url, max_number_of_messages=10, wait_time_seconds=1)
+    for m in got:
+        client.queues.delete_message(url, m.receipt_handle)
+    return any(body in m.body for m in got)
+
+
+def test_deleting_the_last_queue_empties_the_owner_group_at_once(
+    queue_replicas: tuple[EventplaneProcess, EventplaneProcess],
+    queue_clients: tuple[Client, Client],
+) -> None:
+    ca, _ = queue_clients
+    url = ca.queues.create_queue(_name("last"))
+    _delete_empties_group(
+        queue_replicas[0], naming.QUEUE_OWNERS_GROUP, lambda: ca.queues.delete_queue(url)
+    )
+
+
+def test_a_queue_created_after_the_last_was_deleted_is_served_through_both_replicas(
+    queue_replicas: tuple[EventplaneProcess, EventplaneProcess],
+    queue_clients: tuple[Client, Client],
+) -> None:
+    server = queue_replicas[0]
+    ca, cb = queue_clients
+    ca.queues.delete_queue(ca.queues.create_queue(_name("first")))
+    eventually(lambda: _members(server.bootstrap, server.cluster, naming.QUEUE_OWNERS_GROUP) == [])
+    name = _name("again")
+    url = ca.queues.create_queue(name)
+    try:
+        # Both replicas join the group again, each with a new consumer.
+        eventually(
+            lambda: len(_members(server.bootstrap, server.cluster, naming.QUEUE_OWNERS_GROUP)) == 2,
+            timeout=30,
+        )
+        eventually(lambda: _knows(lambda: cb.queues.get_queue_url(name)), timeout=30)
+        for sender, receiver in ((ca, cb), (cb, ca)):
+            body = uuid.uuid4().hex
+            sender.queues.send_message(url, body)
+            eventually(lambda: _received(receiver, url, body), timeout=30)  # noqa: B023
+    finally:
+        ca.queues.delete_queue(url)
+
+
+def test_a_topic_created_after_the_last_was_deleted_fans_out_again(
+    queue_replicas: tuple[EventplaneProcess, EventplaneProcess],
+    queue_clients: tuple[Client, Client],
+) -> None:
+    """The fan-out pump (kafka/transactional.py) leaves its group and joins it again."""
+    server = queue_replicas[0]
+    ca, cb = queue_clients
+    target = ca.queues.create_queue(_name("fan"))
+    try:
+        first = ca.topics.create_topic(_name("first"))
+        _delete_empties_group(
+            server, f"{naming.PREFIX}.fanout", lambda: ca.topics.delete_topic(first)
+        )
+        topic = ca.topics.create_topic(_name("again"))
+        ca.topics.subscribe(topic, "sqs", target)
+        eventually(lambda: _knows(lambda: cb.topics.get_topic_attributes(topic)), timeout=30)
+        for publisher in (ca, cb):
+            body = uuid.uuid4().hex
+            publisher.topics.publish(topic, body)
+            eventually(lambda: _received(ca, target, body), timeout=30)  # noqa: B023
+        ca.topics.delete_topic(topic)
+    finally:
+        ca.queues.delete_queue(target)
+
+
+# --- tables --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def table_replicas(
+    eventplane_kafka: str,
+) -> Iterator[tuple[EventplaneProcess, EventplaneProcess]]:
+    cluster = unique_cluster()
+    with (
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as a,
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster) as b,
+    ):
+        yield a, b
+
+
+def _create_table(client: Client, name: str) -> None:
+    desc = client.tables.create_table(
+        name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")], partitions=2
+    )
+    assert desc.table_status == "ACTIVE"
+
+
+def test_a_table_created_after_the_last_was_deleted_is_served_through_both_replicas(
+    table_replicas: tuple[EventplaneProcess, EventplaneProcess],
+) -> None:
+    a, b = table_replicas
+    with a.client(timeout=30) as ca, b.client(timeout=30) as cb:
+        first = _name("first")
+        _create_table(ca, first)
+        _delete_empties_group(a, naming.TABLE_OWNERS_GROUP, lambda: ca.tables.delete_table(first))
+        name = _name("again")
+        _create_table(ca, name)
+        try:
+            eventually(
+                lambda: len(_members(a.bootstrap, a.cluster, naming.TABLE_OWNERS_GROUP)) == 2,
+                timeout=30,
+            )
+            eventually(lambda: _knows(lambda: cb.tables.describe_table(name)), timeout=30)
+            keys = [f"k{i}" for i in range(8)]  # over both partitions
+            for i, key in enumerate(keys):
+                (ca, cb)[i % 2].tables.put_item(name, {"pk": {"S": key}, "v": {"N": str(i)}})
+            for client in (ca, cb):
+                for i, key in enumerate(keys):
+                    item = client.tables.get_item(name, {"pk": {"S": key}})
+                    assert item == {"pk": {"S": key}, "v": {"N": str(i)}}
+        finally:
+            ca.tables.delete_table(name)

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaException
+from confluent_kafka import ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from eventplane.client import Client
@@ -38,22 +38,50 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def _describe(bootstrap: str, cluster: str | None, group: str) -> Any:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    group = naming.in_cluster(group, cluster)
+    try:
+        return admin.describe_consumer_groups([group], request_timeout=5)[group].result()
+    except KafkaException:
+        return None  # no such group (yet)
+
+
 def _members(bootstrap: str, cluster: str | None, group: str) -> list[str]:
     """The client ids the coordinator lists as members of ``group``."""
-    group = naming.in_cluster(group, cluster)
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    try:
-        described = admin.describe_consumer_groups([group], request_timeout=5)[group].result()
-    except KafkaException:
-        return []  # no such group (yet)
-    return sorted(m.client_id for m in described.members)
+    described = _describe(bootstrap, cluster, group)
+    return [] if described is None else sorted(m.client_id for m in described.members)
+
+
+def _settled(server: EventplaneProcess, group: str, topic: str) -> bool:
+    """Both replicas are members of a stable ``group`` and every partition of ``topic``
+    (as this process names it) is assigned to one of them.
+
+    A member that closes during a rebalance can take its whole session to leave
+    (librdkafka 2.16): that case is not the one measured here.
+    """
+    topic = naming.in_cluster(topic, server.cluster)
+    described = _describe(server.bootstrap, server.cluster, group)
+    if described is None or len(described.members) != 2:
+        return False
+    if described.state != ConsumerGroupState.STABLE:
+        return False
+    admin = AdminClient({"bootstrap.servers": server.bootstrap})
+    partitions = len(admin.list_topics(topic, timeout=5).topics[topic].partitions)
+    assigned = {
+        tp.partition
+        for m in described.members
+        for tp in (m.assignment.topic_partitions if m.assignment else [])
+        if tp.topic == topic
+    }
+    return len(assigned) == partitions
 
 
 def _delete_empties_group(
-    server: EventplaneProcess, group: str, delete: Callable[[], object]
+    server: EventplaneProcess, group: str, topic: str, delete: Callable[[], object]
 ) -> None:
-    """``delete()`` removes the group's last resource: both members leave the group."""
-    eventually(lambda: len(_members(server.bootstrap, server.cluster, group)) == 2, timeout=30)
+    """``delete()`` removes ``topic``, the group's last: both members leave the group."""
+    eventually(lambda: _settled(server, group, topic), timeout=30)
     with ThreadPoolExecutor(1) as pool:
         deleted = pool.submit(delete)
         eventually(
@@ -108,9 +136,13 @@ def test_deleting_the_last_queue_empties_the_owner_group_at_once(
     queue_clients: tuple[Client, Client],
 ) -> None:
     ca, _ = queue_clients
-    url = ca.queues.create_queue(_name("last"))
+    name = _name("last")
+    url = ca.queues.create_queue(name)
     _delete_empties_group(
-        queue_replicas[0], naming.QUEUE_OWNERS_GROUP, lambda: ca.queues.delete_queue(url)
+        queue_replicas[0],
+        naming.QUEUE_OWNERS_GROUP,
+        naming.queue_topic(name),
+        lambda: ca.queues.delete_queue(url),
     )
 
 
@@ -148,9 +180,13 @@ def test_a_topic_created_after_the_last_was_deleted_fans_out_again(
     ca, cb = queue_clients
     target = ca.queues.create_queue(_name("fan"))
     try:
-        first = ca.topics.create_topic(_name("first"))
+        name = _name("first")
+        first = ca.topics.create_topic(name)
         _delete_empties_group(
-            server, f"{naming.PREFIX}.fanout", lambda: ca.topics.delete_topic(first)
+            server,
+            f"{naming.PREFIX}.fanout",
+            naming.topic_topic(name),
+            lambda: ca.topics.delete_topic(first),
         )
         topic = ca.topics.create_topic(_name("again"))
         ca.topics.subscribe(topic, "sqs", target)
@@ -191,7 +227,12 @@ def test_a_table_created_after_the_last_was_deleted_is_served_through_both_repli
     with a.client(timeout=30) as ca, b.client(timeout=30) as cb:
         first = _name("first")
         _create_table(ca, first)
-        _delete_empties_group(a, naming.TABLE_OWNERS_GROUP, lambda: ca.tables.delete_table(first))
+        _delete_empties_group(
+            a,
+            naming.TABLE_OWNERS_GROUP,
+            naming.table_topic(first),
+            lambda: ca.tables.delete_table(first),
+        )
         name = _name("again")
         _create_table(ca, name)
         try:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 
 from eventplane.client import Client
+from eventplane.errors import EventplaneError
 from eventplane.testing import eventually
 
 
 def send_through_a_receive_through_b(a: Client, b: Client, count: int = 40) -> None:
     """B owns only some of the queue's partitions: it must forward receives for A's."""
-    url = a.queues.create_queue(f"fwd-{os.urandom(4).hex()}")
+    name = f"fwd-{os.urandom(4).hex()}"
+    url = a.queues.create_queue(name)
+
+    # B's registry view learns of the queue a moment after A created it (a CI run once
+    # received through B first: QueueDoesNotExist).
+    def known_to_b() -> bool:
+        try:
+            return b.queues.get_queue_url(name) == url
+        except EventplaneError:
+            return False
+
+    eventually(known_to_b, timeout=30)
     bodies = {f"m{i}" for i in range(count)}
     for body in sorted(bodies):
         a.queues.send_message(url, body)

@@ -10,6 +10,7 @@ EVENTPLANE_KAFKA_BOOTSTRAP, or a local one it starts and stops) and
 
 from eventplane.testing.harness import (
     EventplaneProcess,
+    answers,
     eventually,
     free_port,
     retrying,
@@ -21,6 +22,7 @@ __all__ = [
     "EventplaneProcess",
     "Mode",
     "TcpProxy",
+    "answers",
     "eventually",
     "free_port",
     "retrying",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 from eventplane.client import Client
-from eventplane.errors import EventplaneError
-from eventplane.testing import eventually
+from eventplane.testing import answers, eventually
 
 
 def send_through_a_receive_through_b(a: Client, b: Client, count: int = 40) -> None:
@@ -16,13 +15,7 @@ def send_through_a_receive_through_b(a: Client, b: Client, count: int = 40) -> N
 
     # B's registry view learns of the queue a moment after A created it (a CI run once
     # received through B first: QueueDoesNotExist).
-    def known_to_b() -> bool:
-        try:
-            return b.queues.get_queue_url(name) == url
-        except EventplaneError:
-            return False
-
-    eventually(known_to_b, timeout=30)
+    eventually(lambda: answers(lambda: b.queues.get_queue_url(name)), timeout=30)
     bodies = {f"m{i}" for i in range(count)}
     for body in sorted(bodies):
         a.queues.send_message(url, body)

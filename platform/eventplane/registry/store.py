@@ -4,7 +4,9 @@ Each replica reads ``eventplane.resources`` from the beginning at start (so a
 restarted server sees everything that existed before) and then follows it
 live. Writes are read-your-writes: ``put`` and ``delete`` return only once this
 replica's view includes the change, so a client that creates a queue and then
-sends to it through the same replica never sees "does not exist".
+sends to it through the same replica never sees "does not exist". A lookup that
+misses first catches up with the topic's end (``catch_up``), so a resource created
+through *another* replica a moment ago is found too, not answered "does not exist".
 
 Keys are ``<kind>/<name>``; a tombstone (null value) deletes. The topic has a
 single partition: definitions change rarely and a total order keeps every
@@ -76,6 +78,12 @@ class Registry:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
+        # Misses catch up with the topic's end: one watermark query at a time, shared by
+        # every caller that arrived before it started (see catch_up).
+        self._ends: Consumer | None = None
+        self._sync_lock = threading.Lock()
+        self._synced_from = -1.0  # monotonic time the last end query started
+        self._synced_end = 0
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:
@@ -112,6 +120,9 @@ class Registry:
                 raise TimeoutError(f"loading {naming.RESOURCES} did not finish in {timeout:g}s")
             self._poll_once(0.2)
         _log.info("registry loaded", resources=len(self._resources), offset=self._applied)
+        self._ends = Consumer(
+            consumer_config(self._settings, f"{naming.PREFIX}.registry-ends.{uuid.uuid4().hex}")
+        )
         self._thread = threading.Thread(target=self._follow, name="registry", daemon=True)
         self._thread.start()
 
@@ -122,6 +133,9 @@ class Registry:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+        if self._ends is not None:
+            self._ends.close()
+            self._ends = None
 
     def _follow(self) -> None:
         while not self._stop.is_set():
@@ -177,8 +191,48 @@ class Registry:
 
     # --- reads -------------------------------------------------------------------------
     def get(self, kind: str, name: str) -> Resource | None:
+        """The definition, or None if it does not exist.
+
+        A miss is answered only after this replica's view has caught up with every
+        record written before the call (by any replica): a queue created through one
+        replica is found through another as soon as its CreateQueue has returned.
+        """
+        key = _key(kind, name)
         with self._cond:
-            return self._resources.get(_key(kind, name))
+            found = self._resources.get(key)
+        if found is not None or not self.catch_up():
+            return found
+        with self._cond:
+            return self._resources.get(key)
+
+    def catch_up(self, timeout: float = 5.0) -> bool:
+        """Wait until the view includes every record written before this call.
+
+        Returns False (and the caller answers from the view as it is) when the view is
+        not following yet, when called from the follower itself (a listener), or when the
+        topic's end cannot be learnt or reached within ``timeout``.
+        """
+        ends = self._ends
+        if ends is None or threading.current_thread() is self._thread:
+            return False
+        arrival = time.monotonic()
+        try:
+            with self._sync_lock:
+                if self._synced_from < arrival:  # no query started since we arrived
+                    started = time.monotonic()
+                    _, end = ends.get_watermark_offsets(
+                        TopicPartition(naming.RESOURCES, 0), timeout=timeout
+                    )
+                    self._synced_from, self._synced_end = started, end
+                end = self._synced_end
+        except (KafkaException, RuntimeError) as exc:
+            _log.warning("registry catch-up: end offset unknown", error=str(exc))
+            return False
+        with self._cond:
+            caught_up = self._cond.wait_for(lambda: self._applied >= end - 1, timeout=timeout)
+        if not caught_up:
+            _log.warning("registry catch-up timed out", end=end, applied=self._applied)
+        return caught_up
 
     def find(self, kind: str, prefix: str = "") -> list[Resource]:
         start = _key(kind, prefix)

@@ -15,9 +15,9 @@ from eventplane.config import Settings
 from eventplane.errors import MissingParameter, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import Producer
-from eventplane.observability.tracing import TRACE_ID_KEY, TraceContext, use_trace
 from eventplane.registry import Registry
 from eventplane.testing import EventplaneProcess, eventually
+from eventplane.tracing import TRACE_ID_KEY, TraceContext, use_trace
 
 pytestmark = pytest.mark.integration
 

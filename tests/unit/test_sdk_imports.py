@@ -27,8 +27,8 @@ SERVER_PACKAGES = (
     "eventplane.tables",
     "eventplane.delivery",
     "eventplane.gateway",
-    "eventplane.observability.logging",
-    "eventplane.observability.metrics",
+    "eventplane.observability",
+    "eventplane.security",
 )
 SERVER_LIBRARIES = ("confluent_kafka", "prometheus_client", "fastavro", "structlog", "yaml")
 

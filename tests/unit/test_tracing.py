@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from eventplane.observability import tracing
+from eventplane import tracing
 
 
 def test_metadata_ids_are_kept_or_created() -> None:

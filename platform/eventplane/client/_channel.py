@@ -14,7 +14,7 @@ import grpc
 # that only uses the SDK, without loading any capability.
 from eventplane.client._credentials import TOKEN_ENV, BearerToken, resolve_tls
 from eventplane.errors.rpc import from_rpc
-from eventplane.observability.tracing import (
+from eventplane.tracing import (
     REQUEST_ID_KEY,
     TRACE_ID_KEY,
     TraceContext,

@@ -24,9 +24,9 @@ import grpc
 
 from eventplane.errors import ServiceUnavailable
 from eventplane.observability.metrics import RELAYED_CALLS
-from eventplane.observability.tracing import REQUEST_ID_KEY
 from eventplane.runtime.relay import RoleRelay
 from eventplane.security.replicas import FORWARDED_KEY, is_forwarded
+from eventplane.tracing import REQUEST_ID_KEY
 
 if TYPE_CHECKING:
     from eventplane.gateway.app import GatewayApp, Response, _Request

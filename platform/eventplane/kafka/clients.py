@@ -29,7 +29,7 @@ from eventplane.kafka.naming import family
 from eventplane.observability import stages
 from eventplane.observability.logging import Throttle
 from eventplane.observability.metrics import KAFKA_PRODUCE_ERRORS
-from eventplane.observability.tracing import kafka_headers
+from eventplane.tracing import kafka_headers
 
 _log = logging.getLogger("eventplane.kafka")
 # librdkafka's own lines, "FACILITY [client#instance] [thrd:...]: text": some repeat every

@@ -18,7 +18,7 @@ from eventplane.errors import Category, EventplaneError, InternalFailure
 from eventplane.errors.rpc import status_of, trailing_metadata
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import RPC_DURATION, RPC_ERRORS, RPC_IN_FLIGHT
-from eventplane.observability.tracing import (
+from eventplane.tracing import (
     REQUEST_ID_KEY,
     current_trace,
     trace_from_metadata,

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from eventplane.observability.tracing import current_trace
+from eventplane.tracing import current_trace
 
 
 def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -20,12 +20,6 @@ from prometheus_client import Counter
 
 from eventplane.errors.rpc import trailing_metadata
 from eventplane.observability.logging import get_logger
-from eventplane.observability.tracing import (
-    REQUEST_ID_KEY,
-    TraceContext,
-    trace_from_metadata,
-    use_trace,
-)
 from eventplane.security import roles
 from eventplane.security.actions import ANY, Rule, rule_for
 from eventplane.security.authorize import audit, authorize
@@ -38,6 +32,12 @@ from eventplane.security.jwt_tokens import JwtVerifier, looks_like_jwt
 from eventplane.security.replicas import is_forwarded
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tokens import Principal, TokenStore
+from eventplane.tracing import (
+    REQUEST_ID_KEY,
+    TraceContext,
+    trace_from_metadata,
+    use_trace,
+)
 
 _log = get_logger("eventplane.security")
 

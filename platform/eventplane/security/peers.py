@@ -17,9 +17,9 @@ import grpc
 
 from eventplane.client._channel import MAX_MESSAGE_BYTES
 from eventplane.config import Settings
-from eventplane.observability.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 from eventplane.security.replicas import FORWARDED_KEY
 from eventplane.security.tls import TlsFiles, read_pem
+from eventplane.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 
 
 def peer_roots(files: TlsFiles) -> bytes:

@@ -10,7 +10,6 @@ EVENTPLANE_KAFKA_BOOTSTRAP, or a local one it starts and stops) and
 
 from eventplane.testing.harness import (
     EventplaneProcess,
-    answers,
     eventually,
     free_port,
     retrying,
@@ -22,7 +21,6 @@ __all__ = [
     "EventplaneProcess",
     "Mode",
     "TcpProxy",
-    "answers",
     "eventually",
     "free_port",
     "retrying",

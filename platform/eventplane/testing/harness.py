@@ -113,18 +113,6 @@ def retrying(call: Callable[[], T], *, timeout: float = 60.0, interval: float = 
             time.sleep(interval)
 
 
-def answers(call: Callable[[], object]) -> bool:
-    """Whether ``call`` returns without an EventplaneError; for ``eventually`` while a
-    replica's registry view learns of a resource created through another replica."""
-    from eventplane.errors import EventplaneError
-
-    try:
-        call()
-    except EventplaneError:
-        return False
-    return True
-
-
 def unique_cluster(prefix: str = "t") -> str:
     """A cluster name no other server uses: its servers share nothing with the others."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -6,6 +6,10 @@ bridged here: ``has_<field>`` flags mark an optional number that was given (0 is
 valid value); an optional limit without such a flag (``max_*``) is 0 when not given,
 as queues.proto documents, so 0 leaves it absent; and a message attribute's unset
 string/binary value is "" / b"".
+
+Every call is on the hot path (each message of each batch passes through here), so the
+type hints and descriptors are read once per (shape, message) pair into a plan of
+field names and converters, and a call only walks its plan.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import dataclasses
 import functools
 import types
 import typing
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
 from google.protobuf.message import Message as PbMessage
 
@@ -23,15 +28,8 @@ from eventplane.queues import shapes
 T = TypeVar("T")
 P = TypeVar("P", bound=PbMessage)
 
-
-@functools.cache
-def _cached_hints(cls: Any) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(shapes))
-
-
-def _hints(cls: Any) -> dict[str, Any]:
-    hints: dict[str, Any] = _cached_hints(cls)
-    return hints
+# A value's conversion; None where the value passes as it is.
+Convert = Callable[[Any], Any] | None
 
 
 def _optional_inner(tp: Any) -> Any:
@@ -42,56 +40,76 @@ def _optional_inner(tp: Any) -> Any:
     return None
 
 
-def _value_to_shape(tp: Any, value: Any) -> Any:
+# --- protobuf -> shape -------------------------------------------------------------
+
+
+def _attribute_to_shape(value: Any) -> shapes.MessageAttribute:
+    return shapes.MessageAttribute(
+        data_type=value.data_type,
+        string_value=value.string_value if value.string_value or not value.binary_value else None,
+        binary_value=value.binary_value or None,
+    )
+
+
+def _to_shape_converter(tp: Any) -> Convert:
     origin = typing.get_origin(tp)
     if origin is list:
         (item,) = typing.get_args(tp)
-        return [_value_to_shape(item, v) for v in value]
+        each_item = _to_shape_converter(item)
+        if each_item is None:
+            return list
+        return lambda value: [each_item(v) for v in value]
     if origin is dict:
         _, item = typing.get_args(tp)
-        return {k: _value_to_shape(item, v) for k, v in value.items()}
+        each_value = _to_shape_converter(item)
+        if each_value is None:
+            return dict
+        return lambda value: {k: each_value(v) for k, v in value.items()}
     if tp is shapes.MessageAttribute:
-        return shapes.MessageAttribute(
-            data_type=value.data_type,
-            string_value=value.string_value
-            if value.string_value or not value.binary_value
-            else None,
-            binary_value=value.binary_value or None,
-        )
+        return _attribute_to_shape
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return to_shape(tp, value)
-    return value
+        return lambda value: to_shape(tp, value)
+    return None
+
+
+# (name, the has_<name> flag that must be set, whether 0 means absent, conversion)
+_ToShapeStep = tuple[str, str | None, bool, Convert]
+
+
+@functools.cache
+def _to_shape_plan(cls: Any, descriptor: Any) -> tuple[_ToShapeStep, ...]:
+    fields = descriptor.fields_by_name
+    plan: list[_ToShapeStep] = []
+    for name, tp in typing.get_type_hints(cls, vars(shapes)).items():
+        if name not in fields:
+            continue
+        flag: str | None = None
+        zero_absent = False
+        inner = _optional_inner(tp)
+        if inner is not None:
+            if f"has_{name}" in fields:
+                flag = f"has_{name}"
+            elif name.startswith("max_"):
+                zero_absent = True
+            tp = inner
+        plan.append((name, flag, zero_absent, _to_shape_converter(tp)))
+    return tuple(plan)
 
 
 def to_shape(cls: type[T], msg: PbMessage) -> T:
     """The shape ``cls`` filled from the protobuf message's fields of the same names."""
-    fields = msg.DESCRIPTOR.fields_by_name
     kwargs: dict[str, Any] = {}
-    for name, tp in _hints(cls).items():
-        if name not in fields:
+    for name, flag, zero_absent, convert in _to_shape_plan(cast(Hashable, cls), msg.DESCRIPTOR):
+        if flag is not None and not getattr(msg, flag):
             continue
-        inner = _optional_inner(tp)
-        if inner is not None:
-            flag = f"has_{name}"
-            if flag in fields and not getattr(msg, flag):
-                continue
-            if flag not in fields and name.startswith("max_") and not getattr(msg, name):
-                continue
-            tp = inner
-        kwargs[name] = _value_to_shape(tp, getattr(msg, name))
+        value = getattr(msg, name)
+        if zero_absent and not value:
+            continue
+        kwargs[name] = value if convert is None else convert(value)
     return cls(**kwargs)
 
 
-def _value_to_pb(field: Any, value: Any) -> Any:
-    if field.message_type is None:
-        return value
-    if field.message_type.GetOptions().map_entry:
-        value_field = field.message_type.fields_by_name["value"]
-        return {k: _value_to_pb(value_field, v) for k, v in value.items()}
-    cls = _pb_class(field)
-    if isinstance(value, list):
-        return [from_shape(cls, v) for v in value]
-    return from_shape(cls, value)
+# --- shape -> protobuf -------------------------------------------------------------
 
 
 def _pb_class(field: Any) -> type[PbMessage]:
@@ -101,15 +119,50 @@ def _pb_class(field: Any) -> type[PbMessage]:
     return cls
 
 
+def _to_pb_converter(field: Any) -> Convert:
+    if field.message_type is None:
+        return None
+    if field.message_type.GetOptions().map_entry:
+        each = _to_pb_converter(field.message_type.fields_by_name["value"])
+        if each is None:
+            return dict
+        return lambda value: {k: each(v) for k, v in value.items()}
+    cls = _pb_class(field)
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, list):
+            return [from_shape(cls, v) for v in value]
+        return from_shape(cls, value)
+
+    return convert
+
+
+# (name, its has_<name> flag or None, conversion)
+_FromShapeStep = tuple[str, str | None, Convert]
+
+
+@functools.cache
+def _from_shape_plan(cls: Any, shape_cls: Any) -> tuple[_FromShapeStep, ...]:
+    fields = cls.DESCRIPTOR.fields_by_name
+    return tuple(
+        (
+            f.name,
+            f"has_{f.name}" if f"has_{f.name}" in fields else None,
+            _to_pb_converter(fields[f.name]),
+        )
+        for f in dataclasses.fields(shape_cls)
+        if f.name in fields
+    )
+
+
 def from_shape(cls: type[P], shape: Any) -> P:
     """The protobuf message ``cls`` filled from the shape's fields of the same names."""
-    fields = cls.DESCRIPTOR.fields_by_name
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(shape):
-        value = getattr(shape, f.name)
-        if f.name not in fields or value is None:
+    for name, flag, convert in _from_shape_plan(cast(Hashable, cls), cast(Hashable, type(shape))):
+        value = getattr(shape, name)
+        if value is None:
             continue
-        kwargs[f.name] = _value_to_pb(fields[f.name], value)
-        if f"has_{f.name}" in fields:
-            kwargs[f"has_{f.name}"] = True
+        kwargs[name] = value if convert is None else convert(value)
+        if flag is not None:
+            kwargs[flag] = True
     return cls(**kwargs)

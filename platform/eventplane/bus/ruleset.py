@@ -43,8 +43,10 @@ from eventplane.matching.patterns import (
     CompiledPattern,
     ObjectTest,
     Path,
+    Tree,
     build_matcher,
-    expand_dotted_keys,
+    descent_tree,
+    expand_for,
 )
 
 T = TypeVar("T")
@@ -105,14 +107,16 @@ class RuleSet(Generic[T]):
     ``matching(event)`` always equals ``[t for t, p in rules if p.matches(event)]``.
     """
 
-    __slots__ = ("_checks", "_extractors", "_root", "_size", "_values")
+    __slots__ = ("_checks", "_extractors", "_root", "_size", "_tree", "_values")
 
     def __init__(self, rules: Iterable[tuple[T, CompiledPattern]]) -> None:
         values: list[T] = []
         checks: list[ObjectTest | None] = []
         chains: list[tuple[int, Chain]] = []
+        sources: list[Mapping[str, Any]] = []
         for i, (value, pattern) in enumerate(rules):
             values.append(value)
+            sources.append(pattern.source)
             alternatives = [_cut(chain) for chain in _requirements(pattern.source, ())]
             chains.extend((i, chain) for chain in alternatives)
             checks.append(_residual(pattern, alternatives))
@@ -126,6 +130,8 @@ class RuleSet(Generic[T]):
         self._extractors: tuple[Extractor, ...] = tuple(_extractor(path) for path in paths)
         self._root: Node = root.freeze()
         self._size = root.size()
+        # Where any rule descends: an event is expanded only for a dotted key on that way.
+        self._tree: Tree = descent_tree({OR_KEY: sources}) if sources else {}
 
     def __len__(self) -> int:
         return len(self._values)
@@ -137,8 +143,10 @@ class RuleSet(Generic[T]):
         """The rules whose pattern matches ``event``, in insertion order."""
         if type(event) is not dict and not isinstance(event, Mapping):
             return []
-        # Rules see event keys "a.b" as the path a -> b; expand them once for all rules.
-        event = expand_dotted_keys(event)
+        # Rules see event keys "a.b" as the path a -> b; expand them once for all rules,
+        # and only when such a key lies where some rule looks (one walk of the top level,
+        # usually, instead of the whole event).
+        event = expand_for(event, self._tree)
         extractors = self._extractors
         keys_at: list[Keys | None] = [None] * len(extractors)
         found: list[tuple[int, ...]] = []

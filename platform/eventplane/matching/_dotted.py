@@ -158,9 +158,14 @@ def _dotted_on_path(value: Any, tree: Tree) -> bool:
         )
     if not isinstance(value, Mapping):
         return False
-    for key in value:
-        if isinstance(key, str) and "." in key and key.partition(".")[0] in tree:
-            return True
+    try:  # one C-level scan for the usual case, no key with a dot
+        dotted = "." in "\x00".join(value)
+    except TypeError:  # a key that is not a string
+        dotted = True
+    if dotted:
+        for key in value:
+            if isinstance(key, str) and "." in key and key.partition(".")[0] in tree:
+                return True
     for name, sub in tree.items():
         child = value.get(name)
         if sub and isinstance(child, list | Mapping) and _dotted_on_path(child, sub):

@@ -43,6 +43,7 @@ from typing import Any, Final
 
 from eventplane.matching._dotted import (
     DuplicateField,
+    Tree,
     descent_tree,
     expand_dotted_keys,
     expand_for,
@@ -59,6 +60,7 @@ __all__ = [
     "ObjectTest",
     "Path",
     "PatternError",
+    "Tree",
     "build_matcher",
     "descent_tree",
     "expand_dotted_keys",

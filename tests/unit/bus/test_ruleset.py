@@ -70,6 +70,29 @@ def test_len_counts_rules_and_accepts_any_iterable() -> None:
     assert ruleset.matching({"source": "s3"}) == ["r3"]
 
 
+def test_dotted_event_keys_are_expanded_where_any_rule_looks() -> None:
+    """The set expands an event's "a.b" keys only when one lies on a path some rule
+    descends; every rule still answers as it does alone (dotted on and off the path)."""
+    rules = [
+        ("flat", compile_pattern({"source": ["s"]})),
+        ("nested", compile_pattern({"detail": {"state": {"name": ["on"]}}})),
+        ("dotted", compile_pattern({"detail.kind": ["k"]})),
+        ("exists", compile_pattern({"other": [{"exists": False}]})),
+    ]
+    ruleset = RuleSet(rules)
+    events = [
+        {"source": "s", "detail": {"state.name": "on", "kind": "k"}},
+        {"source": "s", "detail.state": {"name": "on"}, "detail": {"kind": "x"}},
+        {"source": "s", "other.x": 1, "detail.kind": "k"},
+        {"source.y": "s", "detail": {"state": {"name": "off"}}},
+        {"detail": {"state": [{"name.z": 1}, {"name": "on"}]}},
+    ]
+    for event in events:
+        assert ruleset.matching(event) == _naive(rules, event), event
+    assert ruleset.matching(events[0]) == ["flat", "nested", "dotted", "exists"]
+    assert ruleset.matching(events[1]) == ["flat", "nested", "exists"]
+
+
 def test_results_keep_insertion_order_and_repeated_values() -> None:
     pattern = compile_pattern({"source": ["s"]})
     other = compile_pattern({"detail-type": ["d"]})

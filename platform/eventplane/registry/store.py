@@ -41,6 +41,10 @@ from eventplane.observability.metrics import REGISTRY_RESOURCES
 _log = get_logger("eventplane.registry")
 
 SCHEMA = "eventplane.v1.Resource"
+# After a catch-up that failed (the broker away or slow), misses answer from the view at
+# once for this long: each would otherwise block its caller, often an event loop, for
+# the whole timeout while the broker is away.
+CATCH_UP_BACKOFF_S = 10.0
 
 Listener = Callable[[str, str, "Resource | None"], None]
 
@@ -84,6 +88,7 @@ class Registry:
         self._sync_lock = threading.Lock()
         self._synced_from = -1.0  # monotonic time the last end query started
         self._synced_end = 0
+        self._failed_at: float | None = None  # monotonic time the last catch-up failed
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:
@@ -209,15 +214,19 @@ class Registry:
         """Wait until the view includes every record written before this call.
 
         Returns False (and the caller answers from the view as it is) when the view is
-        not following yet, when called from the follower itself (a listener), or when the
-        topic's end cannot be learnt or reached within ``timeout``.
+        not following yet, when called from the follower itself (a listener), when the
+        topic's end cannot be learnt or reached within ``timeout``, or for
+        ``CATCH_UP_BACKOFF_S`` after that last happened (callers waiting on the lock then
+        give up too, so an outage blocks one caller, not each in turn).
         """
         ends = self._ends
-        if ends is None or threading.current_thread() is self._thread:
+        if ends is None or threading.current_thread() is self._thread or self._backing_off():
             return False
         arrival = time.monotonic()
         try:
             with self._sync_lock:
+                if self._backing_off():  # the query this caller waited for failed
+                    return False
                 if self._synced_from < arrival:  # no query started since we arrived
                     started = time.monotonic()
                     _, end = ends.get_watermark_offsets(
@@ -226,13 +235,19 @@ class Registry:
                     self._synced_from, self._synced_end = started, end
                 end = self._synced_end
         except (KafkaException, RuntimeError) as exc:
+            self._failed_at = time.monotonic()
             _log.warning("registry catch-up: end offset unknown", error=str(exc))
             return False
         with self._cond:
             caught_up = self._cond.wait_for(lambda: self._applied >= end - 1, timeout=timeout)
         if not caught_up:
+            self._failed_at = time.monotonic()
             _log.warning("registry catch-up timed out", end=end, applied=self._applied)
         return caught_up
+
+    def _backing_off(self) -> bool:
+        failed = self._failed_at
+        return failed is not None and time.monotonic() - failed < CATCH_UP_BACKOFF_S
 
     def find(self, kind: str, prefix: str = "") -> list[Resource]:
         start = _key(kind, prefix)

@@ -285,6 +285,12 @@ class CodeStore:
         """Where ``fetch`` extracts the package on this machine."""
         return str(self._cache / name / sha256_hex(sha256))
 
+    def installed(self, name: str, sha256: str) -> str | None:
+        """The package's local folder if it is already extracted, else None: one stat,
+        cheap enough for the event loop (an invoke of a warm function needs no thread)."""
+        target = self.local_path(name, sha256)
+        return target if os.path.isdir(target) else None
+
     def fetch(self, name: str, sha256: str, timeout: float = 30.0) -> str:
         """A local folder holding the package, extracted from Kafka on first use.
 

@@ -59,9 +59,8 @@ class InvokePath:
 
     async def _spec(self, fn: FunctionDef, version: str, config: FunctionConfig) -> FunctionSpec:
         code = config.code
-        if code.directory is not None:
-            code_dir = code.directory
-        else:
+        code_dir = code.directory or self.code.installed(fn.name, code.sha256)
+        if code_dir is None:
             code_dir = await asyncio.to_thread(self.code.fetch, fn.name, code.sha256)
         return FunctionSpec(
             name=fn.name,

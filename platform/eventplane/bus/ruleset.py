@@ -41,12 +41,11 @@ from eventplane.bus.patterns import EVENTBRIDGE
 from eventplane.matching.patterns import (
     OR_KEY,
     CompiledPattern,
+    Expander,
     ObjectTest,
     Path,
-    Tree,
     build_matcher,
     descent_tree,
-    expand_for,
 )
 
 T = TypeVar("T")
@@ -107,7 +106,7 @@ class RuleSet(Generic[T]):
     ``matching(event)`` always equals ``[t for t, p in rules if p.matches(event)]``.
     """
 
-    __slots__ = ("_checks", "_extractors", "_root", "_size", "_tree", "_values")
+    __slots__ = ("_checks", "_expand", "_extractors", "_root", "_size", "_values")
 
     def __init__(self, rules: Iterable[tuple[T, CompiledPattern]]) -> None:
         values: list[T] = []
@@ -131,7 +130,7 @@ class RuleSet(Generic[T]):
         self._root: Node = root.freeze()
         self._size = root.size()
         # Where any rule descends: an event is expanded only for a dotted key on that way.
-        self._tree: Tree = descent_tree({OR_KEY: sources}) if sources else {}
+        self._expand = Expander(descent_tree({OR_KEY: sources}) if sources else {})
 
     def __len__(self) -> int:
         return len(self._values)
@@ -146,7 +145,7 @@ class RuleSet(Generic[T]):
         # Rules see event keys "a.b" as the path a -> b; expand them once for all rules,
         # and only when such a key lies where some rule looks (one walk of the top level,
         # usually, instead of the whole event).
-        event = expand_for(event, self._tree)
+        event = self._expand(event)
         extractors = self._extractors
         keys_at: list[Keys | None] = [None] * len(extractors)
         found: list[tuple[int, ...]] = []

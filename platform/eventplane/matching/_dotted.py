@@ -151,6 +151,33 @@ def expand_for(event: Mapping[str, Any], tree: Tree) -> Mapping[str, Any]:
     return event
 
 
+class Expander:
+    """:func:`expand_for` bound to one descent tree, for matching many events.
+
+    Where no pattern descends two objects deep, only top-level keys can need expanding,
+    and one C-level scan of those keys (no dot: the usual case) settles it.
+    """
+
+    __slots__ = ("_deep", "tree")
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._deep = any(tree.values())
+
+    def __call__(self, event: Mapping[str, Any]) -> Mapping[str, Any]:
+        tree = self.tree
+        if not tree or (not self._deep and not _top_level_dot(event)):
+            return event
+        return expand_for(event, tree)
+
+
+def _top_level_dot(value: Mapping[str, Any]) -> bool:
+    try:
+        return "." in "\x00".join(value)
+    except TypeError:  # a key that is not a string
+        return True
+
+
 def _dotted_on_path(value: Any, tree: Tree) -> bool:
     if isinstance(value, list):
         return any(
@@ -158,11 +185,7 @@ def _dotted_on_path(value: Any, tree: Tree) -> bool:
         )
     if not isinstance(value, Mapping):
         return False
-    try:  # one C-level scan for the usual case, no key with a dot
-        dotted = "." in "\x00".join(value)
-    except TypeError:  # a key that is not a string
-        dotted = True
-    if dotted:
+    if _top_level_dot(value):
         for key in value:
             if isinstance(key, str) and "." in key and key.partition(".")[0] in tree:
                 return True

@@ -43,6 +43,7 @@ from typing import Any, Final
 
 from eventplane.matching._dotted import (
     DuplicateField,
+    Expander,
     Tree,
     descent_tree,
     expand_dotted_keys,
@@ -57,6 +58,7 @@ __all__ = [
     "STRING_OPERATORS",
     "CompiledPattern",
     "Dialect",
+    "Expander",
     "ObjectTest",
     "Path",
     "PatternError",
@@ -115,17 +117,17 @@ class Dialect:
 class CompiledPattern:
     """A validated event pattern; :meth:`matches` never looks at the pattern text again."""
 
-    __slots__ = ("_test", "_tree", "source")
+    __slots__ = ("_expand", "_test", "source")
 
     def __init__(self, source: Mapping[str, Any], test: ObjectTest) -> None:
         # The pattern with dotted keys split into nested objects (what is matched).
         self.source = source
         self._test = test
-        self._tree = descent_tree(source)
+        self._expand = Expander(descent_tree(source))
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` (a JSON object, already parsed) matches the pattern."""
-        return isinstance(event, Mapping) and self._test(expand_for(event, self._tree))
+        return isinstance(event, Mapping) and self._test(self._expand(event))
 
     def matches_expanded(self, event: Mapping[str, Any]) -> bool:
         """:meth:`matches` for an event already passed through :func:`expand_dotted_keys`

@@ -41,11 +41,11 @@ from eventplane.matching.patterns import (
     OPERATORS,
     OR_KEY,
     Dialect,
+    Expander,
     ObjectTest,
     PatternError,
     build_matcher,
     descent_tree,
-    expand_for,
     load_document,
     split_keys,
 )
@@ -93,13 +93,13 @@ _DIALECTS: Final = {
 class CompiledFilterPolicy:
     """A validated filter policy; matching never looks at the policy text again."""
 
-    __slots__ = ("_test", "_tree", "policy", "scope")
+    __slots__ = ("_expand", "_test", "policy", "scope")
 
     def __init__(self, policy: Mapping[str, Any], scope: str, test: ObjectTest) -> None:
         self.policy = policy
         self.scope = scope
         self._test = test
-        self._tree = descent_tree(policy) if scope == "MessageBody" else {}
+        self._expand = Expander(descent_tree(policy) if scope == "MessageBody" else {})
 
     def matches(self, *, body: str | bytes, attributes: Mapping[str, Mapping[str, Any]]) -> bool:
         """Whether a published message is delivered, judged by the policy's scope."""
@@ -119,7 +119,7 @@ class CompiledFilterPolicy:
             document = json.loads(body)
         except ValueError:
             return False
-        return isinstance(document, dict) and self._test(expand_for(document, self._tree))
+        return isinstance(document, dict) and self._test(self._expand(document))
 
     def __repr__(self) -> str:
         return f"CompiledFilterPolicy({json.dumps(self.policy, sort_keys=True)}, {self.scope})"

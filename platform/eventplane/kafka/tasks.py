@@ -49,6 +49,12 @@ MAX_PENDING = 5000
 RETRY_PAUSE_S = 1.0
 COMMIT_EVERY_S = 0.5  # when nothing finished: keeps the group's offsets fresh
 JOURNAL_EVERY_S = 0.05  # at most this long between a task finishing and its commit
+# Between empty polls: short while tasks keep coming (a workflow's next Task, a stream of
+# async invokes: each waited up to the idle pause before), long once none came for a
+# while (an idle server keeps its CPU).
+BUSY_POLL_S = 0.002
+IDLE_POLL_S = 0.02
+BUSY_FOR_S = 1.0
 # The broker keeps at most offset.metadata.max.bytes (4,096 by default) per partition.
 MAX_METADATA = 3900
 _METADATA_VERSION = "t1"
@@ -151,6 +157,7 @@ class TaskConsumer(Generic[T]):
             on_lost=self._on_revoke,
         )
         last_commit = time.monotonic()
+        last_task = float("-inf")
         try:
             while not self._stop.is_set():
                 backlog = sum(len(p) for p in self._pending.values())
@@ -167,7 +174,13 @@ class TaskConsumer(Generic[T]):
                 ):
                     self._commit(consumer)
                     last_commit = time.monotonic()
-                await asyncio.sleep(0 if messages else 0.02)
+                now = time.monotonic()
+                if messages:
+                    last_task = now
+                    await asyncio.sleep(0)
+                else:
+                    busy = now - last_task < BUSY_FOR_S
+                    await asyncio.sleep(BUSY_POLL_S if busy else IDLE_POLL_S)
         finally:
             for tasks in self._tasks.values():
                 for t in tasks:

@@ -11,7 +11,11 @@
   server's CPU per transition beside the raw Kafka client's per record (bench/_cpu.py).
 - ``workflows_task_chain_5_p50``: a Standard chain of 5 Task states calling a no-op
   function (ExecutionStarted to ExecutionSucceeded in its history), beside the sum of 5
-  sync invokes of the same function measured in the same run.
+  sync invokes of the same function measured in the same run. Each durable step is two
+  Kafka round trips (the task out, its result back), so its floor is about ten raw
+  produce-to-consume latencies.
+- ``workflows_express_task_chain_5_p50``: the same chain as an Express machine through
+  StartSyncExecution (client-side, one call), beside the same 5 sync invokes.
 """
 
 from __future__ import annotations
@@ -102,7 +106,9 @@ async def _standard(
         return samples, rate, transitions, span
 
 
-async def _chain_vs_invokes(target: str, code: Path, runs: int) -> tuple[list[float], list[float]]:
+async def _chain_vs_invokes(
+    target: str, code: Path, runs: int
+) -> tuple[list[float], list[float], list[float]]:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     async with AsyncClient(target, timeout=60) as c:
         await c.functions.create_function(name, "app.handler", zip_directory=code)
@@ -110,10 +116,12 @@ async def _chain_vs_invokes(target: str, code: Path, runs: int) -> tuple[list[fl
             task: dict[str, Any] = {"Type": "Task", "Resource": FN_ARN + name}
             states = {f"T{i}": {**task, "Next": f"T{i + 1}"} for i in range(4)}
             states["T4"] = {**task, "End": True}
-            sm = await c.workflows.create_state_machine(
-                f"bench-{uuid.uuid4().hex[:8]}", {"StartAt": "T0", "States": states}
+            definition = {"StartAt": "T0", "States": states}
+            sm = await c.workflows.create_state_machine(f"bench-{uuid.uuid4().hex[:8]}", definition)
+            express = await c.workflows.create_state_machine(
+                f"bench-{uuid.uuid4().hex[:8]}", definition, type="EXPRESS"
             )
-            invokes, chains = [], []
+            invokes, chains, express_chains = [], [], []
             for _ in range(runs):
                 start = time.perf_counter()
                 for _ in range(5):
@@ -124,7 +132,13 @@ async def _chain_vs_invokes(target: str, code: Path, runs: int) -> tuple[list[fl
                     await asyncio.sleep(0.005)
                 events = await c.workflows.get_execution_history(e.execution_arn)
                 chains.append((events[-1]["timestamp"] - events[0]["timestamp"]) / 1000)
-            return chains[1:], invokes[1:]  # the first run starts the worker
+                start = time.perf_counter()
+                done = await c.workflows.start_sync_execution(express.state_machine_arn, {})
+                express_chains.append(time.perf_counter() - start)
+                if done.status != "SUCCEEDED":
+                    raise RuntimeError(f"the Express chain ended {done.status}: {done.error}")
+            # the first run starts the worker
+            return chains[1:], express_chains[1:], invokes[1:]
         finally:
             await c.functions.delete_function(name)
 
@@ -156,7 +170,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 count=count,
                 **cpu_extras(cpu, transitions, raw_cpu_us),
             )
-            chains, invokes = asyncio.run(
+            chains, express_chains, invokes = asyncio.run(
                 _chain_vs_invokes(server.endpoint, code, max(10, int(50 * scale)))
             )
             yield figure(
@@ -165,6 +179,13 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 percentile(chains, 50) * 1000,
                 ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000),
                 count=len(chains),
+            )
+            yield figure(
+                "workflows_express_task_chain_5_p50",
+                "ms",
+                percentile(express_chains, 50) * 1000,
+                ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000),
+                count=len(express_chains),
             )
         finally:
             server.stop()

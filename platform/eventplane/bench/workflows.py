@@ -173,20 +173,14 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
             chains, express_chains, invokes = asyncio.run(
                 _chain_vs_invokes(server.endpoint, code, max(10, int(50 * scale)))
             )
-            yield figure(
-                "workflows_task_chain_5_p50",
-                "ms",
-                percentile(chains, 50) * 1000,
-                ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000),
-                count=len(chains),
-            )
-            yield figure(
-                "workflows_express_task_chain_5_p50",
-                "ms",
-                percentile(express_chains, 50) * 1000,
-                ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000),
-                count=len(express_chains),
-            )
+            invokes_p50 = ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000)
+            for name, samples in (
+                ("workflows_task_chain_5_p50", chains),
+                ("workflows_express_task_chain_5_p50", express_chains),
+            ):
+                yield figure(
+                    name, "ms", percentile(samples, 50) * 1000, invokes_p50, count=len(samples)
+                )
         finally:
             server.stop()
     with contextlib.suppress(OSError):

@@ -1,6 +1,7 @@
 """Dotted keys: event-ruler flattens rules and events into dotted paths, so ``"a.b"``
 and ``{"a": {"b": ...}}`` name the same field. Patterns are stored split into nested
-objects; events are expanded (rarely: only when a key holds a dot) before matching."""
+objects; events are expanded (rarely: only when a key on a pattern's way holds a dot)
+before matching, by an :class:`Expander`."""
 
 from __future__ import annotations
 
@@ -63,35 +64,6 @@ def _nest(names: list[str], spec: Any) -> Any:
     return spec
 
 
-def expand_dotted_keys(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The event with each key "a.b" moved to the nested path a -> b.
-
-    Returns ``event`` itself when no key anywhere holds a dot (the usual case), so the
-    cost is one walk. A dotted key meeting a value that is not an object keeps both, as
-    an array ``[value, {"b": ...}]``: leaf values and nested objects then both match,
-    as they do in event-ruler's flattened view of the event.
-    """
-    if not _has_dotted_key(event):
-        return event
-    return _expanded(event)
-
-
-def _has_dotted_key(value: Any) -> bool:
-    # A plain loop: this runs on every event a pattern or rule set sees.
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, list):
-            pending.extend(item for item in current if isinstance(item, list | Mapping))
-            continue
-        for key, item in current.items():
-            if isinstance(key, str) and "." in key:
-                return True
-            if isinstance(item, list | Mapping):
-                pending.append(item)
-    return False
-
-
 def _expanded(value: Any) -> Any:
     if isinstance(value, list):
         return [_expanded(item) for item in value]
@@ -144,8 +116,13 @@ def _merge_tree(into: Tree, other: Tree) -> None:
 
 
 def expand_for(event: Mapping[str, Any], tree: Tree) -> Mapping[str, Any]:
-    """:func:`expand_dotted_keys`, but looking for dotted keys only where a pattern with
-    this :func:`descent_tree` goes: one pass over the top-level keys at most, usually."""
+    """The event with each key "a.b" moved to the nested path a -> b, when such a key lies
+    where a pattern with this :func:`descent_tree` goes; else ``event`` itself.
+
+    A dotted key meeting a value that is not an object keeps both, as an array
+    ``[value, {"b": ...}]``: leaf values and nested objects then both match, as they do
+    in event-ruler's flattened view of the event.
+    """
     if tree and _dotted_on_path(event, tree):
         return _expanded(event)
     return event

@@ -27,7 +27,7 @@ EventBridge documentation (and aws/event-ruler, which implements it):
 - Keys name paths with dots, as event-ruler flattens both rule and event: the pattern key
   ``"a.b"`` is the nested path ``{"a": {"b": ...}}``, and an event key literally named
   ``"a.b"`` is reached by a nested pattern. Patterns are stored with dotted keys split
-  (``split_dotted_keys``); events are expanded once per match (``expand_dotted_keys``).
+  (``split_dotted_keys``); events are expanded once per match, and only when needed (``Expander``).
 - Wildcards that could keep too many partial matches alive at once are measured by
   :func:`wildcard_complexity` (see :mod:`eventplane.matching._wildcards`); EventBridge
   rejects a pattern over its limit ("Rule is too complex ...").
@@ -46,7 +46,6 @@ from eventplane.matching._dotted import (
     Expander,
     Tree,
     descent_tree,
-    expand_dotted_keys,
     expand_for,
     split_dotted_keys,
 )
@@ -65,7 +64,6 @@ __all__ = [
     "Tree",
     "build_matcher",
     "descent_tree",
-    "expand_dotted_keys",
     "expand_for",
     "load_document",
     "split_keys",
@@ -130,8 +128,8 @@ class CompiledPattern:
         return isinstance(event, Mapping) and self._test(self._expand(event))
 
     def matches_expanded(self, event: Mapping[str, Any]) -> bool:
-        """:meth:`matches` for an event already passed through :func:`expand_dotted_keys`
-        (a rule set expands each event once, not once per rule)."""
+        """:meth:`matches` for an event already passed through an :class:`Expander` whose
+        tree covers this pattern's (a rule set expands each event once, not once per rule)."""
         return self._test(event)
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ class QueuesComponent:
         from eventplane.queues.engine import QueueEngine
         from eventplane.queues.move_tasks import MoveTasks
         from eventplane.queues.operations import QueueOperations
+        from eventplane.queues.owners import owner_service
         from eventplane.queues.service import QueuesService
         from eventplane.queues.source import OperationsSource
         from eventplane.runtime.series import precreate_series
@@ -53,6 +54,8 @@ class QueuesComponent:
         # Event source mappings in this process read queues through this port.
         ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)
+        # Other replicas forward requests for this replica's partitions here.
+        server.add_generic_rpc_handlers((owner_service(self.operations, engine.forward_token),))
 
     async def stop(self) -> None:
         if self._engine is not None:

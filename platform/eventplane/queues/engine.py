@@ -49,7 +49,7 @@ from eventplane.queues.protobuf import from_shape
 from eventplane.queues.queue_def import KIND, QueueDef, QueueDefs
 from eventplane.queues.receipts import Receipt, ReceiptSigner
 from eventplane.queues.receiving import Receiver
-from eventplane.queues.routing import Forwarder, OwnerDirectory, forward_token
+from eventplane.queues.routing import OwnerDirectory, forward_token, forwarder
 from eventplane.runtime import ServerContext
 
 _log = get_logger("eventplane.queues")
@@ -79,7 +79,7 @@ class QueueEngine:
         self._depth: metrics.DepthCollector | None = None
         self._defs = QueueDefs(ctx.registry)
         self.forward_token = forward_token(ctx.settings.receipt_secret)
-        self.forwarder = Forwarder(self.forward_token, ctx.settings)
+        self.forwarder = forwarder(self.forward_token, ctx.settings)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:

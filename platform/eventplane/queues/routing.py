@@ -2,9 +2,10 @@
 
 Owners are read from the membership of the ``eventplane.queue-owners``
 consumer group: each member's client id carries the gRPC address of its
-replica. A request for a partition another replica owns is re-sent to that
-replica with the ``x-eventplane-forwarded`` metadata, which tells it to serve
-from its own partitions only (never to forward again).
+replica. A request for a partition another replica owns is sent to that
+replica's internal service ``eventplane.internal.QueueOwners`` (``owners.py``)
+with the cluster's queue forward token; it serves from its own partitions only
+(never forwarding again).
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections import defaultdict
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from eventplane._gen.v1 import queues_pb2_grpc
+from eventplane._gen.v1 import queues_pb2
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
 from eventplane.queues.owner import queue_of
 from eventplane.security import replicas
-from eventplane.security.peers import Peers
+from eventplane.security.peers import Peers, message_types
 
 _log = get_logger("eventplane.queues.routing")
 
@@ -38,6 +39,21 @@ def forward_token(secret: str) -> str:
 
 
 REFRESH_SECONDS = 1.0
+# The internal service a partition's owner serves other replicas on, and what it offers:
+# the public Queues methods that act on a partition's messages, in the same messages.
+OWNER_SERVICE = "QueueOwners"
+OWNER_METHODS = message_types(
+    queues_pb2.DESCRIPTOR.services_by_name["Queues"],
+    (
+        "SendMessageBatch",
+        "ReceiveMessage",
+        "DeleteMessage",
+        "DeleteMessageBatch",
+        "ChangeMessageVisibility",
+        "PurgeQueue",
+        "GetQueueAttributes",
+    ),
+)
 
 
 class OwnerDirectory:
@@ -90,8 +106,6 @@ class OwnerDirectory:
         return self._owners.get((queue, partition))
 
 
-class Forwarder(Peers):
-    """gRPC stubs to the other replicas, one channel each."""
-
-    def stub(self, address: str) -> queues_pb2_grpc.QueuesStub:
-        return queues_pb2_grpc.QueuesStub(self.channel(address))
+def forwarder(token: str, settings: Settings) -> Peers:
+    """Stubs of the other replicas' ``QueueOwners`` service."""
+    return Peers(token, settings, service=OWNER_SERVICE, types=OWNER_METHODS)

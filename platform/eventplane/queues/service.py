@@ -1,9 +1,9 @@
 """The Queues gRPC service: protobuf in, the queues core, protobuf out. No behaviour here.
 
 Each handler translates its request onto the SQS shape of the same name, calls the
-matching ``QueueOperations`` method and translates the result back. Requests another
-replica forwarded (``x-eventplane-forwarded`` with this cluster's token) are passed on
-as ``forwarded=True``, for the actions where that matters.
+matching ``QueueOperations`` method and translates the result back. It serves clients
+only: requests another replica forwards to a partition's owner go to the internal
+``QueueOwners`` service (``owners.py``), so no client call is served as a forwarded one.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from eventplane._gen.v1 import queues_pb2_grpc
 from eventplane.queues import shapes as s
 from eventplane.queues.operations import QueueOperations
 from eventplane.queues.protobuf import from_shape, to_shape
-from eventplane.queues.receiving import AWAIT_KEY, PULSE_KEY
-from eventplane.security.replicas import is_forwarded
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 P = TypeVar("P", bound=PbMessage)
@@ -30,21 +28,14 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
     def __init__(self, ops: QueueOperations) -> None:
         self.ops = ops
 
-    def _forwarded(self, context: Ctx) -> bool:
-        return is_forwarded(
-            context.invocation_metadata(), frozenset({self.ops.engine.forward_token})
-        )
-
     async def _call(
         self,
         request: PbMessage,
         shape: type[Any],
         op: Callable[..., Awaitable[Any]],
         response: type[P],
-        context: Ctx | None = None,
     ) -> P:
-        extra = {} if context is None else {"forwarded": self._forwarded(context)}
-        return from_shape(response, await op(to_shape(shape, request), **extra))
+        return from_shape(response, await op(to_shape(shape, request)))
 
     async def CreateQueue(self, request: Any, context: Ctx) -> pb.CreateQueueResponse:
         return await self._call(
@@ -76,7 +67,6 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
             s.GetQueueAttributesRequest,
             self.ops.get_queue_attributes,
             pb.GetQueueAttributesResponse,
-            context,
         )
 
     async def SetQueueAttributes(self, request: Any, context: Ctx) -> pb.SetQueueAttributesResponse:
@@ -89,7 +79,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
 
     async def PurgeQueue(self, request: Any, context: Ctx) -> pb.PurgeQueueResponse:
         return await self._call(
-            request, s.PurgeQueueRequest, self.ops.purge_queue, pb.PurgeQueueResponse, context
+            request, s.PurgeQueueRequest, self.ops.purge_queue, pb.PurgeQueueResponse
         )
 
     async def TagQueue(self, request: Any, context: Ctx) -> pb.TagQueueResponse:
@@ -117,7 +107,7 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
 
     async def SendMessage(self, request: Any, context: Ctx) -> pb.SendMessageResponse:
         return await self._call(
-            request, s.SendMessageRequest, self.ops.send_message, pb.SendMessageResponse, context
+            request, s.SendMessageRequest, self.ops.send_message, pb.SendMessageResponse
         )
 
     async def SendMessageBatch(self, request: Any, context: Ctx) -> pb.SendMessageBatchResponse:
@@ -126,26 +116,11 @@ class QueuesService(queues_pb2_grpc.QueuesServicer):
             s.SendMessageBatchRequest,
             self.ops.send_message_batch,
             pb.SendMessageBatchResponse,
-            context,
         )
 
     async def ReceiveMessage(self, request: Any, context: Ctx) -> pb.ReceiveMessageResponse:
-        if self._forwarded(context):  # another replica's receive, on our partitions
-            req = to_shape(s.ReceiveMessageRequest, request)
-            since = dict(context.invocation_metadata() or ()).get(AWAIT_KEY)
-            if since is not None:  # its long poll waits for news from us
-                await self.ops.await_messages(req, str(since))
-                return pb.ReceiveMessageResponse()
-            generation = self.ops.pulse_generation(req)  # before looking: nothing is missed
-            found = await self.ops.receive_message(req, forwarded=True)
-            context.set_trailing_metadata(((PULSE_KEY, str(generation)),))
-            return from_shape(pb.ReceiveMessageResponse, found)
         return await self._call(
-            request,
-            s.ReceiveMessageRequest,
-            self.ops.receive_message,
-            pb.ReceiveMessageResponse,
-            context,
+            request, s.ReceiveMessageRequest, self.ops.receive_message, pb.ReceiveMessageResponse
         )
 
     async def DeleteMessage(self, request: Any, context: Ctx) -> pb.DeleteMessageResponse:

@@ -24,12 +24,14 @@ class TablesComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.messaging.stream_sources import STREAM_SOURCE
         from eventplane.runtime.series import precreate_series
+        from eventplane.security.peers import PeerService
         from eventplane.tables import metrics
         from eventplane.tables.aws import DynamoDBBinding, DynamoDBStreamsBinding
         from eventplane.tables.engine import TableEngine
         from eventplane.tables.forward import Forwarding
         from eventplane.tables.model import KIND
         from eventplane.tables.operations import TableOperations
+        from eventplane.tables.routing import OWNER_METHODS, OWNER_SERVICE
         from eventplane.tables.service import TablesService
         from eventplane.tables.stream_operations import StreamOperations
         from eventplane.tables.stream_source import TableStreamSource
@@ -42,6 +44,17 @@ class TablesComponent:
         self._engine = engine
         service = TablesService(engine)
         tables_pb2_grpc.add_TablesServicer_to_server(service, server)
+        # Other replicas forward requests for this replica's partitions here.
+        server.add_generic_rpc_handlers(
+            (
+                PeerService(
+                    OWNER_SERVICE,
+                    engine.forward_token,
+                    {name: getattr(service, name) for name in OWNER_METHODS},
+                    OWNER_METHODS,
+                ),
+            )
+        )
         # The AWS-protocol gateway (role api) finds the DynamoDB bindings here.
         bindings = ctx.extras.setdefault("gateway.bindings", {})
         bindings["dynamodb"] = DynamoDBBinding(

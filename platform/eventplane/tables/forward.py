@@ -21,10 +21,10 @@ from eventplane.errors.tables import (
     ConditionalCheckFailedException,
     TransactionCanceledException,
 )
+from eventplane.security.peers import Peers
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transactions as tx
-from eventplane.tables.routing import Forwarder
 from eventplane.tables.wire import dump, dump_values, parse_item
 
 Item = dict[str, Any]
@@ -42,7 +42,7 @@ def _written(r: pb.WriteItemResponse) -> it.WriteResult:
 class Forwarding:
     """The engine's single-partition calls, made on another replica over gRPC."""
 
-    def __init__(self, forwarder: Forwarder) -> None:
+    def __init__(self, forwarder: Peers) -> None:
         self._f = forwarder
 
     async def _call(self, address: str, rpc: str, request: Any) -> Any:

@@ -9,10 +9,11 @@ import grpc
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
 from eventplane.errors.tables import CancellationReason, TransactionCanceledException
+from eventplane.security.peers import Peers
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transact_get as tg
-from eventplane.tables.routing import Forwarder, PartitionStat
+from eventplane.tables.routing import PartitionStat
 from eventplane.tables.wire import dump, dump_values, parse_item
 
 Item = dict[str, Any]
@@ -21,7 +22,7 @@ Item = dict[str, Any]
 class GrpcRemote:
     """The engine's calls to other replicas' partitions, as forwarded gRPC requests."""
 
-    def __init__(self, forwarder: Forwarder) -> None:
+    def __init__(self, forwarder: Peers) -> None:
         self._f = forwarder
 
     async def _call(self, address: str, rpc: str, request: Any, timeout: float = 30) -> Any:

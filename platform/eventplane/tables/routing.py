@@ -3,15 +3,14 @@
 Mirrors ``queues/routing.py`` for the ``eventplane.table-owners`` group (the
 queue module is bound to the queue group and the Queues service): each
 member's client id carries the gRPC address of its replica. A request for a
-partition another replica owns is re-sent to that replica with the
-``x-eventplane-forwarded`` metadata, which makes it serve from its own
-partitions only (never forward again).
+partition another replica owns is sent to that replica's internal service
+``eventplane.internal.TableOwners`` with the cluster's table forward token;
+it serves from its own partitions only (never forwarding again).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from eventplane._gen.v1 import tables_pb2_grpc
+from eventplane._gen.v1 import tables_pb2
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config
 from eventplane.observability.logging import get_logger
 from eventplane.security import replicas
-from eventplane.security.peers import Peers
+from eventplane.security.peers import FORWARDED, Peers, message_types
 
 if TYPE_CHECKING:
     from eventplane.tables.items import BatchWrite
@@ -34,13 +33,29 @@ if TYPE_CHECKING:
 
 _log = get_logger("eventplane.tables.routing")
 
-FORWARDED_KEY = replicas.FORWARDED_KEY
+__all__ = ["FORWARDED", "OWNER_METHODS", "OWNER_SERVICE", "NotOwner", "forwarder"]
+
 REFRESH_SECONDS = 1.0
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
-
-# Set while serving a request another replica forwarded: serve locally or fail.
-FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("forwarded", default=False)
+# The internal service a partition's owner serves other replicas on, and what it offers:
+# the public Tables methods that act on a partition's items (in the same messages, whose
+# partition fields it alone reads), and the per-partition figures of DescribeTable.
+OWNER_SERVICE = "TableOwners"
+OWNER_METHODS = message_types(
+    tables_pb2.DESCRIPTOR.services_by_name["Tables"],
+    (
+        "PutItem",
+        "GetItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "PartitionStats",
+    ),
+)
 
 
 class NotOwner(Exception):
@@ -137,8 +152,6 @@ class OwnerDirectory:
         return owners, members
 
 
-class Forwarder(Peers):
-    """gRPC stubs to the other replicas, one channel each."""
-
-    def stub(self, address: str) -> tables_pb2_grpc.TablesStub:
-        return tables_pb2_grpc.TablesStub(self.channel(address))
+def forwarder(token: str, settings: Settings) -> Peers:
+    """Stubs of the other replicas' ``TableOwners`` service."""
+    return Peers(token, settings, service=OWNER_SERVICE, types=OWNER_METHODS)

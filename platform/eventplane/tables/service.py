@@ -16,7 +16,6 @@ import grpc
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
-from eventplane.security.replicas import is_forwarded
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transact_get as tg
@@ -33,7 +32,7 @@ from eventplane.tables.model import (
     TimeToLive,
 )
 from eventplane.tables.remote import GrpcRemote
-from eventplane.tables.routing import FORWARDED, Forwarder, NotOwner
+from eventplane.tables.routing import FORWARDED, NotOwner, forwarder
 from eventplane.tables.stream_api import StreamsApi
 from eventplane.tables.table_updates import GlobalSecondaryIndexUpdate, UpdateTableInput
 from eventplane.tables.wire import dump, parse_item, parse_values
@@ -147,8 +146,6 @@ def routed(rpc: str) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def serve(self: TablesService, request: Any, context: Ctx) -> Any:
-            forwarded = self.is_forwarded(context)
-            token = FORWARDED.set(forwarded)
             try:
                 return await handler(self, request, context)
             except NotOwner as exc:
@@ -159,8 +156,6 @@ def routed(rpc: str) -> Callable[[Handler], Handler]:
                     )
                 except grpc.RpcError as err:
                     raise from_rpc(err) from None
-            finally:
-                FORWARDED.reset(token)
 
         return serve
 
@@ -173,11 +168,13 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         self.streams = StreamsApi(
             engine.tables, engine.lookup, engine.readers, engine.signer, engine.clock
         )
-        self.forwarder = Forwarder(engine.forward_token, engine.settings)
-        engine.remote = GrpcRemote(Forwarder(engine.forward_token, engine.settings))
+        self.forwarder = forwarder(engine.forward_token, engine.settings)
+        engine.remote = GrpcRemote(forwarder(engine.forward_token, engine.settings))
 
     def is_forwarded(self, context: Ctx) -> bool:
-        return is_forwarded(context.invocation_metadata(), frozenset({self.engine.forward_token}))
+        """Whether another replica sent this call to its internal ``TableOwners`` service
+        (the only way one is served as forwarded: see ``security.peers.PeerService``)."""
+        return FORWARDED.get()
 
     # --- tables ---------------------------------------------------------------------------
     async def CreateTable(self, request: pb.CreateTableRequest, context: Ctx) -> Any:

@@ -32,11 +32,13 @@ def _samples(server: EventplaneProcess) -> list[tuple[str, dict[str, str], float
 
 
 def _receives_served(server: EventplaneProcess) -> float:
-    """ReceiveMessage calls this process has served (its own clients' and forwarded)."""
+    """ReceiveMessage calls other replicas forwarded to this one, on its internal
+    QueueOwners service (the public Queues service serves clients only)."""
     return sum(
         v
         for name, labels, v in _samples(server)
         if name == "eventplane_rpc_duration_seconds_count"
+        and labels.get("service") == "QueueOwners"
         and labels.get("method") == "ReceiveMessage"
     )
 
@@ -91,7 +93,7 @@ def test_a_remote_long_poll_is_told_instead_of_polling_the_owner(
         before = _receives_served(owning)
         assert cw.queues.receive_message(url, wait_time_seconds=WAIT_S) == []
         served = _receives_served(owning) - before
-        assert served <= 2 * WAIT_S + 4, f"the owner served {served} receives for one poll"
+        assert 1 <= served <= 2 * WAIT_S + 4, f"the owner served {served} receives for one poll"
 
         # Something arrives while the waiter waits: that same receive gets it.
         got: list[Message] = []

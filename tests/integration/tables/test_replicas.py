@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
@@ -85,6 +86,32 @@ def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
             cb.tables.put_item(name, {**_key(h, s), "v": {"S": f"{h}-{s}"}})
     yield name, desc.latest_stream_arn
     ca.tables.delete_table(name)
+
+
+def _served(server: EventplaneProcess, service: str, method: str) -> float:
+    """Calls of ``service``/``method`` the process has served (its gRPC duration count)."""
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "eventplane_rpc_duration_seconds_count"
+        and sample.labels == {"service": service, "method": method}
+    )
+
+
+def test_writes_for_the_other_replicas_partitions_reach_its_internal_owner_service(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], table: tuple[str, str]
+) -> None:
+    """B's client wrote every item (the table fixture): B's public door took each put,
+    and those for A's partitions went on to A's TableOwners service, never to A's public
+    Tables service."""
+    a, b = replicas
+    assert _served(b, "Tables", "PutItem") >= WRITTEN
+    assert _served(a, "Tables", "PutItem") == 0
+    forwarded = _served(a, "TableOwners", "PutItem")
+    assert 1 <= forwarded <= WRITTEN, f"A's owner service served {forwarded} puts"
+    assert _served(b, "TableOwners", "PutItem") == 0  # A's client wrote nothing
 
 
 @pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])

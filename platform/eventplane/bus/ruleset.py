@@ -41,11 +41,11 @@ from eventplane.bus.patterns import EVENTBRIDGE
 from eventplane.matching.patterns import (
     OR_KEY,
     CompiledPattern,
-    Expander,
     ObjectTest,
     Path,
     build_matcher,
     descent_tree,
+    expander,
 )
 
 T = TypeVar("T")
@@ -106,7 +106,7 @@ class RuleSet(Generic[T]):
     ``matching(event)`` always equals ``[t for t, p in rules if p.matches(event)]``.
     """
 
-    __slots__ = ("_checks", "_expand", "_extractors", "_root", "_size", "_values")
+    __slots__ = ("_checks", "_deep", "_expand", "_extractors", "_root", "_size", "_values")
 
     def __init__(self, rules: Iterable[tuple[T, CompiledPattern]]) -> None:
         values: list[T] = []
@@ -127,10 +127,12 @@ class RuleSet(Generic[T]):
         self._values: tuple[T, ...] = tuple(values)
         self._checks: tuple[ObjectTest | None, ...] = tuple(checks)
         self._extractors: tuple[Extractor, ...] = tuple(_extractor(path) for path in paths)
+        # Which paths lie below the top level: only those can read a dotted event key.
+        self._deep: tuple[bool, ...] = tuple(len(path) > 1 for path in paths)
         self._root: Node = root.freeze()
         self._size = root.size()
         # Where any rule descends: an event is expanded only for a dotted key on that way.
-        self._expand = Expander(descent_tree({OR_KEY: sources}) if sources else {})
+        self._expand = expander(descent_tree({OR_KEY: sources}) if sources else {})
 
     def __len__(self) -> int:
         return len(self._values)
@@ -142,11 +144,14 @@ class RuleSet(Generic[T]):
         """The rules whose pattern matches ``event``, in insertion order."""
         if type(event) is not dict and not isinstance(event, Mapping):
             return []
-        # Rules see event keys "a.b" as the path a -> b; expand them once for all rules,
-        # and only when such a key lies where some rule looks (one walk of the top level,
-        # usually, instead of the whole event).
-        event = self._expand(event)
-        extractors = self._extractors
+        # Rules see event keys "a.b" as the path a -> b. Expanding them changes no leaf
+        # value at the top level (a dotted key only adds an object there), so top-level
+        # paths read the event as it is; the event is expanded (once, for all rules, and
+        # only when a dotted key lies where some rule looks) the first time a deeper path
+        # or a rule's own check needs it. An event no rule's top-level keys lead to is
+        # answered without looking for dots at all.
+        expanded: Mapping[str, Any] | None = None
+        extractors, deep = self._extractors, self._deep
         keys_at: list[Keys | None] = [None] * len(extractors)
         found: list[tuple[int, ...]] = []
         pending = [self._root]
@@ -157,7 +162,12 @@ class RuleSet(Generic[T]):
             for at, children, lengths in edges:
                 keys = keys_at[at]
                 if keys is None:
-                    keys = keys_at[at] = extractors[at](event)
+                    if deep[at]:
+                        if expanded is None:
+                            expanded = self._expand(event)
+                        keys = keys_at[at] = extractors[at](expanded)
+                    else:
+                        keys = keys_at[at] = extractors[at](event)
                 if lengths is None:
                     for key in keys:
                         child = children.get(key)
@@ -178,11 +188,13 @@ class RuleSet(Generic[T]):
             candidates: Iterable[int] = found[0]
         else:
             candidates = sorted({i for rules in found for i in rules})
+        if expanded is None:
+            expanded = self._expand(event)
         checks, values = self._checks, self._values
         matched: list[T] = []
         for i in candidates:
             check = checks[i]
-            if check is None or check(event):
+            if check is None or check(expanded):
                 matched.append(values[i])
         return matched
 

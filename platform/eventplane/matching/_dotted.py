@@ -1,11 +1,12 @@
 """Dotted keys: event-ruler flattens rules and events into dotted paths, so ``"a.b"``
 and ``{"a": {"b": ...}}`` name the same field. Patterns are stored split into nested
 objects; events are expanded (rarely: only when a key on a pattern's way holds a dot)
-before matching, by an :class:`Expander`."""
+before matching, by an :func:`expander`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 Path = tuple[str, ...]
@@ -128,24 +129,35 @@ def expand_for(event: Mapping[str, Any], tree: Tree) -> Mapping[str, Any]:
     return event
 
 
-class Expander:
-    """:func:`expand_for` bound to one descent tree, for matching many events.
+Expand = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
-    Where no pattern descends two objects deep, only top-level keys can need expanding,
-    and one C-level scan of those keys (no dot: the usual case) settles it.
+
+def expander(tree: Tree) -> Expand:
+    """:func:`expand_for` bound to one descent tree, for matching many events: a plain
+    function (one call per event, no method lookup).
+
+    With no tree, the event itself. Where no pattern descends two objects deep, only
+    top-level keys can need expanding, and one C-level scan of those keys (no dot: the
+    usual case) settles it.
     """
+    if not tree:
+        return _itself
+    if any(tree.values()):
+        return functools.partial(expand_for, tree=tree)
 
-    __slots__ = ("_deep", "tree")
-
-    def __init__(self, tree: Tree) -> None:
-        self.tree = tree
-        self._deep = any(tree.values())
-
-    def __call__(self, event: Mapping[str, Any]) -> Mapping[str, Any]:
-        tree = self.tree
-        if not tree or (not self._deep and not _top_level_dot(event)):
-            return event
+    def shallow(event: Mapping[str, Any]) -> Mapping[str, Any]:
+        try:
+            if "." not in "\x00".join(event):
+                return event
+        except TypeError:  # a key that is not a string
+            pass
         return expand_for(event, tree)
+
+    return shallow
+
+
+def _itself(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    return event
 
 
 def _top_level_dot(value: Mapping[str, Any]) -> bool:

@@ -27,7 +27,7 @@ EventBridge documentation (and aws/event-ruler, which implements it):
 - Keys name paths with dots, as event-ruler flattens both rule and event: the pattern key
   ``"a.b"`` is the nested path ``{"a": {"b": ...}}``, and an event key literally named
   ``"a.b"`` is reached by a nested pattern. Patterns are stored with dotted keys split
-  (``split_dotted_keys``); events are expanded once per match, and only when needed (``Expander``).
+  (``split_dotted_keys``); events are expanded once per match, and only when needed (``expander``).
 - Wildcards that could keep too many partial matches alive at once are measured by
   :func:`wildcard_complexity` (see :mod:`eventplane.matching._wildcards`); EventBridge
   rejects a pattern over its limit ("Rule is too complex ...").
@@ -43,10 +43,10 @@ from typing import Any, Final
 
 from eventplane.matching._dotted import (
     DuplicateField,
-    Expander,
     Tree,
     descent_tree,
     expand_for,
+    expander,
     split_dotted_keys,
 )
 from eventplane.matching._wildcards import glob, wildcard_complexity, wildcard_segments
@@ -57,7 +57,6 @@ __all__ = [
     "STRING_OPERATORS",
     "CompiledPattern",
     "Dialect",
-    "Expander",
     "ObjectTest",
     "Path",
     "PatternError",
@@ -65,6 +64,7 @@ __all__ = [
     "build_matcher",
     "descent_tree",
     "expand_for",
+    "expander",
     "load_document",
     "split_keys",
     "wildcard_complexity",
@@ -121,14 +121,14 @@ class CompiledPattern:
         # The pattern with dotted keys split into nested objects (what is matched).
         self.source = source
         self._test = test
-        self._expand = Expander(descent_tree(source))
+        self._expand = expander(descent_tree(source))
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` (a JSON object, already parsed) matches the pattern."""
         return isinstance(event, Mapping) and self._test(self._expand(event))
 
     def matches_expanded(self, event: Mapping[str, Any]) -> bool:
-        """:meth:`matches` for an event already passed through an :class:`Expander` whose
+        """:meth:`matches` for an event already passed through an :func:`expander` whose
         tree covers this pattern's (a rule set expands each event once, not once per rule)."""
         return self._test(event)
 

@@ -41,11 +41,11 @@ from eventplane.matching.patterns import (
     OPERATORS,
     OR_KEY,
     Dialect,
-    Expander,
     ObjectTest,
     PatternError,
     build_matcher,
     descent_tree,
+    expander,
     load_document,
     split_keys,
 )
@@ -99,7 +99,7 @@ class CompiledFilterPolicy:
         self.policy = policy
         self.scope = scope
         self._test = test
-        self._expand = Expander(descent_tree(policy) if scope == "MessageBody" else {})
+        self._expand = expander(descent_tree(policy) if scope == "MessageBody" else {})
 
     def matches(self, *, body: str | bytes, attributes: Mapping[str, Mapping[str, Any]]) -> bool:
         """Whether a published message is delivered, judged by the policy's scope."""

@@ -337,6 +337,45 @@ def test_generated_rule_sets_agree_with_the_naive_loop(seed: int) -> None:
     assert 1500 * 3 < matched < 1500 * 300 // 10
 
 
+def _dotted(rng: random.Random, event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` with some nested keys written flat: ``{"a": {"b": 1}}`` as ``{"a.b": 1}``
+    (in place of the object, beside it, or beside a scalar at ``a``), at any depth."""
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if isinstance(value, dict) and value and rng.random() < 0.5:
+            value = _dotted(rng, value)
+            moved = rng.sample(sorted(value), rng.randint(1, len(value)))
+            for inner in moved:
+                out[f"{key}.{inner}"] = value.pop(inner)
+            roll = rng.random()
+            if value and roll < 0.7:
+                out[key] = value
+            elif roll < 0.85:
+                out[key] = rng.choice(SCALARS)  # a leaf where dotted keys add an object
+        elif isinstance(value, dict):
+            out[key] = _dotted(rng, value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("seed", [5, 314])
+def test_generated_rule_sets_agree_with_the_naive_loop_on_dotted_events(seed: int) -> None:
+    """Events that spell nested keys as "a.b": the set expands them only when a deeper path
+    or a rule's own check reads the event, and must answer as each rule does alone."""
+    rng = random.Random(seed)
+    rules = [(f"rule-{i}", compile_pattern(_pattern(rng))) for i in range(300)]
+    ruleset = RuleSet(rules)
+    dotted = matched = 0
+    for _ in range(1500):
+        event = _dotted(rng, _event(rng))
+        dotted += any("." in key for key in event)
+        expected = _naive(rules, event)
+        assert ruleset.matching(event) == expected, (event, expected)
+        matched += len(expected)
+    assert dotted > 300 and matched > 1500
+
+
 @pytest.mark.parametrize("seed", [3, 77])
 def test_generated_envelope_rules_agree_with_the_naive_loop(seed: int) -> None:
     # Many rules sharing source/detail-type values, as a bus's rules do.

@@ -106,7 +106,7 @@ class RuleSet(Generic[T]):
     ``matching(event)`` always equals ``[t for t, p in rules if p.matches(event)]``.
     """
 
-    __slots__ = ("_checks", "_deep", "_expand", "_extractors", "_root", "_size", "_values")
+    __slots__ = ("_checks", "_expand", "_extractors", "_root", "_size", "_top", "_values")
 
     def __init__(self, rules: Iterable[tuple[T, CompiledPattern]]) -> None:
         values: list[T] = []
@@ -127,8 +127,11 @@ class RuleSet(Generic[T]):
         self._values: tuple[T, ...] = tuple(values)
         self._checks: tuple[ObjectTest | None, ...] = tuple(checks)
         self._extractors: tuple[Extractor, ...] = tuple(_extractor(path) for path in paths)
-        # Which paths lie below the top level: only those can read a dotted event key.
-        self._deep: tuple[bool, ...] = tuple(len(path) > 1 for path in paths)
+        # The field of each top-level path, read in place (no call); None for a deeper
+        # path, the only kind that can read a dotted event key.
+        self._top: tuple[str | None, ...] = tuple(
+            path[0] if len(path) == 1 else None for path in paths
+        )
         self._root: Node = root.freeze()
         self._size = root.size()
         # Where any rule descends: an event is expanded only for a dotted key on that way.
@@ -151,7 +154,7 @@ class RuleSet(Generic[T]):
         # or a rule's own check needs it. An event no rule's top-level keys lead to is
         # answered without looking for dots at all.
         expanded: Mapping[str, Any] | None = None
-        extractors, deep = self._extractors, self._deep
+        extractors, top = self._extractors, self._top
         keys_at: list[Keys | None] = [None] * len(extractors)
         found: list[tuple[int, ...]] = []
         pending = [self._root]
@@ -162,12 +165,15 @@ class RuleSet(Generic[T]):
             for at, children, lengths in edges:
                 keys = keys_at[at]
                 if keys is None:
-                    if deep[at]:
+                    name = top[at]
+                    if name is not None:
+                        raw = event.get(name, _MISSING)
+                        keys = (raw,) if type(raw) is str else _leaf_keys(raw)
+                    else:
                         if expanded is None:
                             expanded = self._expand(event)
-                        keys = keys_at[at] = extractors[at](expanded)
-                    else:
-                        keys = keys_at[at] = extractors[at](event)
+                        keys = extractors[at](expanded)
+                    keys_at[at] = keys
                 if lengths is None:
                     for key in keys:
                         child = children.get(key)

@@ -137,23 +137,38 @@ def expander(tree: Tree) -> Expand:
     function (one call per event, no method lookup).
 
     With no tree, the event itself. Where no pattern descends two objects deep, only
-    top-level keys can need expanding, and one C-level scan of those keys (no dot: the
-    usual case) settles it.
+    top-level keys can need expanding. Events of one stream mostly share their
+    top-level keys, so keys already seen without a dot are remembered: an event whose
+    keys are all among them (the usual case) costs one C-level set test, and only a new
+    key is scanned for dots.
     """
     if not tree:
         return _itself
     if any(tree.values()):
         return functools.partial(expand_for, tree=tree)
+    plain = _PLAIN_KEYS
 
     def shallow(event: Mapping[str, Any]) -> Mapping[str, Any]:
+        if plain.issuperset(event):
+            return event
         try:
-            if "." not in "\x00".join(event):
-                return event
+            dotted = "." in "\x00".join(event)
         except TypeError:  # a key that is not a string
-            pass
+            dotted = True
+        if not dotted:
+            if len(plain) < _PLAIN_KEYS_KEPT:
+                plain.update(event)
+            return event
         return expand_for(event, tree)
 
     return shallow
+
+
+# Top-level event keys seen without a dot, shared by every expander: a set only ever
+# added to (one C call, safe across threads), bounded so that events with ever-new keys
+# cannot grow it without end (past the bound, new keys are scanned each time).
+_PLAIN_KEYS: set[str] = set()
+_PLAIN_KEYS_KEPT: Final = 4096
 
 
 def _itself(event: Mapping[str, Any]) -> Mapping[str, Any]:

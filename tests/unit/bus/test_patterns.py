@@ -238,3 +238,20 @@ def test_dotted_keys_name_the_same_fields_as_nesting(seed: int) -> None:
             assert reference_matches(flat_pattern, flat_event) is expected
             assert ruleset.matching(flat_event) == ([0] if expected else [])
     assert dotted_seen > 100
+
+
+def test_a_dotted_key_is_seen_after_many_events_without_one() -> None:
+    # Keys seen without a dot are remembered so that the usual event costs one set test;
+    # an event that repeats them and adds "detail.state" must still match as nested.
+    from eventplane.bus.ruleset import RuleSet
+
+    pattern = compile_pattern({"source": ["app"], "detail": {"state": ["on"]}})
+    ruleset = RuleSet([("r", pattern)])
+    plain = {"source": "app", "detail-type": "x", "detail": {"state": "off"}}
+    for _ in range(3):
+        assert not pattern.matches(plain)
+        assert ruleset.matching(plain) == []
+    dotted = {"source": "app", "detail-type": "x", "detail": {}, "detail.state": "on"}
+    assert pattern.matches(dotted)
+    assert ruleset.matching(dotted) == ["r"]
+    assert compile_pattern({"detail.state": ["on"]}).matches(dotted)

@@ -186,7 +186,13 @@ class Producer:
             **{
                 "acks": "all",
                 "enable.idempotence": True,
-                "linger.ms": 2,
+                # Every record produced here is awaited by an API call (send, receive's
+                # lease, delete, publish, put_events, invoke). A linger, even 0.5 ms, cost
+                # each of them 2-3 ms (librdkafka's broker thread wakes on ms timers):
+                # queue send 3.7 -> 1.0 ms, put_events -> queue p50 12.7 -> 6.1 ms. Records
+                # produced together (a batch) still share requests while earlier ones are
+                # in flight; the batched queue cycle's CPU per message rose ~10 %.
+                "linger.ms": 0,
                 "compression.type": "lz4",
                 "message.max.bytes": 8 * 1024 * 1024,
                 "client.id": name,

@@ -29,7 +29,7 @@ from eventplane.security.errors import (
     UnrecognizedClientException,
 )
 from eventplane.security.jwt_tokens import JwtVerifier, looks_like_jwt
-from eventplane.security.replicas import is_forwarded
+from eventplane.security.replicas import INTERNAL_PREFIX, is_forwarded
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tokens import Principal, TokenStore
 from eventplane.tracing import (
@@ -86,19 +86,27 @@ class Authenticator:
         *,
         mtls: bool,
         replica_tokens: frozenset[str] = frozenset(),
+        relay_tokens: frozenset[str] = frozenset(),
         internal_token: str = "",
         role_secret: str = "",
         jwt: JwtVerifier | None = None,
     ) -> None:
         self.tokens = tokens
         self.mtls = mtls
-        self.replica_tokens = replica_tokens  # forwarded calls of this cluster's replicas
+        # Forwarded calls of this cluster's replicas: a partition owner's token counts on
+        # the internal services only (a leaked one opens no public method); the relay
+        # token on every method.
+        self.replica_tokens = replica_tokens | relay_tokens
+        self.relay_tokens = relay_tokens
         self.internal_token = internal_token  # this process's own components
         self.role_secret = role_secret  # verifies functions' execution-role tokens
         self.jwt = jwt  # OIDC/JWT bearer tokens (service-account tokens), if configured
 
-    def authenticate(self, metadata: Any, context: grpc.aio.ServicerContext) -> Principal:
-        if self.replica_tokens and is_forwarded(metadata, self.replica_tokens):
+    def authenticate(
+        self, metadata: Any, context: grpc.aio.ServicerContext, method: str = ""
+    ) -> Principal:
+        forwarded = self.replica_tokens if method.startswith(INTERNAL_PREFIX) else self.relay_tokens
+        if forwarded and is_forwarded(metadata, forwarded):
             return REPLICA
         header = ""
         for key, value in metadata or ():
@@ -187,7 +195,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         async def check(context: grpc.aio.ServicerContext) -> Principal:
             try:
-                principal = auth.authenticate(context.invocation_metadata(), context)
+                principal = auth.authenticate(context.invocation_metadata(), context, method)
             except AuthenticationError as exc:
                 AUTH_FAILURES.labels(exc.code).inc()
                 _log.info("call not authenticated", method=method, code=exc.code)

@@ -27,7 +27,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from eventplane.client._channel import MAX_MESSAGE_BYTES
 from eventplane.config import Settings
-from eventplane.security.replicas import FORWARDED_KEY, is_forwarded
+from eventplane.security.replicas import FORWARDED_KEY, INTERNAL_PACKAGE, is_forwarded
 from eventplane.security.tls import TlsFiles, read_pem
 from eventplane.tracing import REQUEST_ID_KEY, TRACE_ID_KEY, current_trace
 
@@ -122,7 +122,6 @@ class Peers:
 
 # --- the internal services replicas call on each other ------------------------------------
 
-INTERNAL_PACKAGE = "eventplane.internal"
 # Set while serving a call another replica made on an internal service: the call is
 # served from this replica's own partitions only, never forwarded again.
 FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("forwarded", default=False)

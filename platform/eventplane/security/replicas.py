@@ -5,7 +5,10 @@ with ``x-eventplane-forwarded: <token>``. The token is an HMAC of the cluster's 
 receipt secret (``EVENTPLANE_RECEIPT_SECRET``, which every replica must share anyway),
 one per capability that forwards, so a client cannot pose as a replica. With
 authentication on, the receiving replica accepts the token as the call's credentials
-(principal ``replica``): the first replica has already authenticated the caller.
+(principal ``replica``): the first replica has already authenticated the caller. A
+partition owner's token (queues, tables) is a credential only on the internal services
+replicas call on each other (``INTERNAL_PREFIX``); the relay token, which carries a
+client's call to a pod running another role, on every method.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ TABLES_SCOPE = b"eventplane-tables-forwarded"
 # Calls for a role this process does not run, relayed to a pod that does (runtime/relay.py).
 RELAY_SCOPE = b"eventplane-relayed"
 SCOPES = (QUEUES_SCOPE, TABLES_SCOPE, RELAY_SCOPE)
+OWNER_SCOPES = (QUEUES_SCOPE, TABLES_SCOPE)
+# The gRPC method names of the internal services (security/peers.py).
+INTERNAL_PACKAGE = "eventplane.internal"
+INTERNAL_PREFIX = f"/{INTERNAL_PACKAGE}."
 
 
 def forward_token(secret: str, scope: bytes = QUEUES_SCOPE) -> str:

@@ -85,6 +85,7 @@ def server_interceptors(
                 tokens,
                 mtls=bool(settings.tls_client_ca_file),
                 replica_tokens=replica_tokens(settings),
+                relay_tokens=relay_tokens(settings),
                 internal_token=internal_token,
                 role_secret=role_secret(settings),
                 jwt=JwtVerifier.from_settings(settings, tokens),
@@ -132,7 +133,8 @@ def execution_role_env(settings: Settings) -> Callable[[str], dict[str, str]]:
 
 
 def replica_tokens(settings: Settings) -> frozenset[str]:
-    """The forwarded-call tokens of this cluster's replicas, accepted as credentials.
+    """The partition owners' forwarded-call tokens of this cluster's replicas, accepted as
+    credentials on the internal services only.
 
     None while the receipt secret is the public development value: anyone could then
     compute the token, so with authentication on, replicas refuse each other's forwarded
@@ -145,4 +147,14 @@ def replica_tokens(settings: Settings) -> frozenset[str]:
             "execution-role credentials; set it (the same on every replica)"
         )
         return frozenset()
-    return frozenset(replicas.forward_token(settings.receipt_secret, s) for s in replicas.SCOPES)
+    return frozenset(
+        replicas.forward_token(settings.receipt_secret, s) for s in replicas.OWNER_SCOPES
+    )
+
+
+def relay_tokens(settings: Settings) -> frozenset[str]:
+    """The token of calls relayed to a pod running another role, accepted on every
+    method; none while the receipt secret is the public development value."""
+    if settings.receipt_secret == DEV_RECEIPT_SECRET:
+        return frozenset()
+    return frozenset({replicas.forward_token(settings.receipt_secret, replicas.RELAY_SCOPE)})

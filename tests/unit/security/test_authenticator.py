@@ -53,25 +53,53 @@ def test_no_credentials_and_bad_tokens() -> None:
 
 def test_a_replicas_forwarded_call_is_authenticated_by_the_cluster_token() -> None:
     from eventplane.config import Settings
-    from eventplane.security.replicas import FORWARDED_KEY, TABLES_SCOPE, forward_token
-    from eventplane.security.setup import replica_tokens
+    from eventplane.security.replicas import (
+        FORWARDED_KEY,
+        RELAY_SCOPE,
+        TABLES_SCOPE,
+        forward_token,
+    )
+    from eventplane.security.setup import relay_tokens, replica_tokens
 
     settings = Settings(receipt_secret="shared-by-every-replica")
-    auth = Authenticator(TOKENS, mtls=False, replica_tokens=replica_tokens(settings))
-    for token in (
+    auth = Authenticator(
+        TOKENS,
+        mtls=False,
+        replica_tokens=replica_tokens(settings),
+        relay_tokens=relay_tokens(settings),
+    )
+    internal = "/eventplane.internal.QueueOwners/ReceiveMessage"
+    public = "/eventplane.v1.Queues/ReceiveMessage"
+
+    def principal(token: str, method: str) -> Any:
+        return auth.authenticate(((FORWARDED_KEY, token),), _Context({}), method)  # type: ignore[arg-type]
+
+    owners = (
         forward_token(settings.receipt_secret),
         forward_token(settings.receipt_secret, TABLES_SCOPE),
-    ):
-        principal = auth.authenticate(((FORWARDED_KEY, token),), _Context({}))  # type: ignore[arg-type]
-        assert (principal.name, principal.via) == ("replica", "replica")
-    # Another cluster's token, or a client making one up, is no credential.
-    for token in (forward_token("another-clusters-secret"), "0" * 64):
+    )
+    relay = forward_token(settings.receipt_secret, RELAY_SCOPE)
+    for token in (*owners, relay):
+        assert (principal(token, internal).name, principal(token, internal).via) == (
+            "replica",
+            "replica",
+        )
+    # A partition owner's token opens the internal services only: on a public method it
+    # is no credential. The relay token carries clients' calls to public methods.
+    for token in owners:
         with pytest.raises(MissingAuthenticationToken):
-            auth.authenticate(((FORWARDED_KEY, token),), _Context({}))  # type: ignore[arg-type]
+            principal(token, public)
+    assert principal(relay, public).name == "replica"
+    # Another cluster's token, or a client making one up, is no credential anywhere.
+    for token in (forward_token("another-clusters-secret"), "0" * 64):
+        for method in (internal, public):
+            with pytest.raises(MissingAuthenticationToken):
+                principal(token, method)
 
 
 def test_the_public_dev_secret_makes_no_replica_token() -> None:
     from eventplane.config import Settings
-    from eventplane.security.setup import replica_tokens
+    from eventplane.security.setup import relay_tokens, replica_tokens
 
     assert replica_tokens(Settings()) == frozenset()
+    assert relay_tokens(Settings()) == frozenset()

@@ -11,7 +11,7 @@ callers with the cluster's queue forward token reach these handlers (``PeerServi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf.message import Message as PbMessage
@@ -25,7 +25,39 @@ from eventplane.queues.routing import OWNER_METHODS, OWNER_SERVICE
 from eventplane.security.peers import PeerService
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
-P = TypeVar("P", bound=PbMessage)
+Handler: TypeAlias = Callable[[Any, Ctx], Awaitable[PbMessage]]
+
+# Every owner method but ReceiveMessage: (request shape, QueueOperations method, response
+# message, whether it is served from this replica's partitions only). A receipt names its
+# partition, so deletes and visibility changes act where it says and take no such flag.
+_PLAIN: dict[str, tuple[type[Any], str, type[PbMessage], bool]] = {
+    "SendMessageBatch": (
+        s.SendMessageBatchRequest,
+        "send_message_batch",
+        pb.SendMessageBatchResponse,
+        True,
+    ),
+    "DeleteMessage": (s.DeleteMessageRequest, "delete_message", pb.DeleteMessageResponse, False),
+    "DeleteMessageBatch": (
+        s.DeleteMessageBatchRequest,
+        "delete_message_batch",
+        pb.DeleteMessageBatchResponse,
+        False,
+    ),
+    "ChangeMessageVisibility": (
+        s.ChangeMessageVisibilityRequest,
+        "change_message_visibility",
+        pb.ChangeMessageVisibilityResponse,
+        False,
+    ),
+    "PurgeQueue": (s.PurgeQueueRequest, "purge_queue", pb.PurgeQueueResponse, True),
+    "GetQueueAttributes": (
+        s.GetQueueAttributesRequest,
+        "get_queue_attributes",
+        pb.GetQueueAttributesResponse,
+        True,
+    ),
+}
 
 
 class QueueOwners:
@@ -34,27 +66,18 @@ class QueueOwners:
     def __init__(self, ops: QueueOperations) -> None:
         self.ops = ops
 
-    async def _call(
-        self,
-        request: PbMessage,
-        shape: type[Any],
-        op: Callable[..., Awaitable[Any]],
-        response: type[P],
-        *,
-        forwarded: bool = True,
-    ) -> P:
-        # A receipt names its partition, so deletes and visibility changes act where it
-        # says and take no forwarded flag.
+    def handler(self, method: str) -> Handler:
+        """The handler of one of ``routing.OWNER_METHODS``."""
+        if method == "ReceiveMessage":
+            return self.ReceiveMessage
+        shape, name, response, forwarded = _PLAIN[method]
+        op: Callable[..., Awaitable[Any]] = getattr(self.ops, name)
         extra = {"forwarded": True} if forwarded else {}
-        return from_shape(response, await op(to_shape(shape, request), **extra))
 
-    async def SendMessageBatch(self, request: Any, context: Ctx) -> pb.SendMessageBatchResponse:
-        return await self._call(
-            request,
-            s.SendMessageBatchRequest,
-            self.ops.send_message_batch,
-            pb.SendMessageBatchResponse,
-        )
+        async def call(request: Any, context: Ctx) -> PbMessage:
+            return from_shape(response, await op(to_shape(shape, request), **extra))
+
+        return call
 
     async def ReceiveMessage(self, request: Any, context: Ctx) -> pb.ReceiveMessageResponse:
         req = to_shape(s.ReceiveMessageRequest, request)
@@ -67,48 +90,6 @@ class QueueOwners:
         context.set_trailing_metadata(((PULSE_KEY, str(generation)),))
         return from_shape(pb.ReceiveMessageResponse, found)
 
-    async def DeleteMessage(self, request: Any, context: Ctx) -> pb.DeleteMessageResponse:
-        return await self._call(
-            request,
-            s.DeleteMessageRequest,
-            self.ops.delete_message,
-            pb.DeleteMessageResponse,
-            forwarded=False,
-        )
-
-    async def DeleteMessageBatch(self, request: Any, context: Ctx) -> pb.DeleteMessageBatchResponse:
-        return await self._call(
-            request,
-            s.DeleteMessageBatchRequest,
-            self.ops.delete_message_batch,
-            pb.DeleteMessageBatchResponse,
-            forwarded=False,
-        )
-
-    async def ChangeMessageVisibility(
-        self, request: Any, context: Ctx
-    ) -> pb.ChangeMessageVisibilityResponse:
-        return await self._call(
-            request,
-            s.ChangeMessageVisibilityRequest,
-            self.ops.change_message_visibility,
-            pb.ChangeMessageVisibilityResponse,
-            forwarded=False,
-        )
-
-    async def PurgeQueue(self, request: Any, context: Ctx) -> pb.PurgeQueueResponse:
-        return await self._call(
-            request, s.PurgeQueueRequest, self.ops.purge_queue, pb.PurgeQueueResponse
-        )
-
-    async def GetQueueAttributes(self, request: Any, context: Ctx) -> pb.GetQueueAttributesResponse:
-        return await self._call(
-            request,
-            s.GetQueueAttributesRequest,
-            self.ops.get_queue_attributes,
-            pb.GetQueueAttributesResponse,
-        )
-
 
 def owner_service(ops: QueueOperations, token: str) -> PeerService:
     """The internal service, ready for ``server.add_generic_rpc_handlers``."""
@@ -116,6 +97,6 @@ def owner_service(ops: QueueOperations, token: str) -> PeerService:
     return PeerService(
         OWNER_SERVICE,
         token,
-        {name: getattr(owners, name) for name in OWNER_METHODS},
+        {name: owners.handler(name) for name in OWNER_METHODS},
         OWNER_METHODS,
     )

@@ -205,6 +205,8 @@ class StreamMappingRunner:
                     position = await self._start(source, mapping, shard)
                     if tumbler is not None:
                         tumbler.window = self._saved_window(mapping, shard)
+                # Before the read: a change committed after it wakes the wait below.
+                since = source.generation(mapping.event_source_arn, shard)
                 records, following = await self._gather(source, mapping, shard, position)
                 kept = [
                     r for r in records if not filters or any(f.matches(r.record) for f in filters)
@@ -237,7 +239,9 @@ class StreamMappingRunner:
                         await self._checkpoints.save(mapping.uuid, shard, following, window)
                         position = following
                 if not records:
-                    await asyncio.sleep(IDLE_POLL_S)
+                    # Woken at once by a commit to the shard in this process; a change
+                    # another replica wrote is found by the next poll.
+                    await source.wait(mapping.event_source_arn, shard, since, IDLE_POLL_S)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

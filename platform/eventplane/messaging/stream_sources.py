@@ -65,6 +65,17 @@ class StreamSource(Protocol):
         (an empty batch at the end). A position below the trim horizon reads from it."""
         ...
 
+    def generation(self, stream_arn: str, shard: str) -> int:
+        """A counter of the changes to the shard this process has committed; read it
+        before a read and pass it to :meth:`wait`."""
+        ...
+
+    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
+        """Until this process commits a change to the shard after ``generation`` was
+        ``since`` (True) or ``timeout`` seconds passed (False: changes another replica
+        committed are not signalled here, so a reader polls again then)."""
+        ...
+
 
 def stream_source(extras: Mapping[str, Any]) -> StreamSource | None:
     """The stream source the tables component registered, or None when its role does not

@@ -51,6 +51,7 @@ from eventplane.tables.routing import (
 from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.stream_lag import StreamLag
+from eventplane.tables.stream_signals import ShardSignals
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.table_reads import TableReads, index_stats
 from eventplane.tables.tags import TableTags
@@ -80,6 +81,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         )
         self.readers = StreamReaders(ctx.settings)
         self.stream_lag = StreamLag(clock)
+        # Stream readers in this process wait on these instead of polling (stream_source).
+        self.stream_signals = ShardSignals()
         self.signer = IteratorSigner(ctx.settings.receipt_secret)
         self._owners: TableOwners | None = None
         self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
@@ -242,6 +245,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return store.collection_bytes(key[2]) if store is not None else 0
 
     def _apply(self, changes: list[Change]) -> None:
+        streamed: set[tuple[str, int]] = set()
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
             if c.is_token:
@@ -256,6 +260,10 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                 else:
                     store.put(c.key, c.new, item_size)
             metrics.WRITES.labels(c.table.name).inc()
+            if c.table.stream.stream_enabled:
+                streamed.add((c.table.name, c.partition))
+        for shard in streamed:  # committed: the stream records are there to read
+            self.stream_signals.notify(shard)
 
     # --- definitions ------------------------------------------------------------------------
     def lookup(self, name: str) -> TableDef | None:

@@ -87,6 +87,18 @@ class TableStreamSource:
         offset = found[0].offset
         return end if offset < 0 else int(offset)  # < 0: none yet, the next one to come
 
+    def _shard(self, stream_arn: str, shard: str) -> tuple[str, int]:
+        table, _ = self._stream(stream_arn)
+        return table.name, partition_of_shard(shard, table.partitions)
+
+    def generation(self, stream_arn: str, shard: str) -> int:
+        return self._engine.stream_signals.generation(self._shard(stream_arn, shard))
+
+    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
+        return await self._engine.stream_signals.wait(
+            self._shard(stream_arn, shard), since, timeout
+        )
+
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         topic, partition, label = self._where(stream_arn, shard)
         # Below the trim horizon the reader's consumer resets to the earliest record kept

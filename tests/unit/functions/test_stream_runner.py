@@ -14,6 +14,7 @@ from eventplane.functions.models import MappingDef
 from eventplane.functions.stream_checkpoints import CHECKPOINT_PARTITIONS, slot_of
 from eventplane.functions.stream_mappings import StreamMappingRunner
 from eventplane.messaging.stream_sources import StreamBatch, StreamRecord
+from eventplane.tables.stream_signals import ShardSignals
 
 STREAM = "arn:aws:dynamodb:local:000000000000:table/t/stream/2026-01-01T00:00:00.000"
 SHARD = "shardId-00000000000000000001-00000000"
@@ -24,6 +25,9 @@ class FakeStream:
     def __init__(self, records: list[StreamRecord]) -> None:
         self.records = records
         self.reads: list[tuple[int, int]] = []
+        self.signals = ShardSignals()
+        self.waiting = 0
+        self.waits: list[bool] = []  # each idle wait: woken by a commit (True) or timed out
 
     def shards(self, stream_arn: str) -> list[str]:
         return [SHARD]
@@ -43,6 +47,20 @@ class FakeStream:
         found = [r for r in self.records if r.position >= position][:limit]
         following = found[-1].position + 1 if found else max(position, self._end())
         return StreamBatch(found, following)
+
+    def generation(self, stream_arn: str, shard: str) -> int:
+        return self.signals.generation(("t", 0))
+
+    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
+        self.waiting += 1
+        woken = await self.signals.wait(("t", 0), since, timeout)
+        self.waits.append(woken)
+        return woken
+
+    def commit(self, record: StreamRecord) -> None:
+        """A change this process committed: the record is there, and readers are told."""
+        self.records.append(record)
+        self.signals.notify(("t", 0))
 
 
 class FakeCheckpoints:
@@ -256,5 +274,47 @@ def test_reconcile_reads_each_enabled_mapping_shard_and_forgets_deleted_ones() -
         r._reconcile()
         assert r._readers == {}
         await until(lambda: f"m-1/{SHARD}" not in cps.saved)
+
+    asyncio.run(main())
+
+
+def test_an_idle_reader_is_woken_by_a_commit_in_this_process() -> None:
+    # An empty shard is not polled on a timer alone: a change committed here wakes the
+    # waiting reader, which reads and invokes with it (the wait reports why it ended).
+    stream = FakeStream([])
+    cps = FakeCheckpoints()
+    calls: list[list[int]] = []
+    r = runner(stream, cps, recording(calls))
+
+    async def main() -> None:
+        task = asyncio.create_task(r._read_shard(mapping(), SHARD))
+        try:
+            await until(lambda: stream.waiting > 0)
+            stream.commit(rec(0))
+            await until(lambda: calls == [[0]])
+        finally:
+            task.cancel()
+
+    asyncio.run(main())
+    assert True in stream.waits
+
+
+def test_shard_signals_wake_waiters_and_never_miss_an_earlier_commit() -> None:
+    async def main() -> None:
+        signals = ShardSignals()
+        shard = ("t", 3)
+        since = signals.generation(shard)
+        assert await signals.wait(shard, since, 0.01) is False  # nothing committed
+        signals.notify(shard)  # a commit between a reader's read and its wait
+        assert await signals.wait(shard, since, 60) is True  # returns at once
+        since = signals.generation(shard)
+        waiter = asyncio.create_task(signals.wait(shard, since, 60))
+        await asyncio.sleep(0)
+        signals.notify(("t", 4))  # another shard's commit does not wake it
+        await asyncio.sleep(0)
+        assert not waiter.done()
+        signals.notify(shard)
+        assert await waiter is True
+        assert signals._waiters == {}  # nothing left behind
 
     asyncio.run(main())

@@ -44,7 +44,7 @@ from eventplane.bus.models import (
 )
 from eventplane.config import Settings
 from eventplane.kafka import codec, naming
-from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.kafka.clients import client_config, consumer_config, take
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.bus.coordinator")
@@ -217,7 +217,7 @@ class Coordinator:
             reader.assign([TopicPartition(STATE_TOPIC, 0, OFFSET_BEGINNING)])
             position = low
             while position < high:
-                batch: list[Any] = reader.consume(500, 1.0)
+                batch: list[Any] = take(reader, 500, 1.0)
                 for m in batch:
                     if m.error() is not None:
                         continue

@@ -35,7 +35,7 @@ from confluent_kafka import (
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics
+from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics, take
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.functions.stream_checkpoints")
@@ -240,7 +240,7 @@ def _read_slot(
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading stream checkpoints [{partition}] took too long")
-            for m in reader.consume(1000, 0.2):
+            for m in take(reader, 1000, 0.2):
                 if m.error():
                     continue
                 key = (m.key() or b"").decode()

@@ -34,7 +34,7 @@ from confluent_kafka import (
 
 from eventplane.config import Settings
 from eventplane.kafka import codec, naming
-from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.clients import consumer_config, take
 from eventplane.kafka.groups import owner_group_config
 from eventplane.kafka.membership import Membership
 from eventplane.kafka.retirement import Holdings
@@ -243,7 +243,7 @@ def restore_partition(
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"restoring {topic}[{partition}] took over {timeout:g}s")
-            batch = reader.consume(1000, 0.2)
+            batch = take(reader, 1000, 0.2)
             for m in batch:
                 if m.error():
                     continue

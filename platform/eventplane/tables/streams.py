@@ -27,7 +27,7 @@ from eventplane import arn as arns
 from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec, naming
-from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.clients import consumer_config, take
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.owner import message_headers
@@ -39,6 +39,11 @@ SCHEMA = "eventplane.v1.TableStreamRecord"
 ITERATOR_TTL_MS = 15 * 60 * 1000
 MAX_RECORDS = 1000
 MAX_BYTES = 1024 * 1024
+# A read waits this long for its first records (they are committed, or about to be),
+# then this long for each next batch: what follows them (at most the commit marker, which
+# librdkafka steps over) is already in the log.
+FIRST_WAIT_S = 0.1
+FOLLOW_WAIT_S = 0.005
 # Who made a change the service made itself (TTL deletions), as DynamoDB Streams says it.
 SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
@@ -237,7 +242,10 @@ class StreamReaders:
             next_offset = offset
             idle = 0
             while len(out) < limit and size < MAX_BYTES and idle < 3:
-                batch = c.consume(min(500, limit - len(out)), 0.1)
+                # Once records came, the rest up to ``high`` (the commit marker after them,
+                # at most) is already there: wait briefly, not a whole fetch wait, for it.
+                wait = FOLLOW_WAIT_S if next_offset > offset else FIRST_WAIT_S
+                batch = take(c, min(500, limit - len(out)), wait)
                 if not batch:
                     pos = c.position([tp])[0].offset
                     if pos != OFFSET_INVALID:

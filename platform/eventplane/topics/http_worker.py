@@ -23,7 +23,7 @@ from eventplane import arn as arns
 from eventplane.config import Settings
 from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import Producer, consumer_config
+from eventplane.kafka.clients import Producer, consumer_config, take
 from eventplane.kafka.lag import LagReporter
 from eventplane.kafka.retirement import Holdings
 from eventplane.observability.logging import get_logger
@@ -182,7 +182,7 @@ class _Worker:
         self._holdings.subscribed(topics)
         try:
             while not self._stop.is_set():
-                for m in consumer.consume(50, 0.2):
+                for m in take(consumer, 50, 0.2):
                     if self._stop.is_set():
                         return  # uncommitted: the next owner delivers it
                     err = m.error()

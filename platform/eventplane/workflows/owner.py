@@ -27,7 +27,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 
 from eventplane.delivery import Router, TargetUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.clients import consumer_config, take
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
@@ -237,7 +237,7 @@ def fold_partition(ctx: ServerContext, topic: str, partition: int) -> dict[str, 
                     raise
                 time.sleep(0.2)
         while high > 0:
-            msgs: list[Any] = consumer.consume(500, 0.2)
+            msgs: list[Any] = take(consumer, 500, 0.2)
             for m in msgs:
                 if m.error() is not None:
                     if m.error().code() != KafkaError._PARTITION_EOF:

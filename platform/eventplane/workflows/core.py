@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import time
 import uuid
 from typing import Any
 
@@ -69,6 +70,9 @@ __all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
 START_WAIT_S = 30.0
+# How long a read waits for an Express execution this replica wrote to reach its view.
+WRITTEN_WAIT_S = 10.0
+WRITTEN_MAX = 4096
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 
@@ -125,6 +129,9 @@ class WorkflowsCore(
         self._performer = performer
         self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
+        # Express executions this replica wrote, until its view has read them back:
+        # a describe or history right after StartSyncExecution waits for its own write.
+        self._written: dict[str, float] = {}
         self._runs_here = {}
 
     # --- state machines ----------------------------------------------------------------
@@ -400,6 +407,7 @@ class WorkflowsCore(
             naming.WF_HISTORY, value, key=arn.encode(), headers=headers
         )
         await asyncio.wrap_future(fut)
+        self._remember_written(arn)
         metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
         output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
         return Execution(
@@ -432,16 +440,28 @@ class WorkflowsCore(
         arn = arns.execution_arn(machine.machine, name, True)
         return await self._run_express(machine, arn, text)
 
-    def _existing(self, arn: str) -> ExecutionView:
+    def _remember_written(self, arn: str) -> None:
+        now = time.monotonic()
+        if len(self._written) >= WRITTEN_MAX:
+            self._written = {a: t for a, t in self._written.items() if now - t < WRITTEN_WAIT_S}
+        self._written[arn] = now
+
+    async def _existing(self, arn: str) -> ExecutionView:
         require(arn, "executionArn")
         arns.parse_execution_arn(arn)
         found = self._view.get(arn)
+        if found is None and arn in self._written:
+            # Written here and acknowledged, not yet read back by the view: wait for it.
+            found = await asyncio.to_thread(
+                self._view.wait_for, lambda: self._view.get(arn), WRITTEN_WAIT_S
+            )
         if found is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        self._written.pop(arn, None)
         return found
 
     async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> int:
-        found = self._existing(arn)
+        found = await self._existing(arn)
         if found.status == "RUNNING":
             await send_inbox(
                 self._ctx, self._clock, records.InboxRecord(arn, Stop(error or None, cause or None))
@@ -456,11 +476,11 @@ class WorkflowsCore(
         return found.stop_ms or self._clock.now_ms()
 
     async def describe_execution(self, arn: str) -> Execution:
-        return _execution(self._existing(arn), self._clock.now_ms())
+        return _execution(await self._existing(arn), self._clock.now_ms())
 
     async def describe_state_machine_for_execution(self, arn: str) -> StateMachine:
         """The machine (or version) an execution runs; ``update_date`` is its revision's."""
-        found = self._existing(arn)
+        found = await self._existing(arn)
         if found.version_arn:
             v = self._versions.version(found.version_arn)
             return version_machine(v, v.creation_date)
@@ -473,7 +493,7 @@ class WorkflowsCore(
         """
         if len(client_token) > 64:
             raise ValidationException("clientToken must be at most 64 characters")
-        found = self._existing(arn)
+        found = await self._existing(arn)
         if client_token and found.redrive_token == client_token and found.redrive_ms:
             return found.redrive_ms
         status, reason = redrive_status(
@@ -548,7 +568,7 @@ class WorkflowsCore(
         reverse_order: bool = False,
         include_execution_data: bool | None = None,
     ) -> Page:
-        events = list(self._existing(arn).events)
+        events = list((await self._existing(arn)).events)
         if reverse_order:
             events.reverse()
         p = page(events, max_results, next_token)

@@ -55,16 +55,25 @@ def _key(h: str, s: int) -> dict[str, Any]:
     return {"pk": {"S": h}, "sk": {"N": str(s)}}
 
 
-def _metric(server: EventplaneProcess, name: str, table: str) -> float:
+def _metric_line(server: EventplaneProcess, name: str, table: str) -> str | None:
     text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
-    for line in text.splitlines():
-        if line.startswith(f'{name}{{table="{table}"}}'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    return next((s for s in text.splitlines() if s.startswith(f'{name}{{table="{table}"}}')), None)
+
+
+def _metric(server: EventplaneProcess, name: str, table: str) -> float:
+    line = _metric_line(server, name, table)
+    return 0.0 if line is None else float(line.rsplit(" ", 1)[1])
+
+
+def _owns_some(server: EventplaneProcess, table: str) -> bool:
+    """Whether the replica owns a partition of ``table`` (its item gauge has the table)."""
+    return _metric_line(server, "eventplane_table_items", table) is not None
 
 
 @pytest.fixture(scope="module")
-def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
+def table(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], clients: tuple[Client, Client]
+) -> Iterator[tuple[str, str]]:
     """A table created through A and written through B: (name, stream ARN)."""
     ca, cb = clients
     name = f"rep-{uuid.uuid4().hex[:10]}"
@@ -79,6 +88,9 @@ def table(clients: tuple[Client, Client]) -> Iterator[tuple[str, str]]:
     # The table's partitions land on both replicas (the group balances them), and the
     # items land on every partition: B serves some writes and forwards the others.
     assert {partition_of({"S": h}, PARTITIONS) for h in HASHES} == set(range(PARTITIONS))
+    # Right after the create, one replica may still hold every partition while the
+    # group settles: write once both own some, so the writes really split.
+    eventually(lambda: all(_owns_some(r, name) for r in replicas), timeout=60)
 
     # B knows the table created through A at once (registry/store.py catch_up).
     for h in HASHES:

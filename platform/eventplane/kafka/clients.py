@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka import Producer as _RawProducer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from eventplane.config import ENV_PREFIX, Settings
 from eventplane.kafka.naming import family
@@ -171,6 +171,48 @@ def _ensure_topics_once(settings: Settings, specs: Sequence[TopicSpec], timeout:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise
             _log.debug("topic %s created concurrently", name)
+    await_leaders(admin, {s.name: s.partitions for s in missing}, timeout)
+
+
+def await_leaders(admin: AdminClient, topics: Mapping[str, int], timeout: float) -> None:
+    """Return once the leader of every partition of ``topics`` serves it.
+
+    CreateTopics answers when the controller has the topic, a moment before the broker
+    that leads a partition has applied it; a produce in between fails with
+    NOT_LEADER_OR_FOLLOWER and is retried. Kafka before 4.5 (KAFKA-15591) then accepts a
+    later in-flight batch of the same idempotent producer as the partition's first (it
+    has no producer state there yet), and the retried batch is never written, though
+    the producer was told it was: a queue lost the first messages sent to it right
+    after CreateQueue. A ListOffsets answered by each partition's leader means the
+    broker has applied the creation, so no produce to the topic can meet that window.
+    """
+    pending = {(t, p) for t, n in topics.items() for p in range(n)}
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    last = ""
+    while pending:
+        asked = {TopicPartition(t, p): OffsetSpec.latest() for t, p in sorted(pending)}
+        for tp, fut in admin.list_offsets(asked, request_timeout=timeout).items():
+            try:
+                fut.result(timeout=timeout)
+            except KafkaException as exc:
+                last = exc.args[0].str()
+                continue
+            pending.discard((tp.topic, tp.partition))
+        if not pending:
+            return
+        if time.monotonic() + delay > deadline:
+            raise KafkaException(
+                KafkaError(
+                    KafkaError._TIMED_OUT,
+                    f"{len(pending)} new partitions have no serving leader after "
+                    f"{timeout:g}s (first: {min(pending)}): {last}",
+                )
+            )
+        # The client's own metadata may predate the topic ("no leaders found").
+        admin.list_topics(topic=min(pending)[0], timeout=timeout)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 def delete_topics(settings: Settings, names: Sequence[str], timeout: float = 30.0) -> None:

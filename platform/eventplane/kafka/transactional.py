@@ -21,7 +21,7 @@ from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import client_config, consumer_config
+from eventplane.kafka.clients import client_config, consumer_config, take
 from eventplane.kafka.membership import Membership
 from eventplane.kafka.retirement import Holdings
 from eventplane.observability import stages
@@ -145,11 +145,9 @@ class TransactionalPump:
                 if consumer is None:
                     time.sleep(0.05)
                     continue
-                first = consumer.poll(0.05)
-                if first is None:
-                    continue
-                batch = [first, *consumer.consume(self._batch - 1, 0)]
-                producer = self._transact(consumer, producer, batch)
+                batch = take(consumer, self._batch, 0.05)
+                if batch:
+                    producer = self._transact(consumer, producer, batch)
         finally:
             member.leave()
             producer.flush(10)

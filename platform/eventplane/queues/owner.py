@@ -36,7 +36,7 @@ from confluent_kafka import (
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.clients import consumer_config, take
 from eventplane.kafka.groups import owner_group_config
 from eventplane.kafka.membership import Membership
 from eventplane.kafka.retirement import Holdings
@@ -194,12 +194,9 @@ class OwnerConsumer:
             if consumer is None:  # no queue: not in the group
                 time.sleep(0.05)
                 continue
-            # consume(n, t) waits the whole t unless n records are ready: wait for
-            # the first record only, then take whatever else is already there.
-            first = consumer.poll(0.05)
-            if first is None:
-                continue
-            self._dispatch([first, *consumer.consume(499, 0)])
+            batch = take(consumer, 500, 0.05)
+            if batch:
+                self._dispatch(batch)
 
     def _drain_commands(self, member: Membership) -> None:
         """Apply the queued subscription changes and commits, in order."""

@@ -96,8 +96,8 @@ class Authenticator:
         # Forwarded calls of this cluster's replicas: a partition owner's token counts on
         # the internal services only (a leaked one opens no public method); the relay
         # token on every method.
-        self.replica_tokens = replica_tokens | relay_tokens
-        self.relay_tokens = relay_tokens
+        self._forward_tokens_internal = replica_tokens | relay_tokens
+        self._forward_tokens_public = relay_tokens
         self.internal_token = internal_token  # this process's own components
         self.role_secret = role_secret  # verifies functions' execution-role tokens
         self.jwt = jwt  # OIDC/JWT bearer tokens (service-account tokens), if configured
@@ -105,7 +105,8 @@ class Authenticator:
     def authenticate(
         self, metadata: Any, context: grpc.aio.ServicerContext, method: str = ""
     ) -> Principal:
-        forwarded = self.replica_tokens if method.startswith(INTERNAL_PREFIX) else self.relay_tokens
+        internal = method.startswith(INTERNAL_PREFIX)
+        forwarded = self._forward_tokens_internal if internal else self._forward_tokens_public
         if forwarded and is_forwarded(metadata, forwarded):
             return REPLICA
         header = ""

@@ -261,7 +261,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                     store.put(c.key, c.new, item_size)
             metrics.WRITES.labels(c.table.name).inc()
             if c.table.stream.stream_enabled:
-                streamed.add((c.table.name, c.partition))
+                streamed.add((naming.table_stream_topic(c.table.name), c.partition))
         for shard in streamed:  # committed: the stream records are there to read
             self.stream_signals.notify(shard)
 

@@ -1,5 +1,5 @@
-"""Wake-ups for stream readers in this process: a counter per (table, partition), bumped
-when this replica commits a change to that shard's stream.
+"""Wake-ups for stream readers in this process: a counter per shard (the stream topic and
+partition), bumped when this replica commits a change to that shard's stream.
 
 A stream event source mapping reads a shard until it is empty, then waits. It used to
 sleep a fixed 250 ms; now it waits for the shard's counter to move past the value it
@@ -12,9 +12,8 @@ runs on the event loop (the writer applies committed changes there).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
-Shard = tuple[str, int]  # (table name, partition)
+Shard = tuple[str, int]  # (stream topic, partition)
 
 
 class ShardSignals:
@@ -50,5 +49,4 @@ class ShardSignals:
             if waiting is not None:
                 waiting.discard(waiter)
                 if not waiting:
-                    with contextlib.suppress(KeyError):
-                        del self._waiters[shard]
+                    del self._waiters[shard]

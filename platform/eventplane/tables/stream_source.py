@@ -87,17 +87,13 @@ class TableStreamSource:
         offset = found[0].offset
         return end if offset < 0 else int(offset)  # < 0: none yet, the next one to come
 
-    def _shard(self, stream_arn: str, shard: str) -> tuple[str, int]:
-        table, _ = self._stream(stream_arn)
-        return table.name, partition_of_shard(shard, table.partitions)
-
     def generation(self, stream_arn: str, shard: str) -> int:
-        return self._engine.stream_signals.generation(self._shard(stream_arn, shard))
+        topic, partition, _ = self._where(stream_arn, shard)
+        return self._engine.stream_signals.generation((topic, partition))
 
     async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
-        return await self._engine.stream_signals.wait(
-            self._shard(stream_arn, shard), since, timeout
-        )
+        topic, partition, _ = self._where(stream_arn, shard)
+        return await self._engine.stream_signals.wait((topic, partition), since, timeout)
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         topic, partition, label = self._where(stream_arn, shard)

@@ -27,7 +27,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from eventplane.config import Settings
 from eventplane.errors import ServiceUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import consumer_config
+from eventplane.kafka.clients import consumer_config, take
 from eventplane.observability.logging import get_logger
 from eventplane.workflows import records
 from eventplane.workflows.history import HistoryEvent
@@ -223,13 +223,9 @@ class View:
                         executions=len(self._executions),
                         seconds=round(time.monotonic() - started, 3),
                     )
-                # consume() waits its whole timeout unless the batch fills: wait for one
-                # record, then take what else is there.
-                first = consumer.poll(0.1)
-                if first is None:
-                    continue
-                msgs: list[Any] = [first, *consumer.consume(499, 0)]
-                self._apply(msgs)
+                msgs: list[Any] = take(consumer, 500, 0.1)
+                if msgs:
+                    self._apply(msgs)
         finally:
             consumer.close()
 

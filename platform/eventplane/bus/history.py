@@ -9,9 +9,9 @@ CANCELLED, FAILED). Schemas are versioned registry resources.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
@@ -44,6 +44,7 @@ from eventplane.kafka.clients import (
     client_config,
     consumer_config,
     ensure_topics,
+    take,
 )
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
@@ -53,6 +54,8 @@ _log = get_logger("eventplane.bus.history")
 
 ARCHIVE_PARTITIONS = 1  # one partition keeps an archive in ingestion order for replays
 STATS_READ_LIMIT = 200_000
+# How long DescribeArchive reads an archive to count it before it reports what it has.
+STATS_READ_S = 10.0
 
 
 class History:
@@ -143,7 +146,10 @@ class History:
         """(event count, size in bytes) of the events the archive holds now.
 
         Kafka's offsets also count transaction markers, so the events are read and counted;
-        past STATS_READ_LIMIT records the offset span is reported instead.
+        past STATS_READ_LIMIT records the offset span is reported instead. The read goes on
+        until it reaches the end the partition had when asked, for at most STATS_READ_S: an
+        empty fetch is not the end (an archiving transaction still open holds a
+        read_committed reader below it), and stopping there reported a short count.
         """
         topic = naming.archive_topic(archive.name)
         reader = Consumer(
@@ -162,11 +168,12 @@ class History:
                     count += high - low
                     continue
                 reader.assign([TopicPartition(topic, p, low)])
+                deadline = time.monotonic() + STATS_READ_S
                 while reader.position([tp])[0].offset < high:
-                    batch: list[Any] = reader.consume(1000, 1.0)
-                    if not batch:
+                    if time.monotonic() > deadline:
+                        _log.warning("archive count cut short", archive=archive.name, partition=p)
                         break
-                    for m in batch:
+                    for m in take(reader, 1000, 0.1):
                         if m.error() is None and m.offset() < high:
                             count += 1
                             size += len(m.value() or b"")

@@ -79,6 +79,10 @@ def test_a_replay_resends_the_window_once_and_is_not_archived_again(
     # has every original, the archive has it too.
     assert sorted(e["id"] for e in events(drain(client, replayed_to.url, 9))) == sorted(originals)
     assert len(drain(client, other.url, 9)) == 9
+    # DescribeArchive counts what the archive holds: every original, each once.
+    held = client.events.describe_archive(archive)
+    assert held.event_count == len(originals)
+    assert held.size_bytes > 0
 
     first = unique("replay")
     started = client.events.start_replay(
@@ -114,6 +118,7 @@ def test_a_replay_resends_the_window_once_and_is_not_archived_again(
     assert Counter(e["id"] for e in got) == Counter(inside + after)
     assert {e["replay-name"] for e in got} == {second}
     assert replay.events_replayed == len(inside) + len(after)
+    assert client.events.describe_archive(archive).event_count == len(originals)
 
 
 def test_replay_requests_that_cannot_be_served(client: Client, res: Resources) -> None:

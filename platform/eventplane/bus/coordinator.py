@@ -376,7 +376,7 @@ class Coordinator:
         replayed = 0
         last_ms = state.last_replayed_ms
         now_ms = int(self._clock() * 1000)
-        chunk: list[Any] = reader.consume(REPLAY_CHUNK, 0.2)
+        chunk: list[Any] = take(reader, REPLAY_CHUNK, 0.2)
         for m in chunk:
             if m.error() is not None:
                 continue

@@ -174,7 +174,8 @@ class History:
                         _log.warning("archive count cut short", archive=archive.name, partition=p)
                         break
                     for m in take(reader, 1000, 0.1):
-                        if m.error() is None and m.offset() < high:
+                        at = m.offset()
+                        if m.error() is None and at is not None and at < high:
                             count += 1
                             size += len(m.value() or b"")
             return count, size

@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import json
 import random
-import time
 import uuid
 from typing import Any
 
@@ -46,6 +45,7 @@ from eventplane.workflows.map_children import filter_children
 from eventplane.workflows.map_run import MapRunActions
 from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
 from eventplane.workflows.nested import NestedActions
+from eventplane.workflows.own_writes import OwnWrites
 from eventplane.workflows.perform import Performer
 from eventplane.workflows.redrive import REDRIVABLE, redrive_status
 from eventplane.workflows.shapes import (
@@ -70,9 +70,6 @@ __all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
 START_WAIT_S = 30.0
-# How long a read waits for an Express execution this replica wrote to reach its view.
-WRITTEN_WAIT_S = 10.0
-WRITTEN_MAX = 4096
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 
@@ -129,9 +126,7 @@ class WorkflowsCore(
         self._performer = performer
         self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
-        # Express executions this replica wrote, until its view has read them back:
-        # a describe or history right after StartSyncExecution waits for its own write.
-        self._written: dict[str, float] = {}
+        self._own_writes = OwnWrites(view)  # Express executions written here
         self._runs_here = {}
 
     # --- state machines ----------------------------------------------------------------
@@ -407,7 +402,7 @@ class WorkflowsCore(
             naming.WF_HISTORY, value, key=arn.encode(), headers=headers
         )
         await asyncio.wrap_future(fut)
-        self._remember_written(arn)
+        self._own_writes.wrote(arn)
         metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
         output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
         return Execution(
@@ -440,25 +435,10 @@ class WorkflowsCore(
         arn = arns.execution_arn(machine.machine, name, True)
         return await self._run_express(machine, arn, text)
 
-    def _remember_written(self, arn: str) -> None:
-        now = time.monotonic()
-        if len(self._written) >= WRITTEN_MAX:
-            self._written = {a: t for a, t in self._written.items() if now - t < WRITTEN_WAIT_S}
-        self._written[arn] = now
-
     async def _existing(self, arn: str) -> ExecutionView:
         require(arn, "executionArn")
         arns.parse_execution_arn(arn)
-        found = self._view.get(arn)
-        if found is None and arn in self._written:
-            # Written here and acknowledged, not yet read back by the view: wait for it.
-            found = await asyncio.to_thread(
-                self._view.wait_for, lambda: self._view.get(arn), WRITTEN_WAIT_S
-            )
-        if found is None:
-            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
-        self._written.pop(arn, None)
-        return found
+        return await self._own_writes.existing(arn)
 
     async def stop_execution(self, arn: str, error: str = "", cause: str = "") -> int:
         found = await self._existing(arn)

@@ -58,7 +58,7 @@ def test_an_execution_written_here_is_found_before_the_view_reads_it() -> None:
     view = LateView()
     core = _core(view)
     arn = arns.execution_arn("m", "written-here", express=True)
-    core._remember_written(arn)
+    core._own_writes.wrote(arn)
     threading.Timer(0.05, view.arrive, (arn,)).start()
     found = asyncio.run(core.describe_execution(arn))
     assert (found.execution_arn, found.status) == (arn, "SUCCEEDED")

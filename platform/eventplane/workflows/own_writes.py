@@ -1,0 +1,47 @@
+"""Reading one's own Express writes.
+
+StartSyncExecution (and an Express StartExecution) answers once the execution's history
+record is acknowledged, but the view that DescribeExecution and GetExecutionHistory read
+follows the log a moment later: the caller was told "does not exist" for the execution
+it had just been handed. So this replica remembers the Express executions it wrote, and
+a read of one that its view has not caught up with waits for it (up to WAIT_S). An
+execution never written here is still unknown at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from eventplane.workflows.errors import ExecutionDoesNotExist
+from eventplane.workflows.view import ExecutionView, View
+
+# How long a read waits for an Express execution this replica wrote to reach its view.
+WAIT_S = 10.0
+# Executions remembered at most; past it, those older than WAIT_S are forgotten.
+MAX_REMEMBERED = 4096
+
+
+class OwnWrites:
+    def __init__(self, view: View) -> None:
+        self._view = view
+        self._written: dict[str, float] = {}
+
+    def wrote(self, arn: str) -> None:
+        now = time.monotonic()
+        if len(self._written) >= MAX_REMEMBERED:
+            self._written = {a: t for a, t in self._written.items() if now - t < WAIT_S}
+        self._written[arn] = now
+
+    async def existing(self, arn: str) -> ExecutionView:
+        """The execution as the view has it (waiting for one written here), or
+        ExecutionDoesNotExist."""
+        found = self._view.get(arn)
+        if found is None and arn in self._written:
+            found = await asyncio.to_thread(
+                self._view.wait_for, lambda: self._view.get(arn), WAIT_S
+            )
+        if found is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        self._written.pop(arn, None)
+        return found

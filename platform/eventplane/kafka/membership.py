@@ -64,19 +64,20 @@ class Membership:
         self.consumer: Consumer | None = None  # None: not a member of the group
 
     def follow(self, topics: Sequence[str]) -> None:
-        """Be subscribed to ``topics``; with none, leave the group (see the module)."""
-        if not topics:
+        """Be subscribed to those of ``topics`` still wanted (``Holdings.subscribing``);
+        with none, leave the group (see the module)."""
+        kept = self._holdings.subscribing(topics)
+        if not kept:
             self.leave()
             return
         if self.consumer is None:
             self.consumer = Consumer({**self._config, **self._lag.settings})
         self.consumer.subscribe(
-            list(topics),
+            kept,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        self._holdings.subscribed(topics)
 
     def leave(self) -> None:
         """Close the consumer: its revoke callback runs, then the coordinator lets it go."""

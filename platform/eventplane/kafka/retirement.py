@@ -67,6 +67,22 @@ class Holdings:
             self._subscribed = frozenset(topics)
             _changed.notify_all()
 
+    def subscribing(self, topics: Iterable[str]) -> list[str]:
+        """Of ``topics``, those still wanted, recorded as subscribed *before* the consumer
+        subscribes to them (one step under the lock ``retire_topics`` checks under).
+
+        A consumer thread acting on a topic list read a moment earlier could subscribe to a
+        topic whose resource was deleted meanwhile, after ``retire_topics`` had found no
+        holder and deleted it: librdkafka then aborted the server (a CI run, a bus deleted
+        250 ms after its creation). A topic no longer wanted is left out instead, and one
+        kept is held before ``retire_topics`` can look.
+        """
+        with _changed:
+            kept = [t for t in topics if t in self._wanted]
+            self._subscribed = frozenset(kept)
+            _changed.notify_all()
+            return kept
+
     def assigned(self, partitions: Iterable[tuple[str, int]]) -> None:
         with _changed:
             before = len(self._assigned)

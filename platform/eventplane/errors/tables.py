@@ -28,6 +28,7 @@ __all__ = [
     "ItemCollectionSizeLimitExceededException",
     "ResourceInUseException",
     "TransactionCanceledException",
+    "TransactionConflictException",
     "TrimmedDataAccessException",
 ]
 
@@ -76,6 +77,16 @@ class ConditionalCheckFailedException(PreconditionError):
     ) -> None:
         super().__init__(message)
         self.item = item
+
+
+class TransactionConflictException(PreconditionError):
+    """The item is part of a transaction still in progress (TransactWriteItems over the
+    items of several replicas locks them until it commits or aborts): retry."""
+
+    code = "TransactionConflictException"
+
+    def __init__(self, message: str = "Transaction is ongoing for the item") -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from eventplane.tables import items as it
 from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
+from eventplane.tables.coordinator import Participant, coordinate
 from eventplane.tables.errors import ResourceInUseException, ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.index_updates import IndexChanges
@@ -76,8 +77,15 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         self.clock = clock
         self.stores: dict[tuple[str, int], PartitionStore] = {}
         self._adopted = asyncio.Event()
+        # This replica's side of other replicas' cross-replica transactions (its locks).
+        self.participant = Participant(self)
         self.writer = Writer(
-            ctx.settings, self._read, self._apply, clock, collection=self._collection_bytes
+            ctx.settings,
+            self._read,
+            self.apply,
+            clock,
+            collection=self._collection_bytes,
+            guard=self.participant.guard,
         )
         self.readers = StreamReaders(ctx.settings)
         self.stream_lag = StreamLag(clock)
@@ -130,6 +138,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                 await self._sweeping
         if self._owners is not None:
             await asyncio.to_thread(self._owners.close)
+        await self.participant.stop()
         await self.writer.stop()
         if self.remote is not None:
             await self.remote.close()
@@ -197,6 +206,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def relinquish(self, partitions: list[tuple[str, int]]) -> None:
         for key in partitions:
             self.stores.pop(key, None)
+        self.participant.relinquished(partitions)
 
     async def owner(
         self, table: TableDef, partition: int, *, may_forward: bool | None = None
@@ -212,6 +222,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         while True:
             store = self.stores.get((table.name, partition))
             if store is not None:
+                if await self.participant.settled(table.name, partition):
+                    continue  # a transaction was committing: look again
                 return store
             if not forwarded:
                 address = await self.directory.owner_of(table.name, partition)
@@ -244,7 +256,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         store = self.stores.get((key[0], key[1]))
         return store.collection_bytes(key[2]) if store is not None else 0
 
-    def _apply(self, changes: list[Change]) -> None:
+    def apply(self, changes: list[Change]) -> None:
+        """Committed changes into the stores of this replica's partitions."""
         streamed: set[tuple[str, int]] = set()
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
@@ -373,6 +386,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         except EventplaneError as exc:
             if exc.code == "ConditionalCheckFailedException":
                 metrics.CONDITIONAL_FAILURES.labels(where.table.name).inc()
+            elif exc.code == "TransactionConflictException":
+                metrics.TRANSACTION_CONFLICTS.labels(where.table.name).inc()
             raise
 
     async def put_item(self, req: it.PutItemInput) -> it.WriteResult:
@@ -426,16 +441,13 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             idem.check_token(client_request_token)
         tables = {a.table_name: self.get(a.table_name) for a in actions}
         steps = tx.plan(tables, actions)
-        owners = {await self._owner_name(w.table, w.partition) for w, _ in steps}
-        if owners != {None}:
-            if len(owners) == 1:
-                (address,) = owners
+        owners = [await self._owner_name(w.table, w.partition) for w, _ in steps]
+        if set(owners) != {None}:
+            if len(set(owners)) == 1:
+                (address,) = set(owners)
                 assert address is not None
                 raise NotOwner(address)
-            raise ValidationException(
-                "TransactWriteItems over items whose partitions different replicas own is not "
-                "supported yet (it needs the transaction coordinator)"
-            )
+            return await self._coordinate(steps, actions, owners, client_request_token)
         step = tx.transaction_step(steps)
         touched = {(w.table.name, w.partition): (w.table, w.partition) for w, _ in steps}
         if client_request_token:
@@ -444,21 +456,44 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                 client_request_token,
                 idem.fingerprint(actions),
                 list(touched.values()),
-                self._token_anywhere,
+                self.token_anywhere,
                 self.clock,
             )
         try:
             replay = await self.writer.submit(step)
-        except tx.TransactionCanceledException:
-            for t in tables:
-                metrics.TRANSACTIONS_CANCELED.labels(t).inc()
+        except tx.TransactionCanceledException as exc:
+            _count_cancelled(actions, exc)
             raise
         if replay:
             for t in tables:
                 metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
         return bool(replay)
 
-    def _token_anywhere(self, key: str) -> dict[str, Any] | None:
+    async def _coordinate(
+        self,
+        steps: list[tuple[it.Located, it.Step]],
+        actions: list[tx.TransactAction],
+        owners: list[str | None],
+        token: str,
+    ) -> bool:
+        """A transaction over the items of several replicas (``coordinator.py``)."""
+        names = {a.table_name for a in actions}
+        try:
+            replay = await coordinate(self, self._remote(), steps, actions, owners, token)
+        except tx.TransactionCanceledException as exc:
+            metrics.CROSS_REPLICA.labels("cancelled").inc()
+            _count_cancelled(actions, exc)
+            raise
+        except EventplaneError:
+            metrics.CROSS_REPLICA.labels("failed").inc()
+            raise
+        metrics.CROSS_REPLICA.labels("replayed" if replay else "committed").inc()
+        if replay:
+            for t in names:
+                metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
+        return replay
+
+    def token_anywhere(self, key: str) -> dict[str, Any] | None:
         """A token record in any partition this replica owns (a different request under
         the same token may touch other items than the first did)."""
         for store in list(self.stores.values()):
@@ -493,3 +528,17 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)
         return found if isinstance(found, str) else None
+
+
+def _count_cancelled(
+    actions: list[tx.TransactAction], exc: tx.TransactionCanceledException
+) -> None:
+    for t in {a.table_name for a in actions}:
+        metrics.TRANSACTIONS_CANCELED.labels(t).inc()
+    conflicted = {
+        a.table_name
+        for a, r in zip(actions, exc.cancellation_reasons, strict=False)
+        if r.code == "TransactionConflict"
+    }
+    for t in conflicted:
+        metrics.TRANSACTION_CONFLICTS.labels(t).inc()

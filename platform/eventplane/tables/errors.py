@@ -15,6 +15,7 @@ from eventplane.errors.tables import (
     ItemCollectionSizeLimitExceededException,
     ResourceInUseException,
     TransactionCanceledException,
+    TransactionConflictException,
     TrimmedDataAccessException,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "ResourceInUseException",
     "ResourceNotFound",
     "TransactionCanceledException",
+    "TransactionConflictException",
     "TrimmedDataAccessException",
     "ValidationException",
 ]

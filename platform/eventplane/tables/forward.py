@@ -17,13 +17,12 @@ import grpc
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
 from eventplane.errors.tables import (
-    CancellationReason,
     ConditionalCheckFailedException,
-    TransactionCanceledException,
 )
 from eventplane.security.peers import Peers
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_wire as tw
 from eventplane.tables import transactions as tx
 from eventplane.tables.wire import dump, dump_values, parse_item
 
@@ -155,34 +154,7 @@ class Forwarding:
         r = await self._call(
             address,
             "TransactWriteItems",
-            pb.TransactWriteItemsRequest(
-                transact_items=[
-                    pb.TransactWriteItem(
-                        kind=a.kind,
-                        table_name=a.table_name,
-                        item=dump(a.item),
-                        key=dump(a.key),
-                        condition_expression=a.condition_expression,
-                        update_expression=a.update_expression,
-                        expression_attribute_names=dict(a.expression_attribute_names or {}),
-                        expression_attribute_values=dump_values(
-                            a.expression_attribute_values or {}
-                        ),
-                        return_values_on_condition_check_failure=(
-                            a.return_values_on_condition_check_failure
-                        ),
-                    )
-                    for a in actions
-                ],
-                client_request_token=token,
-            ),
+            tw.request(actions, token),
         )
-        if r.cancellation_reasons:
-            raise TransactionCanceledException(
-                r.cancelled_message,
-                [
-                    CancellationReason(c.code, c.message, parse_item(c.item, "Item") or None)
-                    for c in r.cancellation_reasons
-                ],
-            )
+        tw.raise_cancelled(r)
         return False

@@ -25,7 +25,6 @@ from typing import Any
 from eventplane.errors import ValidationException
 from eventplane.errors.tables import IdempotentParameterMismatchException
 from eventplane.runtime import Clock
-from eventplane.tables import items as it
 from eventplane.tables.model import TableDef
 from eventplane.tables.ttl import TOKEN_WINDOW_MS
 from eventplane.tables.writer import TOKEN_PREFIX, Change, Staged
@@ -69,7 +68,7 @@ def live(record: Token | None, now_ms: int) -> bool:
 
 
 def idempotent_step(
-    step: it.Step,
+    step: Callable[[Staged], tuple[list[Change], Any]],
     token: str,
     print_: str,
     partitions: Sequence[tuple[TableDef, int]],

@@ -35,9 +35,17 @@ TRANSACTIONS_CANCELED = Counter(
 )
 TRANSACTION_CONFLICTS = Counter(
     "eventplane_table_transaction_conflicts_total",
-    "Transactions canceled with TransactionConflict because a write overlapped them "
-    "(TransactGetItems over several replicas), per table of a conflicting item.",
+    "Calls refused with TransactionConflict, per table of a conflicting item: a "
+    "TransactGetItems over several replicas that a write overlapped, and a write or "
+    "TransactWriteItems over an item a cross-replica transaction held.",
     ("table",),
+)
+CROSS_REPLICA = Counter(
+    "eventplane_table_cross_replica_transactions_total",
+    "TransactWriteItems over the items of several replicas, counted by the coordinating "
+    "replica per outcome (committed, cancelled, replayed, failed), and by a participant "
+    "that found no decision and restored from the changelog (resolved_from_changelog).",
+    ("outcome",),
 )
 TTL_DELETIONS = Counter(
     "eventplane_table_ttl_deletions_total",

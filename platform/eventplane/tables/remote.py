@@ -6,13 +6,17 @@ from typing import Any
 
 import grpc
 
+from eventplane._gen.v1 import table_transactions_pb2 as txpb
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
-from eventplane.errors.tables import CancellationReason, TransactionCanceledException
+from eventplane.errors.tables import TransactionCanceledException
 from eventplane.security.peers import Peers
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transact_get as tg
+from eventplane.tables import transact_wire as tw
+from eventplane.tables import transactions as tx
+from eventplane.tables.coordinator import Prepared
 from eventplane.tables.routing import PartitionStat
 from eventplane.tables.wire import dump, dump_values, parse_item
 
@@ -124,16 +128,52 @@ class GrpcRemote:
         r = await self._call(address, "TransactGetItems", transact_get_request(gets))
         if r.cancellation_reasons:
             raise TransactionCanceledException(
-                r.cancelled_message,
-                [
-                    CancellationReason(c.code, c.message, parse_item(c.item, "Item") or None)
-                    for c in r.cancellation_reasons
-                ],
+                r.cancelled_message, tw.reasons(r.cancellation_reasons)
             )
         return tg.Snapshot(
             [parse_item(x.item, "Item") if x.item else None for x in r.responses],
             list(r.versions),
         )
+
+    async def tx_prepare(
+        self,
+        address: str,
+        transaction_id: str,
+        actions: list[tx.TransactAction],
+        token: str,
+        fingerprint: str,
+    ) -> Prepared:
+        r = await self._call(
+            address,
+            "TxPrepare",
+            txpb.TxPrepareRequest(
+                transaction_id=transaction_id,
+                request=tw.request(actions, token),
+                fingerprint=fingerprint,
+            ),
+        )
+        if r.cancellation_reasons:
+            return Prepared(reasons=tw.reasons(r.cancellation_reasons))
+        return Prepared(
+            replay=r.replay,
+            records=[
+                (
+                    x.topic,
+                    x.partition,
+                    x.key,
+                    None if x.tombstone else x.value,
+                    [(h.key, h.value) for h in x.headers],
+                )
+                for x in r.records
+            ],
+        )
+
+    async def tx_decide(self, address: str, decision: str, transaction_id: str) -> bool:
+        """TxConfirm (the answer: still held), TxCommit or TxAbort."""
+        r = await self._call(
+            address, decision, txpb.TxDecideRequest(transaction_id=transaction_id), timeout=5
+        )
+        return bool(r.held)
 
     async def batch_get(
         self, address: str, request_items: dict[str, rd.KeysAndAttributes]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from eventplane._gen.v1 import table_transactions_pb2 as txpb
 from eventplane._gen.v1 import tables_pb2
 from eventplane.config import Settings
 from eventplane.kafka import naming
@@ -27,9 +28,11 @@ from eventplane.security import replicas
 from eventplane.security.peers import FORWARDED, Peers, message_types
 
 if TYPE_CHECKING:
+    from eventplane.tables.coordinator import Prepared
     from eventplane.tables.items import BatchWrite
     from eventplane.tables.reads import KeysAndAttributes, Page, QueryInput, ScanInput
     from eventplane.tables.transact_get import Snapshot, TransactGet
+    from eventplane.tables.transactions import TransactAction
 
 _log = get_logger("eventplane.tables.routing")
 
@@ -55,7 +58,13 @@ OWNER_METHODS = message_types(
         "TransactWriteItems",
         "PartitionStats",
     ),
-)
+) | {
+    # A cross-replica TransactWriteItems' calls on its participants (coordinator.py).
+    "TxPrepare": (txpb.TxPrepareRequest, txpb.TxPrepareResponse),
+    "TxConfirm": (txpb.TxDecideRequest, txpb.TxDecideResponse),
+    "TxCommit": (txpb.TxDecideRequest, txpb.TxDecideResponse),
+    "TxAbort": (txpb.TxDecideRequest, txpb.TxDecideResponse),
+}
 
 
 class NotOwner(Exception):
@@ -93,6 +102,17 @@ class Remote(Protocol):
     ) -> dict[str, list[dict[str, Any]]]: ...
 
     async def transact_get(self, address: str, gets: list[TransactGet]) -> Snapshot: ...
+
+    async def tx_prepare(
+        self,
+        address: str,
+        transaction_id: str,
+        actions: list[TransactAction],
+        token: str,
+        fingerprint: str,
+    ) -> Prepared: ...
+
+    async def tx_decide(self, address: str, decision: str, transaction_id: str) -> bool: ...
 
     async def index_query(
         self, address: str, req: QueryInput, partitions: list[int]

@@ -13,12 +13,14 @@ from typing import Any, TypeAlias
 
 import grpc
 
+from eventplane._gen.v1 import table_transactions_pb2 as txpb
 from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
 from eventplane.tables import transact_get as tg
+from eventplane.tables import transact_wire as tw
 from eventplane.tables import transactions as tx
 from eventplane.tables.engine import TableEngine, TableStatus
 from eventplane.tables.expr import ConditionalCheckFailedException
@@ -427,33 +429,50 @@ class TablesService(tables_pb2_grpc.TablesServicer):
 
     @routed("TransactWriteItems")
     async def TransactWriteItems(self, request: pb.TransactWriteItemsRequest, context: Ctx) -> Any:
-        actions = [
-            tx.TransactAction(
-                kind=a.kind,
-                table_name=a.table_name,
-                item=parse_item(a.item, "Put.Item") if a.item else None,
-                key=parse_item(a.key, f"{a.kind}.Key") if a.key else None,
-                condition_expression=a.condition_expression,
-                update_expression=a.update_expression,
-                expression_attribute_names=dict(a.expression_attribute_names) or None,
-                expression_attribute_values=parse_values(a.expression_attribute_values) or None,
-                return_values_on_condition_check_failure=(
-                    a.return_values_on_condition_check_failure
-                ),
-            )
-            for a in request.transact_items
-        ]
+        actions = tw.actions(request)
         try:
             await self.engine.transact_write_items(actions, request.client_request_token)
         except tx.TransactionCanceledException as exc:
             return pb.TransactWriteItemsResponse(
                 cancelled_message=exc.message,
-                cancellation_reasons=[
-                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
-                    for r in exc.cancellation_reasons
-                ],
+                cancellation_reasons=tw.reasons_pb(exc.cancellation_reasons),
             )
         return pb.TransactWriteItemsResponse()
+
+    # --- a cross-replica transaction's calls on this replica (internal service only) -------
+    async def TxPrepare(self, request: txpb.TxPrepareRequest, context: Ctx) -> Any:
+        prepared = await self.engine.participant.prepare(
+            request.transaction_id,
+            tw.actions(request.request),
+            request.request.client_request_token,
+            request.fingerprint,
+        )
+        return txpb.TxPrepareResponse(
+            cancellation_reasons=tw.reasons_pb(prepared.reasons or ()),
+            replay=prepared.replay,
+            records=[
+                txpb.TxRecord(
+                    topic=topic,
+                    partition=partition,
+                    key=key,
+                    value=value or b"",
+                    tombstone=value is None,
+                    headers=[txpb.TxHeader(key=k, value=v or b"") for k, v in headers],
+                )
+                for topic, partition, key, value, headers in prepared.records
+            ],
+        )
+
+    async def TxConfirm(self, request: txpb.TxDecideRequest, context: Ctx) -> Any:
+        return txpb.TxDecideResponse(held=self.engine.participant.confirm(request.transaction_id))
+
+    async def TxCommit(self, request: txpb.TxDecideRequest, context: Ctx) -> Any:
+        self.engine.participant.commit(request.transaction_id)
+        return txpb.TxDecideResponse()
+
+    async def TxAbort(self, request: txpb.TxDecideRequest, context: Ctx) -> Any:
+        self.engine.participant.abort(request.transaction_id)
+        return txpb.TxDecideResponse()
 
     @routed("TransactGetItems")
     async def TransactGetItems(self, request: pb.TransactGetItemsRequest, context: Ctx) -> Any:
@@ -471,10 +490,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         except tx.TransactionCanceledException as exc:
             return pb.TransactGetItemsResponse(
                 cancelled_message=exc.message,
-                cancellation_reasons=[
-                    pb.CancellationReason(code=r.code, message=r.message, item=dump(r.item))
-                    for r in exc.cancellation_reasons
-                ],
+                cancellation_reasons=tw.reasons_pb(exc.cancellation_reasons),
             )
         return pb.TransactGetItemsResponse(
             responses=[pb.ItemResponse(item=dump(i)) for i in snap.items],

@@ -5,9 +5,8 @@ evaluated against the committed items and, only if all hold, every change goes
 into the same Kafka transaction as one group (changelog images and stream
 records of all items together). Kafka's transaction makes that atomic under a
 SIGKILL at any point: read_committed readers (restores, streams) see all of it
-or none of it. This holds for items whose partitions this replica owns; a
-transaction over partitions of several replicas needs the coordinator described
-in the README and is refused until it exists.
+or none of it. A transaction over the items of several replicas is coordinated
+by ``coordinator.py`` on top of the same evaluation.
 """
 
 from __future__ import annotations
@@ -17,7 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventplane.errors import ValidationException
-from eventplane.errors.tables import CancellationReason, TransactionCanceledException
+from eventplane.errors.tables import (
+    CancellationReason,
+    TransactionCanceledException,
+    TransactionConflictException,
+)
 from eventplane.tables import expressions as ex
 from eventplane.tables import item_collections as ic
 from eventplane.tables import items as it
@@ -120,35 +123,56 @@ def plan(
     return steps
 
 
+def evaluate(
+    steps: list[tuple[it.Located, it.Step]], staged: Staged
+) -> tuple[list[Change], list[CancellationReason]]:
+    """Every action against ``staged``: the changes, and one reason per action (all
+    "None" when the transaction may commit)."""
+    changes: list[Change] = []
+    reasons: list[CancellationReason] = []
+    for _, s in steps:
+        try:
+            mine, _ = s(staged)
+        except ConditionalCheckFailedException as exc:
+            reasons.append(CancellationReason("ConditionalCheckFailed", exc.message, exc.item))
+            continue
+        except TransactionConflictException as exc:
+            # Another replica's transaction holds the item (``coordinator.py``).
+            reasons.append(CancellationReason("TransactionConflict", exc.message))
+            continue
+        except ValidationException as exc:
+            # What only the stored item shows (an update past 400 KB, a path that is
+            # not in it, ADD to a string): DynamoDB cancels with this action's reason.
+            reasons.append(CancellationReason("ValidationError", exc.message))
+            continue
+        if staged.over_collection_limit(changes + mine):
+            reasons.append(CancellationReason("ItemCollectionSizeLimitExceeded", ic.MESSAGE))
+            continue
+        reasons.append(CancellationReason("None"))
+        changes.extend(mine)
+    return changes, reasons
+
+
+def cancelled(reasons: list[CancellationReason]) -> bool:
+    return any(r.code != "None" for r in reasons)
+
+
+def cancel(reasons: list[CancellationReason]) -> TransactionCanceledException:
+    return TransactionCanceledException(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons ["
+        + ", ".join(r.code for r in reasons)
+        + "]",
+        reasons,
+    )
+
+
 def transaction_step(steps: list[tuple[it.Located, it.Step]]) -> Any:
     """One writer step: every condition, then every change, or the cancellation reasons."""
 
     def step(staged: Staged) -> tuple[list[Change], None]:
-        changes: list[Change] = []
-        reasons: list[CancellationReason] = []
-        for _, s in steps:
-            try:
-                mine, _ = s(staged)
-            except ConditionalCheckFailedException as exc:
-                reasons.append(CancellationReason("ConditionalCheckFailed", exc.message, exc.item))
-                continue
-            except ValidationException as exc:
-                # What only the stored item shows (an update past 400 KB, a path that is
-                # not in it, ADD to a string): DynamoDB cancels with this action's reason.
-                reasons.append(CancellationReason("ValidationError", exc.message))
-                continue
-            if staged.over_collection_limit(changes + mine):
-                reasons.append(CancellationReason("ItemCollectionSizeLimitExceeded", ic.MESSAGE))
-                continue
-            reasons.append(CancellationReason("None"))
-            changes.extend(mine)
-        if any(r.code != "None" for r in reasons):
-            raise TransactionCanceledException(
-                "Transaction cancelled, please refer cancellation reasons for specific reasons ["
-                + ", ".join(r.code for r in reasons)
-                + "]",
-                reasons,
-            )
+        changes, reasons = evaluate(steps, staged)
+        if cancelled(reasons):
+            raise cancel(reasons)
         return changes, None
 
     return step

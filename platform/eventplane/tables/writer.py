@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -76,8 +76,11 @@ class Staged:
         read: Callable[[str, int, str], Item | None],
         collection: Callable[[ic.CollectionKey], int] | None = None,
         limit: int = ic.DEFAULT_LIMIT_BYTES,
+        guard: Callable[[str, int, str], None] | None = None,
     ) -> None:
         self._read = read
+        # Raises for an item another replica's transaction holds (``coordinator.py``).
+        self._guard = guard
         self._overlay: dict[tuple[str, int, str], Item | None] = {}
         self._collection = collection or (lambda _key: 0)
         self._limit = limit
@@ -85,6 +88,8 @@ class Staged:
 
     def get(self, table: str, partition: int, key: str) -> Item | None:
         k = (table, partition, key)
+        if self._guard is not None:
+            self._guard(table, partition, key)
         if k in self._overlay:
             return self._overlay[k]
         return self._read(table, partition, key)
@@ -106,10 +111,22 @@ class Staged:
 Prepare = Callable[[Staged], tuple[list[Change], T]]
 
 
+Record = tuple[str, int, str, bytes | None, Any]  # topic, partition, key, value, headers
+
+
 @dataclass
 class _Pending(Generic[T]):
     prepare: Prepare[T]
     future: asyncio.Future[T]
+    # A cross-replica transaction (``coordinator.py``): the records of the other
+    # replicas' items, and the check that runs once every record is written and before
+    # the commit. Such a write goes in a Kafka transaction of its own.
+    foreign: list[Record] | None = None
+    before_commit: Callable[[], Awaitable[None]] | None = None
+
+    @property
+    def solo(self) -> bool:
+        return self.before_commit is not None
 
 
 class Writer:
@@ -121,9 +138,11 @@ class Writer:
         clock: Callable[[], int],
         *,
         collection: Callable[[ic.CollectionKey], int] | None = None,
+        guard: Callable[[str, int, str], None] | None = None,
     ) -> None:
         self._settings = settings
         self._read = read
+        self._guard = guard
         self._collection = collection
         self._collection_limit = settings.tables_item_collection_limit_bytes
         self._apply = apply
@@ -148,10 +167,21 @@ class Writer:
         if self._producer is not None:
             await asyncio.to_thread(self._producer.flush, 5)
 
-    async def submit(self, prepare: Prepare[T]) -> T:
-        """Evaluate ``prepare`` in order with the other writes, commit its changes, answer."""
+    async def submit(
+        self,
+        prepare: Prepare[T],
+        *,
+        foreign: list[Record] | None = None,
+        before_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> T:
+        """Evaluate ``prepare`` in order with the other writes, commit its changes, answer.
+
+        With ``before_commit`` the write is a transaction of its own: ``foreign`` records
+        go into it too, and ``before_commit`` runs once every record is acknowledged; if
+        it raises, the transaction is aborted and the caller gets that error.
+        """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(prepare, future))
+        self._pending.append(_Pending(prepare, future, foreign, before_commit))
         self._wake.set()
         return await future
 
@@ -182,17 +212,18 @@ class Writer:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            group, self._pending = self._pending, []
-            try:
-                await self._write_group(group)
-            except Exception:  # never let one group stop the writer
-                _log.exception("table write group failed")
-                for p in group:
-                    if not p.future.done():
-                        p.future.set_exception(ServiceUnavailable("the write failed; retry"))
+            pending, self._pending = self._pending, []
+            for group in _groups(pending):
+                try:
+                    await self._write_group(group)
+                except Exception:  # never let one group stop the writer
+                    _log.exception("table write group failed")
+                    for p in group:
+                        if not p.future.done():
+                            p.future.set_exception(ServiceUnavailable("the write failed; retry"))
 
     async def _write_group(self, group: list[_Pending[Any]]) -> None:
-        staged = Staged(self._read, self._collection, self._collection_limit)
+        staged = Staged(self._read, self._collection, self._collection_limit, self._guard)
         done: list[tuple[_Pending[Any], Any]] = []
         changes: list[Change] = []
         for p in group:
@@ -211,11 +242,13 @@ class Writer:
             staged.stage(mine)
             changes.extend(mine)
             done.append((p, result))
-        if changes:
-            records = self._records(changes)
+        solo = group[0] if len(group) == 1 and group[0].solo else None
+        foreign = (solo.foreign or []) if solo is not None and done else []
+        if changes or foreign:
+            records = self._records(changes) + foreign
             try:
-                await asyncio.to_thread(self._transact, records)
-            except ServiceUnavailable as exc:
+                await self._commit(records, solo.before_commit if solo is not None else None)
+            except EventplaneError as exc:
                 for p, _ in done:
                     if not p.future.done():
                         p.future.set_exception(exc)
@@ -225,9 +258,14 @@ class Writer:
             if not p.future.done():
                 p.future.set_result(result)
 
-    def _records(self, changes: list[Change]) -> list[tuple[str, int, str, bytes | None, Any]]:
+    def records(self, changes: list[Change]) -> list[Record]:
+        """The changelog images and stream records of ``changes``, as the writer writes
+        them (a participant of a cross-replica transaction hands them to its coordinator)."""
+        return self._records(changes)
+
+    def _records(self, changes: list[Change]) -> list[Record]:
         now = self._clock()
-        out: list[tuple[str, int, str, bytes | None, Any]] = []
+        out: list[Record] = []
         for c in changes:
             topic = naming.table_topic(c.table.name)
             if c.new is None:
@@ -246,11 +284,37 @@ class Writer:
                 )
         return out
 
-    def _transact(self, records: list[tuple[str, int, str, bytes | None, Any]]) -> None:
+    async def _commit(
+        self, records: list[Record], before_commit: Callable[[], Awaitable[None]] | None
+    ) -> None:
+        if before_commit is None:
+            await asyncio.to_thread(self._transact, records)
+            return
+        await asyncio.to_thread(self._transact, records, False)
+        try:
+            await before_commit()
+        except BaseException:
+            await asyncio.to_thread(self._abort)
+            raise
+        await asyncio.to_thread(self._transact, [], True, False)
+
+    def _abort(self) -> None:
         producer = self._producer
         assert producer is not None
         try:
-            producer.begin_transaction()
+            producer.abort_transaction(30)
+        except KafkaException as exc:
+            _log.warning("table transaction abort failed", error=exc.args[0].str())
+            self._producer = self._new_producer()  # fencing aborts what was left open
+
+    def _transact(self, records: list[Record], commit: bool = True, begin: bool = True) -> None:
+        """Write ``records`` in a transaction and commit it; without ``commit``, stop
+        once every record is acknowledged (the transaction stays open)."""
+        producer = self._producer
+        assert producer is not None
+        try:
+            if begin:
+                producer.begin_transaction()
             for topic, partition, key, value, headers in records:
                 while True:
                     try:
@@ -260,6 +324,11 @@ class Writer:
                         break
                     except BufferError:
                         producer.poll(0.01)
+            if not commit:
+                if producer.flush(30) > 0:
+                    self._abort()
+                    raise ServiceUnavailable("could not write to Kafka in time; retry")
+                return
             producer.commit_transaction(30)
         except KafkaException as exc:
             error = exc.args[0]
@@ -272,3 +341,14 @@ class Writer:
             except KafkaException:
                 self._producer = self._new_producer()  # fenced or broken: start over
             raise ServiceUnavailable(f"could not write to Kafka: {error.str()}") from None
+
+
+def _groups(pending: list[_Pending[Any]]) -> list[list[_Pending[Any]]]:
+    """Consecutive writes grouped into one transaction each; a solo write alone."""
+    groups: list[list[_Pending[Any]]] = []
+    for p in pending:
+        if p.solo or not groups or groups[-1][0].solo:
+            groups.append([p])
+        else:
+            groups[-1].append(p)
+    return groups

@@ -10,10 +10,12 @@ stream none twice, and each item's changes in order.
 from __future__ import annotations
 
 import threading
+import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Client
 from eventplane.config import load_settings
@@ -224,7 +226,10 @@ def _both(client: Client, table: str, keys: list[str], k: int) -> None:
         try:
             retrying(send)
             return
-        except TransactionCanceledException:
+        except TransactionCanceledException as exc:
+            if any(r.code == "TransactionConflict" for r in exc.cancellation_reasons):
+                # Another replica's part was locked or moved: nothing was written.
+                continue
             got = [
                 retrying(lambda pk=pk: client.tables.get_item(table, {"pk": {"S": pk}}))
                 for pk in keys
@@ -300,3 +305,89 @@ def test_sigkill_mid_transaction_applies_all_of_it_or_nothing(eventplane_kafka: 
             assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(420)
+def test_sigkill_of_the_coordinator_or_a_participant_applies_all_or_nothing(
+    eventplane_kafka: str,
+) -> None:
+    """Transactions over items of two replicas, sent to A (the coordinator; B prepares its
+    part), while A is SIGKILLed and restarted, then B: the items always agree, every
+    acknowledged transaction is there, and the stream holds each change once, in order."""
+    cluster = unique_cluster()
+    a = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
+    b = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster).start()
+    name = f"txr-{uuid.uuid4().hex[:10]}"
+    keys = [f"item-{i}" for i in range(8)]  # over the table's 4 partitions
+    try:
+        with a.client(timeout=15) as client:
+            desc = client.tables.create_table(
+                name,
+                key_schema=[("pk", "HASH")],
+                attribute_definitions=[("pk", "S")],
+                stream_view_type="NEW_IMAGE",
+                partitions=4,
+            )
+
+            def owns(p: EventplaneProcess) -> bool:
+                return f'"table": "{name}"' in p.log_path.read_text()
+
+            eventually(lambda: owns(a) and owns(b), timeout=60)
+            acked = 0
+            stop = threading.Event()
+            errors: list[BaseException] = []
+
+            def writer() -> None:
+                nonlocal acked
+                try:
+                    k = 1
+                    while not stop.is_set():
+                        _both(client, name, keys, k)
+                        acked = k
+                        k += 1
+                except BaseException as exc:  # surfaced by the main thread
+                    errors.append(exc)
+
+            def progressed(base: int, by: int) -> bool:
+                assert not errors, errors
+                return acked >= base + by
+
+            def coordinated() -> float:
+                text = urllib.request.urlopen(a.metrics_url, timeout=10).read().decode()
+                return sum(
+                    s.value
+                    for f in text_string_to_metric_families(text)
+                    for s in f.samples
+                    if s.name == "eventplane_table_cross_replica_transactions_total"
+                    and s.labels == {"outcome": "committed"}
+                )
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            try:
+                eventually(lambda: progressed(0, 5), timeout=60)
+                assert coordinated() >= 5  # A coordinated them: B owns part of the items
+                for victim in (a, b):
+                    victim.kill()  # mid-transaction: the writer sends one after another
+                    before = acked
+                    victim.restart()
+                    eventually(lambda b=before: progressed(b, 3), timeout=150)
+            finally:
+                stop.set()
+                thread.join(120)
+            assert not errors, errors
+            items = [
+                retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))
+                for pk in keys
+            ]
+            values = {int(i["n"]["N"]) for i in items}
+            assert values == {acked}, values
+            changes: dict[str, list[int]] = {pk: [] for pk in keys}
+            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
+                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
+                    int(r["dynamodb"]["NewImage"]["n"]["N"])
+                )
+            assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
+    finally:
+        a.stop()
+        b.stop()

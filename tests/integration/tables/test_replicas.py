@@ -268,22 +268,136 @@ def test_a_transaction_on_one_partition_runs_through_either_replica(
     assert item is not None and item["n"]["N"] == "1"
 
 
+@pytest.fixture(scope="module")
+def tx_table(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], clients: tuple[Client, Client]
+) -> Iterator[str]:
+    """A table of its own for the cross-replica transactions (the gauges and stream of
+    ``table`` are counted exactly), with item (h, 0) for every hash."""
+    ca, cb = clients
+    name = f"rtx-{uuid.uuid4().hex[:10]}"
+    ca.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH"), ("sk", "RANGE")],
+        attribute_definitions=[("pk", "S"), ("sk", "N")],
+        stream_view_type="NEW_AND_OLD_IMAGES",
+        partitions=PARTITIONS,
+    )
+    eventually(lambda: all(_owns_some(r, name) for r in replicas), timeout=60)
+    for h in HASHES:
+        cb.tables.put_item(name, {**_key(h, 0), "v": {"S": "seed"}})
+    yield name
+    ca.tables.delete_table(name)
+
+
+def _put(name: str, h: str, s: int, v: str) -> dict[str, Any]:
+    return {"Put": {"TableName": name, "Item": {**_key(h, s), "v": {"S": v}}}}
+
+
+def _values(client: Client, name: str, s: int) -> list[str | None]:
+    got = client.tables.batch_get_item({name: {"Keys": [_key(h, s) for h in HASHES]}})
+    by_hash = {i["pk"]["S"]: i.get("v", {}).get("S") for i in got.get(name, [])}
+    return [by_hash.get(h) for h in HASHES]
+
+
 @pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
-def test_a_transaction_over_both_replicas_partitions_applies_nothing(
-    clients: tuple[Client, Client], table: tuple[str, str], via: int
+def test_a_transaction_over_both_replicas_partitions_commits_whole(
+    replicas: tuple[EventplaneProcess, EventplaneProcess],
+    clients: tuple[Client, Client],
+    tx_table: str,
+    via: int,
 ) -> None:
-    """Items on every partition (so on both replicas): refused until the coordinator
-    exists, and never half applied."""
-    name, _ = table
-    client = clients[via]
-    with pytest.raises(EventplaneError) as err:
-        client.tables.transact_write_items(
-            [{"Put": {"TableName": name, "Item": {**_key(h, 9), "v": {"S": "tx"}}}} for h in HASHES]
-        )
-    assert err.value.code == "ValidationException"
+    """Items on every partition, so on both replicas: the receiving replica coordinates,
+    the other prepares its items; every item is written, and read back through either."""
+    name = tx_table
+    sort = 10 + via
+    committed_before = _cross_replica(replicas[via], "committed")
+    clients[via].tables.transact_write_items(
+        [_put(name, h, sort, f"tx-{via}") for h in HASHES]
+        + [
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": _key(HASHES[0], 0),
+                    "UpdateExpression": "SET moved = :v",
+                    "ExpressionAttributeValues": {":v": {"S": f"by-{via}"}},
+                }
+            }
+        ]
+    )
+    for other in clients:  # the participant applied its part before the answer came
+        assert _values(other, name, sort) == [f"tx-{via}"] * len(HASHES)
+        moved = other.tables.get_item(name, _key(HASHES[0], 0))
+        assert moved is not None and moved["moved"]["S"] == f"by-{via}"
+    assert _cross_replica(replicas[via], "committed") == committed_before + 1
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_a_failed_condition_on_the_other_replica_cancels_the_whole_transaction(
+    clients: tuple[Client, Client], tx_table: str, via: int
+) -> None:
+    """One ConditionCheck fails on each replica's side in turn: nothing is written, and the
+    reasons come back in request order, whichever replica evaluated them."""
+    name = tx_table
+    sort = 20 + via
+    for failing in range(len(HASHES)):
+        actions = [_put(name, h, sort, "never") for h in HASHES]
+        actions[failing] = {
+            "ConditionCheck": {
+                "TableName": name,
+                "Key": _key(HASHES[failing], 0),
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        with pytest.raises(TransactionCanceledException) as err:
+            clients[via].tables.transact_write_items(actions)
+        reasons = err.value.cancellation_reasons
+        assert [r.code for r in reasons] == [
+            "ConditionalCheckFailed" if i == failing else "None" for i in range(len(HASHES))
+        ]
+        old = reasons[failing].item
+        assert old is not None and old["pk"]["S"] == HASHES[failing]
     for other in clients:
-        got = other.tables.batch_get_item({name: {"Keys": [_key(h, 9) for h in HASHES]}})
-        assert got.get(name, []) == []
+        assert _values(other, name, sort) == [None] * len(HASHES)
+
+
+@pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])
+def test_a_cross_replica_transaction_with_a_token_is_applied_once(
+    clients: tuple[Client, Client], tx_table: str, via: int
+) -> None:
+    name = tx_table
+    sort = 30 + via
+    token = f"tok-{uuid.uuid4().hex[:12]}"
+    actions = [
+        {
+            "Update": {
+                "TableName": name,
+                "Key": _key(h, sort),
+                "UpdateExpression": "SET n = if_not_exists(n, :zero) + :one",
+                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+            }
+        }
+        for h in HASHES
+    ]
+    for _ in range(2):
+        clients[via].tables.transact_write_items(actions, client_request_token=token)
+    got = clients[1 - via].tables.batch_get_item({name: {"Keys": [_key(h, sort) for h in HASHES]}})
+    assert sorted(i["n"]["N"] for i in got[name]) == ["1"] * len(HASHES)
+    with pytest.raises(EventplaneError) as err:
+        clients[via].tables.transact_write_items(actions[:-1], client_request_token=token)
+    assert err.value.code == "IdempotentParameterMismatchException"
+
+
+def _cross_replica(server: EventplaneProcess, outcome: str) -> float:
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "eventplane_table_cross_replica_transactions_total"
+        and sample.labels == {"outcome": outcome}
+    )
 
 
 @pytest.mark.parametrize("via", [0, 1], ids=["A", "B"])

@@ -10,7 +10,6 @@ import pytest
 from eventplane.client import Client
 from eventplane.errors import ValidationException
 from eventplane.tables.transactions import TransactionCanceledException
-from eventplane.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -60,18 +59,7 @@ def test_transaction_applies_all_or_nothing(client: Client, make_table: Callable
             ]
         )
 
-    # The one replica adopts the new tables' partitions shortly after they are created;
-    # until it owns all of them a cross-partition transaction is refused (no coordinator
-    # yet), so the first transfer waits for that, nothing else.
-    def first_transfer() -> bool:
-        try:
-            transfer("r1", "30")
-        except ValidationException as err:
-            assert "different replicas own" in err.message
-            raise AssertionError("partitions not adopted yet") from err
-        return True
-
-    eventually(first_transfer, timeout=30)
+    transfer("r1", "30")
     with pytest.raises(TransactionCanceledException) as retried:
         transfer("r1", "30")  # the same request again: applied once
     assert [r.code for r in retried.value.cancellation_reasons] == [

@@ -1,0 +1,215 @@
+"""A participant of cross-replica transactions (``tables/coordinator.py``) over a stand-in
+engine: what its locks refuse, what commit and abort leave behind, and when reads wait.
+The whole protocol runs on real replicas in tests/integration/tables (test_replicas,
+test_durability)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from eventplane.errors.tables import TransactionConflictException
+from eventplane.tables import items as it
+from eventplane.tables import transactions as tx
+from eventplane.tables.coordinator import Participant
+from eventplane.tables.expr import item_size
+from eventplane.tables.model import (
+    AttributeDefinition,
+    CreateTableInput,
+    KeySchemaElement,
+    StreamSpecification,
+    TableDef,
+    new_table,
+)
+from eventplane.tables.store import PartitionStore
+from eventplane.tables.writer import Change, Staged, _groups, _Pending
+
+Item = dict[str, Any]
+
+
+def _table() -> TableDef:
+    return new_table(
+        CreateTableInput(
+            "things",
+            [KeySchemaElement("pk", "HASH")],
+            [AttributeDefinition("pk", "S")],
+            StreamSpecification(True, "NEW_IMAGE"),
+            4,
+        ),
+        1_700_000_000_000,
+    )
+
+
+class _Writer:
+    """Runs each step at once against the stores, as the real writer does after a commit."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+
+    async def submit(self, step: Any, **_: Any) -> Any:
+        staged = Staged(self.engine.read, guard=self.engine.participant.guard)
+        changes, result = step(staged)
+        self.engine.apply(changes)
+        return result
+
+    def records(self, changes: list[Change]) -> list[Any]:
+        return [(c.table.name, c.partition, c.key, b"image", []) for c in changes]
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.table = _table()
+        self.stores = {
+            (self.table.name, p): PartitionStore(self.table.name, p, "pk") for p in range(4)
+        }
+        self.participant = Participant(self)  # type: ignore[arg-type]
+        self.writer = _Writer(self)
+        self.applied: list[Change] = []
+
+    def get(self, name: str) -> TableDef:
+        return self.table
+
+    async def store(self, table: TableDef, partition: int) -> PartitionStore:
+        await self.participant.settled(table.name, partition)
+        return self.stores[(table.name, partition)]
+
+    def read(self, table: str, partition: int, key: str) -> Item | None:
+        return self.stores[(table, partition)].get(key)
+
+    def apply(self, changes: list[Change]) -> None:
+        for c in changes:
+            store = self.stores.get((c.table.name, c.partition))
+            if store is not None and c.new is not None:
+                store.put(c.key, c.new, item_size)
+            self.applied.append(c)
+
+    def token_anywhere(self, key: str) -> None:
+        return None
+
+    def clock(self) -> int:
+        return 1_700_000_000_000
+
+
+def _put(pk: str, v: str, condition: str = "") -> tx.TransactAction:
+    return tx.TransactAction(
+        "Put",
+        "things",
+        item={"pk": {"S": pk}, "v": {"S": v}},
+        condition_expression=condition,
+    )
+
+
+def _write(engine: _Engine, pk: str, v: str) -> Any:
+    _, step = it.put_step(engine.table, it.PutItemInput("things", {"pk": {"S": pk}, "v": {"S": v}}))
+    return engine.writer.submit(step)
+
+
+def _value(engine: _Engine, pk: str) -> str | None:
+    where = it.locate(engine.table, {"pk": {"S": pk}})
+    item = engine.stores[("things", where.partition)].get(where.key)
+    return None if item is None else item["v"]["S"]
+
+
+def test_prepared_items_refuse_other_writers_until_the_commit_applies_them() -> None:
+    asyncio.run(_prepared_items_refuse_other_writers_until_the_commit_applies_them())
+
+
+async def _prepared_items_refuse_other_writers_until_the_commit_applies_them() -> None:
+    engine = _Engine()
+    prepared = await engine.participant.prepare("t1", [_put("a", "tx"), _put("b", "tx")], "", "")
+    assert prepared.reasons is None and not prepared.replay
+    assert len(prepared.records) == 2  # the images the coordinator writes
+    assert engine.participant.locked == 2
+    assert _value(engine, "a") is None  # nothing is applied before the commit
+    with pytest.raises(TransactionConflictException):
+        await _write(engine, "a", "other")
+    await _write(engine, "c", "free")  # items outside the transaction are not held
+    # Another transaction over a held item is cancelled with TransactionConflict for it.
+    other = await engine.participant.prepare("t2", [_put("c", "t2"), _put("b", "t2")], "", "")
+    assert [r.code for r in other.reasons or ()] == ["None", "TransactionConflict"]
+    assert engine.participant.confirm("t1")
+    engine.participant.commit("t1")
+    assert (_value(engine, "a"), _value(engine, "b"), _value(engine, "c")) == ("tx", "tx", "free")
+    assert engine.participant.locked == 0
+    await _write(engine, "a", "after")
+    assert _value(engine, "a") == "after"
+
+
+def test_an_abort_releases_the_items_and_applies_nothing() -> None:
+    asyncio.run(_an_abort_releases_the_items_and_applies_nothing())
+
+
+async def _an_abort_releases_the_items_and_applies_nothing() -> None:
+    engine = _Engine()
+    await engine.participant.prepare("t1", [_put("a", "tx")], "", "")
+    engine.participant.abort("t1")
+    engine.participant.commit("t1")  # a late commit of a decided transaction: ignored
+    assert _value(engine, "a") is None and engine.participant.locked == 0
+    assert not engine.participant.confirm("t1")
+
+
+def test_a_failing_condition_locks_nothing_and_gives_every_reason_in_order() -> None:
+    asyncio.run(_a_failing_condition_locks_nothing_and_gives_every_reason_in_order())
+
+
+async def _a_failing_condition_locks_nothing_and_gives_every_reason_in_order() -> None:
+    engine = _Engine()
+    await _write(engine, "a", "old")
+    prepared = await engine.participant.prepare(
+        "t1", [_put("b", "tx"), _put("a", "tx", "attribute_not_exists(pk)")], "", ""
+    )
+    assert [r.code for r in prepared.reasons or ()] == ["None", "ConditionalCheckFailed"]
+    assert prepared.records == [] and engine.participant.locked == 0
+
+
+def test_a_partition_that_moved_is_not_confirmed_and_its_locks_go() -> None:
+    asyncio.run(_a_partition_that_moved_is_not_confirmed_and_its_locks_go())
+
+
+async def _a_partition_that_moved_is_not_confirmed_and_its_locks_go() -> None:
+    engine = _Engine()
+    await engine.participant.prepare("t1", [_put("a", "tx")], "", "")
+    where = it.locate(engine.table, {"pk": {"S": "a"}})
+    engine.participant.relinquished([("things", where.partition)])
+    assert not engine.participant.confirm("t1")
+    assert engine.participant.locked == 0
+
+
+def test_reads_wait_while_a_confirmed_transaction_commits() -> None:
+    asyncio.run(_reads_wait_while_a_confirmed_transaction_commits())
+
+
+async def _reads_wait_while_a_confirmed_transaction_commits() -> None:
+    engine = _Engine()
+    await engine.participant.prepare("t1", [_put("a", "tx")], "", "")
+    where = it.locate(engine.table, {"pk": {"S": "a"}})
+    # Prepared but not confirmed: the commit cannot have happened, reads go on.
+    assert not await engine.participant.settled("things", where.partition)
+    assert engine.participant.confirm("t1")
+    read = asyncio.create_task(engine.store(engine.table, where.partition))
+    await asyncio.sleep(0.01)
+    assert not read.done()
+    engine.participant.commit("t1")
+    store = await asyncio.wait_for(read, 1)
+    assert store.get(where.key) is not None  # the read sees the committed item
+
+
+def test_a_transaction_with_a_commit_check_is_written_alone() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+
+        def pending(solo: bool) -> _Pending[Any]:
+            async def check() -> None:
+                return None
+
+            return _Pending(
+                lambda s: ([], None), loop.create_future(), None, check if solo else None
+            )
+
+        plain, solo = pending(False), pending(True)
+        shapes = [[p.solo for p in g] for g in _groups([plain, plain, solo, plain, solo, solo])]
+        assert shapes == [[False, False], [True], [False], [True], [True]]
+    finally:
+        loop.close()

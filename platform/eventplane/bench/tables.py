@@ -9,6 +9,8 @@
 - ``tables_get_item``: beside the gRPC echo.
 - ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` and
   ``tables_restore_seconds``: see ``_tables_more.py``.
+- ``tables_transact_write_cross_replica_p50/p99``: a two-Put transaction over two
+  replicas' items beside one over a single replica's (``_tables_tx.py``).
 
 The table is served by an ``eventplane server --roles tables`` child process on the
 configured Kafka; it is deleted afterwards.
@@ -25,6 +27,7 @@ from typing import Any
 from confluent_kafka import Producer
 
 from eventplane.bench import _tables_more as more
+from eventplane.bench import _tables_tx as tx_bench
 from eventplane.bench import grpc_echo
 from eventplane.bench._stats import figure, percentile
 from eventplane.bench.queues import server_env
@@ -130,6 +133,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
             ep.tables.delete_table(name)
     finally:
         server.stop()
+    yield from tx_bench.run(settings, max(50, int(300 * scale)))
     yield more.restore(settings, more.restore_items(scale))
     yield from _write_to_function(settings, max(50, int(500 * scale)))
 

@@ -89,3 +89,20 @@ def test_after_a_catch_up_timed_out_misses_answer_from_the_view_for_a_while(
     clock.now += 1.0
     assert not reg.catch_up(timeout=0.01)
     assert ends.queries == 1
+
+
+def test_authorizing_an_invoke_reads_the_functions_policy_without_a_query(clock: Clock) -> None:
+    """A function's resource policy is looked up on every authorized call, and most
+    functions have none: that miss must not ask Kafka for the registry's end each time
+    (it did, on the event loop: half of what security added to a sync invoke)."""
+    from eventplane.functions.permissions import FunctionPermissions
+
+    ends = Ends(end=5)
+    reg = registry(ends)
+    reg._applied = 4
+    permissions = FunctionPermissions(reg, lambda name, qualifier: None)  # type: ignore[arg-type,return-value]
+    for _ in range(3):
+        assert permissions.text_of("arn:aws:lambda:local:000000000000:function:f") is None
+    assert ends.queries == 0
+    assert reg.get("function-policy", "f") is None  # an ordinary miss still catches up
+    assert ends.queries == 1

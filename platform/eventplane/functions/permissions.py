@@ -106,9 +106,15 @@ class FunctionPermissions:
                 await asyncio.to_thread(self.registry.delete, POLICY, r.name)
 
     def text_of(self, arn: str) -> str | None:
-        """The policy text of the function ARN ``arn`` names (authorization's lookup)."""
+        """The policy text of the function ARN ``arn`` names (authorization's lookup).
+
+        Read on every authorized call, where most functions have no policy: from the
+        registry's view as it is, without asking Kafka for its end on each miss (a
+        permission added through another replica takes effect here milliseconds later,
+        as AWS's policy changes take a moment to apply everywhere)."""
         found = arns.parse_as(arn, arns.Kind.FUNCTION)
         if found is None:
             return None
-        policy = self.policy(found.name, found.qualifier)
+        r = self.registry.peek(POLICY, policy_key(found.name, _qualifier(found.qualifier)))
+        policy = FunctionPolicy.from_resource(r) if r is not None else None
         return policy.text() if policy is not None and policy.statements else None

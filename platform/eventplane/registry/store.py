@@ -210,6 +210,17 @@ class Registry:
         with self._cond:
             return self._resources.get(key)
 
+    def peek(self, kind: str, name: str) -> Resource | None:
+        """The definition as this replica's view holds it, without catching up on a miss.
+
+        For lookups on every call where absence is the usual answer (a function's
+        resource policy, read to authorize each invoke): ``get`` would ask Kafka for the
+        registry topic's end on each of them. The view follows the topic continuously, so
+        it lags a write made through another replica by milliseconds.
+        """
+        with self._cond:
+            return self._resources.get(_key(kind, name))
+
     def catch_up(self, timeout: float = 5.0) -> bool:
         """Wait until the view includes every record written before this call.
 

@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from eventplane.bench import _adoption as adoption
 from eventplane.bench import _stages, grpc_echo, kafka_baseline
 from eventplane.bench._cpu import CpuSpan, cpu_extras, server_cpu
 from eventplane.bench._stats import figure, percentile
@@ -419,6 +420,7 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 def run(settings: Settings, scale: float) -> Iterator[Result]:
     counts = Counts.scaled(scale)
+    yield adoption.journal_reads(settings)
     raw = kafka_raw_cycle(settings, counts.batched)
     yield raw
     echo = list(grpc_echo_figures(counts))

@@ -40,6 +40,7 @@ from eventplane.bus.schemas import validate_name as validate_schema_name
 from eventplane.errors import ResourceAlreadyExists, ValidationException
 from eventplane.kafka import naming
 from eventplane.kafka.clients import (
+    SEQUENTIAL_READER,
     TopicSpec,
     client_config,
     consumer_config,
@@ -156,7 +157,12 @@ class History:
             consumer_config(
                 self.ctx.settings,
                 f"{naming.PREFIX}.bus.stats",
-                **{"enable.auto.commit": False, "isolation.level": "read_committed"},
+                # Each partition in turn: SEQUENTIAL_READER.
+                **{
+                    "enable.auto.commit": False,
+                    "isolation.level": "read_committed",
+                    **SEQUENTIAL_READER,
+                },
             )
         )
         count = size = 0

@@ -35,7 +35,14 @@ from confluent_kafka import (
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics, take
+from eventplane.kafka.clients import (
+    SEQUENTIAL_READER,
+    Producer,
+    TopicSpec,
+    consumer_config,
+    ensure_topics,
+    take,
+)
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.functions.stream_checkpoints")
@@ -149,9 +156,11 @@ class Checkpoints:
                 },
             )
         )
-        reader = Consumer(
+        reader = Consumer(  # one assigned partition after another: SEQUENTIAL_READER
             consumer_config(
-                self._settings, f"{naming.PREFIX}.checkpoint-restore.{uuid.uuid4().hex}"
+                self._settings,
+                f"{naming.PREFIX}.checkpoint-restore.{uuid.uuid4().hex}",
+                **SEQUENTIAL_READER,
             )
         )
         to_pause: list[TopicPartition] = []

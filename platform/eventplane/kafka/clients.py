@@ -77,6 +77,15 @@ def consumer_config(settings: Settings, group_id: str, **extra: Any) -> dict[str
     )
 
 
+# Extra config for a consumer that assign()s one partition after another and reads each
+# to its end (restores, journal reads, stream reads). The fetch it leaves waiting at the
+# broker once it reaches an end holds the next partition's first fetch back for the rest
+# of fetch.wait.max.ms, since a consumer has one fetch in flight per broker: 97 ms per
+# partition at the default 100 (20 queue journals read one after another: 1.94 s against
+# 0.12 s at 5 ms). Unassigned between reads, such a consumer costs the broker nothing idle.
+SEQUENTIAL_READER: dict[str, Any] = {"fetch.wait.max.ms": 5}
+
+
 def take(consumer: Any, limit: int, timeout: float) -> list[Message]:
     """Up to ``limit`` messages: waits up to ``timeout`` for the first, then takes only those
     already fetched. ``Consumer.consume(n, timeout)`` returns early only once it has ``n``

@@ -36,7 +36,7 @@ from confluent_kafka import (
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
-from eventplane.kafka.clients import consumer_config, take
+from eventplane.kafka.clients import SEQUENTIAL_READER, consumer_config, take
 from eventplane.kafka.groups import owner_group_config
 from eventplane.kafka.membership import Membership
 from eventplane.kafka.retirement import Holdings
@@ -142,8 +142,13 @@ class OwnerConsumer:
 
     # --- the consumer thread ---------------------------------------------------------
     def _run(self) -> None:
+        # Reads one adopted partition's journal after another: see SEQUENTIAL_READER.
         reader = Consumer(
-            consumer_config(self._settings, f"{naming.PREFIX}.journal-reader.{uuid.uuid4().hex}")
+            consumer_config(
+                self._settings,
+                f"{naming.PREFIX}.journal-reader.{uuid.uuid4().hex}",
+                **SEQUENTIAL_READER,
+            )
         )
 
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
@@ -321,7 +326,7 @@ class OwnerConsumer:
         else:
             low, _ = consumer.get_watermark_offsets(tp, timeout=10)
             start = max(low, 0)
-        return start, _read_journal(reader, naming.queue_state_topic(queue), tp.partition, gone)
+        return start, read_journal(reader, naming.queue_state_topic(queue), tp.partition, gone)
 
     def _relinquish(
         self, consumer: Consumer, partitions: list[TopicPartition], *, commit: bool
@@ -351,7 +356,7 @@ class OwnerConsumer:
                     _log.warning("final commit failed", error=str(exc))
 
 
-def _read_journal(
+def read_journal(
     reader: Consumer,
     topic: str,
     partition: int,

@@ -27,7 +27,7 @@ from eventplane import arn as arns
 from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec, naming
-from eventplane.kafka.clients import consumer_config, take
+from eventplane.kafka.clients import SEQUENTIAL_READER, consumer_config, take
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.owner import message_headers
@@ -198,14 +198,10 @@ class StreamReaders:
                 consumer_config(
                     self._settings,
                     f"{naming.PREFIX}.stream-reader.{uuid.uuid4().hex}",
-                    # A read assigns the consumer to its shard and fetches; a fetch still
-                    # held at the broker from the previous read (which found nothing to
-                    # return) delays the new one for what is left of its wait, since a
-                    # consumer has one fetch in flight per broker: at the default 100 ms
-                    # that put 50-80 ms on one table write in three before its mapping
-                    # saw it. A pooled reader is unassigned between reads, so a short
-                    # wait costs the broker nothing while idle.
-                    **{"fetch.wait.max.ms": 5},
+                    # One read after another, each on its shard: see SEQUENTIAL_READER.
+                    # At the default wait, one table write in three waited 50-80 ms more
+                    # before its stream mapping saw it.
+                    **SEQUENTIAL_READER,
                 )
             )
             self._all.append(c)

@@ -137,14 +137,14 @@ class PartitionCache:
             assert row is not None
             return int(row[2])
         if row is not None:
-            self._discard(why)
-        try:
+            _log.info("table restore cache not trusted", file=str(self.path), reason=why)
+        try:  # emptied in place: a tail reader of an older topic still holding it is refused
             db = self._open()
             db.execute("BEGIN IMMEDIATE")
             db.execute("DELETE FROM records")
+            # synced 0: not trusted until a flush has brought it to the end of the log
             db.execute(
-                "INSERT OR REPLACE INTO meta VALUES (1, ?, ?, 0, ?)",
-                (FORMAT, marker.topic_id, now),
+                "INSERT OR REPLACE INTO meta VALUES (1, ?, ?, 0, 0)", (FORMAT, marker.topic_id)
             )
             db.execute("COMMIT")
         except sqlite3.Error as exc:

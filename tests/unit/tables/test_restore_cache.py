@@ -1,5 +1,6 @@
-"""The restore cache file: what it keeps, and every case in which it must not be trusted.
-Nothing running is needed (restore_cache.py is SQLite only)."""
+"""The restore cache file: what it keeps, and every case in which it must not be trusted;
+and the restore's fast paths (decoding records, loading an empty store). Nothing running
+is needed (restore_cache.py is SQLite only)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from eventplane.tables.expr import item_size
+from eventplane.tables.owner import decode_record, encode_item
 from eventplane.tables.restore_cache import CacheDir, PartitionCache, TopicMarker
+from eventplane.tables.store import PartitionStore
 
 TOPIC = "eventplane.tbl.users"
 MARKER = TopicMarker("topic-id-1", delete_retention_ms=86_400_000)
@@ -133,3 +137,38 @@ def test_forget_removes_only_that_topics_files(tmp_path: Path) -> None:
     folder.forget(TOPIC)
     left = sorted(p.name for p in tmp_path.glob("*.sqlite"))
     assert left == [f"{TOPIC}-archive-0.sqlite", f"{TOPIC}-archive-1.sqlite"]
+
+
+def test_a_record_decodes_to_the_item_written_binaries_and_nesting_included() -> None:
+    item = {
+        "pk": {"S": "ké"},
+        "n": {"N": "1.50"},
+        "b": {"B": b"\x00\xff"},
+        "bs": {"BS": [b"a", b"b"]},
+        "m": {"M": {"x": {"B": b"\x01"}, "l": {"L": [{"S": "s"}, {"B": b"\x02"}]}}},
+        "ss": {"SS": ["a"]},
+        "ok": {"BOOL": True},
+        "none": {"NULL": True},
+    }
+    value, headers = encode_item(item, 0)
+    assert decode_record(value, list(headers)) == item
+
+
+def test_loading_an_empty_store_matches_putting_item_by_item() -> None:
+    items = {
+        f'["S:h{i % 3}","N:{i}"]': {"h": {"S": f"h{i % 3}"}, "r": {"N": str(i)}} for i in range(9)
+    }
+    items["#token:abc"] = {"fingerprint": "f", "written_ms": 1}
+    loaded = PartitionStore("t", 0, "h")
+    loaded.load(items, item_size)
+    one_by_one = PartitionStore("t", 0, "h")
+    for key, item in items.items():
+        if not key.startswith("#token:"):
+            one_by_one.put(key, item, item_size)
+    assert len(loaded) == len(one_by_one) == 9
+    assert loaded.size_bytes == one_by_one.size_bytes
+    assert loaded.tokens == {"#token:abc": items["#token:abc"]}
+    assert sorted(loaded.with_hash("S:h1")) == sorted(one_by_one.with_hash("S:h1"))
+    assert [loaded.version(k).split(":")[1] for k in items if k[0] != "#"] == [
+        one_by_one.version(k).split(":")[1] for k in items if k[0] != "#"
+    ]

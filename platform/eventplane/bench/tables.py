@@ -8,7 +8,7 @@
   produce latency.
 - ``tables_get_item``: beside the gRPC echo.
 - ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` and
-  ``tables_restore_seconds``: see ``_tables_more.py``.
+  ``tables_restore_seconds`` (cold and warm, from the on-disk cache): see ``_tables_more.py``.
 
 The table is served by an ``eventplane server --roles tables`` child process on the
 configured Kafka; it is deleted afterwards.
@@ -130,7 +130,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
             ep.tables.delete_table(name)
     finally:
         server.stop()
-    yield more.restore(settings, more.restore_items(scale))
+    yield from more.restore(settings, more.restore_items(scale))
     yield from _write_to_function(settings, max(50, int(500 * scale)))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 import queue as stdlib_queue
@@ -428,16 +429,43 @@ def decode_item(value: bytes, headers: list[tuple[str, bytes | None]]) -> Item:
 
 def decode_record(value: bytes, headers: list[tuple[str, bytes | None]]) -> Item:
     """A changelog record: an item, or (another schema) a ClientRequestToken record as is."""
-    schema, rec = codec.decode(value, headers)
-    if schema != ITEM_SCHEMA:
-        return dict(rec)
+    if _item_fingerprint() in (v for k, v in headers if k == SCHEMA_HEADER):
+        text = _item_text(value)
+    else:
+        schema, rec = codec.decode(value, headers)
+        if schema != ITEM_SCHEMA:
+            return dict(rec)
+        text = rec["item"]
     # json.loads made every value's dict afresh: only binaries (base64 text) and the
     # values holding them need converting; the rest are kept as they are (a restore
     # decodes every record of the partition).
-    item: Item = json.loads(rec["item"])
+    item: Item = json.loads(text)
     for name, raw in item.items():
         for kind in raw:
             if kind in _CONVERTED:
                 item[name] = decode_json_value(raw)
             break
     return item
+
+
+@functools.cache
+def _item_fingerprint() -> bytes:
+    return codec.fingerprint_of(ITEM_SCHEMA)
+
+
+def _item_text(value: bytes) -> str:
+    """The ``item`` field of a TableItem record, read without the generic Avro reader (a
+    third of a restore's decoding): the first field, an Avro string, is its byte length
+    as a zig-zag varint, then its UTF-8 bytes."""
+    n = shift = pos = 0
+    while True:
+        b = value[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            break
+        shift += 7
+    length = (n >> 1) ^ -(n & 1)
+    if length < 0 or pos + length > len(value):
+        raise codec.CodecError("a TableItem record whose item field is cut short")
+    return value[pos : pos + length].decode()

@@ -152,6 +152,11 @@ def test_a_record_decodes_to_the_item_written_binaries_and_nesting_included() ->
     }
     value, headers = encode_item(item, 0)
     assert decode_record(value, list(headers)) == item
+    # the item field read without the Avro reader: long (multi-byte length) and non-ASCII
+    for text in ("", "é" * 5000, "x" * 63, "x" * 64, "x" * 100_000):
+        big = {"pk": {"S": "k"}, "t": {"S": text}}
+        value, headers = encode_item(big, 1_800_000_000_000)
+        assert decode_record(value, list(headers)) == big
 
 
 def test_loading_an_empty_store_matches_putting_item_by_item() -> None:

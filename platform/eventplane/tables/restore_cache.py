@@ -17,7 +17,8 @@ Anything doubtful throws the file away and the restore reads the whole partition
 
 Replaying a stretch of the log twice is harmless (each record sets its key to the same
 value again), and each flush writes its records and its offset in one SQLite
-transaction, so a crash between flushes only costs re-reading what followed.
+transaction, so a crash between flushes only costs re-reading what followed. Each
+restore takes the file over (``resume``): only its own flushes are accepted after that.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +69,7 @@ class PartitionCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
-        self._topic_id = ""
+        self._holder = ""  # set by resume: this cache's claim to be the file's writer
         self._pending: dict[bytes, tuple[bytes, bytes | None] | None] = {}
         self.flushed_at = time.monotonic()
 
@@ -85,7 +87,8 @@ class PartitionCache:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), "
                     "format INTEGER NOT NULL, topic_id TEXT NOT NULL, "
-                    "next_offset INTEGER NOT NULL, synced_ms INTEGER NOT NULL)"
+                    "next_offset INTEGER NOT NULL, synced_ms INTEGER NOT NULL, "
+                    "holder TEXT NOT NULL)"
                 )
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS records (key BLOB PRIMARY KEY, "
@@ -120,35 +123,49 @@ class PartitionCache:
     # --- restore ----------------------------------------------------------------------------
     def resume(self, marker: TopicMarker, low: int, high: int, now: int) -> int | None:
         """The offset the file is complete up to, if it can be trusted for this topic whose
-        partition now spans [low, high); else None, and the file starts over empty."""
-        self._topic_id = marker.topic_id
+        partition now spans [low, high); else None, and the file starts over empty.
+
+        Either way this cache becomes the file's one writer: a flush by any earlier holder
+        (a tail reader of the partition's previous owner in another worker process of
+        the pod, or of an older topic of the same name) is refused from now on, so it can
+        never put a later offset over records it does not have.
+        """
+        self._holder = uuid.uuid4().hex
         self._pending.clear()
-        try:
-            row = (
-                self._open()
-                .execute("SELECT format, topic_id, next_offset, synced_ms FROM meta WHERE id = 1")
-                .fetchone()
-            )
-        except sqlite3.Error as exc:
-            self._discard("unreadable", exc)
-            row = None
+        for attempt in (1, 2):
+            try:
+                db = self._open()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    offset = self._take_over(db, marker, low, high, now)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                return offset
+            except sqlite3.Error as exc:
+                self._discard("unreadable" if attempt == 1 else "cannot be written", exc)
+        self._holder = ""
+        return None
+
+    def _take_over(
+        self, db: sqlite3.Connection, marker: TopicMarker, low: int, high: int, now: int
+    ) -> int | None:
+        row = db.execute(
+            "SELECT format, topic_id, next_offset, synced_ms FROM meta WHERE id = 1"
+        ).fetchone()
         why = self._doubt(row, marker, low, high, now)
         if why is None:
-            assert row is not None
+            db.execute("UPDATE meta SET holder = ? WHERE id = 1", (self._holder,))
             return int(row[2])
         if row is not None:
             _log.info("table restore cache not trusted", file=str(self.path), reason=why)
-        try:  # emptied in place: a tail reader of an older topic still holding it is refused
-            db = self._open()
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM records")
-            # synced 0: not trusted until a flush has brought it to the end of the log
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES (1, ?, ?, 0, 0)", (FORMAT, marker.topic_id)
-            )
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._discard("cannot be written", exc)
+        db.execute("DELETE FROM records")
+        # synced 0: not trusted until a flush has brought it to the end of the log
+        db.execute(
+            "INSERT OR REPLACE INTO meta VALUES (1, ?, ?, 0, 0, ?)",
+            (FORMAT, marker.topic_id, self._holder),
+        )
         return None
 
     @staticmethod
@@ -194,15 +211,15 @@ class PartitionCache:
         transaction. Dropped (False) when the file is gone or belongs to another topic id."""
         staged, self._pending = self._pending, {}
         self.flushed_at = time.monotonic()
-        if not self._topic_id:
+        if not self._holder:
             return False
         try:
             db = self._open()
             db.execute("BEGIN IMMEDIATE")
             done = db.execute(
                 "UPDATE meta SET next_offset = ?, synced_ms = MAX(synced_ms, ?) "
-                "WHERE id = 1 AND topic_id = ? AND format = ?",
-                (next_offset, synced_ms, self._topic_id, FORMAT),
+                "WHERE id = 1 AND holder = ? AND format = ?",
+                (next_offset, synced_ms, self._holder, FORMAT),
             ).rowcount
             if done != 1:
                 db.execute("ROLLBACK")
@@ -219,7 +236,7 @@ class PartitionCache:
             return True
         except sqlite3.Error as exc:
             self._discard("cannot be written", exc)
-            self._topic_id = ""
+            self._holder = ""
             return False
 
 

@@ -127,6 +127,24 @@ def test_a_flush_for_a_re_created_topic_is_dropped(tmp_path: Path) -> None:
     assert rows(new) == {}
 
 
+def test_once_a_restore_takes_the_file_over_an_earlier_holder_cannot_flush(
+    tmp_path: Path,
+) -> None:
+    """The previous owner's tail reader (another worker process of the pod) must not put
+    its later offset over the new restore's records."""
+    before = written(tmp_path)
+    assert before.resume(MARKER, 0, 10, NOW) == 10
+    after = CacheDir(str(tmp_path)).open(TOPIC, 0)
+    assert after.resume(MARKER, 0, 10, NOW) == 10
+    before.stage(b"c", b"C", b"fp")
+    assert not before.flush(20, NOW)
+    after.stage(b"d", b"D", b"fp")
+    assert after.flush(11, NOW)
+    again = CacheDir(str(tmp_path)).open(TOPIC, 0)
+    assert again.resume(MARKER, 0, 11, NOW) == 11
+    assert set(rows(again)) == {b"a", b"b", b"d"}
+
+
 def test_forget_removes_only_that_topics_files(tmp_path: Path) -> None:
     folder = CacheDir(str(tmp_path))
     for topic in (TOPIC, TOPIC + "-archive"):

@@ -109,6 +109,11 @@ class Settings:
     # fails with ItemCollectionSizeLimitExceededException. DynamoDB's 10 GB by default;
     # tests lower it so a few items reach it.
     tables_item_collection_limit_bytes: int = 10 * 1024**3
+    # Folder of the table restore cache: a local copy of each owned changelog partition
+    # (SQLite, one file per partition), so a restart or a failover back reads only the
+    # changelog's tail. Never the source of truth; empty = no cache (every restore reads
+    # the whole partition).
+    tables_cache_dir: str = ""
     # Secret that signs receipt handles; replicas of one cluster must share it.
     receipt_secret: str = DEV_RECEIPT_SECRET
     # The region and account id in every ARN this installation formats (and queue URL

@@ -117,7 +117,13 @@ def test_without_secret_settings_the_configmap_is_the_config_file(
     rendered = render()
     pod = rendered.one("Deployment")["spec"]["template"]["spec"]
     assert "initContainers" not in pod
-    assert {v["name"] for v in pod["volumes"]} == {"config", "auth-tokens", "home", "tmp"}
+    assert {v["name"] for v in pod["volumes"]} == {
+        "config",
+        "auth-tokens",
+        "home",
+        "tmp",
+        "tables-cache",
+    }
     env = env_of(pod["containers"][0])
     assert env["EVENTPLANE_CONFIG"] == "/etc/eventplane/config/eventplane.yaml"
     path = tmp_path / "eventplane.yaml"

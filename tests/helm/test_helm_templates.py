@@ -260,6 +260,7 @@ def test_env_covers_every_setting_and_loads(render: RenderFn, tmp_path: Path) ->
     assert settings.advertise == "10.1.2.3:50051"
     assert settings.grpc_host == "0.0.0.0"
     assert settings.home == "/var/lib/eventplane"
+    assert settings.tables_cache_dir == "/var/cache/eventplane/tables"
     assert settings.kafka_client_config == {}
     # The defaults: plaintext gRPC, the generated token file, never insecure.
     assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file) == (
@@ -549,3 +550,20 @@ def test_dashboards_become_labelled_configmaps(render: RenderFn) -> None:
         assert cm["metadata"]["namespace"] == "monitoring"
         assert cm["metadata"]["annotations"] == {"grafana_folder": "eventplane"}
         assert json.loads(cm["data"][path.name]) == json.loads(path.read_text())
+
+
+def test_the_table_restore_cache_is_an_empty_dir_mounted_where_the_setting_points(
+    render: RenderFn,
+) -> None:
+    pod = render(sets=["config.tablesCacheSizeLimit=2Gi"]).one("Deployment")["spec"]["template"][
+        "spec"
+    ]
+    volume = next(v for v in pod["volumes"] if v["name"] == "tables-cache")
+    assert volume == {"name": "tables-cache", "emptyDir": {"sizeLimit": "2Gi"}}
+    container = pod["containers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["tables-cache"] == env_of(container)["EVENTPLANE_TABLES_CACHE_DIR"]
+
+    off = render(sets=["config.tablesCacheDir="]).one("Deployment")["spec"]["template"]["spec"]
+    assert "tables-cache" not in {v["name"] for v in off["volumes"]}
+    assert env_of(off["containers"][0])["EVENTPLANE_TABLES_CACHE_DIR"] == ""

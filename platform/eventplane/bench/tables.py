@@ -8,7 +8,7 @@
   produce latency.
 - ``tables_get_item``: beside the gRPC echo.
 - ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` and
-  ``tables_restore_seconds``: see ``_tables_more.py``.
+  ``tables_restore_seconds`` (cold and warm, from the on-disk cache): see ``_tables_more.py``.
 - ``tables_transact_write_cross_replica_p50/p99``: a two-Put transaction over two
   replicas' items beside one over a single replica's (``_tables_tx.py``).
 
@@ -134,7 +134,7 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     finally:
         server.stop()
     yield from tx_bench.run(settings, max(50, int(300 * scale)))
-    yield more.restore(settings, more.restore_items(scale))
+    yield from more.restore(settings, more.restore_items(scale))
     yield from _write_to_function(settings, max(50, int(500 * scale)))
 
 

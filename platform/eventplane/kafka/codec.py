@@ -64,6 +64,14 @@ def schema_names() -> list[str]:
     return sorted(name for name in _load()[0] if "." in name)
 
 
+def fingerprint_of(schema: str) -> bytes:
+    """The ``ep-schema`` header value of records written with ``schema``."""
+    try:
+        return _load()[0][schema].fingerprint.encode()
+    except KeyError:
+        raise CodecError(f"unknown schema {schema!r}") from None
+
+
 def encode(schema: str, record: Mapping[str, Any]) -> tuple[bytes, list[tuple[str, bytes]]]:
     """Avro-encode ``record`` with ``schema``; returns the bytes and the schema header."""
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -61,6 +61,31 @@ STREAM_RECORDS_READ = Counter(
     "eventplane_table_stream_records_read_total",
     "Stream records handed out by GetRecords.",
     ("table",),
+)
+
+# Restores of owned partitions (owner.py) and their on-disk cache (restore_cache.py).
+RESTORE_SECONDS = Histogram(
+    "eventplane_table_restore_seconds",
+    "Time to restore one table partition as its new owner (reading it, until its items "
+    "are handed to the store). cache: hit (the cache file, then the changelog's tail), "
+    "miss (the whole changelog; the file is written on the way), off (no cache folder).",
+    ("table", "cache"),
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+RESTORE_RECORDS = Counter(
+    "eventplane_table_restore_records_total",
+    "Records a restore took from the cache file (source=cache) or read from the "
+    "changelog in Kafka (source=changelog).",
+    ("table", "source"),
+)
+CACHE_RECORDS_WRITTEN = Counter(
+    "eventplane_table_cache_records_written_total",
+    "Changelog records the tail reader wrote to the restore cache while owning partitions.",
+    ("table",),
+)
+CACHE_CPU = Counter(
+    "eventplane_table_cache_cpu_seconds_total",
+    "CPU seconds (thread time) the tail reader spent keeping the restore cache current.",
 )
 
 

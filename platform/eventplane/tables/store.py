@@ -55,11 +55,40 @@ class PartitionStore:
         self._gsis: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Item]]]] = {}
 
     def load(self, items: dict[str, Item], size: Any) -> None:
+        """Add a restore's items. Into an empty store (the restore's case) this is put()
+        without what only a change of an existing item or a built GSI needs: it runs on
+        the event loop, once per item of the partition."""
+        if self._items or self._gsis or self._weigh is not None:
+            for key, item in items.items():
+                if key.startswith(TOKEN_PREFIX):
+                    self.tokens[key] = item
+                else:
+                    self.put(key, item, size)
+            return
+        own, versions, by_hash, hash_key = (
+            self._items,
+            self._versions,
+            self._by_hash,
+            self._hash_key,
+        )
+        seq = self._seq
+        total = 0
         for key, item in items.items():
             if key.startswith(TOKEN_PREFIX):
                 self.tokens[key] = item
+                continue
+            seq += 1
+            versions[key] = seq
+            own[key] = item
+            hk = canonical_value(item[hash_key])
+            group = by_hash.get(hk)
+            if group is None:
+                by_hash[hk] = {key: item}
             else:
-                self.put(key, item, size)
+                group[key] = item
+            total += size(item)
+        self._seq = seq
+        self.size_bytes += total
 
     def __len__(self) -> int:
         return len(self._items)

@@ -215,9 +215,9 @@ def _number_size(text: str) -> int:
 
 def attribute_size(value: AttributeValue) -> int:
     """Bytes a value counts for, without its attribute name (developer guide rules)."""
-    kind, raw = next(iter(value.items()))
+    ((kind, raw),) = value.items()
     if kind == "S":
-        return len(raw.encode("utf-8"))
+        return len(raw) if raw.isascii() else len(raw.encode("utf-8"))
     if kind == "N":
         return _number_size(raw)
     if kind == "B":
@@ -239,7 +239,11 @@ def attribute_size(value: AttributeValue) -> int:
 
 def item_size(item: Mapping[str, AttributeValue]) -> int:
     """The item's size: attribute name bytes plus value bytes, summed."""
-    return sum(len(name.encode("utf-8")) + attribute_size(v) for name, v in item.items())
+    # A plain loop: item_size runs for every item a restore loads (PartitionStore.put).
+    total = 0
+    for name, v in item.items():
+        total += (len(name) if name.isascii() else len(name.encode("utf-8"))) + attribute_size(v)
+    return total
 
 
 def validate_item_size(item: Mapping[str, AttributeValue]) -> None:

@@ -38,7 +38,13 @@ from eventplane.functions.packages import (
     extract_zip,
 )
 from eventplane.kafka import naming
-from eventplane.kafka.clients import Producer, TopicSpec, consumer_config, ensure_topics
+from eventplane.kafka.clients import (
+    SEQUENTIAL_READER,
+    Producer,
+    TopicSpec,
+    consumer_config,
+    ensure_topics,
+)
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.functions.code")
@@ -122,7 +128,12 @@ class CodeStore:
             except BaseException:
                 follower.close()
                 raise
-            self._reader = Consumer(consumer_config(self._settings, group, **_LARGE_FETCH_CONFIG))
+            # One package record after another, each at its offset: SEQUENTIAL_READER.
+            self._reader = Consumer(
+                consumer_config(
+                    self._settings, group, **{**_LARGE_FETCH_CONFIG, **SEQUENTIAL_READER}
+                )
+            )
             with self._cond:
                 self._index = {}
                 self._positions = dict.fromkeys(partitions, 0)

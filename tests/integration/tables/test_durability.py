@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -259,50 +260,9 @@ def test_sigkill_mid_transaction_applies_all_of_it_or_nothing(eventplane_kafka: 
                 stream_view_type="NEW_IMAGE",
                 partitions=4,
             )
-            acked = 0
-            stop = threading.Event()
-            errors: list[BaseException] = []
-
-            def writer() -> None:
-                nonlocal acked
-                try:
-                    k = 1
-                    while not stop.is_set():
-                        _both(client, name, keys, k)
-                        acked = k
-                        k += 1
-                except BaseException as exc:  # surfaced by the main thread
-                    errors.append(exc)
-
-            def progressed(base: int, by: int) -> bool:
-                assert not errors, errors
-                return acked >= base + by
-
-            thread = threading.Thread(target=writer)
-            thread.start()
-            try:
-                eventually(lambda: progressed(0, 5), timeout=60)
-                for _ in range(2):
-                    server.kill()  # mid-transaction: the writer sends one after another
-                    before = acked
-                    server.restart()
-                    eventually(lambda b=before: progressed(b, 3), timeout=120)
-            finally:
-                stop.set()
-                thread.join(120)
-            assert not errors, errors
-            items = [
-                retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))
-                for pk in keys
-            ]
-            values = {int(i["n"]["N"]) for i in items}
-            assert values == {acked}, values
-            changes: dict[str, list[int]] = {pk: [] for pk in keys}
-            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
-                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
-                    int(r["dynamodb"]["NewImage"]["n"]["N"])
-                )
-            assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
+            _transactions_under_kills(
+                client, name, desc.latest_stream_arn, keys, [server, server], timeout=120
+            )
     finally:
         server.stop()
 
@@ -333,24 +293,6 @@ def test_sigkill_of_the_coordinator_or_a_participant_applies_all_or_nothing(
                 return f'"table": "{name}"' in p.log_path.read_text()
 
             eventually(lambda: owns(a) and owns(b), timeout=60)
-            acked = 0
-            stop = threading.Event()
-            errors: list[BaseException] = []
-
-            def writer() -> None:
-                nonlocal acked
-                try:
-                    k = 1
-                    while not stop.is_set():
-                        _both(client, name, keys, k)
-                        acked = k
-                        k += 1
-                except BaseException as exc:  # surfaced by the main thread
-                    errors.append(exc)
-
-            def progressed(base: int, by: int) -> bool:
-                assert not errors, errors
-                return acked >= base + by
 
             def coordinated() -> float:
                 text = urllib.request.urlopen(a.metrics_url, timeout=10).read().decode()
@@ -362,32 +304,71 @@ def test_sigkill_of_the_coordinator_or_a_participant_applies_all_or_nothing(
                     and s.labels == {"outcome": "committed"}
                 )
 
-            thread = threading.Thread(target=writer)
-            thread.start()
-            try:
-                eventually(lambda: progressed(0, 5), timeout=60)
-                assert coordinated() >= 5  # A coordinated them: B owns part of the items
-                for victim in (a, b):
-                    victim.kill()  # mid-transaction: the writer sends one after another
-                    before = acked
-                    victim.restart()
-                    eventually(lambda b=before: progressed(b, 3), timeout=150)
-            finally:
-                stop.set()
-                thread.join(120)
-            assert not errors, errors
-            items = [
-                retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}}))
-                for pk in keys
-            ]
-            values = {int(i["n"]["N"]) for i in items}
-            assert values == {acked}, values
-            changes: dict[str, list[int]] = {pk: [] for pk in keys}
-            for r in retrying(lambda: _stream(client, desc.latest_stream_arn)):
-                changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(
-                    int(r["dynamodb"]["NewImage"]["n"]["N"])
-                )
-            assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
+            _transactions_under_kills(
+                client,
+                name,
+                desc.latest_stream_arn,
+                keys,
+                [a, b],
+                timeout=150,
+                # A coordinated them: B owns part of the items.
+                before_kills=lambda: coordinated() >= 5,
+            )
     finally:
         a.stop()
         b.stop()
+
+
+def _transactions_under_kills(
+    client: Client,
+    name: str,
+    stream_arn: str,
+    keys: list[str],
+    victims: list[EventplaneProcess],
+    *,
+    timeout: float,
+    before_kills: Callable[[], bool] = lambda: True,
+) -> None:
+    """Back-to-back transactions setting n = k on every key (``_both``) while each victim
+    in turn is SIGKILLed and restarted; then the items all hold the last acknowledged k,
+    and the stream holds every item's changes once, in order."""
+    acked = 0
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        nonlocal acked
+        try:
+            k = 1
+            while not stop.is_set():
+                _both(client, name, keys, k)
+                acked = k
+                k += 1
+        except BaseException as exc:  # surfaced by the main thread
+            errors.append(exc)
+
+    def progressed(base: int, by: int) -> bool:
+        assert not errors, errors
+        return acked >= base + by
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        eventually(lambda: progressed(0, 5), timeout=60)
+        assert before_kills()
+        for victim in victims:
+            victim.kill()  # mid-transaction: the writer sends one after another
+            before = acked
+            victim.restart()
+            eventually(lambda b=before: progressed(b, 3), timeout=timeout)
+    finally:
+        stop.set()
+        thread.join(120)
+    assert not errors, errors
+    items = [retrying(lambda pk=pk: client.tables.get_item(name, {"pk": {"S": pk}})) for pk in keys]
+    values = {int(i["n"]["N"]) for i in items}
+    assert values == {acked}, values
+    changes: dict[str, list[int]] = {pk: [] for pk in keys}
+    for r in retrying(lambda: _stream(client, stream_arn)):
+        changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(int(r["dynamodb"]["NewImage"]["n"]["N"]))
+    assert changes == {pk: list(range(1, acked + 1)) for pk in keys}

@@ -140,6 +140,9 @@ class _Worker:
         self._group = f"{naming.PREFIX}.fanout.http.{sub.sub_id}"
         self._client_id = f"eventplane-http|{sub.sub_id}|{uuid.uuid4().hex[:12]}"
         self._holdings = Holdings("http-subscription", self._group, self._client_id)
+        # The topic is wanted while the worker runs; stop() gives it up, so a loop
+        # restarting meanwhile never subscribes to a topic being deleted.
+        self._holdings.want([naming.topic_topic(sub.topic)])
         self._thread = threading.Thread(
             target=self._run, name=f"http-{sub.sub_id[:8]}", daemon=True
         )
@@ -149,6 +152,7 @@ class _Worker:
 
     def stop(self) -> None:
         self._stop.set()
+        self._holdings.want([])
 
     def join(self, timeout: float = 10.0) -> None:
         self._thread.join(timeout)
@@ -177,11 +181,13 @@ class _Worker:
                 },
             )
         )
-        topics = [naming.topic_topic(self._sub.topic)]
-        consumer.subscribe(topics)
-        self._holdings.subscribed(topics)
+        # Held before subscribing, and only while still wanted (Holdings.subscribing):
+        # retire_topics deletes no topic a consumer is about to subscribe to.
+        topics = self._holdings.subscribing([naming.topic_topic(self._sub.topic)])
+        if topics:
+            consumer.subscribe(topics)
         try:
-            while not self._stop.is_set():
+            while topics and not self._stop.is_set():
                 for m in take(consumer, 50, 0.2):
                     if self._stop.is_set():
                         return  # uncommitted: the next owner delivers it
@@ -197,6 +203,7 @@ class _Worker:
                 consumer.close()
             except KafkaException as exc:
                 _log.warning("closing http consumer", error=str(exc))
+            self._holdings.released()
             lag.close()
             self._holdings.released()
 

@@ -115,6 +115,7 @@ async def coordinate(
     local = [i for i, address in enumerate(owners) if address is None]
     held: list[str] = []  # participants that locked their items
     committed = False
+    confirmed = False  # past this, a failure leaves the outcome to the Kafka commit
     try:
         answers = await asyncio.gather(
             *(
@@ -146,7 +147,9 @@ async def coordinate(
         else:
 
             async def confirm() -> None:
+                nonlocal confirmed
                 await _confirm(peers, transaction_id, remote, held, len(steps))
+                confirmed = True
 
             await engine.writer.submit(
                 step, foreign=[rec for r in prepared for rec in r.records], before_commit=confirm
@@ -156,9 +159,18 @@ async def coordinate(
     except _Replay:
         return True
     finally:
-        if held:
+        if held and (committed or not confirmed):
             decision = "TxCommit" if committed else "TxAbort"
             await _decide(peers, decision, transaction_id, held)
+        elif held:
+            # The commit itself failed: Kafka may have committed all the same, so an
+            # abort could leave a participant serving items from before a transaction
+            # that happened. Each one reads the outcome from its changelog instead
+            # (CONFIRMED_SECONDS after its confirm).
+            _log.warning(
+                "transaction commit failed after the confirm; participants resolve it",
+                transaction=transaction_id,
+            )
 
 
 class _Replay(EventplaneError):

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from eventplane.errors import ServiceUnavailable
 from eventplane.errors.tables import TransactionConflictException
 from eventplane.tables import items as it
 from eventplane.tables import transactions as tx
-from eventplane.tables.coordinator import Participant
+from eventplane.tables.coordinator import Participant, Prepared, coordinate
 from eventplane.tables.expr import item_size
 from eventplane.tables.model import (
     AttributeDefinition,
@@ -213,3 +214,68 @@ def test_a_transaction_with_a_commit_check_is_written_alone() -> None:
         assert shapes == [[False, False], [True], [False], [True], [True]]
     finally:
         loop.close()
+
+
+class _Peers:
+    """A participant at "B" that prepares, confirms and records the decisions it gets."""
+
+    def __init__(self, confirm: bool = True) -> None:
+        self.confirm = confirm
+        self.decisions: list[str] = []
+
+    async def tx_prepare(self, address: str, *args: Any) -> Any:
+        return Prepared(records=[("eventplane.tbl.things", 1, "b", b"image", [])])
+
+    async def tx_decide(self, address: str, decision: str, transaction_id: str) -> bool:
+        self.decisions.append(decision)
+        return self.confirm if decision == "TxConfirm" else False
+
+
+class _CommittingWriter(_Writer):
+    """Runs the commit check as the real writer does; ``fail_commit`` makes the Kafka
+    commit after it fail."""
+
+    fail_commit = False
+
+    async def submit(self, step: Any, *, foreign: Any = None, before_commit: Any = None) -> Any:
+        staged = Staged(self.engine.read, guard=self.engine.participant.guard)
+        changes, result = step(staged)
+        if before_commit is not None:
+            await before_commit()
+            if self.fail_commit:
+                raise ServiceUnavailable("could not write to Kafka: commit timed out")
+        self.engine.apply(changes)
+        return result
+
+
+async def _coordinate(peers: _Peers, fail_commit: bool = False) -> None:
+    engine = _Engine()
+    writer = _CommittingWriter(engine)
+    writer.fail_commit = fail_commit
+    engine.writer = writer
+    actions = [_put("a", "tx"), _put("b", "tx")]
+    steps = tx.plan({"things": engine.table}, actions)
+    await coordinate(engine, peers, steps, actions, [None, "B"], "")  # type: ignore[arg-type]
+
+
+def test_the_coordinator_commits_at_the_participant_once_kafka_has() -> None:
+    peers = _Peers()
+    asyncio.run(_coordinate(peers))
+    assert peers.decisions == ["TxConfirm", "TxCommit"]
+
+
+def test_a_participant_that_lost_its_partition_aborts_the_transaction() -> None:
+    peers = _Peers(confirm=False)
+    with pytest.raises(tx.TransactionCanceledException) as err:
+        asyncio.run(_coordinate(peers))
+    assert [r.code for r in err.value.cancellation_reasons] == ["None", "TransactionConflict"]
+    assert peers.decisions == ["TxConfirm", "TxAbort"]
+
+
+def test_a_failed_commit_after_the_confirm_is_not_announced_as_an_abort() -> None:
+    """Kafka may have committed all the same: the participant reads the outcome from its
+    changelog rather than drop changes that may be there."""
+    peers = _Peers()
+    with pytest.raises(ServiceUnavailable):
+        asyncio.run(_coordinate(peers, fail_commit=True))
+    assert peers.decisions == ["TxConfirm"]

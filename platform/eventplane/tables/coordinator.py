@@ -277,6 +277,7 @@ class Participant:
         self._locked: dict[Key, str] = {}  # item -> transaction id
         self._held: dict[str, _Lock] = {}
         self._frozen: set[Part] = set()  # partitions being restored after an orphan
+        self._resyncs: set[asyncio.Task[None]] = set()
 
     def guard(self, table: str, partition: int, key: str) -> None:
         """Raised in the writer for items a transaction holds (``Staged.get``)."""
@@ -432,6 +433,32 @@ class Participant:
         finally:
             self._frozen.difference_update(lock.stores)
             self._release(transaction_id)
+
+    def resync(self, parts: set[Part]) -> None:
+        """Partitions whose last write has an unknown outcome (the writer's
+        ``CommitUncertain``): frozen at once, so no write is evaluated against a store that
+        may lack a committed change, then rebuilt from the changelog."""
+        stores = {k: s for k in parts if (s := self._engine.stores.get(k)) is not None}
+        if not stores:
+            return
+        self._frozen.update(stores)
+        metrics.UNCERTAIN_COMMITS.inc()
+        _log.warning(
+            "a write's commit has an unknown outcome: restoring its partitions",
+            partitions=sorted(stores),
+        )
+
+        async def run() -> None:
+            try:
+                await self._restore(stores)
+            except Exception:
+                _log.exception("restoring after a commit of unknown outcome failed")
+            finally:
+                self._frozen.difference_update(stores)
+
+        task = asyncio.get_running_loop().create_task(run(), name="tables-resync")
+        self._resyncs.add(task)
+        task.add_done_callback(self._resyncs.discard)
 
     async def _restore(self, stores: dict[Part, PartitionStore]) -> None:
         """Rebuild the partitions from the changelog, which holds the outcome."""

@@ -86,6 +86,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             clock,
             collection=self._collection_bytes,
             guard=self.participant.guard,
+            uncertain=self.participant.resync,
         )
         self.readers = StreamReaders(ctx.settings)
         self.stream_lag = StreamLag(clock)

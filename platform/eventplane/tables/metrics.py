@@ -47,6 +47,11 @@ CROSS_REPLICA = Counter(
     "that found no decision and restored from the changelog (resolved_from_changelog).",
     ("outcome",),
 )
+UNCERTAIN_COMMITS = Counter(
+    "eventplane_table_uncertain_commits_total",
+    "Table writes whose Kafka commit failed without saying whether it happened; the "
+    "partitions they touched were restored from the changelog, which knows.",
+)
 TTL_DELETIONS = Counter(
     "eventplane_table_ttl_deletions_total",
     "Items deleted by the time-to-live sweep because their expiry had passed.",

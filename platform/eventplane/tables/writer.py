@@ -20,7 +20,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from confluent_kafka import KafkaException
 from confluent_kafka import Producer as RawProducer
@@ -44,6 +44,14 @@ T = TypeVar("T")
 Item = dict[str, Any]
 
 TOKEN_SCHEMA = "eventplane.v1.TableRequestToken"
+# Commit attempts on errors librdkafka calls retriable (a timeout, a coordinator moving).
+COMMIT_ATTEMPTS = 3
+
+
+class CommitUncertain(ServiceUnavailable):
+    """The commit failed in a way that leaves its outcome unknown: Kafka may have
+    committed. The stores of the partitions written must be read again from the
+    changelog (the writer's ``uncertain`` callback)."""
 
 
 @dataclass(frozen=True)
@@ -139,10 +147,13 @@ class Writer:
         *,
         collection: Callable[[ic.CollectionKey], int] | None = None,
         guard: Callable[[str, int, str], None] | None = None,
+        uncertain: Callable[[set[tuple[str, int]]], None] | None = None,
     ) -> None:
         self._settings = settings
         self._read = read
         self._guard = guard
+        # Told which partitions a write of unknown outcome touched (CommitUncertain).
+        self._uncertain = uncertain
         self._collection = collection
         self._collection_limit = settings.tables_item_collection_limit_bytes
         self._apply = apply
@@ -249,6 +260,8 @@ class Writer:
             try:
                 await self._commit(records, solo.before_commit if solo is not None else None)
             except EventplaneError as exc:
+                if isinstance(exc, CommitUncertain) and self._uncertain is not None:
+                    self._uncertain({(c.table.name, c.partition) for c in changes})
                 for p, _ in done:
                     if not p.future.done():
                         p.future.set_exception(exc)
@@ -329,18 +342,43 @@ class Writer:
                     self._abort()
                     raise ServiceUnavailable("could not write to Kafka in time; retry")
                 return
-            producer.commit_transaction(30)
         except KafkaException as exc:
-            error = exc.args[0]
-            _log.warning("table transaction failed", error=error.str())
+            self._failed(producer, exc)
+        self._commit_transaction(producer)
+
+    def _commit_transaction(self, producer: RawProducer) -> None:
+        """Commit, retrying what librdkafka says may be retried. An error that needs an
+        abort means nothing was committed; any other leaves the outcome unknown
+        (CommitUncertain): Kafka may have committed all the same."""
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
-                if not error.fatal():
-                    producer.abort_transaction(30)
-                else:
-                    raise KafkaException(error)
-            except KafkaException:
-                self._producer = self._new_producer()  # fenced or broken: start over
-            raise ServiceUnavailable(f"could not write to Kafka: {error.str()}") from None
+                producer.commit_transaction(30)
+                return
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.retriable() and attempt < COMMIT_ATTEMPTS:
+                    _log.warning("table transaction commit retried", error=error.str())
+                    continue
+                if error.txn_requires_abort():
+                    self._failed(producer, exc)
+                _log.warning("table transaction commit: outcome unknown", error=error.str())
+                self._producer = self._new_producer()  # fences what it left, if anything
+                raise CommitUncertain(
+                    f"could not learn whether Kafka committed the write: {error.str()}"
+                ) from None
+
+    def _failed(self, producer: RawProducer, exc: KafkaException) -> NoReturn:
+        """Abort what is open (nothing of it was committed) and raise ServiceUnavailable."""
+        error = exc.args[0]
+        _log.warning("table transaction failed", error=error.str())
+        try:
+            if not error.fatal():
+                producer.abort_transaction(30)
+            else:
+                raise KafkaException(error)
+        except KafkaException:
+            self._producer = self._new_producer()  # fenced or broken: start over
+        raise ServiceUnavailable(f"could not write to Kafka: {error.str()}") from None
 
 
 def _groups(pending: list[_Pending[Any]]) -> list[list[_Pending[Any]]]:

@@ -47,6 +47,9 @@ CROSS_REPLICA = Counter(
     "that found no decision and restored from the changelog (resolved_from_changelog).",
     ("outcome",),
 )
+# Every outcome shows at 0 before its first (so increase() sees the first one).
+for _outcome in ("committed", "cancelled", "replayed", "failed", "resolved_from_changelog"):
+    CROSS_REPLICA.labels(_outcome)
 UNCERTAIN_COMMITS = Counter(
     "eventplane_table_uncertain_commits_total",
     "Table writes whose Kafka commit failed without saying whether it happened; the "

@@ -292,6 +292,10 @@ class Participant:
     def locked(self) -> int:
         return len(self._locked)
 
+    def holds(self, table: str, partition: int, key: str) -> bool:
+        """Whether a transaction holds the item (TransactGetItems cancels over it)."""
+        return (table, partition, key) in self._locked
+
     async def settled(self, table: str, partition: int) -> bool:
         """Wait while a confirmed transaction holds items of the partition: its coordinator
         is committing, and a read must not see the items from before a commit that was

@@ -512,6 +512,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                 self.owner,
                 lambda table, partition: self.stores.get((table, partition)),
                 lambda address, part: self._remote().transact_get(address, part),
+                self.participant.holds,
             )
         except tx.TransactionCanceledException as exc:
             conflicted = {

@@ -35,6 +35,8 @@ MAX_BYTES = 4 * 1024 * 1024
 Owner = Callable[[TableDef, int], Awaitable["PartitionStore | str"]]  # store or address
 LocalStore = Callable[[str, int], "PartitionStore | None"]
 RemoteGet = Callable[[str, "list[TransactGet]"], Awaitable["Snapshot"]]
+# Whether a TransactWriteItems over several replicas holds the item (coordinator.py).
+Locked = Callable[[str, int, str], bool]
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ def plan(table_of: Callable[[str], TableDef], gets: list[TransactGet]) -> list[P
 
 
 async def transact_get(
-    planned: list[PlannedGet], owner: Owner, local: LocalStore, remote: RemoteGet
+    planned: list[PlannedGet],
+    owner: Owner,
+    local: LocalStore,
+    remote: RemoteGet,
+    locked: Locked = lambda table, partition, key: False,
 ) -> Snapshot:
     """The items in request order, as one snapshot (see the module's docstring).
 
@@ -110,16 +116,34 @@ async def transact_get(
         assert address is not None
         raise NotOwner(address)
     if len(groups) == 1:
-        snap = read(planned, local)
+        snap = read(planned, local, locked)
     else:
-        snap = await _collect(planned, groups, local, remote)
-        conflicts(snap, await _collect(planned, groups, local, remote))
+        snap = await _collect(planned, groups, local, remote, locked)
+        conflicts(snap, await _collect(planned, groups, local, remote, locked))
     check_size(snap.items)
     return snap
 
 
-def read(planned: list[PlannedGet], local: LocalStore) -> Snapshot:
-    """Every item from this replica's stores, in one go: no await, so no write between."""
+def read(
+    planned: list[PlannedGet],
+    local: LocalStore,
+    locked: Locked = lambda table, partition, key: False,
+) -> Snapshot:
+    """Every item from this replica's stores, in one go: no await, so no write between.
+
+    An item a write transaction over several replicas holds cancels the read with
+    TransactionConflict for it, as DynamoDB cancels a TransactGetItems that conflicts
+    with an ongoing TransactWriteItems."""
+    held = [locked(p.where.table.name, p.where.partition, p.where.key) for p in planned]
+    if any(held):
+        raise canceled(
+            [
+                CancellationReason("TransactionConflict", "Transaction is ongoing for the item")
+                if h
+                else CancellationReason("None")
+                for h in held
+            ]
+        )
     stores = [local(p.where.table.name, p.where.partition) for p in planned]
     items: list[Item | None] = []
     versions: list[str] = []
@@ -139,6 +163,7 @@ async def _collect(
     groups: dict[str | None, list[int]],
     local: LocalStore,
     remote: RemoteGet,
+    locked: Locked,
 ) -> Snapshot:
     """One read of every item: each replica's part as its own snapshot, concurrently."""
     items: list[Item | None] = [None] * len(planned)
@@ -147,7 +172,9 @@ async def _collect(
     async def part(address: str, index: list[int]) -> None:
         try:
             got = await remote(address, [planned[i].get for i in index])
-        except TransactionCanceledException:
+        except TransactionCanceledException as exc:
+            if any(r.code == "TransactionConflict" for r in exc.cancellation_reasons):
+                raise _widened(exc, index, len(planned)) from None
             check_size([None] * len(planned), over=True)  # its part alone is over 4 MB
             raise
         put(index, got)
@@ -159,11 +186,23 @@ async def _collect(
             items[i] = item
             versions[i] = version
 
-    parts = [part(a, index) for a, index in groups.items() if a is not None]
     mine = groups.get(None, [])
-    put(mine, read([planned[i] for i in mine], local))
-    await asyncio.gather(*parts)
+    try:
+        put(mine, read([planned[i] for i in mine], local, locked))
+    except TransactionCanceledException as exc:
+        raise _widened(exc, mine, len(planned)) from None
+    await asyncio.gather(*(part(a, index) for a, index in groups.items() if a is not None))
     return Snapshot(items, versions)
+
+
+def _widened(
+    exc: TransactionCanceledException, index: list[int], size: int
+) -> TransactionCanceledException:
+    """A part's cancellation as the whole request's: its reasons at its items' places."""
+    reasons = [CancellationReason("None") for _ in range(size)]
+    for i, reason in zip(index, exc.cancellation_reasons, strict=False):
+        reasons[i] = reason
+    return canceled(reasons)
 
 
 def check_size(items: list[Item | None], *, over: bool = False) -> None:

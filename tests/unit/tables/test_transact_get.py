@@ -201,3 +201,33 @@ def test_store_versions_change_with_every_write_and_absent_items_with_deletes() 
     assert store.version("k1") != absent  # absent again, but after a delete
     assert store.version("k2") != other_absent  # conservative: any delete moves it
     assert PartitionStore(T.name, 0, "pk").version("k1") != absent  # another owner
+
+
+def test_an_item_a_write_transaction_holds_cancels_the_read_at_its_place() -> None:
+    """On this replica and on the other one alike, an item locked by a TransactWriteItems
+    over several replicas is TransactionConflict at its own place in the request."""
+    mine = {partition(PKS[0])}
+    r = Replica(mine)
+    for pk in PKS:
+        r.put({**key(pk), "v": {"S": pk}})
+    local_pk = PKS[0]
+    remote_pk = next(pk for pk in PKS if partition(pk) not in mine)
+    for held_pk in (local_pk, remote_pk):
+        held = it.locate(T, key(held_pk))
+
+        def locked(table: str, p: int, k: str, held: Any = held) -> bool:
+            return (p, k) == (held.partition, held.key)
+
+        async def remote(address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
+            # The other replica reads its part through its own transact_get.
+            other = Replica({partition(g.key["pk"]["S"]) for g in gets})
+            for g in gets:
+                other.put({**g.key, "v": {"S": g.key["pk"]["S"]}})
+            planned = tg.plan(table_of, gets)
+            return await tg.transact_get(planned, other.owner, other.local, other.remote, locked)
+
+        planned = tg.plan(table_of, [get(pk) for pk in PKS])
+        with pytest.raises(TransactionCanceledException) as err:
+            asyncio.run(tg.transact_get(planned, r.owner, r.local, remote, locked))
+        codes = [c.code for c in err.value.cancellation_reasons]
+        assert codes == ["TransactionConflict" if pk == held_pk else "None" for pk in PKS]

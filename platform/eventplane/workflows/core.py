@@ -398,11 +398,10 @@ class WorkflowsCore(
             records.StepRecord(arn, machine_arn, journal, state, express=True),
             self._clock.now_ms(),
         )
-        fut = self._ctx.producer.produce(
-            naming.WF_HISTORY, value, key=arn.encode(), headers=headers
+        self._own_writes.wrote(
+            arn,
+            self._ctx.producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=headers),
         )
-        await asyncio.wrap_future(fut)
-        self._own_writes.wrote(arn)
         metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
         output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
         return Execution(

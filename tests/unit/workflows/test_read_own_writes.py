@@ -1,8 +1,8 @@
 """A replica reads back the Express executions it wrote, even before its view has.
 
-StartSyncExecution answers once the history record is acknowledged; the view that
-DescribeExecution and GetExecutionHistory read follows the log a moment later. The
-caller must still find the execution it was just told about.
+StartSyncExecution answers without waiting for the history record's acknowledgement;
+the view that DescribeExecution and GetExecutionHistory read follows the log a moment
+later. The caller must still find the execution it was just told about.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -71,3 +72,29 @@ def test_an_execution_never_written_here_is_unknown_at_once() -> None:
     threading.Timer(0.5, view.arrive, (arn,)).start()
     with pytest.raises(ExecutionDoesNotExist):
         asyncio.run(core.describe_execution(arn))
+
+
+def test_an_execution_whose_record_is_still_being_written_is_waited_for() -> None:
+    view = LateView()
+    core = _core(view)
+    arn = arns.execution_arn("m", "in-flight", express=True)
+    written: Future[Any] = Future()
+    core._own_writes.wrote(arn, written)
+    threading.Timer(0.05, view.arrive, (arn,)).start()
+    found = asyncio.run(core.describe_execution(arn))
+    written.set_result(None)
+    assert found.execution_arn == arn
+
+
+def test_an_execution_whose_record_kafka_refused_is_unknown_at_once() -> None:
+    view = LateView()
+    core = _core(view)
+    arn = arns.execution_arn("m", "refused", express=True)
+    written: Future[Any] = Future()
+    core._own_writes.wrote(arn, written)
+    written.set_exception(RuntimeError("delivery to eventplane.wf.history failed"))
+    waits: list[Any] = []
+    view.wait_for = lambda check, timeout: waits.append(timeout)  # type: ignore[method-assign]
+    with pytest.raises(ExecutionDoesNotExist):
+        asyncio.run(core.describe_execution(arn))
+    assert waits == []  # no wait for a record that will never come

@@ -78,23 +78,14 @@ def test_sigkill_of_a_replica_loses_and_duplicates_no_change(eventplane_kafka: s
     name = f"dur-{uuid.uuid4().hex[:10]}"
     try:
         with a.client() as admin:
-            desc = admin.tables.create_table(
-                name,
-                key_schema=[("pk", "HASH")],
-                attribute_definitions=[("pk", "S")],
-                stream_view_type="NEW_AND_OLD_IMAGES",
-                partitions=4,
-            )
+            desc = _streamed_table(admin, name, "NEW_AND_OLD_IMAGES", 4)
 
         # The group balances partitions over every table, so which replica owns this
         # table's partitions varies: the victim is one that owns some (a third replica,
         # the session's, may share the group too). Clients talk to the other one, which
         # forwards to the victim until it dies.
-        def owns(p: EventplaneProcess) -> bool:
-            return f'"table": "{name}"' in p.log_path.read_text()
-
-        eventually(lambda: owns(a) or owns(b), timeout=30)
-        victim, survivor = (b, a) if owns(b) else (a, b)
+        eventually(lambda: _owns(a, name) or _owns(b, name), timeout=30)
+        victim, survivor = (b, a) if _owns(b, name) else (a, b)
         with survivor.client() as client:
             # The table was created through A: the survivor knows it at once
             # (registry/store.py catch_up), so no writer waits for it.
@@ -170,13 +161,7 @@ def test_a_broker_restart_loses_and_duplicates_no_change() -> None:
     items = [f"item-{i}" for i in range(4)]
     try:
         with server.client(timeout=15) as client:
-            desc = client.tables.create_table(
-                name,
-                key_schema=[("pk", "HASH")],
-                attribute_definitions=[("pk", "S")],
-                stream_view_type="NEW_AND_OLD_IMAGES",
-                partitions=2,
-            )
+            desc = _streamed_table(client, name, "NEW_AND_OLD_IMAGES", 2)
             for k in range(1, 4):
                 for pk in items:
                     _increment(client, name, pk, k)
@@ -253,13 +238,7 @@ def test_sigkill_mid_transaction_applies_all_of_it_or_nothing(eventplane_kafka: 
     keys = [f"item-{i}" for i in range(8)]  # over the table's 4 partitions
     try:
         with server.client(timeout=15) as client:
-            desc = client.tables.create_table(
-                name,
-                key_schema=[("pk", "HASH")],
-                attribute_definitions=[("pk", "S")],
-                stream_view_type="NEW_IMAGE",
-                partitions=4,
-            )
+            desc = _streamed_table(client, name, "NEW_IMAGE", 4)
             _transactions_under_kills(
                 client, name, desc.latest_stream_arn, keys, [server, server], timeout=120
             )
@@ -281,18 +260,9 @@ def test_sigkill_of_the_coordinator_or_a_participant_applies_all_or_nothing(
     keys = [f"item-{i}" for i in range(8)]  # over the table's 4 partitions
     try:
         with a.client(timeout=15) as client:
-            desc = client.tables.create_table(
-                name,
-                key_schema=[("pk", "HASH")],
-                attribute_definitions=[("pk", "S")],
-                stream_view_type="NEW_IMAGE",
-                partitions=4,
-            )
+            desc = _streamed_table(client, name, "NEW_IMAGE", 4)
 
-            def owns(p: EventplaneProcess) -> bool:
-                return f'"table": "{name}"' in p.log_path.read_text()
-
-            eventually(lambda: owns(a) and owns(b), timeout=60)
+            eventually(lambda: _owns(a, name) and _owns(b, name), timeout=60)
 
             def coordinated() -> float:
                 text = urllib.request.urlopen(a.metrics_url, timeout=10).read().decode()
@@ -372,3 +342,19 @@ def _transactions_under_kills(
     for r in retrying(lambda: _stream(client, stream_arn)):
         changes[r["dynamodb"]["Keys"]["pk"]["S"]].append(int(r["dynamodb"]["NewImage"]["n"]["N"]))
     assert changes == {pk: list(range(1, acked + 1)) for pk in keys}
+
+
+def _streamed_table(client: Client, name: str, view: str, partitions: int) -> Any:
+    """A table keyed by ``pk`` with a stream of ``view``; its description."""
+    return client.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH")],
+        attribute_definitions=[("pk", "S")],
+        stream_view_type=view,
+        partitions=partitions,
+    )
+
+
+def _owns(server: EventplaneProcess, table: str) -> bool:
+    """Whether the replica adopted a partition of ``table`` (its log says so)."""
+    return f'"table": "{table}"' in server.log_path.read_text()

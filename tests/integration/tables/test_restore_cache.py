@@ -11,6 +11,7 @@ changelog's tail, and gets exactly the items a full read gets.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import tempfile
@@ -162,7 +163,12 @@ def _create(client: Any, name: str) -> None:
     )
 
 
-def test_a_restart_reads_only_what_was_written_while_down(eventplane_kafka: str) -> None:
+@contextlib.contextmanager
+def _stopped_after_caching(
+    eventplane_kafka: str, items: int
+) -> Iterator[tuple[Settings, str, str, str, EventplaneProcess]]:
+    """A server with a cache folder that wrote ``items`` items to a new table, cached
+    them, and stopped: (settings, folder, cluster, table, server)."""
     settings = load_settings({"EVENTPLANE_KAFKA_BOOTSTRAP": eventplane_kafka})
     folder = tempfile.mkdtemp(prefix="eventplane-cache-")
     cluster = unique_cluster()
@@ -171,10 +177,15 @@ def test_a_restart_reads_only_what_was_written_while_down(eventplane_kafka: str)
     with EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster, env=env) as server:
         with server.client() as client:
             _create(client, name)
-            for i in range(50):
+            for i in range(items):
                 client.tables.put_item(name, _item(i, 1))
             _wait_cached(settings, folder, name)
         server.stop()
+        yield settings, folder, cluster, name, server
+
+
+def test_a_restart_reads_only_what_was_written_while_down(eventplane_kafka: str) -> None:
+    with _stopped_after_caching(eventplane_kafka, 50) as (settings, folder, _, name, server):
         # While it is down another writer changes the changelog: 5 deletes, 2 updates,
         # 3 new items (10 records).
         topic = _cache_file(folder, name).name[: -len("-0.sqlite")]
@@ -218,18 +229,7 @@ def test_a_table_re_created_while_down_shows_none_of_the_old_items(
 ) -> None:
     """Its old file is still there (this replica did not see the deletion): only the
     topic id tells it from the new table's."""
-    settings = load_settings({"EVENTPLANE_KAFKA_BOOTSTRAP": eventplane_kafka})
-    folder = tempfile.mkdtemp(prefix="eventplane-cache-")
-    cluster = unique_cluster()
-    env = {"EVENTPLANE_TABLES_CACHE_DIR": folder}
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    with EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster, env=env) as server:
-        with server.client() as client:
-            _create(client, name)
-            for i in range(20):
-                client.tables.put_item(name, _item(i, 1))
-            _wait_cached(settings, folder, name)
-        server.stop()
+    with _stopped_after_caching(eventplane_kafka, 20) as (_, folder, cluster, name, server):
         other = EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster)
         with other, other.client() as client:
             client.tables.delete_table(name)

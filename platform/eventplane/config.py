@@ -55,11 +55,11 @@ class Settings:
     # Extra librdkafka settings for every client (TLS/SASL), e.g.
     # {"security.protocol": "SASL_SSL"}; YAML only.
     kafka_client_config: Mapping[str, str] = field(default_factory=dict)
-    # Group protocol of the owner groups (queue and table owners): "classic" (the
-    # default: balance by total count), "consumer" (KIP-848: each queue's partitions
-    # balanced over the replicas), or "auto": consumer where the brokers accept a 6 s
-    # group session timeout, else classic (see kafka/groups.py).
-    kafka_group_protocol: str = "classic"
+    # Group protocol of the owner groups (queue and table owners): "auto" (the
+    # default): consumer where the brokers accept a 6 s group session timeout, else
+    # classic; "consumer" (KIP-848: each queue's partitions balanced over the
+    # replicas); or "classic" (balance by total count). See kafka/groups.py.
+    kafka_group_protocol: str = "auto"
     # Address and port the gRPC API listens on.
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051

@@ -85,7 +85,6 @@ def server(eventplane_kafka: str) -> Iterator[EventplaneProcess]:
         roles="api,queues",
         cluster=unique_cluster(),
         processes=2,
-        env={"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"},  # each queue split over the workers
     )
     process.start()
     try:

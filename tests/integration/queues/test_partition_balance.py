@@ -2,8 +2,8 @@
 
 Under the classic cooperative-sticky assignor, two replicas could hold 8 partitions
 each with all four of one queue's on one of them. The owner group now uses the KIP-848
-protocol with the brokers' range assignor (kafka/groups.py): every queue topic is
-split evenly, after start-up, after a replica dies, and after one joins.
+protocol with the brokers' range assignor by default (kafka/groups.py): every queue
+topic is split evenly, after start-up, after a replica dies, and after one joins.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.kafka import naming
@@ -23,8 +23,6 @@ from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 QUEUES = 4
-# Per-queue balance is opt-in (kafka/groups.py): the brokers here grant the 6 s session.
-AUTO = {"EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"}
 PARTITIONS = 4
 
 
@@ -51,6 +49,18 @@ def _assert_each_queue_split(
             f"{topic} is split {counts} over {members} replicas"
         )
     return True
+
+
+def _group_configs(admin: AdminClient, cluster: str) -> dict[str, str]:
+    group = naming.in_cluster(naming.QUEUE_OWNERS_GROUP, cluster)
+    resource = ConfigResource(ResourceType.GROUP, group)
+    entries = admin.describe_configs([resource], request_timeout=10)[resource].result()
+    wanted = (
+        "consumer.session.timeout.ms",
+        "consumer.heartbeat.interval.ms",
+        "consumer.assignment.interval.ms",
+    )
+    return {name: entries[name].value for name in wanted}
 
 
 def _group_protocol(server: EventplaneProcess) -> set[str]:
@@ -83,9 +93,7 @@ def test_every_queue_is_split_over_the_replicas_through_failover_and_rejoin(
     name, servers = cluster
 
     def start() -> EventplaneProcess:
-        return EventplaneProcess(
-            eventplane_kafka, cluster=name, roles="api,queues", env=AUTO
-        ).start()
+        return EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues").start()
 
     # The queues exist before the second replica joins: the first holds all of them,
     # and the newcomer must get half of each queue, not any half of the total.
@@ -97,6 +105,13 @@ def test_every_queue_is_split_over_the_replicas_through_failover_and_rejoin(
             client.queues.create_queue(q, attributes={"Partitions": str(PARTITIONS)})
     topics = [naming.in_cluster(naming.queue_topic(q), name) for q in queues]
     assert _group_protocol(servers[0]) == {"consumer"}
+    # The owner group asked the brokers for its 6 s session and for assignments without
+    # the 1 s batching of Kafka 4.3+ (a new queue is served as soon as it exists).
+    assert _group_configs(admin, name) == {
+        "consumer.session.timeout.ms": "6000",
+        "consumer.heartbeat.interval.ms": "1000",
+        "consumer.assignment.interval.ms": "0",
+    }
     eventually(lambda: _assert_each_queue_split(admin, name, topics, 1), timeout=60)
     servers.append(start())
     eventually(lambda: _assert_each_queue_split(admin, name, topics, 2), timeout=60)
@@ -154,7 +169,7 @@ def test_a_rolling_upgrade_from_the_classic_protocol_keeps_every_message(
             return True
 
         eventually(five_deleted, timeout=30)
-    new = EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues", env=AUTO).start()
+    new = EventplaneProcess(eventplane_kafka, cluster=name, roles="api,queues").start()
     servers.append(new)
     assert _group_protocol(new) == {"consumer"}
     old.stop()  # the last classic member leaves: the group is the new protocol's now

@@ -45,8 +45,8 @@ def _measure(
     server = EventplaneProcess(
         settings.bootstrap,
         roles="api,queues",
-        # Each queue split over the workers (kafka/groups.py: opt-in); the same for one.
-        env={**queues.server_env(settings), "EVENTPLANE_KAFKA_GROUP_PROTOCOL": "auto"},
+        # Each queue split over the workers: the owner groups' default (kafka/groups.py).
+        env=queues.server_env(settings),
         cluster=unique_cluster("bench"),
         processes=processes,
     )

@@ -27,6 +27,10 @@ One run, one broker, printed as it goes:
   process with ``perf_counter``; ``queues_send_receive_stage_<stage>_p50/p99``: the same
   messages hop by hop, from the server's ``eventplane_stage_seconds`` (bench/_stages.py).
 
+- ``queues_first_serve_p50`` / ``_p99`` / ``_max``: how soon a new queue is served while
+  other queues come and go, on two replicas, against the classic group protocol
+  (bench/_first_serve.py).
+
 The queues are served by an ``eventplane server`` child process (its CPU is not
 the load generator's) on the configured Kafka; the queues are fresh and are
 deleted afterwards.
@@ -48,6 +52,7 @@ from typing import Any
 from eventplane.bench import _adoption as adoption
 from eventplane.bench import _stages, grpc_echo, kafka_baseline
 from eventplane.bench._cpu import CpuSpan, cpu_extras, server_cpu
+from eventplane.bench._first_serve import first_serve
 from eventplane.bench._stats import figure, percentile
 from eventplane.client import AsyncClient, DeleteMessageBatchEntry, SendMessageBatchEntry
 from eventplane.config import Settings
@@ -421,6 +426,7 @@ def server_env(settings: Settings) -> dict[str, str]:
 def run(settings: Settings, scale: float) -> Iterator[Result]:
     counts = Counts.scaled(scale)
     yield adoption.journal_reads(settings)
+    yield from first_serve(settings, server_env(settings), scale)
     raw = kafka_raw_cycle(settings, counts.batched)
     yield raw
     echo = list(grpc_echo_figures(counts))

@@ -71,18 +71,13 @@ def test_resource_is_worked_out_only_when_a_statement_names_resources() -> None:
 
 def test_remembered_decisions_are_per_resource_and_request_context() -> None:
     queue = "arn:aws:sqs:local:000000000000:orders-"
-    policies = PolicySet(
-        [
-            parse_policy(
-                {"Statement": [
-                    {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:orders-*"},
-                    {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": f"{queue}9"},
-                    {"Effect": "Deny", "Action": "sqs:*", "Resource": "*",
-                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                ]}
-            )  # fmt: skip
-        ]
-    )
+    document = {"Statement": [
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:orders-*"},
+        {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": f"{queue}9"},
+        {"Effect": "Deny", "Action": "sqs:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}  # fmt: skip
+    policies = PolicySet([parse_policy(document)])
     over_tls = {"aws:securetransport": "true"}
     in_clear = {"aws:securetransport": "false"}
     for _ in range(2):  # the second round is answered from the memo, alike

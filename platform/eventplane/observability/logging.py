@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import datetime
 import logging
 import logging.handlers
 import queue
@@ -32,7 +34,53 @@ class _Handoff(logging.handlers.QueueHandler):
         return record
 
 
-_writer: logging.handlers.QueueListener | None = None
+class _Line:
+    """A line a ``LineLogger`` handed over: its event dict, rendered on the writer thread."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+
+
+def _iso(timestamp: float) -> str:
+    # As structlog's TimeStamper(fmt="iso", utc=True) writes it.
+    when = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return when.isoformat().replace("+00:00", "Z")
+
+
+class _Writer(logging.handlers.QueueListener):
+    """The writer thread: renders and writes records, and the lines of ``LineLogger``s."""
+
+    def __init__(
+        self,
+        records: queue.SimpleQueue[Any],
+        handler: logging.StreamHandler[Any],
+        renderer: Callable[[Any, str, dict[str, Any]], Any],
+    ) -> None:
+        super().__init__(records, handler)
+        self.records = records
+        self.handler = handler
+        self.renderer = renderer
+
+    def handle(self, record: Any) -> None:
+        if type(record) is not _Line:
+            super().handle(record)
+            return
+        event = record.event
+        event["timestamp"] = _iso(event["timestamp"])
+        handler = self.handler
+        try:
+            text = self.renderer(None, event["level"], event)
+            with handler.lock or contextlib.nullcontext():
+                handler.stream.write(f"{text}{handler.terminator}")
+                handler.flush()
+        except Exception:
+            handler.handleError(logging.makeLogRecord({"msg": event.get("event")}))
+
+
+_writer: _Writer | None = None
+_handoff: logging.Handler | None = None
 
 
 def _stop_writer() -> None:
@@ -84,12 +132,13 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    global _writer
-    _writer = logging.handlers.QueueListener(records, handler)
+    records: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    global _writer, _handoff
+    _writer = _Writer(records, handler, renderer)
     _writer.start()
+    _handoff = _Handoff(records)
     root = logging.getLogger()
-    root.handlers[:] = [_Handoff(records)]
+    root.handlers[:] = [_handoff]
     root.setLevel(level)
 
 
@@ -139,3 +188,51 @@ class Throttle(logging.Filter):
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.stdlib.get_logger(name)
+
+
+class LineLogger:
+    """A logger for a line written on every call (the audit line), cheap for the caller.
+
+    The caller builds the line's event dict as structlog's chain would (the fields, then
+    ``event``, ``level``, ``logger``, ``timestamp`` and the current trace's ids) and hands
+    it to the writer thread, which renders it with the configured renderer and writes it to
+    the same stream, in order with every other line: the same line, on the same logger
+    name, without structlog's processors, a ``LogRecord`` and a formatter on the caller's
+    thread (or the writer's). Where logging was not set up by ``configure_logging``, or
+    someone else listens on the way (a handler or filter on the logger, pytest's
+    ``caplog`` on the root), the line goes through structlog as any other.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._std = logging.getLogger(name)
+        self._structlog = get_logger(name)
+
+    def _direct(self) -> _Writer | None:
+        writer, handoff = _writer, _handoff
+        if writer is None:
+            return None
+        std = self._std
+        root = std.root
+        if len(root.handlers) != 1 or root.handlers[0] is not handoff or root.filters:
+            return None
+        node: logging.Logger | None = std
+        while node is not None and node is not root:
+            if node.handlers or node.filters or not node.propagate:
+                return None
+            node = node.parent
+        return writer
+
+    def info(self, event: str, **fields: Any) -> None:
+        writer = self._direct()
+        if writer is None:
+            self._structlog.info(event, **fields)
+            return
+        if not self._std.isEnabledFor(logging.INFO):
+            return
+        fields["event"] = event
+        fields["level"] = "info"
+        fields["logger"] = self.name
+        fields["timestamp"] = time.time()  # made readable on the writer thread
+        _add_trace(None, "info", fields)
+        writer.records.put(_Line(fields))

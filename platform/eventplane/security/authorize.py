@@ -22,7 +22,7 @@ from prometheus_client import Counter
 
 from eventplane import arn as arns
 from eventplane.errors.security import AccessDeniedException
-from eventplane.observability.logging import get_logger
+from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
 from eventplane.security.policy import Decision
@@ -37,7 +37,8 @@ AUTH_DENIED = Counter(
     ["action"],
 )
 TRUSTED = frozenset({"replica", "internal"})
-_audit = get_logger("eventplane.audit")
+# Written on every mutating call: the lean logger, off structlog's chain (same line).
+_audit = LineLogger("eventplane.audit")
 _log = get_logger("eventplane.security")
 
 

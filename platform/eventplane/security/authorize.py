@@ -14,7 +14,7 @@ specific resources, or to word a denial, or for the audit line of a mutating cal
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +99,14 @@ def _checks(rule: Rule, request: Any) -> Sequence[tuple[str, str]]:
         return ((rule.action, ANY),)
 
 
+# Whether the call came over TLS, or how to find out (asked only when a condition may look).
+Secure = bool | Callable[[], bool]
+
+
+def _context(principal: Principal, secure: Secure) -> RequestContext:
+    return request_context(principal, secure=secure() if callable(secure) else secure)
+
+
 def _resources(checks: Sequence[tuple[str, str]]) -> str:
     return ",".join(dict.fromkeys(resource for _, resource in checks)) or ANY
 
@@ -108,14 +116,15 @@ def authorize(
     rule: Rule,
     request: Any,
     *,
-    secure: bool,
+    secure: Secure,
     resources: ResourcePolicies | None = None,
 ) -> Outcome | None:
     """None when allowed and nothing needs auditing; else what was decided.
 
     An ``Outcome`` with ``error`` set is a denial; without, an allowed mutating call.
     ``resources`` finds the policies of the resources the call acts on (a queue's
-    ``Policy``); they take part as IAM combines them within one account.
+    ``Policy``); they take part as IAM combines them within one account. ``secure`` may
+    be a callable: it is asked only when a policy with conditions takes part.
     """
     policies = principal.policies
     if principal.via in TRUSTED:
@@ -129,7 +138,8 @@ def authorize(
         if not rule.mutating:
             return None
         return Outcome(rule.action, _resources(_checks(rule, request)))
-    context = request_context(principal, secure=secure)
+    # Without conditions the decision cannot depend on the context: none is built.
+    context = _context(principal, secure) if policies.conditional else None
     if rule.items is None and not policies.needs_resource(rule.action):
         decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
@@ -157,10 +167,10 @@ def _with_resource_policies(
     checks: Sequence[tuple[str, str]],
     found: dict[str, ResourcePolicy | None],
     *,
-    secure: bool,
+    secure: Secure,
 ) -> Outcome | None:
     policies = principal.policies
-    context = request_context(principal, secure=secure)
+    context = _context(principal, secure)
     for action, resource in checks:
         identity = None if policies is None else policies.evaluate(action, resource, context)
         attached = found.get(resource)

@@ -277,6 +277,8 @@ class PolicySet:
         self.policies = tuple(policies)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
         self._decisions: dict[tuple[str, str, int], tuple[object, Decision]] = {}
+        # Whether any statement has a Condition (else the request context cannot matter).
+        self.conditional = any(s.conditions for p in self.policies for s in p.statements)
 
     def __len__(self) -> int:
         return len(self.policies)

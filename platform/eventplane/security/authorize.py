@@ -129,36 +129,41 @@ def authorize(
     policies = principal.policies
     if principal.via in TRUSTED:
         return None
+    # The request's resources, worked out at most once, and only when needed.
+    checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
         checks = _checks(rule, request)
         found = {resource: resources.find(resource) for _, resource in checks}
         if any(p is not None for p in found.values()):
             return _with_resource_policies(principal, rule, checks, found, secure=secure)
     if policies is None:
-        if not rule.mutating:
-            return None
-        return Outcome(rule.action, _resources(_checks(rule, request)))
+        return _allowed(rule, request, checks)
     # Without conditions the decision cannot depend on the context: none is built.
     context = _context(principal, secure) if policies.conditional else None
     if rule.items is None and not policies.needs_resource(rule.action):
         decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
-            checks = _checks(rule, request)
+            if checks is None:
+                checks = _checks(rule, request)
             resource = checks[0][1] if checks else ANY
             message = _denial(principal, rule.action, resource, decision)
             return Outcome(rule.action, resource, AccessDeniedException(message))
-        if not rule.mutating:
-            return None
-        return Outcome(rule.action, _resources(_checks(rule, request)))
-    checks = _checks(rule, request)
+        return _allowed(rule, request, checks)
+    if checks is None:
+        checks = _checks(rule, request)
     for action, resource in checks:
         decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:
             message = _denial(principal, action, resource, decision)
             return Outcome(action, resource, AccessDeniedException(message))
+    return _allowed(rule, request, checks)
+
+
+def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None) -> Outcome | None:
+    """An allowed call: None, or for a mutating call what the audit line names."""
     if not rule.mutating:
         return None
-    return Outcome(rule.action, _resources(checks))
+    return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
 
 
 def _with_resource_policies(

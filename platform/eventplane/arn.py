@@ -16,6 +16,7 @@ API words the message differently.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -192,6 +193,17 @@ _KINDS: Final[tuple[tuple[str, Kind, re.Pattern[str]], ...]] = tuple(
 
 def resource(text: str) -> Resource:
     """The resource ``text`` names, for every kind above; ``InvalidArn`` otherwise."""
+    if isinstance(text, str):
+        return _resource(text)
+    parse(text)  # raises InvalidArn
+    raise AssertionError("unreachable")
+
+
+# Authorization reads the ARN of every call (a function's permissions are looked up by
+# it); the parse is a pure function of the text and a Resource is frozen, so the ARNs a
+# process sees over and over are parsed once.
+@functools.lru_cache(maxsize=4096)
+def _resource(text: str) -> Resource:
     arn = parse(text)
     for service, kind, pattern in _KINDS:
         if service != arn.service:

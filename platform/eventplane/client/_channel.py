@@ -12,7 +12,7 @@ import grpc
 # eventplane.errors holds every error class (capabilities' codes included), so a
 # server error arrives as its own class (QueueDoesNotExist, ...) in a program
 # that only uses the SDK, without loading any capability.
-from eventplane.client._credentials import TOKEN_ENV, BearerToken, resolve_tls
+from eventplane.client._credentials import TOKEN_ENV, TokenChannel, resolve_tls
 from eventplane.errors.rpc import from_rpc
 from eventplane.tracing import (
     REQUEST_ID_KEY,
@@ -114,25 +114,12 @@ def open_channel(
     """A channel from ``grpc`` (blocking) or ``grpc.aio``, with the SDK's options."""
     creds = credentials(tls, root_certificates, certificate_chain, private_key)
     token = token or os.environ.get(TOKEN_ENV) or None
-    aio = grpc_module is not grpc
-    interceptors = [BearerToken(token, aio=aio)] if token else []
-    if creds is None:
-        channel = (
-            grpc_module.insecure_channel(
-                target, options=channel_options(), interceptors=interceptors
-            )
-            if aio
-            else grpc_module.insecure_channel(target, options=channel_options())
-        )
-    elif aio:
-        channel = grpc_module.secure_channel(
-            target, creds, options=channel_options(), interceptors=interceptors
-        )
-    else:
-        channel = grpc_module.secure_channel(target, creds, options=channel_options())
-    if interceptors and not aio:
-        return grpc.intercept_channel(channel, *interceptors)
-    return channel
+    channel = (
+        grpc_module.insecure_channel(target, options=channel_options())
+        if creds is None
+        else grpc_module.secure_channel(target, creds, options=channel_options())
+    )
+    return TokenChannel(channel, token) if token else channel
 
 
 def call_metadata() -> tuple[tuple[str, str], ...]:

@@ -60,6 +60,11 @@ def _installed(ref: str) -> str:
     """
     if not ref.startswith("arn:"):
         return ref
+    parts = ref.split(":", 5)
+    if len(parts) == 6 and parts[1] == arns.PARTITION:
+        current = arns.identity()
+        if parts[3] == current.region and parts[4] == current.account:
+            return ref  # already the installation's (what the extractors build): as is
     try:
         found = arns.parse(ref)
     except arns.InvalidArn:

@@ -14,7 +14,7 @@ specific resources, or to word a denial, or for the audit line of a mutating cal
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from prometheus_client import Counter
 
 from eventplane import arn as arns
 from eventplane.errors.security import AccessDeniedException
-from eventplane.observability.logging import get_logger
+from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
 from eventplane.security.policy import Decision
@@ -37,7 +37,8 @@ AUTH_DENIED = Counter(
     ["action"],
 )
 TRUSTED = frozenset({"replica", "internal"})
-_audit = get_logger("eventplane.audit")
+# Written on every mutating call: the lean logger, off structlog's chain (same line).
+_audit = LineLogger("eventplane.audit")
 _log = get_logger("eventplane.security")
 
 
@@ -98,6 +99,14 @@ def _checks(rule: Rule, request: Any) -> Sequence[tuple[str, str]]:
         return ((rule.action, ANY),)
 
 
+# Whether the call came over TLS, or how to find out (asked only when a condition may look).
+Secure = bool | Callable[[], bool]
+
+
+def _context(principal: Principal, secure: Secure) -> RequestContext:
+    return request_context(principal, secure=secure() if callable(secure) else secure)
+
+
 def _resources(checks: Sequence[tuple[str, str]]) -> str:
     return ",".join(dict.fromkeys(resource for _, resource in checks)) or ANY
 
@@ -107,47 +116,54 @@ def authorize(
     rule: Rule,
     request: Any,
     *,
-    secure: bool,
+    secure: Secure,
     resources: ResourcePolicies | None = None,
 ) -> Outcome | None:
     """None when allowed and nothing needs auditing; else what was decided.
 
     An ``Outcome`` with ``error`` set is a denial; without, an allowed mutating call.
     ``resources`` finds the policies of the resources the call acts on (a queue's
-    ``Policy``); they take part as IAM combines them within one account.
+    ``Policy``); they take part as IAM combines them within one account. ``secure`` may
+    be a callable: it is asked only when a policy with conditions takes part.
     """
     policies = principal.policies
     if principal.via in TRUSTED:
         return None
+    # The request's resources, worked out at most once, and only when needed.
+    checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
         checks = _checks(rule, request)
         found = {resource: resources.find(resource) for _, resource in checks}
         if any(p is not None for p in found.values()):
             return _with_resource_policies(principal, rule, checks, found, secure=secure)
     if policies is None:
-        if not rule.mutating:
-            return None
-        return Outcome(rule.action, _resources(_checks(rule, request)))
-    context = request_context(principal, secure=secure)
+        return _allowed(rule, request, checks)
+    # Without conditions the decision cannot depend on the context: none is built.
+    context = _context(principal, secure) if policies.conditional else None
     if rule.items is None and not policies.needs_resource(rule.action):
         decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
-            checks = _checks(rule, request)
+            if checks is None:
+                checks = _checks(rule, request)
             resource = checks[0][1] if checks else ANY
             message = _denial(principal, rule.action, resource, decision)
             return Outcome(rule.action, resource, AccessDeniedException(message))
-        if not rule.mutating:
-            return None
-        return Outcome(rule.action, _resources(_checks(rule, request)))
-    checks = _checks(rule, request)
+        return _allowed(rule, request, checks)
+    if checks is None:
+        checks = _checks(rule, request)
     for action, resource in checks:
         decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:
             message = _denial(principal, action, resource, decision)
             return Outcome(action, resource, AccessDeniedException(message))
+    return _allowed(rule, request, checks)
+
+
+def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None) -> Outcome | None:
+    """An allowed call: None, or for a mutating call what the audit line names."""
     if not rule.mutating:
         return None
-    return Outcome(rule.action, _resources(checks))
+    return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
 
 
 def _with_resource_policies(
@@ -156,10 +172,10 @@ def _with_resource_policies(
     checks: Sequence[tuple[str, str]],
     found: dict[str, ResourcePolicy | None],
     *,
-    secure: bool,
+    secure: Secure,
 ) -> Outcome | None:
     policies = principal.policies
-    context = request_context(principal, secure=secure)
+    context = _context(principal, secure)
     for action, resource in checks:
         identity = None if policies is None else policies.evaluate(action, resource, context)
         attached = found.get(resource)

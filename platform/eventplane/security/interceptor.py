@@ -194,9 +194,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         auth = self._auth
         resources = self._resources
 
-        async def check(context: grpc.aio.ServicerContext) -> Principal:
+        async def check(context: grpc.aio.ServicerContext, metadata: Any) -> Principal:
             try:
-                principal = auth.authenticate(context.invocation_metadata(), context, method)
+                principal = auth.authenticate(metadata, context, method)
             except AuthenticationError as exc:
                 AUTH_FAILURES.labels(exc.code).inc()
                 _log.info("call not authenticated", method=method, code=exc.code)
@@ -204,7 +204,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     grpc.StatusCode.UNAUTHENTICATED, exc.message, trailing_metadata(exc)
                 )
                 raise  # abort raises; this line is for type checkers
-            AUTH_SUCCESSES.labels(principal.via).inc()
+            _succeeded(principal.via)
             current_principal.set(principal)
             return principal
 
@@ -213,14 +213,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             f"eventplane:{method.rsplit('/', 1)[-1]}", lambda _r: (ANY,), True
         )
 
-        async def permit(principal: Principal, request: Any, context: Any) -> TraceContext | None:
+        async def permit(
+            principal: Principal, request: Any, context: Any, metadata: Any
+        ) -> TraceContext | None:
             """None when nothing was audited; else the audited request's trace."""
-            # Only policies' conditions ask whether the call came over TLS.
-            secure = principal.policies is not None and _secure(context)
-            outcome = authorize(principal, rule, request, secure=secure, resources=resources)
+            # Only conditions ask whether the call came over TLS (~5 us to find out).
+            outcome = authorize(
+                principal, rule, request, secure=lambda: _secure(context), resources=resources
+            )
             if outcome is None:
                 return None
-            trace = trace_from_metadata(context.invocation_metadata())
+            trace = trace_from_metadata(metadata)
             audit(principal, method, outcome, trace.request_id)
             if outcome.error is not None:
                 await context.abort(
@@ -238,10 +241,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             inner = handler.unary_unary
 
             async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                principal = await check(context)
+                metadata = context.invocation_metadata()
+                principal = await check(context, metadata)
                 if relayed and principal.via in TRAVELLING:
                     return await inner(request, context)
-                trace = await permit(principal, request, context)
+                trace = await permit(principal, request, context, metadata)
                 if trace is None:
                     return await inner(request, context)
                 # Audited: the call's own logs carry the audit line's request id.
@@ -257,7 +261,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             inner_ss = handler.stream_stream
 
             async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-                await permit(await check(context), None, context)
+                metadata = context.invocation_metadata()
+                await permit(await check(context, metadata), None, context, metadata)
                 async for response in _aiter(inner_ss(requests, context)):
                     yield response
 
@@ -267,6 +272,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         return _refuse_all(handler)
+
+
+_SUCCEEDED: dict[str, Any] = {}
+
+
+def _succeeded(via: str) -> None:
+    # The counter's child per label, found once (labels() takes a lock and checks names).
+    counter = _SUCCEEDED.get(via)
+    if counter is None:
+        counter = _SUCCEEDED[via] = AUTH_SUCCESSES.labels(via)
+    counter.inc()
 
 
 def _secure(context: grpc.aio.ServicerContext) -> bool:

@@ -10,15 +10,22 @@ and ``aud`` match, and it has not expired (``exp`` is required). The principal i
 configured claim (``sub`` by default, e.g. ``system:serviceaccount:shop:orders``); its
 account and policies come from the tokens file's ``principals:`` section under that
 name. The file is re-read when it changes, so key rotation needs no restart.
+
+A verified token is remembered (by its SHA-256, never the token itself) until it expires,
+so a client that sends the same token on every call pays for one signature check, not
+one per call: a verified token stays good until ``exp`` (plus the leeway) whatever
+happens, except a change of the JWKS file, which forgets every remembered token.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -33,6 +40,7 @@ SETTING = "EVENTPLANE_AUTH_JWKS_FILE"
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 LEEWAY_S = 30  # clock skew between the issuer and this server
 RECHECK_S = 1.0  # how often the file's stamp is looked at (not on every call)
+VERIFIED_REMEMBERED = 1024  # verified tokens kept; all are forgotten when there are more
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -48,6 +56,7 @@ class JwtVerifier:
         audience: str,
         principal_claim: str = "sub",
         tokens: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not issuer:
             raise ConfigError("EVENTPLANE_AUTH_JWT_ISSUER", f"is required with {SETTING}")
@@ -62,6 +71,9 @@ class JwtVerifier:
         self._stamp: tuple[float, int] | None = None
         self._checked_at = time.monotonic()
         self._keys: dict[str, jwt.PyJWK] = {}
+        self._clock = clock
+        # SHA-256 of a verified token -> (its principal, when it stops being good).
+        self._verified: dict[str, tuple[Principal, float]] = {}
         self._load()  # a missing or malformed file stops the server at start-up
 
     @classmethod
@@ -94,8 +106,9 @@ class JwtVerifier:
         except (ValueError, jwt.PyJWKSetError, jwt.InvalidKeyError) as exc:
             raise ConfigError(SETTING, f"{self._file} is not a usable JWKS: {exc}") from None
         self._keys, self._stamp = keys, stamp
+        self._verified = {}  # tokens signed by a retired key must not stay good
 
-    def _key(self, kid: str) -> jwt.PyJWK | None:
+    def _refresh(self) -> None:
         with self._lock:
             now = time.monotonic()
             if now - self._checked_at >= RECHECK_S:
@@ -103,10 +116,29 @@ class JwtVerifier:
                 # A rotation caught half-written keeps the keys read before.
                 with contextlib.suppress(ConfigError):
                     self._load()
+
+    def _key(self, kid: str) -> jwt.PyJWK | None:
+        with self._lock:
             return self._keys.get(kid) or (self._keys.get("") if len(self._keys) == 1 else None)
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid JWT; UnrecognizedClientException (with why) otherwise."""
+        self._refresh()
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        found = self._verified.get(digest)
+        if found is not None and self._clock() < found[1]:
+            return found[0]
+        keys = self._keys
+        principal, expires = self._verify(token)
+        with self._lock:
+            if self._keys is not keys:
+                return principal  # verified with keys retired meanwhile: not remembered
+            if len(self._verified) >= VERIFIED_REMEMBERED:
+                self._verified.clear()
+            self._verified[digest] = (principal, expires + LEEWAY_S)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
@@ -140,4 +172,4 @@ class JwtVerifier:
         if not isinstance(name, str) or not name:
             raise UnrecognizedClientException(f"the JWT has no {self._claim!r} claim")
         named = self._tokens.named(name, "jwt") if self._tokens is not None else None
-        return named or Principal(name=name, via="jwt")
+        return named or Principal(name=name, via="jwt"), float(claims["exp"])

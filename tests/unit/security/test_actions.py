@@ -264,3 +264,30 @@ def test_actions_are_service_qualified() -> None:
     services = {"sqs", "sns", "events", "schemas", "lambda", "states", "dynamodb", "eventplane"}
     for method, rule in METHODS.items():
         assert rule.action.split(":")[0] in services, method
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "arn:aws:sqs:local:000000000000:orders",
+        "arn:aws:lambda:local:000000000000:function:pay:prod",
+        "arn:aws:sqs:eu-west-1:000000000000:orders",
+        "arn:aws:sqs:local:999999999999:orders",
+        "arn:aws-cn:sqs:local:000000000000:orders",
+        "arn:aws:SQS:local:000000000000:orders",
+        "arn:aws:sqs:local:000000000000:",
+        "arn:aws:sqs:local",
+        "orders",
+    ],
+)
+def test_an_arn_already_the_installations_is_kept_as_parsing_would_give_it(ref: str) -> None:
+    from eventplane import arn as arns
+    from eventplane.security.actions import _installed
+
+    try:
+        parsed = arns.parse(ref)
+    except arns.InvalidArn:
+        expected = ref
+    else:
+        expected = arns.format_arn(parsed.service, parsed.resource)
+    assert _installed(ref) == expected

@@ -131,3 +131,44 @@ def test_settings_mistakes_stop_the_start(tmp_path: Path, keys: tuple[Path, Any]
     bad.write_text('{"keys": [{"kty": "nope"}]}')
     with pytest.raises(ConfigError, match="not a usable JWKS"):
         JwtVerifier(str(bad), issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_a_verified_token_is_checked_once_until_it_expires(
+    keys: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, private = keys
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt_tokens.jwt, "decode", counting)
+    now = [time.time()]
+    verifier = JwtVerifier(str(path), issuer=ISSUER, audience=AUDIENCE, clock=lambda: now[0])
+    token = _token(private, "k1", exp=int(now[0]) + 60)
+    for _ in range(3):
+        assert verifier.verify(token).name == SUBJECT
+    assert len(decoded) == 1
+    assert token not in repr(verifier.__dict__)  # remembered by digest only
+    now[0] += 60 + jwt_tokens.LEEWAY_S + 1  # past exp and the leeway: checked again
+    verifier.verify(token)
+    assert len(decoded) == 2
+    # Another token of the same subject is checked on its own.
+    verifier.verify(_token(private, "k1", exp=int(time.time()) + 120))
+    assert len(decoded) == 3
+
+
+def test_a_rotated_jwks_file_forgets_tokens_verified_before(
+    keys: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jwt_tokens, "RECHECK_S", 0.0)
+    path, private = keys
+    verifier = _verifier(path)
+    token = _token(private, "k1")
+    assert verifier.verify(token).name == SUBJECT  # remembered
+    _, other = _key("k2")
+    _write(path, other)  # k1 retired
+    with pytest.raises(UnrecognizedClientException, match="lacks"):
+        verifier.verify(token)

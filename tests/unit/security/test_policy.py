@@ -69,6 +69,37 @@ def test_resource_is_worked_out_only_when_a_statement_names_resources() -> None:
     assert calls == [1]  # once, however many statements look at it
 
 
+def test_remembered_decisions_are_per_resource_and_request_context() -> None:
+    queue = "arn:aws:sqs:local:000000000000:orders-"
+    document = {"Statement": [
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:orders-*"},
+        {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": f"{queue}9"},
+        {"Effect": "Deny", "Action": "sqs:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}  # fmt: skip
+    policies = PolicySet([parse_policy(document)])
+    over_tls = {"aws:securetransport": "true"}
+    in_clear = {"aws:securetransport": "false"}
+    for _ in range(2):  # the second round is answered from the memo, alike
+        assert policies.evaluate("sqs:SendMessage", f"{queue}1", over_tls) is Decision.ALLOW
+        assert policies.evaluate("sqs:SendMessage", f"{queue}9", over_tls) is Decision.EXPLICIT_DENY
+        assert policies.evaluate("sqs:SendMessage", f"{queue}1", in_clear) is Decision.EXPLICIT_DENY
+        assert policies.evaluate("sqs:SendMessage", "arn:aws:sqs:local:0:x", over_tls) is (
+            Decision.IMPLICIT_DENY
+        )
+
+
+def test_the_decision_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("eventplane.security.policy.DECISIONS_REMEMBERED", 8)
+    allow = parse_policy({"Statement": {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}})
+    policies = PolicySet([allow])
+    context = {"aws:securetransport": "true"}
+    for n in range(50):
+        resource = f"arn:aws:sqs:local:000000000000:q{n}"
+        assert policies.evaluate("sqs:SendMessage", resource, context) is Decision.ALLOW
+    assert len(policies._decisions) <= 8
+
+
 def test_a_policy_may_be_json_text() -> None:
     text = json.dumps({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
     assert evaluate([parse_policy(text)], "sns:Publish", "*") is Decision.EXPLICIT_DENY

@@ -171,3 +171,46 @@ def test_a_queue_policy_grants_what_identity_policies_do_not() -> None:
     denied = authorize(reader, rule, _Req("orders"), secure=False, resources=_resources(None))
     assert denied is not None and denied.error is not None
     assert "because no identity-based policy allows" in denied.error.message
+
+
+def test_a_queue_policy_requiring_tls_sees_how_an_unrestricted_caller_came() -> None:
+    # The interceptor asks the transport only when a policy with conditions takes part;
+    # a principal without identity policies used to be taken as plaintext here.
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    tls_only = _doc(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    admin = Principal(name="admin", via="token")
+    over_tls = authorize(
+        admin, rule, _Req("orders"), secure=lambda: True, resources=_resources(tls_only)
+    )
+    assert over_tls is not None and over_tls.error is None  # allowed (and audited)
+    in_clear = authorize(
+        admin, rule, _Req("orders"), secure=lambda: False, resources=_resources(tls_only)
+    )
+    assert in_clear is not None and isinstance(in_clear.error, AccessDeniedException)
+
+
+def test_the_transport_is_not_asked_when_no_condition_can_look() -> None:
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    plain = PolicySet(
+        [parse_policy({"Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]})]
+    )
+    asked: list[int] = []
+
+    def secure() -> bool:
+        asked.append(1)
+        return True
+
+    ci = Principal(name="ci", via="token", policies=plain)
+    assert (
+        authorize(ci, rule, _Req("orders"), secure=secure, resources=_resources(None)) is not None
+    )
+    assert asked == []

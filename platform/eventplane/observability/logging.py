@@ -163,7 +163,14 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
         _add_trace,
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A line's exception is rendered here, on the caller's thread, while it is the
+        # one being handled: on the writer thread ``exc_info=True`` finds none, and
+        # ``log.exception`` lines went out without their traceback.
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -67,10 +67,14 @@ class _Request:
     headers: dict[str, str]
     body: bytes
     request_id: str
+    # Whether the client's connection is TLS (for aws:SecureTransport, and the scheme of
+    # the URLs answers carry): the ASGI scheme, or what the relaying process saw.
+    secure: bool = False
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.headers.get('host', 'localhost')}"
+        scheme = "https" if self.secure else "http"
+        return f"{scheme}://{self.headers.get('host', 'localhost')}"
 
     @functools.cached_property
     def signed(self) -> SignedRequest:
@@ -138,11 +142,14 @@ class GatewayApp:
             headers=headers,
             body=body,
             request_id=str(uuid.uuid4()),
+            secure=scope.get("scheme") == "https",
         )
         if req.path == HEALTH_PATH:
             status, out_headers, payload = 200, {"content-type": "text/plain"}, b"ok\n"
         elif req.path.startswith(PAGE_PREFIX):
-            page = self.pages.handle(req.method, req.raw_path, req.signed, req.request_id)
+            page = self.pages.handle(
+                req.method, req.raw_path, req.signed, req.request_id, secure=req.secure
+            )
             status, out_headers, payload = await page
         else:
             status, out_headers, payload = await self._handle(req, too_large)
@@ -168,6 +175,7 @@ class GatewayApp:
         headers: dict[str, str],
         body: bytes,
         request_id: str | None,
+        secure: bool = False,
     ) -> Response:
         """Serve a request another process's gateway relayed here (relay.py)."""
         req = _Request(
@@ -178,6 +186,7 @@ class GatewayApp:
             headers=headers,
             body=body,
             request_id=request_id or str(uuid.uuid4()),
+            secure=secure,
         )
         status, out_headers, payload = await self._handle(req, len(body) > self.max_body)
         out_headers.update({"x-amzn-requestid": req.request_id, "x-amz-request-id": req.request_id})
@@ -370,7 +379,9 @@ class GatewayApp:
         # ARNs are the installation's (EVENTPLANE_ACCOUNT_ID) whoever signs: resources are
         # not scoped by account yet, so an ARN in the signer's account would name the same
         # resource differently per caller (and miss resource policies written by others).
-        self.authorizer.check(principal, model.service_name, action, request, req.request_id)
+        self.authorizer.check(
+            principal, model.service_name, action, request, req.request_id, secure=req.secure
+        )
         result = await call(request)
         # Empty lists and maps: the query protocol writes an empty element (SNS's
         # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except

@@ -45,12 +45,22 @@ class GatewayAuthorizer:
         return found
 
     def check(
-        self, signer: Principal, service: str, action: str, request: Any, request_id: str
+        self,
+        signer: Principal,
+        service: str,
+        action: str,
+        request: Any,
+        request_id: str,
+        *,
+        secure: bool,
     ) -> None:
-        """Raises AccessDeniedException, worded as AWS words it, unless the call is allowed."""
+        """Raises AccessDeniedException, worded as AWS words it, unless the call is allowed.
+
+        ``secure``: whether the client's connection is TLS (``aws:SecureTransport``).
+        """
         rule = rule_for_aws(service, action)
         principal = self.principal(signer)
-        outcome = authorize(principal, rule, request, secure=False, resources=self._resources)
+        outcome = authorize(principal, rule, request, secure=secure, resources=self._resources)
         if outcome is None:
             return
         audit(principal, f"{service}:{action}", outcome, request_id)

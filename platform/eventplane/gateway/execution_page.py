@@ -63,7 +63,9 @@ class ExecutionPages:
         self.verifier = verifier
         self.authorizer = authorizer
 
-    async def handle(self, method: str, raw_path: str, signed: SignedRequest, rid: str) -> Response:
+    async def handle(
+        self, method: str, raw_path: str, signed: SignedRequest, rid: str, *, secure: bool = False
+    ) -> Response:
         if method != "GET":
             return _page(405, "Method not allowed", "<p>Only GET reads an execution page.</p>")
         rest = unquote(raw_path[len(PREFIX) :])
@@ -71,7 +73,7 @@ class ExecutionPages:
         execution_arn = rest[: -len(GRAPH_SUFFIX)] if graph_only else rest
         try:
             principal = self.verifier.verify(signed)
-            described, definition, events = await self._read(principal, execution_arn, rid)
+            described, definition, events = await self._read(principal, execution_arn, rid, secure)
         except EventplaneError as err:
             status = 404 if err.code == "ExecutionDoesNotExist" else http_status(err, SERVICE)
             title = "No such execution" if status == 404 else err.code
@@ -91,12 +93,14 @@ class ExecutionPages:
         return _execution_page(described, _inline(svg))
 
     async def _read(
-        self, principal: Principal, execution_arn: str, rid: str
+        self, principal: Principal, execution_arn: str, rid: str, secure: bool
     ) -> tuple[Any, str, list[dict[str, Any]]]:
         """DescribeExecution, DescribeStateMachineForExecution and the whole history."""
-        described = await self._call(principal, "DescribeExecution", rid, execution_arn)
+        described = await self._call(
+            principal, "DescribeExecution", rid, execution_arn, secure=secure
+        )
         machine = await self._call(
-            principal, "DescribeStateMachineForExecution", rid, execution_arn
+            principal, "DescribeStateMachineForExecution", rid, execution_arn, secure=secure
         )
         events: list[dict[str, Any]] = []
         token = ""
@@ -106,6 +110,7 @@ class ExecutionPages:
                 "GetExecutionHistory",
                 rid,
                 execution_arn,
+                secure=secure,
                 max_results=1000,
                 **({"next_token": token} if token else {}),
             )
@@ -115,7 +120,14 @@ class ExecutionPages:
                 return described, machine.definition, events
 
     async def _call(
-        self, principal: Principal, action: str, rid: str, execution_arn: str, **more: Any
+        self,
+        principal: Principal,
+        action: str,
+        rid: str,
+        execution_arn: str,
+        *,
+        secure: bool,
+        **more: Any,
     ) -> Any:
         binding = self.bindings.get(SERVICE)
         if binding is None:
@@ -127,7 +139,7 @@ class ExecutionPages:
             raise UnsupportedAction(f"eventplane does not implement {action} yet.")
         request_cls, call = handler
         request = request_cls(execution_arn=execution_arn, **more)
-        self.authorizer.check(principal, SERVICE, action, request, rid)
+        self.authorizer.check(principal, SERVICE, action, request, rid, secure=secure)
         return await call(request)
 
 

@@ -75,6 +75,7 @@ class GatewayForwarder:
             "raw_path": req.raw_path,
             "raw_query": req.raw_query,
             "headers": req.headers,
+            "secure": req.secure,
         }
         call = self._relay.channel(address).unary_unary(RELAY_METHOD)
         try:
@@ -123,5 +124,6 @@ class GatewayRelayHandler(grpc.GenericRpcHandler):
             raw_query=str(head["raw_query"]),
             headers={str(k): str(v) for k, v in dict(head["headers"]).items()},
             body=body,
+            secure=head.get("secure") is True,
         )
         return _frame({"status": status, "headers": headers}, payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +18,7 @@ from eventplane.gateway.sigv4 import Principal
 from eventplane.queues import aws as queues_aws
 from eventplane.security import TokenStore
 from eventplane.security.actions import ANY, rule_for_aws
+from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.tables import aws as tables_aws
 from eventplane.topics import aws as topics_aws
 from eventplane.workflows import aws as workflows_aws
@@ -209,16 +211,43 @@ def test_a_key_takes_the_policies_of_the_principal_it_names() -> None:
     authz = GatewayAuthorizer(_store())
     ci = Principal("AKCI", "111122223333", name="ci")
     allowed = _request("sqs", "SendMessage", {"QueueUrl": "http://h/111122223333/orders-1"})
-    authz.check(ci, "sqs", "SendMessage", allowed, "req-1")
+    authz.check(ci, "sqs", "SendMessage", allowed, "req-1", secure=False)
     other = _request("sqs", "SendMessage", {"QueueUrl": "http://h/111122223333/payments"})
     with pytest.raises(
         AccessDeniedException,
         match="User: ci is not authorized to perform: "
         "sqs:SendMessage on resource: arn:aws:sqs:local:000000000000:payments",
     ):
-        authz.check(ci, "sqs", "SendMessage", other, "req-2")
+        authz.check(ci, "sqs", "SendMessage", other, "req-2", secure=False)
     with pytest.raises(AccessDeniedException, match="sqs:DeleteQueue"):
-        authz.check(ci, "sqs", "DeleteQueue", allowed, "req-3")
+        authz.check(ci, "sqs", "DeleteQueue", allowed, "req-3", secure=False)
     # A key whose principal the tokens file does not restrict keeps full access.
-    authz.check(Principal("AKADMIN", "111122223333"), "sqs", "DeleteQueue", allowed, "req-4")
+    authz.check(
+        Principal("AKADMIN", "111122223333"), "sqs", "DeleteQueue", allowed, "req-4", secure=False
+    )
     assert authz.principal(ci).account == "111122223333"
+
+
+def test_a_queue_policy_requiring_tls_sees_whether_the_gateway_call_came_over_tls() -> None:
+    # AWS's usual "Deny unless aws:SecureTransport": over TLS the gateway's calls pass,
+    # in plaintext they are refused (the gateway once told every policy "plaintext").
+    queue = "arn:aws:sqs:local:000000000000:orders-1"
+    tls_only = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    }
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", lambda arn: json.dumps(tls_only) if arn == queue else None)
+    authz = GatewayAuthorizer(_store(), resources)
+    ci = Principal("AKCI", "111122223333", name="ci")
+    send = _request("sqs", "SendMessage", {"QueueUrl": "https://h/111122223333/orders-1"})
+    authz.check(ci, "sqs", "SendMessage", send, "req-1", secure=True)
+    with pytest.raises(AccessDeniedException, match="explicit deny in a resource-based policy"):
+        authz.check(ci, "sqs", "SendMessage", send, "req-2", secure=False)

@@ -49,6 +49,7 @@ from eventplane.functions.stream_checkpoints import Checkpoints, slot_of
 from eventplane.functions.stream_windows import Tumbler, Window, by_window
 from eventplane.kafka.clients import Producer
 from eventplane.messaging.stream_sources import StreamRecord, StreamSource
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.runtime import Clock
@@ -312,6 +313,9 @@ class StreamMappingRunner:
 
     async def _invoke(self, mapping: MappingDef, batch: list[StreamRecord]) -> Outcome:
         payload = json.dumps(event(batch, mapping.event_source_arn)).encode()
+        invoked_at = time.time()
+        for r in batch:
+            stages.observe("stream_read_to_invoke", r.read_at, invoked_at)
         return await self._outcome(mapping, payload)
 
     async def _outcome(self, mapping: MappingDef, payload: bytes) -> Outcome:

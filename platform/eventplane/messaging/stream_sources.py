@@ -33,6 +33,8 @@ class StreamRecord:
     # The item's key as stable text: records of one item share it (order is per item).
     item_key: str
     created_ms: int
+    # Wall clock when the source read it (0.0: unknown): the per-hop latency stages.
+    read_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -107,8 +108,11 @@ class TableStreamSource:
             limit,
             lambda rec: rec["stream_label"] == label,
         )
+        read_at = time.time()
         records = [
-            StreamRecord(offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]))
+            StreamRecord(
+                offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]), read_at
+            )
             for offset, rec in found
         ]
         following = max(next_offset, position)

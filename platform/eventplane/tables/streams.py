@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import queue as stdlib_queue
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import SEQUENTIAL_READER, consumer_config, take
+from eventplane.observability import stages
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.owner import message_headers
@@ -265,11 +267,14 @@ class StreamReaders:
                     value, at = m.value(), m.offset()
                     if m.error() or value is None or at is None:
                         continue
-                    _, rec = codec.decode(value, message_headers(m))
+                    headers = message_headers(m)
+                    _, rec = codec.decode(value, headers)
                     next_offset = at + 1
                     if not keep(rec):
                         continue
                     out.append((at, rec))
+                    written_at = stages.stamp_of(headers, stages.PRODUCED_AT)
+                    stages.observe("table_write_to_stream_read", written_at, time.time())
                     size += rec["size_bytes"]
                     if len(out) >= limit or size >= MAX_BYTES:
                         break

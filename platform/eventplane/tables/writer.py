@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.errors.tables import ItemCollectionSizeLimitExceededException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.tables import item_collections as ic
 from eventplane.tables.indexes import type_mismatch
@@ -256,7 +258,8 @@ class Writer:
         solo = group[0] if len(group) == 1 and group[0].solo else None
         foreign = (solo.foreign or []) if solo is not None and done else []
         if changes or foreign:
-            records = self._records(changes) + foreign
+            written_at = time.time()
+            records = self._records(changes, written_at) + foreign
             try:
                 await self._commit(records, solo.before_commit if solo is not None else None)
             except EventplaneError as exc:
@@ -267,6 +270,10 @@ class Writer:
                         p.future.set_exception(exc)
                 return
             self._apply(changes)
+            committed_at = time.time()
+            for c in changes:
+                if c.table.stream.stream_enabled and not c.is_token:
+                    stages.observe("table_write_to_commit", written_at, committed_at)
         for p, result in done:
             if not p.future.done():
                 p.future.set_result(result)
@@ -276,8 +283,10 @@ class Writer:
         them (a participant of a cross-replica transaction hands them to its coordinator)."""
         return self._records(changes)
 
-    def _records(self, changes: list[Change]) -> list[Record]:
+    def _records(self, changes: list[Change], written_at: float | None = None) -> list[Record]:
+        """``written_at`` (wall clock) stamps the stream records: the per-hop stages."""
         now = self._clock()
+        stamp = stages.stamp(stages.PRODUCED_AT, written_at)
         out: list[Record] = []
         for c in changes:
             topic = naming.table_topic(c.table.name)
@@ -293,7 +302,13 @@ class Writer:
             if c.table.stream.stream_enabled and not c.is_token:
                 value, headers = encode_change(c, now, str(uuid.uuid4()))
                 out.append(
-                    (naming.table_stream_topic(c.table.name), c.partition, c.key, value, headers)
+                    (
+                        naming.table_stream_topic(c.table.name),
+                        c.partition,
+                        c.key,
+                        value,
+                        [*headers, stamp],
+                    )
                 )
         return out
 

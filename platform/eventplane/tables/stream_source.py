@@ -97,7 +97,12 @@ class TableStreamSource:
         return await self._engine.stream_signals.wait((topic, partition), since, timeout)
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
-        topic, partition, label = self._where(stream_arn, shard)
+        table, label = self._stream(stream_arn)
+        topic = naming.table_stream_topic(table.name)
+        partition = partition_of_shard(shard, table.partitions)
+        # A commit this process made to the shard, woken for: its records are read even
+        # if Kafka has not yet written the transaction's markers (stream_signals).
+        until = self._engine.stream_signals.committed_end((topic, partition), table.created_ms)
         # Below the trim horizon the reader's consumer resets to the earliest record kept
         # (auto.offset.reset), so no watermark request is spent here on every poll.
         found, next_offset = await self._blocking(
@@ -107,6 +112,7 @@ class TableStreamSource:
             position,
             limit,
             lambda rec: rec["stream_label"] == label,
+            until,
         )
         read_at = time.time()
         records = [
@@ -118,8 +124,7 @@ class TableStreamSource:
         following = max(next_offset, position)
         end = self._engine.readers.ends.get((topic, partition))
         if end is not None:
-            table = parse_stream_arn(stream_arn)[0]
-            self._engine.stream_lag.read(table, shard, position, following, end)
+            self._engine.stream_lag.read(table.name, shard, position, following, end)
         return StreamBatch(records, following)
 
     def close(self) -> None:

@@ -235,15 +235,20 @@ class StreamReaders:
         offset: int,
         limit: int,
         keep: Callable[[dict[str, Any]], bool],
+        until: int | None = None,
     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
         """Committed records from ``offset``: up to ``limit`` records or 1 MB, as far as the
-        shard's current end. Returns them with the offset to continue from."""
+        shard's current end, or as far as ``until`` (records known to be committed, whose
+        transaction markers may not be written yet: waited for, a few fetches at most).
+        Returns them with the offset to continue from."""
         c = self._take()
         tp = TopicPartition(topic, partition)
         out: list[tuple[int, dict[str, Any]]] = []
         try:
             _, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
             self.ends[(topic, partition)] = int(high)
+            if until is not None and until > high:
+                high = until
             if offset >= high:
                 return out, offset
             c.assign([TopicPartition(topic, partition, offset)])

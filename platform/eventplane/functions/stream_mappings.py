@@ -240,9 +240,9 @@ class StreamMappingRunner:
                         await self._checkpoints.save(mapping.uuid, shard, following, window)
                         position = following
                 if not records:
-                    # Woken at once by a commit to the shard in this process; a change
-                    # another replica wrote is found by the next poll.
-                    await source.wait(mapping.event_source_arn, shard, since, IDLE_POLL_S)
+                    # Woken at once by a commit to the shard, in this process or (as soon
+                    # as Kafka shows it) another; the poll is the fallback.
+                    await source.wait(mapping.event_source_arn, shard, since, IDLE_POLL_S, position)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

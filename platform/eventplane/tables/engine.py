@@ -53,6 +53,7 @@ from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.stream_lag import StreamLag
 from eventplane.tables.stream_signals import Shard, ShardSignals
+from eventplane.tables.stream_watch import StreamWatch
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.table_reads import TableReads, index_stats
 from eventplane.tables.tags import TableTags
@@ -92,6 +93,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         self.stream_lag = StreamLag(clock)
         # Stream readers in this process wait on these instead of polling (stream_source).
         self.stream_signals = ShardSignals()
+        self.stream_watch = StreamWatch(ctx.settings, self.stream_signals)
         self.signer = IteratorSigner(ctx.settings.receipt_secret)
         self._owners: TableOwners | None = None
         self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
@@ -144,6 +146,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         if self.remote is not None:
             await self.remote.close()
         await asyncio.to_thread(self.readers.close)
+        await asyncio.to_thread(self.stream_watch.close)
         if self._collector is not None:
             metrics.unregister(self._collector)
 

@@ -3,9 +3,10 @@ partition), bumped when this replica commits a change to that shard's stream.
 
 A stream event source mapping reads a shard until it is empty, then waits. It used to
 sleep a fixed 250 ms; now it waits for the shard's counter to move past the value it
-read before its last read, or for the same 250 ms when the writer is another replica
-(whose commits this process does not see). The counter is read *before* the read, so a
-commit that lands between the read and the wait is never slept through.
+read before its last read (the same 250 ms remain its fallback). A commit by another
+replica or worker process bumps the counter too, once Kafka shows it (``stream_watch``).
+The counter is read *before* the read, so a commit that lands between the read and the
+wait is never slept through.
 
 A commit is answered before Kafka has written its transaction markers, so for a few
 milliseconds after the wake-up a read_committed reader does not see the records yet:

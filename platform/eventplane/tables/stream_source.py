@@ -92,9 +92,21 @@ class TableStreamSource:
         topic, partition, _ = self._where(stream_arn, shard)
         return self._engine.stream_signals.generation((topic, partition))
 
-    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
-        topic, partition, _ = self._where(stream_arn, shard)
-        return await self._engine.stream_signals.wait((topic, partition), since, timeout)
+    async def wait(
+        self,
+        stream_arn: str,
+        shard: str,
+        since: int,
+        timeout: float,
+        position: int | None = None,
+    ) -> bool:
+        table, _ = self._stream(stream_arn)
+        where = (naming.table_stream_topic(table.name), partition_of_shard(shard, table.partitions))
+        # The owner of the partition commits every change to it, so when that is this
+        # replica the signal says it all; else another's commits are watched for.
+        if position is not None and (table.name, where[1]) not in self._engine.stores:
+            self._engine.stream_watch.watch(where, position)
+        return await self._engine.stream_signals.wait(where, since, timeout)
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         table, label = self._stream(stream_arn)

@@ -64,9 +64,10 @@ class StreamWatch:
 
     def _consumer(self) -> Consumer:
         group = f"{naming.PREFIX}.stream-watch.{uuid.uuid4().hex}"
-        return Consumer(
-            consumer_config(self._settings, group, **{"fetch.wait.max.ms": FETCH_WAIT_MS})
-        )
+        # A position past the log's end (a table created again) watches from the end,
+        # never from the earliest record kept.
+        extra = {"fetch.wait.max.ms": FETCH_WAIT_MS, "auto.offset.reset": "latest"}
+        return Consumer(consumer_config(self._settings, group, **extra))
 
     # --- on the event loop --------------------------------------------------------------
     def watch(self, shard: Shard, offset: int) -> None:

@@ -102,10 +102,16 @@ class TableStreamSource:
     ) -> bool:
         table, _ = self._stream(stream_arn)
         where = (naming.table_stream_topic(table.name), partition_of_shard(shard, table.partitions))
-        # The owner of the partition commits every change to it, so when that is this
-        # replica the signal says it all; else another's commits are watched for.
-        if position is not None and (table.name, where[1]) not in self._engine.stores:
-            self._engine.stream_watch.watch(where, position)
+        if position is not None:
+            committed = self._engine.stream_signals.committed_end(where, table.created_ms)
+            if committed is not None and committed > position:
+                # Committed here, and Kafka did not show them to the read in time (a busy
+                # broker writes the markers late): read again, not after the poll.
+                return True
+            # The owner of the partition commits every change to it, so when that is
+            # this replica the signal says it all; else another's commits are watched for.
+            if (table.name, where[1]) not in self._engine.stores:
+                self._engine.stream_watch.watch(where, position)
         return await self._engine.stream_signals.wait(where, since, timeout)
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:

@@ -22,7 +22,8 @@ from eventplane.tables.model import (
     new_table,
 )
 from eventplane.tables.stream_signals import ShardSignals
-from eventplane.tables.streams import StreamReaders, encode_change
+from eventplane.tables.stream_source import TableStreamSource
+from eventplane.tables.streams import StreamReaders, encode_change, shard_id
 from eventplane.tables.writer import Change, Ends, Writer, _Pending
 
 TABLE = new_table(
@@ -187,3 +188,45 @@ def test_the_writer_hands_the_committed_records_ends_to_apply() -> None:
     partition = asyncio.run(go())
     # One changelog image and one stream record, each the first at offset 10.
     assert applied == [{(naming.table_topic("things"), partition): 11, (STREAM, partition): 11}]
+
+
+class FakeEngine:
+    """What TableStreamSource.wait uses of the engine."""
+
+    def __init__(self, owned: bool) -> None:
+        self.stream_signals = ShardSignals()
+        self.stores: dict[tuple[str, int], object] = {("things", 2): object()} if owned else {}
+        self.watched: list[tuple[tuple[str, int], int]] = []
+        self.stream_watch = self
+
+    def watch(self, shard: tuple[str, int], position: int) -> None:
+        self.watched.append((shard, position))
+
+    def lookup(self, name: str) -> Any:
+        return TABLE if name == "things" else None
+
+
+def _wait(engine: FakeEngine, position: int) -> bool:
+    source = TableStreamSource(engine)  # type: ignore[arg-type]
+    shard = shard_id(TABLE.created_ms, 2)
+    since = engine.stream_signals.generation((STREAM, 2))
+    try:
+        return asyncio.run(
+            asyncio.wait_for(source.wait(TABLE.stream_arn, shard, since, 0.0, position), 30)
+        )
+    finally:
+        source.close()
+
+
+def test_a_reader_behind_a_commit_made_here_reads_again_instead_of_waiting() -> None:
+    """The read gave up before Kafka showed the commit's records: no poll is waited out."""
+    engine = FakeEngine(owned=True)
+    engine.stream_signals.notify((STREAM, 2), 8, TABLE.created_ms)
+    assert _wait(engine, 6) is True
+    assert _wait(engine, 8) is False  # read up to it: nothing more to wait for
+
+
+def test_only_a_shard_another_replica_writes_is_watched() -> None:
+    mine, theirs = FakeEngine(owned=True), FakeEngine(owned=False)
+    assert _wait(mine, 4) is False and mine.watched == []
+    assert _wait(theirs, 4) is False and theirs.watched == [((STREAM, 2), 4)]

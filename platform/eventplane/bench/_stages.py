@@ -43,6 +43,19 @@ def scrape(url: str, timeout: float = 10.0) -> Buckets:
     return found
 
 
+def counter(url: str, name: str, timeout: float = 10.0) -> float:
+    """The sum over all label sets of counter ``name`` (without ``_total``) now."""
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        text = resp.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == name
+        for sample in family.samples
+        if sample.name == f"{name}_total"
+    )
+
+
 def quantile(buckets: dict[float, float], q: float) -> float:
     """The q-quantile (0-1) of a cumulative histogram, in the buckets' unit."""
     bounds = sorted(buckets)

@@ -5,7 +5,11 @@
   records, acks=all + idempotence, produced asynchronously from one producer).
 - ``tables_write_to_function_start_p50/p99``: a put_item (one every 20 ms) until the
   function its table stream triggers starts on that change (the handler stamps
-  ``time.time()``; client and function run on this machine).
+  ``time.time()``; client and function run on this machine). Split in hops: the put
+  until answered (``..._put_answer``) and from that answer until the function started
+  (``..._answer_to_start``), as the client sees them; the server's own stages
+  (``..._stage_<stage>``, from ``eventplane_stage_seconds``: write to commit, write to a
+  stream read, read to invoke) and the function's cold starts during the run.
 - ``tables_restore_seconds``: rebuilding one partition's store from its changelog as a
   new owner does (``owner.read_partition``, read_committed to the end, then the
   in-memory store), for ``1,000,000 x scale`` items of about 200 bytes (override with
@@ -28,6 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +140,18 @@ def batch_write_rate(server: EventplaneProcess, table: str, count: int) -> float
 # --- write -> stream-triggered function start ------------------------------------------------
 
 
-def write_to_function(ep: Client, table: str, stream_arn: str, count: int) -> list[float]:
-    """Seconds from each put_item's start to the function starting on its change."""
+@dataclass(frozen=True)
+class FunctionStarts:
+    """Seconds per measured put: its start until the function started on its change
+    (``total``), the put's own call (``put``) and its answer until that start (``after``)."""
+
+    total: list[float]
+    put: list[float]
+    after: list[float]
+
+
+def write_to_function(ep: Client, table: str, stream_arn: str, count: int) -> FunctionStarts:
+    """Each put_item's start (and answer) to the function starting on its change."""
     name = f"bench-tbl-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as tmp:
         code = Path(tmp) / "code"
@@ -171,8 +186,11 @@ def write_to_function(ep: Client, table: str, stream_arn: str, count: int) -> li
                 n += 1
                 with contextlib.suppress(AssertionError):
                     eventually(rows, timeout=5)
+            answered: dict[str, float] = {}
             for i in range(count):
-                ep.tables.put_item(table, {"pk": {"S": f"f{i}"}, "stamp": {"N": repr(time.time())}})
+                key = f"f{i}"
+                ep.tables.put_item(table, {"pk": {"S": key}, "stamp": {"N": repr(time.time())}})
+                answered[key] = time.time()
                 time.sleep(WRITE_INTERVAL_S)
 
             def measured() -> list[list[Any]]:
@@ -182,7 +200,11 @@ def write_to_function(ep: Client, table: str, stream_arn: str, count: int) -> li
 
             found = eventually(measured, timeout=120)
             ep.functions.delete_event_source_mapping(mapping.uuid)
-            return [started - stamp for _, stamp, started in found]
+            return FunctionStarts(
+                [started - stamp for _, stamp, started in found],
+                [answered[key] - stamp for key, stamp, _ in found],
+                [started - answered[key] for key, _, started in found],
+            )
         finally:
             ep.functions.delete_function(name)
 

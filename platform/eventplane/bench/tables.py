@@ -7,7 +7,8 @@
   time (each a Kafka transaction: changelog image + stream record), beside the raw
   produce latency.
 - ``tables_get_item``: beside the gRPC echo.
-- ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` and
+- ``tables_batch_write_items_s``, ``tables_write_to_function_start_p50/p99`` (with its
+  hops) and
   ``tables_restore_seconds`` (cold and warm, from the on-disk cache): see ``_tables_more.py``.
 - ``tables_transact_write_cross_replica_p50/p99``: a two-Put transaction over two
   replicas' items beside one over a single replica's (``_tables_tx.py``).
@@ -26,9 +27,9 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from eventplane.bench import _stages, grpc_echo
 from eventplane.bench import _tables_more as more
 from eventplane.bench import _tables_tx as tx_bench
-from eventplane.bench import grpc_echo
 from eventplane.bench._stats import figure, percentile
 from eventplane.bench.queues import server_env
 from eventplane.config import Settings
@@ -36,6 +37,7 @@ from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, en
 from eventplane.testing.harness import EventplaneProcess, unique_cluster
 
 Result = dict[str, Any]
+COLD_STARTS = "eventplane_function_cold_starts"
 
 
 def _raw_produce_latency(settings: Settings, count: int) -> list[float]:
@@ -151,8 +153,19 @@ def _write_to_function(settings: Settings, count: int) -> Iterator[Result]:
                 attribute_definitions=[("pk", "S")],
                 stream_view_type="NEW_IMAGE",
             )
-            samples = more.write_to_function(ep, name, desc.latest_stream_arn, count)
-            yield from more.latency_figures("tables_write_to_function_start", samples)
+            window = _stages.Window.of(server, settings)
+            cold = _stages.counter(server.metrics_url, COLD_STARTS)
+            window.open()
+            starts = more.write_to_function(ep, name, desc.latest_stream_arn, count)
+            window.close()
+            cold = _stages.counter(server.metrics_url, COLD_STARTS) - cold
+            prefix = "tables_write_to_function"
+            yield from more.latency_figures(f"{prefix}_start", starts.total)
+            yield from more.latency_figures(f"{prefix}_put_answer", starts.put)
+            yield from more.latency_figures(f"{prefix}_answer_to_start", starts.after)
+            yield from window.figures(prefix, len(starts.total))
+            # Cold starts include the warm-up's; one during the measured puts shows as a tail.
+            yield figure(f"{prefix}_cold_starts", "count", cold)
             ep.tables.delete_table(name)
     finally:
         server.stop()

@@ -16,6 +16,13 @@ returned, C-level output included.
 Concurrency: ``reserved`` caps one function's simultaneous executions, ``max_workers``
 the whole pool's; beyond either an invoke raises ``Throttled``, or waits for a slot
 with ``wait=True``.
+
+An invocation that finds no idle worker while others of its function run starts a
+worker, but takes whichever comes first: that worker ready, or one a running invocation
+frees (a cold start costs a process and the handler's imports, 100 ms and more; a busy
+worker is often free in a few): a stream mapping's shards invoking at once then no longer
+wait out a cold start behind a worker that was done long before. The worker started then
+joins the idle ones (its init output stays tagged with the request that started it).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from eventplane import arn as arns
 from eventplane.arn import function_arn
@@ -48,6 +56,10 @@ from eventplane.functions.worker_process import (
 from eventplane.observability.logging import get_logger
 
 _log = get_logger("eventplane.functions.pool")
+
+# A worker for an invocation: (worker, init ms when it was started for it, the
+# invocation's result when the start failed).
+Started = tuple[WorkerProcess, float | None, InvocationResult | None]
 
 
 # What only the execution role may set in a worker's environment.
@@ -84,6 +96,9 @@ class WorkerPool:
         self._starting = 0  # workers being spawned, counted against max_workers
         self._reaper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # Invocations racing a cold start against a worker of theirs being freed.
+        self._freed: dict[Key, list[tuple[FunctionSpec, asyncio.Future[WorkerProcess]]]] = {}
+        self._spare_starts: set[asyncio.Task[Started]] = set()
         self._closed = False
 
     # -- public API -------------------------------------------------------------------
@@ -132,6 +147,8 @@ class WorkerPool:
     async def close(self) -> None:
         """Stop every worker; invocations still running end with Runtime.ExitError."""
         self._closed = True
+        for start in list(self._spare_starts):
+            start.cancel()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -197,10 +214,10 @@ class WorkerPool:
         worker = self._take_idle(spec)
         init_ms: float | None = None
         if worker is None:
-            worker, init_ms, failed = await self._cold_start(spec, request_id)
+            worker, init_ms, failed = await self._started_or_freed(spec, request_id)
             if failed is not None:
                 return failed
-        else:
+        if init_ms is None:
             worker.tail.reset()
         worker.request_id = request_id
         keep = False
@@ -212,15 +229,71 @@ class WorkerPool:
         finally:
             worker.request_id = ""
             if keep and not worker.retired and not self._closed and worker.alive:
-                self._set_state(worker, "idle")
-                worker.idle_since = time.monotonic()
-                self._idle.setdefault(worker.key, []).append(worker)
+                self._park(worker)
             else:
                 self._stop_soon(worker)
 
-    async def _cold_start(
-        self, spec: FunctionSpec, request_id: str
-    ) -> tuple[WorkerProcess, float, InvocationResult | None]:
+    def _park(self, worker: WorkerProcess) -> None:
+        """A worker that can serve again: to an invocation waiting for one, else idle."""
+        for spec, waiting in self._freed.get(worker.key, []):
+            if not waiting.done() and worker.same_config(spec):
+                waiting.set_result(worker)  # stays busy: it is that invocation's now
+                return
+        self._set_state(worker, "idle")
+        worker.idle_since = time.monotonic()
+        self._idle.setdefault(worker.key, []).append(worker)
+
+    async def _started_or_freed(self, spec: FunctionSpec, request_id: str) -> Started:
+        """A cold start, unless a worker of the function a running invocation frees is
+        there sooner (see the module's docstring)."""
+        key = (spec.name, spec.version, spec.code_id)
+        if not any(w.key == key for w in self._workers):  # none running: none to free
+            return await self._cold_start(spec, request_id)
+        start = asyncio.ensure_future(self._cold_start(spec, request_id))
+        freed: asyncio.Future[WorkerProcess] = asyncio.get_running_loop().create_future()
+        entry = (spec, freed)
+        self._freed.setdefault(key, []).append(entry)
+        racing: list[asyncio.Future[Any]] = [start, freed]
+        try:
+            await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            if start.done():
+                self._spare_started(start)
+            else:
+                start.cancel()  # as a cancelled cold start always did: its worker stops
+            if freed.done() and not freed.cancelled():
+                self._park(freed.result())
+            raise
+        finally:
+            waiting = self._freed[key]
+            waiting.remove(entry)
+            if not waiting:
+                del self._freed[key]
+            if not freed.done():
+                freed.cancel()
+        if start.done():
+            if freed.done() and not freed.cancelled():
+                self._park(freed.result())
+            return start.result()
+        self._spare_starts.add(start)
+        start.add_done_callback(self._spare_started)
+        return freed.result(), None, None
+
+    def _spare_started(self, start: asyncio.Task[Started]) -> None:
+        """A cold start its invocation did not wait for: the worker joins the idle ones."""
+        self._spare_starts.discard(start)
+        if start.cancelled() or start.exception() is not None:
+            return  # the next invocation that needs a worker starts one and sees why
+        worker, _, failed = start.result()
+        if failed is not None:
+            return  # _cold_start has stopped it
+        worker.request_id = ""
+        if worker.retired or self._closed or not worker.alive:
+            self._stop_soon(worker)
+        else:
+            self._park(worker)
+
+    async def _cold_start(self, spec: FunctionSpec, request_id: str) -> Started:
         start = time.monotonic()
         victim = self._claim_room()
         try:

@@ -49,6 +49,7 @@ from eventplane.functions.stream_checkpoints import Checkpoints, slot_of
 from eventplane.functions.stream_windows import Tumbler, Window, by_window
 from eventplane.kafka.clients import Producer
 from eventplane.messaging.stream_sources import StreamRecord, StreamSource
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.runtime import Clock
@@ -239,9 +240,9 @@ class StreamMappingRunner:
                         await self._checkpoints.save(mapping.uuid, shard, following, window)
                         position = following
                 if not records:
-                    # Woken at once by a commit to the shard in this process; a change
-                    # another replica wrote is found by the next poll.
-                    await source.wait(mapping.event_source_arn, shard, since, IDLE_POLL_S)
+                    # Woken at once by a commit to the shard, in this process or (as soon
+                    # as Kafka shows it) another; the poll is the fallback.
+                    await source.wait(mapping.event_source_arn, shard, since, IDLE_POLL_S, position)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -312,6 +313,9 @@ class StreamMappingRunner:
 
     async def _invoke(self, mapping: MappingDef, batch: list[StreamRecord]) -> Outcome:
         payload = json.dumps(event(batch, mapping.event_source_arn)).encode()
+        invoked_at = time.time()
+        for r in batch:
+            stages.observe("stream_read_to_invoke", r.read_at, invoked_at)
         return await self._outcome(mapping, payload)
 
     async def _outcome(self, mapping: MappingDef, payload: bytes) -> Outcome:

@@ -33,6 +33,8 @@ class StreamRecord:
     # The item's key as stable text: records of one item share it (order is per item).
     item_key: str
     created_ms: int
+    # Wall clock when the source read it (0.0: unknown): the per-hop latency stages.
+    read_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,18 @@ class StreamSource(Protocol):
         before a read and pass it to :meth:`wait`."""
         ...
 
-    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
+    async def wait(
+        self,
+        stream_arn: str,
+        shard: str,
+        since: int,
+        timeout: float,
+        position: int | None = None,
+    ) -> bool:
         """Until this process commits a change to the shard after ``generation`` was
-        ``since`` (True) or ``timeout`` seconds passed (False: changes another replica
-        committed are not signalled here, so a reader polls again then)."""
+        ``since``, or (given the reader's ``position``) a change another replica committed
+        is visible at or after it (True), or ``timeout`` seconds passed (False: a source
+        that cannot see others' commits leaves them to the reader's next poll)."""
         ...
 
 

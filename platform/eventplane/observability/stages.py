@@ -21,6 +21,16 @@ Stages, in path order:
 - ``produce_to_owner_adopt``: a queue send's produce until the owner had it;
 - ``owner_adopt_to_receive_answer``: from adoption until a receive returned the message
   (first receives only; the long poll is answered then).
+
+A table write on its way to a function its stream triggers (the stream record carries
+``PRODUCED_AT``, stamped when the owner's writer encoded it):
+
+- ``table_write_to_commit``: until the owner's transaction holding it committed (the
+  write is answered then);
+- ``table_write_to_stream_read``: until a stream read (a mapping's or GetRecords) returned
+  it: the commit, then the wait for the record to be visible and for a reader to read;
+- ``stream_read_to_invoke``: from that read until an event source mapping started an
+  invocation carrying it (a retried batch counts again).
 """
 
 from __future__ import annotations
@@ -49,6 +59,9 @@ STAGES = (
     "dispatch_consume_to_owner_adopt",
     "produce_to_owner_adopt",
     "owner_adopt_to_receive_answer",
+    "table_write_to_commit",
+    "table_write_to_stream_read",
+    "stream_read_to_invoke",
 )
 
 _children = {name: STAGE_SECONDS.labels(name) for name in STAGES}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
@@ -52,7 +52,8 @@ from eventplane.tables.routing import (
 from eventplane.tables.status import StatusBoard, TableStatus
 from eventplane.tables.store import TOKEN_PREFIX, PartitionStore
 from eventplane.tables.stream_lag import StreamLag
-from eventplane.tables.stream_signals import ShardSignals
+from eventplane.tables.stream_signals import Shard, ShardSignals
+from eventplane.tables.stream_watch import StreamWatch
 from eventplane.tables.streams import IteratorSigner, StreamReaders
 from eventplane.tables.table_reads import TableReads, index_stats
 from eventplane.tables.tags import TableTags
@@ -92,6 +93,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         self.stream_lag = StreamLag(clock)
         # Stream readers in this process wait on these instead of polling (stream_source).
         self.stream_signals = ShardSignals()
+        self.stream_watch = StreamWatch(ctx.settings, self.stream_signals)
         self.signer = IteratorSigner(ctx.settings.receipt_secret)
         self._owners: TableOwners | None = None
         self.directory = OwnerDirectory(ctx.settings, ctx.settings.advertise)
@@ -144,6 +146,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         if self.remote is not None:
             await self.remote.close()
         await asyncio.to_thread(self.readers.close)
+        await asyncio.to_thread(self.stream_watch.close)
         if self._collector is not None:
             metrics.unregister(self._collector)
 
@@ -257,9 +260,11 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         store = self.stores.get((key[0], key[1]))
         return store.collection_bytes(key[2]) if store is not None else 0
 
-    def apply(self, changes: list[Change]) -> None:
-        """Committed changes into the stores of this replica's partitions."""
-        streamed: set[tuple[str, int]] = set()
+    def apply(self, changes: list[Change], ends: Mapping[Shard, int] | None = None) -> None:
+        """Committed changes into the stores of this replica's partitions. ``ends``: per
+        partition the commit wrote, the offset after its last record, when known (the
+        writer's; a cross-replica transaction's coordinator wrote its own records)."""
+        streamed: dict[Shard, int] = {}
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
             if c.is_token:
@@ -275,9 +280,11 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                     store.put(c.key, c.new, item_size)
             metrics.WRITES.labels(c.table.name).inc()
             if c.table.stream.stream_enabled:
-                streamed.add((naming.table_stream_topic(c.table.name), c.partition))
-        for shard in streamed:  # committed: the stream records are there to read
-            self.stream_signals.notify(shard)
+                streamed[(naming.table_stream_topic(c.table.name), c.partition)] = (
+                    c.table.created_ms
+                )
+        for shard, epoch in streamed.items():  # committed: the stream records are there
+            self.stream_signals.notify(shard, (ends or {}).get(shard), epoch)
 
     # --- definitions ------------------------------------------------------------------------
     def lookup(self, name: str) -> TableDef | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -91,12 +92,35 @@ class TableStreamSource:
         topic, partition, _ = self._where(stream_arn, shard)
         return self._engine.stream_signals.generation((topic, partition))
 
-    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
-        topic, partition, _ = self._where(stream_arn, shard)
-        return await self._engine.stream_signals.wait((topic, partition), since, timeout)
+    async def wait(
+        self,
+        stream_arn: str,
+        shard: str,
+        since: int,
+        timeout: float,
+        position: int | None = None,
+    ) -> bool:
+        table, _ = self._stream(stream_arn)
+        where = (naming.table_stream_topic(table.name), partition_of_shard(shard, table.partitions))
+        if position is not None:
+            committed = self._engine.stream_signals.committed_end(where, table.created_ms)
+            if committed is not None and committed > position:
+                # Committed here, and Kafka did not show them to the read in time (a busy
+                # broker writes the markers late): read again, not after the poll.
+                return True
+            # The owner of the partition commits every change to it, so when that is
+            # this replica the signal says it all; else another's commits are watched for.
+            if (table.name, where[1]) not in self._engine.stores:
+                self._engine.stream_watch.watch(where, position)
+        return await self._engine.stream_signals.wait(where, since, timeout)
 
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
-        topic, partition, label = self._where(stream_arn, shard)
+        table, label = self._stream(stream_arn)
+        topic = naming.table_stream_topic(table.name)
+        partition = partition_of_shard(shard, table.partitions)
+        # A commit this process made to the shard, woken for: its records are read even
+        # if Kafka has not yet written the transaction's markers (stream_signals).
+        until = self._engine.stream_signals.committed_end((topic, partition), table.created_ms)
         # Below the trim horizon the reader's consumer resets to the earliest record kept
         # (auto.offset.reset), so no watermark request is spent here on every poll.
         found, next_offset = await self._blocking(
@@ -106,16 +130,19 @@ class TableStreamSource:
             position,
             limit,
             lambda rec: rec["stream_label"] == label,
+            until,
         )
+        read_at = time.time()
         records = [
-            StreamRecord(offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]))
+            StreamRecord(
+                offset, to_record(rec, offset), rec["keys"], int(rec["created_ms"]), read_at
+            )
             for offset, rec in found
         ]
         following = max(next_offset, position)
         end = self._engine.readers.ends.get((topic, partition))
         if end is not None:
-            table = parse_stream_arn(stream_arn)[0]
-            self._engine.stream_lag.read(table, shard, position, following, end)
+            self._engine.stream_lag.read(table.name, shard, position, following, end)
         return StreamBatch(records, following)
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import queue as stdlib_queue
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import SEQUENTIAL_READER, consumer_config, take
+from eventplane.observability import stages
 from eventplane.tables.errors import ExpiredIteratorException
 from eventplane.tables.expr.values import encode_json_item, item_size
 from eventplane.tables.owner import message_headers
@@ -233,15 +235,20 @@ class StreamReaders:
         offset: int,
         limit: int,
         keep: Callable[[dict[str, Any]], bool],
+        until: int | None = None,
     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
         """Committed records from ``offset``: up to ``limit`` records or 1 MB, as far as the
-        shard's current end. Returns them with the offset to continue from."""
+        shard's current end, or as far as ``until`` (records known to be committed, whose
+        transaction markers may not be written yet: waited for, a few fetches at most).
+        Returns them with the offset to continue from."""
         c = self._take()
         tp = TopicPartition(topic, partition)
         out: list[tuple[int, dict[str, Any]]] = []
         try:
             _, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
             self.ends[(topic, partition)] = int(high)
+            if until is not None and until > high:
+                high = until
             if offset >= high:
                 return out, offset
             c.assign([TopicPartition(topic, partition, offset)])
@@ -265,11 +272,14 @@ class StreamReaders:
                     value, at = m.value(), m.offset()
                     if m.error() or value is None or at is None:
                         continue
-                    _, rec = codec.decode(value, message_headers(m))
+                    headers = message_headers(m)
+                    _, rec = codec.decode(value, headers)
                     next_offset = at + 1
                     if not keep(rec):
                         continue
                     out.append((at, rec))
+                    written_at = stages.stamp_of(headers, stages.PRODUCED_AT)
+                    stages.observe("table_write_to_stream_read", written_at, time.time())
                     size += rec["size_bytes"]
                     if len(out) >= limit or size >= MAX_BYTES:
                         break

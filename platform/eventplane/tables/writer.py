@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.errors.tables import ItemCollectionSizeLimitExceededException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.tables import item_collections as ic
 from eventplane.tables.indexes import type_mismatch
@@ -120,6 +122,8 @@ Prepare = Callable[[Staged], tuple[list[Change], T]]
 
 
 Record = tuple[str, int, str, bytes | None, Any]  # topic, partition, key, value, headers
+# Per (topic, partition) a commit wrote to: the offset after its last record there.
+Ends = dict[tuple[str, int], int]
 
 
 @dataclass
@@ -142,7 +146,7 @@ class Writer:
         self,
         settings: Settings,
         read: Callable[[str, int, str], Item | None],
-        apply: Callable[[list[Change]], None],
+        apply: Callable[[list[Change], Ends], None],
         clock: Callable[[], int],
         *,
         collection: Callable[[ic.CollectionKey], int] | None = None,
@@ -256,9 +260,11 @@ class Writer:
         solo = group[0] if len(group) == 1 and group[0].solo else None
         foreign = (solo.foreign or []) if solo is not None and done else []
         if changes or foreign:
-            records = self._records(changes) + foreign
+            written_at = time.time()
+            records = self._records(changes, written_at) + foreign
+            ends: Ends = {}
             try:
-                await self._commit(records, solo.before_commit if solo is not None else None)
+                await self._commit(records, solo.before_commit if solo is not None else None, ends)
             except EventplaneError as exc:
                 if isinstance(exc, CommitUncertain) and self._uncertain is not None:
                     self._uncertain({(c.table.name, c.partition) for c in changes})
@@ -266,7 +272,11 @@ class Writer:
                     if not p.future.done():
                         p.future.set_exception(exc)
                 return
-            self._apply(changes)
+            self._apply(changes, ends)
+            committed_at = time.time()
+            for c in changes:
+                if c.table.stream.stream_enabled and not c.is_token:
+                    stages.observe("table_write_to_commit", written_at, committed_at)
         for p, result in done:
             if not p.future.done():
                 p.future.set_result(result)
@@ -276,8 +286,10 @@ class Writer:
         them (a participant of a cross-replica transaction hands them to its coordinator)."""
         return self._records(changes)
 
-    def _records(self, changes: list[Change]) -> list[Record]:
+    def _records(self, changes: list[Change], written_at: float | None = None) -> list[Record]:
+        """``written_at`` (wall clock) stamps the stream records: the per-hop stages."""
         now = self._clock()
+        stamp = stages.stamp(stages.PRODUCED_AT, written_at)
         out: list[Record] = []
         for c in changes:
             topic = naming.table_topic(c.table.name)
@@ -293,17 +305,26 @@ class Writer:
             if c.table.stream.stream_enabled and not c.is_token:
                 value, headers = encode_change(c, now, str(uuid.uuid4()))
                 out.append(
-                    (naming.table_stream_topic(c.table.name), c.partition, c.key, value, headers)
+                    (
+                        naming.table_stream_topic(c.table.name),
+                        c.partition,
+                        c.key,
+                        value,
+                        [*headers, stamp],
+                    )
                 )
         return out
 
     async def _commit(
-        self, records: list[Record], before_commit: Callable[[], Awaitable[None]] | None
+        self,
+        records: list[Record],
+        before_commit: Callable[[], Awaitable[None]] | None,
+        ends: Ends,
     ) -> None:
         if before_commit is None:
-            await asyncio.to_thread(self._transact, records)
+            await asyncio.to_thread(self._transact, records, ends=ends)
             return
-        await asyncio.to_thread(self._transact, records, False)
+        await asyncio.to_thread(self._transact, records, False, ends=ends)
         try:
             await before_commit()
         except BaseException:
@@ -320,11 +341,25 @@ class Writer:
             _log.warning("table transaction abort failed", error=exc.args[0].str())
             self._producer = self._new_producer()  # fencing aborts what was left open
 
-    def _transact(self, records: list[Record], commit: bool = True, begin: bool = True) -> None:
+    def _transact(
+        self,
+        records: list[Record],
+        commit: bool = True,
+        begin: bool = True,
+        ends: Ends | None = None,
+    ) -> None:
         """Write ``records`` in a transaction and commit it; without ``commit``, stop
-        once every record is acknowledged (the transaction stays open)."""
+        once every record is acknowledged (the transaction stays open). ``ends`` gets,
+        per partition written, the offset after its last record (from the delivery
+        reports, served before the commit returns)."""
         producer = self._producer
         assert producer is not None
+
+        def delivered(error: Any, message: Any) -> None:
+            if error is None and ends is not None:
+                where = (message.topic(), message.partition())
+                ends[where] = max(ends.get(where, 0), message.offset() + 1)
+
         try:
             if begin:
                 producer.begin_transaction()
@@ -332,7 +367,12 @@ class Writer:
                 while True:
                     try:
                         producer.produce(
-                            topic, value, key=key.encode(), partition=partition, headers=headers
+                            topic,
+                            value,
+                            key=key.encode(),
+                            partition=partition,
+                            headers=headers,
+                            on_delivery=delivered,
                         )
                         break
                     except BufferError:

@@ -422,6 +422,32 @@ def test_concurrent_cold_starts_stay_within_max_workers() -> None:
     assert colds == [True, True]
 
 
+def test_a_worker_freed_before_a_cold_start_is_ready_serves_the_waiting_invocation(
+    tmp_path: Path,
+) -> None:
+    """The function's one worker is busy, so an invocation starts another; the busy one
+    is done first and serves it; the worker started joins the idle ones once ready."""
+
+    async def body(pool: WorkerPool) -> tuple[Any, ...]:
+        fs = spec("gated.pid", environment={"GATE": str(tmp_path)})
+        first = await call(pool, fs)
+        (tmp_path / "closed").touch()  # a cold start from now on waits at its import
+        busy = asyncio.create_task(call(pool, fs, {"seconds": 0.2}, rid="r2"))
+        while pool.executions() == 0:
+            await asyncio.sleep(0.005)
+        waiting = asyncio.create_task(call(pool, fs, rid="r3"))
+        await busy
+        await asyncio.wait_for(waiting, 30)  # served while the cold start is held
+        (tmp_path / "closed").unlink()
+        while len(pool._idle.get((fs.name, fs.version, fs.code_id), [])) < 2:
+            await asyncio.sleep(0.01)
+        return first, waiting.result()
+
+    first, served = run(body)
+    assert served.function_error is None and not served.cold_start
+    assert doc(served) == doc(first)  # the same worker process
+
+
 def test_close_ends_running_invocations() -> None:
     async def body(pool: WorkerPool) -> InvocationResult:
         task = asyncio.create_task(call(pool, spec("app.sleep"), {"seconds": 30}))

@@ -51,7 +51,9 @@ class FakeStream:
     def generation(self, stream_arn: str, shard: str) -> int:
         return self.signals.generation(("t", 0))
 
-    async def wait(self, stream_arn: str, shard: str, since: int, timeout: float) -> bool:
+    async def wait(
+        self, stream_arn: str, shard: str, since: int, timeout: float, position: int | None = None
+    ) -> bool:
         self.waiting += 1
         woken = await self.signals.wait(("t", 0), since, timeout)
         self.waits.append(woken)

@@ -68,7 +68,7 @@ def _run(commit_errors: list[KafkaException]) -> tuple[Any, FakeProducer, list[A
         writer = Writer(
             Settings(),
             lambda table, partition, key: None,
-            applied.extend,
+            lambda changes, ends: applied.extend(changes),
             lambda: 1_700_000_000_000,
             uncertain=uncertain.append,
         )

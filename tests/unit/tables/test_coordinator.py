@@ -17,30 +17,14 @@ from eventplane.tables import transactions as tx
 from eventplane.tables.coordinator import Participant, Prepared, coordinate
 from eventplane.tables.expr import item_size
 from eventplane.tables.model import (
-    AttributeDefinition,
-    CreateTableInput,
-    KeySchemaElement,
-    StreamSpecification,
     TableDef,
-    new_table,
 )
 from eventplane.tables.store import PartitionStore
 from eventplane.tables.writer import Change, Staged, _groups, _Pending
 
+from .support import things_table
+
 Item = dict[str, Any]
-
-
-def _table() -> TableDef:
-    return new_table(
-        CreateTableInput(
-            "things",
-            [KeySchemaElement("pk", "HASH")],
-            [AttributeDefinition("pk", "S")],
-            StreamSpecification(True, "NEW_IMAGE"),
-            4,
-        ),
-        1_700_000_000_000,
-    )
 
 
 class _Writer:
@@ -61,7 +45,7 @@ class _Writer:
 
 class _Engine:
     def __init__(self) -> None:
-        self.table = _table()
+        self.table = things_table()
         self.stores = {
             (self.table.name, p): PartitionStore(self.table.name, p, "pk") for p in range(4)
         }

@@ -14,54 +14,15 @@ from confluent_kafka import OFFSET_INVALID
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.tables import items as it
-from eventplane.tables.model import (
-    AttributeDefinition,
-    CreateTableInput,
-    KeySchemaElement,
-    StreamSpecification,
-    new_table,
-)
 from eventplane.tables.stream_signals import ShardSignals
 from eventplane.tables.stream_source import TableStreamSource
 from eventplane.tables.streams import StreamReaders, encode_change, shard_id
 from eventplane.tables.writer import Change, Ends, Writer, _Pending
 
-TABLE = new_table(
-    CreateTableInput(
-        "things",
-        [KeySchemaElement("pk", "HASH")],
-        [AttributeDefinition("pk", "S")],
-        StreamSpecification(True, "NEW_IMAGE"),
-        4,
-    ),
-    1_700_000_000_000,
-)
+from .support import Message, things_table
+
+TABLE = things_table()
 STREAM = naming.table_stream_topic("things")
-
-
-class Message:
-    def __init__(self, topic: str, partition: int, offset: int, value: bytes = b"") -> None:
-        self._where = (topic, partition, offset)
-        self._value = value
-        self._headers: list[tuple[str, bytes]] = []
-
-    def topic(self) -> str:
-        return self._where[0]
-
-    def partition(self) -> int:
-        return self._where[1]
-
-    def offset(self) -> int:
-        return self._where[2]
-
-    def value(self) -> bytes:
-        return self._value
-
-    def error(self) -> None:
-        return None
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return self._headers
 
 
 def _record(offset: int) -> Message:
@@ -70,9 +31,7 @@ def _record(offset: int) -> Message:
     value, headers = encode_change(
         Change(TABLE, where.partition, where.key, keys, None, keys), 1_700_000_000_500, "e"
     )
-    m = Message(STREAM, 0, offset, value)
-    m._headers = list(headers)
-    return m
+    return Message(STREAM, 0, offset, value, list(headers))
 
 
 class LaggingConsumer:

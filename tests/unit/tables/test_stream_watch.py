@@ -15,24 +15,9 @@ from eventplane.tables import stream_watch as sw
 from eventplane.tables.stream_signals import ShardSignals
 from eventplane.tables.stream_watch import StreamWatch
 
+from .support import Message
+
 SHARD = ("eventplane.tbl.things.stream", 2)
-
-
-class Message:
-    def __init__(self, topic: str, partition: int, offset: int) -> None:
-        self._where = (topic, partition, offset)
-
-    def topic(self) -> str:
-        return self._where[0]
-
-    def partition(self) -> int:
-        return self._where[1]
-
-    def offset(self) -> int:
-        return self._where[2]
-
-    def error(self) -> None:
-        return None
 
 
 class FakeConsumer:

@@ -14,24 +14,13 @@ from eventplane.config import Settings
 from eventplane.errors import ServiceUnavailable
 from eventplane.tables import items as it
 from eventplane.tables.model import (
-    AttributeDefinition,
-    CreateTableInput,
-    KeySchemaElement,
     StreamSpecification,
-    new_table,
 )
 from eventplane.tables.writer import CommitUncertain, Writer, _Pending
 
-TABLE = new_table(
-    CreateTableInput(
-        "things",
-        [KeySchemaElement("pk", "HASH")],
-        [AttributeDefinition("pk", "S")],
-        StreamSpecification(False, ""),
-        4,
-    ),
-    1_700_000_000_000,
-)
+from .support import things_table
+
+TABLE = things_table(StreamSpecification(False, ""))
 
 
 def _error(**flags: bool) -> KafkaException:

@@ -268,7 +268,7 @@ class WorkerPool:
         elif not doc:
             await worker.wait_exit()
             await worker.drain_logs()
-            doc = rt.exited(request_id, worker.proc.returncode)
+            doc = rt.exited(request_id, worker.returncode)
         _log.info("function init failed", function=spec.name, request_id=request_id)
         self._stop_soon(worker)
         return (
@@ -386,19 +386,15 @@ class WorkerPool:
         return env
 
     async def _spawn(self, spec: FunctionSpec) -> WorkerProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-P",  # the worker's own directory stays off sys.path; code_dir goes first
-            str(WORKER_SCRIPT),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        worker = await WorkerProcess.spawn(
+            spec,
+            # -P: the worker's own directory stays off sys.path; code_dir goes first
+            [sys.executable, "-P", str(WORKER_SCRIPT)],
             env=self._worker_env(spec),
             cwd=spec.code_dir,
-            start_new_session=True,  # a process group: a timeout kills what the handler started
+            marker=f"\x1eeventplane-phase-end-{uuid.uuid4().hex}",
+            on_log=self._on_log,
         )
-        marker = f"\x1eeventplane-phase-end-{uuid.uuid4().hex}"
-        worker = WorkerProcess(spec, proc, marker, self._on_log)
         self._workers.add(worker)
         metrics.WORKERS.labels("busy").inc()
         return worker

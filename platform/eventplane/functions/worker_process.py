@@ -5,7 +5,8 @@ It speaks length-prefixed JSON frames with ``_worker.py`` over stdin/stdout and 
 worker's stderr line by line: each line goes to the pool's log sink tagged with the
 request it belongs to, and the last 4 KiB of a phase's lines are kept as its log tail.
 The worker writes a marker line after each phase's output, so a tail is complete when
-its reply arrives. The pool (``pool.py``) decides which worker serves which call.
+its reply arrives (or says it wrote none: its log pipe was empty, all read already).
+The pool (``pool.py``) decides which worker serves which call.
 
 The pipes are read by a protocol, not by stream readers: a reply frame and the marker
 line are handled in the event loop's read callbacks, and a phase is one future that
@@ -273,6 +274,13 @@ class WorkerProcess:
         phase.reply = reply
         if phase.timer is not None:
             phase.timer.cancel()
+        if reply.get("marked") is False:
+            # The worker found its log pipe empty: all of the phase's output has been
+            # read and handled already, but for a last line without its newline.
+            if self._log_pending:
+                pending, self._log_pending = self._log_pending, b""
+                self._line(pending)
+            self._phases_done = phase.expected
         if self._phases_done >= phase.expected or self._stderr_closed.done():
             phase.future.set_result(reply)
         else:

@@ -28,6 +28,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from eventplane import arn as arns
 from eventplane.arn import function_arn
@@ -59,6 +60,16 @@ _CREDENTIALS = (
 )
 
 
+_WORKER_GAUGES: dict[str, Any] = {}
+
+
+def _workers_gauge(state: str) -> Any:
+    gauge = _WORKER_GAUGES.get(state)
+    if gauge is None:
+        gauge = _WORKER_GAUGES[state] = metrics.WORKERS.labels(state)
+    return gauge
+
+
 class WorkerPool:
     """Warm worker processes per function version, with concurrency limits."""
 
@@ -81,6 +92,7 @@ class WorkerPool:
         self._idle: dict[Key, list[WorkerProcess]] = {}
         self._running: Counter[str] = Counter()
         self._waiters: list[asyncio.Future[None]] = []
+        self._concurrent_gauges: dict[str, Any] = {}
         self._starting = 0  # workers being spawned, counted against max_workers
         self._reaper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -178,13 +190,21 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
         self._running[name] += 1
-        metrics.CONCURRENT.labels(name).inc()
+        self._concurrent(name).inc()
+
+    def _concurrent(self, name: str) -> Any:
+        # Looked up once per function: labels() takes a lock and builds a key per call
+        # (these series are never removed, so a kept child stays the exported one).
+        gauge = self._concurrent_gauges.get(name)
+        if gauge is None:
+            gauge = self._concurrent_gauges[name] = metrics.CONCURRENT.labels(name)
+        return gauge
 
     def _release(self, name: str) -> None:
         self._running[name] -= 1
         if not self._running[name]:
             del self._running[name]
-        metrics.CONCURRENT.labels(name).dec()
+        self._concurrent(name).dec()
         for fut in self._waiters:
             if not fut.done():
                 fut.set_result(None)
@@ -396,7 +416,7 @@ class WorkerPool:
             on_log=self._on_log,
         )
         self._workers.add(worker)
-        metrics.WORKERS.labels("busy").inc()
+        _workers_gauge("busy").inc()
         return worker
 
     def _take_idle(self, spec: FunctionSpec) -> WorkerProcess | None:
@@ -442,9 +462,9 @@ class WorkerPool:
         if worker.state == state:
             return
         if worker.state != "gone":
-            metrics.WORKERS.labels(worker.state).dec()
+            _workers_gauge(worker.state).dec()
         if state != "gone":
-            metrics.WORKERS.labels(state).inc()
+            _workers_gauge(state).inc()
         worker.state = state
 
     async def _stop(self, worker: WorkerProcess) -> None:

@@ -11,17 +11,19 @@ start: fd 0 becomes /dev/null and fd 1 a copy of fd 2, so whatever the handler o
 children print, from Python or from C, lands on stderr, the log stream the pool reads
 line by line. After each phase (init, every invocation) the worker writes the
 ``log_marker`` from the init frame as a line of its own on stderr, before the reply
-frame, so the pool knows it has read all of that phase's output.
+frame, so the pool knows it has read all of that phase's output. When the pipe is
+empty by then (the pool has read all of it), there is nothing to wait for: the marker
+is left out and the reply says so with ``marked: false``.
 
     in:  {"type": "init", code_dir, handler, function_name, function_version,
           memory_limit_mb, environment, log_marker}
-    out: {"type": "ready", init_ms}
-         | {"type": "init_error", errorType, errorMessage, stackTrace, init_ms}
+    out: {"type": "ready", init_ms, marked}
+         | {"type": "init_error", errorType, errorMessage, stackTrace, init_ms, marked}
     in:  {"type": "invoke", request_id, payload, deadline_ms, client_context,
           invoked_function_arn}
-    out: {"type": "result", request_id, payload, log_tail, duration_ms}
+    out: {"type": "result", request_id, payload, log_tail, duration_ms, marked}
          | {"type": "error", request_id, errorType, errorMessage, stackTrace, log_tail,
-            duration_ms, unhandled, fatal}
+            duration_ms, unhandled, fatal, marked}
 
 EOF on stdin ends the worker. After a ``fatal`` error (MemoryError) it exits by itself.
 Error types and wording follow the AWS Lambda Python runtime (awslambdaric).
@@ -29,9 +31,11 @@ Error types and wording follow the AWS Lambda Python runtime (awslambdaric).
 
 from __future__ import annotations
 
+import array
 import ctypes
 import decimal
 import faulthandler
+import fcntl
 import importlib
 import io
 import json
@@ -40,6 +44,7 @@ import os
 import resource
 import struct
 import sys
+import termios
 import time
 import traceback
 from collections.abc import Callable
@@ -47,6 +52,7 @@ from types import TracebackType
 from typing import Any
 
 _HEADER = struct.Struct(">I")
+_READ_BYTES = 65536
 TAIL_BYTES = 4096
 
 # The memory limit is RLIMIT_DATA = memory_limit_mb + HEADROOM_MB. RLIMIT_DATA counts
@@ -77,30 +83,42 @@ class _Channel:
     def __init__(self, rfd: int, wfd: int) -> None:
         self._rfd = rfd
         self._wfd = wfd
+        self._buf = bytearray()
 
-    def _read_exactly(self, n: int) -> bytes | None:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = os.read(self._rfd, n - len(buf))
+    def _fill(self, n: int) -> bool:
+        """Read until ``n`` bytes are buffered; a frame usually takes one read."""
+        while len(self._buf) < n:
+            chunk = os.read(self._rfd, max(n - len(self._buf), _READ_BYTES))
             if not chunk:
-                return None
-            buf += chunk
-        return bytes(buf)
+                return False
+            self._buf += chunk
+        return True
 
     def read(self) -> dict[str, Any] | None:
-        header = self._read_exactly(_HEADER.size)
-        if header is None:
+        if not self._fill(_HEADER.size):
             return None
-        (size,) = _HEADER.unpack(header)
-        body = self._read_exactly(size)
-        if body is None:
+        (size,) = _HEADER.unpack_from(self._buf)
+        end = _HEADER.size + size
+        if not self._fill(end):
             return None
+        body = bytes(self._buf[_HEADER.size : end])
+        del self._buf[:end]
         msg: dict[str, Any] = json.loads(body)
         return msg
 
     def write(self, msg: dict[str, Any]) -> None:
         body = json.dumps(msg).encode()
         _write_all(self._wfd, _HEADER.pack(len(body)) + body)
+
+
+def _unread(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not read yet; -1 if unknown."""
+    try:
+        buf = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, buf)
+    except (OSError, AttributeError):
+        return -1
+    return buf[0]
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -318,12 +336,19 @@ class Worker:
         except OSError:
             self._libc = None
 
-    def end_phase(self) -> None:
-        """Flush C stdio buffers, then mark the end of this phase's output."""
+    def end_phase(self) -> bool:
+        """Flush C stdio buffers, then mark the end of this phase's output; False when no
+        marker is needed: the log pipe is empty, so the pool has read (and handled) all of
+        this phase's output already. Most invocations print nothing, and skipping the
+        marker spares a write here, a read and often a wake-up of the pool's event loop."""
         if self._libc is not None:
             self._libc.fflush(None)
-        if self.marker:
-            _write_all(2, f"{self.marker}\n".encode())
+        if not self.marker:
+            return False
+        if _unread(2) == 0:
+            return False
+        _write_all(2, f"{self.marker}\n".encode())
+        return True
 
     def init(self, msg: dict[str, Any]) -> dict[str, Any]:
         self.marker = str(msg.get("log_marker", ""))
@@ -464,14 +489,14 @@ class Worker:
         if init is None:
             return 0
         reply = self.init(init)
-        self.end_phase()
+        reply["marked"] = self.end_phase()
         self.channel.write(reply)
         if reply["type"] != "ready":
             return 1
         while (msg := self.channel.read()) is not None:
             reply = self.invoke(msg)
             self.request_filter.request_id = ""
-            self.end_phase()
+            reply["marked"] = self.end_phase()
             self.channel.write(reply)
             if reply.get("fatal"):
                 return 1

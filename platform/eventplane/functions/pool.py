@@ -71,6 +71,16 @@ _CREDENTIALS = (
 )
 
 
+_WORKER_GAUGES: dict[str, Any] = {}
+
+
+def _workers_gauge(state: str) -> Any:
+    gauge = _WORKER_GAUGES.get(state)
+    if gauge is None:
+        gauge = _WORKER_GAUGES[state] = metrics.WORKERS.labels(state)
+    return gauge
+
+
 class WorkerPool:
     """Warm worker processes per function version, with concurrency limits."""
 
@@ -93,6 +103,7 @@ class WorkerPool:
         self._idle: dict[Key, list[WorkerProcess]] = {}
         self._running: Counter[str] = Counter()
         self._waiters: list[asyncio.Future[None]] = []
+        self._concurrent_gauges: dict[str, Any] = {}
         self._starting = 0  # workers being spawned, counted against max_workers
         self._reaper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -195,13 +206,21 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
         self._running[name] += 1
-        metrics.CONCURRENT.labels(name).inc()
+        self._concurrent(name).inc()
+
+    def _concurrent(self, name: str) -> Any:
+        # Looked up once per function: labels() takes a lock and builds a key per call
+        # (these series are never removed, so a kept child stays the exported one).
+        gauge = self._concurrent_gauges.get(name)
+        if gauge is None:
+            gauge = self._concurrent_gauges[name] = metrics.CONCURRENT.labels(name)
+        return gauge
 
     def _release(self, name: str) -> None:
         self._running[name] -= 1
         if not self._running[name]:
             del self._running[name]
-        metrics.CONCURRENT.labels(name).dec()
+        self._concurrent(name).dec()
         for fut in self._waiters:
             if not fut.done():
                 fut.set_result(None)
@@ -341,7 +360,7 @@ class WorkerPool:
         elif not doc:
             await worker.wait_exit()
             await worker.drain_logs()
-            doc = rt.exited(request_id, worker.proc.returncode)
+            doc = rt.exited(request_id, worker.returncode)
         _log.info("function init failed", function=spec.name, request_id=request_id)
         self._stop_soon(worker)
         return (
@@ -459,21 +478,17 @@ class WorkerPool:
         return env
 
     async def _spawn(self, spec: FunctionSpec) -> WorkerProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-P",  # the worker's own directory stays off sys.path; code_dir goes first
-            str(WORKER_SCRIPT),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        worker = await WorkerProcess.spawn(
+            spec,
+            # -P: the worker's own directory stays off sys.path; code_dir goes first
+            [sys.executable, "-P", str(WORKER_SCRIPT)],
             env=self._worker_env(spec),
             cwd=spec.code_dir,
-            start_new_session=True,  # a process group: a timeout kills what the handler started
+            marker=f"\x1eeventplane-phase-end-{uuid.uuid4().hex}",
+            on_log=self._on_log,
         )
-        marker = f"\x1eeventplane-phase-end-{uuid.uuid4().hex}"
-        worker = WorkerProcess(spec, proc, marker, self._on_log)
         self._workers.add(worker)
-        metrics.WORKERS.labels("busy").inc()
+        _workers_gauge("busy").inc()
         return worker
 
     def _take_idle(self, spec: FunctionSpec) -> WorkerProcess | None:
@@ -519,9 +534,9 @@ class WorkerPool:
         if worker.state == state:
             return
         if worker.state != "gone":
-            metrics.WORKERS.labels(worker.state).dec()
+            _workers_gauge(worker.state).dec()
         if state != "gone":
-            metrics.WORKERS.labels(state).inc()
+            _workers_gauge(state).inc()
         worker.state = state
 
     async def _stop(self, worker: WorkerProcess) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from eventplane.functions import _worker
-from eventplane.functions.pool import FunctionSpec, WorkerPool
+from eventplane.functions.pool import WorkerPool
 
-HANDLERS = str(Path(__file__).with_name("handlers"))
+from .test_pool import spec
 
 
 def test_unread_counts_what_the_reader_has_not_taken_yet() -> None:
@@ -30,18 +29,6 @@ def test_silent_and_chatty_invocations_keep_their_own_lines_and_tails() -> None:
 
     def on_log(_function: str, request_id: str, line: str) -> None:
         lines.append((request_id, line))
-
-    def spec(handler: str) -> FunctionSpec:
-        return FunctionSpec(
-            name=handler.replace(".", "-"),
-            version="$LATEST",
-            handler=handler,
-            code_dir=HANDLERS,
-            code_id="sha-1",
-            timeout_s=5.0,
-            memory_mb=128,
-            environment={},
-        )
 
     async def main() -> list[tuple[str, str]]:
         pool = WorkerPool(base_env={}, on_log=on_log)

@@ -27,10 +27,27 @@ T = TypeVar("T")
 _PORTS = (15000, 22000)
 
 
+def _port_range() -> tuple[int, int]:
+    """This process's share of ``_PORTS``: under pytest-xdist, worker N of M draws from
+    the N-th of M slices, so two workers never hand out the same port. A port is free
+    when drawn and taken only when the server binds it, a second or so later; a sibling
+    worker that drew it meanwhile started a server that could not listen, and the
+    first one's health check answered for it (CI saw a module's tests all refused)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or not worker[2:].isdigit() or count < 2:
+        return _PORTS
+    index = int(worker[2:]) % count
+    width = (_PORTS[1] - _PORTS[0]) // count
+    low = _PORTS[0] + index * width
+    return low, low + width - 1
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now, outside the ephemeral range."""
+    ports = _port_range()
     for _ in range(200):
-        port = random.randint(*_PORTS)
+        port = random.randint(*ports)
         with socket.socket() as s, socket.socket() as controller:
             try:
                 s.bind(("127.0.0.1", port))
@@ -38,7 +55,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free TCP port in {_PORTS}")
+    raise RuntimeError(f"no free TCP port in {ports}")
 
 
 def _distinct_port(taken: set[int]) -> int:
@@ -51,8 +68,9 @@ def _distinct_port(taken: set[int]) -> int:
 
 def free_ports(count: int) -> int:
     """The first of ``count`` consecutive TCP ports nothing listens on right now."""
+    ports = _port_range()
     for _ in range(200):
-        base = random.randint(_PORTS[0], _PORTS[1] - count)
+        base = random.randint(ports[0], ports[1] - count)
         socks = [socket.socket() for _ in range(count)]
         try:
             for i, sock in enumerate(socks):
@@ -63,7 +81,7 @@ def free_ports(count: int) -> int:
             for sock in socks:
                 sock.close()
         return base
-    raise RuntimeError(f"no {count} free TCP ports in a row in {_PORTS}")
+    raise RuntimeError(f"no {count} free TCP ports in a row in {ports}")
 
 
 def eventually(

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import TopicSpec, ensure_topics
+from eventplane.kafka.clients import TopicSpec, ensure_topics, grow_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
@@ -41,6 +41,8 @@ from eventplane.tables.model import (
     new_table,
 )
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
+from eventplane.tables.repartition import LAYOUT_KEY
+from eventplane.tables.repartitioner import Repartitioner, layout_of
 from eventplane.tables.routing import (
     FORWARDED,
     NotOwner,
@@ -88,7 +90,9 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             collection=self._collection_bytes,
             guard=self.participant.guard,
             uncertain=self.participant.resync,
+            check=self._check_layout,
         )
+        self.repartitioner = Repartitioner(self)
         self.readers = StreamReaders(ctx.settings)
         self.stream_lag = StreamLag(clock)
         # Stream readers in this process wait on these instead of polling (stream_source).
@@ -124,6 +128,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             advertise=self.settings.advertise,
             instance_id=self.ctx.instance_id,
             exists=lambda t: self.ctx.registry.get(KIND, t) is not None,
+            ready=self._ready,
         )
         self.ctx.registry.subscribe(self._on_registry_change)
         self._sync_subscription()
@@ -135,6 +140,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
 
     async def stop(self) -> None:
         await self.index_changes.stop()
+        await self.repartitioner.stop()
         if self._sweeping is not None:
             self._sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +178,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                     store.keep_indexes(live)
                     if p == 0:
                         self.index_changes.kick(table)
+        self.repartitioner.kick()
 
     async def _backfilled(self, table: TableDef) -> bool:
         """Whether every partition's owner has built the table's GSIs: counting a
@@ -181,6 +188,23 @@ class TableEngine(TableReads, TableTags, OwnerListener):
 
     async def _put_def(self, table: TableDef) -> None:
         await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
+
+    put_def = _put_def
+
+    def _ready(self, table_name: str, partition: int) -> bool:
+        """Whether a partition may be restored now (owner thread): a partition a
+        repartition adds is restored once the table routes keys to it, so its restore
+        reads every item moved there."""
+        r = self.ctx.registry.get(KIND, table_name)
+        return r is None or partition < int(r.spec.get("partitions") or 0)
+
+    def _check_layout(self, change: Change) -> None:
+        """In the writer: a change routed by another count than its partition follows."""
+        if change.migrated:
+            return
+        store = self.stores.get((change.table.name, change.partition))
+        if store is not None and store.layout != change.table.partitions:
+            raise _repartitioning(change.table.name)
 
     def _rows(self) -> list[tuple[str, int, int]]:
         """Items and bytes per table of the partitions this replica owns: each partition
@@ -197,8 +221,13 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         table = self.lookup(restored.table)
         if table is None:
             return
+        layout = layout_of(restored.items.pop(LAYOUT_KEY, None), table.initial_partitions)
         store = PartitionStore(
-            table.name, restored.partition, table.hash_key, item_collections.weigher(table)
+            table.name,
+            restored.partition,
+            table.hash_key,
+            item_collections.weigher(table),
+            layout=layout,
         )
         store.load(restored.items, item_size)
         self.stores[(table.name, restored.partition)] = store
@@ -206,6 +235,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             self.index_changes.kick(table)  # finish what a previous owner left
         self._adopted.set()
         self._adopted = asyncio.Event()
+        self.repartitioner.kick()
 
     async def relinquish(self, partitions: list[tuple[str, int]]) -> None:
         for key in partitions:
@@ -228,6 +258,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             if store is not None:
                 if await self.participant.settled(table.name, partition):
                     continue  # a transaction was committing: look again
+                if store.layout != table.partitions:
+                    raise _repartitioning(table.name)
                 return store
             if not forwarded:
                 address = await self.directory.owner_of(table.name, partition)
@@ -267,6 +299,12 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         streamed: dict[Shard, int] = {}
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
+            if c.migrated:  # a repartition's move: the item leaves; the count it follows
+                if store is not None and c.key == LAYOUT_KEY and c.new is not None:
+                    store.layout = layout_of(c.new, store.layout)
+                elif store is not None and c.new is None:
+                    store.delete(c.key, item_size)
+                continue
             if c.is_token:
                 if store is not None and c.new is None:
                     store.tokens.pop(c.key, None)
@@ -304,7 +342,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         """Counts of the table's partitions this replica has restored (and so serves)."""
         table = self.lookup(table_name)
         return [
-            PartitionStat(p, len(s), s.size_bytes, index_stats(table, s))
+            PartitionStat(p, len(s), s.size_bytes, index_stats(table, s), s.layout)
             for (t, p), s in sorted(self.stores.items())
             if t == table_name and table is not None
         ]
@@ -356,6 +394,22 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)
         new = tu.update_table(table, req, self.clock())
+        if new.target_partitions and not table.target_partitions:
+            # The topics first: the owners move items into the new partitions as soon as
+            # they see the definition (``repartitioner.py``).
+            target = new.target_partitions
+            await asyncio.to_thread(
+                grow_topics,
+                self.settings,
+                {naming.table_topic(new.name): target, naming.table_stream_topic(new.name): target},
+            )
+            metrics.REPARTITIONS.labels(new.name, "started").inc()
+            _log.info(
+                "repartition started",
+                table=new.name,
+                from_partitions=table.partitions,
+                to_partitions=target,
+            )
         await asyncio.to_thread(self.ctx.registry.put, KIND, new.name, new.to_spec())
         return await self.status(new)
 
@@ -537,6 +591,12 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)
         return found if isinstance(found, str) else None
+
+
+def _repartitioning(table: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"table {table} is being repartitioned and this partition is moving; retry"
+    )
 
 
 def _count_cancelled(

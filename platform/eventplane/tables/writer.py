@@ -72,6 +72,9 @@ class Change:
     old: Item | None
     new: Item | None
     by_service: bool = False  # a TTL deletion: the stream record names the service
+    # Moved by a repartition (``repartition.py``): changelog only, never streamed, and
+    # not a write of the item (the item is the same, in another partition).
+    migrated: bool = False
 
     @property
     def is_token(self) -> bool:
@@ -152,10 +155,14 @@ class Writer:
         collection: Callable[[ic.CollectionKey], int] | None = None,
         guard: Callable[[str, int, str], None] | None = None,
         uncertain: Callable[[set[tuple[str, int]]], None] | None = None,
+        check: Callable[[Change], None] | None = None,
     ) -> None:
         self._settings = settings
         self._read = read
         self._guard = guard
+        # Raises for a change routed by a partition count its partition no longer follows
+        # (a repartition moved the items meanwhile), evaluated in order with the move.
+        self._check = check
         # Told which partitions a write of unknown outcome touched (CommitUncertain).
         self._uncertain = uncertain
         self._collection = collection
@@ -247,7 +254,9 @@ class Writer:
             try:
                 mine, result = p.prepare(staged)
                 for c in mine:
-                    if c.new is not None and c.table.indexes and not c.is_token:
+                    if self._check is not None:
+                        self._check(c)
+                    if c.new is not None and c.table.indexes and not c.is_token and not c.migrated:
                         type_mismatch(c.table.indexes, c.table.attribute_types, c.new)
                 if staged.over_collection_limit(mine):
                     raise ItemCollectionSizeLimitExceededException(ic.MESSAGE)
@@ -302,7 +311,7 @@ class Writer:
             else:
                 value, headers = encode_item(c.new, now)
                 out.append((topic, c.partition, c.key, value, headers))
-            if c.table.stream.stream_enabled and not c.is_token:
+            if c.table.stream.stream_enabled and not c.is_token and not c.migrated:
                 value, headers = encode_change(c, now, str(uuid.uuid4()))
                 out.append(
                     (

@@ -1,0 +1,194 @@
+"""The moving parts of a repartition (the rules are in ``repartition.py``).
+
+Every replica moves the items of the old partitions it owns, each in one write of its
+writer; the owner of partition 0 then switches the table to the new count. Both are
+driven by the table definition (``target_partitions``) and resumed by whichever
+replica owns a partition after a move or a restart, so nothing depends on the replica
+that took the UpdateTable staying up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from eventplane.errors import EventplaneError, ServiceUnavailable
+from eventplane.kafka import naming
+from eventplane.observability.logging import get_logger
+from eventplane.tables import metrics
+from eventplane.tables.repartition import LAYOUT_KEY, children, finish, moves
+from eventplane.tables.writer import Change, Staged
+
+if TYPE_CHECKING:
+    from eventplane.tables.engine import TableEngine
+    from eventplane.tables.model import TableDef
+
+_log = get_logger("eventplane.tables.repartition")
+
+Item = dict[str, Any]
+POLL_SECONDS = 0.2  # how often the finisher looks whether every partition has moved
+MAX_BACKOFF_SECONDS = 2.0
+
+
+def layout_record(partitions: int) -> Item:
+    return {"partitions": {"S": str(partitions)}}
+
+
+def layout_of(record: Item | None, default: int) -> int:
+    """The partition count a restored partition's layout record names (else ``default``)."""
+    if not record:
+        return default
+    try:
+        return int(record["partitions"]["S"])
+    except (KeyError, TypeError, ValueError):
+        return default
+
+
+async def _solo() -> None:
+    """Makes a write a transaction of its own: no other write is staged with the move."""
+
+
+class Repartitioner:
+    def __init__(self, engine: TableEngine) -> None:
+        self._engine = engine
+        self._moving: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._finishing: dict[str, asyncio.Task[None]] = {}
+
+    def kick(self) -> None:
+        """Start what this replica owes the tables being repartitioned (on the loop)."""
+        engine = self._engine
+        for table in engine.tables():
+            target = table.target_partitions
+            if not target:
+                continue
+            for (name, p), store in list(engine.stores.items()):
+                if name != table.name:
+                    continue
+                if store.layout < target and (name, p) not in self._moving:
+                    self._moving[(name, p)] = asyncio.create_task(
+                        self._move(name, p), name=f"tables-repartition-{name}-{p}"
+                    )
+                if p == 0 and name not in self._finishing:
+                    self._finishing[name] = asyncio.create_task(
+                        self._finish(name), name=f"tables-repartition-finish-{name}"
+                    )
+
+    async def stop(self) -> None:
+        tasks = [*self._moving.values(), *self._finishing.values()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- one old partition's move ---------------------------------------------------------
+    async def _move(self, name: str, partition: int) -> None:
+        engine = self._engine
+        delay = 0.1
+        try:
+            while True:
+                table = engine.lookup(name)
+                store = engine.stores.get((name, partition))
+                if (
+                    table is None
+                    or not table.target_partitions
+                    or store is None
+                    or store.layout >= table.target_partitions
+                ):
+                    return
+                started = time.monotonic()
+                try:
+                    moved = await engine.writer.submit(
+                        self._step(table, partition), foreign=[], before_commit=_solo
+                    )
+                except EventplaneError as exc:
+                    _log.info(
+                        "repartition move retried",
+                        table=name,
+                        partition=partition,
+                        error=str(exc),
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                    continue
+                metrics.REPARTITION_ITEMS_MOVED.labels(name).inc(moved)
+                _log.info(
+                    "repartition: partition moved",
+                    table=name,
+                    partition=partition,
+                    to_partitions=table.target_partitions,
+                    items_moved=moved,
+                    seconds=round(time.monotonic() - started, 3),
+                )
+                return
+        finally:
+            self._moving.pop((name, partition), None)
+
+    def _step(self, table: TableDef, partition: int) -> Any:
+        engine = self._engine
+        target = table.target_partitions
+
+        def prepare(_staged: Staged) -> tuple[list[Change], int]:
+            store = engine.stores.get((table.name, partition))
+            if store is None:
+                raise ServiceUnavailable(f"partition {partition} of {table.name} moved")
+            if store.layout >= target:
+                return [], 0
+            if engine.participant.holds_partition(table.name, partition):
+                raise ServiceUnavailable("a transaction holds items of the partition")
+            changes: list[Change] = []
+            moving = moves(store.scan(), table.hash_key, partition, target)
+            for key, to in moving.items():
+                item = store.get(key)
+                keys = {k: item[k] for k in table.key_names if item is not None and k in item}
+                changes.append(Change(table, partition, key, keys, item, None, migrated=True))
+                changes.append(Change(table, to, key, keys, None, item, migrated=True))
+            for child in children(partition, table.partitions, target):
+                changes.append(
+                    Change(table, child, LAYOUT_KEY, {}, None, layout_record(target), migrated=True)
+                )
+            return changes, len(moving)
+
+        return prepare
+
+    # --- the switch to the new count ----------------------------------------------------------
+    async def _finish(self, name: str) -> None:
+        engine = self._engine
+        try:
+            while True:
+                table = engine.lookup(name)
+                if table is None or not table.target_partitions:
+                    return
+                if (name, 0) not in engine.stores:
+                    return  # partition 0's next owner finishes
+                try:
+                    found = await engine.board.partitions(table)
+                except EventplaneError as exc:
+                    _log.info("repartition: partitions not counted", table=name, error=str(exc))
+                    found = {}
+                moved = [p for p, s in found.items() if s.layout == table.target_partitions]
+                if len(moved) == table.partitions:
+                    await self._switch(table)
+                    return
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            self._finishing.pop(name, None)
+
+    async def _switch(self, table: TableDef) -> None:
+        """Every old partition has moved its items and takes no writes until the table
+        routes by the new count: each stream partition's end now is where its shard closes."""
+        engine = self._engine
+        topic = naming.table_stream_topic(table.name)
+        offsets: dict[int, int] = {}
+        for p in range(table.partitions):
+            _, high = await asyncio.to_thread(engine.readers.watermarks, topic, p)
+            offsets[p] = high
+        new = finish(table, offsets, engine.clock())
+        await engine.put_def(new)
+        metrics.REPARTITIONS.labels(table.name, "done").inc()
+        _log.info(
+            "repartition done",
+            table=table.name,
+            from_partitions=table.partitions,
+            to_partitions=new.partitions,
+            shard_ends=offsets,
+        )

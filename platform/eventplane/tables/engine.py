@@ -230,6 +230,10 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             layout=layout,
         )
         store.load(restored.items, item_size)
+        if restored.partition >= table.initial_partitions:  # a repartition added it
+            await self.writer.refresh(
+                [naming.table_topic(table.name), naming.table_stream_topic(table.name)]
+            )
         self.stores[(table.name, restored.partition)] = store
         if restored.partition == 0:
             self.index_changes.kick(table)  # finish what a previous owner left

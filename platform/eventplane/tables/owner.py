@@ -255,6 +255,12 @@ class TableOwners:
             try:
                 return read_partition(reader, tp.topic, tp.partition, cache=cache, marker=marker)
             except (KafkaException, TimeoutError) as exc:
+                if _unknown_partition(exc):
+                    # Added by a repartition since this consumer last fetched metadata.
+                    with contextlib.suppress(KafkaException):
+                        reader.list_topics(tp.topic, timeout=5)
+                    time.sleep(0.05)
+                    continue
                 if self._stop.is_set() or not self._exists(table):
                     _log.info("partition of a deleted table not adopted", table=table)
                     if cache is not None:
@@ -301,6 +307,10 @@ class TableOwners:
             restore_seconds=round(seconds, 3),
         )
         return True
+
+
+def _unknown_partition(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaException) and exc.args[0].code() == KafkaError._UNKNOWN_PARTITION
 
 
 @contextlib.contextmanager

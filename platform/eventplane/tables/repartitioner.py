@@ -97,6 +97,9 @@ class Repartitioner:
                     return
                 started = time.monotonic()
                 try:
+                    await engine.writer.refresh(
+                        [naming.table_topic(name), naming.table_stream_topic(name)]
+                    )
                     moved = await engine.writer.submit(
                         self._step(table, partition), foreign=[], before_commit=_solo
                     )

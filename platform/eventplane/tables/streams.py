@@ -118,6 +118,19 @@ def to_record(rec: dict[str, Any], offset: int) -> dict[str, Any]:
     return out
 
 
+def _watermarks(c: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    """A partition's (low, high), learning first of a partition a repartition added since
+    the consumer last fetched metadata."""
+    try:
+        low, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError._UNKNOWN_PARTITION:
+            raise
+        c.list_topics(tp.topic, timeout=10)
+        low, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+    return int(low), int(high)
+
+
 # --- iterators ------------------------------------------------------------------------------
 
 
@@ -208,9 +221,7 @@ class StreamReaders:
         c = self._take()
         try:
             try:
-                low, high = c.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=10, cached=False
-                )
+                low, high = _watermarks(c, TopicPartition(topic, partition))
             except KafkaException as exc:
                 if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     return 0, 0
@@ -238,7 +249,7 @@ class StreamReaders:
         tp = TopicPartition(topic, partition)
         out: list[tuple[int, dict[str, Any]]] = []
         try:
-            _, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+            _, high = _watermarks(c, tp)
             self.ends[(topic, partition)] = int(high)
             if until is not None and until > high:
                 high = until

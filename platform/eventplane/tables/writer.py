@@ -207,6 +207,15 @@ class Writer:
         self._wake.set()
         return await future
 
+    async def refresh(self, topics: list[str]) -> None:
+        """Learn the topics' partitions now: a produce to a partition added since the
+        producer last fetched metadata (every few minutes) fails as unknown at once."""
+        producer = self._producer
+        if producer is None:
+            return
+        for topic in topics:
+            await asyncio.to_thread(producer.list_topics, topic, 10)
+
     def _new_producer(self) -> RawProducer:
         producer = RawProducer(
             client_config(

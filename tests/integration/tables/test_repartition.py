@@ -59,22 +59,22 @@ class Writer(threading.Thread):
         self.error: BaseException | None = None
         self.writes = 0
 
+    def put(self, item: dict[str, Any], **kw: Any) -> None:
+        retrying(lambda: self.client.tables.put_item(self.table, item, **kw))
+
     def run(self) -> None:
         n = 0
         try:
             while not self.stop.is_set():
                 n += 1
                 key = f"k{n % KEYS}"
-                retrying(lambda: self.client.tables.put_item(self.table, {"pk": S(key), "v": N(n)}))
+                self.put({"pk": S(key), "v": N(n)})
                 self.acked[key].append(n)
                 if n % 5 == 0:
                     fresh = f"n{n}"
-                    retrying(
-                        lambda: self.client.tables.put_item(
-                            self.table,
-                            {"pk": S(fresh), "v": N(n)},
-                            condition_expression="attribute_not_exists(pk)",
-                        )
+                    self.put(
+                        {"pk": S(fresh), "v": N(n)},
+                        condition_expression="attribute_not_exists(pk)",
                     )
                     self.new_items.append(fresh)
                 self.writes = n

@@ -59,6 +59,10 @@ class TableStreamSource:
         table, _ = self._stream(stream_arn)
         return [s.shard_id for s in shards(table)]
 
+    def lineage(self, stream_arn: str, shard: str) -> tuple[str, int | None]:
+        span = self._span(stream_arn, shard)
+        return span.parent, span.end
+
     def _span(self, stream_arn: str, shard: str) -> ShardSpan:
         table, _ = self._stream(stream_arn)
         return shard_span(table, shard)

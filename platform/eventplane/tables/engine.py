@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
 from eventplane.kafka import naming
-from eventplane.kafka.clients import TopicSpec, ensure_topics, grow_topics
+from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
@@ -42,7 +42,7 @@ from eventplane.tables.model import (
 )
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
 from eventplane.tables.repartition import LAYOUT_KEY
-from eventplane.tables.repartitioner import Repartitioner, layout_of
+from eventplane.tables.repartitioner import Repartitioner, layout_of, repartitioning
 from eventplane.tables.routing import (
     FORWARDED,
     NotOwner,
@@ -90,7 +90,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             collection=self._collection_bytes,
             guard=self.participant.guard,
             uncertain=self.participant.resync,
-            check=self._check_layout,
+            check=lambda change: self.repartitioner.check(change),
         )
         self.repartitioner = Repartitioner(self)
         self.readers = StreamReaders(ctx.settings)
@@ -128,7 +128,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             advertise=self.settings.advertise,
             instance_id=self.ctx.instance_id,
             exists=lambda t: self.ctx.registry.get(KIND, t) is not None,
-            ready=self._ready,
+            ready=self.repartitioner.ready,
         )
         self.ctx.registry.subscribe(self._on_registry_change)
         self._sync_subscription()
@@ -191,21 +191,6 @@ class TableEngine(TableReads, TableTags, OwnerListener):
 
     put_def = _put_def
 
-    def _ready(self, table_name: str, partition: int) -> bool:
-        """Whether a partition may be restored now (owner thread): a partition a
-        repartition adds is restored once the table routes keys to it, so its restore
-        reads every item moved there."""
-        r = self.ctx.registry.get(KIND, table_name)
-        return r is None or partition < int(r.spec.get("partitions") or 0)
-
-    def _check_layout(self, change: Change) -> None:
-        """In the writer: a change routed by another count than its partition follows."""
-        if change.migrated:
-            return
-        store = self.stores.get((change.table.name, change.partition))
-        if store is not None and store.layout != change.table.partitions:
-            raise _repartitioning(change.table.name)
-
     def _rows(self) -> list[tuple[str, int, int]]:
         """Items and bytes per table of the partitions this replica owns: each partition
         has one owner, so the replicas' gauges add up to the table's."""
@@ -263,7 +248,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                 if await self.participant.settled(table.name, partition):
                     continue  # a transaction was committing: look again
                 if store.layout != table.partitions:
-                    raise _repartitioning(table.name)
+                    raise repartitioning(table.name)
                 return store
             if not forwarded:
                 address = await self.directory.owner_of(table.name, partition)
@@ -399,21 +384,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         table = self.get(req.table_name)
         new = tu.update_table(table, req, self.clock())
         if new.target_partitions and not table.target_partitions:
-            # The topics first: the owners move items into the new partitions as soon as
-            # they see the definition (``repartitioner.py``).
-            target = new.target_partitions
-            await asyncio.to_thread(
-                grow_topics,
-                self.settings,
-                {naming.table_topic(new.name): target, naming.table_stream_topic(new.name): target},
-            )
-            metrics.REPARTITIONS.labels(new.name, "started").inc()
-            _log.info(
-                "repartition started",
-                table=new.name,
-                from_partitions=table.partitions,
-                to_partitions=target,
-            )
+            await self.repartitioner.begin(table, new.target_partitions)
         await asyncio.to_thread(self.ctx.registry.put, KIND, new.name, new.to_spec())
         return await self.status(new)
 
@@ -595,12 +566,6 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def _owner_name(self, table: TableDef, partition: int) -> str | None:
         found = await self.owner(table, partition)
         return found if isinstance(found, str) else None
-
-
-def _repartitioning(table: str) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        f"table {table} is being repartitioned and this partition is moving; retry"
-    )
 
 
 def _count_cancelled(

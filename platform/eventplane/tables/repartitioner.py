@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
+from eventplane.kafka.clients import grow_topics
 from eventplane.observability.logging import get_logger
 from eventplane.tables import metrics
+from eventplane.tables.model import KIND
 from eventplane.tables.repartition import LAYOUT_KEY, children, finish, moves
 from eventplane.tables.writer import Change, Staged
 
@@ -45,6 +47,12 @@ def layout_of(record: Item | None, default: int) -> int:
         return default
 
 
+def repartitioning(table: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"table {table} is being repartitioned and this partition is moving; retry"
+    )
+
+
 async def _solo() -> None:
     """Makes a write a transaction of its own: no other write is staged with the move."""
 
@@ -54,6 +62,38 @@ class Repartitioner:
         self._engine = engine
         self._moving: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._finishing: dict[str, asyncio.Task[None]] = {}
+
+    async def begin(self, table: TableDef, target: int) -> None:
+        """UpdateTable's part before the definition is stored: the topics' new partitions
+        (the owners move items there as soon as they see the definition)."""
+        engine = self._engine
+        await asyncio.to_thread(
+            grow_topics,
+            engine.settings,
+            {naming.table_topic(table.name): target, naming.table_stream_topic(table.name): target},
+        )
+        metrics.REPARTITIONS.labels(table.name, "started").inc()
+        _log.info(
+            "repartition started",
+            table=table.name,
+            from_partitions=table.partitions,
+            to_partitions=target,
+        )
+
+    def ready(self, table_name: str, partition: int) -> bool:
+        """Whether a partition may be restored now (owner thread): a partition a
+        repartition adds is restored once the table routes keys to it, so its restore
+        reads every item moved there."""
+        r = self._engine.ctx.registry.get(KIND, table_name)
+        return r is None or partition < int(r.spec.get("partitions") or 0)
+
+    def check(self, change: Change) -> None:
+        """In the writer: a change routed by another count than its partition follows."""
+        if change.migrated:
+            return
+        store = self._engine.stores.get((change.table.name, change.partition))
+        if store is not None and store.layout != change.table.partitions:
+            raise repartitioning(change.table.name)
 
     def kick(self) -> None:
         """Start what this replica owes the tables being repartitioned (on the loop)."""

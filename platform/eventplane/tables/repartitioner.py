@@ -30,6 +30,12 @@ _log = get_logger("eventplane.tables.repartition")
 
 Item = dict[str, Any]
 POLL_SECONDS = 0.2  # how often the finisher looks whether every partition has moved
+# Items moved per Kafka transaction: a partition's move is bounded by the transaction
+# timeout (writer.py, 10 s) however many items it holds.
+MOVE_CHUNK = 2000
+# The layout a partition's record names while its items are moving (some moved, some
+# not): the partition serves no table until the move is done.
+MOVING = 0
 MAX_BACKOFF_SECONDS = 2.0
 
 
@@ -124,6 +130,8 @@ class Repartitioner:
     async def _move(self, name: str, partition: int) -> None:
         engine = self._engine
         delay = 0.1
+        started = time.monotonic()
+        total = 0
         try:
             while True:
                 table = engine.lookup(name)
@@ -135,7 +143,6 @@ class Repartitioner:
                     or store.layout >= table.target_partitions
                 ):
                     return
-                started = time.monotonic()
                 try:
                     await engine.writer.refresh(
                         [naming.table_topic(name), naming.table_stream_topic(name)]
@@ -154,15 +161,17 @@ class Repartitioner:
                     delay = min(delay * 2, MAX_BACKOFF_SECONDS)
                     continue
                 metrics.REPARTITION_ITEMS_MOVED.labels(name).inc(moved)
-                _log.info(
-                    "repartition: partition moved",
-                    table=name,
-                    partition=partition,
-                    to_partitions=table.target_partitions,
-                    items_moved=moved,
-                    seconds=round(time.monotonic() - started, 3),
-                )
-                return
+                total += moved
+                delay = 0.1
+                if store.layout >= table.target_partitions:
+                    _log.info(
+                        "repartition: partition moved",
+                        table=name,
+                        partition=partition,
+                        to_partitions=table.target_partitions,
+                        items_moved=total,
+                        seconds=round(time.monotonic() - started, 3),
+                    )
         finally:
             self._moving.pop((name, partition), None)
 
@@ -179,17 +188,21 @@ class Repartitioner:
             if engine.participant.holds_partition(table.name, partition):
                 raise ServiceUnavailable("a transaction holds items of the partition")
             changes: list[Change] = []
-            moving = moves(store.scan(), table.hash_key, partition, target)
-            for key, to in moving.items():
+            moving = list(moves(store.scan(), table.hash_key, partition, target).items())
+            chunk, rest = moving[:MOVE_CHUNK], moving[MOVE_CHUNK:]
+            for key, to in chunk:
                 item = store.get(key)
                 keys = {k: item[k] for k in table.key_names if item is not None and k in item}
                 changes.append(Change(table, partition, key, keys, item, None, migrated=True))
                 changes.append(Change(table, to, key, keys, None, item, migrated=True))
-            for child in children(partition, table.partitions, target):
-                changes.append(
-                    Change(table, child, LAYOUT_KEY, {}, None, layout_record(target), migrated=True)
-                )
-            return changes, len(moving)
+            # Until the last chunk the partition is MOVING (a restore after a crash
+            # serves none of it and carries on moving); the last names the new count
+            # in the partition and each child.
+            done = not rest
+            for child in children(partition, table.partitions, target) if done else [partition]:
+                record = layout_record(target if done else MOVING)
+                changes.append(Change(table, child, LAYOUT_KEY, {}, None, record, migrated=True))
+            return changes, len(chunk)
 
         return prepare
 

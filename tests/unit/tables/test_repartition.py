@@ -8,6 +8,8 @@ import dataclasses
 import pytest
 
 from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.tables import repartitioner
+from eventplane.tables.expr import item_size
 from eventplane.tables.keys import canonical_key, partition_of
 from eventplane.tables.model import (
     AttributeDefinition,
@@ -30,6 +32,7 @@ from eventplane.tables.repartition import (
     start,
 )
 from eventplane.tables.repartitioner import layout_of, layout_record
+from eventplane.tables.store import PartitionStore
 from eventplane.tables.table_updates import UpdateTableInput, update_table
 
 NOW_MS = 1_800_000_000_000
@@ -155,3 +158,51 @@ def test_a_table_stored_before_repartitioning_existed_loads_without_splits() -> 
     t = TableDef.from_spec("orders", spec)
     assert (t.target_partitions, t.splits) == (0, ())
     assert dataclasses.replace(t, partitions=2).initial_partitions == 2
+
+
+class _Participant:
+    def holds_partition(self, table: str, partition: int) -> bool:
+        return False
+
+
+class _Engine:
+    def __init__(self, store: PartitionStore) -> None:
+        self.stores = {(store.table, store.partition): store}
+        self.participant = _Participant()
+
+
+def test_a_big_partition_moves_in_chunks_and_is_moving_until_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(repartitioner, "MOVE_CHUNK", 3)
+    t = start(table(1), 2)
+    store = PartitionStore("orders", 0, "id", layout=1)
+    items = {f"k{i}": {"id": {"S": f"k{i}"}} for i in range(20)}
+    store.load({canonical_key(v, ("id",)): v for v in items.values()}, item_size)
+    leaving = {k for k, v in items.items() if partition_of(v["id"], 2) == 1}
+    assert len(leaving) > 6
+    step = repartitioner.Repartitioner(_Engine(store))._step(t, 0)  # type: ignore[arg-type]
+    arrived: dict[int, set[str]] = {}
+    layouts: list[int] = []
+    while store.layout < 2:
+        changes, moved = step(None)
+        assert moved <= 3
+        for c in changes:
+            if c.key == LAYOUT_KEY:
+                arrived.setdefault(c.partition, set())
+                if c.partition == 0:
+                    store.layout = layout_of(c.new, store.layout)
+                    layouts.append(store.layout)
+            elif c.new is None:
+                assert c.partition == 0
+                store.delete(c.key, item_size)
+            else:
+                assert c.partition == 1 and all(ch.migrated for ch in changes)
+                arrived.setdefault(1, set()).add(c.new["id"]["S"])
+    assert arrived[1] == leaving
+    assert layouts[-1] == 2 and set(layouts[:-1]) == {repartitioner.MOVING}
+    assert {store.get(canonical_key(v, ("id",))) is not None for v in items.values()} == {
+        True,
+        False,
+    }
+    assert len(store) == 20 - len(leaving)

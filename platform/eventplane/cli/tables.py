@@ -380,7 +380,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = add("describe", cmd_describe, "describe a table")
     p.add_argument("name")
 
-    p = add("update-table", cmd_update_table, "change a table's stream, billing or protection")
+    p = add(
+        "update-table",
+        cmd_update_table,
+        "change a table's stream, billing, protection, GSIs or partition count",
+    )
     p.add_argument("name")
     on_off = p.add_mutually_exclusive_group()
     on_off.add_argument(

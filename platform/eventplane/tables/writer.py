@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeVar
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
@@ -381,6 +381,7 @@ class Writer:
         try:
             if begin:
                 producer.begin_transaction()
+            learnt: set[str] = set()
             for topic, partition, key, value, headers in records:
                 while True:
                     try:
@@ -395,6 +396,14 @@ class Writer:
                         break
                     except BufferError:
                         producer.poll(0.01)
+                    except KafkaException as exc:
+                        # A partition a repartition added since the producer last
+                        # fetched metadata (another replica's, in a cross-replica
+                        # transaction): learn it once, then produce again.
+                        if exc.args[0].code() != KafkaError._UNKNOWN_PARTITION or topic in learnt:
+                            raise
+                        learnt.add(topic)
+                        producer.list_topics(topic, 10)
             if not commit:
                 if producer.flush(30) > 0:
                     self._abort()

@@ -113,7 +113,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             clock,
         )
         self._sweeping: asyncio.Task[None] | None = None
-        self.index_changes = IndexChanges(self.lookup, self._backfilled, self._put_def)
+        self.index_changes = IndexChanges(self.lookup, self._backfilled, self.put_def)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -186,10 +186,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         status = await self.status(table)
         return status.partitions_counted == table.partitions
 
-    async def _put_def(self, table: TableDef) -> None:
+    async def put_def(self, table: TableDef) -> None:
         await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
-
-    put_def = _put_def
 
     def _rows(self) -> list[tuple[str, int, int]]:
         """Items and bytes per table of the partitions this replica owns: each partition

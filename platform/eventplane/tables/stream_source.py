@@ -74,9 +74,8 @@ class TableStreamSource:
     async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
         topic, partition, _ = self._where(stream_arn, shard)
         low, high = await self._blocking(self._engine.readers.watermarks, topic, partition)
-        return _clamp(self._span(stream_arn, shard), low), _clamp(
-            self._span(stream_arn, shard), high
-        )
+        span = self._span(stream_arn, shard)
+        return _clamp(span, low), _clamp(span, high)
 
     async def position_at(self, stream_arn: str, shard: str, timestamp_ms: int) -> int:
         topic, partition, _ = self._where(stream_arn, shard)

@@ -30,9 +30,6 @@ _log = get_logger("eventplane.tables.repartition")
 
 Item = dict[str, Any]
 POLL_SECONDS = 0.2  # how often the finisher looks whether every partition has moved
-# Items moved per Kafka transaction: a partition's move is bounded by the transaction
-# timeout (writer.py, 10 s) however many items it holds.
-MOVE_CHUNK = 2000
 # The layout a partition's record names while its items are moving (some moved, some
 # not): the partition serves no table until the move is done.
 MOVING = 0
@@ -189,7 +186,8 @@ class Repartitioner:
                 raise ServiceUnavailable("a transaction holds items of the partition")
             changes: list[Change] = []
             moving = list(moves(store.scan(), table.hash_key, partition, target).items())
-            chunk, rest = moving[:MOVE_CHUNK], moving[MOVE_CHUNK:]
+            size = engine.settings.tables_repartition_chunk
+            chunk, rest = moving[:size], moving[size:]
             for key, to in chunk:
                 item = store.get(key)
                 keys = {k: item[k] for k in table.key_names if item is not None and k in item}

@@ -7,6 +7,7 @@ per item; boto3's dynamodbstreams client through the gateway sees the same shard
 from __future__ import annotations
 
 import threading
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from botocore.config import Config
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError, ValidationException
-from eventplane.testing import EventplaneProcess, eventually
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 from ..gateway.support import KEY, REGION, SECRET, gateway_process
 
@@ -82,6 +83,18 @@ class Writer(threading.Thread):
             self.error = exc
 
 
+def scan_all(client: Client, name: str) -> list[str]:
+    """The partition keys of every item, page by page."""
+    scanned: list[str] = []
+    start = None
+    while True:
+        page = client.tables.scan(name, exclusive_start_key=start)
+        scanned += [i["pk"]["S"] for i in page.items]
+        start = page.last_evaluated_key
+        if not start:
+            return scanned
+
+
 def read_shard(client: Client, arn: str, shard: str) -> tuple[list[dict[str, Any]], bool]:
     """Every record of a shard so far, and whether the shard ended (no next iterator)."""
     out: list[dict[str, Any]] = []
@@ -124,14 +137,7 @@ def test_repartition_under_writes(client: Client, make_table: Callable[..., Any]
     for key in ["k0", "k1", "k7", *writer.new_items[:5]]:
         page = client.tables.query(name, "pk = :k", expression_attribute_values={":k": S(key)})
         assert len(page.items) == 1
-    scanned: list[str] = []
-    start = None
-    while True:
-        page = client.tables.scan(name, exclusive_start_key=start)
-        scanned += [i["pk"]["S"] for i in page.items]
-        start = page.last_evaluated_key
-        if not start:
-            break
+    scanned = scan_all(client, name)
     assert sorted(scanned) == sorted([*writer.acked, *writer.new_items])
     assert client.tables.describe_table(name).item_count == len(scanned)
 
@@ -268,3 +274,66 @@ def test_boto3_streams_see_the_split(gateway: EventplaneProcess) -> None:
         assert seen == {f"a{i}": ["1", "2"] for i in range(20)}
     finally:
         ddb.delete_table(TableName=name)
+
+
+def _moved(server: EventplaneProcess, table: str) -> float:
+    """Items the replica moved for ``table``'s repartition so far."""
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    series = f'eventplane_table_repartition_items_moved_total{{table="{table}"}}'
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(series))
+
+
+def _owns_some(server: EventplaneProcess, table: str) -> bool:
+    text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
+    return f'eventplane_table_items{{table="{table}"}}' in text
+
+
+def test_a_replica_killed_in_the_middle_of_moving_items(eventplane_kafka: str) -> None:
+    """One item per move transaction, so the moves take a while; one of the two replicas
+    is SIGKILLed once it has moved some. The survivor restores its partition (MOVING, or
+    not started), moves the rest and switches the table: every item is there once."""
+    cluster = unique_cluster()
+    env = {"EVENTPLANE_TABLES_REPARTITION_CHUNK": "1"}
+    with (
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster, env=env) as a,
+        EventplaneProcess(eventplane_kafka, roles="tables", cluster=cluster, env=env) as b,
+        a.client() as ca,
+    ):
+        name = f"kill-{uuid.uuid4().hex[:10]}"
+        ca.tables.create_table(
+            name,
+            key_schema=[("pk", "HASH")],
+            attribute_definitions=[("pk", "S")],
+            stream_view_type="NEW_IMAGE",
+            partitions=2,
+        )
+        eventually(lambda: _owns_some(a, name) and _owns_some(b, name), timeout=60)
+        keys = [f"x{i}" for i in range(600)]
+        ca.tables.batch_write_item(
+            {name: [{"PutRequest": {"Item": {"pk": S(k)}}} for k in keys[:25]]}
+        )
+        for start in range(25, len(keys), 25):
+            retrying(
+                lambda start=start: ca.tables.batch_write_item(
+                    {
+                        name: [
+                            {"PutRequest": {"Item": {"pk": S(k)}}} for k in keys[start : start + 25]
+                        ]
+                    }
+                )
+            )
+        ca.tables.update_table(name, partitions=4)
+        eventually(lambda: _moved(b, name) >= 10, timeout=60, interval=0.01)
+        b.kill()
+
+        def active() -> bool:
+            d = ca.tables.describe_table(name)
+            assert (d.table_status, d.partitions) == ("ACTIVE", 4), d.table_status
+            return True
+
+        eventually(active, timeout=120, interval=0.5)
+        assert sorted(retrying(lambda: scan_all(ca, name))) == sorted(keys)
+        assert ca.tables.describe_table(name).item_count == len(keys)
+        shards = ca.tables.describe_stream(ca.tables.describe_table(name).latest_stream_arn).shards
+        assert len(shards) == 6
+        ca.tables.delete_table(name)

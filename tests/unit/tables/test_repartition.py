@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from eventplane.config import Settings
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.tables import repartitioner
 from eventplane.tables.expr import item_size
@@ -169,12 +170,10 @@ class _Engine:
     def __init__(self, store: PartitionStore) -> None:
         self.stores = {(store.table, store.partition): store}
         self.participant = _Participant()
+        self.settings = Settings(tables_repartition_chunk=3)
 
 
-def test_a_big_partition_moves_in_chunks_and_is_moving_until_the_last(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(repartitioner, "MOVE_CHUNK", 3)
+def test_a_big_partition_moves_in_chunks_and_is_moving_until_the_last() -> None:
     t = start(table(1), 2)
     store = PartitionStore("orders", 0, "id", layout=1)
     items = {f"k{i}": {"id": {"S": f"k{i}"}} for i in range(20)}

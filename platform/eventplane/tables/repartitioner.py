@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import EventplaneError, ServiceUnavailable
@@ -25,6 +26,7 @@ from eventplane.tables.writer import Change, Staged
 if TYPE_CHECKING:
     from eventplane.tables.engine import TableEngine
     from eventplane.tables.model import TableDef
+    from eventplane.tables.store import PartitionStore
 
 _log = get_logger("eventplane.tables.repartition")
 
@@ -60,11 +62,22 @@ async def _solo() -> None:
     """Makes a write a transaction of its own: no other write is staged with the move."""
 
 
+@dataclass
+class _Plan:
+    """What a partition's move has left, worked out once from its store: after the first
+    chunk the partition is MOVING and takes no writes, so only the move changes it."""
+
+    store: PartitionStore
+    moving: list[tuple[str, int]]  # (key, partition it goes to)
+    done: int = 0
+
+
 class Repartitioner:
     def __init__(self, engine: TableEngine) -> None:
         self._engine = engine
         self._moving: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._finishing: dict[str, asyncio.Task[None]] = {}
+        self._plans: dict[tuple[str, int], _Plan] = {}
 
     async def begin(self, table: TableDef, target: int) -> None:
         """UpdateTable's part before the definition is stored: the topics' new partitions
@@ -147,7 +160,11 @@ class Repartitioner:
                     moved = await engine.writer.submit(
                         self._step(table, partition), foreign=[], before_commit=_solo
                     )
+                    plan = self._plans.get((name, partition))
+                    if plan is not None:
+                        plan.done += moved
                 except EventplaneError as exc:
+                    self._plans.pop((name, partition), None)  # made again from the store
                     _log.info(
                         "repartition move retried",
                         table=name,
@@ -171,6 +188,7 @@ class Repartitioner:
                     )
         finally:
             self._moving.pop((name, partition), None)
+            self._plans.pop((name, partition), None)
 
     def _step(self, table: TableDef, partition: int) -> Any:
         engine = self._engine
@@ -185,12 +203,18 @@ class Repartitioner:
             if engine.participant.holds_partition(table.name, partition):
                 raise ServiceUnavailable("a transaction holds items of the partition")
             changes: list[Change] = []
-            moving = list(moves(store.scan(), table.hash_key, partition, target).items())
+            plan = self._plans.get((table.name, partition))
+            if plan is None or plan.store is not store:
+                found = moves(store.entries(), table.hash_key, partition, target)
+                plan = self._plans[(table.name, partition)] = _Plan(store, list(found.items()))
             size = engine.settings.tables_repartition_chunk
-            chunk, rest = moving[:size], moving[size:]
+            chunk = plan.moving[plan.done : plan.done + size]
+            rest = plan.done + size < len(plan.moving)
             for key, to in chunk:
                 item = store.get(key)
-                keys = {k: item[k] for k in table.key_names if item is not None and k in item}
+                if item is None:  # cannot happen while MOVING; never write a hole
+                    raise ServiceUnavailable(f"item {key} left partition {partition} meanwhile")
+                keys = {k: item[k] for k in table.key_names if k in item}
                 changes.append(Change(table, partition, key, keys, item, None, migrated=True))
                 changes.append(Change(table, to, key, keys, None, item, migrated=True))
             # Until the last chunk the partition is MOVING (a restore after a crash

@@ -109,6 +109,10 @@ class Settings:
     # fails with ItemCollectionSizeLimitExceededException. DynamoDB's 10 GB by default;
     # tests lower it so a few items reach it.
     tables_item_collection_limit_bytes: int = 10 * 1024**3
+    # Items a repartition moves per Kafka transaction (each holds a tombstone and an
+    # image per item): bounded so a big partition's move stays well inside the writer's
+    # 10 s transaction timeout. Tests lower it to make a move take a while.
+    tables_repartition_chunk: int = 2000
     # Folder of the table restore cache: a local copy of each owned changelog partition
     # (SQLite, one file per partition), so a restart or a failover back reads only the
     # changelog's tail. Never the source of truth; empty = no cache (every restore reads
@@ -371,7 +375,7 @@ def _coerce(name: str, raw: Any) -> Any:
             return _parse_int_range(env_name, raw, 1, 32)
         case "processes":
             return _parse_int_range(env_name, raw, 0, 64)
-        case "tables_item_collection_limit_bytes":
+        case "tables_item_collection_limit_bytes" | "tables_repartition_chunk":
             return _parse_positive_int(env_name, raw)
         case "roles":
             return _parse_roles(env_name, raw)

@@ -9,6 +9,7 @@
     eventplane table records users            # the stream, every shard from the oldest record
     eventplane table update-ttl users expires # delete items once their `expires` has passed
     eventplane table update-table users --no-stream --deletion-protection on
+    eventplane table update-table users --partitions 8   # repartition (a multiple of now)
     eventplane table tag users team=growth    # a table name or its ARN
 """
 
@@ -190,6 +191,7 @@ def cmd_update_table(args: argparse.Namespace) -> int:
             deletion_protection_enabled=protection,
             attribute_definitions=defs,
             global_secondary_index_updates=updates,
+            partitions=args.partitions or 0,
         )
     return describe(args, desc)
 
@@ -378,7 +380,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = add("describe", cmd_describe, "describe a table")
     p.add_argument("name")
 
-    p = add("update-table", cmd_update_table, "change a table's stream, billing or protection")
+    p = add(
+        "update-table",
+        cmd_update_table,
+        "change a table's stream, billing, protection, GSIs or partition count",
+    )
     p.add_argument("name")
     on_off = p.add_mutually_exclusive_group()
     on_off.add_argument(
@@ -392,6 +398,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--throughput", type=_throughput_arg, metavar="READ,WRITE", help="provisioned units"
     )
     p.add_argument("--deletion-protection", choices=("on", "off"))
+    p.add_argument(
+        "--partitions",
+        type=int,
+        help="raise the partition count to this multiple of the current one (the table is "
+        "UPDATING while its items move; the stream's shards split)",
+    )
     gsi = p.add_mutually_exclusive_group()
     gsi.add_argument(
         "--create-gsi",

@@ -81,6 +81,8 @@ class ItemPage:
 class Shard:
     shard_id: str
     starting_sequence_number: str
+    ending_sequence_number: str = ""  # set once the shard is closed (a repartition split it)
+    parent_shard_id: str = ""  # the shard its keys came from, after a repartition
 
 
 @dataclass(frozen=True)

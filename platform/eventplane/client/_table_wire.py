@@ -245,9 +245,11 @@ def update_table(
     deletion_protection_enabled: bool | None,
     attribute_definitions: Sequence[tuple[str, str]] = (),
     global_secondary_index_updates: Sequence[Mapping[str, Any]] = (),
+    partitions: int = 0,
 ) -> Call:
     req = pb.UpdateTableRequest(
         table_name=table_name,
+        partitions=partitions,
         attribute_definitions=[
             pb.AttributeDefinition(attribute_name=n, attribute_type=t)
             for n, t in attribute_definitions
@@ -437,7 +439,15 @@ def describe_stream(r: pb.DescribeStreamResponse) -> StreamDescription:
         d.stream_status,
         d.stream_view_type,
         d.table_name,
-        [Shard(s.shard_id, s.sequence_number_range.starting_sequence_number) for s in d.shards],
+        [
+            Shard(
+                s.shard_id,
+                s.sequence_number_range.starting_sequence_number,
+                s.sequence_number_range.ending_sequence_number,
+                s.parent_shard_id,
+            )
+            for s in d.shards
+        ],
     )
 
 

@@ -110,13 +110,20 @@ class AsyncTablesClient(ServiceCore):
         deletion_protection_enabled: bool | None = None,
         attribute_definitions: Sequence[tuple[str, str]] = (),
         global_secondary_index_updates: Sequence[Mapping[str, Any]] = (),
+        partitions: int = 0,
     ) -> TableDescription:
         """UpdateTable; what is left None is not changed. One GSI change per call:
         ``[{"Create": SecondaryIndex(...)}]`` (its key attributes in
         ``attribute_definitions``; the index is CREATING while it backfills, then
         ACTIVE) or ``[{"Delete": {"IndexName": name}}]``. ``stream_enabled=True`` with a
         ``stream_view_type`` starts a new stream (a new LatestStreamArn), ``False`` stops
-        it; a table with ``deletion_protection_enabled`` cannot be deleted."""
+        it; a table with ``deletion_protection_enabled`` cannot be deleted.
+
+        ``partitions`` (an eventplane extension) raises the table's partition count to a
+        multiple of the current one: the table is UPDATING while its items move to the
+        new partitions, then ACTIVE; its stream's open shards close and each new shard
+        names its parent. Reads and writes of a partition being moved are refused with
+        the retriable ServiceUnavailable for a moment."""
         call = w.update_table(
             table_name,
             stream_view_type,
@@ -126,6 +133,7 @@ class AsyncTablesClient(ServiceCore):
             deletion_protection_enabled,
             attribute_definitions,
             global_secondary_index_updates,
+            partitions,
         )
         result: TableDescription = await self._run(call)
         return result

@@ -75,6 +75,7 @@ class Checkpoints:
         self._lock = threading.Lock()
         self._owned: set[int] = set()
         self._positions: dict[str, int] = {}
+        self._slots: dict[str, int] = {}  # the slot each checkpoint was read from or saved to
         self._windows: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-checkpoints", daemon=True)
@@ -112,31 +113,39 @@ class Checkpoints:
             return self._windows.get(checkpoint_key(mapping_uuid, shard))
 
     async def save(
-        self, mapping_uuid: str, shard: str, position: int, window: dict[str, Any] | None = None
+        self,
+        mapping_uuid: str,
+        shard: str,
+        position: int,
+        window: dict[str, Any] | None = None,
+        *,
+        root: str = "",
     ) -> None:
         """Durable (acknowledged by every in-sync replica) when this returns; ``window``
-        is the tumbling window open at ``position`` (None: none)."""
+        is the tumbling window open at ``position`` (None: none). ``root``: the first
+        ancestor of a shard split from a parent, whose slot the whole lineage shares (its
+        reader must see the parent's checkpoint)."""
         key = checkpoint_key(mapping_uuid, shard)
         found: dict[str, Any] = {"position": position}
         if window is not None:
             found["window"] = window
         value = json.dumps(found).encode()
-        future = self._producer.produce(
-            CHECKPOINT_TOPIC, value, key=key, partition=slot_of(mapping_uuid, shard)
-        )
+        slot = slot_of(mapping_uuid, root or shard)
+        future = self._producer.produce(CHECKPOINT_TOPIC, value, key=key, partition=slot)
         await asyncio.wrap_future(future)
         with self._lock:
+            self._slots[key] = slot
             self._positions[key] = position
             if window is None:
                 self._windows.pop(key, None)
             else:
                 self._windows[key] = window
 
-    async def forget(self, mapping_uuid: str, shard: str) -> None:
+    async def forget(self, mapping_uuid: str, shard: str, *, root: str = "") -> None:
         """A deleted mapping's checkpoint: a tombstone, so compaction drops it."""
         key = checkpoint_key(mapping_uuid, shard)
         future = self._producer.produce(
-            CHECKPOINT_TOPIC, None, key=key, partition=slot_of(mapping_uuid, shard)
+            CHECKPOINT_TOPIC, None, key=key, partition=slot_of(mapping_uuid, root or shard)
         )
         await asyncio.wrap_future(future)
         with self._lock:
@@ -170,6 +179,7 @@ class Checkpoints:
                 found = self._restore(reader, tp.partition)
                 with self._lock:
                     for key, value in found.items():
+                        self._slots[key] = tp.partition
                         self._positions[key] = int(value["position"])
                         if value.get("window"):
                             self._windows[key] = value["window"]
@@ -184,8 +194,9 @@ class Checkpoints:
             lost = {tp.partition for tp in partitions}
             with self._lock:
                 self._owned -= lost
-                for key in [k for k in self._positions if _slot_of_key(k) in lost]:
+                for key in [k for k in self._positions if self._slot(k) in lost]:
                     del self._positions[key]
+                    self._slots.pop(key, None)
                     self._windows.pop(key, None)
             if partitions:
                 self._on_change()
@@ -216,6 +227,10 @@ class Checkpoints:
             except KafkaException as exc:
                 _log.warning("closing the stream checkpoint consumer", error=str(exc))
             reader.close()
+
+    def _slot(self, key: str) -> int:
+        found = self._slots.get(key)
+        return found if found is not None else _slot_of_key(key)
 
     def _restore(self, reader: Consumer, partition: int) -> dict[str, dict[str, Any]]:
         """Every checkpoint in one slot, read to the end it had when the restore began;

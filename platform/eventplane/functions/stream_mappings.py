@@ -92,6 +92,8 @@ class StreamMappingRunner:
         self._ticker: asyncio.Task[None] | None = None
         self._joined = False
         self._forgetting: set[asyncio.Task[None]] = set()
+        # (mapping, shard) -> the first ancestor of the shard (itself unless split off)
+        self._roots: dict[Key, str] = {}
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -147,12 +149,17 @@ class StreamMappingRunner:
                 except EventplaneError:
                     continue  # the stream is gone: its mapping waits, as on Lambda
                 for shard in shards:
-                    if slot_of(mapping.uuid, shard) in owned:
+                    try:
+                        root = _root(source, mapping.event_source_arn, shard)
+                    except EventplaneError:
+                        continue
+                    self._roots[(mapping.uuid, shard)] = root
+                    if slot_of(mapping.uuid, root) in owned:
                         wanted[(mapping.uuid, shard)] = (r.generation, mapping)
         existing = {r.name for r in self._registry.find(MAPPING)}
         for key in [k for k in self._readers if k not in wanted]:
             self._readers.pop(key)[1].cancel()
-            if key[0] not in existing and slot_of(*key) in owned:
+            if key[0] not in existing and slot_of(key[0], self._root_of(key)) in owned:
                 task = asyncio.create_task(self._forget(*key))
                 self._forgetting.add(task)
                 task.add_done_callback(self._forgetting.discard)
@@ -165,9 +172,27 @@ class StreamMappingRunner:
             task = asyncio.create_task(self._read_shard(mapping, key[1]))
             self._readers[key] = (generation, task)
 
+    def _root_of(self, key: Key) -> str:
+        return self._roots.get(key, key[1])
+
+    async def _after_parent(self, source: StreamSource, mapping: MappingDef, shard: str) -> None:
+        """Wait until the shard's parent (if any) is read to its end and checkpointed
+        there: a repartition's child carries on its parent's keys, so per item the
+        changes reach the function in order, as the KCL reads parents first. The parent
+        shares the child's slot, so its checkpoint is this replica's to see."""
+        parent, _ = source.lineage(mapping.event_source_arn, shard)
+        while parent:
+            _, end = source.lineage(mapping.event_source_arn, parent)
+            done = self._checkpoints.position(mapping.uuid, parent)
+            if end is not None and done is not None and done >= end:
+                return
+            await asyncio.sleep(IDLE_POLL_S)
+
     async def _forget(self, mapping_uuid: str, shard: str) -> None:
         try:
-            await self._checkpoints.forget(mapping_uuid, shard)
+            await self._checkpoints.forget(
+                mapping_uuid, shard, root=self._root_of((mapping_uuid, shard))
+            )
         except Exception as exc:  # a leftover checkpoint only costs a few bytes
             _log.warning("stream checkpoint not removed", mapping=mapping_uuid, error=str(exc))
 
@@ -203,6 +228,7 @@ class StreamMappingRunner:
                 if source is None:
                     raise EventplaneError("stream mappings need the tables role in this process")
                 if position is None:
+                    await self._after_parent(source, mapping, shard)
                     position = await self._start(source, mapping, shard)
                     if tumbler is not None:
                         tumbler.window = self._saved_window(mapping, shard)
@@ -229,7 +255,12 @@ class StreamMappingRunner:
                     metrics.MAPPING_ITERATOR_AGE.labels(mapping.function, mapping.uuid).set(0)
                 if tumbler is None:
                     if following != position:
-                        await self._checkpoints.save(mapping.uuid, shard, following)
+                        await self._checkpoints.save(
+                            mapping.uuid,
+                            shard,
+                            following,
+                            root=self._root_of((mapping.uuid, shard)),
+                        )
                         position = following
                 else:
                     opened = tumbler.window
@@ -237,7 +268,13 @@ class StreamMappingRunner:
                         await tumbler.close_if_over()
                     if following != position or tumbler.window is not opened:
                         window = tumbler.window.to_json() if tumbler.window else None
-                        await self._checkpoints.save(mapping.uuid, shard, following, window)
+                        await self._checkpoints.save(
+                            mapping.uuid,
+                            shard,
+                            following,
+                            window,
+                            root=self._root_of((mapping.uuid, shard)),
+                        )
                         position = following
                 if not records:
                     # Woken at once by a commit to the shard, in this process or (as soon
@@ -283,7 +320,9 @@ class StreamMappingRunner:
                 else settings.created_ms
             )
             position = await source.position_at(mapping.event_source_arn, shard, at or 0)
-        await self._checkpoints.save(mapping.uuid, shard, position)
+        await self._checkpoints.save(
+            mapping.uuid, shard, position, root=self._root_of((mapping.uuid, shard))
+        )
         return position
 
     async def _gather(
@@ -377,3 +416,14 @@ def _by_bytes(batch: list[StreamRecord]) -> list[list[StreamRecord]]:
         out[-1].append(r)
         size += n
     return out
+
+
+def _root(source: StreamSource, stream_arn: str, shard: str) -> str:
+    """The first ancestor of a shard (the shard itself unless a repartition split it off)."""
+    seen = {shard}
+    while True:
+        parent, _ = source.lineage(stream_arn, shard)
+        if not parent or parent in seen:
+            return shard
+        seen.add(parent)
+        shard = parent

@@ -22,7 +22,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka import Producer as _RawProducer
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic, OffsetSpec
 
 from eventplane.config import ENV_PREFIX, Settings
 from eventplane.kafka.naming import family
@@ -222,6 +222,24 @@ def await_leaders(admin: AdminClient, topics: Mapping[str, int], timeout: float)
         admin.list_topics(topic=min(pending)[0], timeout=timeout)
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
+
+
+def grow_topics(settings: Settings, topics: Mapping[str, int], timeout: float = 30.0) -> None:
+    """Give existing topics at least the partitions named (a topic with as many or more is
+    left as it is), and return once every new partition's leader serves it."""
+    admin = AdminClient(client_config(settings))
+    meta = admin.list_topics(timeout=timeout).topics
+    grow = {t: n for t, n in topics.items() if t in meta and len(meta[t].partitions) < n}
+    if grow:
+        asked = [NewPartitions(t, n) for t, n in grow.items()]
+        for name, fut in admin.create_partitions(asked, request_timeout=timeout).items():
+            try:
+                fut.result(timeout=timeout)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.INVALID_PARTITIONS:  # grown concurrently
+                    raise
+                _log.debug("partitions of %s added concurrently", name)
+    await_leaders(admin, dict(topics), timeout)
 
 
 def delete_topics(settings: Settings, names: Sequence[str], timeout: float = 30.0) -> None:

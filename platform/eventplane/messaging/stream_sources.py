@@ -52,6 +52,12 @@ class StreamSource(Protocol):
         does not exist (or is no longer readable)."""
         ...
 
+    def lineage(self, stream_arn: str, shard: str) -> tuple[str, int | None]:
+        """(parent shard id or "", the shard's end): a shard split from a parent (a
+        repartitioned table) carries on its keys once the parent is read to its end; a
+        closed shard ends before position ``end`` (None while it is open)."""
+        ...
+
     async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
         """(trim horizon, latest): the first position still kept, and the position the
         next change will take."""

@@ -296,6 +296,10 @@ class Participant:
         """Whether a transaction holds the item (TransactGetItems cancels over it)."""
         return (table, partition, key) in self._locked
 
+    def holds_partition(self, table: str, partition: int) -> bool:
+        """Whether a transaction holds any item of the partition (a repartition waits)."""
+        return any(k[0] == table and k[1] == partition for k in self._locked)
+
     async def settled(self, table: str, partition: int) -> bool:
         """Wait while a confirmed transaction holds items of the partition: its coordinator
         is committing, and a read must not see the items from before a commit that was

@@ -41,6 +41,8 @@ from eventplane.tables.model import (
     new_table,
 )
 from eventplane.tables.owner import OwnerListener, Restored, TableOwners
+from eventplane.tables.repartition import LAYOUT_KEY
+from eventplane.tables.repartitioner import Repartitioner, layout_of, repartitioning
 from eventplane.tables.routing import (
     FORWARDED,
     NotOwner,
@@ -88,7 +90,9 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             collection=self._collection_bytes,
             guard=self.participant.guard,
             uncertain=self.participant.resync,
+            check=lambda change: self.repartitioner.check(change),
         )
+        self.repartitioner = Repartitioner(self)
         self.readers = StreamReaders(ctx.settings)
         self.stream_lag = StreamLag(clock)
         # Stream readers in this process wait on these instead of polling (stream_source).
@@ -109,7 +113,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             clock,
         )
         self._sweeping: asyncio.Task[None] | None = None
-        self.index_changes = IndexChanges(self.lookup, self._backfilled, self._put_def)
+        self.index_changes = IndexChanges(self.lookup, self._backfilled, self.put_def)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -124,6 +128,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             advertise=self.settings.advertise,
             instance_id=self.ctx.instance_id,
             exists=lambda t: self.ctx.registry.get(KIND, t) is not None,
+            ready=self.repartitioner.ready,
         )
         self.ctx.registry.subscribe(self._on_registry_change)
         self._sync_subscription()
@@ -135,6 +140,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
 
     async def stop(self) -> None:
         await self.index_changes.stop()
+        await self.repartitioner.stop()
         if self._sweeping is not None:
             self._sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +178,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
                     store.keep_indexes(live)
                     if p == 0:
                         self.index_changes.kick(table)
+        self.repartitioner.kick()
 
     async def _backfilled(self, table: TableDef) -> bool:
         """Whether every partition's owner has built the table's GSIs: counting a
@@ -179,7 +186,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         status = await self.status(table)
         return status.partitions_counted == table.partitions
 
-    async def _put_def(self, table: TableDef) -> None:
+    async def put_def(self, table: TableDef) -> None:
         await asyncio.to_thread(self.ctx.registry.put, KIND, table.name, table.to_spec())
 
     def _rows(self) -> list[tuple[str, int, int]]:
@@ -197,15 +204,25 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         table = self.lookup(restored.table)
         if table is None:
             return
+        layout = layout_of(restored.items.pop(LAYOUT_KEY, None), table.initial_partitions)
         store = PartitionStore(
-            table.name, restored.partition, table.hash_key, item_collections.weigher(table)
+            table.name,
+            restored.partition,
+            table.hash_key,
+            item_collections.weigher(table),
+            layout=layout,
         )
         store.load(restored.items, item_size)
+        if restored.partition >= table.initial_partitions:  # a repartition added it
+            await self.writer.refresh(
+                [naming.table_topic(table.name), naming.table_stream_topic(table.name)]
+            )
         self.stores[(table.name, restored.partition)] = store
         if restored.partition == 0:
             self.index_changes.kick(table)  # finish what a previous owner left
         self._adopted.set()
         self._adopted = asyncio.Event()
+        self.repartitioner.kick()
 
     async def relinquish(self, partitions: list[tuple[str, int]]) -> None:
         for key in partitions:
@@ -228,6 +245,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             if store is not None:
                 if await self.participant.settled(table.name, partition):
                     continue  # a transaction was committing: look again
+                if store.layout != table.partitions:
+                    raise repartitioning(table.name)
                 return store
             if not forwarded:
                 address = await self.directory.owner_of(table.name, partition)
@@ -267,6 +286,12 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         streamed: dict[Shard, int] = {}
         for c in changes:
             store = self.stores.get((c.table.name, c.partition))
+            if c.migrated:  # a repartition's move: the item leaves; the count it follows
+                if store is not None and c.key == LAYOUT_KEY and c.new is not None:
+                    store.layout = layout_of(c.new, store.layout)
+                elif store is not None and c.new is None:
+                    store.delete(c.key, item_size)
+                continue
             if c.is_token:
                 if store is not None and c.new is None:
                     store.tokens.pop(c.key, None)
@@ -304,7 +329,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         """Counts of the table's partitions this replica has restored (and so serves)."""
         table = self.lookup(table_name)
         return [
-            PartitionStat(p, len(s), s.size_bytes, index_stats(table, s))
+            PartitionStat(p, len(s), s.size_bytes, index_stats(table, s), s.layout)
             for (t, p), s in sorted(self.stores.items())
             if t == table_name and table is not None
         ]
@@ -356,6 +381,8 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)
         new = tu.update_table(table, req, self.clock())
+        if new.target_partitions and not table.target_partitions:
+            await self.repartitioner.begin(table, new.target_partitions)
         await asyncio.to_thread(self.ctx.registry.put, KIND, new.name, new.to_spec())
         return await self.status(new)
 

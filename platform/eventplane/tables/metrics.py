@@ -70,6 +70,18 @@ STREAM_RECORDS_READ = Counter(
     "Stream records handed out by GetRecords.",
     ("table",),
 )
+# Repartitions (UpdateTable ``partitions``, repartition.py).
+REPARTITIONS = Counter(
+    "eventplane_table_repartitions_total",
+    "Repartitions of a table by event: started (UpdateTable accepted it), done (the table "
+    "routes keys by the new count).",
+    ("table", "event"),
+)
+REPARTITION_ITEMS_MOVED = Counter(
+    "eventplane_table_repartition_items_moved_total",
+    "Items a repartition moved from their partition to a new one.",
+    ("table",),
+)
 
 # Restores of owned partitions (owner.py) and their on-disk cache (restore_cache.py).
 RESTORE_SECONDS = Histogram(

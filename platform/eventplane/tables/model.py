@@ -70,6 +70,18 @@ class PastStream:
 
 
 @dataclass(frozen=True, slots=True)
+class Split:
+    """A repartition that took effect: ``from_partitions`` became ``to_partitions`` at
+    ``at_ms`` (the children's shard-id time). ``offsets[p]`` is where stream partition
+    ``p``'s records of the old layout end: its open shard closed there (``repartition.py``)."""
+
+    from_partitions: int
+    to_partitions: int
+    at_ms: int
+    offsets: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CreateTableInput:
     table_name: str
     key_schema: Sequence[KeySchemaElement]
@@ -105,6 +117,15 @@ class TableDef:
     past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
     indexes: tuple[IndexDef, ...] = ()  # LSIs and GSIs (``indexes.py``)
     tags: Mapping[str, str] = field(default_factory=dict)  # checked by ``tags.py``
+    # A repartition in progress (UpdateTable ``partitions``): the count it goes to, 0 when
+    # none. ``partitions`` keeps routing keys until every partition has moved its items.
+    target_partitions: int = 0
+    splits: tuple[Split, ...] = ()  # the repartitions done, oldest first
+
+    @property
+    def initial_partitions(self) -> int:
+        """The partition count the table was created with."""
+        return self.splits[0].from_partitions if self.splits else self.partitions
 
     @property
     def gsis(self) -> tuple[IndexDef, ...]:
@@ -161,6 +182,10 @@ class TableDef:
             "past_streams": [[p.label, p.view_type, p.disabled_ms] for p in self.past_streams],
             "indexes": [d.to_spec() for d in self.indexes],
             "tags": dict(self.tags),
+            "target_partitions": self.target_partitions,
+            "splits": [
+                [x.from_partitions, x.to_partitions, x.at_ms, list(x.offsets)] for x in self.splits
+            ],
         }
 
     @staticmethod
@@ -192,6 +217,11 @@ class TableDef:
             ),
             indexes=tuple(IndexDef.from_spec(d) for d in spec.get("indexes") or ()),
             tags={str(k): str(v) for k, v in (spec.get("tags") or {}).items()},
+            target_partitions=int(spec.get("target_partitions") or 0),
+            splits=tuple(
+                Split(int(x[0]), int(x[1]), int(x[2]), tuple(int(o) for o in x[3]))
+                for x in spec.get("splits") or ()
+            ),
         )
 
     def stream_of(self, label: str) -> tuple[str, bool] | None:

@@ -87,11 +87,16 @@ class TableOwners:
         advertise: str,
         instance_id: str,
         exists: Callable[[str], bool],
+        ready: Callable[[str, int], bool] = lambda _t, _p: True,
     ) -> None:
         self._settings = settings
         self._listener = listener
         self._loop = loop
         self._exists = exists  # is the table still defined? (registry, thread-safe)
+        # May the partition be restored now? A partition a repartition adds waits until
+        # the table routes keys to it (repartition.py): these are adopted once it may.
+        self._ready = ready
+        self._deferred: list[TopicPartition] = []
         self.client_id = f"eventplane-table-owner|{advertise}|{instance_id}"
         self._topics: list[str] = []
         self._subscribe: stdlib_queue.SimpleQueue[list[str]] = stdlib_queue.SimpleQueue()
@@ -130,10 +135,14 @@ class TableOwners:
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
             self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
             for tp in partitions:
-                if self._adopt(reader, tp):
+                if not self._ready(naming.table_of(tp.topic), tp.partition):
+                    self._deferred.append(TopicPartition(tp.topic, tp.partition))
+                elif self._adopt(reader, tp):
                     self._to_pause.append(TopicPartition(tp.topic, tp.partition))
 
         def on_revoke(c: Consumer, partitions: list[TopicPartition]) -> None:
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            self._deferred = [tp for tp in self._deferred if (tp.topic, tp.partition) not in gone]
             fut = asyncio.run_coroutine_threadsafe(
                 self._listener.relinquish(
                     [(naming.table_of(tp.topic), tp.partition) for tp in partitions]
@@ -164,7 +173,7 @@ class TableOwners:
             on_lost=on_revoke,
         )
         try:
-            self._loop_forever(member)
+            self._loop_forever(member, reader)
         except Exception:
             _log.exception("table owner consumer crashed")
         finally:
@@ -172,7 +181,15 @@ class TableOwners:
             reader.close()
             self._tail.close()
 
-    def _loop_forever(self, member: Membership) -> None:
+    def _adopt_deferred(self, reader: Consumer) -> None:
+        waiting, self._deferred = self._deferred, []
+        for tp in waiting:
+            if not self._ready(naming.table_of(tp.topic), tp.partition):
+                self._deferred.append(tp)
+            elif self._adopt(reader, tp):
+                self._to_pause.append(tp)
+
+    def _loop_forever(self, member: Membership, reader: Consumer) -> None:
         while not self._stop.is_set():
             while True:
                 try:
@@ -189,6 +206,8 @@ class TableOwners:
             # writes (the partitions are paused once adopted), so they are dropped.
             msg = consumer.poll(0.1)
             self._tail.pump()
+            if self._deferred:
+                self._adopt_deferred(reader)
             err = msg.error() if msg is not None else None
             if err is not None and err.code() not in (
                 KafkaError._PARTITION_EOF,
@@ -236,6 +255,12 @@ class TableOwners:
             try:
                 return read_partition(reader, tp.topic, tp.partition, cache=cache, marker=marker)
             except (KafkaException, TimeoutError) as exc:
+                if _unknown_partition(exc):
+                    # Added by a repartition since this consumer last fetched metadata.
+                    with contextlib.suppress(KafkaException):
+                        reader.list_topics(tp.topic, timeout=5)
+                    time.sleep(0.05)
+                    continue
                 if self._stop.is_set() or not self._exists(table):
                     _log.info("partition of a deleted table not adopted", table=table)
                     if cache is not None:
@@ -282,6 +307,10 @@ class TableOwners:
             restore_seconds=round(seconds, 3),
         )
         return True
+
+
+def _unknown_partition(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaException) and exc.args[0].code() == KafkaError._UNKNOWN_PARTITION
 
 
 @contextlib.contextmanager

@@ -120,6 +120,7 @@ class GrpcRemote:
                 s.item_count,
                 s.size_bytes,
                 {n: (c, s.index_size_bytes.get(n, 0)) for n, c in s.index_item_counts.items()},
+                s.layout,
             )
             for s in r.partitions
         ]

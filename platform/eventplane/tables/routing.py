@@ -84,6 +84,7 @@ class PartitionStat:
     size_bytes: int
     # (items, bytes) of each secondary index among the partition's items
     indexes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    layout: int = 0  # the partition count its items follow (repartition.py); 0: unknown
 
 
 class Remote(Protocol):

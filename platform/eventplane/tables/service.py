@@ -246,6 +246,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     )
                     for u in request.global_secondary_index_updates
                 ],
+                partitions=request.partitions,
             )
         )
         return pb.TableDescriptionResponse(table=describe(status))
@@ -279,6 +280,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     size_bytes=s.size_bytes,
                     index_item_counts={n: c for n, (c, _) in s.indexes.items()},
                     index_size_bytes={n: b for n, (_, b) in s.indexes.items()},
+                    layout=s.layout,
                 )
                 for s in self.engine.partition_stats(request.table_name)
             ]
@@ -547,6 +549,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 shards=[
                     pb.Shard(
                         shard_id=s.shard_id,
+                        parent_shard_id=s.parent_shard_id,
                         sequence_number_range=pb.SequenceNumberRange(
                             starting_sequence_number=s.starting_sequence_number,
                             ending_sequence_number=s.ending_sequence_number,

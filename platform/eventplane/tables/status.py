@@ -33,7 +33,7 @@ RETRY_SECONDS = 0.2
 @dataclass(frozen=True)
 class TableStatus:
     table: TableDef
-    status: str  # CREATING | ACTIVE | DELETING
+    status: str  # CREATING | ACTIVE | UPDATING | DELETING
     item_count: int
     size_bytes: int
     indexes: dict[str, tuple[int, int]] = field(default_factory=dict)  # (items, bytes)
@@ -63,7 +63,9 @@ class StatusBoard:
         self._local = local  # this replica's restored partitions of a table
         self._remote = remote
         self._settle = settle_seconds
-        self._active: set[str] = set()  # table ids seen with every partition adopted
+        # Per table id, the largest partition count seen with every partition adopted: a
+        # table repartitioned is UPDATING until each partition of its new count is.
+        self._active: dict[str, int] = {}
 
     async def status(
         self, table: TableDef, status: str | None = None, *, wait: bool = True
@@ -78,9 +80,14 @@ class StatusBoard:
             await asyncio.sleep(RETRY_SECONDS)
         counted = list(found.values())
         if len(counted) == table.partitions:
-            self._active.add(table.table_id)
+            seen = self._active.get(table.table_id, 0)
+            self._active[table.table_id] = max(seen, table.partitions)
         if status is None:
-            status = "ACTIVE" if table.table_id in self._active else "CREATING"
+            complete = self._active.get(table.table_id, 0)
+            if table.target_partitions or 0 < complete < table.partitions:
+                status = "UPDATING"
+            else:
+                status = "ACTIVE" if complete else "CREATING"
         indexes: dict[str, tuple[int, int]] = {}
         for s in counted:
             for name, (n, size) in s.indexes.items():
@@ -94,6 +101,10 @@ class StatusBoard:
             indexes,
             len(counted),
         )
+
+    async def partitions(self, table: TableDef) -> dict[int, PartitionStat]:
+        """The figures of every partition that has a restored owner now."""
+        return await self._gather(table)
 
     async def _gather(self, table: TableDef) -> dict[int, PartitionStat]:
         """Every adopted partition's counts: this replica's, then the other members'.

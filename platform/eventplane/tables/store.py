@@ -27,9 +27,13 @@ class PartitionStore:
         partition: int,
         hash_key: str,
         weigh: Callable[[Item], int] | None = None,
+        layout: int = 0,
     ) -> None:
         self.table = table
         self.partition = partition
+        # The partition count this partition's items follow (``repartition.py``): the
+        # store serves a table only while the table routes keys by that count.
+        self.layout = layout
         self._hash_key = hash_key
         self._items: dict[str, Item] = {}
         self._by_hash: dict[str, dict[str, Item]] = {}

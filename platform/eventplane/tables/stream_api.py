@@ -14,6 +14,7 @@ from eventplane.kafka import naming
 from eventplane.tables import metrics
 from eventplane.tables.errors import TrimmedDataAccessException
 from eventplane.tables.model import TableDef, page_limit, parse_stream_arn, stream_arn
+from eventplane.tables.repartition import ShardSpan, shard_span, shards
 from eventplane.tables.streams import (
     ITERATOR_TYPES,
     MAX_RECORDS,
@@ -21,9 +22,7 @@ from eventplane.tables.streams import (
     IteratorSigner,
     StreamReaders,
     offset_of,
-    partition_of_shard,
     sequence_number,
-    shard_id,
     to_record,
 )
 
@@ -39,7 +38,9 @@ class StreamSummary:
 class ShardInfo:
     shard_id: str
     starting_sequence_number: str
-    ending_sequence_number: str  # "" while the shard is open; set once its stream is off
+    # "" while the shard is open; set once a repartition closed it or its stream is off
+    ending_sequence_number: str
+    parent_shard_id: str = ""  # the shard its keys came from (a repartition's child)
 
 
 @dataclass(frozen=True)
@@ -108,17 +109,29 @@ class StreamsApi:
         limit = page_limit(limit, 100)
         table, label, view, enabled = self._table_of(arn)
         topic = naming.table_stream_topic(table.name)
-        shards = []
-        for p in range(table.partitions):
-            low, high = await asyncio.to_thread(self._readers.watermarks, topic, p)
-            # A stream switched off gets no more records: its shards are closed, as
-            # DynamoDB closes them, and end at or after their last record.
-            ending = sequence_number(high - 1) if not enabled and high > low else ""
-            shards.append(ShardInfo(shard_id(table.created_ms, p), sequence_number(low), ending))
+        found = []
+        for span in shards(table):
+            low, high = await asyncio.to_thread(self._readers.watermarks, topic, span.partition)
+            start = max(span.start, low)
+            if span.end is not None:  # closed by a repartition: its children carry on
+                ending = sequence_number(max(span.end - 1, start))
+            elif not enabled and high > start:
+                # A stream switched off gets no more records: its shards are closed, as
+                # DynamoDB closes them, and end at or after their last record.
+                ending = sequence_number(high - 1)
+            else:
+                ending = ""
+            found.append(ShardInfo(span.shard_id, sequence_number(start), ending, span.parent))
         if exclusive_start_shard_id:
-            start = partition_of_shard(exclusive_start_shard_id, table.partitions)
-            shards = shards[start + 1 :]
-        page = shards[:limit]
+            ids = [sh.shard_id for sh in found]
+            if exclusive_start_shard_id not in ids:
+                raise ResourceNotFound(
+                    "Requested resource not found: Shard: "
+                    f"{exclusive_start_shard_id} does not exist"
+                )
+            found = found[ids.index(exclusive_start_shard_id) + 1 :]
+        shards_ = found
+        page = shards_[:limit]
         return StreamDescription(
             table,
             stream_arn(table.name, label),
@@ -126,14 +139,15 @@ class StreamsApi:
             "ENABLED" if enabled else "DISABLED",
             view,
             page,
-            page[-1].shard_id if len(shards) > limit else None,
+            page[-1].shard_id if len(shards_) > limit else None,
         )
 
     async def get_shard_iterator(
         self, arn: str, shard: str, iterator_type: str, sequence: str
     ) -> str:
         table, label, _, _ = self._table_of(arn)
-        partition = partition_of_shard(shard, table.partitions)
+        span = shard_span(table, shard)
+        partition = span.partition
         if iterator_type not in ITERATOR_TYPES:
             raise ValidationException(
                 f"1 validation error detected: Value '{iterator_type}' at 'shardIteratorType' "
@@ -143,6 +157,10 @@ class StreamsApi:
             )
         topic = naming.table_stream_topic(table.name)
         low, high = await asyncio.to_thread(self._readers.watermarks, topic, partition)
+        # A shard is a span of its stream partition (``repartition.py``).
+        low = max(low, span.start)
+        if span.end is not None:
+            high = min(high, span.end)
         if iterator_type == "TRIM_HORIZON":
             offset = low
         elif iterator_type == "LATEST":
@@ -166,7 +184,9 @@ class StreamsApi:
                     "record of the shard"
                 )
             offset = at if iterator_type == "AT_SEQUENCE_NUMBER" else at + 1
-        return self._signer.sign(Iterator(table.name, label, partition, offset, self._clock()))
+        return self._signer.sign(
+            Iterator(table.name, label, partition, offset, self._clock(), span.shard_id)
+        )
 
     async def get_records(self, token: str, limit: int) -> RecordsPage:
         it = self._signer.open(token, self._clock())
@@ -177,6 +197,7 @@ class StreamsApi:
                 f"Requested resource not found: Stream of table {it.table} not found"
             )
         topic = naming.table_stream_topic(table.name)
+        span = _span_of(table, it)
         low, _ = await asyncio.to_thread(self._readers.watermarks, topic, it.partition)
         if it.offset < low:
             raise TrimmedDataAccessException(
@@ -189,14 +210,31 @@ class StreamsApi:
             it.offset,
             limit,
             lambda rec: rec["stream_label"] == it.label,
+            stop=span.end,
         )
         records = [to_record(rec, offset) for offset, rec in found]
         metrics.STREAM_RECORDS_READ.labels(table.name).inc(len(records))
         found_stream = table.stream_of(it.label)
         end = self._readers.ends.get((topic, it.partition))
         closed = found_stream is not None and not found_stream[1]
+        if span.end is not None:
+            closed, end = True, span.end  # a parent shard: its children have the rest
         if closed and end is not None and next_offset >= end:
             # A closed shard read to its end: no NextShardIterator, as on DynamoDB.
             return RecordsPage(records, "")
-        following = Iterator(it.table, it.label, it.partition, next_offset, self._clock())
+        following = Iterator(
+            it.table, it.label, it.partition, next_offset, self._clock(), span.shard_id
+        )
         return RecordsPage(records, self._signer.sign(following))
+
+
+def _span_of(table: TableDef, it: Iterator) -> ShardSpan:
+    """The shard an iterator reads. An iterator issued before shards had spans (no shard
+    id) reads the partition's shard of the table's first layout, or its open one."""
+    if it.shard:
+        return shard_span(table, it.shard)
+    spans = [s for s in shards(table) if s.partition == it.partition]
+    return next(
+        (s for s in spans if s.start <= it.offset and (s.end is None or it.offset < s.end)),
+        spans[-1],
+    )

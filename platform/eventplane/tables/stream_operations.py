@@ -59,6 +59,7 @@ class StreamOperations:
                         s.SequenceNumberRange(
                             sh.starting_sequence_number, sh.ending_sequence_number
                         ),
+                        sh.parent_shard_id,
                     )
                     for sh in d.shards
                 ],

@@ -21,7 +21,8 @@ from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.messaging.stream_sources import StreamBatch, StreamRecord
 from eventplane.tables.model import TableDef, parse_stream_arn
-from eventplane.tables.streams import partition_of_shard, shard_id, to_record
+from eventplane.tables.repartition import ShardSpan, shard_span, shards
+from eventplane.tables.streams import to_record
 
 if TYPE_CHECKING:
     from eventplane.tables.engine import TableEngine
@@ -56,23 +57,30 @@ class TableStreamSource:
 
     def shards(self, stream_arn: str) -> list[str]:
         table, _ = self._stream(stream_arn)
-        return [shard_id(table.created_ms, p) for p in range(table.partitions)]
+        return [s.shard_id for s in shards(table)]
+
+    def lineage(self, stream_arn: str, shard: str) -> tuple[str, int | None]:
+        span = self._span(stream_arn, shard)
+        return span.parent, span.end
+
+    def _span(self, stream_arn: str, shard: str) -> ShardSpan:
+        table, _ = self._stream(stream_arn)
+        return shard_span(table, shard)
 
     def _where(self, stream_arn: str, shard: str) -> tuple[str, int, str]:
         table, label = self._stream(stream_arn)
-        return (
-            naming.table_stream_topic(table.name),
-            partition_of_shard(shard, table.partitions),
-            label,
-        )
+        return (naming.table_stream_topic(table.name), shard_span(table, shard).partition, label)
 
     async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
         topic, partition, _ = self._where(stream_arn, shard)
-        return await self._blocking(self._engine.readers.watermarks, topic, partition)
+        low, high = await self._blocking(self._engine.readers.watermarks, topic, partition)
+        span = self._span(stream_arn, shard)
+        return _clamp(span, low), _clamp(span, high)
 
     async def position_at(self, stream_arn: str, shard: str, timestamp_ms: int) -> int:
         topic, partition, _ = self._where(stream_arn, shard)
-        return await self._blocking(self._offset_at, topic, partition, timestamp_ms)
+        found = await self._blocking(self._offset_at, topic, partition, timestamp_ms)
+        return _clamp(self._span(stream_arn, shard), found)
 
     def _offset_at(self, topic: str, partition: int, timestamp_ms: int) -> int:
         # The end first: a change committed while the time is looked up lands at or after
@@ -101,7 +109,11 @@ class TableStreamSource:
         position: int | None = None,
     ) -> bool:
         table, _ = self._stream(stream_arn)
-        where = (naming.table_stream_topic(table.name), partition_of_shard(shard, table.partitions))
+        span = shard_span(table, shard)
+        if span.end is not None and position is not None and position >= span.end:
+            await asyncio.sleep(timeout)  # a closed shard read to its end gets nothing more
+            return False
+        where = (naming.table_stream_topic(table.name), span.partition)
         if position is not None:
             committed = self._engine.stream_signals.committed_end(where, table.created_ms)
             if committed is not None and committed > position:
@@ -117,7 +129,9 @@ class TableStreamSource:
     async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
         table, label = self._stream(stream_arn)
         topic = naming.table_stream_topic(table.name)
-        partition = partition_of_shard(shard, table.partitions)
+        span = shard_span(table, shard)
+        partition = span.partition
+        position = _clamp(span, position)
         # A commit this process made to the shard, woken for: its records are read even
         # if Kafka has not yet written the transaction's markers (stream_signals).
         until = self._engine.stream_signals.committed_end((topic, partition), table.created_ms)
@@ -131,6 +145,7 @@ class TableStreamSource:
             limit,
             lambda rec: rec["stream_label"] == label,
             until,
+            span.end,
         )
         read_at = time.time()
         records = [
@@ -151,3 +166,9 @@ class TableStreamSource:
             if self._times is not None:
                 self._times.close()
                 self._times = None
+
+
+def _clamp(span: ShardSpan, position: int) -> int:
+    """A position of the shard's stream partition, kept within the shard's span."""
+    position = max(position, span.start)
+    return min(position, span.end) if span.end is not None else position

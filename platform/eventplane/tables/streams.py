@@ -26,7 +26,7 @@ from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 
 from eventplane import arn as arns
 from eventplane.config import Settings
-from eventplane.errors import ResourceNotFound, ValidationException
+from eventplane.errors import ValidationException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import SEQUENTIAL_READER, consumer_config, take
 from eventplane.observability import stages
@@ -92,22 +92,6 @@ def offset_of(sequence: str, field: str = "SequenceNumber") -> int:
     return int(sequence)
 
 
-def shard_id(created_ms: int, partition: int) -> str:
-    """DynamoDB's shard-id shape (shardId-<20 digits>-<8 hex>) naming the partition."""
-    return f"shardId-{created_ms:020d}-{partition:08x}"
-
-
-def partition_of_shard(shard: str, partitions: int) -> int:
-    prefix, _, tail = shard.rpartition("-")
-    try:
-        p = int(tail, 16)
-    except ValueError:
-        p = -1
-    if not prefix.startswith("shardId-") or not 0 <= p < partitions:
-        raise ResourceNotFound(f"Requested resource not found: Shard: {shard} does not exist")
-    return p
-
-
 def to_record(rec: dict[str, Any], offset: int) -> dict[str, Any]:
     """The record exactly as DynamoDB Streams shapes it."""
     dynamodb: dict[str, Any] = {
@@ -134,6 +118,19 @@ def to_record(rec: dict[str, Any], offset: int) -> dict[str, Any]:
     return out
 
 
+def _watermarks(c: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    """A partition's (low, high), learning first of a partition a repartition added since
+    the consumer last fetched metadata."""
+    try:
+        low, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError._UNKNOWN_PARTITION:
+            raise
+        c.list_topics(tp.topic, timeout=10)
+        low, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+    return int(low), int(high)
+
+
 # --- iterators ------------------------------------------------------------------------------
 
 
@@ -144,6 +141,7 @@ class Iterator:
     partition: int
     offset: int
     issued_ms: int
+    shard: str = ""  # the shard id (a span of the partition after a repartition)
 
 
 class IteratorSigner:
@@ -152,7 +150,8 @@ class IteratorSigner:
 
     def sign(self, it: Iterator) -> str:
         body = json.dumps(
-            [it.table, it.label, it.partition, it.offset, it.issued_ms], separators=(",", ":")
+            [it.table, it.label, it.partition, it.offset, it.issued_ms, it.shard],
+            separators=(",", ":"),
         ).encode()
         mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
@@ -166,7 +165,12 @@ class IteratorSigner:
                 raise ValueError("forged")
             fields = json.loads(body)
             it = Iterator(
-                str(fields[0]), str(fields[1]), int(fields[2]), int(fields[3]), int(fields[4])
+                str(fields[0]),
+                str(fields[1]),
+                int(fields[2]),
+                int(fields[3]),
+                int(fields[4]),
+                str(fields[5]) if len(fields) > 5 else "",
             )
         except (ValueError, TypeError, IndexError, KeyError):
             raise ValidationException("Invalid ShardIterator") from None
@@ -217,9 +221,7 @@ class StreamReaders:
         c = self._take()
         try:
             try:
-                low, high = c.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=10, cached=False
-                )
+                low, high = _watermarks(c, TopicPartition(topic, partition))
             except KafkaException as exc:
                 if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     return 0, 0
@@ -236,19 +238,23 @@ class StreamReaders:
         limit: int,
         keep: Callable[[dict[str, Any]], bool],
         until: int | None = None,
+        stop: int | None = None,
     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
         """Committed records from ``offset``: up to ``limit`` records or 1 MB, as far as the
         shard's current end, or as far as ``until`` (records known to be committed, whose
-        transaction markers may not be written yet: waited for, a few fetches at most).
-        Returns them with the offset to continue from."""
+        transaction markers may not be written yet: waited for, a few fetches at most),
+        never at or past ``stop`` (a closed shard's end). Returns them with the offset to
+        continue from."""
         c = self._take()
         tp = TopicPartition(topic, partition)
         out: list[tuple[int, dict[str, Any]]] = []
         try:
-            _, high = c.get_watermark_offsets(tp, timeout=10, cached=False)
+            _, high = _watermarks(c, tp)
             self.ends[(topic, partition)] = int(high)
             if until is not None and until > high:
                 high = until
+            if stop is not None and stop < high:
+                high = stop
             if offset >= high:
                 return out, offset
             c.assign([TopicPartition(topic, partition, offset)])
@@ -273,6 +279,8 @@ class StreamReaders:
                     if m.error() or value is None or at is None:
                         continue
                     headers = message_headers(m)
+                    if stop is not None and at >= stop:
+                        return out, max(offset, stop)
                     _, rec = codec.decode(value, headers)
                     next_offset = at + 1
                     if not keep(rec):

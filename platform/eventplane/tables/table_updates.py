@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventplane.errors import ValidationException
+from eventplane.tables import repartition
 from eventplane.tables.index_updates import GlobalSecondaryIndexUpdate, apply_updates
 from eventplane.tables.model import (
     STREAM_RETENTION_MS,
@@ -42,6 +43,8 @@ class UpdateTableInput:
     deletion_protection_enabled: bool | None = None
     attribute_definitions: Sequence[AttributeDefinition] = ()  # for a GSI Create
     global_secondary_index_updates: Sequence[GlobalSecondaryIndexUpdate] = ()
+    # eventplane extension: a new partition count (``repartition.py``); 0 = unchanged
+    partitions: int = 0
 
 
 def update_time_to_live(table: TableDef, spec: TimeToLive) -> TableDef:
@@ -75,6 +78,7 @@ def update_table(table: TableDef, req: UpdateTableInput, now_ms: int) -> TableDe
         and req.provisioned_throughput is None
         and req.deletion_protection_enabled is None
         and not req.global_secondary_index_updates
+        and not req.partitions
     ):
         raise ValidationException(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
@@ -90,6 +94,8 @@ def update_table(table: TableDef, req: UpdateTableInput, now_ms: int) -> TableDe
         new = dataclasses.replace(new, deletion_protection=req.deletion_protection_enabled)
     if req.global_secondary_index_updates:
         new = apply_updates(new, req.global_secondary_index_updates, req.attribute_definitions)
+    if req.partitions:
+        new = repartition.start(new, req.partitions)
     return new
 
 

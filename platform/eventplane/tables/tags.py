@@ -91,7 +91,7 @@ class TableTags:
 
         def lookup(self, name: str) -> TableDef | None: ...
 
-        async def _put_def(self, table: TableDef) -> None: ...
+        async def put_def(self, table: TableDef) -> None: ...
 
     def _tagged(self, arn: str) -> TableDef:
         table = self.lookup(table_of(arn))
@@ -100,7 +100,7 @@ class TableTags:
         return table
 
     async def _save(self, table: TableDef, tags: Mapping[str, str]) -> None:
-        await self._put_def(dataclasses.replace(table, tags=check_count(tags)))
+        await self.put_def(dataclasses.replace(table, tags=check_count(tags)))
 
     async def tag_resource(self, arn: str, tags: Sequence[tuple[str, str]]) -> None:
         """Add tags, or set the value of a key the table has (keys are case-sensitive).

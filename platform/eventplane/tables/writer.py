@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeVar
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import Producer as RawProducer
 
 from eventplane.config import Settings
@@ -72,6 +72,9 @@ class Change:
     old: Item | None
     new: Item | None
     by_service: bool = False  # a TTL deletion: the stream record names the service
+    # Moved by a repartition (``repartition.py``): changelog only, never streamed, and
+    # not a write of the item (the item is the same, in another partition).
+    migrated: bool = False
 
     @property
     def is_token(self) -> bool:
@@ -152,10 +155,14 @@ class Writer:
         collection: Callable[[ic.CollectionKey], int] | None = None,
         guard: Callable[[str, int, str], None] | None = None,
         uncertain: Callable[[set[tuple[str, int]]], None] | None = None,
+        check: Callable[[Change], None] | None = None,
     ) -> None:
         self._settings = settings
         self._read = read
         self._guard = guard
+        # Raises for a change routed by a partition count its partition no longer follows
+        # (a repartition moved the items meanwhile), evaluated in order with the move.
+        self._check = check
         # Told which partitions a write of unknown outcome touched (CommitUncertain).
         self._uncertain = uncertain
         self._collection = collection
@@ -199,6 +206,15 @@ class Writer:
         self._pending.append(_Pending(prepare, future, foreign, before_commit))
         self._wake.set()
         return await future
+
+    async def refresh(self, topics: list[str]) -> None:
+        """Learn the topics' partitions now: a produce to a partition added since the
+        producer last fetched metadata (every few minutes) fails as unknown at once."""
+        producer = self._producer
+        if producer is None:
+            return
+        for topic in topics:
+            await asyncio.to_thread(producer.list_topics, topic, 10)
 
     def _new_producer(self) -> RawProducer:
         producer = RawProducer(
@@ -247,7 +263,9 @@ class Writer:
             try:
                 mine, result = p.prepare(staged)
                 for c in mine:
-                    if c.new is not None and c.table.indexes and not c.is_token:
+                    if self._check is not None:
+                        self._check(c)
+                    if c.new is not None and c.table.indexes and not c.is_token and not c.migrated:
                         type_mismatch(c.table.indexes, c.table.attribute_types, c.new)
                 if staged.over_collection_limit(mine):
                     raise ItemCollectionSizeLimitExceededException(ic.MESSAGE)
@@ -302,7 +320,7 @@ class Writer:
             else:
                 value, headers = encode_item(c.new, now)
                 out.append((topic, c.partition, c.key, value, headers))
-            if c.table.stream.stream_enabled and not c.is_token:
+            if c.table.stream.stream_enabled and not c.is_token and not c.migrated:
                 value, headers = encode_change(c, now, str(uuid.uuid4()))
                 out.append(
                     (
@@ -363,6 +381,7 @@ class Writer:
         try:
             if begin:
                 producer.begin_transaction()
+            learnt: set[str] = set()
             for topic, partition, key, value, headers in records:
                 while True:
                     try:
@@ -377,6 +396,14 @@ class Writer:
                         break
                     except BufferError:
                         producer.poll(0.01)
+                    except KafkaException as exc:
+                        # A partition a repartition added since the producer last
+                        # fetched metadata (another replica's, in a cross-replica
+                        # transaction): learn it once, then produce again.
+                        if exc.args[0].code() != KafkaError._UNKNOWN_PARTITION or topic in learnt:
+                            raise
+                        learnt.add(topic)
+                        producer.list_topics(topic, 10)
             if not commit:
                 if producer.flush(30) > 0:
                     self._abort()

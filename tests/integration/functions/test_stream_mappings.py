@@ -453,3 +453,41 @@ def test_stream_lag_per_shard_shows_what_a_blocked_mapping_has_not_finished(
         return True
 
     eventually(settled, timeout=60)
+
+
+def test_a_mapping_follows_a_repartition_parents_before_children(
+    client: Client, res: Resources, tables: Tables, tmp_path: Path, fn_server: EventplaneProcess
+) -> None:
+    arn = tables.make(partitions=2)
+    name = table_of(arn)
+    items = [f"k{i}" for i in range(12)]
+    for k in items:
+        client.tables.put_item(name, {"pk": S(k), "v": S("1")})
+    client.tables.update_table(name, partitions=4)
+
+    def split() -> bool:
+        d = client.tables.describe_table(name)
+        assert d.table_status == "ACTIVE" and d.partitions == 4
+        return True
+
+    eventually(split, timeout=60)
+    for k in items:
+        client.tables.put_item(name, {"pk": S(k), "v": S("2")})
+    for k in items:
+        client.tables.delete_item(name, {"pk": S(k)})
+    # Created after the split from TRIM_HORIZON: parents and children are all there to
+    # read at once, and the children must wait for their parents.
+    fn = handler(res, tmp_path)
+    stream_mapping(res, arn, fn, batch_size=2)
+
+    def all_seen() -> list[dict[str, Any]]:
+        records = [r for b in batches(tmp_path) for r in b["records"]]
+        assert len(records) == 36, len(records)
+        return records
+
+    records = eventually(all_seen, timeout=90)
+    per_item: dict[str, list[str]] = {}
+    for r in records:
+        per_item.setdefault(r["dynamodb"]["Keys"]["pk"]["S"], []).append(r["eventName"])
+    assert per_item == {k: ["INSERT", "MODIFY", "REMOVE"] for k in items}
+    assert len({r["eventID"] for r in records}) == 36

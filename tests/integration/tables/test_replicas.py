@@ -535,3 +535,75 @@ def test_describe_stays_active_and_counts_everything_when_a_replica_dies(
                 assert ca.tables.scan(name).count == len(HASHES)
         finally:
             b.stop()
+
+
+def test_a_repartition_across_two_replicas(
+    replicas: tuple[EventplaneProcess, EventplaneProcess], clients: tuple[Client, Client]
+) -> None:
+    """Each replica moves the items of the partitions it owns; the owner of partition 0
+    learns from the other's PartitionStats that it moved, and switches the table. A
+    writer through A runs meanwhile; afterwards both replicas answer with every item once
+    and the same split stream."""
+    ca, cb = clients
+    name = f"rep-{uuid.uuid4().hex[:10]}"
+    arn = ca.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH")],
+        attribute_definitions=[("pk", "S")],
+        stream_view_type="NEW_IMAGE",
+        partitions=2,
+    ).latest_stream_arn
+    try:
+        eventually(lambda: all(_owns_some(r, name) for r in replicas), timeout=60)
+        keys = [f"r{i}" for i in range(40)]
+        for k in keys:
+            cb.tables.put_item(name, {"pk": {"S": k}, "v": {"N": "1"}})
+        stop = threading.Event()
+        acked: dict[str, int] = {}
+        failures: list[BaseException] = []
+
+        def write() -> None:
+            n = 1
+            try:
+                while not stop.is_set():
+                    n += 1
+                    for k in keys[:10]:
+                        while True:
+                            try:
+                                ca.tables.put_item(name, {"pk": {"S": k}, "v": {"N": str(n)}})
+                                break
+                            except EventplaneError as exc:
+                                if not exc.retriable:
+                                    raise
+                        acked[k] = n
+            except BaseException as exc:
+                failures.append(exc)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        eventually(lambda: len(acked) == 10, timeout=30)
+        assert cb.tables.update_table(name, partitions=4).table_status == "UPDATING"
+
+        def active() -> bool:
+            for c in clients:
+                d = c.tables.describe_table(name)
+                assert (d.table_status, d.partitions) == ("ACTIVE", 4)
+            return True
+
+        eventually(active, timeout=90)
+        eventually(lambda: all(_owns_some(r, name) for r in replicas), timeout=60)
+        stop.set()
+        writer.join(30)
+        assert not failures, failures
+        for c in clients:
+            scanned = [i["pk"]["S"] for i in c.tables.scan(name).items]
+            assert sorted(scanned) == sorted(keys)
+            for k in keys:
+                item = c.tables.get_item(name, {"pk": {"S": k}})
+                assert item is not None and item["v"]["N"] == str(acked.get(k, 1)), k
+            shards = c.tables.describe_stream(arn).shards
+            parents = [s for s in shards if not s.parent_shard_id]
+            assert len(parents) == 2 and all(p.ending_sequence_number for p in parents)
+            assert len(shards) == 6
+    finally:
+        ca.tables.delete_table(name)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from eventplane.testing import EventplaneProcess
+from eventplane.testing import EventplaneProcess, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -48,4 +48,18 @@ def test_table_commands(tables_server: EventplaneProcess) -> None:
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     described = json.loads(run(tables_server, "describe", name, "--json"))
     assert described["table_name"] == name and described["item_count"] == 1
+    # Repartitioned (4 to 8): the item and its changes are all still there.
+    split = json.loads(run(tables_server, "update-table", name, "--partitions", "8", "--json"))
+    assert split["table_status"] == "UPDATING"
+
+    def active() -> bool:
+        d = json.loads(run(tables_server, "describe", name, "--json"))
+        assert (d["table_status"], d["partitions"], d["item_count"]) == ("ACTIVE", 8, 1)
+        return True
+
+    eventually(active, timeout=60)
+    got = json.loads(run(tables_server, "get", name, '{"id": {"S": "u1"}}'))
+    assert got == {"id": {"S": "u1"}, "visits": {"N": "2"}}
+    records = [json.loads(r) for r in run(tables_server, "records", name).splitlines()]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     run(tables_server, "delete", name)

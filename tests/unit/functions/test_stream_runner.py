@@ -32,6 +32,9 @@ class FakeStream:
     def shards(self, stream_arn: str) -> list[str]:
         return [SHARD]
 
+    def lineage(self, stream_arn: str, shard: str) -> tuple[str, int | None]:
+        return "", None
+
     async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
         return (self.records[0].position if self.records else 0), self._end()
 
@@ -82,11 +85,11 @@ class FakeCheckpoints:
     def position(self, mapping_uuid: str, shard: str) -> int | None:
         return self.saved.get(f"{mapping_uuid}/{shard}")
 
-    async def save(self, mapping_uuid: str, shard: str, position: int) -> None:
+    async def save(self, mapping_uuid: str, shard: str, position: int, *, root: str = "") -> None:
         self.saved[f"{mapping_uuid}/{shard}"] = position
         self.history.append(position)
 
-    async def forget(self, mapping_uuid: str, shard: str) -> None:
+    async def forget(self, mapping_uuid: str, shard: str, *, root: str = "") -> None:
         self.saved.pop(f"{mapping_uuid}/{shard}", None)
 
 
@@ -320,3 +323,49 @@ def test_shard_signals_wake_waiters_and_never_miss_an_earlier_commit() -> None:
         assert signals._waiters == {}  # nothing left behind
 
     asyncio.run(main())
+
+
+CHILD = "shardId-00000000000000000009-00000000"
+
+
+class SplitStream(FakeStream):
+    """SHARD closed at position 3 by a repartition; CHILD (same stream partition) carries
+    its keys on from there."""
+
+    def shards(self, stream_arn: str) -> list[str]:
+        return [CHILD, SHARD]  # in any order: the reader waits for the parent
+
+    def lineage(self, stream_arn: str, shard: str) -> tuple[str, int | None]:
+        return ("", 3) if shard == SHARD else (SHARD, None)
+
+    async def bounds(self, stream_arn: str, shard: str) -> tuple[int, int]:
+        return (0, 3) if shard == SHARD else (3, self._end())
+
+    async def read(self, stream_arn: str, shard: str, position: int, limit: int) -> StreamBatch:
+        end = 3 if shard == SHARD else None
+        found = [r for r in self.records if r.position >= position]
+        found = [r for r in found if end is None or r.position < end][:limit]
+        following = found[-1].position + 1 if found else position
+        return StreamBatch(found, following)
+
+
+def test_a_child_shard_is_read_once_its_parent_is_read_to_its_end() -> None:
+    stream = SplitStream([rec(p) for p in range(6)])
+    cps = FakeCheckpoints()
+    calls: list[list[int]] = []
+    r = runner(stream, cps, recording(calls))
+    m = mapping(batch_size=10)
+
+    async def main() -> None:
+        child = asyncio.create_task(r._read_shard(m, CHILD))
+        await asyncio.sleep(0.3)
+        assert calls == []  # the parent is not read yet: the child waits
+        parent = asyncio.create_task(r._read_shard(m, SHARD))
+        try:
+            await until(lambda: cps.saved.get(f"m-1/{CHILD}") == 6)
+        finally:
+            child.cancel()
+            parent.cancel()
+
+    asyncio.run(main())
+    assert calls == [[0, 1, 2], [3, 4, 5]]

@@ -195,7 +195,7 @@ class WindowCheckpoints(FakeCheckpoints):
         return self.windows.get(f"{mapping_uuid}/{shard}")
 
     async def save(  # type: ignore[override]
-        self, mapping_uuid: str, shard: str, position: int, window: Any = None
+        self, mapping_uuid: str, shard: str, position: int, window: Any = None, *, root: str = ""
     ) -> None:
         await super().save(mapping_uuid, shard, position)
         self.windows[f"{mapping_uuid}/{shard}"] = window

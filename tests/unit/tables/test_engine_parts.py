@@ -3,6 +3,7 @@ stream records, write steps. Nothing running is needed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from typing import Any
@@ -26,13 +27,12 @@ from eventplane.tables.model import (
     parse_stream_arn,
     stream_label,
 )
+from eventplane.tables.repartition import shard_id, shard_span
 from eventplane.tables.store import PartitionStore
 from eventplane.tables.streams import (
     Iterator,
     IteratorSigner,
     encode_change,
-    partition_of_shard,
-    shard_id,
     to_record,
 )
 from eventplane.tables.writer import Change, Staged
@@ -140,9 +140,10 @@ def test_iterators_are_signed_and_expire_after_15_minutes() -> None:
 def test_shard_ids_name_their_partition() -> None:
     sid = shard_id(1_700_000_000_123, 3)
     assert sid == "shardId-00000001700000000123-00000003"
-    assert partition_of_shard(sid, 4) == 3
+    t = dataclasses.replace(table(partitions=4), created_ms=1_700_000_000_123)
+    assert shard_span(t, sid).partition == 3
     with pytest.raises(Exception, match="does not exist"):
-        partition_of_shard(sid, 3)
+        shard_span(dataclasses.replace(t, partitions=3), sid)
 
 
 def _change(t: TableDef, old: Any, new: Any) -> Change:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from eventplane.errors import ServiceUnavailable
@@ -110,3 +111,17 @@ def test_an_explicit_status_is_kept_with_the_counts() -> None:
         board({0: SELF}, [PartitionStat(0, 2, 9)], Remote([])).status(table(1), "DELETING")
     )
     assert (s.status, s.item_count, s.size_bytes) == ("DELETING", 2, 9)
+
+
+def test_updating_while_repartitioning_until_every_new_partition_is_adopted() -> None:
+    local = [PartitionStat(0, 1, 10), PartitionStat(1, 1, 10)]
+    b = board({0: SELF, 1: SELF}, local, Remote([]))
+    t = table(2)
+    assert asyncio.run(b.status(t)).status == "ACTIVE"
+    moving = dataclasses.replace(t, target_partitions=4)
+    assert asyncio.run(b.status(moving)).status == "UPDATING"
+    switched = dataclasses.replace(t, partitions=4)
+    assert asyncio.run(b.status(switched)).status == "UPDATING"  # 2 and 3 not restored yet
+    local += [PartitionStat(2, 0, 0), PartitionStat(3, 1, 10)]
+    s = asyncio.run(b.status(switched))
+    assert (s.status, s.item_count) == ("ACTIVE", 3)

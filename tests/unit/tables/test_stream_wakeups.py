@@ -14,9 +14,10 @@ from confluent_kafka import OFFSET_INVALID
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.tables import items as it
+from eventplane.tables.repartition import shard_id
 from eventplane.tables.stream_signals import ShardSignals
 from eventplane.tables.stream_source import TableStreamSource
-from eventplane.tables.streams import StreamReaders, encode_change, shard_id
+from eventplane.tables.streams import StreamReaders, encode_change
 from eventplane.tables.writer import Change, Ends, Writer, _Pending
 
 from .support import Message, things_table

@@ -113,7 +113,7 @@ class _Tables(t.TableTags):
     def lookup(self, name: str) -> TableDef | None:
         return self.table if self.table is not None and self.table.name == name else None
 
-    async def _put_def(self, table: TableDef) -> None:
+    async def put_def(self, table: TableDef) -> None:
         self.table = table
 
 

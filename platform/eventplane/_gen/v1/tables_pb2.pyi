@@ -464,9 +464,14 @@ class UpdateTableRequest(_message.Message):
     DELETION_PROTECTION_ENABLED_FIELD_NUMBER: _builtins.int
     ATTRIBUTE_DEFINITIONS_FIELD_NUMBER: _builtins.int
     GLOBAL_SECONDARY_INDEX_UPDATES_FIELD_NUMBER: _builtins.int
+    PARTITIONS_FIELD_NUMBER: _builtins.int
     table_name: _builtins.str
     billing_mode: _builtins.str
     deletion_protection_enabled: _builtins.bool
+    partitions: _builtins.int
+    """eventplane extension: raise the partition count to this (a multiple of the current
+    one); 0 = unchanged. The table goes UPDATING while its items move.
+    """
     @_builtins.property
     def stream_specification(self) -> Global___StreamSpecification: ...
     @_builtins.property
@@ -487,10 +492,11 @@ class UpdateTableRequest(_message.Message):
         deletion_protection_enabled: _builtins.bool | None = ...,
         attribute_definitions: _abc.Iterable[Global___AttributeDefinition] | None = ...,
         global_secondary_index_updates: _abc.Iterable[Global___GlobalSecondaryIndexUpdate] | None = ...,
+        partitions: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "deletion_protection_enabled", b"deletion_protection_enabled", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_index_updates", b"global_secondary_index_updates", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled", "attribute_definitions", b"attribute_definitions", "billing_mode", b"billing_mode", "deletion_protection_enabled", b"deletion_protection_enabled", "global_secondary_index_updates", b"global_secondary_index_updates", "partitions", b"partitions", "provisioned_throughput", b"provisioned_throughput", "stream_specification", b"stream_specification", "table_name", b"table_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__deletion_protection_enabled: _TypeAlias = _typing.Literal["deletion_protection_enabled"]  # noqa: Y015
     _WhichOneofArgType__deletion_protection_enabled: _TypeAlias = _typing.Literal["_deletion_protection_enabled", b"_deletion_protection_enabled"]  # noqa: Y015
@@ -754,9 +760,12 @@ class PartitionStat(_message.Message):
     SIZE_BYTES_FIELD_NUMBER: _builtins.int
     INDEX_ITEM_COUNTS_FIELD_NUMBER: _builtins.int
     INDEX_SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    LAYOUT_FIELD_NUMBER: _builtins.int
     partition: _builtins.int
     item_count: _builtins.int
     size_bytes: _builtins.int
+    layout: _builtins.int
+    """the partition count the partition's items follow (a repartition)"""
     @_builtins.property
     def index_item_counts(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """per secondary index"""
@@ -771,10 +780,11 @@ class PartitionStat(_message.Message):
         size_bytes: _builtins.int = ...,
         index_item_counts: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         index_size_bytes: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        layout: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["index_item_counts", b"index_item_counts", "index_size_bytes", b"index_size_bytes", "item_count", b"item_count", "partition", b"partition", "size_bytes", b"size_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["index_item_counts", b"index_item_counts", "index_size_bytes", b"index_size_bytes", "item_count", b"item_count", "layout", b"layout", "partition", b"partition", "size_bytes", b"size_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -36,6 +36,7 @@ __all__ = [
     "Resource",
     "Target",
     "TargetKind",
+    "account_of",
     "activity_arn",
     "archive_arn",
     "bus_arn",
@@ -61,6 +62,7 @@ __all__ = [
     "target",
     "topic_arn",
     "valid_queue_name",
+    "with_account",
 ]
 
 PARTITION: Final = "aws"
@@ -224,6 +226,21 @@ def _resource(text: str) -> Resource:
     raise InvalidArn(f"{text!r} names no {arn.service} resource eventplane knows")
 
 
+def account_of(text: str) -> str:
+    """The account field of an ARN (``""`` when ``text`` has none): no full parse."""
+    parts = text.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else ""
+
+
+def with_account(text: str, account: str) -> str:
+    """``text`` (an ARN) naming ``account``; anything else unchanged."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[4] == account:
+        return text
+    parts[4] = account
+    return ":".join(parts)
+
+
 def parse_as(text: str, *kinds: Kind) -> Resource | None:
     """The resource ``text`` names when it is an ARN of one of ``kinds``, else None."""
     try:
@@ -298,25 +315,30 @@ def format_arn(
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
-def queue_arn(name: str) -> str:
-    return format_arn("sqs", name)
+# ``account``: the owner's (a resource's registry spec says whose it is); None is this
+# installation's.
 
 
-def topic_arn(name: str) -> str:
-    return format_arn("sns", name)
+def queue_arn(name: str, account: str | None = None) -> str:
+    return format_arn("sqs", name, account=account)
 
 
-def subscription_arn(topic: str, subscription_id: str) -> str:
-    return format_arn("sns", f"{topic}:{subscription_id}")
+def topic_arn(name: str, account: str | None = None) -> str:
+    return format_arn("sns", name, account=account)
 
 
-def bus_arn(name: str) -> str:
-    return format_arn("events", f"event-bus/{name}")
+def subscription_arn(topic: str, subscription_id: str, account: str | None = None) -> str:
+    return format_arn("sns", f"{topic}:{subscription_id}", account=account)
 
 
-def rule_arn(bus: str, rule: str) -> str:
+def bus_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"event-bus/{name}", account=account)
+
+
+def rule_arn(bus: str, rule: str, account: str | None = None) -> str:
     # EventBridge leaves the bus out of the ARNs of rules on the default bus.
-    return format_arn("events", f"rule/{rule}" if bus == DEFAULT_BUS else f"rule/{bus}/{rule}")
+    resource = f"rule/{rule}" if bus == DEFAULT_BUS else f"rule/{bus}/{rule}"
+    return format_arn("events", resource, account=account)
 
 
 def archive_arn(name: str) -> str:

@@ -82,10 +82,10 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
         policy = parse_resource_policy(queue.config.policy)
     except MalformedPolicyDocument:
         return  # stored before policies were checked on the way in: ignored, as then
-    resource = arns.queue_arn(queue.name)
+    resource = queue.arn
     context = {
         "aws:sourcearn": payload.source_arn or "",
-        "aws:sourceaccount": arns.identity().account,
+        "aws:sourceaccount": arns.account_of(payload.source_arn or "") or arns.identity().account,
     }
     decision = policy.evaluate("", "", "sqs:SendMessage", resource, context, service=service)
     if decision is not Decision.ALLOW:

@@ -6,9 +6,18 @@ calls forwarded between replicas, ``internal`` for the process's own components)
 always allowed and not audited: the call they carry on was authorized and audited where
 it entered, or was set up by a call that was.
 
-Cost: a principal without policies (the default) costs a dict lookup. With policies,
-the request's resource is worked out only when a statement that matches the action names
-specific resources, or to word a denial, or for the audit line of a mutating call.
+Accounts: a resource belongs to the account of the principal that created it (its owner,
+``ResourcePolicies.owner``), and the call is checked on its ARN in that account. A
+principal of another account may act on it only when the resource's policy allows it
+and its own identity policies do too, as AWS checks a cross-account call (a principal
+without identity policies has full access here, so the resource policy alone decides);
+an explicit deny in either wins. A create call is checked on the ARN the new resource
+would have, in the caller's account: the core refuses a name another account holds.
+
+Cost: a principal without policies (the default) costs a dict lookup per resource (its
+policy and its owner, both from the registry's view). With policies, the request's
+resource is worked out only when a statement that matches the action names specific
+resources, or to word a denial, or for the audit line of a mutating call.
 """
 
 from __future__ import annotations
@@ -77,11 +86,14 @@ def _denial(
     *,
     by_resource: bool = False,
 ) -> str:
+    """AWS's wording; ``by_resource``: the resource's policy decided (its explicit deny,
+    or, on a cross-account call, the lack of an allow)."""
     kind = "a resource-based" if by_resource else "an identity-based"
     why = (
         f"with an explicit deny in {kind} policy"
         if decision is Decision.EXPLICIT_DENY
-        else f"because no identity-based policy allows the {action} action"
+        else f"because no {kind.removeprefix('a ').removeprefix('an ')} policy allows "
+        f"the {action} action"
     )
     return (
         f"User: {principal.name} is not authorized to perform: {action} "
@@ -132,10 +144,15 @@ def authorize(
     # The request's resources, worked out at most once, and only when needed.
     checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
-        checks = _checks(rule, request)
-        found = {resource: resources.find(resource) for _, resource in checks}
-        if any(p is not None for p in found.values()):
-            return _with_resource_policies(principal, rule, checks, found, secure=secure)
+        checks, foreign = _owned(principal, rule, _checks(rule, request), resources)
+        found = {
+            resource: None if resource in foreign["new"] else resources.find(resource)
+            for _, resource in checks
+        }
+        if foreign["other"] or any(p is not None for p in found.values()):
+            return _with_resource_policies(
+                principal, rule, checks, found, foreign["other"], secure=secure
+            )
     if policies is None:
         return _allowed(rule, request, checks)
     # Without conditions the decision cannot depend on the context: none is built.
@@ -166,11 +183,55 @@ def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None)
     return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
 
 
+def _owned(
+    principal: Principal,
+    rule: Rule,
+    checks: Sequence[tuple[str, str]],
+    resources: ResourcePolicies,
+) -> tuple[Sequence[tuple[str, str]], dict[str, frozenset[str]]]:
+    """The checks on each resource's ARN in its owner's account, and which of those ARNs
+    are another account's (``other``) or a create call's new resource (``new``: no
+    policy of an existing resource of another account applies to it)."""
+    if not resources.scoped:
+        return checks, {"other": frozenset(), "new": frozenset()}
+    out: list[tuple[str, str]] = []
+    other: set[str] = set()
+    new: set[str] = set()
+    for action, resource in checks:
+        scoped, owner = resources.owner(resource) if resource != ANY else (False, None)
+        if not scoped:
+            out.append((action, resource))
+            continue
+        if owner is None or (rule.creates and owner != principal.account):
+            # No such resource (the core answers so), or a name another account holds,
+            # which a create call is refused by the core without a word of whose it is.
+            owned = arns.with_account(resource, principal.account)
+            if owner is not None:
+                new.add(owned)
+        else:
+            owned = arns.with_account(resource, owner)
+            if owner != principal.account:
+                other.add(owned)
+        out.append((action, owned))
+    return out, {"other": frozenset(other), "new": frozenset(new)}
+
+
+def _cross_account(identity: Decision | None, resource: Decision | None) -> Decision:
+    """AWS across accounts: the resource's policy must allow, and the caller's policies
+    too (None: no identity policies, full access); an explicit deny in either wins."""
+    if Decision.EXPLICIT_DENY in (identity, resource):
+        return Decision.EXPLICIT_DENY
+    if resource is Decision.ALLOW and identity in (None, Decision.ALLOW):
+        return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
 def _with_resource_policies(
     principal: Principal,
     rule: Rule,
     checks: Sequence[tuple[str, str]],
     found: dict[str, ResourcePolicy | None],
+    foreign: frozenset[str] = frozenset(),
     *,
     secure: Secure,
 ) -> Outcome | None:
@@ -184,14 +245,21 @@ def _with_resource_policies(
             if attached is None
             else attached.evaluate(principal.name, principal.account, action, resource, context)
         )
-        decision = combine(identity, by_resource)
+        if resource in foreign:
+            decision = _cross_account(identity, by_resource)
+            decided_by_resource = by_resource is Decision.EXPLICIT_DENY or (
+                identity is not Decision.EXPLICIT_DENY and by_resource is not Decision.ALLOW
+            )
+        else:
+            decision = combine(identity, by_resource)
+            decided_by_resource = by_resource is Decision.EXPLICIT_DENY
         if decision is not Decision.ALLOW:
             message = _denial(
                 principal,
                 action,
                 resource,
                 decision,
-                by_resource=by_resource is Decision.EXPLICIT_DENY,
+                by_resource=decided_by_resource,
             )
             return Outcome(action, resource, AccessDeniedException(message))
     if not rule.mutating:

@@ -225,3 +225,97 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
     with pytest.raises(ClientError) as info:
         sns_a.publish(TopicArn=topic_b, Message="x")
     assert info.value.response["Error"]["Code"] == "AuthorizationError"
+
+
+def _event(source: str, bus: str | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Source": source, "DetailType": "t", "Detail": {"n": 1}}
+    if bus is not None:
+        entry["EventBusName"] = bus
+    return entry
+
+
+def test_another_accounts_bus_and_rules(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"orders-{tag}")
+    assert bus == f"arn:aws:events:local:{A}:event-bus/orders-{tag}"
+    rule = alice.events.put_rule(
+        "r", event_pattern={"source": [f"s-{tag}"]}, event_bus_name=f"orders-{tag}"
+    )
+    assert rule == f"arn:aws:events:local:{A}:rule/orders-{tag}/r"
+    assert bus in [b.arn for b in alice.events.list_event_buses(name_prefix=f"orders-{tag}")]
+    assert bob.events.list_event_buses(name_prefix=f"orders-{tag}") == []
+    assert "default" in [b.name for b in bob.events.list_event_buses()]  # everyone's
+    assert bob.events.list_rules(event_bus_name=f"orders-{tag}") == []
+    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))
+    _refused(
+        lambda: bob.events.put_rule(
+            "mine", event_pattern={"source": ["x"]}, event_bus_name=f"orders-{tag}"
+        )
+    )
+    _refused(lambda: bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]))
+    _refused(lambda: bob.events.create_event_bus(f"orders-{tag}"), "ResourceAlreadyExistsException")
+
+    # A rule of B's on the default bus is B's: A neither lists nor changes it.
+    bobs_rule = bob.events.put_rule(f"b-{tag}", event_pattern={"source": [f"b-{tag}"]})
+    assert bobs_rule == f"arn:aws:events:local:{B}:rule/b-{tag}"
+    assert [r.name for r in alice.events.list_rules(name_prefix=f"b-{tag}")] == []
+    _refused(lambda: alice.events.delete_rule(f"b-{tag}"))
+
+    alice.events.put_permission(
+        event_bus_name=f"orders-{tag}", statement_id="b", principal=B, action="events:PutEvents"
+    )
+    assert bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]).failed_entry_count == 0
+    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))  # PutEvents only
+
+
+def test_a_cross_account_bus_target_needs_the_bus_policy(alice: Client, bob: Client) -> None:
+    """B's rule targets A's bus: delivered only once A's bus policy lets B put events."""
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"inbox-{tag}")
+    url = alice.queues.create_queue(f"inbox-{tag}")
+    queue_arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    alice.events.put_rule(
+        "to-queue", event_pattern={"source": [f"s-{tag}"]}, event_bus_name=f"inbox-{tag}"
+    )
+    alice.events.put_targets(
+        "to-queue", [{"Id": "q", "Arn": queue_arn}], event_bus_name=f"inbox-{tag}"
+    )
+
+    dlq = bob.queues.create_queue(f"dlq-{tag}")
+    dlq_arn = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    bob.events.put_rule(f"fwd-{tag}", event_pattern={"source": [f"s-{tag}"]})
+    bob.events.put_targets(
+        f"fwd-{tag}",
+        [
+            {
+                "Id": "a",
+                "Arn": bus,
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
+    bob.events.put_events([_event(f"s-{tag}")])
+    dead: list[Any] = []
+
+    def dead_lettered() -> bool:
+        dead.extend(bob.queues.receive_message(dlq, message_attribute_names=["All"]))
+        return bool(dead)
+
+    eventually(dead_lettered, timeout=60)
+    assert dead[0].message_attributes["ERROR_CODE"].string_value == "AccessDenied"
+    assert alice.queues.receive_message(url, wait_time_seconds=1) == []
+
+    alice.events.put_permission(
+        event_bus_name=f"inbox-{tag}", statement_id="b", principal=B, action="events:PutEvents"
+    )
+    bob.events.put_events([_event(f"s-{tag}")])
+    got: list[Any] = []
+
+    def delivered() -> bool:
+        got.extend(alice.queues.receive_message(url, wait_time_seconds=1))
+        return bool(got)
+
+    eventually(delivered, timeout=60)
+    event = json.loads(got[0].body)
+    assert (event["source"], event["account"]) == (f"s-{tag}", B)

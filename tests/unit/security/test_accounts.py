@@ -11,6 +11,12 @@ import pytest
 
 from eventplane import arn as arns
 from eventplane._gen.v1 import queues_pb2
+from eventplane.bus.models import BusDef
+from eventplane.bus.port import _check_account
+from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.queues.attributes import QueueConfig
+from eventplane.queues.port import _check_policy
+from eventplane.queues.queue_def import QueueDef
 from eventplane.security.accounts import (
     caller_account,
     listing_account,
@@ -186,3 +192,40 @@ def test_arn_accounts() -> None:
     assert arns.with_account("*", B) == "*"
     assert arns.queue_arn("q", A) == f"arn:aws:sqs:local:{A}:q"
     assert arns.topic_arn("t") == f"arn:aws:sns:local:{INSTALLATION}:t"
+
+
+# --- deliveries across accounts -----------------------------------------------------------
+
+
+def _rule_payload(account: str, **fields: Any) -> Any:
+    return Payload(
+        "{}", origin="bus", source_arn=f"arn:aws:events:local:{account}:rule/r", **fields
+    )
+
+
+def test_a_rule_reaches_another_accounts_bus_only_through_its_policy() -> None:
+
+    bus = BusDef("inbox", account=A)
+    _check_account(bus, _rule_payload(A))  # the bus's own account
+    _check_account(BusDef("default", account=INSTALLATION), _rule_payload(B))  # everyone's
+    _check_account(bus, Payload("{}", origin="delivery"))  # a destination, not a rule
+    with pytest.raises(TargetUnavailable) as refused:
+        _check_account(bus, _rule_payload(B))
+    assert refused.value.code == "AccessDenied"
+    granted = BusDef("inbox", account=A, policy=_grant(B, "events:PutEvents"))
+    _check_account(granted, _rule_payload(B))
+    other = BusDef("inbox", account=A, policy=_grant("333333333333", "events:PutEvents"))
+    with pytest.raises(TargetUnavailable):
+        _check_account(other, _rule_payload(B))
+
+
+def test_a_queue_without_a_policy_takes_only_its_own_accounts_deliveries() -> None:
+
+    queue = QueueDef("q", QueueConfig(), incarnation=1, updated_ms=0, tags={}, account=A)
+    _check_policy(queue, Payload("{}", origin="topic", source_arn=f"arn:aws:sns:local:{A}:t"))
+    _check_policy(queue, Payload("{}", origin="delivery"))
+    with pytest.raises(TargetUnavailable) as refused:
+        _check_policy(queue, Payload("{}", origin="topic", source_arn=f"arn:aws:sns:local:{B}:t"))
+    assert refused.value.code == "AccessDenied"
+    with pytest.raises(TargetUnavailable):
+        _check_policy(queue, _rule_payload(B))

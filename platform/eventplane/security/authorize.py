@@ -135,7 +135,8 @@ def authorize(
 
     An ``Outcome`` with ``error`` set is a denial; without, an allowed mutating call.
     ``resources`` finds the policies of the resources the call acts on (a queue's
-    ``Policy``); they take part as IAM combines them within one account. ``secure`` may
+    ``Policy``) and their owners; they take part as IAM combines them within one
+    account, or across accounts (module docstring) when the owner is another. ``secure`` may
     be a callable: it is asked only when a policy with conditions takes part.
     """
     policies = principal.policies

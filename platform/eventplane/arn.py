@@ -319,7 +319,7 @@ def format_arn(
 
 
 # ``account``: the owner's (a resource's registry spec says whose it is); None is this
-# installation's.
+# installation's. Kinds without it are the installation's (not scoped by account yet).
 
 
 def queue_arn(name: str, account: str | None = None) -> str:
@@ -377,12 +377,12 @@ def activity_arn(name: str) -> str:
     return format_arn("states", f"activity:{name}")
 
 
-def table_arn(name: str) -> str:
-    return format_arn("dynamodb", f"table/{name}")
+def table_arn(name: str, account: str | None = None) -> str:
+    return format_arn("dynamodb", f"table/{name}", account=account)
 
 
-def stream_arn(table: str, label: str) -> str:
-    return format_arn("dynamodb", f"table/{table}/stream/{label}")
+def stream_arn(table: str, label: str, account: str | None = None) -> str:
+    return format_arn("dynamodb", f"table/{table}/stream/{label}", account=account)
 
 
 # --- queue references ---------------------------------------------------------------------

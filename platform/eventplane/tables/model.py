@@ -15,6 +15,7 @@ from typing import Any
 
 from eventplane import arn as arns
 from eventplane.errors import ValidationException
+from eventplane.security.accounts import owned_by, owner_of
 from eventplane.tables.indexes import (
     IndexDef,
     KeySchemaElement,
@@ -105,6 +106,8 @@ class TableDef:
     past_streams: tuple[PastStream, ...] = ()  # switched off within the last 24 h
     indexes: tuple[IndexDef, ...] = ()  # LSIs and GSIs (``indexes.py``)
     tags: Mapping[str, str] = field(default_factory=dict)  # checked by ``tags.py``
+    # The account the table belongs to (its creator's).
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def gsis(self) -> tuple[IndexDef, ...]:
@@ -122,11 +125,11 @@ class TableDef:
 
     @property
     def arn(self) -> str:
-        return table_arn(self.name)
+        return table_arn(self.name, self.account)
 
     @property
     def stream_arn(self) -> str:
-        return stream_arn(self.name, self.stream_label) if self.stream_label else ""
+        return stream_arn(self.name, self.stream_label, self.account) if self.stream_label else ""
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -142,6 +145,9 @@ class TableDef:
         return [AttributeDefinition(n, t) for n, t in sorted(self.attribute_types.items())]
 
     def to_spec(self) -> dict[str, Any]:
+        return owned_by(self._spec(), self.account)
+
+    def _spec(self) -> dict[str, Any]:
         return {
             "table_id": self.table_id,
             "hash_key": self.hash_key,
@@ -192,6 +198,7 @@ class TableDef:
             ),
             indexes=tuple(IndexDef.from_spec(d) for d in spec.get("indexes") or ()),
             tags={str(k): str(v) for k, v in (spec.get("tags") or {}).items()},
+            account=owner_of(spec),
         )
 
     def stream_of(self, label: str) -> tuple[str, bool] | None:
@@ -207,12 +214,12 @@ class TableDef:
         return next((p.view_type for p in self.past_streams if p.label == label), "")
 
 
-def table_arn(name: str) -> str:
-    return arns.table_arn(name)
+def table_arn(name: str, account: str | None = None) -> str:
+    return arns.table_arn(name, account)
 
 
-def stream_arn(name: str, label: str) -> str:
-    return arns.stream_arn(name, label)
+def stream_arn(name: str, label: str, account: str | None = None) -> str:
+    return arns.stream_arn(name, label, account)
 
 
 def stream_label(created_ms: int) -> str:

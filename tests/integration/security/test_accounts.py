@@ -55,7 +55,7 @@ def server(
     keys = f"{KEY_A[0]}:{KEY_A[1]}:{A}:alice,{KEY_B[0]}:{KEY_B[1]}:{B}:bob"
     proc = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues,fanout,bus",
+        roles="api,queues,fanout,bus,tables",
         cluster=unique_cluster(),
         env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens), "EVENTPLANE_GATEWAY_CREDENTIALS": keys},
     )
@@ -319,3 +319,51 @@ def test_a_cross_account_bus_target_needs_the_bus_policy(alice: Client, bob: Cli
     eventually(delivered, timeout=60)
     event = json.loads(got[0].body)
     assert (event["source"], event["account"]) == (f"s-{tag}", B)
+
+
+def test_another_accounts_table(server: EventplaneProcess, alice: Client, bob: Client) -> None:
+    """Tables have no resource policies: another account neither lists nor reaches them."""
+    name = f"orders-{_tag()}"
+    created = alice.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH")],
+        attribute_definitions=[("pk", "S")],
+        stream_view_type="NEW_IMAGE",
+        partitions=1,
+    )
+    assert created.table_arn == f"arn:aws:dynamodb:local:{A}:table/{name}"
+    assert created.latest_stream_arn.startswith(f"arn:aws:dynamodb:local:{A}:table/{name}/stream/")
+    alice.tables.put_item(name, {"pk": {"S": "1"}})
+    assert name in _all_tables(alice)
+    assert name not in _all_tables(bob)
+    assert created.latest_stream_arn in alice.tables.list_streams(name)
+    assert bob.tables.list_streams(name) == []
+    refused = _refused(lambda: bob.tables.get_item(name, {"pk": {"S": "1"}}))
+    assert f"arn:aws:dynamodb:local:{A}:table/{name}" in refused.message
+    _refused(lambda: bob.tables.put_item(name, {"pk": {"S": "2"}}))
+    _refused(lambda: bob.tables.describe_stream(created.latest_stream_arn))
+    _refused(
+        lambda: bob.tables.create_table(
+            name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")]
+        ),
+        "ResourceInUseException",
+    )
+
+    ddb_b = _aws(server, "dynamodb", KEY_B)
+    assert name not in ddb_b.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as info:
+        ddb_b.get_item(TableName=name, Key={"pk": {"S": "1"}})
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    ddb_a = _aws(server, "dynamodb", KEY_A)
+    assert ddb_a.get_item(TableName=name, Key={"pk": {"S": "1"}})["Item"] == {"pk": {"S": "1"}}
+
+
+def _all_tables(ep: Client) -> list[str]:
+    names: list[str] = []
+    start = ""
+    while True:
+        page, last = ep.tables.list_tables(start, 100)
+        names += page
+        if last is None:
+            return names
+        start = last

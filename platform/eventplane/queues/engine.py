@@ -164,11 +164,11 @@ class QueueEngine:
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> QueueDef:
         check_tags(tags)
+        account = caller_account()
         config = check_config(
-            parse_create(name, attributes), "Partitions" in attributes, self.lookup
+            parse_create(name, attributes), "Partitions" in attributes, self.lookup, account
         )
         existing = self.lookup(name)
-        account = caller_account()
         if existing is not None and existing.account != account:
             # Names are unique per installation: another account's queue holds this one.
             raise QueueNameExists(
@@ -192,7 +192,7 @@ class QueueEngine:
         return QueueDef.from_resource(resource)
 
     async def set_attributes(self, qd: QueueDef, attributes: Mapping[str, str]) -> None:
-        config = check_config(qd.config.with_updates(attributes), False, self.lookup)
+        config = check_config(qd.config.with_updates(attributes), False, self.lookup, qd.account)
         if config.partitions != qd.config.partitions:
             raise InvalidAttributeValue(
                 "Invalid value for the parameter DeduplicationScope. Reason: a FIFO queue with "

@@ -170,7 +170,10 @@ class QueueOperations:
         self, req: s.ListDeadLetterSourceQueuesRequest
     ) -> s.ListDeadLetterSourceQueuesResult:
         qd = self._queue(req.queue_url)
-        names = sorted(q.name for q in self.engine.dead_letter_sources(qd))
+        account = listing_account()  # the caller's account's sources only
+        names = sorted(
+            q.name for q in self.engine.dead_letter_sources(qd) if account in (None, q.account)
+        )
         page, token = _page(names, req.next_token, req.max_results)
         return s.ListDeadLetterSourceQueuesResult(
             queue_urls=[self.engine.get(n).url for n in page], next_token=token

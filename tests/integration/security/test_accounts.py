@@ -137,6 +137,14 @@ def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> N
     assert alice.queues.create_queue(f"taken-{tag}") == url  # idempotent for its owner
     refused = _refused(lambda: bob.queues.create_queue(f"taken-{tag}"), "QueueNameExists")
     assert A not in refused.message and "alice" not in refused.message
+    # A dead-letter queue must be of the source's account, as on SQS.
+    arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+    refused = _refused(
+        lambda: bob.queues.create_queue(f"src-{tag}", {"RedrivePolicy": redrive}),
+        "InvalidAttributeValue",
+    )
+    assert "owner should be same as the source" in refused.message
     topic = alice.topics.create_topic(f"taken-{tag}")
     assert alice.topics.create_topic(f"taken-{tag}") == topic
     refused = _refused(lambda: bob.topics.create_topic(f"taken-{tag}"), "InvalidParameter")

@@ -14,7 +14,9 @@ from eventplane._gen.v1 import queues_pb2
 from eventplane.bus.models import BusDef
 from eventplane.bus.port import _check_account
 from eventplane.delivery.payload import Payload, TargetUnavailable
-from eventplane.queues.attributes import QueueConfig
+from eventplane.errors import EventplaneError
+from eventplane.queues.attributes import QueueConfig, parse_create
+from eventplane.queues.control import check_config
 from eventplane.queues.port import _check_policy
 from eventplane.queues.queue_def import QueueDef
 from eventplane.security.accounts import (
@@ -229,3 +231,14 @@ def test_a_queue_without_a_policy_takes_only_its_own_accounts_deliveries() -> No
     assert refused.value.code == "AccessDenied"
     with pytest.raises(TargetUnavailable):
         _check_policy(queue, _rule_payload(B))
+
+
+def test_a_dead_letter_queue_is_of_the_sources_account() -> None:
+    dlq = QueueDef("dlq", QueueConfig(), incarnation=1, updated_ms=0, tags={}, account=A)
+    target = f"arn:aws:sqs:local:{A}:dlq"
+    redrive = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": 3})}
+    config = parse_create("src", redrive)
+    assert check_config(config, False, {"dlq": dlq}.get, A).redrive_policy is not None
+    with pytest.raises(EventplaneError) as refused:
+        check_config(config, False, {"dlq": dlq}.get, B)
+    assert "owner should be same as the source" in refused.value.message

@@ -88,12 +88,11 @@ def _denial(
 ) -> str:
     """AWS's wording; ``by_resource``: the resource's policy decided (its explicit deny,
     or, on a cross-account call, the lack of an allow)."""
-    kind = "a resource-based" if by_resource else "an identity-based"
+    kind = "resource-based" if by_resource else "identity-based"
     why = (
-        f"with an explicit deny in {kind} policy"
+        f"with an explicit deny in {'a' if by_resource else 'an'} {kind} policy"
         if decision is Decision.EXPLICIT_DENY
-        else f"because no {kind.removeprefix('a ').removeprefix('an ')} policy allows "
-        f"the {action} action"
+        else f"because no {kind} policy allows the {action} action"
     )
     return (
         f"User: {principal.name} is not authorized to perform: {action} "
@@ -145,14 +144,14 @@ def authorize(
     # The request's resources, worked out at most once, and only when needed.
     checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
-        checks, foreign = _owned(principal, rule, _checks(rule, request), resources)
+        checks, owners = _owned(principal, rule, _checks(rule, request), resources)
         found = {
-            resource: None if resource in foreign["new"] else resources.find(resource)
+            resource: None if resource in owners.new else resources.find(resource)
             for _, resource in checks
         }
-        if foreign["other"] or any(p is not None for p in found.values()):
+        if owners.foreign or any(p is not None for p in found.values()):
             return _with_resource_policies(
-                principal, rule, checks, found, foreign["other"], secure=secure
+                principal, rule, checks, found, owners.foreign, secure=secure
             )
     if policies is None:
         return _allowed(rule, request, checks)
@@ -184,19 +183,27 @@ def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None)
     return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
 
 
+@dataclass(frozen=True)
+class _Owners:
+    """Which ARNs of a call's checks are another account's resources (``foreign``), and
+    which name a create call's new resource where another account holds the name
+    (``new``: that resource's policy is not the new one's)."""
+
+    foreign: frozenset[str] = frozenset()
+    new: frozenset[str] = frozenset()
+
+
 def _owned(
     principal: Principal,
     rule: Rule,
     checks: Sequence[tuple[str, str]],
     resources: ResourcePolicies,
-) -> tuple[Sequence[tuple[str, str]], dict[str, frozenset[str]]]:
-    """The checks on each resource's ARN in its owner's account, and which of those ARNs
-    are another account's (``other``) or a create call's new resource (``new``: no
-    policy of an existing resource of another account applies to it)."""
+) -> tuple[Sequence[tuple[str, str]], _Owners]:
+    """The checks on each resource's ARN in its owner's account, and whose they are."""
     if not resources.scoped:
-        return checks, {"other": frozenset(), "new": frozenset()}
+        return checks, _Owners()
     out: list[tuple[str, str]] = []
-    other: set[str] = set()
+    foreign: set[str] = set()
     new: set[str] = set()
     for action, resource in checks:
         scoped, owner = resources.owner(resource) if resource != ANY else (False, None)
@@ -205,16 +212,16 @@ def _owned(
             continue
         if owner is None or (rule.creates and owner != principal.account):
             # No such resource (the core answers so), or a name another account holds,
-            # which a create call is refused by the core without a word of whose it is.
+            # which the core refuses a create call without a word of whose it is.
             owned = arns.with_account(resource, principal.account)
             if owner is not None:
                 new.add(owned)
         else:
             owned = arns.with_account(resource, owner)
             if owner != principal.account:
-                other.add(owned)
+                foreign.add(owned)
         out.append((action, owned))
-    return out, {"other": frozenset(other), "new": frozenset(new)}
+    return out, _Owners(frozenset(foreign), frozenset(new))
 
 
 def _cross_account(identity: Decision | None, resource: Decision | None) -> Decision:

@@ -375,3 +375,28 @@ def _all_tables(ep: Client) -> list[str]:
         if last is None:
             return names
         start = last
+
+
+def test_boto3_buses_of_two_accounts(server: EventplaneProcess) -> None:
+    tag = _tag()
+    events_a, events_b = _aws(server, "events", KEY_A), _aws(server, "events", KEY_B)
+    bus = events_a.create_event_bus(Name=f"gw-{tag}")["EventBusArn"]
+    assert bus == f"arn:aws:events:local:{A}:event-bus/gw-{tag}"
+    names = [b["Name"] for b in events_b.list_event_buses(NamePrefix=f"gw-{tag}")["EventBuses"]]
+    assert names == []
+    entry = {"EventBusName": f"gw-{tag}", "Source": "s", "DetailType": "t", "Detail": "{}"}
+    with pytest.raises(ClientError) as info:
+        events_b.put_events(Entries=[entry])
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert bus in info.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as info:
+        events_b.create_event_bus(Name=f"gw-{tag}")
+    assert info.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+    assert A not in info.value.response["Error"]["Message"]
+    events_a.put_permission(
+        EventBusName=f"gw-{tag}", StatementId="b", Action="events:PutEvents", Principal=B
+    )
+    assert events_b.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    rule = events_b.put_rule(Name=f"gw-{tag}", EventPattern=json.dumps({"source": ["s"]}))
+    assert rule["RuleArn"] == f"arn:aws:events:local:{B}:rule/gw-{tag}"
+    assert events_a.list_rules(NamePrefix=f"gw-{tag}")["Rules"] == []

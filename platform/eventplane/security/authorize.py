@@ -211,8 +211,9 @@ def _owned(
             out.append((action, resource))
             continue
         if owner is None or (rule.creates and owner != principal.account):
-            # No such resource (the core answers so), or a name another account holds,
-            # which the core refuses a create call without a word of whose it is.
+            # No such resource (the core answers so; or the default bus, every account's,
+            # whose policy still applies), or a name another account holds, which the
+            # core refuses a create call without a word of whose it is.
             owned = arns.with_account(resource, principal.account)
             if owner is not None:
                 new.add(owned)

@@ -68,6 +68,7 @@ from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security.accounts import caller_account, owner_of
+from eventplane.security.resource_policy import SHARED
 
 _log = get_logger("eventplane.bus")
 
@@ -258,10 +259,11 @@ class BusEngine:
         return updated
 
     def owner_of(self, arn: str) -> str | None:
-        """The account a bus or rule ``arn`` names belongs to (authorization's lookup); None
-        for the default bus and its rules to be (every account's), and what is unknown.
-
-        A rule to be on a custom bus is the bus's: another account needs a grant to add one.
+        """The account a bus or rule ``arn`` names belongs to (authorization's lookup):
+        ``SHARED`` for the default bus (every account's, its ARN and policy the
+        installation's), None for what does not exist (a rule to be on the default bus
+        is its creator's). A rule to be on a custom bus is the bus's: another account
+        needs the bus's grant to add one.
         """
         found = parse_as(arn, Kind.BUS, Kind.RULE)
         if found is None:
@@ -274,6 +276,8 @@ class BusEngine:
             bus = found.parent
         else:
             bus = found.name
+            if bus == DEFAULT_BUS:
+                return SHARED
         if bus == DEFAULT_BUS:
             return None
         r = self.registry.get(BUS, bus)

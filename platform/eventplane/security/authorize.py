@@ -35,7 +35,12 @@ from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
 from eventplane.security.policy import Decision
-from eventplane.security.resource_policy import ResourcePolicies, ResourcePolicy, combine
+from eventplane.security.resource_policy import (
+    SHARED,
+    ResourcePolicies,
+    ResourcePolicy,
+    combine,
+)
 from eventplane.security.tokens import Principal
 
 __all__ = ["AUTH_DENIED", "TRUSTED", "Outcome", "audit", "authorize", "request_context"]
@@ -207,13 +212,13 @@ def _owned(
     new: set[str] = set()
     for action, resource in checks:
         scoped, owner = resources.owner(resource) if resource != ANY else (False, None)
-        if not scoped:
+        if not scoped or owner == SHARED:
+            # Not kept per account, or every account's (the default bus): as it is.
             out.append((action, resource))
             continue
         if owner is None or (rule.creates and owner != principal.account):
-            # No such resource (the core answers so; or the default bus, every account's,
-            # whose policy still applies), or a name another account holds, which the
-            # core refuses a create call without a word of whose it is.
+            # No such resource (the core answers so), or a name another account holds,
+            # which the core refuses a create call without a word of whose it is.
             owned = arns.with_account(resource, principal.account)
             if owner is not None:
                 new.add(owned)

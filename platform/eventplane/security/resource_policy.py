@@ -34,6 +34,7 @@ from eventplane.security.policy import Decision, Statement, parse_policy
 
 __all__ = [
     "RESOURCE_POLICIES_KEY",
+    "SHARED",
     "PrincipalMatch",
     "ResourcePolicies",
     "ResourcePolicy",
@@ -44,6 +45,8 @@ __all__ = [
 _log = get_logger("eventplane.security")
 # Where the server's ResourcePolicies sits in ServerContext.extras.
 RESOURCE_POLICIES_KEY = "security.resource_policies"
+# What an owner lookup answers for a resource every account uses as its own.
+SHARED = "*"
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _IAM = re.compile(r"arn:aws:iam::([0-9]{12}):(root|(?:user|role)/(.+))")
 
@@ -204,7 +207,8 @@ class ResourcePolicies:
     def register(self, arn_prefix: str, lookup: Lookup, owner: Lookup | None = None) -> None:
         """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None;
         ``owner(arn)`` its owner account (the installation's for resources of no account),
-        or None when there is no such resource.
+        ``SHARED`` for a resource every account uses as its own (the default bus), or None
+        when there is no such resource.
 
         Both must answer from memory (the registry's view): they run on every call.
         """

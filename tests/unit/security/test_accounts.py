@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from eventplane import arn as arns
-from eventplane._gen.v1 import queues_pb2
+from eventplane._gen.v1 import events_pb2, queues_pb2
 from eventplane.bus.models import BusDef
 from eventplane.bus.port import _check_account
 from eventplane.delivery.payload import Payload, TargetUnavailable
@@ -29,7 +29,7 @@ from eventplane.security.actions import rule_for
 from eventplane.security.authorize import Outcome, authorize
 from eventplane.security.interceptor import INTERNAL, current_principal
 from eventplane.security.policy import PolicySet, parse_policy
-from eventplane.security.resource_policy import ResourcePolicies
+from eventplane.security.resource_policy import SHARED, ResourcePolicies
 from eventplane.security.tokens import Principal
 
 A, B = "111111111111", "222222222222"
@@ -242,3 +242,35 @@ def test_a_dead_letter_queue_is_of_the_sources_account() -> None:
     with pytest.raises(EventplaneError) as refused:
         check_config(config, False, {"dlq": dlq}.get, B)
     assert "owner should be same as the source" in refused.value.message
+
+
+def test_the_default_bus_is_every_accounts_and_its_policy_applies_to_all() -> None:
+    default = f"arn:aws:events:local:{INSTALLATION}:event-bus/default"
+    deny_b = json.dumps(
+        {
+            "Statement": {
+                "Effect": "Deny",
+                "Principal": {"AWS": B},
+                "Action": "events:PutEvents",
+                "Resource": default,
+            }
+        }
+    )
+    policy: dict[str, str | None] = {"default": None}
+    buses = ResourcePolicies()
+    buses.register(
+        "arn:aws:events:",
+        lambda arn: policy["default"] if arn.endswith("/default") else None,
+        lambda arn: SHARED if arn.endswith("/default") else None,
+    )
+    rule = rule_for("/eventplane.v1.EventBuses/PutEvents")
+    assert rule is not None
+    request = events_pb2.PutEventsRequest(entries=[events_pb2.PutEventsRequestEntry()])
+    bob, alice = Principal(name="bob", account=B), Principal(name="alice", account=A)
+    for who in (bob, alice):
+        sent = authorize(who, rule, request, secure=False, resources=buses)
+        assert sent is not None and sent.error is None and sent.resource == default
+    policy["default"] = deny_b
+    assert "explicit deny" in _denied(authorize(bob, rule, request, secure=False, resources=buses))
+    allowed = authorize(alice, rule, request, secure=False, resources=buses)
+    assert allowed is not None and allowed.error is None

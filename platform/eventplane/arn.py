@@ -356,8 +356,9 @@ def schema_arn(name: str, registry: str = "eventplane") -> str:
     return format_arn("schemas", f"schema/{registry}/{name}")
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    return format_arn("lambda", f"function:{name}" + (f":{qualifier}" if qualifier else ""))
+def function_arn(name: str, qualifier: str | None = None, account: str | None = None) -> str:
+    resource = f"function:{name}" + (f":{qualifier}" if qualifier else "")
+    return format_arn("lambda", resource, account=account)
 
 
 def mapping_arn(mapping_uuid: str) -> str:

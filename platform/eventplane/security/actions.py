@@ -518,7 +518,9 @@ _PLATFORM: dict[str, tuple[str, Extract]] = {
 
 # The calls that create the resource they name (an existing one of the caller's account is
 # returned, as the cores make creation idempotent).
-_CREATES = frozenset({"CreateQueue", "CreateTopic", "CreateEventBus", "CreateTable"})
+_CREATES = frozenset(
+    {"CreateQueue", "CreateTopic", "CreateEventBus", "CreateTable", "CreateFunction"}
+)
 
 
 def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -> dict[str, Rule]:

@@ -5,8 +5,10 @@ account, and an explicit Deny still wins. On the gRPC door (tokens) and through 
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,7 +57,7 @@ def server(
     keys = f"{KEY_A[0]}:{KEY_A[1]}:{A}:alice,{KEY_B[0]}:{KEY_B[1]}:{B}:bob"
     proc = EventplaneProcess(
         eventplane_kafka,
-        roles="api,queues,fanout,bus,tables",
+        roles="api,queues,fanout,bus,tables,runner",
         cluster=unique_cluster(),
         env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens), "EVENTPLANE_GATEWAY_CREDENTIALS": keys},
     )
@@ -400,3 +402,48 @@ def test_boto3_buses_of_two_accounts(server: EventplaneProcess) -> None:
     rule = events_b.put_rule(Name=f"gw-{tag}", EventPattern=json.dumps({"source": ["s"]}))
     assert rule["RuleArn"] == f"arn:aws:events:local:{B}:rule/gw-{tag}"
     assert events_a.list_rules(NamePrefix=f"gw-{tag}")["Rules"] == []
+
+
+def _handler_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return {'echo': event}\n")
+    return out.getvalue()
+
+
+def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob: Client) -> None:
+    name = f"fn-{_tag()}"
+    created = alice.functions.create_function(name, "app.handler", zip_file=_handler_zip())
+    arn = f"arn:aws:lambda:local:{A}:function:{name}"
+    assert (created.function_arn, created.role) == (arn, f"arn:aws:iam::{A}:role/eventplane")
+    assert alice.functions.invoke(name, {"n": 1}).json() == {"echo": {"n": 1}}
+    assert name in [f.function_name for f in alice.functions.list_functions()]
+    assert name not in [f.function_name for f in bob.functions.list_functions()]
+    refused = _refused(lambda: bob.functions.invoke(name, {"n": 2}))
+    assert refused.message.endswith(
+        f"on resource: {arn} because no resource-based policy allows the "
+        "lambda:InvokeFunction action"
+    )
+    _refused(lambda: bob.functions.get_function(name))
+    _refused(
+        lambda: bob.functions.create_function(name, "app.handler", zip_file=_handler_zip()),
+        "ResourceConflictException",
+    )
+    # A function runs as a role of its own account, never another's.
+    _refused(
+        lambda: bob.functions.create_function(
+            f"{name}-b", "app.handler", zip_file=_handler_zip(), role=f"arn:aws:iam::{A}:role/x"
+        ),
+        "InvalidParameterValueException",
+    )
+
+    statement = alice.functions.add_permission(name, "b", "lambda:InvokeFunction", B)
+    assert statement["Resource"] == arn
+    assert bob.functions.invoke(name, {"n": 3}).json() == {"echo": {"n": 3}}
+    _refused(lambda: bob.functions.get_function(name))  # InvokeFunction only
+
+    lam_b = _aws(server, "lambda", KEY_B)
+    assert name not in [f["FunctionName"] for f in lam_b.list_functions()["Functions"]]
+    with pytest.raises(ClientError) as info:
+        lam_b.get_function(FunctionName=name)
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from eventplane.arn import Kind, parse_as
 from eventplane.delivery import Router
 from eventplane.errors import ResourceNotFound
 from eventplane.functions.async_invoke import AsyncInvoker
@@ -59,7 +58,7 @@ from eventplane.functions.models import (
     validate_tags,
     version_key,
 )
-from eventplane.functions.models.functions import default_role
+from eventplane.functions.models.functions import check_role_account, default_role
 from eventplane.functions.packages import Package, package_directory, package_zip
 from eventplane.functions.permissions import FunctionPermissions
 from eventplane.functions.pool import WorkerPool
@@ -70,8 +69,7 @@ from eventplane.messaging.sources import queue_source
 from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.accounts import caller_account, owner_of
-from eventplane.security.roles import account_of as role_account
+from eventplane.security.accounts import caller_account
 from eventplane.security.setup import execution_role_env
 
 _log = get_logger("eventplane.functions")
@@ -151,13 +149,6 @@ class FunctionEngine(InvokePath):
     def functions(self) -> list[FunctionDef]:
         return [FunctionDef.from_resource(r) for r in self.registry.find(FUNCTION)]
 
-    def owner_of(self, arn: str) -> str | None:
-        """The account the function (version, alias) ``arn`` names belongs to; None: no
-        such function, or not a function ARN (authorization's lookup, from the view)."""
-        found = parse_as(arn, Kind.FUNCTION)
-        r = self.registry.get(FUNCTION, found.name) if found is not None else None
-        return owner_of(r.spec) if r is not None else None
-
     def versions(self, name: str) -> dict[str, VersionDef]:
         found = (VersionDef.from_resource(r) for r in self.registry.find(VERSION, f"{name}:"))
         return {v.version: v for v in found if v.function == name}
@@ -230,7 +221,7 @@ class FunctionEngine(InvokePath):
             raise ResourceConflictException(f"Function already exist: {name}")
         account = caller_account()
         role = role or default_role(account)
-        _check_role(role, account)
+        check_role_account(role, account)
         tags = validate_tags(tags)
         # Validate the configuration before storing any code.
         FunctionConfig.build(
@@ -299,7 +290,7 @@ class FunctionEngine(InvokePath):
         fn = self.function(name)
         _check_revision(fn.config.revision_id, revision_id)
         if changes.get("role"):
-            _check_role(changes["role"], fn.account)
+            check_role_account(changes["role"], fn.account)
         config = fn.config.update(
             revision_id=new_revision_id(), last_modified=self._now(), **changes
         )
@@ -601,14 +592,3 @@ def _mapping_exists(mapping: MappingDef, existing: str) -> str:
     else:
         said = f"The event source {pair} provided mapping already exists."
     return f"{said} Please update or delete the existing mapping with UUID {existing}"
-
-
-def _check_role(role: str, account: str) -> None:
-    """A function runs as a role of its own account: its workers act as that role's
-    principal, so a role of another account would act in that account (Lambda refuses
-    such a role too)."""
-    if role_account(role) != account:
-        raise InvalidParameterValueException(
-            "The role defined for the function cannot be assumed by Lambda: it is not a "
-            "role of the function's account."
-        )

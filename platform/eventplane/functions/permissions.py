@@ -117,6 +117,12 @@ class FunctionPermissions:
             if FunctionPolicy.from_resource(r).function == name:
                 await asyncio.to_thread(self.registry.delete, POLICY, r.name)
 
+    def owner_of(self, arn: str) -> str | None:
+        """The account the function (version, alias) ``arn`` names belongs to; None: no
+        such function, or not a function ARN (authorization's lookup, from the view)."""
+        found = arns.parse_as(arn, arns.Kind.FUNCTION)
+        return self._account(found.name) if found is not None else None
+
     def text_of(self, arn: str) -> str | None:
         """The policy text of the function ARN ``arn`` names (authorization's lookup).
 

@@ -50,6 +50,7 @@ from eventplane.functions.models.common import (
 from eventplane.messaging.tags import tag_problem
 from eventplane.registry import Resource
 from eventplane.security.accounts import owned_by, owner_of
+from eventplane.security.roles import account_of as role_account
 
 # --- function configuration fields ------------------------------------------------------------
 
@@ -180,6 +181,17 @@ def validate_role(role: str | None) -> str:
     if _ROLE.fullmatch(role) is None:
         raise _pattern("role", role, _ROLE_PATTERN)
     return role
+
+
+def check_role_account(role: str, account: str) -> None:
+    """A function runs as a role of its own account: its workers act as that role's
+    principal, so a role of another account would act in that account (Lambda refuses
+    such a role too)."""
+    if role_account(role) != account:
+        raise InvalidParameterValueException(
+            "The role defined for the function cannot be assumed by Lambda: it is not a "
+            "role of the function's account."
+        )
 
 
 def validate_reserved_concurrency(value: int, limit: int | None = None) -> int:

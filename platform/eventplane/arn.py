@@ -7,9 +7,10 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Names are unique per installation,
-so the cores find a resource by its name whatever account an ARN passed in gives;
-authorization puts the owner's account back (``security.authorize``). Parsing is
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Names are
+unique per installation, so the cores find a resource by its name whatever account an
+ARN passed in gives; authorization puts the owner's account back
+(``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
 

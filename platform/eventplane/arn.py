@@ -3,10 +3,14 @@
 Every capability names its resources with AWS's ARNs, and users paste ARNs copied from
 AWS into configuration (redrive policies, targets, destinations, subscriptions). So
 parsing accepts any partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...), region and
-account, while formatting always writes this installation's identity: the region and
-account the server was configured with (``configure``, from EVENTPLANE_REGION and
-EVENTPLANE_ACCOUNT_ID), whoever calls: resources are not scoped by account yet, so an
-ARN names a resource the same way for every caller. Parsing is
+account, while formatting writes this installation's region (``configure``, from
+EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
+rules, tables and functions belong to the account of the principal that created them
+(their formatters take ``account``), everything else, and what the installation's own
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Names are
+unique per installation, so the cores find a resource by its name whatever account an
+ARN passed in gives; authorization puts the owner's account back
+(``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
 
@@ -36,6 +40,7 @@ __all__ = [
     "Resource",
     "Target",
     "TargetKind",
+    "account_of",
     "activity_arn",
     "archive_arn",
     "bus_arn",
@@ -61,6 +66,7 @@ __all__ = [
     "target",
     "topic_arn",
     "valid_queue_name",
+    "with_account",
 ]
 
 PARTITION: Final = "aws"
@@ -224,6 +230,21 @@ def _resource(text: str) -> Resource:
     raise InvalidArn(f"{text!r} names no {arn.service} resource eventplane knows")
 
 
+def account_of(text: str) -> str:
+    """The account field of an ARN (``""`` when ``text`` has none): no full parse."""
+    parts = text.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else ""
+
+
+def with_account(text: str, account: str) -> str:
+    """``text`` (an ARN) naming ``account``; anything else unchanged."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[4] == account:
+        return text
+    parts[4] = account
+    return ":".join(parts)
+
+
 def parse_as(text: str, *kinds: Kind) -> Resource | None:
     """The resource ``text`` names when it is an ARN of one of ``kinds``, else None."""
     try:
@@ -298,25 +319,30 @@ def format_arn(
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
-def queue_arn(name: str) -> str:
-    return format_arn("sqs", name)
+# ``account``: the owner's (a resource's registry spec says whose it is); None is this
+# installation's. Kinds without it are the installation's (not scoped by account yet).
 
 
-def topic_arn(name: str) -> str:
-    return format_arn("sns", name)
+def queue_arn(name: str, account: str | None = None) -> str:
+    return format_arn("sqs", name, account=account)
 
 
-def subscription_arn(topic: str, subscription_id: str) -> str:
-    return format_arn("sns", f"{topic}:{subscription_id}")
+def topic_arn(name: str, account: str | None = None) -> str:
+    return format_arn("sns", name, account=account)
 
 
-def bus_arn(name: str) -> str:
-    return format_arn("events", f"event-bus/{name}")
+def subscription_arn(topic: str, subscription_id: str, account: str | None = None) -> str:
+    return format_arn("sns", f"{topic}:{subscription_id}", account=account)
 
 
-def rule_arn(bus: str, rule: str) -> str:
+def bus_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"event-bus/{name}", account=account)
+
+
+def rule_arn(bus: str, rule: str, account: str | None = None) -> str:
     # EventBridge leaves the bus out of the ARNs of rules on the default bus.
-    return format_arn("events", f"rule/{rule}" if bus == DEFAULT_BUS else f"rule/{bus}/{rule}")
+    resource = f"rule/{rule}" if bus == DEFAULT_BUS else f"rule/{bus}/{rule}"
+    return format_arn("events", resource, account=account)
 
 
 def archive_arn(name: str) -> str:
@@ -331,8 +357,9 @@ def schema_arn(name: str, registry: str = "eventplane") -> str:
     return format_arn("schemas", f"schema/{registry}/{name}")
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    return format_arn("lambda", f"function:{name}" + (f":{qualifier}" if qualifier else ""))
+def function_arn(name: str, qualifier: str | None = None, account: str | None = None) -> str:
+    resource = f"function:{name}" + (f":{qualifier}" if qualifier else "")
+    return format_arn("lambda", resource, account=account)
 
 
 def mapping_arn(mapping_uuid: str) -> str:
@@ -352,12 +379,12 @@ def activity_arn(name: str) -> str:
     return format_arn("states", f"activity:{name}")
 
 
-def table_arn(name: str) -> str:
-    return format_arn("dynamodb", f"table/{name}")
+def table_arn(name: str, account: str | None = None) -> str:
+    return format_arn("dynamodb", f"table/{name}", account=account)
 
 
-def stream_arn(table: str, label: str) -> str:
-    return format_arn("dynamodb", f"table/{table}/stream/{label}")
+def stream_arn(table: str, label: str, account: str | None = None) -> str:
+    return format_arn("dynamodb", f"table/{table}/stream/{label}", account=account)
 
 
 # --- queue references ---------------------------------------------------------------------

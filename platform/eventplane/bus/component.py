@@ -40,10 +40,13 @@ class BusComponent:
         self.operations = BusOperations(engine)
         # The AWS-protocol gateway (role api) finds the EventBridge binding here.
         ctx.extras.setdefault("gateway.bindings", {})["events"] = EventsBinding(self.operations)
-        # Authorization (both front doors) reads a bus's PutPermission policy here.
+        # Authorization (both front doors) reads a bus's PutPermission policy and the owner
+        # account of buses and rules here.
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
-            resource_policies.register(f"arn:{PARTITION}:events:", engine.policy_of)
+            resource_policies.register(
+                f"arn:{PARTITION}:events:", engine.policy_of, engine.owner_of
+            )
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(self.operations, History(ctx)), server
         )

@@ -302,6 +302,7 @@ class Coordinator:
             detail={},
             resources=[rule.arn],
             time_ms=tick,
+            account=rule.account,
         )
         value, headers = encode_event(BusEvent(event, now_ms, scheduled_rule=rule.name))
         state = _State(last_tick_ms=tick)

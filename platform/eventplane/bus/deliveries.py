@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
-from eventplane import arn as arns
 from eventplane.bus import metrics
 from eventplane.bus.dispatcher import DELIVERIES_TOPIC, delivery_record
 from eventplane.bus.models import BusEvent, Delivery, RuleDef, TargetDef, decode_delivery
@@ -86,7 +85,7 @@ class DeliveryWorker(TaskRunner[Delivery]):
         if task.attempt > 0:
             metrics.RETRIED.labels(*labels).inc()
         try:
-            code, message, retriable = await self._attempt(target, task)
+            code, message, retriable = await self._attempt(rule, target, task)
         except Exception as exc:
             code, message, retriable = "InternalFailure", str(exc), True
         if code is None:
@@ -111,7 +110,9 @@ class DeliveryWorker(TaskRunner[Delivery]):
         else:
             await self.send(delivery_record(replace(failed, due_ms=verdict)))
 
-    async def _attempt(self, target: TargetDef, task: Delivery) -> tuple[str | None, str, bool]:
+    async def _attempt(
+        self, rule: RuleDef, target: TargetDef, task: Delivery
+    ) -> tuple[str | None, str, bool]:
         """(error code or None on success, message, retriable)."""
         if target.kind == "http":
             status = await post(
@@ -127,8 +128,7 @@ class DeliveryWorker(TaskRunner[Delivery]):
             return f"HTTP_{status}", f"{target.endpoint} answered {status}", is_retriable(status)
         try:
             event = BusEvent(json.loads(task.event), task.first_ms, text=task.event)
-            rule_arn = arns.rule_arn(task.bus, task.rule)
-            out = self._writer.record(target, event, task.payload, rule_arn)
+            out = self._writer.record(target, event, task.payload, rule.arn)
         except TargetUnavailable as exc:
             return exc.code, exc.message, True
         await self.send(out)

@@ -67,6 +67,8 @@ from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account, owner_of
+from eventplane.security.resource_policy import SHARED
 
 _log = get_logger("eventplane.bus")
 
@@ -195,10 +197,11 @@ class BusEngine:
             )
         _check_description(description)
         checked = check_tags(tags or {})
+        # Names are unique per installation: a bus of another account answers the same.
         if self.registry.get(BUS, name) is not None:
             raise ResourceAlreadyExists(f"Event bus {name} already exists.")
         await self._create_bus_topic(name)
-        bus = BusDef(name, description, schema_validation, tags=checked)
+        bus = BusDef(name, description, schema_validation, tags=checked, account=caller_account())
         r = await asyncio.to_thread(self.registry.put, BUS, name, bus.to_spec())
         _log.info("event bus created", bus=name)
         return BusDef.from_resource(r)
@@ -254,6 +257,31 @@ class BusEngine:
         updated = replace(bus, policy=text)
         await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
         return updated
+
+    def owner_of(self, arn: str) -> str | None:
+        """The account a bus or rule ``arn`` names belongs to (authorization's lookup):
+        ``SHARED`` for the default bus (every account's, its ARN and policy the
+        installation's), None for what does not exist (a rule to be on the default bus
+        is its creator's). A rule to be on a custom bus is the bus's: another account
+        needs the bus's grant to add one.
+        """
+        found = parse_as(arn, Kind.BUS, Kind.RULE)
+        if found is None:
+            return None
+        if found.kind is Kind.RULE:
+            assert found.parent is not None
+            r = self.registry.get(RULE, rule_key(found.parent, found.name))
+            if r is not None:
+                return owner_of(r.spec)
+            bus = found.parent
+        else:
+            bus = found.name
+            if bus == DEFAULT_BUS:
+                return SHARED
+        if bus == DEFAULT_BUS:
+            return None
+        r = self.registry.get(BUS, bus)
+        return owner_of(r.spec) if r is not None else None
 
     def policy_of(self, arn: str) -> str | None:
         """The policy text of the bus ``arn`` names (authorization's lookup)."""
@@ -337,6 +365,11 @@ class BusEngine:
             schedule_since_ms=since,
             min_rate_seconds=self.ctx.settings.schedule_min_rate_seconds,
             tags=existing.tags if existing is not None else checked,
+            account=(
+                existing.account
+                if existing is not None
+                else (caller_account() if bus.name == DEFAULT_BUS else bus.account)
+            ),
         )
         await self._save_rule(rule)
         return rule
@@ -469,6 +502,7 @@ class BusEngine:
             detail=detail,
             resources=e["resources"],
             time_ms=e["time_ms"] if e["time_ms"] is not None else now,
+            account=caller_account(),
         )
         return bus_name, event
 

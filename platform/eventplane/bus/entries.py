@@ -97,14 +97,17 @@ def envelope(
     resources: Sequence[str],
     time_ms: int,
     event_id: str | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """The EventBridge event as rules, targets and archives see it."""
+    """The EventBridge event as rules, targets and archives see it; ``account`` is the
+    sender's (by default the installation's)."""
+    here = arns.identity()
     return {
         "version": "0",
         "id": event_id or str(uuid.uuid4()),
         "detail-type": detail_type,
         "source": source,
-        "account": (here := arns.identity()).account,
+        "account": account or here.account,
         "time": rfc3339(time_ms),
         "region": here.region,
         "resources": list(resources),

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from eventplane.bus import shapes as s
 from eventplane.bus.engine import BusEngine
-from eventplane.bus.models import BusDef, RuleDef, TargetDef
+from eventplane.bus.models import DEFAULT_BUS, BusDef, RuleDef, TargetDef
 from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
+from eventplane.security.accounts import listing_account
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 100
@@ -37,6 +38,12 @@ def page(items: Sequence[T], token: str, limit: int) -> tuple[Sequence[T], str]:
     start = int(token) if token else 0
     end = start + size
     return items[start:end], str(end) if end < len(items) else ""
+
+
+def _mine(rules: Sequence[RuleDef]) -> list[RuleDef]:
+    """The caller's account's rules (every account's for the platform's own calls)."""
+    account = listing_account()
+    return [r for r in rules if account in (None, r.account)]
 
 
 def _time(ms: int) -> dt.datetime:
@@ -144,7 +151,13 @@ class BusOperations:
         return _bus(self.engine.bus(req.name))
 
     async def list_event_buses(self, req: s.ListEventBusesRequest) -> s.ListEventBusesResult:
-        items, token = page(self.engine.buses(req.name_prefix), req.next_token, req.limit)
+        account = listing_account()
+        buses = [
+            b
+            for b in self.engine.buses(req.name_prefix)
+            if account in (None, b.account) or b.name == DEFAULT_BUS
+        ]
+        items, token = page(buses, req.next_token, req.limit)
         return s.ListEventBusesResult([_bus(b) for b in items], token)
 
     async def delete_event_bus(self, req: s.DeleteEventBusRequest) -> s.DeleteEventBusResult:
@@ -192,7 +205,7 @@ class BusOperations:
         return _rule(self.engine.rule(req.event_bus_name, require(req.name, "Name")))
 
     async def list_rules(self, req: s.ListRulesRequest) -> s.ListRulesResult:
-        rules = self.engine.rules(req.event_bus_name, req.name_prefix)
+        rules = _mine(self.engine.rules(req.event_bus_name, req.name_prefix))
         items, token = page(rules, req.next_token, req.limit)
         return s.ListRulesResult([_rule(r) for r in items], token)
 
@@ -201,7 +214,7 @@ class BusOperations:
     ) -> s.ListRuleNamesByTargetResult:
         """The rules on the bus with a target whose ARN is ``target_arn``, by name."""
         arn = require(req.target_arn, "TargetArn")
-        rules = self.engine.rules(req.event_bus_name)
+        rules = _mine(self.engine.rules(req.event_bus_name))
         names = sorted(r.name for r in rules if any(t.arn == arn for t in r.targets))
         items, token = page(names, req.next_token, req.limit)
         return s.ListRuleNamesByTargetResult(list(items), token)

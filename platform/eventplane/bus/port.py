@@ -1,7 +1,8 @@
 """The bus's port: how anything outside the bus room puts an event on a bus.
 
 A rule target of kind bus forwards the event itself (it is ingested there anew); a
-function destination sends its record as the ``detail`` of a new event.
+function destination sends its record as the ``detail`` of a new event. A rule of one
+account reaches another account's bus only through that bus's policy.
 """
 
 from __future__ import annotations
@@ -9,14 +10,44 @@ from __future__ import annotations
 import json
 import time
 
+from eventplane import arn as arns
 from eventplane.bus.entries import envelope
-from eventplane.bus.models import BUS, BusEvent, encode_event
+from eventplane.bus.models import BUS, DEFAULT_BUS, BusDef, BusEvent, encode_event
 from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.kafka import naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
+from eventplane.security.policy import Decision
+from eventplane.security.resource_policy import parse_resource_policy
 
 __all__ = ["BusPort"]
+
+
+def _check_account(bus: BusDef, payload: Payload) -> None:
+    """A rule of another account puts events on a custom bus only if the bus's policy
+    (PutPermission) allows ``events:PutEvents`` to the rule's account, as on EventBridge.
+
+    The default bus is every account's, so it takes every rule's events.
+    """
+    sender = arns.account_of(payload.source_arn or "") if payload.origin == "bus" else ""
+    if not sender or sender == bus.account or bus.name == DEFAULT_BUS:
+        return
+    decision = Decision.IMPLICIT_DENY
+    if bus.policy:
+        try:
+            policy = parse_resource_policy(bus.policy)
+        except MalformedPolicyDocument:
+            policy = None
+        if policy is not None:
+            context = {"aws:sourcearn": payload.source_arn or "", "aws:sourceaccount": sender}
+            decision = policy.evaluate("", sender, "events:PutEvents", bus.arn, context)
+    if decision is not Decision.ALLOW:
+        raise TargetUnavailable(
+            "AccessDenied",
+            f"The policy of event bus {bus.name} does not allow account {sender} to put "
+            "events on it",
+        )
 
 
 class BusPort:
@@ -27,10 +58,12 @@ class BusPort:
         return False
 
     def record(self, endpoint: str, payload: Payload) -> Outgoing:
-        if self._registry.get(BUS, endpoint) is None:
+        found = self._registry.get(BUS, endpoint)
+        if found is None:
             raise TargetUnavailable(
                 "ResourceNotFoundException", f"Event bus {endpoint} does not exist"
             )
+        _check_account(BusDef.from_resource(found), payload)
         now = int(time.time() * 1000)
         if payload.event is not None:
             event = BusEvent(payload.event, now, text=payload.event_text)

@@ -44,7 +44,9 @@ class FunctionsComponent:
         # Authorization (both front doors) reads a function's AddPermission policy here.
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
-            resource_policies.register(f"arn:{PARTITION}:lambda:", engine.permissions.text_of)
+            resource_policies.register(
+                f"arn:{PARTITION}:lambda:", engine.permissions.text_of, engine.permissions.owner_of
+            )
         functions_pb2_grpc.add_FunctionsServicer_to_server(
             FunctionsService(self.operations), server
         )

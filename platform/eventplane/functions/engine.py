@@ -58,6 +58,7 @@ from eventplane.functions.models import (
     validate_tags,
     version_key,
 )
+from eventplane.functions.models.functions import check_role_account, default_role
 from eventplane.functions.packages import Package, package_directory, package_zip
 from eventplane.functions.permissions import FunctionPermissions
 from eventplane.functions.pool import WorkerPool
@@ -68,6 +69,7 @@ from eventplane.messaging.sources import queue_source
 from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account
 from eventplane.security.setup import execution_role_env
 
 _log = get_logger("eventplane.functions")
@@ -214,8 +216,12 @@ class FunctionEngine(InvokePath):
         role: str = "",
     ) -> tuple[FunctionDef, str, FunctionConfig]:
         validate_function_name(name)
+        # Names are unique per installation: another account's function answers the same.
         if self.registry.get(FUNCTION, name) is not None:
             raise ResourceConflictException(f"Function already exist: {name}")
+        account = caller_account()
+        role = role or default_role(account)
+        check_role_account(role, account)
         tags = validate_tags(tags)
         # Validate the configuration before storing any code.
         FunctionConfig.build(
@@ -245,7 +251,7 @@ class FunctionEngine(InvokePath):
             revision_id=new_revision_id(),
             last_modified=self._now(),
         )
-        fn = FunctionDef(name, config, tags=dict(tags))
+        fn = FunctionDef(name, config, tags=dict(tags), account=account)
         await asyncio.to_thread(self.registry.put, FUNCTION, name, fn.to_spec())
         _log.info("function created", function=name, code_sha256=package.sha256)
         if publish:
@@ -283,6 +289,8 @@ class FunctionEngine(InvokePath):
     ) -> FunctionConfig:
         fn = self.function(name)
         _check_revision(fn.config.revision_id, revision_id)
+        if changes.get("role"):
+            check_role_account(changes["role"], fn.account)
         config = fn.config.update(
             revision_id=new_revision_id(), last_modified=self._now(), **changes
         )
@@ -345,7 +353,7 @@ class FunctionEngine(InvokePath):
             revision_id=new_revision_id(),
             last_modified=self._now(),
         )
-        version = VersionDef(name, fn.next_version, config)
+        version = VersionDef(name, fn.next_version, config, account=fn.account)
         await asyncio.to_thread(self.registry.put, VERSION, version.key, version.to_spec())
         await self._save(replace(fn, next_version=fn.next_version + 1))
         return fn, version.version, config
@@ -360,10 +368,12 @@ class FunctionEngine(InvokePath):
         revision_id: str = "",
         weights: Mapping[str, float] | None = None,  # None: unchanged (create: none)
     ) -> AliasDef:
-        self.function(name)
+        fn = self.function(name)
         existing = self.aliases(name).get(alias)
         if create and existing is not None:
-            raise ResourceConflictException(f"Alias already exists: {function_arn(name, alias)}")
+            raise ResourceConflictException(
+                f"Alias already exists: {function_arn(name, alias, fn.account)}"
+            )
         if not create and existing is None:
             raise alias_not_found(name, alias)
         if existing is not None:
@@ -385,6 +395,7 @@ class FunctionEngine(InvokePath):
             ),
             revision_id=new_revision_id(),
             additional_version_weights=weights,
+            account=fn.account,
         )
         for additional in built.additional_version_weights:
             if additional not in versions:
@@ -426,8 +437,10 @@ class FunctionEngine(InvokePath):
     async def put_invoke_config(
         self, name: str, qualifier: str | None, **fields: Any
     ) -> InvokeConfig:
-        self.resolve(name, qualifier)
-        config = InvokeConfig.build(name, qualifier, last_modified=self._now(), **fields)
+        fn, _, _ = self.resolve(name, qualifier)
+        config = InvokeConfig.build(
+            name, qualifier, last_modified=self._now(), account=fn.account, **fields
+        )
         await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
         return config
 
@@ -435,7 +448,7 @@ class FunctionEngine(InvokePath):
         self, name: str, qualifier: str | None, **fields: Any
     ) -> InvokeConfig:
         """UpdateFunctionEventInvokeConfig: the fields given (not None) over the current."""
-        self.resolve(name, qualifier)
+        fn, _, _ = self.resolve(name, qualifier)
         current = self.require_invoke_config(name, qualifier)
         kept: dict[str, Any] = {
             "maximum_retry_attempts": current.maximum_retry_attempts,
@@ -452,6 +465,7 @@ class FunctionEngine(InvokePath):
             maximum_event_age_seconds=merged["maximum_event_age_seconds"],
             on_success=merged["on_success"] or None,
             on_failure=merged["on_failure"] or None,
+            account=fn.account,
         )
         await asyncio.to_thread(self.registry.put, INVOKE_CONFIG, config.key, config.to_spec())
         return config

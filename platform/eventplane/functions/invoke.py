@@ -71,7 +71,7 @@ class InvokePath:
             timeout_s=float(config.timeout),
             memory_mb=config.memory_size,
             environment=dict(config.environment),
-            arn=function_arn(fn.name, None if version == LATEST else version),
+            arn=function_arn(fn.name, None if version == LATEST else version, fn.account),
             role=config.role,
         )
 
@@ -162,9 +162,7 @@ class InvokePath:
         settings = self.invoke_config(inv.function, inv.qualifier) or self.invoke_config(
             inv.function, None
         )
-        policy = AsyncPolicy(
-            function_arn=function_arn(fn.name), dead_letter_arn=config.dead_letter_arn
-        )
+        policy = AsyncPolicy(function_arn=fn.arn, dead_letter_arn=config.dead_letter_arn)
         if settings is None:
             return policy
         return replace(

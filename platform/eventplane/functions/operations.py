@@ -30,6 +30,7 @@ from eventplane.functions.models import (
     parse_function_ref,
 )
 from eventplane.functions.packages import MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES
+from eventplane.security.accounts import listing_account
 
 T = TypeVar("T")
 DEFAULT_PAGE = 50
@@ -61,11 +62,14 @@ def _page(items: Sequence[T], marker: str, max_items: int) -> tuple[list[T], str
     return list(items[start:end]), str(end) if end < len(items) else ""
 
 
-def configuration(name: str, version: str, c: FunctionConfig) -> s.FunctionConfiguration:
-    """How Lambda shows one configuration of a function ($LATEST or a version)."""
+def configuration(
+    name: str, version: str, c: FunctionConfig, account: str | None = None
+) -> s.FunctionConfiguration:
+    """How Lambda shows one configuration of a function ($LATEST or a version);
+    ``account``: the function's."""
     return s.FunctionConfiguration(
         function_name=name,
-        function_arn=function_arn(name, None if version == LATEST else version),
+        function_arn=function_arn(name, None if version == LATEST else version, account),
         runtime=c.runtime,
         handler=c.handler,
         code_size=c.code.size,
@@ -166,7 +170,7 @@ class FunctionOperations:
             tags=req.tags,
             role=req.role,
         )
-        return configuration(fn.name, version, config)
+        return configuration(fn.name, version, config, fn.account)
 
     async def update_function_code(
         self, req: s.UpdateFunctionCodeRequest
@@ -176,7 +180,7 @@ class FunctionOperations:
         fn, version, config = await self.engine.update_code(
             name, zip_file, directory, req.publish, req.revision_id
         )
-        return configuration(fn.name, version, config)
+        return configuration(fn.name, version, config, fn.account)
 
     async def update_function_configuration(
         self, req: s.UpdateFunctionConfigurationRequest
@@ -195,14 +199,14 @@ class FunctionOperations:
         if req.environment is not None:
             changes["environment"] = dict(req.environment.variables)
         config = await self.engine.update_configuration(name, req.revision_id, **changes)
-        return configuration(name, LATEST, config)
+        return configuration(name, LATEST, config, self.engine.function(name).account)
 
     async def get_function(self, req: s.GetFunctionRequest) -> s.GetFunctionResult:
         name, qualifier = _ref(req.function_name, req.qualifier)
         fn, version, config = self.engine.resolve(name, qualifier)
         reserved = fn.reserved_concurrency
         return s.GetFunctionResult(
-            configuration=configuration(name, version, config),
+            configuration=configuration(name, version, config, fn.account),
             code=s.FunctionCodeLocation(location=f"eventplane://{name}/{config.code.sha256}"),
             tags=dict(fn.tags),
             concurrency=None if reserved is None else s.Concurrency(reserved),
@@ -212,13 +216,16 @@ class FunctionOperations:
         self, req: s.GetFunctionConfigurationRequest
     ) -> s.FunctionConfiguration:
         name, qualifier = _ref(req.function_name, req.qualifier)
-        _, version, config = self.engine.resolve(name, qualifier)
-        return configuration(name, version, config)
+        fn, version, config = self.engine.resolve(name, qualifier)
+        return configuration(name, version, config, fn.account)
 
     async def list_functions(self, req: s.ListFunctionsRequest) -> s.ListFunctionsResult:
-        items, marker = _page(self.engine.functions(), req.marker, req.max_items)
+        """The caller's account's functions (every account's for the platform's own calls)."""
+        account = listing_account()
+        mine = [f for f in self.engine.functions() if account in (None, f.account)]
+        items, marker = _page(mine, req.marker, req.max_items)
         return s.ListFunctionsResult(
-            functions=[configuration(f.name, LATEST, f.config) for f in items],
+            functions=[configuration(f.name, LATEST, f.config, f.account) for f in items],
             next_marker=marker,
         )
 
@@ -233,7 +240,7 @@ class FunctionOperations:
         fn, version, config = await self.engine.publish_version(
             name, req.description, req.code_sha256, req.revision_id
         )
-        return configuration(fn.name, version, config)
+        return configuration(fn.name, version, config, fn.account)
 
     async def list_versions_by_function(
         self, req: s.ListVersionsByFunctionRequest
@@ -244,7 +251,8 @@ class FunctionOperations:
         everything = [(LATEST, fn.config)] + [(v.version, v.config) for v in versions]
         items, marker = _page(everything, req.marker, req.max_items)
         return s.ListVersionsByFunctionResult(
-            versions=[configuration(name, v, c) for v, c in items], next_marker=marker
+            versions=[configuration(name, v, c, fn.account) for v, c in items],
+            next_marker=marker,
         )
 
     async def create_alias(self, req: s.CreateAliasRequest) -> s.AliasConfiguration:

@@ -13,9 +13,16 @@ from collections.abc import Callable
 
 from eventplane import arn as arns
 from eventplane.functions.errors import ResourceNotFoundException
-from eventplane.functions.models import LATEST, POLICY, FunctionConfig, new_revision_id
+from eventplane.functions.models import (
+    FUNCTION,
+    LATEST,
+    POLICY,
+    FunctionConfig,
+    new_revision_id,
+)
 from eventplane.functions.models.permissions import FunctionPolicy, build_statement, policy_key
 from eventplane.registry import Registry
+from eventplane.security.accounts import owner_of
 
 __all__ = ["FunctionPermissions"]
 
@@ -35,6 +42,10 @@ class FunctionPermissions:
     def policy(self, name: str, qualifier: str | None) -> FunctionPolicy | None:
         r = self.registry.get(POLICY, policy_key(name, _qualifier(qualifier)))
         return FunctionPolicy.from_resource(r) if r is not None else None
+
+    def _account(self, name: str) -> str | None:
+        found = self.registry.get(FUNCTION, name)
+        return owner_of(found.spec) if found is not None else None
 
     def _current(self, name: str, qualifier: str | None) -> FunctionPolicy:
         config = self.resolve(name, qualifier)  # the function (version, alias) must exist
@@ -68,6 +79,7 @@ class FunctionPermissions:
             source_arn=source_arn,
             source_account=source_account,
             principal_org_id=principal_org_id,
+            account=self._account(name),
         )
         current = self._current(name, qualifier)
         current.check_revision(revision_id)
@@ -104,6 +116,12 @@ class FunctionPermissions:
         for r in self.registry.find(POLICY, f"{name}:"):
             if FunctionPolicy.from_resource(r).function == name:
                 await asyncio.to_thread(self.registry.delete, POLICY, r.name)
+
+    def owner_of(self, arn: str) -> str | None:
+        """The account the function (version, alias) ``arn`` names belongs to; None: no
+        such function, or not a function ARN (authorization's lookup, from the view)."""
+        found = arns.parse_as(arn, arns.Kind.FUNCTION)
+        return self._account(found.name) if found is not None else None
 
     def text_of(self, arn: str) -> str | None:
         """The policy text of the function ARN ``arn`` names (authorization's lookup).

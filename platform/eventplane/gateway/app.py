@@ -43,6 +43,7 @@ from eventplane.gateway.relay import GatewayForwarder
 from eventplane.gateway.shapes import from_result, operation, service_model, to_request
 from eventplane.gateway.sigv4 import Principal, SignedRequest, Verifier, scope_of
 from eventplane.observability.logging import get_logger
+from eventplane.security.interceptor import current_principal
 
 _log = get_logger("eventplane.gateway")
 
@@ -376,13 +377,16 @@ class GatewayApp:
         request_cls, call = handler
         members = {**binding.implied_members(req.path, req.base_url), **members}
         request = to_request(request_cls, members)
-        # ARNs are the installation's (EVENTPLANE_ACCOUNT_ID) whoever signs: resources are
-        # not scoped by account yet, so an ARN in the signer's account would name the same
-        # resource differently per caller (and miss resource policies written by others).
+        # The key's principal is the caller the cores see (a resource it creates is its
+        # account's; list calls show its account's resources), as on the gRPC door.
         self.authorizer.check(
             principal, model.service_name, action, request, req.request_id, secure=req.secure
         )
-        result = await call(request)
+        caller = current_principal.set(self.authorizer.principal(principal))
+        try:
+            result = await call(request)
+        finally:
+            current_principal.reset(caller)
         # Empty lists and maps: the query protocol writes an empty element (SNS's
         # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
         # those that moved from query (SQS), whose empty flattened lists never showed.

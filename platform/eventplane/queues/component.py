@@ -42,7 +42,8 @@ class QueuesComponent:
         self.operations = QueueOperations(engine, MoveTasks(engine))
         # The AWS-protocol gateway (role api) finds the SQS binding here.
         ctx.extras.setdefault("gateway.bindings", {})["sqs"] = SqsBinding(self.operations)
-        # Authorization (both front doors) reads a queue's Policy attribute through this.
+        # Authorization (both front doors) reads a queue's Policy attribute and owner
+        # account through these.
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
 
@@ -50,7 +51,11 @@ class QueuesComponent:
                 qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
                 return qd.config.policy if qd is not None else None
 
-            resource_policies.register(f"arn:{PARTITION}:sqs:", policy_of)
+            def owner_of(queue_arn: str) -> str | None:
+                qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
+                return qd.account if qd is not None else None
+
+            resource_policies.register(f"arn:{PARTITION}:sqs:", policy_of, owner_of)
         # Event source mappings in this process read queues through this port.
         ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)

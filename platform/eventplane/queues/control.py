@@ -23,8 +23,12 @@ def check_config(
     config: QueueConfig,
     explicit_partitions: bool,
     lookup: Callable[[str], QueueDef | None],
+    owner: str | None = None,
 ) -> QueueConfig:
-    """The config as it will be stored, after the rules that need other queues or Kafka."""
+    """The config as it will be stored, after the rules that need other queues or Kafka.
+
+    ``owner``: the queue's account; its dead-letter queue must be of the same, as on SQS.
+    """
     if config.fifo and config.deduplication_scope == "queue":
         # Queue-wide dedup is exact only within one partition.
         if explicit_partitions and config.partitions != 1:
@@ -41,6 +45,11 @@ def check_config(
             raise InvalidAttributeValue(
                 "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target "
                 f"{target} does not exist."
+            )
+        if owner is not None and dlq.account != owner:
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: Dead-letter target "
+                "owner should be same as the source."
             )
         if dlq.config.fifo != config.fifo:
             raise InvalidAttributeValue(

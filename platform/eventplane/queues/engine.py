@@ -51,6 +51,7 @@ from eventplane.queues.receipts import Receipt, ReceiptSigner
 from eventplane.queues.receiving import Receiver
 from eventplane.queues.routing import OwnerDirectory, forward_token, forwarder
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account, owned_by
 
 _log = get_logger("eventplane.queues")
 
@@ -163,10 +164,17 @@ class QueueEngine:
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> QueueDef:
         check_tags(tags)
+        account = caller_account()
         config = check_config(
-            parse_create(name, attributes), "Partitions" in attributes, self.lookup
+            parse_create(name, attributes), "Partitions" in attributes, self.lookup, account
         )
         existing = self.lookup(name)
+        if existing is not None and existing.account != account:
+            # Names are unique per installation: another account's queue holds this one.
+            raise QueueNameExists(
+                f"The queue name {name} is already in use; queue names are unique across "
+                "this installation"
+            )
         if existing is not None:
             diff = existing.config.differs_from(config, names=list(attributes))
             if diff is not None:
@@ -178,24 +186,25 @@ class QueueEngine:
         await asyncio.to_thread(ensure_queue_topics, self.settings, name, config)
         now = self.clock()
         spec = {"config": config.to_spec(), "incarnation": now, "tags": dict(tags)}
+        spec = owned_by(spec, account)
         resource = await asyncio.to_thread(self.ctx.registry.put, KIND, name, spec)
         _log.info("queue created", queue=name, fifo=config.fifo, partitions=config.partitions)
         return QueueDef.from_resource(resource)
 
     async def set_attributes(self, qd: QueueDef, attributes: Mapping[str, str]) -> None:
-        config = check_config(qd.config.with_updates(attributes), False, self.lookup)
+        config = check_config(qd.config.with_updates(attributes), False, self.lookup, qd.account)
         if config.partitions != qd.config.partitions:
             raise InvalidAttributeValue(
                 "Invalid value for the parameter DeduplicationScope. Reason: a FIFO queue with "
                 f"{qd.config.partitions} partitions needs DeduplicationScope=messageGroup."
             )
-        spec = {"config": config.to_spec(), "incarnation": qd.incarnation, "tags": qd.tags}
+        spec = qd.spec(config, qd.tags)
         await asyncio.to_thread(self.ctx.registry.put, KIND, qd.name, spec)
 
     async def set_tags(self, qd: QueueDef, tags: Mapping[str, str]) -> None:
         """Replace the queue's tags (TagQueue and UntagQueue compute the new set)."""
         check_tags(tags)
-        spec = {"config": qd.config.to_spec(), "incarnation": qd.incarnation, "tags": dict(tags)}
+        spec = qd.spec(qd.config, dict(tags))
         await asyncio.to_thread(self.ctx.registry.put, KIND, qd.name, spec)
 
     async def delete_queue(self, qd: QueueDef) -> None:

@@ -23,6 +23,7 @@ from eventplane.queues.engine import QueueEngine, new_record
 from eventplane.queues.models import Record
 from eventplane.queues.move_tasks import MoveTasks
 from eventplane.queues.queue_def import QueueDef
+from eventplane.security.accounts import listing_account
 
 _COUNTS = {
     "ApproximateNumberOfMessages",
@@ -102,8 +103,12 @@ class QueueOperations:
         return s.GetQueueUrlResult(queue_url=qd.url)
 
     async def list_queues(self, req: s.ListQueuesRequest) -> s.ListQueuesResult:
+        """The caller's account's queues (every account's for the platform's own calls)."""
+        account = listing_account()
         names = sorted(
-            q.name for q in self.engine.queues() if q.name.startswith(req.queue_name_prefix)
+            q.name
+            for q in self.engine.queues()
+            if q.name.startswith(req.queue_name_prefix) and account in (None, q.account)
         )
         page, token = _page(names, req.next_token, req.max_results)
         return s.ListQueuesResult(
@@ -165,7 +170,10 @@ class QueueOperations:
         self, req: s.ListDeadLetterSourceQueuesRequest
     ) -> s.ListDeadLetterSourceQueuesResult:
         qd = self._queue(req.queue_url)
-        names = sorted(q.name for q in self.engine.dead_letter_sources(qd))
+        account = listing_account()  # the caller's account's sources only
+        names = sorted(
+            q.name for q in self.engine.dead_letter_sources(qd) if account in (None, q.account)
+        )
         page, token = _page(names, req.next_token, req.max_results)
         return s.ListDeadLetterSourceQueuesResult(
             queue_urls=[self.engine.get(n).url for n in page], next_token=token

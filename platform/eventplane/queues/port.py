@@ -73,19 +73,30 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
     As on AWS, the policy must allow ``sqs:SendMessage`` to the service principal
     (``sns.amazonaws.com``, ``events.amazonaws.com``), usually with an ``aws:SourceArn``
     condition naming the topic or rule. A queue without a Policy takes every delivery
-    (AWS would refuse them: a local platform lets a new user's fan-out just work).
+    from its own account's topics and rules (AWS would refuse them: a local platform lets
+    a new user's fan-out just work), and none from another account's.
     """
     service = SERVICE_PRINCIPALS.get(payload.origin)
-    if service is None or not queue.config.policy:
+    if service is None:
         return
+    sender = arns.account_of(payload.source_arn or "") or arns.identity().account
+    if not queue.config.policy:
+        if sender == queue.account:
+            return
+        # Another account's topic or rule: only a Policy lets it in, as on AWS.
+        raise TargetUnavailable(
+            "AccessDenied",
+            f"Queue {queue.name} has no policy allowing {service} to send to it from "
+            f"another account",
+        )
     try:
         policy = parse_resource_policy(queue.config.policy)
     except MalformedPolicyDocument:
         return  # stored before policies were checked on the way in: ignored, as then
-    resource = arns.queue_arn(queue.name)
+    resource = queue.arn
     context = {
         "aws:sourcearn": payload.source_arn or "",
-        "aws:sourceaccount": arns.identity().account,
+        "aws:sourceaccount": sender,
     }
     decision = policy.evaluate("", "", "sqs:SendMessage", resource, context, service=service)
     if decision is not Decision.ALLOW:

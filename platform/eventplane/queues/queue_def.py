@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from eventplane import arn as arns
 from eventplane.queues.attributes import QueueConfig, queue_arn, queue_url
 from eventplane.registry import Registry, Resource
+from eventplane.security.accounts import owned_by, owner_of
 
 KIND = "queue"
 
@@ -19,6 +21,8 @@ class QueueDef:
     incarnation: int
     updated_ms: int
     tags: dict[str, str]
+    # The account the queue belongs to (its creator's).
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def url(self) -> str:
@@ -26,7 +30,12 @@ class QueueDef:
 
     @property
     def arn(self) -> str:
-        return queue_arn(self.name)
+        return queue_arn(self.name, self.account)
+
+    def spec(self, config: QueueConfig, tags: dict[str, str]) -> dict[str, object]:
+        """The registry spec of this queue with ``config`` and ``tags`` (its owner kept)."""
+        spec = {"config": config.to_spec(), "incarnation": self.incarnation, "tags": tags}
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> QueueDef:
@@ -37,6 +46,7 @@ class QueueDef:
             incarnation=int(spec.get("incarnation", r.created_at)),
             updated_ms=r.updated_at,
             tags=dict(spec.get("tags", {})),
+            account=owner_of(spec),
         )
 
 

@@ -40,6 +40,9 @@ class Rule:
     # For calls whose items each need their own action (TransactWriteItems): the
     # (action, ARN) pairs to check instead of ``action`` on ``resources``.
     items: Callable[[Any], Sequence[tuple[str, str]]] | None = None
+    # Whether the call creates the resource it names (checked on the new resource's ARN,
+    # in the caller's account).
+    creates: bool = False
 
     def checks(self, request: Any) -> Sequence[tuple[str, str]]:
         """The (action, resource ARN) pairs that must all be allowed for ``request``."""
@@ -54,9 +57,11 @@ def _installed(ref: str) -> str:
     """``ref`` with this installation's partition, region and account.
 
     The cores find a resource by the name in its ARN, whatever region and account the ARN
-    gives (every resource is this installation's). A policy must therefore see the ARN of
+    gives (names are unique per installation). A policy must therefore see the ARN of
     the resource the call will act on, or a Deny on ``arn:aws:sns:local:000000000000:t``
-    would not stop a Publish to ``arn:aws:sns:eu-west-1:999999999999:t``.
+    would not stop a Publish to ``arn:aws:sns:eu-west-1:999999999999:t``. The authorizer
+    then puts the owner's account in the ARNs of resources that belong to accounts
+    (``authorize._owned``).
     """
     if not ref.startswith("arn:"):
         return ref
@@ -511,6 +516,13 @@ _PLATFORM: dict[str, tuple[str, Extract]] = {
 }
 
 
+# The calls that create the resource they name (an existing one of the caller's account is
+# returned, as the cores make creation idempotent).
+_CREATES = frozenset(
+    {"CreateQueue", "CreateTopic", "CreateEventBus", "CreateTable", "CreateFunction"}
+)
+
+
 def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for method, (action, extract) in table.items():
@@ -520,7 +532,8 @@ def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -
             "TransactWriteItems": _transaction_items,
             "TransactGetItems": _transaction_reads,
         }.get(method)
-        out[f"/eventplane.v1.{service}/{method}"] = Rule(full, extract, mutating, items)
+        creates = method in _CREATES
+        out[f"/eventplane.v1.{service}/{method}"] = Rule(full, extract, mutating, items, creates)
     return out
 
 

@@ -6,9 +6,18 @@ calls forwarded between replicas, ``internal`` for the process's own components)
 always allowed and not audited: the call they carry on was authorized and audited where
 it entered, or was set up by a call that was.
 
-Cost: a principal without policies (the default) costs a dict lookup. With policies,
-the request's resource is worked out only when a statement that matches the action names
-specific resources, or to word a denial, or for the audit line of a mutating call.
+Accounts: a resource belongs to the account of the principal that created it (its owner,
+``ResourcePolicies.owner``), and the call is checked on its ARN in that account. A
+principal of another account may act on it only when the resource's policy allows it
+and its own identity policies do too, as AWS checks a cross-account call (a principal
+without identity policies has full access here, so the resource policy alone decides);
+an explicit deny in either wins. A create call is checked on the ARN the new resource
+would have, in the caller's account: the core refuses a name another account holds.
+
+Cost: a principal without policies (the default) costs a dict lookup per resource (its
+policy and its owner, both from the registry's view). With policies, the request's
+resource is worked out only when a statement that matches the action names specific
+resources, or to word a denial, or for the audit line of a mutating call.
 """
 
 from __future__ import annotations
@@ -26,7 +35,12 @@ from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
 from eventplane.security.policy import Decision
-from eventplane.security.resource_policy import ResourcePolicies, ResourcePolicy, combine
+from eventplane.security.resource_policy import (
+    SHARED,
+    ResourcePolicies,
+    ResourcePolicy,
+    combine,
+)
 from eventplane.security.tokens import Principal
 
 __all__ = ["AUTH_DENIED", "TRUSTED", "Outcome", "audit", "authorize", "request_context"]
@@ -77,11 +91,13 @@ def _denial(
     *,
     by_resource: bool = False,
 ) -> str:
-    kind = "a resource-based" if by_resource else "an identity-based"
+    """AWS's wording; ``by_resource``: the resource's policy decided (its explicit deny,
+    or, on a cross-account call, the lack of an allow)."""
+    kind = "resource-based" if by_resource else "identity-based"
     why = (
-        f"with an explicit deny in {kind} policy"
+        f"with an explicit deny in {'a' if by_resource else 'an'} {kind} policy"
         if decision is Decision.EXPLICIT_DENY
-        else f"because no identity-based policy allows the {action} action"
+        else f"because no {kind} policy allows the {action} action"
     )
     return (
         f"User: {principal.name} is not authorized to perform: {action} "
@@ -123,7 +139,8 @@ def authorize(
 
     An ``Outcome`` with ``error`` set is a denial; without, an allowed mutating call.
     ``resources`` finds the policies of the resources the call acts on (a queue's
-    ``Policy``); they take part as IAM combines them within one account. ``secure`` may
+    ``Policy``) and their owners; they take part as IAM combines them within one
+    account, or across accounts (module docstring) when the owner is another. ``secure`` may
     be a callable: it is asked only when a policy with conditions takes part.
     """
     policies = principal.policies
@@ -132,10 +149,15 @@ def authorize(
     # The request's resources, worked out at most once, and only when needed.
     checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
-        checks = _checks(rule, request)
-        found = {resource: resources.find(resource) for _, resource in checks}
-        if any(p is not None for p in found.values()):
-            return _with_resource_policies(principal, rule, checks, found, secure=secure)
+        checks, owners = _owned(principal, rule, _checks(rule, request), resources)
+        found = {
+            resource: None if resource in owners.new else resources.find(resource)
+            for _, resource in checks
+        }
+        if owners.foreign or any(p is not None for p in found.values()):
+            return _with_resource_policies(
+                principal, rule, checks, found, owners.foreign, secure=secure
+            )
     if policies is None:
         return _allowed(rule, request, checks)
     # Without conditions the decision cannot depend on the context: none is built.
@@ -166,11 +188,64 @@ def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None)
     return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
 
 
+@dataclass(frozen=True)
+class _Owners:
+    """Which ARNs of a call's checks are another account's resources (``foreign``), and
+    which name a create call's new resource where another account holds the name
+    (``new``: that resource's policy is not the new one's)."""
+
+    foreign: frozenset[str] = frozenset()
+    new: frozenset[str] = frozenset()
+
+
+def _owned(
+    principal: Principal,
+    rule: Rule,
+    checks: Sequence[tuple[str, str]],
+    resources: ResourcePolicies,
+) -> tuple[Sequence[tuple[str, str]], _Owners]:
+    """The checks on each resource's ARN in its owner's account, and whose they are."""
+    if not resources.scoped:
+        return checks, _Owners()
+    out: list[tuple[str, str]] = []
+    foreign: set[str] = set()
+    new: set[str] = set()
+    for action, resource in checks:
+        scoped, owner = resources.owner(resource) if resource != ANY else (False, None)
+        if not scoped or owner == SHARED:
+            # Not kept per account, or every account's (the default bus): as it is.
+            out.append((action, resource))
+            continue
+        if owner is None or (rule.creates and owner != principal.account):
+            # No such resource (the core answers so), or a name another account holds,
+            # which the core refuses a create call without a word of whose it is.
+            owned = arns.with_account(resource, principal.account)
+            if owner is not None:
+                new.add(owned)
+        else:
+            owned = arns.with_account(resource, owner)
+            if owner != principal.account:
+                foreign.add(owned)
+        out.append((action, owned))
+    return out, _Owners(frozenset(foreign), frozenset(new))
+
+
+def _cross_account(identity: Decision | None, resource: Decision | None) -> Decision:
+    """AWS across accounts: the resource's policy must allow, and the caller's policies
+    too (None: no identity policies, full access); an explicit deny in either wins."""
+    if Decision.EXPLICIT_DENY in (identity, resource):
+        return Decision.EXPLICIT_DENY
+    if resource is Decision.ALLOW and identity in (None, Decision.ALLOW):
+        return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
 def _with_resource_policies(
     principal: Principal,
     rule: Rule,
     checks: Sequence[tuple[str, str]],
     found: dict[str, ResourcePolicy | None],
+    foreign: frozenset[str] = frozenset(),
     *,
     secure: Secure,
 ) -> Outcome | None:
@@ -184,14 +259,21 @@ def _with_resource_policies(
             if attached is None
             else attached.evaluate(principal.name, principal.account, action, resource, context)
         )
-        decision = combine(identity, by_resource)
+        if resource in foreign:
+            decision = _cross_account(identity, by_resource)
+            decided_by_resource = by_resource is Decision.EXPLICIT_DENY or (
+                identity is not Decision.EXPLICIT_DENY and by_resource is not Decision.ALLOW
+            )
+        else:
+            decision = combine(identity, by_resource)
+            decided_by_resource = by_resource is Decision.EXPLICIT_DENY
         if decision is not Decision.ALLOW:
             message = _denial(
                 principal,
                 action,
                 resource,
                 decision,
-                by_resource=by_resource is Decision.EXPLICIT_DENY,
+                by_resource=decided_by_resource,
             )
             return Outcome(action, resource, AccessDeniedException(message))
     if not rule.mutating:

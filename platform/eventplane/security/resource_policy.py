@@ -13,8 +13,9 @@ denied. A caller without identity policies (unrestricted) is still stopped by a
 resource policy's explicit ``Deny``.
 
 ``ResourcePolicies`` is the server's one lookup: capabilities whose resources carry
-policies register how to find a resource's policy by ARN prefix; the authorization of
-both front doors asks it.
+policies register how to find a resource's policy by ARN prefix, and capabilities whose
+resources belong to accounts how to find a resource's owner; the authorization of both
+front doors asks it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from eventplane.security.policy import Decision, Statement, parse_policy
 
 __all__ = [
     "RESOURCE_POLICIES_KEY",
+    "SHARED",
     "PrincipalMatch",
     "ResourcePolicies",
     "ResourcePolicy",
@@ -43,6 +45,8 @@ __all__ = [
 _log = get_logger("eventplane.security")
 # Where the server's ResourcePolicies sits in ServerContext.extras.
 RESOURCE_POLICIES_KEY = "security.resource_policies"
+# What an owner lookup answers for a resource every account uses as its own.
+SHARED = "*"
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _IAM = re.compile(r"arn:aws:iam::([0-9]{12}):(root|(?:user|role)/(.+))")
 
@@ -194,14 +198,36 @@ Lookup = Callable[[str], str | None]
 
 
 class ResourcePolicies:
-    """Each resource's policy text by ARN, through lookups the capabilities register."""
+    """Each resource's policy text and owner by ARN, through lookups the capabilities register."""
 
     def __init__(self) -> None:
         self._lookups: dict[str, Lookup] = {}
+        self._owners: dict[str, Lookup] = {}
 
-    def register(self, arn_prefix: str, lookup: Lookup) -> None:
-        """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None."""
+    def register(self, arn_prefix: str, lookup: Lookup, owner: Lookup | None = None) -> None:
+        """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None;
+        ``owner(arn)`` its owner account (the installation's for resources of no account),
+        ``SHARED`` for a resource every account uses as its own (the default bus), or None
+        when there is no such resource.
+
+        Both must answer from memory (the registry's view): they run on every call.
+        """
         self._lookups[arn_prefix] = lookup
+        if owner is not None:
+            self._owners[arn_prefix] = owner
+
+    def owner(self, arn: str) -> tuple[bool, str | None]:
+        """Whether the capability of the resource ``arn`` names keeps resources per
+        account, and if so the resource's owner account (None: no such resource)."""
+        for prefix, owner in self._owners.items():
+            if arn.startswith(prefix):
+                return True, owner(arn)
+        return False, None
+
+    @property
+    def scoped(self) -> bool:
+        """Whether some capability's resources belong to accounts."""
+        return bool(self._owners)
 
     def find(self, arn: str) -> ResourcePolicy | None:
         for prefix, lookup in self._lookups.items():

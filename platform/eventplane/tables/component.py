@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import tables_pb2, tables_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.tables.engine import TableEngine
@@ -61,6 +63,13 @@ class TablesComponent:
             TableOperations(engine, Forwarding(service.forwarder))
         )
         bindings["dynamodbstreams"] = DynamoDBStreamsBinding(StreamOperations(service.streams))
+        # Authorization (both front doors) finds the owner account of a table or stream
+        # here (tables have no resource policies).
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+            resource_policies.register(
+                f"arn:{PARTITION}:dynamodb:", lambda _arn: None, engine.owner_of
+            )
         # Stream event source mappings (functions) read table streams through this port.
         ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)
 

@@ -13,14 +13,17 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
+from eventplane import arn as arns
 from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account, listing_account, owner_of
 from eventplane.tables import idempotency as idem
 from eventplane.tables import item_collections, metrics, ttl
 from eventplane.tables import items as it
@@ -340,11 +343,12 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return await self.board.status(table, status, wait=wait)
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
-        table = new_table(req, self.clock())
+        table = replace(new_table(req, self.clock()), account=caller_account())
         if table.name.endswith(".stream"):
             raise ValidationException(
                 "TableName may not end in '.stream' here: that suffix names a table's stream"
             )
+        # Names are unique per installation: another account's table answers the same.
         if self.lookup(table.name) is not None:
             raise ResourceInUseException(f"Table already exists: {table.name}")
         specs = [
@@ -376,7 +380,17 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return await self.status(self.get(name))
 
     def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
-        return list_tables_page([t.name for t in self.tables()], start, limit)
+        """The caller's account's tables (every account's for the platform's own calls)."""
+        account = listing_account()
+        names = [t.name for t in self.tables() if account in (None, t.account)]
+        return list_tables_page(names, start, limit)
+
+    def owner_of(self, arn: str) -> str | None:
+        """The account the table (or its stream) ``arn`` names belongs to; None: no such
+        table (authorization's lookup: the registry's view, no parse of the definition)."""
+        found = arns.parse_as(arn, arns.Kind.TABLE, arns.Kind.STREAM)
+        r = self.ctx.registry.get(KIND, found.name) if found is not None else None
+        return owner_of(r.spec) if r is not None else None
 
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)

@@ -15,6 +15,7 @@ from typing import Any
 
 from eventplane import arn as arns
 from eventplane.errors import ValidationException
+from eventplane.security.accounts import owned_by, owner_of
 from eventplane.tables.indexes import (
     IndexDef,
     KeySchemaElement,
@@ -121,6 +122,8 @@ class TableDef:
     # none. ``partitions`` keeps routing keys until every partition has moved its items.
     target_partitions: int = 0
     splits: tuple[Split, ...] = ()  # the repartitions done, oldest first
+    # The account the table belongs to (its creator's).
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def initial_partitions(self) -> int:
@@ -143,11 +146,11 @@ class TableDef:
 
     @property
     def arn(self) -> str:
-        return table_arn(self.name)
+        return table_arn(self.name, self.account)
 
     @property
     def stream_arn(self) -> str:
-        return stream_arn(self.name, self.stream_label) if self.stream_label else ""
+        return stream_arn(self.name, self.stream_label, self.account) if self.stream_label else ""
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -163,6 +166,9 @@ class TableDef:
         return [AttributeDefinition(n, t) for n, t in sorted(self.attribute_types.items())]
 
     def to_spec(self) -> dict[str, Any]:
+        return owned_by(self._spec(), self.account)
+
+    def _spec(self) -> dict[str, Any]:
         return {
             "table_id": self.table_id,
             "hash_key": self.hash_key,
@@ -222,6 +228,7 @@ class TableDef:
                 Split(int(x[0]), int(x[1]), int(x[2]), tuple(int(o) for o in x[3]))
                 for x in spec.get("splits") or ()
             ),
+            account=owner_of(spec),
         )
 
     def stream_of(self, label: str) -> tuple[str, bool] | None:
@@ -237,12 +244,12 @@ class TableDef:
         return next((p.view_type for p in self.past_streams if p.label == label), "")
 
 
-def table_arn(name: str) -> str:
-    return arns.table_arn(name)
+def table_arn(name: str, account: str | None = None) -> str:
+    return arns.table_arn(name, account)
 
 
-def stream_arn(name: str, label: str) -> str:
-    return arns.stream_arn(name, label)
+def stream_arn(name: str, label: str, account: str | None = None) -> str:
+    return arns.stream_arn(name, label, account)
 
 
 def stream_label(created_ms: int) -> str:

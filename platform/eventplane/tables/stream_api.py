@@ -11,6 +11,7 @@ from typing import Any
 
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import naming
+from eventplane.security.accounts import listing_account
 from eventplane.tables import metrics
 from eventplane.tables.errors import TrimmedDataAccessException
 from eventplane.tables.model import TableDef, page_limit, parse_stream_arn, stream_arn
@@ -79,10 +80,11 @@ class StreamsApi:
         self, table_name: str, limit: int, exclusive_start: str
     ) -> tuple[list[StreamSummary], str | None]:
         limit = page_limit(limit, 100)
+        account = listing_account()  # the caller's account's tables' streams
         found = [
-            StreamSummary(stream_arn(t.name, label), t.name, label)
+            StreamSummary(stream_arn(t.name, label, t.account), t.name, label)
             for t in self._tables()
-            if not table_name or t.name == table_name
+            if (not table_name or t.name == table_name) and account in (None, t.account)
             for label in dict.fromkeys(
                 [p.label for p in t.past_streams] + ([t.stream_label] if t.stream_label else [])
             )
@@ -134,7 +136,7 @@ class StreamsApi:
         page = shards_[:limit]
         return StreamDescription(
             table,
-            stream_arn(table.name, label),
+            stream_arn(table.name, label, table.account),
             label,
             "ENABLED" if enabled else "DISABLED",
             view,

@@ -25,6 +25,7 @@ class TopicsComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.runtime.series import precreate_series
+        from eventplane.security.accounts import owner_of
         from eventplane.topics import metrics
         from eventplane.topics.aws import SnsBinding
         from eventplane.topics.engine import TopicEngine
@@ -40,7 +41,8 @@ class TopicsComponent:
         self.operations = TopicOperations(engine)
         # The AWS-protocol gateway (role api) finds the SNS binding here.
         ctx.extras.setdefault("gateway.bindings", {})["sns"] = SnsBinding(self.operations)
-        # Authorization (both front doors) reads a topic's Policy attribute through this.
+        # Authorization (both front doors) reads a topic's Policy attribute and owner
+        # account through these.
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
 
@@ -48,7 +50,11 @@ class TopicsComponent:
                 found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
                 return TopicDef.from_resource(found).config.policy if found else None
 
-            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of)
+            def owner(topic_arn: str) -> str | None:
+                found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
+                return owner_of(found.spec) if found else None
+
+            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of, owner)
         topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(self.operations), server)
 
     async def stop(self) -> None:

@@ -32,7 +32,6 @@ from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.topics import metrics
-from eventplane.topics.attributes import topic_arn
 from eventplane.topics.dedup import FifoDedup, is_fifo
 from eventplane.topics.envelope import filter_attributes, notification
 from eventplane.topics.models import SUBSCRIPTION, Published, SubscriptionDef, decode
@@ -175,7 +174,7 @@ class FanoutDispatcher:
             group_id=p.group_id,
             dedup_id=p.dedup_id or p.message_id,
             origin="topic",
-            source_arn=topic_arn(sub.topic),
+            source_arn=sub.topic_arn,
         )
         target = arns.Target(arns.TargetKind.QUEUE, sub.config.endpoint, sub.arn)
         self._router.produce(target, payload, producer)
@@ -185,7 +184,7 @@ def _notification(sub: SubscriptionDef, p: Published, sequence: str | None) -> s
     """The SNS envelope of ``p`` as ``sub`` receives it."""
     return notification(
         message_id=p.message_id,
-        topic_arn=topic_arn(sub.topic),
+        topic_arn=sub.topic_arn,
         subject=p.subject,
         message=p.message,
         timestamp_ms=p.published_ms,

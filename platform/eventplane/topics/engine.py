@@ -19,6 +19,7 @@ from eventplane.messaging.attributes import MessageAttribute
 from eventplane.messaging.tags import tag_problem
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account, owned_by, owner_of
 from eventplane.topics import fifo, metrics, models
 from eventplane.topics.attributes import (
     SubscriptionConfig,
@@ -108,6 +109,13 @@ class TopicEngine:
         config = parse_create(name, attributes)
         check_tags(tags)
         existing = self.registry.get(TOPIC, name)
+        account = caller_account()
+        if existing is not None and owner_of(existing.spec) != account:
+            # Names are unique per installation: another account's topic holds this one.
+            raise InvalidParameter(
+                f"Invalid parameter: Name Reason: the topic name {name} is already in use; "
+                "topic names are unique across this installation"
+            )
         if existing is not None:
             current = TopicDef.from_resource(existing)
             if current.config.differs_from(config, list(attributes)) is not None:
@@ -117,7 +125,7 @@ class TopicEngine:
                 )
             return current
         await asyncio.to_thread(ensure_topics, self.ctx.settings, _kafka_topics(name, config))
-        spec = {"config": config.to_spec(), "tags": dict(tags)}
+        spec = owned_by({"config": config.to_spec(), "tags": dict(tags)}, account)
         r = await asyncio.to_thread(self.registry.put, TOPIC, name, spec)
         _log.info("topic created", topic=name)
         return TopicDef.from_resource(r)
@@ -133,12 +141,12 @@ class TopicEngine:
     async def set_tags(self, topic: TopicDef, tags: Mapping[str, str]) -> None:
         """Replace the topic's tags (TagResource and UntagResource compute the new set)."""
         check_tags(tags)
-        spec = {"config": topic.config.to_spec(), "tags": dict(tags)}
+        spec = owned_by({"config": topic.config.to_spec(), "tags": dict(tags)}, topic.account)
         await asyncio.to_thread(self.registry.put, TOPIC, topic.name, spec)
 
     async def set_topic_attribute(self, topic: TopicDef, name: str, value: str) -> None:
         config: TopicConfig = topic.config.with_update(name, value)
-        spec = {"config": config.to_spec(), "tags": topic.tags}
+        spec = owned_by({"config": config.to_spec(), "tags": topic.tags}, topic.account)
         await asyncio.to_thread(self.registry.put, TOPIC, topic.name, spec)
 
     # --- subscriptions ------------------------------------------------------------------------
@@ -169,7 +177,7 @@ class TopicEngine:
         # A UUID in its usual 8-4-4-4-12 form ends an SNS subscription ARN.
         http = config.protocol in ("http", "https")
         token = secrets.token_hex(64) if http else ""
-        sub = SubscriptionDef(topic.name, str(uuid.uuid4()), config, token)
+        sub = SubscriptionDef(topic.name, str(uuid.uuid4()), config, token, topic.account)
         await self._save(sub, config)
         if http:
             self._confirmations.send(sub)
@@ -193,6 +201,7 @@ class TopicEngine:
         spec: dict[str, Any] = {"topic": sub.topic, "id": sub.sub_id, "config": config.to_spec()}
         if sub.token:
             spec["token"] = sub.token
+        spec = owned_by(spec, sub.account)
         await asyncio.to_thread(self.registry.put, SUBSCRIPTION, sub.key, spec)
 
     async def unsubscribe(self, sub: SubscriptionDef) -> None:

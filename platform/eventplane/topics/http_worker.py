@@ -29,7 +29,6 @@ from eventplane.kafka.retirement import Holdings
 from eventplane.observability.logging import get_logger
 from eventplane.registry import Registry
 from eventplane.topics import metrics
-from eventplane.topics.attributes import topic_arn
 from eventplane.topics.dispatcher import matches
 from eventplane.topics.envelope import http_headers, notification, subscription_confirmation
 from eventplane.topics.http_delivery import RetryPolicy, deliver, post
@@ -113,7 +112,7 @@ class Confirmations:
     @staticmethod
     async def _post(sub: SubscriptionDef) -> None:
         message_id = str(uuid.uuid4())
-        topic = topic_arn(sub.topic)
+        topic = sub.topic_arn
         body = subscription_confirmation(
             message_id=message_id,
             topic_arn=topic,
@@ -228,7 +227,7 @@ class _Worker:
         body = text if raw else self._envelope(published, text)
         headers = http_headers(
             message_id=published.message_id,
-            topic_arn=topic_arn(sub.topic),
+            topic_arn=sub.topic_arn,
             subscription_arn=sub.arn,
             raw=raw,
             content_type=policy.content_type,
@@ -255,7 +254,7 @@ class _Worker:
     def _envelope(self, p: Published, text: str) -> str:
         return notification(
             message_id=p.message_id,
-            topic_arn=topic_arn(self._sub.topic),
+            topic_arn=self._sub.topic_arn,
             subject=p.subject,
             message=text,
             timestamp_ms=p.published_ms,

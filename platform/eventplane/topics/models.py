@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from eventplane import arn as arns
 from eventplane.kafka import codec
 from eventplane.messaging.attributes import MessageAttribute
 from eventplane.registry import Resource
+from eventplane.security.accounts import owner_of
 from eventplane.topics.attributes import (
     SubscriptionConfig,
     TopicConfig,
@@ -44,15 +46,20 @@ class TopicDef:
     name: str
     config: TopicConfig
     tags: dict[str, str]
+    # The account the topic belongs to (its creator's).
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def arn(self) -> str:
-        return topic_arn(self.name)
+        return topic_arn(self.name, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> TopicDef:
         return TopicDef(
-            r.name, TopicConfig.from_spec(r.spec["config"]), dict(r.spec.get("tags", {}))
+            r.name,
+            TopicConfig.from_spec(r.spec["config"]),
+            dict(r.spec.get("tags", {})),
+            owner_of(r.spec),
         )
 
 
@@ -64,6 +71,8 @@ class SubscriptionDef:
     # http/https: the Token of the SubscriptionConfirmation message sent to the endpoint,
     # which ConfirmSubscription takes; "" for other protocols.
     token: str = ""
+    # The account of the topic (its ARN and the subscription's carry it).
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def key(self) -> str:
@@ -71,7 +80,11 @@ class SubscriptionDef:
 
     @property
     def arn(self) -> str:
-        return subscription_arn(self.topic, self.sub_id)
+        return subscription_arn(self.topic, self.sub_id, self.account)
+
+    @property
+    def topic_arn(self) -> str:
+        return topic_arn(self.topic, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> SubscriptionDef:
@@ -80,6 +93,7 @@ class SubscriptionDef:
             r.spec["id"],
             SubscriptionConfig.from_spec(r.spec["config"]),
             r.spec.get("token", ""),
+            owner_of(r.spec),
         )
 
 

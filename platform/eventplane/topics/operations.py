@@ -8,9 +8,9 @@ outcome. The engine below keeps the registry, Kafka and the dispatcher.
 
 from __future__ import annotations
 
-from eventplane import arn as arns
 from eventplane.errors import EventplaneError
 from eventplane.messaging.batches import validate_batch_entry_ids
+from eventplane.security.accounts import listing_account
 from eventplane.topics import shapes as s
 from eventplane.topics.attributes.topics import default_topic_policy
 from eventplane.topics.engine import TopicEngine
@@ -37,7 +37,7 @@ def _view(sub: SubscriptionDef) -> s.Subscription:
     attrs = sub.config.attributes()
     return s.Subscription(
         subscription_arn=sub.arn,
-        owner=arns.identity().account,
+        owner=sub.account,
         protocol=sub.config.protocol,
         endpoint=attrs.get("Endpoint", sub.config.endpoint),
         topic_arn=sub.arn.rsplit(":", 1)[0],
@@ -73,7 +73,10 @@ class TopicOperations:
         return s.DeleteTopicResult()
 
     async def list_topics(self, req: s.ListTopicsRequest) -> s.ListTopicsResult:
-        arns, token = _page(sorted(t.arn for t in self.engine.topics()), req.next_token)
+        """The caller's account's topics (every account's for the platform's own calls)."""
+        account = listing_account()
+        mine = sorted(t.arn for t in self.engine.topics() if account in (None, t.account))
+        arns, token = _page(mine, req.next_token)
         return s.ListTopicsResult(topics=[s.Topic(a) for a in arns], next_token=token)
 
     async def get_topic_attributes(
@@ -81,7 +84,7 @@ class TopicOperations:
     ) -> s.GetTopicAttributesResult:
         topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
         subs = self.engine.subscriptions(topic.name)
-        account = arns.identity().account
+        account = topic.account
         attrs = {
             "Policy": default_topic_policy(topic.arn, account),
             **topic.config.attributes(),
@@ -163,7 +166,10 @@ class TopicOperations:
     async def list_subscriptions(
         self, req: s.ListSubscriptionsRequest
     ) -> s.ListSubscriptionsResult:
-        return self._list(self.engine.subscriptions(), req.next_token)
+        """The subscriptions of the caller's account's topics."""
+        account = listing_account()
+        subs = [sub for sub in self.engine.subscriptions() if account in (None, sub.account)]
+        return self._list(subs, req.next_token)
 
     async def list_subscriptions_by_topic(
         self, req: s.ListSubscriptionsByTopicRequest
@@ -187,7 +193,7 @@ class TopicOperations:
             **sub.config.attributes(),
             "SubscriptionArn": sub.arn,
             "TopicArn": sub.arn.rsplit(":", 1)[0],
-            "Owner": arns.identity().account,
+            "Owner": sub.account,
         }
         return s.GetSubscriptionAttributesResult(attributes=attrs)
 

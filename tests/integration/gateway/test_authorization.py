@@ -49,7 +49,11 @@ def server(
     tokens.write_text(
         json.dumps(
             {
-                "tokens": [{"principal": "admin", "sha256": sha256_hex(ADMIN_TOKEN)}],
+                # The admin token acts in the keys' account: the queues the keys create are
+                # that account's.
+                "tokens": [
+                    {"principal": "admin", "account": ACCOUNT, "sha256": sha256_hex(ADMIN_TOKEN)}
+                ],
                 # The CI key acts as principal "ci"; the admin key as itself (no policies).
                 "principals": {"ci": {"account": ACCOUNT, "policies": [CI_POLICY]}},
             }
@@ -101,7 +105,7 @@ def test_sqs_calls_are_allowed_and_denied_by_the_keys_principal(
     assert refused["Error"]["Code"] == "AccessDenied"
     assert refused["Error"]["Message"] == (
         "User: ci is not authorized to perform: sqs:SendMessage on resource: "
-        "arn:aws:sqs:local:000000000000:payments because no identity-based policy allows "
+        f"arn:aws:sqs:local:{ACCOUNT}:payments because no identity-based policy allows "
         "the sqs:SendMessage action"
     )
     assert _denied(ci.delete_queue, QueueUrl=orders)["Error"]["Code"] == "AccessDenied"

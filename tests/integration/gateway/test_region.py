@@ -1,6 +1,7 @@
 """A server configured for eu-west-1 / 123456789012: every ARN and queue URL boto3 gets
 through the gateway carries them, they work when passed back, and the gRPC SDK returns
-the same ARNs. A key of another account gets the same ARNs (resources are not scoped by account)."""
+the same ARNs. A key of another account creates resources of its own account, whose ARNs
+carry that account."""
 
 from __future__ import annotations
 
@@ -171,20 +172,22 @@ def test_state_machine_and_table_arns(server: EventplaneProcess) -> None:
     assert described["StreamArn"] == table["LatestStreamArn"]
 
 
-def test_a_key_of_another_account_gets_the_installations_arns(server: EventplaneProcess) -> None:
-    """Resources are not scoped by account: whoever signs, an ARN names the resource the
-    same way, and what the gateway answers matches what is delivered later. The queue
-    URL's path carries the signer's account, as SQS's does; it works when passed back."""
+def test_a_key_of_another_account_gets_its_accounts_arns(server: EventplaneProcess) -> None:
+    """Resources belong to their creator's account: what another account's key creates
+    carries that account in its ARNs and queue URL, what the gateway answers matches what
+    is delivered later, and the installation's key does not list it."""
     sqs, sns = aws(server, "sqs", other=True), aws(server, "sns", other=True)
     url = sqs.create_queue(QueueName=name())["QueueUrl"]
     assert f"/{OTHER_ACCOUNT}/" in url
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    assert_ours(queue_arn, "sqs", ACCOUNT)
+    assert_ours(queue_arn, "sqs", OTHER_ACCOUNT)
     topic_arn = sns.create_topic(Name=name())["TopicArn"]
-    assert_ours(topic_arn, "sns", ACCOUNT)
+    assert_ours(topic_arn, "sns", OTHER_ACCOUNT)
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic_arn, Message="from the other account")
     notification = receive_one(sqs, url)
     assert notification["TopicArn"] == topic_arn
+    installation = aws(server, "sns")
+    assert topic_arn not in [t["TopicArn"] for t in installation.list_topics()["Topics"]]

@@ -47,7 +47,9 @@ def server(
         json.dumps(
             {
                 "tokens": [
-                    {"principal": "admin", "sha256": sha256_hex(ADMIN_TOKEN)},
+                    # The admin token acts in the keys' account: the functions and buses
+                    # the admin key creates are that account's.
+                    {"principal": "admin", "account": ACCOUNT, "sha256": sha256_hex(ADMIN_TOKEN)},
                     # The token's account is its entry's (the principals: section's is not
                     # inherited by tokens).
                     {"principal": "ci", "account": ACCOUNT, "sha256": sha256_hex(CI_TOKEN)},
@@ -99,7 +101,7 @@ def _function(server: EventplaneProcess) -> str:
     _aws(server, "lambda", ADMIN).create_function(
         FunctionName=name,
         Runtime="python3.11",
-        Role="arn:aws:iam::000000000000:role/any",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/any",  # a function's role is of its account
         Handler="app.handler",
         Code={"ZipFile": _zip()},
     )
@@ -196,7 +198,7 @@ def test_a_policy_goes_with_its_function(server: EventplaneProcess) -> None:
     aws.create_function(
         FunctionName=name,
         Runtime="python3.11",
-        Role="arn:aws:iam::000000000000:role/any",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/any",  # a function's role is of its account
         Handler="app.handler",
         Code={"ZipFile": _zip()},
     )

@@ -23,8 +23,13 @@ from eventplane.bus.transform import TargetInput
 from eventplane.errors import EventplaneError, ValidationException
 from eventplane.matching import CompiledPattern
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
 
 # --- definitions ----------------------------------------------------------------------------
+
+
+def _installation() -> str:
+    return arns.identity().account
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,13 @@ class BusDef:
     updated_ms: int = 0  # when the bus (its description, policy, ...) last changed
     # TagResource / CreateEventBus tags, key -> value.
     tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The account the bus belongs to (its creator's; the default bus is every account's,
+    # and its ARN names the installation's).
+    account: str = field(default_factory=_installation)
 
     @property
     def arn(self) -> str:
-        return bus_arn(self.name)
+        return bus_arn(self.name, self.account)
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -52,7 +60,7 @@ class BusDef:
             spec["policy"] = self.policy
         if self.tags:
             spec["tags"] = dict(self.tags)
-        return spec
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> BusDef:
@@ -64,6 +72,7 @@ class BusDef:
             r.spec.get("policy", ""),
             r.updated_at,
             dict(r.spec.get("tags") or {}),
+            owner_of(r.spec),
         )
 
 
@@ -196,6 +205,8 @@ class RuleDef:
     schedule: Schedule | None = field(default=None, compare=False, repr=False)
     # TagResource / PutRule (on creation) tags, key -> value.
     tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The account the rule belongs to: its bus's, or on the default bus its creator's.
+    account: str = field(default_factory=_installation)
 
     @property
     def key(self) -> str:
@@ -203,13 +214,16 @@ class RuleDef:
 
     @property
     def arn(self) -> str:
-        return rule_arn(self.bus, self.name)
+        return rule_arn(self.bus, self.name, self.account)
 
     @property
     def enabled(self) -> bool:
         return self.state == ENABLED
 
     def to_spec(self) -> dict[str, Any]:
+        return owned_by(self._spec(), self.account)
+
+    def _spec(self) -> dict[str, Any]:
         return {
             "bus": self.bus,
             "name": self.name,
@@ -236,6 +250,7 @@ class RuleDef:
         schedule_since_ms: int = 0,
         min_rate_seconds: float = 60.0,
         tags: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> RuleDef:
         pattern = compile_event_pattern(event_pattern) if event_pattern else None
         schedule = (
@@ -256,6 +271,7 @@ class RuleDef:
             pattern,
             schedule,
             dict(tags or {}),
+            account or _installation(),
         )
 
     @staticmethod
@@ -273,6 +289,7 @@ class RuleDef:
             schedule_since_ms=int(s.get("schedule_since_ms", 0)),
             min_rate_seconds=min_rate_seconds,
             tags=s.get("tags"),
+            account=owner_of(s),
         )
 
 

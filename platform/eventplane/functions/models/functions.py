@@ -49,6 +49,8 @@ from eventplane.functions.models.common import (
 )
 from eventplane.messaging.tags import tag_problem
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
+from eventplane.security.roles import account_of as role_account
 
 # --- function configuration fields ------------------------------------------------------------
 
@@ -166,10 +168,10 @@ _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _ROLE = re.compile(_ROLE_PATTERN)
 
 
-def default_role() -> str:
+def default_role(account: str | None = None) -> str:
     """The role a function runs with when none is given (Lambda requires one; we default),
-    in this installation's account."""
-    return f"arn:{arns.PARTITION}:iam::{arns.identity().account}:role/eventplane"
+    in the function's account (by default the installation's)."""
+    return f"arn:{arns.PARTITION}:iam::{account or arns.identity().account}:role/eventplane"
 
 
 def validate_role(role: str | None) -> str:
@@ -179,6 +181,17 @@ def validate_role(role: str | None) -> str:
     if _ROLE.fullmatch(role) is None:
         raise _pattern("role", role, _ROLE_PATTERN)
     return role
+
+
+def check_role_account(role: str, account: str) -> None:
+    """A function runs as a role of its own account: its workers act as that role's
+    principal, so a role of another account would act in that account (Lambda refuses
+    such a role too)."""
+    if role_account(role) != account:
+        raise InvalidParameterValueException(
+            "The role defined for the function cannot be assumed by Lambda: it is not a "
+            "role of the function's account."
+        )
 
 
 def validate_reserved_concurrency(value: int, limit: int | None = None) -> int:
@@ -376,18 +389,22 @@ class FunctionDef:
     tags: Mapping[str, str] = field(default_factory=dict)
     next_version: int = 1  # the number PublishVersion gives next; never reused
     created_ms: int = 0
+    # The account the function belongs to (its creator's); its versions', aliases' and
+    # policies' ARNs carry it too.
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def arn(self) -> str:
-        return function_arn(self.name)
+        return function_arn(self.name, account=self.account)
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "config": self.config.to_spec(),
             "reserved_concurrency": self.reserved_concurrency,
             "tags": dict(self.tags),
             "next_version": self.next_version,
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> FunctionDef:
@@ -400,4 +417,5 @@ class FunctionDef:
             tags=dict(s.get("tags") or {}),
             next_version=int(s.get("next_version", 1)),
             created_ms=r.created_at,
+            account=owner_of(s),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from eventplane import arn as arns
@@ -22,6 +22,7 @@ from eventplane.functions.models.common import (
     invoke_config_key,
 )
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
 
 # --- asynchronous invocation configuration ----------------------------------------------------
 
@@ -67,6 +68,7 @@ class InvokeConfig:
     on_success: str | None = None  # destination ARN
     on_failure: str | None = None
     last_modified: str = ""
+    account: str = field(default_factory=lambda: arns.identity().account)  # the function's
 
     @property
     def key(self) -> str:
@@ -74,7 +76,7 @@ class InvokeConfig:
 
     @property
     def function_arn(self) -> str:
-        return function_arn(self.function, self.qualifier)
+        return function_arn(self.function, self.qualifier, self.account)
 
     @staticmethod
     def build(
@@ -86,6 +88,7 @@ class InvokeConfig:
         on_success: str | None = None,
         on_failure: str | None = None,
         last_modified: str = "",
+        account: str | None = None,
     ) -> InvokeConfig:
         attempts = (
             DEFAULT_RETRY_ATTEMPTS
@@ -107,10 +110,11 @@ class InvokeConfig:
             _destination(on_success, "destinationConfig.onSuccess.destination"),
             _destination(on_failure, "destinationConfig.onFailure.destination"),
             last_modified,
+            account or arns.identity().account,
         )
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "function": self.function,
             "qualifier": self.qualifier,
             "maximum_retry_attempts": self.maximum_retry_attempts,
@@ -119,6 +123,7 @@ class InvokeConfig:
             "on_failure": self.on_failure,
             "last_modified": self.last_modified,
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> InvokeConfig:
@@ -131,4 +136,5 @@ class InvokeConfig:
             s.get("on_success") or None,
             s.get("on_failure") or None,
             s.get("last_modified", ""),
+            owner_of(s),
         )

@@ -84,8 +84,10 @@ def build_statement(
     source_arn: str = "",
     source_account: str = "",
     principal_org_id: str = "",
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """The statement AddPermission adds, as Lambda generates it.
+    """The statement AddPermission adds, as Lambda generates it; ``account`` is the
+    function's (its ARN, the statement's ``Resource``, carries it).
 
     Raises:
         ValidationException: a missing or malformed StatementId, Action, Principal,
@@ -110,7 +112,7 @@ def build_statement(
         "Effect": "Allow",
         "Principal": _principal(principal),
         "Action": action,
-        "Resource": function_arn(function, qualifier),
+        "Resource": function_arn(function, qualifier, account),
     }
     equals: dict[str, str] = {}
     if source_account:

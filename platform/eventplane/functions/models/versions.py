@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.functions.errors import InvalidParameterValueException, ValidationException
 from eventplane.functions.models.common import (
     _ALIAS,
@@ -28,6 +29,11 @@ from eventplane.functions.models.functions import (
     validate_description,
 )
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
+
+
+def _installation() -> str:
+    return arns.identity().account
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class VersionDef:
     number: int
     config: FunctionConfig
     created_ms: int = 0
+    account: str = field(default_factory=_installation)  # the function's
 
     @property
     def key(self) -> str:
@@ -49,16 +56,21 @@ class VersionDef:
 
     @property
     def arn(self) -> str:
-        return function_arn(self.function, self.version)
+        return function_arn(self.function, self.version, self.account)
 
     def to_spec(self) -> dict[str, Any]:
-        return {"function": self.function, "number": self.number, "config": self.config.to_spec()}
+        spec = {"function": self.function, "number": self.number, "config": self.config.to_spec()}
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> VersionDef:
         s = r.spec
         return VersionDef(
-            s["function"], int(s["number"]), FunctionConfig.from_spec(s["config"]), r.created_at
+            s["function"],
+            int(s["number"]),
+            FunctionConfig.from_spec(s["config"]),
+            r.created_at,
+            owner_of(s),
         )
 
 
@@ -92,6 +104,7 @@ class AliasDef:
     revision_id: str = ""
     # RoutingConfig: the one other version and the share of invocations it gets (0-1).
     additional_version_weights: Mapping[str, float] = field(default_factory=dict)
+    account: str = field(default_factory=_installation)  # the function's
 
     @property
     def key(self) -> str:
@@ -99,7 +112,7 @@ class AliasDef:
 
     @property
     def arn(self) -> str:
-        return function_arn(self.function, self.name)
+        return function_arn(self.function, self.name, self.account)
 
     @staticmethod
     def build(
@@ -110,6 +123,7 @@ class AliasDef:
         description: str = "",
         revision_id: str,
         additional_version_weights: Mapping[str, float] | None = None,
+        account: str | None = None,
     ) -> AliasDef:
         version = validate_function_version(function_version)
         return AliasDef(
@@ -119,6 +133,7 @@ class AliasDef:
             validate_description(description),
             revision_id,
             validate_routing(version, additional_version_weights or {}),
+            account or _installation(),
         )
 
     def route(self, draw: float | None = None) -> str:
@@ -130,7 +145,7 @@ class AliasDef:
         return self.function_version
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "function": self.function,
             "name": self.name,
             "function_version": self.function_version,
@@ -138,6 +153,7 @@ class AliasDef:
             "revision_id": self.revision_id,
             "additional_version_weights": dict(self.additional_version_weights),
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> AliasDef:
@@ -149,6 +165,7 @@ class AliasDef:
             s.get("description", ""),
             s.get("revision_id", ""),
             {k: float(v) for k, v in (s.get("additional_version_weights") or {}).items()},
+            owner_of(s),
         )
 
 

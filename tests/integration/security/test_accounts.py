@@ -1,0 +1,449 @@
+"""Accounts on a real server: a resource belongs to its creator's account; a principal of
+another account neither lists nor uses it until the resource's policy grants that
+account, and an explicit Deny still wins. On the gRPC door (tokens) and through boto3
+(access keys of two accounts) alike."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from eventplane.client import Client
+from eventplane.errors import EventplaneError
+from eventplane.security import sha256_hex
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+
+pytestmark = pytest.mark.integration
+
+A, B = "111111111111", "222222222222"
+ALICE_TOKEN = "ep-accounts-alice-0123456789abcdef"  # account A, no policies
+BOB_TOKEN = "ep-accounts-bob-0123456789abcdef"  # account B, no policies
+CAROL_TOKEN = "ep-accounts-carol-0123456789abcdef"  # account B, may only publish
+KEY_A = ("AKIDACCOUNTSA0000001", "accounts-a-secret")
+KEY_B = ("AKIDACCOUNTSB0000001", "accounts-b-secret")
+CAROL_POLICY = {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}
+
+
+@pytest.fixture(scope="module")
+def server(
+    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EventplaneProcess]:
+    tokens = tmp_path_factory.mktemp("accounts") / "tokens.yaml"
+    tokens.write_text(
+        json.dumps(
+            {
+                "tokens": [
+                    {"principal": "alice", "account": A, "sha256": sha256_hex(ALICE_TOKEN)},
+                    {"principal": "bob", "account": B, "sha256": sha256_hex(BOB_TOKEN)},
+                    {
+                        "principal": "carol",
+                        "account": B,
+                        "sha256": sha256_hex(CAROL_TOKEN),
+                        "policies": [CAROL_POLICY],
+                    },
+                ]
+            }
+        )
+    )
+    keys = f"{KEY_A[0]}:{KEY_A[1]}:{A}:alice,{KEY_B[0]}:{KEY_B[1]}:{B}:bob"
+    proc = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,queues,fanout,bus,tables,runner",
+        cluster=unique_cluster(),
+        env={"EVENTPLANE_AUTH_TOKENS_FILE": str(tokens), "EVENTPLANE_GATEWAY_CREDENTIALS": keys},
+    )
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def alice(server: EventplaneProcess) -> Iterator[Client]:
+    with Client(server.endpoint, token=ALICE_TOKEN, timeout=15) as ep:
+        yield ep
+
+
+@pytest.fixture(scope="module")
+def bob(server: EventplaneProcess) -> Iterator[Client]:
+    with Client(server.endpoint, token=BOB_TOKEN, timeout=15) as ep:
+        yield ep
+
+
+def _tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def _refused(call: Any, code: str = "AccessDeniedException") -> EventplaneError:
+    with pytest.raises(EventplaneError) as info:
+        call()
+    assert info.value.code == code, info.value
+    return info.value
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_another_accounts_queue_is_hidden_until_its_policy_grants_it(
+    alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    url = alice.queues.create_queue(f"orders-{tag}")
+    arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    assert arn == f"arn:aws:sqs:local:{A}:orders-{tag}"
+    bobs = bob.queues.create_queue(f"bobs-{tag}")
+
+    assert url in alice.queues.list_queues(f"orders-{tag}")
+    assert bob.queues.list_queues(f"orders-{tag}") == []
+    assert bobs not in alice.queues.list_queues(f"bobs-{tag}")
+    assert bobs in bob.queues.list_queues(f"bobs-{tag}")
+
+    refused = _refused(lambda: bob.queues.get_queue_attributes(url, ["All"]))
+    assert refused.message == (
+        f"User: bob is not authorized to perform: sqs:GetQueueAttributes on resource: {arn} "
+        "because no resource-based policy allows the sqs:GetQueueAttributes action"
+    )
+    _refused(lambda: bob.queues.send_message(url, "from b"))
+    _refused(lambda: bob.queues.get_queue_url(f"orders-{tag}"))
+    _refused(lambda: bob.queues.receive_message(url))
+    _refused(lambda: bob.queues.delete_queue(url))
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    alice.queues.set_queue_attributes(url, {"Policy": _policy(grant)})
+    bob.queues.send_message(url, "from b")
+    got = alice.queues.receive_message(url, wait_time_seconds=5)
+    assert [m.body for m in got] == ["from b"]
+    _refused(lambda: bob.queues.purge_queue(url))  # only SendMessage was granted
+    assert bob.queues.list_queues(f"orders-{tag}") == []  # a grant does not list it
+
+    deny = {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{B}:user/bob"}, "Action": "*"}
+    alice.queues.set_queue_attributes(url, {"Policy": _policy(grant, deny)})
+    denied = _refused(lambda: bob.queues.send_message(url, "again"))
+    assert denied.message.endswith("with an explicit deny in a resource-based policy")
+
+
+def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    url = alice.queues.create_queue(f"taken-{tag}")
+    assert alice.queues.create_queue(f"taken-{tag}") == url  # idempotent for its owner
+    refused = _refused(lambda: bob.queues.create_queue(f"taken-{tag}"), "QueueNameExists")
+    assert A not in refused.message and "alice" not in refused.message
+    # A dead-letter queue must be of the source's account, as on SQS.
+    arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+    refused = _refused(
+        lambda: bob.queues.create_queue(f"src-{tag}", {"RedrivePolicy": redrive}),
+        "InvalidAttributeValue",
+    )
+    assert "owner should be same as the source" in refused.message
+    topic = alice.topics.create_topic(f"taken-{tag}")
+    assert alice.topics.create_topic(f"taken-{tag}") == topic
+    refused = _refused(lambda: bob.topics.create_topic(f"taken-{tag}"), "InvalidParameter")
+    assert "already in use" in refused.message and A not in refused.message
+
+
+def test_another_accounts_topic(server: EventplaneProcess, alice: Client, bob: Client) -> None:
+    tag = _tag()
+    topic = alice.topics.create_topic(f"news-{tag}")
+    assert topic == f"arn:aws:sns:local:{A}:news-{tag}"
+    attributes = alice.topics.get_topic_attributes(topic)
+    assert (attributes["Owner"], attributes["TopicArn"]) == (A, topic)
+    assert topic in alice.topics.list_topics()
+    assert topic not in bob.topics.list_topics()
+    _refused(lambda: bob.topics.publish(topic, "hi"))
+    _refused(lambda: bob.topics.get_topic_attributes(topic))
+
+    # Alice's queue hears the topic; the notification names the topic's ARN in A.
+    url = alice.queues.create_queue(f"news-{tag}")
+    queue_arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    subscription = alice.topics.subscribe(topic, "sqs", queue_arn)
+    assert subscription.startswith(f"{topic}:")
+    assert subscription not in [s.subscription_arn for s in bob.topics.list_subscriptions()]
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sns:Publish"}
+    alice.topics.set_topic_attributes(topic, "Policy", _policy(grant))
+    bob.topics.publish(topic, "from b")
+    with Client(server.endpoint, token=CAROL_TOKEN, timeout=15) as carol:
+        carol.topics.publish(topic, "from carol")  # B, and her own policy allows Publish
+
+    got: list[dict[str, Any]] = []
+
+    def both_delivered() -> bool:
+        messages = alice.queues.receive_message(url, max_number_of_messages=10, wait_time_seconds=1)
+        got.extend(json.loads(m.body) for m in messages)
+        return len(got) >= 2
+
+    eventually(both_delivered, timeout=30)
+    assert {g["TopicArn"] for g in got} == {topic}
+    assert sorted(g["Message"] for g in got) == ["from b", "from carol"]
+
+
+def _aws(server: EventplaneProcess, service: str, key: tuple[str, str]) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=server.gateway_url,
+        region_name="us-east-1",
+        aws_access_key_id=key[0],
+        aws_secret_access_key=key[1],
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Client) -> None:
+    tag = _tag()
+    sqs_a, sqs_b = _aws(server, "sqs", KEY_A), _aws(server, "sqs", KEY_B)
+    url = sqs_a.create_queue(QueueName=f"gw-{tag}")["QueueUrl"]
+    assert f"/{A}/gw-{tag}" in url
+    arn = sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    assert arn == f"arn:aws:sqs:local:{A}:gw-{tag}"
+    assert url in sqs_a.list_queues(QueueNamePrefix=f"gw-{tag}").get("QueueUrls", [])
+    assert sqs_b.list_queues(QueueNamePrefix=f"gw-{tag}").get("QueueUrls", []) == []
+    with pytest.raises(ClientError) as info:
+        sqs_b.send_message(QueueUrl=url, MessageBody="x")
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert arn in info.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as info:
+        sqs_b.create_queue(QueueName=f"gw-{tag}")
+    assert info.value.response["Error"]["Code"] in ("QueueNameExists", "QueueAlreadyExists")
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(grant)})
+    assert sqs_b.send_message(QueueUrl=url, MessageBody="granted")["MessageId"]
+    got = sqs_a.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    assert [m["Body"] for m in got] == ["granted"]
+
+    # The gRPC door sees the same owner: alice (A's token) reads the key's queue.
+    assert alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"] == arn
+
+    sns_a, sns_b = _aws(server, "sns", KEY_A), _aws(server, "sns", KEY_B)
+    topic_b = sns_b.create_topic(Name=f"gw-{tag}")["TopicArn"]
+    assert topic_b == f"arn:aws:sns:local:{B}:gw-{tag}"
+    assert topic_b not in [t["TopicArn"] for t in sns_a.list_topics()["Topics"]]
+    with pytest.raises(ClientError) as info:
+        sns_a.publish(TopicArn=topic_b, Message="x")
+    assert info.value.response["Error"]["Code"] == "AuthorizationError"
+
+
+def _event(source: str, bus: str | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Source": source, "DetailType": "t", "Detail": {"n": 1}}
+    if bus is not None:
+        entry["EventBusName"] = bus
+    return entry
+
+
+def test_another_accounts_bus_and_rules(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"orders-{tag}")
+    assert bus == f"arn:aws:events:local:{A}:event-bus/orders-{tag}"
+    rule = alice.events.put_rule(
+        "r", event_pattern={"source": [f"s-{tag}"]}, event_bus_name=f"orders-{tag}"
+    )
+    assert rule == f"arn:aws:events:local:{A}:rule/orders-{tag}/r"
+    assert bus in [b.arn for b in alice.events.list_event_buses(name_prefix=f"orders-{tag}")]
+    assert bob.events.list_event_buses(name_prefix=f"orders-{tag}") == []
+    assert "default" in [b.name for b in bob.events.list_event_buses()]  # everyone's
+    assert bob.events.list_rules(event_bus_name=f"orders-{tag}") == []
+    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))
+    _refused(
+        lambda: bob.events.put_rule(
+            "mine", event_pattern={"source": ["x"]}, event_bus_name=f"orders-{tag}"
+        )
+    )
+    _refused(lambda: bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]))
+    _refused(lambda: bob.events.create_event_bus(f"orders-{tag}"), "ResourceAlreadyExistsException")
+
+    # A rule of B's on the default bus is B's: A neither lists nor changes it.
+    bobs_rule = bob.events.put_rule(f"b-{tag}", event_pattern={"source": [f"b-{tag}"]})
+    assert bobs_rule == f"arn:aws:events:local:{B}:rule/b-{tag}"
+    assert [r.name for r in alice.events.list_rules(name_prefix=f"b-{tag}")] == []
+    _refused(lambda: alice.events.delete_rule(f"b-{tag}"))
+
+    alice.events.put_permission(
+        event_bus_name=f"orders-{tag}", statement_id="b", principal=B, action="events:PutEvents"
+    )
+    assert bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]).failed_entry_count == 0
+    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))  # PutEvents only
+
+
+def test_a_cross_account_bus_target_needs_the_bus_policy(alice: Client, bob: Client) -> None:
+    """B's rule targets A's bus: delivered only once A's bus policy lets B put events."""
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"inbox-{tag}")
+    url = alice.queues.create_queue(f"inbox-{tag}")
+    queue_arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+    alice.events.put_rule(
+        "to-queue", event_pattern={"source": [f"s-{tag}"]}, event_bus_name=f"inbox-{tag}"
+    )
+    alice.events.put_targets(
+        "to-queue", [{"Id": "q", "Arn": queue_arn}], event_bus_name=f"inbox-{tag}"
+    )
+
+    dlq = bob.queues.create_queue(f"dlq-{tag}")
+    dlq_arn = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    bob.events.put_rule(f"fwd-{tag}", event_pattern={"source": [f"s-{tag}"]})
+    bob.events.put_targets(
+        f"fwd-{tag}",
+        [
+            {
+                "Id": "a",
+                "Arn": bus,
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
+    bob.events.put_events([_event(f"s-{tag}")])
+    dead: list[Any] = []
+
+    def dead_lettered() -> bool:
+        dead.extend(bob.queues.receive_message(dlq, message_attribute_names=["All"]))
+        return bool(dead)
+
+    eventually(dead_lettered, timeout=60)
+    assert dead[0].message_attributes["ERROR_CODE"].string_value == "AccessDenied"
+    assert alice.queues.receive_message(url, wait_time_seconds=1) == []
+
+    alice.events.put_permission(
+        event_bus_name=f"inbox-{tag}", statement_id="b", principal=B, action="events:PutEvents"
+    )
+    bob.events.put_events([_event(f"s-{tag}")])
+    got: list[Any] = []
+
+    def delivered() -> bool:
+        got.extend(alice.queues.receive_message(url, wait_time_seconds=1))
+        return bool(got)
+
+    eventually(delivered, timeout=60)
+    event = json.loads(got[0].body)
+    assert (event["source"], event["account"]) == (f"s-{tag}", B)
+
+
+def test_another_accounts_table(server: EventplaneProcess, alice: Client, bob: Client) -> None:
+    """Tables have no resource policies: another account neither lists nor reaches them."""
+    name = f"orders-{_tag()}"
+    created = alice.tables.create_table(
+        name,
+        key_schema=[("pk", "HASH")],
+        attribute_definitions=[("pk", "S")],
+        stream_view_type="NEW_IMAGE",
+        partitions=1,
+    )
+    assert created.table_arn == f"arn:aws:dynamodb:local:{A}:table/{name}"
+    assert created.latest_stream_arn.startswith(f"arn:aws:dynamodb:local:{A}:table/{name}/stream/")
+    alice.tables.put_item(name, {"pk": {"S": "1"}})
+    assert name in _all_tables(alice)
+    assert name not in _all_tables(bob)
+    assert created.latest_stream_arn in alice.tables.list_streams(name)
+    assert bob.tables.list_streams(name) == []
+    refused = _refused(lambda: bob.tables.get_item(name, {"pk": {"S": "1"}}))
+    assert f"arn:aws:dynamodb:local:{A}:table/{name}" in refused.message
+    _refused(lambda: bob.tables.put_item(name, {"pk": {"S": "2"}}))
+    _refused(lambda: bob.tables.describe_stream(created.latest_stream_arn))
+    _refused(
+        lambda: bob.tables.create_table(
+            name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")]
+        ),
+        "ResourceInUseException",
+    )
+
+    ddb_b = _aws(server, "dynamodb", KEY_B)
+    assert name not in ddb_b.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as info:
+        ddb_b.get_item(TableName=name, Key={"pk": {"S": "1"}})
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    ddb_a = _aws(server, "dynamodb", KEY_A)
+    assert ddb_a.get_item(TableName=name, Key={"pk": {"S": "1"}})["Item"] == {"pk": {"S": "1"}}
+
+
+def _all_tables(ep: Client) -> list[str]:
+    names: list[str] = []
+    start = ""
+    while True:
+        page, last = ep.tables.list_tables(start, 100)
+        names += page
+        if last is None:
+            return names
+        start = last
+
+
+def test_boto3_buses_of_two_accounts(server: EventplaneProcess) -> None:
+    tag = _tag()
+    events_a, events_b = _aws(server, "events", KEY_A), _aws(server, "events", KEY_B)
+    bus = events_a.create_event_bus(Name=f"gw-{tag}")["EventBusArn"]
+    assert bus == f"arn:aws:events:local:{A}:event-bus/gw-{tag}"
+    names = [b["Name"] for b in events_b.list_event_buses(NamePrefix=f"gw-{tag}")["EventBuses"]]
+    assert names == []
+    entry = {"EventBusName": f"gw-{tag}", "Source": "s", "DetailType": "t", "Detail": "{}"}
+    with pytest.raises(ClientError) as info:
+        events_b.put_events(Entries=[entry])
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert bus in info.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as info:
+        events_b.create_event_bus(Name=f"gw-{tag}")
+    assert info.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+    assert A not in info.value.response["Error"]["Message"]
+    events_a.put_permission(
+        EventBusName=f"gw-{tag}", StatementId="b", Action="events:PutEvents", Principal=B
+    )
+    assert events_b.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    rule = events_b.put_rule(Name=f"gw-{tag}", EventPattern=json.dumps({"source": ["s"]}))
+    assert rule["RuleArn"] == f"arn:aws:events:local:{B}:rule/gw-{tag}"
+    assert events_a.list_rules(NamePrefix=f"gw-{tag}")["Rules"] == []
+
+
+def _handler_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return {'echo': event}\n")
+    return out.getvalue()
+
+
+def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob: Client) -> None:
+    name = f"fn-{_tag()}"
+    created = alice.functions.create_function(name, "app.handler", zip_file=_handler_zip())
+    arn = f"arn:aws:lambda:local:{A}:function:{name}"
+    assert (created.function_arn, created.role) == (arn, f"arn:aws:iam::{A}:role/eventplane")
+    assert alice.functions.invoke(name, {"n": 1}).json() == {"echo": {"n": 1}}
+    assert name in [f.function_name for f in alice.functions.list_functions()]
+    assert name not in [f.function_name for f in bob.functions.list_functions()]
+    refused = _refused(lambda: bob.functions.invoke(name, {"n": 2}))
+    assert refused.message.endswith(
+        f"on resource: {arn} because no resource-based policy allows the "
+        "lambda:InvokeFunction action"
+    )
+    _refused(lambda: bob.functions.get_function(name))
+    _refused(
+        lambda: bob.functions.create_function(name, "app.handler", zip_file=_handler_zip()),
+        "ResourceConflictException",
+    )
+    # A function runs as a role of its own account, never another's.
+    _refused(
+        lambda: bob.functions.create_function(
+            f"{name}-b", "app.handler", zip_file=_handler_zip(), role=f"arn:aws:iam::{A}:role/x"
+        ),
+        "InvalidParameterValueException",
+    )
+
+    statement = alice.functions.add_permission(name, "b", "lambda:InvokeFunction", B)
+    assert statement["Resource"] == arn
+    assert bob.functions.invoke(name, {"n": 3}).json() == {"echo": {"n": 3}}
+    _refused(lambda: bob.functions.get_function(name))  # InvokeFunction only
+
+    lam_b = _aws(server, "lambda", KEY_B)
+    assert name not in [f["FunctionName"] for f in lam_b.list_functions()["Functions"]]
+    with pytest.raises(ClientError) as info:
+        lam_b.get_function(FunctionName=name)
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"

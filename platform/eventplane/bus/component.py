@@ -9,6 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import events_pb2, events_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.bus.models.common import missing_resource
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
@@ -45,7 +46,7 @@ class BusComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
             resource_policies.register(
-                f"arn:{PARTITION}:events:", engine.policy_of, engine.owner_of
+                f"arn:{PARTITION}:events:", engine.policy_of, engine.owner_of, missing_resource
             )
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(self.operations, History(ctx)), server

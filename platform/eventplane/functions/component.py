@@ -10,6 +10,7 @@ import grpc
 
 from eventplane._gen.v1 import functions_pb2, functions_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.functions.errors import ResourceNotFoundException
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
@@ -45,7 +46,10 @@ class FunctionsComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
             resource_policies.register(
-                f"arn:{PARTITION}:lambda:", engine.permissions.text_of, engine.permissions.owner_of
+                f"arn:{PARTITION}:lambda:",
+                engine.permissions.text_of,
+                engine.permissions.owner_of,
+                lambda arn: ResourceNotFoundException(f"Function not found: {arn}"),
             )
         functions_pb2_grpc.add_FunctionsServicer_to_server(
             FunctionsService(self.operations), server

@@ -9,6 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.messaging.sources import QUEUE_SOURCE
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
@@ -55,7 +56,12 @@ class QueuesComponent:
                 qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
                 return qd.account if qd is not None else None
 
-            resource_policies.register(f"arn:{PARTITION}:sqs:", policy_of, owner_of)
+            resource_policies.register(
+                f"arn:{PARTITION}:sqs:",
+                policy_of,
+                owner_of,
+                lambda _arn: QueueDoesNotExist("The specified queue does not exist."),
+            )
         # Event source mappings in this process read queues through this port.
         ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)
         queues_pb2_grpc.add_QueuesServicer_to_server(QueuesService(self.operations), server)

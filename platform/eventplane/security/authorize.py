@@ -11,8 +11,11 @@ Accounts: a resource belongs to the account of the principal that created it (it
 principal of another account may act on it only when the resource's policy allows it
 and its own identity policies do too, as AWS checks a cross-account call (a principal
 without identity policies has full access here, so the resource policy alone decides);
-an explicit deny in either wins. A create call is checked on the ARN the new resource
-would have, in the caller's account: the core refuses a name another account holds.
+an explicit deny in either wins. A caller whose account the resource's policy grants
+nothing at all is refused with the capability's own "does not exist"
+(``ResourcePolicies.missing``), so another account learns neither that the resource
+exists nor whose it is. A create call is checked on the ARN the new resource would
+have, in the caller's account: the core refuses a name another account holds.
 
 Cost: a principal without policies (the default) costs a dict lookup per resource (its
 policy and its owner, both from the registry's view). With policies, the request's
@@ -30,6 +33,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from eventplane import arn as arns
+from eventplane.errors.base import EventplaneError
 from eventplane.errors.security import AccessDeniedException
 from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
@@ -62,7 +66,9 @@ class Outcome:
 
     action: str
     resource: str
-    error: AccessDeniedException | None = None
+    # AccessDeniedException, or the capability's "does not exist" for another account's
+    # resource its caller was granted nothing on (authorize's module docstring).
+    error: EventplaneError | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -156,7 +162,7 @@ def authorize(
         }
         if owners.foreign or any(p is not None for p in found.values()):
             return _with_resource_policies(
-                principal, rule, checks, found, owners.foreign, secure=secure
+                principal, rule, checks, found, owners.foreign, secure=secure, hidden=resources
             )
     if policies is None:
         return _allowed(rule, request, checks)
@@ -240,6 +246,16 @@ def _cross_account(identity: Decision | None, resource: Decision | None) -> Deci
     return Decision.IMPLICIT_DENY
 
 
+def _unknown(
+    principal: Principal, identity: Decision | None, attached: ResourcePolicy | None
+) -> bool:
+    """Whether a refused cross-account call is refused for want of any grant: neither
+    policy denies it explicitly, and the resource's policy grants the caller nothing."""
+    return identity is not Decision.EXPLICIT_DENY and (
+        attached is None or not attached.grants(principal.name, principal.account)
+    )
+
+
 def _with_resource_policies(
     principal: Principal,
     rule: Rule,
@@ -248,6 +264,7 @@ def _with_resource_policies(
     foreign: frozenset[str] = frozenset(),
     *,
     secure: Secure,
+    hidden: ResourcePolicies | None = None,
 ) -> Outcome | None:
     policies = principal.policies
     context = _context(principal, secure)
@@ -268,6 +285,16 @@ def _with_resource_policies(
             decision = combine(identity, by_resource)
             decided_by_resource = by_resource is Decision.EXPLICIT_DENY
         if decision is not Decision.ALLOW:
+            if (
+                resource in foreign
+                and hidden is not None
+                and by_resource is not Decision.EXPLICIT_DENY
+                and _unknown(principal, identity, attached)
+            ):
+                # Nothing grants this account anything here: as far as the caller can
+                # tell, there is no such resource in the account it asked in.
+                mine = arns.with_account(resource, principal.account)
+                return Outcome(action, resource, hidden.missing(mine))
             message = _denial(
                 principal,
                 action,

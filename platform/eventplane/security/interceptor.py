@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 from prometheus_client import Counter
 
-from eventplane.errors.rpc import trailing_metadata
+from eventplane.errors.rpc import status_of, trailing_metadata
 from eventplane.observability.logging import get_logger
 from eventplane.security import roles
 from eventplane.security.actions import ANY, Rule, rule_for
@@ -227,7 +227,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             audit(principal, method, outcome, trace.request_id)
             if outcome.error is not None:
                 await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
+                    status_of(outcome.error),  # PERMISSION_DENIED, or NOT_FOUND (hidden)
                     outcome.error.message,
                     (*trailing_metadata(outcome.error), (REQUEST_ID_KEY, trace.request_id)),
                 )

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eventplane.errors.base import EventplaneError, ResourceNotFound
 from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.observability.logging import get_logger
 from eventplane.security.conditions import RequestContext
@@ -136,6 +137,11 @@ class ResourcePolicy:
             allowed = True
         return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
 
+    def grants(self, name: str, account: str) -> bool:
+        """Whether some statement allows this principal something (any action): a caller
+        granted nothing here is not told the resource exists."""
+        return any(s.allow and who.matches(name, account) for who, s in self.statements)
+
 
 @functools.lru_cache(maxsize=512)
 def parse_resource_policy(document: str, where: str = "Policy") -> ResourcePolicy:
@@ -195,6 +201,8 @@ def combine(identity: Decision | None, resource: Decision | None) -> Decision:
 
 
 Lookup = Callable[[str], str | None]
+# A resource ARN -> the error its capability answers when there is no such resource.
+Missing = Callable[[str], EventplaneError]
 
 
 class ResourcePolicies:
@@ -203,18 +211,36 @@ class ResourcePolicies:
     def __init__(self) -> None:
         self._lookups: dict[str, Lookup] = {}
         self._owners: dict[str, Lookup] = {}
+        self._missing: dict[str, Missing] = {}
 
-    def register(self, arn_prefix: str, lookup: Lookup, owner: Lookup | None = None) -> None:
+    def register(
+        self,
+        arn_prefix: str,
+        lookup: Lookup,
+        owner: Lookup | None = None,
+        missing: Missing | None = None,
+    ) -> None:
         """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None;
         ``owner(arn)`` its owner account (the installation's for resources of no account),
         ``SHARED`` for a resource every account uses as its own (the default bus), or None
-        when there is no such resource.
+        when there is no such resource; ``missing(arn)`` the error the capability answers
+        for a resource that does not exist (what another account's caller is told).
 
-        Both must answer from memory (the registry's view): they run on every call.
+        Lookups must answer from memory (the registry's view): they run on every call.
         """
         self._lookups[arn_prefix] = lookup
         if owner is not None:
             self._owners[arn_prefix] = owner
+        if missing is not None:
+            self._missing[arn_prefix] = missing
+
+    def missing(self, arn: str) -> EventplaneError:
+        """What a caller is told about a resource it may not know of: the capability's own
+        "does not exist" for ``arn`` (given in the caller's account)."""
+        for prefix, missing in self._missing.items():
+            if arn.startswith(prefix):
+                return missing(arn)
+        return ResourceNotFound(f"Resource {arn} does not exist.")
 
     def owner(self, arn: str) -> tuple[bool, str | None]:
         """Whether the capability of the resource ``arn`` names keeps resources per

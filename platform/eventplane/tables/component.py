@@ -11,6 +11,7 @@ from eventplane._gen.v1 import tables_pb2, tables_pb2_grpc
 from eventplane.arn import PARTITION
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
+from eventplane.tables.model import missing_table
 
 if TYPE_CHECKING:
     from eventplane.tables.engine import TableEngine
@@ -68,7 +69,7 @@ class TablesComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
             resource_policies.register(
-                f"arn:{PARTITION}:dynamodb:", lambda _arn: None, engine.owner_of
+                f"arn:{PARTITION}:dynamodb:", lambda _arn: None, engine.owner_of, missing_table
             )
         # Stream event source mappings (functions) read table streams through this port.
         ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)

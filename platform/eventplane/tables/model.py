@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventplane import arn as arns
-from eventplane.errors import ValidationException
+from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.security.accounts import owned_by, owner_of
 from eventplane.tables.indexes import (
     IndexDef,
@@ -242,6 +242,15 @@ class TableDef:
 
     def _past_view(self, label: str) -> str:
         return next((p.view_type for p in self.past_streams if p.label == label), "")
+
+
+def missing_table(arn: str) -> ResourceNotFound:
+    """DynamoDB's "not found" for the table (or stream) ``arn`` names."""
+    resource = arn.split(":", 5)[-1]
+    if "/stream/" in resource:
+        return ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
+    name = resource.removeprefix("table/").split("/", 1)[0]
+    return ResourceNotFound(f"Requested resource not found: Table: {name} not found")
 
 
 def table_arn(name: str, account: str | None = None) -> str:

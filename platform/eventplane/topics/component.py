@@ -9,6 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import topics_pb2, topics_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.errors.topics import NotFound
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
@@ -54,7 +55,11 @@ class TopicsComponent:
                 found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
                 return owner_of(found.spec) if found else None
 
-            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of, owner)
+            def missing(arn: str) -> NotFound:
+                subscription = arn.count(":") > 5
+                return NotFound(f"{'Subscription' if subscription else 'Topic'} does not exist")
+
+            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of, owner, missing)
         topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(self.operations), server)
 
     async def stop(self) -> None:

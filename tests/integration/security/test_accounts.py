@@ -109,22 +109,26 @@ def test_another_accounts_queue_is_hidden_until_its_policy_grants_it(
     assert bobs not in alice.queues.list_queues(f"bobs-{tag}")
     assert bobs in bob.queues.list_queues(f"bobs-{tag}")
 
-    refused = _refused(lambda: bob.queues.get_queue_attributes(url, ["All"]))
-    assert refused.message == (
-        f"User: bob is not authorized to perform: sqs:GetQueueAttributes on resource: {arn} "
-        "because no resource-based policy allows the sqs:GetQueueAttributes action"
-    )
-    _refused(lambda: bob.queues.send_message(url, "from b"))
-    _refused(lambda: bob.queues.get_queue_url(f"orders-{tag}"))
-    _refused(lambda: bob.queues.receive_message(url))
-    _refused(lambda: bob.queues.delete_queue(url))
+    # Granted nothing, B is told there is no such queue: nothing of A's shows, not even
+    # that the name is taken or whose it is.
+    missing = "QueueDoesNotExist"
+    refused = _refused(lambda: bob.queues.get_queue_attributes(url, ["All"]), missing)
+    assert refused.message == "The specified queue does not exist."
+    _refused(lambda: bob.queues.send_message(url, "from b"), missing)
+    _refused(lambda: bob.queues.get_queue_url(f"orders-{tag}"), missing)
+    _refused(lambda: bob.queues.receive_message(url), missing)
+    _refused(lambda: bob.queues.delete_queue(url), missing)
 
     grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
     alice.queues.set_queue_attributes(url, {"Policy": _policy(grant)})
     bob.queues.send_message(url, "from b")
     got = alice.queues.receive_message(url, wait_time_seconds=5)
     assert [m.body for m in got] == ["from b"]
-    _refused(lambda: bob.queues.purge_queue(url))  # only SendMessage was granted
+    refused = _refused(lambda: bob.queues.purge_queue(url))  # only SendMessage was granted
+    assert refused.message == (
+        f"User: bob is not authorized to perform: sqs:PurgeQueue on resource: {arn} "
+        "because no resource-based policy allows the sqs:PurgeQueue action"
+    )
     assert bob.queues.list_queues(f"orders-{tag}") == []  # a grant does not list it
 
     deny = {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{B}:user/bob"}, "Action": "*"}
@@ -161,8 +165,9 @@ def test_another_accounts_topic(server: EventplaneProcess, alice: Client, bob: C
     assert (attributes["Owner"], attributes["TopicArn"]) == (A, topic)
     assert topic in alice.topics.list_topics()
     assert topic not in bob.topics.list_topics()
-    _refused(lambda: bob.topics.publish(topic, "hi"))
-    _refused(lambda: bob.topics.get_topic_attributes(topic))
+    refused = _refused(lambda: bob.topics.publish(topic, "hi"), "NotFound")
+    assert refused.message == "Topic does not exist"
+    _refused(lambda: bob.topics.get_topic_attributes(topic), "NotFound")
 
     # Alice's queue hears the topic; the notification names the topic's ARN in A.
     url = alice.queues.create_queue(f"news-{tag}")
@@ -213,8 +218,8 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
     assert sqs_b.list_queues(QueueNamePrefix=f"gw-{tag}").get("QueueUrls", []) == []
     with pytest.raises(ClientError) as info:
         sqs_b.send_message(QueueUrl=url, MessageBody="x")
-    assert info.value.response["Error"]["Code"] == "AccessDenied"
-    assert arn in info.value.response["Error"]["Message"]
+    assert info.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert A not in info.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as info:
         sqs_b.create_queue(QueueName=f"gw-{tag}")
     assert info.value.response["Error"]["Code"] in ("QueueNameExists", "QueueAlreadyExists")
@@ -234,7 +239,8 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
     assert topic_b not in [t["TopicArn"] for t in sns_a.list_topics()["Topics"]]
     with pytest.raises(ClientError) as info:
         sns_a.publish(TopicArn=topic_b, Message="x")
-    assert info.value.response["Error"]["Code"] == "AuthorizationError"
+    assert info.value.response["Error"]["Code"] == "NotFound"
+    assert info.value.response["Error"]["Message"] == "Topic does not exist"
 
 
 def _event(source: str, bus: str | None = None) -> dict[str, Any]:
@@ -256,20 +262,28 @@ def test_another_accounts_bus_and_rules(alice: Client, bob: Client) -> None:
     assert bob.events.list_event_buses(name_prefix=f"orders-{tag}") == []
     assert "default" in [b.name for b in bob.events.list_event_buses()]  # everyone's
     assert bob.events.list_rules(event_bus_name=f"orders-{tag}") == []
-    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))
+    refused = _refused(
+        lambda: bob.events.describe_event_bus(f"orders-{tag}"), "ResourceNotFoundException"
+    )
+    assert refused.message == f"Event bus orders-{tag} does not exist."
     _refused(
         lambda: bob.events.put_rule(
             "mine", event_pattern={"source": ["x"]}, event_bus_name=f"orders-{tag}"
-        )
+        ),
+        "ResourceNotFoundException",
     )
-    _refused(lambda: bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]))
+    _refused(
+        lambda: bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]),
+        "ResourceNotFoundException",
+    )
     _refused(lambda: bob.events.create_event_bus(f"orders-{tag}"), "ResourceAlreadyExistsException")
 
     # A rule of B's on the default bus is B's: A neither lists nor changes it.
     bobs_rule = bob.events.put_rule(f"b-{tag}", event_pattern={"source": [f"b-{tag}"]})
     assert bobs_rule == f"arn:aws:events:local:{B}:rule/b-{tag}"
     assert [r.name for r in alice.events.list_rules(name_prefix=f"b-{tag}")] == []
-    _refused(lambda: alice.events.delete_rule(f"b-{tag}"))
+    refused = _refused(lambda: alice.events.delete_rule(f"b-{tag}"), "ResourceNotFoundException")
+    assert refused.message == f"Rule b-{tag} on EventBus default does not exist."
 
     alice.events.put_permission(
         event_bus_name=f"orders-{tag}", statement_id="b", principal=B, action="events:PutEvents"
@@ -348,10 +362,12 @@ def test_another_accounts_table(server: EventplaneProcess, alice: Client, bob: C
     assert name not in _all_tables(bob)
     assert created.latest_stream_arn in alice.tables.list_streams(name)
     assert bob.tables.list_streams(name) == []
-    refused = _refused(lambda: bob.tables.get_item(name, {"pk": {"S": "1"}}))
-    assert f"arn:aws:dynamodb:local:{A}:table/{name}" in refused.message
-    _refused(lambda: bob.tables.put_item(name, {"pk": {"S": "2"}}))
-    _refused(lambda: bob.tables.describe_stream(created.latest_stream_arn))
+    missing = "ResourceNotFoundException"  # tables grant no other account anything
+    refused = _refused(lambda: bob.tables.get_item(name, {"pk": {"S": "1"}}), missing)
+    assert refused.message == f"Requested resource not found: Table: {name} not found"
+    _refused(lambda: bob.tables.put_item(name, {"pk": {"S": "2"}}), missing)
+    refused = _refused(lambda: bob.tables.describe_stream(created.latest_stream_arn), missing)
+    assert A not in refused.message
     _refused(
         lambda: bob.tables.create_table(
             name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")]
@@ -363,7 +379,7 @@ def test_another_accounts_table(server: EventplaneProcess, alice: Client, bob: C
     assert name not in ddb_b.list_tables()["TableNames"]
     with pytest.raises(ClientError) as info:
         ddb_b.get_item(TableName=name, Key={"pk": {"S": "1"}})
-    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
     ddb_a = _aws(server, "dynamodb", KEY_A)
     assert ddb_a.get_item(TableName=name, Key={"pk": {"S": "1"}})["Item"] == {"pk": {"S": "1"}}
 
@@ -389,8 +405,8 @@ def test_boto3_buses_of_two_accounts(server: EventplaneProcess) -> None:
     entry = {"EventBusName": f"gw-{tag}", "Source": "s", "DetailType": "t", "Detail": "{}"}
     with pytest.raises(ClientError) as info:
         events_b.put_events(Entries=[entry])
-    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
-    assert bus in info.value.response["Error"]["Message"]
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert info.value.response["Error"]["Message"] == f"Event bus gw-{tag} does not exist."
     with pytest.raises(ClientError) as info:
         events_b.create_event_bus(Name=f"gw-{tag}")
     assert info.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
@@ -419,12 +435,10 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     assert alice.functions.invoke(name, {"n": 1}).json() == {"echo": {"n": 1}}
     assert name in [f.function_name for f in alice.functions.list_functions()]
     assert name not in [f.function_name for f in bob.functions.list_functions()]
-    refused = _refused(lambda: bob.functions.invoke(name, {"n": 2}))
-    assert refused.message.endswith(
-        f"on resource: {arn} because no resource-based policy allows the "
-        "lambda:InvokeFunction action"
-    )
-    _refused(lambda: bob.functions.get_function(name))
+    missing = "ResourceNotFoundException"
+    refused = _refused(lambda: bob.functions.invoke(name, {"n": 2}), missing)
+    assert refused.message == f"Function not found: arn:aws:lambda:local:{B}:function:{name}"
+    _refused(lambda: bob.functions.get_function(name), missing)
     _refused(
         lambda: bob.functions.create_function(name, "app.handler", zip_file=_handler_zip()),
         "ResourceConflictException",
@@ -440,7 +454,10 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     statement = alice.functions.add_permission(name, "b", "lambda:InvokeFunction", B)
     assert statement["Resource"] == arn
     assert bob.functions.invoke(name, {"n": 3}).json() == {"echo": {"n": 3}}
-    _refused(lambda: bob.functions.get_function(name))  # InvokeFunction only
+    refused = _refused(lambda: bob.functions.get_function(name))  # InvokeFunction only
+    assert refused.message.endswith(
+        f"on resource: {arn} because no resource-based policy allows the lambda:GetFunction action"
+    )
 
     lam_b = _aws(server, "lambda", KEY_B)
     assert name not in [f["FunctionName"] for f in lam_b.list_functions()["Functions"]]

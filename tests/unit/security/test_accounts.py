@@ -15,6 +15,7 @@ from eventplane.bus.models import BusDef
 from eventplane.bus.port import _check_account
 from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.errors import EventplaneError
+from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.queues.attributes import QueueConfig, parse_create
 from eventplane.queues.control import check_config
 from eventplane.queues.port import _check_policy
@@ -50,6 +51,7 @@ class Queues:
             lambda arn: (
                 self.queues[name][0] if (name := arn.rsplit(":", 1)[-1]) in self.queues else None
             ),
+            lambda _arn: QueueDoesNotExist("The specified queue does not exist."),
         )
         return found
 
@@ -94,19 +96,37 @@ def test_an_identity_policy_on_the_owners_account_applies(queues: Queues) -> Non
     assert f"arn:aws:sqs:local:{A}:orders" in message
 
 
-def test_another_accounts_principal_is_refused_without_a_grant(queues: Queues) -> None:
+def test_another_accounts_principal_granted_nothing_is_told_there_is_no_such_queue(
+    queues: Queues,
+) -> None:
     queues.queues["orders"] = (A, None)
     bob = Principal(name="bob", account=B)  # no identity policies: full access in B
     for method in ("SendMessage", "GetQueueAttributes", "ReceiveMessage", "DeleteQueue"):
-        message = _denied(_call(queues, method, bob, queue_url="orders"))
-        action = rule_for(f"/eventplane.v1.Queues/{method}").action  # type: ignore[union-attr]
-        assert message == (
-            f"User: bob is not authorized to perform: {action} on resource: "
-            f"arn:aws:sqs:local:{A}:orders because no resource-based policy allows the "
-            f"{action} action"
-        )
-    # Named by an ARN of B's account, it is still A's queue.
-    _denied(_call(queues, "SendMessage", bob, queue_url=f"arn:aws:sqs:local:{B}:orders"))
+        outcome = _call(queues, method, bob, queue_url="orders")
+        assert outcome is not None and isinstance(outcome.error, QueueDoesNotExist)
+        assert outcome.error.message == "The specified queue does not exist."
+        # Audited (and counted) as a denial, on the queue's own ARN.
+        assert outcome.resource == f"arn:aws:sqs:local:{A}:orders"
+    # Named by an ARN of B's account, it is still A's queue, and still not B's to see.
+    outcome = _call(queues, "SendMessage", bob, queue_url=f"arn:aws:sqs:local:{B}:orders")
+    assert outcome is not None and isinstance(outcome.error, QueueDoesNotExist)
+    # A policy that grants B's account something lets it know the queue: the calls the
+    # policy does not allow are denied, as AWS words it.
+    queues.queues["orders"] = (A, _grant(B))
+    message = _denied(_call(queues, "PurgeQueue", bob, queue_url="orders"))
+    assert message == (
+        "User: bob is not authorized to perform: sqs:PurgeQueue on resource: "
+        f"arn:aws:sqs:local:{A}:orders because no resource-based policy allows the "
+        "sqs:PurgeQueue action"
+    )
+    # A grant to another account says nothing to B; a deny naming B is an answer about
+    # the queue: denied, not hidden.
+    queues.queues["orders"] = (A, _grant("333333333333"))
+    outcome = _call(queues, "SendMessage", bob, queue_url="orders")
+    assert outcome is not None and isinstance(outcome.error, QueueDoesNotExist)
+    queues.queues["orders"] = (A, _grant(B, effect="Deny"))
+    message = _denied(_call(queues, "SendMessage", bob, queue_url="orders"))
+    assert message.endswith("with an explicit deny in a resource-based policy")
 
 
 def test_a_grant_lets_the_other_account_in_and_a_deny_still_wins(queues: Queues) -> None:

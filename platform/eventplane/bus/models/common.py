@@ -103,3 +103,14 @@ def compile_event_pattern(text: str, field: str = "EventPattern") -> CompiledPat
 
 def not_found(what: str, name: str) -> ResourceNotFound:
     return ResourceNotFound(f"{what} {name} does not exist.")
+
+
+def missing_resource(arn: str) -> ResourceNotFound:
+    """EventBridge's "does not exist" for the bus or rule ``arn`` names."""
+    kind, _, rest = arn.split(":", 5)[-1].partition("/")
+    if kind == "event-bus":
+        return not_found("Event bus", rest)
+    if kind == "rule":
+        bus, _, name = rest.rpartition("/")
+        return not_found("Rule", f"{name} on EventBus {bus or 'default'}")
+    return ResourceNotFound(f"Resource {arn} does not exist.")

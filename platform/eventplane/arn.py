@@ -366,17 +366,25 @@ def mapping_arn(mapping_uuid: str) -> str:
     return format_arn("lambda", f"event-source-mapping:{mapping_uuid}")
 
 
-def state_machine_arn(name: str) -> str:
-    return format_arn("states", f"stateMachine:{name}")
+def default_role(account: str | None = None) -> str:
+    """The role a state machine acts as when it names none: ``eventplane`` of its account
+    (None or ``""``: the installation's)."""
+    return format_arn("iam", "role/eventplane", region="", account=account or None)
 
 
-def execution_arn(state_machine: str, execution: str, *, express: bool = False) -> str:
+def state_machine_arn(name: str, account: str | None = None) -> str:
+    return format_arn("states", f"stateMachine:{name}", account=account)
+
+
+def execution_arn(
+    state_machine: str, execution: str, *, express: bool = False, account: str | None = None
+) -> str:
     kind = "express" if express else "execution"
-    return format_arn("states", f"{kind}:{state_machine}:{execution}")
+    return format_arn("states", f"{kind}:{state_machine}:{execution}", account=account)
 
 
-def activity_arn(name: str) -> str:
-    return format_arn("states", f"activity:{name}")
+def activity_arn(name: str, account: str | None = None) -> str:
+    return format_arn("states", f"activity:{name}", account=account)
 
 
 def table_arn(name: str, account: str | None = None) -> str:

@@ -362,8 +362,8 @@ def function_arn(name: str, qualifier: str | None = None, account: str | None = 
     return format_arn("lambda", resource, account=account)
 
 
-def mapping_arn(mapping_uuid: str) -> str:
-    return format_arn("lambda", f"event-source-mapping:{mapping_uuid}")
+def mapping_arn(mapping_uuid: str, account: str | None = None) -> str:
+    return format_arn("lambda", f"event-source-mapping:{mapping_uuid}", account=account)
 
 
 def default_role(account: str | None = None) -> str:

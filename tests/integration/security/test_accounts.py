@@ -447,3 +447,46 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     with pytest.raises(ClientError) as info:
         lam_b.get_function(FunctionName=name)
     assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
+    server: EventplaneProcess, alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    name = f"mapped-{tag}"
+    alice.functions.create_function(name, "app.handler", zip_file=_handler_zip())
+    bobs = bob.queues.create_queue(f"feed-{tag}")
+    source = bob.queues.get_queue_attributes(bobs, ["QueueArn"])["QueueArn"]
+    assert source == f"arn:aws:sqs:local:{B}:feed-{tag}"
+    refused = _refused(
+        lambda: alice.functions.create_event_source_mapping(source, name),
+        "InvalidParameterValueException",
+    )
+    assert source in refused.message
+    # Nor may B map its own queue to A's function.
+    denied = _refused(lambda: bob.functions.create_event_source_mapping(source, name))
+    assert f"arn:aws:lambda:local:{A}:function:{name}" in denied.message
+
+    reader = {
+        "Effect": "Allow",
+        "Principal": {"AWS": A},
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+    }
+    bob.queues.set_queue_attributes(bobs, {"Policy": _policy(reader)})
+    mapping = alice.functions.create_event_source_mapping(source, name, enabled=False)
+    lam_a, lam_b = _aws(server, "lambda", KEY_A), _aws(server, "lambda", KEY_B)
+    found = lam_a.get_event_source_mapping(UUID=mapping.uuid)
+    assert found["EventSourceMappingArn"] == (
+        f"arn:aws:lambda:local:{A}:event-source-mapping:{mapping.uuid}"
+    )
+    with pytest.raises(ClientError) as info:
+        lam_b.get_event_source_mapping(UUID=mapping.uuid)
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert mapping.function_arn == f"arn:aws:lambda:local:{A}:function:{name}"
+    assert [m.uuid for m in alice.functions.list_event_source_mappings(function_name=name)] == [
+        mapping.uuid
+    ]
+    assert bob.functions.list_event_source_mappings(event_source_arn=source) == []
+    _refused(lambda: bob.functions.get_event_source_mapping(mapping.uuid))
+    _refused(lambda: bob.functions.delete_event_source_mapping(mapping.uuid))
+    alice.functions.delete_event_source_mapping(mapping.uuid)

@@ -320,7 +320,7 @@ def format_arn(
 
 
 # ``account``: the owner's (a resource's registry spec says whose it is); None is this
-# installation's. Kinds without it are the installation's (not scoped by account yet).
+# installation's.
 
 
 def queue_arn(name: str, account: str | None = None) -> str:
@@ -345,16 +345,16 @@ def rule_arn(bus: str, rule: str, account: str | None = None) -> str:
     return format_arn("events", resource, account=account)
 
 
-def archive_arn(name: str) -> str:
-    return format_arn("events", f"archive/{name}")
+def archive_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"archive/{name}", account=account)
 
 
-def replay_arn(name: str) -> str:
-    return format_arn("events", f"replay/{name}")
+def replay_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"replay/{name}", account=account)
 
 
-def schema_arn(name: str, registry: str = "eventplane") -> str:
-    return format_arn("schemas", f"schema/{registry}/{name}")
+def schema_arn(name: str, registry: str = "eventplane", account: str | None = None) -> str:
+    return format_arn("schemas", f"schema/{registry}/{name}", account=account)
 
 
 def function_arn(name: str, qualifier: str | None = None, account: str | None = None) -> str:

@@ -527,6 +527,9 @@ _CREATES = frozenset(
         "CreateFunction",
         "CreateStateMachine",
         "CreateActivity",
+        "CreateArchive",
+        "StartReplay",
+        "CreateSchema",
     }
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -490,3 +491,40 @@ def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
     _refused(lambda: bob.functions.get_event_source_mapping(mapping.uuid))
     _refused(lambda: bob.functions.delete_event_source_mapping(mapping.uuid))
     alice.functions.delete_event_source_mapping(mapping.uuid)
+
+
+def test_another_accounts_archive_replay_and_schema(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"kept-{tag}")
+    archive = alice.events.create_archive(f"arch-{tag}", bus)
+    assert archive.archive_arn == f"arn:aws:events:local:{A}:archive/arch-{tag}"
+    now = int(time.time() * 1000)
+    replay = alice.events.start_replay(f"rep-{tag}", f"arch-{tag}", now - 60_000, now - 1000)
+    assert replay.replay_arn == f"arn:aws:events:local:{A}:replay/rep-{tag}"
+    avro = {"type": "record", "name": "Order", "fields": [{"name": "n", "type": "int"}]}
+    schema = alice.events.create_schema(f"sch-{tag}", "Avro", avro)
+    assert schema.schema_arn == f"arn:aws:schemas:local:{A}:schema/eventplane/sch-{tag}"
+
+    assert [a.archive_name for a in alice.events.list_archives(name_prefix=f"arch-{tag}")] == [
+        f"arch-{tag}"
+    ]
+    assert bob.events.list_archives(name_prefix=f"arch-{tag}") == []
+    assert bob.events.list_replays(name_prefix=f"rep-{tag}") == []
+    assert bob.events.list_schemas(name_prefix=f"sch-{tag}") == []
+    refused = _refused(lambda: bob.events.describe_archive(f"arch-{tag}"))
+    assert archive.archive_arn in refused.message
+    _refused(lambda: bob.events.delete_archive(f"arch-{tag}"))
+    _refused(lambda: bob.events.describe_replay(f"rep-{tag}"))
+    _refused(lambda: bob.events.cancel_replay(f"rep-{tag}"))
+    _refused(lambda: bob.events.describe_schema(f"sch-{tag}"))
+    _refused(lambda: bob.events.delete_schema(f"sch-{tag}"))
+    # Nor may B archive A's bus or replay A's archive: as if they did not exist.
+    _refused(lambda: bob.events.create_archive(f"arch-{tag}-b", bus), "ResourceNotFoundException")
+    _refused(
+        lambda: bob.events.start_replay(f"rep-{tag}-b", f"arch-{tag}", now - 60_000, now - 1000),
+        "ResourceNotFoundException",
+    )
+    _refused(
+        lambda: bob.events.create_archive(f"arch-{tag}", "default"),
+        "ResourceAlreadyExistsException",
+    )

@@ -528,3 +528,53 @@ def test_another_accounts_archive_replay_and_schema(alice: Client, bob: Client) 
         lambda: bob.events.create_archive(f"arch-{tag}", "default"),
         "ResourceAlreadyExistsException",
     )
+
+
+def _failing_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    raise ValueError('no')\n")
+    return out.getvalue()
+
+
+def test_a_functions_destination_and_dead_letter_queue_of_another_account_need_its_policy(
+    alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    dest = bob.queues.create_queue(f"dest-{tag}")
+    dlq = bob.queues.create_queue(f"fn-dlq-{tag}")
+    dest_arn = bob.queues.get_queue_attributes(dest, ["QueueArn"])["QueueArn"]
+    dlq_arn = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    name = f"failing-{tag}"
+    alice.functions.create_function(
+        name, "app.handler", zip_file=_failing_zip(), dead_letter_target_arn=dlq_arn
+    )
+    alice.functions.put_function_event_invoke_config(
+        name,
+        maximum_retry_attempts=0,
+        destination_config={"OnFailure": {"Destination": dest_arn}},
+    )
+
+    # No policy on B's queues: A's function's records do not get in.
+    alice.functions.invoke(name, {"n": 1}, invocation_type="Event")
+    waited = 0
+    while waited < 8:  # the failure is handled within a second or two; nothing must arrive
+        assert bob.queues.receive_message(dest, wait_time_seconds=1) == []
+        assert bob.queues.receive_message(dlq, wait_time_seconds=1) == []
+        waited += 2
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sqs:SendMessage"}
+    bob.queues.set_queue_attributes(dest, {"Policy": _policy(grant)})
+    bob.queues.set_queue_attributes(dlq, {"Policy": _policy(grant)})
+    alice.functions.invoke(name, {"n": 2}, invocation_type="Event")
+    got: dict[str, list[Any]] = {"dest": [], "dlq": []}
+
+    def delivered() -> bool:
+        got["dest"].extend(bob.queues.receive_message(dest, wait_time_seconds=1))
+        got["dlq"].extend(bob.queues.receive_message(dlq, wait_time_seconds=1))
+        return bool(got["dest"]) and bool(got["dlq"])
+
+    eventually(delivered, timeout=60)
+    record = json.loads(got["dest"][0].body)
+    assert record["requestPayload"] == {"n": 2}
+    assert json.loads(got["dlq"][0].body) == {"n": 2}

@@ -111,8 +111,9 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
 
 
 def _check_sender(queue: QueueDef, payload: Payload) -> None:
-    """A function's destination or dead-letter queue of another account takes its records
-    only if the queue's Policy allows the function's account ``sqs:SendMessage``."""
+    """A queue of another account than the sender's (a function whose destination or
+    dead-letter queue it is, a rule or topic subscription whose dead-letter queue it is)
+    takes its records only if the queue's Policy allows that account ``sqs:SendMessage``."""
     sender = arns.account_of(payload.source_arn or "")
     if not sender or sender == queue.account:
         return

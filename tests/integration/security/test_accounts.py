@@ -578,3 +578,38 @@ def test_a_functions_destination_and_dead_letter_queue_of_another_account_need_i
     record = json.loads(got["dest"][0].body)
     assert record["requestPayload"] == {"n": 2}
     assert json.loads(got["dlq"][0].body) == {"n": 2}
+
+
+def test_a_rules_dead_letter_queue_of_another_account_needs_its_policy(
+    alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    dlq = alice.queues.create_queue(f"rule-dlq-{tag}")
+    dlq_arn = alice.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    bob.events.put_rule(f"dl-{tag}", event_pattern={"source": [f"dl-{tag}"]})
+    bob.events.put_targets(
+        f"dl-{tag}",
+        [
+            {
+                "Id": "gone",
+                "Arn": f"arn:aws:sqs:local:{B}:missing-{tag}",  # fails: dead-lettered
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
+    bob.events.put_events([_event(f"dl-{tag}")])
+    for _ in range(4):  # the failed delivery is dead-lettered within a second or two
+        assert alice.queues.receive_message(dlq, wait_time_seconds=1) == []
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    alice.queues.set_queue_attributes(dlq, {"Policy": _policy(grant)})
+    bob.events.put_events([_event(f"dl-{tag}")])
+    got: list[Any] = []
+
+    def dead_lettered() -> bool:
+        got.extend(alice.queues.receive_message(dlq, message_attribute_names=["All"]))
+        return bool(got)
+
+    eventually(dead_lettered, timeout=60)
+    assert got[0].message_attributes["RULE_ARN"].string_value.endswith(f":{B}:rule/dl-{tag}")

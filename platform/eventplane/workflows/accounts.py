@@ -51,6 +51,12 @@ _OF_MACHINE = re.compile(r"(?:stateMachine|execution|express):([^:]+)|mapRun:([^
 _ACTIVITY = re.compile(r"activity:([^:]+)$")
 
 
+def _resource(text: str) -> str:
+    """What follows the account in an ARN ("" when ``text`` is not one)."""
+    parts = text.split(":", 5)
+    return parts[5] if len(parts) == 6 else ""
+
+
 class Owners:
     """The owner accounts of machines and activities, from one registry's view."""
 
@@ -62,8 +68,9 @@ class Owners:
         return owner_of(r.spec) if r is not None else None
 
     def machine(self, name: str) -> str | None:
-        """The machine's owner account; None: no such machine."""
-        return self._account(MACHINE, name)
+        """The machine's owner account; None: no such machine. A Distributed Map's item
+        processor (``machine/label``, its children's machine) is its machine's."""
+        return self._account(MACHINE, name.split("/", 1)[0])
 
     def activity(self, name: str) -> str | None:
         return self._account(ACTIVITY, name)
@@ -77,7 +84,7 @@ class Owners:
         it, or an activity); None: nothing known (authorization's lookup). An execution
         or Map Run of a machine since deleted is its ARN's account's (the read view keeps
         it under that ARN)."""
-        resource = text.split(":", 5)[5] if text.count(":") >= 5 else ""
+        resource = _resource(text)
         found = _OF_MACHINE.match(resource)
         if found is not None:
             owner = self.machine(found.group(1) or found.group(2))
@@ -91,15 +98,14 @@ class Owners:
         """The role a task of the execution acts as: None for a machine of the
         installation's account (the platform's own principal, as always), else its
         machine's role (by default its account's ``eventplane`` role)."""
-        found = _OF_MACHINE.match(execution_arn.split(":", 5)[5] if ":" in execution_arn else "")
-        r = self._registry.get(MACHINE, found.group(1) or found.group(2)) if found else None
-        if r is None:
+        found = _OF_MACHINE.match(_resource(execution_arn))
+        name = (found.group(1) or found.group(2)).split("/", 1)[0] if found else ""
+        r = self._registry.get(MACHINE, name) if name else None
+        if r is None:  # a deleted machine's execution: its ARN's account's role
             account = arn_mod.account_of(execution_arn)
             if not account or account == arn_mod.identity().account:
                 return None
-            return arn_mod.default_role(
-                account
-            )  # a deleted machine's execution: its account's role
+            return arn_mod.default_role(account)
         account = owner_of(r.spec)
         if account == arn_mod.identity().account:
             return None

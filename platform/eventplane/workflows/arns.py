@@ -39,8 +39,9 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def machine_account(name: str) -> str | None:
-    """The owner account of the machine ``name`` (None: unknown, the installation's)."""
-    return _owner("statemachine", name)
+    """The owner account of the machine ``name`` (None: unknown, the installation's); a
+    Distributed Map's item processor (``machine/label``) is its machine's."""
+    return _owner("statemachine", name.split("/", 1)[0])
 
 
 def state_machine_arn(name: str) -> str:

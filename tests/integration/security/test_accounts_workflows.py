@@ -295,3 +295,41 @@ def test_another_accounts_rule_cannot_start_a_machine(alice: Client, bob: Client
     alice.events.put_events([{"Source": f"a-{tag}", "DetailType": "t", "Detail": {}}])
     started = eventually(lambda: alice.workflows.list_executions(target), timeout=60)
     assert [e.state_machine_arn for e in started] == [target]
+
+
+@pytest.mark.parametrize("kind", ["STANDARD", "EXPRESS"])
+def test_a_distributed_maps_children_act_in_its_account(
+    alice: Client, bob: Client, kind: str
+) -> None:
+    """The children of B's Distributed Map run B's item processor: as B's role too."""
+    tag = _tag()
+    url = alice.queues.create_queue(f"wf-map-{tag}")
+    send = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": url, "MessageBody.$": "States.Format('{}', $)"},
+        "End": True,
+    }
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+        "StartAt": "Send",
+        "States": {"Send": send},
+    }
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemProcessor": processor, "End": True}},
+    }
+    arn = bob.workflows.create_state_machine(f"wf-map-{tag}", definition).state_machine_arn
+    started = bob.workflows.start_execution(arn, [1, 2])
+    assert started.execution_arn.startswith(f"arn:aws:states:local:{B}:execution:")
+
+    def ended() -> Any:
+        e = bob.workflows.describe_execution(started.execution_arn)
+        assert e.status != "RUNNING"
+        return e
+
+    e = eventually(ended, timeout=60)
+    assert e.status == "FAILED", e
+    assert alice.queues.receive_message(url, wait_time_seconds=1) == []
+    run = bob.workflows.list_map_runs(started.execution_arn)[0]
+    assert f":{B}:mapRun:wf-map-{tag}/" in run["mapRunArn"]

@@ -70,6 +70,10 @@ def test_arns_carry_the_owners_account(owners: tuple[FakeRegistry, Owners]) -> N
     assert arns.execution_arn("orders", "r") == f"arn:aws:states:local:{A}:execution:orders:r"
     assert arns.version_arn("orders", 2).endswith(f":{A}:stateMachine:orders:2")
     assert arns.activity_arn("approve") == f"arn:aws:states:local:{B}:activity:approve"
+    # A Distributed Map's children run the item processor "machine/label": its machine's.
+    assert arns.execution_arn("orders/Map", "c") == (
+        f"arn:aws:states:local:{A}:execution:orders/Map:c"
+    )
     # No account in the spec, or no such machine: the installation's, as before.
     assert f":{INSTALLATION}:stateMachine:mine" in arns.state_machine_arn("mine")
     assert f":{INSTALLATION}:stateMachine:gone" in arns.state_machine_arn("gone")
@@ -98,6 +102,11 @@ def test_a_task_acts_as_its_machines_role(owners: tuple[FakeRegistry, Owners]) -
         f"arn:aws:iam::{A}:role/eventplane"
     )
     assert o.role_of(f"arn:aws:states:local:{A}:express:roled:r") == f"arn:aws:iam::{A}:role/r"
+    assert o.role_of(f"arn:aws:states:local:{A}:execution:roled/Map:c") == (
+        f"arn:aws:iam::{A}:role/r"
+    )
+    assert o.of_arn(f"arn:aws:states:local:{A}:execution:orders/Map:c") == A
+    assert o.role_of("not:an:arn") is None
     assert o.role_of(f"arn:aws:states:local:{B}:execution:gone:r") == (
         f"arn:aws:iam::{B}:role/eventplane"
     )

@@ -320,7 +320,7 @@ def format_arn(
 
 
 # ``account``: the owner's (a resource's registry spec says whose it is); None is this
-# installation's. Kinds without it are the installation's (not scoped by account yet).
+# installation's.
 
 
 def queue_arn(name: str, account: str | None = None) -> str:
@@ -345,16 +345,16 @@ def rule_arn(bus: str, rule: str, account: str | None = None) -> str:
     return format_arn("events", resource, account=account)
 
 
-def archive_arn(name: str) -> str:
-    return format_arn("events", f"archive/{name}")
+def archive_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"archive/{name}", account=account)
 
 
-def replay_arn(name: str) -> str:
-    return format_arn("events", f"replay/{name}")
+def replay_arn(name: str, account: str | None = None) -> str:
+    return format_arn("events", f"replay/{name}", account=account)
 
 
-def schema_arn(name: str, registry: str = "eventplane") -> str:
-    return format_arn("schemas", f"schema/{registry}/{name}")
+def schema_arn(name: str, registry: str = "eventplane", account: str | None = None) -> str:
+    return format_arn("schemas", f"schema/{registry}/{name}", account=account)
 
 
 def function_arn(name: str, qualifier: str | None = None, account: str | None = None) -> str:
@@ -362,21 +362,29 @@ def function_arn(name: str, qualifier: str | None = None, account: str | None = 
     return format_arn("lambda", resource, account=account)
 
 
-def mapping_arn(mapping_uuid: str) -> str:
-    return format_arn("lambda", f"event-source-mapping:{mapping_uuid}")
+def mapping_arn(mapping_uuid: str, account: str | None = None) -> str:
+    return format_arn("lambda", f"event-source-mapping:{mapping_uuid}", account=account)
 
 
-def state_machine_arn(name: str) -> str:
-    return format_arn("states", f"stateMachine:{name}")
+def default_role(account: str | None = None) -> str:
+    """The role a state machine acts as when it names none: ``eventplane`` of its account
+    (None or ``""``: the installation's)."""
+    return format_arn("iam", "role/eventplane", region="", account=account or None)
 
 
-def execution_arn(state_machine: str, execution: str, *, express: bool = False) -> str:
+def state_machine_arn(name: str, account: str | None = None) -> str:
+    return format_arn("states", f"stateMachine:{name}", account=account)
+
+
+def execution_arn(
+    state_machine: str, execution: str, *, express: bool = False, account: str | None = None
+) -> str:
     kind = "express" if express else "execution"
-    return format_arn("states", f"{kind}:{state_machine}:{execution}")
+    return format_arn("states", f"{kind}:{state_machine}:{execution}", account=account)
 
 
-def activity_arn(name: str) -> str:
-    return format_arn("states", f"activity:{name}")
+def activity_arn(name: str, account: str | None = None) -> str:
+    return format_arn("states", f"activity:{name}", account=account)
 
 
 def table_arn(name: str, account: str | None = None) -> str:

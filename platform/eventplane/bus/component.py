@@ -48,6 +48,10 @@ class BusComponent:
             resource_policies.register(
                 f"arn:{PARTITION}:events:", engine.policy_of, engine.owner_of, missing_resource
             )
+            # Schemas have no resource policies: their owner only.
+            resource_policies.register(
+                f"arn:{PARTITION}:schemas:", lambda _arn: None, engine.owner_of
+            )
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(self.operations, History(ctx)), server
         )

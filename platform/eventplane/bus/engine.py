@@ -42,6 +42,7 @@ from eventplane.bus.models import (
     MAX_TARGETS_PER_RULE,
     REPLAY,
     RULE,
+    SCHEMA,
     BusDef,
     BusEvent,
     ReplayDef,
@@ -75,6 +76,8 @@ _log = get_logger("eventplane.bus")
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
+# The registry kinds of what belongs to its creator's account whatever bus it is about.
+_HISTORY = {Kind.ARCHIVE: ARCHIVE, Kind.REPLAY: REPLAY, Kind.SCHEMA: SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -262,12 +265,16 @@ class BusEngine:
         """The account a bus or rule ``arn`` names belongs to (authorization's lookup):
         ``SHARED`` for the default bus (every account's, its ARN and policy the
         installation's), None for what does not exist (a rule to be on the default bus
-        is its creator's). A rule to be on a custom bus is the bus's: another account
+        is its creator's). An archive, replay or schema is its creator's. A rule to be on
+        a custom bus is the bus's: another account
         needs the bus's grant to add one.
         """
-        found = parse_as(arn, Kind.BUS, Kind.RULE)
+        found = parse_as(arn, Kind.BUS, Kind.RULE, *_HISTORY)
         if found is None:
             return None
+        if found.kind in _HISTORY:  # an archive, replay or schema: its creator's
+            r = self.registry.get(_HISTORY[found.kind], found.name)
+            return owner_of(r.spec) if r is not None else None
         if found.kind is Kind.RULE:
             assert found.parent is not None
             r = self.registry.get(RULE, rule_key(found.parent, found.name))

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
@@ -21,6 +22,7 @@ from eventplane.bus.models import (
     ARCHIVE,
     BUS,
     CANCELLING,
+    DEFAULT_BUS,
     REPLAY,
     RULE,
     RUNNING,
@@ -50,13 +52,25 @@ from eventplane.kafka.clients import (
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.accounts import caller_account, listing_account, owner_of
 
 _log = get_logger("eventplane.bus.history")
+T = TypeVar("T", ArchiveDef, ReplayDef, SchemaDef)
 
 ARCHIVE_PARTITIONS = 1  # one partition keeps an archive in ingestion order for replays
 STATS_READ_LIMIT = 200_000
 # How long DescribeArchive reads an archive to count it before it reports what it has.
 STATS_READ_S = 10.0
+
+
+def _mine(account: str) -> bool:
+    """Whether the caller may see what ``account`` owns (the platform sees everything)."""
+    return listing_account() in (None, account)
+
+
+def mine(found: Iterable[T]) -> list[T]:
+    """The archives, replays or schemas a list call shows the caller: its account's."""
+    return [x for x in found if _mine(x.account)]
 
 
 class History:
@@ -85,7 +99,10 @@ class History:
         if not source:
             raise ValidationException("EventSourceArn must name the event bus to archive")
         bus = bus_name_from_ref(source, "EventSourceArn")
-        if self.registry.get(BUS, bus) is None:
+        found = self.registry.get(BUS, bus)
+        account = caller_account()
+        # An archive of another account's custom bus: as if there were no such bus.
+        if found is None or (bus != DEFAULT_BUS and not _mine(owner_of(found.spec))):
             raise not_found("Event bus", bus)
         if self.registry.get(ARCHIVE, name) is not None:
             raise ResourceAlreadyExists(f"Archive {name} already exists.")
@@ -95,6 +112,7 @@ class History:
             description=description,
             event_pattern=pattern or None,
             retention_days=retention_days,
+            account=account,
         )
         await asyncio.to_thread(
             ensure_topics,
@@ -124,6 +142,7 @@ class History:
             description=archive.description if description is None else description,
             event_pattern=archive.event_pattern if pattern is None else (pattern or None),
             retention_days=archive.retention_days if retention_days is None else retention_days,
+            account=archive.account,
         )
         if updated.retention_days != archive.retention_days:
             admin = AdminClient(client_config(self.ctx.settings))
@@ -220,6 +239,8 @@ class History:
     ) -> ReplayDef:
         validate_name(name, "ReplayName")
         archive = self.archive(source)
+        if not _mine(archive.account):  # another account's archive: as if there were none
+            raise not_found("Archive", archive.name)
         if self.registry.get(REPLAY, name) is not None:
             raise ResourceAlreadyExists(f"Replay {name} already exists.")
         if start_ms >= end_ms:
@@ -257,6 +278,7 @@ class History:
             description,
             STARTING,
             replay_start_ms=self.clock(),
+            account=caller_account(),
         )
         await asyncio.to_thread(self.registry.put, REPLAY, name, replay.to_spec())
         _log.info("replay started", replay=name, archive=archive.name)
@@ -298,18 +320,18 @@ class History:
             raise ValidationException(
                 "Source and DetailType bind a schema to events together: give both or neither"
             )
-        clash = next(
+        clash, clash_account = next(
             (
-                s.name
+                (s.name, s.account)
                 for s in self.schemas()
                 if source and (s.source, s.detail_type) == (source, detail_type)
             ),
-            None,
+            (None, ""),
         )
         if clash is not None:
             raise ResourceAlreadyExists(
-                f"Schema {clash} is already bound to source {source!r} and detail-type "
-                f"{detail_type!r}"
+                f"Schema {clash if _mine(clash_account) else '(of another account)'} is "
+                f"already bound to source {source!r} and detail-type {detail_type!r}"
             )
         schema = SchemaDef(
             name,
@@ -319,6 +341,7 @@ class History:
             description,
             (SchemaVersion(1, content, self.clock()),),
             parsed,
+            caller_account(),
         )
         await asyncio.to_thread(self.registry.put, SCHEMA, name, schema.to_spec())
         return schema

@@ -25,12 +25,14 @@ __all__ = ["BusPort"]
 
 
 def _check_account(bus: BusDef, payload: Payload) -> None:
-    """A rule of another account puts events on a custom bus only if the bus's policy
-    (PutPermission) allows ``events:PutEvents`` to the rule's account, as on EventBridge.
+    """A rule (or a function's destination) of another account puts events on a custom
+    bus only if the bus's policy (PutPermission) allows ``events:PutEvents`` to the rule's
+    (function's) account, as on EventBridge.
 
     The default bus is every account's, so it takes every rule's events.
     """
-    sender = arns.account_of(payload.source_arn or "") if payload.origin == "bus" else ""
+    from_rule_or_function = payload.origin in ("bus", "destination")
+    sender = arns.account_of(payload.source_arn or "") if from_rule_or_function else ""
     if not sender or sender == bus.account or bus.name == DEFAULT_BUS:
         return
     decision = Decision.IMPLICIT_DENY

@@ -17,10 +17,12 @@ from typing import Any, Final
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
+from eventplane import arn as arns
 from eventplane.bus.entries import EntryError
 from eventplane.bus.models import schema_arn
 from eventplane.errors import ValidationException
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
 
 AVRO: Final = "Avro"
 TYPES: Final = (AVRO,)
@@ -44,10 +46,11 @@ class SchemaDef:
     description: str
     versions: tuple[SchemaVersion, ...]
     parsed: Any = field(default=None, compare=False, repr=False)
+    account: str = field(default_factory=lambda: arns.identity().account)  # its creator's
 
     @property
     def arn(self) -> str:
-        return schema_arn(self.name)
+        return schema_arn(self.name, account=self.account)
 
     @property
     def latest(self) -> SchemaVersion:
@@ -57,7 +60,7 @@ class SchemaDef:
         return next((v for v in self.versions if v.version == number), None)
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "type": self.type,
             "source": self.source,
             "detail_type": self.detail_type,
@@ -67,6 +70,7 @@ class SchemaDef:
                 for v in self.versions
             ],
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> SchemaDef:
@@ -83,6 +87,7 @@ class SchemaDef:
             s.get("description", ""),
             versions,
             compile_schema(s["type"], versions[-1].content),
+            owner_of(s),
         )
 
     def check(self, detail: Mapping[str, Any]) -> None:

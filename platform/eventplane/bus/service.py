@@ -16,7 +16,7 @@ import grpc
 from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
 from eventplane.bus import shapes as s
-from eventplane.bus.history import History
+from eventplane.bus.history import History, mine
 from eventplane.bus.models import (
     ArchiveDef,
     ReplayDef,
@@ -420,7 +420,7 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
     async def ListArchives(
         self, request: pb.ListArchivesRequest, context: Ctx
     ) -> pb.ListArchivesResponse:
-        archives = self.history.archives(request.name_prefix, request.event_source_arn)
+        archives = mine(self.history.archives(request.name_prefix, request.event_source_arn))
         items, token = _page(archives, request.next_token, request.limit)
         return pb.ListArchivesResponse(
             archives=[await self._archive_view(a) for a in items], next_token=token
@@ -464,7 +464,7 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
         self, request: pb.ListReplaysRequest, context: Ctx
     ) -> pb.ListReplaysResponse:
         replays = self.history.replays(request.name_prefix, request.state, request.event_source_arn)
-        items, token = _page(replays, request.next_token, request.limit)
+        items, token = _page(mine(replays), request.next_token, request.limit)
         return pb.ListReplaysResponse(replays=[_replay(r) for r in items], next_token=token)
 
     async def CancelReplay(self, request: pb.CancelReplayRequest, context: Ctx) -> pb.Replay:
@@ -497,7 +497,7 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
         self, request: pb.ListSchemasRequest, context: Ctx
     ) -> pb.ListSchemasResponse:
         items, token = _page(
-            self.history.schemas(request.name_prefix), request.next_token, request.limit
+            mine(self.history.schemas(request.name_prefix)), request.next_token, request.limit
         )
         return pb.ListSchemasResponse(schemas=[_schema(s) for s in items], next_token=token)
 

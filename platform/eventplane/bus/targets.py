@@ -82,6 +82,9 @@ class TargetWriter:
                     attributes=attributes,
                     group_id=delivery.rule,
                     dedup_id=f"{delivery.event_id}:{delivery.target_id}",
+                    # a dead-letter queue of another account checks the rule's account
+                    origin="destination",
+                    source_arn=rule.arn,
                 ),
             )
         except TargetUnavailable:

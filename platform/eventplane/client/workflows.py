@@ -117,7 +117,8 @@ class AsyncWorkflowsClient(ServiceCore):
         Args:
             name: 1-80 characters without whitespace or ``<>{}[]?*"#%\\^|~`$&,;:/``.
             definition: the Amazon States Language document (dict or JSON text).
-            role_arn: kept and shown (there is no IAM).
+            role_arn: a role of the machine's account; the tasks of a machine of
+                another account than the installation's act as it.
             type: ``STANDARD`` (durable, exactly-once steps) or ``EXPRESS`` (in memory).
             tags: free key/value tags.
             publish: also publish version 1 (its ARN in ``state_machine_version_arn``).

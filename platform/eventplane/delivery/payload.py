@@ -31,7 +31,9 @@ class Payload:
     # functions: what asked for the invocation ("bus", "topic", "destination", ...); queues
     # check a "topic" or "bus" origin against their policy as AWS's service principal
     origin: str = "delivery"
-    # the resource that sends it (a topic's or rule's ARN): aws:SourceArn in policies
+    # the resource that sends it (a topic's or rule's ARN, a function's for its
+    # destinations and dead letters): aws:SourceArn in policies; its account is the
+    # sender's, which a target of another account checks against its policy
     source_arn: str | None = None
     # buses: the event to forward as it is, with its text when it was read as text
     event: Mapping[str, Any] | None = None

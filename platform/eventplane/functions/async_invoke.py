@@ -166,7 +166,7 @@ class AsyncInvoker(TaskRunner[Invocation]):
             record = _record(inv, policy, condition, result, version)
             await self._destination(policy.on_failure, record, inv, policy, success=False)
         if policy.dead_letter_arn:
-            await self._dead_letter(policy.dead_letter_arn, inv, result)
+            await self._dead_letter(policy.dead_letter_arn, inv, result, policy.function_arn)
 
     async def _destination(
         self,
@@ -185,6 +185,7 @@ class AsyncInvoker(TaskRunner[Invocation]):
             source="lambda",
             detail_type=f"Lambda Function Invocation Result - {kind}",
             resources=(policy.function_arn,),
+            source_arn=policy.function_arn,  # a target of another account checks its account
         )
         try:
             out = self._router.record(arn, payload)
@@ -196,7 +197,7 @@ class AsyncInvoker(TaskRunner[Invocation]):
         metrics.DESTINATIONS.labels(inv.function, kind, "delivered").inc()
 
     async def _dead_letter(
-        self, arn: str, inv: Invocation, result: InvocationResult | None
+        self, arn: str, inv: Invocation, result: InvocationResult | None, function_arn: str
     ) -> None:
         """The original event, with Lambda's RequestID, ErrorCode and ErrorMessage attributes."""
         message = ""
@@ -216,6 +217,8 @@ class AsyncInvoker(TaskRunner[Invocation]):
             group_id=inv.function,
             dedup_id=inv.request_id,
             message_id=inv.request_id,
+            origin="destination",
+            source_arn=function_arn,
         )
         target = arns.parse_as(arn, arns.Kind.QUEUE, arns.Kind.TOPIC)  # as validated
         try:

@@ -29,6 +29,7 @@ from eventplane.functions.invocations import (
     ASYNC_TOPIC,
 )
 from eventplane.functions.invoke import InvokePath
+from eventplane.functions.mapping_access import check_function, check_source
 from eventplane.functions.mappings import MappingRunner
 from eventplane.functions.models import (
     ALIAS,
@@ -70,6 +71,7 @@ from eventplane.messaging.stream_sources import stream_source
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security.accounts import caller_account
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 from eventplane.security.setup import execution_role_env
 
 _log = get_logger("eventplane.functions")
@@ -513,9 +515,9 @@ class FunctionEngine(InvokePath):
 
     async def create_mapping(self, source: str, function_ref: str, **fields: Any) -> MappingDef:
         name, qualifier = parse_function_ref(function_ref)
-        self.resolve(name, qualifier)
+        fn = check_function(self.resolve(name, qualifier)[0])  # of the caller's account
         # Where a LATEST stream mapping starts (a queue mapping ignores it).
-        fields["created_ms"] = self.clock()
+        fields.update(created_ms=self.clock(), account=fn.account)
         mapping = MappingDef.build(
             str(uuid.uuid4()), source, name, qualifier, last_modified=self._now(), **fields
         )
@@ -534,6 +536,7 @@ class FunctionEngine(InvokePath):
                 f"Error occurred while ReceiveMessage. SQS Error Code: "
                 f"AWS.SimpleQueueService.NonExistentQueue. (queue {mapping.queue})"
             )
+        check_source(self.ctx.extras.get(RESOURCE_POLICIES_KEY), mapping, fn)
         for m in self.mapping_list(mapping.event_source_arn, name):
             if m.qualifier == qualifier:  # one mapping per source and function, as on Lambda
                 raise ResourceConflictException(_mapping_exists(mapping, m.uuid))
@@ -547,7 +550,7 @@ class FunctionEngine(InvokePath):
         function = qualifier = None
         if function_ref:
             function, qualifier = parse_function_ref(function_ref)
-            self.resolve(function, qualifier)
+            check_function(self.resolve(function, qualifier)[0], current.account)
         updated = current.update(
             last_modified=self._now(), function=function, qualifier=qualifier, **fields
         )

@@ -16,10 +16,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Final
 
+from eventplane import arn as arns
 from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.functions.models.common import POLICY
+from eventplane.functions.models.permissions import FunctionPolicy, policy_key
 from eventplane.kafka import codec, naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
+from eventplane.security.accounts import owner_of
+from eventplane.security.resource_policy import grants_account
 
 SCHEMA: Final = "eventplane.v1.FunctionInvocation"
 ASYNC_TOPIC: Final = naming.FUNCTION_ASYNC
@@ -94,8 +99,11 @@ class FunctionPort:
 
     def record(self, endpoint: str, payload: Payload) -> Outgoing:
         name, _, qualifier = endpoint.partition(":")
-        if self._registry.get(FUNCTION_KIND, name) is None:
+        found = self._registry.get(FUNCTION_KIND, name)
+        if found is None:
             raise TargetUnavailable("ResourceNotFoundException", f"Function {name} does not exist")
+        if payload.origin == "destination":
+            self._check_sender(name, qualifier, owner_of(found.spec), payload)
         inv = new_invocation(
             name,
             qualifier or None,
@@ -104,3 +112,19 @@ class FunctionPort:
             request_id=payload.message_id,
         )
         return invocation_record(inv)
+
+    def _check_sender(self, name: str, qualifier: str, account: str, payload: Payload) -> None:
+        """A function's destination in another account is invoked only if that function's
+        AddPermission policy allows the sender's account ``lambda:InvokeFunction``."""
+        sender = arns.account_of(payload.source_arn or "")
+        if not sender or sender == account:
+            return
+        r = self._registry.get(POLICY, policy_key(name, qualifier or None))
+        text = FunctionPolicy.from_resource(r).text() if r is not None else None
+        target = arns.function_arn(name, qualifier or None, account)
+        action = "lambda:InvokeFunction"
+        if not grants_account(text, sender, action, target, payload.source_arn or ""):
+            raise TargetUnavailable(
+                "AccessDenied",
+                f"The policy of function {name} does not allow account {sender} to invoke it",
+            )

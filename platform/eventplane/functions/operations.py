@@ -523,8 +523,10 @@ class FunctionOperations:
         function = ""
         if req.function_name:
             function, _ = _ref(req.function_name)
+        account = listing_account()  # the caller's account's (every account's: the platform)
         mappings = self.engine.mapping_list(req.event_source_arn, function)
-        items, marker = _page(mappings, req.marker, req.max_items)
+        mine = [m for m in mappings if account in (None, m.account)]
+        items, marker = _page(mine, req.marker, req.max_items)
         return s.ListEventSourceMappingsResult(
             event_source_mappings=[mapping_view(m) for m in items], next_marker=marker
         )

@@ -16,6 +16,7 @@ from eventplane.functions.errors import ResourceNotFoundException
 from eventplane.functions.models import (
     FUNCTION,
     LATEST,
+    MAPPING,
     POLICY,
     FunctionConfig,
     new_revision_id,
@@ -120,7 +121,10 @@ class FunctionPermissions:
     def owner_of(self, arn: str) -> str | None:
         """The account the function (version, alias) ``arn`` names belongs to; None: no
         such function, or not a function ARN (authorization's lookup, from the view)."""
-        found = arns.parse_as(arn, arns.Kind.FUNCTION)
+        found = arns.parse_as(arn, arns.Kind.FUNCTION, arns.Kind.MAPPING)
+        if found is not None and found.kind is arns.Kind.MAPPING:
+            mapping = self.registry.get(MAPPING, found.name)  # its function's account
+            return owner_of(mapping.spec) if mapping is not None else None
         return self._account(found.name) if found is not None else None
 
     def text_of(self, arn: str) -> str | None:

@@ -391,7 +391,7 @@ class StreamMappingRunner:
             shard=shard,
             now_ms=self._clock(),
         )
-        payload = Payload(json.dumps(record), origin="destination")
+        payload = Payload(json.dumps(record), origin="destination", source_arn=mapping.function_arn)
         # Retried until written: the shard moves on only once its failure is recorded.
         while True:
             try:

@@ -25,7 +25,7 @@ from eventplane.queues.models import Record
 from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.registry import Registry
 from eventplane.security.policy import Decision
-from eventplane.security.resource_policy import parse_resource_policy
+from eventplane.security.resource_policy import grants_account, parse_resource_policy
 
 __all__ = ["QueuePort", "partition_for", "queue_record", "sequence_number"]
 
@@ -76,6 +76,9 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
     from its own account's topics and rules (AWS would refuse them: a local platform lets
     a new user's fan-out just work), and none from another account's.
     """
+    if payload.origin == "destination":
+        _check_sender(queue, payload)
+        return
     service = SERVICE_PRINCIPALS.get(payload.origin)
     if service is None:
         return
@@ -104,6 +107,21 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
             "AccessDenied",
             f"The policy of queue {queue.name} does not allow {service} to send to it"
             + (f" from {payload.source_arn}" if payload.source_arn else ""),
+        )
+
+
+def _check_sender(queue: QueueDef, payload: Payload) -> None:
+    """A queue of another account than the sender's (a function whose destination or
+    dead-letter queue it is, a rule or topic subscription whose dead-letter queue it is)
+    takes its records only if the queue's Policy allows that account ``sqs:SendMessage``."""
+    sender = arns.account_of(payload.source_arn or "")
+    if not sender or sender == queue.account:
+        return
+    source = payload.source_arn or ""
+    if not grants_account(queue.config.policy, sender, "sqs:SendMessage", queue.arn, source):
+        raise TargetUnavailable(
+            "AccessDenied",
+            f"The policy of queue {queue.name} does not allow account {sender} to send to it",
         )
 
 

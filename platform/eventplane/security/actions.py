@@ -519,7 +519,18 @@ _PLATFORM: dict[str, tuple[str, Extract]] = {
 # The calls that create the resource they name (an existing one of the caller's account is
 # returned, as the cores make creation idempotent).
 _CREATES = frozenset(
-    {"CreateQueue", "CreateTopic", "CreateEventBus", "CreateTable", "CreateFunction"}
+    {
+        "CreateQueue",
+        "CreateTopic",
+        "CreateEventBus",
+        "CreateTable",
+        "CreateFunction",
+        "CreateStateMachine",
+        "CreateActivity",
+        "CreateArchive",
+        "StartReplay",
+        "CreateSchema",
+    }
 )
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "ResourcePolicies",
     "ResourcePolicy",
     "combine",
+    "grants_account",
     "parse_resource_policy",
 ]
 
@@ -185,6 +186,23 @@ def parse_resource_policy(document: str, where: str = "Policy") -> ResourcePolic
         stripped.append(rest)
     policy = parse_policy({**raw, "Statement": stripped or raw.get("Statement")}, where)
     return ResourcePolicy(tuple(zip(principals, policy.statements, strict=True)))
+
+
+def grants_account(
+    document: str | None, account: str, action: str, resource: str, source_arn: str = ""
+) -> bool:
+    """Whether a resource's policy text allows ``account`` ``action`` on ``resource``: how a
+    delivery from another account's resource (a function's destination or dead-letter
+    target, a rule's target bus) gets in, as on AWS. No policy, or a malformed one
+    (stored before policies were checked): no."""
+    if not document:
+        return False
+    try:
+        policy = parse_resource_policy(document)
+    except MalformedPolicyDocument:
+        return False
+    context = {"aws:sourcearn": source_arn, "aws:sourceaccount": account}
+    return policy.evaluate("", account, action, resource, context) is Decision.ALLOW
 
 
 def combine(identity: Decision | None, resource: Decision | None) -> Decision:

@@ -266,7 +266,9 @@ class _Worker:
         name = self._sub.config.redrive_policy or ""
         target = arns.Target(arns.TargetKind.QUEUE, name, arns.queue_arn(name))
         try:
-            out = self._owner.router.record(target, Payload(body))
+            # A dead-letter queue of another account checks the topic's account.
+            dead = Payload(body, origin="destination", source_arn=self._sub.topic_arn)
+            out = self._owner.router.record(target, dead)
         except TargetUnavailable as exc:
             _log.error("dead-letter queue unavailable; message dropped", queue=name, error=str(exc))
             return

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 
 from eventplane.errors import ValidationException
 from eventplane.workflows import arns, records
+from eventplane.workflows.accounts import mine, owned, owner_of
 from eventplane.workflows.dispatch import send_inbox
-from eventplane.workflows.errors import ActivityDoesNotExist
+from eventplane.workflows.errors import ActivityDoesNotExist, ConflictException
 from eventplane.workflows.model import Claim
 from eventplane.workflows.shapes import Page, page, require
 
@@ -74,9 +75,13 @@ class ActivityActions:
     async def create_activity(self, name: str, tags: dict[str, str] | None = None) -> Activity:
         """Create an activity; the same name again returns the existing one (idempotent)."""
         arns.check_name(require(name, "name"))
-        if self._ctx.registry.get(ACTIVITY, name) is None:
-            spec = {"tags": dict(tags or {})}
+        existing = self._ctx.registry.get(ACTIVITY, name)
+        spec = owned({"tags": dict(tags or {})})
+        if existing is None:
             await asyncio.to_thread(self._ctx.registry.put, ACTIVITY, name, spec)
+        elif owner_of(existing.spec) != owner_of(spec):
+            # Names are unique per installation: another account's answers so, saying no more.
+            raise ConflictException(f"Activity Already Exists: '{name}'")
         return self._activity(arns.activity_arn(name))
 
     async def describe_activity(self, activity_arn: str) -> Activity:
@@ -87,7 +92,7 @@ class ActivityActions:
         await asyncio.to_thread(self._ctx.registry.delete, ACTIVITY, name)
 
     async def list_activities(self, max_results: int = 0, next_token: str = "") -> Page:
-        p = page(self._ctx.registry.find(ACTIVITY), max_results, next_token)
+        p = page(mine(self._ctx.registry.find(ACTIVITY)), max_results, next_token)
         items = [Activity(arns.activity_arn(r.name), r.name, r.created_at) for r in p.items]
         return Page(items, p.next_token)
 

@@ -1,11 +1,27 @@
-"""Step Functions names and ARNs: state machines, executions and their validation."""
+"""Step Functions names and ARNs: state machines, executions and their validation.
+
+The ARNs built here carry their machine's or activity's owner account: ``use`` hands
+this module the server's owner lookup (``workflows.accounts.Owners``), asked where each
+ARN is built (from memory). Without one, and for a name nobody holds, the installation's.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from eventplane import arn
 from eventplane.workflows.errors import InvalidArn, InvalidName
+
+# (kind, name) -> the owner account, None: unknown (the installation's).
+_owner: Callable[[str, str], str | None] = lambda kind, name: None  # noqa: E731
+
+
+def use(owner: Callable[[str, str], str | None]) -> None:
+    """Where ARNs built from here look up their owner account (the server's registry)."""
+    global _owner
+    _owner = owner
+
 
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
@@ -22,12 +38,18 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
+def machine_account(name: str) -> str | None:
+    """The owner account of the machine ``name`` (None: unknown, the installation's); a
+    Distributed Map's item processor (``machine/label``) is its machine's."""
+    return _owner("statemachine", name.split("/", 1)[0])
+
+
 def state_machine_arn(name: str) -> str:
-    return arn.state_machine_arn(name)
+    return arn.state_machine_arn(name, machine_account(name))
 
 
 def execution_arn(machine: str, name: str, express: bool = False) -> str:
-    return arn.execution_arn(machine, name, express=express)
+    return arn.execution_arn(machine, name, express=express, account=machine_account(machine))
 
 
 def _after(text: str, kind: str) -> str | None:
@@ -114,7 +136,7 @@ def parse_alias_arn(arn: str, field: str = "stateMachineAliasArn") -> tuple[str,
 
 
 def activity_arn(name: str) -> str:
-    return arn.activity_arn(name)
+    return arn.activity_arn(name, _owner("activity", name))
 
 
 def parse_activity_arn(text: str, field: str = "activityArn") -> str:

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 import grpc
 
 from eventplane._gen.v1 import workflows_pb2, workflows_pb2_grpc
+from eventplane.arn import PARTITION
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
+from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.workflows.core import WorkflowsCore
@@ -26,6 +28,11 @@ HISTORY_PARTITIONS = 8
 VIEW_READY_TIMEOUT_S = 60.0
 
 _log = get_logger("eventplane.workflows")
+
+
+def _no_policy(arn: str) -> None:
+    """Step Functions has no resource policies: another account's machine is out of reach."""
+    return None
 
 
 class WorkflowsComponent:
@@ -44,7 +51,9 @@ class WorkflowsComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.kafka import naming
         from eventplane.kafka.clients import TopicSpec, ensure_topics
-        from eventplane.workflows import metrics
+        from eventplane.security.setup import role_secret
+        from eventplane.workflows import arns, metrics
+        from eventplane.workflows.accounts import Owners
         from eventplane.workflows.aws import StepFunctionsBinding
         from eventplane.workflows.clock import Clock
         from eventplane.workflows.core import WorkflowsCore
@@ -66,7 +75,16 @@ class WorkflowsComponent:
             ],
         )
         clock = Clock.from_env()
-        self._performer = Performer(ctx.loopback_target, ctx.internal_token)
+        self._performer = Performer(
+            ctx.loopback_target, ctx.internal_token, role_secret(ctx.settings)
+        )
+        # Machines and activities belong to accounts: their ARNs carry the owner's, and
+        # authorization (both front doors) finds the owner here. No resource policies.
+        owners = Owners(ctx.registry)
+        arns.use(owners.of_kind)
+        resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
+        if resource_policies is not None:
+            resource_policies.register(f"arn:{PARTITION}:states:", _no_policy, owners.of_arn)
         self._view = View(ctx.settings)
         self._view.start()
         # SERVING only once reads are right: a restarted replica first reads the history.

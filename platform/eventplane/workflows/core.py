@@ -21,6 +21,7 @@ from eventplane.errors import ValidationException
 from eventplane.kafka import naming
 from eventplane.runtime import ServerContext
 from eventplane.workflows import arns, asl, metrics, records
+from eventplane.workflows.accounts import check_role, mine, owned_machine, owner_of
 from eventplane.workflows.activities import ActivityActions
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.dispatch import send_inbox
@@ -176,7 +177,7 @@ class WorkflowsCore(
             "loggingConfiguration": _logging(logging_configuration),
             "tracingConfiguration": {"enabled": bool((tracing_configuration or {}).get("enabled"))},
         }
-        machine = await self._create(name, definition, type, spec)
+        machine = await self._create(name, definition, type, owned_machine(spec))
         return await self._published(machine, publish, version_description)
 
     async def _published(self, m: StateMachine, publish: bool, description: str) -> StateMachine:
@@ -204,7 +205,7 @@ class WorkflowsCore(
                 kind,
                 spec["loggingConfiguration"],
             ) and found.tracing_configuration == spec["tracingConfiguration"]
-            if not same:
+            if not same or owner_of(existing.spec) != owner_of(spec):  # names: per installation
                 raise StateMachineAlreadyExists(f"State Machine Already Exists: '{name}'")
             return self._machine(arns.state_machine_arn(name))
         await asyncio.to_thread(self._ctx.registry.put, KIND, name, spec)
@@ -220,8 +221,7 @@ class WorkflowsCore(
         return version_machine(version, version.creation_date)
 
     async def list_state_machines(self, max_results: int = 0, next_token: str = "") -> Page:
-        found = self._ctx.registry.find(KIND)
-        p = page(found, max_results, next_token)
+        p = page(mine(self._ctx.registry.find(KIND)), max_results, next_token)
         return Page([self._machine(arns.state_machine_arn(r.name)) for r in p.items], p.next_token)
 
     async def update_state_machine(
@@ -263,7 +263,7 @@ class WorkflowsCore(
         if definition is not None:
             spec["definition"] = definition
         if role_arn is not None:
-            spec["roleArn"] = role_arn
+            spec["roleArn"] = check_role(role_arn, owner_of(spec))
         spec.update(config)
         await asyncio.to_thread(self._ctx.registry.put, KIND, current.name, spec)
         return self._machine(arn)
@@ -386,7 +386,7 @@ class WorkflowsCore(
             name,
             machine_arn,
             text,
-            self.perform_task,
+            self.acting_for(arn),
             self._clock,
             version_arn=machine.version_arn,
             alias_arn=machine.alias_arn,

@@ -20,6 +20,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from eventplane import arn as arns
+from eventplane.workflows import arns as wf_arns
 from eventplane.workflows import lang
 from eventplane.workflows.asl import MapState, apply_parameters, evaluate_template
 from eventplane.workflows.asl.jsonata_mode import JsonataEnv
@@ -36,7 +37,8 @@ MAP_RUN_RESOURCE = "arn:aws:states:::eventplane:mapRun"
 
 
 def map_run_arn(machine: str, label: str, run_id: str) -> str:
-    return arns.format_arn("states", f"mapRun:{machine}/{label}:{run_id}")
+    account = wf_arns.machine_account(machine)
+    return arns.format_arn("states", f"mapRun:{machine}/{label}:{run_id}", account=account)
 
 
 def _parameters(

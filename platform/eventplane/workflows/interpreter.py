@@ -162,7 +162,7 @@ class _Run:
                 "Id": s.execution_arn,
                 "Input": s.input,
                 "Name": s.name,
-                "RoleArn": f"arn:aws:iam::{arns.identity().account}:role/eventplane",
+                "RoleArn": arns.default_role(arns.account_of(s.execution_arn)),
                 "StartTime": iso(s.start_ms),
                 "RedriveCount": s.redrive_count,
             },
@@ -240,7 +240,7 @@ class _Run:
         details = {
             "input": inbox.input,
             "inputDetails": {"truncated": False},
-            "roleArn": inbox.role_arn or f"arn:aws:iam::{arns.identity().account}:role/eventplane",
+            "roleArn": inbox.role_arn or arns.default_role(arns.account_of(s.execution_arn)),
             "stateMachineArn": s.state_machine_arn,
         }
         if s.version_arn is not None:

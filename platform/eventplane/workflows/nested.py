@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import EventplaneError
 from eventplane.workflows import arns
+from eventplane.workflows.accounts import Owners, acting_role, check_child, task_role
 from eventplane.workflows.distributed import MAP_RUN_RESOURCE
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import WAIT_FOR_TOKEN, resource_kind
@@ -34,6 +35,8 @@ from eventplane.workflows.shapes import Execution
 from eventplane.workflows.task_kinds import sync_mode
 
 if TYPE_CHECKING:
+    from eventplane.runtime import ServerContext
+    from eventplane.workflows.express import Perform
     from eventplane.workflows.versions import Target
 
 
@@ -69,6 +72,7 @@ def express_doc(e: Execution, mode: str) -> dict[str, Any]:
 
 class NestedActions:
     _performer: Performer
+    _ctx: ServerContext
 
     def _target(self, arn: str) -> Target:  # WorkflowsCore's
         raise NotImplementedError
@@ -96,7 +100,31 @@ class NestedActions:
         token: str | None = None,
     ) -> Outcome:
         """Run a task's resource: child executions and Map Runs here, the rest by the
-        Performer."""
+        Performer; as the role of the execution's machine (``accounts``), the one
+        ``parent_arn`` names, else the one the caller acts as."""
+        role = Owners(self._ctx.registry).role_of(parent_arn) if parent_arn else task_role.get()
+        with acting_role(role):
+            return await self._perform_task(resource, payload, waits, parent_arn, task_id, token)
+
+    def acting_for(self, execution_arn: str) -> Perform:
+        """``perform_task`` for the tasks of an Express execution (they name no parent)."""
+        role = Owners(self._ctx.registry).role_of(execution_arn)
+
+        async def perform(resource: str, payload: Any, waits: bool) -> Outcome:
+            with acting_role(role):
+                return await self.perform_task(resource, payload, waits)
+
+        return perform
+
+    async def _perform_task(
+        self,
+        resource: str,
+        payload: Any,
+        waits: bool,
+        parent_arn: str | None,
+        task_id: str | None,
+        token: str | None,
+    ) -> Outcome:
         if resource == MAP_RUN_RESOURCE:
             return await self.run_map(payload, parent_arn, task_id)
         rtype, action, _ = resource_kind(resource)
@@ -130,6 +158,7 @@ class NestedActions:
                 error="States.Runtime",
                 cause="The field 'StateMachineArn' is required by states:startExecution",
             )
+        check_child(arn)
         raw = params.get("Input")
         if raw is None:  # AWS starts the child with "{}" when Input is absent or null
             raw = {}

@@ -18,6 +18,8 @@ from typing import Any
 from eventplane.client import AsyncClient
 from eventplane.errors import EventplaneError
 from eventplane.observability.logging import get_logger
+from eventplane.security.roles import role_token
+from eventplane.workflows.accounts import task_role
 from eventplane.workflows.dynamodb_task import DynamoDBTaskError, perform_dynamodb
 from eventplane.workflows.http_task import HttpTaskError, perform_http
 from eventplane.workflows.lang import dumps
@@ -38,6 +40,10 @@ INVOKE_TIMEOUT_S = 960.0  # Lambda's 900 s maximum plus start-up
 MAX_RESULT_BYTES = 256 * 1024  # a task's result, as any state's data
 
 
+class NoRoleCredentials(Exception):
+    """A task that acts as a role when role tokens are not in use."""
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     ok: bool
@@ -48,25 +54,42 @@ class Outcome:
 
 
 class Performer:
-    """Runs task resources with one client per event loop (gRPC aio channels are per loop)."""
+    """Runs task resources with one client per event loop (gRPC aio channels are per loop)
+    and credentials: the platform's own token, or the role a task acts as
+    (``accounts.task_role``: a machine of another account's, ``role_secret`` signs its
+    token; without a secret such a task fails rather than act as the platform)."""
 
-    def __init__(self, endpoint: str, token: str = "") -> None:
+    def __init__(self, endpoint: str, token: str = "", role_secret: str = "") -> None:
         self._endpoint = endpoint
         self._token = token or None
-        self._clients: dict[asyncio.AbstractEventLoop, AsyncClient] = {}
+        self._role_secret = role_secret
+        self._clients: dict[tuple[asyncio.AbstractEventLoop, str | None], AsyncClient] = {}
 
     def client(self) -> AsyncClient:
         """This loop's client of the platform (Distributed Map readers and writers)."""
         return self._client()
 
+    def _credentials(self) -> str | None:
+        role = task_role.get()
+        if role is None:
+            return self._token
+        if not self._role_secret:
+            raise NoRoleCredentials(
+                f"Neither role {role} nor any other credentials are available to this task: "
+                "set EVENTPLANE_RECEIPT_SECRET (a state machine of another account than the "
+                "installation's acts as its role)"
+            )
+        return role_token(self._role_secret, role)
+
     def _client(self) -> AsyncClient:
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
+        token = self._credentials()
+        client = self._clients.get((loop, token))
         if client is None:
-            for old in [lp for lp in self._clients if lp.is_closed()]:
+            for old in [k for k in self._clients if k[0].is_closed()]:
                 del self._clients[old]
-            client = self._clients[loop] = AsyncClient(
-                self._endpoint, token=self._token, timeout=INVOKE_TIMEOUT_S
+            client = self._clients[loop, token] = AsyncClient(
+                self._endpoint, token=token, timeout=INVOKE_TIMEOUT_S
             )
         return client
 
@@ -117,6 +140,8 @@ class Performer:
             return Outcome(False, error=exc.error, cause=exc.cause)
         except EventplaneError as exc:
             return Outcome(False, error="States.TaskFailed", cause=f"{exc.code}: {exc.message}")
+        except NoRoleCredentials as exc:
+            return Outcome(False, error="States.TaskFailed", cause=str(exc))
         except Exception as exc:  # the task must answer, whatever happened
             _log.warning("task_failed", resource=resource, error=repr(exc))
             return Outcome(False, error="States.TaskFailed", cause=f"{type(exc).__name__}: {exc}")

@@ -18,6 +18,7 @@ from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
+from eventplane.security.accounts import owner_of
 from eventplane.workflows import records
 from eventplane.workflows.model import Start
 
@@ -42,11 +43,19 @@ class StateMachinePort:
         Raises TargetUnavailable when the machine does not exist, is Express (this port
         starts Standard executions only) or the input is not a JSON text within quota.
         """
-        machine_arn = arns.state_machine_arn(endpoint)
         found = self._registry.get(_KIND, endpoint)
+        account = owner_of(found.spec) if found is not None else None  # the machine's
+        machine_arn = arns.state_machine_arn(endpoint, account)
         if found is None:
             raise TargetUnavailable(
                 "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_arn}'"
+            )
+        sender = arns.account_of(payload.source_arn or "") or arns.identity().account
+        if payload.source_arn is not None and sender != account:
+            # Another account's rule: Step Functions has no resource policy to let it in.
+            raise TargetUnavailable(
+                "AccessDenied",
+                f"State machine {machine_arn} takes no deliveries from another account",
             )
         if found.spec.get("type", "STANDARD") != "STANDARD":
             raise TargetUnavailable(
@@ -64,7 +73,7 @@ class StateMachinePort:
             raise TargetUnavailable(
                 "InvalidExecutionInput", f"Invalid State Machine Execution Input: {exc}"
             ) from None
-        execution = arns.execution_arn(endpoint, str(uuid.uuid4()))
+        execution = arns.execution_arn(endpoint, str(uuid.uuid4()), account=account)
         rec = records.InboxRecord(
             execution,
             Start(payload.body, role_arn=found.spec.get("roleArn") or None),

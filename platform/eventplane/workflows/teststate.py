@@ -21,6 +21,7 @@ from typing import Any
 
 from eventplane.errors import ValidationException
 from eventplane.workflows import arns, asl, lang
+from eventplane.workflows.accounts import acting_role, caller_role
 from eventplane.workflows.asl import (
     ChoiceState,
     FailState,
@@ -148,7 +149,8 @@ class TestStateActions:
         trace = _Trace(level != "INFO")
         trace.put("input", raw)
         try:
-            return await asyncio.wait_for(self._run_one(sdef, raw, trace), LIMIT_S)
+            with acting_role(caller_role(role_arn)):  # the caller's account's role (accounts)
+                return await asyncio.wait_for(self._run_one(sdef, raw, trace), LIMIT_S)
         except TimeoutError:
             return TestStateResult(
                 "FAILED", None, "States.Timeout", "TestState ran longer than 300 seconds"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -464,3 +465,168 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     with pytest.raises(ClientError) as info:
         lam_b.get_function(FunctionName=name)
     assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
+    server: EventplaneProcess, alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    name = f"mapped-{tag}"
+    alice.functions.create_function(name, "app.handler", zip_file=_handler_zip())
+    bobs = bob.queues.create_queue(f"feed-{tag}")
+    source = bob.queues.get_queue_attributes(bobs, ["QueueArn"])["QueueArn"]
+    assert source == f"arn:aws:sqs:local:{B}:feed-{tag}"
+    refused = _refused(
+        lambda: alice.functions.create_event_source_mapping(source, name),
+        "InvalidParameterValueException",
+    )
+    assert source in refused.message
+    # Nor may B map its own queue to A's function.
+    denied = _refused(lambda: bob.functions.create_event_source_mapping(source, name))
+    assert f"arn:aws:lambda:local:{A}:function:{name}" in denied.message
+
+    reader = {
+        "Effect": "Allow",
+        "Principal": {"AWS": A},
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+    }
+    bob.queues.set_queue_attributes(bobs, {"Policy": _policy(reader)})
+    mapping = alice.functions.create_event_source_mapping(source, name, enabled=False)
+    lam_a, lam_b = _aws(server, "lambda", KEY_A), _aws(server, "lambda", KEY_B)
+    found = lam_a.get_event_source_mapping(UUID=mapping.uuid)
+    assert found["EventSourceMappingArn"] == (
+        f"arn:aws:lambda:local:{A}:event-source-mapping:{mapping.uuid}"
+    )
+    with pytest.raises(ClientError) as info:
+        lam_b.get_event_source_mapping(UUID=mapping.uuid)
+    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert mapping.function_arn == f"arn:aws:lambda:local:{A}:function:{name}"
+    assert [m.uuid for m in alice.functions.list_event_source_mappings(function_name=name)] == [
+        mapping.uuid
+    ]
+    assert bob.functions.list_event_source_mappings(event_source_arn=source) == []
+    _refused(lambda: bob.functions.get_event_source_mapping(mapping.uuid))
+    _refused(lambda: bob.functions.delete_event_source_mapping(mapping.uuid))
+    alice.functions.delete_event_source_mapping(mapping.uuid)
+
+
+def test_another_accounts_archive_replay_and_schema(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    bus = alice.events.create_event_bus(f"kept-{tag}")
+    archive = alice.events.create_archive(f"arch-{tag}", bus)
+    assert archive.archive_arn == f"arn:aws:events:local:{A}:archive/arch-{tag}"
+    now = int(time.time() * 1000)
+    replay = alice.events.start_replay(f"rep-{tag}", f"arch-{tag}", now - 60_000, now - 1000)
+    assert replay.replay_arn == f"arn:aws:events:local:{A}:replay/rep-{tag}"
+    avro = {"type": "record", "name": "Order", "fields": [{"name": "n", "type": "int"}]}
+    schema = alice.events.create_schema(f"sch-{tag}", "Avro", avro)
+    assert schema.schema_arn == f"arn:aws:schemas:local:{A}:schema/eventplane/sch-{tag}"
+
+    assert [a.archive_name for a in alice.events.list_archives(name_prefix=f"arch-{tag}")] == [
+        f"arch-{tag}"
+    ]
+    assert bob.events.list_archives(name_prefix=f"arch-{tag}") == []
+    assert bob.events.list_replays(name_prefix=f"rep-{tag}") == []
+    assert bob.events.list_schemas(name_prefix=f"sch-{tag}") == []
+    refused = _refused(lambda: bob.events.describe_archive(f"arch-{tag}"))
+    assert archive.archive_arn in refused.message
+    _refused(lambda: bob.events.delete_archive(f"arch-{tag}"))
+    _refused(lambda: bob.events.describe_replay(f"rep-{tag}"))
+    _refused(lambda: bob.events.cancel_replay(f"rep-{tag}"))
+    _refused(lambda: bob.events.describe_schema(f"sch-{tag}"))
+    _refused(lambda: bob.events.delete_schema(f"sch-{tag}"))
+    # Nor may B archive A's bus or replay A's archive: as if they did not exist.
+    _refused(lambda: bob.events.create_archive(f"arch-{tag}-b", bus), "ResourceNotFoundException")
+    _refused(
+        lambda: bob.events.start_replay(f"rep-{tag}-b", f"arch-{tag}", now - 60_000, now - 1000),
+        "ResourceNotFoundException",
+    )
+    _refused(
+        lambda: bob.events.create_archive(f"arch-{tag}", "default"),
+        "ResourceAlreadyExistsException",
+    )
+
+
+def _failing_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    raise ValueError('no')\n")
+    return out.getvalue()
+
+
+def test_a_functions_destination_and_dead_letter_queue_of_another_account_need_its_policy(
+    alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    dest = bob.queues.create_queue(f"dest-{tag}")
+    dlq = bob.queues.create_queue(f"fn-dlq-{tag}")
+    dest_arn = bob.queues.get_queue_attributes(dest, ["QueueArn"])["QueueArn"]
+    dlq_arn = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    name = f"failing-{tag}"
+    alice.functions.create_function(
+        name, "app.handler", zip_file=_failing_zip(), dead_letter_target_arn=dlq_arn
+    )
+    alice.functions.put_function_event_invoke_config(
+        name,
+        maximum_retry_attempts=0,
+        destination_config={"OnFailure": {"Destination": dest_arn}},
+    )
+
+    # No policy on B's queues: A's function's records do not get in.
+    alice.functions.invoke(name, {"n": 1}, invocation_type="Event")
+    waited = 0
+    while waited < 8:  # the failure is handled within a second or two; nothing must arrive
+        assert bob.queues.receive_message(dest, wait_time_seconds=1) == []
+        assert bob.queues.receive_message(dlq, wait_time_seconds=1) == []
+        waited += 2
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sqs:SendMessage"}
+    bob.queues.set_queue_attributes(dest, {"Policy": _policy(grant)})
+    bob.queues.set_queue_attributes(dlq, {"Policy": _policy(grant)})
+    alice.functions.invoke(name, {"n": 2}, invocation_type="Event")
+    got: dict[str, list[Any]] = {"dest": [], "dlq": []}
+
+    def delivered() -> bool:
+        got["dest"].extend(bob.queues.receive_message(dest, wait_time_seconds=1))
+        got["dlq"].extend(bob.queues.receive_message(dlq, wait_time_seconds=1))
+        return bool(got["dest"]) and bool(got["dlq"])
+
+    eventually(delivered, timeout=60)
+    record = json.loads(got["dest"][0].body)
+    assert record["requestPayload"] == {"n": 2}
+    assert json.loads(got["dlq"][0].body) == {"n": 2}
+
+
+def test_a_rules_dead_letter_queue_of_another_account_needs_its_policy(
+    alice: Client, bob: Client
+) -> None:
+    tag = _tag()
+    dlq = alice.queues.create_queue(f"rule-dlq-{tag}")
+    dlq_arn = alice.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    bob.events.put_rule(f"dl-{tag}", event_pattern={"source": [f"dl-{tag}"]})
+    bob.events.put_targets(
+        f"dl-{tag}",
+        [
+            {
+                "Id": "gone",
+                "Arn": f"arn:aws:sqs:local:{B}:missing-{tag}",  # fails: dead-lettered
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
+    bob.events.put_events([_event(f"dl-{tag}")])
+    for _ in range(4):  # the failed delivery is dead-lettered within a second or two
+        assert alice.queues.receive_message(dlq, wait_time_seconds=1) == []
+
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    alice.queues.set_queue_attributes(dlq, {"Policy": _policy(grant)})
+    bob.events.put_events([_event(f"dl-{tag}")])
+    got: list[Any] = []
+
+    def dead_lettered() -> bool:
+        got.extend(alice.queues.receive_message(dlq, message_attribute_names=["All"]))
+        return bool(got)
+
+    eventually(dead_lettered, timeout=60)
+    assert got[0].message_attributes["RULE_ARN"].string_value.endswith(f":{B}:rule/dl-{tag}")

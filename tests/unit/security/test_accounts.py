@@ -30,8 +30,11 @@ from eventplane.security.actions import rule_for
 from eventplane.security.authorize import Outcome, authorize
 from eventplane.security.interceptor import INTERNAL, current_principal
 from eventplane.security.policy import PolicySet, parse_policy
-from eventplane.security.resource_policy import SHARED, ResourcePolicies
+from eventplane.security.resource_policy import SHARED, ResourcePolicies, grants_account
 from eventplane.security.tokens import Principal
+from eventplane.topics.attributes.topics import TopicConfig
+from eventplane.topics.models import TopicDef
+from eventplane.topics.port import _check_sender as topic_check
 
 A, B = "111111111111", "222222222222"
 INSTALLATION = arns.DEFAULT_ACCOUNT
@@ -294,3 +297,50 @@ def test_the_default_bus_is_every_accounts_and_its_policy_applies_to_all() -> No
     assert "explicit deny" in _denied(authorize(bob, rule, request, secure=False, resources=buses))
     allowed = authorize(alice, rule, request, secure=False, resources=buses)
     assert allowed is not None and allowed.error is None
+
+
+def _from_function(account: str) -> Any:
+    """A function's destination or dead-letter record (its ARN names the sender)."""
+    return Payload(
+        "{}", origin="destination", source_arn=f"arn:aws:lambda:local:{account}:function:f"
+    )
+
+
+def test_a_functions_destination_queue_of_another_account_needs_its_policy() -> None:
+    queue = QueueDef("q", QueueConfig(), incarnation=1, updated_ms=0, tags={}, account=A)
+    _check_policy(queue, _from_function(A))  # the queue's own account
+    _check_policy(queue, Payload("{}", origin="destination"))  # no sender named: as before
+    with pytest.raises(TargetUnavailable) as refused:
+        _check_policy(queue, _from_function(B))
+    assert refused.value.code == "AccessDenied"
+    granted = QueueDef(
+        "q", QueueConfig(policy=_grant(B)), incarnation=1, updated_ms=0, tags={}, account=A
+    )
+    _check_policy(granted, _from_function(B))
+    with pytest.raises(TargetUnavailable):
+        _check_policy(granted, _from_function("333333333333"))
+
+
+def test_a_functions_destination_topic_or_bus_of_another_account_needs_its_policy() -> None:
+    topic = TopicDef("t", TopicConfig(), {}, account=A)
+    topic_check(topic, _from_function(A))
+    with pytest.raises(TargetUnavailable):
+        topic_check(topic, _from_function(B))
+    topic_check(
+        TopicDef("t", TopicConfig(policy=_grant(B, "sns:Publish")), {}, A), _from_function(B)
+    )
+    bus = BusDef("inbox", account=A)
+    with pytest.raises(TargetUnavailable):
+        _check_account(bus, _from_function(B))
+    _check_account(
+        BusDef("inbox", account=A, policy=_grant(B, "events:PutEvents")), _from_function(B)
+    )
+
+
+def test_grants_account() -> None:
+    arn = f"arn:aws:sqs:local:{A}:q"
+    assert grants_account(_grant(B), B, "sqs:SendMessage", arn)
+    assert not grants_account(_grant(B), B, "sqs:DeleteMessage", arn)
+    assert not grants_account(_grant(B, effect="Deny"), B, "sqs:SendMessage", arn)
+    assert not grants_account(None, B, "sqs:SendMessage", arn)
+    assert not grants_account("not json", B, "sqs:SendMessage", arn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from eventplane import arn as arns
 from eventplane.bus.models.common import (
     archive_arn,
     compile_event_pattern,
@@ -13,6 +14,11 @@ from eventplane.bus.models.common import (
 from eventplane.errors import ValidationException
 from eventplane.matching import CompiledPattern
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
+
+
+def _installation() -> str:
+    return arns.identity().account
 
 
 @dataclass(frozen=True)
@@ -24,22 +30,24 @@ class ArchiveDef:
     retention_days: int = 0
     created_ms: int = 0
     pattern: CompiledPattern | None = field(default=None, compare=False, repr=False)
+    account: str = field(default_factory=_installation)  # its creator's
 
     @property
     def arn(self) -> str:
-        return archive_arn(self.name)
+        return archive_arn(self.name, self.account)
 
     @property
     def retention_ms(self) -> int:
         return -1 if self.retention_days == 0 else self.retention_days * 86_400_000
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "bus": self.bus,
             "description": self.description,
             "event_pattern": self.event_pattern,
             "retention_days": self.retention_days,
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def build(
@@ -50,6 +58,7 @@ class ArchiveDef:
         event_pattern: str | None = None,
         retention_days: int = 0,
         created_ms: int = 0,
+        account: str | None = None,  # None: the installation's
     ) -> ArchiveDef:
         if retention_days < 0:
             raise ValidationException(
@@ -57,7 +66,14 @@ class ArchiveDef:
             )
         pattern = compile_event_pattern(event_pattern) if event_pattern else None
         return ArchiveDef(
-            name, bus, description, event_pattern or None, retention_days, created_ms, pattern
+            name,
+            bus,
+            description,
+            event_pattern or None,
+            retention_days,
+            created_ms,
+            pattern,
+            account or _installation(),
         )
 
     @staticmethod
@@ -70,6 +86,7 @@ class ArchiveDef:
             event_pattern=s.get("event_pattern"),
             retention_days=int(s.get("retention_days", 0)),
             created_ms=r.created_at,
+            account=owner_of(s),
         )
 
 
@@ -94,13 +111,14 @@ class ReplayDef:
     replay_end_ms: int = 0
     events_replayed: int = 0
     last_replayed_ms: int = 0
+    account: str = field(default_factory=_installation)  # its creator's
 
     @property
     def arn(self) -> str:
-        return replay_arn(self.name)
+        return replay_arn(self.name, self.account)
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "archive": self.archive,
             "bus": self.bus,
             "start_ms": self.start_ms,
@@ -114,6 +132,7 @@ class ReplayDef:
             "events_replayed": self.events_replayed,
             "last_replayed_ms": self.last_replayed_ms,
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> ReplayDef:
@@ -132,4 +151,5 @@ class ReplayDef:
             int(s.get("replay_end_ms", 0)),
             int(s.get("events_replayed", 0)),
             int(s.get("last_replayed_ms", 0)),
+            owner_of(s),
         )

@@ -4,7 +4,7 @@ batching rules (a stream's own settings are in :mod:`.stream_settings`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventplane import arn as arns
@@ -36,6 +36,7 @@ from eventplane.functions.models.stream_settings import (
     reject_stream_only,
 )
 from eventplane.registry import Resource
+from eventplane.security.accounts import owned_by, owner_of
 
 # --- event source mappings --------------------------------------------------------------------
 
@@ -97,6 +98,8 @@ class MappingDef:
     state_transition_reason: str = "USER_INITIATED"
     stream: StreamSettings | None = None
     filters: tuple[str, ...] = ()  # a queue's FilterCriteria (a stream's are in ``stream``)
+    # The account the mapping belongs to: its function's.
+    account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
     def filter_patterns(self) -> tuple[str, ...]:
@@ -108,11 +111,11 @@ class MappingDef:
 
     @property
     def function_arn(self) -> str:
-        return function_arn(self.function, self.qualifier)
+        return function_arn(self.function, self.qualifier, self.account)
 
     @property
     def arn(self) -> str:
-        return mapping_arn(self.uuid)
+        return mapping_arn(self.uuid, self.account)
 
     @property
     def report_batch_item_failures(self) -> bool:
@@ -133,6 +136,7 @@ class MappingDef:
         last_modified: str = "",
         state_transition_reason: str = "USER_INITIATED",
         stream: StreamSettings | None = None,
+        account: str | None = None,  # the function's (None: the installation's)
         **stream_fields: Any,
     ) -> MappingDef:
         """Validate as CreateEventSourceMapping does.
@@ -211,6 +215,7 @@ class MappingDef:
             state_transition_reason=state_transition_reason,
             stream=stream,
             filters=queue_filters,
+            account=account or arns.identity().account,
         )
 
     def update(
@@ -257,11 +262,12 @@ class MappingDef:
             ),
             last_modified=last_modified,
             stream=stream,
+            account=self.account,
             **({} if stream is not None else stream_fields),
         )
 
     def to_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "event_source_arn": self.event_source_arn,
             "queue": self.queue,
             "function": self.function,
@@ -277,6 +283,7 @@ class MappingDef:
             "stream": self.stream.to_spec() if self.stream is not None else None,
             "filters": list(self.filters),
         }
+        return owned_by(spec, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> MappingDef:
@@ -300,4 +307,5 @@ class MappingDef:
             state_transition_reason=s.get("state_transition_reason", "USER_INITIATED"),
             stream=StreamSettings.from_spec(stream) if stream else None,
             filters=tuple(s.get("filters") or ()),
+            account=owner_of(s),
         )

@@ -1,0 +1,335 @@
+"""Accounts for Step Functions on a real server: a state machine or activity belongs to
+its creator's account, and so do the ARNs derived from it (executions, versions, history
+events); a principal of another account neither lists nor reaches them (Step Functions
+has no resource policies), on the gRPC door (tokens) and through boto3 (access keys).
+A task of a machine of another account acts as that machine's role, so it reaches
+another account's queue only through the queue's policy."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from eventplane.client import Client
+from eventplane.errors import EventplaneError
+from eventplane.security import sha256_hex
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
+
+pytestmark = pytest.mark.integration
+
+A, B = "111111111111", "222222222222"
+ALICE_TOKEN = "ep-wfaccounts-alice-0123456789abcdef"  # account A, no policies
+BOB_TOKEN = "ep-wfaccounts-bob-0123456789abcdef"  # account B, no policies
+KEY_A = ("AKIDWFACCOUNTSA00001", "wf-accounts-a-secret")
+KEY_B = ("AKIDWFACCOUNTSB00001", "wf-accounts-b-secret")
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+
+
+@pytest.fixture(scope="module")
+def server(
+    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EventplaneProcess]:
+    tokens = tmp_path_factory.mktemp("wf-accounts") / "tokens.yaml"
+    tokens.write_text(
+        json.dumps(
+            {
+                "tokens": [
+                    {"principal": "alice", "account": A, "sha256": sha256_hex(ALICE_TOKEN)},
+                    {"principal": "bob", "account": B, "sha256": sha256_hex(BOB_TOKEN)},
+                ]
+            }
+        )
+    )
+    keys = f"{KEY_A[0]}:{KEY_A[1]}:{A}:alice,{KEY_B[0]}:{KEY_B[1]}:{B}:bob"
+    proc = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,queues,fanout,bus,workflows",
+        cluster=unique_cluster(),
+        env={
+            "EVENTPLANE_AUTH_TOKENS_FILE": str(tokens),
+            "EVENTPLANE_GATEWAY_CREDENTIALS": keys,
+            # Tasks of another account's machines act as its role: role tokens in use.
+            "EVENTPLANE_RECEIPT_SECRET": "a-cluster-secret-for-wf-accounts",
+        },
+    )
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def alice(server: EventplaneProcess) -> Iterator[Client]:
+    with Client(server.endpoint, token=ALICE_TOKEN, timeout=30) as ep:
+        yield ep
+
+
+@pytest.fixture(scope="module")
+def bob(server: EventplaneProcess) -> Iterator[Client]:
+    with Client(server.endpoint, token=BOB_TOKEN, timeout=30) as ep:
+        yield ep
+
+
+def _tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def _refused(call: Any, code: str = "AccessDeniedException") -> EventplaneError:
+    with pytest.raises(EventplaneError) as info:
+        call()
+    assert info.value.code == code, info.value
+    return info.value
+
+
+def _denied_on(error: EventplaneError, action: str, arn: str) -> None:
+    assert error.message == (
+        f"User: bob is not authorized to perform: {action} on resource: {arn} "
+        f"because no resource-based policy allows the {action} action"
+    )
+
+
+def test_another_accounts_state_machine(alice: Client, bob: Client) -> None:
+    name = f"sm-{_tag()}"
+    m = alice.workflows.create_state_machine(name, WAIT, publish=True)
+    arn = f"arn:aws:states:local:{A}:stateMachine:{name}"
+    assert (m.state_machine_arn, m.state_machine_version_arn) == (arn, f"{arn}:1")
+    e = alice.workflows.start_execution(arn, {"n": 1}, name="run")
+    execution = f"arn:aws:states:local:{A}:execution:{name}:run"
+    assert (e.execution_arn, e.state_machine_arn) == (execution, arn)
+    started = alice.workflows.get_execution_history(execution)[0]
+    details = started["executionStartedEventDetails"]
+    assert details["stateMachineArn"] == arn
+    assert details["roleArn"] == f"arn:aws:iam::{A}:role/eventplane"
+    assert [x.execution_arn for x in alice.workflows.list_executions(arn)] == [execution]
+
+    mine = bob.workflows.create_state_machine(f"{name}-b", PASS)
+    assert mine.state_machine_arn == f"arn:aws:states:local:{B}:stateMachine:{name}-b"
+    listed_a = [s.name for s in alice.workflows.list_state_machines()]
+    listed_b = [s.name for s in bob.workflows.list_state_machines()]
+    assert name in listed_a and f"{name}-b" not in listed_a
+    assert f"{name}-b" in listed_b and name not in listed_b
+
+    _denied_on(
+        _refused(lambda: bob.workflows.describe_state_machine(arn)),
+        "states:DescribeStateMachine",
+        arn,
+    )
+    # An ARN naming bob's own account reaches nothing either: the check is on the owner's.
+    theirs = arn.replace(A, B)
+    _denied_on(
+        _refused(lambda: bob.workflows.start_execution(theirs, {})), "states:StartExecution", arn
+    )
+    _refused(lambda: bob.workflows.list_executions(arn))
+    _refused(lambda: bob.workflows.describe_execution(execution))
+    _refused(lambda: bob.workflows.get_execution_history(execution))
+    _denied_on(
+        _refused(lambda: bob.workflows.stop_execution(execution)),
+        "states:StopExecution",
+        execution,
+    )
+    _refused(lambda: bob.workflows.update_state_machine(arn, definition=PASS))
+    _refused(lambda: bob.workflows.publish_state_machine_version(arn))
+    _refused(lambda: bob.workflows.list_state_machine_versions(arn))
+    _refused(lambda: bob.workflows.delete_state_machine(arn))
+    # Names stay unique per installation; a machine acts as a role of its own account.
+    _refused(lambda: bob.workflows.create_state_machine(name, PASS), "StateMachineAlreadyExists")
+    _refused(
+        lambda: bob.workflows.create_state_machine(
+            f"{name}-r", PASS, role_arn=f"arn:aws:iam::{A}:role/admin"
+        ),
+        "InvalidArn",
+    )
+    assert alice.workflows.describe_execution(execution).status == "RUNNING"
+    alice.workflows.stop_execution(execution)
+    alice.workflows.delete_state_machine(arn)
+
+
+def test_another_accounts_activity(alice: Client, bob: Client) -> None:
+    name = f"act-{_tag()}"
+    created = alice.workflows.create_activity(name)
+    arn = f"arn:aws:states:local:{A}:activity:{name}"
+    assert created.activity_arn == arn
+    assert alice.workflows.create_activity(name).activity_arn == arn  # idempotent for its owner
+    assert name in [a.name for a in alice.workflows.list_activities()]
+    assert name not in [a.name for a in bob.workflows.list_activities()]
+    _denied_on(
+        _refused(lambda: bob.workflows.describe_activity(arn)), "states:DescribeActivity", arn
+    )
+    _refused(lambda: bob.workflows.get_activity_task(arn, wait_seconds=0))
+    _refused(lambda: bob.workflows.delete_activity(arn))
+    _refused(lambda: bob.workflows.create_activity(name), "ConflictException")
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_a_machines_tasks_act_in_its_own_account(alice: Client, bob: Client) -> None:
+    tag = _tag()
+    url = alice.queues.create_queue(f"wf-inbox-{tag}")
+    target = alice.workflows.create_state_machine(f"wf-target-{tag}", PASS)
+    send = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": url, "MessageBody": "from b's machine"},
+                "End": True,
+            }
+        },
+    }
+    start = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": target.state_machine_arn},
+                "End": True,
+            }
+        },
+    }
+    sender = bob.workflows.create_state_machine(f"wf-send-{tag}", send).state_machine_arn
+    starter = bob.workflows.create_state_machine(f"wf-start-{tag}", start).state_machine_arn
+
+    def ended(arn: str) -> Any:
+        def check() -> Any:
+            e = bob.workflows.describe_execution(arn)
+            assert e.status != "RUNNING"
+            return e
+
+        return eventually(check, timeout=30)
+
+    refused = ended(bob.workflows.start_execution(sender, {}).execution_arn)
+    assert refused.status == "FAILED", refused
+    assert "AccessDenied" in (refused.cause or ""), refused.cause
+    assert alice.queues.receive_message(url, wait_time_seconds=1) == []
+    child = ended(bob.workflows.start_execution(starter, {}).execution_arn)
+    assert (child.status, child.error) == ("FAILED", "StepFunctions.AccessDeniedException")
+    assert alice.workflows.list_executions(target.state_machine_arn) == []
+
+    # The queue's policy grants B: the machine's role (of B) may send now.
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    alice.queues.set_queue_attributes(url, {"Policy": _policy(grant)})
+    sent = ended(bob.workflows.start_execution(sender, {}).execution_arn)
+    assert sent.status == "SUCCEEDED", sent.cause
+    got = alice.queues.receive_message(url, wait_time_seconds=5)
+    assert [m.body for m in got] == ["from b's machine"]
+
+
+def _sfn(server: EventplaneProcess, key: tuple[str, str]) -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=server.gateway_url,
+        region_name="us-east-1",
+        aws_access_key_id=key[0],
+        aws_secret_access_key=key[1],
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_boto3_state_machines_of_two_accounts(server: EventplaneProcess, bob: Client) -> None:
+    name = f"gw-sm-{_tag()}"
+    sfn_a, sfn_b = _sfn(server, KEY_A), _sfn(server, KEY_B)
+    role = f"arn:aws:iam::{A}:role/eventplane"
+    arn = sfn_a.create_state_machine(name=name, definition=json.dumps(PASS), roleArn=role)[
+        "stateMachineArn"
+    ]
+    assert arn == f"arn:aws:states:local:{A}:stateMachine:{name}"
+    execution = sfn_a.start_execution(stateMachineArn=arn)["executionArn"]
+    assert execution.startswith(f"arn:aws:states:local:{A}:execution:{name}:")
+    found = sfn_a.describe_state_machine_for_execution(executionArn=execution)
+    assert found["stateMachineArn"] == arn
+    assert name in [m["name"] for m in sfn_a.list_state_machines()["stateMachines"]]
+    assert name not in [m["name"] for m in sfn_b.list_state_machines()["stateMachines"]]
+    for call in (
+        lambda: sfn_b.describe_state_machine(stateMachineArn=arn),
+        lambda: sfn_b.start_execution(stateMachineArn=arn),
+        lambda: sfn_b.describe_execution(executionArn=execution),
+        lambda: sfn_b.list_executions(stateMachineArn=arn),
+    ):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert f":{A}:" in info.value.response["Error"]["Message"]
+    # The gRPC door sees the same owner: bob (B's token) is refused too.
+    _refused(lambda: bob.workflows.describe_state_machine(arn))
+
+
+def test_another_accounts_rule_cannot_start_a_machine(alice: Client, bob: Client) -> None:
+    """B's rule targets A's machine: dead-lettered (AccessDenied); A's own rule starts it."""
+    tag = _tag()
+    target = alice.workflows.create_state_machine(f"wf-ruled-{tag}", PASS).state_machine_arn
+    dlq = bob.queues.create_queue(f"wf-dlq-{tag}")
+    dlq_arn = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    bob.events.put_rule(f"wf-b-{tag}", event_pattern={"source": [f"b-{tag}"]})
+    retry = {"MaximumRetryAttempts": 0}
+    to_dlq = {"Arn": dlq_arn}
+    bob.events.put_targets(
+        f"wf-b-{tag}",
+        [{"Id": "m", "Arn": target, "RetryPolicy": retry, "DeadLetterConfig": to_dlq}],
+    )
+    bob.events.put_events([{"Source": f"b-{tag}", "DetailType": "t", "Detail": {}}])
+    dead: list[Any] = []
+
+    def dead_lettered() -> bool:
+        dead.extend(bob.queues.receive_message(dlq, message_attribute_names=["All"]))
+        return bool(dead)
+
+    eventually(dead_lettered, timeout=60)
+    assert dead[0].message_attributes["ERROR_CODE"].string_value == "AccessDenied"
+    assert alice.workflows.list_executions(target) == []
+
+    alice.events.put_rule(f"wf-a-{tag}", event_pattern={"source": [f"a-{tag}"]})
+    alice.events.put_targets(f"wf-a-{tag}", [{"Id": "m", "Arn": target}])
+    alice.events.put_events([{"Source": f"a-{tag}", "DetailType": "t", "Detail": {}}])
+    started = eventually(lambda: alice.workflows.list_executions(target), timeout=60)
+    assert [e.state_machine_arn for e in started] == [target]
+
+
+@pytest.mark.parametrize("kind", ["STANDARD", "EXPRESS"])
+def test_a_distributed_maps_children_act_in_its_account(
+    alice: Client, bob: Client, kind: str
+) -> None:
+    """The children of B's Distributed Map run B's item processor: as B's role too."""
+    tag = _tag()
+    url = alice.queues.create_queue(f"wf-map-{tag}")
+    send = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": url, "MessageBody.$": "States.Format('{}', $)"},
+        "End": True,
+    }
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+        "StartAt": "Send",
+        "States": {"Send": send},
+    }
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemProcessor": processor, "End": True}},
+    }
+    arn = bob.workflows.create_state_machine(f"wf-map-{tag}", definition).state_machine_arn
+    started = bob.workflows.start_execution(arn, [1, 2])
+    assert started.execution_arn.startswith(f"arn:aws:states:local:{B}:execution:")
+
+    def ended() -> Any:
+        e = bob.workflows.describe_execution(started.execution_arn)
+        assert e.status != "RUNNING"
+        return e
+
+    e = eventually(ended, timeout=60)
+    assert e.status == "FAILED", e
+    assert alice.queues.receive_message(url, wait_time_seconds=1) == []
+    run = bob.workflows.list_map_runs(started.execution_arn)[0]
+    assert f":{B}:mapRun:wf-map-{tag}/" in run["mapRunArn"]

@@ -22,7 +22,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from eventplane import arn as arn_mod
+from eventplane.errors import EventplaneError, ResourceNotFound
 from eventplane.errors.security import AccessDeniedException
+from eventplane.errors.workflows import (
+    ActivityDoesNotExist,
+    ExecutionDoesNotExist,
+    StateMachineDoesNotExist,
+)
 from eventplane.registry import Registry, Resource
 from eventplane.security.accounts import caller_account, listing_account, owned_by, owner_of
 from eventplane.security.roles import account_of as role_account
@@ -38,6 +44,7 @@ __all__ = [
     "check_child",
     "check_role",
     "mine",
+    "missing",
     "owned",
     "owned_machine",
     "owner_of",
@@ -179,3 +186,16 @@ def acting_role(role_arn: str | None) -> Iterator[None]:
         yield
     finally:
         task_role.reset(reset)
+
+
+def missing(arn: str) -> EventplaneError:
+    """Step Functions' "does not exist" for the machine, execution or activity ``arn``
+    names: what a caller of another account is told (``authorize``)."""
+    kind = arn.split(":", 6)[5] if arn.count(":") >= 6 else ""
+    if kind in ("execution", "express"):
+        return ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+    if kind == "activity":
+        return ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+    if kind == "mapRun":
+        return ResourceNotFound(f"Map Run Does Not Exist: '{arn}'")
+    return StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")

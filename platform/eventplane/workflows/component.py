@@ -53,7 +53,7 @@ class WorkflowsComponent:
         from eventplane.kafka.clients import TopicSpec, ensure_topics
         from eventplane.security.setup import role_secret
         from eventplane.workflows import arns, metrics
-        from eventplane.workflows.accounts import Owners
+        from eventplane.workflows.accounts import Owners, missing
         from eventplane.workflows.aws import StepFunctionsBinding
         from eventplane.workflows.clock import Clock
         from eventplane.workflows.core import WorkflowsCore
@@ -84,7 +84,9 @@ class WorkflowsComponent:
         arns.use(owners.of_kind)
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
-            resource_policies.register(f"arn:{PARTITION}:states:", _no_policy, owners.of_arn)
+            resource_policies.register(
+                f"arn:{PARTITION}:states:", _no_policy, owners.of_arn, missing
+            )
         self._view = View(ctx.settings)
         self._view.start()
         # SERVING only once reads are right: a restarted replica first reads the history.

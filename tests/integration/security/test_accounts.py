@@ -499,14 +499,15 @@ def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
     )
     with pytest.raises(ClientError) as info:
         lam_b.get_event_source_mapping(UUID=mapping.uuid)
-    assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert mapping.function_arn == f"arn:aws:lambda:local:{A}:function:{name}"
     assert [m.uuid for m in alice.functions.list_event_source_mappings(function_name=name)] == [
         mapping.uuid
     ]
     assert bob.functions.list_event_source_mappings(event_source_arn=source) == []
-    _refused(lambda: bob.functions.get_event_source_mapping(mapping.uuid))
-    _refused(lambda: bob.functions.delete_event_source_mapping(mapping.uuid))
+    missing = "ResourceNotFoundException"  # granted nothing: as if it did not exist
+    _refused(lambda: bob.functions.get_event_source_mapping(mapping.uuid), missing)
+    _refused(lambda: bob.functions.delete_event_source_mapping(mapping.uuid), missing)
     alice.functions.delete_event_source_mapping(mapping.uuid)
 
 
@@ -528,13 +529,18 @@ def test_another_accounts_archive_replay_and_schema(alice: Client, bob: Client) 
     assert bob.events.list_archives(name_prefix=f"arch-{tag}") == []
     assert bob.events.list_replays(name_prefix=f"rep-{tag}") == []
     assert bob.events.list_schemas(name_prefix=f"sch-{tag}") == []
-    refused = _refused(lambda: bob.events.describe_archive(f"arch-{tag}"))
-    assert archive.archive_arn in refused.message
-    _refused(lambda: bob.events.delete_archive(f"arch-{tag}"))
-    _refused(lambda: bob.events.describe_replay(f"rep-{tag}"))
-    _refused(lambda: bob.events.cancel_replay(f"rep-{tag}"))
-    _refused(lambda: bob.events.describe_schema(f"sch-{tag}"))
-    _refused(lambda: bob.events.delete_schema(f"sch-{tag}"))
+    # Granted nothing (archives, replays and schemas have no policies): as if they did
+    # not exist, and nothing of A's in the answer.
+    missing = "ResourceNotFoundException"
+    refused = _refused(lambda: bob.events.describe_archive(f"arch-{tag}"), missing)
+    assert refused.message == f"Archive arch-{tag} does not exist."
+    _refused(lambda: bob.events.delete_archive(f"arch-{tag}"), missing)
+    refused = _refused(lambda: bob.events.describe_replay(f"rep-{tag}"), missing)
+    assert refused.message == f"Replay rep-{tag} does not exist."
+    _refused(lambda: bob.events.cancel_replay(f"rep-{tag}"), missing)
+    refused = _refused(lambda: bob.events.describe_schema(f"sch-{tag}"), missing)
+    assert A not in refused.message
+    _refused(lambda: bob.events.delete_schema(f"sch-{tag}"), missing)
     # Nor may B archive A's bus or replay A's archive: as if they did not exist.
     _refused(lambda: bob.events.create_archive(f"arch-{tag}-b", bus), "ResourceNotFoundException")
     _refused(

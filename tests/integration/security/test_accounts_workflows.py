@@ -90,11 +90,11 @@ def _refused(call: Any, code: str = "AccessDeniedException") -> EventplaneError:
     return info.value
 
 
-def _denied_on(error: EventplaneError, action: str, arn: str) -> None:
-    assert error.message == (
-        f"User: bob is not authorized to perform: {action} on resource: {arn} "
-        f"because no resource-based policy allows the {action} action"
-    )
+def _hidden(call: Any, what: str, arn: str) -> None:
+    """Granted nothing (Step Functions has no resource policies), bob is told the
+    resource does not exist, in his own account: nothing of A's shows."""
+    error = _refused(call, f"{what.replace(' ', '')}DoesNotExist")
+    assert error.message == f"{what} Does Not Exist: '{arn.replace(A, B)}'"
 
 
 def test_another_accounts_state_machine(alice: Client, bob: Client) -> None:
@@ -118,28 +118,19 @@ def test_another_accounts_state_machine(alice: Client, bob: Client) -> None:
     assert name in listed_a and f"{name}-b" not in listed_a
     assert f"{name}-b" in listed_b and name not in listed_b
 
-    _denied_on(
-        _refused(lambda: bob.workflows.describe_state_machine(arn)),
-        "states:DescribeStateMachine",
-        arn,
-    )
+    machine, run = "State Machine", "Execution"
+    _hidden(lambda: bob.workflows.describe_state_machine(arn), machine, arn)
     # An ARN naming bob's own account reaches nothing either: the check is on the owner's.
     theirs = arn.replace(A, B)
-    _denied_on(
-        _refused(lambda: bob.workflows.start_execution(theirs, {})), "states:StartExecution", arn
-    )
-    _refused(lambda: bob.workflows.list_executions(arn))
-    _refused(lambda: bob.workflows.describe_execution(execution))
-    _refused(lambda: bob.workflows.get_execution_history(execution))
-    _denied_on(
-        _refused(lambda: bob.workflows.stop_execution(execution)),
-        "states:StopExecution",
-        execution,
-    )
-    _refused(lambda: bob.workflows.update_state_machine(arn, definition=PASS))
-    _refused(lambda: bob.workflows.publish_state_machine_version(arn))
-    _refused(lambda: bob.workflows.list_state_machine_versions(arn))
-    _refused(lambda: bob.workflows.delete_state_machine(arn))
+    _hidden(lambda: bob.workflows.start_execution(theirs, {}), machine, theirs)
+    _hidden(lambda: bob.workflows.list_executions(arn), machine, arn)
+    _hidden(lambda: bob.workflows.describe_execution(execution), run, execution)
+    _hidden(lambda: bob.workflows.get_execution_history(execution), run, execution)
+    _hidden(lambda: bob.workflows.stop_execution(execution), run, execution)
+    _hidden(lambda: bob.workflows.update_state_machine(arn, definition=PASS), machine, arn)
+    _hidden(lambda: bob.workflows.publish_state_machine_version(arn), machine, arn)
+    _hidden(lambda: bob.workflows.list_state_machine_versions(arn), machine, arn)
+    _hidden(lambda: bob.workflows.delete_state_machine(arn), machine, arn)
     # Names stay unique per installation; a machine acts as a role of its own account.
     _refused(lambda: bob.workflows.create_state_machine(name, PASS), "StateMachineAlreadyExists")
     _refused(
@@ -161,11 +152,9 @@ def test_another_accounts_activity(alice: Client, bob: Client) -> None:
     assert alice.workflows.create_activity(name).activity_arn == arn  # idempotent for its owner
     assert name in [a.name for a in alice.workflows.list_activities()]
     assert name not in [a.name for a in bob.workflows.list_activities()]
-    _denied_on(
-        _refused(lambda: bob.workflows.describe_activity(arn)), "states:DescribeActivity", arn
-    )
-    _refused(lambda: bob.workflows.get_activity_task(arn, wait_seconds=0))
-    _refused(lambda: bob.workflows.delete_activity(arn))
+    _hidden(lambda: bob.workflows.describe_activity(arn), "Activity", arn)
+    _hidden(lambda: bob.workflows.get_activity_task(arn, wait_seconds=0), "Activity", arn)
+    _hidden(lambda: bob.workflows.delete_activity(arn), "Activity", arn)
     _refused(lambda: bob.workflows.create_activity(name), "ConflictException")
 
 
@@ -212,7 +201,8 @@ def test_a_machines_tasks_act_in_its_own_account(alice: Client, bob: Client) -> 
 
     refused = ended(bob.workflows.start_execution(sender, {}).execution_arn)
     assert refused.status == "FAILED", refused
-    assert "AccessDenied" in (refused.cause or ""), refused.cause
+    # Another account's queue, which grants B nothing: as if it did not exist.
+    assert "The specified queue does not exist" in (refused.cause or ""), refused.cause
     assert alice.queues.receive_message(url, wait_time_seconds=1) == []
     child = ended(bob.workflows.start_execution(starter, {}).execution_arn)
     assert (child.status, child.error) == ("FAILED", "StepFunctions.AccessDeniedException")
@@ -252,18 +242,18 @@ def test_boto3_state_machines_of_two_accounts(server: EventplaneProcess, bob: Cl
     assert found["stateMachineArn"] == arn
     assert name in [m["name"] for m in sfn_a.list_state_machines()["stateMachines"]]
     assert name not in [m["name"] for m in sfn_b.list_state_machines()["stateMachines"]]
-    for call in (
-        lambda: sfn_b.describe_state_machine(stateMachineArn=arn),
-        lambda: sfn_b.start_execution(stateMachineArn=arn),
-        lambda: sfn_b.describe_execution(executionArn=execution),
-        lambda: sfn_b.list_executions(stateMachineArn=arn),
+    for call, code in (
+        (lambda: sfn_b.describe_state_machine(stateMachineArn=arn), "StateMachineDoesNotExist"),
+        (lambda: sfn_b.start_execution(stateMachineArn=arn), "StateMachineDoesNotExist"),
+        (lambda: sfn_b.describe_execution(executionArn=execution), "ExecutionDoesNotExist"),
+        (lambda: sfn_b.list_executions(stateMachineArn=arn), "StateMachineDoesNotExist"),
     ):
         with pytest.raises(ClientError) as info:
             call()
-        assert info.value.response["Error"]["Code"] == "AccessDeniedException"
-        assert f":{A}:" in info.value.response["Error"]["Message"]
-    # The gRPC door sees the same owner: bob (B's token) is refused too.
-    _refused(lambda: bob.workflows.describe_state_machine(arn))
+        assert info.value.response["Error"]["Code"] == code
+        assert f":{A}:" not in info.value.response["Error"]["Message"]
+    # The gRPC door sees the same owner: bob (B's token) is told the same.
+    _hidden(lambda: bob.workflows.describe_state_machine(arn), "State Machine", arn)
 
 
 def test_another_accounts_rule_cannot_start_a_machine(alice: Client, bob: Client) -> None:

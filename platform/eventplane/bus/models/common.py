@@ -113,4 +113,6 @@ def missing_resource(arn: str) -> ResourceNotFound:
     if kind == "rule":
         bus, _, name = rest.rpartition("/")
         return not_found("Rule", f"{name} on EventBus {bus or 'default'}")
+    if kind in ("archive", "replay"):
+        return not_found(kind.capitalize(), rest)
     return ResourceNotFound(f"Resource {arn} does not exist.")

@@ -54,6 +54,10 @@ Item = dict[str, Any]
 ITEM_SCHEMA = "eventplane.v1.TableItem"
 _CONVERTED = frozenset(("B", "BS", "M", "L"))  # the JSON forms decode_json_value changes
 CACHE_FLUSH_RECORDS = 50_000  # staged records of a restore that make a cache flush
+# How long a restore waits for a transaction open below the log's end (a dead writer's,
+# aborted by the broker within the writers' 10 s transaction timeout plus its check
+# interval) before it reads only to the stable end.
+OPEN_TRANSACTION_WAIT_S = 45.0
 
 
 @dataclass
@@ -131,6 +135,14 @@ class TableOwners:
                 **SEQUENTIAL_READER,
             )
         )
+        # Asks only for a partition's log end past open transactions (read_partition).
+        self._log_ends = Consumer(
+            consumer_config(
+                self._settings,
+                f"{naming.PREFIX}.table-restore-ends.{uuid.uuid4().hex}",
+                **{"isolation.level": "read_uncommitted"},
+            )
+        )
 
         def on_assign(c: Consumer, partitions: list[TopicPartition]) -> None:
             self.holdings.assigned((tp.topic, tp.partition) for tp in partitions)
@@ -179,6 +191,7 @@ class TableOwners:
         finally:
             member.leave()
             reader.close()
+            self._log_ends.close()
             self._tail.close()
 
     def _adopt_deferred(self, reader: Consumer) -> None:
@@ -253,7 +266,14 @@ class TableOwners:
         delay = 0.2
         while True:
             try:
-                return read_partition(reader, tp.topic, tp.partition, cache=cache, marker=marker)
+                return read_partition(
+                    reader,
+                    tp.topic,
+                    tp.partition,
+                    cache=cache,
+                    marker=marker,
+                    log_ends=self._log_ends,
+                )
             except (KafkaException, TimeoutError) as exc:
                 if _unknown_partition(exc):
                     # Added by a repartition since this consumer last fetched metadata.
@@ -353,12 +373,18 @@ def read_partition(
     cache: PartitionCache | None = None,
     marker: TopicMarker | None = None,
     timeout: float = 120.0,
+    log_ends: Consumer | None = None,
 ) -> PartitionRead:
     """Every live item of one changelog partition, read (read_committed) to its end.
 
-    The end is the high watermark when the restore starts; a transaction a dead
-    owner left open holds read_committed readers below it until it is aborted,
-    so the restore never answers before knowing whether that write happened.
+    The end is where read_committed readers stop when the restore starts: the last
+    stable offset, below any transaction still open. A transaction a dead writer left
+    open (a replica SIGKILLed mid-write) holds it there until the broker aborts it, and
+    records committed after it by other writers (a repartition's moves into a new
+    partition, a cross-replica transaction's coordinator) lie past it. With ``log_ends``
+    (a read_uncommitted consumer: the log's own end) the restore first waits, up to
+    ``OPEN_TRANSACTION_WAIT_S``, until no transaction open when it started holds the end
+    back, so it reads everything committed by then.
     With a ``cache`` (of the topic ``marker`` names) the items it holds come from the
     file and only the changelog past its offset is read; the file is brought up to
     the end on the way (restore_cache.py says when it is not trusted).
@@ -374,6 +400,8 @@ def read_partition(
         if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
             return PartitionRead({})
         raise
+    if log_ends is not None:
+        high = _past_open_transactions(reader, log_ends, tp, high)
     read = PartitionRead({}, next_offset=max(low, 0))
     start = max(low, 0)
     if cache is not None and marker is not None:
@@ -393,6 +421,61 @@ def read_partition(
     if cache is not None:
         cache.flush(read.next_offset, synced)
     return read
+
+
+def _log_end(log_ends: Consumer, tp: TopicPartition) -> int:
+    """The partition's log end (read_uncommitted), learning a partition a repartition
+    added since this consumer last fetched metadata."""
+    try:
+        return int(log_ends.get_watermark_offsets(tp, timeout=10, cached=False)[1])
+    except KafkaException as exc:
+        if not _unknown_partition(exc):
+            raise
+        log_ends.list_topics(tp.topic, timeout=5)
+        return int(log_ends.get_watermark_offsets(tp, timeout=10, cached=False)[1])
+
+
+def _past_open_transactions(
+    reader: Consumer, log_ends: Consumer, tp: TopicPartition, stable: int
+) -> int:
+    """The read_committed end once the transactions open below the log's end (when
+    asked) are committed or aborted; ``stable`` as it was if they outlast the wait (a
+    warning: what was committed past them is read on the next restore)."""
+    try:
+        end = _log_end(log_ends, tp)
+    except KafkaException as exc:
+        _log.warning("restore without the log's end", topic=tp.topic, error=str(exc))
+        return stable
+    if stable >= end:
+        return stable
+    _log.info(
+        "restore waits for a transaction left open",
+        topic=tp.topic,
+        partition=tp.partition,
+        stable=stable,
+        end=end,
+    )
+    started = time.monotonic()
+    deadline = started + OPEN_TRANSACTION_WAIT_S
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        _, now = reader.get_watermark_offsets(tp, timeout=10, cached=False)
+        if now >= end:
+            _log.info(
+                "open transaction resolved",
+                topic=tp.topic,
+                partition=tp.partition,
+                seconds=round(time.monotonic() - started, 3),
+            )
+            return int(now)
+    _log.warning(
+        "restore past an open transaction gave up waiting",
+        topic=tp.topic,
+        partition=tp.partition,
+        stable=stable,
+        end=end,
+    )
+    return stable
 
 
 def _load_cached(cache: PartitionCache, items: dict[str, Item]) -> int:

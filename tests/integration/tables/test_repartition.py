@@ -288,12 +288,6 @@ def _owns_some(server: EventplaneProcess, table: str) -> bool:
     return f'eventplane_table_items{{table="{table}"}}' in text
 
 
-# Out of `make test` (run by `make faults`): it failed in a fresh-clone CI run on the busy
-# 2-core machine. The survivor finished the move and the table went ACTIVE, but the
-# new partition that both replicas had moved items into was restored with only the
-# killed replica's items, and scans were refused as "moving" until the test's timeout.
-# A known defect of a SIGKILL during a repartition (README: Repartitioning a table).
-@pytest.mark.long
 def test_a_replica_killed_in_the_middle_of_moving_items(eventplane_kafka: str) -> None:
     """One item per move transaction, so the moves take a while; one of the two replicas
     is SIGKILLed once it has moved some. The survivor restores its partition (MOVING, or

@@ -122,7 +122,10 @@ class Owners:
 def check_role(role_arn: str, account: str) -> str:
     """``role_arn``, when it is a role of ``account`` (a machine acts as a role of its own
     account: one of another would let it act in that account)."""
-    if role_arn and role_account(role_arn) != account:
+    # The installation's own machines keep any role, as before accounts (their tasks act
+    # as the platform, and ARNs pasted from AWS carry other account ids).
+    installation = arn_mod.identity().account
+    if role_arn and account != installation and role_account(role_arn) != account:
         raise InvalidArn(
             f"Invalid Arn: '{role_arn}' is not a role of the state machine's account ({account})"
         )

@@ -187,7 +187,9 @@ def check_role_account(role: str, account: str) -> None:
     """A function runs as a role of its own account: its workers act as that role's
     principal, so a role of another account would act in that account (Lambda refuses
     such a role too)."""
-    if role_account(role) != account:
+    # The installation's own functions keep any role, as before accounts: ARNs pasted
+    # from AWS carry other account ids.
+    if account != arns.identity().account and role_account(role) != account:
         raise InvalidParameterValueException(
             "The role defined for the function cannot be assumed by Lambda: it is not a "
             "role of the function's account."

@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import time
 
-from eventplane import arn as arns
 from eventplane.bus.entries import envelope
 from eventplane.bus.models import BUS, DEFAULT_BUS, BusDef, BusEvent, encode_event
 from eventplane.delivery.payload import Payload, TargetUnavailable
-from eventplane.errors.security import MalformedPolicyDocument
+from eventplane.delivery.senders import admit_sender
 from eventplane.kafka import naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
-from eventplane.security.policy import Decision
-from eventplane.security.resource_policy import parse_resource_policy
 
 __all__ = ["BusPort"]
 
@@ -31,25 +28,17 @@ def _check_account(bus: BusDef, payload: Payload) -> None:
 
     The default bus is every account's, so it takes every rule's events.
     """
-    from_rule_or_function = payload.origin in ("bus", "destination")
-    sender = arns.account_of(payload.source_arn or "") if from_rule_or_function else ""
-    if not sender or sender == bus.account or bus.name == DEFAULT_BUS:
+    if payload.origin not in ("bus", "destination") or bus.name == DEFAULT_BUS:
         return
-    decision = Decision.IMPLICIT_DENY
-    if bus.policy:
-        try:
-            policy = parse_resource_policy(bus.policy)
-        except MalformedPolicyDocument:
-            policy = None
-        if policy is not None:
-            context = {"aws:sourcearn": payload.source_arn or "", "aws:sourceaccount": sender}
-            decision = policy.evaluate("", sender, "events:PutEvents", bus.arn, context)
-    if decision is not Decision.ALLOW:
-        raise TargetUnavailable(
-            "AccessDenied",
-            f"The policy of event bus {bus.name} does not allow account {sender} to put "
-            "events on it",
-        )
+    admit_sender(
+        payload,
+        owner=bus.account,
+        policy=bus.policy,
+        action="events:PutEvents",
+        resource=bus.arn,
+        what=f"event bus {bus.name}",
+        verb="put events on it",
+    )
 
 
 class BusPort:

@@ -18,13 +18,13 @@ from typing import Final
 
 from eventplane import arn as arns
 from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.delivery.senders import admit_sender
 from eventplane.functions.models.common import POLICY
 from eventplane.functions.models.permissions import FunctionPolicy, policy_key
 from eventplane.kafka import codec, naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
 from eventplane.security.accounts import owner_of
-from eventplane.security.resource_policy import grants_account
 
 SCHEMA: Final = "eventplane.v1.FunctionInvocation"
 ASYNC_TOPIC: Final = naming.FUNCTION_ASYNC
@@ -116,15 +116,15 @@ class FunctionPort:
     def _check_sender(self, name: str, qualifier: str, account: str, payload: Payload) -> None:
         """A function's destination in another account is invoked only if that function's
         AddPermission policy allows the sender's account ``lambda:InvokeFunction``."""
-        sender = arns.account_of(payload.source_arn or "")
-        if not sender or sender == account:
-            return
+        if arns.account_of(payload.source_arn or "") in ("", account):
+            return  # no policy lookup for a sender of the function's own account
         r = self._registry.get(POLICY, policy_key(name, qualifier or None))
-        text = FunctionPolicy.from_resource(r).text() if r is not None else None
-        target = arns.function_arn(name, qualifier or None, account)
-        action = "lambda:InvokeFunction"
-        if not grants_account(text, sender, action, target, payload.source_arn or ""):
-            raise TargetUnavailable(
-                "AccessDenied",
-                f"The policy of function {name} does not allow account {sender} to invoke it",
-            )
+        admit_sender(
+            payload,
+            owner=account,
+            policy=FunctionPolicy.from_resource(r).text() if r is not None else None,
+            action="lambda:InvokeFunction",
+            resource=arns.function_arn(name, qualifier or None, account),
+            what=f"function {name}",
+            verb="invoke it",
+        )

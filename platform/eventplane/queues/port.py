@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from eventplane import arn as arns
 from eventplane.delivery.payload import MessageAttribute, Payload, TargetUnavailable
+from eventplane.delivery.senders import admit_sender
 from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.kafka import naming
 from eventplane.kafka.fifo import partition_for as partition_for
@@ -25,7 +26,7 @@ from eventplane.queues.models import Record
 from eventplane.queues.queue_def import QueueDef, QueueDefs
 from eventplane.registry import Registry
 from eventplane.security.policy import Decision
-from eventplane.security.resource_policy import grants_account, parse_resource_policy
+from eventplane.security.resource_policy import parse_resource_policy
 
 __all__ = ["QueuePort", "partition_for", "queue_record", "sequence_number"]
 
@@ -114,15 +115,15 @@ def _check_sender(queue: QueueDef, payload: Payload) -> None:
     """A queue of another account than the sender's (a function whose destination or
     dead-letter queue it is, a rule or topic subscription whose dead-letter queue it is)
     takes its records only if the queue's Policy allows that account ``sqs:SendMessage``."""
-    sender = arns.account_of(payload.source_arn or "")
-    if not sender or sender == queue.account:
-        return
-    source = payload.source_arn or ""
-    if not grants_account(queue.config.policy, sender, "sqs:SendMessage", queue.arn, source):
-        raise TargetUnavailable(
-            "AccessDenied",
-            f"The policy of queue {queue.name} does not allow account {sender} to send to it",
-        )
+    admit_sender(
+        payload,
+        owner=queue.account,
+        policy=queue.config.policy,
+        action="sqs:SendMessage",
+        resource=queue.arn,
+        what=f"queue {queue.name}",
+        verb="send to it",
+    )
 
 
 class QueuePort:

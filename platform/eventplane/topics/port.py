@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 import uuid
 
-from eventplane import arn as arns
 from eventplane.delivery.payload import Payload, TargetUnavailable
+from eventplane.delivery.senders import admit_sender
 from eventplane.kafka import naming
 from eventplane.kafka.outgoing import Outgoing
 from eventplane.registry import Registry
-from eventplane.security.resource_policy import grants_account
 from eventplane.topics.models import TOPIC, Published, TopicDef, encode
 
 __all__ = ["TopicPort"]
@@ -23,15 +22,15 @@ __all__ = ["TopicPort"]
 def _check_sender(topic: TopicDef, payload: Payload) -> None:
     """A function's destination or dead-letter topic of another account takes its records
     only if the topic's Policy allows the function's account ``sns:Publish``."""
-    sender = arns.account_of(payload.source_arn or "")
-    if not sender or sender == topic.account:
-        return
-    source = payload.source_arn or ""
-    if not grants_account(topic.config.policy, sender, "sns:Publish", topic.arn, source):
-        raise TargetUnavailable(
-            "AccessDenied",
-            f"The policy of topic {topic.name} does not allow account {sender} to publish to it",
-        )
+    admit_sender(
+        payload,
+        owner=topic.account,
+        policy=topic.config.policy,
+        action="sns:Publish",
+        resource=topic.arn,
+        what=f"topic {topic.name}",
+        verb="publish to it",
+    )
 
 
 class TopicPort:

@@ -6,7 +6,9 @@ into, adds the consumed offsets to the same transaction and commits. Readers
 with isolation.level=read_committed see the output exactly once even when a
 replica dies mid-batch: the aborted transaction is invisible and the next owner
 of the partition starts from the last committed offset. Offsets are sent with
-the consumer group's metadata (KIP-447), so a zombie replica is fenced.
+the consumer group's metadata (KIP-447), so a zombie replica is fenced. Batches
+take their transactions on two transactional ids in turn (kafka/lanes.py), so one
+never waits on the markers of the one before it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from confluent_kafka import Producer as RawProducer
 from eventplane.config import Settings
 from eventplane.kafka import naming
 from eventplane.kafka.clients import client_config, consumer_config, take
+from eventplane.kafka.lanes import TransactionLanes
 from eventplane.kafka.membership import Membership
 from eventplane.kafka.retirement import Holdings
 from eventplane.observability import stages
@@ -133,7 +136,9 @@ class TransactionalPump:
             on_revoke=self._revoked,
             on_lost=self._revoked,
         )
-        producer = self._producer()
+        lanes = TransactionLanes(
+            self._producer, f"{naming.PREFIX}-{self._name}-{self._settings.advertise}"
+        )
         try:
             while not self._stop.is_set():
                 # Between transactions: a member that leaves (no topic left) has
@@ -147,10 +152,11 @@ class TransactionalPump:
                     continue
                 batch = take(consumer, self._batch, 0.05)
                 if batch:
-                    producer = self._transact(consumer, producer, batch)
+                    self._transact(consumer, lanes, batch)
         finally:
             member.leave()
-            producer.flush(10)
+            for producer in lanes:
+                producer.flush(10)
 
     # Rebalance callbacks run inside poll/consume (or close, when the member leaves) on the
     # pump's thread, between transactions.
@@ -168,14 +174,14 @@ class TransactionalPump:
         finally:
             self.holdings.revoked(pairs)
 
-    def _producer(self) -> _StampingProducer:
+    def _producer(self, transactional_id: str) -> _StampingProducer:
         producer = _StampingProducer(
             client_config(
                 self._settings,
                 **{
                     # Stable across a restart of this replica: the restarted one fences
                     # (and aborts) its predecessor's open transaction at once.
-                    "transactional.id": f"{naming.PREFIX}-{self._name}-{self._settings.advertise}",
+                    "transactional.id": transactional_id,
                     "acks": "all",
                     "enable.idempotence": True,
                     "linger.ms": 2,
@@ -183,10 +189,8 @@ class TransactionalPump:
                     # readers of those partitions until it times out: keep it short.
                     "transaction.timeout.ms": 10000,
                     "message.timeout.ms": 9000,  # librdkafka: at most the transaction timeout
-                    # The next transaction's first produce is refused with
-                    # CONCURRENT_TRANSACTIONS until the broker has written the previous
-                    # one's markers; librdkafka retries after retry.backoff.ms (100 ms by
-                    # default), which would add that to every delivery under load.
+                    # Retries of produce and coordinator requests (not the 20 ms
+                    # CONCURRENT_TRANSACTIONS wait: the lanes avoid that one).
                     "retry.backoff.ms": 5,
                     "retry.backoff.max.ms": 100,
                 },
@@ -196,8 +200,9 @@ class TransactionalPump:
         return producer
 
     def _transact(
-        self, consumer: Consumer, producer: _StampingProducer, batch: list[Any]
-    ) -> _StampingProducer:
+        self, consumer: Consumer, lanes: TransactionLanes[_StampingProducer], batch: list[Any]
+    ) -> None:
+        producer = lanes.advance()
         positions: dict[tuple[str, int], int] = {}
         after: list[AfterCommit] = []
         consumed_at = time.time()
@@ -239,11 +244,12 @@ class TransactionalPump:
             try:
                 producer.abort_transaction(30)
             except KafkaException:
-                producer = self._producer()  # fatal (fenced or broken): start a new one
-            if error.fatal():
-                producer = self._producer()
+                lanes.renew()  # fatal (fenced or broken): start a new one
+            else:
+                if error.fatal():
+                    lanes.renew()
             rewind(consumer)
-            return producer
+            return
         except BaseException:
             if self._on_abort is not None:
                 self._on_abort()
@@ -255,7 +261,6 @@ class TransactionalPump:
             self._on_commit()
         for callback in after:
             callback()
-        return producer
 
 
 def rewind(consumer: Consumer) -> None:

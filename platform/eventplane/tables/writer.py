@@ -9,8 +9,10 @@ are the stores updated and the callers answered; if the transaction fails,
 nothing of it is visible (read_committed) and every caller of the group gets
 the retriable ServiceUnavailable.
 
-The transactional id is stable per replica address, so a restarted replica
-fences its predecessor and aborts the transaction it left open at once.
+The transactional ids are stable per replica address, so a restarted replica
+fences its predecessor and aborts the transaction it left open at once. Two of
+them are used in turn (kafka/lanes.py), so a transaction never waits on the
+markers of the one before it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.errors.tables import ItemCollectionSizeLimitExceededException
 from eventplane.kafka import codec, naming
 from eventplane.kafka.clients import client_config
+from eventplane.kafka.lanes import TransactionLanes
 from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.tables import item_collections as ic
@@ -172,10 +175,14 @@ class Writer:
         self._pending: list[_Pending[Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._producer: RawProducer | None = None
+        self._lanes: TransactionLanes[RawProducer] | None = None
 
     async def start(self) -> None:
-        self._producer = await asyncio.to_thread(self._new_producer)
+        self._lanes = await asyncio.to_thread(
+            TransactionLanes,
+            self._new_producer,
+            f"{naming.PREFIX}-tables-{self._settings.advertise}",
+        )
         self._task = asyncio.create_task(self._run(), name="tables-writer")
 
     async def stop(self) -> None:
@@ -186,8 +193,8 @@ class Writer:
         for p in self._pending:
             if not p.future.done():
                 p.future.set_exception(ServiceUnavailable("the server is stopping; retry"))
-        if self._producer is not None:
-            await asyncio.to_thread(self._producer.flush, 5)
+        for producer in self._lanes or []:
+            await asyncio.to_thread(producer.flush, 5)
 
     async def submit(
         self,
@@ -210,18 +217,16 @@ class Writer:
     async def refresh(self, topics: list[str]) -> None:
         """Learn the topics' partitions now: a produce to a partition added since the
         producer last fetched metadata (every few minutes) fails as unknown at once."""
-        producer = self._producer
-        if producer is None:
-            return
-        for topic in topics:
-            await asyncio.to_thread(producer.list_topics, topic, 10)
+        for producer in self._lanes or []:
+            for topic in topics:
+                await asyncio.to_thread(producer.list_topics, topic, 10)
 
-    def _new_producer(self) -> RawProducer:
+    def _new_producer(self, transactional_id: str) -> RawProducer:
         producer = RawProducer(
             client_config(
                 self._settings,
                 **{
-                    "transactional.id": f"{naming.PREFIX}-tables-{self._settings.advertise}",
+                    "transactional.id": transactional_id,
                     "acks": "all",
                     "enable.idempotence": True,
                     "linger.ms": 1,
@@ -351,13 +356,13 @@ class Writer:
         await asyncio.to_thread(self._transact, [], True, False)
 
     def _abort(self) -> None:
-        producer = self._producer
-        assert producer is not None
+        lanes = self._lanes
+        assert lanes is not None
         try:
-            producer.abort_transaction(30)
+            lanes.current.abort_transaction(30)
         except KafkaException as exc:
             _log.warning("table transaction abort failed", error=exc.args[0].str())
-            self._producer = self._new_producer()  # fencing aborts what was left open
+            lanes.renew()  # fencing aborts what was left open
 
     def _transact(
         self,
@@ -369,9 +374,11 @@ class Writer:
         """Write ``records`` in a transaction and commit it; without ``commit``, stop
         once every record is acknowledged (the transaction stays open). ``ends`` gets,
         per partition written, the offset after its last record (from the delivery
-        reports, served before the commit returns)."""
-        producer = self._producer
-        assert producer is not None
+        reports, served before the commit returns). A transaction begins on the next
+        lane; one left open (``commit`` False) is finished on the same."""
+        lanes = self._lanes
+        assert lanes is not None
+        producer = lanes.advance() if begin else lanes.current
 
         def delivered(error: Any, message: Any) -> None:
             if error is None and ends is not None:
@@ -429,7 +436,7 @@ class Writer:
                 if error.txn_requires_abort():
                     self._failed(producer, exc)
                 _log.warning("table transaction commit: outcome unknown", error=error.str())
-                self._producer = self._new_producer()  # fences what it left, if anything
+                self._renew()  # fences what it left, if anything
                 raise CommitUncertain(
                     f"could not learn whether Kafka committed the write: {error.str()}"
                 ) from None
@@ -444,8 +451,12 @@ class Writer:
             else:
                 raise KafkaException(error)
         except KafkaException:
-            self._producer = self._new_producer()  # fenced or broken: start over
+            self._renew()  # fenced or broken: start over
         raise ServiceUnavailable(f"could not write to Kafka: {error.str()}") from None
+
+    def _renew(self) -> None:
+        assert self._lanes is not None
+        self._lanes.renew()
 
 
 def _groups(pending: list[_Pending[Any]]) -> list[list[_Pending[Any]]]:

@@ -13,6 +13,7 @@ from confluent_kafka import OFFSET_INVALID
 
 from eventplane.config import Settings
 from eventplane.kafka import naming
+from eventplane.kafka.lanes import TransactionLanes
 from eventplane.tables import items as it
 from eventplane.tables.repartition import shard_id
 from eventplane.tables.stream_signals import ShardSignals
@@ -138,7 +139,7 @@ def test_the_writer_hands_the_committed_records_ends_to_apply() -> None:
             lambda changes, ends: applied.append(dict(ends)),
             lambda: 1_700_000_000_000,
         )
-        writer._producer = DeliveringProducer()  # type: ignore[assignment]
+        writer._lanes = TransactionLanes(lambda _: DeliveringProducer(), "t")  # type: ignore[arg-type]
         where, step = it.put_step(TABLE, it.PutItemInput("things", {"pk": {"S": "a"}}))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await writer._write_group([_Pending(step, future)])

@@ -12,6 +12,7 @@ from confluent_kafka import KafkaError, KafkaException
 
 from eventplane.config import Settings
 from eventplane.errors import ServiceUnavailable
+from eventplane.kafka.lanes import TransactionLanes
 from eventplane.tables import items as it
 from eventplane.tables.model import (
     StreamSpecification,
@@ -61,13 +62,15 @@ def _run(commit_errors: list[KafkaException]) -> tuple[Any, FakeProducer, list[A
             lambda: 1_700_000_000_000,
             uncertain=uncertain.append,
         )
-        writer._producer = producer  # type: ignore[assignment]
 
-        def new_producer() -> FakeProducer:
+        def new_producer(transactional_id: str) -> FakeProducer:
+            if not replacements:
+                replacements.append(producer)
+                return producer
             replacements.append(FakeProducer([]))
             return replacements[-1]
 
-        writer._new_producer = new_producer  # type: ignore[method-assign]
+        writer._lanes = TransactionLanes(new_producer, "t", count=1)  # type: ignore[arg-type]
         where, step = it.put_step(TABLE, it.PutItemInput("things", {"pk": {"S": "a"}}))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await writer._write_group([_Pending(step, future)])

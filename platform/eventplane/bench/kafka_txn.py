@@ -5,7 +5,10 @@ the records (here 3, one per subscribed queue), the consumed offset, and the com
 At light load a batch is one message, so the broker pays this per message. Measured
 with a bare confluent-kafka transactional producer, one transaction after another
 (``kafka_raw_txn_*``), and the same records written without a transaction, flushed
-each time (``kafka_raw_write_*``). Broker CPU only for a broker started by
+each time (``kafka_raw_write_*``); and the same transactions taken on two transactional
+ids in turn, as the table writer and the pump take them (kafka/lanes.py), beside the
+one-id figures (``kafka_raw_txn_lanes_*``): the difference is librdkafka's 20 ms wait
+for a transaction begun before the previous one's markers. Broker CPU only for a broker started by
 ``eventplane kafka start`` on this host (bench/_cpu.py ``broker_pid``).
 """
 
@@ -23,6 +26,7 @@ from eventplane.bench._cpu import CpuSpan, broker_pid
 from eventplane.bench._stats import figure, percentile
 from eventplane.config import Settings
 from eventplane.kafka.clients import TopicSpec, client_config, delete_topics, ensure_topics
+from eventplane.kafka.lanes import TransactionLanes
 
 OUTPUTS = 3
 
@@ -42,15 +46,13 @@ def _writes(settings: Settings, topics: list[str], count: int) -> tuple[list[flo
     return samples, broker.per_message_us(count)
 
 
-def _transactions(
-    settings: Settings, source: str, topics: list[str], count: int
-) -> tuple[list[float], float]:
+def _producer(settings: Settings, transactional_id: str) -> Producer:
     p = Producer(
         client_config(
             settings,
             **{
                 # As the dispatchers' pump (kafka/transactional.py) sets it.
-                "transactional.id": f"eventplane-bench-{uuid.uuid4().hex}",
+                "transactional.id": transactional_id,
                 "acks": "all",
                 "enable.idempotence": True,
                 "linger.ms": 2,
@@ -60,6 +62,15 @@ def _transactions(
         )
     )
     p.init_transactions(30)
+    return p
+
+
+def _transactions(
+    settings: Settings, source: str, topics: list[str], count: int, lanes: int = 1
+) -> tuple[list[float], float]:
+    producers = TransactionLanes(
+        lambda tid: _producer(settings, tid), f"eventplane-bench-{uuid.uuid4().hex}", lanes
+    )
     # A member of a consumer group, as the pump is: its offsets go into each transaction.
     c = Consumer(client_config(settings, **{"group.id": f"bench-{uuid.uuid4().hex}"}))
     c.subscribe([source])
@@ -72,6 +83,7 @@ def _transactions(
         with CpuSpan(broker_pid(settings)) as broker:
             for i in range(count):
                 start = time.perf_counter()
+                p = producers.advance()
                 p.begin_transaction()
                 for t in topics:
                     p.produce(t, b"x" * 100, partition=i % 4)
@@ -92,6 +104,7 @@ def run(settings: Settings, scale: float) -> Iterator[dict[str, Any]]:
     try:
         plain, plain_cpu = _writes(settings, topics, count)
         txn, txn_cpu = _transactions(settings, source, topics, count)
+        laned, _ = _transactions(settings, source, topics, count, lanes=2)
     finally:
         with contextlib.suppress(Exception):
             delete_topics(settings, [source, *topics])
@@ -103,6 +116,16 @@ def run(settings: Settings, scale: float) -> Iterator[dict[str, Any]]:
             (f"kafka_raw_write_p{p}", percentile(plain, p) * 1000),
             count=count,
             records=OUTPUTS,
+        )
+    for p in (50, 99):
+        yield figure(
+            f"kafka_raw_txn_lanes_p{p}",
+            "ms",
+            percentile(laned, p) * 1000,
+            (f"kafka_raw_txn_p{p}", percentile(txn, p) * 1000),
+            count=count,
+            records=OUTPUTS,
+            lanes=2,
         )
     if broker_pid(settings) is not None:
         yield figure(

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventplane.kafka import naming
 from eventplane.kafka.tasks import TaskConsumer, TaskTopic
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.workflows import records
@@ -32,6 +35,7 @@ _log = get_logger("eventplane.workflows.dispatch")
 async def send_inbox(ctx: ServerContext, clock: Clock, rec: records.InboxRecord) -> None:
     """Append an inbox record to the execution's inbox partition (acks=all)."""
     value, headers = records.encode_inbox(rec, clock.now_ms())
+    headers = [*headers, stages.stamp(stages.WF_SENT_AT)]
     fut = ctx.producer.produce(
         naming.WF_INBOX, value, key=rec.execution_arn.encode(), headers=headers
     )
@@ -40,6 +44,18 @@ async def send_inbox(ctx: ServerContext, clock: Clock, rec: records.InboxRecord)
 
 def _decode(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> records.CommandRecord:
     return records.decode_command(value, headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    command: records.CommandRecord
+    stepped_at: float | None  # when the owner took the step that wrote it (stages)
+
+
+def _decode_task(value: bytes, headers: Sequence[tuple[str, bytes | None]]) -> _Task:
+    return _Task(
+        records.decode_command(value, headers), stages.stamp_of(headers, stages.WF_STEP_AT)
+    )
 
 
 # (resource, payload, waits for a token, execution ARN, task id, task token) -> outcome:
@@ -59,7 +75,7 @@ class Dispatcher:
                 topic=naming.WF_TASKS,
                 group=naming.WF_TASKS_GROUP,
                 name="wf-tasks",
-                decode=_decode,
+                decode=_decode_task,
                 due_ms=lambda c: 0,
             ),
             instance_id=ctx.instance_id,
@@ -92,16 +108,22 @@ class Dispatcher:
     async def _fire(self, c: records.CommandRecord) -> None:
         await self._inbox(c.execution_arn, TimerFired(c.id))
 
-    async def _run_task(self, c: records.CommandRecord) -> None:
+    async def _run_task(self, task: _Task) -> None:
+        c = task.command
+        consumed_at = time.time()
+        stages.observe("wf_step_to_task_consume", task.stepped_at, consumed_at)
         # A task record read again after a crash may belong to a state that completed
         # since: run only what the execution still waits for.
         live = await asyncio.to_thread(self._view.task_live, c.execution_arn, c.id, 30.0)
         if not live:
             return
         payload = json.loads(c.payload) if c.payload else None
+        invoked_at = time.time()
+        stages.observe("wf_task_consume_to_invoke", consumed_at, invoked_at)
         out = await self._perform(
             c.resource or "", payload, c.wait_for_callback, c.execution_arn, c.id, c.token
         )
+        stages.observe("wf_task_invoke", invoked_at)
         await self._inbox(
             c.execution_arn,
             TaskResult(c.id, out.ok, out.output, out.error, out.cause, out.submitted),

@@ -29,6 +29,7 @@ from eventplane.delivery import Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config, take
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.workflows import records, status_events
@@ -95,6 +96,10 @@ class Owner:
         headers = msg.headers() or []
         if records.record_kind(headers) != records.INBOX:
             return []
+        consumed_at = time.time()
+        stages.observe(
+            "wf_inbox_to_owner_consume", stages.stamp_of(headers, stages.WF_SENT_AT), consumed_at
+        )
         try:
             rec = records.decode_inbox(msg.value(), headers)
         except ValueError as exc:
@@ -160,13 +165,19 @@ class Owner:
                     cmd.wait_for_callback,
                 )
             v, h = records.encode_command(command)
+            if topic == naming.WF_TASKS:
+                h = [*h, stages.stamp(stages.WF_STEP_AT, consumed_at)]
             producer.produce(topic, v, key=arn.encode(), headers=h)
         self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
         received = msg.timestamp()[1]
-        if self._on_step is None:
-            return []
         on_step = self._on_step
-        return [lambda: on_step(result, received)]
+
+        def committed() -> None:
+            stages.observe("wf_owner_consume_to_commit", consumed_at)
+            if on_step is not None:
+                on_step(result, received)
+
+        return [committed]
 
     def _status_event(self, producer: Any, state: ExecutionState, rec: records.InboxRecord) -> None:
         """A status-change event, in this step's transaction (exactly once)."""

@@ -19,9 +19,9 @@ committed offset, because both were written in the same transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -63,13 +63,31 @@ class Owned:
 OnStep = Callable[[Step, int], None]
 
 
+class RunsTasks(Protocol):
+    """Where the owner runs a Task itself (``dispatch.Dispatcher``)."""
+
+    def claim(self, arn: str, cmd: DispatchTask, partition: int) -> bool: ...
+    def unclaim(self, keys: Sequence[tuple[str, str]]) -> None: ...
+    def run_claimed(
+        self, arn: str, cmd: DispatchTask, payload: str, committed_at: float
+    ) -> None: ...
+
+
 class Owner:
-    def __init__(self, ctx: ServerContext, clock: Clock, on_step: OnStep | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServerContext,
+        clock: Clock,
+        on_step: OnStep | None = None,
+        tasks: RunsTasks | None = None,
+    ) -> None:
         self._ctx = ctx
         self._clock = clock
         self._on_step = on_step
+        self._tasks = tasks
         self._owned: dict[str, Owned] = {}
         self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
+        self._claimed: list[tuple[str, str]] = []  # tasks this transaction's steps claimed
         self._router = Router(ctx.registry)
         self._pump = TransactionalPump(
             ctx.settings,
@@ -81,7 +99,7 @@ class Owner:
             on_assign=self._assigned,
             on_revoke=self._revoked,
             on_commit=self._committed,
-            on_abort=self._batch.clear,
+            on_abort=self._aborted,
         )
 
     def start(self) -> None:
@@ -142,6 +160,7 @@ class Owner:
         producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
         for reported in status_events.changes(before, result.state):
             self._status_event(producer, reported, rec)
+        direct: list[tuple[DispatchTask, str]] = []
         for cmd in result.commands:
             if isinstance(cmd, NotifyParent | StopChild):
                 # to another execution's inbox, in this step's transaction: exactly once
@@ -155,15 +174,15 @@ class Owner:
             else:
                 assert isinstance(cmd, DispatchTask)
                 topic = naming.WF_TASKS
+                payload = dumps(cmd.payload)
                 command = records.CommandRecord(
-                    arn,
-                    cmd.task_id,
-                    now,
-                    cmd.resource,
-                    dumps(cmd.payload),
-                    cmd.token,
-                    cmd.wait_for_callback,
+                    arn, cmd.task_id, now, cmd.resource, payload, cmd.token, cmd.wait_for_callback
                 )
+                # Claimed before the commit: the dispatcher reading the record once it
+                # committed must find the claim.
+                if self._tasks is not None and self._tasks.claim(arn, cmd, owned.partition):
+                    self._claimed.append((arn, cmd.task_id))
+                    direct.append((cmd, payload))
             v, h = records.encode_command(command)
             if topic == naming.WF_TASKS:
                 h = [*h, stages.stamp(stages.WF_STEP_AT, consumed_at)]
@@ -171,9 +190,14 @@ class Owner:
         self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
         received = msg.timestamp()[1]
         on_step = self._on_step
+        tasks = self._tasks
 
         def committed() -> None:
-            stages.observe("wf_owner_consume_to_commit", consumed_at)
+            committed_at = time.time()
+            if tasks is not None:
+                for cmd, payload in direct:
+                    tasks.run_claimed(arn, cmd, payload, committed_at)
+            stages.observe("wf_owner_consume_to_commit", consumed_at, committed_at)
             if on_step is not None:
                 on_step(result, received)
 
@@ -194,6 +218,13 @@ class Owner:
     def _committed(self) -> None:
         self._owned.update(self._batch)
         self._batch.clear()
+        self._claimed.clear()  # each step's after-commit callback runs its claimed tasks
+
+    def _aborted(self) -> None:
+        self._batch.clear()
+        if self._tasks is not None and self._claimed:
+            self._tasks.unclaim(self._claimed)
+        self._claimed.clear()
 
     # --- assignment -------------------------------------------------------------------
     def _assigned(self, partitions: list[tuple[str, int]]) -> None:

@@ -38,6 +38,8 @@ produced):
 
 - ``wf_inbox_to_owner_consume``: an inbox record (a start, a task's result) from its
   produce until the execution's owner read it;
+- ``wf_owner_step``: the owner's own work on it (the interpreter's step, encoding, handing
+  the records to the producer);
 - ``wf_owner_consume_to_commit``: from that read until the transaction holding the step
   (history, task records) committed;
 - ``wf_step_to_task_consume``: from the step until a dispatcher read the task record
@@ -83,6 +85,7 @@ STAGES = (
     "table_write_to_stream_read",
     "stream_read_to_invoke",
     "wf_inbox_to_owner_consume",
+    "wf_owner_step",
     "wf_owner_consume_to_commit",
     "wf_step_to_task_consume",
     "wf_task_consume_to_invoke",

@@ -188,6 +188,7 @@ class Owner:
                 h = [*h, stages.stamp(stages.WF_STEP_AT, consumed_at)]
             producer.produce(topic, v, key=arn.encode(), headers=h)
         self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
+        stages.observe("wf_owner_step", consumed_at)
         received = msg.timestamp()[1]
         on_step = self._on_step
         tasks = self._tasks

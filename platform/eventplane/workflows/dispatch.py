@@ -171,7 +171,7 @@ class Dispatcher:
             asyncio.run_coroutine_threadsafe(
                 self._run_direct(arn, cmd, payload, committed_at, fut), loop
             )
-        except RuntimeError:
+        except Exception:
             _settle(fut, False)  # the task record is run as if never claimed
 
     async def _run_direct(

@@ -200,7 +200,12 @@ class Owner:
                     tasks.run_claimed(arn, cmd, payload, committed_at)
             stages.observe("wf_owner_consume_to_commit", consumed_at, committed_at)
             if on_step is not None:
-                on_step(result, received)
+                # A failing metric must not keep the batch's later steps from running
+                # their claimed tasks (their records wait for those runs).
+                try:
+                    on_step(result, received)
+                except Exception:
+                    _log.exception("workflow step callback failed", execution=arn)
 
         return [committed]
 

@@ -8,19 +8,17 @@ Module scope: these tests kill their own server, no other server of this package
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eventplane.bench._stages import scrape
 from eventplane.client import Client
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 from eventplane.workflows.clock import OFFSET_ENV
 
-from .conftest import FN_PREFIX, HANDLERS, unique
+from .conftest import FN_PREFIX, HANDLERS, stage_count, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,9 +45,8 @@ def mark(server: EventplaneProcess) -> str:
 
 
 def direct_runs(server: EventplaneProcess) -> float:
-    """Function Tasks the server's owners started themselves (observability.stages)."""
-    stage = scrape(server.metrics_url).get("wf_commit_to_direct_invoke", {})
-    return stage.get(math.inf, 0.0)
+    """Function Tasks the server's owners started themselves."""
+    return stage_count(server, "wf_commit_to_direct_invoke")
 
 
 def steps(log: Path) -> list[Any]:

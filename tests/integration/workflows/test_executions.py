@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from eventplane.bench._stages import scrape
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
-from eventplane.kafka import naming
 from eventplane.testing import EventplaneProcess, eventually
 
-from .conftest import unique
+from .conftest import stage_count, tasks_journaled, unique
 
 pytestmark = pytest.mark.integration
 
@@ -537,54 +533,6 @@ def test_service_integrations_send_to_queues_topics_and_buses(client: Client) ->
         client.topics.delete_topic(topic)
 
 
-def _direct_runs(server: EventplaneProcess) -> float:
-    """Function Tasks the server's owners ran themselves (observability.stages)."""
-    return scrape(server.metrics_url).get("wf_commit_to_direct_invoke", {}).get(math.inf, 0.0)
-
-
-def _finished_in_tasks_group(server: EventplaneProcess, arn: str) -> None:
-    """Every task record of ``arn`` journaled as finished by the task dispatchers: a
-    dispatcher that ran a record its owner ran too has run it by then."""
-    prefix = naming.cluster_prefix(server.cluster or "")
-    topic = f"{prefix}.wf.tasks"
-    reader = Consumer(
-        {
-            "bootstrap.servers": server.bootstrap,
-            "group.id": f"{prefix}.test-reader",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        parts = reader.list_topics(topic, timeout=10).topics[topic].partitions
-        tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts]
-        ends = {
-            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts
-        }
-        reader.assign(tps)
-        last: dict[int, int] = {}
-        # to the end of every partition (a read_committed position passes the markers)
-        while any(tp.offset < ends[tp.partition] for tp in reader.position(tps)):
-            m = reader.poll(1.0)
-            if m is None:
-                break
-            if m.error() is None and m.key() == arn.encode():
-                last[m.partition()] = m.offset()
-    finally:
-        reader.close()
-    assert last, "no task records of the execution"
-    group = Consumer({"bootstrap.servers": server.bootstrap, "group.id": f"{prefix}.wf-tasks"})
-    try:
-
-        def journaled() -> bool:
-            done = group.committed([TopicPartition(topic, p) for p in last], timeout=10)
-            return all(tp.offset > last[tp.partition] for tp in done)
-
-        eventually(journaled, timeout=30)
-    finally:
-        group.close()
-
-
 def test_function_tasks_run_by_their_owner_run_exactly_once(
     wf_server: EventplaneProcess, client: Client, fns: dict[str, str], tmp_path: Path
 ) -> None:
@@ -599,12 +547,12 @@ def test_function_tasks_run_by_their_owner_run_exactly_once(
     }
     states["T4"] = {**task, "Parameters": {"step": "T4", "log": str(log)}, "End": True}
     sm = machine(client, {"StartAt": "T0", "States": states})
-    before = _direct_runs(wf_server)
+    before = stage_count(wf_server, "wf_commit_to_direct_invoke")
     run = client.workflows.start_execution(sm, {})
     e = finished(client, run.execution_arn)
     assert e.status == "SUCCEEDED", (e.error, e.cause)
     # one server holds every partition: its owners ran all five
-    assert _direct_runs(wf_server) - before == 5
-    _finished_in_tasks_group(wf_server, run.execution_arn)
+    assert stage_count(wf_server, "wf_commit_to_direct_invoke") - before == 5
+    tasks_journaled(wf_server, [run.execution_arn])
     assert [json.loads(x) for x in log.read_text().splitlines()] == [f"T{i}" for i in range(5)]
     assert types(client, run.execution_arn).count("LambdaFunctionSucceeded") == 5

@@ -11,9 +11,9 @@
   server's CPU per transition beside the raw Kafka client's per record (bench/_cpu.py).
 - ``workflows_task_chain_5_p50``: a Standard chain of 5 Task states calling a no-op
   function (ExecutionStarted to ExecutionSucceeded in its history), beside the sum of 5
-  sync invokes of the same function measured in the same run. Each durable step is two
-  Kafka round trips (the task out, its result back), so its floor is about ten raw
-  produce-to-consume latencies.
+  sync invokes of the same function measured in the same run; then where a Task's time
+  went (``workflows_task_chain_5_stage_<stage>_p50/p99``, the server's ``wf_*`` stages of
+  observability/stages.py over the chains' run).
 - ``workflows_express_task_chain_5_p50``: the same chain as an Express machine through
   StartSyncExecution (client-side, one call), beside the same 5 sync invokes.
 """
@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from eventplane.bench import _stages
 from eventplane.bench._cpu import CpuSpan, cpu_extras, raw_client_cpu_us, server_cpu
 from eventplane.bench._delivery import latency_figures, raw_latency
 from eventplane.bench._stats import figure, percentile
@@ -170,9 +171,11 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 count=count,
                 **cpu_extras(cpu, transitions, raw_cpu_us),
             )
+            before = _stages.scrape(server.metrics_url)
             chains, express_chains, invokes = asyncio.run(
                 _chain_vs_invokes(server.endpoint, code, max(10, int(50 * scale)))
             )
+            after = _stages.scrape(server.metrics_url)
             invokes_p50 = ("functions_5_sync_invokes_p50", percentile(invokes, 50) * 1000)
             for name, samples in (
                 ("workflows_task_chain_5_p50", chains),
@@ -181,6 +184,9 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
                 yield figure(
                     name, "ms", percentile(samples, 50) * 1000, invokes_p50, count=len(samples)
                 )
+            wf_before = {k: v for k, v in before.items() if k.startswith("wf_")}
+            wf_after = {k: v for k, v in after.items() if k.startswith("wf_")}
+            yield from _stages.stage_figures("workflows_task_chain_5", wf_before, wf_after)
         finally:
             server.stop()
     with contextlib.suppress(OSError):

@@ -111,6 +111,10 @@ class TaskConsumer(Generic[T]):
         self._finished_since_commit = False
         self._tasks: dict[int, set[asyncio.Task[None]]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        # The partitions this consumer holds now (read from other threads, e.g. by a
+        # workflow owner that runs a task itself only where this replica's consumer
+        # would otherwise run it too).
+        self.assigned: frozenset[int] = frozenset()
 
     def start(self) -> None:
         self._thread.start()
@@ -145,6 +149,7 @@ class TaskConsumer(Generic[T]):
                 },
             )
         )
+        self.assigned = frozenset()
         self._pending.clear()
         self._tasks.clear()
         self._skip.clear()
@@ -182,6 +187,7 @@ class TaskConsumer(Generic[T]):
                     busy = now - last_task < BUSY_FOR_S
                     await asyncio.sleep(BUSY_POLL_S if busy else IDLE_POLL_S)
         finally:
+            self.assigned = frozenset()
             for tasks in self._tasks.values():
                 for t in tasks:
                     t.cancel()
@@ -193,6 +199,7 @@ class TaskConsumer(Generic[T]):
             lag.close()
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.assigned = self.assigned | {tp.partition for tp in partitions}
         # The previous owner's journal of finished tasks above its committed offset.
         try:
             committed = consumer.committed(partitions, timeout=10)
@@ -228,6 +235,7 @@ class TaskConsumer(Generic[T]):
             self._start(partition, offset, task)
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.assigned = self.assigned - {tp.partition for tp in partitions}
         self._commit(consumer)
         for tp in partitions:
             # Unfinished tasks of a partition we lost are redone by its next owner.

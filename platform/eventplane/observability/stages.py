@@ -31,6 +31,24 @@ A table write on its way to a function its stream triggers (the stream record ca
   it: the commit, then the wait for the record to be visible and for a reader to read;
 - ``stream_read_to_invoke``: from that read until an event source mapping started an
   invocation carrying it (a retried batch counts again).
+
+A Standard workflow's Task, around the loop owner → task → owner (``WF_STEP_AT`` on the
+task record: when the owner took the step; ``WF_SENT_AT`` on an inbox record: when it was
+produced):
+
+- ``wf_inbox_to_owner_consume``: an inbox record (a start, a task's result) from its
+  produce until the execution's owner read it;
+- ``wf_owner_step``: the owner's own work on it (the interpreter's step, encoding, handing
+  the records to the producer);
+- ``wf_owner_consume_to_commit``: from that read until the transaction holding the step
+  (history, task records) committed;
+- ``wf_step_to_task_consume``: from the step until a dispatcher read the task record
+  (includes the commit and the read_committed hop);
+- ``wf_task_consume_to_invoke``: from that read until the task's resource was called (the
+  dispatcher's wait for the read view to know the task);
+- ``wf_commit_to_direct_invoke``: a Task the owner runs itself, from the commit of its
+  step until its resource was called;
+- ``wf_task_invoke``: the call of the task's resource, until its outcome came back.
 """
 
 from __future__ import annotations
@@ -44,6 +62,8 @@ __all__ = [
     "DISPATCHED_AT",
     "PRODUCED_AT",
     "STAGES",
+    "WF_SENT_AT",
+    "WF_STEP_AT",
     "observe",
     "stamp",
     "stamp_of",
@@ -51,6 +71,8 @@ __all__ = [
 
 PRODUCED_AT = "x-eventplane-t-produced"
 DISPATCHED_AT = "x-eventplane-t-dispatched"
+WF_STEP_AT = "x-eventplane-t-wf-step"
+WF_SENT_AT = "x-eventplane-t-wf-sent"
 
 STAGES = (
     "accept_to_produce_ack",
@@ -62,6 +84,13 @@ STAGES = (
     "table_write_to_commit",
     "table_write_to_stream_read",
     "stream_read_to_invoke",
+    "wf_inbox_to_owner_consume",
+    "wf_owner_step",
+    "wf_owner_consume_to_commit",
+    "wf_step_to_task_consume",
+    "wf_task_consume_to_invoke",
+    "wf_commit_to_direct_invoke",
+    "wf_task_invoke",
 )
 
 _children = {name: STAGE_SECONDS.labels(name) for name in STAGES}

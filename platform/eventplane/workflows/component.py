@@ -95,14 +95,16 @@ class WorkflowsComponent:
                 "workflow view not caught up; reads answer ServiceUnavailable until it is",
                 waited_s=VIEW_READY_TIMEOUT_S,
             )
+        self._core = WorkflowsCore(ctx, self._view, clock, self._performer)
+        self._dispatcher = Dispatcher(ctx, clock, self._core.perform_task, self._view)
         self._owner = Owner(
             ctx,
             clock,
             lambda step, received: metrics.record_step(step, received, int(time.time() * 1000)),
+            # function Tasks run by their owner right after their step committed
+            tasks=self._dispatcher,
         )
         self._owner.start()
-        self._core = WorkflowsCore(ctx, self._view, clock, self._performer)
-        self._dispatcher = Dispatcher(ctx, clock, self._core.perform_task, self._view)
         self._dispatcher.start()
         workflows_pb2_grpc.add_WorkflowsServicer_to_server(WorkflowsService(self._core), server)
         # The Step Functions JSON protocol of the gateway (role api) calls the same core.

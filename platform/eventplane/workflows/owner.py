@@ -19,9 +19,9 @@ committed offset, because both were written in the same transaction.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -29,6 +29,7 @@ from eventplane.delivery import Router, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config, take
 from eventplane.kafka.transactional import AfterCommit, TransactionalPump
+from eventplane.observability import stages
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.workflows import records, status_events
@@ -62,13 +63,31 @@ class Owned:
 OnStep = Callable[[Step, int], None]
 
 
+class RunsTasks(Protocol):
+    """Where the owner runs a Task itself (``dispatch.Dispatcher``)."""
+
+    def claim(self, arn: str, cmd: DispatchTask, partition: int) -> bool: ...
+    def unclaim(self, keys: Sequence[tuple[str, str]]) -> None: ...
+    def run_claimed(
+        self, arn: str, cmd: DispatchTask, payload: str, committed_at: float
+    ) -> None: ...
+
+
 class Owner:
-    def __init__(self, ctx: ServerContext, clock: Clock, on_step: OnStep | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServerContext,
+        clock: Clock,
+        on_step: OnStep | None = None,
+        tasks: RunsTasks | None = None,
+    ) -> None:
         self._ctx = ctx
         self._clock = clock
         self._on_step = on_step
+        self._tasks = tasks
         self._owned: dict[str, Owned] = {}
         self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
+        self._claimed: list[tuple[str, str]] = []  # tasks this transaction's steps claimed
         self._router = Router(ctx.registry)
         self._pump = TransactionalPump(
             ctx.settings,
@@ -80,7 +99,7 @@ class Owner:
             on_assign=self._assigned,
             on_revoke=self._revoked,
             on_commit=self._committed,
-            on_abort=self._batch.clear,
+            on_abort=self._aborted,
         )
 
     def start(self) -> None:
@@ -95,6 +114,10 @@ class Owner:
         headers = msg.headers() or []
         if records.record_kind(headers) != records.INBOX:
             return []
+        consumed_at = time.time()
+        stages.observe(
+            "wf_inbox_to_owner_consume", stages.stamp_of(headers, stages.WF_SENT_AT), consumed_at
+        )
         try:
             rec = records.decode_inbox(msg.value(), headers)
         except ValueError as exc:
@@ -137,6 +160,7 @@ class Owner:
         producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=hdrs)
         for reported in status_events.changes(before, result.state):
             self._status_event(producer, reported, rec)
+        direct: list[tuple[DispatchTask, str]] = []
         for cmd in result.commands:
             if isinstance(cmd, NotifyParent | StopChild):
                 # to another execution's inbox, in this step's transaction: exactly once
@@ -150,23 +174,40 @@ class Owner:
             else:
                 assert isinstance(cmd, DispatchTask)
                 topic = naming.WF_TASKS
+                payload = dumps(cmd.payload)
                 command = records.CommandRecord(
-                    arn,
-                    cmd.task_id,
-                    now,
-                    cmd.resource,
-                    dumps(cmd.payload),
-                    cmd.token,
-                    cmd.wait_for_callback,
+                    arn, cmd.task_id, now, cmd.resource, payload, cmd.token, cmd.wait_for_callback
                 )
+                # Claimed before the commit: the dispatcher reading the record once it
+                # committed must find the claim.
+                if self._tasks is not None and self._tasks.claim(arn, cmd, owned.partition):
+                    self._claimed.append((arn, cmd.task_id))
+                    direct.append((cmd, payload))
             v, h = records.encode_command(command)
+            if topic == naming.WF_TASKS:
+                h = [*h, stages.stamp(stages.WF_STEP_AT, consumed_at)]
             producer.produce(topic, v, key=arn.encode(), headers=h)
         self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
+        stages.observe("wf_owner_step", consumed_at)
         received = msg.timestamp()[1]
-        if self._on_step is None:
-            return []
         on_step = self._on_step
-        return [lambda: on_step(result, received)]
+        tasks = self._tasks
+
+        def committed() -> None:
+            committed_at = time.time()
+            if tasks is not None:
+                for cmd, payload in direct:
+                    tasks.run_claimed(arn, cmd, payload, committed_at)
+            stages.observe("wf_owner_consume_to_commit", consumed_at, committed_at)
+            if on_step is not None:
+                # A failing metric must not keep the batch's later steps from running
+                # their claimed tasks (their records wait for those runs).
+                try:
+                    on_step(result, received)
+                except Exception:
+                    _log.exception("workflow step callback failed", execution=arn)
+
+        return [committed]
 
     def _status_event(self, producer: Any, state: ExecutionState, rec: records.InboxRecord) -> None:
         """A status-change event, in this step's transaction (exactly once)."""
@@ -183,6 +224,13 @@ class Owner:
     def _committed(self) -> None:
         self._owned.update(self._batch)
         self._batch.clear()
+        self._claimed.clear()  # each step's after-commit callback runs its claimed tasks
+
+    def _aborted(self) -> None:
+        self._batch.clear()
+        if self._tasks is not None and self._claimed:
+            self._tasks.unclaim(self._claimed)
+        self._claimed.clear()
 
     # --- assignment -------------------------------------------------------------------
     def _assigned(self, partitions: list[tuple[str, int]]) -> None:

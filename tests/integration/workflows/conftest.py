@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from eventplane.bench._stages import scrape
 from eventplane.client import Client
-from eventplane.testing import EventplaneProcess, unique_cluster
+from eventplane.kafka import naming
+from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
 HANDLERS = Path(__file__).parent / "handlers" / "wfsteps"
 FN_PREFIX = "arn:aws:lambda:local:000000000000:function:"
@@ -48,3 +52,54 @@ def fns(client: Client) -> Iterator[dict[str, str]]:
     yield {h: FN_PREFIX + n for h, n in names.items()}
     for name in names.values():
         client.functions.delete_function(name)
+
+
+def stage_count(server: EventplaneProcess, stage: str) -> float:
+    """How often the server observed ``stage`` (observability.stages): e.g. the function
+    Tasks its owners ran themselves (``wf_commit_to_direct_invoke``) or its dispatchers
+    ran (``wf_task_consume_to_invoke``)."""
+    return scrape(server.metrics_url).get(stage, {}).get(math.inf, 0.0)
+
+
+def tasks_journaled(server: EventplaneProcess, arns: Sequence[str]) -> None:
+    """Wait until every task record of ``arns`` is journaled as finished by the task
+    dispatchers: a dispatcher that ran a record its owner ran too has run it by then."""
+    prefix = naming.cluster_prefix(server.cluster or "")
+    topic = f"{prefix}.wf.tasks"
+    keys = {a.encode() for a in arns}
+    reader = Consumer(
+        {
+            "bootstrap.servers": server.bootstrap,
+            "group.id": f"{prefix}.test-reader",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        parts = reader.list_topics(topic, timeout=10).topics[topic].partitions
+        tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts]
+        ends = {
+            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts
+        }
+        reader.assign(tps)
+        last: dict[int, int] = {}
+        # to the end of every partition (a read_committed position passes the markers)
+        while any(tp.offset < ends[tp.partition] for tp in reader.position(tps)):
+            m = reader.poll(1.0)
+            if m is None:
+                break
+            if m.error() is None and m.key() in keys:
+                last[m.partition()] = m.offset()
+    finally:
+        reader.close()
+    assert last, "no task records of the executions"
+    group = Consumer({"bootstrap.servers": server.bootstrap, "group.id": f"{prefix}.wf-tasks"})
+    try:
+
+        def journaled() -> bool:
+            done = group.committed([TopicPartition(topic, p) for p in last], timeout=10)
+            return all(tp.offset > last[tp.partition] for tp in done)
+
+        eventually(journaled, timeout=30)
+    finally:
+        group.close()

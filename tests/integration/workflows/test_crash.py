@@ -18,7 +18,7 @@ from eventplane.client import Client
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 from eventplane.workflows.clock import OFFSET_ENV
 
-from .conftest import FN_PREFIX, HANDLERS, unique
+from .conftest import FN_PREFIX, HANDLERS, stage_count, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,6 +42,11 @@ def mark(server: EventplaneProcess) -> str:
     with server.client(timeout=60) as c:
         c.functions.create_function(name, "wf_steps.mark", zip_directory=HANDLERS, timeout=30)
     return FN_PREFIX + name
+
+
+def direct_runs(server: EventplaneProcess) -> float:
+    """Function Tasks the server's owners started themselves."""
+    return stage_count(server, "wf_commit_to_direct_invoke")
 
 
 def steps(log: Path) -> list[Any]:
@@ -125,6 +130,47 @@ def test_a_task_running_at_the_crash_is_run_again_and_completes_once(
         # At least once: the task may have run in the killed server's worker too.
         assert 1 <= steps(log).count("slow") <= 2
         assert history(c, arn).count("LambdaFunctionSucceeded") == 1
+
+
+def test_a_task_its_owner_was_running_at_the_kill_is_run_by_the_task_record(
+    server: EventplaneProcess, mark: str, tmp_path: Path
+) -> None:
+    """The worst moment of a function Task run by its owner: the step committed, the
+    owner called the function, the dispatcher read the task record and waits for the
+    owner's run, and the replica dies before the result reached the inbox. The record
+    was not finished, so the restarted replica's dispatcher runs the task."""
+    log = tmp_path / "log"
+    definition = {
+        "StartAt": "Slow",
+        "States": {
+            "Slow": {
+                "Type": "Task",
+                "Resource": mark,
+                "Next": "After",
+                "Parameters": {"step": "slow", "pause": 3, "log": str(log)},
+            },
+            "After": {
+                "Type": "Task",
+                "Resource": mark,
+                "End": True,
+                "Parameters": {"step": "after", "log": str(log)},
+            },
+        },
+    }
+    before = direct_runs(server)
+    with server.client(timeout=60) as c:
+        sm = c.workflows.create_state_machine(unique("sm"), definition).state_machine_arn
+        arn = c.workflows.start_execution(sm, {}).execution_arn
+        eventually(lambda: direct_runs(server) > before, timeout=30)
+    assert steps(log) == []  # killed while the function runs
+    restart(server)
+    with server.client(timeout=60) as c:
+        e = done(c, arn)
+        assert e.status == "SUCCEEDED", (e.error, e.cause)
+        # At least once: the killed server's worker may have finished its run too.
+        assert 1 <= steps(log).count("slow") <= 2
+        assert steps(log).count("after") == 1
+        assert history(c, arn).count("LambdaFunctionSucceeded") == 2
 
 
 def test_a_two_day_wait_survives_restarts_and_fires_when_the_clock_reaches_it(

@@ -13,7 +13,7 @@ from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.testing import EventplaneProcess, eventually
 
-from .conftest import unique
+from .conftest import stage_count, tasks_journaled, unique
 
 pytestmark = pytest.mark.integration
 
@@ -531,3 +531,28 @@ def test_service_integrations_send_to_queues_topics_and_buses(client: Client) ->
     finally:
         client.queues.delete_queue(url)
         client.topics.delete_topic(topic)
+
+
+def test_function_tasks_run_by_their_owner_run_exactly_once(
+    wf_server: EventplaneProcess, client: Client, fns: dict[str, str], tmp_path: Path
+) -> None:
+    """The owner calls each function Task right after its step committed, and the task
+    record it wrote in that step is still read by a dispatcher: each runs once all the
+    same, and the results come back through the execution's inbox."""
+    log = tmp_path / "calls"
+    task = {"Type": "Task", "Resource": fns["mark"]}
+    states: dict[str, Any] = {
+        f"T{i}": {**task, "Parameters": {"step": f"T{i}", "log": str(log)}, "Next": f"T{i + 1}"}
+        for i in range(4)
+    }
+    states["T4"] = {**task, "Parameters": {"step": "T4", "log": str(log)}, "End": True}
+    sm = machine(client, {"StartAt": "T0", "States": states})
+    before = stage_count(wf_server, "wf_commit_to_direct_invoke")
+    run = client.workflows.start_execution(sm, {})
+    e = finished(client, run.execution_arn)
+    assert e.status == "SUCCEEDED", (e.error, e.cause)
+    # one server holds every partition: its owners ran all five
+    assert stage_count(wf_server, "wf_commit_to_direct_invoke") - before == 5
+    tasks_journaled(wf_server, [run.execution_arn])
+    assert [json.loads(x) for x in log.read_text().splitlines()] == [f"T{i}" for i in range(5)]
+    assert types(client, run.execution_arn).count("LambdaFunctionSucceeded") == 5

@@ -190,6 +190,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._wrapped[details.method] = wrapped
         return wrapped
 
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """The handler behind authentication and authorization (health checks stay open)."""
+        return handler if method.startswith(_OPEN) else self._wrap(method, handler)
+
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         auth = self._auth
         resources = self._resources

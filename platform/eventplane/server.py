@@ -26,7 +26,7 @@ from eventplane.config import Settings
 from eventplane.gateway.component import build_app
 from eventplane.gateway.relay import GatewayRelayHandler
 from eventplane.kafka.clients import Producer, wait_for_cluster
-from eventplane.observability.interceptor import ServerInterceptor
+from eventplane.observability.interceptor import InterceptorChain, ServerInterceptor
 from eventplane.observability.logging import get_logger
 from eventplane.observability.metrics import BUILD_INFO
 from eventplane.observability.metrics_http import serve_metrics
@@ -107,7 +107,7 @@ class Server:
         self.ctx.extras[RELAY_KEY] = relay
 
         server = grpc.aio.server(
-            interceptors=[*interceptors, ServerInterceptor()],
+            interceptors=[InterceptorChain([*interceptors, ServerInterceptor()])],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

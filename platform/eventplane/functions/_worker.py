@@ -21,9 +21,9 @@ is left out and the reply says so with ``marked: false``.
          | {"type": "init_error", errorType, errorMessage, stackTrace, init_ms, marked}
     in:  {"type": "invoke", request_id, payload, deadline_ms, client_context,
           invoked_function_arn}
-    out: {"type": "result", request_id, payload, log_tail, duration_ms, marked}
-         | {"type": "error", request_id, errorType, errorMessage, stackTrace, log_tail,
-            duration_ms, unhandled, fatal, marked}
+    out: {"type": "result", request_id, payload, duration_ms, marked}
+         | {"type": "error", request_id, errorType, errorMessage, stackTrace, duration_ms,
+            unhandled, fatal, marked}
 
 EOF on stdin ends the worker. After a ``fatal`` error (MemoryError) it exits by itself.
 Error types and wording follow the AWS Lambda Python runtime (awslambdaric).
@@ -53,7 +53,6 @@ from typing import Any
 
 _HEADER = struct.Struct(">I")
 _READ_BYTES = 65536
-TAIL_BYTES = 4096
 
 # The memory limit is RLIMIT_DATA = memory_limit_mb + HEADROOM_MB. RLIMIT_DATA counts
 # private writable mappings (heap, malloc's mmaps, thread stacks) and leaves out shared
@@ -127,29 +126,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-class _Tail:
-    """The last TAIL_BYTES of what the current invocation wrote through Python."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def reset(self) -> None:
-        self._buf.clear()
-
-    def add(self, data: bytes) -> None:
-        self._buf += data
-        if len(self._buf) > 2 * TAIL_BYTES:
-            del self._buf[:-TAIL_BYTES]
-
-    def text(self) -> str:
-        return bytes(self._buf[-TAIL_BYTES:]).decode("utf-8", "ignore")
-
-
 class _BinaryLogStream(io.RawIOBase):
-    """``sys.stdout.buffer``: bytes to fd 2, kept in the tail too."""
-
-    def __init__(self, tail: _Tail) -> None:
-        self._tail = tail
+    """``sys.stdout.buffer``: bytes to fd 2. (The log tail is the pool's: it reads fd 2.)"""
 
     def writable(self) -> bool:
         return True
@@ -160,18 +138,16 @@ class _BinaryLogStream(io.RawIOBase):
     def write(self, b: Any) -> int:
         data = bytes(b)
         _write_all(2, data)
-        self._tail.add(data)
         return len(data)
 
 
 class _LogStream(io.TextIOBase):
-    """sys.stdout and sys.stderr: unbuffered writes to fd 2, kept in the tail too."""
+    """sys.stdout and sys.stderr: unbuffered writes to fd 2."""
 
     encoding = "utf-8"
 
-    def __init__(self, tail: _Tail) -> None:
-        self._tail = tail
-        self.buffer = _BinaryLogStream(tail)
+    def __init__(self) -> None:
+        self.buffer = _BinaryLogStream()
 
     def writable(self) -> bool:
         return True
@@ -183,9 +159,7 @@ class _LogStream(io.TextIOBase):
         return 2
 
     def write(self, s: str) -> int:
-        data = s.encode("utf-8", "backslashreplace")
-        _write_all(2, data)
-        self._tail.add(data)
+        _write_all(2, s.encode("utf-8", "backslashreplace"))
         return len(s)
 
 
@@ -302,8 +276,7 @@ class Worker:
 
     def __init__(self, channel: _Channel) -> None:
         self.channel = channel
-        self.tail = _Tail()
-        self.stream = _LogStream(self.tail)
+        self.stream = _LogStream()
         self.request_filter = _RequestIdFilter()
         self.handler: Handler | None = None
         self.marker = ""
@@ -402,7 +375,6 @@ class Worker:
 
     def invoke(self, msg: dict[str, Any]) -> dict[str, Any]:
         request_id = str(msg["request_id"])
-        self.tail.reset()
         self.request_filter.request_id = request_id
         start = time.perf_counter()
 
@@ -421,7 +393,6 @@ class Worker:
                 "errorType": error_type,
                 "errorMessage": message,
                 "stackTrace": stack,
-                "log_tail": self.tail.text(),
                 "duration_ms": (time.perf_counter() - start) * 1000,
                 "unhandled": unhandled,
                 "fatal": fatal,
@@ -480,7 +451,6 @@ class Worker:
             "type": "result",
             "request_id": request_id,
             "payload": payload,
-            "log_tail": self.tail.text(),
             "duration_ms": (time.perf_counter() - start) * 1000,
         }
 

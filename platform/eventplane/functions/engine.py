@@ -114,6 +114,7 @@ class FunctionEngine(InvokePath):
             ctx.registry, lambda name, qualifier: self.resolve(name, qualifier)[2]
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._init_invoke_path()  # its caches, and the parsed definitions every invoke reads
 
     def _now(self) -> str:
         """LastModified for a change made now, from the injected clock."""
@@ -145,8 +146,9 @@ class FunctionEngine(InvokePath):
     def function(self, name: str) -> FunctionDef:
         r = self.registry.get(FUNCTION, name)
         if r is None:
+            self._parsed.forget(name)
             raise function_not_found(name)
-        return FunctionDef.from_resource(r)
+        return self._parsed.function(r)
 
     def functions(self) -> list[FunctionDef]:
         return [FunctionDef.from_resource(r) for r in self.registry.find(FUNCTION)]
@@ -173,7 +175,7 @@ class FunctionEngine(InvokePath):
             if not (qualifier.isascii() and qualifier.isdigit()):
                 r = self.registry.get(ALIAS, alias_key(name, qualifier))
                 if r is not None:
-                    alias = AliasDef.from_resource(r)
+                    alias = self._parsed.qualifier(r, AliasDef.from_resource)
                     if route:
                         alias = replace(alias, function_version=alias.route())
                     aliases[qualifier] = alias
@@ -181,7 +183,7 @@ class FunctionEngine(InvokePath):
             if target.isascii() and target.isdigit():
                 r = self.registry.get(VERSION, version_key(name, target))
                 if r is not None:
-                    versions[target] = VersionDef.from_resource(r)
+                    versions[target] = self._parsed.qualifier(r, VersionDef.from_resource)
         version, config = resolve_qualifier(fn, qualifier, versions, aliases)
         return fn, version, config
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import uuid
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventplane.errors import ResourceNotFound
 from eventplane.functions import metrics
@@ -36,6 +37,7 @@ from eventplane.functions.models import (
     check_payload_size,
     function_arn,
 )
+from eventplane.functions.parsed import ParsedRecords
 from eventplane.functions.pool import FunctionSpec, InvocationResult, Throttled, WorkerPool
 from eventplane.runtime import Clock
 
@@ -48,6 +50,21 @@ class InvokePath:
     pool: WorkerPool
     async_invoker: AsyncInvoker
     _loop: asyncio.AbstractEventLoop | None
+    # Per (function, version): the spec built for the definition and configuration
+    # objects it came from (the engine hands out the same objects until the function
+    # changes), so a warm invoke builds no paths, ARNs or environment copies.
+    _specs: dict[tuple[str, str], tuple[FunctionDef, FunctionConfig, FunctionSpec]]
+    # Per (function, outcome): the invocation counter's and duration histogram's series,
+    # found for a definition object (a deleted and re-created function is a new one, with
+    # new series: the old were removed with it).
+    _series: dict[tuple[str, str], tuple[FunctionDef, Any, Any]]
+
+    _parsed: ParsedRecords  # the registry's records parsed once (the engine's reads use it)
+
+    def _init_invoke_path(self) -> None:
+        self._parsed = ParsedRecords()
+        self._specs = {}
+        self._series = {}
 
     if TYPE_CHECKING:  # defined by FunctionEngine
 
@@ -59,10 +76,16 @@ class InvokePath:
 
     async def _spec(self, fn: FunctionDef, version: str, config: FunctionConfig) -> FunctionSpec:
         code = config.code
+        cached = self._specs.get((fn.name, version))
+        if cached is not None and cached[0] is fn and cached[1] is config:
+            spec = cached[2]
+            # Still extracted (the one stat ``installed`` makes), else fetched again below.
+            if code.directory or os.path.isdir(spec.code_dir):
+                return spec
         code_dir = code.directory or self.code.installed(fn.name, code.sha256)
         if code_dir is None:
             code_dir = await asyncio.to_thread(self.code.fetch, fn.name, code.sha256)
-        return FunctionSpec(
+        spec = FunctionSpec(
             name=fn.name,
             version=version,
             handler=config.handler,
@@ -74,6 +97,8 @@ class InvokePath:
             arn=function_arn(fn.name, None if version == LATEST else version, fn.account),
             role=config.role,
         )
+        self._specs[(fn.name, version)] = (fn, config, spec)
+        return spec
 
     async def invoke(
         self,
@@ -128,7 +153,7 @@ class InvokePath:
         except Throttled as exc:
             metrics.THROTTLES.labels(name, "RequestResponse").inc()
             raise TooManyRequestsException("Rate Exceeded.", reason=exc.reason) from None
-        _count(name, result)
+        self._count(fn, result)
         return 200, version, result, request_id
 
     async def _run_async(self, inv: Invocation) -> tuple[InvocationResult, str]:
@@ -151,7 +176,7 @@ class InvokePath:
         except Throttled:
             metrics.THROTTLES.labels(inv.function, "Event").inc()
             raise
-        _count(inv.function, result)
+        self._count(fn, result)
         return result, version
 
     def _async_policy(self, inv: Invocation) -> AsyncPolicy | None:
@@ -183,16 +208,24 @@ class InvokePath:
             reserved=fn.reserved_concurrency,
             wait=True,
         )
-        _count(mapping.function, result)
+        self._count(fn, result)
         return result
 
-
-def _count(name: str, result: InvocationResult) -> None:
-    outcome = (result.function_error or "success").lower()
-    metrics.INVOCATIONS.labels(name, outcome).inc()
-    metrics.DURATION.labels(name).observe(result.duration_ms / 1000)
-    if result.function_error:
-        metrics.ERRORS.labels(name, result.function_error).inc()
+    def _count(self, fn: FunctionDef, result: InvocationResult) -> None:
+        outcome = (result.function_error or "success").lower()
+        key = (fn.name, outcome)
+        found = self._series.get(key)
+        if found is None or found[0] is not fn:
+            # labels() takes a lock and checks the names on every call: once per definition.
+            found = self._series[key] = (
+                fn,
+                metrics.INVOCATIONS.labels(fn.name, outcome),
+                metrics.DURATION.labels(fn.name),
+            )
+        found[1].inc()
+        found[2].observe(result.duration_ms / 1000)
+        if result.function_error:
+            metrics.ERRORS.labels(fn.name, result.function_error).inc()
 
 
 def log_result(result: InvocationResult) -> str:

@@ -194,6 +194,8 @@ class WorkerProcess:
 
     def same_config(self, spec: FunctionSpec) -> bool:
         s = self.spec
+        if s is spec:  # the engine hands out one spec per configuration (invoke.py)
+            return True
         return (s.handler, s.code_dir, s.memory_mb, dict(s.environment), s.role) == (
             spec.handler,
             spec.code_dir,

@@ -22,7 +22,7 @@ from eventplane.errors.rpc import status_of, trailing_metadata
 from eventplane.observability.logging import get_logger
 from eventplane.security import roles
 from eventplane.security.actions import ANY, Rule, rule_for
-from eventplane.security.authorize import audit, authorize
+from eventplane.security.authorize import Outcome, audit, authorize
 from eventplane.security.errors import (
     AuthenticationError,
     MissingAuthenticationToken,
@@ -190,33 +190,43 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._wrapped[details.method] = wrapped
         return wrapped
 
+    def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """The handler behind authentication and authorization (health checks stay open)."""
+        return handler if method.startswith(_OPEN) else self._wrap(method, handler)
+
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         auth = self._auth
         resources = self._resources
 
-        async def check(context: grpc.aio.ServicerContext, metadata: Any) -> Principal:
-            try:
-                principal = auth.authenticate(metadata, context, method)
-            except AuthenticationError as exc:
-                AUTH_FAILURES.labels(exc.code).inc()
-                _log.info("call not authenticated", method=method, code=exc.code)
-                await context.abort(
-                    grpc.StatusCode.UNAUTHENTICATED, exc.message, trailing_metadata(exc)
-                )
-                raise  # abort raises; this line is for type checkers
+        def principal_of(context: grpc.aio.ServicerContext, metadata: Any) -> Principal:
+            principal = auth.authenticate(metadata, context, method)
             _succeeded(principal.via)
             current_principal.set(principal)
             return principal
+
+        async def refuse(context: grpc.aio.ServicerContext, exc: AuthenticationError) -> None:
+            AUTH_FAILURES.labels(exc.code).inc()
+            _log.info("call not authenticated", method=method, code=exc.code)
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, exc.message, trailing_metadata(exc)
+            )
+
+        async def check(context: grpc.aio.ServicerContext, metadata: Any) -> Principal:
+            try:
+                return principal_of(context, metadata)
+            except AuthenticationError as exc:
+                await refuse(context, exc)
+                raise  # abort raises; this line is for type checkers
 
         # A method missing from the table is open only to unrestricted principals.
         rule = rule_for(method) or Rule(
             f"eventplane:{method.rsplit('/', 1)[-1]}", lambda _r: (ANY,), True
         )
 
-        async def permit(
+        def decide(
             principal: Principal, request: Any, context: Any, metadata: Any
-        ) -> TraceContext | None:
-            """None when nothing was audited; else the audited request's trace."""
+        ) -> tuple[Outcome, TraceContext] | None:
+            """None when allowed and nothing is audited; else the audited outcome."""
             # Only conditions ask whether the call came over TLS (~5 us to find out).
             outcome = authorize(
                 principal, rule, request, secure=lambda: _secure(context), resources=resources
@@ -225,12 +235,27 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 return None
             trace = trace_from_metadata(metadata)
             audit(principal, method, outcome, trace.request_id)
+            return outcome, trace
+
+        async def deny(context: Any, outcome: Outcome, trace: TraceContext) -> None:
+            if outcome.error is None:
+                return
+            await context.abort(
+                status_of(outcome.error),  # PERMISSION_DENIED, or NOT_FOUND (hidden)
+                outcome.error.message,
+                (*trailing_metadata(outcome.error), (REQUEST_ID_KEY, trace.request_id)),
+            )
+
+        async def permit(
+            principal: Principal, request: Any, context: Any, metadata: Any
+        ) -> TraceContext | None:
+            """None when nothing was audited; else the audited request's trace."""
+            decided = decide(principal, request, context, metadata)
+            if decided is None:
+                return None
+            outcome, trace = decided
             if outcome.error is not None:
-                await context.abort(
-                    status_of(outcome.error),  # PERMISSION_DENIED, or NOT_FOUND (hidden)
-                    outcome.error.message,
-                    (*trailing_metadata(outcome.error), (REQUEST_ID_KEY, trace.request_id)),
-                )
+                await deny(context, outcome, trace)
             return trace
 
         # Served by another process (split mode): a bearer token travels there with the
@@ -240,14 +265,23 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             inner = handler.unary_unary
 
+            # An allowed call goes through plain functions only (a coroutine each for
+            # authentication and authorization cost every call two more to create and run).
             async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 metadata = context.invocation_metadata()
-                principal = await check(context, metadata)
+                try:
+                    principal = principal_of(context, metadata)
+                except AuthenticationError as exc:
+                    await refuse(context, exc)
+                    raise  # abort raises; this line is for type checkers
                 if relayed and principal.via in TRAVELLING:
                     return await inner(request, context)
-                trace = await permit(principal, request, context, metadata)
-                if trace is None:
+                decided = decide(principal, request, context, metadata)
+                if decided is None:
                     return await inner(request, context)
+                outcome, trace = decided
+                if outcome.error is not None:
+                    await deny(context, outcome, trace)
                 # Audited: the call's own logs carry the audit line's request id.
                 with use_trace(trace):
                     return await inner(request, context)

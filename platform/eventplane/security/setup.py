@@ -68,7 +68,7 @@ def server_interceptors(
     internal_token: str = "",
     resource_policies: ResourcePolicies | None = None,
     relayed: Callable[[str], bool] | None = None,
-) -> list[grpc.aio.ServerInterceptor]:
+) -> list[AuthInterceptor]:
     """The authentication interceptor when any authentication is configured.
 
     ``internal_token`` is the bearer token of the process's own components (calls on its

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from eventplane.client import Client
+from eventplane.testing import EventplaneProcess, eventually
 
-from .support import Resources
+from .support import BASICS, Resources
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +101,39 @@ def test_a_payload_of_null_and_a_non_object_result(client: Client, res: Resource
     assert client.functions.invoke(name).json()["event"] is None
     assert client.functions.invoke(name, b"[1, 2]").json()["event"] == [1, 2]
     assert client.functions.invoke(name, json.dumps("text")).json()["event"] == "text"
+
+
+def _invocations(server: EventplaneProcess, function: str) -> float | None:
+    """The exported count of successful invocations of ``function``; None: no series."""
+    with urllib.request.urlopen(server.metrics_url, timeout=5) as resp:
+        text = resp.read().decode()
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "eventplane_function_invocations_total" and s.labels == {
+                "function": function,
+                "outcome": "success",
+            }:
+                return s.value
+    return None
+
+
+def test_a_warm_function_follows_its_changes_and_its_re_creation(
+    client: Client, res: Resources, fn_server: EventplaneProcess
+) -> None:
+    # The invoke path keeps what it worked out per configuration (definition, spec,
+    # metric series): each change must reach the next invoke, which a warm worker serves.
+    fns = client.functions
+    name = res.function("basics.echo", memory_size=128)
+    assert fns.invoke(name, {"n": 1}).json()["memory_limit_in_mb"] == "128"
+    assert fns.invoke(name, {"n": 2}).json()["memory_limit_in_mb"] == "128"
+    assert _invocations(fn_server, name) == 2
+
+    fns.update_function_configuration(name, memory_size=256)
+    assert fns.invoke(name, {"n": 3}).json()["memory_limit_in_mb"] == "256"
+    assert _invocations(fn_server, name) == 3
+
+    fns.delete_function(name)
+    eventually(lambda: _invocations(fn_server, name) is None)  # removed with the function
+    fns.create_function(name, "basics.echo", zip_directory=BASICS, memory_size=512)
+    assert fns.invoke(name, {"n": 4}).json()["memory_limit_in_mb"] == "512"
+    assert _invocations(fn_server, name) == 1  # the new function's own series

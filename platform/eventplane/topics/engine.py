@@ -164,7 +164,7 @@ class TopicEngine:
     async def subscribe(
         self, topic: TopicDef, protocol: str, endpoint: str, attributes: Mapping[str, str]
     ) -> SubscriptionDef:
-        config = parse_subscribe(protocol, endpoint, attributes, topic.config)
+        config = parse_subscribe(protocol, endpoint, attributes, topic.config, caller_account())
         for sub in self.subscriptions(topic.name):
             # SNS: subscribing the same endpoint again returns the existing subscription.
             if (sub.config.protocol, sub.config.endpoint) == (config.protocol, config.endpoint):

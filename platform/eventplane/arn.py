@@ -7,9 +7,11 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Names are
-unique per installation, so the cores find a resource by its name whatever account an
-ARN passed in gives; authorization puts the owner's account back
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue and topic
+names are per account (``eventplane.names``: a queue or topic target's endpoint is its
+internal name, in the ARN's account); the other kinds' names are unique per
+installation, so the cores find such a resource by its name whatever account an ARN
+passed in gives, and authorization puts the owner's account back
 (``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
@@ -279,7 +281,7 @@ class TargetKind(StrEnum):
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    # topic, bus or state machine name; a queue's internal name (``eventplane.names``);
+    # bus or state machine name; a queue's or topic's internal name (``eventplane.names``);
     # function "name[:qualifier]"; the URL of an HTTP target
     endpoint: str
     arn: str
@@ -302,8 +304,8 @@ def target(text: str) -> Target | None:
     if found is None:
         return None
     endpoint = found.name
-    if found.kind is Kind.QUEUE:
-        # Queues are named per account: the endpoint is the queue's internal name.
+    if found.arn.service in names.PER_ACCOUNT:
+        # Named per account: the endpoint is the resource's internal name.
         endpoint = names.qualify(found.name, found.arn.account)
     if found.qualifier is not None:
         endpoint = f"{found.name}:{found.qualifier}"

@@ -8,6 +8,14 @@ import pytest
 
 from eventplane import arn, names
 from eventplane.kafka import naming
+from eventplane.topics.attributes import (
+    SubscriptionConfig,
+    TopicConfig,
+    parse_subscribe,
+    parse_subscription_arn,
+    topic_reference,
+)
+from eventplane.topics.models import SubscriptionDef, TopicDef
 
 A, B = "111111111111", "222222222222"
 
@@ -82,3 +90,27 @@ def test_queue_references_give_their_account() -> None:
     assert arn.queue_url("orders", "000000000000") == "eventplane://queues/orders"
     found = arn.target(f"arn:aws:sqs:local:{A}:orders")
     assert found is not None and found.endpoint == f"{A}.orders"
+
+
+def test_a_topics_references_give_its_internal_name() -> None:
+    found = arn.target(f"arn:aws:sns:local:{A}:alerts")
+    assert found is not None and found.endpoint == f"{A}.alerts"
+    found = arn.target("arn:aws:sns:local:000000000000:alerts")
+    assert found is not None and found.endpoint == "alerts"
+    assert topic_reference("alerts") == (None, "alerts")
+    assert topic_reference(f"arn:aws:sns:local:{A}:alerts") == (A, "alerts")
+    subscription = f"arn:aws:sns:local:{A}:alerts:0f6f2a4e-5d35-4d8a-9d7a-1c2b3c4d5e6f"
+    assert parse_subscription_arn(subscription)[0] == f"{A}.alerts"
+
+
+def test_a_topics_arns_show_its_plain_name() -> None:
+    topic = TopicDef(names.qualify("alerts", A), TopicConfig(), {}, A)
+    assert (topic.plain, topic.arn) == ("alerts", f"arn:aws:sns:local:{A}:alerts")
+    sub = SubscriptionDef(topic.name, "id-1", _subscription(), "", A)
+    assert sub.key == f"{A}.alerts:id-1"
+    assert sub.arn == f"arn:aws:sns:local:{A}:alerts:id-1"
+    assert sub.topic_arn == topic.arn
+
+
+def _subscription() -> SubscriptionConfig:
+    return parse_subscribe("sqs", f"arn:aws:sqs:local:{A}:q", {}, TopicConfig())

@@ -90,7 +90,7 @@ def _queue(ref: str, owner: str = "") -> str:
 
 def _topic_of_subscription(ref: str) -> str:
     found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
-    return arns.topic_arn(found.name) if found is not None else (ref or ANY)
+    return arns.topic_arn(found.name, found.arn.account) if found is not None else (ref or ANY)
 
 
 def _bus(ref: str) -> str:
@@ -135,8 +135,8 @@ def _queue_name(r: Any) -> Sequence[str]:
 
 
 def _topic_ref(ref: str) -> str:
-    # The core takes a topic's bare name too; a policy names the topic by its ARN.
-    return ref if ref.startswith("arn:") else arns.topic_arn(ref)
+    # The core takes a topic's bare name too (the caller's); a policy names it by its ARN.
+    return ref if ref.startswith("arn:") else arns.topic_arn(ref, "")
 
 
 def _topic(r: Any) -> Sequence[str]:
@@ -332,7 +332,7 @@ _QUEUES: dict[str, tuple[str, Extract]] = {
 }
 
 _TOPICS: dict[str, tuple[str, Extract]] = {
-    "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, arns.topic_arn))),
+    "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, _topic_ref))),
     "DeleteTopic": ("DeleteTopic", _topic),
     "ListTopics": ("ListTopics", _everything),
     "GetTopicAttributes": ("GetTopicAttributes", _topic),

@@ -139,10 +139,10 @@ def test_another_accounts_queue_is_hidden_until_its_policy_grants_it(
     assert denied.message.endswith("with an explicit deny in a resource-based policy")
 
 
-def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> None:
+def test_a_dead_letter_queue_is_of_the_sources_account(alice: Client, bob: Client) -> None:
     tag = _tag()
     url = alice.queues.create_queue(f"taken-{tag}")
-    # A dead-letter queue must be of the source's account, as on SQS.
+    # As on SQS.
     arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
     refused = _refused(
@@ -150,12 +150,6 @@ def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> N
         "InvalidAttributeValue",
     )
     assert "owner should be same as the source" in refused.message
-    # Queue names are per account (test_the_same_queue_name_in_two_accounts); topic names
-    # are still unique per installation.
-    topic = alice.topics.create_topic(f"taken-{tag}")
-    assert alice.topics.create_topic(f"taken-{tag}") == topic
-    refused = _refused(lambda: bob.topics.create_topic(f"taken-{tag}"), "InvalidParameter")
-    assert "already in use" in refused.message and A not in refused.message
 
 
 def test_the_same_queue_name_in_two_accounts(
@@ -204,6 +198,51 @@ def test_the_same_queue_name_in_two_accounts(
     bob.queues.delete_queue(name)
     _refused(lambda: bob.queues.get_queue_url(name), "QueueDoesNotExist")
     assert alice.queues.get_queue_url(name) == url_a
+
+
+def test_the_same_topic_name_in_two_accounts(alice: Client, bob: Client) -> None:
+    """Each account has its own ``alerts``, its subscriptions and its messages."""
+    tag = _tag()
+    name = f"alerts-{tag}"
+    topic_a, topic_b = alice.topics.create_topic(name), bob.topics.create_topic(name)
+    assert (topic_a, topic_b) == (f"arn:aws:sns:local:{A}:{name}", f"arn:aws:sns:local:{B}:{name}")
+    assert alice.topics.create_topic(name) == topic_a  # idempotent for its owner
+    assert topic_a in alice.topics.list_topics() and topic_b not in alice.topics.list_topics()
+    assert topic_b in bob.topics.list_topics() and topic_a not in bob.topics.list_topics()
+    assert bob.topics.get_topic_attributes(name)["TopicArn"] == topic_b  # a bare name: B's
+
+    urls = {}
+    for ep, topic, account in ((alice, topic_a, A), (bob, topic_b, B)):
+        url = ep.queues.create_queue(name)
+        queue_arn = ep.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+        subscription = ep.topics.subscribe(name, "sqs", queue_arn)
+        assert subscription.startswith(f"arn:aws:sns:local:{account}:{name}:")
+        assert [s.subscription_arn for s in ep.topics.list_subscriptions_by_topic(topic)] == [
+            subscription
+        ]
+        assert ep.topics.get_subscription_attributes(subscription)["TopicArn"] == topic
+        urls[account] = url
+
+    alice.topics.publish(name, "to a")
+    bob.topics.publish(topic_b, "to b")
+    for ep, account, topic, expected in ((alice, A, topic_a, "to a"), (bob, B, topic_b, "to b")):
+        got: list[Any] = []
+
+        def delivered(ep: Client = ep, url: str = urls[account], got: list[Any] = got) -> bool:
+            got.extend(
+                ep.queues.receive_message(url, max_number_of_messages=10, wait_time_seconds=1)
+            )
+            return bool(got)
+
+        eventually(delivered, timeout=30)
+        notes = [json.loads(m.body) for m in got]
+        assert [(n["TopicArn"], n["Message"]) for n in notes] == [(topic, expected)]
+
+    # A's topic by ARN is still A's: hidden from B until A's policy grants it.
+    _refused(lambda: bob.topics.publish(topic_a, "x"), "NotFound")
+    bob.topics.delete_topic(name)
+    assert topic_b not in bob.topics.list_topics()
+    assert alice.topics.get_topic_attributes(name)["TopicArn"] == topic_a
 
 
 def test_fan_out_and_dead_letters_stay_in_their_account(alice: Client, bob: Client) -> None:
@@ -347,6 +386,10 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
         sns_a.publish(TopicArn=topic_b, Message="x")
     assert info.value.response["Error"]["Code"] == "NotFound"
     assert info.value.response["Error"]["Message"] == "Topic does not exist"
+    # A's own topic of the same name.
+    topic_a = sns_a.create_topic(Name=f"gw-{tag}")["TopicArn"]
+    assert topic_a == f"arn:aws:sns:local:{A}:gw-{tag}"
+    assert sns_a.publish(TopicArn=topic_a, Message="x")["MessageId"]
 
 
 def _event(source: str, bus: str | None = None) -> dict[str, Any]:

@@ -98,7 +98,8 @@ Q = "arn:aws:sqs:local:000000000000"
             # check is on the ARN of the topic it will act on.
             "Topics/DeleteTopic",
             topics_pb2.DeleteTopicRequest(topic_arn="arn:aws-cn:sns:eu-west-1:999999999999:t"),
-            [("sns:DeleteTopic", "arn:aws:sns:local:000000000000:t")],
+            # Topic names are per account: the ARN's account is the topic's.
+            [("sns:DeleteTopic", "arn:aws:sns:local:999999999999:t")],
         ),
         (
             "Functions/Invoke",
@@ -273,7 +274,7 @@ def test_actions_are_service_qualified() -> None:
         "arn:aws:sqs:local:000000000000:orders",
         "arn:aws:lambda:local:000000000000:function:pay:prod",
         "arn:aws:sqs:eu-west-1:000000000000:orders",
-        "arn:aws:sns:local:999999999999:orders",
+        "arn:aws:events:local:999999999999:event-bus/orders",
         "arn:aws-cn:sqs:local:000000000000:orders",
         "arn:aws:SQS:local:000000000000:orders",
         "arn:aws:sqs:local:000000000000:",

@@ -120,7 +120,7 @@ class MoveTasks:
         self._running[task_id] = asyncio.create_task(
             self._run(source, task), name=f"move-{task_id}"
         )
-        return _handle(source.name, task_id)
+        return _handle(source.arn, task_id)
 
     def describe(
         self, source_arn: str, max_results: int
@@ -137,7 +137,7 @@ class MoveTasks:
     def _view(self, source: QueueDef, t: dict[str, Any]) -> shapes.ListMessageMoveTasksResultEntry:
         dest = self.engine.lookup(t["destination"]) if t["destination"] else None
         return shapes.ListMessageMoveTasksResultEntry(
-            task_handle=_handle(t["source"], t["id"]) if t["status"] == "RUNNING" else "",
+            task_handle=_handle(source.arn, t["id"]) if t["status"] == "RUNNING" else "",
             status=t["status"],
             source_arn=source.arn,
             destination_arn=dest.arn if dest else "",
@@ -149,9 +149,13 @@ class MoveTasks:
         )
 
     async def cancel(self, handle: str) -> int:
-        source, task_id = _parse_handle(handle)
-        task = self._task(source, task_id)
-        if task is None:
+        source_ref, task_id = _parse_handle(handle)  # the source queue's ARN
+        try:
+            source = self.engine.find(source_ref, "TaskHandle")
+        except EventplaneError:
+            source = None
+        task = self._task(source.name, task_id) if source is not None else None
+        if source is None or task is None:
             raise ResourceNotFound(f"Task handle {handle!r} does not exist.")
         if task["status"] != "RUNNING":
             raise UnsupportedOperation(f"The task is {task['status']}, not RUNNING.")
@@ -160,7 +164,7 @@ class MoveTasks:
         runner = self._running.get(task_id)
         if runner is not None:
             await asyncio.wait({runner}, timeout=10)
-        latest = self._task(source, task_id) or task
+        latest = self._task(source.name, task_id) or task
         return self._moved(latest)
 
     # --- the runner ---------------------------------------------------------------------

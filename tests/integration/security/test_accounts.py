@@ -5,6 +5,7 @@ account, and an explicit Deny still wins. On the gRPC door (tokens) and through 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -287,6 +288,20 @@ def test_fan_out_and_dead_letters_stay_in_their_account(alice: Client, bob: Clie
     eventually(dead_lettered, timeout=30)
     assert dead[0].attributes["DeadLetterQueueSourceArn"] == inbox_b
     assert alice.queues.receive_message(dlq, wait_time_seconds=1) == []
+
+    # Redrive (a message move task) takes it back to B's inbox, not A's.
+    bob.queues.change_message_visibility(dlq, dead[0].receipt_handle, 0)
+    handle = bob.queues.start_message_move_task(dlq)
+    assert f"{B}.{inbox}" not in base64.urlsafe_b64decode(handle + "==").decode()
+    back: list[Any] = []
+
+    def redriven() -> bool:
+        back.extend(bob.queues.receive_message(inbox, wait_time_seconds=1))
+        return bool(back)
+
+    eventually(redriven, timeout=30)
+    assert json.loads(back[0].body)["Message"] == "to b's inbox"
+    assert alice.queues.receive_message(inbox, wait_time_seconds=1) == []
 
 
 def test_another_accounts_topic(server: EventplaneProcess, alice: Client, bob: Client) -> None:

@@ -262,7 +262,7 @@ class QueueEngine:
                 return address
             if time.monotonic() > deadline:
                 raise ServiceUnavailable(
-                    f"no replica owns partition {partition} of queue {qd.name} yet; retry"
+                    f"no replica owns partition {partition} of queue {qd.plain} yet; retry"
                 )
             force = True
             await asyncio.sleep(0.1)
@@ -480,7 +480,7 @@ class QueueEngine:
         )
         if last is not None and now - last < PURGE_INTERVAL_MS:
             raise PurgeQueueInProgress(
-                f"Only one PurgeQueue operation on {qd.name} is allowed every 60 seconds."
+                f"Only one PurgeQueue operation on {qd.plain} is allowed every 60 seconds."
             )
         if not local_only:
             self._last_purge[qd.name] = now
@@ -512,7 +512,7 @@ class QueueEngine:
                 return remotes
             if time.monotonic() > deadline:
                 raise ServiceUnavailable(
-                    f"partitions of queue {qd.name} are moving between replicas; retry"
+                    f"partitions of queue {qd.plain} are moving between replicas; retry"
                 )
             await asyncio.sleep(0.1)
 

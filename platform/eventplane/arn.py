@@ -7,9 +7,11 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Names are
-unique per installation, so the cores find a resource by its name whatever account an
-ARN passed in gives; authorization puts the owner's account back
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue and topic
+names are per account (``eventplane.names``: a queue or topic target's endpoint is its
+internal name, in the ARN's account); the other kinds' names are unique per
+installation, so the cores find such a resource by its name whatever account an ARN
+passed in gives, and authorization puts the owner's account back
 (``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
 with two qualifiers, is not an ARN of that kind.
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 from urllib.parse import urlparse
+
+from eventplane import names
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -54,6 +58,8 @@ __all__ = [
     "parse_as",
     "queue_arn",
     "queue_name",
+    "queue_ref_arn",
+    "queue_reference",
     "queue_url",
     "replay_arn",
     "resource",
@@ -91,6 +97,7 @@ def configure(region: str, account: str) -> None:
     """Set this installation's identity (the server does, from its settings)."""
     global _installation
     _installation = Identity(region, account)
+    names.configure(account)
 
 
 def identity() -> Identity:
@@ -274,8 +281,8 @@ class TargetKind(StrEnum):
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    # queue, topic, bus or state machine name; function "name[:qualifier]"; the URL of
-    # an HTTP target
+    # bus or state machine name; a queue's or topic's internal name (``eventplane.names``);
+    # function "name[:qualifier]"; the URL of an HTTP target
     endpoint: str
     arn: str
 
@@ -297,6 +304,9 @@ def target(text: str) -> Target | None:
     if found is None:
         return None
     endpoint = found.name
+    if found.arn.service in names.PER_ACCOUNT:
+        # Named per account: the endpoint is the resource's internal name.
+        endpoint = names.qualify(found.name, found.arn.account)
     if found.qualifier is not None:
         endpoint = f"{found.name}:{found.qualifier}"
     return Target(_TARGET_KINDS[found.kind], endpoint, text)
@@ -409,8 +419,13 @@ QUEUE_REFERENCE: Final = (
 _QUEUE_NAME_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def queue_url(name: str) -> str:
-    return f"{QUEUE_URL_SCHEME}{name}"
+def queue_url(name: str, account: str | None = None) -> str:
+    """The eventplane URL of ``account``'s queue ``name``: ``eventplane://queues/<name>``
+    for the installation's queues (as before accounts), ``.../<account>/<name>`` for
+    another account's (names are per account, so the URL must say whose)."""
+    if not account or account == _installation.account:
+        return f"{QUEUE_URL_SCHEME}{name}"
+    return f"{QUEUE_URL_SCHEME}{account}/{name}"
 
 
 def valid_queue_name(name: str) -> bool:
@@ -424,14 +439,49 @@ def queue_name(ref: str) -> str | None:
     ARN), or None when it names no valid queue. Any region and account are accepted, so
     configuration copied from AWS keeps working; whether the queue exists is the caller's
     question."""
+    found = queue_reference(ref)
+    return found[1] if found is not None else None
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def queue_ref_arn(ref: str, owner: str = "") -> str:
+    """The ARN of the queue ``ref`` names (for authorization): an ARN as is; a URL's in
+    the account it gives, else (a bare name) in ``owner``'s ("": the caller's, for the
+    authorizer to fill in). Invalid references keep their last path segment."""
+    if ref.startswith("arn:"):
+        return ref
+    found = queue_reference(ref)
+    if found is not None:
+        return queue_arn(found[1], owner if found[0] is None else found[0])
+    if ref.startswith(("http://", "https://")):
+        segments = [s for s in urlparse(ref).path.split("/") if s]
+        return queue_arn(segments[-1], owner) if segments else "*"
+    return queue_arn(ref.removeprefix(QUEUE_URL_SCHEME), owner)
+
+
+def queue_reference(ref: str) -> tuple[str | None, str] | None:
+    """(account, name) of the queue ``ref`` names, or None when it names no valid queue.
+
+    The account is the one an ARN or URL gives (``eventplane://queues/<name>``: the
+    installation's), None for a bare name, which the caller's account resolves
+    (``eventplane.names.candidates``).
+    """
+    account: str | None = None
     name = ref
     if ref.startswith("arn:"):
         found = parse_as(ref, Kind.QUEUE)
-        name = found.name if found is not None else ""
+        name, account = (found.name, found.arn.account or None) if found else ("", None)
     elif ref.startswith(QUEUE_URL_SCHEME):
-        name = ref.removeprefix(QUEUE_URL_SCHEME)
+        owner, _, name = ref.removeprefix(QUEUE_URL_SCHEME).rpartition("/")
+        if owner and not _ACCOUNT_ID.fullmatch(owner):
+            return None
+        account = owner or _installation.account
     elif ref.startswith(("http://", "https://")):
         # AWS-style https://sqs.<region>.amazonaws.com/<account>/<name>
         segments = [s for s in urlparse(ref).path.split("/") if s]
         name = segments[-1] if len(segments) >= 2 else ""
-    return name if valid_queue_name(name) else None
+        if len(segments) >= 2 and _ACCOUNT_ID.fullmatch(segments[-2]):
+            account = segments[-2]
+    return (account, name) if valid_queue_name(name) else None

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from eventplane import names
 from eventplane.delivery import Router
 from eventplane.errors import ResourceNotFound
 from eventplane.functions.async_invoke import AsyncInvoker
@@ -533,10 +534,10 @@ class FunctionEngine(InvokePath):
                     raise InvalidParameterValueException(
                         f"Stream not found: {mapping.event_source_arn} (eventSourceArn)"
                     ) from None
-        elif self.registry.get("queue", mapping.queue) is None:
+        elif all(self.registry.get("queue", q) is None for q in names.resolutions(mapping.queue)):
             raise InvalidParameterValueException(
                 f"Error occurred while ReceiveMessage. SQS Error Code: "
-                f"AWS.SimpleQueueService.NonExistentQueue. (queue {mapping.queue})"
+                f"AWS.SimpleQueueService.NonExistentQueue. (queue {names.plain(mapping.queue)})"
             )
         check_source(self.ctx.extras.get(RESOURCE_POLICIES_KEY), mapping, fn)
         for m in self.mapping_list(mapping.event_source_arn, name):

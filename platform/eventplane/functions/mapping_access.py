@@ -12,6 +12,7 @@ no other's internals.
 from __future__ import annotations
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.errors.security import AccessDeniedException
 from eventplane.functions.errors import InvalidParameterValueException
 from eventplane.functions.models import FunctionDef, MappingDef
@@ -61,7 +62,8 @@ def check_source(resources: ResourcePolicies | None, mapping: MappingDef, fn: Fu
                 f"{fn.account})."
             )
         return
-    queue = arns.queue_arn(mapping.queue)
+    owner, name = names.unqualify(mapping.queue)
+    queue = arns.queue_arn(name, owner)
     scoped, owner = resources.owner(queue)
     if not scoped or owner is None or owner == fn.account:
         return

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 
+from eventplane import names
+
 CLUSTER_ENV = "EVENTPLANE_CLUSTER"
 _CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
 
@@ -106,6 +108,8 @@ def family(topic: str) -> str:
     parts = topic.split(".")
     if len(parts) < 2 or parts[0] != PREFIX:
         return "other"
-    if parts[1] == "q" and parts[-1] == "state" and len(parts) > 3:
+    # Another account's queue's topic has its account as a part (``eventplane.names``).
+    own = 1 if names.looks_qualified(".".join(parts[2:])) else 0
+    if parts[1] == "q" and parts[-1] == "state" and len(parts) > 3 + own:
         return "q.state"
     return parts[1]

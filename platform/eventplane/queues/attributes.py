@@ -86,15 +86,21 @@ def name_from_ref(ref: str, *, field: str = "QueueUrl") -> str:
     """The queue name in ``ref``: a bare name, an eventplane or AWS queue URL, or a queue ARN
     (see :func:`eventplane.arn.queue_name`); whether the queue exists is the caller's question.
     """
+    return reference_from_ref(ref, field=field)[1]
+
+
+def reference_from_ref(ref: str, *, field: str = "QueueUrl") -> tuple[str | None, str]:
+    """(account, name) of the queue ``ref`` names (see :func:`eventplane.arn.queue_reference`;
+    account None: a bare name, in the caller's account)."""
     if not ref:
         raise MissingParameter(f"The request must contain the parameter {field}.")
-    name = arns.queue_name(ref)
-    if name is None:
+    found = arns.queue_reference(ref)
+    if found is None:
         raise InvalidParameterValue(
             f"Value {ref} for parameter {field} is invalid. Reason: Expected "
             f"{arns.QUEUE_REFERENCE}."
         )
-    return name
+    return found
 
 
 def validate_queue_name(name: str, fifo: bool) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.queues import shapes
 from eventplane.queues.attributes import URL_SCHEME
 from eventplane.queues.operations import QueueOperations
@@ -56,7 +57,11 @@ class SqsBinding(OperationsBinding):
     def present(self, output: dict[str, Any], base_url: str, account: str) -> dict[str, Any]:
         def show(url: str) -> str:
             if url.startswith(URL_SCHEME):
-                return f"{base_url}/{account}/{url.removeprefix(URL_SCHEME)}"
+                path = url.removeprefix(URL_SCHEME)
+                if "/" not in path:
+                    # The installation's queue (another account's URL names its account).
+                    path = f"{arns.identity().account}/{path}"
+                return f"{base_url}/{path}"
             return url
 
         for member in _URL_MEMBERS:

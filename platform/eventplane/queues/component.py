@@ -9,6 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import queues_pb2, queues_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.errors.base import EventplaneError
 from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.messaging.sources import QUEUE_SOURCE
 from eventplane.runtime import ServerContext
@@ -16,6 +17,7 @@ from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
 if TYPE_CHECKING:
     from eventplane.queues.engine import QueueEngine
+    from eventplane.queues.queue_def import QueueDef
 
 
 class QueuesComponent:
@@ -48,12 +50,20 @@ class QueuesComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
 
+            def queue_of(queue_arn: str) -> QueueDef | None:
+                # In the ARN's account (the authorizer fills in the caller's for bare
+                # names), as the core resolves it.
+                try:
+                    return engine.find(queue_arn)
+                except EventplaneError:
+                    return None
+
             def policy_of(queue_arn: str) -> str | None:
-                qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
+                qd = queue_of(queue_arn)
                 return qd.config.policy if qd is not None else None
 
             def owner_of(queue_arn: str) -> str | None:
-                qd = engine.lookup(queue_arn.rsplit(":", 1)[-1])
+                qd = queue_of(queue_arn)
                 return qd.account if qd is not None else None
 
             resource_policies.register(

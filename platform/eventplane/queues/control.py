@@ -27,6 +27,8 @@ def check_config(
 ) -> QueueConfig:
     """The config as it will be stored, after the rules that need other queues or Kafka.
 
+    ``lookup`` finds a queue by reference (the redrive policy's dead-letter target ARN).
+
     ``owner``: the queue's account; its dead-letter queue must be of the same, as on SQS.
     """
     if config.fifo and config.deduplication_scope == "queue":
@@ -39,8 +41,9 @@ def check_config(
             )
         config = dataclasses.replace(config, partitions=1)
     if config.redrive_policy is not None:
-        target = name_from_ref(config.redrive_policy.dead_letter_target_arn, field="RedrivePolicy")
-        dlq = lookup(target)
+        ref = config.redrive_policy.dead_letter_target_arn
+        target = name_from_ref(ref, field="RedrivePolicy")
+        dlq = lookup(ref)
         if dlq is None:
             raise InvalidAttributeValue(
                 "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target "

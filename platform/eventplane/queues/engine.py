@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from eventplane import names
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError, ServiceUnavailable, from_rpc
 from eventplane.errors.queues import (
@@ -36,7 +37,7 @@ from eventplane.kafka.clients import (
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.queues import journal, metrics, port, shapes
-from eventplane.queues.attributes import name_from_ref, parse_create
+from eventplane.queues.attributes import parse_create, reference_from_ref
 from eventplane.queues.control import check_config, check_tags, ensure_queue_topics
 from eventplane.queues.models import Msg, Record
 from eventplane.queues.owner import OwnerConsumer
@@ -148,11 +149,24 @@ class QueueEngine:
 
     # --- control plane ------------------------------------------------------------------------
     def lookup(self, name: str) -> QueueDef | None:
+        """The queue of internal name ``name`` (``eventplane.names``)."""
         return self._defs.get(name)
 
+    def find(
+        self, ref: str, field: str = "QueueUrl", *, account: str | None = None
+    ) -> QueueDef | None:
+        """The queue ``ref`` names: a bare name in ``account`` (default: the caller's), a
+        URL or an ARN in the account it gives (``eventplane.names.candidates``); None when
+        there is none."""
+        named, name = reference_from_ref(ref, field=field)
+        for internal in names.candidates(name, named, account or caller_account()):
+            qd = self.lookup(internal)
+            if qd is not None:
+                return qd
+        return None
+
     def get(self, ref: str, field: str = "QueueUrl") -> QueueDef:
-        name = name_from_ref(ref, field=field)
-        qd = self.lookup(name)
+        qd = self.find(ref, field)
         if qd is None:
             raise QueueDoesNotExist("The specified queue does not exist.")
         return qd
@@ -166,15 +180,14 @@ class QueueEngine:
         check_tags(tags)
         account = caller_account()
         config = check_config(
-            parse_create(name, attributes), "Partitions" in attributes, self.lookup, account
+            parse_create(name, attributes),
+            "Partitions" in attributes,
+            lambda ref: self.find(ref, "RedrivePolicy", account=account),
+            account,
         )
+        # Names are per account: the caller's account's queue of this name, if any.
+        name = names.qualify(name, account)
         existing = self.lookup(name)
-        if existing is not None and existing.account != account:
-            # Names are unique per installation: another account's queue holds this one.
-            raise QueueNameExists(
-                f"The queue name {name} is already in use; queue names are unique across "
-                "this installation"
-            )
         if existing is not None:
             diff = existing.config.differs_from(config, names=list(attributes))
             if diff is not None:
@@ -192,7 +205,12 @@ class QueueEngine:
         return QueueDef.from_resource(resource)
 
     async def set_attributes(self, qd: QueueDef, attributes: Mapping[str, str]) -> None:
-        config = check_config(qd.config.with_updates(attributes), False, self.lookup, qd.account)
+        config = check_config(
+            qd.config.with_updates(attributes),
+            False,
+            lambda ref: self.find(ref, "RedrivePolicy", account=qd.account),
+            qd.account,
+        )
         if config.partitions != qd.config.partitions:
             raise InvalidAttributeValue(
                 "Invalid value for the parameter DeduplicationScope. Reason: a FIFO queue with "
@@ -218,10 +236,15 @@ class QueueEngine:
         return [
             q
             for q in self.queues()
-            if q.config.redrive_policy is not None
-            and name_from_ref(q.config.redrive_policy.dead_letter_target_arn, field="RedrivePolicy")
-            == qd.name
+            if q.config.redrive_policy is not None and self._dead_letter_queue(q) == qd
         ]
+
+    def _dead_letter_queue(self, qd: QueueDef) -> QueueDef | None:
+        """The queue ``qd``'s redrive policy names (its ARN gives the account)."""
+        policy = qd.config.redrive_policy
+        if policy is None:
+            return None
+        return self.find(policy.dead_letter_target_arn, "RedrivePolicy", account=qd.account)
 
     # --- owners ---------------------------------------------------------------------------
     def owns(self, qd: QueueDef, partition: int) -> bool:
@@ -239,7 +262,7 @@ class QueueEngine:
                 return address
             if time.monotonic() > deadline:
                 raise ServiceUnavailable(
-                    f"no replica owns partition {partition} of queue {qd.name} yet; retry"
+                    f"no replica owns partition {partition} of queue {qd.plain} yet; retry"
                 )
             force = True
             await asyncio.sleep(0.1)
@@ -334,7 +357,7 @@ class QueueEngine:
 
     async def to_dead_letter(self, qd: QueueDef, msgs: list[Msg]) -> None:
         assert qd.config.redrive_policy is not None
-        dlq = self.lookup(name_from_ref(qd.config.redrive_policy.dead_letter_target_arn))
+        dlq = self._dead_letter_queue(qd)
         if dlq is None:
             raise QueueDoesNotExist("the dead-letter queue does not exist")
         sends = []
@@ -457,7 +480,7 @@ class QueueEngine:
         )
         if last is not None and now - last < PURGE_INTERVAL_MS:
             raise PurgeQueueInProgress(
-                f"Only one PurgeQueue operation on {qd.name} is allowed every 60 seconds."
+                f"Only one PurgeQueue operation on {qd.plain} is allowed every 60 seconds."
             )
         if not local_only:
             self._last_purge[qd.name] = now
@@ -489,7 +512,7 @@ class QueueEngine:
                 return remotes
             if time.monotonic() > deadline:
                 raise ServiceUnavailable(
-                    f"partitions of queue {qd.name} are moving between replicas; retry"
+                    f"partitions of queue {qd.plain} are moving between replicas; retry"
                 )
             await asyncio.sleep(0.1)
 

@@ -25,7 +25,6 @@ from eventplane.errors import EventplaneError, InvalidParameterValue, ResourceNo
 from eventplane.errors.queues import QueueDoesNotExist, UnsupportedOperation
 from eventplane.observability.logging import get_logger
 from eventplane.queues import shapes
-from eventplane.queues.attributes import name_from_ref
 from eventplane.queues.engine import QueueEngine, new_record
 from eventplane.queues.queue_def import QueueDef
 
@@ -92,7 +91,7 @@ class MoveTasks:
         if not self.engine.dead_letter_sources(source):
             raise InvalidParameterValue(
                 "Source queue must be configured as a Dead Letter Queue (no queue's RedrivePolicy "
-                f"targets {source.name})."
+                f"targets {source.plain})."
             )
         destination = (
             self.engine.get(destination_arn, field="DestinationArn").name if destination_arn else ""
@@ -103,7 +102,7 @@ class MoveTasks:
                 f"Reason: Must be between 1 and {MAX_RATE}."
             )
         if any(t["status"] in ACTIVE for t in self._tasks(source.name)):
-            raise UnsupportedOperation(f"A message move task is already running on {source.name}.")
+            raise UnsupportedOperation(f"A message move task is already running on {source.plain}.")
         counts = await self.engine.counts(source, local_only=False)
         task_id = uuid.uuid4().hex[:12]
         task: dict[str, Any] = {
@@ -121,7 +120,7 @@ class MoveTasks:
         self._running[task_id] = asyncio.create_task(
             self._run(source, task), name=f"move-{task_id}"
         )
-        return _handle(source.name, task_id)
+        return _handle(source.arn, task_id)
 
     def describe(
         self, source_arn: str, max_results: int
@@ -138,7 +137,7 @@ class MoveTasks:
     def _view(self, source: QueueDef, t: dict[str, Any]) -> shapes.ListMessageMoveTasksResultEntry:
         dest = self.engine.lookup(t["destination"]) if t["destination"] else None
         return shapes.ListMessageMoveTasksResultEntry(
-            task_handle=_handle(t["source"], t["id"]) if t["status"] == "RUNNING" else "",
+            task_handle=_handle(source.arn, t["id"]) if t["status"] == "RUNNING" else "",
             status=t["status"],
             source_arn=source.arn,
             destination_arn=dest.arn if dest else "",
@@ -150,9 +149,13 @@ class MoveTasks:
         )
 
     async def cancel(self, handle: str) -> int:
-        source, task_id = _parse_handle(handle)
-        task = self._task(source, task_id)
-        if task is None:
+        source_ref, task_id = _parse_handle(handle)  # the source queue's ARN
+        try:
+            source = self.engine.find(source_ref, "TaskHandle")
+        except EventplaneError:
+            source = None
+        task = self._task(source.name, task_id) if source is not None else None
+        if source is None or task is None:
             raise ResourceNotFound(f"Task handle {handle!r} does not exist.")
         if task["status"] != "RUNNING":
             raise UnsupportedOperation(f"The task is {task['status']}, not RUNNING.")
@@ -161,7 +164,7 @@ class MoveTasks:
         runner = self._running.get(task_id)
         if runner is not None:
             await asyncio.wait({runner}, timeout=10)
-        latest = self._task(source, task_id) or task
+        latest = self._task(source.name, task_id) or task
         return self._moved(latest)
 
     # --- the runner ---------------------------------------------------------------------
@@ -213,10 +216,17 @@ class MoveTasks:
         return await self.engine.receive(source, req, n, local_only=False, oldest_first=True)
 
     async def _move(self, source: QueueDef, task: dict[str, Any], m: shapes.Message) -> None:
-        target = task["destination"] or name_from_ref(
-            m.attributes.get("DeadLetterQueueSourceArn", ""), field="DeadLetterQueueSourceArn"
-        )
-        dest = self.engine.get(target, field="DestinationArn")
+        # The destination's internal name, else back to where the message came from.
+        if task["destination"]:
+            dest = self.engine.lookup(task["destination"])
+        else:
+            dest = self.engine.find(
+                m.attributes.get("DeadLetterQueueSourceArn", ""),
+                "DeadLetterQueueSourceArn",
+                account=source.account,
+            )
+        if dest is None:
+            raise QueueDoesNotExist("The specified queue does not exist.")
         attrs = dict(m.message_attributes)
         fifo = dest.config.fifo
         group = (m.attributes.get("MessageGroupId") or m.message_id) if fifo else None

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from eventplane.errors import EventplaneError, InvalidParameterValue, MissingParameter
+from eventplane.errors.queues import QueueDoesNotExist
 from eventplane.queues import messages as msgs
 from eventplane.queues import shapes as s
 from eventplane.queues.attributes import validate_attribute_names
@@ -99,21 +100,36 @@ class QueueOperations:
         return s.CreateQueueResult(queue_url=qd.url)
 
     async def get_queue_url(self, req: s.GetQueueUrlRequest) -> s.GetQueueUrlResult:
-        qd = self.engine.get(_require(req.queue_name, "QueueName"), field="QueueName")
+        name = _require(req.queue_name, "QueueName")
+        # QueueOwnerAWSAccountId: a bare name in that account instead of the caller's.
+        owner = req.queue_owner_aws_account_id or None
+        qd = self.engine.find(name, "QueueName", account=owner)
+        if qd is None:
+            raise QueueDoesNotExist("The specified queue does not exist.")
         return s.GetQueueUrlResult(queue_url=qd.url)
 
     async def list_queues(self, req: s.ListQueuesRequest) -> s.ListQueuesResult:
         """The caller's account's queues (every account's for the platform's own calls)."""
         account = listing_account()
-        names = sorted(
-            q.name
-            for q in self.engine.queues()
-            if q.name.startswith(req.queue_name_prefix) and account in (None, q.account)
+        return self._listed(
+            [
+                q
+                for q in self.engine.queues()
+                if q.plain.startswith(req.queue_name_prefix) and account in (None, q.account)
+            ],
+            req.next_token,
+            req.max_results,
         )
-        page, token = _page(names, req.next_token, req.max_results)
-        return s.ListQueuesResult(
-            queue_urls=[self.engine.get(n).url for n in page], next_token=token
-        )
+
+    @staticmethod
+    def _listed(
+        queues: list[QueueDef], next_token: str, max_results: int | None
+    ) -> s.ListQueuesResult:
+        """One page of ``queues``' URLs in name order; the token is the last URL shown (a
+        name could be another account's too, for the platform's callers, who see all)."""
+        by_url = {q.url: q for q in queues}
+        page, token = _page(sorted(by_url), next_token, max_results)
+        return s.ListQueuesResult(queue_urls=page, next_token=token)
 
     async def delete_queue(self, req: s.DeleteQueueRequest) -> s.Empty:
         await self.engine.delete_queue(self._queue(req.queue_url))
@@ -171,12 +187,10 @@ class QueueOperations:
     ) -> s.ListDeadLetterSourceQueuesResult:
         qd = self._queue(req.queue_url)
         account = listing_account()  # the caller's account's sources only
-        names = sorted(
-            q.name for q in self.engine.dead_letter_sources(qd) if account in (None, q.account)
-        )
-        page, token = _page(names, req.next_token, req.max_results)
+        sources = [q for q in self.engine.dead_letter_sources(qd) if account in (None, q.account)]
+        listed = self._listed(sources, req.next_token, req.max_results)
         return s.ListDeadLetterSourceQueuesResult(
-            queue_urls=[self.engine.get(n).url for n in page], next_token=token
+            queue_urls=listed.queue_urls, next_token=listed.next_token
         )
 
     # --- send -----------------------------------------------------------------------------

@@ -310,7 +310,7 @@ class LocalPartitions(OwnerListener):
         owned = self._state(qd.name, partition)
         if owned is None:
             raise ServiceUnavailable(
-                f"partition {partition} of queue {qd.name} is moving between replicas; retry"
+                f"partition {partition} of queue {qd.plain} is moving between replicas; retry"
             )
         return owned
 
@@ -330,7 +330,7 @@ class LocalPartitions(OwnerListener):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ServiceUnavailable(
-                    f"partition {partition} of queue {qd.name} is still being read by its"
+                    f"partition {partition} of queue {qd.plain} is still being read by its"
                     " new owner; retry"
                 )
             await self.pulse(qd.name).wait(min(remaining, 0.1))

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.delivery.payload import MessageAttribute, Payload, TargetUnavailable
 from eventplane.delivery.senders import admit_sender
 from eventplane.errors.security import MalformedPolicyDocument
@@ -90,7 +91,7 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
         # Another account's topic or rule: only a Policy lets it in, as on AWS.
         raise TargetUnavailable(
             "AccessDenied",
-            f"Queue {queue.name} has no policy allowing {service} to send to it from "
+            f"Queue {queue.plain} has no policy allowing {service} to send to it from "
             f"another account",
         )
     try:
@@ -106,7 +107,7 @@ def _check_policy(queue: QueueDef, payload: Payload) -> None:
     if decision is not Decision.ALLOW:
         raise TargetUnavailable(
             "AccessDenied",
-            f"The policy of queue {queue.name} does not allow {service} to send to it"
+            f"The policy of queue {queue.plain} does not allow {service} to send to it"
             + (f" from {payload.source_arn}" if payload.source_arn else ""),
         )
 
@@ -121,7 +122,7 @@ def _check_sender(queue: QueueDef, payload: Payload) -> None:
         policy=queue.config.policy,
         action="sqs:SendMessage",
         resource=queue.arn,
-        what=f"queue {queue.name}",
+        what=f"queue {queue.plain}",
         verb="send to it",
     )
 
@@ -131,22 +132,29 @@ class QueuePort:
         self._queues = QueueDefs(registry)
 
     def queue(self, name: str) -> QueueDef | None:
-        return self._queues.get(name)
+        """The queue of internal name ``name`` (a target's endpoint: its ARN's account's,
+        else, for ARNs pasted from AWS, the installation's; ``eventplane.names``)."""
+        for internal in names.resolutions(name):
+            found = self._queues.get(internal)
+            if found is not None:
+                return found
+        return None
 
     def fifo(self, endpoint: str) -> bool:
-        queue = self._queues.get(endpoint)
+        queue = self.queue(endpoint)
         return queue is not None and queue.config.fifo
 
     def record(self, endpoint: str, payload: Payload) -> Outgoing:
-        queue = self._queues.get(endpoint)
+        queue = self.queue(endpoint)
         if queue is None:
             raise TargetUnavailable(
-                "AWS.SimpleQueueService.NonExistentQueue", f"Queue {endpoint} does not exist"
+                "AWS.SimpleQueueService.NonExistentQueue",
+                f"Queue {names.plain(endpoint)} does not exist",
             )
         if queue.config.fifo and not payload.group_id:
             raise TargetUnavailable(
                 "InvalidParameter",
-                f"Queue {queue.name} is FIFO: the message needs a MessageGroupId",
+                f"Queue {queue.plain} is FIFO: the message needs a MessageGroupId",
             )
         _check_policy(queue, payload)
         return queue_record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.queues.attributes import QueueConfig, queue_arn, queue_url
 from eventplane.registry import Registry, Resource
 from eventplane.security.accounts import owned_by, owner_of
@@ -14,6 +15,8 @@ KIND = "queue"
 
 @dataclass(frozen=True)
 class QueueDef:
+    # The internal name (``eventplane.names``): the registry key, and what the queue's
+    # Kafka topics are named after. Callers see ``plain`` (with ``account``).
     name: str
     config: QueueConfig
     # The creation time in epoch ms; signed into receipt handles so a handle of
@@ -25,12 +28,17 @@ class QueueDef:
     account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
+    def plain(self) -> str:
+        """The queue's name as its owner named it."""
+        return names.plain(self.name)
+
+    @property
     def url(self) -> str:
-        return queue_url(self.name)
+        return queue_url(self.plain, self.account)
 
     @property
     def arn(self) -> str:
-        return queue_arn(self.name, self.account)
+        return queue_arn(self.plain, self.account)
 
     def spec(self, config: QueueConfig, tags: dict[str, str]) -> dict[str, object]:
         """The registry spec of this queue with ``config`` and ``tags`` (its owner kept)."""

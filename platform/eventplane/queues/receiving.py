@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
+from eventplane import names
 from eventplane._gen.v1 import queues_pb2 as pb
 from eventplane.errors import EventplaneError
 from eventplane.errors.queues import MessageNotInflight, ReceiptHandleIsInvalid
@@ -289,7 +290,8 @@ class Receiver:
             system["MessageDeduplicationId"] = r.dedup_id or ""
             system["SequenceNumber"] = sequence_number(partition, m.offset)
         if r.source_queue:
-            system["DeadLetterQueueSourceArn"] = queue_arn(r.source_queue)
+            owner, source = names.unqualify(r.source_queue)  # an internal name
+            system["DeadLetterQueueSourceArn"] = queue_arn(source, owner)
         wanted_sys = {*req.message_system_attribute_names, *req.attribute_names}
         if "All" not in wanted_sys:
             system = {k: v for k, v in system.items() if k in wanted_sys}

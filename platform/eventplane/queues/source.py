@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eventplane import arn as arns
+from eventplane import names
 from eventplane.messaging.sources import ReceivedMessage
 from eventplane.queues import shapes as s
 from eventplane.queues.operations import QueueOperations
 
 _ALL = ["All"]
+
+
+def _url(queue: str) -> str:
+    """The URL of the queue of internal name ``queue`` (what mappings keep)."""
+    owner, name = names.unqualify(queue)
+    return arns.queue_url(name, owner)
 
 
 class OperationsSource:
@@ -28,7 +36,7 @@ class OperationsSource:
     ) -> list[ReceivedMessage]:
         result = await self._ops.receive_message(
             s.ReceiveMessageRequest(
-                queue_url=queue,
+                queue_url=_url(queue),
                 max_number_of_messages=max_messages,
                 wait_time_seconds=wait_seconds,
                 message_system_attribute_names=list(_ALL),
@@ -50,7 +58,7 @@ class OperationsSource:
     async def delete(self, queue: str, receipt_handles: Sequence[str]) -> None:
         await self._ops.delete_message_batch(
             s.DeleteMessageBatchRequest(
-                queue_url=queue,
+                queue_url=_url(queue),
                 entries=[
                     s.DeleteMessageBatchRequestEntry(id=str(i), receipt_handle=handle)
                     for i, handle in enumerate(receipt_handles)

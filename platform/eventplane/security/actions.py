@@ -16,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from eventplane import arn as arns
+from eventplane import names
 
 __all__ = ["ANY", "METHODS", "Rule", "rule_for", "rule_for_aws"]
 
 ANY = "*"
-_QUEUE_URL = "eventplane://queues/"
 _READS = ("Get", "List", "Describe", "Receive", "Test", "Validate")
 _READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "PartitionStats"})
 
@@ -44,32 +43,35 @@ class Rule:
     # in the caller's account).
     creates: bool = False
 
-    def checks(self, request: Any) -> Sequence[tuple[str, str]]:
-        """The (action, resource ARN) pairs that must all be allowed for ``request``."""
+    def checks(self, request: Any, caller: str | None = None) -> Sequence[tuple[str, str]]:
+        """The (action, resource ARN) pairs that must all be allowed for ``request``, with
+        ``caller`` (the caller's account; default: the installation's) as the account of
+        the resources it names by their bare names."""
         if self.items is not None:
             pairs = self.items(request) or ((self.action, ANY),)
         else:
             pairs = tuple((self.action, resource) for resource in self.resources(request))
-        return tuple((action, _installed(resource)) for action, resource in pairs)
+        return tuple((action, _installed(resource, caller)) for action, resource in pairs)
 
 
-def _installed(ref: str) -> str:
-    """``ref`` with this installation's partition, region and account.
-
-    The cores find a resource by the name in its ARN, whatever region and account the ARN
-    gives (names are unique per installation). A policy must therefore see the ARN of
-    the resource the call will act on, or a Deny on ``arn:aws:sns:local:000000000000:t``
-    would not stop a Publish to ``arn:aws:sns:eu-west-1:999999999999:t``. The authorizer
-    then puts the owner's account in the ARNs of resources that belong to accounts
-    (``authorize._owned``).
+def _installed(ref: str, caller: str | None = None) -> str:
+    """``ref`` with this installation's partition and region, and the account of the
+    resource the core will act on: the ARN's where names are per account (``PER_ACCOUNT``;
+    a bare name's empty account becomes ``caller``'s), else the installation's (the core
+    finds the resource by name whatever account the ARN gives, so a Deny on
+    ``arn:aws:sns:local:000000000000:t`` must stop a Publish to
+    ``arn:aws:sns:eu-west-1:999999999999:t``). The authorizer then puts the owner's
+    account in (``authorize._owned``).
     """
-    if not ref.startswith("arn:"):
-        return ref
     parts = ref.split(":", 5)
-    if len(parts) == 6 and parts[1] == arns.PARTITION:
-        current = arns.identity()
-        if parts[3] == current.region and parts[4] == current.account:
-            return ref  # already the installation's (what the extractors build): as is
+    if not ref.startswith("arn:") or len(parts) != 6:
+        return ref
+    current = arns.identity()
+    if parts[2] in names.PER_ACCOUNT:
+        account = parts[4] or caller or current.account
+        return ":".join(("arn", arns.PARTITION, parts[2], current.region, account, parts[5]))
+    if parts[1] == arns.PARTITION and parts[3] == current.region and parts[4] == current.account:
+        return ref  # already the installation's (what the extractors build): as is
     try:
         found = arns.parse(ref)
     except arns.InvalidArn:
@@ -80,20 +82,15 @@ def _installed(ref: str) -> str:
 # --- resource references in requests -> ARNs -----------------------------------------------
 
 
-def _queue(ref: str) -> str:
-    if not ref or ref.startswith("arn:"):
-        return ref or ANY
-    if ref.startswith(_QUEUE_URL):
-        return arns.queue_arn(ref.removeprefix(_QUEUE_URL))
-    if ref.startswith(("http://", "https://")):
-        segments = [s for s in urlparse(ref).path.split("/") if s]
-        return arns.queue_arn(segments[-1]) if segments else ANY
-    return arns.queue_arn(ref)
+def _queue(ref: str, owner: str = "") -> str:
+    """The queue's ARN: in the account its URL gives, else in ``owner``'s (by default the
+    caller's: an empty account, which ``Rule.checks`` fills in)."""
+    return arns.queue_ref_arn(ref, owner) if ref else ANY
 
 
 def _topic_of_subscription(ref: str) -> str:
     found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
-    return arns.topic_arn(found.name) if found is not None else (ref or ANY)
+    return arns.topic_arn(found.name, found.arn.account) if found is not None else (ref or ANY)
 
 
 def _bus(ref: str) -> str:
@@ -133,12 +130,13 @@ def _queue_url(r: Any) -> Sequence[str]:
 
 
 def _queue_name(r: Any) -> Sequence[str]:
-    return (_or_any(r.queue_name, arns.queue_arn),)
+    # GetQueueUrl may name the queue's owner (QueueOwnerAWSAccountId).
+    return (_queue(r.queue_name, getattr(r, "queue_owner_aws_account_id", "")),)
 
 
 def _topic_ref(ref: str) -> str:
-    # The core takes a topic's bare name too; a policy names the topic by its ARN.
-    return ref if ref.startswith("arn:") else arns.topic_arn(ref)
+    # The core takes a topic's bare name too (the caller's); a policy names it by its ARN.
+    return ref if ref.startswith("arn:") else arns.topic_arn(ref, "")
 
 
 def _topic(r: Any) -> Sequence[str]:
@@ -334,7 +332,7 @@ _QUEUES: dict[str, tuple[str, Extract]] = {
 }
 
 _TOPICS: dict[str, tuple[str, Extract]] = {
-    "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, arns.topic_arn))),
+    "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, _topic_ref))),
     "DeleteTopic": ("DeleteTopic", _topic),
     "ListTopics": ("ListTopics", _everything),
     "GetTopicAttributes": ("GetTopicAttributes", _topic),

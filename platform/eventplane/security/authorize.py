@@ -15,7 +15,9 @@ an explicit deny in either wins. A caller whose account the resource's policy gr
 nothing at all is refused with the capability's own "does not exist"
 (``ResourcePolicies.missing``), so another account learns neither that the resource
 exists nor whose it is. A create call is checked on the ARN the new resource would
-have, in the caller's account: the core refuses a name another account holds.
+have, in the caller's account: where names are unique per installation, the core
+refuses a name another account holds; where they are per account (queues, topics:
+``eventplane.names``), the name is the caller's own.
 
 Cost: a principal without policies (the default) costs a dict lookup per resource (its
 policy and its owner, both from the registry's view). With policies, the request's
@@ -111,11 +113,11 @@ def _denial(
     )
 
 
-def _checks(rule: Rule, request: Any) -> Sequence[tuple[str, str]]:
-    """The rule's checks; on ``*`` if the request defeats extraction (fails closed:
-    statements naming specific ARNs never match ``*``)."""
+def _checks(rule: Rule, request: Any, caller: str) -> Sequence[tuple[str, str]]:
+    """The rule's checks (bare names in the ``caller``'s account); on ``*`` if the request
+    defeats extraction (fails closed: statements naming specific ARNs never match ``*``)."""
     try:
-        return rule.checks(request)
+        return rule.checks(request, caller)
     except Exception:  # a bug here must not turn into an unexplained failed call
         _log.exception("cannot work out the resource of a call", action=rule.action)
         return ((rule.action, ANY),)
@@ -155,7 +157,8 @@ def authorize(
     # The request's resources, worked out at most once, and only when needed.
     checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
-        checks, owners = _owned(principal, rule, _checks(rule, request), resources)
+        checks = _checks(rule, request, principal.account)
+        checks, owners = _owned(principal, rule, checks, resources)
         found = {
             resource: None if resource in owners.new else resources.find(resource)
             for _, resource in checks
@@ -165,33 +168,40 @@ def authorize(
                 principal, rule, checks, found, owners.foreign, secure=secure, hidden=resources
             )
     if policies is None:
-        return _allowed(rule, request, checks)
+        return _allowed(principal, rule, request, checks)
     # Without conditions the decision cannot depend on the context: none is built.
     context = _context(principal, secure) if policies.conditional else None
     if rule.items is None and not policies.needs_resource(rule.action):
         decision = policies.evaluate(rule.action, ANY, context)
         if decision is not Decision.ALLOW:
             if checks is None:
-                checks = _checks(rule, request)
+                checks = _checks(rule, request, principal.account)
             resource = checks[0][1] if checks else ANY
             message = _denial(principal, rule.action, resource, decision)
             return Outcome(rule.action, resource, AccessDeniedException(message))
-        return _allowed(rule, request, checks)
+        return _allowed(principal, rule, request, checks)
     if checks is None:
-        checks = _checks(rule, request)
+        checks = _checks(rule, request, principal.account)
     for action, resource in checks:
         decision = policies.evaluate(action, resource, context)
         if decision is not Decision.ALLOW:
             message = _denial(principal, action, resource, decision)
             return Outcome(action, resource, AccessDeniedException(message))
-    return _allowed(rule, request, checks)
+    return _allowed(principal, rule, request, checks)
 
 
-def _allowed(rule: Rule, request: Any, checks: Sequence[tuple[str, str]] | None) -> Outcome | None:
+def _allowed(
+    principal: Principal,
+    rule: Rule,
+    request: Any,
+    checks: Sequence[tuple[str, str]] | None,
+) -> Outcome | None:
     """An allowed call: None, or for a mutating call what the audit line names."""
     if not rule.mutating:
         return None
-    return Outcome(rule.action, _resources(_checks(rule, request) if checks is None else checks))
+    if checks is None:
+        checks = _checks(rule, request, principal.account)
+    return Outcome(rule.action, _resources(checks))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import grpc
 
 from eventplane._gen.v1 import topics_pb2, topics_pb2_grpc
 from eventplane.arn import PARTITION
+from eventplane.errors.base import EventplaneError
 from eventplane.errors.topics import NotFound
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
@@ -26,11 +27,10 @@ class TopicsComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.runtime.series import precreate_series
-        from eventplane.security.accounts import owner_of
         from eventplane.topics import metrics
         from eventplane.topics.aws import SnsBinding
         from eventplane.topics.engine import TopicEngine
-        from eventplane.topics.models import TOPIC, TopicDef
+        from eventplane.topics.models import TopicDef
         from eventplane.topics.operations import TopicOperations
         from eventplane.topics.service import TopicsService
 
@@ -47,13 +47,21 @@ class TopicsComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
 
+            def topic_of(topic_arn: str) -> TopicDef | None:
+                # In the ARN's account (the authorizer fills in the caller's for bare
+                # names), as the core resolves it.
+                try:
+                    return engine.get(topic_arn)
+                except EventplaneError:
+                    return None
+
             def policy_of(topic_arn: str) -> str | None:
-                found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
-                return TopicDef.from_resource(found).config.policy if found else None
+                found = topic_of(topic_arn)
+                return found.config.policy if found else None
 
             def owner(topic_arn: str) -> str | None:
-                found = ctx.registry.get(TOPIC, topic_arn.rsplit(":", 1)[-1])
-                return owner_of(found.spec) if found else None
+                found = topic_of(topic_arn)
+                return found.account if found else None
 
             def missing(arn: str) -> NotFound:
                 subscription = arn.count(":") > 5

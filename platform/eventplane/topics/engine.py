@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from eventplane import names
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
@@ -19,7 +20,7 @@ from eventplane.messaging.attributes import MessageAttribute
 from eventplane.messaging.tags import tag_problem
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.accounts import caller_account, owned_by, owner_of
+from eventplane.security.accounts import caller_account, owned_by
 from eventplane.topics import fifo, metrics, models
 from eventplane.topics.attributes import (
     SubscriptionConfig,
@@ -27,7 +28,7 @@ from eventplane.topics.attributes import (
     parse_create,
     parse_subscribe,
     parse_subscription_arn,
-    topic_name_from_ref,
+    topic_reference,
 )
 from eventplane.topics.dispatcher import FanoutDispatcher
 from eventplane.topics.envelope import message_for_protocol, validate_publish
@@ -98,24 +99,23 @@ class TopicEngine:
         return [TopicDef.from_resource(r) for r in self.registry.find(TOPIC)]
 
     def get(self, ref: str) -> TopicDef:
-        r = self.registry.get(TOPIC, topic_name_from_ref(ref))
-        if r is None:
-            raise NotFound("Topic does not exist")
-        return TopicDef.from_resource(r)
+        """The topic ``ref`` names: a bare name in the caller's account, an ARN in its
+        account (``eventplane.names.candidates``)."""
+        account, name = topic_reference(ref)
+        for internal in names.candidates(name, account, caller_account()):
+            r = self.registry.get(TOPIC, internal)
+            if r is not None:
+                return TopicDef.from_resource(r)
+        raise NotFound("Topic does not exist")
 
     async def create_topic(
         self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str]
     ) -> TopicDef:
         config = parse_create(name, attributes)
         check_tags(tags)
-        existing = self.registry.get(TOPIC, name)
         account = caller_account()
-        if existing is not None and owner_of(existing.spec) != account:
-            # Names are unique per installation: another account's topic holds this one.
-            raise InvalidParameter(
-                f"Invalid parameter: Name Reason: the topic name {name} is already in use; "
-                "topic names are unique across this installation"
-            )
+        name = names.qualify(name, account)  # names are per account
+        existing = self.registry.get(TOPIC, name)
         if existing is not None:
             current = TopicDef.from_resource(existing)
             if current.config.differs_from(config, list(attributes)) is not None:
@@ -134,8 +134,8 @@ class TopicEngine:
         for sub in self.subscriptions(topic.name):
             await asyncio.to_thread(self.registry.delete, SUBSCRIPTION, sub.key)
         await asyncio.to_thread(self.registry.delete, TOPIC, topic.name)
-        names = [spec.name for spec in _kafka_topics(topic.name, topic.config)]
-        await asyncio.to_thread(retire_topics, self.ctx.settings, names)
+        kafka_topics = [spec.name for spec in _kafka_topics(topic.name, topic.config)]
+        await asyncio.to_thread(retire_topics, self.ctx.settings, kafka_topics)
         self._recent.forget(topic.name)
 
     async def set_tags(self, topic: TopicDef, tags: Mapping[str, str]) -> None:
@@ -156,15 +156,16 @@ class TopicEngine:
 
     def subscription(self, arn: str) -> SubscriptionDef:
         topic, sub_id = parse_subscription_arn(arn)
-        r = self.registry.get(SUBSCRIPTION, f"{topic}:{sub_id}")
-        if r is None:
-            raise NotFound("Subscription does not exist")
-        return SubscriptionDef.from_resource(r)
+        for internal in names.resolutions(topic):
+            r = self.registry.get(SUBSCRIPTION, f"{internal}:{sub_id}")
+            if r is not None:
+                return SubscriptionDef.from_resource(r)
+        raise NotFound("Subscription does not exist")
 
     async def subscribe(
         self, topic: TopicDef, protocol: str, endpoint: str, attributes: Mapping[str, str]
     ) -> SubscriptionDef:
-        config = parse_subscribe(protocol, endpoint, attributes, topic.config)
+        config = parse_subscribe(protocol, endpoint, attributes, topic.config, caller_account())
         for sub in self.subscriptions(topic.name):
             # SNS: subscribing the same endpoint again returns the existing subscription.
             if (sub.config.protocol, sub.config.endpoint) == (config.protocol, config.endpoint):

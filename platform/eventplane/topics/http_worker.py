@@ -20,6 +20,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.config import Settings
 from eventplane.delivery import Payload, Router, TargetUnavailable
 from eventplane.kafka import naming
@@ -263,8 +264,9 @@ class _Worker:
         )
 
     async def _dead_letter(self, p: Published, body: str) -> None:
-        name = self._sub.config.redrive_policy or ""
-        target = arns.Target(arns.TargetKind.QUEUE, name, arns.queue_arn(name))
+        name = self._sub.config.redrive_policy or ""  # the queue's internal name
+        owner, plain = names.unqualify(name)
+        target = arns.Target(arns.TargetKind.QUEUE, name, arns.queue_arn(plain, owner))
         try:
             # A dead-letter queue of another account checks the topic's account.
             dead = Payload(body, origin="destination", source_arn=self._sub.topic_arn)

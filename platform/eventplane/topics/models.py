@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.kafka import codec
 from eventplane.messaging.attributes import MessageAttribute
 from eventplane.registry import Resource
@@ -43,6 +44,8 @@ DEDUP_SCHEMA = "eventplane.v1.QueueDedup"
 
 @dataclass(frozen=True)
 class TopicDef:
+    # The internal name (``eventplane.names``): the registry key and what its Kafka topics
+    # are named after; callers see ``plain`` and ``account`` (in its ARN).
     name: str
     config: TopicConfig
     tags: dict[str, str]
@@ -50,8 +53,12 @@ class TopicDef:
     account: str = field(default_factory=lambda: arns.identity().account)
 
     @property
+    def plain(self) -> str:
+        return names.plain(self.name)
+
+    @property
     def arn(self) -> str:
-        return topic_arn(self.name, self.account)
+        return topic_arn(self.plain, self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> TopicDef:
@@ -65,7 +72,7 @@ class TopicDef:
 
 @dataclass(frozen=True)
 class SubscriptionDef:
-    topic: str
+    topic: str  # the topic's internal name
     sub_id: str
     config: SubscriptionConfig
     # http/https: the Token of the SubscriptionConfirmation message sent to the endpoint,
@@ -80,11 +87,11 @@ class SubscriptionDef:
 
     @property
     def arn(self) -> str:
-        return subscription_arn(self.topic, self.sub_id, self.account)
+        return subscription_arn(names.plain(self.topic), self.sub_id, self.account)
 
     @property
     def topic_arn(self) -> str:
-        return topic_arn(self.topic, self.account)
+        return topic_arn(names.plain(self.topic), self.account)
 
     @staticmethod
     def from_resource(r: Resource) -> SubscriptionDef:

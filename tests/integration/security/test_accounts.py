@@ -5,6 +5,7 @@ account, and an explicit Deny still wins. On the gRPC door (tokens) and through 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -17,6 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from confluent_kafka.admin import AdminClient
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
@@ -138,13 +140,10 @@ def test_another_accounts_queue_is_hidden_until_its_policy_grants_it(
     assert denied.message.endswith("with an explicit deny in a resource-based policy")
 
 
-def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> None:
+def test_a_dead_letter_queue_is_of_the_sources_account(alice: Client, bob: Client) -> None:
     tag = _tag()
     url = alice.queues.create_queue(f"taken-{tag}")
-    assert alice.queues.create_queue(f"taken-{tag}") == url  # idempotent for its owner
-    refused = _refused(lambda: bob.queues.create_queue(f"taken-{tag}"), "QueueNameExists")
-    assert A not in refused.message and "alice" not in refused.message
-    # A dead-letter queue must be of the source's account, as on SQS.
+    # As on SQS.
     arn = alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
     refused = _refused(
@@ -152,10 +151,157 @@ def test_a_name_another_account_holds_is_in_use(alice: Client, bob: Client) -> N
         "InvalidAttributeValue",
     )
     assert "owner should be same as the source" in refused.message
-    topic = alice.topics.create_topic(f"taken-{tag}")
-    assert alice.topics.create_topic(f"taken-{tag}") == topic
-    refused = _refused(lambda: bob.topics.create_topic(f"taken-{tag}"), "InvalidParameter")
-    assert "already in use" in refused.message and A not in refused.message
+
+
+def test_the_same_queue_name_in_two_accounts(
+    server: EventplaneProcess, alice: Client, bob: Client
+) -> None:
+    """Each account has its own ``orders``: created, listed, read and written apart."""
+    tag = _tag()
+    name = f"orders-{tag}"
+    url_a = alice.queues.create_queue(name)
+    url_b = bob.queues.create_queue(name)
+    assert (url_a, url_b) == (f"eventplane://queues/{A}/{name}", f"eventplane://queues/{B}/{name}")
+    # Each on Kafka topics of its own, named after the account (eventplane.names).
+    admin = AdminClient({"bootstrap.servers": server.bootstrap})
+    topics = set(admin.list_topics(timeout=10).topics)
+    prefix = f"eventplane-{server.cluster}.q."
+    assert {f"{prefix}{A}.{name}", f"{prefix}{B}.{name}"} <= topics
+    assert alice.queues.create_queue(name) == url_a  # idempotent for its owner
+    assert (alice.queues.get_queue_url(name), bob.queues.get_queue_url(name)) == (url_a, url_b)
+    assert alice.queues.list_queues(name) == [url_a]
+    assert bob.queues.list_queues(name) == [url_b]
+    arn_a = alice.queues.get_queue_attributes(name, ["QueueArn"])["QueueArn"]
+    arn_b = bob.queues.get_queue_attributes(name, ["QueueArn"])["QueueArn"]
+    assert (arn_a, arn_b) == (f"arn:aws:sqs:local:{A}:{name}", f"arn:aws:sqs:local:{B}:{name}")
+
+    # Data does not cross: by bare name each account writes and reads its own queue.
+    alice.queues.send_message(name, "for a")
+    bob.queues.send_message(name, "for b")
+    got_a = alice.queues.receive_message(name, max_number_of_messages=10, wait_time_seconds=5)
+    got_b = bob.queues.receive_message(name, max_number_of_messages=10, wait_time_seconds=5)
+    assert [m.body for m in got_a] == ["for a"]
+    assert [m.body for m in got_b] == ["for b"]
+    assert alice.queues.receive_message(name, wait_time_seconds=1) == []
+
+    # A's queue by URL or ARN is still A's: hidden from B until A's policy grants it.
+    _refused(lambda: bob.queues.send_message(url_a, "x"), "QueueDoesNotExist")
+    _refused(lambda: bob.queues.send_message(arn_a, "x"), "QueueDoesNotExist")
+    grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
+    alice.queues.set_queue_attributes(name, {"Policy": _policy(grant)})
+    bob.queues.send_message(arn_a, "b into a")
+    got_a = alice.queues.receive_message(name, wait_time_seconds=5)
+    assert [m.body for m in got_a] == ["b into a"]
+    assert bob.queues.receive_message(name, wait_time_seconds=1) == []
+    _refused(lambda: bob.queues.receive_message(url_a))  # only SendMessage was granted
+
+    # Deleting B's leaves A's.
+    bob.queues.delete_queue(name)
+    _refused(lambda: bob.queues.get_queue_url(name), "QueueDoesNotExist")
+    assert alice.queues.get_queue_url(name) == url_a
+
+
+def test_the_same_topic_name_in_two_accounts(alice: Client, bob: Client) -> None:
+    """Each account has its own ``alerts``, its subscriptions and its messages."""
+    tag = _tag()
+    name = f"alerts-{tag}"
+    topic_a, topic_b = alice.topics.create_topic(name), bob.topics.create_topic(name)
+    assert (topic_a, topic_b) == (f"arn:aws:sns:local:{A}:{name}", f"arn:aws:sns:local:{B}:{name}")
+    assert alice.topics.create_topic(name) == topic_a  # idempotent for its owner
+    assert topic_a in alice.topics.list_topics() and topic_b not in alice.topics.list_topics()
+    assert topic_b in bob.topics.list_topics() and topic_a not in bob.topics.list_topics()
+    assert bob.topics.get_topic_attributes(name)["TopicArn"] == topic_b  # a bare name: B's
+
+    urls = {}
+    for ep, topic, account in ((alice, topic_a, A), (bob, topic_b, B)):
+        url = ep.queues.create_queue(name)
+        queue_arn = ep.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"]
+        subscription = ep.topics.subscribe(name, "sqs", queue_arn)
+        assert subscription.startswith(f"arn:aws:sns:local:{account}:{name}:")
+        assert [s.subscription_arn for s in ep.topics.list_subscriptions_by_topic(topic)] == [
+            subscription
+        ]
+        assert ep.topics.get_subscription_attributes(subscription)["TopicArn"] == topic
+        urls[account] = url
+
+    alice.topics.publish(name, "to a")
+    bob.topics.publish(topic_b, "to b")
+    for ep, account, topic, expected in ((alice, A, topic_a, "to a"), (bob, B, topic_b, "to b")):
+        got: list[Any] = []
+
+        def delivered(ep: Client = ep, url: str = urls[account], got: list[Any] = got) -> bool:
+            got.extend(
+                ep.queues.receive_message(url, max_number_of_messages=10, wait_time_seconds=1)
+            )
+            return bool(got)
+
+        eventually(delivered, timeout=30)
+        notes = [json.loads(m.body) for m in got]
+        assert [(n["TopicArn"], n["Message"]) for n in notes] == [(topic, expected)]
+
+    # A's topic by ARN is still A's: hidden from B until A's policy grants it.
+    _refused(lambda: bob.topics.publish(topic_a, "x"), "NotFound")
+    bob.topics.delete_topic(name)
+    assert topic_b not in bob.topics.list_topics()
+    assert alice.topics.get_topic_attributes(name)["TopicArn"] == topic_a
+
+
+def test_fan_out_and_dead_letters_stay_in_their_account(alice: Client, bob: Client) -> None:
+    """A topic's subscription and a redrive policy name queues that both accounts hold:
+    each delivery reaches the queue of the account its ARN names."""
+    tag = _tag()
+    inbox, dlq = f"inbox-{tag}", f"dlq-{tag}"
+    for ep in (alice, bob):
+        ep.queues.create_queue(dlq)
+    dlq_b = bob.queues.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_b, "maxReceiveCount": 1})
+    bob.queues.create_queue(inbox, {"RedrivePolicy": redrive, "VisibilityTimeout": "0"})
+    alice.queues.create_queue(inbox)
+    inbox_b = bob.queues.get_queue_attributes(inbox, ["QueueArn"])["QueueArn"]
+    assert bob.queues.list_dead_letter_source_queues(dlq) == [f"eventplane://queues/{B}/{inbox}"]
+    assert alice.queues.list_dead_letter_source_queues(dlq) == []
+
+    topic = bob.topics.create_topic(f"feed-{tag}")
+    subscription = bob.topics.subscribe(topic, "sqs", inbox_b)
+    attributes = bob.topics.get_subscription_attributes(subscription)
+    assert attributes["Endpoint"] == inbox_b
+    bob.topics.publish(topic, "to b's inbox")
+
+    got: list[Any] = []
+
+    def received() -> bool:
+        got.extend(bob.queues.receive_message(inbox, wait_time_seconds=1))
+        return bool(got)
+
+    eventually(received, timeout=30)
+    assert json.loads(got[0].body)["Message"] == "to b's inbox"
+    assert alice.queues.receive_message(inbox, wait_time_seconds=1) == []
+
+    # Received once already (maxReceiveCount 1): the next receive moves it to B's DLQ.
+    dead: list[Any] = []
+
+    def dead_lettered() -> bool:
+        bob.queues.receive_message(inbox, wait_time_seconds=1)
+        dead.extend(bob.queues.receive_message(dlq, message_system_attribute_names=["All"]))
+        return bool(dead)
+
+    eventually(dead_lettered, timeout=30)
+    assert dead[0].attributes["DeadLetterQueueSourceArn"] == inbox_b
+    assert alice.queues.receive_message(dlq, wait_time_seconds=1) == []
+
+    # Redrive (a message move task) takes it back to B's inbox, not A's.
+    bob.queues.change_message_visibility(dlq, dead[0].receipt_handle, 0)
+    handle = bob.queues.start_message_move_task(dlq)
+    assert f"{B}.{inbox}" not in base64.urlsafe_b64decode(handle + "==").decode()
+    back: list[Any] = []
+
+    def redriven() -> bool:
+        back.extend(bob.queues.receive_message(inbox, wait_time_seconds=1))
+        return bool(back)
+
+    eventually(redriven, timeout=30)
+    assert json.loads(back[0].body)["Message"] == "to b's inbox"
+    assert alice.queues.receive_message(inbox, wait_time_seconds=1) == []
 
 
 def test_another_accounts_topic(server: EventplaneProcess, alice: Client, bob: Client) -> None:
@@ -221,15 +367,28 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
         sqs_b.send_message(QueueUrl=url, MessageBody="x")
     assert info.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
     assert A not in info.value.response["Error"]["Message"]
+    # B's own queue of the same name: B's URL, B's messages.
+    url_b = sqs_b.create_queue(QueueName=f"gw-{tag}")["QueueUrl"]
+    assert url_b.endswith(f"/{B}/gw-{tag}")
+    assert sqs_b.get_queue_url(QueueName=f"gw-{tag}")["QueueUrl"] == url_b
+    assert sqs_a.get_queue_url(QueueName=f"gw-{tag}")["QueueUrl"] == url
+    assert sqs_b.list_queues(QueueNamePrefix=f"gw-{tag}")["QueueUrls"] == [url_b]
+    assert sqs_b.get_queue_attributes(QueueUrl=url_b, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ] == (f"arn:aws:sqs:local:{B}:gw-{tag}")
+    sqs_b.send_message(QueueUrl=f"gw-{tag}", MessageBody="b's own")
     with pytest.raises(ClientError) as info:
-        sqs_b.create_queue(QueueName=f"gw-{tag}")
-    assert info.value.response["Error"]["Code"] in ("QueueNameExists", "QueueAlreadyExists")
+        # QueueOwnerAWSAccountId names A's: B is granted nothing there yet.
+        sqs_b.get_queue_url(QueueName=f"gw-{tag}", QueueOwnerAWSAccountId=A)
+    assert info.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
 
     grant = {"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:SendMessage"}
     sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(grant)})
     assert sqs_b.send_message(QueueUrl=url, MessageBody="granted")["MessageId"]
     got = sqs_a.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
     assert [m["Body"] for m in got] == ["granted"]
+    got = sqs_b.receive_message(QueueUrl=url_b, WaitTimeSeconds=5)["Messages"]
+    assert [m["Body"] for m in got] == ["b's own"]
 
     # The gRPC door sees the same owner: alice (A's token) reads the key's queue.
     assert alice.queues.get_queue_attributes(url, ["QueueArn"])["QueueArn"] == arn
@@ -242,6 +401,10 @@ def test_boto3_with_keys_of_two_accounts(server: EventplaneProcess, alice: Clien
         sns_a.publish(TopicArn=topic_b, Message="x")
     assert info.value.response["Error"]["Code"] == "NotFound"
     assert info.value.response["Error"]["Message"] == "Topic does not exist"
+    # A's own topic of the same name.
+    topic_a = sns_a.create_topic(Name=f"gw-{tag}")["TopicArn"]
+    assert topic_a == f"arn:aws:sns:local:{A}:gw-{tag}"
+    assert sns_a.publish(TopicArn=topic_a, Message="x")["MessageId"]
 
 
 def _event(source: str, bus: str | None = None) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def test_every_served_action_has_a_rule_that_reads_its_request(service: str, act
             "sqs",
             "SendMessageBatch",
             {"QueueUrl": "http://127.0.0.1:4566/123456789012/orders-1"},
-            ("sqs:SendMessage", f"arn:aws:sqs:local:{ARN}:orders-1"),
+            # Queue names are per account: the URL's account is the queue's.
+            ("sqs:SendMessage", "arn:aws:sqs:local:123456789012:orders-1"),
         ),
         (
             "sqs",
@@ -216,7 +217,7 @@ def test_a_key_takes_the_policies_of_the_principal_it_names() -> None:
     with pytest.raises(
         AccessDeniedException,
         match="User: ci is not authorized to perform: "
-        "sqs:SendMessage on resource: arn:aws:sqs:local:000000000000:payments",
+        "sqs:SendMessage on resource: arn:aws:sqs:local:111122223333:payments",
     ):
         authz.check(ci, "sqs", "SendMessage", other, "req-2", secure=False)
     with pytest.raises(AccessDeniedException, match="sqs:DeleteQueue"):
@@ -231,7 +232,7 @@ def test_a_key_takes_the_policies_of_the_principal_it_names() -> None:
 def test_a_queue_policy_requiring_tls_sees_whether_the_gateway_call_came_over_tls() -> None:
     # AWS's usual "Deny unless aws:SecureTransport": over TLS the gateway's calls pass,
     # in plaintext they are refused (the gateway once told every policy "plaintext").
-    queue = "arn:aws:sqs:local:000000000000:orders-1"
+    queue = "arn:aws:sqs:local:111122223333:orders-1"  # the key's account's queue
     tls_only = {
         "Statement": [
             {

@@ -261,9 +261,9 @@ def test_a_dead_letter_queue_is_of_the_sources_account() -> None:
     target = f"arn:aws:sqs:local:{A}:dlq"
     redrive = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": 3})}
     config = parse_create("src", redrive)
-    assert check_config(config, False, {"dlq": dlq}.get, A).redrive_policy is not None
+    assert check_config(config, False, {target: dlq}.get, A).redrive_policy is not None
     with pytest.raises(EventplaneError) as refused:
-        check_config(config, False, {"dlq": dlq}.get, B)
+        check_config(config, False, {target: dlq}.get, B)
     assert "owner should be same as the source" in refused.value.message
 
 

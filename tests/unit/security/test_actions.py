@@ -59,7 +59,8 @@ Q = "arn:aws:sqs:local:000000000000"
             queues_pb2.DeleteQueueRequest(
                 queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/billing"
             ),
-            [("sqs:DeleteQueue", f"{Q}:billing")],
+            # Queue names are per account: the URL's account is the queue's.
+            [("sqs:DeleteQueue", "arn:aws:sqs:local:123456789012:billing")],
         ),
         (
             "Queues/CreateQueue",
@@ -97,7 +98,8 @@ Q = "arn:aws:sqs:local:000000000000"
             # check is on the ARN of the topic it will act on.
             "Topics/DeleteTopic",
             topics_pb2.DeleteTopicRequest(topic_arn="arn:aws-cn:sns:eu-west-1:999999999999:t"),
-            [("sns:DeleteTopic", "arn:aws:sns:local:000000000000:t")],
+            # Topic names are per account: the ARN's account is the topic's.
+            [("sns:DeleteTopic", "arn:aws:sns:local:999999999999:t")],
         ),
         (
             "Functions/Invoke",
@@ -272,7 +274,7 @@ def test_actions_are_service_qualified() -> None:
         "arn:aws:sqs:local:000000000000:orders",
         "arn:aws:lambda:local:000000000000:function:pay:prod",
         "arn:aws:sqs:eu-west-1:000000000000:orders",
-        "arn:aws:sqs:local:999999999999:orders",
+        "arn:aws:events:local:999999999999:event-bus/orders",
         "arn:aws-cn:sqs:local:000000000000:orders",
         "arn:aws:SQS:local:000000000000:orders",
         "arn:aws:sqs:local:000000000000:",
@@ -291,3 +293,26 @@ def test_an_arn_already_the_installations_is_kept_as_parsing_would_give_it(ref: 
     else:
         expected = arns.format_arn(parsed.service, parsed.resource)
     assert _installed(ref) == expected
+
+
+def test_a_per_account_resource_keeps_its_arns_account_and_a_bare_name_is_the_callers() -> None:
+    from eventplane.security.actions import _installed
+
+    # Queue names are per account: the core resolves the name in the ARN's account.
+    assert _installed("arn:aws-cn:sqs:eu-west-1:999999999999:orders") == (
+        "arn:aws:sqs:local:999999999999:orders"
+    )
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    by_name = queues_pb2.SendMessageRequest(queue_url="orders")
+    assert list(rule.checks(by_name, "111111111111")) == [
+        ("sqs:SendMessage", "arn:aws:sqs:local:111111111111:orders")
+    ]
+    assert list(rule.checks(by_name)) == [("sqs:SendMessage", f"{Q}:orders")]
+    by_url = queues_pb2.SendMessageRequest(queue_url="eventplane://queues/222222222222/orders")
+    assert list(rule.checks(by_url, "111111111111")) == [
+        ("sqs:SendMessage", "arn:aws:sqs:local:222222222222:orders")
+    ]
+    # The installation's URL (no account) names the installation's queue, whoever calls.
+    installed = queues_pb2.SendMessageRequest(queue_url="eventplane://queues/orders")
+    assert list(rule.checks(installed, "111111111111")) == [("sqs:SendMessage", f"{Q}:orders")]

@@ -323,18 +323,34 @@ def test_topic_spec_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "endpoint",
-    [
-        "q",
-        queue_arn("q"),
-        "arn:aws:sqs:us-east-1:123456789012:q",
-        "eventplane://queues/q",
-        "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-    ],
+    ["q", queue_arn("q"), "eventplane://queues/q"],
 )
 def test_sqs_endpoint_is_normalized_to_the_queue_name(endpoint: str) -> None:
     config = subscribe(endpoint=endpoint)
     assert config.endpoint == "q"
     assert config.attributes()["Endpoint"] == queue_arn("q")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "arn:aws:sqs:us-east-1:123456789012:q",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+        "eventplane://queues/123456789012/q",
+    ],
+)
+def test_an_sqs_endpoint_of_another_account_is_that_accounts_queue(endpoint: str) -> None:
+    # Queue names are per account: the subscription keeps the queue's internal name and
+    # shows its ARN in its account.
+    config = subscribe(endpoint=endpoint)
+    assert config.endpoint == "123456789012.q"
+    assert config.attributes()["Endpoint"] == "arn:aws:sqs:local:123456789012:q"
+
+
+def test_a_bare_sqs_endpoint_is_the_subscribers_accounts_queue() -> None:
+    config = parse_subscribe("sqs", "q", {}, TopicConfig(), "111111111111")
+    assert config.endpoint == "111111111111.q"
+    assert config.attributes()["Endpoint"] == "arn:aws:sqs:local:111111111111:q"
 
 
 @pytest.mark.parametrize("protocol", ["http", "https"])

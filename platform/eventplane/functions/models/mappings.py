@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.functions.errors import (
     InvalidParameterValueException,
     ValidationException,
@@ -42,7 +43,7 @@ from eventplane.security.accounts import owned_by, owner_of
 
 
 def source_of(arn: str) -> tuple[str, bool]:
-    """(queue name or stream ARN, whether it is a stream) of an event source ARN."""
+    """(queue's internal name or stream ARN, whether it is a stream) of an event source ARN."""
     if not arn:
         raise _not_null("eventSourceArn")
     if _ANY_ARN.fullmatch(arn) is None:
@@ -56,7 +57,8 @@ def source_of(arn: str) -> tuple[str, bool]:
             "(arn:aws:sqs:<region>:<account>:<queue>) and table streams "
             "(arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>)."
         )
-    return found.name, False
+    # The queue's internal name: queue names are per account (``eventplane.names``).
+    return names.qualify(found.name, found.arn.account), False
 
 
 def queue_from_source_arn(arn: str) -> str:

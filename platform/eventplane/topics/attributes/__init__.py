@@ -22,6 +22,7 @@ from eventplane.topics.attributes.common import (
     subscription_arn,
     topic_arn,
     topic_name_from_ref,
+    topic_reference,
     validate_topic_name,
 )
 from eventplane.topics.attributes.subscriptions import (
@@ -47,5 +48,6 @@ __all__ = [
     "subscription_arn",
     "topic_arn",
     "topic_name_from_ref",
+    "topic_reference",
     "validate_topic_name",
 ]

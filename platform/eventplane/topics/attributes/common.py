@@ -7,6 +7,7 @@ import re
 from typing import Final, NoReturn
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.arn import subscription_arn as subscription_arn
 from eventplane.arn import topic_arn as topic_arn
 from eventplane.topics.errors import InvalidParameter
@@ -40,21 +41,28 @@ def _is_valid_name(name: str) -> bool:
 
 def topic_name_from_ref(ref: str, field: str = "TopicArn") -> str:
     """The topic name in ``ref``: a topic ARN (any region and account) or a bare name."""
-    name = ref
+    return topic_reference(ref, field)[1]
+
+
+def topic_reference(ref: str, field: str = "TopicArn") -> tuple[str | None, str]:
+    """(account, name) of the topic ``ref`` names: an ARN's account, None for a bare name
+    (the caller's; ``eventplane.names``)."""
+    name, account = ref, None
     if ref.startswith("arn:"):
         found = arns.parse_as(ref, arns.Kind.TOPIC)
-        name = found.name if found else ""
+        name, account = (found.name, found.arn.account or None) if found else ("", None)
     if not _is_valid_name(name):
         _invalid(
             field,
             f"Expected a topic ARN (arn:aws:sns:<region>:<account>:<name>) or a topic name, "
             f"got {ref!r}.",
         )
-    return name
+    return account, name
 
 
 def parse_subscription_arn(ref: str) -> tuple[str, str]:
-    """(topic name, subscription id) of a subscription ARN."""
+    """(topic's internal name, subscription id) of a subscription ARN (the topic in the
+    ARN's account; ``eventplane.names``)."""
     found = arns.parse_as(ref, arns.Kind.SUBSCRIPTION)
     if (
         found is None
@@ -66,7 +74,7 @@ def parse_subscription_arn(ref: str) -> tuple[str, str]:
             "SubscriptionArn",
             f"Expected arn:aws:sns:<region>:<account>:<topic>:<subscription id>, got {ref!r}.",
         )
-    return found.name, found.qualifier
+    return names.qualify(found.name, found.arn.account), found.qualifier
 
 
 def validate_topic_name(name: str, fifo: bool) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.arn import function_arn, queue_arn
 from eventplane.topics.attributes.common import (
     _FUNCTION_NAME,
@@ -75,6 +76,8 @@ def _parse_redrive_policy(raw: str, fifo: bool) -> str:
     name = arns.queue_name(found.name)
     if name is None:
         _invalid("RedrivePolicy", f"deadLetterTargetArn names an invalid queue: {arn!r}.")
+    # Kept as the queue's internal name: queue names are per account.
+    name = names.qualify(name, found.arn.account)
     if name.endswith(FIFO_SUFFIX) != fifo:
         _invalid(
             "RedrivePolicy",
@@ -169,7 +172,7 @@ class SubscriptionConfig:
         """The Endpoint as SNS reports it: a queue ARN for sqs, the URL otherwise."""
         if self.protocol == "lambda":
             return function_arn(self.endpoint)
-        return queue_arn(self.endpoint) if self.protocol == "sqs" else self.endpoint
+        return _queue_arn(self.endpoint) if self.protocol == "sqs" else self.endpoint
 
     def attributes(self) -> dict[str, str]:
         """The static attributes as GetSubscriptionAttributes returns them."""
@@ -186,7 +189,7 @@ class SubscriptionConfig:
             out["FilterPolicyScope"] = self.filter_policy_scope
         if self.redrive_policy is not None:
             out["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": queue_arn(self.redrive_policy)}, separators=(",", ":")
+                {"deadLetterTargetArn": _queue_arn(self.redrive_policy)}, separators=(",", ":")
             )
         if self.delivery_policy is not None:
             out["DeliveryPolicy"] = self.delivery_policy
@@ -209,18 +212,27 @@ class SubscriptionConfig:
         return SubscriptionConfig(**spec)
 
 
-def _parse_endpoint(protocol: str, endpoint: str) -> str:
+def _queue_arn(internal: str) -> str:
+    """The ARN of the queue of internal name ``internal`` (``eventplane.names``)."""
+    owner, name = names.unqualify(internal)
+    return queue_arn(name, owner)
+
+
+def _parse_endpoint(protocol: str, endpoint: str, account: str | None) -> str:
     if not endpoint:
         _invalid("Endpoint", "The request must contain the parameter Endpoint.")
     if protocol == "sqs":
-        queue = arns.queue_name(endpoint)
-        if queue is None:
+        found = arns.queue_reference(endpoint)
+        if found is None:
             _invalid(
                 "Endpoint",
                 f"Value {endpoint} for parameter Endpoint is invalid. Reason: Expected "
                 f"{arns.QUEUE_REFERENCE}.",
             )
-        return queue
+        # The queue's internal name: in its ARN's (or URL's) account, a bare name in the
+        # subscriber's (``account``).
+        owner, queue = found
+        return names.qualify(queue, owner or account)
     if protocol in FUNCTION_PROTOCOLS:
         target = arns.target(endpoint) if endpoint.startswith("arn:") else None
         name = endpoint
@@ -242,16 +254,21 @@ def _parse_endpoint(protocol: str, endpoint: str) -> str:
 
 
 def parse_subscribe(
-    protocol: str, endpoint: str, attributes: Mapping[str, str], topic: TopicConfig
+    protocol: str,
+    endpoint: str,
+    attributes: Mapping[str, str],
+    topic: TopicConfig,
+    account: str | None = None,
 ) -> SubscriptionConfig:
-    """Validate a Subscribe request and build the subscription's config."""
+    """Validate a Subscribe request and build the subscription's config (``account``: the
+    subscriber's, whose queue a bare queue name is; default the installation's)."""
     if protocol not in PROTOCOLS:
         _invalid(
             "Protocol",
             f"Amazon SNS does not support this protocol string: {protocol!r} (eventplane "
             f"delivers to {', '.join(PROTOCOLS)}).",
         )
-    normalized = _parse_endpoint(protocol, endpoint)
+    normalized = _parse_endpoint(protocol, endpoint, account)
     # SNS's own wording for both.
     if topic.fifo and (protocol != "sqs" or not normalized.endswith(FIFO_SUFFIX)):
         _invalid("Endpoint", "Please use FIFO SQS queue")

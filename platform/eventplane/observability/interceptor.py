@@ -89,23 +89,8 @@ class InterceptorChain(grpc.aio.ServerInterceptor):
         return handler
 
 
-class ServerInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self) -> None:
-        # One wrapped handler per method, built on first use (not on every call).
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
-
-    async def intercept_service(
-        self, continuation: Continuation, details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler:
-        cached = self._wrapped.get(details.method)
-        if cached is not None:
-            return cached
-        handler = await continuation(details)
-        if handler is None or handler.unary_unary is None or details.method.startswith(_UNMEASURED):
-            return handler
-        wrapped = self._wrap(details.method, handler)
-        self._wrapped[details.method] = wrapped
-        return wrapped
+class ServerInterceptor:
+    """Tracing, metrics and error mapping: a layer of ``InterceptorChain``."""
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler with tracing, metrics and error mapping (unary calls the platform

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -161,7 +161,10 @@ class Authenticator:
         )
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):
+class AuthInterceptor:
+    """Authentication and authorization, a layer of the server's one interceptor
+    (observability.interceptor.InterceptorChain), which wraps each method once."""
+
     def __init__(
         self,
         authenticator: Authenticator,
@@ -171,24 +174,6 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._resources = resources
         self._auth = authenticator
         self._relayed = relayed
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        if details.method.startswith(_OPEN):
-            return await continuation(details)
-        cached = self._wrapped.get(details.method)
-        if cached is not None:
-            return cached
-        handler = await continuation(details)
-        if handler is None:
-            return handler
-        wrapped = self._wrap(details.method, handler)
-        self._wrapped[details.method] = wrapped
-        return wrapped
 
     def wrap_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The handler behind authentication and authorization (health checks stay open)."""

@@ -708,6 +708,59 @@ def test_the_same_function_name_in_two_accounts(
     assert alice.functions.invoke(name, {"n": 6}).json()["who"] == "a"
 
 
+def test_deliveries_to_a_function_name_reach_their_accounts_function(
+    alice: Client, bob: Client
+) -> None:
+    """An SNS subscription's bare function name, a destination and a mapping's function
+    are the subscriber's (the mapping's creator's) account's."""
+    tag = _tag()
+    name = f"handler-{tag}"
+    results: dict[str, str] = {}
+    for who, ep in (("a", alice), ("b", bob)):
+        ep.functions.create_function(name, "app.handler", zip_file=_named_zip(who))
+        results[who] = ep.queues.create_queue(f"results-{tag}")
+        arn = ep.queues.get_queue_attributes(results[who], ["QueueArn"])["QueueArn"]
+        ep.functions.put_function_event_invoke_config(
+            name, destination_config={"OnSuccess": {"Destination": arn}}
+        )
+        ep.topics.create_topic(f"calls-{tag}")
+        ep.topics.subscribe(f"calls-{tag}", "lambda", name)
+    alice.topics.publish(f"calls-{tag}", "from a's topic")
+    bob.topics.publish(f"calls-{tag}", "from b's topic")
+    feed = alice.queues.create_queue(f"feed-{tag}")
+    feed_arn = alice.queues.get_queue_attributes(feed, ["QueueArn"])["QueueArn"]
+    mapping = alice.functions.create_event_source_mapping(feed_arn, name, batch_size=1)
+    assert mapping.function_arn == f"arn:aws:lambda:local:{A}:function:{name}"
+    alice.queues.send_message(feed, "from a's queue")
+
+    def payloads(ep: Client, queue: str, want: int) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+
+        def enough() -> bool:
+            for m in ep.queues.receive_message(queue, max_number_of_messages=10):
+                got.append(json.loads(m.body)["responsePayload"])
+                ep.queues.delete_message(queue, m.receipt_handle)
+            return len(got) >= want
+
+        eventually(enough, timeout=60)
+        return got
+
+    a_got = payloads(alice, results["a"], 1)
+    b_got = payloads(bob, results["b"], 1)
+    assert {p["who"] for p in a_got + b_got} == {"a", "b"}
+    assert [p["who"] for p in a_got] == ["a"] and [p["who"] for p in b_got] == ["b"]
+    assert "from a's topic" in json.dumps(a_got) and "from b's topic" in json.dumps(b_got)
+
+    def drained() -> bool:  # A's mapping ran A's function on A's queue's message
+        counts = alice.queues.get_queue_attributes(
+            feed, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )
+        return set(counts.values()) == {"0"}
+
+    eventually(drained, timeout=60)
+    alice.functions.delete_event_source_mapping(mapping.uuid)
+
+
 def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
     server: EventplaneProcess, alice: Client, bob: Client
 ) -> None:

@@ -127,10 +127,13 @@ class FunctionPermissions:
         candidates = names.candidates(found.name, account, account)
         if len(candidates) == 1:
             return candidates[0]
-        lookup = self.registry.peek if peek else self.registry.get
-        for internal in candidates:
-            if lookup(FUNCTION, internal) is not None:
+        for internal in candidates:  # from the view first: no catch-up for pasted ARNs
+            if self.registry.peek(FUNCTION, internal) is not None:
                 return internal
+        if not peek:
+            for internal in candidates:
+                if self.registry.get(FUNCTION, internal) is not None:
+                    return internal
         return candidates[0]
 
     def owner_of(self, arn: str) -> str | None:

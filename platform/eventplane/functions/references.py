@@ -27,6 +27,12 @@ def internal(registry: Registry, name: str, account: str | None, caller: str | N
     """
     owner = account or caller or caller_account()
     found = names.candidates(name, account, owner)
+    if len(found) > 1:
+        # From the view first: an ARN pasted from AWS (another account's id, the
+        # installation's function) must not cost a catch-up with Kafka on each call.
+        for candidate in found:
+            if registry.peek(FUNCTION, candidate) is not None:
+                return candidate
     for candidate in found:
         if registry.get(FUNCTION, candidate) is not None:
             return candidate

@@ -20,6 +20,9 @@ class _Registry:
         # internal name -> owner account
         self.functions = functions
 
+    def peek(self, kind: str, name: str) -> Any:
+        return self.get(kind, name)
+
     def get(self, kind: str, name: str) -> Any:
         assert kind == FUNCTION
         owner = self.functions.get(name)

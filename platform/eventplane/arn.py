@@ -7,8 +7,8 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue and topic
-names are per account (``eventplane.names``: a queue or topic target's endpoint is its
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic
+and function names are per account (``eventplane.names``: such a target's endpoint is its
 internal name, in the ARN's account); the other kinds' names are unique per
 installation, so the cores find such a resource by its name whatever account an ARN
 passed in gives, and authorization puts the owner's account back
@@ -282,7 +282,7 @@ class TargetKind(StrEnum):
 class Target:
     kind: TargetKind
     # bus or state machine name; a queue's or topic's internal name (``eventplane.names``);
-    # function "name[:qualifier]"; the URL of an HTTP target
+    # a function's internal name and ":qualifier" if any; the URL of an HTTP target
     endpoint: str
     arn: str
 
@@ -304,11 +304,12 @@ def target(text: str) -> Target | None:
     if found is None:
         return None
     endpoint = found.name
-    if found.arn.service in names.PER_ACCOUNT:
-        # Named per account: the endpoint is the resource's internal name.
+    if found.arn.service in names.PER_ACCOUNT and _ACCOUNT_ID.fullmatch(found.arn.account):
+        # Named per account: the endpoint is the resource's internal name (an ARN of no
+        # valid account names the installation's).
         endpoint = names.qualify(found.name, found.arn.account)
     if found.qualifier is not None:
-        endpoint = f"{found.name}:{found.qualifier}"
+        endpoint = f"{endpoint}:{found.qualifier}"
     return Target(_TARGET_KINDS[found.kind], endpoint, text)
 
 
@@ -368,6 +369,11 @@ def schema_arn(name: str, registry: str = "eventplane", account: str | None = No
 
 
 def function_arn(name: str, qualifier: str | None = None, account: str | None = None) -> str:
+    """The ARN of function ``name``: a plain name in ``account`` (None: the installation's),
+    or an internal name (``eventplane.names``: another account's function), which gives
+    its owner's account and shows its plain name."""
+    if names.looks_qualified(name):
+        account, name = names.unqualify(name)
     resource = f"function:{name}" + (f":{qualifier}" if qualifier else "")
     return format_arn("lambda", resource, account=account)
 

@@ -114,3 +114,23 @@ def test_a_topics_arns_show_its_plain_name() -> None:
 
 def _subscription() -> SubscriptionConfig:
     return parse_subscribe("sqs", f"arn:aws:sqs:local:{A}:q", {}, TopicConfig())
+
+
+def test_a_functions_references_give_its_account() -> None:
+    from eventplane.functions.models import function_reference
+
+    assert function_reference("handler") == (None, "handler", None)
+    assert function_reference("handler:live") == (None, "handler", "live")
+    assert function_reference(f"{A}:function:handler") == (A, "handler", None)
+    assert function_reference(f"arn:aws:lambda:local:{A}:function:handler:1") == (A, "handler", "1")
+
+
+def test_a_functions_arns_and_targets_show_its_plain_name() -> None:
+    internal = names.qualify("handler", A)
+    assert arn.function_arn(internal) == f"arn:aws:lambda:local:{A}:function:handler"
+    assert arn.function_arn(internal, "live") == f"arn:aws:lambda:local:{A}:function:handler:live"
+    assert arn.function_arn("handler") == "arn:aws:lambda:local:000000000000:function:handler"
+    found = arn.target(f"arn:aws:lambda:local:{A}:function:handler:live")
+    assert found is not None and found.endpoint == f"{A}.handler:live"
+    found = arn.target("arn:aws:lambda:local:000000000000:function:handler")
+    assert found is not None and found.endpoint == "handler"

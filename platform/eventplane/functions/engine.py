@@ -18,6 +18,7 @@ from typing import Any
 from eventplane import names
 from eventplane.delivery import Router
 from eventplane.errors import ResourceNotFound
+from eventplane.functions import references
 from eventplane.functions.async_invoke import AsyncInvoker
 from eventplane.functions.code import CodeStore
 from eventplane.functions.errors import (
@@ -53,7 +54,6 @@ from eventplane.functions.models import (
     invoke_config_key,
     iso8601,
     new_revision_id,
-    parse_function_ref,
     resolve_qualifier,
     validate_function_name,
     validate_reserved_concurrency,
@@ -221,10 +221,10 @@ class FunctionEngine(InvokePath):
         role: str = "",
     ) -> tuple[FunctionDef, str, FunctionConfig]:
         validate_function_name(name)
-        # Names are unique per installation: another account's function answers the same.
-        if self.registry.get(FUNCTION, name) is not None:
-            raise ResourceConflictException(f"Function already exist: {name}")
         account = caller_account()
+        if self.registry.get(FUNCTION, references.internal(self.registry, name, None)):
+            raise ResourceConflictException(f"Function already exist: {name}")
+        name = names.qualify(name, account)  # names are per account: the internal name
         role = role or default_role(account)
         check_role_account(role, account)
         tags = validate_tags(tags)
@@ -517,7 +517,7 @@ class FunctionEngine(InvokePath):
         ]
 
     async def create_mapping(self, source: str, function_ref: str, **fields: Any) -> MappingDef:
-        name, qualifier = parse_function_ref(function_ref)
+        name, qualifier = references.named(self.registry, function_ref)
         fn = check_function(self.resolve(name, qualifier)[0])  # of the caller's account
         # Where a LATEST stream mapping starts (a queue mapping ignores it).
         fields.update(created_ms=self.clock(), account=fn.account)
@@ -552,7 +552,7 @@ class FunctionEngine(InvokePath):
         current = self.mapping(mapping_uuid)
         function = qualifier = None
         if function_ref:
-            function, qualifier = parse_function_ref(function_ref)
+            function, qualifier = references.named(self.registry, function_ref)
             check_function(self.resolve(function, qualifier)[0], current.account)
         updated = current.update(
             last_modified=self._now(), function=function, qualifier=qualifier, **fields

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Final
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.delivery.senders import admit_sender
 from eventplane.functions.models.common import POLICY
@@ -98,10 +99,18 @@ class FunctionPort:
         return False
 
     def record(self, endpoint: str, payload: Payload) -> Outgoing:
-        name, _, qualifier = endpoint.partition(":")
-        found = self._registry.get(FUNCTION_KIND, name)
+        # The endpoint is the function's internal name (``eventplane.names``): in its
+        # ARN's account, else (ARNs pasted from AWS) the installation's.
+        internal, _, qualifier = endpoint.partition(":")
+        name, found = internal, None
+        for name in names.resolutions(internal):
+            found = self._registry.get(FUNCTION_KIND, name)
+            if found is not None:
+                break
         if found is None:
-            raise TargetUnavailable("ResourceNotFoundException", f"Function {name} does not exist")
+            raise TargetUnavailable(
+                "ResourceNotFoundException", f"Function {names.plain(internal)} does not exist"
+            )
         if payload.origin == "destination":
             self._check_sender(name, qualifier, owner_of(found.spec), payload)
         inv = new_invocation(
@@ -125,6 +134,6 @@ class FunctionPort:
             policy=FunctionPolicy.from_resource(r).text() if r is not None else None,
             action="lambda:InvokeFunction",
             resource=arns.function_arn(name, qualifier or None, account),
-            what=f"function {name}",
+            what=f"function {names.plain(name)}",
             verb="invoke it",
         )

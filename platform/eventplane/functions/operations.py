@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from eventplane import names
 from eventplane.errors import MissingParameter, ValidationException
+from eventplane.functions import references
 from eventplane.functions import shapes as s
 from eventplane.functions.engine import FunctionEngine
 from eventplane.functions.errors import InvalidParameterValueException
@@ -27,6 +29,7 @@ from eventplane.functions.models import (
     FunctionConfig,
     InvokeConfig,
     function_arn,
+    function_reference,
     parse_function_ref,
 )
 from eventplane.functions.packages import MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES
@@ -44,12 +47,10 @@ def _require(value: str | None, parameter: str) -> str:
     return value
 
 
-def _ref(
-    function_name: str, qualifier: str = "", *, allow_qualifier: bool = True
-) -> tuple[str, str | None]:
-    return parse_function_ref(
-        _require(function_name, "FunctionName"), qualifier or None, allow_qualifier=allow_qualifier
-    )
+def _plain_ref(function_name: str) -> str:
+    """The plain name a CreateFunction gives (it creates in the caller's account)."""
+    name, _ = parse_function_ref(_require(function_name, "FunctionName"), allow_qualifier=False)
+    return name
 
 
 def _page(items: Sequence[T], marker: str, max_items: int) -> tuple[list[T], str]:
@@ -68,7 +69,7 @@ def configuration(
     """How Lambda shows one configuration of a function ($LATEST or a version);
     ``account``: the function's."""
     return s.FunctionConfiguration(
-        function_name=name,
+        function_name=names.plain(name),
         function_arn=function_arn(name, None if version == LATEST else version, account),
         runtime=c.runtime,
         handler=c.handler,
@@ -119,20 +120,21 @@ def _weights(routing: s.AliasRoutingConfiguration | None) -> dict[str, float] | 
     return None if routing is None else dict(routing.additional_version_weights)
 
 
-def _tagged(resource: str) -> str:
-    """The function a tagging call's Resource names: an unqualified function ARN."""
+def _tagged(resource: str) -> tuple[str | None, str]:
+    """(account, name) of the function a tagging call's Resource names: an unqualified
+    function ARN."""
     if not resource.startswith("arn:") or ":function:" not in resource:
         raise InvalidParameterValueException(
             f"1 validation error detected: Value '{resource}' at 'resource' failed to satisfy "
             "constraint: Member must be the ARN of a function"
         )
-    name, qualifier = parse_function_ref(resource)
+    account, name, qualifier = function_reference(resource)
     if qualifier is not None:
         raise InvalidParameterValueException(
             "Tags on function aliases and versions are not supported. Please specify a function "
             "ARN."
         )
-    return name
+    return account, name
 
 
 def _code(zip_file: bytes | None, directory: str | None) -> tuple[bytes | None, str | None]:
@@ -149,9 +151,26 @@ class FunctionOperations:
     def __init__(self, engine: FunctionEngine) -> None:
         self.engine = engine
 
+    def _ref(
+        self, function_name: str, qualifier: str = "", *, allow_qualifier: bool = True
+    ) -> tuple[str, str | None]:
+        """(internal name, qualifier or None) of the function a FunctionName names: a bare
+        name in the caller's account, an ARN in its account (``eventplane.names``)."""
+        return references.named(
+            self.engine.registry,
+            _require(function_name, "FunctionName"),
+            qualifier or None,
+            allow_qualifier=allow_qualifier,
+        )
+
+    def _tagged(self, resource: str) -> str:
+        """The internal name of the function a tagging call's Resource names."""
+        account, name = _tagged(resource)
+        return references.internal(self.engine.registry, name, account)
+
     # --- functions ----------------------------------------------------------------------------
     async def create_function(self, req: s.CreateFunctionRequest) -> s.FunctionConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name = _plain_ref(req.function_name)
         zip_file, directory = _code(req.code.zip_file, req.code.directory)
         fn, version, config = await self.engine.create_function(
             name,
@@ -175,7 +194,7 @@ class FunctionOperations:
     async def update_function_code(
         self, req: s.UpdateFunctionCodeRequest
     ) -> s.FunctionConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         zip_file, directory = _code(req.zip_file, req.directory)
         fn, version, config = await self.engine.update_code(
             name, zip_file, directory, req.publish, req.revision_id
@@ -185,7 +204,7 @@ class FunctionOperations:
     async def update_function_configuration(
         self, req: s.UpdateFunctionConfigurationRequest
     ) -> s.FunctionConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         changes: dict[str, Any] = {
             "handler": req.handler,
             "timeout": req.timeout,
@@ -202,12 +221,14 @@ class FunctionOperations:
         return configuration(name, LATEST, config, self.engine.function(name).account)
 
     async def get_function(self, req: s.GetFunctionRequest) -> s.GetFunctionResult:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         fn, version, config = self.engine.resolve(name, qualifier)
         reserved = fn.reserved_concurrency
         return s.GetFunctionResult(
             configuration=configuration(name, version, config, fn.account),
-            code=s.FunctionCodeLocation(location=f"eventplane://{name}/{config.code.sha256}"),
+            code=s.FunctionCodeLocation(
+                location=f"eventplane://{names.plain(name)}/{config.code.sha256}"
+            ),
             tags=dict(fn.tags),
             concurrency=None if reserved is None else s.Concurrency(reserved),
         )
@@ -215,7 +236,7 @@ class FunctionOperations:
     async def get_function_configuration(
         self, req: s.GetFunctionConfigurationRequest
     ) -> s.FunctionConfiguration:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         fn, version, config = self.engine.resolve(name, qualifier)
         return configuration(name, version, config, fn.account)
 
@@ -230,13 +251,13 @@ class FunctionOperations:
         )
 
     async def delete_function(self, req: s.DeleteFunctionRequest) -> s.DeleteFunctionResult:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         await self.engine.delete_function(name, qualifier)
         return s.DeleteFunctionResult()
 
     # --- versions and aliases -----------------------------------------------------------------
     async def publish_version(self, req: s.PublishVersionRequest) -> s.FunctionConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         fn, version, config = await self.engine.publish_version(
             name, req.description, req.code_sha256, req.revision_id
         )
@@ -245,7 +266,7 @@ class FunctionOperations:
     async def list_versions_by_function(
         self, req: s.ListVersionsByFunctionRequest
     ) -> s.ListVersionsByFunctionResult:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         fn = self.engine.function(name)
         versions = sorted(self.engine.versions(name).values(), key=lambda v: v.number)
         everything = [(LATEST, fn.config)] + [(v.version, v.config) for v in versions]
@@ -256,7 +277,7 @@ class FunctionOperations:
         )
 
     async def create_alias(self, req: s.CreateAliasRequest) -> s.AliasConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         alias = await self.engine.put_alias(
             name,
             _require(req.name, "Name"),
@@ -268,7 +289,7 @@ class FunctionOperations:
         return _alias(alias)
 
     async def update_alias(self, req: s.UpdateAliasRequest) -> s.AliasConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         alias = await self.engine.put_alias(
             name,
             _require(req.name, "Name"),
@@ -281,11 +302,11 @@ class FunctionOperations:
         return _alias(alias)
 
     async def get_alias(self, req: s.GetAliasRequest) -> s.AliasConfiguration:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         return _alias(self.engine.alias(name, _require(req.name, "Name")))
 
     async def list_aliases(self, req: s.ListAliasesRequest) -> s.ListAliasesResult:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         self.engine.function(name)
         aliases = [
             a
@@ -296,7 +317,7 @@ class FunctionOperations:
         return s.ListAliasesResult(aliases=[_alias(a) for a in items], next_marker=marker)
 
     async def delete_alias(self, req: s.DeleteAliasRequest) -> s.Empty:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         await self.engine.delete_alias(name, _require(req.name, "Name"))
         return s.Empty()
 
@@ -327,19 +348,19 @@ class FunctionOperations:
 
     # --- tags -------------------------------------------------------------------------------
     async def tag_resource(self, req: s.TagResourceRequest) -> s.Empty:
-        await self.engine.tag_function(_tagged(req.resource), req.tags)
+        await self.engine.tag_function(self._tagged(req.resource), req.tags)
         return s.Empty()
 
     async def untag_resource(self, req: s.UntagResourceRequest) -> s.Empty:
-        await self.engine.untag_function(_tagged(req.resource), list(req.tag_keys))
+        await self.engine.untag_function(self._tagged(req.resource), list(req.tag_keys))
         return s.Empty()
 
     async def list_tags(self, req: s.ListTagsRequest) -> s.ListTagsResult:
-        return s.ListTagsResult(dict(self.engine.function(_tagged(req.resource)).tags))
+        return s.ListTagsResult(dict(self.engine.function(self._tagged(req.resource)).tags))
 
     # --- invoke -------------------------------------------------------------------------------
     async def invoke(self, req: s.InvokeRequest) -> s.InvokeResult:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         if req.log_type not in ("", "None", "Tail"):
             raise ValidationException(
                 f"1 validation error detected: Value '{req.log_type}' at 'logType' failed "
@@ -358,7 +379,7 @@ class FunctionOperations:
 
     # --- concurrency ----------------------------------------------------------------------------
     async def put_function_concurrency(self, req: s.PutFunctionConcurrencyRequest) -> s.Concurrency:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         if req.reserved_concurrent_executions is None:
             raise MissingParameter(
                 "The request must contain the parameter ReservedConcurrentExecutions."
@@ -367,11 +388,11 @@ class FunctionOperations:
         return s.Concurrency(value)
 
     async def get_function_concurrency(self, req: s.GetFunctionConcurrencyRequest) -> s.Concurrency:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         return s.Concurrency(self.engine.function(name).reserved_concurrency)
 
     async def delete_function_concurrency(self, req: s.DeleteFunctionConcurrencyRequest) -> s.Empty:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         await self.engine.delete_concurrency(name)
         return s.Empty()
 
@@ -379,7 +400,7 @@ class FunctionOperations:
     async def put_function_event_invoke_config(
         self, req: s.PutFunctionEventInvokeConfigRequest
     ) -> s.FunctionEventInvokeConfig:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         destinations = req.destination_config or s.DestinationConfig()
         success = destinations.on_success.destination if destinations.on_success else None
         failure = destinations.on_failure.destination if destinations.on_failure else None
@@ -396,7 +417,7 @@ class FunctionOperations:
     async def update_function_event_invoke_config(
         self, req: s.UpdateFunctionEventInvokeConfigRequest
     ) -> s.FunctionEventInvokeConfig:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         destinations = req.destination_config or s.DestinationConfig()
         # A destination given as "" removes it; one left out is kept.
         success = destinations.on_success.destination if destinations.on_success else None
@@ -414,7 +435,7 @@ class FunctionOperations:
     async def list_function_event_invoke_configs(
         self, req: s.ListFunctionEventInvokeConfigsRequest
     ) -> s.ListFunctionEventInvokeConfigsResult:
-        name, _ = _ref(req.function_name, allow_qualifier=False)
+        name, _ = self._ref(req.function_name, allow_qualifier=False)
         self.engine.function(name)
         if req.max_items < 0 or req.max_items > 50:
             raise ValidationException(
@@ -429,20 +450,20 @@ class FunctionOperations:
     async def get_function_event_invoke_config(
         self, req: s.GetFunctionEventInvokeConfigRequest
     ) -> s.FunctionEventInvokeConfig:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         self.engine.resolve(name, qualifier)
         return _invoke_config(self.engine.require_invoke_config(name, qualifier))
 
     async def delete_function_event_invoke_config(
         self, req: s.DeleteFunctionEventInvokeConfigRequest
     ) -> s.Empty:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         await self.engine.delete_invoke_config(name, qualifier)
         return s.Empty()
 
     # --- resource-based policy --------------------------------------------------------------
     async def add_permission(self, req: s.AddPermissionRequest) -> s.AddPermissionResponse:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         statement = await self.engine.permissions.add(
             name,
             qualifier,
@@ -457,14 +478,14 @@ class FunctionOperations:
         return s.AddPermissionResponse(json.dumps(statement, separators=(",", ":")))
 
     async def remove_permission(self, req: s.RemovePermissionRequest) -> s.Empty:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         await self.engine.permissions.remove(
             name, qualifier, _require(req.statement_id, "StatementId"), req.revision_id
         )
         return s.Empty()
 
     async def get_policy(self, req: s.GetPolicyRequest) -> s.GetPolicyResponse:
-        name, qualifier = _ref(req.function_name, req.qualifier)
+        name, qualifier = self._ref(req.function_name, req.qualifier)
         policy = self.engine.permissions.get(name, qualifier)
         return s.GetPolicyResponse(policy.text(), policy.revision_id)
 
@@ -522,7 +543,7 @@ class FunctionOperations:
     ) -> s.ListEventSourceMappingsResult:
         function = ""
         if req.function_name:
-            function, _ = _ref(req.function_name)
+            function, _ = self._ref(req.function_name)
         account = listing_account()  # the caller's account's (every account's: the platform)
         mappings = self.engine.mapping_list(req.event_source_arn, function)
         mine = [m for m in mappings if account in (None, m.account)]

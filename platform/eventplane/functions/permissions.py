@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.functions.errors import ResourceNotFoundException
 from eventplane.functions.models import (
     FUNCTION,
@@ -118,6 +119,23 @@ class FunctionPermissions:
             if FunctionPolicy.from_resource(r).function == name:
                 await asyncio.to_thread(self.registry.delete, POLICY, r.name)
 
+    def _internal(self, found: arns.Resource, *, peek: bool = False) -> str:
+        """The internal name of the function a parsed ARN names: in the ARN's account,
+        else (ARNs pasted from AWS) the installation's (``eventplane.names``). ``peek``:
+        from the view as it is (see ``text_of``)."""
+        account = found.arn.account
+        candidates = names.candidates(found.name, account, account)
+        if len(candidates) == 1:
+            return candidates[0]
+        for internal in candidates:  # from the view first: no catch-up for pasted ARNs
+            if self.registry.peek(FUNCTION, internal) is not None:
+                return internal
+        if not peek:
+            for internal in candidates:
+                if self.registry.get(FUNCTION, internal) is not None:
+                    return internal
+        return candidates[0]
+
     def owner_of(self, arn: str) -> str | None:
         """The account the function (version, alias) ``arn`` names belongs to; None: no
         such function, or not a function ARN (authorization's lookup, from the view)."""
@@ -125,7 +143,7 @@ class FunctionPermissions:
         if found is not None and found.kind is arns.Kind.MAPPING:
             mapping = self.registry.get(MAPPING, found.name)  # its function's account
             return owner_of(mapping.spec) if mapping is not None else None
-        return self._account(found.name) if found is not None else None
+        return self._account(self._internal(found)) if found is not None else None
 
     def text_of(self, arn: str) -> str | None:
         """The policy text of the function ARN ``arn`` names (authorization's lookup).
@@ -137,6 +155,8 @@ class FunctionPermissions:
         found = arns.parse_as(arn, arns.Kind.FUNCTION)
         if found is None:
             return None
-        r = self.registry.peek(POLICY, policy_key(found.name, _qualifier(found.qualifier)))
+        r = self.registry.peek(
+            POLICY, policy_key(self._internal(found, peek=True), _qualifier(found.qualifier))
+        )
         policy = FunctionPolicy.from_resource(r) if r is not None else None
         return policy.text() if policy is not None and policy.statements else None

@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.arn import function_arn
 from eventplane.functions import metrics
 from eventplane.functions import runtime_errors as rt
@@ -327,7 +328,7 @@ class WorkerPool:
             "type": "init",
             "code_dir": spec.code_dir,
             "handler": spec.handler,
-            "function_name": spec.name,
+            "function_name": names.plain(spec.name),
             "function_version": spec.version,
             "memory_limit_mb": spec.memory_mb,
             "environment": dict(spec.environment),
@@ -457,7 +458,7 @@ class WorkerPool:
         )
         env.update(
             {
-                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_NAME": names.plain(spec.name),
                 "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
                 "AWS_REGION": arns.identity().region,

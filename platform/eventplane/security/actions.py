@@ -107,10 +107,14 @@ def _rule(bus: str, name: str) -> str:
 
 
 def _function(ref: str, qualifier: str = "") -> str:
+    """The function's ARN: in a partial ARN's account, else the caller's (empty, filled in)."""
     if ref.startswith("arn:"):
         return ref
-    name, _, inline = ref.partition(":")
-    return arns.function_arn(name, qualifier or inline or None)
+    account, sep, rest = ref.partition(":function:")
+    if not sep:
+        account, rest = "", ref
+    name, _, inline = rest.partition(":")
+    return arns.function_arn(name, qualifier or inline or None, account)
 
 
 def _or_any(value: str, make: Callable[[str], str]) -> str:

@@ -591,6 +591,20 @@ def _handler_zip() -> bytes:
     return out.getvalue()
 
 
+def _named_zip(who: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            "app.py",
+            "import os\n"
+            "def handler(event, context):\n"
+            f"    return {{'who': {who!r}, 'event': event, 'name': context.function_name,\n"
+            "            'env': os.environ['AWS_LAMBDA_FUNCTION_NAME'],\n"
+            "            'arn': context.invoked_function_arn}\n",
+        )
+    return out.getvalue()
+
+
 def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob: Client) -> None:
     name = f"fn-{_tag()}"
     created = alice.functions.create_function(name, "app.handler", zip_file=_handler_zip())
@@ -600,13 +614,14 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     assert name in [f.function_name for f in alice.functions.list_functions()]
     assert name not in [f.function_name for f in bob.functions.list_functions()]
     missing = "ResourceNotFoundException"
+    # A bare name is B's own function: B has none of that name.
     refused = _refused(lambda: bob.functions.invoke(name, {"n": 2}), missing)
     assert refused.message == f"Function not found: arn:aws:lambda:local:{B}:function:{name}"
     _refused(lambda: bob.functions.get_function(name), missing)
-    _refused(
-        lambda: bob.functions.create_function(name, "app.handler", zip_file=_handler_zip()),
-        "ResourceConflictException",
-    )
+    # By ARN, granted nothing: as if A's did not exist.
+    refused = _refused(lambda: bob.functions.invoke(arn, {"n": 2}), missing)
+    assert A not in refused.message
+    _refused(lambda: bob.functions.get_function(arn), missing)
     # A function runs as a role of its own account, never another's.
     _refused(
         lambda: bob.functions.create_function(
@@ -617,8 +632,9 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
 
     statement = alice.functions.add_permission(name, "b", "lambda:InvokeFunction", B)
     assert statement["Resource"] == arn
-    assert bob.functions.invoke(name, {"n": 3}).json() == {"echo": {"n": 3}}
-    refused = _refused(lambda: bob.functions.get_function(name))  # InvokeFunction only
+    assert bob.functions.invoke(arn, {"n": 3}).json() == {"echo": {"n": 3}}
+    _refused(lambda: bob.functions.invoke(name, {"n": 3}), missing)  # still B's own name
+    refused = _refused(lambda: bob.functions.get_function(arn))  # InvokeFunction only
     assert refused.message.endswith(
         f"on resource: {arn} because no resource-based policy allows the lambda:GetFunction action"
     )
@@ -626,8 +642,123 @@ def test_another_accounts_function(server: EventplaneProcess, alice: Client, bob
     lam_b = _aws(server, "lambda", KEY_B)
     assert name not in [f["FunctionName"] for f in lam_b.list_functions()["Functions"]]
     with pytest.raises(ClientError) as info:
-        lam_b.get_function(FunctionName=name)
+        lam_b.get_function(FunctionName=arn)
     assert info.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as info:
+        lam_b.get_function(FunctionName=name)
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_same_function_name_in_two_accounts(
+    server: EventplaneProcess, alice: Client, bob: Client
+) -> None:
+    name = f"handler-{_tag()}"
+    arn_a = f"arn:aws:lambda:local:{A}:function:{name}"
+    arn_b = f"arn:aws:lambda:local:{B}:function:{name}"
+    made_a = alice.functions.create_function(name, "app.handler", zip_file=_named_zip("a"))
+    made_b = bob.functions.create_function(name, "app.handler", zip_file=_named_zip("b"))
+    assert (made_a.function_name, made_a.function_arn) == (name, arn_a)
+    assert (made_b.function_name, made_b.function_arn) == (name, arn_b)
+    _refused(
+        lambda: bob.functions.create_function(name, "app.handler", zip_file=_named_zip("b")),
+        "ResourceConflictException",
+    )
+
+    # Each account's name runs its own code, and the handler sees the plain name.
+    got_a = alice.functions.invoke(name, {"n": 1}).json()
+    got_b = bob.functions.invoke(name, {"n": 2}).json()
+    assert got_a == {"who": "a", "event": {"n": 1}, "name": name, "env": name, "arn": arn_a}
+    assert got_b == {"who": "b", "event": {"n": 2}, "name": name, "env": name, "arn": arn_b}
+    assert [
+        f.function_arn for f in alice.functions.list_functions() if f.function_name == name
+    ] == [arn_a]
+    assert [f.function_arn for f in bob.functions.list_functions() if f.function_name == name] == [
+        arn_b
+    ]
+    assert bob.functions.get_function(name).configuration.function_arn == arn_b
+
+    # Versions, aliases and invoke configurations are per function, so per account.
+    version_b = bob.functions.publish_version(name)
+    assert version_b.function_arn == f"{arn_b}:1"
+    alias_b = bob.functions.create_alias(name, "live", "1")
+    assert alias_b.alias_arn == f"{arn_b}:live"
+    assert alice.functions.list_aliases(name) == []
+    assert [v.version for v in alice.functions.list_versions_by_function(name)] == ["$LATEST"]
+    _refused(lambda: alice.functions.get_alias(name, "live"), "ResourceNotFoundException")
+    assert bob.functions.invoke(f"{name}:live", {"n": 3}).json()["who"] == "b"
+
+    # B reaches A's by ARN only once A's policy grants it, and runs A's code.
+    _refused(lambda: bob.functions.invoke(arn_a, {"n": 4}), "ResourceNotFoundException")
+    alice.functions.add_permission(name, "b", "lambda:InvokeFunction", B)
+    assert bob.functions.invoke(arn_a, {"n": 4}).json()["who"] == "a"
+    assert bob.functions.invoke(name, {"n": 5}).json()["who"] == "b"
+    assert alice.functions.get_policy(name)[0]["Statement"]
+    _refused(lambda: bob.functions.get_policy(name), "ResourceNotFoundException")  # B's has none
+
+    # Through the gateway with each account's keys.
+    lam_a, lam_b = _aws(server, "lambda", KEY_A), _aws(server, "lambda", KEY_B)
+    assert lam_a.get_function(FunctionName=name)["Configuration"]["FunctionArn"] == arn_a
+    assert lam_b.get_function(FunctionName=name)["Configuration"]["FunctionArn"] == arn_b
+    out = json.loads(lam_b.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert out["who"] == "b"
+
+    # Deleting B's leaves A's.
+    bob.functions.delete_function(name)
+    _refused(lambda: bob.functions.get_function(name), "ResourceNotFoundException")
+    assert alice.functions.invoke(name, {"n": 6}).json()["who"] == "a"
+
+
+def test_deliveries_to_a_function_name_reach_their_accounts_function(
+    alice: Client, bob: Client
+) -> None:
+    """An SNS subscription's bare function name, a destination and a mapping's function
+    are the subscriber's (the mapping's creator's) account's."""
+    tag = _tag()
+    name = f"handler-{tag}"
+    results: dict[str, str] = {}
+    for who, ep in (("a", alice), ("b", bob)):
+        ep.functions.create_function(name, "app.handler", zip_file=_named_zip(who))
+        results[who] = ep.queues.create_queue(f"results-{tag}")
+        arn = ep.queues.get_queue_attributes(results[who], ["QueueArn"])["QueueArn"]
+        ep.functions.put_function_event_invoke_config(
+            name, destination_config={"OnSuccess": {"Destination": arn}}
+        )
+        ep.topics.create_topic(f"calls-{tag}")
+        ep.topics.subscribe(f"calls-{tag}", "lambda", name)
+    alice.topics.publish(f"calls-{tag}", "from a's topic")
+    bob.topics.publish(f"calls-{tag}", "from b's topic")
+    feed = alice.queues.create_queue(f"feed-{tag}")
+    feed_arn = alice.queues.get_queue_attributes(feed, ["QueueArn"])["QueueArn"]
+    mapping = alice.functions.create_event_source_mapping(feed_arn, name, batch_size=1)
+    assert mapping.function_arn == f"arn:aws:lambda:local:{A}:function:{name}"
+    alice.queues.send_message(feed, "from a's queue")
+
+    def payloads(ep: Client, queue: str, want: int) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+
+        def enough() -> bool:
+            for m in ep.queues.receive_message(queue, max_number_of_messages=10):
+                got.append(json.loads(m.body)["responsePayload"])
+                ep.queues.delete_message(queue, m.receipt_handle)
+            return len(got) >= want
+
+        eventually(enough, timeout=60)
+        return got
+
+    a_got = payloads(alice, results["a"], 1)
+    b_got = payloads(bob, results["b"], 1)
+    assert {p["who"] for p in a_got + b_got} == {"a", "b"}
+    assert [p["who"] for p in a_got] == ["a"] and [p["who"] for p in b_got] == ["b"]
+    assert "from a's topic" in json.dumps(a_got) and "from b's topic" in json.dumps(b_got)
+
+    def drained() -> bool:  # A's mapping ran A's function on A's queue's message
+        counts = alice.queues.get_queue_attributes(
+            feed, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )
+        return set(counts.values()) == {"0"}
+
+    eventually(drained, timeout=60)
+    alice.functions.delete_event_source_mapping(mapping.uuid)
 
 
 def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
@@ -644,9 +775,14 @@ def test_a_mapping_reads_another_accounts_queue_only_through_its_policy(
         "InvalidParameterValueException",
     )
     assert source in refused.message
-    # Nor may B map its own queue to A's function.
-    denied = _refused(lambda: bob.functions.create_event_source_mapping(source, name))
-    assert f"arn:aws:lambda:local:{A}:function:{name}" in denied.message
+    # Nor may B map its own queue to A's function (by its ARN: the bare name is B's).
+    fn_arn = f"arn:aws:lambda:local:{A}:function:{name}"
+    denied = _refused(lambda: bob.functions.create_event_source_mapping(source, fn_arn))
+    assert fn_arn in denied.message
+    _refused(
+        lambda: bob.functions.create_event_source_mapping(source, name),
+        "ResourceNotFoundException",
+    )
 
     reader = {
         "Effect": "Allow",

@@ -135,6 +135,10 @@ class _OneFunction:
 
     def __init__(self) -> None:
         self.fn = FunctionDef("f", FunctionConfig(handler="app.h", code=CodeRef("x", 1)))
+        self.registry = self  # references look the function up here: "f" is the only one
+
+    def get(self, kind: str, name: str) -> object | None:
+        return self.fn if name == "f" else None
 
     def functions(self) -> list[FunctionDef]:
         return [self.fn] * 3

@@ -106,7 +106,7 @@ Q = "arn:aws:sqs:local:000000000000"
             functions_pb2.InvokeRequest(
                 function_name="arn:aws:lambda:us-east-1:123456789012:function:pay:prod"
             ),
-            [("lambda:InvokeFunction", "arn:aws:lambda:local:000000000000:function:pay:prod")],
+            [("lambda:InvokeFunction", "arn:aws:lambda:local:123456789012:function:pay:prod")],
         ),
         (
             "Topics/Unsubscribe",
@@ -146,7 +146,7 @@ Q = "arn:aws:sqs:local:000000000000"
             functions_pb2.TagFunctionRequest(
                 resource="arn:aws:lambda:us-east-1:123456789012:function:pay"
             ),
-            [("lambda:TagResource", "arn:aws:lambda:local:000000000000:function:pay")],
+            [("lambda:TagResource", "arn:aws:lambda:local:123456789012:function:pay")],
         ),
         (
             "Functions/ListTags",

@@ -94,7 +94,8 @@ _NAME = r"(?P<name>[a-zA-Z0-9_-]+)"
 _QUAL = r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
 # Any region and account, so ARNs copied from AWS keep working (as queue ARNs do).
 _FUNCTION_REF = re.compile(
-    rf"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{{12}}:function:|\d{{12}}:function:)?{_NAME}{_QUAL}"
+    rf"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:(?P<account>\d{{12}}):function:"
+    rf"|(?P<partial>\d{{12}}):function:)?{_NAME}{_QUAL}"
 )
 _QUALIFIER_PATTERN = r"(|[a-zA-Z0-9$_-]+)"
 _QUALIFIER = re.compile(r"[a-zA-Z0-9$_-]{1,128}")
@@ -200,7 +201,19 @@ def validate_qualifier(qualifier: str) -> str:
 def parse_function_ref(
     ref: str, qualifier: str | None = None, *, allow_qualifier: bool = True
 ) -> tuple[str, str | None]:
-    """(name, qualifier or None) of a FunctionName as Lambda accepts it.
+    """(name, qualifier or None) of a FunctionName: :func:`function_reference` without
+    the account."""
+    _, name, qualifier = function_reference(ref, qualifier, allow_qualifier=allow_qualifier)
+    return name, qualifier
+
+
+def function_reference(
+    ref: str, qualifier: str | None = None, *, allow_qualifier: bool = True
+) -> tuple[str | None, str, str | None]:
+    """(account or None, name, qualifier or None) of a FunctionName as Lambda accepts it.
+
+    The account is the one a full or partial ARN gives, None for a bare name (which
+    resolves in the caller's account: ``eventplane.names.candidates``).
 
     ``ref`` is a name (``my-fn``), a name with a qualifier (``my-fn:prod``), a partial ARN
     (``000000000000:function:my-fn[:prod]``) or a full ARN
@@ -215,6 +228,7 @@ def parse_function_ref(
         pattern = _FUNCTION_REF_PATTERN if allow_qualifier else _UNQUALIFIED_REF_PATTERN
         raise _pattern("functionName", ref, pattern)
     name = match.group("name")
+    account = match.group("account") or match.group("partial")
     if len(name) > MAX_NAME_LENGTH:
         raise _too_long("functionName", ref, MAX_NAME_LENGTH)
     derived = match.group("qualifier")
@@ -228,12 +242,12 @@ def parse_function_ref(
             raise InvalidParameterValueException(
                 f"A qualifier is not allowed here: the operation applies to the function {name}"
             )
-        return name, None
+        return account, name, None
     if derived is not None and given is not None and derived != given:
         raise InvalidParameterValueException(
             "The derived qualifier from the function name does not match the specified qualifier."
         )
-    return name, derived or given
+    return account, name, derived or given
 
 
 def function_not_found(name: str, qualifier: str | None = None) -> ResourceNotFoundException:

@@ -237,10 +237,12 @@ def _parse_endpoint(protocol: str, endpoint: str, account: str | None) -> str:
         target = arns.target(endpoint) if endpoint.startswith("arn:") else None
         name = endpoint
         if target is not None and target.kind is arns.TargetKind.FUNCTION:
-            name = target.endpoint
+            name = names.plain(target.endpoint)
         if not _FUNCTION_NAME.fullmatch(name):
             _invalid("Endpoint", f"Expected a function ARN or name, got {endpoint!r}.")
-        return name
+        # The function's internal name: in its ARN's account, a bare name in the
+        # subscriber's (``account``); function names are per account.
+        return target.endpoint if target is not None else names.qualify(name, account)
     parts = urlsplit(endpoint)
     if parts.scheme != protocol:
         _invalid("Endpoint", f"Endpoint must match the specified protocol ({protocol}://...).")

@@ -43,10 +43,13 @@ _log = get_logger("eventplane.kafka.transactional")
 
 AfterCommit = Callable[[], None]
 
-# While an offered item is expected (``expect``), the pump polls Kafka in slices this
-# long, so an item offered during a poll waits at most this for its transaction: the
-# Python client has no way to wake a consumer's poll from another thread.
+# While an offered item is expected (``expect``), the pump polls Kafka in short slices,
+# so an item offered during a poll waits at most a slice for its transaction: the Python
+# client has no way to wake a consumer's poll from another thread. A slice is this long
+# at first and grows with the time since the last ``expect`` (a tenth of it), so a slow
+# function's run costs the pump a few polls, not a thousand a second.
 LOCAL_POLL_SLICE_S = 0.001
+LOCAL_POLL_SLICE_GROWTH = 0.1
 
 
 class _StampingProducer(RawProducer):
@@ -105,6 +108,7 @@ class TransactionalPump:
         self._local: deque[Any] = deque()
         self._local_lock = threading.Lock()
         self._expected = 0
+        self._expected_since = 0.0  # monotonic time of the last expect()
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
         self._client_id = f"eventplane-{name}|{instance_id}"
@@ -130,6 +134,7 @@ class TransactionalPump:
         """An item will be offered soon: poll in short slices until it is (or ``unexpect``)."""
         with self._local_lock:
             self._expected += 1
+            self._expected_since = time.monotonic()
 
     def unexpect(self) -> None:
         """An expected item will not be offered after all."""
@@ -164,14 +169,17 @@ class TransactionalPump:
         while True:
             with self._local_lock:
                 queued, expected = bool(self._local), self._expected > 0
+                since = self._expected_since
             if queued:
                 return take(consumer, self._batch, 0)
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 return []
-            batch = take(
-                consumer, self._batch, min(remaining, LOCAL_POLL_SLICE_S) if expected else remaining
-            )
+            if expected:
+                grown = (now - since) * LOCAL_POLL_SLICE_GROWTH
+                remaining = min(remaining, max(LOCAL_POLL_SLICE_S, grown))
+            batch = take(consumer, self._batch, remaining)
             if batch:
                 return batch
 

@@ -248,8 +248,12 @@ def test_an_item_offered_while_the_pump_waits_for_records_does_not_wait_out_the_
 ) -> None:
     """While an item is expected the pump polls in short slices: the Python client has
     no other way to wake a poll."""
-    pump.expect()
-    eventually(lambda: any(t <= LOCAL_POLL_SLICE_S for t in list(consumer.timeouts)), timeout=10)
+    pump.expect()  # from another thread: the poll under way runs out first
+    eventually(
+        lambda: any(t < 10 * LOCAL_POLL_SLICE_S for t in list(consumer.timeouts)), timeout=10
+    )
+    # a slow function: the slices grow with the wait, so it does not cost a poll a ms
+    eventually(lambda: consumer.timeouts[-1] >= 10 * LOCAL_POLL_SLICE_S, timeout=10)
     pump.offer("a")
     eventually(lambda: log.all_committed() == ["local:a"], timeout=10)
     with consumer.cond:

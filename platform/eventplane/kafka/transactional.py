@@ -43,13 +43,12 @@ _log = get_logger("eventplane.kafka.transactional")
 
 AfterCommit = Callable[[], None]
 
-# While an offered item is expected (``expect``), the pump polls Kafka in short slices,
-# so an item offered during a poll waits at most a slice for its transaction: the Python
-# client has no way to wake a consumer's poll from another thread. A slice is this long
-# at first and grows with the time since the last ``expect`` (a tenth of it), so a slow
-# function's run costs the pump a few polls, not a thousand a second.
-LOCAL_POLL_SLICE_S = 0.001
-LOCAL_POLL_SLICE_GROWTH = 0.1
+# While an offered item is expected (``expect``) the pump does not block in Kafka's poll,
+# which no other thread can wake: it waits on its local queue, which ``offer`` wakes at
+# once, and looks for records (poll without waiting) every this long. So records wait
+# up to this while a function the owner runs is in flight, and the pump wakes 500
+# times a second then, instead of the hand-over waiting on the poll.
+LOCAL_WAIT_SLICE_S = 0.002
 
 
 class _StampingProducer(RawProducer):
@@ -106,9 +105,8 @@ class TransactionalPump:
         self._on_abort = on_abort
         self._handle_local = handle_local
         self._local: deque[Any] = deque()
-        self._local_lock = threading.Lock()
+        self._local_lock = threading.Condition()
         self._expected = 0
-        self._expected_since = 0.0  # monotonic time of the last expect()
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
         self._client_id = f"eventplane-{name}|{instance_id}"
@@ -131,10 +129,10 @@ class TransactionalPump:
 
     # --- local work -------------------------------------------------------------------
     def expect(self) -> None:
-        """An item will be offered soon: poll in short slices until it is (or ``unexpect``)."""
+        """An item will be offered soon: wait for it rather than for records in Kafka's poll
+        (which only its timeout ends) until it is offered (or ``unexpect``)."""
         with self._local_lock:
             self._expected += 1
-            self._expected_since = time.monotonic()
 
     def unexpect(self) -> None:
         """An expected item will not be offered after all."""
@@ -149,6 +147,7 @@ class TransactionalPump:
         with self._local_lock:
             self._local.append(item)
             self._expected = max(0, self._expected - 1)
+            self._local_lock.notify_all()
 
     def _take_local(self) -> list[Any]:
         with self._local_lock:
@@ -168,17 +167,18 @@ class TransactionalPump:
         deadline = time.monotonic() + timeout
         while True:
             with self._local_lock:
-                queued, expected = bool(self._local), self._expected > 0
-                since = self._expected_since
-            if queued:
-                return take(consumer, self._batch, 0)
-            now = time.monotonic()
-            remaining = deadline - now
+                expected = self._expected > 0
+                if expected and not self._local:
+                    self._local_lock.wait(LOCAL_WAIT_SLICE_S)
+                queued = bool(self._local)
+            if queued or expected:
+                batch = take(consumer, self._batch, 0)
+                if batch or queued or time.monotonic() >= deadline:
+                    return batch
+                continue
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
-            if expected:
-                grown = (now - since) * LOCAL_POLL_SLICE_GROWTH
-                remaining = min(remaining, max(LOCAL_POLL_SLICE_S, grown))
             batch = take(consumer, self._batch, remaining)
             if batch:
                 return batch

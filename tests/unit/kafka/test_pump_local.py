@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from eventplane.config import load_settings
 from eventplane.kafka import transactional
-from eventplane.kafka.transactional import LOCAL_POLL_SLICE_S, AfterCommit, TransactionalPump
+from eventplane.kafka.transactional import AfterCommit, TransactionalPump
 from eventplane.testing import eventually
 
 TOPIC = "inbox"
@@ -243,24 +243,38 @@ def test_an_aborted_item_joins_the_next_transaction_and_its_callback_runs_once(
     assert log.after == ["local:a", "local:b"]
 
 
-def test_an_item_offered_while_the_pump_waits_for_records_does_not_wait_out_the_poll(
-    pump: TransactionalPump, consumer: FakeConsumer, log: Log
+def test_while_an_item_is_expected_the_pump_waits_for_it_not_in_kafkas_poll(
+    consumer: FakeConsumer, log: Log, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While an item is expected the pump polls in short slices: the Python client has
-    no other way to wake a poll."""
-    pump.expect()  # from another thread: the poll under way runs out first
-    eventually(
-        lambda: any(t < 10 * LOCAL_POLL_SLICE_S for t in list(consumer.timeouts)), timeout=10
-    )
-    # a slow function: the slices grow with the wait, so it does not cost a poll a ms
-    eventually(lambda: consumer.timeouts[-1] >= 10 * LOCAL_POLL_SLICE_S, timeout=10)
-    pump.offer("a")
-    eventually(lambda: log.all_committed() == ["local:a"], timeout=10)
-    with consumer.cond:
-        consumer.timeouts.clear()
-    eventually(lambda: len(consumer.timeouts) >= 2, timeout=10)
-    # nothing expected any more: back to whole polls
-    assert all(t > LOCAL_POLL_SLICE_S for t in consumer.timeouts[1:])
+    """Kafka's poll cannot be woken from another thread: while an item is expected the
+    pump only looks for records (poll without waiting) and waits on its own queue, which
+    ``offer`` wakes: with a slice of a minute the item is taken up at once all the same."""
+    monkeypatch.setattr(transactional, "LOCAL_WAIT_SLICE_S", 60.0)
+    pump = make_pump(log)
+    waiting = threading.Event()
+
+    class Queue(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            waiting.set()
+            return super().wait(timeout)
+
+    pump._local_lock = Queue()
+    pump.subscribe([TOPIC])
+    pump.start()
+    try:
+        pump.expect()
+        eventually(waiting.is_set, timeout=10)
+        pump.offer("a")
+        eventually(lambda: log.all_committed() == ["local:a"], timeout=10)
+        with consumer.cond:
+            consumer.timeouts.clear()
+        eventually(lambda: len(consumer.timeouts) >= 2, timeout=10)
+        # nothing expected any more: back to polls that wait for records
+        assert all(t > 0 for t in consumer.timeouts[1:])
+        consumer.put("r0")
+        eventually(lambda: log.all_committed() == ["local:a", "record:r0"], timeout=10)
+    finally:
+        pump.close()
 
 
 def test_items_no_transaction_took_are_returned_by_close(

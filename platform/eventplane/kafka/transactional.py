@@ -9,12 +9,21 @@ of the partition starts from the last committed offset. Offsets are sent with
 the consumer group's metadata (KIP-447), so a zombie replica is fenced. Batches
 take their transactions on two transactional ids in turn (kafka/lanes.py), so one
 never waits on the markers of the one before it.
+
+Work that did not come from Kafka can join the same transactions: ``offer(item)`` queues
+it on the pump (from any thread) and wakes the pump, which hands it to ``handle_local``
+at the start of its next transaction, before that batch's records. An item is handed
+over again (next transaction) when its transaction aborts; what is still queued when the
+pump stops is returned by ``close()``. A transaction holding local items also carries
+the positions of the member's partitions, so a member the group has fenced cannot
+commit them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +42,13 @@ from eventplane.observability.logging import get_logger
 _log = get_logger("eventplane.kafka.transactional")
 
 AfterCommit = Callable[[], None]
+
+# While an offered item is expected (``expect``) the pump does not block in Kafka's poll,
+# which no other thread can wake: it waits on its local queue, which ``offer`` wakes at
+# once, and looks for records (poll without waiting) every this long. So records wait
+# up to this while a function the owner runs is in flight, and the pump wakes 500
+# times a second then, instead of the hand-over waiting on the poll.
+LOCAL_WAIT_SLICE_S = 0.002
 
 
 class _StampingProducer(RawProducer):
@@ -76,6 +92,7 @@ class TransactionalPump:
         on_revoke: Callable[[list[tuple[str, int]]], None] | None = None,
         on_commit: Callable[[], None] | None = None,
         on_abort: Callable[[], None] | None = None,
+        handle_local: Callable[[RawProducer, Any], list[AfterCommit]] | None = None,
     ) -> None:
         self._settings = settings
         self._group = group
@@ -86,6 +103,10 @@ class TransactionalPump:
         self._on_revoke = on_revoke
         self._on_commit = on_commit
         self._on_abort = on_abort
+        self._handle_local = handle_local
+        self._local: deque[Any] = deque()
+        self._local_lock = threading.Condition()
+        self._expected = 0
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
         self._client_id = f"eventplane-{name}|{instance_id}"
@@ -96,10 +117,71 @@ class TransactionalPump:
     def start(self) -> None:
         self._thread.start()
 
-    def close(self, timeout: float = 15.0) -> None:
+    def close(self, timeout: float = 15.0) -> list[Any]:
+        """Stop the pump; returns the offered items no transaction committed."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        with self._local_lock:
+            left = list(self._local)
+            self._local.clear()
+        return left
+
+    # --- local work -------------------------------------------------------------------
+    def expect(self) -> None:
+        """An item will be offered soon: wait for it rather than for records in Kafka's poll
+        (which only its timeout ends) until it is offered (or ``unexpect``)."""
+        with self._local_lock:
+            self._expected += 1
+
+    def unexpect(self) -> None:
+        """An expected item will not be offered after all."""
+        with self._local_lock:
+            self._expected = max(0, self._expected - 1)
+
+    def offer(self, item: Any) -> None:
+        """Queue ``item`` for ``handle_local`` in the pump's next transaction (thread-safe).
+        Items are handed over in the order they were offered."""
+        if self._handle_local is None:
+            raise RuntimeError(f"pump {self._name} takes no local items")
+        with self._local_lock:
+            self._local.append(item)
+            self._expected = max(0, self._expected - 1)
+            self._local_lock.notify_all()
+
+    def _take_local(self) -> list[Any]:
+        with self._local_lock:
+            items = list(self._local)
+            self._local.clear()
+        return items
+
+    def _put_back(self, items: list[Any]) -> None:
+        """Items of a transaction that did not commit: first in line for the next one."""
+        if items:
+            with self._local_lock:
+                self._local.extendleft(reversed(items))
+
+    def _wait(self, consumer: Consumer, timeout: float) -> list[Any]:
+        """The next batch of records, returning early (maybe with none) once a local item
+        is queued."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._local_lock:
+                expected = self._expected > 0
+                if expected and not self._local:
+                    self._local_lock.wait(LOCAL_WAIT_SLICE_S)
+                queued = bool(self._local)
+            if queued or expected:
+                batch = take(consumer, self._batch, 0)
+                if batch or queued or time.monotonic() >= deadline:
+                    return batch
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            batch = take(consumer, self._batch, remaining)
+            if batch:
+                return batch
 
     def subscribe(self, topics: list[str]) -> None:
         if sorted(topics) != self._topics:
@@ -150,9 +232,10 @@ class TransactionalPump:
                 if consumer is None:
                     time.sleep(0.05)
                     continue
-                batch = take(consumer, self._batch, 0.05)
-                if batch:
-                    self._transact(consumer, lanes, batch)
+                batch = self._wait(consumer, 0.05)
+                local = self._take_local()
+                if batch or local:
+                    self._transact(consumer, lanes, batch, local)
         finally:
             member.leave()
             for producer in lanes:
@@ -200,15 +283,33 @@ class TransactionalPump:
         return producer
 
     def _transact(
-        self, consumer: Consumer, lanes: TransactionLanes[_StampingProducer], batch: list[Any]
+        self,
+        consumer: Consumer,
+        lanes: TransactionLanes[_StampingProducer],
+        batch: list[Any],
+        local: list[Any] | None = None,
     ) -> None:
+        local = local or []
         producer = lanes.advance()
         positions: dict[tuple[str, int], int] = {}
         after: list[AfterCommit] = []
         consumed_at = time.time()
         stamped = 0
-        producer.begin_transaction()
         try:
+            producer.begin_transaction()
+        except BaseException:
+            self._put_back(local)
+            raise
+        try:
+            if local:
+                assert self._handle_local is not None
+                for item in local:
+                    after.extend(self._handle_local(producer, item))
+                # Fenced like a consumed batch: the member's current positions (what it
+                # committed already) go with the transaction.
+                for tp in consumer.position(consumer.assignment()):
+                    if tp.offset >= 0:
+                        positions[(tp.topic, tp.partition)] = tp.offset
             for m in batch:
                 err = m.error()
                 if err is not None:
@@ -235,6 +336,7 @@ class TransactionalPump:
                 )
             producer.commit_transaction(30)
         except KafkaException as exc:
+            self._put_back(local)
             if self._on_abort is not None:
                 self._on_abort()
             error = exc.args[0]
@@ -251,6 +353,7 @@ class TransactionalPump:
             rewind(consumer)
             return
         except BaseException:
+            self._put_back(local)
             if self._on_abort is not None:
                 self._on_abort()
             raise

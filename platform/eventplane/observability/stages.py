@@ -48,6 +48,8 @@ produced):
   dispatcher's wait for the read view to know the task);
 - ``wf_commit_to_direct_invoke``: a Task the owner runs itself, from the commit of its
   step until its resource was called;
+- ``wf_result_to_owner_step``: the result of such a Task, from its hand-over to the
+  owner (no inbox) until the owner's transaction took it up;
 - ``wf_task_invoke``: the call of the task's resource, until its outcome came back.
 """
 
@@ -90,6 +92,7 @@ STAGES = (
     "wf_step_to_task_consume",
     "wf_task_consume_to_invoke",
     "wf_commit_to_direct_invoke",
+    "wf_result_to_owner_step",
     "wf_task_invoke",
 )
 

@@ -114,10 +114,12 @@ class WorkflowsComponent:
     async def stop(self) -> None:
         if self._core is not None:
             await self._core.close()
-        if self._dispatcher is not None:
-            await asyncio.to_thread(self._dispatcher.close)
+        # The owner first: results its pump did not journal go to the inbox through the
+        # dispatcher's loop, which must still run.
         if self._owner is not None:
             await asyncio.to_thread(self._owner.close)
+        if self._dispatcher is not None:
+            await asyncio.to_thread(self._dispatcher.close)
         if self._view is not None:
             await asyncio.to_thread(self._view.close)
         if self._performer is not None:

@@ -11,12 +11,14 @@ owner of its partition: at-least-once, as for Lambda's retries.
 A function Task the execution's owner may run itself (``claim``): when this replica's
 task consumer holds the partition the task record goes to, the owner claims the task
 while it writes the step and, once the step committed, calls the function here (on the
-task consumer's loop) and sends its result to the inbox, without waiting for the record
-to come back through Kafka and the read view. The task record is still written in the
-step's transaction: reading it, this dispatcher waits for the owner's run instead of
-running it again, and finishes the record only once the result is in the inbox. So a
-replica that dies before that leaves the record unfinished, and the next reader of the
-partition runs the task exactly as it would have without the claim.
+task consumer's loop) and hands its result straight to the owner's next step
+(``owner.HandedResult``), without waiting for the record to come back through Kafka and
+the read view, nor for the result to go through the inbox. The task record is still
+written in the step's transaction: reading it, this dispatcher waits for the owner's run
+instead of running it again, and finishes the record only once the result is journaled
+(the owner's step holding it committed) or, when the owner cannot apply it, once it is
+in the inbox. So a replica that dies before that leaves the record unfinished, and the
+next reader of the partition runs the task exactly as it would have without the claim.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from eventplane.workflows import records
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.machine import resource_kind
 from eventplane.workflows.model import DispatchTask, Inbox, TaskResult, TimerFired
+from eventplane.workflows.owner import HandedResult, ResultHandOver
 from eventplane.workflows.perform import Outcome
 from eventplane.workflows.view import View
 
@@ -122,8 +125,9 @@ class Dispatcher:
             instance_id=ctx.instance_id,
             run=self._fire,
         )
-        # (execution ARN, task id) -> the owner's run of it: True once its result is in
-        # the inbox, False if it was not run (its step aborted, the loop was gone).
+        # (execution ARN, task id) -> the owner's run of it: True once its result is
+        # journaled or in the inbox, False if it was not run (its step aborted, the loop
+        # was gone).
         self._claims: dict[tuple[str, str], concurrent.futures.Future[bool]] = {}
         self._claims_lock = threading.Lock()
         self._claims_done: dict[tuple[str, str], float] = {}
@@ -158,21 +162,33 @@ class Dispatcher:
                 if fut is not None:
                     _settle(fut, False)
 
-    def run_claimed(self, arn: str, cmd: DispatchTask, payload: str, committed_at: float) -> None:
-        """The claimed task's step committed: run it (from the owner's thread)."""
+    def run_claimed(
+        self,
+        arn: str,
+        cmd: DispatchTask,
+        payload: str,
+        committed_at: float,
+        hand_over: ResultHandOver | None = None,
+    ) -> None:
+        """The claimed task's step committed: run it (from the owner's thread). Its result
+        goes to ``hand_over`` (the owner's next step) when given, else to the inbox."""
         with self._claims_lock:
             fut = self._claims.get((arn, cmd.task_id))
         if fut is None:
+            if hand_over is not None:
+                hand_over.withdraw_result()
             return
         loop = self.tasks.loop
         try:
             if loop is None:
                 raise RuntimeError("the task consumer's loop is gone")
             asyncio.run_coroutine_threadsafe(
-                self._run_direct(arn, cmd, payload, committed_at, fut), loop
+                self._run_direct(arn, cmd, payload, committed_at, fut, hand_over), loop
             )
         except Exception:
-            _settle(fut, False)  # the task record is run as if never claimed
+            if hand_over is not None:
+                hand_over.withdraw_result()
+            self._finish(arn, cmd.task_id, fut, False)  # run as if never claimed
 
     async def _run_direct(
         self,
@@ -181,8 +197,9 @@ class Dispatcher:
         payload: str,
         committed_at: float,
         fut: concurrent.futures.Future[bool],
+        hand_over: ResultHandOver | None,
     ) -> None:
-        sent = False
+        handed = False
         try:
             invoked_at = time.time()
             stages.observe("wf_commit_to_direct_invoke", committed_at, invoked_at)
@@ -191,6 +208,37 @@ class Dispatcher:
             )
             stages.observe("wf_task_invoke", invoked_at)
             result = TaskResult(cmd.task_id, out.ok, out.output, out.error, out.cause)
+            if hand_over is None:
+                await self._send_result(arn, result, fut)
+                return
+            loop = asyncio.get_running_loop()
+            task_id = cmd.task_id
+
+            def settle() -> None:
+                self._finish(arn, task_id, fut, True)
+
+            def fall_back() -> None:
+                try:
+                    asyncio.run_coroutine_threadsafe(self._send_result(arn, result, fut), loop)
+                except Exception:
+                    # The loop is gone (stopping): the task record runs the task again.
+                    self._finish(arn, task_id, fut, False)
+
+            hand_over.offer_result(HandedResult(arn, result, settle, fall_back))
+            handed = True
+        finally:
+            if not handed:
+                if hand_over is not None:
+                    hand_over.withdraw_result()
+                if not fut.done():
+                    self._finish(arn, cmd.task_id, fut, False)
+
+    async def _send_result(
+        self, arn: str, result: TaskResult, fut: concurrent.futures.Future[bool]
+    ) -> None:
+        """A result in hand to the execution's inbox; its claim is settled once it is there."""
+        sent = False
+        try:
             while True:
                 # The result is in hand: keep it rather than call the function again.
                 try:
@@ -201,9 +249,14 @@ class Dispatcher:
                     await asyncio.sleep(INBOX_RETRY_PAUSE_S)
             sent = True
         finally:
-            with self._claims_lock:
-                self._claims_done[arn, cmd.task_id] = time.monotonic()
-            _settle(fut, sent)
+            self._finish(arn, result.task_id, fut, sent)
+
+    def _finish(
+        self, arn: str, task_id: str, fut: concurrent.futures.Future[bool], ran: bool
+    ) -> None:
+        with self._claims_lock:
+            self._claims_done[arn, task_id] = time.monotonic()
+        _settle(fut, ran)
 
     def _claim_of(self, arn: str, task_id: str) -> concurrent.futures.Future[bool] | None:
         with self._claims_lock:

@@ -14,13 +14,25 @@ are co-partitioned by key): it reads it from the beginning up to the last stable
 offset and keeps, per execution, the definition (from its first step) and the latest
 state snapshot. Every snapshot it finds reflects exactly the inbox records below the
 committed offset, because both were written in the same transaction.
+
+The result of a function Task the owner ran itself (``dispatch.Dispatcher.run_claimed``)
+does not go through the inbox: the run hands it to the owner's pump (``offer``), whose
+next transaction applies it exactly as an inbox TaskResult (the same step: interpreter,
+history, commands, claims) and journals it in that step's history record. The task's
+claim is settled (its task record finished) only once that transaction committed. A
+result this owner cannot apply (its execution's partition went elsewhere, or the owner
+stopped) goes to the execution's inbox instead; a transaction that aborts is taken
+again with the result in it. A replica that dies before the commit loses the result,
+but not the task: its task record was never finished, so the next reader of that
+record runs the task again (at least once, as for a task running at a crash).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
@@ -63,13 +75,42 @@ class Owned:
 OnStep = Callable[[Step, int], None]
 
 
+@dataclass(slots=True)
+class HandedResult:
+    """A function Task's result, handed by the owner's run of it to the owner's next step."""
+
+    execution_arn: str
+    result: TaskResult
+    settle: Callable[[], None]  # journaled: the task record is done
+    fall_back: Callable[[], None]  # not applied here: to the execution's inbox
+    offered_at: float = field(default_factory=time.time)
+    gone: bool = False  # fell back (a later transaction must not apply it too)
+
+    def to_inbox(self) -> None:
+        if not self.gone:
+            self.gone = True
+            self.fall_back()
+
+
+class ResultHandOver(Protocol):
+    """Where a run of a claimed task hands its result (``Owner``)."""
+
+    def offer_result(self, handed: HandedResult) -> None: ...
+    def withdraw_result(self) -> None: ...  # the run ended without a result
+
+
 class RunsTasks(Protocol):
     """Where the owner runs a Task itself (``dispatch.Dispatcher``)."""
 
     def claim(self, arn: str, cmd: DispatchTask, partition: int) -> bool: ...
     def unclaim(self, keys: Sequence[tuple[str, str]]) -> None: ...
     def run_claimed(
-        self, arn: str, cmd: DispatchTask, payload: str, committed_at: float
+        self,
+        arn: str,
+        cmd: DispatchTask,
+        payload: str,
+        committed_at: float,
+        hand_over: ResultHandOver | None = None,
     ) -> None: ...
 
 
@@ -89,6 +130,8 @@ class Owner:
         self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
         self._claimed: list[tuple[str, str]] = []  # tasks this transaction's steps claimed
         self._router = Router(ctx.registry)
+        self._closing = False
+        self._closing_lock = threading.Lock()
         self._pump = TransactionalPump(
             ctx.settings,
             group=naming.WF_OWNERS_GROUP,
@@ -100,6 +143,7 @@ class Owner:
             on_revoke=self._revoked,
             on_commit=self._committed,
             on_abort=self._aborted,
+            handle_local=self._handle_local,
         )
 
     def start(self) -> None:
@@ -107,7 +151,41 @@ class Owner:
         self._pump.start()
 
     def close(self) -> None:
-        self._pump.close()
+        with self._closing_lock:
+            self._closing = True  # results offered from now on go to the inbox
+        for handed in self._pump.close():
+            handed.to_inbox()
+
+    # --- results of the tasks it runs itself ------------------------------------------
+    def offer_result(self, handed: HandedResult) -> None:
+        with self._closing_lock:
+            if not self._closing:
+                self._pump.offer(handed)
+                return
+        handed.to_inbox()
+
+    def withdraw_result(self) -> None:
+        self._pump.unexpect()
+
+    def _handle_local(self, producer: Any, handed: HandedResult) -> list[AfterCommit]:
+        if handed.gone:
+            return []  # an aborted transaction's item that fell back meanwhile
+        now = time.time()
+        stages.observe("wf_result_to_owner_step", handed.offered_at, now)
+        arn = handed.execution_arn
+        owned = self._batch.get(arn) or self._owned.get(arn)
+        if owned is None:
+            # Its partition went to another owner (or the execution is unknown here).
+            handed.to_inbox()
+            return []
+        rec = records.InboxRecord(arn, handed.result)
+        after = self._step(producer, rec, owned.partition, now, int(handed.offered_at * 1000))
+
+        def settle() -> None:
+            handed.gone = True
+            handed.settle()
+
+        return [*after, settle]
 
     # --- the step ---------------------------------------------------------------------
     def _handle(self, producer: Any, msg: Any) -> list[AfterCommit]:
@@ -123,6 +201,17 @@ class Owner:
         except ValueError as exc:
             _log.error("unreadable workflow inbox record", offset=msg.offset(), error=str(exc))
             return []
+        return self._step(producer, rec, msg.partition(), consumed_at, msg.timestamp()[1])
+
+    def _step(
+        self,
+        producer: Any,
+        rec: records.InboxRecord,
+        partition: int,
+        consumed_at: float,
+        received: int,
+    ) -> list[AfterCommit]:
+        """One interpreter step on an inbox record (consumed, or handed by a task's run)."""
         arn = rec.execution_arn
         owned = self._batch.get(arn) or self._owned.get(arn)
         before = owned.state if owned is not None else None
@@ -133,7 +222,7 @@ class Owner:
             owned = Owned(
                 Machine(rec.definition),
                 new_execution(arn, name, rec.state_machine_arn),
-                msg.partition(),
+                partition,
             )
         elif owned is None:
             return []  # for an execution this partition does not know
@@ -189,15 +278,16 @@ class Owner:
             producer.produce(topic, v, key=arn.encode(), headers=h)
         self._batch[arn] = Owned(owned.machine, result.state, owned.partition)
         stages.observe("wf_owner_step", consumed_at)
-        received = msg.timestamp()[1]
         on_step = self._on_step
         tasks = self._tasks
+        pump = self._pump
 
         def committed() -> None:
             committed_at = time.time()
             if tasks is not None:
                 for cmd, payload in direct:
-                    tasks.run_claimed(arn, cmd, payload, committed_at)
+                    pump.expect()  # its result comes back through offer_result
+                    tasks.run_claimed(arn, cmd, payload, committed_at, self)
             stages.observe("wf_owner_consume_to_commit", consumed_at, committed_at)
             if on_step is not None:
                 # A failing metric must not keep the batch's later steps from running

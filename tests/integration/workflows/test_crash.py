@@ -7,7 +7,10 @@ Module scope: these tests kill their own server, no other server of this package
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from typing import Any
 import pytest
 
 from eventplane.client import Client
+from eventplane.config import load_settings
+from eventplane.kafka.local import LocalKafka
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 from eventplane.workflows.clock import OFFSET_ENV
 
@@ -169,6 +174,67 @@ def test_a_task_its_owner_was_running_at_the_kill_is_run_by_the_task_record(
         assert e.status == "SUCCEEDED", (e.error, e.cause)
         # At least once: the killed server's worker may have finished its run too.
         assert 1 <= steps(log).count("slow") <= 2
+        assert steps(log).count("after") == 1
+        assert history(c, arn).count("LambdaFunctionSucceeded") == 2
+
+
+@contextlib.contextmanager
+def broker_paused(bootstrap: str) -> Iterator[None]:
+    """The local broker stops answering (SIGSTOP) until the block ends: nothing commits."""
+    pid = LocalKafka.from_settings(load_settings(), int(bootstrap.rsplit(":", 1)[1])).pid()
+    if pid is None:
+        pytest.skip("needs the local broker (eventplane kafka start) to pause it")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_result_handed_to_its_owner_survives_a_kill_before_its_step_commits(
+    server: EventplaneProcess, mark: str, tmp_path: Path
+) -> None:
+    """The hand-over's worst moment: the function returned and its result went straight
+    to the owner's pump (no inbox record), but the replica dies before the transaction
+    journaling it commits (the broker is paused, so it cannot). The task's claim was not
+    settled, so its task record is unfinished: the restarted replica runs the task again
+    and the execution goes on, with the task succeeded once in its history."""
+    log, gate_file = tmp_path / "log", tmp_path / "gate"
+    name = unique("wf-gate")
+    with server.client(timeout=60) as c:
+        c.functions.create_function(name, "wf_steps.gate", zip_directory=HANDLERS, timeout=60)
+    definition = {
+        "StartAt": "Gated",
+        "States": {
+            "Gated": {
+                "Type": "Task",
+                "Resource": FN_PREFIX + name,
+                "Next": "After",
+                "Parameters": {"step": "gated", "gate": str(gate_file), "log": str(log)},
+            },
+            "After": {
+                "Type": "Task",
+                "Resource": mark,
+                "End": True,
+                "Parameters": {"step": "after", "log": str(log)},
+            },
+        },
+    }
+    with server.client(timeout=60) as c:
+        sm = c.workflows.create_state_machine(unique("sm"), definition).state_machine_arn
+        arn = c.workflows.start_execution(sm, {}).execution_arn
+    eventually(lambda: "start:gated" in steps(log), timeout=30)
+    handed = stage_count(server, "wf_result_to_owner_step")
+    with broker_paused(server.bootstrap):
+        gate_file.touch()  # the function returns now
+        eventually(lambda: stage_count(server, "wf_result_to_owner_step") > handed, timeout=30)
+        server.kill()
+    server.restart()
+    with server.client(timeout=60) as c:
+        e = done(c, arn, timeout=90)
+        assert e.status == "SUCCEEDED", (e.error, e.cause)
+        # run by the killed owner, whose result was lost, then by its task record
+        assert steps(log).count("gated") == 2
         assert steps(log).count("after") == 1
         assert history(c, arn).count("LambdaFunctionSucceeded") == 2
 

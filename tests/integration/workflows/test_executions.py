@@ -538,7 +538,8 @@ def test_function_tasks_run_by_their_owner_run_exactly_once(
 ) -> None:
     """The owner calls each function Task right after its step committed, and the task
     record it wrote in that step is still read by a dispatcher: each runs once all the
-    same, and the results come back through the execution's inbox."""
+    same, and each result goes straight into the owner's next step (not through the
+    inbox), journaled there once."""
     log = tmp_path / "calls"
     task = {"Type": "Task", "Resource": fns["mark"]}
     states: dict[str, Any] = {
@@ -548,11 +549,20 @@ def test_function_tasks_run_by_their_owner_run_exactly_once(
     states["T4"] = {**task, "Parameters": {"step": "T4", "log": str(log)}, "End": True}
     sm = machine(client, {"StartAt": "T0", "States": states})
     before = stage_count(wf_server, "wf_commit_to_direct_invoke")
+    handed = stage_count(wf_server, "wf_result_to_owner_step")
     run = client.workflows.start_execution(sm, {})
     e = finished(client, run.execution_arn)
     assert e.status == "SUCCEEDED", (e.error, e.cause)
-    # one server holds every partition: its owners ran all five
+    # one server holds every partition: its owners ran all five, and took their results
+    # into their next steps themselves
     assert stage_count(wf_server, "wf_commit_to_direct_invoke") - before == 5
+    assert stage_count(wf_server, "wf_result_to_owner_step") - handed == 5
     tasks_journaled(wf_server, [run.execution_arn])
     assert [json.loads(x) for x in log.read_text().splitlines()] == [f"T{i}" for i in range(5)]
-    assert types(client, run.execution_arn).count("LambdaFunctionSucceeded") == 5
+    events = client.workflows.get_execution_history(run.execution_arn)
+    succeeded = [e for e in events if e["type"] == "LambdaFunctionSucceeded"]
+    assert len(succeeded) == 5
+    # one per task, in order, each with its own task's output
+    assert [
+        json.loads(x["lambdaFunctionSucceededEventDetails"]["output"])["step"] for x in succeeded
+    ] == [f"T{i}" for i in range(5)]

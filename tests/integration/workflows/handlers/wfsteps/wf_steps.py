@@ -55,3 +55,14 @@ def mark(event: Any, context: Any) -> Any:
 def big(event: Any, context: Any) -> dict[str, Any]:
     """A result of ``event["kib"]`` KiB."""
     return {"blob": "x" * (int(event["kib"]) * 1024)}
+
+
+def gate(event: Any, context: Any) -> Any:
+    """Records "start:<step>", returns only once the file ``event["gate"]`` exists (the
+    test opens it), then records its step name; returns the event."""
+    _record(event, f"start:{event.get('step')}")
+    gate_file = Path(event["gate"])
+    while not gate_file.exists():
+        time.sleep(0.01)
+    _record(event, event.get("step"))
+    return event

@@ -59,7 +59,25 @@ def create(c: Client, name: str, function: str, undo: list[Callable[[], Any]]) -
         stream_arn, function, starting_position="TRIM_HORIZON", batch_size=10
     ).uuid
     undo.append(lambda: c.functions.delete_event_source_mapping(mapping))
+    _repartitioned(c, f"{name}-re", undo)
     return Stateful(name, arn, name, stream_arn, mapping)
+
+
+def _repartitioned(c: Client, name: str, undo: list[Callable[[], Any]]) -> None:
+    """A table of a few items taken from one partition to two (the repartition panels)."""
+    c.tables.create_table(
+        name, key_schema=[("pk", "HASH")], attribute_definitions=[("pk", "S")], partitions=1
+    )
+    undo.append(lambda: c.tables.delete_table(name))
+    for i in range(4):
+        c.tables.put_item(name, {"pk": {"S": f"item-{i}"}})
+    c.tables.update_table(name, partitions=2)
+
+    def switched() -> bool:
+        d = c.tables.describe_table(name)
+        return (d.table_status, d.partitions) == ("ACTIVE", 2)
+
+    eventually(switched, timeout=60, interval=0.2)
 
 
 def traffic(c: Client, load: Stateful) -> None:

@@ -207,7 +207,7 @@ class Dispatcher:
                 cmd.resource, json.loads(payload), False, arn, cmd.task_id, cmd.token
             )
             stages.observe("wf_task_invoke", invoked_at)
-            result = TaskResult(cmd.task_id, out.ok, out.output, out.error, out.cause)
+            result = out.result(cmd.task_id)
             if hand_over is None:
                 await self._send_result(arn, result, fut)
                 return
@@ -310,7 +310,7 @@ class Dispatcher:
         stages.observe("wf_task_invoke", invoked_at)
         await self._inbox(
             c.execution_arn,
-            TaskResult(c.id, out.ok, out.output, out.error, out.cause, out.submitted),
+            out.result(c.id),
         )
 
 

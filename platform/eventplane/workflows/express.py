@@ -21,7 +21,6 @@ from eventplane.workflows.model import (
     Inbox,
     Start,
     StartTimer,
-    TaskResult,
     TimerFired,
 )
 from eventplane.workflows.perform import Outcome
@@ -53,9 +52,7 @@ async def run_express(
 
     async def run_task(cmd: DispatchTask) -> None:
         out = await perform(cmd.resource, cmd.payload, cmd.wait_for_callback)
-        inbox.put_nowait(
-            TaskResult(cmd.task_id, out.ok, out.output, out.error, out.cause, out.submitted)
-        )
+        inbox.put_nowait(out.result(cmd.task_id))
 
     def fire(timer_id: str) -> None:
         inbox.put_nowait(TimerFired(timer_id))

@@ -24,6 +24,7 @@ from eventplane.workflows.dynamodb_task import DynamoDBTaskError, perform_dynamo
 from eventplane.workflows.http_task import HttpTaskError, perform_http
 from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import resource_kind
+from eventplane.workflows.model import TaskResult
 from eventplane.workflows.service_calls import (
     ServiceFailure,
     call_events,
@@ -51,6 +52,10 @@ class Outcome:
     error: str | None = None
     cause: str | None = None
     submitted: bool = False
+
+    def result(self, task_id: str) -> TaskResult:
+        """The task's result as its execution takes it (inbox record or handed over)."""
+        return TaskResult(task_id, self.ok, self.output, self.error, self.cause, self.submitted)
 
 
 class Performer:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from collections import Counter
@@ -153,6 +154,33 @@ def test_changes_reach_the_function_in_order_per_item(
         f'eventplane_function_mapping_iterator_age_seconds{{function="{fn}",mapping="{mapping}"}}',
     )
     assert age is not None and 0 <= age < 600
+
+
+def test_at_timestamp_starts_each_shard_at_the_first_change_from_that_time(
+    client: Client, res: Resources, tables: Tables, tmp_path: Path, fn_server: EventplaneProcess
+) -> None:
+    """StartingPosition AT_TIMESTAMP, set to a moment between two rounds of writes made
+    before the mapping exists: the function gets the second round, all of it, and nothing
+    of the first."""
+    arn = tables.make(partitions=2)
+    name = table_of(arn)
+    before = [f"before-{i}" for i in range(6)]
+    after = [f"after-{i}" for i in range(6)]
+    for k in before:
+        client.tables.put_item(name, {"pk": S(k)})
+    at = time.time() + 0.002  # past every acknowledged write of the first round
+    eventually(lambda: time.time() > at + 0.002, timeout=1, interval=0.001)
+    for k in after:
+        client.tables.put_item(name, {"pk": S(k)})
+    fn = handler(res, tmp_path)
+    stream_mapping(res, arn, fn, starting_position="AT_TIMESTAMP", starting_position_timestamp=at)
+
+    def seen() -> list[str]:
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for b in batches(tmp_path) for r in b["records"]]
+        assert sorted(keys) == sorted(after), keys
+        return keys
+
+    eventually(seen, timeout=60)
 
 
 def test_a_poisoned_record_is_bisected_out_to_the_on_failure_queue(

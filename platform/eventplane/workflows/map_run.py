@@ -397,6 +397,9 @@ class MapRunActions:
         if written is not None:
             fields["resultsWritten"] = written
         await self._put_map_run(arn, parent, fields)
+        # Read back before the Map state goes on: once the parent has moved past it (a
+        # StartSyncExecution answered), DescribeMapRun here must not still say RUNNING.
+        await self._settled(arn, lambda r: r.get("status") == status)
 
     def _parent_waits(self, parent_arn: str | None, task_id: str | None) -> bool:
         if parent_arn is None or task_id is None or ":express:" in parent_arn:

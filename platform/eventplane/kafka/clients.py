@@ -224,6 +224,17 @@ def await_leaders(admin: AdminClient, topics: Mapping[str, int], timeout: float)
         delay = min(delay * 2, 0.2)
 
 
+def partition_count(settings: Settings, topic: str, timeout: float = 30.0) -> int:
+    """How many partitions ``topic`` has (it exists)."""
+    admin = AdminClient(client_config(settings))
+    found = admin.list_topics(topic=topic, timeout=timeout).topics.get(topic)
+    if found is None or found.error is not None or not found.partitions:
+        raise KafkaException(
+            KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {topic} has no partitions")
+        )
+    return len(found.partitions)
+
+
 def grow_topics(settings: Settings, topics: Mapping[str, int], timeout: float = 30.0) -> None:
     """Give existing topics at least the partitions named (a topic with as many or more is
     left as it is), and return once every new partition's leader serves it."""

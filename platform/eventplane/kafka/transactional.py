@@ -12,11 +12,13 @@ never waits on the markers of the one before it.
 
 Work that did not come from Kafka can join the same transactions: ``offer(item)`` queues
 it on the pump (from any thread) and wakes the pump, which hands it to ``handle_local``
-at the start of its next transaction, before that batch's records. An item is handed
-over again (next transaction) when its transaction aborts; what is still queued when the
-pump stops is returned by ``close()``. A transaction holding local items also carries
-the positions of the member's partitions, so a member the group has fenced cannot
-commit them.
+at the start of its next transaction, before that batch's records. Kafka's poll cannot
+be woken from another thread, so while an item is expected (``expect``), and for a
+moment after one was offered, the pump waits on its local queue and polls Kafka without
+blocking. An item is handed over again (next transaction) when its transaction aborts;
+what is still queued when the pump stops is returned by ``close()``. A transaction
+holding local items also carries the positions of the member's partitions, so a member
+the group has fenced cannot commit them.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ AfterCommit = Callable[[], None]
 # up to this while a function the owner runs is in flight, and the pump wakes 500
 # times a second then, instead of the hand-over waiting on the poll.
 LOCAL_WAIT_SLICE_S = 0.002
+# After a local item was offered the pump keeps waiting that way this long: work offered
+# in bursts (StartExecution calls the owner applies itself) is not offered expected, and
+# would otherwise wait out a Kafka poll each.
+LOCAL_ACTIVE_S = 0.5
 
 
 class _StampingProducer(RawProducer):
@@ -107,6 +113,7 @@ class TransactionalPump:
         self._local: deque[Any] = deque()
         self._local_lock = threading.Condition()
         self._expected = 0
+        self._active_until = 0.0  # monotonic: until then, wait as if an item were expected
         self._topics: list[str] = []
         self._topics_changed = threading.Event()
         self._client_id = f"eventplane-{name}|{instance_id}"
@@ -147,6 +154,7 @@ class TransactionalPump:
         with self._local_lock:
             self._local.append(item)
             self._expected = max(0, self._expected - 1)
+            self._active_until = time.monotonic() + LOCAL_ACTIVE_S
             self._local_lock.notify_all()
 
     def _take_local(self) -> list[Any]:
@@ -167,7 +175,7 @@ class TransactionalPump:
         deadline = time.monotonic() + timeout
         while True:
             with self._local_lock:
-                expected = self._expected > 0
+                expected = self._expected > 0 or time.monotonic() < self._active_until
                 if expected and not self._local:
                     self._local_lock.wait(LOCAL_WAIT_SLICE_S)
                 queued = bool(self._local)

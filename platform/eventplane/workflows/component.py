@@ -50,7 +50,7 @@ class WorkflowsComponent:
 
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.kafka import naming
-        from eventplane.kafka.clients import TopicSpec, ensure_topics
+        from eventplane.kafka.clients import TopicSpec, ensure_topics, partition_count
         from eventplane.security.setup import role_secret
         from eventplane.workflows import arns, metrics
         from eventplane.workflows.accounts import Owners, missing
@@ -105,6 +105,10 @@ class WorkflowsComponent:
             tasks=self._dispatcher,
         )
         self._owner.start()
+        # Starts whose inbox partition this replica's owner holds go to it directly.
+        self._core.start_here(
+            self._owner, await asyncio.to_thread(partition_count, ctx.settings, naming.WF_INBOX)
+        )
         self._dispatcher.start()
         workflows_pb2_grpc.add_WorkflowsServicer_to_server(WorkflowsService(self._core), server)
         # The Step Functions JSON protocol of the gateway (role api) calls the same core.

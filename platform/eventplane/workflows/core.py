@@ -1,8 +1,9 @@
 """The Workflows API as plain Python: one method per Step Functions action.
 
 Definitions live in the resource registry (kind ``statemachine``). A Standard
-execution is started by appending its start record to ``eventplane.wf.history``; the
-partition's owner runs it, and every replica's ``View`` answers reads. Express
+execution is started by its inbox partition's owner (``owner.py``): handed to it
+directly when it runs in this replica and holds that partition, else through its start
+record on ``eventplane.wf.inbox``; every replica's ``View`` answers reads. Express
 executions run in memory on the replica that receives them (``express.py``) and are
 journaled with their first and last event only. The gRPC servicer, the CLI and the SDK
 are front doors onto this class and hold no behaviour.
@@ -15,7 +16,9 @@ import dataclasses
 import json
 import random
 import uuid
-from typing import Any
+import zlib
+from concurrent.futures import Future
+from typing import Any, Protocol
 
 from eventplane.errors import ValidationException
 from eventplane.kafka import naming
@@ -44,7 +47,14 @@ from eventplane.workflows.interpreter import Step
 from eventplane.workflows.machine import Machine, parse_token
 from eventplane.workflows.map_children import filter_children
 from eventplane.workflows.map_run import MapRunActions
-from eventplane.workflows.model import Heartbeat, Redrive, Start, Stop, TaskResult
+from eventplane.workflows.model import (
+    ExecutionState,
+    Heartbeat,
+    Redrive,
+    Start,
+    Stop,
+    TaskResult,
+)
 from eventplane.workflows.nested import NestedActions
 from eventplane.workflows.own_writes import OwnWrites
 from eventplane.workflows.perform import Performer
@@ -70,6 +80,22 @@ __all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
+
+
+class StartsHere(Protocol):
+    """This replica's owner of executions (``owner.Owner``), which may start one itself."""
+
+    def offer_start(
+        self, rec: records.InboxRecord, partition: int
+    ) -> Future[ExecutionState | None] | None: ...
+
+
+def inbox_partition(execution_arn: str, partitions: int) -> int:
+    """The inbox partition Kafka's producers put an execution's records in (librdkafka's
+    default partitioner: CRC-32 of the key, modulo the partition count)."""
+    return zlib.crc32(execution_arn.encode()) % partitions
+
+
 START_WAIT_S = 30.0
 LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
@@ -108,6 +134,26 @@ def _execution(v: ExecutionView, now_ms: int) -> Execution:
     )
 
 
+def _started(state: ExecutionState, text: str, machine: Target) -> Execution:
+    """A run's answer, from its state (an Express run's end; a Standard start's first step)."""
+    output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
+    return Execution(
+        state.execution_arn,
+        arns.state_machine_arn(machine.machine),
+        state.name,
+        state.status,
+        state.start_ms,
+        state.stop_ms,
+        text,
+        output,
+        state.error,
+        state.cause,
+        state.transitions,
+        machine.version_arn,
+        machine.alias_arn,
+    )
+
+
 # NestedActions before TestStateActions: its perform_task is the one that runs.
 # MapRunActions before NestedActions: its run_map is the one that runs.
 class WorkflowsCore(
@@ -127,8 +173,13 @@ class WorkflowsCore(
         self._performer = performer
         self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
-        self._own_writes = OwnWrites(view)  # Express executions written here
+        self._own_writes = OwnWrites(view)  # executions written here, ahead of the view
+        self._starts: tuple[StartsHere, int] | None = None  # the local owner, inbox partitions
         self._runs_here = {}
+
+    def start_here(self, owner: StartsHere, inbox_partitions: int) -> None:
+        """Hand Standard starts whose inbox partition ``owner`` holds to it directly."""
+        self._starts = (owner, inbox_partitions)
 
     # --- state machines ----------------------------------------------------------------
     def _machine(self, arn: str) -> StateMachine:
@@ -365,6 +416,10 @@ class WorkflowsCore(
             role = machine.role_arn or None
             start = Start(text, machine.version_arn, machine.alias_arn, token, mode, role)
             rec = records.InboxRecord(arn, start, machine_arn, machine.definition)
+            state = await self._start_here(rec)
+            if state is not None:
+                self._own_writes.wrote(arn)  # reads here wait for the view to have it
+                return _started(state, text, machine)
             await send_inbox(self._ctx, self._clock, rec)
             existing = await asyncio.to_thread(
                 self._view.wait_for, lambda: self._view.get(arn), START_WAIT_S
@@ -376,6 +431,23 @@ class WorkflowsCore(
         if json.loads(existing.input) != json.loads(text):
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         return _execution(existing, self._clock.now_ms())
+
+    async def _start_here(self, rec: records.InboxRecord) -> ExecutionState | None:
+        """The started execution's state, once its start committed, if this replica's
+        owner took it; None: write it to the inbox."""
+        if self._starts is None:
+            return None
+        owner, partitions = self._starts
+        arn = rec.execution_arn
+        done = owner.offer_start(rec, inbox_partition(arn, partitions))
+        if done is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(done), START_WAIT_S)
+        except TimeoutError:
+            raise ExecutionDoesNotExist(
+                f"Execution {arn} did not start within {START_WAIT_S:g}s"
+            ) from None
 
     async def _run_express(self, machine: Target, arn: str, text: str) -> Execution:
         name = arn.rsplit(":", 1)[-1]
@@ -403,22 +475,7 @@ class WorkflowsCore(
             self._ctx.producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=headers),
         )
         metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
-        output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
-        return Execution(
-            arn,
-            machine_arn,
-            name,
-            state.status,
-            state.start_ms,
-            state.stop_ms,
-            text,
-            output,
-            state.error,
-            state.cause,
-            state.transitions,
-            machine.version_arn,
-            machine.alias_arn,
-        )
+        return _started(state, text, machine)
 
     async def start_sync_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""

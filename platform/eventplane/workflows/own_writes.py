@@ -1,13 +1,15 @@
-"""Reading one's own Express writes.
+"""Reading one's own writes ahead of the view.
 
 An Express execution ends with one history record (its first and last events), for
 DescribeExecution and ListExecutions; the execution's result does not depend on it, so
 StartSyncExecution answers without waiting for Kafka to acknowledge it (about a
-millisecond of every sync execution). The view those reads use follows the log a moment
+millisecond of every sync execution). A Standard start the owner in this replica took
+(``owner.HandedStart``) is answered once its transaction committed, before this
+replica's view has read it back. The view those reads use follows the log a moment
 later still: the caller was told "does not exist" for the execution it had just been
-handed. So this replica remembers the Express executions it wrote, and a read of one
-that its view has not caught up with waits for it (up to WAIT_S). An execution never
-written here, or whose record Kafka refused (logged), is unknown at once.
+handed. So this replica remembers the executions it wrote, and a read of one that its
+view has not caught up with waits for it (up to WAIT_S). An execution never written
+here, or whose record Kafka refused (logged), is unknown at once.
 """
 
 from __future__ import annotations

@@ -25,13 +25,22 @@ stopped) goes to the execution's inbox instead; a transaction that aborts is tak
 again with the result in it. A replica that dies before the commit loses the result,
 but not the task: its task record was never finished, so the next reader of that
 record runs the task again (at least once, as for a task running at a crash).
+
+A StartExecution that reaches the replica whose owner holds the execution's inbox
+partition is handed to the owner the same way (``offer_start``): its step runs in the
+owner's next transaction, and the call is answered once that committed, without the
+Start record's trip through the inbox or the wait for the view. Nothing is promised
+before the commit: a crash before it fails the call, and a retry with the same name
+starts the execution once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,6 +101,31 @@ class HandedResult:
             self.fall_back()
 
 
+@dataclass(slots=True)
+class HandedStart:
+    """A StartExecution taken by this replica for an inbox partition its owner holds: the
+    owner's next transaction applies it as it would the inbox's Start record (the same
+    step, journaled in its history record), without the record's trip through Kafka.
+
+    ``done`` gets the execution's state once that transaction committed, or None when
+    the owner did not start it (its partition moved, the owner stopped, or an execution
+    of that name exists): the caller then writes the Start to the inbox, as before.
+    """
+
+    record: records.InboxRecord
+    partition: int
+    done: Future[ExecutionState | None] = field(default_factory=Future)
+    offered_at: float = field(default_factory=time.time)
+
+    def to_inbox(self) -> None:
+        self.answer(None)
+
+    def answer(self, state: ExecutionState | None) -> None:
+        # The caller may have given up (cancelled) meanwhile: nothing to answer then.
+        with contextlib.suppress(InvalidStateError):
+            self.done.set_result(state)
+
+
 class ResultHandOver(Protocol):
     """Where a run of a claimed task hands its result (``Owner``)."""
 
@@ -129,6 +163,8 @@ class Owner:
         self._owned: dict[str, Owned] = {}
         self._batch: dict[str, Owned] = {}  # this transaction's changes, applied on commit
         self._claimed: list[tuple[str, str]] = []  # tasks this transaction's steps claimed
+        # The inbox partitions this owner holds (replaced whole, read from other threads).
+        self._held: frozenset[int] = frozenset()
         self._router = Router(ctx.registry)
         self._closing = False
         self._closing_lock = threading.Lock()
@@ -167,7 +203,44 @@ class Owner:
     def withdraw_result(self) -> None:
         self._pump.unexpect()
 
-    def _handle_local(self, producer: Any, handed: HandedResult) -> list[AfterCommit]:
+    # --- starts taken here --------------------------------------------------------------
+    def offer_start(
+        self, rec: records.InboxRecord, partition: int
+    ) -> Future[ExecutionState | None] | None:
+        """Start ``rec``'s execution in the next transaction if this owner holds its inbox
+        ``partition``; None when it does not (write the Start to the inbox instead)."""
+        if partition not in self._held:
+            return None
+        handed = HandedStart(rec, partition)
+        with self._closing_lock:
+            if self._closing:
+                return None
+            self._pump.offer(handed)
+        return handed.done
+
+    def _start_local(self, producer: Any, handed: HandedStart) -> list[AfterCommit]:
+        arn = handed.record.execution_arn
+        if (
+            handed.done.done()
+            or handed.partition not in self._held
+            or (self._batch.get(arn) or self._owned.get(arn)) is not None
+        ):
+            # Moved on, or the same name again: the inbox path (and the view) answer it.
+            handed.to_inbox()
+            return []
+        offered_ms = int(handed.offered_at * 1000)
+        after = self._step(producer, handed.record, handed.partition, time.time(), offered_ms)
+        started = self._batch.get(arn)
+        if started is None:
+            handed.to_inbox()
+            return after
+        state = started.state
+
+        return [*after, lambda: handed.answer(state)]
+
+    def _handle_local(self, producer: Any, handed: HandedResult | HandedStart) -> list[AfterCommit]:
+        if isinstance(handed, HandedStart):
+            return self._start_local(producer, handed)
         if handed.gone:
             return []  # an aborted transaction's item that fell back meanwhile
         now = time.time()
@@ -335,9 +408,11 @@ class Owner:
                 running=sum(1 for o in folded.values() if not o.state.done),
                 seconds=round(time.monotonic() - started, 3),
             )
+            self._held = self._held | {partition}  # folded: starts may be taken here
 
     def _revoked(self, partitions: list[tuple[str, int]]) -> None:
         lost = {p for _, p in partitions}
+        self._held = self._held - lost
         for arn in [a for a, o in self._owned.items() if o.partition in lost]:
             del self._owned[arn]
 

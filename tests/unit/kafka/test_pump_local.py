@@ -250,6 +250,7 @@ def test_while_an_item_is_expected_the_pump_waits_for_it_not_in_kafkas_poll(
     pump only looks for records (poll without waiting) and waits on its own queue, which
     ``offer`` wakes: with a slice of a minute the item is taken up at once all the same."""
     monkeypatch.setattr(transactional, "LOCAL_WAIT_SLICE_S", 60.0)
+    monkeypatch.setattr(transactional, "LOCAL_ACTIVE_S", 0.0)
     pump = make_pump(log)
     waiting = threading.Event()
 
@@ -273,6 +274,35 @@ def test_while_an_item_is_expected_the_pump_waits_for_it_not_in_kafkas_poll(
         assert all(t > 0 for t in consumer.timeouts[1:])
         consumer.put("r0")
         eventually(lambda: log.all_committed() == ["local:a", "record:r0"], timeout=10)
+    finally:
+        pump.close()
+
+
+def test_for_a_moment_after_an_offer_the_pump_waits_on_its_queue_not_in_kafkas_poll(
+    consumer: FakeConsumer, log: Log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starts come in bursts no one announces with ``expect``: after an item was offered,
+    the pump keeps polling Kafka without waiting (so the next offer is taken up at once)
+    until LOCAL_ACTIVE_S passed, then waits in Kafka's poll again."""
+    monkeypatch.setattr(transactional, "LOCAL_ACTIVE_S", 60.0)
+    pump = make_pump(log)
+    pump.subscribe([TOPIC])
+    pump.start()
+    try:
+        pump.offer("a")
+        eventually(lambda: log.all_committed() == ["local:a"], timeout=10)
+        with consumer.cond:
+            consumer.timeouts.clear()
+        eventually(lambda: len(consumer.timeouts) >= 3, timeout=10)
+        assert all(t == 0 for t in consumer.timeouts)
+        pump.offer("b")
+        eventually(lambda: log.all_committed() == ["local:a", "local:b"], timeout=10)
+        with pump._local_lock:
+            pump._active_until = 0.0  # the moment passed
+        with consumer.cond:
+            consumer.timeouts.clear()
+        eventually(lambda: len(consumer.timeouts) >= 3, timeout=10)
+        assert all(t > 0 for t in consumer.timeouts[1:])
     finally:
         pump.close()
 

@@ -16,9 +16,7 @@ import dataclasses
 import json
 import random
 import uuid
-import zlib
-from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any
 
 from eventplane.errors import ValidationException
 from eventplane.kafka import naming
@@ -48,7 +46,6 @@ from eventplane.workflows.machine import Machine, parse_token
 from eventplane.workflows.map_children import filter_children
 from eventplane.workflows.map_run import MapRunActions
 from eventplane.workflows.model import (
-    ExecutionState,
     Heartbeat,
     Redrive,
     Start,
@@ -70,6 +67,7 @@ from eventplane.workflows.shapes import (
     require,
 )
 from eventplane.workflows.shapes import json_text as _json
+from eventplane.workflows.starts import LocalStarts, StartsHere, execution_of, started
 from eventplane.workflows.tags import TagActions, check_tags
 from eventplane.workflows.teststate import TestStateActions
 from eventplane.workflows.versioning import VersionActions, version_machine
@@ -80,20 +78,6 @@ __all__ = ["Execution", "Page", "StateMachine", "WorkflowsCore"]
 
 KIND = "statemachine"
 TYPES = ("STANDARD", "EXPRESS")
-
-
-class StartsHere(Protocol):
-    """This replica's owner of executions (``owner.Owner``), which may start one itself."""
-
-    def offer_start(
-        self, rec: records.InboxRecord, partition: int
-    ) -> Future[ExecutionState | None] | None: ...
-
-
-def inbox_partition(execution_arn: str, partitions: int) -> int:
-    """The inbox partition Kafka's producers put an execution's records in (librdkafka's
-    default partitioner: CRC-32 of the key, modulo the partition count)."""
-    return zlib.crc32(execution_arn.encode()) % partitions
 
 
 START_WAIT_S = 30.0
@@ -109,49 +93,6 @@ def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
             f"loggingConfiguration.level must be one of {', '.join(LOG_LEVELS)}"
         )
     return out
-
-
-def _execution(v: ExecutionView, now_ms: int) -> Execution:
-    status, reason = redrive_status(v.status, v.express, v.stop_ms, len(v.events), now_ms)
-    return Execution(
-        v.execution_arn,
-        v.state_machine_arn,
-        v.name,
-        v.status,
-        v.start_ms,
-        v.stop_ms,
-        v.input,
-        v.output,
-        v.error,
-        v.cause,
-        v.transitions,
-        v.version_arn,
-        v.alias_arn,
-        v.redrive_count,
-        v.redrive_ms,
-        None if v.express else status,
-        None if v.express else reason,
-    )
-
-
-def _started(state: ExecutionState, text: str, machine: Target) -> Execution:
-    """A run's answer, from its state (an Express run's end; a Standard start's first step)."""
-    output = json.dumps(state.output) if state.status == "SUCCEEDED" else None
-    return Execution(
-        state.execution_arn,
-        arns.state_machine_arn(machine.machine),
-        state.name,
-        state.status,
-        state.start_ms,
-        state.stop_ms,
-        text,
-        output,
-        state.error,
-        state.cause,
-        state.transitions,
-        machine.version_arn,
-        machine.alias_arn,
-    )
 
 
 # NestedActions before TestStateActions: its perform_task is the one that runs.
@@ -174,12 +115,12 @@ class WorkflowsCore(
         self._versions = Versions(ctx, rng)  # rng: an alias's weighted choice
         self._express: set[asyncio.Task[Any]] = set()
         self._own_writes = OwnWrites(view)  # executions written here, ahead of the view
-        self._starts: tuple[StartsHere, int] | None = None  # the local owner, inbox partitions
+        self._local = LocalStarts()  # Standard starts handed to this replica's owner
         self._runs_here = {}
 
     def start_here(self, owner: StartsHere, inbox_partitions: int) -> None:
         """Hand Standard starts whose inbox partition ``owner`` holds to it directly."""
-        self._starts = (owner, inbox_partitions)
+        self._local.use(owner, inbox_partitions)
 
     # --- state machines ----------------------------------------------------------------
     def _machine(self, arn: str) -> StateMachine:
@@ -416,10 +357,10 @@ class WorkflowsCore(
             role = machine.role_arn or None
             start = Start(text, machine.version_arn, machine.alias_arn, token, mode, role)
             rec = records.InboxRecord(arn, start, machine_arn, machine.definition)
-            state = await self._start_here(rec)
+            state = await self._local.start(rec, START_WAIT_S)
             if state is not None:
                 self._own_writes.wrote(arn)  # reads here wait for the view to have it
-                return _started(state, text, machine)
+                return started(state, text, machine)
             await send_inbox(self._ctx, self._clock, rec)
             existing = await asyncio.to_thread(
                 self._view.wait_for, lambda: self._view.get(arn), START_WAIT_S
@@ -430,24 +371,7 @@ class WorkflowsCore(
                 )
         if json.loads(existing.input) != json.loads(text):
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-        return _execution(existing, self._clock.now_ms())
-
-    async def _start_here(self, rec: records.InboxRecord) -> ExecutionState | None:
-        """The started execution's state, once its start committed, if this replica's
-        owner took it; None: write it to the inbox."""
-        if self._starts is None:
-            return None
-        owner, partitions = self._starts
-        arn = rec.execution_arn
-        done = owner.offer_start(rec, inbox_partition(arn, partitions))
-        if done is None:
-            return None
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(done), START_WAIT_S)
-        except TimeoutError:
-            raise ExecutionDoesNotExist(
-                f"Execution {arn} did not start within {START_WAIT_S:g}s"
-            ) from None
+        return execution_of(existing, self._clock.now_ms())
 
     async def _run_express(self, machine: Target, arn: str, text: str) -> Execution:
         name = arn.rsplit(":", 1)[-1]
@@ -475,7 +399,7 @@ class WorkflowsCore(
             self._ctx.producer.produce(naming.WF_HISTORY, value, key=arn.encode(), headers=headers),
         )
         metrics.record_step(Step(state, events), 0, 0, "EXPRESS")
-        return _started(state, text, machine)
+        return started(state, text, machine)
 
     async def start_sync_execution(
         self, state_machine_arn: str, name: str = "", input: str = ""
@@ -512,7 +436,7 @@ class WorkflowsCore(
         return found.stop_ms or self._clock.now_ms()
 
     async def describe_execution(self, arn: str) -> Execution:
-        return _execution(await self._existing(arn), self._clock.now_ms())
+        return execution_of(await self._existing(arn), self._clock.now_ms())
 
     async def describe_state_machine_for_execution(self, arn: str) -> StateMachine:
         """The machine (or version) an execution runs; ``update_date`` is its revision's."""
@@ -574,7 +498,7 @@ class WorkflowsCore(
                 children, check_status_filter(status_filter), redrive_filter_keeps(redrive_filter)
             )
             p = page(kept, max_results, next_token)
-            return Page([_execution(v, self._clock.now_ms()) for v in p.items], p.next_token)
+            return Page([execution_of(v, self._clock.now_ms()) for v in p.items], p.next_token)
         require(state_machine_arn, "stateMachineArn")
         keeps = redrive_filter_keeps(redrive_filter)
         machine, qualifier = arns.parse_qualified_arn(state_machine_arn)
@@ -594,7 +518,7 @@ class WorkflowsCore(
         ]
         now = self._clock.now_ms()
         p = page(found, max_results, next_token)
-        return Page([_execution(v, now) for v in p.items], p.next_token)
+        return Page([execution_of(v, now) for v in p.items], p.next_token)
 
     async def get_execution_history(
         self,

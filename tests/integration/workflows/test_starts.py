@@ -15,7 +15,7 @@ from eventplane.client import Client
 from eventplane.errors import EventplaneError
 from eventplane.kafka import naming
 from eventplane.testing import EventplaneProcess, eventually
-from eventplane.workflows.core import inbox_partition
+from eventplane.workflows.starts import inbox_partition
 
 from .conftest import stage_count, unique
 

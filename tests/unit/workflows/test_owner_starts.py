@@ -17,9 +17,9 @@ from eventplane.config import load_settings
 from eventplane.kafka import naming
 from eventplane.workflows import records
 from eventplane.workflows.clock import Clock
-from eventplane.workflows.core import inbox_partition
 from eventplane.workflows.model import Start
 from eventplane.workflows.owner import HandedStart, Owner
+from eventplane.workflows.starts import inbox_partition
 
 MACHINE = "arn:aws:states:local:000000000000:stateMachine:m"
 ARN = "arn:aws:states:local:000000000000:execution:m:e"

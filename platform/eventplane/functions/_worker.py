@@ -21,7 +21,7 @@ is left out and the reply says so with ``marked: false``.
          | {"type": "init_error", errorType, errorMessage, stackTrace, init_ms, marked}
     in:  {"type": "invoke", request_id, payload, deadline_ms, client_context,
           invoked_function_arn}
-    out: {"type": "result", request_id, payload, duration_ms, marked}
+    out: {"type": "result", request_id, payload, duration_ms, max_memory_mb, marked}
          | {"type": "error", request_id, errorType, errorMessage, stackTrace, duration_ms,
             unhandled, fatal, marked}
 
@@ -220,6 +220,11 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
+def _max_memory_mb() -> int:
+    """The worker's peak resident memory (Lambda's "Max Memory Used"), in MB."""
+    return max(1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
 def _stack(tb: TracebackType | None) -> list[str]:
     frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith("<frozen ")]
     return traceback.format_list(frames)
@@ -394,6 +399,7 @@ class Worker:
                 "errorMessage": message,
                 "stackTrace": stack,
                 "duration_ms": (time.perf_counter() - start) * 1000,
+                "max_memory_mb": _max_memory_mb(),
                 "unhandled": unhandled,
                 "fatal": fatal,
             }
@@ -452,6 +458,7 @@ class Worker:
             "request_id": request_id,
             "payload": payload,
             "duration_ms": (time.perf_counter() - start) * 1000,
+            "max_memory_mb": _max_memory_mb(),
         }
 
     def serve(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import os
 import uuid
 from dataclasses import replace
@@ -228,7 +229,22 @@ class InvokePath:
             metrics.ERRORS.labels(fn.name, result.function_error).inc()
 
 
-def log_result(result: InvocationResult) -> str:
-    """Lambda's LogResult: base64 of the last 4 KiB of the log."""
-    tail = result.log_tail.encode()[-LOG_TAIL_BYTES:]
-    return base64.b64encode(tail).decode()
+def log_result(result: InvocationResult, version: str) -> str:
+    """Lambda's LogResult: base64 of the last 4 KiB of the invocation's log, between the
+    platform's START, END and REPORT lines as Lambda writes them (tools parse REPORT for
+    the duration and memory figures)."""
+    rid = result.request_id
+    text = result.log_tail
+    if text and not text.endswith("\n"):
+        text += "\n"
+    report = (
+        f"REPORT RequestId: {rid}\tDuration: {result.duration_ms:.2f} ms"
+        f"\tBilled Duration: {max(1, math.ceil(result.duration_ms))} ms"
+        f"\tMemory Size: {result.memory_mb} MB"
+    )
+    if result.max_memory_mb is not None:
+        report += f"\tMax Memory Used: {result.max_memory_mb} MB"
+    if result.init_ms is not None:
+        report += f"\tInit Duration: {result.init_ms:.2f} ms"
+    log = f"START RequestId: {rid} Version: {version}\n{text}END RequestId: {rid}\n{report}\t\n"
+    return base64.b64encode(log.encode()[-LOG_TAIL_BYTES:]).decode()

@@ -374,7 +374,7 @@ class FunctionOperations:
             out.payload = result.payload
             out.function_error = result.function_error or ""
             if req.log_type == "Tail":
-                out.log_result = log_result(result)
+                out.log_result = log_result(result, version)
         return out
 
     # --- concurrency ----------------------------------------------------------------------------

@@ -375,6 +375,7 @@ class WorkerPool:
                 duration_ms=init_ms,
                 cold_start=True,
                 init_ms=init_ms,
+                memory_mb=spec.memory_mb,
             ),
         )
 
@@ -398,7 +399,10 @@ class WorkerPool:
             "invoked_function_arn": spec.arn or function_arn(spec.name),
         }
 
+        reply: dict[str, Any] | None = None
+
         def result(doc: bytes, error: str | None, duration_ms: float | None) -> InvocationResult:
+            peak = reply.get("max_memory_mb") if reply is not None else None
             return InvocationResult(
                 request_id=request_id,
                 payload=doc,
@@ -409,6 +413,8 @@ class WorkerPool:
                 ),
                 cold_start=init_ms is not None,
                 init_ms=init_ms,
+                memory_mb=spec.memory_mb,
+                max_memory_mb=int(peak) if isinstance(peak, int | float) else None,
             )
 
         try:

@@ -80,6 +80,8 @@ class InvocationResult:
     duration_ms: float
     cold_start: bool
     init_ms: float | None
+    memory_mb: int = 0  # the function's configured memory (Lambda's "Memory Size")
+    max_memory_mb: int | None = None  # the worker's peak resident memory, when it said
 
 
 class Throttled(TooManyRequestsException):

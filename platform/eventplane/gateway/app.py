@@ -387,6 +387,11 @@ class GatewayApp:
             result = await call(request)
         finally:
             current_principal.reset(caller)
+        # A result that names its request (Lambda's Invoke: the invocation's, the handler's
+        # context.aws_request_id) is answered under that id, as AWS does.
+        named = getattr(result, "request_id", None)
+        if isinstance(named, str) and named:
+            req.request_id = named
         # Empty lists and maps: the query protocol writes an empty element (SNS's
         # <Subscriptions/>), JSON services answer [] (EventBridge's "Targets": []), except
         # those that moved from query (SQS), whose empty flattened lists never showed.

@@ -49,6 +49,10 @@ def test_the_log_tail_holds_the_handlers_output(client: Client, res: Resources) 
     result = client.functions.invoke(name, {"x": 1}, log_type="Tail")
     assert result.log_result is not None
     assert f"echo says hello to {result.request_id}" in result.log_result
+    assert result.log_result.startswith(f"START RequestId: {result.request_id} Version: $LATEST\n")
+    assert f"\nEND RequestId: {result.request_id}\nREPORT RequestId: {result.request_id}\t" in (
+        result.log_result
+    )
     assert result.log_result_base64
 
 

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -171,6 +172,16 @@ def test_log_type_tail_returns_the_log_in_base64(
     out = invoke(lam, FunctionName=name, Payload=b'{"marker": "tail-me"}', LogType="Tail")
     log = base64.b64decode(out["LogResult"]).decode()
     assert "echo called with" in log and "tail-me" in log
+    # Lambda's platform lines around the handler's, as tools that parse REPORT expect.
+    rid = out["ResponseMetadata"]["RequestId"]
+    lines = log.splitlines()
+    assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
+    assert lines[-2] == f"END RequestId: {rid}"
+    assert re.fullmatch(
+        rf"REPORT RequestId: {rid}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms"
+        r"\tMemory Size: 128 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?\t",
+        lines[-1],
+    ), lines[-1]
     assert "LogResult" not in invoke(lam, FunctionName=name, Payload=b"{}")
 
 

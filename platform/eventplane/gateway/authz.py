@@ -17,8 +17,8 @@ from typing import Any
 from eventplane.gateway.sigv4 import Principal
 from eventplane.security import Principal as SecurityPrincipal
 from eventplane.security import TokenStore
-from eventplane.security.actions import rule_for_aws
 from eventplane.security.authorize import audit, authorize
+from eventplane.security.aws_actions import rule_for_aws
 from eventplane.security.resource_policy import ResourcePolicies
 
 __all__ = ["GatewayAuthorizer"]

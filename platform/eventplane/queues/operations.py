@@ -24,6 +24,7 @@ from eventplane.queues.engine import QueueEngine, new_record
 from eventplane.queues.models import Record
 from eventplane.queues.move_tasks import MoveTasks
 from eventplane.queues.queue_def import QueueDef
+from eventplane.security import labelled
 from eventplane.security.accounts import listing_account
 
 _COUNTS = {
@@ -43,6 +44,32 @@ def _require_int(value: int | None, parameter: str) -> int:
     if value is None:
         raise MissingParameter(f"The request must contain the parameter {parameter}.")
     return value
+
+
+# The actions AddPermission may grant another account (SQS: the others are the owner's).
+SHAREABLE_ACTIONS = frozenset(
+    {
+        "*",
+        "ChangeMessageVisibility",
+        "DeleteMessage",
+        "GetQueueAttributes",
+        "GetQueueUrl",
+        "ListDeadLetterSourceQueues",
+        "PurgeQueue",
+        "ReceiveMessage",
+        "SendMessage",
+    }
+)
+
+
+def _label(value: str) -> str:
+    label = _require(value, "Label")
+    if not labelled.LABEL.fullmatch(label):
+        raise InvalidParameterValue(
+            f"Value {label} for parameter Label is invalid. "
+            "Reason: Must be an alphanumeric String of 1 to 80 in length."
+        )
+    return label
 
 
 def _batch_error(entry_id: str, exc: EventplaneError) -> s.BatchResultErrorEntry:
@@ -156,6 +183,56 @@ class QueueOperations:
 
     async def set_queue_attributes(self, req: s.SetQueueAttributesRequest) -> s.Empty:
         await self.engine.set_attributes(self._queue(req.queue_url), req.attributes)
+        return s.Empty()
+
+    async def add_permission(self, req: s.AddPermissionRequest) -> s.Empty:
+        """A statement ``Label`` in the queue's Policy allowing the accounts the actions."""
+        qd = self._queue(req.queue_url)
+        label = _label(req.label)
+        if not req.aws_account_ids:
+            raise MissingParameter("The request must contain the parameter AWSAccountIds.")
+        if not req.actions:
+            raise MissingParameter("The request must contain the parameter Actions.")
+        for account in req.aws_account_ids:
+            if not labelled.ACCOUNT.fullmatch(account):
+                raise InvalidParameterValue(
+                    f"Value {account} for parameter PrincipalId is invalid. "
+                    "Reason: Unable to verify."
+                )
+        for action in req.actions:
+            if action not in SHAREABLE_ACTIONS:
+                raise InvalidParameterValue(
+                    f"Value SQS:{action} for parameter ActionName is invalid. "
+                    "Reason: Only the queue owner is allowed to invoke this action."
+                )
+        actions = [f"SQS:{a}" for a in dict.fromkeys(req.actions)]
+        try:
+            policy = labelled.add_statement(
+                qd.config.policy or "",
+                f"{qd.arn}/SQSDefaultPolicy",
+                label,
+                list(dict.fromkeys(req.aws_account_ids)),
+                actions,
+                qd.arn,
+            )
+        except labelled.LabelExists:
+            raise InvalidParameterValue(
+                f"Value {label} for parameter Label is invalid. Reason: Already exists."
+            ) from None
+        await self.engine.set_attributes(qd, {"Policy": policy})
+        return s.Empty()
+
+    async def remove_permission(self, req: s.RemovePermissionRequest) -> s.Empty:
+        """The queue's Policy without the statement ``Label``."""
+        qd = self._queue(req.queue_url)
+        label = _require(req.label, "Label")
+        try:
+            policy = labelled.remove_statement(qd.config.policy or "", label)
+        except labelled.LabelMissing:
+            raise InvalidParameterValue(
+                f"Value {label} for parameter Label is invalid. Reason: can't find label."
+            ) from None
+        await self.engine.set_attributes(qd, {"Policy": policy})
         return s.Empty()
 
     async def purge_queue(self, req: s.PurgeQueueRequest, *, forwarded: bool = False) -> s.Empty:

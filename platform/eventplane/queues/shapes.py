@@ -95,6 +95,20 @@ class PurgeQueueRequest:
 
 
 @dataclass
+class AddPermissionRequest:
+    queue_url: str = ""
+    label: str = ""
+    aws_account_ids: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RemovePermissionRequest:
+    queue_url: str = ""
+    label: str = ""
+
+
+@dataclass
 class TagQueueRequest:
     queue_url: str = ""
     tags: dict[str, str] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from typing import Any
 from eventplane import arn as arns
 from eventplane import names
 
-__all__ = ["ANY", "METHODS", "Rule", "rule_for", "rule_for_aws"]
+__all__ = ["ANY", "METHODS", "Rule", "rule_for"]
 
 ANY = "*"
 _READS = ("Get", "List", "Describe", "Receive", "Test", "Validate")
@@ -559,42 +559,15 @@ METHODS: dict[str, Rule] = {
     **_service("Tables", "dynamodb", _TABLES),
     **_service("Platform", "eventplane", _PLATFORM),
     # Reflection reveals the API's shape, nothing of any resource.
-    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(
-        "eventplane:DescribeApi", _everything, False
-    ),
-    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": Rule(
-        "eventplane:DescribeApi", _everything, False
-    ),
+    **{
+        f"/grpc.reflection.{v}.ServerReflection/ServerReflectionInfo": Rule(
+            "eventplane:DescribeApi", _everything, False
+        )
+        for v in ("v1alpha", "v1")
+    },
 }
 
 
 def rule_for(method: str) -> Rule | None:
     """The rule of a full gRPC method name; None for a method no one may call."""
     return METHODS.get(method)
-
-
-# botocore's service model name -> the gRPC service sharing its actions, and its IAM prefix.
-_AWS_SERVICES: dict[str, tuple[str, str]] = {
-    "sqs": ("Queues", "sqs"),
-    "sns": ("Topics", "sns"),
-    "events": ("EventBuses", "events"),
-    "lambda": ("Functions", "lambda"),
-    "stepfunctions": ("Workflows", "states"),
-    "dynamodb": ("Tables", "dynamodb"),
-    "dynamodbstreams": ("Tables", "dynamodb"),
-}
-
-
-def rule_for_aws(service: str, action: str) -> Rule:
-    """The rule of an AWS-protocol action: its gRPC twin's, so both front doors authorize a
-    call alike (the gateway's request dataclasses carry the same member names).
-
-    An action without a gRPC twin is checked as ``<prefix>:<Action>`` on ``*``: only a
-    policy allowing that action everywhere lets it through.
-    """
-    grpc_service, prefix = _AWS_SERVICES.get(service, ("", service))
-    found = METHODS.get(f"/eventplane.v1.{grpc_service}/{action}")
-    if found is not None:
-        return found
-    mutating = not action.startswith(_READS) and action not in _READ_METHODS
-    return Rule(f"{prefix}:{action}", _everything, mutating)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from eventplane.errors import EventplaneError
 from eventplane.messaging.batches import validate_batch_entry_ids
+from eventplane.security import labelled
 from eventplane.security.accounts import listing_account
 from eventplane.topics import shapes as s
 from eventplane.topics.attributes.topics import default_topic_policy
@@ -19,6 +20,22 @@ from eventplane.topics.errors import InvalidParameter, NotFound, TaggedResourceN
 from eventplane.topics.models import Published, SubscriptionDef, TopicDef
 
 PAGE = 100
+
+
+# The actions AddPermission may grant another account (SNS's shareable topic actions).
+SHAREABLE_ACTIONS = frozenset(
+    {
+        "GetTopicAttributes",
+        "SetTopicAttributes",
+        "AddPermission",
+        "RemovePermission",
+        "DeleteTopic",
+        "Subscribe",
+        "ListSubscriptionsByTopic",
+        "Publish",
+        "Receive",
+    }
+)
 
 
 def _require(value: str, parameter: str) -> str:
@@ -103,6 +120,53 @@ class TopicOperations:
         name = _require(req.attribute_name, "AttributeName")
         await self.engine.set_topic_attribute(topic, name, req.attribute_value)
         return s.SetTopicAttributesResult()
+
+    # --- permissions --------------------------------------------------------------------------
+    async def add_permission(self, req: s.AddPermissionRequest) -> s.AddPermissionResult:
+        """A statement ``Label`` in the topic's Policy (the default one if none was set)
+        allowing the accounts the actions."""
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        label = _require(req.label, "Label")
+        if not labelled.LABEL.fullmatch(label):
+            raise InvalidParameter("Invalid parameter: Label")
+        if not req.aws_account_id:
+            raise InvalidParameter("Invalid parameter: AWSAccountId")
+        if not req.action_name:
+            raise InvalidParameter("Invalid parameter: ActionName")
+        for account in req.aws_account_id:
+            if not labelled.ACCOUNT.fullmatch(account):
+                raise InvalidParameter(f"Invalid parameter: AWSAccountId Reason: {account!r}")
+        for action in req.action_name:
+            if action not in SHAREABLE_ACTIONS:
+                raise InvalidParameter(
+                    f"Invalid parameter: Policy statement action out of service scope! ({action})"
+                )
+        policy = topic.config.policy or default_topic_policy(topic.arn, topic.account)
+        try:
+            policy = labelled.add_statement(
+                policy,
+                "__default_policy_ID",
+                label,
+                list(dict.fromkeys(req.aws_account_id)),
+                [f"SNS:{a}" for a in dict.fromkeys(req.action_name)],
+                topic.arn,
+            )
+        except labelled.LabelExists:
+            raise InvalidParameter("Invalid parameter: Statement already exists") from None
+        await self.engine.set_topic_attribute(topic, "Policy", policy)
+        return s.AddPermissionResult()
+
+    async def remove_permission(self, req: s.RemovePermissionRequest) -> s.RemovePermissionResult:
+        """The topic's Policy without the statement ``Label`` (a label it lacks: nothing)."""
+        topic = self.engine.get(_require(req.topic_arn, "TopicArn"))
+        label = _require(req.label, "Label")
+        policy = topic.config.policy or default_topic_policy(topic.arn, topic.account)
+        try:
+            policy = labelled.remove_statement(policy, label)
+        except labelled.LabelMissing:
+            return s.RemovePermissionResult()
+        await self.engine.set_topic_attribute(topic, "Policy", policy)
+        return s.RemovePermissionResult()
 
     # --- tags ---------------------------------------------------------------------------------
     def _tagged(self, resource_arn: str) -> TopicDef:

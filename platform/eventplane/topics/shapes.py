@@ -96,6 +96,30 @@ class SetTopicAttributesResult:
 
 
 @dataclass
+class AddPermissionRequest:
+    topic_arn: str = ""
+    label: str = ""
+    aws_account_id: list[str] = field(default_factory=list)
+    action_name: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AddPermissionResult:
+    pass
+
+
+@dataclass
+class RemovePermissionRequest:
+    topic_arn: str = ""
+    label: str = ""
+
+
+@dataclass
+class RemovePermissionResult:
+    pass
+
+
+@dataclass
 class TagResourceRequest:
     resource_arn: str = ""
     tags: list[Tag] = field(default_factory=list)

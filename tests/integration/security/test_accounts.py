@@ -935,3 +935,101 @@ def test_a_rules_dead_letter_queue_of_another_account_needs_its_policy(
 
     eventually(dead_lettered, timeout=60)
     assert got[0].message_attributes["RULE_ARN"].string_value.endswith(f":{B}:rule/dl-{tag}")
+
+
+def _error(call: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def test_sqs_add_permission_grants_another_account_and_remove_permission_takes_it_back(
+    server: EventplaneProcess,
+) -> None:
+    sqs_a, sqs_b = _aws(server, "sqs", KEY_A), _aws(server, "sqs", KEY_B)
+    url = sqs_a.create_queue(QueueName=f"shared-{_tag()}")["QueueUrl"]
+    send = lambda: sqs_b.send_message(QueueUrl=url, MessageBody="from b")  # noqa: E731
+    assert _error(send)[0] == "AWS.SimpleQueueService.NonExistentQueue"
+    sqs_a.add_permission(QueueUrl=url, Label="b-sends", AWSAccountIds=[B], Actions=["SendMessage"])
+    policy = json.loads(
+        sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
+    arn = sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    assert policy["Statement"] == [
+        {
+            "Sid": "b-sends",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+            "Action": "SQS:SendMessage",
+            "Resource": arn,
+        }
+    ]
+    eventually(lambda: send()["MessageId"])
+    # Only what was granted: B still may not receive.
+    assert _error(lambda: sqs_b.receive_message(QueueUrl=url))[0] == "AccessDenied"
+    assert _error(
+        lambda: sqs_a.add_permission(
+            QueueUrl=url, Label="b-sends", AWSAccountIds=[B], Actions=["ReceiveMessage"]
+        )
+    ) == (
+        "InvalidParameterValue",
+        "Value b-sends for parameter Label is invalid. Reason: Already exists.",
+    )
+    assert (
+        _error(
+            lambda: sqs_a.add_permission(
+                QueueUrl=url, Label="owner-only", AWSAccountIds=[B], Actions=["DeleteQueue"]
+            )
+        )[0]
+        == "InvalidParameterValue"
+    )
+    # B cannot grant itself more on A's queue.
+    assert (
+        _error(
+            lambda: sqs_b.add_permission(
+                QueueUrl=url, Label="mine", AWSAccountIds=[B], Actions=["ReceiveMessage"]
+            )
+        )[0]
+        == "AccessDenied"
+    )
+    sqs_a.remove_permission(QueueUrl=url, Label="b-sends")
+    assert "Policy" not in sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get(
+        "Attributes", {}
+    )
+    eventually(lambda: _error(send)[0] == "AWS.SimpleQueueService.NonExistentQueue")
+    assert _error(lambda: sqs_a.remove_permission(QueueUrl=url, Label="b-sends")) == (
+        "InvalidParameterValue",
+        "Value b-sends for parameter Label is invalid. Reason: can't find label.",
+    )
+
+
+def test_sns_add_permission_lets_another_account_publish_and_no_one_else(
+    server: EventplaneProcess,
+) -> None:
+    sns_a, sns_b = _aws(server, "sns", KEY_A), _aws(server, "sns", KEY_B)
+    topic = sns_a.create_topic(Name=f"shared-{_tag()}")["TopicArn"]
+    publish = lambda: sns_b.publish(TopicArn=topic, Message="from b")  # noqa: E731
+    assert _error(publish)[0] == "NotFound"
+    sns_a.add_permission(
+        TopicArn=topic, Label="b-publishes", AWSAccountId=[B], ActionName=["Publish"]
+    )
+    policy = json.loads(sns_a.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    # SNS adds to the topic's default policy, which grants nothing across accounts.
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID", "b-publishes"]
+    assert policy["Statement"][1]["Action"] == "SNS:Publish"
+    eventually(lambda: publish()["MessageId"])
+    assert _error(lambda: sns_b.get_topic_attributes(TopicArn=topic))[0] == "AuthorizationError"
+    assert (
+        _error(
+            lambda: sns_a.add_permission(
+                TopicArn=topic, Label="b-publishes", AWSAccountId=[B], ActionName=["Publish"]
+            )
+        )[0]
+        == "InvalidParameter"
+    )
+    sns_a.remove_permission(TopicArn=topic, Label="b-publishes")
+    sns_a.remove_permission(TopicArn=topic, Label="b-publishes")  # gone already: no error
+    # Refused again (the default statement left grants only the owner's own services).
+    eventually(lambda: _error(publish)[0] in ("NotFound", "AuthorizationError"))

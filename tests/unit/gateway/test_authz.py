@@ -17,7 +17,8 @@ from eventplane.gateway.shapes import operation, service_model, to_request
 from eventplane.gateway.sigv4 import Principal
 from eventplane.queues import aws as queues_aws
 from eventplane.security import TokenStore
-from eventplane.security.actions import ANY, rule_for_aws
+from eventplane.security.actions import ANY
+from eventplane.security.aws_actions import rule_for_aws
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.tables import aws as tables_aws
 from eventplane.topics import aws as topics_aws
@@ -191,11 +192,11 @@ def test_actions_and_resources_match_the_grpc_door(
 
 
 def test_an_action_without_a_grpc_twin_needs_an_allow_on_everything() -> None:
-    rule = rule_for_aws("sqs", "AddPermission")
+    rule = rule_for_aws("sns", "CreatePlatformApplication")
     assert (rule.action, rule.mutating, tuple(rule.checks(None))) == (
-        "sqs:AddPermission",
+        "sns:CreatePlatformApplication",
         True,
-        (("sqs:AddPermission", ANY),),
+        (("sns:CreatePlatformApplication", ANY),),
     )
 
 

@@ -1,0 +1,55 @@
+"""The rules of the AWS-protocol gateway's actions (``actions.py`` has the gRPC methods').
+
+An action with a gRPC twin shares its rule, so both front doors authorize a call alike
+(the gateway's request dataclasses carry the same member names). A few actions exist on
+the gateway only (SQS's and SNS's AddPermission and RemovePermission, which edit the
+resource's Policy): their rules are here, on the resource they change. Any other action
+is checked as ``<prefix>:<Action>`` on ``*``: only a policy allowing that action
+everywhere lets it through.
+"""
+
+from __future__ import annotations
+
+from eventplane.security.actions import (
+    _READ_METHODS,
+    _READS,
+    METHODS,
+    Rule,
+    _everything,
+    _queue_url,
+    _topic,
+)
+
+__all__ = ["rule_for_aws"]
+
+# botocore's service model name -> the gRPC service sharing its actions, and its IAM prefix.
+_AWS_SERVICES: dict[str, tuple[str, str]] = {
+    "sqs": ("Queues", "sqs"),
+    "sns": ("Topics", "sns"),
+    "events": ("EventBuses", "events"),
+    "lambda": ("Functions", "lambda"),
+    "stepfunctions": ("Workflows", "states"),
+    "dynamodb": ("Tables", "dynamodb"),
+    "dynamodbstreams": ("Tables", "dynamodb"),
+}
+
+# Actions of the gateway only, on the resource they change.
+_GATEWAY_ONLY: dict[tuple[str, str], Rule] = {
+    ("sqs", "AddPermission"): Rule("sqs:AddPermission", _queue_url, True),
+    ("sqs", "RemovePermission"): Rule("sqs:RemovePermission", _queue_url, True),
+    ("sns", "AddPermission"): Rule("sns:AddPermission", _topic, True),
+    ("sns", "RemovePermission"): Rule("sns:RemovePermission", _topic, True),
+}
+
+
+def rule_for_aws(service: str, action: str) -> Rule:
+    """The rule of an AWS-protocol action (see the module's docstring)."""
+    only = _GATEWAY_ONLY.get((service, action))
+    if only is not None:
+        return only
+    grpc_service, prefix = _AWS_SERVICES.get(service, ("", service))
+    found = METHODS.get(f"/eventplane.v1.{grpc_service}/{action}")
+    if found is not None:
+        return found
+    mutating = not action.startswith(_READS) and action not in _READ_METHODS
+    return Rule(f"{prefix}:{action}", _everything, mutating)

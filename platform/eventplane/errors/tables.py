@@ -17,6 +17,7 @@ from typing import Any
 from eventplane.errors.base import (
     AlreadyExistsError,
     InvalidRequestError,
+    NotFoundError,
     PreconditionError,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "IdempotentParameterMismatchException",
     "ItemCollectionSizeLimitExceededException",
     "ResourceInUseException",
+    "TableNotFoundException",
     "TransactionCanceledException",
     "TransactionConflictException",
     "TrimmedDataAccessException",
@@ -37,6 +39,13 @@ class ResourceInUseException(AlreadyExistsError):
     """The table exists already (CreateTable) or is busy."""
 
     code = "ResourceInUseException"
+
+
+class TableNotFoundException(NotFoundError):
+    """The continuous-backups actions' "no such table" (the others answer
+    ResourceNotFoundException)."""
+
+    code = "TableNotFoundException"
 
 
 class IdempotentParameterMismatchException(InvalidRequestError):

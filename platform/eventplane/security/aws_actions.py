@@ -3,7 +3,8 @@
 An action with a gRPC twin shares its rule, so both front doors authorize a call alike
 (the gateway's request dataclasses carry the same member names). A few actions exist on
 the gateway only (SQS's and SNS's AddPermission and RemovePermission, which edit the
-resource's Policy): their rules are here, on the resource they change. Any other action
+resource's Policy; DynamoDB's continuous-backups pair): their rules are here, on the
+resource they act on. Any other action
 is checked as ``<prefix>:<Action>`` on ``*``: only a policy allowing that action
 everywhere lets it through.
 """
@@ -17,6 +18,7 @@ from eventplane.security.actions import (
     Rule,
     _everything,
     _queue_url,
+    _table,
     _topic,
 )
 
@@ -39,6 +41,10 @@ _GATEWAY_ONLY: dict[tuple[str, str], Rule] = {
     ("sqs", "RemovePermission"): Rule("sqs:RemovePermission", _queue_url, True),
     ("sns", "AddPermission"): Rule("sns:AddPermission", _topic, True),
     ("sns", "RemovePermission"): Rule("sns:RemovePermission", _topic, True),
+    ("dynamodb", "DescribeContinuousBackups"): Rule(
+        "dynamodb:DescribeContinuousBackups", _table, False
+    ),
+    ("dynamodb", "UpdateContinuousBackups"): Rule("dynamodb:UpdateContinuousBackups", _table, True),
 }
 
 

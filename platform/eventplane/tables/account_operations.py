@@ -1,5 +1,6 @@
 """DynamoDB's tag and account actions (a part of ``TableOperations``): TagResource,
-UntagResource, ListTagsOfResource, DescribeLimits and DescribeEndpoints.
+UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints and the
+continuous-backups pair.
 
 The tag rules are the engine's (``tags.py``), whichever front door a request came
 through. DescribeLimits answers DynamoDB's default quotas (eventplane meters no capacity,
@@ -7,13 +8,19 @@ so they bound nothing here; tools that size their requests by them get the usual
 numbers). DescribeEndpoints answers one endpoint, ``SELF_ADDRESS``, which the gateway's
 binding (``aws.py``) shows as the host the client called, so endpoint-discovering SDKs
 keep calling the installation they were pointed at.
+
+eventplane keeps no backups: DescribeContinuousBackups answers both statuses DISABLED
+(so tools that read them, such as Terraform's table refresh, work), and
+UpdateContinuousBackups accepts turning point-in-time recovery off and refuses turning it
+on, rather than claim a recovery it cannot give.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eventplane.errors import ValidationException
+from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
+from eventplane.errors.tables import TableNotFoundException
 from eventplane.tables import shapes as s
 
 if TYPE_CHECKING:
@@ -70,3 +77,37 @@ class AccountOperations:
         self, req: s.DescribeEndpointsRequest
     ) -> s.DescribeEndpointsResult:
         return s.DescribeEndpointsResult([s.Endpoint(SELF_ADDRESS, ENDPOINT_CACHE_MINUTES)])
+
+    def _backups(self, table_name: str) -> s.ContinuousBackupsDescription:
+        if not table_name:
+            raise MissingParameter("The request must contain the parameter TableName.")
+        try:
+            self.engine.get(table_name)
+        except ResourceNotFound:
+            raise TableNotFoundException(f"Table not found: {table_name}") from None
+        return s.ContinuousBackupsDescription(
+            "DISABLED", s.PointInTimeRecoveryDescription("DISABLED")
+        )
+
+    async def describe_continuous_backups(
+        self, req: s.DescribeContinuousBackupsRequest
+    ) -> s.DescribeContinuousBackupsResult:
+        return s.DescribeContinuousBackupsResult(self._backups(req.table_name))
+
+    async def update_continuous_backups(
+        self, req: s.UpdateContinuousBackupsRequest
+    ) -> s.UpdateContinuousBackupsResult:
+        spec = req.point_in_time_recovery_specification
+        if spec is None:
+            raise ValidationException(
+                "1 validation error detected: Value null at "
+                "'pointInTimeRecoverySpecification' failed to satisfy constraint: "
+                "Member must not be null"
+            )
+        found = self._backups(req.table_name)
+        if spec.point_in_time_recovery_enabled:
+            raise ValidationException(
+                "Point-in-time recovery is not supported by eventplane: the table's items "
+                "live in Kafka, and no backups are kept."
+            )
+        return s.UpdateContinuousBackupsResult(found)

@@ -204,6 +204,44 @@ class UpdateTimeToLiveResult:
 
 
 @dataclass
+class DescribeContinuousBackupsRequest:
+    table_name: str = ""
+
+
+@dataclass
+class PointInTimeRecoverySpecification:
+    point_in_time_recovery_enabled: bool = False
+    recovery_period_in_days: int | None = None
+
+
+@dataclass
+class UpdateContinuousBackupsRequest:
+    table_name: str = ""
+    point_in_time_recovery_specification: PointInTimeRecoverySpecification | None = None
+
+
+@dataclass
+class PointInTimeRecoveryDescription:
+    point_in_time_recovery_status: str
+
+
+@dataclass
+class ContinuousBackupsDescription:
+    continuous_backups_status: str
+    point_in_time_recovery_description: PointInTimeRecoveryDescription
+
+
+@dataclass
+class DescribeContinuousBackupsResult:
+    continuous_backups_description: ContinuousBackupsDescription
+
+
+@dataclass
+class UpdateContinuousBackupsResult(DescribeContinuousBackupsResult):
+    pass
+
+
+@dataclass
 class DescribeTimeToLiveRequest:
     table_name: str = ""
 

@@ -542,6 +542,30 @@ def test_transactions(ddb: Any, make_table: Callable[..., str]) -> None:
     assert snap[2]["Item"] == {"balance": {"N": "10"}}
 
 
+def test_continuous_backups_say_disabled_and_refuse_point_in_time_recovery(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    """What Terraform's and CDK's table refresh read; eventplane keeps no backups."""
+    name = make_table()
+    disabled = {
+        "ContinuousBackupsStatus": "DISABLED",
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"},
+    }
+    got = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert got == disabled
+    off = {"PointInTimeRecoveryEnabled": False}
+    updated = ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=off)
+    assert updated["ContinuousBackupsDescription"] == disabled
+    with pytest.raises(ClientError) as on:
+        ddb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    assert _code(on) == "ValidationException" and "not supported" in str(on.value)
+    with pytest.raises(ClientError) as missing:
+        ddb.describe_continuous_backups(TableName=_name())
+    assert _code(missing) == "TableNotFoundException"
+
+
 def test_bad_requests_get_dynamodb_errors(ddb: Any, make_table: Callable[..., str]) -> None:
     name = make_table()
     with pytest.raises(ddb.exceptions.ResourceNotFoundException):

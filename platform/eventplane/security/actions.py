@@ -94,16 +94,21 @@ def _topic_of_subscription(ref: str) -> str:
 
 
 def _bus(ref: str) -> str:
+    """The bus's ARN: an ARN as is, a name (none: the default bus) in the caller's account
+    (empty, filled in; bus names are per account)."""
     if ref.startswith("arn:"):
         return ref
-    return arns.bus_arn(ref or arns.DEFAULT_BUS)
+    return arns.bus_arn(ref or arns.DEFAULT_BUS, "")
 
 
 def _rule(bus: str, name: str) -> str:
+    """The rule's ARN: on the bus an ARN names, in its account; else the caller's."""
     if name.startswith("arn:"):
         return name
     found = arns.parse_as(bus, arns.Kind.BUS) if bus.startswith("arn:") else None
-    return arns.rule_arn(found.name if found else (bus or arns.DEFAULT_BUS), name)
+    if found is not None:
+        return arns.rule_arn(found.name, name, found.arn.account)
+    return arns.rule_arn(bus or arns.DEFAULT_BUS, name, "")
 
 
 def _function(ref: str, qualifier: str = "") -> str:
@@ -173,15 +178,20 @@ def _rule_of_targets(r: Any) -> Sequence[str]:
 
 def _put_events(r: Any) -> Sequence[str]:
     buses = {_bus(entry.event_bus_name) for entry in r.entries}
-    return tuple(sorted(buses)) or (arns.bus_arn(arns.DEFAULT_BUS),)
+    return tuple(sorted(buses)) or (_bus(""),)
+
+
+def _history_ref(ref: str, make: Callable[[str, str], str]) -> str:
+    # A name is the caller's (empty account, filled in); an ARN as is.
+    return ref if ref.startswith("arn:") else make(ref, "")
 
 
 def _archive(r: Any) -> Sequence[str]:
-    return (_or_any(r.archive_name, arns.archive_arn),)
+    return (_or_any(r.archive_name, lambda n: _history_ref(n, arns.archive_arn)),)
 
 
 def _replay(r: Any) -> Sequence[str]:
-    return (_or_any(r.replay_name, arns.replay_arn),)
+    return (_or_any(r.replay_name, lambda n: _history_ref(n, arns.replay_arn)),)
 
 
 def _schema(r: Any) -> Sequence[str]:

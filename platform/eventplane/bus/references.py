@@ -1,0 +1,58 @@
+"""Which bus, archive or replay a reference names: names are per account (``eventplane.names``).
+
+A bare name (or none: the default bus) names the caller's account's; an ARN names the
+one in the account it gives, else (ARNs pasted from AWS carry other account ids) the
+installation's of that name. The bus keys every bus, rule (``<bus>:<rule>``), archive
+and replay by internal names, which only ARNs and names shown to callers turn back into
+plain names. Each account has its own default bus, ``<account>.default`` inside (the
+installation's is ``default``), created when the account first uses it.
+"""
+
+from __future__ import annotations
+
+from eventplane import names
+from eventplane.bus.models import BUS, DEFAULT_BUS
+from eventplane.registry import Registry
+from eventplane.security.accounts import owner_of
+
+__all__ = ["is_default", "lookup"]
+
+
+def is_default(internal: str) -> bool:
+    """Whether the bus of internal name ``internal`` is an account's default bus."""
+    return names.plain(internal) == DEFAULT_BUS
+
+
+def lookup(
+    registry: Registry, kind: str, name: str, account: str | None, caller: str
+) -> str | None:
+    """The internal name of the existing ``kind`` resource (a bus, archive or replay) a
+    reference names: ``name`` in the account an ARN gives (None: a bare name, the
+    ``caller``'s), by ``eventplane.names.candidates``; None when there is none.
+
+    Each account has its own default bus: an ARN naming the default bus of an account
+    that has none reaches the installation's only for the installation's own callers
+    (ARNs pasted from AWS), never another account's events. A resource another account
+    created while names were unique per installation is kept under its plain name: its
+    owner's references still reach it.
+    """
+    if names.looks_qualified(name):
+        return None  # another account's internal name: refused as a name (bus_reference)
+    owner = account or caller
+    found = names.candidates(name, account, owner)
+    if kind == BUS and name == DEFAULT_BUS and caller != names.home():
+        found = found[:1]
+    # From the view first: an ARN pasted from AWS (another account's id, the
+    # installation's resource) must not cost a catch-up with Kafka on each call.
+    if len(found) > 1:
+        for candidate in found:
+            if registry.peek(kind, candidate) is not None:
+                return candidate
+    for candidate in found:
+        if registry.get(kind, candidate) is not None:
+            return candidate
+    if found[0] != name:
+        legacy = registry.get(kind, name)
+        if legacy is not None and owner_of(legacy.spec) == owner:
+            return name
+    return None

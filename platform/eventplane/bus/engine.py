@@ -57,7 +57,7 @@ from eventplane.bus.models import (
     rule_key,
     validate_name,
 )
-from eventplane.bus.references import is_default, lookup
+from eventplane.bus.references import is_default, lookup, moves
 from eventplane.bus.tagging import BusTags, check_tags
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
@@ -174,23 +174,16 @@ class BusEngine:
 
     async def _move_to_own_default_buses(self) -> None:
         """Rules and archives another account made on the default bus while it was every
-        account's move to that account's own default bus (same names and ARNs): they see
-        its events, as they saw them before, and no other account's."""
-        home = names.home()
+        account's move to that account's own default bus (same names and ARNs): they still
+        see their account's events, and no longer every other account's. Idempotent:
+        every replica does it when it starts."""
         for kind in (RULE, ARCHIVE):
-            for r in self.registry.find(kind):
-                account = owner_of(r.spec)
-                if r.spec.get("bus") != DEFAULT_BUS or account == home:
-                    continue
-                own = await self.ensure_bus(
-                    BusDef(names.qualify(DEFAULT_BUS, account), account=account)
-                )
-                spec = {**r.spec, "bus": own.name}
-                key = rule_key(own.name, str(r.spec["name"])) if kind == RULE else r.name
-                await asyncio.to_thread(self.registry.put, kind, key, spec)
-                if key != r.name:
-                    await asyncio.to_thread(self.registry.delete, kind, r.name)
-                _log.info("moved to its account's default bus", kind=kind, name=r.name)
+            for move in moves(kind, self.registry.find(kind)):
+                await self.ensure_bus(BusDef(move.bus, account=move.account))
+                await asyncio.to_thread(self.registry.put, kind, move.new, move.spec)
+                if move.new != move.old:
+                    await asyncio.to_thread(self.registry.delete, kind, move.old)
+                _log.info("moved to its account's default bus", kind=kind, name=move.old)
 
     # --- buses ------------------------------------------------------------------------------
     def buses(self, prefix: str = "", account: str | None = None) -> list[BusDef]:

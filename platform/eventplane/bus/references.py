@@ -10,12 +10,16 @@ installation's is ``default``), created when the account first uses it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from eventplane import names
-from eventplane.bus.models import BUS, DEFAULT_BUS
-from eventplane.registry import Registry
+from eventplane.bus.models import BUS, DEFAULT_BUS, RULE, rule_key
+from eventplane.registry import Registry, Resource
 from eventplane.security.accounts import owner_of
 
-__all__ = ["is_default", "lookup"]
+__all__ = ["Move", "is_default", "lookup", "moves"]
 
 
 def is_default(internal: str) -> bool:
@@ -56,3 +60,30 @@ def lookup(
         if legacy is not None and owner_of(legacy.spec) == owner:
             return name
     return None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A rule or archive to move onto its account's own default bus (``bus``)."""
+
+    kind: str
+    old: str  # its registry key now
+    new: str  # its registry key there
+    spec: dict[str, Any]
+    bus: str  # the account's default bus's internal name
+    account: str
+
+
+def moves(kind: str, found: Iterable[Resource]) -> list[Move]:
+    """The rules or archives (``kind``) another account made on the default bus while it
+    was every account's: each moves to its account's own default bus, under the same
+    name (so the same ARN), with its spec but for the bus."""
+    out = []
+    for r in found:
+        account = owner_of(r.spec)
+        if r.spec.get("bus") != DEFAULT_BUS or account == names.home():
+            continue
+        bus = names.qualify(DEFAULT_BUS, account)
+        new = rule_key(bus, str(r.spec["name"])) if kind == RULE else r.name
+        out.append(Move(kind, r.name, new, {**r.spec, "bus": bus}, bus, account))
+    return out

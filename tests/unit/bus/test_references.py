@@ -14,13 +14,15 @@ from eventplane.arn import bus_arn
 from eventplane.bus.models import (
     ARCHIVE,
     BUS,
+    RULE,
+    ArchiveDef,
     BusDef,
     RuleDef,
     bus_reference,
     rule_name_from_arn,
 )
 from eventplane.bus.port import BusPort
-from eventplane.bus.references import is_default, lookup
+from eventplane.bus.references import Move, is_default, lookup, moves
 from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.errors import ValidationException
 from eventplane.registry import Resource
@@ -147,3 +149,41 @@ def test_the_port_never_puts_an_accounts_events_on_the_installations_default_bus
     assert port.record("999999999999.default", _from(HOME)).topic.endswith(".bus.default")
     with pytest.raises(TargetUnavailable):
         port.record(f"{A}.{B}.default", _from(A))
+
+
+def test_rules_and_archives_of_other_accounts_move_to_their_own_default_bus() -> None:
+    """Made on the default bus while it was every account's: each to its account's own,
+    under the same name (and ARN); the installation's and custom buses' stay."""
+    pattern = '{"source": ["s"]}'
+    rules = [
+        RuleDef.build("default", "b", pattern, None, account=B),
+        RuleDef.build("default", "mine", pattern, None),
+        RuleDef.build("legacy", "c", pattern, None, account=B),
+        RuleDef.build(f"{A}.default", "a", pattern, None, account=A),
+    ]
+    found = [Resource(RULE, r.key, r.to_spec(), 1, 1, 2) for r in rules]
+    [move] = moves(RULE, found)
+    assert (move.old, move.new, move.bus, move.account) == (
+        "default:b",
+        f"{B}.default:b",
+        f"{B}.default",
+        B,
+    )
+    moved = RuleDef.from_resource(Resource(RULE, move.new, move.spec, 1, 1, 2))
+    assert (moved.key, moved.arn, moved.event_pattern) == (
+        f"{B}.default:b",
+        rules[0].arn,
+        pattern,
+    )
+    archives = [ArchiveDef.build("kept", "default", account=B), ArchiveDef.build("own", "default")]
+    found = [Resource(ARCHIVE, a.name, a.to_spec(), 1, 1, 2) for a in archives]
+    assert moves(ARCHIVE, found) == [
+        Move(
+            ARCHIVE,
+            "kept",
+            "kept",
+            {**archives[0].to_spec(), "bus": f"{B}.default"},
+            f"{B}.default",
+            B,
+        )
+    ]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from eventplane import names
-from eventplane.arn import Kind, parse_as
 from eventplane.bus import metrics
 from eventplane.bus.compiled import (
     CompiledViews,
@@ -43,7 +42,6 @@ from eventplane.bus.models import (
     MAX_TARGETS_PER_RULE,
     REPLAY,
     RULE,
-    SCHEMA,
     BusDef,
     BusEvent,
     ReplayDef,
@@ -58,6 +56,8 @@ from eventplane.bus.models import (
     validate_name,
 )
 from eventplane.bus.references import is_default, lookup, moves
+from eventplane.bus.references import owner_of as owner_of_arn
+from eventplane.bus.references import policy_of as policy_of_arn
 from eventplane.bus.tagging import BusTags, check_tags
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
@@ -70,15 +70,13 @@ from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.accounts import caller_account, owner_of
+from eventplane.security.accounts import caller_account
 
 _log = get_logger("eventplane.bus")
 
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
-# The registry kinds of what belongs to its creator's account whatever bus it is about.
-_HISTORY = {Kind.ARCHIVE: ARCHIVE, Kind.REPLAY: REPLAY, Kind.SCHEMA: SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -315,48 +313,13 @@ class BusEngine:
         await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
         return updated
 
-    def _existing(self, name: str, account: str) -> str | None:
-        """The internal name of ``account``'s bus ``name`` as an ARN of that account
-        reaches it (authorization's lookups: the caller's own default bus that is not
-        used yet is None, as the caller's new resource)."""
-        return lookup(self.registry, BUS, name, account or None, account or names.home())
-
     def owner_of(self, arn: str) -> str | None:
-        """The account a bus, rule, archive, replay or schema ``arn`` names belongs to
-        (authorization's lookup), in the ARN's account (``eventplane.names``); None for
-        what does not exist. An archive, replay or schema is its creator's; a rule its
-        bus's (another account needs the bus's grant to add one), so a rule on the
-        default bus is its account's.
-        """
-        found = parse_as(arn, Kind.BUS, Kind.RULE, *_HISTORY)
-        if found is None:
-            return None
-        account = found.arn.account
-        if found.kind is Kind.SCHEMA:  # schemas are still named per installation
-            r = self.registry.get(SCHEMA, found.name)
-            return owner_of(r.spec) if r is not None else None
-        if found.kind in _HISTORY:  # an archive or replay: its creator's
-            kind = _HISTORY[found.kind]
-            internal = lookup(self.registry, kind, found.name, account or None, account)
-            r = self.registry.get(kind, internal) if internal is not None else None
-            return owner_of(r.spec) if r is not None else None
-        name = found.parent if found.kind is Kind.RULE else found.name
-        bus = self._existing(name or "", account)
-        if bus is None:
-            return None
-        r = self.registry.get(RULE, rule_key(bus, found.name)) if found.kind is Kind.RULE else None
-        if r is None:
-            r = self.registry.get(BUS, bus)
-        return owner_of(r.spec) if r is not None else None
+        """Authorization's owner lookup (``references.owner_of``)."""
+        return owner_of_arn(self.registry, arn)
 
     def policy_of(self, arn: str) -> str | None:
-        """The policy text of the bus ``arn`` names (authorization's lookup)."""
-        found = parse_as(arn, Kind.BUS)
-        if found is None:
-            return None
-        bus = self._existing(found.name, found.arn.account)
-        r = self.registry.get(BUS, bus) if bus is not None else None
-        return (BusDef.from_resource(r).policy or None) if r is not None else None
+        """Authorization's policy lookup (``references.policy_of``)."""
+        return policy_of_arn(self.registry, arn)
 
     async def delete_bus(self, ref: str) -> None:
         name = self.internal(ref, "Name")

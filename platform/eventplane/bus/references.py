@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventplane import names
-from eventplane.bus.models import BUS, DEFAULT_BUS, RULE, rule_key
+from eventplane.arn import Kind, parse_as
+from eventplane.bus.models import ARCHIVE, BUS, DEFAULT_BUS, REPLAY, RULE, SCHEMA, BusDef, rule_key
 from eventplane.registry import Registry, Resource
-from eventplane.security.accounts import owner_of
+from eventplane.security.accounts import owner_of as _owner
 
-__all__ = ["Move", "is_default", "lookup", "moves"]
+__all__ = ["Move", "is_default", "lookup", "moves", "owner_of", "policy_of"]
+
+# The registry kinds of what belongs to its creator's account whatever bus it is about.
+_HISTORY = {Kind.ARCHIVE: ARCHIVE, Kind.REPLAY: REPLAY, Kind.SCHEMA: SCHEMA}
 
 
 def is_default(internal: str) -> bool:
@@ -57,7 +61,7 @@ def lookup(
             return candidate
     if found[0] != name:
         legacy = registry.get(kind, name)
-        if legacy is not None and owner_of(legacy.spec) == owner:
+        if legacy is not None and _owner(legacy.spec) == owner:
             return name
     return None
 
@@ -80,10 +84,56 @@ def moves(kind: str, found: Iterable[Resource]) -> list[Move]:
     name (so the same ARN), with its spec but for the bus."""
     out = []
     for r in found:
-        account = owner_of(r.spec)
+        account = _owner(r.spec)
         if r.spec.get("bus") != DEFAULT_BUS or account == names.home():
             continue
         bus = names.qualify(DEFAULT_BUS, account)
         new = rule_key(bus, str(r.spec["name"])) if kind == RULE else r.name
         out.append(Move(kind, r.name, new, {**r.spec, "bus": bus}, bus, account))
     return out
+
+
+def _existing(registry: Registry, name: str, account: str) -> str | None:
+    """The internal name of ``account``'s bus ``name`` as an ARN of that account reaches
+    it (authorization's lookups: an account's default bus not used yet is None, as the
+    caller's new resource)."""
+    return lookup(registry, BUS, name, account or None, account or names.home())
+
+
+def owner_of(registry: Registry, arn: str) -> str | None:
+    """The account a bus, rule, archive, replay or schema ``arn`` names belongs to
+    (authorization's lookup), in the ARN's account (``eventplane.names``); None for what
+    does not exist. An archive, replay or schema is its creator's; a rule its bus's
+    (another account needs the bus's grant to add one; each account's default bus is
+    its own).
+    """
+    found = parse_as(arn, Kind.BUS, Kind.RULE, *_HISTORY)
+    if found is None:
+        return None
+    account = found.arn.account
+    if found.kind is Kind.SCHEMA:  # schemas are still named per installation
+        r = registry.get(SCHEMA, found.name)
+        return _owner(r.spec) if r is not None else None
+    if found.kind in _HISTORY:  # an archive or replay: its creator's
+        kind = _HISTORY[found.kind]
+        internal = lookup(registry, kind, found.name, account or None, account)
+        r = registry.get(kind, internal) if internal is not None else None
+        return _owner(r.spec) if r is not None else None
+    name = found.parent if found.kind is Kind.RULE else found.name
+    bus = _existing(registry, name or "", account)
+    if bus is None:
+        return None
+    r = registry.get(RULE, rule_key(bus, found.name)) if found.kind is Kind.RULE else None
+    if r is None:
+        r = registry.get(BUS, bus)
+    return _owner(r.spec) if r is not None else None
+
+
+def policy_of(registry: Registry, arn: str) -> str | None:
+    """The policy text of the bus ``arn`` names (authorization's lookup)."""
+    found = parse_as(arn, Kind.BUS)
+    if found is None:
+        return None
+    bus = _existing(registry, found.name, found.arn.account)
+    r = registry.get(BUS, bus) if bus is not None else None
+    return (BusDef.from_resource(r).policy or None) if r is not None else None

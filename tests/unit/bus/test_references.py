@@ -22,7 +22,7 @@ from eventplane.bus.models import (
     rule_name_from_arn,
 )
 from eventplane.bus.port import BusPort
-from eventplane.bus.references import Move, is_default, lookup, moves
+from eventplane.bus.references import Move, is_default, lookup, moves, owner_of, policy_of
 from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.errors import ValidationException
 from eventplane.registry import Resource
@@ -187,3 +187,29 @@ def test_rules_and_archives_of_other_accounts_move_to_their_own_default_bus() ->
             B,
         )
     ]
+
+
+def test_authorization_finds_the_owner_and_policy_in_the_arns_account(
+    registry: MemoryRegistry,
+) -> None:
+    policy = '{"Statement": []}'
+    registry.put(BUS, f"{A}.orders", BusDef(f"{A}.orders", account=A, policy=policy).to_spec())
+    reg: Any = registry
+    assert owner_of(reg, bus_arn("orders", A)) == A
+    assert policy_of(reg, bus_arn("orders", A)) == policy
+    assert owner_of(reg, bus_arn("orders", HOME)) == HOME
+    assert policy_of(reg, bus_arn("orders", HOME)) is None
+    assert owner_of(reg, bus_arn("default", A)) == A
+    # B's default bus, not used yet: no owner (the caller's own new resource), and never
+    # the installation's.
+    assert owner_of(reg, bus_arn("default", B)) is None
+    assert owner_of(reg, f"arn:aws:events:local:{B}:rule/r") is None
+    # A rule to be on a bus is the bus's; B's bus made before names were per account.
+    assert owner_of(reg, f"arn:aws:events:local:{A}:rule/orders/r") == A
+    assert owner_of(reg, bus_arn("legacy", B)) == B
+    assert owner_of(reg, bus_arn(f"{A}.orders", B)) is None
+    registry.put(
+        ARCHIVE, f"{A}.kept", ArchiveDef.build(f"{A}.kept", "default", account=A).to_spec()
+    )
+    assert owner_of(reg, f"arn:aws:events:local:{A}:archive/kept") == A
+    assert owner_of(reg, f"arn:aws:events:local:{B}:archive/kept") is None

@@ -7,10 +7,10 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic
-and function names are per account (``eventplane.names``: such a target's endpoint is its
-internal name, in the ARN's account); the other kinds' names are unique per
-installation, so the cores find such a resource by its name whatever account an ARN
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic,
+function and event bus names are per account (``eventplane.names``: such a target's
+endpoint is its internal name, in the ARN's account); the other kinds' names are unique
+per installation, so the cores find such a resource by its name whatever account an ARN
 passed in gives, and authorization puts the owner's account back
 (``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
@@ -281,7 +281,7 @@ class TargetKind(StrEnum):
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    # bus or state machine name; a queue's or topic's internal name (``eventplane.names``);
+    # state machine name; a queue's, topic's or bus's internal name (``eventplane.names``);
     # a function's internal name and ":qualifier" if any; the URL of an HTTP target
     endpoint: str
     arn: str

@@ -14,8 +14,9 @@ resource). That internal name is:
 The dot keeps Kafka's topic-name rules (``[a-zA-Z0-9._-]``, one character of the 249
 allowed spent per dot, 13 per account). Queue, topic and function names cannot hold a
 dot (bar ``.fifo`` at their end), so their internal names never collide. Names that
-may hold dots (tables, buses, state machines) are refused when they look qualified
-(:func:`looks_qualified`) before their capability adopts this scheme.
+may hold dots (buses, archives) are refused when they look qualified
+(:func:`looks_qualified`); tables and state machines, whose names stay unique per
+installation, must do the same before they adopt this scheme.
 
 The internal form never leaves the platform: names, ARNs, URLs, list results, events
 and records show the plain name and the owner's account (:func:`unqualify`). Callers
@@ -43,7 +44,7 @@ __all__ = [
 # The AWS services (ARN service names) whose resources are named per account so far; the
 # others' names are still unique per installation (their cores find a resource by its
 # name whatever account an ARN gives, and authorization checks it in the installation's).
-PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda"})
+PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda", "events"})
 
 _QUALIFIED = re.compile(r"([0-9]{12})\.(.+)", re.DOTALL)
 

@@ -53,7 +53,7 @@ class BusComponent:
                 f"arn:{PARTITION}:schemas:", lambda _arn: None, engine.owner_of
             )
         events_pb2_grpc.add_EventBusesServicer_to_server(
-            EventBusesService(self.operations, History(ctx)), server
+            EventBusesService(self.operations, History(ctx, engine)), server
         )
 
     async def stop(self) -> None:

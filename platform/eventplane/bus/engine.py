@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from eventplane.arn import Kind, parse_as
+from eventplane import names
 from eventplane.bus import metrics
 from eventplane.bus.compiled import (
     CompiledViews,
@@ -42,13 +42,12 @@ from eventplane.bus.models import (
     MAX_TARGETS_PER_RULE,
     REPLAY,
     RULE,
-    SCHEMA,
     BusDef,
     BusEvent,
     ReplayDef,
     RuleDef,
     TargetDef,
-    bus_name_from_ref,
+    bus_reference,
     compile_event_pattern,
     encode_event,
     not_found,
@@ -56,6 +55,9 @@ from eventplane.bus.models import (
     rule_key,
     validate_name,
 )
+from eventplane.bus.references import is_default, lookup, moves
+from eventplane.bus.references import owner_of as owner_of_arn
+from eventplane.bus.references import policy_of as policy_of_arn
 from eventplane.bus.tagging import BusTags, check_tags
 from eventplane.bus.targets import TargetWriter
 from eventplane.errors import (
@@ -68,16 +70,13 @@ from eventplane.kafka.clients import ProduceError, TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.accounts import caller_account, owner_of
-from eventplane.security.resource_policy import SHARED
+from eventplane.security.accounts import caller_account
 
 _log = get_logger("eventplane.bus")
 
 BUS_PARTITIONS = 3
 BUS_RETENTION_MS = 24 * 3600 * 1000  # the rule dispatcher reads them at once; archives keep history
 MAX_DESCRIPTION = 512
-# The registry kinds of what belongs to its creator's account whatever bus it is about.
-_HISTORY = {Kind.ARCHIVE: ARCHIVE, Kind.REPLAY: REPLAY, Kind.SCHEMA: SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,7 @@ class BusEngine:
             await asyncio.to_thread(
                 self.registry.put, BUS, DEFAULT_BUS, BusDef(DEFAULT_BUS).to_spec()
             )
+        await self._move_to_own_default_buses()
         self.registry.subscribe(self._on_registry_change)
         self._sync()
         self.dispatcher.start()
@@ -170,15 +170,64 @@ class BusEngine:
             replay = replace(replay, state="CANCELLING")
         self.registry.put(REPLAY, replay.name, replay.to_spec())
 
-    # --- buses ------------------------------------------------------------------------------
-    def buses(self, prefix: str = "") -> list[BusDef]:
-        return [BusDef.from_resource(r) for r in self.registry.find(BUS, prefix)]
+    async def _move_to_own_default_buses(self) -> None:
+        """Rules and archives another account made on the default bus while it was every
+        account's move to that account's own default bus (same names and ARNs): they still
+        see their account's events, and no longer every other account's. Idempotent:
+        every replica does it when it starts."""
+        for kind in (RULE, ARCHIVE):
+            for move in moves(kind, self.registry.find(kind)):
+                await self.ensure_bus(BusDef(move.bus, account=move.account))
+                await asyncio.to_thread(self.registry.put, kind, move.new, move.spec)
+                if move.new != move.old:
+                    await asyncio.to_thread(self.registry.delete, kind, move.old)
+                _log.info("moved to its account's default bus", kind=kind, name=move.old)
 
-    def bus(self, ref: str) -> BusDef:
-        name = bus_name_from_ref(ref, "Name")
-        r = self.registry.get(BUS, name)
-        if r is None:
-            raise not_found("Event bus", name)
+    # --- buses ------------------------------------------------------------------------------
+    def buses(self, prefix: str = "", account: str | None = None) -> list[BusDef]:
+        """The buses whose plain names start with ``prefix``: ``account``'s (with its
+        default bus, which exists for every account), or every account's (None)."""
+        if account is None:
+            every = map(BusDef.from_resource, self.registry.find(BUS))
+            return [b for b in every if b.plain.startswith(prefix)]
+        keys = {names.qualify(prefix, account), prefix}
+        found = {r.name: r for key in keys for r in self.registry.find(BUS, key)}
+        buses = [b for b in map(BusDef.from_resource, found.values()) if b.account == account]
+        own_default = names.qualify(DEFAULT_BUS, account)
+        if DEFAULT_BUS.startswith(prefix) and own_default not in found:
+            buses.append(BusDef(own_default, account=account))
+        return sorted(buses, key=lambda b: b.plain)
+
+    def internal(self, ref: str, field: str = "EventBusName") -> str:
+        """The internal name of the bus ``ref`` names (``eventplane.names``): a name (or
+        nothing: the default bus) in the caller's account, an ARN in its account; the
+        one that exists (:func:`lookup`), else the first candidate (whose "not found"
+        names it, or the caller's own default bus, which exists once used)."""
+        account, name = bus_reference(ref, field)
+        caller = caller_account()
+        found = lookup(self.registry, BUS, name, account, caller)
+        return found if found is not None else names.qualify(name, account or caller)
+
+    def bus(self, ref: str, field: str = "Name") -> BusDef:
+        """The bus ``ref`` names; the caller's default bus even before its first use."""
+        internal = self.internal(ref, field)
+        r = self.registry.get(BUS, internal)
+        if r is not None:
+            return BusDef.from_resource(r)
+        account, plain = names.unqualify(internal)
+        if plain == DEFAULT_BUS and account == caller_account():
+            return BusDef(internal, account=account)
+        raise not_found("Event bus", plain)
+
+    async def ensure_bus(self, bus: BusDef) -> BusDef:
+        """``bus`` as the registry holds it: an account's default bus is created there (and
+        its Kafka topic) when first used, as it exists on AWS from the start."""
+        r = self.registry.get(BUS, bus.name)
+        if r is not None:
+            return BusDef.from_resource(r)
+        await self._create_bus_topic(bus.name)
+        r = await asyncio.to_thread(self.registry.put, BUS, bus.name, bus.to_spec())
+        _log.info("default event bus created", bus=bus.name)
         return BusDef.from_resource(r)
 
     async def create_bus(
@@ -188,9 +237,9 @@ class BusEngine:
         schema_validation: bool,
         tags: Mapping[str, str] | None = None,
     ) -> BusDef:
-        bus_name_from_ref(name, "Name")
         if name.startswith("arn:") or not name:
             raise ValidationException("Name must be a bus name, not an ARN")
+        bus_reference(name, "Name")
         if name == DEFAULT_BUS or name.startswith("aws."):
             raise ValidationException(f"Event bus name {name!r} is reserved")
         if "/" in name:  # only partner event buses have one, and they are not created here
@@ -200,13 +249,16 @@ class BusEngine:
             )
         _check_description(description)
         checked = check_tags(tags or {})
-        # Names are unique per installation: a bus of another account answers the same.
-        if self.registry.get(BUS, name) is not None:
+        account = caller_account()
+        # Names are per account; a bus the account made while they were per installation
+        # is kept under its plain name (``lookup``).
+        if lookup(self.registry, BUS, name, None, account) is not None:
             raise ResourceAlreadyExists(f"Event bus {name} already exists.")
-        await self._create_bus_topic(name)
-        bus = BusDef(name, description, schema_validation, tags=checked, account=caller_account())
-        r = await asyncio.to_thread(self.registry.put, BUS, name, bus.to_spec())
-        _log.info("event bus created", bus=name)
+        internal = names.qualify(name, account)
+        await self._create_bus_topic(internal)
+        bus = BusDef(internal, description, schema_validation, tags=checked, account=account)
+        r = await asyncio.to_thread(self.registry.put, BUS, internal, bus.to_spec())
+        _log.info("event bus created", bus=internal)
         return BusDef.from_resource(r)
 
     async def _create_bus_topic(self, name: str) -> None:
@@ -237,7 +289,7 @@ class BusEngine:
         condition: Mapping[str, str] | None = None,
     ) -> BusDef:
         """Replace the bus's policy (``policy``) or add one statement to it."""
-        bus = self.bus(ref or DEFAULT_BUS)
+        bus = await self.ensure_bus(self.bus(ref, "EventBusName"))
         if policy:
             text = permissions.put_policy(policy)
         else:
@@ -255,52 +307,23 @@ class BusEngine:
 
     async def remove_permission(self, ref: str, statement_id: str, remove_all: bool) -> BusDef:
         """Remove one statement of the bus's policy, or (``remove_all``) the policy."""
-        bus = self.bus(ref or DEFAULT_BUS)
+        bus = self.bus(ref, "EventBusName")
         text = "" if remove_all else permissions.remove_statement(bus.policy, statement_id)
         updated = replace(bus, policy=text)
         await asyncio.to_thread(self.registry.put, BUS, bus.name, updated.to_spec())
         return updated
 
     def owner_of(self, arn: str) -> str | None:
-        """The account a bus or rule ``arn`` names belongs to (authorization's lookup):
-        ``SHARED`` for the default bus (every account's, its ARN and policy the
-        installation's), None for what does not exist (a rule to be on the default bus
-        is its creator's). An archive, replay or schema is its creator's. A rule to be on
-        a custom bus is the bus's: another account
-        needs the bus's grant to add one.
-        """
-        found = parse_as(arn, Kind.BUS, Kind.RULE, *_HISTORY)
-        if found is None:
-            return None
-        if found.kind in _HISTORY:  # an archive, replay or schema: its creator's
-            r = self.registry.get(_HISTORY[found.kind], found.name)
-            return owner_of(r.spec) if r is not None else None
-        if found.kind is Kind.RULE:
-            assert found.parent is not None
-            r = self.registry.get(RULE, rule_key(found.parent, found.name))
-            if r is not None:
-                return owner_of(r.spec)
-            bus = found.parent
-        else:
-            bus = found.name
-            if bus == DEFAULT_BUS:
-                return SHARED
-        if bus == DEFAULT_BUS:
-            return None
-        r = self.registry.get(BUS, bus)
-        return owner_of(r.spec) if r is not None else None
+        """Authorization's owner lookup (``references.owner_of``)."""
+        return owner_of_arn(self.registry, arn)
 
     def policy_of(self, arn: str) -> str | None:
-        """The policy text of the bus ``arn`` names (authorization's lookup)."""
-        found = parse_as(arn, Kind.BUS)
-        if found is None:
-            return None
-        r = self.registry.get(BUS, found.name)
-        return (BusDef.from_resource(r).policy or None) if r is not None else None
+        """Authorization's policy lookup (``references.policy_of``)."""
+        return policy_of_arn(self.registry, arn)
 
-    async def delete_bus(self, name: str) -> None:
-        name = bus_name_from_ref(name, "Name")
-        if name == DEFAULT_BUS:
+    async def delete_bus(self, ref: str) -> None:
+        name = self.internal(ref, "Name")
+        if is_default(name):
             raise ValidationException("Cannot delete event bus default.")
         if self.registry.get(BUS, name) is None:
             return  # EventBridge: deleting a bus that does not exist succeeds
@@ -311,16 +334,15 @@ class BusEngine:
 
     # --- rules ------------------------------------------------------------------------------
     def rules(self, bus: str, prefix: str = "") -> list[RuleDef]:
-        self.bus(bus)
-        name = bus_name_from_ref(bus)
+        name = self.bus(bus, "EventBusName").name
         return [self.compiled.rule(r) for r in self.registry.find(RULE, f"{name}:{prefix}")]
 
     def rule(self, bus: str, name: str) -> RuleDef:
-        bus_name = self.bus(bus).name
+        found = self.bus(bus, "EventBusName")
         validate_name(name, "Name")
-        r = self.registry.get(RULE, rule_key(bus_name, name))
+        r = self.registry.get(RULE, rule_key(found.name, name))
         if r is None:
-            raise not_found("Rule", f"{name} on EventBus {bus_name}")
+            raise not_found("Rule", f"{name} on EventBus {found.plain}")
         return self.compiled.rule(r)
 
     async def put_rule(
@@ -335,14 +357,14 @@ class BusEngine:
     ) -> RuleDef:
         """Create or replace a rule; ``tags`` count only when it is created (EventBridge
         ignores them on an update: TagResource and UntagResource change them)."""
-        bus = self.bus(bus_ref)
+        bus = self.bus(bus_ref, "EventBusName")
         validate_name(name, "Name")
         _check_description(description)
         if not event_pattern and not schedule_expression:
             raise ValidationException(
                 "Parameter(s) EventPattern or ScheduleExpression must be specified."
             )
-        if schedule_expression and bus.name != DEFAULT_BUS:
+        if schedule_expression and not is_default(bus.name):
             raise ValidationException(
                 "ScheduleExpression is supported only on the default event bus."
             )
@@ -353,6 +375,7 @@ class BusEngine:
                 "constraint: Member must satisfy enum value set: [ENABLED, DISABLED]"
             )
         checked = check_tags(tags or {})
+        bus = await self.ensure_bus(bus)
         found = self.registry.get(RULE, rule_key(bus.name, name))
         existing = self.compiled.rule(found) if found is not None else None
         since = 0
@@ -372,11 +395,7 @@ class BusEngine:
             schedule_since_ms=since,
             min_rate_seconds=self.ctx.settings.schedule_min_rate_seconds,
             tags=existing.tags if existing is not None else checked,
-            account=(
-                existing.account
-                if existing is not None
-                else (caller_account() if bus.name == DEFAULT_BUS else bus.account)
-            ),
+            account=existing.account if existing is not None else bus.account,
         )
         await self._save_rule(rule)
         return rule
@@ -413,6 +432,10 @@ class BusEngine:
             except EventplaneError as exc:
                 failed.append((str(spec.get("Id", "")), exc))
                 continue
+            account, plain = names.unqualify(target.endpoint)
+            if target.kind == "bus" and plain == DEFAULT_BUS and account == rule.account:
+                # The rule's own account's default bus: there once used, as on AWS.
+                await self.ensure_bus(BusDef(target.endpoint, account=account))
             current[target.id] = target
         if len(current) > MAX_TARGETS_PER_RULE:
             raise LimitExceeded(
@@ -432,6 +455,11 @@ class BusEngine:
             raise ValidationException(
                 f"Parameter(s) SqsParameters must be specified for target: {target.id}. "
                 "A FIFO queue target needs SqsParameters.MessageGroupId"
+            )
+        if target.kind == "bus" and names.looks_qualified(names.plain(target.endpoint)):
+            raise ValidationException(
+                f"Target Arn {target.arn!r} is not valid: an event bus name can't start with "
+                f"12 digits and a dot (target {target.id})"
             )
         if target.kind == "bus" and target.input_transformer is not None:
             raise ValidationException(
@@ -462,6 +490,10 @@ class BusEngine:
         results: list[PutResult] = []
         batch: list[tuple[str, bytes, dict[str, Any]]] = []
         slots: list[tuple[int, str]] = []
+        account = caller_account()
+        if account != names.home():
+            # The caller's default bus exists once used (one registry view lookup after).
+            await self.ensure_bus(BusDef(names.qualify(DEFAULT_BUS, account), account=account))
         now = self.clock()
         for e in entries:
             try:
@@ -492,12 +524,14 @@ class BusEngine:
 
     def _event(self, e: Mapping[str, Any], now: int) -> tuple[str, dict[str, Any]]:
         try:
-            bus_name = bus_name_from_ref(e["bus"])
+            bus_name = self.internal(e["bus"])
         except ValidationException as exc:
             raise EntryError("InvalidArgument", exc.message) from None
         r = self.registry.get(BUS, bus_name)
         if r is None:
-            raise EntryError("ResourceNotFoundException", f"Event bus {bus_name} does not exist.")
+            raise EntryError(
+                "ResourceNotFoundException", f"Event bus {names.plain(bus_name)} does not exist."
+            )
         detail = parse_detail(e["source"], e["detail_type"], e["detail"])
         if r.spec.get("schema_validation"):
             schema = self.compiled.schema(e["source"], e["detail_type"])

@@ -12,17 +12,16 @@ import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
+from eventplane import names
 from eventplane.bus.errors import IllegalStatus
 from eventplane.bus.models import (
     ARCHIVE,
-    BUS,
     CANCELLING,
-    DEFAULT_BUS,
     REPLAY,
     RULE,
     RUNNING,
@@ -30,13 +29,13 @@ from eventplane.bus.models import (
     STARTING,
     ArchiveDef,
     ReplayDef,
-    archive_name_from_ref,
-    bus_name_from_ref,
+    archive_reference,
     not_found,
     rule_key,
     rule_name_from_arn,
     validate_name,
 )
+from eventplane.bus.references import lookup
 from eventplane.bus.schemas import SchemaDef, SchemaVersion, compile_schema
 from eventplane.bus.schemas import validate_name as validate_schema_name
 from eventplane.errors import ResourceAlreadyExists, ValidationException
@@ -52,7 +51,10 @@ from eventplane.kafka.clients import (
 from eventplane.kafka.retirement import retire_topics
 from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
-from eventplane.security.accounts import caller_account, listing_account, owner_of
+from eventplane.security.accounts import caller_account, listing_account
+
+if TYPE_CHECKING:
+    from eventplane.bus.engine import BusEngine
 
 _log = get_logger("eventplane.bus.history")
 T = TypeVar("T", ArchiveDef, ReplayDef, SchemaDef)
@@ -73,39 +75,57 @@ def mine(found: Iterable[T]) -> list[T]:
     return [x for x in found if _mine(x.account)]
 
 
+def _plain_prefix(found: Iterable[T], prefix: str) -> list[T]:
+    return [x for x in found if names.plain(x.name).startswith(prefix)]
+
+
 class History:
-    def __init__(self, ctx: ServerContext) -> None:
+    """Archives and replays are named per account (``eventplane.names``: another account's
+    are ``<account>.<name>`` inside, as their buses); schemas still per installation."""
+
+    def __init__(self, ctx: ServerContext, engine: BusEngine) -> None:
         self.ctx = ctx
+        self.engine = engine
         self.registry = ctx.registry
         self.clock = ctx.clock
 
+    def _internal(self, kind: str, ref: str, field: str) -> str | None:
+        """The internal name of the archive or replay ``ref`` names (None: none)."""
+        if kind == ARCHIVE:
+            account, name = archive_reference(ref, field)
+        else:
+            validate_name(ref, field)
+            account, name = None, ref
+        return lookup(self.registry, kind, name, account, caller_account())
+
     # --- archives ---------------------------------------------------------------------------
     def archives(self, prefix: str = "", source: str = "") -> list[ArchiveDef]:
-        bus = bus_name_from_ref(source, "EventSourceArn") if source else None
-        found = [ArchiveDef.from_resource(r) for r in self.registry.find(ARCHIVE, prefix)]
-        return [a for a in found if bus is None or a.bus == bus]
+        bus = self.engine.bus(source, "EventSourceArn").name if source else None
+        found = [ArchiveDef.from_resource(r) for r in self.registry.find(ARCHIVE)]
+        return [a for a in _plain_prefix(found, prefix) if bus is None or a.bus == bus]
 
-    def archive(self, ref: str) -> ArchiveDef:
-        name = archive_name_from_ref(ref)
-        r = self.registry.get(ARCHIVE, name)
+    def archive(self, ref: str, field: str = "ArchiveName") -> ArchiveDef:
+        internal = self._internal(ARCHIVE, ref, field)
+        r = self.registry.get(ARCHIVE, internal) if internal is not None else None
         if r is None:
-            raise not_found("Archive", name)
+            raise not_found("Archive", archive_reference(ref, field)[1])
         return ArchiveDef.from_resource(r)
 
     async def create_archive(
         self, name: str, source: str, description: str, pattern: str, retention_days: int
     ) -> ArchiveDef:
-        archive_name_from_ref(name)
+        archive_reference(name)
         if not source:
             raise ValidationException("EventSourceArn must name the event bus to archive")
-        bus = bus_name_from_ref(source, "EventSourceArn")
-        found = self.registry.get(BUS, bus)
+        found = self.engine.bus(source, "EventSourceArn")
         account = caller_account()
-        # An archive of another account's custom bus: as if there were no such bus.
-        if found is None or (bus != DEFAULT_BUS and not _mine(owner_of(found.spec))):
-            raise not_found("Event bus", bus)
-        if self.registry.get(ARCHIVE, name) is not None:
+        # An archive of another account's bus: as if there were no such bus.
+        if not _mine(found.account):
+            raise not_found("Event bus", found.plain)
+        if lookup(self.registry, ARCHIVE, name, None, account) is not None:
             raise ResourceAlreadyExists(f"Archive {name} already exists.")
+        bus = (await self.engine.ensure_bus(found)).name
+        name = names.qualify(name, account)
         archive = ArchiveDef.build(
             name,
             bus,
@@ -212,17 +232,17 @@ class History:
 
     # --- replays ----------------------------------------------------------------------------
     def replays(self, prefix: str = "", state: str = "", source: str = "") -> list[ReplayDef]:
-        archive = archive_name_from_ref(source, "EventSourceArn") if source else None
-        found = [ReplayDef.from_resource(r) for r in self.registry.find(REPLAY, prefix)]
+        archive = self._internal(ARCHIVE, source, "EventSourceArn") if source else None
+        found = [ReplayDef.from_resource(r) for r in self.registry.find(REPLAY)]
         return [
             r
-            for r in found
-            if (not state or r.state == state) and (archive is None or r.archive == archive)
+            for r in _plain_prefix(found, prefix)
+            if (not state or r.state == state) and (not source or r.archive == archive)
         ]
 
     def replay(self, name: str) -> ReplayDef:
-        validate_name(name, "ReplayName")
-        r = self.registry.get(REPLAY, name)
+        internal = self._internal(REPLAY, name, "ReplayName")
+        r = self.registry.get(REPLAY, internal) if internal is not None else None
         if r is None:
             raise not_found("Replay", name)
         return ReplayDef.from_resource(r)
@@ -238,10 +258,11 @@ class History:
         filter_arns: Sequence[str],
     ) -> ReplayDef:
         validate_name(name, "ReplayName")
-        archive = self.archive(source)
+        archive = self.archive(source, "EventSourceArn")
         if not _mine(archive.account):  # another account's archive: as if there were none
-            raise not_found("Archive", archive.name)
-        if self.registry.get(REPLAY, name) is not None:
+            raise not_found("Archive", names.plain(archive.name))
+        account = caller_account()
+        if lookup(self.registry, REPLAY, name, None, account) is not None:
             raise ResourceAlreadyExists(f"Replay {name} already exists.")
         if start_ms >= end_ms:
             raise ValidationException(
@@ -253,7 +274,7 @@ class History:
                 "Parameter EventEndTime is not valid. Reason: EventEndTime must not be in the "
                 "future."
             )
-        bus = bus_name_from_ref(destination, "Destination.Arn") if destination else archive.bus
+        bus = self.engine.bus(destination, "Destination.Arn").name if destination else archive.bus
         if bus != archive.bus:
             raise ValidationException(
                 "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not "
@@ -265,11 +286,11 @@ class History:
             if rule_bus != bus or self.registry.get(RULE, rule_key(bus, rule)) is None:
                 raise ValidationException(
                     f"Parameter Destination.FilterArns is not valid. Reason: {arn} is not a rule "
-                    f"on event bus {bus}."
+                    f"on event bus {names.plain(bus)}."
                 )
             rules.append(rule)
         replay = ReplayDef(
-            name,
+            names.qualify(name, account),
             archive.name,
             bus,
             start_ms,
@@ -278,15 +299,17 @@ class History:
             description,
             STARTING,
             replay_start_ms=self.clock(),
-            account=caller_account(),
+            account=account,
         )
-        await asyncio.to_thread(self.registry.put, REPLAY, name, replay.to_spec())
-        _log.info("replay started", replay=name, archive=archive.name)
+        await asyncio.to_thread(self.registry.put, REPLAY, replay.name, replay.to_spec())
+        _log.info("replay started", replay=replay.name, archive=archive.name)
         return replay
 
     async def cancel_replay(self, replay: ReplayDef) -> ReplayDef:
         if replay.state not in (STARTING, RUNNING):
-            raise IllegalStatus(f"Replay {replay.name} is not in a state that can be cancelled.")
+            raise IllegalStatus(
+                f"Replay {names.plain(replay.name)} is not in a state that can be cancelled."
+            )
         cancelling = replace(replay, state=CANCELLING)
         await asyncio.to_thread(self.registry.put, REPLAY, replay.name, cancelling.to_spec())
         return cancelling

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from eventplane.bus import shapes as s
 from eventplane.bus.engine import BusEngine
-from eventplane.bus.models import DEFAULT_BUS, BusDef, RuleDef, TargetDef
+from eventplane.bus.models import BusDef, RuleDef, TargetDef
 from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
 from eventplane.security.accounts import listing_account
 
@@ -52,7 +52,7 @@ def _time(ms: int) -> dt.datetime:
 
 def _bus(b: BusDef) -> s.EventBus:
     return s.EventBus(
-        b.name,
+        b.plain,
         b.arn,
         b.description,
         _time(b.created_ms),
@@ -66,7 +66,7 @@ def _rule(r: RuleDef) -> s.Rule:
     return s.Rule(
         name=r.name,
         arn=r.arn,
-        event_bus_name=r.bus,
+        event_bus_name=r.bus_plain,
         event_pattern=r.event_pattern or "",
         schedule_expression=r.schedule_expression or "",
         state=r.state,
@@ -151,12 +151,9 @@ class BusOperations:
         return _bus(self.engine.bus(req.name))
 
     async def list_event_buses(self, req: s.ListEventBusesRequest) -> s.ListEventBusesResult:
-        account = listing_account()
-        buses = [
-            b
-            for b in self.engine.buses(req.name_prefix)
-            if account in (None, b.account) or b.name == DEFAULT_BUS
-        ]
+        # The caller's account's buses, its default bus among them (the platform's own
+        # calls: every account's).
+        buses = self.engine.buses(req.name_prefix, listing_account())
         items, token = page(buses, req.next_token, req.limit)
         return s.ListEventBusesResult([_bus(b) for b in items], token)
 

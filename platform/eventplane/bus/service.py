@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 import grpc
 
+from eventplane import names
 from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
 from eventplane.bus import shapes as s
@@ -93,11 +94,18 @@ def _target_shape(t: pb.Target) -> s.Target:
     return target
 
 
+def _arn(make: Callable[[str, str], str], internal: str) -> str:
+    """The ARN of the bus or archive of internal name ``internal``: its plain name in its
+    account (``eventplane.names``)."""
+    account, name = names.unqualify(internal)
+    return make(name, account)
+
+
 def _archive(a: ArchiveDef, stats: tuple[int, int]) -> pb.Archive:
     return pb.Archive(
-        archive_name=a.name,
+        archive_name=names.plain(a.name),
         archive_arn=a.arn,
-        event_source_arn=bus_arn(a.bus),
+        event_source_arn=_arn(bus_arn, a.bus),
         description=a.description,
         event_pattern=a.event_pattern or "",
         retention_days=a.retention_days,
@@ -109,10 +117,11 @@ def _archive(a: ArchiveDef, stats: tuple[int, int]) -> pb.Archive:
 
 
 def _replay(r: ReplayDef) -> pb.Replay:
+    r_account = names.unqualify(r.bus)[0]
     return pb.Replay(
-        replay_name=r.name,
+        replay_name=names.plain(r.name),
         replay_arn=r.arn,
-        event_source_arn=archive_arn(r.archive),
+        event_source_arn=_arn(archive_arn, r.archive),
         description=r.description,
         state=r.state,
         state_reason=r.state_reason,
@@ -121,8 +130,8 @@ def _replay(r: ReplayDef) -> pb.Replay:
         event_last_replayed_time_ms=r.last_replayed_ms,
         replay_start_time_ms=r.replay_start_ms,
         replay_end_time_ms=r.replay_end_ms,
-        destination_arn=bus_arn(r.bus),
-        filter_arns=[rule_arn(r.bus, name) for name in r.rules],
+        destination_arn=_arn(bus_arn, r.bus),
+        filter_arns=[rule_arn(names.plain(r.bus), rule, r_account) for rule in r.rules],
         events_replayed=r.events_replayed,
     )
 

@@ -14,7 +14,9 @@ import asyncio
 from collections.abc import Mapping
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.bus.models import BUS, RULE, rule_key
+from eventplane.bus.references import lookup
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.messaging.tags import tag_problem
 from eventplane.registry import Registry, Resource
@@ -43,10 +45,17 @@ class BusTags:
     def _resource(self, resource_arn: str) -> Resource:
         found = arns.parse_as(resource_arn, arns.Kind.BUS, arns.Kind.RULE)
         r = None
-        if found is not None and found.kind is arns.Kind.BUS:
-            r = self.registry.get(BUS, found.name)
-        elif found is not None and found.parent is not None:
-            r = self.registry.get(RULE, rule_key(found.parent, found.name))
+        if found is not None:
+            # The bus in the ARN's account (``eventplane.bus.references``).
+            account = found.arn.account
+            name = found.name if found.kind is arns.Kind.BUS else found.parent
+            name = name or ""
+            bus = lookup(self.registry, BUS, name, account or None, account or names.home())
+            bus = bus or names.qualify(name, account)
+            if found.kind is arns.Kind.BUS:
+                r = self.registry.get(BUS, bus)
+            else:
+                r = self.registry.get(RULE, rule_key(bus, found.name))
         if r is None:
             raise ResourceNotFound(f"Resource {resource_arn} does not exist.")
         return r

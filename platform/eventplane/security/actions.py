@@ -93,17 +93,22 @@ def _topic_of_subscription(ref: str) -> str:
     return arns.topic_arn(found.name, found.arn.account) if found is not None else (ref or ANY)
 
 
-def _bus(ref: str) -> str:
-    if ref.startswith("arn:"):
-        return ref
-    return arns.bus_arn(ref or arns.DEFAULT_BUS)
+def _arn_or(ref: str, make: Callable[[str, str], str]) -> str:
+    """``ref`` if an ARN, else the ARN of that name in the caller's account (empty)."""
+    return ref if ref.startswith("arn:") else make(ref, "")
+
+
+def _bus(ref: str) -> str:  # none: the default bus
+    return _arn_or(ref or arns.DEFAULT_BUS, arns.bus_arn)
 
 
 def _rule(bus: str, name: str) -> str:
+    """The rule's ARN: on the bus an ARN names, in its account; else the caller's (empty)."""
     if name.startswith("arn:"):
         return name
     found = arns.parse_as(bus, arns.Kind.BUS) if bus.startswith("arn:") else None
-    return arns.rule_arn(found.name if found else (bus or arns.DEFAULT_BUS), name)
+    where = (found.name, found.arn.account) if found else (bus or arns.DEFAULT_BUS, "")
+    return arns.rule_arn(where[0], name, where[1])
 
 
 def _function(ref: str, qualifier: str = "") -> str:
@@ -140,7 +145,7 @@ def _queue_name(r: Any) -> Sequence[str]:
 
 def _topic_ref(ref: str) -> str:
     # The core takes a topic's bare name too (the caller's); a policy names it by its ARN.
-    return ref if ref.startswith("arn:") else arns.topic_arn(ref, "")
+    return _arn_or(ref, arns.topic_arn)
 
 
 def _topic(r: Any) -> Sequence[str]:
@@ -159,10 +164,6 @@ def _bus_name(r: Any) -> Sequence[str]:
     return (_bus(r.name),)
 
 
-def _bus_of_permission(r: Any) -> Sequence[str]:
-    return (_bus(r.event_bus_name),)
-
-
 def _rule_name(r: Any) -> Sequence[str]:
     return (_rule(r.event_bus_name, r.name),)
 
@@ -172,16 +173,15 @@ def _rule_of_targets(r: Any) -> Sequence[str]:
 
 
 def _put_events(r: Any) -> Sequence[str]:
-    buses = {_bus(entry.event_bus_name) for entry in r.entries}
-    return tuple(sorted(buses)) or (arns.bus_arn(arns.DEFAULT_BUS),)
+    return tuple(sorted({_bus(e.event_bus_name) for e in r.entries})) or (_bus(""),)
 
 
 def _archive(r: Any) -> Sequence[str]:
-    return (_or_any(r.archive_name, arns.archive_arn),)
+    return (_or_any(r.archive_name, lambda n: _arn_or(n, arns.archive_arn)),)
 
 
 def _replay(r: Any) -> Sequence[str]:
-    return (_or_any(r.replay_name, arns.replay_arn),)
+    return (_or_any(r.replay_name, lambda n: _arn_or(n, arns.replay_arn)),)
 
 
 def _schema(r: Any) -> Sequence[str]:
@@ -361,8 +361,8 @@ _EVENTS: dict[str, tuple[str, Extract]] = {
     "DescribeEventBus": ("events:DescribeEventBus", _bus_name),
     "ListEventBuses": ("events:ListEventBuses", _everything),
     "DeleteEventBus": ("events:DeleteEventBus", _bus_name),
-    "PutPermission": ("events:PutPermission", _bus_of_permission),
-    "RemovePermission": ("events:RemovePermission", _bus_of_permission),
+    "PutPermission": ("events:PutPermission", _one(lambda r: _bus(r.event_bus_name))),
+    "RemovePermission": ("events:RemovePermission", _one(lambda r: _bus(r.event_bus_name))),
     "PutRule": ("events:PutRule", _rule_name),
     "DescribeRule": ("events:DescribeRule", _rule_name),
     "ListRules": ("events:ListRules", _everything),

@@ -17,7 +17,7 @@ nothing at all is refused with the capability's own "does not exist"
 exists nor whose it is. A create call is checked on the ARN the new resource would
 have, in the caller's account: where names are unique per installation, the core
 refuses a name another account holds; where they are per account (queues, topics,
-functions: ``eventplane.names``), the name is the caller's own.
+functions, buses: ``eventplane.names``), the name is the caller's own.
 
 Cost: a principal without policies (the default) costs a dict lookup per resource (its
 policy and its owner, both from the registry's view). With policies, the request's

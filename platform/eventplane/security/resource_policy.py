@@ -240,7 +240,8 @@ class ResourcePolicies:
     ) -> None:
         """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None;
         ``owner(arn)`` its owner account (the installation's for resources of no account),
-        ``SHARED`` for a resource every account uses as its own (the default bus), or None
+        ``SHARED`` for a resource every account uses as its own (none now: each account has
+        its own default bus), or None
         when there is no such resource; ``missing(arn)`` the error the capability answers
         for a resource that does not exist (what another account's caller is told).
 

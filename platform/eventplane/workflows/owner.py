@@ -377,9 +377,10 @@ class Owner:
         input_text = rec.inbox.input if isinstance(rec.inbox, Start) else None
         payload = status_events.payload(state, input_text, state.last_event_id)
         try:
-            self._router.produce(status_events.TARGET, payload, producer)
+            self._router.produce(status_events.target(state), payload, producer)
         except TargetUnavailable as exc:
-            # No default bus (no bus role in this installation): nobody can listen.
+            # No default bus (no bus role in this installation, or the account has not
+            # used its default bus yet): nobody can listen.
             _log.debug(
                 "status change event not written", execution=state.execution_arn, reason=exc.message
             )

@@ -20,12 +20,18 @@ from eventplane.workflows.lang import dumps
 from eventplane.workflows.model import RUNNING, SUCCEEDED, ExecutionState
 from eventplane.workflows.redrive import redrive_status
 
-__all__ = ["DETAIL_TYPE", "SOURCE", "TARGET", "changes", "detail", "payload"]
+__all__ = ["DETAIL_TYPE", "SOURCE", "TARGET", "changes", "detail", "payload", "target"]
 
 SOURCE: Final = "aws.states"
 DETAIL_TYPE: Final = "Step Functions Execution Status Change"
-# AWS sends these to the default bus of the execution's account and region.
+# The installation's default bus (its state machines' events go there).
 TARGET: Final = arns.bus_arn(arns.DEFAULT_BUS)
+
+
+def target(state: ExecutionState) -> str:
+    """Where AWS sends the events of ``state``: the default bus of the execution's
+    account (each account has its own) and region."""
+    return arns.bus_arn(arns.DEFAULT_BUS, arns.account_of(state.state_machine_arn) or None)
 
 
 def changes(before: ExecutionState | None, after: ExecutionState) -> list[ExecutionState]:

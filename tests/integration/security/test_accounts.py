@@ -424,8 +424,11 @@ def test_another_accounts_bus_and_rules(alice: Client, bob: Client) -> None:
     assert rule == f"arn:aws:events:local:{A}:rule/orders-{tag}/r"
     assert bus in [b.arn for b in alice.events.list_event_buses(name_prefix=f"orders-{tag}")]
     assert bob.events.list_event_buses(name_prefix=f"orders-{tag}") == []
-    assert "default" in [b.name for b in bob.events.list_event_buses()]  # everyone's
-    assert bob.events.list_rules(event_bus_name=f"orders-{tag}") == []
+    assert "default" in [b.name for b in bob.events.list_event_buses()]  # its own
+    # B's own bus of that name does not exist (names are per account).
+    _refused(
+        lambda: bob.events.list_rules(event_bus_name=f"orders-{tag}"), "ResourceNotFoundException"
+    )
     refused = _refused(
         lambda: bob.events.describe_event_bus(f"orders-{tag}"), "ResourceNotFoundException"
     )
@@ -436,24 +439,27 @@ def test_another_accounts_bus_and_rules(alice: Client, bob: Client) -> None:
         ),
         "ResourceNotFoundException",
     )
-    _refused(
-        lambda: bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]),
-        "ResourceNotFoundException",
-    )
-    _refused(lambda: bob.events.create_event_bus(f"orders-{tag}"), "ResourceAlreadyExistsException")
+    _refused(lambda: bob.events.put_events([_event(f"s-{tag}", bus)]), "ResourceNotFoundException")
+    failed = bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]).entries[0]
+    assert failed.error_code == "ResourceNotFoundException"  # B's own: there is none
 
     # A rule of B's on the default bus is B's: A neither lists nor changes it.
     bobs_rule = bob.events.put_rule(f"b-{tag}", event_pattern={"source": [f"b-{tag}"]})
     assert bobs_rule == f"arn:aws:events:local:{B}:rule/b-{tag}"
     assert [r.name for r in alice.events.list_rules(name_prefix=f"b-{tag}")] == []
-    refused = _refused(lambda: alice.events.delete_rule(f"b-{tag}"), "ResourceNotFoundException")
+    # A's name is a rule on A's own default bus: none (deleting it succeeds, as a missing
+    # rule's delete does), B's stays.
+    refused = _refused(lambda: alice.events.describe_rule(f"b-{tag}"), "ResourceNotFoundException")
     assert refused.message == f"Rule b-{tag} on EventBus default does not exist."
+    alice.events.delete_rule(f"b-{tag}")
+    assert bob.events.describe_rule(f"b-{tag}").arn == bobs_rule
 
     alice.events.put_permission(
         event_bus_name=f"orders-{tag}", statement_id="b", principal=B, action="events:PutEvents"
     )
-    assert bob.events.put_events([_event(f"s-{tag}", f"orders-{tag}")]).failed_entry_count == 0
-    _refused(lambda: bob.events.describe_event_bus(f"orders-{tag}"))  # PutEvents only
+    # By its ARN: B's bare name is B's own bus (names are per account).
+    assert bob.events.put_events([_event(f"s-{tag}", bus)]).failed_entry_count == 0
+    _refused(lambda: bob.events.describe_event_bus(bus))  # PutEvents only
 
 
 def test_a_cross_account_bus_target_needs_the_bus_policy(alice: Client, bob: Client) -> None:
@@ -567,18 +573,20 @@ def test_boto3_buses_of_two_accounts(server: EventplaneProcess) -> None:
     names = [b["Name"] for b in events_b.list_event_buses(NamePrefix=f"gw-{tag}")["EventBuses"]]
     assert names == []
     entry = {"EventBusName": f"gw-{tag}", "Source": "s", "DetailType": "t", "Detail": "{}"}
+    # B's own bus of that name does not exist (names are per account).
+    failed = events_b.put_events(Entries=[entry])["Entries"][0]
+    assert failed["ErrorCode"] == "ResourceNotFoundException"
+    assert failed["ErrorMessage"] == f"Event bus gw-{tag} does not exist."
+    # A's by its ARN: as if it did not exist until A's policy grants B.
     with pytest.raises(ClientError) as info:
-        events_b.put_events(Entries=[entry])
+        events_b.put_events(Entries=[{**entry, "EventBusName": bus}])
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert info.value.response["Error"]["Message"] == f"Event bus gw-{tag} does not exist."
-    with pytest.raises(ClientError) as info:
-        events_b.create_event_bus(Name=f"gw-{tag}")
-    assert info.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
-    assert A not in info.value.response["Error"]["Message"]
     events_a.put_permission(
         EventBusName=f"gw-{tag}", StatementId="b", Action="events:PutEvents", Principal=B
     )
-    assert events_b.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    # By its ARN: B's bare name is B's own bus (names are per account).
+    assert events_b.put_events(Entries=[{**entry, "EventBusName": bus}])["FailedEntryCount"] == 0
     rule = events_b.put_rule(Name=f"gw-{tag}", EventPattern=json.dumps({"source": ["s"]}))
     assert rule["RuleArn"] == f"arn:aws:events:local:{B}:rule/gw-{tag}"
     assert events_a.list_rules(NamePrefix=f"gw-{tag}")["Rules"] == []
@@ -846,10 +854,12 @@ def test_another_accounts_archive_replay_and_schema(alice: Client, bob: Client) 
         lambda: bob.events.start_replay(f"rep-{tag}-b", f"arch-{tag}", now - 60_000, now - 1000),
         "ResourceNotFoundException",
     )
-    _refused(
-        lambda: bob.events.create_archive(f"arch-{tag}", "default"),
-        "ResourceAlreadyExistsException",
-    )
+    # Archive names are per account: B's own archive of that name, on B's default bus.
+    own = bob.events.create_archive(f"arch-{tag}", "default")
+    assert own.archive_arn == f"arn:aws:events:local:{B}:archive/arch-{tag}"
+    assert own.event_source_arn == f"arn:aws:events:local:{B}:event-bus/default"
+    bob.events.delete_archive(f"arch-{tag}")
+    assert alice.events.describe_archive(f"arch-{tag}").archive_arn == archive.archive_arn
 
 
 def _failing_zip() -> bytes:

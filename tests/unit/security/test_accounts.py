@@ -30,7 +30,7 @@ from eventplane.security.actions import rule_for
 from eventplane.security.authorize import Outcome, authorize
 from eventplane.security.interceptor import INTERNAL, current_principal
 from eventplane.security.policy import PolicySet, parse_policy
-from eventplane.security.resource_policy import SHARED, ResourcePolicies, grants_account
+from eventplane.security.resource_policy import ResourcePolicies, grants_account
 from eventplane.security.tokens import Principal
 from eventplane.topics.attributes.topics import TopicConfig
 from eventplane.topics.models import TopicDef
@@ -232,7 +232,9 @@ def test_a_rule_reaches_another_accounts_bus_only_through_its_policy() -> None:
 
     bus = BusDef("inbox", account=A)
     _check_account(bus, _rule_payload(A))  # the bus's own account
-    _check_account(BusDef("default", account=INSTALLATION), _rule_payload(B))  # everyone's
+    with pytest.raises(TargetUnavailable):  # each account has its own default bus
+        _check_account(BusDef("default", account=INSTALLATION), _rule_payload(B))
+    _check_account(BusDef(f"{B}.default", account=B), _rule_payload(B))
     _check_account(bus, Payload("{}", origin="delivery"))  # a destination, not a rule
     with pytest.raises(TargetUnavailable) as refused:
         _check_account(bus, _rule_payload(B))
@@ -267,24 +269,26 @@ def test_a_dead_letter_queue_is_of_the_sources_account() -> None:
     assert "owner should be same as the source" in refused.value.message
 
 
-def test_the_default_bus_is_every_accounts_and_its_policy_applies_to_all() -> None:
-    default = f"arn:aws:events:local:{INSTALLATION}:event-bus/default"
-    deny_b = json.dumps(
+def test_each_account_puts_events_on_its_own_default_bus() -> None:
+    """PutEvents without a bus is checked on the caller's own default bus; a deny in the
+    installation's default bus's policy does not reach another account's."""
+    installation = f"arn:aws:events:local:{INSTALLATION}:event-bus/default"
+    deny_all = json.dumps(
         {
             "Statement": {
                 "Effect": "Deny",
-                "Principal": {"AWS": B},
+                "Principal": "*",
                 "Action": "events:PutEvents",
-                "Resource": default,
+                "Resource": installation,
             }
         }
     )
-    policy: dict[str, str | None] = {"default": None}
+    policy: dict[str, str | None] = {installation: None}
     buses = ResourcePolicies()
     buses.register(
         "arn:aws:events:",
-        lambda arn: policy["default"] if arn.endswith("/default") else None,
-        lambda arn: SHARED if arn.endswith("/default") else None,
+        lambda arn: policy.get(arn),
+        lambda arn: arn.split(":")[4] if arn.endswith("/default") else None,
     )
     rule = rule_for("/eventplane.v1.EventBuses/PutEvents")
     assert rule is not None
@@ -292,11 +296,16 @@ def test_the_default_bus_is_every_accounts_and_its_policy_applies_to_all() -> No
     bob, alice = Principal(name="bob", account=B), Principal(name="alice", account=A)
     for who in (bob, alice):
         sent = authorize(who, rule, request, secure=False, resources=buses)
-        assert sent is not None and sent.error is None and sent.resource == default
-    policy["default"] = deny_b
-    assert "explicit deny" in _denied(authorize(bob, rule, request, secure=False, resources=buses))
-    allowed = authorize(alice, rule, request, secure=False, resources=buses)
+        own = f"arn:aws:events:local:{who.account}:event-bus/default"
+        assert sent is not None and sent.error is None and sent.resource == own
+    policy[installation] = deny_all
+    allowed = authorize(bob, rule, request, secure=False, resources=buses)
     assert allowed is not None and allowed.error is None
+    # The installation's default bus named by its ARN: another account's, refused.
+    request = events_pb2.PutEventsRequest(
+        entries=[events_pb2.PutEventsRequestEntry(event_bus_name=installation)]
+    )
+    assert "explicit deny" in _denied(authorize(bob, rule, request, secure=False, resources=buses))
 
 
 def _from_function(account: str) -> Any:

@@ -274,7 +274,7 @@ def test_actions_are_service_qualified() -> None:
         "arn:aws:sqs:local:000000000000:orders",
         "arn:aws:lambda:local:000000000000:function:pay:prod",
         "arn:aws:sqs:eu-west-1:000000000000:orders",
-        "arn:aws:events:local:999999999999:event-bus/orders",
+        "arn:aws:states:local:999999999999:stateMachine:m",
         "arn:aws-cn:sqs:local:000000000000:orders",
         "arn:aws:SQS:local:000000000000:orders",
         "arn:aws:sqs:local:000000000000:",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.bus.models.common import (
     archive_arn,
     compile_event_pattern,
@@ -23,6 +24,8 @@ def _installation() -> str:
 
 @dataclass(frozen=True)
 class ArchiveDef:
+    # Internal names (``eventplane.names``): the archive's (registry key, Kafka topic) and
+    # its bus's; callers see plain names in the owner's account.
     name: str
     bus: str
     description: str = ""
@@ -34,7 +37,7 @@ class ArchiveDef:
 
     @property
     def arn(self) -> str:
-        return archive_arn(self.name, self.account)
+        return archive_arn(names.plain(self.name), self.account)
 
     @property
     def retention_ms(self) -> int:
@@ -98,7 +101,7 @@ FINISHED: Final = (COMPLETED, CANCELLED, FAILED)
 
 @dataclass(frozen=True)
 class ReplayDef:
-    name: str
+    name: str  # internal names (``eventplane.names``), as ArchiveDef's
     archive: str
     bus: str
     start_ms: int
@@ -115,7 +118,7 @@ class ReplayDef:
 
     @property
     def arn(self) -> str:
-        return replay_arn(self.name, self.account)
+        return replay_arn(names.plain(self.name), self.account)
 
     def to_spec(self) -> dict[str, Any]:
         spec = {

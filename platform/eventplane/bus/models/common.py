@@ -7,6 +7,7 @@ import re
 from typing import Final
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.arn import archive_arn as archive_arn
 from eventplane.arn import bus_arn as bus_arn
 from eventplane.arn import replay_arn as replay_arn
@@ -46,35 +47,62 @@ _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 
 def bus_name_from_ref(ref: str, field: str = "EventBusName") -> str:
     """The bus named by ``ref``: empty (the default bus), a name or an ARN."""
+    return bus_reference(ref, field)[1]
+
+
+def bus_reference(ref: str, field: str = "EventBusName") -> tuple[str | None, str]:
+    """(account, name) of the bus ``ref`` names: empty (the default bus), a name or an ARN.
+
+    The account is the one an ARN gives, None for a name (the caller's: bus names are per
+    account, ``eventplane.names``). A name of an internal name's shape
+    (``<12 digits>.<name>``) is refused: it would be another account's bus inside.
+    """
     if not ref:
-        return DEFAULT_BUS
-    name = ref
+        return None, DEFAULT_BUS
+    name, account = ref, None
     if ref.startswith("arn:"):
         found = arns.parse_as(ref, arns.Kind.BUS)
         if found is None:
             raise ValidationException(f"{field} is not a valid event bus ARN: {ref!r}")
-        name = found.name
+        name, account = found.name, found.arn.account or None
     if not _BUS_NAME.fullmatch(name):
         raise ValidationException(
             f"{field} {name!r} is not valid: 1-256 characters of letters, digits, '.', '-', '_' "
             "or '/'"
         )
-    return name
+    if names.looks_qualified(name):
+        raise ValidationException(
+            f"{field} {name!r} is not valid: an event bus name can't start with 12 digits and "
+            "a dot (reserved for the buses of other accounts)"
+        )
+    return account, name
 
 
 def archive_name_from_ref(ref: str, field: str = "ArchiveName") -> str:
+    return archive_reference(ref, field)[1]
+
+
+def archive_reference(ref: str, field: str = "ArchiveName") -> tuple[str | None, str]:
+    """(account, name) of the archive ``ref`` names (a name or an ARN); the account is an
+    ARN's, None for a name (the caller's). Archive names cannot hold an internal name's
+    shape (``<12 digits>.<name>``)."""
     found = arns.parse_as(ref, arns.Kind.ARCHIVE) if ref.startswith("arn:") else None
-    name = found.name if found else ref
+    name, account = (found.name, found.arn.account or None) if found else (ref, None)
     validate_name(name, field, _ARCHIVE_NAME, 48)
-    return name
+    if names.looks_qualified(name):
+        raise ValidationException(
+            f"{field} {name!r} is not valid: an archive name can't start with 12 digits and a "
+            "dot (reserved for the archives of other accounts)"
+        )
+    return account, name
 
 
 def rule_name_from_arn(ref: str) -> tuple[str, str]:
-    """(bus, rule) of a rule ARN."""
+    """(bus's internal name, rule) of a rule ARN: the bus in the ARN's account."""
     found = arns.parse_as(ref, arns.Kind.RULE)
     if found is None or found.parent is None:
         raise ValidationException(f"{ref!r} is not a valid rule ARN")
-    return found.parent, found.name
+    return names.qualify(found.parent, found.arn.account), found.name
 
 
 def validate_name(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.bus.models.common import (
     _TARGET_ID,
     ENABLED,
@@ -34,6 +35,8 @@ def _installation() -> str:
 
 @dataclass(frozen=True)
 class BusDef:
+    # The internal name (``eventplane.names``): the registry key and what the bus's Kafka
+    # topic is named after; callers see ``plain`` and ``account`` (in its ARN).
     name: str
     description: str = ""
     schema_validation: bool = False
@@ -43,13 +46,16 @@ class BusDef:
     updated_ms: int = 0  # when the bus (its description, policy, ...) last changed
     # TagResource / CreateEventBus tags, key -> value.
     tags: Mapping[str, str] = field(default_factory=dict, compare=False)
-    # The account the bus belongs to (its creator's; the default bus is every account's,
-    # and its ARN names the installation's).
+    # The account the bus belongs to (its creator's; each account has its own default bus).
     account: str = field(default_factory=_installation)
 
     @property
+    def plain(self) -> str:
+        return names.plain(self.name)
+
+    @property
     def arn(self) -> str:
-        return bus_arn(self.name, self.account)
+        return bus_arn(self.plain, self.account)
 
     def to_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -89,7 +95,8 @@ class TargetDef:
     id: str
     arn: str
     kind: str  # sqs, sns, bus, http, function
-    endpoint: str  # queue/topic/bus/function name, or the URL
+    # the internal name of the queue/topic/bus/function (``eventplane.names``), or the URL
+    endpoint: str
     input: str | None = None
     input_path: str | None = None
     input_transformer: Mapping[str, Any] | None = None
@@ -190,7 +197,7 @@ def target_kind(arn: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class RuleDef:
-    bus: str
+    bus: str  # the bus's internal name (``eventplane.names``)
     name: str
     event_pattern: str | None
     schedule_expression: str | None
@@ -205,7 +212,7 @@ class RuleDef:
     schedule: Schedule | None = field(default=None, compare=False, repr=False)
     # TagResource / PutRule (on creation) tags, key -> value.
     tags: Mapping[str, str] = field(default_factory=dict, compare=False)
-    # The account the rule belongs to: its bus's, or on the default bus its creator's.
+    # The account the rule belongs to: its bus's (each account has its own default bus).
     account: str = field(default_factory=_installation)
 
     @property
@@ -213,8 +220,13 @@ class RuleDef:
         return rule_key(self.bus, self.name)
 
     @property
+    def bus_plain(self) -> str:
+        """The bus's name as callers see it."""
+        return names.plain(self.bus)
+
+    @property
     def arn(self) -> str:
-        return rule_arn(self.bus, self.name, self.account)
+        return rule_arn(self.bus_plain, self.name, self.account)
 
     @property
     def enabled(self) -> bool:

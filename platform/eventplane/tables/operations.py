@@ -518,7 +518,11 @@ class TableOperations(AccountOperations):
                     expression_attribute_names=g.expression_attribute_names,
                 )
             )
-        snap = await self.engine.transact_get_items(gets)
+        # Every item on one other replica: the whole request goes there (NotOwner).
+        snap = await self._routed(
+            lambda: self.engine.transact_get_items(gets),
+            lambda address: self.forwarding.transact_get_items(address, gets),
+        )
         return s.TransactGetItemsResult(
             [s.ItemResponse(item) for item in snap.items],
             _capacities(req, [g.table_name for g in gets]),

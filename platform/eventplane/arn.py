@@ -7,8 +7,8 @@ account, while formatting writes this installation's region (``configure``, from
 EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buses,
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
-principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic
-and function names are per account (``eventplane.names``: such a target's endpoint is its
+principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic,
+function and table names are per account (``eventplane.names``: such a target's endpoint is its
 internal name, in the ARN's account); the other kinds' names are unique per
 installation, so the cores find such a resource by its name whatever account an ARN
 passed in gives, and authorization puts the owner's account back

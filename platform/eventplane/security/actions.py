@@ -246,12 +246,18 @@ def _new_state_machine_alias(r: Any) -> Sequence[str]:
     return (routes[0].rsplit(":", 1)[0] + ":" + r.name,)
 
 
+def _table_ref(ref: str) -> str:
+    """The table's ARN: a TableName given as an ARN as is, else the caller's table (an
+    empty account, which ``Rule.checks`` fills in: table names are per account)."""
+    return ref if ref.startswith("arn:") else arns.table_arn(ref, "")
+
+
 def _table(r: Any) -> Sequence[str]:
-    return (_or_any(r.table_name, arns.table_arn),)
+    return (_or_any(r.table_name, _table_ref),)
 
 
 def _tables_of_batch(r: Any) -> Sequence[str]:
-    return tuple(sorted(arns.table_arn(name) for name in r.request_items)) or (ANY,)
+    return tuple(sorted(_table_ref(name) for name in r.request_items)) or (ANY,)
 
 
 _TRANSACT_ACTIONS = {
@@ -288,13 +294,13 @@ def _transaction_items(r: Any) -> Sequence[tuple[str, str]]:
     pairs = set()
     for item in r.transact_items:
         kind, table = _transact_part(item)
-        pairs.add((_TRANSACT_ACTIONS.get(kind, "dynamodb:PutItem"), _or_any(table, arns.table_arn)))
+        pairs.add((_TRANSACT_ACTIONS.get(kind, "dynamodb:PutItem"), _or_any(table, _table_ref)))
     return tuple(sorted(pairs))
 
 
 def _transaction_reads(r: Any) -> Sequence[tuple[str, str]]:
     tables = {_transact_part(i)[1] for i in r.transact_items}
-    return tuple(sorted({("dynamodb:GetItem", _or_any(t, arns.table_arn)) for t in tables}))
+    return tuple(sorted({("dynamodb:GetItem", _or_any(t, _table_ref)) for t in tables}))
 
 
 def _tables_of_transaction(r: Any) -> Sequence[str]:

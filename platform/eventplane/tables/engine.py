@@ -17,7 +17,8 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from eventplane import arn as arns
-from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
+from eventplane import names
+from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
@@ -25,7 +26,7 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security.accounts import caller_account, listing_account, owner_of
 from eventplane.tables import idempotency as idem
-from eventplane.tables import item_collections, metrics, ttl
+from eventplane.tables import item_collections, metrics, references, ttl
 from eventplane.tables import items as it
 from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
@@ -320,10 +321,22 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return TableDef.from_spec(r.name, r.spec) if r is not None else None
 
     def get(self, name: str) -> TableDef:
+        """The table of internal name ``name`` (``internal`` gives it of a request's)."""
         table = self.lookup(name)
         if table is None:
-            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+            raise references.not_found(name)
         return table
+
+    def _owner(self, name: str) -> str | None:
+        """The owner account of the table of internal name ``name``; None: no such table
+        (the registry's record, no parse of the definition)."""
+        r = self.ctx.registry.get(KIND, name)
+        return owner_of(r.spec) if r is not None else None
+
+    def internal(self, ref: str) -> str:
+        """The internal name of the table a request's TableName (plain name or table ARN)
+        names for the current caller (``references.py``); a forwarded request's is it."""
+        return references.resolve(self._owner, ref)
 
     def tables(self) -> list[TableDef]:
         return [TableDef.from_spec(r.name, r.spec) for r in self.ctx.registry.find(KIND)]
@@ -343,14 +356,23 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return await self.board.status(table, status, wait=wait)
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
-        table = replace(new_table(req, self.clock()), account=caller_account())
+        account = caller_account()
+        table = replace(new_table(req, self.clock()), account=account)
         if table.name.endswith(".stream"):
             raise ValidationException(
                 "TableName may not end in '.stream' here: that suffix names a table's stream"
             )
-        # Names are unique per installation: another account's table answers the same.
-        if self.lookup(table.name) is not None:
+        references.check_new_name(table.name)
+        # Names are per account: the caller's table of that name (or one it made before
+        # names were per account) answers; another account's does not, bar one made
+        # before under the plain name the installation's would take.
+        internal = names.qualify(table.name, account)
+        if (
+            references.internal(self._owner, table.name, None, account) is not None
+            or self._owner(internal) is not None
+        ):
             raise ResourceInUseException(f"Table already exists: {table.name}")
+        table = replace(table, name=internal)
         specs = [
             TopicSpec(
                 naming.table_topic(table.name),
@@ -382,15 +404,20 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
         """The caller's account's tables (every account's for the platform's own calls)."""
         account = listing_account()
-        names = [t.name for t in self.tables() if account in (None, t.account)]
-        return list_tables_page(names, start, limit)
+        mine = [t.plain_name for t in self.tables() if account in (None, t.account)]
+        return list_tables_page(mine, start, limit)
+
+    def stream_table(self, arn: str) -> str | None:
+        """The internal name of the table a stream ARN names (in the ARN's account, else
+        the installation's); None: no such table."""
+        found = references.of_arn(self._owner, arn, arns.Kind.STREAM)
+        return found[0] if found is not None else None
 
     def owner_of(self, arn: str) -> str | None:
         """The account the table (or its stream) ``arn`` names belongs to; None: no such
         table (authorization's lookup: the registry's view, no parse of the definition)."""
-        found = arns.parse_as(arn, arns.Kind.TABLE, arns.Kind.STREAM)
-        r = self.ctx.registry.get(KIND, found.name) if found is not None else None
-        return owner_of(r.spec) if r is not None else None
+        found = references.of_arn(self._owner, arn, arns.Kind.TABLE, arns.Kind.STREAM)
+        return self._owner(found[0]) if found is not None else None
 
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)
@@ -526,7 +553,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         token: str,
     ) -> bool:
         """A transaction over the items of several replicas (``coordinator.py``)."""
-        names = {a.table_name for a in actions}
+        touched = {a.table_name for a in actions}
         try:
             replay = await coordinate(self, self._remote(), steps, actions, owners, token)
         except tx.TransactionCanceledException as exc:
@@ -538,7 +565,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             raise
         metrics.CROSS_REPLICA.labels("replayed" if replay else "committed").inc()
         if replay:
-            for t in names:
+            for t in touched:
                 metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
         return replay
 

@@ -47,10 +47,12 @@ class TableStreamSource:
 
     def _stream(self, arn: str) -> tuple[TableDef, str]:
         try:
-            name, label = parse_stream_arn(arn)
+            _, label = parse_stream_arn(arn)
         except ValidationException:
             raise ResourceNotFound(f"Stream not found: {arn}") from None
-        table = self._engine.lookup(name)
+        # The ARN's account's table (names are per account: ``references.py``).
+        named = self._engine.stream_table(arn)
+        table = self._engine.lookup(named) if named is not None else None
         if table is None or table.stream_of(label) is None:
             raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
         return table, label

@@ -166,6 +166,9 @@ class FakeEngine:
     def lookup(self, name: str) -> Any:
         return TABLE if name == "things" else None
 
+    def stream_table(self, arn: str) -> str | None:
+        return "things" if arn.startswith(TABLE.arn + "/stream/") else None
+
 
 def _wait(engine: FakeEngine, position: int) -> bool:
     source = TableStreamSource(engine)  # type: ignore[arg-type]

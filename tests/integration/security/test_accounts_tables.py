@@ -6,15 +6,19 @@ A table's partitions are spread over the two replicas, so many of these calls ar
 forwarded from the replica that took them to the one owning the item's partition: the
 forwarded call runs as the replica, and must still land on B's table, not on A's (or
 the installation's) of that name. Tables have no resource policies: another account's
-table, even named by its ARN, does not exist for the caller.
+table, even named by its ARN, does not exist for the caller. A workflow's DynamoDB Task
+and a stream event source mapping reach their own account's table likewise.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.request
 import uuid
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -66,10 +70,10 @@ def replicas(
     }
     with (
         EventplaneProcess(
-            eventplane_kafka, roles="api,tables,workflows", cluster=cluster, env=env
+            eventplane_kafka, roles="api,tables,workflows,runner", cluster=cluster, env=env
         ) as one,
         EventplaneProcess(
-            eventplane_kafka, roles="api,tables,workflows", cluster=cluster, env=env
+            eventplane_kafka, roles="api,tables,workflows,runner", cluster=cluster, env=env
         ) as two,
     ):
         yield one, two
@@ -440,3 +444,54 @@ def test_a_workflows_dynamodb_task_uses_its_accounts_table(
     assert json.loads(done.output)["Item"]["who"] == {"S": "A"}
     refused = run(alice, machine(alice, made_b.table_arn, 3))
     assert (refused.status, refused.error) == ("FAILED", "DynamoDB.ResourceNotFoundException")
+
+
+def _sink_zip(path: Path) -> bytes:
+    """A handler appending each record it gets (source ARN, key, ``who``) to ``path``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(
+            "app.py",
+            "import json\n"
+            "def handler(event, context):\n"
+            f"    with open({str(path)!r}, 'a') as f:\n"
+            "        for r in event['Records']:\n"
+            "            image = r['dynamodb'].get('NewImage', {})\n"
+            "            key = r['dynamodb']['Keys']['pk']['S']\n"
+            "            who = image.get('who', {}).get('S', '')\n"
+            "            f.write(json.dumps([r['eventSourceARN'], key, who]) + '\\n')\n",
+        )
+    return out.getvalue()
+
+
+def test_a_stream_mapping_reads_its_accounts_table(
+    orders: tuple[str, Any, Any], bob: Client, tmp_path: Path
+) -> None:
+    """B's function mapped to B's table stream gets B's changes only, with B's stream ARN;
+    A's stream is refused it (tables grant no other account)."""
+    _, made_a, made_b = orders
+    got = tmp_path / "records.jsonl"
+    function = f"sink-{uuid.uuid4().hex[:8]}"
+    bob.functions.create_function(function, "app.handler", zip_file=_sink_zip(got))
+    _refused(
+        lambda: bob.functions.create_event_source_mapping(
+            made_a.latest_stream_arn, function, starting_position="TRIM_HORIZON"
+        ),
+        "InvalidParameterValueException",
+    )
+    mapping = bob.functions.create_event_source_mapping(
+        made_b.latest_stream_arn, function, starting_position="TRIM_HORIZON"
+    )
+    try:
+
+        def delivered() -> list[list[str]]:
+            lines = got.read_text().splitlines() if got.exists() else []
+            records = [json.loads(line) for line in lines]
+            assert set(HASHES) <= {key for _, key, _ in records}, records
+            return records
+
+        records = eventually(delivered, timeout=60)
+        assert {arn for arn, _, _ in records} == {made_b.latest_stream_arn}
+        assert {who for _, _, who in records} <= {"B", ""}
+    finally:
+        bob.functions.delete_event_source_mapping(mapping.uuid)

@@ -495,3 +495,53 @@ def test_a_stream_mapping_reads_its_accounts_table(
         assert {who for _, _, who in records} <= {"B", ""}
     finally:
         bob.functions.delete_event_source_mapping(mapping.uuid)
+
+
+def test_repartitioning_and_an_index_of_bs_table_leave_as_table_alone(
+    alice: Client, bob: Client, bob_two: Client
+) -> None:
+    """B's table of a name A has too: B adds a global secondary index and repartitions it
+    (both replicas move its partitions); each account's items, by key and by index, stay
+    its own."""
+    name = f"split-{uuid.uuid4().hex[:8]}"
+    for ep in (alice, bob):
+        ep.tables.create_table(
+            name,
+            key_schema=[("pk", "HASH")],
+            attribute_definitions=[("pk", "S"), ("who", "S")],
+            partitions=2,
+            global_secondary_indexes=[
+                {
+                    "IndexName": "by-who",
+                    "KeySchema": [{"AttributeName": "who", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            ],
+        )
+    try:
+        for ep, who in ((alice, "A"), (bob, "B")):
+            for h in HASHES:
+                ep.tables.put_item(name, {**_key(h), "who": {"S": who}})
+        assert bob_two.tables.update_table(name, partitions=4).table_status == "UPDATING"
+
+        def active() -> bool:
+            d = bob.tables.describe_table(name)
+            assert d.table_status == "ACTIVE" and d.partitions == 4, d.table_status
+            return True
+
+        eventually(active, timeout=90)
+        assert alice.tables.describe_table(name).partitions == 2
+        for ep, who in ((alice, "A"), (bob, "B"), (bob_two, "B")):
+            for h in HASHES:
+                assert ep.tables.get_item(name, _key(h)) == {**_key(h), "who": {"S": who}}
+            for asked in ("A", "B"):
+                page = ep.tables.query(
+                    name,
+                    "who = :w",
+                    index_name="by-who",
+                    expression_attribute_values={":w": {"S": asked}},
+                )
+                assert len(page.items) == (len(HASHES) if asked == who else 0), (who, asked)
+    finally:
+        alice.tables.delete_table(name)
+        bob.tables.delete_table(name)

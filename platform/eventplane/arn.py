@@ -411,6 +411,13 @@ def stream_arn(table: str, label: str, account: str | None = None) -> str:
     return format_arn("dynamodb", f"table/{table}/stream/{label}", account=account)
 
 
+def table_arn_of(ref: str, owner: str = "") -> str:
+    """The ARN of the table a TableName names (for authorization): an ARN as is, else
+    (a bare name) in ``owner``'s account ("": the caller's, for the authorizer to fill
+    in; table names are per account)."""
+    return ref if ref.startswith("arn:") else table_arn(ref, owner)
+
+
 # --- queue references ---------------------------------------------------------------------
 # A queue is named by its name, its URL or its ARN wherever SQS takes a QueueUrl, and the
 # same references appear in SNS subscriptions (an sqs Endpoint) and redrive policies.

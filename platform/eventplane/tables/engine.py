@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from eventplane import arn as arns
-from eventplane import names
 from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
@@ -32,7 +31,7 @@ from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.coordinator import Participant, coordinate
-from eventplane.tables.errors import ResourceInUseException, ValidationException
+from eventplane.tables.errors import ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.index_updates import IndexChanges
 from eventplane.tables.model import (
@@ -321,22 +320,19 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return TableDef.from_spec(r.name, r.spec) if r is not None else None
 
     def get(self, name: str) -> TableDef:
-        """The table of internal name ``name`` (``internal`` gives it of a request's)."""
         table = self.lookup(name)
         if table is None:
             raise references.not_found(name)
         return table
 
-    def _owner(self, name: str) -> str | None:
-        """The owner account of the table of internal name ``name``; None: no such table
-        (the registry's record, no parse of the definition)."""
+    def table_owner(self, name: str) -> str | None:
+        """The account of the table of internal name ``name`` (None: no such table)."""
         r = self.ctx.registry.get(KIND, name)
         return owner_of(r.spec) if r is not None else None
 
     def internal(self, ref: str) -> str:
-        """The internal name of the table a request's TableName (plain name or table ARN)
-        names for the current caller (``references.py``); a forwarded request's is it."""
-        return references.resolve(self._owner, ref)
+        """The internal name of the table a request's TableName names (``references``)."""
+        return references.resolve(self.table_owner, ref)
 
     def tables(self) -> list[TableDef]:
         return [TableDef.from_spec(r.name, r.spec) for r in self.ctx.registry.find(KIND)]
@@ -356,23 +352,10 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         return await self.board.status(table, status, wait=wait)
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
-        account = caller_account()
-        table = replace(new_table(req, self.clock()), account=account)
-        if table.name.endswith(".stream"):
-            raise ValidationException(
-                "TableName may not end in '.stream' here: that suffix names a table's stream"
-            )
-        references.check_new_name(table.name)
-        # Names are per account: the caller's table of that name (or one it made before
-        # names were per account) answers; another account's does not, bar one made
-        # before under the plain name the installation's would take.
-        internal = names.qualify(table.name, account)
-        if (
-            references.internal(self._owner, table.name, None, account) is not None
-            or self._owner(internal) is not None
-        ):
-            raise ResourceInUseException(f"Table already exists: {table.name}")
-        table = replace(table, name=internal)
+        table = replace(new_table(req, self.clock()), account=caller_account())
+        # Names are per account: only the caller's tables count (``references.new_name``).
+        named = references.new_name(self.table_owner, table.name, table.account)
+        table = replace(table, name=named)
         specs = [
             TopicSpec(
                 naming.table_topic(table.name),
@@ -407,17 +390,11 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         mine = [t.plain_name for t in self.tables() if account in (None, t.account)]
         return list_tables_page(mine, start, limit)
 
-    def stream_table(self, arn: str) -> str | None:
-        """The internal name of the table a stream ARN names (in the ARN's account, else
-        the installation's); None: no such table."""
-        found = references.of_arn(self._owner, arn, arns.Kind.STREAM)
-        return found[0] if found is not None else None
-
     def owner_of(self, arn: str) -> str | None:
         """The account the table (or its stream) ``arn`` names belongs to; None: no such
         table (authorization's lookup: the registry's view, no parse of the definition)."""
-        found = references.of_arn(self._owner, arn, arns.Kind.TABLE, arns.Kind.STREAM)
-        return self._owner(found[0]) if found is not None else None
+        found = references.of_arn(self.table_owner, arn, arns.Kind.TABLE, arns.Kind.STREAM)
+        return self.table_owner(found[0]) if found is not None else None
 
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)

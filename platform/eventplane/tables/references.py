@@ -17,16 +17,27 @@ runs as the replica, not as the caller): ``resolve`` takes it as it is there.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from typing import Any
 
 from eventplane import arn as arns
 from eventplane import names
 from eventplane.errors import ResourceNotFound
 from eventplane.security.accounts import caller_account
 from eventplane.security.peers import FORWARDED
-from eventplane.tables.errors import ValidationException
+from eventplane.tables.errors import ResourceInUseException, ValidationException
 
-__all__ = ["check_new_name", "internal", "not_found", "of_arn", "resolve"]
+__all__ = [
+    "GIVEN",
+    "check_new_name",
+    "internal",
+    "internal_names",
+    "new_name",
+    "not_found",
+    "of_arn",
+    "resolve",
+]
 
 # The owner account of the table of an internal name; None: no such table.
 Owner = Callable[[str], str | None]
@@ -46,6 +57,26 @@ def check_new_name(name: str) -> None:
             "constraint: a table name may not start with 12 digits and a dot here (that "
             "form names another account's table inside eventplane)"
         )
+
+
+def new_name(owner_of: Owner, name: str, account: str) -> str:
+    """The internal name CreateTable gives ``account``'s new table ``name``.
+
+    ValidationException when ``name`` ends in ``.stream`` (the suffix of a table's stream
+    topic) or looks like an internal name; ResourceInUseException
+    when the account has a table of that name (or made one before names were per
+    account), or when another account's made before holds the plain name the
+    installation's would take. Another account's table of that name does not count.
+    """
+    if name.endswith(".stream"):
+        raise ValidationException(
+            "TableName may not end in '.stream' here: that suffix names a table's stream"
+        )
+    check_new_name(name)
+    qualified = names.qualify(name, account)
+    if internal(owner_of, name, None, account) is not None or owner_of(qualified) is not None:
+        raise ResourceInUseException(f"Table already exists: {name}")
+    return qualified
 
 
 def internal(owner_of: Owner, name: str, account: str | None, caller: str) -> str | None:
@@ -99,3 +130,33 @@ def of_arn(owner_of: Owner, arn: str, *kinds: arns.Kind) -> tuple[str, arns.Reso
     account = found.arn.account
     resolved = internal(owner_of, found.name, account, account)
     return (resolved, found) if resolved is not None else None
+
+
+# The table names an item request gave, by internal name (``routed`` sets it per call).
+GIVEN: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("tables_given")
+
+
+def internal_names(request: Any, internal: Callable[[str], str]) -> dict[str, str]:
+    """Rewrite the table names of an item request (``table_name``, BatchGet/BatchWrite's
+    ``request_items``, a transaction's items') in place to the internal names
+    ``internal`` gives, so the request can be served and forwarded as it is (a forwarded
+    call runs as the replica, not as the caller). Returns the name
+    each internal name was given as (what BatchGetItem's responses are keyed by)."""
+    given: dict[str, str] = {}
+
+    def resolved(name: str) -> str:
+        found = internal(name)
+        given[found] = name
+        return found
+
+    if hasattr(request, "transact_items"):
+        for item in request.transact_items:
+            item.table_name = resolved(item.table_name)
+    elif hasattr(request, "request_items"):
+        items = {resolved(name): entry for name, entry in request.request_items.items()}
+        request.ClearField("request_items")
+        for name, entry in items.items():
+            request.request_items[name].CopyFrom(entry)
+    else:
+        request.table_name = resolved(request.table_name)
+    return given

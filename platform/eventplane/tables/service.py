@@ -6,7 +6,6 @@ naming the field) and shaping responses is all it does.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import references
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transact_wire as tw
 from eventplane.tables import transactions as tx
@@ -142,44 +142,15 @@ def _page(page: rd.Page) -> pb.ItemPage:
 
 Handler = Callable[[Any, Any, Ctx], Awaitable[Any]]
 
-# The table names an item request gave, by internal name (``routed`` sets it per call).
-GIVEN: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("tables_given")
-
-
-def internal_names(request: Any, internal: Callable[[str], str]) -> dict[str, str]:
-    """Rewrite the table names of an item request (``table_name``, BatchGet/BatchWrite's
-    ``request_items``, a transaction's items') in place to the internal names
-    ``internal`` gives, so the request can be served and forwarded as it is (a forwarded
-    call runs as the replica, not as the caller: ``references.py``). Returns the name
-    each internal name was given as (what BatchGetItem's responses are keyed by)."""
-    given: dict[str, str] = {}
-
-    def resolved(name: str) -> str:
-        found = internal(name)
-        given[found] = name
-        return found
-
-    if hasattr(request, "transact_items"):
-        for item in request.transact_items:
-            item.table_name = resolved(item.table_name)
-    elif hasattr(request, "request_items"):
-        items = {resolved(name): entry for name, entry in request.request_items.items()}
-        request.ClearField("request_items")
-        for name, entry in items.items():
-            request.request_items[name].CopyFrom(entry)
-    else:
-        request.table_name = resolved(request.table_name)
-    return given
-
 
 def routed(rpc: str) -> Callable[[Handler], Handler]:
     """Serve a call here, or send it to the replica that owns its partition (its table
-    names rewritten to the internal ones first: ``internal_names``)."""
+    names rewritten to the internal ones first: ``references.internal_names``)."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def serve(self: TablesService, request: Any, context: Ctx) -> Any:
-            GIVEN.set(internal_names(request, self.engine.internal))
+            references.GIVEN.set(references.internal_names(request, self.engine.internal))
             try:
                 return await handler(self, request, context)
             except NotOwner as exc:
@@ -445,7 +416,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         }
         found = await self.engine.batch_get_item(wanted)
         # Keyed as asked (a forwarded call asks by the internal names).
-        given = GIVEN.get()
+        given = references.GIVEN.get({})
         return pb.BatchGetItemResponse(
             responses={
                 given.get(n, n): pb.ItemList(items=[dump(i) for i in items])

@@ -93,14 +93,14 @@ class TableTags:
 
         def lookup(self, name: str) -> TableDef | None: ...
 
-        def _owner(self, name: str) -> str | None: ...
+        def table_owner(self, name: str) -> str | None: ...
 
         async def put_def(self, table: TableDef) -> None: ...
 
     def _tagged(self, arn: str) -> TableDef:
         table_of(arn)
         # The ARN's account's table (names are per account: ``references.py``).
-        found = references.of_arn(self._owner, arn, arns.Kind.TABLE)
+        found = references.of_arn(self.table_owner, arn, arns.Kind.TABLE)
         table = self.lookup(found[0]) if found is not None else None
         if table is None:
             raise ResourceNotFound(f"Requested resource not found: ResourcArn: {arn} not found")

@@ -166,8 +166,8 @@ class FakeEngine:
     def lookup(self, name: str) -> Any:
         return TABLE if name == "things" else None
 
-    def stream_table(self, arn: str) -> str | None:
-        return "things" if arn.startswith(TABLE.arn + "/stream/") else None
+    def table_owner(self, name: str) -> str | None:
+        return TABLE.account if name == "things" else None
 
 
 def _wait(engine: FakeEngine, position: int) -> bool:

@@ -116,7 +116,7 @@ class _Tables(t.TableTags):
     async def put_def(self, table: TableDef) -> None:
         self.table = table
 
-    def _owner(self, name: str) -> str | None:
+    def table_owner(self, name: str) -> str | None:
         found = self.lookup(name)
         return found.account if found is not None else None
 

@@ -545,3 +545,25 @@ def test_repartitioning_and_an_index_of_bs_table_leave_as_table_alone(
     finally:
         alice.tables.delete_table(name)
         bob.tables.delete_table(name)
+
+
+def test_grpc_batches_and_transactions_see_their_own(
+    orders: tuple[str, Any, Any], alice: Client, bob_two: Client
+) -> None:
+    """The gRPC door's batches and transactions (their requests rewritten to the internal
+    names before they are served or forwarded whole): each account's own table."""
+    name, _, _ = orders
+    for ep, who in ((alice, "A"), (bob_two, "B")):
+        ep.tables.batch_write_item(
+            {name: [{"PutRequest": {"Item": {**_key("grpc"), "who": {"S": who}}}}]}
+        )
+        got = ep.tables.batch_get_item({name: {"Keys": [_key(h) for h in [*HASHES, "grpc"]]}})
+        assert list(got) == [name]
+        assert len(got[name]) == len(HASHES) + 1
+        assert {i["who"]["S"] for i in got[name]} == {who}
+        ep.tables.transact_write_items(
+            [{"Put": {"TableName": name, "Item": {**_key("grpc-tx"), "who": {"S": who}}}}]
+        )
+        for h in [*HASHES, "grpc-tx"]:  # one item each: some sent whole to the other replica
+            (item,) = ep.tables.transact_get_items([{"Get": {"TableName": name, "Key": _key(h)}}])
+            assert item is not None and item["who"] == {"S": who}

@@ -4,7 +4,8 @@ Control plane: table definitions in the registry (kind ``table``), and per
 table a compacted changelog topic plus a co-partitioned stream topic (24 h).
 Data plane: every item lives in one partition (CRC-32 of its partition key);
 the replica that owns the partition (``owner.py``) serves its reads from the
-restored store and its writes through the transactional ``Writer``.
+restored store and its writes through the transactional ``Writer``. Names are per
+account: all is keyed by a table's internal name, the doors' ``internal`` (``references``).
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buse
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
 principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic,
-function and event bus names are per account (``eventplane.names``: such a target's
-endpoint is its internal name, in the ARN's account); the other kinds' names are unique
-per installation, so the cores find such a resource by its name whatever account an ARN
+function, event bus and table names are per account (``eventplane.names``: such a
+target's endpoint is its internal name, in the ARN's account); the other kinds' names are
+unique per installation, so the cores find such a resource by its name whatever account an ARN
 passed in gives, and authorization puts the owner's account back
 (``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
@@ -409,6 +409,13 @@ def table_arn(name: str, account: str | None = None) -> str:
 
 def stream_arn(table: str, label: str, account: str | None = None) -> str:
     return format_arn("dynamodb", f"table/{table}/stream/{label}", account=account)
+
+
+def table_arn_of(ref: str, owner: str = "") -> str:
+    """The ARN of the table a TableName names (for authorization): an ARN as is, else
+    (a bare name) in ``owner``'s account ("": the caller's, for the authorizer to fill
+    in; table names are per account)."""
+    return ref if ref.startswith("arn:") else table_arn(ref, owner)
 
 
 # --- queue references ---------------------------------------------------------------------

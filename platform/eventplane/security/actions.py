@@ -247,11 +247,11 @@ def _new_state_machine_alias(r: Any) -> Sequence[str]:
 
 
 def _table(r: Any) -> Sequence[str]:
-    return (_or_any(r.table_name, arns.table_arn),)
+    return (_or_any(r.table_name, arns.table_arn_of),)
 
 
 def _tables_of_batch(r: Any) -> Sequence[str]:
-    return tuple(sorted(arns.table_arn(name) for name in r.request_items)) or (ANY,)
+    return tuple(sorted(arns.table_arn_of(name) for name in r.request_items)) or (ANY,)
 
 
 _TRANSACT_ACTIONS = {
@@ -286,15 +286,15 @@ def _transact_part(item: Any) -> tuple[str, str]:
 def _transaction_items(r: Any) -> Sequence[tuple[str, str]]:
     # An unknown kind is checked as PutItem: the engine refuses it anyway.
     pairs = set()
-    for item in r.transact_items:
-        kind, table = _transact_part(item)
-        pairs.add((_TRANSACT_ACTIONS.get(kind, "dynamodb:PutItem"), _or_any(table, arns.table_arn)))
+    for kind, table in map(_transact_part, r.transact_items):
+        action = _TRANSACT_ACTIONS.get(kind, "dynamodb:PutItem")
+        pairs.add((action, _or_any(table, arns.table_arn_of)))
     return tuple(sorted(pairs))
 
 
 def _transaction_reads(r: Any) -> Sequence[tuple[str, str]]:
     tables = {_transact_part(i)[1] for i in r.transact_items}
-    return tuple(sorted({("dynamodb:GetItem", _or_any(t, arns.table_arn)) for t in tables}))
+    return tuple(sorted({("dynamodb:GetItem", _or_any(t, arns.table_arn_of)) for t in tables}))
 
 
 def _tables_of_transaction(r: Any) -> Sequence[str]:

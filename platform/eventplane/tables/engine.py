@@ -4,7 +4,8 @@ Control plane: table definitions in the registry (kind ``table``), and per
 table a compacted changelog topic plus a co-partitioned stream topic (24 h).
 Data plane: every item lives in one partition (CRC-32 of its partition key);
 the replica that owns the partition (``owner.py``) serves its reads from the
-restored store and its writes through the transactional ``Writer``.
+restored store and its writes through the transactional ``Writer``. Names are per
+account: all is keyed by a table's internal name, the doors' ``internal`` (``references``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from eventplane import arn as arns
-from eventplane.errors import EventplaneError, ResourceNotFound, ServiceUnavailable
+from eventplane.errors import EventplaneError, ServiceUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.clients import TopicSpec, ensure_topics
 from eventplane.kafka.retirement import retire_topics
@@ -25,13 +26,13 @@ from eventplane.observability.logging import get_logger
 from eventplane.runtime import ServerContext
 from eventplane.security.accounts import caller_account, listing_account, owner_of
 from eventplane.tables import idempotency as idem
-from eventplane.tables import item_collections, metrics, ttl
+from eventplane.tables import item_collections, metrics, references, ttl
 from eventplane.tables import items as it
 from eventplane.tables import table_updates as tu
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transactions as tx
 from eventplane.tables.coordinator import Participant, coordinate
-from eventplane.tables.errors import ResourceInUseException, ValidationException
+from eventplane.tables.errors import ValidationException
 from eventplane.tables.expr import item_size
 from eventplane.tables.index_updates import IndexChanges
 from eventplane.tables.model import (
@@ -322,8 +323,17 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     def get(self, name: str) -> TableDef:
         table = self.lookup(name)
         if table is None:
-            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+            raise references.not_found(name)
         return table
+
+    def table_owner(self, name: str) -> str | None:
+        """The account of the table of internal name ``name`` (None: no such table)."""
+        r = self.ctx.registry.get(KIND, name)
+        return owner_of(r.spec) if r is not None else None
+
+    def internal(self, ref: str) -> str:
+        """The internal name of the table a request's TableName names (``references``)."""
+        return references.resolve(self.table_owner, ref)
 
     def tables(self) -> list[TableDef]:
         return [TableDef.from_spec(r.name, r.spec) for r in self.ctx.registry.find(KIND)]
@@ -344,13 +354,9 @@ class TableEngine(TableReads, TableTags, OwnerListener):
 
     async def create_table(self, req: CreateTableInput) -> TableStatus:
         table = replace(new_table(req, self.clock()), account=caller_account())
-        if table.name.endswith(".stream"):
-            raise ValidationException(
-                "TableName may not end in '.stream' here: that suffix names a table's stream"
-            )
-        # Names are unique per installation: another account's table answers the same.
-        if self.lookup(table.name) is not None:
-            raise ResourceInUseException(f"Table already exists: {table.name}")
+        # Names are per account: only the caller's tables count (``references.new_name``).
+        named = references.new_name(self.table_owner, table.name, table.account)
+        table = replace(table, name=named)
         specs = [
             TopicSpec(
                 naming.table_topic(table.name),
@@ -382,15 +388,14 @@ class TableEngine(TableReads, TableTags, OwnerListener):
     def list_tables(self, start: str, limit: int) -> tuple[list[str], str | None]:
         """The caller's account's tables (every account's for the platform's own calls)."""
         account = listing_account()
-        names = [t.name for t in self.tables() if account in (None, t.account)]
-        return list_tables_page(names, start, limit)
+        mine = [t.plain_name for t in self.tables() if account in (None, t.account)]
+        return list_tables_page(mine, start, limit)
 
     def owner_of(self, arn: str) -> str | None:
         """The account the table (or its stream) ``arn`` names belongs to; None: no such
         table (authorization's lookup: the registry's view, no parse of the definition)."""
-        found = arns.parse_as(arn, arns.Kind.TABLE, arns.Kind.STREAM)
-        r = self.ctx.registry.get(KIND, found.name) if found is not None else None
-        return owner_of(r.spec) if r is not None else None
+        found = references.of_arn(self.table_owner, arn, arns.Kind.TABLE, arns.Kind.STREAM)
+        return self.table_owner(found[0]) if found is not None else None
 
     async def update_table(self, req: tu.UpdateTableInput) -> TableStatus:
         table = self.get(req.table_name)
@@ -526,7 +531,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
         token: str,
     ) -> bool:
         """A transaction over the items of several replicas (``coordinator.py``)."""
-        names = {a.table_name for a in actions}
+        touched = {a.table_name for a in actions}
         try:
             replay = await coordinate(self, self._remote(), steps, actions, owners, token)
         except tx.TransactionCanceledException as exc:
@@ -538,7 +543,7 @@ class TableEngine(TableReads, TableTags, OwnerListener):
             raise
         metrics.CROSS_REPLICA.labels("replayed" if replay else "committed").inc()
         if replay:
-            for t in names:
+            for t in touched:
                 metrics.IDEMPOTENT_REPLAYS.labels(t).inc()
         return replay
 

@@ -18,12 +18,15 @@ from eventplane._gen.v1 import tables_pb2 as pb
 from eventplane.errors import from_rpc
 from eventplane.errors.tables import (
     ConditionalCheckFailedException,
+    TransactionCanceledException,
 )
 from eventplane.security.peers import Peers
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import transact_get as tg
 from eventplane.tables import transact_wire as tw
 from eventplane.tables import transactions as tx
+from eventplane.tables.remote import transact_get_request
 from eventplane.tables.wire import dump, dump_values, parse_item
 
 Item = dict[str, Any]
@@ -146,6 +149,16 @@ class Forwarding:
             r.scanned_count,
             parse_item(r.last_evaluated_key, "LastEvaluatedKey") or None,
             r.bytes_used,
+        )
+
+    async def transact_get_items(self, address: str, gets: list[tg.TransactGet]) -> tg.Snapshot:
+        r = await self._call(address, "TransactGetItems", transact_get_request(gets))
+        if r.cancellation_reasons:
+            raise TransactionCanceledException(
+                r.cancelled_message, tw.reasons(r.cancellation_reasons)
+            )
+        return tg.Snapshot(
+            [parse_item(x.item, "Item") if x.item else None for x in r.responses], list(r.versions)
         )
 
     async def transact_write_items(

@@ -61,7 +61,7 @@ def apply_updates(
     if any(d.status != "ACTIVE" for d in table.gsis):
         raise ResourceInUseException(
             f"Attempt to change a resource which is still in use: Table is being updated: "
-            f"{table.name}"
+            f"{table.plain_name}"
         )
     (update,) = updates
     if update.create is not None and not update.delete_index_name:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.security.accounts import owned_by, owner_of
 from eventplane.tables.indexes import (
@@ -145,12 +146,19 @@ class TableDef:
         return f"{self.arn}/index/{name}"
 
     @property
+    def plain_name(self) -> str:
+        """The name callers see (``name`` is the internal one: ``tables/references.py``)."""
+        return names.plain(self.name)
+
+    @property
     def arn(self) -> str:
-        return table_arn(self.name, self.account)
+        return table_arn(self.plain_name, self.account)
 
     @property
     def stream_arn(self) -> str:
-        return stream_arn(self.name, self.stream_label, self.account) if self.stream_label else ""
+        if not self.stream_label:
+            return ""
+        return stream_arn(self.plain_name, self.stream_label, self.account)
 
     @property
     def key_names(self) -> tuple[str, ...]:

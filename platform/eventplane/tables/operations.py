@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from eventplane.errors import ValidationException
@@ -121,7 +122,7 @@ def describe(status: TableStatus) -> s.TableDescription:
     t = status.table
     throughput = t.throughput or ProvisionedThroughput(0, 0)
     return s.TableDescription(
-        table_name=t.name,
+        table_name=t.plain_name,
         table_arn=t.arn,
         table_id=t.table_id,
         table_status=status.status,
@@ -251,7 +252,7 @@ class TableOperations(AccountOperations):
 
     async def describe_table(self, req: s.DescribeTableRequest) -> s.DescribeTableResult:
         name = _require(req.table_name, "TableName")
-        status = await self.engine.describe_table(name)
+        status = await self.engine.describe_table(self.engine.internal(name))
         return s.DescribeTableResult(describe(status))
 
     async def list_tables(self, req: s.ListTablesRequest) -> s.ListTablesResult:
@@ -262,7 +263,7 @@ class TableOperations(AccountOperations):
         _require(req.table_name, "TableName")
         status = await self.engine.update_table(
             UpdateTableInput(
-                table_name=req.table_name,
+                table_name=self.engine.internal(req.table_name),
                 stream_specification=_stream(req.stream_specification),
                 billing_mode=req.billing_mode,
                 provisioned_throughput=_throughput(req.provisioned_throughput),
@@ -280,7 +281,7 @@ class TableOperations(AccountOperations):
 
     async def delete_table(self, req: s.DeleteTableRequest) -> s.TableResult:
         name = _require(req.table_name, "TableName")
-        status = await self.engine.delete_table(name)
+        status = await self.engine.delete_table(self.engine.internal(name))
         return s.TableResult(describe(status))
 
     async def update_time_to_live(self, req: s.UpdateTimeToLiveRequest) -> s.UpdateTimeToLiveResult:
@@ -289,7 +290,7 @@ class TableOperations(AccountOperations):
         if spec is None:
             raise ValidationException(_missing("TimeToLiveSpecification"))
         done = await self.engine.update_time_to_live(
-            req.table_name, TimeToLive(spec.attribute_name, spec.enabled)
+            self.engine.internal(req.table_name), TimeToLive(spec.attribute_name, spec.enabled)
         )
         return s.UpdateTimeToLiveResult(
             s.TimeToLiveSpecification(done.attribute_name, done.enabled)
@@ -299,7 +300,7 @@ class TableOperations(AccountOperations):
         self, req: s.DescribeTimeToLiveRequest
     ) -> s.DescribeTimeToLiveResult:
         name = _require(req.table_name, "TableName")
-        ttl = self.engine.describe_time_to_live(name)
+        ttl = self.engine.describe_time_to_live(self.engine.internal(name))
         return s.DescribeTimeToLiveResult(
             s.TimeToLiveDescription(
                 "ENABLED" if ttl.enabled else "DISABLED",
@@ -313,7 +314,7 @@ class TableOperations(AccountOperations):
         _no_legacy(req)
         _asked_capacity(req)
         core = it.PutItemInput(
-            table_name=req.table_name,
+            table_name=self.engine.internal(req.table_name),
             item=req.item,
             condition_expression=req.condition_expression,
             expression_attribute_names=req.expression_attribute_names,
@@ -332,7 +333,7 @@ class TableOperations(AccountOperations):
         _no_legacy(req)
         _asked_capacity(req)
         core = it.UpdateItemInput(
-            table_name=req.table_name,
+            table_name=self.engine.internal(req.table_name),
             key=req.key,
             update_expression=req.update_expression,
             condition_expression=req.condition_expression,
@@ -352,7 +353,7 @@ class TableOperations(AccountOperations):
         _no_legacy(req)
         _asked_capacity(req)
         core = it.DeleteItemInput(
-            table_name=req.table_name,
+            table_name=self.engine.internal(req.table_name),
             key=req.key,
             condition_expression=req.condition_expression,
             expression_attribute_names=req.expression_attribute_names,
@@ -371,7 +372,7 @@ class TableOperations(AccountOperations):
         _no_legacy(req)
         _asked_capacity(req)
         core = rd.GetItemInput(
-            table_name=req.table_name,
+            table_name=self.engine.internal(req.table_name),
             key=req.key,
             consistent_read=req.consistent_read,
             projection_expression=req.projection_expression,
@@ -388,7 +389,7 @@ class TableOperations(AccountOperations):
         _no_legacy(req)
         _asked_capacity(req)
         core = rd.QueryInput(
-            table_name=req.table_name,
+            table_name=self.engine.internal(req.table_name),
             index_name=req.index_name,
             key_condition_expression=req.key_condition_expression,
             filter_expression=req.filter_expression,
@@ -413,7 +414,7 @@ class TableOperations(AccountOperations):
         _asked_capacity(req)
         page = await self.engine.scan(
             rd.ScanInput(
-                table_name=req.table_name,
+                table_name=self.engine.internal(req.table_name),
                 index_name=req.index_name,
                 filter_expression=req.filter_expression,
                 projection_expression=req.projection_expression,
@@ -430,7 +431,7 @@ class TableOperations(AccountOperations):
         return self._page(req, page)
 
     def _index(self, req: s.QueryRequest | s.ScanRequest) -> IndexDef | None:
-        table = self.engine.lookup(req.table_name) if req.index_name else None
+        table = self.engine.lookup(self.engine.internal(req.table_name)) if req.index_name else None
         return table.index(req.index_name) if table is not None else None
 
     def _page(self, req: s.QueryRequest | s.ScanRequest, page: rd.Page) -> s.PageResult:
@@ -451,18 +452,23 @@ class TableOperations(AccountOperations):
         _asked_capacity(req)
         for ka in req.request_items.values():
             _no_legacy(ka)
-        found = await self.engine.batch_get_item(
-            {
-                name: rd.KeysAndAttributes(
-                    keys=ka.keys,
-                    projection_expression=ka.projection_expression,
-                    expression_attribute_names=ka.expression_attribute_names,
-                    consistent_read=ka.consistent_read,
-                )
-                for name, ka in req.request_items.items()
-            }
+        given: dict[str, str] = {}  # internal name -> the name the response keys by
+        wanted: dict[str, rd.KeysAndAttributes] = {}
+        for name, ka in req.request_items.items():
+            internal = self.engine.internal(name)
+            given[internal] = name
+            wanted[internal] = rd.KeysAndAttributes(
+                keys=ka.keys,
+                projection_expression=ka.projection_expression,
+                expression_attribute_names=ka.expression_attribute_names,
+                consistent_read=ka.consistent_read,
+            )
+        found = await self.engine.batch_get_item(wanted)
+        return s.BatchGetItemResult(
+            {given[n]: items for n, items in found.items()},
+            {},
+            _capacities(req, list(req.request_items)),
         )
-        return s.BatchGetItemResult(found, {}, _capacities(req, list(req.request_items)))
 
     async def batch_write_item(self, req: s.BatchWriteItemRequest) -> s.BatchWriteItemResult:
         if not req.request_items:
@@ -476,7 +482,7 @@ class TableOperations(AccountOperations):
                         f"RequestItems.{name}: each WriteRequest must contain exactly one of "
                         "PutRequest or DeleteRequest"
                     )
-                writes.setdefault(name, []).append(
+                writes.setdefault(self.engine.internal(name), []).append(
                     it.BatchWrite(item=w.put_request.item)
                     if w.put_request is not None
                     else it.BatchWrite(key=w.delete_request.key if w.delete_request else None)
@@ -490,14 +496,15 @@ class TableOperations(AccountOperations):
         if not req.transact_items:
             _require("", "TransactItems")
         _asked_capacity(req)
-        actions = [_transact_action(i, entry) for i, entry in enumerate(req.transact_items)]
+        given = [_transact_action(i, entry) for i, entry in enumerate(req.transact_items)]
+        actions = [replace(a, table_name=self.engine.internal(a.table_name)) for a in given]
         await self._routed(
             lambda: self.engine.transact_write_items(actions, req.client_request_token),
             lambda address: self.forwarding.transact_write_items(
                 address, actions, req.client_request_token
             ),
         )
-        return s.TransactWriteItemsResult(_capacities(req, [a.table_name for a in actions]))
+        return s.TransactWriteItemsResult(_capacities(req, [a.table_name for a in given]))
 
     async def transact_get_items(self, req: s.TransactGetItemsRequest) -> s.TransactGetItemsResult:
         if not req.transact_items:
@@ -510,18 +517,22 @@ class TableOperations(AccountOperations):
                 raise ValidationException(f"TransactItems[{i}] must contain Get")
             gets.append(
                 tg.TransactGet(
-                    table_name=_require(
-                        g.table_name, f"TransactItems.{i + 1}.member.Get.TableName"
+                    table_name=self.engine.internal(
+                        _require(g.table_name, f"TransactItems.{i + 1}.member.Get.TableName")
                     ),
                     key=g.key,
                     projection_expression=g.projection_expression,
                     expression_attribute_names=g.expression_attribute_names,
                 )
             )
-        snap = await self.engine.transact_get_items(gets)
+        # Every item on one other replica: the whole request goes there (NotOwner).
+        snap = await self._routed(
+            lambda: self.engine.transact_get_items(gets),
+            lambda address: self.forwarding.transact_get_items(address, gets),
+        )
         return s.TransactGetItemsResult(
             [s.ItemResponse(item) for item in snap.items],
-            _capacities(req, [g.table_name for g in gets]),
+            _capacities(req, [e.get.table_name for e in req.transact_items if e.get]),
         )
 
 

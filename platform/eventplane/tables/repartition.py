@@ -57,7 +57,7 @@ def check_partitions(table: TableDef, requested: int) -> None:
     field = "partitions"
     if table.target_partitions:
         raise ValidationException(
-            f"Table {table.name} is already being repartitioned to "
+            f"Table {table.plain_name} is already being repartitioned to "
             f"{table.target_partitions} partitions"
         )
     if requested <= current:

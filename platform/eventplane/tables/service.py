@@ -19,6 +19,7 @@ from eventplane._gen.v1 import tables_pb2_grpc
 from eventplane.errors import from_rpc
 from eventplane.tables import items as it
 from eventplane.tables import reads as rd
+from eventplane.tables import references
 from eventplane.tables import transact_get as tg
 from eventplane.tables import transact_wire as tw
 from eventplane.tables import transactions as tx
@@ -46,7 +47,7 @@ Item = dict[str, Any]
 def describe(s: TableStatus) -> pb.TableDescription:
     t = s.table
     return pb.TableDescription(
-        table_name=t.name,
+        table_name=t.plain_name,
         table_arn=t.arn,
         table_id=t.table_id,
         table_status=s.status,
@@ -143,11 +144,13 @@ Handler = Callable[[Any, Any, Ctx], Awaitable[Any]]
 
 
 def routed(rpc: str) -> Callable[[Handler], Handler]:
-    """Serve a call here, or send it to the replica that owns its partition."""
+    """Serve a call here, or send it to the replica that owns its partition (its table
+    names rewritten to the internal ones first: ``references.internal_names``)."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def serve(self: TablesService, request: Any, context: Ctx) -> Any:
+            references.GIVEN.set(references.internal_names(request, self.engine.internal))
             try:
                 return await handler(self, request, context)
             except NotOwner as exc:
@@ -207,7 +210,9 @@ class TablesService(tables_pb2_grpc.TablesServicer):
 
     async def DescribeTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
         return pb.TableDescriptionResponse(
-            table=describe(await self.engine.describe_table(request.table_name))
+            table=describe(
+                await self.engine.describe_table(self.engine.internal(request.table_name))
+            )
         )
 
     async def ListTables(self, request: pb.ListTablesRequest, context: Ctx) -> Any:
@@ -215,14 +220,14 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         return pb.ListTablesResponse(table_names=names, last_evaluated_table_name=last or "")
 
     async def DeleteTable(self, request: pb.TableNameRequest, context: Ctx) -> Any:
-        status = await self.engine.delete_table(request.table_name)
+        status = await self.engine.delete_table(self.engine.internal(request.table_name))
         return pb.TableDescriptionResponse(table=describe(status))
 
     async def UpdateTable(self, request: pb.UpdateTableRequest, context: Ctx) -> Any:
         spec = request.stream_specification
         status = await self.engine.update_table(
             UpdateTableInput(
-                table_name=request.table_name,
+                table_name=self.engine.internal(request.table_name),
                 stream_specification=(
                     StreamSpecification(spec.stream_enabled, spec.stream_view_type)
                     if request.HasField("stream_specification")
@@ -254,7 +259,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
     async def UpdateTimeToLive(self, request: pb.UpdateTimeToLiveRequest, context: Ctx) -> Any:
         spec = request.time_to_live_specification
         done = await self.engine.update_time_to_live(
-            request.table_name, TimeToLive(spec.attribute_name, spec.enabled)
+            self.engine.internal(request.table_name), TimeToLive(spec.attribute_name, spec.enabled)
         )
         return pb.UpdateTimeToLiveResponse(
             time_to_live_specification=pb.TimeToLiveSpecification(
@@ -263,7 +268,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
         )
 
     async def DescribeTimeToLive(self, request: pb.TableNameRequest, context: Ctx) -> Any:
-        ttl = self.engine.describe_time_to_live(request.table_name)
+        ttl = self.engine.describe_time_to_live(self.engine.internal(request.table_name))
         return pb.DescribeTimeToLiveResponse(
             time_to_live_description=pb.TimeToLiveDescription(
                 time_to_live_status="ENABLED" if ttl.enabled else "DISABLED",
@@ -282,7 +287,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                     index_size_bytes={n: b for n, (_, b) in s.indexes.items()},
                     layout=s.layout,
                 )
-                for s in self.engine.partition_stats(request.table_name)
+                for s in self.engine.partition_stats(self.engine.internal(request.table_name))
             ]
         )
 
@@ -410,8 +415,13 @@ class TablesService(tables_pb2_grpc.TablesServicer):
             for name, ka in request.request_items.items()
         }
         found = await self.engine.batch_get_item(wanted)
+        # Keyed as asked (a forwarded call asks by the internal names).
+        given = references.GIVEN.get({})
         return pb.BatchGetItemResponse(
-            responses={n: pb.ItemList(items=[dump(i) for i in items]) for n, items in found.items()}
+            responses={
+                given.get(n, n): pb.ItemList(items=[dump(i) for i in items])
+                for n, items in found.items()
+            }
         )
 
     @routed("BatchWriteItem")
@@ -541,7 +551,7 @@ class TablesService(tables_pb2_grpc.TablesServicer):
                 stream_status=d.status,
                 stream_view_type=d.view_type,
                 creation_request_date_time=d.table.created_ms / 1000,
-                table_name=d.table.name,
+                table_name=d.table.plain_name,
                 key_schema=[
                     pb.KeySchemaElement(attribute_name=k.attribute_name, key_type=k.key_type)
                     for k in d.table.key_schema()

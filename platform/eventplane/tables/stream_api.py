@@ -9,10 +9,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from eventplane import arn as arns
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import naming
 from eventplane.security.accounts import listing_account
-from eventplane.tables import metrics
+from eventplane.tables import metrics, references
 from eventplane.tables.errors import TrimmedDataAccessException
 from eventplane.tables.model import TableDef, page_limit, parse_stream_arn, stream_arn
 from eventplane.tables.repartition import ShardSpan, shard_span, shards
@@ -82,9 +83,9 @@ class StreamsApi:
         limit = page_limit(limit, 100)
         account = listing_account()  # the caller's account's tables' streams
         found = [
-            StreamSummary(stream_arn(t.name, label, t.account), t.name, label)
+            StreamSummary(stream_arn(t.plain_name, label, t.account), t.plain_name, label)
             for t in self._tables()
-            if (not table_name or t.name == table_name) and account in (None, t.account)
+            if (not table_name or t.plain_name == table_name) and account in (None, t.account)
             for label in dict.fromkeys(
                 [p.label for p in t.past_streams] + ([t.stream_label] if t.stream_label else [])
             )
@@ -95,11 +96,17 @@ class StreamsApi:
         page = found[:limit]
         return page, (page[-1].stream_arn if len(found) > limit else None)
 
+    def _owner(self, name: str) -> str | None:
+        table = self._lookup(name)
+        return table.account if table is not None else None
+
     def _table_of(self, arn: str) -> tuple[TableDef, str, str, bool]:
         """(table, label, view type, enabled) of a stream ARN: the table's latest stream
         or one switched off within its retention."""
-        name, label = parse_stream_arn(arn)
-        table = self._lookup(name)
+        _, label = parse_stream_arn(arn)
+        # The ARN's account's table (names are per account: ``references.py``).
+        named = references.of_arn(self._owner, arn, arns.Kind.STREAM)
+        table = self._lookup(named[0]) if named is not None else None
         found = table.stream_of(label) if table is not None else None
         if table is None or found is None:
             raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
@@ -136,7 +143,7 @@ class StreamsApi:
         page = shards_[:limit]
         return StreamDescription(
             table,
-            stream_arn(table.name, label, table.account),
+            stream_arn(table.plain_name, label, table.account),
             label,
             "ENABLED" if enabled else "DISABLED",
             view,

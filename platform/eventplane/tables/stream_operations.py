@@ -49,7 +49,7 @@ class StreamOperations:
                 creation_request_date_time=dt.datetime.fromtimestamp(
                     d.table.created_ms / 1000, dt.UTC
                 ),
-                table_name=d.table.name,
+                table_name=d.table.plain_name,
                 key_schema=[
                     KeySchemaElement(k.attribute_name, k.key_type) for k in d.table.key_schema()
                 ],

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from confluent_kafka import Consumer, TopicPartition
 
+from eventplane import arn as arns
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.kafka import naming
 from eventplane.kafka.clients import consumer_config
 from eventplane.messaging.stream_sources import StreamBatch, StreamRecord
+from eventplane.tables import references
 from eventplane.tables.model import TableDef, parse_stream_arn
 from eventplane.tables.repartition import ShardSpan, shard_span, shards
 from eventplane.tables.streams import to_record
@@ -47,10 +49,12 @@ class TableStreamSource:
 
     def _stream(self, arn: str) -> tuple[TableDef, str]:
         try:
-            name, label = parse_stream_arn(arn)
+            _, label = parse_stream_arn(arn)
         except ValidationException:
             raise ResourceNotFound(f"Stream not found: {arn}") from None
-        table = self._engine.lookup(name)
+        # The ARN's account's table (names are per account: ``references.py``).
+        named = references.of_arn(self._engine.table_owner, arn, arns.Kind.STREAM)
+        table = self._engine.lookup(named[0]) if named is not None else None
         if table is None or table.stream_of(label) is None:
             raise ResourceNotFound(f"Requested resource not found: Stream: {arn} not found")
         return table, label

@@ -104,7 +104,7 @@ def _update_stream(table: TableDef, spec: StreamSpecification, now_ms: int) -> T
         if table.stream.stream_enabled:
             # The view type of a stream is fixed for its life: a new one needs off, then on.
             raise ValidationException(
-                f"Table already has an enabled stream: TableName: {table.name}"
+                f"Table already has an enabled stream: TableName: {table.plain_name}"
             )
         if not spec.stream_view_type:
             raise ValidationException(
@@ -127,7 +127,7 @@ def _update_stream(table: TableDef, spec: StreamSpecification, now_ms: int) -> T
             "UpdateViewType must not be specified"
         )
     if not table.stream.stream_enabled:
-        raise ValidationException(f"Table has no stream to disable: TableName: {table.name}")
+        raise ValidationException(f"Table has no stream to disable: TableName: {table.plain_name}")
     # LatestStreamArn stays (its stream now DISABLED), as DynamoDB keeps it; the stream
     # stays readable for its retention, also after a new one is switched on.
     past = [p for p in table.past_streams if now_ms - p.disabled_ms < STREAM_RETENTION_MS]

@@ -7,8 +7,9 @@ restarted one reads them back, and DeleteTable removes them with the table. The
 limits and messages are DynamoDB's: at most 50 tags a table, keys of 1-128 and values
 of 0-256 letters, digits, white space and ``_ . : / = + - @``, keys beginning ``aws:``
 reserved, each key once per request; all ValidationException, the 50-tag limit too.
-A resource is named by its table ARN (any region and account: every table is this
-installation's); an index or stream ARN, or another service's, is not a table ARN.
+A resource is named by its table ARN (any region; the table of the ARN's account, as
+names are per account, else the installation's of that name: ``references.py``); an
+index or stream ARN, or another service's, is not a table ARN.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from eventplane import arn as arns
 from eventplane.errors import ResourceNotFound, ValidationException
 from eventplane.messaging.tags import MAX_TAGS
+from eventplane.tables import references
 
 if TYPE_CHECKING:
     from eventplane.tables.model import TableDef
@@ -91,10 +93,15 @@ class TableTags:
 
         def lookup(self, name: str) -> TableDef | None: ...
 
+        def table_owner(self, name: str) -> str | None: ...
+
         async def put_def(self, table: TableDef) -> None: ...
 
     def _tagged(self, arn: str) -> TableDef:
-        table = self.lookup(table_of(arn))
+        table_of(arn)
+        # The ARN's account's table (names are per account: ``references.py``).
+        found = references.of_arn(self.table_owner, arn, arns.Kind.TABLE)
+        table = self.lookup(found[0]) if found is not None else None
         if table is None:
             raise ResourceNotFound(f"Requested resource not found: ResourcArn: {arn} not found")
         return table

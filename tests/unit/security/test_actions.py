@@ -198,7 +198,8 @@ Q = "arn:aws:sqs:local:000000000000"
             tables_pb2.TagTableRequest(
                 resource_arn="arn:aws:dynamodb:eu-west-1:999999999999:table/users"
             ),
-            [("dynamodb:TagResource", "arn:aws:dynamodb:local:000000000000:table/users")],
+            # Table names are per account: the ARN's account is the table's.
+            [("dynamodb:TagResource", "arn:aws:dynamodb:local:999999999999:table/users")],
         ),
         (
             "Tables/ListTagsOfResource",
@@ -316,3 +317,31 @@ def test_a_per_account_resource_keeps_its_arns_account_and_a_bare_name_is_the_ca
     # The installation's URL (no account) names the installation's queue, whoever calls.
     installed = queues_pb2.SendMessageRequest(queue_url="eventplane://queues/orders")
     assert list(rule.checks(installed, "111111111111")) == [("sqs:SendMessage", f"{Q}:orders")]
+
+
+def test_a_table_is_the_callers_by_name_and_the_arns_by_arn() -> None:
+    # Table names are per account: a bare TableName names the caller's table.
+    rule = rule_for("/eventplane.v1.Tables/GetItem")
+    assert rule is not None
+    by_name = tables_pb2.GetItemRequest(table_name="orders")
+    assert list(rule.checks(by_name, "111111111111")) == [
+        ("dynamodb:GetItem", "arn:aws:dynamodb:local:111111111111:table/orders")
+    ]
+    assert list(rule.checks(by_name)) == [
+        ("dynamodb:GetItem", "arn:aws:dynamodb:local:000000000000:table/orders")
+    ]
+    by_arn = tables_pb2.GetItemRequest(
+        table_name="arn:aws:dynamodb:local:222222222222:table/orders"
+    )
+    assert list(rule.checks(by_arn, "111111111111")) == [
+        ("dynamodb:GetItem", "arn:aws:dynamodb:local:222222222222:table/orders")
+    ]
+    batch = rule_for("/eventplane.v1.Tables/BatchWriteItem")
+    assert batch is not None
+    writes = tables_pb2.BatchWriteItemRequest(
+        request_items={"a": tables_pb2.WriteRequestList(), "b": tables_pb2.WriteRequestList()}
+    )
+    assert sorted(batch.checks(writes, "111111111111")) == [
+        ("dynamodb:BatchWriteItem", "arn:aws:dynamodb:local:111111111111:table/a"),
+        ("dynamodb:BatchWriteItem", "arn:aws:dynamodb:local:111111111111:table/b"),
+    ]

@@ -166,6 +166,9 @@ class FakeEngine:
     def lookup(self, name: str) -> Any:
         return TABLE if name == "things" else None
 
+    def table_owner(self, name: str) -> str | None:
+        return TABLE.account if name == "things" else None
+
 
 def _wait(engine: FakeEngine, position: int) -> bool:
     source = TableStreamSource(engine)  # type: ignore[arg-type]

@@ -116,6 +116,10 @@ class _Tables(t.TableTags):
     async def put_def(self, table: TableDef) -> None:
         self.table = table
 
+    def table_owner(self, name: str) -> str | None:
+        found = self.lookup(name)
+        return found.account if found is not None else None
+
 
 def test_tag_untag_and_list() -> None:
     tables = _Tables(_table(team="a"))

@@ -38,7 +38,8 @@ class BusComponent:
         precreate_series(ctx.registry, "event-bus", metrics.bus_series)
         precreate_series(ctx.registry, "rule", metrics.rule_series)
         self._engine = engine
-        self.operations = BusOperations(engine)
+        history = History(ctx, engine)
+        self.operations = BusOperations(engine, history)
         # The AWS-protocol gateway (role api) finds the EventBridge binding here.
         ctx.extras.setdefault("gateway.bindings", {})["events"] = EventsBinding(self.operations)
         # Authorization (both front doors) reads a bus's PutPermission policy and the owner
@@ -53,7 +54,7 @@ class BusComponent:
                 f"arn:{PARTITION}:schemas:", lambda _arn: None, engine.owner_of
             )
         events_pb2_grpc.add_EventBusesServicer_to_server(
-            EventBusesService(self.operations, History(ctx, engine)), server
+            EventBusesService(self.operations, history), server
         )
 
     async def stop(self) -> None:

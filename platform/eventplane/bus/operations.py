@@ -2,42 +2,24 @@
 
 The gRPC servicer and the AWS-protocol gateway (EventBridge JSON 1.1) both call these,
 so required members, paging limits, a missing rule's delete and the per-entry answers of
-PutTargets and PutEvents are written once. Archives, replays and schemas are still
-served by the gRPC servicer on the engine directly.
+PutTargets and PutEvents are written once (archives and replays: history_operations.py).
+Schemas are still served by the gRPC servicer on History directly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from eventplane.bus import shapes as s
 from eventplane.bus.engine import BusEngine
+from eventplane.bus.history import History
+from eventplane.bus.history_operations import HistoryActions
 from eventplane.bus.models import BusDef, RuleDef, TargetDef
+from eventplane.bus.requests import page, require
 from eventplane.errors import MissingParameter, ResourceNotFound, ValidationException
 from eventplane.security.accounts import listing_account
-
-T = TypeVar("T")
-DEFAULT_LIMIT = 100
-
-
-def require(value: str, parameter: str) -> str:
-    if not value:
-        raise MissingParameter(f"The request must contain the parameter {parameter}.")
-    return value
-
-
-def page(items: Sequence[T], token: str, limit: int) -> tuple[Sequence[T], str]:
-    """One page of ``items`` from ``token`` (an offset), and the next page's token."""
-    if limit < 0 or limit > DEFAULT_LIMIT:
-        raise ValidationException(f"Limit must be between 1 and {DEFAULT_LIMIT}, got {limit}")
-    size = limit or DEFAULT_LIMIT
-    if token and not (token.isascii() and token.isdigit()):
-        raise ValidationException("The NextToken is not valid.")
-    start = int(token) if token else 0
-    end = start + size
-    return items[start:end], str(end) if end < len(items) else ""
 
 
 def _mine(rules: Sequence[RuleDef]) -> list[RuleDef]:
@@ -130,11 +112,13 @@ def _target_spec(t: s.Target) -> dict[str, Any]:
     return spec
 
 
-class BusOperations:
-    """EventBridge's bus, rule, target and event actions over one replica's BusEngine."""
+class BusOperations(HistoryActions):
+    """EventBridge's bus, rule, target, event, archive and replay actions over one
+    replica's BusEngine (and its History)."""
 
-    def __init__(self, engine: BusEngine) -> None:
+    def __init__(self, engine: BusEngine, history: History) -> None:
         self.engine = engine
+        self.history = history
 
     # --- buses ------------------------------------------------------------------------------
     async def create_event_bus(self, req: s.CreateEventBusRequest) -> s.CreateEventBusResult:

@@ -6,25 +6,18 @@ the AWS-protocol gateway); archives, replays and schemas still call the engine h
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TypeAlias
 
 import grpc
 
-from eventplane import names
 from eventplane._gen.v1 import events_pb2 as pb
 from eventplane._gen.v1 import events_pb2_grpc
 from eventplane.bus import shapes as s
 from eventplane.bus.history import History, mine
 from eventplane.bus.models import (
-    ArchiveDef,
-    ReplayDef,
-    archive_arn,
-    bus_arn,
     not_found,
-    rule_arn,
 )
 from eventplane.bus.operations import BusOperations
 from eventplane.bus.operations import page as _page
@@ -94,46 +87,46 @@ def _target_shape(t: pb.Target) -> s.Target:
     return target
 
 
-def _arn(make: Callable[[str, str], str], internal: str) -> str:
-    """The ARN of the bus or archive of internal name ``internal``: its plain name in its
-    account (``eventplane.names``)."""
-    account, name = names.unqualify(internal)
-    return make(name, account)
+def _ms(t: dt.datetime | None) -> int:
+    return int(t.timestamp() * 1000) if t is not None else 0
 
 
-def _archive(a: ArchiveDef, stats: tuple[int, int]) -> pb.Archive:
+def _archive(a: s.Archive) -> pb.Archive:
     return pb.Archive(
-        archive_name=names.plain(a.name),
-        archive_arn=a.arn,
-        event_source_arn=_arn(bus_arn, a.bus),
+        archive_name=a.archive_name,
+        archive_arn=a.archive_arn,
+        event_source_arn=a.event_source_arn,
         description=a.description,
-        event_pattern=a.event_pattern or "",
+        event_pattern=a.event_pattern,
         retention_days=a.retention_days,
-        state="ENABLED",
-        event_count=stats[0],
-        size_bytes=stats[1],
-        creation_time_ms=a.created_ms,
+        state=a.state,
+        event_count=a.event_count,
+        size_bytes=a.size_bytes,
+        creation_time_ms=_ms(a.creation_time),
     )
 
 
-def _replay(r: ReplayDef) -> pb.Replay:
-    r_account = names.unqualify(r.bus)[0]
+def _replay(r: s.Replay) -> pb.Replay:
     return pb.Replay(
-        replay_name=names.plain(r.name),
-        replay_arn=r.arn,
-        event_source_arn=_arn(archive_arn, r.archive),
+        replay_name=r.replay_name,
+        replay_arn=r.replay_arn,
+        event_source_arn=r.event_source_arn,
         description=r.description,
         state=r.state,
         state_reason=r.state_reason,
-        event_start_time_ms=r.start_ms,
-        event_end_time_ms=r.end_ms,
-        event_last_replayed_time_ms=r.last_replayed_ms,
-        replay_start_time_ms=r.replay_start_ms,
-        replay_end_time_ms=r.replay_end_ms,
-        destination_arn=_arn(bus_arn, r.bus),
-        filter_arns=[rule_arn(names.plain(r.bus), rule, r_account) for rule in r.rules],
+        event_start_time_ms=_ms(r.event_start_time),
+        event_end_time_ms=_ms(r.event_end_time),
+        event_last_replayed_time_ms=_ms(r.event_last_replayed_time),
+        replay_start_time_ms=_ms(r.replay_start_time),
+        replay_end_time_ms=_ms(r.replay_end_time),
+        destination_arn=r.destination.arn,
+        filter_arns=r.destination.filter_arns,
         events_replayed=r.events_replayed,
     )
+
+
+def _time_of(ms: int) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC) if ms else None
 
 
 def _schema(s: SchemaDef, version: int = 0) -> pb.Schema:
@@ -408,77 +401,74 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
         return pb.TestEventPatternResponse(result=result.result)
 
     # --- archives ---------------------------------------------------------------------------
-    async def _archive_view(self, a: ArchiveDef) -> pb.Archive:
-        return _archive(a, await asyncio.to_thread(self.history.archive_stats, a))
-
     async def CreateArchive(self, request: pb.CreateArchiveRequest, context: Ctx) -> pb.Archive:
-        archive = await self.history.create_archive(
-            _require(request.archive_name, "ArchiveName"),
-            _require(request.event_source_arn, "EventSourceArn"),
-            request.description,
-            request.event_pattern,
-            request.retention_days,
+        r = request
+        req = s.CreateArchiveRequest(
+            r.archive_name, r.event_source_arn, r.description, r.event_pattern, r.retention_days
         )
-        return _archive(archive, (0, 0))
+        return _archive(await self.ops.create_archive(req))
 
     async def DescribeArchive(self, request: pb.DescribeArchiveRequest, context: Ctx) -> pb.Archive:
-        return await self._archive_view(
-            self.history.archive(_require(request.archive_name, "ArchiveName"))
+        return _archive(
+            await self.ops.describe_archive(s.DescribeArchiveRequest(request.archive_name))
         )
 
     async def ListArchives(
         self, request: pb.ListArchivesRequest, context: Ctx
     ) -> pb.ListArchivesResponse:
-        archives = mine(self.history.archives(request.name_prefix, request.event_source_arn))
-        items, token = _page(archives, request.next_token, request.limit)
+        r = request
+        found = await self.ops.list_archives(
+            s.ListArchivesRequest(r.name_prefix, r.event_source_arn, "", r.next_token, r.limit)
+        )
         return pb.ListArchivesResponse(
-            archives=[await self._archive_view(a) for a in items], next_token=token
+            archives=[_archive(a) for a in found.archives], next_token=found.next_token
         )
 
     async def UpdateArchive(self, request: pb.UpdateArchiveRequest, context: Ctx) -> pb.Archive:
-        archive = self.history.archive(_require(request.archive_name, "ArchiveName"))
-        updated = await self.history.update_archive(
-            archive,
-            request.description if request.HasField("description") else None,
-            request.event_pattern if request.HasField("event_pattern") else None,
-            request.retention_days if request.HasField("retention_days") else None,
+        r = request
+        req = s.UpdateArchiveRequest(
+            r.archive_name,
+            r.description if r.HasField("description") else None,
+            r.event_pattern if r.HasField("event_pattern") else None,
+            r.retention_days if r.HasField("retention_days") else None,
         )
-        return await self._archive_view(updated)
+        return _archive(await self.ops.update_archive(req))
 
     async def DeleteArchive(
         self, request: pb.DeleteArchiveRequest, context: Ctx
     ) -> pb.DeleteArchiveResponse:
-        await self.history.delete_archive(
-            self.history.archive(_require(request.archive_name, "ArchiveName"))
-        )
+        await self.ops.delete_archive(s.DeleteArchiveRequest(request.archive_name))
         return pb.DeleteArchiveResponse()
 
     # --- replays ----------------------------------------------------------------------------
     async def StartReplay(self, request: pb.StartReplayRequest, context: Ctx) -> pb.Replay:
-        replay = await self.history.start_replay(
-            _require(request.replay_name, "ReplayName"),
-            _require(request.event_source_arn, "EventSourceArn"),
-            request.description,
-            request.event_start_time_ms,
-            request.event_end_time_ms,
-            request.destination_arn,
-            list(request.filter_arns),
+        r = request
+        req = s.StartReplayRequest(
+            r.replay_name,
+            r.description,
+            r.event_source_arn,
+            _time_of(r.event_start_time_ms),
+            _time_of(r.event_end_time_ms),
+            s.ReplayDestination(r.destination_arn, list(r.filter_arns)),
         )
-        return _replay(replay)
+        return _replay(await self.ops.start_replay(req))
 
     async def DescribeReplay(self, request: pb.DescribeReplayRequest, context: Ctx) -> pb.Replay:
-        return _replay(self.history.replay(_require(request.replay_name, "ReplayName")))
+        return _replay(await self.ops.describe_replay(s.DescribeReplayRequest(request.replay_name)))
 
     async def ListReplays(
         self, request: pb.ListReplaysRequest, context: Ctx
     ) -> pb.ListReplaysResponse:
-        replays = self.history.replays(request.name_prefix, request.state, request.event_source_arn)
-        items, token = _page(mine(replays), request.next_token, request.limit)
-        return pb.ListReplaysResponse(replays=[_replay(r) for r in items], next_token=token)
+        r = request
+        found = await self.ops.list_replays(
+            s.ListReplaysRequest(r.name_prefix, r.state, r.event_source_arn, r.next_token, r.limit)
+        )
+        return pb.ListReplaysResponse(
+            replays=[_replay(x) for x in found.replays], next_token=found.next_token
+        )
 
     async def CancelReplay(self, request: pb.CancelReplayRequest, context: Ctx) -> pb.Replay:
-        replay = self.history.replay(_require(request.replay_name, "ReplayName"))
-        return _replay(await self.history.cancel_replay(replay))
+        return _replay(await self.ops.cancel_replay(s.CancelReplayRequest(request.replay_name)))
 
     # --- schemas ----------------------------------------------------------------------------
     async def CreateSchema(self, request: pb.CreateSchemaRequest, context: Ctx) -> pb.Schema:

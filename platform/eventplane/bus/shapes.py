@@ -358,3 +358,127 @@ class TestEventPatternResult:
     __test__ = False
 
     result: bool
+
+
+# --- archives and replays ------------------------------------------------------------------
+
+
+@dataclass
+class CreateArchiveRequest:
+    archive_name: str = ""
+    event_source_arn: str = ""
+    description: str = ""
+    event_pattern: str = ""
+    retention_days: int = 0
+
+
+@dataclass
+class DescribeArchiveRequest:
+    archive_name: str = ""
+
+
+@dataclass
+class ListArchivesRequest:
+    name_prefix: str = ""
+    event_source_arn: str = ""
+    state: str = ""
+    next_token: str = ""
+    limit: int = 0
+
+
+@dataclass
+class UpdateArchiveRequest:
+    archive_name: str = ""
+    description: str | None = None  # None: unchanged
+    event_pattern: str | None = None
+    retention_days: int | None = None
+
+
+@dataclass
+class DeleteArchiveRequest:
+    archive_name: str = ""
+
+
+@dataclass
+class Archive:
+    """An archive (CreateArchive, UpdateArchive and DescribeArchive answer its members;
+    ListArchives lists them)."""
+
+    archive_name: str
+    archive_arn: str
+    event_source_arn: str
+    description: str
+    event_pattern: str
+    retention_days: int
+    state: str
+    event_count: int
+    size_bytes: int
+    creation_time: dt.datetime | None
+    state_reason: str = ""
+
+
+@dataclass
+class ListArchivesResult:
+    archives: list[Archive]
+    next_token: str = ""
+
+
+@dataclass
+class ReplayDestination:
+    arn: str = ""
+    filter_arns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StartReplayRequest:
+    replay_name: str = ""
+    description: str = ""
+    event_source_arn: str = ""
+    event_start_time: dt.datetime | None = None
+    event_end_time: dt.datetime | None = None
+    destination: ReplayDestination | None = None
+
+
+@dataclass
+class DescribeReplayRequest:
+    replay_name: str = ""
+
+
+@dataclass
+class ListReplaysRequest:
+    name_prefix: str = ""
+    state: str = ""
+    event_source_arn: str = ""
+    next_token: str = ""
+    limit: int = 0
+
+
+@dataclass
+class CancelReplayRequest:
+    replay_name: str = ""
+
+
+@dataclass
+class Replay:
+    """A replay (StartReplay, CancelReplay and DescribeReplay answer its members;
+    ListReplays lists them)."""
+
+    replay_name: str
+    replay_arn: str
+    event_source_arn: str
+    description: str
+    state: str
+    state_reason: str
+    event_start_time: dt.datetime | None
+    event_end_time: dt.datetime | None
+    event_last_replayed_time: dt.datetime | None
+    replay_start_time: dt.datetime | None
+    replay_end_time: dt.datetime | None
+    destination: ReplayDestination
+    events_replayed: int = 0
+
+
+@dataclass
+class ListReplaysResult:
+    replays: list[Replay]
+    next_token: str = ""

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from eventplane.testing import eventually
+
 pytestmark = pytest.mark.integration
 
 
@@ -186,6 +188,72 @@ def test_errors_come_as_eventbridge_gives_them(events: Any, bus: str) -> None:
     assert missing_bus["Entries"][0]["ErrorCode"] == "ResourceNotFoundException"
     # A modeled action eventplane does not serve through the gateway yet.
     with pytest.raises(ClientError) as unsupported:
-        events.list_archives()
+        events.list_connections()
     assert unsupported.value.response["Error"]["Code"] == "UnsupportedOperation"
-    assert "ListArchives" in unsupported.value.response["Error"]["Message"]
+    assert "ListConnections" in unsupported.value.response["Error"]["Message"]
+
+
+def test_an_archive_and_its_replay(
+    events: Any, sqs: Any, bus: str, make_queue: Callable[..., str]
+) -> None:
+    url = make_queue()
+    bus_arn = events.describe_event_bus(Name=bus)["Arn"]
+    rule_arn = events.put_rule(
+        Name="all", EventBusName=bus, EventPattern=json.dumps({"source": ["gw.archived"]})
+    )["RuleArn"]
+    events.put_targets(
+        Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn(sqs, url)}]
+    )
+    name = f"gw-archive-{uuid.uuid4().hex[:8]}"
+    created = events.create_archive(ArchiveName=name, EventSourceArn=bus_arn, RetentionDays=1)
+    assert created["State"] == "ENABLED" and created["ArchiveArn"].endswith(f":archive/{name}")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    entries = [
+        {
+            "Source": "gw.archived",
+            "DetailType": "t",
+            "Detail": json.dumps({"n": n}),
+            "EventBusName": bus,
+        }
+        for n in (1, 2)
+    ]
+    assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+    assert len(drain(sqs, url, 2)) == 2
+
+    def archived() -> dict[str, Any]:
+        found: dict[str, Any] = events.describe_archive(ArchiveName=name)
+        assert found["EventCount"] == 2, found
+        return found
+
+    described = eventually(archived)
+    assert (described["EventSourceArn"], described["RetentionDays"]) == (bus_arn, 1)
+    listed = events.list_archives(NamePrefix=name)["Archives"]
+    assert [a["ArchiveName"] for a in listed] == [name]
+
+    replay = f"gw-replay-{uuid.uuid4().hex[:8]}"
+    started = events.start_replay(
+        ReplayName=replay,
+        EventSourceArn=described["ArchiveArn"],
+        EventStartTime=start,
+        EventEndTime=dt.datetime.now(dt.UTC),
+        Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
+    )
+    assert started["State"] in ("STARTING", "RUNNING", "COMPLETED")
+
+    def completed() -> dict[str, Any]:
+        found: dict[str, Any] = events.describe_replay(ReplayName=replay)
+        assert found["State"] == "COMPLETED", found
+        return found
+
+    done = eventually(completed, timeout=30)
+    assert done["Destination"] == {"Arn": bus_arn, "FilterArns": [rule_arn]}
+    assert done["EventSourceArn"] == described["ArchiveArn"]
+    again = drain(sqs, url, 2)
+    assert sorted(json.loads(m["Body"])["detail"]["n"] for m in again) == [1, 2]
+    assert all(json.loads(m["Body"]).get("replay-name") == replay for m in again)
+    assert [r["ReplayName"] for r in events.list_replays(NamePrefix=replay)["Replays"]] == [replay]
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_replay(ReplayName=f"gw-none-{uuid.uuid4().hex[:8]}")
+    events.delete_archive(ArchiveName=name)
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_archive(ArchiveName=name)

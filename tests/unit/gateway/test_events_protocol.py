@@ -103,7 +103,7 @@ def test_bus_creation_time_reads_back_as_a_timestamp() -> None:
 
 
 def test_every_served_action_has_a_shape_and_a_core_method() -> None:
-    binding = EventsBinding(BusOperations(None))  # type: ignore[arg-type]
+    binding = EventsBinding(BusOperations(None, None))  # type: ignore[arg-type]
     served = [a for a in EVENTS.operation_names if binding.handler(a) is not None]
     assert sorted(served) == sorted(
         [
@@ -129,6 +129,15 @@ def test_every_served_action_has_a_shape_and_a_core_method() -> None:
             "TestEventPattern",
             "UntagResource",
             "UpdateEventBus",
+            "CreateArchive",
+            "DescribeArchive",
+            "ListArchives",
+            "UpdateArchive",
+            "DeleteArchive",
+            "StartReplay",
+            "DescribeReplay",
+            "ListReplays",
+            "CancelReplay",
         ]
     )
 

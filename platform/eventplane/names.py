@@ -44,7 +44,7 @@ __all__ = [
 # The AWS services (ARN service names) whose resources are named per account so far; the
 # others' names are still unique per installation (their cores find a resource by its
 # name whatever account an ARN gives, and authorization checks it in the installation's).
-PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda", "events", "dynamodb"})
+PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda", "events", "dynamodb", "states"})
 
 _QUALIFIED = re.compile(r"([0-9]{12})\.(.+)", re.DOTALL)
 

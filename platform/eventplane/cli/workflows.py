@@ -34,7 +34,9 @@ from eventplane.cli._support import describe, listing, report, subcommands, tag_
 
 
 def _machine(text: str) -> str:
-    return text if text.startswith("arn:") else arn.state_machine_arn(text)
+    """An ARN as given; a name (``name:N``, ``name:ALIAS``) as an ARN of no account, which
+    names the caller's account's machine (names are per account)."""
+    return text if text.startswith("arn:") else arn.state_machine_arn(text, "")
 
 
 def _document(text: str) -> str:

@@ -9,13 +9,19 @@ another account's queue only through the queue's policy."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from eventplane.client import Client
@@ -499,7 +505,51 @@ def test_boto3_the_same_names_in_two_accounts(server: EventplaneProcess) -> None
         assert (described["name"], described["stateMachineArn"]) == (name, arns[account])
         found = sfn.describe_state_machine_for_execution(executionArn=execution)
         assert (found["name"], found["stateMachineArn"]) == (name, arns[account])
+        # The execution page: its account's key reads it, the other's finds none.
+        mine, other = (KEY_A, KEY_B) if account == A else (KEY_B, KEY_A)
+        status, body = _page(server, mine, execution)
+        assert status == 200 and execution in body, body
+        assert _page(server, other, execution)[0] == 404
     with pytest.raises(ClientError) as info:
         clients[B].describe_state_machine(stateMachineArn=arns[A])
     assert info.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
     assert f":{A}:" not in info.value.response["Error"]["Message"]
+
+
+def _page(server: EventplaneProcess, key: tuple[str, str], execution: str) -> tuple[int, str]:
+    """The execution page, presigned with ``key`` as a browser would open it."""
+    url = f"{server.gateway_url}/ui/executions/{quote(execution, safe='')}"
+    request = AWSRequest(method="GET", url=url)
+    SigV4QueryAuth(Credentials(*key), "states", "us-east-1", expires=600).add_auth(request)
+    try:
+        with urllib.request.urlopen(str(request.prepare().url), timeout=30) as reply:
+            return int(reply.status), reply.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_distributed_maps_of_the_same_name_run_their_own_children(
+    alice: Client, bob: Client
+) -> None:
+    """A's and B's ``mapper`` each run their own item processor: their own outputs and
+    Map Runs, in their own account."""
+    name = f"mapper-{_tag()}"
+    for ep, account in ((alice, A), (bob, B)):
+        processor = {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Result": account, "End": True}},
+        }
+        map_state = {"Type": "Map", "ItemProcessor": processor, "End": True}
+        definition = {"StartAt": "M", "States": {"M": map_state}}
+        ep.workflows.create_state_machine(name, definition)
+    for ep, account in ((alice, A), (bob, B)):
+        arn = f"arn:aws:states:local:{account}:stateMachine:{name}"
+        started = ep.workflows.start_execution(arn, [1, 2])
+        assert _output(ep, started.execution_arn) == [account, account]
+        run = ep.workflows.list_map_runs(started.execution_arn)[0]["mapRunArn"]
+        assert run.startswith(f"arn:aws:states:local:{account}:mapRun:{name}/")
+        children = ep.workflows.list_executions(map_run_arn=run)
+        assert len(children) == 2
+        assert {c.execution_arn.split(":")[4] for c in children} == {account}
+        assert all(f":execution:{name}/" in c.execution_arn for c in children)

@@ -553,3 +553,25 @@ def test_distributed_maps_of_the_same_name_run_their_own_children(
         assert len(children) == 2
         assert {c.execution_arn.split(":")[4] for c in children} == {account}
         assert all(f":execution:{name}/" in c.execution_arn for c in children)
+
+
+def test_the_cli_names_the_callers_accounts_machine(
+    server: EventplaneProcess, alice: Client, bob: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eventplane workflow start NAME`` runs the caller's account's NAME."""
+    from eventplane.cli import main
+
+    name = f"cli-{_tag()}"
+    alice.workflows.create_state_machine(name, _pass("a"), publish=True)
+    bob.workflows.create_state_machine(name, _pass("b"), publish=True)
+    for token, account, who in ((ALICE_TOKEN, A, "a"), (BOB_TOKEN, B, "b")):
+        ep = ["--endpoint", server.endpoint, "--token", token]
+        capsys.readouterr()
+        assert main(["workflow", "describe", name, "--json", *ep]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown["state_machine_arn"] == f"arn:aws:states:local:{account}:stateMachine:{name}"
+        assert main(["workflow", "start", f"{name}:1", "--input", "{}", "--wait", *ep]) == 0
+        execution = capsys.readouterr().out.split()[0]
+        assert execution.startswith(f"arn:aws:states:local:{account}:execution:{name}:")
+        client = alice if account == A else bob
+        assert _output(client, execution) == {"who": who}

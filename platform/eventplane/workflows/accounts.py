@@ -73,8 +73,8 @@ class Owners:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    def _account(self, kind: str, name: str) -> str | None:
-        r = self._registry.get(kind, name)
+    def _account(self, kind: str, name: str, peek: bool = False) -> str | None:
+        r = self._registry.peek(kind, name) if peek else self._registry.get(kind, name)
         return owner_of(r.spec) if r is not None else None
 
     def machine(self, name: str) -> str | None:
@@ -86,9 +86,10 @@ class Owners:
     def activity(self, name: str) -> str | None:
         return self._account(ACTIVITY, name)
 
-    def of_kind(self, kind: str, name: str) -> str | None:
-        """The owner of the registry record ``kind``/``name`` (``workflows.arns``' lookup)."""
-        return self._account(kind, name)
+    def of_kind(self, kind: str, name: str, peek: bool = False) -> str | None:
+        """The owner of the registry record ``kind``/``name`` (``workflows.arns``' lookup;
+        ``peek``: from the view, without catching up on a miss)."""
+        return self._account(kind, name, peek)
 
     def of_arn(self, text: str) -> str | None:
         """The owner of what a Step Functions ARN names (a machine and what derives from

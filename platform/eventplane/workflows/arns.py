@@ -16,22 +16,32 @@ names its account's internal name, a plain name the installation's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from typing import Protocol
 
 from eventplane import arn, names
 from eventplane.security.accounts import caller_account
 from eventplane.workflows.errors import InvalidArn, InvalidName
 
-# (kind, name) -> the owner account, None: no such record (or unknown).
-Lookup = Callable[[str, str], str | None]
-_owner: Lookup = lambda kind, name: None  # noqa: E731
+
+class Lookup(Protocol):
+    """(kind, name) -> the record's owner account, None: no such record (or unknown);
+    ``peek``: as the view holds it, without catching up with Kafka on a miss."""
+
+    def __call__(self, kind: str, name: str, peek: bool = False) -> str | None: ...
+
+
+def _nobody(kind: str, name: str, peek: bool = False) -> str | None:
+    return None
+
+
+_owner: Lookup = _nobody
 
 MACHINE = "statemachine"  # the registry kinds (``workflows.accounts``)
 ACTIVITY = "activity"
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
-def use(owner: Callable[[str, str], str | None]) -> None:
+def use(owner: Lookup) -> None:
     """Where ARNs built from here look up their owner account (the server's registry)."""
     global _owner
     _owner = owner
@@ -53,14 +63,19 @@ def internal(kind: str, name: str, account: str, lookup: Lookup | None = None) -
     base, slash, label = name.partition("/")
     if not account:
         mine = caller_account()
-        found: tuple[str, ...] = names.candidates(base, None, mine)
-        legacy = found[0] != base and owner(kind, base) == mine
-        if legacy and owner(kind, found[0]) is None:
-            found = (base,)
-    elif _ACCOUNT_ID.fullmatch(account):
-        found = names.candidates(base, account, account)
-    else:
-        found = (base,)
+        first = names.qualify(base, mine)
+        if first != base and owner(kind, first) is None and owner(kind, base, True) == mine:
+            first = base  # the caller's, made before names were per account
+        return first + slash + label
+    if not _ACCOUNT_ID.fullmatch(account):
+        return name
+    found = names.candidates(base, account, account)
+    if len(found) > 1:
+        # From the view first: an ARN pasted from AWS (another account's id, the
+        # installation's machine) must not cost a catch-up with Kafka on each call.
+        for candidate in found:
+            if owner(kind, candidate, True) is not None:
+                return candidate + slash + label
     chosen = next((c for c in found if owner(kind, c) is not None), found[0])
     return chosen + slash + label
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from eventplane import arn, names
 from eventplane.observability.metrics import LATENCY_BUCKETS
-from eventplane.workflows import arns
-from eventplane.workflows.errors import InvalidArn
 from eventplane.workflows.history import TERMINAL
 from eventplane.workflows.interpreter import Step
 
@@ -39,11 +38,11 @@ EXECUTION_DURATION = Histogram(
 
 
 def label(state_machine_arn: str) -> str:
-    """A machine's label: its internal name (``workflows.arns``), one per account."""
-    try:
-        return arns.parse_state_machine_arn(state_machine_arn)
-    except InvalidArn:
-        return state_machine_arn.rsplit(":", 1)[-1]
+    """A machine's label: its name qualified by its ARN's account as internal names are
+    (``eventplane.names``), one per account; from the ARN alone, so no step waits on
+    the registry (a machine deleted while its executions run is not there)."""
+    name = state_machine_arn.rsplit(":", 1)[-1]
+    return names.qualify(name, arn.account_of(state_machine_arn) or None)
 
 
 def record_step(result: Step, received_ms: int, now_ms: int, kind: str = "STANDARD") -> None:

@@ -45,6 +45,8 @@ class FakeRegistry:
     def get(self, kind: str, name: str) -> Resource | None:
         return self.records.get((kind, name))
 
+    peek = get
+
 
 @pytest.fixture
 def owners() -> Iterator[tuple[FakeRegistry, Owners]]:
@@ -58,7 +60,7 @@ def owners() -> Iterator[tuple[FakeRegistry, Owners]]:
     try:
         yield registry, owners
     finally:
-        arns.use(lambda kind, name: None)
+        arns.use(lambda kind, name, peek=False: None)
 
 
 def _as(account: str) -> Any:
@@ -228,3 +230,27 @@ def test_a_new_name_may_not_look_like_another_accounts() -> None:
     with pytest.raises(EventplaneError) as info:
         arns.check_resource_name(f"{A}.orders")
     assert info.value.code == "InvalidName"
+
+
+class CountingRegistry(FakeRegistry):
+    """Counts the lookups that would catch up with Kafka on a miss (``peek`` does not)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets: list[str] = []
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        self.gets.append(name)
+        return super().get(kind, name)
+
+
+def test_an_arn_pasted_from_aws_is_found_in_the_view() -> None:
+    registry = CountingRegistry()
+    registry.put(MACHINE, "mine", {"definition": "{}"})
+    arns.use(Owners(cast(Registry, registry)).of_kind)
+    try:
+        pasted = "arn:aws:states:eu-west-1:999999999999:stateMachine:mine"
+        assert arns.parse_state_machine_arn(pasted) == "mine"
+        assert registry.gets == []  # no miss of 999999999999.mine asked of Kafka
+    finally:
+        arns.use(lambda kind, name, peek=False: None)

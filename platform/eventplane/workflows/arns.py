@@ -64,7 +64,7 @@ def internal(kind: str, name: str, account: str, lookup: Lookup | None = None) -
     if not account:
         mine = caller_account()
         first = names.qualify(base, mine)
-        if first != base and owner(kind, first) is None and owner(kind, base, True) == mine:
+        if first != base and owner(kind, base, True) == mine and owner(kind, first) is None:
             first = base  # the caller's, made before names were per account
         return first + slash + label
     if not _ACCOUNT_ID.fullmatch(account):
@@ -82,11 +82,12 @@ def internal(kind: str, name: str, account: str, lookup: Lookup | None = None) -
 
 def shown(kind: str, internal_name: str) -> tuple[str | None, str]:
     """(owner account, plain name) of an internal name, as ARNs and answers show it:
-    a qualified name's account, else its record's owner (a record another account made
-    before names were per account says whose it is; None: the installation's)."""
+    a qualified name's account, else its record's owner in the view (a record another
+    account made before names were per account says whose it is; None: the
+    installation's)."""
     if names.looks_qualified(internal_name):
         return names.unqualify(internal_name)
-    return _owner(kind, internal_name.split("/", 1)[0]), internal_name
+    return _owner(kind, internal_name.split("/", 1)[0], True), internal_name
 
 
 def plain(internal_name: str) -> str:

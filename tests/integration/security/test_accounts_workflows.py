@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,10 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from eventplane.client import Client
+from eventplane.config import Settings
 from eventplane.errors import EventplaneError
+from eventplane.kafka.clients import Producer
+from eventplane.registry import Registry
 from eventplane.security import sha256_hex
 from eventplane.testing import EventplaneProcess, eventually, unique_cluster
 
@@ -40,10 +44,7 @@ PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
 
 
-@pytest.fixture(scope="module")
-def server(
-    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EventplaneProcess]:
+def _tokens(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokens = tmp_path_factory.mktemp("wf-accounts") / "tokens.yaml"
     tokens.write_text(
         json.dumps(
@@ -55,6 +56,14 @@ def server(
             }
         )
     )
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def server(
+    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EventplaneProcess]:
+    tokens = _tokens(tmp_path_factory)
     keys = f"{KEY_A[0]}:{KEY_A[1]}:{A}:alice,{KEY_B[0]}:{KEY_B[1]}:{B}:bob"
     proc = EventplaneProcess(
         eventplane_kafka,
@@ -575,3 +584,65 @@ def test_the_cli_names_the_callers_accounts_machine(
         assert execution.startswith(f"arn:aws:states:local:{account}:execution:{name}:")
         client = alice if account == A else bob
         assert _output(client, execution) == {"who": who}
+
+
+def test_machines_and_activities_made_before_names_were_per_account(
+    eventplane_kafka: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """B's machine and activity written under their plain names (as before names were per
+    account) keep working by B's ARNs; A may now make its own of the same name. The
+    records go to the default cluster's registry, so this test has a server there."""
+    tag = _tag()
+    machine, activity = f"old-{tag}", f"old-act-{tag}"
+    settings = Settings(kafka_bootstrap=eventplane_kafka)
+    producer = Producer(settings)
+    writer = Registry(settings, producer)
+    writer.start()
+    proc = EventplaneProcess(
+        eventplane_kafka,
+        roles="api,workflows",
+        env={"EVENTPLANE_AUTH_TOKENS_FILE": str(_tokens(tmp_path_factory))},
+    )
+    try:
+        task = {"Type": "Task", "Resource": f"arn:aws:states:local:{B}:activity:{activity}"}
+        definition = {"StartAt": "T", "States": {"T": {**task, "End": True}}}
+        writer.put("activity", activity, {"tags": {}, "account": B})
+        spec = {"definition": json.dumps(definition), "type": "STANDARD", "account": B}
+        writer.put("statemachine", machine, spec)
+        proc.start()
+        with (
+            Client(proc.endpoint, token=ALICE_TOKEN, timeout=30) as alice,
+            Client(proc.endpoint, token=BOB_TOKEN, timeout=30) as bob,
+        ):
+            arn = f"arn:aws:states:local:{B}:stateMachine:{machine}"
+            assert bob.workflows.describe_state_machine(arn).name == machine
+            assert machine in [m.name for m in bob.workflows.list_state_machines()]
+            # Creating it again (as it is) finds it: idempotent for its owner.
+            again = bob.workflows.create_state_machine(machine, definition)
+            assert again.state_machine_arn == arn
+            version = bob.workflows.publish_state_machine_version(arn)
+            assert version.state_machine_version_arn == f"{arn}:1"
+            e = bob.workflows.start_execution(f"{arn}:1", {"n": 1})
+            assert e.execution_arn.startswith(f"arn:aws:states:local:{B}:execution:{machine}:")
+            activity_arn = f"arn:aws:states:local:{B}:activity:{activity}"
+            got = bob.workflows.get_activity_task(activity_arn, wait_seconds=30)
+            assert json.loads(got.input) == {"n": 1}
+            bob.workflows.send_task_success(got.task_token, {"old": True})
+            assert _output(bob, e.execution_arn) == {"old": True}
+            hidden = _refused(
+                lambda: alice.workflows.describe_state_machine(arn), "StateMachineDoesNotExist"
+            )
+            assert hidden.message == f"State Machine Does Not Exist: '{arn.replace(B, A)}'"
+            # A's own of that name is another machine.
+            mine = alice.workflows.create_state_machine(machine, _pass("a")).state_machine_arn
+            assert mine == f"arn:aws:states:local:{A}:stateMachine:{machine}"
+            assert alice.workflows.create_activity(activity).activity_arn == (
+                f"arn:aws:states:local:{A}:activity:{activity}"
+            )
+            bob.workflows.delete_state_machine(arn)
+            bob.workflows.delete_activity(activity_arn)
+            alice.workflows.delete_state_machine(mine)
+    finally:
+        proc.stop()
+        writer.close()
+        producer.close()

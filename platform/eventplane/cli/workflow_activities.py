@@ -6,7 +6,7 @@
     eventplane workflow send-task-success "$TOKEN" --output '{"ok": true}'
     eventplane workflow test-state --definition '{"Type": "Pass", "End": true}' --input '{}'
 
-ACTIVITY is an activity name or ARN.
+ACTIVITY is an activity name (the caller's account's) or ARN.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@
     eventplane workflow get-activity-task approve --worker-name me
     eventplane workflow test-state --definition state.json --input '{"id": 7}'
 
-MACHINE is a state machine name or ARN (``name:3`` is version 3, ``name:PROD`` an
-alias); EXECUTION an execution ARN. --definition,
+MACHINE is a state machine name (the caller's account's: names are per account) or
+ARN (``name:3`` is version 3, ``name:PROD`` an alias); EXECUTION an execution ARN. --definition,
 --input and --output take JSON text, a file path, or - for stdin. --json prints one
 JSON document for scripts; otherwise output is short and human.
 """

@@ -124,7 +124,6 @@ class Owners:
         name = self._internal(MACHINE, plain, account) if plain else ""
         r = self._registry.get(MACHINE, name) if name else None
         if r is None:  # a deleted machine's execution: its ARN's account's role
-            account = arn_mod.account_of(execution_arn)
             if not account or account == arn_mod.identity().account:
                 return None
             return arn_mod.default_role(account)

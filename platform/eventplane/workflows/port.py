@@ -1,11 +1,12 @@
 """The workflows' port: how anything outside the workflows room starts an execution.
 
 A bus rule whose target is a state machine (``arn:aws:states:...:stateMachine:NAME``)
-starts an execution of it with the target's input, as EventBridge does. The target's
-endpoint is the machine's internal name in the ARN's account (``eventplane.names``). The port writes
-the same inbox record StartExecution appends, so the start is one more record in the
-rule dispatcher's Kafka transaction: exactly one execution per matched event, started
-when (and only if) the dispatcher commits. The execution's name is generated.
+starts an execution of it with the target's input, as EventBridge does (the target's
+endpoint is the machine's internal name in the ARN's account: ``eventplane.names``).
+The port writes the same inbox record StartExecution appends, so the start is one more
+record in the rule dispatcher's Kafka transaction: exactly one execution per matched
+event, started when (and only if) the dispatcher commits. The execution's name is
+generated.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ class StateMachinePort:
         starts Standard executions only) or the input is not a JSON text within quota.
         """
         # The ARN's account's machine, else (ARNs pasted from AWS, machines made before
-        # names were per account) the one of that plain name.
+        # names were per account) the one of that plain name: from the view first, so
+        # such an ARN costs no catch-up with Kafka per event.
+        candidates = names.resolutions(endpoint)
         found = None
-        for internal in names.resolutions(endpoint):
-            found = self._registry.get(_KIND, internal)
-            if found is not None:
-                endpoint = internal
+        for look in (self._registry.peek, self._registry.get):
+            hit = next(((c, r) for c in candidates if (r := look(_KIND, c)) is not None), None)
+            if hit is not None:
+                endpoint, found = hit
                 break
         plain = names.plain(endpoint)
         account = owner_of(found.spec) if found is not None else names.unqualify(endpoint)[0]

@@ -1,7 +1,7 @@
 """The Workflows API as plain Python: one method per Step Functions action.
 
-Definitions live in the resource registry (kind ``statemachine``, by internal name:
-``arns``). A Standard
+Definitions live in the resource registry (kind ``statemachine``, keyed by the
+machine's internal name: names are per account, ``workflows.arns``). A Standard
 execution is started by its inbox partition's owner (``owner.py``): handed to it
 directly when it runs in this replica and holds that partition, else through its start
 record on ``eventplane.wf.inbox``; every replica's ``View`` answers reads. Express

@@ -8,9 +8,10 @@ EVENTPLANE_REGION) and the account of the resource's owner: queues, topics, buse
 rules, tables and functions belong to the account of the principal that created them
 (their formatters take ``account``), everything else, and what the installation's own
 principals create, to the installation's account (EVENTPLANE_ACCOUNT_ID). Queue, topic,
-function, event bus and table names are per account (``eventplane.names``: such a
-target's endpoint is its internal name, in the ARN's account); the other kinds' names are
-unique per installation, so the cores find such a resource by its name whatever account an ARN
+function, event bus, table, state machine and activity names are per account
+(``eventplane.names``: such a target's endpoint is its internal name, in the ARN's
+account); the other kinds' names are unique per installation, so the cores find such a
+resource by its name whatever account an ARN
 passed in gives, and authorization puts the owner's account back
 (``security.authorize``). Parsing is
 strict about the resource part of each kind: a queue ARN with a path, or a function ARN
@@ -281,7 +282,7 @@ class TargetKind(StrEnum):
 @dataclass(frozen=True)
 class Target:
     kind: TargetKind
-    # state machine name; a queue's, topic's or bus's internal name (``eventplane.names``);
+    # a queue's, topic's, bus's or state machine's internal name (``eventplane.names``);
     # a function's internal name and ":qualifier" if any; the URL of an HTTP target
     endpoint: str
     arn: str

@@ -14,9 +14,8 @@ resource). That internal name is:
 The dot keeps Kafka's topic-name rules (``[a-zA-Z0-9._-]``, one character of the 249
 allowed spent per dot, 13 per account). Queue, topic and function names cannot hold a
 dot (bar ``.fifo`` at their end), so their internal names never collide. Names that
-may hold dots (buses, archives) are refused when they look qualified
-(:func:`looks_qualified`); tables and state machines, whose names stay unique per
-installation, must do the same before they adopt this scheme.
+may hold dots (buses, archives, tables, state machines, activities) are refused when
+they look qualified (:func:`looks_qualified`).
 
 The internal form never leaves the platform: names, ARNs, URLs, list results, events
 and records show the plain name and the owner's account (:func:`unqualify`). Callers
@@ -44,7 +43,7 @@ __all__ = [
 # The AWS services (ARN service names) whose resources are named per account so far; the
 # others' names are still unique per installation (their cores find a resource by its
 # name whatever account an ARN gives, and authorization checks it in the installation's).
-PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda", "events", "dynamodb"})
+PER_ACCOUNT: Final = frozenset({"sqs", "sns", "lambda", "events", "dynamodb", "states"})
 
 _QUALIFIED = re.compile(r"([0-9]{12})\.(.+)", re.DOTALL)
 

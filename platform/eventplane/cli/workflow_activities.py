@@ -6,7 +6,7 @@
     eventplane workflow send-task-success "$TOKEN" --output '{"ok": true}'
     eventplane workflow test-state --definition '{"Type": "Pass", "End": true}' --input '{}'
 
-ACTIVITY is an activity name or ARN.
+ACTIVITY is an activity name (the caller's account's) or ARN.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from eventplane.cli._support import describe, listing, report
 
 
 def _activity(text: str) -> str:
-    return text if text.startswith("arn:") else arn.activity_arn(text)
+    """An ARN as given; a name as an ARN of no account: the caller's account's activity."""
+    return text if text.startswith("arn:") else arn.activity_arn(text, "")
 
 
 def cmd_create_activity(args: argparse.Namespace) -> int:

@@ -13,8 +13,8 @@
     eventplane workflow get-activity-task approve --worker-name me
     eventplane workflow test-state --definition state.json --input '{"id": 7}'
 
-MACHINE is a state machine name or ARN (``name:3`` is version 3, ``name:PROD`` an
-alias); EXECUTION an execution ARN. --definition,
+MACHINE is a state machine name (the caller's account's: names are per account) or
+ARN (``name:3`` is version 3, ``name:PROD`` an alias); EXECUTION an execution ARN. --definition,
 --input and --output take JSON text, a file path, or - for stdin. --json prints one
 JSON document for scripts; otherwise output is short and human.
 """
@@ -34,7 +34,9 @@ from eventplane.cli._support import describe, listing, report, subcommands, tag_
 
 
 def _machine(text: str) -> str:
-    return text if text.startswith("arn:") else arn.state_machine_arn(text)
+    """An ARN as given; a name (``name:N``, ``name:ALIAS``) as an ARN of no account, which
+    names the caller's account's machine (names are per account)."""
+    return text if text.startswith("arn:") else arn.state_machine_arn(text, "")
 
 
 def _document(text: str) -> str:

@@ -3,8 +3,8 @@
 A resource belongs to the account of the principal that created it: its registry spec
 holds that account under ``ACCOUNT`` when it is not the installation's (a spec without
 it, as every resource written before accounts existed, is the installation's). Queue,
-topic, function, event bus and table names are per account (each account has its own
-default bus), as on AWS (``eventplane.names``: another
+topic, function, event bus, table, state machine and activity names are per account
+(each account has its own default bus), as on AWS (``eventplane.names``: another
 account's are kept under an internal name that carries the account); the other
 capabilities' names stay unique per installation.
 

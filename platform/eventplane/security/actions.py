@@ -201,16 +201,16 @@ def _mapping(r: Any) -> Sequence[str]:
     return (_or_any(r.uuid, arns.mapping_arn),)
 
 
-def _state_machine_name(r: Any) -> Sequence[str]:
-    return (_or_any(r.name, arns.state_machine_arn),)
+def _state_machine_name(r: Any) -> Sequence[str]:  # in the caller's account ("": filled in)
+    return (_or_any(r.name, lambda name: arns.state_machine_arn(name, "")),)
 
 
 def _state_machine(r: Any) -> Sequence[str]:
     return (r.state_machine_arn or ANY,)
 
 
-def _activity_name(r: Any) -> Sequence[str]:
-    return (_or_any(r.name, arns.activity_arn),)
+def _activity_name(r: Any) -> Sequence[str]:  # in the caller's account ("": filled in)
+    return (_or_any(r.name, lambda name: arns.activity_arn(name, "")),)
 
 
 def _activity(r: Any) -> Sequence[str]:

@@ -2,10 +2,12 @@
 tasks act.
 
 A machine or activity belongs to its creator's account, kept in its registry spec
-(none there: the installation's). Every ARN derived from a machine (its executions,
-versions, aliases, Map Runs) carries that account: ``workflows.arns`` asks ``Owners``
-where it builds one, from the registry's view (memory). Step Functions has no resource
-policies, so another account never reaches them.
+(none there: the installation's), and its name is unique in that account only: another
+account's is kept under ``<account>.<name>`` (``eventplane.names``, ``workflows.arns``).
+Every ARN derived from a machine (its executions, versions, aliases, Map Runs) carries
+that account and the plain name: ``workflows.arns`` asks ``Owners`` where it builds or
+parses one, from the registry's view (memory). Step Functions has no resource policies,
+so another account never reaches them.
 
 A task of a machine of another account than the installation's calls the other
 capabilities as the machine's execution role (a role of its own account), never as
@@ -49,10 +51,11 @@ __all__ = [
     "owned_machine",
     "owner_of",
     "task_role",
+    "token_of",
 ]
 
-MACHINE = "statemachine"  # the registry kinds
-ACTIVITY = "activity"
+MACHINE = arns.MACHINE  # the registry kinds
+ACTIVITY = arns.ACTIVITY
 # What follows "arn:PARTITION:states:REGION:ACCOUNT:" for each kind that names a machine.
 _OF_MACHINE = re.compile(r"(?:stateMachine|execution|express):([^:]+)|mapRun:([^/:]+)/")
 _ACTIVITY = re.compile(r"activity:([^:]+)$")
@@ -70,21 +73,23 @@ class Owners:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    def _account(self, kind: str, name: str) -> str | None:
-        r = self._registry.get(kind, name)
+    def _account(self, kind: str, name: str, peek: bool = False) -> str | None:
+        r = self._registry.peek(kind, name) if peek else self._registry.get(kind, name)
         return owner_of(r.spec) if r is not None else None
 
     def machine(self, name: str) -> str | None:
-        """The machine's owner account; None: no such machine. A Distributed Map's item
-        processor (``machine/label``, its children's machine) is its machine's."""
+        """The owner account of the machine of internal name ``name``; None: no such
+        machine. A Distributed Map's item processor (``machine/label``, its children's
+        machine) is its machine's."""
         return self._account(MACHINE, name.split("/", 1)[0])
 
     def activity(self, name: str) -> str | None:
         return self._account(ACTIVITY, name)
 
-    def of_kind(self, kind: str, name: str) -> str | None:
-        """The owner of the registry record ``kind``/``name`` (``workflows.arns``' lookup)."""
-        return self._account(kind, name)
+    def of_kind(self, kind: str, name: str, peek: bool = False) -> str | None:
+        """The owner of the registry record ``kind``/``name`` (``workflows.arns``' lookup;
+        ``peek``: from the view, without catching up on a miss)."""
+        return self._account(kind, name, peek)
 
     def of_arn(self, text: str) -> str | None:
         """The owner of what a Step Functions ARN names (a machine and what derives from
@@ -92,24 +97,33 @@ class Owners:
         or Map Run of a machine since deleted is its ARN's account's (the read view keeps
         it under that ARN)."""
         resource = _resource(text)
+        account = arn_mod.account_of(text)
         found = _OF_MACHINE.match(resource)
         if found is not None:
-            owner = self.machine(found.group(1) or found.group(2))
+            name = self._internal(MACHINE, found.group(1) or found.group(2), account)
+            owner = self.machine(name)
             if owner is None and not resource.startswith("stateMachine:"):
-                return arn_mod.account_of(text) or None
+                return account or None
             return owner
         found = _ACTIVITY.match(resource)
-        return self.activity(found.group(1)) if found is not None else None
+        if found is None:
+            return None
+        return self.activity(self._internal(ACTIVITY, found.group(1), account))
+
+    def _internal(self, kind: str, name: str, account: str) -> str:
+        """The internal name of what an ARN of ``account`` names (``arns.internal``)."""
+        return arns.internal(kind, name.split("/", 1)[0], account, self.of_kind)
 
     def role_of(self, execution_arn: str) -> str | None:
         """The role a task of the execution acts as: None for a machine of the
         installation's account (the platform's own principal, as always), else its
         machine's role (by default its account's ``eventplane`` role)."""
         found = _OF_MACHINE.match(_resource(execution_arn))
-        name = (found.group(1) or found.group(2)).split("/", 1)[0] if found else ""
+        plain = (found.group(1) or found.group(2)) if found else ""
+        account = arn_mod.account_of(execution_arn)
+        name = self._internal(MACHINE, plain, account) if plain else ""
         r = self._registry.get(MACHINE, name) if name else None
         if r is None:  # a deleted machine's execution: its ARN's account's role
-            account = arn_mod.account_of(execution_arn)
             if not account or account == arn_mod.identity().account:
                 return None
             return arn_mod.default_role(account)
@@ -163,6 +177,14 @@ def check_child(machine_arn: str) -> None:
             f"{arns.state_machine_arn(name)} because no resource-based policy allows the "
             f"{action} action"
         )
+
+
+def token_of(execution_arn: str) -> bool:
+    """Whether the caller may use the task tokens of the execution: its machine's
+    account's (the ARN carries it) and the platform's principals only. Tokens are opaque
+    and AWS authorizes their calls on "*": another account's token names no task."""
+    account = listing_account()
+    return account is None or arn_mod.account_of(execution_arn) == account
 
 
 def caller_role(role_arn: str) -> str | None:

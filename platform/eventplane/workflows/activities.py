@@ -70,18 +70,19 @@ class ActivityActions:
         r = self._ctx.registry.get(ACTIVITY, name)
         if r is None:
             raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
-        return Activity(arns.activity_arn(name), name, r.created_at)
+        return Activity(arns.activity_arn(name), arns.plain(name), r.created_at)
 
     async def create_activity(self, name: str, tags: dict[str, str] | None = None) -> Activity:
         """Create an activity; the same name again returns the existing one (idempotent)."""
-        arns.check_name(require(name, "name"))
+        arns.check_resource_name(require(name, "name"))
+        name = arns.internal(ACTIVITY, name, "")  # names are per account: the caller's
         existing = self._ctx.registry.get(ACTIVITY, name)
         spec = owned({"tags": dict(tags or {})})
         if existing is None:
             await asyncio.to_thread(self._ctx.registry.put, ACTIVITY, name, spec)
         elif owner_of(existing.spec) != owner_of(spec):
-            # Names are unique per installation: another account's answers so, saying no more.
-            raise ConflictException(f"Activity Already Exists: '{name}'")
+            # Another account's, made before names were per account: it says no more.
+            raise ConflictException(f"Activity Already Exists: '{arns.plain(name)}'")
         return self._activity(arns.activity_arn(name))
 
     async def describe_activity(self, activity_arn: str) -> Activity:
@@ -93,7 +94,9 @@ class ActivityActions:
 
     async def list_activities(self, max_results: int = 0, next_token: str = "") -> Page:
         p = page(mine(self._ctx.registry.find(ACTIVITY)), max_results, next_token)
-        items = [Activity(arns.activity_arn(r.name), r.name, r.created_at) for r in p.items]
+        items = [
+            Activity(arns.activity_arn(r.name), arns.plain(r.name), r.created_at) for r in p.items
+        ]
         return Page(items, p.next_token)
 
     async def get_activity_task(

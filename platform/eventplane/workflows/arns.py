@@ -1,29 +1,110 @@
 """Step Functions names and ARNs: state machines, executions and their validation.
 
-The ARNs built here carry their machine's or activity's owner account: ``use`` hands
-this module the server's owner lookup (``workflows.accounts.Owners``), asked where each
-ARN is built (from memory). Without one, and for a name nobody holds, the installation's.
+Names are per account (``eventplane.names``): the cores key a machine or an activity
+(its registry record, versions, aliases, Map Runs' item processors ``machine/label``)
+by its internal name, ``<account>.<name>`` for another account's than the
+installation's. The parsers here turn an ARN into that internal name (in the ARN's
+account, else, for ARNs pasted from AWS and records made before names were per
+account, the plain name; an empty account is the caller's); the builders turn an
+internal name back into an ARN of the plain name in its owner's account.
+
+``use`` hands this module the server's lookup (``workflows.accounts.Owners``): which
+records exist and whose they are, from memory. Without one, nothing is known: an ARN
+names its account's internal name, a plain name the installation's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from typing import Protocol
 
-from eventplane import arn
+from eventplane import arn, names
+from eventplane.security.accounts import caller_account
 from eventplane.workflows.errors import InvalidArn, InvalidName
 
-# (kind, name) -> the owner account, None: unknown (the installation's).
-_owner: Callable[[str, str], str | None] = lambda kind, name: None  # noqa: E731
+
+class Lookup(Protocol):
+    """(kind, name) -> the record's owner account, None: no such record (or unknown);
+    ``peek``: as the view holds it, without catching up with Kafka on a miss."""
+
+    def __call__(self, kind: str, name: str, peek: bool = False) -> str | None: ...
 
 
-def use(owner: Callable[[str, str], str | None]) -> None:
+def _nobody(kind: str, name: str, peek: bool = False) -> str | None:
+    return None
+
+
+_owner: Lookup = _nobody
+
+MACHINE = "statemachine"  # the registry kinds (``workflows.accounts``)
+ACTIVITY = "activity"
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def use(owner: Lookup) -> None:
     """Where ARNs built from here look up their owner account (the server's registry)."""
     global _owner
     _owner = owner
 
 
 _BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+
+def internal(kind: str, name: str, account: str, lookup: Lookup | None = None) -> str:
+    """The internal name of the ``kind`` record an ARN of ``account`` names ``name``
+    (a Distributed Map's item processor ``machine/label`` is its machine's and label).
+
+    A 12-digit account's record, else (ARNs pasted from AWS carry other account ids)
+    the installation's of that plain name; an empty account (a name without an ARN) is
+    the caller's, whose records made before names were per account keep their plain
+    names; any other account field, the installation's. None found: the first
+    candidate (whose "does not exist" the caller answers)."""
+    owner = lookup or _owner
+    base, slash, label = name.partition("/")
+    if not account:
+        mine = caller_account()
+        first = names.qualify(base, mine)
+        if first != base and owner(kind, base, True) == mine and owner(kind, first) is None:
+            first = base  # the caller's, made before names were per account
+        return first + slash + label
+    if not _ACCOUNT_ID.fullmatch(account):
+        return name
+    found = names.candidates(base, account, account)
+    if len(found) > 1:
+        # From the view first: an ARN pasted from AWS (another account's id, the
+        # installation's machine) must not cost a catch-up with Kafka on each call.
+        for candidate in found:
+            if owner(kind, candidate, True) is not None:
+                return candidate + slash + label
+    chosen = next((c for c in found if owner(kind, c) is not None), found[0])
+    return chosen + slash + label
+
+
+def shown(kind: str, internal_name: str) -> tuple[str | None, str]:
+    """(owner account, plain name) of an internal name, as ARNs and answers show it:
+    a qualified name's account, else its record's owner in the view (a record another
+    account made before names were per account says whose it is; None: the
+    installation's)."""
+    if names.looks_qualified(internal_name):
+        return names.unqualify(internal_name)
+    return _owner(kind, internal_name.split("/", 1)[0], True), internal_name
+
+
+def plain(internal_name: str) -> str:
+    """The name a caller sees of a machine's or an activity's internal name."""
+    return names.plain(internal_name)
+
+
+def check_resource_name(name: str, what: str = "name") -> str:
+    """A new machine's or activity's name: AWS's rule, and not the shape of an internal
+    name (``<12 digits>.<name>``), which would read as another account's."""
+    check_name(name, what)
+    if names.looks_qualified(name):
+        raise InvalidName(
+            f"Invalid Name: '{name}' ({what} must not start with 12 digits and a dot: "
+            "that reads as another account's name)"
+        )
+    return name
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -39,17 +120,27 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def machine_account(name: str) -> str | None:
-    """The owner account of the machine ``name`` (None: unknown, the installation's); a
-    Distributed Map's item processor (``machine/label``) is its machine's."""
-    return _owner("statemachine", name.split("/", 1)[0])
+    """The owner account of the machine of internal name ``name`` (None: unknown, the
+    installation's); a Distributed Map's item processor (``machine/label``) is its
+    machine's."""
+    return shown(MACHINE, name)[0]
 
 
 def state_machine_arn(name: str) -> str:
-    return arn.state_machine_arn(name, machine_account(name))
+    """The ARN of the machine of internal name ``name``."""
+    account, plain_name = shown(MACHINE, name)
+    return arn.state_machine_arn(plain_name, account)
 
 
 def execution_arn(machine: str, name: str, express: bool = False) -> str:
-    return arn.execution_arn(machine, name, express=express, account=machine_account(machine))
+    """The ARN of execution ``name`` of the machine of internal name ``machine``."""
+    account, plain_name = shown(MACHINE, machine)
+    return arn.execution_arn(plain_name, name, express=express, account=account)
+
+
+def _account(text: str) -> str:
+    """The account field of an ARN (already parsed: well formed)."""
+    return text.split(":", 5)[4]
 
 
 def _after(text: str, kind: str) -> str | None:
@@ -65,23 +156,24 @@ def _after(text: str, kind: str) -> str | None:
 
 
 def parse_state_machine_arn(arn: str, field: str = "stateMachineArn") -> str:
-    """The machine's name; InvalidArn unless ``arn`` is a state machine ARN."""
+    """The machine's internal name; InvalidArn unless ``arn`` is a state machine ARN."""
     name = _after(arn, "stateMachine:")
     if name is None:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
     if not name or ":" in name:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
-    return name
+    return internal(MACHINE, name, _account(arn))
 
 
 def parse_execution_arn(arn: str, field: str = "executionArn") -> tuple[str, str]:
-    """(machine name, execution name); InvalidArn unless ``arn`` is an execution ARN."""
+    """(machine's internal name, execution name); InvalidArn unless ``arn`` is an
+    execution ARN."""
     for kind in ("execution:", "express:"):
         rest = _after(arn, kind)
         if rest is not None:
             machine, _, name = rest.partition(":")
             if machine and name and ":" not in name:
-                return machine, name
+                return internal(MACHINE, machine, _account(arn)), name
     raise InvalidArn(f"Invalid Arn: '{arn}' is not an execution ARN ({field})")
 
 
@@ -108,15 +200,15 @@ def alias_arn(machine: str, alias: str) -> str:
 
 
 def parse_qualified_arn(arn: str, field: str = "stateMachineArn") -> tuple[str, str | None]:
-    """(machine name, qualifier): None for the machine itself, digits for a version,
-    else an alias name. InvalidArn unless ``arn`` is one of those three forms."""
+    """(machine's internal name, qualifier): None for the machine itself, digits for a
+    version, else an alias name. InvalidArn unless ``arn`` is one of those three forms."""
     rest = _after(arn, "stateMachine:")
     if rest is None:
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
     name, sep, qualifier = rest.partition(":")
     if not name or (sep and (not qualifier or ":" in qualifier)):
         raise InvalidArn(f"Invalid Arn: '{arn}' is not a state machine ARN ({field})")
-    return name, (qualifier if sep else None)
+    return internal(MACHINE, name, _account(arn)), (qualifier if sep else None)
 
 
 def parse_version_arn(arn: str, field: str = "stateMachineVersionArn") -> tuple[str, int]:
@@ -136,12 +228,14 @@ def parse_alias_arn(arn: str, field: str = "stateMachineAliasArn") -> tuple[str,
 
 
 def activity_arn(name: str) -> str:
-    return arn.activity_arn(name, _owner("activity", name))
+    """The ARN of the activity of internal name ``name``."""
+    account, plain_name = shown(ACTIVITY, name)
+    return arn.activity_arn(plain_name, account)
 
 
 def parse_activity_arn(text: str, field: str = "activityArn") -> str:
-    """The activity's name; InvalidArn unless ``text`` is an activity ARN."""
+    """The activity's internal name; InvalidArn unless ``text`` is an activity ARN."""
     name = _after(text, "activity:") or ""
     if not name or ":" in name:
         raise InvalidArn(f"Invalid Arn: '{text}' is not an activity ARN ({field})")
-    return name
+    return internal(ACTIVITY, name, _account(text))

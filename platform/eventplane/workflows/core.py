@@ -1,6 +1,7 @@
 """The Workflows API as plain Python: one method per Step Functions action.
 
-Definitions live in the resource registry (kind ``statemachine``). A Standard
+Definitions live in the resource registry (kind ``statemachine``, keyed by the
+machine's internal name: names are per account, ``workflows.arns``). A Standard
 execution is started by its inbox partition's owner (``owner.py``): handed to it
 directly when it runs in this replica and holds that partition, else through its start
 record on ``eventplane.wf.inbox``; every replica's ``View`` answers reads. Express
@@ -22,7 +23,7 @@ from eventplane.errors import ValidationException
 from eventplane.kafka import naming
 from eventplane.runtime import ServerContext
 from eventplane.workflows import arns, asl, metrics, records
-from eventplane.workflows.accounts import check_role, mine, owned_machine, owner_of
+from eventplane.workflows.accounts import check_role, mine, owned_machine, owner_of, token_of
 from eventplane.workflows.activities import ActivityActions
 from eventplane.workflows.clock import Clock
 from eventplane.workflows.dispatch import send_inbox
@@ -132,7 +133,7 @@ class WorkflowsCore(
         # A tag leaves the revision (and its date) as it was: tags.TagActions keeps them.
         return StateMachine(
             arns.state_machine_arn(name),
-            name,
+            arns.plain(name),
             "ACTIVE",
             s["definition"],
             s.get("roleArn", ""),
@@ -161,7 +162,7 @@ class WorkflowsCore(
 
         Identical, as AWS's idempotency check: same definition, type, logging and tracing
         configuration; another roleArn or other tags are ignored (and not applied)."""
-        require(name, "name")
+        name = arns.internal(KIND, arns.check_resource_name(require(name, "name")), "")  # caller's
         require(definition, "definition")
         spec = {
             "roleArn": role_arn,
@@ -183,7 +184,6 @@ class WorkflowsCore(
     async def _create(
         self, name: str, definition: str, type: str, spec: dict[str, Any]
     ) -> StateMachine:
-        arns.check_name(name)
         kind = type or "STANDARD"
         if kind not in TYPES:
             raise ValidationException(f"type must be STANDARD or EXPRESS, got {kind!r}")
@@ -197,8 +197,9 @@ class WorkflowsCore(
                 kind,
                 spec["loggingConfiguration"],
             ) and found.tracing_configuration == spec["tracingConfiguration"]
-            if not same or owner_of(existing.spec) != owner_of(spec):  # names: per installation
-                raise StateMachineAlreadyExists(f"State Machine Already Exists: '{name}'")
+            if not same or owner_of(existing.spec) != owner_of(spec):  # owner: an old record's
+                arn = arns.state_machine_arn(name)
+                raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
             return self._machine(arns.state_machine_arn(name))
         await asyncio.to_thread(self._ctx.registry.put, KIND, name, spec)
         return self._machine(arns.state_machine_arn(name))
@@ -247,7 +248,8 @@ class WorkflowsCore(
             )
         if definition is not None:
             asl.parse_definition(definition, machine_type=current.type)  # type: ignore[arg-type]
-        r = self._ctx.registry.get(KIND, current.name)
+        name = arns.parse_state_machine_arn(arn)
+        r = self._ctx.registry.get(KIND, name)
         assert r is not None
         spec = dict(r.spec)
         spec.pop("revision", None)  # a new revision: the record's generation again
@@ -257,7 +259,7 @@ class WorkflowsCore(
         if role_arn is not None:
             spec["roleArn"] = check_role(role_arn, owner_of(spec))
         spec.update(config)
-        await asyncio.to_thread(self._ctx.registry.put, KIND, current.name, spec)
+        await asyncio.to_thread(self._ctx.registry.put, KIND, name, spec)
         return self._machine(arn)
 
     async def delete_state_machine(self, arn: str) -> None:
@@ -291,7 +293,7 @@ class WorkflowsCore(
         name, qualifier = arns.parse_qualified_arn(arn)
         if qualifier is None:
             m = self._machine(arn)
-            return Target(m.name, m.definition, m.type, role_arn=m.role_arn)
+            return Target(name, m.definition, m.type, role_arn=m.role_arn)
         self._machine(arns.state_machine_arn(name))
         if qualifier.isascii() and qualifier.isdigit():
             v = self._versions.version(arn)
@@ -551,7 +553,7 @@ class WorkflowsCore(
         if parsed is None:
             raise InvalidToken(f"Invalid Token: '{token[:40]}'")
         arn, task_id = parsed
-        found = self._view.get(arn)
+        found = self._view.get(arn) if token_of(arn) else None
         if found is None:
             raise TaskDoesNotExist("Task Does Not Exist: the token names no execution")
         if task_id not in found.live_tasks:

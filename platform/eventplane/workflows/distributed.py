@@ -37,8 +37,9 @@ MAP_RUN_RESOURCE = "arn:aws:states:::eventplane:mapRun"
 
 
 def map_run_arn(machine: str, label: str, run_id: str) -> str:
-    account = wf_arns.machine_account(machine)
-    return arns.format_arn("states", f"mapRun:{machine}/{label}:{run_id}", account=account)
+    """The Map Run's ARN: of the machine of internal name ``machine``, in its account."""
+    account, name = wf_arns.shown(wf_arns.MACHINE, machine)
+    return arns.format_arn("states", f"mapRun:{name}/{label}:{run_id}", account=account)
 
 
 def _parameters(
@@ -100,7 +101,7 @@ def start(run: _Run, frame: Frame, sdef: MapState) -> None:
         }
     run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{s.execution_arn}/{frame.fid}/{s.seq}"))
     label = sdef.label or run_id.split("-", 1)[0]
-    machine = s.state_machine_arn.rsplit(":", 1)[-1]
+    machine = wf_arns.parse_state_machine_arn(s.state_machine_arn)  # its internal name
     # A redrive of the execution redrives the Map Run the state ran before (its ARN).
     arn, redrives = run.redrive_map_runs.pop(frame.fid, (map_run_arn(machine, label, run_id), 0))
     task_id = run.next_id("k")

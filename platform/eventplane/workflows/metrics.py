@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from eventplane import arn, names
 from eventplane.observability.metrics import LATENCY_BUCKETS
 from eventplane.workflows.history import TERMINAL
 from eventplane.workflows.interpreter import Step
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 86400, 604800)
 
+# The state_machine label is the machine's internal name (``label``): one per account.
 EXECUTIONS = Counter(
     "eventplane_workflow_executions_total",
     "Execution starts and ends, by state machine and outcome "
@@ -35,9 +37,17 @@ EXECUTION_DURATION = Histogram(
 )
 
 
+def label(state_machine_arn: str) -> str:
+    """A machine's label: its name qualified by its ARN's account as internal names are
+    (``eventplane.names``), one per account; from the ARN alone, so no step waits on
+    the registry (a machine deleted while its executions run is not there)."""
+    name = state_machine_arn.rsplit(":", 1)[-1]
+    return names.qualify(name, arn.account_of(state_machine_arn) or None)
+
+
 def record_step(result: Step, received_ms: int, now_ms: int, kind: str = "STANDARD") -> None:
     """Count what one step did; ``received_ms`` is when its inbox record was written."""
-    machine = result.state.state_machine_arn.rsplit(":", 1)[-1]
+    machine = label(result.state.state_machine_arn)
     entered = 0
     for e in result.events:
         if e.type == "ExecutionStarted":

@@ -1,10 +1,12 @@
 """The workflows' port: how anything outside the workflows room starts an execution.
 
 A bus rule whose target is a state machine (``arn:aws:states:...:stateMachine:NAME``)
-starts an execution of it with the target's input, as EventBridge does. The port writes
-the same inbox record StartExecution appends, so the start is one more record in the
-rule dispatcher's Kafka transaction: exactly one execution per matched event, started
-when (and only if) the dispatcher commits. The execution's name is generated.
+starts an execution of it with the target's input, as EventBridge does (the target's
+endpoint is the machine's internal name in the ARN's account: ``eventplane.names``).
+The port writes the same inbox record StartExecution appends, so the start is one more
+record in the rule dispatcher's Kafka transaction: exactly one execution per matched
+event, started when (and only if) the dispatcher commits. The execution's name is
+generated.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import uuid
 
 from eventplane import arn as arns
+from eventplane import names
 from eventplane.delivery.payload import Payload, TargetUnavailable
 from eventplane.kafka import naming
 from eventplane.kafka.outgoing import Outgoing
@@ -43,9 +46,19 @@ class StateMachinePort:
         Raises TargetUnavailable when the machine does not exist, is Express (this port
         starts Standard executions only) or the input is not a JSON text within quota.
         """
-        found = self._registry.get(_KIND, endpoint)
-        account = owner_of(found.spec) if found is not None else None  # the machine's
-        machine_arn = arns.state_machine_arn(endpoint, account)
+        # The ARN's account's machine, else (ARNs pasted from AWS, machines made before
+        # names were per account) the one of that plain name: from the view first, so
+        # such an ARN costs no catch-up with Kafka per event.
+        candidates = names.resolutions(endpoint)
+        found = None
+        for look in (self._registry.peek, self._registry.get):
+            hit = next(((c, r) for c in candidates if (r := look(_KIND, c)) is not None), None)
+            if hit is not None:
+                endpoint, found = hit
+                break
+        plain = names.plain(endpoint)
+        account = owner_of(found.spec) if found is not None else names.unqualify(endpoint)[0]
+        machine_arn = arns.state_machine_arn(plain, account)
         if found is None:
             raise TargetUnavailable(
                 "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{machine_arn}'"
@@ -73,7 +86,7 @@ class StateMachinePort:
             raise TargetUnavailable(
                 "InvalidExecutionInput", f"Invalid State Machine Execution Input: {exc}"
             ) from None
-        execution = arns.execution_arn(endpoint, str(uuid.uuid4()), account=account)
+        execution = arns.execution_arn(plain, str(uuid.uuid4()), account=account)
         rec = records.InboxRecord(
             execution,
             Start(payload.body, role_arn=found.spec.get("roleArn") or None),

@@ -21,7 +21,7 @@ def version_machine(v: Version, update_date: int) -> StateMachine:
     """DescribeStateMachine of a version ARN."""
     return StateMachine(
         v.state_machine_version_arn,
-        v.machine,
+        arns.plain(v.machine),
         "ACTIVE",
         v.definition,
         v.role_arn,
@@ -46,10 +46,11 @@ class VersionActions:
         """Publish the machine's current revision (the latest version if it is unchanged)."""
         require(state_machine_arn, "stateMachineArn")
         m = self._machine(state_machine_arn)
-        r = self._ctx.registry.get("statemachine", m.name)
+        name = arns.parse_state_machine_arn(state_machine_arn)  # its internal name
+        r = self._ctx.registry.get(arns.MACHINE, name)
         assert r is not None
         return await self._versions.publish(
-            m.name, dict(r.spec), m.revision_id, description, revision_id
+            name, dict(r.spec), m.revision_id, description, revision_id
         )
 
     async def list_state_machine_versions(
@@ -57,8 +58,9 @@ class VersionActions:
     ) -> Page:
         """Versions newest first."""
         require(state_machine_arn, "stateMachineArn")
-        m = self._machine(state_machine_arn)
-        return page(self._versions.versions(m.name), max_results, next_token)
+        self._machine(state_machine_arn)
+        name = arns.parse_state_machine_arn(state_machine_arn)
+        return page(self._versions.versions(name), max_results, next_token)
 
     async def delete_state_machine_version(self, state_machine_version_arn: str) -> None:
         require(state_machine_version_arn, "stateMachineVersionArn")

@@ -170,7 +170,8 @@ class Versions:
             return existing[0]
         if len(existing) >= MAX_VERSIONS:
             raise ServiceQuotaExceeded(
-                f"State machine '{machine}' has {MAX_VERSIONS} versions; delete some first"
+                f"State machine '{arns.plain(machine)}' has {MAX_VERSIONS} versions; "
+                "delete some first"
             )
         counter = self._registry.get(COUNTER_KIND, machine)
         number = int(counter.spec["last"]) + 1 if counter is not None else 1
@@ -190,7 +191,8 @@ class Versions:
     async def delete_version(self, arn: str) -> None:
         """Delete a version (none: nothing to do); refused while an alias routes to it."""
         machine, number = arns.parse_version_arn(arn)
-        users = [a.name for a in self.aliases(machine) if _routes_to(a, arn)]
+        canonical = arns.version_arn(machine, number)
+        users = [a.name for a in self.aliases(machine) if _routes_to(a, canonical)]
         if users:
             raise ConflictException(
                 f"Version '{arn}' can't be deleted: alias(es) {', '.join(users)} route to it"
@@ -242,10 +244,16 @@ class Versions:
         total = sum(e.weight for e in routing)
         if total != 100:
             raise ValidationException(f"routingConfiguration weights must sum to 100, got {total}")
-        for e in routing:
-            self.version(e.state_machine_version_arn, "routingConfiguration")
+        # Kept as the versions' own ARNs (in their account, whatever account or form
+        # the caller wrote), which ListStateMachineAliases and DeleteStateMachineVersion
+        # compare with.
         stored = [
-            {"stateMachineVersionArn": e.state_machine_version_arn, "weight": e.weight}
+            {
+                "stateMachineVersionArn": self.version(
+                    e.state_machine_version_arn, "routingConfiguration"
+                ).state_machine_version_arn,
+                "weight": e.weight,
+            }
             for e in routing
         ]
         return machines.pop(), stored
@@ -267,7 +275,8 @@ class Versions:
             )
         if len(self.aliases(machine)) >= MAX_ALIASES:
             raise ServiceQuotaExceeded(
-                f"State machine '{machine}' has {MAX_ALIASES} aliases; delete some first"
+                f"State machine '{arns.plain(machine)}' has {MAX_ALIASES} aliases; "
+                "delete some first"
             )
         r = await asyncio.to_thread(self._registry.put, ALIAS_KIND, f"{machine}:{name}", spec)
         return self._alias(r)
@@ -291,7 +300,7 @@ class Versions:
             routed_machine, spec["routing"] = self._routing(routing)
             if routed_machine != machine:
                 raise ValidationException(
-                    f"routingConfiguration must route to versions of '{machine}', "
+                    f"routingConfiguration must route to versions of '{arns.plain(machine)}', "
                     f"the alias's state machine"
                 )
         r = await asyncio.to_thread(self._registry.put, ALIAS_KIND, f"{machine}:{name}", spec)

@@ -275,7 +275,7 @@ def test_actions_are_service_qualified() -> None:
         "arn:aws:sqs:local:000000000000:orders",
         "arn:aws:lambda:local:000000000000:function:pay:prod",
         "arn:aws:sqs:eu-west-1:000000000000:orders",
-        "arn:aws:states:local:999999999999:stateMachine:m",
+        "arn:aws:schemas:local:999999999999:schema/eventplane/m",  # unique per installation
         "arn:aws-cn:sqs:local:000000000000:orders",
         "arn:aws:SQS:local:000000000000:orders",
         "arn:aws:sqs:local:000000000000:",

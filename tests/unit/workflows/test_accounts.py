@@ -45,6 +45,8 @@ class FakeRegistry:
     def get(self, kind: str, name: str) -> Resource | None:
         return self.records.get((kind, name))
 
+    peek = get
+
 
 @pytest.fixture
 def owners() -> Iterator[tuple[FakeRegistry, Owners]]:
@@ -58,7 +60,7 @@ def owners() -> Iterator[tuple[FakeRegistry, Owners]]:
     try:
         yield registry, owners
     finally:
-        arns.use(lambda kind, name: None)
+        arns.use(lambda kind, name, peek=False: None)
 
 
 def _as(account: str) -> Any:
@@ -171,3 +173,84 @@ def test_the_performer_acts_as_the_role() -> None:
         out = asyncio.run(without.perform("arn:aws:states:::sqs:sendMessage", {}, False))
     assert (out.ok, out.error) == (False, "States.TaskFailed")
     assert "EVENTPLANE_RECEIPT_SECRET" in (out.cause or "")
+
+
+def test_names_are_per_account(owners: tuple[FakeRegistry, Owners]) -> None:
+    """A's and B's ``shop`` are two records (B's under ``B.shop``); an ARN names its
+    account's; a record made before names were per account keeps its plain name."""
+    registry, o = owners
+    registry.put(MACHINE, f"{A}.shop", {"definition": "{}", "account": A})
+    registry.put(MACHINE, f"{B}.shop", {"definition": "{}", "account": B})
+    registry.put(ACTIVITY, f"{A}.approve", {"account": A})
+    sm = "arn:aws:states:local:{}:stateMachine:shop"
+    assert arns.parse_state_machine_arn(sm.format(A)) == f"{A}.shop"
+    assert arns.parse_qualified_arn(sm.format(B) + ":live") == (f"{B}.shop", "live")
+    assert arns.parse_execution_arn(f"arn:aws:states:local:{B}:execution:shop/Map:c") == (
+        f"{B}.shop/Map",
+        "c",
+    )
+    assert arns.state_machine_arn(f"{B}.shop") == sm.format(B)
+    assert arns.execution_arn(f"{A}.shop/Map", "c", True) == (
+        f"arn:aws:states:local:{A}:express:shop/Map:c"
+    )
+    assert arns.plain(f"{A}.shop") == "shop"
+    assert o.of_arn(sm.format(B)) == B and o.of_arn(sm.format(A) + ":1") == A
+    # Activities alike: A's approve is new, B's (made before) keeps its plain name.
+    assert arns.parse_activity_arn(f"arn:aws:states:local:{A}:activity:approve") == f"{A}.approve"
+    assert arns.parse_activity_arn(f"arn:aws:states:local:{B}:activity:approve") == "approve"
+    assert o.of_arn(f"arn:aws:states:local:{A}:activity:approve") == A
+    assert o.of_arn(f"arn:aws:states:local:{B}:activity:approve") == B
+    # A's machine made before names were per account: its ARNs still reach it.
+    assert arns.parse_state_machine_arn(f"arn:aws:states:local:{A}:stateMachine:orders") == "orders"
+    # No such machine in the ARN's account: its internal name there (the installation's
+    # of that name for ARNs pasted from AWS, when there is one).
+    assert arns.parse_state_machine_arn(sm.format("333333333333")) == "333333333333.shop"
+    assert (
+        arns.parse_state_machine_arn("arn:aws:states:eu-west-1:999999999999:stateMachine:mine")
+        == "mine"
+    )
+    # No account (a bare name): the caller's, including its records made before.
+    bare = "arn:aws:states:local::stateMachine:{}"
+    reset = _as(B)
+    try:
+        assert arns.parse_state_machine_arn(bare.format("shop")) == f"{B}.shop"
+        assert arns.parse_state_machine_arn(bare.format("orders")) == f"{B}.orders"
+    finally:
+        current_principal.reset(reset)
+    reset = _as(A)
+    try:
+        assert arns.parse_state_machine_arn(bare.format("orders")) == "orders"
+    finally:
+        current_principal.reset(reset)
+    assert arns.parse_state_machine_arn(bare.format("mine")) == "mine"  # the platform's
+
+
+def test_a_new_name_may_not_look_like_another_accounts() -> None:
+    assert arns.check_resource_name("orders.v2") == "orders.v2"
+    with pytest.raises(EventplaneError) as info:
+        arns.check_resource_name(f"{A}.orders")
+    assert info.value.code == "InvalidName"
+
+
+class CountingRegistry(FakeRegistry):
+    """Counts the lookups that would catch up with Kafka on a miss (``peek`` does not)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets: list[str] = []
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        self.gets.append(name)
+        return super().get(kind, name)
+
+
+def test_an_arn_pasted_from_aws_is_found_in_the_view() -> None:
+    registry = CountingRegistry()
+    registry.put(MACHINE, "mine", {"definition": "{}"})
+    arns.use(Owners(cast(Registry, registry)).of_kind)
+    try:
+        pasted = "arn:aws:states:eu-west-1:999999999999:stateMachine:mine"
+        assert arns.parse_state_machine_arn(pasted) == "mine"
+        assert registry.gets == []  # no miss of 999999999999.mine asked of Kafka
+    finally:
+        arns.use(lambda kind, name, peek=False: None)

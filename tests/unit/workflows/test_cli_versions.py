@@ -15,6 +15,8 @@ from eventplane._gen.v1 import workflows_pb2_grpc
 from eventplane.errors.workflows import ConflictException
 
 SM = "arn:aws:states:local:000000000000:stateMachine:orders"
+# A bare name sent as an ARN of no account: the caller's account's machine.
+NAMED = "arn:aws:states:local::stateMachine:orders"
 EXEC = "arn:aws:states:local:000000000000:execution:orders:e1"
 
 
@@ -40,7 +42,7 @@ def test_publish_version_takes_a_name_and_prints_the_version_arn(
     code, out, _ = run("publish-version", "orders", "--description", "third")
     assert (code, out) == (0, SM + ":3\n")
     req = service.only("PublishStateMachineVersion")
-    assert (req.state_machine_arn, req.description, req.revision_id) == (SM, "third", "")
+    assert (req.state_machine_arn, req.description, req.revision_id) == (NAMED, "third", "")
 
 
 def test_create_alias_sends_each_route_as_a_version_arn_and_weight(
@@ -57,7 +59,7 @@ def test_create_alias_sends_each_route_as_a_version_arn_and_weight(
     assert (code, out) == (0, SM + ":PROD\n")
     req = service.calls[0][1]
     routes = [(e.state_machine_version_arn, e.weight) for e in req.routing_configuration]
-    assert routes == [(SM + ":1", 90), (SM + ":2", 10)]
+    assert routes == [(NAMED + ":1", 90), (SM + ":2", 10)]
 
 
 def test_a_route_without_a_weight_is_a_usage_error(
@@ -87,7 +89,7 @@ def test_delete_version_reports_the_conflict_and_exits_non_zero(
     service.errors["DeleteStateMachineVersion"] = ConflictException("alias(es) PROD route to it")
     code, _, err = run("delete-version", "orders:1")
     assert code != 0 and "ConflictException" in err
-    assert service.only("DeleteStateMachineVersion").state_machine_version_arn == SM + ":1"
+    assert service.only("DeleteStateMachineVersion").state_machine_version_arn == NAMED + ":1"
 
 
 def test_redrive_sends_the_execution_and_prints_the_redrive_date(

@@ -278,10 +278,11 @@ def test_bad_input_gets_sqs_errors(sqs: Any, stack: str, make_queue: Callable[..
         (lambda: sqs.create_queue(QueueName="q", Attributes={"Nope": "1"}), "InvalidAttributeName"),
         (lambda: sqs.send_message(QueueUrl=url, MessageBody=""), "MissingParameter"),
         (
+            # DeleteQueue is the owner's: AddPermission cannot grant it.
             lambda: sqs.add_permission(
-                QueueUrl=url, Label="l", AWSAccountIds=[ACCOUNT], Actions=["SendMessage"]
+                QueueUrl=url, Label="l", AWSAccountIds=[ACCOUNT], Actions=["DeleteQueue"]
             ),
-            "AWS.SimpleQueueService.UnsupportedOperation",
+            "InvalidParameterValue",
         ),
         (
             lambda: sqs.tag_queue(QueueUrl=url, Tags={f"k{i}": "v" for i in range(51)}),

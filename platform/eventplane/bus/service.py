@@ -23,7 +23,7 @@ from eventplane.bus.operations import BusOperations
 from eventplane.bus.operations import page as _page
 from eventplane.bus.operations import require as _require
 from eventplane.bus.schemas import SchemaDef
-from eventplane.errors import InvalidParameterValue
+from eventplane.errors import InvalidParameterValue, ValidationException
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -125,8 +125,17 @@ def _replay(r: s.Replay) -> pb.Replay:
     )
 
 
-def _time_of(ms: int) -> dt.datetime | None:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC) if ms else None
+def _time_of(ms: int, parameter: str) -> dt.datetime | None:
+    """A replay window's end in milliseconds, as the core takes it (0: not given)."""
+    if not ms:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValidationException(
+            f"Parameter {parameter} is not valid. Reason: {ms} is out of the range of "
+            "times in milliseconds since the epoch."
+        ) from None
 
 
 def _schema(s: SchemaDef, version: int = 0) -> pb.Schema:
@@ -447,8 +456,8 @@ class EventBusesService(events_pb2_grpc.EventBusesServicer):
             r.replay_name,
             r.description,
             r.event_source_arn,
-            _time_of(r.event_start_time_ms),
-            _time_of(r.event_end_time_ms),
+            _time_of(r.event_start_time_ms, "EventStartTime"),
+            _time_of(r.event_end_time_ms, "EventEndTime"),
             s.ReplayDestination(r.destination_arn, list(r.filter_arns)),
         )
         return _replay(await self.ops.start_replay(req))

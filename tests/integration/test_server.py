@@ -198,3 +198,33 @@ def test_roles_decide_the_services_a_process_serves(eventplane_kafka: str) -> No
     finally:
         api.stop()
         queues.stop()
+
+
+def test_registry_version_moves_after_its_listeners_have_seen_a_change(
+    kafka_settings: Settings, unique: str
+) -> None:
+    """Authorization remembers owners and policies under Registry.version: it must move on
+    every change, and only once the listeners (whose caches lookups read) have it."""
+    producer = Producer(kafka_settings)
+    reg = Registry(kafka_settings, producer)
+    reg.start()
+    during: list[tuple[str, int]] = []
+    reg.subscribe(lambda kind, name, _r: during.append((name, reg.version())))
+
+    def mine() -> list[int]:
+        return [v for name, v in during if name == f"v-{unique}"]
+
+    try:
+        before = reg.version()
+        reg.put("widget", f"v-{unique}", {"size": 1})
+        after_put = reg.version()
+        assert after_put > before  # a write that has returned has moved it
+        reg.delete("widget", f"v-{unique}")
+        assert reg.version() > after_put
+        seen = eventually(lambda: mine() if len(mine()) == 2 else None)
+        # The listeners saw each change under a version that moves again once they return.
+        eventually(lambda: reg.version() > seen[1])
+        assert seen[0] < seen[1]
+    finally:
+        reg.close()
+        producer.close()

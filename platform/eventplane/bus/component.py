@@ -47,11 +47,18 @@ class BusComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
             resource_policies.register(
-                f"arn:{PARTITION}:events:", engine.policy_of, engine.owner_of, missing_resource
+                f"arn:{PARTITION}:events:",
+                engine.policy_of,
+                engine.owner_of,
+                missing_resource,
+                version=ctx.registry.version,
             )
             # Schemas have no resource policies: their owner only.
             resource_policies.register(
-                f"arn:{PARTITION}:schemas:", lambda _arn: None, engine.owner_of
+                f"arn:{PARTITION}:schemas:",
+                lambda _arn: None,
+                engine.owner_of,
+                version=ctx.registry.version,
             )
         events_pb2_grpc.add_EventBusesServicer_to_server(
             EventBusesService(self.operations, history), server

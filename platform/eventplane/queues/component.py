@@ -71,6 +71,7 @@ class QueuesComponent:
                 policy_of,
                 owner_of,
                 lambda _arn: QueueDoesNotExist("The specified queue does not exist."),
+                version=ctx.registry.version,  # QueueDefs: the registry, parsed
             )
         # Event source mappings in this process read queues through this port.
         ctx.extras[QUEUE_SOURCE] = OperationsSource(self.operations)

@@ -77,6 +77,8 @@ class Registry:
         self._producer = producer
         self._resources: dict[str, Resource] = {}
         self._applied = -1  # offset of the last record applied to the view
+        # Moves twice per record applied: with the view, and once the listeners have it.
+        self._changes = 0
         self._cond = threading.Condition()
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
@@ -183,6 +185,7 @@ class Registry:
             else:
                 self._resources[key] = resource
             self._applied = msg.offset() or 0
+            self._changes += 1  # with the view: a write that has returned has moved it
             REGISTRY_RESOURCES.labels(kind).set(
                 sum(1 for k in self._resources if k.startswith(kind + "/"))
             )
@@ -193,8 +196,17 @@ class Registry:
                 listener(kind, name, resource)
             except Exception:
                 _log.exception("registry listener failed", key=key)
+        self._changes += 1  # and after the listeners: caches they keep are current too
 
     # --- reads -------------------------------------------------------------------------
+    def version(self) -> int:
+        """A number that changes whenever the view (and what its listeners keep) does.
+
+        Read it before a lookup and remember the answer under it: while it has not
+        changed, neither has the answer (authorization's owner and policy lookups).
+        """
+        return self._changes
+
     def get(self, kind: str, name: str) -> Resource | None:
         """The definition, or None if it does not exist.
 

@@ -58,6 +58,8 @@ REPLICA = Principal(name="replica", via="replica")
 # Who a call of this process's own components comes from (workflow tasks, mappings).
 INTERNAL = Principal(name="internal", via="internal")
 _BEARER = "bearer "
+# Tokens-file callers remembered by their authorization header; past that, start again.
+KNOWN_HEADERS = 1024
 # How principals whose credentials are a bearer token that a relayed call carries on
 # are authenticated (an API key, a JWT, a function's execution-role token).
 TRAVELLING = frozenset({"token", "jwt", "role"})
@@ -101,6 +103,9 @@ class Authenticator:
         self.internal_token = internal_token  # this process's own components
         self.role_secret = role_secret  # verifies functions' execution-role tokens
         self.jwt = jwt  # OIDC/JWT bearer tokens (service-account tokens), if configured
+        # Authorization headers that carried a tokens-file token, and its principal: a
+        # repeat call is one dict lookup. The file is read once, so an entry stays true.
+        self._known: dict[str, Principal] = {}
 
     def authenticate(
         self, metadata: Any, context: grpc.aio.ServicerContext, method: str = ""
@@ -115,6 +120,9 @@ class Authenticator:
                 header = value if isinstance(value, str) else value.decode()
                 break
         if header:
+            known = self._known.get(header)
+            if known is not None:
+                return known
             presented = header[len(_BEARER) :].strip()
             if (
                 self.internal_token
@@ -130,12 +138,15 @@ class Authenticator:
                 raise UnrecognizedClientException(
                     "the authorization header is not a bearer token this server accepts"
                 )
-            principal = self.tokens.lookup(header[len(_BEARER) :].strip())
+            principal = self.tokens.lookup(presented)
             if principal is None:
                 # Never echo the token: the message names only the header.
                 raise UnrecognizedClientException(
                     "the bearer token in the authorization header is not valid"
                 )
+            if len(self._known) >= KNOWN_HEADERS:
+                self._known.clear()
+            self._known[header] = principal
             return principal
         if self.mtls:
             principal = _certificate_principal(context)

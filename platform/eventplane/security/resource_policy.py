@@ -221,15 +221,40 @@ def combine(identity: Decision | None, resource: Decision | None) -> Decision:
 Lookup = Callable[[str], str | None]
 # A resource ARN -> the error its capability answers when there is no such resource.
 Missing = Callable[[str], EventplaneError]
+# A number that changes whenever what a capability's lookups answer may (Registry.version).
+Version = Callable[[], int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the lookups answered for an existing resource, while ``version()`` is ``stamp``."""
+
+    stamp: int
+    version: Version
+    owner: str
+    policy: ResourcePolicy | None
 
 
 class ResourcePolicies:
-    """Each resource's policy text and owner by ARN, through lookups the capabilities register."""
+    """Each resource's policy text and owner by ARN, through lookups the capabilities register.
+
+    Every authorized call asks for the owner and policy of the resources it names. For
+    capabilities that register a ``version``, the answers for an existing resource are
+    remembered under that version and given again until it changes: a repeat call on the
+    same queue or function costs a dict lookup, not a name resolution, two registry
+    reads and a parse of its policy. A resource that was not found is looked up afresh
+    every time (its lookups catch up with the registry, so a resource just created
+    through another replica is found).
+    """
+
+    KEPT = 4096  # resources remembered; past that the memory starts again
 
     def __init__(self) -> None:
         self._lookups: dict[str, Lookup] = {}
         self._owners: dict[str, Lookup] = {}
         self._missing: dict[str, Missing] = {}
+        self._versions: dict[str, Version] = {}
+        self._known: dict[str, _Known] = {}
 
     def register(
         self,
@@ -237,13 +262,17 @@ class ResourcePolicies:
         lookup: Lookup,
         owner: Lookup | None = None,
         missing: Missing | None = None,
+        version: Version | None = None,
     ) -> None:
         """``lookup(arn)`` returns the policy text of the resource ``arn`` names, or None;
         ``owner(arn)`` its owner account (the installation's for resources of no account),
         ``SHARED`` for a resource every account uses as its own (none now: each account has
         its own default bus), or None
         when there is no such resource; ``missing(arn)`` the error the capability answers
-        for a resource that does not exist (what another account's caller is told).
+        for a resource that does not exist (what another account's caller is told);
+        ``version()`` a number that changes whenever the answers of ``lookup`` and
+        ``owner`` may (give it only when they read nothing else: it lets their answers
+        be remembered).
 
         Lookups must answer from memory (the registry's view): they run on every call.
         """
@@ -252,6 +281,9 @@ class ResourcePolicies:
             self._owners[arn_prefix] = owner
         if missing is not None:
             self._missing[arn_prefix] = missing
+        if version is not None:
+            self._versions[arn_prefix] = version
+        self._known.clear()
 
     def missing(self, arn: str) -> EventplaneError:
         """What a caller is told about a resource it may not know of: the capability's own
@@ -264,9 +296,22 @@ class ResourcePolicies:
     def owner(self, arn: str) -> tuple[bool, str | None]:
         """Whether the capability of the resource ``arn`` names keeps resources per
         account, and if so the resource's owner account (None: no such resource)."""
+        known = self._known.get(arn)
+        if known is not None and known.stamp == known.version():
+            return True, known.owner
         for prefix, owner in self._owners.items():
             if arn.startswith(prefix):
-                return True, owner(arn)
+                version = self._versions.get(prefix)
+                if version is None:
+                    return True, owner(arn)
+                stamp = version()  # before the lookups: a change during them is seen
+                found = owner(arn)
+                if found is not None and _names_account(arn):
+                    policy = self._parsed(arn, self._lookups.get(prefix))
+                    if len(self._known) >= self.KEPT:
+                        self._known.clear()
+                    self._known[arn] = _Known(stamp, version, found, policy)
+                return True, found
         return False, None
 
     @property
@@ -275,19 +320,33 @@ class ResourcePolicies:
         return bool(self._owners)
 
     def find(self, arn: str) -> ResourcePolicy | None:
+        known = self._known.get(arn)
+        if known is not None and known.stamp == known.version():
+            return known.policy
         for prefix, lookup in self._lookups.items():
             if arn.startswith(prefix):
-                text = lookup(arn)
-                if not text:
-                    return None
-                try:
-                    return parse_resource_policy(text)
-                except MalformedPolicyDocument as exc:
-                    # Stored before policies were checked on the way in: as before, ignored.
-                    _log.warning("resource policy ignored", resource=arn, error=exc.message)
-                    return None
+                return self._parsed(arn, lookup)
         return None
+
+    @staticmethod
+    def _parsed(arn: str, lookup: Lookup | None) -> ResourcePolicy | None:
+        text = lookup(arn) if lookup is not None else None
+        if not text:
+            return None
+        try:
+            return parse_resource_policy(text)
+        except MalformedPolicyDocument as exc:
+            # Stored before policies were checked on the way in: as before, ignored.
+            _log.warning("resource policy ignored", resource=arn, error=exc.message)
+            return None
 
     @property
     def empty(self) -> bool:
         return not self._lookups
+
+
+def _names_account(arn: str) -> bool:
+    """Whether ``arn`` gives an account (what a bare name resolves in depends on the caller:
+    such an ARN's answers are not remembered)."""
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and bool(parts[4])

@@ -69,7 +69,11 @@ class TablesComponent:
         resource_policies = ctx.extras.get(RESOURCE_POLICIES_KEY)
         if resource_policies is not None:
             resource_policies.register(
-                f"arn:{PARTITION}:dynamodb:", lambda _arn: None, engine.owner_of, missing_table
+                f"arn:{PARTITION}:dynamodb:",
+                lambda _arn: None,
+                engine.owner_of,
+                missing_table,
+                version=ctx.registry.version,
             )
         # Stream event source mappings (functions) read table streams through this port.
         ctx.extras[STREAM_SOURCE] = TableStreamSource(engine)

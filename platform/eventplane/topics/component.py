@@ -67,7 +67,9 @@ class TopicsComponent:
                 subscription = arn.count(":") > 5
                 return NotFound(f"{'Subscription' if subscription else 'Topic'} does not exist")
 
-            resource_policies.register(f"arn:{PARTITION}:sns:", policy_of, owner, missing)
+            resource_policies.register(
+                f"arn:{PARTITION}:sns:", policy_of, owner, missing, version=ctx.registry.version
+            )
         topics_pb2_grpc.add_TopicsServicer_to_server(TopicsService(self.operations), server)
 
     async def stop(self) -> None:

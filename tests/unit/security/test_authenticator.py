@@ -103,3 +103,27 @@ def test_the_public_dev_secret_makes_no_replica_token() -> None:
 
     assert replica_tokens(Settings()) == frozenset()
     assert relay_tokens(Settings()) == frozenset()
+
+
+class _CountingTokens(TokenStore):
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        super().__init__(entries)
+        self.lookups = 0
+
+    def lookup(self, token: str) -> Any:
+        self.lookups += 1
+        return super().lookup(token)
+
+
+def test_a_known_header_is_not_hashed_again_and_a_bad_one_is_never_remembered() -> None:
+    tokens = _CountingTokens([{"principal": "ci", "sha256": sha256_hex("secret-token")}])
+    auth = Authenticator(tokens, mtls=False)
+    good = (("authorization", "Bearer secret-token"),)
+    first = auth.authenticate(good, _Context({}))  # type: ignore[arg-type]
+    for _ in range(3):
+        assert auth.authenticate(good, _Context({})) is first  # type: ignore[arg-type]
+    assert tokens.lookups == 1
+    for _ in range(2):
+        with pytest.raises(UnrecognizedClientException):
+            auth.authenticate((("authorization", "Bearer wrong"),), _Context({}))  # type: ignore[arg-type]
+    assert tokens.lookups == 3

@@ -214,3 +214,116 @@ def test_the_transport_is_not_asked_when_no_condition_can_look() -> None:
         authorize(ci, rule, _Req("orders"), secure=secure, resources=_resources(None)) is not None
     )
     assert asked == []
+
+
+class _Capability:
+    """A capability's owner and policy lookups over a dict, counting what they read, with
+    a version that changes as its resources do (as Registry.version)."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}
+        self.policies: dict[str, str] = {}
+        self.changes = 0
+        self.reads = 0
+
+    def owner(self, arn: str) -> str | None:
+        self.reads += 1
+        return self.owners.get(arn)
+
+    def policy(self, arn: str) -> str | None:
+        self.reads += 1
+        return self.policies.get(arn)
+
+    def version(self) -> int:
+        return self.changes
+
+    def set(self, arn: str, owner: str, policy: str | None = None) -> None:
+        self.owners[arn] = owner
+        if policy is None:
+            self.policies.pop(arn, None)
+        else:
+            self.policies[arn] = policy
+        self.changes += 1
+
+
+def _grant(account: str) -> str:
+    return json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sqs:SendMessage"}
+            ]
+        }
+    )
+
+
+OWNED = "arn:aws:sqs:local:111111111111:orders"
+
+
+def test_an_existing_resources_owner_and_policy_are_read_once_per_version() -> None:
+    cap = _Capability()
+    cap.set(OWNED, "111111111111", _grant("222222222222"))
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+
+    for _ in range(3):
+        assert resources.owner(OWNED) == (True, "111111111111")
+        found = resources.find(OWNED)
+        assert found is not None
+    assert cap.reads == 2  # one owner and one policy read, then the remembered answers
+
+    # The policy removed (the version moves): the next call reads it again and sees it gone.
+    cap.set(OWNED, "111111111111", None)
+    assert resources.owner(OWNED) == (True, "111111111111")
+    assert resources.find(OWNED) is None
+    assert cap.reads == 4
+
+
+def test_a_missing_resource_is_looked_up_every_time() -> None:
+    """A miss is never remembered: a resource created through another replica (whose
+    lookups catch up with the registry) is found on the next call."""
+    cap = _Capability()
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    assert resources.owner(OWNED) == (True, None)
+    assert resources.owner(OWNED) == (True, None)
+    assert cap.reads == 2
+    cap.owners[OWNED] = "111111111111"  # no version change: the lookup itself finds it
+    assert resources.owner(OWNED) == (True, "111111111111")
+
+
+def test_answers_are_not_remembered_without_a_version_or_an_account() -> None:
+    cap = _Capability()
+    cap.set(OWNED, "111111111111")
+    unversioned = ResourcePolicies()
+    unversioned.register("arn:aws:sqs:", cap.policy, cap.owner)
+    for _ in range(2):
+        unversioned.owner(OWNED)
+    assert cap.reads == 2
+
+    bare = "arn:aws:sqs:local::orders"  # whose depends on the caller
+    cap.set(bare, "111111111111")
+    versioned = ResourcePolicies()
+    versioned.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    cap.reads = 0
+    for _ in range(2):
+        assert versioned.owner(bare) == (True, "111111111111")
+    assert cap.reads == 2  # the owner read afresh each time
+
+
+def test_a_changed_grant_decides_the_next_call() -> None:
+    """End to end through authorize: another account's send allowed by the queue's policy,
+    then denied as soon as the policy no longer names it."""
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    cap = _Capability()
+    cap.set(OWNED, "111111111111", _grant("222222222222"))
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    other = Principal(name="b", account="222222222222", via="token")
+    url = "http://localhost/111111111111/orders"
+    for _ in range(2):
+        allowed = authorize(other, rule, _Req(url), secure=True, resources=resources)
+        assert allowed is not None and allowed.error is None
+    cap.set(OWNED, "111111111111", _grant("333333333333"))
+    denied = authorize(other, rule, _Req(url), secure=True, resources=resources)
+    assert denied is not None and denied.error is not None

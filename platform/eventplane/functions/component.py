@@ -3,6 +3,7 @@ event source mappings."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import grpc
 from eventplane._gen.v1 import functions_pb2, functions_pb2_grpc
 from eventplane.arn import PARTITION
 from eventplane.functions.errors import ResourceNotFoundException
+from eventplane.messaging.invoker import FUNCTION_INVOKER
 from eventplane.runtime import ServerContext
 from eventplane.security.resource_policy import RESOURCE_POLICIES_KEY
 
@@ -31,6 +33,7 @@ class FunctionsComponent:
         from eventplane.functions import metrics
         from eventplane.functions.aws import LambdaBinding
         from eventplane.functions.engine import FunctionEngine
+        from eventplane.functions.invoker import OperationsInvoker
         from eventplane.functions.operations import FunctionOperations
         from eventplane.functions.service import FunctionsService
         from eventplane.runtime.series import precreate_series
@@ -50,7 +53,12 @@ class FunctionsComponent:
                 engine.permissions.text_of,
                 engine.permissions.owner_of,
                 lambda arn: ResourceNotFoundException(f"Function not found: {arn}"),
+                version=ctx.registry.version,  # both lookups read the registry only
             )
+        # Workflow tasks in this process invoke through the core, not the loopback socket.
+        ctx.extras[FUNCTION_INVOKER] = OperationsInvoker(
+            self.operations, asyncio.get_running_loop()
+        )
         functions_pb2_grpc.add_FunctionsServicer_to_server(
             FunctionsService(self.operations), server
         )

@@ -51,6 +51,7 @@ class WorkflowsComponent:
     async def start(self, ctx: ServerContext, server: grpc.aio.Server) -> None:
         from eventplane.kafka import naming
         from eventplane.kafka.clients import TopicSpec, ensure_topics, partition_count
+        from eventplane.messaging.invoker import function_invoker
         from eventplane.security.setup import role_secret
         from eventplane.workflows import arns, metrics
         from eventplane.workflows.accounts import Owners, missing
@@ -76,7 +77,10 @@ class WorkflowsComponent:
         )
         clock = Clock.from_env()
         self._performer = Performer(
-            ctx.loopback_target, ctx.internal_token, role_secret(ctx.settings)
+            ctx.loopback_target,
+            ctx.internal_token,
+            role_secret(ctx.settings),
+            invoker=lambda: function_invoker(ctx.extras),
         )
         # Machines and activities belong to accounts: their ARNs carry the owner's, and
         # authorization (both front doors) finds the owner here. No resource policies.

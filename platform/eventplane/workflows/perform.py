@@ -1,22 +1,28 @@
 """Running a Task's resource: functions, queues, topics and buses through the public API.
 
 Workflows reach the other capabilities only through their gRPC API with
-``eventplane.client`` over loopback (no capability's internals are imported). A
-failure comes back as the integration's error name, so Retry/Catch match it as on
-AWS: a handler's ``errorType`` (``ValueError``), ``Lambda.ResourceNotFoundException``,
-``SQS.QueueDoesNotExistException``, ``DynamoDB.ConditionalCheckFailedException``,
-``States.Http.StatusCode.404``...
+``eventplane.client`` over loopback (no capability's internals are imported), except
+that a function runs through the functions core's port
+(:mod:`eventplane.messaging.invoker`) when the functions role runs in this process and
+the task acts as the platform, not as a role: the same core, without a gRPC client and
+server in one process serializing every call. A failure comes back as the integration's
+error name, so Retry/Catch match it as on AWS: a handler's ``errorType``
+(``ValueError``), ``Lambda.ResourceNotFoundException``, ``SQS.QueueDoesNotExistException``,
+``DynamoDB.ConditionalCheckFailedException``, ``States.Http.StatusCode.404``...
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from eventplane.client import AsyncClient
+from eventplane.client._function_types import client_context_text, payload_bytes
 from eventplane.errors import EventplaneError
+from eventplane.messaging.invoker import FunctionInvoker
 from eventplane.observability.logging import get_logger
 from eventplane.security.roles import role_token
 from eventplane.workflows.accounts import task_role
@@ -26,6 +32,8 @@ from eventplane.workflows.lang import dumps
 from eventplane.workflows.machine import resource_kind
 from eventplane.workflows.model import TaskResult
 from eventplane.workflows.service_calls import (
+    Answer,
+    Functions,
     ServiceFailure,
     call_events,
     call_lambda,
@@ -58,17 +66,51 @@ class Outcome:
         return TaskResult(task_id, self.ok, self.output, self.error, self.cause, self.submitted)
 
 
+class _Direct:
+    """The SDK's ``functions.invoke`` over the functions core's port."""
+
+    def __init__(self, invoker: FunctionInvoker) -> None:
+        self._invoker = invoker
+
+    async def invoke(
+        self,
+        function_name: str,
+        payload: Any = None,
+        *,
+        invocation_type: str = "RequestResponse",
+        log_type: str | None = None,
+        qualifier: str | None = None,
+        client_context: str | Mapping[str, Any] | None = None,
+    ) -> Answer:
+        return await self._invoker.invoke(
+            function_name,
+            payload_bytes(payload),  # as the SDK encodes it
+            invocation_type=invocation_type,
+            log_type=log_type or "",
+            qualifier=qualifier or "",
+            client_context=client_context_text(client_context),
+        )
+
+
 class Performer:
     """Runs task resources with one client per event loop (gRPC aio channels are per loop)
     and credentials: the platform's own token, or the role a task acts as
     (``accounts.task_role``: a machine of another account's, ``role_secret`` signs its
     token; without a secret such a task fails rather than act as the platform)."""
 
-    def __init__(self, endpoint: str, token: str = "", role_secret: str = "") -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        token: str = "",
+        role_secret: str = "",
+        invoker: Callable[[], FunctionInvoker | None] = lambda: None,
+    ) -> None:
         self._endpoint = endpoint
         self._token = token or None
         self._role_secret = role_secret
         self._clients: dict[tuple[asyncio.AbstractEventLoop, str | None], AsyncClient] = {}
+        # The functions core's port, looked up per call (the role may start after this).
+        self._invoker = invoker
 
     def client(self) -> AsyncClient:
         """This loop's client of the platform (Distributed Map readers and writers)."""
@@ -97,6 +139,12 @@ class Performer:
                 self._endpoint, token=token, timeout=INVOKE_TIMEOUT_S
             )
         return client
+
+    def _functions(self) -> Functions:
+        """Where a function task invokes: the core's port when the functions role runs
+        here and the task acts as the platform; else the API, with the task's credentials."""
+        invoker = self._invoker() if task_role.get() is None else None
+        return _Direct(invoker) if invoker is not None else self._client().functions
 
     async def perform(
         self, resource: str, payload: Any, waits: bool, execution_arn: str | None = None
@@ -128,10 +176,11 @@ class Performer:
             if rtype == "dynamodb":
                 doc = await perform_dynamodb(self._client().tables, action, payload)
                 return Outcome(True, output=dumps(doc))
-            client = self._client()
             if rtype == "lambda" and base == "invoke":
-                doc = await call_lambda(client, payload)
-            elif rtype == "sqs" and base == "sendMessage":
+                doc = await call_lambda(self._functions(), payload)
+                return Outcome(True, output=dumps(doc), submitted=waits)
+            client = self._client()
+            if rtype == "sqs" and base == "sendMessage":
                 doc = await call_sqs(client, payload)
             elif rtype == "sns" and base == "publish":
                 doc = await call_sns(client, payload)
@@ -155,7 +204,7 @@ class Performer:
     async def _function(self, fn: str, event: Any) -> Outcome:
         """A Task whose Resource is a function ARN: the function's result is the state's."""
         try:
-            res = await self._client().functions.invoke(fn, event)
+            res = await self._functions().invoke(fn, event)
         except EventplaneError as exc:
             return Outcome(False, error=error_name("lambda", exc.code), cause=exc.message)
         text = res.payload.decode() if res.payload else "null"

@@ -34,7 +34,8 @@ from __future__ import annotations
 import email.utils
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from eventplane.client import AsyncClient
 from eventplane.errors import EventplaneError
@@ -42,7 +43,9 @@ from eventplane.workflows import arns
 from eventplane.workflows.lang import dumps
 
 __all__ = [
+    "Answer",
     "BadRequest",
+    "Functions",
     "ServiceFailure",
     "call_events",
     "call_lambda",
@@ -213,7 +216,37 @@ def _text(value: Any) -> str:
 
 
 # --- Lambda ------------------------------------------------------------------------------
-async def call_lambda(client: AsyncClient, params: Any) -> dict[str, Any]:
+class Answer(Protocol):
+    """What an invoke answered: the SDK's ``InvokeResult`` or the port's ``Invoked``."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def function_error(self) -> str | None: ...
+    @property
+    def executed_version(self) -> str: ...
+    @property
+    def log_result_base64(self) -> str | None: ...
+
+
+class Functions(Protocol):
+    """What a Lambda task invokes through: the SDK's ``functions`` or the core's port."""
+
+    async def invoke(
+        self,
+        function_name: str,
+        payload: Any = None,
+        *,
+        invocation_type: str = ...,
+        log_type: str | None = ...,
+        qualifier: str | None = ...,
+        client_context: str | Mapping[str, Any] | None = ...,
+    ) -> Answer: ...
+
+
+async def call_lambda(functions: Functions, params: Any) -> dict[str, Any]:
     p = _params(params)
     name = _required(p, "FunctionName")
     kw: dict[str, Any] = {}
@@ -228,7 +261,7 @@ async def call_lambda(client: AsyncClient, params: Any) -> dict[str, Any]:
             kw[key] = value
     payload = p.get("Payload")
     try:
-        res = await client.functions.invoke(name, None if payload is None else dumps(payload), **kw)
+        res = await functions.invoke(name, None if payload is None else dumps(payload), **kw)
     except EventplaneError as exc:
         raise _failure("lambda", exc) from None
     text = res.payload.decode() if res.payload else ""

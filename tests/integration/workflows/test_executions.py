@@ -566,3 +566,67 @@ def test_function_tasks_run_by_their_owner_run_exactly_once(
     assert [
         json.loads(x["lambdaFunctionSucceededEventDetails"]["output"])["step"] for x in succeeded
     ] == [f"T{i}" for i in range(5)]
+
+
+def _samples(server: EventplaneProcess, name: str, **labels: str) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``, as scraped now."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(server.metrics_url, timeout=5).read().decode()
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and labels.items() <= s.labels.items()
+    )
+
+
+def test_function_tasks_invoke_through_the_functions_core_not_the_loopback_api(
+    client: Client, fns: dict[str, str], wf_server: EventplaneProcess, tmp_path: Path
+) -> None:
+    """With the functions role in the process, a function Task (Standard and Express, by
+    function ARN and by lambda:invoke) runs on the core the Invoke API serves, without a
+    gRPC call to the server's own socket: the function runs, and no Invoke is served."""
+    log = tmp_path / "calls"
+    name = fns["add"].rsplit(":", 1)[-1]
+    definition = {
+        "StartAt": "ByArn",
+        "States": {
+            "ByArn": {"Type": "Task", "Resource": fns["add"], "Next": "ByIntegration"},
+            "ByIntegration": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            },
+        },
+    }
+    standard = machine(client, definition)
+    express = machine(client, definition, type="EXPRESS")
+    served = _samples(
+        wf_server, "eventplane_rpc_duration_seconds_count", service="Functions", method="Invoke"
+    )
+    ran = _samples(wf_server, "eventplane_function_invocations_total", function=name)
+
+    run = client.workflows.start_execution(standard, {"n": 1, "log": str(log)})
+    e = finished(client, run.execution_arn)
+    assert (e.status, e.json()) == ("SUCCEEDED", {"n": 3, "log": str(log)})
+    done = client.workflows.start_sync_execution(express, {"n": 10, "log": str(log)})
+    assert (done.status, done.json()) == ("SUCCEEDED", {"n": 12, "log": str(log)})
+
+    assert len(log.read_text().splitlines()) == 4
+    assert eventually(
+        lambda: (
+            _samples(wf_server, "eventplane_function_invocations_total", function=name) == ran + 4
+        )
+    )
+    assert (
+        _samples(
+            wf_server,
+            "eventplane_rpc_duration_seconds_count",
+            service="Functions",
+            method="Invoke",
+        )
+        == served
+    )

@@ -408,3 +408,59 @@ def test_a_result_over_256_kib_is_states_data_limit_exceeded() -> None:
     near = json.dumps({"blob": "x" * (250 * 1024)}).encode()
     out, _ = run("lambda", invoked(near), "arn:aws:lambda:local:000000000000:function:f", {})
     assert out.ok
+
+
+# --- where a function task invokes -----------------------------------------------------------
+class Port:
+    """The functions core's port: records calls, answers like the core."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes, dict[str, Any]]] = []
+
+    async def invoke(self, function_name: str, payload: bytes, **kw: Any) -> Any:
+        from eventplane.messaging.invoker import Invoked
+
+        self.calls.append((function_name, payload, kw))
+        return Invoked(200, b'{"n": 2}', "", "$LATEST", "req-1")
+
+
+def test_function_tasks_acting_as_the_platform_use_the_port_not_the_api() -> None:
+    port = Port()
+    performer = Performer("127.0.0.1:1", invoker=lambda: port)
+
+    def no_api() -> Any:
+        raise AssertionError("the API was called though the port is there")
+
+    performer._client = no_api  # type: ignore[assignment,method-assign]
+    fn = "arn:aws:lambda:local:000000000000:function:count"
+    out = asyncio.run(performer.perform(fn, {"n": 1}, False, EXECUTION))
+    assert (out.ok, out.output) == (True, '{"n": 2}')
+    out = asyncio.run(
+        performer.perform(
+            R + "lambda:invoke",
+            {"FunctionName": fn, "Payload": {"n": 1}, "Qualifier": "live"},
+            False,
+            EXECUTION,
+        )
+    )
+    assert out.ok and json.loads(out.output or "")["Payload"] == {"n": 2}
+    assert [(name, json.loads(payload)) for name, payload, _ in port.calls] == [
+        (fn, {"n": 1}),
+        (fn, {"n": 1}),
+    ]
+    assert port.calls[1][2]["qualifier"] == "live"
+
+
+def test_a_task_acting_as_a_role_goes_through_the_api_with_its_token() -> None:
+    from eventplane.workflows.accounts import acting_role
+
+    port = Port()
+    fake = Fake(invoked(b"1"))
+    performer = Performer("127.0.0.1:1", "internal", "cluster-secret", invoker=lambda: port)
+    client = SimpleNamespace(functions=fake)
+    performer._client = lambda: client  # type: ignore[assignment,method-assign,return-value]
+    with acting_role("arn:aws:iam::222222222222:role/eventplane"):
+        out = asyncio.run(
+            performer.perform("arn:aws:lambda:local:222222222222:function:f", {}, False)
+        )
+    assert out.ok and port.calls == [] and len(fake.calls) == 1

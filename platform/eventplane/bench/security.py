@@ -20,10 +20,14 @@ in % of plain):
 - ``security_added_latency_p50_goal``: the larger p50 ``added_pct`` of the two beside the
   goal (``goal_pct``, 10) and whether it was met.
 
-The two servers are sampled in turn (one cycle or invoke on each, alternating which goes
-first), so that load from elsewhere on a shared machine falls on both alike; connections
-are opened and warmed before timing, so the figures are the per-call cost, not the TLS
-handshake's.
+``PAIRS`` such pairs of servers run one after the other and their samples are pooled
+(each p50 line also gives each pair's own added % at p50, ``added_pct_p50_per_pair``):
+two processes on a shared 2-core machine differ by a few % either way whatever they
+serve, and a single pair's difference moved the invoke's added p50 from -1 % to +12 %
+between two runs of the same code. Within a pair, the two servers are sampled in turn
+(one cycle or invoke on each, alternating which goes first), so that load from elsewhere
+on a shared machine falls on both alike; connections are opened and warmed before
+timing, so the figures are the per-call cost, not the TLS handshake's.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +64,10 @@ from eventplane.testing.harness import EventplaneProcess, unique_cluster
 Result = dict[str, Any]
 GOAL_PCT = 10.0
 POLICY_STATEMENTS = 50
+# Server pairs measured one after the other, their samples pooled: a pair's two servers
+# differ by more than security alone (where the scheduler put each process and its
+# function worker on two cores), by a few % either way from one pair to the next.
+PAIRS = 3
 WARMUP = 20
 PAYLOAD = b'{"bench": true}'
 PREFIX = "secbench"
@@ -323,10 +331,13 @@ class Counts:
     def scaled(cls, scale: float) -> Counts:
         return cls(cycles=max(20, int(600 * scale)), invokes=max(20, int(1500 * scale)))
 
+    def per_pair(self) -> Counts:
+        return Counts(max(10, self.cycles // PAIRS), max(10, self.invokes // PAIRS))
+
 
 async def _measure(
     plain: EventplaneProcess, secure: EventplaneProcess, creds: Credentials, code: Path, n: Counts
-) -> list[Result]:
+) -> Samples:
     async with (
         AsyncClient(plain.endpoint, timeout=60) as plain_client,
         AsyncClient(
@@ -343,10 +354,66 @@ async def _measure(
         finally:
             for v in variants:
                 await v.remove()
-    return [
-        *comparison("security_queue_cycle", *cycles),
-        *comparison("security_sync_invoke", *invokes),
-    ]
+    return Samples(*cycles, *invokes)
+
+
+@dataclass
+class Samples:
+    """Each figure's samples from the plain and the secure server."""
+
+    plain_cycles: list[float] = field(default_factory=list)
+    secure_cycles: list[float] = field(default_factory=list)
+    plain_invokes: list[float] = field(default_factory=list)
+    secure_invokes: list[float] = field(default_factory=list)
+
+    def add(self, other: Samples) -> None:
+        self.plain_cycles += other.plain_cycles
+        self.secure_cycles += other.secure_cycles
+        self.plain_invokes += other.plain_invokes
+        self.secure_invokes += other.secure_invokes
+
+    def added_p50(self) -> dict[str, float | None]:
+        """This pair's added % at p50, per figure."""
+        return {
+            "queue_cycle": added_pct(
+                percentile(self.secure_cycles, 50), percentile(self.plain_cycles, 50)
+            ),
+            "sync_invoke": added_pct(
+                percentile(self.secure_invokes, 50), percentile(self.plain_invokes, 50)
+            ),
+        }
+
+
+def _pair(
+    settings: Settings, env: dict[str, str], creds: Credentials, code: Path, n: Counts
+) -> Samples:
+    """One plain and one secure server, measured side by side, then stopped."""
+    plain = EventplaneProcess(settings.bootstrap, env=env, cluster=unique_cluster("bench"))
+    secure = TlsServer(
+        settings.bootstrap,
+        ca=creds.ca,
+        env={
+            **env,
+            "EVENTPLANE_TLS_CERT_FILE": str(creds.cert_file),
+            "EVENTPLANE_TLS_KEY_FILE": str(creds.key_file),
+            "EVENTPLANE_AUTH_TOKENS_FILE": str(creds.tokens_file),
+        },
+        cluster=unique_cluster("bench"),
+    )
+    try:
+        # Started side by side: a server's start-up is mostly waiting on the broker.
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(s.start, timeout=120) for s in (plain, secure)]:
+                started.result()
+        return asyncio.run(_measure(plain, secure, creds, code, n))
+    finally:
+        try:
+            plain.stop()
+        finally:
+            secure.stop()
+        for server in (plain, secure):
+            with contextlib.suppress(OSError):
+                server.log_path.unlink()
 
 
 def run(settings: Settings, scale: float) -> Iterator[Result]:
@@ -355,37 +422,25 @@ def run(settings: Settings, scale: float) -> Iterator[Result]:
     # Functions' role tokens need a secret that is not the public development value; both
     # servers get the same, so they differ only in TLS and authentication.
     env.setdefault("EVENTPLANE_RECEIPT_SECRET", secrets.token_hex(16))
+    pooled = Samples()
+    per_pair: list[dict[str, float | None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         creds = write_credentials(folder)
         code = folder / "code"
         code.mkdir()
         (code / "app.py").write_text(HANDLER)
-        plain = EventplaneProcess(settings.bootstrap, env=env, cluster=unique_cluster("bench"))
-        secure = TlsServer(
-            settings.bootstrap,
-            ca=creds.ca,
-            env={
-                **env,
-                "EVENTPLANE_TLS_CERT_FILE": str(creds.cert_file),
-                "EVENTPLANE_TLS_KEY_FILE": str(creds.key_file),
-                "EVENTPLANE_AUTH_TOKENS_FILE": str(creds.tokens_file),
-            },
-            cluster=unique_cluster("bench"),
-        )
-        try:
-            # Started side by side: a server's start-up is mostly waiting on the broker.
-            with ThreadPoolExecutor(2) as pool:
-                for started in [pool.submit(s.start, timeout=120) for s in (plain, secure)]:
-                    started.result()
-            results = asyncio.run(_measure(plain, secure, creds, code, counts))
-        finally:
-            try:
-                plain.stop()
-            finally:
-                secure.stop()
+        for _ in range(PAIRS):
+            pair = _pair(settings, env, creds, code, counts.per_pair())
+            per_pair.append(pair.added_p50())
+            pooled.add(pair)
+    results = [
+        *comparison("security_queue_cycle", pooled.plain_cycles, pooled.secure_cycles),
+        *comparison("security_sync_invoke", pooled.plain_invokes, pooled.secure_invokes),
+    ]
+    for r in results:
+        if r["name"].endswith("_p50"):
+            figure_name = r["name"].removeprefix("security_").removesuffix("_p50")
+            r["added_pct_p50_per_pair"] = [p[figure_name] for p in per_pair]
     yield from results
     yield goal(results)
-    for server in (plain, secure):
-        with contextlib.suppress(OSError):
-            server.log_path.unlink()

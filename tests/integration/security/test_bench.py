@@ -28,10 +28,13 @@ def test_security_bench_prints_both_variants_and_the_goal(eventplane_kafka: str)
         assert f["unit"] == "ms"
         # Both variants ran: the secure server's samples and the plain server's baseline.
         assert f["value"] > 0 and f["baseline_value"] > 0
-        assert f["count"] == f["plain_count"] == 20
+        # Three pairs of servers, ten samples of each figure on each server of a pair.
+        assert f["count"] == f["plain_count"] == 30
         assert f["baseline_name"] == "plain_" + f["name"].removeprefix("security_")
         assert f["policy_statements"] == 50
         assert json.loads(json.dumps(f)) == f
+    for f in figures[:4:2]:
+        assert len(f["added_pct_p50_per_pair"]) == 3
     summary = figures[-1]
     assert summary["goal_pct"] == 10.0
     assert summary["value"] == max(f["added_pct"] for f in figures[:4:2])

@@ -20,11 +20,22 @@ from typing import Any
 from eventplane import arn as arns
 from eventplane import names
 
-__all__ = ["ANY", "METHODS", "Rule", "rule_for"]
+__all__ = [
+    "ANY",
+    "METHODS",
+    "READ_METHODS",
+    "READ_PREFIXES",
+    "Rule",
+    "everything",
+    "queue_url_of",
+    "rule_for",
+    "table_of",
+    "topic_of",
+]
 
 ANY = "*"
-_READS = ("Get", "List", "Describe", "Receive", "Test", "Validate")
-_READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "PartitionStats"})
+READ_PREFIXES = ("Get", "List", "Describe", "Receive", "Test", "Validate")
+READ_METHODS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "PartitionStats"})
 
 # A request -> the ARNs the call acts on.
 Extract = Callable[[Any], Sequence[str]]
@@ -130,11 +141,11 @@ def _one(make: Callable[[Any], str]) -> Extract:
     return lambda request: (make(request),)
 
 
-def _everything(_request: Any) -> Sequence[str]:
+def everything(_request: Any) -> Sequence[str]:
     return (ANY,)
 
 
-def _queue_url(r: Any) -> Sequence[str]:
+def queue_url_of(r: Any) -> Sequence[str]:
     return (_queue(r.queue_url),)
 
 
@@ -148,7 +159,7 @@ def _topic_ref(ref: str) -> str:
     return _arn_or(ref, arns.topic_arn)
 
 
-def _topic(r: Any) -> Sequence[str]:
+def topic_of(r: Any) -> Sequence[str]:
     return (_or_any(r.topic_arn, _topic_ref),)
 
 
@@ -246,7 +257,7 @@ def _new_state_machine_alias(r: Any) -> Sequence[str]:
     return (routes[0].rsplit(":", 1)[0] + ":" + r.name,)
 
 
-def _table(r: Any) -> Sequence[str]:
+def table_of(r: Any) -> Sequence[str]:
     return (_or_any(r.table_name, arns.table_arn_of),)
 
 
@@ -314,62 +325,62 @@ def _move_source(r: Any) -> Sequence[str]:
 _QUEUES: dict[str, tuple[str, Extract]] = {
     "CreateQueue": ("CreateQueue", _queue_name),
     "GetQueueUrl": ("GetQueueUrl", _queue_name),
-    "ListQueues": ("ListQueues", _everything),
-    "DeleteQueue": ("DeleteQueue", _queue_url),
-    "GetQueueAttributes": ("GetQueueAttributes", _queue_url),
-    "SetQueueAttributes": ("SetQueueAttributes", _queue_url),
-    "SendMessage": ("SendMessage", _queue_url),
-    "SendMessageBatch": ("SendMessage", _queue_url),
-    "ReceiveMessage": ("ReceiveMessage", _queue_url),
-    "DeleteMessage": ("DeleteMessage", _queue_url),
-    "DeleteMessageBatch": ("DeleteMessage", _queue_url),
-    "ChangeMessageVisibility": ("ChangeMessageVisibility", _queue_url),
-    "ChangeMessageVisibilityBatch": ("ChangeMessageVisibility", _queue_url),
-    "PurgeQueue": ("PurgeQueue", _queue_url),
-    "TagQueue": ("TagQueue", _queue_url),
-    "UntagQueue": ("UntagQueue", _queue_url),
-    "ListQueueTags": ("ListQueueTags", _queue_url),
-    "ListDeadLetterSourceQueues": ("ListDeadLetterSourceQueues", _queue_url),
+    "ListQueues": ("ListQueues", everything),
+    "DeleteQueue": ("DeleteQueue", queue_url_of),
+    "GetQueueAttributes": ("GetQueueAttributes", queue_url_of),
+    "SetQueueAttributes": ("SetQueueAttributes", queue_url_of),
+    "SendMessage": ("SendMessage", queue_url_of),
+    "SendMessageBatch": ("SendMessage", queue_url_of),
+    "ReceiveMessage": ("ReceiveMessage", queue_url_of),
+    "DeleteMessage": ("DeleteMessage", queue_url_of),
+    "DeleteMessageBatch": ("DeleteMessage", queue_url_of),
+    "ChangeMessageVisibility": ("ChangeMessageVisibility", queue_url_of),
+    "ChangeMessageVisibilityBatch": ("ChangeMessageVisibility", queue_url_of),
+    "PurgeQueue": ("PurgeQueue", queue_url_of),
+    "TagQueue": ("TagQueue", queue_url_of),
+    "UntagQueue": ("UntagQueue", queue_url_of),
+    "ListQueueTags": ("ListQueueTags", queue_url_of),
+    "ListDeadLetterSourceQueues": ("ListDeadLetterSourceQueues", queue_url_of),
     "StartMessageMoveTask": ("StartMessageMoveTask", _move_source),
     "ListMessageMoveTasks": ("ListMessageMoveTasks", _move_source),
-    "CancelMessageMoveTask": ("CancelMessageMoveTask", _everything),  # the handle is opaque
+    "CancelMessageMoveTask": ("CancelMessageMoveTask", everything),  # the handle is opaque
 }
 
 _TOPICS: dict[str, tuple[str, Extract]] = {
     "CreateTopic": ("CreateTopic", _one(lambda r: _or_any(r.name, _topic_ref))),
-    "DeleteTopic": ("DeleteTopic", _topic),
-    "ListTopics": ("ListTopics", _everything),
-    "GetTopicAttributes": ("GetTopicAttributes", _topic),
-    "SetTopicAttributes": ("SetTopicAttributes", _topic),
+    "DeleteTopic": ("DeleteTopic", topic_of),
+    "ListTopics": ("ListTopics", everything),
+    "GetTopicAttributes": ("GetTopicAttributes", topic_of),
+    "SetTopicAttributes": ("SetTopicAttributes", topic_of),
     "TagResource": ("TagResource", _tagged_topic),
     "UntagResource": ("UntagResource", _tagged_topic),
     "ListTagsForResource": ("ListTagsForResource", _tagged_topic),
-    "Subscribe": ("Subscribe", _topic),
-    "ConfirmSubscription": ("ConfirmSubscription", _topic),
+    "Subscribe": ("Subscribe", topic_of),
+    "ConfirmSubscription": ("ConfirmSubscription", topic_of),
     "Unsubscribe": ("Unsubscribe", _subscription),
-    "ListSubscriptions": ("ListSubscriptions", _everything),
-    "ListSubscriptionsByTopic": ("ListSubscriptionsByTopic", _topic),
+    "ListSubscriptions": ("ListSubscriptions", everything),
+    "ListSubscriptionsByTopic": ("ListSubscriptionsByTopic", topic_of),
     "GetSubscriptionAttributes": ("GetSubscriptionAttributes", _subscription),
     "SetSubscriptionAttributes": ("SetSubscriptionAttributes", _subscription),
-    "Publish": ("Publish", _topic),
-    "PublishBatch": ("Publish", _topic),
+    "Publish": ("Publish", topic_of),
+    "PublishBatch": ("Publish", topic_of),
 }
 
 _EVENTS: dict[str, tuple[str, Extract]] = {
     "CreateEventBus": ("events:CreateEventBus", _bus_name),
     "UpdateEventBus": ("events:UpdateEventBus", _bus_name),
     "DescribeEventBus": ("events:DescribeEventBus", _bus_name),
-    "ListEventBuses": ("events:ListEventBuses", _everything),
+    "ListEventBuses": ("events:ListEventBuses", everything),
     "DeleteEventBus": ("events:DeleteEventBus", _bus_name),
     "PutPermission": ("events:PutPermission", _one(lambda r: _bus(r.event_bus_name))),
     "RemovePermission": ("events:RemovePermission", _one(lambda r: _bus(r.event_bus_name))),
     "PutRule": ("events:PutRule", _rule_name),
     "DescribeRule": ("events:DescribeRule", _rule_name),
-    "ListRules": ("events:ListRules", _everything),
+    "ListRules": ("events:ListRules", everything),
     "DeleteRule": ("events:DeleteRule", _rule_name),
     "EnableRule": ("events:EnableRule", _rule_name),
     "DisableRule": ("events:DisableRule", _rule_name),
-    "ListRuleNamesByTarget": ("events:ListRuleNamesByTarget", _everything),
+    "ListRuleNamesByTarget": ("events:ListRuleNamesByTarget", everything),
     # The bus or rule ARN the request names.
     "TagResource": ("events:TagResource", lambda r: (r.resource_arn or ANY,)),
     "UntagResource": ("events:UntagResource", lambda r: (r.resource_arn or ANY,)),
@@ -378,20 +389,20 @@ _EVENTS: dict[str, tuple[str, Extract]] = {
     "RemoveTargets": ("events:RemoveTargets", _rule_of_targets),
     "ListTargetsByRule": ("events:ListTargetsByRule", _rule_of_targets),
     "PutEvents": ("events:PutEvents", _put_events),
-    "TestEventPattern": ("events:TestEventPattern", _everything),
+    "TestEventPattern": ("events:TestEventPattern", everything),
     "CreateArchive": ("events:CreateArchive", _archive),
     "DescribeArchive": ("events:DescribeArchive", _archive),
-    "ListArchives": ("events:ListArchives", _everything),
+    "ListArchives": ("events:ListArchives", everything),
     "UpdateArchive": ("events:UpdateArchive", _archive),
     "DeleteArchive": ("events:DeleteArchive", _archive),
     "StartReplay": ("events:StartReplay", _replay),
     "DescribeReplay": ("events:DescribeReplay", _replay),
-    "ListReplays": ("events:ListReplays", _everything),
+    "ListReplays": ("events:ListReplays", everything),
     "CancelReplay": ("events:CancelReplay", _replay),
     "CreateSchema": ("schemas:CreateSchema", _schema),
     "UpdateSchema": ("schemas:UpdateSchema", _schema),
     "DescribeSchema": ("schemas:DescribeSchema", _schema),
-    "ListSchemas": ("schemas:ListSchemas", _everything),
+    "ListSchemas": ("schemas:ListSchemas", everything),
     "DeleteSchema": ("schemas:DeleteSchema", _schema),
 }
 
@@ -425,27 +436,27 @@ _FUNCTIONS: dict[str, tuple[str, Extract]] = {
         "GetPolicy": "GetPolicy",
     }.items()
 } | {
-    "ListFunctions": ("ListFunctions", _everything),
-    "GetAccountSettings": ("GetAccountSettings", _everything),
+    "ListFunctions": ("ListFunctions", everything),
+    "GetAccountSettings": ("GetAccountSettings", everything),
     # The function's ARN the request names (gRPC and the gateway share the member name).
     "TagResource": ("TagResource", _tagged_function),
     "UntagResource": ("UntagResource", _tagged_function),
     "ListTags": ("ListTags", _tagged_function),
     # AWS authorizes mapping creation on "*" (the function is a condition key there).
-    "CreateEventSourceMapping": ("CreateEventSourceMapping", _everything),
+    "CreateEventSourceMapping": ("CreateEventSourceMapping", everything),
     "UpdateEventSourceMapping": ("UpdateEventSourceMapping", _mapping),
     "GetEventSourceMapping": ("GetEventSourceMapping", _mapping),
-    "ListEventSourceMappings": ("ListEventSourceMappings", _everything),
+    "ListEventSourceMappings": ("ListEventSourceMappings", everything),
     "DeleteEventSourceMapping": ("DeleteEventSourceMapping", _mapping),
 }
 
 _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "CreateStateMachine": ("CreateStateMachine", _state_machine_name),
     "DescribeStateMachine": ("DescribeStateMachine", _state_machine),
-    "ListStateMachines": ("ListStateMachines", _everything),
+    "ListStateMachines": ("ListStateMachines", everything),
     "UpdateStateMachine": ("UpdateStateMachine", _state_machine),
     "DeleteStateMachine": ("DeleteStateMachine", _state_machine),
-    "ValidateStateMachineDefinition": ("ValidateStateMachineDefinition", _everything),
+    "ValidateStateMachineDefinition": ("ValidateStateMachineDefinition", everything),
     # A state machine's or an activity's tags, authorized on that resource's ARN.
     "TagResource": ("TagResource", lambda r: (r.resource_arn or ANY,)),
     "UntagResource": ("UntagResource", lambda r: (r.resource_arn or ANY,)),
@@ -466,35 +477,35 @@ _WORKFLOWS: dict[str, tuple[str, Extract]] = {
     "DeleteStateMachineAlias": ("DeleteStateMachineAlias", _state_machine_alias),
     "ListStateMachineAliases": ("ListStateMachineAliases", _state_machine),
     # Task tokens are opaque: AWS authorizes these on "*" too.
-    "SendTaskSuccess": ("SendTaskSuccess", _everything),
-    "SendTaskFailure": ("SendTaskFailure", _everything),
-    "SendTaskHeartbeat": ("SendTaskHeartbeat", _everything),
+    "SendTaskSuccess": ("SendTaskSuccess", everything),
+    "SendTaskFailure": ("SendTaskFailure", everything),
+    "SendTaskHeartbeat": ("SendTaskHeartbeat", everything),
     "CreateActivity": ("CreateActivity", _activity_name),
     "DescribeActivity": ("DescribeActivity", _activity),
     "DeleteActivity": ("DeleteActivity", _activity),
-    "ListActivities": ("ListActivities", _everything),
+    "ListActivities": ("ListActivities", everything),
     "GetActivityTask": ("GetActivityTask", _activity),
     # AWS authorizes TestState on "*": the state's definition names no resource of its own.
-    "TestState": ("TestState", _everything),
+    "TestState": ("TestState", everything),
     "DescribeMapRun": ("DescribeMapRun", _map_run),
     "ListMapRuns": ("ListMapRuns", _execution),
     "UpdateMapRun": ("UpdateMapRun", _map_run),
 }
 
 _TABLES: dict[str, tuple[str, Extract]] = {
-    "CreateTable": ("CreateTable", _table),
-    "DescribeTable": ("DescribeTable", _table),
-    "ListTables": ("ListTables", _everything),
-    "DeleteTable": ("DeleteTable", _table),
-    "UpdateTable": ("UpdateTable", _table),
-    "UpdateTimeToLive": ("UpdateTimeToLive", _table),
-    "DescribeTimeToLive": ("DescribeTimeToLive", _table),
-    "PutItem": ("PutItem", _table),
-    "GetItem": ("GetItem", _table),
-    "UpdateItem": ("UpdateItem", _table),
-    "DeleteItem": ("DeleteItem", _table),
-    "Query": ("Query", _table),
-    "Scan": ("Scan", _table),
+    "CreateTable": ("CreateTable", table_of),
+    "DescribeTable": ("DescribeTable", table_of),
+    "ListTables": ("ListTables", everything),
+    "DeleteTable": ("DeleteTable", table_of),
+    "UpdateTable": ("UpdateTable", table_of),
+    "UpdateTimeToLive": ("UpdateTimeToLive", table_of),
+    "DescribeTimeToLive": ("DescribeTimeToLive", table_of),
+    "PutItem": ("PutItem", table_of),
+    "GetItem": ("GetItem", table_of),
+    "UpdateItem": ("UpdateItem", table_of),
+    "DeleteItem": ("DeleteItem", table_of),
+    "Query": ("Query", table_of),
+    "Scan": ("Scan", table_of),
     "BatchGetItem": ("BatchGetItem", _tables_of_batch),
     "BatchWriteItem": ("BatchWriteItem", _tables_of_batch),
     # AWS checks each item's own action (PutItem, UpdateItem, ...) on its table.
@@ -505,16 +516,16 @@ _TABLES: dict[str, tuple[str, Extract]] = {
     "UntagResource": ("UntagResource", lambda r: (r.resource_arn or ANY,)),
     "ListTagsOfResource": ("ListTagsOfResource", lambda r: (r.resource_arn or ANY,)),
     # Replica to replica, for DescribeTable (callers are the trusted principal `replica`).
-    "PartitionStats": ("DescribeTable", _table),
-    "ListStreams": ("ListStreams", _everything),
+    "PartitionStats": ("DescribeTable", table_of),
+    "ListStreams": ("ListStreams", everything),
     "DescribeStream": ("DescribeStream", _stream),
     "GetShardIterator": ("GetShardIterator", _stream),
-    "GetRecords": ("GetRecords", _everything),  # the shard iterator is opaque
+    "GetRecords": ("GetRecords", everything),  # the shard iterator is opaque
 }
 
 _PLATFORM: dict[str, tuple[str, Extract]] = {
-    "GetServerInfo": ("GetServerInfo", _everything),
-    "ListResources": ("ListResources", _everything),
+    "GetServerInfo": ("GetServerInfo", everything),
+    "ListResources": ("ListResources", everything),
 }
 
 
@@ -540,7 +551,7 @@ def _service(service: str, prefix: str, table: dict[str, tuple[str, Extract]]) -
     out: dict[str, Rule] = {}
     for method, (action, extract) in table.items():
         full = action if ":" in action else f"{prefix}:{action}"
-        mutating = not method.startswith(_READS) and method not in _READ_METHODS
+        mutating = not method.startswith(READ_PREFIXES) and method not in READ_METHODS
         items = {
             "TransactWriteItems": _transaction_items,
             "TransactGetItems": _transaction_reads,
@@ -561,7 +572,7 @@ METHODS: dict[str, Rule] = {
     # Reflection reveals the API's shape, nothing of any resource.
     **{
         f"/grpc.reflection.{v}.ServerReflection/ServerReflectionInfo": Rule(
-            "eventplane:DescribeApi", _everything, False
+            "eventplane:DescribeApi", everything, False
         )
         for v in ("v1alpha", "v1")
     },

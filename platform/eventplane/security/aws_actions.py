@@ -12,14 +12,14 @@ everywhere lets it through.
 from __future__ import annotations
 
 from eventplane.security.actions import (
-    _READ_METHODS,
-    _READS,
     METHODS,
+    READ_METHODS,
+    READ_PREFIXES,
     Rule,
-    _everything,
-    _queue_url,
-    _table,
-    _topic,
+    everything,
+    queue_url_of,
+    table_of,
+    topic_of,
 )
 
 __all__ = ["rule_for_aws"]
@@ -37,14 +37,16 @@ _AWS_SERVICES: dict[str, tuple[str, str]] = {
 
 # Actions of the gateway only, on the resource they change.
 _GATEWAY_ONLY: dict[tuple[str, str], Rule] = {
-    ("sqs", "AddPermission"): Rule("sqs:AddPermission", _queue_url, True),
-    ("sqs", "RemovePermission"): Rule("sqs:RemovePermission", _queue_url, True),
-    ("sns", "AddPermission"): Rule("sns:AddPermission", _topic, True),
-    ("sns", "RemovePermission"): Rule("sns:RemovePermission", _topic, True),
+    ("sqs", "AddPermission"): Rule("sqs:AddPermission", queue_url_of, True),
+    ("sqs", "RemovePermission"): Rule("sqs:RemovePermission", queue_url_of, True),
+    ("sns", "AddPermission"): Rule("sns:AddPermission", topic_of, True),
+    ("sns", "RemovePermission"): Rule("sns:RemovePermission", topic_of, True),
     ("dynamodb", "DescribeContinuousBackups"): Rule(
-        "dynamodb:DescribeContinuousBackups", _table, False
+        "dynamodb:DescribeContinuousBackups", table_of, False
     ),
-    ("dynamodb", "UpdateContinuousBackups"): Rule("dynamodb:UpdateContinuousBackups", _table, True),
+    ("dynamodb", "UpdateContinuousBackups"): Rule(
+        "dynamodb:UpdateContinuousBackups", table_of, True
+    ),
 }
 
 
@@ -57,5 +59,5 @@ def rule_for_aws(service: str, action: str) -> Rule:
     found = METHODS.get(f"/eventplane.v1.{grpc_service}/{action}")
     if found is not None:
         return found
-    mutating = not action.startswith(_READS) and action not in _READ_METHODS
-    return Rule(f"{prefix}:{action}", _everything, mutating)
+    mutating = not action.startswith(READ_PREFIXES) and action not in READ_METHODS
+    return Rule(f"{prefix}:{action}", everything, mutating)

@@ -6,6 +6,7 @@ import math
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -61,20 +62,19 @@ def stage_count(server: EventplaneProcess, stage: str) -> float:
     return scrape(server.metrics_url).get(stage, {}).get(math.inf, 0.0)
 
 
-def tasks_journaled(server: EventplaneProcess, arns: Sequence[str]) -> None:
-    """Wait until every task record of ``arns`` is journaled as finished by the task
-    dispatchers: a dispatcher that ran a record its owner ran too has run it by then."""
-    prefix = naming.cluster_prefix(server.cluster or "")
-    topic = f"{prefix}.wf.tasks"
-    keys = {a.encode() for a in arns}
+def read_to_end(server: EventplaneProcess, name: str) -> list[Any]:
+    """Every committed record of the server's topic ``name`` (``wf.inbox``, ``wf.tasks``),
+    from its beginning to its end as it is now."""
+    topic = f"{naming.cluster_prefix(server.cluster or '')}.{name}"
     reader = Consumer(
         {
             "bootstrap.servers": server.bootstrap,
-            "group.id": f"{prefix}.test-reader",
+            "group.id": unique("test-reader"),
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
         }
     )
+    found: list[Any] = []
     try:
         parts = reader.list_topics(topic, timeout=10).topics[topic].partitions
         tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts]
@@ -82,16 +82,28 @@ def tasks_journaled(server: EventplaneProcess, arns: Sequence[str]) -> None:
             p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts
         }
         reader.assign(tps)
-        last: dict[int, int] = {}
         # to the end of every partition (a read_committed position passes the markers)
         while any(tp.offset < ends[tp.partition] for tp in reader.position(tps)):
             m = reader.poll(1.0)
             if m is None:
                 break
-            if m.error() is None and m.key() in keys:
-                last[m.partition()] = m.offset()
+            if m.error() is None:
+                found.append(m)
     finally:
         reader.close()
+    return found
+
+
+def tasks_journaled(server: EventplaneProcess, arns: Sequence[str]) -> None:
+    """Wait until every task record of ``arns`` is journaled as finished by the task
+    dispatchers: a dispatcher that ran a record its owner ran too has run it by then."""
+    prefix = naming.cluster_prefix(server.cluster or "")
+    topic = f"{prefix}.wf.tasks"
+    keys = {a.encode() for a in arns}
+    last: dict[int, int] = {}
+    for m in read_to_end(server, "wf.tasks"):
+        if m.key() in keys:
+            last[m.partition()] = m.offset()
     assert last, "no task records of the executions"
     group = Consumer({"bootstrap.servers": server.bootstrap, "group.id": f"{prefix}.wf-tasks"})
     try:

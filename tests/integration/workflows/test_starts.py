@@ -8,16 +8,15 @@ import json
 import uuid
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from eventplane.client import Client
 from eventplane.errors import EventplaneError
-from eventplane.kafka import naming
 from eventplane.testing import EventplaneProcess, eventually
 from eventplane.workflows.starts import inbox_partition
 
-from .conftest import stage_count, unique
+from .conftest import read_to_end, stage_count, unique
 
 pytestmark = pytest.mark.integration
 
@@ -27,25 +26,7 @@ WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": 
 
 def inbox_keys(server: EventplaneProcess) -> set[bytes]:
     """The keys of every record in the server's workflow inbox."""
-    topic = f"{naming.cluster_prefix(server.cluster or '')}.wf.inbox"
-    reader = Consumer({"bootstrap.servers": server.bootstrap, "group.id": unique("inbox-reader")})
-    keys: set[bytes] = set()
-    try:
-        parts = reader.list_topics(topic, timeout=10).topics[topic].partitions
-        tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts]
-        ends = {
-            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts
-        }
-        reader.assign(tps)
-        while any(tp.offset < ends[tp.partition] for tp in reader.position(tps)):
-            m = reader.poll(1.0)
-            if m is None:
-                break
-            if m.error() is None:
-                keys.add(m.key())
-    finally:
-        reader.close()
-    return keys
+    return {m.key() for m in read_to_end(server, "wf.inbox")}
 
 
 def test_a_start_the_owner_takes_skips_the_inbox_and_is_read_back_at_once(

@@ -40,7 +40,7 @@ from eventplane.errors.security import AccessDeniedException
 from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
-from eventplane.security.policy import Decision
+from eventplane.security.policy import DECISIONS_REMEMBERED, Decision
 from eventplane.security.resource_policy import (
     SHARED,
     ResourcePolicies,
@@ -158,6 +158,16 @@ def authorize(
     checks: Sequence[tuple[str, str]] | None = None
     if resources is not None and not resources.empty:
         checks = _checks(rule, request, principal.account)
+        # A repeat of an allowed call on the caller's own resources, none of which has
+        # changed or has a policy: the decision rests on the caller's policies alone.
+        calls = policies.calls if policies is not None and not policies.conditional else None
+        stamps = resources.stamps(checks, principal.account) if calls is not None else None
+        key = (principal, rule, checks)
+        if calls is not None and stamps is not None:
+            known = calls.get(key)
+            if known is not None and known[0] == stamps:
+                remembered: Outcome | None = known[1]
+                return remembered
         checks, owners = _owned(principal, rule, checks, resources)
         found = {
             resource: None if resource in owners.new else resources.find(resource)
@@ -167,6 +177,26 @@ def authorize(
             return _with_resource_policies(
                 principal, rule, checks, found, owners.foreign, secure=secure, hidden=resources
             )
+        if calls is not None and stamps is not None:
+            outcome = _by_identity(principal, rule, request, checks, secure)
+            if outcome is None or outcome.error is None:  # denials are decided afresh
+                if len(calls) >= DECISIONS_REMEMBERED:
+                    calls.clear()
+                calls[key] = (stamps, outcome)
+            return outcome
+    return _by_identity(principal, rule, request, checks, secure)
+
+
+def _by_identity(
+    principal: Principal,
+    rule: Rule,
+    request: Any,
+    checks: Sequence[tuple[str, str]] | None,
+    secure: Secure,
+) -> Outcome | None:
+    """The decision of the caller's own policies (no resource policy or other account
+    takes part)."""
+    policies = principal.policies
     if policies is None:
         return _allowed(principal, rule, request, checks)
     # Without conditions the decision cannot depend on the context: none is built.

@@ -277,6 +277,9 @@ class PolicySet:
         self.policies = tuple(policies)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
         self._decisions: dict[tuple[str, str, int], tuple[object, Decision]] = {}
+        # Whole calls decided for principals holding this set (``authorize``): a repeat call
+        # on unchanged resources is one lookup. Bounded like ``_decisions``.
+        self.calls: dict[Any, tuple[Any, Any]] = {}
         # Whether any statement has a Condition (else the request context cannot matter).
         self.conditional = any(s.conditions for p in self.policies for s in p.statements)
 

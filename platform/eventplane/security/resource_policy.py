@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,6 +313,22 @@ class ResourcePolicies:
                     self._known[arn] = _Known(stamp, version, found, policy)
                 return True, found
         return False, None
+
+    def stamps(self, checks: Sequence[tuple[str, str]], account: str) -> tuple[int, ...] | None:
+        """The versions under which every resource ``checks`` names is remembered as
+        ``account``'s own, with no resource policy; None if one is not (not looked up
+        yet, changed since, another account's, or with a policy). While they hold, a
+        decision about these resources depends on the caller's own policies only."""
+        out: list[int] = []
+        for _, arn in checks:
+            known = self._known.get(arn)
+            if known is None or known.owner != account or known.policy is not None:
+                return None
+            stamp = known.version()
+            if stamp != known.stamp:
+                return None
+            out.append(stamp)
+        return tuple(out)
 
     @property
     def scoped(self) -> bool:

@@ -327,3 +327,67 @@ def test_a_changed_grant_decides_the_next_call() -> None:
     cap.set(OWNED, "111111111111", _grant("333333333333"))
     denied = authorize(other, rule, _Req(url), secure=True, resources=resources)
     assert denied is not None and denied.error is not None
+
+
+def _sender(account: str, effect: str = "Allow") -> Principal:
+    statement = {"Effect": effect, "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*:*:*"}
+    return Principal(
+        name="app",
+        account=account,
+        via="token",
+        policies=PolicySet([parse_policy({"Statement": [statement]})]),
+    )
+
+
+def test_a_repeat_call_is_decided_once_until_its_resource_changes() -> None:
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    cap = _Capability()
+    cap.set(OWNED, "111111111111")
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    app = _sender("111111111111")
+    assert app.policies is not None
+    url = "http://localhost/111111111111/orders"
+
+    def send() -> Any:
+        return authorize(app, rule, _Req(url), secure=True, resources=resources)
+
+    for _ in range(4):
+        allowed = send()
+        assert allowed is not None and allowed.error is None
+    assert len(app.policies.calls) == 1  # remembered after the owner was known
+    reads = cap.reads
+    send()
+    assert cap.reads == reads  # the remembered decision: no lookup at all
+
+    # The queue gets a policy that denies the sender: the next call is decided afresh.
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage"}
+    cap.set(OWNED, "111111111111", _doc(deny))
+    denied = send()
+    assert denied is not None and isinstance(denied.error, AccessDeniedException)
+
+    # Then it passes to another account: the sender's own policy no longer suffices.
+    cap.set(OWNED, "222222222222")
+    assert send() is not None and send().error is not None  # type: ignore[union-attr]
+
+
+def test_denials_are_never_remembered() -> None:
+    rule = rule_for("/eventplane.v1.Queues/SendMessage")
+    assert rule is not None
+    cap = _Capability()
+    cap.set(OWNED, "111111111111")
+    resources = ResourcePolicies()
+    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    app = _sender("111111111111", effect="Deny")
+    assert app.policies is not None
+    for _ in range(3):
+        out = authorize(
+            app,
+            rule,
+            _Req("http://localhost/111111111111/orders"),
+            secure=True,
+            resources=resources,
+        )
+        assert out is not None and isinstance(out.error, AccessDeniedException)
+    assert app.policies.calls == {}

@@ -40,6 +40,7 @@ from eventplane.errors.security import AccessDeniedException
 from eventplane.observability.logging import LineLogger, get_logger
 from eventplane.security.actions import ANY, Rule
 from eventplane.security.conditions import RequestContext
+from eventplane.security.memo import remember
 from eventplane.security.policy import DECISIONS_REMEMBERED, Decision
 from eventplane.security.resource_policy import (
     SHARED,
@@ -162,8 +163,8 @@ def authorize(
         # changed or has a policy: the decision rests on the caller's policies alone.
         calls = policies.calls if policies is not None and not policies.conditional else None
         stamps = resources.stamps(checks, principal.account) if calls is not None else None
-        key = (principal, rule, checks)
         if calls is not None and stamps is not None:
+            key = (principal, rule, checks)
             known = calls.get(key)
             if known is not None and known[0] == stamps:
                 remembered: Outcome | None = known[1]
@@ -180,9 +181,7 @@ def authorize(
         if calls is not None and stamps is not None:
             outcome = _by_identity(principal, rule, request, checks, secure)
             if outcome is None or outcome.error is None:  # denials are decided afresh
-                if len(calls) >= DECISIONS_REMEMBERED:
-                    calls.clear()
-                calls[key] = (stamps, outcome)
+                remember(calls, key, (stamps, outcome), DECISIONS_REMEMBERED)
             return outcome
     return _by_identity(principal, rule, request, checks, secure)
 

@@ -29,6 +29,7 @@ from eventplane.security.errors import (
     UnrecognizedClientException,
 )
 from eventplane.security.jwt_tokens import JwtVerifier, looks_like_jwt
+from eventplane.security.memo import remember
 from eventplane.security.replicas import INTERNAL_PREFIX, is_forwarded
 from eventplane.security.resource_policy import ResourcePolicies
 from eventplane.security.tokens import Principal, TokenStore
@@ -144,9 +145,7 @@ class Authenticator:
                 raise UnrecognizedClientException(
                     "the bearer token in the authorization header is not valid"
                 )
-            if len(self._known) >= KNOWN_HEADERS:
-                self._known.clear()
-            self._known[header] = principal
+            remember(self._known, header, principal, KNOWN_HEADERS)
             return principal
         if self.mtls:
             principal = _certificate_principal(context)

@@ -32,6 +32,7 @@ import jwt
 
 from eventplane.config import ConfigError, Settings
 from eventplane.security.errors import UnrecognizedClientException
+from eventplane.security.memo import remember
 from eventplane.security.tokens import Principal, TokenStore
 
 SETTING = "EVENTPLANE_AUTH_JWKS_FILE"
@@ -133,9 +134,7 @@ class JwtVerifier:
         with self._lock:
             if self._keys is not keys:
                 return principal  # verified with keys retired meanwhile: not remembered
-            if len(self._verified) >= VERIFIED_REMEMBERED:
-                self._verified.clear()
-            self._verified[digest] = (principal, expires + LEEWAY_S)
+            remember(self._verified, digest, (principal, expires + LEEWAY_S), VERIFIED_REMEMBERED)
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float]:

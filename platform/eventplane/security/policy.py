@@ -34,6 +34,7 @@ from eventplane.security.conditions import (
     parse_conditions,
     wildcard_regex,
 )
+from eventplane.security.memo import remember
 
 __all__ = [
     "VERSIONS",
@@ -313,7 +314,5 @@ class PolicySet:
         if found is not None and found[0] is context:
             return found[1]
         decision = _decide(self.statements_for(action), resource, context)
-        if len(self._decisions) >= DECISIONS_REMEMBERED:
-            self._decisions.clear()
-        self._decisions[key] = (context, decision)
+        remember(self._decisions, key, (context, decision), DECISIONS_REMEMBERED)
         return decision

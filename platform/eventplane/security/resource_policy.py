@@ -31,6 +31,7 @@ from eventplane.errors.base import EventplaneError, ResourceNotFound
 from eventplane.errors.security import MalformedPolicyDocument
 from eventplane.observability.logging import get_logger
 from eventplane.security.conditions import RequestContext
+from eventplane.security.memo import remember
 from eventplane.security.policy import Decision, Statement, parse_policy
 
 __all__ = [
@@ -308,9 +309,7 @@ class ResourcePolicies:
                 found = owner(arn)
                 if found is not None and _names_account(arn):
                     policy = self._parsed(arn, self._lookups.get(prefix))
-                    if len(self._known) >= self.KEPT:
-                        self._known.clear()
-                    self._known[arn] = _Known(stamp, version, found, policy)
+                    remember(self._known, arn, _Known(stamp, version, found, policy), self.KEPT)
                 return True, found
         return False, None
 

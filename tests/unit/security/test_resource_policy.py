@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from eventplane.errors.security import AccessDeniedException, MalformedPolicyDocument
-from eventplane.security.actions import rule_for
+from eventplane.security.actions import Rule, rule_for
 from eventplane.security.authorize import authorize
 from eventplane.security.policy import Decision, PolicySet, parse_policy
 from eventplane.security.resource_policy import (
@@ -339,13 +339,19 @@ def _sender(account: str, effect: str = "Allow") -> Principal:
     )
 
 
-def test_a_repeat_call_is_decided_once_until_its_resource_changes() -> None:
+def _owned_queue() -> tuple[Rule, _Capability, ResourcePolicies]:
+    """SendMessage's rule, and a queue of account 111111111111 with no policy."""
     rule = rule_for("/eventplane.v1.Queues/SendMessage")
     assert rule is not None
     cap = _Capability()
     cap.set(OWNED, "111111111111")
     resources = ResourcePolicies()
     resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    return rule, cap, resources
+
+
+def test_a_repeat_call_is_decided_once_until_its_resource_changes() -> None:
+    rule, cap, resources = _owned_queue()
     app = _sender("111111111111")
     assert app.policies is not None
     url = "http://localhost/111111111111/orders"
@@ -373,12 +379,7 @@ def test_a_repeat_call_is_decided_once_until_its_resource_changes() -> None:
 
 
 def test_denials_are_never_remembered() -> None:
-    rule = rule_for("/eventplane.v1.Queues/SendMessage")
-    assert rule is not None
-    cap = _Capability()
-    cap.set(OWNED, "111111111111")
-    resources = ResourcePolicies()
-    resources.register("arn:aws:sqs:", cap.policy, cap.owner, version=cap.version)
+    rule, _, resources = _owned_queue()
     app = _sender("111111111111", effect="Deny")
     assert app.policies is not None
     for _ in range(3):
